@@ -1,0 +1,239 @@
+// Package config holds loyalhub's configuration types, their defaults and
+// their validation. Loading (YAML, environment, ${VAR} expansion) lives in
+// package pipelines; connector-specific blocks are validated by each
+// connector's own config type.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of one loyalhub process.
+type Config struct {
+	// DataDir holds the embedded queue's files and the SQLite database.
+	// Default "./data".
+	DataDir  string            `koanf:"data_dir"`
+	Server   Server            `koanf:"server"`
+	Log      Log               `koanf:"log"`
+	Queue    Queue             `koanf:"queue"`
+	Store    Store             `koanf:"store"`
+	Pipeline Pipeline          `koanf:"pipeline"`
+	Tenants  map[string]Tenant `koanf:"tenants"`
+}
+
+// Server is the HTTP listener: webhooks, health, metrics and the admin API.
+type Server struct {
+	// Listen is the address to listen on. Default ":8080".
+	Listen string `koanf:"listen"`
+	// AdminToken is the bearer token of the admin API. Empty disables the
+	// admin API.
+	AdminToken string `koanf:"admin_token"`
+	// MaxBodyBytes caps a webhook body. Default 1 MiB.
+	MaxBodyBytes int64 `koanf:"max_body_bytes"`
+	// ShutdownTimeout bounds the graceful drain on SIGTERM. Default 20s.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `koanf:"level"`
+	// Format is text or json. Default text.
+	Format string `koanf:"format"`
+}
+
+// Queue backends.
+const (
+	BackendEmbedded = "embedded"
+	BackendNATS     = "nats"
+	BackendPostgres = "postgres"
+	BackendMemory   = "memory"
+)
+
+// Queue selects and tunes the message queue between stages.
+type Queue struct {
+	// Backend is embedded, nats, postgres or memory (tests only).
+	// Default embedded.
+	Backend string `koanf:"backend"`
+	// Subscribers is the number of concurrent consumers per stage.
+	// Default 4.
+	Subscribers int `koanf:"subscribers"`
+	// AckWait is how long a delivered message may stay unacknowledged before
+	// the queue redelivers it. Default 60s.
+	AckWait time.Duration `koanf:"ack_wait"`
+	// DuplicateWindow is how long the queue remembers delivery ids to drop
+	// duplicates (embedded and nats). Default 2m.
+	DuplicateWindow time.Duration `koanf:"duplicate_window"`
+	// MaxAge drops queued messages older than this (embedded and nats).
+	// Default 168h.
+	MaxAge   time.Duration `koanf:"max_age"`
+	Embedded Embedded      `koanf:"embedded"`
+	NATS     NATS          `koanf:"nats"`
+	Postgres QueuePostgres `koanf:"postgres"`
+}
+
+// Embedded tunes the in-process NATS JetStream server.
+type Embedded struct {
+	// SyncInterval is how often the stream files are fsynced. Default 1s.
+	SyncInterval time.Duration `koanf:"sync_interval"`
+	// SyncAlways fsyncs every write: power-loss safe, about 16x slower.
+	SyncAlways bool `koanf:"sync_always"`
+	// Listen opens a NATS client port (such as "127.0.0.1:4222") for
+	// inspection with the nats CLI. Default "": no listener.
+	Listen string `koanf:"listen"`
+	// MaxStoreBytes caps the stream files. Default 10 GiB.
+	MaxStoreBytes int64 `koanf:"max_store_bytes"`
+}
+
+// NATS is an external JetStream server or cluster.
+type NATS struct {
+	// URL of the servers, comma-separated. Default nats://127.0.0.1:4222.
+	URL string `koanf:"url"`
+	// Replicas of each stream. Default 1.
+	Replicas int `koanf:"replicas"`
+	// StreamPrefix prefixes stream and consumer names, so several hubs can
+	// share one server. Default "loyalhub".
+	StreamPrefix string `koanf:"stream_prefix"`
+}
+
+// QueuePostgres is the watermill-sql queue.
+type QueuePostgres struct {
+	// DSN of the database, such as postgres://user@host:5432/db.
+	DSN string `koanf:"dsn"`
+	// SubscribeBatchSize is how many rows one consumer poll reads.
+	// Default 1000 (smaller values fall behind under load).
+	SubscribeBatchSize int `koanf:"subscribe_batch_size"`
+	// PollInterval is how often an idle consumer polls. Default 100ms.
+	PollInterval time.Duration `koanf:"poll_interval"`
+}
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Store selects the database.
+type Store struct {
+	// Driver is sqlite or postgres. Default sqlite.
+	Driver   string        `koanf:"driver"`
+	SQLite   SQLite        `koanf:"sqlite"`
+	Postgres StorePostgres `koanf:"postgres"`
+}
+
+// SQLite is the embedded database.
+type SQLite struct {
+	// Path of the database file. Default <data_dir>/loyalhub.db.
+	Path string `koanf:"path"`
+}
+
+// StorePostgres is a PostgreSQL database.
+type StorePostgres struct {
+	// DSN of the database.
+	DSN string `koanf:"dsn"`
+	// MaxConns caps the connection pool. Default 16.
+	MaxConns int `koanf:"max_conns"`
+}
+
+// Pipeline tunes the stages.
+type Pipeline struct {
+	// HandlerTimeout bounds one handler attempt. Default 30s.
+	HandlerTimeout time.Duration `koanf:"handler_timeout"`
+	Retry          Retry         `koanf:"retry"`
+	Send           Send          `koanf:"send"`
+}
+
+// Retry is the in-process retry of retryable errors, before the message is
+// returned to the queue for a later redelivery.
+type Retry struct {
+	// MaxRetries per delivery. Default 5.
+	MaxRetries int `koanf:"max_retries"`
+	// InitialInterval of the exponential backoff. Default 200ms.
+	InitialInterval time.Duration `koanf:"initial_interval"`
+	// MaxInterval of the exponential backoff. Default 10s.
+	MaxInterval time.Duration `koanf:"max_interval"`
+	// Multiplier of the exponential backoff. Default 2.
+	Multiplier float64 `koanf:"multiplier"`
+}
+
+// Unknown-outcome policies of the send stage.
+const (
+	UnknownResend = "resend"
+	UnknownHold   = "hold"
+)
+
+// Send tunes the send stage.
+type Send struct {
+	// UnknownPolicy decides what happens to a message whose send attempt was
+	// interrupted (a crash or a timeout between the BSP call and recording
+	// its answer) and for which no status webhook arrived within
+	// UnknownGrace: "resend" sends it again, "hold" leaves it as unknown in
+	// the message log for an operator. Default resend.
+	UnknownPolicy string `koanf:"unknown_policy"`
+	// UnknownGrace is how long to wait for a status webhook before applying
+	// UnknownPolicy. Default 30s.
+	UnknownGrace time.Duration `koanf:"unknown_grace"`
+}
+
+// Tenant is one client's configuration.
+type Tenant struct {
+	// Name is a display name. Default: the tenant id.
+	Name string `koanf:"name"`
+	// DefaultRegion is the ISO 3166 country used for phone numbers written
+	// without a country code, such as "ID". Required.
+	DefaultRegion string `koanf:"default_region"`
+	// Timezone is an IANA zone for date rules. Default UTC.
+	Timezone      string               `koanf:"timezone"`
+	Connectors    map[string]Connector `koanf:"connectors"`
+	Loyalty       Loyalty              `koanf:"loyalty"`
+	Notifications []Notification       `koanf:"notifications"`
+}
+
+// Connector is one connector instance; its name is the key in the tenant's
+// connectors map and the {connector} of its webhook URL.
+type Connector struct {
+	// Type is a registered connector type, such as pos_webhook.
+	Type string `koanf:"type"`
+	// Mapping, when set, replaces the type's bundled jq mapping.
+	Mapping string `koanf:"mapping"`
+	// Settings are the type-specific keys, decoded by the connector.
+	Settings map[string]any `koanf:",remain"`
+}
+
+// Loyalty is the tenant's program.
+type Loyalty struct {
+	Earn Earn `koanf:"earn"`
+}
+
+// Earn is the spend-based earning rule: floor(total / unit) × points.
+type Earn struct {
+	// Unit is the spend, a decimal in the currency's major unit, that earns
+	// Points. Default "1".
+	Unit string `koanf:"unit"`
+	// Points per unit. Default 1.
+	Points int64 `koanf:"points"`
+}
+
+// Notification turns an outcome into a WhatsApp message.
+type Notification struct {
+	// Name identifies the rule; it is part of each message's idempotency key.
+	Name string `koanf:"name"`
+	// On is the outcome type, such as points.earned.
+	On string `koanf:"on"`
+	// When is an optional expr condition over the outcome.
+	When string `koanf:"when"`
+	// Sender is the tenant's connector instance that sends it.
+	Sender string `koanf:"sender"`
+	// Category is utility or marketing. Default utility.
+	Category string           `koanf:"category"`
+	Template NotificationTmpl `koanf:"template"`
+}
+
+// NotificationTmpl names an approved template and how to fill it.
+type NotificationTmpl struct {
+	Name     string `koanf:"name"`
+	Language string `koanf:"language"`
+	// Body holds one expr expression per positional body parameter,
+	// evaluated over {outcome, member, data, tenant}.
+	Body []string `koanf:"body"`
+}

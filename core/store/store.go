@@ -1,0 +1,190 @@
+// Package store defines the persistence the pipeline stages need. Adapters
+// live in store/sqlite and store/postgres; both pass the suite in
+// store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/member"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the whole persistence API. Implementations are safe for
+// concurrent use. Every write is one transaction.
+type Store interface {
+	// Migrate applies pending versioned migrations; it is safe to run at
+	// every start and from several replicas at once.
+	Migrate(ctx context.Context) error
+	Ping(ctx context.Context) error
+	Close() error
+
+	Members
+	Ledger
+	Messages
+	DeadLetters
+}
+
+// Members reads members.
+type Members interface {
+	MemberByPhone(ctx context.Context, tenant, phone string) (member.Member, error)
+	Member(ctx context.Context, tenant, id string) (member.Member, error)
+}
+
+// Award credits points to the member with Phone (created when new) for one
+// event and one rule.
+type Award struct {
+	Tenant  string
+	EventID string
+	Rule    string
+	Phone   string // E.164
+	Name    string // used when the member is created, or fills an empty name
+	Email   string
+	Points  int64
+	Reason  string // human explanation, kept on the entry
+	At      time.Time
+}
+
+// Entry kinds.
+const (
+	EntryEarn = "earn"
+)
+
+// LedgerEntry is one append-only ledger row.
+type LedgerEntry struct {
+	ID           int64     `json:"id"`
+	Tenant       string    `json:"tenant"`
+	MemberID     string    `json:"member_id"`
+	EventID      string    `json:"event_id"`
+	Rule         string    `json:"rule"`
+	Kind         string    `json:"kind"`
+	Points       int64     `json:"points"`
+	BalanceAfter int64     `json:"balance_after"`
+	Reason       string    `json:"reason,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Ledger records points.
+type Ledger interface {
+	// Award finds or creates the member by phone, appends an earn entry and
+	// updates the balance in one transaction. The entry is unique on
+	// (tenant, event id, rule): a repeated award changes nothing and returns
+	// the original entry with created=false.
+	Award(ctx context.Context, a Award) (m member.Member, e LedgerEntry, created bool, err error)
+	// Entries lists a member's ledger, newest first.
+	Entries(ctx context.Context, tenant, memberID string, limit int) ([]LedgerEntry, error)
+}
+
+// Message statuses. Status only moves forward along
+// pending < sending < sent < delivered < read; failed and unknown are
+// reached from pending or sending; a later delivered or read overrides a
+// failed or unknown.
+const (
+	MessagePending   = "pending" // claimed but not yet attempted, or released after a definite rejection
+	MessageSending   = "sending" // a send attempt is (or was, before a crash) in flight
+	MessageUnknown   = "unknown" // an attempt ended without a known answer
+	MessageSent      = "sent"
+	MessageDelivered = "delivered"
+	MessageRead      = "read"
+	MessageFailed    = "failed"
+)
+
+// Message is one row of the message log.
+type Message struct {
+	Key               string          `json:"key"`
+	Tenant            string          `json:"tenant"`
+	MemberID          string          `json:"member_id,omitempty"`
+	Sender            string          `json:"sender"`
+	Recipient         string          `json:"recipient"` // E.164
+	Kind              string          `json:"kind"`
+	Template          string          `json:"template,omitempty"`
+	Category          string          `json:"category,omitempty"`
+	Status            string          `json:"status"`
+	ProviderMessageID string          `json:"provider_message_id,omitempty"`
+	ErrorCode         string          `json:"error_code,omitempty"`
+	Error             string          `json:"error,omitempty"`
+	Attempts          int             `json:"attempts"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+	Timeline          []MessageStatus `json:"timeline,omitempty"`
+}
+
+// MessageStatus is one step of a message's status timeline.
+type MessageStatus struct {
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
+	ErrorCode string    `json:"error_code,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// StatusUpdate is a delivery report to apply to the message log. The message
+// is found by ProviderMessageID, else by Key (our id echoed back by the BSP).
+type StatusUpdate struct {
+	Tenant            string
+	ProviderMessageID string
+	Key               string
+	Status            string
+	At                time.Time
+	ErrorCode         string
+	Error             string
+}
+
+// MessageFilter selects messages to list.
+type MessageFilter struct {
+	MemberID string
+	Status   string
+	Limit    int
+}
+
+// Messages is the message log with its claim protocol.
+type Messages interface {
+	// ClaimMessage moves the message with m.Key to sending: it inserts it
+	// when new, or takes it over when it is pending. It returns claimed=true
+	// when the caller now owns the attempt; otherwise it returns the current
+	// record and the caller must not send.
+	ClaimMessage(ctx context.Context, m Message) (current Message, claimed bool, err error)
+	// MarkSent records the BSP's acceptance of a claimed message.
+	MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error
+	// ReleaseMessage returns a claimed message to pending after the BSP
+	// definitely rejected the attempt (so it may be retried).
+	ReleaseMessage(ctx context.Context, key, errorCode, reason string, at time.Time) error
+	// MarkFailed records a permanent failure.
+	MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error
+	// MarkUnknown records that an attempt's result is unknown.
+	MarkUnknown(ctx context.Context, key, reason string, at time.Time) error
+	// ApplyStatus applies a delivery report; out-of-order and repeated
+	// reports are harmless. It returns applied=false when the status did not
+	// move the message forward, and ErrNotFound when no message matches.
+	ApplyStatus(ctx context.Context, u StatusUpdate) (applied bool, err error)
+	// Message returns one message with its timeline.
+	Message(ctx context.Context, tenant, key string) (Message, error)
+	// ListMessages lists a tenant's messages, newest first, without timelines.
+	ListMessages(ctx context.Context, tenant string, f MessageFilter) ([]Message, error)
+}
+
+// DeadLetter is a message a stage gave up on, kept with the reason.
+type DeadLetter struct {
+	ID         string            `json:"id"` // the queue message's uuid
+	Tenant     string            `json:"tenant"`
+	Topic      string            `json:"topic"`   // topic it was consumed from, where replay publishes it
+	Handler    string            `json:"handler"` // stage that failed
+	Reason     string            `json:"reason"`
+	Payload    []byte            `json:"payload"`
+	Metadata   map[string]string `json:"metadata"`
+	CreatedAt  time.Time         `json:"created_at"`
+	ReplayedAt *time.Time        `json:"replayed_at,omitempty"`
+}
+
+// DeadLetters stores dead letters for inspection and replay.
+type DeadLetters interface {
+	// AddDeadLetter stores d; adding the same id again changes nothing.
+	AddDeadLetter(ctx context.Context, d DeadLetter) error
+	// ListDeadLetters lists a tenant's dead letters, newest first.
+	ListDeadLetters(ctx context.Context, tenant string, limit int) ([]DeadLetter, error)
+	DeadLetter(ctx context.Context, tenant, id string) (DeadLetter, error)
+	MarkReplayed(ctx context.Context, tenant, id string, at time.Time) error
+}
