@@ -160,7 +160,8 @@ type Messages interface {
 	// reports are harmless. It returns applied=false when the status did not
 	// move the message forward, and ErrNotFound when no message matches.
 	ApplyStatus(ctx context.Context, u StatusUpdate) (applied bool, err error)
-	// Message returns one message with its timeline.
+	// Message returns one message with its timeline, in the order the steps
+	// were recorded (a BSP timestamp has only second precision).
 	Message(ctx context.Context, tenant, key string) (Message, error)
 	// ListMessages lists a tenant's messages, newest first, without timelines.
 	ListMessages(ctx context.Context, tenant string, f MessageFilter) ([]Message, error)

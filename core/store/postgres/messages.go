@@ -1,0 +1,306 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
+	provider_message_id, error_code, error, attempts, created_at, updated_at`
+
+func scanMessage(r pgx.Row) (store.Message, error) {
+	var m store.Message
+	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
+		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
+		&m.CreatedAt, &m.UpdatedAt); err != nil {
+		return store.Message{}, notFound(err)
+	}
+	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	return m, nil
+}
+
+func addStatus(ctx context.Context, tx pgx.Tx, key, status, code, reason string, at time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO message_statuses (message_key, status, error_code, error, at)
+		VALUES ($1, $2, $3, $4, $5)`, key, status, code, reason, at); err != nil {
+		return fmt.Errorf("adding to the timeline: %w", err)
+	}
+	return nil
+}
+
+// ClaimMessage inserts m as sending with one attempt, or takes over the
+// pending message with m.Key; see store.Messages. The claim's time is
+// m.UpdatedAt, else m.CreatedAt, else now; a new message is created then.
+func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
+	if m.Key == "" || m.Tenant == "" {
+		return store.Message{}, false, errors.New("claiming message: key and tenant are required")
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.Message{}, false, err
+	}
+	var cur store.Message
+	var claimed bool
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		cur, claimed, err = claim(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("claiming message: %w", err)
+	}
+	return cur, claimed, nil
+}
+
+func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool, error) {
+	at := m.UpdatedAt
+	if at.IsZero() {
+		at = m.CreatedAt
+	}
+	at = stamp(at)
+	created := at
+	if !m.CreatedAt.IsZero() {
+		created = stamp(m.CreatedAt)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11) ON CONFLICT (key) DO NOTHING`,
+		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
+		store.MessageSending, created, at)
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
+	}
+	claimed := tag.RowsAffected() == 1
+	if !claimed {
+		// A concurrent claimer's update is waited for, then the status is
+		// checked again: only one takes the message over.
+		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2
+			WHERE key = $3 AND status = $4`, store.MessageSending, at, m.Key, store.MessagePending)
+		if err != nil {
+			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
+		}
+		claimed = tag.RowsAffected() == 1
+	}
+	if claimed {
+		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
+			return store.Message{}, false, err
+		}
+	}
+	cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE key = $1`, m.Key))
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("reading: %w", err)
+	}
+	return cur, claimed, nil
+}
+
+// transition describes one of our own status changes.
+type transition struct {
+	to        string
+	from      []string
+	pmid      string // provider message id to record, MarkSent only
+	errorCode string
+	reason    string
+}
+
+// MarkSent moves a pending, sending or unknown message to sent with the
+// BSP's message id. On a message already past that it only fills a missing
+// provider message id.
+func (s *Store) MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:   store.MessageSent,
+		from: []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
+		pmid: providerMessageID,
+	})
+}
+
+// ReleaseMessage returns a sending or unknown message to pending with the
+// rejection's code and reason.
+func (s *Store) ReleaseMessage(ctx context.Context, key, errorCode, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:        store.MessagePending,
+		from:      []string{store.MessageSending, store.MessageUnknown},
+		errorCode: errorCode, reason: reason,
+	})
+}
+
+// MarkFailed moves a pending, sending or unknown message to failed.
+func (s *Store) MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:        store.MessageFailed,
+		from:      []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
+		errorCode: errorCode, reason: reason,
+	})
+}
+
+// MarkUnknown moves a sending message to unknown.
+func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:     store.MessageUnknown,
+		from:   []string{store.MessageSending},
+		reason: reason,
+	})
+}
+
+// mark applies t when the message is in one of t.from, adding a timeline
+// row; otherwise it changes nothing (a status report moved the message on
+// first), except that a missing provider message id is filled.
+func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition) error {
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	at = stamp(at)
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE key = $1 FOR UPDATE`, key))
+		if err != nil {
+			return err
+		}
+		pmid := cur.ProviderMessageID
+		if pmid == "" {
+			pmid = t.pmid
+		}
+		if slices.Contains(t.from, cur.Status) {
+			if _, err := tx.Exec(ctx, `UPDATE messages SET status = $1, provider_message_id = $2,
+				error_code = $3, error = $4, updated_at = $5 WHERE key = $6`,
+				t.to, pmid, t.errorCode, t.reason, at, key); err != nil {
+				return fmt.Errorf("updating: %w", err)
+			}
+			return addStatus(ctx, tx, key, t.to, t.errorCode, t.reason, at)
+		}
+		if pmid != cur.ProviderMessageID {
+			if _, err := tx.Exec(ctx, `UPDATE messages SET provider_message_id = $1 WHERE key = $2`,
+				pmid, key); err != nil {
+				return fmt.Errorf("updating: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("marking message %s: %w", t.to, err)
+	}
+	return nil
+}
+
+// ApplyStatus applies a delivery report; see store.Messages. Status moves
+// only forward; a failure applies until the message is delivered; a sent
+// report does not hide an earlier failure; delivered and read override
+// failed and unknown.
+func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, error) {
+	if err := checkStatus(u.Status); err != nil {
+		return false, fmt.Errorf("applying status: %w", err)
+	}
+	p, err := s.db()
+	if err != nil {
+		return false, err
+	}
+	var applied bool
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		applied, err = applyStatus(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("applying status: %w", err)
+	}
+	return applied, nil
+}
+
+func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, error) {
+	cur, err := store.Message{}, store.ErrNotFound
+	if u.ProviderMessageID != "" {
+		cur, err = scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE tenant = $1 AND provider_message_id = $2 AND provider_message_id <> ''
+			LIMIT 1 FOR UPDATE`, u.Tenant, u.ProviderMessageID))
+	}
+	if errors.Is(err, store.ErrNotFound) && u.Key != "" {
+		cur, err = scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE tenant = $1 AND key = $2 FOR UPDATE`, u.Tenant, u.Key))
+	}
+	if err != nil {
+		return false, err
+	}
+	if !advances(cur.Status, u.Status) {
+		return false, nil
+	}
+	at := stamp(u.At)
+	pmid := cur.ProviderMessageID
+	if pmid == "" {
+		pmid = u.ProviderMessageID
+	}
+	var code, reason string
+	if u.Status == store.MessageFailed {
+		code, reason = u.ErrorCode, u.Error
+	}
+	if _, err := tx.Exec(ctx, `UPDATE messages SET status = $1, provider_message_id = $2,
+		error_code = $3, error = $4, updated_at = $5 WHERE key = $6`,
+		u.Status, pmid, code, reason, at, cur.Key); err != nil {
+		return false, fmt.Errorf("updating: %w", err)
+	}
+	if err := addStatus(ctx, tx, cur.Key, u.Status, u.ErrorCode, u.Error, at); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Message returns one message with its timeline, oldest step first.
+func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message, error) {
+	p, err := s.db()
+	if err != nil {
+		return store.Message{}, err
+	}
+	m, err := scanMessage(p.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE tenant = $1 AND key = $2`, tenant, key))
+	if err != nil {
+		return store.Message{}, fmt.Errorf("getting message: %w", err)
+	}
+	rows, err := p.Query(ctx, `SELECT status, at, error_code, error FROM message_statuses
+		WHERE message_key = $1 ORDER BY id`, key)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("getting message timeline: %w", err)
+	}
+	m.Timeline, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.MessageStatus, error) {
+		var st store.MessageStatus
+		err := r.Scan(&st.Status, &st.At, &st.ErrorCode, &st.Error)
+		st.At = st.At.UTC()
+		return st, err
+	})
+	if err != nil {
+		return store.Message{}, fmt.Errorf("getting message timeline: %w", err)
+	}
+	return m, nil
+}
+
+// ListMessages lists a tenant's messages, newest first; Limit defaults to
+// 100 and is capped at 1000.
+func (s *Store) ListMessages(ctx context.Context, tenant string, f store.MessageFilter) ([]store.Message, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + messageColumns + ` FROM messages WHERE tenant = $1`
+	args := []any{tenant}
+	if f.MemberID != "" {
+		args = append(args, f.MemberID)
+		q += ` AND member_id = $` + strconv.Itoa(len(args))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		q += ` AND status = $` + strconv.Itoa(len(args))
+	}
+	args = append(args, clampLimit(f.Limit))
+	q += ` ORDER BY created_at DESC, key DESC LIMIT $` + strconv.Itoa(len(args))
+	rows, err := p.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing messages: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Message, error) { return scanMessage(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing messages: %w", err)
+	}
+	return ms, nil
+}

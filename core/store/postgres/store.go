@@ -1,0 +1,233 @@
+// Package postgres is the scale-out store: store.Store on PostgreSQL through
+// pgx's native pool (pgxpool), shared by every replica.
+//
+// New does no I/O. Open connects; Migrate connects when needed and applies
+// the embedded migrations, each in its own transaction under a
+// transaction-scoped advisory lock, so replicas starting together apply each
+// migration once. Every other method needs one of the two to have run first.
+//
+// Writes run at READ COMMITTED and rely on unique constraints with
+// ON CONFLICT and on row locks (SELECT ... FOR UPDATE) rather than on
+// serializable retries: an award locks its member's row, so awards to one
+// member queue, and the (tenant, event id, rule) key settles racing awards of
+// one event.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLock is the advisory lock key that serialises Migrate across
+// replicas ("loyalhub" in ASCII).
+const migrationLock int64 = 0x6c6f79616c687562
+
+var (
+	errNotOpen = errors.New("postgres store is not open")
+	errClosed  = errors.New("postgres store is closed")
+)
+
+// Store is store.Store on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	dsn      string
+	maxConns int
+
+	mu     sync.Mutex
+	pool   *pgxpool.Pool
+	closed bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store for the database at dsn (a postgres:// URL or
+// key=value string) with at most maxConns connections (zero or less: pgx's
+// default). It does no I/O.
+func New(dsn string, maxConns int) *Store {
+	return &Store{dsn: dsn, maxConns: maxConns}
+}
+
+// Open connects the pool and checks the database answers. Calling it again
+// is a no-op.
+func (s *Store) Open(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errClosed
+	case s.pool != nil:
+		return nil
+	}
+	cfg, err := pgxpool.ParseConfig(s.dsn)
+	if err != nil {
+		return fmt.Errorf("opening postgres store: parsing dsn: %w", err)
+	}
+	if s.maxConns > 0 {
+		cfg.MaxConns = int32(min(s.maxConns, 1<<30))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("opening postgres store: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("opening postgres store: %w", err)
+	}
+	s.pool = pool
+	return nil
+}
+
+func (s *Store) db() (*pgxpool.Pool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pool == nil {
+		if s.closed {
+			return nil, errClosed
+		}
+		return nil, errNotOpen
+	}
+	return s.pool, nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	if err := p.Ping(ctx); err != nil {
+		return fmt.Errorf("pinging postgres store: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be released. It
+// is safe to call more than once, and after a failed or missing Open.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	p := s.pool
+	s.pool, s.closed = nil, true
+	s.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("listing migrations: %w", err)
+	}
+	ms := make([]migration, 0, len(names))
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		prefix, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("reading migration %s: name must start with a positive version and _", base)
+		}
+		body, err := migrationFiles.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("reading migration %s: %w", base, err)
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("reading migrations: version %d used twice", ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate connects when needed and applies the migrations not yet recorded
+// in schema_migrations, each in its own transaction holding an advisory
+// lock, so concurrent Migrate calls from several replicas are safe.
+func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := applyMigration(ctx, p, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, p *pgxpool.Pool, m migration) error {
+	return pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("locking migrations: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer     PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return fmt.Errorf("creating schema_migrations: %w", err)
+		}
+		var done bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
+			m.version).Scan(&done); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		if done {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+			m.version, m.name); err != nil {
+			return fmt.Errorf("recording migration %s: %w", m.name, err)
+		}
+		return nil
+	})
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// notFound turns pgx.ErrNoRows into store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,338 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
+	provider_message_id, error_code, error, attempts, created_at, updated_at`
+
+func scanMessage(r rowScanner) (store.Message, error) {
+	var m store.Message
+	var created, updated int64
+	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
+		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
+		&created, &updated); err != nil {
+		return store.Message{}, notFound(err)
+	}
+	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
+	return m, nil
+}
+
+func messageByKey(ctx context.Context, q queryer, key string) (store.Message, error) {
+	return scanMessage(q.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE key = ?`, key))
+}
+
+func addStatus(ctx context.Context, tx *sql.Tx, key, status, code, reason string, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO message_statuses (message_key, status, error_code, error, at)
+		VALUES (?, ?, ?, ?, ?)`, key, status, code, reason, toDB(at)); err != nil {
+		return fmt.Errorf("adding to the timeline: %w", err)
+	}
+	return nil
+}
+
+// ClaimMessage inserts m as sending with one attempt, or takes over the
+// pending message with m.Key; see store.Messages. The claim's time is
+// m.UpdatedAt, else m.CreatedAt, else now; a new message is created then.
+func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
+	if m.Key == "" || m.Tenant == "" {
+		return store.Message{}, false, errors.New("claiming message: key and tenant are required")
+	}
+	w, _, err := s.pools()
+	if err != nil {
+		return store.Message{}, false, err
+	}
+	cur, claimed, err := claim(ctx, w, m)
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("claiming message: %w", err)
+	}
+	return cur, claimed, nil
+}
+
+func claim(ctx context.Context, w *sql.DB, m store.Message) (store.Message, bool, error) {
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Message{}, false, err
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	at := m.UpdatedAt
+	if at.IsZero() {
+		at = m.CreatedAt
+	}
+	at = stamp(at)
+	created := at
+	if !m.CreatedAt.IsZero() {
+		created = stamp(m.CreatedAt)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
+		store.MessageSending, toDB(created), toDB(at))
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
+	}
+	claimed := rowsAffected(res) == 1
+	if !claimed {
+		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?
+			WHERE key = ? AND status = ?`, store.MessageSending, toDB(at), m.Key, store.MessagePending)
+		if err != nil {
+			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
+		}
+		claimed = rowsAffected(res) == 1
+	}
+	if claimed {
+		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
+			return store.Message{}, false, err
+		}
+	}
+	cur, err := messageByKey(ctx, tx, m.Key)
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("reading: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Message{}, false, fmt.Errorf("committing: %w", err)
+	}
+	return cur, claimed, nil
+}
+
+func rowsAffected(res sql.Result) int64 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// transition describes one of our own status changes.
+type transition struct {
+	to        string
+	from      []string
+	pmid      string // provider message id to record, MarkSent only
+	errorCode string
+	reason    string
+}
+
+// MarkSent moves a pending, sending or unknown message to sent with the
+// BSP's message id. On a message already past that it only fills a missing
+// provider message id.
+func (s *Store) MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:   store.MessageSent,
+		from: []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
+		pmid: providerMessageID,
+	})
+}
+
+// ReleaseMessage returns a sending or unknown message to pending with the
+// rejection's code and reason.
+func (s *Store) ReleaseMessage(ctx context.Context, key, errorCode, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:        store.MessagePending,
+		from:      []string{store.MessageSending, store.MessageUnknown},
+		errorCode: errorCode, reason: reason,
+	})
+}
+
+// MarkFailed moves a pending, sending or unknown message to failed.
+func (s *Store) MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:        store.MessageFailed,
+		from:      []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
+		errorCode: errorCode, reason: reason,
+	})
+}
+
+// MarkUnknown moves a sending message to unknown.
+func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, transition{
+		to:     store.MessageUnknown,
+		from:   []string{store.MessageSending},
+		reason: reason,
+	})
+}
+
+// mark applies t when the message is in one of t.from, adding a timeline
+// row; otherwise it changes nothing (a status report moved the message on
+// first), except that a missing provider message id is filled.
+func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition) error {
+	w, _, err := s.pools()
+	if err != nil {
+		return err
+	}
+	if err := mark(ctx, w, key, stamp(at), t); err != nil {
+		return fmt.Errorf("marking message %s: %w", t.to, err)
+	}
+	return nil
+}
+
+func mark(ctx context.Context, w *sql.DB, key string, at time.Time, t transition) error {
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	cur, err := messageByKey(ctx, tx, key)
+	if err != nil {
+		return err
+	}
+	pmid := cur.ProviderMessageID
+	if pmid == "" {
+		pmid = t.pmid
+	}
+	if slices.Contains(t.from, cur.Status) {
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, provider_message_id = ?,
+			error_code = ?, error = ?, updated_at = ? WHERE key = ?`,
+			t.to, pmid, t.errorCode, t.reason, toDB(at), key); err != nil {
+			return fmt.Errorf("updating: %w", err)
+		}
+		if err := addStatus(ctx, tx, key, t.to, t.errorCode, t.reason, at); err != nil {
+			return err
+		}
+	} else if pmid != cur.ProviderMessageID {
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET provider_message_id = ? WHERE key = ?`,
+			pmid, key); err != nil {
+			return fmt.Errorf("updating: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// ApplyStatus applies a delivery report; see store.Messages and the
+// ordering in the package documentation.
+func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, error) {
+	if err := checkStatus(u.Status); err != nil {
+		return false, fmt.Errorf("applying status: %w", err)
+	}
+	w, _, err := s.pools()
+	if err != nil {
+		return false, err
+	}
+	applied, err := applyStatus(ctx, w, u)
+	if err != nil {
+		return false, fmt.Errorf("applying status: %w", err)
+	}
+	return applied, nil
+}
+
+func applyStatus(ctx context.Context, w *sql.DB, u store.StatusUpdate) (bool, error) {
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	cur, err := store.Message{}, store.ErrNotFound
+	if u.ProviderMessageID != "" {
+		cur, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE tenant = ? AND provider_message_id = ?`, u.Tenant, u.ProviderMessageID))
+	}
+	if errors.Is(err, store.ErrNotFound) && u.Key != "" {
+		cur, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+			WHERE tenant = ? AND key = ?`, u.Tenant, u.Key))
+	}
+	if err != nil {
+		return false, err
+	}
+	if !advances(cur.Status, u.Status) {
+		return false, nil
+	}
+	at := stamp(u.At)
+	pmid := cur.ProviderMessageID
+	if pmid == "" {
+		pmid = u.ProviderMessageID
+	}
+	var code, reason string
+	if u.Status == store.MessageFailed {
+		code, reason = u.ErrorCode, u.Error
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, provider_message_id = ?,
+		error_code = ?, error = ?, updated_at = ? WHERE key = ?`,
+		u.Status, pmid, code, reason, toDB(at), cur.Key); err != nil {
+		return false, fmt.Errorf("updating: %w", err)
+	}
+	if err := addStatus(ctx, tx, cur.Key, u.Status, u.ErrorCode, u.Error, at); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("committing: %w", err)
+	}
+	return true, nil
+}
+
+// Message returns one message with its timeline, oldest step first.
+func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message, error) {
+	_, r, err := s.pools()
+	if err != nil {
+		return store.Message{}, err
+	}
+	m, err := scanMessage(r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE tenant = ? AND key = ?`, tenant, key))
+	if err != nil {
+		return store.Message{}, fmt.Errorf("getting message: %w", err)
+	}
+	rows, err := r.QueryContext(ctx, `SELECT status, at, error_code, error FROM message_statuses
+		WHERE message_key = ? ORDER BY id`, key)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("getting message timeline: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var st store.MessageStatus
+		var at int64
+		if err := rows.Scan(&st.Status, &at, &st.ErrorCode, &st.Error); err != nil {
+			return store.Message{}, fmt.Errorf("getting message timeline: %w", err)
+		}
+		st.At = fromDB(at)
+		m.Timeline = append(m.Timeline, st)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Message{}, fmt.Errorf("getting message timeline: %w", err)
+	}
+	return m, nil
+}
+
+// ListMessages lists a tenant's messages, newest first; Limit defaults to
+// 100 and is capped at 1000.
+func (s *Store) ListMessages(ctx context.Context, tenant string, f store.MessageFilter) ([]store.Message, error) {
+	_, r, err := s.pools()
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + messageColumns + ` FROM messages WHERE tenant = ?`
+	args := []any{tenant}
+	if f.MemberID != "" {
+		q += ` AND member_id = ?`
+		args = append(args, f.MemberID)
+	}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	q += ` ORDER BY created_at DESC, key DESC LIMIT ?`
+	args = append(args, clampLimit(f.Limit))
+	rows, err := r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing messages: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var ms []store.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing messages: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing messages: %w", err)
+	}
+	return ms, nil
+}
