@@ -1,0 +1,46 @@
+// Package mappings turns accepted deliveries into normalized events with jq
+// programs (github.com/itchyny/gojq), and bundles the default mapping of
+// every source connector.
+//
+// # The contract of a mapping
+//
+// A mapping is a jq program. Its input "." is the delivery's body, parsed as
+// JSON with numbers kept exact: integers stay integers of any size (provider
+// ids often exceed 2^53) and other numbers become float64, so 257500.50
+// prints as "257500.5" with tostring. The variable $meta describes the
+// delivery:
+//
+//	{"tenant": "acme", "connector": "pos", "kind": "pos_webhook",
+//	 "delivery_id": "…", "topic": "", "received_at": "2026-11-23T03:00:00Z"}
+//
+// received_at is RFC 3339 in UTC, to the second, so fromdate reads it.
+//
+// Each value the program outputs is one event and must be an object:
+//
+//	{"type": "order.paid",            // required, non-empty string
+//	 "id": "S-1001",                  // required: the provider's id of the object,
+//	                                  // unique per type; a string or an integer
+//	 "occurred_at": "2026-11-23T10:00:00+07:00", // optional: RFC 3339, or unix
+//	                                  // seconds as a number or numeric string
+//	 "data": {...}}                   // required object: the event's data
+//
+// No other keys are allowed, so a misspelt key fails loudly instead of being
+// ignored. A program that outputs nothing (empty) yields no events. The
+// engine derives each event's id from (tenant, connector, type + "/" + id),
+// so the same provider object always yields the same event id, and uses the
+// delivery's received_at when occurred_at is absent or null. Times are
+// stored in UTC.
+//
+// # Errors
+//
+// Every failure that retrying cannot fix is a permanent core/fault error of
+// class ClassRequest with a reason fit for the dead-letter store: a body that
+// is not JSON, a jq runtime error (including error("...") raised by the
+// mapping itself), an output that breaks the contract above (the message
+// names the output index and the field), or more than MaxOutputs outputs.
+// Only cancellation of ctx is returned unclassified, so that a delivery
+// interrupted by a shutdown is retried rather than dead-lettered.
+//
+// Programs cannot read the process environment ($ENV and env are empty), nor
+// inputs or modules.
+package mappings
