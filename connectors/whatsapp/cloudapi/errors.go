@@ -1,0 +1,223 @@
+package cloudapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/fault"
+)
+
+// CodeBreakerOpen is the fault code of a send refused by the open breaker.
+const CodeBreakerOpen = "breaker_open"
+
+// classAccount is the class of failures of the business account or number
+// (locked, unregistered, unpaid, restricted): permanent, and an operator
+// must act, like rejected credentials.
+const classAccount = fault.ClassAuth
+
+// APIError is an answer of the Cloud API other than 2xx.
+type APIError struct {
+	HTTPStatus int
+	// Graph is the Graph error object; nil when the body carried none (a
+	// proxy or load balancer answered).
+	Graph *GraphError
+}
+
+func (e *APIError) Error() string {
+	if e.Graph == nil {
+		return fmt.Sprintf("whatsapp cloud api answered HTTP %d", e.HTTPStatus)
+	}
+	msg := fmt.Sprintf("whatsapp cloud api answered HTTP %d: code %d: %s", e.HTTPStatus, e.Graph.Code, e.Graph.Message)
+	if e.Graph.ErrorData != nil && e.Graph.ErrorData.Details != "" {
+		msg += ": " + e.Graph.ErrorData.Details
+	}
+	return msg
+}
+
+// rule is how one Meta error code is handled.
+type rule struct {
+	class     fault.Class
+	retryable bool
+}
+
+// codeRules classifies every code of Meta's error code table. Meta publishes
+// no retryable flag: codes meaning "rejected before processing, try later"
+// are retryable, everything needing a change of message, recipient, template
+// or account is permanent.
+var codeRules = map[int]rule{
+	// Rate limits: back off, honour Retry-After.
+	4:      {fault.ClassThrottle, true}, // application request limit
+	80007:  {fault.ClassThrottle, true}, // WABA rate limit
+	130429: {fault.ClassThrottle, true}, // Cloud API throughput reached
+	131056: {fault.ClassThrottle, true}, // (business, consumer) pair rate limit
+	132069: {fault.ClassThrottle, true}, // flow throttled
+
+	// Transient trouble on Meta's side.
+	1:      {fault.ClassTransient, true}, // API unknown
+	2:      {fault.ClassTransient, true}, // API service temporarily unavailable
+	131000: {fault.ClassTransient, true}, // something went wrong
+	131016: {fault.ClassTransient, true}, // service unavailable
+	131057: {fault.ClassTransient, true}, // account in maintenance mode
+	133004: {fault.ClassTransient, true}, // server temporarily unavailable
+
+	// The recipient cannot be reached.
+	131026: {fault.ClassRecipient, false}, // message undeliverable
+	130472: {fault.ClassRecipient, false}, // number part of an experiment
+	131021: {fault.ClassRecipient, false}, // recipient cannot be the sender
+
+	// Messaging policy.
+	131048: {fault.ClassPolicy, false}, // spam rate limit
+	131049: {fault.ClassPolicy, false}, // not delivered for ecosystem health
+	131050: {fault.ClassPolicy, false}, // user stopped marketing messages
+	368:    {fault.ClassPolicy, false}, // temporarily blocked for policy violations
+
+	// Free-form message outside the 24-hour window.
+	131047: {fault.ClassWindow, false},
+
+	// Templates.
+	132000: {fault.ClassTemplate, false}, // parameter count mismatch
+	132001: {fault.ClassTemplate, false}, // template does not exist
+	132005: {fault.ClassTemplate, false}, // hydrated text too long
+	132007: {fault.ClassTemplate, false}, // format character policy violated
+	132012: {fault.ClassTemplate, false}, // parameter format mismatch
+	132015: {fault.ClassTemplate, false}, // template paused
+	132016: {fault.ClassTemplate, false}, // template disabled
+	132068: {fault.ClassTemplate, false}, // flow blocked
+
+	// Credentials and permissions (200-299 are handled as a range).
+	0:   {fault.ClassAuth, false}, // AuthException
+	3:   {fault.ClassAuth, false}, // capability
+	10:  {fault.ClassAuth, false}, // permission denied
+	190: {fault.ClassAuth, false}, // access token expired or invalid
+
+	// Malformed or invalid requests.
+	100:    {fault.ClassRequest, false}, // invalid parameter
+	131008: {fault.ClassRequest, false}, // required parameter missing
+	131009: {fault.ClassRequest, false}, // parameter value not valid
+	131051: {fault.ClassRequest, false}, // unsupported message type
+	131052: {fault.ClassRequest, false}, // media download error
+	131053: {fault.ClassRequest, false}, // media upload error
+
+	// Business account or number configuration.
+	131030: {classAccount, false}, // recipient not in the allowed list
+	131031: {classAccount, false}, // business account locked
+	131037: {classAccount, false}, // display name needs approval
+	131042: {classAccount, false}, // business eligibility payment issue
+	131062: {classAccount, false}, // authentication template needs a phone number
+	131064: {classAccount, false}, // limited for template-classification violations
+	130497: {classAccount, false}, // restricted from messaging this country
+	133000: {classAccount, false}, // incomplete deregistration
+	133005: {classAccount, false}, // two-step PIN mismatch
+	133006: {classAccount, false}, // phone number needs re-verification
+	133008: {classAccount, false}, // too many two-step PIN guesses
+	133009: {classAccount, false}, // two-step PIN entered too fast
+	133010: {classAccount, false}, // phone number not registered
+	133015: {classAccount, false}, // recently deleted number, wait
+	133016: {classAccount, false}, // registration rate limit
+}
+
+// ruleFor returns the rule of a Meta error code.
+func ruleFor(code int) (rule, bool) {
+	if code >= 200 && code <= 299 {
+		return rule{fault.ClassAuth, false}, true // API permission not granted
+	}
+	r, ok := codeRules[code]
+	return r, ok
+}
+
+// ruleForStatus classifies an answer by HTTP status alone: when the body
+// carries no Graph error, or a code missing from the table.
+func ruleForStatus(status int) rule {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return rule{fault.ClassThrottle, true}
+	case status >= 500 || status == http.StatusRequestTimeout:
+		return rule{fault.ClassTransient, true}
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return rule{fault.ClassAuth, false}
+	default:
+		return rule{fault.ClassRequest, false}
+	}
+}
+
+// parseGraphError extracts the Graph error object from a response body; it
+// returns nil when the body holds none.
+func parseGraphError(body []byte) *GraphError {
+	var r errorResponse
+	if err := json.Unmarshal(body, &r); err != nil || r.Error == nil {
+		return nil
+	}
+	return r.Error
+}
+
+// classifyResponse turns an answer other than 2xx into a classified error.
+func classifyResponse(status int, header http.Header, body []byte, now time.Time) *fault.Error {
+	ge := parseGraphError(body)
+	apiErr := &APIError{HTTPStatus: status, Graph: ge}
+	r := ruleForStatus(status)
+	code := ""
+	if ge != nil {
+		code = strconv.Itoa(ge.Code)
+		if byCode, ok := ruleFor(ge.Code); ok {
+			r = byCode
+		}
+	}
+	fe := &fault.Error{Err: apiErr, Permanent: !r.retryable, Class: r.class, Code: code}
+	if r.retryable {
+		fe.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+	}
+	return fe
+}
+
+// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date;
+// it returns zero when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 86400)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d, 24*time.Hour)
+		}
+	}
+	return 0
+}
+
+// classifyTransport classifies a failure to get an answer. wrote tells
+// whether the request was completely written to the connection: after that,
+// Meta may have processed it, and the send is ambiguous.
+func classifyTransport(err error, wrote bool) *fault.Error {
+	if wrote && !isDialError(err) {
+		return &fault.Error{Err: err, Class: fault.ClassTransient, Code: connectors.AmbiguousCode}
+	}
+	return &fault.Error{Err: err, Class: fault.ClassTransient}
+}
+
+// isDialError reports whether err happened while connecting, so the request
+// certainly was not sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// isCancelled reports whether err is the caller giving up.
+func isCancelled(err error) bool { return errors.Is(err, context.Canceled) }

@@ -1,0 +1,303 @@
+package cloudapi
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/sendertest"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
+)
+
+const (
+	testToken   = "EAAGtest"
+	testPhoneID = "106540352242922"
+)
+
+// sandboxFake adapts the sandbox to the conformance suite's Fake.
+type sandboxFake struct{ s *sandbox.Server }
+
+func (f sandboxFake) InjectFault(x sendertest.Fault) {
+	f.s.InjectFault(sandbox.Fault{Count: x.Count, HTTPStatus: x.HTTPStatus, Code: x.Code, To: x.To, Hang: x.Hang})
+}
+func (f sandboxFake) ClearFaults()  { f.s.ClearFaults() }
+func (f sandboxFake) Attempts() int { return f.s.Attempts() }
+
+func (f sandboxFake) Received() []sendertest.Received {
+	var out []sendertest.Received
+	for _, m := range f.s.Messages() {
+		var req struct {
+			To       string `json:"to"`
+			Type     string `json:"type"`
+			Callback string `json:"biz_opaque_callback_data"`
+			Text     *struct {
+				Body string `json:"body"`
+			} `json:"text"`
+			Template *struct {
+				Name     string `json:"name"`
+				Language struct {
+					Code string `json:"code"`
+				} `json:"language"`
+				Components []struct {
+					Type       string `json:"type"`
+					Parameters []struct {
+						Type string `json:"type"`
+						Text string `json:"text"`
+					} `json:"parameters"`
+				} `json:"components"`
+			} `json:"template"`
+		}
+		if err := json.Unmarshal(m.Body, &req); err != nil {
+			panic(err)
+		}
+		r := sendertest.Received{ProviderMessageID: m.ID, To: req.To, Kind: req.Type, CallbackData: req.Callback}
+		if req.Text != nil {
+			r.Text = req.Text.Body
+		}
+		if req.Template != nil {
+			r.TemplateName, r.Language = req.Template.Name, req.Template.Language.Code
+			for _, c := range req.Template.Components {
+				if c.Type == "body" {
+					for _, p := range c.Parameters {
+						r.BodyParams = append(r.BodyParams, p.Text)
+					}
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// newSandbox starts a sandbox over loopback.
+func newSandbox(t testing.TB) (*sandbox.Server, *httptest.Server) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Config{
+		AccessToken: testToken,
+		Numbers:     map[string]sandbox.Number{testPhoneID: {DisplayPhoneNumber: "15550783881", WABAID: "102290129340398"}},
+	}, nil)
+	hs := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() {
+		_ = sb.Close(context.Background())
+		hs.Close()
+	})
+	return sb, hs
+}
+
+func testConfig(baseURL string) Config {
+	cfg := DefaultConfig()
+	cfg.BaseURL = baseURL
+	cfg.PhoneNumberID = testPhoneID
+	cfg.AccessToken = testToken
+	cfg.AppSecret = "app-secret"
+	return cfg
+}
+
+func newTestSender(t testing.TB, cfg Config) *Sender {
+	t.Helper()
+	s, err := NewSender(cfg, nil)
+	require.NoError(t, err)
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	sendertest.Run(t, sendertest.Harness{
+		NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+			sb, hs := newSandbox(t)
+			cfg := testConfig(hs.URL)
+			if opts.BadCredentials {
+				cfg.AccessToken = "revoked"
+			}
+			cfg.Breaker = Breaker{MaxFailures: opts.BreakerMaxFailures, OpenFor: opts.BreakerOpenFor}
+			return newTestSender(t, cfg), sandboxFake{sb}
+		},
+		WireTo: member.WhatsAppID,
+	})
+}
+
+func TestEncode(t *testing.T) {
+	tests := []struct {
+		name string
+		cmd  messaging.Command
+		want string
+	}{
+		{
+			name: "template with params",
+			cmd: messaging.Command{Key: "k1", To: "+6281234567890", Kind: messaging.KindTemplate,
+				Template: &messaging.Template{Name: "points_earned", Language: "id", BodyParams: []string{"Sari", "120"}}},
+			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k1","type":"template",
+				"template":{"name":"points_earned","language":{"code":"id"},"components":[{"type":"body","parameters":[{"type":"text","text":"Sari"},{"type":"text","text":"120"}]}]}}`,
+		},
+		{
+			name: "template without params omits components",
+			cmd: messaging.Command{Key: "k2", To: "+6281234567890", Kind: messaging.KindTemplate,
+				Template: &messaging.Template{Name: "welcome", Language: "en_US"}},
+			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k2","type":"template",
+				"template":{"name":"welcome","language":{"code":"en_US"}}}`,
+		},
+		{
+			name: "text",
+			cmd:  messaging.Command{Key: "k3", To: "+6281234567890", Kind: messaging.KindText, Text: "Halo"},
+			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k3","type":"text","text":{"body":"Halo"}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := encode(tt.cmd)
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.want, string(b))
+		})
+	}
+	t.Run("recipient not E.164", func(t *testing.T) {
+		_, err := encode(messaging.Command{Key: "k", To: "+62 812", Kind: messaging.KindText, Text: "x"})
+		require.Error(t, err)
+	})
+}
+
+func TestSendResult(t *testing.T) {
+	sb, hs := newSandbox(t)
+	s := newTestSender(t, testConfig(hs.URL))
+	res, err := s.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, sb.Messages()[0].ID, res.ProviderMessageID)
+	assert.Equal(t, "6281234567890", res.WaID)
+}
+
+func TestHTTPRetry(t *testing.T) {
+	cmd := messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"}
+	tests := []struct {
+		name         string
+		fault        sandbox.Fault
+		wantErr      bool
+		wantAttempts int
+	}{
+		{"503 retried at the HTTP layer", sandbox.Fault{Count: 2, HTTPStatus: 503}, false, 3},
+		{"502 retried at the HTTP layer", sandbox.Fault{Count: 1, HTTPStatus: 502}, false, 2},
+		{"503 beyond the retries", sandbox.Fault{Count: 3, HTTPStatus: 503}, true, 3},
+		{"503 with a long Retry-After goes to the caller", sandbox.Fault{Count: 1, HTTPStatus: 503, RetryAfter: 30}, true, 1},
+		{"500 not retried: it may have been processed", sandbox.Fault{Count: 1, HTTPStatus: 500}, true, 1},
+		{"Graph code not retried", sandbox.Fault{Count: 1, Code: 131000}, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, hs := newSandbox(t)
+			sb.InjectFault(tt.fault)
+			s := newTestSender(t, testConfig(hs.URL))
+			_, err := s.Send(context.Background(), cmd)
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.False(t, fault.IsPermanent(err))
+				assert.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.wantAttempts, sb.Attempts())
+			if tt.fault.RetryAfter > 0 {
+				assert.Equal(t, time.Duration(tt.fault.RetryAfter)*time.Second, fault.RetryAfter(err))
+			}
+		})
+	}
+}
+
+func TestThrottleRetryAfter(t *testing.T) {
+	sb, hs := newSandbox(t)
+	sb.InjectFault(sandbox.Fault{Count: 1, Code: 130429, RetryAfter: 3})
+	s := newTestSender(t, testConfig(hs.URL))
+	_, err := s.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
+	require.Error(t, err)
+	assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
+	assert.Equal(t, 3*time.Second, fault.RetryAfter(err))
+	assert.Contains(t, err.Error(), "130429")
+}
+
+func TestAmbiguous(t *testing.T) {
+	cmd := messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"}
+	t.Run("timeout after the request was written", func(t *testing.T) {
+		sb, hs := newSandbox(t)
+		sb.InjectFault(sandbox.Fault{Count: 1, Hang: true})
+		cfg := testConfig(hs.URL)
+		cfg.Timeout = 200 * time.Millisecond
+		_, err := newTestSender(t, cfg).Send(context.Background(), cmd)
+		require.Error(t, err)
+		assert.False(t, fault.IsPermanent(err))
+		assert.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+		assert.Equal(t, connectors.AmbiguousCode, fault.CodeOf(err))
+		assert.Equal(t, 1, sb.Attempts(), "an ambiguous send is not retried")
+	})
+	t.Run("connection reset after the request was written", func(t *testing.T) {
+		sb, hs := newSandbox(t)
+		sb.InjectFault(sandbox.Fault{Count: 1, Reset: true})
+		_, err := newTestSender(t, testConfig(hs.URL)).Send(context.Background(), cmd)
+		require.Error(t, err)
+		assert.Equal(t, connectors.AmbiguousCode, fault.CodeOf(err))
+		assert.Equal(t, 1, sb.Attempts())
+	})
+	t.Run("connection refused is not ambiguous", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		_, err = newTestSender(t, testConfig("http://"+addr)).Send(context.Background(), cmd)
+		require.Error(t, err)
+		assert.False(t, fault.IsPermanent(err))
+		assert.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+		assert.Empty(t, fault.CodeOf(err))
+	})
+	t.Run("2xx without a message id", func(t *testing.T) {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"messaging_product":"whatsapp"}`))
+		}))
+		t.Cleanup(hs.Close)
+		_, err := newTestSender(t, testConfig(hs.URL)).Send(context.Background(), cmd)
+		assert.Equal(t, connectors.AmbiguousCode, fault.CodeOf(err))
+	})
+}
+
+func TestRequestHeaders(t *testing.T) {
+	var got *http.Request
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		_, _ = w.Write([]byte(`{"messaging_product":"whatsapp","contacts":[{"input":"6281234567890","wa_id":"6281234567890"}],"messages":[{"id":"wamid.X"}]}`))
+	}))
+	t.Cleanup(hs.Close)
+	cfg := testConfig(hs.URL)
+	cfg.GraphVersion = "v25.0"
+	_, err := newTestSender(t, cfg).Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Equal(t, "/v25.0/"+testPhoneID+"/messages", got.URL.Path)
+	assert.Equal(t, "Bearer "+testToken, got.Header.Get("Authorization"))
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+}
+
+func TestSpec(t *testing.T) {
+	spec := Spec()
+	r := connectors.NewRegistry()
+	require.NoError(t, r.Register(spec))
+	assert.True(t, spec.Has(connectors.KindSource))
+	assert.True(t, spec.Has(connectors.KindSender))
+	assert.Equal(t, "whatsapp_cloud", spec.Mapping)
+
+	cfg := spec.NewConfig().(*Config)
+	assert.Equal(t, DefaultConfig(), *cfg)
+	require.Error(t, cfg.Validate(), "the defaults lack the required keys")
+
+	_, hs := newSandbox(t)
+	*cfg = testConfig(hs.URL)
+	v, err := spec.New(cfg, connectors.Deps{Tenant: "acme", Name: "wa"})
+	require.NoError(t, err)
+	c := v.(*Connector)
+	_, err = c.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
+	require.NoError(t, err)
+}

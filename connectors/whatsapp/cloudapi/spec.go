@@ -1,0 +1,74 @@
+package cloudapi
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/loyalhub/loyalhub/connectors"
+)
+
+// TypeName is the registered connector type.
+const TypeName = "whatsapp_cloud"
+
+// Example is a documented config block for one instance.
+const Example = `type: whatsapp_cloud
+phone_number_id: "106540352242922"     # Meta's id of the business number
+access_token: ${WHATSAPP_ACCESS_TOKEN} # system-user token
+app_secret: ${WHATSAPP_APP_SECRET}     # verifies X-Hub-Signature-256 on webhooks
+verify_token: ${WHATSAPP_VERIFY_TOKEN} # answers the hub.challenge handshake
+# base_url: https://graph.facebook.com
+# graph_version: v24.0
+# timeout: 10s
+# breaker:
+#   max_failures: 5   # consecutive retryable failures that open it
+#   open_for: 30s
+`
+
+// Spec describes the whatsapp_cloud connector type.
+func Spec() connectors.Spec {
+	return connectors.Spec{
+		Name:    TypeName,
+		Kinds:   []connectors.Kind{connectors.KindSource, connectors.KindSender},
+		Summary: "Meta WhatsApp Cloud API: sends templates and text, receives messages and delivery statuses",
+		Example: Example,
+		Mapping: TypeName,
+		NewConfig: func() connectors.Config {
+			c := DefaultConfig()
+			return &c
+		},
+		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
+			var c Config
+			switch v := cfg.(type) {
+			case *Config:
+				c = *v
+			case Config:
+				c = v
+			default:
+				return nil, fmt.Errorf("building %s connector: unexpected config type %T", TypeName, cfg)
+			}
+			logger := deps.Logger
+			if logger == nil {
+				logger = slog.New(slog.DiscardHandler)
+			}
+			logger = logger.With("tenant", deps.Tenant, "connector", deps.Name)
+			s, err := NewSender(c, logger)
+			if err != nil {
+				return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
+			}
+			return &Connector{Sender: s, Source: NewSource(c)}, nil
+		},
+	}
+}
+
+// Connector is a whatsapp_cloud instance: the sender and the webhook source
+// of one business number.
+type Connector struct {
+	*Sender
+	*Source
+}
+
+var (
+	_ connectors.Sender     = (*Connector)(nil)
+	_ connectors.Source     = (*Connector)(nil)
+	_ connectors.Handshaker = (*Connector)(nil)
+)

@@ -1,0 +1,87 @@
+package sandbox
+
+import (
+	"net/http"
+	"time"
+)
+
+// Number is a business phone number the sandbox serves.
+type Number struct {
+	// DisplayPhoneNumber is the number as shown to users, digits only
+	// ("15550783881"); it appears in webhook metadata.
+	DisplayPhoneNumber string
+	// WABAID is the WhatsApp Business Account id, the entry id of webhooks.
+	WABAID string
+}
+
+// Default statuses emitted for each accepted message.
+var defaultStatuses = []string{"sent", "delivered", "read"}
+
+// Config configures a Server.
+type Config struct {
+	// AccessToken is the bearer token senders must present. Empty accepts
+	// any non-empty token.
+	AccessToken string
+	// Numbers maps phone number ids to their numbers. Sends to an id that is
+	// not listed fail with Graph error 100. Empty accepts every id (with the
+	// id as display number and "0" as WABA id).
+	Numbers map[string]Number
+	// WebhookURL receives status webhooks. Empty disables webhooks.
+	WebhookURL string
+	// AppSecret signs webhooks (X-Hub-Signature-256).
+	AppSecret string
+	// Statuses are emitted, in order, for every accepted message. Default
+	// sent, delivered, read.
+	Statuses []string
+	// StatusDelay separates a message's acceptance and each of its statuses
+	// from the previous one. Default 0: statuses are due at once.
+	StatusDelay time.Duration
+	// WebhookBatch is the most statuses one webhook POST carries. Default 10.
+	WebhookBatch int
+	// WebhookWorkers is the number of concurrent webhook deliveries.
+	// Default 4.
+	WebhookWorkers int
+	// WebhookRetryMin is the first delay before redelivering a webhook the
+	// receiver did not answer with 2xx; it doubles up to WebhookRetryMax.
+	// Defaults 100ms and 30s.
+	WebhookRetryMin time.Duration
+	WebhookRetryMax time.Duration
+	// WebhookTimeout bounds one webhook POST. Default 10s.
+	WebhookTimeout time.Duration
+	// TemplateCategory is the pricing category reported for template
+	// messages. Default "utility".
+	TemplateCategory string
+	// HTTPClient posts webhooks. Default: a client with WebhookTimeout.
+	HTTPClient *http.Client
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Statuses) == 0 {
+		c.Statuses = defaultStatuses
+	}
+	if c.WebhookBatch <= 0 {
+		c.WebhookBatch = 10
+	}
+	if c.WebhookWorkers <= 0 {
+		c.WebhookWorkers = 4
+	}
+	if c.WebhookRetryMin <= 0 {
+		c.WebhookRetryMin = 100 * time.Millisecond
+	}
+	if c.WebhookRetryMax <= 0 {
+		c.WebhookRetryMax = 30 * time.Second
+	}
+	if c.WebhookRetryMax < c.WebhookRetryMin {
+		c.WebhookRetryMax = c.WebhookRetryMin
+	}
+	if c.WebhookTimeout <= 0 {
+		c.WebhookTimeout = 10 * time.Second
+	}
+	if c.TemplateCategory == "" {
+		c.TemplateCategory = "utility"
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.WebhookTimeout}
+	}
+	return c
+}

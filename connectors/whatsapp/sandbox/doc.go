@@ -1,0 +1,24 @@
+// Package sandbox is a faithful in-memory fake of Meta's WhatsApp Cloud API
+// for tests, demos and throughput benchmarks.
+//
+// It serves the send endpoint (POST /{version}/{phone-number-id}/messages)
+// with Meta's bearer authentication, payload validation, success and error
+// shapes, and answers mark-as-read requests. Every accepted message is kept
+// in memory and, when a webhook URL is configured, produces status webhooks
+// (sent, delivered, read by default) in Meta's envelope, batched several
+// statuses per POST and signed with X-Hub-Signature-256 exactly as Meta signs
+// them. Webhooks that are not answered with 2xx are retried with backoff for
+// as long as the server runs.
+//
+// Control endpoints let a test or an operator inspect and steer it:
+//
+//	GET    /sandbox/messages   accepted messages in order (?to= filters by recipient)
+//	DELETE /sandbox/messages   forget accepted messages
+//	POST   /sandbox/faults     make the next sends fail: {"count":1,"http_status":500} or {"count":2,"code":130429}
+//	DELETE /sandbox/faults     clear pending faults
+//	GET    /healthz            liveness
+//
+// The send path is cheap (one mutex-protected append), so the sandbox takes
+// thousands of sends per second; webhooks go out through a bounded worker
+// pool started by Start and stopped by Close.
+package sandbox
