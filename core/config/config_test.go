@@ -1,0 +1,456 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/config"
+)
+
+func TestDefault(t *testing.T) {
+	c := config.Default()
+	assert.Equal(t, "./data", c.DataDir)
+	assert.Equal(t, ":8080", c.Server.Listen)
+	assert.Equal(t, int64(1<<20), c.Server.MaxBodyBytes)
+	assert.Equal(t, 20*time.Second, c.Server.ShutdownTimeout)
+	assert.Empty(t, c.Server.AdminToken)
+	assert.Equal(t, config.Log{Level: "info", Format: "text"}, c.Log)
+	assert.Equal(t, config.Queue{
+		Backend:         "embedded",
+		Subscribers:     4,
+		AckWait:         60 * time.Second,
+		DuplicateWindow: 2 * time.Minute,
+		MaxAge:          168 * time.Hour,
+		Embedded:        config.Embedded{SyncInterval: time.Second, MaxStoreBytes: 10 << 30},
+		NATS:            config.NATS{URL: "nats://127.0.0.1:4222", Replicas: 1, StreamPrefix: "loyalhub"},
+		Postgres:        config.QueuePostgres{SubscribeBatchSize: 1000, PollInterval: 100 * time.Millisecond},
+	}, c.Queue)
+	assert.Equal(t, config.Store{
+		Driver:   "sqlite",
+		SQLite:   config.SQLite{Path: "data/loyalhub.db"},
+		Postgres: config.StorePostgres{MaxConns: 16},
+	}, c.Store)
+	assert.Equal(t, config.Pipeline{
+		HandlerTimeout: 30 * time.Second,
+		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
+		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second},
+	}, c.Pipeline)
+	assert.Nil(t, c.Tenants)
+	assert.Nil(t, c.Validate(), "the defaults are valid")
+}
+
+func TestApplyDefaults(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    config.Config
+		check func(t *testing.T, c config.Config)
+	}{
+		{
+			name: "sqlite path follows data_dir",
+			in:   config.Config{DataDir: "/var/lib/loyalhub"},
+			check: func(t *testing.T, c config.Config) {
+				assert.Equal(t, "/var/lib/loyalhub/loyalhub.db", c.Store.SQLite.Path)
+			},
+		},
+		{
+			name: "set values are kept",
+			in: config.Config{
+				Server: config.Server{Listen: ":9000"},
+				Queue:  config.Queue{Backend: "nats", Subscribers: 9},
+				Store:  config.Store{SQLite: config.SQLite{Path: "x.db"}},
+			},
+			check: func(t *testing.T, c config.Config) {
+				assert.Equal(t, ":9000", c.Server.Listen)
+				assert.Equal(t, "nats", c.Queue.Backend)
+				assert.Equal(t, 9, c.Queue.Subscribers)
+				assert.Equal(t, "x.db", c.Store.SQLite.Path)
+			},
+		},
+		{
+			name: "tenant defaults",
+			in: config.Config{Tenants: map[string]config.Tenant{
+				"demo": {DefaultRegion: "ID", Notifications: []config.Notification{{Name: "a"}, {Name: "b", Category: "marketing"}}},
+				"shop": {Name: "The Shop", Timezone: "Asia/Jakarta", Loyalty: config.Loyalty{Earn: config.Earn{Unit: "1000", Points: 3}}},
+			}},
+			check: func(t *testing.T, c config.Config) {
+				demo := c.Tenants["demo"]
+				assert.Equal(t, "demo", demo.Name)
+				assert.Equal(t, "UTC", demo.Timezone)
+				assert.Equal(t, config.Earn{Unit: "1", Points: 1}, demo.Loyalty.Earn)
+				assert.Equal(t, "utility", demo.Notifications[0].Category)
+				assert.Equal(t, "marketing", demo.Notifications[1].Category)
+				shop := c.Tenants["shop"]
+				assert.Equal(t, "The Shop", shop.Name)
+				assert.Equal(t, "Asia/Jakarta", shop.Timezone)
+				assert.Equal(t, config.Earn{Unit: "1000", Points: 3}, shop.Loyalty.Earn)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.in
+			c.ApplyDefaults()
+			tt.check(t, c)
+		})
+	}
+}
+
+// valid returns a complete valid configuration with one tenant.
+func valid() config.Config {
+	c := config.Default()
+	c.Tenants = map[string]config.Tenant{
+		"demo": {
+			DefaultRegion: "ID",
+			Timezone:      "Asia/Jakarta",
+			Connectors: map[string]config.Connector{
+				"pos": {Type: "pos_webhook"},
+				"wa":  {Type: "whatsapp_cloud"},
+			},
+			Notifications: []config.Notification{{
+				Name:     "points-earned",
+				On:       "points.earned",
+				Sender:   "wa",
+				Template: config.NotificationTmpl{Name: "points_earned", Language: "id", Body: []string{"member.name"}},
+			}},
+		},
+	}
+	c.ApplyDefaults()
+	return c
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *config.Config)
+		want   map[string]string // path → part of the message
+	}{
+		{name: "valid", mutate: func(*config.Config) {}},
+		{
+			name: "enums",
+			mutate: func(c *config.Config) {
+				c.Queue.Backend = "kafka"
+				c.Store.Driver = "mysql"
+				c.Log.Level = "trace"
+				c.Log.Format = "xml"
+				c.Pipeline.Send.UnknownPolicy = "drop"
+			},
+			want: map[string]string{
+				"queue.backend":                `"kafka" is not one of embedded, nats, postgres, memory`,
+				"store.driver":                 `"mysql" is not one of sqlite, postgres`,
+				"log.level":                    `"trace"`,
+				"log.format":                   `"xml"`,
+				"pipeline.send.unknown_policy": `"drop" is not one of resend, hold`,
+			},
+		},
+		{
+			name: "postgres and nats need their DSNs",
+			mutate: func(c *config.Config) {
+				c.Queue.Backend = config.BackendPostgres
+				c.Store.Driver = config.DriverPostgres
+			},
+			want: map[string]string{"queue.postgres.dsn": "required", "store.postgres.dsn": "required"},
+		},
+		{
+			name: "nats url",
+			mutate: func(c *config.Config) {
+				c.Queue.Backend = config.BackendNATS
+				c.Queue.NATS.URL = ""
+				c.Queue.NATS.Replicas = 7
+				c.Queue.NATS.StreamPrefix = "a.b"
+			},
+			want: map[string]string{
+				"queue.nats.url":           "required",
+				"queue.nats.replicas":      "between 1 and 5",
+				"queue.nats.stream_prefix": `"a.b"`,
+			},
+		},
+		{
+			name: "sqlite path",
+			mutate: func(c *config.Config) {
+				c.Store.SQLite.Path = ""
+			},
+			want: map[string]string{"store.sqlite.path": "required"},
+		},
+		{
+			name: "positive numbers and durations",
+			mutate: func(c *config.Config) {
+				c.DataDir = ""
+				c.Server.Listen = ""
+				c.Server.MaxBodyBytes = -1
+				c.Server.ShutdownTimeout = -time.Second
+				c.Queue.Subscribers = 0
+				c.Queue.AckWait = 0
+				c.Queue.DuplicateWindow = -1
+				c.Queue.MaxAge = 0
+				c.Queue.Embedded.SyncInterval = 0
+				c.Queue.Embedded.MaxStoreBytes = 0
+				c.Queue.Postgres.SubscribeBatchSize = -5
+				c.Queue.Postgres.PollInterval = 0
+				c.Store.Postgres.MaxConns = 0
+				c.Pipeline.HandlerTimeout = 0
+				c.Pipeline.Retry.MaxRetries = -1
+				c.Pipeline.Retry.InitialInterval = 0
+				c.Pipeline.Retry.MaxInterval = 0
+				c.Pipeline.Retry.Multiplier = 0.5
+				c.Pipeline.Send.UnknownGrace = 0
+			},
+			want: map[string]string{
+				"data_dir":                            "required",
+				"server.listen":                       "required",
+				"server.max_body_bytes":               "must be positive, got -1",
+				"server.shutdown_timeout":             "positive duration",
+				"queue.subscribers":                   "must be positive",
+				"queue.ack_wait":                      "positive duration",
+				"queue.duplicate_window":              "positive duration",
+				"queue.max_age":                       "positive duration",
+				"queue.embedded.sync_interval":        "positive duration",
+				"queue.embedded.max_store_bytes":      "must be positive",
+				"queue.postgres.subscribe_batch_size": "must be positive",
+				"queue.postgres.poll_interval":        "positive duration",
+				"store.postgres.max_conns":            "must be positive",
+				"pipeline.handler_timeout":            "positive duration",
+				"pipeline.retry.max_retries":          "must not be negative",
+				"pipeline.retry.initial_interval":     "positive duration",
+				"pipeline.retry.max_interval":         "positive duration",
+				"pipeline.retry.multiplier":           "at least 1",
+				"pipeline.send.unknown_grace":         "positive duration",
+			},
+		},
+		{
+			name: "ordering between durations",
+			mutate: func(c *config.Config) {
+				c.Queue.DuplicateWindow = 2 * time.Hour
+				c.Queue.MaxAge = time.Hour
+				c.Pipeline.Retry.InitialInterval = time.Minute
+				c.Pipeline.Retry.MaxInterval = time.Second
+			},
+			want: map[string]string{
+				"queue.duplicate_window":      "must not exceed queue.max_age",
+				"pipeline.retry.max_interval": "must not be below",
+			},
+		},
+		{
+			name: "tenant fields",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Name = ""
+				d.DefaultRegion = "XX"
+				d.Timezone = "Mars/Olympus"
+				d.Loyalty.Earn = config.Earn{Unit: "0", Points: -1}
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.name":                "required",
+				"tenants.demo.default_region":      `"XX" is not a known ISO 3166 region`,
+				"tenants.demo.timezone":            `"Mars/Olympus"`,
+				"tenants.demo.loyalty.earn.unit":   "positive",
+				"tenants.demo.loyalty.earn.points": "must not be negative",
+			},
+		},
+		{
+			name: "missing region",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.DefaultRegion = ""
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{"tenants.demo.default_region": "required"},
+		},
+		{
+			name: "lower-case region is accepted",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.DefaultRegion = "id"
+				c.Tenants["demo"] = d
+			},
+		},
+		{
+			name: "bad tenant and connector ids",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Connectors = map[string]config.Connector{"Bad Name": {Type: "x"}, "wa": {}}
+				c.Tenants["Demo/1"] = d
+				delete(c.Tenants, "demo")
+			},
+			want: map[string]string{
+				"tenants.Demo/1":                     "tenant id",
+				"tenants.Demo/1.connectors.Bad Name": "connector name",
+				"tenants.Demo/1.connectors.wa.type":  "required",
+			},
+		},
+		{
+			name: "earn unit forms",
+			mutate: func(c *config.Config) {
+				for i, unit := range []string{"1/3", "-5", "1e3", "abc", "0.00"} {
+					id := fmt.Sprintf("t%d", i)
+					d := c.Tenants["demo"]
+					d.Loyalty.Earn.Unit = unit
+					c.Tenants[id] = d
+				}
+				d := c.Tenants["demo"]
+				d.Loyalty.Earn = config.Earn{Unit: "1000.50", Points: 0}
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.t0.loyalty.earn.unit": `"1/3"`,
+				"tenants.t1.loyalty.earn.unit": `"-5"`,
+				"tenants.t2.loyalty.earn.unit": `"1e3"`,
+				"tenants.t3.loyalty.earn.unit": `"abc"`,
+				"tenants.t4.loyalty.earn.unit": `"0.00" must be a positive`,
+			},
+		},
+		{
+			name: "notifications",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				good := d.Notifications[0]
+				dup := good
+				empty := config.Notification{Category: "promo"}
+				badSender := good
+				badSender.Name = "other"
+				badSender.Sender = "sms"
+				d.Notifications = append(d.Notifications, dup, empty, badSender)
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.notifications[1].name":              `"points-earned" is already the name of notifications[0]`,
+				"tenants.demo.notifications[2].name":              "required",
+				"tenants.demo.notifications[2].on":                "required",
+				"tenants.demo.notifications[2].sender":            "required",
+				"tenants.demo.notifications[2].category":          `"promo" is not one of utility, marketing`,
+				"tenants.demo.notifications[2].template.name":     "required",
+				"tenants.demo.notifications[2].template.language": "required",
+				"tenants.demo.notifications[3].sender":            `"sms" is not a connector of tenant "demo"`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.mutate(&c)
+			errs := c.Validate()
+			if len(tt.want) == 0 {
+				require.Nil(t, errs)
+				return
+			}
+			got := map[string]string{}
+			for _, e := range errs {
+				require.NotContains(t, got, e.Path, "one error per path in this table")
+				got[e.Path] = e.Msg
+			}
+			require.Len(t, got, len(tt.want), "errors: %v", errs)
+			for path, msg := range tt.want {
+				require.Contains(t, got, path, "errors: %v", errs)
+				assert.Contains(t, got[path], msg, path)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	t.Run("field error text", func(t *testing.T) {
+		assert.Equal(t, "a.b: bad", (&config.FieldError{Path: "a.b", Msg: "bad"}).Error())
+		assert.Equal(t, "bad", (&config.FieldError{Msg: "bad"}).Error())
+	})
+	t.Run("errors text joins", func(t *testing.T) {
+		es := config.Errors{{Path: "a", Msg: "x"}, {Path: "b", Msg: "y"}}
+		assert.Equal(t, "a: x\nb: y", es.Error())
+	})
+	t.Run("empty is a nil error", func(t *testing.T) {
+		var es config.Errors
+		require.NoError(t, es.Err())
+		require.NoError(t, config.Errors{}.Err())
+		require.Error(t, config.Errors{{Path: "a", Msg: "x"}}.Err())
+	})
+	t.Run("validate returns nil when valid", func(t *testing.T) {
+		c := valid()
+		errs := c.Validate()
+		assert.Nil(t, errs)
+		assert.NoError(t, errs.Err())
+	})
+}
+
+func TestPrefix(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want config.Errors
+	}{
+		{name: "nil", err: nil, want: nil},
+		{name: "empty errors", err: config.Errors{}, want: nil},
+		{
+			name: "field error",
+			err:  &config.FieldError{Path: "secret", Msg: "required"},
+			want: config.Errors{{Path: "tenants.demo.connectors.pos.secret", Msg: "required"}},
+		},
+		{
+			name: "field error without path",
+			err:  &config.FieldError{Msg: "bad"},
+			want: config.Errors{{Path: "tenants.demo.connectors.pos", Msg: "bad"}},
+		},
+		{
+			name: "index path",
+			err:  &config.FieldError{Path: "[2].name", Msg: "required"},
+			want: config.Errors{{Path: "tenants.demo.connectors.pos[2].name", Msg: "required"}},
+		},
+		{
+			name: "errors",
+			err:  config.Errors{{Path: "a", Msg: "x"}, {Path: "breaker.max_failures", Msg: "y"}},
+			want: config.Errors{
+				{Path: "tenants.demo.connectors.pos.a", Msg: "x"},
+				{Path: "tenants.demo.connectors.pos.breaker.max_failures", Msg: "y"},
+			},
+		},
+		{
+			name: "wrapped errors",
+			err:  fmt.Errorf("validating: %w", config.Errors{{Path: "a", Msg: "x"}}),
+			want: config.Errors{{Path: "tenants.demo.connectors.pos.a", Msg: "x"}},
+		},
+		{
+			name: "joined field errors",
+			err:  errors.Join(&config.FieldError{Path: "a", Msg: "x"}, errors.New("plain")),
+			want: config.Errors{
+				{Path: "tenants.demo.connectors.pos.a", Msg: "x"},
+				{Path: "tenants.demo.connectors.pos", Msg: "plain"},
+			},
+		},
+		{
+			name: "plain errors starting with a key",
+			err:  errors.Join(errors.New("secret: required"), errors.New("breaker.open_for: must be positive, got 0s"), errors.New("dial tcp: refused")),
+			want: config.Errors{
+				{Path: "tenants.demo.connectors.pos.secret", Msg: "required"},
+				{Path: "tenants.demo.connectors.pos.breaker.open_for", Msg: "must be positive, got 0s"},
+				{Path: "tenants.demo.connectors.pos", Msg: "dial tcp: refused"},
+			},
+		},
+		{
+			name: "plain error",
+			err:  errors.New("token too short"),
+			want: config.Errors{{Path: "tenants.demo.connectors.pos", Msg: "token too short"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, config.Prefix("tenants.demo.connectors.pos", tt.err))
+		})
+	}
+}
+
+func TestJoin(t *testing.T) {
+	tests := []struct{ prefix, path, want string }{
+		{"a", "b", "a.b"},
+		{"a", "[0]", "a[0]"},
+		{"", "b", "b"},
+		{"a", "", "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.Equal(t, tt.want, config.Join(tt.prefix, tt.path))
+		})
+	}
+}
