@@ -56,8 +56,15 @@ type Sender interface {
 	Send(ctx context.Context, cmd messaging.Command) (messaging.Result, error)
 }
 
-// AmbiguousCode marks a send error whose request may have been processed.
-const AmbiguousCode = "ambiguous"
+// Fault codes shared by every sender, beside the vendors' own codes.
+const (
+	// AmbiguousCode marks a send error whose request may have been
+	// processed.
+	AmbiguousCode = "ambiguous"
+	// BreakerOpenCode marks a send refused without a call because the
+	// account's circuit breaker is open; it is retryable after RetryAfter.
+	BreakerOpenCode = "breaker_open"
+)
 
 // Config is a connector's decoded configuration.
 type Config interface {

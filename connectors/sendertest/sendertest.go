@@ -26,8 +26,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
-// BreakerOpenCode is the fault code of a send refused by an open breaker.
-const BreakerOpenCode = "breaker_open"
 
 // Options tune the sender a Harness builds.
 type Options struct {
@@ -254,7 +252,7 @@ func Run(t *testing.T, h Harness) {
 		require.Error(t, err)
 		assert.False(t, fault.IsPermanent(err), "an open breaker means retry later: %v", err)
 		assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
-		assert.Equal(t, BreakerOpenCode, fault.CodeOf(err))
+		assert.Equal(t, connectors.BreakerOpenCode, fault.CodeOf(err))
 		assert.Positive(t, fault.RetryAfter(err))
 		assert.LessOrEqual(t, fault.RetryAfter(err), opts.BreakerOpenFor)
 		assert.Equal(t, before, fake.Attempts(), "an open breaker does not reach the BSP")
@@ -263,7 +261,7 @@ func Run(t *testing.T, h Harness) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			_, err = s.Send(context.Background(), textCommand("msg_back", "hi"))
-			if err == nil || fault.CodeOf(err) != BreakerOpenCode || time.Now().After(deadline) {
+			if err == nil || fault.CodeOf(err) != connectors.BreakerOpenCode || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(min(fault.RetryAfter(err), 50*time.Millisecond) + time.Millisecond)

@@ -22,6 +22,7 @@ const (
 	ClassRequest   Class = "request"   // malformed or invalid input: permanent
 	ClassPolicy    Class = "policy"    // refused by a messaging policy (window, opt-out): permanent
 	ClassWindow    Class = "window"    // free-form message outside the 24-hour window: permanent
+	ClassAccount   Class = "account"   // the business account or number cannot send (locked, unregistered, unpaid): permanent, needs an operator
 )
 
 // Error carries a classification for the error it wraps.

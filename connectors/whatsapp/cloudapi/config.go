@@ -1,8 +1,8 @@
 package cloudapi
 
 import (
-	"errors"
 	"fmt"
+	"github.com/loyalhub/loyalhub/core/config"
 	"net/url"
 	"regexp"
 	"time"
@@ -59,26 +59,18 @@ func DefaultConfig() Config {
 	}
 }
 
-// FieldError is a configuration error at a key relative to the connector's
-// block, such as "breaker.open_for".
-type FieldError struct {
-	Key     string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Message }
-
 var (
 	graphVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 	phoneIDPattern      = regexp.MustCompile(`^[0-9]+$`)
 )
 
-// Validate checks the values; every problem is reported as a *FieldError,
-// joined.
+// Validate checks the values; every problem is reported as a
+// config.FieldError at a key relative to the connector's block, such as
+// "breaker.open_for".
 func (c Config) Validate() error {
-	var errs []error
+	var errs config.Errors
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, &FieldError{Key: key, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, &config.FieldError{Path: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if u, err := url.Parse(c.BaseURL); c.BaseURL == "" {
 		bad("base_url", "required")
@@ -109,5 +101,5 @@ func (c Config) Validate() error {
 	if c.Breaker.OpenFor <= 0 {
 		bad("breaker.open_for", "must be positive, got %s", c.Breaker.OpenFor)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }

@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"errors"
+	"github.com/loyalhub/loyalhub/core/config"
 	"strings"
 	"testing"
 	"time"
@@ -39,12 +40,12 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
+			var errs config.Errors
+			require.True(t, errors.As(err, &errs))
 			var keys []string
-			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-				var fe *FieldError
-				require.True(t, errors.As(e, &fe))
-				keys = append(keys, fe.Key)
-				assert.True(t, strings.HasPrefix(e.Error(), fe.Key+": "), e.Error())
+			for _, fe := range errs {
+				keys = append(keys, fe.Path)
+				assert.True(t, strings.HasPrefix(fe.Error(), fe.Path+": "), fe.Error())
 			}
 			assert.Equal(t, tt.wantKeys, keys)
 		})

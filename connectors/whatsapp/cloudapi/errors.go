@@ -15,13 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
-// CodeBreakerOpen is the fault code of a send refused by the open breaker.
-const CodeBreakerOpen = "breaker_open"
 
-// classAccount is the class of failures of the business account or number
-// (locked, unregistered, unpaid, restricted): permanent, and an operator
-// must act, like rejected credentials.
-const classAccount = fault.ClassAuth
 
 // APIError is an answer of the Cloud API other than 2xx.
 type APIError struct {
@@ -107,21 +101,21 @@ var codeRules = map[int]rule{
 	131053: {fault.ClassRequest, false}, // media upload error
 
 	// Business account or number configuration.
-	131030: {classAccount, false}, // recipient not in the allowed list
-	131031: {classAccount, false}, // business account locked
-	131037: {classAccount, false}, // display name needs approval
-	131042: {classAccount, false}, // business eligibility payment issue
-	131062: {classAccount, false}, // authentication template needs a phone number
-	131064: {classAccount, false}, // limited for template-classification violations
-	130497: {classAccount, false}, // restricted from messaging this country
-	133000: {classAccount, false}, // incomplete deregistration
-	133005: {classAccount, false}, // two-step PIN mismatch
-	133006: {classAccount, false}, // phone number needs re-verification
-	133008: {classAccount, false}, // too many two-step PIN guesses
-	133009: {classAccount, false}, // two-step PIN entered too fast
-	133010: {classAccount, false}, // phone number not registered
-	133015: {classAccount, false}, // recently deleted number, wait
-	133016: {classAccount, false}, // registration rate limit
+	131030: {fault.ClassAccount, false}, // recipient not in the allowed list
+	131031: {fault.ClassAccount, false}, // business account locked
+	131037: {fault.ClassAccount, false}, // display name needs approval
+	131042: {fault.ClassAccount, false}, // business eligibility payment issue
+	131062: {fault.ClassAccount, false}, // authentication template needs a phone number
+	131064: {fault.ClassAccount, false}, // limited for template-classification violations
+	130497: {fault.ClassAccount, false}, // restricted from messaging this country
+	133000: {fault.ClassAccount, false}, // incomplete deregistration
+	133005: {fault.ClassAccount, false}, // two-step PIN mismatch
+	133006: {fault.ClassAccount, false}, // phone number needs re-verification
+	133008: {fault.ClassAccount, false}, // too many two-step PIN guesses
+	133009: {fault.ClassAccount, false}, // two-step PIN entered too fast
+	133010: {fault.ClassAccount, false}, // phone number not registered
+	133015: {fault.ClassAccount, false}, // recently deleted number, wait
+	133016: {fault.ClassAccount, false}, // registration rate limit
 }
 
 // ruleFor returns the rule of a Meta error code.

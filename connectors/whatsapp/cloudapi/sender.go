@@ -157,7 +157,7 @@ func (s *Sender) breakerOpen(err error) error {
 	return &fault.Error{
 		Err:        fmt.Errorf("phone number %s is failing, circuit breaker open: %w", s.cfg.PhoneNumberID, err),
 		Class:      fault.ClassThrottle,
-		Code:       CodeBreakerOpen,
+		Code:       connectors.BreakerOpenCode,
 		RetryAfter: wait,
 	}
 }

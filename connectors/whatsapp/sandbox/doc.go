@@ -13,6 +13,7 @@
 // Control endpoints let a test or an operator inspect and steer it:
 //
 //	GET    /sandbox/messages   accepted messages in order (?to= filters by recipient)
+//	GET    /sandbox/stats      counts of accepted messages and send attempts
 //	DELETE /sandbox/messages   forget accepted messages
 //	POST   /sandbox/faults     make the next sends fail: {"count":1,"http_status":500} or {"count":2,"code":130429}
 //	DELETE /sandbox/faults     clear pending faults

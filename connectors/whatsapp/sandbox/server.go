@@ -113,6 +113,7 @@ func New(cfg Config, logger *slog.Logger) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
 	mux.HandleFunc("GET /sandbox/messages", s.handleList)
+	mux.HandleFunc("GET /sandbox/stats", s.handleStats)
 	mux.HandleFunc("DELETE /sandbox/messages", s.handleClear)
 	mux.HandleFunc("POST /sandbox/faults", s.handleFault)
 	mux.HandleFunc("DELETE /sandbox/faults", s.handleClearFaults)
@@ -409,6 +410,24 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Stats counts what the sandbox has seen.
+type Stats struct {
+	Messages int `json:"messages"` // accepted messages
+	Attempts int `json:"attempts"` // send requests, accepted or not
+}
+
+// Stats returns the current counts.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.msgs)
+	s.mu.Unlock()
+	return Stats{Messages: n, Attempts: s.Attempts()}
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Stats())
 }
 
 func (s *Server) handleClear(w http.ResponseWriter, _ *http.Request) {

@@ -1,0 +1,18 @@
+// Package all registers every connector type loyalhub ships into a
+// registry. It is the one place that knows them all.
+package all
+
+import (
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
+)
+
+// Register adds every shipped connector type to reg.
+func Register(reg *connectors.Registry) {
+	for _, s := range []connectors.Spec{pos.Spec(), cloudapi.Spec()} {
+		if err := reg.Register(s); err != nil {
+			panic(err) // a programming error: two shipped connectors share a name
+		}
+	}
+}
