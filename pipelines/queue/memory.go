@@ -1,0 +1,66 @@
+package queue
+
+import (
+	"context"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+)
+
+// memoryOutputBuffer is each memory subscription's channel buffer.
+const memoryOutputBuffer = 1024
+
+func (q *Queue) openMemory() error {
+	gc := gochannel.NewGoChannel(gochannel.Config{
+		OutputChannelBuffer:            memoryOutputBuffer,
+		Persistent:                     true,
+		BlockPublishUntilSubscriberAck: true,
+	}, q.logger)
+	q.onClose(func(context.Context) error { return gc.Close() })
+	q.publisher = gc
+	q.newSub = func(string) (message.Subscriber, error) {
+		return &memorySubscriber{gc: gc}, nil
+	}
+	q.ping = func(context.Context) error { return nil }
+	return nil
+}
+
+// memorySubscriber shares the queue's GoChannel; closing it ends only its
+// own subscriptions.
+type memorySubscriber struct {
+	gc *gochannel.GoChannel
+
+	mu      sync.Mutex
+	closed  bool
+	cancels []context.CancelFunc
+}
+
+func (s *memorySubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	out, err := s.gc.Subscribe(ctx, topic)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.cancels = append(s.cancels, cancel)
+	return out, nil
+}
+
+func (s *memorySubscriber) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for _, cancel := range s.cancels {
+		cancel()
+	}
+	return nil
+}
