@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/pipelines/loadtest"
+)
+
+// The crash test runs `loyalhub serve` as a child process, streams signed
+// sales at it, kills it with SIGKILL midway and restarts it. The POS side
+// retries every sale until it gets a 2xx, as real senders do. In the end
+// every sale must have exactly one ledger entry and exactly one WhatsApp
+// message at the sandbox.
+
+const (
+	crashSales    = 5000
+	crashKillAt   = 2000
+	crashSecret   = "crash-pos-secret"
+	crashToken    = "crash-wa-token"
+	crashApp      = "crash-app-secret"
+	crashAdmin    = "crash-admin"
+	crashNumberID = "100000000000077"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "loyalhub-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "loyalhub")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building loyalhub: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type child struct {
+	t    *testing.T
+	bin  string
+	cfg  string
+	log  *os.File
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func (c *child) start(addr string) {
+	c.t.Helper()
+	c.cmd = exec.Command(c.bin, "serve", "--config", c.cfg)
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	c.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	require.NoError(c.t, c.cmd.Start())
+	c.done = make(chan error, 1)
+	go func() { c.done <- c.cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-c.done:
+			c.t.Fatalf("loyalhub exited during start: %v (log: %s)", err, c.log.Name())
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("loyalhub not ready after 30s (log: %s)", c.log.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *child) kill() {
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+func (c *child) stop() error {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.done:
+		return err
+	case <-time.After(60 * time.Second):
+		c.kill()
+		return fmt.Errorf("loyalhub did not stop within 60s of SIGTERM")
+	}
+}
+
+func TestCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test builds and runs the binary")
+	}
+	t.Run("embedded", func(t *testing.T) {
+		runCrashTest(t, "queue:\n  backend: embedded\n  ack_wait: 5s\n")
+	})
+	t.Run("nats+postgres", func(t *testing.T) {
+		if !serviceReachable(t, "NATS", "127.0.0.1:4222") {
+			return
+		}
+		dsn := freshDatabase(t)
+		runCrashTest(t, fmt.Sprintf(`queue:
+  backend: nats
+  ack_wait: 5s
+  nats:
+    stream_prefix: crash%d
+store:
+  driver: postgres
+  postgres:
+    dsn: %s
+`, rand.Uint64()%1e9, dsn))
+	})
+}
+
+func runCrashTest(t *testing.T, backendYAML string) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	hubURL := "http://" + addr
+
+	sb := sandbox.New(sandbox.Config{
+		AccessToken: crashToken,
+		AppSecret:   crashApp,
+		WebhookURL:  hubURL + "/hooks/shop/whatsapp",
+		Numbers:     map[string]sandbox.Number{crashNumberID: {DisplayPhoneNumber: "15550000077", WABAID: "200000000000077"}},
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sb.Start(ctx)
+	sbSrv := httptest.NewServer(sb.Handler())
+	defer sbSrv.Close()
+	defer sb.Close(context.Background())
+
+	cfgPath := filepath.Join(dir, "loyalhub.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `data_dir: %s
+server:
+  listen: %s
+  admin_token: %s
+log:
+  level: warn
+%spipeline:
+  retry:
+    initial_interval: 20ms
+    max_interval: 500ms
+  send:
+    unknown_grace: 3s
+tenants:
+  shop:
+    default_region: ID
+    connectors:
+      pos:
+        type: pos_webhook
+        secret: %s
+      whatsapp:
+        type: whatsapp_cloud
+        base_url: %s
+        phone_number_id: "%s"
+        access_token: %s
+        app_secret: %s
+    loyalty:
+      earn:
+        unit: "10000"
+        points: 1
+    notifications:
+      - name: points_earned
+        on: points.earned
+        sender: whatsapp
+        template:
+          name: points_earned
+          language: en
+          body: ["string(data.points)", "string(member.balance)"]
+`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashSecret, sbSrv.URL, crashNumberID, crashToken, crashApp), 0o600))
+
+	logFile, err := os.Create(filepath.Join(dir, "loyalhub.log"))
+	require.NoError(t, err)
+	defer logFile.Close()
+	c := &child{t: t, bin: bin, cfg: cfgPath, log: logFile}
+	c.start(addr)
+
+	// Senders: each sale is retried until the hub answers 2xx.
+	run := fmt.Sprintf("C%d", rand.Uint64()%1e9)
+	base := rand.IntN(50_000_000)
+	client := &http.Client{Timeout: 5 * time.Second}
+	var accepted atomic.Int64
+	var next atomic.Int64
+	killed := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= crashSales {
+					return
+				}
+				body, _ := loadtest.Sale(run, base+i)
+				for {
+					req, _ := http.NewRequest(http.MethodPost, hubURL+"/hooks/shop/pos", bytes.NewReader(body))
+					req.Header.Set("X-Loyalhub-Signature", pos.Sign(crashSecret, body))
+					resp, err := client.Do(req)
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode/100 == 2 {
+							break
+						}
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				if accepted.Add(1) == crashKillAt {
+					close(killed)
+				}
+			}
+		})
+	}
+	<-killed
+	c.kill()
+	t.Logf("killed with SIGKILL after %d accepted sales", accepted.Load())
+	c.start(addr)
+	wg.Wait()
+	require.EqualValues(t, crashSales, accepted.Load())
+
+	// Every sale is delivered once; then, after the unknown grace has passed
+	// twice over, still once.
+	deadline := time.Now().Add(4 * time.Minute)
+	for distinctRecipients(sb) < crashSales {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d sales reached the sandbox (log: %s)", distinctRecipients(sb), crashSales, logFile.Name())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(7 * time.Second)
+
+	counts := map[string]int{}
+	for _, m := range sb.Messages() {
+		counts[m.To]++
+	}
+	dup := 0
+	for i := range crashSales {
+		_, phone := loadtest.Sale(run, base+i)
+		n := counts[strings.TrimPrefix(phone, "+")]
+		require.NotZero(t, n, "sale %d got no message", i)
+		if n > 1 {
+			dup++
+		}
+	}
+	require.Zero(t, dup, "sales messaged more than once")
+	require.Len(t, sb.Messages(), crashSales)
+
+	// Exactly one ledger entry per sale.
+	for i := range crashSales {
+		_, phone := loadtest.Sale(run, base+i)
+		entries := ledgerOf(t, hubURL, phone)
+		require.Len(t, entries, 1, "sale %d", i)
+	}
+	require.NoError(t, c.stop(), "graceful shutdown on SIGTERM")
+}
+
+func distinctRecipients(sb *sandbox.Server) int {
+	seen := map[string]bool{}
+	for _, m := range sb.Messages() {
+		seen[m.To] = true
+	}
+	return len(seen)
+}
+
+func ledgerOf(t *testing.T, hubURL, phone string) []json.RawMessage {
+	t.Helper()
+	var m struct {
+		ID string `json:"id"`
+	}
+	adminGet(t, hubURL+"/api/v1/tenants/shop/members?phone="+strings.ReplaceAll(phone, "+", "%2B"), &m)
+	var l struct {
+		Entries []json.RawMessage `json:"entries"`
+	}
+	adminGet(t, hubURL+"/api/v1/tenants/shop/members/"+m.ID+"/ledger", &l)
+	return l.Entries
+}
+
+func adminGet(t *testing.T, url string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func serviceReachable(t *testing.T, name, addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
+		t.Fatalf("%s is not reachable at %s and LOYALHUB_REQUIRE_SERVICES=1: %v", name, addr, err)
+	}
+	t.Skipf("skipping: %s not reachable at %s: %v", name, addr, err)
+	return false
+}
+
+func freshDatabase(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("LOYALHUB_TEST_POSTGRES_DSN")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("PostgreSQL is not reachable and LOYALHUB_REQUIRE_SERVICES=1: %v", err)
+		}
+		t.Skipf("skipping: PostgreSQL not reachable: %v", err)
+	}
+	name := fmt.Sprintf("loyalhub_crash_%d", rand.Uint64()%1e12)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	conn.Close(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	cfg, err := pgx.ParseConfig(admin)
+	require.NoError(t, err)
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+}

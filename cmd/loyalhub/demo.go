@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+// demoSale is the sample sale the demo prints a ready-signed curl for.
+const demoSale = `{"sale_id":"S-1001","store_id":"JKT-01","customer":{"phone":"0812-3456-7890","name":"Sari"},"total":"257500.00","currency":"IDR"}`
+
+func demoCmd() *cobra.Command {
+	var listen, sandboxListen, dataDir string
+	var printConfig bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the hub on embedded defaults with a demo tenant and the sandbox BSP",
+		Long: `Runs the hub with the embedded queue and SQLite store, a tenant "demo" with a
+POS webhook connector and a WhatsApp Cloud API connector, and the sandbox BSP
+in the same process. Nothing external is needed.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if printConfig {
+				_, err := cmd.OutOrStdout().Write(pipelines.DemoConfig)
+				return err
+			}
+			env := append(os.Environ(),
+				"LOYALHUB_SERVER__LISTEN="+listen,
+				"LOYALHUB_DATA_DIR="+dataDir,
+				"LOYALHUB_TENANTS__DEMO__CONNECTORS__WHATSAPP__BASE_URL=http://"+sandboxListen,
+			)
+			s, err := pipelines.ParseConfig(pipelines.DemoConfig, env, registry())
+			if err != nil {
+				printConfigErrors(cmd.ErrOrStderr(), err)
+				return exitError{}
+			}
+			logger := newLogger(s.Config.Log, cmd.ErrOrStderr())
+			sb, stopSandbox, err := startSandbox(cmd.Context(), sandboxListen, sandbox.Config{
+				AccessToken: pipelines.DemoAccessToken,
+				AppSecret:   pipelines.DemoAppSecret,
+				WebhookURL:  "http://" + listen + "/hooks/" + pipelines.DemoTenant + "/whatsapp",
+				Numbers: map[string]sandbox.Number{
+					pipelines.DemoPhoneNumberID: {DisplayPhoneNumber: "15550000001", WABAID: "200000000000001"},
+				},
+			}, logger.With("component", "sandbox"))
+			if err != nil {
+				return err
+			}
+			defer stopSandbox()
+			_ = sb
+			hub, err := pipelines.New(s, pipelines.Options{Logger: logger})
+			if err != nil {
+				return err
+			}
+			if err := hub.Start(cmd.Context()); err != nil {
+				return err
+			}
+			printDemoHelp(cmd.OutOrStdout(), listen, sandboxListen)
+			<-cmd.Context().Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return hub.Close(ctx)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "hub address")
+	cmd.Flags().StringVar(&sandboxListen, "sandbox-listen", "127.0.0.1:9090", "sandbox BSP address")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "./data/demo", "directory for the queue files and the database")
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the demo configuration and exit")
+	return cmd
+}
+
+// startSandbox serves the sandbox BSP on addr until the returned stop
+// function is called.
+func startSandbox(ctx context.Context, addr string, cfg sandbox.Config, logger *slog.Logger) (*sandbox.Server, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listening for the sandbox on %s: %w", addr, err)
+	}
+	sb := sandbox.New(cfg, logger)
+	sb.Start(ctx)
+	srv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("sandbox server stopped", "err", err)
+		}
+	}()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = sb.Close(ctx)
+	}
+	return sb, stop, nil
+}
+
+func printDemoHelp(w io.Writer, hub, sb string) {
+	sig := pos.Sign(pipelines.DemoPOSSecret, []byte(demoSale))
+	fmt.Fprintf(w, `
+loyalhub demo is running (Ctrl-C to stop)
+  hub      http://%[1]s   (tenant "demo", admin token %[3]s)
+  sandbox  http://%[2]s   (fake WhatsApp Cloud API)
+
+Post a signed sale from the POS:
+  curl -s -X POST http://%[1]s/hooks/demo/pos \
+    -H 'X-Loyalhub-Signature: %[4]s' \
+    -d '%[5]s'
+
+The WhatsApp message the customer received:
+  curl -s http://%[2]s/sandbox/messages
+
+The member's balance and ledger:
+  curl -s -H 'Authorization: Bearer %[3]s' 'http://%[1]s/api/v1/tenants/demo/members?phone=081234567890'
+  curl -s -H 'Authorization: Bearer %[3]s' http://%[1]s/api/v1/tenants/demo/messages
+
+`, hub, sb, pipelines.DemoAdminToken, sig, demoSale)
+}
+
+func sandboxCmd() *cobra.Command {
+	var listen string
+	cfg := sandbox.Config{}
+	var phoneNumberID string
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the sandbox BSP, a fake of the WhatsApp Cloud API",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Numbers = map[string]sandbox.Number{phoneNumberID: {DisplayPhoneNumber: "15550000001", WABAID: "200000000000001"}}
+			logger := newLogger(config.Default().Log, cmd.ErrOrStderr())
+			_, stop, err := startSandbox(cmd.Context(), listen, cfg, logger)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sandbox BSP listening on http://%s (messages: GET /sandbox/messages)\n", listen)
+			<-cmd.Context().Done()
+			stop()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9090", "address to listen on")
+	cmd.Flags().StringVar(&cfg.AccessToken, "access-token", pipelines.DemoAccessToken, "bearer token the API expects")
+	cmd.Flags().StringVar(&cfg.AppSecret, "app-secret", pipelines.DemoAppSecret, "app secret that signs status webhooks")
+	cmd.Flags().StringVar(&cfg.WebhookURL, "webhook-url", "", "where status webhooks are posted (empty: none)")
+	cmd.Flags().StringVar(&phoneNumberID, "phone-number-id", pipelines.DemoPhoneNumberID, "business phone number id served")
+	return cmd
+}

@@ -1,0 +1,168 @@
+// Command loyalhub runs the loyalhub integration hub: webhooks from shops,
+// CRMs and POS systems in, loyalty points in the middle, WhatsApp messages
+// out.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/all"
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+// defaultMemoryLimit is the soft memory limit applied when GOMEMLIMIT is not
+// set: the embedded queue's block caches otherwise grow with the ingest rate.
+const defaultMemoryLimit = 512 << 20
+
+func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var exit exitError
+		if !errors.As(err, &exit) {
+			fmt.Fprintln(os.Stderr, "loyalhub:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with status 1 after the command has already
+// printed what went wrong.
+type exitError struct{}
+
+func (exitError) Error() string { return "exit 1" }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "loyalhub",
+		Short:         "WhatsApp loyalty integration hub",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(), validateCmd(), demoCmd(), sandboxCmd(), benchCmd(), versionCmd())
+	return root
+}
+
+func registry() *connectors.Registry {
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	return reg
+}
+
+func configPathFlag(cmd *cobra.Command, path *string) {
+	cmd.Flags().StringVarP(path, "config", "c", os.Getenv("LOYALHUB_CONFIG"),
+		"YAML config file (default $LOYALHUB_CONFIG; empty: defaults and LOYALHUB_* environment only)")
+}
+
+func serveCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the hub with a config file",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			if err != nil {
+				printConfigErrors(cmd.ErrOrStderr(), err)
+				return exitError{}
+			}
+			return runHub(cmd.Context(), s, cmd.ErrOrStderr())
+		},
+	}
+	configPathFlag(cmd, &path)
+	return cmd
+}
+
+func runHub(ctx context.Context, s *pipelines.Settings, logOut io.Writer) error {
+	logger := newLogger(s.Config.Log, logOut)
+	hub, err := pipelines.New(s, pipelines.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	return hub.Run(ctx)
+}
+
+func validateCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check a config file and print every error with its key path",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			if err != nil {
+				printConfigErrors(cmd.ErrOrStderr(), err)
+				return exitError{}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "config is valid: %d tenant(s)\n", len(s.Config.Tenants))
+			return nil
+		},
+	}
+	configPathFlag(cmd, &path)
+	return cmd
+}
+
+func printConfigErrors(w io.Writer, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(w, "config has %d error(s):\n", len(errs))
+		for _, e := range errs {
+			fmt.Fprintln(w, "  "+e.Error())
+		}
+		return
+	}
+	fmt.Fprintln(w, "config:", err)
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "loyalhub", buildVersion())
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		return v
+	}
+	return "unknown"
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,206 @@
+package pipelines
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// Metadata the poison queue adds; dropped when a dead letter is replayed.
+var poisonMetadata = []string{"reason_poisoned", "topic_poisoned", "handler_poisoned", "subscriber_poisoned"}
+
+func (h *Hub) adminRoutes(mux *http.ServeMux) {
+	const p = "/api/v1/tenants/{tenant}"
+	mux.Handle("GET "+p+"/members", h.admin(h.getMemberByPhone))
+	mux.Handle("GET "+p+"/members/{id}", h.admin(h.getMember))
+	mux.Handle("GET "+p+"/members/{id}/ledger", h.admin(h.getLedger))
+	mux.Handle("GET "+p+"/messages", h.admin(h.listMessages))
+	mux.Handle("GET "+p+"/messages/{key}", h.admin(h.getMessage))
+	mux.Handle("GET "+p+"/deadletters", h.admin(h.listDeadLetters))
+	mux.Handle("GET "+p+"/deadletters/{id}", h.admin(h.getDeadLetter))
+	mux.Handle("POST "+p+"/deadletters/{id}/replay", h.admin(h.replayDeadLetter))
+}
+
+// admin checks the bearer token and the tenant before calling next.
+func (h *Hub) admin(next func(w http.ResponseWriter, r *http.Request, t *tenantRuntime)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := h.cfg.Server.AdminToken
+		if token == "" {
+			writeError(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		t, ok := h.tenants[r.PathValue("tenant")]
+		if !ok {
+			writeError(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
+			return
+		}
+		next(w, r, t)
+	})
+}
+
+func (h *Hub) getMemberByPhone(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	raw := r.URL.Query().Get("phone")
+	if raw == "" {
+		writeError(w, http.StatusBadRequest, "query parameter phone is required")
+		return
+	}
+	phone, err := member.NormalizePhone(raw, t.cfg.DefaultRegion)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	m, err := h.store.MemberByPhone(r.Context(), t.id, phone)
+	h.respond(w, m, err, "no member with that phone")
+}
+
+func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+	h.respond(w, m, err, "no member "+r.PathValue("id"))
+}
+
+func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	id := r.PathValue("id")
+	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
+		h.respond(w, nil, err, "no member "+id)
+		return
+	}
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	entries, err := h.store.Entries(r.Context(), t.id, id, limit)
+	h.respond(w, map[string]any{"member_id": id, "entries": nonNil(entries)}, err, "")
+}
+
+func (h *Hub) listMessages(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	msgs, err := h.store.ListMessages(r.Context(), t.id, store.MessageFilter{
+		MemberID: q.Get("member_id"), Status: q.Get("status"), Limit: limit,
+	})
+	h.respond(w, map[string]any{"messages": nonNil(msgs)}, err, "")
+}
+
+func (h *Hub) getMessage(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	m, err := h.store.Message(r.Context(), t.id, r.PathValue("key"))
+	h.respond(w, m, err, "no message "+r.PathValue("key"))
+}
+
+// deadLetterView shows a payload as text when it is text.
+type deadLetterView struct {
+	store.DeadLetter
+	Payload       string `json:"payload,omitempty"`
+	PayloadBase64 []byte `json:"payload_base64,omitempty"`
+}
+
+func viewDeadLetter(d store.DeadLetter) deadLetterView {
+	v := deadLetterView{DeadLetter: d}
+	if utf8.Valid(d.Payload) {
+		v.Payload = string(d.Payload)
+	} else {
+		v.PayloadBase64 = d.Payload
+	}
+	return v
+}
+
+func (h *Hub) listDeadLetters(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	ds, err := h.store.ListDeadLetters(r.Context(), t.id, limit)
+	views := make([]deadLetterView, 0, len(ds))
+	for _, d := range ds {
+		views = append(views, viewDeadLetter(d))
+	}
+	h.respond(w, map[string]any{"deadletters": views}, err, "")
+}
+
+func (h *Hub) getDeadLetter(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	d, err := h.store.DeadLetter(r.Context(), t.id, r.PathValue("id"))
+	h.respond(w, viewDeadLetter(d), err, "no dead letter "+r.PathValue("id"))
+}
+
+// replayDeadLetter publishes the dead letter's payload back to the topic it
+// failed on, under a new message id (the queue would drop the original id
+// as a duplicate), for the stage to try again after a fix.
+func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	d, err := h.store.DeadLetter(r.Context(), t.id, r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no dead letter "+r.PathValue("id"))
+		return
+	}
+	if d.Topic == "" {
+		writeError(w, http.StatusConflict, "dead letter has no source topic to replay to")
+		return
+	}
+	now := time.Now().UTC()
+	msg := message.NewMessage(event.DerivedID("rp_", d.ID, now.Format(time.RFC3339Nano)), d.Payload)
+	for k, v := range d.Metadata {
+		msg.Metadata.Set(k, v)
+	}
+	for _, k := range poisonMetadata {
+		delete(msg.Metadata, k)
+	}
+	msg.Metadata.Set(MetaReplayOf, d.ID)
+	if err := h.queue.Publisher().Publish(d.Topic, msg); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
+		return
+	}
+	if err := h.store.MarkReplayed(r.Context(), t.id, d.ID, now); err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": d.Topic, "message_id": msg.UUID})
+}
+
+func (h *Hub) respond(w http.ResponseWriter, v any, err error, notFound string) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, v)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, notFound)
+	default:
+		h.logger.Error("admin API", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func limitParam(w http.ResponseWriter, r *http.Request) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+		return 0, false
+	}
+	return n, true
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,550 @@
+package pipelines
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/mappings"
+)
+
+// ConfigEnvPrefix starts the names of environment variables that override
+// configuration keys: LOYALHUB_SERVER__ADMIN_TOKEN sets server.admin_token.
+const ConfigEnvPrefix = "LOYALHUB_"
+
+// cfgEnvNesting separates nested keys in an override variable's name.
+const cfgEnvNesting = "__"
+
+// ConnectorSettings is one connector instance, decoded and validated.
+type ConnectorSettings struct {
+	// Name is the instance name, the key in the tenant's connectors map.
+	Name string
+	Spec connectors.Spec
+	// Config is the spec's config type, decoded from the block and
+	// validated.
+	Config connectors.Config
+	// Mapping is the effective jq source: the block's mapping override, or
+	// the spec's bundled mapping; empty for senders.
+	Mapping string
+}
+
+// Settings is a loaded, validated configuration.
+type Settings struct {
+	Config config.Config
+	// Connectors holds every tenant's connector instances: tenant id →
+	// instance name → settings.
+	Connectors map[string]map[string]ConnectorSettings
+}
+
+// LoadConfig loads the YAML file at path (empty: defaults and environment
+// only), applies LOYALHUB_* environment overrides, expands ${VAR} and
+// ${VAR:-default} references from environ, decodes strictly, applies
+// defaults and validates everything, including each connector block against
+// its registered spec, mappings and notification expressions. Problems with
+// the configuration are returned together as config.Errors.
+func LoadConfig(path string, environ []string, reg *connectors.Registry) (*Settings, error) {
+	if path == "" {
+		return parseConfigFrom(nil, environ, reg)
+	}
+	return parseConfigFrom(file.Provider(path), environ, reg)
+}
+
+// ParseConfig is LoadConfig reading the YAML from yamlBytes.
+func ParseConfig(yamlBytes []byte, environ []string, reg *connectors.Registry) (*Settings, error) {
+	if len(yamlBytes) == 0 {
+		return parseConfigFrom(nil, environ, reg)
+	}
+	return parseConfigFrom(cfgBytes(yamlBytes), environ, reg)
+}
+
+// cfgBytes is a koanf.Provider of in-memory bytes.
+type cfgBytes []byte
+
+func (b cfgBytes) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b cfgBytes) Read() (map[string]any, error) {
+	return nil, errors.New("bytes provider does not support Read")
+}
+
+func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (*Settings, error) {
+	ko := koanf.New(".")
+	if src != nil {
+		if err := ko.Load(src, yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("reading config: %w", err)
+		}
+	}
+	if err := ko.Load(env.Provider(".", env.Opt{
+		Prefix:        ConfigEnvPrefix,
+		TransformFunc: cfgEnvKey,
+		EnvironFunc:   func() []string { return environ },
+	}), nil); err != nil {
+		return nil, fmt.Errorf("reading environment overrides: %w", err)
+	}
+
+	var errs config.Errors
+	raw, _ := cfgExpandVars(ko.Raw(), "", cfgEnvMap(environ), &errs).(map[string]any)
+	expanded := koanf.New(".")
+	if err := expanded.Load(confmap.Provider(raw, ""), nil); err != nil {
+		return nil, fmt.Errorf("loading expanded config: %w", err)
+	}
+
+	cfg := config.Default()
+	// The SQLite path defaults to one under data_dir, known only once
+	// data_dir is decoded.
+	cfg.Store.SQLite.Path = ""
+	errs = append(errs, cfgDecodeStrict(expanded, "", &cfg)...)
+	cfgApplyDefaults(&cfg, expanded)
+	errs = append(errs, cfg.Validate()...)
+
+	s := &Settings{Config: cfg, Connectors: map[string]map[string]ConnectorSettings{}}
+	for _, id := range cfgSortedKeys(cfg.Tenants) {
+		t := cfg.Tenants[id]
+		s.Connectors[id] = map[string]ConnectorSettings{}
+		for _, name := range cfgSortedKeys(t.Connectors) {
+			cs, cerrs := cfgConnector(reg, id, name, t.Connectors[name])
+			errs = append(errs, cerrs...)
+			if len(cerrs) == 0 && cs.Spec.Name != "" {
+				s.Connectors[id][name] = cs
+			}
+		}
+		errs = append(errs, cfgNotifications(reg, id, t)...)
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return s, nil
+}
+
+// cfgApplyDefaults fills unset values, keeping the settings where zero is a
+// meaningful value written on purpose.
+func cfgApplyDefaults(cfg *config.Config, ko *koanf.Koanf) {
+	noRetries := cfg.Pipeline.Retry.MaxRetries == 0 && ko.Exists("pipeline.retry.max_retries")
+	noPoints := map[string]bool{}
+	for id, t := range cfg.Tenants {
+		noPoints[id] = t.Loyalty.Earn.Points == 0 && ko.Exists("tenants."+id+".loyalty.earn.points")
+	}
+	cfg.ApplyDefaults()
+	if noRetries {
+		cfg.Pipeline.Retry.MaxRetries = 0
+	}
+	for id, zero := range noPoints {
+		if zero {
+			t := cfg.Tenants[id]
+			t.Loyalty.Earn.Points = 0
+			cfg.Tenants[id] = t
+		}
+	}
+}
+
+// cfgConnector resolves one connector block against its spec.
+func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connector) (ConnectorSettings, config.Errors) {
+	path := "tenants." + tenant + ".connectors." + name
+	if c.Type == "" {
+		return ConnectorSettings{}, nil // reported by Validate
+	}
+	spec, ok := reg.Lookup(c.Type)
+	if !ok {
+		known := make([]string, 0)
+		for _, s := range reg.Specs() {
+			known = append(known, s.Name)
+		}
+		return ConnectorSettings{}, config.Errors{{
+			Path: path + ".type",
+			Msg:  fmt.Sprintf("unknown connector type %q (known: %s)", c.Type, strings.Join(known, ", ")),
+		}}
+	}
+
+	cs := ConnectorSettings{Name: name, Spec: spec, Config: spec.NewConfig()}
+	var errs config.Errors
+	if reflect.ValueOf(cs.Config).Kind() != reflect.Pointer {
+		return ConnectorSettings{}, config.Errors{{
+			Path: path,
+			Msg:  fmt.Sprintf("connector type %q: NewConfig returns %T, not a pointer", c.Type, cs.Config),
+		}}
+	}
+	settings := koanf.New(".")
+	if err := settings.Load(confmap.Provider(c.Settings, ""), nil); err != nil {
+		return ConnectorSettings{}, config.Errors{{Path: path, Msg: err.Error()}}
+	}
+	if derrs := cfgDecodeStrict(settings, path, cs.Config); len(derrs) > 0 {
+		errs = append(errs, derrs...)
+	} else {
+		errs = append(errs, config.Prefix(path, cs.Config.Validate())...)
+	}
+
+	switch {
+	case c.Mapping != "" && !spec.Has(connectors.KindSource):
+		errs = append(errs, &config.FieldError{
+			Path: path + ".mapping",
+			Msg:  fmt.Sprintf("connector type %q receives no events to map", c.Type),
+		})
+	case c.Mapping != "":
+		cs.Mapping = c.Mapping
+	case spec.Has(connectors.KindSource):
+		src, ok := mappings.Bundled(spec.Mapping)
+		if !ok {
+			errs = append(errs, &config.FieldError{
+				Path: path + ".mapping",
+				Msg:  fmt.Sprintf("required: connector type %q has no bundled mapping %q", c.Type, spec.Mapping),
+			})
+		}
+		cs.Mapping = src
+	}
+	if cs.Mapping != "" {
+		if _, err := mappings.Compile(tenant+"/"+name, cs.Mapping); err != nil {
+			errs = append(errs, &config.FieldError{Path: path + ".mapping", Msg: err.Error()})
+		}
+	}
+	return cs, errs
+}
+
+// cfgNotifications compiles a tenant's notification rules and checks that
+// each one's sender can send.
+func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) config.Errors {
+	var errs config.Errors
+	for i, n := range t.Notifications {
+		path := fmt.Sprintf("tenants.%s.notifications[%d]", tenant, i)
+		if _, err := messaging.NewRenderer(tenant, n); err != nil {
+			errs = append(errs, config.Prefix(path, err)...)
+		}
+		c, ok := t.Connectors[n.Sender]
+		if !ok {
+			continue // reported by Validate
+		}
+		if spec, ok := reg.Lookup(c.Type); ok && !spec.Has(connectors.KindSender) {
+			errs = append(errs, &config.FieldError{
+				Path: path + ".sender",
+				Msg:  fmt.Sprintf("connector %q (type %s) cannot send messages", n.Sender, c.Type),
+			})
+		}
+	}
+	return errs
+}
+
+// cfgDecodeStrict decodes the whole of ko into out (a pointer), reporting type
+// mismatches and unknown keys with their full paths under prefix.
+func cfgDecodeStrict(ko *koanf.Koanf, prefix string, out any) config.Errors {
+	var md mapstructure.Metadata
+	dc := &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			cfgDurationHook,
+			mapstructure.StringToTimeDurationHookFunc(),
+		),
+		WeaklyTypedInput: true,
+		Metadata:         &md,
+		MatchName:        func(key, field string) bool { return key == field },
+	}
+	err := ko.UnmarshalWithConf("", out, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc})
+
+	t := reflect.TypeOf(out)
+	var errs config.Errors
+	for _, de := range cfgDecodeErrors(err) {
+		errs = append(errs, &config.FieldError{Path: config.Join(prefix, cfgKeyPath(t, de.Name())), Msg: cfgDecodeMsg(de)})
+	}
+	if err != nil && len(errs) == 0 {
+		errs = append(errs, &config.FieldError{Path: prefix, Msg: err.Error()})
+	}
+	for _, name := range md.Unused {
+		errs = append(errs, &config.FieldError{Path: config.Join(prefix, cfgKeyPath(t, name)), Msg: "unknown key"})
+	}
+	return errs
+}
+
+// cfgDecodeErrors returns the innermost *mapstructure.DecodeError values of
+// err, which mapstructure joins per struct and map.
+func cfgDecodeErrors(err error) []*mapstructure.DecodeError {
+	switch x := err.(type) {
+	case nil:
+		return nil
+	case interface{ Unwrap() []error }:
+		var out []*mapstructure.DecodeError
+		for _, e := range x.Unwrap() {
+			out = append(out, cfgDecodeErrors(e)...)
+		}
+		return out
+	case *mapstructure.DecodeError:
+		if inner := cfgDecodeErrors(x.Unwrap()); len(inner) > 0 {
+			return inner
+		}
+		return []*mapstructure.DecodeError{x}
+	default:
+		return cfgDecodeErrors(errors.Unwrap(err))
+	}
+}
+
+// cfgDecodeMsg is a decode error's message without mapstructure's quoting of
+// the field name.
+func cfgDecodeMsg(de *mapstructure.DecodeError) string {
+	var pe *mapstructure.ParseError
+	if errors.As(de, &pe) {
+		v := fmt.Sprint(pe.Value)
+		if str, ok := pe.Value.(string); ok {
+			v = strconv.Quote(str)
+		}
+		return fmt.Sprintf("%s is not a valid %s", v, pe.Expected.Type())
+	}
+	var ue *mapstructure.UnconvertibleTypeError
+	if errors.As(de, &ue) {
+		return fmt.Sprintf("expected %s, got %s", ue.Expected.Type(), cfgKindName(ue.Value))
+	}
+	if de.Unwrap() != nil {
+		return de.Unwrap().Error()
+	}
+	return strings.TrimPrefix(de.Error(), "'"+de.Name()+"' ")
+}
+
+// cfgKindName describes a YAML value's kind for error messages.
+func cfgKindName(v any) string {
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Map:
+		return "a map"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Invalid:
+		return "nothing"
+	default:
+		return fmt.Sprintf("%v", v)
+	}
+}
+
+// cfgDurationHook rejects a bare non-zero number for a duration, which
+// would otherwise be read as nanoseconds.
+func cfgDurationHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeFor[time.Duration]() {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		if reflect.ValueOf(data).IsZero() {
+			return time.Duration(0), nil
+		}
+		return nil, fmt.Errorf("%v is not a duration: add a unit, such as 30s or 5m", data)
+	case reflect.String:
+		if _, err := time.ParseDuration(data.(string)); err != nil {
+			return nil, fmt.Errorf("%q is not a duration, such as 30s or 5m", data)
+		}
+	}
+	return data, nil
+}
+
+// cfgKeyPath turns a mapstructure field name ("tenants[demo].notifications[0].x")
+// into the YAML key path ("tenants.demo.notifications[0].x"), using the
+// decoded type to tell map keys from list indexes.
+func cfgKeyPath(t reflect.Type, name string) string {
+	var b strings.Builder
+	write := func(seg string, index bool) {
+		switch {
+		case index:
+			b.WriteString("[" + seg + "]")
+		case b.Len() == 0:
+			b.WriteString(seg)
+		default:
+			b.WriteString("." + seg)
+		}
+	}
+	for name != "" {
+		t = cfgDeref(t)
+		if name[0] == '.' {
+			name = name[1:]
+			continue
+		}
+		if name[0] == '[' {
+			end := strings.IndexByte(name, ']')
+			if end < 0 {
+				end = len(name)
+			}
+			seg := name[1:end]
+			name = name[min(end+1, len(name)):]
+			switch {
+			case t != nil && t.Kind() == reflect.Map:
+				write(seg, false)
+				t = t.Elem()
+			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+				write(seg, true)
+				t = t.Elem()
+			default:
+				_, err := strconv.Atoi(seg)
+				write(seg, err == nil)
+				t = nil
+			}
+			continue
+		}
+		end := strings.IndexAny(name, ".[")
+		if end < 0 {
+			end = len(name)
+		}
+		seg := name[:end]
+		name = name[end:]
+		write(seg, false)
+		t = cfgFieldType(t, seg)
+	}
+	return b.String()
+}
+
+func cfgDeref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// cfgFieldType returns the type of the struct field tagged key, or nil.
+func cfgFieldType(t reflect.Type, key string) reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+		if tag == key || (tag == "" && f.Name == key) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// cfgTopLevelKeys are the keys an environment override may start with; other
+// LOYALHUB_ variables (such as LOYALHUB_CONFIG) are left alone.
+var cfgTopLevelKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[config.Config]()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("koanf"), ","); tag != "" {
+			keys[tag] = true
+		}
+	}
+	return keys
+}()
+
+// cfgEnvKey maps LOYALHUB_TENANTS__DEMO__CONNECTORS__POS__SECRET to
+// tenants.demo.connectors.pos.secret.
+func cfgEnvKey(k, v string) (string, any) {
+	k = strings.ToLower(strings.TrimPrefix(k, ConfigEnvPrefix))
+	first, _, _ := strings.Cut(k, cfgEnvNesting)
+	if !cfgTopLevelKeys[first] {
+		return "", nil
+	}
+	return strings.ReplaceAll(k, cfgEnvNesting, "."), v
+}
+
+// cfgEnvMap indexes environ ("K=V" entries; the last one of a name wins).
+func cfgEnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// cfgExpandVars returns a copy of v with ${VAR} references in its strings
+// expanded, adding an error for each string that cannot be.
+func cfgExpandVars(v any, path string, vars map[string]string, errs *config.Errors) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cfgExpandVars(e, config.Join(path, k), vars, errs)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cfgExpandVars(e, fmt.Sprintf("%s[%d]", path, i), vars, errs)
+		}
+		return out
+	case string:
+		s, err := cfgExpandString(x, vars)
+		if err != nil {
+			*errs = append(*errs, &config.FieldError{Path: path, Msg: err.Error()})
+			return x
+		}
+		return s
+	default:
+		return v
+	}
+}
+
+// cfgExpandString replaces ${VAR} with the variable's value and ${VAR:-def}
+// with its value, or def when it is unset or empty. $${ stands for a
+// literal ${.
+func cfgExpandString(s string, vars map[string]string) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		if i > 0 && s[i-1] == '$' {
+			b.WriteString(s[:i-1] + "${")
+			s = s[i+2:]
+			continue
+		}
+		b.WriteString(s[:i])
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("unterminated ${ in %q", s[i:])
+		}
+		ref := s[i+2 : i+end]
+		s = s[i+end+1:]
+		name, def, hasDef := strings.Cut(ref, ":-")
+		if !cfgVarName(name) {
+			return "", fmt.Errorf("${%s}: %q is not a variable name", ref, name)
+		}
+		val, set := vars[name]
+		switch {
+		case hasDef && val == "":
+			b.WriteString(def)
+		case set:
+			b.WriteString(val)
+		default:
+			return "", fmt.Errorf("environment variable %s is not set (write ${%s:-default} to give a default)", name, name)
+		}
+	}
+}
+
+func cfgVarName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func cfgSortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,315 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/store/postgres"
+	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/mappings"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
+)
+
+// Hub is one running loyalhub process: HTTP listener, queue, store and the
+// stage router.
+type Hub struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	metrics  *Metrics
+	tenants  map[string]*tenantRuntime
+	listener net.Listener
+
+	store  store.Store
+	queue  *queue.Queue
+	router *message.Router
+	server *http.Server
+
+	routerDone chan error
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+type tenantRuntime struct {
+	id            string
+	cfg           config.Tenant
+	earn          loyalty.SpendRule
+	notifications []notification
+	connectors    map[string]*connectorRuntime
+}
+
+type notification struct {
+	name     string
+	on       string
+	renderer *messaging.Renderer
+}
+
+type connectorRuntime struct {
+	name    string
+	spec    connectors.Spec
+	source  connectors.Source
+	sender  connectors.Sender
+	program *mappings.Program
+}
+
+// Options are the parts of a Hub that do not come from the config.
+type Options struct {
+	Logger *slog.Logger
+	// Listener, when set, is used instead of listening on server.listen
+	// (tests pass a listener on 127.0.0.1:0).
+	Listener net.Listener
+}
+
+// New builds a hub from loaded settings: it instantiates every connector,
+// compiles mappings and notification expressions. It does no I/O.
+func New(s *Settings, opts Options) (*Hub, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{
+		cfg:      s.Config,
+		logger:   logger,
+		metrics:  NewMetrics(),
+		tenants:  map[string]*tenantRuntime{},
+		listener: opts.Listener,
+	}
+	for id, tc := range s.Config.Tenants {
+		earn, err := loyalty.NewSpendRule("spend", tc.Loyalty.Earn.Unit, tc.Loyalty.Earn.Points)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: loyalty.earn: %w", id, err)
+		}
+		t := &tenantRuntime{id: id, cfg: tc, earn: earn, connectors: map[string]*connectorRuntime{}}
+		for name, cs := range s.Connectors[id] {
+			inst, err := cs.Spec.New(cs.Config, connectors.Deps{
+				Tenant: id, Name: name,
+				Logger: logger.With("tenant", id, "connector", name),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
+			}
+			c := &connectorRuntime{name: name, spec: cs.Spec}
+			c.source, _ = inst.(connectors.Source)
+			c.sender, _ = inst.(connectors.Sender)
+			if c.source != nil && cs.Mapping != "" {
+				if c.program, err = mappings.Compile(id+"/"+name, cs.Mapping); err != nil {
+					return nil, fmt.Errorf("tenant %s: connector %s: mapping: %w", id, name, err)
+				}
+			}
+			t.connectors[name] = c
+		}
+		for i, n := range tc.Notifications {
+			r, err := messaging.NewRenderer(id, n)
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: notifications[%d]: %w", id, i, err)
+			}
+			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: r})
+		}
+		h.tenants[id] = t
+	}
+	return h, nil
+}
+
+func (h *Hub) connector(tenant, name string) (*connectorRuntime, bool) {
+	t, ok := h.tenants[tenant]
+	if !ok {
+		return nil, false
+	}
+	c, ok := t.connectors[name]
+	return c, ok
+}
+
+// Store returns the hub's store (open after Start).
+func (h *Hub) Store() store.Store { return h.store }
+
+// Metrics returns the hub's instruments.
+func (h *Hub) Metrics() *Metrics { return h.metrics }
+
+// Addr returns the address the HTTP listener is bound to (after Start).
+func (h *Hub) Addr() string {
+	if h.listener == nil {
+		return ""
+	}
+	return h.listener.Addr().String()
+}
+
+// Start opens the store (applying migrations) and the queue, starts the
+// stage router, then opens the HTTP listener: webhooks are accepted only
+// once everything behind them runs. On error, whatever started is closed.
+func (h *Hub) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = h.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if h.store, err = openStore(h.cfg); err != nil {
+		return err
+	}
+	if err = h.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrating store: %w", err)
+	}
+	wlog := watermill.NewSlogLoggerWithLevelMapping(h.logger.With("component", "watermill"),
+		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	if h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog); err != nil {
+		return fmt.Errorf("opening queue: %w", err)
+	}
+	if err = h.startRouter(ctx, wlog); err != nil {
+		return err
+	}
+	return h.startServer()
+}
+
+func openStore(cfg config.Config) (store.Store, error) {
+	switch cfg.Store.Driver {
+	case config.DriverPostgres:
+		return postgres.New(cfg.Store.Postgres.DSN, cfg.Store.Postgres.MaxConns), nil
+	case config.DriverSQLite, "":
+		path := cfg.Store.SQLite.Path
+		if path == "" {
+			path = filepath.Join(cfg.DataDir, "loyalhub.db")
+		}
+		return sqlite.New(path), nil
+	default:
+		return nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
+	}
+}
+
+func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) error {
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: h.cfg.Server.ShutdownTimeout}, wlog)
+	if err != nil {
+		return fmt.Errorf("creating router: %w", err)
+	}
+	h.router = r
+	pub := h.queue.Publisher()
+	mws, err := middlewares(pub, h.cfg.Pipeline, h.metrics, wlog)
+	if err != nil {
+		return err
+	}
+	r.AddMiddleware(mws...)
+
+	type stage struct {
+		name, in, out string
+		produce       message.HandlerFunc
+		consume       message.NoPublishHandlerFunc
+	}
+	stages := []stage{
+		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
+		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
+		{name: StageStatus, in: TopicEvents, consume: h.statusStage},
+		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
+		{name: StageSend, in: TopicOutbound, consume: h.sendStage},
+		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
+	}
+	for _, s := range stages {
+		sub, err := h.queue.Subscriber(s.name)
+		if err != nil {
+			return fmt.Errorf("subscribing stage %s: %w", s.name, err)
+		}
+		if s.produce != nil {
+			r.AddHandler(s.name, s.in, sub, s.out, pub, s.produce)
+		} else {
+			r.AddConsumerHandler(s.name, s.in, sub, s.consume)
+		}
+	}
+	h.routerDone = make(chan error, 1)
+	go func() { h.routerDone <- r.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-r.Running():
+		return nil
+	case err := <-h.routerDone:
+		return fmt.Errorf("starting router: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hub) startServer() error {
+	if h.listener == nil {
+		ln, err := net.Listen("tcp", h.cfg.Server.Listen)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", h.cfg.Server.Listen, err)
+		}
+		h.listener = ln
+	}
+	h.server = &http.Server{
+		Handler:           h.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln := h.listener
+	go func() {
+		if err := h.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.logger.Error("http server stopped", "err", err)
+		}
+	}()
+	h.logger.Info("listening", "addr", ln.Addr().String(), "queue", h.queue.Backend(), "store", h.cfg.Store.Driver)
+	return nil
+}
+
+// Run starts the hub and serves until ctx is cancelled or the router fails,
+// then shuts down gracefully.
+func (h *Hub) Run(ctx context.Context) error {
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-h.routerDone:
+		if runErr == nil {
+			runErr = errors.New("router stopped")
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.Server.ShutdownTimeout+5*time.Second)
+	defer cancel()
+	return errors.Join(runErr, h.Close(shutdownCtx))
+}
+
+// Close shuts down in reverse order of Start: stop accepting requests and
+// finish those in flight, drain the stage handlers, close the queue, close
+// the store. It is safe to call twice and after a partial Start.
+func (h *Hub) Close(ctx context.Context) error {
+	h.closeOnce.Do(func() {
+		var errs []error
+		if h.server != nil {
+			if err := h.server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutting down http: %w", err))
+			}
+		} else if h.listener != nil {
+			_ = h.listener.Close()
+		}
+		if h.router != nil {
+			if err := h.router.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing router: %w", err))
+			}
+		}
+		if h.queue != nil {
+			if err := h.queue.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("closing queue: %w", err))
+			}
+		}
+		if h.store != nil {
+			if err := h.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing store: %w", err))
+			}
+		}
+		h.closeErr = errors.Join(errs...)
+	})
+	return h.closeErr
+}

@@ -1,0 +1,297 @@
+package pipelines_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/all"
+	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+const (
+	testPOSSecret = "pos-secret"
+	testToken     = "wa-token"
+	testAppSecret = "wa-app-secret"
+	testAdmin     = "admin-token"
+	testNumberID  = "100000000000009"
+)
+
+// harness runs a hub on the given queue backend with a sandbox BSP, both on
+// loopback ports.
+type harness struct {
+	t      *testing.T
+	hub    *pipelines.Hub
+	url    string
+	sb     *sandbox.Server
+	client *http.Client
+}
+
+type harnessOpts struct {
+	backend string   // queue backend, default memory
+	env     []string // extra LOYALHUB_* overrides
+}
+
+func testConfig(dataDir, sandboxURL string) string {
+	return fmt.Sprintf(`
+data_dir: %s
+server:
+  admin_token: %s
+queue:
+  subscribers: 2
+pipeline:
+  retry:
+    max_retries: 3
+    initial_interval: 10ms
+    max_interval: 50ms
+  send:
+    unknown_grace: 2s
+tenants:
+  acme:
+    default_region: ID
+    timezone: Asia/Jakarta
+    connectors:
+      pos:
+        type: pos_webhook
+        secret: %s
+      whatsapp:
+        type: whatsapp_cloud
+        base_url: %s
+        phone_number_id: "%s"
+        access_token: %s
+        app_secret: %s
+        breaker:
+          max_failures: 3
+          open_for: 300ms
+    loyalty:
+      earn:
+        unit: "10000"
+        points: 1
+    notifications:
+      - name: points_earned
+        on: points.earned
+        sender: whatsapp
+        template:
+          name: points_earned
+          language: en
+          body: ["member.name", "string(data.points)", "string(member.balance)"]
+`, dataDir, testAdmin, testPOSSecret, sandboxURL, testNumberID, testToken, testAppSecret)
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	if o.backend == "" {
+		o.backend = "memory"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hubURL := "http://" + ln.Addr().String()
+
+	sb := sandbox.New(sandbox.Config{
+		AccessToken: testToken,
+		AppSecret:   testAppSecret,
+		WebhookURL:  hubURL + "/hooks/acme/whatsapp",
+		Numbers:     map[string]sandbox.Number{testNumberID: {DisplayPhoneNumber: "15550000009", WABAID: "200000000000009"}},
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	sb.Start(ctx)
+	sbSrv := httptest.NewServer(sb.Handler())
+
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	env := append([]string{"LOYALHUB_QUEUE__BACKEND=" + o.backend}, o.env...)
+	if o.backend == "nats" {
+		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+natsPrefix(t))
+	}
+	s, err := pipelines.ParseConfig([]byte(testConfig(t.TempDir(), sbSrv.URL)), env, reg)
+	require.NoError(t, err)
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln})
+	require.NoError(t, err)
+	require.NoError(t, hub.Start(ctx))
+	t.Cleanup(func() {
+		closeCtx, c := context.WithTimeout(context.Background(), 20*time.Second)
+		defer c()
+		require.NoError(t, hub.Close(closeCtx))
+		sbSrv.Close()
+		_ = sb.Close(closeCtx)
+		cancel()
+	})
+	return &harness{t: t, hub: hub, url: hubURL, sb: sb, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+func sale(id, phone, name, total string) []byte {
+	return fmt.Appendf(nil, `{"sale_id":%q,"customer":{"phone":%q,"name":%q},"total":%q,"currency":"IDR"}`, id, phone, name, total)
+}
+
+// post sends body to a hook with the given signature and returns the status.
+func (h *harness) post(path string, body []byte, sig string) (int, string) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(string(body)))
+	require.NoError(h.t, err)
+	if sig != "" {
+		req.Header.Set("X-Loyalhub-Signature", sig)
+	}
+	resp, err := h.client.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (h *harness) postSale(body []byte) int {
+	code, _ := h.post("/hooks/acme/pos", body, pos.Sign(testPOSSecret, body))
+	return code
+}
+
+// admin calls the admin API and decodes the JSON answer into v.
+func (h *harness) admin(method, path string, v any) int {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.url+"/api/v1/tenants/acme"+path, nil)
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	resp, err := h.client.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	if v != nil {
+		require.NoError(h.t, json.NewDecoder(resp.Body).Decode(v))
+	}
+	return resp.StatusCode
+}
+
+func (h *harness) sentTo(phone string) int {
+	n := 0
+	for _, m := range h.sb.Messages() {
+		if m.To == strings.TrimPrefix(phone, "+") {
+			n++
+		}
+	}
+	return n
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) member(phone string) (member.Member, bool) {
+	var m member.Member
+	if h.admin(http.MethodGet, "/members?phone="+phone, &m) != http.StatusOK {
+		return m, false
+	}
+	return m, true
+}
+
+func TestSaleEarnsPointsAndSendsTemplate(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{backend: backend})
+			require.Equal(t, http.StatusOK, h.postSale(sale("S-1", "0812-3456-7890", "Sari", "257500.00")))
+
+			eventually(t, "the member's points", func() bool {
+				m, ok := h.member("+6281234567890")
+				return ok && m.Balance == 25
+			})
+			eventually(t, "the WhatsApp message", func() bool { return h.sentTo("+6281234567890") == 1 })
+			name, params := templateOf(t, h.sb.Messages()[0])
+			require.Equal(t, "points_earned", name)
+			require.Equal(t, []string{"Sari", "25", "25"}, params)
+
+			// The sandbox's signed status webhooks move the message to read.
+			var list struct{ Messages []store.Message }
+			eventually(t, "the read status", func() bool {
+				h.admin(http.MethodGet, "/messages", &list)
+				return len(list.Messages) == 1 && list.Messages[0].Status == store.MessageRead
+			})
+			var msg store.Message
+			require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/messages/"+list.Messages[0].Key, &msg))
+			var steps []string
+			for _, s := range msg.Timeline {
+				steps = append(steps, s.Status)
+			}
+			require.Equal(t, []string{"sending", "sent", "delivered", "read"}, steps)
+
+			m, _ := h.member("+6281234567890")
+			var ledger struct{ Entries []store.LedgerEntry }
+			require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID+"/ledger", &ledger))
+			require.Len(t, ledger.Entries, 1)
+			require.EqualValues(t, 25, ledger.Entries[0].Points)
+		})
+	}
+}
+
+// TestScaleOutBackends runs the whole flow with the PostgreSQL store and,
+// in turn, the PostgreSQL and the NATS queue.
+func TestScaleOutBackends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	for _, backend := range []string{"postgres", "nats"} {
+		t.Run(backend, func(t *testing.T) {
+			dsn := freshDatabase(t)
+			env := []string{
+				"LOYALHUB_STORE__DRIVER=postgres",
+				"LOYALHUB_STORE__POSTGRES__DSN=" + dsn,
+				"LOYALHUB_QUEUE__POSTGRES__DSN=" + dsn,
+			}
+			if backend == "nats" && !serviceUp(t, "NATS", "127.0.0.1:4222") {
+				t.Skip("NATS not reachable")
+			}
+			h := newHarness(t, harnessOpts{backend: backend, env: env})
+			for i := range 20 {
+				phone := fmt.Sprintf("08123400%04d", i)
+				require.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("PG-%d", i), phone, "Pat", "30000")))
+			}
+			eventually(t, "20 messages", func() bool { return len(h.sb.Messages()) == 20 })
+			m, ok := h.member("081234000007")
+			require.True(t, ok)
+			require.EqualValues(t, 3, m.Balance)
+		})
+	}
+}
+
+// templateOf reads the template name and body parameters of a message the
+// sandbox received.
+func templateOf(t *testing.T, r sandbox.Received) (string, []string) {
+	t.Helper()
+	var body struct {
+		Template struct {
+			Name       string `json:"name"`
+			Components []struct {
+				Type       string `json:"type"`
+				Parameters []struct {
+					Text string `json:"text"`
+				} `json:"parameters"`
+			} `json:"components"`
+		} `json:"template"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &body))
+	var params []string
+	for _, c := range body.Template.Components {
+		if c.Type == "body" {
+			for _, p := range c.Parameters {
+				params = append(params, p.Text)
+			}
+		}
+	}
+	return body.Template.Name, params
+}

@@ -1,0 +1,90 @@
+package pipelines
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the hub's Prometheus instruments, registered on their own
+// registry (served at /metrics).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	StageProcessed *prometheus.CounterVec   // stage
+	StageFailed    *prometheus.CounterVec   // stage, class
+	StageDuration  *prometheus.HistogramVec // stage
+	DeadLetters    *prometheus.CounterVec   // stage
+
+	ConnectorRequests      *prometheus.CounterVec // tenant, connector, code
+	ConnectorSigFailures   *prometheus.CounterVec // tenant, connector
+	ConnectorAcceptSeconds prometheus.Histogram
+
+	SenderSends  *prometheus.CounterVec // tenant, sender
+	SenderErrors *prometheus.CounterVec // tenant, sender, class
+
+	PointsAwarded   *prometheus.CounterVec // tenant
+	StatusUnmatched *prometheus.CounterVec // tenant
+}
+
+// NewMetrics creates and registers every instrument, plus the Go and
+// process collectors.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		StageProcessed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_stage_messages_processed_total",
+			Help: "Messages a pipeline stage handled successfully.",
+		}, []string{"stage"}),
+		StageFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_stage_messages_failed_total",
+			Help: "Failed handler attempts per stage, by permanent or retryable.",
+		}, []string{"stage", "class"}),
+		StageDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loyalhub_stage_handle_duration_seconds",
+			Help:    "Time a stage's handler took per message attempt.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"stage"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_deadletters_stored_total",
+			Help: "Dead letters stored, by the stage that gave up.",
+		}, []string{"stage"}),
+		ConnectorRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_connector_requests_total",
+			Help: "Webhook requests per connector and HTTP status.",
+		}, []string{"tenant", "connector", "code"}),
+		ConnectorSigFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_connector_signature_failures_total",
+			Help: "Webhook requests rejected for a missing or wrong signature.",
+		}, []string{"tenant", "connector"}),
+		ConnectorAcceptSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "loyalhub_connector_accept_duration_seconds",
+			Help:    "Time from a webhook request to its durable enqueue.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+		SenderSends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_sends_total",
+			Help: "Messages a BSP accepted.",
+		}, []string{"tenant", "sender"}),
+		SenderErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_errors_total",
+			Help: "Failed send attempts by error class.",
+		}, []string{"tenant", "sender", "class"}),
+		PointsAwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_loyalty_points_awarded_total",
+			Help: "Points credited to members.",
+		}, []string{"tenant"}),
+		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_status_unmatched_total",
+			Help: "Delivery reports for messages the message log does not know.",
+		}, []string{"tenant"}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
+		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
+		m.SenderSends, m.SenderErrors, m.PointsAwarded, m.StatusUnmatched,
+	)
+	return m
+}

@@ -1,0 +1,126 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/event"
+)
+
+// Handler returns the hub's single HTTP handler: webhooks, health, metrics
+// and the admin API.
+func (h *Hub) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hooks/{tenant}/{connector}", h.handleHook)
+	mux.HandleFunc("GET /hooks/{tenant}/{connector}", h.handleHandshake)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", h.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
+	h.adminRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// handleHook authenticates a provider's webhook, enqueues it durably and
+// only then answers 2xx. A bad signature gets 401 and nothing is stored; a
+// payload that cannot be parsed is still enqueued (the mapping stage
+// dead-letters it with the reason).
+func (h *Hub) handleHook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	tenant, name := r.PathValue("tenant"), r.PathValue("connector")
+	c, ok := h.connector(tenant, name)
+	if !ok || c.source == nil {
+		h.metrics.ConnectorRequests.WithLabelValues("", "", "404").Inc()
+		writeError(w, http.StatusNotFound, "unknown tenant or connector: "+tenant+"/"+name)
+		return
+	}
+	code := h.acceptHook(w, r, tenant, c)
+	h.metrics.ConnectorRequests.WithLabelValues(tenant, name, strconv.Itoa(code)).Inc()
+	if code < 300 {
+		h.metrics.ConnectorAcceptSeconds.Observe(time.Since(start).Seconds())
+	}
+}
+
+func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, c *connectorRuntime) int {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Server.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeError(w, http.StatusRequestEntityTooLarge, "body exceeds "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
+		}
+		return writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+	}
+	d, err := c.source.Accept(r, body)
+	if err != nil {
+		if errors.Is(err, connectors.ErrUnauthorized) {
+			h.metrics.ConnectorSigFailures.WithLabelValues(tenant, c.name).Inc()
+			return writeError(w, http.StatusUnauthorized, err.Error())
+		}
+		return writeError(w, http.StatusBadRequest, err.Error())
+	}
+	msg := message.NewMessage(event.DerivedID("in_", tenant, c.name, d.ID), body)
+	msg.Metadata.Set(MetaTenant, tenant)
+	msg.Metadata.Set(MetaConnector, c.name)
+	msg.Metadata.Set(MetaKind, c.spec.Name)
+	msg.Metadata.Set(MetaDeliveryID, d.ID)
+	msg.Metadata.Set(MetaReceivedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	if d.Topic != "" {
+		msg.Metadata.Set(MetaTopic, d.Topic)
+	}
+	msg.SetContext(r.Context())
+	if err := h.queue.Publisher().Publish(TopicInbound, msg); err != nil {
+		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
+		w.Header().Set("Retry-After", "5")
+		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "accepted", "delivery_id": d.ID})
+}
+
+func (h *Hub) handleHandshake(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.connector(r.PathValue("tenant"), r.PathValue("connector"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown tenant or connector")
+		return
+	}
+	hs, ok := c.source.(connectors.Handshaker)
+	if !ok {
+		writeError(w, http.StatusMethodNotAllowed, "this connector takes POST only")
+		return
+	}
+	hs.Handshake(w, r)
+}
+
+func (h *Hub) handleReady(w http.ResponseWriter, r *http.Request) {
+	checks := map[string]string{"queue": "ok", "store": "ok"}
+	code := http.StatusOK
+	if h.queue == nil || h.queue.Ping(r.Context()) != nil {
+		checks["queue"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	if h.store == nil || h.store.Ping(r.Context()) != nil {
+		checks["store"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, checks)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) int {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+	return code
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) int {
+	return writeJSON(w, code, map[string]string{"error": msg})
+}

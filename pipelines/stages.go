@@ -1,0 +1,365 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// Stage (handler) names, as they appear in metrics and dead letters.
+const (
+	StageMapping    = "mapping"
+	StageLoyalty    = "loyalty"
+	StageStatus     = "status"
+	StageNotify     = "notify"
+	StageSend       = "send"
+	StageDeadLetter = "deadletter"
+)
+
+// mapStage turns a raw delivery into normalized events with the mapping of
+// its tenant's connector.
+func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
+	d, err := deliveryFromMessage(msg)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, err)
+	}
+	c, ok := h.connector(d.Tenant, d.Connector)
+	if !ok || c.program == nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("no mapping for connector %q of tenant %q", d.Connector, d.Tenant))
+	}
+	events, err := c.program.Run(msg.Context(), d, msg.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
+	}
+	out := make([]*message.Message, 0, len(events))
+	for _, ev := range events {
+		m, err := jsonMessage(ev.ID, ev)
+		if err != nil {
+			return nil, err
+		}
+		m.Metadata.Set(MetaTenant, ev.Tenant)
+		m.Metadata.Set(MetaType, ev.Type)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// loyaltyStage applies the tenant's program to an event in one store
+// transaction and emits the outcome. A redelivered event finds its ledger
+// entry and emits the same outcome again (same id), so nothing downstream
+// is lost or doubled.
+func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
+	if msg.Metadata.Get(MetaType) != event.TypeOrderPaid {
+		return nil, nil
+	}
+	var ev event.Event
+	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
+	}
+	t, ok := h.tenants[ev.Tenant]
+	if !ok {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
+	}
+	var order event.OrderPaid
+	if err := json.Unmarshal(ev.Data, &order); err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding order.paid data: %w", err))
+	}
+	phone, err := member.NormalizePhone(order.Phone, t.cfg.DefaultRegion)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("order %s: %w", order.OrderID, err))
+	}
+	total, err := loyalty.ParseAmount(order.Total)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("order %s: total: %w", order.OrderID, err))
+	}
+	points := t.earn.Points(total)
+	if points <= 0 {
+		return nil, nil
+	}
+	m, entry, created, err := h.store.Award(msg.Context(), store.Award{
+		Tenant:  ev.Tenant,
+		EventID: ev.ID,
+		Rule:    t.earn.Name,
+		Phone:   phone,
+		Name:    order.Name,
+		Email:   order.Email,
+		Points:  points,
+		Reason:  fmt.Sprintf("order %s: %s %s at %s per %d point(s)", order.OrderID, order.Total, order.Currency, t.cfg.Loyalty.Earn.Unit, t.cfg.Loyalty.Earn.Points),
+		At:      ev.OccurredAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("awarding points: %w", err)
+	}
+	if created {
+		h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(points))
+	}
+	o := event.Outcome{
+		ID:         event.DerivedID("out_", ev.ID, t.earn.Name),
+		Tenant:     ev.Tenant,
+		Type:       event.OutcomePointsEarned,
+		EventID:    ev.ID,
+		OccurredAt: entry.CreatedAt,
+		Member:     event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: entry.BalanceAfter},
+		Data: map[string]any{
+			"points":   entry.Points,
+			"balance":  entry.BalanceAfter,
+			"order_id": order.OrderID,
+			"total":    order.Total,
+			"currency": order.Currency,
+		},
+	}
+	out, err := jsonMessage(o.ID, o)
+	if err != nil {
+		return nil, err
+	}
+	out.Metadata.Set(MetaTenant, o.Tenant)
+	out.Metadata.Set(MetaType, o.Type)
+	return []*message.Message{out}, nil
+}
+
+// statusStage applies BSP delivery reports to the message log.
+func (h *Hub) statusStage(msg *message.Message) error {
+	if msg.Metadata.Get(MetaType) != event.TypeMessageStatus {
+		return nil
+	}
+	var ev event.Event
+	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
+	}
+	var st event.MessageStatus
+	if err := json.Unmarshal(ev.Data, &st); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
+	}
+	u := store.StatusUpdate{
+		Tenant:            ev.Tenant,
+		ProviderMessageID: st.ProviderMessageID,
+		Key:               st.CallbackData,
+		Status:            st.Status,
+		At:                st.Timestamp,
+	}
+	if len(st.Errors) > 0 {
+		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
+		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
+	}
+	if _, err := h.store.ApplyStatus(msg.Context(), u); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// A report for a message this hub did not send (another
+			// system on the same number): nothing to update.
+			h.metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
+			return nil
+		}
+		return fmt.Errorf("applying status: %w", err)
+	}
+	return nil
+}
+
+// notifyStage turns an outcome into message commands with the tenant's
+// notification rules.
+func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
+	var o event.Outcome
+	if err := json.Unmarshal(msg.Payload, &o); err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding outcome: %w", err))
+	}
+	t, ok := h.tenants[o.Tenant]
+	if !ok {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", o.Tenant))
+	}
+	var out []*message.Message
+	for _, n := range t.notifications {
+		if n.on != o.Type {
+			continue
+		}
+		cmd, ok, err := n.renderer.Render(o)
+		if err != nil {
+			return nil, fmt.Errorf("rendering notification %q: %w", n.name, err)
+		}
+		if !ok {
+			continue
+		}
+		m, err := jsonMessage(cmd.Key, cmd)
+		if err != nil {
+			return nil, err
+		}
+		m.Metadata.Set(MetaTenant, cmd.Tenant)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// sendStage delivers a message command through the tenant's BSP sender,
+// claiming its idempotency key in the message log first so that no key is
+// ever sent twice.
+func (h *Hub) sendStage(msg *message.Message) error {
+	var cmd messaging.Command
+	if err := json.Unmarshal(msg.Payload, &cmd); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message command: %w", err))
+	}
+	if err := cmd.Validate(); err != nil {
+		return fault.Permanent(fault.ClassRequest, err)
+	}
+	c, ok := h.connector(cmd.Tenant, cmd.Sender)
+	if !ok || c.sender == nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("tenant %q has no sender %q", cmd.Tenant, cmd.Sender))
+	}
+	ctx := msg.Context()
+	rec := store.Message{
+		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
+		Recipient: cmd.To, Kind: cmd.Kind, Category: cmd.Category,
+	}
+	if cmd.Template != nil {
+		rec.Template = cmd.Template.Name
+	}
+	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("claiming message: %w", err)
+	}
+	if !claimed {
+		claimed, err = h.resolveEarlierAttempt(ctx, cur)
+		if err != nil || !claimed {
+			return err
+		}
+	}
+	res, err := c.sender.Send(ctx, cmd)
+	if err == nil {
+		h.metrics.SenderSends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
+		if err := h.store.MarkSent(context.WithoutCancel(ctx), cmd.Key, res.ProviderMessageID, time.Now()); err != nil {
+			return fmt.Errorf("recording sent message: %w", err)
+		}
+		return nil
+	}
+	class := fault.ClassOf(err)
+	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
+	code := fault.CodeOf(err)
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case fault.IsPermanent(err):
+		if rerr := h.store.MarkFailed(bg, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+			return fmt.Errorf("recording failed message: %w", rerr)
+		}
+		return fmt.Errorf("sending %s: %w", cmd.Key, err)
+	case code == connectors.AmbiguousCode:
+		// The request may have reached the BSP: wait for its status
+		// webhook rather than resend at once.
+		if rerr := h.store.MarkUnknown(bg, cmd.Key, err.Error(), time.Now()); rerr != nil {
+			return fmt.Errorf("recording unknown message: %w", rerr)
+		}
+		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), h.cfg.Pipeline.Send.UnknownGrace)
+	default:
+		if rerr := h.store.ReleaseMessage(bg, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+			return fmt.Errorf("releasing message: %w", rerr)
+		}
+		return fmt.Errorf("sending %s: %w", cmd.Key, err)
+	}
+}
+
+// resolveEarlierAttempt decides what to do with a message whose key is
+// already in the log. Finished messages are done. A message whose attempt
+// was interrupted (sending or unknown) waits for the BSP's status webhook,
+// which moves it to sent if the BSP had accepted it; after the grace period
+// the unknown policy applies: hold it for an operator, or take it over and
+// send again.
+func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (claimed bool, err error) {
+	switch cur.Status {
+	case store.MessageSending, store.MessageUnknown:
+	default:
+		return false, nil
+	}
+	send := h.cfg.Pipeline.Send
+	if wait := send.UnknownGrace - time.Since(cur.UpdatedAt); wait > 0 {
+		return false, fault.Retryable(fault.ClassTransient,
+			fmt.Errorf("message %s: waiting for the status of an earlier attempt", cur.Key), wait)
+	}
+	if send.UnknownPolicy == config.UnknownHold {
+		if cur.Status == store.MessageSending {
+			if err := h.store.MarkUnknown(ctx, cur.Key, "no status webhook within the grace period", time.Now()); err != nil {
+				return false, fmt.Errorf("recording unknown message: %w", err)
+			}
+		}
+		return false, nil
+	}
+	if err := h.store.ReleaseMessage(ctx, cur.Key, connectors.AmbiguousCode, "no status webhook within the grace period: sending again", time.Now()); err != nil {
+		return false, fmt.Errorf("releasing message: %w", err)
+	}
+	_, claimed, err = h.store.ClaimMessage(ctx, cur)
+	if err != nil {
+		return false, fmt.Errorf("claiming message: %w", err)
+	}
+	return claimed, nil
+}
+
+// deadLetterStage stores poisoned messages with their reason.
+func (h *Hub) deadLetterStage(msg *message.Message) error {
+	meta := make(map[string]string, len(msg.Metadata))
+	for k, v := range msg.Metadata {
+		meta[k] = v
+	}
+	handler := msg.Metadata.Get("handler_poisoned")
+	d := store.DeadLetter{
+		ID:        msg.UUID,
+		Tenant:    msg.Metadata.Get(MetaTenant),
+		Topic:     msg.Metadata.Get("topic_poisoned"),
+		Handler:   handler,
+		Reason:    msg.Metadata.Get("reason_poisoned"),
+		Payload:   msg.Payload,
+		Metadata:  meta,
+		CreatedAt: time.Now().UTC(),
+	}
+	if err := h.store.AddDeadLetter(msg.Context(), d); err != nil {
+		return fmt.Errorf("storing dead letter: %w", err)
+	}
+	h.metrics.DeadLetters.WithLabelValues(handler).Inc()
+	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "stage", handler, "id", d.ID, "reason", d.Reason)
+	return nil
+}
+
+func deliveryFromMessage(msg *message.Message) (event.Delivery, error) {
+	d := event.Delivery{
+		Tenant:     msg.Metadata.Get(MetaTenant),
+		Connector:  msg.Metadata.Get(MetaConnector),
+		Kind:       msg.Metadata.Get(MetaKind),
+		DeliveryID: msg.Metadata.Get(MetaDeliveryID),
+		Topic:      msg.Metadata.Get(MetaTopic),
+		Body:       msg.Payload,
+	}
+	if d.Tenant == "" || d.Connector == "" {
+		return d, errors.New("delivery has no tenant or connector metadata")
+	}
+	if ts := msg.Metadata.Get(MetaReceivedAt); ts != "" {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return d, fmt.Errorf("delivery received_at: %w", err)
+		}
+		d.ReceivedAt = t
+	}
+	return d, nil
+}
+
+func jsonMessage(uuid string, v any) (*message.Message, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("encoding %T: %w", v, err))
+	}
+	return message.NewMessage(uuid, b), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
