@@ -33,6 +33,18 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 
 // admin checks the bearer token and the tenant before calling next.
 func (h *Hub) admin(next func(w http.ResponseWriter, r *http.Request, t *tenantRuntime)) http.Handler {
+	return h.adminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := h.tenants[r.PathValue("tenant")]
+		if !ok {
+			writeError(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
+			return
+		}
+		next(w, r, t)
+	}))
+}
+
+// adminOnly lets through requests that carry the admin bearer token.
+func (h *Hub) adminOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := h.cfg.Server.AdminToken
 		if token == "" {
@@ -45,12 +57,7 @@ func (h *Hub) admin(next func(w http.ResponseWriter, r *http.Request, t *tenantR
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
 		}
-		t, ok := h.tenants[r.PathValue("tenant")]
-		if !ok {
-			writeError(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
-			return
-		}
-		next(w, r, t)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -5,11 +5,15 @@
 // inbound topic before the provider gets its 2xx. From there each stage
 // consumes one topic in its own consumer group and publishes to the next:
 //
-//	inbound  → mapping  → events    (jq mapping per tenant connector)
-//	events   → loyalty  → outcomes  (points, one store transaction per event)
-//	events   → status               (delivery reports into the message log)
-//	outcomes → notify   → outbound  (notification rules render templates)
-//	outbound → send                 (claim the idempotency key, call the BSP)
+//	inbound     → mapping     → events      (jq mapping per tenant connector)
+//	inbound_bsp → mapping_bsp → events_bsp  (the same for BSP webhooks)
+//	events      → loyalty     → outcomes    (points, one store transaction per event)
+//	events_bsp  → status                    (delivery reports into the message log)
+//	outcomes    → notify      → outbound    (notification rules render templates)
+//	outbound    → send                      (claim the idempotency key, call the BSP)
+//
+// BSP webhooks travel in their own lane so that a backlog of sales never
+// delays the delivery report that proves a message went out.
 //
 // Every stage runs under the same middleware: correlation id, a poison
 // queue that moves permanently failing messages to the deadletters topic

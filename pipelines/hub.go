@@ -39,6 +39,7 @@ type Hub struct {
 	router *message.Router
 	server *http.Server
 
+	startedAt  time.Time
 	routerDone chan error
 	closeOnce  sync.Once
 	closeErr   error
@@ -60,6 +61,7 @@ type notification struct {
 
 type connectorRuntime struct {
 	name    string
+	topic   string // inbound topic of its deliveries
 	spec    connectors.Spec
 	source  connectors.Source
 	sender  connectors.Sender
@@ -105,6 +107,13 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			c := &connectorRuntime{name: name, spec: cs.Spec}
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
+			// A BSP's webhooks (delivery reports, customers' messages) get
+			// their own topic: a backlog of sales must never delay the
+			// status that proves a message was sent.
+			c.topic = TopicInbound
+			if c.sender != nil {
+				c.topic = TopicInboundBSP
+			}
 			if c.source != nil && cs.Mapping != "" {
 				if c.program, err = mappings.Compile(id+"/"+name, cs.Mapping); err != nil {
 					return nil, fmt.Errorf("tenant %s: connector %s: mapping: %w", id, name, err)
@@ -151,6 +160,7 @@ func (h *Hub) Addr() string {
 // stage router, then opens the HTTP listener: webhooks are accepted only
 // once everything behind them runs. On error, whatever started is closed.
 func (h *Hub) Start(ctx context.Context) (err error) {
+	h.startedAt = time.Now()
 	defer func() {
 		if err != nil {
 			_ = h.Close(context.WithoutCancel(ctx))
@@ -208,8 +218,9 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	}
 	stages := []stage{
 		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
+		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapStage},
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
-		{name: StageStatus, in: TopicEvents, consume: h.statusStage},
+		{name: StageStatus, in: TopicEventsBSP, consume: h.statusStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
 		{name: StageSend, in: TopicOutbound, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},

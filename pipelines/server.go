@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -27,6 +28,11 @@ func (h *Hub) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", h.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
 	h.adminRoutes(mux)
+	if h.cfg.Server.Pprof {
+		mux.Handle("/debug/pprof/", h.adminOnly(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", h.adminOnly(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/trace", h.adminOnly(http.HandlerFunc(pprof.Trace)))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})
@@ -80,7 +86,7 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 		msg.Metadata.Set(MetaTopic, d.Topic)
 	}
 	msg.SetContext(r.Context())
-	if err := h.queue.Publisher().Publish(TopicInbound, msg); err != nil {
+	if err := h.queue.Publisher().Publish(c.topic, msg); err != nil {
 		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")

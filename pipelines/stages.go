@@ -22,6 +22,7 @@ import (
 // Stage (handler) names, as they appear in metrics and dead letters.
 const (
 	StageMapping    = "mapping"
+	StageMappingBSP = "mapping_bsp"
 	StageLoyalty    = "loyalty"
 	StageStatus     = "status"
 	StageNotify     = "notify"
@@ -278,7 +279,15 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 		return false, nil
 	}
 	send := h.cfg.Pipeline.Send
-	if wait := send.UnknownGrace - time.Since(cur.UpdatedAt); wait > 0 {
+	// The grace runs from the attempt. When the attempt was made before this
+	// process started, the status webhook may have reached the previous
+	// process, which died holding it unacknowledged: the queue redelivers it
+	// only after its ack wait. So the grace then runs from that redelivery.
+	deadline := cur.UpdatedAt.Add(send.UnknownGrace)
+	if cur.UpdatedAt.Before(h.startedAt) {
+		deadline = h.startedAt.Add(h.cfg.Queue.AckWait + send.UnknownGrace)
+	}
+	if wait := time.Until(deadline); wait > 0 {
 		return false, fault.Retryable(fault.ClassTransient,
 			fmt.Errorf("message %s: waiting for the status of an earlier attempt", cur.Key), wait)
 	}
@@ -293,6 +302,7 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	if err := h.store.ReleaseMessage(ctx, cur.Key, connectors.AmbiguousCode, "no status webhook within the grace period: sending again", time.Now()); err != nil {
 		return false, fmt.Errorf("releasing message: %w", err)
 	}
+	cur.UpdatedAt = time.Now()
 	_, claimed, err = h.store.ClaimMessage(ctx, cur)
 	if err != nil {
 		return false, fmt.Errorf("claiming message: %w", err)

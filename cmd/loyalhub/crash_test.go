@@ -162,10 +162,13 @@ func runCrashTest(t *testing.T, backendYAML string) {
 	hubURL := "http://" + addr
 
 	sb := sandbox.New(sandbox.Config{
-		AccessToken: crashToken,
-		AppSecret:   crashApp,
-		WebhookURL:  hubURL + "/hooks/shop/whatsapp",
-		Numbers:     map[string]sandbox.Number{crashNumberID: {DisplayPhoneNumber: "15550000077", WABAID: "200000000000077"}},
+		// While the hub is down, status webhooks are retried often, as
+		// Meta retries them.
+		WebhookRetryMax: time.Second,
+		AccessToken:     crashToken,
+		AppSecret:       crashApp,
+		WebhookURL:      hubURL + "/hooks/shop/whatsapp",
+		Numbers:         map[string]sandbox.Number{crashNumberID: {DisplayPhoneNumber: "15550000077", WABAID: "200000000000077"}},
 	}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -256,9 +259,11 @@ tenants:
 		})
 	}
 	<-killed
+	t.Logf("killing at %s", time.Now().Format(time.RFC3339Nano))
 	c.kill()
 	t.Logf("killed with SIGKILL after %d accepted sales", accepted.Load())
 	c.start(addr)
+	t.Logf("restarted at %s", time.Now().Format(time.RFC3339Nano))
 	wg.Wait()
 	require.EqualValues(t, crashSales, accepted.Load())
 
@@ -284,6 +289,23 @@ tenants:
 		require.NotZero(t, n, "sale %d got no message", i)
 		if n > 1 {
 			dup++
+			var msgs struct {
+				Messages []struct {
+					Key string `json:"key"`
+				} `json:"messages"`
+			}
+			m := memberOf(t, hubURL, phone)
+			adminGet(t, hubURL+"/api/v1/tenants/shop/messages?member_id="+m, &msgs)
+			for _, mm := range msgs.Messages {
+				var full json.RawMessage
+				adminGet(t, hubURL+"/api/v1/tenants/shop/messages/"+mm.Key, &full)
+				t.Logf("sale %d messaged %d times: %s", i, n, full)
+				for _, r := range sb.Messages() {
+					if r.To == strings.TrimPrefix(phone, "+") {
+						t.Logf("  sandbox got %s at %s", r.ID, r.ReceivedAt.Format(time.RFC3339Nano))
+					}
+				}
+			}
 		}
 	}
 	require.Zero(t, dup, "sales messaged more than once")
@@ -306,16 +328,21 @@ func distinctRecipients(sb *sandbox.Server) int {
 	return len(seen)
 }
 
-func ledgerOf(t *testing.T, hubURL, phone string) []json.RawMessage {
+func memberOf(t *testing.T, hubURL, phone string) string {
 	t.Helper()
 	var m struct {
 		ID string `json:"id"`
 	}
 	adminGet(t, hubURL+"/api/v1/tenants/shop/members?phone="+strings.ReplaceAll(phone, "+", "%2B"), &m)
+	return m.ID
+}
+
+func ledgerOf(t *testing.T, hubURL, phone string) []json.RawMessage {
+	t.Helper()
 	var l struct {
 		Entries []json.RawMessage `json:"entries"`
 	}
-	adminGet(t, hubURL+"/api/v1/tenants/shop/members/"+m.ID+"/ledger", &l)
+	adminGet(t, hubURL+"/api/v1/tenants/shop/members/"+memberOf(t, hubURL, phone)+"/ledger", &l)
 	return l.Entries
 }
 

@@ -32,6 +32,9 @@ type Server struct {
 	MaxBodyBytes int64 `koanf:"max_body_bytes"`
 	// ShutdownTimeout bounds the graceful drain on SIGTERM. Default 20s.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// Pprof serves Go's profiler at /debug/pprof/, behind the admin token.
+	// Default false.
+	Pprof bool `koanf:"pprof"`
 }
 
 // Log configures logging.
@@ -171,7 +174,9 @@ type Send struct {
 	// the message log for an operator. Default resend.
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
-	// UnknownPolicy. Default 30s.
+	// UnknownPolicy. It runs from the attempt; for an attempt made before a
+	// restart, from the restart plus queue.ack_wait (the time the queue takes
+	// to redeliver webhooks the stopped process held). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
 }
 

@@ -106,6 +106,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		before = n
 	}
 
+	// Sending stops at the deadline, but requests in flight finish: a sale
+	// the hub accepted must be counted as accepted.
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	var next atomic.Int64
@@ -129,16 +131,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 					return
 				}
 				body, phone := Sale(run, base+i)
-				req, _ := http.NewRequestWithContext(sendCtx, http.MethodPost, url, bytes.NewReader(body))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Loyalhub-Signature", pos.Sign(cfg.Secret, body))
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
-					if sendCtx.Err() == nil {
-						res.failed++
-						firstErr.CompareAndSwap(nil, err.Error())
-					}
+					res.failed++
+					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -180,7 +180,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		deadline := time.Now().Add(cfg.Drain)
 		for time.Now().Before(deadline) && ctx.Err() == nil {
 			n, err := sandboxCount(ctx, client, cfg.SandboxURL)
-			if err == nil && n-before >= rep.Accepted {
+			if err == nil && n-before >= rep.Accepted+rep.Failed {
+				break // every sale that may have been accepted has arrived
+			}
+			if err == nil && n-before >= rep.Accepted && allDelivered(ctx, client, cfg.SandboxURL, accepted) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -206,6 +209,21 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	stopRSS()
 	rep.PeakRSSBytes = float64(peak.Load())
 	return rep, nil
+}
+
+// allDelivered reports whether every accepted sale's recipient got a
+// message (failed requests may or may not have been accepted by the hub).
+func allDelivered(ctx context.Context, client *http.Client, sandboxURL string, accepted map[string]bool) bool {
+	counts, err := sandboxRecipients(ctx, client, sandboxURL)
+	if err != nil {
+		return false
+	}
+	for phone := range accepted {
+		if counts[strings.TrimPrefix(phone, "+")] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {

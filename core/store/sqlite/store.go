@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -84,6 +86,9 @@ func (s *Store) Open(ctx context.Context) error {
 		}
 		s.write, s.read = db, db
 		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
+		return fmt.Errorf("creating the database directory: %w", err)
 	}
 	w, err := openPool(ctx, s.path+"?_busy_timeout="+timeout+
 		"&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate", 1)
