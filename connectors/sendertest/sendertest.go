@@ -26,7 +26,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
-
 // Options tune the sender a Harness builds.
 type Options struct {
 	// BadCredentials builds the sender with credentials the fake rejects.

@@ -15,8 +15,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
-
-
 // APIError is an answer of the Cloud API other than 2xx.
 type APIError struct {
 	HTTPStatus int
