@@ -16,7 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	t.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
@@ -94,7 +94,7 @@ func freshDatabase(t *testing.T) string {
 
 // natsPrefix returns a stream prefix unique to one test and deletes that
 // test's streams from the NATS server when it ends.
-func natsPrefix(t *testing.T) string {
+func natsPrefix(t testing.TB) string {
 	t.Helper()
 	prefix := fmt.Sprintf("t%d", rand.Uint64()%1e12)
 	t.Cleanup(func() {

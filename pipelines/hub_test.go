@@ -34,7 +34,7 @@ const (
 // harness runs a hub on the given queue backend with a sandbox BSP, both on
 // loopback ports.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	hub    *pipelines.Hub
 	url    string
 	sb     *sandbox.Server
@@ -92,7 +92,7 @@ tenants:
 `, dataDir, testAdmin, testPOSSecret, sandboxURL, testNumberID, testToken, testAppSecret)
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	if o.backend == "" {
 		o.backend = "memory"
