@@ -504,7 +504,7 @@ func TestLoadConfigFull(t *testing.T) {
 
 	c := s.Config
 	assert.Equal(t, "/srv/loyalhub", c.DataDir)
-	assert.Equal(t, config.Server{Listen: "127.0.0.1:9000", AdminToken: "adm", MaxBodyBytes: 2 << 20, ShutdownTimeout: 45 * time.Second}, c.Server)
+	assert.Equal(t, config.Server{Listen: "127.0.0.1:9000", AdminToken: "adm", MaxBodyBytes: 2 << 20, ShutdownTimeout: 45 * time.Second, Pprof: true}, c.Server)
 	assert.Equal(t, config.Log{Level: "debug", Format: "json"}, c.Log)
 	assert.Equal(t, config.Queue{
 		Backend: "nats", Subscribers: 8, AckWait: 2 * time.Minute, DuplicateWindow: 5 * time.Minute, MaxAge: 72 * time.Hour,
@@ -518,6 +518,7 @@ func TestLoadConfigFull(t *testing.T) {
 		Postgres: config.StorePostgres{DSN: "postgres://store@db/store", MaxConns: 32},
 	}, c.Store)
 	assert.Equal(t, config.Pipeline{
+		IngestOnly:     true,
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute},

@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -247,4 +248,19 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		require.Contains(t, b.String(), want, path)
 	}
+}
+
+func TestIngestOnlyQueuesForLaterProcessing(t *testing.T) {
+	dir := t.TempDir()
+	receiver := newHarness(t, harnessOpts{backend: "embedded", dataDir: dir, env: []string{"LOYALHUB_PIPELINE__INGEST_ONLY=true"}})
+	require.Equal(t, http.StatusOK, receiver.postSale(sale("S-11", "081234567898", "Joko", "90000")))
+	require.Zero(t, processed(receiver, pipelines.StageMapping))
+	require.NoError(t, receiver.hub.Close(context.Background()))
+
+	// A processing hub on the same queue files picks the sale up.
+	worker := newHarness(t, harnessOpts{backend: "embedded", dataDir: dir})
+	eventually(t, "the queued sale's message", func() bool { return worker.sentTo("+6281234567898") == 1 })
+	m, ok := worker.member("081234567898")
+	require.True(t, ok)
+	require.EqualValues(t, 9, m.Balance)
 }

@@ -177,8 +177,10 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	if h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog); err != nil {
 		return fmt.Errorf("opening queue: %w", err)
 	}
-	if err = h.startRouter(ctx, wlog); err != nil {
-		return err
+	if !h.cfg.Pipeline.IngestOnly {
+		if err = h.startRouter(ctx, wlog); err != nil {
+			return err
+		}
 	}
 	return h.startServer()
 }

@@ -44,6 +44,7 @@ type harness struct {
 type harnessOpts struct {
 	backend string   // queue backend, default memory
 	env     []string // extra LOYALHUB_* overrides
+	dataDir string   // default: a new temporary directory
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -117,7 +118,10 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.backend == "nats" {
 		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+natsPrefix(t))
 	}
-	s, err := pipelines.ParseConfig([]byte(testConfig(t.TempDir(), sbSrv.URL)), env, reg)
+	if o.dataDir == "" {
+		o.dataDir = t.TempDir()
+	}
+	s, err := pipelines.ParseConfig([]byte(testConfig(o.dataDir, sbSrv.URL)), env, reg)
 	require.NoError(t, err)
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln})
 	require.NoError(t, err)

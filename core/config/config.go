@@ -140,6 +140,10 @@ type StorePostgres struct {
 
 // Pipeline tunes the stages.
 type Pipeline struct {
+	// IngestOnly makes this process a webhook receiver: it authenticates
+	// and queues deliveries but runs no stages, which other replicas
+	// sharing the queue run. Default false.
+	IngestOnly bool `koanf:"ingest_only"`
 	// HandlerTimeout bounds one handler attempt. Default 30s.
 	HandlerTimeout time.Duration `koanf:"handler_timeout"`
 	Retry          Retry         `koanf:"retry"`
