@@ -14,6 +14,8 @@ import (
 func benchCmd() *cobra.Command {
 	cfg := loadtest.Config{}
 	var asJSON bool
+	var wrkDir string
+	var wrkSales, wrkThreads int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Drive unique signed sales at a running hub and check every one was delivered once",
@@ -23,8 +25,20 @@ every accepted sale. Reports accepted sales per second, ingest latency
 percentiles, end-to-end deliveries per second, the hub's peak RSS (from its
 /metrics), and how many sales were lost or messaged twice.
 
-Start the target with 'loyalhub demo' first; the defaults match it.`,
+Start the target with 'loyalhub demo' first; the defaults match it.
+
+With --wrk-dir it writes pre-signed unique sales and a Lua script for the
+wrk load generator instead, whose C client leaves more CPU to the hub.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if wrkDir != "" {
+				script, err := loadtest.WriteWrk(wrkDir, cfg.Secret, wrkSales, wrkThreads)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %d signed sales for %d wrk threads; run:\n  wrk -t%d -c%d -d30s --latency -s %s %s/hooks/%s/%s\n",
+					wrkSales, wrkThreads, wrkThreads, cfg.Connections, script, cfg.HubURL, cfg.Tenant, cfg.Connector)
+				return nil
+			}
 			rep, err := loadtest.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -55,5 +69,8 @@ Start the target with 'loyalhub demo' first; the defaults match it.`,
 	f.IntVar(&cfg.MaxSales, "sales", 0, "stop after this many sales (0: send for --duration)")
 	f.DurationVar(&cfg.Drain, "drain", 5*time.Minute, "how long to wait for deliveries after sending stops")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&wrkDir, "wrk-dir", "", "instead of sending, write pre-signed unique sales and a script for the wrk load generator into this directory")
+	f.IntVar(&wrkSales, "wrk-sales", 1_000_000, "sales to write with --wrk-dir")
+	f.IntVar(&wrkThreads, "wrk-threads", 2, "wrk threads (one sales file each) with --wrk-dir")
 	return cmd
 }
