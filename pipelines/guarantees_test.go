@@ -264,3 +264,49 @@ func TestIngestOnlyQueuesForLaterProcessing(t *testing.T) {
 	require.True(t, ok)
 	require.EqualValues(t, 9, m.Balance)
 }
+
+// A send whose outcome is unknown (the BSP never answered) is not resent at
+// once: the hub waits for a status webhook, then applies the policy.
+func TestUnknownOutcomePolicy(t *testing.T) {
+	tests := []struct {
+		policy     string
+		wantSent   int
+		wantStatus string
+	}{
+		{"resend", 1, store.MessageRead},
+		{"hold", 0, store.MessageUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{env: []string{
+				"LOYALHUB_PIPELINE__SEND__UNKNOWN_POLICY=" + tt.policy,
+				"LOYALHUB_PIPELINE__SEND__UNKNOWN_GRACE=500ms",
+				"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__TIMEOUT=300ms",
+			}})
+			h.sb.InjectFault(sandbox.Fault{Count: 1, Hang: true})
+			require.Equal(t, http.StatusOK, h.postSale(sale("S-12", "081234567899", "Kiki", "50000")))
+
+			var list struct{ Messages []store.Message }
+			eventually(t, "the final status", func() bool {
+				h.admin(http.MethodGet, "/messages", &list)
+				return len(list.Messages) == 1 && list.Messages[0].Status == tt.wantStatus
+			})
+			require.Equal(t, tt.wantSent, h.sentTo("+6281234567899"))
+			var msg store.Message
+			h.admin(http.MethodGet, "/messages/"+list.Messages[0].Key, &msg)
+			require.Equal(t, store.MessageUnknown, msg.Timeline[1].Status, "the timed-out attempt is recorded as unknown")
+		})
+	}
+}
+
+func TestFailedStatusWebhookIsRecorded(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.sb.InjectFault(sandbox.Fault{Count: 1, Code: 131049, Async: true})
+	require.Equal(t, http.StatusOK, h.postSale(sale("S-13", "081234567880", "Lina", "50000")))
+	var list struct{ Messages []store.Message }
+	eventually(t, "the failed status", func() bool {
+		h.admin(http.MethodGet, "/messages", &list)
+		return len(list.Messages) == 1 && list.Messages[0].Status == store.MessageFailed
+	})
+	require.Equal(t, "131049", list.Messages[0].ErrorCode)
+}
