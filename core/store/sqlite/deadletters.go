@@ -39,10 +39,6 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if d.ID == "" || d.Tenant == "" {
 		return errors.New("adding dead letter: id and tenant are required")
 	}
-	w, _, err := s.pools()
-	if err != nil {
-		return err
-	}
 	if d.Metadata == nil {
 		d.Metadata = map[string]string{}
 	}
@@ -57,10 +53,13 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if d.ReplayedAt != nil {
 		replayed = toDB(*d.ReplayedAt)
 	}
-	if _, err := w.ExecContext(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.Tenant, d.Topic, d.Handler, d.Reason, d.Payload, string(meta),
-		toDB(stamp(d.CreatedAt)), replayed); err != nil {
+	created := toDB(stamp(d.CreatedAt))
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.Tenant, d.Topic, d.Handler, d.Reason, d.Payload, string(meta), created, replayed)
+		return err
+	}); err != nil {
 		return fmt.Errorf("adding dead letter: %w", err)
 	}
 	return nil
@@ -69,7 +68,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 // ListDeadLetters lists a tenant's dead letters, newest first; limit
 // defaults to 100 and is capped at 1000.
 func (s *Store) ListDeadLetters(ctx context.Context, tenant string, limit int) ([]store.DeadLetter, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +94,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, tenant string, limit int) (
 
 // DeadLetter returns one of the tenant's dead letters.
 func (s *Store) DeadLetter(ctx context.Context, tenant, id string) (store.DeadLetter, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return store.DeadLetter{}, err
 	}
@@ -109,17 +108,19 @@ func (s *Store) DeadLetter(ctx context.Context, tenant, id string) (store.DeadLe
 
 // MarkReplayed records that the dead letter was published again at at.
 func (s *Store) MarkReplayed(ctx context.Context, tenant, id string, at time.Time) error {
-	w, _, err := s.pools()
-	if err != nil {
-		return err
-	}
-	res, err := w.ExecContext(ctx, `UPDATE dead_letters SET replayed_at = ? WHERE tenant = ? AND id = ?`,
-		toDB(stamp(at)), tenant, id)
-	if err != nil {
+	replayed := toDB(stamp(at))
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE dead_letters SET replayed_at = ? WHERE tenant = ? AND id = ?`,
+			replayed, tenant, id)
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	}); err != nil {
 		return fmt.Errorf("marking dead letter replayed: %w", err)
-	}
-	if rowsAffected(res) == 0 {
-		return fmt.Errorf("marking dead letter replayed: %w", store.ErrNotFound)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -38,7 +37,7 @@ func scanEntry(r rowScanner) (store.LedgerEntry, error) {
 
 // MemberByPhone returns the tenant's member with the E.164 phone.
 func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member.Member, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return member.Member{}, err
 	}
@@ -51,7 +50,7 @@ func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member
 
 // Member returns the tenant's member with id.
 func (s *Store) Member(ctx context.Context, tenant, id string) (member.Member, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return member.Member{}, err
 	}
@@ -78,24 +77,23 @@ func (s *Store) Award(ctx context.Context, a store.Award) (member.Member, store.
 	if err := validateAward(a); err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("awarding points: %w", err)
 	}
-	w, _, err := s.pools()
-	if err != nil {
-		return member.Member{}, store.LedgerEntry{}, false, err
-	}
-	m, e, created, err := award(ctx, w, a)
+	var (
+		m       member.Member
+		e       store.LedgerEntry
+		created bool
+	)
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		m, e, created, err = award(ctx, tx, a)
+		return err
+	})
 	if err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("awarding points: %w", err)
 	}
 	return m, e, created, nil
 }
 
-func award(ctx context.Context, w *sql.DB, a store.Award) (member.Member, store.LedgerEntry, bool, error) {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return member.Member{}, store.LedgerEntry{}, false, err
-	}
-	defer func() { _ = tx.Rollback() }()
-
+func award(ctx context.Context, tx *wtx, a store.Award) (member.Member, store.LedgerEntry, bool, error) {
 	// The IMMEDIATE transaction holds the write lock, so nothing changes
 	// between these reads and the writes below.
 	e, err := scanEntry(tx.QueryRowContext(ctx,
@@ -151,16 +149,13 @@ func award(ctx context.Context, w *sql.DB, a store.Award) (member.Member, store.
 	).Scan(&e.ID); err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("inserting the entry: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("committing: %w", err)
-	}
 	return m, e, true, nil
 }
 
 // Entries lists a member's ledger, newest first; limit defaults to 100 and is
 // capped at 1000.
 func (s *Store) Entries(ctx context.Context, tenant, memberID string, limit int) ([]store.LedgerEntry, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return nil, err
 	}

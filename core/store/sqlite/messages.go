@@ -30,7 +30,7 @@ func messageByKey(ctx context.Context, q queryer, key string) (store.Message, er
 	return scanMessage(q.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE key = ?`, key))
 }
 
-func addStatus(ctx context.Context, tx *sql.Tx, key, status, code, reason string, at time.Time) error {
+func addStatus(ctx context.Context, tx *wtx, key, status, code, reason string, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO message_statuses (message_key, status, error_code, error, at)
 		VALUES (?, ?, ?, ?, ?)`, key, status, code, reason, toDB(at)); err != nil {
 		return fmt.Errorf("adding to the timeline: %w", err)
@@ -45,24 +45,22 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	if m.Key == "" || m.Tenant == "" {
 		return store.Message{}, false, errors.New("claiming message: key and tenant are required")
 	}
-	w, _, err := s.pools()
-	if err != nil {
-		return store.Message{}, false, err
-	}
-	cur, claimed, err := claim(ctx, w, m)
+	var (
+		cur     store.Message
+		claimed bool
+	)
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		cur, claimed, err = claim(ctx, tx, m)
+		return err
+	})
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("claiming message: %w", err)
 	}
 	return cur, claimed, nil
 }
 
-func claim(ctx context.Context, w *sql.DB, m store.Message) (store.Message, bool, error) {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return store.Message{}, false, err
-	}
-	defer func() { _ = tx.Rollback() }()
-
+func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, error) {
 	at := m.UpdatedAt
 	if at.IsZero() {
 		at = m.CreatedAt
@@ -96,9 +94,6 @@ func claim(ctx context.Context, w *sql.DB, m store.Message) (store.Message, bool
 	cur, err := messageByKey(ctx, tx, m.Key)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("reading: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return store.Message{}, false, fmt.Errorf("committing: %w", err)
 	}
 	return cur, claimed, nil
 }
@@ -163,22 +158,16 @@ func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Tim
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition) error {
-	w, _, err := s.pools()
-	if err != nil {
-		return err
-	}
-	if err := mark(ctx, w, key, stamp(at), t); err != nil {
+	at = stamp(at)
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		return mark(ctx, tx, key, at, t)
+	}); err != nil {
 		return fmt.Errorf("marking message %s: %w", t.to, err)
 	}
 	return nil
 }
 
-func mark(ctx context.Context, w *sql.DB, key string, at time.Time, t transition) error {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
+func mark(ctx context.Context, tx *wtx, key string, at time.Time, t transition) error {
 	cur, err := messageByKey(ctx, tx, key)
 	if err != nil {
 		return err
@@ -202,7 +191,7 @@ func mark(ctx context.Context, w *sql.DB, key string, at time.Time, t transition
 			return fmt.Errorf("updating: %w", err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // ApplyStatus applies a delivery report; see store.Messages and the
@@ -211,24 +200,19 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	if err := checkStatus(u.Status); err != nil {
 		return false, fmt.Errorf("applying status: %w", err)
 	}
-	w, _, err := s.pools()
-	if err != nil {
-		return false, err
-	}
-	applied, err := applyStatus(ctx, w, u)
+	var applied bool
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		applied, err = applyStatus(ctx, tx, u)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("applying status: %w", err)
 	}
 	return applied, nil
 }
 
-func applyStatus(ctx context.Context, w *sql.DB, u store.StatusUpdate) (bool, error) {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer func() { _ = tx.Rollback() }()
-
+func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
 		cur, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
@@ -261,15 +245,12 @@ func applyStatus(ctx context.Context, w *sql.DB, u store.StatusUpdate) (bool, er
 	if err := addStatus(ctx, tx, cur.Key, u.Status, u.ErrorCode, u.Error, at); err != nil {
 		return false, err
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("committing: %w", err)
-	}
 	return true, nil
 }
 
 // Message returns one message with its timeline, oldest step first.
 func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return store.Message{}, err
 	}
@@ -302,7 +283,7 @@ func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message,
 // ListMessages lists a tenant's messages, newest first; Limit defaults to
 // 100 and is capped at 1000.
 func (s *Store) ListMessages(ctx context.Context, tenant string, f store.MessageFilter) ([]store.Message, error) {
-	_, r, err := s.pools()
+	r, err := s.reads()
 	if err != nil {
 		return nil, err
 	}

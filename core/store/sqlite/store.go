@@ -2,16 +2,21 @@
 // through modernc.org/sqlite (pure Go, no cgo).
 //
 // The database runs in WAL mode with synchronous=NORMAL, foreign keys on and
-// a busy timeout. Writes go through a pool of one connection whose
-// transactions begin IMMEDIATE, so writers in this process queue in Go and
-// writers in other processes wait on the database lock instead of failing
-// with SQLITE_BUSY; reads use a separate read-only pool and run beside the
-// writer. The path ":memory:" gives a private in-memory database on one
-// connection, for tests.
+// a busy timeout. Reads use a read-only pool and run beside the writer.
+// Writes go through a pool of one connection owned by one writer goroutine
+// that commits in groups: it takes every write operation waiting for it (up
+// to 256), runs them in order in one transaction that begins IMMEDIATE, each
+// inside its own SAVEPOINT, and commits once. A failing operation rolls back
+// only its own savepoint and gets its own error; a failed commit fails every
+// operation of the group. An operation whose caller's context ends before it
+// runs does not run; one that has started runs to the end. Writers in other
+// processes wait on the database lock instead of failing with SQLITE_BUSY.
+// Statements are prepared once per pool and reused. The path ":memory:"
+// gives a private in-memory database on one connection, for tests.
 //
-// New does no I/O. Open opens the database; Migrate opens it when needed and
-// applies the embedded migrations. Every other method needs one of the two
-// to have run first.
+// New does no I/O. Open opens the database and starts the writer; Migrate
+// opens it when needed and applies the embedded migrations. Every other
+// method needs one of the two to have run first. Close stops the writer.
 package sqlite
 
 import (
@@ -54,6 +59,8 @@ type Store struct {
 	mu     sync.Mutex
 	write  *sql.DB // one connection, BEGIN IMMEDIATE
 	read   *sql.DB // read-only pool; the same as write for ":memory:"
+	writer *writer // owns write
+	reader *reader // prepared statements on read
 	closed bool
 }
 
@@ -84,7 +91,7 @@ func (s *Store) Open(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.write, s.read = db, db
+		s.start(db, db)
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
@@ -101,8 +108,15 @@ func (s *Store) Open(ctx context.Context) error {
 		_ = w.Close()
 		return err
 	}
-	s.write, s.read = w, r
+	s.start(w, r)
 	return nil
+}
+
+// start takes over the opened pools; s.mu is held.
+func (s *Store) start(w, r *sql.DB) {
+	s.write, s.read = w, r
+	s.writer = startWriter(w)
+	s.reader = newReader(r)
 }
 
 func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
@@ -121,21 +135,45 @@ func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 	return db, nil
 }
 
-func (s *Store) pools() (w, r *sql.DB, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) opened() error {
 	if s.write == nil {
 		if s.closed {
-			return nil, nil, errClosed
+			return errClosed
 		}
-		return nil, nil, errNotOpen
+		return errNotOpen
 	}
-	return s.write, s.read, nil
+	return nil
+}
+
+// reads returns the read pool with its prepared statements.
+func (s *Store) reads() (*reader, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.opened(); err != nil {
+		return nil, err
+	}
+	return s.reader, nil
+}
+
+// do runs fn as one write operation in the writer's next batch; see
+// writer.do.
+func (s *Store) do(ctx context.Context, fn writeFunc) error {
+	s.mu.Lock()
+	err := s.opened()
+	w := s.writer
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return w.do(ctx, fn)
 }
 
 // Ping checks both pools can reach the database.
 func (s *Store) Ping(ctx context.Context) error {
-	w, r, err := s.pools()
+	s.mu.Lock()
+	err := s.opened()
+	w, r := s.write, s.read
+	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -148,8 +186,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. It is safe to call more than once, and after a
-// failed or missing Open.
+// Close stops the writer, letting its current batch finish, and closes the
+// database. It is safe to call more than once, and after a failed or
+// missing Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,6 +196,14 @@ func (s *Store) Close() error {
 	w, r := s.write, s.read
 	s.write, s.read = nil, nil
 	var errs []error
+	if s.writer != nil {
+		errs = append(errs, s.writer.stop())
+		s.writer = nil
+	}
+	if s.reader != nil {
+		errs = append(errs, s.reader.close())
+		s.reader = nil
+	}
 	if r != nil && r != w {
 		errs = append(errs, r.Close())
 	}
@@ -210,7 +257,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.Open(ctx); err != nil {
 		return err
 	}
-	w, _, err := s.pools()
+	s.mu.Lock()
+	err := s.opened()
+	w := s.write
+	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -264,7 +314,7 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// queryer is a *sql.DB or *sql.Tx.
+// queryer is a *reader or *wtx.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -276,4 +326,72 @@ func notFound(err error) error {
 		return store.ErrNotFound
 	}
 	return err
+}
+
+// reader runs queries on the read pool through statements prepared once per
+// query text and reused.
+type reader struct {
+	db *sql.DB
+
+	mu     sync.RWMutex
+	stmts  map[string]*sql.Stmt
+	closed bool
+}
+
+var _ queryer = (*reader)(nil)
+
+func newReader(db *sql.DB) *reader {
+	return &reader{db: db, stmts: make(map[string]*sql.Stmt)}
+}
+
+// stmt returns the prepared statement for query, preparing it when new; nil
+// when it cannot be prepared, and the query then runs unprepared to report
+// the error.
+func (r *reader) stmt(ctx context.Context, query string) *sql.Stmt {
+	r.mu.RLock()
+	st, closed := r.stmts[query], r.closed
+	r.mu.RUnlock()
+	if st != nil || closed {
+		return st
+	}
+	st, err := r.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.stmts[query]; ok || r.closed {
+		_ = st.Close()
+		return old
+	}
+	r.stmts[query] = st
+	return st
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (r *reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.db.QueryRowContext(ctx, query, args...)
+}
+
+// QueryContext runs a query that returns rows.
+func (r *reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.db.QueryContext(ctx, query, args...)
+}
+
+func (r *reader) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	var errs []error
+	for _, st := range r.stmts {
+		errs = append(errs, st.Close())
+	}
+	clear(r.stmts)
+	return errors.Join(errs...)
 }

@@ -63,8 +63,11 @@ func TestLifecycle(t *testing.T) {
 	t.Run("empty path", func(t *testing.T) {
 		require.Error(t, sqlite.New("").Open(ctx))
 	})
-	t.Run("missing directory", func(t *testing.T) {
-		require.Error(t, sqlite.New(filepath.Join(t.TempDir(), "no", "such", "dir.db")).Open(ctx))
+	t.Run("missing directory is created", func(t *testing.T) {
+		s := sqlite.New(filepath.Join(t.TempDir(), "no", "such", "dir.db"))
+		t.Cleanup(func() { _ = s.Close() })
+		require.NoError(t, s.Open(ctx))
+		require.NoError(t, s.Ping(ctx))
 	})
 }
 
