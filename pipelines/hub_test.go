@@ -20,7 +20,9 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 )
 
 const (
@@ -116,7 +118,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	all.Register(reg)
 	env := append([]string{"LOYALHUB_QUEUE__BACKEND=" + o.backend}, o.env...)
 	if o.backend == "nats" {
-		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+natsPrefix(t))
+		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+queuetest.StreamPrefix(t))
 	}
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
@@ -251,14 +253,14 @@ func TestScaleOutBackends(t *testing.T) {
 	}
 	for _, backend := range []string{"postgres", "nats"} {
 		t.Run(backend, func(t *testing.T) {
-			dsn := freshDatabase(t)
+			dsn := storetest.FreshPostgres(t)
 			env := []string{
 				"LOYALHUB_STORE__DRIVER=postgres",
 				"LOYALHUB_STORE__POSTGRES__DSN=" + dsn,
 				"LOYALHUB_QUEUE__POSTGRES__DSN=" + dsn,
 			}
-			if backend == "nats" && !serviceUp(t, "NATS", "127.0.0.1:4222") {
-				t.Skip("NATS not reachable")
+			if backend == "nats" {
+				queuetest.RequireNATS(t)
 			}
 			h := newHarness(t, harnessOpts{backend: backend, env: env})
 			for i := range 20 {

@@ -20,12 +20,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines/loadtest"
+	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 )
 
 // The crash test runs `loyalhub serve` as a child process, streams signed
@@ -138,20 +139,18 @@ func TestCrashRecovery(t *testing.T) {
 		runCrashTest(t, "queue:\n  backend: embedded\n  ack_wait: 5s\n")
 	})
 	t.Run("nats+postgres", func(t *testing.T) {
-		if !serviceReachable(t, "NATS", "127.0.0.1:4222") {
-			return
-		}
-		dsn := freshDatabase(t)
+		queuetest.RequireNATS(t)
+		dsn := storetest.FreshPostgres(t)
 		runCrashTest(t, fmt.Sprintf(`queue:
   backend: nats
   ack_wait: 5s
   nats:
-    stream_prefix: crash%d
+    stream_prefix: %s
 store:
   driver: postgres
   postgres:
     dsn: %s
-`, rand.Uint64()%1e9, dsn))
+`, queuetest.StreamPrefix(t), dsn))
 	})
 }
 
@@ -355,47 +354,4 @@ func adminGet(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-}
-
-func serviceReachable(t *testing.T, name, addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-		return true
-	}
-	if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is not reachable at %s and LOYALHUB_REQUIRE_SERVICES=1: %v", name, addr, err)
-	}
-	t.Skipf("skipping: %s not reachable at %s: %v", name, addr, err)
-	return false
-}
-
-func freshDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("LOYALHUB_TEST_POSTGRES_DSN")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL is not reachable and LOYALHUB_REQUIRE_SERVICES=1: %v", err)
-		}
-		t.Skipf("skipping: PostgreSQL not reachable: %v", err)
-	}
-	name := fmt.Sprintf("loyalhub_crash_%d", rand.Uint64()%1e12)
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	conn.Close(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	cfg, err := pgx.ParseConfig(admin)
-	require.NoError(t, err)
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
 }

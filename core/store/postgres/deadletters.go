@@ -46,7 +46,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if _, err := p.Exec(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Tenant, d.Topic, d.Handler, d.Reason, d.Payload, d.Metadata,
-		stamp(d.CreatedAt), d.ReplayedAt); err != nil {
+		store.Stamp(d.CreatedAt), d.ReplayedAt); err != nil {
 		return fmt.Errorf("adding dead letter: %w", err)
 	}
 	return nil
@@ -60,7 +60,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, tenant string, limit int) (
 		return nil, err
 	}
 	rows, err := p.Query(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
-		WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, tenant, clampLimit(limit))
+		WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, tenant, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing dead letters: %w", err)
 	}
@@ -92,7 +92,7 @@ func (s *Store) MarkReplayed(ctx context.Context, tenant, id string, at time.Tim
 		return err
 	}
 	tag, err := p.Exec(ctx, `UPDATE dead_letters SET replayed_at = $1 WHERE tenant = $2 AND id = $3`,
-		stamp(at), tenant, id)
+		store.Stamp(at), tenant, id)
 	if err != nil {
 		return fmt.Errorf("marking dead letter replayed: %w", err)
 	}

@@ -76,7 +76,7 @@ func entryByKey(ctx context.Context, q querier, a store.Award) (store.LedgerEntr
 // Award credits a.Points to the member with a.Phone in one transaction; see
 // store.Ledger. The entry's time is a.At (now when zero).
 func (s *Store) Award(ctx context.Context, a store.Award) (member.Member, store.LedgerEntry, bool, error) {
-	if err := validateAward(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("awarding points: %w", err)
 	}
 	p, err := s.db()
@@ -117,9 +117,9 @@ func award(ctx context.Context, q interface {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("looking up the entry: %w", err)
 	}
 
-	now := stamp(time.Now())
+	now := store.Stamp(time.Now())
 	if _, err := tx.Exec(ctx, `INSERT INTO members (`+memberColumns+`) VALUES ($1, $2, $3, '', '', 0, $4, $4)
-		ON CONFLICT (tenant, phone) DO NOTHING`, newMemberID(), a.Tenant, a.Phone, now); err != nil {
+		ON CONFLICT (tenant, phone) DO NOTHING`, store.NewMemberID(), a.Tenant, a.Phone, now); err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("creating the member: %w", err)
 	}
 	// The row lock queues awards to one member, so balance_after is exact.
@@ -131,7 +131,7 @@ func award(ctx context.Context, q interface {
 
 	e = store.LedgerEntry{
 		Tenant: a.Tenant, MemberID: m.ID, EventID: a.EventID, Rule: a.Rule, Kind: store.EntryEarn,
-		Points: a.Points, BalanceAfter: m.Balance + a.Points, Reason: a.Reason, CreatedAt: stamp(a.At),
+		Points: a.Points, BalanceAfter: m.Balance + a.Points, Reason: a.Reason, CreatedAt: store.Stamp(a.At),
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO ledger_entries
 		(tenant, member_id, event_id, rule, kind, points, balance_after, reason, created_at)
@@ -180,7 +180,7 @@ func (s *Store) Entries(ctx context.Context, tenant, memberID string, limit int)
 		return nil, err
 	}
 	rows, err := p.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries
-		WHERE member_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT $3`, memberID, tenant, clampLimit(limit))
+		WHERE member_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT $3`, memberID, tenant, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing ledger entries: %w", err)
 	}

@@ -63,10 +63,10 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 	if at.IsZero() {
 		at = m.CreatedAt
 	}
-	at = stamp(at)
+	at = store.Stamp(at)
 	created := at
 	if !m.CreatedAt.IsZero() {
-		created = stamp(m.CreatedAt)
+		created = store.Stamp(m.CreatedAt)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11) ON CONFLICT (key) DO NOTHING`,
@@ -154,7 +154,7 @@ func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition
 	if err != nil {
 		return err
 	}
-	at = stamp(at)
+	at = store.Stamp(at)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
 			WHERE key = $1 FOR UPDATE`, key))
@@ -192,7 +192,7 @@ func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition
 // report does not hide an earlier failure; delivered and read override
 // failed and unknown.
 func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, error) {
-	if err := checkStatus(u.Status); err != nil {
+	if err := store.CheckStatus(u.Status); err != nil {
 		return false, fmt.Errorf("applying status: %w", err)
 	}
 	p, err := s.db()
@@ -224,10 +224,10 @@ func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if !advances(cur.Status, u.Status) {
+	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := stamp(u.At)
+	at := store.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
@@ -292,7 +292,7 @@ func (s *Store) ListMessages(ctx context.Context, tenant string, f store.Message
 		args = append(args, f.Status)
 		q += ` AND status = $` + strconv.Itoa(len(args))
 	}
-	args = append(args, clampLimit(f.Limit))
+	args = append(args, store.ClampLimit(f.Limit))
 	q += ` ORDER BY created_at DESC, key DESC LIMIT $` + strconv.Itoa(len(args))
 	rows, err := p.Query(ctx, q, args...)
 	if err != nil {

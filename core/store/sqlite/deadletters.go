@@ -53,7 +53,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if d.ReplayedAt != nil {
 		replayed = toDB(*d.ReplayedAt)
 	}
-	created := toDB(stamp(d.CreatedAt))
+	created := toDB(store.Stamp(d.CreatedAt))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -73,7 +73,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, tenant string, limit int) (
 		return nil, err
 	}
 	rows, err := r.QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
-		WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`, tenant, clampLimit(limit))
+		WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`, tenant, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing dead letters: %w", err)
 	}
@@ -108,7 +108,7 @@ func (s *Store) DeadLetter(ctx context.Context, tenant, id string) (store.DeadLe
 
 // MarkReplayed records that the dead letter was published again at at.
 func (s *Store) MarkReplayed(ctx context.Context, tenant, id string, at time.Time) error {
-	replayed := toDB(stamp(at))
+	replayed := toDB(store.Stamp(at))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE dead_letters SET replayed_at = ? WHERE tenant = ? AND id = ?`,
 			replayed, tenant, id)

@@ -74,7 +74,7 @@ func memberByID(ctx context.Context, q queryer, tenant, id string) (member.Membe
 // Award credits a.Points to the member with a.Phone in one transaction; see
 // store.Ledger. The entry's time is a.At (now when zero).
 func (s *Store) Award(ctx context.Context, a store.Award) (member.Member, store.LedgerEntry, bool, error) {
-	if err := validateAward(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("awarding points: %w", err)
 	}
 	var (
@@ -110,14 +110,14 @@ func award(ctx context.Context, tx *wtx, a store.Award) (member.Member, store.Le
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("looking up the entry: %w", err)
 	}
 
-	now := stamp(time.Now())
+	now := store.Stamp(time.Now())
 	m, err := memberByPhone(ctx, tx, a.Tenant, a.Phone)
 	isNew := errors.Is(err, store.ErrNotFound)
 	if err != nil && !isNew {
 		return member.Member{}, store.LedgerEntry{}, false, fmt.Errorf("looking up the member: %w", err)
 	}
 	if isNew {
-		m = member.Member{ID: newMemberID(), Tenant: a.Tenant, Phone: a.Phone, CreatedAt: now}
+		m = member.Member{ID: store.NewMemberID(), Tenant: a.Tenant, Phone: a.Phone, CreatedAt: now}
 	}
 	if m.Name == "" {
 		m.Name = a.Name
@@ -140,7 +140,7 @@ func award(ctx context.Context, tx *wtx, a store.Award) (member.Member, store.Le
 
 	e = store.LedgerEntry{
 		Tenant: a.Tenant, MemberID: m.ID, EventID: a.EventID, Rule: a.Rule, Kind: store.EntryEarn,
-		Points: a.Points, BalanceAfter: m.Balance, Reason: a.Reason, CreatedAt: stamp(a.At),
+		Points: a.Points, BalanceAfter: m.Balance, Reason: a.Reason, CreatedAt: store.Stamp(a.At),
 	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_entries
 		(tenant, member_id, event_id, rule, kind, points, balance_after, reason, created_at)
@@ -160,7 +160,7 @@ func (s *Store) Entries(ctx context.Context, tenant, memberID string, limit int)
 		return nil, err
 	}
 	rows, err := r.QueryContext(ctx, `SELECT `+entryColumns+` FROM ledger_entries
-		WHERE member_id = ? AND tenant = ? ORDER BY id DESC LIMIT ?`, memberID, tenant, clampLimit(limit))
+		WHERE member_id = ? AND tenant = ? ORDER BY id DESC LIMIT ?`, memberID, tenant, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing ledger entries: %w", err)
 	}

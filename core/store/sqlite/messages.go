@@ -65,10 +65,10 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 	if at.IsZero() {
 		at = m.CreatedAt
 	}
-	at = stamp(at)
+	at = store.Stamp(at)
 	created := at
 	if !m.CreatedAt.IsZero() {
-		created = stamp(m.CreatedAt)
+		created = store.Stamp(m.CreatedAt)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -158,7 +158,7 @@ func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Tim
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition) error {
-	at = stamp(at)
+	at = store.Stamp(at)
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		return mark(ctx, tx, key, at, t)
 	}); err != nil {
@@ -197,7 +197,7 @@ func mark(ctx context.Context, tx *wtx, key string, at time.Time, t transition) 
 // ApplyStatus applies a delivery report; see store.Messages and the
 // ordering in the package documentation.
 func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, error) {
-	if err := checkStatus(u.Status); err != nil {
+	if err := store.CheckStatus(u.Status); err != nil {
 		return false, fmt.Errorf("applying status: %w", err)
 	}
 	var applied bool
@@ -225,10 +225,10 @@ func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	if !advances(cur.Status, u.Status) {
+	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := stamp(u.At)
+	at := store.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
@@ -298,7 +298,7 @@ func (s *Store) ListMessages(ctx context.Context, tenant string, f store.Message
 		args = append(args, f.Status)
 	}
 	q += ` ORDER BY created_at DESC, key DESC LIMIT ?`
-	args = append(args, clampLimit(f.Limit))
+	args = append(args, store.ClampLimit(f.Limit))
 	rows, err := r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing messages: %w", err)

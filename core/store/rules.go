@@ -1,4 +1,4 @@
-package postgres
+package store
 
 import (
 	"crypto/rand"
@@ -8,69 +8,74 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/fault"
-	"github.com/loyalhub/loyalhub/core/store"
 )
+
+// Rules every adapter applies the same way.
 
 // List limits.
 const (
-	defaultLimit = 100
-	maxLimit     = 1000
+	DefaultLimit = 100
+	MaxLimit     = 1000
 )
 
-func clampLimit(n int) int {
+// ClampLimit returns n within (0, MaxLimit], DefaultLimit when n <= 0.
+func ClampLimit(n int) int {
 	switch {
 	case n <= 0:
-		return defaultLimit
-	case n > maxLimit:
-		return maxLimit
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
 	}
 	return n
 }
 
 // statusRank orders message statuses; failed and unknown share a rank.
 var statusRank = map[string]int{
-	store.MessagePending:   0,
-	store.MessageSending:   1,
-	store.MessageUnknown:   2,
-	store.MessageFailed:    2,
-	store.MessageSent:      3,
-	store.MessageDelivered: 4,
-	store.MessageRead:      5,
+	MessagePending:   0,
+	MessageSending:   1,
+	MessageUnknown:   2,
+	MessageFailed:    2,
+	MessageSent:      3,
+	MessageDelivered: 4,
+	MessageRead:      5,
 }
 
-// advances reports whether a delivery report of status next moves a message
+// Advances reports whether a delivery report of status next moves a message
 // that is at status cur forward. A failure applies until the message is
 // known to have been delivered (a failure after sent is real). A sent report
 // does not hide a failure that arrived before it; delivered and read
 // override both failed and unknown.
-func advances(cur, next string) bool {
-	if next == store.MessageFailed {
+func Advances(cur, next string) bool {
+	if next == MessageFailed {
 		switch cur {
-		case store.MessagePending, store.MessageSending, store.MessageUnknown, store.MessageSent:
+		case MessagePending, MessageSending, MessageUnknown, MessageSent:
 			return true
 		}
 		return false
 	}
-	if cur == store.MessageFailed && next == store.MessageSent {
+	if cur == MessageFailed && next == MessageSent {
 		return false
 	}
 	return statusRank[next] > statusRank[cur]
 }
 
-func checkStatus(status string) error {
+// CheckStatus rejects a status the message log does not know.
+func CheckStatus(status string) error {
 	if _, ok := statusRank[status]; !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown message status %q", status))
 	}
 	return nil
 }
 
-func newMemberID() string {
+// NewMemberID returns a new random member id.
+func NewMemberID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return "mem_" + hex.EncodeToString(b[:])
 }
 
-func validateAward(a store.Award) error {
+// Validate checks that the award names everything it must.
+func (a Award) Validate() error {
 	switch {
 	case a.Tenant == "":
 		return errors.New("award has no tenant")
@@ -84,8 +89,9 @@ func validateAward(a store.Award) error {
 	return nil
 }
 
-// stamp returns t (or now when t is zero) in UTC at the precision stored.
-func stamp(t time.Time) time.Time {
+// Stamp returns t (now when t is zero) in UTC at the precision stores keep:
+// microseconds.
+func Stamp(t time.Time) time.Time {
 	if t.IsZero() {
 		t = time.Now()
 	}
