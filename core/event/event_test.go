@@ -1,0 +1,25 @@
+package event
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestIDsAreDeterministicAndDistinct(t *testing.T) {
+	a := ID("acme", "pos", "order.paid/S-1")
+	require.Equal(t, a, ID("acme", "pos", "order.paid/S-1"))
+	require.True(t, strings.HasPrefix(a, "ev_"))
+	require.LessOrEqual(t, len(a), 36, "ids fit the queue's 36-character message id")
+	for _, other := range []string{
+		ID("acme", "pos", "order.paid/S-2"),
+		ID("other", "pos", "order.paid/S-1"),
+		ID("acme", "shop", "order.paid/S-1"),
+		ID("acmepos", "", "order.paid/S-1"), // parts are separated, not concatenated
+	} {
+		require.NotEqual(t, a, other)
+	}
+	require.Equal(t, DerivedID("msg_", a, "points_earned"), DerivedID("msg_", a, "points_earned"))
+	require.NotEqual(t, DerivedID("msg_", a, "points_earned"), DerivedID("msg_", a, "welcome"))
+}
