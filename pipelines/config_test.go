@@ -521,7 +521,7 @@ func TestLoadConfigFull(t *testing.T) {
 		IngestOnly:     true,
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
-		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute},
+		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, Concurrency: 32},
 	}, c.Pipeline)
 
 	require.Len(t, c.Tenants, 2)

@@ -215,6 +215,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 
 	type stage struct {
 		name, in, out string
+		concurrency   int // 0: queue.subscribers
 		produce       message.HandlerFunc
 		consume       message.NoPublishHandlerFunc
 	}
@@ -224,11 +225,11 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
 		{name: StageStatus, in: TopicEventsBSP, consume: h.statusStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
-		{name: StageSend, in: TopicOutbound, consume: h.sendStage},
+		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
 	}
 	for _, s := range stages {
-		sub, err := h.queue.Subscriber(s.name)
+		sub, err := h.queue.SubscriberN(s.name, s.concurrency)
 		if err != nil {
 			return fmt.Errorf("subscribing stage %s: %w", s.name, err)
 		}

@@ -78,12 +78,13 @@ func freePort(t *testing.T) string {
 }
 
 type child struct {
-	t    *testing.T
-	bin  string
-	cfg  string
-	log  *os.File
-	cmd  *exec.Cmd
-	done chan error
+	t      *testing.T
+	bin    string
+	cfg    string
+	log    *os.File
+	cmd    *exec.Cmd
+	done   chan error
+	exited chan struct{} // closed when the child has ended
 }
 
 func (c *child) start(addr string) {
@@ -93,7 +94,12 @@ func (c *child) start(addr string) {
 	c.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
 	require.NoError(c.t, c.cmd.Start())
 	c.done = make(chan error, 1)
-	go func() { c.done <- c.cmd.Wait() }()
+	c.exited = make(chan struct{})
+	go func() {
+		err := c.cmd.Wait()
+		close(c.exited)
+		c.done <- err
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
@@ -115,9 +121,16 @@ func (c *child) start(addr string) {
 	}
 }
 
+// kill ends the running child with SIGKILL; it does nothing when the child
+// has already ended.
 func (c *child) kill() {
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
 	_ = c.cmd.Process.Signal(syscall.SIGKILL)
-	<-c.done
+	<-c.exited
 }
 
 func (c *child) stop() error {
@@ -221,6 +234,7 @@ tenants:
 	defer logFile.Close()
 	c := &child{t: t, bin: bin, cfg: cfgPath, log: logFile}
 	c.start(addr)
+	t.Cleanup(c.kill) // a failed test must not leave the hub running
 
 	// Senders: each sale is retried until the hub answers 2xx.
 	run := fmt.Sprintf("C%d", rand.Uint64()%1e9)

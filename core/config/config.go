@@ -59,7 +59,7 @@ type Queue struct {
 	// Default embedded.
 	Backend string `koanf:"backend"`
 	// Subscribers is the number of concurrent consumers per stage.
-	// Default 4.
+	// Default 16.
 	Subscribers int `koanf:"subscribers"`
 	// AckWait is how long a delivered message may stay unacknowledged before
 	// the queue redelivers it. Default 60s.
@@ -182,6 +182,10 @@ type Send struct {
 	// restart, from the restart plus queue.ack_wait (the time the queue takes
 	// to redeliver webhooks the stopped process held). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
+	// Concurrency is how many messages the send stage has in flight per
+	// process: a BSP call takes tens to hundreds of milliseconds, so it
+	// needs far more than the CPU-bound stages. Default 64.
+	Concurrency int `koanf:"concurrency"`
 }
 
 // Tenant is one client's configuration.

@@ -22,7 +22,7 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, config.Log{Level: "info", Format: "text"}, c.Log)
 	assert.Equal(t, config.Queue{
 		Backend:         "embedded",
-		Subscribers:     4,
+		Subscribers:     16,
 		AckWait:         60 * time.Second,
 		DuplicateWindow: 2 * time.Minute,
 		MaxAge:          168 * time.Hour,
@@ -38,7 +38,7 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, config.Pipeline{
 		HandlerTimeout: 30 * time.Second,
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
-		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second},
+		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, Concurrency: 64},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)
 	assert.Nil(t, c.Validate(), "the defaults are valid")

@@ -15,7 +15,7 @@ const (
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
 
-	DefaultSubscribers     = 4
+	DefaultSubscribers     = 16
 	DefaultAckWait         = 60 * time.Second
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultMaxAge          = 168 * time.Hour
@@ -36,6 +36,7 @@ const (
 	DefaultMaxInterval     = 10 * time.Second
 	DefaultMultiplier      = 2
 	DefaultUnknownGrace    = 30 * time.Second
+	DefaultSendConcurrency = 64
 
 	DefaultTimezone      = "UTC"
 	DefaultEarnUnit      = "1"
@@ -99,6 +100,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	setString(&p.Send.UnknownPolicy, DefaultUnknownPolicy)
 	setDuration(&p.Send.UnknownGrace, DefaultUnknownGrace)
+	setInt(&p.Send.Concurrency, DefaultSendConcurrency)
 
 	for id, t := range c.Tenants {
 		t.applyDefaults(id)

@@ -251,6 +251,7 @@ func (c *Config) validatePipeline(v *validator) {
 	}
 	v.oneOf("pipeline.send.unknown_policy", p.Send.UnknownPolicy, UnknownResend, UnknownHold)
 	v.positiveDuration("pipeline.send.unknown_grace", p.Send.UnknownGrace)
+	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))
 }
 
 func (t *Tenant) validate(v *validator, id string) {

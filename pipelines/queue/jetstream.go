@@ -179,8 +179,8 @@ func (b *jsBackend) open(ctx context.Context, topics []string, streamBytes int64
 		}
 		return waitClosed(ctx, "publisher", pubDone)
 	})
-	b.q.newSub = func(group string) (message.Subscriber, error) {
-		return &jsSubscriber{b: b, group: group}, nil
+	b.q.newSub = func(group string, concurrency int) (message.Subscriber, error) {
+		return &jsSubscriber{b: b, group: group, concurrency: concurrency}, nil
 	}
 	b.q.ping = b.ping
 	b.q.js = b.js
@@ -272,10 +272,11 @@ func (d backoffDelay) WaitTime(delivered uint64) time.Duration {
 
 // jsSubscriber subscribes one consumer group. Each Subscribe call binds to
 // the group's durable consumer on the topic's stream with its own
-// connection and cfg.Subscribers queue-group members.
+// connection and concurrency queue-group members.
 type jsSubscriber struct {
-	b     *jsBackend
-	group string
+	b           *jsBackend
+	group       string
+	concurrency int
 
 	mu     sync.Mutex
 	closed bool
@@ -317,7 +318,7 @@ func (s *jsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *mes
 	}
 	sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler:      &wmnats.NATSMarshaler{},
-		SubscribersCount: cfg.Subscribers,
+		SubscribersCount: s.concurrency,
 		AckWaitTimeout:   cfg.AckWait,
 		CloseTimeout:     closeTimeout,
 		QueueGroupPrefix: name,

@@ -19,7 +19,7 @@ func (q *Queue) openMemory() error {
 	}, q.logger)
 	q.onClose(func(context.Context) error { return gc.Close() })
 	q.publisher = gc
-	q.newSub = func(string) (message.Subscriber, error) {
+	q.newSub = func(string, int) (message.Subscriber, error) {
 		return &memorySubscriber{gc: gc}, nil
 	}
 	q.ping = func(context.Context) error { return nil }

@@ -74,7 +74,7 @@ func (q *Queue) openPostgres(ctx context.Context, topics []string) error {
 		}
 		return nil
 	})
-	q.newSub = func(group string) (message.Subscriber, error) {
+	q.newSub = func(group string, _ int) (message.Subscriber, error) {
 		sub, err := wmsql.NewSubscriber(db, subConfig(group),
 			q.logger.With(watermill.LogFields{"consumer_group": group}))
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 
 // Defaults applied by Open to zero fields of config.Queue.
 const (
-	DefaultSubscribers        = 4
+	DefaultSubscribers        = 16
 	DefaultAckWait            = 60 * time.Second
 	DefaultDuplicateWindow    = 2 * time.Minute
 	DefaultMaxAge             = 168 * time.Hour
@@ -43,7 +43,7 @@ type Queue struct {
 	logger  watermill.LoggerAdapter
 
 	publisher message.Publisher
-	newSub    func(group string) (message.Subscriber, error)
+	newSub    func(group string, concurrency int) (message.Subscriber, error)
 	ping      func(ctx context.Context) error
 	js        jetstream.JetStream // embedded and nats only
 
@@ -166,8 +166,20 @@ func (q *Queue) Publisher() message.Publisher { return q.publisher }
 // documentation); each group receives every message of the topics it
 // subscribes to. Messages must be acked or nacked; a nacked message is
 // redelivered. The queue closes the subscriber on Close; closing it earlier
-// is allowed.
+// is allowed. Each subscription handles queue.subscribers messages at a
+// time; SubscriberN sets another number.
 func (q *Queue) Subscriber(group string) (message.Subscriber, error) {
+	return q.SubscriberN(group, q.cfg.Subscribers)
+}
+
+// SubscriberN is Subscriber with n messages in flight per subscription (on
+// the NATS backends; the PostgreSQL backend handles a group's messages one
+// at a time, the memory backend one per subscription). An I/O-bound stage,
+// such as one calling a BSP, needs more than a CPU-bound one.
+func (q *Queue) SubscriberN(group string, n int) (message.Subscriber, error) {
+	if n <= 0 {
+		n = q.cfg.Subscribers
+	}
 	if !validName.MatchString(group) {
 		return nil, fmt.Errorf("consumer group %q may hold only letters, digits, '_' and '-'", group)
 	}
@@ -176,7 +188,7 @@ func (q *Queue) Subscriber(group string) (message.Subscriber, error) {
 	if q.closed {
 		return nil, ErrClosed
 	}
-	sub, err := q.newSub(group)
+	sub, err := q.newSub(group, n)
 	if err != nil {
 		return nil, fmt.Errorf("creating subscriber for group %s: %w", group, err)
 	}
