@@ -295,7 +295,7 @@ func TestBackoffDelay(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	got := withDefaults(config.Queue{})
 	assert.Equal(t, config.BackendEmbedded, got.Backend)
-	assert.Equal(t, 4, got.Subscribers)
+	assert.Equal(t, 16, got.Subscribers)
 	assert.Equal(t, 60*time.Second, got.AckWait)
 	assert.Equal(t, 2*time.Minute, got.DuplicateWindow)
 	assert.Equal(t, 168*time.Hour, got.MaxAge)
