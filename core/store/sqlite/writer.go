@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -87,6 +88,9 @@ func (w *writer) do(ctx context.Context, fn writeFunc) error {
 	}
 }
 
+// maxCollectRounds bounds how often collect yields for late joiners.
+const maxCollectRounds = 4
+
 func (w *writer) loop() {
 	defer w.wg.Done()
 	batch := make([]*writeOp, 0, maxBatch)
@@ -97,18 +101,33 @@ func (w *writer) loop() {
 		case <-w.quit:
 			return
 		}
-	collect:
-		for len(batch) < maxBatch {
-			select {
-			case op := <-w.ops:
-				batch = append(batch, op)
-			default:
-				break collect
-			}
-		}
+		w.collect(&batch)
 		w.run(batch)
 		clear(batch)
 		w.prepareMissing()
+	}
+}
+
+// collect adds the operations waiting to the batch. When some arrived, it
+// yields the processor before looking again, so that goroutines about to
+// submit a write join this commit instead of waiting for the next one: under
+// load, fewer and larger commits write each touched page once.
+func (w *writer) collect(batch *[]*writeOp) {
+	for round := 0; round < maxCollectRounds; round++ {
+		before := len(*batch)
+	drain:
+		for len(*batch) < maxBatch {
+			select {
+			case op := <-w.ops:
+				*batch = append(*batch, op)
+			default:
+				break drain
+			}
+		}
+		if len(*batch) == before || len(*batch) >= maxBatch {
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
