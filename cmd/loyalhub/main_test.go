@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err = cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestValidateShippedConfigs(t *testing.T) {
+	out, _, err := runCLI(t, map[string]string{
+		"ADMIN_TOKEN":             "admin",
+		"ACME_POS_SECRET":         "pos-secret",
+		"ACME_WA_PHONE_NUMBER_ID": "106540352242922",
+		"ACME_WA_ACCESS_TOKEN":    "token",
+		"ACME_WA_APP_SECRET":      "app-secret",
+		"ACME_WA_VERIFY_TOKEN":    "verify",
+	}, "validate", "-c", "../../deploy/examples/loyalhub.yaml")
+	require.NoError(t, err)
+	require.Contains(t, out, "config is valid: 1 tenant(s)")
+
+	demo, _, err := runCLI(t, nil, "demo", "--print-config")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "demo.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(demo), 0o600))
+	out, _, err = runCLI(t, nil, "validate", "-c", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "config is valid")
+}
+
+func TestValidatePrintsEveryErrorWithItsPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+queue:
+  backend: kafka
+tenants:
+  acme:
+    default_region: ID
+    connectors:
+      pos:
+        type: pos_webhook
+        secrett: x
+    notifications:
+      - name: hello
+        on: points.earned
+        sender: nowhere
+        template: {name: hello, language: en}
+`), 0o600))
+	_, stderr, err := runCLI(t, nil, "validate", "-c", path)
+	require.Error(t, err)
+	for _, want := range []string{
+		"queue.backend:",
+		"tenants.acme.connectors.pos.secrett: unknown key",
+		"tenants.acme.notifications[0].sender:",
+	} {
+		require.Contains(t, stderr, want)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runCLI(t, nil, "version")
+	require.NoError(t, err)
+	require.Contains(t, out, "loyalhub ")
+}
