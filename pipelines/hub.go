@@ -142,9 +142,6 @@ func (h *Hub) connector(tenant, name string) (*connectorRuntime, bool) {
 	return c, ok
 }
 
-// Store returns the hub's store (open after Start).
-func (h *Hub) Store() store.Store { return h.store }
-
 // Metrics returns the hub's instruments.
 func (h *Hub) Metrics() *Metrics { return h.metrics }
 
