@@ -266,6 +266,10 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	}
 }
 
+// bspLaneHops is the number of queue hops a BSP status webhook takes before
+// it reaches the message log.
+const bspLaneHops = 2
+
 // resolveEarlierAttempt decides what to do with a message whose key is
 // already in the log. Finished messages are done. A message whose attempt
 // was interrupted (sending or unknown) waits for the BSP's status webhook,
@@ -281,11 +285,12 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	send := h.cfg.Pipeline.Send
 	// The grace runs from the attempt. When the attempt was made before this
 	// process started, the status webhook may have reached the previous
-	// process, which died holding it unacknowledged: the queue redelivers it
-	// only after its ack wait. So the grace then runs from that redelivery.
+	// process, which died holding it unacknowledged at either hop of the BSP
+	// lane (inbound_bsp, events_bsp): the queue redelivers at each only after
+	// its ack wait. So the grace then runs from the last such redelivery.
 	deadline := cur.UpdatedAt.Add(send.UnknownGrace)
 	if cur.UpdatedAt.Before(h.startedAt) {
-		deadline = h.startedAt.Add(h.cfg.Queue.AckWait + send.UnknownGrace)
+		deadline = h.startedAt.Add(bspLaneHops*h.cfg.Queue.AckWait + send.UnknownGrace)
 	}
 	if wait := time.Until(deadline); wait > 0 {
 		return false, fault.Retryable(fault.ClassTransient,

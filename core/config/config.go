@@ -179,8 +179,9 @@ type Send struct {
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
 	// UnknownPolicy. It runs from the attempt; for an attempt made before a
-	// restart, from the restart plus queue.ack_wait (the time the queue takes
-	// to redeliver webhooks the stopped process held). Default 30s.
+	// restart, from the restart plus twice queue.ack_wait (a status webhook
+	// the stopped process held is redelivered after the ack wait at each of
+	// the BSP lane's two queue hops). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
 	// Concurrency is how many messages the send stage has in flight per
 	// process: a BSP call takes tens to hundreds of milliseconds, so it
