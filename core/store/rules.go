@@ -97,3 +97,35 @@ func Stamp(t time.Time) time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// Transition is one of the send stage's own status changes. It applies only
+// to a message whose status is one of From; otherwise it changes nothing
+// (a delivery report moved the message on first), except that MarkSent
+// still fills a missing provider message id.
+type Transition struct {
+	To                string
+	From              []string
+	ProviderMessageID string // MarkSent only
+	ErrorCode         string
+	Reason            string
+}
+
+// SentTransition moves a pending, sending or unknown message to sent.
+func SentTransition(providerMessageID string) Transition {
+	return Transition{To: MessageSent, From: []string{MessagePending, MessageSending, MessageUnknown}, ProviderMessageID: providerMessageID}
+}
+
+// ReleaseTransition returns a sending or unknown message to pending.
+func ReleaseTransition(errorCode, reason string) Transition {
+	return Transition{To: MessagePending, From: []string{MessageSending, MessageUnknown}, ErrorCode: errorCode, Reason: reason}
+}
+
+// FailedTransition moves a pending, sending or unknown message to failed.
+func FailedTransition(errorCode, reason string) Transition {
+	return Transition{To: MessageFailed, From: []string{MessagePending, MessageSending, MessageUnknown}, ErrorCode: errorCode, Reason: reason}
+}
+
+// UnknownTransition moves a sending message to unknown.
+func UnknownTransition(reason string) Transition {
+	return Transition{To: MessageUnknown, From: []string{MessageSending}, Reason: reason}
+}

@@ -98,58 +98,33 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 	return cur, claimed, nil
 }
 
-// transition describes one of our own status changes.
-type transition struct {
-	to        string
-	from      []string
-	pmid      string // provider message id to record, MarkSent only
-	errorCode string
-	reason    string
-}
-
 // MarkSent moves a pending, sending or unknown message to sent with the
 // BSP's message id. On a message already past that it only fills a missing
 // provider message id.
 func (s *Store) MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error {
-	return s.mark(ctx, key, at, transition{
-		to:   store.MessageSent,
-		from: []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
-		pmid: providerMessageID,
-	})
+	return s.mark(ctx, key, at, store.SentTransition(providerMessageID))
 }
 
 // ReleaseMessage returns a sending or unknown message to pending with the
 // rejection's code and reason.
 func (s *Store) ReleaseMessage(ctx context.Context, key, errorCode, reason string, at time.Time) error {
-	return s.mark(ctx, key, at, transition{
-		to:        store.MessagePending,
-		from:      []string{store.MessageSending, store.MessageUnknown},
-		errorCode: errorCode, reason: reason,
-	})
+	return s.mark(ctx, key, at, store.ReleaseTransition(errorCode, reason))
 }
 
 // MarkFailed moves a pending, sending or unknown message to failed.
 func (s *Store) MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error {
-	return s.mark(ctx, key, at, transition{
-		to:        store.MessageFailed,
-		from:      []string{store.MessagePending, store.MessageSending, store.MessageUnknown},
-		errorCode: errorCode, reason: reason,
-	})
+	return s.mark(ctx, key, at, store.FailedTransition(errorCode, reason))
 }
 
 // MarkUnknown moves a sending message to unknown.
 func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Time) error {
-	return s.mark(ctx, key, at, transition{
-		to:     store.MessageUnknown,
-		from:   []string{store.MessageSending},
-		reason: reason,
-	})
+	return s.mark(ctx, key, at, store.UnknownTransition(reason))
 }
 
-// mark applies t when the message is in one of t.from, adding a timeline
+// mark applies t when the message is in one of t.From, adding a timeline
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
-func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition) error {
+func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Transition) error {
 	p, err := s.db()
 	if err != nil {
 		return err
@@ -163,15 +138,15 @@ func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition
 		}
 		pmid := cur.ProviderMessageID
 		if pmid == "" {
-			pmid = t.pmid
+			pmid = t.ProviderMessageID
 		}
-		if slices.Contains(t.from, cur.Status) {
+		if slices.Contains(t.From, cur.Status) {
 			if _, err := tx.Exec(ctx, `UPDATE messages SET status = $1, provider_message_id = $2,
 				error_code = $3, error = $4, updated_at = $5 WHERE key = $6`,
-				t.to, pmid, t.errorCode, t.reason, at, key); err != nil {
+				t.To, pmid, t.ErrorCode, t.Reason, at, key); err != nil {
 				return fmt.Errorf("updating: %w", err)
 			}
-			return addStatus(ctx, tx, key, t.to, t.errorCode, t.reason, at)
+			return addStatus(ctx, tx, key, t.To, t.ErrorCode, t.Reason, at)
 		}
 		if pmid != cur.ProviderMessageID {
 			if _, err := tx.Exec(ctx, `UPDATE messages SET provider_message_id = $1 WHERE key = $2`,
@@ -182,7 +157,7 @@ func (s *Store) mark(ctx context.Context, key string, at time.Time, t transition
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("marking message %s: %w", t.to, err)
+		return fmt.Errorf("marking message %s: %w", t.To, err)
 	}
 	return nil
 }
