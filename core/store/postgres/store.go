@@ -18,10 +18,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -129,40 +125,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("listing migrations: %w", err)
-	}
-	ms := make([]migration, 0, len(names))
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "migrations/")
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("reading migration %s: name must start with a positive version and _", base)
-		}
-		body, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("reading migrations: version %d used twice", ms[i].version)
-		}
-	}
-	return ms, nil
-}
-
 // Migrate connects when needed and applies the migrations not yet recorded
 // in schema_migrations, each in its own transaction holding an advisory
 // lock, so concurrent Migrate calls from several replicas are safe.
@@ -174,7 +136,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ms, err := loadMigrations()
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -186,7 +148,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, p *pgxpool.Pool, m migration) error {
+func applyMigration(ctx context.Context, p *pgxpool.Pool, m store.Migration) error {
 	return pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("locking migrations: %w", err)
@@ -200,18 +162,18 @@ func applyMigration(ctx context.Context, p *pgxpool.Pool, m migration) error {
 		}
 		var done bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
-			m.version).Scan(&done); err != nil {
-			return fmt.Errorf("applying migration %s: %w", m.name, err)
+			m.Version).Scan(&done); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.Name, err)
 		}
 		if done {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-			m.version, m.name); err != nil {
-			return fmt.Errorf("recording migration %s: %w", m.name, err)
+			m.Version, m.Name); err != nil {
+			return fmt.Errorf("recording migration %s: %w", m.Name, err)
 		}
 		return nil
 	})

@@ -25,13 +25,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -216,40 +213,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("listing migrations: %w", err)
-	}
-	ms := make([]migration, 0, len(names))
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "migrations/")
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("reading migration %s: name must start with a positive version and _", base)
-		}
-		body, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("reading migrations: version %d used twice", ms[i].version)
-		}
-	}
-	return ms, nil
-}
-
 // Migrate opens the store when needed and applies the migrations not yet
 // recorded in schema_migrations, each in its own IMMEDIATE transaction, which
 // serialises concurrent Migrate calls from several processes.
@@ -264,7 +227,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ms, err := loadMigrations()
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -276,10 +239,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, w *sql.DB, m migration) error {
+func applyMigration(ctx context.Context, w *sql.DB, m store.Migration) error {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("applying migration %s: %w", m.name, err)
+		return fmt.Errorf("applying migration %s: %w", m.Name, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -290,21 +253,21 @@ func applyMigration(ctx context.Context, w *sql.DB, m migration) error {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return fmt.Errorf("applying migration %s: %w", m.name, err)
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return fmt.Errorf("applying migration %s: %w", m.Name, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("applying migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("applying migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, toDB(time.Now())); err != nil {
-		return fmt.Errorf("recording migration %s: %w", m.name, err)
+		m.Version, m.Name, toDB(time.Now())); err != nil {
+		return fmt.Errorf("recording migration %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("applying migration %s: %w", m.name, err)
+		return fmt.Errorf("applying migration %s: %w", m.Name, err)
 	}
 	return nil
 }
