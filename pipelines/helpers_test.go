@@ -1,11 +1,9 @@
 package pipelines_test
 
 import (
-	"net"
-	"os"
 	"testing"
-	"time"
 
+	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -19,27 +17,11 @@ func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
-// serviceUp reports whether a TCP service answers; when it does not, the
-// test is skipped, or failed if LOYALHUB_REQUIRE_SERVICES=1.
-func serviceUp(t *testing.T, name, addr string) bool {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-		return true
-	}
-	if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is not reachable at %s and LOYALHUB_REQUIRE_SERVICES=1: %v", name, addr, err)
-	}
-	t.Logf("skipping the %s backend: not reachable at %s (%v)", name, addr, err)
-	return false
-}
-
 // backends lists the queue backends the end-to-end tests run on: memory and
 // embedded always, nats when a NATS server answers.
 func backends(t *testing.T) []string {
 	b := []string{"memory", "embedded"}
-	if !testing.Short() && serviceUp(t, "NATS", "127.0.0.1:4222") {
+	if !testing.Short() && queuetest.NATSAvailable(t) {
 		b = append(b, "nats")
 	}
 	return b

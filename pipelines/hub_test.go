@@ -118,7 +118,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	all.Register(reg)
 	env := append([]string{"LOYALHUB_QUEUE__BACKEND=" + o.backend}, o.env...)
 	if o.backend == "nats" {
-		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+queuetest.StreamPrefix(t))
+		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+queuetest.StreamPrefix(t),
+			"LOYALHUB_QUEUE__NATS__URL="+queuetest.NATSURL())
 	}
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()

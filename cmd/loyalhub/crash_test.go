@@ -160,12 +160,13 @@ func TestCrashRecovery(t *testing.T) {
   backend: nats
   ack_wait: `+crashAckWait.String()+`
   nats:
+    url: %s
     stream_prefix: %s
 store:
   driver: postgres
   postgres:
     dsn: %s
-`, queuetest.StreamPrefix(t), dsn))
+`, queuetest.NATSURL(), queuetest.StreamPrefix(t), dsn))
 	})
 }
 
