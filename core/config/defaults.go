@@ -72,19 +72,7 @@ func (c *Config) ApplyDefaults() {
 	setString(&c.Log.Level, DefaultLogLevel)
 	setString(&c.Log.Format, DefaultLogFormat)
 
-	q := &c.Queue
-	setString(&q.Backend, DefaultQueueBackend)
-	setInt(&q.Subscribers, DefaultSubscribers)
-	setDuration(&q.AckWait, DefaultAckWait)
-	setDuration(&q.DuplicateWindow, DefaultDuplicateWindow)
-	setDuration(&q.MaxAge, DefaultMaxAge)
-	setDuration(&q.Embedded.SyncInterval, DefaultSyncInterval)
-	setInt64(&q.Embedded.MaxStoreBytes, DefaultMaxStoreBytes)
-	setString(&q.NATS.URL, DefaultNATSURL)
-	setInt(&q.NATS.Replicas, DefaultNATSReplicas)
-	setString(&q.NATS.StreamPrefix, DefaultStreamPrefix)
-	setInt(&q.Postgres.SubscribeBatchSize, DefaultBatchSize)
-	setDuration(&q.Postgres.PollInterval, DefaultPollInterval)
+	c.Queue.ApplyDefaults()
 
 	setString(&c.Store.Driver, DefaultStoreDriver)
 	setString(&c.Store.SQLite.Path, filepath.Join(c.DataDir, DefaultSQLiteFile))
@@ -116,6 +104,23 @@ func (t *Tenant) applyDefaults(id string) {
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}
+}
+
+// ApplyDefaults fills the queue's zero values with the defaults stated in
+// config.go.
+func (q *Queue) ApplyDefaults() {
+	setString(&q.Backend, DefaultQueueBackend)
+	setInt(&q.Subscribers, DefaultSubscribers)
+	setDuration(&q.AckWait, DefaultAckWait)
+	setDuration(&q.DuplicateWindow, DefaultDuplicateWindow)
+	setDuration(&q.MaxAge, DefaultMaxAge)
+	setDuration(&q.Embedded.SyncInterval, DefaultSyncInterval)
+	setInt64(&q.Embedded.MaxStoreBytes, DefaultMaxStoreBytes)
+	setString(&q.NATS.URL, DefaultNATSURL)
+	setInt(&q.NATS.Replicas, DefaultNATSReplicas)
+	setString(&q.NATS.StreamPrefix, DefaultStreamPrefix)
+	setInt(&q.Postgres.SubscribeBatchSize, DefaultBatchSize)
+	setDuration(&q.Postgres.PollInterval, DefaultPollInterval)
 }
 
 func setString(p *string, v string) {

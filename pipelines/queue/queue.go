@@ -15,20 +15,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 )
 
-// Defaults applied by Open to zero fields of config.Queue.
-const (
-	DefaultSubscribers        = 16
-	DefaultAckWait            = 60 * time.Second
-	DefaultDuplicateWindow    = 2 * time.Minute
-	DefaultMaxAge             = 168 * time.Hour
-	DefaultSyncInterval       = time.Second
-	DefaultMaxStoreBytes      = int64(10 << 30)
-	DefaultSubscribeBatchSize = 1000
-	DefaultPollInterval       = 100 * time.Millisecond
-	DefaultNATSURL            = "nats://127.0.0.1:4222"
-	DefaultStreamPrefix       = "loyalhub"
-)
-
 // ErrClosed is returned by Subscriber and Ping once the queue is closed.
 var ErrClosed = errors.New("queue closed")
 
@@ -85,43 +71,9 @@ func Open(ctx context.Context, cfg config.Queue, dataDir string, topics []string
 	return q, nil
 }
 
+// withDefaults fills the zero fields of cfg with the config defaults.
 func withDefaults(cfg config.Queue) config.Queue {
-	if cfg.Backend == "" {
-		cfg.Backend = config.BackendEmbedded
-	}
-	if cfg.Subscribers <= 0 {
-		cfg.Subscribers = DefaultSubscribers
-	}
-	if cfg.AckWait <= 0 {
-		cfg.AckWait = DefaultAckWait
-	}
-	if cfg.DuplicateWindow <= 0 {
-		cfg.DuplicateWindow = DefaultDuplicateWindow
-	}
-	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = DefaultMaxAge
-	}
-	if cfg.Embedded.SyncInterval <= 0 {
-		cfg.Embedded.SyncInterval = DefaultSyncInterval
-	}
-	if cfg.Embedded.MaxStoreBytes <= 0 {
-		cfg.Embedded.MaxStoreBytes = DefaultMaxStoreBytes
-	}
-	if cfg.NATS.URL == "" {
-		cfg.NATS.URL = DefaultNATSURL
-	}
-	if cfg.NATS.Replicas <= 0 {
-		cfg.NATS.Replicas = 1
-	}
-	if cfg.NATS.StreamPrefix == "" {
-		cfg.NATS.StreamPrefix = DefaultStreamPrefix
-	}
-	if cfg.Postgres.SubscribeBatchSize <= 0 {
-		cfg.Postgres.SubscribeBatchSize = DefaultSubscribeBatchSize
-	}
-	if cfg.Postgres.PollInterval <= 0 {
-		cfg.Postgres.PollInterval = DefaultPollInterval
-	}
+	cfg.ApplyDefaults()
 	return cfg
 }
 
