@@ -21,7 +21,8 @@ const maxRetryAfter = 30 * time.Second
 // middlewares returns the stack every stage runs under, outermost first:
 // correlation id, poison queue for permanent errors (the reason is kept in
 // the dead letter), in-process retry with exponential backoff for retryable
-// errors, metrics per attempt, Retry-After pauses, a timeout per attempt and
+// errors, Retry-After pauses, metrics per attempt (without the pause), a
+// timeout per attempt and
 // panic recovery (a panic is permanent: the same input would panic again).
 func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	poison, err := middleware.PoisonQueueWithFilter(pub, TopicDeadLetters, fault.IsPermanent)
@@ -41,8 +42,8 @@ func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger 
 		middleware.CorrelationID,
 		poison,
 		retry.Middleware,
-		measure(m),
 		honourRetryAfter,
+		measure(m),
 		middleware.Timeout(cfg.HandlerTimeout),
 		permanentPanics,
 		middleware.Recoverer,
