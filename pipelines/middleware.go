@@ -22,8 +22,8 @@ const maxRetryAfter = 30 * time.Second
 // correlation id, poison queue for permanent errors (the reason is kept in
 // the dead letter), in-process retry with exponential backoff for retryable
 // errors, Retry-After pauses, metrics per attempt (without the pause), a
-// timeout per attempt and
-// panic recovery (a panic is permanent: the same input would panic again).
+// timeout per attempt and panic recovery (a panic is permanent: the same
+// input would panic again).
 func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	poison, err := middleware.PoisonQueueWithFilter(pub, TopicDeadLetters, fault.IsPermanent)
 	if err != nil {
