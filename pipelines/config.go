@@ -40,6 +40,8 @@ type ConnectorSettings struct {
 	// Mapping is the effective jq source: the block's mapping override, or
 	// the spec's bundled mapping; empty for senders.
 	Mapping string
+	// Program is Mapping compiled; nil for senders.
+	Program *mappings.Program
 }
 
 // Settings is a loaded, validated configuration.
@@ -48,6 +50,9 @@ type Settings struct {
 	// Connectors holds every tenant's connector instances: tenant id →
 	// instance name → settings.
 	Connectors map[string]map[string]ConnectorSettings
+	// Renderers holds every tenant's compiled notification rules, in the
+	// order of its notifications list.
+	Renderers map[string][]*messaging.Renderer
 }
 
 // LoadConfig loads the YAML file at path (empty: defaults and environment
@@ -110,7 +115,7 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 	cfgApplyDefaults(&cfg, expanded)
 	errs = append(errs, cfg.Validate()...)
 
-	s := &Settings{Config: cfg, Connectors: map[string]map[string]ConnectorSettings{}}
+	s := &Settings{Config: cfg, Connectors: map[string]map[string]ConnectorSettings{}, Renderers: map[string][]*messaging.Renderer{}}
 	for _, id := range cfgSortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
 		s.Connectors[id] = map[string]ConnectorSettings{}
@@ -121,7 +126,9 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 				s.Connectors[id][name] = cs
 			}
 		}
-		errs = append(errs, cfgNotifications(reg, id, t)...)
+		renderers, nerrs := cfgNotifications(reg, id, t)
+		s.Renderers[id] = renderers
+		errs = append(errs, nerrs...)
 	}
 	if len(errs) > 0 {
 		errs.Sort()
@@ -206,22 +213,27 @@ func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connec
 		cs.Mapping = src
 	}
 	if cs.Mapping != "" {
-		if _, err := mappings.Compile(tenant+"/"+name, cs.Mapping); err != nil {
+		prog, err := mappings.Compile(tenant+"/"+name, cs.Mapping)
+		if err != nil {
 			errs = append(errs, &config.FieldError{Path: path + ".mapping", Msg: err.Error()})
 		}
+		cs.Program = prog
 	}
 	return cs, errs
 }
 
 // cfgNotifications compiles a tenant's notification rules and checks that
 // each one's sender can send.
-func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) config.Errors {
+func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) ([]*messaging.Renderer, config.Errors) {
 	var errs config.Errors
+	var renderers []*messaging.Renderer
 	for i, n := range t.Notifications {
 		path := fmt.Sprintf("tenants.%s.notifications[%d]", tenant, i)
-		if _, err := messaging.NewRenderer(tenant, n); err != nil {
+		r, err := messaging.NewRenderer(tenant, n)
+		if err != nil {
 			errs = append(errs, config.Prefix(path, err)...)
 		}
+		renderers = append(renderers, r)
 		c, ok := t.Connectors[n.Sender]
 		if !ok {
 			continue // reported by Validate
@@ -233,7 +245,7 @@ func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) 
 			})
 		}
 	}
-	return errs
+	return renderers, errs
 }
 
 // cfgDecodeStrict decodes the whole of ko into out (a pointer), reporting type

@@ -76,8 +76,9 @@ type Options struct {
 	Listener net.Listener
 }
 
-// New builds a hub from loaded settings: it instantiates every connector,
-// compiles mappings and notification expressions. It does no I/O.
+// New builds a hub from loaded settings (whose mappings and notification
+// expressions are compiled already): it instantiates every connector. It
+// does no I/O.
 func New(s *Settings, opts Options) (*Hub, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -104,7 +105,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
-			c := &connectorRuntime{name: name, spec: cs.Spec}
+			c := &connectorRuntime{name: name, spec: cs.Spec, program: cs.Program}
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
 			// A BSP's webhooks (delivery reports, customers' messages) get
@@ -114,19 +115,10 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			if c.sender != nil {
 				c.topic = TopicInboundBSP
 			}
-			if c.source != nil && cs.Mapping != "" {
-				if c.program, err = mappings.Compile(id+"/"+name, cs.Mapping); err != nil {
-					return nil, fmt.Errorf("tenant %s: connector %s: mapping: %w", id, name, err)
-				}
-			}
 			t.connectors[name] = c
 		}
 		for i, n := range tc.Notifications {
-			r, err := messaging.NewRenderer(id, n)
-			if err != nil {
-				return nil, fmt.Errorf("tenant %s: notifications[%d]: %w", id, i, err)
-			}
-			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: r})
+			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: s.Renderers[id][i]})
 		}
 		h.tenants[id] = t
 	}
