@@ -311,3 +311,29 @@ func TestFailedStatusWebhookIsRecorded(t *testing.T) {
 	})
 	require.Equal(t, "131049", list.Messages[0].ErrorCode)
 }
+
+func TestBSPWebhookSignatureAndUnknownMessage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"` + testNumberID + `"},"statuses":[{"id":"wamid.UNKNOWN","status":"delivered","timestamp":"1763900000","recipient_id":"6281234567000"}]}}]}]}`)
+
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/whatsapp", strings.NewReader(string(body)))
+	req.Header.Set("X-Hub-Signature-256", sandbox.Sign("not-the-app-secret", body))
+	resp, err := h.client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	req, _ = http.NewRequest(http.MethodPost, h.url+"/hooks/acme/whatsapp", strings.NewReader(string(body)))
+	req.Header.Set("X-Hub-Signature-256", sandbox.Sign(testAppSecret, body))
+	resp, err = h.client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A report for a message this hub never sent is counted, not dead-lettered.
+	eventually(t, "the unmatched report", func() bool {
+		return counterValue(t, h.hub.Metrics().StatusUnmatched.WithLabelValues("acme")) == 1
+	})
+	require.Empty(t, h.deadLetters().DeadLetters)
+	require.EqualValues(t, 1, counterValue(t, h.hub.Metrics().ConnectorSigFailures.WithLabelValues("acme", "whatsapp")))
+}
