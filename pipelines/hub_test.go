@@ -235,7 +235,13 @@ func TestSaleEarnsPointsAndSendsTemplate(t *testing.T) {
 			for _, s := range msg.Timeline {
 				steps = append(steps, s.Status)
 			}
-			require.Equal(t, []string{"sending", "sent", "delivered", "read"}, steps)
+			// Reports are applied concurrently: when read overtakes
+			// delivered, the late delivered is dropped, never a regression.
+			if len(steps) == 3 {
+				require.Equal(t, []string{"sending", "sent", "read"}, steps)
+			} else {
+				require.Equal(t, []string{"sending", "sent", "delivered", "read"}, steps)
+			}
 
 			m, _ := h.member("+6281234567890")
 			var ledger struct{ Entries []store.LedgerEntry }
