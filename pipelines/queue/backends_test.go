@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -269,7 +270,7 @@ func TestPublishToUnknownTopicFails(t *testing.T) {
 	q := openWith(t, embeddedConfig(), t.TempDir(), []string{"inbound"})
 	err := q.Publisher().Publish("nowhere", messageWith("lost?"))
 	require.Error(t, err, "a topic without a stream must not swallow messages")
-	assert.ErrorIs(t, err, nats.ErrNoStreamResponse)
+	assert.ErrorIs(t, err, jetstream.ErrNoStreamResponse)
 }
 
 func TestBackoffDelay(t *testing.T) {
@@ -311,4 +312,26 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, config.BackendNATS, kept.Backend)
 	assert.Equal(t, 9, kept.Subscribers)
 	assert.Equal(t, time.Second, kept.AckWait)
+}
+
+// One Publish call with more messages than the publisher's pending window
+// stores every one of them before it returns.
+func TestEmbeddedPublishesALargeBatch(t *testing.T) {
+	q := openWith(t, embeddedConfig(), t.TempDir(), []string{"inbound"})
+	n := publishMaxPending + 500
+	msgs := make([]*message.Message, n)
+	for i := range msgs {
+		msgs[i] = messageWith(fmt.Sprintf("sale %d", i))
+	}
+	publishSync(t, q, "inbound", msgs...)
+	info, err := q.js.Stream(testCtx(t), streamName(q.cfg.NATS.StreamPrefix, "inbound"))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(n), info.CachedInfo().State.Msgs)
+}
+
+func TestPublishAfterCloseFails(t *testing.T) {
+	q := openWith(t, embeddedConfig(), t.TempDir(), []string{"inbound"})
+	require.NoError(t, q.Close(testCtx(t)))
+	err := q.Publisher().Publish("inbound", messageWith("too late"))
+	assert.ErrorIs(t, err, ErrClosed)
 }

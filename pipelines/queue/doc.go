@@ -32,7 +32,9 @@
 //
 // The publisher sends Nats-Msg-Id = the Watermill message UUID, so a message
 // published twice with the same UUID within the duplicate window is stored
-// once. Publish waits for the stream's acknowledgement.
+// once. Publish sends all its messages without waiting for each reply in
+// turn, then waits until the stream has acknowledged every one of them, so
+// it still returns only once they are stored.
 //
 // Each (group, topic) pair has a durable push consumer named
 // <stream_prefix>_<topic>_<group> with a deliver group of the same name. The

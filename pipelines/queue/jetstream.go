@@ -163,14 +163,10 @@ func (b *jsBackend) open(ctx context.Context, topics []string, streamBytes int64
 	if err != nil {
 		return err
 	}
-	pub, err := wmnats.NewPublisherWithNatsConn(pubConn, wmnats.PublisherPublishConfig{
-		Marshaler:         subjectMarshaler{prefix: b.prefix},
-		SubjectCalculator: wmnats.DefaultSubjectCalculator,
-		JetStream:         wmnats.JetStreamConfig{TrackMsgId: true},
-	}, b.q.logger)
+	pub, err := newJSPublisher(pubConn, b.prefix)
 	if err != nil {
 		pubConn.Close()
-		return fmt.Errorf("creating publisher: %w", err)
+		return err
 	}
 	b.q.publisher = pub
 	b.q.onClose(func(ctx context.Context) error {

@@ -11,7 +11,9 @@
 // operation of the group. An operation whose caller's context ends before it
 // runs does not run; one that has started runs to the end. Writers in other
 // processes wait on the database lock instead of failing with SQLITE_BUSY.
-// Statements are prepared once per pool and reused. The path ":memory:"
+// Statements are prepared once per pool and reused. A checkpointer on a
+// connection of its own copies the WAL into the database file in the
+// background, so commits do not pay for checkpoints. The path ":memory:"
 // gives a private in-memory database on one connection, for tests.
 //
 // New does no I/O. Open opens the database and starts the writer; Migrate
@@ -44,6 +46,18 @@ var migrationFiles embed.FS
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 10 * time.Second
 
+const (
+	// writerCacheKiB is the write connection's page cache: the pages of
+	// the indexes every write touches stay in memory.
+	writerCacheKiB = 32 << 10
+	// checkpointInterval is how often the checkpointer copies the WAL
+	// into the database file.
+	checkpointInterval = 200 * time.Millisecond
+	// writerCheckpointPages is the WAL size, in pages, at which the writer
+	// checkpoints by itself: only when the checkpointer falls far behind.
+	writerCheckpointPages = 16384
+)
+
 var (
 	errNotOpen = errors.New("sqlite store is not open")
 	errClosed  = errors.New("sqlite store is closed")
@@ -58,7 +72,9 @@ type Store struct {
 	read   *sql.DB // read-only pool; the same as write for ":memory:"
 	writer *writer // owns write
 	reader *reader // prepared statements on read
-	closed bool
+
+	checkpointer *checkpointer // nil for ":memory:"
+	closed       bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,7 +111,9 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("creating the database directory: %w", err)
 	}
 	w, err := openPool(ctx, s.path+"?_busy_timeout="+timeout+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate", 1)
+		"&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate"+
+		"&_pragma=cache_size("+strconv.Itoa(-writerCacheKiB)+")"+
+		"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerCheckpointPages)+")", 1)
 	if err != nil {
 		return err
 	}
@@ -105,7 +123,14 @@ func (s *Store) Open(ctx context.Context) error {
 		_ = w.Close()
 		return err
 	}
+	c, err := openPool(ctx, s.path+"?_busy_timeout="+timeout+"&_synchronous=NORMAL", 1)
+	if err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return err
+	}
 	s.start(w, r)
+	s.checkpointer = startCheckpointer(c, checkpointInterval)
 	return nil
 }
 
@@ -165,14 +190,20 @@ func (s *Store) do(ctx context.Context, fn writeFunc) error {
 	return w.do(ctx, fn)
 }
 
-// Ping checks both pools can reach the database.
+// Ping checks both pools can reach the database and the last background
+// checkpoint succeeded.
 func (s *Store) Ping(ctx context.Context) error {
 	s.mu.Lock()
 	err := s.opened()
-	w, r := s.write, s.read
+	w, r, c := s.write, s.read, s.checkpointer
 	s.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if c != nil {
+		if err := c.lastErr(); err != nil {
+			return fmt.Errorf("pinging sqlite store: %w", err)
+		}
 	}
 	if err := w.PingContext(ctx); err != nil {
 		return fmt.Errorf("pinging sqlite store: %w", err)
@@ -193,6 +224,10 @@ func (s *Store) Close() error {
 	w, r := s.write, s.read
 	s.write, s.read = nil, nil
 	var errs []error
+	if s.checkpointer != nil {
+		errs = append(errs, s.checkpointer.stop())
+		s.checkpointer = nil
+	}
 	if s.writer != nil {
 		errs = append(errs, s.writer.stop())
 		s.writer = nil
