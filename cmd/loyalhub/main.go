@@ -25,9 +25,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 
-// defaultMemoryLimit is the soft memory limit applied when GOMEMLIMIT is not
-// set: the embedded queue's block caches otherwise grow with the ingest rate.
-const defaultMemoryLimit = 512 << 20
+// defaultMemoryLimit is the soft limit on the Go heap applied when GOMEMLIMIT
+// is not set: the embedded queue's block caches otherwise grow with the
+// ingest rate. It leaves about 100 MiB under 512 MiB for what the Go heap
+// does not hold (SQLite's page caches, stacks, the runtime).
+const defaultMemoryLimit = 400 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
