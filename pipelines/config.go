@@ -18,6 +18,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/mappings"
 )
@@ -53,6 +54,8 @@ type Settings struct {
 	// Renderers holds every tenant's compiled notification rules, in the
 	// order of its notifications list.
 	Renderers map[string][]*messaging.Renderer
+	// Programs holds every tenant's compiled loyalty program.
+	Programs map[string]*loyalty.Program
 }
 
 // LoadConfig loads the YAML file at path (empty: defaults and environment
@@ -115,7 +118,10 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 	cfgApplyDefaults(&cfg, expanded)
 	errs = append(errs, cfg.Validate()...)
 
-	s := &Settings{Config: cfg, Connectors: map[string]map[string]ConnectorSettings{}, Renderers: map[string][]*messaging.Renderer{}}
+	s := &Settings{
+		Config: cfg, Connectors: map[string]map[string]ConnectorSettings{},
+		Renderers: map[string][]*messaging.Renderer{}, Programs: map[string]*loyalty.Program{},
+	}
 	for _, id := range cfgSortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
 		s.Connectors[id] = map[string]ConnectorSettings{}
@@ -129,6 +135,16 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 		renderers, nerrs := cfgNotifications(reg, id, t)
 		s.Renderers[id] = renderers
 		errs = append(errs, nerrs...)
+		loc, err := time.LoadLocation(t.Timezone)
+		if err != nil {
+			continue // reported by Validate
+		}
+		prog, err := loyalty.Compile(id, t.Loyalty, loc)
+		if err != nil {
+			errs = append(errs, config.Prefix("tenants."+id+".loyalty", err)...)
+			continue
+		}
+		s.Programs[id] = prog
 	}
 	if len(errs) > 0 {
 		errs.Sort()
@@ -141,20 +157,9 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 // meaningful value written on purpose.
 func cfgApplyDefaults(cfg *config.Config, ko *koanf.Koanf) {
 	noRetries := cfg.Pipeline.Retry.MaxRetries == 0 && ko.Exists("pipeline.retry.max_retries")
-	noPoints := map[string]bool{}
-	for id, t := range cfg.Tenants {
-		noPoints[id] = t.Loyalty.Earn.Points == 0 && ko.Exists("tenants."+id+".loyalty.earn.points")
-	}
 	cfg.ApplyDefaults()
 	if noRetries {
 		cfg.Pipeline.Retry.MaxRetries = 0
-	}
-	for id, zero := range noPoints {
-		if zero {
-			t := cfg.Tenants[id]
-			t.Loyalty.Earn.Points = 0
-			cfg.Tenants[id] = t
-		}
 	}
 }
 

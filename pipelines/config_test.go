@@ -182,7 +182,10 @@ func TestParseConfigTenantDefaults(t *testing.T) {
 	demo := s.Config.Tenants["demo"]
 	assert.Equal(t, "demo", demo.Name)
 	assert.Equal(t, "UTC", demo.Timezone)
-	assert.Equal(t, config.Earn{Unit: "1", Points: 1}, demo.Loyalty.Earn)
+	assert.Equal(t, config.CombineStack, demo.Loyalty.Combine)
+	assert.Equal(t, config.ExpiryNever, demo.Loyalty.Expiry.Policy)
+	assert.Empty(t, demo.Loyalty.Rules)
+	require.NotNil(t, s.Programs["demo"], "the program is compiled at load")
 	assert.Equal(t, "utility", demo.Notifications[0].Category)
 
 	pos := s.Connectors["demo"]["pos"]
@@ -217,7 +220,7 @@ func TestParseConfigEnvironment(t *testing.T) {
 				"LOYALHUB_QUEUE__EMBEDDED__SYNC_ALWAYS=true",
 				"LOYALHUB_TENANTS__DEMO__CONNECTORS__POS__SECRET=from-env",
 				"LOYALHUB_TENANTS__DEMO__CONNECTORS__WA__BREAKER__MAX_FAILURES=7",
-				"LOYALHUB_TENANTS__DEMO__LOYALTY__EARN__UNIT=2.5",
+				"LOYALHUB_TENANTS__DEMO__LOYALTY__CURRENCY=idr",
 			},
 			check: func(t *testing.T, s *pipelines.Settings) {
 				assert.Equal(t, "adm", s.Config.Server.AdminToken)
@@ -226,7 +229,7 @@ func TestParseConfigEnvironment(t *testing.T) {
 				assert.Equal(t, 9, s.Config.Queue.Subscribers)
 				assert.Equal(t, 5*time.Second, s.Config.Queue.AckWait)
 				assert.True(t, s.Config.Queue.Embedded.SyncAlways)
-				assert.Equal(t, "2.5", s.Config.Tenants["demo"].Loyalty.Earn.Unit)
+				assert.Equal(t, "IDR", s.Config.Tenants["demo"].Loyalty.Currency)
 				assert.Equal(t, "from-env", s.Connectors["demo"]["pos"].Config.(*fakePOSConfig).Secret)
 				assert.Equal(t, 7, s.Connectors["demo"]["wa"].Config.(*fakeCloudConfig).Breaker.MaxFailures)
 			},
@@ -287,10 +290,10 @@ store:
 		},
 		{
 			name: "explicit zeros are kept",
-			yaml: "pipeline:\n  retry:\n    max_retries: 0\n" + strings.Replace(minimal, "    default_region: ID\n", "    default_region: ID\n    loyalty:\n      earn:\n        points: 0\n", 1)[1:],
+			yaml: "pipeline:\n  retry:\n    max_retries: 0\n" + strings.Replace(minimal, "    default_region: ID\n", "    default_region: ID\n    loyalty:\n      allow_negative: true\n      rules:\n        - name: bonus\n          on: member.joined\n          points: 0\n", 1)[1:],
 			check: func(t *testing.T, s *pipelines.Settings) {
 				assert.Equal(t, 0, s.Config.Pipeline.Retry.MaxRetries)
-				assert.Equal(t, int64(0), s.Config.Tenants["demo"].Loyalty.Earn.Points)
+				assert.Equal(t, "0", s.Config.Tenants["demo"].Loyalty.Rules[0].Points)
 			},
 		},
 	}
@@ -420,12 +423,12 @@ pipeline:
 		},
 		{
 			name: "tenant fields",
-			yaml: strings.Replace(minimal, "default_region: ID", "default_region: XX\n    timezone: Nowhere/City\n    loyalty:\n      earn:\n        unit: \"-1\"\n        points: -3", 1),
+			yaml: strings.Replace(minimal, "default_region: ID", "default_region: XX\n    timezone: Nowhere/City\n    loyalty:\n      rules:\n        - name: spend\n          on: order.paid\n          spend:\n            unit: \"-1\"\n            points: -3", 1),
 			want: map[string]string{
-				"tenants.demo.default_region":      "XX",
-				"tenants.demo.timezone":            "Nowhere/City",
-				"tenants.demo.loyalty.earn.unit":   "-1",
-				"tenants.demo.loyalty.earn.points": "must not be negative",
+				"tenants.demo.default_region":                "XX",
+				"tenants.demo.timezone":                      "Nowhere/City",
+				"tenants.demo.loyalty.rules[0].spend.unit":   "-1",
+				"tenants.demo.loyalty.rules[0].spend.points": "must be positive",
 			},
 		},
 		{
@@ -529,12 +532,16 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, "ACME Coffee", acme.Name)
 	assert.Equal(t, "ID", acme.DefaultRegion)
 	assert.Equal(t, "Asia/Jakarta", acme.Timezone)
-	assert.Equal(t, config.Earn{Unit: "1000.50", Points: 0}, acme.Loyalty.Earn)
+	require.Len(t, acme.Loyalty.Rules, 1)
+	assert.Equal(t, &config.Spend{Unit: "1000.50", Points: 1, Rounding: config.RoundFloor, MinOrder: "0"}, acme.Loyalty.Rules[0].Spend)
 	assert.Equal(t, []config.Notification{{
 		Name: "points_earned", On: "points.earned", When: "data.points >= 10", Sender: "whatsapp", Category: "marketing",
 		Template: config.NotificationTmpl{Name: "points_earned", Language: "id", Body: []string{"member.name", "string(data.points)", "string(member.balance)"}},
 	}}, acme.Notifications)
-	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{Earn: config.Earn{Unit: "1", Points: 1}}}, c.Tenants["042"])
+	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
+		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
+		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},
+	}}, c.Tenants["042"])
 
 	pos := s.Connectors["acme"]["pos"]
 	assert.Equal(t, &fakePOSConfig{Secret: "pos", SignatureHeader: "X-Signature", DeliveryIDHeader: "X-Delivery"}, pos.Config)

@@ -48,7 +48,7 @@ type Hub struct {
 type tenantRuntime struct {
 	id            string
 	cfg           config.Tenant
-	earn          loyalty.SpendRule
+	program       *loyalty.Program
 	notifications []notification
 	connectors    map[string]*connectorRuntime
 }
@@ -92,11 +92,11 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		listener: opts.Listener,
 	}
 	for id, tc := range s.Config.Tenants {
-		earn, err := loyalty.NewSpendRule("spend", tc.Loyalty.Earn.Unit, tc.Loyalty.Earn.Points)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: loyalty.earn: %w", id, err)
+		prog := s.Programs[id]
+		if prog == nil {
+			return nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
 		}
-		t := &tenantRuntime{id: id, cfg: tc, earn: earn, connectors: map[string]*connectorRuntime{}}
+		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}}
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.New(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,

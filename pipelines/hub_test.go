@@ -81,9 +81,12 @@ tenants:
           max_failures: 3
           open_for: 300ms
     loyalty:
-      earn:
-        unit: "10000"
-        points: 1
+      rules:
+        - name: spend
+          on: order.paid
+          spend:
+            unit: "10000"
+            points: 1
     notifications:
       - name: points_earned
         on: points.earned

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -53,19 +54,17 @@ func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
 		}
 		m.Metadata.Set(MetaTenant, ev.Tenant)
 		m.Metadata.Set(MetaType, ev.Type)
+		m.Metadata.Set(MetaReceivedAt, msg.Metadata.Get(MetaReceivedAt))
 		out = append(out, m)
 	}
 	return out, nil
 }
 
 // loyaltyStage applies the tenant's program to an event in one store
-// transaction and emits the outcome. A redelivered event finds its ledger
-// entry and emits the same outcome again (same id), so nothing downstream
-// is lost or doubled.
+// transaction and emits its outcomes. A redelivered event finds itself
+// recorded as processed and emits the same outcomes again (same ids), so
+// nothing downstream is lost or doubled.
 func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
-	if msg.Metadata.Get(MetaType) != event.TypeOrderPaid {
-		return nil, nil
-	}
 	var ev event.Event
 	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
@@ -74,61 +73,102 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	if !ok {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
 	}
-	var order event.OrderPaid
-	if err := json.Unmarshal(ev.Data, &order); err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding order.paid data: %w", err))
-	}
-	phone, err := member.NormalizePhone(order.Phone, t.cfg.DefaultRegion)
-	if err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("order %s: %w", order.OrderID, err))
-	}
-	total, err := loyalty.ParseAmount(order.Total)
-	if err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("order %s: total: %w", order.OrderID, err))
-	}
-	points := t.earn.Points(total)
-	if points <= 0 {
+	if !t.program.Handles(ev.Type) {
 		return nil, nil
 	}
-	m, entry, created, err := h.store.Award(msg.Context(), store.Award{
-		Tenant:  ev.Tenant,
-		EventID: ev.ID,
-		Rule:    t.earn.Name,
-		Phone:   phone,
-		Name:    order.Name,
-		Email:   order.Email,
-		Points:  points,
-		Reason:  fmt.Sprintf("order %s: %s %s at %s per %d point(s)", order.OrderID, order.Total, order.Currency, t.cfg.Loyalty.Earn.Unit, t.cfg.Loyalty.Earn.Points),
-		At:      ev.OccurredAt,
+	ref, err := accountRef(t, ev)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, err)
+	}
+	res, err := h.store.Transact(msg.Context(), ev.Tenant, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
+		return t.program.Apply(a, ev)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("awarding points: %w", err)
+	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
+	if refund && errors.Is(err, store.ErrNoMember) {
+		err = fmt.Errorf("%w: %s", loyalty.ErrOrderNotFound, ref.OrderID)
 	}
-	if created {
-		h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(points))
+	switch {
+	case errors.Is(err, loyalty.ErrOrderNotFound):
+		// A refund may overtake its order: retry until the order has had
+		// time to arrive.
+		if waited := time.Since(receivedAt(msg, ev)); waited < t.program.RefundWait {
+			return nil, fault.Retryable(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited), 0)
+		}
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.program.RefundWait))
+	case errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrInsufficientPoints):
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err))
+	case err != nil:
+		return nil, fmt.Errorf("applying the loyalty program: %w", err)
 	}
-	o := event.Outcome{
-		ID:         event.DerivedID("out_", ev.ID, t.earn.Name),
-		Tenant:     ev.Tenant,
-		Type:       event.OutcomePointsEarned,
-		EventID:    ev.ID,
-		OccurredAt: entry.CreatedAt,
-		Member:     event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: entry.BalanceAfter},
-		Data: map[string]any{
-			"points":   entry.Points,
-			"balance":  entry.BalanceAfter,
-			"order_id": order.OrderID,
-			"total":    order.Total,
-			"currency": order.Currency,
-		},
+	out := make([]*message.Message, 0, len(res.Outcomes))
+	for i, oc := range res.Outcomes {
+		if oc.Type == loyalty.OutcomePointsEarned && !res.Replayed {
+			if n, ok := oc.Data["points"].(int64); ok {
+				h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
+			}
+		}
+		data := oc.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["balance"] = res.Member.Balance
+		o := event.Outcome{
+			ID:         event.DerivedID("out_", ev.ID, oc.Type, strconv.Itoa(i)),
+			Tenant:     ev.Tenant,
+			Type:       oc.Type,
+			EventID:    ev.ID,
+			OccurredAt: ev.OccurredAt,
+			Member:     event.MemberRef{ID: res.Member.ID, Phone: res.Member.Phone, Name: res.Member.Name, Balance: res.Member.Balance},
+			Data:       data,
+		}
+		m, err := jsonMessage(o.ID, o)
+		if err != nil {
+			return nil, err
+		}
+		m.Metadata.Set(MetaTenant, o.Tenant)
+		m.Metadata.Set(MetaType, o.Type)
+		out = append(out, m)
 	}
-	out, err := jsonMessage(o.ID, o)
-	if err != nil {
-		return nil, err
+	return out, nil
+}
+
+// accountRef names the member an event is about: a sale creates its buyer
+// by phone; a refund or cancellation finds the member of its order.
+func accountRef(t *tenantRuntime, ev event.Event) (store.AccountRef, error) {
+	var d struct {
+		OrderID  string `json:"order_id"`
+		MemberID string `json:"member_id"`
+		Phone    string `json:"phone"`
+		Name     string `json:"name"`
+		Email    string `json:"email"`
 	}
-	out.Metadata.Set(MetaTenant, o.Tenant)
-	out.Metadata.Set(MetaType, o.Type)
-	return []*message.Message{out}, nil
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return store.AccountRef{}, fmt.Errorf("decoding %s data: %w", ev.Type, err)
+	}
+	if ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled {
+		if d.OrderID == "" {
+			return store.AccountRef{}, fmt.Errorf("%s %s has no order_id", ev.Type, ev.ID)
+		}
+		return store.AccountRef{OrderID: d.OrderID}, nil
+	}
+	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: d.Name, Email: d.Email, Create: true}
+	if d.MemberID == "" {
+		phone, err := member.NormalizePhone(d.Phone, t.cfg.DefaultRegion)
+		if err != nil {
+			return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)
+		}
+		ref.Phone = phone
+	}
+	return ref, nil
+}
+
+// receivedAt is when the event's delivery reached the hub, else when the
+// event occurred.
+func receivedAt(msg *message.Message, ev event.Event) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(MetaReceivedAt)); err == nil {
+		return t
+	}
+	return ev.OccurredAt
 }
 
 // statusStage applies BSP delivery reports to the message log.

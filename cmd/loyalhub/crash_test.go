@@ -219,9 +219,12 @@ tenants:
         access_token: %s
         app_secret: %s
     loyalty:
-      earn:
-        unit: "10000"
-        points: 1
+      rules:
+        - name: spend
+          on: order.paid
+          spend:
+            unit: "10000"
+            points: 1
     notifications:
       - name: points_earned
         on: points.earned

@@ -24,22 +24,59 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr
 }
 
 func TestValidateShippedConfigs(t *testing.T) {
-	out, _, err := runCLI(t, map[string]string{
-		"ADMIN_TOKEN":             "admin",
-		"ACME_POS_SECRET":         "pos-secret",
-		"ACME_WA_PHONE_NUMBER_ID": "106540352242922",
-		"ACME_WA_ACCESS_TOKEN":    "token",
-		"ACME_WA_APP_SECRET":      "app-secret",
-		"ACME_WA_VERIFY_TOKEN":    "verify",
-	}, "validate", "-c", "../../deploy/examples/loyalhub.yaml")
-	require.NoError(t, err)
-	require.Contains(t, out, "config is valid: 1 tenant(s)")
+	examples := []struct {
+		file string
+		env  map[string]string
+	}{
+		{
+			file: "loyalhub.yaml",
+			env: map[string]string{
+				"ADMIN_TOKEN":             "admin",
+				"ACME_POS_SECRET":         "pos-secret",
+				"ACME_WA_PHONE_NUMBER_ID": "106540352242922",
+				"ACME_WA_ACCESS_TOKEN":    "token",
+				"ACME_WA_APP_SECRET":      "app-secret",
+				"ACME_WA_VERIFY_TOKEN":    "verify",
+			},
+		},
+		{
+			file: "coffee-chain.yaml",
+			env: map[string]string{
+				"ADMIN_TOKEN":             "admin",
+				"KOPI_POS_SECRET":         "pos-secret",
+				"KOPI_WA_PHONE_NUMBER_ID": "106540352242922",
+				"KOPI_WA_ACCESS_TOKEN":    "token",
+				"KOPI_WA_APP_SECRET":      "app-secret",
+				"KOPI_WA_VERIFY_TOKEN":    "verify",
+			},
+		},
+		{
+			file: "fashion-retailer.yaml",
+			env: map[string]string{
+				"ADMIN_TOKEN":                 "admin",
+				"NATS_URL":                    "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222",
+				"DATABASE_URL":                "postgres://loyalhub@db:5432/loyalhub",
+				"SARTORIA_POS_SECRET":         "pos-secret",
+				"SARTORIA_WA_PHONE_NUMBER_ID": "106540352242923",
+				"SARTORIA_WA_ACCESS_TOKEN":    "token",
+				"SARTORIA_WA_APP_SECRET":      "app-secret",
+				"SARTORIA_WA_VERIFY_TOKEN":    "verify",
+			},
+		},
+	}
+	for _, ex := range examples {
+		t.Run(ex.file, func(t *testing.T) {
+			out, stderr, err := runCLI(t, ex.env, "validate", "-c", filepath.Join("..", "..", "deploy", "examples", ex.file))
+			require.NoError(t, err, stderr)
+			require.Contains(t, out, "config is valid: 1 tenant(s)")
+		})
+	}
 
 	demo, _, err := runCLI(t, nil, "demo", "--print-config")
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "demo.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(demo), 0o600))
-	out, _, err = runCLI(t, nil, "validate", "-c", path)
+	out, _, err := runCLI(t, nil, "validate", "-c", path)
 	require.NoError(t, err)
 	require.Contains(t, out, "config is valid")
 }

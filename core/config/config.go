@@ -214,20 +214,6 @@ type Connector struct {
 	Settings map[string]any `koanf:",remain"`
 }
 
-// Loyalty is the tenant's program.
-type Loyalty struct {
-	Earn Earn `koanf:"earn"`
-}
-
-// Earn is the spend-based earning rule: floor(total / unit) × points.
-type Earn struct {
-	// Unit is the spend, a decimal in the currency's major unit, that earns
-	// Points. Default "1".
-	Unit string `koanf:"unit"`
-	// Points per unit. Default 1.
-	Points int64 `koanf:"points"`
-}
-
 // Notification turns an outcome into a WhatsApp message.
 type Notification struct {
 	// Name identifies the rule; it is part of each message's idempotency key.

@@ -75,19 +75,32 @@ func TestApplyDefaults(t *testing.T) {
 			name: "tenant defaults",
 			in: config.Config{Tenants: map[string]config.Tenant{
 				"demo": {DefaultRegion: "ID", Notifications: []config.Notification{{Name: "a"}, {Name: "b", Category: "marketing"}}},
-				"shop": {Name: "The Shop", Timezone: "Asia/Jakarta", Loyalty: config.Loyalty{Earn: config.Earn{Unit: "1000", Points: 3}}},
+				"shop": {Name: "The Shop", Timezone: "Asia/Jakarta", Loyalty: config.Loyalty{
+					Currency: "IDR",
+					Combine:  config.CombineBestOf,
+					Rules: []config.EarnRule{{
+						Name: "spend", On: "order.paid",
+						Spend: &config.Spend{Unit: "1000", Points: 3, Rounding: config.RoundCeil, MinOrder: "50000"},
+					}},
+				}},
 			}},
 			check: func(t *testing.T, c config.Config) {
 				demo := c.Tenants["demo"]
 				assert.Equal(t, "demo", demo.Name)
 				assert.Equal(t, "UTC", demo.Timezone)
-				assert.Equal(t, config.Earn{Unit: "1", Points: 1}, demo.Loyalty.Earn)
+				assert.Equal(t, config.Loyalty{
+					Combine: "stack",
+					Expiry:  config.Expiry{Policy: "never"},
+					Refunds: config.Refunds{WaitForOrder: 10 * time.Minute},
+				}, demo.Loyalty)
 				assert.Equal(t, "utility", demo.Notifications[0].Category)
 				assert.Equal(t, "marketing", demo.Notifications[1].Category)
 				shop := c.Tenants["shop"]
 				assert.Equal(t, "The Shop", shop.Name)
 				assert.Equal(t, "Asia/Jakarta", shop.Timezone)
-				assert.Equal(t, config.Earn{Unit: "1000", Points: 3}, shop.Loyalty.Earn)
+				assert.Equal(t, "best_of", shop.Loyalty.Combine)
+				require.Len(t, shop.Loyalty.Rules, 1)
+				assert.Equal(t, &config.Spend{Unit: "1000", Points: 3, Rounding: "ceil", MinOrder: "50000"}, shop.Loyalty.Rules[0].Spend)
 			},
 		},
 	}
@@ -110,6 +123,13 @@ func valid() config.Config {
 			Connectors: map[string]config.Connector{
 				"pos": {Type: "pos_webhook"},
 				"wa":  {Type: "whatsapp_cloud"},
+			},
+			Loyalty: config.Loyalty{
+				Currency: "IDR",
+				Rules: []config.EarnRule{{
+					Name: "spend", On: "order.paid",
+					Spend: &config.Spend{Unit: "10000"},
+				}},
 			},
 			Notifications: []config.Notification{{
 				Name:     "points-earned",
@@ -241,15 +261,18 @@ func TestValidate(t *testing.T) {
 				d.Name = ""
 				d.DefaultRegion = "XX"
 				d.Timezone = "Mars/Olympus"
-				d.Loyalty.Earn = config.Earn{Unit: "0", Points: -1}
+				d.Loyalty.Rules = []config.EarnRule{{
+					Name: "spend", On: "order.paid",
+					Spend: &config.Spend{Unit: "0", Points: -1, Rounding: "floor", MinOrder: "0"},
+				}}
 				c.Tenants["demo"] = d
 			},
 			want: map[string]string{
-				"tenants.demo.name":                "required",
-				"tenants.demo.default_region":      `"XX" is not a known ISO 3166 region`,
-				"tenants.demo.timezone":            `"Mars/Olympus"`,
-				"tenants.demo.loyalty.earn.unit":   "positive",
-				"tenants.demo.loyalty.earn.points": "must not be negative",
+				"tenants.demo.name":                          "required",
+				"tenants.demo.default_region":                `"XX" is not a known ISO 3166 region`,
+				"tenants.demo.timezone":                      `"Mars/Olympus"`,
+				"tenants.demo.loyalty.rules[0].spend.unit":   "positive",
+				"tenants.demo.loyalty.rules[0].spend.points": "must be positive, got -1",
 			},
 		},
 		{
@@ -284,24 +307,32 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
-			name: "earn unit forms",
+			name: "spend unit forms",
 			mutate: func(c *config.Config) {
-				for i, unit := range []string{"1/3", "-5", "1e3", "abc", "0.00"} {
+				for i, unit := range []string{"1/3", "-5", "1e3", "abc", "0.00", "", " 10"} {
 					id := fmt.Sprintf("t%d", i)
 					d := c.Tenants["demo"]
-					d.Loyalty.Earn.Unit = unit
+					d.Loyalty.Rules = []config.EarnRule{{
+						Name: "spend", On: "order.paid",
+						Spend: &config.Spend{Unit: unit, Points: 1, Rounding: "floor", MinOrder: "0"},
+					}}
 					c.Tenants[id] = d
 				}
 				d := c.Tenants["demo"]
-				d.Loyalty.Earn = config.Earn{Unit: "1000.50", Points: 0}
+				d.Loyalty.Rules = []config.EarnRule{{
+					Name: "spend", On: "order.paid",
+					Spend: &config.Spend{Unit: "1000.50", Points: 1, Rounding: "floor", MinOrder: "0"},
+				}}
 				c.Tenants["demo"] = d
 			},
 			want: map[string]string{
-				"tenants.t0.loyalty.earn.unit": `"1/3"`,
-				"tenants.t1.loyalty.earn.unit": `"-5"`,
-				"tenants.t2.loyalty.earn.unit": `"1e3"`,
-				"tenants.t3.loyalty.earn.unit": `"abc"`,
-				"tenants.t4.loyalty.earn.unit": `"0.00" must be a positive`,
+				"tenants.t0.loyalty.rules[0].spend.unit": `"1/3"`,
+				"tenants.t1.loyalty.rules[0].spend.unit": `"-5"`,
+				"tenants.t2.loyalty.rules[0].spend.unit": `"1e3"`,
+				"tenants.t3.loyalty.rules[0].spend.unit": `"abc"`,
+				"tenants.t4.loyalty.rules[0].spend.unit": `"0.00" must be a positive`,
+				"tenants.t5.loyalty.rules[0].spend.unit": `"" is not a decimal number`,
+				"tenants.t6.loyalty.rules[0].spend.unit": `" 10" is not a decimal number`,
 			},
 		},
 		{
@@ -333,22 +364,29 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid()
 			tt.mutate(&c)
-			errs := c.Validate()
-			if len(tt.want) == 0 {
-				require.Nil(t, errs)
-				return
-			}
-			got := map[string]string{}
-			for _, e := range errs {
-				require.NotContains(t, got, e.Path, "one error per path in this table")
-				got[e.Path] = e.Msg
-			}
-			require.Len(t, got, len(tt.want), "errors: %v", errs)
-			for path, msg := range tt.want {
-				require.Contains(t, got, path, "errors: %v", errs)
-				assert.Contains(t, got[path], msg, path)
-			}
+			requireErrors(t, c.Validate(), tt.want)
 		})
+	}
+}
+
+// requireErrors checks that errs holds exactly one error on each path of
+// want, whose message contains the wanted text; an empty want means errs is
+// nil.
+func requireErrors(t *testing.T, errs config.Errors, want map[string]string) {
+	t.Helper()
+	if len(want) == 0 {
+		require.Nil(t, errs)
+		return
+	}
+	got := map[string]string{}
+	for _, e := range errs {
+		require.NotContains(t, got, e.Path, "one error per path in this table; errors: %v", errs)
+		got[e.Path] = e.Msg
+	}
+	require.Len(t, got, len(want), "errors: %v", errs)
+	for path, msg := range want {
+		require.Contains(t, got, path, "errors: %v", errs)
+		assert.Contains(t, got[path], msg, path)
 	}
 }
 

@@ -39,8 +39,6 @@ const (
 	DefaultSendConcurrency = 64
 
 	DefaultTimezone      = "UTC"
-	DefaultEarnUnit      = "1"
-	DefaultEarnPoints    = 1
 	DefaultCategory      = "utility"
 	DefaultQueueBackend  = BackendEmbedded
 	DefaultStoreDriver   = DriverSQLite
@@ -55,13 +53,13 @@ func Default() Config {
 }
 
 // ApplyDefaults fills every zero-valued field that has a default, including
-// the per-tenant ones: Name (the tenant id), Timezone, Earn.Unit,
-// Earn.Points and each notification's Category. The SQLite path is derived
-// from DataDir when empty.
+// the per-tenant ones: Name (the tenant id), Timezone, the loyalty
+// program's (see Loyalty) and each notification's Category. The SQLite path
+// is derived from DataDir when empty.
 //
 // A zero value counts as unset. Where zero is a meaningful setting
-// (pipeline.retry.max_retries, loyalty.earn.points), loaders that know the
-// key was written explicitly restore it after calling ApplyDefaults.
+// (pipeline.retry.max_retries), loaders that know the key was written
+// explicitly restore it after calling ApplyDefaults.
 func (c *Config) ApplyDefaults() {
 	setString(&c.DataDir, DefaultDataDir)
 
@@ -99,8 +97,7 @@ func (c *Config) ApplyDefaults() {
 func (t *Tenant) applyDefaults(id string) {
 	setString(&t.Name, id)
 	setString(&t.Timezone, DefaultTimezone)
-	setString(&t.Loyalty.Earn.Unit, DefaultEarnUnit)
-	setInt64(&t.Loyalty.Earn.Points, DefaultEarnPoints)
+	t.Loyalty.applyDefaults()
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // keyPaths lists the documented form of every key of t: nested structs
-// dotted, map entries as <id> or <name>, list entries as [].
+// (and pointers to structs) dotted, map entries as <id> or <name>, list
+// entries as [].
 func keyPaths(t reflect.Type, prefix string) []string {
 	var out []string
 	for i := range t.NumField() {
@@ -25,6 +26,9 @@ func keyPaths(t reflect.Type, prefix string) []string {
 		}
 		p := config.Join(prefix, tag)
 		ft := f.Type
+		if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+			ft = ft.Elem() // an optional block, written like any other
+		}
 		switch {
 		case ft.Kind() == reflect.Struct:
 			out = append(out, keyPaths(ft, p)...)
@@ -47,8 +51,57 @@ func TestReferenceDocumentsEveryKey(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
 	require.NoError(t, err)
 	keys := keyPaths(reflect.TypeFor[config.Config](), "")
-	require.Contains(t, keys, "tenants.<id>.notifications[].template.body")
+	for _, k := range []string{
+		"tenants.<id>.notifications[].template.body",
+		"tenants.<id>.loyalty.rules[].spend.unit",
+		"tenants.<id>.loyalty.rules[].spend.multipliers[].factor",
+		"tenants.<id>.loyalty.rules[].schedule.hours",
+		"tenants.<id>.loyalty.refunds.wait_for_order",
+	} {
+		require.Contains(t, keys, k, "keyPaths walks nested blocks")
+	}
 	for _, k := range keys {
-		assert.Contains(t, string(doc), "| `"+k+"` |", "docs/config.md documents %s", k)
+		// assert.True keeps a failure to the missing key, not the whole file.
+		assert.True(t, strings.Contains(string(doc), "| `"+k+"` |"), "docs/config.md documents %s", k)
+	}
+}
+
+func TestKeyPaths(t *testing.T) {
+	type leaf struct {
+		A string `koanf:"a"`
+	}
+	type node struct {
+		Plain    string          `koanf:"plain"`
+		Struct   leaf            `koanf:"struct"`
+		Pointer  *leaf           `koanf:"pointer"`
+		List     []leaf          `koanf:"list"`
+		Map      map[string]leaf `koanf:"map"`
+		Tenants  map[string]leaf `koanf:"tenants"`
+		Strings  []string        `koanf:"strings"`
+		Settings map[string]any  `koanf:",remain"`
+	}
+	tests := []struct {
+		name   string
+		prefix string
+		want   []string
+	}{
+		{
+			name: "top level",
+			want: []string{
+				"plain", "struct.a", "pointer.a", "list[].a", "map.<name>.a", "tenants.<id>.a", "strings",
+			},
+		},
+		{
+			name:   "under a prefix",
+			prefix: "x",
+			want: []string{
+				"x.plain", "x.struct.a", "x.pointer.a", "x.list[].a", "x.map.<name>.a", "x.tenants.<id>.a", "x.strings",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, keyPaths(reflect.TypeFor[node](), tt.prefix))
+		})
 	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"regexp"
 	"sort"
 	"strings"
@@ -288,15 +287,11 @@ func (t *Tenant) validate(v *validator, id string) {
 		v.required(p+".type", t.Connectors[name].Type)
 	}
 
-	earn := base + ".loyalty.earn"
-	if !decimalPattern.MatchString(t.Loyalty.Earn.Unit) {
-		v.add(earn+".unit", "%q is not a positive decimal number, such as \"1\" or \"1000.50\"", t.Loyalty.Earn.Unit)
-	} else if r, ok := new(big.Rat).SetString(t.Loyalty.Earn.Unit); !ok || r.Sign() <= 0 {
-		v.add(earn+".unit", "%q must be a positive decimal number", t.Loyalty.Earn.Unit)
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		loc = time.UTC // reported above
 	}
-	if t.Loyalty.Earn.Points < 0 {
-		v.add(earn+".points", "must not be negative, got %d", t.Loyalty.Earn.Points)
-	}
+	v.loyalty(base+".loyalty", t.Loyalty, loc)
 
 	seen := map[string]int{}
 	for i, n := range t.Notifications {

@@ -12,8 +12,11 @@ import (
 
 // Event types produced by mappings.
 const (
-	TypeOrderPaid     = "order.paid"
-	TypeMessageStatus = "message.status"
+	TypeOrderPaid      = "order.paid"
+	TypeOrderRefunded  = "order.refunded"
+	TypeOrderCancelled = "order.cancelled"
+	TypeMemberJoined   = "member.joined"
+	TypeMessageStatus  = "message.status"
 )
 
 // Outcome types produced by the loyalty stage.
@@ -66,16 +69,41 @@ func hashID(prefix string, parts ...string) string {
 	return prefix + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// OrderPaid is the data of an order.paid event. Total is a decimal string in
-// the currency's major unit ("257500.00").
+// OrderPaid is the data of an order.paid event. Money amounts are decimal
+// strings in the currency's major unit ("257500.00"). Total is what the
+// customer paid, net of discounts.
 type OrderPaid struct {
-	OrderID  string `json:"order_id"`
-	Phone    string `json:"phone"`
-	Email    string `json:"email,omitempty"`
+	OrderID  string      `json:"order_id"`
+	Phone    string      `json:"phone"`
+	Email    string      `json:"email,omitempty"`
+	Name     string      `json:"name,omitempty"`
+	Total    string      `json:"total"`
+	Currency string      `json:"currency,omitempty"`
+	StoreID  string      `json:"store_id,omitempty"`
+	Items    []OrderItem `json:"items,omitempty"`
+}
+
+// OrderItem is one order line. Quantity and Price are decimals; Total, when
+// present, is the line's amount after its discounts and wins over
+// Quantity × Price.
+type OrderItem struct {
+	SKU      string `json:"sku,omitempty"`
 	Name     string `json:"name,omitempty"`
-	Total    string `json:"total"`
+	Category string `json:"category,omitempty"`
+	Quantity string `json:"quantity,omitempty"`
+	Price    string `json:"price,omitempty"`
+	Total    string `json:"total,omitempty"`
+}
+
+// OrderRefunded is the data of an order.refunded event: Amount (a decimal)
+// of the order was refunded. An order.cancelled event has the same shape
+// and takes back the whole order; its Amount is ignored.
+type OrderRefunded struct {
+	OrderID  string `json:"order_id"`
+	RefundID string `json:"refund_id,omitempty"`
+	Amount   string `json:"amount,omitempty"`
 	Currency string `json:"currency,omitempty"`
-	StoreID  string `json:"store_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // MessageStatus is the data of a message.status event: a BSP's delivery

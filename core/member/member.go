@@ -18,6 +18,7 @@ type Member struct {
 	Name      string    `json:"name,omitempty"`
 	Email     string    `json:"email,omitempty"`
 	Balance   int64     `json:"balance"`
+	Pending   int64     `json:"pending"` // points held for a returns window
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

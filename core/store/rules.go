@@ -3,11 +3,13 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 )
 
 // Rules every adapter applies the same way.
@@ -74,21 +76,6 @@ func NewMemberID() string {
 	return "mem_" + hex.EncodeToString(b[:])
 }
 
-// Validate checks that the award names everything it must.
-func (a Award) Validate() error {
-	switch {
-	case a.Tenant == "":
-		return errors.New("award has no tenant")
-	case a.EventID == "":
-		return errors.New("award has no event id")
-	case a.Rule == "":
-		return errors.New("award has no rule")
-	case a.Phone == "":
-		return errors.New("award has no phone")
-	}
-	return nil
-}
-
 // Stamp returns t (now when t is zero) in UTC at the precision stores keep:
 // microseconds.
 func Stamp(t time.Time) time.Time {
@@ -128,4 +115,22 @@ func FailedTransition(errorCode, reason string) Transition {
 // UnknownTransition moves a sending message to unknown.
 func UnknownTransition(reason string) Transition {
 	return Transition{To: MessageUnknown, From: []string{MessageSending}, Reason: reason}
+}
+
+// SortLots returns the lots as values in the order they are consumed.
+func SortLots(lots []*loyalty.Lot) []loyalty.Lot {
+	sort.SliceStable(lots, func(i, j int) bool { return loyalty.ConsumeOrder(lots[i], lots[j]) })
+	out := make([]loyalty.Lot, len(lots))
+	for i, l := range lots {
+		out[i] = *l
+	}
+	return out
+}
+
+// LoyaltyMember is the part of a stored member the loyalty program uses.
+func LoyaltyMember(m member.Member) loyalty.Member {
+	return loyalty.Member{
+		ID: m.ID, Tenant: m.Tenant, Phone: m.Phone, Name: m.Name, Email: m.Email,
+		Balance: m.Balance, Pending: m.Pending, CreatedAt: m.CreatedAt,
+	}
 }

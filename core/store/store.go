@@ -25,6 +25,7 @@ type Store interface {
 
 	Members
 	Ledger
+	Accounts
 	Messages
 	DeadLetters
 }
@@ -35,46 +36,28 @@ type Members interface {
 	Member(ctx context.Context, tenant, id string) (member.Member, error)
 }
 
-// Award credits points to the member with Phone (created when new) for one
-// event and one rule.
-type Award struct {
-	Tenant  string
-	EventID string
-	Rule    string
-	Phone   string // E.164
-	Name    string // used when the member is created, or fills an empty name
-	Email   string
-	Points  int64
-	Reason  string // human explanation, kept on the entry
-	At      time.Time
-}
-
-// Entry kinds.
-const (
-	EntryEarn = "earn"
-)
-
 // LedgerEntry is one append-only ledger row.
 type LedgerEntry struct {
-	ID           int64     `json:"id"`
-	Tenant       string    `json:"tenant"`
-	MemberID     string    `json:"member_id"`
-	EventID      string    `json:"event_id"`
-	Rule         string    `json:"rule"`
-	Kind         string    `json:"kind"`
-	Points       int64     `json:"points"`
-	BalanceAfter int64     `json:"balance_after"`
-	Reason       string    `json:"reason,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           int64  `json:"id"`
+	Tenant       string `json:"tenant"`
+	MemberID     string `json:"member_id"`
+	EventID      string `json:"event_id"`
+	Rule         string `json:"rule"`
+	Kind         string `json:"kind"`
+	Points       int64  `json:"points"`
+	BalanceAfter int64  `json:"balance_after"`
+	// PendingPoints is the change of the member's pending points.
+	PendingPoints int64     `json:"pending_points,omitempty"`
+	PendingAfter  int64     `json:"pending_after"`
+	LotID         string    `json:"lot_id,omitempty"`
+	OrderID       string    `json:"order_id,omitempty"`
+	RefEventID    string    `json:"ref_event_id,omitempty"` // the event whose points this entry takes back
+	Reason        string    `json:"reason,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
-// Ledger records points.
+// Ledger reads the ledger; loyalty transactions write it (Accounts).
 type Ledger interface {
-	// Award finds or creates the member by phone, appends an earn entry and
-	// updates the balance in one transaction. The entry is unique on
-	// (tenant, event id, rule): a repeated award changes nothing and returns
-	// the original entry with created=false.
-	Award(ctx context.Context, a Award) (m member.Member, e LedgerEntry, created bool, err error)
 	// Entries lists a member's ledger, newest first.
 	Entries(ctx context.Context, tenant, memberID string, limit int) ([]LedgerEntry, error)
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/core/store/storetest"
 )
 
 // The checkpointer copies committed pages from the WAL into the database
@@ -34,10 +34,7 @@ func TestCheckpointerCopiesTheWALInTheBackground(t *testing.T) {
 	before := size()
 
 	for i := range 500 {
-		_, _, _, err := s.Award(ctx, store.Award{
-			Tenant: "t", EventID: fmt.Sprintf("e-%d", i), Rule: "spend",
-			Phone: fmt.Sprintf("+62812%07d", i), Points: 10, At: time.Now(),
-		})
+		_, err := storetest.Credit(ctx, s, "t", fmt.Sprintf("e-%d", i), fmt.Sprintf("+62812%07d", i), 10)
 		require.NoError(t, err)
 	}
 	fi, err := os.Stat(path + "-wal")

@@ -111,11 +111,16 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("creating the database directory: %w", err)
 	}
 	w, err := openPool(ctx, s.path+"?_busy_timeout="+timeout+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate"+
-		"&_pragma=cache_size("+strconv.Itoa(-writerCacheKiB)+")"+
-		"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerCheckpointPages)+")", 1)
+		"&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate", 1)
 	if err != nil {
 		return err
+	}
+	// The pool's one connection lives as long as the store, so settings
+	// made on it stay.
+	if _, err := w.ExecContext(ctx, "PRAGMA cache_size = "+strconv.Itoa(-writerCacheKiB)+
+		"; PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerCheckpointPages)); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("configuring the write connection: %w", err)
 	}
 	r, err := openPool(ctx, s.path+"?_busy_timeout="+timeout+
 		"&_synchronous=NORMAL&_foreign_keys=1&_query_only=1", max(4, runtime.GOMAXPROCS(0)))
@@ -141,7 +146,33 @@ func (s *Store) start(w, r *sql.DB) {
 	s.reader = newReader(r)
 }
 
+// openPool opens a pool and checks a connection. Setting the journal mode
+// takes the database lock without waiting for it, so an open that finds the
+// database busy (another process opening or checkpointing it) is retried
+// until busyTimeout.
 func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		db, err := tryOpenPool(ctx, dsn, conns)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (a lock held
+// elsewhere).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
+}
+
+func tryOpenPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite database: %w", err)

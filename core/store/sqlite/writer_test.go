@@ -14,6 +14,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/core/store/storetest"
 )
 
 // lockDatabase takes the write lock of the database at path from another
@@ -79,9 +80,8 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range writers {
 		wg.Go(func() {
-			_, _, created, err := s.Award(ctx, store.Award{Tenant: "t", EventID: fmt.Sprintf("ev_%d", i),
-				Rule: "r", Phone: "+6281200000001", Points: 2})
-			if err == nil && !created {
+			res, err := storetest.Credit(ctx, s, "t", fmt.Sprintf("ev_%d", i), "+6281200000001", 2)
+			if err == nil && res.Replayed {
 				err = fmt.Errorf("award %d not created", i)
 			}
 			results <- result{"award", err}
@@ -122,8 +122,7 @@ func TestWriteCancelled(t *testing.T) {
 		write func(ctx context.Context, i int) error
 	}{
 		{"award", func(ctx context.Context, i int) error {
-			_, _, _, err := s.Award(ctx, store.Award{Tenant: "t", EventID: fmt.Sprintf("ev_%d", i),
-				Rule: "r", Phone: "+6281200000002", Points: 1})
+			_, err := storetest.Credit(ctx, s, "t", fmt.Sprintf("ev_%d", i), "+6281200000002", 1)
 			return err
 		}},
 		{"dead letter", func(ctx context.Context, i int) error {

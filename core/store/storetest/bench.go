@@ -9,22 +9,24 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// BenchAward measures Award from parallel goroutines, each call a new event
-// for one of a few members. s must be migrated.
-func BenchAward(b *testing.B, s store.Store) {
+// BenchTransact measures one sale through the loyalty program (member
+// lookup, lots, an earn entry, the order and the processed event) from
+// parallel goroutines, each sale a new order of one of a few members. s
+// must be migrated.
+func BenchTransact(b *testing.B, s store.Store) {
 	ctx := context.Background()
 	tenant := newTenant()
+	p := program(b, tenant, 0, 0, false)
 	var seq atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := seq.Add(1)
-			_, _, _, err := s.Award(ctx, store.Award{
-				Tenant: tenant, EventID: fmt.Sprintf("ev_%d", n), Rule: "base",
-				Phone: fmt.Sprintf("+62812000001%02d", n%10), Points: 10,
-			})
-			if err != nil {
+			id := fmt.Sprintf("B-%d", n)
+			phone := fmt.Sprintf("+62812000001%02d", n%10)
+			if _, err := apply(ctx, s, p, orderEvent(tenant, id, phone, "257500.00", at(int(n))),
+				store.AccountRef{Phone: phone, OrderID: id, Create: true}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+)
+
+// AccountRef names the member a loyalty event is about: by MemberID, else
+// by Phone, else as the member of OrderID. With Create, a member missing by
+// phone is created with Name and Email (which also fill empty fields of an
+// existing member).
+type AccountRef struct {
+	MemberID string
+	Phone    string // E.164
+	Name     string
+	Email    string
+	OrderID  string // loads the stored order (and its lots) into the account
+	Create   bool
+}
+
+// AccountResult is what one loyalty transaction decided.
+type AccountResult struct {
+	Member   loyalty.Member
+	Outcomes []loyalty.Outcome
+	// Replayed is true when the event had been processed before: nothing
+	// ran and Outcomes are the ones recorded then.
+	Replayed bool
+}
+
+// ErrNoMember is returned by Transact when the ref names no member and none
+// may be created.
+var ErrNoMember = errors.New("no such member")
+
+// Accounts is the loyalty ledger: members' lots, orders, cap counters and
+// the events already processed.
+type Accounts interface {
+	// Transact loads the account of the member ref names, runs fn on it and
+	// writes what fn changed (entries, lots, order, counters, balances),
+	// together with eventID as processed and fn's outcomes, in one
+	// transaction. When fn fails nothing is written. An event processed
+	// before does not run again; Transact returns its recorded outcomes with
+	// Replayed set. at is the time recorded for a new member.
+	Transact(ctx context.Context, tenant, eventID string, ref AccountRef, at time.Time,
+		fn func(a *loyalty.Account) error) (AccountResult, error)
+	// Lots returns a member's lots, open or not, in consumption order.
+	Lots(ctx context.Context, tenant, memberID string) ([]loyalty.Lot, error)
+	// DueMembers lists up to limit members of the tenant with a pending lot
+	// to activate, or an active lot with points left to expire, at or
+	// before due.
+	DueMembers(ctx context.Context, tenant string, due time.Time, limit int) ([]string, error)
+}

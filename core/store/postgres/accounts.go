@@ -1,0 +1,349 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const lotColumns = `id, member_id, rule, event_id, order_id, points, remaining, reversed, status,
+	earned_at, activates_at, expires_at`
+
+func scanLot(r pgx.Row) (*loyalty.Lot, error) {
+	var l loyalty.Lot
+	if err := r.Scan(&l.ID, &l.MemberID, &l.Rule, &l.EventID, &l.OrderID, &l.Points, &l.Remaining,
+		&l.Reversed, &l.Status, &l.EarnedAt, &l.ActivatesAt, &l.ExpiresAt); err != nil {
+		return nil, notFound(err)
+	}
+	l.EarnedAt = l.EarnedAt.UTC()
+	l.ActivatesAt, l.ExpiresAt = utcPtr(l.ActivatesAt), utcPtr(l.ExpiresAt)
+	return &l, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// dbTime is t as stored: UTC, to the microsecond.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// dbTimePtr is dbTime for a nullable time.
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := dbTime(*t)
+	return &u
+}
+
+// Transact runs one loyalty event on a member's account; see store.Accounts.
+//
+// The transaction first inserts the event into processed_events, so a
+// concurrent transaction of the same event waits for this one and then
+// replays it. It then locks the member's row, so transactions on one member
+// queue and each reads the lots, order and counters the previous one wrote.
+// Errors of fn, and store.ErrNoMember, are returned unchanged.
+func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	if tenant == "" || eventID == "" {
+		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return store.AccountResult{}, fmt.Errorf("loyalty transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	res, err := transact(ctx, tx, tenant, eventID, ref, at, fn)
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return store.AccountResult{}, fmt.Errorf("loyalty transaction: committing: %w", err)
+	}
+	return res, nil
+}
+
+func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	now := store.Stamp(time.Now())
+	// The row is completed by writeChanges; until this transaction ends, a
+	// concurrent insert of the same event waits on its key.
+	tag, err := tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
+		VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
+	if err != nil {
+		return store.AccountResult{}, fmt.Errorf("recording event %s as processed: %w", eventID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return replay(ctx, tx, tenant, eventID)
+	}
+
+	m, isNew, err := lockMember(ctx, tx, tenant, ref, at, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.AccountResult{}, store.ErrNoMember
+	}
+	if err != nil {
+		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
+	}
+	if m.Name == "" {
+		m.Name = ref.Name
+	}
+	if m.Email == "" {
+		m.Email = ref.Email
+	}
+
+	// The order is read under the member's lock, so it is current for an
+	// order of this member; the row lock covers an order of another one.
+	var order *loyalty.Order
+	if ref.OrderID != "" {
+		o := &loyalty.Order{ID: ref.OrderID}
+		err := tx.QueryRow(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
+			WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, ref.OrderID).
+			Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
+		switch {
+		case err == nil:
+			order = o
+		case !errors.Is(err, pgx.ErrNoRows):
+			return store.AccountResult{}, fmt.Errorf("looking up order %s: %w", ref.OrderID, err)
+		}
+	}
+
+	lots, err := accountLots(ctx, tx, tenant, m.ID, order)
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	a := &loyalty.Account{
+		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
+		Counters: func(keys []string) (map[string]int64, error) {
+			return counters(ctx, tx, tenant, m.ID, keys)
+		},
+	}
+	if err := fn(a); err != nil {
+		return store.AccountResult{}, err
+	}
+	ch := a.Changes()
+	if err := writeChanges(ctx, tx, tenant, eventID, m, a.NewOrder, ch, now); err != nil {
+		return store.AccountResult{}, err
+	}
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes}, nil
+}
+
+// replay returns what a processed event recorded.
+func replay(ctx context.Context, tx pgx.Tx, tenant, eventID string) (store.AccountResult, error) {
+	var memberID string
+	var outcomes []byte
+	if err := tx.QueryRow(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = $1 AND event_id = $2`,
+		tenant, eventID).Scan(&memberID, &outcomes); err != nil {
+		return store.AccountResult{}, fmt.Errorf("looking up processed event %s: %w", eventID, err)
+	}
+	m, err := memberByID(ctx, tx, tenant, memberID)
+	if err != nil {
+		return store.AccountResult{}, fmt.Errorf("reading the member of processed event %s: %w", eventID, err)
+	}
+	res := store.AccountResult{Member: store.LoyaltyMember(m), Replayed: true}
+	if err := json.Unmarshal(outcomes, &res.Outcomes); err != nil {
+		return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
+	}
+	return res, nil
+}
+
+// lockMember finds the member ref names and locks its row: by MemberID,
+// else by Phone (created when missing and ref.Create), else as the member
+// of ref.OrderID. It returns store.ErrNotFound when there is none.
+func lockMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.AccountRef, at, now time.Time) (member.Member, bool, error) {
+	switch {
+	case ref.MemberID != "":
+		m, err := lockMemberByID(ctx, tx, tenant, ref.MemberID)
+		return m, false, err
+	case ref.Phone != "":
+		m, err := lockMemberByPhone(ctx, tx, tenant, ref.Phone)
+		if !errors.Is(err, store.ErrNotFound) || !ref.Create {
+			return m, false, err
+		}
+		// A concurrent first event for the phone makes this insert wait for
+		// it; when it commits, this one finds its member.
+		tag, err := tx.Exec(ctx, `INSERT INTO members (`+memberColumns+`) VALUES ($1, $2, $3, '', '', 0, 0, $4, $5)
+			ON CONFLICT (tenant, phone) DO NOTHING`, store.NewMemberID(), tenant, ref.Phone, store.Stamp(at), now)
+		if err != nil {
+			return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
+		}
+		m, err = lockMemberByPhone(ctx, tx, tenant, ref.Phone)
+		return m, tag.RowsAffected() == 1, err
+	case ref.OrderID != "":
+		var memberID string
+		err := tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
+			tenant, ref.OrderID).Scan(&memberID)
+		if err != nil {
+			return member.Member{}, false, notFound(err)
+		}
+		m, err := lockMemberByID(ctx, tx, tenant, memberID)
+		return m, false, err
+	}
+	return member.Member{}, false, store.ErrNotFound
+}
+
+func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.Member, error) {
+	return scanMember(tx.QueryRow(ctx,
+		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, id))
+}
+
+func lockMemberByPhone(ctx context.Context, tx pgx.Tx, tenant, phone string) (member.Member, error) {
+	return scanMember(tx.QueryRow(ctx,
+		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR UPDATE`, tenant, phone))
+}
+
+// accountLots loads the member's open lots and the member's lots of order.
+func accountLots(ctx context.Context, tx pgx.Tx, tenant, memberID string, order *loyalty.Order) ([]*loyalty.Lot, error) {
+	q := `SELECT ` + lotColumns + ` FROM lots
+		WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
+	args := []any{memberID}
+	if order != nil {
+		q += ` UNION SELECT ` + lotColumns + ` FROM lots WHERE tenant = $2 AND order_id = $3 AND member_id = $1`
+		args = append(args, tenant, order.ID)
+	}
+	rows, err := tx.Query(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("loading lots: %w", err)
+	}
+	lots, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*loyalty.Lot, error) { return scanLot(r) })
+	if err != nil {
+		return nil, fmt.Errorf("loading lots: %w", err)
+	}
+	return lots, nil
+}
+
+func counters(ctx context.Context, tx pgx.Tx, tenant, memberID string, keys []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT key, value FROM loyalty_counters
+		WHERE tenant = $1 AND member_id = $2 AND key = ANY($3)`, tenant, memberID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("reading counters: %w", err)
+	}
+	var (
+		k string
+		v int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&k, &v}, func() error {
+		out[k] = v
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("reading counters: %w", err)
+	}
+	return out, nil
+}
+
+func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m member.Member, newOrder bool,
+	ch loyalty.Changes, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5
+		WHERE id = $6`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now, m.ID); err != nil {
+		return fmt.Errorf("saving the member: %w", err)
+	}
+	if o := ch.Order; o != nil {
+		var err error
+		if newOrder {
+			_, err = tx.Exec(ctx, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, now)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE orders SET refunded = $1 WHERE tenant = $2 AND id = $3`, o.Refunded, tenant, o.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("saving order %s: %w", o.ID, err)
+		}
+	}
+	for _, l := range ch.Lots {
+		if _, err := tx.Exec(ctx, `INSERT INTO lots (tenant, `+lotColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
+				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at`,
+			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
+			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt)); err != nil {
+			return fmt.Errorf("saving lot %s: %w", l.ID, err)
+		}
+	}
+	for _, e := range ch.Entries {
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries
+			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+			 lot_id, order_id, ref_event_id, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
+			e.LotID, e.OrderID, e.RefEventID, e.Reason, store.Stamp(e.At)); err != nil {
+			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
+		}
+	}
+	for k, v := range ch.Counters {
+		if _, err := tx.Exec(ctx, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant, member_id, key) DO UPDATE SET value = loyalty_counters.value + excluded.value`,
+			tenant, m.ID, k, v); err != nil {
+			return fmt.Errorf("saving counter %s: %w", k, err)
+		}
+	}
+	outcomes := []byte("[]")
+	if ch.Outcomes != nil {
+		var err error
+		if outcomes, err = json.Marshal(ch.Outcomes); err != nil {
+			return fmt.Errorf("encoding outcomes: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE processed_events SET member_id = $1, outcomes = $2
+		WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID); err != nil {
+		return fmt.Errorf("recording event %s as processed: %w", eventID, err)
+	}
+	return nil
+}
+
+// Lots returns a member's lots in consumption order.
+func (s *Store) Lots(ctx context.Context, tenant, memberID string) ([]loyalty.Lot, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE tenant = $1 AND member_id = $2`, tenant, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("listing lots: %w", err)
+	}
+	lots, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*loyalty.Lot, error) { return scanLot(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing lots: %w", err)
+	}
+	return store.SortLots(lots), nil
+}
+
+// DueMembers lists members with lots to activate or expire at due.
+func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, limit int) ([]string, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `
+		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'pending' AND activates_at <= $2
+		UNION
+		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
+			AND expires_at IS NOT NULL AND expires_at <= $2
+		ORDER BY member_id LIMIT $3`, tenant, dbTime(due), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing members with due lots: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing members with due lots: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,318 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const lotColumns = `id, member_id, rule, event_id, order_id, points, remaining, reversed, status,
+	earned_at, activates_at, expires_at`
+
+func scanLot(r rowScanner) (*loyalty.Lot, error) {
+	var l loyalty.Lot
+	var earned int64
+	var activates, expires sql.NullInt64
+	if err := r.Scan(&l.ID, &l.MemberID, &l.Rule, &l.EventID, &l.OrderID, &l.Points, &l.Remaining,
+		&l.Reversed, &l.Status, &earned, &activates, &expires); err != nil {
+		return nil, notFound(err)
+	}
+	l.EarnedAt = fromDB(earned)
+	l.ActivatesAt, l.ExpiresAt = nullTime(activates), nullTime(expires)
+	return &l, nil
+}
+
+func nullTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromDB(v.Int64)
+	return &t
+}
+
+func dbTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return toDB(*t)
+}
+
+// Transact runs one loyalty event on a member's account; see store.Accounts.
+func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	if tenant == "" || eventID == "" {
+		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
+	}
+	var res store.AccountResult
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		res, err = transact(ctx, tx, tenant, eventID, ref, at, fn)
+		return err
+	})
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	return res, nil
+}
+
+func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	var memberID, outcomes string
+	err := tx.QueryRowContext(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = ? AND event_id = ?`,
+		tenant, eventID).Scan(&memberID, &outcomes)
+	switch {
+	case err == nil:
+		m, err := memberByID(ctx, tx, tenant, memberID)
+		if err != nil {
+			return store.AccountResult{}, fmt.Errorf("reading the member of processed event %s: %w", eventID, err)
+		}
+		res := store.AccountResult{Member: store.LoyaltyMember(m), Replayed: true}
+		if err := json.Unmarshal([]byte(outcomes), &res.Outcomes); err != nil {
+			return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
+		}
+		return res, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return store.AccountResult{}, fmt.Errorf("looking up processed event %s: %w", eventID, err)
+	}
+
+	var order *loyalty.Order
+	if ref.OrderID != "" {
+		o := &loyalty.Order{ID: ref.OrderID}
+		err := tx.QueryRowContext(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
+			WHERE tenant = ? AND id = ?`, tenant, ref.OrderID).Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
+		switch {
+		case err == nil:
+			order = o
+		case !errors.Is(err, sql.ErrNoRows):
+			return store.AccountResult{}, fmt.Errorf("looking up order %s: %w", ref.OrderID, err)
+		}
+	}
+
+	now := store.Stamp(time.Now())
+	var m member.Member
+	isNew := false
+	switch {
+	case ref.MemberID != "":
+		m, err = memberByID(ctx, tx, tenant, ref.MemberID)
+	case ref.Phone != "":
+		m, err = memberByPhone(ctx, tx, tenant, ref.Phone)
+		if errors.Is(err, store.ErrNotFound) && ref.Create {
+			isNew, err = true, nil
+			m = member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
+		}
+	case order != nil:
+		m, err = memberByID(ctx, tx, tenant, order.MemberID)
+	default:
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.AccountResult{}, store.ErrNoMember
+	}
+	if err != nil {
+		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
+	}
+	if m.Name == "" {
+		m.Name = ref.Name
+	}
+	if m.Email == "" {
+		m.Email = ref.Email
+	}
+
+	lots, err := accountLots(ctx, tx, tenant, m.ID, order)
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	a := &loyalty.Account{
+		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
+		Counters: func(keys []string) (map[string]int64, error) {
+			return counters(ctx, tx, tenant, m.ID, keys)
+		},
+	}
+	if err := fn(a); err != nil {
+		return store.AccountResult{}, err
+	}
+	ch := a.Changes()
+	if err := writeChanges(ctx, tx, tenant, eventID, m, isNew, a.NewOrder, ch, now); err != nil {
+		return store.AccountResult{}, err
+	}
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes}, nil
+}
+
+// accountLots loads the member's open lots and the lots of order.
+func accountLots(ctx context.Context, tx *wtx, tenant, memberID string, order *loyalty.Order) ([]*loyalty.Lot, error) {
+	q := `SELECT ` + lotColumns + ` FROM lots WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
+	args := []any{memberID}
+	if order != nil {
+		q = `SELECT ` + lotColumns + ` FROM lots WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))
+			UNION SELECT ` + lotColumns + ` FROM lots WHERE tenant = ? AND order_id = ? AND member_id = ?`
+		args = append(args, tenant, order.ID, memberID)
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("loading lots: %w", err)
+	}
+	defer rows.Close()
+	var lots []*loyalty.Lot
+	for rows.Next() {
+		l, err := scanLot(rows)
+		if err != nil {
+			return nil, fmt.Errorf("loading lots: %w", err)
+		}
+		lots = append(lots, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("loading lots: %w", err)
+	}
+	return lots, nil
+}
+
+func counters(ctx context.Context, tx *wtx, tenant, memberID string, keys []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := []any{tenant, memberID}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM loyalty_counters WHERE tenant = ? AND member_id = ? AND key IN (?`+
+		strings.Repeat(", ?", len(keys)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading counters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("reading counters: %w", err)
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member.Member, isNew, newOrder bool,
+	ch loyalty.Changes, now time.Time) error {
+	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
+	var err error
+	if isNew {
+		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt))
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ? WHERE id = ?`,
+			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("saving the member: %w", err)
+	}
+	if o := ch.Order; o != nil {
+		if newOrder {
+			_, err = tx.ExecContext(ctx, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, toDB(now))
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE orders SET refunded = ? WHERE tenant = ? AND id = ?`, o.Refunded, tenant, o.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("saving order %s: %w", o.ID, err)
+		}
+	}
+	for _, l := range ch.Lots {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lots (tenant, `+lotColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
+				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at`,
+			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
+			toDB(l.EarnedAt), dbTime(l.ActivatesAt), dbTime(l.ExpiresAt)); err != nil {
+			return fmt.Errorf("saving lot %s: %w", l.ID, err)
+		}
+	}
+	for _, e := range ch.Entries {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
+			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+			 lot_id, order_id, ref_event_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
+			e.LotID, e.OrderID, e.RefEventID, e.Reason, toDB(store.Stamp(e.At))); err != nil {
+			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
+		}
+	}
+	for k, v := range ch.Counters {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant, member_id, key) DO UPDATE SET value = value + excluded.value`, tenant, m.ID, k, v); err != nil {
+			return fmt.Errorf("saving counter %s: %w", k, err)
+		}
+	}
+	outcomes, err := json.Marshal(ch.Outcomes)
+	if err != nil {
+		return fmt.Errorf("encoding outcomes: %w", err)
+	}
+	if ch.Outcomes == nil {
+		outcomes = []byte("[]")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
+		VALUES (?, ?, ?, ?, ?)`, tenant, eventID, m.ID, string(outcomes), toDB(now)); err != nil {
+		return fmt.Errorf("recording event %s as processed: %w", eventID, err)
+	}
+	return nil
+}
+
+// Lots returns a member's lots in consumption order.
+func (s *Store) Lots(ctx context.Context, tenant, memberID string) ([]loyalty.Lot, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots WHERE tenant = ? AND member_id = ?`, tenant, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("listing lots: %w", err)
+	}
+	defer rows.Close()
+	var out []*loyalty.Lot
+	for rows.Next() {
+		l, err := scanLot(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing lots: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing lots: %w", err)
+	}
+	return store.SortLots(out), nil
+}
+
+// DueMembers lists members with lots to activate or expire at due.
+func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, limit int) ([]string, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, `
+		SELECT member_id FROM lots WHERE tenant = ? AND status = 'pending' AND activates_at <= ?
+		UNION
+		SELECT member_id FROM lots WHERE tenant = ? AND status = 'active' AND remaining > 0
+			AND expires_at IS NOT NULL AND expires_at <= ?
+		LIMIT ?`, tenant, toDB(due), tenant, toDB(due), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing members with due lots: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("listing members with due lots: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
