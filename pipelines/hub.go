@@ -39,6 +39,8 @@ type Hub struct {
 	router *message.Router
 	server *http.Server
 
+	scheduler *scheduler
+
 	startedAt  time.Time
 	routerDone chan error
 	closeOnce  sync.Once
@@ -170,6 +172,9 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		if err = h.startRouter(ctx, wlog); err != nil {
 			return err
 		}
+		if !h.cfg.Pipeline.Scheduler.Disabled {
+			h.startScheduler(ctx)
+		}
 	}
 	return h.startServer()
 }
@@ -296,6 +301,11 @@ func (h *Hub) Close(ctx context.Context) error {
 			}
 		} else if h.listener != nil {
 			_ = h.listener.Close()
+		}
+		if h.scheduler != nil {
+			if err := h.scheduler.close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if h.router != nil {
 			if err := h.router.Close(); err != nil {

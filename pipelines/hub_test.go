@@ -44,9 +44,10 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	backend string   // queue backend, default memory
-	env     []string // extra LOYALHUB_* overrides
-	dataDir string   // default: a new temporary directory
+	backend string              // queue backend, default memory
+	env     []string            // extra LOYALHUB_* overrides
+	dataDir string              // default: a new temporary directory
+	yaml    func(string) string // edits the test config
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -127,7 +128,11 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
-	s, err := pipelines.ParseConfig([]byte(testConfig(o.dataDir, sbSrv.URL)), env, reg)
+	cfg := testConfig(o.dataDir, sbSrv.URL)
+	if o.yaml != nil {
+		cfg = o.yaml(cfg)
+	}
+	s, err := pipelines.ParseConfig([]byte(cfg), env, reg)
 	require.NoError(t, err)
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln})
 	require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -100,36 +99,14 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	case err != nil:
 		return nil, fmt.Errorf("applying the loyalty program: %w", err)
 	}
-	out := make([]*message.Message, 0, len(res.Outcomes))
-	for i, oc := range res.Outcomes {
-		if oc.Type == loyalty.OutcomePointsEarned && !res.Replayed {
-			if n, ok := oc.Data["points"].(int64); ok {
+	if !res.Replayed {
+		for _, oc := range res.Outcomes {
+			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {
 				h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
 			}
 		}
-		data := oc.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		data["balance"] = res.Member.Balance
-		o := event.Outcome{
-			ID:         event.DerivedID("out_", ev.ID, oc.Type, strconv.Itoa(i)),
-			Tenant:     ev.Tenant,
-			Type:       oc.Type,
-			EventID:    ev.ID,
-			OccurredAt: ev.OccurredAt,
-			Member:     event.MemberRef{ID: res.Member.ID, Phone: res.Member.Phone, Name: res.Member.Name, Balance: res.Member.Balance},
-			Data:       data,
-		}
-		m, err := jsonMessage(o.ID, o)
-		if err != nil {
-			return nil, err
-		}
-		m.Metadata.Set(MetaTenant, o.Tenant)
-		m.Metadata.Set(MetaType, o.Type)
-		out = append(out, m)
 	}
-	return out, nil
+	return outcomeMessages(ev.Tenant, ev.ID, ev.OccurredAt, res)
 }
 
 // accountRef names the member an event is about: a sale creates its buyer

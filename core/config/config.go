@@ -148,6 +148,22 @@ type Pipeline struct {
 	HandlerTimeout time.Duration `koanf:"handler_timeout"`
 	Retry          Retry         `koanf:"retry"`
 	Send           Send          `koanf:"send"`
+	Scheduler      Scheduler     `koanf:"scheduler"`
+}
+
+// Scheduler runs the loyalty program's timed work: pending points that
+// become available, points that expire, and reminders before they do.
+type Scheduler struct {
+	// Disabled turns scheduled work off in this process. It also does not
+	// run with ingest_only. Default false.
+	Disabled bool `koanf:"disabled"`
+	// Interval between two sweeps. Default 1m.
+	Interval time.Duration `koanf:"interval"`
+	// Lease is how long one replica holds a tenant's sweep before another
+	// may take it over. Default 5m.
+	Lease time.Duration `koanf:"lease"`
+	// Concurrency is how many members a sweep updates at once. Default 16.
+	Concurrency int `koanf:"concurrency"`
 }
 
 // Retry is the in-process retry of retryable errors, before the message is

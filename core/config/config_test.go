@@ -39,6 +39,7 @@ func TestDefault(t *testing.T) {
 		HandlerTimeout: 30 * time.Second,
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
 		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, Concurrency: 64},
+		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Concurrency: 16},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)
 	assert.Nil(t, c.Validate(), "the defaults are valid")
@@ -252,6 +253,18 @@ func TestValidate(t *testing.T) {
 			want: map[string]string{
 				"queue.duplicate_window":      "must not exceed queue.max_age",
 				"pipeline.retry.max_interval": "must not be below",
+			},
+		},
+		{
+			name: "scheduler",
+			mutate: func(c *config.Config) {
+				c.Pipeline.Scheduler.Interval = 10 * time.Minute
+				c.Pipeline.Scheduler.Lease = time.Minute
+				c.Pipeline.Scheduler.Concurrency = -1
+			},
+			want: map[string]string{
+				"pipeline.scheduler.lease":       "must be at least pipeline.scheduler.interval (10m0s)",
+				"pipeline.scheduler.concurrency": "positive",
 			},
 		},
 		{

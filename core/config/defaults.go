@@ -38,6 +38,10 @@ const (
 	DefaultUnknownGrace    = 30 * time.Second
 	DefaultSendConcurrency = 64
 
+	DefaultSchedulerInterval    = time.Minute
+	DefaultSchedulerLease       = 5 * time.Minute
+	DefaultSchedulerConcurrency = 16
+
 	DefaultTimezone      = "UTC"
 	DefaultCategory      = "utility"
 	DefaultQueueBackend  = BackendEmbedded
@@ -87,6 +91,9 @@ func (c *Config) ApplyDefaults() {
 	setString(&p.Send.UnknownPolicy, DefaultUnknownPolicy)
 	setDuration(&p.Send.UnknownGrace, DefaultUnknownGrace)
 	setInt(&p.Send.Concurrency, DefaultSendConcurrency)
+	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
+	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)
+	setInt(&p.Scheduler.Concurrency, DefaultSchedulerConcurrency)
 
 	for id, t := range c.Tenants {
 		t.applyDefaults(id)

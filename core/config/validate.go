@@ -251,6 +251,12 @@ func (c *Config) validatePipeline(v *validator) {
 	v.oneOf("pipeline.send.unknown_policy", p.Send.UnknownPolicy, UnknownResend, UnknownHold)
 	v.positiveDuration("pipeline.send.unknown_grace", p.Send.UnknownGrace)
 	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))
+	v.positiveDuration("pipeline.scheduler.interval", p.Scheduler.Interval)
+	v.positiveDuration("pipeline.scheduler.lease", p.Scheduler.Lease)
+	v.positive("pipeline.scheduler.concurrency", int64(p.Scheduler.Concurrency))
+	if p.Scheduler.Lease > 0 && p.Scheduler.Lease < p.Scheduler.Interval {
+		v.add("pipeline.scheduler.lease", "must be at least pipeline.scheduler.interval (%s), or another replica takes over between sweeps", p.Scheduler.Interval)
+	}
 }
 
 func (t *Tenant) validate(v *validator, id string) {

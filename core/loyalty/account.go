@@ -53,6 +53,7 @@ type Lot struct {
 	EarnedAt    time.Time  `json:"earned_at"`
 	ActivatesAt *time.Time `json:"activates_at,omitempty"` // pending lots
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`   // nil: never
+	Reminded    bool       `json:"reminded,omitempty"`     // points.expiring was emitted for it
 }
 
 // Order is what the program keeps of an order to reverse its points later.

@@ -537,3 +537,23 @@ func (p *Program) Adjust(a *Account, eventID string, points int64, reason string
 	a.append(e)
 	return nil
 }
+
+// RemindExpiring announces the member's points that expire at expiresAt:
+// it emits points.expiring with their total, once, and marks the lots so.
+func (p *Program) RemindExpiring(a *Account, expiresAt time.Time) {
+	var total int64
+	for _, l := range a.Lots {
+		if l.Status != LotActive || l.Remaining == 0 || l.Reminded || l.ExpiresAt == nil || !l.ExpiresAt.Equal(expiresAt) {
+			continue
+		}
+		l.Reminded = true
+		a.touch(l)
+		total += l.Remaining
+	}
+	if total > 0 {
+		last := expiresAt.In(p.Location).Add(-time.Nanosecond)
+		a.emit(OutcomePointsExpiring, map[string]any{
+			"points": total, "expires_at": expiresAt.UTC(), "last_day": last.Format("2006-01-02"),
+		})
+	}
+}

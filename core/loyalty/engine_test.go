@@ -1380,3 +1380,33 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestRemindExpiring(t *testing.T) {
+	p := spendProgram(t, false, config.Expiry{Policy: config.ExpiryAfterDays, Days: 30})
+	due, later := local(2026, 4, 1, 0, 0), local(2026, 4, 2, 0, 0)
+	a := newAccount()
+	a.Lots = []*Lot{
+		{ID: "lot_a", Rule: "spend", Points: 100, Remaining: 40, Status: LotActive, ExpiresAt: ptr(due)},
+		{ID: "lot_b", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(due)},
+		{ID: "lot_c", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(later)},
+		{ID: "lot_d", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(due), Reminded: true},
+		{ID: "lot_e", Rule: "spend", Points: 10, Remaining: 0, Status: LotActive, ExpiresAt: ptr(due)},
+	}
+	a.Member.Balance = 70
+
+	p.RemindExpiring(a, due)
+	data, ok := findOutcome(a.Outcomes(), OutcomePointsExpiring)
+	require.True(t, ok)
+	assert.Equal(t, int64(50), data["points"], "the lots of that date not announced before")
+	assert.Equal(t, "2026-03-31", data["last_day"], "the last local day the points can be spent")
+	assert.Equal(t, due.UTC(), data["expires_at"])
+	assert.Empty(t, a.Entries(), "a reminder changes no balance")
+	assert.True(t, a.Lots[0].Reminded && a.Lots[1].Reminded)
+	assert.False(t, a.Lots[2].Reminded)
+	assert.Len(t, a.Changes().Lots, 2)
+
+	b := newAccount()
+	b.Lots = a.Lots
+	p.RemindExpiring(b, due)
+	assert.Empty(t, b.Outcomes(), "announced once")
+}

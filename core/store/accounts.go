@@ -51,4 +51,25 @@ type Accounts interface {
 	// to activate, or an active lot with points left to expire, at or
 	// before due.
 	DueMembers(ctx context.Context, tenant string, due time.Time, limit int) ([]string, error)
+	// Expiring lists up to limit (member, expiry date) pairs of the tenant's
+	// active lots with points left that expire after from and at or before
+	// to and whose expiry was not announced yet, soonest first.
+	Expiring(ctx context.Context, tenant string, from, to time.Time, limit int) ([]Expiring, error)
+}
+
+// Expiring is a member's points that expire at one instant.
+type Expiring struct {
+	MemberID  string
+	ExpiresAt time.Time
+}
+
+// Leases let one replica at a time do a piece of scheduled work.
+type Leases interface {
+	// AcquireLease takes the lease name for holder until now + ttl, or
+	// renews it when holder has it already. It returns false while another
+	// holder's lease runs. Replicas' clocks are assumed to agree to well
+	// within ttl.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up if holder has it.
+	ReleaseLease(ctx context.Context, name, holder string) error
 }

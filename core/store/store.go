@@ -26,6 +26,7 @@ type Store interface {
 	Members
 	Ledger
 	Accounts
+	Leases
 	Messages
 	DeadLetters
 }

@@ -15,12 +15,12 @@ import (
 )
 
 const lotColumns = `id, member_id, rule, event_id, order_id, points, remaining, reversed, status,
-	earned_at, activates_at, expires_at`
+	earned_at, activates_at, expires_at, reminded`
 
 func scanLot(r pgx.Row) (*loyalty.Lot, error) {
 	var l loyalty.Lot
 	if err := r.Scan(&l.ID, &l.MemberID, &l.Rule, &l.EventID, &l.OrderID, &l.Points, &l.Remaining,
-		&l.Reversed, &l.Status, &l.EarnedAt, &l.ActivatesAt, &l.ExpiresAt); err != nil {
+		&l.Reversed, &l.Status, &l.EarnedAt, &l.ActivatesAt, &l.ExpiresAt, &l.Reminded); err != nil {
 		return nil, notFound(err)
 	}
 	l.EarnedAt = l.EarnedAt.UTC()
@@ -270,11 +270,12 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 	}
 	for _, l := range ch.Lots {
 		if _, err := tx.Exec(ctx, `INSERT INTO lots (tenant, `+lotColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
-				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at`,
+				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at,
+				reminded = excluded.reminded`,
 			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
-			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt)); err != nil {
+			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded); err != nil {
 			return fmt.Errorf("saving lot %s: %w", l.ID, err)
 		}
 	}
@@ -346,4 +347,58 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 		return nil, fmt.Errorf("listing members with due lots: %w", err)
 	}
 	return ids, nil
+}
+
+// Expiring lists the expiry dates not announced yet; see store.Accounts.
+func (s *Store) Expiring(ctx context.Context, tenant string, from, to time.Time, limit int) ([]store.Expiring, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT DISTINCT member_id, expires_at FROM lots
+		WHERE tenant = $1 AND status = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND NOT reminded
+			AND expires_at > $2 AND expires_at <= $3
+		ORDER BY expires_at, member_id LIMIT $4`, tenant, dbTime(from), dbTime(to), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing expiring lots: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Expiring, error) {
+		var e store.Expiring
+		err := r.Scan(&e.MemberID, &e.ExpiresAt)
+		e.ExpiresAt = e.ExpiresAt.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing expiring lots: %w", err)
+	}
+	return out, nil
+}
+
+// AcquireLease takes or renews a lease; see store.Leases.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	p, err := s.db()
+	if err != nil {
+		return false, err
+	}
+	now := time.Now()
+	tag, err := p.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
+		name, holder, dbTime(now.Add(ttl)), dbTime(now))
+	if err != nil {
+		return false, fmt.Errorf("acquiring lease %s: %w", name, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ReleaseLease gives a lease up; see store.Leases.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
+		return fmt.Errorf("releasing lease %s: %w", name, err)
+	}
+	return nil
 }

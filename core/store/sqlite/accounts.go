@@ -15,14 +15,14 @@ import (
 )
 
 const lotColumns = `id, member_id, rule, event_id, order_id, points, remaining, reversed, status,
-	earned_at, activates_at, expires_at`
+	earned_at, activates_at, expires_at, reminded`
 
 func scanLot(r rowScanner) (*loyalty.Lot, error) {
 	var l loyalty.Lot
 	var earned int64
 	var activates, expires sql.NullInt64
 	if err := r.Scan(&l.ID, &l.MemberID, &l.Rule, &l.EventID, &l.OrderID, &l.Points, &l.Remaining,
-		&l.Reversed, &l.Status, &earned, &activates, &expires); err != nil {
+		&l.Reversed, &l.Status, &earned, &activates, &expires, &l.Reminded); err != nil {
 		return nil, notFound(err)
 	}
 	l.EarnedAt = fromDB(earned)
@@ -227,11 +227,12 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member
 	}
 	for _, l := range ch.Lots {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lots (tenant, `+lotColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
-				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at`,
+				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at,
+				reminded = excluded.reminded`,
 			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
-			toDB(l.EarnedAt), dbTime(l.ActivatesAt), dbTime(l.ExpiresAt)); err != nil {
+			toDB(l.EarnedAt), dbTime(l.ActivatesAt), dbTime(l.ExpiresAt), l.Reminded); err != nil {
 			return fmt.Errorf("saving lot %s: %w", l.ID, err)
 		}
 	}
@@ -315,4 +316,65 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// Expiring lists the expiry dates not announced yet; see store.Accounts.
+func (s *Store) Expiring(ctx context.Context, tenant string, from, to time.Time, limit int) ([]store.Expiring, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT DISTINCT member_id, expires_at FROM lots
+		WHERE tenant = ? AND status = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND reminded = 0
+			AND expires_at > ? AND expires_at <= ?
+		ORDER BY expires_at, member_id LIMIT ?`, tenant, toDB(from), toDB(to), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing expiring lots: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Expiring
+	for rows.Next() {
+		var e store.Expiring
+		var at int64
+		if err := rows.Scan(&e.MemberID, &at); err != nil {
+			return nil, fmt.Errorf("listing expiring lots: %w", err)
+		}
+		e.ExpiresAt = fromDB(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// AcquireLease takes or renews a lease; see store.Leases.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := time.Now()
+	var got bool
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+			WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+			name, holder, toDB(now.Add(ttl)), toDB(now))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		got = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("acquiring lease %s: %w", name, err)
+	}
+	return got, nil
+}
+
+// ReleaseLease gives a lease up; see store.Leases.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("releasing lease %s: %w", name, err)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,3 +306,79 @@ var creditProgram = func() *loyalty.Program {
 	}
 	return p
 }()
+
+func testLeases(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	name := "sweep/" + newTenant()
+	got, err := s.AcquireLease(ctx, name, "a", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, got, "a free lease is taken")
+	got, err = s.AcquireLease(ctx, name, "b", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, got, "a running lease is not taken over")
+	got, err = s.AcquireLease(ctx, name, "a", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, got, "the holder renews its lease")
+
+	require.NoError(t, s.ReleaseLease(ctx, name, "b"), "releasing another's lease does nothing")
+	got, err = s.AcquireLease(ctx, name, "b", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, got)
+	require.NoError(t, s.ReleaseLease(ctx, name, "a"))
+	got, err = s.AcquireLease(ctx, name, "b", 50*time.Millisecond)
+	require.NoError(t, err)
+	assert.True(t, got, "a released lease is free")
+
+	time.Sleep(100 * time.Millisecond)
+	got, err = s.AcquireLease(ctx, name, "c", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, got, "a lease that ran out is taken over")
+
+	var wins atomic.Int32
+	other := "sweep/" + newTenant()
+	parallel(10, func(i int) {
+		ok, err := s.AcquireLease(ctx, other, fmt.Sprint("h", i), time.Minute)
+		assert.NoError(t, err)
+		if ok {
+			wins.Add(1)
+		}
+	})
+	assert.EqualValues(t, 1, wins.Load(), "one of ten concurrent holders gets the lease")
+}
+
+func testExpiring(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 10, false)
+	day := 24 * time.Hour
+	for i, phone := range []string{"+6281200000107", "+6281200000108"} {
+		id := fmt.Sprintf("E-%d", i)
+		_, err := apply(ctx, s, p, orderEvent(tenant, id, phone, "100", base.Add(time.Duration(i)*day)),
+			store.AccountRef{Phone: phone, OrderID: id, Create: true})
+		require.NoError(t, err)
+	}
+	// Each member has the welcome lot and the order's lot, earned together:
+	// one expiry date per member.
+	got, err := s.Expiring(ctx, tenant, base, base.Add(11*day), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "only the first member's points expire by then")
+	first := got[0]
+	got, err = s.Expiring(ctx, tenant, base, base.Add(12*day), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.True(t, got[0].ExpiresAt.Before(got[1].ExpiresAt), "soonest first")
+	assert.Equal(t, time.UTC, got[0].ExpiresAt.Location())
+
+	res, err := s.Transact(ctx, tenant, "remind-1", store.AccountRef{MemberID: first.MemberID}, base, func(a *loyalty.Account) error {
+		p.RemindExpiring(a, first.ExpiresAt)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Outcomes, 1)
+	assert.Equal(t, loyalty.OutcomePointsExpiring, res.Outcomes[0].Type)
+	assert.EqualValues(t, 15, res.Outcomes[0].Data["points"])
+	got, err = s.Expiring(ctx, tenant, base, base.Add(12*day), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "an announced date is not listed again")
+	assert.NotEqual(t, first.MemberID, got[0].MemberID)
+}

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
 		{"TransactProperty", testTransactProperty},
 		{"DueMembers", testDueMembers},
+		{"Expiring", testExpiring},
+		{"Leases", testLeases},
 		{"ClaimMessage", testClaimMessage},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"MarkTransitions", testMarkTransitions},

@@ -1,0 +1,258 @@
+package pipelines
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// sweepBatch is how many members one store query of a sweep returns.
+const sweepBatch = 500
+
+// SweepReport is what one sweep of one tenant did.
+type SweepReport struct {
+	Tenant   string
+	Swept    int // members whose due lots were activated or expired
+	Reminded int // (member, expiry date) pairs announced
+	Failed   int // members left for the next sweep after an error
+	Skipped  bool
+}
+
+// scheduler runs timed loyalty work: every interval, for each tenant whose
+// lease this process holds, it activates pending points that are due,
+// expires points past their date and announces points about to expire.
+type scheduler struct {
+	h      *Hub
+	holder string
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+func newHolder() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "hub-" + hex.EncodeToString(b)
+}
+
+func (h *Hub) startScheduler(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &scheduler{h: h, holder: newHolder(), stop: cancel, done: make(chan struct{})}
+	h.scheduler = s
+	go s.loop(ctx)
+}
+
+func (s *scheduler) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(s.h.cfg.Pipeline.Scheduler.Interval)
+	defer t.Stop()
+	for {
+		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
+			if r.Swept+r.Reminded+r.Failed > 0 {
+				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded, "failed", r.Failed)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// close stops the loop after its current sweep and gives the leases up.
+func (s *scheduler) close(ctx context.Context) error {
+	s.stop()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return fmt.Errorf("stopping the scheduler: %w", ctx.Err())
+	}
+	var errs []error
+	for _, id := range s.h.tenantIDs() {
+		errs = append(errs, s.h.store.ReleaseLease(ctx, leaseName(id), s.holder))
+	}
+	return errors.Join(errs...)
+}
+
+func leaseName(tenant string) string { return "loyalty-sweep/" + tenant }
+
+func (h *Hub) tenantIDs() []string {
+	ids := make([]string, 0, len(h.tenants))
+	for id := range h.tenants {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Sweep runs one sweep of every tenant as holder at now: for each tenant
+// whose lease holder gets, it activates and expires the due lots and
+// announces the expiry dates within the program's reminder window, and
+// publishes the outcomes. Tenants another holder is sweeping are skipped.
+func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepReport {
+	var out []SweepReport
+	for _, id := range h.tenantIDs() {
+		r := SweepReport{Tenant: id}
+		ok, err := h.store.AcquireLease(ctx, leaseName(id), holder, h.cfg.Pipeline.Scheduler.Lease)
+		switch {
+		case err != nil:
+			h.logger.Error("loyalty sweep: taking the lease", "tenant", id, "err", err)
+			r.Skipped = true
+		case !ok:
+			r.Skipped = true
+		default:
+			h.sweepTenant(ctx, h.tenants[id], now, &r)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (h *Hub) sweepTenant(ctx context.Context, t *tenantRuntime, now time.Time, r *SweepReport) {
+	failed := map[string]bool{}
+	stamp := now.UTC().Format(time.RFC3339Nano)
+	for ctx.Err() == nil {
+		ids, err := h.store.DueMembers(ctx, t.id, now, sweepBatch)
+		if err != nil {
+			h.logger.Error("loyalty sweep: listing due members", "tenant", t.id, "err", err)
+			return
+		}
+		var todo []string
+		for _, id := range ids {
+			if !failed[id] {
+				todo = append(todo, id)
+			}
+		}
+		if len(todo) == 0 {
+			break
+		}
+		h.forEach(ctx, todo, func(memberID string) error {
+			eventID := event.DerivedID("ev_", t.id, "sweep", memberID, stamp)
+			return h.scheduled(ctx, t, eventID, memberID, now, func(a *loyalty.Account) error {
+				t.program.ActivateDue(a, eventID, now)
+				t.program.ExpireDue(a, eventID, now)
+				return nil
+			})
+		}, &r.Swept, failed)
+	}
+	days := t.program.RemindDaysBefore()
+	if days <= 0 {
+		r.Failed = len(failed)
+		return
+	}
+	until := now.Add(time.Duration(days) * 24 * time.Hour)
+	for ctx.Err() == nil {
+		due, err := h.store.Expiring(ctx, t.id, now, until, sweepBatch)
+		if err != nil {
+			h.logger.Error("loyalty sweep: listing expiring points", "tenant", t.id, "err", err)
+			break
+		}
+		var todo []string
+		items := map[string]store.Expiring{}
+		for _, e := range due {
+			key := e.MemberID + " " + e.ExpiresAt.UTC().Format(time.RFC3339Nano)
+			if !failed[key] {
+				todo = append(todo, key)
+				items[key] = e
+			}
+		}
+		if len(todo) == 0 {
+			break
+		}
+		h.forEach(ctx, todo, func(key string) error {
+			e := items[key]
+			// Once per member and expiry date, whichever replica or sweep
+			// gets there first.
+			eventID := event.DerivedID("ev_", t.id, "remind", key)
+			return h.scheduled(ctx, t, eventID, e.MemberID, now, func(a *loyalty.Account) error {
+				t.program.RemindExpiring(a, e.ExpiresAt)
+				return nil
+			})
+		}, &r.Reminded, failed)
+	}
+	r.Failed = len(failed)
+}
+
+// forEach runs fn for every key with the scheduler's concurrency, counting
+// successes in done and recording failures.
+func (h *Hub) forEach(ctx context.Context, keys []string, fn func(key string) error, done *int, failed map[string]bool) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, h.cfg.Pipeline.Scheduler.Concurrency)
+	for _, key := range keys {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := fn(key)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed[key] = true
+				h.logger.Error("loyalty sweep", "member", key, "err", err)
+				return
+			}
+			*done++
+		})
+	}
+	wg.Wait()
+}
+
+// scheduled runs fn on a member's account as event eventID and publishes
+// the outcomes to the outcomes topic.
+func (h *Hub) scheduled(ctx context.Context, t *tenantRuntime, eventID, memberID string, now time.Time,
+	fn func(a *loyalty.Account) error) error {
+	res, err := h.store.Transact(ctx, t.id, eventID, store.AccountRef{MemberID: memberID}, now, fn)
+	if err != nil {
+		return err
+	}
+	msgs, err := outcomeMessages(t.id, eventID, now, res)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	if err := h.queue.Publisher().Publish(TopicOutcomes, msgs...); err != nil {
+		return fmt.Errorf("publishing outcomes: %w", err)
+	}
+	return nil
+}
+
+// outcomeMessages turns what a loyalty transaction decided into outcome
+// messages. Their ids derive from the event and the outcome's position, so
+// a replayed transaction yields the same messages.
+func outcomeMessages(tenant, eventID string, at time.Time, res store.AccountResult) ([]*message.Message, error) {
+	out := make([]*message.Message, 0, len(res.Outcomes))
+	for i, oc := range res.Outcomes {
+		data := oc.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["balance"] = res.Member.Balance
+		o := event.Outcome{
+			ID:         event.DerivedID("out_", eventID, oc.Type, fmt.Sprint(i)),
+			Tenant:     tenant,
+			Type:       oc.Type,
+			EventID:    eventID,
+			OccurredAt: at,
+			Member:     event.MemberRef{ID: res.Member.ID, Phone: res.Member.Phone, Name: res.Member.Name, Balance: res.Member.Balance},
+			Data:       data,
+		}
+		m, err := jsonMessage(o.ID, o)
+		if err != nil {
+			return nil, err
+		}
+		m.Metadata.Set(MetaTenant, o.Tenant)
+		m.Metadata.Set(MetaType, o.Type)
+		out = append(out, m)
+	}
+	return out, nil
+}
