@@ -29,6 +29,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/deadletters", h.admin(h.listDeadLetters))
 	mux.Handle("GET "+p+"/deadletters/{id}", h.admin(h.getDeadLetter))
 	mux.Handle("POST "+p+"/deadletters/{id}/replay", h.admin(h.replayDeadLetter))
+	h.loyaltyRoutes(mux)
 }
 
 // admin checks the bearer token and the tenant before calling next.
@@ -73,12 +74,22 @@ func (h *Hub) getMemberByPhone(w http.ResponseWriter, r *http.Request, t *tenant
 		return
 	}
 	m, err := h.store.MemberByPhone(r.Context(), t.id, phone)
-	h.respond(w, m, err, "no member with that phone")
+	if err != nil {
+		h.respond(w, nil, err, "no member with that phone")
+		return
+	}
+	d, err := h.detail(r, t, m)
+	h.respond(w, d, err, "")
 }
 
 func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
 	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
-	h.respond(w, m, err, "no member "+r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no member "+r.PathValue("id"))
+		return
+	}
+	d, err := h.detail(r, t, m)
+	h.respond(w, d, err, "")
 }
 
 func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {

@@ -79,6 +79,7 @@ type Entry struct {
 	RefEventID    string    `json:"ref_event_id,omitempty"` // the event whose points this entry takes back
 	EventID       string    `json:"event_id"`
 	Rule          string    `json:"rule,omitempty"`
+	Actor         string    `json:"actor,omitempty"` // who made a manual adjustment
 	Reason        string    `json:"reason"`
 	At            time.Time `json:"at"`
 }
@@ -98,6 +99,7 @@ const (
 	OutcomePointsReversed  = "points.reversed"
 	OutcomePointsExpired   = "points.expired"
 	OutcomePointsExpiring  = "points.expiring"
+	OutcomePointsAdjusted  = "points.adjusted"
 )
 
 // Account is one member's state inside one store transaction: the program

@@ -514,13 +514,19 @@ func (p *Program) ExpireDue(a *Account, eventID string, now time.Time) {
 // negative points are consumed first-to-expire first. A deduction beyond
 // the balance fails unless the program allows a negative balance.
 func (p *Program) Adjust(a *Account, eventID string, points int64, reason string, now time.Time) error {
+	return p.AdjustAs(a, eventID, points, reason, "", now)
+}
+
+// AdjustAs is Adjust recording who made the correction, and emits
+// points.adjusted.
+func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, actor string, now time.Time) error {
 	if points == 0 {
 		return fmt.Errorf("%w: an adjustment of 0 points", ErrBadEvent)
 	}
 	if strings.TrimSpace(reason) == "" {
 		return fmt.Errorf("%w: an adjustment needs a reason", ErrBadEvent)
 	}
-	e := Entry{Kind: EntryAdjust, Points: points, EventID: eventID, Reason: reason, At: now}
+	e := Entry{Kind: EntryAdjust, Points: points, EventID: eventID, Reason: reason, Actor: actor, At: now}
 	if points > 0 {
 		l := &Lot{
 			ID: event.DerivedID("lot_", eventID, "adjust"), MemberID: a.Member.ID, Rule: "adjust", EventID: eventID,
@@ -528,13 +534,14 @@ func (p *Program) Adjust(a *Account, eventID string, points int64, reason string
 		}
 		e.LotID = l.ID
 		a.addLot(l, e)
-		return nil
+	} else {
+		if -points > max(a.Member.Balance, 0) && !p.AllowNegative {
+			return fmt.Errorf("%w: deducting %d from a balance of %d", ErrInsufficientPoints, -points, a.Member.Balance)
+		}
+		a.consume(-points)
+		a.append(e)
 	}
-	if -points > max(a.Member.Balance, 0) && !p.AllowNegative {
-		return fmt.Errorf("%w: deducting %d from a balance of %d", ErrInsufficientPoints, -points, a.Member.Balance)
-	}
-	a.consume(-points)
-	a.append(e)
+	a.emit(OutcomePointsAdjusted, map[string]any{"points": points, "reason": reason})
 	return nil
 }
 

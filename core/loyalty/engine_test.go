@@ -1193,7 +1193,11 @@ func TestAdjustAdds(t *testing.T) {
 	assert.Equal(t, []Entry{{
 		Kind: EntryAdjust, Points: 50, BalanceAfter: 50, LotID: wantID, EventID: "ev_adj", Reason: "birthday gift", At: t0,
 	}}, a.Entries())
-	assert.Empty(t, a.Outcomes())
+	assert.Equal(t, []Outcome{{Type: OutcomePointsAdjusted, Data: map[string]any{"points": int64(50), "reason": "birthday gift"}}}, a.Outcomes())
+
+	b := newAccount()
+	require.NoError(t, p.AdjustAs(b, "ev_adj2", 5, "late delivery", "ops@brand.example", t0))
+	assert.Equal(t, "ops@brand.example", b.Entries()[0].Actor, "the entry records who made the correction")
 }
 
 func TestAdjustWithDebt(t *testing.T) {

@@ -53,6 +53,7 @@ type LedgerEntry struct {
 	LotID         string    `json:"lot_id,omitempty"`
 	OrderID       string    `json:"order_id,omitempty"`
 	RefEventID    string    `json:"ref_event_id,omitempty"` // the event whose points this entry takes back
+	Actor         string    `json:"actor,omitempty"`        // who made a manual adjustment
 	Reason        string    `json:"reason,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 }

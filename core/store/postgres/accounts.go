@@ -282,10 +282,10 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 	for _, e := range ch.Entries {
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries
 			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
-			 lot_id, order_id, ref_event_id, reason, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			 lot_id, order_id, ref_event_id, actor, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-			e.LotID, e.OrderID, e.RefEventID, e.Reason, store.Stamp(e.At)); err != nil {
+			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.Stamp(e.At)); err != nil {
 			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
 		}
 	}

@@ -23,13 +23,13 @@ func scanMember(r pgx.Row) (member.Member, error) {
 }
 
 const entryColumns = `id, tenant, member_id, event_id, rule, kind, points, balance_after,
-	pending_points, pending_after, lot_id, order_id, ref_event_id, reason, created_at`
+	pending_points, pending_after, lot_id, order_id, ref_event_id, actor, reason, created_at`
 
 func scanEntry(r pgx.Row) (store.LedgerEntry, error) {
 	var e store.LedgerEntry
 	if err := r.Scan(&e.ID, &e.Tenant, &e.MemberID, &e.EventID, &e.Rule, &e.Kind, &e.Points,
 		&e.BalanceAfter, &e.PendingPoints, &e.PendingAfter, &e.LotID, &e.OrderID, &e.RefEventID,
-		&e.Reason, &e.CreatedAt); err != nil {
+		&e.Actor, &e.Reason, &e.CreatedAt); err != nil {
 		return store.LedgerEntry{}, notFound(err)
 	}
 	e.CreatedAt = e.CreatedAt.UTC()

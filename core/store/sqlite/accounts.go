@@ -239,10 +239,10 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member
 	for _, e := range ch.Entries {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
 			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
-			 lot_id, order_id, ref_event_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 lot_id, order_id, ref_event_id, actor, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-			e.LotID, e.OrderID, e.RefEventID, e.Reason, toDB(store.Stamp(e.At))); err != nil {
+			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))); err != nil {
 			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
 		}
 	}

@@ -21,13 +21,13 @@ func scanMember(r rowScanner) (member.Member, error) {
 }
 
 const entryColumns = `id, tenant, member_id, event_id, rule, kind, points, balance_after,
-	pending_points, pending_after, lot_id, order_id, ref_event_id, reason, created_at`
+	pending_points, pending_after, lot_id, order_id, ref_event_id, actor, reason, created_at`
 
 func scanEntry(r rowScanner) (store.LedgerEntry, error) {
 	var e store.LedgerEntry
 	var created int64
 	if err := r.Scan(&e.ID, &e.Tenant, &e.MemberID, &e.EventID, &e.Rule, &e.Kind, &e.Points,
-		&e.BalanceAfter, &e.PendingPoints, &e.PendingAfter, &e.LotID, &e.OrderID, &e.RefEventID, &e.Reason, &created); err != nil {
+		&e.BalanceAfter, &e.PendingPoints, &e.PendingAfter, &e.LotID, &e.OrderID, &e.RefEventID, &e.Actor, &e.Reason, &created); err != nil {
 		return store.LedgerEntry{}, notFound(err)
 	}
 	e.CreatedAt = fromDB(created)

@@ -1,0 +1,224 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// expiringWindow is how far ahead member detail reports expiring points.
+const expiringWindow = 30 * 24 * time.Hour
+
+func (h *Hub) loyaltyRoutes(mux *http.ServeMux) {
+	const p = "/api/v1/tenants/{tenant}"
+	mux.Handle("GET "+p+"/members/{id}/lots", h.admin(h.getLots))
+	mux.Handle("POST "+p+"/members/{id}/adjustments", h.admin(h.postAdjustment))
+	mux.Handle("POST "+p+"/program/simulate", h.admin(h.postSimulate))
+}
+
+// memberDetail is a member with what the program knows of them.
+type memberDetail struct {
+	member.Member
+	// Expiring is the points that expire within 30 days, and when the
+	// first of them do.
+	Expiring     int64      `json:"expiring_30d"`
+	NextExpiry   *time.Time `json:"next_expiry,omitempty"`
+	OpenLots     int        `json:"open_lots"`
+	NextActivate *time.Time `json:"next_activation,omitempty"`
+}
+
+func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (memberDetail, error) {
+	d := memberDetail{Member: m}
+	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
+	if err != nil {
+		return d, err
+	}
+	horizon := time.Now().Add(expiringWindow)
+	for _, l := range lots {
+		switch {
+		case l.Status == loyalty.LotActive && l.Remaining > 0:
+			d.OpenLots++
+			if l.ExpiresAt != nil && !l.ExpiresAt.After(horizon) {
+				d.Expiring += l.Remaining
+				if d.NextExpiry == nil || l.ExpiresAt.Before(*d.NextExpiry) {
+					d.NextExpiry = l.ExpiresAt
+				}
+			}
+		case l.Status == loyalty.LotPending:
+			d.OpenLots++
+			if d.NextActivate == nil || l.ActivatesAt.Before(*d.NextActivate) {
+				d.NextActivate = l.ActivatesAt
+			}
+		}
+	}
+	return d, nil
+}
+
+func (h *Hub) getLots(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	id := r.PathValue("id")
+	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
+		h.respond(w, nil, err, "no member "+id)
+		return
+	}
+	lots, err := h.store.Lots(r.Context(), t.id, id)
+	h.respond(w, map[string]any{"member_id": id, "lots": nonNil(lots)}, err, "")
+}
+
+// adjustmentRequest is a manual correction of a member's points.
+type adjustmentRequest struct {
+	Points int64  `json:"points"`
+	Reason string `json:"reason"`
+	// Actor is who asks for it (an operator's name or email), kept on the
+	// ledger entry.
+	Actor string `json:"actor"`
+	// RequestID makes the request idempotent: the same id is applied once.
+	RequestID string `json:"request_id"`
+}
+
+func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req adjustmentRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.RequestID == "" {
+		req.RequestID = r.Header.Get("Idempotency-Key")
+	}
+	var missing []string
+	for name, v := range map[string]string{"actor": req.Actor, "reason": req.Reason, "request_id": req.RequestID} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		writeError(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
+		return
+	}
+	if req.Points == 0 {
+		writeError(w, http.StatusBadRequest, "points must not be 0")
+		return
+	}
+	id := r.PathValue("id")
+	// The request id is the client's; scoped to the member, the same id
+	// sent for another member is another adjustment.
+	eventID := event.DerivedID("ev_", t.id, "adjust", id, req.RequestID)
+	now := time.Now().UTC()
+	res, err := h.store.Transact(r.Context(), t.id, eventID, store.AccountRef{MemberID: id}, now,
+		func(a *loyalty.Account) error {
+			return t.program.AdjustAs(a, eventID, req.Points, req.Reason, req.Actor, now)
+		})
+	switch {
+	case errors.Is(err, store.ErrNoMember):
+		writeError(w, http.StatusNotFound, "no member "+id)
+		return
+	case errors.Is(err, loyalty.ErrInsufficientPoints):
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	case errors.Is(err, loyalty.ErrBadEvent):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		h.respond(w, nil, err, "")
+		return
+	}
+	if msgs, err := outcomeMessages(t.id, eventID, now, res); err == nil && len(msgs) > 0 {
+		if err := h.queue.Publisher().Publish(TopicOutcomes, msgs...); err != nil {
+			h.logger.Error("publishing the outcomes of an adjustment", "tenant", t.id, "member", id, "err", err)
+		}
+	}
+	code := http.StatusCreated
+	if res.Replayed {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, map[string]any{
+		"event_id": eventID, "replayed": res.Replayed, "balance": res.Member.Balance, "pending": res.Member.Pending,
+	})
+}
+
+// errSimulated rolls a simulated transaction back.
+var errSimulated = errors.New("simulation: nothing is written")
+
+// simulateRequest is an event to run against the program without keeping
+// anything.
+type simulateRequest struct {
+	Type       string          `json:"type"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// simulateResponse is what the event would do.
+type simulateResponse struct {
+	Member   loyalty.Member    `json:"member"` // after the event
+	New      bool              `json:"new_member"`
+	Entries  []loyalty.Entry   `json:"entries"`
+	Lots     []*loyalty.Lot    `json:"lots"`
+	Outcomes []loyalty.Outcome `json:"outcomes"`
+}
+
+// postSimulate runs an event through the tenant's program on the member's
+// real account inside a transaction that is then rolled back: the answer is
+// exactly what the event would do now, and nothing is written.
+func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req simulateRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Type == "" || len(req.Data) == 0 {
+		writeError(w, http.StatusBadRequest, "type and data are required")
+		return
+	}
+	if req.OccurredAt.IsZero() {
+		req.OccurredAt = time.Now().UTC()
+	}
+	ev := event.Event{
+		ID:     event.DerivedID("ev_", t.id, "simulate", time.Now().Format(time.RFC3339Nano), newHolder()),
+		Tenant: t.id, Type: req.Type, OccurredAt: req.OccurredAt, Data: req.Data,
+	}
+	ref, err := accountRef(t, ev)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	var out simulateResponse
+	_, err = h.store.Transact(r.Context(), t.id, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
+		if err := t.program.Apply(a, ev); err != nil {
+			return err
+		}
+		ch := a.Changes()
+		out = simulateResponse{
+			Member: ch.Member, New: a.New, Entries: nonNil(ch.Entries), Lots: nonNil(ch.Lots),
+			Outcomes: nonNil(ch.Outcomes),
+		}
+		return errSimulated
+	})
+	switch {
+	case errors.Is(err, errSimulated):
+		writeJSON(w, http.StatusOK, out)
+	case errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrOrderNotFound),
+		errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, loyalty.ErrInsufficientPoints):
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+	default:
+		h.respond(w, nil, err, "")
+	}
+}
+
+// decodeBody reads a JSON request body into v, answering 400 when it is not
+// one.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("request body: %v", err))
+		return false
+	}
+	return true
+}

@@ -1,0 +1,111 @@
+package pipelines_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// adminPost posts a JSON body to the admin API and decodes the answer.
+func (h *harness) adminPost(path string, body any, v any) int {
+	h.t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(h.t, err)
+	req, err := http.NewRequest(http.MethodPost, h.url+"/api/v1/tenants/acme"+path, bytes.NewReader(b))
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	resp, err := h.client.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	if v != nil {
+		require.NoError(h.t, json.NewDecoder(resp.Body).Decode(v))
+	}
+	return resp.StatusCode
+}
+
+func TestAdminAdjustmentsAndLots(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	require.Equal(t, http.StatusOK, h.postSale(sale("S-ADJ", "081234567011", "Tono", "100000")))
+	var m struct {
+		ID       string `json:"id"`
+		Balance  int64  `json:"balance"`
+		OpenLots int    `json:"open_lots"`
+	}
+	eventually(t, "the member", func() bool {
+		return h.admin(http.MethodGet, "/members?phone=081234567011", &m) == http.StatusOK && m.Balance == 10
+	})
+	assert.Equal(t, 1, m.OpenLots)
+
+	var e struct{ Error string }
+	assert.Equal(t, http.StatusBadRequest, h.adminPost("/members/"+m.ID+"/adjustments", map[string]any{"points": 5}, &e))
+	assert.Equal(t, "required: actor, reason, request_id", e.Error)
+	assert.Equal(t, http.StatusBadRequest, h.adminPost("/members/"+m.ID+"/adjustments", map[string]any{"points": 5, "bogus": 1}, &e))
+	assert.Contains(t, e.Error, "unknown field")
+
+	adj := map[string]any{"points": 5, "reason": "late delivery", "actor": "ops@brand.example", "request_id": "tkt-1"}
+	var res struct {
+		Replayed bool
+		Balance  int64
+	}
+	require.Equal(t, http.StatusCreated, h.adminPost("/members/"+m.ID+"/adjustments", adj, &res))
+	assert.EqualValues(t, 15, res.Balance)
+	require.Equal(t, http.StatusOK, h.adminPost("/members/"+m.ID+"/adjustments", adj, &res), "the same request again")
+	assert.True(t, res.Replayed)
+	assert.EqualValues(t, 15, res.Balance, "applied once")
+
+	debit := map[string]any{"points": -100, "reason": "fraud", "actor": "ops", "request_id": "tkt-2"}
+	assert.Equal(t, http.StatusConflict, h.adminPost("/members/"+m.ID+"/adjustments", debit, &e))
+	assert.Contains(t, e.Error, "not enough points")
+	assert.Equal(t, http.StatusNotFound, h.adminPost("/members/mem_nobody/adjustments", adj, &e))
+
+	var ledger struct{ Entries []store.LedgerEntry }
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID+"/ledger", &ledger))
+	require.Len(t, ledger.Entries, 2)
+	assert.Equal(t, "ops@brand.example", ledger.Entries[0].Actor, "newest first, with who made it")
+	assert.Equal(t, "late delivery", ledger.Entries[0].Reason)
+
+	var lots struct{ Lots []loyalty.Lot }
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID+"/lots", &lots))
+	require.Len(t, lots.Lots, 2)
+	var sum int64
+	for _, l := range lots.Lots {
+		sum += l.Remaining
+	}
+	assert.EqualValues(t, 15, sum)
+}
+
+func TestAdminSimulateWritesNothing(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	order := map[string]any{
+		"type": "order.paid",
+		"data": map[string]any{"order_id": "SIM-1", "phone": "081234567012", "total": "257500", "currency": "IDR"},
+	}
+	var out struct {
+		Member   loyalty.Member
+		New      bool `json:"new_member"`
+		Entries  []loyalty.Entry
+		Outcomes []loyalty.Outcome
+	}
+	require.Equal(t, http.StatusOK, h.adminPost("/program/simulate", order, &out))
+	assert.True(t, out.New)
+	assert.EqualValues(t, 25, out.Member.Balance)
+	require.Len(t, out.Entries, 1)
+	assert.Contains(t, out.Entries[0].Reason, "25 points on a spend of 257500.00")
+	require.NotEmpty(t, out.Outcomes)
+	assert.Equal(t, loyalty.OutcomePointsEarned, out.Outcomes[len(out.Outcomes)-1].Type)
+
+	assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/members?phone=081234567012", nil), "nothing was written")
+
+	var e struct{ Error string }
+	refund := map[string]any{"type": "order.refunded", "data": map[string]any{"order_id": "NOPE", "amount": "10"}}
+	assert.Equal(t, http.StatusUnprocessableEntity, h.adminPost("/program/simulate", refund, &e))
+	assert.Contains(t, e.Error, "no such member")
+	assert.Equal(t, http.StatusBadRequest, h.adminPost("/program/simulate", map[string]any{"type": "order.paid"}, &e))
+}
