@@ -6,20 +6,26 @@
 #    "store_id": "JKT-01",                      optional
 #    "occurred_at": "2026-11-23T10:00:00+07:00", optional, RFC 3339 or unix seconds;
 #                                               the time of receipt when absent
-#    "status": "paid",                          optional; "void" and "refunded" sales
-#                                               are skipped
+#    "status": "paid",                          optional: "paid" (default), "refunded"
+#                                               or "void" (also "cancelled")
 #    "customer": {"phone": "0812-3456-7890",    the member's phone, any notation
 #                 "name": "Sari", "email": "sari@example.com"},
 #    "total": "257500.00",                      required, a decimal string or a number,
 #                                               in the currency's major unit
 #    "currency": "IDR",                         optional, ISO 4217
-#    "items": [{"sku", "name", "qty", "price"}]} optional, not used yet
+#    "items": [{"sku", "name", "category",      optional; lines for excluded SKUs and
+#               "qty", "price", "total"}],      categories and for multipliers
+#    "refund_id": "R-1",                        with status refunded: the refund's id
+#    "refund_amount": "50000"}                  with status refunded: the amount
+#                                               refunded (default: the total)
 #
 # or a batch of them: {"sales": [sale, ...]}.
 #
-# Each paid sale becomes one "order.paid" event with id = sale_id and the
-# data of event.OrderPaid: order_id, phone, email, name, total (a decimal
-# string, exactly as sent when sent as a string), currency, store_id.
+# A paid sale becomes one "order.paid" event with id = sale_id and the data
+# of event.OrderPaid: order_id, phone, email, name, total (a decimal string,
+# exactly as sent when sent as a string), currency, store_id, items. A
+# refunded sale becomes "order.refunded" (order_id, refund_id, amount, with
+# id = sale_id/refund_id), a void one "order.cancelled" (order_id).
 
 def text:
   if type == "string" then . elif type == "number" then tostring else null end;
@@ -30,17 +36,45 @@ def decimal($field):
     else error("\($field) must be a decimal string or number, got \(tojson)")
     end;
 
+def item:
+  if type != "object" then error("an item must be a JSON object, got \(type)") else . end
+  | {
+      sku: (.sku | text),
+      name: (.name | text),
+      category: (.category | text),
+      quantity: (.qty // .quantity | if . == null then null else decimal("items[].qty") end),
+      price: (.price | if . == null then null else decimal("items[].price") end),
+      total: (.total | if . == null then null else decimal("items[].total") end)
+    }
+  | with_entries(select(.value != null and .value != ""));
+
 def sale:
   if type != "object" then error("a sale must be a JSON object, got \(type)") else . end
-  | if (.status | type) == "string" and (.status | ascii_downcase | IN("void", "refunded")) then empty
+  | (.sale_id | text) as $id
+  | if $id == null or $id == "" then error("sale_id is required (a string or an integer)") else . end
+  | (.status | if type == "string" then ascii_downcase else "paid" end) as $status
+  | (.occurred_at | if . == "" then null else . end) as $at
+  | if $status == "void" or $status == "cancelled" then
+      {type: "order.cancelled", id: $id, occurred_at: $at, data: {order_id: $id}}
+    elif $status == "refunded" then
+      ((.refund_id | text) // "refund") as $refund
+      | {
+          type: "order.refunded",
+          id: "\($id)/\($refund)",
+          occurred_at: $at,
+          data: ({
+            order_id: $id,
+            refund_id: $refund,
+            amount: (.refund_amount // .total | decimal("refund_amount")),
+            currency: (.currency | text)
+          } | with_entries(select(.value != null and .value != "")))
+        }
     else
-      (.sale_id | text) as $id
-      | if $id == null or $id == "" then error("sale_id is required (a string or an integer)") else . end
-      | (.customer | if type == "object" then . else {} end) as $c
+      (.customer | if type == "object" then . else {} end) as $c
       | {
           type: "order.paid",
           id: $id,
-          occurred_at: (.occurred_at | if . == "" then null else . end),
+          occurred_at: $at,
           data: ({
             order_id: $id,
             phone: ($c.phone | text // ""),
@@ -48,8 +82,9 @@ def sale:
             name: ($c.name | text),
             total: (.total | decimal("total")),
             currency: (.currency | text),
-            store_id: (.store_id | text)
-          } | with_entries(select(.value != null and .value != "" or .key == "phone")))
+            store_id: (.store_id | text),
+            items: (.items | if type == "array" then map(item) else null end)
+          } | with_entries(select(.value != null and .value != "" and .value != [] or .key == "phone")))
         }
     end;
 

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines"
 )
 
 // adminPost posts a JSON body to the admin API and decodes the answer.
@@ -108,4 +111,31 @@ func TestAdminSimulateWritesNothing(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, h.adminPost("/program/simulate", refund, &e))
 	assert.Contains(t, e.Error, "no such member")
 	assert.Equal(t, http.StatusBadRequest, h.adminPost("/program/simulate", map[string]any{"type": "order.paid"}, &e))
+}
+
+// The embedded queue redelivers a refund that waits for its order later,
+// while other messages go on; the memory queue would redeliver it first.
+func TestRefundBeforeItsOrderIsRetriedThenDeadLettered(t *testing.T) {
+	h := newHarness(t, harnessOpts{backend: "embedded", yaml: func(cfg string) string {
+		return strings.Replace(cfg, "    loyalty:\n", "    loyalty:\n      refunds:\n        wait_for_order: 3s\n", 1)
+	}})
+	refund := []byte(`{"sale_id": "S-R1", "status": "refunded", "refund_id": "R-1", "refund_amount": "100000",
+		"customer": {"phone": "081234567013"}, "total": "200000", "currency": "IDR"}`)
+	require.Equal(t, http.StatusOK, h.postSale(refund))
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, http.StatusOK, h.postSale(sale("S-R1", "081234567013", "Wati", "200000")))
+	eventually(t, "the refund applied once the order arrived", func() bool {
+		m, ok := h.member("+6281234567013")
+		return ok && m.Balance == 10
+	})
+
+	orphan := []byte(`{"sale_id": "S-NEVER", "status": "void", "total": "1"}`)
+	require.Equal(t, http.StatusOK, h.postSale(orphan))
+	var dl struct{ DeadLetters []struct{ Handler, Reason string } }
+	eventually(t, "the orphan refund dead-lettered", func() bool {
+		h.admin(http.MethodGet, "/deadletters", &dl)
+		return len(dl.DeadLetters) == 1
+	})
+	assert.Equal(t, pipelines.StageLoyalty, dl.DeadLetters[0].Handler)
+	assert.Contains(t, dl.DeadLetters[0].Reason, "order.cancelled for order not found: S-NEVER after waiting 3s")
 }
