@@ -100,13 +100,36 @@ func TestBundledDataDecodes(t *testing.T) {
 		check   func(t *testing.T, events []event.Event)
 	}{
 		{
+			name: "refund", mapping: "pos_webhook", file: "refunded_sale.json",
+			check: func(t *testing.T, events []event.Event) {
+				require.Len(t, events, 1)
+				var r event.OrderRefunded
+				require.NoError(t, json.Unmarshal(events[0].Data, &r))
+				assert.Equal(t, event.OrderRefunded{OrderID: "S-3002", RefundID: "R-1", Amount: "50000.00", Currency: "IDR"}, r)
+				assert.Equal(t, event.TypeOrderRefunded, events[0].Type)
+				assert.Equal(t, event.ID("acme", "main_pos_webhook", "order.refunded/S-3002/R-1"), events[0].ID)
+			},
+		},
+		{
+			name: "void", mapping: "pos_webhook", file: "void_sale.json",
+			check: func(t *testing.T, events []event.Event) {
+				require.Len(t, events, 1)
+				assert.Equal(t, event.TypeOrderCancelled, events[0].Type)
+				assert.JSONEq(t, `{"order_id": "S-3001"}`, string(events[0].Data))
+			},
+		},
+		{
 			name: "order paid", mapping: "pos_webhook", file: "single_sale.json",
 			check: func(t *testing.T, events []event.Event) {
 				require.Len(t, events, 1)
 				var op event.OrderPaid
 				require.NoError(t, json.Unmarshal(events[0].Data, &op))
 				assert.Equal(t, event.OrderPaid{OrderID: "S-1001", Phone: "0812-3456-7890", Email: "sari@example.com",
-					Name: "Sari", Total: "257500.00", Currency: "IDR", StoreID: "JKT-01"}, op)
+					Name: "Sari", Total: "257500.00", Currency: "IDR", StoreID: "JKT-01", Items: []event.OrderItem{
+						{SKU: "KOPI-SUSU-L", Name: "Es Kopi Susu (L)", Quantity: "2", Price: "32500.00"},
+						{SKU: "ROTI-BKR", Name: "Roti Bakar Cokelat", Quantity: "1", Price: "28500.00"},
+						{SKU: "BEANS-250", Name: "Arabica Gayo 250 g", Quantity: "1", Price: "164000.00"},
+					}}, op)
 				assert.Equal(t, event.TypeOrderPaid, events[0].Type)
 				assert.Equal(t, event.ID("acme", "main_pos_webhook", "order.paid/S-1001"), events[0].ID)
 				assert.Equal(t, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC), events[0].OccurredAt)
