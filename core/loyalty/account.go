@@ -103,12 +103,16 @@ const (
 )
 
 // Account is one member's state inside one store transaction: the program
-// changes it and the store writes what changed. Lots holds the member's open
-// lots (pending, or active with points left) and any lot of Order.
+// changes it and the store writes what changed.
 type Account struct {
-	Member   Member
-	New      bool   // the member was created by this event
-	Lots     []*Lot // ordered by ID; see ConsumeOrder for the spending order
+	Member Member
+	New    bool   // the member was created by this event
+	Lots   []*Lot // the lots loaded so far; see ConsumeOrder for the spending order
+	// LoadLots, when set, returns the member's open lots (pending, or active
+	// with points left); the program calls it the first time it needs them
+	// (to spend, expire or activate points), so that earning does not read
+	// every lot of a member who has many. Nil means Lots holds them all.
+	LoadLots func() ([]*Lot, error)
 	Order    *Order // the order the event is about, when there is one
 	NewOrder bool   // Order was created by this event
 
@@ -116,6 +120,8 @@ type Account struct {
 	// reads them in the same transaction. Nil means every counter is 0.
 	Counters func(keys []string) (map[string]int64, error)
 
+	loaded   bool
+	loadErr  error
 	entries  []Entry
 	outcomes []Outcome
 	changed  map[string]*Lot
@@ -176,15 +182,34 @@ func (a *Account) count(key string, n int64) {
 	a.counters[key] += n
 }
 
-// lot returns the loaded lot with id.
-func (a *Account) lot(id string) *Lot {
+// all returns every lot of the account, loading the open ones on first use.
+// A loading error is kept for Err; the caller goes on with what it has and
+// the store discards the transaction.
+func (a *Account) all() []*Lot {
+	if a.LoadLots == nil || a.loaded {
+		return a.Lots
+	}
+	a.loaded = true
+	more, err := a.LoadLots()
+	if err != nil {
+		a.loadErr = fmt.Errorf("loading lots: %w", err)
+		return a.Lots
+	}
+	have := make(map[string]bool, len(a.Lots))
 	for _, l := range a.Lots {
-		if l.ID == id {
-			return l
+		have[l.ID] = true
+	}
+	for _, l := range more {
+		if !have[l.ID] {
+			a.Lots = append(a.Lots, l)
 		}
 	}
-	return nil
+	return a.Lots
 }
+
+// Err returns the error of loading lots, if there was one: the account's
+// changes must then not be written.
+func (a *Account) Err() error { return a.loadErr }
 
 // addLot records a new lot: active points first pay off any debt (a
 // negative balance the program allowed).
@@ -202,7 +227,7 @@ func (a *Account) addLot(l *Lot, e Entry) {
 // oldest first.
 func (a *Account) spendable() []*Lot {
 	var out []*Lot
-	for _, l := range a.Lots {
+	for _, l := range a.all() {
 		if l.Status == LotActive && l.Remaining > 0 {
 			out = append(out, l)
 		}
@@ -253,7 +278,7 @@ var ErrInsufficientPoints = errors.New("not enough points")
 // earned or less than nothing. allowNegative tells whether a debt is allowed.
 func (a *Account) Check(allowNegative bool) error {
 	var active, pending int64
-	for _, l := range a.Lots {
+	for _, l := range a.all() {
 		if l.Remaining < 0 || l.Remaining > l.Points || l.Reversed < 0 || l.Reversed > l.Points {
 			return fmt.Errorf("lot %s: remaining %d and reversed %d of %d points", l.ID, l.Remaining, l.Reversed, l.Points)
 		}

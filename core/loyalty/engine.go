@@ -466,7 +466,7 @@ func (p *Program) reverse(a *Account, ev event.Event, r event.OrderRefunded) err
 // entries under eventID.
 func (p *Program) ActivateDue(a *Account, eventID string, now time.Time) {
 	var total int64
-	for _, l := range a.Lots {
+	for _, l := range a.all() {
 		if l.Status != LotPending || l.ActivatesAt == nil || l.ActivatesAt.After(now) {
 			continue
 		}
@@ -492,7 +492,7 @@ func (p *Program) ActivateDue(a *Account, eventID string, now time.Time) {
 // ExpireDue expires the points of the lots due at now.
 func (p *Program) ExpireDue(a *Account, eventID string, now time.Time) {
 	var total int64
-	for _, l := range a.Lots {
+	for _, l := range a.all() {
 		if l.Status != LotActive || l.ExpiresAt == nil || l.ExpiresAt.After(now) || l.Remaining == 0 {
 			continue
 		}
@@ -549,7 +549,7 @@ func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, act
 // it emits points.expiring with their total, once, and marks the lots so.
 func (p *Program) RemindExpiring(a *Account, expiresAt time.Time) {
 	var total int64
-	for _, l := range a.Lots {
+	for _, l := range a.all() {
 		if l.Status != LotActive || l.Remaining == 0 || l.Reminded || l.ExpiresAt == nil || !l.ExpiresAt.Equal(expiresAt) {
 			continue
 		}

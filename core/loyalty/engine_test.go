@@ -1414,3 +1414,36 @@ func TestRemindExpiring(t *testing.T) {
 	p.RemindExpiring(b, due)
 	assert.Empty(t, b.Outcomes(), "announced once")
 }
+
+func TestLotsAreLoadedOnlyWhenNeeded(t *testing.T) {
+	p := spendProgram(t, false, config.Expiry{Policy: config.ExpiryAfterDays, Days: 30})
+	old := &Lot{ID: "lot_old", Rule: "spend", Points: 40, Remaining: 40, Status: LotActive, EarnedAt: t0.Add(-time.Hour), ExpiresAt: ptr(t0)}
+	loads := 0
+	newAcct := func() *Account {
+		a := newAccount()
+		a.Member.Balance = 40
+		a.LoadLots = func() ([]*Lot, error) {
+			loads++
+			l := *old
+			return []*Lot{&l}, nil
+		}
+		return a
+	}
+
+	a := newAcct()
+	require.NoError(t, p.Apply(a, paidEvent(t, "ev_1", t0, order("o1", "100000"))))
+	assert.Zero(t, loads, "earning reads no lots")
+	assert.Len(t, a.Lots, 1, "only the new lot")
+
+	p.ExpireDue(a, "ev_sweep", t0)
+	assert.Equal(t, 1, loads, "expiry loads the open lots")
+	p.ExpireDue(a, "ev_sweep", t0)
+	assert.Equal(t, 1, loads, "once")
+	assert.Equal(t, int64(100), a.Member.Balance, "the old lot expired, the new one stays")
+	require.NoError(t, a.Check(false))
+
+	b := newAcct()
+	b.LoadLots = func() ([]*Lot, error) { return nil, errors.New("disk on fire") }
+	require.NoError(t, p.Adjust(b, "ev_adj", -10, "correction", t0))
+	require.ErrorContains(t, b.Err(), "disk on fire", "the store must discard the account")
+}

@@ -167,9 +167,14 @@ func findOutcome(os []Outcome, typ string) (map[string]any, bool) {
 
 // lotByRule returns the account's lot made by rule for event id.
 func lotByRule(t require.TestingT, a *Account, eventID, rule string) *Lot {
-	l := a.lot(event.DerivedID("lot_", eventID, rule))
-	require.NotNil(t, l, "no lot of rule %s for event %s", rule, eventID)
-	return l
+	id := event.DerivedID("lot_", eventID, rule)
+	for _, l := range a.Lots {
+		if l.ID == id {
+			return l
+		}
+	}
+	require.Fail(t, "no lot", "no lot of rule %s for event %s", rule, eventID)
+	return nil
 }
 
 // ptr returns a pointer to t.

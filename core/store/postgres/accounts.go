@@ -123,17 +123,27 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		}
 	}
 
-	lots, err := accountLots(ctx, tx, tenant, m.ID, order)
-	if err != nil {
-		return store.AccountResult{}, err
+	var lots []*loyalty.Lot
+	if order != nil {
+		if lots, err = queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
+			WHERE tenant = $1 AND order_id = $2 AND member_id = $3`, tenant, order.ID, m.ID); err != nil {
+			return store.AccountResult{}, err
+		}
 	}
 	a := &loyalty.Account{
 		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
+		LoadLots: func() ([]*loyalty.Lot, error) {
+			return queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
+				WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, m.ID)
+		},
 		Counters: func(keys []string) (map[string]int64, error) {
 			return counters(ctx, tx, tenant, m.ID, keys)
 		},
 	}
 	if err := fn(a); err != nil {
+		return store.AccountResult{}, err
+	}
+	if err := a.Err(); err != nil {
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
@@ -207,15 +217,8 @@ func lockMemberByPhone(ctx context.Context, tx pgx.Tx, tenant, phone string) (me
 		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR UPDATE`, tenant, phone))
 }
 
-// accountLots loads the member's open lots and the member's lots of order.
-func accountLots(ctx context.Context, tx pgx.Tx, tenant, memberID string, order *loyalty.Order) ([]*loyalty.Lot, error) {
-	q := `SELECT ` + lotColumns + ` FROM lots
-		WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
-	args := []any{memberID}
-	if order != nil {
-		q += ` UNION SELECT ` + lotColumns + ` FROM lots WHERE tenant = $2 AND order_id = $3 AND member_id = $1`
-		args = append(args, tenant, order.ID)
-	}
+// queryLots runs a query of lots, ordered by id.
+func queryLots(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]*loyalty.Lot, error) {
 	rows, err := tx.Query(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("loading lots: %w", err)

@@ -126,17 +126,27 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 		m.Email = ref.Email
 	}
 
-	lots, err := accountLots(ctx, tx, tenant, m.ID, order)
-	if err != nil {
-		return store.AccountResult{}, err
+	var lots []*loyalty.Lot
+	if order != nil {
+		if lots, err = queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
+			WHERE tenant = ? AND order_id = ? AND member_id = ?`, tenant, order.ID, m.ID); err != nil {
+			return store.AccountResult{}, err
+		}
 	}
 	a := &loyalty.Account{
 		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
+		LoadLots: func() ([]*loyalty.Lot, error) {
+			return queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
+				WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, m.ID)
+		},
 		Counters: func(keys []string) (map[string]int64, error) {
 			return counters(ctx, tx, tenant, m.ID, keys)
 		},
 	}
 	if err := fn(a); err != nil {
+		return store.AccountResult{}, err
+	}
+	if err := a.Err(); err != nil {
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
@@ -146,15 +156,8 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes}, nil
 }
 
-// accountLots loads the member's open lots and the lots of order.
-func accountLots(ctx context.Context, tx *wtx, tenant, memberID string, order *loyalty.Order) ([]*loyalty.Lot, error) {
-	q := `SELECT ` + lotColumns + ` FROM lots WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
-	args := []any{memberID}
-	if order != nil {
-		q = `SELECT ` + lotColumns + ` FROM lots WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))
-			UNION SELECT ` + lotColumns + ` FROM lots WHERE tenant = ? AND order_id = ? AND member_id = ?`
-		args = append(args, tenant, order.ID, memberID)
-	}
+// queryLots runs a query of lots, ordered by id.
+func queryLots(ctx context.Context, tx *wtx, q string, args ...any) ([]*loyalty.Lot, error) {
 	rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("loading lots: %w", err)

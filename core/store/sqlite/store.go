@@ -116,9 +116,11 @@ func (s *Store) Open(ctx context.Context) error {
 		return err
 	}
 	// The pool's one connection lives as long as the store, so settings
-	// made on it stay.
+	// made on it stay. Temporary files in memory: the savepoint of each
+	// write in a group keeps its undo pages there instead of in a file.
 	if _, err := w.ExecContext(ctx, "PRAGMA cache_size = "+strconv.Itoa(-writerCacheKiB)+
-		"; PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerCheckpointPages)); err != nil {
+		"; PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerCheckpointPages)+
+		"; PRAGMA temp_store = MEMORY"); err != nil {
 		_ = w.Close()
 		return fmt.Errorf("configuring the write connection: %w", err)
 	}

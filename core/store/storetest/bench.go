@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -10,21 +11,24 @@ import (
 )
 
 // BenchTransact measures one sale through the loyalty program (member
-// lookup, lots, an earn entry, the order and the processed event) from
-// parallel goroutines, each sale a new order of one of a few members. s
-// must be migrated.
+// lookup, an earn entry and its lot, the order and the processed event)
+// from 16 goroutines, each sale a new order of one of a thousand members.
+// s must be migrated.
 func BenchTransact(b *testing.B, s store.Store) {
 	ctx := context.Background()
 	tenant := newTenant()
 	p := program(b, tenant, 0, 0, false)
 	var seq atomic.Int64
 	b.ReportAllocs()
+	// As many transactions in flight as the loyalty stage runs with its
+	// default queue.subscribers.
+	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := seq.Add(1)
 			id := fmt.Sprintf("B-%d", n)
-			phone := fmt.Sprintf("+62812000001%02d", n%10)
+			phone := fmt.Sprintf("+628120001%04d", n%1000)
 			if _, err := apply(ctx, s, p, orderEvent(tenant, id, phone, "257500.00", at(int(n))),
 				store.AccountRef{Phone: phone, OrderID: id, Create: true}); err != nil {
 				b.Error(err)
