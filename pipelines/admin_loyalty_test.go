@@ -131,7 +131,9 @@ func TestRefundBeforeItsOrderIsRetriedThenDeadLettered(t *testing.T) {
 
 	orphan := []byte(`{"sale_id": "S-NEVER", "status": "void", "total": "1"}`)
 	require.Equal(t, http.StatusOK, h.postSale(orphan))
-	var dl struct{ DeadLetters []struct{ Handler, Reason string } }
+	var dl struct {
+		DeadLetters []struct{ Handler, Reason string }
+	}
 	eventually(t, "the orphan refund dead-lettered", func() bool {
 		h.admin(http.MethodGet, "/deadletters", &dl)
 		return len(dl.DeadLetters) == 1

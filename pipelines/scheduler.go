@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -112,21 +113,44 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 		case !ok:
 			r.Skipped = true
 		default:
-			h.sweepTenant(ctx, h.tenants[id], now, &r)
+			t := h.tenants[id]
+			r = SweepTenant(ctx, SweepOptions{
+				Store: h.store, Tenant: id, Program: t.program, Concurrency: h.cfg.Pipeline.Scheduler.Concurrency,
+				Publish: func(msgs []*message.Message) error { return h.queue.Publisher().Publish(TopicOutcomes, msgs...) },
+				Logger:  h.logger,
+			}, now)
 		}
 		out = append(out, r)
 	}
 	return out
 }
 
-func (h *Hub) sweepTenant(ctx context.Context, t *tenantRuntime, now time.Time, r *SweepReport) {
+// SweepOptions are what one tenant's sweep works with.
+type SweepOptions struct {
+	Store       store.Store
+	Tenant      string
+	Program     *loyalty.Program
+	Concurrency int                                 // members updated at once
+	Publish     func(msgs []*message.Message) error // outcome messages, for the outcomes topic
+	Logger      *slog.Logger
+}
+
+// SweepTenant activates and expires the tenant's lots due at now and
+// announces the expiry dates within the program's reminder window, each
+// member in a transaction of its own, and publishes the outcomes. A member
+// whose transaction fails is left for the next sweep.
+func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport {
+	r := SweepReport{Tenant: o.Tenant}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	failed := map[string]bool{}
 	stamp := now.UTC().Format(time.RFC3339Nano)
 	for ctx.Err() == nil {
-		ids, err := h.store.DueMembers(ctx, t.id, now, sweepBatch)
+		ids, err := o.Store.DueMembers(ctx, o.Tenant, now, sweepBatch)
 		if err != nil {
-			h.logger.Error("loyalty sweep: listing due members", "tenant", t.id, "err", err)
-			return
+			o.Logger.Error("loyalty sweep: listing due members", "tenant", o.Tenant, "err", err)
+			return r
 		}
 		var todo []string
 		for _, id := range ids {
@@ -137,59 +161,57 @@ func (h *Hub) sweepTenant(ctx context.Context, t *tenantRuntime, now time.Time, 
 		if len(todo) == 0 {
 			break
 		}
-		h.forEach(ctx, todo, func(memberID string) error {
-			eventID := event.DerivedID("ev_", t.id, "sweep", memberID, stamp)
-			return h.scheduled(ctx, t, eventID, memberID, now, func(a *loyalty.Account) error {
-				t.program.ActivateDue(a, eventID, now)
-				t.program.ExpireDue(a, eventID, now)
+		o.forEach(ctx, todo, func(memberID string) error {
+			eventID := event.DerivedID("ev_", o.Tenant, "sweep", memberID, stamp)
+			return o.transact(ctx, eventID, memberID, now, func(a *loyalty.Account) error {
+				o.Program.ActivateDue(a, eventID, now)
+				o.Program.ExpireDue(a, eventID, now)
 				return nil
 			})
 		}, &r.Swept, failed)
 	}
-	days := t.program.RemindDaysBefore()
-	if days <= 0 {
-		r.Failed = len(failed)
-		return
-	}
-	until := now.Add(time.Duration(days) * 24 * time.Hour)
-	for ctx.Err() == nil {
-		due, err := h.store.Expiring(ctx, t.id, now, until, sweepBatch)
-		if err != nil {
-			h.logger.Error("loyalty sweep: listing expiring points", "tenant", t.id, "err", err)
-			break
-		}
-		var todo []string
-		items := map[string]store.Expiring{}
-		for _, e := range due {
-			key := e.MemberID + " " + e.ExpiresAt.UTC().Format(time.RFC3339Nano)
-			if !failed[key] {
-				todo = append(todo, key)
-				items[key] = e
+	if days := o.Program.RemindDaysBefore(); days > 0 {
+		until := now.Add(time.Duration(days) * 24 * time.Hour)
+		for ctx.Err() == nil {
+			due, err := o.Store.Expiring(ctx, o.Tenant, now, until, sweepBatch)
+			if err != nil {
+				o.Logger.Error("loyalty sweep: listing expiring points", "tenant", o.Tenant, "err", err)
+				break
 			}
+			var todo []string
+			items := map[string]store.Expiring{}
+			for _, e := range due {
+				key := e.MemberID + " " + e.ExpiresAt.UTC().Format(time.RFC3339Nano)
+				if !failed[key] {
+					todo = append(todo, key)
+					items[key] = e
+				}
+			}
+			if len(todo) == 0 {
+				break
+			}
+			o.forEach(ctx, todo, func(key string) error {
+				e := items[key]
+				// Once per member and expiry date, whichever replica or
+				// sweep gets there first.
+				eventID := event.DerivedID("ev_", o.Tenant, "remind", key)
+				return o.transact(ctx, eventID, e.MemberID, now, func(a *loyalty.Account) error {
+					o.Program.RemindExpiring(a, e.ExpiresAt)
+					return nil
+				})
+			}, &r.Reminded, failed)
 		}
-		if len(todo) == 0 {
-			break
-		}
-		h.forEach(ctx, todo, func(key string) error {
-			e := items[key]
-			// Once per member and expiry date, whichever replica or sweep
-			// gets there first.
-			eventID := event.DerivedID("ev_", t.id, "remind", key)
-			return h.scheduled(ctx, t, eventID, e.MemberID, now, func(a *loyalty.Account) error {
-				t.program.RemindExpiring(a, e.ExpiresAt)
-				return nil
-			})
-		}, &r.Reminded, failed)
 	}
 	r.Failed = len(failed)
+	return r
 }
 
-// forEach runs fn for every key with the scheduler's concurrency, counting
-// successes in done and recording failures.
-func (h *Hub) forEach(ctx context.Context, keys []string, fn func(key string) error, done *int, failed map[string]bool) {
+// forEach runs fn for every key, Concurrency at a time, counting successes
+// in done and recording failures.
+func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key string) error, done *int, failed map[string]bool) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, h.cfg.Pipeline.Scheduler.Concurrency)
+	sem := make(chan struct{}, max(o.Concurrency, 1))
 	for _, key := range keys {
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -199,7 +221,7 @@ func (h *Hub) forEach(ctx context.Context, keys []string, fn func(key string) er
 			defer mu.Unlock()
 			if err != nil {
 				failed[key] = true
-				h.logger.Error("loyalty sweep", "member", key, "err", err)
+				o.Logger.Error("loyalty sweep", "tenant", o.Tenant, "member", key, "err", err)
 				return
 			}
 			*done++
@@ -208,19 +230,19 @@ func (h *Hub) forEach(ctx context.Context, keys []string, fn func(key string) er
 	wg.Wait()
 }
 
-// scheduled runs fn on a member's account as event eventID and publishes
-// the outcomes to the outcomes topic.
-func (h *Hub) scheduled(ctx context.Context, t *tenantRuntime, eventID, memberID string, now time.Time,
+// transact runs fn on a member's account as event eventID and publishes
+// the outcomes.
+func (o SweepOptions) transact(ctx context.Context, eventID, memberID string, now time.Time,
 	fn func(a *loyalty.Account) error) error {
-	res, err := h.store.Transact(ctx, t.id, eventID, store.AccountRef{MemberID: memberID}, now, fn)
+	res, err := o.Store.Transact(ctx, o.Tenant, eventID, store.AccountRef{MemberID: memberID}, now, fn)
 	if err != nil {
 		return err
 	}
-	msgs, err := outcomeMessages(t.id, eventID, now, res)
-	if err != nil || len(msgs) == 0 {
+	msgs, err := outcomeMessages(o.Tenant, eventID, now, res)
+	if err != nil || len(msgs) == 0 || o.Publish == nil {
 		return err
 	}
-	if err := h.queue.Publisher().Publish(TopicOutcomes, msgs...); err != nil {
+	if err := o.Publish(msgs); err != nil {
 		return fmt.Errorf("publishing outcomes: %w", err)
 	}
 	return nil
