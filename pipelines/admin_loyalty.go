@@ -183,7 +183,7 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 		ID:     event.DerivedID("ev_", t.id, "simulate", time.Now().Format(time.RFC3339Nano), newHolder()),
 		Tenant: t.id, Type: req.Type, OccurredAt: req.OccurredAt, Data: req.Data,
 	}
-	ref, err := accountRef(t, ev)
+	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return

@@ -542,6 +542,33 @@ func cfgExpandString(s string, vars map[string]string) (string, error) {
 	}
 }
 
+// RequiredVars lists the environment variables a config text references as
+// ${NAME} without a default, with the syntax the loader expands:
+// ${NAME:-default} needs no value, and $${ is a literal ${.
+func RequiredVars(configText []byte) []string {
+	var names []string
+	s := string(configText)
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return names
+		}
+		if i > 0 && s[i-1] == '$' {
+			s = s[i+2:]
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return names
+		}
+		name, _, hasDefault := strings.Cut(s[i+2:i+end], ":-")
+		if !hasDefault && cfgVarName(name) {
+			names = append(names, name)
+		}
+		s = s[i+end+1:]
+	}
+}
+
 func cfgVarName(s string) bool {
 	if s == "" {
 		return false

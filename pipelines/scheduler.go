@@ -28,7 +28,12 @@ type SweepReport struct {
 	Reminded int // (member, expiry date) pairs announced
 	Failed   int // members left for the next sweep after an error
 	Skipped  bool
+	// Errors are the first errors of the failed members.
+	Errors []error
 }
+
+// maxSweepErrors bounds SweepReport.Errors.
+const maxSweepErrors = 10
 
 // scheduler runs timed loyalty work: every interval, for each tenant whose
 // lease this process holds, it activates pending points that are due,
@@ -144,6 +149,9 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// A key handled once in this sweep (or failed) is not handled again: a
+	// member still listed afterwards would otherwise keep the sweep busy.
+	seen := map[string]bool{}
 	failed := map[string]bool{}
 	stamp := now.UTC().Format(time.RFC3339Nano)
 	for ctx.Err() == nil {
@@ -154,7 +162,8 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 		}
 		var todo []string
 		for _, id := range ids {
-			if !failed[id] {
+			if !seen[id] {
+				seen[id] = true
 				todo = append(todo, id)
 			}
 		}
@@ -168,7 +177,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 				o.Program.ExpireDue(a, eventID, now)
 				return nil
 			})
-		}, &r.Swept, failed)
+		}, &r, &r.Swept, failed)
 	}
 	if days := o.Program.RemindDaysBefore(); days > 0 {
 		until := now.Add(time.Duration(days) * 24 * time.Hour)
@@ -182,7 +191,8 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 			items := map[string]store.Expiring{}
 			for _, e := range due {
 				key := e.MemberID + " " + e.ExpiresAt.UTC().Format(time.RFC3339Nano)
-				if !failed[key] {
+				if !seen[key] {
+					seen[key] = true
 					todo = append(todo, key)
 					items[key] = e
 				}
@@ -192,14 +202,14 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 			}
 			o.forEach(ctx, todo, func(key string) error {
 				e := items[key]
-				// Once per member and expiry date, whichever replica or
-				// sweep gets there first.
-				eventID := event.DerivedID("ev_", o.Tenant, "remind", key)
+				// The lots remember the announcement, so each sweep's
+				// transaction is its own event.
+				eventID := event.DerivedID("ev_", o.Tenant, "remind", key, stamp)
 				return o.transact(ctx, eventID, e.MemberID, now, func(a *loyalty.Account) error {
 					o.Program.RemindExpiring(a, e.ExpiresAt)
 					return nil
 				})
-			}, &r.Reminded, failed)
+			}, &r, &r.Reminded, failed)
 		}
 	}
 	r.Failed = len(failed)
@@ -208,7 +218,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 
 // forEach runs fn for every key, Concurrency at a time, counting successes
 // in done and recording failures.
-func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key string) error, done *int, failed map[string]bool) {
+func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key string) error, r *SweepReport, done *int, failed map[string]bool) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(o.Concurrency, 1))
@@ -221,6 +231,9 @@ func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key st
 			defer mu.Unlock()
 			if err != nil {
 				failed[key] = true
+				if len(r.Errors) < maxSweepErrors {
+					r.Errors = append(r.Errors, fmt.Errorf("%s: %w", key, err))
+				}
 				o.Logger.Error("loyalty sweep", "tenant", o.Tenant, "member", key, "err", err)
 				return
 			}

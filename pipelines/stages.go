@@ -14,7 +14,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
-	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -75,7 +74,7 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	if !t.program.Handles(ev.Type) {
 		return nil, nil
 	}
-	ref, err := accountRef(t, ev)
+	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
 	}
@@ -107,36 +106,6 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 		}
 	}
 	return outcomeMessages(ev.Tenant, ev.ID, ev.OccurredAt, res)
-}
-
-// accountRef names the member an event is about: a sale creates its buyer
-// by phone; a refund or cancellation finds the member of its order.
-func accountRef(t *tenantRuntime, ev event.Event) (store.AccountRef, error) {
-	var d struct {
-		OrderID  string `json:"order_id"`
-		MemberID string `json:"member_id"`
-		Phone    string `json:"phone"`
-		Name     string `json:"name"`
-		Email    string `json:"email"`
-	}
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		return store.AccountRef{}, fmt.Errorf("decoding %s data: %w", ev.Type, err)
-	}
-	if ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled {
-		if d.OrderID == "" {
-			return store.AccountRef{}, fmt.Errorf("%s %s has no order_id", ev.Type, ev.ID)
-		}
-		return store.AccountRef{OrderID: d.OrderID}, nil
-	}
-	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: d.Name, Email: d.Email, Create: true}
-	if d.MemberID == "" {
-		phone, err := member.NormalizePhone(d.Phone, t.cfg.DefaultRegion)
-		if err != nil {
-			return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)
-		}
-		ref.Phone = phone
-	}
-	return ref, nil
 }
 
 // receivedAt is when the event's delivery reached the hub, else when the

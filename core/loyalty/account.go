@@ -168,6 +168,37 @@ func (a *Account) emit(typ string, data map[string]any) {
 	a.outcomes = append(a.outcomes, Outcome{Type: typ, Data: data})
 }
 
+// mergeEarned folds several points.earned outcomes of one event (a new
+// member's welcome points and the points of their purchase) into the first:
+// points add up, rules are listed in order, other fields come from the last.
+func (a *Account) mergeEarned() {
+	first := -1
+	out := a.outcomes[:0]
+	for _, o := range a.outcomes {
+		if o.Type != OutcomePointsEarned {
+			out = append(out, o)
+			continue
+		}
+		if first < 0 {
+			first = len(out)
+			out = append(out, o)
+			continue
+		}
+		merged := out[first].Data
+		for k, v := range o.Data {
+			switch k {
+			case "points":
+				merged[k] = merged[k].(int64) + v.(int64)
+			case "rules":
+				merged[k] = append(append([]string(nil), merged[k].([]string)...), v.([]string)...)
+			default:
+				merged[k] = v
+			}
+		}
+	}
+	a.outcomes = out
+}
+
 func (a *Account) append(e Entry) {
 	a.Member.Balance += e.Points
 	a.Member.Pending += e.PendingPoints

@@ -25,10 +25,23 @@ var ErrBadEvent = errors.New("bad event")
 
 // Apply runs one event against the account: earning rules for any event
 // type they are written for, reversals for order.refunded and
-// order.cancelled. A member created by this event (a.New) also runs the
-// member.joined rules first. The account must hold the member; for order
-// events, a.Order is the stored order or nil.
+// order.cancelled. A member created by this event (a.New) emits
+// member.joined and also runs the member.joined rules first; what they give
+// is reported in the same points.earned as the event's own points, so a
+// new member's first purchase makes one points.earned. The account must
+// hold the member; for order events, a.Order is the stored order or nil.
 func (p *Program) Apply(a *Account, ev event.Event) error {
+	if err := p.apply(a, ev); err != nil {
+		return err
+	}
+	a.mergeEarned()
+	return nil
+}
+
+func (p *Program) apply(a *Account, ev event.Event) error {
+	if a.New {
+		a.emit(OutcomeMemberJoined, map[string]any{"event_id": ev.ID})
+	}
 	if a.New && ev.Type != event.TypeMemberJoined {
 		joined := event.Event{
 			ID: event.DerivedID("ev_", ev.ID, "joined"), Tenant: ev.Tenant, Type: event.TypeMemberJoined,
@@ -37,9 +50,6 @@ func (p *Program) Apply(a *Account, ev event.Event) error {
 		if err := p.earn(a, joined, nil); err != nil {
 			return err
 		}
-	}
-	if a.New {
-		a.emit(OutcomeMemberJoined, map[string]any{"event_id": ev.ID})
 	}
 	switch ev.Type {
 	case event.TypeOrderPaid:
@@ -396,6 +406,9 @@ func (p *Program) reverse(a *Account, ev event.Event, r event.OrderRefunded) err
 	if ev.Type == event.TypeOrderCancelled {
 		refunded.Set(total)
 	} else {
+		if r.Currency != "" && a.Order.Currency != "" && !strings.EqualFold(r.Currency, a.Order.Currency) {
+			return fmt.Errorf("%w: refund of order %s is in %s, the order in %s", ErrBadEvent, r.OrderID, r.Currency, a.Order.Currency)
+		}
 		amount, err := ParseAmount(r.Amount)
 		if err != nil || amount.Sign() < 0 {
 			return fmt.Errorf("%w: refund of order %s: amount %q is not a non-negative decimal", ErrBadEvent, r.OrderID, r.Amount)
@@ -546,18 +559,29 @@ func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, act
 }
 
 // RemindExpiring announces the member's points that expire at expiresAt:
-// it emits points.expiring with their total, once, and marks the lots so.
+// it emits points.expiring with their total and marks the lots announced.
+// A date is announced once per member: points earned later with the same
+// expiry date are marked without a second announcement.
 func (p *Program) RemindExpiring(a *Account, expiresAt time.Time) {
 	var total int64
+	announced := false
+	var fresh []*Lot
 	for _, l := range a.all() {
-		if l.Status != LotActive || l.Remaining == 0 || l.Reminded || l.ExpiresAt == nil || !l.ExpiresAt.Equal(expiresAt) {
+		if l.Status != LotActive || l.Remaining == 0 || l.ExpiresAt == nil || !l.ExpiresAt.Equal(expiresAt) {
 			continue
 		}
-		l.Reminded = true
-		a.touch(l)
+		if l.Reminded {
+			announced = true
+			continue
+		}
+		fresh = append(fresh, l)
 		total += l.Remaining
 	}
-	if total > 0 {
+	for _, l := range fresh {
+		l.Reminded = true
+		a.touch(l)
+	}
+	if total > 0 && !announced {
 		last := expiresAt.In(p.Location).Add(-time.Nanosecond)
 		a.emit(OutcomePointsExpiring, map[string]any{
 			"points": total, "expires_at": expiresAt.UTC(), "last_day": last.Format("2006-01-02"),

@@ -1268,10 +1268,11 @@ func TestNewMember(t *testing.T) {
 		assert.Equal(t, joinedID, welcome.EventID)
 
 		assert.Equal(t, []Outcome{
-			{Type: OutcomePointsEarned, Data: map[string]any{"points": int64(505), "rules": []string{"welcome", "first"}}},
 			{Type: OutcomeMemberJoined, Data: map[string]any{"event_id": "ev_1"}},
-			{Type: OutcomePointsEarned, Data: map[string]any{"points": int64(100), "rules": []string{"spend"}, "order_id": "o1"}},
-		}, a.Outcomes())
+			{Type: OutcomePointsEarned, Data: map[string]any{
+				"points": int64(605), "rules": []string{"welcome", "first", "spend"}, "order_id": "o1",
+			}},
+		}, a.Outcomes(), "one points.earned: a first purchase makes one message")
 
 		// Cancelling the order leaves the welcome points.
 		b := next(a, counterStore{})
@@ -1393,7 +1394,7 @@ func TestRemindExpiring(t *testing.T) {
 		{ID: "lot_a", Rule: "spend", Points: 100, Remaining: 40, Status: LotActive, ExpiresAt: ptr(due)},
 		{ID: "lot_b", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(due)},
 		{ID: "lot_c", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(later)},
-		{ID: "lot_d", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(due), Reminded: true},
+		{ID: "lot_d", Rule: "spend", Points: 10, Remaining: 10, Status: LotActive, ExpiresAt: ptr(later), Reminded: true},
 		{ID: "lot_e", Rule: "spend", Points: 10, Remaining: 0, Status: LotActive, ExpiresAt: ptr(due)},
 	}
 	a.Member.Balance = 70
@@ -1413,6 +1414,15 @@ func TestRemindExpiring(t *testing.T) {
 	b.Lots = a.Lots
 	p.RemindExpiring(b, due)
 	assert.Empty(t, b.Outcomes(), "announced once")
+
+	// Points earned later with an expiry date already announced are marked
+	// without a second announcement.
+	c := newAccount()
+	fresh := &Lot{ID: "lot_f", Rule: "spend", Points: 3, Remaining: 3, Status: LotActive, ExpiresAt: ptr(later)}
+	c.Lots = append(append([]*Lot(nil), a.Lots...), fresh)
+	p.RemindExpiring(c, later)
+	assert.Empty(t, c.Outcomes())
+	assert.True(t, fresh.Reminded, "so that the sweep does not list the date again")
 }
 
 func TestLotsAreLoadedOnlyWhenNeeded(t *testing.T) {
@@ -1446,4 +1456,16 @@ func TestLotsAreLoadedOnlyWhenNeeded(t *testing.T) {
 	b.LoadLots = func() ([]*Lot, error) { return nil, errors.New("disk on fire") }
 	require.NoError(t, p.Adjust(b, "ev_adj", -10, "correction", t0))
 	require.ErrorContains(t, b.Err(), "disk on fire", "the store must discard the account")
+}
+
+func TestRefundInAnotherCurrencyIsRefused(t *testing.T) {
+	p := compileProgram(t, config.Loyalty{Rules: []config.EarnRule{perSpend("spend", 1, "1000")}})
+	a := newAccount()
+	require.NoError(t, p.Apply(a, paidEvent(t, "ev_1", t0, order("o1", "100000"))))
+	b := next(a, counterStore{})
+	ev := refundEvent(t, "ev_2", "o1", "50000", t0.Add(time.Hour))
+	ev.Data = mustJSON(t, event.OrderRefunded{OrderID: "o1", Amount: "50000", Currency: "USD"})
+	err := p.Apply(b, ev)
+	require.ErrorIs(t, err, ErrBadEvent)
+	assert.ErrorContains(t, err, "refund of order o1 is in USD, the order in IDR")
 }

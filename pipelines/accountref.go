@@ -1,0 +1,44 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// AccountRef names the member a loyalty event is about. A refund or a
+// cancellation finds the member of its order by data.order_id. Any other
+// event names its member by data.member_id, else by data.phone, which is
+// normalized with region (the tenant's default_region) and creates the
+// member when the tenant has not seen the number yet; its name and email
+// fill the member's empty fields.
+func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
+	var d struct {
+		OrderID  string `json:"order_id"`
+		MemberID string `json:"member_id"`
+		Phone    string `json:"phone"`
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+	}
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return store.AccountRef{}, fmt.Errorf("decoding %s data: %w", ev.Type, err)
+	}
+	if ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled {
+		if d.OrderID == "" {
+			return store.AccountRef{}, fmt.Errorf("%s %s has no order_id", ev.Type, ev.ID)
+		}
+		return store.AccountRef{OrderID: d.OrderID}, nil
+	}
+	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: d.Name, Email: d.Email, Create: true}
+	if d.MemberID == "" {
+		phone, err := member.NormalizePhone(d.Phone, region)
+		if err != nil {
+			return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)
+		}
+		ref.Phone = phone
+	}
+	return ref, nil
+}
