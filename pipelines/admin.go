@@ -30,6 +30,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/deadletters/{id}", h.admin(h.getDeadLetter))
 	mux.Handle("POST "+p+"/deadletters/{id}/replay", h.admin(h.replayDeadLetter))
 	h.loyaltyRoutes(mux)
+	h.rewardsRoutes(mux)
 }
 
 // admin checks the bearer token and the tenant before calling next.

@@ -23,6 +23,7 @@ func (h *Hub) loyaltyRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/members/{id}/lots", h.admin(h.getLots))
 	mux.Handle("POST "+p+"/members/{id}/adjustments", h.admin(h.postAdjustment))
 	mux.Handle("POST "+p+"/program/simulate", h.admin(h.postSimulate))
+	mux.Handle("POST "+p+"/members/{id}/tier", h.admin(h.postTier))
 }
 
 // memberDetail is a member with what the program knows of them.
@@ -34,6 +35,8 @@ type memberDetail struct {
 	NextExpiry   *time.Time `json:"next_expiry,omitempty"`
 	OpenLots     int        `json:"open_lots"`
 	NextActivate *time.Time `json:"next_activation,omitempty"`
+	// Progress is where the member stands in the program's tiers.
+	Progress *loyalty.TierProgress `json:"tier_progress,omitempty"`
 }
 
 func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (memberDetail, error) {
@@ -41,6 +44,17 @@ func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (member
 	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
 	if err != nil {
 		return d, err
+	}
+	if t.program.HasTiers() {
+		now := time.Now()
+		lm := store.LoyaltyMember(m)
+		q, err := h.store.Qualifying(r.Context(), t.id, m.ID, t.program.TierBasis(), t.program.WindowStart(lm, now))
+		if err != nil {
+			return d, err
+		}
+		if tp, ok := t.program.Progress(lm, q); ok {
+			d.Progress = &tp
+		}
 	}
 	horizon := time.Now().Add(expiringWindow)
 	for _, l := range lots {
@@ -92,15 +106,7 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 	if req.RequestID == "" {
 		req.RequestID = r.Header.Get("Idempotency-Key")
 	}
-	var missing []string
-	for name, v := range map[string]string{"actor": req.Actor, "reason": req.Reason, "request_id": req.RequestID} {
-		if strings.TrimSpace(v) == "" {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		writeError(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
+	if !required(w, map[string]string{"actor": req.Actor, "reason": req.Reason, "request_id": req.RequestID}) {
 		return
 	}
 	if req.Points == 0 {
@@ -130,11 +136,7 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 		h.respond(w, nil, err, "")
 		return
 	}
-	if msgs, err := outcomeMessages(t.id, eventID, now, res); err == nil && len(msgs) > 0 {
-		if err := h.queue.Publisher().Publish(TopicOutcomes, msgs...); err != nil {
-			h.logger.Error("publishing the outcomes of an adjustment", "tenant", t.id, "member", id, "err", err)
-		}
-	}
+	h.publishOutcomes(t, eventID, now, res, "an adjustment")
 	code := http.StatusCreated
 	if res.Replayed {
 		code = http.StatusOK
@@ -211,6 +213,23 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 	}
 }
 
+// required answers 400 naming the fields that are empty, and reports
+// whether all were given.
+func required(w http.ResponseWriter, fields map[string]string) bool {
+	var missing []string
+	for name, v := range fields {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	slices.Sort(missing)
+	writeError(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
+	return false
+}
+
 // decodeBody reads a JSON request body into v, answering 400 when it is not
 // one.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -221,4 +240,46 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// tierRequest sets a member's level by hand.
+type tierRequest struct {
+	Tier      string     `json:"tier"`
+	Until     *time.Time `json:"until"` // when the program takes over again; null: until set again
+	Reason    string     `json:"reason"`
+	Actor     string     `json:"actor"`
+	RequestID string     `json:"request_id"`
+}
+
+// postTier sets a member's level by hand: explicit on the member (manual,
+// until when), never a silent floor; the program reviews the level again
+// once it ends.
+func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req tierRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if !required(w, map[string]string{"tier": req.Tier, "actor": req.Actor, "reason": req.Reason, "request_id": req.RequestID}) {
+		return
+	}
+	id := r.PathValue("id")
+	eventID := event.DerivedID("ev_", t.id, "tier", id, req.RequestID)
+	now := time.Now().UTC()
+	res, err := h.store.Transact(r.Context(), t.id, eventID, store.AccountRef{MemberID: id}, now,
+		func(a *loyalty.Account) error {
+			return t.program.SetTier(a, req.Tier, req.Until, req.Actor, req.Reason, now)
+		})
+	switch {
+	case errors.Is(err, store.ErrNoMember):
+		writeError(w, http.StatusNotFound, "no member "+id)
+		return
+	case errors.Is(err, loyalty.ErrBadEvent):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		h.respond(w, nil, err, "")
+		return
+	}
+	h.publishOutcomes(t, eventID, now, res, "a tier change")
+	writeJSON(w, http.StatusOK, map[string]any{"event_id": eventID, "replayed": res.Replayed, "tier": res.Member.Tier})
 }

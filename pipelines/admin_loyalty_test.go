@@ -141,3 +141,54 @@ func TestRefundBeforeItsOrderIsRetriedThenDeadLettered(t *testing.T) {
 	assert.Equal(t, pipelines.StageLoyalty, dl.DeadLetters[0].Handler)
 	assert.Contains(t, dl.DeadLetters[0].Reason, "order.cancelled for order not found: S-NEVER after waiting 3s")
 }
+
+// tiered adds Silver, Gold (100 points) and Platinum (1,000) to the test
+// program.
+func tiered(cfg string) string {
+	return strings.Replace(cfg, "    loyalty:\n", `    loyalty:
+      tiers:
+        grace_days: 30
+        levels:
+          - {name: Silver, threshold: "0"}
+          - {name: Gold, threshold: "100", multiplier: "2"}
+          - {name: Platinum, threshold: "1000"}
+`, 1)
+}
+
+func TestAdminTiers(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: tiered})
+	require.Equal(t, http.StatusOK, h.postSale(sale("S-T1", "081234567014", "Lia", "1200000")))
+	var m struct {
+		ID       string
+		Balance  int64
+		Tier     struct{ Name string }
+		Progress loyalty.TierProgress `json:"tier_progress"`
+	}
+	eventually(t, "the member at Gold", func() bool {
+		return h.admin(http.MethodGet, "/members?phone=081234567014", &m) == http.StatusOK && m.Tier.Name == "Gold"
+	})
+	assert.EqualValues(t, 120, m.Balance, "the sale that reached Gold earned at Silver's rate")
+	assert.Equal(t, loyalty.TierProgress{Tier: "Gold", Basis: "points_earned", Qualifying: "120", Next: "Platinum", Left: "880", Multiplier: "2"}, m.Progress)
+
+	var e struct{ Error string }
+	assert.Equal(t, http.StatusBadRequest, h.adminPost("/members/"+m.ID+"/tier", map[string]any{"tier": "Gold"}, &e))
+	assert.Equal(t, "required: actor, reason, request_id", e.Error)
+	assert.Equal(t, http.StatusBadRequest, h.adminPost("/members/"+m.ID+"/tier",
+		map[string]any{"tier": "Diamond", "actor": "ops", "reason": "vip", "request_id": "t-0"}, &e))
+	assert.Contains(t, e.Error, `no tier "Diamond"`)
+
+	until := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	var res struct {
+		Tier struct {
+			Name        string
+			Manual      bool
+			ManualUntil *time.Time `json:"manual_until"`
+		}
+	}
+	require.Equal(t, http.StatusOK, h.adminPost("/members/"+m.ID+"/tier",
+		map[string]any{"tier": "Platinum", "until": until, "actor": "ops@brand.example", "reason": "VIP event", "request_id": "t-1"}, &res))
+	assert.Equal(t, "Platinum", res.Tier.Name)
+	assert.True(t, res.Tier.Manual, "a level set by hand says so")
+	require.NotNil(t, res.Tier.ManualUntil)
+	assert.True(t, until.Equal(*res.Tier.ManualUntil))
+}

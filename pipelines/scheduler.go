@@ -140,8 +140,9 @@ type SweepOptions struct {
 	Logger      *slog.Logger
 }
 
-// SweepTenant activates and expires the tenant's lots due at now and
-// announces the expiry dates within the program's reminder window, each
+// SweepTenant activates and expires the tenant's lots due at now, reviews
+// the levels due for review, and announces the expiry dates within the
+// program's reminder window, each
 // member in a transaction of its own, and publishes the outcomes. A member
 // whose transaction fails is left for the next sweep.
 func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport {
@@ -175,7 +176,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 			return o.transact(ctx, eventID, memberID, now, func(a *loyalty.Account) error {
 				o.Program.ActivateDue(a, eventID, now)
 				o.Program.ExpireDue(a, eventID, now)
-				return nil
+				return o.Program.ReviewTier(a, now)
 			})
 		}, &r, &r.Swept, failed)
 	}

@@ -28,6 +28,10 @@ type Loyalty struct {
 	Expiry Expiry `koanf:"expiry"`
 	// Refunds bounds how long a refund waits for its order.
 	Refunds Refunds `koanf:"refunds"`
+	// Tiers are the program's levels; none by default.
+	Tiers Tiers `koanf:"tiers"`
+	// Rewards are the catalog members redeem points for.
+	Rewards []Reward `koanf:"rewards"`
 }
 
 // EarnRule turns one event type into points.
@@ -148,6 +152,7 @@ func (l *Loyalty) applyDefaults() {
 	setString(&l.Combine, CombineStack)
 	setString(&l.Expiry.Policy, ExpiryNever)
 	setDuration(&l.Refunds.WaitForOrder, DefaultRefundWait)
+	l.Tiers.applyDefaults()
 	l.Currency = strings.ToUpper(strings.TrimSpace(l.Currency))
 	for i := range l.Rules {
 		if s := l.Rules[i].Spend; s != nil {
@@ -237,6 +242,8 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 		}
 	}
 
+	v.tiers(base+".tiers", l.Tiers)
+
 	e, p := l.Expiry, base+".expiry"
 	v.oneOf(p+".policy", e.Policy, ExpiryNever, ExpiryAfterDays, ExpiryEndOfMonth, ExpiryEndOfYear)
 	switch e.Policy {
@@ -262,6 +269,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 	if e.RemindDaysBefore < 0 {
 		v.add(p+".remind_days_before", "must not be negative, got %d", e.RemindDaysBefore)
 	}
+	v.rewards(base+".rewards", l.Rewards)
 }
 
 func (v *validator) spend(p string, s Spend) {
@@ -321,5 +329,108 @@ func (v *validator) schedule(p string, s Schedule, loc *time.Location) {
 		} else if start, end, _ := strings.Cut(s.Hours, "-"); end <= start {
 			v.add(p+".hours", "%q ends before it starts", s.Hours)
 		}
+	}
+}
+
+// Tiers are the program's ordered levels.
+type Tiers struct {
+	// Basis is what qualifies a member for a level: "points_earned"
+	// (default: points earned and activated, less points reversed; not
+	// adjustments) or "spend" (order totals less refunds).
+	Basis string `koanf:"basis"`
+	// Window is the qualification period: "rolling" (default: the last
+	// Days days), "calendar_year" or "anniversary" (the membership year).
+	Window string `koanf:"window"`
+	// Days of a rolling window. Default 365.
+	Days int `koanf:"days"`
+	// GraceDays delay a downgrade after the period ends. Default 0.
+	GraceDays int `koanf:"grace_days"`
+	// Levels from the lowest; the first has threshold "0".
+	Levels []TierLevel `koanf:"levels"`
+}
+
+// TierLevel is one level and its benefits.
+type TierLevel struct {
+	// Name as members see it, such as Gold. Required, unique.
+	Name string `koanf:"name"`
+	// Threshold of the basis that reaches the level: points (an integer) or
+	// spend (a decimal).
+	Threshold string `koanf:"threshold"`
+	// Multiplier of the points spend-based rules give members of the
+	// level, a positive decimal. Default "1".
+	Multiplier string `koanf:"multiplier"`
+}
+
+// Tier enumerations.
+const (
+	TierBasisPoints = "points_earned"
+	TierBasisSpend  = "spend"
+
+	TierWindowRolling      = "rolling"
+	TierWindowCalendarYear = "calendar_year"
+	TierWindowAnniversary  = "anniversary"
+
+	DefaultTierDays = 365
+)
+
+func (t *Tiers) applyDefaults() {
+	if len(t.Levels) == 0 {
+		return
+	}
+	setString(&t.Basis, TierBasisPoints)
+	setString(&t.Window, TierWindowRolling)
+	if t.Window == TierWindowRolling {
+		setInt(&t.Days, DefaultTierDays)
+	}
+	for i := range t.Levels {
+		setString(&t.Levels[i].Multiplier, "1")
+	}
+}
+
+func (v *validator) tiers(p string, t Tiers) {
+	if len(t.Levels) == 0 {
+		if t.Basis != "" || t.Window != "" || t.Days != 0 || t.GraceDays != 0 {
+			v.add(p+".levels", "required when tiers are configured")
+		}
+		return
+	}
+	v.oneOf(p+".basis", t.Basis, TierBasisPoints, TierBasisSpend)
+	v.oneOf(p+".window", t.Window, TierWindowRolling, TierWindowCalendarYear, TierWindowAnniversary)
+	switch {
+	case t.Window == TierWindowRolling && t.Days <= 0:
+		v.add(p+".days", "must be positive with window rolling, got %d", t.Days)
+	case t.Window != TierWindowRolling && t.Days != 0:
+		v.add(p+".days", "is used only with window rolling (window is %s)", t.Window)
+	}
+	if t.GraceDays < 0 {
+		v.add(p+".grace_days", "must not be negative, got %d", t.GraceDays)
+	}
+	seen := map[string]int{}
+	var prev *big.Rat
+	for i, l := range t.Levels {
+		lp := fmt.Sprintf("%s.levels[%d]", p, i)
+		name := strings.TrimSpace(l.Name)
+		if name == "" {
+			v.add(lp+".name", "required")
+		} else if j, dup := seen[strings.ToLower(name)]; dup {
+			v.add(lp+".name", "%q is already the name of levels[%d]", l.Name, j)
+		} else {
+			seen[strings.ToLower(name)] = i
+		}
+		th, ok := new(big.Rat).SetString(strings.TrimSpace(l.Threshold))
+		switch {
+		case !decimalPattern.MatchString(l.Threshold) || !ok:
+			v.add(lp+".threshold", "%q is not a number", l.Threshold)
+		case t.Basis == TierBasisPoints && !th.IsInt():
+			v.add(lp+".threshold", "%q must be a whole number of points", l.Threshold)
+		case i == 0 && th.Sign() != 0:
+			v.add(lp+".threshold", "the first level is where every member starts: its threshold must be 0")
+		case prev != nil && th.Cmp(prev) <= 0:
+			v.add(lp+".threshold", "must be above the threshold of levels[%d] (%s)", i-1, t.Levels[i-1].Threshold)
+		}
+		if ok {
+			prev = th
+		}
+		v.decimal(lp+".multiplier", l.Multiplier, true)
 	}
 }

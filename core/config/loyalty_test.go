@@ -490,6 +490,43 @@ func TestValidateLoyalty(t *testing.T) {
 			want: map[string]string{p + ".rules[1].on": "order.refunded takes back the points of its order; rules cannot earn on it"},
 		},
 		{
+			name: "tiers",
+			mutate: func(l *config.Loyalty) {
+				l.Tiers = config.Tiers{Basis: "visits", Window: "calendar_year", Days: 30, GraceDays: -1, Levels: []config.TierLevel{
+					{Name: "Silver", Threshold: "10", Multiplier: "1"},
+					{Name: "silver", Threshold: "5", Multiplier: "0"},
+					{Name: "", Threshold: "lots", Multiplier: "x"},
+				}}
+			},
+			want: map[string]string{
+				p + ".tiers.basis":                `"visits" is not one of points_earned, spend`,
+				p + ".tiers.days":                 "is used only with window rolling (window is calendar_year)",
+				p + ".tiers.grace_days":           "must not be negative, got -1",
+				p + ".tiers.levels[0].threshold":  "the first level is where every member starts: its threshold must be 0",
+				p + ".tiers.levels[1].name":       `"silver" is already the name of levels[0]`,
+				p + ".tiers.levels[1].threshold":  "must be above the threshold of levels[0] (10)",
+				p + ".tiers.levels[1].multiplier": `"0" must be a positive decimal number`,
+				p + ".tiers.levels[2].name":       "required",
+				p + ".tiers.levels[2].threshold":  `"lots" is not a number`,
+				p + ".tiers.levels[2].multiplier": `"x" is not a decimal number`,
+			},
+		},
+		{
+			name: "tiers without levels",
+			mutate: func(l *config.Loyalty) {
+				l.Tiers = config.Tiers{Window: "rolling", Days: 90}
+			},
+			want: map[string]string{p + ".tiers.levels": "required when tiers are configured"},
+		},
+		{
+			name: "tiers on spend over a rolling year",
+			mutate: func(l *config.Loyalty) {
+				l.Tiers = config.Tiers{Basis: "spend", Levels: []config.TierLevel{
+					{Name: "Member", Threshold: "0"}, {Name: "VIP", Threshold: "2500000.50", Multiplier: "1.25"},
+				}}
+			},
+		},
+		{
 			name:   "negative reminder",
 			mutate: func(l *config.Loyalty) { l.Expiry.RemindDaysBefore = -7 },
 			want:   map[string]string{p + ".expiry.remind_days_before": "must not be negative, got -7"},

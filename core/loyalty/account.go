@@ -6,6 +6,9 @@ import (
 	"math/big"
 	"sort"
 	"time"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/member"
 )
 
 // Entry kinds of the ledger.
@@ -29,14 +32,15 @@ const (
 
 // Member is the part of a member the program reads and changes.
 type Member struct {
-	ID        string    `json:"id"`
-	Tenant    string    `json:"tenant"`
-	Phone     string    `json:"phone"`
-	Name      string    `json:"name,omitempty"`
-	Email     string    `json:"email,omitempty"`
-	Balance   int64     `json:"balance"` // spendable points; negative only as a debt the program allows
-	Pending   int64     `json:"pending"` // points held in pending lots
-	CreatedAt time.Time `json:"created_at"`
+	ID        string      `json:"id"`
+	Tenant    string      `json:"tenant"`
+	Phone     string      `json:"phone"`
+	Name      string      `json:"name,omitempty"`
+	Email     string      `json:"email,omitempty"`
+	Balance   int64       `json:"balance"` // spendable points; negative only as a debt the program allows
+	Pending   int64       `json:"pending"` // points held in pending lots
+	Tier      member.Tier `json:"tier"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 // Lot is the points one entry earned, consumed first-to-expire first.
@@ -54,6 +58,12 @@ type Lot struct {
 	ActivatesAt *time.Time `json:"activates_at,omitempty"` // pending lots
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`   // nil: never
 	Reminded    bool       `json:"reminded,omitempty"`     // points.expiring was emitted for it
+}
+
+// LotID is the id of the lot an event's rule (or another part) creates: the
+// tenant is part of it, as lot ids are unique across tenants.
+func LotID(tenant, eventID, part string) string {
+	return event.DerivedID("lot_", tenant, eventID, part)
 }
 
 // Order is what the program keeps of an order to reverse its points later.
@@ -119,6 +129,14 @@ type Account struct {
 	// Counters returns the current values of cap counters by key; the store
 	// reads them in the same transaction. Nil means every counter is 0.
 	Counters func(keys []string) (map[string]int64, error)
+	// Qualifying returns the member's tier qualification since a time, as
+	// stored before this transaction: with basis points_earned the points
+	// of earn, activate and reverse entries; with spend the order totals
+	// less refunds. Nil means nothing qualifies yet.
+	Qualifying func(basis string, since time.Time) (*big.Rat, error)
+	// Redemptions lets a redemption reach the reward's codes and stock in
+	// the same transaction, and records what it did.
+	Redemptions Redemptions
 
 	loaded   bool
 	loadErr  error
@@ -136,6 +154,8 @@ type Changes struct {
 	Order    *Order           // new or changed order, or nil
 	Counters map[string]int64 // increments by key
 	Outcomes []Outcome
+	// Redemption is a redemption made, confirmed or released, or nil.
+	Redemption *Redemption
 }
 
 // Changes returns what the account's events changed.
@@ -147,7 +167,7 @@ func (a *Account) Changes() Changes {
 	sort.Slice(lots, func(i, j int) bool { return lots[i].ID < lots[j].ID })
 	return Changes{
 		Member: a.Member, Entries: a.entries, Lots: lots, Order: a.Order,
-		Counters: a.counters, Outcomes: a.outcomes,
+		Counters: a.counters, Outcomes: a.outcomes, Redemption: a.Redemptions.changed,
 	}
 }
 

@@ -34,6 +34,9 @@ func (p *Program) Apply(a *Account, ev event.Event) error {
 	if err := p.apply(a, ev); err != nil {
 		return err
 	}
+	if err := p.qualify(a, ev.OccurredAt); err != nil {
+		return err
+	}
 	a.mergeEarned()
 	return nil
 }
@@ -124,7 +127,7 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 		"event": data, "type": ev.Type,
 		"member": map[string]any{
 			"id": a.Member.ID, "phone": a.Member.Phone, "name": a.Member.Name, "email": a.Member.Email,
-			"balance": a.Member.Balance, "pending": a.Member.Pending, "new": a.New,
+			"balance": a.Member.Balance, "pending": a.Member.Pending, "new": a.New, "tier": a.Member.Tier.Name,
 		},
 		"program": map[string]any{"tenant": p.Tenant, "currency": p.Currency},
 	}
@@ -142,7 +145,7 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 				continue
 			}
 		}
-		pts, why, err := p.rulePoints(r, env, order)
+		pts, why, err := p.rulePoints(r, env, order, a.Member)
 		if err != nil {
 			return err
 		}
@@ -175,7 +178,7 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 			continue
 		}
 		lot := &Lot{
-			ID: event.DerivedID("lot_", ev.ID, c.rule.Name), MemberID: a.Member.ID, Rule: c.rule.Name,
+			ID: LotID(p.Tenant, ev.ID, c.rule.Name), MemberID: a.Member.ID, Rule: c.rule.Name,
 			EventID: ev.ID, Points: c.points, Remaining: c.points, Status: LotActive,
 			EarnedAt: ev.OccurredAt, ExpiresAt: p.Expiry(ev.OccurredAt),
 		}
@@ -224,7 +227,7 @@ func (p *Program) activation(t time.Time, days int) time.Time {
 }
 
 // rulePoints computes what one rule gives, before caps.
-func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput) (int64, string, error) {
+func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput, m Member) (int64, string, error) {
 	if r.spend == nil {
 		if r.points == nil {
 			return r.fixed, fmt.Sprintf("%s: %d points", r.Name, r.fixed), nil
@@ -242,7 +245,7 @@ func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput) (in
 	if order == nil {
 		return 0, "", fmt.Errorf("%w: rule %s is spend-based but %s carries no order", ErrBadEvent, r.Name, r.On)
 	}
-	return r.spend.points(r.Name, order)
+	return r.spend.points(r.Name, order, p.tierMultiplier(m))
 }
 
 func integral(v any) (int64, bool) {
@@ -263,7 +266,7 @@ func integral(v any) (int64, bool) {
 // order total without excluded lines; matching lines are multiplied. Lines
 // count in proportion when their amounts add up to more than the spend (an
 // order-level discount).
-func (s *spendRule) points(name string, in *orderInput) (int64, string, error) {
+func (s *spendRule) points(name string, in *orderInput, tierFactor *big.Rat) (int64, string, error) {
 	o := in.order
 	if in.total.Cmp(s.minOrder) < 0 {
 		return 0, fmt.Sprintf("%s: order total %s is below the minimum %s", name, o.Total, s.minOrder.FloatString(2)), nil
@@ -306,8 +309,12 @@ func (s *spendRule) points(name string, in *orderInput) (int64, string, error) {
 		extra.Mul(extra, l.amount).Mul(extra, scale).Mul(extra, rate)
 		raw.Add(raw, extra)
 	}
+	raw.Mul(raw, tierFactor)
 	pts := Round(raw, s.rounding)
 	why := fmt.Sprintf("%s: %d points on a spend of %s (%s per %s)", name, pts, spend.FloatString(2), s.perUnit.RatString(), s.unit.FloatString(2))
+	if tierFactor.Cmp(big.NewRat(1, 1)) != 0 {
+		why += fmt.Sprintf("; ×%s for the member's tier", decimalString(tierFactor))
+	}
 	if len(excluded) > 0 {
 		why += "; excluded " + strings.Join(excluded, ", ")
 	}
@@ -542,7 +549,7 @@ func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, act
 	e := Entry{Kind: EntryAdjust, Points: points, EventID: eventID, Reason: reason, Actor: actor, At: now}
 	if points > 0 {
 		l := &Lot{
-			ID: event.DerivedID("lot_", eventID, "adjust"), MemberID: a.Member.ID, Rule: "adjust", EventID: eventID,
+			ID: LotID(p.Tenant, eventID, "adjust"), MemberID: a.Member.ID, Rule: "adjust", EventID: eventID,
 			Points: points, Remaining: points, Status: LotActive, EarnedAt: now, ExpiresAt: p.Expiry(now),
 		}
 		e.LotID = l.ID

@@ -334,7 +334,7 @@ func TestCombine(t *testing.T) {
 			require.Len(t, a.Lots, len(tt.rules))
 			for i, name := range tt.rules {
 				assert.Equal(t, name, a.Lots[i].Rule)
-				assert.Equal(t, event.DerivedID("lot_", "ev_1", name), a.Lots[i].ID)
+				assert.Equal(t, LotID(testTenant, "ev_1", name), a.Lots[i].ID)
 			}
 			data, ok := findOutcome(a.Outcomes(), OutcomePointsEarned)
 			require.True(t, ok)
@@ -683,7 +683,7 @@ func TestActivateDue(t *testing.T) {
 	e := a.Entries()[0]
 	assert.Equal(t, Entry{
 		Kind: EntryActivate, Points: 100, PendingPoints: -100, BalanceAfter: 100, PendingAfter: 40,
-		LotID: event.DerivedID("lot_", "ev_1", "spend"), OrderID: "o1", EventID: "ev_tick2", Rule: "spend", At: due,
+		LotID: LotID(testTenant, "ev_1", "spend"), OrderID: "o1", EventID: "ev_tick2", Rule: "spend", At: due,
 		Reason: "returns window of spend ended",
 	}, e)
 	assert.Equal(t, []Outcome{{Type: OutcomePointsActivated, Data: map[string]any{"points": int64(100)}}}, a.Outcomes())
@@ -1185,7 +1185,7 @@ func TestAdjustAdds(t *testing.T) {
 	require.NoError(t, p.Adjust(a, "ev_adj", 50, "birthday gift", t0))
 	require.NoError(t, a.Check(false))
 	assert.Equal(t, int64(50), a.Member.Balance)
-	wantID := event.DerivedID("lot_", "ev_adj", "adjust")
+	wantID := LotID(testTenant, "ev_adj", "adjust")
 	assert.Equal(t, []*Lot{{
 		ID: wantID, MemberID: "mem_1", Rule: "adjust", EventID: "ev_adj", Points: 50, Remaining: 50,
 		Status: LotActive, EarnedAt: t0, ExpiresAt: p.Expiry(t0),

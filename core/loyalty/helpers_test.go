@@ -167,7 +167,7 @@ func findOutcome(os []Outcome, typ string) (map[string]any, bool) {
 
 // lotByRule returns the account's lot made by rule for event id.
 func lotByRule(t require.TestingT, a *Account, eventID, rule string) *Lot {
-	id := event.DerivedID("lot_", eventID, rule)
+	id := LotID(testTenant, eventID, rule)
 	for _, l := range a.Lots {
 		if l.ID == id {
 			return l

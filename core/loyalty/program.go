@@ -28,6 +28,8 @@ type Program struct {
 	combine string
 	rules   []*rule
 	expiry  config.Expiry
+	tiers   *tiers
+	rewards map[string]Reward // the catalog by id
 }
 
 type rule struct {
@@ -135,6 +137,15 @@ func Compile(tenant string, c config.Loyalty, loc *time.Location) (*Program, err
 			r.hourFrom, r.hourTo = minutes(start), minutes(end)
 		}
 		p.rules = append(p.rules, r)
+	}
+	t, err := compileTiers(c.Tiers)
+	if err != nil {
+		fail("tiers", "%s", err)
+	}
+	p.tiers = t
+	p.rewards = make(map[string]Reward, len(c.Rewards))
+	for i, rc := range c.Rewards {
+		errs = append(errs, config.Prefix(fmt.Sprintf("rewards[%d]", i), p.addReward(i, rc, loc))...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -19,8 +19,20 @@ type Member struct {
 	Email     string    `json:"email,omitempty"`
 	Balance   int64     `json:"balance"`
 	Pending   int64     `json:"pending"` // points held for a returns window
+	Tier      Tier      `json:"tier"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Tier is a member's level in the program.
+type Tier struct {
+	Name     string     `json:"name,omitempty"`
+	Since    *time.Time `json:"since,omitempty"`
+	ReviewAt *time.Time `json:"review_at,omitempty"` // when the level is next reviewed for a downgrade
+	// Manual is a level set by hand: the program does not change it until
+	// ManualUntil (never, when nil).
+	Manual      bool       `json:"manual,omitempty"`
+	ManualUntil *time.Time `json:"manual_until,omitempty"`
 }
 
 // ErrInvalidPhone is returned for input that is not a valid phone number.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math/big"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
@@ -55,6 +56,9 @@ type Accounts interface {
 	// active lots with points left that expire after from and at or before
 	// to and whose expiry was not announced yet, soonest first.
 	Expiring(ctx context.Context, tenant string, from, to time.Time, limit int) ([]Expiring, error)
+	// Qualifying sums a member's tier qualification since a time (see
+	// loyalty.Account.Qualifying).
+	Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error)
 }
 
 // Expiring is a member's points that expire at one instant.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"sort"
 	"time"
 
@@ -131,6 +132,24 @@ func SortLots(lots []*loyalty.Lot) []loyalty.Lot {
 func LoyaltyMember(m member.Member) loyalty.Member {
 	return loyalty.Member{
 		ID: m.ID, Tenant: m.Tenant, Phone: m.Phone, Name: m.Name, Email: m.Email,
-		Balance: m.Balance, Pending: m.Pending, CreatedAt: m.CreatedAt,
+		Balance: m.Balance, Pending: m.Pending, Tier: m.Tier, CreatedAt: m.CreatedAt,
 	}
+}
+
+// NetSpend adds up orders' totals less their refunds, each a pair of
+// decimal strings (total, refunded).
+func NetSpend(orders [][2]string) (*big.Rat, error) {
+	sum := new(big.Rat)
+	for _, o := range orders {
+		total, err := loyalty.ParseAmount(o[0])
+		if err != nil {
+			return nil, fmt.Errorf("stored order total: %w", err)
+		}
+		refunded, err := loyalty.ParseAmount(o[1])
+		if err != nil {
+			return nil, fmt.Errorf("stored order refund: %w", err)
+		}
+		sum.Add(sum, total.Sub(total, refunded))
+	}
+	return sum, nil
 }

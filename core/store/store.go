@@ -26,6 +26,7 @@ type Store interface {
 	Members
 	Ledger
 	Accounts
+	Rewards
 	Leases
 	Messages
 	DeadLetters

@@ -92,6 +92,8 @@ type Expect struct {
 	Pending  *int64
 	Outcomes []string // checked when CheckOutcomes is set
 	Entries  *int
+	// Tier is the member's expected level, when set.
+	Tier string
 
 	CheckOutcomes bool
 }
@@ -434,13 +436,18 @@ func (p *parser) adjust(n *yaml.Node, path, id string, at time.Time, loc *time.L
 }
 
 func (p *parser) expect(n *yaml.Node, path string) (Expect, error) {
-	f, err := p.fields(n, path, "phone", "balance", "pending", "outcomes", "entries")
+	f, err := p.fields(n, path, "phone", "balance", "pending", "outcomes", "entries", "tier")
 	if err != nil {
 		return Expect{}, err
 	}
 	var e Expect
 	if v, ok := f["phone"]; ok {
 		if e.Phone, err = p.nonEmpty(v, path+".phone"); err != nil {
+			return Expect{}, err
+		}
+	}
+	if v, ok := f["tier"]; ok {
+		if e.Tier, err = p.nonEmpty(v, path+".tier"); err != nil {
 			return Expect{}, err
 		}
 	}
@@ -481,8 +488,8 @@ func (p *parser) expect(n *yaml.Node, path string) (Expect, error) {
 			e.Outcomes = append(e.Outcomes, s)
 		}
 	}
-	if e.Balance == nil && e.Pending == nil && e.Entries == nil && !e.CheckOutcomes {
-		return Expect{}, p.fail(n, path, "nothing to check: give balance, pending, outcomes or entries")
+	if e.Balance == nil && e.Pending == nil && e.Entries == nil && !e.CheckOutcomes && e.Tier == "" {
+		return Expect{}, p.fail(n, path, "nothing to check: give balance, pending, tier, outcomes or entries")
 	}
 	return e, nil
 }

@@ -243,7 +243,7 @@ cases:
       - event: {type: order.paid, data: {phone: "0812-3456-7890"}}
     expect: {phone: "0812-3456-7890"}
 `,
-			want: []string{"shop.test.yaml:6: cases[0] (sale).expect: nothing to check: give balance, pending, outcomes or entries"},
+			want: []string{"shop.test.yaml:6: cases[0] (sale).expect: nothing to check: give balance, pending, tier, outcomes or entries"},
 		},
 		{
 			name: "no member to check",

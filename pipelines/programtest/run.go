@@ -223,6 +223,9 @@ func (r *caseRun) check(ctx context.Context, e Expect) {
 	if e.Pending != nil && *e.Pending != m.Pending {
 		r.failf("pending: want %d, got %d", *e.Pending, m.Pending)
 	}
+	if e.Tier != "" && !strings.EqualFold(e.Tier, m.Tier.Name) {
+		r.failf("tier: want %s, got %s", e.Tier, m.Tier.Name)
+	}
 	if e.CheckOutcomes {
 		got := []string{}
 		for _, o := range r.outcomes {

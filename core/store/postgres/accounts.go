@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -139,6 +141,10 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		Counters: func(keys []string) (map[string]int64, error) {
 			return counters(ctx, tx, tenant, m.ID, keys)
 		},
+		Qualifying: func(basis string, since time.Time) (*big.Rat, error) {
+			return qualifying(ctx, tx, tenant, m.ID, basis, since)
+		},
+		Redemptions: redemptions(ctx, tx, tenant),
 	}
 	if err := fn(a); err != nil {
 		return store.AccountResult{}, err
@@ -187,7 +193,8 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.Account
 		}
 		// A concurrent first event for the phone makes this insert wait for
 		// it; when it commits, this one finds its member.
-		tag, err := tx.Exec(ctx, `INSERT INTO members (`+memberColumns+`) VALUES ($1, $2, $3, '', '', 0, 0, $4, $5)
+		tag, err := tx.Exec(ctx, `INSERT INTO members (id, tenant, phone, name, email, balance, pending, created_at, updated_at)
+			VALUES ($1, $2, $3, '', '', 0, 0, $4, $5)
 			ON CONFLICT (tenant, phone) DO NOTHING`, store.NewMemberID(), tenant, ref.Phone, store.Stamp(at), now)
 		if err != nil {
 			return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
@@ -230,6 +237,34 @@ func queryLots(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]*loyalt
 	return lots, nil
 }
 
+// qualifying sums a member's tier qualification since a time.
+func qualifying(ctx context.Context, tx querier, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	if basis != config.TierBasisSpend {
+		var points int64
+		err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries
+			WHERE member_id = $1 AND kind IN ('earn', 'activate', 'reverse') AND created_at >= $2`,
+			memberID, dbTime(since)).Scan(&points)
+		if err != nil {
+			return nil, fmt.Errorf("summing qualifying points: %w", err)
+		}
+		return new(big.Rat).SetInt64(points), nil
+	}
+	rows, err := tx.Query(ctx, `SELECT total, refunded FROM orders
+		WHERE tenant = $1 AND member_id = $2 AND created_at >= $3`, tenant, memberID, dbTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("summing qualifying spend: %w", err)
+	}
+	orders, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var o [2]string
+		err := r.Scan(&o[0], &o[1])
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("summing qualifying spend: %w", err)
+	}
+	return store.NetSpend(orders)
+}
+
 func counters(ctx context.Context, tx pgx.Tx, tenant, memberID string, keys []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(keys))
 	if len(keys) == 0 {
@@ -255,8 +290,11 @@ func counters(ctx context.Context, tx pgx.Tx, tenant, memberID string, keys []st
 
 func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m member.Member, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
-	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5
-		WHERE id = $6`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now, m.ID); err != nil {
+	t := ch.Member.Tier
+	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
+		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10
+		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
+		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID); err != nil {
 		return fmt.Errorf("saving the member: %w", err)
 	}
 	if o := ch.Order; o != nil {
@@ -298,6 +336,9 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 			tenant, m.ID, k, v); err != nil {
 			return fmt.Errorf("saving counter %s: %w", k, err)
 		}
+	}
+	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
+		return err
 	}
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
@@ -341,6 +382,8 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 		UNION
 		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
 			AND expires_at IS NOT NULL AND expires_at <= $2
+		UNION
+		SELECT id FROM members WHERE tenant = $1 AND tier_review_at IS NOT NULL AND tier_review_at <= $2
 		ORDER BY member_id LIMIT $3`, tenant, dbTime(due), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing members with due lots: %w", err)
@@ -404,4 +447,14 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 		return fmt.Errorf("releasing lease %s: %w", name, err)
 	}
 	return nil
+}
+
+// Qualifying sums a member's tier qualification since a time; see
+// store.Accounts.
+func (s *Store) Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	return qualifying(ctx, p, tenant, memberID, basis, since)
 }

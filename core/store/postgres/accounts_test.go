@@ -164,7 +164,7 @@ func TestTransactOrder(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, lots, 1)
 		assert.Equal(t, loyalty.Lot{
-			ID: event.DerivedID("lot_", paid.ID, "spend"), MemberID: m.ID, Rule: "spend", EventID: paid.ID, OrderID: "O-1",
+			ID: loyalty.LotID(tenant, paid.ID, "spend"), MemberID: m.ID, Rule: "spend", EventID: paid.ID, OrderID: "O-1",
 			Points: 25, Remaining: 15, Reversed: 10, Status: loyalty.LotActive, EarnedAt: store.Stamp(t0),
 		}, lots[0])
 

@@ -10,15 +10,17 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at`
+const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
+	tier, tier_since, tier_review_at, tier_manual, tier_manual_until`
 
 func scanMember(r pgx.Row) (member.Member, error) {
 	var m member.Member
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending,
-		&m.CreatedAt, &m.UpdatedAt); err != nil {
+		&m.CreatedAt, &m.UpdatedAt, &m.Tier.Name, &m.Tier.Since, &m.Tier.ReviewAt, &m.Tier.Manual, &m.Tier.ManualUntil); err != nil {
 		return member.Member{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = utcPtr(m.Tier.Since), utcPtr(m.Tier.ReviewAt), utcPtr(m.Tier.ManualUntil)
 	return m, nil
 }
 

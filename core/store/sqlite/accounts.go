@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -142,6 +144,10 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 		Counters: func(keys []string) (map[string]int64, error) {
 			return counters(ctx, tx, tenant, m.ID, keys)
 		},
+		Qualifying: func(basis string, since time.Time) (*big.Rat, error) {
+			return qualifying(ctx, tx, tenant, m.ID, basis, since)
+		},
+		Redemptions: redemptions(ctx, tx, tenant),
 	}
 	if err := fn(a); err != nil {
 		return store.AccountResult{}, err
@@ -177,6 +183,38 @@ func queryLots(ctx context.Context, tx *wtx, q string, args ...any) ([]*loyalty.
 	return lots, nil
 }
 
+// qualifying sums a member's tier qualification since a time.
+func qualifying(ctx context.Context, tx queryer, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	if basis != config.TierBasisSpend {
+		var points int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM ledger_entries
+			WHERE member_id = ? AND kind IN ('earn', 'activate', 'reverse') AND created_at >= ?`,
+			memberID, toDB(since)).Scan(&points)
+		if err != nil {
+			return nil, fmt.Errorf("summing qualifying points: %w", err)
+		}
+		return new(big.Rat).SetInt64(points), nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT total, refunded FROM orders
+		WHERE tenant = ? AND member_id = ? AND created_at >= ?`, tenant, memberID, toDB(since))
+	if err != nil {
+		return nil, fmt.Errorf("summing qualifying spend: %w", err)
+	}
+	defer rows.Close()
+	var orders [][2]string
+	for rows.Next() {
+		var o [2]string
+		if err := rows.Scan(&o[0], &o[1]); err != nil {
+			return nil, fmt.Errorf("summing qualifying spend: %w", err)
+		}
+		orders = append(orders, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summing qualifying spend: %w", err)
+	}
+	return store.NetSpend(orders)
+}
+
 func counters(ctx context.Context, tx *wtx, tenant, memberID string, keys []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(keys))
 	if len(keys) == 0 {
@@ -206,13 +244,17 @@ func counters(ctx context.Context, tx *wtx, tenant, memberID string, keys []stri
 func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member.Member, isNew, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
 	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
+	t := ch.Member.Tier
 	var err error
 	if isNew {
-		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt))
+		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
+			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil))
 	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ? WHERE id = ?`,
-			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ?,
+			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ? WHERE id = ?`,
+			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt),
+			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil), m.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the member: %w", err)
@@ -254,6 +296,9 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member
 			ON CONFLICT (tenant, member_id, key) DO UPDATE SET value = value + excluded.value`, tenant, m.ID, k, v); err != nil {
 			return fmt.Errorf("saving counter %s: %w", k, err)
 		}
+	}
+	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
+		return err
 	}
 	outcomes, err := json.Marshal(ch.Outcomes)
 	if err != nil {
@@ -305,7 +350,9 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 		UNION
 		SELECT member_id FROM lots WHERE tenant = ? AND status = 'active' AND remaining > 0
 			AND expires_at IS NOT NULL AND expires_at <= ?
-		LIMIT ?`, tenant, toDB(due), tenant, toDB(due), store.ClampLimit(limit))
+		UNION
+		SELECT id FROM members WHERE tenant = ? AND tier_review_at IS NOT NULL AND tier_review_at <= ?
+		LIMIT ?`, tenant, toDB(due), tenant, toDB(due), tenant, toDB(due), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing members with due lots: %w", err)
 	}
@@ -380,4 +427,14 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 		return fmt.Errorf("releasing lease %s: %w", name, err)
 	}
 	return nil
+}
+
+// Qualifying sums a member's tier qualification since a time; see
+// store.Accounts.
+func (s *Store) Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	return qualifying(ctx, r, tenant, memberID, basis, since)
 }

@@ -2,21 +2,26 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at`
+const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
+	tier, tier_since, tier_review_at, tier_manual, tier_manual_until`
 
 func scanMember(r rowScanner) (member.Member, error) {
 	var m member.Member
 	var created, updated int64
-	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated); err != nil {
+	var since, review, until sql.NullInt64
+	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
+		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until); err != nil {
 		return member.Member{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
+	m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = nullTime(since), nullTime(review), nullTime(until)
 	return m, nil
 }
 

@@ -95,7 +95,7 @@ func TestSettings(t *testing.T) {
 		versions = append(versions, v)
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, []int{1, 2, 3, 4}, versions)
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 6}, versions)
 }
 
 // TestMigrateSeveralProcesses runs Migrate from several stores on one new

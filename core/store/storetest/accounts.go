@@ -382,3 +382,57 @@ func testExpiring(t *testing.T, s store.Store) {
 	require.Len(t, got, 1, "an announced date is not listed again")
 	assert.NotEqual(t, first.MemberID, got[0].MemberID)
 }
+
+func testTiers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p, err := loyalty.Compile(tenant, config.Loyalty{
+		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
+		Refunds: config.Refunds{WaitForOrder: time.Minute},
+		Rules: []config.EarnRule{{Name: "spend", On: event.TypeOrderPaid,
+			Spend: &config.Spend{Unit: "10", Points: 1, Rounding: config.RoundFloor, MinOrder: "0"}}},
+		Tiers: config.Tiers{Basis: config.TierBasisPoints, Window: config.TierWindowRolling, Days: 365, Levels: []config.TierLevel{
+			{Name: "Silver", Threshold: "0", Multiplier: "1"}, {Name: "Gold", Threshold: "100", Multiplier: "2"},
+		}},
+	}, time.UTC)
+	require.NoError(t, err)
+	phone := "+6281200000109"
+	res, err := apply(ctx, s, p, orderEvent(tenant, "T-1", phone, "1500.00", base), store.AccountRef{Phone: phone, OrderID: "T-1", Create: true})
+	require.NoError(t, err)
+	assert.Equal(t, "Gold", res.Member.Tier.Name)
+
+	m, err := s.MemberByPhone(ctx, tenant, phone)
+	require.NoError(t, err)
+	require.Equal(t, "Gold", m.Tier.Name, "the level is stored")
+	require.NotNil(t, m.Tier.Since)
+	assert.True(t, m.Tier.Since.Equal(base))
+	require.NotNil(t, m.Tier.ReviewAt)
+	review := base.AddDate(0, 0, 365)
+	assert.True(t, m.Tier.ReviewAt.Equal(review))
+
+	points, err := s.Qualifying(ctx, tenant, m.ID, config.TierBasisPoints, base.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, "150", points.RatString())
+	spend, err := s.Qualifying(ctx, tenant, m.ID, config.TierBasisSpend, base.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, "1500", spend.RatString())
+
+	res, err = apply(ctx, s, p, orderEvent(tenant, "T-2", phone, "100", base.Add(time.Hour)), store.AccountRef{Phone: phone, OrderID: "T-2", Create: true})
+	require.NoError(t, err)
+	assert.EqualValues(t, 150+20, res.Member.Balance, "Gold earns double")
+
+	later := review.Add(24 * time.Hour)
+	due, err := s.DueMembers(ctx, tenant, later, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{m.ID}, due, "a level due for review makes the member due")
+	res, err = s.Transact(ctx, tenant, "review-1", store.AccountRef{MemberID: m.ID}, later, func(a *loyalty.Account) error {
+		return p.ReviewTier(a, later)
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "Silver", res.Member.Tier.Name, "nothing earned in the last 365 days")
+	require.Len(t, res.Outcomes, 1)
+	assert.Equal(t, loyalty.OutcomeTierChanged, res.Outcomes[0].Type)
+	due, err = s.DueMembers(ctx, tenant, later, 10)
+	require.NoError(t, err)
+	assert.Empty(t, due, "the first level is not reviewed")
+}

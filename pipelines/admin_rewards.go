@@ -1,0 +1,328 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// issueTimeout bounds asking a shop connector for a code and recording
+// the answer. It does not end with the request: a client that hangs up
+// must not leave a redemption reserved.
+const issueTimeout = 30 * time.Second
+
+func (h *Hub) rewardsRoutes(mux *http.ServeMux) {
+	const p = "/api/v1/tenants/{tenant}"
+	mux.Handle("GET "+p+"/rewards", h.admin(h.listRewards))
+	mux.Handle("POST "+p+"/rewards/{reward}/codes", h.admin(h.postRewardCodes))
+	mux.Handle("POST "+p+"/members/{id}/redemptions", h.admin(h.postRedemption))
+	mux.Handle("GET "+p+"/members/{id}/redemptions", h.admin(h.listRedemptions))
+}
+
+// rewardView is a reward of the catalog with what is left of it.
+type rewardView struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Cost  int64    `json:"cost"`
+	Tiers []string `json:"tiers,omitempty"`
+	Codes string   `json:"codes"` // pool, pattern or issuer
+	// Stock is the configured stock; absent when unlimited.
+	Stock    int64 `json:"stock,omitempty"`
+	Redeemed int64 `json:"redeemed"`
+	// Left is how many more redemptions the stock and, for a pool, the
+	// codes allow; null when unlimited.
+	Left       *int64     `json:"left"`
+	CodesLeft  *int64     `json:"codes_left,omitempty"` // pool rewards
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+	// Available is true when the reward can be redeemed now, by a member
+	// with the points (and the tier, when it has tiers).
+	Available bool `json:"available"`
+}
+
+func viewReward(r loyalty.Reward, st store.RewardStock, now time.Time) rewardView {
+	v := rewardView{
+		ID: r.ID, Name: r.Name, Cost: r.Cost, Tiers: r.Tiers, Codes: r.Codes, Stock: r.Stock, Redeemed: st.Redeemed,
+	}
+	if r.Stock > 0 {
+		left := max(r.Stock-st.Redeemed, 0)
+		v.Left = &left
+	}
+	if r.Codes == loyalty.CodesPool {
+		codes := st.CodesLeft
+		v.CodesLeft = &codes
+		if v.Left == nil || codes < *v.Left {
+			v.Left = &codes
+		}
+	}
+	if !r.From.IsZero() {
+		from := r.From.UTC()
+		v.ValidFrom = &from
+	}
+	if !r.Until.IsZero() {
+		until := r.Until.UTC()
+		v.ValidUntil = &until
+	}
+	v.Available = r.AvailableAt(now, time.UTC) == nil && (v.Left == nil || *v.Left > 0)
+	return v
+}
+
+func (h *Hub) listRewards(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	stock, err := h.store.RewardStock(r.Context(), t.id)
+	if err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	now := time.Now()
+	rewards := t.program.Rewards()
+	views := make([]rewardView, 0, len(rewards))
+	for _, rw := range rewards {
+		views = append(views, viewReward(rw, stock[rw.ID], now))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rewards": views})
+}
+
+// codesRequest imports codes into a pool reward.
+type codesRequest struct {
+	Codes []string `json:"codes"`
+}
+
+func (h *Hub) postRewardCodes(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	id := r.PathValue("reward")
+	rw, ok := t.program.Reward(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "no reward "+id)
+		return
+	}
+	if rw.Codes != loyalty.CodesPool {
+		writeError(w, http.StatusConflict, fmt.Sprintf("reward %s takes its codes from its %s, not from a pool", id, rw.Codes))
+		return
+	}
+	var req codesRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if len(req.Codes) == 0 {
+		writeError(w, http.StatusBadRequest, "codes: required, a list of codes")
+		return
+	}
+	for i, c := range req.Codes {
+		if strings.TrimSpace(c) == "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("codes[%d] is empty", i))
+			return
+		}
+	}
+	added, dups, err := h.store.ImportCodes(r.Context(), t.id, id, req.Codes)
+	if err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	stock, err := h.store.RewardStock(r.Context(), t.id)
+	if err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"reward_id": id, "added": added, "duplicates": dups, "codes_left": stock[id].CodesLeft,
+	})
+}
+
+// redemptionRequest redeems a reward for a member.
+type redemptionRequest struct {
+	RewardID string `json:"reward_id"`
+	// RequestID makes the request idempotent: the same id redeems once for
+	// the member, and answers the same redemption and code again.
+	RequestID string `json:"request_id"`
+}
+
+// redemptionView is a redemption with its reward's name.
+type redemptionView struct {
+	loyalty.Redemption
+	RewardName string `json:"reward_name,omitempty"`
+}
+
+func (t *tenantRuntime) viewRedemption(d loyalty.Redemption) redemptionView {
+	v := redemptionView{Redemption: d}
+	if rw, ok := t.program.Reward(d.RewardID); ok {
+		v.RewardName = rw.Name
+	}
+	return v
+}
+
+// redeemResponse answers a redemption.
+type redeemResponse struct {
+	redemptionView
+	Balance  int64 `json:"balance"`
+	Replayed bool  `json:"replayed"`
+}
+
+func (h *Hub) postRedemption(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req redemptionRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.RequestID == "" {
+		req.RequestID = r.Header.Get("Idempotency-Key")
+	}
+	if !required(w, map[string]string{"reward_id": req.RewardID, "request_id": req.RequestID}) {
+		return
+	}
+	rw, ok := t.program.Reward(req.RewardID)
+	if !ok {
+		writeError(w, http.StatusNotFound, "no reward "+req.RewardID)
+		return
+	}
+	memberID := r.PathValue("id")
+	// The request id is the client's; scoped to the member, the same id
+	// sent for another member is another redemption.
+	id := loyalty.RedemptionID(t.id, memberID, req.RequestID)
+	now := time.Now().UTC()
+	res, err := h.store.Transact(r.Context(), t.id, id, store.AccountRef{MemberID: memberID}, now,
+		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
+	switch {
+	case errors.Is(err, store.ErrNoMember):
+		writeError(w, http.StatusNotFound, "no member "+memberID)
+		return
+	case errors.Is(err, loyalty.ErrInsufficientPoints), errors.Is(err, loyalty.ErrOutOfStock),
+		errors.Is(err, loyalty.ErrRewardUnavailable):
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	case errors.Is(err, loyalty.ErrBadEvent):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		h.respond(w, nil, err, "")
+		return
+	}
+	h.publishOutcomes(t, id, now, res, "a redemption")
+	d, err := h.store.Redemption(r.Context(), t.id, id)
+	if err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	if d.RewardID != rw.ID {
+		writeError(w, http.StatusConflict, fmt.Sprintf("request_id %s redeemed %s already; use a new request_id", req.RequestID, d.RewardID))
+		return
+	}
+	replayed := res.Replayed
+	if d.Status == loyalty.RedemptionReserved {
+		// An issuer's reward, or one whose code a crash or a hung-up
+		// client left unasked: the issuer answers the same code for the
+		// same redemption.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), issueTimeout)
+		defer cancel()
+		d, res, err = h.issue(ctx, t, rw, d, res)
+		if err != nil {
+			h.respond(w, nil, err, "")
+			return
+		}
+		if d.Status == loyalty.RedemptionReleased {
+			writeError(w, http.StatusBadGateway, fmt.Sprintf("the code of %s could not be issued and the points are given back: %s", rw.Name, d.Reason))
+			return
+		}
+	}
+	if d.Status == loyalty.RedemptionReleased {
+		writeError(w, http.StatusConflict, fmt.Sprintf("redemption %s was released (%s); use a new request_id", d.ID, d.Reason))
+		return
+	}
+	code := http.StatusCreated
+	if replayed {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, redeemResponse{redemptionView: t.viewRedemption(d), Balance: res.Member.Balance, Replayed: replayed})
+}
+
+// issue asks the reward's issuer for the code of reserved redemption d, then
+// confirms the redemption with it, or releases it, with the reason, when
+// there is none. It returns the redemption as it ends up and the result of
+// the settling transaction (res when there was none). A redemption settled
+// meanwhile by a concurrent request is returned as that request left it.
+func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d loyalty.Redemption,
+	res store.AccountResult) (loyalty.Redemption, store.AccountResult, error) {
+	var code string
+	issueErr := fmt.Errorf("connector %s cannot issue codes", rw.Issuer)
+	if issuer := codeIssuer(t, rw.Issuer); issuer != nil {
+		code, issueErr = issuer.Issue(ctx, t.id, rw, d.MemberID, d.ID)
+		if issueErr == nil && strings.TrimSpace(code) == "" {
+			issueErr = errors.New("the issuer answered no code")
+		}
+	}
+	now := time.Now().UTC()
+	var settled store.AccountResult
+	var err error
+	if issueErr == nil {
+		settled, err = store.ConfirmRedemption(ctx, h.store, t.program, t.id, d.ID, code, now)
+		if err == nil {
+			h.publishOutcomes(t, loyalty.ConfirmEventID(d.ID), now, settled, "a confirmed redemption")
+		}
+	} else {
+		h.logger.Warn("a reward's code could not be issued", "tenant", t.id, "reward", rw.ID, "redemption", d.ID, "err", issueErr)
+		settled, err = store.ReleaseRedemption(ctx, h.store, t.program, t.id, d.ID, issueErr.Error(), now)
+		if err == nil {
+			h.publishOutcomes(t, loyalty.ReleaseEventID(d.ID), now, settled, "a released redemption")
+		}
+	}
+	switch {
+	case errors.Is(err, loyalty.ErrRedemptionSettled):
+		// Settled by a concurrent request: answer what it decided.
+		settled = res
+	case err != nil:
+		return d, res, err
+	}
+	d, err = h.store.Redemption(ctx, t.id, d.ID)
+	if err != nil {
+		return d, res, err
+	}
+	return d, settled, nil
+}
+
+// codeIssuer returns the tenant's connector named name when it can issue
+// reward codes.
+func codeIssuer(t *tenantRuntime, name string) loyalty.CodeIssuer {
+	c, ok := t.connectors[name]
+	if !ok {
+		return nil
+	}
+	for _, v := range []any{c.source, c.sender} {
+		if ci, ok := v.(loyalty.CodeIssuer); ok {
+			return ci
+		}
+	}
+	return nil
+}
+
+// publishOutcomes publishes what a loyalty transaction decided for the
+// notification rules; what is the transaction, for the log.
+func (h *Hub) publishOutcomes(t *tenantRuntime, eventID string, at time.Time, res store.AccountResult, what string) {
+	msgs, err := outcomeMessages(t.id, eventID, at, res)
+	if err == nil && len(msgs) > 0 {
+		err = h.queue.Publisher().Publish(TopicOutcomes, msgs...)
+	}
+	if err != nil {
+		h.logger.Error("publishing the outcomes of "+what, "tenant", t.id, "member", res.Member.ID, "err", err)
+	}
+}
+
+func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	id := r.PathValue("id")
+	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
+		h.respond(w, nil, err, "no member "+id)
+		return
+	}
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	ds, err := h.store.ListRedemptions(r.Context(), t.id, id, limit)
+	views := make([]redemptionView, 0, len(ds))
+	for _, d := range ds {
+		views = append(views, t.viewRedemption(d))
+	}
+	h.respond(w, map[string]any{"member_id": id, "redemptions": views}, err, "")
+}
