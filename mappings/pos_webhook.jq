@@ -15,6 +15,8 @@
 #    "currency": "IDR",                         optional, ISO 4217
 #    "items": [{"sku", "name", "category",      optional; lines for excluded SKUs and
 #               "qty", "price", "total"}],      categories and for multipliers
+#    "referral_code": "K7QM2XPA",               optional: the referral code a new member
+#                                               joins with
 #    "refund_id": "R-1",                        with status refunded: the refund's id
 #    "refund_amount": "50000"}                  with status refunded: the amount
 #                                               refunded (default: the total)
@@ -23,7 +25,8 @@
 #
 # A paid sale becomes one "order.paid" event with id = sale_id and the data
 # of event.OrderPaid: order_id, phone, email, name, total (a decimal string,
-# exactly as sent when sent as a string), currency, store_id, items. A
+# exactly as sent when sent as a string), currency, store_id, items, and
+# referral_code when the sale carries one. A
 # refunded sale becomes "order.refunded" (order_id, refund_id, amount, with
 # id = sale_id/refund_id), a void one "order.cancelled" (order_id).
 
@@ -83,6 +86,7 @@ def sale:
             total: (.total | decimal("total")),
             currency: (.currency | text),
             store_id: (.store_id | text),
+            referral_code: (.referral_code | text),
             items: (.items | if type == "array" then map(item) else null end)
           } | with_entries(select(.value != null and .value != "" and .value != [] or .key == "phone")))
         }

@@ -37,6 +37,19 @@ type memberDetail struct {
 	NextActivate *time.Time `json:"next_activation,omitempty"`
 	// Progress is where the member stands in the program's tiers.
 	Progress *loyalty.TierProgress `json:"tier_progress,omitempty"`
+	// Badges the member earned, and how far they are in each challenge
+	// this period.
+	Badges     []store.Badge       `json:"badges"`
+	Challenges []challengeProgress `json:"challenges,omitempty"`
+}
+
+// challengeProgress is a member's count in a challenge's current period.
+type challengeProgress struct {
+	Name   string `json:"name"`
+	Period string `json:"period"`
+	Done   int64  `json:"done"`
+	Count  int    `json:"count"`
+	Badge  string `json:"badge,omitempty"`
 }
 
 func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (memberDetail, error) {
@@ -54,6 +67,25 @@ func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (member
 		}
 		if tp, ok := t.program.Progress(lm, q); ok {
 			d.Progress = &tp
+		}
+	}
+	if d.Badges, err = h.store.Badges(r.Context(), t.id, m.ID); err != nil {
+		return d, err
+	}
+	d.Badges = nonNil(d.Badges)
+	if chs := t.program.Challenges(); len(chs) > 0 {
+		keys := make([]string, len(chs))
+		for i, c := range chs {
+			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, time.Now(), t.program.Location)
+		}
+		done, err := h.store.CounterValues(r.Context(), t.id, m.ID, keys)
+		if err != nil {
+			return d, err
+		}
+		for i, c := range chs {
+			d.Challenges = append(d.Challenges, challengeProgress{
+				Name: c.Name, Period: c.Period, Done: min(done[keys[i]], int64(c.Count)), Count: c.Count, Badge: c.Badge,
+			})
 		}
 	}
 	horizon := time.Now().Add(expiringWindow)

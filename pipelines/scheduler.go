@@ -253,8 +253,16 @@ func (o SweepOptions) transact(ctx context.Context, eventID, memberID string, no
 		return err
 	}
 	msgs, err := outcomeMessages(o.Tenant, eventID, now, res)
-	if err != nil || len(msgs) == 0 || o.Publish == nil {
+	if err != nil {
 		return err
+	}
+	more, err := followUpMessages(ctx, o.Store, o.Tenant, o.Program, res.FollowUps)
+	if err != nil {
+		return err
+	}
+	msgs = append(msgs, more...)
+	if len(msgs) == 0 || o.Publish == nil {
+		return nil
 	}
 	if err := o.Publish(msgs); err != nil {
 		return fmt.Errorf("publishing outcomes: %w", err)

@@ -105,7 +105,54 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 			}
 		}
 	}
-	return outcomeMessages(ev.Tenant, ev.ID, ev.OccurredAt, res)
+	out, err := outcomeMessages(ev.Tenant, ev.ID, ev.OccurredAt, res)
+	if err != nil {
+		return nil, err
+	}
+	more, err := followUpMessages(msg.Context(), h.store, ev.Tenant, t.program, res.FollowUps)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}
+
+// RunFollowUps runs the follow-ups of a committed loyalty transaction (a
+// referrer's reward, say), each as a transaction and event of its own, and
+// returns their results in order. One that ran before replays and changes
+// nothing, so a caller that failed midway runs them all again.
+func RunFollowUps(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
+	fus []loyalty.FollowUp) ([]store.AccountResult, error) {
+	out := make([]store.AccountResult, 0, len(fus))
+	for _, f := range fus {
+		res, err := st.Transact(ctx, tenant, f.EventID, store.AccountRef{MemberID: f.MemberID}, f.At,
+			func(a *loyalty.Account) error { return p.CompleteReferral(a, f) })
+		if err != nil {
+			return out, fmt.Errorf("follow-up %s of member %s: %w", f.Kind, f.MemberID, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// followUpMessages runs follow-ups and returns their outcome messages.
+func followUpMessages(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
+	fus []loyalty.FollowUp) ([]*message.Message, error) {
+	if len(fus) == 0 {
+		return nil, nil
+	}
+	results, err := RunFollowUps(ctx, st, tenant, p, fus)
+	if err != nil {
+		return nil, err
+	}
+	var out []*message.Message
+	for i, res := range results {
+		msgs, err := outcomeMessages(tenant, fus[i].EventID, fus[i].At, res)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
 }
 
 // receivedAt is when the event's delivery reached the hub, else when the

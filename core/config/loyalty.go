@@ -30,8 +30,12 @@ type Loyalty struct {
 	Refunds Refunds `koanf:"refunds"`
 	// Tiers are the program's levels; none by default.
 	Tiers Tiers `koanf:"tiers"`
+	// Challenges give bonus points and badges for repeated events.
+	Challenges []Challenge `koanf:"challenges"`
 	// Rewards are the catalog members redeem points for.
 	Rewards []Reward `koanf:"rewards"`
+	// Referrals reward members who bring new members; off by default.
+	Referrals Referrals `koanf:"referrals"`
 }
 
 // EarnRule turns one event type into points.
@@ -153,6 +157,7 @@ func (l *Loyalty) applyDefaults() {
 	setString(&l.Expiry.Policy, ExpiryNever)
 	setDuration(&l.Refunds.WaitForOrder, DefaultRefundWait)
 	l.Tiers.applyDefaults()
+	applyChallengeDefaults(l.Challenges)
 	l.Currency = strings.ToUpper(strings.TrimSpace(l.Currency))
 	for i := range l.Rules {
 		if s := l.Rules[i].Spend; s != nil {
@@ -243,6 +248,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 	}
 
 	v.tiers(base+".tiers", l.Tiers)
+	v.challenges(base+".challenges", l.Challenges)
 
 	e, p := l.Expiry, base+".expiry"
 	v.oneOf(p+".policy", e.Policy, ExpiryNever, ExpiryAfterDays, ExpiryEndOfMonth, ExpiryEndOfYear)
@@ -270,6 +276,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 		v.add(p+".remind_days_before", "must not be negative, got %d", e.RemindDaysBefore)
 	}
 	v.rewards(base+".rewards", l.Rewards)
+	v.referrals(base+".referrals", l.Referrals)
 }
 
 func (v *validator) spend(p string, s Spend) {

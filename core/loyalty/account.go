@@ -32,15 +32,17 @@ const (
 
 // Member is the part of a member the program reads and changes.
 type Member struct {
-	ID        string      `json:"id"`
-	Tenant    string      `json:"tenant"`
-	Phone     string      `json:"phone"`
-	Name      string      `json:"name,omitempty"`
-	Email     string      `json:"email,omitempty"`
-	Balance   int64       `json:"balance"` // spendable points; negative only as a debt the program allows
-	Pending   int64       `json:"pending"` // points held in pending lots
-	Tier      member.Tier `json:"tier"`
-	CreatedAt time.Time   `json:"created_at"`
+	ID      string      `json:"id"`
+	Tenant  string      `json:"tenant"`
+	Phone   string      `json:"phone"`
+	Name    string      `json:"name,omitempty"`
+	Email   string      `json:"email,omitempty"`
+	Balance int64       `json:"balance"` // spendable points; negative only as a debt the program allows
+	Pending int64       `json:"pending"` // points held in pending lots
+	Tier    member.Tier `json:"tier"`
+	// Referral is the member's referral code and referrer.
+	Referral  member.Referral `json:"referral"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 // Lot is the points one entry earned, consumed first-to-expire first.
@@ -123,6 +125,8 @@ type Account struct {
 	// (to spend, expire or activate points), so that earning does not read
 	// every lot of a member who has many. Nil means Lots holds them all.
 	LoadLots func() ([]*Lot, error)
+	// Badges are the badges this event gave the member.
+	Badges   []string
 	Order    *Order // the order the event is about, when there is one
 	NewOrder bool   // Order was created by this event
 
@@ -137,6 +141,13 @@ type Account struct {
 	// Redemptions lets a redemption reach the reward's codes and stock in
 	// the same transaction, and records what it did.
 	Redemptions Redemptions
+	// Referrer finds the member whose referral code is code, in the same
+	// transaction. Nil means no code exists.
+	Referrer func(code string) (memberID, phone string, found bool, err error)
+	// ReferralsThisMonth counts the members linked to the referrer who
+	// joined at or after since; the store keeps any other transaction from
+	// linking to the same referrer until this one ends. Nil means none.
+	ReferralsThisMonth func(referrerID string, since time.Time) (int, error)
 
 	loaded   bool
 	loadErr  error
@@ -144,6 +155,8 @@ type Account struct {
 	outcomes []Outcome
 	changed  map[string]*Lot
 	counters map[string]int64 // increments
+	// followUps are transactions on other members to run after this one.
+	followUps []FollowUp
 }
 
 // Changes is what one event did to an account, for the store to write.
@@ -156,6 +169,11 @@ type Changes struct {
 	Outcomes []Outcome
 	// Redemption is a redemption made, confirmed or released, or nil.
 	Redemption *Redemption
+	// FollowUps are transactions on other members the caller runs once
+	// these changes are committed.
+	FollowUps []FollowUp
+	// Badges given by this event.
+	Badges []string
 }
 
 // Changes returns what the account's events changed.
@@ -167,7 +185,8 @@ func (a *Account) Changes() Changes {
 	sort.Slice(lots, func(i, j int) bool { return lots[i].ID < lots[j].ID })
 	return Changes{
 		Member: a.Member, Entries: a.entries, Lots: lots, Order: a.Order,
-		Counters: a.counters, Outcomes: a.outcomes, Redemption: a.Redemptions.changed,
+		Counters: a.counters, Outcomes: a.outcomes, Redemption: a.Redemptions.changed, Badges: a.Badges,
+		FollowUps: a.followUps,
 	}
 }
 

@@ -45,6 +45,9 @@ func (p *Program) apply(a *Account, ev event.Event) error {
 	if a.New {
 		a.emit(OutcomeMemberJoined, map[string]any{"event_id": ev.ID})
 	}
+	if err := p.link(a, ev); err != nil {
+		return err
+	}
 	if a.New && ev.Type != event.TypeMemberJoined {
 		joined := event.Event{
 			ID: event.DerivedID("ev_", ev.ID, "joined"), Tenant: ev.Tenant, Type: event.TypeMemberJoined,
@@ -101,7 +104,11 @@ func (p *Program) orderPaid(a *Account, ev event.Event, o event.OrderPaid) error
 		// Points in another currency would mean something else.
 		return nil
 	}
-	return p.earn(a, ev, &orderInput{order: o, total: total})
+	if err := p.earn(a, ev, &orderInput{order: o, total: total}); err != nil {
+		return err
+	}
+	p.referralOrder(a, ev, o.OrderID, total)
+	return nil
 }
 
 type orderInput struct {
@@ -115,21 +122,34 @@ type candidate struct {
 	why    string
 }
 
-// earn runs the rules written for ev.Type and records the points they give.
-func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
+// env is the expression environment of an event: its data, the member and
+// the program.
+func (p *Program) env(a *Account, ev event.Event) (map[string]any, error) {
 	var data map[string]any
 	if len(ev.Data) > 0 {
 		if err := json.Unmarshal(ev.Data, &data); err != nil {
-			return fmt.Errorf("%w: %s data is not a JSON object: %v", ErrBadEvent, ev.Type, err)
+			return nil, fmt.Errorf("%w: %s data is not a JSON object: %v", ErrBadEvent, ev.Type, err)
 		}
 	}
-	env := map[string]any{
+	return map[string]any{
 		"event": data, "type": ev.Type,
 		"member": map[string]any{
 			"id": a.Member.ID, "phone": a.Member.Phone, "name": a.Member.Name, "email": a.Member.Email,
 			"balance": a.Member.Balance, "pending": a.Member.Pending, "new": a.New, "tier": a.Member.Tier.Name,
 		},
 		"program": map[string]any{"tenant": p.Tenant, "currency": p.Currency},
+	}, nil
+}
+
+// earn runs the challenges and the rules written for ev.Type and records
+// the points they give.
+func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
+	env, err := p.env(a, ev)
+	if err != nil {
+		return err
+	}
+	if err := p.challenges(a, ev, env); err != nil {
+		return err
 	}
 	var matched []candidate
 	for _, r := range p.rules {
@@ -206,7 +226,7 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 			a.count(k, c.points)
 		}
 	}
-	data = map[string]any{"points": earned, "rules": rules}
+	data := map[string]any{"points": earned, "rules": rules}
 	if order != nil {
 		data["order_id"] = order.order.OrderID
 	}
@@ -475,6 +495,7 @@ func (p *Program) reverse(a *Account, ev event.Event, r event.OrderRefunded) err
 		}
 		a.append(e)
 	}
+	p.referralReversed(a, r.OrderID)
 	a.emit(OutcomePointsReversed, map[string]any{
 		"points": fromBalance, "pending": fromPending, "forgiven": forgiven,
 		"order_id": r.OrderID, "refunded": FormatAmount(refunded, a.Order.Currency),
@@ -507,6 +528,7 @@ func (p *Program) ActivateDue(a *Account, eventID string, now time.Time) {
 	if total > 0 {
 		a.emit(OutcomePointsActivated, map[string]any{"points": total})
 	}
+	p.referralActivated(a, eventID, now)
 }
 
 // ExpireDue expires the points of the lots due at now.

@@ -29,7 +29,11 @@ type Program struct {
 	rules   []*rule
 	expiry  config.Expiry
 	tiers   *tiers
-	rewards map[string]Reward // the catalog by id
+
+	challengeList []*challenge
+	rewards       map[string]Reward // the catalog by id
+	// referrals is the referral program, off unless enabled.
+	referrals referrals
 }
 
 type rule struct {
@@ -138,11 +142,17 @@ func Compile(tenant string, c config.Loyalty, loc *time.Location) (*Program, err
 		}
 		p.rules = append(p.rules, r)
 	}
+	chs, cerrs := compileChallenges(c.Challenges)
+	errs = append(errs, cerrs...)
+	p.challengeList = chs
 	t, err := compileTiers(c.Tiers)
 	if err != nil {
 		fail("tiers", "%s", err)
 	}
 	p.tiers = t
+	if p.referrals, err = compileReferrals(c.Referrals); err != nil {
+		fail("referrals", "%s", err)
+	}
 	p.rewards = make(map[string]Reward, len(c.Rewards))
 	for i, rc := range c.Rewards {
 		errs = append(errs, config.Prefix(fmt.Sprintf("rewards[%d]", i), p.addReward(i, rc, loc))...)
@@ -238,9 +248,19 @@ func (p *Program) Handles(typ string) bool {
 	switch typ {
 	case event.TypeOrderRefunded, event.TypeOrderCancelled:
 		return true
+	case event.TypeOrderPaid, event.TypeMemberJoined:
+		// Either may carry a referral code.
+		if p.referrals.enabled {
+			return true
+		}
 	}
 	for _, r := range p.rules {
 		if r.On == typ {
+			return true
+		}
+	}
+	for _, c := range p.challengeList {
+		if c.On == typ {
 			return true
 		}
 	}

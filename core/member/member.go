@@ -2,10 +2,13 @@
 package member
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -20,8 +23,59 @@ type Member struct {
 	Balance   int64     `json:"balance"`
 	Pending   int64     `json:"pending"` // points held for a returns window
 	Tier      Tier      `json:"tier"`
+	Referral  Referral  `json:"referral"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Referral is a member's own referral code and, for a member who joined
+// with someone else's code, who referred them and how far it went.
+type Referral struct {
+	Code       string `json:"code,omitempty"`
+	ReferredBy string `json:"referred_by,omitempty"` // the referrer's member id
+	Status     string `json:"status,omitempty"`      // "", ReferralLinked or ReferralCompleted
+	// Order is the referee's first qualifying order while its points are
+	// held: the referral completes when they become available.
+	Order string `json:"order,omitempty"`
+}
+
+// Referral statuses.
+const (
+	ReferralLinked    = "linked"    // joined with a code; no qualifying order yet
+	ReferralCompleted = "completed" // both sides were rewarded
+)
+
+// ReferralCodeLength is the length of a referral code.
+const ReferralCodeLength = 8
+
+// referralAlphabet leaves out letters and digits easily mistaken for one
+// another: I, L, O, 0 and 1.
+const referralAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+// NewReferralCode returns a random referral code: ReferralCodeLength
+// characters of an alphabet without ambiguous ones.
+func NewReferralCode() string {
+	b := make([]byte, ReferralCodeLength)
+	for i := range b {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(referralAlphabet))))
+		if err != nil {
+			panic(fmt.Sprintf("reading random bytes: %v", err))
+		}
+		b[i] = referralAlphabet[n.Int64()]
+	}
+	return string(b)
+}
+
+// NormalizeReferralCode returns a code as members may type it (lower case,
+// with spaces or dashes) in its stored form.
+func NormalizeReferralCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '\t':
+			return -1
+		}
+		return unicode.ToUpper(r)
+	}, strings.TrimSpace(s))
 }
 
 // Tier is a member's level in the program.

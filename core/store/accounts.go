@@ -29,6 +29,10 @@ type AccountResult struct {
 	// Replayed is true when the event had been processed before: nothing
 	// ran and Outcomes are the ones recorded then.
 	Replayed bool
+	// FollowUps are transactions on other members to run now that this
+	// one committed (see loyalty.FollowUp). A replayed event returns them
+	// again, rebuilt from its outcomes, in case they did not run.
+	FollowUps []loyalty.FollowUp
 }
 
 // ErrNoMember is returned by Transact when the ref names no member and none
@@ -59,6 +63,17 @@ type Accounts interface {
 	// Qualifying sums a member's tier qualification since a time (see
 	// loyalty.Account.Qualifying).
 	Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error)
+	// Badges lists a member's badges, first earned first.
+	Badges(ctx context.Context, tenant, memberID string) ([]Badge, error)
+	// CounterValues reads a member's counters (cap usage, challenge
+	// progress) by key; a key never counted is absent.
+	CounterValues(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error)
+}
+
+// Badge is a badge a member earned.
+type Badge struct {
+	Name      string    `json:"name"`
+	AwardedAt time.Time `json:"awarded_at"`
 }
 
 // Expiring is a member's points that expire at one instant.

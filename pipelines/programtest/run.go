@@ -149,7 +149,13 @@ func (r *caseRun) event(ctx context.Context, label string, ev event.Event) error
 		return err
 	}
 	r.record(res)
-	return nil
+	// Follow-ups, such as a referrer's reward, run after the event as the
+	// hub runs them.
+	more, err := pipelines.RunFollowUps(ctx, r.st, ev.Tenant, p, res.FollowUps)
+	for _, fr := range more {
+		r.record(fr)
+	}
+	return err
 }
 
 // adjust applies a manual correction to an existing member.

@@ -108,6 +108,13 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if m.Email == "" {
 		m.Email = ref.Email
 	}
+	if m.Referral.Code == "" {
+		// Members created before referrals get their code at their next
+		// event.
+		if m.Referral.Code, err = newReferralCode(ctx, tx, tenant); err != nil {
+			return store.AccountResult{}, err
+		}
+	}
 
 	// The order is read under the member's lock, so it is current for an
 	// order of this member; the row lock covers an order of another one.
@@ -145,6 +152,12 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 			return qualifying(ctx, tx, tenant, m.ID, basis, since)
 		},
 		Redemptions: redemptions(ctx, tx, tenant),
+		Referrer: func(code string) (string, string, bool, error) {
+			return referrer(ctx, tx, tenant, code)
+		},
+		ReferralsThisMonth: func(referrerID string, since time.Time) (int, error) {
+			return referralsSince(ctx, tx, tenant, referrerID, since)
+		},
 	}
 	if err := fn(a); err != nil {
 		return store.AccountResult{}, err
@@ -156,7 +169,58 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if err := writeChanges(ctx, tx, tenant, eventID, m, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+}
+
+// maxCodeAttempts bounds the draws of a referral code that is not taken.
+const maxCodeAttempts = 10
+
+// newReferralCode draws referral codes until one is not taken in the
+// tenant. The unique index refuses a code a concurrent transaction took
+// meanwhile, and the event is retried.
+func newReferralCode(ctx context.Context, tx pgx.Tx, tenant string) (string, error) {
+	for range maxCodeAttempts {
+		code := member.NewReferralCode()
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE tenant = $1 AND referral_code = $2)`,
+			tenant, code).Scan(&taken); err != nil {
+			return "", fmt.Errorf("checking a referral code: %w", err)
+		}
+		if !taken {
+			return code, nil
+		}
+	}
+	return "", fmt.Errorf("no free referral code after %d attempts", maxCodeAttempts)
+}
+
+// referrer finds the member whose referral code is code.
+func referrer(ctx context.Context, tx pgx.Tx, tenant, code string) (id, phone string, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT id, phone FROM members WHERE tenant = $1 AND referral_code = $2`,
+		tenant, code).Scan(&id, &phone)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", "", false, nil
+	case err != nil:
+		return "", "", false, fmt.Errorf("looking up a referral code: %w", err)
+	}
+	return id, phone, true, nil
+}
+
+// referralsSince counts the members linked to a referrer who joined at or
+// after since. It first takes a lock on the referrer's referrals until the
+// transaction ends, so that concurrent new members cannot exceed the
+// monthly cap together.
+func referralsSince(ctx context.Context, tx pgx.Tx, tenant, referrerID string, since time.Time) (int, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+		"referrals/"+tenant+"/"+referrerID); err != nil {
+		return 0, fmt.Errorf("locking the referrals of %s: %w", referrerID, err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM members
+		WHERE tenant = $1 AND referred_by = $2 AND created_at >= $3`, tenant, referrerID, dbTime(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting referrals: %w", err)
+	}
+	return n, nil
 }
 
 // replay returns what a processed event recorded.
@@ -175,6 +239,7 @@ func replay(ctx context.Context, tx pgx.Tx, tenant, eventID string) (store.Accou
 	if err := json.Unmarshal(outcomes, &res.Outcomes); err != nil {
 		return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
 	}
+	res.FollowUps = loyalty.FollowUpsOf(tenant, m.ID, res.Outcomes)
 	return res, nil
 }
 
@@ -192,15 +257,23 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.Account
 			return m, false, err
 		}
 		// A concurrent first event for the phone makes this insert wait for
-		// it; when it commits, this one finds its member.
-		tag, err := tx.Exec(ctx, `INSERT INTO members (id, tenant, phone, name, email, balance, pending, created_at, updated_at)
-			VALUES ($1, $2, $3, '', '', 0, 0, $4, $5)
-			ON CONFLICT (tenant, phone) DO NOTHING`, store.NewMemberID(), tenant, ref.Phone, store.Stamp(at), now)
-		if err != nil {
-			return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
+		// it; when it commits, this one finds its member. An insert that
+		// does nothing without such a member met a referral code already
+		// taken, and is tried again with another.
+		for range maxCodeAttempts {
+			tag, err := tx.Exec(ctx, `INSERT INTO members (id, tenant, phone, name, email, balance, pending, created_at, updated_at,
+				referral_code)
+				VALUES ($1, $2, $3, '', '', 0, 0, $4, $5, $6)
+				ON CONFLICT DO NOTHING`, store.NewMemberID(), tenant, ref.Phone, store.Stamp(at), now, member.NewReferralCode())
+			if err != nil {
+				return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
+			}
+			m, err = lockMemberByPhone(ctx, tx, tenant, ref.Phone)
+			if !errors.Is(err, store.ErrNotFound) {
+				return m, tag.RowsAffected() == 1, err
+			}
 		}
-		m, err = lockMemberByPhone(ctx, tx, tenant, ref.Phone)
-		return m, tag.RowsAffected() == 1, err
+		return member.Member{}, false, fmt.Errorf("creating the member: no free referral code after %d attempts", maxCodeAttempts)
 	case ref.OrderID != "":
 		var memberID string
 		err := tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
@@ -265,7 +338,7 @@ func qualifying(ctx context.Context, tx querier, tenant, memberID, basis string,
 	return store.NetSpend(orders)
 }
 
-func counters(ctx context.Context, tx pgx.Tx, tenant, memberID string, keys []string) (map[string]int64, error) {
+func counters(ctx context.Context, tx querier, tenant, memberID string, keys []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(keys))
 	if len(keys) == 0 {
 		return out, nil
@@ -290,11 +363,13 @@ func counters(ctx context.Context, tx pgx.Tx, tenant, memberID string, keys []st
 
 func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m member.Member, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
-	t := ch.Member.Tier
+	t, r := ch.Member.Tier, ch.Member.Referral
 	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
-		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10
+		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
+		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15
 		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
-		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID); err != nil {
+		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
+		r.Code, r.ReferredBy, r.Status, r.Order); err != nil {
 		return fmt.Errorf("saving the member: %w", err)
 	}
 	if o := ch.Order; o != nil {
@@ -339,6 +414,12 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 	}
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
+	}
+	for _, b := range ch.Badges {
+		if _, err := tx.Exec(ctx, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, m.ID, b, eventID, now); err != nil {
+			return fmt.Errorf("saving badge %s: %w", b, err)
+		}
 	}
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
@@ -457,4 +538,37 @@ func (s *Store) Qualifying(ctx context.Context, tenant, memberID, basis string, 
 		return nil, err
 	}
 	return qualifying(ctx, p, tenant, memberID, basis, since)
+}
+
+// Badges lists a member's badges, first earned first; see store.Accounts.
+func (s *Store) Badges(ctx context.Context, tenant, memberID string) ([]store.Badge, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT badge, awarded_at FROM member_badges
+		WHERE tenant = $1 AND member_id = $2 ORDER BY awarded_at, badge`, tenant, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("listing badges: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Badge, error) {
+		var b store.Badge
+		err := r.Scan(&b.Name, &b.AwardedAt)
+		b.AwardedAt = b.AwardedAt.UTC()
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing badges: %w", err)
+	}
+	return out, nil
+}
+
+// CounterValues reads a member's counters (cap usage, challenge progress);
+// see store.Accounts.
+func (s *Store) CounterValues(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	return counters(ctx, p, tenant, memberID, keys)
 }

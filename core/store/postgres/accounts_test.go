@@ -17,6 +17,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
@@ -120,9 +121,10 @@ func TestTransactOrder(t *testing.T) {
 	assert.Equal(t, []string{loyalty.OutcomeMemberJoined, loyalty.OutcomePointsEarned}, outcomeTypes(res.Outcomes))
 	m := res.Member
 	assert.Regexp(t, `^mem_[0-9a-f]+$`, m.ID)
+	assert.Regexp(t, `^[A-Z2-9]{8}$`, m.Referral.Code, "every member gets a referral code")
 	assert.Equal(t, loyalty.Member{
 		ID: m.ID, Tenant: tenant, Phone: phone, Name: "Sari", Email: "sari@example.com",
-		Balance: 25, CreatedAt: store.Stamp(t0),
+		Balance: 25, CreatedAt: store.Stamp(t0), Referral: member.Referral{Code: m.Referral.Code},
 	}, m)
 	stored, err := s.Member(ctx, tenant, m.ID)
 	require.NoError(t, err)

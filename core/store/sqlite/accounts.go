@@ -80,6 +80,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 		if err := json.Unmarshal([]byte(outcomes), &res.Outcomes); err != nil {
 			return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
 		}
+		res.FollowUps = loyalty.FollowUpsOf(tenant, m.ID, res.Outcomes)
 		return res, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return store.AccountResult{}, fmt.Errorf("looking up processed event %s: %w", eventID, err)
@@ -127,6 +128,13 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if m.Email == "" {
 		m.Email = ref.Email
 	}
+	if m.Referral.Code == "" {
+		// Members created before referrals get their code at their next
+		// event.
+		if m.Referral.Code, err = newReferralCode(ctx, tx, tenant); err != nil {
+			return store.AccountResult{}, err
+		}
+	}
 
 	var lots []*loyalty.Lot
 	if order != nil {
@@ -148,6 +156,12 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 			return qualifying(ctx, tx, tenant, m.ID, basis, since)
 		},
 		Redemptions: redemptions(ctx, tx, tenant),
+		Referrer: func(code string) (string, string, bool, error) {
+			return referrer(ctx, tx, tenant, code)
+		},
+		ReferralsThisMonth: func(referrerID string, since time.Time) (int, error) {
+			return referralsSince(ctx, tx, tenant, referrerID, since)
+		},
 	}
 	if err := fn(a); err != nil {
 		return store.AccountResult{}, err
@@ -159,7 +173,52 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if err := writeChanges(ctx, tx, tenant, eventID, m, isNew, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+}
+
+// maxCodeAttempts bounds the draws of a referral code that is not taken.
+const maxCodeAttempts = 10
+
+// newReferralCode draws referral codes until one is not taken in the
+// tenant. Writes are serialized, so the code stays free until the
+// transaction commits; the unique index would refuse it otherwise.
+func newReferralCode(ctx context.Context, tx *wtx, tenant string) (string, error) {
+	for range maxCodeAttempts {
+		code := member.NewReferralCode()
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE tenant = ? AND referral_code = ?`,
+			tenant, code).Scan(&n); err != nil {
+			return "", fmt.Errorf("checking a referral code: %w", err)
+		}
+		if n == 0 {
+			return code, nil
+		}
+	}
+	return "", fmt.Errorf("no free referral code after %d attempts", maxCodeAttempts)
+}
+
+// referrer finds the member whose referral code is code.
+func referrer(ctx context.Context, tx *wtx, tenant, code string) (id, phone string, found bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT id, phone FROM members WHERE tenant = ? AND referral_code = ?`,
+		tenant, code).Scan(&id, &phone)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", "", false, nil
+	case err != nil:
+		return "", "", false, fmt.Errorf("looking up a referral code: %w", err)
+	}
+	return id, phone, true, nil
+}
+
+// referralsSince counts the members linked to a referrer who joined at or
+// after since.
+func referralsSince(ctx context.Context, tx *wtx, tenant, referrerID string, since time.Time) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members
+		WHERE tenant = ? AND referred_by = ? AND created_at >= ?`, tenant, referrerID, toDB(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting referrals: %w", err)
+	}
+	return n, nil
 }
 
 // queryLots runs a query of lots, ordered by id.
@@ -215,7 +274,7 @@ func qualifying(ctx context.Context, tx queryer, tenant, memberID, basis string,
 	return store.NetSpend(orders)
 }
 
-func counters(ctx context.Context, tx *wtx, tenant, memberID string, keys []string) (map[string]int64, error) {
+func counters(ctx context.Context, tx queryer, tenant, memberID string, keys []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(keys))
 	if len(keys) == 0 {
 		return out, nil
@@ -244,17 +303,21 @@ func counters(ctx context.Context, tx *wtx, tenant, memberID string, keys []stri
 func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member.Member, isNew, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
 	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
-	t := ch.Member.Tier
+	t, r := ch.Member.Tier, ch.Member.Referral
 	var err error
 	if isNew {
-		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
-			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil))
+			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
+			r.Code, r.ReferredBy, r.Status, r.Order)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ?,
-			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ? WHERE id = ?`,
+			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ?,
+			referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ? WHERE id = ?`,
 			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt),
-			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil), m.ID)
+			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
+			r.Code, r.ReferredBy, r.Status, r.Order, m.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the member: %w", err)
@@ -299,6 +362,12 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member
 	}
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
+	}
+	for _, b := range ch.Badges {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tenant, m.ID, b, eventID, toDB(now)); err != nil {
+			return fmt.Errorf("saving badge %s: %w", b, err)
+		}
 	}
 	outcomes, err := json.Marshal(ch.Outcomes)
 	if err != nil {
@@ -437,4 +506,39 @@ func (s *Store) Qualifying(ctx context.Context, tenant, memberID, basis string, 
 		return nil, err
 	}
 	return qualifying(ctx, r, tenant, memberID, basis, since)
+}
+
+// Badges lists a member's badges, first earned first; see store.Accounts.
+func (s *Store) Badges(ctx context.Context, tenant, memberID string) ([]store.Badge, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT badge, awarded_at FROM member_badges
+		WHERE tenant = ? AND member_id = ? ORDER BY awarded_at, badge`, tenant, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("listing badges: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Badge
+	for rows.Next() {
+		var b store.Badge
+		var at int64
+		if err := rows.Scan(&b.Name, &at); err != nil {
+			return nil, fmt.Errorf("listing badges: %w", err)
+		}
+		b.AwardedAt = fromDB(at)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// CounterValues reads a member's counters (cap usage, challenge progress);
+// see store.Accounts.
+func (s *Store) CounterValues(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	return counters(ctx, r, tenant, memberID, keys)
 }

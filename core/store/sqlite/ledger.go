@@ -10,14 +10,16 @@ import (
 )
 
 const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
-	tier, tier_since, tier_review_at, tier_manual, tier_manual_until`
+	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
+	referral_code, referred_by, referral_status, referral_order`
 
 func scanMember(r rowScanner) (member.Member, error) {
 	var m member.Member
 	var created, updated int64
 	var since, review, until sql.NullInt64
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
-		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until); err != nil {
+		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order); err != nil {
 		return member.Member{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)

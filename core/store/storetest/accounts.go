@@ -436,3 +436,35 @@ func testTiers(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Empty(t, due, "the first level is not reviewed")
 }
+
+func testChallengesAndBadges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p, err := loyalty.Compile(tenant, config.Loyalty{
+		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
+		Refunds:    config.Refunds{WaitForOrder: time.Minute},
+		Challenges: []config.Challenge{{Name: "third-visit", On: event.TypeOrderPaid, Count: 3, Period: config.PeriodEver, Points: 30, Badge: "Regular"}},
+	}, time.UTC)
+	require.NoError(t, err)
+	phone := "+6281200000110"
+	var last store.AccountResult
+	for i := range 4 {
+		id := fmt.Sprintf("C-%d", i)
+		ev := orderEvent(tenant, id, phone, "10", base.Add(time.Duration(i)*time.Hour))
+		last, err = apply(ctx, s, p, ev, store.AccountRef{Phone: phone, OrderID: id, Create: true})
+		require.NoError(t, err)
+		if i == 2 {
+			again, err := apply(ctx, s, p, ev, store.AccountRef{Phone: phone, OrderID: id, Create: true})
+			require.NoError(t, err)
+			require.True(t, again.Replayed, "a replayed visit counts once")
+		}
+	}
+	assert.EqualValues(t, 30, last.Member.Balance, "the challenge completed once")
+	badges, err := s.Badges(ctx, tenant, last.Member.ID)
+	require.NoError(t, err)
+	require.Len(t, badges, 1)
+	assert.Equal(t, "Regular", badges[0].Name)
+	progress, err := s.CounterValues(ctx, tenant, last.Member.ID, []string{loyalty.ChallengeKey("third-visit", config.PeriodEver, base, time.UTC), "nope"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"ch:third-visit:all": 4}, progress)
+}
