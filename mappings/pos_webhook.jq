@@ -9,7 +9,8 @@
 #    "status": "paid",                          optional: "paid" (default), "refunded"
 #                                               or "void" (also "cancelled")
 #    "customer": {"phone": "0812-3456-7890",    the member's phone, any notation
-#                 "name": "Sari", "email": "sari@example.com"},
+#                 "name": "Sari", "email": "sari@example.com",
+#                 "birthday": "1990-04-12"},    optional: a date or "04-12"
 #    "total": "257500.00",                      required, a decimal string or a number,
 #                                               in the currency's major unit
 #    "currency": "IDR",                         optional, ISO 4217
@@ -82,6 +83,7 @@ def sale:
             order_id: $id,
             phone: ($c.phone | text // ""),
             email: ($c.email | text),
+            birthday: ($c.birthday | text),
             name: ($c.name | text),
             total: (.total | decimal("total")),
             currency: (.currency | text),

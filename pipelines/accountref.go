@@ -13,8 +13,8 @@ import (
 // cancellation finds the member of its order by data.order_id. Any other
 // event names its member by data.member_id, else by data.phone, which is
 // normalized with region (the tenant's default_region) and creates the
-// member when the tenant has not seen the number yet; its name and email
-// fill the member's empty fields.
+// member when the tenant has not seen the number yet; its name, email and
+// birthday fill the member's empty fields.
 func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 	var d struct {
 		OrderID  string `json:"order_id"`
@@ -22,6 +22,7 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		Phone    string `json:"phone"`
 		Name     string `json:"name"`
 		Email    string `json:"email"`
+		Birthday string `json:"birthday"`
 	}
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		return store.AccountRef{}, fmt.Errorf("decoding %s data: %w", ev.Type, err)
@@ -33,6 +34,11 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		return store.AccountRef{OrderID: d.OrderID}, nil
 	}
 	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: d.Name, Email: d.Email, Create: true}
+	if d.Birthday != "" {
+		// A birthday that is not a date is left out; the event itself is
+		// fine.
+		ref.Birthday, _ = member.ParseBirthday(d.Birthday)
+	}
 	if d.MemberID == "" {
 		phone, err := member.NormalizePhone(d.Phone, region)
 		if err != nil {

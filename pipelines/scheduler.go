@@ -15,6 +15,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -23,11 +24,12 @@ const sweepBatch = 500
 
 // SweepReport is what one sweep of one tenant did.
 type SweepReport struct {
-	Tenant   string
-	Swept    int // members whose due lots were activated or expired
-	Reminded int // (member, expiry date) pairs announced
-	Failed   int // members left for the next sweep after an error
-	Skipped  bool
+	Tenant    string
+	Swept     int // members whose due lots were activated or expired
+	Reminded  int // (member, expiry date) pairs announced
+	Birthdays int // members whose birthday was celebrated
+	Failed    int // members left for the next sweep after an error
+	Skipped   bool
 	// Errors are the first errors of the failed members.
 	Errors []error
 }
@@ -64,8 +66,9 @@ func (s *scheduler) loop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
-			if r.Swept+r.Reminded+r.Failed > 0 {
-				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded, "failed", r.Failed)
+			if r.Swept+r.Reminded+r.Birthdays+r.Failed > 0 {
+				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded,
+					"birthdays", r.Birthdays, "failed", r.Failed)
 			}
 		}
 		select {
@@ -179,6 +182,32 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 				return o.Program.ReviewTier(a, now)
 			})
 		}, &r, &r.Swept, failed)
+	}
+	day := now.In(o.Program.Location)
+	for ctx.Err() == nil {
+		ids, err := o.Store.BirthdayMembers(ctx, o.Tenant, member.BirthdaysOn(day), day.Year(), sweepBatch)
+		if err != nil {
+			o.Logger.Error("loyalty sweep: listing birthdays", "tenant", o.Tenant, "err", err)
+			break
+		}
+		var todo []string
+		for _, id := range ids {
+			if key := "birthday " + id; !seen[key] {
+				seen[key] = true
+				todo = append(todo, id)
+			}
+		}
+		if len(todo) == 0 {
+			break
+		}
+		o.forEach(ctx, todo, func(memberID string) error {
+			// Once a year, whichever sweep or replica gets there first.
+			eventID := event.DerivedID("ev_", o.Tenant, "birthday", memberID, fmt.Sprint(day.Year()))
+			return o.transact(ctx, eventID, memberID, now, func(a *loyalty.Account) error {
+				_, err := o.Program.CelebrateBirthday(a, eventID, now)
+				return err
+			})
+		}, &r, &r.Birthdays, failed)
 	}
 	if days := o.Program.RemindDaysBefore(); days > 0 {
 		until := now.Add(time.Duration(days) * 24 * time.Hour)

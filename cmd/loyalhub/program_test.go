@@ -14,7 +14,7 @@ func TestProgramTestPassesOnTheShippedExamples(t *testing.T) {
 		file  string
 		cases int
 	}{
-		{file: "coffee-chain.test.yaml", cases: 15},
+		{file: "coffee-chain.test.yaml", cases: 16},
 		{file: "fashion-retailer.test.yaml", cases: 12},
 	}
 	for _, ex := range examples {
@@ -50,7 +50,7 @@ func TestProgramTestFailsAndNamesTheMismatch(t *testing.T) {
 		{
 			name: "a file that cannot be loaded",
 			args: []string{filepath.Join("testdata", "missing.test.yaml"), filepath.Join("..", "..", "deploy", "examples", "coffee-chain.test.yaml")},
-			out:  []string{"15 passed, 0 failed, 1 file(s) could not be loaded\n"},
+			out:  []string{"16 passed, 0 failed, 1 file(s) could not be loaded\n"},
 			err:  []string{"ERROR " + filepath.Join("testdata", "missing.test.yaml") + "\n", "no such file or directory"},
 		},
 	}

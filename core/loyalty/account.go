@@ -41,8 +41,12 @@ type Member struct {
 	Pending int64       `json:"pending"` // points held in pending lots
 	Tier    member.Tier `json:"tier"`
 	// Referral is the member's referral code and referrer.
-	Referral  member.Referral `json:"referral"`
-	CreatedAt time.Time       `json:"created_at"`
+	Referral member.Referral `json:"referral"`
+	// Birthday is "MM-DD" when known; BirthdayYear the last year it was
+	// celebrated.
+	Birthday     string    `json:"birthday,omitempty"`
+	BirthdayYear int       `json:"birthday_year,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Lot is the points one entry earned, consumed first-to-expire first.

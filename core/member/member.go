@@ -15,17 +15,50 @@ import (
 
 // Member is one person in one tenant's program.
 type Member struct {
-	ID        string    `json:"id"`
-	Tenant    string    `json:"tenant"`
-	Phone     string    `json:"phone"` // E.164, "+6281234567890"
-	Name      string    `json:"name,omitempty"`
-	Email     string    `json:"email,omitempty"`
-	Balance   int64     `json:"balance"`
-	Pending   int64     `json:"pending"` // points held for a returns window
-	Tier      Tier      `json:"tier"`
-	Referral  Referral  `json:"referral"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string   `json:"id"`
+	Tenant   string   `json:"tenant"`
+	Phone    string   `json:"phone"` // E.164, "+6281234567890"
+	Name     string   `json:"name,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Balance  int64    `json:"balance"`
+	Pending  int64    `json:"pending"` // points held for a returns window
+	Tier     Tier     `json:"tier"`
+	Referral Referral `json:"referral"`
+	// Birthday is the month and day, "04-12", when known.
+	Birthday string `json:"birthday,omitempty"`
+	// BirthdayYear is the last year the birthday was celebrated.
+	BirthdayYear int       `json:"birthday_year,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ErrInvalidBirthday is returned for a birthday that is not a date.
+var ErrInvalidBirthday = errors.New("invalid birthday")
+
+// ParseBirthday reads a birthday written as a date ("1990-04-12"), a
+// month and day ("04-12") or ISO 8601's yearless form ("--04-12"), and
+// returns its month and day, "04-12".
+func ParseBirthday(s string) (string, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "--")
+	for _, layout := range []string{"2006-01-02", "01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Format("01-02"), nil
+		}
+	}
+	if s == "02-29" {
+		return s, nil // valid, though time.Parse has no year to check it against
+	}
+	return "", fmt.Errorf("%w: %q is not a date such as 1990-04-12 or 04-12", ErrInvalidBirthday, s)
+}
+
+// BirthdaysOn lists the birthdays celebrated on a local date: its own,
+// and 29 February on 28 February of a year without one.
+func BirthdaysOn(day time.Time) []string {
+	out := []string{day.Format("01-02")}
+	if day.Month() == time.February && day.Day() == 28 && time.Date(day.Year(), 2, 29, 0, 0, 0, 0, time.UTC).Month() != time.February {
+		out = append(out, "02-29")
+	}
+	return out
 }
 
 // Referral is a member's own referral code and, for a member who joined

@@ -1,6 +1,7 @@
 package member
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,4 +61,20 @@ func FuzzNormalizePhone(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, got, again)
 	})
+}
+
+func TestParseBirthday(t *testing.T) {
+	for in, want := range map[string]string{
+		"1990-04-12": "04-12", "04-12": "04-12", "--04-12": "04-12", " 12-31 ": "12-31", "02-29": "02-29", "2000-02-29": "02-29",
+	} {
+		got, err := ParseBirthday(in)
+		if err != nil || got != want {
+			t.Errorf("ParseBirthday(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "13-01", "1990-02-30", "April 12", "2001-02-29"} {
+		if _, err := ParseBirthday(in); !errors.Is(err, ErrInvalidBirthday) {
+			t.Errorf("ParseBirthday(%q): want ErrInvalidBirthday, got %v", in, err)
+		}
+	}
 }

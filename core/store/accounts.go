@@ -18,6 +18,7 @@ type AccountRef struct {
 	Phone    string // E.164
 	Name     string
 	Email    string
+	Birthday string // "MM-DD"; fills an empty birthday
 	OrderID  string // loads the stored order (and its lots) into the account
 	Create   bool
 }
@@ -63,6 +64,10 @@ type Accounts interface {
 	// Qualifying sums a member's tier qualification since a time (see
 	// loyalty.Account.Qualifying).
 	Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error)
+	// BirthdayMembers lists up to limit members of the tenant whose
+	// birthday ("MM-DD") is one of birthdays and was last celebrated
+	// before year.
+	BirthdayMembers(ctx context.Context, tenant string, birthdays []string, year, limit int) ([]string, error)
 	// Badges lists a member's badges, first earned first.
 	Badges(ctx context.Context, tenant, memberID string) ([]Badge, error)
 	// CounterValues reads a member's counters (cap usage, challenge

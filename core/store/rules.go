@@ -132,7 +132,8 @@ func SortLots(lots []*loyalty.Lot) []loyalty.Lot {
 func LoyaltyMember(m member.Member) loyalty.Member {
 	return loyalty.Member{
 		ID: m.ID, Tenant: m.Tenant, Phone: m.Phone, Name: m.Name, Email: m.Email,
-		Balance: m.Balance, Pending: m.Pending, Tier: m.Tier, Referral: m.Referral, CreatedAt: m.CreatedAt,
+		Balance: m.Balance, Pending: m.Pending, Tier: m.Tier, Referral: m.Referral,
+		Birthday: m.Birthday, BirthdayYear: m.BirthdayYear, CreatedAt: m.CreatedAt,
 	}
 }
 

@@ -108,6 +108,9 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if m.Email == "" {
 		m.Email = ref.Email
 	}
+	if m.Birthday == "" {
+		m.Birthday = ref.Birthday
+	}
 	if m.Referral.Code == "" {
 		// Members created before referrals get their code at their next
 		// event.
@@ -366,10 +369,11 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 	t, r := ch.Member.Tier, ch.Member.Referral
 	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
 		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
-		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15
+		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
+		birthday = $16, birthday_year = $17
 		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
 		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
-		r.Code, r.ReferredBy, r.Status, r.Order); err != nil {
+		r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear); err != nil {
 		return fmt.Errorf("saving the member: %w", err)
 	}
 	if o := ch.Order; o != nil {
@@ -571,4 +575,22 @@ func (s *Store) CounterValues(ctx context.Context, tenant, memberID string, keys
 		return nil, err
 	}
 	return counters(ctx, p, tenant, memberID, keys)
+}
+
+// BirthdayMembers lists members to celebrate; see store.Accounts.
+func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []string, year, limit int) ([]string, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT id FROM members WHERE tenant = $1 AND birthday_year < $2
+		AND birthday = ANY($3) ORDER BY id LIMIT $4`, tenant, year, birthdays, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing birthdays: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing birthdays: %w", err)
+	}
+	return ids, nil
 }

@@ -12,13 +12,13 @@ import (
 
 const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
-	referral_code, referred_by, referral_status, referral_order`
+	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year`
 
 func scanMember(r pgx.Row) (member.Member, error) {
 	var m member.Member
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending,
 		&m.CreatedAt, &m.UpdatedAt, &m.Tier.Name, &m.Tier.Since, &m.Tier.ReviewAt, &m.Tier.Manual, &m.Tier.ManualUntil,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order); err != nil {
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear); err != nil {
 		return member.Member{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()

@@ -128,6 +128,9 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if m.Email == "" {
 		m.Email = ref.Email
 	}
+	if m.Birthday == "" {
+		m.Birthday = ref.Birthday
+	}
 	if m.Referral.Code == "" {
 		// Members created before referrals get their code at their next
 		// event.
@@ -307,17 +310,18 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member
 	var err error
 	if isNew {
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
-			r.Code, r.ReferredBy, r.Status, r.Order)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ?,
 			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ?,
-			referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ? WHERE id = ?`,
+			referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ?,
+			birthday = ?, birthday_year = ? WHERE id = ?`,
 			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
-			r.Code, r.ReferredBy, r.Status, r.Order, m.ID)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, m.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the member: %w", err)
@@ -541,4 +545,35 @@ func (s *Store) CounterValues(ctx context.Context, tenant, memberID string, keys
 		return nil, err
 	}
 	return counters(ctx, r, tenant, memberID, keys)
+}
+
+// BirthdayMembers lists members to celebrate; see store.Accounts.
+func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []string, year, limit int) ([]string, error) {
+	if len(birthdays) == 0 {
+		return nil, nil
+	}
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	args := []any{tenant, year}
+	for _, b := range birthdays {
+		args = append(args, b)
+	}
+	args = append(args, store.ClampLimit(limit))
+	rows, err := r.db.QueryContext(ctx, `SELECT id FROM members WHERE tenant = ? AND birthday_year < ?
+		AND birthday IN (?`+strings.Repeat(", ?", len(birthdays)-1)+`) ORDER BY id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing birthdays: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("listing birthdays: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

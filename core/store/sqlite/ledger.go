@@ -11,7 +11,7 @@ import (
 
 const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
-	referral_code, referred_by, referral_status, referral_order`
+	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year`
 
 func scanMember(r rowScanner) (member.Member, error) {
 	var m member.Member
@@ -19,7 +19,7 @@ func scanMember(r rowScanner) (member.Member, error) {
 	var since, review, until sql.NullInt64
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
 		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order); err != nil {
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear); err != nil {
 		return member.Member{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)

@@ -468,3 +468,41 @@ func testChallengesAndBadges(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int64{"ch:third-visit:all": 4}, progress)
 }
+
+func testBirthdays(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p, err := loyalty.Compile(tenant, config.Loyalty{
+		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
+		Refunds: config.Refunds{WaitForOrder: time.Minute},
+		Rules:   []config.EarnRule{{Name: "birthday", On: loyalty.TypeMemberBirthday, Points: "50"}},
+	}, time.UTC)
+	require.NoError(t, err)
+	phone := "+6281200000111"
+	res, err := s.Transact(ctx, tenant, "join", store.AccountRef{Phone: phone, Birthday: "03-14", Create: true}, base,
+		func(*loyalty.Account) error { return nil })
+	require.NoError(t, err)
+	assert.Equal(t, "03-14", res.Member.Birthday)
+	_, err = s.Transact(ctx, tenant, "later", store.AccountRef{Phone: phone, Birthday: "12-25", Create: true}, base,
+		func(*loyalty.Account) error { return nil })
+	require.NoError(t, err)
+	m, err := s.MemberByPhone(ctx, tenant, phone)
+	require.NoError(t, err)
+	assert.Equal(t, "03-14", m.Birthday, "a known birthday is not overwritten")
+
+	ids, err := s.BirthdayMembers(ctx, tenant, []string{"03-14"}, 2025, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{m.ID}, ids)
+	res, err = s.Transact(ctx, tenant, "bday-2025", store.AccountRef{MemberID: m.ID}, base, func(a *loyalty.Account) error {
+		_, err := p.CelebrateBirthday(a, "bday-2025", base)
+		return err
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, 50, res.Member.Balance)
+	ids, err = s.BirthdayMembers(ctx, tenant, []string{"03-14"}, 2025, 10)
+	require.NoError(t, err)
+	assert.Empty(t, ids, "celebrated this year")
+	ids, err = s.BirthdayMembers(ctx, tenant, []string{"03-14"}, 2026, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{m.ID}, ids, "and again next year")
+}

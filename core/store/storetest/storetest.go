@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReferralCompletion", testReferralCompletion},
 		{"ReferralCompletionHeld", testReferralCompletionHeld},
 		{"ChallengesAndBadges", testChallengesAndBadges},
+		{"Birthdays", testBirthdays},
 		{"ClaimMessage", testClaimMessage},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"MarkTransitions", testMarkTransitions},

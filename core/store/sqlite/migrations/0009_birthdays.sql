@@ -1,0 +1,6 @@
+-- Members' birthdays (month and day) and the last year each was celebrated.
+
+ALTER TABLE members ADD COLUMN birthday TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN birthday_year INTEGER NOT NULL DEFAULT 0;
+
+CREATE INDEX members_birthday ON members (tenant, birthday) WHERE birthday <> '';
