@@ -185,7 +185,7 @@ func newReferralCode(ctx context.Context, tx pgx.Tx, tenant string) (string, err
 	for range maxCodeAttempts {
 		code := member.NewReferralCode()
 		var taken bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE tenant = $1 AND referral_code = $2)`,
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE tenant = $1 AND referral_code = $2 AND referral_code <> '')`,
 			tenant, code).Scan(&taken); err != nil {
 			return "", fmt.Errorf("checking a referral code: %w", err)
 		}
@@ -198,7 +198,7 @@ func newReferralCode(ctx context.Context, tx pgx.Tx, tenant string) (string, err
 
 // referrer finds the member whose referral code is code.
 func referrer(ctx context.Context, tx pgx.Tx, tenant, code string) (id, phone string, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT id, phone FROM members WHERE tenant = $1 AND referral_code = $2`,
+	err = tx.QueryRow(ctx, `SELECT id, phone FROM members WHERE tenant = $1 AND referral_code = $2 AND referral_code <> ''`,
 		tenant, code).Scan(&id, &phone)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -220,7 +220,7 @@ func referralsSince(ctx context.Context, tx pgx.Tx, tenant, referrerID string, s
 	}
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM members
-		WHERE tenant = $1 AND referred_by = $2 AND created_at >= $3`, tenant, referrerID, dbTime(since)).Scan(&n); err != nil {
+		WHERE tenant = $1 AND referred_by = $2 AND referred_by <> '' AND created_at >= $3`, tenant, referrerID, dbTime(since)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting referrals: %w", err)
 	}
 	return n, nil

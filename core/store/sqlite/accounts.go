@@ -179,6 +179,17 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
 }
 
+// Referral lookups. The indexes on referral codes and referrers are
+// partial (empty values are left out), so each query repeats the index's
+// condition for SQLite to use it: without it every new member would scan
+// the members table.
+const (
+	queryCodeTaken      = `SELECT COUNT(*) FROM members WHERE tenant = ? AND referral_code = ? AND referral_code <> ''`
+	queryReferrer       = `SELECT id, phone FROM members WHERE tenant = ? AND referral_code = ? AND referral_code <> ''`
+	queryReferralsSince = `SELECT COUNT(*) FROM members
+		WHERE tenant = ? AND referred_by = ? AND referred_by <> '' AND created_at >= ?`
+)
+
 // maxCodeAttempts bounds the draws of a referral code that is not taken.
 const maxCodeAttempts = 10
 
@@ -189,7 +200,7 @@ func newReferralCode(ctx context.Context, tx *wtx, tenant string) (string, error
 	for range maxCodeAttempts {
 		code := member.NewReferralCode()
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE tenant = ? AND referral_code = ?`,
+		if err := tx.QueryRowContext(ctx, queryCodeTaken,
 			tenant, code).Scan(&n); err != nil {
 			return "", fmt.Errorf("checking a referral code: %w", err)
 		}
@@ -202,7 +213,7 @@ func newReferralCode(ctx context.Context, tx *wtx, tenant string) (string, error
 
 // referrer finds the member whose referral code is code.
 func referrer(ctx context.Context, tx *wtx, tenant, code string) (id, phone string, found bool, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT id, phone FROM members WHERE tenant = ? AND referral_code = ?`,
+	err = tx.QueryRowContext(ctx, queryReferrer,
 		tenant, code).Scan(&id, &phone)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -217,8 +228,7 @@ func referrer(ctx context.Context, tx *wtx, tenant, code string) (id, phone stri
 // after since.
 func referralsSince(ctx context.Context, tx *wtx, tenant, referrerID string, since time.Time) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members
-		WHERE tenant = ? AND referred_by = ? AND created_at >= ?`, tenant, referrerID, toDB(since)).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, queryReferralsSince, tenant, referrerID, toDB(since)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting referrals: %w", err)
 	}
 	return n, nil
