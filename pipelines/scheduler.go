@@ -38,8 +38,7 @@ type SweepReport struct {
 const maxSweepErrors = 10
 
 // scheduler runs timed loyalty work: every interval, for each tenant whose
-// lease this process holds, it activates pending points that are due,
-// expires points past their date and announces points about to expire.
+// lease this process holds, it runs SweepTenant.
 type scheduler struct {
 	h      *Hub
 	holder string
@@ -105,10 +104,9 @@ func (h *Hub) tenantIDs() []string {
 	return ids
 }
 
-// Sweep runs one sweep of every tenant as holder at now: for each tenant
-// whose lease holder gets, it activates and expires the due lots and
-// announces the expiry dates within the program's reminder window, and
-// publishes the outcomes. Tenants another holder is sweeping are skipped.
+// Sweep runs one sweep of every tenant as holder at now: SweepTenant for
+// each tenant whose lease holder gets. Tenants another holder is sweeping
+// are skipped.
 func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepReport {
 	var out []SweepReport
 	for _, id := range h.tenantIDs() {
@@ -144,10 +142,11 @@ type SweepOptions struct {
 }
 
 // SweepTenant activates and expires the tenant's lots due at now, reviews
-// the levels due for review, and announces the expiry dates within the
-// program's reminder window, each
-// member in a transaction of its own, and publishes the outcomes. A member
-// whose transaction fails is left for the next sweep.
+// the tiers due for review, celebrates today's birthdays and announces the
+// expiry dates within the program's reminder window, each member in a
+// transaction of its own, and publishes the outcomes (and runs the
+// follow-ups, such as a referrer's reward). A member whose transaction
+// fails is left for the next sweep.
 func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport {
 	r := SweepReport{Tenant: o.Tenant}
 	if o.Logger == nil {
