@@ -221,10 +221,7 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 			rules = append(rules, c.rule.Name)
 		}
 		a.addLot(lot, e)
-		day, week, month, all := p.periodKeys(c.rule.Name, ev.OccurredAt)
-		for _, k := range []string{day, week, month, all} {
-			a.count(k, c.points)
-		}
+		p.countCapped(a, c.rule, ev.OccurredAt, c.points)
 	}
 	data := map[string]any{"points": earned, "rules": rules}
 	if order != nil {
@@ -406,6 +403,25 @@ func (p *Program) applyCaps(a *Account, ev event.Event, cs []candidate) error {
 		}
 	}
 	return nil
+}
+
+// countCapped adds points to the counters of the rule's caps. A rule
+// without caps counts nothing: a cap counts what its rule earns from the
+// moment it is configured.
+func (p *Program) countCapped(a *Account, r *rule, at time.Time, points int64) {
+	if !capped(r) {
+		return
+	}
+	day, week, month, all := p.periodKeys(r.Name, at)
+	caps := r.Caps
+	for _, k := range []struct {
+		key   string
+		limit int64
+	}{{day, caps.PerMemberDay}, {week, caps.PerMemberWeek}, {month, caps.PerMemberMonth}, {all, caps.PerMember}} {
+		if k.limit > 0 {
+			a.count(k.key, points)
+		}
+	}
 }
 
 func capped(r *rule) bool {

@@ -154,3 +154,25 @@ func NetSpend(orders [][2]string) (*big.Rat, error) {
 	}
 	return sum, nil
 }
+
+// OnlyPointsChanged reports whether a loyalty transaction changed nothing of
+// the stored member before but its points (balance and pending): the
+// adapters then update those columns alone, which leaves the members'
+// indexes untouched.
+func OnlyPointsChanged(before member.Member, after loyalty.Member) bool {
+	return before.Name == after.Name && before.Email == after.Email &&
+		before.Referral == after.Referral && before.Birthday == after.Birthday &&
+		before.BirthdayYear == after.BirthdayYear && sameTier(before.Tier, after.Tier)
+}
+
+func sameTier(a, b member.Tier) bool {
+	return a.Name == b.Name && a.Manual == b.Manual &&
+		sameTime(a.Since, b.Since) && sameTime(a.ReviewAt, b.ReviewAt) && sameTime(a.ManualUntil, b.ManualUntil)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}

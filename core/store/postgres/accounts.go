@@ -102,6 +102,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if err != nil {
 		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
 	}
+	stored := m
 	if m.Name == "" {
 		m.Name = ref.Name
 	}
@@ -169,7 +170,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, a.NewOrder, ch, now); err != nil {
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
@@ -364,66 +365,14 @@ func counters(ctx context.Context, tx querier, tenant, memberID string, keys []s
 	return out, nil
 }
 
-func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m member.Member, newOrder bool,
+// writeChanges writes what a loyalty transaction changed. A redemption is
+// settled first (its outcome decides whether the rest may be written); the
+// other statements go to the server in one pipelined batch: one round trip
+// however many entries, lots and counters the event wrote.
+func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, stored member.Member, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
-	t, r := ch.Member.Tier, ch.Member.Referral
-	if _, err := tx.Exec(ctx, `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
-		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
-		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
-		birthday = $16, birthday_year = $17
-		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
-		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
-		r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear); err != nil {
-		return fmt.Errorf("saving the member: %w", err)
-	}
-	if o := ch.Order; o != nil {
-		var err error
-		if newOrder {
-			_, err = tx.Exec(ctx, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, now)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE orders SET refunded = $1 WHERE tenant = $2 AND id = $3`, o.Refunded, tenant, o.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("saving order %s: %w", o.ID, err)
-		}
-	}
-	for _, l := range ch.Lots {
-		if _, err := tx.Exec(ctx, `INSERT INTO lots (tenant, `+lotColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
-				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at,
-				reminded = excluded.reminded`,
-			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
-			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded); err != nil {
-			return fmt.Errorf("saving lot %s: %w", l.ID, err)
-		}
-	}
-	for _, e := range ch.Entries {
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries
-			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
-			 lot_id, order_id, ref_event_id, actor, reason, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.Stamp(e.At)); err != nil {
-			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
-		}
-	}
-	for k, v := range ch.Counters {
-		if _, err := tx.Exec(ctx, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant, member_id, key) DO UPDATE SET value = loyalty_counters.value + excluded.value`,
-			tenant, m.ID, k, v); err != nil {
-			return fmt.Errorf("saving counter %s: %w", k, err)
-		}
-	}
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
-	}
-	for _, b := range ch.Badges {
-		if _, err := tx.Exec(ctx, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, m.ID, b, eventID, now); err != nil {
-			return fmt.Errorf("saving badge %s: %w", b, err)
-		}
 	}
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
@@ -432,9 +381,71 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m memb
 			return fmt.Errorf("encoding outcomes: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE processed_events SET member_id = $1, outcomes = $2
-		WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID); err != nil {
-		return fmt.Errorf("recording event %s as processed: %w", eventID, err)
+	b := &pgx.Batch{}
+	var what []string
+	queue := func(action, sql string, args ...any) {
+		b.Queue(sql, args...)
+		what = append(what, action)
+	}
+	t, r := ch.Member.Tier, ch.Member.Referral
+	if store.OnlyPointsChanged(stored, ch.Member) {
+		queue("saving the member", `UPDATE members SET balance = $1, pending = $2, updated_at = $3 WHERE id = $4`,
+			ch.Member.Balance, ch.Member.Pending, now, m.ID)
+	} else {
+		queue("saving the member", `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
+		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
+		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
+		birthday = $16, birthday_year = $17
+		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
+			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+	}
+	if o := ch.Order; o != nil {
+		if newOrder {
+			queue("saving order "+o.ID, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, now)
+		} else {
+			queue("saving order "+o.ID, `UPDATE orders SET refunded = $1 WHERE tenant = $2 AND id = $3`, o.Refunded, tenant, o.ID)
+		}
+	}
+	for _, l := range ch.Lots {
+		queue("saving lot "+l.ID, `INSERT INTO lots (tenant, `+lotColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed,
+				status = excluded.status, activates_at = excluded.activates_at, expires_at = excluded.expires_at,
+				reminded = excluded.reminded`,
+			tenant, l.ID, m.ID, l.Rule, l.EventID, l.OrderID, l.Points, l.Remaining, l.Reversed, l.Status,
+			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded)
+	}
+	for _, e := range ch.Entries {
+		queue("inserting a "+e.Kind+" entry", `INSERT INTO ledger_entries
+			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+			 lot_id, order_id, ref_event_id, actor, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
+			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.Stamp(e.At))
+	}
+	for k, v := range ch.Counters {
+		queue("saving counter "+k, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant, member_id, key) DO UPDATE SET value = loyalty_counters.value + excluded.value`,
+			tenant, m.ID, k, v)
+	}
+	for _, badge := range ch.Badges {
+		queue("saving badge "+badge, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, m.ID, badge, eventID, now)
+	}
+	queue("recording event "+eventID+" as processed", `UPDATE processed_events SET member_id = $1, outcomes = $2
+		WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID)
+
+	br := tx.SendBatch(ctx, b)
+	for _, action := range what {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("%s: %w", action, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("writing the loyalty transaction: %w", err)
 	}
 	return nil
 }

@@ -122,6 +122,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if err != nil {
 		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
 	}
+	stored := m
 	if m.Name == "" {
 		m.Name = ref.Name
 	}
@@ -173,7 +174,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, isNew, a.NewOrder, ch, now); err != nil {
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
@@ -313,18 +314,24 @@ func counters(ctx context.Context, tx queryer, tenant, memberID string, keys []s
 	return out, rows.Err()
 }
 
-func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m member.Member, isNew, newOrder bool,
+// writeChanges writes what a loyalty transaction changed; m is the member
+// the program ran on, stored the member as it was read.
+func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, stored member.Member, isNew, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
 	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
 	t, r := ch.Member.Tier, ch.Member.Referral
 	var err error
-	if isNew {
+	switch {
+	case !isNew && store.OnlyPointsChanged(stored, ch.Member):
+		_, err = tx.ExecContext(ctx, `UPDATE members SET balance = ?, pending = ?, updated_at = ? WHERE id = ?`,
+			m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
+	case isNew:
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
 			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
-	} else {
+	default:
 		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ?,
 			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ?,
 			referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ?,
