@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/loyalty"
@@ -51,21 +52,32 @@ func dbTimePtr(t *time.Time) *time.Time {
 }
 
 // Transact runs one loyalty event on a member's account; see store.Accounts.
+// Concurrent calls are committed in groups (see batch.go); each event's
+// effects are those of transactAlone.
+func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	if tenant == "" || eventID == "" {
+		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
+	}
+	if err := ctx.Err(); err != nil {
+		return store.AccountResult{}, err
+	}
+	g, err := s.groups()
+	if err != nil {
+		return store.AccountResult{}, err
+	}
+	return g.do(&txOp{ctx: ctx, tenant: tenant, eventID: eventID, ref: ref, at: at, fn: fn})
+}
+
+// transactAlone runs one loyalty event in a transaction of its own.
 //
 // The transaction first inserts the event into processed_events, so a
 // concurrent transaction of the same event waits for this one and then
 // replays it. It then locks the member's row, so transactions on one member
 // queue and each reads the lots, order and counters the previous one wrote.
 // Errors of fn, and store.ErrNoMember, are returned unchanged.
-func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
+func transactAlone(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
-	if tenant == "" || eventID == "" {
-		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
-	}
-	p, err := s.db()
-	if err != nil {
-		return store.AccountResult{}, err
-	}
 	tx, err := p.Begin(ctx)
 	if err != nil {
 		return store.AccountResult{}, fmt.Errorf("loyalty transaction: %w", err)
@@ -103,15 +115,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
 	}
 	stored := m
-	if m.Name == "" {
-		m.Name = ref.Name
-	}
-	if m.Email == "" {
-		m.Email = ref.Email
-	}
-	if m.Birthday == "" {
-		m.Birthday = ref.Birthday
-	}
+	fillMember(&m, ref)
 	if m.Referral.Code == "" {
 		// Members created before referrals get their code at their next
 		// event.
@@ -143,26 +147,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 			return store.AccountResult{}, err
 		}
 	}
-	a := &loyalty.Account{
-		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
-		LoadLots: func() ([]*loyalty.Lot, error) {
-			return queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-				WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, m.ID)
-		},
-		Counters: func(keys []string) (map[string]int64, error) {
-			return counters(ctx, tx, tenant, m.ID, keys)
-		},
-		Qualifying: func(basis string, since time.Time) (*big.Rat, error) {
-			return qualifying(ctx, tx, tenant, m.ID, basis, since)
-		},
-		Redemptions: redemptions(ctx, tx, tenant),
-		Referrer: func(code string) (string, string, bool, error) {
-			return referrer(ctx, tx, tenant, code)
-		},
-		ReferralsThisMonth: func(referrerID string, since time.Time) (int, error) {
-			return referralsSince(ctx, tx, tenant, referrerID, since)
-		},
-	}
+	a := newAccount(ctx, tx, tenant, m, isNew, order, lots)
 	if err := fn(a); err != nil {
 		return store.AccountResult{}, err
 	}
@@ -365,15 +350,39 @@ func counters(ctx context.Context, tx querier, tenant, memberID string, keys []s
 	return out, nil
 }
 
-// writeChanges writes what a loyalty transaction changed. A redemption is
-// settled first (its outcome decides whether the rest may be written); the
-// other statements go to the server in one pipelined batch: one round trip
-// however many entries, lots and counters the event wrote.
+// writeChanges writes what a loyalty transaction changed: a redemption
+// first (its outcome decides whether the rest may be written), then the
+// other statements in one pipelined batch, one round trip however many
+// entries, lots and counters the event wrote.
 func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, stored member.Member, newOrder bool,
 	ch loyalty.Changes, now time.Time) error {
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
 	}
+	b := &pgx.Batch{}
+	var what []string
+	if err := queueChanges(b, &what, tenant, eventID, m, stored, true, false, newOrder, ch, now); err != nil {
+		return err
+	}
+	br := tx.SendBatch(ctx, b)
+	for _, action := range what {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("%s: %w", action, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("writing the loyalty transaction: %w", err)
+	}
+	return nil
+}
+
+// queueChanges queues the writes of a loyalty transaction but its
+// redemption, naming each in what. updateMember saves the member's row
+// (stored is the row as read); insertProcessed inserts the processed event
+// instead of completing the row the transaction began with.
+func queueChanges(b *pgx.Batch, what *[]string, tenant, eventID string, m, stored member.Member,
+	updateMember, insertProcessed, newOrder bool, ch loyalty.Changes, now time.Time) error {
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
 		var err error
@@ -381,17 +390,17 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, sto
 			return fmt.Errorf("encoding outcomes: %w", err)
 		}
 	}
-	b := &pgx.Batch{}
-	var what []string
 	queue := func(action, sql string, args ...any) {
 		b.Queue(sql, args...)
-		what = append(what, action)
+		*what = append(*what, action)
 	}
 	t, r := ch.Member.Tier, ch.Member.Referral
-	if store.OnlyPointsChanged(stored, ch.Member) {
+	switch {
+	case !updateMember:
+	case store.OnlyPointsChanged(stored, ch.Member):
 		queue("saving the member", `UPDATE members SET balance = $1, pending = $2, updated_at = $3 WHERE id = $4`,
 			ch.Member.Balance, ch.Member.Pending, now, m.ID)
-	} else {
+	default:
 		queue("saving the member", `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
 		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
 		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
@@ -434,18 +443,12 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, sto
 		queue("saving badge "+badge, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, m.ID, badge, eventID, now)
 	}
-	queue("recording event "+eventID+" as processed", `UPDATE processed_events SET member_id = $1, outcomes = $2
-		WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID)
-
-	br := tx.SendBatch(ctx, b)
-	for _, action := range what {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return fmt.Errorf("%s: %w", action, err)
-		}
-	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("writing the loyalty transaction: %w", err)
+	if insertProcessed {
+		queue("recording event "+eventID+" as processed", `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, tenant, eventID, m.ID, string(outcomes), now)
+	} else {
+		queue("recording event "+eventID+" as processed", `UPDATE processed_events SET member_id = $1, outcomes = $2
+			WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID)
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Store struct {
 
 	mu     sync.Mutex
 	pool   *pgxpool.Pool
+	group  *grouper // commits loyalty transactions in groups
 	closed bool
 }
 
@@ -85,7 +86,21 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("opening postgres store: %w", err)
 	}
 	s.pool = pool
+	s.group = startGrouper(pool)
 	return nil
+}
+
+// groups returns the grouper of loyalty transactions.
+func (s *Store) groups() (*grouper, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.group == nil {
+		if s.closed {
+			return nil, errClosed
+		}
+		return nil, errNotOpen
+	}
+	return s.group, nil
 }
 
 func (s *Store) db() (*pgxpool.Pool, error) {
@@ -116,9 +131,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // is safe to call more than once, and after a failed or missing Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	p := s.pool
-	s.pool, s.closed = nil, true
+	p, g := s.pool, s.group
+	s.pool, s.group, s.closed = nil, nil, true
 	s.mu.Unlock()
+	if g != nil {
+		g.stop()
+	}
 	if p != nil {
 		p.Close()
 	}
