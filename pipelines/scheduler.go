@@ -30,6 +30,9 @@ type SweepReport struct {
 	Birthdays int // members whose birthday was celebrated
 	Failed    int // members left for the next sweep after an error
 	Skipped   bool
+	// LeaseLost is true when the sweep stopped early because its lease
+	// could not be renewed; the next holder goes on where it stopped.
+	LeaseLost bool
 	// Errors are the first errors of the failed members.
 	Errors []error
 }
@@ -124,6 +127,9 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 				Store: h.store, Tenant: id, Program: t.program, Concurrency: h.cfg.Pipeline.Scheduler.Concurrency,
 				Publish: func(msgs []*message.Message) error { return h.queue.Publisher().Publish(TopicOutcomes, msgs...) },
 				Logger:  h.logger,
+				Renew: func(ctx context.Context) (bool, error) {
+					return h.store.AcquireLease(ctx, leaseName(id), holder, h.cfg.Pipeline.Scheduler.Lease)
+				},
 			}, now)
 		}
 		out = append(out, r)
@@ -139,6 +145,30 @@ type SweepOptions struct {
 	Concurrency int                                 // members updated at once
 	Publish     func(msgs []*message.Message) error // outcome messages, for the outcomes topic
 	Logger      *slog.Logger
+	// Renew, when set, renews the tenant's lease before each batch of
+	// members; a sweep whose lease cannot be renewed stops, so that a
+	// sweep longer than the lease never runs beside another replica's.
+	Renew func(ctx context.Context) (bool, error)
+}
+
+// keep renews the lease; it reports false once the lease is lost.
+func (o SweepOptions) keep(ctx context.Context, r *SweepReport) bool {
+	if r.LeaseLost {
+		return false
+	}
+	if o.Renew == nil {
+		return true
+	}
+	ok, err := o.Renew(ctx)
+	if err != nil {
+		o.Logger.Error("loyalty sweep: renewing the lease", "tenant", o.Tenant, "err", err)
+	}
+	if !ok || err != nil {
+		r.LeaseLost = true
+		o.Logger.Warn("loyalty sweep: stopped, the lease is lost", "tenant", o.Tenant)
+		return false
+	}
+	return true
 }
 
 // SweepTenant activates and expires the tenant's lots due at now, reviews
@@ -157,7 +187,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 	seen := map[string]bool{}
 	failed := map[string]bool{}
 	stamp := now.UTC().Format(time.RFC3339Nano)
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && o.keep(ctx, &r) {
 		ids, err := o.Store.DueMembers(ctx, o.Tenant, now, sweepBatch)
 		if err != nil {
 			o.Logger.Error("loyalty sweep: listing due members", "tenant", o.Tenant, "err", err)
@@ -183,7 +213,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 		}, &r, &r.Swept, failed)
 	}
 	day := now.In(o.Program.Location)
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && o.keep(ctx, &r) {
 		ids, err := o.Store.BirthdayMembers(ctx, o.Tenant, member.BirthdaysOn(day), day.Year(), sweepBatch)
 		if err != nil {
 			o.Logger.Error("loyalty sweep: listing birthdays", "tenant", o.Tenant, "err", err)
@@ -210,7 +240,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 	}
 	if days := o.Program.RemindDaysBefore(); days > 0 {
 		until := now.Add(time.Duration(days) * 24 * time.Hour)
-		for ctx.Err() == nil {
+		for ctx.Err() == nil && o.keep(ctx, &r) {
 			due, err := o.Store.Expiring(ctx, o.Tenant, now, until, sweepBatch)
 			if err != nil {
 				o.Logger.Error("loyalty sweep: listing expiring points", "tenant", o.Tenant, "err", err)

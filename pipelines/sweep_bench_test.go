@@ -56,7 +56,7 @@ func BenchmarkSweepExpiry(b *testing.B) {
 }
 
 // seed gives n members one lot each, earned at earned.
-func seed(b *testing.B, s store.Store, prog *loyalty.Program, tenant string, n int, earned time.Time) {
+func seed(b testing.TB, s store.Store, prog *loyalty.Program, tenant string, n int, earned time.Time) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	work := make(chan int)
