@@ -186,7 +186,12 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 	// member still listed afterwards would otherwise keep the sweep busy.
 	seen := map[string]bool{}
 	failed := map[string]bool{}
-	stamp := now.UTC().Format(time.RFC3339Nano)
+	// Each run's expiry and reminder transactions are events of their own
+	// (their effects are idempotent by the lots they change), so a second
+	// sweep at the same instant runs again and its outcomes are new ones.
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	stamp := now.UTC().Format(time.RFC3339Nano) + "/" + hex.EncodeToString(nonce[:])
 	for ctx.Err() == nil && o.keep(ctx, &r) {
 		ids, err := o.Store.DueMembers(ctx, o.Tenant, now, sweepBatch)
 		if err != nil {
@@ -205,7 +210,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 		}
 		o.forEach(ctx, todo, func(memberID string) error {
 			eventID := event.DerivedID("ev_", o.Tenant, "sweep", memberID, stamp)
-			return o.transact(ctx, eventID, memberID, now, func(a *loyalty.Account) error {
+			return o.transact(ctx, eventID, store.AccountRef{MemberID: memberID, Unrecorded: true}, now, func(a *loyalty.Account) error {
 				o.Program.ActivateDue(a, eventID, now)
 				o.Program.ExpireDue(a, eventID, now)
 				return o.Program.ReviewTier(a, now)
@@ -232,7 +237,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 		o.forEach(ctx, todo, func(memberID string) error {
 			// Once a year, whichever sweep or replica gets there first.
 			eventID := event.DerivedID("ev_", o.Tenant, "birthday", memberID, fmt.Sprint(day.Year()))
-			return o.transact(ctx, eventID, memberID, now, func(a *loyalty.Account) error {
+			return o.transact(ctx, eventID, store.AccountRef{MemberID: memberID}, now, func(a *loyalty.Account) error {
 				_, err := o.Program.CelebrateBirthday(a, eventID, now)
 				return err
 			})
@@ -264,7 +269,7 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 				// The lots remember the announcement, so each sweep's
 				// transaction is its own event.
 				eventID := event.DerivedID("ev_", o.Tenant, "remind", key, stamp)
-				return o.transact(ctx, eventID, e.MemberID, now, func(a *loyalty.Account) error {
+				return o.transact(ctx, eventID, store.AccountRef{MemberID: e.MemberID, Unrecorded: true}, now, func(a *loyalty.Account) error {
 					o.Program.RemindExpiring(a, e.ExpiresAt)
 					return nil
 				})
@@ -302,11 +307,11 @@ func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key st
 	wg.Wait()
 }
 
-// transact runs fn on a member's account as event eventID and publishes
-// the outcomes.
-func (o SweepOptions) transact(ctx context.Context, eventID, memberID string, now time.Time,
+// transact runs fn on the account ref names as event eventID and
+// publishes the outcomes.
+func (o SweepOptions) transact(ctx context.Context, eventID string, ref store.AccountRef, now time.Time,
 	fn func(a *loyalty.Account) error) error {
-	res, err := o.Store.Transact(ctx, o.Tenant, eventID, store.AccountRef{MemberID: memberID}, now, fn)
+	res, err := o.Store.Transact(ctx, o.Tenant, eventID, ref, now, fn)
 	if err != nil {
 		return err
 	}

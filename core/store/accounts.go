@@ -21,6 +21,12 @@ type AccountRef struct {
 	Birthday string // "MM-DD"; fills an empty birthday
 	OrderID  string // loads the stored order (and its lots) into the account
 	Create   bool
+	// Unrecorded leaves the event out of the processed events: for
+	// scheduled work whose every effect is idempotent by the state it
+	// changes (a lot expires or activates once, an expiry is announced
+	// once) and whose event id is new at each run, a record would only be
+	// written and never read. Such an event is never replayed.
+	Unrecorded bool
 }
 
 // AccountResult is what one loyalty transaction decided.

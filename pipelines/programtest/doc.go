@@ -42,12 +42,10 @@
 //   - sweep: a time; the scheduler's sweep at that instant: pending points
 //     that are due are activated and points past their date expire, then
 //     points.expiring is announced for the expiry dates within the
-//     program's expiry.remind_days_before. The event ids are the
-//     scheduler's, so two sweeps at one instant are one sweep. A reminder
-//     that the store lists again after it was recorded (points earned with
-//     an expiry date that was announced already) fails the step: its
-//     replay announces nothing, so the hub's scheduler would list it again
-//     without end.
+//     program's expiry.remind_days_before. Every sweep runs, as the
+//     scheduler's do: a second sweep at one instant does only what fell
+//     due since. Points earned with an expiry date that was announced
+//     already are not announced again.
 //   - adjust: a manual correction of an existing member's points: phone or
 //     member_id, points (positive or negative), reason, at and id.
 //

@@ -499,17 +499,18 @@ cases:
       pending: 0
       outcomes: [member.joined, points.earned, points.pending, points.activated, points.expiring, points.expired]
       entries: 7
-  - name: two sweeps at one instant are one sweep
+  - name: a second sweep at one instant expires what fell due since
     steps:
       - event: {type: order.paid, at: "2026-11-20T10:00", data: {order_id: A1, phone: "0812-3456-7890", total: "100000"}}
       - sweep: "2026-12-01"
       - event: {type: order.paid, at: "2026-11-21T10:00", data: {order_id: A2, phone: "0812-3456-7890", total: "100000"}}
       - sweep: "2026-12-01"
+      - sweep: "2026-12-01"
     expect:
-      # The second sale's points are due, but the sweep at that instant
-      # was recorded already.
-      balance: 10
-      outcomes: [member.joined, points.earned, points.expired, points.earned]
+      # The late sale's points were due at that instant; the third sweep
+      # finds nothing left.
+      balance: 0
+      outcomes: [member.joined, points.earned, points.expired, points.earned, points.expired]
   - name: points earned after their expiry date was announced
     steps:
       - event: {type: order.paid, at: "2026-11-20T10:00", data: {order_id: A1, phone: "0812-3456-7890", total: "100000"}}

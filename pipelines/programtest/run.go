@@ -183,8 +183,8 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 }
 
 // sweep runs the hub's sweep of the tenant at now (pipelines.SweepTenant)
-// and records the outcomes it publishes. A sweep at an instant already
-// swept replays its transactions; their outcomes are not counted twice.
+// and records the outcomes it publishes. A birthday already celebrated
+// replays its transaction; its outcomes are not counted twice.
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 	rep := pipelines.SweepTenant(ctx, pipelines.SweepOptions{
 		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, Concurrency: 1,

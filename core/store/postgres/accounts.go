@@ -98,13 +98,15 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	now := store.Stamp(time.Now())
 	// The row is completed by writeChanges; until this transaction ends, a
 	// concurrent insert of the same event waits on its key.
-	tag, err := tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
-		VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
-	if err != nil {
-		return store.AccountResult{}, fmt.Errorf("recording event %s as processed: %w", eventID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return replay(ctx, tx, tenant, eventID)
+	if !ref.Unrecorded {
+		tag, err := tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
+			VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
+		if err != nil {
+			return store.AccountResult{}, fmt.Errorf("recording event %s as processed: %w", eventID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return replay(ctx, tx, tenant, eventID)
+		}
 	}
 
 	m, isNew, err := lockMember(ctx, tx, tenant, ref, at, now)
@@ -155,7 +157,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, ch, now); err != nil {
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
@@ -355,13 +357,13 @@ func counters(ctx context.Context, tx querier, tenant, memberID string, keys []s
 // other statements in one pipelined batch, one round trip however many
 // entries, lots and counters the event wrote.
 func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, stored member.Member, newOrder bool,
-	ch loyalty.Changes, now time.Time) error {
+	processed processedWrite, ch loyalty.Changes, now time.Time) error {
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
 	var what []string
-	if err := queueChanges(b, &what, tenant, eventID, m, stored, true, false, newOrder, ch, now); err != nil {
+	if err := queueChanges(b, &what, tenant, eventID, m, stored, true, processed, newOrder, ch, now); err != nil {
 		return err
 	}
 	br := tx.SendBatch(ctx, b)
@@ -377,12 +379,29 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, sto
 	return nil
 }
 
+// processedWrite is how a transaction records its event as processed.
+type processedWrite int
+
+const (
+	processedNone   processedWrite = iota // the event is not recorded (AccountRef.Unrecorded)
+	processedUpdate                       // complete the row the transaction began with
+	processedInsert                       // insert the row
+)
+
+// claimedWrite says how a transaction that began by claiming its event
+// records it.
+func claimedWrite(ref store.AccountRef) processedWrite {
+	if ref.Unrecorded {
+		return processedNone
+	}
+	return processedUpdate
+}
+
 // queueChanges queues the writes of a loyalty transaction but its
 // redemption, naming each in what. updateMember saves the member's row
-// (stored is the row as read); insertProcessed inserts the processed event
-// instead of completing the row the transaction began with.
+// (stored is the row as read).
 func queueChanges(b *pgx.Batch, what *[]string, tenant, eventID string, m, stored member.Member,
-	updateMember, insertProcessed, newOrder bool, ch loyalty.Changes, now time.Time) error {
+	updateMember bool, processed processedWrite, newOrder bool, ch loyalty.Changes, now time.Time) error {
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
 		var err error
@@ -443,10 +462,11 @@ func queueChanges(b *pgx.Batch, what *[]string, tenant, eventID string, m, store
 		queue("saving badge "+badge, `INSERT INTO member_badges (tenant, member_id, badge, event_id, awarded_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, m.ID, badge, eventID, now)
 	}
-	if insertProcessed {
+	switch processed {
+	case processedInsert:
 		queue("recording event "+eventID+" as processed", `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
 			VALUES ($1, $2, $3, $4, $5)`, tenant, eventID, m.ID, string(outcomes), now)
-	} else {
+	case processedUpdate:
 		queue("recording event "+eventID+" as processed", `UPDATE processed_events SET member_id = $1, outcomes = $2
 			WHERE tenant = $3 AND event_id = $4`, m.ID, string(outcomes), tenant, eventID)
 	}

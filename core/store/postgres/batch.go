@@ -289,8 +289,10 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 	b := &pgx.Batch{}
 	for _, r := range reads {
 		op := r.op
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE tenant = $1 AND event_id = $2)`,
-			op.tenant, op.eventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
+		if !op.ref.Unrecorded {
+			b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE tenant = $1 AND event_id = $2)`,
+				op.tenant, op.eventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
+		}
 		var q string
 		var arg any
 		switch {
@@ -413,6 +415,10 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *pgx.Batch, what *[]str
 	if by := ch.Member.Referral.ReferredBy; isNew && by != "" {
 		referred[by]++
 	}
+	processed := processedInsert
+	if op.ref.Unrecorded {
+		processed = processedNone
+	}
 	if isNew {
 		t, rf := ch.Member.Tier, ch.Member.Referral
 		writes.Queue(`INSERT INTO members (`+memberColumns+`)
@@ -422,7 +428,7 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *pgx.Batch, what *[]str
 			rf.Code, rf.ReferredBy, rf.Status, rf.Order, m.Birthday, ch.Member.BirthdayYear)
 		*what = append(*what, "creating the member")
 	}
-	if err := queueChanges(writes, what, op.tenant, op.eventID, m, stored, !isNew, true, a.NewOrder, ch, now); err != nil {
+	if err := queueChanges(writes, what, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil

@@ -68,8 +68,11 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
 	var memberID, outcomes string
-	err := tx.QueryRowContext(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = ? AND event_id = ?`,
-		tenant, eventID).Scan(&memberID, &outcomes)
+	err := sql.ErrNoRows
+	if !ref.Unrecorded {
+		err = tx.QueryRowContext(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = ? AND event_id = ?`,
+			tenant, eventID).Scan(&memberID, &outcomes)
+	}
 	switch {
 	case err == nil:
 		m, err := memberByID(ctx, tx, tenant, memberID)
@@ -174,7 +177,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, ch, now); err != nil {
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
@@ -315,8 +318,9 @@ func counters(ctx context.Context, tx queryer, tenant, memberID string, keys []s
 }
 
 // writeChanges writes what a loyalty transaction changed; m is the member
-// the program ran on, stored the member as it was read.
-func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, stored member.Member, isNew, newOrder bool,
+// the program ran on, stored the member as it was read. record keeps the
+// event as processed.
+func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, stored member.Member, isNew, newOrder, record bool,
 	ch loyalty.Changes, now time.Time) error {
 	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
 	t, r := ch.Member.Tier, ch.Member.Referral
@@ -389,6 +393,9 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, store
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tenant, m.ID, b, eventID, toDB(now)); err != nil {
 			return fmt.Errorf("saving badge %s: %w", b, err)
 		}
+	}
+	if !record {
+		return nil
 	}
 	outcomes, err := json.Marshal(ch.Outcomes)
 	if err != nil {

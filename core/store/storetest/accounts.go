@@ -188,6 +188,60 @@ func testDueMembers(t *testing.T, s store.Store) {
 	assert.NotContains(t, due, m)
 }
 
+// testTransactUnrecorded runs a sweep's expiry as an unrecorded event: it
+// is not kept as processed, so running it again runs the program again,
+// and the expired lots keep that from changing anything.
+func testTransactUnrecorded(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 1, false)
+	phone := "+6281200000131"
+	_, err := apply(ctx, s, p, orderEvent(tenant, "U-1", phone, "1000", at(0)),
+		store.AccountRef{Phone: phone, OrderID: "U-1", Create: true})
+	require.NoError(t, err)
+	m, err := s.MemberByPhone(ctx, tenant, phone)
+	require.NoError(t, err)
+	require.Equal(t, int64(105), m.Balance)
+
+	now := base.Add(72 * time.Hour)
+	runs := 0
+	expire := func(ref store.AccountRef) store.AccountResult {
+		res, err := s.Transact(ctx, tenant, "sweep_u", ref, now, func(a *loyalty.Account) error {
+			runs++
+			p.ExpireDue(a, "sweep_u", now)
+			return nil
+		})
+		require.NoError(t, err)
+		return res
+	}
+	first := expire(store.AccountRef{MemberID: m.ID, Unrecorded: true})
+	assert.False(t, first.Replayed)
+	assert.Zero(t, first.Member.Balance, "both lots expired")
+	assert.Contains(t, outcomeTypesOf(first.Outcomes), loyalty.OutcomePointsExpired)
+	entries, err := s.Entries(ctx, tenant, m.ID, 0)
+	require.NoError(t, err)
+
+	again := expire(store.AccountRef{MemberID: m.ID, Unrecorded: true})
+	assert.False(t, again.Replayed, "an unrecorded event is never replayed")
+	assert.Equal(t, 2, runs, "it runs again")
+	assert.Zero(t, again.Member.Balance)
+	assert.Empty(t, again.Outcomes, "nothing was left to expire")
+	after, err := s.Entries(ctx, tenant, m.ID, 0)
+	require.NoError(t, err)
+	assert.Len(t, after, len(entries), "no entry was added")
+
+	recorded := expire(store.AccountRef{MemberID: m.ID})
+	assert.False(t, recorded.Replayed, "nothing recorded the unrecorded runs")
+}
+
+func outcomeTypesOf(outs []loyalty.Outcome) []string {
+	types := []string{}
+	for _, o := range outs {
+		types = append(types, o.Type)
+	}
+	return types
+}
+
 // testTransactProperty runs random sequences of sales, refunds, sweeps and
 // adjustments, replaying events at random, and checks the ledger's
 // invariants after every step: the balance is the sum of the entries and

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Transact", testTransact},
 		{"TransactFailureWritesNothing", testTransactFailureWritesNothing},
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
+		{"TransactUnrecorded", testTransactUnrecorded},
 		{"TransactProperty", testTransactProperty},
 		{"DueMembers", testDueMembers},
 		{"Expiring", testExpiring},
