@@ -280,12 +280,12 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.Account
 
 func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.Member, error) {
 	return scanMember(tx.QueryRow(ctx,
-		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, id))
+		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, tenant, id))
 }
 
 func lockMemberByPhone(ctx context.Context, tx pgx.Tx, tenant, phone string) (member.Member, error) {
 	return scanMember(tx.QueryRow(ctx,
-		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR UPDATE`, tenant, phone))
+		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, tenant, phone))
 }
 
 // queryLots runs a query of lots, ordered by id.

@@ -297,12 +297,12 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 		var arg any
 		switch {
 		case op.ref.MemberID != "":
-			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR UPDATE`, op.ref.MemberID
+			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, op.ref.MemberID
 		case op.ref.Phone != "":
-			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR UPDATE`, op.ref.Phone
+			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, op.ref.Phone
 		default:
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1
-				AND id = (SELECT member_id FROM orders WHERE tenant = $1 AND id = $2) FOR UPDATE`, op.ref.OrderID
+				AND id = (SELECT member_id FROM orders WHERE tenant = $1 AND id = $2) FOR NO KEY UPDATE`, op.ref.OrderID
 		}
 		b.Queue(q, op.tenant, arg).QueryRow(func(row pgx.Row) error {
 			m, err := scanMember(row)
