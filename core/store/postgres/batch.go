@@ -282,17 +282,13 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	return later, nil
 }
 
-// readGroup sends the reads of every event in one pipeline: whether the
-// event was processed, its member (locked), and the order it names with
+// readGroup sends the reads of every event in one pipeline: its member
+// (locked), whether the event was processed, and the order it names with
 // the order's lots (the order locked).
 func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 	b := &pgx.Batch{}
 	for _, r := range reads {
 		op := r.op
-		if !op.ref.Unrecorded {
-			b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE tenant = $1 AND event_id = $2)`,
-				op.tenant, op.eventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
-		}
 		var q string
 		var arg any
 		switch {
@@ -315,6 +311,14 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 			r.m, r.found = m, true
 			return nil
 		})
+		// Read under the member's lock, so that another group's
+		// transaction of the same event has committed or not begun. (A
+		// transaction of its own claims the event before the member; one
+		// that races a group fails the group, or waits for it.)
+		if !op.ref.Unrecorded {
+			b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE tenant = $1 AND event_id = $2)`,
+				op.tenant, op.eventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
+		}
 		if op.ref.OrderID == "" {
 			continue
 		}
