@@ -3,16 +3,12 @@ package pipelines_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loyalhub/loyalhub/core/config"
-	"github.com/loyalhub/loyalhub/core/loyalty"
-	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
 
@@ -21,18 +17,10 @@ import (
 // first renewal that fails, and the next sweep finishes the work.
 func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	ctx := context.Background()
-	s := sqlite.New(filepath.Join(t.TempDir(), "loyalhub.db"))
-	require.NoError(t, s.Migrate(ctx))
-	t.Cleanup(func() { _ = s.Close() })
-	prog, err := loyalty.Compile("acme", config.Loyalty{
-		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryAfterDays, Days: 1},
-		Refunds: config.Refunds{WaitForOrder: time.Minute},
-	}, time.UTC)
-	require.NoError(t, err)
-	earned := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s, prog := sweepStore(t, "acme")
 	const members = 1200 // more than two batches
-	seed(t, s, prog, "acme", members, earned)
-	now := earned.Add(72 * time.Hour)
+	seed(t, s, prog, "acme", members, seededAt)
+	now := seededAt.Add(72 * time.Hour)
 
 	for _, tt := range []struct {
 		name  string

@@ -361,20 +361,40 @@ func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, sto
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	var what []string
-	if err := queueChanges(b, &what, tenant, eventID, m, stored, true, processed, newOrder, ch, now); err != nil {
+	var w writeBatch
+	if err := queueChanges(&w, tenant, eventID, m, stored, true, processed, newOrder, ch, now); err != nil {
 		return err
 	}
-	br := tx.SendBatch(ctx, b)
-	for _, action := range what {
+	return w.send(ctx, tx, "writing the loyalty transaction")
+}
+
+// writeBatch is writes sent to the server as one pipeline, each named by
+// what it does, for its error.
+type writeBatch struct {
+	b    pgx.Batch
+	what []string
+}
+
+func (w *writeBatch) queue(action, sql string, args ...any) {
+	w.b.Queue(sql, args...)
+	w.what = append(w.what, action)
+}
+
+// send runs the queued writes in tx; what names the whole for an error
+// that is no single write's.
+func (w *writeBatch) send(ctx context.Context, tx pgx.Tx, what string) error {
+	if len(w.what) == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, &w.b)
+	for _, action := range w.what {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return fmt.Errorf("%s: %w", action, err)
 		}
 	}
 	if err := br.Close(); err != nil {
-		return fmt.Errorf("writing the loyalty transaction: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -398,9 +418,9 @@ func claimedWrite(ref store.AccountRef) processedWrite {
 }
 
 // queueChanges queues the writes of a loyalty transaction but its
-// redemption, naming each in what. updateMember saves the member's row
-// (stored is the row as read).
-func queueChanges(b *pgx.Batch, what *[]string, tenant, eventID string, m, stored member.Member,
+// redemption. updateMember saves the member's row (stored is the row as
+// read).
+func queueChanges(w *writeBatch, tenant, eventID string, m, stored member.Member,
 	updateMember bool, processed processedWrite, newOrder bool, ch loyalty.Changes, now time.Time) error {
 	outcomes := []byte("[]")
 	if ch.Outcomes != nil {
@@ -409,10 +429,7 @@ func queueChanges(b *pgx.Batch, what *[]string, tenant, eventID string, m, store
 			return fmt.Errorf("encoding outcomes: %w", err)
 		}
 	}
-	queue := func(action, sql string, args ...any) {
-		b.Queue(sql, args...)
-		*what = append(*what, action)
-	}
+	queue := w.queue
 	t, r := ch.Member.Tier, ch.Member.Referral
 	switch {
 	case !updateMember:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -115,30 +114,9 @@ func (g *grouper) loop() {
 		case <-g.quit:
 			return
 		}
-		g.gather(&group)
+		store.Gather(g.ops, &group, maxGroup, maxGatherRounds)
 		g.run(group)
 		clear(group)
-	}
-}
-
-// gather adds the calls waiting to the group, yielding between rounds so
-// that callers about to submit join it.
-func (g *grouper) gather(group *[]*txOp) {
-	for range maxGatherRounds {
-		before := len(*group)
-	drain:
-		for len(*group) < maxGroup {
-			select {
-			case op := <-g.ops:
-				*group = append(*group, op)
-			default:
-				break drain
-			}
-		}
-		if len(*group) == before || len(*group) >= maxGroup {
-			return
-		}
-		runtime.Gosched()
 	}
 }
 
@@ -226,8 +204,7 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	}
 
 	now := store.Stamp(time.Now())
-	writes := &pgx.Batch{}
-	var what []string
+	var writes writeBatch
 	type answer struct {
 		op  *txOp
 		res txResult
@@ -253,7 +230,7 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 				CreatedAt: store.Stamp(op.at), UpdatedAt: now, Referral: member.Referral{Code: member.NewReferralCode()}}
 		}
 		members[m.ID] = true
-		res, err := applyInGroup(ctx, tx, writes, &what, op, m, isNew, r, referred, now)
+		res, err := applyInGroup(ctx, tx, &writes, op, m, isNew, r, referred, now)
 		switch {
 		case err != nil:
 			answers = append(answers, answer{op, txResult{err: err}})
@@ -261,17 +238,8 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 			answers = append(answers, answer{op, txResult{res: res}})
 		}
 	}
-	if writes.Len() > 0 {
-		br := tx.SendBatch(ctx, writes)
-		for _, action := range what {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return nil, fmt.Errorf("%s: %w", action, err)
-			}
-		}
-		if err := br.Close(); err != nil {
-			return nil, fmt.Errorf("writing a group: %w", err)
-		}
+	if err := writes.send(ctx, tx, "writing a group"); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("committing a group: %w", err)
@@ -353,7 +321,7 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 
 // applyInGroup runs one event of a group on its member's account and
 // queues its writes. Nothing is queued when it fails.
-func applyInGroup(ctx context.Context, tx pgx.Tx, writes *pgx.Batch, what *[]string, op *txOp,
+func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 	m member.Member, isNew bool, r *groupRead, referred map[string]int, now time.Time) (store.AccountResult, error) {
 	stored := m
 	fillMember(&m, op.ref)
@@ -425,14 +393,13 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *pgx.Batch, what *[]str
 	}
 	if isNew {
 		t, rf := ch.Member.Tier, ch.Member.Referral
-		writes.Queue(`INSERT INTO members (`+memberColumns+`)
+		writes.queue("creating the member", `INSERT INTO members (`+memberColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			m.ID, m.Tenant, m.Phone, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
 			rf.Code, rf.ReferredBy, rf.Status, rf.Order, m.Birthday, ch.Member.BirthdayYear)
-		*what = append(*what, "creating the member")
 	}
-	if err := queueChanges(writes, what, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
+	if err := queueChanges(writes, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil

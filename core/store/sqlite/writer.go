@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
+
+	"github.com/loyalhub/loyalhub/core/store"
 )
 
 // maxBatch caps how many write operations share one transaction.
@@ -88,7 +89,7 @@ func (w *writer) do(ctx context.Context, fn writeFunc) error {
 	}
 }
 
-// maxCollectRounds bounds how often collect yields for late joiners.
+// maxCollectRounds bounds how often a batch waits for late joiners.
 const maxCollectRounds = 4
 
 func (w *writer) loop() {
@@ -101,33 +102,11 @@ func (w *writer) loop() {
 		case <-w.quit:
 			return
 		}
-		w.collect(&batch)
+		// Under load, fewer and larger commits write each touched page once.
+		store.Gather(w.ops, &batch, maxBatch, maxCollectRounds)
 		w.run(batch)
 		clear(batch)
 		w.prepareMissing()
-	}
-}
-
-// collect adds the operations waiting to the batch. When some arrived, it
-// yields the processor before looking again, so that goroutines about to
-// submit a write join this commit instead of waiting for the next one: under
-// load, fewer and larger commits write each touched page once.
-func (w *writer) collect(batch *[]*writeOp) {
-	for round := 0; round < maxCollectRounds; round++ {
-		before := len(*batch)
-	drain:
-		for len(*batch) < maxBatch {
-			select {
-			case op := <-w.ops:
-				*batch = append(*batch, op)
-			default:
-				break drain
-			}
-		}
-		if len(*batch) == before || len(*batch) >= maxBatch {
-			return
-		}
-		runtime.Gosched()
 	}
 }
 
