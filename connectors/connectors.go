@@ -56,6 +56,13 @@ type Sender interface {
 	Send(ctx context.Context, cmd messaging.Command) (messaging.Result, error)
 }
 
+// ReadMarker is implemented by senders that can mark a customer's inbound
+// message as read (WhatsApp shows the blue ticks). MarkRead is safe for
+// concurrent use; its errors are classified like Send's.
+type ReadMarker interface {
+	MarkRead(ctx context.Context, providerMessageID string) error
+}
+
 // Fault codes shared by every sender, beside the vendors' own codes.
 const (
 	// AmbiguousCode marks a send error whose request may have been

@@ -35,6 +35,11 @@ type Options struct {
 	BreakerMaxFailures int
 	// BreakerOpenFor is how long the breaker stays open.
 	BreakerOpenFor time.Duration
+	// PerSecond, PairInterval and PairBurst set the throughput limits;
+	// zero keeps the connector's defaults.
+	PerSecond    float64
+	PairInterval time.Duration
+	PairBurst    int
 }
 
 // Fault makes the fake's next Count matching sends fail; see Fake.
@@ -51,12 +56,10 @@ type Fault struct {
 type Received struct {
 	ProviderMessageID string
 	To                string // recipient exactly as the sender wrote it
-	Kind              string // messaging.KindTemplate or messaging.KindText
-	TemplateName      string
-	Language          string
-	BodyParams        []string
-	Text              string
 	CallbackData      string // our message key, as the provider echoes it back
+	// Message is the content as the fake read it: Kind, UserID, ReplyTo,
+	// Template, Text, Interactive and Media are filled in.
+	Message messaging.Command
 }
 
 // Fake is the fake BSP behind a sender under test.
@@ -70,6 +73,8 @@ type Fake interface {
 	Received() []Received
 	// Attempts counts send requests that reached the fake, accepted or not.
 	Attempts() int
+	// ReadMarks returns the provider message ids marked as read, in order.
+	ReadMarks() []string
 }
 
 // Harness builds senders for the suite.
@@ -99,7 +104,7 @@ func templateCommand(key string, params ...string) messaging.Command {
 		To:       recipient,
 		Kind:     messaging.KindTemplate,
 		Category: messaging.CategoryUtility,
-		Template: &messaging.Template{Name: "points_earned", Language: "id", BodyParams: params},
+		Template: &messaging.Template{Name: "points_earned", Language: "id", Body: messaging.Positional(params...)},
 	}
 }
 
@@ -111,7 +116,82 @@ func textCommand(key, text string) messaging.Command {
 }
 
 func defaultOptions() Options {
-	return Options{BreakerMaxFailures: 5, BreakerOpenFor: 30 * time.Second}
+	return Options{BreakerMaxFailures: 5, BreakerOpenFor: 30 * time.Second, PerSecond: 1000, PairBurst: 1000}
+}
+
+// content keeps the parts of a command a fake decodes.
+func content(c messaging.Command) messaging.Command {
+	return messaging.Command{
+		Kind: c.Kind, UserID: c.UserID, ReplyTo: c.ReplyTo, Template: c.Template,
+		Text: c.Text, Interactive: c.Interactive, Media: c.Media,
+	}
+}
+
+// kinds holds one command of every kind, with every optional part used.
+func kinds() map[string]messaging.Command {
+	cmd := func(key, kind string) messaging.Command {
+		return messaging.Command{Key: key, Tenant: "acme", Sender: "wa", To: recipient, Kind: kind, Category: messaging.CategoryService}
+	}
+	out := map[string]messaging.Command{}
+
+	c := templateCommand("msg_k_named")
+	c.Template = &messaging.Template{Name: "tier_changed", Language: "en_US",
+		Header: &messaging.Header{Type: messaging.HeaderText, Name: "tier", Text: "Gold"},
+		Body:   []messaging.Param{{Name: "first_name", Text: "Sari"}, {Name: "points", Text: "1,250"}},
+	}
+	out["named template with text header"] = c
+
+	c = templateCommand("msg_k_buttons")
+	c.Template = &messaging.Template{Name: "reward_ready", Language: "id",
+		Header:  &messaging.Header{Type: messaging.HeaderImage, Link: "https://cdn.example.com/reward.png"},
+		Body:    messaging.Positional("Sari", "KOPI-7QX2"),
+		Buttons: []messaging.Button{{Index: 0, SubType: messaging.ButtonQuickReply, Value: "REDEEM:r1"}, {Index: 1, SubType: messaging.ButtonURL, Value: "r/7QX2"}, {Index: 2, SubType: messaging.ButtonCopyCode, Value: "KOPI-7QX2"}},
+	}
+	out["template with media header and buttons"] = c
+
+	c = templateCommand("msg_k_doc")
+	c.Template = &messaging.Template{Name: "statement", Language: "id",
+		Header: &messaging.Header{Type: messaging.HeaderDocument, Link: "https://cdn.example.com/s.pdf", Filename: "statement.pdf"}}
+	out["template with document header"] = c
+
+	c = cmd("msg_k_reply", messaging.KindButtons)
+	c.ReplyTo = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
+	c.Interactive = &messaging.Interactive{
+		Header: &messaging.Header{Type: messaging.HeaderText, Text: "Welcome"},
+		Body:   "Join the Kopi Club and get 50 points?", Footer: "Reply STOP any time",
+		Buttons: []messaging.ReplyButton{{ID: "join_yes", Title: "Yes, join"}, {ID: "join_no", Title: "Not now"}},
+	}
+	out["reply buttons quoting a message"] = c
+
+	c = cmd("msg_k_list", messaging.KindList)
+	c.Interactive = &messaging.Interactive{
+		Body: "Rewards you can take now", ListButton: "See rewards",
+		Sections: []messaging.Section{
+			{Title: "Drinks", Rows: []messaging.Row{{ID: "r_latte", Title: "Free latte", Description: "300 points"}, {ID: "r_tea", Title: "Iced tea"}}},
+			{Title: "Food", Rows: []messaging.Row{{ID: "r_cake", Title: "Cake slice", Description: "450 points"}}},
+		},
+	}
+	out["list"] = c
+
+	c = cmd("msg_k_cta", messaging.KindCTAURL)
+	c.Interactive = &messaging.Interactive{
+		Header: &messaging.Header{Type: messaging.HeaderImage, Link: "https://cdn.example.com/card.png"},
+		Body:   "Your member card", URL: "https://example.com/card/7QX2", URLText: "Open card",
+	}
+	out["cta url"] = c
+
+	c = cmd("msg_k_img", messaging.KindImage)
+	c.Media = &messaging.Media{Link: "https://cdn.example.com/promo.jpg", Caption: "Double points this weekend"}
+	out["image by link"] = c
+
+	c = cmd("msg_k_pdf", messaging.KindDocument)
+	c.Media = &messaging.Media{Link: "https://cdn.example.com/terms.pdf", Caption: "Program terms", Filename: "terms.pdf"}
+	out["document by link"] = c
+
+	c = textCommand("msg_k_bsuid", "Halo")
+	c.To, c.UserID = "", "ID.13491208655302741918"
+	out["text to a business-scoped user id"] = c
+	return out
 }
 
 // Run runs the sender conformance suite.
@@ -130,11 +210,8 @@ func Run(t *testing.T, h Harness) {
 		assert.Equal(t, Received{
 			ProviderMessageID: res.ProviderMessageID,
 			To:                h.wireTo(recipient),
-			Kind:              messaging.KindTemplate,
-			TemplateName:      "points_earned",
-			Language:          "id",
-			BodyParams:        []string{"Sari", "120 points"},
 			CallbackData:      "msg_tpl_1",
+			Message:           content(cmd),
 		}, got[0])
 	})
 
@@ -145,24 +222,97 @@ func Run(t *testing.T, h Harness) {
 		got := fake.Received()
 		require.Len(t, got, 1)
 		assert.Equal(t, res.ProviderMessageID, got[0].ProviderMessageID)
-		assert.Equal(t, "points_earned", got[0].TemplateName)
-		assert.Empty(t, got[0].BodyParams)
+		assert.Equal(t, content(templateCommand("msg_tpl_2")), got[0].Message)
 		assert.Equal(t, "msg_tpl_2", got[0].CallbackData)
 	})
 
 	t.Run("text message", func(t *testing.T) {
 		s, fake := h.NewSender(t, defaultOptions())
-		res, err := s.Send(context.Background(), textCommand("msg_txt_1", "Halo Sari, poin kamu 120 ✨"))
+		cmd := textCommand("msg_txt_1", "Halo Sari, poin kamu 120 ✨")
+		res, err := s.Send(context.Background(), cmd)
 		require.NoError(t, err)
 		got := fake.Received()
 		require.Len(t, got, 1)
 		assert.Equal(t, Received{
 			ProviderMessageID: res.ProviderMessageID,
 			To:                h.wireTo(recipient),
-			Kind:              messaging.KindText,
-			Text:              "Halo Sari, poin kamu 120 ✨",
 			CallbackData:      "msg_txt_1",
+			Message:           content(cmd),
 		}, got[0])
+	})
+
+	for name, cmd := range kinds() {
+		t.Run(name, func(t *testing.T) {
+			s, fake := h.NewSender(t, defaultOptions())
+			res, err := s.Send(context.Background(), cmd)
+			require.NoError(t, err)
+			got := fake.Received()
+			require.Len(t, got, 1)
+			assert.Equal(t, res.ProviderMessageID, got[0].ProviderMessageID)
+			assert.Equal(t, cmd.Key, got[0].CallbackData)
+			if cmd.To != "" {
+				assert.Equal(t, h.wireTo(cmd.To), got[0].To)
+			}
+			assert.Equal(t, content(cmd), got[0].Message)
+		})
+	}
+
+	t.Run("mark as read", func(t *testing.T) {
+		s, fake := h.NewSender(t, defaultOptions())
+		rm, ok := s.(connectors.ReadMarker)
+		require.True(t, ok, "a WhatsApp sender marks messages as read")
+		require.NoError(t, rm.MarkRead(context.Background(), "wamid.inbound1"))
+		assert.Equal(t, []string{"wamid.inbound1"}, fake.ReadMarks())
+		assert.Empty(t, fake.Received(), "a read mark is not a message")
+		err := rm.MarkRead(context.Background(), "")
+		require.Error(t, err)
+		assert.True(t, fault.IsPermanent(err))
+	})
+
+	t.Run("number throughput limit paces sends", func(t *testing.T) {
+		opts := defaultOptions()
+		opts.PerSecond = 20
+		s, fake := h.NewSender(t, opts)
+		start := time.Now()
+		const n = 11
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := templateCommand(fmt.Sprintf("msg_rate_%d", i))
+				cmd.To = fmt.Sprintf("+62812345678%02d", i)
+				_, err := s.Send(context.Background(), cmd)
+				assert.NoError(t, err)
+			}()
+		}
+		wg.Wait()
+		// One token at start, then one per 50 ms: the eleventh leaves
+		// after 500 ms, never sooner.
+		assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond)
+		assert.Len(t, fake.Received(), n, "throttled messages wait, none fails")
+	})
+
+	t.Run("pair limit holds back a busy recipient only", func(t *testing.T) {
+		opts := defaultOptions()
+		opts.PairBurst, opts.PairInterval = 2, time.Minute
+		s, fake := h.NewSender(t, opts)
+		for i := range 2 {
+			_, err := s.Send(context.Background(), textCommand(fmt.Sprintf("msg_pair_%d", i), "hi"))
+			require.NoError(t, err)
+		}
+		before := fake.Attempts()
+		_, err := s.Send(context.Background(), textCommand("msg_pair_2", "hi"))
+		require.Error(t, err)
+		assert.False(t, fault.IsPermanent(err), "our own limit means wait: %v", err)
+		assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
+		assert.Greater(t, fault.RetryAfter(err), 50*time.Second)
+		assert.Equal(t, before, fake.Attempts(), "held back before reaching the BSP")
+
+		other := textCommand("msg_pair_other", "hi")
+		other.To = "+6281200000001"
+		_, err = s.Send(context.Background(), other)
+		require.NoError(t, err, "another recipient is not held back")
 	})
 
 	t.Run("invalid command is permanent and not sent", func(t *testing.T) {
@@ -200,6 +350,10 @@ func Run(t *testing.T, h Harness) {
 		{"throughput limit 130429", 130429, false, fault.ClassThrottle},
 		{"outside the window 131047", 131047, true, fault.ClassWindow},
 		{"template missing 132001", 132001, true, fault.ClassTemplate},
+		{"marketing opt-out 131050", 131050, true, fault.ClassPolicy},
+		{"ecosystem hold 131049", 131049, true, fault.ClassPolicy},
+		{"pair rate limit 131056", 131056, false, fault.ClassThrottle},
+		{"expired token 190", 190, true, fault.ClassAuth},
 	}
 	for _, tt := range classified {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +380,8 @@ func Run(t *testing.T, h Harness) {
 	})
 
 	t.Run("permanent errors do not open the breaker", func(t *testing.T) {
-		opts := Options{BreakerMaxFailures: 2, BreakerOpenFor: time.Minute}
+		opts := defaultOptions()
+		opts.BreakerMaxFailures, opts.BreakerOpenFor = 2, time.Minute
 		s, fake := h.NewSender(t, opts)
 		fake.InjectFault(Fault{Count: 5, Code: 131026})
 		for range 5 {
@@ -238,7 +393,8 @@ func Run(t *testing.T, h Harness) {
 	})
 
 	t.Run("sustained server errors open the breaker", func(t *testing.T) {
-		opts := Options{BreakerMaxFailures: 3, BreakerOpenFor: 300 * time.Millisecond}
+		opts := defaultOptions()
+		opts.BreakerMaxFailures, opts.BreakerOpenFor = 3, 300*time.Millisecond
 		s, fake := h.NewSender(t, opts)
 		fake.InjectFault(Fault{Count: 1000, HTTPStatus: 500})
 		for i := range opts.BreakerMaxFailures {

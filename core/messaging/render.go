@@ -132,7 +132,7 @@ func (r *Renderer) Render(o event.Outcome) (cmd Command, ok bool, err error) {
 		To:        o.Member.Phone,
 		Kind:      KindTemplate,
 		Category:  r.n.Category,
-		Template:  &Template{Name: r.n.Template.Name, Language: r.n.Template.Language, BodyParams: params},
+		Template:  &Template{Name: r.n.Template.Name, Language: r.n.Template.Language, Body: Positional(params...)},
 		OutcomeID: o.ID,
 		Rule:      r.n.Name,
 	}, true, nil

@@ -59,7 +59,7 @@ func TestRenderCommand(t *testing.T) {
 		To:        "+6281234567890",
 		Kind:      messaging.KindTemplate,
 		Category:  messaging.CategoryUtility,
-		Template:  &messaging.Template{Name: "points_earned", Language: "id", BodyParams: []string{"Sari", "250", "1250"}},
+		Template:  &messaging.Template{Name: "points_earned", Language: "id", Body: messaging.Positional("Sari", "250", "1250")},
 		OutcomeID: "out_1",
 		Rule:      "points-earned",
 	}, cmd)
@@ -106,7 +106,7 @@ func TestRenderParams(t *testing.T) {
 			cmd, ok, err := r.Render(o)
 			require.NoError(t, err)
 			require.True(t, ok)
-			assert.Equal(t, []string{tt.want}, cmd.Template.BodyParams)
+			assert.Equal(t, messaging.Positional(tt.want), cmd.Template.Body)
 		})
 	}
 }
@@ -220,7 +220,7 @@ func TestRenderConcurrent(t *testing.T) {
 			o.ID = fmt.Sprintf("out_%d", i)
 			o.Data = map[string]any{"points": i + 1}
 			cmd, ok, err := r.Render(o)
-			if err == nil && (!ok || cmd.Template.BodyParams[1] != fmt.Sprint(i+1)) {
+			if err == nil && (!ok || cmd.Template.Body[1].Text != fmt.Sprint(i+1)) {
 				err = errors.New("wrong command for " + o.ID)
 			}
 			errs <- err
@@ -267,8 +267,8 @@ func ExampleRenderer_Render() {
 		Data:   map[string]any{"points": 250},
 	})
 	fmt.Println(ok, err)
-	fmt.Println(cmd.To, cmd.Template.Name, cmd.Template.BodyParams)
+	fmt.Println(cmd.To, cmd.Template.Name, cmd.Template.Body)
 	// Output:
 	// true <nil>
-	// +6281234567890 points_earned [Sari 250 1250]
+	// +6281234567890 points_earned [{ Sari} { 250} { 1250}]
 }

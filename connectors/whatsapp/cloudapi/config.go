@@ -2,19 +2,19 @@ package cloudapi
 
 import (
 	"fmt"
-	"github.com/loyalhub/loyalhub/core/config"
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloud"
+	"github.com/loyalhub/loyalhub/core/config"
 )
 
 // Defaults.
 const (
-	DefaultBaseURL         = "https://graph.facebook.com"
-	DefaultGraphVersion    = "v24.0"
-	DefaultTimeout         = 10 * time.Second
-	DefaultBreakerFailures = 5
-	DefaultBreakerOpenFor  = 30 * time.Second
+	DefaultBaseURL      = "https://graph.facebook.com"
+	DefaultGraphVersion = "v24.0"
+	DefaultTimeout      = 10 * time.Second
 )
 
 // Config is one whatsapp_cloud connector instance: one business phone number.
@@ -35,19 +35,21 @@ type Config struct {
 	VerifyToken string `koanf:"verify_token"`
 	// Timeout bounds one HTTP attempt. Default 10s.
 	Timeout time.Duration `koanf:"timeout"`
+	// WABAID is the WhatsApp Business Account id: it lists the account's
+	// templates. Optional: without it templates are not checked.
+	WABAID string `koanf:"waba_id"`
 	// Breaker guards the number against sending into an outage.
 	Breaker Breaker `koanf:"breaker"`
+	// Throughput limits what the number sends.
+	Throughput Throughput `koanf:"throughput"`
 }
 
-// Breaker configures the circuit breaker of one sender.
-type Breaker struct {
-	// MaxFailures is how many consecutive retryable failures open the
-	// breaker. Default 5.
-	MaxFailures int `koanf:"max_failures"`
-	// OpenFor is how long the breaker refuses sends before it lets a trial
-	// send through. Default 30s.
-	OpenFor time.Duration `koanf:"open_for"`
-}
+// Breaker configures the circuit breaker of one business number.
+type Breaker = cloud.Breaker
+
+// Throughput limits one business number's sends: messages per second and
+// the pair rate limit per recipient.
+type Throughput = cloud.Throughput
 
 // DefaultConfig returns a config holding the defaults.
 func DefaultConfig() Config {
@@ -55,7 +57,8 @@ func DefaultConfig() Config {
 		BaseURL:      DefaultBaseURL,
 		GraphVersion: DefaultGraphVersion,
 		Timeout:      DefaultTimeout,
-		Breaker:      Breaker{MaxFailures: DefaultBreakerFailures, OpenFor: DefaultBreakerOpenFor},
+		Breaker:      cloud.DefaultBreaker(),
+		Throughput:   cloud.DefaultThroughput(),
 	}
 }
 
@@ -95,11 +98,10 @@ func (c Config) Validate() error {
 	if c.Timeout <= 0 {
 		bad("timeout", "must be positive, got %s", c.Timeout)
 	}
-	if c.Breaker.MaxFailures < 1 {
-		bad("breaker.max_failures", "must be at least 1, got %d", c.Breaker.MaxFailures)
+	if c.WABAID != "" && !phoneIDPattern.MatchString(c.WABAID) {
+		bad("waba_id", "must be Meta's numeric WhatsApp Business Account id, got %q", c.WABAID)
 	}
-	if c.Breaker.OpenFor <= 0 {
-		bad("breaker.open_for", "must be positive, got %s", c.Breaker.OpenFor)
-	}
+	errs = append(errs, config.Prefix("", c.Breaker.Validate())...)
+	errs = append(errs, config.Prefix("", c.Throughput.Validate())...)
 	return errs.Err()
 }

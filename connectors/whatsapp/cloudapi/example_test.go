@@ -32,7 +32,7 @@ func ExampleSender_Send() {
 		To:   "+6281234567890",
 		Kind: messaging.KindTemplate,
 		Template: &messaging.Template{
-			Name: "points_earned", Language: "id", BodyParams: []string{"Sari", "120"},
+			Name: "points_earned", Language: "id", Body: messaging.Positional("Sari", "120"),
 		},
 	}
 	res, err := s.Send(context.Background(), cmd)

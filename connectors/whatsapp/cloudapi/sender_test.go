@@ -2,7 +2,6 @@ package cloudapi
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/sendertest"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -25,74 +25,13 @@ const (
 	testPhoneID = "106540352242922"
 )
 
-// sandboxFake adapts the sandbox to the conformance suite's Fake.
-type sandboxFake struct{ s *sandbox.Server }
-
-func (f sandboxFake) InjectFault(x sendertest.Fault) {
-	f.s.InjectFault(sandbox.Fault{Count: x.Count, HTTPStatus: x.HTTPStatus, Code: x.Code, To: x.To, Hang: x.Hang})
-}
-func (f sandboxFake) ClearFaults()  { f.s.ClearFaults() }
-func (f sandboxFake) Attempts() int { return f.s.Attempts() }
-
-func (f sandboxFake) Received() []sendertest.Received {
-	var out []sendertest.Received
-	for _, m := range f.s.Messages() {
-		var req struct {
-			To       string `json:"to"`
-			Type     string `json:"type"`
-			Callback string `json:"biz_opaque_callback_data"`
-			Text     *struct {
-				Body string `json:"body"`
-			} `json:"text"`
-			Template *struct {
-				Name     string `json:"name"`
-				Language struct {
-					Code string `json:"code"`
-				} `json:"language"`
-				Components []struct {
-					Type       string `json:"type"`
-					Parameters []struct {
-						Type string `json:"type"`
-						Text string `json:"text"`
-					} `json:"parameters"`
-				} `json:"components"`
-			} `json:"template"`
-		}
-		if err := json.Unmarshal(m.Body, &req); err != nil {
-			panic(err)
-		}
-		r := sendertest.Received{ProviderMessageID: m.ID, To: req.To, Kind: req.Type, CallbackData: req.Callback}
-		if req.Text != nil {
-			r.Text = req.Text.Body
-		}
-		if req.Template != nil {
-			r.TemplateName, r.Language = req.Template.Name, req.Template.Language.Code
-			for _, c := range req.Template.Components {
-				if c.Type == "body" {
-					for _, p := range c.Parameters {
-						r.BodyParams = append(r.BodyParams, p.Text)
-					}
-				}
-			}
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
 // newSandbox starts a sandbox over loopback.
 func newSandbox(t testing.TB) (*sandbox.Server, *httptest.Server) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Config{
+	return cloudtest.Start(t, sandbox.Config{
 		AccessToken: testToken,
 		Numbers:     map[string]sandbox.Number{testPhoneID: {DisplayPhoneNumber: "15550783881", WABAID: "102290129340398"}},
-	}, nil)
-	hs := httptest.NewServer(sb.Handler())
-	t.Cleanup(func() {
-		_ = sb.Close(context.Background())
-		hs.Close()
 	})
-	return sb, hs
 }
 
 func testConfig(baseURL string) Config {
@@ -111,57 +50,43 @@ func newTestSender(t testing.TB, cfg Config) *Sender {
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	sendertest.Run(t, sendertest.Harness{
-		NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
-			sb, hs := newSandbox(t)
-			cfg := testConfig(hs.URL)
-			if opts.BadCredentials {
-				cfg.AccessToken = "revoked"
-			}
-			cfg.Breaker = Breaker{MaxFailures: opts.BreakerMaxFailures, OpenFor: opts.BreakerOpenFor}
-			return newTestSender(t, cfg), sandboxFake{sb}
-		},
-		WireTo: member.WhatsAppID,
-	})
+// harnessConfig applies the suite's options to a config.
+func harnessConfig(baseURL string, opts sendertest.Options) Config {
+	cfg := testConfig(baseURL)
+	if opts.BadCredentials {
+		cfg.AccessToken = "revoked"
+	}
+	cfg.Breaker = Breaker{MaxFailures: opts.BreakerMaxFailures, OpenFor: opts.BreakerOpenFor}
+	if opts.PerSecond > 0 {
+		cfg.Throughput.PerSecond = opts.PerSecond
+	}
+	if opts.PairInterval > 0 {
+		cfg.Throughput.PairInterval = opts.PairInterval
+	}
+	if opts.PairBurst > 0 {
+		cfg.Throughput.PairBurst = opts.PairBurst
+	}
+	return cfg
 }
 
-func TestEncode(t *testing.T) {
-	tests := []struct {
-		name string
-		cmd  messaging.Command
-		want string
-	}{
-		{
-			name: "template with params",
-			cmd: messaging.Command{Key: "k1", To: "+6281234567890", Kind: messaging.KindTemplate,
-				Template: &messaging.Template{Name: "points_earned", Language: "id", BodyParams: []string{"Sari", "120"}}},
-			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k1","type":"template",
-				"template":{"name":"points_earned","language":{"code":"id"},"components":[{"type":"body","parameters":[{"type":"text","text":"Sari"},{"type":"text","text":"120"}]}]}}`,
-		},
-		{
-			name: "template without params omits components",
-			cmd: messaging.Command{Key: "k2", To: "+6281234567890", Kind: messaging.KindTemplate,
-				Template: &messaging.Template{Name: "welcome", Language: "en_US"}},
-			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k2","type":"template",
-				"template":{"name":"welcome","language":{"code":"en_US"}}}`,
-		},
-		{
-			name: "text",
-			cmd:  messaging.Command{Key: "k3", To: "+6281234567890", Kind: messaging.KindText, Text: "Halo"},
-			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"6281234567890","biz_opaque_callback_data":"k3","type":"text","text":{"body":"Halo"}}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := encode(tt.cmd)
-			require.NoError(t, err)
-			assert.JSONEq(t, tt.want, string(b))
+func TestConformance(t *testing.T) {
+	t.Run("sandbox", func(t *testing.T) {
+		sendertest.Run(t, sendertest.Harness{
+			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+				sb, hs := newSandbox(t)
+				return newTestSender(t, harnessConfig(hs.URL, opts)), cloudtest.Sandbox{S: sb}
+			},
+			WireTo: member.WhatsAppID,
 		})
-	}
-	t.Run("recipient not E.164", func(t *testing.T) {
-		_, err := encode(messaging.Command{Key: "k", To: "+62 812", Kind: messaging.KindText, Text: "x"})
-		require.Error(t, err)
+	})
+	t.Run("fake", func(t *testing.T) {
+		sendertest.Run(t, sendertest.Harness{
+			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+				f := cloudtest.NewFake(t, "/"+DefaultGraphVersion+"/"+testPhoneID+"/messages", "Authorization", "Bearer "+testToken)
+				return newTestSender(t, harnessConfig(f.Server.URL, opts)), f
+			},
+			WireTo: member.WhatsAppID,
+		})
 	})
 }
 

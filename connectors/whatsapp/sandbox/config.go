@@ -12,6 +12,9 @@ type Number struct {
 	DisplayPhoneNumber string
 	// WABAID is the WhatsApp Business Account id, the entry id of webhooks.
 	WABAID string
+	// DialogAPIKey, when set, serves the number on 360dialog's send
+	// endpoint (POST /messages) for requests carrying this D360-API-KEY.
+	DialogAPIKey string
 }
 
 // Default statuses emitted for each accepted message.

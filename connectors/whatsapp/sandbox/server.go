@@ -86,6 +86,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	msgs   []Received
+	reads  []string
 	faults []Fault
 
 	webhooks webhookQueue
@@ -112,6 +113,7 @@ func New(cfg Config, logger *slog.Logger) *Server {
 	s.webhooks.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
+	mux.HandleFunc("POST /messages", s.handleDialogSend)
 	mux.HandleFunc("GET /sandbox/messages", s.handleList)
 	mux.HandleFunc("GET /sandbox/stats", s.handleStats)
 	mux.HandleFunc("DELETE /sandbox/messages", s.handleClear)
@@ -133,6 +135,13 @@ func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Received(nil), s.msgs...)
+}
+
+// ReadMarks returns the message ids marked as read, in order.
+func (s *Server) ReadMarks() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reads...)
 }
 
 // ClearMessages forgets the accepted messages.
@@ -205,6 +214,31 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		}, 0)
 		return
 	}
+	s.send(w, r, phoneID, number)
+}
+
+// DialogKeyHeader carries 360dialog's API key, one per number.
+const DialogKeyHeader = "D360-API-KEY"
+
+// handleDialogSend is 360dialog's Cloud API send endpoint: the same body
+// and answers as Meta's, with the number implied by its API key.
+func (s *Server) handleDialogSend(w http.ResponseWriter, r *http.Request) {
+	s.attempts.Add(1)
+	key := r.Header.Get(DialogKeyHeader)
+	for id, n := range s.cfg.Numbers {
+		if key != "" && n.DialogAPIKey == key {
+			s.send(w, r, id, n)
+			return
+		}
+	}
+	// 360dialog answers its own errors in its own shape, not Graph's.
+	writeJSON(w, http.StatusUnauthorized, map[string]any{
+		"meta": map[string]any{"success": false, "http_code": http.StatusUnauthorized, "developer_message": "Invalid api key"},
+	})
+}
+
+// send handles a send request for an authenticated number.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, number Number) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return // the client went away
@@ -284,6 +318,9 @@ func (s *Server) markRead(w http.ResponseWriter, req *sendRequest) {
 		s.writeError(w, missingParameter("message_id"), 0)
 		return
 	}
+	s.mu.Lock()
+	s.reads = append(s.reads, req.MessageID)
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }
 

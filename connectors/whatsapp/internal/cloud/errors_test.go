@@ -1,4 +1,4 @@
-package cloudapi
+package cloud
 
 import (
 	"errors"

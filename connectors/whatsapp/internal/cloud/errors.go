@@ -1,7 +1,6 @@
-package cloudapi
+package cloud
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -210,6 +209,3 @@ func isDialError(err error) bool {
 	var dns *net.DNSError
 	return errors.As(err, &dns)
 }
-
-// isCancelled reports whether err is the caller giving up.
-func isCancelled(err error) bool { return errors.Is(err, context.Canceled) }

@@ -1,0 +1,255 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/fault"
+)
+
+// Defaults of the shared settings.
+const (
+	DefaultBreakerFailures = 5
+	DefaultBreakerOpenFor  = 30 * time.Second
+	DefaultPerSecond       = 80
+	MaxPerSecond           = 1000
+	DefaultPairInterval    = 6 * time.Second
+	DefaultPairBurst       = 3
+)
+
+// CodeRateLimit and CodePairLimit mark a send held back by our own limits:
+// it is retried after the delay and never fails for it.
+const (
+	CodeRateLimit = "rate_limit"
+	CodePairLimit = "pair_limit"
+)
+
+// maxPairWait is the longest a send waits inline for the recipient's pair
+// limit; a longer wait is handed back to the queue as a retry delay, so a
+// chatty recipient does not hold a send slot.
+const maxPairWait = time.Second
+
+// pairSweepAt is the number of recipients tracked before idle ones are
+// forgotten.
+const pairSweepAt = 10_000
+
+// Breaker configures the circuit breaker of one business number.
+type Breaker struct {
+	// MaxFailures is how many consecutive retryable failures open the
+	// breaker. Default 5.
+	MaxFailures int `koanf:"max_failures"`
+	// OpenFor is how long the breaker refuses sends before it lets a trial
+	// send through. Default 30s.
+	OpenFor time.Duration `koanf:"open_for"`
+}
+
+// DefaultBreaker returns the defaults.
+func DefaultBreaker() Breaker {
+	return Breaker{MaxFailures: DefaultBreakerFailures, OpenFor: DefaultBreakerOpenFor}
+}
+
+// Validate reports problems at keys under "breaker".
+func (b Breaker) Validate() error {
+	var errs config.Errors
+	if b.MaxFailures < 1 {
+		errs = append(errs, &config.FieldError{Path: "breaker.max_failures", Msg: fmt.Sprintf("must be at least 1, got %d", b.MaxFailures)})
+	}
+	if b.OpenFor <= 0 {
+		errs = append(errs, &config.FieldError{Path: "breaker.open_for", Msg: fmt.Sprintf("must be positive, got %s", b.OpenFor)})
+	}
+	return errs.Err()
+}
+
+// Throughput limits what one business number sends: WhatsApp's messages per
+// second for the number, and its pair rate limit per recipient. Messages
+// over either limit wait; they never fail because of them.
+type Throughput struct {
+	// PerSecond is the number's messages per second: 80 by default on the
+	// Cloud API, up to 1,000 once Meta upgrades the number. The limit is
+	// per process: with several replicas sending from one number, divide
+	// it among them. Default 80.
+	PerSecond float64 `koanf:"per_second"`
+	// Burst is how many messages may leave at once above the steady rate.
+	// Default 1: never above PerSecond in any second.
+	Burst int `koanf:"burst"`
+	// PairInterval is the steady gap between two messages to one
+	// recipient. Default 6s (Meta's pair rate limit).
+	PairInterval time.Duration `koanf:"pair_interval"`
+	// PairBurst is how many messages one recipient may get at once before
+	// PairInterval applies. Default 3.
+	PairBurst int `koanf:"pair_burst"`
+}
+
+// DefaultThroughput returns the defaults.
+func DefaultThroughput() Throughput {
+	return Throughput{PerSecond: DefaultPerSecond, Burst: 1, PairInterval: DefaultPairInterval, PairBurst: DefaultPairBurst}
+}
+
+// Validate reports problems at keys under "throughput".
+func (t Throughput) Validate() error {
+	var errs config.Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &config.FieldError{Path: "throughput." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if t.PerSecond <= 0 || t.PerSecond > MaxPerSecond {
+		bad("per_second", "must be more than 0 and at most %d (WhatsApp's highest throughput), got %g", MaxPerSecond, t.PerSecond)
+	}
+	if t.Burst < 1 {
+		bad("burst", "must be at least 1, got %d", t.Burst)
+	}
+	if t.PairInterval <= 0 {
+		bad("pair_interval", "must be positive, got %s", t.PairInterval)
+	}
+	if t.PairBurst < 1 {
+		bad("pair_burst", "must be at least 1, got %d", t.PairBurst)
+	}
+	return errs.Err()
+}
+
+// limits holds one number's token bucket and its recipients' pair buckets.
+type limits struct {
+	number    *rate.Limiter
+	pairEvery time.Duration
+	pairBurst float64
+
+	mu        sync.Mutex
+	pairs     map[string]*pairBucket
+	sweepSize int
+}
+
+// pairBucket is one recipient's token bucket. Unlike rate.Limiter it can
+// take a spent token back, for a message WhatsApp refused: the recipient
+// got nothing, so the refusal must not cost its next turn.
+type pairBucket struct {
+	tokens float64 // at last; negative while messages wait their turn
+	last   time.Time
+}
+
+func newLimits(t Throughput) *limits {
+	return &limits{
+		number:    rate.NewLimiter(rate.Limit(t.PerSecond), t.Burst),
+		pairEvery: t.PairInterval,
+		pairBurst: float64(t.PairBurst),
+		pairs:     map[string]*pairBucket{},
+		sweepSize: pairSweepAt,
+	}
+}
+
+// tokensAt refills b up to now; the caller holds l.mu.
+func (l *limits) tokensAt(b *pairBucket, now time.Time) float64 {
+	if now.After(b.last) {
+		b.tokens = min(l.pairBurst, b.tokens+float64(now.Sub(b.last))/float64(l.pairEvery))
+		b.last = now
+	}
+	return b.tokens
+}
+
+// pair returns the recipient's bucket, forgetting full (idle) buckets when
+// many are tracked; the caller holds l.mu.
+func (l *limits) pair(recipient string, now time.Time) *pairBucket {
+	if p, ok := l.pairs[recipient]; ok {
+		return p
+	}
+	if len(l.pairs) >= l.sweepSize {
+		for k, q := range l.pairs {
+			if l.tokensAt(q, now) >= l.pairBurst {
+				delete(l.pairs, k)
+			}
+		}
+		l.sweepSize = max(pairSweepAt, 2*len(l.pairs))
+	}
+	p := &pairBucket{tokens: l.pairBurst, last: now}
+	l.pairs[recipient] = p
+	return p
+}
+
+// reservePair takes the recipient's next turn and returns how long until
+// it comes; a turn further off than maxPairWait is not taken.
+func (l *limits) reservePair(recipient string, now time.Time) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.pair(recipient, now)
+	tokens := l.tokensAt(p, now) - 1
+	d := time.Duration(0)
+	if tokens < 0 {
+		d = time.Duration(-tokens * float64(l.pairEvery))
+	}
+	if d > maxPairWait {
+		return d, false
+	}
+	p.tokens = tokens
+	return d, true
+}
+
+// refundPair gives the recipient one turn back.
+func (l *limits) refundPair(recipient string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.pair(recipient, time.Now())
+	p.tokens = min(l.pairBurst, l.tokensAt(p, time.Now())+1)
+}
+
+// wait blocks until the recipient's pair limit and then the number's limit
+// let one message go, and returns a function that gives the recipient's
+// turn back when the message did not reach WhatsApp after all. A pair wait
+// longer than maxPairWait, or a number wait beyond ctx's deadline, returns a
+// retryable throttle error with the delay.
+func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err error) {
+	d, ok := l.reservePair(recipient, time.Now())
+	if !ok {
+		return nil, &fault.Error{
+			Err:        fmt.Errorf("recipient's pair rate limit: next message in %s", d.Round(time.Millisecond)),
+			Class:      fault.ClassThrottle,
+			Code:       CodePairLimit,
+			RetryAfter: d,
+		}
+	}
+	refund = func() { l.refundPair(recipient) }
+	if d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			refund()
+			return nil, err
+		}
+	}
+	if err := l.number.Wait(ctx); err != nil {
+		refund()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The wait would outlast ctx's deadline.
+		return nil, &fault.Error{
+			Err:        fmt.Errorf("number's throughput limit: %w", err),
+			Class:      fault.ClassThrottle,
+			Code:       CodeRateLimit,
+			RetryAfter: time.Duration(float64(time.Second) / float64(l.number.Limit())),
+		}
+	}
+	return refund, nil
+}
+
+// penalise empties the recipient's bucket after Meta refused a message for
+// its pair rate limit, and returns the wait until the next message.
+func (l *limits) penalise(recipient string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	p := l.pair(recipient, now)
+	p.tokens = min(0, l.tokensAt(p, now))
+	return l.pairEvery
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
