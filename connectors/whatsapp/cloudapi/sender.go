@@ -1,6 +1,8 @@
 package cloudapi
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloud"
+	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
 // Sender sends messages from one business phone number through Meta's
@@ -16,9 +19,13 @@ import (
 // and number.
 type Sender struct {
 	*cloud.Client
+	baseURL, graphVersion, wabaID string
 }
 
-var _ connectors.Sender = (*Sender)(nil)
+var (
+	_ connectors.Sender        = (*Sender)(nil)
+	_ messaging.TemplateLister = (*Sender)(nil)
+)
 
 // NewSender builds a sender from a validated config; it does no I/O. A nil
 // logger discards logs.
@@ -43,5 +50,19 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sender{Client: c}, nil
+	return &Sender{Client: c, baseURL: cfg.BaseURL, graphVersion: cfg.GraphVersion, wabaID: cfg.WABAID}, nil
+}
+
+// Templates lists the templates of the configured WhatsApp Business
+// Account (waba_id), every page of them.
+func (s *Sender) Templates(ctx context.Context) ([]messaging.TemplateInfo, error) {
+	if s.wabaID == "" {
+		return nil, errors.New("listing templates: waba_id is not configured")
+	}
+	first, err := url.JoinPath(s.baseURL, s.graphVersion, s.wabaID, "message_templates")
+	if err != nil {
+		return nil, fmt.Errorf("listing templates: %w", err)
+	}
+	first += "?fields=name,language,status,category,parameter_format,components&limit=100"
+	return cloud.FetchTemplates(ctx, s.Client, first, cloud.GraphPage)
 }
