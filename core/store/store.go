@@ -29,6 +29,7 @@ type Store interface {
 	Rewards
 	Leases
 	Messages
+	Contacts
 	DeadLetters
 }
 

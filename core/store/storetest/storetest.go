@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ApplyStatusLookup", testApplyStatusLookup},
 		{"ApplyStatusOutOfOrder", testApplyStatusOutOfOrder},
 		{"ListMessages", testListMessages},
+		{"Contacts", testContacts},
+		{"CountMessages", testCountMessages},
 		{"DeadLetters", testDeadLetters},
 	}
 	for _, tt := range tests {

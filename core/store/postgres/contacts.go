@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
+	last_inbound_at, hold_until, hold_reason, updated_at`
+
+type contactRow struct {
+	id int64
+	store.Contact
+}
+
+type rowQueryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func scanContact(r pgx.Row) (contactRow, error) {
+	var c contactRow
+	var mAt, inAt, hold *time.Time
+	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
+		&inAt, &hold, &c.HoldReason, &c.UpdatedAt); err != nil {
+		return contactRow{}, notFound(err)
+	}
+	c.MarketingAt, c.LastInboundAt, c.HoldUntil = utcOrZero(mAt), utcOrZero(inAt), utcOrZero(hold)
+	c.UpdatedAt = c.UpdatedAt.UTC()
+	return c, nil
+}
+
+func utcOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// findContact looks a reference up by phone, then by user id, locking the
+// rows found when q is a transaction.
+func findContact(ctx context.Context, q rowQueryer, tenant string, ref store.ContactRef, lock string) (byPhone, byUser *contactRow, err error) {
+	if ref.Phone != "" {
+		c, err := scanContact(q.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts
+			WHERE tenant = $1 AND phone = $2`+lock, tenant, ref.Phone))
+		switch {
+		case err == nil:
+			byPhone = &c
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	if ref.UserID != "" {
+		c, err := scanContact(q.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts
+			WHERE tenant = $1 AND user_id = $2`+lock, tenant, ref.UserID))
+		switch {
+		case err == nil:
+			byUser = &c
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	return byPhone, byUser, nil
+}
+
+// contactLockKey serialises the first write of a new contact: two
+// transactions that find no row must not both insert one.
+func contactLockKey(tenant string, ref store.ContactRef) string {
+	if ref.Phone != "" {
+		return "contact|" + tenant + "|p" + ref.Phone
+	}
+	return "contact|" + tenant + "|u" + ref.UserID
+}
+
+func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.ContactRef, change store.ContactChange, now time.Time) (store.Contact, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, contactLockKey(tenant, ref)); err != nil {
+		return store.Contact{}, fmt.Errorf("locking contact: %w", err)
+	}
+	byPhone, byUser, err := findContact(ctx, tx, tenant, ref, ` FOR UPDATE`)
+	if err != nil {
+		return store.Contact{}, err
+	}
+	var p, u *store.Contact
+	id := int64(0)
+	if byPhone != nil {
+		p, id = &byPhone.Contact, byPhone.id
+	}
+	if byUser != nil {
+		u = &byUser.Contact
+		if id == 0 {
+			id = byUser.id
+		}
+	}
+	c, detach := store.MergeContacts(tenant, ref, p, u)
+	if detach != nil {
+		if detach.Phone == "" {
+			_, err = tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, byUser.id)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE contacts SET user_id = '', updated_at = $1 WHERE id = $2`, now, byUser.id)
+		}
+		if err != nil {
+			return store.Contact{}, fmt.Errorf("detaching user id: %w", err)
+		}
+	}
+	change(&c)
+	c.UpdatedAt = now
+	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, nullTime(c.MarketingAt), c.MarketingSource,
+		nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
+	if id == 0 {
+		_, err = tx.Exec(ctx, `INSERT INTO contacts (phone, user_id, name, marketing, marketing_at,
+			marketing_source, last_inbound_at, hold_until, hold_reason, updated_at, tenant)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, append(args, tenant)...)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE contacts SET phone = $1, user_id = $2, name = $3, marketing = $4,
+			marketing_at = $5, marketing_source = $6, last_inbound_at = $7, hold_until = $8, hold_reason = $9,
+			updated_at = $10 WHERE id = $11`, append(args, id)...)
+	}
+	if err != nil {
+		return store.Contact{}, err
+	}
+	return c, nil
+}
+
+// RecordInbound stores a customer's message once; see store.Contacts.
+func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (store.Contact, bool, error) {
+	if m.Tenant == "" || m.ProviderMessageID == "" {
+		return store.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
+	}
+	if m.Contact.Empty() {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.Contact{}, false, err
+	}
+	m.At = store.Stamp(m.At)
+	var (
+		c   store.Contact
+		dup bool
+	)
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, m.At)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			dup = true
+			byPhone, byUser, err := findContact(ctx, tx, m.Tenant, m.Contact, "")
+			if err != nil {
+				return err
+			}
+			if byPhone != nil {
+				c = byPhone.Contact
+			} else if byUser != nil {
+				c = byUser.Contact
+			}
+			return nil
+		}
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *store.Contact) { store.ApplyInbound(c, m) }, store.Stamp(time.Time{}))
+		return err
+	})
+	if err != nil {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+	}
+	return c, dup, nil
+}
+
+// UpdateContact applies change to the contact ref names; see
+// store.Contacts.
+func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change store.ContactChange) (store.Contact, error) {
+	if ref.Empty() {
+		return store.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.Contact{}, err
+	}
+	var c store.Contact
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		var err error
+		c, err = upsertContact(ctx, tx, tenant, ref, change, store.Stamp(time.Time{}))
+		return err
+	})
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("updating contact: %w", err)
+	}
+	return c, nil
+}
+
+// Contact returns the contact ref names; see store.Contacts.
+func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (store.Contact, error) {
+	if ref.Empty() {
+		return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.Contact{}, err
+	}
+	byPhone, byUser, err := findContact(ctx, p, tenant, ref, "")
+	switch {
+	case err != nil:
+		return store.Contact{}, fmt.Errorf("reading contact: %w", err)
+	case byPhone != nil:
+		return byPhone.Contact, nil
+	case byUser != nil:
+		return byUser.Contact, nil
+	}
+	return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
+}
+
+// CountMessages counts a recipient's sent messages of a category; see
+// store.Contacts.
+func (s *Store) CountMessages(ctx context.Context, tenant, recipient, category string, since time.Time) (int, error) {
+	p, err := s.db()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := p.QueryRow(ctx, `SELECT count(*) FROM messages
+		WHERE tenant = $1 AND recipient = $2 AND created_at >= $3 AND category = $4 AND status NOT IN ($5, $6)`,
+		tenant, recipient, since, category, store.MessageFailed, store.MessagePending).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting messages: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
+	last_inbound_at, hold_until, hold_reason, updated_at`
+
+// contactRow is a contact with its row id.
+type contactRow struct {
+	id int64
+	store.Contact
+}
+
+func scanContact(r rowScanner) (contactRow, error) {
+	var c contactRow
+	var mAt, inAt, hold, upd int64
+	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
+		&inAt, &hold, &c.HoldReason, &upd); err != nil {
+		return contactRow{}, notFound(err)
+	}
+	c.MarketingAt, c.LastInboundAt, c.HoldUntil = fromDBZero(mAt), fromDBZero(inAt), fromDBZero(hold)
+	c.UpdatedAt = fromDB(upd)
+	return c, nil
+}
+
+// fromDBZero reads a time stored as 0 when unset.
+func fromDBZero(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromDB(v)
+}
+
+func toDBZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return toDB(t)
+}
+
+// findContact looks a reference up by phone, then by user id; the rows
+// found either way (nil when none).
+func findContact(ctx context.Context, q queryer, tenant string, ref store.ContactRef) (byPhone, byUser *contactRow, err error) {
+	if ref.Phone != "" {
+		c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts
+			WHERE tenant = ? AND phone = ?`, tenant, ref.Phone))
+		switch {
+		case err == nil:
+			byPhone = &c
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	if ref.UserID != "" {
+		c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts
+			WHERE tenant = ? AND user_id = ?`, tenant, ref.UserID))
+		switch {
+		case err == nil:
+			byUser = &c
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	return byPhone, byUser, nil
+}
+
+// upsertContact resolves ref to one row, applies change and writes it.
+func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.ContactRef, change store.ContactChange, now time.Time) (store.Contact, error) {
+	byPhone, byUser, err := findContact(ctx, tx, tenant, ref)
+	if err != nil {
+		return store.Contact{}, err
+	}
+	var p, u *store.Contact
+	id := int64(0)
+	if byPhone != nil {
+		p, id = &byPhone.Contact, byPhone.id
+	}
+	if byUser != nil {
+		u = &byUser.Contact
+		if id == 0 {
+			id = byUser.id
+		}
+	}
+	c, detach := store.MergeContacts(tenant, ref, p, u)
+	if detach != nil {
+		if detach.Phone == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = ?`, byUser.id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE contacts SET user_id = '', updated_at = ? WHERE id = ?`, toDB(now), byUser.id)
+		}
+		if err != nil {
+			return store.Contact{}, fmt.Errorf("detaching user id: %w", err)
+		}
+	}
+	change(&c)
+	c.UpdatedAt = now
+	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, toDBZero(c.MarketingAt), c.MarketingSource,
+		toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
+	if id == 0 {
+		_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant, phone, user_id, name, marketing, marketing_at,
+			marketing_source, last_inbound_at, hold_until, hold_reason, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{tenant}, args...)...)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET phone = ?, user_id = ?, name = ?, marketing = ?,
+			marketing_at = ?, marketing_source = ?, last_inbound_at = ?, hold_until = ?, hold_reason = ?,
+			updated_at = ? WHERE id = ?`, append(args, id)...)
+	}
+	if err != nil {
+		return store.Contact{}, err
+	}
+	return c, nil
+}
+
+// RecordInbound stores a customer's message once; see store.Contacts.
+func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (store.Contact, bool, error) {
+	if m.Tenant == "" || m.ProviderMessageID == "" {
+		return store.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
+	}
+	if m.Contact.Empty() {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
+	}
+	at := store.Stamp(m.At)
+	var (
+		c   store.Contact
+		dup bool
+	)
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, toDB(at))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			dup = true
+			byPhone, byUser, err := findContact(ctx, tx, m.Tenant, m.Contact)
+			if err != nil {
+				return err
+			}
+			if byPhone != nil {
+				c = byPhone.Contact
+			} else if byUser != nil {
+				c = byUser.Contact
+			}
+			return nil
+		}
+		m.At = at
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *store.Contact) { store.ApplyInbound(c, m) }, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+	}
+	return c, dup, nil
+}
+
+// UpdateContact applies change to the contact ref names; see
+// store.Contacts.
+func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change store.ContactChange) (store.Contact, error) {
+	if ref.Empty() {
+		return store.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
+	}
+	var c store.Contact
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		c, err = upsertContact(ctx, tx, tenant, ref, change, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("updating contact: %w", err)
+	}
+	return c, nil
+}
+
+// Contact returns the contact ref names; see store.Contacts.
+func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (store.Contact, error) {
+	if ref.Empty() {
+		return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
+	}
+	r, err := s.reads()
+	if err != nil {
+		return store.Contact{}, err
+	}
+	byPhone, byUser, err := findContact(ctx, r, tenant, ref)
+	switch {
+	case err != nil:
+		return store.Contact{}, fmt.Errorf("reading contact: %w", err)
+	case byPhone != nil:
+		return byPhone.Contact, nil
+	case byUser != nil:
+		return byUser.Contact, nil
+	}
+	return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
+}
+
+// CountMessages counts a recipient's sent messages of a category; see
+// store.Contacts.
+func (s *Store) CountMessages(ctx context.Context, tenant, recipient, category string, since time.Time) (int, error) {
+	r, err := s.reads()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := r.QueryRowContext(ctx, `SELECT count(*) FROM messages
+		WHERE tenant = ? AND recipient = ? AND created_at >= ? AND category = ? AND status NOT IN (?, ?)`,
+		tenant, recipient, toDB(since), category, store.MessageFailed, store.MessagePending).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting messages: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+func testContacts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	phone := "+62811" + randDigits(7)
+	ref := store.ContactRef{Phone: phone}
+
+	_, err := s.Contact(ctx, tenant, ref)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.Contact(ctx, tenant, store.ContactRef{})
+	require.ErrorIs(t, err, store.ErrNoContact)
+
+	t.Run("inbound opens the window once per message", func(t *testing.T) {
+		m := store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8), Contact: ref,
+			Name: "Budi", Type: "text", Text: "hi", At: at(10)}
+		c, dup, err := s.RecordInbound(ctx, m)
+		require.NoError(t, err)
+		assert.False(t, dup)
+		assert.Equal(t, phone, c.Phone)
+		assert.Equal(t, "Budi", c.Name)
+		assert.True(t, at(10).Equal(c.LastInboundAt))
+		assert.True(t, c.WindowOpen(at(10).Add(23*time.Hour)))
+		assert.False(t, c.WindowOpen(at(10).Add(24*time.Hour)))
+
+		m.Name = "Other"
+		c, dup, err = s.RecordInbound(ctx, m)
+		require.NoError(t, err)
+		assert.True(t, dup, "the same message id again is a duplicate")
+		assert.Equal(t, "Budi", c.Name, "a duplicate changes nothing")
+
+		older := store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8), Contact: ref, Type: "text", At: at(5)}
+		c, dup, err = s.RecordInbound(ctx, older)
+		require.NoError(t, err)
+		assert.False(t, dup)
+		assert.True(t, at(10).Equal(c.LastInboundAt), "a late older message does not move the window back")
+		got, err := s.Contact(ctx, tenant, ref)
+		require.NoError(t, err)
+		assert.True(t, at(10).Equal(got.LastInboundAt))
+		assert.Equal(t, "Budi", got.Name)
+	})
+
+	t.Run("consent keeps the latest change", func(t *testing.T) {
+		c, err := s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedIn, "qr", at(20)))
+		require.NoError(t, err)
+		assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+		_, err = s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedOut, "whatsapp", at(30)))
+		require.NoError(t, err)
+		_, err = s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedIn, "late", at(25)))
+		require.NoError(t, err)
+		got, err := s.Contact(ctx, tenant, ref)
+		require.NoError(t, err)
+		assert.Equal(t, store.ConsentOptedOut, got.Marketing)
+		assert.Equal(t, "whatsapp", got.MarketingSource)
+		assert.True(t, at(30).Equal(got.MarketingAt))
+		assert.True(t, at(10).Equal(got.LastInboundAt), "other fields are kept")
+	})
+
+	t.Run("hold never shortens", func(t *testing.T) {
+		_, err := s.UpdateContact(ctx, tenant, ref, store.HoldContact(at(100), "131049"))
+		require.NoError(t, err)
+		_, err = s.UpdateContact(ctx, tenant, ref, store.HoldContact(at(50), "shorter"))
+		require.NoError(t, err)
+		got, err := s.Contact(ctx, tenant, ref)
+		require.NoError(t, err)
+		assert.True(t, at(100).Equal(got.HoldUntil))
+		assert.Equal(t, "131049", got.HoldReason)
+		assert.True(t, got.Held(at(99)))
+		assert.False(t, got.Held(at(100)))
+	})
+
+	t.Run("a user id seen alone joins its phone number later", func(t *testing.T) {
+		bsuid := "ID." + randHex(10)
+		phone2 := "+62812" + randDigits(7)
+		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
+			Contact: store.ContactRef{UserID: bsuid}, Type: "text", At: at(40)})
+		require.NoError(t, err)
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, store.SetConsent(store.ConsentOptedOut, "whatsapp", at(41)))
+		require.NoError(t, err)
+		// The phone number was known on its own, from a shop.
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone2}, store.SetConsent(store.ConsentOptedIn, "shop", at(1)))
+		require.NoError(t, err)
+
+		// Now a webhook carries both.
+		c, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
+			Contact: store.ContactRef{Phone: phone2, UserID: bsuid}, Type: "text", At: at(42)})
+		require.NoError(t, err)
+		assert.Equal(t, phone2, c.Phone)
+		assert.Equal(t, bsuid, c.UserID)
+		assert.Equal(t, store.ConsentOptedOut, c.Marketing, "the later consent wins")
+		byUser, err := s.Contact(ctx, tenant, store.ContactRef{UserID: bsuid})
+		require.NoError(t, err)
+		assert.Equal(t, phone2, byUser.Phone, "the user id now finds the phone's contact")
+	})
+
+	t.Run("tenants are apart", func(t *testing.T) {
+		_, err := s.Contact(ctx, newTenant(), ref)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("concurrent first messages make one contact", func(t *testing.T) {
+		p := store.ContactRef{Phone: "+62813" + randDigits(7)}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
+					Contact: p, Type: "text", At: at(60)})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		c, err := s.Contact(ctx, tenant, p)
+		require.NoError(t, err)
+		assert.True(t, at(60).Equal(c.LastInboundAt))
+	})
+}
+
+func testCountMessages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	to := "+62814" + randDigits(7)
+	prefix := "msg_" + randHex(6) + "_"
+	claim := func(key, category string, created int) {
+		_, ok, err := s.ClaimMessage(ctx, store.Message{Key: prefix + key, Tenant: tenant, Recipient: to, Kind: "template",
+			Category: category, CreatedAt: at(created)})
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	claim("m1", "marketing", 10)
+	claim("m2", "marketing", 20)
+	claim("m3", "utility", 20)
+	claim("m4", "marketing", 30)
+	require.NoError(t, s.MarkFailed(ctx, prefix+"m4", "131026", "undeliverable", at(31)))
+	claim("m5", "marketing", 40)
+	require.NoError(t, s.ReleaseMessage(ctx, prefix+"m5", "130429", "rate", at(41)))
+
+	n, err := s.CountMessages(ctx, tenant, to, "marketing", at(0))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "failed and released messages do not count")
+	n, err = s.CountMessages(ctx, tenant, to, "marketing", at(15))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	n, err = s.CountMessages(ctx, tenant, "+620000", "marketing", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+// randDigits returns n random decimal digits.
+func randDigits(n int) string {
+	b := []byte(randHex(n))
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b[:n])
+}
