@@ -204,6 +204,7 @@ log:
     initial_interval: 20ms
     max_interval: 500ms
   send:
+    unknown_policy: resend
     unknown_grace: %s
 tenants:
   shop:

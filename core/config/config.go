@@ -191,7 +191,7 @@ type Send struct {
 	// interrupted (a crash or a timeout between the BSP call and recording
 	// its answer) and for which no status webhook arrived within
 	// UnknownGrace: "resend" sends it again, "hold" leaves it as unknown in
-	// the message log for an operator. Default resend.
+	// the message log for an operator. Default hold: never a duplicate.
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
 	// UnknownPolicy. It runs from the attempt; for an attempt made before a
@@ -199,6 +199,11 @@ type Send struct {
 	// the stopped process held is redelivered after the ack wait at each of
 	// the BSP lane's two queue hops). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
+	// AuthPause is how long a sender stays paused after its BSP refused
+	// its credentials (Meta's 190): messages for it are dead-lettered
+	// without a call, for replay once fixed; then one trial message goes
+	// through. Default 5m.
+	AuthPause time.Duration `koanf:"auth_pause"`
 	// Concurrency is how many messages the send stage has in flight per
 	// process: a BSP call takes tens to hundreds of milliseconds, so it
 	// needs far more than the CPU-bound stages. Default 64.
@@ -217,6 +222,29 @@ type Tenant struct {
 	Connectors    map[string]Connector `koanf:"connectors"`
 	Loyalty       Loyalty              `koanf:"loyalty"`
 	Notifications []Notification       `koanf:"notifications"`
+	Messaging     Messaging            `koanf:"messaging"`
+}
+
+// Messaging is a tenant's sending policy, checked before every send.
+type Messaging struct {
+	// MarketingConsent is what a marketing message needs from its
+	// recipient: "opt_in" (default), a recorded opt-in; or
+	// "not_opted_out", anyone who has not said stop (for consent gathered
+	// outside the hub).
+	MarketingConsent string `koanf:"marketing_consent"`
+	// QuietHours hold marketing messages back between Start and End, in
+	// the tenant's time zone; they go out when the quiet hours end.
+	QuietHours QuietHours `koanf:"quiet_hours"`
+	// MarketingDailyCap is the most marketing messages one recipient gets
+	// in one local day; further ones are skipped. Default 2.
+	MarketingDailyCap int `koanf:"marketing_daily_cap"`
+}
+
+// QuietHours is a daily span of local time, "21:00" to "08:00"; empty
+// Start and End mean none.
+type QuietHours struct {
+	Start string `koanf:"start"`
+	End   string `koanf:"end"`
 }
 
 // Connector is one connector instance; its name is the key in the tenant's
@@ -230,7 +258,9 @@ type Connector struct {
 	Settings map[string]any `koanf:",remain"`
 }
 
-// Notification turns an outcome into a WhatsApp message.
+// Notification turns an outcome into a WhatsApp message: an approved
+// template, or a session text message (sent only inside the customer's
+// 24-hour window) with an optional fallback template for outside it.
 type Notification struct {
 	// Name identifies the rule; it is part of each message's idempotency key.
 	Name string `koanf:"name"`
@@ -240,16 +270,57 @@ type Notification struct {
 	When string `koanf:"when"`
 	// Sender is the tenant's connector instance that sends it.
 	Sender string `koanf:"sender"`
-	// Category is utility or marketing. Default utility.
+	// Category is utility, marketing or authentication. Default utility.
+	// Marketing messages need the member's opt-in and obey quiet hours
+	// and the daily cap.
 	Category string           `koanf:"category"`
 	Template NotificationTmpl `koanf:"template"`
+	// Text is an expr expression for the body of a session text message,
+	// instead of a template.
+	Text string `koanf:"text"`
+	// Fallback is the template sent instead of Text when the customer's
+	// window is closed.
+	Fallback *NotificationTmpl `koanf:"fallback"`
 }
 
-// NotificationTmpl names an approved template and how to fill it.
+// NotificationTmpl names an approved template and how to fill it. Every
+// value is an expr expression evaluated over {outcome, member, data,
+// tenant}.
 type NotificationTmpl struct {
 	Name     string `koanf:"name"`
 	Language string `koanf:"language"`
-	// Body holds one expr expression per positional body parameter,
-	// evaluated over {outcome, member, data, tenant}.
+	// Header fills the header of templates whose header takes a
+	// parameter: a text, or an image, video or document by link.
+	Header *NotificationHeader `koanf:"header"`
+	// Body holds one expression per positional body parameter ({{1}}…).
 	Body []string `koanf:"body"`
+	// Params fills a named template's body: parameter name → expression.
+	Params map[string]string `koanf:"params"`
+	// Buttons fill the template's dynamic buttons.
+	Buttons []NotificationButton `koanf:"buttons"`
+}
+
+// NotificationHeader fills a template's header parameter.
+type NotificationHeader struct {
+	// Type is text, image, video or document.
+	Type string `koanf:"type"`
+	// Text is the expression of a text header's parameter.
+	Text string `koanf:"text"`
+	// Name is a named template's header parameter name.
+	Name string `koanf:"name"`
+	// Link is the expression of a media header's public https URL.
+	Link string `koanf:"link"`
+	// Filename names a document header's file.
+	Filename string `koanf:"filename"`
+}
+
+// NotificationButton fills one of a template's buttons.
+type NotificationButton struct {
+	// Index is the button's position in the template, from 0.
+	Index int `koanf:"index"`
+	// SubType is url (Value is the URL's suffix), copy_code (Value is the
+	// code) or quick_reply (Value is the payload returned when tapped).
+	SubType string `koanf:"sub_type"`
+	// Value is the expression of the button's parameter.
+	Value string `koanf:"value"`
 }

@@ -37,6 +37,10 @@ const (
 	DefaultMultiplier      = 2
 	DefaultUnknownGrace    = 30 * time.Second
 	DefaultSendConcurrency = 64
+	DefaultAuthPause       = 5 * time.Minute
+	DefaultMarketingCap    = 2
+	ConsentOptIn           = "opt_in"
+	ConsentNotOptedOut     = "not_opted_out"
 
 	DefaultSchedulerInterval    = time.Minute
 	DefaultSchedulerLease       = 5 * time.Minute
@@ -46,7 +50,7 @@ const (
 	DefaultCategory      = "utility"
 	DefaultQueueBackend  = BackendEmbedded
 	DefaultStoreDriver   = DriverSQLite
-	DefaultUnknownPolicy = UnknownResend
+	DefaultUnknownPolicy = UnknownHold
 )
 
 // Default returns a configuration holding every default and no tenants.
@@ -91,6 +95,7 @@ func (c *Config) ApplyDefaults() {
 	setString(&p.Send.UnknownPolicy, DefaultUnknownPolicy)
 	setDuration(&p.Send.UnknownGrace, DefaultUnknownGrace)
 	setInt(&p.Send.Concurrency, DefaultSendConcurrency)
+	setDuration(&p.Send.AuthPause, DefaultAuthPause)
 	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
 	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)
 	setInt(&p.Scheduler.Concurrency, DefaultSchedulerConcurrency)
@@ -105,6 +110,8 @@ func (t *Tenant) applyDefaults(id string) {
 	setString(&t.Name, id)
 	setString(&t.Timezone, DefaultTimezone)
 	t.Loyalty.applyDefaults()
+	setString(&t.Messaging.MarketingConsent, ConsentOptIn)
+	setInt(&t.Messaging.MarketingDailyCap, DefaultMarketingCap)
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}

@@ -251,6 +251,7 @@ func (c *Config) validatePipeline(v *validator) {
 	v.oneOf("pipeline.send.unknown_policy", p.Send.UnknownPolicy, UnknownResend, UnknownHold)
 	v.positiveDuration("pipeline.send.unknown_grace", p.Send.UnknownGrace)
 	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))
+	v.positiveDuration("pipeline.send.auth_pause", p.Send.AuthPause)
 	v.positiveDuration("pipeline.scheduler.interval", p.Scheduler.Interval)
 	v.positiveDuration("pipeline.scheduler.lease", p.Scheduler.Lease)
 	v.positive("pipeline.scheduler.concurrency", int64(p.Scheduler.Concurrency))
@@ -297,6 +298,18 @@ func (t *Tenant) validate(v *validator, id string) {
 	if err != nil {
 		loc = time.UTC // reported above
 	}
+	v.oneOf(base+".messaging.marketing_consent", t.Messaging.MarketingConsent, ConsentOptIn, ConsentNotOptedOut)
+	v.positive(base+".messaging.marketing_daily_cap", int64(t.Messaging.MarketingDailyCap))
+	q := t.Messaging.QuietHours
+	if (q.Start == "") != (q.End == "") {
+		v.add(base+".messaging.quiet_hours", "needs both start and end, such as 21:00 and 08:00")
+	} else if q.Start != "" {
+		for key, val := range map[string]string{"start": q.Start, "end": q.End} {
+			if _, err := ParseClock(val); err != nil {
+				v.add(base+".messaging.quiet_hours."+key, "%v", err)
+			}
+		}
+	}
 	v.loyalty(base+".loyalty", t.Loyalty, loc)
 
 	seen := map[string]int{}
@@ -318,8 +331,65 @@ func (t *Tenant) validate(v *validator, id string) {
 				v.add(p+".sender", "%q is not a connector of tenant %q", n.Sender, id)
 			}
 		}
-		v.oneOf(p+".category", n.Category, "utility", "marketing")
-		v.required(p+".template.name", n.Template.Name)
-		v.required(p+".template.language", n.Template.Language)
+		v.oneOf(p+".category", n.Category, "utility", "marketing", "authentication")
+		switch {
+		case n.Text != "" && n.Template.Name != "":
+			v.add(p+".text", "a notification is either a template or a text, not both")
+		case n.Text == "":
+			v.template(p+".template", n.Template)
+			if n.Fallback != nil {
+				v.add(p+".fallback", "only a text notification has a fallback template: a template may be sent outside the window")
+			}
+		case n.Fallback != nil:
+			v.template(p+".fallback", *n.Fallback)
+		}
 	}
+}
+
+// template checks a notification template's shape; its expressions are
+// compiled with the notification.
+func (v *validator) template(p string, t NotificationTmpl) {
+	v.required(p+".name", t.Name)
+	v.required(p+".language", t.Language)
+	if len(t.Body) > 0 && len(t.Params) > 0 {
+		v.add(p+".params", "a template has positional (body) or named (params) parameters, not both")
+	}
+	for name := range t.Params {
+		if !templateParamName.MatchString(name) {
+			v.add(p+".params."+name, "a parameter name is lower case letters, digits and _")
+		}
+	}
+	if h := t.Header; h != nil {
+		v.oneOf(p+".header.type", h.Type, "text", "image", "video", "document")
+		switch h.Type {
+		case "text":
+			v.required(p+".header.text", h.Text)
+		case "image", "video", "document":
+			v.required(p+".header.link", h.Link)
+		}
+	}
+	seen := map[int]bool{}
+	for i, b := range t.Buttons {
+		bp := fmt.Sprintf("%s.buttons[%d]", p, i)
+		if b.Index < 0 || b.Index > 9 {
+			v.add(bp+".index", "must be 0 to 9, got %d", b.Index)
+		} else if seen[b.Index] {
+			v.add(bp+".index", "button %d is filled twice", b.Index)
+		}
+		seen[b.Index] = true
+		v.oneOf(bp+".sub_type", b.SubType, "url", "copy_code", "quick_reply")
+		v.required(bp+".value", b.Value)
+	}
+}
+
+var templateParamName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// ParseClock reads a local time of day, "21:00", as the time since
+// midnight.
+func ParseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day such as 21:00", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }

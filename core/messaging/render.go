@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/expr-lang/expr"
@@ -26,10 +27,25 @@ import (
 //	data     the outcome's data
 //	tenant   the tenant id
 type Renderer struct {
-	tenant string
-	n      config.Notification
-	when   *vm.Program // nil: always
-	body   []*vm.Program
+	tenant   string
+	n        config.Notification
+	when     *vm.Program // nil: always
+	text     *vm.Program // a text notification's body
+	template *templateProgram
+	fallback *templateProgram
+}
+
+// templateProgram is a notification template with its compiled
+// expressions.
+type templateProgram struct {
+	t        config.NotificationTmpl
+	at       string // key of the template in the notification
+	header   *vm.Program
+	body     []*vm.Program
+	names    []string // named parameters, sorted
+	params   []*vm.Program
+	buttons  []*vm.Program
+	compiled bool
 }
 
 // renderEnv is the shape of the expression environment, used to check
@@ -41,32 +57,64 @@ var renderEnv = map[string]any{
 	"tenant":  "",
 }
 
+// compiler gathers compile errors at keys relative to the notification.
+type compiler struct{ errs config.Errors }
+
+func (c *compiler) compile(path, src string, opts ...expr.Option) *vm.Program {
+	if src == "" {
+		c.errs = append(c.errs, &config.FieldError{Path: path, Msg: "empty expression"})
+		return nil
+	}
+	p, err := expr.Compile(src, append([]expr.Option{expr.Env(renderEnv)}, opts...)...)
+	if err != nil {
+		c.errs = append(c.errs, &config.FieldError{Path: path, Msg: compileMsg(err)})
+	}
+	return p
+}
+
+func (c *compiler) template(at string, t config.NotificationTmpl) *templateProgram {
+	tp := &templateProgram{t: t, at: at, body: make([]*vm.Program, len(t.Body))}
+	if h := t.Header; h != nil {
+		if h.Type == HeaderText {
+			tp.header = c.compile(at+".header.text", h.Text)
+		} else {
+			tp.header = c.compile(at+".header.link", h.Link)
+		}
+	}
+	for i, src := range t.Body {
+		tp.body[i] = c.compile(fmt.Sprintf("%s.body[%d]", at, i), src)
+	}
+	for name := range t.Params {
+		tp.names = append(tp.names, name)
+	}
+	sort.Strings(tp.names)
+	for _, name := range tp.names {
+		tp.params = append(tp.params, c.compile(at+".params."+name, t.Params[name]))
+	}
+	for i, b := range t.Buttons {
+		tp.buttons = append(tp.buttons, c.compile(fmt.Sprintf("%s.buttons[%d].value", at, i), b.Value))
+	}
+	return tp
+}
+
 // NewRenderer compiles the notification's expressions. Errors name the key
 // relative to the notification, such as "when: …" or "template.body[1]: …",
 // as *config.FieldError values collected in a config.Errors.
 func NewRenderer(tenant string, n config.Notification) (*Renderer, error) {
-	r := &Renderer{tenant: tenant, n: n, body: make([]*vm.Program, len(n.Template.Body))}
-	var errs config.Errors
+	r := &Renderer{tenant: tenant, n: n}
+	var c compiler
 	if n.When != "" {
-		p, err := expr.Compile(n.When, expr.Env(renderEnv), expr.AsBool())
-		if err != nil {
-			errs = append(errs, &config.FieldError{Path: "when", Msg: compileMsg(err)})
-		}
-		r.when = p
+		r.when = c.compile("when", n.When, expr.AsBool())
 	}
-	for i, src := range n.Template.Body {
-		path := fmt.Sprintf("template.body[%d]", i)
-		if src == "" {
-			errs = append(errs, &config.FieldError{Path: path, Msg: "empty expression"})
-			continue
+	if n.Text != "" {
+		r.text = c.compile("text", n.Text)
+		if n.Fallback != nil {
+			r.fallback = c.template("fallback", *n.Fallback)
 		}
-		p, err := expr.Compile(src, expr.Env(renderEnv))
-		if err != nil {
-			errs = append(errs, &config.FieldError{Path: path, Msg: compileMsg(err)})
-		}
-		r.body[i] = p
+	} else {
+		r.template = c.template("template", n.Template)
 	}
-	if err := errs.Err(); err != nil {
+	if err := c.errs.Err(); err != nil {
 		return nil, fmt.Errorf("compiling notification %q: %w", n.Name, err)
 	}
 	return r, nil
@@ -86,6 +134,38 @@ func compileMsg(err error) string {
 
 // Notification returns the rule the renderer was built from.
 func (r *Renderer) Notification() config.Notification { return r.n }
+
+// Templates returns the templates the rule may send, with the key of each
+// in the notification ("template" or "fallback"), and a message built
+// with placeholder parameters that has the template's shape, for checking
+// it against the account's templates.
+func (r *Renderer) Templates() map[string]*Template {
+	out := map[string]*Template{}
+	for _, tp := range []*templateProgram{r.template, r.fallback} {
+		if tp == nil {
+			continue
+		}
+		out[tp.at] = tp.shape()
+	}
+	return out
+}
+
+func (tp *templateProgram) shape() *Template {
+	t := &Template{Name: tp.t.Name, Language: tp.t.Language}
+	if h := tp.t.Header; h != nil {
+		t.Header = &Header{Type: h.Type, Name: h.Name, Text: "x", Link: "https://example.com/x", Filename: h.Filename}
+	}
+	for range tp.t.Body {
+		t.Body = append(t.Body, Param{Text: "x"})
+	}
+	for _, name := range tp.names {
+		t.Body = append(t.Body, Param{Name: name, Text: "x"})
+	}
+	for _, b := range tp.t.Buttons {
+		t.Buttons = append(t.Buttons, Button{Index: b.Index, SubType: b.SubType, Value: "x"})
+	}
+	return t
+}
 
 // Render builds the command for outcome o. ok is false, with no error, when
 // the outcome is not of the rule's type (On) or its When condition is false.
@@ -109,33 +189,85 @@ func (r *Renderer) Render(o event.Outcome) (cmd Command, ok bool, err error) {
 			return Command{}, false, nil
 		}
 	}
-	params := make([]string, len(r.body))
-	for i, p := range r.body {
-		v, err := expr.Run(p, env)
-		if err != nil {
-			return Command{}, false, r.fail(fmt.Sprintf("template.body[%d]", i), err)
-		}
-		s, err := paramString(v)
-		if err != nil {
-			return Command{}, false, r.fail(fmt.Sprintf("template.body[%d]", i), err)
-		}
-		params[i] = s
-	}
-	if len(params) == 0 {
-		params = nil
-	}
-	return Command{
+	cmd = Command{
 		Key:       event.DerivedID("msg_", o.ID, r.n.Name),
 		Tenant:    r.tenant,
 		Sender:    r.n.Sender,
 		MemberID:  o.Member.ID,
 		To:        o.Member.Phone,
-		Kind:      KindTemplate,
 		Category:  r.n.Category,
-		Template:  &Template{Name: r.n.Template.Name, Language: r.n.Template.Language, Body: Positional(params...)},
 		OutcomeID: o.ID,
 		Rule:      r.n.Name,
-	}, true, nil
+	}
+	if r.text != nil {
+		cmd.Kind = KindText
+		if cmd.Text, err = r.param("text", r.text, env); err != nil {
+			return Command{}, false, err
+		}
+		if r.fallback != nil {
+			if cmd.Fallback, err = r.fill(r.fallback, env); err != nil {
+				return Command{}, false, err
+			}
+		}
+		return cmd, true, nil
+	}
+	cmd.Kind = KindTemplate
+	if cmd.Template, err = r.fill(r.template, env); err != nil {
+		return Command{}, false, err
+	}
+	return cmd, true, nil
+}
+
+func (r *Renderer) param(key string, p *vm.Program, env map[string]any) (string, error) {
+	v, err := expr.Run(p, env)
+	if err != nil {
+		return "", r.fail(key, err)
+	}
+	s, err := paramString(v)
+	if err != nil {
+		return "", r.fail(key, err)
+	}
+	return s, nil
+}
+
+// fill evaluates a template's parameters.
+func (r *Renderer) fill(tp *templateProgram, env map[string]any) (*Template, error) {
+	t := &Template{Name: tp.t.Name, Language: tp.t.Language}
+	if h := tp.t.Header; h != nil {
+		v, err := r.param(tp.at+".header", tp.header, env)
+		if err != nil {
+			return nil, err
+		}
+		t.Header = &Header{Type: h.Type, Name: h.Name, Filename: h.Filename}
+		if h.Type == HeaderText {
+			t.Header.Text = v
+		} else {
+			t.Header.Link = v
+		}
+	}
+	for i, p := range tp.body {
+		v, err := r.param(fmt.Sprintf("%s.body[%d]", tp.at, i), p, env)
+		if err != nil {
+			return nil, err
+		}
+		t.Body = append(t.Body, Param{Text: v})
+	}
+	for i, p := range tp.params {
+		v, err := r.param(tp.at+".params."+tp.names[i], p, env)
+		if err != nil {
+			return nil, err
+		}
+		t.Body = append(t.Body, Param{Name: tp.names[i], Text: v})
+	}
+	for i, p := range tp.buttons {
+		b := tp.t.Buttons[i]
+		v, err := r.param(fmt.Sprintf("%s.buttons[%d].value", tp.at, i), p, env)
+		if err != nil {
+			return nil, err
+		}
+		t.Buttons = append(t.Buttons, Button{Index: b.Index, SubType: b.SubType, Value: v})
+	}
+	return t, nil
 }
 
 func (r *Renderer) fail(key string, err error) error {

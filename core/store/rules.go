@@ -35,9 +35,11 @@ func ClampLimit(n int) int {
 // statusRank orders message statuses; failed and unknown share a rank.
 var statusRank = map[string]int{
 	MessagePending:   0,
+	MessageDeferred:  0,
 	MessageSending:   1,
 	MessageUnknown:   2,
 	MessageFailed:    2,
+	MessageSkipped:   2,
 	MessageSent:      3,
 	MessageDelivered: 4,
 	MessageRead:      5,
@@ -111,6 +113,11 @@ func ReleaseTransition(errorCode, reason string) Transition {
 // FailedTransition moves a pending, sending or unknown message to failed.
 func FailedTransition(errorCode, reason string) Transition {
 	return Transition{To: MessageFailed, From: []string{MessagePending, MessageSending, MessageUnknown}, ErrorCode: errorCode, Reason: reason}
+}
+
+// SkippedTransition moves a pending or sending message to skipped.
+func SkippedTransition(code, reason string) Transition {
+	return Transition{To: MessageSkipped, From: []string{MessagePending, MessageSending}, ErrorCode: code, Reason: reason}
 }
 
 // UnknownTransition moves a sending message to unknown.

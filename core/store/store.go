@@ -78,7 +78,17 @@ const (
 	MessageDelivered = "delivered"
 	MessageRead      = "read"
 	MessageFailed    = "failed"
+	MessageSkipped   = "skipped" // refused by the tenant's messaging policy: never sent
+	MessageDeferred  = "deferred" // held back by the messaging policy until a time, then sent
 )
+
+// DeferredMessage is a deferred message that is due: its command goes back
+// to the send stage.
+type DeferredMessage struct {
+	Key     string
+	Tenant  string
+	Command []byte
+}
 
 // Message is one row of the message log.
 type Message struct {
@@ -141,6 +151,16 @@ type Messages interface {
 	ReleaseMessage(ctx context.Context, key, errorCode, reason string, at time.Time) error
 	// MarkFailed records a permanent failure.
 	MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error
+	// MarkSkipped records that the messaging policy refused the message,
+	// with a code (no_consent, opted_out, daily_cap, held…) and reason.
+	MarkSkipped(ctx context.Context, key, code, reason string, at time.Time) error
+	// DeferMessage holds a claimed message back until a time, keeping the
+	// command to send then; a later claim takes it over like a pending one.
+	DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error
+	// DueDeferred returns up to limit deferred messages due at now and
+	// pushes their time lease on, so that another call does not return
+	// them again before they were claimed (or the lease ran out).
+	DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]DeferredMessage, error)
 	// MarkUnknown records that an attempt's result is unknown.
 	MarkUnknown(ctx context.Context, key, reason string, at time.Time) error
 	// ApplyStatus applies a delivery report; out-of-order and repeated

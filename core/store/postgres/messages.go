@@ -80,7 +80,7 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		// A concurrent claimer's update is waited for, then the status is
 		// checked again: only one takes the message over.
 		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2
-			WHERE key = $3 AND status = $4`, store.MessageSending, at, m.Key, store.MessagePending)
+			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -114,6 +114,59 @@ func (s *Store) ReleaseMessage(ctx context.Context, key, errorCode, reason strin
 // MarkFailed moves a pending, sending or unknown message to failed.
 func (s *Store) MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error {
 	return s.mark(ctx, key, at, store.FailedTransition(errorCode, reason))
+}
+
+// MarkSkipped moves a pending or sending message to skipped.
+func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, store.SkippedTransition(code, reason))
+}
+
+// DeferMessage moves a sending message to deferred until a time; see
+// store.Messages.
+func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	at = store.Stamp(at)
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
+			error_code = '', updated_at = $5 WHERE key = $6 AND status = $7`,
+			store.MessageDeferred, until, command, reason, at, key, store.MessageSending)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return addStatus(ctx, tx, key, store.MessageDeferred, "", reason, at)
+	})
+	if err != nil {
+		return fmt.Errorf("deferring message: %w", err)
+	}
+	return nil
+}
+
+// DueDeferred returns deferred messages due at now; see store.Messages.
+// Replicas asking at once get different messages.
+func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `UPDATE messages SET not_before = $1
+		WHERE key IN (SELECT key FROM messages WHERE status = $2 AND not_before <= $3
+			ORDER BY not_before LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING key, tenant, command`, now.Add(lease), store.MessageDeferred, now, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
+		var d store.DeferredMessage
+		err := r.Scan(&d.Key, &d.Tenant, &d.Command)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+	}
+	return out, nil
 }
 
 // MarkUnknown moves a sending message to unknown.

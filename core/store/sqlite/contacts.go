@@ -209,8 +209,8 @@ func (s *Store) CountMessages(ctx context.Context, tenant, recipient, category s
 	}
 	var n int
 	if err := r.QueryRowContext(ctx, `SELECT count(*) FROM messages
-		WHERE tenant = ? AND recipient = ? AND created_at >= ? AND category = ? AND status NOT IN (?, ?)`,
-		tenant, recipient, toDB(since), category, store.MessageFailed, store.MessagePending).Scan(&n); err != nil {
+		WHERE tenant = ? AND recipient = ? AND created_at >= ? AND category = ? AND status NOT IN (?, ?, ?)`,
+		tenant, recipient, toDB(since), category, store.MessageFailed, store.MessagePending, store.MessageSkipped).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting messages: %w", err)
 	}
 	return n, nil

@@ -80,7 +80,7 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 	claimed := rowsAffected(res) == 1
 	if !claimed {
 		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?
-			WHERE key = ? AND status = ?`, store.MessageSending, toDB(at), m.Key, store.MessagePending)
+			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Key, store.MessagePending, store.MessageDeferred)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -122,6 +122,58 @@ func (s *Store) ReleaseMessage(ctx context.Context, key, errorCode, reason strin
 // MarkFailed moves a pending, sending or unknown message to failed.
 func (s *Store) MarkFailed(ctx context.Context, key, errorCode, reason string, at time.Time) error {
 	return s.mark(ctx, key, at, store.FailedTransition(errorCode, reason))
+}
+
+// MarkSkipped moves a pending or sending message to skipped.
+func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at time.Time) error {
+	return s.mark(ctx, key, at, store.SkippedTransition(code, reason))
+}
+
+// DeferMessage moves a sending message to deferred until a time; see
+// store.Messages.
+func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
+	at = store.Stamp(at)
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, not_before = ?, command = ?, error = ?,
+			error_code = '', updated_at = ? WHERE key = ? AND status = ?`,
+			store.MessageDeferred, toDB(until), command, reason, toDB(at), key, store.MessageSending)
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 0 {
+			return nil
+		}
+		return addStatus(ctx, tx, key, store.MessageDeferred, "", reason, at)
+	}); err != nil {
+		return fmt.Errorf("deferring message: %w", err)
+	}
+	return nil
+}
+
+// DueDeferred returns deferred messages due at now; see store.Messages.
+func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	var out []store.DeferredMessage
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, `UPDATE messages SET not_before = ?
+			WHERE key IN (SELECT key FROM messages WHERE status = ? AND not_before <= ? ORDER BY not_before LIMIT ?)
+			RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageDeferred, toDB(now), store.ClampLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var d store.DeferredMessage
+			if err := rows.Scan(&d.Key, &d.Tenant, &d.Command); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	}); err != nil {
+		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+	}
+	return out, nil
 }
 
 // MarkUnknown moves a sending message to unknown.

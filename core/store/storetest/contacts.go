@@ -172,3 +172,75 @@ func randDigits(n int) string {
 	}
 	return string(b[:n])
 }
+
+func testMarkSkipped(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	key := "msg_" + randHex(8)
+	_, ok, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, Recipient: "+6281100000001", Kind: "template", Category: "marketing"})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, s.MarkSkipped(ctx, key, "no_consent", "the recipient has not opted in to marketing messages", time.Now()))
+	m, err := s.Message(ctx, tenant, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageSkipped, m.Status)
+	assert.Equal(t, "no_consent", m.ErrorCode)
+	_, ok, err = s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant})
+	require.NoError(t, err)
+	assert.False(t, ok, "a skipped message is never claimed again")
+	require.NoError(t, s.MarkSent(ctx, key, "wamid.x", time.Now()))
+	m, err = s.Message(ctx, tenant, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageSkipped, m.Status, "skipped is final")
+	n, err := s.CountMessages(ctx, tenant, "+6281100000001", "marketing", time.Time{})
+	require.NoError(t, err)
+	assert.Zero(t, n, "a skipped message does not count towards the cap")
+}
+
+func testDeferMessage(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	key := "msg_" + randHex(8)
+	_, ok, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, Recipient: "+6281100000002", Kind: "template", Category: "marketing"})
+	require.NoError(t, err)
+	require.True(t, ok)
+	cmd := []byte(`{"key":"` + key + `"}`)
+	until := time.Now().Add(time.Hour)
+	require.NoError(t, s.DeferMessage(ctx, key, until, cmd, "quiet hours until 08:00", time.Now()))
+	m, err := s.Message(ctx, tenant, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageDeferred, m.Status)
+
+	due, err := s.DueDeferred(ctx, time.Now(), 100, time.Minute)
+	require.NoError(t, err)
+	assert.NotContains(t, keysOf(due), key, "not due yet")
+
+	later := until.Add(time.Second)
+	due, err = s.DueDeferred(ctx, later, 1000, time.Minute)
+	require.NoError(t, err)
+	require.Contains(t, keysOf(due), key)
+	for _, d := range due {
+		if d.Key == key {
+			assert.Equal(t, cmd, d.Command)
+			assert.Equal(t, tenant, d.Tenant)
+		}
+	}
+	due, err = s.DueDeferred(ctx, later, 1000, time.Minute)
+	require.NoError(t, err)
+	assert.NotContains(t, keysOf(due), key, "leased: not returned twice")
+
+	_, ok, err = s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant})
+	require.NoError(t, err)
+	assert.True(t, ok, "a deferred message is claimed again when it comes back")
+	due, err = s.DueDeferred(ctx, later.Add(time.Hour), 1000, time.Minute)
+	require.NoError(t, err)
+	assert.NotContains(t, keysOf(due), key, "a claimed message is no longer deferred")
+}
+
+func keysOf(ds []store.DeferredMessage) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Key)
+	}
+	return out
+}

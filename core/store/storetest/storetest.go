@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListMessages", testListMessages},
 		{"Contacts", testContacts},
 		{"CountMessages", testCountMessages},
+		{"MarkSkipped", testMarkSkipped},
+		{"DeferMessage", testDeferMessage},
 		{"DeadLetters", testDeadLetters},
 	}
 	for _, tt := range tests {
