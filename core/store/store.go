@@ -78,7 +78,7 @@ const (
 	MessageDelivered = "delivered"
 	MessageRead      = "read"
 	MessageFailed    = "failed"
-	MessageSkipped   = "skipped" // refused by the tenant's messaging policy: never sent
+	MessageSkipped   = "skipped"  // refused by the tenant's messaging policy: never sent
 	MessageDeferred  = "deferred" // held back by the messaging policy until a time, then sent
 )
 
