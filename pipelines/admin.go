@@ -29,6 +29,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/deadletters", h.admin(h.listDeadLetters))
 	mux.Handle("GET "+p+"/deadletters/{id}", h.admin(h.getDeadLetter))
 	mux.Handle("POST "+p+"/deadletters/{id}/replay", h.admin(h.replayDeadLetter))
+	h.messagingRoutes(mux)
 	h.loyaltyRoutes(mux)
 	h.rewardsRoutes(mux)
 }

@@ -524,7 +524,7 @@ func TestLoadConfigFull(t *testing.T) {
 		IngestOnly:     true,
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
-		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, Concurrency: 32},
+		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32},
 		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Concurrency: 4},
 	}, c.Pipeline)
 
@@ -538,11 +538,22 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, []config.Notification{{
 		Name: "points_earned", On: "points.earned", When: "data.points >= 10", Sender: "whatsapp", Category: "marketing",
 		Template: config.NotificationTmpl{Name: "points_earned", Language: "id", Body: []string{"member.name", "string(data.points)", "string(member.balance)"}},
+	}, {
+		Name: "tier_up", On: "tier.changed", Sender: "whatsapp", Category: "utility", Text: `"You are now " + data.tier`,
+		Fallback: &config.NotificationTmpl{
+			Name: "tier_changed", Language: "id",
+			Header:  &config.NotificationHeader{Type: "image", Link: `"https://cdn.example.test/" + data.tier + ".png"`},
+			Params:  map[string]string{"first_name": "member.name", "tier": "data.tier"},
+			Buttons: []config.NotificationButton{{Index: 0, SubType: "url", Value: "member.id"}},
+		},
 	}}, acme.Notifications)
+	assert.Equal(t, config.Messaging{
+		MarketingConsent: "not_opted_out", QuietHours: config.QuietHours{Start: "21:00", End: "08:00"}, MarketingDailyCap: 1,
+	}, acme.Messaging)
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},
-	}}, c.Tenants["042"])
+	}, Messaging: config.Messaging{MarketingConsent: "opt_in", MarketingDailyCap: 2}}, c.Tenants["042"])
 
 	pos := s.Connectors["acme"]["pos"]
 	assert.Equal(t, &fakePOSConfig{Secret: "pos", SignatureHeader: "X-Signature", DeliveryIDHeader: "X-Delivery"}, pos.Config)

@@ -41,6 +41,7 @@ type Hub struct {
 
 	scheduler *scheduler
 
+	now        func() time.Time
 	startedAt  time.Time
 	routerDone chan error
 	closeOnce  sync.Once
@@ -53,6 +54,10 @@ type tenantRuntime struct {
 	program       *loyalty.Program
 	notifications []notification
 	connectors    map[string]*connectorRuntime
+	loc           *time.Location
+	// quietStart and quietEnd are the marketing quiet hours, as times
+	// since local midnight; equal when there are none.
+	quietStart, quietEnd time.Duration
 }
 
 type notification struct {
@@ -68,6 +73,9 @@ type connectorRuntime struct {
 	source  connectors.Source
 	sender  connectors.Sender
 	program *mappings.Program
+	pause   senderPause
+	// templates lists the account's templates, when the sender can.
+	templates
 }
 
 // Options are the parts of a Hub that do not come from the config.
@@ -76,6 +84,10 @@ type Options struct {
 	// Listener, when set, is used instead of listening on server.listen
 	// (tests pass a listener on 127.0.0.1:0).
 	Listener net.Listener
+	// Now is the clock of the messaging policy (quiet hours, windows,
+	// holds, daily caps) and of releasing deferred messages. Default
+	// time.Now.
+	Now func() time.Time
 }
 
 // New builds a hub from loaded settings (whose mappings and notification
@@ -92,13 +104,24 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		metrics:  NewMetrics(),
 		tenants:  map[string]*tenantRuntime{},
 		listener: opts.Listener,
+		now:      opts.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	for id, tc := range s.Config.Tenants {
 		prog := s.Programs[id]
 		if prog == nil {
 			return nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
 		}
-		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}}
+		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC}
+		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
+			t.loc = loc
+		}
+		if q := tc.Messaging.QuietHours; q.Start != "" {
+			t.quietStart, _ = config.ParseClock(q.Start)
+			t.quietEnd, _ = config.ParseClock(q.End)
+		}
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.New(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,
@@ -110,6 +133,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			c := &connectorRuntime{name: name, spec: cs.Spec, program: cs.Program}
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
+			c.lister, _ = inst.(messaging.TemplateLister)
 			// A BSP's webhooks (delivery reports, customers' messages) get
 			// their own topic: a backlog of sales must never delay the
 			// status that proves a message was sent.
@@ -169,6 +193,9 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("opening queue: %w", err)
 	}
 	if !h.cfg.Pipeline.IngestOnly {
+		if err = h.loadTemplates(ctx); err != nil {
+			return err
+		}
 		if err = h.startRouter(ctx, wlog); err != nil {
 			return err
 		}
@@ -217,7 +244,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
 		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapStage},
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
-		{name: StageStatus, in: TopicEventsBSP, consume: h.statusStage},
+		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
 		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},

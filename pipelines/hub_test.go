@@ -48,6 +48,7 @@ type harnessOpts struct {
 	env     []string            // extra LOYALHUB_* overrides
 	dataDir string              // default: a new temporary directory
 	yaml    func(string) string // edits the test config
+	now     func() time.Time    // the policy's clock
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -134,7 +135,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	s, err := pipelines.ParseConfig([]byte(cfg), env, reg)
 	require.NoError(t, err)
-	hub, err := pipelines.New(s, pipelines.Options{Listener: ln})
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now})
 	require.NoError(t, err)
 	require.NoError(t, hub.Start(ctx))
 	t.Cleanup(func() {

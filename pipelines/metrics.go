@@ -21,6 +21,16 @@ type Metrics struct {
 
 	SenderSends  *prometheus.CounterVec // tenant, sender
 	SenderErrors *prometheus.CounterVec // tenant, sender, class
+	// SenderPaused is 1 while a sender is paused after its credentials
+	// were refused: alert on it.
+	SenderPaused *prometheus.GaugeVec // tenant, sender
+	// ConfigErrors counts sends refused for the configuration: credentials
+	// or templates. Alert on any increase.
+	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
+	MessagesSkipped  *prometheus.CounterVec // tenant, reason
+	MessagesDeferred *prometheus.CounterVec // tenant
+	InboundMessages  *prometheus.CounterVec // tenant, result (new, duplicate)
+	Templates        *prometheus.GaugeVec   // tenant, sender: templates listed
 
 	PointsAwarded   *prometheus.CounterVec // tenant
 	StatusUnmatched *prometheus.CounterVec // tenant
@@ -70,6 +80,30 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_sender_errors_total",
 			Help: "Failed send attempts by error class.",
 		}, []string{"tenant", "sender", "class"}),
+		SenderPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_sender_paused",
+			Help: "1 while a sender is paused because its BSP refused its credentials.",
+		}, []string{"tenant", "sender"}),
+		ConfigErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_config_errors_total",
+			Help: "Sends refused for the configuration (credentials, templates), by code.",
+		}, []string{"tenant", "sender", "code"}),
+		MessagesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_skipped_total",
+			Help: "Messages the messaging policy refused, by reason.",
+		}, []string{"tenant", "reason"}),
+		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_deferred_total",
+			Help: "Messages held back until the end of quiet hours.",
+		}, []string{"tenant"}),
+		InboundMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_inbound_messages_total",
+			Help: "Customers' messages received, new or duplicate deliveries.",
+		}, []string{"tenant", "result"}),
+		Templates: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_templates_listed",
+			Help: "Templates the sender's account lists, at the last refresh.",
+		}, []string{"tenant", "sender"}),
 		PointsAwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_loyalty_points_awarded_total",
 			Help: "Points credited to members.",
@@ -84,7 +118,8 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.PointsAwarded, m.StatusUnmatched,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
+		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched,
 	)
 	return m
 }

@@ -67,6 +67,8 @@ func (s *scheduler) loop(ctx context.Context) {
 	t := time.NewTicker(s.h.cfg.Pipeline.Scheduler.Interval)
 	defer t.Stop()
 	for {
+		s.h.releaseDeferred(ctx, s.h.now())
+		s.h.refreshTemplates(ctx)
 		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
 			if r.Swept+r.Reminded+r.Birthdays+r.Failed > 0 {
 				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded,
@@ -362,4 +364,31 @@ func outcomeMessages(tenant, eventID string, at time.Time, res store.AccountResu
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// deferredLease is how long a due deferred message handed back to the send
+// stage is not handed back again.
+const deferredLease = 5 * time.Minute
+
+// releaseDeferred hands the deferred messages that are due back to the
+// send stage.
+func (h *Hub) releaseDeferred(ctx context.Context, now time.Time) {
+	for {
+		due, err := h.store.DueDeferred(ctx, now, sweepBatch, deferredLease)
+		if err != nil {
+			h.logger.Warn("listing due deferred messages failed", "error", err)
+			return
+		}
+		for _, d := range due {
+			m := message.NewMessage(fmt.Sprintf("%s/deferred/%d", d.Key, now.UnixNano()), d.Command)
+			m.Metadata.Set(MetaTenant, d.Tenant)
+			if err := h.queue.Publisher().Publish(TopicOutbound, m); err != nil {
+				h.logger.Warn("releasing a deferred message failed; it is retried after its lease",
+					"tenant", d.Tenant, "key", d.Key, "error", err)
+			}
+		}
+		if len(due) < sweepBatch || ctx.Err() != nil {
+			return
+		}
+	}
 }

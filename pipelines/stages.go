@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -14,7 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
-	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -164,15 +165,31 @@ func receivedAt(msg *message.Message, ev event.Event) time.Time {
 	return ev.OccurredAt
 }
 
-// statusStage applies BSP delivery reports to the message log.
-func (h *Hub) statusStage(msg *message.Message) error {
-	if msg.Metadata.Get(MetaType) != event.TypeMessageStatus {
-		return nil
-	}
+// bspStage applies what a BSP's webhooks report: delivery statuses to the
+// message log, customers' messages to their contacts (opening the 24-hour
+// window; a redelivered message is dropped), consent changes, and template
+// status changes to the sender's template list.
+func (h *Hub) bspStage(msg *message.Message) error {
 	var ev event.Event
 	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
 	}
+	switch msg.Metadata.Get(MetaType) {
+	case event.TypeMessageStatus:
+		return h.applyStatus(msg.Context(), ev)
+	case event.TypeMessageReceived:
+		return h.receiveMessage(msg.Context(), ev)
+	case event.TypeConsentChanged:
+		return h.changeConsent(msg.Context(), ev)
+	case event.TypeTemplateStatus:
+		return h.templateStatus(ev)
+	case event.TypeTemplateQuality, event.TypeNumberQuality:
+		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
+	}
+	return nil
+}
+
+func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
 	var st event.MessageStatus
 	if err := json.Unmarshal(ev.Data, &st); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
@@ -188,7 +205,7 @@ func (h *Hub) statusStage(msg *message.Message) error {
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
 		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
 	}
-	if _, err := h.store.ApplyStatus(msg.Context(), u); err != nil {
+	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			// A report for a message this hub did not send (another
 			// system on the same number): nothing to update.
@@ -197,6 +214,93 @@ func (h *Hub) statusStage(msg *message.Message) error {
 		}
 		return fmt.Errorf("applying status: %w", err)
 	}
+	return nil
+}
+
+func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
+	var m event.MessageReceived
+	if err := json.Unmarshal(ev.Data, &m); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
+	}
+	phone := m.Phone
+	if phone != "" {
+		p, err := member.NormalizePhone(phone, "")
+		if err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
+		}
+		phone = p
+	}
+	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
+		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
+		Contact: store.ContactRef{Phone: phone, UserID: m.UserID},
+		Name:    m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNoContact) {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
+		}
+		return fmt.Errorf("recording inbound message: %w", err)
+	}
+	result := "new"
+	if dup {
+		result = "duplicate"
+	}
+	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
+	return nil
+}
+
+func (h *Hub) changeConsent(ctx context.Context, ev event.Event) error {
+	var c event.ConsentChanged
+	if err := json.Unmarshal(ev.Data, &c); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding consent.changed data: %w", err))
+	}
+	if c.Category != "marketing_messages" {
+		return nil
+	}
+	var state string
+	switch c.Value {
+	case "stop":
+		state = store.ConsentOptedOut
+	case "resume":
+		state = store.ConsentOptedIn
+	default:
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change %q: want stop or resume", c.Value))
+	}
+	phone := c.Phone
+	if phone != "" {
+		p, err := member.NormalizePhone(phone, "")
+		if err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", err))
+		}
+		phone = p
+	}
+	ref := store.ContactRef{Phone: phone, UserID: c.UserID}
+	if ref.Empty() {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", store.ErrNoContact))
+	}
+	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, store.SetConsent(state, "whatsapp", c.Timestamp)); err != nil {
+		return fmt.Errorf("recording consent: %w", err)
+	}
+	return nil
+}
+
+// templateStatus applies a template's new status to the sender's list at
+// once, and asks for a full listing at the next scheduler tick.
+func (h *Hub) templateStatus(ev event.Event) error {
+	var ts event.TemplateStatus
+	if err := json.Unmarshal(ev.Data, &ts); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding template.status data: %w", err))
+	}
+	c, ok := h.connector(ev.Tenant, ev.Connector)
+	if !ok {
+		return nil
+	}
+	if cat := c.catalog(); cat != nil {
+		c.cat.Store(cat.WithStatus(ts.Name, ts.Language, strings.ToUpper(ts.Event)))
+	}
+	c.refreshSoon()
+	h.logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
+		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
 	return nil
 }
 
@@ -231,72 +335,6 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-// sendStage delivers a message command through the tenant's BSP sender,
-// claiming its idempotency key in the message log first so that no key is
-// ever sent twice.
-func (h *Hub) sendStage(msg *message.Message) error {
-	var cmd messaging.Command
-	if err := json.Unmarshal(msg.Payload, &cmd); err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message command: %w", err))
-	}
-	if err := cmd.Validate(); err != nil {
-		return fault.Permanent(fault.ClassRequest, err)
-	}
-	c, ok := h.connector(cmd.Tenant, cmd.Sender)
-	if !ok || c.sender == nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("tenant %q has no sender %q", cmd.Tenant, cmd.Sender))
-	}
-	ctx := msg.Context()
-	rec := store.Message{
-		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
-		Recipient: cmd.To, Kind: cmd.Kind, Category: cmd.Category,
-	}
-	if cmd.Template != nil {
-		rec.Template = cmd.Template.Name
-	}
-	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
-	if err != nil {
-		return fmt.Errorf("claiming message: %w", err)
-	}
-	if !claimed {
-		claimed, err = h.resolveEarlierAttempt(ctx, cur)
-		if err != nil || !claimed {
-			return err
-		}
-	}
-	res, err := c.sender.Send(ctx, cmd)
-	if err == nil {
-		h.metrics.SenderSends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
-		if err := h.store.MarkSent(context.WithoutCancel(ctx), cmd.Key, res.ProviderMessageID, time.Now()); err != nil {
-			return fmt.Errorf("recording sent message: %w", err)
-		}
-		return nil
-	}
-	class := fault.ClassOf(err)
-	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
-	code := fault.CodeOf(err)
-	bg := context.WithoutCancel(ctx)
-	switch {
-	case fault.IsPermanent(err):
-		if rerr := h.store.MarkFailed(bg, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
-			return fmt.Errorf("recording failed message: %w", rerr)
-		}
-		return fmt.Errorf("sending %s: %w", cmd.Key, err)
-	case code == connectors.AmbiguousCode:
-		// The request may have reached the BSP: wait for its status
-		// webhook rather than resend at once.
-		if rerr := h.store.MarkUnknown(bg, cmd.Key, err.Error(), time.Now()); rerr != nil {
-			return fmt.Errorf("recording unknown message: %w", rerr)
-		}
-		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), h.cfg.Pipeline.Send.UnknownGrace)
-	default:
-		if rerr := h.store.ReleaseMessage(bg, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
-			return fmt.Errorf("releasing message: %w", rerr)
-		}
-		return fmt.Errorf("sending %s: %w", cmd.Key, err)
-	}
 }
 
 // bspLaneHops is the number of queue hops a BSP status webhook takes before

@@ -17,6 +17,12 @@ const (
 	TypeOrderCancelled = "order.cancelled"
 	TypeMemberJoined   = "member.joined"
 	TypeMessageStatus  = "message.status"
+	// From a BSP's webhooks, beside message.status.
+	TypeMessageReceived = "message.received"
+	TypeConsentChanged  = "consent.changed"
+	TypeTemplateStatus  = "template.status"
+	TypeTemplateQuality = "template.quality"
+	TypeNumberQuality   = "number.quality"
 )
 
 // Outcome types produced by the loyalty stage.
@@ -115,6 +121,72 @@ type MessageStatus struct {
 	RecipientID       string        `json:"recipient_id,omitempty"`
 	CallbackData      string        `json:"callback_data,omitempty"` // our message key, echoed back
 	Errors            []StatusError `json:"errors,omitempty"`
+}
+
+// MessageReceived is the data of a message.received event: a customer's
+// message to the business. Phone is E.164 and may be empty when WhatsApp
+// withholds the number; UserID (the business-scoped user id) is then set.
+type MessageReceived struct {
+	MessageID          string          `json:"message_id"`
+	Phone              string          `json:"phone,omitempty"`
+	UserID             string          `json:"user_id,omitempty"`
+	Name               string          `json:"name,omitempty"`
+	Type               string          `json:"type"`
+	Text               string          `json:"text,omitempty"`
+	Reply              *Reply          `json:"reply,omitempty"`
+	Media              *Media          `json:"media,omitempty"`
+	Location           json.RawMessage `json:"location,omitempty"`
+	Referral           json.RawMessage `json:"referral,omitempty"`
+	Context            *ReplyContext   `json:"context,omitempty"`
+	Errors             []StatusError   `json:"errors,omitempty"`
+	Timestamp          time.Time       `json:"timestamp"`
+	PhoneNumberID      string          `json:"phone_number_id,omitempty"`
+	DisplayPhoneNumber string          `json:"display_phone_number,omitempty"`
+}
+
+// Reply is a tapped reply button, list row or template quick-reply button.
+type Reply struct {
+	Kind        string `json:"kind"` // button_reply, list_reply, quick_reply
+	ID          string `json:"id"`   // button or row id, or the quick-reply payload
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Media is an inbound media message's metadata (the file stays at the BSP).
+type Media struct {
+	ID       string `json:"id,omitempty"`
+	MimeType string `json:"mime_type,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	Voice    bool   `json:"voice,omitempty"`
+}
+
+// ReplyContext names the message a customer replied to.
+type ReplyContext struct {
+	ID   string `json:"id,omitempty"`
+	From string `json:"from,omitempty"`
+}
+
+// ConsentChanged is the data of a consent.changed event: a user stopped or
+// resumed a category of messages (WhatsApp's marketing_messages).
+type ConsentChanged struct {
+	Phone     string    `json:"phone,omitempty"`
+	UserID    string    `json:"user_id,omitempty"`
+	Category  string    `json:"category"`
+	Value     string    `json:"value"` // stop or resume
+	Detail    string    `json:"detail,omitempty"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// TemplateStatus is the data of a template.status event.
+type TemplateStatus struct {
+	WABAID     string `json:"waba_id,omitempty"`
+	TemplateID string `json:"template_id,omitempty"`
+	Name       string `json:"name"`
+	Language   string `json:"language"`
+	Event      string `json:"event"` // APPROVED, REJECTED, PAUSED, DISABLED…
+	Reason     string `json:"reason,omitempty"`
 }
 
 // StatusError is an error reported with a failed status.

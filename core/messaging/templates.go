@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -51,9 +52,31 @@ type TemplateButton struct {
 }
 
 // TemplateLister is implemented by senders that can list their account's
-// templates.
+// templates. Templates returns every template in every language; an error
+// wrapping ErrTemplatesUnavailable means this sender's configuration does
+// not allow listing (templates are then not checked).
 type TemplateLister interface {
 	Templates(ctx context.Context) ([]TemplateInfo, error)
+}
+
+// ErrTemplatesUnavailable says a sender cannot list its templates as
+// configured.
+var ErrTemplatesUnavailable = errors.New("template listing not configured")
+
+// WithStatus returns a copy of the catalog where the template of that name
+// and language has a new status; the copy is unchanged when it is unknown.
+func (c *Catalog) WithStatus(name, lang, status string) *Catalog {
+	out := &Catalog{byKey: make(map[string]TemplateInfo, c.Len())}
+	if c != nil {
+		for k, v := range c.byKey {
+			out.byKey[k] = v
+		}
+	}
+	if t, ok := out.byKey[catalogKey(name, lang)]; ok {
+		t.Status = status
+		out.byKey[catalogKey(name, lang)] = t
+	}
+	return out
 }
 
 // Template check failures; each carries WhatsApp's error code for the same

@@ -2,7 +2,6 @@ package cloudapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -57,7 +56,7 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 // Account (waba_id), every page of them.
 func (s *Sender) Templates(ctx context.Context) ([]messaging.TemplateInfo, error) {
 	if s.wabaID == "" {
-		return nil, errors.New("listing templates: waba_id is not configured")
+		return nil, fmt.Errorf("listing templates: waba_id is not configured: %w", messaging.ErrTemplatesUnavailable)
 	}
 	first, err := url.JoinPath(s.baseURL, s.graphVersion, s.wabaID, "message_templates")
 	if err != nil {

@@ -1,0 +1,238 @@
+package pipelines_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// marketing makes the test config's notification a marketing one.
+func marketing(extra string) func(string) string {
+	return func(cfg string) string {
+		cfg = strings.Replace(cfg, "        sender: whatsapp\n", "        sender: whatsapp\n        category: marketing\n", 1)
+		return strings.Replace(cfg, "    notifications:\n", extra+"    notifications:\n", 1)
+	}
+}
+
+// lastMessage waits until the message log's only message for the phone is
+// no longer being sent, and returns it.
+func (h *harness) settled(t *testing.T, n int) []store.Message {
+	t.Helper()
+	var list struct{ Messages []store.Message }
+	eventually(t, fmt.Sprintf("%d settled messages", n), func() bool {
+		h.admin(http.MethodGet, "/messages", &list)
+		if len(list.Messages) != n {
+			return false
+		}
+		for _, m := range list.Messages {
+			if m.Status == store.MessageSending {
+				return false
+			}
+		}
+		return true
+	})
+	return list.Messages
+}
+
+func (h *harness) contact(t *testing.T, phone string) store.Contact {
+	t.Helper()
+	var body struct{ Contact store.Contact }
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/contacts?phone="+phone, &body))
+	return body.Contact
+}
+
+// postWebhook posts a Cloud API webhook body to the tenant's WhatsApp
+// connector, signed with the app secret.
+func (h *harness) postWebhook(t *testing.T, body string) {
+	t.Helper()
+	mac := hmac.New(sha256.New, []byte(testAppSecret))
+	mac.Write([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/whatsapp", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := h.client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func inboundText(id, from, text string, at time.Time) string {
+	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Sari"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+		testNumberID, from, from, id, at.Unix(), text)
+}
+
+func TestMarketingNeedsConsent(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: marketing("")})
+	require.Equal(t, http.StatusOK, h.postSale(sale("C-1", "081234560001", "Sari", "50000")))
+	msgs := h.settled(t, 1)
+	assert.Equal(t, store.MessageSkipped, msgs[0].Status)
+	assert.Equal(t, "no_consent", msgs[0].ErrorCode)
+	assert.Zero(t, h.sentTo("+6281234560001"))
+	assert.Empty(t, h.deadLetters().DeadLetters, "a policy refusal is not a fault")
+
+	var resp map[string]any
+	req := map[string]any{"phone": "081234560001", "opted_in": true, "source": "store signup form"}
+	require.Equal(t, http.StatusOK, h.adminPost("/contacts/consent", req, &resp))
+	assert.Equal(t, store.ConsentOptedIn, h.contact(t, "+6281234560001").Marketing)
+
+	require.Equal(t, http.StatusOK, h.postSale(sale("C-2", "081234560001", "Sari", "50000")))
+	eventually(t, "the marketing message", func() bool { return h.sentTo("+6281234560001") == 1 })
+}
+
+func TestWhatsAppStopAndDailyCap(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: marketing("    messaging:\n      marketing_consent: not_opted_out\n      marketing_daily_cap: 1\n")})
+	require.Equal(t, http.StatusOK, h.postSale(sale("D-1", "081234560002", "Budi", "50000")))
+	require.Equal(t, http.StatusOK, h.postSale(sale("D-2", "081234560002", "Budi", "50000")))
+	msgs := h.settled(t, 2)
+	statuses := []string{msgs[0].Status, msgs[1].Status}
+	assert.ElementsMatch(t, []string{store.MessageSkipped, store.MessageRead}, statuses, "one message a day: %+v", msgs)
+	for _, m := range msgs {
+		if m.Status == store.MessageSkipped {
+			assert.Equal(t, "daily_cap", m.ErrorCode)
+		}
+	}
+
+	// The customer taps "Stop promotions" in WhatsApp.
+	h.postWebhook(t, fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"wa_id":"6281234560003"}],"user_preferences":[{"wa_id":"6281234560003","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":%d}]}}]}]}`,
+		testNumberID, time.Now().Unix()))
+	eventually(t, "the opt-out", func() bool {
+		var body struct{ Contact store.Contact }
+		return h.admin(http.MethodGet, "/contacts?phone=081234560003", &body) == http.StatusOK &&
+			body.Contact.Marketing == store.ConsentOptedOut
+	})
+	require.Equal(t, http.StatusOK, h.postSale(sale("D-3", "081234560003", "Citra", "50000")))
+	msgs = h.settled(t, 3)
+	assert.Equal(t, "opted_out", msgs[0].ErrorCode)
+	assert.Zero(t, h.sentTo("+6281234560003"))
+}
+
+func TestMetaRefusalsChangeConsentAndHold(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: marketing("    messaging:\n      marketing_consent: not_opted_out\n      marketing_daily_cap: 5\n")})
+	h.sb.InjectFault(sandbox.Fault{Count: 1, Code: 131050, To: "6281234560004"})
+	h.sb.InjectFault(sandbox.Fault{Count: 1, Code: 131049, To: "6281234560005"})
+	require.Equal(t, http.StatusOK, h.postSale(sale("M-1", "081234560004", "Dewi", "50000")))
+	require.Equal(t, http.StatusOK, h.postSale(sale("M-2", "081234560005", "Eka", "50000")))
+	h.settled(t, 2)
+	assert.Equal(t, store.ConsentOptedOut, h.contact(t, "+6281234560004").Marketing, "131050 records the opt-out")
+	held := h.contact(t, "+6281234560005")
+	assert.WithinDuration(t, time.Now().Add(24*time.Hour), held.HoldUntil, time.Minute, "131049 holds the member for 24 h")
+	dl := h.deadLetters().DeadLetters
+	require.Len(t, dl, 1, "131050 is dead-lettered; 131049 is Meta's limit, not a fault")
+	assert.Contains(t, dl[0].Reason, "131050")
+
+	require.Equal(t, http.StatusOK, h.postSale(sale("M-3", "081234560004", "Dewi", "50000")))
+	require.Equal(t, http.StatusOK, h.postSale(sale("M-4", "081234560005", "Eka", "50000")))
+	msgs := h.settled(t, 4)
+	codes := map[string]bool{}
+	for _, m := range msgs[:2] {
+		codes[m.ErrorCode] = true
+	}
+	assert.Equal(t, map[string]bool{"opted_out": true, "held": true}, codes)
+}
+
+func TestQuietHoursDeferUntilTheyEnd(t *testing.T) {
+	var mu sync.Mutex
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	require.NoError(t, err)
+	clock := time.Date(2026, 12, 5, 22, 30, 0, 0, jakarta) // inside 21:00–08:00
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	h := newHarness(t, harnessOpts{
+		yaml: marketing("    messaging:\n      marketing_consent: not_opted_out\n      quiet_hours: {start: \"21:00\", end: \"08:00\"}\n"),
+		env:  []string{"LOYALHUB_PIPELINE__SCHEDULER__INTERVAL=50ms"},
+		now:  now,
+	})
+	require.Equal(t, http.StatusOK, h.postSale(sale("Q-1", "081234560006", "Fajar", "50000")))
+	msgs := h.settled(t, 1)
+	require.Equal(t, store.MessageDeferred, msgs[0].Status)
+	assert.Contains(t, msgs[0].Error, "08:00")
+	time.Sleep(200 * time.Millisecond)
+	assert.Zero(t, h.sentTo("+6281234560006"), "nothing is sent in quiet hours")
+
+	mu.Lock()
+	clock = time.Date(2026, 12, 6, 8, 0, 30, 0, jakarta)
+	mu.Unlock()
+	eventually(t, "the message after the quiet hours", func() bool { return h.sentTo("+6281234560006") == 1 })
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, 1, h.sentTo("+6281234560006"), "released once")
+}
+
+func TestAuthFailurePausesTheSender(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: []string{"LOYALHUB_PIPELINE__SEND__AUTH_PAUSE=1h"}})
+	h.sb.InjectFault(sandbox.Fault{Count: 1, Code: 190})
+	require.Equal(t, http.StatusOK, h.postSale(sale("A-1", "081234560007", "Gita", "50000")))
+	eventually(t, "the dead letter", func() bool { return len(h.deadLetters().DeadLetters) == 1 })
+	assert.Contains(t, h.deadLetters().DeadLetters[0].Reason, "190")
+	paused := h.hub.Metrics().SenderPaused.WithLabelValues("acme", "whatsapp")
+	assert.Equal(t, 1.0, gaugeValue(t, paused))
+
+	// While paused, messages are dead-lettered without calling the BSP.
+	before := len(h.sb.Messages())
+	require.Equal(t, http.StatusOK, h.postSale(sale("A-2", "081234560008", "Hadi", "50000")))
+	eventually(t, "the second dead letter", func() bool { return len(h.deadLetters().DeadLetters) == 2 })
+	assert.Contains(t, h.deadLetters().DeadLetters[0].Reason, "paused")
+	assert.Equal(t, before, len(h.sb.Messages()))
+
+	// The operator fixes the token, resumes the sender and replays.
+	require.Equal(t, http.StatusOK, h.adminPost("/senders/whatsapp/resume", nil, nil))
+	assert.Equal(t, 0.0, gaugeValue(t, paused))
+	for _, d := range h.deadLetters().DeadLetters {
+		require.Equal(t, http.StatusAccepted, h.adminPost("/deadletters/"+d.ID+"/replay", nil, nil))
+	}
+	eventually(t, "both messages", func() bool {
+		return h.sentTo("+6281234560007") == 1 && h.sentTo("+6281234560008") == 1
+	})
+}
+
+func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		old := "        template:\n          name: points_earned\n          language: en\n          body: [\"member.name\", \"string(data.points)\", \"string(member.balance)\"]\n"
+		require.Contains(t, cfg, old)
+		return strings.Replace(cfg, old, `        text: '"You earned " + string(data.points) + " points"'
+        fallback:
+          name: points_earned
+          language: en
+          body: ["member.name", "string(data.points)", "string(member.balance)"]
+`, 1)
+	}})
+	require.Equal(t, http.StatusOK, h.postSale(sale("W-1", "081234560009", "Indah", "50000")))
+	eventually(t, "the fallback template", func() bool { return h.sentTo("+6281234560009") == 1 })
+	name, _ := templateOf(t, h.sb.Messages()[0])
+	assert.Equal(t, "points_earned", name, "outside the window the fallback template goes")
+
+	// The customer writes: the window opens.
+	msg := inboundText("wamid.HBgNNjI4MTIzNDU2MDAwORUCABIYFjAwMDAwMDAwMDAwMDAwMDAwMDAwAA==", "6281234560009", "hi", time.Now())
+	h.postWebhook(t, msg)
+	h.postWebhook(t, msg+" ") // a redelivery: another body, the same message id
+	eventually(t, "the open window", func() bool {
+		var body struct {
+			Contact    store.Contact
+			WindowOpen bool `json:"window_open"`
+		}
+		return h.admin(http.MethodGet, "/contacts?phone=081234560009", &body) == http.StatusOK && body.WindowOpen
+	})
+	eventually(t, "the duplicate counted", func() bool {
+		return counterValue(t, h.hub.Metrics().InboundMessages.WithLabelValues("acme", "duplicate")) == 1
+	})
+	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().InboundMessages.WithLabelValues("acme", "new")))
+
+	require.Equal(t, http.StatusOK, h.postSale(sale("W-2", "081234560009", "Indah", "50000")))
+	eventually(t, "the text message", func() bool { return h.sentTo("+6281234560009") == 2 })
+	var last sandbox.Received
+	for _, m := range h.sb.Messages() {
+		last = m
+	}
+	assert.Contains(t, string(last.Body), `"type":"text"`)
+	assert.Contains(t, string(last.Body), "You earned 5 points")
+}
