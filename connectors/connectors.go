@@ -63,6 +63,15 @@ type ReadMarker interface {
 	MarkRead(ctx context.Context, providerMessageID string) error
 }
 
+// CloudAccount is implemented by connectors that serve one business number
+// on Meta's Cloud API webhooks, so that a Meta app's shared webhook can
+// route each change to them: by the number's phone_number_id, and by the
+// WhatsApp Business Account id for account-wide changes (either may be
+// empty when not configured).
+type CloudAccount interface {
+	CloudAccount() (phoneNumberID, wabaID string)
+}
+
 // Fault codes shared by every sender, beside the vendors' own codes.
 const (
 	// AmbiguousCode marks a send error whose request may have been

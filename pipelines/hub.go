@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -40,6 +41,8 @@ type Hub struct {
 	server *http.Server
 
 	scheduler *scheduler
+	apps      map[string]*cloudapi.Source // shared webhooks of Meta apps
+	routes    appRoutes
 
 	now        func() time.Time
 	startedAt  time.Time
@@ -109,6 +112,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	accounts := map[*connectorRuntime]connectors.CloudAccount{}
 	for id, tc := range s.Config.Tenants {
 		prog := s.Programs[id]
 		if prog == nil {
@@ -134,6 +138,9 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
 			c.lister, _ = inst.(messaging.TemplateLister)
+			if acct, ok := inst.(connectors.CloudAccount); ok {
+				accounts[c] = acct
+			}
 			// A BSP's webhooks (delivery reports, customers' messages) get
 			// their own topic: a backlog of sales must never delay the
 			// status that proves a message was sent.
@@ -148,6 +155,10 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		}
 		h.tenants[id] = t
 	}
+	if err := h.buildAppRoutes(accounts); err != nil {
+		return nil, err
+	}
+	newAppSources(h)
 	return h, nil
 }
 

@@ -9,11 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/event"
 )
 
 // Handler returns the hub's single HTTP handler: webhooks, health, metrics
@@ -22,6 +20,9 @@ func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hooks/{tenant}/{connector}", h.handleHook)
 	mux.HandleFunc("GET /hooks/{tenant}/{connector}", h.handleHandshake)
+	mux.HandleFunc("POST /apps/{app}/whatsapp", h.handleAppHook)
+	mux.HandleFunc("GET /apps/{app}/whatsapp", h.handleAppHandshake)
+	mux.Handle("GET /api/v1/apps/{app}/deadletters", h.adminOnly(http.HandlerFunc(h.listAppDeadLetters)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -76,17 +77,7 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
-	msg := message.NewMessage(event.DerivedID("in_", tenant, c.name, d.ID), body)
-	msg.Metadata.Set(MetaTenant, tenant)
-	msg.Metadata.Set(MetaConnector, c.name)
-	msg.Metadata.Set(MetaKind, c.spec.Name)
-	msg.Metadata.Set(MetaDeliveryID, d.ID)
-	msg.Metadata.Set(MetaReceivedAt, time.Now().UTC().Format(time.RFC3339Nano))
-	if d.Topic != "" {
-		msg.Metadata.Set(MetaTopic, d.Topic)
-	}
-	msg.SetContext(r.Context())
-	if err := h.queue.Publisher().Publish(c.topic, msg); err != nil {
+	if err := h.enqueue(r.Context(), tenant, c, body, d.ID, d.Topic); err != nil {
 		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")

@@ -19,6 +19,19 @@ type Config struct {
 	Store    Store             `koanf:"store"`
 	Pipeline Pipeline          `koanf:"pipeline"`
 	Tenants  map[string]Tenant `koanf:"tenants"`
+	// WhatsAppApps are Meta apps whose one webhook URL serves the numbers
+	// of many tenants: POST /apps/<name>/whatsapp routes each change to
+	// the tenant's whatsapp_cloud connector by its phone_number_id (or,
+	// for template and account updates, its waba_id).
+	WhatsAppApps map[string]WhatsAppApp `koanf:"whatsapp_apps"`
+}
+
+// WhatsAppApp is one Meta app's shared webhook.
+type WhatsAppApp struct {
+	// AppSecret verifies X-Hub-Signature-256. Required.
+	AppSecret string `koanf:"app_secret"`
+	// VerifyToken answers Meta's GET verification. Empty refuses it.
+	VerifyToken string `koanf:"verify_token"`
 }
 
 // Server is the HTTP listener: webhooks, health, metrics and the admin API.

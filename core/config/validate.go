@@ -185,6 +185,18 @@ func (c *Config) Validate() Errors {
 		t := c.Tenants[id]
 		t.validate(v, id)
 	}
+	apps := make([]string, 0, len(c.WhatsAppApps))
+	for name := range c.WhatsAppApps {
+		apps = append(apps, name)
+	}
+	sort.Strings(apps)
+	for _, name := range apps {
+		p := "whatsapp_apps." + name
+		if !idPattern.MatchString(name) {
+			v.add(p, "app name %q must be lower-case letters, digits, _ or - (it is part of its URL)", name)
+		}
+		v.required(p+".app_secret", c.WhatsAppApps[name].AppSecret)
+	}
 	if len(v.errs) == 0 {
 		return nil
 	}

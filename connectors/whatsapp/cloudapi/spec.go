@@ -55,7 +55,7 @@ func Spec() connectors.Spec {
 			if err != nil {
 				return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
 			}
-			return &Connector{Sender: s, Source: NewSource(c)}, nil
+			return &Connector{Sender: s, Source: NewSource(c), phoneNumberID: c.PhoneNumberID, wabaID: c.WABAID}, nil
 		},
 	}
 }
@@ -65,9 +65,15 @@ func Spec() connectors.Spec {
 type Connector struct {
 	*Sender
 	*Source
+	phoneNumberID, wabaID string
 }
 
+// CloudAccount names the number and account, for a Meta app's shared
+// webhook.
+func (c *Connector) CloudAccount() (phoneNumberID, wabaID string) { return c.phoneNumberID, c.wabaID }
+
 var (
+	_ connectors.CloudAccount = (*Connector)(nil)
 	_ connectors.Sender     = (*Connector)(nil)
 	_ connectors.Source     = (*Connector)(nil)
 	_ connectors.Handshaker = (*Connector)(nil)
