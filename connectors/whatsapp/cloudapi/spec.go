@@ -74,7 +74,7 @@ func (c *Connector) CloudAccount() (phoneNumberID, wabaID string) { return c.pho
 
 var (
 	_ connectors.CloudAccount = (*Connector)(nil)
-	_ connectors.Sender     = (*Connector)(nil)
-	_ connectors.Source     = (*Connector)(nil)
-	_ connectors.Handshaker = (*Connector)(nil)
+	_ connectors.Sender       = (*Connector)(nil)
+	_ connectors.Source       = (*Connector)(nil)
+	_ connectors.Handshaker   = (*Connector)(nil)
 )
