@@ -1,0 +1,44 @@
+package pipelines_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/all"
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+func TestStartRefusesANotificationWhoseTemplateDoesNotFit(t *testing.T) {
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"data":[{"name":"points_earned","language":"en","status":"APPROVED","category":"UTILITY","components":[{"type":"BODY","text":"Hi {{1}}, +{{2}}"}]}],"paging":{}}`)
+	}))
+	defer graph.Close()
+	cfg := testConfig(t.TempDir(), graph.URL)
+	cfg = replaceOnce(t, cfg, "        phone_number_id:", "        waba_id: \"200000000000009\"\n        phone_number_id:")
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	s, err := pipelines.ParseConfig([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
+	require.NoError(t, err)
+	hub, err := pipelines.New(s, pipelines.Options{})
+	require.NoError(t, err)
+	err = hub.Start(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "tenants.acme.notifications[0].template")
+	assert.Contains(t, err.Error(), "takes 2 body parameters, the message gives 3")
+	_ = hub.Close(context.Background())
+}
+
+func replaceOnce(t *testing.T, s, old, new string) string {
+	t.Helper()
+	require.Contains(t, s, old)
+	return strings.Replace(s, old, new, 1)
+}
