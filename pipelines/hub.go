@@ -171,6 +171,9 @@ func (h *Hub) connector(tenant, name string) (*connectorRuntime, bool) {
 	return c, ok
 }
 
+// Store returns the hub's store once started, for tools and benchmarks.
+func (h *Hub) Store() store.Store { return h.store }
+
 // Metrics returns the hub's instruments.
 func (h *Hub) Metrics() *Metrics { return h.metrics }
 
