@@ -30,7 +30,7 @@ import (
 func BenchmarkStatusIngest(b *testing.B) {
 	for _, perWebhook := range []int{1, 3} {
 		b.Run(fmt.Sprintf("per_webhook=%d", perWebhook), func(b *testing.B) {
-			h := newHarness(b, harnessOpts{backend: "embedded", env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}})
+			h := newHarness(b, harnessOpts{backend: "embedded", env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true", "LOYALHUB_QUEUE__SUBSCRIBERS=16"}})
 			st := h.hub.Store()
 			ctx := context.Background()
 			msgs := (b.N + 2) / 3
