@@ -6,11 +6,12 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/dialog360"
 )
 
 // Register adds every shipped connector type to reg.
 func Register(reg *connectors.Registry) {
-	for _, s := range []connectors.Spec{pos.Spec(), cloudapi.Spec()} {
+	for _, s := range []connectors.Spec{pos.Spec(), cloudapi.Spec(), dialog360.Spec()} {
 		if err := reg.Register(s); err != nil {
 			panic(err) // a programming error: two shipped connectors share a name
 		}
