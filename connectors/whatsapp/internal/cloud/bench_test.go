@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
-	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
