@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"time"
+
+	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
 // Number is a business phone number the sandbox serves.
@@ -15,6 +17,9 @@ type Number struct {
 	// DialogAPIKey, when set, serves the number on 360dialog's send
 	// endpoint (POST /messages) for requests carrying this D360-API-KEY.
 	DialogAPIKey string
+	// PerSecond is the number's throughput: sends beyond it in one second
+	// fail with 130429, as Meta's do. Default 0: unlimited.
+	PerSecond int
 }
 
 // Default statuses emitted for each accepted message.
@@ -56,6 +61,26 @@ type Config struct {
 	TemplateCategory string
 	// HTTPClient posts webhooks. Default: a client with WebhookTimeout.
 	HTTPClient *http.Client
+	// Templates is the accounts' template registry. When it is not empty,
+	// a template send must name an approved template in that language
+	// with exactly the parameters it takes (else 132001, 132000, 132012,
+	// 132015 or 132016, as Meta answers), and status webhooks report its
+	// category. Empty accepts any template. The registry is served at
+	// GET /{version}/{waba_id}/message_templates and 360dialog's
+	// GET /v1/configs/templates.
+	Templates []messaging.TemplateInfo
+	// EnforceWindow refuses free-form messages to customers who have not
+	// written within 24 hours (131047), as Meta does. Default false: tests
+	// that do not care about the window send freely. The demo enforces it.
+	EnforceWindow bool
+	// PairLimit is how many messages one customer may get within
+	// PairWindow before further ones fail with 131056. Default 0: no
+	// limit.
+	PairLimit  int
+	PairWindow time.Duration
+	// OptedOut are customers (digits, as wa_id) who stopped marketing
+	// messages: marketing templates to them fail with 131050.
+	OptedOut []string
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +107,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TemplateCategory == "" {
 		c.TemplateCategory = "utility"
+	}
+	if c.PairLimit > 0 && c.PairWindow <= 0 {
+		c.PairWindow = 6 * time.Second
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.WebhookTimeout}

@@ -88,6 +88,7 @@ type Server struct {
 	msgs   []Received
 	reads  []string
 	faults []Fault
+	rules  rules // the Cloud API's rules: templates, window, rates, opt-outs
 
 	webhooks webhookQueue
 
@@ -111,6 +112,7 @@ func New(cfg Config, logger *slog.Logger) *Server {
 		done:   make(chan struct{}),
 	}
 	s.webhooks.init()
+	s.rules.init(s.cfg)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
 	mux.HandleFunc("POST /messages", s.handleDialogSend)
@@ -119,6 +121,7 @@ func New(cfg Config, logger *slog.Logger) *Server {
 	mux.HandleFunc("DELETE /sandbox/messages", s.handleClear)
 	mux.HandleFunc("POST /sandbox/faults", s.handleFault)
 	mux.HandleFunc("DELETE /sandbox/faults", s.handleClearFaults)
+	s.fidelityRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -270,8 +273,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		s.applyFault(w, r, f)
 		return
 	}
-
 	now := time.Now()
+	category, e := s.checkRules(phoneID, waID, &req, now)
+	if e != nil {
+		s.writeError(w, e, 0)
+		return
+	}
+
 	rec := Received{
 		ID:            s.newWamid(waID, req.Recipient),
 		PhoneNumberID: phoneID,
@@ -285,6 +293,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 	s.mu.Lock()
 	s.msgs = append(s.msgs, rec)
 	s.mu.Unlock()
+	s.recordOutbound(rec, &req)
 
 	contact := responseContact{Input: req.To, WaID: waID}
 	if req.To == "" {
@@ -305,7 +314,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		if faulted {
 			async = &f
 		}
-		s.scheduleStatuses(now, rec, req.Recipient, number, async)
+		s.scheduleStatuses(now, rec, req.Recipient, number, async, category)
 	}
 }
 

@@ -94,7 +94,7 @@ type batch struct {
 
 // scheduleStatuses queues the statuses of an accepted message; a failed
 // status replaces them when an async fault applies.
-func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUserID string, number Number, async *Fault) {
+func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUserID string, number Number, async *Fault, category string) {
 	base := Status{
 		ID:                    rec.ID,
 		RecipientID:           rec.WaID,
@@ -120,7 +120,10 @@ func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUse
 		s.webhooks.push([]pending{{due: due, phoneID: rec.PhoneNumberID, number: number, status: st}})
 		return
 	}
-	pricing := &Pricing{Billable: true, PricingModel: "PMP", Type: "regular", Category: s.cfg.TemplateCategory}
+	if category == "" {
+		category = s.cfg.TemplateCategory
+	}
+	pricing := &Pricing{Billable: true, PricingModel: "PMP", Type: "regular", Category: category}
 	if rec.Type != "template" {
 		pricing = &Pricing{Billable: false, PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
 	}
@@ -205,6 +208,9 @@ func (s *Server) deliver(ctx context.Context, b batch) {
 	for attempt := 1; ; attempt++ {
 		err := s.post(ctx, body)
 		if err == nil {
+			for _, st := range b.statuses {
+				s.setChatStatus(st.RecipientID, st.ID, st.Status)
+			}
 			return
 		}
 		if ctx.Err() != nil {
