@@ -295,6 +295,7 @@ type hub struct {
 	fail   int // answer 500 to this many requests first
 	posts  int
 	bodies chan []byte
+	raw    chan []byte // the same bodies, for tests that read them raw
 }
 
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -319,10 +320,14 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.bodies <- body
+	select {
+	case h.raw <- body:
+	default:
+	}
 }
 
 func newHub(t *testing.T, fail int) (*hub, *httptest.Server) {
-	h := &hub{t: t, fail: fail, bodies: make(chan []byte, 100)}
+	h := &hub{t: t, fail: fail, bodies: make(chan []byte, 100), raw: make(chan []byte, 100)}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return h, hs
