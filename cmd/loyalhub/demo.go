@@ -15,6 +15,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
@@ -54,6 +55,12 @@ in the same process. Nothing external is needed.`,
 				Numbers: map[string]sandbox.Number{
 					pipelines.DemoPhoneNumberID: {DisplayPhoneNumber: "15550000001", WABAID: "200000000000001"},
 				},
+				// As Meta does: only approved templates, free-form messages
+				// only inside the customer's 24-hour window.
+				Templates: []messaging.TemplateInfo{
+					{Name: "points_earned", Language: "en", Category: messaging.CategoryUtility, BodyParams: []string{"1", "2", "3"}},
+				},
+				EnforceWindow: true,
 			}, logger.With("component", "sandbox"))
 			if err != nil {
 				return err
@@ -124,6 +131,12 @@ The member's balance and ledger:
   curl -s -H 'Authorization: Bearer %[3]s' 'http://%[1]s/api/v1/tenants/demo/members?phone=081234567890'
   curl -s -H 'Authorization: Bearer %[3]s' http://%[1]s/api/v1/tenants/demo/messages
 
+Chat as the customer in a browser (every conversation, buttons to tap):
+  http://%[2]s/sandbox/chat
+or write from the command line (opens the 24-hour window):
+  curl -s -X POST http://%[2]s/sandbox/inbound -d '{"from":"6281234567890","name":"Sari","text":"hi"}'
+  curl -s -H 'Authorization: Bearer %[3]s' 'http://%[1]s/api/v1/tenants/demo/contacts?phone=081234567890'
+
 `, hub, sb, pipelines.DemoAdminToken, sig, demoSale)
 }
 
@@ -141,7 +154,7 @@ func sandboxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sandbox BSP listening on http://%s (messages: GET /sandbox/messages)\n", listen)
+			fmt.Fprintf(cmd.OutOrStdout(), "sandbox BSP listening on http://%s (messages: GET /sandbox/messages, chats: /sandbox/chat)\n", listen)
 			<-cmd.Context().Done()
 			stop()
 			return nil
