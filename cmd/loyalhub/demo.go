@@ -15,8 +15,8 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
-	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
 
