@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/mappings"
 	"github.com/loyalhub/loyalhub/pipelines"
@@ -584,7 +585,8 @@ func TestLoadConfigNoFile(t *testing.T) {
 }
 
 // TestShippedConfigs loads the configuration files the project ships with
-// the fake specs, which accept the keys the real connectors document.
+// the real connector specs, so a key a connector drops or renames fails
+// here and not on a user's machine.
 func TestShippedConfigs(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -595,7 +597,7 @@ func TestShippedConfigs(t *testing.T) {
 		{
 			name: "deploy example",
 			load: func(environ []string) (*pipelines.Settings, error) {
-				return pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), environ, fakeRegistry(t))
+				return pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), environ, shippedRegistry())
 			},
 			environ: []string{
 				"ADMIN_TOKEN=adm", "ACME_POS_SECRET=pos", "ACME_WA_PHONE_NUMBER_ID=1001",
@@ -606,7 +608,7 @@ func TestShippedConfigs(t *testing.T) {
 		{
 			name: "demo",
 			load: func(environ []string) (*pipelines.Settings, error) {
-				return pipelines.ParseConfig(pipelines.DemoConfig, environ, fakeRegistry(t))
+				return pipelines.ParseConfig(pipelines.DemoConfig, environ, shippedRegistry())
 			},
 			tenant: "demo",
 		},
@@ -621,10 +623,16 @@ func TestShippedConfigs(t *testing.T) {
 		})
 	}
 	t.Run("deploy example names its secrets", func(t *testing.T) {
-		_, err := pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), nil, fakeRegistry(t))
+		_, err := pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), nil, shippedRegistry())
 		require.Error(t, err)
 		for _, v := range []string{"ADMIN_TOKEN", "ACME_POS_SECRET", "ACME_WA_ACCESS_TOKEN"} {
 			assert.Contains(t, err.Error(), v)
 		}
 	})
+}
+
+func shippedRegistry() *connectors.Registry {
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	return reg
 }
