@@ -1,14 +1,14 @@
 package cloudapi
 
 import (
-	"errors"
-	"github.com/loyalhub/loyalhub/core/config"
-	"strings"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -40,13 +40,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			var errs config.Errors
-			require.True(t, errors.As(err, &errs))
-			var keys []string
-			for _, fe := range errs {
-				keys = append(keys, fe.Path)
-				assert.True(t, strings.HasPrefix(fe.Error(), fe.Path+": "), fe.Error())
-			}
+			keys := cloudtest.ErrorKeys(t, err)
 			assert.Equal(t, tt.wantKeys, keys)
 		})
 	}
@@ -58,4 +52,8 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "v24.0", c.GraphVersion)
 	assert.Equal(t, 10*time.Second, c.Timeout)
 	assert.Equal(t, Breaker{MaxFailures: 5, OpenFor: 30 * time.Second}, c.Breaker)
+}
+
+func TestReferenceDocumentsEveryKey(t *testing.T) {
+	cloudtest.RequireDocumented(t, "../../../docs/config.md", TypeName, reflect.TypeFor[Config]())
 }

@@ -32,8 +32,8 @@ type Config struct {
 	// WebhookHeader is the header 360dialog is told to send with each
 	// webhook. Default X-Loyalhub-Webhook-Token.
 	WebhookHeader string `koanf:"webhook_header"`
-	// WebhookToken is that header's secret value, at least 16 characters.
-	// Required.
+	// WebhookToken is that header's secret value: at least 16 visible
+	// ASCII characters, no spaces. Required.
 	WebhookToken string `koanf:"webhook_token"`
 	// Timeout bounds one HTTP attempt. Default 10s.
 	Timeout time.Duration `koanf:"timeout"`
@@ -57,6 +57,9 @@ func DefaultConfig() Config {
 var (
 	headerNamePattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 	numericPattern    = regexp.MustCompile(`^[0-9]+$`)
+	// visiblePattern is a header value that arrives byte for byte: no
+	// control characters, and no spaces (those at the ends are trimmed).
+	visiblePattern = regexp.MustCompile(`^[!-~]+$`)
 )
 
 // Validate checks the values; every problem is a config.FieldError at a key
@@ -85,6 +88,8 @@ func (c Config) Validate() error {
 		bad("webhook_token", "required: 360dialog's webhooks are not signed, this secret header authenticates them")
 	case len(c.WebhookToken) < MinWebhookToken:
 		bad("webhook_token", "must be at least %d characters, got %d", MinWebhookToken, len(c.WebhookToken))
+	case !visiblePattern.MatchString(c.WebhookToken):
+		bad("webhook_token", "must be visible ASCII characters without spaces: it travels as an HTTP header value")
 	}
 	if c.Timeout <= 0 {
 		bad("timeout", "must be positive, got %s", c.Timeout)

@@ -63,37 +63,44 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 }
 
 // Templates lists the channel's WABA templates, every page of them.
+// 360dialog pages by offset: each page says how many templates it holds
+// and how many there are in all.
 func (s *Sender) Templates(ctx context.Context) ([]messaging.TemplateInfo, error) {
-	first, err := s.templatesURL(0)
+	endpoint, err := url.JoinPath(s.baseURL, "v1", "configs", "templates")
 	if err != nil {
 		return nil, fmt.Errorf("listing templates: %w", err)
 	}
-	return cloud.FetchTemplates(ctx, s.Client, first, func(body []byte) ([]cloud.WireTemplate, string, error) {
-		var p struct {
-			Count     int                  `json:"count"`
-			Offset    int                  `json:"offset"`
-			Total     int                  `json:"total"`
-			Templates []cloud.WireTemplate `json:"waba_templates"`
-		}
+	return cloud.FetchTemplates(ctx, s.Client, templatesPageURL(endpoint, 0), newPageReader(endpoint))
+}
+
+// templatesPage is what a page of GET /v1/configs/templates needs read;
+// its count, limit and offset echo the request and the page's length.
+type templatesPage struct {
+	Total     int                  `json:"total"`
+	Templates []cloud.WireTemplate `json:"waba_templates"`
+}
+
+// newPageReader reads the pages of a listing at endpoint in order, starting
+// at offset 0: each call reads one page and names the next, or "" after
+// the last one. The next offset counts the templates received, so a page
+// shorter than asked for skips nothing; an empty page ends the listing.
+func newPageReader(endpoint string) func(body []byte) ([]cloud.WireTemplate, string, error) {
+	offset := 0
+	return func(body []byte) ([]cloud.WireTemplate, string, error) {
+		var p templatesPage
 		if err := json.Unmarshal(body, &p); err != nil {
 			return nil, "", err
 		}
 		got := len(p.Templates)
-		if p.Count > 0 {
-			got = p.Count
-		}
-		if got == 0 || p.Offset+got >= p.Total {
+		if got == 0 || offset+got >= p.Total {
 			return p.Templates, "", nil
 		}
-		next, err := s.templatesURL(p.Offset + got)
-		return p.Templates, next, err
-	})
+		offset += got
+		return p.Templates, templatesPageURL(endpoint, offset), nil
+	}
 }
 
-func (s *Sender) templatesURL(offset int) (string, error) {
-	u, err := url.JoinPath(s.baseURL, "v1", "configs", "templates")
-	if err != nil {
-		return "", err
-	}
-	return u + "?limit=" + strconv.Itoa(templatesPageSize) + "&offset=" + strconv.Itoa(offset), nil
+func templatesPageURL(endpoint string, offset int) string {
+	q := url.Values{"limit": {strconv.Itoa(templatesPageSize)}, "offset": {strconv.Itoa(offset)}}
+	return endpoint + "?" + q.Encode()
 }

@@ -110,19 +110,6 @@ func TestTemplatesPages(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestConfigValidate(t *testing.T) {
-	require.Error(t, DefaultConfig().Validate(), "the defaults lack the key and the token")
-	require.NoError(t, testConfig(DefaultBaseURL).Validate())
-	cfg := testConfig("ftp://x")
-	cfg.APIKey, cfg.WebhookToken, cfg.WebhookHeader, cfg.PhoneNumberID, cfg.Timeout = "", "short", "Bad Header", "abc", 0
-	cfg.Throughput.PerSecond = 5000
-	err := cfg.Validate()
-	require.Error(t, err)
-	for _, key := range []string{"base_url", "api_key", "webhook_token", "webhook_header", "phone_number_id", "timeout", "throughput.per_second"} {
-		assert.Contains(t, err.Error(), key+":")
-	}
-}
-
 func TestSpec(t *testing.T) {
 	spec := Spec()
 	require.NoError(t, connectors.NewRegistry().Register(spec))
