@@ -108,6 +108,11 @@ type Message struct {
 	CreatedAt         time.Time       `json:"created_at"`
 	UpdatedAt         time.Time       `json:"updated_at"`
 	Timeline          []MessageStatus `json:"timeline,omitempty"`
+	// Command is the command the message was sent from, kept for a
+	// free-form message so that it can still go out as its fallback
+	// template when the BSP reports the window closed after accepting it.
+	// ClaimMessage stores it when set; Message returns it.
+	Command []byte `json:"-"`
 }
 
 // MessageStatus is one step of a message's status timeline.
@@ -167,6 +172,11 @@ type Messages interface {
 	// reports are harmless. It returns applied=false when the status did not
 	// move the message forward, and ErrNotFound when no message matches.
 	ApplyStatus(ctx context.Context, u StatusUpdate) (applied bool, err error)
+	// ApplyStatuses applies several delivery reports in one transaction,
+	// as ApplyStatus would one by one. missing[i] is true for a report
+	// that matches no message (nothing to apply); err is any other
+	// failure, and then none is applied.
+	ApplyStatuses(ctx context.Context, us []StatusUpdate) (missing []bool, err error)
 	// Message returns one message with its timeline, in the order the steps
 	// were recorded (a BSP timestamp has only second precision).
 	Message(ctx context.Context, tenant, key string) (Message, error)

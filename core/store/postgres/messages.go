@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -68,10 +69,10 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11) ON CONFLICT (key) DO NOTHING`,
+	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`, command)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, created, at)
+		store.MessageSending, created, at, m.Command)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
@@ -79,8 +80,9 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 	if !claimed {
 		// A concurrent claimer's update is waited for, then the status is
 		// checked again: only one takes the message over.
-		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2
-			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred)
+		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2,
+			command = COALESCE($6, command)
+			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -238,6 +240,42 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	return applied, nil
 }
 
+// ApplyStatuses applies several delivery reports in one transaction; see
+// store.Messages.
+func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]bool, error) {
+	for _, u := range us {
+		if err := store.CheckStatus(u.Status); err != nil {
+			return nil, fmt.Errorf("applying statuses: %w", err)
+		}
+	}
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	missing := make([]bool, len(us))
+	// Rows are locked in one order, so two batches cannot deadlock.
+	order := make([]int, len(us))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return us[order[a]].ProviderMessageID < us[order[b]].ProviderMessageID })
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		for _, i := range order {
+			u := us[i]
+			_, err := applyStatus(ctx, tx, u)
+			missing[i] = errors.Is(err, store.ErrNotFound)
+			if err != nil && !missing[i] {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("applying statuses: %w", err)
+	}
+	return missing, nil
+}
+
 func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
@@ -285,6 +323,9 @@ func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message,
 		WHERE tenant = $1 AND key = $2`, tenant, key))
 	if err != nil {
 		return store.Message{}, fmt.Errorf("getting message: %w", err)
+	}
+	if err := p.QueryRow(ctx, `SELECT command FROM messages WHERE key = $1`, key).Scan(&m.Command); err != nil {
+		return store.Message{}, fmt.Errorf("getting message command: %w", err)
 	}
 	rows, err := p.Query(ctx, `SELECT status, at, error_code, error FROM message_statuses
 		WHERE message_key = $1 ORDER BY id`, key)

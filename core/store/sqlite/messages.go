@@ -70,17 +70,18 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?) ON CONFLICT (key) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`, command)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, toDB(created), toDB(at))
+		store.MessageSending, toDB(created), toDB(at), m.Command)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
 	claimed := rowsAffected(res) == 1
 	if !claimed {
-		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?
-			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Key, store.MessagePending, store.MessageDeferred)
+		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?,
+			command = COALESCE(?, command)
+			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Command, m.Key, store.MessagePending, store.MessageDeferred)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -239,6 +240,31 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	return applied, nil
 }
 
+// ApplyStatuses applies several delivery reports in one transaction; see
+// store.Messages.
+func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]bool, error) {
+	for _, u := range us {
+		if err := store.CheckStatus(u.Status); err != nil {
+			return nil, fmt.Errorf("applying statuses: %w", err)
+		}
+	}
+	missing := make([]bool, len(us))
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		for i, u := range us {
+			_, err := applyStatus(ctx, tx, u)
+			missing[i] = errors.Is(err, store.ErrNotFound)
+			if err != nil && !missing[i] {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("applying statuses: %w", err)
+	}
+	return missing, nil
+}
+
 func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
@@ -285,6 +311,9 @@ func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message,
 		WHERE tenant = ? AND key = ?`, tenant, key))
 	if err != nil {
 		return store.Message{}, fmt.Errorf("getting message: %w", err)
+	}
+	if err := r.QueryRowContext(ctx, `SELECT command FROM messages WHERE key = ?`, key).Scan(&m.Command); err != nil {
+		return store.Message{}, fmt.Errorf("getting message command: %w", err)
 	}
 	rows, err := r.QueryContext(ctx, `SELECT status, at, error_code, error FROM message_statuses
 		WHERE message_key = ? ORDER BY id`, key)

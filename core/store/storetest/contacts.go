@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -243,4 +244,34 @@ func keysOf(ds []store.DeferredMessage) []string {
 		out = append(out, d.Key)
 	}
 	return out
+}
+
+func testApplyStatuses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	var keys []string
+	for i := range 3 {
+		key := "msg_" + randHex(8)
+		keys = append(keys, key)
+		_, _, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, Recipient: "+6281100000003", Kind: "template"})
+		require.NoError(t, err)
+		require.NoError(t, s.MarkSent(ctx, key, fmt.Sprintf("wamid.%s.%d", key, i), time.Now()))
+	}
+	now := time.Now()
+	missing, err := s.ApplyStatuses(ctx, []store.StatusUpdate{
+		{Tenant: tenant, ProviderMessageID: "wamid." + keys[0] + ".0", Status: store.MessageDelivered, At: now},
+		{Tenant: tenant, ProviderMessageID: "wamid.unknown", Status: store.MessageRead, At: now},
+		{Tenant: tenant, ProviderMessageID: "wamid." + keys[1] + ".1", Status: store.MessageRead, At: now},
+		{Tenant: tenant, ProviderMessageID: "wamid." + keys[0] + ".0", Status: store.MessageSent, At: now}, // late: no step back
+		{Tenant: tenant, Key: keys[2], Status: store.MessageFailed, ErrorCode: "131026", Error: "undeliverable", At: now},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, true, false, false, false}, missing)
+	for key, want := range map[string]string{keys[0]: store.MessageDelivered, keys[1]: store.MessageRead, keys[2]: store.MessageFailed} {
+		m, err := s.Message(ctx, tenant, key)
+		require.NoError(t, err)
+		assert.Equal(t, want, m.Status, key)
+	}
+	_, err = s.ApplyStatuses(ctx, []store.StatusUpdate{{Tenant: tenant, Key: keys[0], Status: "bogus"}})
+	require.Error(t, err)
 }

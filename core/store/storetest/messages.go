@@ -462,3 +462,33 @@ func testListMessages(t *testing.T, s store.Store) {
 		})
 	}
 }
+
+// testMessageCommand checks that a claim keeps the command it is given, a
+// take-over without one keeps the earlier one, and a message claimed
+// without one has none.
+func testMessageCommand(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	withCmd := newMessage(tenant, "msg_"+randHex(8), 0, 0)
+	withCmd.Kind, withCmd.Template = "text", ""
+	withCmd.Command = []byte(`{"key":"k","kind":"text","text":"Halo","fallback":{"name":"reminder","language":"id"}}`)
+	_, claimed, err := s.ClaimMessage(ctx, withCmd)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	require.NoError(t, s.ReleaseMessage(ctx, withCmd.Key, "131000", "try later", at(1)))
+	again := withCmd
+	again.Command = nil
+	_, claimed, err = s.ClaimMessage(ctx, again)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	m, err := s.Message(ctx, tenant, withCmd.Key)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(withCmd.Command), string(m.Command))
+
+	without := newMessage(tenant, "msg_"+randHex(8), 0, 0)
+	_, _, err = s.ClaimMessage(ctx, without)
+	require.NoError(t, err)
+	m, err = s.Message(ctx, tenant, without.Key)
+	require.NoError(t, err)
+	assert.Empty(t, m.Command)
+}

@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CountMessages", testCountMessages},
 		{"MarkSkipped", testMarkSkipped},
 		{"DeferMessage", testDeferMessage},
+		{"ApplyStatuses", testApplyStatuses},
+		{"MessageCommand", testMessageCommand},
 		{"DeadLetters", testDeadLetters},
 	}
 	for _, tt := range tests {
