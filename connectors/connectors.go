@@ -63,6 +63,16 @@ type ReadMarker interface {
 	MarkRead(ctx context.Context, providerMessageID string) error
 }
 
+// DeliveryClassifier is implemented by senders whose BSP reports some
+// refusals only after accepting a message, on a failed status webhook
+// (Meta reports 131026, 131047, 131049 and 131050 that way). It classifies
+// such an error code with core/fault exactly as Send classifies the same
+// code answered at once, so that the hub acts on both alike. It is safe for
+// concurrent use.
+type DeliveryClassifier interface {
+	ClassifyDeliveryError(code int, details string) error
+}
+
 // CloudAccount is implemented by connectors that serve one business number
 // on Meta's Cloud API webhooks, so that a Meta app's shared webhook can
 // route each change to them: by the number's phone_number_id, and by the

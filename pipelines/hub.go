@@ -70,13 +70,16 @@ type notification struct {
 }
 
 type connectorRuntime struct {
-	name    string
-	topic   string // inbound topic of its deliveries
-	spec    connectors.Spec
-	source  connectors.Source
-	sender  connectors.Sender
-	program *mappings.Program
-	pause   senderPause
+	name   string
+	topic  string // inbound topic of its deliveries
+	spec   connectors.Spec
+	source connectors.Source
+	sender connectors.Sender
+	// classifier classifies failures the BSP reports after accepting a
+	// message, when the sender can.
+	classifier connectors.DeliveryClassifier
+	program    *mappings.Program
+	pause      senderPause
 	// templates lists the account's templates, when the sender can.
 	templates
 }
@@ -137,6 +140,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			c := &connectorRuntime{name: name, spec: cs.Spec, program: cs.Program}
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
+			c.classifier, _ = inst.(connectors.DeliveryClassifier)
 			c.lister, _ = inst.(messaging.TemplateLister)
 			if acct, ok := inst.(connectors.CloudAccount); ok {
 				accounts[c] = acct
@@ -256,7 +260,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	}
 	stages := []stage{
 		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
-		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapStage},
+		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapBSPStage},
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
 		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},

@@ -49,6 +49,7 @@ type harnessOpts struct {
 	dataDir string              // default: a new temporary directory
 	yaml    func(string) string // edits the test config
 	now     func() time.Time    // the policy's clock
+	sandbox func(*sandbox.Config)
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -109,12 +110,16 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	require.NoError(t, err)
 	hubURL := "http://" + ln.Addr().String()
 
-	sb := sandbox.New(sandbox.Config{
+	sbCfg := sandbox.Config{
 		AccessToken: testToken,
 		AppSecret:   testAppSecret,
 		WebhookURL:  hubURL + "/hooks/acme/whatsapp",
 		Numbers:     map[string]sandbox.Number{testNumberID: {DisplayPhoneNumber: "15550000009", WABAID: "200000000000009"}},
-	}, nil)
+	}
+	if o.sandbox != nil {
+		o.sandbox(&sbCfg)
+	}
+	sb := sandbox.New(sbCfg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sb.Start(ctx)
 	sbSrv := httptest.NewServer(sb.Handler())

@@ -32,8 +32,10 @@ type Metrics struct {
 	InboundMessages  *prometheus.CounterVec // tenant, result (new, duplicate)
 	Templates        *prometheus.GaugeVec   // tenant, sender: templates listed
 
-	PointsAwarded   *prometheus.CounterVec // tenant
-	StatusUnmatched *prometheus.CounterVec // tenant
+	PointsAwarded    *prometheus.CounterVec // tenant
+	StatusUnmatched  *prometheus.CounterVec // tenant
+	StatusesApplied  prometheus.Counter
+	DeliveryFailures *prometheus.CounterVec // tenant, code
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -108,6 +110,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_loyalty_points_awarded_total",
 			Help: "Points credited to members.",
 		}, []string{"tenant"}),
+		StatusesApplied: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_statuses_applied_total",
+			Help: "Delivery reports applied to the message log (including those that changed nothing).",
+		}),
+		DeliveryFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_delivery_failures_total",
+			Help: "Messages the BSP accepted and then reported failed, by Meta's error code.",
+		}, []string{"tenant", "code"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
@@ -119,7 +129,7 @@ func NewMetrics() *Metrics {
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
-		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched,
+		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 	)
 	return m
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -199,8 +200,10 @@ func TestAuthFailurePausesTheSender(t *testing.T) {
 	})
 }
 
-func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
-	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+// textWithFallback makes the test config's notification a text message
+// with the template as its fallback.
+func textWithFallback(t *testing.T) func(string) string {
+	return func(cfg string) string {
 		old := "        template:\n          name: points_earned\n          language: en\n          body: [\"member.name\", \"string(data.points)\", \"string(member.balance)\"]\n"
 		require.Contains(t, cfg, old)
 		return strings.Replace(cfg, old, `        text: '"You earned " + string(data.points) + " points"'
@@ -209,7 +212,11 @@ func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
           language: en
           body: ["member.name", "string(data.points)", "string(member.balance)"]
 `, 1)
-	}})
+	}
+}
+
+func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: textWithFallback(t)})
 	require.Equal(t, http.StatusOK, h.postSale(sale("W-1", "081234560009", "Indah", "50000")))
 	eventually(t, "the fallback template", func() bool { return h.sentTo("+6281234560009") == 1 })
 	name, _ := templateOf(t, h.sb.Messages()[0])
@@ -239,4 +246,100 @@ func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
 	}
 	assert.Contains(t, string(last.Body), `"type":"text"`)
 	assert.Contains(t, string(last.Body), "You earned 5 points")
+}
+
+// Meta reports most refusals of a recipient after accepting the message, on
+// a failed status webhook; the hub acts on them as on an immediate refusal.
+func TestRefusalsReportedByWebhook(t *testing.T) {
+	byWebhook := func(c *sandbox.Config) { c.EnforceWindow, c.RefuseByWebhook = true, true }
+
+	t.Run("131047 sends the fallback template", func(t *testing.T) {
+		h := newHarness(t, harnessOpts{yaml: textWithFallback(t), sandbox: byWebhook})
+		// The hub hears the customer (its window opens) but the sandbox
+		// did not: WhatsApp accepts the text, then reports it failed.
+		h.postWebhook(t, inboundText("wamid.late-window-1", "6281234560021", "hi", time.Now()))
+		eventually(t, "the open window", func() bool {
+			var body struct {
+				WindowOpen bool `json:"window_open"`
+			}
+			return h.admin(http.MethodGet, "/contacts?phone=081234560021", &body) == http.StatusOK && body.WindowOpen
+		})
+		require.Equal(t, http.StatusOK, h.postSale(sale("LW-1", "081234560021", "Joko", "50000")))
+		eventually(t, "the text and its fallback", func() bool { return h.sentTo("+6281234560021") == 2 })
+		msgs := h.sb.Messages()
+		assert.Contains(t, string(msgs[0].Body), `"type":"text"`)
+		name, _ := templateOf(t, msgs[1])
+		assert.Equal(t, "points_earned", name)
+		assert.Equal(t, msgs[0].CallbackData+"~fallback", msgs[1].CallbackData)
+		eventually(t, "the text failed, the fallback read", func() bool {
+			var first, second store.Message
+			return h.admin(http.MethodGet, "/messages/"+msgs[0].CallbackData, &first) == http.StatusOK &&
+				h.admin(http.MethodGet, "/messages/"+msgs[1].CallbackData, &second) == http.StatusOK &&
+				first.Status == store.MessageFailed && first.ErrorCode == "131047" && second.Status == store.MessageRead
+		})
+		assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().DeliveryFailures.WithLabelValues("acme", "131047")))
+		assert.Empty(t, h.deadLetters().DeadLetters)
+	})
+
+	t.Run("131047 without a fallback is dead-lettered for a resend", func(t *testing.T) {
+		h := newHarness(t, harnessOpts{sandbox: byWebhook, yaml: func(cfg string) string {
+			cfg = textWithFallback(t)(cfg)
+			i := strings.Index(cfg, "        fallback:")
+			return cfg[:i]
+		}})
+		h.postWebhook(t, inboundText("wamid.late-window-2", "6281234560022", "hi", time.Now()))
+		eventually(t, "the inbound message", func() bool {
+			return counterValue(t, h.hub.Metrics().InboundMessages.WithLabelValues("acme", "new")) == 1
+		})
+		require.Equal(t, http.StatusOK, h.postSale(sale("LW-2", "081234560022", "Kiki", "50000")))
+		eventually(t, "the dead letter", func() bool { return len(h.deadLetters().DeadLetters) == 1 })
+		dl := h.deadLetters().DeadLetters[0]
+		assert.Contains(t, dl.Reason, "131047")
+		assert.Contains(t, dl.Reason, "no fallback template")
+		assert.Equal(t, 1, h.sentTo("+6281234560022"))
+
+		// The customer writes again, at the sandbox too; the replay sends
+		// the message under its own key, once.
+		_, err := h.sb.SendInbound(sandbox.Inbound{PhoneNumberID: testNumberID, From: "6281234560022", Text: "halo"})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, h.adminPost("/deadletters/"+dl.ID+"/replay", nil, nil))
+		eventually(t, "the resent text", func() bool { return h.sentTo("+6281234560022") == 2 })
+		msgs := h.sb.Messages()
+		last := msgs[len(msgs)-1]
+		assert.Contains(t, string(last.Body), "You earned 5 points")
+		assert.True(t, strings.HasSuffix(last.CallbackData, "~resend"), last.CallbackData)
+	})
+
+	t.Run("131050 revokes consent, 131049 holds", func(t *testing.T) {
+		h := newHarness(t, harnessOpts{
+			yaml: marketing("    messaging:\n      marketing_consent: not_opted_out\n      marketing_daily_cap: 5\n"),
+			sandbox: func(c *sandbox.Config) {
+				byWebhook(c)
+				c.OptedOut = []string{"6281234560023"}
+				c.Templates = []messaging.TemplateInfo{{Name: "points_earned", Language: "en", Category: messaging.CategoryMarketing, BodyParams: []string{"1", "2", "3"}}}
+			},
+		})
+		h.sb.InjectFault(sandbox.Fault{Count: 1, Code: 131049, Async: true, To: "6281234560024"})
+		require.Equal(t, http.StatusOK, h.postSale(sale("LR-1", "081234560023", "Lina", "50000")))
+		require.Equal(t, http.StatusOK, h.postSale(sale("LR-2", "081234560024", "Made", "50000")))
+		eventually(t, "the opt-out and the hold", func() bool {
+			var a, b struct{ Contact store.Contact }
+			return h.admin(http.MethodGet, "/contacts?phone=081234560023", &a) == http.StatusOK &&
+				h.admin(http.MethodGet, "/contacts?phone=081234560024", &b) == http.StatusOK &&
+				a.Contact.Marketing == store.ConsentOptedOut && !b.Contact.HoldUntil.IsZero()
+		})
+		assert.Equal(t, "whatsapp:131050", h.contact(t, "+6281234560023").MarketingSource)
+		assert.WithinDuration(t, time.Now().Add(24*time.Hour), h.contact(t, "+6281234560024").HoldUntil, time.Minute)
+
+		// The next marketing message to either is not sent.
+		require.Equal(t, http.StatusOK, h.postSale(sale("LR-3", "081234560023", "Lina", "50000")))
+		require.Equal(t, http.StatusOK, h.postSale(sale("LR-4", "081234560024", "Made", "50000")))
+		eventually(t, "both skipped", func() bool {
+			var list struct{ Messages []store.Message }
+			h.admin(http.MethodGet, "/messages?status=skipped", &list)
+			return len(list.Messages) == 2
+		})
+		assert.Equal(t, 1, h.sentTo("+6281234560023"))
+		assert.Equal(t, 1, h.sentTo("+6281234560024"))
+	})
 }

@@ -67,6 +67,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if cmd.Template != nil {
 		rec.Template = cmd.Template.Name
 	}
+	if messaging.FreeForm(cmd.Kind) {
+		// Kept so that a window WhatsApp reports closed after accepting
+		// the message can still be met with its fallback template.
+		rec.Command = msg.Payload
+	}
 	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
@@ -130,22 +135,19 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	case class == fault.ClassTemplate:
 		c.refreshSoon()
 		return h.templateRefused(ctx, c, cmd, err)
-	case code == codeStopped:
-		if _, rerr := h.store.UpdateContact(ctx, cmd.Tenant, contactRef(cmd),
-			store.SetConsent(store.ConsentOptedOut, "whatsapp:"+code, time.Now())); rerr != nil {
-			return fmt.Errorf("recording the opt-out: %w", rerr)
+	case code == codeStopped || code == codeEcosystem:
+		if rerr := h.recipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
+			return rerr
 		}
-	case code == codeEcosystem:
-		if _, rerr := h.store.UpdateContact(ctx, cmd.Tenant, contactRef(cmd),
-			store.HoldContact(time.Now().Add(ecosystemHold), code)); rerr != nil {
-			return fmt.Errorf("holding the recipient: %w", rerr)
+		if code == codeEcosystem {
+			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+				return fmt.Errorf("recording failed message: %w", rerr)
+			}
+			// Meta's own limit, not a fault: the member is held, nothing
+			// to replay.
+			h.logger.Info("recipient held for 24h after Meta's 131049", "tenant", cmd.Tenant, "key", cmd.Key)
+			return nil
 		}
-		if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
-			return fmt.Errorf("recording failed message: %w", rerr)
-		}
-		// Meta's own limit, not a fault: the member is held, nothing to replay.
-		h.logger.Info("recipient held for 24h after Meta's 131049", "tenant", cmd.Tenant, "key", cmd.Key)
-		return nil
 	}
 	switch {
 	case fault.IsPermanent(err):
@@ -166,6 +168,26 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 		}
 		return fmt.Errorf("sending %s: %w", cmd.Key, err)
 	}
+}
+
+// recipientRefused records what a refusal says about its recipient, however
+// it arrived (answered at once or on a failed status webhook): 131050
+// revokes their marketing consent, 131049 holds them from marketing for 24
+// hours.
+func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
+	switch code {
+	case codeStopped:
+		if _, err := h.store.UpdateContact(ctx, tenant, ref,
+			store.SetConsent(store.ConsentOptedOut, "whatsapp:"+code, time.Now())); err != nil {
+			return fmt.Errorf("recording the opt-out: %w", err)
+		}
+	case codeEcosystem:
+		if _, err := h.store.UpdateContact(ctx, tenant, ref,
+			store.HoldContact(time.Now().Add(ecosystemHold), code)); err != nil {
+			return fmt.Errorf("holding the recipient: %w", err)
+		}
+	}
+	return nil
 }
 
 // templateRefused dead-letters a message whose template does not fit the

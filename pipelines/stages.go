@@ -16,6 +16,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -33,6 +34,63 @@ const (
 // mapStage turns a raw delivery into normalized events with the mapping of
 // its tenant's connector.
 func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
+	events, err := h.mapEvents(msg)
+	if err != nil {
+		return nil, err
+	}
+	return eventMessages(msg, events)
+}
+
+// mapBSPStage maps a BSP's webhook like mapStage, and applies its delivery
+// reports to the message log at once, in one transaction per webhook: they
+// are most of a BSP's traffic (three per message sent) and need nothing but
+// the message log. Its other events (customers' messages, consent and
+// template changes, and failed deliveries, which the hub acts on) go on to
+// the BSP stage. A redelivered webhook applies its reports again, which
+// changes nothing.
+func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
+	events, err := h.mapEvents(msg)
+	if err != nil {
+		return nil, err
+	}
+	var updates []store.StatusUpdate
+	rest := events[:0]
+	for _, ev := range events {
+		if ev.Type != event.TypeMessageStatus {
+			rest = append(rest, ev)
+			continue
+		}
+		u, _, err := statusUpdate(ev)
+		if err != nil || u.Status == store.MessageFailed {
+			// A report this stage cannot apply goes on alone, so that
+			// it is dead-lettered with its reason without holding back
+			// the rest of the webhook.
+			rest = append(rest, ev)
+			continue
+		}
+		if u.Status == "" {
+			continue // a status the message log does not track
+		}
+		updates = append(updates, u)
+	}
+	if len(updates) > 0 {
+		missing, err := h.store.ApplyStatuses(msg.Context(), updates)
+		if err != nil {
+			return nil, fmt.Errorf("applying statuses: %w", err)
+		}
+		for i, m := range missing {
+			if m {
+				// A report for a message this hub did not send (another
+				// system on the same number): nothing to update.
+				h.metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
+			}
+		}
+		h.metrics.StatusesApplied.Add(float64(len(updates)))
+	}
+	return eventMessages(msg, rest)
+}
+
+func (h *Hub) mapEvents(msg *message.Message) ([]event.Event, error) {
 	d, err := deliveryFromMessage(msg)
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
@@ -45,6 +103,10 @@ func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
 	}
+	return events, nil
+}
+
+func eventMessages(msg *message.Message, events []event.Event) ([]*message.Message, error) {
 	out := make([]*message.Message, 0, len(events))
 	for _, ev := range events {
 		m, err := jsonMessage(ev.ID, ev)
@@ -190,9 +252,28 @@ func (h *Hub) bspStage(msg *message.Message) error {
 }
 
 func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
+	u, st, err := statusUpdate(ev)
+	if err != nil {
+		return err
+	}
+	h.metrics.StatusesApplied.Inc()
+	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("applying status: %w", err)
+		}
+		h.metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
+	}
+	if u.Status == store.MessageFailed {
+		return h.deliveryFailed(ctx, ev, st, u)
+	}
+	return nil
+}
+
+// statusUpdate reads a message.status event.
+func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, error) {
 	var st event.MessageStatus
 	if err := json.Unmarshal(ev.Data, &st); err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
+		return store.StatusUpdate{}, st, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
 	}
 	u := store.StatusUpdate{
 		Tenant:            ev.Tenant,
@@ -205,15 +286,120 @@ func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
 		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
 	}
-	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			// A report for a message this hub did not send (another
-			// system on the same number): nothing to update.
-			h.metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
-			return nil
-		}
-		return fmt.Errorf("applying status: %w", err)
+	if u.Status == statusPlayed {
+		u.Status = "" // nothing to record beyond read
+		return u, st, nil
 	}
+	if err := store.CheckStatus(u.Status); err != nil {
+		return store.StatusUpdate{}, st, err
+	}
+	return u, st, nil
+}
+
+// statusPlayed is Meta's report that a voice or video message was played:
+// it follows read and adds nothing the message log tracks.
+const statusPlayed = "played"
+
+// deliveryFailed acts on a message WhatsApp accepted and then reported
+// failed, as the send stage acts on the same refusal answered at once
+// (Meta reports most recipient refusals this way): 131050 revokes the
+// recipient's marketing consent, 131049 holds them from marketing for 24
+// hours, 131047 sends the message's fallback template or dead-letters it
+// with the reason, and a template error counts as a configuration error
+// and fetches the account's templates again.
+func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.MessageStatus, u store.StatusUpdate) error {
+	code := u.ErrorCode
+	if code == "" {
+		code = "unknown"
+	}
+	h.metrics.DeliveryFailures.WithLabelValues(ev.Tenant, code).Inc()
+	c, _ := h.connector(ev.Tenant, ev.Connector)
+	var err error = fault.Permanent(fault.ClassRecipient, errors.New(u.Error))
+	if c != nil && c.classifier != nil && len(st.Errors) > 0 {
+		err = c.classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
+	}
+	var m store.Message
+	if u.Key != "" {
+		var lerr error
+		m, lerr = h.store.Message(ctx, ev.Tenant, u.Key)
+		if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+			return fmt.Errorf("reading the failed message: %w", lerr)
+		}
+	}
+	ref := store.ContactRef{UserID: st.RecipientUserID}
+	if st.RecipientID != "" {
+		phone, perr := member.NormalizePhone("+"+strings.TrimPrefix(st.RecipientID, "+"), "")
+		if perr == nil {
+			ref.Phone = phone
+		}
+	}
+	if ref.Phone == "" && ref.UserID == "" && m.Recipient != "" {
+		if strings.HasPrefix(m.Recipient, "+") {
+			ref.Phone = m.Recipient
+		} else {
+			ref.UserID = m.Recipient
+		}
+	}
+	h.logger.Info("whatsapp reported a message failed", "tenant", ev.Tenant, "connector", ev.Connector,
+		"key", u.Key, "code", code, "class", fault.ClassOf(err))
+	switch {
+	case fault.ClassOf(err) == fault.ClassTemplate:
+		h.metrics.ConfigErrors.WithLabelValues(ev.Tenant, ev.Connector, code).Inc()
+		if c != nil {
+			c.refreshSoon()
+		}
+	case code == codeStopped || code == codeEcosystem:
+		if ref.Phone == "" && ref.UserID == "" {
+			return nil // nobody to record it for
+		}
+		return h.recipientRefused(ctx, ev.Tenant, ref, code)
+	case code == codeReengagement:
+		return h.windowClosedLate(ctx, m, err)
+	}
+	return nil
+}
+
+// windowClosedLate handles a free-form message WhatsApp accepted, then
+// refused because the customer's 24-hour window had closed: its fallback
+// template is sent under a key of its own, or, without one, the command is
+// dead-lettered with the reason under a new key, for a replay once the
+// customer writes again.
+func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error) error {
+	if len(m.Command) == 0 {
+		return nil // not a free-form message of ours: nothing to resend
+	}
+	var cmd messaging.Command
+	if err := json.Unmarshal(m.Command, &cmd); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding the failed message's command: %w", err))
+	}
+	if cmd.Fallback != nil {
+		fb := withFallback(cmd)
+		fb.Key = messaging.FallbackKey(cmd.Key)
+		out, err := jsonMessage(fb.Key, fb)
+		if err != nil {
+			return err
+		}
+		out.Metadata.Set(MetaTenant, fb.Tenant)
+		if err := h.queue.Publisher().Publish(TopicOutbound, out); err != nil {
+			return fmt.Errorf("publishing the fallback template: %w", err)
+		}
+		return nil
+	}
+	cmd.Key = messaging.ResendKey(cmd.Key)
+	payload, err := json.Marshal(cmd)
+	if err != nil {
+		return fmt.Errorf("encoding the command to resend: %w", err)
+	}
+	d := store.DeadLetter{
+		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: TopicOutbound, Handler: StageSend,
+		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
+		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: time.Now().UTC(),
+	}
+	if err := h.store.AddDeadLetter(ctx, d); err != nil {
+		return fmt.Errorf("storing dead letter: %w", err)
+	}
+	h.metrics.DeadLetters.WithLabelValues(StageSend).Inc()
+	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "stage", StageSend, "id", d.ID, "reason", d.Reason)
 	return nil
 }
 

@@ -18,12 +18,12 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/pipelines"
 )
 
 // BenchmarkStatusIngest measures delivery reports end to end: a signed
 // Cloud API status webhook is accepted over the hub's handler (in process),
-// mapped, and applied to the message log, for messages the hub sent. One
+// queued durably, mapped, and its reports applied to the message log in
+// one transaction, for messages the hub sent. One
 // op is one status update; per_webhook is how many statuses one webhook
 // carries (Meta mostly sends one). The number to compare with is
 // updates/s: one number at 1,000 msg/s produces about 3,000 a second.
@@ -58,7 +58,7 @@ func BenchmarkStatusIngest(b *testing.B) {
 			}
 			processed := func() float64 {
 				var m dto.Metric
-				_ = h.hub.Metrics().StageProcessed.WithLabelValues(pipelines.StageStatus).Write(&m)
+				_ = h.hub.Metrics().StatusesApplied.Write(&m)
 				return m.GetCounter().GetValue()
 			}
 			base := processed()

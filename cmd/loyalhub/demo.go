@@ -56,11 +56,13 @@ in the same process. Nothing external is needed.`,
 					pipelines.DemoPhoneNumberID: {DisplayPhoneNumber: "15550000001", WABAID: "200000000000001"},
 				},
 				// As Meta does: only approved templates, free-form messages
-				// only inside the customer's 24-hour window.
+				// only inside the customer's 24-hour window, and refusals
+				// of accepted messages reported by status webhook.
 				Templates: []messaging.TemplateInfo{
 					{Name: "points_earned", Language: "en", Category: messaging.CategoryUtility, BodyParams: []string{"1", "2", "3"}},
 				},
-				EnforceWindow: true,
+				EnforceWindow:   true,
+				RefuseByWebhook: true,
 			}, logger.With("component", "sandbox"))
 			if err != nil {
 				return err
@@ -165,5 +167,7 @@ func sandboxCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.AppSecret, "app-secret", pipelines.DemoAppSecret, "app secret that signs status webhooks")
 	cmd.Flags().StringVar(&cfg.WebhookURL, "webhook-url", "", "where status webhooks are posted (empty: none)")
 	cmd.Flags().StringVar(&phoneNumberID, "phone-number-id", pipelines.DemoPhoneNumberID, "business phone number id served")
+	cmd.Flags().BoolVar(&cfg.EnforceWindow, "enforce-window", false, "refuse free-form messages outside the customer's 24-hour window (131047)")
+	cmd.Flags().BoolVar(&cfg.RefuseByWebhook, "refuse-by-webhook", false, "report refusals of accepted messages (131047, 131050) on failed status webhooks, as Meta does")
 	return cmd
 }

@@ -115,12 +115,16 @@ type OrderRefunded struct {
 // MessageStatus is the data of a message.status event: a BSP's delivery
 // report for a message we sent.
 type MessageStatus struct {
-	ProviderMessageID string        `json:"provider_message_id"`
-	Status            string        `json:"status"` // sent, delivered, read, failed
-	Timestamp         time.Time     `json:"timestamp"`
-	RecipientID       string        `json:"recipient_id,omitempty"`
-	CallbackData      string        `json:"callback_data,omitempty"` // our message key, echoed back
-	Errors            []StatusError `json:"errors,omitempty"`
+	ProviderMessageID string    `json:"provider_message_id"`
+	Status            string    `json:"status"` // sent, delivered, read, failed
+	Timestamp         time.Time `json:"timestamp"`
+	RecipientID       string    `json:"recipient_id,omitempty"`
+	// RecipientUserID is the business-scoped user id, when the message was
+	// sent to one.
+	RecipientUserID string        `json:"recipient_user_id,omitempty"`
+	PricingCategory string        `json:"pricing_category,omitempty"`
+	CallbackData    string        `json:"callback_data,omitempty"` // our message key, echoed back
+	Errors          []StatusError `json:"errors,omitempty"`
 }
 
 // MessageReceived is the data of a message.received event: a customer's

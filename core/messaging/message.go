@@ -439,3 +439,14 @@ type Result struct {
 	WaID              string `json:"wa_id,omitempty"`
 	UserID            string `json:"user_id,omitempty"` // the recipient's business-scoped user id, when the BSP reports it
 }
+
+// FallbackKey is the idempotency key of the fallback template sent for the
+// free-form message with key when the BSP reports, after accepting it, that
+// the customer's window had closed. It is derived, so that sending it is as
+// idempotent as the message itself.
+func FallbackKey(key string) string { return key + "~fallback" }
+
+// ResendKey is the idempotency key under which a free-form message the BSP
+// refused after accepting it, with no fallback template, may be sent again
+// (from the dead letter that keeps it).
+func ResendKey(key string) string { return key + "~resend" }

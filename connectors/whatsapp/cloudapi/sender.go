@@ -22,8 +22,9 @@ type Sender struct {
 }
 
 var (
-	_ connectors.Sender        = (*Sender)(nil)
-	_ messaging.TemplateLister = (*Sender)(nil)
+	_ connectors.Sender             = (*Sender)(nil)
+	_ connectors.DeliveryClassifier = (*Sender)(nil)
+	_ messaging.TemplateLister      = (*Sender)(nil)
 )
 
 // NewSender builds a sender from a validated config; it does no I/O. A nil

@@ -27,9 +27,10 @@ type Sender struct {
 }
 
 var (
-	_ connectors.Sender        = (*Sender)(nil)
-	_ connectors.ReadMarker    = (*Sender)(nil)
-	_ messaging.TemplateLister = (*Sender)(nil)
+	_ connectors.Sender             = (*Sender)(nil)
+	_ connectors.DeliveryClassifier = (*Sender)(nil)
+	_ connectors.ReadMarker         = (*Sender)(nil)
+	_ messaging.TemplateLister      = (*Sender)(nil)
 )
 
 // NewSender builds a sender from a validated config; it does no I/O. A nil

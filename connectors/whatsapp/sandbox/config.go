@@ -81,6 +81,12 @@ type Config struct {
 	// OptedOut are customers (digits, as wa_id) who stopped marketing
 	// messages: marketing templates to them fail with 131050.
 	OptedOut []string
+	// RefuseByWebhook reports the refusals Meta makes after accepting a
+	// message (131047 window closed, 131050 stopped marketing) as Meta
+	// does: the send is answered 200 with a message id, then a failed
+	// status webhook carries the error. Default false answers them at
+	// once, as an error of the send. The demo reports them by webhook.
+	RefuseByWebhook bool
 }
 
 func (c Config) withDefaults() Config {

@@ -54,6 +54,16 @@ func (r *rules) init(cfg Config) {
 	r.names = map[string]string{}
 }
 
+// refusedAfterAccepting reports whether Meta refuses a message with code
+// only after accepting it, on a failed status webhook.
+func refusedAfterAccepting(code int) bool {
+	switch code {
+	case 131026, 131047, 131049, 131050:
+		return true
+	}
+	return false
+}
+
 // checkRules applies the Cloud API's rules to a valid send, in Meta's
 // order, and returns the template's category for pricing.
 func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now time.Time) (string, *apiError) {

@@ -446,6 +446,28 @@ func TestAsyncFault(t *testing.T) {
 	assert.Len(t, s.Messages(), 1)
 }
 
+// With RefuseByWebhook, a refusal Meta makes after accepting a message
+// answers 200 and arrives as a failed status; a refusal made before
+// accepting (the template registry) is still answered at once.
+func TestRefuseByWebhook(t *testing.T) {
+	h, hubSrv := newHub(t, 0)
+	cfg := testConfig()
+	cfg.WebhookURL = hubSrv.URL
+	cfg.EnforceWindow, cfg.RefuseByWebhook = true, true
+	s, hs := newTestServer(t, cfg)
+	s.Start(context.Background())
+
+	a := send(t, hs.URL, testToken, testPhoneID, textBody)
+	require.Equal(t, http.StatusOK, a.status, "accepted first: %v", a.body)
+	st := receive(t, h).Entry[0].Changes[0].Value.Statuses
+	require.Len(t, st, 1)
+	assert.Equal(t, "failed", st[0].Status)
+	require.Len(t, st[0].Errors, 1)
+	assert.Equal(t, 131047, st[0].Errors[0].Code)
+	assert.Contains(t, st[0].Errors[0].ErrorData.Details, "24 hours")
+	assert.Len(t, s.Messages(), 1)
+}
+
 func TestMetaEscape(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"ascii", `{"a":"b"}`, `{"a":"b"}`},

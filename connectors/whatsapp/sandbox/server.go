@@ -275,7 +275,10 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 	}
 	now := time.Now()
 	category, e := s.checkRules(phoneID, waID, &req, now)
-	if e != nil {
+	switch {
+	case e != nil && s.cfg.RefuseByWebhook && refusedAfterAccepting(e.code):
+		f, faulted = Fault{Count: 1, Code: e.code, Details: e.details, Async: true}, true
+	case e != nil:
 		s.writeError(w, e, 0)
 		return
 	}

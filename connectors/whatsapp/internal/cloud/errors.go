@@ -149,6 +149,35 @@ func parseGraphError(body []byte) *GraphError {
 	return r.Error
 }
 
+// DeliveryError is an error a status webhook reports for a message Meta
+// accepted and then could not deliver (status "failed").
+type DeliveryError struct {
+	Code    int
+	Details string
+}
+
+func (e *DeliveryError) Error() string {
+	if e.Details == "" {
+		return fmt.Sprintf("whatsapp reported the message failed: code %d", e.Code)
+	}
+	return fmt.Sprintf("whatsapp reported the message failed: code %d: %s", e.Code, e.Details)
+}
+
+// ClassifyDeliveryError classifies the error of a failed status webhook
+// with the table that classifies the API's answers; a code missing from it
+// is a permanent request error, as it would be answered with HTTP 400.
+func (c *Client) ClassifyDeliveryError(code int, details string) error {
+	return classifyDelivery(code, details)
+}
+
+func classifyDelivery(code int, details string) *fault.Error {
+	r, ok := ruleFor(code)
+	if !ok {
+		r = ruleForStatus(http.StatusBadRequest)
+	}
+	return &fault.Error{Err: &DeliveryError{Code: code, Details: details}, Permanent: !r.retryable, Class: r.class, Code: strconv.Itoa(code)}
+}
+
 // classifyResponse turns an answer other than 2xx into a classified error.
 func classifyResponse(status int, header http.Header, body []byte, now time.Time) *fault.Error {
 	ge := parseGraphError(body)

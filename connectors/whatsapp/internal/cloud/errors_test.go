@@ -101,6 +101,28 @@ func TestClassifyCodes(t *testing.T) {
 	}
 }
 
+// A failed status webhook's code is classified by the same table.
+func TestClassifyDeliveryError(t *testing.T) {
+	c := &Client{}
+	for _, tt := range codeTable {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			err := c.ClassifyDeliveryError(tt.code, "Message failed to send.")
+			assert.Equal(t, tt.class, fault.ClassOf(err))
+			assert.Equal(t, tt.permanent, fault.IsPermanent(err))
+			assert.Equal(t, strconv.Itoa(tt.code), fault.CodeOf(err))
+			var de *DeliveryError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, err.Error(), "Message failed to send.")
+		})
+	}
+	t.Run("unknown code", func(t *testing.T) {
+		err := c.ClassifyDeliveryError(139999, "")
+		assert.Equal(t, fault.ClassRequest, fault.ClassOf(err))
+		assert.True(t, fault.IsPermanent(err))
+		assert.Equal(t, "whatsapp reported the message failed: code 139999", err.Error())
+	})
+}
+
 func TestCodeTableComplete(t *testing.T) {
 	tested := map[int]bool{}
 	for _, tt := range codeTable {
