@@ -513,6 +513,21 @@ func BenchmarkRunPOS(b *testing.B) {
 	}
 }
 
+// BenchmarkRunCloudStatus maps a Cloud API webhook carrying one delivery
+// report, the most frequent webhook a BSP sends (three per message).
+func BenchmarkRunCloudStatus(b *testing.B) {
+	p := mustBundled(b, "whatsapp_cloud")
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjQ2QzE3RjlCQzY1RTg4QjNBMQA=","status":"delivered","timestamp":"1795403060","recipient_id":"6281234567890","biz_opaque_callback_data":"msg_1","pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"utility"}}]},"field":"messages"}]}]}`)
+	d := delivery("whatsapp_cloud")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Run(context.Background(), d, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func ExampleCompile() {
 	p, err := mappings.Compile("sale", `{type: "order.paid", id: .sale_id, data: {order_id: .sale_id, total: (.total | tostring)}}`)
 	if err != nil {

@@ -40,6 +40,10 @@ def decimal($field):
     else error("\($field) must be a decimal string or number, got \(tojson)")
     end;
 
+# drop_empty leaves out the fields that are null, empty strings or empty
+# arrays.
+def drop_empty: del(.[] | select(. == null or . == "" or . == []));
+
 def item:
   if type != "object" then error("an item must be a JSON object, got \(type)") else . end
   | {
@@ -50,7 +54,7 @@ def item:
       price: (.price | if . == null then null else decimal("items[].price") end),
       total: (.total | if . == null then null else decimal("items[].total") end)
     }
-  | with_entries(select(.value != null and .value != ""));
+  | drop_empty;
 
 def sale:
   if type != "object" then error("a sale must be a JSON object, got \(type)") else . end
@@ -71,7 +75,7 @@ def sale:
             refund_id: $refund,
             amount: (.refund_amount // .total | decimal("refund_amount")),
             currency: (.currency | text)
-          } | with_entries(select(.value != null and .value != "")))
+          } | drop_empty)
         }
     else
       (.customer | if type == "object" then . else {} end) as $c
@@ -90,7 +94,7 @@ def sale:
             store_id: (.store_id | text),
             referral_code: (.referral_code | text),
             items: (.items | if type == "array" then map(item) else null end)
-          } | with_entries(select(.value != null and .value != "" and .value != [] or .key == "phone")))
+          } | .phone as $phone | drop_empty | .phone = $phone)
         }
     end;
 

@@ -41,7 +41,7 @@
 #
 # Other fields yield nothing and never fail the delivery.
 
-def drop_nulls: with_entries(select(.value != null));
+def drop_nulls: del(.[] | nulls);
 
 # obj is the value when it is an object, else null (never empty: a field
 # built from it is then left out rather than dropping the whole event).
