@@ -26,7 +26,62 @@ type Delivery struct {
 	ID string
 	// Topic is the provider's topic for the payload, when it names one.
 	Topic string
+	// Meta is what the request said besides its body that the mapping
+	// needs (the shop's domain, the API version, a connector setting such
+	// as whether test orders count). The mapping sees it as $meta.source.
+	// Keys are snake_case; keep it small, it travels with the delivery.
+	Meta map[string]string
 }
+
+// Runner is implemented by sources that produce deliveries themselves
+// rather than receive HTTP requests (a watched folder of CSV files). The
+// hub calls Run once when it starts, in a goroutine it owns, and cancels ctx
+// when it stops; Run returns once ctx is done (its error, other than
+// ctx's, is logged). accept durably enqueues one delivery and returns only
+// once it is stored, so that a source may then forget it; an error means it
+// was not stored and the source tries again later. accept is safe for
+// concurrent use.
+type Runner interface {
+	Run(ctx context.Context, accept func(ctx context.Context, d Delivery, body []byte) error) error
+}
+
+// Enricher is implemented by sources whose deliveries are too thin to map
+// on their own (HubSpot sends object ids, not their properties). The
+// mapping stage calls Enrich with an accepted delivery's body before the
+// mapping runs and maps what it returns instead. It may call the provider's
+// API; its errors are classified with core/fault like a Sender's (retryable
+// unless marked permanent; a permanent one dead-letters the delivery with
+// the reason). A redelivered delivery is enriched again. Enrich is safe for
+// concurrent use and honours ctx.
+type Enricher interface {
+	Enrich(ctx context.Context, d Delivery, body []byte) ([]byte, error)
+}
+
+// MemberState is a member's loyalty state, as written back to a source
+// system.
+type MemberState struct {
+	ID      string // the member id
+	Phone   string // E.164
+	Email   string
+	Name    string
+	Balance int64 // spendable points
+	Pending int64 // points not yet spendable
+	Tier    string
+}
+
+// MemberSyncer is implemented by connectors that write members' loyalty
+// state back to their system (HubSpot contact properties). The hub calls
+// SyncMembers with the latest state of members whose points or tier
+// changed, at most MaxSyncBatch at a time, from one goroutine per
+// connector. Errors are classified like a Sender's: a retryable one makes
+// the hub try the same members again later. A member the system does not
+// know is skipped, not an error.
+type MemberSyncer interface {
+	SyncMembers(ctx context.Context, members []MemberState) error
+}
+
+// MaxSyncBatch is the most members one SyncMembers call carries.
+const MaxSyncBatch = 100
 
 // Source accepts a provider's webhook deliveries.
 //
@@ -125,6 +180,10 @@ type Spec struct {
 	// Mapping names the bundled default mapping in package mappings, for
 	// sources; a tenant may override it.
 	Mapping string
+	// MappingOf, when set, names the bundled mapping for a validated config
+	// instead of Mapping, for types whose payload format depends on a
+	// setting (a POS preset).
+	MappingOf func(cfg Config) string
 	// NewConfig returns a config holding the defaults, ready to be decoded
 	// into.
 	NewConfig func() Config

@@ -144,6 +144,11 @@ func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]eve
 		"topic":       d.Topic,
 		"received_at": d.ReceivedAt.UTC().Format(time.RFC3339),
 	}
+	source := make(map[string]any, len(d.Meta))
+	for k, v := range d.Meta {
+		source[k] = v
+	}
+	meta["source"] = source
 	var events []event.Event
 	iter := p.code.RunWithContext(ctx, input, meta)
 	for i := 0; ; i++ {

@@ -242,6 +242,7 @@ func TestCompileErrors(t *testing.T) {
 func TestRun(t *testing.T) {
 	d := delivery("custom")
 	d.Topic = "sales/create"
+	d.Meta = map[string]string{"shop_domain": "acme.myshopify.com"}
 	tests := []struct {
 		name    string
 		program string
@@ -291,7 +292,7 @@ func TestRun(t *testing.T) {
 			name:    "meta describes the delivery",
 			program: `{type: "t", id: "1", data: $meta}`, body: `null`,
 			want: []event.Event{{Type: "t", ID: event.ID("acme", "main_custom", "t/1"), OccurredAt: receivedAt,
-				Data: json.RawMessage(`{"connector":"main_custom","delivery_id":"dlv-0001","kind":"custom","received_at":"2026-11-23T03:00:05Z","tenant":"acme","topic":"sales/create"}`)}},
+				Data: json.RawMessage(`{"connector":"main_custom","delivery_id":"dlv-0001","kind":"custom","received_at":"2026-11-23T03:00:05Z","source":{"shop_domain":"acme.myshopify.com"},"tenant":"acme","topic":"sales/create"}`)}},
 		},
 		{
 			name:    "environment is hidden",

@@ -113,7 +113,7 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}
 	}
 	for _, p := range parts {
-		if err := h.enqueue(r.Context(), p.route.tenant, p.route.c, p.body, hashID(p.body), ""); err != nil {
+		if err := h.enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: hashID(p.body)}); err != nil {
 			h.logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
 			w.Header().Set("Retry-After", "5")
 			writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
@@ -262,15 +262,18 @@ func newAppSources(h *Hub) {
 }
 
 // enqueue publishes one accepted delivery for a tenant connector.
-func (h *Hub) enqueue(ctx context.Context, tenant string, c *connectorRuntime, body []byte, deliveryID, topic string) error {
-	msg := message.NewMessage(event.DerivedID("in_", tenant, c.name, deliveryID), body)
+func (h *Hub) enqueue(ctx context.Context, tenant string, c *connectorRuntime, body []byte, d connectors.Delivery) error {
+	msg := message.NewMessage(event.DerivedID("in_", tenant, c.name, d.ID), body)
 	msg.Metadata.Set(MetaTenant, tenant)
 	msg.Metadata.Set(MetaConnector, c.name)
 	msg.Metadata.Set(MetaKind, c.spec.Name)
-	msg.Metadata.Set(MetaDeliveryID, deliveryID)
+	msg.Metadata.Set(MetaDeliveryID, d.ID)
 	msg.Metadata.Set(MetaReceivedAt, time.Now().UTC().Format(time.RFC3339Nano))
-	if topic != "" {
-		msg.Metadata.Set(MetaTopic, topic)
+	if d.Topic != "" {
+		msg.Metadata.Set(MetaTopic, d.Topic)
+	}
+	for k, v := range d.Meta {
+		msg.Metadata.Set(MetaSourcePrefix+k, v)
 	}
 	msg.SetContext(ctx)
 	return h.queue.Publisher().Publish(c.topic, msg)

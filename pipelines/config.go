@@ -208,11 +208,15 @@ func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connec
 	case c.Mapping != "":
 		cs.Mapping = c.Mapping
 	case spec.Has(connectors.KindSource):
-		src, ok := mappings.Bundled(spec.Mapping)
+		bundled := spec.Mapping
+		if spec.MappingOf != nil && len(errs) == 0 {
+			bundled = spec.MappingOf(cs.Config)
+		}
+		src, ok := mappings.Bundled(bundled)
 		if !ok {
 			errs = append(errs, &config.FieldError{
 				Path: path + ".mapping",
-				Msg:  fmt.Sprintf("required: connector type %q has no bundled mapping %q", c.Type, spec.Mapping),
+				Msg:  fmt.Sprintf("required: connector type %q has no bundled mapping %q", c.Type, bundled),
 			})
 		}
 		cs.Mapping = src

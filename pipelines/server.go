@@ -77,7 +77,7 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
-	if err := h.enqueue(r.Context(), tenant, c, body, d.ID, d.Topic); err != nil {
+	if err := h.enqueue(r.Context(), tenant, c, body, d); err != nil {
 		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")

@@ -609,6 +609,14 @@ func deliveryFromMessage(msg *message.Message) (event.Delivery, error) {
 	if d.Tenant == "" || d.Connector == "" {
 		return d, errors.New("delivery has no tenant or connector metadata")
 	}
+	for k, v := range msg.Metadata {
+		if name, ok := strings.CutPrefix(k, MetaSourcePrefix); ok {
+			if d.Meta == nil {
+				d.Meta = map[string]string{}
+			}
+			d.Meta[name] = v
+		}
+	}
 	if ts := msg.Metadata.Get(MetaReceivedAt); ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {

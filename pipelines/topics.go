@@ -22,6 +22,9 @@ const (
 	MetaDeliveryID = "delivery_id"
 	MetaTopic      = "provider_topic"
 	MetaReceivedAt = "received_at"
-	MetaType       = "type"
-	MetaReplayOf   = "replay_of"
+	// MetaSourcePrefix prefixes the keys of a source's connectors.Delivery
+	// Meta.
+	MetaSourcePrefix = "src_"
+	MetaType         = "type"
+	MetaReplayOf     = "replay_of"
 )

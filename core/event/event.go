@@ -23,6 +23,13 @@ const (
 	TypeTemplateStatus  = "template.status"
 	TypeTemplateQuality = "template.quality"
 	TypeNumberQuality   = "number.quality"
+	// From shops, CRMs and POS systems, beside the order events.
+	TypeOrderCreated     = "order.created"     // placed, not necessarily paid: no points by itself
+	TypeCustomerUpserted = "customer.upserted" // a customer created or changed: the member is created or updated
+	TypeCheckoutUpdated  = "checkout.updated"  // a checkout started or changed: an abandoned-cart candidate
+	TypePrivacyRedact    = "privacy.redact"    // erase one customer's personal data
+	TypePrivacyRequest   = "privacy.data_request"
+	TypeShopRedact       = "privacy.shop_redact" // erase the personal data of a shop's customers
 )
 
 // Outcome types produced by the loyalty stage.
@@ -39,7 +46,11 @@ type Delivery struct {
 	DeliveryID string    `json:"delivery_id"`     // provider's delivery id, or a hash of the body
 	Topic      string    `json:"topic,omitempty"` // provider topic when the provider names one
 	ReceivedAt time.Time `json:"received_at"`
-	Body       []byte    `json:"-"`
+	// Meta is what the source said of the delivery besides its body (the
+	// shop's domain, a setting the mapping needs); mappings see it as
+	// $meta.source.
+	Meta map[string]string `json:"meta,omitempty"`
+	Body []byte            `json:"-"`
 }
 
 // Event is a normalized business event. ID is deterministic: the same
@@ -87,6 +98,52 @@ type OrderPaid struct {
 	Currency string      `json:"currency,omitempty"`
 	StoreID  string      `json:"store_id,omitempty"`
 	Items    []OrderItem `json:"items,omitempty"`
+	// CustomerID is the source's id of the customer, when it has one.
+	CustomerID string `json:"customer_id,omitempty"`
+	// CheckoutToken links a shop's order to the checkout it completes.
+	CheckoutToken string `json:"checkout_token,omitempty"`
+	// DiscountCodes are the codes applied to the order.
+	DiscountCodes []string `json:"discount_codes,omitempty"`
+	ReferralCode  string   `json:"referral_code,omitempty"`
+}
+
+// CustomerUpserted is the data of a customer.upserted event: a customer
+// the source created or changed. Phone (any notation; the tenant's region
+// applies) names the member; without one the event changes nothing.
+type CustomerUpserted struct {
+	CustomerID string `json:"customer_id,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Birthday   string `json:"birthday,omitempty"` // "MM-DD" or a date
+}
+
+// CheckoutUpdated is the data of a checkout.updated event: a shop's
+// checkout, keyed by its token, which becomes checkout.abandoned when it is
+// not completed in time. Total is a decimal string; URL takes the customer
+// back to it.
+type CheckoutUpdated struct {
+	Token     string `json:"token"`
+	Phone     string `json:"phone,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Total     string `json:"total,omitempty"`
+	Currency  string `json:"currency,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Completed bool   `json:"completed,omitempty"`
+}
+
+// PrivacyRequest is the data of the privacy events: a shop's request to
+// erase (privacy.redact) or report (privacy.data_request) one customer's
+// personal data, or to erase a whole shop's (privacy.shop_redact, with
+// ShopDomain only).
+type PrivacyRequest struct {
+	ShopDomain string   `json:"shop_domain,omitempty"`
+	CustomerID string   `json:"customer_id,omitempty"`
+	Phone      string   `json:"phone,omitempty"`
+	Email      string   `json:"email,omitempty"`
+	Orders     []string `json:"orders,omitempty"`
+	RequestID  string   `json:"request_id,omitempty"`
 }
 
 // OrderItem is one order line. Quantity and Price are decimals; Total, when
@@ -173,15 +230,24 @@ type ReplyContext struct {
 }
 
 // ConsentChanged is the data of a consent.changed event: a user stopped or
-// resumed a category of messages (WhatsApp's marketing_messages).
+// resumed a category of messages: WhatsApp's marketing_messages, or a
+// shop's or CRM's sms_marketing, which counts for WhatsApp only where the
+// tenant says so.
 type ConsentChanged struct {
 	Phone     string    `json:"phone,omitempty"`
 	UserID    string    `json:"user_id,omitempty"`
 	Category  string    `json:"category"`
 	Value     string    `json:"value"` // stop or resume
 	Detail    string    `json:"detail,omitempty"`
+	Source    string    `json:"source,omitempty"` // where it was given, such as "shopify"
 	Timestamp time.Time `json:"timestamp"`
 }
+
+// Consent categories.
+const (
+	ConsentMarketingMessages = "marketing_messages" // WhatsApp marketing messages
+	ConsentSMSMarketing      = "sms_marketing"      // a shop's or CRM's SMS marketing consent
+)
 
 // TemplateStatus is the data of a template.status event.
 type TemplateStatus struct {
