@@ -1,6 +1,7 @@
 package mappings_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,42 @@ func mustBundled(t testing.TB, name string) *mappings.Program {
 	return p
 }
 
+// caseDelivery is the delivery of a golden case: the default one, with the
+// topic and source meta of <case>.delivery.json when there is one
+// ({"topic": "orders/paid", "meta": {"shop_domain": "…"}}), for sources
+// whose mapping depends on them.
+func caseDelivery(t *testing.T, name, input string) event.Delivery {
+	d := delivery(name)
+	b, err := os.ReadFile(strings.TrimSuffix(input, ".json") + ".delivery.json")
+	if errors.Is(err, os.ErrNotExist) {
+		return d
+	}
+	require.NoError(t, err)
+	var side struct {
+		Topic string            `json:"topic"`
+		Meta  map[string]string `json:"meta"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&side), "reading %s.delivery.json", input)
+	d.Topic, d.Meta = side.Topic, side.Meta
+	return d
+}
+
+// goldenInputs lists the cases of a bundled mapping: its testdata files but
+// the golden and delivery ones.
+func goldenInputs(t testing.TB, name string) []string {
+	all, err := filepath.Glob(filepath.Join("testdata", name, "*.json"))
+	require.NoError(t, err)
+	var inputs []string
+	for _, in := range all {
+		if !strings.HasSuffix(in, ".golden.json") && !strings.HasSuffix(in, ".delivery.json") {
+			inputs = append(inputs, in)
+		}
+	}
+	return inputs
+}
+
 // TestGolden runs every bundled mapping over testdata/<mapping>/<case>.json
 // and compares the result, {"events": [...]} or {"error": "..."}, with
 // <case>.golden.json.
@@ -51,19 +88,14 @@ func TestGolden(t *testing.T) {
 	for _, name := range mappings.Names() {
 		t.Run(name, func(t *testing.T) {
 			p := mustBundled(t, name)
-			inputs, err := filepath.Glob(filepath.Join("testdata", name, "*.json"))
-			require.NoError(t, err)
 			var cases int
-			for _, in := range inputs {
-				if strings.HasSuffix(in, ".golden.json") {
-					continue
-				}
+			for _, in := range goldenInputs(t, name) {
 				cases++
 				caseName := strings.TrimSuffix(filepath.Base(in), ".json")
 				t.Run(caseName, func(t *testing.T) {
 					body, err := os.ReadFile(in)
 					require.NoError(t, err)
-					events, err := p.Run(context.Background(), delivery(name), body)
+					events, err := p.Run(context.Background(), caseDelivery(t, name, in), body)
 					got := map[string]any{"events": events}
 					if events == nil {
 						got["events"] = []event.Event{}
@@ -437,12 +469,7 @@ func TestRunConcurrent(t *testing.T) {
 
 func FuzzRun(f *testing.F) {
 	for _, name := range mappings.Names() {
-		inputs, err := filepath.Glob(filepath.Join("testdata", name, "*.json"))
-		require.NoError(f, err)
-		for _, in := range inputs {
-			if strings.HasSuffix(in, ".golden.json") {
-				continue
-			}
+		for _, in := range goldenInputs(f, name) {
 			b, err := os.ReadFile(in)
 			require.NoError(f, err)
 			f.Add(b)
