@@ -31,6 +31,9 @@ type Store interface {
 	Messages
 	Contacts
 	DeadLetters
+	Checkouts
+	Privacy
+	SyncQueue
 }
 
 // Members reads members.

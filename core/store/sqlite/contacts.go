@@ -9,8 +9,14 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
+const (
+	contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
 	last_inbound_at, hold_until, hold_reason, updated_at`
+	// The phone and user id indexes are partial (non-empty values only):
+	// a lookup says its value is not empty so that SQLite may use them.
+	queryContactByPhone = `SELECT ` + contactColumns + ` FROM contacts WHERE tenant = ? AND phone = ? AND phone <> ''`
+	queryContactByUser  = `SELECT ` + contactColumns + ` FROM contacts WHERE tenant = ? AND user_id = ? AND user_id <> ''`
+)
 
 // contactRow is a contact with its row id.
 type contactRow struct {
@@ -49,8 +55,7 @@ func toDBZero(t time.Time) int64 {
 // found either way (nil when none).
 func findContact(ctx context.Context, q queryer, tenant string, ref store.ContactRef) (byPhone, byUser *contactRow, err error) {
 	if ref.Phone != "" {
-		c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts
-			WHERE tenant = ? AND phone = ?`, tenant, ref.Phone))
+		c, err := scanContact(q.QueryRowContext(ctx, queryContactByPhone, tenant, ref.Phone))
 		switch {
 		case err == nil:
 			byPhone = &c
@@ -59,8 +64,7 @@ func findContact(ctx context.Context, q queryer, tenant string, ref store.Contac
 		}
 	}
 	if ref.UserID != "" {
-		c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts
-			WHERE tenant = ? AND user_id = ?`, tenant, ref.UserID))
+		c, err := scanContact(q.QueryRowContext(ctx, queryContactByUser, tenant, ref.UserID))
 		switch {
 		case err == nil:
 			byUser = &c

@@ -36,3 +36,53 @@ func TestReferralLookupsUseIndexes(t *testing.T) {
 		assert.NotContains(t, got, "SCAN members", query)
 	}
 }
+
+// The work over a tenant's checkouts, sync queue and members, the
+// statements of a redaction (run for every member when a whole shop is
+// erased) and the contact lookups of every inbound and outbound message use
+// their indexes.
+func TestQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := New(":memory:")
+	require.NoError(t, s.Migrate(ctx))
+	t.Cleanup(func() { _ = s.Close() })
+	tests := []struct {
+		name    string
+		query   string
+		args    []any
+		indexes []string
+		table   string
+	}{
+		{"due checkouts", queryDueCheckouts, []any{"t", 0, 1}, []string{"checkouts_due"}, "checkouts"},
+		{"pending sync", queryPendingSync, []any{"t", "c", 1}, []string{"sync_queue_pending"}, "sync_queue"},
+		{"member ids", queryMemberIDs, []any{"t", "", 1}, []string{"members_tenant_id"}, "members"},
+		{"redact inbound by user id", redactInboundByUser, []any{"t", "t", "p"}, []string{"inbound_messages_user_id", "contacts_phone"}, "inbound_messages"},
+		{"redact inbound by phone", redactInboundByPhone, []any{"t", "p"}, []string{"inbound_messages_phone"}, "inbound_messages"},
+		{"redact contact", redactContact, []any{"t", "p"}, []string{"contacts_phone"}, "contacts"},
+		{"redact messages of member", redactMessagesOfMember, []any{"t", "m"}, []string{"messages_tenant_member"}, "messages"},
+		{"redact messages to phone", redactMessagesToPhone, []any{"t", "p"}, []string{"messages_tenant_recipient"}, "messages"},
+		{"redact checkouts by phone", redactCheckoutsByPhone, []any{"t", "p"}, []string{"checkouts_phone"}, "checkouts"},
+		{"redact checkouts by email", redactCheckoutsByEmail, []any{"t", "e"}, []string{"checkouts_email"}, "checkouts"},
+		{"contact by phone", queryContactByPhone, []any{"t", "p"}, []string{"contacts_phone"}, "contacts"},
+		{"contact by user id", queryContactByUser, []any{"t", "u"}, []string{"contacts_user_id"}, "contacts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.write.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+			require.NoError(t, err)
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+				plan = append(plan, detail)
+			}
+			require.NoError(t, rows.Close())
+			got := strings.Join(plan, "; ")
+			for _, index := range tt.indexes {
+				assert.Contains(t, got, "INDEX "+index)
+			}
+			assert.NotContains(t, got, "SCAN "+tt.table)
+		})
+	}
+}

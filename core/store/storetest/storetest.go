@@ -66,6 +66,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ApplyStatuses", testApplyStatuses},
 		{"MessageCommand", testMessageCommand},
 		{"DeadLetters", testDeadLetters},
+		{"CheckoutOrder", testCheckoutOrder},
+		{"CheckoutCompletion", testCheckoutCompletion},
+		{"DueCheckouts", testDueCheckouts},
+		{"MarkAbandoned", testMarkAbandoned},
+		{"RedactMember", testRedactMember},
+		{"MemberIDs", testMemberIDs},
+		{"SyncQueue", testSyncQueue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

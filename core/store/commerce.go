@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Checkout is a shop's checkout, kept so that one left unfinished can be
+// announced as abandoned once.
+type Checkout struct {
+	Tenant   string `json:"tenant"`
+	Token    string `json:"token"`
+	Phone    string `json:"phone,omitempty"` // E.164 when known
+	Email    string `json:"email,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Total    string `json:"total,omitempty"` // decimal
+	Currency string `json:"currency,omitempty"`
+	URL      string `json:"url,omitempty"`
+	// UpdatedAt is when the shop last changed the checkout.
+	UpdatedAt time.Time `json:"updated_at"`
+	// Completed is final: an order completed it, or the shop deleted it.
+	Completed bool `json:"completed"`
+	// AbandonedAt is when it was announced as abandoned; nil before.
+	AbandonedAt *time.Time `json:"abandoned_at,omitempty"`
+}
+
+// Checkouts keeps shops' checkouts for abandoned-cart reminders. Updates
+// arrive at least once and in any order.
+type Checkouts interface {
+	// UpsertCheckout records a checkout's state as of c.UpdatedAt (now
+	// when zero); c.Tenant and c.Token are required and c.AbandonedAt is
+	// ignored. A report older than the stored one changes none of its
+	// fields; a completed checkout stays completed, and a report with
+	// Completed completes it however old it is; an announced one keeps its
+	// AbandonedAt.
+	UpsertCheckout(ctx context.Context, c Checkout) error
+	// CompleteCheckout marks the checkout with token completed. An unknown
+	// token is stored completed, so that a late update does not revive it.
+	CompleteCheckout(ctx context.Context, tenant, token string, at time.Time) error
+	// DueCheckouts returns up to limit (see ClampLimit) of the tenant's
+	// checkouts that are neither completed nor announced and were last
+	// changed at or before before, oldest first. A checkout stays due until
+	// it is marked or completed, so the caller marks every one it handles,
+	// announced or not.
+	DueCheckouts(ctx context.Context, tenant string, before time.Time, limit int) ([]Checkout, error)
+	// MarkAbandoned records that the checkout was announced at at, unless
+	// it was announced or completed already, or its UpdatedAt is no longer
+	// updatedAt (the value DueCheckouts returned: it changed since); it
+	// reports whether it marked it.
+	MarkAbandoned(ctx context.Context, tenant, token string, updatedAt, at time.Time) (bool, error)
+}
+
+// Privacy erases personal data on request (a shop's customers/redact).
+type Privacy interface {
+	// RedactMember erases the personal data of the member, in one
+	// transaction: phone (replaced by RedactedPhone, unique to the member,
+	// so the number can join again as a new member), name, email and
+	// birthday; the contact (consent, window, hold, profile name) of that
+	// phone; the body, phone number and user id of inbound messages from
+	// that phone or from the contact's user id; the recipient and kept
+	// command of the member's messages and of any message to that phone;
+	// the phone, email and name of checkouts with that phone or the
+	// member's email. Points, ledger entries, lots, orders, redemptions,
+	// badges and the referral code stay, anonymised by the member id
+	// alone. Redacting twice changes nothing; ErrNotFound when there is no
+	// such member.
+	RedactMember(ctx context.Context, tenant, memberID string) error
+	// MemberIDs returns up to limit (see ClampLimit) of the tenant's
+	// member ids after afterID ("" for the first page), in id order, for
+	// work over every member (a whole shop's redaction).
+	MemberIDs(ctx context.Context, tenant, afterID string, limit int) ([]string, error)
+}
+
+// RedactedPrefix starts the phone number RedactMember leaves on a member:
+// RedactedPrefix + the member id.
+const RedactedPrefix = "redacted:"
+
+// RedactedPhone is the tombstone RedactMember puts in place of the phone
+// number of the member with id.
+func RedactedPhone(memberID string) string { return RedactedPrefix + memberID }
+
+// SyncItem is a member queued for writing back through a connector. Seq
+// changes every time the member is queued again.
+type SyncItem struct {
+	MemberID string
+	Seq      int64
+}
+
+// SyncQueue is the durable list of members whose loyalty state must be
+// written back to a source system (connectors.MemberSyncer), so that a
+// crash between a change and its write-back loses nothing.
+type SyncQueue interface {
+	// QueueSync queues members for the tenant's connector; a member queued
+	// already stays queued once, in its place, with a new Seq.
+	QueueSync(ctx context.Context, tenant, connector string, memberIDs []string) error
+	// PendingSync returns up to limit (see ClampLimit) queued members of
+	// the connector, longest queued first (by member id among those queued
+	// together). It does not remove them: a crash before DoneSync leaves
+	// them queued.
+	PendingSync(ctx context.Context, tenant, connector string, limit int) ([]SyncItem, error)
+	// DoneSync removes the items whose Seq is unchanged: a member queued
+	// again since PendingSync stays queued, for its newer state.
+	DoneSync(ctx context.Context, tenant, connector string, items []SyncItem) error
+}

@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// RedactMember erases a member's personal data in one transaction; see
+// store.Privacy. It locks the member's row first, so a loyalty transaction
+// on the member waits for it and then finds the tombstone.
+func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error {
+	if tenant == "" || memberID == "" {
+		return errors.New("redacting member: tenant and member id are required")
+	}
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	now := dbTime(time.Now())
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		var phone, email string
+		if err := tx.QueryRow(ctx, `SELECT phone, email FROM members WHERE tenant = $1 AND id = $2 FOR UPDATE`,
+			tenant, memberID).Scan(&phone, &email); err != nil {
+			return notFound(err)
+		}
+		tombstone := store.RedactedPhone(memberID)
+		steps := []struct {
+			what  string
+			query string
+			args  []any
+		}{
+			{"erasing the member", `UPDATE members SET phone = $1, name = '', email = '', birthday = '', birthday_year = 0,
+				updated_at = $2 WHERE tenant = $3 AND id = $4
+				AND (phone <> $1 OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`,
+				[]any{tombstone, now, tenant, memberID}},
+			// The contact leads to the inbound messages of its user id, so
+			// these go before it. The phone, user id and email indexes are
+			// partial (non-empty values only), so the statements say that
+			// their values are not empty.
+			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+				WHERE tenant = $1 AND user_id <> '' AND user_id = (
+					SELECT user_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '')`,
+				[]any{tenant, phone}},
+			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+				WHERE tenant = $1 AND phone = $2 AND phone <> ''`, []any{tenant, phone}},
+			{"deleting the contact", `DELETE FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
+				[]any{tenant, phone}},
+			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL
+				WHERE tenant = $1 AND member_id = $2 AND (recipient <> '' OR command IS NOT NULL)`,
+				[]any{tenant, memberID}},
+			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL
+				WHERE tenant = $1 AND recipient = $2 AND recipient <> ''`, []any{tenant, phone}},
+			{"erasing checkouts", `UPDATE checkouts SET phone = '', email = '', name = ''
+				WHERE tenant = $1 AND phone = $2 AND phone <> ''`, []any{tenant, phone}},
+			{"erasing checkouts", `UPDATE checkouts SET phone = '', email = '', name = ''
+				WHERE tenant = $1 AND email = $2 AND email <> ''`, []any{tenant, email}},
+		}
+		for _, st := range steps {
+			if _, err := tx.Exec(ctx, st.query, st.args...); err != nil {
+				return fmt.Errorf("%s: %w", st.what, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redacting member: %w", err)
+	}
+	return nil
+}
+
+// MemberIDs lists the tenant's member ids after afterID; see
+// store.Privacy.
+func (s *Store) MemberIDs(ctx context.Context, tenant, afterID string, limit int) ([]string, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT id FROM members WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		tenant, afterID, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing member ids: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("listing member ids: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// The statements of a redaction, in the order they run: the inbound
+// messages of the contact's user id are found through the contact before
+// it is deleted. The phone and email indexes are partial (non-empty
+// values only), so every statement also says that its value is not empty.
+const (
+	redactMember = `UPDATE members SET phone = ?, name = '', email = '', birthday = '', birthday_year = 0,
+		updated_at = ? WHERE tenant = ? AND id = ?
+		AND (phone <> ? OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`
+	redactInboundByUser = `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+		WHERE tenant = ? AND user_id <> '' AND user_id = (
+			SELECT user_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '')`
+	redactInboundByPhone = `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+		WHERE tenant = ? AND phone = ? AND phone <> ''`
+	redactContact          = `DELETE FROM contacts WHERE tenant = ? AND phone = ? AND phone <> ''`
+	redactMessagesOfMember = `UPDATE messages SET recipient = '', command = NULL
+		WHERE tenant = ? AND member_id = ? AND (recipient <> '' OR command IS NOT NULL)`
+	redactMessagesToPhone = `UPDATE messages SET recipient = '', command = NULL
+		WHERE tenant = ? AND recipient = ? AND recipient <> ''`
+	redactCheckoutsByPhone = `UPDATE checkouts SET phone = '', email = '', name = ''
+		WHERE tenant = ? AND phone = ? AND phone <> ''`
+	redactCheckoutsByEmail = `UPDATE checkouts SET phone = '', email = '', name = ''
+		WHERE tenant = ? AND email = ? AND email <> ''`
+
+	queryMemberIDs = `SELECT id FROM members WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`
+)
+
+// RedactMember erases a member's personal data in one transaction; see
+// store.Privacy.
+func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error {
+	if tenant == "" || memberID == "" {
+		return errors.New("redacting member: tenant and member id are required")
+	}
+	now := toDB(time.Now())
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var phone, email string
+		if err := tx.QueryRowContext(ctx, `SELECT phone, email FROM members WHERE tenant = ? AND id = ?`,
+			tenant, memberID).Scan(&phone, &email); err != nil {
+			return notFound(err)
+		}
+		tombstone := store.RedactedPhone(memberID)
+		steps := []struct {
+			what  string
+			query string
+			args  []any
+		}{
+			{"erasing the member", redactMember, []any{tombstone, now, tenant, memberID, tombstone}},
+			{"erasing inbound messages", redactInboundByUser, []any{tenant, tenant, phone}},
+			{"erasing inbound messages", redactInboundByPhone, []any{tenant, phone}},
+			{"deleting the contact", redactContact, []any{tenant, phone}},
+			{"erasing messages", redactMessagesOfMember, []any{tenant, memberID}},
+			{"erasing messages", redactMessagesToPhone, []any{tenant, phone}},
+			{"erasing checkouts", redactCheckoutsByPhone, []any{tenant, phone}},
+			{"erasing checkouts", redactCheckoutsByEmail, []any{tenant, email}},
+		}
+		for _, st := range steps {
+			if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
+				return fmt.Errorf("%s: %w", st.what, err)
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("redacting member: %w", err)
+	}
+	return nil
+}
+
+// MemberIDs lists the tenant's member ids after afterID; see
+// store.Privacy.
+func (s *Store) MemberIDs(ctx context.Context, tenant, afterID string, limit int) ([]string, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.QueryContext(ctx, queryMemberIDs, tenant, afterID, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing member ids: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("listing member ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing member ids: %w", err)
+	}
+	return ids, nil
+}
