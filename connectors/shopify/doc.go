@@ -1,0 +1,48 @@
+// Package shopify is the Shopify store connector ("shopify"): it receives a
+// store's webhooks and issues rewards' discount codes in the store.
+//
+// # Webhooks
+//
+// Shopify POSTs each event as JSON to the connector's URL,
+// https://<host>/hooks/<tenant>/<connector>, with these headers (names are
+// matched case-insensitively, as HTTP/2 sends them in lower case):
+//
+//	X-Shopify-Hmac-Sha256:  base64 HMAC-SHA256 of the raw body, keyed with the
+//	                        app's client secret (or the store's webhook
+//	                        signing key for webhooks created in the admin)
+//	X-Shopify-Topic:        orders/paid, refunds/create, customers/update…
+//	X-Shopify-Shop-Domain:  acme-coffee.myshopify.com
+//	X-Shopify-API-Version:  the version the payload is serialized in
+//	X-Shopify-Event-Id:     shared by the deliveries of one merchant action
+//	X-Shopify-Webhook-Id:   unique per delivery
+//	X-Shopify-Triggered-At: when the event happened
+//
+// Accept checks the signature in constant time against the secret and,
+// during a rotation, the previous secret; Sign computes it. It never parses
+// the body: a signed but malformed payload is accepted, and the mapping
+// stage dead-letters it with the reason. A missing or wrong signature, or a
+// delivery from another shop than the configured shop_domain, is
+// unauthorized (the hub answers 401, as Shopify's compliance review
+// requires). Only the body is signed, not the headers.
+//
+// Shopify delivers at least once and in no particular order, and one
+// merchant action can fire several topics with the same event id, so the
+// delivery id is "<shop>/<topic>/<event id>" (then the webhook id, then a
+// hash of the body). The delivery's topic is X-Shopify-Topic, and its meta
+// (the mapping's $meta.source) holds shop_domain, api_version,
+// triggered_at, webhook_id, event_id and include_test_orders ("true" or
+// "false"). The bundled mapping "shopify" turns the payloads into events.
+//
+// # Discount codes
+//
+// With an admin block, the connector is also a loyalty.CodeIssuer: a
+// reward whose codes come from this connector gets a single-use code
+// created with the Admin GraphQL API's discountCodeBasicCreate mutation,
+// worth the amount or percentage configured for the reward under
+// admin.discounts. The code is derived from the redemption id
+// (DiscountCode), so a retry asks for the same code, and Shopify's answer
+// that the code exists counts as success. Calls are paced with a token
+// bucket at admin.requests_per_second; Shopify's throttling (HTTP 429 or a
+// THROTTLED GraphQL error) comes back as a retryable error whose
+// RetryAfter is derived from the throttle status.
+package shopify

@@ -1,0 +1,85 @@
+package shopify_test
+
+import (
+	"testing"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/shopify"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/mappings"
+)
+
+type otherConfig struct{}
+
+func (otherConfig) Validate() error { return nil }
+
+func TestSpec(t *testing.T) {
+	s := shopify.Spec()
+	assert.Equal(t, "shopify", s.Name)
+	assert.True(t, s.Has(connectors.KindSource))
+	assert.False(t, s.Has(connectors.KindSender))
+	assert.NotEmpty(t, s.Summary)
+	assert.Equal(t, "shopify", s.Mapping)
+	_, ok := mappings.Bundled(s.Mapping)
+	assert.True(t, ok, "mapping %q is bundled", s.Mapping)
+	require.NoError(t, connectors.NewRegistry().Register(s))
+
+	t.Run("example decodes strictly and validates", func(t *testing.T) {
+		raw, err := yaml.Parser().Unmarshal([]byte(s.Example))
+		require.NoError(t, err)
+		k := koanf.New(".")
+		require.NoError(t, k.Load(confmap.Provider(raw, "."), nil))
+		assert.Equal(t, "shopify", k.String("type"))
+		settings := k.Cut("")
+		settings.Delete("type")
+		cfg := s.NewConfig()
+		require.NoError(t, settings.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
+			Tag: "koanf",
+			DecoderConfig: &mapstructure.DecoderConfig{
+				DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
+				ErrorUnused:      true,
+				WeaklyTypedInput: true,
+				TagName:          "koanf",
+				Result:           cfg,
+			},
+		}))
+		require.NoError(t, cfg.Validate())
+		want := shopify.NewConfig()
+		want.Secret, want.ShopDomain = "${SHOPIFY_WEBHOOK_SECRET}", "acme-coffee.myshopify.com"
+		want.Admin.AccessToken = "${SHOPIFY_ADMIN_TOKEN}"
+		want.Admin.Discounts = map[string]shopify.Discount{"coffee-voucher": {Amount: "25000.00"}}
+		assert.Equal(t, want, cfg)
+	})
+
+	t.Run("defaults", func(t *testing.T) {
+		assert.Equal(t, shopify.NewConfig(), s.NewConfig())
+	})
+
+	t.Run("new builds a source and a code issuer", func(t *testing.T) {
+		c := s.NewConfig().(*shopify.Config)
+		c.Secret = secret
+		v, err := s.New(c, connectors.Deps{Tenant: "acme", Name: "shop"})
+		require.NoError(t, err)
+		_, ok := v.(connectors.Source)
+		assert.True(t, ok)
+		_, ok = v.(loyalty.CodeIssuer)
+		assert.True(t, ok)
+	})
+
+	t.Run("new rejects another config type", func(t *testing.T) {
+		_, err := s.New(otherConfig{}, connectors.Deps{})
+		require.ErrorContains(t, err, "want *shopify.Config")
+	})
+
+	t.Run("new rejects an invalid config", func(t *testing.T) {
+		_, err := s.New(s.NewConfig(), connectors.Deps{})
+		require.ErrorContains(t, err, "secret: required")
+	})
+}
