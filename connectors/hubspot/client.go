@@ -1,0 +1,252 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// HTTP-layer retries of requests that certainly were not processed.
+const (
+	httpRetries  = 2
+	retryWaitMin = 100 * time.Millisecond
+	retryWaitMax = time.Second
+)
+
+// maxBatch is the most inputs HubSpot takes in one batch call.
+const maxBatch = 100
+
+// maxResponseBytes bounds an API answer read into memory.
+const maxResponseBytes = 16 << 20
+
+// API paths.
+const (
+	pathContactsRead   = "/crm/v3/objects/contacts/batch/read"
+	pathContactsUpdate = "/crm/v3/objects/contacts/batch/update"
+	pathDealsRead      = "/crm/v3/objects/deals/batch/read"
+	pathDealContacts   = "/crm/v4/associations/deals/contacts/batch/read"
+)
+
+// dealProperties are the deal properties read.
+var dealProperties = []string{"amount", "deal_currency_code", "dealstage", "dealname"}
+
+// client calls HubSpot's CRM API for one portal. Every HTTP attempt,
+// retries included, waits for the portal's rate limiter first.
+type client struct {
+	base     string
+	client   *resty.Client
+	interval time.Duration // the rate limit's window, the wait after a bare 429
+	logger   *slog.Logger
+}
+
+// newLimiter returns a token bucket that never lets more than requests
+// calls through in any interval: a tenth of the budget may go at once, the
+// rest is spread evenly.
+func newLimiter(requests int, interval time.Duration) *rate.Limiter {
+	burst := max(1, requests/10)
+	refill := requests - burst
+	if refill <= 0 {
+		refill = requests
+	}
+	return rate.NewLimiter(rate.Limit(float64(refill)/interval.Seconds()), burst)
+}
+
+func newClient(cfg *Config, logger *slog.Logger) *client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 32
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{Transport: &limitedTransport{
+		limiter: newLimiter(cfg.RateLimit.Requests, cfg.RateLimit.Interval),
+		timeout: cfg.Timeout,
+		base:    transport,
+	}}
+	rc.Logger = nil
+	rc.RetryMax = httpRetries
+	rc.RetryWaitMin = retryWaitMin
+	rc.RetryWaitMax = retryWaitMax
+	rc.CheckRetry = checkRetry
+	rc.Backoff = retryablehttp.DefaultBackoff
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rest := resty.NewWithClient(rc.StandardClient()).
+		SetRetryCount(0).
+		SetLogger(restyLogger{logger}).
+		SetResponseBodyLimit(maxResponseBytes).
+		SetAuthToken(cfg.AccessToken).
+		SetHeader("Content-Type", "application/json").
+		SetHeader("Accept", "application/json")
+	return &client{
+		base:     strings.TrimRight(cfg.APIBaseURL, "/"),
+		client:   rest,
+		interval: cfg.RateLimit.Interval,
+		logger:   logger,
+	}
+}
+
+// checkRetry lets the HTTP layer retry only what HubSpot certainly did not
+// process: failures to connect, and 502/503/504 with no long Retry-After.
+// Everything else goes back to the caller, classified.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return isDialError(err), nil
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) > retryWaitMax {
+			return false, nil // the caller's backoff honours it
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// limitedTransport waits for the rate limiter, then makes one attempt
+// bounded by timeout. The wait is outside the timeout: a long queue for the
+// portal's budget is not a slow answer.
+type limitedTransport struct {
+	limiter *rate.Limiter
+	timeout time.Duration
+	base    http.RoundTripper
+}
+
+func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(r.Context()); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: %w", errRateLimited, err)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends an attempt's context once its answer is read.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// post sends one JSON request and decodes a 2xx answer (200 or 207) into
+// out. op names the call in errors.
+func (c *client) post(ctx context.Context, op, path string, in, out any) (status int, err error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return 0, fmt.Errorf("%s: encoding request: %w", op, err)
+	}
+	resp, err := c.client.R().SetContext(ctx).SetBody(body).Post(c.base + path)
+	if err != nil {
+		return 0, classifyTransport(op, err)
+	}
+	if resp.StatusCode() < 200 || resp.StatusCode() > 299 {
+		return resp.StatusCode(), classifyResponse(op, resp.StatusCode(), resp.Header(), resp.Body(), time.Now(), c.interval)
+	}
+	if out != nil && len(resp.Body()) > 0 {
+		if err := json.Unmarshal(resp.Body(), out); err != nil {
+			// HubSpot answered 2xx with something else than its JSON: a
+			// proxy, most likely; try again later.
+			return resp.StatusCode(), classifyTransport(op, fmt.Errorf("reading HTTP %d answer: %w", resp.StatusCode(), err))
+		}
+	}
+	return resp.StatusCode(), nil
+}
+
+// readObjects batch-reads the records of objectType named by ids (at most
+// maxBatch per call) with the given properties. Records that do not exist
+// are left out.
+func (c *client) readObjects(ctx context.Context, path, what string, ids, properties []string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	for chunk := range slices.Chunk(ids, maxBatch) {
+		inputs := make([]idInput, len(chunk))
+		for i, id := range chunk {
+			inputs[i] = idInput{ID: id}
+		}
+		var resp batchObjectsResponse
+		op := fmt.Sprintf("reading %d %s", len(chunk), what)
+		if _, err := c.post(ctx, op, path, batchReadRequest{Properties: properties, Inputs: inputs}, &resp); err != nil {
+			return nil, err
+		}
+		for _, o := range resp.Results {
+			props := map[string]string{}
+			for _, p := range properties {
+				if v := o.Properties[p]; v != nil {
+					props[p] = *v
+				}
+			}
+			out[string(o.ID)] = props
+		}
+		c.logPartial(op, resp.Errors)
+	}
+	return out, nil
+}
+
+// readDealContacts returns the ids of the contacts associated with each
+// deal, in HubSpot's order (the first page of each).
+func (c *client) readDealContacts(ctx context.Context, dealIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for chunk := range slices.Chunk(dealIDs, maxBatch) {
+		inputs := make([]idInput, len(chunk))
+		for i, id := range chunk {
+			inputs[i] = idInput{ID: id}
+		}
+		var resp associationsResponse
+		op := fmt.Sprintf("reading the contacts of %d deals", len(chunk))
+		if _, err := c.post(ctx, op, pathDealContacts, associationsRequest{Inputs: inputs}, &resp); err != nil {
+			return nil, err
+		}
+		for _, r := range resp.Results {
+			for _, to := range r.To {
+				if to.ToObjectID != "" {
+					out[string(r.From.ID)] = append(out[string(r.From.ID)], string(to.ToObjectID))
+				}
+			}
+		}
+		c.logPartial(op, resp.Errors)
+	}
+	return out, nil
+}
+
+// logPartial logs the errors of a partly successful batch read other than
+// missing records and associations, which are expected.
+func (c *client) logPartial(op string, errs []batchError) {
+	for _, e := range errs {
+		if e.Category == categoryObjectNotFound {
+			continue
+		}
+		c.logger.Warn("hubspot batch partly failed", "op", op, "category", e.Category, "message", trimMessage(e.Message))
+	}
+}
+
+// restyLogger sends resty's own messages to slog at debug level.
+type restyLogger struct{ l *slog.Logger }
+
+func (r restyLogger) Errorf(format string, v ...any) {
+	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
+}
+func (r restyLogger) Warnf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
+func (r restyLogger) Debugf(format string, v ...any) {
+	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
+}

@@ -1,0 +1,163 @@
+# hubspot: HubSpot webhook batches, as the hubspot connector's Enrich
+# completes them before mapping (a raw batch is refused: it carries ids,
+# not phones):
+#
+#   {"events":   [HubSpot events as received: {"eventId", "portalId",
+#                 "objectId", "occurredAt" (Unix ms), "subscriptionType",
+#                 "objectTypeId", "propertyName", "propertyValue", ...}],
+#    "contacts": {"<contact id>": {"phone", "mobilephone", "email",
+#                 "firstname", "lastname", <consent property>: "..."}},
+#    "deals":    {"<deal id>": {"properties": {"amount", "deal_currency_code",
+#                 "dealstage", "dealname"}, "contact_ids": ["<contact id>"]}},
+#    "settings": {"consent_property", "opt_in_values", "consent_category",
+#                 "currency"}}
+#
+# Classic subscription types ("contact.creation") and generic ones
+# ("object.creation" with objectTypeId "0-1" for contacts, "0-3" for deals)
+# map alike. Every event id but a deal's is
+# "<portalId>/<objectId>/<eventId>/<occurredAt>": HubSpot's eventId alone is
+# not unique, and a retried event keeps all four.
+#
+# contact creation, or property change of a property read -> customer.upserted
+#   data         customer_id (the contact id), phone (phone, else mobilephone,
+#                as written in HubSpot), email, name (first and last name)
+#   A contact without phone and email, or no longer in HubSpot, yields
+#   nothing.
+# contact property change of settings.consent_property -> consent.changed
+#   data         phone (the contact's), category (settings.consent_category),
+#                value: resume when the new value is one of
+#                settings.opt_in_values (case-insensitive), else stop;
+#                detail, source "hubspot", timestamp (occurredAt, else the
+#                time of receipt)
+#   A contact without a phone yields nothing. A REDACTED (sensitive) value
+#   is replaced by the contact's current one.
+# deal property change of dealstage (Enrich keeps paid stages only) -> order.paid
+#   id           "deal-<deal id>": a deal is paid once
+#   data         order_id "deal-<deal id>", phone, email, name and customer_id
+#                of the first associated contact with a phone (else the first
+#                with an email), total (amount, a decimal string), currency
+#                (deal_currency_code, else settings.currency)
+#   A deal without a decimal amount or a reachable contact yields nothing.
+# contact.privacyDeletion -> privacy.redact
+#   data         customer_id, and email and phone when the batch read them
+#
+# Everything else yields nothing and never fails the delivery. An event
+# repeated in a batch (HubSpot may send one change under two subscriptions)
+# is output once.
+
+def str: if type == "string" and . != "" then . elif type == "number" then tostring else null end;
+
+def drop_nulls: del(.[] | nulls);
+
+# ms_time turns Unix milliseconds into RFC 3339 (UTC, millisecond
+# precision); null when it is not a sensible number.
+def ms_time:
+  if type == "number" and . >= 0 and . < 253402300800000 then
+    (. / 1000 | floor) as $s
+    | (. - $s * 1000 | floor) as $ms
+    | ($s | todate | rtrimstr("Z")) + "." + ($ms + 1000 | tostring | .[1:4]) + "Z"
+  else null end;
+
+# kind is the event's object ("contact", "deal"…) and action ("creation",
+# "propertyChange"…), for classic and generic subscription types.
+def kind:
+  (.subscriptionType | if type == "string" then . else "" end | split(".")) as $p
+  | if ($p | length) != 2 then {object: null, action: null}
+    elif $p[0] == "object" then
+      {object: (if .objectTypeId == "0-1" then "contact" elif .objectTypeId == "0-3" then "deal" else null end),
+       action: $p[1]}
+    else {object: $p[0], action: $p[1]} end;
+
+def event_id: "\(.portalId)/\(.objectId)/\(.eventId)/\(.occurredAt)";
+
+def contact_phone: (.phone | str) // (.mobilephone | str);
+
+def contact_name:
+  [(.firstname | str), (.lastname | str)] | map(select(. != null)) | join(" ")
+  | gsub("^\\s+|\\s+$"; "") | if . == "" then null else . end;
+
+def decimal: str | if . != null and test("^[0-9]+(\\.[0-9]+)?$") then . else null end;
+
+# events maps the enriched body, event by event.
+def events:
+  if type != "object" or (.events | type) != "array" then
+    error("the hubspot mapping reads the body the hubspot connector's Enrich returns ({\"events\": [...], \"contacts\": {...}, ...}), got \(if type == "array" then "a raw batch of HubSpot events" else type end)")
+  else . end
+  | (.contacts | if type == "object" then . else {} end) as $contacts
+  | (.deals | if type == "object" then . else {} end) as $deals
+  | (.settings | if type == "object" then . else {} end) as $settings
+  | ($settings.consent_property | str) as $consent_property
+  | ([$settings.opt_in_values | arrays | .[] | str | ascii_downcase]) as $opt_in
+  | .events[] | objects
+  | kind as $k
+  | (.objectId | str) as $object_id
+  | select($object_id != null)
+  | (.occurredAt | ms_time) as $at
+  | if $k.object == "contact" and ($k.action == "creation" or $k.action == "propertyChange") then
+      ($contacts[$object_id] | objects) as $c
+      | if $k.action == "propertyChange" and $consent_property != null and .propertyName == $consent_property then
+          ($c | contact_phone) as $phone
+          | select($phone != null)
+          | (.propertyValue | if . == null or . == "REDACTED" then $c[$consent_property] else . end | str // "") as $value
+          | {
+              type: "consent.changed",
+              id: event_id,
+              occurred_at: $at,
+              data: ({
+                phone: $phone,
+                category: ($settings.consent_category | str // "marketing_messages"),
+                value: (if ($value | ascii_downcase | IN($opt_in[])) then "resume" else "stop" end),
+                detail: "HubSpot property \($consent_property) set to \($value | tojson)",
+                source: "hubspot",
+                timestamp: ($at // $meta.received_at)
+              } | drop_nulls)
+            }
+        else
+          ($c | contact_phone) as $phone
+          | ($c.email | str) as $email
+          | select($phone != null or $email != null)
+          | {
+              type: "customer.upserted",
+              id: event_id,
+              occurred_at: $at,
+              data: ({customer_id: $object_id, phone: $phone, email: $email, name: ($c | contact_name)} | drop_nulls)
+            }
+        end
+    elif $k.object == "deal" and $k.action == "propertyChange" and .propertyName == "dealstage" then
+      ($deals[$object_id] | objects) as $deal
+      | ($deal.properties | if type == "object" then . else {} end) as $p
+      | ($p.amount | decimal) as $total
+      | select($total != null)
+      | [$deal.contact_ids | arrays | .[] | str | select($contacts[.] | type == "object")] as $ids
+      | (([$ids[] | select($contacts[.] | contact_phone != null)] | first)
+         // ([$ids[] | select($contacts[.].email | str != null)] | first)) as $cid
+      | select($cid != null)
+      | $contacts[$cid] as $c
+      | {
+          type: "order.paid",
+          id: "deal-\($object_id)",
+          occurred_at: $at,
+          data: ({
+            order_id: "deal-\($object_id)",
+            phone: ($c | contact_phone // ""),
+            email: ($c.email | str),
+            name: ($c | contact_name),
+            total: $total,
+            currency: (($p.deal_currency_code | str) // ($settings.currency | str)),
+            customer_id: $cid
+          } | drop_nulls)
+        }
+    elif $k.object == "contact" and $k.action == "privacyDeletion" then
+      ($contacts[$object_id] | objects // {}) as $c
+      | {
+          type: "privacy.redact",
+          id: event_id,
+          occurred_at: $at,
+          data: ({customer_id: $object_id, email: ($c.email | str), phone: ($c | contact_phone)} | drop_nulls)
+        }
+    else empty end;
+
+reduce events as $e ({seen: {}, out: []};
+  ("\($e.type)/\($e.id)") as $key
+  | if .seen[$key] then . else .seen[$key] = true | .out += [$e] end)
+| .out[]
