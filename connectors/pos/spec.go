@@ -12,7 +12,11 @@ const Name = "pos_webhook"
 // Example is the documented YAML block of one pos_webhook connector.
 const Example = `# A point-of-sale system that POSTs each sale as JSON, signed with HMAC-SHA256.
 type: pos_webhook
+# The POS: plain (this sale format, default), square or loyverse. A preset sets
+# the defaults of auth and the bundled mapping; see docs/connectors/pos_webhook.md.
+preset: plain
 # Shared secret that keys the HMAC-SHA256 signature of the raw body. Required.
+# The short form of auth.secret; auth also offers api_key, basic and none.
 secret: ${POS_WEBHOOK_SECRET}
 # Header carrying the lowercase hex signature ("sha256=" prefix allowed).
 # Default X-Loyalhub-Signature.
@@ -22,23 +26,58 @@ signature_header: X-Loyalhub-Signature
 delivery_id_header: X-Loyalhub-Delivery
 `
 
-// Spec describes the pos_webhook connector type.
+// bundled mappings of the presets.
+var presetMappings = map[string]string{
+	PresetPlain:    "pos_webhook",
+	PresetSquare:   "square",
+	PresetLoyverse: "loyverse",
+}
+
+// MappingOf names the bundled mapping of a config's preset: "pos_webhook"
+// (plain), "square" or "loyverse".
+func MappingOf(cfg *Config) string {
+	if cfg != nil {
+		if m, ok := presetMappings[cfg.Preset]; ok {
+			return m
+		}
+	}
+	return presetMappings[PresetPlain]
+}
+
+// Spec describes the pos_webhook connector type. New returns a *Source, or
+// a *LookupSource (also a connectors.Enricher) when the config enables the
+// customer lookup.
 func Spec() connectors.Spec {
 	return connectors.Spec{
 		Name:    Name,
 		Kinds:   []connectors.Kind{connectors.KindSource},
-		Summary: "Generic POS webhook: signed JSON sales from any point-of-sale system",
+		Summary: "Generic POS webhook: sales from any point-of-sale system (plain JSON, Square, Loyverse)",
 		Example: Example,
-		Mapping: "pos_webhook",
+		Mapping: presetMappings[PresetPlain],
+		MappingOf: func(cfg connectors.Config) string {
+			c, _ := cfg.(*Config)
+			return MappingOf(c)
+		},
 		NewConfig: func() connectors.Config {
 			return NewConfig()
 		},
-		New: func(cfg connectors.Config, _ connectors.Deps) (any, error) {
+		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("creating pos_webhook source: config is %T, want *pos.Config", cfg)
 			}
-			return NewSource(c)
+			if c.LookupEnabled() {
+				s, err := NewLookupSource(c, deps)
+				if err != nil {
+					return nil, err
+				}
+				return s, nil
+			}
+			s, err := NewSource(c)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
 		},
 	}
 }
