@@ -11,9 +11,13 @@
 // delivery:
 //
 //	{"tenant": "acme", "connector": "pos", "kind": "pos_webhook",
-//	 "delivery_id": "…", "topic": "", "received_at": "2026-11-23T03:00:00Z"}
+//	 "delivery_id": "…", "topic": "", "received_at": "2026-11-23T03:00:00Z",
+//	 "source": {}}
 //
 // received_at is RFC 3339 in UTC, to the second, so fromdate reads it.
+// topic is the provider's topic (Shopify's X-Shopify-Topic); source holds
+// what the source read from the request besides the body, as strings (the
+// shop's domain, a connector setting such as include_test_orders).
 //
 // Each value the program outputs is one event and must be an object:
 //
@@ -41,6 +45,18 @@
 // Only cancellation of ctx is returned unclassified, so that a delivery
 // interrupted by a shutdown is retried rather than dead-lettered.
 //
+// Program.Locate finds the error("…") call that raised a runtime error, so
+// that tools can point at the line of the mapping.
+//
 // Programs cannot read the process environment ($ENV and env are empty), nor
 // inputs or modules.
+//
+// # Bundled mappings and their samples
+//
+// Each source connector type has a bundled mapping, <name>.jq in this
+// package, tested against recorded payloads of its source in
+// testdata/<name>/: <case>.json, the expected <case>.golden.json, and
+// optionally <case>.delivery.json with the delivery's topic and source
+// meta. The payloads are embedded (Samples), so that loyalhub mapping lint
+// can run a tenant's own mapping over them.
 package mappings

@@ -84,8 +84,9 @@ func (e *CompileError) Unwrap() error { return e.Err }
 
 // Program is a compiled mapping. It is safe for concurrent use.
 type Program struct {
-	name string
-	code *gojq.Code
+	name   string
+	source string
+	code   *gojq.Code
 }
 
 // Compile compiles the jq source of the mapping called name (the name only
@@ -107,7 +108,7 @@ func Compile(name, source string) (*Program, error) {
 	if err != nil {
 		return nil, &CompileError{Mapping: name, Err: err}
 	}
-	return &Program{name: name, code: code}, nil
+	return &Program{name: name, source: source, code: code}, nil
 }
 
 // position converts a byte offset into a 1-based line and column (in

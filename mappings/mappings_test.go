@@ -219,14 +219,24 @@ func TestBundledDataDecodes(t *testing.T) {
 }
 
 func TestBundled(t *testing.T) {
-	assert.Equal(t, []string{"pos_webhook", "whatsapp_cloud"}, mappings.Names())
+	names := mappings.Names()
+	assert.IsIncreasing(t, names)
+	for _, want := range []string{"csv_drop", "hubspot", "loyverse", "pos_webhook", "shopify", "square", "whatsapp_cloud"} {
+		assert.Contains(t, names, want)
+	}
+	for _, name := range names {
+		src, ok := mappings.Bundled(name)
+		require.True(t, ok)
+		assert.True(t, strings.HasPrefix(src, "# "+name+":"), "%s starts with its comment header", name)
+	}
 	tests := []struct {
 		name string
 		ok   bool
 	}{
 		{"pos_webhook", true},
 		{"whatsapp_cloud", true},
-		{"shopify", false},
+		{"shopify", true},
+		{"magento", false},
 		{"", false},
 		{"../mappings", false},
 		{"pos_webhook.jq", false},

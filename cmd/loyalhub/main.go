@@ -60,7 +60,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), versionCmd())
+	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), mappingCmd(), versionCmd())
 	return root
 }
 

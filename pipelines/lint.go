@@ -1,0 +1,146 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/mappings"
+)
+
+// BundledMapping names the bundled mapping of the connector's type for its
+// config ("" for senders).
+func (cs ConnectorSettings) BundledMapping() string {
+	if cs.Spec.MappingOf != nil {
+		return cs.Spec.MappingOf(cs.Config)
+	}
+	return cs.Spec.Mapping
+}
+
+// hubEventTypes are the event types a stage of the hub acts on whatever the
+// tenant's program says.
+var hubEventTypes = map[string]bool{
+	event.TypeOrderPaid: true, event.TypeOrderRefunded: true, event.TypeOrderCancelled: true,
+	event.TypeOrderCreated: true, event.TypeMemberJoined: true, event.TypeCustomerUpserted: true,
+	event.TypeCheckoutUpdated: true, event.TypeConsentChanged: true,
+	event.TypePrivacyRedact: true, event.TypePrivacyRequest: true, event.TypeShopRedact: true,
+	event.TypeMessageStatus: true, event.TypeMessageReceived: true,
+	event.TypeTemplateStatus: true, event.TypeTemplateQuality: true, event.TypeNumberQuality: true,
+}
+
+// Lint severities.
+const (
+	LintError   = "error"
+	LintWarning = "warning"
+)
+
+// LintFinding is a problem a tenant's mapping shows on a recorded payload
+// of its source.
+type LintFinding struct {
+	Tenant    string `json:"tenant"`
+	Connector string `json:"connector"`
+	Sample    string `json:"sample,omitempty"`
+	Severity  string `json:"severity"`
+	Message   string `json:"message"`
+	// Line is where in the mapping an error was raised, when known.
+	Line int `json:"line,omitempty"`
+}
+
+func (f LintFinding) String() string {
+	where := "tenants." + f.Tenant + ".connectors." + f.Connector + ".mapping"
+	if f.Line > 0 {
+		where += fmt.Sprintf(" (line %d)", f.Line)
+	}
+	if f.Sample != "" {
+		where += " on sample " + f.Sample
+	}
+	return fmt.Sprintf("%s: %s: %s", f.Severity, where, f.Message)
+}
+
+// LintMappings runs every source connector's effective mapping over the
+// recorded payloads of its type (mappings.Samples) and reports where it
+// fails a payload the bundled mapping maps, and event types that neither a
+// stage of the hub nor a rule of the tenant's program uses (a misspelt type
+// is otherwise silently ignored). Compile errors are reported earlier, when
+// the config loads.
+func LintMappings(ctx context.Context, s *Settings) []LintFinding {
+	var out []LintFinding
+	tenants := make([]string, 0, len(s.Connectors))
+	for id := range s.Connectors {
+		tenants = append(tenants, id)
+	}
+	sort.Strings(tenants)
+	for _, tenant := range tenants {
+		names := make([]string, 0, len(s.Connectors[tenant]))
+		for name := range s.Connectors[tenant] {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			out = append(out, lintConnector(ctx, s, tenant, s.Connectors[tenant][name])...)
+		}
+	}
+	return out
+}
+
+func lintConnector(ctx context.Context, s *Settings, tenant string, cs ConnectorSettings) []LintFinding {
+	if cs.Program == nil {
+		return nil
+	}
+	finding := func(sample, severity, msg string, line int) LintFinding {
+		return LintFinding{Tenant: tenant, Connector: cs.Name, Sample: sample, Severity: severity, Message: msg, Line: line}
+	}
+	bundledName := cs.BundledMapping()
+	samples, err := mappings.Samples(bundledName)
+	if err != nil {
+		return []LintFinding{finding("", LintError, "reading the recorded payloads: "+err.Error(), 0)}
+	}
+	var bundled *mappings.Program
+	if src, ok := mappings.Bundled(bundledName); ok && src != cs.Mapping {
+		bundled, _ = mappings.Compile(bundledName, src)
+	}
+	prog := s.Programs[tenant]
+	var out []LintFinding
+	unknown := map[string]string{} // event type → first sample
+	for _, sm := range samples {
+		d := event.Delivery{
+			Tenant: tenant, Connector: cs.Name, Kind: cs.Spec.Name, DeliveryID: "lint-" + sm.Name,
+			Topic: sm.Topic, Meta: sm.Meta, ReceivedAt: time.Now(),
+		}
+		events, err := cs.Program.Run(ctx, d, sm.Body)
+		if err != nil {
+			if bundled == nil {
+				continue // the bundled mapping refuses it too: a malformed payload
+			}
+			if _, berr := bundled.Run(ctx, d, sm.Body); berr != nil {
+				continue
+			}
+			line := 0
+			if loc, ok := cs.Program.Locate(err); ok {
+				line = loc.Line
+			}
+			out = append(out, finding(sm.Name, LintError, "fails a payload the bundled mapping maps: "+err.Error(), line))
+			continue
+		}
+		for _, ev := range events {
+			if hubEventTypes[ev.Type] || (prog != nil && prog.Handles(ev.Type)) {
+				continue
+			}
+			if _, seen := unknown[ev.Type]; !seen {
+				unknown[ev.Type] = sm.Name
+			}
+		}
+	}
+	types := make([]string, 0, len(unknown))
+	for typ := range unknown {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		out = append(out, finding(unknown[typ], LintWarning,
+			fmt.Sprintf("event type %q: no stage of the hub and no rule of the tenant's program uses it", typ), 0))
+	}
+	return out
+}
