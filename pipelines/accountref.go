@@ -2,12 +2,18 @@ package pipelines
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
+
+// errNoPhone is an event that names its member by nothing: no member id
+// and no phone number.
+var errNoPhone = errors.New("no phone number and no member id")
 
 // AccountRef names the member a loyalty event is about. A refund or a
 // cancellation finds the member of its order by data.order_id. Any other
@@ -40,6 +46,9 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		ref.Birthday, _ = member.ParseBirthday(d.Birthday)
 	}
 	if d.MemberID == "" {
+		if strings.TrimSpace(d.Phone) == "" {
+			return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, errNoPhone)
+		}
 		phone, err := member.NormalizePhone(d.Phone, region)
 		if err != nil {
 			return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)

@@ -527,6 +527,7 @@ func TestLoadConfigFull(t *testing.T) {
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32},
 		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Concurrency: 4},
+		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 
 	require.Len(t, c.Tenants, 2)
@@ -554,7 +555,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},
-	}, Messaging: config.Messaging{MarketingConsent: "opt_in", MarketingDailyCap: 2}}, c.Tenants["042"])
+	}, Messaging: config.Messaging{MarketingConsent: "opt_in", MarketingDailyCap: 2}, Checkouts: config.Checkouts{AbandonAfter: time.Hour}}, c.Tenants["042"])
 
 	pos := s.Connectors["acme"]["pos"]
 	assert.Equal(t, &fakePOSConfig{Secret: "pos", SignatureHeader: "X-Signature", DeliveryIDHeader: "X-Delivery"}, pos.Config)

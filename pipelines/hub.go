@@ -41,6 +41,8 @@ type Hub struct {
 	server *http.Server
 
 	scheduler *scheduler
+	runners   *runners
+	syncer    *syncer
 	apps      map[string]*cloudapi.Source // shared webhooks of Meta apps
 	routes    appRoutes
 
@@ -78,8 +80,14 @@ type connectorRuntime struct {
 	// classifier classifies failures the BSP reports after accepting a
 	// message, when the sender can.
 	classifier connectors.DeliveryClassifier
-	program    *mappings.Program
-	pause      senderPause
+	// runner produces deliveries itself (a watched folder); enricher
+	// completes thin deliveries before mapping; syncer takes members'
+	// points and tier back to the source system.
+	runner   connectors.Runner
+	enricher connectors.Enricher
+	syncer   connectors.MemberSyncer
+	program  *mappings.Program
+	pause    senderPause
 	// templates lists the account's templates, when the sender can.
 	templates
 }
@@ -141,6 +149,9 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			c.source, _ = inst.(connectors.Source)
 			c.sender, _ = inst.(connectors.Sender)
 			c.classifier, _ = inst.(connectors.DeliveryClassifier)
+			c.runner, _ = inst.(connectors.Runner)
+			c.enricher, _ = inst.(connectors.Enricher)
+			c.syncer, _ = inst.(connectors.MemberSyncer)
 			c.lister, _ = inst.(messaging.TemplateLister)
 			if acct, ok := inst.(connectors.CloudAccount); ok {
 				accounts[c] = acct
@@ -220,8 +231,15 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 		}
+		if h.hasSyncers() {
+			h.startSyncer(ctx)
+		}
 	}
-	return h.startServer()
+	if err = h.startServer(); err != nil {
+		return err
+	}
+	h.startRunners(ctx)
+	return nil
 }
 
 func openStore(cfg config.Config) (store.Store, error) {
@@ -266,6 +284,9 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
 		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
+	}
+	if h.hasSyncers() {
+		stages = append(stages, stage{name: StageSync, in: TopicOutcomes, consume: h.syncStage})
 	}
 	for _, s := range stages {
 		sub, err := h.queue.SubscriberN(s.name, s.concurrency)
@@ -346,6 +367,16 @@ func (h *Hub) Close(ctx context.Context) error {
 			}
 		} else if h.listener != nil {
 			_ = h.listener.Close()
+		}
+		if h.runners != nil {
+			if err := h.runners.close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if h.syncer != nil {
+			if err := h.syncer.close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if h.scheduler != nil {
 			if err := h.scheduler.close(ctx); err != nil {

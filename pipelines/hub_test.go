@@ -50,6 +50,8 @@ type harnessOpts struct {
 	yaml    func(string) string // edits the test config
 	now     func() time.Time    // the policy's clock
 	sandbox func(*sandbox.Config)
+	// register adds connector types beside the shipped ones.
+	register func(*connectors.Registry)
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -126,6 +128,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 
 	reg := connectors.NewRegistry()
 	all.Register(reg)
+	if o.register != nil {
+		o.register(reg)
+	}
 	env := append([]string{"LOYALHUB_QUEUE__BACKEND=" + o.backend}, o.env...)
 	if o.backend == "nats" {
 		env = append(env, "LOYALHUB_QUEUE__NATS__STREAM_PREFIX="+queuetest.StreamPrefix(t),

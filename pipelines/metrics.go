@@ -36,6 +36,12 @@ type Metrics struct {
 	StatusUnmatched  *prometheus.CounterVec // tenant
 	StatusesApplied  prometheus.Counter
 	DeliveryFailures *prometheus.CounterVec // tenant, code
+
+	ConsentChanges        *prometheus.CounterVec // tenant, value (stop, resume, ignored)
+	PrivacyRequests       *prometheus.CounterVec // tenant, type, result
+	EventsWithoutPhone    *prometheus.CounterVec // tenant, type
+	CheckoutsAbandoned    *prometheus.CounterVec // tenant
+	MembersSynced         *prometheus.CounterVec // tenant, connector, result (ok, failed)
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -118,6 +124,26 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_delivery_failures_total",
 			Help: "Messages the BSP accepted and then reported failed, by Meta's error code.",
 		}, []string{"tenant", "code"}),
+		ConsentChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_consent_changes_total",
+			Help: "Marketing consent changes applied (stop, resume), or ignored (a category the tenant does not count).",
+		}, []string{"tenant", "value"}),
+		PrivacyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_privacy_requests_total",
+			Help: "Privacy requests of shops, by type and what was done (erased, logged, no_member).",
+		}, []string{"tenant", "type", "result"}),
+		EventsWithoutPhone: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_events_without_phone_total",
+			Help: "Events left aside because they name no member: no phone number (a guest's order, a customer known by email only).",
+		}, []string{"tenant", "type"}),
+		CheckoutsAbandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_checkouts_abandoned_total",
+			Help: "Checkouts announced as abandoned.",
+		}, []string{"tenant"}),
+		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_members_synced_total",
+			Help: "Members whose points and tier were written back to a source system, or failed to be.",
+		}, []string{"tenant", "connector", "result"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
@@ -130,6 +156,7 @@ func NewMetrics() *Metrics {
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced,
 	)
 	return m
 }

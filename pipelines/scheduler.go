@@ -28,6 +28,7 @@ type SweepReport struct {
 	Swept     int // members whose due lots were activated or expired
 	Reminded  int // (member, expiry date) pairs announced
 	Birthdays int // members whose birthday was celebrated
+	Abandoned int // checkouts announced as abandoned
 	Failed    int // members left for the next sweep after an error
 	Skipped   bool
 	// LeaseLost is true when the sweep stopped early because its lease
@@ -70,9 +71,9 @@ func (s *scheduler) loop(ctx context.Context) {
 		s.h.releaseDeferred(ctx, s.h.now())
 		s.h.refreshTemplates(ctx)
 		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
-			if r.Swept+r.Reminded+r.Birthdays+r.Failed > 0 {
+			if r.Swept+r.Reminded+r.Birthdays+r.Failed+r.Abandoned > 0 {
 				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded,
-					"birthdays", r.Birthdays, "failed", r.Failed)
+					"birthdays", r.Birthdays, "abandoned_checkouts", r.Abandoned, "failed", r.Failed)
 			}
 		}
 		select {
@@ -133,6 +134,14 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 					return h.store.AcquireLease(ctx, leaseName(id), holder, h.cfg.Pipeline.Scheduler.Lease)
 				},
 			}, now)
+			if !r.LeaseLost {
+				n, err := h.sweepCheckouts(ctx, t, now)
+				r.Abandoned = n
+				if err != nil {
+					r.Errors = append(r.Errors, err)
+					h.logger.Error("checkout sweep", "tenant", id, "err", err)
+				}
+			}
 		}
 		out = append(out, r)
 	}

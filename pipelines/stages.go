@@ -99,7 +99,14 @@ func (h *Hub) mapEvents(msg *message.Message) ([]event.Event, error) {
 	if !ok || c.program == nil {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("no mapping for connector %q of tenant %q", d.Connector, d.Tenant))
 	}
-	events, err := c.program.Run(msg.Context(), d, msg.Payload)
+	body := msg.Payload
+	if c.enricher != nil {
+		body, err = c.enricher.Enrich(msg.Context(), connectors.Delivery{ID: d.DeliveryID, Topic: d.Topic, Meta: d.Meta}, body)
+		if err != nil {
+			return nil, fmt.Errorf("enriching delivery %s: %w", d.DeliveryID, err)
+		}
+	}
+	events, err := c.program.Run(msg.Context(), d, body)
 	if err != nil {
 		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
 	}
@@ -134,10 +141,25 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	if !ok {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
 	}
+	if handled, err := h.commerceEvent(msg.Context(), t, ev); handled {
+		return nil, err
+	}
+	if token := checkoutOf(ev); token != "" {
+		if err := h.completeCheckout(msg.Context(), ev.Tenant, token, ev.OccurredAt); err != nil {
+			return nil, err
+		}
+	}
 	if !t.program.Handles(ev.Type) {
 		return nil, nil
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
+	if errors.Is(err, errNoPhone) {
+		// A guest's order or a customer known by email only: no member
+		// to credit or create. A phone that is not a number is a bad
+		// event, dead-lettered below.
+		h.metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
 	}
@@ -242,7 +264,7 @@ func (h *Hub) bspStage(msg *message.Message) error {
 	case event.TypeMessageReceived:
 		return h.receiveMessage(msg.Context(), ev)
 	case event.TypeConsentChanged:
-		return h.changeConsent(msg.Context(), ev)
+		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
 	case event.TypeTemplateQuality, event.TypeNumberQuality:
@@ -435,41 +457,6 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	return nil
 }
 
-func (h *Hub) changeConsent(ctx context.Context, ev event.Event) error {
-	var c event.ConsentChanged
-	if err := json.Unmarshal(ev.Data, &c); err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding consent.changed data: %w", err))
-	}
-	if c.Category != "marketing_messages" {
-		return nil
-	}
-	var state string
-	switch c.Value {
-	case "stop":
-		state = store.ConsentOptedOut
-	case "resume":
-		state = store.ConsentOptedIn
-	default:
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change %q: want stop or resume", c.Value))
-	}
-	phone := c.Phone
-	if phone != "" {
-		p, err := member.NormalizePhone(phone, "")
-		if err != nil {
-			return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", err))
-		}
-		phone = p
-	}
-	ref := store.ContactRef{Phone: phone, UserID: c.UserID}
-	if ref.Empty() {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", store.ErrNoContact))
-	}
-	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, store.SetConsent(state, "whatsapp", c.Timestamp)); err != nil {
-		return fmt.Errorf("recording consent: %w", err)
-	}
-	return nil
-}
-
 // templateStatus applies a template's new status to the sender's list at
 // once, and asks for a full listing at the next scheduler tick.
 func (h *Hub) templateStatus(ev event.Event) error {
@@ -500,6 +487,9 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 	t, ok := h.tenants[o.Tenant]
 	if !ok {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", o.Tenant))
+	}
+	if strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
+		return nil, nil // an erased member: nobody to write to
 	}
 	var out []*message.Message
 	for _, n := range t.notifications {

@@ -162,6 +162,15 @@ type Pipeline struct {
 	Retry          Retry         `koanf:"retry"`
 	Send           Send          `koanf:"send"`
 	Scheduler      Scheduler     `koanf:"scheduler"`
+	Sync           Sync          `koanf:"sync"`
+}
+
+// Sync writes members' points and tier back to the systems whose
+// connectors can (HubSpot contact properties).
+type Sync struct {
+	// Interval between two write-backs of the members that changed; the
+	// changes of an interval go together in batches. Default 5s.
+	Interval time.Duration `koanf:"interval"`
 }
 
 // Scheduler runs the loyalty program's timed work: pending points that
@@ -236,6 +245,16 @@ type Tenant struct {
 	Loyalty       Loyalty              `koanf:"loyalty"`
 	Notifications []Notification       `koanf:"notifications"`
 	Messaging     Messaging            `koanf:"messaging"`
+	Checkouts     Checkouts            `koanf:"checkouts"`
+}
+
+// Checkouts is what the hub does with a shop's checkouts
+// (checkout.updated events).
+type Checkouts struct {
+	// AbandonAfter is how long a checkout that was neither completed nor
+	// deleted waits after its last change before it is announced as
+	// checkout.abandoned, once. Default 1h.
+	AbandonAfter time.Duration `koanf:"abandon_after"`
 }
 
 // Messaging is a tenant's sending policy, checked before every send.
@@ -251,6 +270,12 @@ type Messaging struct {
 	// MarketingDailyCap is the most marketing messages one recipient gets
 	// in one local day; further ones are skipped. Default 2.
 	MarketingDailyCap int `koanf:"marketing_daily_cap"`
+	// SMSConsent counts a shop's or CRM's SMS marketing consent
+	// (sms_marketing, such as Shopify's customers_marketing_consent) as
+	// consent to WhatsApp marketing messages to the same number. Default
+	// false: only WhatsApp's own stop and resume, consents recorded through
+	// the admin API and sources' marketing_messages consents count.
+	SMSConsent bool `koanf:"sms_consent"`
 }
 
 // QuietHours is a daily span of local time, "21:00" to "08:00"; empty

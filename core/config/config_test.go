@@ -40,6 +40,7 @@ func TestDefault(t *testing.T) {
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64},
 		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Concurrency: 16},
+		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)
 	assert.Nil(t, c.Validate(), "the defaults are valid")

@@ -39,12 +39,14 @@ const (
 	DefaultSendConcurrency = 64
 	DefaultAuthPause       = 5 * time.Minute
 	DefaultMarketingCap    = 2
+	DefaultAbandonAfter    = time.Hour
 	ConsentOptIn           = "opt_in"
 	ConsentNotOptedOut     = "not_opted_out"
 
 	DefaultSchedulerInterval    = time.Minute
 	DefaultSchedulerLease       = 5 * time.Minute
 	DefaultSchedulerConcurrency = 16
+	DefaultSyncEvery            = 5 * time.Second
 
 	DefaultTimezone      = "UTC"
 	DefaultCategory      = "utility"
@@ -99,6 +101,7 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
 	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)
 	setInt(&p.Scheduler.Concurrency, DefaultSchedulerConcurrency)
+	setDuration(&p.Sync.Interval, DefaultSyncEvery)
 
 	for id, t := range c.Tenants {
 		t.applyDefaults(id)
@@ -112,6 +115,7 @@ func (t *Tenant) applyDefaults(id string) {
 	t.Loyalty.applyDefaults()
 	setString(&t.Messaging.MarketingConsent, ConsentOptIn)
 	setInt(&t.Messaging.MarketingDailyCap, DefaultMarketingCap)
+	setDuration(&t.Checkouts.AbandonAfter, DefaultAbandonAfter)
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}

@@ -265,6 +265,7 @@ func (c *Config) validatePipeline(v *validator) {
 	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))
 	v.positiveDuration("pipeline.send.auth_pause", p.Send.AuthPause)
 	v.positiveDuration("pipeline.scheduler.interval", p.Scheduler.Interval)
+	v.positiveDuration("pipeline.sync.interval", p.Sync.Interval)
 	v.positiveDuration("pipeline.scheduler.lease", p.Scheduler.Lease)
 	v.positive("pipeline.scheduler.concurrency", int64(p.Scheduler.Concurrency))
 	if p.Scheduler.Lease > 0 && p.Scheduler.Lease < p.Scheduler.Interval {
@@ -312,6 +313,9 @@ func (t *Tenant) validate(v *validator, id string) {
 	}
 	v.oneOf(base+".messaging.marketing_consent", t.Messaging.MarketingConsent, ConsentOptIn, ConsentNotOptedOut)
 	v.positive(base+".messaging.marketing_daily_cap", int64(t.Messaging.MarketingDailyCap))
+	if t.Checkouts.AbandonAfter < time.Minute {
+		v.add(base+".checkouts.abandon_after", "must be at least 1m, got %s", t.Checkouts.AbandonAfter)
+	}
 	q := t.Messaging.QuietHours
 	if (q.Start == "") != (q.End == "") {
 		v.add(base+".messaging.quiet_hours", "needs both start and end, such as 21:00 and 08:00")

@@ -243,10 +243,12 @@ func (r *rule) activeAt(t time.Time, loc *time.Location) bool {
 }
 
 // Handles reports whether the program does anything with events of type
-// typ: its rules' event types, refunds and cancellations.
+// typ: its rules' event types, refunds and cancellations, and customers
+// (customer.upserted), who become members.
 func (p *Program) Handles(typ string) bool {
 	switch typ {
-	case event.TypeOrderRefunded, event.TypeOrderCancelled:
+	case event.TypeOrderRefunded, event.TypeOrderCancelled, event.TypeCustomerUpserted:
+		// A customer of a shop or CRM becomes a member, or updates one.
 		return true
 	case event.TypeOrderPaid, event.TypeMemberJoined:
 		// Either may carry a referral code.

@@ -1,0 +1,272 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// OutcomeCheckoutAbandoned announces a checkout left unfinished for the
+// tenant's checkouts.abandon_after; its data has token, url, total,
+// currency, email and name.
+const OutcomeCheckoutAbandoned = "checkout.abandoned"
+
+// commerceEvent handles the events of shops, CRMs and POS systems that
+// change no points: consent, checkouts and privacy requests. It reports
+// whether ev was one of them.
+func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Event) (bool, error) {
+	switch ev.Type {
+	case event.TypeConsentChanged:
+		return true, h.changeConsent(ctx, t, ev)
+	case event.TypeCheckoutUpdated:
+		return true, h.recordCheckout(ctx, t, ev)
+	case event.TypePrivacyRedact, event.TypePrivacyRequest, event.TypeShopRedact:
+		return true, h.privacyRequest(ctx, t, ev)
+	}
+	return false, nil
+}
+
+// normalizePhone returns raw in E.164 with the tenant's region, or "" when
+// it is not a phone number.
+func (t *tenantRuntime) normalizePhone(raw string) string {
+	if strings.TrimSpace(raw) == "" {
+		return ""
+	}
+	p, err := member.NormalizePhone(raw, t.cfg.DefaultRegion)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// changeConsent records a user's stop or resume of marketing messages:
+// WhatsApp's own marketing_messages, from a BSP or a shop, and a shop's or
+// CRM's sms_marketing where the tenant counts it (messaging.sms_consent).
+func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+	var c event.ConsentChanged
+	if err := json.Unmarshal(ev.Data, &c); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding consent.changed data: %w", err))
+	}
+	switch {
+	case c.Category == event.ConsentMarketingMessages:
+	case c.Category == event.ConsentSMSMarketing && t != nil && t.cfg.Messaging.SMSConsent:
+	default:
+		h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, "ignored").Inc()
+		return nil
+	}
+	var state string
+	switch c.Value {
+	case "stop":
+		state = store.ConsentOptedOut
+	case "resume":
+		state = store.ConsentOptedIn
+	default:
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change %q: want stop or resume", c.Value))
+	}
+	region := ""
+	if t != nil {
+		region = t.cfg.DefaultRegion
+	}
+	phone := c.Phone
+	if phone != "" {
+		p, err := member.NormalizePhone(phone, region)
+		if err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", err))
+		}
+		phone = p
+	}
+	ref := store.ContactRef{Phone: phone, UserID: c.UserID}
+	if ref.Empty() {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", store.ErrNoContact))
+	}
+	source := "whatsapp"
+	if c.Source != "" {
+		source = c.Source + ":" + c.Category
+	}
+	at := c.Timestamp
+	if at.IsZero() {
+		at = ev.OccurredAt
+	}
+	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, store.SetConsent(state, source, at)); err != nil {
+		return fmt.Errorf("recording consent: %w", err)
+	}
+	h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, c.Value).Inc()
+	return nil
+}
+
+// recordCheckout keeps a shop's checkout for the abandoned-cart sweep.
+func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+	var c event.CheckoutUpdated
+	if err := json.Unmarshal(ev.Data, &c); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding checkout.updated data: %w", err))
+	}
+	if c.Token == "" {
+		return fault.Permanent(fault.ClassRequest, errors.New("checkout.updated without a token"))
+	}
+	if c.Completed {
+		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
+	}
+	err := h.store.UpsertCheckout(ctx, store.Checkout{
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone), Email: c.Email, Name: c.Name,
+		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
+	})
+	if err != nil {
+		return fmt.Errorf("recording checkout: %w", err)
+	}
+	return nil
+}
+
+func (h *Hub) completeCheckout(ctx context.Context, tenant, token string, at time.Time) error {
+	if err := h.store.CompleteCheckout(ctx, tenant, token, at); err != nil {
+		return fmt.Errorf("completing checkout: %w", err)
+	}
+	return nil
+}
+
+// checkoutOf reads the checkout token of an order event, if any.
+func checkoutOf(ev event.Event) string {
+	if ev.Type != event.TypeOrderPaid && ev.Type != event.TypeOrderCreated {
+		return ""
+	}
+	var o struct {
+		CheckoutToken string `json:"checkout_token"`
+	}
+	if json.Unmarshal(ev.Data, &o) != nil {
+		return ""
+	}
+	return o.CheckoutToken
+}
+
+// privacyRequest acts on a shop's privacy request: a customer's personal
+// data is erased (the member found by phone), a data request is logged for
+// the operator with the member to export, and a shop's redaction erases
+// every member of the tenant.
+func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+	var p event.PrivacyRequest
+	if err := json.Unmarshal(ev.Data, &p); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding %s data: %w", ev.Type, err))
+	}
+	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(ev.Tenant, ev.Type, result).Inc() }
+	if ev.Type == event.TypeShopRedact {
+		n, err := h.redactAll(ctx, ev.Tenant)
+		if err != nil {
+			return err
+		}
+		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain, "members", n)
+		count("erased")
+		return nil
+	}
+	phone := t.normalizePhone(p.Phone)
+	if phone == "" {
+		h.logger.Warn("privacy request names no phone number; members are known by phone, so nothing is held",
+			"tenant", ev.Tenant, "type", ev.Type, "customer", p.CustomerID, "request", p.RequestID)
+		count("no_member")
+		return nil
+	}
+	m, err := h.store.MemberByPhone(ctx, ev.Tenant, phone)
+	if errors.Is(err, store.ErrNotFound) {
+		count("no_member")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("finding the member: %w", err)
+	}
+	if ev.Type == event.TypePrivacyRequest {
+		h.logger.Warn("customer data request: export the member with the admin API",
+			"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
+			"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
+		count("logged")
+		return nil
+	}
+	if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
+		return fmt.Errorf("erasing member %s: %w", m.ID, err)
+	}
+	h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
+	count("erased")
+	return nil
+}
+
+// redactAll erases the personal data of every member of the tenant.
+func (h *Hub) redactAll(ctx context.Context, tenant string) (int, error) {
+	n, after := 0, ""
+	for {
+		ids, err := h.store.MemberIDs(ctx, tenant, after, sweepBatch)
+		if err != nil {
+			return n, fmt.Errorf("listing members: %w", err)
+		}
+		for _, id := range ids {
+			if err := h.store.RedactMember(ctx, tenant, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return n, fmt.Errorf("erasing member %s: %w", id, err)
+			}
+			n++
+		}
+		if len(ids) < sweepBatch {
+			return n, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// sweepCheckouts announces the tenant's checkouts left unfinished for
+// checkouts.abandon_after, each once, as checkout.abandoned outcomes.
+func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Time) (int, error) {
+	announced := 0
+	for {
+		due, err := h.store.DueCheckouts(ctx, t.id, now.Add(-t.cfg.Checkouts.AbandonAfter), sweepBatch)
+		if err != nil {
+			return announced, fmt.Errorf("listing due checkouts: %w", err)
+		}
+		for _, c := range due {
+			if c.Phone == "" {
+				// Nobody to remind on WhatsApp.
+				if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
+					return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
+				}
+				continue
+			}
+			// Announced first, then marked: a crash in between announces it
+			// again under the same outcome id, which sends nothing twice.
+			ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
+			if m, err := h.store.MemberByPhone(ctx, t.id, c.Phone); err == nil {
+				ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
+				if ref.Name == "" {
+					ref.Name = c.Name
+				}
+			}
+			o := event.Outcome{
+				ID:     event.DerivedID("out_", "checkout", t.id, c.Token, OutcomeCheckoutAbandoned),
+				Tenant: t.id, Type: OutcomeCheckoutAbandoned, EventID: event.DerivedID("ev_", "checkout", t.id, c.Token),
+				OccurredAt: now, Member: ref,
+				Data: map[string]any{
+					"token": c.Token, "url": c.URL, "total": c.Total, "currency": c.Currency,
+					"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
+				},
+			}
+			msg, err := jsonMessage(o.ID, o)
+			if err != nil {
+				return announced, err
+			}
+			msg.Metadata.Set(MetaTenant, o.Tenant)
+			msg.Metadata.Set(MetaType, o.Type)
+			if err := h.queue.Publisher().Publish(TopicOutcomes, msg); err != nil {
+				return announced, fmt.Errorf("publishing checkout.abandoned: %w", err)
+			}
+			if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
+				return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
+			}
+			announced++
+			h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Inc()
+		}
+		if len(due) < sweepBatch || ctx.Err() != nil {
+			return announced, nil
+		}
+	}
+}

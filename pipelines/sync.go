@@ -1,0 +1,169 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// StageSync queues the members an outcome changed for write-back.
+const StageSync = "sync"
+
+// hasSyncers reports whether any tenant has a connector that takes
+// members' state back (connectors.MemberSyncer).
+func (h *Hub) hasSyncers() bool {
+	for _, t := range h.tenants {
+		for _, c := range t.connectors {
+			if c.syncer != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// syncStage queues the member of an outcome for every write-back connector
+// of its tenant, durably in the store; the flusher writes them back in
+// batches.
+func (h *Hub) syncStage(msg *message.Message) error {
+	var o event.Outcome
+	if err := json.Unmarshal(msg.Payload, &o); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding outcome: %w", err))
+	}
+	t, ok := h.tenants[o.Tenant]
+	if !ok || o.Member.ID == "" {
+		return nil
+	}
+	for _, c := range t.connectors {
+		if c.syncer == nil {
+			continue
+		}
+		if err := h.store.QueueSync(msg.Context(), t.id, c.name, []string{o.Member.ID}); err != nil {
+			return fmt.Errorf("queueing member %s for %s: %w", o.Member.ID, c.name, err)
+		}
+	}
+	return nil
+}
+
+// syncer writes queued members back, every pipeline.sync.interval, for
+// each write-back connector.
+type syncer struct {
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+func (h *Hub) startSyncer(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &syncer{stop: cancel}
+	for _, t := range h.tenants {
+		for _, c := range t.connectors {
+			if c.syncer == nil {
+				continue
+			}
+			t, c := t, c
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				h.syncLoop(ctx, t, c)
+			}()
+		}
+	}
+	h.syncer = s
+}
+
+func (s *syncer) close(ctx context.Context) error {
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stopping write-back: %w", ctx.Err())
+	}
+}
+
+func (h *Hub) syncLoop(ctx context.Context, t *tenantRuntime, c *connectorRuntime) {
+	interval := h.cfg.Pipeline.Sync.Interval
+	wait := interval
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		err := h.SyncOnce(ctx, t.id, c.name)
+		wait = interval
+		if err != nil && ctx.Err() == nil {
+			if after := fault.RetryAfter(err); after > wait {
+				wait = after
+			}
+			h.logger.Warn("writing members back failed; retrying", "tenant", t.id, "connector", c.name, "in", wait, "err", err)
+		}
+	}
+}
+
+// SyncOnce writes every member queued for the tenant's connector back, in
+// batches of connectors.MaxSyncBatch, with their current state. A batch
+// that fails stays queued for the next run.
+func (h *Hub) SyncOnce(ctx context.Context, tenant, connector string) error {
+	c, ok := h.connector(tenant, connector)
+	if !ok || c.syncer == nil {
+		return fmt.Errorf("tenant %q has no write-back connector %q", tenant, connector)
+	}
+	for {
+		items, err := h.store.PendingSync(ctx, tenant, connector, connectors.MaxSyncBatch)
+		if err != nil {
+			return fmt.Errorf("reading the write-back queue: %w", err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		states := make([]connectors.MemberState, 0, len(items))
+		for _, it := range items {
+			m, err := h.store.Member(ctx, tenant, it.MemberID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("reading member %s: %w", it.MemberID, err)
+			}
+			states = append(states, connectors.MemberState{
+				ID: m.ID, Phone: m.Phone, Email: m.Email, Name: m.Name,
+				Balance: m.Balance, Pending: m.Pending, Tier: m.Tier.Name,
+			})
+		}
+		if len(states) > 0 {
+			if err := c.syncer.SyncMembers(ctx, states); err != nil {
+				h.metrics.MembersSynced.WithLabelValues(tenant, connector, "failed").Add(float64(len(states)))
+				if fault.IsPermanent(err) {
+					// Retrying the same batch cannot help; it is dropped
+					// with the reason, and the next change queues a member
+					// again.
+					h.logger.Error("writing members back refused", "tenant", tenant, "connector", connector,
+						"members", len(states), "err", err)
+				} else {
+					return fmt.Errorf("writing %d members back: %w", len(states), err)
+				}
+			} else {
+				h.metrics.MembersSynced.WithLabelValues(tenant, connector, "ok").Add(float64(len(states)))
+			}
+		}
+		if err := h.store.DoneSync(ctx, tenant, connector, items); err != nil {
+			return fmt.Errorf("updating the write-back queue: %w", err)
+		}
+		if len(items) < connectors.MaxSyncBatch {
+			return nil
+		}
+	}
+}
