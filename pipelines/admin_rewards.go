@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -248,10 +249,12 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 	var code string
 	issueErr := fmt.Errorf("connector %s cannot issue codes", rw.Issuer)
 	if issuer := codeIssuer(t, rw.Issuer); issuer != nil {
-		code, issueErr = issuer.Issue(ctx, t.id, rw, d.MemberID, d.ID)
-		if issueErr == nil && strings.TrimSpace(code) == "" {
-			issueErr = errors.New("the issuer answered no code")
+		code, issueErr = issueCode(ctx, issuer, t.id, rw, d)
+		result := "ok"
+		if issueErr != nil {
+			result = string(fault.ClassOf(issueErr))
 		}
+		h.metrics.CodesIssued.WithLabelValues(t.id, rw.Issuer, result).Inc()
 	}
 	now := time.Now().UTC()
 	var settled store.AccountResult
@@ -280,6 +283,42 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 		return d, res, err
 	}
 	return d, settled, nil
+}
+
+// Retries of a reward code the issuer could not give yet (a shop's rate
+// limit, a timeout): the member waits for the answer, so they are few and
+// short; what still fails releases the redemption and gives the points back.
+const (
+	issueAttempts = 4
+	issueMaxWait  = 10 * time.Second
+)
+
+// issueCode asks the issuer for the redemption's code, again after a
+// retryable error (honouring its Retry-After) while the wait allows: the
+// issuer is idempotent by redemption, so a retry never makes a second code.
+func issueCode(ctx context.Context, issuer loyalty.CodeIssuer, tenant string, rw loyalty.Reward, d loyalty.Redemption) (string, error) {
+	waited := time.Duration(0)
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		code, err := issuer.Issue(ctx, tenant, rw, d.MemberID, d.ID)
+		if err == nil && strings.TrimSpace(code) == "" {
+			err = fault.Permanent(fault.ClassRequest, errors.New("the issuer answered no code"))
+		}
+		if err == nil || fault.IsPermanent(err) || attempt == issueAttempts {
+			return code, err
+		}
+		wait := max(fault.RetryAfter(err), backoff)
+		if waited+wait > issueMaxWait {
+			return "", err
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(wait):
+		}
+		waited += wait
+		backoff *= 2
+	}
 }
 
 // codeIssuer returns the tenant's connector named name when it can issue

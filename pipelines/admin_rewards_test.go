@@ -16,6 +16,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/all"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines"
@@ -268,6 +269,8 @@ type shopIssuer struct {
 	down  bool
 	codes map[string]string
 	calls int
+	// throttled answers the next calls with a rate-limit error.
+	throttled int
 }
 
 func (s *shopIssuer) Accept(*http.Request, []byte) (connectors.Delivery, error) {
@@ -279,7 +282,11 @@ func (s *shopIssuer) Issue(_ context.Context, _ string, _ loyalty.Reward, _, red
 	defer s.mu.Unlock()
 	s.calls++
 	if s.down {
-		return "", errors.New("the shop is down")
+		return "", fault.Permanent(fault.ClassTransient, errors.New("the shop is down"))
+	}
+	if s.throttled > 0 {
+		s.throttled--
+		return "", fault.Retryable(fault.ClassThrottle, errors.New("throttled"), 50*time.Millisecond)
 	}
 	if c, ok := s.codes[redemptionID]; ok {
 		return c, nil
@@ -394,10 +401,16 @@ func TestAdminRedemptionFromAnIssuer(t *testing.T) {
 	assert.Contains(t, got.Error, "connector pos cannot issue codes")
 
 	shop.setDown(false)
+	shop.mu.Lock()
+	shop.throttled, shop.calls = 2, 0
+	shop.mu.Unlock()
 	code, got = h.redeem(id, "voucher", "v3")
 	require.Equal(t, http.StatusCreated, code, got.Error)
-	assert.Equal(t, "SHOP-2", got.Code)
+	assert.Equal(t, "SHOP-2", got.Code, "a throttled shop is asked again")
 	assert.EqualValues(t, 100, got.Balance)
+	assert.Equal(t, 3, shop.calls)
+	assert.Equal(t, 2.0, counterValue(t, h.hub.Metrics().CodesIssued.WithLabelValues("acme", "shop", "ok")))
+	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().CodesIssued.WithLabelValues("acme", "shop", "transient")))
 
 	var list struct{ Redemptions []redemptionAnswer }
 	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+id+"/redemptions", &list))

@@ -37,11 +37,12 @@ type Metrics struct {
 	StatusesApplied  prometheus.Counter
 	DeliveryFailures *prometheus.CounterVec // tenant, code
 
-	ConsentChanges        *prometheus.CounterVec // tenant, value (stop, resume, ignored)
-	PrivacyRequests       *prometheus.CounterVec // tenant, type, result
-	EventsWithoutPhone    *prometheus.CounterVec // tenant, type
-	CheckoutsAbandoned    *prometheus.CounterVec // tenant
-	MembersSynced         *prometheus.CounterVec // tenant, connector, result (ok, failed)
+	ConsentChanges     *prometheus.CounterVec // tenant, value (stop, resume, ignored)
+	PrivacyRequests    *prometheus.CounterVec // tenant, type, result
+	EventsWithoutPhone *prometheus.CounterVec // tenant, type
+	CheckoutsAbandoned *prometheus.CounterVec // tenant
+	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
+	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -144,6 +145,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
 		}, []string{"tenant", "connector", "result"}),
+		CodesIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_reward_codes_issued_total",
+			Help: "Reward codes asked of a shop connector, by result: ok, or the class of the final error.",
+		}, []string{"tenant", "issuer", "result"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
@@ -156,7 +161,7 @@ func NewMetrics() *Metrics {
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued,
 	)
 	return m
 }
