@@ -1,24 +1,16 @@
 package csvdrop_test
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/confmap"
-	"github.com/knadh/koanf/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/csvdrop"
-	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/mappings"
 )
 
@@ -78,10 +70,8 @@ func TestValidate(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			var errs config.Errors
-			require.True(t, errors.As(err, &errs), "%v", err)
 			got := map[string]string{}
-			for _, e := range errs {
+			for _, e := range configtest.FieldErrors(t, err) {
 				got[e.Path] = e.Msg
 			}
 			require.Len(t, got, len(tt.want), "%v", err)
@@ -103,30 +93,14 @@ func TestSpec(t *testing.T) {
 	require.NoError(t, connectors.NewRegistry().Register(s))
 
 	t.Run("example decodes strictly and validates", func(t *testing.T) {
-		raw, err := yaml.Parser().Unmarshal([]byte(s.Example))
-		require.NoError(t, err)
-		k := koanf.New(".")
-		require.NoError(t, k.Load(confmap.Provider(raw, "."), nil))
-		assert.Equal(t, "csv_drop", k.String("type"))
-		settings := k.Cut("")
-		settings.Delete("type")
 		cfg := s.NewConfig().(*csvdrop.Config)
-		require.NoError(t, settings.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
-			Tag: "koanf",
-			DecoderConfig: &mapstructure.DecoderConfig{
-				DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
-				ErrorUnused:      true,
-				WeaklyTypedInput: true,
-				TagName:          "koanf",
-				Result:           cfg,
-			},
-		}))
+		settings := configtest.DecodeBlock(t, "csv_drop", s.Example, cfg)
 		require.NoError(t, cfg.Validate())
 		assert.Equal(t, []string{"2006-01-02 15:04:05", "02/01/2006 15:04"}, cfg.DateFormats, "a list replaces the defaults")
 		assert.Equal(t, map[string][]string{"customer_phone": {"hp_pelanggan"}, "transaction_id": {"nomor_nota"}}, cfg.Columns)
 		assert.Equal(t, 2*time.Second, cfg.PollInterval)
 		// The example sets every key.
-		for _, key := range configKeys() {
+		for _, key := range configtest.Keys(reflect.TypeFor[csvdrop.Config]()) {
 			assert.True(t, settings.Exists(key), "the example shows %s", key)
 		}
 	})
@@ -158,24 +132,7 @@ type otherConfig struct{}
 
 func (otherConfig) Validate() error { return nil }
 
-// configKeys are the keys of Config, from its koanf tags.
-func configKeys() []string {
-	var keys []string
-	typ := reflect.TypeFor[csvdrop.Config]()
-	for i := range typ.NumField() {
-		if k := typ.Field(i).Tag.Get("koanf"); k != "" {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
 func TestEveryKeyDocumented(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "connectors", "csv_drop.md"))
-	require.NoError(t, err)
-	keys := configKeys()
-	require.Len(t, keys, 14)
-	for _, k := range keys {
-		assert.True(t, strings.Contains(string(doc), "| `"+k+"` |"), "docs/connectors/csv_drop.md documents %s", k)
-	}
+	require.Len(t, configtest.Keys(reflect.TypeFor[csvdrop.Config]()), 14)
+	configtest.RequireDocumented(t, "../../docs/connectors/csv_drop.md", "", reflect.TypeFor[csvdrop.Config]())
 }

@@ -12,15 +12,9 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
-)
 
-// HTTP-layer retries of requests that certainly were not processed.
-const (
-	httpRetries  = 2
-	retryWaitMin = 100 * time.Millisecond
-	retryWaitMax = time.Second
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 )
 
 // maxBatch is the most inputs HubSpot takes in one batch call.
@@ -64,52 +58,22 @@ func newLimiter(requests int, interval time.Duration) *rate.Limiter {
 func newClient(cfg *Config, logger *slog.Logger) *client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: &limitedTransport{
+	// The HTTP layer retries only what HubSpot certainly did not process:
+	// failures to connect, and 502/503/504 with no long Retry-After.
+	// Everything else goes back to the caller, classified.
+	rest := httpclient.New(&http.Client{Transport: &limitedTransport{
 		limiter: newLimiter(cfg.RateLimit.Requests, cfg.RateLimit.Interval),
 		timeout: cfg.Timeout,
 		base:    transport,
-	}}
-	rc.Logger = nil
-	rc.RetryMax = httpRetries
-	rc.RetryWaitMin = retryWaitMin
-	rc.RetryWaitMax = retryWaitMax
-	rc.CheckRetry = checkRetry
-	rc.Backoff = retryablehttp.DefaultBackoff
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	rest := resty.NewWithClient(rc.StandardClient()).
-		SetRetryCount(0).
-		SetLogger(restyLogger{logger}).
+	}}, logger).
 		SetResponseBodyLimit(maxResponseBytes).
-		SetAuthToken(cfg.AccessToken).
-		SetHeader("Content-Type", "application/json").
-		SetHeader("Accept", "application/json")
+		SetAuthToken(cfg.AccessToken)
 	return &client{
 		base:     strings.TrimRight(cfg.APIBaseURL, "/"),
 		client:   rest,
 		interval: cfg.RateLimit.Interval,
 		logger:   logger,
 	}
-}
-
-// checkRetry lets the HTTP layer retry only what HubSpot certainly did not
-// process: failures to connect, and 502/503/504 with no long Retry-After.
-// Everything else goes back to the caller, classified.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, nil
-		}
-		return isDialError(err), nil
-	}
-	switch resp.StatusCode {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) > retryWaitMax {
-			return false, nil // the caller's backoff honours it
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // limitedTransport waits for the rate limiter, then makes one attempt
@@ -238,15 +202,4 @@ func (c *client) logPartial(op string, errs []batchError) {
 		}
 		c.logger.Warn("hubspot batch partly failed", "op", op, "category", e.Category, "message", trimMessage(e.Message))
 	}
-}
-
-// restyLogger sends resty's own messages to slog at debug level.
-type restyLogger struct{ l *slog.Logger }
-
-func (r restyLogger) Errorf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
-}
-func (r restyLogger) Warnf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
-func (r restyLogger) Debugf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
 }

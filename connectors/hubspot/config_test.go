@@ -1,41 +1,17 @@
 package hubspot
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/confmap"
-	"github.com/knadh/koanf/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/mappings"
 )
-
-// errorKeys returns the key paths of a config error, in order.
-func errorKeys(t *testing.T, err error) []string {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var errs config.Errors
-	require.True(t, errors.As(err, &errs), "a config error list, got %T: %v", err, err)
-	var keys []string
-	for _, fe := range errs {
-		keys = append(keys, fe.Path)
-		assert.True(t, strings.HasPrefix(fe.Error(), fe.Path+": "), fe.Error())
-	}
-	return keys
-}
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
@@ -90,7 +66,7 @@ func TestConfigValidate(t *testing.T) {
 			c := testConfig("https://api.hubapi.com")
 			tt.mutate(c)
 			err := c.Validate()
-			assert.Equal(t, tt.want, errorKeys(t, err), "%v", err)
+			assert.Equal(t, tt.want, configtest.ErrorKeys(t, err), "%v", err)
 			_, err = NewSource(c, connectors.Deps{})
 			assert.Equal(t, tt.want == nil, err == nil, "NewSource validates: %v", err)
 		})
@@ -114,56 +90,19 @@ func TestNewConfigDefaults(t *testing.T) {
 	assert.Equal(t, "phone", NewConfig().ContactProperties[0], "each config has its own slices")
 }
 
-// configKeys lists the dotted koanf key of every field of a config struct
-// type, nested blocks walked.
-func configKeys(typ reflect.Type, prefix string) []string {
-	var out []string
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		key := config.Join(prefix, f.Tag.Get("koanf"))
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
-			out = append(out, configKeys(f.Type, key)...)
-			continue
-		}
-		out = append(out, key)
-	}
-	return out
-}
-
 func TestReferenceDocumentsEveryKey(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "connectors", "hubspot.md"))
-	require.NoError(t, err)
-	keys := configKeys(reflect.TypeFor[Config](), "")
+	keys := configtest.Keys(reflect.TypeFor[Config]())
 	require.Contains(t, keys, "rate_limit.interval")
 	require.Contains(t, keys, "write_back.id_property")
-	for _, k := range keys {
-		assert.True(t, strings.Contains(string(doc), "| `"+k+"` |"), "docs/connectors/hubspot.md documents %s", k)
-	}
+	configtest.RequireDocumented(t, "../../docs/connectors/hubspot.md", "", reflect.TypeFor[Config]())
 }
 
-// decodeBlock decodes a connector block the way the hub does: unknown
-// keys are errors, durations are parsed.
+// decodeBlock decodes a hubspot block over the defaults the way the hub
+// does.
 func decodeBlock(t *testing.T, src string) *Config {
 	t.Helper()
-	raw, err := yaml.Parser().Unmarshal([]byte(src))
-	require.NoError(t, err)
-	k := koanf.New(".")
-	require.NoError(t, k.Load(confmap.Provider(raw, "."), nil))
-	assert.Equal(t, Name, k.String("type"))
-	settings := k.Cut("")
-	settings.Delete("type")
-	settings.Delete("mapping")
 	cfg := NewConfig()
-	require.NoError(t, settings.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
-		Tag: "koanf",
-		DecoderConfig: &mapstructure.DecoderConfig{
-			DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
-			ErrorUnused:      true,
-			WeaklyTypedInput: true,
-			TagName:          "koanf",
-			Result:           cfg,
-		},
-	}))
+	configtest.DecodeBlock(t, Name, src, cfg)
 	return cfg
 }
 

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -56,18 +56,11 @@ type rule struct {
 // retried; 401 and 403 (bad token, missing scope) need an operator; any
 // other 4xx is a request that cannot succeed as it is.
 func ruleForStatus(status int) rule {
-	switch {
-	case status == http.StatusTooManyRequests:
+	if status == http.StatusLocked {
 		return rule{fault.ClassThrottle, true}
-	case status == http.StatusLocked:
-		return rule{fault.ClassThrottle, true}
-	case status >= 500 || status == http.StatusRequestTimeout:
-		return rule{fault.ClassTransient, true}
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return rule{fault.ClassAuth, false}
-	default:
-		return rule{fault.ClassRequest, false}
 	}
+	class, retryable := httpclient.StatusClass(status)
+	return rule{class, retryable}
 }
 
 // lockedRetryAfter is the wait HubSpot asks for after a 423.
@@ -83,7 +76,7 @@ func classifyResponse(op string, status int, header http.Header, body []byte, no
 	r := ruleForStatus(status)
 	fe := &fault.Error{Err: apiErr, Permanent: !r.retryable, Class: r.class, Code: strconv.Itoa(status)}
 	if r.retryable {
-		fe.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+		fe.RetryAfter = httpclient.RetryAfter(header.Get("Retry-After"), now, httpclient.MaxRetryAfter)
 		switch {
 		case fe.RetryAfter > 0:
 		case status == http.StatusTooManyRequests:
@@ -113,27 +106,6 @@ func trimMessage(s string) string {
 	return s
 }
 
-// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date;
-// it returns zero when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, 24*time.Hour)
-		}
-	}
-	return 0
-}
-
 // classifyTransport classifies a call that got no answer. Every call the
 // connector makes is idempotent (reads, and updates that set absolute
 // values), so all of them are retryable.
@@ -142,15 +114,4 @@ func classifyTransport(op string, err error) *fault.Error {
 		return &fault.Error{Err: fmt.Errorf("%s: %w", op, err), Class: fault.ClassThrottle}
 	}
 	return &fault.Error{Err: fmt.Errorf("%s: %w", op, err), Class: fault.ClassTransient}
-}
-
-// isDialError reports whether err happened while connecting, so the request
-// certainly was not sent.
-func isDialError(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
 }

@@ -1,8 +1,6 @@
 package pos_test
 
 import (
-	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/pos"
-	"github.com/loyalhub/loyalhub/core/config"
 )
 
 const (
@@ -20,23 +18,6 @@ const (
 	squareURL = "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"
 	apiKey    = "k3y-0123456789abcdef"
 )
-
-// errorKeys requires err to be config.Errors, each message led by its key
-// path, and returns "path: message" for each.
-func errorKeys(t *testing.T, err error) []string {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var errs config.Errors
-	require.True(t, errors.As(err, &errs), "a config error list, got %T: %v", err, err)
-	var out []string
-	for _, fe := range errs {
-		require.NotEmpty(t, fe.Path, fe.Error())
-		out = append(out, fe.Error())
-	}
-	return out
-}
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
@@ -180,7 +161,10 @@ func TestConfigValidate(t *testing.T) {
 			c := pos.NewConfig()
 			tt.mutate(c)
 			err := c.Validate()
-			got := errorKeys(t, err)
+			var got []string
+			for _, fe := range configtest.FieldErrors(t, err) {
+				got = append(got, fe.Error())
+			}
 			require.Len(t, got, len(tt.want), "errors: %v", got)
 			for i, w := range tt.want {
 				assert.True(t, strings.HasPrefix(got[i], w), "error %d: %q does not start with %q", i, got[i], w)
@@ -216,29 +200,9 @@ func TestMappingOf(t *testing.T) {
 	assert.Equal(t, "pos_webhook", pos.MappingOf(nil))
 }
 
-// configKeys lists the dotted koanf key of every field of a config struct
-// type, nested blocks walked.
-func configKeys(typ reflect.Type, prefix string) []string {
-	var out []string
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		key := config.Join(prefix, f.Tag.Get("koanf"))
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
-			out = append(out, configKeys(f.Type, key)...)
-			continue
-		}
-		out = append(out, key)
-	}
-	return out
-}
-
 func TestReferenceDocumentsEveryKey(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/connectors/pos_webhook.md")
-	require.NoError(t, err)
-	keys := configKeys(reflect.TypeFor[pos.Config](), "")
+	keys := configtest.Keys(reflect.TypeFor[pos.Config]())
 	require.Contains(t, keys, "lookup.requests_per_second", "nested blocks are walked")
 	require.Contains(t, keys, "allow_ips")
-	for _, k := range keys {
-		assert.Contains(t, string(doc), "| `"+k+"` |", "docs/connectors/pos_webhook.md documents %s", k)
-	}
+	configtest.RequireDocumented(t, "../../docs/connectors/pos_webhook.md", "", reflect.TypeFor[pos.Config]())
 }

@@ -2,11 +2,9 @@ package pos
 
 import (
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -24,39 +22,16 @@ func classifyStatus(api string, status int, retryAfter string, body []byte, now 
 		msg += ": " + detail
 	}
 	err := fmt.Errorf("%s", msg)
-	after := parseRetryAfter(retryAfter, now)
+	class, retryable := fault.ClassTransient, true
+	if status >= 400 {
+		class, retryable = httpclient.StatusClass(status)
+	}
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return fault.Permanent(fault.ClassAuth, fmt.Errorf("%w (check lookup.access_token and its CUSTOMERS_READ permission)", err))
-	case status == http.StatusTooManyRequests:
-		return fault.Retryable(fault.ClassThrottle, err, after)
-	case status == http.StatusRequestTimeout, status >= 500:
-		return fault.Retryable(fault.ClassTransient, err, after)
-	case status >= 400:
-		return fault.Permanent(fault.ClassRequest, err)
+	case retryable:
+		return fault.Retryable(class, err, httpclient.RetryAfter(retryAfter, now, maxRetryAfter))
+	case class == fault.ClassAuth:
+		return fault.Permanent(class, fmt.Errorf("%w (check lookup.access_token and its CUSTOMERS_READ permission)", err))
 	default:
-		return fault.Retryable(fault.ClassTransient, err, after)
+		return fault.Permanent(class, err)
 	}
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
-// date. Zero when absent, unreadable or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }

@@ -11,14 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/confmap"
-	"github.com/knadh/koanf/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/connectors/sourcetest"
 	"github.com/loyalhub/loyalhub/core/event"
@@ -200,24 +197,8 @@ func TestSpec(t *testing.T) {
 	require.NoError(t, connectors.NewRegistry().Register(s))
 
 	t.Run("example decodes strictly and validates", func(t *testing.T) {
-		raw, err := yaml.Parser().Unmarshal([]byte(s.Example))
-		require.NoError(t, err)
-		k := koanf.New(".")
-		require.NoError(t, k.Load(confmap.Provider(raw, "."), nil))
-		assert.Equal(t, "pos_webhook", k.String("type"))
-		settings := k.Cut("") // the connector's own keys, without type and mapping
-		settings.Delete("type")
-		settings.Delete("mapping")
 		cfg := s.NewConfig()
-		require.NoError(t, settings.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
-			Tag: "koanf",
-			DecoderConfig: &mapstructure.DecoderConfig{
-				ErrorUnused:      true,
-				WeaklyTypedInput: true,
-				TagName:          "koanf",
-				Result:           cfg,
-			},
-		}))
+		configtest.DecodeBlock(t, "pos_webhook", s.Example, cfg)
 		require.NoError(t, cfg.Validate())
 		want := pos.NewConfig()
 		want.Secret, want.SignatureHeader = "${POS_WEBHOOK_SECRET}", pos.DefaultSignatureHeader

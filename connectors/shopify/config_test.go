@@ -1,8 +1,6 @@
 package shopify_test
 
 import (
-	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/shopify"
-	"github.com/loyalhub/loyalhub/core/config"
 )
 
 func validConfig() *shopify.Config {
@@ -25,23 +23,6 @@ func validConfig() *shopify.Config {
 		"tenoff": {Percentage: 10, MinimumSubtotal: "100000", ValidDays: 14, Prefix: "WA-", Title: "10% off"},
 	}
 	return c
-}
-
-// errorKeys returns the key paths of a config error, checking that each
-// message starts with its path.
-func errorKeys(t *testing.T, err error) []string {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var errs config.Errors
-	require.True(t, errors.As(err, &errs), "a config error list, got %T: %v", err, err)
-	var keys []string
-	for _, fe := range errs {
-		keys = append(keys, fe.Path)
-		assert.True(t, strings.HasPrefix(fe.Error(), fe.Path+": "), fe.Error())
-	}
-	return keys
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -106,7 +87,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.Equal(t, tt.wantKeys, errorKeys(t, err))
+			assert.Equal(t, tt.wantKeys, configtest.ErrorKeys(t, err))
 		})
 	}
 }
@@ -125,34 +106,11 @@ func TestNewConfigDefaults(t *testing.T) {
 	require.NoError(t, c.Validate())
 }
 
-// configKeys lists the dotted koanf key of every field of a config type:
-// nested blocks are walked, and a map of blocks is written with a
-// placeholder, <reward>, for its keys.
-func configKeys(typ reflect.Type, prefix string) []string {
-	var out []string
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		key := config.Join(prefix, f.Tag.Get("koanf"))
-		switch {
-		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]():
-			out = append(out, configKeys(f.Type, key)...)
-		case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Struct:
-			out = append(out, configKeys(f.Type.Elem(), key+".<reward>")...)
-		default:
-			out = append(out, key)
-		}
-	}
-	return out
-}
-
-// The connector's reference documents every key, one table row each.
+// The connector's reference documents every key, one table row each; the
+// discounts are documented by reward, as admin.discounts.<reward>.amount.
 func TestReferenceDocumentsEveryKey(t *testing.T) {
-	keys := configKeys(reflect.TypeFor[shopify.Config](), "")
-	require.Contains(t, keys, "admin.discounts.<reward>.amount", "maps of blocks are walked")
+	keys := configtest.Keys(reflect.TypeFor[shopify.Config]())
+	require.Contains(t, keys, "admin.discounts."+configtest.MapKey+".amount", "maps of blocks are walked")
 	require.Contains(t, keys, "admin.access_token", "nested blocks are walked")
-	doc, err := os.ReadFile("../../docs/connectors/shopify.md")
-	require.NoError(t, err)
-	for _, k := range keys {
-		assert.Contains(t, string(doc), "| `"+k+"` |", "docs/connectors/shopify.md documents %s", k)
-	}
+	configtest.RequireDocumented(t, "../../docs/connectors/shopify.md", "", reflect.TypeFor[shopify.Config]())
 }

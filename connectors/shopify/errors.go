@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -180,23 +181,17 @@ func (ue userError) String() string {
 	return s
 }
 
-// retryAfter parses a Retry-After header: seconds (Shopify sends "2.0") or
-// an HTTP date; zero when absent or unreadable.
+// retryAfter parses a Retry-After header, at most an hour: seconds, which
+// Shopify writes with a fraction ("2.0"), or an HTTP date; zero when absent
+// or unreadable.
 func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
+	if s, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 		if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
 			return 0
 		}
-		return min(time.Duration(s*float64(time.Second)), time.Hour)
+		return time.Duration(min(s, time.Hour.Seconds()) * float64(time.Second))
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), time.Hour)
-	}
-	return 0
+	return httpclient.RetryAfter(v, now, time.Hour)
 }
 
 // restMessage is the "errors" of a non-GraphQL error body, for a message.

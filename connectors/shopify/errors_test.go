@@ -99,6 +99,8 @@ func TestRetryAfter(t *testing.T) {
 		{"-1", 0},
 		{"NaN", 0},
 		{"86400", time.Hour},
+		{"1e10", time.Hour},
+		{"1e300", time.Hour},
 		{"Mon, 23 Nov 2026 03:00:30 GMT", 30 * time.Second},
 		{"Mon, 23 Nov 2026 02:59:30 GMT", 0},
 		{"soon", 0},

@@ -3,14 +3,11 @@ package shopify_test
 import (
 	"testing"
 
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/confmap"
-	"github.com/knadh/koanf/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/shopify"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/mappings"
@@ -32,24 +29,8 @@ func TestSpec(t *testing.T) {
 	require.NoError(t, connectors.NewRegistry().Register(s))
 
 	t.Run("example decodes strictly and validates", func(t *testing.T) {
-		raw, err := yaml.Parser().Unmarshal([]byte(s.Example))
-		require.NoError(t, err)
-		k := koanf.New(".")
-		require.NoError(t, k.Load(confmap.Provider(raw, "."), nil))
-		assert.Equal(t, "shopify", k.String("type"))
-		settings := k.Cut("")
-		settings.Delete("type")
 		cfg := s.NewConfig()
-		require.NoError(t, settings.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
-			Tag: "koanf",
-			DecoderConfig: &mapstructure.DecoderConfig{
-				DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
-				ErrorUnused:      true,
-				WeaklyTypedInput: true,
-				TagName:          "koanf",
-				Result:           cfg,
-			},
-		}))
+		configtest.DecodeBlock(t, "shopify", s.Example, cfg)
 		require.NoError(t, cfg.Validate())
 		want := shopify.NewConfig()
 		want.Secret, want.ShopDomain = "${SHOPIFY_WEBHOOK_SECRET}", "acme-coffee.myshopify.com"

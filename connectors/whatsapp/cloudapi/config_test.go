@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -40,7 +40,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			keys := cloudtest.ErrorKeys(t, err)
+			keys := configtest.ErrorKeys(t, err)
 			assert.Equal(t, tt.wantKeys, keys)
 		})
 	}
@@ -55,5 +55,5 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestReferenceDocumentsEveryKey(t *testing.T) {
-	cloudtest.RequireDocumented(t, "../../../docs/config.md", TypeName, reflect.TypeFor[Config]())
+	configtest.RequireDocumented(t, "../../../docs/config.md", TypeName, reflect.TypeFor[Config]())
 }

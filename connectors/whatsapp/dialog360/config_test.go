@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloud"
-	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -53,7 +53,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			keys := cloudtest.ErrorKeys(t, err)
+			keys := configtest.ErrorKeys(t, err)
 			assert.Equal(t, tt.wantKeys, keys)
 		})
 	}
@@ -73,6 +73,6 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestReferenceDocumentsEveryKey(t *testing.T) {
-	require.Contains(t, cloudtest.ConfigKeys(reflect.TypeFor[Config](), ""), "throughput.pair_burst", "nested blocks are walked")
-	cloudtest.RequireDocumented(t, "../../../docs/config.md", TypeName, reflect.TypeFor[Config]())
+	require.Contains(t, configtest.Keys(reflect.TypeFor[Config]()), "throughput.pair_burst", "nested blocks are walked")
+	configtest.RequireDocumented(t, "../../../docs/config.md", TypeName, reflect.TypeFor[Config]())
 }

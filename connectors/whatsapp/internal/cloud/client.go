@@ -17,20 +17,13 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
-)
-
-// HTTP-layer retries of requests that certainly were not processed.
-const (
-	httpRetries  = 2
-	retryWaitMin = 100 * time.Millisecond
-	retryWaitMax = time.Second
 )
 
 // CodePairRateLimit is Meta's per-recipient rate limit: it says nothing
@@ -86,20 +79,9 @@ func New(opts Options) (*Client, error) {
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 256
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: transport, Timeout: opts.Timeout}
-	rc.Logger = nil
-	rc.RetryMax = httpRetries
-	rc.RetryWaitMin = retryWaitMin
-	rc.RetryWaitMax = retryWaitMax
-	rc.CheckRetry = checkRetry
-	rc.Backoff = retryablehttp.DefaultBackoff
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	c.client = resty.NewWithClient(rc.StandardClient()).
-		SetRetryCount(0).
-		SetLogger(restyLogger{logger}).
-		SetHeader("Content-Type", "application/json").
-		SetHeader("Accept", "application/json")
+	// The HTTP layer retries only what the BSP certainly did not process:
+	// failures to connect, and 502/503/504 with no long Retry-After.
+	c.client = httpclient.New(&http.Client{Transport: transport, Timeout: opts.Timeout}, logger)
 	for k, vs := range opts.Header {
 		for _, v := range vs {
 			c.client.Header.Add(k, v)
@@ -127,25 +109,6 @@ func New(opts Options) (*Client, error) {
 		},
 	})
 	return c, nil
-}
-
-// checkRetry lets the HTTP layer retry only what the BSP certainly did not
-// process: failures to connect, and 502/503/504 with no long Retry-After.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, nil
-		}
-		return isDialError(err), nil
-	}
-	switch resp.StatusCode {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) > retryWaitMax {
-			return false, nil // the caller's backoff honours it
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // Send delivers one message. It first waits for the number's throughput
@@ -271,15 +234,4 @@ func (c *Client) post(ctx context.Context, body []byte) (messaging.Result, error
 		res.WaID, res.UserID = sr.Contacts[0].WaID, sr.Contacts[0].UserID
 	}
 	return res, nil
-}
-
-// restyLogger sends resty's own messages to slog at debug level.
-type restyLogger struct{ l *slog.Logger }
-
-func (r restyLogger) Errorf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
-}
-func (r restyLogger) Warnf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
-func (r restyLogger) Debugf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
 }

@@ -2,15 +2,13 @@ package cloud
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -127,16 +125,8 @@ func ruleFor(code int) (rule, bool) {
 // ruleForStatus classifies an answer by HTTP status alone: when the body
 // carries no Graph error, or a code missing from the table.
 func ruleForStatus(status int) rule {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return rule{fault.ClassThrottle, true}
-	case status >= 500 || status == http.StatusRequestTimeout:
-		return rule{fault.ClassTransient, true}
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return rule{fault.ClassAuth, false}
-	default:
-		return rule{fault.ClassRequest, false}
-	}
+	class, retryable := httpclient.StatusClass(status)
+	return rule{class, retryable}
 }
 
 // parseGraphError extracts the Graph error object from a response body; it
@@ -192,49 +182,17 @@ func classifyResponse(status int, header http.Header, body []byte, now time.Time
 	}
 	fe := &fault.Error{Err: apiErr, Permanent: !r.retryable, Class: r.class, Code: code}
 	if r.retryable {
-		fe.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+		fe.RetryAfter = httpclient.RetryAfter(header.Get("Retry-After"), now, httpclient.MaxRetryAfter)
 	}
 	return fe
-}
-
-// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date;
-// it returns zero when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, 24*time.Hour)
-		}
-	}
-	return 0
 }
 
 // classifyTransport classifies a failure to get an answer. wrote tells
 // whether the request was completely written to the connection: after that,
 // Meta may have processed it, and the send is ambiguous.
 func classifyTransport(err error, wrote bool) *fault.Error {
-	if wrote && !isDialError(err) {
+	if wrote && !httpclient.IsDialError(err) {
 		return &fault.Error{Err: err, Class: fault.ClassTransient, Code: connectors.AmbiguousCode}
 	}
 	return &fault.Error{Err: err, Class: fault.ClassTransient}
-}
-
-// isDialError reports whether err happened while connecting, so the request
-// certainly was not sent.
-func isDialError(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
 }
