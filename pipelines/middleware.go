@@ -21,7 +21,8 @@ const maxRetryAfter = 30 * time.Second
 // middlewares returns the stack every stage runs under, outermost first:
 // correlation id, poison queue for permanent errors (the reason is kept in
 // the dead letter), in-process retry with exponential backoff for retryable
-// errors, Retry-After pauses, metrics per attempt (without the pause), a
+// errors (except those asking to be requeued, which go back to the queue at
+// once), Retry-After pauses, metrics per attempt (without the pause), a
 // timeout per attempt and panic recovery (a panic is permanent: the same
 // input would panic again).
 func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
@@ -35,8 +36,10 @@ func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger 
 		MaxInterval:         cfg.Retry.MaxInterval,
 		Multiplier:          cfg.Retry.Multiplier,
 		RandomizationFactor: 0.2,
-		ShouldRetry:         func(p middleware.RetryParams) bool { return !fault.IsPermanent(p.Err) },
-		Logger:              logger,
+		ShouldRetry: func(p middleware.RetryParams) bool {
+			return !fault.IsPermanent(p.Err) && !fault.IsRequeue(p.Err)
+		},
+		Logger: logger,
 	}
 	return []message.HandlerMiddleware{
 		middleware.CorrelationID,

@@ -174,8 +174,10 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	case errors.Is(err, loyalty.ErrOrderNotFound):
 		// A refund may overtake its order: retry until the order has had
 		// time to arrive.
+		// It goes back to the queue rather than waiting in a worker,
+		// which the order itself may need.
 		if waited := time.Since(receivedAt(msg, ev)); waited < t.program.RefundWait {
-			return nil, fault.Retryable(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited), 0)
+			return nil, fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited))
 		}
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.program.RefundWait))
 	case errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrInsufficientPoints):

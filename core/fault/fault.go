@@ -32,6 +32,11 @@ type Error struct {
 	Class      Class
 	Code       string        // vendor code when there is one, such as "131026"
 	RetryAfter time.Duration // zero when unknown
+	// Requeue asks for the retry to come from the queue, later, rather
+	// than from the worker now: the cause is another message not processed
+	// yet (a refund before its order), which a worker waiting in place
+	// would keep from being processed.
+	Requeue bool
 }
 
 func (e *Error) Error() string {
@@ -57,6 +62,23 @@ func Retryable(class Class, err error, after time.Duration) error {
 		return nil
 	}
 	return &Error{Err: err, Class: class, RetryAfter: after}
+}
+
+// Requeue marks err as retryable through the queue: the worker hands the
+// message back at once, and the queue delivers it again after its own
+// backoff.
+func Requeue(class Class, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Err: err, Class: class, Requeue: true}
+}
+
+// IsRequeue reports whether err, or any error it wraps, asks for a retry
+// through the queue.
+func IsRequeue(err error) bool {
+	var fe *Error
+	return errors.As(err, &fe) && fe.Requeue && !fe.Permanent
 }
 
 // IsPermanent reports whether err, or any error it wraps, is marked permanent.

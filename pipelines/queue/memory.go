@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
@@ -10,6 +11,11 @@ import (
 
 // memoryOutputBuffer is each memory subscription's channel buffer.
 const memoryOutputBuffer = 1024
+
+// memoryNackDelay is how long a memory subscription waits after a nacked
+// message before taking the next one (the GoChannel sends the nacked one
+// again at once), as the JetStream backends delay a redelivery.
+const memoryNackDelay = 20 * time.Millisecond
 
 func (q *Queue) openMemory() error {
 	gc := gochannel.NewGoChannel(gochannel.Config{
@@ -43,12 +49,34 @@ func (s *memorySubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 		return nil, ErrClosed
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	out, err := s.gc.Subscribe(ctx, topic)
+	in, err := s.gc.Subscribe(ctx, topic)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	s.cancels = append(s.cancels, cancel)
+	out := make(chan *message.Message)
+	go func() {
+		defer close(out)
+		for msg := range in {
+			select {
+			case out <- msg:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case <-msg.Acked():
+			case <-msg.Nacked():
+				select {
+				case <-time.After(memoryNackDelay):
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	return out, nil
 }
 
