@@ -145,7 +145,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	var lots []*loyalty.Lot
 	if order != nil {
 		if lots, err = queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-			WHERE tenant = $1 AND order_id = $2 AND member_id = $3`, tenant, order.ID, m.ID); err != nil {
+			WHERE tenant = $1 AND order_id = $2 AND order_id <> '' AND member_id = $3`, tenant, order.ID, m.ID); err != nil {
 			return store.AccountResult{}, err
 		}
 	}

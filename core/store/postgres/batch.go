@@ -303,7 +303,7 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 			r.order = o
 			return nil
 		})
-		b.Queue(`SELECT `+lotColumns+` FROM lots WHERE tenant = $1 AND order_id = $2 ORDER BY id`,
+		b.Queue(`SELECT `+lotColumns+` FROM lots WHERE tenant = $1 AND order_id = $2 AND order_id <> '' ORDER BY id`,
 			op.tenant, op.ref.OrderID).Query(func(rows pgx.Rows) error {
 			lots, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*loyalty.Lot, error) { return scanLot(r) })
 			if err != nil {

@@ -145,16 +145,14 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 
 	var lots []*loyalty.Lot
 	if order != nil {
-		if lots, err = queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-			WHERE tenant = ? AND order_id = ? AND member_id = ?`, tenant, order.ID, m.ID); err != nil {
+		if lots, err = queryLots(ctx, tx, queryOrderLots, tenant, order.ID, m.ID); err != nil {
 			return store.AccountResult{}, err
 		}
 	}
 	a := &loyalty.Account{
 		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
 		LoadLots: func() ([]*loyalty.Lot, error) {
-			return queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-				WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, m.ID)
+			return queryLots(ctx, tx, queryOpenLots, m.ID)
 		},
 		Counters: func(keys []string) (map[string]int64, error) {
 			return counters(ctx, tx, tenant, m.ID, keys)
@@ -237,6 +235,16 @@ func referralsSince(ctx context.Context, tx *wtx, tenant, referrerID string, sin
 	}
 	return n, nil
 }
+
+// Lot queries. Each repeats the condition of its partial index, which
+// SQLite cannot infer from an equality with a parameter: without it, the
+// lots of an order are found by reading every lot.
+const (
+	queryOrderLots = `SELECT ` + lotColumns + ` FROM lots
+		WHERE tenant = ? AND order_id = ? AND order_id <> '' AND member_id = ?`
+	queryOpenLots = `SELECT ` + lotColumns + ` FROM lots
+		WHERE member_id = ? AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
+)
 
 // queryLots runs a query of lots, ordered by id.
 func queryLots(ctx context.Context, tx *wtx, q string, args ...any) ([]*loyalty.Lot, error) {

@@ -53,6 +53,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 		indexes []string
 		table   string
 	}{
+		{"lots of an order", queryOrderLots + " ORDER BY id", []any{"t", "o", "m"}, []string{"lots_order"}, "lots"},
+		{"open lots of a member", queryOpenLots + " ORDER BY id", []any{"m"}, []string{"lots_member_open"}, "lots"},
 		{"due checkouts", queryDueCheckouts, []any{"t", 0, 1}, []string{"checkouts_due"}, "checkouts"},
 		{"pending sync", queryPendingSync, []any{"t", "c", 1}, []string{"sync_queue_pending"}, "sync_queue"},
 		{"member ids", queryMemberIDs, []any{"t", "", 1}, []string{"members_tenant_id"}, "members"},
