@@ -12,6 +12,8 @@ var DemoConfig []byte
 const (
 	DemoTenant        = "demo"
 	DemoPOSSecret     = "demo-pos-secret"
+	DemoShopifySecret = "demo-shopify-secret"
+	DemoShopDomain    = "demo-coffee.myshopify.com"
 	DemoAdminToken    = "demo-admin-token"
 	DemoAccessToken   = "demo-access-token"
 	DemoAppSecret     = "demo-app-secret"

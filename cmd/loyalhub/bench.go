@@ -16,20 +16,47 @@ func benchCmd() *cobra.Command {
 	var asJSON bool
 	var wrkDir string
 	var wrkSales, wrkThreads int
+	csv := loadtest.CSVConfig{}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Drive unique signed sales at a running hub and check every one was delivered once",
-		Long: `Sends unique signed POS sales (each with its own phone number) to a running hub
-over HTTP, then waits until the sandbox BSP has received a WhatsApp message for
-every accepted sale. Reports accepted sales per second, ingest latency
-percentiles, end-to-end deliveries per second, the hub's peak RSS (from its
-/metrics), and how many sales were lost or messaged twice.
+		Long: `Sends unique signed sales (each with its own phone number) to a running hub
+over HTTP: POS sales, or with --source shopify paid Shopify orders signed and
+headed as Shopify sends them; --rate paces them. Then waits until the sandbox
+BSP has received a WhatsApp message for every accepted sale. Reports accepted
+sales per second, ingest latency percentiles, end-to-end deliveries per
+second, the hub's peak RSS (from its /metrics), and how many sales were lost
+or messaged twice.
 
 Start the target with 'loyalhub demo' first; the defaults match it.
 
 With --wrk-dir it writes pre-signed unique sales and a Lua script for the
-wrk load generator instead, whose C client leaves more CPU to the hub.`,
+wrk load generator instead, whose C client leaves more CPU to the hub.
+
+With --csv-dir and --csv-rows it drops one CSV export of that many rows into
+a csv_drop connector's folder and times it until the hub's loyalty stage has
+processed every row.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if csv.Dir != "" {
+				csv.HubURL = cfg.HubURL
+				rep, err := loadtest.RunCSV(cmd.Context(), csv)
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					_ = enc.Encode(rep)
+				} else {
+					fmt.Fprint(cmd.OutOrStdout(), rep.String())
+				}
+				return err
+			}
+			if cfg.Source == loadtest.SourceShopify {
+				if !cmd.Flags().Changed("connector") {
+					cfg.Connector = "shop"
+				}
+				if !cmd.Flags().Changed("secret") {
+					cfg.Secret = pipelines.DemoShopifySecret
+				}
+			}
 			if wrkDir != "" {
 				script, err := loadtest.WriteWrk(wrkDir, cfg.Secret, wrkSales, wrkThreads)
 				if err != nil {
@@ -61,8 +88,14 @@ wrk load generator instead, whose C client leaves more CPU to the hub.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.HubURL, "url", "http://127.0.0.1:8080", "hub base URL")
 	f.StringVar(&cfg.Tenant, "tenant", pipelines.DemoTenant, "tenant id")
-	f.StringVar(&cfg.Connector, "connector", "pos", "the tenant's pos_webhook connector")
-	f.StringVar(&cfg.Secret, "secret", pipelines.DemoPOSSecret, "the connector's signing secret")
+	f.StringVar(&cfg.Source, "source", loadtest.SourcePOS, "what to send: pos (plain JSON sales) or shopify (orders/paid webhooks)")
+	f.StringVar(&cfg.Connector, "connector", "pos", "the tenant's connector of that source (default shop for --source shopify)")
+	f.StringVar(&cfg.ShopDomain, "shop-domain", pipelines.DemoShopDomain, "X-Shopify-Shop-Domain of --source shopify")
+	f.Float64Var(&cfg.Rate, "rate", 0, "requests per second in all (0: as fast as the connections allow)")
+	f.StringVar(&cfg.Secret, "secret", pipelines.DemoPOSSecret, "the connector's signing secret (default the demo's, of the source)")
+	f.StringVar(&csv.Dir, "csv-dir", "", "drop a CSV export into this csv_drop folder instead, and time it")
+	f.IntVar(&csv.Rows, "csv-rows", 1_000_000, "rows of the CSV export with --csv-dir")
+	f.DurationVar(&csv.Timeout, "csv-timeout", 30*time.Minute, "how long to wait for the CSV export's rows")
 	f.StringVar(&cfg.SandboxURL, "sandbox", "http://127.0.0.1:9090", "sandbox BSP base URL (empty: skip delivery checks)")
 	f.IntVar(&cfg.Connections, "connections", 64, "concurrent connections")
 	f.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long to send")

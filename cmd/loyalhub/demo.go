@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/shopify"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -30,8 +32,9 @@ func demoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Run the hub on embedded defaults with a demo tenant and the sandbox BSP",
 		Long: `Runs the hub with the embedded queue and SQLite store, a tenant "demo" with a
-POS webhook connector and a WhatsApp Cloud API connector, and the sandbox BSP
-in the same process. Nothing external is needed.`,
+POS webhook, a Shopify store, a CSV drop folder (<data-dir>/drops) and a
+WhatsApp Cloud API connector, and the sandbox BSP in the same process.
+Nothing external is needed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if printConfig {
 				_, err := cmd.OutOrStdout().Write(pipelines.DemoConfig)
@@ -41,6 +44,7 @@ in the same process. Nothing external is needed.`,
 				"LOYALHUB_SERVER__LISTEN="+listen,
 				"LOYALHUB_DATA_DIR="+dataDir,
 				"LOYALHUB_TENANTS__DEMO__CONNECTORS__WHATSAPP__BASE_URL=http://"+sandboxListen,
+				"LOYALHUB_TENANTS__DEMO__CONNECTORS__DROPS__DIR="+filepath.Join(dataDir, "drops"),
 			)
 			s, err := pipelines.ParseConfig(pipelines.DemoConfig, env, registry())
 			if err != nil {
@@ -76,7 +80,7 @@ in the same process. Nothing external is needed.`,
 			if err := hub.Start(cmd.Context()); err != nil {
 				return err
 			}
-			printDemoHelp(cmd.OutOrStdout(), listen, sandboxListen)
+			printDemoHelp(cmd.OutOrStdout(), listen, sandboxListen, filepath.Join(dataDir, "drops"))
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -114,8 +118,13 @@ func startSandbox(ctx context.Context, addr string, cfg sandbox.Config, logger *
 	return sb, stop, nil
 }
 
-func printDemoHelp(w io.Writer, hub, sb string) {
+// demoOrder is the sample Shopify order the demo prints a ready-signed curl
+// for (the fields the bundled mapping reads; Shopify sends many more).
+const demoOrder = `{"id":5527838716048765432,"name":"#1001","email":"budi@example.com","phone":"+62 813-1111-2222","currency":"IDR","total_price":"150000.00","current_total_price":"150000.00","financial_status":"paid","test":false,"customer":{"id":7650019836099,"first_name":"Budi","last_name":"Santoso","phone":"+62 813-1111-2222"},"line_items":[{"sku":"BEANS-250","title":"Arabica Gayo 250 g","quantity":1,"price":"150000.00"}],"processed_at":"2026-12-06T10:00:00+07:00"}`
+
+func printDemoHelp(w io.Writer, hub, sb, drops string) {
 	sig := pos.Sign(pipelines.DemoPOSSecret, []byte(demoSale))
+	shopSig := shopify.Sign(pipelines.DemoShopifySecret, []byte(demoOrder))
 	fmt.Fprintf(w, `
 loyalhub demo is running (Ctrl-C to stop)
   hub      http://%[1]s   (tenant "demo", admin token %[3]s)
@@ -139,7 +148,19 @@ or write from the command line (opens the 24-hour window):
   curl -s -X POST http://%[2]s/sandbox/inbound -d '{"from":"6281234567890","name":"Sari","text":"hi"}'
   curl -s -H 'Authorization: Bearer %[3]s' 'http://%[1]s/api/v1/tenants/demo/contacts?phone=081234567890'
 
-`, hub, sb, pipelines.DemoAdminToken, sig, demoSale)
+A paid Shopify order, as Shopify signs it:
+  curl -s -X POST http://%[1]s/hooks/demo/shop \
+    -H 'X-Shopify-Topic: orders/paid' -H 'X-Shopify-Shop-Domain: %[8]s' \
+    -H 'X-Shopify-Event-Id: demo-1' -H 'X-Shopify-Hmac-Sha256: %[6]s' \
+    -d '%[7]s'
+
+A CSV export: drop it into %[9]s (done/ and rejects/ appear beside it):
+  printf 'transaction_id,occurred_at,amount,customer_phone\nCSV-1,2026-12-06 10:00:00,75000,081355556666\n' > %[9]s/sales.csv
+
+Try a mapping on a payload, or check the tenant's mappings:
+  loyalhub mapping test --connector shopify --topic orders/paid order.json
+
+`, hub, sb, pipelines.DemoAdminToken, sig, demoSale, shopSig, demoOrder, pipelines.DemoShopDomain, drops)
 }
 
 func sandboxCmd() *cobra.Command {

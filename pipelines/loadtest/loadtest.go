@@ -1,6 +1,7 @@
-// Package loadtest drives unique signed POS sales at a running hub and
-// checks, at the sandbox BSP, that every accepted sale led to exactly one
-// WhatsApp message.
+// Package loadtest drives unique signed sales (POS sales or Shopify paid
+// orders) at a running hub and checks, at the sandbox BSP, that every
+// accepted sale led to exactly one WhatsApp message; and drops CSV exports
+// into a hub's folder and times them until their points are awarded.
 package loadtest
 
 import (
@@ -19,15 +20,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/connectors/shopify"
 )
 
 // Config of one load run.
 type Config struct {
-	HubURL      string // such as http://127.0.0.1:8080
-	Tenant      string
-	Connector   string        // the tenant's pos_webhook connector
-	Secret      string        // its signing secret
+	HubURL    string // such as http://127.0.0.1:8080
+	Tenant    string
+	Source    string // SourcePOS (default) or SourceShopify
+	Connector string // the tenant's connector of that source
+	Secret    string // its signing secret
+	// ShopDomain is sent as X-Shopify-Shop-Domain with SourceShopify.
+	ShopDomain string
+	// Rate paces the senders to this many requests per second in all;
+	// 0 sends as fast as the connections allow.
+	Rate        float64
 	SandboxURL  string        // the sandbox BSP, to count delivered messages; empty skips delivery checks
 	Connections int           // concurrent senders
 	Duration    time.Duration // how long to send
@@ -70,6 +80,24 @@ func (r Report) String() string {
 	return b.String()
 }
 
+// Sources a run can drive.
+const (
+	SourcePOS     = "pos"
+	SourceShopify = "shopify"
+)
+
+// ShopifyOrder returns the body of the i-th unique paid Shopify order of a
+// run, in Shopify's orders/paid format, with its own order id and phone.
+func ShopifyOrder(run string, i int) (body []byte, phone string) {
+	phone = "+62813" + fmt.Sprintf("%08d", i%100000000)
+	total := 25000 + (i%40)*10000
+	body = fmt.Appendf(nil, `{"id":%d,"admin_graphql_api_id":"gid://shopify/Order/%d","name":"#%s-%d","email":"load%d@example.com","phone":%q,"currency":"IDR","presentment_currency":"IDR","financial_status":"paid","test":false,"total_price":"%d.00","current_total_price":"%d.00","subtotal_price":"%d.00","total_discounts":"0.00","processed_at":%q,"created_at":%q,"checkout_token":"%s%08d","discount_codes":[],"customer":{"id":%d,"email":"load%d@example.com","first_name":"Load","last_name":"%d","phone":%q},"line_items":[{"id":%d,"sku":"BEANS-250","title":"Arabica Gayo 250 g","quantity":1,"price":"%d.00","total_discount":"0.00","gift_card":false,"discount_allocations":[]}],"billing_address":{"phone":%q},"shipping_address":null}`,
+		8200000000000000000+i, 8200000000000000000+i, run, i, i, phone, total, total, total,
+		time.Now().UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339), run, i,
+		7600000000000+i, i, i, phone, 9100000000000+i, total, phone)
+	return body, phone
+}
+
 // Sale returns the body of the i-th unique sale of a run: its own sale id
 // and its own phone number, so every accepted sale must produce one message
 // to a distinct recipient.
@@ -88,6 +116,16 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = 2 * time.Minute
+	}
+	if cfg.Source == "" {
+		cfg.Source = SourcePOS
+	}
+	if cfg.Source != SourcePOS && cfg.Source != SourceShopify {
+		return Report{}, fmt.Errorf("unknown source %q: want %s or %s", cfg.Source, SourcePOS, SourceShopify)
+	}
+	var pace *rate.Limiter
+	if cfg.Rate > 0 {
+		pace = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
 	client := &http.Client{
 		Timeout:   30 * time.Second,
@@ -130,10 +168,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				if cfg.MaxSales > 0 && i >= cfg.MaxSales {
 					return
 				}
-				body, phone := Sale(run, base+i)
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Loyalhub-Signature", pos.Sign(cfg.Secret, body))
+				if pace != nil && pace.Wait(sendCtx) != nil {
+					return
+				}
+				req, phone := request(ctx, cfg, url, run, base+i)
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
@@ -209,6 +247,27 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	stopRSS()
 	rep.PeakRSSBytes = float64(peak.Load())
 	return rep, nil
+}
+
+// request builds the i-th signed request of a run for its source.
+func request(ctx context.Context, cfg Config, url, run string, i int) (*http.Request, string) {
+	if cfg.Source == SourceShopify {
+		body, phone := ShopifyOrder(run, i)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Shopify-Topic", "orders/paid")
+		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(cfg.Secret, body))
+		req.Header.Set("X-Shopify-Shop-Domain", cfg.ShopDomain)
+		req.Header.Set("X-Shopify-Api-Version", "2026-01")
+		req.Header.Set("X-Shopify-Event-Id", fmt.Sprintf("%s-%d", run, i))
+		req.Header.Set("X-Shopify-Webhook-Id", fmt.Sprintf("wh-%s-%d", run, i))
+		return req, phone
+	}
+	body, phone := Sale(run, i)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Loyalhub-Signature", pos.Sign(cfg.Secret, body))
+	return req, phone
 }
 
 // allDelivered reports whether every accepted sale's recipient got a
