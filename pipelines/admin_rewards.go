@@ -174,69 +174,89 @@ func (h *Hub) postRedemption(w http.ResponseWriter, r *http.Request, t *tenantRu
 	if !required(w, map[string]string{"reward_id": req.RewardID, "request_id": req.RequestID}) {
 		return
 	}
-	rw, ok := t.program.Reward(req.RewardID)
-	if !ok {
-		writeError(w, http.StatusNotFound, "no reward "+req.RewardID)
-		return
-	}
-	memberID := r.PathValue("id")
-	// The request id is the client's; scoped to the member, the same id
-	// sent for another member is another redemption.
-	id := loyalty.RedemptionID(t.id, memberID, req.RequestID)
-	now := time.Now().UTC()
-	res, err := h.store.Transact(r.Context(), t.id, id, store.AccountRef{MemberID: memberID}, now,
-		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
+	res, err := h.redeem(r.Context(), t, r.PathValue("id"), req.RewardID, req.RequestID)
+	var re *redeemError
 	switch {
-	case errors.Is(err, store.ErrNoMember):
-		writeError(w, http.StatusNotFound, "no member "+memberID)
-		return
-	case errors.Is(err, loyalty.ErrInsufficientPoints), errors.Is(err, loyalty.ErrOutOfStock),
-		errors.Is(err, loyalty.ErrRewardUnavailable):
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	case errors.Is(err, loyalty.ErrBadEvent):
-		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.As(err, &re):
+		writeError(w, re.status, re.Error())
 		return
 	case err != nil:
 		h.respond(w, nil, err, "")
 		return
 	}
+	code := http.StatusCreated
+	if res.Replayed {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, res)
+}
+
+// redeemError is a redemption refused, with the HTTP status that says why.
+type redeemError struct {
+	status int
+	err    error
+}
+
+func (e *redeemError) Error() string { return e.err.Error() }
+func (e *redeemError) Unwrap() error { return e.err }
+
+func refused(status int, err error) error { return &redeemError{status: status, err: err} }
+
+// redeem redeems a reward for a member once per request id (scoped to the
+// member): the points are spent and the code taken in one transaction, then
+// an issuer's code is asked for. Refusals are *redeemError: 404 for no such
+// member or reward, 409 for too few points, out of stock, another tier,
+// outside the dates or a request id used for another reward, 502 when the
+// code could not be issued (the points are given back).
+func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, requestID string) (redeemResponse, error) {
+	rw, ok := t.program.Reward(rewardID)
+	if !ok {
+		return redeemResponse{}, refused(http.StatusNotFound, errors.New("no reward "+rewardID))
+	}
+	// The request id is the client's; scoped to the member, the same id
+	// sent for another member is another redemption.
+	id := loyalty.RedemptionID(t.id, memberID, requestID)
+	now := time.Now().UTC()
+	res, err := h.store.Transact(ctx, t.id, id, store.AccountRef{MemberID: memberID}, now,
+		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
+	switch {
+	case errors.Is(err, store.ErrNoMember):
+		return redeemResponse{}, refused(http.StatusNotFound, errors.New("no member "+memberID))
+	case errors.Is(err, loyalty.ErrInsufficientPoints), errors.Is(err, loyalty.ErrOutOfStock),
+		errors.Is(err, loyalty.ErrRewardUnavailable):
+		return redeemResponse{}, refused(http.StatusConflict, err)
+	case errors.Is(err, loyalty.ErrBadEvent):
+		return redeemResponse{}, refused(http.StatusBadRequest, err)
+	case err != nil:
+		return redeemResponse{}, err
+	}
 	h.publishOutcomes(t, id, now, res, "a redemption")
-	d, err := h.store.Redemption(r.Context(), t.id, id)
+	d, err := h.store.Redemption(ctx, t.id, id)
 	if err != nil {
-		h.respond(w, nil, err, "")
-		return
+		return redeemResponse{}, err
 	}
 	if d.RewardID != rw.ID {
-		writeError(w, http.StatusConflict, fmt.Sprintf("request_id %s redeemed %s already; use a new request_id", req.RequestID, d.RewardID))
-		return
+		return redeemResponse{}, refused(http.StatusConflict, fmt.Errorf("request_id %s redeemed %s already; use a new request_id", requestID, d.RewardID))
 	}
 	replayed := res.Replayed
 	if d.Status == loyalty.RedemptionReserved {
 		// An issuer's reward, or one whose code a crash or a hung-up
 		// client left unasked: the issuer answers the same code for the
 		// same redemption.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), issueTimeout)
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), issueTimeout)
 		defer cancel()
-		d, res, err = h.issue(ctx, t, rw, d, res)
+		d, res, err = h.issue(ictx, t, rw, d, res)
 		if err != nil {
-			h.respond(w, nil, err, "")
-			return
+			return redeemResponse{}, err
 		}
 		if d.Status == loyalty.RedemptionReleased {
-			writeError(w, http.StatusBadGateway, fmt.Sprintf("the code of %s could not be issued and the points are given back: %s", rw.Name, d.Reason))
-			return
+			return redeemResponse{}, refused(http.StatusBadGateway, fmt.Errorf("the code of %s could not be issued and the points are given back: %s", rw.Name, d.Reason))
 		}
 	}
 	if d.Status == loyalty.RedemptionReleased {
-		writeError(w, http.StatusConflict, fmt.Sprintf("redemption %s was released (%s); use a new request_id", d.ID, d.Reason))
-		return
+		return redeemResponse{}, refused(http.StatusConflict, fmt.Errorf("redemption %s was released (%s); use a new request_id", d.ID, d.Reason))
 	}
-	code := http.StatusCreated
-	if replayed {
-		code = http.StatusOK
-	}
-	writeJSON(w, code, redeemResponse{redemptionView: t.viewRedemption(d), Balance: res.Member.Balance, Replayed: replayed})
+	return redeemResponse{redemptionView: t.viewRedemption(d), Balance: res.Member.Balance, Replayed: replayed}, nil
 }
 
 // issue asks the reward's issuer for the code of reserved redemption d, then
