@@ -555,7 +555,9 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},
-	}, Messaging: config.Messaging{MarketingConsent: "opt_in", MarketingDailyCap: 2}, Checkouts: config.Checkouts{AbandonAfter: time.Hour}}, c.Tenants["042"])
+	}, Messaging: config.Messaging{MarketingConsent: "opt_in", MarketingDailyCap: 2}, Checkouts: config.Checkouts{AbandonAfter: time.Hour},
+		Conversation: config.Conversation{Brand: "042", JoinKeyword: "JOIN", Languages: config.ConversationLanguages, DefaultLanguage: "en",
+			Handoff: config.Handoff{Timeout: 24 * time.Hour, AfterMisunderstood: 3}}}, c.Tenants["042"])
 
 	pos := s.Connectors["acme"]["pos"]
 	assert.Equal(t, &fakePOSConfig{Secret: "pos", SignatureHeader: "X-Signature", DeliveryIDHeader: "X-Delivery"}, pos.Config)

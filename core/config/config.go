@@ -246,6 +246,7 @@ type Tenant struct {
 	Notifications []Notification       `koanf:"notifications"`
 	Messaging     Messaging            `koanf:"messaging"`
 	Checkouts     Checkouts            `koanf:"checkouts"`
+	Conversation  Conversation         `koanf:"conversation"`
 }
 
 // Checkouts is what the hub does with a shop's checkouts

@@ -116,6 +116,7 @@ func (t *Tenant) applyDefaults(id string) {
 	setString(&t.Messaging.MarketingConsent, ConsentOptIn)
 	setInt(&t.Messaging.MarketingDailyCap, DefaultMarketingCap)
 	setDuration(&t.Checkouts.AbandonAfter, DefaultAbandonAfter)
+	t.Conversation.applyDefaults(t.Name)
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}

@@ -55,15 +55,16 @@ type Privacy interface {
 	// RedactMember erases the personal data of the member, in one
 	// transaction: phone (replaced by RedactedPhone, unique to the member,
 	// so the number can join again as a new member), name, email and
-	// birthday; the contact (consent, window, hold, profile name) of that
-	// phone; the body, phone number and user id of inbound messages from
-	// that phone or from the contact's user id; the recipient and kept
-	// command of the member's messages and of any message to that phone;
-	// the phone, email and name of checkouts with that phone or the
-	// member's email. Points, ledger entries, lots, orders, redemptions,
-	// badges and the referral code stay, anonymised by the member id
-	// alone. Redacting twice changes nothing; ErrNotFound when there is no
-	// such member.
+	// birthday; the contact (consent and its text, window, hold, profile
+	// name) of that phone; the chatbot's conversations with that phone and
+	// with the contact's user id; the body, phone number and user id of
+	// inbound messages from that phone or from the contact's user id; the
+	// recipient and kept command of the member's messages and of any
+	// message to that phone; the phone, email and name of checkouts with
+	// that phone or the member's email. Points, ledger entries, lots,
+	// orders, redemptions, badges and the referral code stay, anonymised
+	// by the member id alone. Redacting twice changes nothing; ErrNotFound
+	// when there is no such member.
 	RedactMember(ctx context.Context, tenant, memberID string) error
 	// MemberIDs returns up to limit (see ClampLimit) of the tenant's
 	// member ids after afterID ("" for the first page), in id order, for

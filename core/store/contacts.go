@@ -40,9 +40,12 @@ type Contact struct {
 	Name   string `json:"name,omitempty"`
 	// Marketing is the marketing consent: ConsentUnknown, ConsentOptedIn
 	// or ConsentOptedOut, changed at MarketingAt from MarketingSource.
+	// MarketingText is the text the customer was shown when they gave it
+	// in the chat ("" for a consent given elsewhere).
 	Marketing       string    `json:"marketing,omitempty"`
 	MarketingAt     time.Time `json:"marketing_at,omitzero"`
 	MarketingSource string    `json:"marketing_source,omitempty"`
+	MarketingText   string    `json:"marketing_text,omitempty"`
 	// LastInboundAt is when the customer last wrote: it opened the window.
 	LastInboundAt time.Time `json:"last_inbound_at,omitzero"`
 	// HoldUntil keeps business-initiated messages from the contact until
@@ -96,14 +99,21 @@ type Contacts interface {
 	CountMessages(ctx context.Context, tenant, recipient, category string, since time.Time) (int, error)
 }
 
-// SetConsent returns a change that records a marketing consent, unless the
-// contact's consent changed later than at (an older report arriving late).
+// SetConsent returns a change that records a marketing consent given
+// without a text to keep (it clears the kept one), unless the contact's
+// consent changed later than at (an older report arriving late).
 func SetConsent(state, source string, at time.Time) ContactChange {
+	return SetConsentWithText(state, source, "", at)
+}
+
+// SetConsentWithText is SetConsent for a consent given in the chat: it also
+// keeps the text the customer was shown.
+func SetConsentWithText(state, source, text string, at time.Time) ContactChange {
 	return func(c *Contact) {
 		if !c.MarketingAt.IsZero() && at.Before(c.MarketingAt) {
 			return
 		}
-		c.Marketing, c.MarketingSource, c.MarketingAt = state, source, at.UTC()
+		c.Marketing, c.MarketingSource, c.MarketingText, c.MarketingAt = state, source, text, at.UTC()
 	}
 }
 
@@ -136,7 +146,8 @@ func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (tar
 				target.LastInboundAt = byUser.LastInboundAt
 			}
 			if byUser.MarketingAt.After(target.MarketingAt) {
-				target.Marketing, target.MarketingAt, target.MarketingSource = byUser.Marketing, byUser.MarketingAt, byUser.MarketingSource
+				target.Marketing, target.MarketingAt = byUser.Marketing, byUser.MarketingAt
+				target.MarketingSource, target.MarketingText = byUser.MarketingSource, byUser.MarketingText
 			}
 			if byUser.HoldUntil.After(target.HoldUntil) {
 				target.HoldUntil, target.HoldReason = byUser.HoldUntil, byUser.HoldReason

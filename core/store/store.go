@@ -30,6 +30,7 @@ type Store interface {
 	Leases
 	Messages
 	Contacts
+	Conversations
 	DeadLetters
 	Checkouts
 	Privacy

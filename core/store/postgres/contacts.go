@@ -12,7 +12,7 @@ import (
 )
 
 const contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
-	last_inbound_at, hold_until, hold_reason, updated_at`
+	marketing_text, last_inbound_at, hold_until, hold_reason, updated_at`
 
 type contactRow struct {
 	id int64
@@ -27,7 +27,7 @@ func scanContact(r pgx.Row) (contactRow, error) {
 	var c contactRow
 	var mAt, inAt, hold *time.Time
 	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
-		&inAt, &hold, &c.HoldReason, &c.UpdatedAt); err != nil {
+		&c.MarketingText, &inAt, &hold, &c.HoldReason, &c.UpdatedAt); err != nil {
 		return contactRow{}, notFound(err)
 	}
 	c.MarketingAt, c.LastInboundAt, c.HoldUntil = utcOrZero(mAt), utcOrZero(inAt), utcOrZero(hold)
@@ -117,15 +117,15 @@ func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.Cont
 	change(&c)
 	c.UpdatedAt = now
 	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, nullTime(c.MarketingAt), c.MarketingSource,
-		nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
+		c.MarketingText, nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
 	if id == 0 {
 		_, err = tx.Exec(ctx, `INSERT INTO contacts (phone, user_id, name, marketing, marketing_at,
-			marketing_source, last_inbound_at, hold_until, hold_reason, updated_at, tenant)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, append(args, tenant)...)
+			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at, tenant)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, append(args, tenant)...)
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE contacts SET phone = $1, user_id = $2, name = $3, marketing = $4,
-			marketing_at = $5, marketing_source = $6, last_inbound_at = $7, hold_until = $8, hold_reason = $9,
-			updated_at = $10 WHERE id = $11`, append(args, id)...)
+			marketing_at = $5, marketing_source = $6, marketing_text = $7, last_inbound_at = $8, hold_until = $9,
+			hold_reason = $10, updated_at = $11 WHERE id = $12`, append(args, id)...)
 	}
 	if err != nil {
 		return store.Contact{}, err

@@ -39,8 +39,8 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				updated_at = $2 WHERE tenant = $3 AND id = $4
 				AND (phone <> $1 OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`,
 				[]any{tombstone, now, tenant, memberID}},
-			// The contact leads to the inbound messages of its user id, so
-			// these go before it. The phone, user id and email indexes are
+			// The contact leads to the inbound messages and the
+			// conversation of its user id, so these go before it. The phone, user id and email indexes are
 			// partial (non-empty values only), so the statements say that
 			// their values are not empty.
 			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
@@ -49,6 +49,12 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				[]any{tenant, phone}},
 			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
 				WHERE tenant = $1 AND phone = $2 AND phone <> ''`, []any{tenant, phone}},
+			{"deleting conversations", `DELETE FROM conversations
+				WHERE tenant = $1 AND user_id <> '' AND user_id = (
+					SELECT user_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '')`,
+				[]any{tenant, phone}},
+			{"deleting conversations", `DELETE FROM conversations WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
+				[]any{tenant, phone}},
 			{"deleting the contact", `DELETE FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
 				[]any{tenant, phone}},
 			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL

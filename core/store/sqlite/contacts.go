@@ -11,7 +11,7 @@ import (
 
 const (
 	contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
-	last_inbound_at, hold_until, hold_reason, updated_at`
+	marketing_text, last_inbound_at, hold_until, hold_reason, updated_at`
 	// The phone and user id indexes are partial (non-empty values only):
 	// a lookup says its value is not empty so that SQLite may use them.
 	queryContactByPhone = `SELECT ` + contactColumns + ` FROM contacts WHERE tenant = ? AND phone = ? AND phone <> ''`
@@ -28,7 +28,7 @@ func scanContact(r rowScanner) (contactRow, error) {
 	var c contactRow
 	var mAt, inAt, hold, upd int64
 	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
-		&inAt, &hold, &c.HoldReason, &upd); err != nil {
+		&c.MarketingText, &inAt, &hold, &c.HoldReason, &upd); err != nil {
 		return contactRow{}, notFound(err)
 	}
 	c.MarketingAt, c.LastInboundAt, c.HoldUntil = fromDBZero(mAt), fromDBZero(inAt), fromDBZero(hold)
@@ -106,15 +106,15 @@ func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.Contac
 	change(&c)
 	c.UpdatedAt = now
 	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, toDBZero(c.MarketingAt), c.MarketingSource,
-		toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
+		c.MarketingText, toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
 	if id == 0 {
 		_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant, phone, user_id, name, marketing, marketing_at,
-			marketing_source, last_inbound_at, hold_until, hold_reason, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{tenant}, args...)...)
+			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{tenant}, args...)...)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE contacts SET phone = ?, user_id = ?, name = ?, marketing = ?,
-			marketing_at = ?, marketing_source = ?, last_inbound_at = ?, hold_until = ?, hold_reason = ?,
-			updated_at = ? WHERE id = ?`, append(args, id)...)
+			marketing_at = ?, marketing_source = ?, marketing_text = ?, last_inbound_at = ?, hold_until = ?,
+			hold_reason = ?, updated_at = ? WHERE id = ?`, append(args, id)...)
 	}
 	if err != nil {
 		return store.Contact{}, err

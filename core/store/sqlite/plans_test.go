@@ -39,8 +39,8 @@ func TestReferralLookupsUseIndexes(t *testing.T) {
 
 // The work over a tenant's checkouts, sync queue and members, the
 // statements of a redaction (run for every member when a whole shop is
-// erased) and the contact lookups of every inbound and outbound message use
-// their indexes.
+// erased), the contact and conversation lookups of every inbound and
+// outbound message and the list of handoffs use their indexes.
 func TestQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	s := New(":memory:")
@@ -60,6 +60,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"member ids", queryMemberIDs, []any{"t", "", 1}, []string{"members_tenant_id"}, "members"},
 		{"redact inbound by user id", redactInboundByUser, []any{"t", "t", "p"}, []string{"inbound_messages_user_id", "contacts_phone"}, "inbound_messages"},
 		{"redact inbound by phone", redactInboundByPhone, []any{"t", "p"}, []string{"inbound_messages_phone"}, "inbound_messages"},
+		{"redact conversation by user id", redactConversationByUser, []any{"t", "t", "p"}, []string{"conversations_user_id", "contacts_phone"}, "conversations"},
+		{"redact conversation by phone", redactConversationByPhone, []any{"t", "p"}, []string{"conversations_phone"}, "conversations"},
 		{"redact contact", redactContact, []any{"t", "p"}, []string{"contacts_phone"}, "contacts"},
 		{"redact messages of member", redactMessagesOfMember, []any{"t", "m"}, []string{"messages_tenant_member"}, "messages"},
 		{"redact messages to phone", redactMessagesToPhone, []any{"t", "p"}, []string{"messages_tenant_recipient"}, "messages"},
@@ -67,6 +69,9 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"redact checkouts by email", redactCheckoutsByEmail, []any{"t", "e"}, []string{"checkouts_email"}, "checkouts"},
 		{"contact by phone", queryContactByPhone, []any{"t", "p"}, []string{"contacts_phone"}, "contacts"},
 		{"contact by user id", queryContactByUser, []any{"t", "u"}, []string{"contacts_user_id"}, "contacts"},
+		{"conversation by phone", queryConversationByPhone, []any{"t", "p"}, []string{"conversations_phone"}, "conversations"},
+		{"conversation by user id", queryConversationByUser, []any{"t", "u"}, []string{"conversations_user_id"}, "conversations"},
+		{"handoffs", queryHandoffs, []any{"t", 0, 1}, []string{"conversations_handoff"}, "conversations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,9 +10,10 @@ import (
 )
 
 // The statements of a redaction, in the order they run: the inbound
-// messages of the contact's user id are found through the contact before
-// it is deleted. The phone and email indexes are partial (non-empty
-// values only), so every statement also says that its value is not empty.
+// messages and the conversation of the contact's user id are found through
+// the contact before it is deleted. The phone, user id and email indexes
+// are partial (non-empty values only), so every statement also says that
+// its value is not empty.
 const (
 	redactMember = `UPDATE members SET phone = ?, name = '', email = '', birthday = '', birthday_year = 0,
 		updated_at = ? WHERE tenant = ? AND id = ?
@@ -22,8 +23,12 @@ const (
 			SELECT user_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '')`
 	redactInboundByPhone = `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
 		WHERE tenant = ? AND phone = ? AND phone <> ''`
-	redactContact          = `DELETE FROM contacts WHERE tenant = ? AND phone = ? AND phone <> ''`
-	redactMessagesOfMember = `UPDATE messages SET recipient = '', command = NULL
+	redactConversationByUser = `DELETE FROM conversations
+		WHERE tenant = ? AND user_id <> '' AND user_id = (
+			SELECT user_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '')`
+	redactConversationByPhone = `DELETE FROM conversations WHERE tenant = ? AND phone = ? AND phone <> ''`
+	redactContact             = `DELETE FROM contacts WHERE tenant = ? AND phone = ? AND phone <> ''`
+	redactMessagesOfMember    = `UPDATE messages SET recipient = '', command = NULL
 		WHERE tenant = ? AND member_id = ? AND (recipient <> '' OR command IS NOT NULL)`
 	redactMessagesToPhone = `UPDATE messages SET recipient = '', command = NULL
 		WHERE tenant = ? AND recipient = ? AND recipient <> ''`
@@ -57,6 +62,8 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			{"erasing the member", redactMember, []any{tombstone, now, tenant, memberID, tombstone}},
 			{"erasing inbound messages", redactInboundByUser, []any{tenant, tenant, phone}},
 			{"erasing inbound messages", redactInboundByPhone, []any{tenant, phone}},
+			{"deleting conversations", redactConversationByUser, []any{tenant, tenant, phone}},
+			{"deleting conversations", redactConversationByPhone, []any{tenant, phone}},
 			{"deleting the contact", redactContact, []any{tenant, phone}},
 			{"erasing messages", redactMessagesOfMember, []any{tenant, memberID}},
 			{"erasing messages", redactMessagesToPhone, []any{tenant, phone}},

@@ -301,8 +301,17 @@ func testRedactMember(t *testing.T, s store.Store) {
 	inbound("wamid.phone", store.ContactRef{Phone: phone, UserID: bsuid}, "my address is Jl. Melati 5", 10)
 	inbound("wamid.user", store.ContactRef{UserID: bsuid}, "and my birthday is 12 April", 11)
 	inbound("wamid.other", store.ContactRef{Phone: otherPhone}, "hello", 12)
-	_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, store.SetConsent(store.ConsentOptedIn, "shop", at(13)))
+	_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", "Balas YA untuk promo", at(13)))
 	require.NoError(t, err)
+	// The chatbot's states with the phone number and, stored apart, with
+	// the user id; and another customer's.
+	for _, c := range []store.Conversation{
+		{Tenant: tenant, Phone: phone, Lang: "id", Step: store.StepAwaitConfirm, RewardID: "rw_1", HandoffUntil: at(5000), HandoffReason: "asked for a person"},
+		{Tenant: tenant, UserID: bsuid, Step: store.StepAwaitConsent, JoinCode: "SARI7"},
+		{Tenant: tenant, Phone: otherPhone, Lang: "en", Step: store.StepAwaitLanguage},
+	} {
+		require.NoError(t, s.SaveConversation(ctx, c))
+	}
 
 	command := []byte(`{"kind":"text","text":"Halo Sari"}`)
 	claim := func(key, memberID, recipient string) {
@@ -362,6 +371,20 @@ func testRedactMember(t *testing.T, s store.Store) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = s.Contact(ctx, tenant, store.ContactRef{Phone: otherPhone})
 		require.NoError(t, err, "another contact stays")
+	})
+
+	t.Run("conversations gone", func(t *testing.T) {
+		for _, ref := range []store.ContactRef{{Phone: phone}, {UserID: bsuid}, {Phone: phone, UserID: bsuid}} {
+			c, err := s.Conversation(ctx, tenant, ref)
+			require.NoError(t, err)
+			assert.Equal(t, store.Conversation{Tenant: tenant, Phone: ref.Phone, UserID: ref.UserID}, c, ref)
+		}
+		hs, err := s.Handoffs(ctx, tenant, at(0), 0)
+		require.NoError(t, err)
+		assert.Empty(t, hs)
+		c, err := s.Conversation(ctx, tenant, store.ContactRef{Phone: otherPhone})
+		require.NoError(t, err)
+		assert.Equal(t, store.StepAwaitLanguage, c.Step, "another customer's conversation stays")
 	})
 
 	t.Run("inbound messages erased", func(t *testing.T) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -274,4 +275,61 @@ func testApplyStatuses(t *testing.T, s store.Store) {
 	}
 	_, err = s.ApplyStatuses(ctx, []store.StatusUpdate{{Tenant: tenant, Key: keys[0], Status: "bogus"}})
 	require.Error(t, err)
+}
+
+func testConsentText(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	ref := store.ContactRef{Phone: "+62831" + randDigits(7)}
+	const shown = "Balas YA untuk menerima promo dari Toko Sari. Balas STOP kapan saja untuk berhenti."
+
+	consent := func(change store.ContactChange) store.Contact {
+		t.Helper()
+		_, err := s.UpdateContact(ctx, tenant, ref, change)
+		require.NoError(t, err)
+		c, err := s.Contact(ctx, tenant, ref)
+		require.NoError(t, err)
+		return c
+	}
+
+	c := consent(store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(10)))
+	assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+	assert.Equal(t, "whatsapp", c.MarketingSource)
+	assert.Equal(t, shown, c.MarketingText, "the text the customer was shown is kept")
+	body, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), `"marketing_text":"Balas YA`)
+
+	c = consent(store.SetConsentWithText(store.ConsentOptedOut, "whatsapp", "older text", at(5)))
+	assert.Equal(t, store.ConsentOptedIn, c.Marketing, "an older change arriving late changes nothing")
+	assert.Equal(t, shown, c.MarketingText)
+
+	c = consent(store.SetConsent(store.ConsentOptedOut, "shop", at(20)))
+	assert.Equal(t, store.ConsentOptedOut, c.Marketing)
+	assert.Empty(t, c.MarketingText, "a consent without text clears the kept one")
+	body, err = json.Marshal(c)
+	require.NoError(t, err)
+	assert.NotContains(t, string(body), "marketing_text")
+
+	c = consent(store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(30)))
+	assert.Equal(t, shown, c.MarketingText)
+	c = consent(store.SetConsent(store.ConsentOptedOut, "late", at(25)))
+	assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+	assert.Equal(t, shown, c.MarketingText, "an older consent without text does not clear it")
+	assert.True(t, at(30).Equal(c.MarketingAt))
+
+	t.Run("the text follows the consent when a user id joins its phone number", func(t *testing.T) {
+		bsuid, phone := "ID."+randHex(10), "+62832"+randDigits(7)
+		_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, store.SetConsent(store.ConsentOptedOut, "shop", at(1)))
+		require.NoError(t, err)
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(2)))
+		require.NoError(t, err)
+		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone, UserID: bsuid}, func(*store.Contact) {})
+		require.NoError(t, err)
+		assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+		assert.Equal(t, shown, c.MarketingText)
+		got, err := s.Contact(ctx, tenant, store.ContactRef{Phone: phone})
+		require.NoError(t, err)
+		assert.Equal(t, shown, got.MarketingText)
+	})
 }

@@ -1,0 +1,82 @@
+package config_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/config"
+)
+
+func TestConversationValidate(t *testing.T) {
+	tenantID := ""
+	for id := range valid().Tenants {
+		tenantID = id
+	}
+	p := "tenants." + tenantID + ".conversation."
+	tests := []struct {
+		name   string
+		mutate func(c *config.Conversation)
+		want   map[string]string
+	}{
+		{name: "off by default", mutate: func(*config.Conversation) {}},
+		{name: "on", mutate: func(c *config.Conversation) { c.Enabled, c.Sender, c.PhoneNumber = true, "wa", "6281100001111" }},
+		{
+			name:   "on needs the sender and the number",
+			mutate: func(c *config.Conversation) { c.Enabled = true },
+			want:   map[string]string{p + "sender": "required when the conversation is enabled", p + "phone_number": "digits"},
+		},
+		{
+			name:   "the sender is a connector",
+			mutate: func(c *config.Conversation) { c.Enabled, c.Sender, c.PhoneNumber = true, "sms", "+62 811" },
+			want:   map[string]string{p + "sender": `"sms" is not a connector`, p + "phone_number": `"+62 811"`},
+		},
+		{
+			name: "languages",
+			mutate: func(c *config.Conversation) {
+				c.Languages, c.DefaultLanguage = []string{"id", "fr"}, "en"
+				c.Messages = map[string]map[string]string{"de": {"menu": "x"}}
+				c.Keywords = map[string]map[string][]string{"es": {"join": {"unirse"}}}
+			},
+			want: map[string]string{
+				p + "languages[1]": `"fr" is not a language`, p + "default_language": `"en" is not one of languages`,
+				p + "messages.de": `"de"`, p + "keywords.es": `"es"`,
+			},
+		},
+		{
+			name: "handoff",
+			mutate: func(c *config.Conversation) {
+				c.JoinKeyword = "join us"
+				c.Handoff = config.Handoff{WebhookURL: "ftp://inbox", Timeout: -time.Minute, AfterMisunderstood: -2}
+			},
+			want: map[string]string{
+				p + "join_keyword": "one word", p + "handoff.webhook_url": "http(s) URL", p + "handoff.secret": "required",
+				p + "handoff.timeout": "", p + "handoff.after_misunderstood": "-1 (never)",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			ten := c.Tenants[tenantID]
+			tt.mutate(&ten.Conversation)
+			c.Tenants[tenantID] = ten
+			errs := c.Validate()
+			if tt.want == nil {
+				require.Empty(t, errs)
+				return
+			}
+			got := map[string]string{}
+			for _, e := range errs {
+				got[e.Path] = e.Msg
+			}
+			for path, part := range tt.want {
+				require.Contains(t, got, path, "%v", errs)
+				assert.Contains(t, got[path], part)
+			}
+			assert.Len(t, got, len(tt.want), "%v", errs)
+		})
+	}
+}
