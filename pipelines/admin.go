@@ -32,6 +32,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	h.messagingRoutes(mux)
 	h.loyaltyRoutes(mux)
 	h.rewardsRoutes(mux)
+	h.conversationRoutes(mux)
 }
 
 // admin checks the bearer token and the tenant before calling next.
@@ -80,7 +81,7 @@ func (h *Hub) getMemberByPhone(w http.ResponseWriter, r *http.Request, t *tenant
 		h.respond(w, nil, err, "no member with that phone")
 		return
 	}
-	d, err := h.detail(r, t, m)
+	d, err := h.detail(r.Context(), t, m)
 	h.respond(w, d, err, "")
 }
 
@@ -90,7 +91,7 @@ func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime
 		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
-	d, err := h.detail(r, t, m)
+	d, err := h.detail(r.Context(), t, m)
 	h.respond(w, d, err, "")
 }
 

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,16 +53,16 @@ type challengeProgress struct {
 	Badge  string `json:"badge,omitempty"`
 }
 
-func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (memberDetail, error) {
+func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (memberDetail, error) {
 	d := memberDetail{Member: m}
-	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
+	lots, err := h.store.Lots(ctx, t.id, m.ID)
 	if err != nil {
 		return d, err
 	}
 	if t.program.HasTiers() {
 		now := time.Now()
 		lm := store.LoyaltyMember(m)
-		q, err := h.store.Qualifying(r.Context(), t.id, m.ID, t.program.TierBasis(), t.program.WindowStart(lm, now))
+		q, err := h.store.Qualifying(ctx, t.id, m.ID, t.program.TierBasis(), t.program.WindowStart(lm, now))
 		if err != nil {
 			return d, err
 		}
@@ -69,7 +70,7 @@ func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (member
 			d.Progress = &tp
 		}
 	}
-	if d.Badges, err = h.store.Badges(r.Context(), t.id, m.ID); err != nil {
+	if d.Badges, err = h.store.Badges(ctx, t.id, m.ID); err != nil {
 		return d, err
 	}
 	d.Badges = nonNil(d.Badges)
@@ -78,7 +79,7 @@ func (h *Hub) detail(r *http.Request, t *tenantRuntime, m member.Member) (member
 		for i, c := range chs {
 			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, time.Now(), t.program.Location)
 		}
-		done, err := h.store.CounterValues(r.Context(), t.id, m.ID, keys)
+		done, err := h.store.CounterValues(ctx, t.id, m.ID, keys)
 		if err != nil {
 			return d, err
 		}

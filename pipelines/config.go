@@ -18,6 +18,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/mappings"
@@ -56,6 +57,15 @@ type Settings struct {
 	Renderers map[string][]*messaging.Renderer
 	// Programs holds every tenant's compiled loyalty program.
 	Programs map[string]*loyalty.Program
+	// Bots holds each tenant's chatbot language: its message catalog and
+	// keywords with the tenant's overrides.
+	Bots map[string]BotLanguage
+}
+
+// BotLanguage is a tenant's chatbot catalog and keywords.
+type BotLanguage struct {
+	Catalog  *conversation.Catalog
+	Keywords conversation.Keywords
 }
 
 // LoadConfig loads the YAML file at path (empty: defaults and environment
@@ -121,6 +131,7 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 	s := &Settings{
 		Config: cfg, Connectors: map[string]map[string]ConnectorSettings{},
 		Renderers: map[string][]*messaging.Renderer{}, Programs: map[string]*loyalty.Program{},
+		Bots: map[string]BotLanguage{},
 	}
 	for _, id := range cfgSortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
@@ -135,6 +146,9 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 		renderers, nerrs := cfgNotifications(reg, id, t)
 		s.Renderers[id] = renderers
 		errs = append(errs, nerrs...)
+		bot, berrs := cfgBot(id, t.Conversation)
+		s.Bots[id] = bot
+		errs = append(errs, berrs...)
 		loc, err := time.LoadLocation(t.Timezone)
 		if err != nil {
 			continue // reported by Validate
@@ -595,4 +609,45 @@ func cfgSortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// cfgBot compiles a tenant's chatbot language: the default catalog and
+// keywords with the tenant's overrides, each wrong one reported at its key.
+func cfgBot(tenant string, c config.Conversation) (BotLanguage, config.Errors) {
+	base := "tenants." + tenant + ".conversation"
+	var errs config.Errors
+	overrideErrs := func(section string, err error) {
+		var joined interface{ Unwrap() []error }
+		list := []error{err}
+		if errors.As(err, &joined) {
+			list = joined.Unwrap()
+		}
+		for _, e := range list {
+			var oe *conversation.OverrideError
+			if errors.As(e, &oe) {
+				errs = append(errs, &config.FieldError{Path: base + "." + section + "." + oe.Path, Msg: oe.Msg})
+				continue
+			}
+			errs = append(errs, &config.FieldError{Path: base + "." + section, Msg: e.Error()})
+		}
+	}
+	bot := BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
+	if cat, err := bot.Catalog.With(c.Messages); err != nil {
+		overrideErrs("messages", err)
+	} else {
+		bot.Catalog = cat
+	}
+	if kw, err := bot.Keywords.With(c.Keywords); err != nil {
+		overrideErrs("keywords", err)
+	} else {
+		bot.Keywords = kw
+	}
+	if c.JoinKeyword != "" {
+		if kw, err := bot.Keywords.WithJoinKeyword(c.JoinKeyword); err != nil {
+			errs = append(errs, &config.FieldError{Path: base + ".join_keyword", Msg: err.Error()})
+		} else {
+			bot.Keywords = kw
+		}
+	}
+	return bot, errs
 }

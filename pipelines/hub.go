@@ -17,6 +17,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -43,8 +44,10 @@ type Hub struct {
 	scheduler *scheduler
 	runners   *runners
 	syncer    *syncer
-	apps      map[string]*cloudapi.Source // shared webhooks of Meta apps
-	routes    appRoutes
+	// handoffClient posts handed-off conversations to tenants' inboxes.
+	handoffClient *http.Client
+	apps          map[string]*cloudapi.Source // shared webhooks of Meta apps
+	routes        appRoutes
 
 	now        func() time.Time
 	startedAt  time.Time
@@ -59,7 +62,9 @@ type tenantRuntime struct {
 	program       *loyalty.Program
 	notifications []notification
 	connectors    map[string]*connectorRuntime
-	loc           *time.Location
+	// bot is the chatbot's catalog and keywords.
+	bot BotLanguage
+	loc *time.Location
 	// quietStart and quietEnd are the marketing quiet hours, as times
 	// since local midnight; equal when there are none.
 	quietStart, quietEnd time.Duration
@@ -119,6 +124,8 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		tenants:  map[string]*tenantRuntime{},
 		listener: opts.Listener,
 		now:      opts.Now,
+
+		handoffClient: &http.Client{Timeout: 10 * time.Second},
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -129,7 +136,10 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		if prog == nil {
 			return nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
 		}
-		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC}
+		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC, bot: s.Bots[id]}
+		if t.bot.Catalog == nil {
+			t.bot = BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
+		}
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
 			t.loc = loc
 		}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +147,12 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	s, err := pipelines.ParseConfig([]byte(cfg), env, reg)
 	require.NoError(t, err)
-	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now})
+	var logger *slog.Logger
+	if os.Getenv("LOYALHUB_TEST_LOG") != "" {
+		// The hub's log on stderr, to debug a test.
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
 	require.NoError(t, err)
 	require.NoError(t, hub.Start(ctx))
 	t.Cleanup(func() {

@@ -43,6 +43,8 @@ type Metrics struct {
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
+	HandoffEvents      *prometheus.CounterVec // tenant, event
+	BotReplies         *prometheus.CounterVec // tenant, intent
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -149,6 +151,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_reward_codes_issued_total",
 			Help: "Reward codes asked of a shop connector, by result: ok, or the class of the final error.",
 		}, []string{"tenant", "issuer", "result"}),
+		HandoffEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_handoff_events_total",
+			Help: "Events of conversations handed to a person, delivered to the tenant's inbox webhook.",
+		}, []string{"tenant", "event"}),
+		BotReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_bot_messages_total",
+			Help: "Customers' messages the chatbot answered, by what it understood (join, points, rewards, unknown…).",
+		}, []string{"tenant", "intent"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
@@ -161,7 +171,7 @@ func NewMetrics() *Metrics {
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
 	return m
 }

@@ -456,7 +456,13 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		result = "duplicate"
 	}
 	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
-	return nil
+	t, ok := h.tenants[ev.Tenant]
+	if dup || !ok || t.cfg.Conversation.Sender != ev.Connector {
+		// A redelivered message was answered already; the bot answers
+		// on its own number only.
+		return nil
+	}
+	return h.converse(ctx, t, m, phone)
 }
 
 // templateStatus applies a template's new status to the sender's list at

@@ -652,6 +652,52 @@ func (s *Server) Conversation(phone string) []ChatMessage {
 	return slices.Clone(s.rules.chats[phone])
 }
 
+// Tap taps, as the customer from, the reply button, list row or template
+// quick reply choiceID of the business's message messageID, as the chat
+// page does: the reply carries that message as its context. It returns the
+// new message's id.
+func (s *Server) Tap(from, messageID, choiceID string) (string, error) {
+	var found *ChatMessage
+	for _, m := range s.Conversation(from) {
+		if m.ID == messageID && m.Direction == "out" {
+			found = &m
+			break
+		}
+	}
+	if found == nil {
+		return "", fmt.Errorf("no message %s to %s", messageID, from)
+	}
+	in := Inbound{From: from, ContextID: messageID}
+	for _, c := range found.QuickReplies {
+		if c.ID == choiceID {
+			in.QuickReply = &struct {
+				Payload string `json:"payload"`
+				Text    string `json:"text"`
+			}{c.ID, c.Title}
+			return s.SendInbound(in)
+		}
+	}
+	for _, c := range found.Buttons {
+		if c.ID != choiceID {
+			continue
+		}
+		if found.List {
+			in.List = &struct {
+				ID          string `json:"id"`
+				Title       string `json:"title"`
+				Description string `json:"description,omitempty"`
+			}{ID: c.ID, Title: c.Title}
+		} else {
+			in.Button = &struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+			}{c.ID, c.Title}
+		}
+		return s.SendInbound(in)
+	}
+	return "", fmt.Errorf("message %s has no choice %q", messageID, choiceID)
+}
+
 // setChatStatus records a status webhook's state on the conversation.
 func (s *Server) setChatStatus(waID, id, status string) {
 	s.mu.Lock()

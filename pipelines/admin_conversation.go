@@ -1,0 +1,196 @@
+package pipelines
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/conversation"
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/messaging"
+)
+
+func (h *Hub) conversationRoutes(mux *http.ServeMux) {
+	const p = "/api/v1/tenants/{tenant}"
+	mux.Handle("GET "+p+"/conversations/handoffs", h.admin(h.listHandoffs))
+	mux.Handle("POST "+p+"/conversations/messages", h.admin(h.postAgentMessage))
+	mux.Handle("POST "+p+"/conversations/release", h.admin(h.postRelease))
+	mux.Handle("GET "+p+"/join-link", h.admin(h.getJoinLink))
+	mux.Handle("GET "+p+"/join-qr.png", h.admin(h.getJoinQR))
+}
+
+func (h *Hub) listHandoffs(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	list, err := h.store.Handoffs(r.Context(), t.id, h.now(), limit)
+	h.respond(w, map[string]any{"handoffs": nonNil(list)}, err, "")
+}
+
+// agentMessage is an agent's answer in a handed-off conversation.
+type agentMessage struct {
+	Phone  string `json:"phone"`
+	UserID string `json:"user_id"`
+	Text   string `json:"text"`
+	// RequestID makes the request idempotent: the same id sends once.
+	RequestID string `json:"request_id"`
+}
+
+// postAgentMessage sends an agent's text to the customer, inside the
+// customer's 24-hour window only (409 outside it).
+func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req agentMessage
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.RequestID == "" {
+		req.RequestID = r.Header.Get("Idempotency-Key")
+	}
+	if !required(w, map[string]string{"text": req.Text, "request_id": req.RequestID}) {
+		return
+	}
+	ref, ok := contactRefParams(w, r, t, req.Phone, req.UserID)
+	if !ok {
+		return
+	}
+	if t.cfg.Conversation.Sender == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.sender to answer through")
+		return
+	}
+	c, err := h.store.Contact(r.Context(), t.id, ref)
+	if err != nil {
+		h.respond(w, nil, err, "no contact with that phone or user id")
+		return
+	}
+	if !c.WindowOpen(h.now()) {
+		writeError(w, http.StatusConflict, "the customer's 24-hour window is closed: free-form messages cannot be sent until they write again")
+		return
+	}
+	cmd := messaging.Command{
+		Key:    event.DerivedID("msg_", t.id, "agent", req.RequestID),
+		Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+		Kind: messaging.KindText, Category: messaging.CategoryService, Text: req.Text, Rule: "agent",
+	}
+	if c.Phone == "" {
+		cmd.UserID = c.UserID
+	}
+	if m, err := h.store.MemberByPhone(r.Context(), t.id, c.Phone); err == nil {
+		cmd.MemberID = m.ID
+	}
+	if err := cmd.Validate(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := h.publishCommands(r.Context(), []messaging.Command{cmd}); err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"key": cmd.Key, "status": "queued"})
+}
+
+// postRelease gives a handed-off conversation back to the bot, which says
+// so to the customer when their window is open.
+func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	var req agentMessage
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	ref, ok := contactRefParams(w, r, t, req.Phone, req.UserID)
+	if !ok {
+		return
+	}
+	conv, err := h.store.Conversation(r.Context(), t.id, ref)
+	if err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	now := h.now()
+	if !conv.InHandoff(now) {
+		writeError(w, http.StatusConflict, "the conversation is not handed off")
+		return
+	}
+	conv.HandoffUntil, conv.HandoffReason = time.Time{}, ""
+	if err := h.store.SaveConversation(r.Context(), conv); err != nil {
+		h.respond(w, nil, err, "")
+		return
+	}
+	hc := t.cfg.Conversation.Handoff
+	e := HandoffEvent{Event: HandoffEnded, Tenant: t.id, At: now.UTC(), Reason: "released",
+		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
+		Reply:   "/api/v1/tenants/" + t.id + "/conversations/messages"}
+	if err := h.postHandoff(r.Context(), hc.WebhookURL, hc.Secret, e); err != nil {
+		h.logger.Warn("telling the inbox a handoff ended", "tenant", t.id, "err", err)
+	}
+	if c, err := h.store.Contact(r.Context(), t.id, ref); err == nil && c.WindowOpen(now) && t.cfg.Conversation.Sender != "" {
+		lang := conv.Lang
+		if lang == "" {
+			lang = t.cfg.Conversation.DefaultLanguage
+		}
+		cmd := messaging.Command{
+			Key:    event.DerivedID("msg_", t.id, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
+			Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+			Kind: messaging.KindText, Category: messaging.CategoryService, Rule: "conversation",
+			Text: t.bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.cfg.Conversation.Brand}),
+		}
+		if c.Phone == "" {
+			cmd.UserID = c.UserID
+		}
+		if err := h.publishCommands(r.Context(), []messaging.Command{cmd}); err != nil {
+			h.respond(w, nil, err, "")
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
+}
+
+// joinLinkParams reads the referral code and source of a join link.
+func joinLinkParams(r *http.Request, t *tenantRuntime) (text, link string) {
+	q := r.URL.Query()
+	c := t.cfg.Conversation
+	text = conversation.JoinText(c.JoinKeyword, q.Get("code"), q.Get("source"))
+	return text, conversation.JoinLink(c.PhoneNumber, text)
+}
+
+// getJoinLink answers the wa.me link that opens the chat with the join
+// message prefilled: ?code= a member's referral code, ?source=qr or ad.
+func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	if t.cfg.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+		return
+	}
+	text, link := joinLinkParams(r, t)
+	writeJSON(w, http.StatusOK, map[string]string{"text": text, "url": link})
+}
+
+// getJoinQR answers a PNG QR code of the join link (?size= pixels, default
+// 512).
+func (h *Hub) getJoinQR(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	if t.cfg.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+		return
+	}
+	size := 512
+	if s := r.URL.Query().Get("size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 64 || n > 4096 {
+			writeError(w, http.StatusBadRequest, "size must be a number of pixels from 64 to 4096")
+			return
+		}
+		size = n
+	}
+	q := r.URL.Query()
+	if q.Get("source") == "" {
+		q.Set("source", conversation.SourceQR)
+		r.URL.RawQuery = q.Encode()
+	}
+	_, link := joinLinkParams(r, t)
+	png, err := conversation.QRCode(link, size)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(png)
+}

@@ -1,0 +1,100 @@
+package pipelines
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/fault"
+)
+
+// HandoffSignatureHeader carries the hex HMAC-SHA256 of a handoff
+// webhook's body, keyed with the tenant's conversation.handoff.secret.
+const HandoffSignatureHeader = "X-Loyalhub-Signature"
+
+// HandoffEvent is what the handoff webhook receives: a conversation handed
+// to a person started or ended, or the customer wrote in one.
+type HandoffEvent struct {
+	// Event is handoff.started, message.received or handoff.ended.
+	Event  string    `json:"event"`
+	Tenant string    `json:"tenant"`
+	At     time.Time `json:"at"`
+	// Contact is the customer: phone (E.164, empty when WhatsApp withholds
+	// it), business-scoped user id, profile name, member id and the
+	// language the bot spoke with them.
+	Contact HandoffContact `json:"contact"`
+	// Message is the customer's message (message.received, and the one
+	// that started the handoff).
+	Message *HandoffMessage `json:"message,omitempty"`
+	// Reason says why the handoff started (asked, misunderstood) or ended
+	// (released, timeout); Until is when it ends unless released.
+	Reason string     `json:"reason,omitempty"`
+	Until  *time.Time `json:"until,omitempty"`
+	// Reply is where an agent answers: POST with {"text": "…"} and the
+	// admin token.
+	Reply string `json:"reply"`
+}
+
+// HandoffContact names the customer of a handoff.
+type HandoffContact struct {
+	Phone    string `json:"phone,omitempty"`
+	UserID   string `json:"user_id,omitempty"`
+	Name     string `json:"name,omitempty"`
+	MemberID string `json:"member_id,omitempty"`
+	Language string `json:"language,omitempty"`
+}
+
+// HandoffMessage is a customer's message in a handoff.
+type HandoffMessage struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Text      string    `json:"text,omitempty"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// Handoff webhook events.
+const (
+	HandoffStarted  = "handoff.started"
+	HandoffMessageE = "message.received"
+	HandoffEnded    = "handoff.ended"
+)
+
+// postHandoff delivers a handoff event to the tenant's webhook. A failure
+// is retryable: the inbound message that caused it is processed again.
+func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEvent) error {
+	if url == "" {
+		return nil
+	}
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("encoding handoff event: %w", err))
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("building handoff request: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HandoffSignatureHeader, hex.EncodeToString(mac.Sum(nil)))
+	resp, err := h.handoffClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("posting handoff event: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("posting handoff event: the inbox answered %s", resp.Status)
+	}
+	h.metrics.HandoffEvents.WithLabelValues(e.Tenant, e.Event).Inc()
+	return nil
+}
