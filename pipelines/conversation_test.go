@@ -36,7 +36,7 @@ type inbox struct {
 
 const inboxSecret = "inbox-secret"
 
-func newInbox(t *testing.T) *inbox {
+func newInbox(t testing.TB) *inbox {
 	in := &inbox{}
 	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -55,7 +55,9 @@ func newInbox(t *testing.T) *inbox {
 		in.events = append(in.events, e)
 		in.mu.Unlock()
 	}))
-	t.Cleanup(in.srv.Close)
+	if t != nil {
+		t.Cleanup(in.srv.Close)
+	}
 	return in
 }
 

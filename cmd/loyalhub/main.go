@@ -60,7 +60,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), mappingCmd(), versionCmd())
+	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), mappingCmd(), conversationCmd(), versionCmd())
 	return root
 }
 
