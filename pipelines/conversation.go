@@ -43,8 +43,10 @@ type botTurn struct {
 // converse answers a customer's message with the tenant's chatbot, inside
 // the 24-hour window the message just opened. Every answer's key derives
 // from the customer's message, so a message answered again sends nothing
-// twice.
-func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageReceived, phone string) error {
+// twice. A message delivered again (dup) is answered only when the
+// conversation shows it was not handled: a crash between recording it and
+// answering it.
+func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageReceived, phone string, dup bool) error {
 	c := t.cfg.Conversation
 	if !c.Enabled {
 		return nil
@@ -53,6 +55,9 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	conv, err := h.store.Conversation(ctx, t.id, ref)
 	if err != nil {
 		return fmt.Errorf("reading the conversation: %w", err)
+	}
+	if dup && (conv.LastMessageID == m.MessageID || conv.UpdatedAt.After(m.Timestamp)) {
+		return nil // handled already, or a later message was
 	}
 	b := &botTurn{h: h, t: t, ctx: ctx, msg: m, phone: phone, conv: conv, now: h.now()}
 	if phone != "" {
@@ -94,6 +99,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if !b.conv.LangChosen {
 		b.conv.Lang = b.lang
 	}
+	b.conv.LastMessageID = m.MessageID
 	if err := h.store.SaveConversation(ctx, b.conv); err != nil {
 		return fmt.Errorf("saving the conversation: %w", err)
 	}

@@ -546,3 +546,18 @@ func TestJoinLinkAndQR(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "\x89PNG\r\n\x1a\n", string(png[:8]))
 }
+
+// WhatsApp delivers a message again: the bot answers it once.
+func TestRedeliveredMessageIsAnsweredOnce(t *testing.T) {
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{yaml: botConfig(in.srv.URL), env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}})
+	msg := inboundText("wamid.redelivered-1", "6281234567555", "menu", time.Now())
+	h.postWebhook(t, msg)
+	eventually(t, "the answer", func() bool { return h.sentTo("+6281234567555") == 1 })
+	h.postWebhook(t, msg+" ") // the same message id in another body
+	eventually(t, "the duplicate counted", func() bool {
+		return counterValue(t, h.hub.Metrics().InboundMessages.WithLabelValues("acme", "duplicate")) == 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, h.sentTo("+6281234567555"), "answered once")
+}

@@ -457,12 +457,10 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	}
 	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
 	t, ok := h.tenants[ev.Tenant]
-	if dup || !ok || t.cfg.Conversation.Sender != ev.Connector {
-		// A redelivered message was answered already; the bot answers
-		// on its own number only.
-		return nil
+	if !ok || t.cfg.Conversation.Sender != ev.Connector {
+		return nil // the bot answers on its own number only
 	}
-	return h.converse(ctx, t, m, phone)
+	return h.converse(ctx, t, m, phone, dup)
 }
 
 // templateStatus applies a template's new status to the sender's list at

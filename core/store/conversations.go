@@ -39,6 +39,10 @@ type Conversation struct {
 	// person answers (HandoffReason says why it started).
 	HandoffUntil  time.Time `json:"handoff_until,omitzero"`
 	HandoffReason string    `json:"handoff_reason,omitempty"`
+	// LastMessageID is the last customer message the bot handled, so that
+	// a message delivered again after a crash is answered if, and only if,
+	// it was not answered yet.
+	LastMessageID string `json:"last_message_id,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 

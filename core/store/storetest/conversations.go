@@ -42,7 +42,7 @@ func testConversationByPhone(t *testing.T, s store.Store) {
 	ref := store.ContactRef{Phone: "+62817" + randDigits(7)}
 	c := store.Conversation{Tenant: tenant, Phone: ref.Phone, Lang: "id", LangChosen: true,
 		Step: store.StepAwaitConfirm, RewardID: "rw_" + randHex(4), JoinCode: "SARI7", JoinSource: "qr",
-		Misunderstood: 2, HandoffUntil: at(3600), HandoffReason: "asked for a person"}
+		Misunderstood: 2, HandoffUntil: at(3600), HandoffReason: "asked for a person", LastMessageID: "wamid." + randHex(8)}
 	before := time.Now().Add(-time.Second)
 	got := saveConversation(t, s, c, ref)
 	sameConversation(t, c, got, "round trip")

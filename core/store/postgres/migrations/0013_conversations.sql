@@ -15,6 +15,7 @@ CREATE TABLE conversations (
     misunderstood  integer     NOT NULL DEFAULT 0,
     handoff_until  timestamptz,
     handoff_reason text        NOT NULL DEFAULT '',
+    last_message_id text        NOT NULL DEFAULT '',
     updated_at     timestamptz NOT NULL
 );
 

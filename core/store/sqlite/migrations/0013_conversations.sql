@@ -15,6 +15,7 @@ CREATE TABLE conversations (
     misunderstood  INTEGER NOT NULL DEFAULT 0,
     handoff_until  INTEGER NOT NULL DEFAULT 0,
     handoff_reason TEXT    NOT NULL DEFAULT '',
+    last_message_id TEXT   NOT NULL DEFAULT '',
     updated_at     INTEGER NOT NULL
 );
 
