@@ -42,7 +42,7 @@ type Conversation struct {
 	// LastMessageID is the last customer message the bot handled, so that
 	// a message delivered again after a crash is answered if, and only if,
 	// it was not answered yet.
-	LastMessageID string `json:"last_message_id,omitempty"`
+	LastMessageID string    `json:"last_message_id,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
