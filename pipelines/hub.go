@@ -42,8 +42,8 @@ type Hub struct {
 	server *http.Server
 
 	scheduler *scheduler
-	runners   *runners
-	syncer    *syncer
+	runners   *workers
+	syncer    *workers
 	// handoffClient posts handed-off conversations to tenants' inboxes.
 	handoffClient *http.Client
 	apps          map[string]*cloudapi.Source // shared webhooks of Meta apps

@@ -3,25 +3,50 @@ package pipelines
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/loyalhub/loyalhub/connectors"
 )
 
-// runners owns the goroutines of the sources that produce deliveries
-// themselves (connectors.Runner): started once the hub accepts deliveries,
-// stopped before the queue closes.
-type runners struct {
+// workers owns goroutines that run until the hub stops: the sources that
+// produce deliveries themselves, the write-back loops.
+type workers struct {
+	what string // for the error when they do not stop in time
+	ctx  context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 }
 
-// startRunners starts every connector that is a connectors.Runner. Each
+func newWorkers(ctx context.Context, what string) *workers {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	return &workers{what: what, ctx: ctx, stop: cancel}
+}
+
+// run starts fn in a goroutine with the workers' context.
+func (w *workers) run(fn func(ctx context.Context)) {
+	w.wg.Go(func() { fn(w.ctx) })
+}
+
+// close stops the goroutines and waits for them, or for ctx.
+func (w *workers) close(ctx context.Context) error {
+	w.stop()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stopping %s: %w", w.what, ctx.Err())
+	}
+}
+
+// startRunners starts every connector that is a connectors.Runner, once
+// the hub accepts deliveries; they stop before the queue closes. Each
 // accepted delivery is durably enqueued like a webhook's before its accept
 // returns.
 func (h *Hub) startRunners(ctx context.Context) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	rs := &runners{stop: cancel}
+	w := newWorkers(ctx, "sources")
 	for _, t := range h.tenants {
 		for _, c := range t.connectors {
 			if c.runner == nil {
@@ -36,29 +61,14 @@ func (h *Hub) startRunners(ctx context.Context) {
 				h.metrics.ConnectorRequests.WithLabelValues(tenant, c.name, "200").Inc()
 				return nil
 			}
-			rs.wg.Add(1)
-			go func() {
-				defer rs.wg.Done()
+			w.run(func(ctx context.Context) {
 				logger := h.logger.With("tenant", tenant, "connector", c.name)
 				logger.Info("source started")
 				if err := c.runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
 					logger.Error("source stopped", "err", err)
 				}
-			}()
+			})
 		}
 	}
-	h.runners = rs
-}
-
-// close stops the runners and waits for them, or for ctx.
-func (rs *runners) close(ctx context.Context) error {
-	rs.stop()
-	done := make(chan struct{})
-	go func() { rs.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.New("stopping sources: " + ctx.Err().Error())
-	}
+	h.runners = w
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -55,42 +54,19 @@ func (h *Hub) syncStage(msg *message.Message) error {
 	return nil
 }
 
-// syncer writes queued members back, every pipeline.sync.interval, for
-// each write-back connector.
-type syncer struct {
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-}
-
+// startSyncer starts a write-back loop, every pipeline.sync.interval,
+// for each write-back connector.
 func (h *Hub) startSyncer(ctx context.Context) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &syncer{stop: cancel}
+	w := newWorkers(ctx, "write-back")
 	for _, t := range h.tenants {
 		for _, c := range t.connectors {
-			if c.syncer == nil {
-				continue
+			if c.syncer != nil {
+				t, c := t, c
+				w.run(func(ctx context.Context) { h.syncLoop(ctx, t, c) })
 			}
-			t, c := t, c
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				h.syncLoop(ctx, t, c)
-			}()
 		}
 	}
-	h.syncer = s
-}
-
-func (s *syncer) close(ctx context.Context) error {
-	s.stop()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("stopping write-back: %w", ctx.Err())
-	}
+	h.syncer = w
 }
 
 func (h *Hub) syncLoop(ctx context.Context, t *tenantRuntime, c *connectorRuntime) {
