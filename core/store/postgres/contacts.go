@@ -49,30 +49,39 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// findContact looks a reference up by phone, then by user id, locking the
-// rows found when q is a transaction.
-func findContact(ctx context.Context, q rowQueryer, tenant string, ref store.ContactRef, lock string) (byPhone, byUser *contactRow, err error) {
-	if ref.Phone != "" {
-		c, err := scanContact(q.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts
-			WHERE tenant = $1 AND phone = $2`+lock, tenant, ref.Phone))
+// findByRef looks a row keyed like a contact up by phone and by user id,
+// with a query for each taking (tenant, phone) and (tenant, user id); the
+// rows found either way (nil when none).
+func findByRef[T any](ctx context.Context, q rowQueryer, tenant string, ref store.ContactRef,
+	byPhoneQuery, byUserQuery string, scan func(pgx.Row) (T, error)) (byPhone, byUser *T, err error) {
+	find := func(query, key string) (*T, error) {
+		if key == "" {
+			return nil, nil
+		}
+		row, err := scan(q.QueryRow(ctx, query, tenant, key))
 		switch {
 		case err == nil:
-			byPhone = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
+			return &row, nil
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
 		}
+		return nil, err
 	}
-	if ref.UserID != "" {
-		c, err := scanContact(q.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts
-			WHERE tenant = $1 AND user_id = $2`+lock, tenant, ref.UserID))
-		switch {
-		case err == nil:
-			byUser = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
+	if byPhone, err = find(byPhoneQuery, ref.Phone); err != nil {
+		return nil, nil, err
+	}
+	if byUser, err = find(byUserQuery, ref.UserID); err != nil {
+		return nil, nil, err
 	}
 	return byPhone, byUser, nil
+}
+
+// findContact looks a reference up by phone and by user id; lock is
+// appended to each query (" FOR UPDATE" in a writing transaction).
+func findContact(ctx context.Context, q rowQueryer, tenant string, ref store.ContactRef, lock string) (byPhone, byUser *contactRow, err error) {
+	return findByRef(ctx, q, tenant, ref,
+		`SELECT `+contactColumns+` FROM contacts WHERE tenant = $1 AND phone = $2`+lock,
+		`SELECT `+contactColumns+` FROM contacts WHERE tenant = $1 AND user_id = $2`+lock, scanContact)
 }
 
 // contactLockKey serialises the first write of a new contact: two

@@ -30,32 +30,13 @@ func scanConversation(r pgx.Row) (conversationRow, error) {
 	return c, nil
 }
 
-// findConversation looks a reference up by phone and by user id, locking
-// the rows found when lock is " FOR UPDATE" and q is a transaction. The
-// phone and user id indexes are partial (non-empty values only): a lookup
-// says its value is not empty so that a generic plan may use them.
+// findConversation looks a reference up by phone and by user id; lock is
+// appended to each query.
 func findConversation(ctx context.Context, q rowQueryer, tenant string, ref store.ContactRef, lock string) (byPhone, byUser *conversationRow, err error) {
-	if ref.Phone != "" {
-		c, err := scanConversation(q.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
-			WHERE tenant = $1 AND phone = $2 AND phone <> ''`+lock, tenant, ref.Phone))
-		switch {
-		case err == nil:
-			byPhone = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
-	}
-	if ref.UserID != "" {
-		c, err := scanConversation(q.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
-			WHERE tenant = $1 AND user_id = $2 AND user_id <> ''`+lock, tenant, ref.UserID))
-		switch {
-		case err == nil:
-			byUser = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
-	}
-	return byPhone, byUser, nil
+	return findByRef(ctx, q, tenant, ref,
+		`SELECT `+conversationColumns+` FROM conversations WHERE tenant = $1 AND phone = $2 AND phone <> ''`+lock,
+		`SELECT `+conversationColumns+` FROM conversations WHERE tenant = $1 AND user_id = $2 AND user_id <> ''`+lock,
+		scanConversation)
 }
 
 // Conversation returns the chatbot's state with the user ref names; see

@@ -51,28 +51,36 @@ func toDBZero(t time.Time) int64 {
 	return toDB(t)
 }
 
-// findContact looks a reference up by phone, then by user id; the rows
-// found either way (nil when none).
-func findContact(ctx context.Context, q queryer, tenant string, ref store.ContactRef) (byPhone, byUser *contactRow, err error) {
-	if ref.Phone != "" {
-		c, err := scanContact(q.QueryRowContext(ctx, queryContactByPhone, tenant, ref.Phone))
+// findByRef looks a row keyed like a contact up by phone and by user id,
+// with a query for each taking (tenant, phone) and (tenant, user id); the
+// rows found either way (nil when none).
+func findByRef[T any](ctx context.Context, q queryer, tenant string, ref store.ContactRef,
+	byPhoneQuery, byUserQuery string, scan func(rowScanner) (T, error)) (byPhone, byUser *T, err error) {
+	find := func(query, key string) (*T, error) {
+		if key == "" {
+			return nil, nil
+		}
+		row, err := scan(q.QueryRowContext(ctx, query, tenant, key))
 		switch {
 		case err == nil:
-			byPhone = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
+			return &row, nil
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
 		}
+		return nil, err
 	}
-	if ref.UserID != "" {
-		c, err := scanContact(q.QueryRowContext(ctx, queryContactByUser, tenant, ref.UserID))
-		switch {
-		case err == nil:
-			byUser = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
+	if byPhone, err = find(byPhoneQuery, ref.Phone); err != nil {
+		return nil, nil, err
+	}
+	if byUser, err = find(byUserQuery, ref.UserID); err != nil {
+		return nil, nil, err
 	}
 	return byPhone, byUser, nil
+}
+
+// findContact looks a reference up by phone and by user id.
+func findContact(ctx context.Context, q queryer, tenant string, ref store.ContactRef) (byPhone, byUser *contactRow, err error) {
+	return findByRef(ctx, q, tenant, ref, queryContactByPhone, queryContactByUser, scanContact)
 }
 
 // upsertContact resolves ref to one row, applies change and writes it.

@@ -39,28 +39,9 @@ func scanConversation(r rowScanner) (conversationRow, error) {
 	return c, nil
 }
 
-// findConversation looks a reference up by phone and by user id; the rows
-// found either way (nil when none).
+// findConversation looks a reference up by phone and by user id.
 func findConversation(ctx context.Context, q queryer, tenant string, ref store.ContactRef) (byPhone, byUser *conversationRow, err error) {
-	if ref.Phone != "" {
-		c, err := scanConversation(q.QueryRowContext(ctx, queryConversationByPhone, tenant, ref.Phone))
-		switch {
-		case err == nil:
-			byPhone = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
-	}
-	if ref.UserID != "" {
-		c, err := scanConversation(q.QueryRowContext(ctx, queryConversationByUser, tenant, ref.UserID))
-		switch {
-		case err == nil:
-			byUser = &c
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, err
-		}
-	}
-	return byPhone, byUser, nil
+	return findByRef(ctx, q, tenant, ref, queryConversationByPhone, queryConversationByUser, scanConversation)
 }
 
 // Conversation returns the chatbot's state with the user ref names; see
