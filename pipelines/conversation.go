@@ -273,10 +273,13 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 		return 0, res, fmt.Errorf("joining member: %w", err)
 	}
 	h.publishOutcomes(t, ev.ID, ev.OccurredAt, res, "a join in the chat")
-	if more, err := followUpMessages(ctx, h.store, t.id, t.program, res.FollowUps); err == nil && len(more) > 0 {
-		if err := h.queue.Publisher().Publish(TopicOutcomes, more...); err != nil {
-			h.logger.Error("publishing the follow-ups of a join", "tenant", t.id, "err", err)
-		}
+	// A referrer's reward: replayed with the join if this fails.
+	more, err := followUpMessages(ctx, h.store, t.id, t.program, res.FollowUps)
+	if err == nil && len(more) > 0 {
+		err = h.queue.Publisher().Publish(TopicOutcomes, more...)
+	}
+	if err != nil {
+		return 0, res, fmt.Errorf("the follow-ups of a join: %w", err)
 	}
 	var points int64
 	for _, oc := range res.Outcomes {
