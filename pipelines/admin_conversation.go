@@ -144,11 +144,11 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
 }
 
-// joinLinkParams reads the referral code and source of a join link.
-func joinLinkParams(r *http.Request, t *tenantRuntime) (text, link string) {
-	q := r.URL.Query()
+// joinLink is the tenant's join message with a referral code and source,
+// and its wa.me link.
+func joinLink(t *tenantRuntime, code, source string) (text, link string) {
 	c := t.cfg.Conversation
-	text = conversation.JoinText(c.JoinKeyword, q.Get("code"), q.Get("source"))
+	text = conversation.JoinText(c.JoinKeyword, code, source)
 	return text, conversation.JoinLink(c.PhoneNumber, text)
 }
 
@@ -159,7 +159,8 @@ func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
 		return
 	}
-	text, link := joinLinkParams(r, t)
+	q := r.URL.Query()
+	text, link := joinLink(t, q.Get("code"), q.Get("source"))
 	writeJSON(w, http.StatusOK, map[string]string{"text": text, "url": link})
 }
 
@@ -180,11 +181,11 @@ func (h *Hub) getJoinQR(w http.ResponseWriter, r *http.Request, t *tenantRuntime
 		size = n
 	}
 	q := r.URL.Query()
-	if q.Get("source") == "" {
-		q.Set("source", conversation.SourceQR)
-		r.URL.RawQuery = q.Encode()
+	source := q.Get("source")
+	if source == "" {
+		source = conversation.SourceQR
 	}
-	_, link := joinLinkParams(r, t)
+	_, link := joinLink(t, q.Get("code"), source)
 	png, err := conversation.QRCode(link, size)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
