@@ -8,7 +8,8 @@
 #                                          and refunds) or total_price; phone from
 #                                          customer.phone, phone, billing_address.phone,
 #                                          shipping_address.phone or
-#                                          customer.default_address.phone; items from
+#                                          customer.default_address.phone, and
+#                                          phone_country (see below); items from
 #                                          line_items, total = price × quantity − its
 #                                          discount_allocations (or total_discount),
 #                                          category "gift-card" for gift cards;
@@ -17,26 +18,59 @@
 #                                          unless $meta.source.include_test_orders is
 #                                          "true".
 #   orders/create           order.created  the same data and test rule
-#   orders/cancelled        order.cancelled {order_id, reason = cancel_reason}
+#   orders/updated          order.paid     the same, only while financial_status is
+#                                          "paid": it catches a missed orders/paid, and
+#                                          its event id is the order's, so an order
+#                                          earns once whichever topic comes first;
+#                                          other states yield nothing
+#   orders/cancelled        order.cancelled {order_id, reason = cancel_reason}; the same
+#                                          test rule: a test order's cancellation
+#                                          yields nothing, as the order earned nothing
 #   refunds/create          order.refunded id = refund id; amount = the sum of
 #                                          refund_line_items' subtotals, or without
 #                                          lines the sum of successful refund
 #                                          transactions; a refund of nothing (restock
-#                                          only) yields nothing
-#   customers/create|update customer.upserted id = customer id/updated_at
+#                                          only) yields nothing. The test rule: a
+#                                          refund whose transactions are all test
+#                                          transactions ("test": true, a test order's)
+#                                          yields nothing unless test orders count; a
+#                                          refund without transactions cannot tell
+#   customers/create|update customer.upserted id = customer id/updated_at; customer_id,
+#                                          email, name, phone (phone, else
+#                                          default_address.phone) and phone_country
 #   customers_marketing_consent/update
 #                           consent.changed sms_marketing: "subscribed" resumes,
 #                                          "unsubscribed", "not_subscribed" and
 #                                          "redacted" stop; pending or unknown states,
 #                                          or no phone, yield nothing
-#   checkouts/create|update checkout.updated id = token/updated_at
+#   checkouts/create|update checkout.updated id = token/updated_at; phone from phone,
+#                                          sms_marketing_phone, customer.phone,
+#                                          shipping_address.phone or
+#                                          billing_address.phone, and phone_country
 #   checkouts/delete        checkout.updated {token, completed: true} (nothing when the
 #                                          payload has no token)
-#   customers/data_request  privacy.data_request
-#   customers/redact        privacy.redact
-#   shop/redact             privacy.shop_redact
+#   customers/data_request  privacy.data_request {shop_domain, customer_id, email, phone,
+#                                          orders = orders_requested, request_id =
+#                                          data_request.id}: customer.id, .email and
+#                                          .phone as sent, any one of them enough
+#   customers/redact        privacy.redact  the same, orders = orders_to_redact
+#   shop/redact             privacy.shop_redact {shop_domain}
 #
-# Any other topic yields nothing. A payload of a known topic that lacks what
+# phone_country is the ISO 3166 alpha-2 country_code of the address the
+# phone was read from (billing_address, shipping_address,
+# customer.default_address), upper-cased; a phone that is not an
+# address's (customer.phone, the order's or checkout's phone,
+# sms_marketing_phone) takes the country of the billing address, else the
+# shipping address, else the customer's default address (a customer's own
+# phone: its default address). It is left out when that address has no
+# two-letter country_code, or there is no phone: the hub then reads the
+# phone with the tenant's default_region. customer_id and email are emitted
+# whenever the payload has them, with or without a phone, as sent (the hub
+# lower-cases emails).
+#
+# customers_email_marketing_consent/update, orders/edited, orders/fulfilled,
+# customers/delete, customers/merge, app/uninstalled and any other topic
+# yield nothing. A payload of a known topic that lacks what
 # its event needs is an error, so that the delivery is dead-lettered with the
 # reason.
 
@@ -104,6 +138,27 @@ def drop_empty: del(.[] | select(. == null or . == "" or . == []));
 
 def include_test_orders: ($meta.source | obj | .include_test_orders) == "true";
 
+# test_order: a test order (or its cancellation) that does not count.
+def test_order: .test == true and (include_test_orders | not);
+
+# country: an address's country_code, upper-cased, when it is two letters.
+def country:
+  obj | .country_code | if type == "string" and test("^[A-Za-z]{2}$") then ascii_upcase else null end;
+
+# phone_with_country(candidates): {phone, phone_country} of the first
+# candidate {phone, country} whose phone is not blank; both null without
+# one.
+def phone_with_country(candidates):
+  [candidates | {phone: (.phone | nonblank), phone_country: .country} | select(.phone != null)]
+  | .[0] // {phone: null, phone_country: null};
+
+# countries: the countries of an order's or a checkout's addresses, and
+# the buyer's: the one a phone that is no address's is read with.
+def countries:
+  {billing: (.billing_address | country), shipping: (.shipping_address | country),
+   home: (.customer | obj | .default_address | country)}
+  | .buyer = (.billing // .shipping // .home);
+
 # line_item: one order line as an event.OrderItem.
 def line_item:
   require_object("a line item")
@@ -129,10 +184,16 @@ def line_item:
 
 def order($event_type):
   require_object("an order")
-  | if .test == true and (include_test_orders | not) then empty
+  | if test_order then empty
     else
       (.id | id_of("order id")) as $id
       | (.customer | obj) as $c
+      | countries as $where
+      | phone_with_country(
+          {phone: $c.phone, country: $where.buyer}, {phone: .phone, country: $where.buyer},
+          {phone: (.billing_address | obj | .phone), country: $where.billing},
+          {phone: (.shipping_address | obj | .phone), country: $where.shipping},
+          {phone: ($c.default_address | obj | .phone), country: $where.home}) as $phone
       | (if .current_total_price != null then .current_total_price else .total_price end) as $total
       | if $total == null then error("order \($id): total_price is required") else . end
       | {
@@ -141,8 +202,8 @@ def order($event_type):
           occurred_at: (.processed_at // .created_at | time_or_null),
           data: ({
             order_id: $id,
-            phone: (first_of($c.phone, .phone, (.billing_address | obj | .phone),
-                      (.shipping_address | obj | .phone), ($c.default_address | obj | .phone)) // ""),
+            phone: ($phone.phone // ""),
+            phone_country: $phone.phone_country,
             email: first_of(.email, .contact_email, $c.email),
             name: (($c | person_name) // (.billing_address | address_name) // (.shipping_address | address_name)),
             total: ($total | decimal("total_price")),
@@ -159,13 +220,21 @@ def order($event_type):
 
 def cancelled_order:
   require_object("an order")
-  | (.id | id_of("order id")) as $id
-  | {
-      type: "order.cancelled",
-      id: $id,
-      occurred_at: (.cancelled_at // .updated_at | time_or_null),
-      data: ({order_id: $id, reason: (.cancel_reason | nonblank)} | drop_empty)
-    };
+  | if test_order then empty
+    else
+      (.id | id_of("order id")) as $id
+      | {
+          type: "order.cancelled",
+          id: $id,
+          occurred_at: (.cancelled_at // .updated_at | time_or_null),
+          data: ({order_id: $id, reason: (.cancel_reason | nonblank)} | drop_empty)
+        }
+    end;
+
+# paid_order: orders/updated, while the order is paid.
+def paid_order:
+  require_object("an order")
+  | if .financial_status == "paid" then order("order.paid") else empty end;
 
 def refund:
   require_object("a refund")
@@ -176,14 +245,16 @@ def refund:
      | map(require_object("a refund line item"))) as $lines
   | (.transactions
      | if . == null then [] elif type == "array" then . else error("refund \($refund): transactions must be an array") end
-     | map(obj | select(.kind == "refund" and .status == "success"))) as $paid
+     | map(obj)) as $transactions
+  | ($transactions | map(select(.kind == "refund" and .status == "success"))) as $paid
+  | (($transactions | length) > 0 and ($transactions | all(.test == true)) and (include_test_orders | not)) as $test
   | (if ($lines | length) > 0
      then $lines | map((.subtotal_set | obj | .shop_money | obj | .amount) // .subtotal
                         | if . == null then error("refund \($refund): a refund line item has no subtotal")
                           else decimal("refund_line_items[].subtotal") end)
      else $paid | map(.amount | decimal("transactions[].amount"))
      end | decimal_sum) as $amount
-  | if ($amount | positive_decimal | not) then empty
+  | if $test or ($amount | positive_decimal | not) then empty
     else {
       type: "order.refunded",
       id: $refund,
@@ -201,13 +272,17 @@ def customer:
   require_object("a customer")
   | (.id | id_of("customer id")) as $id
   | (.updated_at | time_or_null) as $at
+  | (.default_address | country) as $home
+  | phone_with_country({phone: .phone, country: $home},
+      {phone: (.default_address | obj | .phone), country: $home}) as $phone
   | {
       type: "customer.upserted",
       id: (if $at != null then "\($id)/\($at)" else $id end),
       occurred_at: $at,
       data: ({
         customer_id: $id,
-        phone: first_of(.phone, (.default_address | obj | .phone)),
+        phone: $phone.phone,
+        phone_country: $phone.phone_country,
         email: (.email | nonblank),
         name: (person_name // (.default_address | address_name))
       } | drop_empty)
@@ -248,14 +323,21 @@ def checkout:
   | if $token == null then error("checkout token is required") else . end
   | (.customer | obj) as $c
   | (.updated_at | time_or_null) as $at
+  | countries as $where
+  | phone_with_country(
+      {phone: .phone, country: $where.buyer}, {phone: .sms_marketing_phone, country: $where.buyer},
+      {phone: $c.phone, country: $where.buyer},
+      {phone: (.shipping_address | obj | .phone), country: $where.shipping},
+      {phone: (.billing_address | obj | .phone), country: $where.billing}) as $phone
   | {
       type: "checkout.updated",
       id: (if $at != null then "\($token)/\($at)" else $token end),
       occurred_at: $at,
       data: ({
         token: $token,
-        phone: first_of(.phone, .sms_marketing_phone, $c.phone,
-                        (.shipping_address | obj | .phone), (.billing_address | obj | .phone)),
+        phone: $phone.phone,
+        phone_country: $phone.phone_country,
+        customer_id: ($c.id | nonblank),
         email: first_of(.email, $c.email),
         name: (($c | person_name) // (.billing_address | address_name) // (.shipping_address | address_name)),
         total: (.total_price | if . == null then null else decimal("total_price") end),
@@ -307,6 +389,7 @@ def shop_privacy:
 ($meta.topic // "" | ascii_downcase) as $topic
 | if $topic == "orders/paid" then order("order.paid")
   elif $topic == "orders/create" then order("order.created")
+  elif $topic == "orders/updated" then paid_order
   elif $topic == "orders/cancelled" then cancelled_order
   elif $topic == "refunds/create" then refund
   elif $topic == "customers/create" or $topic == "customers/update" then customer
