@@ -15,33 +15,51 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/shopify"
 )
 
+const shopifySecret = "shpss_e2e_secret"
+
+// shopifyHarness runs a hub whose tenant acme has a shopify connector
+// "shop" for kopi-nusantara.myshopify.com.
+func shopifyHarness(t *testing.T, backend string) *harness {
+	return newHarness(t, harnessOpts{backend: backend, yaml: func(cfg string) string {
+		return strings.Replace(cfg, "    connectors:\n", "    connectors:\n      shop:\n        type: shopify\n        secret: "+shopifySecret+"\n        shop_domain: kopi-nusantara.myshopify.com\n", 1)
+	}})
+}
+
+// postShopify delivers body as Shopify does, signed with sig, under the
+// given topic and event id, and returns the hub's status.
+func (h *harness) postShopify(sig, topic, eventID string, body []byte) int {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/shop", strings.NewReader(string(body)))
+	require.NoError(h.t, err)
+	req.Header.Set("X-Shopify-Hmac-Sha256", sig)
+	req.Header.Set("X-Shopify-Topic", topic)
+	req.Header.Set("X-Shopify-Shop-Domain", "kopi-nusantara.myshopify.com")
+	req.Header.Set("X-Shopify-Api-Version", "2026-01")
+	req.Header.Set("X-Shopify-Event-Id", eventID)
+	req.Header.Set("X-Shopify-Webhook-Id", fmt.Sprintf("wh-%d", time.Now().UnixNano()))
+	resp, err := h.client.Do(req)
+	require.NoError(h.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func shopifySample(t *testing.T, name string) []byte {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "mappings", "testdata", "shopify", name+".json"))
+	require.NoError(t, err)
+	return body
+}
+
 // A shop's paid order, as Shopify signs and delivers it, earns once;
 // Shopify's retry of the same event changes nothing, a wrong signature
 // stores nothing.
 func TestShopifyOrderEndToEnd(t *testing.T) {
-	const secret = "shpss_e2e_secret"
-	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
-		return strings.Replace(cfg, "    connectors:\n", "    connectors:\n      shop:\n        type: shopify\n        secret: "+secret+"\n        shop_domain: kopi-nusantara.myshopify.com\n", 1)
-	}})
-	body, err := os.ReadFile(filepath.Join("..", "mappings", "testdata", "shopify", "orders_paid_gift_card_and_codes.json"))
-	require.NoError(t, err)
-	post := func(sig, eventID string) int {
-		req, err := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/shop", strings.NewReader(string(body)))
-		require.NoError(t, err)
-		req.Header.Set("X-Shopify-Hmac-Sha256", sig)
-		req.Header.Set("X-Shopify-Topic", "orders/paid")
-		req.Header.Set("X-Shopify-Shop-Domain", "kopi-nusantara.myshopify.com")
-		req.Header.Set("X-Shopify-Api-Version", "2026-01")
-		req.Header.Set("X-Shopify-Event-Id", eventID)
-		req.Header.Set("X-Shopify-Webhook-Id", fmt.Sprintf("wh-%d", time.Now().UnixNano()))
-		resp, err := h.client.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	h := shopifyHarness(t, "")
+	body := shopifySample(t, "orders_paid_gift_card_and_codes")
+	post := func(sig, eventID string) int { return h.postShopify(sig, "orders/paid", eventID, body) }
 	require.Equal(t, http.StatusUnauthorized, post(shopify.Sign("another-secret", body), "ev-1"))
-	require.Equal(t, http.StatusOK, post(shopify.Sign(secret, body), "ev-1"))
-	require.Equal(t, http.StatusOK, post(shopify.Sign(secret, body), "ev-1"))
+	require.Equal(t, http.StatusOK, post(shopify.Sign(shopifySecret, body), "ev-1"))
+	require.Equal(t, http.StatusOK, post(shopify.Sign(shopifySecret, body), "ev-1"))
 	// 290,000 IDR at 1 point per 10,000.
 	eventually(t, "the points", func() bool {
 		m, ok := h.member("+6281122334455")
@@ -52,6 +70,35 @@ func TestShopifyOrderEndToEnd(t *testing.T) {
 	assert.Equal(t, int64(29), m.Balance, "earned once")
 	assert.Empty(t, h.deadLetters().DeadLetters)
 	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().ConnectorSigFailures.WithLabelValues("acme", "shop")))
+}
+
+// X-Shopify-Event-Id is not signed: another order delivered under an event
+// id already seen earns like any order (the queue, which drops repeated
+// delivery ids, must not take it for a retry), while a true retry still
+// earns once.
+func TestShopifyReusedEventID(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			h := shopifyHarness(t, backend)
+			first := shopifySample(t, "orders_paid_guest_billing_phone")
+			second := []byte(strings.NewReplacer(
+				"6104338591794", "6104338591795", "0812-9876-5432", "0812-9876-5433", "#1043", "#1044",
+			).Replace(string(first)))
+			for _, body := range [][]byte{first, first, second} {
+				require.Equal(t, http.StatusOK, h.postShopify(shopify.Sign(shopifySecret, body), "orders/paid", "ev-reused", body))
+			}
+			// 184,000 IDR at 1 point per 10,000, each.
+			eventually(t, "both orders' points", func() bool {
+				a, okA := h.member("+6281298765432")
+				b, okB := h.member("+6281298765433")
+				return okA && okB && a.Balance == 18 && b.Balance == 18
+			})
+			time.Sleep(200 * time.Millisecond)
+			a, _ := h.member("+6281298765432")
+			assert.Equal(t, int64(18), a.Balance, "the retried order earned once")
+			assert.Empty(t, h.deadLetters().DeadLetters)
+		})
+	}
 }
 
 // A CSV export dropped in the folder: good rows earn, a bad row goes to

@@ -18,20 +18,35 @@
 //	X-Shopify-Triggered-At: when the event happened
 //
 // Accept checks the signature in constant time against the secret and,
-// during a rotation, the previous secret; Sign computes it. It never parses
-// the body: a signed but malformed payload is accepted, and the mapping
-// stage dead-letters it with the reason. A missing or wrong signature, or a
-// delivery from another shop than the configured shop_domain, is
-// unauthorized (the hub answers 401, as Shopify's compliance review
-// requires). Only the body is signed, not the headers.
+// during a rotation, the previous secret; Sign computes it. A signed but
+// malformed payload is accepted, and the mapping stage dead-letters it with
+// the reason. A missing or wrong signature, or a delivery from another shop
+// than the configured shop_domain, is unauthorized (the hub answers 401, as
+// Shopify's compliance review requires). Only the body is signed, not the
+// headers.
+//
+// # Duplicates
 //
 // Shopify delivers at least once and in no particular order, and one
-// merchant action can fire several topics with the same event id, so the
-// delivery id is "<shop>/<topic>/<event id>" (then the webhook id, then a
-// hash of the body). The delivery's topic is X-Shopify-Topic, and its meta
-// (the mapping's $meta.source) holds shop_domain, api_version,
-// triggered_at, webhook_id, event_id and include_test_orders ("true" or
-// "false"). The bundled mapping "shopify" turns the payloads into events.
+// merchant action can fire several topics with the same event id. The
+// delivery id, on which the queue drops duplicates, is
+// "<shop>/<topic>/<event id>/<identity>" (the webhook id stands in for a
+// missing event id; without either it is "<shop>/<topic>/<hash of the
+// body>"). Because X-Shopify-Event-Id is not signed, the identity comes
+// from the signed body: "<id>@<updated_at>" for a body that has both (an
+// order, a customer, a checkout by its token when it has no id), else the
+// hex SHA-256 of the body (a refund, whose id never changes; a consent
+// update; a privacy request). So a retry, which carries the original body,
+// is dropped as a duplicate, while a reused event id with another order,
+// or with the same order updated since, is processed. The events' own ids
+// (the order's id for order.paid) still keep an order from earning twice.
+//
+// The delivery's topic is X-Shopify-Topic, and its meta (the mapping's
+// $meta.source) holds shop_domain, api_version, triggered_at, webhook_id,
+// event_id and include_test_orders ("true" or "false"). The bundled
+// mapping "shopify" turns the payloads into events; include_test_orders
+// decides whether test orders ("test": true) earn, and with them their
+// cancellations and refunds.
 //
 // # Discount codes
 //

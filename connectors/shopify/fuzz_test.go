@@ -44,7 +44,7 @@ func FuzzAccept(f *testing.F) {
 		if !valid {
 			t.Fatalf("delivery accepted with signature %q", signature)
 		}
-		if d.ID == "" || len(d.ID) > 3*130 {
+		if d.ID == "" || len(d.ID) > 4*130 {
 			t.Fatalf("delivery id %q", d.ID)
 		}
 		again, err := conn.Accept(r, body)

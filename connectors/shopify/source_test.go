@@ -157,6 +157,9 @@ func TestAccept(t *testing.T) {
 		return h
 	}
 	bodySum := sha256.Sum256([]byte(referenceBody))
+	// The reference body has an id but no updated_at: its identity is
+	// its hash.
+	bodyHash := hex.EncodeToString(bodySum[:])
 
 	tests := []struct {
 		name     string
@@ -171,7 +174,7 @@ func TestAccept(t *testing.T) {
 			name:    "every header",
 			headers: full,
 			want: connectors.Delivery{
-				ID:    "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5",
+				ID:    "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5/" + bodyHash,
 				Topic: "orders/paid",
 				Meta: map[string]string{
 					"shop_domain": shopDomain, "api_version": "2026-01",
@@ -188,7 +191,7 @@ func TestAccept(t *testing.T) {
 				"x-shopify-shop-domain": shopDomain, "x-shopify-event-id": "e-1",
 			},
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/refunds/create/e-1", Topic: "refunds/create",
+				ID: "jsmith.myshopify.com/refunds/create/e-1/" + bodyHash, Topic: "refunds/create",
 				Meta: map[string]string{"shop_domain": shopDomain, "event_id": "e-1", "include_test_orders": "false"},
 			},
 		},
@@ -196,7 +199,7 @@ func TestAccept(t *testing.T) {
 			name:    "webhook id without an event id",
 			headers: with(nil, "X-Shopify-Event-Id"),
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/orders/paid/b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", Topic: "orders/paid",
+				ID: "jsmith.myshopify.com/orders/paid/b54557e4-bdd9-4b37-8a5f-bf7d70bcd043/" + bodyHash, Topic: "orders/paid",
 			},
 		},
 		{
@@ -217,7 +220,7 @@ func TestAccept(t *testing.T) {
 			mutate:  func(c *shopify.Config) { c.ShopDomain = shopDomain },
 			headers: with(map[string]string{"X-Shopify-Shop-Domain": "JSmith.myshopify.com"}),
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5", Topic: "orders/paid",
+				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5/" + bodyHash, Topic: "orders/paid",
 			},
 		},
 		{
@@ -225,21 +228,21 @@ func TestAccept(t *testing.T) {
 			mutate:  func(c *shopify.Config) { c.Secret, c.PreviousSecret = "shpss_new_secret", secret },
 			headers: full,
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5", Topic: "orders/paid",
+				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5/" + bodyHash, Topic: "orders/paid",
 			},
 		},
 		{
 			name:    "signature with surrounding spaces",
 			headers: with(map[string]string{"X-Shopify-Hmac-Sha256": " " + referenceSignature + " "}),
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5", Topic: "orders/paid",
+				ID: "jsmith.myshopify.com/orders/paid/98880550-7158-44d4-b7cd-2c97c8a091b5/" + bodyHash, Topic: "orders/paid",
 			},
 		},
 		{
 			name:    "overlong ids are hashed",
 			headers: with(map[string]string{"X-Shopify-Event-Id": strings.Repeat("e", 200)}),
 			want: connectors.Delivery{
-				ID: "jsmith.myshopify.com/orders/paid/h:" + sha256Hex(strings.Repeat("e", 200)), Topic: "orders/paid",
+				ID: "jsmith.myshopify.com/orders/paid/h:" + sha256Hex(strings.Repeat("e", 200)) + "/" + bodyHash, Topic: "orders/paid",
 			},
 		},
 		{name: "missing signature", headers: with(nil, "X-Shopify-Hmac-Sha256"),
@@ -308,6 +311,74 @@ func TestDeliveryIDsByTopic(t *testing.T) {
 	paid, created := accept("orders/paid"), accept("orders/create")
 	assert.NotEqual(t, paid, created)
 	assert.Equal(t, paid, accept("orders/paid"), "a retry has a new webhook id but the same event id")
+}
+
+// X-Shopify-Event-Id is not signed: two deliveries under one event id are
+// one only when their signed bodies are the same object at the same
+// version. A retry, which carries the original body, stays a duplicate.
+func TestDeliveryIdentity(t *testing.T) {
+	const (
+		order      = `{"id":820982911946154508,"updated_at":"2026-11-23T10:00:00+07:00","financial_status":"paid"}`
+		reordered  = "{\"financial_status\": \"paid\",\n \"updated_at\": \"2026-11-23T10:00:00+07:00\", \"id\": 820982911946154508}"
+		nextID     = `{"id":820982911946154509,"updated_at":"2026-11-23T10:00:00+07:00","financial_status":"paid"}`
+		newer      = `{"id":820982911946154508,"updated_at":"2026-11-23T10:05:00+07:00","financial_status":"paid"}`
+		stringID   = `{"id":"820982911946154508","updated_at":"2026-11-23T10:00:00+07:00"}`
+		refund     = `{"id":890088186047892319,"order_id":820982911946154508,"created_at":"2026-11-23T10:00:00+07:00"}`
+		refund2    = `{"id":890088186047892320,"order_id":820982911946154508,"created_at":"2026-11-23T10:00:00+07:00"}`
+		checkout   = `{"token":"123123123","updated_at":"2026-11-23T10:00:00+07:00"}`
+		checkout2  = `{"token":"123123124","updated_at":"2026-11-23T10:00:00+07:00"}`
+		redact     = `{"shop_domain":"jsmith.myshopify.com","customer":{"id":191167,"email":"john@example.com"}}`
+		redact2    = `{"shop_domain":"jsmith.myshopify.com","customer":{"id":191168,"email":"jane@example.com"}}`
+		notJSON    = `{"id": 1, "updated_at": `
+		floatID    = `{"id":8.209829119461545e17,"updated_at":"2026-11-23T10:00:00+07:00"}`
+		floatIDToo = `{"id":8.209829119461546e17,"updated_at":"2026-11-23T10:00:00+07:00"}`
+	)
+	conn := newConnector(t, nil)
+	id := func(topic, eventID, body string) string {
+		t.Helper()
+		r := request(body, map[string]string{
+			"X-Shopify-Hmac-Sha256": shopify.Sign(secret, []byte(body)), "X-Shopify-Topic": topic,
+			"X-Shopify-Shop-Domain": shopDomain, "X-Shopify-Event-Id": eventID,
+		})
+		d, err := conn.Accept(r, []byte(body))
+		require.NoError(t, err)
+		return d.ID
+	}
+	tests := []struct {
+		name         string
+		topic        string
+		first, again string
+		same         bool
+	}{
+		{"a retry of the same body", "orders/paid", order, order, true},
+		{"the same order and version serialized otherwise", "orders/paid", order, reordered, true},
+		{"another order under the same event id", "orders/paid", order, nextID, false},
+		{"the same order updated since", "orders/updated", order, newer, false},
+		{"an id sent as a string is the same id", "orders/paid", order, stringID, true},
+		{"another refund of the same order", "refunds/create", refund, refund2, false},
+		{"another checkout", "checkouts/update", checkout, checkout2, false},
+		{"another customer's privacy request", "customers/redact", redact, redact2, false},
+		{"ids too large for a float64 are not rounded together", "orders/paid", floatID, floatIDToo, false},
+		{"a body that is not JSON, retried", "orders/paid", notJSON, notJSON, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, again := id(tt.topic, "evt-1", tt.first), id(tt.topic, "evt-1", tt.again)
+			if tt.same {
+				assert.Equal(t, first, again)
+			} else {
+				assert.NotEqual(t, first, again)
+			}
+		})
+	}
+
+	t.Run("the identity of an order is its id and version", func(t *testing.T) {
+		assert.Equal(t, shopDomain+"/orders/paid/evt-1/820982911946154508@2026-11-23T10:00:00+07:00", id("orders/paid", "evt-1", order))
+		assert.Equal(t, shopDomain+"/checkouts/update/evt-1/123123123@2026-11-23T10:00:00+07:00", id("checkouts/update", "evt-1", checkout))
+	})
+	t.Run("another event id is another delivery", func(t *testing.T) {
+		assert.NotEqual(t, id("orders/paid", "evt-1", order), id("orders/paid", "evt-2", order))
+	})
 }
 
 // A delivery accepted by the connector maps with the bundled mapping.
