@@ -13,7 +13,8 @@
 # the customers it looked up (a customer Loyverse does not know is null):
 #
 #   {"payload": <the webhook>,
-#    "customers": {"<customer_id>": {"phone": "+66…", "email": "…", "name": "…"}}}
+#    "customers": {"<customer_id>": {"phone": "+66…", "email": "…", "name": "…",
+#                                    "country": "TH"}}}
 #
 # receipts.update fires when a receipt is created and when it changes. Each
 # receipt of it becomes at most one event:
@@ -23,7 +24,9 @@
 #   decimal in the currency's major unit, kept exact), store_id,
 #   customer_id, items from line_items (sku, name = item_name, quantity,
 #   price, total = total_money), and phone, email and name from the
-#   looked-up customer. Loyverse receipts carry no currency.
+#   looked-up customer, with phone_country = the customer's country_code
+#   (ISO 3166 alpha-2), which the hub reads the phone with before the
+#   tenant's region. Loyverse receipts carry no currency.
 # - a SALE with cancelled_at → "order.cancelled" (order_id =
 #   receipt_number), which takes back the sale's points.
 # - a REFUND → "order.refunded" with id = "<refund_for>/<receipt_number>":
@@ -85,6 +88,7 @@ def receipt($customers):
           data: ({
             order_id: $number,
             phone: ($c.phone | text // ""),
+            phone_country: (if ($c.phone | text) != null then $c.country | text else null end),
             email: ($c.email | text),
             name: ($c.name | text),
             total: (.total_money | decimal("receipts[].total_money of receipt \($number)")),

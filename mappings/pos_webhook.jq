@@ -9,6 +9,10 @@
 #    "status": "paid",                          optional: "paid" (default), "refunded"
 #                                               or "void" (also "cancelled")
 #    "customer": {"phone": "0812-3456-7890",    the member's phone, any notation
+#                 "country": "ID",              optional: ISO 3166 alpha-2 of the
+#                                               customer's address, which the phone is
+#                                               read with before the tenant's region
+#                 "id": "C-42",                 optional: the POS's customer id
 #                 "name": "Sari", "email": "sari@example.com",
 #                 "birthday": "1990-04-12"},    optional: a date or "04-12"
 #    "total": "257500.00",                      required, a decimal string or a number,
@@ -25,9 +29,11 @@
 # or a batch of them: {"sales": [sale, ...]}.
 #
 # A paid sale becomes one "order.paid" event with id = sale_id and the data
-# of event.OrderPaid: order_id, phone, email, name, total (a decimal string,
-# exactly as sent when sent as a string), currency, store_id, items, and
-# referral_code when the sale carries one. A
+# of event.OrderPaid: order_id, phone, phone_country (customer.country,
+# upper-cased, when it is two letters and there is a phone), customer_id
+# (customer.id), email, name, total (a decimal string, exactly as sent when
+# sent as a string), currency, store_id, items, and referral_code when the
+# sale carries one. A
 # refunded sale becomes "order.refunded" (order_id, refund_id, amount, with
 # id = sale_id/refund_id), a void one "order.cancelled" (order_id).
 
@@ -86,6 +92,10 @@ def sale:
           data: ({
             order_id: $id,
             phone: ($c.phone | text // ""),
+            phone_country: ($c.country | text
+                            | if . != null and test("^[A-Za-z]{2}$") and ($c.phone | text // "") != ""
+                              then ascii_upcase else null end),
+            customer_id: ($c.id | text),
             email: ($c.email | text),
             birthday: ($c.birthday | text),
             name: ($c.name | text),

@@ -12,7 +12,8 @@
 # is null):
 #
 #   {"payload": <the notification>,
-#    "customers": {"<customer_id>": {"phone": "+1…", "email": "…", "name": "…"}}}
+#    "customers": {"<customer_id>": {"phone": "+1…", "email": "…", "name": "…",
+#                                    "country": "US"}}}
 #
 # Events:
 #
@@ -23,7 +24,9 @@
 #   string in its major unit with the ISO 4217 exponent (USD 100 → "1.00",
 #   JPY 1500 → "1500", KWD 1500 → "1.500"), currency, store_id =
 #   location_id, customer_id, and phone, email and name from the looked-up
-#   customer (email falls back to buyer_email_address). Other statuses
+#   customer (email falls back to buyer_email_address), with phone_country
+#   = the country of the customer's address (ISO 3166 alpha-2), which the
+#   hub reads the phone with before the tenant's region. Other statuses
 #   (APPROVED, CANCELED, FAILED) yield nothing: points are earned once the
 #   payment completes, and a payment updated again later maps to the same
 #   event.
@@ -107,6 +110,7 @@ def payment($customers):
           data: ({
             order_id: $id,
             phone: ($c.phone | text // ""),
+            phone_country: (if ($c.phone | text) != null then $c.country | text else null end),
             email: ($c.email | text // $buyer_email),
             name: ($c.name | text),
             total: $total.amount,

@@ -118,7 +118,9 @@ func newLookupSource(t *testing.T, cfg *pos.Config) *pos.LookupSource {
 // A Square customer as RetrieveCustomer returns it.
 const squareCustomer = `{"customer":{"id":"JDKYHBWT1D4F8MFH63DBMEN8Y4","created_at":"2026-01-14T08:03:41.272Z",
  "updated_at":"2026-11-02T10:11:09Z","given_name":"Mia","family_name":"Nguyen","email_address":"mia.nguyen@example.com",
- "phone_number":"+61 412 345 678","preferences":{"email_unsubscribed":false},"creation_source":"DIRECTORY",
+ "phone_number":"0412 345 678","preferences":{"email_unsubscribed":false},"creation_source":"DIRECTORY",
+ "address":{"address_line_1":"12 George Street","locality":"Sydney","administrative_district_level_1":"NSW",
+ "postal_code":"2000","country":"AU"},
  "birthday":"0000-09-21","version":3}}`
 
 func squarePayment(status, customerID string) []byte {
@@ -143,7 +145,7 @@ func TestEnrichSquare(t *testing.T) {
 		got, err := src.Enrich(context.Background(), connectors.Delivery{ID: "d1"}, body)
 		require.NoError(t, err)
 		assert.Equal(t, `{"payload":`+string(body)+`,"customers":{"JDKYHBWT1D4F8MFH63DBMEN8Y4":`+
-			`{"phone":"+61 412 345 678","email":"mia.nguyen@example.com","name":"Mia Nguyen"}}}`, string(got),
+			`{"phone":"0412 345 678","email":"mia.nguyen@example.com","name":"Mia Nguyen","country":"AU"}}}`, string(got),
 			"the body is kept byte for byte, HTML characters unescaped")
 	})
 
@@ -184,9 +186,9 @@ func TestEnrichSquare(t *testing.T) {
 func TestEnrichLoyverse(t *testing.T) {
 	api, srv := newCustomerAPI(t, false)
 	api.bodies["c-1"] = `{"id":"c-1","name":"Somchai Jaidee","email":"somchai@example.co.th","phone_number":"+66 81 234 5678",
-	  "address":null,"city":"Bangkok","customer_code":"C-0042","total_visits":3,"total_spent":412.5,"total_points":41.25,
+	  "address":null,"city":"Bangkok","country_code":"th","customer_code":"C-0042","total_visits":3,"total_spent":412.5,"total_points":41.25,
 	  "created_at":"2026-10-01T04:00:00.000Z","updated_at":"2026-11-23T09:15:44.000Z","deleted_at":null}`
-	api.bodies["c-2"] = `{"id":"c-2","name":"Ploy","email":null,"phone_number":null}`
+	api.bodies["c-2"] = `{"id":"c-2","name":"Ploy","email":null,"phone_number":null,"country_code":null}`
 	src := newLookupSource(t, loyverseLookupConfig(srv.URL))
 
 	body := []byte(`{"merchant_id":"m","type":"receipts.update","created_at":"2026-11-25T12:30:02.000Z","receipts":[
@@ -201,7 +203,7 @@ func TestEnrichLoyverse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c-1", "c-2", "c-5"}, api.requested(), "each customer of an uncancelled sale, once")
 	assert.Equal(t, `{"payload":`+string(body)+`,"customers":{"c-1":{"phone":"+66 81 234 5678","email":"somchai@example.co.th",`+
-		`"name":"Somchai Jaidee"},"c-2":{"name":"Ploy"},"c-5":null}}`, string(got))
+		`"name":"Somchai Jaidee","country":"TH"},"c-2":{"name":"Ploy"},"c-5":null}}`, string(got))
 
 	t.Run("other webhooks are unchanged", func(t *testing.T) {
 		b := []byte(`{"merchant_id":"m","type":"customers.update","customers":[{"id":"c-1"}]}`)

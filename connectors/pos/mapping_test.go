@@ -129,9 +129,14 @@ func TestSquareEndToEnd(t *testing.T) {
 	var op event.OrderPaid
 	require.NoError(t, json.Unmarshal(events[0].Data, &op))
 	assert.Equal(t, event.OrderPaid{
-		OrderID: "bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY", Phone: "+61 412 345 678", Email: "mia.nguyen@example.com",
+		OrderID: "bP9mAsEMYPUGjjGNaNO5ZDVyLhSZY", Phone: "0412 345 678", Email: "mia.nguyen@example.com",
 		Name: "Mia Nguyen", Total: "14.50", Currency: "AUD", StoreID: "LH2XR7AMG5KN8", CustomerID: "JDKYHBWT1D4F8MFH63DBMEN8Y4",
 	}, op)
+	var where struct {
+		PhoneCountry string `json:"phone_country"`
+	}
+	require.NoError(t, json.Unmarshal(events[0].Data, &where))
+	assert.Equal(t, "AU", where.PhoneCountry, "the phone is read with the country of the customer's address")
 
 	t.Run("without the lookup the sale has no phone", func(t *testing.T) {
 		events, err := runMapping(t, bundledProgram(t, "square"), d, body)

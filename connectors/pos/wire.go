@@ -89,11 +89,23 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // customer is what a lookup tells the mapping about one customer; empty
-// fields are left out.
+// fields are left out. Country is the ISO 3166 alpha-2 country of the
+// customer's address, which the mapping passes on as the phone's country.
 type customer struct {
-	Phone string `json:"phone,omitempty"`
-	Email string `json:"email,omitempty"`
-	Name  string `json:"name,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Country string `json:"country,omitempty"`
+}
+
+// countryCode returns an ISO 3166 alpha-2 code upper-cased, or "" for
+// anything else and for ZZ, which Square sends for an unknown country.
+func countryCode(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s == "ZZ" {
+		return ""
+	}
+	return s
 }
 
 // squareCustomerResponse is Square's RetrieveCustomer response.
@@ -105,6 +117,9 @@ type squareCustomerResponse struct {
 		Nickname     string `json:"nickname"`
 		EmailAddress string `json:"email_address"`
 		PhoneNumber  string `json:"phone_number"`
+		Address      *struct {
+			Country string `json:"country"`
+		} `json:"address"`
 	} `json:"customer"`
 }
 
@@ -119,11 +134,15 @@ func (r squareCustomerResponse) customer() *customer {
 			name = strings.TrimSpace(alt)
 		}
 	}
-	return &customer{
+	out := &customer{
 		Phone: strings.TrimSpace(c.PhoneNumber),
 		Email: strings.TrimSpace(c.EmailAddress),
 		Name:  name,
 	}
+	if c.Address != nil {
+		out.Country = countryCode(c.Address.Country)
+	}
+	return out
 }
 
 // loyverseCustomer is Loyverse's customer object (GET /v1.0/customers/{id}).
@@ -131,13 +150,15 @@ type loyverseCustomer struct {
 	Name        string `json:"name"`
 	Email       string `json:"email"`
 	PhoneNumber string `json:"phone_number"`
+	CountryCode string `json:"country_code"`
 }
 
 func (c loyverseCustomer) customer() *customer {
 	return &customer{
-		Phone: strings.TrimSpace(c.PhoneNumber),
-		Email: strings.TrimSpace(c.Email),
-		Name:  strings.TrimSpace(c.Name),
+		Phone:   strings.TrimSpace(c.PhoneNumber),
+		Email:   strings.TrimSpace(c.Email),
+		Name:    strings.TrimSpace(c.Name),
+		Country: countryCode(c.CountryCode),
 	}
 }
 
