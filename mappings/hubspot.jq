@@ -10,7 +10,9 @@
 #    "deals":    {"<deal id>": {"properties": {"amount", "deal_currency_code",
 #                 "dealstage", "dealname"}, "contact_ids": ["<contact id>"]}},
 #    "settings": {"consent_property", "opt_in_values", "consent_category",
-#                 "currency"}}
+#                 "currency"},
+#    "countries": {"<contact id>": "GB"}}   the ISO 3166 alpha-2 code of the
+#                 contact's country property, when Enrich could tell it
 #
 # Classic subscription types ("contact.creation") and generic ones
 # ("object.creation" with objectTypeId "0-1" for contacts, "0-3" for deals)
@@ -20,7 +22,8 @@
 #
 # contact creation, or property change of a property read -> customer.upserted
 #   data         customer_id (the contact id), phone (phone, else mobilephone,
-#                as written in HubSpot), email, name (first and last name)
+#                as written in HubSpot), phone_country (countries[contact id],
+#                with a phone only), email, name (first and last name)
 #   A contact without phone and email, or no longer in HubSpot, yields
 #   nothing.
 # contact property change of settings.consent_property -> consent.changed
@@ -33,9 +36,10 @@
 #   is replaced by the contact's current one.
 # deal property change of dealstage (Enrich keeps paid stages only) -> order.paid
 #   id           "deal-<deal id>": a deal is paid once
-#   data         order_id "deal-<deal id>", phone, email, name and customer_id
-#                of the first associated contact with a phone (else the first
-#                with an email), total (amount, a decimal string), currency
+#   data         order_id "deal-<deal id>", phone, phone_country, email, name
+#                and customer_id of the first associated contact with a phone
+#                (else the first with an email), total (amount, a decimal
+#                string), currency
 #                (deal_currency_code, else settings.currency)
 #   A deal without a decimal amount or a reachable contact yields nothing.
 # contact.privacyDeletion -> privacy.redact
@@ -76,6 +80,13 @@ def contact_name:
   [(.firstname | str), (.lastname | str)] | map(select(. != null)) | join(" ")
   | gsub("^\\s+|\\s+$"; "") | if . == "" then null else . end;
 
+# phone_country($countries; $id; $phone): the contact's country code, when
+# it has a phone to read with it.
+def phone_country($countries; $id; $phone):
+  if $phone == null then null
+  else $countries[$id] | if type == "string" and test("^[A-Z]{2}$") then . else null end
+  end;
+
 def decimal: str | if . != null and test("^[0-9]+(\\.[0-9]+)?$") then . else null end;
 
 # events maps the enriched body, event by event.
@@ -86,6 +97,7 @@ def events:
   | (.contacts | if type == "object" then . else {} end) as $contacts
   | (.deals | if type == "object" then . else {} end) as $deals
   | (.settings | if type == "object" then . else {} end) as $settings
+  | (.countries | if type == "object" then . else {} end) as $countries
   | ($settings.consent_property | str) as $consent_property
   | ([$settings.opt_in_values | arrays | .[] | str | ascii_downcase]) as $opt_in
   | .events[] | objects
@@ -120,7 +132,8 @@ def events:
               type: "customer.upserted",
               id: event_id,
               occurred_at: $at,
-              data: ({customer_id: $object_id, phone: $phone, email: $email, name: ($c | contact_name)} | drop_nulls)
+              data: ({customer_id: $object_id, phone: $phone, phone_country: (phone_country($countries; $object_id; $phone)),
+                      email: $email, name: ($c | contact_name)} | drop_nulls)
             }
         end
     elif $k.object == "deal" and $k.action == "propertyChange" and .propertyName == "dealstage" then
@@ -140,6 +153,7 @@ def events:
           data: ({
             order_id: "deal-\($object_id)",
             phone: ($c | contact_phone // ""),
+            phone_country: (phone_country($countries; $cid; $c | contact_phone)),
             email: ($c.email | str),
             name: ($c | contact_name),
             total: $total,

@@ -22,7 +22,16 @@ type enrichedBody struct {
 	// Deals are the deals of paid-stage events, by id.
 	Deals    map[string]enrichedDeal `json:"deals"`
 	Settings enrichedSettings        `json:"settings"`
+	// Countries are the ISO 3166 alpha-2 codes of the contacts' country
+	// property, by contact id, for the contacts whose country is a code or
+	// a country's English name: the country their phone is read with.
+	Countries map[string]string `json:"countries,omitempty"`
 }
+
+// countryProperty is HubSpot's free-text "Country/Region" contact property.
+// It is always read; its changes count only when it is configured in
+// contact_properties.
+const countryProperty = "country"
 
 // enrichedDeal is a deal's properties and associated contacts.
 type enrichedDeal struct {
@@ -50,7 +59,8 @@ type eventsOnly struct {
 //	 "contacts": {"<id>": {"phone": "…", "email": "…", …}},
 //	 "deals":    {"<id>": {"properties": {"amount": "…", …}, "contact_ids": ["…"]}},
 //	 "settings": {"consent_property": "…", "opt_in_values": […],
-//	              "consent_category": "…", "currency": "…"}}
+//	              "consent_category": "…", "currency": "…"},
+//	 "countries": {"<contact id>": "GB"}}
 //
 // It drops the events nothing maps: property changes of contact properties
 // it does not read or that it writes back itself (so its own write-back
@@ -58,7 +68,8 @@ type eventsOnly struct {
 // stage. It then batch-reads the deals of paid-stage events with the ids
 // of their associated contacts, and the contacts that the contact events
 // and those deals name, 100 records per call. Records deleted meanwhile
-// are left out.
+// are left out. A contact whose country property is an ISO 3166 alpha-2
+// code or a country's English name gets its code in countries.
 //
 // A body that is not a JSON array of event objects is a permanent error of
 // class request. API errors are classified: 429 (after Retry-After), 423,
@@ -246,16 +257,26 @@ func (s *Source) fetch(ctx context.Context, p plan) (enrichedBody, error) {
 			return enrichedBody{}, err
 		}
 		out.Contacts = contacts
+		for id, props := range contacts {
+			if code := countryCode(props[countryProperty]); code != "" {
+				if out.Countries == nil {
+					out.Countries = map[string]string{}
+				}
+				out.Countries[id] = code
+			}
+		}
 	}
 	return out, nil
 }
 
 // contactProperties are the properties read for a contact: the configured
-// ones and the consent property.
+// ones, the consent property and the country.
 func (s *Source) contactProperties() []string {
 	props := slices.Clone(s.cfg.ContactProperties)
-	if p := s.cfg.Consent.Property; p != "" && !slices.Contains(props, p) {
-		props = append(props, p)
+	for _, p := range []string{s.cfg.Consent.Property, countryProperty} {
+		if p != "" && !slices.Contains(props, p) {
+			props = append(props, p)
+		}
 	}
 	return props
 }
