@@ -40,7 +40,9 @@ type Config struct {
 	// admin.base_url says otherwise. Optional.
 	ShopDomain string `koanf:"shop_domain"`
 	// IncludeTestOrders makes test orders ("test": true) count like real
-	// ones. Default false: they earn nothing.
+	// ones, with their cancellations and refunds (a refund whose
+	// transactions are all test transactions). Default false: they earn
+	// nothing and take nothing back.
 	IncludeTestOrders bool `koanf:"include_test_orders"`
 	// Admin reaches the shop's Admin GraphQL API to issue rewards'
 	// discount codes. Needed only when a reward's codes come from this

@@ -20,7 +20,8 @@ secret: ${SHOPIFY_WEBHOOK_SECRET}
 # previous_secret: ${SHOPIFY_PREVIOUS_SECRET}
 # Refuse deliveries from any other shop. Optional.
 shop_domain: acme-coffee.myshopify.com
-# Test orders earn nothing unless set. Default false.
+# Test orders earn nothing, and their cancellations and refunds take nothing
+# back, unless set. Default false.
 # include_test_orders: false
 # The Admin API, to issue rewards' discount codes (scope write_discounts).
 # Optional: needed only by rewards whose codes come from this connector.
