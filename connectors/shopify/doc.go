@@ -30,16 +30,15 @@
 // Shopify delivers at least once and in no particular order, and one
 // merchant action can fire several topics with the same event id. The
 // delivery id, on which the queue drops duplicates, is
-// "<shop>/<topic>/<event id>/<identity>" (the webhook id stands in for a
-// missing event id; without either it is "<shop>/<topic>/<hash of the
-// body>"). Because X-Shopify-Event-Id is not signed, the identity comes
-// from the signed body: "<id>@<updated_at>" for a body that has both (an
-// order, a customer, a checkout by its token when it has no id), else the
-// hex SHA-256 of the body (a refund, whose id never changes; a consent
-// update; a privacy request). So a retry, which carries the original body,
-// is dropped as a duplicate, while a reused event id with another order,
-// or with the same order updated since, is processed. The events' own ids
-// (the order's id for order.paid) still keep an order from earning twice.
+// "<shop>/<topic>/<event id>/<body hash>" (the webhook id stands in for a
+// missing event id; without either it is "<shop>/<topic>/<body hash>"),
+// where the body hash is the hex SHA-256 of the raw body. Because
+// X-Shopify-Event-Id is not signed, the hash of the signed body is part of
+// the id: a retry, which carries the original body, is dropped as a
+// duplicate, while a reused event id with another order, or with the same
+// order updated since (its id and updated_at are in the body), is
+// processed. The events' own ids (the order's id for order.paid) still keep
+// an order from earning twice.
 //
 // The delivery's topic is X-Shopify-Topic, and its meta (the mapping's
 // $meta.source) holds shop_domain, api_version, triggered_at, webhook_id,

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,13 +104,15 @@ func mac(secret, body []byte) []byte {
 // returns an error wrapping connectors.ErrUnauthorized. A signed body is
 // accepted whatever it holds.
 //
-// The delivery id is "<shop>/<topic>/<X-Shopify-Event-Id>/<identity>", so
-// that one merchant action's deliveries to different topics stay apart and
-// its retries are recognised; without an event id it is
-// "<shop>/<topic>/<X-Shopify-Webhook-Id>/<identity>", and without either
-// "<shop>/<topic>/<hex SHA-256 of the body>". The headers are not signed,
-// so the identity, read from the signed body, keeps a reused event id from
-// hiding another object or a newer version of it: see bodyIdentity.
+// The delivery id is "<shop>/<topic>/<X-Shopify-Event-Id>/<body hash>",
+// so that one merchant action's deliveries to different topics stay apart
+// and its retries, which carry the original body, are recognised; without
+// an event id it is "<shop>/<topic>/<X-Shopify-Webhook-Id>/<body hash>",
+// and without either "<shop>/<topic>/<body hash>". The body hash is the hex
+// SHA-256 of the raw body. The headers are not signed: the hash of the
+// signed body keeps a reused event id from hiding another order, refund or
+// customer, or a newer version of one (its id and updated_at are in the
+// body).
 func (c *Connector) Accept(r *http.Request, body []byte) (connectors.Delivery, error) {
 	sig := strings.TrimSpace(header(r, HeaderHMAC))
 	if sig == "" {
@@ -176,49 +177,10 @@ func deliveryID(shop, topic, eventID, webhookID string, body []byte) string {
 	if id == "" {
 		return bounded(shop) + "/" + bounded(topic) + "/" + bodyHash(body)
 	}
-	return bounded(shop) + "/" + bounded(topic) + "/" + bounded(id) + "/" + bodyIdentity(body)
+	return bounded(shop) + "/" + bounded(topic) + "/" + bounded(id) + "/" + bodyHash(body)
 }
 
-// bodyIdentity names what a signed body is: "<id>@<updated_at>" when it
-// has both at its top level (an order, a customer, a checkout, whose id is
-// its token once Shopify drops checkout ids), else the hex SHA-256 of the
-// body (a refund, a consent update, a privacy request, a body that is not
-// JSON). Shopify's retries carry the original body, so they keep the same
-// identity, while another order, or the same order updated since, gets its
-// own. The id is the JSON's digits or string as sent, never a float.
-func bodyIdentity(body []byte) string {
-	var b struct {
-		ID        json.RawMessage `json:"id"`
-		Token     json.RawMessage `json:"token"`
-		UpdatedAt json.RawMessage `json:"updated_at"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return bodyHash(body)
-	}
-	id := scalar(b.ID)
-	if id == "" {
-		id = scalar(b.Token)
-	}
-	at := scalar(b.UpdatedAt)
-	if id == "" || at == "" {
-		return bodyHash(body)
-	}
-	return bounded(id + "@" + at)
-}
-
-// scalar returns a JSON string's text or a JSON integer's digits, and ""
-// for anything else.
-func scalar(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return strings.TrimSpace(s)
-	}
-	if digits := strings.TrimSpace(string(raw)); digits != "" && strings.Trim(digits, "0123456789") == "" {
-		return digits
-	}
-	return ""
-}
-
+// bodyHash is the hex SHA-256 of a body: the identity of what was signed.
 func bodyHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
