@@ -366,7 +366,7 @@ func TestDeliveryID(t *testing.T) {
 		{name: "square event_id only at the top", cfg: squareConfig(), sign: signSquare, body: `{"data":{"event_id":"x"}}`,
 			want: sum(`{"data":{"event_id":"x"}}`)},
 		{name: "square not json, delivery header", cfg: squareConfig(), sign: signSquare, body: `not json`,
-			header: "relay-1", want: "relay-1"},
+			header: "relay-1", want: "relay-1/" + sum(`not json`)},
 		{name: "loyverse body hash", cfg: loyverseConfig(), sign: signLoyverse, body: string(loyverseBody),
 			want: sum(string(loyverseBody))},
 		{name: "plain ignores event_id", cfg: defaultConfig(), body: squareBody,

@@ -133,14 +133,14 @@ func TestAccept(t *testing.T) {
 		{name: "surrounding spaces", headers: map[string]string{"X-Loyalhub-Signature": "  " + good + " "}, wantID: bodyHash},
 		{name: "header names are case-insensitive", headers: map[string]string{"x-loyalhub-signature": good}, wantID: bodyHash},
 		{
-			name:    "delivery header is the delivery id",
+			name:    "delivery header then the body hash is the delivery id",
 			headers: map[string]string{"X-Loyalhub-Signature": good, "X-Loyalhub-Delivery": " till-7/000123 "},
-			wantID:  "till-7/000123",
+			wantID:  "till-7/000123/" + bodyHash,
 		},
 		{
 			name:    "overlong delivery header is hashed",
 			headers: map[string]string{"X-Loyalhub-Signature": good, "X-Loyalhub-Delivery": long},
-			wantID:  "h:" + hex.EncodeToString(longSum[:]),
+			wantID:  "h:" + hex.EncodeToString(longSum[:]) + "/" + bodyHash,
 		},
 		{
 			name:    "delivery header ignored when not configured",

@@ -229,20 +229,23 @@ func (s *Source) verifyBasic(r *http.Request) error {
 
 // deliveryID is, in this order: the event_id of a Square notification (the
 // key Square documents for deduplication, covered by its signature); the
-// POS's delivery header; the hex SHA-256 of the body.
+// POS's delivery header, then "/" and the hex SHA-256 of the body (the
+// header is not signed: a reused one must not hide another sale); the hex
+// SHA-256 of the body.
 func (s *Source) deliveryID(r *http.Request, body []byte) string {
 	if s.preset == PresetSquare {
 		if id := squareEventID(body); id != "" {
 			return boundedID(id)
 		}
 	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
 	if s.deliveryIDHeader != "" {
 		if id := strings.TrimSpace(r.Header.Get(s.deliveryIDHeader)); id != "" {
-			return boundedID(id)
+			return boundedID(id) + "/" + hash
 		}
 	}
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	return hash
 }
 
 func boundedID(id string) string {

@@ -1,6 +1,8 @@
 // Package sourcetest is the conformance suite every webhook source passes:
 // it proves that a source authenticates requests, names deliveries
-// deterministically and never rejects a signed payload for its content.
+// deterministically (and never by an unsigned header alone, which a sender
+// may reuse for another body) and never rejects a signed payload for its
+// content.
 //
 // A source's tests call Run with a Harness:
 //
@@ -21,6 +23,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 
@@ -99,6 +102,31 @@ func Run(t *testing.T, h Harness) {
 		b, err := signed(h.Other)
 		require.NoError(t, err)
 		assert.NotEqual(t, a.ID, b.ID)
+	})
+
+	// A delivery id header is not covered by the signature: a sender that
+	// reuses one (a bug, a replay) must not make another signed body pass
+	// for a retry of the first and be dropped as a duplicate.
+	t.Run("a delivery id header reused with another body names another delivery", func(t *testing.T) {
+		r1 := newRequest(h.Path, h.Body)
+		h.Sign(r1, h.Body)
+		first, err := accept(t, h.Source, r1, h.Body)
+		require.NoError(t, err)
+		r2 := newRequest(h.Path, h.Other)
+		h.Sign(r2, h.Other)
+		for name, values := range r1.Header {
+			if slices.Equal(values, r2.Header[name]) {
+				continue
+			}
+			r := newRequest(h.Path, h.Other)
+			h.Sign(r, h.Other)
+			r.Header[name] = slices.Clone(values)
+			d, err := accept(t, h.Source, r, h.Other)
+			if err != nil {
+				continue // the header authenticates the body: a signature
+			}
+			assert.NotEqual(t, first.ID, d.ID, "%s of one body, sent with another, makes it a duplicate", name)
+		}
 	})
 
 	rejected := []struct {
