@@ -56,8 +56,8 @@
 //
 // The mapping stage stores each failed item as a dead letter of its own
 // (the reason, the item as payload, the delivery's metadata, and an id
-// derived from the queue message and the item, so that a redelivery does
-// not store it twice) and publishes the delivery's events. An error that
+// derived from the connector and the item, so that the same item delivered
+// again is not stored twice) and publishes the delivery's events. An error that
 // escapes every try still fails the whole delivery, as below.
 //
 // A part of a delivery that the mapping leaves aside on purpose (a webhook

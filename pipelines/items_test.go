@@ -1,0 +1,83 @@
+package pipelines_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+// One bad sale of a POS batch is dead-lettered alone: the good sales earn
+// and are messaged, each bad sale is its own dead letter with the reason,
+// the sale and the delivery's metadata, the same sale delivered again is no
+// second dead letter, and a replayed dead letter is mapped as the one sale
+// it holds.
+func TestBatchWithBadSalesEarnsTheGoodOnes(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	batch := []byte(`{"sales": [` +
+		string(sale("B-1", "081234568001", "Ayu", "100000")) + `,` +
+		`{"customer": {"phone": "081234568002"}, "total": "50000", "currency": "IDR"},` +
+		string(sale("B-3", "081234568003", "Citra", "120000")) + `,` +
+		`{"sale_id": "B-4", "customer": {"phone": "081234568004"}, "total": "12O000", "currency": "IDR"}]}`)
+	require.Equal(t, http.StatusOK, h.postSale(batch))
+
+	eventually(t, "the good sales' messages", func() bool {
+		return h.sentTo("+6281234568001") == 1 && h.sentTo("+6281234568003") == 1
+	})
+	eventually(t, "two dead letters", func() bool { return len(h.deadLetters().DeadLetters) == 2 })
+	for _, phone := range []string{"+6281234568001", "+6281234568003"} {
+		m, ok := h.member(phone)
+		require.True(t, ok, phone)
+		assert.Positive(t, m.Balance, phone)
+	}
+	for _, phone := range []string{"+6281234568002", "+6281234568004"} {
+		_, ok := h.member(phone)
+		assert.False(t, ok, "a bad sale must not earn: %s", phone)
+	}
+	reasons := map[string]string{}
+	for _, d := range h.deadLetters().DeadLetters {
+		assert.Equal(t, pipelines.StageMapping, d.Handler)
+		assert.Equal(t, pipelines.TopicInbound, d.Topic)
+		assert.Equal(t, "acme", d.Metadata[pipelines.MetaTenant])
+		assert.NotEmpty(t, d.Metadata[pipelines.MetaDeliveryID])
+		var item map[string]any
+		require.NoError(t, json.Unmarshal([]byte(d.Payload), &item), "the payload is the sale: %s", d.Payload)
+		assert.NotContains(t, d.Payload, "B-1", "a dead letter holds its own sale only")
+		reasons[fmt.Sprint(item["total"])] = d.Reason
+	}
+	assert.Contains(t, reasons["50000"], "sale_id is required")
+	assert.Contains(t, reasons["12O000"], "total must be a decimal")
+	assert.EqualValues(t, 2, counterValue(t, h.hub.Metrics().DeadLetters.WithLabelValues(pipelines.StageMapping)))
+
+	// The same batch again, as another delivery (a POS retrying), earns
+	// nothing more and stores no second copy of its bad sales.
+	mapped := processed(h, pipelines.StageMapping)
+	again := []byte(strings.Replace(string(batch), `{"sales": [`, `{"sales":[`, 1))
+	require.Equal(t, http.StatusOK, h.postSale(again))
+	eventually(t, "the second batch mapped", func() bool { return processed(h, pipelines.StageMapping) > mapped })
+	assert.Len(t, h.deadLetters().DeadLetters, 2, "the same bad sale is one dead letter")
+	assert.Equal(t, 1, h.sentTo("+6281234568001"))
+
+	// A replayed dead letter is mapped as the single sale it holds: it
+	// fails for the same reason, not for its shape.
+	var d struct{ ID, Reason string }
+	for _, x := range h.deadLetters().DeadLetters {
+		if strings.Contains(x.Reason, "total must be a decimal") {
+			d.ID, d.Reason = x.ID, x.Reason
+			break
+		}
+	}
+	require.NotEmpty(t, d.ID)
+	var resp map[string]string
+	require.Equal(t, http.StatusAccepted, h.admin(http.MethodPost, "/deadletters/"+d.ID+"/replay", &resp))
+	eventually(t, "the replay's dead letter", func() bool { return len(h.deadLetters().DeadLetters) == 3 })
+	newest := h.deadLetters().DeadLetters[0]
+	assert.Contains(t, newest.Reason, "total must be a decimal")
+	assert.Equal(t, d.ID, newest.Metadata[pipelines.MetaReplayOf])
+}
