@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/mappings"
 )
@@ -71,4 +73,21 @@ func metricLabel(s string) string {
 		return "other"
 	}
 	return s
+}
+
+// webhookError records errors a BSP put on a webhook's value rather than on
+// a message or status (Meta's value-level errors: a payload it could not
+// deliver, an app or account problem): counted by code and logged, for
+// there is nothing to retry.
+func (h *Hub) webhookError(ev event.Event) error {
+	var we event.WebhookError
+	if err := json.Unmarshal(ev.Data, &we); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding webhook.error data: %w", err))
+	}
+	for _, e := range we.Errors {
+		h.metrics.WebhookErrors.WithLabelValues(ev.Tenant, fmt.Sprint(e.Code)).Inc()
+		h.logger.Warn("whatsapp reported an error on a webhook", "tenant", ev.Tenant, "connector", ev.Connector,
+			"phone_number_id", we.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
+	}
+	return nil
 }

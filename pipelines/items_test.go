@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,4 +81,50 @@ func TestBatchWithBadSalesEarnsTheGoodOnes(t *testing.T) {
 	newest := h.deadLetters().DeadLetters[0]
 	assert.Contains(t, newest.Reason, "total must be a decimal")
 	assert.Equal(t, d.ID, newest.Metadata[pipelines.MetaReplayOf])
+}
+
+// One WhatsApp webhook batching good and bad items: each item is handled
+// alone. The unreadable message is the only dead letter; the customer's
+// message is recorded; a deleted status, a change of a field the hub does
+// not handle, a value-level error and a body that is not Meta's envelope
+// are counted, never dead-lettered.
+func TestWebhookItemsAreHandledAlone(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	at := time.Now().Add(-time.Minute).Unix()
+	body := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","time":%[2]d,"changes":[
+	  {"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%[1]s"},
+	    "contacts":[{"profile":{"name":"Sari"},"wa_id":"6281234569001"}],
+	    "messages":[
+	      {"from":"6281234569001","id":"wamid.GOOD1","timestamp":"%[2]d","type":"text","text":{"body":"POIN"}},
+	      {"from":"6281234569001","timestamp":"%[2]d","type":"text","text":{"body":"no id"}}],
+	    "statuses":[
+	      {"id":"wamid.GOOD0","status":"deleted","timestamp":"%[2]d","recipient_id":"6281234569001"},
+	      {"id":"wamid.OTHER","status":"played","timestamp":"%[2]d","recipient_id":"6281234569001"}]}},
+	  {"field":"account_update","value":{"phone_number":"15550000009","event":"VERIFIED_ACCOUNT"}},
+	  {"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%[1]s"},
+	    "errors":[{"code":131000,"title":"Something went wrong","message":"Something went wrong","error_data":{"details":"Unsupported webhook payload"}}]}}]}]}`,
+		testNumberID, at)
+	h.postWebhook(t, body)
+	h.postWebhook(t, `{"object":"page","entry":[{"id":"1","messaging":[]}]}`)
+
+	m := h.hub.Metrics()
+	eventually(t, "the counts", func() bool {
+		return counterValue(t, m.PartsIgnored.WithLabelValues("acme", "whatsapp", "account_update")) == 1 &&
+			counterValue(t, m.PartsIgnored.WithLabelValues("acme", "whatsapp", "not_an_envelope")) == 1 &&
+			counterValue(t, m.StatusesIgnored.WithLabelValues("acme", "deleted")) == 1 &&
+			counterValue(t, m.StatusesIgnored.WithLabelValues("acme", "played")) == 1 &&
+			counterValue(t, m.WebhookErrors.WithLabelValues("acme", "131000")) == 1
+	})
+	eventually(t, "the message recorded", func() bool {
+		return counterValue(t, m.InboundMessages.WithLabelValues("acme", "new")) >= 1
+	})
+	dls := h.deadLetters().DeadLetters
+	require.Len(t, dls, 1, "only the unreadable message is dead-lettered")
+	assert.Equal(t, pipelines.StageMappingBSP, dls[0].Handler)
+	assert.Equal(t, pipelines.TopicInboundBSP, dls[0].Topic)
+	assert.Contains(t, dls[0].Reason, "message without an id")
+	assert.Contains(t, dls[0].Payload, `"no id"`)
+	assert.NotContains(t, dls[0].Payload, "wamid.GOOD1", "the dead letter holds the bad message only")
+	assert.NotContains(t, dls[0].Payload, "deleted", "nor the statuses")
+	assert.Contains(t, dls[0].Payload, testNumberID, "it keeps the envelope that routes it")
 }

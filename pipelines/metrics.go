@@ -53,6 +53,9 @@ type Metrics struct {
 	// StatusesIgnored counts delivery reports of a status the message log
 	// does not track (deleted, or one WhatsApp adds later).
 	StatusesIgnored *prometheus.CounterVec // tenant, status
+	// WebhookErrors counts the errors a BSP put on a webhook rather than
+	// on a message or status.
+	WebhookErrors *prometheus.CounterVec // tenant, code
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -180,7 +183,11 @@ func NewMetrics() *Metrics {
 		Name: "loyalhub_statuses_ignored_total",
 		Help: "Delivery reports of a status the message log does not track (deleted, or a new one), recorded by this count only.",
 	}, []string{"tenant", "status"})
-	reg.MustRegister(m.PartsIgnored, m.StatusesIgnored)
+	m.WebhookErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_bsp_webhook_errors_total",
+		Help: "Errors a BSP reported on a webhook rather than on one message or status, by Meta's error code.",
+	}, []string{"tenant", "code"})
+	reg.MustRegister(m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

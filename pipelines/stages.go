@@ -277,6 +277,8 @@ func (h *Hub) bspStage(msg *message.Message) error {
 		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
+	case event.TypeWebhookError:
+		return h.webhookError(ev)
 	case event.TypeTemplateQuality, event.TypeNumberQuality:
 		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
 	}
