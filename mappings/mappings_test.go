@@ -602,16 +602,27 @@ func FuzzRun(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for name, p := range programs {
-			events, err := p.Run(context.Background(), delivery(name), body)
+			res, err := p.Map(context.Background(), delivery(name), body)
 			if err != nil {
 				if !fault.IsPermanent(err) || fault.ClassOf(err) != fault.ClassRequest {
 					t.Fatalf("%s: error is not a permanent request error: %v", name, err)
 				}
-				if events != nil {
-					t.Fatalf("%s: events returned with an error", name)
+				if res.Events != nil || res.Failed != nil || res.Ignored != nil {
+					t.Fatalf("%s: outputs returned with an error", name)
 				}
 				continue
 			}
+			for i, f := range res.Failed {
+				if f.Reason == "" || !json.Valid(f.Item) {
+					t.Fatalf("%s: failure %d without a reason or a JSON item: %+v", name, i, f)
+				}
+			}
+			for i, label := range res.Ignored {
+				if label == "" {
+					t.Fatalf("%s: ignored part %d without a label", name, i)
+				}
+			}
+			events := res.Events
 			for i, e := range events {
 				if e.ID == "" || e.Type == "" || e.Tenant != "acme" || e.OccurredAt.IsZero() {
 					t.Fatalf("%s: event %d incomplete: %+v", name, i, e)
@@ -630,6 +641,17 @@ func FuzzRun(f *testing.F) {
 					var ms event.MessageStatus
 					if err := json.Unmarshal(e.Data, &ms); err != nil || ms.ProviderMessageID == "" || ms.Status == "" {
 						t.Fatalf("%s: event %d is not a message.status: %v: %s", name, i, err, e.Data)
+					}
+				case event.TypeMessageReceived:
+					var mr event.MessageReceived
+					if err := json.Unmarshal(e.Data, &mr); err != nil || mr.MessageID == "" || (mr.WAID == "" && mr.UserID == "") ||
+						(mr.WAID != "" && mr.Phone != "+"+mr.WAID) {
+						t.Fatalf("%s: event %d is not a message.received: %v: %s", name, i, err, e.Data)
+					}
+				case event.TypeIdentityChanged:
+					var ic event.IdentityChanged
+					if err := json.Unmarshal(e.Data, &ic); err != nil || ic.Kind == "" || ic.MessageID == "" {
+						t.Fatalf("%s: event %d is not a contact.identity_changed: %v: %s", name, i, err, e.Data)
 					}
 				}
 			}

@@ -300,7 +300,11 @@ def field_label: str // "no_field";
 def change_events($entry):
   . as $change
   | ($change.value | obj // {}) as $value
-  | if $change.field == "messages" then
+  | if ($change.field | IN("messages", "user_preferences", "message_template_status_update",
+                           "message_template_quality_update", "phone_number_quality_update"))
+       and ($change.value | type) != "object" then
+      error("a \($change.field) change without a value object")
+    elif $change.field == "messages" then
       ($value.errors | errors_list) as $value_errors
       | if $value_errors == null and ($value.statuses | type) != "array" and ($value.messages | type) != "array" then
           {ignored: "messages_without_content"}
@@ -366,11 +370,12 @@ else
   .entry[] as $entry
   | if ($entry | type) != "object" then
       {error: "an entry must be an object, got \($entry | type)", item: {object: "whatsapp_business_account", entry: [$entry]}}
+    elif ($entry.changes | type) != "array" then
+      {error: "an entry must have a changes array", item: {object: "whatsapp_business_account", entry: [$entry]}}
     else
-      ($entry.changes | if type == "array" then .[] else {} end) as $change
+      $entry.changes[] as $change
       | isolated(
-          if ($entry.changes | type) != "array" then error("an entry must have a changes array")
-          elif ($change | type) != "object" then error("a change must be an object, got \($change | type)")
+          if ($change | type) != "object" then error("a change must be an object, got \($change | type)")
           else $change | change_events($entry) end;
           {object: "whatsapp_business_account", entry: [($entry | {id, time} | drop_nulls) + {changes: [$change]}]})
     end
