@@ -1,10 +1,13 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,4 +130,37 @@ func TestWebhookItemsAreHandledAlone(t *testing.T) {
 	assert.NotContains(t, dls[0].Payload, "wamid.GOOD1", "the dead letter holds the bad message only")
 	assert.NotContains(t, dls[0].Payload, "deleted", "nor the statuses")
 	assert.Contains(t, dls[0].Payload, testNumberID, "it keeps the envelope that routes it")
+}
+
+// syncBuffer is a bytes.Buffer safe for the hub's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A field the hub does not handle is counted every time and logged once.
+func TestIgnoredFieldIsLoggedOnce(t *testing.T) {
+	var logs syncBuffer
+	h := newHarness(t, harnessOpts{logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for i := range 3 {
+		h.postWebhook(t, fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","time":%d,"changes":[
+		  {"field":"account_update","value":{"phone_number":"15550000009","event":"VERIFIED_ACCOUNT"}}]}]}`, 1795404000+i))
+	}
+	eventually(t, "three counted", func() bool {
+		return counterValue(t, h.hub.Metrics().PartsIgnored.WithLabelValues("acme", "whatsapp", "account_update")) == 3
+	})
+	assert.Equal(t, 1, strings.Count(logs.String(), "field=account_update"), logs.String())
+	assert.Empty(t, h.deadLetters().DeadLetters)
 }
