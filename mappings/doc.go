@@ -70,7 +70,7 @@
 // and logs the first of each label at info. Keep labels few: they are
 // metric labels.
 //
-// Program.Map returns the three kinds of output apart (Result); Program.Run
+// Program.Map returns the three kinds of output apart (*Result); Program.Run
 // returns the events only, and fails with an *ItemError when an item
 // failed, for tools that show a mapping's answer whole.
 //

@@ -126,6 +126,60 @@ func position(src string, offset int) (line, col int) {
 // Name returns the mapping's name.
 func (p *Program) Name() string { return p.name }
 
+// Map maps one delivery, whose raw payload is body, item by item: the
+// events, the items the mapping could not map, and the parts it left
+// aside. An error fails the whole delivery: it is permanent
+// (fault.ClassRequest) except a cancelled ctx, which is returned as is.
+func (p *Program) Map(ctx context.Context, d event.Delivery, body []byte) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("running mapping %q: %w", p.name, err)
+	}
+	input, err := decodeJSON(body)
+	if err != nil {
+		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("payload is not valid JSON: %w", err))
+	}
+	meta := map[string]any{
+		"tenant":      d.Tenant,
+		"connector":   d.Connector,
+		"kind":        d.Kind,
+		"delivery_id": d.DeliveryID,
+		"topic":       d.Topic,
+		"received_at": d.ReceivedAt.UTC().Format(time.RFC3339),
+	}
+	source := make(map[string]any, len(d.Meta))
+	for k, v := range d.Meta {
+		source[k] = v
+	}
+	meta["source"] = source
+	res := &Result{}
+	iter := p.code.RunWithContext(ctx, input, meta)
+	for i := 0; ; i++ {
+		v, ok := iter.Next()
+		if !ok {
+			break
+		}
+		if err, isErr := v.(error); isErr {
+			var he *gojq.HaltError
+			if errors.As(err, &he) && he.Value() == nil {
+				break // halt: a normal end
+			}
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, fmt.Errorf("running mapping %q: %w", p.name, ctxErr)
+			}
+			return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("running mapping %q: %w", p.name, err))
+		}
+		if i >= MaxOutputs {
+			return nil, fault.Permanent(fault.ClassRequest,
+				fmt.Errorf("running mapping %q: more than %d outputs", p.name, MaxOutputs))
+		}
+		if err := res.add(d, i, v); err != nil {
+			return nil, fault.Permanent(fault.ClassRequest,
+				fmt.Errorf("mapping %q: output %d: %w", p.name, i, err))
+		}
+	}
+	return res, nil
+}
+
 // Result is what a mapping made of one delivery.
 type Result struct {
 	// Events are the delivery's events, in the order the program output
@@ -179,60 +233,6 @@ func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]eve
 		return nil, fault.Permanent(fault.ClassRequest, &ItemError{Mapping: p.name, Failure: res.Failed[0], Count: len(res.Failed)})
 	}
 	return res.Events, nil
-}
-
-// Map maps one delivery, whose raw payload is body, item by item: the
-// events, the items the mapping could not map, and the parts it left
-// aside. An error fails the whole delivery: it is permanent
-// (fault.ClassRequest) except a cancelled ctx, which is returned as is.
-func (p *Program) Map(ctx context.Context, d event.Delivery, body []byte) (Result, error) {
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("running mapping %q: %w", p.name, err)
-	}
-	input, err := decodeJSON(body)
-	if err != nil {
-		return Result{}, fault.Permanent(fault.ClassRequest, fmt.Errorf("payload is not valid JSON: %w", err))
-	}
-	meta := map[string]any{
-		"tenant":      d.Tenant,
-		"connector":   d.Connector,
-		"kind":        d.Kind,
-		"delivery_id": d.DeliveryID,
-		"topic":       d.Topic,
-		"received_at": d.ReceivedAt.UTC().Format(time.RFC3339),
-	}
-	source := make(map[string]any, len(d.Meta))
-	for k, v := range d.Meta {
-		source[k] = v
-	}
-	meta["source"] = source
-	var res Result
-	iter := p.code.RunWithContext(ctx, input, meta)
-	for i := 0; ; i++ {
-		v, ok := iter.Next()
-		if !ok {
-			break
-		}
-		if err, isErr := v.(error); isErr {
-			var he *gojq.HaltError
-			if errors.As(err, &he) && he.Value() == nil {
-				break // halt: a normal end
-			}
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return Result{}, fmt.Errorf("running mapping %q: %w", p.name, ctxErr)
-			}
-			return Result{}, fault.Permanent(fault.ClassRequest, fmt.Errorf("running mapping %q: %w", p.name, err))
-		}
-		if i >= MaxOutputs {
-			return Result{}, fault.Permanent(fault.ClassRequest,
-				fmt.Errorf("running mapping %q: more than %d outputs", p.name, MaxOutputs))
-		}
-		if err := res.add(d, i, v); err != nil {
-			return Result{}, fault.Permanent(fault.ClassRequest,
-				fmt.Errorf("mapping %q: output %d: %w", p.name, i, err))
-		}
-	}
-	return res, nil
 }
 
 // add checks output i of a program against the contract and adds it to r.
