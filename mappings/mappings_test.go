@@ -731,3 +731,28 @@ func ExampleCompile_error() {
 	// line 4, column 1
 	// compiling mapping "custom": 4:1: unexpected token "}"
 }
+
+func ExampleProgram_Map() {
+	p, err := mappings.Compile("batch", `.sales[] as $s
+		| try ($s | {type: "order.paid", id: (.sale_id // error("sale_id is required")), data: {total: .total}})
+		  catch {error: ., item: $s}`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := event.Delivery{Tenant: "acme", Connector: "pos", ReceivedAt: time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)}
+	res, err := p.Map(context.Background(), d, []byte(`{"sales": [{"sale_id": "S-1", "total": "10"}, {"total": "20"}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range res.Events {
+		fmt.Println("event:", e.Type, string(e.Data))
+	}
+	for _, f := range res.Failed {
+		fmt.Println("failed:", f.Reason, string(f.Item))
+	}
+	// Output:
+	// event: order.paid {"total":"10"}
+	// failed: sale_id is required {"total":"20"}
+}
