@@ -197,7 +197,8 @@ def message_event($value; $value_errors):
   | if $waid == null and $user == null then error("message \($m.id) names no sender: no from, wa_id or user_id") else . end
   | ($m.timestamp | unix_time("message \($m.id)")) as $at
   | ($m | reply) as $reply
-  | ($m[$m.type // ""] | if ($m.type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
+  | ($m.type | str) as $type
+  | ($m[$type // ""] | if ($type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
   | {
       type: "message.received",
       id: $m.id,
@@ -210,7 +211,7 @@ def message_event($value; $value_errors):
         parent_user_id: (($m.from_parent_user_id | str) // ($contact.parent_user_id | str)),
         username: (($contact.profile | obj | .username | str) // ($contact.username | str)),
         name: ($contact.profile | obj | .name | str),
-        type: ($m.type | str // "unknown"),
+        type: ($type // "unknown"),
         text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)),
         reply: $reply,
         flow: ($m | flow),
