@@ -111,8 +111,9 @@ def one_item($entry; $change; $key; $x):
    entry: [($entry | {id, time} | drop_nulls) + {changes: [$change | .value = (.value | del(.messages, .statuses, .user_preferences) | .[$key] = [$x])]}]};
 
 # isolated runs f for one item; an item f cannot map becomes a failure
-# with $body, the item's replayable body.
-def isolated(f; $body): try f catch {error: ., item: $body};
+# with body, the item's replayable body (built only then, from variables:
+# inside catch, "." is the error).
+def isolated(f; body): try f catch {error: ., item: body};
 
 def status_event($value):
   if type != "object" then error("a status must be an object, got \(type)") else . end
