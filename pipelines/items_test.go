@@ -88,9 +88,10 @@ func TestBatchWithBadSalesEarnsTheGoodOnes(t *testing.T) {
 
 // One WhatsApp webhook batching good and bad items: each item is handled
 // alone. The unreadable message is the only dead letter; the customer's
-// message is recorded; a deleted status, a change of a field the hub does
-// not handle, a value-level error and a body that is not Meta's envelope
-// are counted, never dead-lettered.
+// message is recorded; a deleted status, a status that is the message
+// log's own (skipped), a change of a field the hub does not handle, a
+// value-level error and a body that is not Meta's envelope are counted,
+// never dead-lettered.
 func TestWebhookItemsAreHandledAlone(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	at := time.Now().Add(-time.Minute).Unix()
@@ -102,7 +103,8 @@ func TestWebhookItemsAreHandledAlone(t *testing.T) {
 	      {"from":"6281234569001","timestamp":"%[2]d","type":"text","text":{"body":"no id"}}],
 	    "statuses":[
 	      {"id":"wamid.GOOD0","status":"deleted","timestamp":"%[2]d","recipient_id":"6281234569001"},
-	      {"id":"wamid.OTHER","status":"played","timestamp":"%[2]d","recipient_id":"6281234569001"}]}},
+	      {"id":"wamid.OTHER","status":"played","timestamp":"%[2]d","recipient_id":"6281234569001"},
+	      {"id":"wamid.OTHER","status":"skipped","timestamp":"%[2]d","recipient_id":"6281234569001"}]}},
 	  {"field":"account_update","value":{"phone_number":"15550000009","event":"VERIFIED_ACCOUNT"}},
 	  {"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%[1]s"},
 	    "errors":[{"code":131000,"title":"Something went wrong","message":"Something went wrong","error_data":{"details":"Unsupported webhook payload"}}]}}]}]}`,
@@ -116,6 +118,7 @@ func TestWebhookItemsAreHandledAlone(t *testing.T) {
 			counterValue(t, m.PartsIgnored.WithLabelValues("acme", "whatsapp", "not_an_envelope")) == 1 &&
 			counterValue(t, m.StatusesIgnored.WithLabelValues("acme", "deleted")) == 1 &&
 			counterValue(t, m.StatusesIgnored.WithLabelValues("acme", "played")) == 1 &&
+			counterValue(t, m.StatusesIgnored.WithLabelValues("acme", "skipped")) == 1 &&
 			counterValue(t, m.WebhookErrors.WithLabelValues("acme", "131000")) == 1
 	})
 	eventually(t, "the message recorded", func() bool {

@@ -324,20 +324,18 @@ func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, erro
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
 		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
 	}
-	if u.Status == statusPlayed || store.CheckStatus(u.Status) != nil {
-		// Nothing the message log tracks: played follows read, deleted
-		// says a customer deleted their own message, and a status
-		// WhatsApp adds later is no reason for a dead letter that could
-		// never succeed.
+	switch u.Status {
+	case store.MessageSent, store.MessageDelivered, store.MessageRead, store.MessageFailed:
+	default:
+		// Nothing the message log tracks: played (a voice or video
+		// message was played) follows read, deleted says a customer
+		// deleted their own message, the log's own states are not a
+		// BSP's to report, and a status WhatsApp adds later is no reason
+		// for a dead letter that could never succeed.
 		u.Status = ""
-		return u, st, nil
 	}
 	return u, st, nil
 }
-
-// statusPlayed is Meta's report that a voice or video message was played:
-// it follows read and adds nothing the message log tracks.
-const statusPlayed = "played"
 
 // deliveryFailed acts on a message WhatsApp accepted and then reported
 // failed, as the send stage acts on the same refusal answered at once
