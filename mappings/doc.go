@@ -57,8 +57,11 @@
 // The mapping stage stores each failed item as a dead letter of its own
 // (the reason, the item as payload, the delivery's metadata, and an id
 // derived from the connector and the item, so that the same item delivered
-// again is not stored twice) and publishes the delivery's events. An error that
-// escapes every try still fails the whole delivery, as below.
+// again is not stored twice) and publishes the delivery's events. An error
+// that escapes every try still fails the whole delivery, as below, and so
+// does an event that breaks the contract, which is checked after the
+// program ran: a mapping checks inside its try what an item brings that the
+// contract refuses (pos_webhook and csv_drop check occurred_at).
 //
 // A part of a delivery that the mapping leaves aside on purpose (a webhook
 // field the hub does not handle, a body that is not the provider's
@@ -68,7 +71,8 @@
 //
 // and the hub counts it by label (loyalhub_mapping_parts_ignored_total)
 // and logs the first of each label at info. Keep labels few: they are
-// metric labels.
+// metric labels (one longer than 64 characters, or with characters other
+// than letters, digits and "_.:-", is counted as "other").
 //
 // Program.Map returns the three kinds of output apart (*Result); Program.Run
 // returns the events only, and fails with an *ItemError when an item
