@@ -45,7 +45,10 @@
 # contact.privacyDeletion -> privacy.redact
 #   data         customer_id, and email and phone when the batch read them
 #
-# Everything else yields nothing and never fails the delivery. An event
+# Everything else yields nothing and never fails the delivery. Each event is
+# mapped on its own: one that cannot be mapped is failed alone (its dead
+# letter's payload is the batch with that event only, a body this mapping
+# takes). An event
 # repeated in a batch (HubSpot may send one change under two subscriptions)
 # is output once.
 
@@ -100,78 +103,84 @@ def events:
   | (.countries | if type == "object" then . else {} end) as $countries
   | ($settings.consent_property | str) as $consent_property
   | ([$settings.opt_in_values | arrays | .[] | str | ascii_downcase]) as $opt_in
+  | . as $batch
   | .events[] | objects
-  | kind as $k
-  | (.objectId | str) as $object_id
-  | select($object_id != null)
-  | (.occurredAt | ms_time) as $at
-  | if $k.object == "contact" and ($k.action == "creation" or $k.action == "propertyChange") then
-      ($contacts[$object_id] | objects) as $c
-      | if $k.action == "propertyChange" and $consent_property != null and .propertyName == $consent_property then
-          ($c | contact_phone) as $phone
-          | select($phone != null)
-          | (.propertyValue | if . == null or . == "REDACTED" then $c[$consent_property] else . end | str // "") as $value
-          | {
-              type: "consent.changed",
-              id: event_id,
-              occurred_at: $at,
-              data: ({
-                phone: $phone,
-                category: ($settings.consent_category | str // "marketing_messages"),
-                value: (if ($value | ascii_downcase | IN($opt_in[])) then "resume" else "stop" end),
-                detail: "HubSpot property \($consent_property) set to \($value | tojson)",
-                source: "hubspot",
-                timestamp: ($at // $meta.received_at)
-              } | drop_nulls)
-            }
-        else
-          ($c | contact_phone) as $phone
-          | ($c.email | str) as $email
-          | select($phone != null or $email != null)
-          | {
-              type: "customer.upserted",
-              id: event_id,
-              occurred_at: $at,
-              data: ({customer_id: $object_id, phone: $phone, phone_country: (phone_country($countries; $object_id; $phone)),
-                      email: $email, name: ($c | contact_name)} | drop_nulls)
-            }
-        end
-    elif $k.object == "deal" and $k.action == "propertyChange" and .propertyName == "dealstage" then
-      ($deals[$object_id] | objects) as $deal
-      | ($deal.properties | if type == "object" then . else {} end) as $p
-      | ($p.amount | decimal) as $total
-      | select($total != null)
-      | [$deal.contact_ids | arrays | .[] | str | select($contacts[.] | type == "object")] as $ids
-      | (([$ids[] | select($contacts[.] | contact_phone != null)] | first)
-         // ([$ids[] | select($contacts[.].email | str != null)] | first)) as $cid
-      | select($cid != null)
-      | $contacts[$cid] as $c
-      | {
-          type: "order.paid",
-          id: "deal-\($object_id)",
-          occurred_at: $at,
-          data: ({
-            order_id: "deal-\($object_id)",
-            phone: ($c | contact_phone // ""),
-            phone_country: (phone_country($countries; $cid; $c | contact_phone)),
-            email: ($c.email | str),
-            name: ($c | contact_name),
-            total: $total,
-            currency: (($p.deal_currency_code | str) // ($settings.currency | str)),
-            customer_id: $cid
-          } | drop_nulls)
-        }
-    elif $k.object == "contact" and $k.action == "privacyDeletion" then
-      ($contacts[$object_id] | objects // {}) as $c
-      | {
-          type: "privacy.redact",
-          id: event_id,
-          occurred_at: $at,
-          data: ({customer_id: $object_id, email: ($c.email | str), phone: ($c | contact_phone)} | drop_nulls)
-        }
-    else empty end;
+  | . as $e
+  | try (
+    kind as $k
+    | (.objectId | str) as $object_id
+    | select($object_id != null)
+    | (.occurredAt | ms_time) as $at
+    | if $k.object == "contact" and ($k.action == "creation" or $k.action == "propertyChange") then
+        ($contacts[$object_id] | objects) as $c
+        | if $k.action == "propertyChange" and $consent_property != null and .propertyName == $consent_property then
+            ($c | contact_phone) as $phone
+            | select($phone != null)
+            | (.propertyValue | if . == null or . == "REDACTED" then $c[$consent_property] else . end | str // "") as $value
+            | {
+                type: "consent.changed",
+                id: event_id,
+                occurred_at: $at,
+                data: ({
+                  phone: $phone,
+                  category: ($settings.consent_category | str // "marketing_messages"),
+                  value: (if ($value | ascii_downcase | IN($opt_in[])) then "resume" else "stop" end),
+                  detail: "HubSpot property \($consent_property) set to \($value | tojson)",
+                  source: "hubspot",
+                  timestamp: ($at // $meta.received_at)
+                } | drop_nulls)
+              }
+          else
+            ($c | contact_phone) as $phone
+            | ($c.email | str) as $email
+            | select($phone != null or $email != null)
+            | {
+                type: "customer.upserted",
+                id: event_id,
+                occurred_at: $at,
+                data: ({customer_id: $object_id, phone: $phone, phone_country: (phone_country($countries; $object_id; $phone)),
+                        email: $email, name: ($c | contact_name)} | drop_nulls)
+              }
+          end
+      elif $k.object == "deal" and $k.action == "propertyChange" and .propertyName == "dealstage" then
+        ($deals[$object_id] | objects) as $deal
+        | ($deal.properties | if type == "object" then . else {} end) as $p
+        | ($p.amount | decimal) as $total
+        | select($total != null)
+        | [$deal.contact_ids | arrays | .[] | str | select($contacts[.] | type == "object")] as $ids
+        | (([$ids[] | select($contacts[.] | contact_phone != null)] | first)
+           // ([$ids[] | select($contacts[.].email | str != null)] | first)) as $cid
+        | select($cid != null)
+        | $contacts[$cid] as $c
+        | {
+            type: "order.paid",
+            id: "deal-\($object_id)",
+            occurred_at: $at,
+            data: ({
+              order_id: "deal-\($object_id)",
+              phone: ($c | contact_phone // ""),
+              phone_country: (phone_country($countries; $cid; $c | contact_phone)),
+              email: ($c.email | str),
+              name: ($c | contact_name),
+              total: $total,
+              currency: (($p.deal_currency_code | str) // ($settings.currency | str)),
+              customer_id: $cid
+            } | drop_nulls)
+          }
+      elif $k.object == "contact" and $k.action == "privacyDeletion" then
+        ($contacts[$object_id] | objects // {}) as $c
+        | {
+            type: "privacy.redact",
+            id: event_id,
+            occurred_at: $at,
+            data: ({customer_id: $object_id, email: ($c.email | str), phone: ($c | contact_phone)} | drop_nulls)
+          }
+      else empty end
+  ) catch {error: ., item: ($batch | .events = [$e])};
 
 reduce events as $e ({seen: {}, out: []};
   ("\($e.type)/\($e.id)") as $key
-  | if .seen[$key] then . else .seen[$key] = true | .out += [$e] end)
+  | if ($e | has("error")) then .out += [$e]
+    elif .seen[$key] then .
+    else .seen[$key] = true | .out += [$e] end)
 | .out[]

@@ -18,14 +18,22 @@ type Location struct {
 // error("…") call whose literal text the message carries (interpolated
 // parts may differ). gojq reports no position for its own runtime errors
 // (iterating over null, say), nor for errors of the contract checked after
-// the program ran: ok is false for those.
+// the program ran: ok is false for those. The reason of a failed item
+// (*ItemError) is located the same way.
 func (p *Program) Locate(err error) (loc Location, ok bool) {
+	var msg string
+	var ie *ItemError
 	var ve gojq.ValueError
-	if !errors.As(err, &ve) {
-		return Location{}, false
-	}
-	msg, isString := ve.Value().(string)
-	if !isString {
+	switch {
+	case errors.As(err, &ie):
+		msg = ie.Failure.Reason
+	case errors.As(err, &ve):
+		s, isString := ve.Value().(string)
+		if !isString {
+			return Location{}, false
+		}
+		msg = s
+	default:
 		return Location{}, false
 	}
 	best := 0

@@ -17,7 +17,9 @@
 #                                    "country": "TH"}}}
 #
 # receipts.update fires when a receipt is created and when it changes. Each
-# receipt of it becomes at most one event:
+# receipt of it becomes at most one event, mapped on its own: a receipt that
+# cannot be mapped is failed alone (its dead letter's payload is the webhook
+# with that receipt only, a body this mapping takes) and the others earn:
 #
 # - a SALE → "order.paid" with id = receipt_number and the data of
 #   event.OrderPaid: order_id = receipt_number, total = total_money (a
@@ -121,16 +123,17 @@ def receipt($customers):
     end;
 
 (if type == "object" and has("payload") and has("customers") then
-   {body: .payload, customers: (.customers | if type == "object" then . else {} end)}
- else {body: ., customers: {}}
+   {body: .payload, customers: (.customers | if type == "object" then . else {} end), wrapped: true}
+ else {body: ., customers: {}, wrapped: false}
  end) as $in
 | $in.body
 | if type != "object" then error("a Loyverse webhook must be a JSON object, got \(type)") else . end
 | (.type | if type == "string" and . != "" then . else error("type is required (the webhook type, such as receipts.update)") end) as $type
 | if $type == "receipts.update" then
-    (.receipts
-     | if type == "array" then .[] | receipt($in.customers)
-       else error("receipts must be an array, got \(type)")
-       end)
+    (.receipts | if type == "array" then . else error("receipts must be an array, got \(type)") end) as $receipts
+    | . as $webhook
+    | $receipts[] as $r
+    | try ($r | receipt($in.customers))
+      catch {error: ., item: ($webhook | .receipts = [$r] | if $in.wrapped then {payload: ., customers: $in.customers} else . end)}
   else empty
   end

@@ -126,10 +126,11 @@ func position(src string, offset int) (line, col int) {
 // Name returns the mapping's name.
 func (p *Program) Name() string { return p.name }
 
-// Run maps one delivery, whose raw payload is body, to its events. Errors
-// are permanent (fault.ClassRequest) except a cancelled ctx, which is
-// returned as is.
-func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]event.Event, error) {
+// Map maps one delivery, whose raw payload is body, item by item: the
+// events, the items the mapping could not map, and the parts it left
+// aside. An error fails the whole delivery: it is permanent
+// (fault.ClassRequest) except a cancelled ctx, which is returned as is.
+func (p *Program) Map(ctx context.Context, d event.Delivery, body []byte) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("running mapping %q: %w", p.name, err)
 	}
@@ -150,7 +151,7 @@ func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]eve
 		source[k] = v
 	}
 	meta["source"] = source
-	var events []event.Event
+	res := &Result{}
 	iter := p.code.RunWithContext(ctx, input, meta)
 	for i := 0; ; i++ {
 		v, ok := iter.Next()
@@ -171,14 +172,147 @@ func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]eve
 			return nil, fault.Permanent(fault.ClassRequest,
 				fmt.Errorf("running mapping %q: more than %d outputs", p.name, MaxOutputs))
 		}
-		ev, err := toEvent(d, v)
-		if err != nil {
+		if err := res.add(d, i, v); err != nil {
 			return nil, fault.Permanent(fault.ClassRequest,
 				fmt.Errorf("mapping %q: output %d: %w", p.name, i, err))
 		}
-		events = append(events, ev)
 	}
-	return events, nil
+	return res, nil
+}
+
+// Result is what a mapping made of one delivery.
+type Result struct {
+	// Events are the delivery's events, in the order the program output
+	// them.
+	Events []event.Event
+	// Failed are the items the program could not map ({"error", "item"}
+	// outputs), each to be dead-lettered on its own while the events go on.
+	Failed []Failure
+	// Ignored names the parts of the delivery the program left aside on
+	// purpose ({"ignored": label} outputs), one entry per part.
+	Ignored []string
+}
+
+// Failure is one item of a delivery that the mapping could not map.
+type Failure struct {
+	Output int    `json:"output"` // the index of the failure among the program's outputs
+	Reason string `json:"reason"` // why, as the mapping said it
+	// Item is the item's JSON: a body the same mapping maps to that item
+	// alone where the mapping can build one (so that the item can be
+	// replayed once the cause is fixed), else the item itself.
+	Item json.RawMessage `json:"item"`
+}
+
+// ItemError is the error Run returns for a delivery of which the mapping
+// marked items as failed.
+type ItemError struct {
+	Mapping string
+	Failure Failure // the first failed item
+	Count   int     // how many items failed
+}
+
+func (e *ItemError) Error() string {
+	msg := fmt.Sprintf("running mapping %q: output %d: item failed: %s", e.Mapping, e.Failure.Output, e.Failure.Reason)
+	if e.Count > 1 {
+		msg += fmt.Sprintf(" (and %d more failed items)", e.Count-1)
+	}
+	return msg
+}
+
+// Run maps one delivery, whose raw payload is body, to all of its events,
+// or fails: an item the mapping marks as failed fails the run with an
+// *ItemError. It suits callers that show a mapping's answer whole; the
+// pipeline uses Map. Errors are permanent (fault.ClassRequest) except a
+// cancelled ctx, which is returned as is.
+func (p *Program) Run(ctx context.Context, d event.Delivery, body []byte) ([]event.Event, error) {
+	res, err := p.Map(ctx, d, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Failed) > 0 {
+		return nil, fault.Permanent(fault.ClassRequest, &ItemError{Mapping: p.name, Failure: res.Failed[0], Count: len(res.Failed)})
+	}
+	return res.Events, nil
+}
+
+// add checks output i of a program against the contract and adds it to r.
+func (r *Result) add(d event.Delivery, i int, v any) error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("got %s, want an object {type, id, occurred_at, data}", typeName(v))
+	}
+	if _, ok := obj["error"]; ok {
+		f, err := toFailure(i, obj)
+		if err != nil {
+			return err
+		}
+		r.Failed = append(r.Failed, f)
+		return nil
+	}
+	if _, ok := obj["ignored"]; ok {
+		label, err := toIgnored(obj)
+		if err != nil {
+			return err
+		}
+		r.Ignored = append(r.Ignored, label)
+		return nil
+	}
+	ev, err := toEvent(d, obj)
+	if err != nil {
+		return err
+	}
+	r.Events = append(r.Events, ev)
+	return nil
+}
+
+// toFailure reads an {"error": reason, "item": …} output.
+func toFailure(i int, obj map[string]any) (Failure, error) {
+	for k := range obj {
+		if k != "error" && k != "item" {
+			return Failure{}, fmt.Errorf("field %q: unknown in a failed item, want error and item", k)
+		}
+	}
+	item, ok := obj["item"]
+	if !ok {
+		return Failure{}, errors.New("field item: missing in a failed item, want the item's JSON")
+	}
+	var reason string
+	switch x := obj["error"].(type) {
+	case string:
+		reason = x
+	case nil:
+		reason = "the mapping failed the item without a reason"
+	default:
+		b, err := gojq.Marshal(x)
+		if err != nil {
+			return Failure{}, fmt.Errorf("field error: encoding: %w", err)
+		}
+		reason = string(b)
+	}
+	if strings.TrimSpace(reason) == "" {
+		reason = "the mapping failed the item without a reason"
+	}
+	b, err := gojq.Marshal(item)
+	if err != nil {
+		return Failure{}, fmt.Errorf("field item: encoding: %w", err)
+	}
+	return Failure{Output: i, Reason: reason, Item: b}, nil
+}
+
+// toIgnored reads an {"ignored": label} output.
+func toIgnored(obj map[string]any) (string, error) {
+	if len(obj) != 1 {
+		for k := range obj {
+			if k != "ignored" {
+				return "", fmt.Errorf("field %q: unknown beside ignored", k)
+			}
+		}
+	}
+	label, ok := obj["ignored"].(string)
+	if !ok || label == "" {
+		return "", fmt.Errorf("field ignored: got %s, want a non-empty string", describe(obj["ignored"]))
+	}
+	return label, nil
 }
 
 // decodeJSON parses exactly one JSON value, keeping numbers exact.
@@ -234,13 +368,9 @@ func number(s string) any {
 
 var outputKeys = map[string]bool{"type": true, "id": true, "occurred_at": true, "data": true}
 
-// toEvent checks one output of a program against the contract and builds
-// its event.
-func toEvent(d event.Delivery, v any) (event.Event, error) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return event.Event{}, fmt.Errorf("got %s, want an object {type, id, occurred_at, data}", typeName(v))
-	}
+// toEvent checks an event output of a program against the contract and
+// builds its event.
+func toEvent(d event.Delivery, obj map[string]any) (event.Event, error) {
 	for k := range obj {
 		if !outputKeys[k] {
 			return event.Event{}, fmt.Errorf("field %q: unknown, want type, id, occurred_at or data", k)

@@ -82,7 +82,8 @@ func goldenInputs(t testing.TB, name string) []string {
 }
 
 // TestGolden runs every bundled mapping over testdata/<mapping>/<case>.json
-// and compares the result, {"events": [...]} or {"error": "..."}, with
+// and compares the result, {"events": [...], "failed": [...], "ignored":
+// [...]} (failed and ignored when there are some) or {"error": "..."}, with
 // <case>.golden.json.
 func TestGolden(t *testing.T) {
 	for _, name := range mappings.Names() {
@@ -95,10 +96,19 @@ func TestGolden(t *testing.T) {
 				t.Run(caseName, func(t *testing.T) {
 					body, err := os.ReadFile(in)
 					require.NoError(t, err)
-					events, err := p.Run(context.Background(), caseDelivery(t, name, in), body)
-					got := map[string]any{"events": events}
-					if events == nil {
+					res, err := p.Map(context.Background(), caseDelivery(t, name, in), body)
+					if res == nil {
+						res = &mappings.Result{}
+					}
+					got := map[string]any{"events": res.Events}
+					if res.Events == nil {
 						got["events"] = []event.Event{}
+					}
+					if len(res.Failed) > 0 {
+						got["failed"] = res.Failed
+					}
+					if len(res.Ignored) > 0 {
+						got["ignored"] = res.Ignored
 					}
 					if err != nil {
 						assert.True(t, fault.IsPermanent(err), "error must be permanent: %v", err)
@@ -395,6 +405,110 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestMapItems holds Map to the per-item contract: an {"error", "item"}
+// output fails that item alone, an {"ignored": label} output counts a part
+// left aside, and the events around them are kept.
+func TestMapItems(t *testing.T) {
+	d := delivery("custom")
+	tests := []struct {
+		name    string
+		program string
+		body    string
+		events  []string // ids of the events, in order
+		failed  []mappings.Failure
+		ignored []string
+		errMsg  string // when set, Map fails the whole delivery with it
+	}{
+		{
+			name: "one bad sale of three",
+			program: `.sales[] as $s | $s | try (if .id == null then error("sale without an id") else {type: "t", id: .id, data: {}} end)
+				catch {error: ., item: $s}`,
+			body:   `{"sales": [{"id": "S-1"}, {"total": 5}, {"id": "S-3"}]}`,
+			events: []string{"t/S-1", "t/S-3"},
+			failed: []mappings.Failure{{Output: 1, Reason: "sale without an id", Item: json.RawMessage(`{"total":5}`)}},
+		},
+		{
+			name:    "a jq runtime error caught for an item",
+			program: `.[] as $x | try {type: "t", id: $x.a.b, data: {}} catch {error: ., item: $x}`,
+			body:    `[{"a": {"b": "1"}}, {"a": [1]}]`,
+			events:  []string{"t/1"},
+			failed:  []mappings.Failure{{Output: 1, Reason: "expected an object but got: array ([1])", Item: json.RawMessage(`{"a":[1]}`)}},
+		},
+		{
+			name:    "a reason that is not a string is kept as JSON",
+			program: `{error: {code: 7}, item: [1]}`, body: `{}`,
+			failed: []mappings.Failure{{Output: 0, Reason: `{"code":7}`, Item: json.RawMessage(`[1]`)}},
+		},
+		{
+			name:    "a null reason says so",
+			program: `. as $x | try error(null) catch {error: ., item: $x}`, body: `{"a": 1}`,
+			failed: []mappings.Failure{{Output: 0, Reason: "the mapping failed the item without a reason", Item: json.RawMessage(`{"a":1}`)}},
+		},
+		{
+			name:    "ignored parts are listed in order",
+			program: `.changes[] | if .field == "messages" then {type: "t", id: .id, data: {}} else {ignored: .field} end`,
+			body:    `{"changes": [{"field": "account_update"}, {"field": "messages", "id": "m1"}, {"field": "security"}, {"field": "account_update"}]}`,
+			events:  []string{"t/m1"},
+			ignored: []string{"account_update", "security", "account_update"},
+		},
+		{name: "failed item without item", program: `{error: "bad"}`, body: `{}`, errMsg: `output 0: field item: missing in a failed item`},
+		{name: "failed item with another key", program: `{error: "bad", item: 1, id: "x"}`, body: `{}`, errMsg: `output 0: field "id": unknown in a failed item, want error and item`},
+		{name: "ignored label not a string", program: `{ignored: 5}`, body: `{}`, errMsg: `output 0: field ignored: got a number 5, want a non-empty string`},
+		{name: "ignored label empty", program: `{ignored: ""}`, body: `{}`, errMsg: `output 0: field ignored: got a string "", want a non-empty string`},
+		{name: "ignored with another key", program: `{ignored: "x", type: "t"}`, body: `{}`, errMsg: `output 0: field "type": unknown beside ignored`},
+		{name: "an uncaught error still fails the delivery", program: `{type: "t", id: "1", data: {}}, error("boom")`, body: `{}`, errMsg: `running mapping "custom": error: boom`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := mappings.Compile("custom", tt.program)
+			require.NoError(t, err)
+			res, err := p.Map(context.Background(), d, []byte(tt.body))
+			if tt.errMsg != "" {
+				require.Error(t, err)
+				assert.True(t, fault.IsPermanent(err), "permanent")
+				assert.Contains(t, err.Error(), tt.errMsg)
+				assert.Nil(t, res)
+				return
+			}
+			require.NoError(t, err)
+			var ids []string
+			for _, e := range res.Events {
+				ids = append(ids, e.ID)
+			}
+			var want []string
+			for _, id := range tt.events {
+				want = append(want, event.ID("acme", "main_custom", id))
+			}
+			assert.Equal(t, want, ids)
+			assert.Equal(t, tt.failed, res.Failed)
+			assert.Equal(t, tt.ignored, res.Ignored)
+		})
+	}
+}
+
+// Run is all or nothing: a failed item fails the run with an *ItemError
+// that names it, and Locate finds the error call that raised its reason.
+func TestRunFailsOnFailedItems(t *testing.T) {
+	src := "# batch\n.sales[] as $s\n| $s\n| try (if .id == null then\n    error(\"sale \\(.n) has no id\")\n  else {type: \"t\", id: .id, data: {}} end)\n  catch {error: ., item: $s}"
+	p, err := mappings.Compile("batch", src)
+	require.NoError(t, err)
+	events, err := p.Run(context.Background(), delivery("custom"), []byte(`{"sales": [{"id": "S-1"}, {"n": 2}, {"n": 3}]}`))
+	require.Error(t, err)
+	assert.Nil(t, events)
+	assert.True(t, fault.IsPermanent(err))
+	assert.Equal(t, fault.ClassRequest, fault.ClassOf(err))
+	var ie *mappings.ItemError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, 2, ie.Count)
+	assert.Equal(t, "sale 2 has no id", ie.Failure.Reason)
+	assert.JSONEq(t, `{"n": 2}`, string(ie.Failure.Item))
+	assert.EqualError(t, err, `running mapping "batch": output 1: item failed: sale 2 has no id (and 1 more failed items)`)
+	loc, ok := p.Locate(err)
+	require.True(t, ok)
+	assert.Equal(t, 5, loc.Line)
+	assert.Equal(t, 5, loc.Column)
+}
+
 // countdownCtx is a context whose Done channel closes after a fixed number of
 // calls, to stop a program deterministically in the middle of its run.
 type countdownCtx struct {
@@ -491,16 +605,27 @@ func FuzzRun(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for name, p := range programs {
-			events, err := p.Run(context.Background(), delivery(name), body)
+			res, err := p.Map(context.Background(), delivery(name), body)
 			if err != nil {
 				if !fault.IsPermanent(err) || fault.ClassOf(err) != fault.ClassRequest {
 					t.Fatalf("%s: error is not a permanent request error: %v", name, err)
 				}
-				if events != nil {
-					t.Fatalf("%s: events returned with an error", name)
+				if res != nil {
+					t.Fatalf("%s: outputs returned with an error", name)
 				}
 				continue
 			}
+			for i, f := range res.Failed {
+				if f.Reason == "" || !json.Valid(f.Item) {
+					t.Fatalf("%s: failure %d without a reason or a JSON item: %+v", name, i, f)
+				}
+			}
+			for i, label := range res.Ignored {
+				if label == "" {
+					t.Fatalf("%s: ignored part %d without a label", name, i)
+				}
+			}
+			events := res.Events
 			for i, e := range events {
 				if e.ID == "" || e.Type == "" || e.Tenant != "acme" || e.OccurredAt.IsZero() {
 					t.Fatalf("%s: event %d incomplete: %+v", name, i, e)
@@ -519,6 +644,17 @@ func FuzzRun(f *testing.F) {
 					var ms event.MessageStatus
 					if err := json.Unmarshal(e.Data, &ms); err != nil || ms.ProviderMessageID == "" || ms.Status == "" {
 						t.Fatalf("%s: event %d is not a message.status: %v: %s", name, i, err, e.Data)
+					}
+				case event.TypeMessageReceived:
+					var mr event.MessageReceived
+					if err := json.Unmarshal(e.Data, &mr); err != nil || mr.MessageID == "" || (mr.WAID == "" && mr.UserID == "") ||
+						(mr.WAID != "" && mr.Phone != "+"+mr.WAID) {
+						t.Fatalf("%s: event %d is not a message.received: %v: %s", name, i, err, e.Data)
+					}
+				case event.TypeIdentityChanged:
+					var ic event.IdentityChanged
+					if err := json.Unmarshal(e.Data, &ic); err != nil || ic.Kind == "" || ic.MessageID == "" {
+						t.Fatalf("%s: event %d is not a contact.identity_changed: %v: %s", name, i, err, e.Data)
 					}
 				}
 			}
@@ -594,4 +730,29 @@ func ExampleCompile_error() {
 	// Output:
 	// line 4, column 1
 	// compiling mapping "custom": 4:1: unexpected token "}"
+}
+
+func ExampleProgram_Map() {
+	p, err := mappings.Compile("batch", `.sales[] as $s
+		| try ($s | {type: "order.paid", id: (.sale_id // error("sale_id is required")), data: {total: .total}})
+		  catch {error: ., item: $s}`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := event.Delivery{Tenant: "acme", Connector: "pos", ReceivedAt: time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)}
+	res, err := p.Map(context.Background(), d, []byte(`{"sales": [{"sale_id": "S-1", "total": "10"}, {"total": "20"}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range res.Events {
+		fmt.Println("event:", e.Type, string(e.Data))
+	}
+	for _, f := range res.Failed {
+		fmt.Println("failed:", f.Reason, string(f.Item))
+	}
+	// Output:
+	// event: order.paid {"total":"10"}
+	// failed: sale_id is required {"total":"20"}
 }

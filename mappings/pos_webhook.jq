@@ -26,7 +26,10 @@
 #    "refund_amount": "50000"}                  with status refunded: the amount
 #                                               refunded (default: the total)
 #
-# or a batch of them: {"sales": [sale, ...]}.
+# or a batch of them: {"sales": [sale, ...]}. Each sale of a batch is
+# mapped on its own: a sale that cannot be mapped is failed alone (its dead
+# letter's payload is the sale, a body this mapping takes) and the others
+# earn.
 #
 # A paid sale becomes one "order.paid" event with id = sale_id and the data
 # of event.OrderPaid: order_id, phone, phone_country (customer.country,
@@ -45,6 +48,18 @@ def decimal($field):
   | if $s != null and ($s | test("^-?[0-9]+(\\.[0-9]+)?$")) then $s
     else error("\($field) must be a decimal string or number, got \(tojson)")
     end;
+
+# at checks a sale's occurred_at: RFC 3339 or unix seconds, as a number or
+# a numeric string; null or "" for the time of receipt.
+def at:
+  if . == null or . == "" then null
+  elif type == "number" and . >= 0 and . <= 253402300799 then .
+  elif type == "string" and test("^[0-9]+(\\.[0-9]+)?$") and (tonumber <= 253402300799) then .
+  elif type == "string"
+       and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
+       and (sub("\\.[0-9]+"; "") | try (fromdateiso8601 | true) catch false) then .
+  else error("occurred_at must be RFC 3339 or unix seconds, got \(tojson)")
+  end;
 
 # drop_empty leaves out the fields that are null, empty strings or empty
 # arrays.
@@ -67,7 +82,7 @@ def sale:
   | (.sale_id | text) as $id
   | if $id == null or $id == "" then error("sale_id is required (a string or an integer)") else . end
   | (.status | if type == "string" then ascii_downcase else "paid" end) as $status
-  | (.occurred_at | if . == "" then null else . end) as $at
+  | (.occurred_at | at) as $at
   | if $status == "void" or $status == "cancelled" then
       {type: "order.cancelled", id: $id, occurred_at: $at, data: {order_id: $id}}
     elif $status == "refunded" then
@@ -109,7 +124,7 @@ def sale:
     end;
 
 if type == "object" and has("sales") then
-  if (.sales | type) == "array" then .sales[] | sale
+  if (.sales | type) == "array" then .sales[] as $sale | try ($sale | sale) catch {error: ., item: $sale}
   else error("sales must be an array, got \(.sales | type)")
   end
 else sale

@@ -68,6 +68,12 @@ func (h *Hub) buildAppRoutes(accounts map[*connectorRuntime]connectors.CloudAcco
 // appTenant is the dead-letter tenant of an app's unroutable changes.
 func appTenant(app string) string { return "app:" + app }
 
+// whatsAppObject is the object of a WhatsApp webhook's envelope.
+const whatsAppObject = "whatsapp_business_account"
+
+// errNotEnvelope is a JSON body that is not a WhatsApp webhook's envelope.
+var errNotEnvelope = errors.New("not a WhatsApp webhook envelope")
+
 // wireEnvelope is the part of a Cloud API webhook the router reads; the
 // changes stay raw.
 type wireEnvelope struct {
@@ -108,7 +114,12 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts, unrouted, err := h.splitAppHook(body)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotEnvelope):
+		// JSON, but not a WhatsApp webhook (another product of the app):
+		// counted and logged once, nothing to route.
+		h.countIgnored(event.Delivery{Tenant: appTenant(app), Connector: app, Kind: "whatsapp_app"}, []string{"not_an_envelope"})
+	case err != nil:
 		// Signed but unreadable: keep it for inspection.
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}
 	}
@@ -151,7 +162,16 @@ type unroutedChange struct {
 func (h *Hub) splitAppHook(body []byte) ([]routedPart, []unroutedChange, error) {
 	var env wireEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
+		var probe struct {
+			Object string `json:"object"`
+		}
+		if json.Valid(body) && (json.Unmarshal(body, &probe) != nil || probe.Object != whatsAppObject) {
+			return nil, nil, errNotEnvelope
+		}
 		return nil, nil, err
+	}
+	if env.Entry == nil || (env.Object != "" && env.Object != whatsAppObject) {
+		return nil, nil, errNotEnvelope
 	}
 	type key struct{ tenant, connector, entry string }
 	groups := map[key]*wireEntry{}

@@ -84,3 +84,25 @@ func TestSharedAppWebhookRoutesByPhoneNumberID(t *testing.T) {
 	defer resp2.Body.Close()
 	assert.Equal(t, http.StatusOK, resp2.StatusCode)
 }
+
+// A signed body of the shared app that is JSON but not a WhatsApp webhook
+// (another product subscribed to the same app) is counted and answered,
+// neither dead-lettered nor silently dropped; one that is not JSON is kept.
+func TestSharedAppWebhookCountsWhatIsNotAnEnvelope(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: withApp})
+	for _, body := range []string{
+		`{"object":"page","entry":[{"id":"1","time":1795404800,"messaging":[]}]}`,
+		`[{"object":"whatsapp_business_account"}]`,
+		`{"hello":"world"}`,
+	} {
+		code, out := h.postApp(t, body, testMetaAppSecret)
+		require.Equal(t, http.StatusOK, code, body)
+		assert.EqualValues(t, 0, out["deliveries"], body)
+		assert.EqualValues(t, 0, out["unrouted"], body)
+	}
+	assert.EqualValues(t, 3, counterValue(t, h.hub.Metrics().PartsIgnored.WithLabelValues("app:agency", "agency", "not_an_envelope")))
+
+	code, out := h.postApp(t, `{"object": "whatsapp_business_account", "entry": [`, testMetaAppSecret)
+	require.Equal(t, http.StatusOK, code)
+	assert.EqualValues(t, 1, out["unrouted"], "a signed body that is not JSON is kept as a dead letter")
+}

@@ -54,6 +54,9 @@ type harnessOpts struct {
 	sandbox func(*sandbox.Config)
 	// register adds connector types beside the shipped ones.
 	register func(*connectors.Registry)
+	// logger receives the hub's log (default: none, or stderr with
+	// LOYALHUB_TEST_LOG set).
+	logger *slog.Logger
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -151,6 +154,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if os.Getenv("LOYALHUB_TEST_LOG") != "" {
 		// The hub's log on stderr, to debug a test.
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if o.logger != nil {
+		logger = o.logger
 	}
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
 	require.NoError(t, err)

@@ -28,6 +28,7 @@ var hubEventTypes = map[string]bool{
 	event.TypePrivacyRedact: true, event.TypePrivacyRequest: true, event.TypeShopRedact: true,
 	event.TypeMessageStatus: true, event.TypeMessageReceived: true,
 	event.TypeTemplateStatus: true, event.TypeTemplateQuality: true, event.TypeNumberQuality: true,
+	event.TypeIdentityChanged: true, event.TypeWebhookError: true,
 }
 
 // Lint severities.

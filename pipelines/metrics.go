@@ -45,6 +45,17 @@ type Metrics struct {
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
 	BotReplies         *prometheus.CounterVec // tenant, intent
+
+	// PartsIgnored counts the parts of deliveries a mapping left aside on
+	// purpose: webhook fields the hub does not handle, bodies that are not
+	// the provider's envelope.
+	PartsIgnored *prometheus.CounterVec // tenant, connector, field
+	// StatusesIgnored counts delivery reports of a status the message log
+	// does not track (deleted, or one WhatsApp adds later).
+	StatusesIgnored *prometheus.CounterVec // tenant, status
+	// WebhookErrors counts the errors a BSP put on a webhook rather than
+	// on a message or status.
+	WebhookErrors *prometheus.CounterVec // tenant, code
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -164,6 +175,19 @@ func NewMetrics() *Metrics {
 			Help: "Delivery reports for messages the message log does not know.",
 		}, []string{"tenant"}),
 	}
+	m.PartsIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_mapping_parts_ignored_total",
+		Help: "Parts of deliveries a mapping left aside on purpose, by label: a webhook field the hub does not handle, not_an_envelope.",
+	}, []string{"tenant", "connector", "field"})
+	m.StatusesIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_statuses_ignored_total",
+		Help: "Delivery reports of a status the message log does not track (deleted, or a new one), recorded by this count only.",
+	}, []string{"tenant", "status"})
+	m.WebhookErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_bsp_webhook_errors_total",
+		Help: "Errors a BSP reported on a webhook rather than on one message or status, by Meta's error code.",
+	}, []string{"tenant", "code"})
+	reg.MustRegister(m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

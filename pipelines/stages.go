@@ -34,7 +34,7 @@ const (
 // mapStage turns a raw delivery into normalized events with the mapping of
 // its tenant's connector.
 func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
-	events, err := h.mapEvents(msg)
+	events, err := h.mapEvents(msg, StageMapping, TopicInbound)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
 // the BSP stage. A redelivered webhook applies its reports again, which
 // changes nothing.
 func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
-	events, err := h.mapEvents(msg)
+	events, err := h.mapEvents(msg, StageMappingBSP, TopicInboundBSP)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
 			rest = append(rest, ev)
 			continue
 		}
-		u, _, err := statusUpdate(ev)
+		u, st, err := statusUpdate(ev)
 		if err != nil || u.Status == store.MessageFailed {
 			// A report this stage cannot apply goes on alone, so that
 			// it is dead-lettered with its reason without holding back
@@ -69,6 +69,7 @@ func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
 			continue
 		}
 		if u.Status == "" {
+			h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
 			continue // a status the message log does not track
 		}
 		updates = append(updates, u)
@@ -90,7 +91,10 @@ func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
 	return eventMessages(msg, rest)
 }
 
-func (h *Hub) mapEvents(msg *message.Message) ([]event.Event, error) {
+// mapEvents maps a delivery, consumed by stage from topic, to its events.
+// The items the mapping failed are dead-lettered one by one first, and the
+// parts it left aside counted, so that the events go on.
+func (h *Hub) mapEvents(msg *message.Message, stage, topic string) ([]event.Event, error) {
 	d, err := deliveryFromMessage(msg)
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
@@ -106,11 +110,15 @@ func (h *Hub) mapEvents(msg *message.Message) ([]event.Event, error) {
 			return nil, fmt.Errorf("enriching delivery %s: %w", d.DeliveryID, err)
 		}
 	}
-	events, err := c.program.Run(msg.Context(), d, body)
+	res, err := c.program.Map(msg.Context(), d, body)
 	if err != nil {
 		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
 	}
-	return events, nil
+	if err := h.deadLetterItems(msg, d, stage, topic, res.Failed); err != nil {
+		return nil, err
+	}
+	h.countIgnored(d, res.Ignored)
+	return res.Events, nil
 }
 
 func eventMessages(msg *message.Message, events []event.Event) ([]*message.Message, error) {
@@ -269,6 +277,8 @@ func (h *Hub) bspStage(msg *message.Message) error {
 		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
+	case event.TypeWebhookError:
+		return h.webhookError(ev)
 	case event.TypeTemplateQuality, event.TypeNumberQuality:
 		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
 	}
@@ -279,6 +289,10 @@ func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
 	u, st, err := statusUpdate(ev)
 	if err != nil {
 		return err
+	}
+	if u.Status == "" {
+		h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
+		return nil // a status the message log does not track
 	}
 	h.metrics.StatusesApplied.Inc()
 	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
@@ -310,19 +324,18 @@ func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, erro
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
 		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
 	}
-	if u.Status == statusPlayed {
-		u.Status = "" // nothing to record beyond read
-		return u, st, nil
-	}
-	if err := store.CheckStatus(u.Status); err != nil {
-		return store.StatusUpdate{}, st, err
+	switch u.Status {
+	case store.MessageSent, store.MessageDelivered, store.MessageRead, store.MessageFailed:
+	default:
+		// Nothing the message log tracks: played (a voice or video
+		// message was played) follows read, deleted says a customer
+		// deleted their own message, the log's own states are not a
+		// BSP's to report, and a status WhatsApp adds later is no reason
+		// for a dead letter that could never succeed.
+		u.Status = ""
 	}
 	return u, st, nil
 }
-
-// statusPlayed is Meta's report that a voice or video message was played:
-// it follows read and adds nothing the message log tracks.
-const statusPlayed = "played"
 
 // deliveryFailed acts on a message WhatsApp accepted and then reported
 // failed, as the send stage acts on the same refusal answered at once

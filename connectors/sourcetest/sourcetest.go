@@ -2,7 +2,7 @@
 // it proves that a source authenticates requests, names deliveries
 // deterministically (and never by an unsigned header alone, which a sender
 // may reuse for another body) and never rejects a signed payload for its
-// content.
+// content, nor any of the provider's recorded payloads.
 //
 // A source's tests call Run with a Harness:
 //
@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
 
@@ -59,6 +60,13 @@ type Harness struct {
 	// wrong signature (another secret). Default: Sign, then one character
 	// changed in the middle of every header value Sign set.
 	WrongSign func(r *http.Request, body []byte)
+	// Samples are recorded payloads of what the provider sends, by name:
+	// every documented kind of delivery. Each, signed, must be accepted
+	// with a delivery id of its own.
+	Samples map[string][]byte
+	// Check, when set, is called with every accepted sample, to check what
+	// the hub makes of it (its mapping, say).
+	Check func(t *testing.T, name string, d connectors.Delivery, body []byte)
 }
 
 // Run runs the suite as subtests of t.
@@ -216,6 +224,33 @@ func Run(t *testing.T, h Harness) {
 				continue
 			}
 			assert.NotEmpty(t, d.ID, "delivery id")
+		}
+	})
+
+	t.Run("recorded payloads are accepted", func(t *testing.T) {
+		if len(h.Samples) == 0 {
+			t.Skip("the harness has no recorded payloads")
+		}
+		names := make([]string, 0, len(h.Samples))
+		for name := range h.Samples {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		ids := map[string]string{}
+		for _, name := range names {
+			t.Run(name, func(t *testing.T) {
+				body := h.Samples[name]
+				d, err := signed(body)
+				require.NoError(t, err)
+				require.NotEmpty(t, d.ID, "delivery id")
+				if other, dup := ids[d.ID]; dup && !bytes.Equal(h.Samples[other], body) {
+					t.Errorf("samples %s and %s have the same delivery id", other, name)
+				}
+				ids[d.ID] = name
+				if h.Check != nil {
+					h.Check(t, name, d, body)
+				}
+			})
 		}
 	})
 

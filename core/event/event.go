@@ -23,6 +23,12 @@ const (
 	TypeTemplateStatus  = "template.status"
 	TypeTemplateQuality = "template.quality"
 	TypeNumberQuality   = "number.quality"
+	// TypeIdentityChanged is a WhatsApp user's new number or user id, from a system message.
+	TypeIdentityChanged = "contact.identity_changed"
+	// TypeWebhookError is an error WhatsApp reported for a webhook's value
+	// rather than for one message or status (a payload it could not
+	// deliver, an app or account problem).
+	TypeWebhookError = "webhook.error"
 	// From shops, CRMs and POS systems, beside the order events.
 	TypeOrderCreated     = "order.created"     // placed, not necessarily paid: no points by itself
 	TypeCustomerUpserted = "customer.upserted" // a customer created or changed: the member is created or updated
@@ -182,6 +188,10 @@ type MessageStatus struct {
 	PricingCategory string        `json:"pricing_category,omitempty"`
 	CallbackData    string        `json:"callback_data,omitempty"` // our message key, echoed back
 	Errors          []StatusError `json:"errors,omitempty"`
+
+	// RecipientParentUserID is the recipient's parent business-scoped user
+	// id, when WhatsApp gives one.
+	RecipientParentUserID string `json:"recipient_parent_user_id,omitempty"`
 }
 
 // MessageReceived is the data of a message.received event: a customer's
@@ -190,13 +200,20 @@ type MessageStatus struct {
 type MessageReceived struct {
 	MessageID          string          `json:"message_id"`
 	Phone              string          `json:"phone,omitempty"`
+	WAID               string          `json:"wa_id,omitempty"`
 	UserID             string          `json:"user_id,omitempty"`
+	ParentUserID       string          `json:"parent_user_id,omitempty"` // the parent business-scoped user id
+	Username           string          `json:"username,omitempty"`
 	Name               string          `json:"name,omitempty"`
 	Type               string          `json:"type"`
 	Text               string          `json:"text,omitempty"`
 	Reply              *Reply          `json:"reply,omitempty"`
+	Flow               *FlowReply      `json:"flow,omitempty"`
 	Media              *Media          `json:"media,omitempty"`
 	Location           json.RawMessage `json:"location,omitempty"`
+	Contacts           json.RawMessage `json:"contacts,omitempty"` // shared contact cards, as WhatsApp gave them
+	Reaction           *Reaction       `json:"reaction,omitempty"`
+	Order              json.RawMessage `json:"order,omitempty"` // a cart sent from a catalog, as WhatsApp gave it
 	Referral           json.RawMessage `json:"referral,omitempty"`
 	Context            *ReplyContext   `json:"context,omitempty"`
 	Errors             []StatusError   `json:"errors,omitempty"`
@@ -213,6 +230,22 @@ type Reply struct {
 	Description string `json:"description,omitempty"`
 }
 
+// FlowReply is a customer's answer to a WhatsApp Flow (an interactive
+// nfm_reply): the flow's name, the body WhatsApp shows, and the answers as
+// the JSON text the flow returned.
+type FlowReply struct {
+	Name         string `json:"name,omitempty"`
+	Body         string `json:"body,omitempty"`
+	ResponseJSON string `json:"response_json,omitempty"`
+}
+
+// Reaction is a customer's emoji reaction to a message. An empty Emoji is
+// the customer taking their reaction back.
+type Reaction struct {
+	MessageID string `json:"message_id,omitempty"` // the message reacted to
+	Emoji     string `json:"emoji,omitempty"`
+}
+
 // Media is an inbound media message's metadata (the file stays at the BSP).
 type Media struct {
 	ID       string `json:"id,omitempty"`
@@ -227,6 +260,36 @@ type Media struct {
 type ReplyContext struct {
 	ID   string `json:"id,omitempty"`
 	From string `json:"from,omitempty"`
+	// Forwarded and FrequentlyForwarded mark a message the customer
+	// forwarded rather than wrote (frequently: through five chats or more).
+	Forwarded           bool `json:"forwarded,omitempty"`
+	FrequentlyForwarded bool `json:"frequently_forwarded,omitempty"`
+}
+
+// IdentityChanged is the data of a contact.identity_changed event: WhatsApp said a customer
+// changed number (user_changed_number) or business-scoped user id (user_changed_user_id).
+type IdentityChanged struct {
+	Kind               string    `json:"kind"`
+	MessageID          string    `json:"message_id,omitempty"`
+	OldWAID            string    `json:"old_wa_id,omitempty"`
+	NewWAID            string    `json:"new_wa_id,omitempty"`
+	OldUserID          string    `json:"old_user_id,omitempty"`
+	NewUserID          string    `json:"new_user_id,omitempty"`
+	ParentUserID       string    `json:"parent_user_id,omitempty"`
+	Body               string    `json:"body,omitempty"`
+	Timestamp          time.Time `json:"timestamp"`
+	PhoneNumberID      string    `json:"phone_number_id,omitempty"`
+	DisplayPhoneNumber string    `json:"display_phone_number,omitempty"`
+}
+
+// WebhookError is the data of a webhook.error event: errors WhatsApp put on
+// a webhook's value instead of on a message or status.
+type WebhookError struct {
+	WABAID             string        `json:"waba_id,omitempty"`
+	PhoneNumberID      string        `json:"phone_number_id,omitempty"`
+	DisplayPhoneNumber string        `json:"display_phone_number,omitempty"`
+	Errors             []StatusError `json:"errors"`
+	Timestamp          time.Time     `json:"timestamp"`
 }
 
 // ConsentChanged is the data of a consent.changed event: a user stopped or

@@ -9,6 +9,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/sourcetest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 )
 
@@ -22,6 +23,8 @@ func TestSourceConformance(t *testing.T) {
 		Sign: func(r *http.Request, b []byte) {
 			r.Header.Set(cloudapi.SignatureHeader, sandbox.Sign("app-secret", b))
 		},
-		Body: body,
+		Body:    body,
+		Samples: cloudtest.Webhooks(t),
+		Check:   cloudtest.CheckMapped(cloudapi.TypeName),
 	})
 }

@@ -15,6 +15,9 @@
 // As a source it authenticates Meta's webhook deliveries by their
 // X-Hub-Signature-256 (HMAC-SHA256 of the raw body keyed by the app secret)
 // and answers the hub.challenge handshake. It does not parse the body: the
-// bundled "whatsapp_cloud" mapping turns deliveries into message.received
-// and message.status events.
+// bundled "whatsapp_cloud" mapping turns deliveries into message.received,
+// message.status, contact.identity_changed and the other events, item by
+// item. Its conformance test holds the source, and that mapping, to a
+// recorded webhook of every documented message type, status, system
+// message and field (mappings/testdata/whatsapp_cloud).
 package cloudapi

@@ -9,6 +9,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/sourcetest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/dialog360"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 )
 
 // TestSourceConformance holds 360dialog's webhook to the suite every source
@@ -32,5 +33,7 @@ func TestSourceConformance(t *testing.T) {
 		SenderOnly: true,
 		Body:       message,
 		Other:      status,
+		Samples:    cloudtest.Webhooks(t),
+		Check:      cloudtest.CheckMapped(dialog360.TypeName),
 	})
 }

@@ -1,0 +1,93 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/mappings"
+)
+
+// MetaFailedOutput names, on an item's dead letter, the mapping output that
+// failed it.
+const MetaFailedOutput = "failed_output"
+
+// deadLetterItems stores each item the mapping failed as a dead letter of
+// its own: the reason, the item as payload (a body the mapping maps to that
+// item alone, for a replay to the delivery's topic), and the delivery's
+// metadata. Its id derives from the connector and the item, so the same item
+// delivered again is not stored twice, and from the dead letter a replay
+// came from, so a replay that fails again stores a new one.
+func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, topic string, failed []mappings.Failure) error {
+	for _, f := range failed {
+		meta := make(map[string]string, len(msg.Metadata)+1)
+		for k, v := range msg.Metadata {
+			meta[k] = v
+		}
+		meta[MetaFailedOutput] = fmt.Sprint(f.Output)
+		dl := store.DeadLetter{
+			ID:     event.DerivedID("item_", d.Tenant, d.Connector, msg.Metadata.Get(MetaReplayOf), string(f.Item)),
+			Tenant: d.Tenant, Topic: topic, Handler: stage,
+			Reason:   fmt.Sprintf("mapping delivery %s: item %d: %s", d.DeliveryID, f.Output, f.Reason),
+			Payload:  f.Item,
+			Metadata: meta, CreatedAt: time.Now().UTC(),
+		}
+		if err := h.store.AddDeadLetter(msg.Context(), dl); err != nil {
+			return fmt.Errorf("storing the dead letter of a failed item: %w", err)
+		}
+		h.metrics.DeadLetters.WithLabelValues(stage).Inc()
+		h.logger.Warn("dead letter stored", "tenant", d.Tenant, "connector", d.Connector, "stage", stage,
+			"id", dl.ID, "reason", dl.Reason)
+	}
+	return nil
+}
+
+// countIgnored counts the parts of a delivery its mapping left aside, and
+// logs the first of each connector kind and label at info.
+func (h *Hub) countIgnored(d event.Delivery, ignored []string) {
+	for _, label := range ignored {
+		label = metricLabel(label)
+		h.metrics.PartsIgnored.WithLabelValues(d.Tenant, d.Connector, label).Inc()
+		if _, seen := h.ignoredLogged.LoadOrStore(d.Kind+"\x00"+label, true); !seen {
+			h.logger.Info("delivery part ignored: the hub does not handle it (counted in loyalhub_mapping_parts_ignored_total)",
+				"tenant", d.Tenant, "connector", d.Connector, "kind", d.Kind, "field", label)
+		}
+	}
+}
+
+// metricLabel keeps a label that comes from outside input fit for a
+// metric: at most 64 letters, digits and "_.:-", else "other".
+func metricLabel(s string) string {
+	if s == "" || len(s) > 64 {
+		return "other"
+	}
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:-", r))
+	}) >= 0 {
+		return "other"
+	}
+	return s
+}
+
+// webhookError records errors a BSP put on a webhook's value rather than on
+// a message or status (Meta's value-level errors: a payload it could not
+// deliver, an app or account problem): counted by code and logged, for
+// there is nothing to retry.
+func (h *Hub) webhookError(ev event.Event) error {
+	var we event.WebhookError
+	if err := json.Unmarshal(ev.Data, &we); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding webhook.error data: %w", err))
+	}
+	for _, e := range we.Errors {
+		h.metrics.WebhookErrors.WithLabelValues(ev.Tenant, fmt.Sprint(e.Code)).Inc()
+		h.logger.Warn("whatsapp reported an error on a webhook", "tenant", ev.Tenant, "connector", ev.Connector,
+			"phone_number_id", we.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
+	}
+	return nil
+}
