@@ -120,7 +120,7 @@ type languageIndex struct {
 }
 
 type languageAlias struct {
-	runes []rune
+	words [][]rune
 	lang  string
 }
 
@@ -131,7 +131,7 @@ var languageIndexOnce = sync.OnceValue(func() *languageIndex {
 			n := strings.Join(tokenize(name), " ")
 			ix.exact[n] = lang
 			ix.squashed[squash(n)] = lang
-			ix.names = append(ix.names, languageAlias{runes: []rune(n), lang: lang})
+			ix.names = append(ix.names, languageAlias{words: wordRunes(n), lang: lang})
 		}
 	}
 	return ix
@@ -139,8 +139,8 @@ var languageIndexOnce = sync.OnceValue(func() *languageIndex {
 
 // languageNamed returns the language a normalized phrase names, or "":
 // exactly or with repeated letters squashed, by its code when codes is
-// true, and within the edit distance keywords allow when fuzzy is true
-// and only one language is that close.
+// true, and word by word within the edits keywords allow when fuzzy is
+// true and only one language is that close.
 func languageNamed(phrase string, codes, fuzzy bool) string {
 	ix := languageIndexOnce()
 	if lang, ok := ix.exact[phrase]; ok {
@@ -155,16 +155,12 @@ func languageNamed(phrase string, codes, fuzzy bool) string {
 	if !fuzzy {
 		return ""
 	}
-	in := []rune(phrase)
-	best, found := maxEdits+1, ""
+	in := wordRunes(phrase)
+	best, found := maxEdits*maxKeywordWords+1, ""
 	for _, a := range ix.names {
-		limit := allowedEdits(min(len(in), len(a.runes)))
-		if limit == 0 {
-			continue
-		}
-		d := editDistance(in, a.runes, limit)
+		d, ok := phraseDistance(in, a.words)
 		switch {
-		case d > limit || d > best:
+		case !ok || d > best:
 		case d < best:
 			best, found = d, a.lang
 		case a.lang != found:

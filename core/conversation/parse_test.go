@@ -34,9 +34,8 @@ func TestParseKeywords(t *testing.T) {
 		{"refer a friend", intent{Kind: conversation.KindRefer, Lang: "en"}},
 		{"unsubscribe", intent{Kind: conversation.KindStop, Lang: "en"}},
 		{"resume", intent{Kind: conversation.KindStart, Lang: "en"}},
-		{"hi", intent{Kind: conversation.KindHelp, Lang: "en"}},
-		{"Hiii", intent{Kind: conversation.KindHelp, Lang: "en"}},
-		{"helo", intent{Kind: conversation.KindHelp, Lang: "en"}},
+		{"hey", intent{Kind: conversation.KindHelp, Lang: "en"}},
+		{"good morning", intent{Kind: conversation.KindHelp, Lang: "en"}},
 		{"custmer service", intent{Kind: conversation.KindAgent}}, // en and id
 		{"human", intent{Kind: conversation.KindAgent, Lang: "en"}},
 		{"language", intent{Kind: conversation.KindLanguage, Lang: "en"}},
@@ -52,7 +51,7 @@ func TestParseKeywords(t *testing.T) {
 		{"MULAI", intent{Kind: conversation.KindStart, Lang: "id"}},
 		{"halo kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
 		{"Assalamu'alaikum", intent{Kind: conversation.KindHelp, Lang: "id"}},
-		{"admin", intent{Kind: conversation.KindAgent, Lang: "id"}},
+		{"petugas", intent{Kind: conversation.KindAgent, Lang: "id"}},
 		{"gabung", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"daftarr", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"bahasa", intent{Kind: conversation.KindLanguage, Lang: "id"}},
@@ -106,7 +105,13 @@ func TestParseKeywords(t *testing.T) {
 		{"saldo", intent{Kind: conversation.KindPoints}},
 		{"start", intent{Kind: conversation.KindStart}},
 		{"join", intent{Kind: conversation.KindJoin}},
-		{"point", intent{Kind: conversation.KindPoints}}, // one edit from "points" (en) and "poin" (id)
+		{"point", intent{Kind: conversation.KindPoints}}, // a loanword in Indonesian
+		{"HELP", intent{Kind: conversation.KindHelp}},
+		{"hi", intent{Kind: conversation.KindHelp}},
+		{"Hiii", intent{Kind: conversation.KindHelp}},
+		{"helo", intent{Kind: conversation.KindHelp}},
+		{"admin", intent{Kind: conversation.KindAgent}},
+		{"OK", intent{Kind: conversation.KindUnknown}},
 		// A greeting gives way to the request after it.
 		{"hi, my points", intent{Kind: conversation.KindPoints, Lang: "en"}},
 		{"halo, stop", intent{Kind: conversation.KindStop, Lang: "id"}},
@@ -127,6 +132,87 @@ func TestParseKeywords(t *testing.T) {
 		{"points are not added for my order last week", intent{Kind: conversation.KindUnknown, Lang: "en"}},
 		{"yes", intent{Kind: conversation.KindUnknown, Lang: "en"}},
 		{"ya", intent{Kind: conversation.KindUnknown, Lang: "id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
+		})
+	}
+}
+
+// TestParseTypos: a typo is forgiven in a word of five letters or more,
+// word by word; shorter words, and words joined or split, are not guessed.
+func TestParseTypos(t *testing.T) {
+	kw := conversation.DefaultKeywords()
+	tests := []struct {
+		text string
+		want intent
+	}{
+		{"pionts", intent{Kind: conversation.KindPoints, Lang: "en"}},         // a swap, 6 letters
+		{"balanse", intent{Kind: conversation.KindPoints, Lang: "en"}},        // a substitution, 7 letters
+		{"catalouge", intent{Kind: conversation.KindRewards, Lang: "en"}},     // two edits, 9 letters
+		{"hadiahnya", intent{Kind: conversation.KindUnknown}},                 // three letters more
+		{"refrral", intent{Kind: conversation.KindRefer}},                     // en and id
+		{"custmer servise", intent{Kind: conversation.KindAgent}},             // one edit in each word
+		{"ajak temen", intent{Kind: conversation.KindRefer, Lang: "id"}},      // "teman", 5 letters
+		{"registrasii", intent{Kind: conversation.KindJoin, Lang: "id"}},      // repeated letters
+		{"puanlarim", intent{Kind: conversation.KindPoints, Lang: "tr"}},      // accents folded, exact
+		{"puanlarm", intent{Kind: conversation.KindPoints, Lang: "tr"}},       // a deletion, 8 letters
+		{"iscrivti", intent{Kind: conversation.KindJoin, Lang: "it"}},         // a deletion
+		{"مكافئات", intent{Kind: conversation.KindRewards, Lang: "ar"}},       // a substitution
+		{"kopi saya", intent{Kind: conversation.KindUnknown}},                 // "kode saya": 4 letters
+		{"kode sya", intent{Kind: conversation.KindUnknown}},                  // "saya": 4 letters
+		{"poim", intent{Kind: conversation.KindUnknown}},                      // "poin": 4 letters
+		{"ajak", intent{Kind: conversation.KindRefer, Lang: "id"}},            // exact
+		{"ajek", intent{Kind: conversation.KindUnknown}},                      // 4 letters
+		{"myponts", intent{Kind: conversation.KindUnknown}},                   // "my points": words joined
+		{"invitefriends", intent{Kind: conversation.KindUnknown}},             // words joined
+		{"ajakteman", intent{Kind: conversation.KindUnknown}},                 // words joined
+		{"tu kar poin", intent{Kind: conversation.KindUnknown}},               // a word split
+		{"my pointss", intent{Kind: conversation.KindPoints, Lang: "en"}},     // repeated letters
+		{"cek poinn dong", intent{Kind: conversation.KindPoints, Lang: "id"}}, // repeated letters, a word after
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
+		})
+	}
+}
+
+// TestParseSentences: how many words a keyword may open, and what the
+// tenant's join keyword and greetings take.
+func TestParseSentences(t *testing.T) {
+	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
+	require.NoError(t, err)
+	tests := []struct {
+		text string
+		want intent
+	}{
+		{"points please", intent{Kind: conversation.KindPoints, Lang: "en"}},
+		{"puanım ne kadar", intent{Kind: conversation.KindPoints, Lang: "tr"}},
+		{"poin saya berapa kak", intent{Kind: conversation.KindPoints, Lang: "id"}},
+		{"hediye kartı satıyor musunuz", intent{Kind: conversation.KindUnknown, Lang: "tr"}},
+		// A greeting takes one word; with a question it is a question.
+		{"halo kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
+		{"hi there", intent{Kind: conversation.KindHelp}},
+		{"selamat pagi kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
+		{"merhaba, bugün açık mısınız", intent{Kind: conversation.KindUnknown, Lang: "tr"}},
+		{"info jam buka", intent{Kind: conversation.KindUnknown}},
+		// It gives way to a keyword after it, or after one word more.
+		{"halo kak, poin saya", intent{Kind: conversation.KindPoints, Lang: "id"}},
+		{"ciao a tutti, premi", intent{Kind: conversation.KindUnknown, Lang: "it"}},
+		{"hello again, rewards please", intent{Kind: conversation.KindRewards, Lang: "en"}},
+		// The tenant's join keyword joins alone or as JoinText writes it.
+		{"KOPI", intent{Kind: conversation.KindJoin}},
+		{"kopi!", intent{Kind: conversation.KindJoin}},
+		{"KOPI ABC12345 QR", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
+		{"kopi saya dingin", intent{Kind: conversation.KindUnknown}},
+		{"kopi susu satu", intent{Kind: conversation.KindUnknown}},
+		{"kopi ABC12345 tolong", intent{Kind: conversation.KindUnknown}},
+		// A language's join words take two words more.
+		{"daftar sekarang", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"join now please ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
+		{"join the waitlist for the new store", intent{Kind: conversation.KindUnknown}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -200,7 +286,7 @@ func TestParseJoin(t *testing.T) {
 		{"انضم ٢٣٤٥٦٧٨٩", intent{Kind: conversation.KindJoin, Lang: "ar", ReferralCode: "23456789"}},
 		{"KOPI", intent{Kind: conversation.KindJoin}},
 		{"kopi ABC12345 QR", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
-		{"Hi! I'd like to join, my friend's code is ABC12345", intent{Kind: conversation.KindUnknown, Lang: "en"}},
+		{"Hi! I'd like to join, my friend's code is ABC12345", intent{Kind: conversation.KindUnknown}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
