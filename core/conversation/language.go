@@ -77,9 +77,7 @@ func PhoneLanguage(phone string) string {
 // supported languages when allowed is empty); when fallback is not allowed
 // either, English is used if allowed, else the first allowed language.
 func ChooseLanguage(chosen, keywordLang, phoneE164, fallback string, allowed []string) string {
-	ok := func(lang string) bool {
-		return IsLanguage(lang) && (len(allowed) == 0 || slices.Contains(allowed, lang))
-	}
+	ok := func(lang string) bool { return isAllowed(lang, allowed) }
 	switch {
 	case ok(chosen):
 		return chosen
@@ -168,4 +166,28 @@ func languageNamed(phrase string, codes, fuzzy bool) string {
 		}
 	}
 	return found
+}
+
+// AnswerLanguage returns the language to answer a message in. last is
+// the language the conversation had (the one the customer chose when
+// chosen is true). A chosen language stays until the customer chooses
+// another. Otherwise a keyword of one allowed language only switches to it, while
+// a keyword several languages share (HELP, JOIN, OK, STOP, menu) or no
+// keyword keeps last; without one, the phone's country's language, else
+// fallback. allowed limits the result as in ChooseLanguage.
+func AnswerLanguage(last string, chosen bool, it Intent, phoneE164, fallback string, allowed []string) string {
+	if chosen {
+		return ChooseLanguage(last, "", phoneE164, fallback, allowed)
+	}
+	spoken := last
+	if isAllowed(it.Lang, allowed) {
+		spoken = it.Lang
+	}
+	return ChooseLanguage("", spoken, phoneE164, fallback, allowed)
+}
+
+// isAllowed reports whether lang is supported and in allowed (any
+// supported language when allowed is empty).
+func isAllowed(lang string, allowed []string) bool {
+	return IsLanguage(lang) && (len(allowed) == 0 || slices.Contains(allowed, lang))
 }
