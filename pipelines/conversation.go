@@ -99,7 +99,9 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	kind := string(intent.Kind)
 	if reception == conversation.ReceiveWelcome {
 		kind = string(reception)
-		b.welcome()
+		if err := b.welcome(); err != nil {
+			return err
+		}
 	} else {
 		if err := b.answer(intent); err != nil {
 			return err
@@ -139,15 +141,14 @@ func expectOf(step string) conversation.Expect {
 }
 
 // welcome answers a customer who opened the chat for the first time: a
-// member is welcomed back with the menu, anyone else is invited to join.
-func (b *botTurn) welcome() {
-	b.conv.Step = store.StepNone
+// member is welcomed back as a join would, anyone else is invited to join.
+func (b *botTurn) welcome() error {
 	if b.mem == nil {
+		b.conv.Step = store.StepNone
 		b.text(conversation.MsgWelcomePrompt, nil)
-		return
+		return nil
 	}
-	b.text(conversation.MsgWelcomeBack, map[string]string{"name": firstName(b.mem.Name, b.msg.Name), "balance": b.points64(b.mem.Balance)})
-	b.text(conversation.MsgMenu, nil)
+	return b.join(conversation.Intent{Kind: conversation.KindJoin})
 }
 
 // answer decides what the bot says and does for intent.
@@ -202,7 +203,9 @@ func (b *botTurn) answer(it conversation.Intent) error {
 // for consent to promotional messages first.
 func (b *botTurn) join(it conversation.Intent) error {
 	if b.mem != nil {
-		b.welcome()
+		b.conv.Step = store.StepNone
+		b.text(conversation.MsgWelcomeBack, map[string]string{"name": firstName(b.mem.Name, b.msg.Name), "balance": b.points64(b.mem.Balance)})
+		b.text(conversation.MsgMenu, nil)
 		return nil
 	}
 	if b.phone == "" {
