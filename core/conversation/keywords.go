@@ -60,8 +60,6 @@ type keywordIndex struct {
 	// inSentence are the agent phrases of two words or more: they ask for
 	// a person wherever they stand in a message.
 	inSentence []keywordEntry
-	// joinKeywords are the tenant's join keywords (WithJoinKeyword).
-	joinKeywords map[string]bool
 }
 
 // keywordEntry is one phrase of one intent in one language.
@@ -96,7 +94,7 @@ var defaultWords = map[string]map[string][]string{
 		WordsLanguage: {"language", "lang", "change language"},
 	},
 	Indonesian: {
-		WordsJoin:    {"gabung", "daftar", "join", "ikut", "registrasi", "daftar member", "jadi member", "gabung member"},
+		WordsJoin:    {"gabung", "daftar", "join", "ikut member", "ikut program", "registrasi", "daftar member", "jadi member", "gabung member"},
 		WordsPoints:  {"poin", "point", "poin saya", "cek poin", "cek point", "saldo", "saldo poin"},
 		WordsRewards: {"hadiah", "katalog", "tukar", "tukar poin", "reward", "voucher", "kupon"},
 		WordsRefer:   {"ajak", "ajak teman", "undang", "referral", "kode referral", "bagikan", "kode saya"},
@@ -122,7 +120,7 @@ var defaultWords = map[string]map[string][]string{
 		WordsAgent: {"temsilci", "müşteri hizmetleri", "yetkili", "canlı destek", "destek", "operatör", "insan",
 			"müşteri temsilcisi", "temsilciyle görüş", "temsilci ile görüş", "temsilciyle konuş", "yetkiliyle görüş",
 			"yetkili ile görüş", "yetkiliyle konuş", "yetkili ile konuş", "biriyle görüş", "biriyle konuş",
-			"insanla konuş", "gerçek bir kişi"},
+			"insanla konuş", "gerçek bir kişi", "canlı desteğe", "yetkiliye bağlan", "temsilciye bağlan"},
 		WordsYes:      {"evet", "tamam", "olur", "onay", "onaylıyorum", "kabul", "ok"},
 		WordsNo:       {"hayır", "yok", "istemiyorum", "iptal", "vazgeç", "reddet"},
 		WordsLanguage: {"dil", "dil değiştir", "dili değiştir"},
@@ -159,6 +157,32 @@ var defaultWords = map[string]map[string][]string{
 		WordsLanguage: {"لغة", "اللغة", "تغيير اللغة"},
 	},
 }
+
+// fillerWords are the words that may follow a join or start keyword
+// without making it a sentence: politeness, "now", "again", the program.
+// Join and start words are everyday words too ("daftar harga" is a price
+// list, "mulai jam berapa?" asks when something starts): followed by
+// anything else, they are not understood. Compared after Normalize.
+var fillerWords = sync.OnceValue(func() map[string]bool {
+	words := []string{
+		// English
+		"please", "pls", "plz", "now", "again", "thanks", "thank", "you", "thx", "the", "program", "member",
+		"membership", "club", "loyalty", "us", "me", "in",
+		// Indonesian
+		"sekarang", "dong", "ya", "yah", "kak", "ka", "kk", "min", "gan", "sis", "lagi", "deh", "aja", "saja", "yuk",
+		// Turkish
+		"lütfen", "şimdi", "hemen", "tekrar", "teşekkürler", "üye", "programa",
+		// Italian
+		"per", "favore", "grazie", "ora", "subito", "adesso", "di", "nuovo", "al", "programma",
+		// Arabic
+		"من", "فضلك", "شكرا", "الآن",
+	}
+	out := make(map[string]bool, len(words))
+	for _, w := range words {
+		out[Normalize(w)] = true
+	}
+	return out
+})
 
 // sharedWords are keywords customers write whatever their language: a
 // member who writes HELP, JOIN or OK keeps the language they had. They are
@@ -245,23 +269,20 @@ func (kw Keywords) WithJoinKeyword(word string) (Keywords, error) {
 			return kw, fmt.Errorf("join keyword %q: %w", word, err)
 		}
 	}
-	b.joinKeywords[strings.Join(tokenize(word), " ")] = true
 	return b.build(), nil
 }
 
 // keywordBuilder collects the words of a new Keywords.
 type keywordBuilder struct {
-	words        map[string]map[string][]string
-	intent       map[string]keywordEntry // phrase → one of its entries
-	joinKeywords map[string]bool
+	words  map[string]map[string][]string
+	intent map[string]keywordEntry // phrase → one of its entries
 }
 
 func (kw Keywords) builder() *keywordBuilder {
-	b := &keywordBuilder{words: map[string]map[string][]string{}, intent: map[string]keywordEntry{}, joinKeywords: map[string]bool{}}
+	b := &keywordBuilder{words: map[string]map[string][]string{}, intent: map[string]keywordEntry{}}
 	if kw.ix == nil {
 		return b
 	}
-	maps.Copy(b.joinKeywords, kw.ix.joinKeywords)
 	for lang, intents := range kw.ix.words {
 		b.words[lang] = map[string][]string{}
 		for intent, phrases := range intents {
@@ -298,7 +319,7 @@ func (b *keywordBuilder) add(lang, intent, word string) error {
 }
 
 func (b *keywordBuilder) build() Keywords {
-	ix := &keywordIndex{words: b.words, exact: map[string][]keywordEntry{}, squashed: map[string][]keywordEntry{}, joinKeywords: b.joinKeywords}
+	ix := &keywordIndex{words: b.words, exact: map[string][]keywordEntry{}, squashed: map[string][]keywordEntry{}}
 	for _, lang := range languages {
 		for _, intent := range wordIntents {
 			for _, phrase := range b.words[lang][intent] {
@@ -323,17 +344,23 @@ func (kw Keywords) isKeyword(phrase string) bool {
 	return kw.ix != nil && kw.ix.exact[phrase] != nil
 }
 
-// isJoinKeyword reports whether a keyword phrase is the tenant's join
-// keyword.
-func (kw Keywords) isJoinKeyword(phrase string) bool {
-	return kw.ix != nil && kw.ix.joinKeywords[phrase]
+// isJoinWord reports whether a normalized word is a join keyword.
+func (kw Keywords) isJoinWord(w string) bool {
+	if kw.ix == nil {
+		return false
+	}
+	for _, e := range kw.ix.exact[w] {
+		if e.intent == WordsJoin {
+			return true
+		}
+	}
+	return false
 }
 
 // keywordMatch is the keyword a message starts with.
 type keywordMatch struct {
 	intent  string
 	lang    string // "" when several languages have the keyword
-	phrase  string // the keyword, as written in Keywords
 	words   int    // how many tokens the keyword took
 	skipped int    // how many tokens before it next skipped
 }
@@ -475,7 +502,7 @@ func phraseAt(words, phrase [][]rune) bool {
 // resolve turns the entries a phrase matched into a match: one intent, and
 // its language when only one language has it.
 func resolve(es []keywordEntry, n int) (keywordMatch, bool) {
-	m := keywordMatch{intent: es[0].intent, lang: es[0].lang, phrase: es[0].phrase, words: n}
+	m := keywordMatch{intent: es[0].intent, lang: es[0].lang, words: n}
 	for _, e := range es[1:] {
 		if e.intent != m.intent {
 			return keywordMatch{}, false

@@ -111,7 +111,10 @@ const (
 // A keyword may be followed by up to three words ("points please"); a
 // longer sentence is not understood. A join keyword may be followed by
 // anything, among it a referral code and a source word as JoinText writes
-// them ("JOIN ABC12345 QR"); the tenant's join keyword takes nothing else.
+// them ("JOIN ABC12345 QR") and filler words ("daftar sekarang", "join now
+// please"), nothing else: "daftar harga" (a price list) and "kopi saya"
+// (the tenant's join keyword KOPI: coffee) are not joins. A start word
+// takes filler words only: resuming promotions is consent.
 // A greeting, or a yes or no that answers nothing, gives way to a keyword
 // after it, or after the word after it ("hi, my points", "halo kak, poin"
 // → points), and so does a join word not followed by a code ("daftar
@@ -172,15 +175,23 @@ func parseWords(in Input, tokens []string, kw Keywords) Intent {
 	it := Intent{Kind: KindUnknown, Lang: m.lang}
 	switch m.intent {
 	case WordsJoin:
+		// Join words may be everyday words ("KOPI" is coffee, "daftar
+		// harga" a price list): they join alone, as JoinText writes them
+		// or with filler words, never opening a sentence.
 		code, source, other := joinArgs(rest, in.Text, kw)
-		// The tenant's join keyword may be an everyday word ("KOPI" is
-		// coffee): it joins alone or as JoinText writes it, never
-		// opening a sentence ("kopi saya dingin").
-		if other > 0 && kw.isJoinKeyword(m.phrase) || other > maxTrailingWords {
+		if other > 0 {
 			return it
 		}
 		it.Kind, it.ReferralCode, it.Source = KindJoin, code, source
 		return it
+	case WordsStart:
+		// Resuming promotions is consent: only filler words may follow
+		// ("mulai lagi"), not a question ("mulai jam berapa?").
+		for _, w := range rest {
+			if !fillerWords()[w] {
+				return it
+			}
+		}
 	case WordsLanguage:
 		if it.Language = languageNamed(strings.Join(rest, " "), true, true); it.Language != "" || len(rest) <= maxTrailingWords {
 			it.Kind = KindLanguage
@@ -240,16 +251,20 @@ func answer(expect Expect, consent, confirm Kind) Kind {
 // a join keyword in text, and counts the other words. A code is 8 letters
 // or digits (dashes ignored) that are not a keyword; one of letters only
 // must be in capitals in text, as JoinText writes it, for "daftar
-// sekarang" ("register now") holds no code. Words shaped like codes are
-// not counted as other words, even when one is taken already.
+// sekarang" ("register now") holds no code. Filler words, join words and
+// words shaped like codes (even when one is taken already) are not other
+// words.
 func joinArgs(words []string, text string, kw Keywords) (code, source string, other int) {
 	for _, w := range words {
 		c := strings.ReplaceAll(w, "-", "")
 		switch {
 		case source == "" && (w == SourceQR || w == SourceAd):
 			source = w
+		case fillerWords()[w] || kw.isJoinWord(w):
 		case !isReferralCode(c) || kw.isKeyword(c):
-			other++
+			if !mistypedCode(c) {
+				other++
+			}
 		case code == "":
 			c = strings.ToUpper(c)
 			if strings.ContainsAny(c, "0123456789") || strings.Contains(strings.ReplaceAll(text, "-", ""), c) {
@@ -264,6 +279,21 @@ func joinArgs(words []string, text string, kw Keywords) (code, source string, ot
 
 // referralCodeLength is the length of a referral code.
 const referralCodeLength = 8
+
+// mistypedCode reports whether s, normalized, looks like a referral code
+// written wrong: 4 to 16 ASCII letters and digits, at least one a digit
+// ("ABC123"). A join keeps it, without a code.
+func mistypedCode(s string) bool {
+	if len(s) < 4 || len(s) > 2*referralCodeLength || !strings.ContainsAny(s, "0123456789") {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // isReferralCode reports whether s, normalized, is shaped like a referral
 // code: 8 ASCII letters or digits.

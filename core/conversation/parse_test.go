@@ -209,10 +209,23 @@ func TestParseSentences(t *testing.T) {
 		{"kopi saya dingin", intent{Kind: conversation.KindUnknown}},
 		{"kopi susu satu", intent{Kind: conversation.KindUnknown}},
 		{"kopi ABC12345 tolong", intent{Kind: conversation.KindUnknown}},
-		// A language's join words take two words more.
+		// A language's join words take filler words only.
 		{"daftar sekarang", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"daftar dong kak", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"ikut member", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"join now please ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
+		{"join the program", intent{Kind: conversation.KindJoin}},
+		{"daftar harga", intent{Kind: conversation.KindUnknown, Lang: "id"}}, // a price list
+		{"ikut nanya dong", intent{Kind: conversation.KindUnknown}},
 		{"join the waitlist for the new store", intent{Kind: conversation.KindUnknown}},
+		// A start word takes filler words only: it is consent.
+		{"mulai lagi", intent{Kind: conversation.KindStart, Lang: "id"}},
+		{"start again please", intent{Kind: conversation.KindStart}},
+		{"riprendi per favore", intent{Kind: conversation.KindStart, Lang: "it"}},
+		{"mulai jam berapa", intent{Kind: conversation.KindUnknown, Lang: "id"}},
+		{"start time?", intent{Kind: conversation.KindUnknown}},
+		// A stop word takes two words more, as other keywords.
+		{"stop sending promos", intent{Kind: conversation.KindStop}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -275,7 +288,9 @@ func TestParseJoin(t *testing.T) {
 		{"joinn ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
 		{"join ABC123", intent{Kind: conversation.KindJoin}}, // too short for a code
 		{"join ZZZZZZZZ", intent{Kind: conversation.KindJoin, ReferralCode: "ZZZZZZZZ"}},
-		{"join zzzzzzzz", intent{Kind: conversation.KindJoin}}, // letters only: capitals, as JoinText writes
+		{"join zzzzzzzz", intent{Kind: conversation.KindUnknown}}, // letters only: a word unless in capitals, as JoinText writes
+		{"join ABC1234", intent{Kind: conversation.KindJoin}},     // a code written wrong: join without it
+		{"KOPI 2", intent{Kind: conversation.KindUnknown}},
 		{"daftar sekarang", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"join register", intent{Kind: conversation.KindJoin}}, // a keyword, not a code
 		{"join ABC12345 XYZ98765", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
