@@ -284,3 +284,34 @@ func texts(ms []sandbox.ChatMessage) []string {
 	}
 	return out
 }
+
+// A member keeps their language through words every language's customers
+// write (HELP, JOIN, OK), switches on a word of one language, and hands
+// over with a sentence asking for a person.
+func TestMemberKeepsTheirLanguage(t *testing.T) {
+	h, in := newBotHarness(t)
+	id := newChat(t, h, "id", chatPhones["id"])
+	id.joined()
+	id.say("HELP")
+	id.expect(conversation.MsgMenu)
+	id.say("JOIN")
+	id.expect(conversation.MsgWelcomeBack, conversation.MsgMenu)
+	id.say("OK")
+	id.expect(conversation.MsgNotUnderstood, conversation.MsgMenu)
+
+	// An English word switches to English, an Indonesian one back.
+	en := newChat(t, h, "en", chatPhones["id"])
+	en.seen = len(en.botMessages())
+	en.say("my points")
+	en.expect(conversation.MsgPointsSummary)
+	id.seen = len(id.botMessages())
+	id.say("poin saya")
+	id.expect(conversation.MsgPointsSummary)
+
+	id.say("halo kak, saya mau bicara dengan admin soal pesanan")
+	id.expect(conversation.MsgHandoffStarted)
+	events := in.all()
+	require.Len(t, events, 1)
+	assert.Equal(t, "asked", events[0].Reason)
+	assert.Equal(t, "id", events[0].Contact.Language)
+}
