@@ -57,9 +57,9 @@ func (c *chat) joined() {
 }
 
 // The bot answers conversation only: reactions, locations, carts,
-// stickers, contact cards, ephemeral and unsupported messages are recorded
-// but get no answer and do not count toward the misunderstandings that
-// hand over to a person.
+// stickers, contact cards, ephemeral and unsupported messages and a Flow's
+// answer are recorded but get no answer and do not count toward the
+// misunderstandings that hand over to a person.
 func TestBotAnswersConversationOnly(t *testing.T) {
 	h, in := newBotHarness(t)
 	c := newChat(t, h, "id", chatPhones["id"])
@@ -80,6 +80,7 @@ func TestBotAnswersConversationOnly(t *testing.T) {
 		{"order", `{"catalog_id":"321","text":"kirim ke kantor","product_items":[{"product_retailer_id":"latte","quantity":2,"item_price":32000,"currency":"IDR"}]}`},
 		{"ephemeral", ""},
 		{"unsupported", ""},
+		{"interactive", `{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"flow_token\":\"survey-1\",\"rating\":\"5\"}"}}`},
 	}
 	inbound := h.hub.Metrics().InboundMessages.WithLabelValues("acme", "new")
 	before := counterValue(t, inbound)

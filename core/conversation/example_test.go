@@ -84,7 +84,7 @@ func ExampleReceive() {
 		{"location", now},
 		{"text", now.Add(-30 * time.Hour)},
 	} {
-		fmt.Println(m.typ, conversation.Receive(m.typ, m.sent, now))
+		fmt.Println(m.typ, conversation.Receive(conversation.Received{Type: m.typ, Sent: m.sent}, now))
 	}
 	// Output:
 	// text answer

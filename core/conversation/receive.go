@@ -29,10 +29,11 @@ const (
 // answered: WhatsApp's customer service window.
 const MaxAnswerAge = 24 * time.Hour
 
-// answeredTypes are the WhatsApp message types the bot reads: text, the
-// buttons and list rows it sent (interactive) or a template's quick reply
-// (button), and media, whose caption is read and which otherwise get
-// not_understood with the menu, so the customer knows to write.
+// answeredTypes are the WhatsApp message types the bot reads: text, taps
+// on the buttons and list rows it sent (interactive) or on a template's
+// quick reply (button), and media, whose caption is read and which
+// otherwise get not_understood with the menu, so the customer knows to
+// write.
 var answeredTypes = map[string]bool{
 	"text": true, "interactive": true, "button": true,
 	"image": true, "video": true, "document": true, "audio": true,
@@ -42,22 +43,39 @@ var answeredTypes = map[string]bool{
 // customer opens a chat with the business for the first time.
 const TypeRequestWelcome = "request_welcome"
 
-// Receive decides what the bot does with a message of WhatsApp type
-// msgType sent at sent, at now. A message older than MaxAnswerAge is
-// stale, whatever its type; sent zero is taken as now. request_welcome
-// asks for the welcome. text, interactive, button, image, video, document
-// and audio are conversation. Every other type is ignored: reaction,
-// sticker, location, contacts, order, system, ephemeral, unsupported, and
-// any type WhatsApp adds later, which the bot cannot know how to read.
+// Received is what Receive looks at in a customer's message.
+type Received struct {
+	// Type is the message's type as WhatsApp gives it (messages[].type).
+	Type string
+	// Sent is when the customer sent it (messages[].timestamp); zero when
+	// unknown.
+	Sent time.Time
+	// Text is what they wrote, a caption, or the title of what they
+	// tapped; ReplyID the id of a button, list row or quick reply tapped.
+	Text, ReplyID string
+}
+
+// Receive decides what the bot does with a message, at now. A message
+// older than MaxAnswerAge is stale, whatever its type; a zero Sent is
+// taken as now. request_welcome asks for the welcome. text, button,
+// image, video, document and audio are conversation, and so is an
+// interactive message that is a tap on a button or list row (a reply id
+// or a title); another interactive answer, such as a Flow's form
+// (nfm_reply), is not the bot's to read. Every other type is ignored:
+// reaction, sticker, location, contacts, order, system, ephemeral,
+// unsupported, and any type WhatsApp adds later, which the bot cannot
+// know how to read.
 //
 // Receive is pure: now is the caller's clock.
-func Receive(msgType string, sent, now time.Time) Reception {
+func Receive(m Received, now time.Time) Reception {
 	switch {
-	case !sent.IsZero() && now.Sub(sent) > MaxAnswerAge:
+	case !m.Sent.IsZero() && now.Sub(m.Sent) > MaxAnswerAge:
 		return ReceiveStale
-	case msgType == TypeRequestWelcome:
+	case m.Type == TypeRequestWelcome:
 		return ReceiveWelcome
-	case answeredTypes[msgType]:
+	case m.Type == "interactive" && m.ReplyID == "" && m.Text == "":
+		return ReceiveIgnore
+	case answeredTypes[m.Type]:
 		return ReceiveAnswer
 	}
 	return ReceiveIgnore

@@ -18,7 +18,6 @@ func TestReceive(t *testing.T) {
 		want conversation.Reception
 	}{
 		{"text", "text", now.Add(-time.Minute), conversation.ReceiveAnswer},
-		{"button reply", "interactive", now, conversation.ReceiveAnswer},
 		{"quick reply", "button", now, conversation.ReceiveAnswer},
 		{"photo", "image", now, conversation.ReceiveAnswer},
 		{"video", "video", now, conversation.ReceiveAnswer},
@@ -45,7 +44,31 @@ func TestReceive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Receive(tt.typ, tt.sent, now))
+			m := conversation.Received{Type: tt.typ, Sent: tt.sent, Text: "hi"}
+			assert.Equal(t, tt.want, conversation.Receive(m, now))
+		})
+	}
+}
+
+// TestReceiveInteractive: a tap on a button or list row is conversation;
+// another interactive answer, such as a Flow's form, is not.
+func TestReceiveInteractive(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name string
+		m    conversation.Received
+		want conversation.Reception
+	}{
+		{"button reply", conversation.Received{Type: "interactive", ReplyID: conversation.ReplyConsentYes, Text: "Yes, please"}, conversation.ReceiveAnswer},
+		{"foreign list row", conversation.Received{Type: "interactive", ReplyID: "slot_9", Text: "09:00"}, conversation.ReceiveAnswer},
+		{"a Flow's form", conversation.Received{Type: "interactive"}, conversation.ReceiveIgnore},
+		{"quick reply", conversation.Received{Type: "button", ReplyID: "PROMO_STOP", Text: "Stop promotions"}, conversation.ReceiveAnswer},
+		{"photo without caption", conversation.Received{Type: "image"}, conversation.ReceiveAnswer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.m.Sent = now
+			assert.Equal(t, tt.want, conversation.Receive(tt.m, now))
 		})
 	}
 }
