@@ -399,8 +399,9 @@ func (kw Keywords) match(tokens []string) (keywordMatch, bool) {
 			return resolve(es, n)
 		}
 	}
+	words := wordRunes(strings.Join(tokens[:top], " "))
 	for n := top; n > 0; n-- {
-		in := wordRunes(strings.Join(tokens[:n], " "))
+		in := words[:n]
 		best := maxEdits*maxKeywordWords + 1
 		var found []keywordEntry
 		for _, e := range ix.byWords[n] {
@@ -474,6 +475,9 @@ func (kw Keywords) inSentence(tokens []string) (keywordMatch, bool) {
 	for _, e := range kw.ix.inSentence {
 		n := len(e.words)
 		for start := 0; start+n <= len(in); start++ {
+			if len(in[start+n-1]) < len(e.words[n-1]) {
+				continue
+			}
 			if phraseAt(in[start:start+n], e.words) {
 				found = append(found, e)
 				break
