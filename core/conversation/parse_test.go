@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -470,6 +471,44 @@ func TestDefaultKeywordsCoverage(t *testing.T) {
 				got := conversation.Parse(in{Text: w, Expect: conversation.ExpectConsent}, kw)
 				assert.NotEqual(t, conversation.KindUnknown, got.Kind, "%s %s %q", lang, intent, w)
 				assert.Contains(t, []string{"", lang}, got.Lang, "%s %s %q", lang, intent, w)
+			}
+		}
+	}
+}
+
+// TestTypoRuleOverKeywords changes one letter of every one-word keyword:
+// a word of five letters or more is still read as its keyword, a shorter
+// one never is.
+func TestTypoRuleOverKeywords(t *testing.T) {
+	kw := conversation.DefaultKeywords()
+	kinds := map[string]conversation.Kind{
+		conversation.WordsJoin: conversation.KindJoin, conversation.WordsPoints: conversation.KindPoints,
+		conversation.WordsRewards: conversation.KindRewards, conversation.WordsRefer: conversation.KindRefer,
+		conversation.WordsHelp: conversation.KindHelp, conversation.WordsAgent: conversation.KindAgent,
+		conversation.WordsLanguage: conversation.KindLanguage,
+	}
+	for _, lang := range conversation.Languages() {
+		for intent, kind := range kinds {
+			for _, w := range kw.Words(lang, intent) {
+				r := []rune(w)
+				if strings.Contains(w, " ") || len(r) < 2 {
+					continue
+				}
+				v := make([]rune, len(r))
+				copy(v, r)
+				v[len(v)/2] = 'q' // a letter no keyword has in that place
+				if v[len(v)/2] == r[len(r)/2] {
+					v[len(v)/2] = 'x'
+				}
+				typo := string(v)
+				t.Run(lang+"/"+w+"/"+typo, func(t *testing.T) {
+					got := conversation.Parse(in{Text: typo}, kw)
+					if len(r) >= 5 {
+						assert.Equal(t, kind, got.Kind, "%+v", got)
+					} else {
+						assert.NotEqual(t, kind, got.Kind, "%+v", got)
+					}
+				})
 			}
 		}
 	}
