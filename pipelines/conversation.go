@@ -369,6 +369,13 @@ func (b *botTurn) ledgerReason(e store.LedgerEntry) (string, error) {
 			line.RuleName = conversation.LocalName(r.Names, b.lang, "")
 		}
 	}
+	if name, ok := strings.CutPrefix(e.Rule, conversation.ChallengeRulePrefix); ok {
+		for _, c := range b.t.cfg.Loyalty.Challenges {
+			if c.Name == name {
+				line.RuleName = conversation.LocalName(c.Names, b.lang, "")
+			}
+		}
+	}
 	if e.Kind == loyalty.EntryRedeem {
 		// A redemption's entry has the redemption as its event; the entry
 		// giving back its points names it as the event it takes back.

@@ -223,13 +223,19 @@ func localizedNames(cfg string) string {
           names:
             id: Kopi gratis
 `, 1)
-	return strings.Replace(cfg, "      expiry:\n", `      tiers:
+	return strings.Replace(cfg, "      expiry:\n", `      challenges:
+        - name: first-visit
+          names: {id: Kunjungan pertama}
+          on: member.joined
+          count: 1
+          points: 5
+      tiers:
         levels:
           - name: Silver
             threshold: "0"
             names: {id: Perak}
           - name: Gold
-            threshold: "1000"
+            threshold: "10100"
             names: {id: Emas}
       expiry:
 `, 1)
@@ -248,8 +254,9 @@ func TestLocalizedNamesInTheChat(t *testing.T) {
 	id.say("poin")
 	points := strings.Join(texts(id.expect(conversation.MsgPointsSummary, conversation.MsgPointsRecentHeader)), "\n")
 	assert.Contains(t, points, "Level kamu: *Perak*")
-	assert.Contains(t, points, "Kurang 900 poin lagi untuk naik ke *Emas*")
+	assert.Contains(t, points, "Kurang 9.995 poin lagi untuk naik ke *Emas*")
 	assert.Regexp(t, `• \d+ \p{L}+ \d{4} · \+100 · Bonus gabung`, points)
+	assert.Regexp(t, `· \+5 · Kunjungan pertama`, points)
 
 	id.say("hadiah")
 	list := last(t, id.expect(conversation.MsgRewardsIntro))
@@ -274,8 +281,9 @@ func TestLocalizedNamesInTheChat(t *testing.T) {
 	en.say("points")
 	points = strings.Join(texts(en.expect(conversation.MsgPointsSummary, conversation.MsgPointsRecentHeader)), "\n")
 	assert.Contains(t, points, "Your level: *Silver*")
-	assert.Contains(t, points, "900 more points to reach *Gold*")
+	assert.Contains(t, points, "9,995 more points to reach *Gold*")
 	assert.Regexp(t, `· \+100 · Points earned`, points)
+	assert.Regexp(t, `· \+5 · Challenge completed`, points)
 }
 
 func texts(ms []sandbox.ChatMessage) []string {

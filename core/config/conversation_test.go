@@ -103,6 +103,8 @@ func TestLocalizedNamesValidate(t *testing.T) {
 				"tenants.demo.loyalty.tiers.levels[1].names.tr": "blank",
 				"tenants.demo.loyalty.rewards[0].names.fr":      `"fr"`,
 				"tenants.demo.loyalty.rewards[0].names.tr":      "blank",
+				"tenants.demo.loyalty.challenges[0].names.fr":   `"fr"`,
+				"tenants.demo.loyalty.challenges[0].names.tr":   "blank",
 			},
 		},
 	}
@@ -116,6 +118,7 @@ func TestLocalizedNamesValidate(t *testing.T) {
 				{Name: "Gold", Threshold: "500", Multiplier: "1", Names: tt.names},
 			}}
 			ten.Loyalty.Rewards = []config.Reward{{ID: "coffee", Name: "Free coffee", Names: tt.names, Cost: 50, Codes: config.RewardCodes{Pool: true}}}
+			ten.Loyalty.Challenges = []config.Challenge{{Name: "three-a-week", Names: tt.names, On: "order.paid", Count: 3, Period: config.PeriodWeek, Points: 15}}
 			c.Tenants["demo"] = ten
 			got := map[string]string{}
 			for _, e := range c.Validate() {

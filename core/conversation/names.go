@@ -25,18 +25,20 @@ type LedgerLine struct {
 	// Points is the change of the balance; a redeem entry of positive
 	// points gives back the points of a released redemption.
 	Points int64
-	// Rule is the rule that earned the points (earn, pending).
+	// Rule is the rule that earned the points (earn, pending):
+	// "challenge:<name>" for a challenge's points.
 	Rule string
-	// RuleName is the rule's name in the language, "" when the tenant gave
-	// it none: rules are known by identifiers, not names.
+	// RuleName is the name in the language of the rule or challenge, ""
+	// when the tenant gave it none: both are known by identifiers, not
+	// names.
 	RuleName string
 	// Reward is the name in the language of the reward redeemed (redeem).
 	Reward string
 }
 
-// challengeRulePrefix starts the rule of the points a challenge gives
+// ChallengeRulePrefix starts the rule of the points a challenge gives
 // ("challenge:<name>").
-const challengeRulePrefix = "challenge:"
+const ChallengeRulePrefix = "challenge:"
 
 // LedgerReason returns why a ledger entry changed the balance, in lang,
 // for the points answer's points_recent_line: the rule's name in the
@@ -54,7 +56,7 @@ func (c *Catalog) LedgerReason(lang string, l LedgerLine) string {
 			key = MsgLedgerPending
 		case l.Rule == loyalty.RuleReferral:
 			key = MsgLedgerReferral
-		case strings.HasPrefix(l.Rule, challengeRulePrefix):
+		case strings.HasPrefix(l.Rule, ChallengeRulePrefix):
 			key = MsgLedgerChallenge
 		default:
 			key = MsgLedgerEarned

@@ -42,6 +42,7 @@ func TestLedgerReason(t *testing.T) {
 		{"held", "tr", conversation.LedgerLine{Kind: loyalty.EntryPending, Rule: "purchase"}, "Bekleyen puan"},
 		{"referral", "it", conversation.LedgerLine{Kind: loyalty.EntryEarn, Points: 50, Rule: loyalty.RuleReferral}, "Bonus invita un amico"},
 		{"challenge", "en", conversation.LedgerLine{Kind: loyalty.EntryEarn, Points: 50, Rule: "challenge:five-visits"}, "Challenge completed"},
+		{"challenge with a name", "id", conversation.LedgerLine{Kind: loyalty.EntryEarn, Points: 50, Rule: "challenge:five-visits", RuleName: "Lima kunjungan"}, "Lima kunjungan"},
 		{"activated", "id", conversation.LedgerLine{Kind: loyalty.EntryActivate, Points: 25}, "Poin sudah bisa dipakai"},
 		{"redeemed", "id", conversation.LedgerLine{Kind: loyalty.EntryRedeem, Points: -50, Reward: "Kopi gratis"}, "Tukar: Kopi gratis"},
 		{"released", "id", conversation.LedgerLine{Kind: loyalty.EntryRedeem, Points: 50, Reward: "Kopi gratis"}, "Poin dikembalikan: Kopi gratis"},
