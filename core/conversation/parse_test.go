@@ -17,12 +17,25 @@ type (
 	intent = conversation.Intent
 )
 
+// parseCase is a message and what Parse must read in it.
+type parseCase struct {
+	text string
+	want intent
+}
+
+// checkParse checks each case with kw, as a subtest named by its text.
+func checkParse(t *testing.T, kw conversation.Keywords, tests []parseCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
+		})
+	}
+}
+
 func TestParseKeywords(t *testing.T) {
 	kw := conversation.DefaultKeywords()
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		// English.
 		{"points", intent{Kind: conversation.KindPoints, Lang: "en"}},
 		{"My Points!", intent{Kind: conversation.KindPoints, Lang: "en"}},
@@ -134,21 +147,14 @@ func TestParseKeywords(t *testing.T) {
 		{"yes", intent{Kind: conversation.KindUnknown, Lang: "en"}},
 		{"ya", intent{Kind: conversation.KindUnknown, Lang: "id"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
-	}
+	checkParse(t, kw, tests)
 }
 
 // TestParseTypos: a typo is forgiven in a word of five letters or more,
 // word by word; shorter words, and words joined or split, are not guessed.
 func TestParseTypos(t *testing.T) {
 	kw := conversation.DefaultKeywords()
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		{"pionts", intent{Kind: conversation.KindPoints, Lang: "en"}},         // a swap, 6 letters
 		{"balanse", intent{Kind: conversation.KindPoints, Lang: "en"}},        // a substitution, 7 letters
 		{"catalouge", intent{Kind: conversation.KindRewards, Lang: "en"}},     // two edits, 9 letters
@@ -173,11 +179,7 @@ func TestParseTypos(t *testing.T) {
 		{"my pointss", intent{Kind: conversation.KindPoints, Lang: "en"}},     // repeated letters
 		{"cek poinn dong", intent{Kind: conversation.KindPoints, Lang: "id"}}, // repeated letters, a word after
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
-	}
+	checkParse(t, kw, tests)
 }
 
 // TestParseSentences: how many words a keyword may open, and what the
@@ -185,10 +187,7 @@ func TestParseTypos(t *testing.T) {
 func TestParseSentences(t *testing.T) {
 	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
 	require.NoError(t, err)
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		{"points please", intent{Kind: conversation.KindPoints, Lang: "en"}},
 		{"puanım ne kadar", intent{Kind: conversation.KindPoints, Lang: "tr"}},
 		{"poin saya berapa kak", intent{Kind: conversation.KindPoints, Lang: "id"}},
@@ -228,11 +227,7 @@ func TestParseSentences(t *testing.T) {
 		// A stop word takes two words more, as other keywords.
 		{"stop sending promos", intent{Kind: conversation.KindStop}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
-	}
+	checkParse(t, kw, tests)
 }
 
 func TestParseAnswers(t *testing.T) {
@@ -276,10 +271,7 @@ func TestParseAnswers(t *testing.T) {
 func TestParseJoin(t *testing.T) {
 	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
 	require.NoError(t, err)
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		{"join", intent{Kind: conversation.KindJoin}},
 		{"JOIN ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
 		{"join abc12345 qr", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
@@ -304,11 +296,7 @@ func TestParseJoin(t *testing.T) {
 		{"kopi ABC12345 QR", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
 		{"Hi! I'd like to join, my friend's code is ABC12345", intent{Kind: conversation.KindUnknown}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
-	}
+	checkParse(t, kw, tests)
 }
 
 func TestParseLanguage(t *testing.T) {
