@@ -174,7 +174,7 @@ func (h *Hub) postRedemption(w http.ResponseWriter, r *http.Request, t *tenantRu
 	if !required(w, map[string]string{"reward_id": req.RewardID, "request_id": req.RequestID}) {
 		return
 	}
-	res, err := h.redeem(r.Context(), t, r.PathValue("id"), req.RewardID, req.RequestID)
+	res, err := h.redeem(r.Context(), t, r.PathValue("id"), req.RewardID, req.RequestID, "")
 	var re *redeemError
 	switch {
 	case errors.As(err, &re):
@@ -207,8 +207,10 @@ func refused(status int, err error) error { return &redeemError{status: status, 
 // an issuer's code is asked for. Refusals are *redeemError: 404 for no such
 // member or reward, 409 for too few points, out of stock, another tier,
 // outside the dates or a request id used for another reward, 502 when the
-// code could not be issued (the points are given back).
-func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, requestID string) (redeemResponse, error) {
+// code could not be issued (the points are given back). via names where the
+// member asked, when the code reaches them there (redeemViaChat); it is
+// carried by the reward.redeemed outcome as data.via.
+func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, requestID, via string) (redeemResponse, error) {
 	rw, ok := t.program.Reward(rewardID)
 	if !ok {
 		return redeemResponse{}, refused(http.StatusNotFound, errors.New("no reward "+rewardID))
@@ -230,6 +232,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	case err != nil:
 		return redeemResponse{}, err
 	}
+	markVia(res, via)
 	h.publishOutcomes(t, id, now, res, "a redemption")
 	d, err := h.store.Redemption(ctx, t.id, id)
 	if err != nil {
@@ -245,7 +248,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 		// same redemption.
 		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), issueTimeout)
 		defer cancel()
-		d, res, err = h.issue(ictx, t, rw, d, res)
+		d, res, err = h.issue(ictx, t, rw, d, res, via)
 		if err != nil {
 			return redeemResponse{}, err
 		}
@@ -265,7 +268,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 // the settling transaction (res when there was none). A redemption settled
 // meanwhile by a concurrent request is returned as that request left it.
 func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d loyalty.Redemption,
-	res store.AccountResult) (loyalty.Redemption, store.AccountResult, error) {
+	res store.AccountResult, via string) (loyalty.Redemption, store.AccountResult, error) {
 	var code string
 	issueErr := fmt.Errorf("connector %s cannot issue codes", rw.Issuer)
 	if issuer := codeIssuer(t, rw.Issuer); issuer != nil {
@@ -282,6 +285,7 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 	if issueErr == nil {
 		settled, err = store.ConfirmRedemption(ctx, h.store, t.program, t.id, d.ID, code, now)
 		if err == nil {
+			markVia(settled, via)
 			h.publishOutcomes(t, loyalty.ConfirmEventID(d.ID), now, settled, "a confirmed redemption")
 		}
 	} else {

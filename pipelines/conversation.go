@@ -45,7 +45,10 @@ type botTurn struct {
 // from the customer's message, so a message answered again sends nothing
 // twice. A message delivered again (dup) is answered only when the
 // conversation shows it was not handled: a crash between recording it and
-// answering it.
+// answering it. Only conversation is answered (conversation.Receive): a
+// first opening of the chat gets the welcome; reactions, locations and
+// the like, and messages over a day old, get nothing and leave the
+// conversation as it was; in a handoff every message goes to the inbox.
 func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageReceived, phone string, dup bool) error {
 	c := t.cfg.Conversation
 	if !c.Enabled {
@@ -72,6 +75,12 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if conv.InHandoff(b.now) {
 		return b.forwardToAgent()
 	}
+	reception := conversation.Receive(conversation.Received{Type: m.Type, Sent: m.Timestamp, Text: m.Text, ReplyID: replyID(m)}, b.now)
+	switch reception {
+	case conversation.ReceiveIgnore, conversation.ReceiveStale:
+		h.metrics.BotReplies.WithLabelValues(t.id, string(reception)).Inc()
+		return nil
+	}
 	if !conv.HandoffUntil.IsZero() {
 		// A handoff that timed out: the inbox hears it ended, and the bot
 		// is back.
@@ -82,19 +91,24 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 		}
 		b.conv.HandoffUntil, b.conv.HandoffReason = time.Time{}, ""
 	}
-	intent := conversation.Parse(conversation.Input{Text: m.Text, ReplyID: replyID(m), Expect: expectOf(conv.Step)}, t.bot.Keywords)
-	// The customer's choice, else the words of this message, else those
-	// of their last one, else their phone's country.
-	spoken := intent.Lang
-	if spoken == "" {
-		spoken = conv.Lang
+	intent := conversation.Intent{Kind: conversation.KindUnknown}
+	if reception == conversation.ReceiveAnswer {
+		intent = conversation.Parse(conversation.Input{Text: m.Text, ReplyID: replyID(m), Expect: expectOf(conv.Step)}, t.bot.Keywords)
 	}
-	b.lang = conversation.ChooseLanguage(b.chosenLang(), spoken, phone, c.DefaultLanguage, c.Languages)
-	if err := b.answer(intent); err != nil {
-		return err
-	}
-	if intent.Kind != conversation.KindUnknown {
-		b.conv.Misunderstood = 0
+	b.lang = conversation.AnswerLanguage(conv.Lang, conv.LangChosen, intent, phone, c.DefaultLanguage, c.Languages)
+	kind := string(intent.Kind)
+	if reception == conversation.ReceiveWelcome {
+		kind = string(reception)
+		if err := b.welcome(); err != nil {
+			return err
+		}
+	} else {
+		if err := b.answer(intent); err != nil {
+			return err
+		}
+		if intent.Kind != conversation.KindUnknown {
+			b.conv.Misunderstood = 0
+		}
 	}
 	if !b.conv.LangChosen {
 		b.conv.Lang = b.lang
@@ -103,7 +117,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if err := h.store.SaveConversation(ctx, b.conv); err != nil {
 		return fmt.Errorf("saving the conversation: %w", err)
 	}
-	h.metrics.BotReplies.WithLabelValues(t.id, string(intent.Kind)).Inc()
+	h.metrics.BotReplies.WithLabelValues(t.id, kind).Inc()
 	return b.send()
 }
 
@@ -126,11 +140,15 @@ func expectOf(step string) conversation.Expect {
 	return conversation.ExpectNothing
 }
 
-func (b *botTurn) chosenLang() string {
-	if b.conv.LangChosen {
-		return b.conv.Lang
+// welcome answers a customer who opened the chat for the first time: a
+// member is welcomed back as a join would, anyone else is invited to join.
+func (b *botTurn) welcome() error {
+	if b.mem == nil {
+		b.conv.Step = store.StepNone
+		b.text(conversation.MsgWelcomePrompt, nil)
+		return nil
 	}
-	return ""
+	return b.join(conversation.Intent{Kind: conversation.KindJoin})
 }
 
 // answer decides what the bot says and does for intent.
@@ -300,9 +318,13 @@ func (b *botTurn) points() error {
 	lines := []string{b.catalogText(conversation.MsgPointsSummary, map[string]string{
 		"balance": b.points64(d.Balance), "pending": b.points64(d.Pending)})}
 	if p := d.Progress; p != nil {
-		lines = append(lines, b.catalogText(conversation.MsgPointsTier, map[string]string{"tier": p.Tier}))
+		lines = append(lines, b.catalogText(conversation.MsgPointsTier, map[string]string{"tier": b.tierName(p.Tier)}))
 		if p.Next != "" {
-			lines = append(lines, b.catalogText(conversation.MsgPointsNextTier, map[string]string{"remaining": p.Left, "next_tier": p.Next}))
+			left := p.Left
+			if n, err := strconv.ParseInt(left, 10, 64); err == nil {
+				left = b.points64(n)
+			}
+			lines = append(lines, b.catalogText(conversation.MsgPointsNextTier, map[string]string{"remaining": left, "next_tier": b.tierName(p.Next)}))
 		} else {
 			lines = append(lines, b.catalogText(conversation.MsgPointsTopTier, nil))
 		}
@@ -318,23 +340,81 @@ func (b *botTurn) points() error {
 	if len(entries) > 0 {
 		lines = append(lines, "", b.catalogText(conversation.MsgPointsRecentHeader, nil))
 		for _, e := range entries {
-			pts := b.points64(e.Points)
-			if e.Points > 0 {
+			n := e.Points
+			if e.Kind == loyalty.EntryPending {
+				n = e.PendingPoints // held, not in the balance yet
+			}
+			pts := b.points64(n)
+			if n > 0 {
 				pts = "+" + pts
 			}
+			reason, err := b.ledgerReason(e)
+			if err != nil {
+				return err
+			}
 			lines = append(lines, b.catalogText(conversation.MsgPointsRecentLine, map[string]string{
-				"date": conversation.FormatDate(b.lang, e.CreatedAt.In(b.t.loc)), "points": pts, "reason": entryReason(e)}))
+				"date": conversation.FormatDate(b.lang, e.CreatedAt.In(b.t.loc)), "points": pts, "reason": reason}))
 		}
 	}
 	b.texts = append(b.texts, strings.Join(lines, "\n"))
 	return nil
 }
 
-func entryReason(e store.LedgerEntry) string {
-	if e.Reason != "" {
-		return e.Reason
+// ledgerReason says why a ledger entry changed the balance, in the
+// member's language: the entry's own reason is written for the admin API.
+func (b *botTurn) ledgerReason(e store.LedgerEntry) (string, error) {
+	line := conversation.LedgerLine{Kind: e.Kind, Points: e.Points, Rule: e.Rule}
+	for _, r := range b.t.cfg.Loyalty.Rules {
+		if r.Name == e.Rule {
+			line.RuleName = conversation.LocalName(r.Names, b.lang, "")
+		}
 	}
-	return e.Rule
+	if name, ok := strings.CutPrefix(e.Rule, conversation.ChallengeRulePrefix); ok {
+		for _, c := range b.t.cfg.Loyalty.Challenges {
+			if c.Name == name {
+				line.RuleName = conversation.LocalName(c.Names, b.lang, "")
+			}
+		}
+	}
+	if e.Kind == loyalty.EntryRedeem {
+		// A redemption's entry has the redemption as its event; the entry
+		// giving back its points names it as the event it takes back.
+		id := e.EventID
+		if e.Points > 0 && e.RefEventID != "" {
+			id = e.RefEventID
+		}
+		d, err := b.h.store.Redemption(b.ctx, b.t.id, id)
+		switch {
+		case err == nil:
+			line.Reward = d.RewardID
+			if rw, ok := b.t.program.Reward(d.RewardID); ok {
+				line.Reward = b.rewardName(rw)
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return "", fmt.Errorf("reading the redemption of a ledger entry: %w", err)
+		}
+	}
+	return b.t.bot.Catalog.LedgerReason(b.lang, line), nil
+}
+
+// rewardName is a reward's name in the member's language.
+func (b *botTurn) rewardName(rw loyalty.Reward) string {
+	for _, r := range b.t.cfg.Loyalty.Rewards {
+		if r.ID == rw.ID {
+			return conversation.LocalName(r.Names, b.lang, rw.Name)
+		}
+	}
+	return rw.Name
+}
+
+// tierName is a tier level's name in the member's language.
+func (b *botTurn) tierName(name string) string {
+	for _, l := range b.t.cfg.Loyalty.Tiers.Levels {
+		if strings.EqualFold(strings.TrimSpace(l.Name), strings.TrimSpace(name)) {
+			return conversation.LocalName(l.Names, b.lang, name)
+		}
+	}
+	return name
 }
 
 // rewards lists the rewards this member can redeem now (tier and dates)
@@ -359,7 +439,7 @@ func (b *botTurn) rewards() error {
 		}
 		rows = append(rows, messaging.Row{
 			ID:          conversation.RewardReplyID(rw.ID),
-			Title:       clip(b.catalogText(conversation.MsgRewardRowTitle, map[string]string{"name": rw.Name}), conversation.MaxRowTitle),
+			Title:       clip(b.catalogText(conversation.MsgRewardRowTitle, map[string]string{"name": b.rewardName(rw)}), conversation.MaxRowTitle),
 			Description: clip(b.catalogText(conversation.MsgRewardRowDescription, map[string]string{"cost": b.points64(rw.Cost)}), conversation.MaxRowDescription),
 		})
 	}
@@ -399,7 +479,7 @@ func (b *botTurn) chooseReward(id string) error {
 
 func (b *botTurn) rewardArgs(rw loyalty.Reward) map[string]string {
 	missing := max(0, rw.Cost-b.mem.Balance)
-	return map[string]string{"reward": rw.Name, "cost": b.points64(rw.Cost), "balance": b.points64(b.mem.Balance), "missing": b.points64(missing)}
+	return map[string]string{"reward": b.rewardName(rw), "cost": b.points64(rw.Cost), "balance": b.points64(b.mem.Balance), "missing": b.points64(missing)}
 }
 
 // confirm redeems the reward the customer confirmed. The redemption's
@@ -419,14 +499,14 @@ func (b *botTurn) confirm(rewardID string) error {
 		requestID = "chat:" + b.msg.Context.ID
 	}
 	b.conv.Step, b.conv.RewardID = store.StepNone, ""
-	res, err := b.h.redeem(b.ctx, b.t, b.mem.ID, rw.ID, requestID)
+	res, err := b.h.redeem(b.ctx, b.t, b.mem.ID, rw.ID, requestID, redeemViaChat)
 	var re *redeemError
 	switch {
 	case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
 		b.text(conversation.MsgRedeemNotEnough, b.rewardArgs(rw))
 		return nil
 	case errors.As(err, &re) && (errors.Is(err, loyalty.ErrRewardUnavailable) || errors.Is(err, loyalty.ErrOutOfStock)):
-		b.text(conversation.MsgRedeemUnavailable, map[string]string{"reward": rw.Name})
+		b.text(conversation.MsgRedeemUnavailable, map[string]string{"reward": b.rewardName(rw)})
 		return nil
 	case errors.As(err, &re):
 		b.h.logger.Warn("a redemption in the chat failed", "tenant", b.t.id, "member", b.mem.ID, "reward", rw.ID, "err", err)
@@ -435,8 +515,35 @@ func (b *botTurn) confirm(rewardID string) error {
 	case err != nil:
 		return err
 	}
-	b.text(conversation.MsgRedeemed, map[string]string{"reward": rw.Name, "code": res.Code, "balance": b.points64(res.Balance)})
+	b.text(conversation.MsgRedeemed, map[string]string{"reward": b.rewardName(rw), "code": res.Code, "balance": b.points64(res.Balance)})
 	return nil
+}
+
+// redeemViaChat marks a redemption whose code the chat answer carries.
+const redeemViaChat = "chat"
+
+// markVia records on a transaction's reward.redeemed outcomes where the
+// member asked for the reward ("" changes nothing).
+func markVia(res store.AccountResult, via string) {
+	if via == "" {
+		return
+	}
+	for i, oc := range res.Outcomes {
+		if oc.Type != loyalty.OutcomeRewardRedeemed {
+			continue
+		}
+		if oc.Data == nil {
+			res.Outcomes[i].Data = map[string]any{}
+		}
+		res.Outcomes[i].Data["via"] = via
+	}
+}
+
+// sentInChat reports whether an outcome's message was the chat's answer
+// already: the code of a reward redeemed in the chat. Notification rules
+// do not send it again.
+func sentInChat(o event.Outcome) bool {
+	return o.Type == loyalty.OutcomeRewardRedeemed && o.Data["via"] == redeemViaChat
 }
 
 // refer answers with the member's referral code and a message to forward

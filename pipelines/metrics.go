@@ -168,7 +168,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "event"}),
 		BotReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_bot_messages_total",
-			Help: "Customers' messages the chatbot answered, by what it understood (join, points, rewards, unknown…).",
+			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
 		}, []string{"tenant", "intent"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",

@@ -510,6 +510,9 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 	if strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
 		return nil, nil // an erased member: nobody to write to
 	}
+	if sentInChat(o) {
+		return nil, nil // the chat's answer carried it
+	}
 	var out []*message.Message
 	for _, n := range t.notifications {
 		if n.on != o.Type {

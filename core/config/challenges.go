@@ -11,6 +11,10 @@ import (
 type Challenge struct {
 	// Name identifies the challenge; it names its ledger entries.
 	Name string `koanf:"name"`
+	// Names are what members see of the challenge in the chat's points
+	// answer, per language ("id": "3 kali seminggu"). None by default: the
+	// language's "challenge completed".
+	Names map[string]string `koanf:"names"`
 	// On is the event type that counts, such as order.paid.
 	On string `koanf:"on"`
 	// When is an optional expr condition an event must meet to count, over
@@ -54,6 +58,7 @@ func (v *validator) challenges(base string, cs []Challenge) {
 			}
 			seen[c.Name] = i
 		}
+		v.names(p+".names", c.Names)
 		if !eventTypePattern.MatchString(c.On) {
 			v.add(p+".on", "%q is not an event type, such as order.paid", c.On)
 		}

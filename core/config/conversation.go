@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -150,4 +151,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// names checks the per-language names of a reward, tier level or rule:
+// each key a language of the bot, each name not blank.
+func (v *validator) names(p string, names map[string]string) {
+	for _, lang := range sortedKeys(names) {
+		switch {
+		case !slices.Contains(ConversationLanguages, lang):
+			v.add(p+"."+lang, "%q is not a language of the bot (%v)", lang, ConversationLanguages)
+		case strings.TrimSpace(names[lang]) == "":
+			v.add(p+"."+lang, "must not be blank: leave the language out to use the name")
+		}
+	}
 }

@@ -80,3 +80,55 @@ func TestConversationValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalizedNamesValidate: the per-language names of rules, tier
+// levels and rewards are checked with their key paths.
+func TestLocalizedNamesValidate(t *testing.T) {
+	good := map[string]string{"id": "Kopi gratis", "ar": "قهوة مجانية"}
+	bad := map[string]string{"id": "Kopi gratis", "fr": "Café offert", "tr": " "}
+	tests := []struct {
+		name  string
+		names map[string]string
+		want  map[string]string
+	}{
+		{name: "languages of the bot", names: good},
+		{name: "none", names: nil},
+		{
+			name:  "unknown language and blank name",
+			names: bad,
+			want: map[string]string{
+				"tenants.demo.loyalty.rules[0].names.fr":        `"fr" is not a language of the bot`,
+				"tenants.demo.loyalty.rules[0].names.tr":        "must not be blank",
+				"tenants.demo.loyalty.tiers.levels[1].names.fr": `"fr"`,
+				"tenants.demo.loyalty.tiers.levels[1].names.tr": "blank",
+				"tenants.demo.loyalty.rewards[0].names.fr":      `"fr"`,
+				"tenants.demo.loyalty.rewards[0].names.tr":      "blank",
+				"tenants.demo.loyalty.challenges[0].names.fr":   `"fr"`,
+				"tenants.demo.loyalty.challenges[0].names.tr":   "blank",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			ten := c.Tenants["demo"]
+			ten.Loyalty.Rules[0].Names = tt.names
+			ten.Loyalty.Tiers = config.Tiers{Basis: config.TierBasisPoints, Window: config.TierWindowRolling, Days: 365, Levels: []config.TierLevel{
+				{Name: "Silver", Threshold: "0", Multiplier: "1"},
+				{Name: "Gold", Threshold: "500", Multiplier: "1", Names: tt.names},
+			}}
+			ten.Loyalty.Rewards = []config.Reward{{ID: "coffee", Name: "Free coffee", Names: tt.names, Cost: 50, Codes: config.RewardCodes{Pool: true}}}
+			ten.Loyalty.Challenges = []config.Challenge{{Name: "three-a-week", Names: tt.names, On: "order.paid", Count: 3, Period: config.PeriodWeek, Points: 15}}
+			c.Tenants["demo"] = ten
+			got := map[string]string{}
+			for _, e := range c.Validate() {
+				got[e.Path] = e.Msg
+			}
+			for path, part := range tt.want {
+				require.Contains(t, got, path, "%v", got)
+				assert.Contains(t, got[path], part)
+			}
+			assert.Len(t, got, len(tt.want), "%v", got)
+		})
+	}
+}

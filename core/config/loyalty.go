@@ -42,6 +42,11 @@ type Loyalty struct {
 type EarnRule struct {
 	// Name identifies the rule; it is kept on every entry it produces.
 	Name string `koanf:"name"`
+	// Names are what members see of the rule in the chat's points answer,
+	// per language ("id": "Belanja di outlet"). None by default: a rule
+	// without a name in the member's language shows as points earned, in
+	// that language.
+	Names map[string]string `koanf:"names"`
 	// On is the event type, such as order.paid or member.joined.
 	On string `koanf:"on"`
 	// When is an optional expr condition over event, member and program.
@@ -213,6 +218,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 			}
 			seen[r.Name] = i
 		}
+		v.names(p+".names", r.Names)
 		if !eventTypePattern.MatchString(r.On) {
 			v.add(p+".on", "%q is not an event type, such as order.paid or member.joined", r.On)
 		}
@@ -360,6 +366,9 @@ type Tiers struct {
 type TierLevel struct {
 	// Name as members see it, such as Gold. Required, unique.
 	Name string `koanf:"name"`
+	// Names are the level's name per language for the chat ("id": "Emas").
+	// Default: Name in every language.
+	Names map[string]string `koanf:"names"`
 	// Threshold of the basis that reaches the level: points (an integer) or
 	// spend (a decimal).
 	Threshold string `koanf:"threshold"`
@@ -424,6 +433,7 @@ func (v *validator) tiers(p string, t Tiers) {
 		} else {
 			seen[strings.ToLower(name)] = i
 		}
+		v.names(lp+".names", l.Names)
 		th, ok := new(big.Rat).SetString(strings.TrimSpace(l.Threshold))
 		switch {
 		case !decimalPattern.MatchString(l.Threshold) || !ok:

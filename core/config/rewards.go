@@ -14,6 +14,9 @@ type Reward struct {
 	ID string `koanf:"id"`
 	// Name is what members see, such as "Free coffee". Required.
 	Name string `koanf:"name"`
+	// Names are the reward's name per language for the chat ("id": "Kopi
+	// gratis"). Default: Name in every language.
+	Names map[string]string `koanf:"names"`
 	// Cost is the price in points, positive.
 	Cost int64 `koanf:"cost"`
 	// Tiers, when set, are the tier names whose members may redeem the
@@ -121,6 +124,7 @@ func (v *validator) rewards(base string, rs []Reward) {
 			seen[r.ID] = i
 		}
 		v.required(p+".name", r.Name)
+		v.names(p+".names", r.Names)
 		v.positive(p+".cost", r.Cost)
 		for j, t := range r.Tiers {
 			if strings.TrimSpace(t) == "" {

@@ -56,6 +56,17 @@ const (
 	MsgLanguageChanged       = "language_changed"        // in the new language
 	MsgNotMember             = "not_member"              // {keyword}: the tenant's join keyword
 	MsgErrorLater            = "error_later"             // anything else went wrong
+	MsgWelcomePrompt         = "welcome_prompt"          // {brand}, {keyword}: answers request_welcome from someone not a member
+	MsgLedgerEarned          = "ledger_earned"           // a points_recent_line reason: points a rule without a name in the language earned
+	MsgLedgerPending         = "ledger_pending"          // reason: points held for the returns window
+	MsgLedgerActivated       = "ledger_activated"        // reason: held points became available
+	MsgLedgerReferral        = "ledger_referral"         // reason: points for a referral
+	MsgLedgerChallenge       = "ledger_challenge"        // reason: points for a challenge completed
+	MsgLedgerRedeemed        = "ledger_redeemed"         // reason: {reward} redeemed
+	MsgLedgerReleased        = "ledger_released"         // reason: the points of {reward} given back
+	MsgLedgerReversed        = "ledger_reversed"         // reason: points taken back after a refund or cancellation
+	MsgLedgerExpired         = "ledger_expired"          // reason: points expired
+	MsgLedgerAdjusted        = "ledger_adjusted"         // reason: a correction by the team
 )
 
 // WhatsApp's limits on interactive message parts, in characters.
@@ -118,7 +129,22 @@ var messageSpecs = map[string]messageSpec{
 	MsgLanguageChanged:       {},
 	MsgNotMember:             {params: []string{"keyword"}, required: []string{"keyword"}},
 	MsgErrorLater:            {},
+	MsgWelcomePrompt:         {params: []string{"brand", "keyword"}, required: []string{"keyword"}},
+	MsgLedgerEarned:          {limit: maxLedgerReason},
+	MsgLedgerPending:         {limit: maxLedgerReason},
+	MsgLedgerActivated:       {limit: maxLedgerReason},
+	MsgLedgerReferral:        {limit: maxLedgerReason},
+	MsgLedgerChallenge:       {limit: maxLedgerReason},
+	MsgLedgerRedeemed:        {params: []string{"reward"}, limit: maxLedgerReason},
+	MsgLedgerReleased:        {params: []string{"reward"}, limit: maxLedgerReason},
+	MsgLedgerReversed:        {limit: maxLedgerReason},
+	MsgLedgerExpired:         {limit: maxLedgerReason},
+	MsgLedgerAdjusted:        {limit: maxLedgerReason},
 }
+
+// maxLedgerReason is the most characters of a ledger line's reason: a
+// short phrase on one line of the points answer.
+const maxLedgerReason = 60
 
 // maxText is WhatsApp's limit on a text message body, in characters.
 const maxText = 4096

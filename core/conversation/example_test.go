@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/conversation"
 )
@@ -19,6 +20,8 @@ func ExampleParse() {
 		{Text: "evet", Expect: conversation.ExpectConsent},
 		{Text: "Free latte", ReplyID: conversation.RewardReplyID("latte")},
 		{Text: "where is my order?"},
+		{Text: "kopi saya belum datang"},
+		{Text: "saya mau bicara dengan admin"},
 	} {
 		it := conversation.Parse(msg, kw)
 		fmt.Printf("%-20q %s lang=%q code=%q source=%q reward=%q\n", msg.Text, it.Kind, it.Lang, it.ReferralCode, it.Source, it.RewardID)
@@ -31,6 +34,8 @@ func ExampleParse() {
 	// "evet"               consent_yes lang="tr" code="" source="" reward=""
 	// "Free latte"         redeem lang="" code="" source="" reward="latte"
 	// "where is my order?" unknown lang="" code="" source="" reward=""
+	// "kopi saya belum datang" unknown lang="" code="" source="" reward=""
+	// "saya mau bicara dengan admin" agent lang="id" code="" source="" reward=""
 }
 
 func ExampleCatalog_Text() {
@@ -65,4 +70,40 @@ func ExampleChooseLanguage() {
 	// Output:
 	// tr
 	// id
+}
+
+func ExampleReceive() {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, m := range []struct {
+		typ  string
+		sent time.Time
+	}{
+		{"text", now.Add(-time.Minute)},
+		{"request_welcome", now},
+		{"reaction", now},
+		{"location", now},
+		{"text", now.Add(-30 * time.Hour)},
+	} {
+		fmt.Println(m.typ, conversation.Receive(conversation.Received{Type: m.typ, Sent: m.sent}, now))
+	}
+	// Output:
+	// text answer
+	// request_welcome welcome
+	// reaction ignore
+	// location ignore
+	// text stale
+}
+
+func ExampleCatalog_LedgerReason() {
+	c := conversation.DefaultCatalog()
+	names := map[string]string{"id": "Kopi gratis"}
+	fmt.Println(c.LedgerReason("id", conversation.LedgerLine{
+		Kind: "redeem", Points: -50, Reward: conversation.LocalName(names, "id", "Free coffee")}))
+	fmt.Println(c.LedgerReason("en", conversation.LedgerLine{
+		Kind: "redeem", Points: -50, Reward: conversation.LocalName(names, "en", "Free coffee")}))
+	fmt.Println(c.LedgerReason("tr", conversation.LedgerLine{Kind: "earn", Points: 25, Rule: "spend"}))
+	// Output:
+	// Tukar: Kopi gratis
+	// Redeemed: Free coffee
+	// Kazanılan puan
 }

@@ -1,7 +1,10 @@
 package conversation_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -38,6 +41,16 @@ func FuzzNormalize(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"JOIN ABC12345 QR", "poin saya", "STOP", "hadiahh", "language tr", "انضم ١٢٣٤٥٦٧٨", "hi, my points", ""} {
 		f.Add(s, "", "")
+	}
+	// Everyday sentences and requests for a person, as customers write them.
+	for _, file := range []string{"not_understood.txt", "handoff.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "corpus", file))
+		require.NoError(f, err)
+		for _, line := range strings.Split(string(data), "\n") {
+			if _, text, ok := strings.Cut(line, ": "); ok && !strings.HasPrefix(line, "#") {
+				f.Add(text, "", "")
+			}
+		}
 	}
 	f.Add("Yes, please", conversation.ReplyConsentYes, "consent")
 	f.Add("Free latte", conversation.RewardReplyID("latte"), "")

@@ -77,9 +77,7 @@ func PhoneLanguage(phone string) string {
 // supported languages when allowed is empty); when fallback is not allowed
 // either, English is used if allowed, else the first allowed language.
 func ChooseLanguage(chosen, keywordLang, phoneE164, fallback string, allowed []string) string {
-	ok := func(lang string) bool {
-		return IsLanguage(lang) && (len(allowed) == 0 || slices.Contains(allowed, lang))
-	}
+	ok := func(lang string) bool { return isAllowed(lang, allowed) }
 	switch {
 	case ok(chosen):
 		return chosen
@@ -120,7 +118,7 @@ type languageIndex struct {
 }
 
 type languageAlias struct {
-	runes []rune
+	words [][]rune
 	lang  string
 }
 
@@ -131,7 +129,7 @@ var languageIndexOnce = sync.OnceValue(func() *languageIndex {
 			n := strings.Join(tokenize(name), " ")
 			ix.exact[n] = lang
 			ix.squashed[squash(n)] = lang
-			ix.names = append(ix.names, languageAlias{runes: []rune(n), lang: lang})
+			ix.names = append(ix.names, languageAlias{words: wordRunes(n), lang: lang})
 		}
 	}
 	return ix
@@ -139,8 +137,8 @@ var languageIndexOnce = sync.OnceValue(func() *languageIndex {
 
 // languageNamed returns the language a normalized phrase names, or "":
 // exactly or with repeated letters squashed, by its code when codes is
-// true, and within the edit distance keywords allow when fuzzy is true
-// and only one language is that close.
+// true, and word by word within the edits keywords allow when fuzzy is
+// true and only one language is that close.
 func languageNamed(phrase string, codes, fuzzy bool) string {
 	ix := languageIndexOnce()
 	if lang, ok := ix.exact[phrase]; ok {
@@ -155,16 +153,12 @@ func languageNamed(phrase string, codes, fuzzy bool) string {
 	if !fuzzy {
 		return ""
 	}
-	in := []rune(phrase)
-	best, found := maxEdits+1, ""
+	in := wordRunes(phrase)
+	best, found := maxEdits*maxKeywordWords+1, ""
 	for _, a := range ix.names {
-		limit := allowedEdits(min(len(in), len(a.runes)))
-		if limit == 0 {
-			continue
-		}
-		d := editDistance(in, a.runes, limit)
+		d, ok := phraseDistance(in, a.words)
 		switch {
-		case d > limit || d > best:
+		case !ok || d > best:
 		case d < best:
 			best, found = d, a.lang
 		case a.lang != found:
@@ -172,4 +166,28 @@ func languageNamed(phrase string, codes, fuzzy bool) string {
 		}
 	}
 	return found
+}
+
+// AnswerLanguage returns the language to answer a message in. last is
+// the language the conversation had (the one the customer chose when
+// chosen is true). A chosen language stays until the customer chooses
+// another. Otherwise a keyword of one allowed language only switches to it, while
+// a keyword several languages share (HELP, JOIN, OK, STOP, menu) or no
+// keyword keeps last; without one, the phone's country's language, else
+// fallback. allowed limits the result as in ChooseLanguage.
+func AnswerLanguage(last string, chosen bool, it Intent, phoneE164, fallback string, allowed []string) string {
+	if chosen {
+		return ChooseLanguage(last, "", phoneE164, fallback, allowed)
+	}
+	spoken := last
+	if isAllowed(it.Lang, allowed) {
+		spoken = it.Lang
+	}
+	return ChooseLanguage("", spoken, phoneE164, fallback, allowed)
+}
+
+// isAllowed reports whether lang is supported and in allowed (any
+// supported language when allowed is empty).
+func isAllowed(lang string, allowed []string) bool {
+	return IsLanguage(lang) && (len(allowed) == 0 || slices.Contains(allowed, lang))
 }

@@ -77,3 +77,52 @@ func TestLanguageNames(t *testing.T) {
 	assert.True(t, conversation.IsLanguage("ar"))
 	assert.False(t, conversation.IsLanguage("AR"))
 }
+
+// TestAnswerLanguage follows a member's conversation message by message:
+// keywords several languages share keep the language, a word of one
+// language switches it, a choice holds.
+func TestAnswerLanguage(t *testing.T) {
+	kw := conversation.DefaultKeywords()
+	const indonesian = "+6281234567890"
+	steps := []struct {
+		text   string
+		chosen bool // the customer has chosen the language before this message
+		want   string
+	}{
+		{"HELP", false, "id"},  // the phone's country
+		{"poin", false, "id"},  // Indonesian
+		{"HELP", false, "id"},  // shared: keeps Indonesian
+		{"JOIN", false, "id"},  // shared
+		{"OK", false, "id"},    // shared
+		{"menu", false, "id"},  // en, id, it
+		{"STOP", false, "id"},  // every language
+		{"hello", false, "id"}, // written everywhere
+		{"admin", false, "id"}, // written everywhere
+		{"saldo", false, "id"}, // id and it
+		{"punti", false, "it"}, // Italian only: switches
+		{"info", false, "it"},  // shared: keeps Italian
+		{"where is my order?", false, "it"},
+		{"my points", false, "en"}, // English only
+		{"tamam", false, "tr"},     // Turkish only, even answering nothing
+		{"poin", true, "tr"},       // chose Turkish: a word does not switch
+		{"points", true, "tr"},     //
+	}
+	last := ""
+	for i, s := range steps {
+		it := conversation.Parse(in{Text: s.text}, kw)
+		got := conversation.AnswerLanguage(last, s.chosen, it, indonesian, "en", nil)
+		assert.Equal(t, s.want, got, "step %d %q (%+v)", i, s.text, it)
+		last = got
+	}
+
+	t.Run("first message without a keyword", func(t *testing.T) {
+		it := conversation.Parse(in{Text: "HELP"}, kw)
+		assert.Equal(t, "it", conversation.AnswerLanguage("", false, it, "+14155552671", "it", nil))
+		assert.Equal(t, "en", conversation.AnswerLanguage("", false, it, "", "", nil))
+	})
+	t.Run("allowed languages", func(t *testing.T) {
+		it := conversation.Parse(in{Text: "punti"}, kw)
+		assert.Equal(t, "id", conversation.AnswerLanguage("id", false, it, "", "en", []string{"en", "id"}))
+		assert.Equal(t, "en", conversation.AnswerLanguage("ar", true, it, "", "en", []string{"en", "id"}))
+	})
+}

@@ -88,25 +88,41 @@ type Intent struct {
 
 // maxTrailingWords is how many words may follow a keyword: "points
 // please" asks for points, a longer sentence that merely starts with one
-// is not understood. A join keyword takes any, and so does a language
-// keyword that names a language.
-const maxTrailingWords = 3
+// ("hediye kartı satıyor musunuz?", do you sell gift cards?) is not
+// understood. A greeting takes one ("halo kak"): a greeting followed by a
+// question is a question. A referral code and a source word after a join
+// keyword do not count, and a language keyword that names a language takes
+// any.
+const (
+	maxTrailingWords         = 2
+	maxTrailingGreetingWords = 1
+)
 
 // Parse reads what a customer's message asks for. A tap on one of the
 // bot's own buttons (in.ReplyID) decides alone. Otherwise the text is
 // normalized (see Normalize) and its first words compared with kw's
-// keywords: exactly, then with repeated letters squashed ("pointsss"),
-// then within one edit for words of 4 letters or more and two from 8
-// ("pionts", "hadiahh"). Stop, start and yes words are never guessed: a
-// typo must not change what a customer agreed to.
+// keywords: exactly, then with repeated letters squashed ("pointsss",
+// "hadiahh"), then word by word within one edit for words of 5 letters or
+// more and two from 8 ("pionts", "rewrds"). Shorter words are never
+// guessed, nor words joined or split ("kopi saya" is not "kode saya").
+// Stop, start and yes words are never guessed either: a typo must not
+// change what a customer agreed to.
 //
 // A keyword may be followed by up to three words ("points please"); a
 // longer sentence is not understood. A join keyword may be followed by
 // anything, among it a referral code and a source word as JoinText writes
-// them ("JOIN ABC12345 QR"). A greeting, or a yes or no that answers
-// nothing, gives way to a keyword after it ("hi, my points" → points), and
-// so does a join word not followed by a code ("daftar hadiah", the list of
-// rewards → rewards).
+// them ("JOIN ABC12345 QR") and filler words ("daftar sekarang", "join now
+// please"), nothing else: "daftar harga" (a price list) and "kopi saya"
+// (the tenant's join keyword KOPI: coffee) are not joins. A start word
+// takes filler words only: resuming promotions is consent.
+// A greeting, or a yes or no that answers nothing, gives way to a keyword
+// after it, or after the word after it ("hi, my points", "halo kak, poin"
+// → points), and so does a join word not followed by a code ("daftar
+// hadiah", the list of rewards → rewards).
+//
+// An agent phrase of two words or more asks for a person anywhere in a
+// message the rest leaves not understood ("saya mau bicara dengan admin",
+// "I want to talk to someone").
 //
 // Yes and no words answer the question in.Expect, and mean nothing without
 // one. A message that is just a language's name ("Italiano", "bahasa
@@ -124,6 +140,18 @@ func Parse(in Input, kw Keywords) Intent {
 	if len(tokens) == 0 {
 		return Intent{Kind: KindUnknown}
 	}
+	it := parseWords(in, tokens, kw)
+	if it.Kind == KindUnknown {
+		// A sentence asking for a person hands over wherever it says so.
+		if m, ok := kw.inSentence(tokens); ok {
+			return Intent{Kind: KindAgent, Lang: m.lang}
+		}
+	}
+	return it
+}
+
+// parseWords reads the normalized words of a typed message.
+func parseWords(in Input, tokens []string, kw Keywords) Intent {
 	whole := strings.Join(tokens, " ")
 	if !kw.isKeyword(whole) {
 		if lang := languageNamed(whole, in.Expect == ExpectLanguage, false); lang != "" {
@@ -139,24 +167,38 @@ func Parse(in Input, kw Keywords) Intent {
 	}
 	rest := tokens[m.words:]
 	if len(rest) > 0 && givesWay(m.intent, in.Expect, rest) {
-		if next, ok := kw.match(rest); ok && !leading(next.intent, in.Expect) && next.intent != WordsJoin {
+		if next, ok := kw.next(rest); ok && !leading(next.intent, in.Expect) && next.intent != WordsJoin {
 			next.lang = cmp.Or(next.lang, m.lang)
-			m, rest = next, rest[next.words:]
+			m, rest = next, rest[next.skipped+next.words:]
 		}
 	}
 	it := Intent{Kind: KindUnknown, Lang: m.lang}
 	switch m.intent {
 	case WordsJoin:
-		it.Kind = KindJoin
-		it.ReferralCode, it.Source = joinArgs(rest, in.Text, kw)
+		// Join words may be everyday words ("KOPI" is coffee, "daftar
+		// harga" a price list): they join alone, as JoinText writes them
+		// or with filler words, never opening a sentence.
+		code, source, other := joinArgs(rest, in.Text, kw)
+		if other > 0 {
+			return it
+		}
+		it.Kind, it.ReferralCode, it.Source = KindJoin, code, source
 		return it
+	case WordsStart:
+		// Resuming promotions is consent: only filler words may follow
+		// ("mulai lagi"), not a question ("mulai jam berapa?").
+		for _, w := range rest {
+			if !fillerWords()[w] {
+				return it
+			}
+		}
 	case WordsLanguage:
 		if it.Language = languageNamed(strings.Join(rest, " "), true, true); it.Language != "" || len(rest) <= maxTrailingWords {
 			it.Kind = KindLanguage
 		}
 		return it
 	}
-	if len(rest) > maxTrailingWords {
+	if len(rest) > maxTrailingWords || m.intent == WordsHelp && len(rest) > maxTrailingGreetingWords {
 		return it
 	}
 	switch m.intent {
@@ -206,31 +248,52 @@ func answer(expect Expect, consent, confirm Kind) Kind {
 }
 
 // joinArgs finds a referral code and a source word among the words after
-// a join keyword in text. A code is 8 letters or digits (dashes ignored)
-// that are not a keyword; one of letters only must be in capitals in text,
-// as JoinText writes it, for "daftar sekarang" ("register now") holds no
-// code.
-func joinArgs(words []string, text string, kw Keywords) (code, source string) {
+// a join keyword in text, and counts the other words. A code is 8 letters
+// or digits (dashes ignored) that are not a keyword; one of letters only
+// must be in capitals in text, as JoinText writes it, for "daftar
+// sekarang" ("register now") holds no code. Filler words, join words and
+// words shaped like codes (even when one is taken already) are not other
+// words.
+func joinArgs(words []string, text string, kw Keywords) (code, source string, other int) {
 	for _, w := range words {
+		c := strings.ReplaceAll(w, "-", "")
 		switch {
 		case source == "" && (w == SourceQR || w == SourceAd):
 			source = w
-		case code == "":
-			c := strings.ReplaceAll(w, "-", "")
-			if !isReferralCode(c) || kw.isKeyword(c) {
-				continue
+		case fillerWords()[w] || kw.isJoinWord(w):
+		case !isReferralCode(c) || kw.isKeyword(c):
+			if !mistypedCode(c) {
+				other++
 			}
+		case code == "":
 			c = strings.ToUpper(c)
 			if strings.ContainsAny(c, "0123456789") || strings.Contains(strings.ReplaceAll(text, "-", ""), c) {
 				code = c
+			} else {
+				other++
 			}
 		}
 	}
-	return code, source
+	return code, source, other
 }
 
 // referralCodeLength is the length of a referral code.
 const referralCodeLength = 8
+
+// mistypedCode reports whether s, normalized, looks like a referral code
+// written wrong: 4 to 16 ASCII letters and digits, at least one a digit
+// ("ABC123"). A join keeps it, without a code.
+func mistypedCode(s string) bool {
+	if len(s) < 4 || len(s) > 2*referralCodeLength || !strings.ContainsAny(s, "0123456789") {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // isReferralCode reports whether s, normalized, is shaped like a referral
 // code: 8 ASCII letters or digits.

@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,12 +17,25 @@ type (
 	intent = conversation.Intent
 )
 
+// parseCase is a message and what Parse must read in it.
+type parseCase struct {
+	text string
+	want intent
+}
+
+// checkParse checks each case with kw, as a subtest named by its text.
+func checkParse(t *testing.T, kw conversation.Keywords, tests []parseCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
+		})
+	}
+}
+
 func TestParseKeywords(t *testing.T) {
 	kw := conversation.DefaultKeywords()
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		// English.
 		{"points", intent{Kind: conversation.KindPoints, Lang: "en"}},
 		{"My Points!", intent{Kind: conversation.KindPoints, Lang: "en"}},
@@ -34,9 +48,8 @@ func TestParseKeywords(t *testing.T) {
 		{"refer a friend", intent{Kind: conversation.KindRefer, Lang: "en"}},
 		{"unsubscribe", intent{Kind: conversation.KindStop, Lang: "en"}},
 		{"resume", intent{Kind: conversation.KindStart, Lang: "en"}},
-		{"hi", intent{Kind: conversation.KindHelp, Lang: "en"}},
-		{"Hiii", intent{Kind: conversation.KindHelp, Lang: "en"}},
-		{"helo", intent{Kind: conversation.KindHelp, Lang: "en"}},
+		{"hey", intent{Kind: conversation.KindHelp, Lang: "en"}},
+		{"good morning", intent{Kind: conversation.KindHelp, Lang: "en"}},
 		{"custmer service", intent{Kind: conversation.KindAgent}}, // en and id
 		{"human", intent{Kind: conversation.KindAgent, Lang: "en"}},
 		{"language", intent{Kind: conversation.KindLanguage, Lang: "en"}},
@@ -52,7 +65,7 @@ func TestParseKeywords(t *testing.T) {
 		{"MULAI", intent{Kind: conversation.KindStart, Lang: "id"}},
 		{"halo kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
 		{"Assalamu'alaikum", intent{Kind: conversation.KindHelp, Lang: "id"}},
-		{"admin", intent{Kind: conversation.KindAgent, Lang: "id"}},
+		{"petugas", intent{Kind: conversation.KindAgent, Lang: "id"}},
 		{"gabung", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"daftarr", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"bahasa", intent{Kind: conversation.KindLanguage, Lang: "id"}},
@@ -106,7 +119,13 @@ func TestParseKeywords(t *testing.T) {
 		{"saldo", intent{Kind: conversation.KindPoints}},
 		{"start", intent{Kind: conversation.KindStart}},
 		{"join", intent{Kind: conversation.KindJoin}},
-		{"point", intent{Kind: conversation.KindPoints}}, // one edit from "points" (en) and "poin" (id)
+		{"point", intent{Kind: conversation.KindPoints}}, // a loanword in Indonesian
+		{"HELP", intent{Kind: conversation.KindHelp}},
+		{"hi", intent{Kind: conversation.KindHelp}},
+		{"Hiii", intent{Kind: conversation.KindHelp}},
+		{"helo", intent{Kind: conversation.KindHelp}},
+		{"admin", intent{Kind: conversation.KindAgent}},
+		{"OK", intent{Kind: conversation.KindUnknown}},
 		// A greeting gives way to the request after it.
 		{"hi, my points", intent{Kind: conversation.KindPoints, Lang: "en"}},
 		{"halo, stop", intent{Kind: conversation.KindStop, Lang: "id"}},
@@ -128,11 +147,87 @@ func TestParseKeywords(t *testing.T) {
 		{"yes", intent{Kind: conversation.KindUnknown, Lang: "en"}},
 		{"ya", intent{Kind: conversation.KindUnknown, Lang: "id"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
+	checkParse(t, kw, tests)
+}
+
+// TestParseTypos: a typo is forgiven in a word of five letters or more,
+// word by word; shorter words, and words joined or split, are not guessed.
+func TestParseTypos(t *testing.T) {
+	kw := conversation.DefaultKeywords()
+	tests := []parseCase{
+		{"pionts", intent{Kind: conversation.KindPoints, Lang: "en"}},         // a swap, 6 letters
+		{"balanse", intent{Kind: conversation.KindPoints, Lang: "en"}},        // a substitution, 7 letters
+		{"catalouge", intent{Kind: conversation.KindRewards, Lang: "en"}},     // two edits, 9 letters
+		{"hadiahnya", intent{Kind: conversation.KindUnknown}},                 // three letters more
+		{"refrral", intent{Kind: conversation.KindRefer}},                     // en and id
+		{"custmer servise", intent{Kind: conversation.KindAgent}},             // one edit in each word
+		{"ajak temen", intent{Kind: conversation.KindRefer, Lang: "id"}},      // "teman", 5 letters
+		{"registrasii", intent{Kind: conversation.KindJoin, Lang: "id"}},      // repeated letters
+		{"puanlarim", intent{Kind: conversation.KindPoints, Lang: "tr"}},      // accents folded, exact
+		{"puanlarm", intent{Kind: conversation.KindPoints, Lang: "tr"}},       // a deletion, 8 letters
+		{"iscrivti", intent{Kind: conversation.KindJoin, Lang: "it"}},         // a deletion
+		{"مكافئات", intent{Kind: conversation.KindRewards, Lang: "ar"}},       // a substitution
+		{"kopi saya", intent{Kind: conversation.KindUnknown}},                 // "kode saya": 4 letters
+		{"kode sya", intent{Kind: conversation.KindUnknown}},                  // "saya": 4 letters
+		{"poim", intent{Kind: conversation.KindUnknown}},                      // "poin": 4 letters
+		{"ajak", intent{Kind: conversation.KindRefer, Lang: "id"}},            // exact
+		{"ajek", intent{Kind: conversation.KindUnknown}},                      // 4 letters
+		{"myponts", intent{Kind: conversation.KindUnknown}},                   // "my points": words joined
+		{"invitefriends", intent{Kind: conversation.KindUnknown}},             // words joined
+		{"ajakteman", intent{Kind: conversation.KindUnknown}},                 // words joined
+		{"tu kar poin", intent{Kind: conversation.KindUnknown}},               // a word split
+		{"my pointss", intent{Kind: conversation.KindPoints, Lang: "en"}},     // repeated letters
+		{"cek poinn dong", intent{Kind: conversation.KindPoints, Lang: "id"}}, // repeated letters, a word after
 	}
+	checkParse(t, kw, tests)
+}
+
+// TestParseSentences: how many words a keyword may open, and what the
+// tenant's join keyword and greetings take.
+func TestParseSentences(t *testing.T) {
+	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
+	require.NoError(t, err)
+	tests := []parseCase{
+		{"points please", intent{Kind: conversation.KindPoints, Lang: "en"}},
+		{"puanım ne kadar", intent{Kind: conversation.KindPoints, Lang: "tr"}},
+		{"poin saya berapa kak", intent{Kind: conversation.KindPoints, Lang: "id"}},
+		{"hediye kartı satıyor musunuz", intent{Kind: conversation.KindUnknown, Lang: "tr"}},
+		// A greeting takes one word; with a question it is a question.
+		{"halo kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
+		{"hi there", intent{Kind: conversation.KindHelp}},
+		{"selamat pagi kak", intent{Kind: conversation.KindHelp, Lang: "id"}},
+		{"merhaba, bugün açık mısınız", intent{Kind: conversation.KindUnknown, Lang: "tr"}},
+		{"info jam buka", intent{Kind: conversation.KindUnknown}},
+		// It gives way to a keyword after it, or after one word more.
+		{"halo kak, poin saya", intent{Kind: conversation.KindPoints, Lang: "id"}},
+		{"ciao a tutti, premi", intent{Kind: conversation.KindUnknown, Lang: "it"}},
+		{"hello again, rewards please", intent{Kind: conversation.KindRewards, Lang: "en"}},
+		// The tenant's join keyword joins alone or as JoinText writes it.
+		{"KOPI", intent{Kind: conversation.KindJoin}},
+		{"kopi!", intent{Kind: conversation.KindJoin}},
+		{"KOPI ABC12345 QR", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
+		{"kopi saya dingin", intent{Kind: conversation.KindUnknown}},
+		{"kopi susu satu", intent{Kind: conversation.KindUnknown}},
+		{"kopi ABC12345 tolong", intent{Kind: conversation.KindUnknown}},
+		// A language's join words take filler words only.
+		{"daftar sekarang", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"daftar dong kak", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"ikut member", intent{Kind: conversation.KindJoin, Lang: "id"}},
+		{"join now please ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
+		{"join the program", intent{Kind: conversation.KindJoin}},
+		{"daftar harga", intent{Kind: conversation.KindUnknown, Lang: "id"}}, // a price list
+		{"ikut nanya dong", intent{Kind: conversation.KindUnknown}},
+		{"join the waitlist for the new store", intent{Kind: conversation.KindUnknown}},
+		// A start word takes filler words only: it is consent.
+		{"mulai lagi", intent{Kind: conversation.KindStart, Lang: "id"}},
+		{"start again please", intent{Kind: conversation.KindStart}},
+		{"riprendi per favore", intent{Kind: conversation.KindStart, Lang: "it"}},
+		{"mulai jam berapa", intent{Kind: conversation.KindUnknown, Lang: "id"}},
+		{"start time?", intent{Kind: conversation.KindUnknown}},
+		// A stop word takes two words more, as other keywords.
+		{"stop sending promos", intent{Kind: conversation.KindStop}},
+	}
+	checkParse(t, kw, tests)
 }
 
 func TestParseAnswers(t *testing.T) {
@@ -176,10 +271,7 @@ func TestParseAnswers(t *testing.T) {
 func TestParseJoin(t *testing.T) {
 	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
 	require.NoError(t, err)
-	tests := []struct {
-		text string
-		want intent
-	}{
+	tests := []parseCase{
 		{"join", intent{Kind: conversation.KindJoin}},
 		{"JOIN ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
 		{"join abc12345 qr", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
@@ -189,7 +281,9 @@ func TestParseJoin(t *testing.T) {
 		{"joinn ABC12345", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
 		{"join ABC123", intent{Kind: conversation.KindJoin}}, // too short for a code
 		{"join ZZZZZZZZ", intent{Kind: conversation.KindJoin, ReferralCode: "ZZZZZZZZ"}},
-		{"join zzzzzzzz", intent{Kind: conversation.KindJoin}}, // letters only: capitals, as JoinText writes
+		{"join zzzzzzzz", intent{Kind: conversation.KindUnknown}}, // letters only: a word unless in capitals, as JoinText writes
+		{"join ABC1234", intent{Kind: conversation.KindJoin}},     // a code written wrong: join without it
+		{"KOPI 2", intent{Kind: conversation.KindUnknown}},
 		{"daftar sekarang", intent{Kind: conversation.KindJoin, Lang: "id"}},
 		{"join register", intent{Kind: conversation.KindJoin}}, // a keyword, not a code
 		{"join ABC12345 XYZ98765", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345"}},
@@ -200,13 +294,9 @@ func TestParseJoin(t *testing.T) {
 		{"انضم ٢٣٤٥٦٧٨٩", intent{Kind: conversation.KindJoin, Lang: "ar", ReferralCode: "23456789"}},
 		{"KOPI", intent{Kind: conversation.KindJoin}},
 		{"kopi ABC12345 QR", intent{Kind: conversation.KindJoin, ReferralCode: "ABC12345", Source: "qr"}},
-		{"Hi! I'd like to join, my friend's code is ABC12345", intent{Kind: conversation.KindUnknown, Lang: "en"}},
+		{"Hi! I'd like to join, my friend's code is ABC12345", intent{Kind: conversation.KindUnknown}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			assert.Equal(t, tt.want, conversation.Parse(in{Text: tt.text}, kw))
-		})
-	}
+	checkParse(t, kw, tests)
 }
 
 func TestParseLanguage(t *testing.T) {
@@ -369,6 +459,44 @@ func TestDefaultKeywordsCoverage(t *testing.T) {
 				got := conversation.Parse(in{Text: w, Expect: conversation.ExpectConsent}, kw)
 				assert.NotEqual(t, conversation.KindUnknown, got.Kind, "%s %s %q", lang, intent, w)
 				assert.Contains(t, []string{"", lang}, got.Lang, "%s %s %q", lang, intent, w)
+			}
+		}
+	}
+}
+
+// TestTypoRuleOverKeywords changes one letter of every one-word keyword:
+// a word of five letters or more is still read as its keyword, a shorter
+// one never is.
+func TestTypoRuleOverKeywords(t *testing.T) {
+	kw := conversation.DefaultKeywords()
+	kinds := map[string]conversation.Kind{
+		conversation.WordsJoin: conversation.KindJoin, conversation.WordsPoints: conversation.KindPoints,
+		conversation.WordsRewards: conversation.KindRewards, conversation.WordsRefer: conversation.KindRefer,
+		conversation.WordsHelp: conversation.KindHelp, conversation.WordsAgent: conversation.KindAgent,
+		conversation.WordsLanguage: conversation.KindLanguage,
+	}
+	for _, lang := range conversation.Languages() {
+		for intent, kind := range kinds {
+			for _, w := range kw.Words(lang, intent) {
+				r := []rune(w)
+				if strings.Contains(w, " ") || len(r) < 2 {
+					continue
+				}
+				v := make([]rune, len(r))
+				copy(v, r)
+				v[len(v)/2] = 'q' // a letter no keyword has in that place
+				if v[len(v)/2] == r[len(r)/2] {
+					v[len(v)/2] = 'x'
+				}
+				typo := string(v)
+				t.Run(lang+"/"+w+"/"+typo, func(t *testing.T) {
+					got := conversation.Parse(in{Text: typo}, kw)
+					if len(r) >= 5 {
+						assert.Equal(t, kind, got.Kind, "%+v", got)
+					} else {
+						assert.NotEqual(t, kind, got.Kind, "%+v", got)
+					}
+				})
 			}
 		}
 	}
