@@ -248,13 +248,17 @@ func (p *Program) CompleteReferral(a *Account, f FollowUp) error {
 	if f.Kind != FollowUpReferrer {
 		return fmt.Errorf("%w: follow-up of kind %q", ErrBadEvent, f.Kind)
 	}
+	before := held(a.Member)
 	pts := p.referrals.referrer
 	p.referralPoints(a, f.EventID, "referral:referrer", pts, f.At,
 		fmt.Sprintf("%s: %d points for referring member %s", RuleReferral, pts, f.Subject))
 	a.emit(OutcomeReferralCompleted, map[string]any{
 		"role": "referrer", "referee_id": f.Subject, "points": pts, "completed_at": f.At.UTC(),
 	})
-	return p.qualify(a, f.At)
+	if err := p.qualify(a, f.At); err != nil {
+		return err
+	}
+	return p.checkHeld(a, before)
 }
 
 // FollowUpsOf rebuilds the follow-ups of a transaction of member memberID
