@@ -432,6 +432,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
+	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
 	phone := m.Phone
 	if phone != "" {
 		p, err := member.NormalizePhone(phone, "")

@@ -1,0 +1,47 @@
+package pipelines_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/member"
+)
+
+func TestNamesAreCleanedWhereTheyEnter(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+
+	t.Run("a shop's customer", func(t *testing.T) {
+		require.Equal(t, http.StatusOK, h.postSale(sale("N-1", "081234567081", " Budi\r\n\u202eSantoso\t\u200f ", "100000")))
+		eventually(t, "the member", func() bool {
+			_, ok := h.member("+6281234567081")
+			return ok
+		})
+		m, _ := h.member("+6281234567081")
+		assert.Equal(t, "Budi Santoso", m.Name)
+	})
+
+	t.Run("a name beyond the cap", func(t *testing.T) {
+		long := strings.Repeat("Sari ", 60)
+		require.Equal(t, http.StatusOK, h.postSale(sale("N-2", "081234567082", long, "100000")))
+		eventually(t, "the member", func() bool {
+			_, ok := h.member("+6281234567082")
+			return ok
+		})
+		m, _ := h.member("+6281234567082")
+		assert.Equal(t, member.CleanName(long), m.Name)
+		assert.Equal(t, member.MaxNameLength, member.Length(m.Name))
+		assert.True(t, strings.HasSuffix(m.Name, "Sari…"))
+	})
+
+	t.Run("a WhatsApp profile", func(t *testing.T) {
+		_, err := h.sb.SendInbound(sandbox.Inbound{From: "6281234567083", Name: "\u2067Dewi\u2069\n👩\u200d💻 Lestari\x00", Text: "halo"})
+		require.NoError(t, err)
+		eventually(t, "the contact", func() bool { return h.contact(t, "%2B6281234567083").Name != "" })
+		assert.Equal(t, "Dewi 👩\u200d💻 Lestari", h.contact(t, "%2B6281234567083").Name)
+	})
+}
