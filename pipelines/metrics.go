@@ -45,6 +45,9 @@ type Metrics struct {
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
 	BotReplies         *prometheus.CounterVec // tenant, intent
+	// ParamsFitted counts notification texts cut or cleaned to fit
+	// WhatsApp's limits (messaging.Command.Fit).
+	ParamsFitted *prometheus.CounterVec // tenant, rule
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -163,6 +166,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
 		}, []string{"tenant"}),
+		ParamsFitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_notify_params_fitted_total",
+			Help: "Notification texts (template parameters, text bodies) cut or cleaned to fit WhatsApp's limits, by rule.",
+		}, []string{"tenant", "rule"}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -173,5 +180,6 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
+	reg.MustRegister(m.ParamsFitted)
 	return m
 }

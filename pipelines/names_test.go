@@ -10,6 +10,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
 )
 
 func TestNamesAreCleanedWhereTheyEnter(t *testing.T) {
@@ -41,7 +42,33 @@ func TestNamesAreCleanedWhereTheyEnter(t *testing.T) {
 	t.Run("a WhatsApp profile", func(t *testing.T) {
 		_, err := h.sb.SendInbound(sandbox.Inbound{From: "6281234567083", Name: "\u2067Dewi\u2069\n👩\u200d💻 Lestari\x00", Text: "halo"})
 		require.NoError(t, err)
-		eventually(t, "the contact", func() bool { return h.contact(t, "%2B6281234567083").Name != "" })
+		eventually(t, "the contact", func() bool {
+			var body struct{ Contact store.Contact }
+			return h.admin(http.MethodGet, "/contacts?phone=%2B6281234567083", &body) == http.StatusOK && body.Contact.Name != ""
+		})
 		assert.Equal(t, "Dewi 👩\u200d💻 Lestari", h.contact(t, "%2B6281234567083").Name)
 	})
+}
+
+func TestLongNotificationParamsAreFittedNotDeadLettered(t *testing.T) {
+	// The first body parameter repeats the member's name on twenty lines:
+	// over 1024 characters, with line breaks WhatsApp refuses.
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(cfg, `body: ["member.name", `, `body: ["repeat(member.name + \"\\n\", 20)", `, 1)
+	}})
+	name := strings.Repeat("Sari ", 19) + "Sari"
+	require.Equal(t, http.StatusOK, h.postSale(sale("F-1", "081234567084", name, "100000")))
+	eventually(t, "the notification", func() bool { return h.sentTo("+6281234567084") == 1 })
+	assert.Empty(t, h.deadLetters().DeadLetters)
+	assert.EqualValues(t, 1, counterValue(t, h.hub.Metrics().ParamsFitted.WithLabelValues("acme", "points_earned")))
+	var sent []sandbox.ChatMessage
+	for _, m := range h.sb.Conversation("6281234567084") {
+		if m.Direction == "out" && m.Type == "template" {
+			sent = append(sent, m)
+		}
+	}
+	require.Len(t, sent, 1)
+	assert.Contains(t, sent[0].Text, name+" "+name, "the lines joined by spaces")
+	assert.Contains(t, sent[0].Text, "…", "cut with an ellipsis")
+	assert.NotContains(t, sent[0].Text, "Sari\n")
 }

@@ -510,6 +510,9 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 		if !ok {
 			continue
 		}
+		if fitted := cmd.Fitted(); fitted > 0 {
+			h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, n.name).Add(float64(fitted))
+		}
 		m, err := jsonMessage(cmd.Key, cmd)
 		if err != nil {
 			return nil, err
