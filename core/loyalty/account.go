@@ -317,7 +317,7 @@ func (a *Account) Err() error {
 // negative balance the program allowed).
 func (a *Account) addLot(l *Lot, e Entry) {
 	if l.Status == LotActive && a.Member.Balance < 0 {
-		l.Remaining -= min(l.Remaining, -a.Member.Balance)
+		l.Remaining -= min(l.Remaining, debt(a.Member))
 	}
 	a.Lots = append(a.Lots, l)
 	a.touch(l)

@@ -197,3 +197,83 @@ func TestEngineBoundsProperties(t *testing.T) {
 func FuzzEngineBounds(f *testing.F) {
 	f.Fuzz(rapid.MakeFuzz(boundsProperty))
 }
+
+// FuzzAccountAtTheEdges starts a member at any balance and pending points,
+// including ones no limit allows (stored before the limits existed, or
+// corrupted), and applies one operation with any amount: nothing panics or
+// wraps around, a refusal is one of the documented errors, and what
+// succeeds moves the balances by exactly the points of its entries.
+func FuzzAccountAtTheEdges(f *testing.F) {
+	f.Add(int64(0), int64(0), uint8(0), int64(10), true)
+	f.Add(int64(math.MaxInt64), int64(0), uint8(1), int64(1), false)
+	f.Add(int64(math.MinInt64), int64(0), uint8(2), int64(-1), true)
+	f.Add(int64(math.MinInt64), int64(math.MaxInt64), uint8(3), int64(0), true)
+	f.Add(int64(math.MaxInt64-1), int64(math.MaxInt64), uint8(4), int64(math.MinInt64), false)
+	f.Add(int64(-5), int64(7), uint8(5), int64(math.MaxInt64), true)
+	f.Fuzz(func(t *testing.T, balance, pending int64, op uint8, n int64, negative bool) {
+		pending &= math.MaxInt64 // pending points are never negative
+		p := compileProgram(t, config.Loyalty{
+			AllowNegative: negative,
+			Rules:         []config.EarnRule{perSpend("spend", 1, "1"), fixedRule("visit", "visit.checked_in", "10")},
+		})
+		a := newAccount()
+		a.Member.Balance, a.Member.Pending = balance, pending
+		a.Lots = openLots(a.Member)
+		for _, l := range a.Lots {
+			if l.Status == LotActive {
+				// The balance was earned on order o1, and expires now.
+				l.OrderID, l.ExpiresAt = "o1", ptr(t0)
+			}
+		}
+		a.Order = &Order{ID: "o1", MemberID: a.Member.ID, EventID: "ev_earlier", Total: "100", Refunded: "0", Currency: "IDR"}
+		before := a.Member
+		later := t0.Add(48 * time.Hour)
+		var err error
+		switch op % 7 {
+		case 0:
+			err = p.Adjust(a, "ev_1", n, "correction", later)
+		case 1:
+			err = p.Apply(a, customEvent(t, "ev_1", "visit.checked_in", later, nil))
+		case 2:
+			err = p.Apply(a, refundEvent(t, "ev_1", "o1", strconv.FormatInt(n, 10), later))
+		case 3:
+			p.ActivateDue(a, "ev_1", later)
+		case 4:
+			p.ExpireDue(a, "ev_1", later)
+		case 5:
+			a.Order = nil
+			err = p.Apply(a, paidEvent(t, "ev_1", later, order("o2", strconv.FormatInt(n, 10))))
+		case 6:
+			err = p.Apply(a, cancelEvent(t, "ev_1", "o1", later))
+		}
+		if err == nil {
+			err = a.Err()
+		}
+		if err != nil {
+			if !errors.Is(err, ErrLimit) && !errors.Is(err, ErrBadEvent) && !errors.Is(err, ErrInsufficientPoints) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			return // the store writes nothing
+		}
+		after := a.Member
+		moved, movedPending := new(big.Int), new(big.Int)
+		for _, e := range a.Entries() {
+			moved.Add(moved, big.NewInt(e.Points))
+			movedPending.Add(movedPending, big.NewInt(e.PendingPoints))
+		}
+		diff := new(big.Int).Sub(big.NewInt(after.Balance), big.NewInt(before.Balance))
+		diffPending := new(big.Int).Sub(big.NewInt(after.Pending), big.NewInt(before.Pending))
+		if diff.Cmp(moved) != 0 || diffPending.Cmp(movedPending) != 0 {
+			t.Fatalf("balance %d → %d and pending %d → %d, but the entries move %s and %s",
+				before.Balance, after.Balance, before.Pending, after.Pending, moved, movedPending)
+		}
+		for _, l := range a.Lots {
+			if l.Remaining < 0 || l.Remaining > l.Points || l.Reversed < 0 || l.Reversed > l.Points {
+				t.Fatalf("lot %s holds %d (reversed %d) of %d points", l.ID, l.Remaining, l.Reversed, l.Points)
+			}
+		}
+		if after.Pending < 0 {
+			t.Fatalf("pending %d is negative", after.Pending)
+		}
+	})
+}

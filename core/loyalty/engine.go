@@ -517,7 +517,7 @@ func (p *Program) reverse(a *Account, ev event.Event, r event.OrderRefunded) err
 			e.Reason = fmt.Sprintf("%s of order %s refunded: %d points taken back", FormatAmount(refunded, a.Order.Currency), r.OrderID, delta)
 			if short > 0 && p.AllowNegative {
 				// A debt goes no deeper than max_points; the rest is forgiven.
-				owed := min(short, max(a.Member.Balance-k+p.limits.maxPoints, 0))
+				owed := min(short, max(room(a.Member.Balance, -k, p.limits.maxPoints), 0))
 				e.Points -= owed
 				e.Reason += fmt.Sprintf("; %d of them were spent already and are owed", owed)
 				if owed < short {
@@ -559,7 +559,7 @@ func (p *Program) ActivateDue(a *Account, eventID string, now time.Time) {
 			Reason: fmt.Sprintf("returns window of %s ended", l.Rule),
 		}
 		if a.Member.Balance < 0 {
-			l.Remaining -= min(l.Remaining, -a.Member.Balance)
+			l.Remaining -= min(l.Remaining, debt(a.Member))
 		}
 		a.touch(l)
 		a.append(e)
@@ -628,7 +628,7 @@ func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, act
 		if -points > max(a.Member.Balance, 0) && !p.AllowNegative {
 			return fmt.Errorf("%w: deducting %d from a balance of %d", ErrInsufficientPoints, -points, a.Member.Balance)
 		}
-		if a.Member.Balance+points < -p.limits.maxPoints {
+		if room(a.Member.Balance, points, p.limits.maxPoints) < 0 {
 			return limitError("deducting %d from a balance of %d leaves a debt beyond loyalty.limits.max_points (%d)",
 				-points, a.Member.Balance, p.limits.maxPoints)
 		}

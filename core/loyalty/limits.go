@@ -68,9 +68,41 @@ func (p *Program) checkPoints(what string, n int64) error {
 }
 
 // held is what a member holds: the spendable points (none while the
-// balance is a debt) and the pending ones.
+// balance is a debt) and the pending ones; math.MaxInt64 when that does
+// not fit.
 func held(m Member) int64 {
-	return max(m.Balance, 0) + m.Pending
+	h, ok := addInt64(max(m.Balance, 0), m.Pending)
+	if !ok {
+		return math.MaxInt64
+	}
+	return h
+}
+
+// debt is what a member owes: 0, or the negative balance as a positive
+// number (math.MaxInt64 for the one balance whose negation does not fit).
+func debt(m Member) int64 {
+	switch {
+	case m.Balance >= 0:
+		return 0
+	case m.Balance == math.MinInt64:
+		return math.MaxInt64
+	}
+	return -m.Balance
+}
+
+// room is how far a balance moved by change stays above a debt of limit:
+// balance + change + limit, negative when the debt would go deeper, and
+// computed without overflow (clamped to the int64 range).
+func room(balance, change, limit int64) int64 {
+	r := new(big.Int).Add(big.NewInt(balance), big.NewInt(change))
+	r.Add(r, big.NewInt(limit))
+	switch {
+	case r.IsInt64():
+		return r.Int64()
+	case r.Sign() < 0:
+		return math.MinInt64
+	}
+	return math.MaxInt64
 }
 
 // checkHeld refuses an event that leaves the member holding more than
