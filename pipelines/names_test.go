@@ -1,16 +1,21 @@
 package pipelines_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines"
 )
 
 func TestNamesAreCleanedWhereTheyEnter(t *testing.T) {
@@ -71,4 +76,27 @@ func TestLongNotificationParamsAreFittedNotDeadLettered(t *testing.T) {
 	assert.Contains(t, sent[0].Text, name+" "+name, "the lines joined by spaces")
 	assert.Contains(t, sent[0].Text, "…", "cut with an ellipsis")
 	assert.NotContains(t, sent[0].Text, "Sari\n")
+}
+
+func TestReplayedUnfittedCommandIsFittedAndSent(t *testing.T) {
+	// A command rendered before parameters were fitted, dead-lettered for
+	// its 70-character header line and its multi-line body, is sent once
+	// replayed.
+	h := newHarness(t, harnessOpts{})
+	cmd := messaging.Command{
+		Key: "msg_replayed_unfitted", Tenant: "acme", Sender: "whatsapp", To: "+6281234567085",
+		Kind: messaging.KindTemplate, Category: messaging.CategoryUtility, Rule: "points_earned",
+		Template: &messaging.Template{Name: "points_earned", Language: "en",
+			Body: messaging.Positional("Sari\nRahayu", strings.Repeat("9", 1100), "25")},
+	}
+	payload, err := json.Marshal(cmd)
+	require.NoError(t, err)
+	require.NoError(t, h.hub.Store().AddDeadLetter(context.Background(), store.DeadLetter{
+		ID: "dl-unfitted", Tenant: "acme", Topic: pipelines.TopicOutbound, Handler: pipelines.StageSend,
+		Reason: "template.body[1]: at most 1024 characters, got 1100", Payload: payload,
+		Metadata: map[string]string{pipelines.MetaTenant: "acme"}, CreatedAt: time.Now(),
+	}))
+	require.Equal(t, http.StatusAccepted, h.adminPost("/deadletters/dl-unfitted/replay", map[string]any{}, nil))
+	eventually(t, "the replayed message", func() bool { return h.sentTo("+6281234567085") == 1 })
+	assert.EqualValues(t, 2, counterValue(t, h.hub.Metrics().ParamsFitted.WithLabelValues("acme", "points_earned")))
 }
