@@ -12,6 +12,11 @@ import (
 // characters (error 132005, "hydrated template text too long").
 const MaxBodyParams = 1024
 
+// EmptyParam is sent for a text parameter that is empty once cleaned (a
+// member without a name, a missing key): WhatsApp refuses an empty one
+// (error 100, "Parameter 'text' is mandatory").
+const EmptyParam = "-"
+
 // maxParamSpaces is the longest run of spaces WhatsApp accepts in a
 // template parameter (error 132018 beyond).
 const maxParamSpaces = 4
@@ -51,7 +56,8 @@ func FitParam(s string, limit int) string {
 // instead of letting the BSP refuse the message, and returns how many it
 // changed:
 //
-//   - every text parameter is cleaned by CleanParam;
+//   - every text parameter is cleaned by CleanParam, and one left empty
+//     becomes EmptyParam ("-");
 //   - a text header's parameter is cut to 60 characters;
 //   - when the body's parameters together are longer than 1024
 //     characters, the longest are cut to one common length, the longest
@@ -67,7 +73,7 @@ func (t *Template) Fit() int {
 	}
 	changed := 0
 	if h := t.Header; h != nil && h.Type == HeaderText {
-		if s := FitParam(h.Text, MaxHeaderText); s != h.Text {
+		if s := nonEmpty(FitParam(h.Text, MaxHeaderText)); s != h.Text {
 			h.Text, changed = s, changed+1
 		}
 	}
@@ -75,7 +81,7 @@ func (t *Template) Fit() int {
 	lengths := make([]int, len(t.Body))
 	total := 0
 	for i, p := range t.Body {
-		texts[i] = CleanParam(p.Text)
+		texts[i] = nonEmpty(CleanParam(p.Text))
 		lengths[i] = member.Length(texts[i])
 		total += lengths[i]
 	}
@@ -91,6 +97,13 @@ func (t *Template) Fit() int {
 		}
 	}
 	return changed
+}
+
+func nonEmpty(s string) string {
+	if s == "" {
+		return EmptyParam
+	}
+	return s
 }
 
 // fairShare returns the largest limit such that the lengths, each cut to

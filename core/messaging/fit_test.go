@@ -67,7 +67,7 @@ func TestRenderFitsTemplateParams(t *testing.T) {
 		{
 			name:   "a header longer than 60 characters",
 			data:   map[string]any{"title": long("Pesanan", 10), "items": "2x Kopi", "note": "", "code": "KOPI-1"},
-			header: long("Pesanan", 10)[:59] + "…", body: []string{"Sari", "2x Kopi", ""}, fitted: 1,
+			header: long("Pesanan", 10)[:59] + "…", body: []string{"Sari", "2x Kopi", messaging.EmptyParam}, fitted: 2,
 		},
 		{
 			name:   "line breaks and tabs",
