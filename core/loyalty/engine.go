@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,6 +267,10 @@ func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput, m M
 		out, err := expr.Run(r.points, env)
 		if err != nil {
 			return 0, "", fmt.Errorf("%w: rule %s: points: %v", ErrBadEvent, r.Name, err)
+		}
+		if f, isFloat := out.(float64); isFloat && f == math.Trunc(f) && f >= 1<<53 {
+			return 0, "", limitError("rule %s: %s points is above loyalty.limits.max_points (%d)",
+				r.Name, strconv.FormatFloat(f, 'f', -1, 64), p.limits.maxPoints)
 		}
 		n, ok := integral(out)
 		if !ok || n < 0 {

@@ -142,6 +142,14 @@ func TestPointsLimits(t *testing.T) {
 			refuse: "rule bonus: 4503599627370496 points",
 		},
 		{
+			name: "an expression giving a whole float beyond int64",
+			l:    config.Loyalty{Rules: []config.EarnRule{fixedRule("bonus", "visit.checked_in", "event.n * 1.0")}},
+			ev: func(t *testing.T) event.Event {
+				return customEvent(t, "ev_1", "visit.checked_in", t0, map[string]any{"n": 1e20})
+			},
+			refuse: "rule bonus: 100000000000000000000 points is above loyalty.limits.max_points",
+		},
+		{
 			name:   "points that fill the member to the maximum",
 			l:      config.Loyalty{Rules: []config.EarnRule{fixedRule("bonus", "visit.checked_in", "10")}, Limits: config.Limits{MaxPoints: 100}},
 			member: Member{Balance: 60, Pending: 30},
