@@ -126,13 +126,7 @@ func boundsProperty(t *rapid.T) {
 			if len(orderIDs) == 0 {
 				continue
 			}
-			id := rapid.SampledFrom(orderIDs).Draw(t, "order")
-			a = l.load(id)
-			if action == "cancel" {
-				err = p.Apply(a, cancelEvent(t, evID, id, now))
-			} else {
-				err = p.Apply(a, refundEvent(t, evID, id, hugeAmount(t, "refund"), now))
-			}
+			a, err = l.reverse(t, p, action == "cancel", evID, now, orderIDs, func() string { return hugeAmount(t, "refund") })
 		case "adjust":
 			a = l.load("")
 			points := extremePoints(t, limit, "adjust")

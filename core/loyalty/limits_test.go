@@ -24,6 +24,21 @@ func requireLimit(t *testing.T, err error, says string) {
 	assert.Contains(t, err.Error(), says)
 }
 
+// applied asserts that an event was refused for a limit, saying refuse,
+// or (refuse empty) applied, leaving a consistent account with balance
+// points; it reports whether it was applied.
+func applied(t *testing.T, err error, a *Account, refuse string, balance int64) bool {
+	t.Helper()
+	if refuse != "" {
+		requireLimit(t, err, refuse)
+		return false
+	}
+	require.NoError(t, err)
+	require.NoError(t, a.Check(false))
+	assert.Equal(t, balance, a.Member.Balance)
+	return true
+}
+
 func TestOrderTotalLimits(t *testing.T) {
 	// One point per unit spent, so points equal the total.
 	rules := []config.EarnRule{perSpend("spend", 1, "1")}
@@ -51,14 +66,9 @@ func TestOrderTotalLimits(t *testing.T) {
 			p := compileProgram(t, config.Loyalty{Rules: rules, Limits: tt.limits})
 			a := newAccount()
 			err := p.Apply(a, paidEvent(t, "ev_1", t0, order("o1", tt.total)))
-			if tt.refuse != "" {
-				requireLimit(t, err, tt.refuse)
-				return
+			if applied(t, err, a, tt.refuse, tt.points) {
+				require.NotNil(t, a.Order, "the order is kept for its refunds")
 			}
-			require.NoError(t, err)
-			require.NoError(t, a.Check(false))
-			assert.Equal(t, tt.points, a.Member.Balance)
-			require.NotNil(t, a.Order, "the order is kept for its refunds")
 		})
 	}
 }
@@ -178,14 +188,7 @@ func TestPointsLimits(t *testing.T) {
 			a := newAccount()
 			a.Member.Balance, a.Member.Pending, a.Member.Tier = tt.member.Balance, tt.member.Pending, tt.member.Tier
 			a.Lots = openLots(a.Member)
-			err := p.Apply(a, tt.ev(t))
-			if tt.refuse != "" {
-				requireLimit(t, err, tt.refuse)
-				return
-			}
-			require.NoError(t, err)
-			require.NoError(t, a.Check(false))
-			assert.Equal(t, tt.points, a.Member.Balance)
+			applied(t, p.Apply(a, tt.ev(t)), a, tt.refuse, tt.points)
 		})
 	}
 }
