@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -417,3 +418,40 @@ func openLots(m Member) []*Lot {
 
 // tierOf is a member's level by name.
 func tierOf(name string) member.Tier { return member.Tier{Name: name} }
+
+func TestReferralPointsStopAtTheMaximum(t *testing.T) {
+	// A referral never fails the follow-up that completes it: a referrer
+	// near max_points gets what still fits.
+	p := compileProgram(t, config.Loyalty{
+		Currency: "IDR", Rules: []config.EarnRule{perSpend("spend", 1, "1000")},
+		Referrals: config.Referrals{Enabled: true, RefereePoints: 50, ReferrerPoints: 100},
+		Limits:    config.Limits{MaxPoints: 1000},
+	})
+	f := FollowUp{MemberID: "mem_1", EventID: ReferralEventID(testTenant, "mem_new"), Kind: FollowUpReferrer, Subject: "mem_new", At: t0}
+	tests := []struct {
+		name    string
+		balance int64
+		given   int64
+	}{
+		{"room for all", 900, 100},
+		{"room for some", 960, 40},
+		{"no room", 1000, 0},
+		{"above a lowered limit", 5000, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAccount()
+			a.Member.Balance = tt.balance
+			a.Lots = openLots(a.Member)
+			require.NoError(t, p.CompleteReferral(a, f))
+			require.NoError(t, a.Check(false))
+			assert.Equal(t, tt.balance+tt.given, a.Member.Balance)
+			data, ok := findOutcome(a.Outcomes(), OutcomeReferralCompleted)
+			require.True(t, ok, "the referral completes either way")
+			assert.Equal(t, tt.given, data["points"])
+			if tt.given > 0 {
+				assert.Equal(t, fmt.Sprintf("referral: %d points for referring member mem_new", tt.given), a.Entries()[0].Reason)
+			}
+		})
+	}
+}
