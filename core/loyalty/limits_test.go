@@ -455,3 +455,21 @@ func TestReferralPointsStopAtTheMaximum(t *testing.T) {
 		})
 	}
 }
+
+func TestBirthdayAtTheMaximumIsCelebratedWithoutPoints(t *testing.T) {
+	p := compileProgram(t, config.Loyalty{
+		Rules:  []config.EarnRule{fixedRule("birthday", TypeMemberBirthday, "50")},
+		Limits: config.Limits{MaxPoints: 1000},
+	})
+	now := local(2026, 11, 23, 9, 0)
+	for _, balance := range []int64{1000, 5000} {
+		a := newAccount()
+		a.Member.Birthday, a.Member.Balance = "11-23", balance
+		a.Lots = openLots(a.Member)
+		ok, err := p.CelebrateBirthday(a, "ev_bday", now)
+		require.NoError(t, err, "a scheduled greeting is never refused")
+		assert.True(t, ok)
+		assert.Equal(t, balance, a.Member.Balance)
+		assert.Equal(t, []string{OutcomeMemberBirthday}, outcomeTypes(a.Outcomes()), "the greeting, without points")
+	}
+}
