@@ -8,9 +8,9 @@ import (
 )
 
 // Limits bound the money and points a tenant's program accepts, so that no
-// sum or product of them can overflow and a typo in a shop's payload (a
-// total in cents sent as units, a quantity of 10^20) is refused with a
-// reason instead of giving a member absurd points.
+// sum or product of them can overflow and a broken payload (a total of
+// 10^20, a quantity of 10^20, a negative total) is refused with a reason
+// instead of giving a member absurd points, or none.
 type Limits struct {
 	// MaxOrderTotal is the largest order total the program accepts, a
 	// decimal in the program's currency (in whatever currency the order is
