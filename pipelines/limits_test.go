@@ -28,6 +28,7 @@ func TestSalesBeyondTheLimitsAreDeadLettered(t *testing.T) {
 		require.Equal(t, http.StatusOK, h.postSale(sale(tt.id, tt.phone, "Ani", tt.total)), tt.name)
 	}
 	eventually(t, "one dead letter per sale", func() bool { return len(h.deadLetters().DeadLetters) == len(tests) })
+	assert.EqualValues(t, len(tests), counterValue(t, h.hub.Metrics().LimitRefusals.WithLabelValues("acme", "order.paid")))
 	reasons := map[string]string{}
 	for _, d := range h.deadLetters().DeadLetters {
 		assert.Equal(t, pipelines.StageLoyalty, d.Handler)

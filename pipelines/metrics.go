@@ -48,6 +48,9 @@ type Metrics struct {
 	// ParamsFitted counts notification texts cut or cleaned to fit
 	// WhatsApp's limits (messaging.Command.Fit).
 	ParamsFitted *prometheus.CounterVec // tenant, rule
+	// LimitRefusals counts events refused for a total or points beyond
+	// loyalty.limits (each is also a dead letter).
+	LimitRefusals *prometheus.CounterVec // tenant, type
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -170,6 +173,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_notify_params_fitted_total",
 			Help: "Notification texts (template parameters, text bodies) cut or cleaned to fit WhatsApp's limits, by rule.",
 		}, []string{"tenant", "rule"}),
+		LimitRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_loyalty_limit_refusals_total",
+			Help: "Events refused for an order total or points beyond the program's loyalty.limits, by event type.",
+		}, []string{"tenant", "type"}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -180,6 +187,6 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
-	reg.MustRegister(m.ParamsFitted)
+	reg.MustRegister(m.ParamsFitted, m.LimitRefusals)
 	return m
 }

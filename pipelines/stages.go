@@ -166,6 +166,9 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	res, err := h.store.Transact(msg.Context(), ev.Tenant, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
 		return t.program.Apply(a, ev)
 	})
+	if errors.Is(err, loyalty.ErrLimit) {
+		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
+	}
 	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
 	if refund && errors.Is(err, store.ErrNoMember) {
 		err = fmt.Errorf("%w: %s", loyalty.ErrOrderNotFound, ref.OrderID)
