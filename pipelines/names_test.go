@@ -100,3 +100,12 @@ func TestReplayedUnfittedCommandIsFittedAndSent(t *testing.T) {
 	eventually(t, "the replayed message", func() bool { return h.sentTo("+6281234567085") == 1 })
 	assert.EqualValues(t, 2, counterValue(t, h.hub.Metrics().ParamsFitted.WithLabelValues("acme", "points_earned")))
 }
+
+func TestMemberWithoutANameStillGetsTheNotification(t *testing.T) {
+	// The notification's first parameter is member.name: empty, WhatsApp
+	// refuses it (the sandbox as Meta does), so it is sent as "-".
+	h := newHarness(t, harnessOpts{})
+	require.Equal(t, http.StatusOK, h.postSale(sale("E-1", "081234567086", "", "100000")))
+	eventually(t, "the notification", func() bool { return h.sentTo("+6281234567086") == 1 })
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
