@@ -19,8 +19,8 @@ var errNoPhone = errors.New("no phone number and no member id")
 // cancellation finds the member of its order by data.order_id. Any other
 // event names its member by data.member_id, else by data.phone, which is
 // normalized with region (the tenant's default_region) and creates the
-// member when the tenant has not seen the number yet; its name, email and
-// birthday fill the member's empty fields.
+// member when the tenant has not seen the number yet; its name (cleaned by
+// member.CleanName), email and birthday fill the member's empty fields.
 func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 	var d struct {
 		OrderID  string `json:"order_id"`
@@ -39,7 +39,7 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		}
 		return store.AccountRef{OrderID: d.OrderID}, nil
 	}
-	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: d.Name, Email: d.Email, Create: true}
+	ref := store.AccountRef{MemberID: d.MemberID, OrderID: d.OrderID, Name: member.CleanName(d.Name), Email: d.Email, Create: true}
 	if d.Birthday != "" {
 		// A birthday that is not a date is left out; the event itself is
 		// fine.

@@ -116,7 +116,7 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone), Email: c.Email, Name: c.Name,
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {

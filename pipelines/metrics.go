@@ -56,6 +56,12 @@ type Metrics struct {
 	// WebhookErrors counts the errors a BSP put on a webhook rather than
 	// on a message or status.
 	WebhookErrors *prometheus.CounterVec // tenant, code
+	// ParamsFitted counts notification texts cut or cleaned to fit
+	// WhatsApp's limits (messaging.Command.Fit).
+	ParamsFitted *prometheus.CounterVec // tenant, rule
+	// LimitRefusals counts events refused for a total or points beyond
+	// loyalty.limits (each is also a dead letter).
+	LimitRefusals *prometheus.CounterVec // tenant, type
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -174,6 +180,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
 		}, []string{"tenant"}),
+		ParamsFitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_notify_params_fitted_total",
+			Help: "Notification texts (template parameters, text bodies) cut or cleaned to fit WhatsApp's limits, by rule.",
+		}, []string{"tenant", "rule"}),
+		LimitRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_loyalty_limit_refusals_total",
+			Help: "Events refused for an order total or points beyond the program's loyalty.limits, by event type.",
+		}, []string{"tenant", "type"}),
 	}
 	m.PartsIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "loyalhub_mapping_parts_ignored_total",
@@ -197,5 +211,6 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
+	reg.MustRegister(m.ParamsFitted, m.LimitRefusals)
 	return m
 }

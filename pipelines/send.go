@@ -47,6 +47,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if err := json.Unmarshal(msg.Payload, &cmd); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message command: %w", err))
 	}
+	// Render fits what it builds; a command rendered before parameters
+	// were fitted (a dead letter replayed) is fitted here.
+	if fitted := cmd.Fit(); fitted > 0 {
+		h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, cmd.Rule).Add(float64(fitted))
+	}
 	if err := cmd.Validate(); err != nil {
 		return fault.Permanent(fault.ClassRequest, err)
 	}

@@ -174,6 +174,9 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	res, err := h.store.Transact(msg.Context(), ev.Tenant, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
 		return t.program.Apply(a, ev)
 	})
+	if errors.Is(err, loyalty.ErrLimit) {
+		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
+	}
 	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
 	if refund && errors.Is(err, store.ErrNoMember) {
 		err = fmt.Errorf("%w: %s", loyalty.ErrOrderNotFound, ref.OrderID)
@@ -445,6 +448,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
+	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
 	phone := m.Phone
 	if phone != "" {
 		p, err := member.NormalizePhone(phone, "")
@@ -524,6 +528,9 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 		}
 		if !ok {
 			continue
+		}
+		if fitted := cmd.Fitted(); fitted > 0 {
+			h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, n.name).Add(float64(fitted))
 		}
 		m, err := jsonMessage(cmd.Key, cmd)
 		if err != nil {

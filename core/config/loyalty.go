@@ -36,6 +36,8 @@ type Loyalty struct {
 	Rewards []Reward `koanf:"rewards"`
 	// Referrals reward members who bring new members; off by default.
 	Referrals Referrals `koanf:"referrals"`
+	// Limits bound order totals and points (see Limits for the defaults).
+	Limits Limits `koanf:"limits"`
 }
 
 // EarnRule turns one event type into points.
@@ -283,6 +285,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 	}
 	v.rewards(base+".rewards", l.Rewards)
 	v.referrals(base+".referrals", l.Referrals)
+	v.limits(base, l)
 }
 
 func (v *validator) spend(p string, s Spend) {

@@ -155,6 +155,7 @@ type Account struct {
 
 	loaded   bool
 	loadErr  error
+	overflow error // a sum of points that did not fit an int64
 	entries  []Entry
 	outcomes []Outcome
 	changed  map[string]*Lot
@@ -242,9 +243,18 @@ func (a *Account) mergeEarned() {
 	a.outcomes = out
 }
 
+// append records an entry and moves the balances by its points. Within
+// the program's limits no sum overflows; should one (a stored balance
+// beyond any limit), the balances keep their values and Err reports it, so
+// that the store writes nothing.
 func (a *Account) append(e Entry) {
-	a.Member.Balance += e.Points
-	a.Member.Pending += e.PendingPoints
+	balance, ok1 := addInt64(a.Member.Balance, e.Points)
+	pending, ok2 := addInt64(a.Member.Pending, e.PendingPoints)
+	if !ok1 || !ok2 {
+		a.overflowed("member %s: balance %d%+d, pending %d%+d", a.Member.ID, a.Member.Balance, e.Points, a.Member.Pending, e.PendingPoints)
+		return
+	}
+	a.Member.Balance, a.Member.Pending = balance, pending
 	e.BalanceAfter, e.PendingAfter = a.Member.Balance, a.Member.Pending
 	a.entries = append(a.entries, e)
 }
@@ -253,7 +263,19 @@ func (a *Account) count(key string, n int64) {
 	if a.counters == nil {
 		a.counters = map[string]int64{}
 	}
-	a.counters[key] += n
+	sum, ok := addInt64(a.counters[key], n)
+	if !ok {
+		a.overflowed("counter %s: %d%+d", key, a.counters[key], n)
+		return
+	}
+	a.counters[key] = sum
+}
+
+// overflowed keeps the first sum that did not fit for Err.
+func (a *Account) overflowed(format string, args ...any) {
+	if a.overflow == nil {
+		a.overflow = limitError("%s does not fit 64 bits", fmt.Sprintf(format, args...))
+	}
 }
 
 // all returns every lot of the account, loading the open ones on first use.
@@ -281,15 +303,21 @@ func (a *Account) all() []*Lot {
 	return a.Lots
 }
 
-// Err returns the error of loading lots, if there was one: the account's
-// changes must then not be written.
-func (a *Account) Err() error { return a.loadErr }
+// Err returns the error of loading lots, or of a sum of points that did not
+// fit 64 bits, if there was one: the account's changes must then not be
+// written.
+func (a *Account) Err() error {
+	if a.loadErr != nil {
+		return a.loadErr
+	}
+	return a.overflow
+}
 
 // addLot records a new lot: active points first pay off any debt (a
 // negative balance the program allowed).
 func (a *Account) addLot(l *Lot, e Entry) {
 	if l.Status == LotActive && a.Member.Balance < 0 {
-		l.Remaining -= min(l.Remaining, -a.Member.Balance)
+		l.Remaining -= min(l.Remaining, debt(a.Member))
 	}
 	a.Lots = append(a.Lots, l)
 	a.touch(l)

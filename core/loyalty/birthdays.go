@@ -27,6 +27,12 @@ func (p *Program) CelebrateBirthday(a *Account, eventID string, now time.Time) (
 	}
 	a.Member.BirthdayYear = local.Year()
 	a.emit(OutcomeMemberBirthday, map[string]any{"birthday": a.Member.Birthday, "year": local.Year()})
+	if held(a.Member) >= p.limits.maxPoints {
+		// Celebrated, without points: the member holds the most a member
+		// may (loyalty.limits.max_points). A scheduled greeting is never
+		// refused like an event from outside.
+		return true, nil
+	}
 	ev := event.Event{ID: eventID, Tenant: p.Tenant, Type: TypeMemberBirthday, OccurredAt: now, Data: json.RawMessage(`{}`)}
 	if err := p.earn(a, ev, nil); err != nil {
 		return false, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,11 +31,19 @@ var ErrBadEvent = errors.New("bad event")
 // is reported in the same points.earned as the event's own points, so a
 // new member's first purchase makes one points.earned. The account must
 // hold the member; for order events, a.Order is the stored order or nil.
+//
+// An event beyond the program's limits (an order total above
+// loyalty.limits.max_order_total or negative, points above max_points, a
+// member holding more than max_points) fails with ErrLimit and ErrBadEvent.
 func (p *Program) Apply(a *Account, ev event.Event) error {
+	before := held(a.Member)
 	if err := p.apply(a, ev); err != nil {
 		return err
 	}
 	if err := p.qualify(a, ev.OccurredAt); err != nil {
+		return err
+	}
+	if err := p.checkHeld(a, before); err != nil {
 		return err
 	}
 	a.mergeEarned()
@@ -89,6 +98,9 @@ func (p *Program) orderPaid(a *Account, ev event.Event, o event.OrderPaid) error
 	total, err := ParseAmount(o.Total)
 	if err != nil {
 		return fmt.Errorf("%w: order %s total: %v", ErrBadEvent, o.OrderID, err)
+	}
+	if err := p.checkTotal(o.OrderID, total); err != nil {
+		return err
 	}
 	if a.Order != nil {
 		// The same order paid again under another event id: points were
@@ -167,6 +179,9 @@ func (p *Program) earn(a *Account, ev event.Event, order *orderInput) error {
 		}
 		pts, why, err := p.rulePoints(r, env, order, a.Member)
 		if err != nil {
+			return err
+		}
+		if err := p.checkPoints("rule "+r.Name, pts); err != nil {
 			return err
 		}
 		matched = append(matched, candidate{rule: r, points: pts, why: why})
@@ -253,6 +268,10 @@ func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput, m M
 		if err != nil {
 			return 0, "", fmt.Errorf("%w: rule %s: points: %v", ErrBadEvent, r.Name, err)
 		}
+		if f, isFloat := out.(float64); isFloat && f == math.Trunc(f) && f >= 1<<53 {
+			return 0, "", limitError("rule %s: %s points is above loyalty.limits.max_points (%d)",
+				r.Name, strconv.FormatFloat(f, 'f', -1, 64), p.limits.maxPoints)
+		}
 		n, ok := integral(out)
 		if !ok || n < 0 {
 			return 0, "", fmt.Errorf("%w: rule %s: points gave %v, not a non-negative integer", ErrBadEvent, r.Name, out)
@@ -262,7 +281,7 @@ func (p *Program) rulePoints(r *rule, env map[string]any, order *orderInput, m M
 	if order == nil {
 		return 0, "", fmt.Errorf("%w: rule %s is spend-based but %s carries no order", ErrBadEvent, r.Name, r.On)
 	}
-	return r.spend.points(r.Name, order, p.tierMultiplier(m))
+	return r.spend.points(r.Name, order, p.tierMultiplier(m), p.limits)
 }
 
 func integral(v any) (int64, bool) {
@@ -283,7 +302,7 @@ func integral(v any) (int64, bool) {
 // order total without excluded lines; matching lines are multiplied. Lines
 // count in proportion when their amounts add up to more than the spend (an
 // order-level discount).
-func (s *spendRule) points(name string, in *orderInput, tierFactor *big.Rat) (int64, string, error) {
+func (s *spendRule) points(name string, in *orderInput, tierFactor *big.Rat, lim limits) (int64, string, error) {
 	o := in.order
 	if in.total.Cmp(s.minOrder) < 0 {
 		return 0, fmt.Sprintf("%s: order total %s is below the minimum %s", name, o.Total, s.minOrder.FloatString(2)), nil
@@ -327,6 +346,10 @@ func (s *spendRule) points(name string, in *orderInput, tierFactor *big.Rat) (in
 		raw.Add(raw, extra)
 	}
 	raw.Mul(raw, tierFactor)
+	if raw.Cmp(new(big.Rat).SetInt64(lim.maxPoints)) > 0 {
+		return 0, "", limitError("rule %s: order %s earns %s points, above loyalty.limits.max_points (%d)",
+			name, o.OrderID, raw.FloatString(0), lim.maxPoints)
+	}
 	pts := Round(raw, s.rounding)
 	why := fmt.Sprintf("%s: %d points on a spend of %s (%s per %s)", name, pts, spend.FloatString(2), s.perUnit.RatString(), s.unit.FloatString(2))
 	if tierFactor.Cmp(big.NewRat(1, 1)) != 0 {
@@ -498,8 +521,14 @@ func (p *Program) reverse(a *Account, ev event.Event, r event.OrderRefunded) err
 			e.Points = -k
 			e.Reason = fmt.Sprintf("%s of order %s refunded: %d points taken back", FormatAmount(refunded, a.Order.Currency), r.OrderID, delta)
 			if short > 0 && p.AllowNegative {
-				e.Points -= short
-				e.Reason += fmt.Sprintf("; %d of them were spent already and are owed", short)
+				// A debt goes no deeper than max_points; the rest is forgiven.
+				owed := min(short, max(room(a.Member.Balance, -k, p.limits.maxPoints), 0))
+				e.Points -= owed
+				e.Reason += fmt.Sprintf("; %d of them were spent already and are owed", owed)
+				if owed < short {
+					forgiven += short - owed
+					e.Reason += fmt.Sprintf("; %d forgiven, as a debt stops at loyalty.limits.max_points (%d)", short-owed, p.limits.maxPoints)
+				}
 			} else if short > 0 {
 				forgiven += short
 				e.Reason += fmt.Sprintf("; %d of them were spent already and are forgiven", short)
@@ -535,7 +564,7 @@ func (p *Program) ActivateDue(a *Account, eventID string, now time.Time) {
 			Reason: fmt.Sprintf("returns window of %s ended", l.Rule),
 		}
 		if a.Member.Balance < 0 {
-			l.Remaining -= min(l.Remaining, -a.Member.Balance)
+			l.Remaining -= min(l.Remaining, debt(a.Member))
 		}
 		a.touch(l)
 		a.append(e)
@@ -577,9 +606,17 @@ func (p *Program) Adjust(a *Account, eventID string, points int64, reason string
 
 // AdjustAs is Adjust recording who made the correction, and emits
 // points.adjusted.
+//
+// Points beyond loyalty.limits.max_points either way, or an adjustment that
+// leaves the member holding more than max_points or owing more, fail with
+// ErrLimit and ErrBadEvent.
 func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, actor string, now time.Time) error {
+	before := held(a.Member)
 	if points == 0 {
 		return fmt.Errorf("%w: an adjustment of 0 points", ErrBadEvent)
+	}
+	if err := p.checkPoints("an adjustment", points); err != nil {
+		return err
 	}
 	if strings.TrimSpace(reason) == "" {
 		return fmt.Errorf("%w: an adjustment needs a reason", ErrBadEvent)
@@ -596,8 +633,15 @@ func (p *Program) AdjustAs(a *Account, eventID string, points int64, reason, act
 		if -points > max(a.Member.Balance, 0) && !p.AllowNegative {
 			return fmt.Errorf("%w: deducting %d from a balance of %d", ErrInsufficientPoints, -points, a.Member.Balance)
 		}
+		if room(a.Member.Balance, points, p.limits.maxPoints) < 0 {
+			return limitError("deducting %d from a balance of %d leaves a debt beyond loyalty.limits.max_points (%d)",
+				-points, a.Member.Balance, p.limits.maxPoints)
+		}
 		a.consume(-points)
 		a.append(e)
+	}
+	if err := p.checkHeld(a, before); err != nil {
+		return err
 	}
 	a.emit(OutcomePointsAdjusted, map[string]any{"points": points, "reason": reason})
 	return nil

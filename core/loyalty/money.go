@@ -3,6 +3,7 @@ package loyalty
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 )
@@ -88,7 +89,8 @@ const (
 )
 
 // Round rounds a rational to an integer with mode m; zero and negative
-// values give 0, as no rule computes negative points.
+// values give 0, as no rule computes negative points, and values beyond
+// int64 give math.MaxInt64 (callers bound points well below it first).
 func Round(r *big.Rat, m Rounding) int64 {
 	if r.Sign() <= 0 {
 		return 0
@@ -105,7 +107,7 @@ func Round(r *big.Rat, m Rounding) int64 {
 		}
 	}
 	if !q.IsInt64() {
-		return 0
+		return math.MaxInt64
 	}
 	return q.Int64()
 }

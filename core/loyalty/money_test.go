@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"math"
 	"math/big"
 	"testing"
 
@@ -111,7 +112,10 @@ func TestRound(t *testing.T) {
 		{"negative", big.NewRat(-5, 2), 0, 0, 0},
 		{"negative integer", big.NewRat(-3, 1), 0, 0, 0},
 		{"negative below one", big.NewRat(-1, 3), 0, 0, 0},
-		{"beyond int64", new(big.Rat).SetFrac(new(big.Int).Lsh(big.NewInt(1), 70), big.NewInt(1)), 0, 0, 0},
+		{"beyond int64 saturates", new(big.Rat).SetFrac(new(big.Int).Lsh(big.NewInt(1), 70), big.NewInt(1)), math.MaxInt64, math.MaxInt64, math.MaxInt64},
+		{"largest int64", new(big.Rat).SetInt64(math.MaxInt64), math.MaxInt64, math.MaxInt64, math.MaxInt64},
+		{"just below the largest int64 rounds up to it", new(big.Rat).Sub(new(big.Rat).SetInt64(math.MaxInt64), big.NewRat(1, 2)), math.MaxInt64 - 1, math.MaxInt64, math.MaxInt64},
+		{"just below the largest int64 plus one", new(big.Rat).Add(new(big.Rat).SetInt64(math.MaxInt64), big.NewRat(1, 2)), math.MaxInt64, math.MaxInt64, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ type Program struct {
 	expiry  config.Expiry
 	tiers   *tiers
 
+	limits        limits
 	challengeList []*challenge
 	rewards       map[string]Reward // the catalog by id
 	// referrals is the referral program, off unless enabled.
@@ -152,6 +153,9 @@ func Compile(tenant string, c config.Loyalty, loc *time.Location) (*Program, err
 	p.tiers = t
 	if p.referrals, err = compileReferrals(c.Referrals); err != nil {
 		fail("referrals", "%s", err)
+	}
+	if p.limits, err = compileLimits(c.Limits); err != nil {
+		fail("limits", "%s", err)
 	}
 	p.rewards = make(map[string]Reward, len(c.Rewards))
 	for i, rc := range c.Rewards {

@@ -104,6 +104,17 @@ func (l *ledger) save(t *rapid.T, a *Account) {
 	l.isNew = false
 }
 
+// reverse refunds (an amount drawn by amount) or cancels one of orderIDs,
+// drawn at random, on the account a store would load for it.
+func (l *ledger) reverse(t *rapid.T, p *Program, cancel bool, evID string, now time.Time, orderIDs []string, amount func() string) (*Account, error) {
+	id := rapid.SampledFrom(orderIDs).Draw(t, "order")
+	a := l.load(id)
+	if cancel {
+		return a, p.Apply(a, cancelEvent(t, evID, id, now))
+	}
+	return a, p.Apply(a, refundEvent(t, evID, id, amount(), now))
+}
+
 func sameLot(x, y *Lot) bool {
 	eq := func(a, b *time.Time) bool { return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b)) }
 	return x.Remaining == y.Remaining && x.Reversed == y.Reversed && x.Status == y.Status && x.Points == y.Points &&
@@ -294,13 +305,7 @@ func TestEngineProperties(t *testing.T) {
 				if len(orderIDs) == 0 {
 					continue
 				}
-				id := rapid.SampledFrom(orderIDs).Draw(t, "order")
-				a = l.load(id)
-				if action == "cancel" {
-					err = p.Apply(a, cancelEvent(t, evID, id, now))
-				} else {
-					err = p.Apply(a, refundEvent(t, evID, id, amount(t, 600000, "refund"), now))
-				}
+				a, err = l.reverse(t, p, action == "cancel", evID, now, orderIDs, func() string { return amount(t, 600000, "refund") })
 			case "refund_unknown":
 				a = l.load("missing")
 				err = p.Apply(a, refundEvent(t, evID, "missing", "1000", now))

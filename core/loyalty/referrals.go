@@ -215,9 +215,9 @@ func (p *Program) referralReversed(a *Account, orderID string) {
 func (p *Program) completeReferee(a *Account, eventID string, at time.Time) {
 	ref := &a.Member.Referral
 	ref.Status, ref.Order = member.ReferralCompleted, ""
-	pts := p.referrals.referee
-	p.referralPoints(a, eventID, "referral:referee", pts, at,
-		fmt.Sprintf("%s: %d points for joining with a referral code", RuleReferral, pts))
+	pts := p.referralPoints(a, eventID, "referral:referee", p.referrals.referee, at, func(n int64) string {
+		return fmt.Sprintf("%s: %d points for joining with a referral code", RuleReferral, n)
+	})
 	a.emit(OutcomeReferralCompleted, map[string]any{
 		"role": "referee", "referrer_id": ref.ReferredBy, "points": pts, "completed_at": at.UTC(),
 	})
@@ -227,18 +227,25 @@ func (p *Program) completeReferee(a *Account, eventID string, at time.Time) {
 	})
 }
 
-// referralPoints adds a lot of referral points, with the program's expiry.
-func (p *Program) referralPoints(a *Account, eventID, part string, pts int64, at time.Time, why string) {
+// referralPoints adds a lot of referral points, with the program's expiry,
+// and returns how many it gave: no more than let the member hold
+// loyalty.limits.max_points, so that a referral never fails the event or
+// the follow-up that completes it. why writes the entry's reason for the
+// points given.
+func (p *Program) referralPoints(a *Account, eventID, part string, pts int64, at time.Time, why func(int64) string) int64 {
+	pts = min(pts, max(p.limits.maxPoints-held(a.Member), 0))
 	if pts <= 0 {
-		return
+		return 0
 	}
 	lot := &Lot{
 		ID: LotID(p.Tenant, eventID, part), MemberID: a.Member.ID, Rule: RuleReferral, EventID: eventID,
 		Points: pts, Remaining: pts, Status: LotActive, EarnedAt: at, ExpiresAt: p.Expiry(at),
 	}
 	a.addLot(lot, Entry{
-		Kind: EntryEarn, Points: pts, LotID: lot.ID, EventID: eventID, Rule: RuleReferral, Reason: why, At: at,
+		Kind: EntryEarn, Points: pts, LotID: lot.ID, EventID: eventID, Rule: RuleReferral,
+		Reason: why(pts), At: at,
 	})
+	return pts
 }
 
 // CompleteReferral runs a FollowUpReferrer on the referrer's account:
@@ -248,9 +255,9 @@ func (p *Program) CompleteReferral(a *Account, f FollowUp) error {
 	if f.Kind != FollowUpReferrer {
 		return fmt.Errorf("%w: follow-up of kind %q", ErrBadEvent, f.Kind)
 	}
-	pts := p.referrals.referrer
-	p.referralPoints(a, f.EventID, "referral:referrer", pts, f.At,
-		fmt.Sprintf("%s: %d points for referring member %s", RuleReferral, pts, f.Subject))
+	pts := p.referralPoints(a, f.EventID, "referral:referrer", p.referrals.referrer, f.At, func(n int64) string {
+		return fmt.Sprintf("%s: %d points for referring member %s", RuleReferral, n, f.Subject)
+	})
 	a.emit(OutcomeReferralCompleted, map[string]any{
 		"role": "referrer", "referee_id": f.Subject, "points": pts, "completed_at": f.At.UTC(),
 	})

@@ -82,6 +82,8 @@ type Command struct {
 	Fallback  *Template `json:"fallback,omitempty"`
 	OutcomeID string    `json:"outcome_id,omitempty"`
 	Rule      string    `json:"rule,omitempty"` // notification rule that produced it
+
+	fitted int // texts Render changed to fit WhatsApp's limits
 }
 
 // Template is an approved WhatsApp template with its parameters.

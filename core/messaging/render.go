@@ -170,8 +170,18 @@ func (tp *templateProgram) shape() *Template {
 // Render builds the command for outcome o. ok is false, with no error, when
 // the outcome is not of the rule's type (On) or its When condition is false.
 // Errors are permanent faults of class request: the same outcome would fail
-// the same way again.
+// the same way again. Parameters that WhatsApp would refuse for their
+// length or their line breaks are fitted by rule (Command.Fit) rather than
+// failing the message; Fitted tells how many.
 func (r *Renderer) Render(o event.Outcome) (cmd Command, ok bool, err error) {
+	cmd, ok, err = r.render(o)
+	if ok && err == nil {
+		cmd.fitted = cmd.Fit()
+	}
+	return cmd, ok, err
+}
+
+func (r *Renderer) render(o event.Outcome) (cmd Command, ok bool, err error) {
 	if r.n.On != "" && o.Type != r.n.On {
 		return Command{}, false, nil
 	}

@@ -56,6 +56,7 @@ var codeTitles = map[int]string{
 	132012: "Template parameter format mismatch",
 	132015: "Template is paused",
 	132016: "Template is disabled",
+	132018: "There's an issue with the parameters in your template message",
 	133004: "Server temporarily unavailable",
 	133010: "Phone number not registered",
 }

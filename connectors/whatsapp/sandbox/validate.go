@@ -186,6 +186,24 @@ func validateParameter(at string, p templateParameter) *apiError {
 	if missing {
 		return missingParameter(fmt.Sprintf("%s['%s']", at, p.Type))
 	}
+	if p.Type == "text" {
+		return validateParamText(at, *p.Text)
+	}
+	return nil
+}
+
+// validateParamText refuses a template's text parameter as Meta does: an
+// empty one with 100 ("Parameter 'text' is mandatory"), one with a line
+// break, a tab or more than four consecutive spaces with 132018.
+func validateParamText(at, text string) *apiError {
+	switch {
+	case text == "":
+		e := invalidParameter("Invalid parameter")
+		e.details = fmt.Sprintf("Parameter 'text' is mandatory for component parameter type 'text' (%s)", at)
+		return e
+	case strings.ContainsAny(text, "\n\t") || strings.Contains(text, "     "):
+		return codeError(132018, fmt.Sprintf("Param %s['text'] cannot have new-line/tab characters or more than 4 consecutive spaces", at))
+	}
 	return nil
 }
 

@@ -304,14 +304,20 @@ func queryLots(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]*loyalt
 // qualifying sums a member's tier qualification since a time.
 func qualifying(ctx context.Context, tx querier, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
 	if basis != config.TierBasisSpend {
-		var points int64
-		err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries
+		// SUM of a bigint is a numeric: read as text, it is exact however
+		// far beyond an int64 the points of years add up.
+		var points string
+		err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(points), 0)::text FROM ledger_entries
 			WHERE member_id = $1 AND kind IN ('earn', 'activate', 'reverse') AND created_at >= $2`,
 			memberID, dbTime(since)).Scan(&points)
 		if err != nil {
 			return nil, fmt.Errorf("summing qualifying points: %w", err)
 		}
-		return new(big.Rat).SetInt64(points), nil
+		sum, ok := new(big.Rat).SetString(points)
+		if !ok {
+			return nil, fmt.Errorf("summing qualifying points: %q is not a number", points)
+		}
+		return sum, nil
 	}
 	rows, err := tx.Query(ctx, `SELECT total, refunded FROM orders
 		WHERE tenant = $1 AND member_id = $2 AND created_at >= $3`, tenant, memberID, dbTime(since))

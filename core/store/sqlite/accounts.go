@@ -270,14 +270,19 @@ func queryLots(ctx context.Context, tx *wtx, q string, args ...any) ([]*loyalty.
 // qualifying sums a member's tier qualification since a time.
 func qualifying(ctx context.Context, tx queryer, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
 	if basis != config.TierBasisSpend {
-		var points int64
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM ledger_entries
+		// SQLite's SUM fails once an int64 overflows: sum the points'
+		// high and low 32 bits apart (truncated division, so both carry
+		// the sign) and join them exactly, which fits for 2^31 rows.
+		var high, low int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(points / 4294967296), 0), COALESCE(SUM(points % 4294967296), 0)
+			FROM ledger_entries
 			WHERE member_id = ? AND kind IN ('earn', 'activate', 'reverse') AND created_at >= ?`,
-			memberID, toDB(since)).Scan(&points)
+			memberID, toDB(since)).Scan(&high, &low)
 		if err != nil {
 			return nil, fmt.Errorf("summing qualifying points: %w", err)
 		}
-		return new(big.Rat).SetInt64(points), nil
+		sum := new(big.Int).Lsh(big.NewInt(high), 32)
+		return new(big.Rat).SetInt(sum.Add(sum, big.NewInt(low))), nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT total, refunded FROM orders
 		WHERE tenant = ? AND member_id = ? AND created_at >= ?`, tenant, memberID, toDB(since))

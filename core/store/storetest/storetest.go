@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
 		{"TransactUnrecorded", testTransactUnrecorded},
 		{"TransactProperty", testTransactProperty},
+		{"TransactPropertyHuge", testTransactPropertyHuge},
+		{"HugeValues", testHugeValues},
 		{"DueMembers", testDueMembers},
 		{"Expiring", testExpiring},
 		{"Leases", testLeases},

@@ -79,6 +79,7 @@ var codeRules = map[int]rule{
 	132012: {fault.ClassTemplate, false}, // parameter format mismatch
 	132015: {fault.ClassTemplate, false}, // template paused
 	132016: {fault.ClassTemplate, false}, // template disabled
+	132018: {fault.ClassTemplate, false}, // parameter text refused: line break, tab or more than 4 spaces
 	132068: {fault.ClassTemplate, false}, // flow blocked
 
 	// Credentials and permissions (200-299 are handled as a range).

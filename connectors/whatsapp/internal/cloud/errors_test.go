@@ -59,6 +59,7 @@ var codeTable = []struct {
 	{132012, fault.ClassTemplate, true},
 	{132015, fault.ClassTemplate, true},
 	{132016, fault.ClassTemplate, true},
+	{132018, fault.ClassTemplate, true},
 	{132068, fault.ClassTemplate, true},
 	{100, fault.ClassRequest, true},
 	{131008, fault.ClassRequest, true},
