@@ -51,6 +51,7 @@ type Hub struct {
 
 	now        func() time.Time
 	startedAt  time.Time
+	sending    inFlight // keys of the send attempts this process is making
 	routerDone chan error
 	closeOnce  sync.Once
 	closeErr   error

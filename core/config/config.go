@@ -212,8 +212,12 @@ type Send struct {
 	// UnknownPolicy decides what happens to a message whose send attempt was
 	// interrupted (a crash or a timeout between the BSP call and recording
 	// its answer) and for which no status webhook arrived within
-	// UnknownGrace: "resend" sends it again, "hold" leaves it as unknown in
-	// the message log for an operator. Default hold: never a duplicate.
+	// UnknownGrace: "resend" sends it again under the same key (its
+	// biz_opaque_callback_data), "hold" leaves it as unknown in the message
+	// log for an operator. Default resend: a message is never left unsent;
+	// it goes out twice only when WhatsApp accepted the interrupted attempt
+	// and none of that attempt's status webhooks reached the hub within
+	// UnknownGrace.
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
 	// UnknownPolicy. It runs from the attempt; for an attempt made before a

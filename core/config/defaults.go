@@ -52,7 +52,7 @@ const (
 	DefaultCategory      = "utility"
 	DefaultQueueBackend  = BackendEmbedded
 	DefaultStoreDriver   = DriverSQLite
-	DefaultUnknownPolicy = UnknownHold
+	DefaultUnknownPolicy = UnknownResend
 )
 
 // Default returns a configuration holding every default and no tenants.
