@@ -224,12 +224,16 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	if h.store, err = openStore(h.cfg); err != nil {
 		return err
 	}
-	if err = h.store.Migrate(ctx); err != nil {
+	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
+	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(h.logger.With("component", "watermill"),
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	if h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog); err != nil {
+	if err = connect.retry(ctx, "queue", func(ctx context.Context) (err error) {
+		h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog)
+		return err
+	}); err != nil {
 		return fmt.Errorf("opening queue: %w", err)
 	}
 	if !h.cfg.Pipeline.IngestOnly {

@@ -18,6 +18,7 @@ type Config struct {
 	Queue    Queue             `koanf:"queue"`
 	Store    Store             `koanf:"store"`
 	Pipeline Pipeline          `koanf:"pipeline"`
+	Startup  Startup           `koanf:"startup"`
 	Tenants  map[string]Tenant `koanf:"tenants"`
 	// WhatsAppApps are Meta apps whose one webhook URL serves the numbers
 	// of many tenants: POST /apps/<name>/whatsapp routes each change to
@@ -48,6 +49,16 @@ type Server struct {
 	// Pprof serves Go's profiler at /debug/pprof/, behind the admin token.
 	// Default false.
 	Pprof bool `koanf:"pprof"`
+}
+
+// Startup is how `loyalhub serve` waits for what it depends on.
+type Startup struct {
+	// ConnectTimeout is how long serve keeps trying to reach its store and
+	// its queue at start (a database or NATS server that starts after the
+	// hub, or restarts), retrying with a backoff from 500ms doubling up to
+	// 10s and logging each failed attempt, before it exits with the last
+	// error. Default 2m.
+	ConnectTimeout time.Duration `koanf:"connect_timeout"`
 }
 
 // Log configures logging.
