@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/store"
 )
 
 // An interrupted send attempt (a crash, or a BSP call that ended without an
@@ -29,27 +30,35 @@ import (
 const relayLease = 5 * time.Minute
 
 // attemptDeadline is when the hub stops waiting for the status webhook of
-// an attempt last changed at updated: grace after the attempt. For an
-// attempt made before this process started at started, the webhook may
-// have reached the process that died, which held it unacknowledged at
-// either hop of the BSP lane: the queue redelivers it at each only after
-// its ack wait. The grace then runs from the last such redelivery.
-func attemptDeadline(updated, started time.Time, ackWait, grace time.Duration) time.Time {
+// an attempt in status, last changed at updated. The webhook may have
+// reached a process that died holding it unacknowledged at either hop of
+// the BSP lane, and the queue redelivers it at each hop only after its ack
+// wait; then the grace runs from the last such redelivery. That is the case
+// of an attempt made before this process started at started, and of any
+// attempt still sending that this process is not making (its maker died:
+// this process before a restart, or another replica). An unknown attempt
+// made since the start was recorded by a live process, which received its
+// webhooks: the grace runs from the attempt.
+func attemptDeadline(status string, updated, started time.Time, ackWait, grace time.Duration) time.Time {
 	if updated.Before(started) {
 		return started.Add(bspLaneHops*ackWait + grace)
+	}
+	if status == store.MessageSending {
+		return updated.Add(bspLaneHops*ackWait + grace)
 	}
 	return updated.Add(grace)
 }
 
 // staleCutoff returns the update time at or before which every attempt's
-// deadline has passed at now, for the relay. ok is false while attempts
-// made before the start may still be waiting for their webhooks; the
-// queue's redeliveries resolve attempts until then.
+// deadline has passed at now, whatever its status, for the relay. ok is
+// false while attempts made before the start may still be waiting for their
+// webhooks; the queue's redeliveries resolve attempts until then.
 func staleCutoff(now, started time.Time, ackWait, grace time.Duration) (before time.Time, ok bool) {
-	if now.Before(started.Add(bspLaneHops*ackWait + grace)) {
+	wait := bspLaneHops*ackWait + grace
+	if now.Before(started.Add(wait)) {
 		return time.Time{}, false
 	}
-	return now.Add(-grace), true
+	return now.Add(-wait), true
 }
 
 // inFlight is the set of keys whose BSP call this process is making: an
@@ -60,18 +69,15 @@ type inFlight struct {
 	keys map[string]struct{}
 }
 
-// start adds key; it reports false when key is in flight already.
-func (f *inFlight) start(key string) bool {
+// start adds key. The message log lets one attempt of a key at a time own
+// it, so that a key is never started twice.
+func (f *inFlight) start(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.keys[key]; ok {
-		return false
-	}
 	if f.keys == nil {
 		f.keys = map[string]struct{}{}
 	}
 	f.keys[key] = struct{}{}
-	return true
 }
 
 func (f *inFlight) done(key string) {

@@ -542,7 +542,7 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 			fmt.Errorf("message %s: an attempt is waiting for the BSP's answer", cur.Key), time.Second)
 	}
 	send := h.cfg.Pipeline.Send
-	deadline := attemptDeadline(cur.UpdatedAt, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
+	deadline := attemptDeadline(cur.Status, cur.UpdatedAt, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
 	if wait := time.Until(deadline); wait > 0 {
 		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
 			cur.Key, deadline.UTC().Format(time.RFC3339))

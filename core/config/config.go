@@ -231,10 +231,11 @@ type Send struct {
 	// UnknownGrace.
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
-	// UnknownPolicy. It runs from the attempt; for an attempt made before a
-	// restart, from the restart plus twice queue.ack_wait (a status webhook
-	// the stopped process held is redelivered after the ack wait at each of
-	// the BSP lane's two queue hops). Default 30s.
+	// UnknownPolicy. It runs from the attempt; for an attempt whose process
+	// died (made before a restart, or left sending by another replica),
+	// twice queue.ack_wait comes first, from the restart or the attempt (a
+	// status webhook the dead process held is redelivered after the ack wait
+	// at each of the BSP lane's two queue hops). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
 	// AuthPause is how long a sender stays paused after its BSP refused
 	// its credentials (Meta's 190): messages for it are dead-lettered
