@@ -28,8 +28,9 @@ import (
 )
 
 // The crash test runs `loyalhub serve` as a child process on its default
-// delivery policy, streams signed sales at it, kills it with SIGKILL several
-// times while it sends WhatsApp messages, restarting it each time. The POS
+// delivery policy, streams signed sales at it, and kills it with SIGKILL
+// three times, restarting it each time: once while the sales stream in,
+// twice while it sends their WhatsApp messages. The POS
 // side retries every sale until it gets a 2xx, as real senders do. The BSP
 // is fakeBSP, which posts each status webhook once and never again. In the
 // end every sale has exactly one ledger entry and its message, and no key
@@ -40,7 +41,6 @@ import (
 
 const (
 	crashSales    = 4000
-	crashKills    = 3
 	crashSecret   = "crash-pos-secret"
 	crashToken    = "crash-wa-token"
 	crashApp      = "crash-app-secret"
@@ -279,21 +279,29 @@ tenants:
 		})
 	}
 
-	// Each kill comes while the hub is sending: after a share of the
-	// messages reached the BSP.
+	// The first kill comes while sales stream in, the others while the hub
+	// sends: after a share of the messages reached the BSP.
+	kills := []struct {
+		what string
+		n    func() int
+		at   int
+	}{
+		{"accepted sales", func() int { return int(accepted.Load()) }, crashSales / 4},
+		{"messages at the BSP", bsp.accepted, crashSales / 3},
+		{"messages at the BSP", bsp.accepted, 2 * crashSales / 3},
+	}
 	var outages []outage
-	for k := 1; k <= crashKills; k++ {
-		want := k * crashSales / (crashKills + 1)
+	for k, kill := range kills {
 		deadline := time.Now().Add(3 * time.Minute)
-		for bsp.accepted() < want {
+		for kill.n() < kill.at {
 			if time.Now().After(deadline) {
-				t.Fatalf("kill %d: only %d of %d messages reached the BSP (log: %s)", k, bsp.accepted(), want, logFile.Name())
+				t.Fatalf("kill %d: only %d of %d %s (log: %s)", k+1, kill.n(), kill.at, kill.what, logFile.Name())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		o := outage{killed: time.Now()}
 		c.kill()
-		t.Logf("kill %d with SIGKILL after %d accepted sales and %d messages at the BSP", k, accepted.Load(), bsp.accepted())
+		t.Logf("kill %d with SIGKILL after %d accepted sales and %d messages at the BSP", k+1, accepted.Load(), bsp.accepted())
 		c.start(addr)
 		o.ready = time.Now()
 		outages = append(outages, o)
@@ -371,7 +379,7 @@ tenants:
 		}
 	}
 	require.Zero(t, lostOutside, "status webhooks the running hub refused")
-	require.LessOrEqual(t, resentAfterLoss, crashKills*64, "at most the sends in flight at each kill")
+	require.LessOrEqual(t, resentAfterLoss, len(kills)*64, "at most the sends in flight at each kill")
 
 	// Exactly one ledger entry per sale.
 	for i := range crashSales {
@@ -381,7 +389,7 @@ tenants:
 	}
 	require.NoError(t, c.stop(), "graceful shutdown on SIGTERM")
 	t.Logf("%d sales, %d kills, %d messages accepted by the BSP, %d sent again after a lost status webhook, in %s",
-		crashSales, crashKills, bsp.accepted(), resentAfterLoss, time.Since(began).Round(time.Second))
+		crashSales, len(kills), bsp.accepted(), resentAfterLoss, time.Since(began).Round(time.Second))
 }
 
 // unresolved counts the hub's messages still sending or unknown.
