@@ -61,6 +61,30 @@ func staleCutoff(now, started time.Time, ackWait, grace time.Duration) (before t
 	return now.Add(-wait), true
 }
 
+// How a delivery of a command waits for the deadline of an earlier attempt.
+const (
+	waitInline   = iota // retried in the handler after the wait
+	waitForRelay        // acknowledged: the relay hands the kept command back
+	waitInQueue         // handed back to the queue, redelivered after its delay
+)
+
+// waitFor decides how to wait for an earlier attempt's deadline, wait away.
+// A short wait is spent in the handler. A longer one would hold a send slot
+// (or, on the PostgreSQL queue, the head of the topic) until the deadline:
+// under the resend policy, with a relay running, the command, which the
+// claim kept in the message log, is acknowledged and the relay hands it
+// back once the deadline has passed; otherwise it goes back to the queue.
+func waitFor(wait time.Duration, policy string, relay bool) int {
+	switch {
+	case wait <= maxRetryAfter:
+		return waitInline
+	case policy == config.UnknownResend && relay:
+		return waitForRelay
+	default:
+		return waitInQueue
+	}
+}
+
 // inFlight is the set of keys whose BSP call this process is making: an
 // attempt that is still running is never taken for interrupted, however
 // long the BSP takes to answer.

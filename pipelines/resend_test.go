@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -77,4 +78,25 @@ func TestInFlight(t *testing.T) {
 	assert.False(t, f.has("other"))
 	f.done("k")
 	assert.False(t, f.has("k"))
+}
+
+func TestWaitFor(t *testing.T) {
+	tests := []struct {
+		name   string
+		wait   time.Duration
+		policy string
+		relay  bool
+		want   int
+	}{
+		{"a short wait in the handler", maxRetryAfter, config.UnknownResend, true, waitInline},
+		{"a short wait in the handler, under hold too", time.Second, config.UnknownHold, false, waitInline},
+		{"a long wait left to the relay", maxRetryAfter + time.Millisecond, config.UnknownResend, true, waitForRelay},
+		{"no relay in this process: back to the queue", 2 * time.Minute, config.UnknownResend, false, waitInQueue},
+		{"hold relays nothing: back to the queue", 2 * time.Minute, config.UnknownHold, true, waitInQueue},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, waitFor(tt.wait, tt.policy, tt.relay))
+		})
+	}
 }

@@ -546,12 +546,16 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	if wait := time.Until(deadline); wait > 0 {
 		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
 			cur.Key, deadline.UTC().Format(time.RFC3339))
-		if wait > maxRetryAfter {
-			// Too long to hold a handler: the queue delivers the command
-			// again after its redelivery delay.
+		switch waitFor(wait, send.UnknownPolicy, !h.cfg.Pipeline.Scheduler.Disabled) {
+		case waitInline:
+			return false, fault.Retryable(fault.ClassTransient, err, wait)
+		case waitForRelay:
+			h.logger.Debug("interrupted send attempt left to the relay", "tenant", cur.Tenant, "key", cur.Key,
+				"deadline", deadline)
+			return false, nil
+		default:
 			return false, fault.Requeue(fault.ClassTransient, err)
 		}
-		return false, fault.Retryable(fault.ClassTransient, err, wait)
 	}
 	if send.UnknownPolicy == config.UnknownHold {
 		if cur.Status == store.MessageSending {

@@ -151,7 +151,8 @@ type Messages interface {
 	// ClaimMessage moves the message with m.Key to sending: it inserts it
 	// when new, or takes it over when it is pending. It returns claimed=true
 	// when the caller now owns the attempt; otherwise it returns the current
-	// record and the caller must not send.
+	// record and the caller must not send. A sending or unknown message
+	// without a command keeps m.Command.
 	ClaimMessage(ctx context.Context, m Message) (current Message, claimed bool, err error)
 	// MarkSent records the BSP's acceptance of a claimed message.
 	MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error

@@ -88,6 +88,15 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		}
 		claimed = tag.RowsAffected() == 1
 	}
+	if !claimed && m.Command != nil {
+		// An interrupted attempt claimed without its command keeps this
+		// one, for the relay.
+		if _, err := tx.Exec(ctx, `UPDATE messages SET command = $1
+			WHERE key = $2 AND command IS NULL AND status IN ($3, $4)`,
+			m.Command, m.Key, store.MessageSending, store.MessageUnknown); err != nil {
+			return store.Message{}, false, fmt.Errorf("keeping the command: %w", err)
+		}
+	}
 	if claimed {
 		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
 			return store.Message{}, false, err

@@ -87,6 +87,15 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 		}
 		claimed = rowsAffected(res) == 1
 	}
+	if !claimed && m.Command != nil {
+		// An interrupted attempt claimed without its command keeps this
+		// one, for the relay.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET command = ?
+			WHERE key = ? AND command IS NULL AND status IN (?, ?)`,
+			m.Command, m.Key, store.MessageSending, store.MessageUnknown); err != nil {
+			return store.Message{}, false, fmt.Errorf("keeping the command: %w", err)
+		}
+	}
 	if claimed {
 		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
 			return store.Message{}, false, err

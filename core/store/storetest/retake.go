@@ -127,6 +127,36 @@ func testRetakeConcurrent(t *testing.T, s store.Store) {
 	assert.Equal(t, 2, got.Attempts)
 }
 
+// An interrupted attempt claimed without its command (by an earlier
+// version) keeps the command of the next claim, so that the relay can send
+// it again; a kept command is not replaced.
+func testClaimKeepsTheCommandOfAnInterruptedAttempt(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	bare := newMessage(tenant, "msg_"+randHex(8), 0, 0)
+	_, claimed, err := s.ClaimMessage(ctx, bare)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	again := bare
+	again.Command = attemptCommand
+	_, claimed, err = s.ClaimMessage(ctx, again)
+	require.NoError(t, err)
+	require.False(t, claimed)
+	got, err := s.StaleAttempts(ctx, tenant, at(5), at(20), 100, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.JSONEq(t, string(attemptCommand), string(got[0].Command))
+
+	other := again
+	other.Command = []byte(`{"key":"other"}`)
+	_, _, err = s.ClaimMessage(ctx, other)
+	require.NoError(t, err)
+	got, err = s.StaleAttempts(ctx, tenant, at(5), at(20).Add(time.Hour), 100, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.JSONEq(t, string(attemptCommand), string(got[0].Command), "the first kept command stays")
+}
+
 func testStaleAttempts(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tenant := newTenant()

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RetakeMessage", testRetakeMessage},
 		{"RetakeConcurrent", testRetakeConcurrent},
 		{"StaleAttempts", testStaleAttempts},
+		{"ClaimKeepsTheCommand", testClaimKeepsTheCommandOfAnInterruptedAttempt},
 		{"DeadLetters", testDeadLetters},
 		{"CheckoutOrder", testCheckoutOrder},
 		{"CheckoutCompletion", testCheckoutCompletion},
