@@ -51,7 +51,8 @@ type Hub struct {
 
 	now        func() time.Time
 	startedAt  time.Time
-	sending    inFlight // keys of the send attempts this process is making
+	sending    inFlight      // keys of the send attempts this process is making
+	inlineWait time.Duration // longest wait for an earlier attempt spent in a handler
 	routerDone chan error
 	closeOnce  sync.Once
 	closeErr   error
@@ -127,6 +128,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		now:      opts.Now,
 
 		handoffClient: &http.Client{Timeout: 10 * time.Second},
+		inlineWait:    maxRetryAfter,
 	}
 	if h.now == nil {
 		h.now = time.Now

@@ -54,6 +54,8 @@ type harnessOpts struct {
 	sandbox func(*sandbox.Config)
 	// register adds connector types beside the shipped ones.
 	register func(*connectors.Registry)
+	// beforeStart adjusts the hub before it starts.
+	beforeStart func(*pipelines.Hub)
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -154,6 +156,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
 	require.NoError(t, err)
+	if o.beforeStart != nil {
+		o.beforeStart(hub)
+	}
 	require.NoError(t, hub.Start(ctx))
 	t.Cleanup(func() {
 		closeCtx, c := context.WithTimeout(context.Background(), 20*time.Second)

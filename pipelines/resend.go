@@ -69,14 +69,14 @@ const (
 )
 
 // waitFor decides how to wait for an earlier attempt's deadline, wait away.
-// A short wait is spent in the handler. A longer one would hold a send slot
+// A wait up to inline is spent in the handler. A longer one would hold a send slot
 // (or, on the PostgreSQL queue, the head of the topic) until the deadline:
 // under the resend policy, with a relay running, the command, which the
 // claim kept in the message log, is acknowledged and the relay hands it
 // back once the deadline has passed; otherwise it goes back to the queue.
-func waitFor(wait time.Duration, policy string, relay bool) int {
+func waitFor(wait, inline time.Duration, policy string, relay bool) int {
 	switch {
-	case wait <= maxRetryAfter:
+	case wait <= inline:
 		return waitInline
 	case policy == config.UnknownResend && relay:
 		return waitForRelay

@@ -96,7 +96,7 @@ func TestWaitFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, waitFor(tt.wait, tt.policy, tt.relay))
+			assert.Equal(t, tt.want, waitFor(tt.wait, maxRetryAfter, tt.policy, tt.relay))
 		})
 	}
 }

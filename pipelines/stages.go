@@ -546,7 +546,7 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	if wait := time.Until(deadline); wait > 0 {
 		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
 			cur.Key, deadline.UTC().Format(time.RFC3339))
-		switch waitFor(wait, send.UnknownPolicy, !h.cfg.Pipeline.Scheduler.Disabled) {
+		switch waitFor(wait, h.inlineWait, send.UnknownPolicy, !h.cfg.Pipeline.Scheduler.Disabled) {
 		case waitInline:
 			return false, fault.Retryable(fault.ClassTransient, err, wait)
 		case waitForRelay:
