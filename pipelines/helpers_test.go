@@ -1,6 +1,8 @@
 package pipelines_test
 
 import (
+	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
@@ -34,4 +36,22 @@ func gaugeValue(t testing.TB, g prometheus.Gauge) float64 {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
+}
+
+// syncBuffer is a log destination safe for the hub's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -54,6 +54,8 @@ type Hub struct {
 
 	now        func() time.Time
 	startedAt  time.Time
+	sending    inFlight      // keys of the send attempts this process is making
+	inlineWait time.Duration // longest wait for an earlier attempt spent in a handler
 	routerDone chan error
 	closeOnce  sync.Once
 	closeErr   error
@@ -129,6 +131,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		now:      opts.Now,
 
 		handoffClient: &http.Client{Timeout: 10 * time.Second},
+		inlineWait:    maxRetryAfter,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -226,12 +229,16 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	if h.store, err = openStore(h.cfg); err != nil {
 		return err
 	}
-	if err = h.store.Migrate(ctx); err != nil {
+	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
+	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(h.logger.With("component", "watermill"),
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	if h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog); err != nil {
+	if err = connect.retry(ctx, "queue", func(ctx context.Context) (err error) {
+		h.queue, err = queue.Open(ctx, h.cfg.Queue, h.cfg.DataDir, Topics, wlog)
+		return err
+	}); err != nil {
 		return fmt.Errorf("opening queue: %w", err)
 	}
 	if !h.cfg.Pipeline.IngestOnly {

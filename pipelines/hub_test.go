@@ -57,6 +57,8 @@ type harnessOpts struct {
 	// logger receives the hub's log (default: none, or stderr with
 	// LOYALHUB_TEST_LOG set).
 	logger *slog.Logger
+	// beforeStart adjusts the hub before it starts.
+	beforeStart func(*pipelines.Hub)
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -160,6 +162,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
 	require.NoError(t, err)
+	if o.beforeStart != nil {
+		o.beforeStart(hub)
+	}
 	require.NoError(t, hub.Start(ctx))
 	t.Cleanup(func() {
 		closeCtx, c := context.WithTimeout(context.Background(), 20*time.Second)

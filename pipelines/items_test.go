@@ -1,13 +1,11 @@
 package pipelines_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,24 +131,6 @@ func TestWebhookItemsAreHandledAlone(t *testing.T) {
 	assert.NotContains(t, dls[0].Payload, "wamid.GOOD1", "the dead letter holds the bad message only")
 	assert.NotContains(t, dls[0].Payload, "deleted", "nor the statuses")
 	assert.Contains(t, dls[0].Payload, testNumberID, "it keeps the envelope that routes it")
-}
-
-// syncBuffer is a bytes.Buffer safe for the hub's concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A field the hub does not handle is counted every time and logged once.

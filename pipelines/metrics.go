@@ -32,6 +32,12 @@ type Metrics struct {
 	InboundMessages  *prometheus.CounterVec // tenant, result (new, duplicate)
 	Templates        *prometheus.GaugeVec   // tenant, sender: templates listed
 
+	// MessagesResent counts messages sent again under their key after no
+	// status webhook came for an interrupted attempt; MessagesRelayed the
+	// stale attempts the relay handed back to the send stage.
+	MessagesResent  *prometheus.CounterVec // tenant
+	MessagesRelayed *prometheus.CounterVec // tenant
+
 	PointsAwarded    *prometheus.CounterVec // tenant
 	StatusUnmatched  *prometheus.CounterVec // tenant
 	StatusesApplied  prometheus.Counter
@@ -124,6 +130,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_messages_deferred_total",
 			Help: "Messages held back until the end of quiet hours.",
 		}, []string{"tenant"}),
+		MessagesResent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_resent_total",
+			Help: "Messages sent again under their key after no status webhook came for an interrupted attempt within pipeline.send.unknown_grace.",
+		}, []string{"tenant"}),
+		MessagesRelayed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_relayed_total",
+			Help: "Interrupted send attempts whose command the relay handed back to the send stage.",
+		}, []string{"tenant"}),
 		InboundMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_inbound_messages_total",
 			Help: "Customers' messages received, new or duplicate deliveries.",
@@ -212,5 +226,6 @@ func NewMetrics() *Metrics {
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
 	reg.MustRegister(m.ParamsFitted, m.LimitRefusals)
+	reg.MustRegister(m.MessagesResent, m.MessagesRelayed)
 	return m
 }

@@ -25,6 +25,11 @@ const maxRetryAfter = 30 * time.Second
 // once), Retry-After pauses, metrics per attempt (without the pause), a
 // timeout per attempt and panic recovery (a panic is permanent: the same
 // input would panic again).
+//
+// Each attempt starts from the delivery's own context: the timeout of an
+// attempt cancels the context it set when the attempt ends, and an attempt
+// that inherited it would fail at its first store call, so that the
+// in-process retries would never retry anything.
 func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	poison, err := middleware.PoisonQueueWithFilter(pub, TopicDeadLetters, fault.IsPermanent)
 	if err != nil {
@@ -39,7 +44,8 @@ func middlewares(pub message.Publisher, cfg config.Pipeline, m *Metrics, logger 
 		ShouldRetry: func(p middleware.RetryParams) bool {
 			return !fault.IsPermanent(p.Err) && !fault.IsRequeue(p.Err)
 		},
-		Logger: logger,
+		ResetContextOnRetry: true,
+		Logger:              logger,
 	}
 	return []message.HandlerMiddleware{
 		middleware.CorrelationID,
@@ -78,12 +84,15 @@ func measure(m *Metrics) message.HandlerMiddleware {
 // before the retry middleware tries again.
 func honourRetryAfter(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
+		// The attempt's timeout ends the context it sets on msg when the
+		// attempt returns: wait on the delivery's context instead.
+		ctx := msg.Context()
 		out, err := h(msg)
 		if err == nil || fault.IsPermanent(err) {
 			return out, err
 		}
 		if d := min(fault.RetryAfter(err), maxRetryAfter); d > 0 {
-			waitCtx(msg.Context(), d)
+			waitCtx(ctx, d)
 		}
 		return out, err
 	}

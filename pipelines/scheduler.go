@@ -69,6 +69,7 @@ func (s *scheduler) loop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		s.h.releaseDeferred(ctx, s.h.now())
+		s.h.relayStaleAttempts(ctx, time.Now())
 		s.h.refreshTemplates(ctx)
 		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
 			if r.Swept+r.Reminded+r.Birthdays+r.Failed+r.Abandoned > 0 {
@@ -388,16 +389,28 @@ func (h *Hub) releaseDeferred(ctx context.Context, now time.Time) {
 			h.logger.Warn("listing due deferred messages failed", "error", err)
 			return
 		}
-		for _, d := range due {
-			m := message.NewMessage(fmt.Sprintf("%s/deferred/%d", d.Key, now.UnixNano()), d.Command)
-			m.Metadata.Set(MetaTenant, d.Tenant)
-			if err := h.queue.Publisher().Publish(TopicOutbound, m); err != nil {
-				h.logger.Warn("releasing a deferred message failed; it is retried after its lease",
-					"tenant", d.Tenant, "key", d.Key, "error", err)
-			}
-		}
+		h.handBack(due, "deferred", now)
 		if len(due) < sweepBatch || ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+// handBack publishes the kept commands of leased messages to the send
+// stage, as "<key>/<why>/<now>"; a command that cannot be published is
+// handed back again when its lease ends. It returns how many were
+// published.
+func (h *Hub) handBack(ds []store.DeferredMessage, why string, now time.Time) int {
+	n := 0
+	for _, d := range ds {
+		m := message.NewMessage(fmt.Sprintf("%s/%s/%d", d.Key, why, now.UnixNano()), d.Command)
+		m.Metadata.Set(MetaTenant, d.Tenant)
+		if err := h.queue.Publisher().Publish(TopicOutbound, m); err != nil {
+			h.logger.Warn("handing a message back to the send stage failed; it is retried after its lease",
+				"why", why, "tenant", d.Tenant, "key", d.Key, "error", err)
+			continue
+		}
+		n++
+	}
+	return n
 }

@@ -72,11 +72,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if cmd.Template != nil {
 		rec.Template = cmd.Template.Name
 	}
-	if messaging.FreeForm(cmd.Kind) {
-		// Kept so that a window WhatsApp reports closed after accepting
-		// the message can still be met with its fallback template.
-		rec.Command = msg.Payload
-	}
+	// Kept so that an interrupted attempt can be sent again when its
+	// command is no longer in the queue, and a window WhatsApp reports
+	// closed after accepting a free-form message can still be met with its
+	// fallback template.
+	rec.Command = msg.Payload
 	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
@@ -87,6 +87,10 @@ func (h *Hub) sendStage(msg *message.Message) error {
 			return err
 		}
 	}
+	// This process owns the attempt until it returns: another delivery of
+	// the command must not take it for interrupted meanwhile.
+	h.sending.start(cmd.Key)
+	defer h.sending.done(cmd.Key)
 
 	now := h.now()
 	if until, reason, paused := c.pause.blocked(time.Now()); paused {

@@ -412,6 +412,9 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 	if err := json.Unmarshal(m.Command, &cmd); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding the failed message's command: %w", err))
 	}
+	if !messaging.FreeForm(cmd.Kind) {
+		return nil // a template is not held to the window: nothing to resend
+	}
 	if cmd.Fallback != nil {
 		fb := withFallback(cmd)
 		fb.Key = messaging.FallbackKey(cmd.Key)
@@ -547,30 +550,35 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 const bspLaneHops = 2
 
 // resolveEarlierAttempt decides what to do with a message whose key is
-// already in the log. Finished messages are done. A message whose attempt
-// was interrupted (sending or unknown) waits for the BSP's status webhook,
-// which moves it to sent if the BSP had accepted it; after the grace period
-// the unknown policy applies: hold it for an operator, or take it over and
-// send again.
+// already claimed. A sending or unknown message had an attempt whose
+// outcome was lost: before its deadline the command is retried later (a
+// status webhook may still come); after it, the unknown policy applies. It
+// returns claimed=true when the caller now owns a new attempt.
 func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (claimed bool, err error) {
 	switch cur.Status {
 	case store.MessageSending, store.MessageUnknown:
 	default:
 		return false, nil
 	}
-	send := h.cfg.Pipeline.Send
-	// The grace runs from the attempt. When the attempt was made before this
-	// process started, the status webhook may have reached the previous
-	// process, which died holding it unacknowledged at either hop of the BSP
-	// lane (inbound_bsp, events_bsp): the queue redelivers at each only after
-	// its ack wait. So the grace then runs from the last such redelivery.
-	deadline := cur.UpdatedAt.Add(send.UnknownGrace)
-	if cur.UpdatedAt.Before(h.startedAt) {
-		deadline = h.startedAt.Add(bspLaneHops*h.cfg.Queue.AckWait + send.UnknownGrace)
-	}
-	if wait := time.Until(deadline); wait > 0 {
+	if h.sending.has(cur.Key) {
 		return false, fault.Retryable(fault.ClassTransient,
-			fmt.Errorf("message %s: waiting for the status of an earlier attempt", cur.Key), wait)
+			fmt.Errorf("message %s: an attempt is waiting for the BSP's answer", cur.Key), time.Second)
+	}
+	send := h.cfg.Pipeline.Send
+	deadline := attemptDeadline(cur.Status, cur.UpdatedAt, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
+	if wait := time.Until(deadline); wait > 0 {
+		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
+			cur.Key, deadline.UTC().Format(time.RFC3339))
+		switch waitFor(wait, h.inlineWait, send.UnknownPolicy, !h.cfg.Pipeline.Scheduler.Disabled) {
+		case waitInline:
+			return false, fault.Retryable(fault.ClassTransient, err, wait)
+		case waitForRelay:
+			h.logger.Debug("interrupted send attempt left to the relay", "tenant", cur.Tenant, "key", cur.Key,
+				"deadline", deadline)
+			return false, nil
+		default:
+			return false, fault.Requeue(fault.ClassTransient, err)
+		}
 	}
 	if send.UnknownPolicy == config.UnknownHold {
 		if cur.Status == store.MessageSending {
@@ -580,13 +588,15 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 		}
 		return false, nil
 	}
-	if err := h.store.ReleaseMessage(ctx, cur.Key, connectors.AmbiguousCode, "no status webhook within the grace period: sending again", time.Now()); err != nil {
-		return false, fmt.Errorf("releasing message: %w", err)
-	}
-	cur.UpdatedAt = time.Now()
-	_, claimed, err = h.store.ClaimMessage(ctx, cur)
+	claimed, err = h.store.RetakeMessage(ctx, cur, connectors.AmbiguousCode,
+		"no status webhook within the grace period: sending again under the same key", time.Now())
 	if err != nil {
-		return false, fmt.Errorf("claiming message: %w", err)
+		return false, fmt.Errorf("retaking message: %w", err)
+	}
+	if claimed {
+		h.metrics.MessagesResent.WithLabelValues(cur.Tenant).Inc()
+		h.logger.Info("no status webhook for an interrupted send attempt: sending again under the same key",
+			"tenant", cur.Tenant, "key", cur.Key, "attempts", cur.Attempts+1)
 	}
 	return claimed, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,26 +22,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
-	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines/loadtest"
 	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 )
 
-// The crash test runs `loyalhub serve` as a child process, streams signed
-// sales at it, kills it with SIGKILL midway and restarts it. The POS side
-// retries every sale until it gets a 2xx, as real senders do. In the end
-// every sale must have exactly one ledger entry and exactly one WhatsApp
-// message at the sandbox.
+// The crash test runs `loyalhub serve` as a child process on its default
+// delivery policy, streams signed sales at it, and kills it with SIGKILL
+// three times, restarting it each time: once while the sales stream in,
+// twice while it sends their WhatsApp messages. The POS
+// side retries every sale until it gets a 2xx, as real senders do. The BSP
+// is fakeBSP, which posts each status webhook once and never again. In the
+// end every sale has exactly one ledger entry and its message, and no key
+// reached the BSP twice unless the hub could not have known better: every
+// earlier accepted attempt's only status webhook was lost while the hub was
+// dead (Meta would retry it; nothing else tells the hub WhatsApp took the
+// message). Those are counted and logged, never failed.
 
 const (
-	crashSales    = 5000
-	crashKillAt   = 2000
+	crashSales    = 4000
 	crashSecret   = "crash-pos-secret"
 	crashToken    = "crash-wa-token"
 	crashApp      = "crash-app-secret"
 	crashAdmin    = "crash-admin"
 	crashNumberID = "100000000000077"
+	crashWABAID   = "200000000000077"
 	crashAckWait  = 5 * time.Second
 	crashGrace    = 5 * time.Second
 )
@@ -170,28 +174,23 @@ store:
 	})
 }
 
+// outage is a time the hub was down: from its kill until it answered
+// /readyz again.
+type outage struct{ killed, ready time.Time }
+
 func runCrashTest(t *testing.T, backendYAML string) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	addr := freePort(t)
 	hubURL := "http://" + addr
+	began := time.Now()
 
-	sb := sandbox.New(sandbox.Config{
-		// While the hub is down, status webhooks are retried often, as
-		// Meta retries them.
-		WebhookRetryMax: time.Second,
-		AccessToken:     crashToken,
-		AppSecret:       crashApp,
-		WebhookURL:      hubURL + "/hooks/shop/whatsapp",
-		Numbers:         map[string]sandbox.Number{crashNumberID: {DisplayPhoneNumber: "15550000077", WABAID: "200000000000077"}},
-	}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sb.Start(ctx)
-	sbSrv := httptest.NewServer(sb.Handler())
-	defer sbSrv.Close()
-	defer sb.Close(context.Background())
+	bsp := newFakeBSP(crashToken, crashApp, crashNumberID, crashWABAID, "15550000077", hubURL+"/hooks/shop/whatsapp")
+	bspSrv := httptest.NewServer(bsp)
+	defer bspSrv.Close()
+	defer bsp.wg.Wait() // status webhooks in flight end before the server
 
+	// The delivery policy is the default one: only the times are short.
 	cfgPath := filepath.Join(dir, "loyalhub.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `data_dir: %s
 server:
@@ -204,8 +203,9 @@ log:
     initial_interval: 20ms
     max_interval: 500ms
   send:
-    unknown_policy: resend
     unknown_grace: %s
+  scheduler:
+    interval: 2s
 tenants:
   shop:
     default_region: ID
@@ -219,6 +219,9 @@ tenants:
         phone_number_id: "%s"
         access_token: %s
         app_secret: %s
+        timeout: 3s
+        throughput:
+          per_second: 1000
     loyalty:
       rules:
         - name: spend
@@ -234,7 +237,7 @@ tenants:
           name: points_earned
           language: en
           body: ["string(data.points)", "string(member.balance)"]
-`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashGrace, crashSecret, sbSrv.URL, crashNumberID, crashToken, crashApp), 0o600))
+`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashGrace, crashSecret, bspSrv.URL, crashNumberID, crashToken, crashApp), 0o600))
 
 	logFile, err := os.Create(filepath.Join(dir, "loyalhub.log"))
 	require.NoError(t, err)
@@ -249,7 +252,6 @@ tenants:
 	client := &http.Client{Timeout: 5 * time.Second}
 	var accepted atomic.Int64
 	var next atomic.Int64
-	killed := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
@@ -272,67 +274,112 @@ tenants:
 					}
 					time.Sleep(20 * time.Millisecond)
 				}
-				if accepted.Add(1) == crashKillAt {
-					close(killed)
-				}
+				accepted.Add(1)
 			}
 		})
 	}
-	<-killed
-	t.Logf("killing at %s", time.Now().Format(time.RFC3339Nano))
-	c.kill()
-	t.Logf("killed with SIGKILL after %d accepted sales", accepted.Load())
-	c.start(addr)
-	restarted := time.Now()
-	t.Logf("restarted at %s", restarted.Format(time.RFC3339Nano))
+
+	// The first kill comes while sales stream in, the others while the hub
+	// sends: after a share of the messages reached the BSP.
+	kills := []struct {
+		what string
+		n    func() int
+		at   int
+	}{
+		{"accepted sales", func() int { return int(accepted.Load()) }, crashSales / 4},
+		{"messages at the BSP", bsp.accepted, crashSales / 3},
+		{"messages at the BSP", bsp.accepted, 2 * crashSales / 3},
+	}
+	var outages []outage
+	for k, kill := range kills {
+		deadline := time.Now().Add(3 * time.Minute)
+		for kill.n() < kill.at {
+			if time.Now().After(deadline) {
+				t.Fatalf("kill %d: only %d of %d %s (log: %s)", k+1, kill.n(), kill.at, kill.what, logFile.Name())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		o := outage{killed: time.Now()}
+		c.kill()
+		t.Logf("kill %d with SIGKILL after %d accepted sales and %d messages at the BSP", k+1, accepted.Load(), bsp.accepted())
+		c.start(addr)
+		o.ready = time.Now()
+		outages = append(outages, o)
+	}
 	wg.Wait()
 	require.EqualValues(t, crashSales, accepted.Load())
 
-	// Every sale is delivered once; then, after the unknown grace has passed
-	// twice over, still once.
+	// Every accepted sale gets its message, and the message log settles:
+	// nothing is left sending or unknown.
+	recipientOf := func(i int) string {
+		_, phone := loadtest.Sale(run, base+i)
+		return strings.TrimPrefix(phone, "+")
+	}
 	deadline := time.Now().Add(4 * time.Minute)
-	for distinctRecipients(sb) < crashSales {
+	for {
+		byRecipient := bsp.byRecipient()
+		missing := 0
+		for i := range crashSales {
+			if len(byRecipient[recipientOf(i)]) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 && unresolved(t, hubURL) == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d sales reached the sandbox (log: %s)", distinctRecipients(sb), crashSales, logFile.Name())
+			t.Fatalf("%d of %d sales have no message at the BSP, %d messages unresolved (log: %s)",
+				missing, crashSales, unresolved(t, hubURL), logFile.Name())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// A message whose first attempt's outcome the crash hid is resent, if
-	// ever, when the grace after the restart ends: count after that.
-	time.Sleep(time.Until(restarted.Add(2*crashAckWait + crashGrace + 3*time.Second)))
+	// A message whose attempt a kill interrupted is resent, if ever, once
+	// the grace after the last restart ends: count after that.
+	last := outages[len(outages)-1].ready
+	time.Sleep(time.Until(last.Add(2*crashAckWait + crashGrace + 3*time.Second)))
+	bsp.wg.Wait()
 
-	counts := map[string]int{}
-	for _, m := range sb.Messages() {
-		counts[m.To]++
-	}
-	dup := 0
-	for i := range crashSales {
-		_, phone := loadtest.Sale(run, base+i)
-		n := counts[strings.TrimPrefix(phone, "+")]
-		require.NotZero(t, n, "sale %d got no message", i)
-		if n > 1 {
-			dup++
-			var msgs struct {
-				Messages []struct {
-					Key string `json:"key"`
-				} `json:"messages"`
+	// No key twice, unless the hub was never told of the earlier attempt.
+	duringOutage := func(at time.Time) bool {
+		for _, o := range outages {
+			// A webhook sent just before a kill fails with it.
+			if !at.Before(o.killed.Add(-bsp.client.Timeout)) && !at.After(o.ready) {
+				return true
 			}
-			m := memberOf(t, hubURL, phone)
-			adminGet(t, hubURL+"/api/v1/tenants/shop/messages?member_id="+m, &msgs)
-			for _, mm := range msgs.Messages {
-				var full json.RawMessage
-				adminGet(t, hubURL+"/api/v1/tenants/shop/messages/"+mm.Key, &full)
-				t.Logf("sale %d messaged %d times: %s", i, n, full)
-				for _, r := range sb.Messages() {
-					if r.To == strings.TrimPrefix(phone, "+") {
-						t.Logf("  sandbox got %s at %s", r.ID, r.ReceivedAt.Format(time.RFC3339Nano))
-					}
-				}
+		}
+		return false
+	}
+	byRecipient := bsp.byRecipient()
+	resentAfterLoss := 0
+	for i := range crashSales {
+		keys := byRecipient[recipientOf(i)]
+		require.Len(t, keys, 1, "sale %d: one message", i)
+		atts := bsp.attempts(keys[0])
+		for j := 1; j < len(atts); j++ {
+			told := false
+			for _, a := range atts[:j] {
+				told = told || a.statusOK || !duringOutage(a.statusAt)
+			}
+			if told {
+				t.Errorf("sale %d: key %s sent %d times although the hub had been told of an earlier attempt: %+v", i, keys[0], len(atts), atts)
+				continue
+			}
+			resentAfterLoss++
+			t.Logf("sale %d: key %s accepted at +%s, its status webhook lost at +%s while the hub was down, sent again at +%s",
+				i, keys[0], atts[j-1].at.Sub(began).Round(time.Millisecond),
+				atts[j-1].statusAt.Sub(began).Round(time.Millisecond), atts[j].at.Sub(began).Round(time.Millisecond))
+		}
+	}
+	lostOutside := 0
+	for _, k := range bsp.keys() {
+		for _, a := range bsp.attempts(k) {
+			if !a.statusOK && !duringOutage(a.statusAt) {
+				lostOutside++
 			}
 		}
 	}
-	require.Zero(t, dup, "sales messaged more than once")
-	require.Len(t, sb.Messages(), crashSales)
+	require.Zero(t, lostOutside, "status webhooks the running hub refused")
+	require.LessOrEqual(t, resentAfterLoss, len(kills)*64, "at most the sends in flight at each kill")
 
 	// Exactly one ledger entry per sale.
 	for i := range crashSales {
@@ -341,14 +388,22 @@ tenants:
 		require.Len(t, entries, 1, "sale %d", i)
 	}
 	require.NoError(t, c.stop(), "graceful shutdown on SIGTERM")
+	t.Logf("%d sales, %d kills, %d messages accepted by the BSP, %d sent again after a lost status webhook, in %s",
+		crashSales, len(kills), bsp.accepted(), resentAfterLoss, time.Since(began).Round(time.Second))
 }
 
-func distinctRecipients(sb *sandbox.Server) int {
-	seen := map[string]bool{}
-	for _, m := range sb.Messages() {
-		seen[m.To] = true
+// unresolved counts the hub's messages still sending or unknown.
+func unresolved(t *testing.T, hubURL string) int {
+	t.Helper()
+	n := 0
+	for _, status := range []string{"sending", "unknown"} {
+		var list struct {
+			Messages []json.RawMessage `json:"messages"`
+		}
+		adminGet(t, hubURL+"/api/v1/tenants/shop/messages?status="+status, &list)
+		n += len(list.Messages)
 	}
-	return len(seen)
+	return n
 }
 
 func memberOf(t *testing.T, hubURL, phone string) string {

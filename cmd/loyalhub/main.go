@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), mappingCmd(), conversationCmd(), versionCmd())
+	root.AddCommand(healthCmd())
 	return root
 }
 

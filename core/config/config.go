@@ -18,6 +18,7 @@ type Config struct {
 	Queue    Queue             `koanf:"queue"`
 	Store    Store             `koanf:"store"`
 	Pipeline Pipeline          `koanf:"pipeline"`
+	Startup  Startup           `koanf:"startup"`
 	Tenants  map[string]Tenant `koanf:"tenants"`
 	// WhatsAppApps are Meta apps whose one webhook URL serves the numbers
 	// of many tenants: POST /apps/<name>/whatsapp routes each change to
@@ -48,6 +49,16 @@ type Server struct {
 	// Pprof serves Go's profiler at /debug/pprof/, behind the admin token.
 	// Default false.
 	Pprof bool `koanf:"pprof"`
+}
+
+// Startup is how `loyalhub serve` waits for what it depends on.
+type Startup struct {
+	// ConnectTimeout is how long serve keeps trying to reach its store and
+	// its queue at start (a database or NATS server that starts after the
+	// hub, or restarts), retrying with a backoff from 500ms doubling up to
+	// 10s and logging each failed attempt, before it exits with the last
+	// error. Default 2m.
+	ConnectTimeout time.Duration `koanf:"connect_timeout"`
 }
 
 // Log configures logging.
@@ -212,14 +223,19 @@ type Send struct {
 	// UnknownPolicy decides what happens to a message whose send attempt was
 	// interrupted (a crash or a timeout between the BSP call and recording
 	// its answer) and for which no status webhook arrived within
-	// UnknownGrace: "resend" sends it again, "hold" leaves it as unknown in
-	// the message log for an operator. Default hold: never a duplicate.
+	// UnknownGrace: "resend" sends it again under the same key (its
+	// biz_opaque_callback_data), "hold" leaves it as unknown in the message
+	// log for an operator. Default resend: a message is never left unsent;
+	// it goes out twice only when WhatsApp accepted the interrupted attempt
+	// and none of that attempt's status webhooks reached the hub within
+	// UnknownGrace.
 	UnknownPolicy string `koanf:"unknown_policy"`
 	// UnknownGrace is how long to wait for a status webhook before applying
-	// UnknownPolicy. It runs from the attempt; for an attempt made before a
-	// restart, from the restart plus twice queue.ack_wait (a status webhook
-	// the stopped process held is redelivered after the ack wait at each of
-	// the BSP lane's two queue hops). Default 30s.
+	// UnknownPolicy. It runs from the attempt; for an attempt whose process
+	// died (made before a restart, or left sending by another replica),
+	// twice queue.ack_wait comes first, from the restart or the attempt (a
+	// status webhook the dead process held is redelivered after the ack wait
+	// at each of the BSP lane's two queue hops). Default 30s.
 	UnknownGrace time.Duration `koanf:"unknown_grace"`
 	// AuthPause is how long a sender stays paused after its BSP refused
 	// its credentials (Meta's 190): messages for it are dead-lettered

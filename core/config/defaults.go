@@ -11,6 +11,7 @@ const (
 	DefaultListen          = ":8080"
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultShutdownTimeout = 20 * time.Second
+	DefaultConnectTimeout  = 2 * time.Minute
 
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
@@ -52,7 +53,7 @@ const (
 	DefaultCategory      = "utility"
 	DefaultQueueBackend  = BackendEmbedded
 	DefaultStoreDriver   = DriverSQLite
-	DefaultUnknownPolicy = UnknownHold
+	DefaultUnknownPolicy = UnknownResend
 )
 
 // Default returns a configuration holding every default and no tenants.
@@ -76,6 +77,7 @@ func (c *Config) ApplyDefaults() {
 	setString(&c.Server.Listen, DefaultListen)
 	setInt64(&c.Server.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDuration(&c.Server.ShutdownTimeout, DefaultShutdownTimeout)
+	setDuration(&c.Startup.ConnectTimeout, DefaultConnectTimeout)
 
 	setString(&c.Log.Level, DefaultLogLevel)
 	setString(&c.Log.Format, DefaultLogFormat)

@@ -168,6 +168,7 @@ func (c *Config) Validate() Errors {
 	v.required("server.listen", c.Server.Listen)
 	v.positive("server.max_body_bytes", c.Server.MaxBodyBytes)
 	v.positiveDuration("server.shutdown_timeout", c.Server.ShutdownTimeout)
+	v.positiveDuration("startup.connect_timeout", c.Startup.ConnectTimeout)
 
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")

@@ -151,7 +151,8 @@ type Messages interface {
 	// ClaimMessage moves the message with m.Key to sending: it inserts it
 	// when new, or takes it over when it is pending. It returns claimed=true
 	// when the caller now owns the attempt; otherwise it returns the current
-	// record and the caller must not send.
+	// record and the caller must not send. A sending or unknown message
+	// without a command keeps m.Command.
 	ClaimMessage(ctx context.Context, m Message) (current Message, claimed bool, err error)
 	// MarkSent records the BSP's acceptance of a claimed message.
 	MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error
@@ -172,6 +173,22 @@ type Messages interface {
 	DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]DeferredMessage, error)
 	// MarkUnknown records that an attempt's result is unknown.
 	MarkUnknown(ctx context.Context, key, reason string, at time.Time) error
+	// RetakeMessage starts a new attempt of a message whose earlier attempt
+	// never got an answer: it moves the message from sending or unknown to
+	// sending with one more attempt, recording code and reason in the
+	// timeline first, but only while the message is exactly as the caller
+	// saw it (seen.Status and seen.UpdatedAt). Of several callers that saw
+	// the same attempt, one gets claimed=true and owns the new attempt; the
+	// others, and every caller once a status report moved the message on,
+	// get false and must not send.
+	RetakeMessage(ctx context.Context, seen Message, code, reason string, at time.Time) (claimed bool, err error)
+	// StaleAttempts returns up to limit messages of tenant that are sending
+	// or unknown, unchanged since before, and keep their command; it pushes
+	// their lease on to now+lease, so that another call does not return them
+	// again before then (or before an attempt changed them). They are the
+	// attempts a crash or a lost answer left behind, whose commands may never
+	// come back from the queue.
+	StaleAttempts(ctx context.Context, tenant string, before, now time.Time, limit int, lease time.Duration) ([]DeferredMessage, error)
 	// ApplyStatus applies a delivery report; out-of-order and repeated
 	// reports are harmless. It returns applied=false when the status did not
 	// move the message forward, and ErrNotFound when no message matches.

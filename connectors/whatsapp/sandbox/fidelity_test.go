@@ -120,17 +120,28 @@ func TestWindowRatesAndOptOut(t *testing.T) {
 		assert.Equal(t, http.StatusOK, send(t, hs.URL, testToken, testPhoneID, textBody).status, "inside the window")
 	})
 	t.Run("number throughput", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.Numbers[testPhoneID] = Number{DisplayPhoneNumber: "15550783881", PerSecond: 3}
-		_, hs := newTestServer(t, cfg)
-		// Start right after a second boundary so the burst stays in it.
-		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
-		codes := []int{}
-		for i := range 4 {
-			body := fmt.Sprintf(`{"messaging_product":"whatsapp","to":"62812345600%02d","type":"template","template":{"name":"x","language":{"code":"id"}}}`, i)
-			codes = append(codes, send(t, hs.URL, testToken, testPhoneID, body).code())
+		// The limit counts sends per wall-clock second: a burst that a busy
+		// machine stretches across a second boundary proves nothing, so it
+		// is tried again on a new number until one fits in a second.
+		for try := 0; ; try++ {
+			require.Less(t, try, 10, "no burst of four sends fitted in one second")
+			cfg := testConfig()
+			cfg.Numbers[testPhoneID] = Number{DisplayPhoneNumber: "15550783881", PerSecond: 3}
+			_, hs := newTestServer(t, cfg)
+			// Start right after a second boundary so the burst stays in it.
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+			first := time.Now().Unix()
+			codes := []int{}
+			for i := range 4 {
+				body := fmt.Sprintf(`{"messaging_product":"whatsapp","to":"62812345600%02d","type":"template","template":{"name":"x","language":{"code":"id"}}}`, i)
+				codes = append(codes, send(t, hs.URL, testToken, testPhoneID, body).code())
+			}
+			if time.Now().Unix() != first {
+				continue
+			}
+			assert.Equal(t, []int{-1, -1, -1, 130429}, codes)
+			break
 		}
-		assert.Equal(t, []int{-1, -1, -1, 130429}, codes)
 	})
 	t.Run("pair rate", func(t *testing.T) {
 		cfg := testConfig()

@@ -88,6 +88,15 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		}
 		claimed = tag.RowsAffected() == 1
 	}
+	if !claimed && m.Command != nil {
+		// An interrupted attempt claimed without its command keeps this
+		// one, for the relay.
+		if _, err := tx.Exec(ctx, `UPDATE messages SET command = $1
+			WHERE key = $2 AND command IS NULL AND status IN ($3, $4)`,
+			m.Command, m.Key, store.MessageSending, store.MessageUnknown); err != nil {
+			return store.Message{}, false, fmt.Errorf("keeping the command: %w", err)
+		}
+	}
 	if claimed {
 		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
 			return store.Message{}, false, err
@@ -149,24 +158,79 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 // DueDeferred returns deferred messages due at now; see store.Messages.
 // Replicas asking at once get different messages.
 func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
-	p, err := s.db()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := p.Query(ctx, `UPDATE messages SET not_before = $1
+	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
 		WHERE key IN (SELECT key FROM messages WHERE status = $2 AND not_before <= $3
 			ORDER BY not_before LIMIT $4 FOR UPDATE SKIP LOCKED)
 		RETURNING key, tenant, command`, now.Add(lease), store.MessageDeferred, now, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due deferred messages: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
+	return out, nil
+}
+
+// leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes
+// the lease (not_before) of the messages it selects.
+func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
 		var d store.DeferredMessage
 		err := r.Scan(&d.Key, &d.Tenant, &d.Command)
 		return d, err
 	})
+}
+
+// RetakeMessage starts a new attempt of a stale sending or unknown message;
+// see store.Messages. The row's compare-and-set makes concurrent callers
+// that saw the same attempt race for it: one wins.
+func (s *Store) RetakeMessage(ctx context.Context, seen store.Message, code, reason string, at time.Time) (bool, error) {
+	if seen.Status != store.MessageSending && seen.Status != store.MessageUnknown {
+		return false, nil
+	}
+	p, err := s.db()
 	if err != nil {
-		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+		return false, err
+	}
+	at = store.Stamp(at)
+	claimed := false
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		claimed = false
+		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1,
+			error_code = $2, error = $3, updated_at = $4 WHERE key = $5 AND status = $6 AND updated_at = $7`,
+			store.MessageSending, code, reason, at, seen.Key, seen.Status, store.Stamp(seen.UpdatedAt))
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		claimed = true
+		if err := addStatus(ctx, tx, seen.Key, store.MessagePending, code, reason, at); err != nil {
+			return err
+		}
+		return addStatus(ctx, tx, seen.Key, store.MessageSending, "", "", at)
+	})
+	if err != nil {
+		return false, fmt.Errorf("retaking message: %w", err)
+	}
+	return claimed, nil
+}
+
+// StaleAttempts returns a tenant's sending and unknown messages unchanged
+// since before; see store.Messages. Replicas asking at once get different
+// messages.
+func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
+		WHERE key IN (SELECT key FROM messages WHERE tenant = $2 AND status IN ($3, $4)
+			AND updated_at <= $5 AND (not_before IS NULL OR not_before <= $6) AND command IS NOT NULL
+			ORDER BY updated_at LIMIT $7 FOR UPDATE SKIP LOCKED)
+		RETURNING key, tenant, command`, now.Add(lease), tenant, store.MessageSending, store.MessageUnknown,
+		before, now, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing stale send attempts: %w", err)
 	}
 	return out, nil
 }

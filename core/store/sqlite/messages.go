@@ -87,6 +87,15 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 		}
 		claimed = rowsAffected(res) == 1
 	}
+	if !claimed && m.Command != nil {
+		// An interrupted attempt claimed without its command keeps this
+		// one, for the relay.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET command = ?
+			WHERE key = ? AND command IS NULL AND status IN (?, ?)`,
+			m.Command, m.Key, store.MessageSending, store.MessageUnknown); err != nil {
+			return store.Message{}, false, fmt.Errorf("keeping the command: %w", err)
+		}
+	}
 	if claimed {
 		if err := addStatus(ctx, tx, m.Key, store.MessageSending, "", "", at); err != nil {
 			return store.Message{}, false, err
@@ -153,12 +162,22 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 
 // DueDeferred returns deferred messages due at now; see store.Messages.
 func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
+		WHERE key IN (SELECT key FROM messages WHERE status = ? AND not_before <= ? ORDER BY not_before LIMIT ?)
+		RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageDeferred, toDB(now), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+	}
+	return out, nil
+}
+
+// leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes
+// the lease (not_before) of the messages it selects.
+func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
 	var out []store.DeferredMessage
-	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `UPDATE messages SET not_before = ?
-			WHERE key IN (SELECT key FROM messages WHERE status = ? AND not_before <= ? ORDER BY not_before LIMIT ?)
-			RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageDeferred, toDB(now), store.ClampLimit(limit))
+		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -171,8 +190,51 @@ func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease
 			out = append(out, d)
 		}
 		return rows.Err()
+	})
+	return out, err
+}
+
+// RetakeMessage starts a new attempt of a stale sending or unknown message;
+// see store.Messages.
+func (s *Store) RetakeMessage(ctx context.Context, seen store.Message, code, reason string, at time.Time) (bool, error) {
+	if seen.Status != store.MessageSending && seen.Status != store.MessageUnknown {
+		return false, nil
+	}
+	at = store.Stamp(at)
+	claimed := false
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		claimed = false
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1,
+			error_code = ?, error = ?, updated_at = ? WHERE key = ? AND status = ? AND updated_at = ?`,
+			store.MessageSending, code, reason, toDB(at), seen.Key, seen.Status, toDB(seen.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 0 {
+			return nil
+		}
+		claimed = true
+		if err := addStatus(ctx, tx, seen.Key, store.MessagePending, code, reason, at); err != nil {
+			return err
+		}
+		return addStatus(ctx, tx, seen.Key, store.MessageSending, "", "", at)
 	}); err != nil {
-		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+		return false, fmt.Errorf("retaking message: %w", err)
+	}
+	return claimed, nil
+}
+
+// StaleAttempts returns a tenant's sending and unknown messages unchanged
+// since before; see store.Messages.
+func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
+		WHERE key IN (SELECT key FROM messages WHERE tenant = ? AND status IN (?, ?)
+			AND updated_at <= ? AND not_before <= ? AND command IS NOT NULL
+			ORDER BY updated_at LIMIT ?)
+		RETURNING key, tenant, command`, toDB(now.Add(lease)), tenant, store.MessageSending, store.MessageUnknown,
+		toDB(before), toDB(now), store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing stale send attempts: %w", err)
 	}
 	return out, nil
 }

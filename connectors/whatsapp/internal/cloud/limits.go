@@ -120,6 +120,11 @@ type limits struct {
 	mu        sync.Mutex
 	pairs     map[string]*pairBucket
 	sweepSize int
+
+	// now and sleep are the pair limit's clock (time.Now and a sleep that
+	// ends with ctx), replaced in tests.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // pairBucket is one recipient's token bucket. Unlike rate.Limiter it can
@@ -137,6 +142,8 @@ func newLimits(t Throughput) *limits {
 		pairBurst: float64(t.PairBurst),
 		pairs:     map[string]*pairBucket{},
 		sweepSize: pairSweepAt,
+		now:       time.Now,
+		sleep:     sleep,
 	}
 }
 
@@ -190,8 +197,9 @@ func (l *limits) reservePair(recipient string, now time.Time) (time.Duration, bo
 func (l *limits) refundPair(recipient string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p := l.pair(recipient, time.Now())
-	p.tokens = min(l.pairBurst, l.tokensAt(p, time.Now())+1)
+	now := l.now()
+	p := l.pair(recipient, now)
+	p.tokens = min(l.pairBurst, l.tokensAt(p, now)+1)
 }
 
 // wait blocks until the recipient's pair limit and then the number's limit
@@ -200,7 +208,7 @@ func (l *limits) refundPair(recipient string) {
 // longer than maxPairWait, or a number wait beyond ctx's deadline, returns a
 // retryable throttle error with the delay.
 func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err error) {
-	d, ok := l.reservePair(recipient, time.Now())
+	d, ok := l.reservePair(recipient, l.now())
 	if !ok {
 		return nil, &fault.Error{
 			Err:        fmt.Errorf("recipient's pair rate limit: next message in %s", d.Round(time.Millisecond)),
@@ -211,7 +219,7 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 	}
 	refund = func() { l.refundPair(recipient) }
 	if d > 0 {
-		if err := sleep(ctx, d); err != nil {
+		if err := l.sleep(ctx, d); err != nil {
 			refund()
 			return nil, err
 		}
@@ -237,7 +245,7 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 func (l *limits) penalise(recipient string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := l.now()
 	p := l.pair(recipient, now)
 	p.tokens = min(0, l.tokensAt(p, now))
 	return l.pairEvery

@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,26 +24,83 @@ func TestThroughputValidate(t *testing.T) {
 	assert.Contains(t, err.Error(), "at most 1000")
 }
 
-func TestPairLimit(t *testing.T) {
-	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: 500 * time.Millisecond, PairBurst: 2})
-	ctx := context.Background()
-	require.NoError(t, take(l, ctx, "a"))
-	require.NoError(t, take(l, ctx, "a"))
-	start := time.Now()
-	require.NoError(t, take(l, ctx, "a"), "a short pair wait happens inline")
-	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond)
+// fakeClock is the pair limit's clock in tests: it moves only when a wait
+// sleeps or the test advances it, so no assertion depends on how busy the
+// machine is.
+type fakeClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	slept []time.Duration
+}
 
-	l = newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Minute, PairBurst: 1})
-	require.NoError(t, take(l, ctx, "a"))
-	err := take(l, ctx, "a")
-	require.Error(t, err)
-	assert.Equal(t, CodePairLimit, fault.CodeOf(err))
-	assert.False(t, fault.IsPermanent(err))
-	assert.InDelta(t, time.Minute.Seconds(), fault.RetryAfter(err).Seconds(), 1)
-	// The refused attempt gave its slot back: the wait did not grow.
-	err = take(l, ctx, "a")
-	assert.InDelta(t, time.Minute.Seconds(), fault.RetryAfter(err).Seconds(), 1)
-	require.NoError(t, take(l, ctx, "b"))
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slept = append(c.slept, d)
+	c.t = c.t.Add(d)
+	return ctx.Err()
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.slept...)
+}
+
+// limitsWithClock returns limits whose pair limit runs on a fake clock.
+func limitsWithClock(tp Throughput) (*limits, *fakeClock) {
+	l, c := newLimits(tp), newFakeClock()
+	l.now, l.sleep = c.now, c.sleep
+	return l, c
+}
+
+func TestPairLimit(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a short wait happens inline", func(t *testing.T) {
+		l, clock := limitsWithClock(Throughput{PerSecond: 1000, Burst: 1, PairInterval: 500 * time.Millisecond, PairBurst: 2})
+		require.NoError(t, take(l, ctx, "a"))
+		require.NoError(t, take(l, ctx, "a"))
+		assert.Empty(t, clock.sleeps(), "the burst goes at once")
+		require.NoError(t, take(l, ctx, "a"))
+		assert.Equal(t, []time.Duration{500 * time.Millisecond}, clock.sleeps(), "the third waits one interval")
+		clock.advance(250 * time.Millisecond)
+		require.NoError(t, take(l, ctx, "a"))
+		assert.Equal(t, []time.Duration{500 * time.Millisecond, 250 * time.Millisecond}, clock.sleeps(),
+			"the next one waits what is left of the interval")
+		require.NoError(t, take(l, ctx, "b"))
+		assert.Len(t, clock.sleeps(), 2, "another recipient does not wait")
+	})
+	t.Run("a long wait is handed back", func(t *testing.T) {
+		l, clock := limitsWithClock(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Minute, PairBurst: 1})
+		require.NoError(t, take(l, ctx, "a"))
+		err := take(l, ctx, "a")
+		require.Error(t, err)
+		assert.Equal(t, CodePairLimit, fault.CodeOf(err))
+		assert.False(t, fault.IsPermanent(err))
+		assert.Equal(t, time.Minute, fault.RetryAfter(err))
+		clock.advance(10 * time.Second)
+		err = take(l, ctx, "a")
+		require.Error(t, err)
+		assert.Equal(t, 50*time.Second, fault.RetryAfter(err), "the refused attempt gave its slot back: the wait did not grow")
+		assert.Empty(t, clock.sleeps())
+		require.NoError(t, take(l, ctx, "b"))
+	})
 }
 
 func TestRefundGivesTheTurnBack(t *testing.T) {
@@ -63,9 +121,11 @@ func TestPenalise(t *testing.T) {
 }
 
 func TestNumberLimitDeadline(t *testing.T) {
-	l := newLimits(Throughput{PerSecond: 1, Burst: 1, PairInterval: time.Second, PairBurst: 100})
+	// One message per 1,000 s: the next turn is far beyond the deadline,
+	// however long the machine takes between the two calls.
+	l := newLimits(Throughput{PerSecond: 0.001, Burst: 1, PairInterval: time.Second, PairBurst: 100})
 	require.NoError(t, take(l, context.Background(), "a"))
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := take(l, ctx, "b")
 	require.Error(t, err)

@@ -1,0 +1,144 @@
+package pipelines
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// An interrupted send attempt (a crash, or a BSP call that ended without an
+// answer) leaves its message sending or unknown. The hub then waits for the
+// attempt's status webhook, which names the message by its key
+// (biz_opaque_callback_data) and moves it on. When none comes within
+// pipeline.send.unknown_grace, the resend policy starts a new attempt under
+// the same key; the hold policy leaves the message unknown for an operator.
+//
+// Two things bring an interrupted attempt back to the send stage: the
+// queue's redelivery of its command (it is acknowledged only once the
+// message is resolved), and the relay below, which hands the commands of
+// attempts left unchanged past their deadline back to the send stage, for
+// the commands the queue no longer holds (the memory backend after a
+// restart, a queue that lost or expired them, messages held under the hold
+// policy before a switch to resend). Either may deliver a command twice or
+// at once; RetakeMessage lets exactly one of them start the new attempt.
+
+// relayLease is how long a stale attempt handed back to the send stage is
+// not handed back again.
+const relayLease = 5 * time.Minute
+
+// attemptDeadline is when the hub stops waiting for the status webhook of
+// an attempt in status, last changed at updated. The webhook may have
+// reached a process that died holding it unacknowledged at either hop of
+// the BSP lane, and the queue redelivers it at each hop only after its ack
+// wait; then the grace runs from the last such redelivery. That is the case
+// of an attempt made before this process started at started, and of any
+// attempt still sending that this process is not making (its maker died:
+// this process before a restart, or another replica). An unknown attempt
+// made since the start was recorded by a live process, which received its
+// webhooks: the grace runs from the attempt.
+func attemptDeadline(status string, updated, started time.Time, ackWait, grace time.Duration) time.Time {
+	if updated.Before(started) {
+		return started.Add(bspLaneHops*ackWait + grace)
+	}
+	if status == store.MessageSending {
+		return updated.Add(bspLaneHops*ackWait + grace)
+	}
+	return updated.Add(grace)
+}
+
+// staleCutoff returns the update time at or before which every attempt's
+// deadline has passed at now, whatever its status, for the relay. ok is
+// false while attempts made before the start may still be waiting for their
+// webhooks; the queue's redeliveries resolve attempts until then.
+func staleCutoff(now, started time.Time, ackWait, grace time.Duration) (before time.Time, ok bool) {
+	wait := bspLaneHops*ackWait + grace
+	if now.Before(started.Add(wait)) {
+		return time.Time{}, false
+	}
+	return now.Add(-wait), true
+}
+
+// How a delivery of a command waits for the deadline of an earlier attempt.
+const (
+	waitInline   = iota // retried in the handler after the wait
+	waitForRelay        // acknowledged: the relay hands the kept command back
+	waitInQueue         // handed back to the queue, redelivered after its delay
+)
+
+// waitFor decides how to wait for an earlier attempt's deadline, wait away.
+// A wait up to inline is spent in the handler. A longer one would hold a send slot
+// (or, on the PostgreSQL queue, the head of the topic) until the deadline:
+// under the resend policy, with a relay running, the command, which the
+// claim kept in the message log, is acknowledged and the relay hands it
+// back once the deadline has passed; otherwise it goes back to the queue.
+func waitFor(wait, inline time.Duration, policy string, relay bool) int {
+	switch {
+	case wait <= inline:
+		return waitInline
+	case policy == config.UnknownResend && relay:
+		return waitForRelay
+	default:
+		return waitInQueue
+	}
+}
+
+// inFlight is the set of keys whose BSP call this process is making: an
+// attempt that is still running is never taken for interrupted, however
+// long the BSP takes to answer.
+type inFlight struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+// start adds key. The message log lets one attempt of a key at a time own
+// it, so that a key is never started twice.
+func (f *inFlight) start(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.keys == nil {
+		f.keys = map[string]struct{}{}
+	}
+	f.keys[key] = struct{}{}
+}
+
+func (f *inFlight) done(key string) {
+	f.mu.Lock()
+	delete(f.keys, key)
+	f.mu.Unlock()
+}
+
+func (f *inFlight) has(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.keys[key]
+	return ok
+}
+
+// relayStaleAttempts hands the commands of interrupted attempts whose
+// deadline has passed back to the send stage, under the resend policy.
+func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
+	send := h.cfg.Pipeline.Send
+	if send.UnknownPolicy != config.UnknownResend {
+		return
+	}
+	before, ok := staleCutoff(now, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
+	if !ok {
+		return
+	}
+	for _, tenant := range h.tenantIDs() {
+		for {
+			stale, err := h.store.StaleAttempts(ctx, tenant, before, now, sweepBatch, relayLease)
+			if err != nil {
+				h.logger.Warn("listing interrupted send attempts failed", "tenant", tenant, "error", err)
+				break
+			}
+			h.metrics.MessagesRelayed.WithLabelValues(tenant).Add(float64(h.handBack(stale, "relay", now)))
+			if len(stale) < sweepBatch || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+}
