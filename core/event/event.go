@@ -23,6 +23,8 @@ const (
 	TypeTemplateStatus  = "template.status"
 	TypeTemplateQuality = "template.quality"
 	TypeNumberQuality   = "number.quality"
+	// TypeIdentityChanged is a WhatsApp user's new number or user id, from a system message.
+	TypeIdentityChanged = "contact.identity_changed"
 	// From shops, CRMs and POS systems, beside the order events.
 	TypeOrderCreated     = "order.created"     // placed, not necessarily paid: no points by itself
 	TypeCustomerUpserted = "customer.upserted" // a customer created or changed: the member is created or updated
@@ -190,6 +192,7 @@ type MessageStatus struct {
 type MessageReceived struct {
 	MessageID          string          `json:"message_id"`
 	Phone              string          `json:"phone,omitempty"`
+	WAID               string          `json:"wa_id,omitempty"`
 	UserID             string          `json:"user_id,omitempty"`
 	Name               string          `json:"name,omitempty"`
 	Type               string          `json:"type"`
@@ -241,6 +244,22 @@ type ConsentChanged struct {
 	Detail    string    `json:"detail,omitempty"`
 	Source    string    `json:"source,omitempty"` // where it was given, such as "shopify"
 	Timestamp time.Time `json:"timestamp"`
+}
+
+// IdentityChanged is the data of a contact.identity_changed event: WhatsApp said a customer
+// changed number (user_changed_number) or business-scoped user id (user_changed_user_id).
+type IdentityChanged struct {
+	Kind               string    `json:"kind"`
+	MessageID          string    `json:"message_id,omitempty"`
+	OldWAID            string    `json:"old_wa_id,omitempty"`
+	NewWAID            string    `json:"new_wa_id,omitempty"`
+	OldUserID          string    `json:"old_user_id,omitempty"`
+	NewUserID          string    `json:"new_user_id,omitempty"`
+	ParentUserID       string    `json:"parent_user_id,omitempty"`
+	Body               string    `json:"body,omitempty"`
+	Timestamp          time.Time `json:"timestamp"`
+	PhoneNumberID      string    `json:"phone_number_id,omitempty"`
+	DisplayPhoneNumber string    `json:"display_phone_number,omitempty"`
 }
 
 // Consent categories.
