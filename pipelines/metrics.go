@@ -45,6 +45,9 @@ type Metrics struct {
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
 	BotReplies         *prometheus.CounterVec // tenant, intent
+	// IdentityChanges counts WhatsApp users' changes of number or user id,
+	// by result (applied, conflict, unknown, unchanged, duplicate).
+	IdentityChanges *prometheus.CounterVec // tenant, result
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -173,5 +176,10 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
+	m.IdentityChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_whatsapp_identity_changes_total",
+		Help: "WhatsApp users' changes of number or user id (system messages), by result: applied, conflict (the new number is another member's), unknown, unchanged, duplicate.",
+	}, []string{"tenant", "result"})
+	reg.MustRegister(m.IdentityChanges)
 	return m
 }

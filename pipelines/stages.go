@@ -267,6 +267,8 @@ func (h *Hub) bspStage(msg *message.Message) error {
 		return h.receiveMessage(msg.Context(), ev)
 	case event.TypeConsentChanged:
 		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
+	case event.TypeIdentityChanged:
+		return h.changeIdentity(msg.Context(), ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
 	case event.TypeTemplateQuality, event.TypeNumberQuality:
@@ -350,16 +352,15 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 			return fmt.Errorf("reading the failed message: %w", lerr)
 		}
 	}
+	// recipient_id is the wa_id WhatsApp delivered to: its canonical key
+	// finds the contact whatever form of the number it is.
 	ref := store.ContactRef{UserID: st.RecipientUserID}
-	if st.RecipientID != "" {
-		phone, perr := member.NormalizePhone("+"+strings.TrimPrefix(st.RecipientID, "+"), "")
-		if perr == nil {
-			ref.Phone = phone
-		}
+	if id, perr := member.ParseWhatsAppID(st.RecipientID); perr == nil {
+		ref.Phone = id.Key
 	}
 	if ref.Phone == "" && ref.UserID == "" && m.Recipient != "" {
 		if strings.HasPrefix(m.Recipient, "+") {
-			ref.Phone = m.Recipient
+			ref.Phone = member.PhoneKey(m.Recipient)
 		} else {
 			ref.UserID = m.Recipient
 		}
@@ -432,18 +433,11 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
-	phone := m.Phone
-	if phone != "" {
-		p, err := member.NormalizePhone(phone, "")
-		if err != nil {
-			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
-		}
-		phone = p
-	}
+	phone := h.senderIdentity(ev, &m)
 	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
-		Contact: store.ContactRef{Phone: phone, UserID: m.UserID},
-		Name:    m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
+		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
+		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNoContact) {
@@ -461,6 +455,33 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		return nil // the bot answers on its own number only
 	}
 	return h.converse(ctx, t, m, phone, dup)
+}
+
+// senderIdentity reads who sent a customer's message: its wa_id as
+// WhatsApp gave it (data.wa_id, else data.phone without its plus, from
+// mappings that do not emit wa_id), kept in m.WAID, and the canonical key
+// the contact and the member are found by, returned. A number is never a
+// reason to refuse a customer's message: one phonenumbers calls invalid
+// is still the customer's identity, and a value that is not a number at
+// all leaves the message to its user id (without one, it names nobody and
+// is dead-lettered for that).
+func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) string {
+	waID := m.WAID
+	if waID == "" {
+		waID = strings.TrimPrefix(strings.TrimSpace(m.Phone), "+")
+	}
+	if waID == "" {
+		return ""
+	}
+	id, err := member.ParseWhatsAppID(waID)
+	if err != nil {
+		h.logger.Warn("a customer's message names its sender by something that is not a number; using its user id",
+			"tenant", ev.Tenant, "connector", ev.Connector, "message", m.MessageID, "wa_id", member.MaskPhone(waID))
+		m.WAID = ""
+		return ""
+	}
+	m.WAID = id.WAID
+	return id.Key
 }
 
 // templateStatus applies a template's new status to the sender's list at
