@@ -72,11 +72,11 @@ func ParseWhatsAppID(waID string) (Identity, error) {
 // metadata, and a key is its own key. Input that is not a number is
 // returned unchanged.
 func PhoneKey(phone string) string {
-	id, err := ParseWhatsAppID(phone)
-	if err != nil {
+	digits, ok := digitsOf(phone)
+	if !ok {
 		return phone
 	}
-	return id.Key
+	return "+" + keyDigits(digits)
 }
 
 // keyDigits applies PhoneKey's rules to the digits of an international
