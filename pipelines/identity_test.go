@@ -252,3 +252,16 @@ func TestReportsFindTheContactByAnyForm(t *testing.T) {
 	assert.Equal(t, old, h.contact(t, key).WAID)
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
+
+// TestSystemMessageNotAnswered: with the bundled mapping, a system message
+// is never answered and never dead-lettered, whichever event it becomes.
+func TestSystemMessageNotAnswered(t *testing.T) {
+	h, _ := newBotHarness(t, "LOYALHUB_TENANTS__ACME__CONVERSATION__DEFAULT_LANGUAGE=en")
+	c := newChat(t, h, "en", "447911123002")
+	c.sayWord(conversation.WordsPoints)
+	c.expect(conversation.MsgNotMember)
+	h.postWebhook(t, systemMessage("wamid.SYS-BUNDLED", c.phone, "", `{"body":"User changed from 447911123002 to 447911123003","wa_id":"447911123003","type":"user_changed_number"}`, time.Now()))
+	c.quiet()
+	assert.Empty(t, newChat(t, h, "en", "447911123003").botMessages())
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}

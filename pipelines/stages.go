@@ -454,8 +454,18 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if !ok || t.cfg.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
 	}
+	if m.Type == messageTypeSystem {
+		// WhatsApp's notice (a changed number or user id), not the
+		// customer's words: never answered.
+		return nil
+	}
 	return h.converse(ctx, t, m, phone, dup)
 }
+
+// messageTypeSystem is the type of WhatsApp's system messages, which a
+// mapping may pass on as message.received rather than
+// contact.identity_changed.
+const messageTypeSystem = "system"
 
 // senderIdentity reads who sent a customer's message: its wa_id as
 // WhatsApp gave it (data.wa_id, else data.phone without its plus, from
