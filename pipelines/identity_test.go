@@ -66,6 +66,10 @@ func TestWhatsAppNumberForms(t *testing.T) {
 		})
 	}
 	assert.Empty(t, h.deadLetters().DeadLetters)
+	// Each customer wrote twice: the join, and the tap on the consent.
+	numbers := h.hub.Metrics().InboundNumbers
+	assert.EqualValues(t, 4, counterValue(t, numbers.WithLabelValues("acme", "joined")))
+	assert.EqualValues(t, 2, counterValue(t, numbers.WithLabelValues("acme", "unlisted")))
 }
 
 // identityMapping is the bundled Cloud API mapping with system messages

@@ -433,7 +433,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
-	phone := h.senderIdentity(ev, &m)
+	phone, form := h.senderIdentity(ev, &m)
 	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
 		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
@@ -450,6 +450,9 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		result = "duplicate"
 	}
 	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
+	if form != "" && !dup {
+		h.metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
+	}
 	t, ok := h.tenants[ev.Tenant]
 	if !ok || t.cfg.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
@@ -467,31 +470,47 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 // contact.identity_changed.
 const messageTypeSystem = "system"
 
+// Forms of the numbers customers write from, as counted by
+// loyalhub_whatsapp_inbound_numbers_total.
+const (
+	numberListed   = "listed"   // a number phonenumbers' metadata knows, as given
+	numberJoined   = "joined"   // another form of one (Brazil's mobile without its 9, Mexico's 521)
+	numberUnlisted = "unlisted" // a number the metadata does not know (fictional, newly allocated)
+)
+
 // senderIdentity reads who sent a customer's message: its wa_id as
 // WhatsApp gave it (data.wa_id, else data.phone without its plus, from
 // mappings that do not emit wa_id), kept in m.WAID, and the canonical key
-// the contact and the member are found by, returned. A number is never a
-// reason to refuse a customer's message: one phonenumbers calls invalid
-// is still the customer's identity, and a value that is not a number at
-// all leaves the message to its user id (without one, it names nobody and
-// is dead-lettered for that).
-func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) string {
+// the contact and the member are found by, returned with the number's
+// form. A number is never a reason to refuse a customer's message: one
+// phonenumbers calls invalid is still the customer's identity, and a value
+// that is not a number at all leaves the message to its user id (without
+// one, it names nobody and is dead-lettered for that).
+func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) (key, form string) {
 	waID := m.WAID
 	if waID == "" {
 		waID = strings.TrimPrefix(strings.TrimSpace(m.Phone), "+")
 	}
 	if waID == "" {
-		return ""
+		return "", ""
 	}
 	id, err := member.ParseWhatsAppID(waID)
 	if err != nil {
 		h.logger.Warn("a customer's message names its sender by something that is not a number; using its user id",
 			"tenant", ev.Tenant, "connector", ev.Connector, "message", m.MessageID, "wa_id", member.MaskPhone(waID))
 		m.WAID = ""
-		return ""
+		return "", ""
 	}
 	m.WAID = id.WAID
-	return id.Key
+	switch {
+	case !id.Listed:
+		form = numberUnlisted
+	case id.Key != "+"+id.WAID:
+		form = numberJoined
+	default:
+		form = numberListed
+	}
+	return id.Key, form
 }
 
 // templateStatus applies a template's new status to the sender's list at

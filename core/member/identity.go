@@ -27,6 +27,9 @@ type Identity struct {
 	// Key is the canonical form of the number, E.164-shaped ("+" and
 	// digits): the one key contacts and members are found by.
 	Key string
+	// Listed reports whether phonenumbers' metadata calls the number, in
+	// its canonical form, valid. An unlisted number is still an identity.
+	Listed bool
 }
 
 // maxWAIDDigits bounds a wa_id: E.164 allows 15 digits; a little room is
@@ -44,9 +47,17 @@ func ParseWhatsAppID(waID string) (Identity, error) {
 		return Identity{}, fmt.Errorf("%w: wa_id %q is not a number", ErrInvalidPhone, MaskPhone(waID))
 	}
 	id := Identity{WAID: digits, Key: "+" + keyDigits(digits)}
-	if num, err := phonenumbers.Parse("+"+digits, ""); err == nil {
-		id.E164 = phonenumbers.Format(num, phonenumbers.E164)
+	num, err := phonenumbers.Parse("+"+digits, "")
+	if err != nil {
+		return id, nil
 	}
+	id.E164 = phonenumbers.Format(num, phonenumbers.E164)
+	if id.Key != "+"+digits {
+		if num, err = phonenumbers.Parse(id.Key, ""); err != nil {
+			return id, nil
+		}
+	}
+	id.Listed = phonenumbers.IsValidNumber(num)
 	return id, nil
 }
 

@@ -58,6 +58,8 @@ func TestParseWhatsAppID(t *testing.T) {
 				want = tt.waID
 			}
 			require.Equal(t, want, id.WAID, "the wa_id is kept as given")
+			// A joined form is listed in its canonical form.
+			require.Equal(t, tt.validByMetadata || tt.key != "+"+want, id.Listed)
 			require.Equal(t, tt.e164, id.E164)
 			require.Equal(t, tt.key, id.Key)
 			require.Equal(t, tt.key, PhoneKey(tt.waID))
