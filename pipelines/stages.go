@@ -465,54 +465,6 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	return h.converse(ctx, t, m, phone, dup)
 }
 
-// messageTypeSystem is the type of WhatsApp's system messages, which a
-// mapping may pass on as message.received rather than
-// contact.identity_changed.
-const messageTypeSystem = "system"
-
-// Forms of the numbers customers write from, as counted by
-// loyalhub_whatsapp_inbound_numbers_total.
-const (
-	numberListed   = "listed"   // a number phonenumbers' metadata knows, as given
-	numberJoined   = "joined"   // another form of one (Brazil's mobile without its 9, Mexico's 521)
-	numberUnlisted = "unlisted" // a number the metadata does not know (fictional, newly allocated)
-)
-
-// senderIdentity reads who sent a customer's message: its wa_id as
-// WhatsApp gave it (data.wa_id, else data.phone without its plus, from
-// mappings that do not emit wa_id), kept in m.WAID, and the canonical key
-// the contact and the member are found by, returned with the number's
-// form. A number is never a reason to refuse a customer's message: one
-// phonenumbers calls invalid is still the customer's identity, and a value
-// that is not a number at all leaves the message to its user id (without
-// one, it names nobody and is dead-lettered for that).
-func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) (key, form string) {
-	waID := m.WAID
-	if waID == "" {
-		waID = strings.TrimPrefix(strings.TrimSpace(m.Phone), "+")
-	}
-	if waID == "" {
-		return "", ""
-	}
-	id, err := member.ParseWhatsAppID(waID)
-	if err != nil {
-		h.logger.Warn("a customer's message names its sender by something that is not a number; using its user id",
-			"tenant", ev.Tenant, "connector", ev.Connector, "message", m.MessageID, "wa_id", member.MaskPhone(waID))
-		m.WAID = ""
-		return "", ""
-	}
-	m.WAID = id.WAID
-	switch {
-	case !id.Listed:
-		form = numberUnlisted
-	case id.Key != "+"+id.WAID:
-		form = numberJoined
-	default:
-		form = numberListed
-	}
-	return id.Key, form
-}
-
 // templateStatus applies a template's new status to the sender's list at
 // once, and asks for a full listing at the next scheduler tick.
 func (h *Hub) templateStatus(ev event.Event) error {
