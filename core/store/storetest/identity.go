@@ -266,6 +266,67 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 		}
 	})
 
+	t.Run("another form of the same number keeps the contact and takes the new wa_id", func(t *testing.T) {
+		tenant := newTenant()
+		sub := "8" + randDigits(7)
+		oldWAID, newWAID := "5531"+sub, "55319"+sub
+		_, _, err := s.RecordInbound(ctx, inbound(tenant, oldWAID, key(t, oldWAID), 10))
+		require.NoError(t, err)
+		m := memberWith(t, s, tenant, key(t, oldWAID))
+		res, err := s.ChangeIdentity(ctx, numberChange(t, tenant, oldWAID, newWAID))
+		require.NoError(t, err)
+		require.NotNil(t, res.Contact)
+		assert.Equal(t, newWAID, res.Contact.WAID)
+		assert.False(t, res.MovedMember, "one key: nothing to move")
+		got, err := s.MemberByPhone(ctx, tenant, key(t, newWAID))
+		require.NoError(t, err)
+		assert.Equal(t, m.ID, got.ID)
+	})
+
+	t.Run("a member known from a shop only takes the new number", func(t *testing.T) {
+		tenant := newTenant()
+		oldWAID, newWAID := "62821"+randDigits(7), "62822"+randDigits(7)
+		m := memberWith(t, s, tenant, key(t, oldWAID))
+		res, err := s.ChangeIdentity(ctx, numberChange(t, tenant, oldWAID, newWAID))
+		require.NoError(t, err)
+		assert.Nil(t, res.Contact)
+		assert.True(t, res.MovedMember)
+		got, err := s.MemberByPhone(ctx, tenant, key(t, newWAID))
+		require.NoError(t, err)
+		assert.Equal(t, m.ID, got.ID)
+	})
+
+	t.Run("a change racing the new number's first message leaves one contact", func(t *testing.T) {
+		for range 6 {
+			tenant := newTenant()
+			oldWAID, newWAID := "62823"+randDigits(7), "62824"+randDigits(7)
+			_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, store.SetConsent(store.ConsentOptedIn, "qr", at(5)))
+			require.NoError(t, err)
+			memberWith(t, s, tenant, key(t, oldWAID))
+			ch, msg := numberChange(t, tenant, oldWAID, newWAID), inbound(tenant, newWAID, key(t, newWAID), 50)
+			errs := make(chan error, 2)
+			go func() {
+				_, err := s.ChangeIdentity(ctx, ch)
+				errs <- err
+			}()
+			go func() {
+				_, _, err := s.RecordInbound(ctx, msg)
+				errs <- err
+			}()
+			require.NoError(t, <-errs)
+			require.NoError(t, <-errs)
+			c, err := s.Contact(ctx, tenant, store.ContactRef{Phone: key(t, newWAID)})
+			require.NoError(t, err)
+			assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+			assert.True(t, at(50).Equal(c.LastInboundAt))
+			assert.Equal(t, newWAID, c.WAID)
+			_, err = s.Contact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)})
+			require.ErrorIs(t, err, store.ErrNotFound)
+			_, err = s.MemberByPhone(ctx, tenant, key(t, newWAID))
+			require.NoError(t, err)
+		}
+	})
+
 	t.Run("tenants are apart", func(t *testing.T) {
 		tenant, other := newTenant(), newTenant()
 		oldWAID, newWAID := "62818"+randDigits(7), "62819"+randDigits(7)
