@@ -158,10 +158,18 @@ func NormalizePhone(raw, region string) (string, error) {
 			return "", fmt.Errorf("%w: %q: %v", ErrInvalidPhone, MaskPhone(raw), err)
 		}
 	}
-	if !phonenumbers.IsValidNumber(canon) && !(international(num) && phonenumbers.IsPossibleNumber(canon)) {
+	if !phonenumbers.IsValidNumber(canon) && !(international(num) && phonenumbers.IsPossibleNumber(canon) && stable(key)) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidPhone, MaskPhone(raw))
 	}
 	return key, nil
+}
+
+// stable reports whether phonenumbers reads an E.164 number back as itself:
+// a number the metadata does not know is taken only then, not when a
+// national prefix is left in it that a second reading would strip.
+func stable(e164 string) bool {
+	num, err := phonenumbers.Parse(e164, "")
+	return err == nil && phonenumbers.Format(num, phonenumbers.E164) == e164
 }
 
 // international reports whether a number parsed with its raw input was
