@@ -211,6 +211,28 @@ func TestIdentityChanges(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/contacts?user_id="+url.QueryEscape(oldID), &body))
 	})
 
+	t.Run("a new number that is another member's: both members stay", func(t *testing.T) {
+		a, b := "6281234560401", "6281234560402"
+		ac := newChat(t, h, "id", a)
+		ac.say(conversation.JoinText("JOIN", "", conversation.SourceQR))
+		ac.tap(last(t, ac.expect(conversation.MsgConsentQuestion)), conversation.ReplyConsentYes)
+		ac.expect(conversation.MsgConsentGiven, conversation.MsgWelcomeNew)
+		require.Equal(t, http.StatusOK, h.postSale(sale("CONFLICT-1", "+"+b, "Budi", "50000")))
+		eventually(t, "the other member", func() bool { _, ok := h.member(url.QueryEscape("+" + b)); return ok })
+		ma, _ := h.member(url.QueryEscape("+" + a))
+		mb, _ := h.member(url.QueryEscape("+" + b))
+
+		h.postWebhook(t, systemMessage("wamid.SYS-CONFLICT", a, "", fmt.Sprintf(
+			`{"body":"User changed from %s to %s","wa_id":%q,"type":"user_changed_number"}`, a, b, b), time.Now()))
+		eventually(t, "the conflict counted", func() bool { return metric("conflict") == 1 })
+		for phone, id := range map[string]string{a: ma.ID, b: mb.ID} {
+			got, ok := h.member(url.QueryEscape("+" + phone))
+			require.True(t, ok)
+			assert.Equal(t, id, got.ID, "neither member changes")
+		}
+		assert.Equal(t, b, h.contact(t, url.QueryEscape("+"+b)).WAID, "the WhatsApp user moves: messages go to the new number")
+	})
+
 	t.Run("an unknown old identity changes nothing", func(t *testing.T) {
 		unknown := "6281234560999"
 		h.postWebhook(t, systemMessage("wamid.SYS-UNKNOWN", unknown, "", `{"body":"changed","wa_id":"6281234560998","type":"user_changed_number"}`, time.Now()))
