@@ -18,7 +18,7 @@ const (
 	identityApplied   = "applied"   // the contact, conversation and member moved to the new identity
 	identityConflict  = "conflict"  // the new number belongs to another member: the members were left alone
 	identityUnknown   = "unknown"   // nobody is known by the old identity: nothing to move
-	identityUnchanged = "unchanged" // the message names no new number or user id
+	identityUnchanged = "unchanged" // no new number or user id: at most another form of the same number
 	identityDuplicate = "duplicate" // the message was applied before
 )
 
