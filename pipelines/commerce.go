@@ -77,7 +77,16 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 		region = t.cfg.DefaultRegion
 	}
 	phone := c.Phone
-	if phone != "" {
+	switch {
+	case c.Source == "" && strings.HasPrefix(phone, "+"):
+		// WhatsApp's own report names the user by wa_id ("+" and the
+		// digits): never refused for the number.
+		if id, err := member.ParseWhatsAppID(phone); err == nil {
+			phone = id.Key
+		} else {
+			phone = ""
+		}
+	case phone != "":
 		p, err := member.NormalizePhone(phone, region)
 		if err != nil {
 			return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", err))

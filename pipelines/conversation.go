@@ -29,7 +29,7 @@ type botTurn struct {
 	t     *tenantRuntime
 	ctx   context.Context
 	msg   event.MessageReceived
-	phone string // E.164, "" when WhatsApp withheld it
+	phone string // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
 	conv  store.Conversation
 	mem   *member.Member // nil: not a member
 	lang  string
@@ -715,7 +715,7 @@ func (b *botTurn) command(kind, body string, buttons []messaging.ReplyButton) me
 	cmd := messaging.Command{
 		Key:    b.key(),
 		Tenant: b.t.id, Sender: b.t.cfg.Conversation.Sender,
-		To: b.phone, Kind: kind, Category: messaging.CategoryService,
+		To: b.replyTo(), Kind: kind, Category: messaging.CategoryService,
 		Rule: "conversation",
 	}
 	if b.phone == "" {
@@ -730,6 +730,16 @@ func (b *botTurn) command(kind, body string, buttons []messaging.ReplyButton) me
 	}
 	cmd.Interactive = &messaging.Interactive{Body: clip(body, conversation.MaxInteractiveBody), Buttons: buttons}
 	return cmd
+}
+
+// replyTo is where the answers go: to the wa_id exactly as WhatsApp gave
+// it (which may be another form of the number the member is known by),
+// else to the number; "" when WhatsApp withheld it.
+func (b *botTurn) replyTo() string {
+	if b.phone != "" && b.msg.WAID != "" {
+		return "+" + b.msg.WAID
+	}
+	return b.phone
 }
 
 // send publishes the turn's answers for the send stage.

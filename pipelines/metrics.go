@@ -68,6 +68,12 @@ type Metrics struct {
 	// LimitRefusals counts events refused for a total or points beyond
 	// loyalty.limits (each is also a dead letter).
 	LimitRefusals *prometheus.CounterVec // tenant, type
+	// IdentityChanges counts WhatsApp users' changes of number or user id,
+	// by result (applied, conflict, unknown, unchanged, duplicate).
+	IdentityChanges *prometheus.CounterVec // tenant, result
+	// InboundNumbers counts customers' new messages by the form of the
+	// number they came from (listed, joined, unlisted).
+	InboundNumbers *prometheus.CounterVec // tenant, form
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -227,5 +233,14 @@ func NewMetrics() *Metrics {
 	)
 	reg.MustRegister(m.ParamsFitted, m.LimitRefusals)
 	reg.MustRegister(m.MessagesResent, m.MessagesRelayed)
+	m.IdentityChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_whatsapp_identity_changes_total",
+		Help: "WhatsApp users' changes of number or user id (system messages), by result: applied, conflict (the new number is another member's), unknown, unchanged, duplicate.",
+	}, []string{"tenant", "result"})
+	m.InboundNumbers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_whatsapp_inbound_numbers_total",
+		Help: "Customers' new messages by the form of the sender's number: listed (known to phonenumbers' metadata), joined (another form of one: Brazil's mobile without its ninth digit, Mexico's 521), unlisted (fictional or newly allocated ranges).",
+	}, []string{"tenant", "form"})
+	reg.MustRegister(m.IdentityChanges, m.InboundNumbers)
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -226,11 +227,12 @@ func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code str
 
 // applyPolicy checks the tenant's messaging policy for a claimed message.
 // It returns the command to send (the fallback template when the window is
-// closed), or done=true when the message was skipped, deferred or
+// closed; to the contact's wa_id, see addressed), or done=true when the message was skipped, deferred or
 // dead-lettered (err says which).
 func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
 	bg := context.WithoutCancel(ctx)
-	ct, err := h.store.Contact(ctx, cmd.Tenant, contactRef(cmd))
+	ref := contactRef(cmd)
+	ct, err := h.store.Contact(ctx, cmd.Tenant, ref)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cmd, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
@@ -249,7 +251,7 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.C
 		cmd = withFallback(cmd)
 	}
 	if cmd.Category != messaging.CategoryMarketing {
-		return cmd, false, nil
+		return addressed(cmd, ref, ct), false, nil
 	}
 	m := t.cfg.Messaging
 	switch {
@@ -276,7 +278,18 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.C
 	if n-1 >= m.MarketingDailyCap { // the count includes this message, claimed
 		return skip(skipDailyCap, fmt.Sprintf("the recipient already got %d marketing messages today (cap %d)", n-1, m.MarketingDailyCap))
 	}
-	return cmd, false, nil
+	return addressed(cmd, ref, ct), false, nil
+}
+
+// addressed sends a message to a number to the wa_id WhatsApp last gave
+// for that person, when it is another form of the number (Brazil's mobiles
+// without the ninth digit, Mexico's 521): WhatsApp delivers to the account
+// it knows. The message log keeps the recipient as claimed.
+func addressed(cmd messaging.Command, ref store.ContactRef, ct store.Contact) messaging.Command {
+	if cmd.To != "" && ct.WAID != "" && ct.Phone == ref.Phone {
+		cmd.To = "+" + ct.WAID
+	}
+	return cmd
 }
 
 // withFallback turns a free-form command into its fallback template.
@@ -286,8 +299,15 @@ func withFallback(cmd messaging.Command) messaging.Command {
 	return cmd
 }
 
+// contactRef names a command's recipient as contacts are stored: by the
+// canonical key of its number (a reply may be addressed to another form of
+// it, the wa_id as WhatsApp gave it).
 func contactRef(cmd messaging.Command) store.ContactRef {
-	return store.ContactRef{Phone: cmd.To, UserID: cmd.UserID}
+	ref := store.ContactRef{UserID: cmd.UserID}
+	if cmd.To != "" {
+		ref.Phone = member.PhoneKey(cmd.To)
+	}
+	return ref
 }
 
 // quietUntil reports whether now falls in the tenant's quiet hours, and

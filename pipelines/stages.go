@@ -278,6 +278,8 @@ func (h *Hub) bspStage(msg *message.Message) error {
 		return h.receiveMessage(msg.Context(), ev)
 	case event.TypeConsentChanged:
 		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
+	case event.TypeIdentityChanged:
+		return h.changeIdentity(msg.Context(), ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
 	case event.TypeWebhookError:
@@ -366,16 +368,15 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 			return fmt.Errorf("reading the failed message: %w", lerr)
 		}
 	}
+	// recipient_id is the wa_id WhatsApp delivered to: its canonical key
+	// finds the contact whatever form of the number it is.
 	ref := store.ContactRef{UserID: st.RecipientUserID}
-	if st.RecipientID != "" {
-		phone, perr := member.NormalizePhone("+"+strings.TrimPrefix(st.RecipientID, "+"), "")
-		if perr == nil {
-			ref.Phone = phone
-		}
+	if id, perr := member.ParseWhatsAppID(st.RecipientID); perr == nil {
+		ref.Phone = id.Key
 	}
 	if ref.Phone == "" && ref.UserID == "" && m.Recipient != "" {
 		if strings.HasPrefix(m.Recipient, "+") {
-			ref.Phone = m.Recipient
+			ref.Phone = member.PhoneKey(m.Recipient)
 		} else {
 			ref.UserID = m.Recipient
 		}
@@ -452,18 +453,11 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
 	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
-	phone := m.Phone
-	if phone != "" {
-		p, err := member.NormalizePhone(phone, "")
-		if err != nil {
-			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
-		}
-		phone = p
-	}
+	phone, form := h.senderIdentity(ev, &m)
 	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
-		Contact: store.ContactRef{Phone: phone, UserID: m.UserID},
-		Name:    m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
+		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
+		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNoContact) {
@@ -476,9 +470,17 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		result = "duplicate"
 	}
 	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
+	if form != "" && !dup {
+		h.metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
+	}
 	t, ok := h.tenants[ev.Tenant]
 	if !ok || t.cfg.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
+	}
+	if m.Type == messageTypeSystem {
+		// WhatsApp's notice (a changed number or user id), not the
+		// customer's words: never answered.
+		return nil
 	}
 	return h.converse(ctx, t, m, phone, dup)
 }

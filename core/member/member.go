@@ -127,7 +127,16 @@ var ErrInvalidPhone = errors.New("invalid phone number")
 
 // NormalizePhone parses raw (any common notation) as a phone number, using
 // region (ISO 3166 alpha-2, such as "ID") for numbers without a country code,
-// and returns it in E.164 form.
+// and returns its canonical key (see PhoneKey): E.164, with the forms of one
+// person's number joined (Brazil's mobile 9, Mexico's 1).
+//
+// A number must be valid by phonenumbers' metadata in its canonical form,
+// with one exception: a number written with its country code ("+…", or a
+// bare number when region is "") is taken when its length is possible for
+// its country, because the metadata does not know every real range (newly
+// allocated ones) nor the fictional ranges numbering plans keep for tests
+// and demos. A national number must be valid in region: that is where a
+// wrong region would otherwise pass unnoticed.
 func NormalizePhone(raw, region string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -138,14 +147,39 @@ func NormalizePhone(raw, region string) (string, error) {
 	if region == "" && !strings.HasPrefix(raw, "+") {
 		raw = "+" + raw
 	}
-	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
+	num, err := phonenumbers.ParseAndKeepRawInput(raw, strings.ToUpper(region))
 	if err != nil {
 		return "", fmt.Errorf("%w: %q: %v", ErrInvalidPhone, MaskPhone(raw), err)
 	}
-	if !phonenumbers.IsValidNumber(num) {
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	key, canon := PhoneKey(e164), num
+	if key != e164 {
+		if canon, err = phonenumbers.Parse(key, ""); err != nil {
+			return "", fmt.Errorf("%w: %q: %v", ErrInvalidPhone, MaskPhone(raw), err)
+		}
+	}
+	if !phonenumbers.IsValidNumber(canon) && !(international(num) && phonenumbers.IsPossibleNumber(canon) && stable(key)) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidPhone, MaskPhone(raw))
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return key, nil
+}
+
+// stable reports whether phonenumbers reads an E.164 number back as itself:
+// a number the metadata does not know is taken only then, not when a
+// national prefix is left in it that a second reading would strip.
+func stable(e164 string) bool {
+	num, err := phonenumbers.Parse(e164, "")
+	return err == nil && phonenumbers.Format(num, phonenumbers.E164) == e164
+}
+
+// international reports whether a number parsed with its raw input was
+// written with its country code after a plus or an international prefix.
+func international(num *phonenumbers.PhoneNumber) bool {
+	switch num.GetCountryCodeSource() {
+	case phonenumbers.PhoneNumber_FROM_NUMBER_WITH_PLUS_SIGN, phonenumbers.PhoneNumber_FROM_NUMBER_WITH_IDD:
+		return true
+	}
+	return false
 }
 
 // WhatsAppID returns the E.164 number without its plus sign, the form the

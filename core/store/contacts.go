@@ -18,7 +18,9 @@ const (
 const Window = 24 * time.Hour
 
 // ContactRef names a WhatsApp user of one tenant by phone number, by
-// business-scoped user id (BSUID), or both. A phone number is E.164.
+// business-scoped user id (BSUID), or both. A phone number is its canonical
+// key (member.PhoneKey: E.164, with the forms of one person's number
+// joined), the form contacts and members are stored and found by.
 type ContactRef struct {
 	Phone  string `json:"phone,omitempty"`
 	UserID string `json:"user_id,omitempty"`
@@ -37,7 +39,12 @@ type Contact struct {
 	Tenant string `json:"tenant"`
 	Phone  string `json:"phone,omitempty"`
 	UserID string `json:"user_id,omitempty"`
-	Name   string `json:"name,omitempty"`
+	// WAID is the wa_id WhatsApp last gave for the contact, exactly as
+	// given (digits), which may be another form of Phone (Brazil's
+	// mobiles without the ninth digit, Mexico's 521): messages to the
+	// contact go to it. "" until the contact writes.
+	WAID string `json:"wa_id,omitempty"`
+	Name string `json:"name,omitempty"`
 	// Marketing is the marketing consent: ConsentUnknown, ConsentOptedIn
 	// or ConsentOptedOut, changed at MarketingAt from MarketingSource.
 	// MarketingText is the text the customer was shown when they gave it
@@ -68,7 +75,8 @@ type InboundMessage struct {
 	Tenant            string     `json:"tenant"`
 	ProviderMessageID string     `json:"provider_message_id"`
 	Contact           ContactRef `json:"contact"`
-	Name              string     `json:"name,omitempty"` // profile name
+	WAID              string     `json:"wa_id,omitempty"` // the sender's wa_id as WhatsApp gave it
+	Name              string     `json:"name,omitempty"`  // profile name
 	Type              string     `json:"type"`
 	Text              string     `json:"text,omitempty"`
 	At                time.Time  `json:"at"`
@@ -93,10 +101,73 @@ type Contacts interface {
 	// Contact returns the contact ref names: by phone number first, else
 	// by user id. ErrNotFound when unknown.
 	Contact(ctx context.Context, tenant string, ref ContactRef) (Contact, error)
+	// ChangeIdentity applies WhatsApp's word that a user changed number or
+	// user id, once per (tenant, message id): the message is recorded in
+	// the inbound message log, and the same message again changes nothing
+	// (Duplicate). In one transaction:
+	//
+	//   - the contact found by ch.Old (by phone number first, else by user
+	//     id) takes ch.New's phone number and user id where they are set,
+	//     and ch.NewWAID. When ch.New names another contact already (a
+	//     message from the new number overtook the change), the two are one
+	//     person: the old contact folds into that one as a user id folds
+	//     into its phone number's contact (the later consent, the later
+	//     window, the longer hold) and is deleted. No contact by ch.Old
+	//     changes no contact; a contact by ch.New alone takes ch.NewWAID.
+	//   - the chatbot's conversation moves the same way; when ch.New has one
+	//     already, that one is kept and the old one deleted.
+	//   - when the phone number changes, the member with the old number
+	//     takes the new one, unless another member has the new number
+	//     already: then neither member changes, and the result names both
+	//     (a person's two memberships are not merged on WhatsApp's word;
+	//     an operator decides).
+	ChangeIdentity(ctx context.Context, ch IdentityChange) (IdentityResult, error)
 	// CountMessages counts the messages of a category to a recipient
 	// created since a time, that were sent or are being sent (not failed,
 	// not pending).
 	CountMessages(ctx context.Context, tenant, recipient, category string, since time.Time) (int, error)
+}
+
+// IdentityChange is WhatsApp's word that a user now has another phone
+// number or business-scoped user id (a system message); see
+// Contacts.ChangeIdentity.
+type IdentityChange struct {
+	Tenant    string
+	MessageID string // the system message's id: it applies once
+	Kind      string // the system message's type, such as user_changed_number
+	// Old names the user before the change, New after it (phone numbers
+	// as canonical keys). A field of New left empty keeps the old value.
+	Old, New ContactRef
+	NewWAID  string // the new wa_id as WhatsApp gave it
+	At       time.Time
+}
+
+// Moves reports whether the change names an old and a new identity that
+// differ: something to move.
+func (ch IdentityChange) Moves() bool {
+	return !ch.Old.Empty() && (ch.PhoneMoves() || (ch.New.UserID != "" && ch.New.UserID != ch.Old.UserID))
+}
+
+// PhoneMoves reports whether the change gives a known number a new one.
+func (ch IdentityChange) PhoneMoves() bool {
+	return ch.Old.Phone != "" && ch.New.Phone != "" && ch.Old.Phone != ch.New.Phone
+}
+
+// IdentityResult is what an identity change did.
+type IdentityResult struct {
+	// Duplicate is true when the message had been applied before: nothing
+	// changed.
+	Duplicate bool
+	// Contact is the contact after the change; nil when none was known by
+	// the old identity nor the new.
+	Contact *Contact
+	// MemberID is the member with the old number; MovedMember says whether
+	// it took the new one.
+	MemberID    string
+	MovedMember bool
+	// ConflictMemberID is the other member that already had the new
+	// number, when there was one: neither member changed.
+	ConflictMemberID string
 }
 
 // SetConsent returns a change that records a marketing consent given
@@ -142,19 +213,7 @@ func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (tar
 			d := *byUser
 			d.UserID = ""
 			detach = &d
-			if byUser.LastInboundAt.After(target.LastInboundAt) {
-				target.LastInboundAt = byUser.LastInboundAt
-			}
-			if byUser.MarketingAt.After(target.MarketingAt) {
-				target.Marketing, target.MarketingAt = byUser.Marketing, byUser.MarketingAt
-				target.MarketingSource, target.MarketingText = byUser.MarketingSource, byUser.MarketingText
-			}
-			if byUser.HoldUntil.After(target.HoldUntil) {
-				target.HoldUntil, target.HoldReason = byUser.HoldUntil, byUser.HoldReason
-			}
-			if target.Name == "" {
-				target.Name = byUser.Name
-			}
+			FoldContact(&target, *byUser)
 		}
 	case byUser != nil:
 		target = *byUser
@@ -170,12 +229,76 @@ func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (tar
 	return target, detach
 }
 
-// ApplyInbound is the change a new inbound message makes to its contact.
+// FoldContact folds what the hub knows of another contact of the same
+// person into c: the later window, the later consent, the longer hold, and
+// the name and wa_id where c has none.
+func FoldContact(c *Contact, from Contact) {
+	if from.LastInboundAt.After(c.LastInboundAt) {
+		c.LastInboundAt = from.LastInboundAt
+	}
+	if from.MarketingAt.After(c.MarketingAt) {
+		c.Marketing, c.MarketingAt = from.Marketing, from.MarketingAt
+		c.MarketingSource, c.MarketingText = from.MarketingSource, from.MarketingText
+	}
+	if from.HoldUntil.After(c.HoldUntil) {
+		c.HoldUntil, c.HoldReason = from.HoldUntil, from.HoldReason
+	}
+	if c.Name == "" {
+		c.Name = from.Name
+	}
+	if c.WAID == "" {
+		c.WAID = from.WAID
+	}
+}
+
+// ApplyInbound is the change a new inbound message makes to its contact:
+// it opens the window, keeps the profile name, and keeps the wa_id of the
+// latest message.
 func ApplyInbound(c *Contact, m InboundMessage) {
+	if m.WAID != "" && (c.WAID == "" || !m.At.Before(c.LastInboundAt)) {
+		c.WAID = m.WAID
+	}
 	if m.At.After(c.LastInboundAt) {
 		c.LastInboundAt = m.At.UTC()
 	}
 	if m.Name != "" {
 		c.Name = m.Name
 	}
+}
+
+// MoveContact decides what an identity change does to the contacts found
+// by its old identity (old) and by its new one (cur, another row), either
+// nil: target is the contact to write, to cur's row when there is one (the
+// old row is then deleted first, dropOld), else to old's. ok is false when
+// neither exists: no contact changes.
+func MoveContact(ch IdentityChange, old, cur *Contact) (target Contact, dropOld, ok bool) {
+	switch {
+	case old == nil && cur == nil:
+		return Contact{}, false, false
+	case old == nil:
+		target = *cur
+		if ch.NewWAID != "" {
+			target.WAID = ch.NewWAID
+		}
+		return target, false, true
+	case cur == nil:
+		target = *old
+	default:
+		target = *cur
+		FoldContact(&target, *old)
+		if target.UserID == "" {
+			target.UserID = old.UserID
+		}
+		dropOld = true
+	}
+	if ch.New.Phone != "" && ch.New.Phone != target.Phone {
+		target.Phone, target.WAID = ch.New.Phone, ""
+	}
+	if ch.New.UserID != "" {
+		target.UserID = ch.New.UserID
+	}
+	if ch.NewWAID != "" {
+		target.WAID = ch.NewWAID
+	}
+	return target, dropOld, true
 }

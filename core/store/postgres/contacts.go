@@ -11,7 +11,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
+const contactColumns = `id, tenant, phone, user_id, wa_id, name, marketing, marketing_at, marketing_source,
 	marketing_text, last_inbound_at, hold_until, hold_reason, updated_at`
 
 type contactRow struct {
@@ -26,7 +26,7 @@ type rowQueryer interface {
 func scanContact(r pgx.Row) (contactRow, error) {
 	var c contactRow
 	var mAt, inAt, hold *time.Time
-	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
+	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.WAID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
 		&c.MarketingText, &inAt, &hold, &c.HoldReason, &c.UpdatedAt); err != nil {
 		return contactRow{}, notFound(err)
 	}
@@ -114,32 +114,48 @@ func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.Cont
 	}
 	c, detach := store.MergeContacts(tenant, ref, p, u)
 	if detach != nil {
-		if detach.Phone == "" {
-			_, err = tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, byUser.id)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE contacts SET user_id = '', updated_at = $1 WHERE id = $2`, now, byUser.id)
-		}
-		if err != nil {
-			return store.Contact{}, fmt.Errorf("detaching user id: %w", err)
+		if err := detachUserID(ctx, tx, byUser, now); err != nil {
+			return store.Contact{}, err
 		}
 	}
 	change(&c)
-	c.UpdatedAt = now
-	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, nullTime(c.MarketingAt), c.MarketingSource,
-		c.MarketingText, nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
-	if id == 0 {
-		_, err = tx.Exec(ctx, `INSERT INTO contacts (phone, user_id, name, marketing, marketing_at,
-			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at, tenant)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, append(args, tenant)...)
-	} else {
-		_, err = tx.Exec(ctx, `UPDATE contacts SET phone = $1, user_id = $2, name = $3, marketing = $4,
-			marketing_at = $5, marketing_source = $6, marketing_text = $7, last_inbound_at = $8, hold_until = $9,
-			hold_reason = $10, updated_at = $11 WHERE id = $12`, append(args, id)...)
-	}
-	if err != nil {
+	if err := writeContact(ctx, tx, id, c, now); err != nil {
 		return store.Contact{}, err
 	}
+	c.UpdatedAt = now
 	return c, nil
+}
+
+// detachUserID takes a contact's user id from it: the row is deleted when
+// it has no phone number left.
+func detachUserID(ctx context.Context, tx pgx.Tx, row *contactRow, now time.Time) error {
+	var err error
+	if row.Phone == "" {
+		_, err = tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, row.id)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE contacts SET user_id = '', updated_at = $1 WHERE id = $2`, now, row.id)
+	}
+	if err != nil {
+		return fmt.Errorf("detaching user id: %w", err)
+	}
+	return nil
+}
+
+// writeContact inserts c (id 0) or replaces the row id.
+func writeContact(ctx context.Context, tx pgx.Tx, id int64, c store.Contact, now time.Time) error {
+	args := []any{c.Phone, c.UserID, c.WAID, c.Name, c.Marketing, nullTime(c.MarketingAt), c.MarketingSource,
+		c.MarketingText, nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
+	var err error
+	if id == 0 {
+		_, err = tx.Exec(ctx, `INSERT INTO contacts (phone, user_id, wa_id, name, marketing, marketing_at,
+			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at, tenant)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, append(args, c.Tenant)...)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE contacts SET phone = $1, user_id = $2, wa_id = $3, name = $4, marketing = $5,
+			marketing_at = $6, marketing_source = $7, marketing_text = $8, last_inbound_at = $9, hold_until = $10,
+			hold_reason = $11, updated_at = $12 WHERE id = $13`, append(args, id)...)
+	}
+	return err
 }
 
 // RecordInbound stores a customer's message once; see store.Contacts.

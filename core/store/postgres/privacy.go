@@ -55,6 +55,12 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				[]any{tenant, phone}},
 			{"deleting conversations", `DELETE FROM conversations WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
 				[]any{tenant, phone}},
+			// Answers in the chat go to the wa_id as WhatsApp gave it,
+			// which may be another form of the member's number.
+			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL
+				WHERE tenant = $1 AND recipient <> '' AND recipient = (
+					SELECT '+' || wa_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '' AND wa_id <> '')`,
+				[]any{tenant, phone}},
 			{"deleting the contact", `DELETE FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
 				[]any{tenant, phone}},
 			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	contactColumns = `id, tenant, phone, user_id, name, marketing, marketing_at, marketing_source,
+	contactColumns = `id, tenant, phone, user_id, wa_id, name, marketing, marketing_at, marketing_source,
 	marketing_text, last_inbound_at, hold_until, hold_reason, updated_at`
 	// The phone and user id indexes are partial (non-empty values only):
 	// a lookup says its value is not empty so that SQLite may use them.
@@ -27,7 +27,7 @@ type contactRow struct {
 func scanContact(r rowScanner) (contactRow, error) {
 	var c contactRow
 	var mAt, inAt, hold, upd int64
-	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
+	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.WAID, &c.Name, &c.Marketing, &mAt, &c.MarketingSource,
 		&c.MarketingText, &inAt, &hold, &c.HoldReason, &upd); err != nil {
 		return contactRow{}, notFound(err)
 	}
@@ -102,32 +102,48 @@ func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.Contac
 	}
 	c, detach := store.MergeContacts(tenant, ref, p, u)
 	if detach != nil {
-		if detach.Phone == "" {
-			_, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = ?`, byUser.id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE contacts SET user_id = '', updated_at = ? WHERE id = ?`, toDB(now), byUser.id)
-		}
-		if err != nil {
-			return store.Contact{}, fmt.Errorf("detaching user id: %w", err)
+		if err := detachUserID(ctx, tx, byUser, now); err != nil {
+			return store.Contact{}, err
 		}
 	}
 	change(&c)
+	if err := writeContact(ctx, tx, id, c, now); err != nil {
+		return store.Contact{}, err
+	}
 	c.UpdatedAt = now
-	args := []any{c.Phone, c.UserID, c.Name, c.Marketing, toDBZero(c.MarketingAt), c.MarketingSource,
-		c.MarketingText, toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
-	if id == 0 {
-		_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant, phone, user_id, name, marketing, marketing_at,
-			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{tenant}, args...)...)
+	return c, nil
+}
+
+// detachUserID takes a contact's user id from it: the row is deleted when
+// it has no phone number left.
+func detachUserID(ctx context.Context, tx *wtx, row *contactRow, now time.Time) error {
+	var err error
+	if row.Phone == "" {
+		_, err = tx.ExecContext(ctx, `DELETE FROM contacts WHERE id = ?`, row.id)
 	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE contacts SET phone = ?, user_id = ?, name = ?, marketing = ?,
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET user_id = '', updated_at = ? WHERE id = ?`, toDB(now), row.id)
+	}
+	if err != nil {
+		return fmt.Errorf("detaching user id: %w", err)
+	}
+	return nil
+}
+
+// writeContact inserts c (id 0) or replaces the row id.
+func writeContact(ctx context.Context, tx *wtx, id int64, c store.Contact, now time.Time) error {
+	args := []any{c.Phone, c.UserID, c.WAID, c.Name, c.Marketing, toDBZero(c.MarketingAt), c.MarketingSource,
+		c.MarketingText, toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
+	var err error
+	if id == 0 {
+		_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant, phone, user_id, wa_id, name, marketing, marketing_at,
+			marketing_source, marketing_text, last_inbound_at, hold_until, hold_reason, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{c.Tenant}, args...)...)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET phone = ?, user_id = ?, wa_id = ?, name = ?, marketing = ?,
 			marketing_at = ?, marketing_source = ?, marketing_text = ?, last_inbound_at = ?, hold_until = ?,
 			hold_reason = ?, updated_at = ? WHERE id = ?`, append(args, id)...)
 	}
-	if err != nil {
-		return store.Contact{}, err
-	}
-	return c, nil
+	return err
 }
 
 // RecordInbound stores a customer's message once; see store.Contacts.

@@ -40,6 +40,13 @@ const (
 	queryMemberIDs = `SELECT id FROM members WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`
 )
 
+// redactMessagesToWAID erases the messages sent to the contact's wa_id as
+// WhatsApp gave it (answers in the chat go there), which may be another
+// form of the member's number.
+const redactMessagesToWAID = `UPDATE messages SET recipient = '', command = NULL
+	WHERE tenant = ? AND recipient <> '' AND recipient = (
+		SELECT '+' || wa_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '' AND wa_id <> '')`
+
 // RedactMember erases a member's personal data in one transaction; see
 // store.Privacy.
 func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error {
@@ -64,6 +71,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			{"erasing inbound messages", redactInboundByPhone, []any{tenant, phone}},
 			{"deleting conversations", redactConversationByUser, []any{tenant, tenant, phone}},
 			{"deleting conversations", redactConversationByPhone, []any{tenant, phone}},
+			{"erasing messages", redactMessagesToWAID, []any{tenant, tenant, phone}},
 			{"deleting the contact", redactContact, []any{tenant, phone}},
 			{"erasing messages", redactMessagesOfMember, []any{tenant, memberID}},
 			{"erasing messages", redactMessagesToPhone, []any{tenant, phone}},

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// ChangeIdentity applies a user's new number or user id once; see
+// store.Contacts.
+func (s *Store) ChangeIdentity(ctx context.Context, ch store.IdentityChange) (store.IdentityResult, error) {
+	if ch.Tenant == "" || ch.MessageID == "" {
+		return store.IdentityResult{}, errors.New("changing identity: tenant and message id are required")
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.IdentityResult{}, err
+	}
+	var res store.IdentityResult
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		res = store.IdentityResult{}
+		rec := ch.New
+		if rec.Phone == "" {
+			rec.Phone = ch.Old.Phone
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
+			VALUES ($1, $2, $3, $4, 'system', $5, $6) ON CONFLICT DO NOTHING`,
+			ch.Tenant, ch.MessageID, rec.Phone, rec.UserID, ch.Kind, store.Stamp(ch.At))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			res.Duplicate = true
+			return nil
+		}
+		for _, key := range identityLockKeys(ch) {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
+				return fmt.Errorf("locking the identities: %w", err)
+			}
+		}
+		now := store.Stamp(time.Time{})
+		if err := moveContact(ctx, tx, ch, now, &res); err != nil {
+			return err
+		}
+		if err := moveConversation(ctx, tx, ch, now); err != nil {
+			return err
+		}
+		return moveMember(ctx, tx, ch, now, &res)
+	})
+	if err != nil {
+		return store.IdentityResult{}, fmt.Errorf("changing identity: %w", err)
+	}
+	return res, nil
+}
+
+// identityLockKeys are the advisory locks an identity change takes: the
+// contact keys of both identities, then their conversation keys in the
+// order SaveConversation takes them (phone numbers before user ids), so
+// that neither waits on the other in a cycle.
+func identityLockKeys(ch store.IdentityChange) []string {
+	var contacts, phones, users []string
+	for _, ref := range []store.ContactRef{ch.Old, ch.New} {
+		if !ref.Empty() {
+			contacts = append(contacts, contactLockKey(ch.Tenant, ref))
+		}
+		for _, k := range conversationLockKeys(ch.Tenant, ref) {
+			if k[len("conversation|"+ch.Tenant+"|")] == 'p' {
+				phones = append(phones, k)
+			} else {
+				users = append(users, k)
+			}
+		}
+	}
+	for _, l := range [][]string{contacts, phones, users} {
+		slices.Sort(l)
+	}
+	keys := slices.Compact(contacts)
+	keys = append(keys, slices.Compact(phones)...)
+	return append(keys, slices.Compact(users)...)
+}
+
+// firstOf returns the row found by phone, else the one by user id.
+func firstOf[T any](byPhone, byUser *T) *T {
+	if byPhone != nil {
+		return byPhone
+	}
+	return byUser
+}
+
+func moveContact(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time, res *store.IdentityResult) error {
+	oldP, oldU, err := findContact(ctx, tx, ch.Tenant, ch.Old, ` FOR UPDATE`)
+	if err != nil {
+		return err
+	}
+	old := firstOf(oldP, oldU)
+	var cur *contactRow
+	if ch.Moves() || old == nil {
+		curP, curU, err := findContact(ctx, tx, ch.Tenant, ch.New, ` FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		if cur = firstOf(curP, curU); cur != nil && old != nil && cur.id == old.id {
+			cur = nil
+		}
+		if curP != nil && curU != nil && curP.id != curU.id && (old == nil || curU.id != old.id) {
+			// A third row holds the new user id: it gives it up, as when
+			// a user id joins its phone number's contact.
+			if err := detachUserID(ctx, tx, curU, now); err != nil {
+				return err
+			}
+		}
+	}
+	var o, c *store.Contact
+	if old != nil {
+		o = &old.Contact
+	}
+	if cur != nil {
+		c = &cur.Contact
+	}
+	target, dropOld, ok := store.MoveContact(ch, o, c)
+	if !ok {
+		return nil
+	}
+	id := int64(0)
+	switch {
+	case cur != nil:
+		id = cur.id
+	case old != nil:
+		id = old.id
+	}
+	if dropOld {
+		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, old.id); err != nil {
+			return fmt.Errorf("deleting the old contact: %w", err)
+		}
+	}
+	if err := writeContact(ctx, tx, id, target, now); err != nil {
+		return fmt.Errorf("writing the contact: %w", err)
+	}
+	target.UpdatedAt = now
+	res.Contact = &target
+	return nil
+}
+
+func moveConversation(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time) error {
+	if !ch.Moves() {
+		return nil
+	}
+	oldP, oldU, err := findConversation(ctx, tx, ch.Tenant, ch.Old, ` FOR UPDATE`)
+	if err != nil {
+		return err
+	}
+	old := firstOf(oldP, oldU)
+	if old == nil {
+		return nil
+	}
+	curP, curU, err := findConversation(ctx, tx, ch.Tenant, ch.New, ` FOR UPDATE`)
+	if err != nil {
+		return err
+	}
+	if cur := firstOf(curP, curU); cur != nil && cur.id != old.id {
+		// The new identity talked to the bot already: its state is the
+		// current one.
+		_, err = tx.Exec(ctx, `DELETE FROM conversations WHERE id = $1`, old.id)
+		return err
+	}
+	phone, user := old.Phone, old.UserID
+	if ch.New.Phone != "" {
+		phone = ch.New.Phone
+	}
+	if ch.New.UserID != "" {
+		user = ch.New.UserID
+	}
+	_, err = tx.Exec(ctx, `UPDATE conversations SET phone = $1, user_id = $2, updated_at = $3 WHERE id = $4`,
+		phone, user, now, old.id)
+	return err
+}
+
+func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time, res *store.IdentityResult) error {
+	if !ch.PhoneMoves() {
+		return nil
+	}
+	old, err := lockMemberByPhone(ctx, tx, ch.Tenant, ch.Old.Phone)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	res.MemberID = old.ID
+	cur, err := lockMemberByPhone(ctx, tx, ch.Tenant, ch.New.Phone)
+	switch {
+	case err == nil:
+		res.ConflictMemberID = cur.ID
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE members SET phone = $1, updated_at = $2 WHERE tenant = $3 AND id = $4`,
+		ch.New.Phone, now, ch.Tenant, old.ID); err != nil {
+		return fmt.Errorf("moving the member's number: %w", err)
+	}
+	res.MovedMember = true
+	return nil
+}
