@@ -186,7 +186,9 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	var reads []*groupRead
 	for _, op := range group {
 		key, ev := refKey(op.tenant, op.ref), op.tenant+"\x00"+op.eventID
-		if seen[key] || seen[ev] {
+		if seen[key] || seen[ev] || op.ref.HasIdentities() {
+			// A customer id or an email may find other members to merge
+			// with: such an event runs on its own.
 			later = append(later, op)
 			continue
 		}
@@ -214,9 +216,10 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	referred := map[string]int{} // referrer id → new members linked in this group
 	for _, r := range reads {
 		op := r.op
-		if r.processed || (r.found && members[r.m.ID]) {
+		if r.processed || (r.found && members[r.m.ID]) || (!r.found && op.ref.MemberID != "") {
 			// A replay reads the member it recorded; a second event on a
-			// member must see what the first wrote.
+			// member must see what the first wrote; a member id not found
+			// may be that of a merged member.
 			later = append(later, op)
 			continue
 		}

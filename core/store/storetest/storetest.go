@@ -35,6 +35,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
 		{"TransactUnrecorded", testTransactUnrecorded},
 		{"TransactProperty", testTransactProperty},
+		{"PhonelessMembers", testPhonelessMembers},
+		{"MergeMembers", testMergeMembers},
+		{"MergeRules", testMergeRules},
+		{"TransactMergeProperty", testTransactMergeProperty},
+		{"TransactConcurrentNewCustomer", testTransactConcurrentNewCustomer},
 		{"DueMembers", testDueMembers},
 		{"Expiring", testExpiring},
 		{"Leases", testLeases},
@@ -79,6 +84,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MarkAbandoned", testMarkAbandoned},
 		{"RedactMember", testRedactMember},
 		{"MemberIDs", testMemberIDs},
+		{"RedactPhoneless", testRedactPhoneless},
+		{"RedactDeadLetters", testRedactDeadLetters},
 		{"SyncQueue", testSyncQueue},
 	}
 	for _, tt := range tests {
