@@ -111,13 +111,13 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 }
 
 func (h *Hub) getLots(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	id := r.PathValue("id")
-	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
-		h.respond(w, nil, err, "no member "+id)
+	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
-	lots, err := h.store.Lots(r.Context(), t.id, id)
-	h.respond(w, map[string]any{"member_id": id, "lots": nonNil(lots)}, err, "")
+	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
+	h.respond(w, map[string]any{"member_id": m.ID, "lots": nonNil(lots)}, err, "")
 }
 
 // adjustmentRequest is a manual correction of a member's points.

@@ -148,9 +148,10 @@ func checkoutOf(ev event.Event) string {
 }
 
 // privacyRequest acts on a shop's privacy request: a customer's personal
-// data is erased (the member found by phone), a data request is logged for
-// the operator with the member to export, and a shop's redaction erases
-// every member of the tenant.
+// data is erased (the member found by phone, else by the shop's customer
+// id, else by email) with every dead letter that holds it, a data request is
+// logged for the operator with the member to export, and a shop's redaction
+// erases every member of the tenant and the payloads of its dead letters.
 func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Event) error {
 	var p event.PrivacyRequest
 	if err := json.Unmarshal(ev.Data, &p); err != nil {
@@ -162,36 +163,73 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		if err != nil {
 			return err
 		}
-		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain, "members", n)
+		letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, func([]byte) bool { return true }, h.now())
+		if err != nil {
+			return fmt.Errorf("erasing dead letters: %w", err)
+		}
+		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain,
+			"members", n, "dead_letters", letters)
 		count("erased")
 		return nil
 	}
 	phone := t.normalizePhone(p.Phone)
-	if phone == "" {
-		h.logger.Warn("privacy request names no phone number; members are known by phone, so nothing is held",
-			"tenant", ev.Tenant, "type", ev.Type, "customer", p.CustomerID, "request", p.RequestID)
-		count("no_member")
-		return nil
+	ids := []member.Identity{
+		{Kind: member.IdentityPhone, Value: phone},
+		{Kind: member.IdentityCustomer, Connector: ev.Connector, Value: strings.TrimSpace(p.CustomerID)},
+		{Kind: member.IdentityEmail, Value: p.Email},
 	}
-	m, err := h.store.MemberByPhone(ctx, ev.Tenant, phone)
-	if errors.Is(err, store.ErrNotFound) {
-		count("no_member")
-		return nil
+	var m member.Member
+	err := store.ErrNotFound
+	for _, id := range ids {
+		if m, err = h.store.MemberByIdentity(ctx, ev.Tenant, id); !errors.Is(err, store.ErrNotFound) {
+			break
+		}
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("finding the member: %w", err)
 	}
+	found := err == nil
 	if ev.Type == event.TypePrivacyRequest {
+		if !found {
+			count("no_member")
+			return nil
+		}
 		h.logger.Warn("customer data request: export the member with the admin API",
 			"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
 			"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
 		count("logged")
 		return nil
 	}
-	if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
-		return fmt.Errorf("erasing member %s: %w", m.ID, err)
+	// What names the person in payloads is read before the member is
+	// erased: the request's own data and every identity of the member.
+	person := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
+	if found {
+		person.Phones = append(person.Phones, m.Phone)
+		person.Emails = append(person.Emails, m.Email)
+		for _, id := range m.Identities {
+			switch id.Kind {
+			case member.IdentityEmail:
+				person.Emails = append(person.Emails, id.Value)
+			case member.IdentityCustomer:
+				person.CustomerIDs = append(person.CustomerIDs, id.Value)
+			}
+		}
+		if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
+			return fmt.Errorf("erasing member %s: %w", m.ID, err)
+		}
 	}
-	h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
+	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.In, h.now())
+	if err != nil {
+		return fmt.Errorf("erasing dead letters: %w", err)
+	}
+	if !found {
+		h.logger.Info("privacy request names no member", "tenant", ev.Tenant, "customer", p.CustomerID,
+			"request", p.RequestID, "dead_letters", letters)
+		count("no_member")
+		return nil
+	}
+	h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID,
+		"dead_letters", letters)
 	count("erased")
 	return nil
 }

@@ -101,7 +101,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "sender", "code"}),
 		MessagesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_skipped_total",
-			Help: "Messages the messaging policy refused, by reason.",
+			Help: "Messages the messaging policy refused, by reason; no_phone: a notification for a member without a phone.",
 		}, []string{"tenant", "reason"}),
 		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_deferred_total",
@@ -137,7 +137,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "type", "result"}),
 		EventsWithoutPhone: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_events_without_phone_total",
-			Help: "Events left aside because they name no member: no phone number (a guest's order, a customer known by email only).",
+			Help: "Events left aside because they name no member: no phone number, customer id or email (a guest's sale).",
 		}, []string{"tenant", "type"}),
 		CheckoutsAbandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_checkouts_abandoned_total",

@@ -1,0 +1,215 @@
+package pipelines_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/shopify"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/conversation"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+const shopSecret = "shpss_members_secret"
+
+// withShop adds a Shopify connector named shop to the test config.
+func withShop(cfg string) string {
+	return strings.Replace(cfg, "    connectors:\n", "    connectors:\n      shop:\n        type: shopify\n        secret: "+shopSecret+
+		"\n        shop_domain: kopi-nusantara.myshopify.com\n", 1)
+}
+
+// postShopify delivers a recorded Shopify webhook body of testdata/
+// shopify_members as Shopify signs it.
+func (h *harness) postShopify(t *testing.T, topic, file string) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", "shopify_members", file))
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/shop", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(shopSecret, body))
+	req.Header.Set("X-Shopify-Topic", topic)
+	req.Header.Set("X-Shopify-Shop-Domain", "kopi-nusantara.myshopify.com")
+	req.Header.Set("X-Shopify-Api-Version", "2026-01")
+	req.Header.Set("X-Shopify-Event-Id", "ev-"+file)
+	req.Header.Set("X-Shopify-Webhook-Id", fmt.Sprintf("wh-%s-%d", file, time.Now().UnixNano()))
+	resp, err := h.client.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode, file)
+}
+
+// memberBy looks a member up through the admin API by a query such as
+// "email=…" or "customer_id=…&connector=…".
+func (h *harness) memberBy(query string) (member.Member, bool) {
+	var m member.Member
+	if h.admin(http.MethodGet, "/members?"+query, &m) != http.StatusOK {
+		return m, false
+	}
+	return m, true
+}
+
+// A shop's customer without a phone earns on a member keyed by the shop's
+// customer id and email, and a refund takes the points back; when they
+// join on WhatsApp and a later order carries their phone, the two members
+// become the chat member, with one ledger.
+func TestShopCustomerWithoutPhone(t *testing.T) {
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{
+		yaml: func(cfg string) string { return withShop(botConfig(in.srv.URL)(cfg)) },
+		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
+			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45"},
+		sandbox: func(c *sandbox.Config) { c.EnforceWindow = true },
+	})
+	const byCustomer = "customer_id=7650019839001&connector=shop"
+
+	// 200,000 IDR at 1 point per 10,000, and 100 for joining.
+	h.postShopify(t, "orders/paid", "orders_paid_no_phone.json")
+	var shopMember member.Member
+	eventually(t, "the points of the customer without a phone", func() bool {
+		var ok bool
+		shopMember, ok = h.memberBy(byCustomer)
+		return ok && shopMember.Balance == 120
+	})
+	assert.Empty(t, shopMember.Phone)
+	assert.Equal(t, "Sekar Ayu", shopMember.Name)
+	byEmail, ok := h.memberBy("email=SEKAR@example.com")
+	require.True(t, ok, "found by email in any case")
+	assert.Equal(t, shopMember.ID, byEmail.ID)
+	eventually(t, "the notification skipped, not failed", func() bool {
+		return counterValue(t, h.hub.Metrics().MessagesSkipped.WithLabelValues("acme", "no_phone")) >= 1
+	})
+
+	h.postShopify(t, "refunds/create", "refunds_create_no_phone.json")
+	eventually(t, "the refund's points taken back", func() bool {
+		m, ok := h.memberBy(byCustomer)
+		return ok && m.Balance == 110
+	})
+
+	// The same person joins on WhatsApp: no identity links the number to
+	// the shop's customer yet, so the chat makes a member of its own.
+	c := newChat(t, h, "id", "6281234560999")
+	c.say("JOIN")
+	c.tap(last(t, c.expect(conversation.MsgConsentQuestion)), conversation.ReplyConsentYes)
+	c.expect(conversation.MsgConsentGiven, conversation.MsgWelcomeNew)
+	var chatMember member.Member
+	eventually(t, "the chat member", func() bool {
+		var ok bool
+		chatMember, ok = h.member("+6281234560999")
+		return ok && chatMember.Balance == 100
+	})
+	require.NotEqual(t, shopMember.ID, chatMember.ID)
+
+	// A later order carries the phone (its billing address's, read with
+	// the address's country): one member, the chat's, with both ledgers.
+	h.postShopify(t, "orders/paid", "orders_paid_with_phone.json")
+	var merged member.Member
+	eventually(t, "the merged member", func() bool {
+		var ok bool
+		merged, ok = h.memberBy(byCustomer)
+		return ok && merged.ID == chatMember.ID && merged.Balance == 100+110+15
+	})
+	assert.Equal(t, "+6281234560999", merged.Phone)
+	assert.Contains(t, merged.Identities, member.Identity{Kind: member.IdentityEmail, Value: "sekar@example.com"})
+	assert.Contains(t, merged.Identities, member.Identity{Kind: member.IdentityMerged, Value: shopMember.ID})
+
+	var old member.Member
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+shopMember.ID, &old))
+	assert.Equal(t, chatMember.ID, old.ID, "the shop member's id finds the merged member")
+	var ledger struct {
+		MemberID string              `json:"member_id"`
+		Entries  []store.LedgerEntry `json:"entries"`
+	}
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+shopMember.ID+"/ledger", &ledger))
+	assert.Equal(t, chatMember.ID, ledger.MemberID)
+	var sum int64
+	kinds := map[string]int{}
+	for _, e := range ledger.Entries {
+		sum += e.Points
+		kinds[e.Kind]++
+	}
+	assert.Equal(t, merged.Balance, sum, "one ledger adds up to the balance")
+	assert.Equal(t, 1, kinds[loyalty.EntryMerge])
+	assert.Equal(t, 1, kinds[loyalty.EntryReverse], "the refund's entry moved too")
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
+
+// A privacy request naming only an email, or only the shop's customer id,
+// erases the member it finds, and the dead letters that hold that person's
+// data lose their payload; other people's stay.
+func TestPrivacyRedactWithoutPhone(t *testing.T) {
+	tests := []struct {
+		name    string
+		request string
+	}{
+		{"by email", `{"email": "Nadia@Example.com"}`},
+		{"by customer id", `{"customer_id": "c-77"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{yaml: passThrough("")})
+			order := func(id, customer, email, name, total string) string {
+				return fmt.Sprintf(`{"type": "order.paid", "id": %q, "data": {"order_id": %q, "customer_id": %q, "email": %q, "name": %q, "total": %q, "currency": "IDR"}}`,
+					id, id, customer, email, name, total)
+			}
+			h.postEvents(t, order("N-1", "c-77", "nadia@example.com", "Nadia Putri", "50000"),
+				order("N-2", "c-78", "other@example.com", "Oki", "50000"))
+			var nadia member.Member
+			eventually(t, "the members", func() bool {
+				var ok bool
+				nadia, ok = h.memberBy("customer_id=c-77&connector=pos")
+				_, other := h.memberBy("customer_id=c-78&connector=pos")
+				return ok && other && nadia.Balance == 5
+			})
+			// Dead letters holding her data: a sale the program refuses,
+			// and a delivery the mapping cannot read, with her phone.
+			h.postEvents(t, order("N-3", "c-77", "nadia@example.com", "Nadia Putri", "not money"),
+				order("N-4", "c-78", "other@example.com", "Oki", "not money"))
+			body := []byte(`{"events": 5, "customer": {"phone": "0812 3456 0777", "email": "nadia@example.com"}}`)
+			require.Equal(t, http.StatusOK, h.postSale(body))
+			eventually(t, "the dead letters", func() bool { return len(h.deadLetters().DeadLetters) == 3 })
+
+			h.postEvents(t, `{"type": "privacy.redact", "id": "redact-`+tt.name+`", "data": `+tt.request+`}`)
+			eventually(t, "the erasure", func() bool {
+				return counterValue(t, h.hub.Metrics().PrivacyRequests.WithLabelValues("acme", "privacy.redact", "erased")) == 1
+			})
+			var after member.Member
+			require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+nadia.ID, &after))
+			assert.Empty(t, after.Name)
+			assert.Empty(t, after.Email)
+			assert.Empty(t, after.Identities)
+			assert.Equal(t, nadia.Balance, after.Balance, "points stay")
+			_, found := h.memberBy("email=nadia@example.com")
+			assert.False(t, found)
+
+			erased := 0
+			for _, d := range h.deadLetters().DeadLetters {
+				for _, personal := range []string{"nadia", "Nadia", "0777"} {
+					assert.NotContains(t, d.Payload, personal, "dead letter %s", d.ID)
+				}
+				if d.Metadata[store.RedactedMeta] != "" {
+					erased++
+					continue
+				}
+				assert.Contains(t, d.Payload, "other@example.com", "another customer's dead letter stays")
+				assert.Equal(t, http.StatusAccepted, h.admin(http.MethodPost, "/deadletters/"+d.ID+"/replay", nil))
+			}
+			assert.Equal(t, 2, erased)
+			for _, d := range h.deadLetters().DeadLetters {
+				if d.Metadata[store.RedactedMeta] != "" {
+					assert.Equal(t, http.StatusConflict, h.admin(http.MethodPost, "/deadletters/"+d.ID+"/replay", nil),
+						"an erased dead letter cannot be replayed")
+				}
+			}
+		})
+	}
+}
