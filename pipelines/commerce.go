@@ -35,13 +35,14 @@ func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Even
 	return false, nil
 }
 
-// normalizePhone returns raw in E.164 with the tenant's region, or "" when
-// it is not a phone number.
-func (t *tenantRuntime) normalizePhone(raw string) string {
+// normalizePhone returns raw in E.164, read with country (the country of
+// the address it came from, when known) then the tenant's region, or ""
+// when it is not a phone number.
+func (t *tenantRuntime) normalizePhone(raw, country string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""
 	}
-	p, err := member.NormalizePhone(raw, t.cfg.DefaultRegion)
+	p, err := normalizePhone(raw, country, t.cfg.DefaultRegion)
 	if err != nil {
 		return ""
 	}
@@ -115,8 +116,12 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 	if c.Completed {
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
+	var where struct {
+		PhoneCountry string `json:"phone_country"`
+	}
+	_ = json.Unmarshal(ev.Data, &where) // decoded above; a country is optional
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone), Email: c.Email, Name: c.Name,
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, where.PhoneCountry), Email: c.Email, Name: c.Name,
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {
@@ -172,7 +177,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		count("erased")
 		return nil
 	}
-	phone := t.normalizePhone(p.Phone)
+	phone := t.normalizePhone(p.Phone, "")
 	ids := []member.Identity{
 		{Kind: member.IdentityPhone, Value: phone},
 		{Kind: member.IdentityCustomer, Connector: ev.Connector, Value: strings.TrimSpace(p.CustomerID)},

@@ -213,3 +213,25 @@ func TestPrivacyRedactWithoutPhone(t *testing.T) {
 		})
 	}
 }
+
+// A checkout's phone is read with the country of the address it came from
+// before the tenant's region: a British number in an Indonesian shop gets
+// its reminder.
+func TestCheckoutPhoneReadWithItsCountry(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}, yaml: func(cfg string) string {
+		return passThrough("    messaging:\n      marketing_consent: not_opted_out\n")(cfg) + `      - name: cart
+        on: checkout.abandoned
+        sender: whatsapp
+        template:
+          name: cart_reminder
+          language: en
+          body: ["data.url"]
+`
+	}})
+	h.postEvents(t, fmt.Sprintf(`{"type": "checkout.updated", "id": "uk/1", "occurred_at": %d, "data": {"token": "tok-uk", "phone": "020 7946 0958", "phone_country": "GB", "total": "150000.00", "url": "https://shop.example/r/tok-uk"}}`,
+		time.Now().Add(-time.Minute).Unix()))
+	eventually(t, "the reminder to the British number", func() bool {
+		h.hub.Sweep(t.Context(), "test", time.Now().Add(2*time.Hour))
+		return h.sentTo("+442079460958") == 1
+	})
+}
