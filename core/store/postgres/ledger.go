@@ -53,9 +53,6 @@ func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member
 	}
 	m, err := scanMember(p.QueryRow(ctx,
 		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2`, tenant, phone))
-	if err == nil {
-		m.Identities, err = identities(ctx, p, m)
-	}
 	if err != nil {
 		return member.Member{}, fmt.Errorf("getting member by phone: %w", err)
 	}

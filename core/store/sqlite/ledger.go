@@ -53,9 +53,6 @@ func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member
 		return member.Member{}, err
 	}
 	m, err := memberByPhone(ctx, r, tenant, phone)
-	if err == nil {
-		m.Identities, err = identities(ctx, r, m)
-	}
 	if err != nil {
 		return member.Member{}, fmt.Errorf("getting member by phone: %w", err)
 	}

@@ -129,6 +129,8 @@ func testPhonelessMembers(t *testing.T, s store.Store) {
 		m, err := s.MemberByPhone(ctx, tenant, phone)
 		require.NoError(t, err)
 		assert.Equal(t, byEmail.Member.ID, m.ID)
+		m, err = s.MemberByIdentity(ctx, tenant, member.Identity{Kind: member.IdentityPhone, Value: phone})
+		require.NoError(t, err)
 		assert.Equal(t, []member.Identity{{Kind: member.IdentityPhone, Value: phone}, email("budi@example.com")}, m.Identities)
 	})
 }
