@@ -188,6 +188,9 @@ type simulateRequest struct {
 	Type       string          `json:"type"`
 	OccurredAt time.Time       `json:"occurred_at"`
 	Data       json.RawMessage `json:"data"`
+	// Connector is the connector the event comes from, whose customer id
+	// data.customer_id is.
+	Connector string `json:"connector"`
 }
 
 // simulateResponse is what the event would do.
@@ -216,7 +219,7 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 	}
 	ev := event.Event{
 		ID:     event.DerivedID("ev_", t.id, "simulate", time.Now().Format(time.RFC3339Nano), newHolder()),
-		Tenant: t.id, Type: req.Type, OccurredAt: req.OccurredAt, Data: req.Data,
+		Tenant: t.id, Type: req.Type, Connector: req.Connector, OccurredAt: req.OccurredAt, Data: req.Data,
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
 	if err != nil {

@@ -235,3 +235,39 @@ func TestCheckoutPhoneReadWithItsCountry(t *testing.T) {
 		return h.sentTo("+442079460958") == 1
 	})
 }
+
+// A simulated order finds a shop's customer by their customer id, and a
+// merge it would make is not written.
+func TestSimulateByCustomerID(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: passThrough("")})
+	h.postEvents(t,
+		`{"type": "order.paid", "id": "C-1", "data": {"order_id": "C-1", "customer_id": "c-9", "email": "c9@example.com", "total": "100000", "currency": "IDR"}}`,
+		`{"type": "order.paid", "id": "C-2", "data": {"order_id": "C-2", "phone": "081234560888", "total": "50000", "currency": "IDR"}}`)
+	var shop, chat member.Member
+	eventually(t, "both members", func() bool {
+		var ok1, ok2 bool
+		shop, ok1 = h.memberBy("customer_id=c-9&connector=pos")
+		chat, ok2 = h.member("081234560888")
+		return ok1 && ok2
+	})
+	var out struct {
+		Member  loyalty.Member
+		New     bool `json:"new_member"`
+		Entries []loyalty.Entry
+	}
+	sim := map[string]any{"type": "order.paid", "connector": "pos",
+		"data": map[string]any{"order_id": "SIM-9", "customer_id": "c-9", "total": "20000", "currency": "IDR"}}
+	require.Equal(t, http.StatusOK, h.adminPost("/program/simulate", sim, &out))
+	assert.False(t, out.New)
+	assert.Equal(t, shop.ID, out.Member.ID)
+	assert.Equal(t, shop.Balance+2, out.Member.Balance)
+
+	sim["data"] = map[string]any{"order_id": "SIM-10", "customer_id": "c-9", "phone": "081234560888", "total": "20000", "currency": "IDR"}
+	require.Equal(t, http.StatusOK, h.adminPost("/program/simulate", sim, &out))
+	assert.Equal(t, chat.ID, out.Member.ID, "the simulation merges into the member with the phone")
+	assert.Equal(t, shop.Balance+chat.Balance+2, out.Member.Balance)
+	again, ok := h.memberBy("customer_id=c-9&connector=pos")
+	require.True(t, ok)
+	assert.Equal(t, shop.ID, again.ID, "nothing was written")
+	assert.Equal(t, shop.Balance, again.Balance)
+}
