@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/loyalhub/loyalhub/core/config"
@@ -76,7 +77,32 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // replays it. It then locks the member's row, so transactions on one member
 // queue and each reads the lots, order and counters the previous one wrote.
 // Errors of fn, and store.ErrNoMember, are returned unchanged.
+//
+// Transactions that merge members lock them in one order (lockCandidates),
+// but a merge that commits meanwhile can move an identity to a member
+// locked later; the server then ends one of two waiting transactions as a
+// deadlock, and that event runs again.
 func transactAlone(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := transactOnce(ctx, p, tenant, eventID, ref, at, fn)
+		var pgErr *pgconn.PgError
+		if attempt < maxDeadlockAttempts && errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
+			continue
+		}
+		return res, err
+	}
+}
+
+// deadlockDetected is PostgreSQL's SQLSTATE for a transaction ended to
+// break a deadlock.
+const deadlockDetected = "40P01"
+
+// maxDeadlockAttempts bounds the runs of one event ended by deadlocks.
+const maxDeadlockAttempts = 5
+
+// transactOnce runs one loyalty event in a transaction; see transactAlone.
+func transactOnce(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
 	tx, err := p.Begin(ctx)
 	if err != nil {

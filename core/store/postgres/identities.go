@@ -104,6 +104,11 @@ func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.M
 // and the identities nobody has are attached to it. A member missing is
 // created (isNew) when ref may create one; ErrNotFound otherwise.
 func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at, now time.Time) (member.Member, bool, error) {
+	if ref.HasIdentities() {
+		if err := lockCandidates(ctx, tx, tenant, ref); err != nil {
+			return member.Member{}, false, err
+		}
+	}
 	found, unheld, err := store.FindMembers(ref,
 		func(id string) (member.Member, error) { return lockMemberByID(ctx, tx, tenant, id) },
 		func(id member.Identity) (member.Member, error) {
@@ -157,6 +162,34 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref stor
 		}
 	}
 	return m, isNew, nil
+}
+
+// lockCandidates locks, in id order, every member ref's phone, customer id
+// and email find. The lookups that follow lock them again as they find
+// them, which then waits for nobody: two transactions merging the same
+// members never hold one each while waiting for the other's.
+func lockCandidates(ctx context.Context, tx pgx.Tx, tenant string, ref store.AccountRef) error {
+	var kinds, conns, values []string
+	phone := ""
+	for _, id := range ref.Identities() {
+		id, err := store.LookupIdentity(id)
+		switch {
+		case err != nil:
+		case id.Kind == member.IdentityPhone:
+			phone = id.Value
+		default:
+			kinds, conns, values = append(kinds, id.Kind), append(conns, id.Connector), append(values, id.Value)
+		}
+	}
+	if _, err := tx.Exec(ctx, `SELECT id FROM members WHERE tenant = $1 AND id IN (
+			SELECT member_id FROM member_identities WHERE tenant = $1
+				AND (kind, connector, value) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))
+			UNION ALL
+			SELECT id FROM members WHERE tenant = $1 AND phone = $5 AND $5 <> '')
+		ORDER BY id FOR NO KEY UPDATE`, tenant, kinds, conns, values, phone); err != nil {
+		return fmt.Errorf("locking the members to look up: %w", err)
+	}
+	return nil
 }
 
 // createMember inserts a member found by first, the ref's first identity,

@@ -541,3 +541,41 @@ func testRedactDeadLetters(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "an erased payload matches nothing")
 }
+
+// testTransactConcurrentMerges runs orders at once that each name two of
+// one person's three identities, held by three members: every order is
+// applied, once, and the three become one member whose ledger adds up.
+func testTransactConcurrentMerges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	const phone = "+6281200000401"
+	seed := []struct{ phone, customer, email string }{{phone, "", ""}, {"", "k1", ""}, {"", "", "k1@example.com"}}
+	var before int64
+	for i, sd := range seed {
+		ev, ref := shopOrder(tenant, fmt.Sprintf("K-%d", i), sd.phone, sd.customer, sd.email, "100", at(i))
+		res, err := apply(ctx, s, p, ev, ref)
+		require.NoError(t, err)
+		before += res.Member.Balance
+	}
+	require.Len(t, memberIDs(t, s, tenant), 3)
+	pairs := [][3]string{{phone, "k1", ""}, {"", "k1", "k1@example.com"}, {phone, "", "k1@example.com"}}
+	errs := make(chan error, 12)
+	parallel(12, func(i int) {
+		pr := pairs[i%len(pairs)]
+		ev, ref := shopOrder(tenant, fmt.Sprintf("KC-%d", i), pr[0], pr[1], pr[2], "100", at(10+i))
+		_, err := apply(ctx, s, p, ev, ref)
+		errs <- err
+	})
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	ids := memberIDs(t, s, tenant)
+	require.Len(t, ids, 1, "one person, one member")
+	m, err := s.Member(ctx, tenant, ids[0])
+	require.NoError(t, err)
+	assert.Equal(t, phone, m.Phone)
+	assert.Equal(t, before+12*10, m.Balance, "every order counted once")
+	checkLedger(t, s, tenant, m.ID, false)
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MergeRules", testMergeRules},
 		{"TransactMergeProperty", testTransactMergeProperty},
 		{"TransactConcurrentNewCustomer", testTransactConcurrentNewCustomer},
+		{"TransactConcurrentMerges", testTransactConcurrentMerges},
 		{"DueMembers", testDueMembers},
 		{"Expiring", testExpiring},
 		{"Leases", testLeases},
