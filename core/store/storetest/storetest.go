@@ -38,7 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PhonelessMembers", testPhonelessMembers},
 		{"MergeMembers", testMergeMembers},
 		{"MergeRules", testMergeRules},
-		{"TransactMergeProperty", testTransactMergeProperty},
+		{"TransactPropertyMerges", testTransactMergeProperty},
 		{"TransactConcurrentNewCustomer", testTransactConcurrentNewCustomer},
 		{"TransactConcurrentMerges", testTransactConcurrentMerges},
 		{"DueMembers", testDueMembers},
