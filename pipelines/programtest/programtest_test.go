@@ -570,7 +570,7 @@ func TestAccountRefNamesTheMemberAsTheHubDoes(t *testing.T) {
 			want: store.AccountRef{OrderID: "A1"},
 		},
 		{name: "a refund without its order", typ: event.TypeOrderRefunded, data: `{}`, wantErr: "order.refunded E1 has no order_id"},
-		{name: "no phone", typ: event.TypeOrderPaid, data: `{"order_id": "A1"}`, wantErr: "order.paid E1: no phone number and no member id"},
+		{name: "nothing names the member", typ: event.TypeOrderPaid, data: `{"order_id": "A1"}`, wantErr: "order.paid E1: no phone number, customer id, email or member id"},
 		{name: "not an object", typ: event.TypeOrderPaid, data: `[]`, wantErr: "decoding order.paid data"},
 	}
 	for _, tt := range tests {
