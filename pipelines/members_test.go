@@ -119,6 +119,7 @@ func TestShopCustomerWithoutPhone(t *testing.T) {
 		return ok && merged.ID == chatMember.ID && merged.Balance == 100+110+15
 	})
 	assert.Equal(t, "+6281234560999", merged.Phone)
+	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().MembersMerged.WithLabelValues("acme")))
 	assert.Contains(t, merged.Identities, member.Identity{Kind: member.IdentityEmail, Value: "sekar@example.com"})
 	assert.Contains(t, merged.Identities, member.Identity{Kind: member.IdentityMerged, Value: shopMember.ID})
 

@@ -40,6 +40,7 @@ type Metrics struct {
 	ConsentChanges     *prometheus.CounterVec // tenant, value (stop, resume, ignored)
 	PrivacyRequests    *prometheus.CounterVec // tenant, type, result
 	EventsWithoutPhone *prometheus.CounterVec // tenant, type
+	MembersMerged      *prometheus.CounterVec // tenant
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
@@ -139,6 +140,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_events_without_phone_total",
 			Help: "Events left aside because they name no member: no phone number, customer id or email (a guest's sale).",
 		}, []string{"tenant", "type"}),
+		MembersMerged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_members_merged_total",
+			Help: "Members merged into another because one event named both (a phone and a shop's customer id or email, say).",
+		}, []string{"tenant"}),
 		CheckoutsAbandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_checkouts_abandoned_total",
 			Help: "Checkouts announced as abandoned.",
@@ -173,5 +178,6 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
+	reg.MustRegister(m.MembersMerged)
 	return m
 }

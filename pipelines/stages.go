@@ -185,6 +185,10 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	case err != nil:
 		return nil, fmt.Errorf("applying the loyalty program: %w", err)
 	}
+	if len(res.Merged) > 0 {
+		h.metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
+		h.logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
+	}
 	if !res.Replayed {
 		for _, oc := range res.Outcomes {
 			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {

@@ -52,6 +52,9 @@ type AccountResult struct {
 	// one committed (see loyalty.FollowUp). A replayed event returns them
 	// again, rebuilt from its outcomes, in case they did not run.
 	FollowUps []loyalty.FollowUp
+	// Merged are the ids of the members this transaction merged into
+	// Member (see PlanMerge); a replay has none.
+	Merged []string
 }
 
 // ErrNoMember is returned by Transact when the ref names no member and none

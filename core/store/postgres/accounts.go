@@ -135,7 +135,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		}
 	}
 
-	m, isNew, err := lockMember(ctx, tx, tenant, eventID, ref, at, now)
+	m, isNew, merged, err := lockMember(ctx, tx, tenant, eventID, ref, at, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.AccountResult{}, store.ErrNoMember
 	}
@@ -186,7 +186,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
 }
 
 // maxCodeAttempts bounds the draws of a referral code that is not taken.

@@ -103,10 +103,10 @@ func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.M
 // store.AccountRef): the members its identities find are merged into one
 // and the identities nobody has are attached to it. A member missing is
 // created (isNew) when ref may create one; ErrNotFound otherwise.
-func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at, now time.Time) (member.Member, bool, error) {
+func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at, now time.Time) (m member.Member, isNew bool, merged []string, err error) {
 	if ref.HasIdentities() {
 		if err := lockCandidates(ctx, tx, tenant, ref); err != nil {
-			return member.Member{}, false, err
+			return member.Member{}, false, nil, err
 		}
 	}
 	found, unheld, err := store.FindMembers(ref,
@@ -115,25 +115,23 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref stor
 			return memberByIdentity(ctx, tx, tenant, id, forUpdate)
 		})
 	if err != nil {
-		return member.Member{}, false, err
+		return member.Member{}, false, nil, err
 	}
 	if len(found) == 0 && len(ref.Identities()) == 0 && ref.OrderID != "" {
 		var memberID string
 		if err := tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
 			tenant, ref.OrderID).Scan(&memberID); err != nil {
-			return member.Member{}, false, notFound(err)
+			return member.Member{}, false, nil, notFound(err)
 		}
 		m, err := lockMemberByID(ctx, tx, tenant, memberID)
-		return m, false, err
+		return m, false, nil, err
 	}
-	var m member.Member
-	isNew := false
 	if len(found) == 0 {
 		if !ref.Create || len(unheld) == 0 {
-			return member.Member{}, false, store.ErrNotFound
+			return member.Member{}, false, nil, store.ErrNotFound
 		}
 		if m, isNew, err = createMember(ctx, tx, tenant, ref, unheld[0], at, now); err != nil {
-			return member.Member{}, false, err
+			return member.Member{}, false, nil, err
 		}
 		unheld = unheld[1:]
 	} else {
@@ -141,15 +139,16 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref stor
 		m, absorbed, _ = store.PlanMerge(found)
 		for _, x := range absorbed {
 			if m, err = mergeMember(ctx, tx, tenant, eventID, m, x, at, now); err != nil {
-				return member.Member{}, false, err
+				return member.Member{}, false, nil, err
 			}
+			merged = append(merged, x.ID)
 		}
 	}
 	for _, id := range unheld {
 		switch {
 		case id.Kind != member.IdentityPhone:
 			if _, err := tx.Exec(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, m.ID, now); err != nil {
-				return member.Member{}, false, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
 			}
 		case m.Phone == "":
 			// A concurrent transaction that gave the number to another
@@ -157,11 +156,11 @@ func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref stor
 			m.Phone = id.Value
 			if _, err := tx.Exec(ctx, `UPDATE members SET phone = $1, updated_at = $2 WHERE id = $3`,
 				m.Phone, now, m.ID); err != nil {
-				return member.Member{}, false, fmt.Errorf("saving the member's phone: %w", err)
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's phone: %w", err)
 			}
 		}
 	}
-	return m, isNew, nil
+	return m, isNew, merged, nil
 }
 
 // lockCandidates locks, in id order, every member ref's phone, customer id

@@ -103,7 +103,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	}
 
 	now := store.Stamp(time.Now())
-	m, isNew, err := resolveMember(ctx, tx, tenant, eventID, ref, at, order)
+	m, isNew, merged, err := resolveMember(ctx, tx, tenant, eventID, ref, at, order)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.AccountResult{}, store.ErrNoMember
 	}
@@ -163,7 +163,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
 }
 
 // Referral lookups. The indexes on referral codes and referrers are

@@ -85,21 +85,21 @@ func identities(ctx context.Context, q queryer, m member.Member) ([]member.Ident
 // may create one. order is the stored order ref names, if any; its member
 // is the survivor after a merge.
 func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
-	order *loyalty.Order) (m member.Member, isNew bool, err error) {
+	order *loyalty.Order) (m member.Member, isNew bool, merged []string, err error) {
 	found, unheld, err := store.FindMembers(ref,
 		func(id string) (member.Member, error) { return memberByID(ctx, tx, tenant, id) },
 		func(id member.Identity) (member.Member, error) { return memberByIdentity(ctx, tx, tenant, id) })
 	if err != nil {
-		return member.Member{}, false, err
+		return member.Member{}, false, nil, err
 	}
 	if len(found) == 0 && len(ref.Identities()) == 0 && order != nil {
 		m, err := memberByID(ctx, tx, tenant, order.MemberID)
-		return m, false, err
+		return m, false, nil, err
 	}
 	now := store.Stamp(time.Now())
 	if len(found) == 0 {
 		if !ref.Create || len(unheld) == 0 {
-			return member.Member{}, false, store.ErrNotFound
+			return member.Member{}, false, nil, store.ErrNotFound
 		}
 		m = member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
 		isNew = true
@@ -108,8 +108,9 @@ func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref sto
 		m, absorbed, _ = store.PlanMerge(found)
 		for _, x := range absorbed {
 			if m, err = mergeMember(ctx, tx, tenant, eventID, m, x, at, now); err != nil {
-				return member.Member{}, false, err
+				return member.Member{}, false, nil, err
 			}
+			merged = append(merged, x.ID)
 			if order != nil && order.MemberID == x.ID {
 				order.MemberID = m.ID
 			}
@@ -119,17 +120,17 @@ func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref sto
 		switch {
 		case id.Kind != member.IdentityPhone:
 			if _, err := tx.ExecContext(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, m.ID, toDB(now)); err != nil {
-				return member.Member{}, false, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
 			}
 		case m.Phone == "":
 			m.Phone = id.Value
 			if _, err := tx.ExecContext(ctx, `UPDATE members SET phone = ?, updated_at = ? WHERE id = ?`,
 				m.Phone, toDB(now), m.ID); err != nil {
-				return member.Member{}, false, fmt.Errorf("saving the member's phone: %w", err)
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's phone: %w", err)
 			}
 		}
 	}
-	return m, isNew, nil
+	return m, isNew, merged, nil
 }
 
 // The statements that move what an absorbed member (the second argument)
