@@ -178,37 +178,28 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		return nil
 	}
 	phone := t.normalizePhone(p.Phone, "")
-	ids := []member.Identity{
-		{Kind: member.IdentityPhone, Value: phone},
-		{Kind: member.IdentityCustomer, Connector: ev.Connector, Value: strings.TrimSpace(p.CustomerID)},
-		{Kind: member.IdentityEmail, Value: p.Email},
+	ms, err := h.membersOf(ctx, ev.Tenant, store.AccountRef{Phone: phone, Connector: ev.Connector,
+		CustomerID: p.CustomerID, Email: p.Email})
+	if err != nil {
+		return err
 	}
-	var m member.Member
-	err := store.ErrNotFound
-	for _, id := range ids {
-		if m, err = h.store.MemberByIdentity(ctx, ev.Tenant, id); !errors.Is(err, store.ErrNotFound) {
-			break
-		}
-	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("finding the member: %w", err)
-	}
-	found := err == nil
 	if ev.Type == event.TypePrivacyRequest {
-		if !found {
+		if len(ms) == 0 {
 			count("no_member")
 			return nil
 		}
-		h.logger.Warn("customer data request: export the member with the admin API",
-			"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
-			"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
+		for _, m := range ms {
+			h.logger.Warn("customer data request: export the member with the admin API",
+				"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
+				"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
+		}
 		count("logged")
 		return nil
 	}
-	// What names the person in payloads is read before the member is
-	// erased: the request's own data and every identity of the member.
+	// What names the person in payloads is read before the members are
+	// erased: the request's own data and every identity of the members.
 	person := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
-	if found {
+	for _, m := range ms {
 		person.Phones = append(person.Phones, m.Phone)
 		person.Emails = append(person.Emails, m.Email)
 		for _, id := range m.Identities {
@@ -222,21 +213,38 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
 			return fmt.Errorf("erasing member %s: %w", m.ID, err)
 		}
+		h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
 	}
 	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.In, h.now())
 	if err != nil {
 		return fmt.Errorf("erasing dead letters: %w", err)
 	}
-	if !found {
-		h.logger.Info("privacy request names no member", "tenant", ev.Tenant, "customer", p.CustomerID,
-			"request", p.RequestID, "dead_letters", letters)
+	h.logger.Info("dead letters of a privacy request erased", "tenant", ev.Tenant, "request", p.RequestID,
+		"members", len(ms), "dead_letters", letters)
+	if len(ms) == 0 {
 		count("no_member")
 		return nil
 	}
-	h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID,
-		"dead_letters", letters)
 	count("erased")
 	return nil
+}
+
+// membersOf finds the members of one person a privacy request names: those
+// its phone, customer id and email find, as one event naming them would
+// merge them (a member with another phone than the request's is someone
+// else).
+func (h *Hub) membersOf(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error) {
+	found, _, err := store.FindMembers(ref, nil, func(id member.Identity) (member.Member, error) {
+		return h.store.MemberByIdentity(ctx, tenant, id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding the member: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	first, others, _ := store.PlanMerge(found)
+	return append([]member.Member{first}, others...), nil
 }
 
 // redactAll erases the personal data of every member of the tenant.

@@ -272,3 +272,37 @@ func TestSimulateByCustomerID(t *testing.T) {
 	assert.Equal(t, shop.ID, again.ID, "nothing was written")
 	assert.Equal(t, shop.Balance, again.Balance)
 }
+
+// A privacy request naming a phone and a customer id that two members
+// hold (not merged yet) erases both; a member with another phone who
+// shares the email is someone else and keeps their data.
+func TestPrivacyRedactEveryMemberOfThePerson(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: passThrough("")})
+	h.postEvents(t,
+		`{"type": "order.paid", "id": "P-1", "data": {"order_id": "P-1", "phone": "081234560501", "name": "Putri", "total": "50000"}}`,
+		`{"type": "order.paid", "id": "P-2", "data": {"order_id": "P-2", "customer_id": "c-501", "name": "Putri", "total": "50000"}}`,
+		`{"type": "order.paid", "id": "P-3", "data": {"order_id": "P-3", "phone": "081234560502", "email": "family@example.com", "name": "Ibu", "total": "50000"}}`)
+	var chat, shop, family member.Member
+	eventually(t, "the three members", func() bool {
+		var ok1, ok2, ok3 bool
+		chat, ok1 = h.member("081234560501")
+		shop, ok2 = h.memberBy("customer_id=c-501&connector=pos")
+		family, ok3 = h.member("081234560502")
+		return ok1 && ok2 && ok3
+	})
+	h.postEvents(t, `{"type": "privacy.redact", "id": "redact-p", "data": {"customer_id": "c-501", "phone": "0812-3456-0501", "email": "family@example.com"}}`)
+	eventually(t, "the erasure", func() bool {
+		return counterValue(t, h.hub.Metrics().PrivacyRequests.WithLabelValues("acme", "privacy.redact", "erased")) == 1
+	})
+	for _, m := range []member.Member{chat, shop} {
+		var after member.Member
+		require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID, &after))
+		assert.Empty(t, after.Name, "member %s erased", m.ID)
+		assert.Empty(t, after.Identities)
+	}
+	still, ok := h.member("081234560502")
+	require.True(t, ok)
+	assert.Equal(t, family.ID, still.ID)
+	assert.Equal(t, "Ibu", still.Name, "another phone's member keeps their data")
+	assert.Equal(t, "family@example.com", still.Email)
+}
