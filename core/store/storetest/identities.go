@@ -142,7 +142,8 @@ func testMergeMembers(t *testing.T, s store.Store) {
 	phone := "+6281200000202"
 
 	// The chat member, with points of their own.
-	chat, err := Credit(ctx, s, tenant, "ev_chat", phone, 40)
+	// Lot ids are unique across tenants: event ids of credits name theirs.
+	chat, err := Credit(ctx, s, tenant, "ev_chat_"+tenant, phone, 40)
 	require.NoError(t, err)
 	// The shop's customer without a phone: one order held for its returns
 	// window, one available.
@@ -262,9 +263,9 @@ func testMergeMembers(t *testing.T, s store.Store) {
 
 func testMergeRules(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := program(t, "rules", 0, 0, true)
 	t.Run("two phones never merge", func(t *testing.T) {
 		tenant := newTenant()
+		p := program(t, tenant, 0, 0, true)
 		a, b := "+6281200000203", "+6281200000204"
 		ev, ref := shopOrder(tenant, "P-1", b, "", "shared@example.com", "100", at(0))
 		first, err := apply(ctx, s, p, ev, ref)
@@ -281,6 +282,7 @@ func testMergeRules(t *testing.T, s store.Store) {
 	})
 	t.Run("the oldest survives among members without a phone", func(t *testing.T) {
 		tenant := newTenant()
+		p := program(t, tenant, 0, 0, true)
 		ev, ref := shopOrder(tenant, "O-1", "", "9001", "", "100", at(0))
 		older, err := apply(ctx, s, p, ev, ref)
 		require.NoError(t, err)
@@ -299,6 +301,7 @@ func testMergeRules(t *testing.T, s store.Store) {
 	})
 	t.Run("a phone joins two members without one", func(t *testing.T) {
 		tenant := newTenant()
+		p := program(t, tenant, 0, 0, true)
 		phone := "+6281200000205"
 		ev, ref := shopOrder(tenant, "Q-1", "", "9101", "", "100", at(0))
 		_, err := apply(ctx, s, p, ev, ref)
@@ -306,7 +309,7 @@ func testMergeRules(t *testing.T, s store.Store) {
 		ev, ref = shopOrder(tenant, "Q-2", "", "", "q@example.com", "100", at(1))
 		_, err = apply(ctx, s, p, ev, ref)
 		require.NoError(t, err)
-		chat, err := Credit(ctx, s, tenant, "ev_q", phone, 1)
+		chat, err := Credit(ctx, s, tenant, "ev_q_"+tenant, phone, 1)
 		require.NoError(t, err)
 		ev, ref = shopOrder(tenant, "Q-3", phone, "9101", "q@example.com", "100", at(2))
 		res, err := apply(ctx, s, p, ev, ref)
@@ -318,6 +321,7 @@ func testMergeRules(t *testing.T, s store.Store) {
 	})
 	t.Run("a debt is paid off by the other's points", func(t *testing.T) {
 		tenant := newTenant()
+		p := program(t, tenant, 0, 0, true)
 		phone := "+6281200000206"
 		_, err := s.Transact(ctx, tenant, "ev_debt", store.AccountRef{Phone: phone, Create: true}, at(0),
 			func(a *loyalty.Account) error { return p.Adjust(a, "ev_debt", -30, "owed", at(0)) })
