@@ -83,3 +83,29 @@ func TestAccountRefRefuses(t *testing.T) {
 	_, err := pipelines.AccountRef("ID", event.Event{ID: "ev_1", Type: event.TypeOrderPaid, Data: json.RawMessage(`{"phone": "555-555-SHIP"}`)})
 	assert.ErrorIs(t, err, member.ErrInvalidPhone, "a bad phone is a bad event")
 }
+
+// FuzzAccountRef reads any event data without failing, and a ref it
+// returns names its member somehow: a member id, an order (refunds), a
+// phone in E.164, or a customer id or email.
+func FuzzAccountRef(f *testing.F) {
+	for _, s := range []string{
+		`{"order_id": "A", "phone": "020 7946 0958", "phone_country": "GB", "customer_id": 42}`,
+		`{"order_id": "A", "phone": "555-555-SHIP", "email": "Jon@Example.com"}`,
+		`{"member_id": "mem_1"}`, `{"customer_id": {"id": 1}}`, `[]`, `{"phone_country": "ZZ", "phone": "+1"}`,
+	} {
+		f.Add(event.TypeOrderPaid, s)
+	}
+	f.Add(event.TypeOrderRefunded, `{"order_id": "A"}`)
+	f.Fuzz(func(t *testing.T, typ, data string) {
+		ref, err := pipelines.AccountRef("ID", event.Event{ID: "ev_f", Type: typ, Connector: "shop", Data: json.RawMessage(data)})
+		if err != nil {
+			return
+		}
+		if ref.MemberID == "" && ref.OrderID == "" && ref.Phone == "" && !ref.HasIdentities() {
+			t.Fatalf("%s %s: a ref that names nobody: %+v", typ, data, ref)
+		}
+		if ref.Phone != "" && (ref.Phone[0] != '+' || len(ref.Phone) < 8) {
+			t.Fatalf("%s %s: phone %q is not E.164", typ, data, ref.Phone)
+		}
+	})
+}
