@@ -37,8 +37,10 @@
 #
 # Other webhook types (customers.update, items.update,
 # inventory_levels.update) yield nothing. Without the lookup a receipt
-# carries no phone, so its order.paid has phone "" and the loyalty stage
-# dead-letters it with the reason: configure lookup.access_token.
+# carries no phone, so its order.paid has phone "" and earns on a member
+# known by the customer id alone, whom no WhatsApp message reaches (a
+# receipt without a customer names nobody and is left aside): configure
+# lookup.access_token.
 
 def text:
   if type == "string" then . elif type == "number" then tostring else null end;

@@ -44,8 +44,9 @@
 # payments, each earning for its own amount.
 #
 # Without the lookup, a POS payment carries no phone, so its order.paid
-# has phone "" and the loyalty stage dead-letters it with the reason:
-# configure lookup.access_token.
+# has phone "" and earns on a member known by the customer id (or the
+# buyer's email) alone, whom no WhatsApp message reaches; a payment without
+# either names nobody and is left aside: configure lookup.access_token.
 
 def text:
   if type == "string" then . elif type == "number" then tostring else null end;

@@ -21,7 +21,7 @@ var poisonMetadata = []string{"reason_poisoned", "topic_poisoned", "handler_pois
 
 func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("GET "+p+"/members", h.admin(h.getMemberByPhone))
+	mux.Handle("GET "+p+"/members", h.admin(h.getMemberByIdentity))
 	mux.Handle("GET "+p+"/members/{id}", h.admin(h.getMember))
 	mux.Handle("GET "+p+"/members/{id}/ledger", h.admin(h.getLedger))
 	mux.Handle("GET "+p+"/messages", h.admin(h.listMessages))
@@ -65,20 +65,39 @@ func (h *Hub) adminOnly(next http.Handler) http.Handler {
 	})
 }
 
-func (h *Hub) getMemberByPhone(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	raw := r.URL.Query().Get("phone")
-	if raw == "" {
-		writeError(w, http.StatusBadRequest, "query parameter phone is required")
+// getMemberByIdentity finds a member by one of the query parameters
+// phone (any notation; the tenant's region applies), email, or
+// customer_id with connector (the connector instance it came from).
+func (h *Hub) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	q := r.URL.Query()
+	var id member.Identity
+	switch {
+	case q.Get("phone") != "":
+		phone, err := member.NormalizePhone(q.Get("phone"), t.cfg.DefaultRegion)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		id = member.Identity{Kind: member.IdentityPhone, Value: phone}
+	case q.Get("email") != "":
+		id = member.Identity{Kind: member.IdentityEmail, Value: q.Get("email")}
+		if member.NormalizeEmail(id.Value) == "" {
+			writeError(w, http.StatusBadRequest, "query parameter email is not an email address")
+			return
+		}
+	case q.Get("customer_id") != "":
+		if q.Get("connector") == "" {
+			writeError(w, http.StatusBadRequest, "query parameter customer_id needs connector, the connector the id comes from")
+			return
+		}
+		id = member.Identity{Kind: member.IdentityCustomer, Connector: q.Get("connector"), Value: q.Get("customer_id")}
+	default:
+		writeError(w, http.StatusBadRequest, "one of the query parameters phone, email or customer_id (with connector) is required")
 		return
 	}
-	phone, err := member.NormalizePhone(raw, t.cfg.DefaultRegion)
+	m, err := h.store.MemberByIdentity(r.Context(), t.id, id)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	m, err := h.store.MemberByPhone(r.Context(), t.id, phone)
-	if err != nil {
-		h.respond(w, nil, err, "no member with that phone")
+		h.respond(w, nil, err, "no member with that "+strings.ReplaceAll(id.Kind, "customer", "customer id"))
 		return
 	}
 	d, err := h.detail(r.Context(), t, m)
@@ -96,17 +115,18 @@ func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime
 }
 
 func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	id := r.PathValue("id")
-	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
-		h.respond(w, nil, err, "no member "+id)
+	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
-	entries, err := h.store.Entries(r.Context(), t.id, id, limit)
-	h.respond(w, map[string]any{"member_id": id, "entries": nonNil(entries)}, err, "")
+	// A merged member's id shows the ledger of the member it joined.
+	entries, err := h.store.Entries(r.Context(), t.id, m.ID, limit)
+	h.respond(w, map[string]any{"member_id": m.ID, "entries": nonNil(entries)}, err, "")
 }
 
 func (h *Hub) listMessages(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
@@ -172,6 +192,10 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 	}
 	if d.Topic == "" {
 		writeError(w, http.StatusConflict, "dead letter has no source topic to replay to")
+		return
+	}
+	if d.Metadata[store.RedactedMeta] != "" {
+		writeError(w, http.StatusConflict, "dead letter's payload was erased on a privacy request: nothing to replay")
 		return
 	}
 	now := time.Now().UTC()

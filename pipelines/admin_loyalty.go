@@ -111,13 +111,13 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 }
 
 func (h *Hub) getLots(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	id := r.PathValue("id")
-	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
-		h.respond(w, nil, err, "no member "+id)
+	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
-	lots, err := h.store.Lots(r.Context(), t.id, id)
-	h.respond(w, map[string]any{"member_id": id, "lots": nonNil(lots)}, err, "")
+	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
+	h.respond(w, map[string]any{"member_id": m.ID, "lots": nonNil(lots)}, err, "")
 }
 
 // adjustmentRequest is a manual correction of a member's points.
@@ -188,6 +188,9 @@ type simulateRequest struct {
 	Type       string          `json:"type"`
 	OccurredAt time.Time       `json:"occurred_at"`
 	Data       json.RawMessage `json:"data"`
+	// Connector is the connector the event comes from, whose customer id
+	// data.customer_id is.
+	Connector string `json:"connector"`
 }
 
 // simulateResponse is what the event would do.
@@ -216,7 +219,7 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 	}
 	ev := event.Event{
 		ID:     event.DerivedID("ev_", t.id, "simulate", time.Now().Format(time.RFC3339Nano), newHolder()),
-		Tenant: t.id, Type: req.Type, OccurredAt: req.OccurredAt, Data: req.Data,
+		Tenant: t.id, Type: req.Type, Connector: req.Connector, OccurredAt: req.OccurredAt, Data: req.Data,
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
 	if err != nil {

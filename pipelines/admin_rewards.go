@@ -373,19 +373,19 @@ func (h *Hub) publishOutcomes(t *tenantRuntime, eventID string, at time.Time, re
 }
 
 func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	id := r.PathValue("id")
-	if _, err := h.store.Member(r.Context(), t.id, id); err != nil {
-		h.respond(w, nil, err, "no member "+id)
+	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+	if err != nil {
+		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
-	ds, err := h.store.ListRedemptions(r.Context(), t.id, id, limit)
+	ds, err := h.store.ListRedemptions(r.Context(), t.id, m.ID, limit)
 	views := make([]redemptionView, 0, len(ds))
 	for _, d := range ds {
 		views = append(views, t.viewRedemption(d))
 	}
-	h.respond(w, map[string]any{"member_id": id, "redemptions": views}, err, "")
+	h.respond(w, map[string]any{"member_id": m.ID, "redemptions": views}, err, "")
 }

@@ -35,13 +35,14 @@ func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Even
 	return false, nil
 }
 
-// normalizePhone returns raw in E.164 with the tenant's region, or "" when
-// it is not a phone number.
-func (t *tenantRuntime) normalizePhone(raw string) string {
+// normalizePhone returns raw in E.164, read with country (the country of
+// the address it came from, when known) then the tenant's region, or ""
+// when it is not a phone number.
+func (t *tenantRuntime) normalizePhone(raw, country string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""
 	}
-	p, err := member.NormalizePhone(raw, t.cfg.DefaultRegion)
+	p, err := normalizePhone(raw, country, t.cfg.DefaultRegion)
 	if err != nil {
 		return ""
 	}
@@ -124,8 +125,12 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 	if c.Completed {
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
+	var where struct {
+		PhoneCountry string `json:"phone_country"`
+	}
+	_ = json.Unmarshal(ev.Data, &where) // decoded above; a country is optional
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone), Email: c.Email, Name: member.CleanName(c.Name),
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, where.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {
@@ -157,9 +162,10 @@ func checkoutOf(ev event.Event) string {
 }
 
 // privacyRequest acts on a shop's privacy request: a customer's personal
-// data is erased (the member found by phone), a data request is logged for
-// the operator with the member to export, and a shop's redaction erases
-// every member of the tenant.
+// data is erased (the member found by phone, else by the shop's customer
+// id, else by email) with every dead letter that holds it, a data request is
+// logged for the operator with the member to export, and a shop's redaction
+// erases every member of the tenant and the payloads of its dead letters.
 func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Event) error {
 	var p event.PrivacyRequest
 	if err := json.Unmarshal(ev.Data, &p); err != nil {
@@ -171,38 +177,83 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		if err != nil {
 			return err
 		}
-		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain, "members", n)
+		letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, func([]byte) bool { return true }, h.now())
+		if err != nil {
+			return fmt.Errorf("erasing dead letters: %w", err)
+		}
+		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain,
+			"members", n, "dead_letters", letters)
 		count("erased")
 		return nil
 	}
-	phone := t.normalizePhone(p.Phone)
-	if phone == "" {
-		h.logger.Warn("privacy request names no phone number; members are known by phone, so nothing is held",
-			"tenant", ev.Tenant, "type", ev.Type, "customer", p.CustomerID, "request", p.RequestID)
-		count("no_member")
-		return nil
-	}
-	m, err := h.store.MemberByPhone(ctx, ev.Tenant, phone)
-	if errors.Is(err, store.ErrNotFound) {
-		count("no_member")
-		return nil
-	}
+	phone := t.normalizePhone(p.Phone, "")
+	ms, err := h.membersOf(ctx, ev.Tenant, store.AccountRef{Phone: phone, Connector: ev.Connector,
+		CustomerID: p.CustomerID, Email: p.Email})
 	if err != nil {
-		return fmt.Errorf("finding the member: %w", err)
+		return err
 	}
 	if ev.Type == event.TypePrivacyRequest {
-		h.logger.Warn("customer data request: export the member with the admin API",
-			"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
-			"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
+		if len(ms) == 0 {
+			count("no_member")
+			return nil
+		}
+		for _, m := range ms {
+			h.logger.Warn("customer data request: export the member with the admin API",
+				"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
+				"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
+		}
 		count("logged")
 		return nil
 	}
-	if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
-		return fmt.Errorf("erasing member %s: %w", m.ID, err)
+	// What names the person in payloads is read before the members are
+	// erased: the request's own data and every identity of the members.
+	person := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
+	for _, m := range ms {
+		person.Phones = append(person.Phones, m.Phone)
+		person.Emails = append(person.Emails, m.Email)
+		for _, id := range m.Identities {
+			switch id.Kind {
+			case member.IdentityEmail:
+				person.Emails = append(person.Emails, id.Value)
+			case member.IdentityCustomer:
+				person.CustomerIDs = append(person.CustomerIDs, id.Value)
+			}
+		}
+		if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
+			return fmt.Errorf("erasing member %s: %w", m.ID, err)
+		}
+		h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
 	}
-	h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
+	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.In, h.now())
+	if err != nil {
+		return fmt.Errorf("erasing dead letters: %w", err)
+	}
+	h.logger.Info("dead letters of a privacy request erased", "tenant", ev.Tenant, "request", p.RequestID,
+		"members", len(ms), "dead_letters", letters)
+	if len(ms) == 0 {
+		count("no_member")
+		return nil
+	}
 	count("erased")
 	return nil
+}
+
+// membersOf finds the members of one person a privacy request names: those
+// its phone, customer id and email find, as one event naming them would
+// merge them (a member with another phone than the request's is someone
+// else).
+func (h *Hub) membersOf(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error) {
+	found, _, err := store.FindMembers(ref, nil, func(id member.Identity) (member.Member, error) {
+		return h.store.MemberByIdentity(ctx, tenant, id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding the member: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	first, others, _ := store.PlanMerge(found)
+	return append([]member.Member{first}, others...), nil
 }
 
 // redactAll erases the personal data of every member of the tenant.

@@ -45,9 +45,13 @@ func TestCustomerUpsertedMakesAMember(t *testing.T) {
 		m, ok := h.member("081234560101")
 		return ok && m.Name == "Rina" && m.Email == "rina@example.com"
 	})
-	eventually(t, "the customer without a phone left aside", func() bool {
-		return counterValue(t, h.hub.Metrics().EventsWithoutPhone.WithLabelValues("acme", "customer.upserted")) == 1
+	eventually(t, "the customer without a phone, a member by email and customer id", func() bool {
+		var byEmail, byID member.Member
+		return h.admin(http.MethodGet, "/members?email=NoPhone@example.com", &byEmail) == http.StatusOK &&
+			h.admin(http.MethodGet, "/members?customer_id=c2&connector=pos", &byID) == http.StatusOK &&
+			byEmail.ID == byID.ID && byEmail.Phone == ""
 	})
+	assert.Zero(t, counterValue(t, h.hub.Metrics().EventsWithoutPhone.WithLabelValues("acme", "customer.upserted")))
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
 

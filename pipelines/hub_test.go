@@ -238,11 +238,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func (h *harness) member(phone string) (member.Member, bool) {
-	var m member.Member
-	if h.admin(http.MethodGet, "/members?phone="+phone, &m) != http.StatusOK {
-		return m, false
-	}
-	return m, true
+	return h.memberBy("phone=" + phone)
 }
 
 func TestSaleEarnsPointsAndSendsTemplate(t *testing.T) {

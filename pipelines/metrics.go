@@ -46,6 +46,7 @@ type Metrics struct {
 	ConsentChanges     *prometheus.CounterVec // tenant, value (stop, resume, ignored)
 	PrivacyRequests    *prometheus.CounterVec // tenant, type, result
 	EventsWithoutPhone *prometheus.CounterVec // tenant, type
+	MembersMerged      *prometheus.CounterVec // tenant
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
@@ -130,7 +131,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "sender", "code"}),
 		MessagesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_skipped_total",
-			Help: "Messages the messaging policy refused, by reason.",
+			Help: "Messages the messaging policy refused, by reason; no_phone: a notification for a member without a phone.",
 		}, []string{"tenant", "reason"}),
 		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_deferred_total",
@@ -174,8 +175,12 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "type", "result"}),
 		EventsWithoutPhone: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_events_without_phone_total",
-			Help: "Events left aside because they name no member: no phone number (a guest's order, a customer known by email only).",
+			Help: "Events left aside because they name no member: no phone number, customer id or email (a guest's sale).",
 		}, []string{"tenant", "type"}),
+		MembersMerged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_members_merged_total",
+			Help: "Members merged into another because one event named both (a phone and a shop's customer id or email, say).",
+		}, []string{"tenant"}),
 		CheckoutsAbandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_checkouts_abandoned_total",
 			Help: "Checkouts announced as abandoned.",
@@ -242,5 +247,6 @@ func NewMetrics() *Metrics {
 		Help: "Customers' new messages by the form of the sender's number: listed (known to phonenumbers' metadata), joined (another form of one: Brazil's mobile without its ninth digit, Mexico's 521), unlisted (fictional or newly allocated ranges).",
 	}, []string{"tenant", "form"})
 	reg.MustRegister(m.IdentityChanges, m.InboundNumbers)
+	reg.MustRegister(m.MembersMerged)
 	return m
 }

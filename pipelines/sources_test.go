@@ -20,9 +20,13 @@ const shopifySecret = "shpss_e2e_secret"
 // shopifyHarness runs a hub whose tenant acme has a shopify connector
 // "shop" for kopi-nusantara.myshopify.com.
 func shopifyHarness(t *testing.T, backend string) *harness {
-	return newHarness(t, harnessOpts{backend: backend, yaml: func(cfg string) string {
-		return strings.Replace(cfg, "    connectors:\n", "    connectors:\n      shop:\n        type: shopify\n        secret: "+shopifySecret+"\n        shop_domain: kopi-nusantara.myshopify.com\n", 1)
-	}})
+	return newHarness(t, harnessOpts{backend: backend, yaml: withShop})
+}
+
+// withShop adds a Shopify connector named shop to the test config.
+func withShop(cfg string) string {
+	return strings.Replace(cfg, "    connectors:\n", "    connectors:\n      shop:\n        type: shopify\n        secret: "+shopifySecret+
+		"\n        shop_domain: kopi-nusantara.myshopify.com\n", 1)
 }
 
 // postShopify delivers body as Shopify does, signed with sig, under the

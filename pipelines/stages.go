@@ -162,9 +162,9 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
 	if errors.Is(err, errNoPhone) {
-		// A guest's order or a customer known by email only: no member
-		// to credit or create. A phone that is not a number is a bad
-		// event, dead-lettered below.
+		// A guest's sale with no phone, customer id or email: no member
+		// to credit or create. A phone that is not a number, with
+		// nothing else, is a bad event, dead-lettered below.
 		h.metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
 		return nil, nil
 	}
@@ -195,6 +195,10 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err))
 	case err != nil:
 		return nil, fmt.Errorf("applying the loyalty program: %w", err)
+	}
+	if len(res.Merged) > 0 {
+		h.metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
+		h.logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
 	}
 	if !res.Replayed {
 		for _, oc := range res.Outcomes {
@@ -525,6 +529,14 @@ func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
 	var out []*message.Message
 	for _, n := range t.notifications {
 		if n.on != o.Type {
+			continue
+		}
+		if o.Member.Phone == "" {
+			// A member a shop knows by customer id or email alone:
+			// nobody to write to on WhatsApp until a phone joins them.
+			h.metrics.MessagesSkipped.WithLabelValues(o.Tenant, skipNoPhone).Inc()
+			h.logger.Debug("notification skipped: the member has no phone", "tenant", o.Tenant,
+				"notification", n.name, "member", o.Member.ID, "outcome", o.Type)
 			continue
 		}
 		cmd, ok, err := n.renderer.Render(o)

@@ -1,125 +1,178 @@
 package member
 
 import (
-	"fmt"
+	"bytes"
+	"encoding/json"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 )
 
-// Identity is what WhatsApp says a customer is, read from a wa_id.
-//
-// WhatsApp knows some people by a form of their number that the numbering
-// plan has since changed, and phonenumbers' metadata calls a few numbers
-// invalid that are real (newly allocated ranges) or made up on purpose
-// (fictional ranges used in tests and demos). None of that stops a
-// customer: an Identity keeps the wa_id as given for replies, the E.164
-// form when phonenumbers can read the number, and one Key that is the same
-// for every form of one person's number (see PhoneKey).
+// Identity kinds: the ways the hub finds a member. Each identity belongs
+// to one member of a tenant at most.
+const (
+	// IdentityPhone is the member's phone number in E.164, the one
+	// WhatsApp messages go to (the member's Phone).
+	IdentityPhone = "phone"
+	// IdentityCustomer is a shop's, CRM's or POS's id of the customer; its
+	// Connector names the connector it came from, as ids of two systems
+	// may collide.
+	IdentityCustomer = "customer"
+	// IdentityEmail is an email address, lower-cased and trimmed.
+	IdentityEmail = "email"
+	// IdentityMerged is the id of a member merged into this one: the old
+	// id still finds the member.
+	IdentityMerged = "merged"
+)
+
+// Identity is one way to find a member.
 type Identity struct {
-	// WAID is the wa_id exactly as WhatsApp gave it: digits, no plus.
-	// Messages to the customer go to it.
-	WAID string
-	// E164 is the number in E.164 as phonenumbers reads it, valid or not
-	// by its metadata; "" when it cannot read it at all (a country code
-	// it does not know, or too few digits).
-	E164 string
-	// Key is the canonical form of the number, E.164-shaped ("+" and
-	// digits): the one key contacts and members are found by.
-	Key string
-	// Listed reports whether phonenumbers' metadata calls the number, in
-	// its canonical form, valid. An unlisted number is still an identity.
-	Listed bool
+	Kind      string `json:"kind"`
+	Connector string `json:"connector,omitempty"` // customer ids only
+	Value     string `json:"value"`
 }
 
-// maxWAIDDigits bounds a wa_id: E.164 allows 15 digits; a little room is
-// left for WhatsApp ids of numbering plans that run longer.
-const maxWAIDDigits = 20
+// NormalizeEmail returns an email address in the form identities keep it:
+// trimmed and lower-cased. Anything that is not one address (no "@", or
+// spaces inside) gives "".
+func NormalizeEmail(raw string) string {
+	e := strings.ToLower(strings.TrimSpace(raw))
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 || strings.ContainsAny(e, " \t\r\n,;<>") {
+		return ""
+	}
+	return e
+}
 
-// ParseWhatsAppID reads a wa_id (digits; a leading plus and spaces,
-// dashes, dots or parentheses are tolerated and dropped) as an Identity.
-// It fails only for a value that is not a number at all: empty, letters,
-// or more than 20 digits. A number phonenumbers calls invalid, or cannot
-// parse, is still an identity: its Key is then its own digits.
-func ParseWhatsAppID(waID string) (Identity, error) {
-	digits, ok := digitsOf(waID)
-	if !ok {
-		return Identity{}, fmt.Errorf("%w: wa_id %q is not a number", ErrInvalidPhone, MaskPhone(waID))
-	}
-	id := Identity{WAID: digits, Key: "+" + keyDigits(digits)}
-	num, err := phonenumbers.Parse("+"+digits, "")
-	if err != nil {
-		return id, nil
-	}
-	id.E164 = phonenumbers.Format(num, phonenumbers.E164)
-	if id.Key != "+"+digits {
-		if num, err = phonenumbers.Parse(id.Key, ""); err != nil {
-			return id, nil
+// Person is what names one person in payloads from outside: the hub looks
+// for it in the dead letters it keeps when that person's data is erased.
+type Person struct {
+	Phones      []string // E.164
+	Emails      []string // any case
+	CustomerIDs []string // a shop's ids of the customer
+}
+
+// Empty reports whether p names nothing to look for.
+func (p Person) Empty() bool {
+	return len(p.Phones) == 0 && len(p.Emails) == 0 && len(p.CustomerIDs) == 0
+}
+
+// minPhoneDigits is the fewest digits a run of text must have to be
+// compared with a phone number: shorter runs are amounts and quantities.
+const minPhoneDigits = 6
+
+// In reports whether payload mentions the person: one of the emails
+// anywhere (any case); a run of phone-number characters (digits, spaces,
+// "+", "-", ".", parentheses) whose digits are one of the phones in
+// international form, national form or national form with a trunk 0; or, in
+// JSON, a customer id as the value of a "customer_id" key or as the "id" of
+// a "customer" object. Payloads that are not JSON (a CSV row) are searched
+// for emails and phones alone.
+func (p Person) In(payload []byte) bool {
+	lower := bytes.ToLower(payload)
+	for _, e := range p.Emails {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" && bytes.Contains(lower, []byte(e)) {
+			return true
 		}
 	}
-	id.Listed = phonenumbers.IsValidNumber(num)
-	return id, nil
-}
-
-// PhoneKey returns the canonical key of a number in international form
-// ("+5541988887777", or the digits of a wa_id), which joins the forms one
-// person's number takes:
-//
-//   - Brazil (+55): a mobile number of the eight digits it had before the
-//     ninth digit was added (area code, then a subscriber number starting
-//     with 6, 8 or 9) gets the 9 after the area code, as every Brazilian
-//     mobile has had since 2016: 55 41 8888 7777 and 55 41 9 8888 7777 are
-//     one key. Eight-digit numbers starting with 7 are left alone: radio
-//     (Nextel) numbers kept eight digits and are still valid as such, so
-//     55 11 7xxx xxxx and 55 11 97xxx xxxx may be different people. Fixed
-//     lines (2 to 5) never had the 9.
-//   - Mexico (+52): the 1 that mobile numbers took after the country code
-//     until Mexico's ten-digit numbering of August 2019 is dropped: 521 55
-//     1234 5678 (the form WhatsApp still gives many Mexican users) and
-//     52 55 1234 5678 are one key.
-//
-// Any other number's key is its own digits after a plus. The rules read
-// digits only, so a key never depends on the version of phonenumbers'
-// metadata, and a key is its own key. Input that is not a number is
-// returned unchanged.
-func PhoneKey(phone string) string {
-	digits, ok := digitsOf(phone)
-	if !ok {
-		return phone
+	if forms := phoneForms(p.Phones); len(forms) > 0 && mentionsPhone(payload, forms) {
+		return true
 	}
-	return "+" + keyDigits(digits)
-}
-
-// keyDigits applies PhoneKey's rules to the digits of an international
-// number. E.164 country codes are a prefix code, so the first digits say
-// the country.
-func keyDigits(d string) string {
-	switch {
-	case len(d) == 12 && strings.HasPrefix(d, "55") && d[2] != '0' && d[3] != '0' && strings.IndexByte("689", d[4]) >= 0:
-		return d[:4] + "9" + d[4:]
-	case len(d) == 13 && strings.HasPrefix(d, "521"):
-		return "52" + d[3:]
+	if len(p.CustomerIDs) == 0 {
+		return false
 	}
-	return d
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return false
+	}
+	ids := make(map[string]bool, len(p.CustomerIDs))
+	for _, id := range p.CustomerIDs {
+		if id = strings.TrimSpace(id); id != "" {
+			ids[id] = true
+		}
+	}
+	return mentionsCustomer(v, ids)
 }
 
-// digitsOf returns the digits of s, which may carry a leading plus and
-// spaces, dashes, dots or parentheses; ok is false for anything else, no
-// digits, or more than maxWAIDDigits.
-func digitsOf(s string) (string, bool) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
-	var b strings.Builder
-	for _, r := range s {
+// phoneForms lists the digit strings a phone may be written as.
+func phoneForms(phones []string) map[string]bool {
+	forms := map[string]bool{}
+	for _, ph := range phones {
+		num, err := phonenumbers.Parse(ph, "")
+		if err != nil {
+			continue
+		}
+		national := phonenumbers.GetNationalSignificantNumber(num)
+		if len(national) < minPhoneDigits {
+			continue
+		}
+		forms[national] = true
+		forms["0"+national] = true
+		forms[phonenumbers.Format(num, phonenumbers.E164)[1:]] = true
+	}
+	return forms
+}
+
+// mentionsPhone scans payload for runs of phone-number characters.
+func mentionsPhone(payload []byte, forms map[string]bool) bool {
+	var digits []byte
+	check := func() bool {
+		found := len(digits) >= minPhoneDigits && forms[string(digits)]
+		digits = digits[:0]
+		return found
+	}
+	for _, c := range payload {
 		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == ' ' || c == '+' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
-			return "", false
+			if check() {
+				return true
+			}
 		}
 	}
-	if b.Len() == 0 || b.Len() > maxWAIDDigits {
-		return "", false
+	return check()
+}
+
+// mentionsCustomer walks decoded JSON for a customer id.
+func mentionsCustomer(v any, ids map[string]bool) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch strings.ToLower(k) {
+			case "customer_id":
+				if ids[scalar(x)] {
+					return true
+				}
+			case "customer":
+				if c, ok := x.(map[string]any); ok && ids[scalar(c["id"])] {
+					return true
+				}
+			}
+			if mentionsCustomer(x, ids) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if mentionsCustomer(x, ids) {
+				return true
+			}
+		}
 	}
-	return b.String(), true
+	return false
+}
+
+// scalar is a JSON string or number as text, else "".
+func scalar(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case json.Number:
+		return v.String()
+	}
+	return ""
 }

@@ -17,7 +17,7 @@ import (
 type Member struct {
 	ID       string   `json:"id"`
 	Tenant   string   `json:"tenant"`
-	Phone    string   `json:"phone"` // E.164, "+6281234567890"
+	Phone    string   `json:"phone"` // E.164, "+6281234567890"; "" for a member a shop knows by customer id or email alone
 	Name     string   `json:"name,omitempty"`
 	Email    string   `json:"email,omitempty"`
 	Balance  int64    `json:"balance"`
@@ -30,6 +30,9 @@ type Member struct {
 	BirthdayYear int       `json:"birthday_year,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Identities are the ways the member is found: phone, customer ids,
+	// emails and the ids of members merged into this one.
+	Identities []Identity `json:"identities,omitempty"`
 }
 
 // ErrInvalidBirthday is returned for a birthday that is not a date.

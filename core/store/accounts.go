@@ -9,15 +9,22 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 )
 
-// AccountRef names the member a loyalty event is about: by MemberID, else
-// by Phone, else as the member of OrderID. With Create, a member missing by
-// phone is created with Name and Email (which also fill empty fields of an
-// existing member).
+// AccountRef names the member a loyalty event is about: by MemberID (a
+// merged member's id finds the member it was merged into), else by Phone,
+// else by CustomerID of Connector, else by Email, else as the member of
+// OrderID. With Create, a member found by none of them is created with the
+// identities the ref has (a phone is not required) and Name and Email
+// (which also fill empty fields of an existing member).
+//
+// The ref's identities are attached to the member: a customer id or email
+// no member has yet, and a phone when the member has none. When they find
+// two or more members, those merge into one in the same transaction (see
+// PlanMerge for the rule).
 type AccountRef struct {
 	MemberID string
 	Phone    string // E.164
 	Name     string
-	Email    string
+	Email    string // also an identity, lower-cased and trimmed (member.NormalizeEmail)
 	Birthday string // "MM-DD"; fills an empty birthday
 	OrderID  string // loads the stored order (and its lots) into the account
 	Create   bool
@@ -27,6 +34,11 @@ type AccountRef struct {
 	// once) and whose event id is new at each run, a record would only be
 	// written and never read. Such an event is never replayed.
 	Unrecorded bool
+
+	// Connector and CustomerID are the source's id of the customer: an
+	// identity of the member, unique per connector.
+	Connector  string
+	CustomerID string
 }
 
 // AccountResult is what one loyalty transaction decided.
@@ -40,6 +52,9 @@ type AccountResult struct {
 	// one committed (see loyalty.FollowUp). A replayed event returns them
 	// again, rebuilt from its outcomes, in case they did not run.
 	FollowUps []loyalty.FollowUp
+	// Merged are the ids of the members this transaction merged into
+	// Member (see PlanMerge); a replay has none.
+	Merged []string
 }
 
 // ErrNoMember is returned by Transact when the ref names no member and none

@@ -65,12 +65,25 @@ type Privacy interface {
 	// orders, redemptions, badges and the referral code stay, anonymised
 	// by the member id alone. Redacting twice changes nothing; ErrNotFound
 	// when there is no such member.
+	//
+	// A member's customer ids and emails (its identities) are erased with
+	// it; the ids of members merged into it keep finding it.
 	RedactMember(ctx context.Context, tenant, memberID string) error
+	// RedactDeadLetters erases the payload of each of the tenant's dead
+	// letters whose payload match reports as holding personal data, in one
+	// transaction, and returns how many it erased. An erased dead letter
+	// keeps its reason and metadata, with RedactedMeta set to at; it can no
+	// longer be replayed.
+	RedactDeadLetters(ctx context.Context, tenant string, match func(payload []byte) bool, at time.Time) (int, error)
 	// MemberIDs returns up to limit (see ClampLimit) of the tenant's
 	// member ids after afterID ("" for the first page), in id order, for
 	// work over every member (a whole shop's redaction).
 	MemberIDs(ctx context.Context, tenant, afterID string, limit int) ([]string, error)
 }
+
+// RedactedMeta is the metadata key of a dead letter whose payload was
+// erased: the time it was, in RFC 3339.
+const RedactedMeta = "redacted_at"
 
 // RedactedPrefix starts the phone number RedactMember leaves on a member:
 // RedactedPrefix + the member id.

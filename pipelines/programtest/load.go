@@ -19,6 +19,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
 
@@ -86,8 +87,10 @@ type Adjust struct {
 // Expect is what a case checks of one member once its steps ran. Nil
 // fields are not checked.
 type Expect struct {
-	// Phone names the member checked, as written.
+	// Phone names the member checked, as written; else Email does (a
+	// shop's customer without a phone).
 	Phone    string
+	Email    string
 	Balance  *int64
 	Pending  *int64
 	Outcomes []string // checked when CheckOutcomes is set
@@ -272,10 +275,10 @@ func (p *parser) testCase(n *yaml.Node, path string, loc *time.Location) (Case, 
 	if c.Expect, err = p.expect(exp, path+".expect"); err != nil {
 		return Case{}, err
 	}
-	if c.Expect.Phone == "" {
+	if c.Expect.Phone == "" && c.Expect.Email == "" {
 		c.Expect.Phone = firstPhone(c.Steps)
 		if c.Expect.Phone == "" {
-			return Case{}, p.fail(exp, path+".expect.phone", "required: no step names a member by phone")
+			return Case{}, p.fail(exp, path+".expect.phone", "required: no step names a member by phone (a member without one is checked by expect.email)")
 		}
 	}
 	return c, nil
@@ -436,7 +439,7 @@ func (p *parser) adjust(n *yaml.Node, path, id string, at time.Time, loc *time.L
 }
 
 func (p *parser) expect(n *yaml.Node, path string) (Expect, error) {
-	f, err := p.fields(n, path, "phone", "balance", "pending", "outcomes", "entries", "tier")
+	f, err := p.fields(n, path, "phone", "email", "balance", "pending", "outcomes", "entries", "tier")
 	if err != nil {
 		return Expect{}, err
 	}
@@ -444,6 +447,17 @@ func (p *parser) expect(n *yaml.Node, path string) (Expect, error) {
 	if v, ok := f["phone"]; ok {
 		if e.Phone, err = p.nonEmpty(v, path+".phone"); err != nil {
 			return Expect{}, err
+		}
+	}
+	if v, ok := f["email"]; ok {
+		if e.Email, err = p.nonEmpty(v, path+".email"); err != nil {
+			return Expect{}, err
+		}
+		if member.NormalizeEmail(e.Email) == "" {
+			return Expect{}, p.fail(v, path+".email", "%q is not an email address", e.Email)
+		}
+		if e.Phone != "" {
+			return Expect{}, p.fail(v, path+".email", "give phone or email, not both: they name the member checked")
 		}
 	}
 	if v, ok := f["tier"]; ok {

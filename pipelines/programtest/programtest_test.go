@@ -570,7 +570,7 @@ func TestAccountRefNamesTheMemberAsTheHubDoes(t *testing.T) {
 			want: store.AccountRef{OrderID: "A1"},
 		},
 		{name: "a refund without its order", typ: event.TypeOrderRefunded, data: `{}`, wantErr: "order.refunded E1 has no order_id"},
-		{name: "no phone", typ: event.TypeOrderPaid, data: `{"order_id": "A1"}`, wantErr: "order.paid E1: no phone number and no member id"},
+		{name: "nothing names the member", typ: event.TypeOrderPaid, data: `{"order_id": "A1"}`, wantErr: "order.paid E1: no phone number, customer id, email or member id"},
 		{name: "not an object", typ: event.TypeOrderPaid, data: `[]`, wantErr: "decoding order.paid data"},
 	}
 	for _, tt := range tests {
@@ -584,4 +584,48 @@ func TestAccountRefNamesTheMemberAsTheHubDoes(t *testing.T) {
 			assert.Equal(t, tt.want, ref)
 		})
 	}
+}
+
+// A shop's customer without a phone is checked by email, as the hub
+// finds them; a later sale with their phone makes one member of the two.
+func TestCustomersWithoutPhoneAreCheckedByEmail(t *testing.T) {
+	rep := run(t, `
+cases:
+  - name: a customer known by email
+    steps:
+      - event: {type: order.paid, data: {order_id: E1, customer_id: "77", email: "Dewi@example.com", total: "257500"}}
+      - event: {type: order.paid, data: {order_id: E2, customer_id: "77", total: "100000"}}
+    expect: {email: dewi@example.com, balance: 45, outcomes: [member.joined, points.earned, points.earned]}
+  - name: joined with the phone
+    steps:
+      - event: {type: order.paid, data: {order_id: E1, customer_id: "77", total: "257500"}}
+      - event: {type: order.paid, data: {order_id: E2, phone: "0812-3456-7890", total: "100000"}}
+      - event: {type: order.paid, data: {order_id: E3, phone: "0812-3456-7890", customer_id: "77", email: "dewi@example.com", total: "100000"}}
+    expect: {email: dewi@example.com, balance: 65, entries: 6}
+  - name: nobody by that email
+    steps:
+      - event: {type: order.paid, data: {order_id: E1, phone: "0812-3456-7890", total: "257500"}}
+    expect: {email: nobody@example.com, balance: 0}
+`)
+	require.Len(t, rep.Cases, 3)
+	assert.True(t, rep.Cases[0].Passed(), "%v", rep.Cases[0].Failures)
+	assert.True(t, rep.Cases[1].Passed(), "%v", rep.Cases[1].Failures)
+	assert.Equal(t, []string{"member nobody@example.com: not found: no step created a member with this email"}, rep.Cases[2].Failures)
+
+	_, err := programtest.Load(writeSuite(t, `
+cases:
+  - name: both
+    steps:
+      - event: {type: order.paid, data: {order_id: E1, email: "a@example.com", total: "1"}}
+    expect: {phone: "0812-3456-7890", email: a@example.com, balance: 0}
+`))
+	require.ErrorContains(t, err, "give phone or email, not both")
+	_, err = programtest.Load(writeSuite(t, `
+cases:
+  - name: no address
+    steps:
+      - event: {type: order.paid, data: {order_id: E1, email: "a@example.com", total: "1"}}
+    expect: {email: not-an-address, balance: 0}
+`))
+	require.ErrorContains(t, err, "is not an email address")
 }

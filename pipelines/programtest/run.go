@@ -209,18 +209,22 @@ func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 // check compares the expected member with the store.
 func (r *caseRun) check(ctx context.Context, e Expect) {
 	tenant := r.s.Tenant
-	phone, err := member.NormalizePhone(e.Phone, r.s.region)
-	if err != nil {
-		r.failf("expect.phone: %v", err)
-		return
+	id := member.Identity{Kind: member.IdentityEmail, Value: e.Email}
+	if e.Phone != "" {
+		phone, err := member.NormalizePhone(e.Phone, r.s.region)
+		if err != nil {
+			r.failf("expect.phone: %v", err)
+			return
+		}
+		id = member.Identity{Kind: member.IdentityPhone, Value: phone}
 	}
-	m, err := r.st.MemberByPhone(ctx, tenant, phone)
+	m, err := r.st.MemberByIdentity(ctx, tenant, id)
 	if errors.Is(err, store.ErrNotFound) {
-		r.failf("member %s: not found: no step created a member with this phone", phone)
+		r.failf("member %s: not found: no step created a member with this %s", id.Value, id.Kind)
 		return
 	}
 	if err != nil {
-		r.failf("member %s: %v", phone, err)
+		r.failf("member %s: %v", id.Value, err)
 		return
 	}
 	if e.Balance != nil && *e.Balance != m.Balance {
@@ -244,7 +248,7 @@ func (r *caseRun) check(ctx context.Context, e Expect) {
 		}
 	}
 	if err := r.consistent(ctx, m); err != nil {
-		r.failf("ledger of member %s: %v", phone, err)
+		r.failf("ledger of member %s: %v", id.Value, err)
 	}
 	if e.Entries != nil {
 		entries, err := r.st.Entries(ctx, tenant, m.ID, maxEntries)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/loyalhub/loyalhub/core/config"
@@ -76,7 +77,32 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // replays it. It then locks the member's row, so transactions on one member
 // queue and each reads the lots, order and counters the previous one wrote.
 // Errors of fn, and store.ErrNoMember, are returned unchanged.
+//
+// Transactions that merge members lock them in one order (lockCandidates),
+// but a merge that commits meanwhile can move an identity to a member
+// locked later; the server then ends one of two waiting transactions as a
+// deadlock, and that event runs again.
 func transactAlone(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
+	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := transactOnce(ctx, p, tenant, eventID, ref, at, fn)
+		var pgErr *pgconn.PgError
+		if attempt < maxDeadlockAttempts && errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
+			continue
+		}
+		return res, err
+	}
+}
+
+// deadlockDetected is PostgreSQL's SQLSTATE for a transaction ended to
+// break a deadlock.
+const deadlockDetected = "40P01"
+
+// maxDeadlockAttempts bounds the runs of one event ended by deadlocks.
+const maxDeadlockAttempts = 5
+
+// transactOnce runs one loyalty event in a transaction; see transactAlone.
+func transactOnce(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
 	tx, err := p.Begin(ctx)
 	if err != nil {
@@ -109,7 +135,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		}
 	}
 
-	m, isNew, err := lockMember(ctx, tx, tenant, ref, at, now)
+	m, isNew, merged, err := lockMember(ctx, tx, tenant, eventID, ref, at, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.AccountResult{}, store.ErrNoMember
 	}
@@ -160,7 +186,7 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
 }
 
 // maxCodeAttempts bounds the draws of a referral code that is not taken.
@@ -194,7 +220,7 @@ func referrer(ctx context.Context, tx pgx.Tx, tenant, code string) (id, phone st
 	case err != nil:
 		return "", "", false, fmt.Errorf("looking up a referral code: %w", err)
 	}
-	return id, phone, true, nil
+	return id, store.PhoneOf(id, phone), true, nil
 }
 
 // referralsSince counts the members linked to a referrer who joined at or
@@ -232,60 +258,6 @@ func replay(ctx context.Context, tx pgx.Tx, tenant, eventID string) (store.Accou
 	}
 	res.FollowUps = loyalty.FollowUpsOf(tenant, m.ID, res.Outcomes)
 	return res, nil
-}
-
-// lockMember finds the member ref names and locks its row: by MemberID,
-// else by Phone (created when missing and ref.Create), else as the member
-// of ref.OrderID. It returns store.ErrNotFound when there is none.
-func lockMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.AccountRef, at, now time.Time) (member.Member, bool, error) {
-	switch {
-	case ref.MemberID != "":
-		m, err := lockMemberByID(ctx, tx, tenant, ref.MemberID)
-		return m, false, err
-	case ref.Phone != "":
-		m, err := lockMemberByPhone(ctx, tx, tenant, ref.Phone)
-		if !errors.Is(err, store.ErrNotFound) || !ref.Create {
-			return m, false, err
-		}
-		// A concurrent first event for the phone makes this insert wait for
-		// it; when it commits, this one finds its member. An insert that
-		// does nothing without such a member met a referral code already
-		// taken, and is tried again with another.
-		for range maxCodeAttempts {
-			tag, err := tx.Exec(ctx, `INSERT INTO members (id, tenant, phone, name, email, balance, pending, created_at, updated_at,
-				referral_code)
-				VALUES ($1, $2, $3, '', '', 0, 0, $4, $5, $6)
-				ON CONFLICT DO NOTHING`, store.NewMemberID(), tenant, ref.Phone, store.Stamp(at), now, member.NewReferralCode())
-			if err != nil {
-				return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
-			}
-			m, err = lockMemberByPhone(ctx, tx, tenant, ref.Phone)
-			if !errors.Is(err, store.ErrNotFound) {
-				return m, tag.RowsAffected() == 1, err
-			}
-		}
-		return member.Member{}, false, fmt.Errorf("creating the member: no free referral code after %d attempts", maxCodeAttempts)
-	case ref.OrderID != "":
-		var memberID string
-		err := tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
-			tenant, ref.OrderID).Scan(&memberID)
-		if err != nil {
-			return member.Member{}, false, notFound(err)
-		}
-		m, err := lockMemberByID(ctx, tx, tenant, memberID)
-		return m, false, err
-	}
-	return member.Member{}, false, store.ErrNotFound
-}
-
-func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.Member, error) {
-	return scanMember(tx.QueryRow(ctx,
-		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, tenant, id))
-}
-
-func lockMemberByPhone(ctx context.Context, tx pgx.Tx, tenant, phone string) (member.Member, error) {
-	return scanMember(tx.QueryRow(ctx,
-		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, tenant, phone))
 }
 
 // queryLots runs a query of lots, ordered by id.
@@ -469,12 +441,7 @@ func queueChanges(w *writeBatch, tenant, eventID string, m, stored member.Member
 			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded)
 	}
 	for _, e := range ch.Entries {
-		queue("inserting a "+e.Kind+" entry", `INSERT INTO ledger_entries
-			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
-			 lot_id, order_id, ref_event_id, actor, reason, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.Stamp(e.At))
+		queueEntry(w, tenant, m.ID, e)
 	}
 	for k, v := range ch.Counters {
 		queue("saving counter "+k, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -158,7 +159,30 @@ func refKey(tenant string, ref store.AccountRef) string {
 	case ref.Phone != "":
 		return tenant + "\x00phone\x00" + ref.Phone
 	}
+	if ids := shopIdentities(ref); len(ids) > 0 {
+		return identityKey(tenant, ids[0])
+	}
 	return tenant + "\x00order\x00" + ref.OrderID
+}
+
+// identityKey is the group key of a customer id or an email.
+func identityKey(tenant string, id member.Identity) string {
+	return tenant + "\x00" + id.Kind + "\x00" + id.Connector + "\x00" + id.Value
+}
+
+// shopIdentities are the customer id and email ref names its member by,
+// as stores keep them.
+func shopIdentities(ref store.AccountRef) []member.Identity {
+	var out []member.Identity
+	for _, id := range ref.Identities() {
+		if id.Kind == member.IdentityPhone {
+			continue
+		}
+		if id, err := store.LookupIdentity(id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // groupRead is what the group's read pipeline found for one event.
@@ -169,6 +193,23 @@ type groupRead struct {
 	found     bool
 	order     *loyalty.Order
 	lots      []*loyalty.Lot
+	// idents are the event's customer id and email; holders the member
+	// holding each ("" for nobody).
+	idents  []member.Identity
+	holders []string
+}
+
+// joinable reports whether a group can run r's event: its customer id and
+// email are held by its member or by nobody, and when it has no member yet,
+// by nobody. Anything else would merge members, which an event does on its
+// own.
+func (r *groupRead) joinable() bool {
+	for _, h := range r.holders {
+		if h != "" && (!r.found || h != r.m.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // together runs the events of group that it can in one transaction and
@@ -186,12 +227,20 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	var reads []*groupRead
 	for _, op := range group {
 		key, ev := refKey(op.tenant, op.ref), op.tenant+"\x00"+op.eventID
-		if seen[key] || seen[ev] {
+		idents := shopIdentities(op.ref)
+		var keys []string
+		for _, id := range idents {
+			keys = append(keys, identityKey(op.tenant, id))
+		}
+		if seen[key] || seen[ev] || slices.ContainsFunc(keys, func(k string) bool { return seen[k] }) {
 			later = append(later, op)
 			continue
 		}
 		seen[key], seen[ev] = true, true
-		reads = append(reads, &groupRead{op: op})
+		for _, k := range keys {
+			seen[k] = true
+		}
+		reads = append(reads, &groupRead{op: op, idents: idents})
 	}
 
 	tx, err := g.pool.Begin(ctx)
@@ -214,13 +263,15 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	referred := map[string]int{} // referrer id → new members linked in this group
 	for _, r := range reads {
 		op := r.op
-		if r.processed || (r.found && members[r.m.ID]) {
+		if r.processed || (r.found && members[r.m.ID]) || (!r.found && op.ref.MemberID != "") || !r.joinable() {
 			// A replay reads the member it recorded; a second event on a
-			// member must see what the first wrote.
+			// member must see what the first wrote; a member id not found
+			// may be that of a merged member; identities of other members
+			// merge them.
 			later = append(later, op)
 			continue
 		}
-		if !r.found && !(op.ref.Create && op.ref.Phone != "" && op.ref.MemberID == "") {
+		if !r.found && !(op.ref.Create && (op.ref.Phone != "" || len(r.idents) > 0) && op.ref.MemberID == "") {
 			answers = append(answers, answer{op, txResult{err: store.ErrNoMember}})
 			continue
 		}
@@ -235,6 +286,15 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 		case err != nil:
 			answers = append(answers, answer{op, txResult{err: err}})
 		default:
+			// Identities nobody held: one another transaction takes
+			// meanwhile fails the group, whose events then run alone.
+			for i, id := range r.idents {
+				if r.holders[i] == "" {
+					writes.queue("saving the member's "+id.Kind, `INSERT INTO member_identities
+						(tenant, kind, connector, value, member_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+						op.tenant, id.Kind, id.Connector, id.Value, m.ID, now)
+				}
+			}
 			answers = append(answers, answer{op, txResult{res: res}})
 		}
 	}
@@ -264,11 +324,20 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, op.ref.MemberID
 		case op.ref.Phone != "":
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, op.ref.Phone
+		case len(r.idents) > 0:
+			id := r.idents[0]
+			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = (
+				SELECT member_id FROM member_identities WHERE tenant = $1 AND kind = $3 AND connector = $4 AND value = $2)
+				FOR NO KEY UPDATE`, id.Value
 		default:
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1
 				AND id = (SELECT member_id FROM orders WHERE tenant = $1 AND id = $2) FOR NO KEY UPDATE`, op.ref.OrderID
 		}
-		b.Queue(q, op.tenant, arg).QueryRow(func(row pgx.Row) error {
+		args := []any{op.tenant, arg}
+		if op.ref.MemberID == "" && op.ref.Phone == "" && len(r.idents) > 0 {
+			args = append(args, r.idents[0].Kind, r.idents[0].Connector)
+		}
+		b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
 			m, err := scanMember(row)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -279,6 +348,16 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 			r.m, r.found = m, true
 			return nil
 		})
+		r.holders = make([]string, len(r.idents))
+		for i, id := range r.idents {
+			b.Queue(`SELECT member_id FROM member_identities WHERE tenant = $1 AND kind = $2 AND connector = $3 AND value = $4`,
+				op.tenant, id.Kind, id.Connector, id.Value).QueryRow(func(row pgx.Row) error {
+				if err := row.Scan(&r.holders[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("looking up the member's %s: %w", id.Kind, err)
+				}
+				return nil
+			})
+		}
 		// Read under the member's lock, so that another group's
 		// transaction of the same event has committed or not begun. (A
 		// transaction of its own claims the event before the member; one
@@ -395,7 +474,7 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 		t, rf := ch.Member.Tier, ch.Member.Referral
 		writes.queue("creating the member", `INSERT INTO members (`+memberColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			m.ID, m.Tenant, m.Phone, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
+			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
 			rf.Code, rf.ReferredBy, rf.Status, rf.Order, m.Birthday, ch.Member.BirthdayYear)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -185,7 +186,7 @@ func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now tim
 	if !ch.PhoneMoves() {
 		return nil
 	}
-	old, err := lockMemberByPhone(ctx, tx, ch.Tenant, ch.Old.Phone)
+	old, err := memberByIdentity(ctx, tx, ch.Tenant, member.Identity{Kind: member.IdentityPhone, Value: ch.Old.Phone}, forUpdate)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil
@@ -193,7 +194,7 @@ func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now tim
 		return err
 	}
 	res.MemberID = old.ID
-	cur, err := lockMemberByPhone(ctx, tx, ch.Tenant, ch.New.Phone)
+	cur, err := memberByIdentity(ctx, tx, ch.Tenant, member.Identity{Kind: member.IdentityPhone, Value: ch.New.Phone}, forUpdate)
 	switch {
 	case err == nil:
 		res.ConflictMemberID = cur.ID

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +22,10 @@ func scanMember(r pgx.Row) (member.Member, error) {
 		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear); err != nil {
 		return member.Member{}, notFound(err)
 	}
+	if store.Merged(m.Phone) {
+		return member.Member{}, store.ErrNotFound
+	}
+	m.Phone = store.PhoneOf(m.ID, m.Phone)
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = utcPtr(m.Tier.Since), utcPtr(m.Tier.ReviewAt), utcPtr(m.Tier.ManualUntil)
 	return m, nil
@@ -61,15 +66,24 @@ func (s *Store) Member(ctx context.Context, tenant, id string) (member.Member, e
 		return member.Member{}, err
 	}
 	m, err := memberByID(ctx, p, tenant, id)
+	if err == nil {
+		m.Identities, err = identities(ctx, p, m)
+	}
 	if err != nil {
 		return member.Member{}, fmt.Errorf("getting member: %w", err)
 	}
 	return m, nil
 }
 
+// memberByID finds a member by id, or by the id of a member merged into
+// it.
 func memberByID(ctx context.Context, q querier, tenant, id string) (member.Member, error) {
-	return scanMember(q.QueryRow(ctx,
+	m, err := scanMember(q.QueryRow(ctx,
 		`SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2`, tenant, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return memberByIdentity(ctx, q, tenant, member.Identity{Kind: member.IdentityMerged, Value: id}, "")
+	}
+	return m, err
 }
 
 // Entries lists a member's ledger, newest first; limit defaults to 100 and is

@@ -24,11 +24,11 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 	}
 	now := dbTime(time.Now())
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		var phone, email string
-		if err := tx.QueryRow(ctx, `SELECT phone, email FROM members WHERE tenant = $1 AND id = $2 FOR UPDATE`,
-			tenant, memberID).Scan(&phone, &email); err != nil {
-			return notFound(err)
+		m, err := lockMemberByID(ctx, tx, tenant, memberID)
+		if err != nil {
+			return err
 		}
+		memberID, phone, email := m.ID, m.Phone, m.Email
 		tombstone := store.RedactedPhone(memberID)
 		steps := []struct {
 			what  string
@@ -72,6 +72,8 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				WHERE tenant = $1 AND phone = $2 AND phone <> ''`, []any{tenant, phone}},
 			{"erasing checkouts", `UPDATE checkouts SET phone = '', email = '', name = ''
 				WHERE tenant = $1 AND email = $2 AND email <> ''`, []any{tenant, email}},
+			{"erasing identities", `DELETE FROM member_identities WHERE member_id = $1 AND tenant = $2 AND kind <> 'merged'`,
+				[]any{memberID, tenant}},
 		}
 		for _, st := range steps {
 			if _, err := tx.Exec(ctx, st.query, st.args...); err != nil {
@@ -93,7 +95,8 @@ func (s *Store) MemberIDs(ctx context.Context, tenant, afterID string, limit int
 	if err != nil {
 		return nil, err
 	}
-	rows, err := p.Query(ctx, `SELECT id FROM members WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	rows, err := p.Query(ctx, `SELECT id FROM members WHERE tenant = $1 AND id > $2
+		AND phone NOT LIKE '`+store.MergedPrefix+`%' ORDER BY id LIMIT $3`,
 		tenant, afterID, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing member ids: %w", err)
@@ -103,4 +106,45 @@ func (s *Store) MemberIDs(ctx context.Context, tenant, afterID string, limit int
 		return nil, fmt.Errorf("listing member ids: %w", err)
 	}
 	return ids, nil
+}
+
+// RedactDeadLetters erases the payloads of the tenant's dead letters that
+// match; see store.Privacy.
+func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func(payload []byte) bool, at time.Time) (int, error) {
+	p, err := s.db()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		n = 0
+		rows, err := tx.Query(ctx, `SELECT id, payload FROM dead_letters
+			WHERE tenant = $1 AND length(payload) > 0 FOR UPDATE`, tenant)
+		if err != nil {
+			return err
+		}
+		var hits []string
+		var id string
+		var payload []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &payload}, func() error {
+			if match(payload) {
+				hits = append(hits, id)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(hits) == 0 {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `UPDATE dead_letters SET payload = ''::bytea,
+			metadata = metadata || jsonb_build_object($1::text, $2::text) WHERE tenant = $3 AND id = ANY($4)`,
+			store.RedactedMeta, store.Stamp(at).Format(time.RFC3339Nano), tenant, hits)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redacting dead letters: %w", err)
+	}
+	return n, nil
 }

@@ -103,22 +103,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	}
 
 	now := store.Stamp(time.Now())
-	var m member.Member
-	isNew := false
-	switch {
-	case ref.MemberID != "":
-		m, err = memberByID(ctx, tx, tenant, ref.MemberID)
-	case ref.Phone != "":
-		m, err = memberByPhone(ctx, tx, tenant, ref.Phone)
-		if errors.Is(err, store.ErrNotFound) && ref.Create {
-			isNew, err = true, nil
-			m = member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
-		}
-	case order != nil:
-		m, err = memberByID(ctx, tx, tenant, order.MemberID)
-	default:
-		err = store.ErrNotFound
-	}
+	m, isNew, merged, err := resolveMember(ctx, tx, tenant, eventID, ref, at, order)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.AccountResult{}, store.ErrNoMember
 	}
@@ -178,7 +163,7 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
 }
 
 // Referral lookups. The indexes on referral codes and referrers are
@@ -223,7 +208,7 @@ func referrer(ctx context.Context, tx *wtx, tenant, code string) (id, phone stri
 	case err != nil:
 		return "", "", false, fmt.Errorf("looking up a referral code: %w", err)
 	}
-	return id, phone, true, nil
+	return id, store.PhoneOf(id, phone), true, nil
 }
 
 // referralsSince counts the members linked to a referrer who joined at or
@@ -345,7 +330,7 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, store
 	case isNew:
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.Tenant, m.Phone, m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
+			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
 			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
 	default:
@@ -383,13 +368,8 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, store
 		}
 	}
 	for _, e := range ch.Entries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
-			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
-			 lot_id, order_id, ref_event_id, actor, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			tenant, m.ID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-			e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))); err != nil {
-			return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
+		if err := insertEntry(ctx, tx, tenant, m.ID, e); err != nil {
+			return err
 		}
 	}
 	for k, v := range ch.Counters {

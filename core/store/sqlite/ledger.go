@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/loyalhub/loyalhub/core/member"
@@ -22,6 +23,10 @@ func scanMember(r rowScanner) (member.Member, error) {
 		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear); err != nil {
 		return member.Member{}, notFound(err)
 	}
+	if store.Merged(m.Phone) {
+		return member.Member{}, store.ErrNotFound
+	}
+	m.Phone = store.PhoneOf(m.ID, m.Phone)
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
 	m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = nullTime(since), nullTime(review), nullTime(until)
 	return m, nil
@@ -61,6 +66,9 @@ func (s *Store) Member(ctx context.Context, tenant, id string) (member.Member, e
 		return member.Member{}, err
 	}
 	m, err := memberByID(ctx, r, tenant, id)
+	if err == nil {
+		m.Identities, err = identities(ctx, r, m)
+	}
 	if err != nil {
 		return member.Member{}, fmt.Errorf("getting member: %w", err)
 	}
@@ -72,9 +80,15 @@ func memberByPhone(ctx context.Context, q queryer, tenant, phone string) (member
 		`SELECT `+memberColumns+` FROM members WHERE tenant = ? AND phone = ?`, tenant, phone))
 }
 
+// memberByID finds a member by id, or by the id of a member merged into
+// it.
 func memberByID(ctx context.Context, q queryer, tenant, id string) (member.Member, error) {
-	return scanMember(q.QueryRowContext(ctx,
+	m, err := scanMember(q.QueryRowContext(ctx,
 		`SELECT `+memberColumns+` FROM members WHERE tenant = ? AND id = ?`, tenant, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return memberByIdentity(ctx, q, tenant, member.Identity{Kind: member.IdentityMerged, Value: id})
+	}
+	return m, err
 }
 
 // Entries lists a member's ledger, newest first; limit defaults to 100 and is

@@ -72,6 +72,20 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"conversation by phone", queryConversationByPhone, []any{"t", "p"}, []string{"conversations_phone"}, "conversations"},
 		{"conversation by user id", queryConversationByUser, []any{"t", "u"}, []string{"conversations_user_id"}, "conversations"},
 		{"handoffs", queryHandoffs, []any{"t", 0, 1}, []string{"conversations_handoff"}, "conversations"},
+		{"member by identity", queryIdentityMember, []any{"t", "email", "", "e"}, []string{"sqlite_autoindex_member_identities_1"}, "member_identities"},
+		{"identities of a member", queryIdentities, []any{"m"}, []string{"member_identities_member"}, "member_identities"},
+		{"redact identities", redactIdentities, []any{"m", "t"}, []string{"member_identities_member"}, "member_identities"},
+	}
+	// A merge moves a member's rows by index, however many members and
+	// lots the tenant has.
+	for _, st := range mergeSteps {
+		tests = append(tests, struct {
+			name    string
+			query   string
+			args    []any
+			indexes []string
+			table   string
+		}{"merge: " + st.what, st.query, []any{"s", "x", "t"}, nil, ""})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +104,9 @@ func TestQueriesUseIndexes(t *testing.T) {
 				assert.Contains(t, got, "INDEX "+index)
 			}
 			assert.NotContains(t, got, "SCAN "+tt.table)
+			if tt.table == "" {
+				assert.NotRegexp(t, `SCAN \w+( |$)`, got, "no table is read whole")
+			}
 		})
 	}
 }

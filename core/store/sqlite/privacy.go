@@ -37,7 +37,10 @@ const (
 	redactCheckoutsByEmail = `UPDATE checkouts SET phone = '', email = '', name = ''
 		WHERE tenant = ? AND email = ? AND email <> ''`
 
-	queryMemberIDs = `SELECT id FROM members WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`
+	redactIdentities = `DELETE FROM member_identities WHERE member_id = ? AND tenant = ? AND kind <> 'merged'`
+
+	queryMemberIDs = `SELECT id FROM members WHERE tenant = ? AND id > ? AND phone NOT LIKE '` + store.MergedPrefix + `%'
+		ORDER BY id LIMIT ?`
 )
 
 // redactMessagesToWAID erases the messages sent to the contact's wa_id as
@@ -55,11 +58,11 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 	}
 	now := toDB(time.Now())
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		var phone, email string
-		if err := tx.QueryRowContext(ctx, `SELECT phone, email FROM members WHERE tenant = ? AND id = ?`,
-			tenant, memberID).Scan(&phone, &email); err != nil {
-			return notFound(err)
+		m, err := memberByID(ctx, tx, tenant, memberID)
+		if err != nil {
+			return err
 		}
+		memberID, phone, email := m.ID, m.Phone, m.Email
 		tombstone := store.RedactedPhone(memberID)
 		steps := []struct {
 			what  string
@@ -77,6 +80,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			{"erasing messages", redactMessagesToPhone, []any{tenant, phone}},
 			{"erasing checkouts", redactCheckoutsByPhone, []any{tenant, phone}},
 			{"erasing checkouts", redactCheckoutsByEmail, []any{tenant, email}},
+			{"erasing identities", redactIdentities, []any{memberID, tenant}},
 		}
 		for _, st := range steps {
 			if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
@@ -114,4 +118,47 @@ func (s *Store) MemberIDs(ctx context.Context, tenant, afterID string, limit int
 		return nil, fmt.Errorf("listing member ids: %w", err)
 	}
 	return ids, nil
+}
+
+// RedactDeadLetters erases the payloads of the tenant's dead letters that
+// match; see store.Privacy.
+func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func(payload []byte) bool, at time.Time) (int, error) {
+	n := 0
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `SELECT id, payload FROM dead_letters
+			WHERE tenant = ? AND length(payload) > 0`, tenant)
+		if err != nil {
+			return err
+		}
+		var hits []string
+		for rows.Next() {
+			var id string
+			var payload []byte
+			if err := rows.Scan(&id, &payload); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			if match(payload) {
+				hits = append(hits, id)
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		stamp := store.Stamp(at).Format(time.RFC3339Nano)
+		for _, id := range hits {
+			if _, err := tx.ExecContext(ctx, `UPDATE dead_letters SET payload = X'',
+				metadata = json_set(metadata, '$.' || ?, ?) WHERE tenant = ? AND id = ?`,
+				store.RedactedMeta, stamp, tenant, id); err != nil {
+				return err
+			}
+		}
+		n = len(hits)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redacting dead letters: %w", err)
+	}
+	return n, nil
 }

@@ -167,6 +167,8 @@ func openBench(b *testing.B) store.Store {
 
 func BenchmarkTransact(b *testing.B) { storetest.BenchTransact(b, openBench(b)) }
 
+func BenchmarkTransactShop(b *testing.B) { storetest.BenchTransactShop(b, openBench(b)) }
+
 func BenchmarkClaimAndMarkSent(b *testing.B) { storetest.BenchClaimAndMarkSent(b, openBench(b)) }
 
 // migrationVersions lists the versions of the migration files beside the

@@ -61,3 +61,32 @@ func BenchClaimAndMarkSent(b *testing.B, s store.Store) {
 		}
 	})
 }
+
+// BenchTransactShop is BenchTransact for a web shop's sales: each names
+// its customer by customer id and email, and every other one has no
+// phone, as a shop's customers often have none.
+func BenchTransactShop(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(b, tenant, 0, 0, false)
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			c := n % 1000
+			phone := ""
+			if c%2 == 0 {
+				phone = fmt.Sprintf("+628120002%04d", c)
+			}
+			ev, ref := shopOrder(tenant, fmt.Sprintf("B-%d", n), phone, fmt.Sprint(c), fmt.Sprintf("c%d@example.com", c),
+				"257500.00", at(int(n)))
+			if _, err := apply(ctx, s, p, ev, ref); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -33,7 +33,7 @@ func testMigrate(t *testing.T, s store.Store) {
 		}
 	})
 	t.Run("data kept", func(t *testing.T) {
-		got, err := s.Member(ctx, tenant, m.ID)
+		got, err := s.MemberByPhone(ctx, tenant, m.Phone)
 		require.NoError(t, err)
 		assert.Equal(t, m, got)
 	})
@@ -61,7 +61,10 @@ func testMembers(t *testing.T, s store.Store) {
 		errNot bool
 	}{
 		{"by phone", func() (member.Member, error) { return s.MemberByPhone(ctx, tenant, phone) }, m, false},
-		{"by id", func() (member.Member, error) { return s.Member(ctx, tenant, m.ID) }, m, false},
+		{"by id", func() (member.Member, error) { return s.Member(ctx, tenant, m.ID) }, withIdentities(m), false},
+		{"by email", func() (member.Member, error) {
+			return s.MemberByIdentity(ctx, tenant, member.Identity{Kind: member.IdentityEmail, Value: "SARI@example.com"})
+		}, withIdentities(m), false},
 		{"other tenant by phone", func() (member.Member, error) { return s.MemberByPhone(ctx, other, phone) }, om, false},
 		{"unknown phone", func() (member.Member, error) { return s.MemberByPhone(ctx, tenant, "+6281299999999") }, member.Member{}, true},
 		{"unknown id", func() (member.Member, error) { return s.Member(ctx, tenant, "mem_missing") }, member.Member{}, true},
@@ -142,4 +145,14 @@ func parallel(n int, f func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// withIdentities is m, read by phone, as Member reads it: with the phone
+// and email it was awarded with as identities.
+func withIdentities(m member.Member) member.Member {
+	m.Identities = []member.Identity{{Kind: member.IdentityPhone, Value: m.Phone}}
+	if m.Email != "" {
+		m.Identities = append(m.Identities, member.Identity{Kind: member.IdentityEmail, Value: m.Email})
+	}
+	return m
 }

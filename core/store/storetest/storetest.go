@@ -37,6 +37,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactProperty", testTransactProperty},
 		{"TransactPropertyHuge", testTransactPropertyHuge},
 		{"HugeValues", testHugeValues},
+		{"PhonelessMembers", testPhonelessMembers},
+		{"MergeMembers", testMergeMembers},
+		{"MergeRules", testMergeRules},
+		{"TransactPropertyMerges", testTransactMergeProperty},
+		{"TransactConcurrentNewCustomer", testTransactConcurrentNewCustomer},
+		{"TransactConcurrentMerges", testTransactConcurrentMerges},
 		{"DueMembers", testDueMembers},
 		{"Expiring", testExpiring},
 		{"Leases", testLeases},
@@ -88,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MarkAbandoned", testMarkAbandoned},
 		{"RedactMember", testRedactMember},
 		{"MemberIDs", testMemberIDs},
+		{"RedactPhoneless", testRedactPhoneless},
+		{"RedactDeadLetters", testRedactDeadLetters},
 		{"SyncQueue", testSyncQueue},
 	}
 	for _, tt := range tests {
