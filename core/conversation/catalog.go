@@ -67,6 +67,7 @@ const (
 	MsgLedgerReversed        = "ledger_reversed"         // reason: points taken back after a refund or cancellation
 	MsgLedgerExpired         = "ledger_expired"          // reason: points expired
 	MsgLedgerAdjusted        = "ledger_adjusted"         // reason: a correction by the team
+	MsgLedgerMerged          = "ledger_merged"           // reason: two accounts of the member were joined
 )
 
 // WhatsApp's limits on interactive message parts, in characters.
@@ -140,6 +141,7 @@ var messageSpecs = map[string]messageSpec{
 	MsgLedgerReversed:        {limit: maxLedgerReason},
 	MsgLedgerExpired:         {limit: maxLedgerReason},
 	MsgLedgerAdjusted:        {limit: maxLedgerReason},
+	MsgLedgerMerged:          {limit: maxLedgerReason},
 }
 
 // maxLedgerReason is the most characters of a ledger line's reason: a

@@ -41,7 +41,7 @@ func TestDefaultCatalogComplete(t *testing.T) {
 		conversation.MsgRewardsSection:   conversation.MaxSectionTitle,
 	}
 	neutral := map[string]bool{conversation.MsgRewardRowTitle: true, conversation.MsgPointsRecentLine: true}
-	require.Len(t, conversation.MessageKeys(), 53)
+	require.Len(t, conversation.MessageKeys(), 54)
 	for _, lang := range conversation.Languages() {
 		for _, key := range conversation.MessageKeys() {
 			t.Run(lang+"/"+key, func(t *testing.T) {

@@ -59,6 +59,7 @@ var defaultMessages = map[string]map[string]string{
 		MsgLedgerReversed:        "Refund or cancellation",
 		MsgLedgerExpired:         "Points expired",
 		MsgLedgerAdjusted:        "Adjusted by our team",
+		MsgLedgerMerged:          "Your accounts were joined into one",
 	},
 	Indonesian: {
 		MsgWelcomeNew:            "Selamat bergabung! 🎉 Kamu dapat {points} poin sebagai member baru. Saldo kamu: {balance} poin.\nKetik *MENU* kapan saja untuk lihat pilihan.",
@@ -114,6 +115,7 @@ var defaultMessages = map[string]map[string]string{
 		MsgLedgerReversed:        "Refund atau pembatalan",
 		MsgLedgerExpired:         "Poin hangus",
 		MsgLedgerAdjusted:        "Penyesuaian oleh tim kami",
+		MsgLedgerMerged:          "Akun Anda digabung menjadi satu",
 	},
 	Turkish: {
 		MsgWelcomeNew:            "Hoş geldiniz! 🎉 Katıldığınız için {points} puan kazandınız. Bakiyeniz: {balance} puan.\nNeler yapabileceğinizi görmek için istediğiniz zaman *MENÜ* yazın.",
@@ -169,6 +171,7 @@ var defaultMessages = map[string]map[string]string{
 		MsgLedgerReversed:        "İade veya iptal",
 		MsgLedgerExpired:         "Süresi dolan puan",
 		MsgLedgerAdjusted:        "Ekibimizin düzeltmesi",
+		MsgLedgerMerged:          "Hesaplarınız tek hesapta birleştirildi",
 	},
 	Italian: {
 		MsgWelcomeNew:            "Ti diamo il benvenuto! 🎉 Hai ricevuto {points} punti per l'iscrizione. Saldo: {balance} punti.\nScrivi *MENU* quando vuoi per vedere cosa puoi fare.",
@@ -224,6 +227,7 @@ var defaultMessages = map[string]map[string]string{
 		MsgLedgerReversed:        "Reso o annullamento",
 		MsgLedgerExpired:         "Punti scaduti",
 		MsgLedgerAdjusted:        "Correzione del nostro team",
+		MsgLedgerMerged:          "I tuoi account sono stati uniti",
 	},
 	Arabic: {
 		MsgWelcomeNew:            "أهلاً بك! 🎉 حصلت على {points} نقطة لانضمامك. رصيدك: {balance} نقطة.\nاكتب *القائمة* في أي وقت لترى ما يمكنك فعله.",
@@ -279,5 +283,6 @@ var defaultMessages = map[string]map[string]string{
 		MsgLedgerReversed:        "استرجاع أو إلغاء",
 		MsgLedgerExpired:         "نقاط منتهية الصلاحية",
 		MsgLedgerAdjusted:        "تعديل من فريقنا",
+		MsgLedgerMerged:          "تم دمج حساباتك في حساب واحد",
 	},
 }

@@ -72,6 +72,8 @@ func (c *Catalog) LedgerReason(lang string, l LedgerLine) string {
 		key = MsgLedgerReversed
 	case loyalty.EntryExpire:
 		key = MsgLedgerExpired
+	case loyalty.EntryMerge:
+		key = MsgLedgerMerged
 	}
 	return c.Text(lang, key, args)
 }

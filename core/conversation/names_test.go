@@ -50,6 +50,7 @@ func TestLedgerReason(t *testing.T) {
 		{"reversed", "it", conversation.LedgerLine{Kind: loyalty.EntryReverse, Points: -25}, "Reso o annullamento"},
 		{"expired", "tr", conversation.LedgerLine{Kind: loyalty.EntryExpire, Points: -10}, "Süresi dolan puan"},
 		{"adjusted", "en", conversation.LedgerLine{Kind: loyalty.EntryAdjust, Points: 5}, "Adjusted by our team"},
+		{"merged", "id", conversation.LedgerLine{Kind: loyalty.EntryMerge}, "Akun Anda digabung menjadi satu"},
 		{"a kind added later", "en", conversation.LedgerLine{Kind: "bonus", Points: 5}, "Adjusted by our team"},
 	}
 	for _, tt := range tests {
