@@ -41,7 +41,7 @@ func applyChallengeDefaults(cs []Challenge) {
 	}
 }
 
-func (v *validator) challenges(base string, cs []Challenge) {
+func (v *validator) challenges(base string, cs []Challenge, custom []string) {
 	seen := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("%s[%d]", base, i)
@@ -54,9 +54,7 @@ func (v *validator) challenges(base string, cs []Challenge) {
 			}
 			seen[c.Name] = i
 		}
-		if !eventTypePattern.MatchString(c.On) {
-			v.add(p+".on", "%q is not an event type, such as order.paid", c.On)
-		}
+		v.eventType(p+".on", c.On, custom)
 		if c.Count <= 0 {
 			v.add(p+".count", "must be positive, got %d", c.Count)
 		}

@@ -36,6 +36,10 @@ type Loyalty struct {
 	Rewards []Reward `koanf:"rewards"`
 	// Referrals reward members who bring new members; off by default.
 	Referrals Referrals `koanf:"referrals"`
+	// EventTypes are the event types the tenant's own mappings emit
+	// besides the hub's (loyalhub validate lists those), such as
+	// store.visited: rules and challenges may earn on them. Default none.
+	EventTypes []string `koanf:"event_types"`
 }
 
 // EarnRule turns one event type into points.
@@ -213,9 +217,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 			}
 			seen[r.Name] = i
 		}
-		if !eventTypePattern.MatchString(r.On) {
-			v.add(p+".on", "%q is not an event type, such as order.paid or member.joined", r.On)
-		}
+		v.eventType(p+".on", r.On, l.EventTypes)
 		switch {
 		case r.Spend == nil && strings.TrimSpace(r.Points) == "":
 			v.add(p, "set either spend (points per amount spent) or points (a fixed amount)")
@@ -248,7 +250,8 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 	}
 
 	v.tiers(base+".tiers", l.Tiers)
-	v.challenges(base+".challenges", l.Challenges)
+	v.eventTypes(base+".event_types", l.EventTypes)
+	v.challenges(base+".challenges", l.Challenges, l.EventTypes)
 
 	e, p := l.Expiry, base+".expiry"
 	v.oneOf(p+".policy", e.Policy, ExpiryNever, ExpiryAfterDays, ExpiryEndOfMonth, ExpiryEndOfYear)
