@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,16 +68,17 @@ Exits with status 1 when the mapping fails.`,
 				}
 				d.Meta[k] = v
 			}
-			prog, file, err := mappingFor(cmd, path, tenant, connector, mappingFile, &d)
+			m, err := mappingFor(cmd, path, tenant, connector, mappingFile, &d)
 			if err != nil {
 				return err
 			}
-			events, err := prog.Run(cmd.Context(), d, body)
+			events, err := m.prog.Run(cmd.Context(), d, body)
 			if err != nil {
-				printMappingError(cmd.ErrOrStderr(), prog, file, err)
+				printMappingError(cmd.ErrOrStderr(), m.prog, m.file, err)
 				return exitError{}
 			}
-			if events == nil {
+			if len(events) == 0 {
+				explainNoEvents(cmd.ErrOrStderr(), m, topic)
 				events = []event.Event{}
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
@@ -93,37 +95,49 @@ Exits with status 1 when the mapping fails.`,
 	return cmd
 }
 
-// mappingFor compiles the mapping mapping test runs, and names its file for
-// messages. It fills the delivery's tenant and kind from the config.
-func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string, d *event.Delivery) (*mappings.Program, string, error) {
+// testedMapping is the mapping mapping test runs: the compiled program,
+// its file for messages, and the bundled mapping it is or overrides ("" for
+// a file of the user's).
+type testedMapping struct {
+	prog    *mappings.Program
+	file    string
+	bundled string
+}
+
+// mappingFor compiles the mapping mapping test runs. It fills the
+// delivery's tenant and kind from the config.
+func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string, d *event.Delivery) (testedMapping, error) {
 	switch {
 	case mappingFile != "":
 		src, err := os.ReadFile(mappingFile)
 		if err != nil {
-			return nil, "", err
+			return testedMapping{}, err
 		}
 		prog, err := mappings.Compile(mappingFile, string(src))
 		if err != nil {
-			return nil, "", err
+			return testedMapping{}, err
 		}
-		return prog, mappingFile, nil
+		return testedMapping{prog: prog, file: mappingFile}, nil
 	case connector == "":
-		return nil, "", errors.New("--connector or --mapping is required")
+		return testedMapping{}, errors.New("--connector or --mapping is required")
 	case tenant != "":
 		if path == "" {
-			return nil, "", errors.New("--tenant needs the config (-c)")
+			return testedMapping{}, errors.New("--tenant needs the config (-c)")
 		}
 		s, err := pipelines.LoadConfig(path, os.Environ(), registry())
 		if err != nil {
 			printConfigErrors(cmd.ErrOrStderr(), err)
-			return nil, "", exitError{}
+			return testedMapping{}, exitError{}
 		}
 		cs, ok := s.Connectors[tenant][connector]
 		if !ok || cs.Program == nil {
-			return nil, "", fmt.Errorf("tenant %q has no source connector %q", tenant, connector)
+			return testedMapping{}, fmt.Errorf("tenant %q has no source connector %q", tenant, connector)
 		}
 		d.Tenant, d.Kind = tenant, cs.Spec.Name
-		return cs.Program, fmt.Sprintf("tenants.%s.connectors.%s.mapping", tenant, connector), nil
+		return testedMapping{
+			prog: cs.Program, file: fmt.Sprintf("tenants.%s.connectors.%s.mapping", tenant, connector),
+			bundled: cs.BundledMapping(),
+		}, nil
 	}
 	// A connector type, or the name of a bundled mapping (a POS preset's).
 	name := connector
@@ -132,13 +146,48 @@ func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string,
 	}
 	src, ok := mappings.Bundled(name)
 	if !ok {
-		return nil, "", fmt.Errorf("unknown connector type or mapping %q (known: %s)", connector, strings.Join(mappings.Names(), ", "))
+		return testedMapping{}, fmt.Errorf("unknown connector type or mapping %q (known: %s)", connector, strings.Join(mappings.Names(), ", "))
 	}
 	prog, err := mappings.Compile(name, src)
 	if err != nil {
-		return nil, "", err
+		return testedMapping{}, err
 	}
-	return prog, "mappings/" + name + ".jq", nil
+	return testedMapping{prog: prog, file: "mappings/" + name + ".jq", bundled: name}, nil
+}
+
+// explainNoEvents says why a mapping that ran without error yielded no
+// event: most often a mapping that chooses by the provider's topic run
+// without one.
+func explainNoEvents(w io.Writer, m testedMapping, topic string) {
+	readsTopic := strings.Contains(m.prog.Source(), "$meta.topic")
+	var topics []string
+	if samples, err := mappings.Samples(m.bundled); err == nil {
+		seen := map[string]bool{}
+		for _, s := range samples {
+			if s.Topic != "" && !seen[s.Topic] {
+				seen[s.Topic] = true
+				topics = append(topics, s.Topic)
+			}
+		}
+		slices.Sort(topics)
+	}
+	switch {
+	case topic == "" && readsTopic:
+		fmt.Fprintf(w, "no events: no --topic was given, and %s chooses what to map by the provider's topic ($meta.topic,"+
+			" such as Shopify's X-Shopify-Topic header): without one it maps nothing.\n", m.file)
+		if len(topics) > 0 {
+			fmt.Fprintf(w, "Give the payload's topic with --topic, one of: %s\n", strings.Join(topics, ", "))
+		} else {
+			fmt.Fprintln(w, "Give the payload's topic with --topic.")
+		}
+	case readsTopic:
+		fmt.Fprintf(w, "no events: %s maps nothing for topic %q on this payload (a topic it ignores, or a payload it skips).\n", m.file, topic)
+		if len(topics) > 0 {
+			fmt.Fprintf(w, "Topics of its recorded samples: %s\n", strings.Join(topics, ", "))
+		}
+	default:
+		fmt.Fprintf(w, "no events: %s yields nothing for this payload (it skips it: a payload of another kind, or one without what it maps).\n", m.file)
+	}
 }
 
 func readPayload(stdin io.Reader, name string) ([]byte, error) {

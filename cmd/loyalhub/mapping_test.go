@@ -52,6 +52,47 @@ func TestMappingTest(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "2:")
 	})
+	t.Run("no events explained", func(t *testing.T) {
+		order := filepath.Join("..", "..", "mappings", "testdata", "shopify", "orders_paid_gift_card_and_codes.json")
+		tests := []struct {
+			name string
+			args []string
+			want []string
+		}{
+			{
+				name: "a topic mapping without a topic",
+				args: []string{"--connector", "shopify", order},
+				want: []string{
+					"no events: no --topic was given, and mappings/shopify.jq chooses what to map by the provider's topic ($meta.topic,",
+					"Give the payload's topic with --topic, one of: ", "orders/paid, ", "refunds/create",
+				},
+			},
+			{
+				name: "a topic the mapping ignores",
+				args: []string{"--connector", "shopify", "--topic", "products/update", order},
+				want: []string{`no events: mappings/shopify.jq maps nothing for topic "products/update" on this payload`, "Topics of its recorded samples: "},
+			},
+			{
+				name: "a mapping file that skips the payload",
+				args: []string{"--mapping", write("skip.jq", `if .kind == "sale" then {type: "t", id: "1", data: {}} else empty end`), sale},
+				want: []string{"skip.jq yields nothing for this payload"},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				out, stderr, err := runCLI(t, nil, append([]string{"mapping", "test"}, tt.args...)...)
+				require.NoError(t, err, stderr)
+				assert.JSONEq(t, `[]`, out)
+				for _, w := range tt.want {
+					assert.Contains(t, stderr, w)
+				}
+			})
+		}
+		out, stderr, err := runCLI(t, nil, "mapping", "test", "--connector", "shopify", "--topic", "orders/paid", order)
+		require.NoError(t, err)
+		assert.Contains(t, out, `"type": "order.paid"`)
+		assert.Empty(t, stderr, "events need no explanation")
+	})
 	t.Run("unknown connector", func(t *testing.T) {
 		_, _, err := runCLI(t, nil, "mapping", "test", "--connector", "nope", sale)
 		require.Error(t, err)
