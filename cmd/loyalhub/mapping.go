@@ -209,16 +209,39 @@ func printMappingError(w io.Writer, prog *mappings.Program, file string, err err
 }
 
 func mappingLintCmd() *cobra.Command {
-	var path string
+	var path, samples string
 	cmd := &cobra.Command{
-		Use:   "lint -c FILE",
+		Use:   "lint -c FILE [--samples DIR]",
 		Short: "Check every tenant's mappings against recorded payloads",
 		Long: `Loads the config as serve does (so every mapping compiles, or its error is
 printed with its key path and line), then runs each source connector's
-mapping over the recorded payloads of its type: a tenant's mapping that
-fails a payload the bundled mapping maps is an error; an event type that no
-stage of the hub and no rule of the tenant's program uses is a warning (a
-misspelt type is otherwise ignored). Exits with status 1 on any error.`,
+mapping over recorded payloads.
+
+With --samples DIR, a connector with a folder of its own payloads in DIR is
+linted against those alone. The folder is looked up in this order:
+
+  DIR/<tenant>/<connector name>/   payloads of one tenant's connector
+  DIR/<connector name>/            payloads of every tenant's connector of that name
+  DIR/<connector type>/            payloads of every connector of that type
+
+Each <case>.json in it is a request body as the source received it (save
+what your shop or POS really sends); <case>.delivery.json beside it, when
+there is one, gives the delivery's topic and what the source reads from the
+request besides the body:
+
+  {"topic": "orders/paid", "meta": {"shop_domain": "acme.myshopify.com"}}
+
+Every payload of its own must map without error (an error, with the
+mapping's line), and one that maps to no event is a warning.
+
+A connector without a folder of its own is linted against the bundled
+mapping's recorded payloads of its type: a tenant's mapping that fails a
+payload the bundled mapping maps is an error. A custom mapping for another
+payload shape needs its own samples.
+
+Either way, an event type that no stage of the hub and no rule of the
+tenant's program uses is a warning (a misspelt type is otherwise ignored).
+Exits with status 1 on any error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
@@ -226,7 +249,14 @@ misspelt type is otherwise ignored). Exits with status 1 on any error.`,
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
 			}
-			findings := pipelines.LintMappings(cmd.Context(), s)
+			var opts pipelines.LintOptions
+			if samples != "" {
+				if st, err := os.Stat(samples); err != nil || !st.IsDir() {
+					return fmt.Errorf("--samples %s: not a folder", samples)
+				}
+				opts.Samples = os.DirFS(samples)
+			}
+			findings := pipelines.LintMappings(cmd.Context(), s, opts)
 			errs := 0
 			for _, f := range findings {
 				fmt.Fprintln(cmd.OutOrStdout(), f.String())
@@ -250,5 +280,6 @@ misspelt type is otherwise ignored). Exits with status 1 on any error.`,
 		},
 	}
 	configPathFlag(cmd, &path)
+	cmd.Flags().StringVar(&samples, "samples", "", "folder of your own recorded payloads, one subfolder per connector (see above)")
 	return cmd
 }

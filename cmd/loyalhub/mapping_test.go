@@ -131,3 +131,119 @@ tenants:
 	assert.NotContains(t, out, "connectors.pos.mapping", "the bundled mapping is clean")
 	assert.Contains(t, out, "2 mapping(s) checked")
 }
+
+func TestMappingLintOwnSamples(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o700))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	}
+	// A till that posts receipts, not the POS preset's sales: its mapping
+	// fails every bundled pos_webhook sample by design.
+	write("loyalhub.yaml", `
+server:
+  admin_token: admin
+tenants:
+  acme:
+    default_region: ID
+    connectors:
+      till:
+        type: pos_webhook
+        secret: s3cret
+        mapping: |
+          if .receipt == null then error("a till body is {receipt: …}")
+          elif .receipt.void then empty
+          else .receipt | {type: "order.paid", id: .no, data: {order_id: .no, phone: .member_phone, total: (.amount | tostring)}}
+          end
+    loyalty:
+      rules:
+        - {name: spend, on: order.paid, spend: {unit: "10000", points: 1}}
+`)
+	cfg := filepath.Join(dir, "loyalhub.yaml")
+	receipt := `{"receipt": {"no": "R-1", "member_phone": "081234567890", "amount": 50000}}`
+
+	t.Run("against the bundled samples of another shape", func(t *testing.T) {
+		out, _, err := runCLI(t, nil, "mapping", "lint", "-c", cfg)
+		require.Error(t, err)
+		assert.Contains(t, out, "error: tenants.acme.connectors.till.mapping (line 1) on sample")
+		assert.Contains(t, out, "fails a payload the bundled mapping maps")
+		assert.Contains(t, out, "linted against recorded payloads of its own: --samples")
+	})
+	tests := []struct {
+		name    string
+		files   map[string]string
+		wantErr bool
+		want    []string
+		notWant []string
+	}{
+		{
+			name:  "own samples by connector name",
+			files: map[string]string{"till/receipt.json": receipt},
+			want:  []string{"1 mapping(s) checked, 0 error(s), 0 warning(s)"},
+		},
+		{
+			name:  "own samples by connector type",
+			files: map[string]string{"pos_webhook/receipt.json": receipt},
+			want:  []string{"0 error(s), 0 warning(s)"},
+		},
+		{
+			name: "a tenant's folder comes first",
+			files: map[string]string{
+				"acme/till/receipt.json": receipt,
+				"till/sale.json":         `{"sale_id": "S-1"}`,
+			},
+			want: []string{"0 error(s), 0 warning(s)"},
+		},
+		{
+			name: "a payload of its own the mapping fails, and one it maps to nothing",
+			files: map[string]string{
+				"till/receipt.json":          receipt,
+				"till/sale.json":             `{"sale_id": "S-1"}`,
+				"till/empty.json":            `{"receipt": {"no": "R-2", "void": true}}`,
+				"till/empty.delivery.json":   `{"topic": "", "meta": {"store": "JKT-01"}}`,
+				"till/receipt.delivery.json": `{"topic": "sale"}`,
+			},
+			wantErr: true,
+			want: []string{
+				`error: tenants.acme.connectors.till.mapping (line 1) on sample till/sale.json: fails a recorded payload of its own: ` +
+					`running mapping "acme/till": error: a till body is {receipt: …}`,
+				"warning: tenants.acme.connectors.till.mapping on sample till/empty.json: maps the recorded payload to no event (it has no topic: give one in empty.delivery.json)",
+				"1 error(s), 1 warning(s)",
+			},
+			notWant: []string{"receipt.json"},
+		},
+		{
+			name:    "a delivery file of another shape",
+			files:   map[string]string{"till/receipt.json": receipt, "till/receipt.delivery.json": `{"topics": ["x"]}`},
+			wantErr: true,
+			want:    []string{`error: tenants.acme.connectors.till.mapping: reading the recorded payloads of till: reading the delivery of sample till/receipt.json`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			samples := t.TempDir()
+			for name, body := range tt.files {
+				p := filepath.Join(samples, filepath.FromSlash(name))
+				require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o700))
+				require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+			}
+			out, stderr, err := runCLI(t, nil, "mapping", "lint", "-c", cfg, "--samples", samples)
+			if tt.wantErr {
+				require.Error(t, err, out)
+			} else {
+				require.NoError(t, err, out+stderr)
+			}
+			for _, w := range tt.want {
+				assert.Contains(t, out, w)
+			}
+			for _, w := range tt.notWant {
+				assert.NotContains(t, out, w)
+			}
+		})
+	}
+	t.Run("samples must be a folder", func(t *testing.T) {
+		_, _, err := runCLI(t, nil, "mapping", "lint", "-c", cfg, "--samples", filepath.Join(dir, "nope"))
+		require.ErrorContains(t, err, "not a folder")
+	})
+}
