@@ -34,19 +34,23 @@ func demoCmd() *cobra.Command {
 		Long: `Runs the hub with the embedded queue and SQLite store, a tenant "demo" with a
 POS webhook, a Shopify store, a CSV drop folder (<data-dir>/drops) and a
 WhatsApp Cloud API connector, and the sandbox BSP in the same process.
-Nothing external is needed.`,
+Nothing external is needed.
+
+--print-config prints the configuration the demo runs with the flags
+given (addresses, data directory, the sandbox's URL) and exits; LOYALHUB_*
+environment variables override it as they do any config.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if printConfig {
-				_, err := cmd.OutOrStdout().Write(pipelines.DemoConfig)
+			yamlConfig, err := pipelines.DemoConfigWith(pipelines.DemoFlags{
+				Listen: listen, SandboxURL: "http://" + sandboxListen, DataDir: dataDir,
+			})
+			if err != nil {
 				return err
 			}
-			env := append(os.Environ(),
-				"LOYALHUB_SERVER__LISTEN="+listen,
-				"LOYALHUB_DATA_DIR="+dataDir,
-				"LOYALHUB_TENANTS__DEMO__CONNECTORS__WHATSAPP__BASE_URL=http://"+sandboxListen,
-				"LOYALHUB_TENANTS__DEMO__CONNECTORS__DROPS__DIR="+filepath.Join(dataDir, "drops"),
-			)
-			s, err := pipelines.ParseConfig(pipelines.DemoConfig, env, registry())
+			if printConfig {
+				_, err := cmd.OutOrStdout().Write(yamlConfig)
+				return err
+			}
+			s, err := pipelines.ParseConfig(yamlConfig, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
@@ -90,7 +94,7 @@ Nothing external is needed.`,
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "hub address")
 	cmd.Flags().StringVar(&sandboxListen, "sandbox-listen", "127.0.0.1:9090", "sandbox BSP address")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "./data/demo", "directory for the queue files and the database")
-	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the demo configuration and exit")
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the configuration the demo runs with these flags, and exit")
 	return cmd
 }
 
