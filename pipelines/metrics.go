@@ -29,6 +29,10 @@ type Metrics struct {
 	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
 	MessagesSkipped  *prometheus.CounterVec // tenant, reason
 	MessagesDeferred *prometheus.CounterVec // tenant
+	// MessagesFallback counts free-form messages sent as their fallback
+	// template: the window was closed by the contact's record
+	// (window_closed) or as WhatsApp answered (131047).
+	MessagesFallback *prometheus.CounterVec // tenant, reason
 	InboundMessages  *prometheus.CounterVec // tenant, result (new, duplicate)
 	Templates        *prometheus.GaugeVec   // tenant, sender: templates listed
 
@@ -173,5 +177,10 @@ func NewMetrics() *Metrics {
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
+	m.MessagesFallback = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "loyalhub_messages_fallback_total",
+		Help: "Free-form messages sent as their fallback template, by why the window was closed.",
+	}, []string{"tenant", "reason"})
+	reg.MustRegister(m.MessagesFallback)
 	return m
 }

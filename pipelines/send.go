@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		// the message can still be met with its fallback template.
 		rec.Command = msg.Payload
 	}
+	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
+		// The fallback template of a message WhatsApp accepted, then
+		// refused for the closed window.
+		rec.SentAs = store.SentAsFallback
+	}
 	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
@@ -92,6 +98,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if err != nil || verdict {
 		return err
 	}
+	if messaging.FreeForm(cmd.Kind) && !messaging.FreeForm(send.Kind) {
+		if err := h.markFallback(bg, send, codeWindowClosed); err != nil {
+			return err
+		}
+	}
 	if cat := c.catalog(); cat != nil && send.Kind == messaging.KindTemplate {
 		if err := cat.Check(send.Template); err != nil {
 			return h.templateRefused(bg, c, send, err)
@@ -102,6 +113,9 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if fault.CodeOf(err) == codeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = withFallback(send)
+		if err := h.markFallback(bg, send, codeReengagement); err != nil {
+			return err
+		}
 		res, err = c.sender.Send(ctx, send)
 	}
 	if err == nil {
@@ -268,6 +282,16 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.C
 		return skip(skipDailyCap, fmt.Sprintf("the recipient already got %d marketing messages today (cap %d)", n-1, m.MarketingDailyCap))
 	}
 	return cmd, false, nil
+}
+
+// markFallback records in the message log that a claimed free-form message
+// goes out as its fallback template, because of reason.
+func (h *Hub) markFallback(ctx context.Context, fb messaging.Command, reason string) error {
+	if err := h.store.MarkFallback(ctx, fb.Key, fb.Template.Name, time.Now()); err != nil {
+		return err
+	}
+	h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, reason).Inc()
+	return nil
 }
 
 // withFallback turns a free-form command into its fallback template.

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeferMessage", testDeferMessage},
 		{"ApplyStatuses", testApplyStatuses},
 		{"MessageCommand", testMessageCommand},
+		{"MessageFallback", testMessageFallback},
 		{"DeadLetters", testDeadLetters},
 		{"CheckoutOrder", testCheckoutOrder},
 		{"CheckoutCompletion", testCheckoutCompletion},
