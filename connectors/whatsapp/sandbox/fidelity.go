@@ -158,6 +158,7 @@ func wireTemplate(w *templateObject) *messaging.Template {
 func (s *Server) fidelityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{version}/{waba}/message_templates", s.handleGraphTemplates)
 	mux.HandleFunc("GET /v1/configs/templates", s.handleDialogTemplates)
+	mux.HandleFunc("POST /sandbox/templates", s.handleAddTemplates)
 	mux.HandleFunc("POST /sandbox/templates/{name}/{language}/status", s.handleTemplateStatus)
 	mux.HandleFunc("POST /sandbox/customers/{phone}/marketing", s.handleMarketing)
 	mux.HandleFunc("POST /sandbox/inbound", s.handleInbound)
@@ -302,13 +303,20 @@ func (s *Server) SetTemplateStatus(name, language, status string) bool {
 	if !found {
 		return false
 	}
-	for phoneID, n := range s.cfg.Numbers {
+	// One WABA-wide update per webhook: each tenant's hook hears it once.
+	seen := map[string]bool{}
+	for _, phoneID := range s.numberIDs() {
+		n := s.cfg.Numbers[phoneID]
+		url, _ := s.webhookOf(n)
+		if seen[url] {
+			continue
+		}
+		seen[url] = true
 		value := map[string]any{
 			"event": status, "message_template_id": 1000000, "message_template_name": name,
 			"message_template_language": language, "reason": nil,
 		}
 		s.postChange(phoneID, n, "message_template_status_update", value, true)
-		break // one WABA-wide update
 	}
 	return true
 }
@@ -340,15 +348,13 @@ func (s *Server) SetMarketing(waID string, optedOut bool) {
 	if optedOut {
 		value, detail = "stop", "User requested to stop marketing messages"
 	}
-	for phoneID, n := range s.numbers() {
-		s.postChange(phoneID, n, "user_preferences", map[string]any{
-			"contacts": []map[string]any{{"wa_id": waID}},
-			"user_preferences": []map[string]any{{
-				"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": time.Now().Unix(),
-			}},
-		}, false)
-		break
-	}
+	phoneID := s.numberIDs()[0] // the first number's business hears it
+	s.postChange(phoneID, s.numbers()[phoneID], "user_preferences", map[string]any{
+		"contacts": []map[string]any{{"wa_id": waID}},
+		"user_preferences": []map[string]any{{
+			"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": time.Now().Unix(),
+		}},
+	}, false)
 }
 
 func (s *Server) handleMarketing(w http.ResponseWriter, r *http.Request) {
@@ -363,6 +369,17 @@ func (s *Server) handleMarketing(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]bool{"opted_out": body.OptedOut})
 }
 
+// numberIDs returns the ids of numbers(), sorted.
+func (s *Server) numberIDs() []string {
+	nums := s.numbers()
+	ids := make([]string, 0, len(nums))
+	for id := range nums {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // numbers returns the configured numbers, or a stand-in when none is.
 func (s *Server) numbers() map[string]Number {
 	if len(s.cfg.Numbers) > 0 {
@@ -374,7 +391,8 @@ func (s *Server) numbers() map[string]Number {
 // postChange posts one signed webhook change of any field, with the same
 // retries as status webhooks. A WABA-wide change carries no metadata.
 func (s *Server) postChange(phoneID string, n Number, field string, value map[string]any, wabaWide bool) {
-	if s.cfg.WebhookURL == "" {
+	url, secret := s.webhookOf(n)
+	if url == "" {
 		return
 	}
 	if !wabaWide {
@@ -413,7 +431,7 @@ func (s *Server) postChange(phoneID string, n Number, field string, value map[st
 		}()
 		wait := s.cfg.WebhookRetryMin
 		for ctx.Err() == nil {
-			if err := s.post(ctx, body); err == nil {
+			if err := s.post(ctx, url, secret, body); err == nil {
 				return
 			}
 			select {
@@ -480,12 +498,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	phoneID := in.PhoneNumberID
 	nums := s.numbers()
 	if phoneID == "" {
-		ids := make([]string, 0, len(nums))
-		for id := range nums {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		phoneID = ids[0]
+		phoneID = s.numberIDs()[0]
 	}
 	n, ok := nums[phoneID]
 	if !ok {
