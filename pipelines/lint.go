@@ -142,7 +142,7 @@ func lintConnector(ctx context.Context, s *Settings, tenant string, cs Connector
 		events, err := cs.Program.Run(ctx, d, sm.Body)
 		if err != nil {
 			line := 0
-			if loc, ok := cs.Program.Locate(err); ok {
+			if loc, ok := cs.Program.LocateRun(ctx, d, sm.Body, err); ok {
 				line = loc.Line
 			}
 			switch {

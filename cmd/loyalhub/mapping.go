@@ -74,7 +74,8 @@ Exits with status 1 when the mapping fails.`,
 			}
 			events, err := m.prog.Run(cmd.Context(), d, body)
 			if err != nil {
-				printMappingError(cmd.ErrOrStderr(), m.prog, m.file, err)
+				loc, found := m.prog.LocateRun(cmd.Context(), d, body, err)
+				printMappingError(cmd.ErrOrStderr(), loc, found, m.file, err)
 				return exitError{}
 			}
 			if len(events) == 0 {
@@ -197,11 +198,11 @@ func readPayload(stdin io.Reader, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// printMappingError prints a failed run's error and, when it can be
-// found, the line of the jq program that raised it.
-func printMappingError(w io.Writer, prog *mappings.Program, file string, err error) {
+// printMappingError prints a failed run's error and, when it was found
+// (mappings.Program.LocateRun), the line of the jq program that raised it.
+func printMappingError(w io.Writer, loc mappings.Location, found bool, file string, err error) {
 	fmt.Fprintln(w, "error:", err)
-	if loc, ok := prog.Locate(err); ok {
+	if found {
 		fmt.Fprintf(w, "  at %s:%d:%d\n", file, loc.Line, loc.Column)
 		fmt.Fprintf(w, "  %s\n", strings.TrimRight(loc.Text, " \t"))
 		fmt.Fprintf(w, "  %s^\n", strings.Repeat(" ", max(0, loc.Column-1)))

@@ -2,14 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/mappings"
 )
 
 func TestMappingTest(t *testing.T) {
@@ -38,6 +41,17 @@ func TestMappingTest(t *testing.T) {
 		assert.Regexp(t, `at mappings/pos_webhook\.jq:\d+:\d+`, stderr)
 		assert.Contains(t, stderr, `error("sale_id is required`)
 		assert.Contains(t, stderr, "^")
+	})
+	t.Run("gojq's own error and the line of the bundled mapping", func(t *testing.T) {
+		// Square's mapping reads data.object of a body whose data is a
+		// string: gojq fails, no error(…) call of the mapping.
+		body := write("square.json", `{"type": "payment.updated", "data": "x"}`)
+		_, stderr, err := runCLI(t, nil, "mapping", "test", "--connector", "square", body)
+		require.Error(t, err)
+		src, _ := mappings.Bundled("square")
+		line := strings.Count(src[:strings.Index(src, "  .data.object.payment\n")], "\n") + 1
+		assert.Contains(t, stderr, `error: running mapping "square": expected an object but got: string ("x")`)
+		assert.Contains(t, stderr, fmt.Sprintf("  at mappings/square.jq:%d:3\n    .data.object.payment\n    ^\n", line))
 	})
 	t.Run("a mapping file, topic and source meta", func(t *testing.T) {
 		jq := write("m.jq", `{type: "t", id: "1", data: {topic: $meta.topic, shop: $meta.source.shop_domain}}`)

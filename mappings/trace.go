@@ -1,0 +1,334 @@
+package mappings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/loyalhub/loyalhub/core/event"
+)
+
+// LocateRun finds where in the program the failed Run over d and body
+// raised err, for gojq's own runtime errors as well as the mapping's
+// error("…") calls. gojq keeps no positions, so the program is run again,
+// with every stage of its source marked: the start of each pipe stage, of
+// each parenthesized group and function argument, of if/then/elif/else
+// branches and of function bodies, and the end of each group. The failure
+// lies between the last mark the rerun passed and the next, so the location
+// is that stage's first token; an error("…") call whose literal text the
+// message carries is pointed at exactly when it stands there. ok is false
+// when err is not a runtime error of the program (a body that is not JSON,
+// an output that breaks the contract) or the rerun does not fail the same
+// way.
+func (p *Program) LocateRun(ctx context.Context, d event.Delivery, body []byte, err error) (loc Location, ok bool) {
+	if !isRuntimeError(err) {
+		return Location{}, false
+	}
+	literal := p.errorCallsFor(err)
+	marks, last, traced := p.trace(ctx, d, body, err)
+	if !traced {
+		if len(literal) > 0 {
+			return literal[0].loc, true
+		}
+		return Location{}, false
+	}
+	m := marks[last]
+	next := math.MaxInt // where the next stage starts
+	for _, o := range marks {
+		if o.offset > m.offset {
+			next = min(next, o.offset)
+		}
+	}
+	for _, c := range literal {
+		if c.offset <= m.offset && m.offset <= c.end {
+			return c.loc, true // the mark is in the call's own argument
+		}
+	}
+	for _, c := range literal {
+		if m.offset <= c.offset && c.offset < next {
+			return c.loc, true // the call stands in the mark's stage
+		}
+	}
+	return m.loc, true
+}
+
+// isRuntimeError reports whether err, from Run, is raised by gojq while the
+// program ran rather than by the checks around it.
+func isRuntimeError(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		t := reflect.TypeOf(e)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.PkgPath() == "github.com/itchyny/gojq" {
+			return true
+		}
+	}
+	return false
+}
+
+// errorCallsFor returns the error("…") calls whose literal text err's
+// message carries best, in source order.
+func (p *Program) errorCallsFor(err error) []errorCall {
+	var ve gojq.ValueError
+	if !errors.As(err, &ve) {
+		return nil
+	}
+	msg, isString := ve.Value().(string)
+	if !isString {
+		return nil
+	}
+	var best []errorCall
+	bestN := 0
+	for _, call := range errorCalls(p.source) {
+		switch n := call.matches(msg); {
+		case n > bestN:
+			best, bestN = []errorCall{call}, n
+		case n == bestN && n > 0:
+			best = append(best, call)
+		}
+	}
+	return best
+}
+
+// traceMark is a marked place of a program's source.
+type traceMark struct {
+	offset int // byte offset of the first token the mark precedes
+	loc    Location
+}
+
+// markFunc is the Go function the marks of a traced program call; its
+// name is one no mapping uses.
+const markFunc = "_loyalhub_mark"
+
+// trace reruns the program with its stages marked and returns the marks
+// and the number of the last one passed before it failed as err did.
+func (p *Program) trace(ctx context.Context, d event.Delivery, body []byte, err error) (marks []traceMark, last int, ok bool) {
+	last = -1
+	traced, marks, ok := p.marked(func(i int) { last = i })
+	if !ok {
+		return nil, 0, false
+	}
+	_, terr := traced.Run(ctx, d, body)
+	if terr == nil || terr.Error() != err.Error() || last < 0 || last >= len(marks) {
+		return nil, 0, false // it does not fail the same way
+	}
+	return marks, last, true
+}
+
+// marked compiles the program with its stages marked (see instrument);
+// passing mark i calls onMark(i). ok is false when the marked source does
+// not compile (a construct the marks do not fit).
+func (p *Program) marked(onMark func(int)) (prog *Program, marks []traceMark, ok bool) {
+	src, marks := instrument(p.source)
+	if len(marks) == 0 {
+		return nil, nil, false
+	}
+	q, err := gojq.Parse("def _loyalhub_at($i): " + markFunc + "($i) as $_ | .;\n" + src)
+	if err != nil {
+		return nil, nil, false
+	}
+	code, err := gojq.Compile(q,
+		gojq.WithVariables([]string{"$meta"}),
+		gojq.WithEnvironLoader(func() []string { return nil }),
+		gojq.WithFunction(markFunc, 1, 1, func(v any, args []any) any {
+			if i, ok := args[0].(int); ok {
+				onMark(i)
+			}
+			return v
+		}),
+	)
+	if err != nil {
+		return nil, nil, false
+	}
+	return &Program{name: p.name, source: p.source, code: code}, marks, true
+}
+
+// instrument inserts a mark at each stage of a jq source: after every pipe
+// (not |=), opening parenthesis, semicolon inside parentheses, if, then,
+// elif and else, and the colon of a function definition, and before every
+// closing parenthesis. Strings (and the code interpolated in them) and
+// comments are left alone. It returns the marked source and the marks'
+// places in the original source, by mark number.
+func instrument(src string) (string, []traceMark) {
+	var (
+		out      strings.Builder
+		marks    []traceMark
+		stack    []byte // open ( [ {
+		inDef    bool   // between def and the colon of its header
+		defDepth int
+	)
+	lineStarts := []int{0}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			lineStarts = append(lineStarts, i+1)
+		}
+	}
+	locate := func(offset int) Location {
+		line := 0
+		for line+1 < len(lineStarts) && lineStarts[line+1] <= offset {
+			line++
+		}
+		start := lineStarts[line]
+		end := len(src)
+		if line+1 < len(lineStarts) {
+			end = lineStarts[line+1] - 1
+		}
+		return Location{Line: line + 1, Column: len([]rune(src[start:offset])) + 1, Text: strings.TrimSuffix(src[start:end], "\r")}
+	}
+	// mark adds a mark whose stage starts at the first token from offset.
+	mark := func(offset int) string {
+		at := nextToken(src, offset)
+		marks = append(marks, traceMark{offset: at, loc: locate(at)})
+		return fmt.Sprintf("_loyalhub_at(%d)", len(marks)-1)
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '#':
+			j := strings.IndexByte(src[i:], '\n')
+			if j < 0 {
+				j = len(src) - i
+			}
+			out.WriteString(src[i : i+j])
+			i += j
+		case c == '"':
+			j := skipString(src, i)
+			out.WriteString(src[i:j])
+			i = j
+		case isIdentStart(c):
+			j := i
+			for j < len(src) && (isIdentByte(src[j]) || (src[j] == ':' && j+1 < len(src) && src[j+1] == ':')) {
+				if src[j] == ':' {
+					j++
+				}
+				j++
+			}
+			word := src[i:j]
+			out.WriteString(word)
+			prev := byte(0)
+			if i > 0 {
+				prev = src[i-1]
+			}
+			i = j
+			if prev == '.' || prev == '$' || prev == '@' || isIdentByte(prev) {
+				continue // a field, variable or format
+			}
+			switch word {
+			case "def":
+				inDef, defDepth = true, len(stack)
+			case "if", "then", "elif", "else":
+				if next := nextToken(src, i); !inDef && (next >= len(src) || src[next] != ':') {
+					out.WriteString(" " + mark(i) + " |")
+				}
+			}
+		case c == '|' && !(i+1 < len(src) && src[i+1] == '='):
+			out.WriteString("| " + mark(i+1) + " |")
+			i++
+		case c == '(':
+			stack = append(stack, c)
+			out.WriteByte(c)
+			i++
+			if !inDef {
+				out.WriteString(mark(i) + " |")
+			}
+		case c == '[' || c == '{':
+			stack = append(stack, c)
+			out.WriteByte(c)
+			i++
+		case c == ')' || c == ']' || c == '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			if c == ')' && !inDef {
+				out.WriteString(" | " + mark(i))
+			}
+			out.WriteByte(c)
+			i++
+		case c == ';':
+			out.WriteByte(c)
+			i++
+			if !inDef && len(stack) > 0 && stack[len(stack)-1] == '(' {
+				out.WriteString(" " + mark(i) + " |")
+			}
+		case c == ':' && inDef && len(stack) == defDepth:
+			inDef = false
+			out.WriteByte(c)
+			i++
+			out.WriteString(" " + mark(i) + " |")
+		default:
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return out.String(), marks
+}
+
+// nextToken returns the offset of the first token at or after offset,
+// past blanks and comments; len(src) at the end.
+func nextToken(src string, offset int) int {
+	for offset < len(src) {
+		switch c := src[offset]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			offset++
+		case c == '#':
+			j := strings.IndexByte(src[offset:], '\n')
+			if j < 0 {
+				return len(src)
+			}
+			offset += j
+		default:
+			return offset
+		}
+	}
+	return offset
+}
+
+// skipString returns the offset just past the string literal that starts
+// at src[i] (a quote), with the code of its interpolations.
+func skipString(src string, i int) int {
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			if j+1 < len(src) && src[j+1] == '(' {
+				j = skipInterpolation(src, j+2) - 1
+				continue
+			}
+			j++
+		}
+	}
+	return len(src)
+}
+
+// skipInterpolation returns the offset just past the ")" that closes an
+// interpolation whose code starts at src[i].
+func skipInterpolation(src string, i int) int {
+	depth := 1
+	for j := i; j < len(src); {
+		switch src[j] {
+		case '"':
+			j = skipString(src, j)
+			continue
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+		j++
+	}
+	return len(src)
+}
+
+func isIdentStart(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
