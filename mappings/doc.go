@@ -46,14 +46,16 @@
 // interrupted by a shutdown is retried rather than dead-lettered.
 //
 // Program.Locate finds the error("…") call that raised a runtime error, so
-// that tools can point at the line of the mapping. Program.LocateRun finds
-// the place of gojq's own runtime errors too (iterating over null, indexing
-// a string, a builtin such as tonumber refusing its input), which carry no
-// position: it runs the program again with every stage of its source
-// marked and reports the stage the failure happened in.
+// that tools can point at the line of the mapping.
 //
 // Programs cannot read the process environment ($ENV and env are empty), nor
 // inputs or modules.
+//
+// Program.LocateRun finds the place of gojq's own runtime errors too
+// (iterating over null, indexing a string, a builtin such as tonumber
+// refusing its input), which carry no position: it runs the program again
+// with every stage of its source marked and reports the stage the failure
+// happened in; other errors it locates as Locate does.
 //
 // # Bundled mappings and their samples
 //

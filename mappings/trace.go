@@ -15,28 +15,31 @@ import (
 
 // LocateRun finds where in the program the failed Run over d and body
 // raised err, for gojq's own runtime errors as well as the mapping's
-// error("…") calls. gojq keeps no positions, so the program is run again,
-// with every stage of its source marked: the start of each pipe stage, of
-// each parenthesized group and function argument, of if/then/elif/else
-// branches and of function bodies, and the end of each group. The failure
-// lies between the last mark the rerun passed and the next, so the location
-// is that stage's first token; an error("…") call whose literal text the
-// message carries is pointed at exactly when it stands there. ok is false
-// when err is not a runtime error of the program (a body that is not JSON,
-// an output that breaks the contract) or the rerun does not fail the same
-// way.
+// error("…") calls; any other error is located as Locate does. gojq keeps
+// no positions, so the program is run again, with every stage of its source
+// marked: the start of each pipe stage, of each parenthesized group and
+// function argument, of if/then/elif/else branches and of function bodies,
+// and the end of each group. The failure lies between the last mark the
+// rerun passed and the next, so the location is that stage's first token;
+// an error("…") call whose literal text the message carries is pointed at
+// exactly when it stands there. ok is false when neither finds it (a body
+// that is not JSON, an output that breaks the contract).
 func (p *Program) LocateRun(ctx context.Context, d event.Delivery, body []byte, err error) (loc Location, ok bool) {
-	if !isRuntimeError(err) {
+	if isRuntimeError(err) {
+		if loc, ok := p.locateTraced(ctx, d, body, err); ok {
+			return loc, true
+		}
+	}
+	return p.Locate(err)
+}
+
+// locateTraced locates a runtime error by the marks a rerun passed.
+func (p *Program) locateTraced(ctx context.Context, d event.Delivery, body []byte, err error) (Location, bool) {
+	marks, last, traced := p.trace(ctx, d, body, err)
+	if !traced {
 		return Location{}, false
 	}
 	literal := p.errorCallsFor(err)
-	marks, last, traced := p.trace(ctx, d, body, err)
-	if !traced {
-		if len(literal) > 0 {
-			return literal[0].loc, true
-		}
-		return Location{}, false
-	}
 	m := marks[last]
 	next := math.MaxInt // where the next stage starts
 	for _, o := range marks {

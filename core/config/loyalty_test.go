@@ -274,7 +274,7 @@ func TestValidateLoyalty(t *testing.T) {
 				p + ".rules[10].on": `unknown event type "store.check_in"; known types: checkout.updated, consent.changed, contact.identity_changed,` +
 					` customer.upserted, member.birthday, member.joined, message.received, message.status, number.quality, order.cancelled,` +
 					` order.created, order.paid, order.refunded, privacy.data_request, privacy.redact, privacy.shop_redact, template.quality,` +
-					` template.status (a type of the tenant's own mapping is declared in loyalty.event_types)`,
+					` template.status, webhook.error (a type of the tenant's own mapping is declared in loyalty.event_types)`,
 				p + ".rules[11].on": `unknown event type "app.review.posted"`,
 			},
 		},

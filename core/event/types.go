@@ -5,17 +5,19 @@ import "slices"
 // eventTypes are the event types the hub knows: what its bundled mappings
 // and its scheduler produce: member.birthday is the scheduler's (its
 // constant is core/loyalty's), contact.identity_changed a WhatsApp
-// customer's new number or user id, from a system message.
+// customer's new number or user id, from a system message, and
+// webhook.error an error WhatsApp reported for a webhook's value.
 var eventTypes = []string{
 	TypeCheckoutUpdated, "contact.identity_changed", TypeConsentChanged, TypeCustomerUpserted,
 	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus,
 	TypeNumberQuality, TypeOrderCancelled, TypeOrderCreated, TypeOrderPaid, TypeOrderRefunded,
 	TypePrivacyRequest, TypePrivacyRedact, TypeShopRedact, TypeTemplateQuality, TypeTemplateStatus,
+	"webhook.error",
 }
 
 // outcomeTypes are the outcome types the hub decides, the ones notification
 // rules can send on. Their constants live beside the code that decides them
-// (core/loyalty, the checkout stage); tests there keep this list whole.
+// (core/loyalty, the checkout stage); a test keeps this list whole.
 var outcomeTypes = []string{
 	"challenge.completed", "checkout.abandoned", "member.birthday", "member.joined",
 	"points.activated", "points.adjusted", "points.earned", "points.expired", "points.expiring",

@@ -1,9 +1,10 @@
-package loyalty
+package event_test
 
 import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,28 +15,27 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 )
 
-// TestTypesKnown keeps core/event's lists of known types whole: every
-// Outcome* and Type* constant of this package is in them, so that a config
-// that sends or earns on it validates.
+// TestTypesKnown keeps the lists of known types whole: every Type* and
+// Outcome* constant of the packages that produce events and outcomes is in
+// them, so that a config that earns or sends on it validates.
 func TestTypesKnown(t *testing.T) {
-	consts := stringConsts(t, ".")
-	require.NotEmpty(t, consts)
-	for name, val := range consts {
-		if !strings.HasPrefix(name, "Outcome") && !strings.HasPrefix(name, "Type") {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, dir := range []string{".", filepath.Join("..", "loyalty"), filepath.Join("..", "..", "pipelines")} {
+		consts := stringConsts(t, dir)
+		require.NotEmpty(t, consts, dir)
+		for name, val := range consts {
 			switch {
 			case strings.HasPrefix(name, "Outcome"):
-				assert.True(t, event.KnownOutcome(val), "%s = %q is not in event.OutcomeTypes", name, val)
+				assert.True(t, event.KnownOutcome(val), "%s: %s = %q is not in event.OutcomeTypes", dir, name, val)
 			case strings.HasPrefix(name, "Type"):
-				assert.True(t, event.KnownType(val), "%s = %q is not in event.Types", name, val)
+				assert.True(t, event.KnownType(val), "%s: %s = %q is not in event.Types", dir, name, val)
 			}
-		})
+		}
 	}
+	assert.False(t, event.KnownType("order.payed"))
+	assert.False(t, event.KnownOutcome("order.paid"), "an event is not an outcome")
 }
 
-// stringConsts returns the package's exported string constants.
+// stringConsts returns the exported string constants of the package in dir.
 func stringConsts(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, nil, 0)
