@@ -54,7 +54,10 @@ func (v *validator) challenges(base string, cs []Challenge, custom []string) {
 			}
 			seen[c.Name] = i
 		}
-		v.eventType(p+".on", c.On, custom)
+		if !eventTypePattern.MatchString(c.On) {
+			v.add(p+".on", "%q is not an event type, such as order.paid", c.On)
+		}
+		v.knownEventType(p+".on", c.On, custom)
 		if c.Count <= 0 {
 			v.add(p+".count", "must be positive, got %d", c.Count)
 		}

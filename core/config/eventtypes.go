@@ -8,20 +8,16 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 )
 
-// eventType checks that a rule's or challenge's on: names an event type
-// the hub knows or one the tenant declared (loyalty.event_types): a
-// misspelt type would otherwise never match, silently.
-func (v *validator) eventType(path, typ string, custom []string) {
-	switch {
-	case strings.TrimSpace(typ) == "":
-		v.add(path, "required: an event type, one of %s", strings.Join(event.Types(), ", "))
-	case event.KnownType(typ) || slices.Contains(custom, typ):
-	case !eventTypePattern.MatchString(typ):
-		v.add(path, "%q is not an event type; known types: %s", typ, strings.Join(event.Types(), ", "))
-	default:
-		v.add(path, "unknown event type %q; known types: %s (a type of the tenant's own mapping is declared in loyalty.event_types)",
-			typ, strings.Join(event.Types(), ", "))
+// knownEventType checks that a rule's or challenge's on:, when it is shaped
+// as an event type, names one the hub knows or one the tenant declared
+// (loyalty.event_types): a misspelt type would otherwise never match,
+// silently.
+func (v *validator) knownEventType(path, typ string, custom []string) {
+	if !eventTypePattern.MatchString(typ) || event.KnownType(typ) || slices.Contains(custom, typ) {
+		return
 	}
+	v.add(path, "unknown event type %q; known types: %s (a type of the tenant's own mapping is declared in loyalty.event_types)",
+		typ, strings.Join(event.Types(), ", "))
 }
 
 // outcomeType checks that a notification's on: names an outcome the hub

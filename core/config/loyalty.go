@@ -217,7 +217,10 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 			}
 			seen[r.Name] = i
 		}
-		v.eventType(p+".on", r.On, l.EventTypes)
+		if !eventTypePattern.MatchString(r.On) {
+			v.add(p+".on", "%q is not an event type, such as order.paid or member.joined", r.On)
+		}
+		v.knownEventType(p+".on", r.On, l.EventTypes)
 		switch {
 		case r.Spend == nil && strings.TrimSpace(r.Points) == "":
 			v.add(p, "set either spend (points per amount spent) or points (a fixed amount)")

@@ -263,9 +263,9 @@ func TestValidateLoyalty(t *testing.T) {
 				}
 			},
 			want: map[string]string{
-				p + ".rules[0].on": `"order" is not an event type; known types: checkout.updated, consent.changed,`,
+				p + ".rules[0].on": `"order" is not an event type, such as order.paid or member.joined`,
 				p + ".rules[1].on": `"Order.Paid" is not an event type`,
-				p + ".rules[2].on": `required: an event type, one of checkout.updated,`,
+				p + ".rules[2].on": `"" is not an event type`,
 				p + ".rules[3].on": `"order paid" is not an event type`,
 				p + ".rules[4].on": `"order." is not an event type`,
 				p + ".rules[5].on": `".paid" is not an event type`,
