@@ -124,6 +124,31 @@ if type != "object" then error("a sale must be an object, got \(type)") else . e
 	}
 }
 
+func TestLocateRunWithoutStages(t *testing.T) {
+	tests := []struct {
+		name, src string
+		wantLine  int
+		wantText  string
+	}{
+		{"a program of one term", "# the customer's phone\n.customer.phone", 2, ".customer.phone"},
+		{"the query after the definitions", "def id: .sale_id;\ndef phone: .customer.phone;\n\n{type: id, id: id, data: {phone: .customer.phone}}", 4, "{type: id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := mappings.Compile("m", tt.src)
+			require.NoError(t, err)
+			body := []byte(`{"sale_id": "S-1", "customer": "0812"}`)
+			_, runErr := p.Run(context.Background(), delivery("m"), body)
+			require.ErrorContains(t, runErr, "expected an object but got: string")
+			loc, ok := p.LocateRun(context.Background(), delivery("m"), body, runErr)
+			require.True(t, ok)
+			assert.Equal(t, tt.wantLine, loc.Line)
+			assert.Equal(t, 1, loc.Column)
+			assert.True(t, strings.HasPrefix(loc.Text, tt.wantText), loc.Text)
+		})
+	}
+}
+
 // TestLocateRunBundled points at the line of a bundled mapping where gojq
 // itself fails: Square's payment reads data.object, which a body whose data
 // is a string does not have.

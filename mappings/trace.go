@@ -103,7 +103,18 @@ func (p *Program) errorCallsFor(err error) []errorCall {
 type traceMark struct {
 	offset int // byte offset of the first token the mark precedes
 	loc    Location
+	kind   markKind
+	enter  int // of a markLeave: the number of its function's markEnter
 }
+
+// markKind says what passing a mark means.
+type markKind int
+
+const (
+	markStage markKind = iota // a stage starts
+	markEnter                 // a function's body starts
+	markLeave                 // a function's body ends: back in its caller's stage
+)
 
 // markFunc is the Go function the marks of a traced program call; its
 // name is one no mapping uses.
@@ -113,7 +124,19 @@ const markFunc = "_loyalhub_mark"
 // and the number of the last one passed before it failed as err did.
 func (p *Program) trace(ctx context.Context, d event.Delivery, body []byte, err error) (marks []traceMark, last int, ok bool) {
 	last = -1
-	traced, marks, ok := p.marked(func(i int) { last = i })
+	caller := map[int]int{} // markEnter → the stage it was called from, last time
+	traced, marks, ok := p.marked(func(i int) {
+		switch marks[i].kind {
+		case markStage:
+			last = i
+		case markEnter:
+			caller[i], last = last, i
+		case markLeave:
+			if c, ok := caller[marks[i].enter]; ok && c >= 0 {
+				last = c
+			}
+		}
+	})
 	if !ok {
 		return nil, 0, false
 	}
@@ -152,19 +175,23 @@ func (p *Program) marked(onMark func(int)) (prog *Program, marks []traceMark, ok
 	return &Program{name: p.name, source: p.source, code: code}, marks, true
 }
 
-// instrument inserts a mark at each stage of a jq source: after every pipe
-// (not |=), opening parenthesis, semicolon inside parentheses, if, then,
-// elif and else, and the colon of a function definition, and before every
-// closing parenthesis. Strings (and the code interpolated in them) and
+// instrument inserts a mark at each stage of a jq source: at its start,
+// after every pipe (not |=), opening parenthesis, semicolon of arguments or
+// after a function definition, if, then, elif and else, and the colon of a
+// function definition (its body's start), and before every closing
+// parenthesis and the semicolon that ends a function's body (back in the
+// caller's stage). Strings (and the code interpolated in them) and
 // comments are left alone. It returns the marked source and the marks'
 // places in the original source, by mark number.
 func instrument(src string) (string, []traceMark) {
+	type body struct{ depth, enter int }
 	var (
 		out      strings.Builder
 		marks    []traceMark
 		stack    []byte // open ( [ {
 		inDef    bool   // between def and the colon of its header
 		defDepth int
+		bodies   []body // function bodies open, innermost last
 	)
 	lineStarts := []int{0}
 	for i := 0; i < len(src); i++ {
@@ -184,22 +211,34 @@ func instrument(src string) (string, []traceMark) {
 		}
 		return Location{Line: line + 1, Column: len([]rune(src[start:offset])) + 1, Text: strings.TrimSuffix(src[start:end], "\r")}
 	}
-	// mark adds a mark whose stage starts at the first token from offset.
-	mark := func(offset int) string {
+	// markOf adds a mark of kind whose stage starts at the first token
+	// from offset.
+	markOf := func(kind markKind, offset int) string {
 		at := nextToken(src, offset)
-		marks = append(marks, traceMark{offset: at, loc: locate(at)})
+		m := traceMark{offset: at, loc: locate(at), kind: kind}
+		if kind == markLeave {
+			m.enter = bodies[len(bodies)-1].enter
+		}
+		marks = append(marks, m)
 		return fmt.Sprintf("_loyalhub_at(%d)", len(marks)-1)
+	}
+	mark := func(offset int) string { return markOf(markStage, offset) }
+	if first := nextToken(src, 0); first < len(src) && !strings.HasPrefix(src[first:], "def") {
+		// The program's start; a query after definitions is marked after
+		// the last one.
+		out.WriteString(mark(0) + " | ")
 	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
+		case c == 0:
+			// gojq reads no code past a NUL byte outside strings.
+			out.WriteString(src[i:])
+			i = len(src)
 		case c == '#':
-			j := strings.IndexByte(src[i:], '\n')
-			if j < 0 {
-				j = len(src) - i
-			}
-			out.WriteString(src[i : i+j])
-			i += j
+			j := commentEnd(src, i)
+			out.WriteString(src[i:j])
+			i = j
 		case c == '"':
 			j := skipString(src, i)
 			out.WriteString(src[i:j])
@@ -212,7 +251,7 @@ func instrument(src string) (string, []traceMark) {
 				}
 				j++
 			}
-			word := src[i:j]
+			word, start := src[i:j], i
 			out.WriteString(word)
 			prev := byte(0)
 			if i > 0 {
@@ -226,7 +265,7 @@ func instrument(src string) (string, []traceMark) {
 			case "def":
 				inDef, defDepth = true, len(stack)
 			case "if", "then", "elif", "else":
-				if next := nextToken(src, i); !inDef && (next >= len(src) || src[next] != ':') {
+				if !inDef && !objectKey(src, stack, start, i) {
 					out.WriteString(" " + mark(i) + " |")
 				}
 			}
@@ -254,16 +293,23 @@ func instrument(src string) (string, []traceMark) {
 			out.WriteByte(c)
 			i++
 		case c == ';':
+			if n := len(bodies); !inDef && n > 0 && bodies[n-1].depth == len(stack) {
+				out.WriteString(" | " + markOf(markLeave, i))
+				bodies = bodies[:n-1]
+			}
 			out.WriteByte(c)
 			i++
-			if !inDef && len(stack) > 0 && stack[len(stack)-1] == '(' {
+			next := nextToken(src, i)
+			if !inDef && (len(stack) == 0 || stack[len(stack)-1] == '(') && next < len(src) && !strings.HasPrefix(src[next:], "def") {
+				// An argument, or the query after function definitions.
 				out.WriteString(" " + mark(i) + " |")
 			}
 		case c == ':' && inDef && len(stack) == defDepth:
 			inDef = false
 			out.WriteByte(c)
 			i++
-			out.WriteString(" " + mark(i) + " |")
+			out.WriteString(" " + markOf(markEnter, i) + " |")
+			bodies = append(bodies, body{depth: len(stack), enter: len(marks) - 1})
 		default:
 			out.WriteByte(c)
 			i++
@@ -279,17 +325,39 @@ func nextToken(src string, offset int) int {
 		switch c := src[offset]; {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			offset++
+		case c == 0:
+			return len(src) // gojq reads no code past it
 		case c == '#':
-			j := strings.IndexByte(src[offset:], '\n')
-			if j < 0 {
-				return len(src)
-			}
-			offset += j
+			offset = commentEnd(src, offset)
 		default:
 			return offset
 		}
 	}
 	return offset
+}
+
+// objectKey reports whether the word src[start:end] is an object's key
+// ({if: 1}, {then}) rather than a keyword.
+func objectKey(src string, stack []byte, start, end int) bool {
+	if next := nextToken(src, end); next < len(src) && src[next] == ':' {
+		return true
+	}
+	if len(stack) == 0 || stack[len(stack)-1] != '{' {
+		return false
+	}
+	prev := strings.TrimRight(src[:start], " \t\r\n")
+	return strings.HasSuffix(prev, "{") || strings.HasSuffix(prev, ",")
+}
+
+// commentEnd returns the offset of the newline that ends the comment
+// starting at src[i], or len(src) when none does (gojq reads no code past
+// a NUL byte in a comment either).
+func commentEnd(src string, i int) int {
+	j := strings.IndexAny(src[i:], "\n\x00")
+	if j < 0 || src[i+j] == 0 {
+		return len(src)
+	}
+	return i + j
 }
 
 // skipString returns the offset just past the string literal that starts

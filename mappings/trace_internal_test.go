@@ -51,7 +51,7 @@ var markedSources = []string{
 	`.a? |= (. + 1) # a comment | not code`, `[.[]? | select(. > 1)] | length`, `try error("x") catch .`,
 	`label $out | foreach .[]? as $i (0; . + 1; if . > 2 then ., break $out else empty end)`,
 	`.a? as [$x, $y] | {$x, y: $y}`, `try (del(.a, .b) | to_entries | map(.key)) catch "no"`, `@base64 "\(.)"`,
-	`path(..)`, `[paths]`, `(.a? // "none") | tostring`, `def g: def h: 1; h + 1; g`, `getpath(["a"])? // null`,
+	`path(..)`, `[paths]`, `.a.b`, `def f: .a; f.b`, `(def f: 1; f) + 1`, `(.a? // "none") | tostring`, `def g: def h: 1; h + 1; g`, `getpath(["a"])? // null`,
 }
 
 // TestMarkedSourcesRunTheSame runs each of markedSources marked and
