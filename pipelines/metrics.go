@@ -107,6 +107,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_messages_skipped_total",
 			Help: "Messages the messaging policy refused, by reason.",
 		}, []string{"tenant", "reason"}),
+		MessagesFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_fallback_total",
+			Help: "Free-form messages sent as their fallback template, by why the window was closed.",
+		}, []string{"tenant", "reason"}),
 		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_deferred_total",
 			Help: "Messages held back until the end of quiet hours.",
@@ -173,14 +177,9 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesFallback,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)
-	m.MessagesFallback = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_messages_fallback_total",
-		Help: "Free-form messages sent as their fallback template, by why the window was closed.",
-	}, []string{"tenant", "reason"})
-	reg.MustRegister(m.MessagesFallback)
 	return m
 }

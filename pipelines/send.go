@@ -65,6 +65,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
 		Recipient: firstNonEmpty(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
 	}
+	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
+		// The fallback template of a message WhatsApp accepted, then
+		// refused for the closed window.
+		rec.SentAs = store.SentAsFallback
+	}
 	if cmd.Template != nil {
 		rec.Template = cmd.Template.Name
 	}
@@ -72,11 +77,6 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		// Kept so that a window WhatsApp reports closed after accepting
 		// the message can still be met with its fallback template.
 		rec.Command = msg.Payload
-	}
-	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
-		// The fallback template of a message WhatsApp accepted, then
-		// refused for the closed window.
-		rec.SentAs = store.SentAsFallback
 	}
 	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
 	if err != nil {

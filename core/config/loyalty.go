@@ -24,6 +24,10 @@ type Loyalty struct {
 	Combine string `koanf:"combine"`
 	// Rules are the earning rules, in order.
 	Rules []EarnRule `koanf:"rules"`
+	// EventTypes are the event types the tenant's own mappings emit
+	// besides the hub's (loyalhub validate lists those), such as
+	// store.visited: rules and challenges may earn on them. Default none.
+	EventTypes []string `koanf:"event_types"`
 	// Expiry is when earned points expire.
 	Expiry Expiry `koanf:"expiry"`
 	// Refunds bounds how long a refund waits for its order.
@@ -36,10 +40,6 @@ type Loyalty struct {
 	Rewards []Reward `koanf:"rewards"`
 	// Referrals reward members who bring new members; off by default.
 	Referrals Referrals `koanf:"referrals"`
-	// EventTypes are the event types the tenant's own mappings emit
-	// besides the hub's (loyalhub validate lists those), such as
-	// store.visited: rules and challenges may earn on them. Default none.
-	EventTypes []string `koanf:"event_types"`
 }
 
 // EarnRule turns one event type into points.
