@@ -2,6 +2,9 @@ package mappings_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,4 +168,37 @@ func TestLocateRunBundled(t *testing.T) {
 	src, _ := mappings.Bundled("square")
 	want := strings.Count(src[:strings.Index(src, "  .data.object.payment\n")], "\n") + 1
 	assert.Equal(t, mappings.Location{Line: want, Column: 3, Text: "  .data.object.payment"}, loc)
+}
+
+// TestLocateRunCaught places an error the mapping caught and reported as a
+// failed item, whose message another error carries (the item's failure),
+// where it was raised.
+func TestLocateRunCaught(t *testing.T) {
+	src := `def sale:
+  {type: "order.paid", id: .sale_id,
+   data: {order_id: .sale_id,
+          qty: (.items | map(.qty | tonumber) | add)}};
+.sales[] as $s
+| try ($s | sale) catch {type: "failed", id: ($s.sale_id // "?"), data: {reason: .}}`
+	p, err := mappings.Compile("m", src)
+	require.NoError(t, err)
+	body := []byte(`{"sales": [{"sale_id": "S-1", "items": [{"qty": "2"}]}, {"sale_id": "S-2", "items": [{"qty": "two"}]}]}`)
+	d := delivery("m")
+	events, err := p.Run(context.Background(), d, body)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	var failed struct{ Reason string }
+	require.NoError(t, json.Unmarshal(events[1].Data, &failed))
+	require.Contains(t, failed.Reason, "tonumber")
+
+	// What a pipeline makes of the failed item: an error carrying its reason.
+	itemErr := fmt.Errorf("running mapping %q: output 1: item failed: %s", "m", failed.Reason)
+	loc, ok := p.LocateRun(context.Background(), d, body, itemErr)
+	require.True(t, ok)
+	assert.Equal(t, 4, loc.Line, "%+v", loc)
+	assert.Equal(t, "          qty: (.items | map(.qty | tonumber) | add)}};", loc.Text)
+	assert.True(t, strings.HasPrefix(string([]rune(loc.Text)[loc.Column-1:]), "tonumber)"), "column %d", loc.Column)
+
+	_, ok = p.LocateRun(context.Background(), d, body, errors.New("a reason no handler received"))
+	assert.False(t, ok)
 }

@@ -30,7 +30,27 @@ func (p *Program) LocateRun(ctx context.Context, d event.Delivery, body []byte, 
 			return loc, true
 		}
 	}
-	return p.Locate(err)
+	if loc, ok := p.Locate(err); ok {
+		return loc, true
+	}
+	return p.locateCaught(ctx, d, body, err)
+}
+
+// locateCaught locates an error the mapping caught (try … catch {…}) and
+// reported in its output, such as an item it marks as failed, by where the
+// rerun raised the error whose message err's text carries.
+func (p *Program) locateCaught(ctx context.Context, d event.Delivery, body []byte, err error) (Location, bool) {
+	t, _, ok := p.rerun(ctx, d, body)
+	if !ok {
+		return Location{}, false
+	}
+	text := err.Error()
+	for _, c := range t.caught {
+		if c.msg != "" && strings.Contains(text, c.msg) {
+			return t.marks[c.at].loc, true
+		}
+	}
+	return Location{}, false
 }
 
 // locateTraced locates a runtime error by the marks a rerun passed.
@@ -111,46 +131,76 @@ type traceMark struct {
 type markKind int
 
 const (
-	markStage markKind = iota // a stage starts
-	markEnter                 // a function's body starts
-	markLeave                 // a function's body ends: back in its caller's stage
+	markStage  markKind = iota // a stage starts
+	markEnter                  // a function's body starts
+	markLeave                  // a function's body ends: back in its caller's stage
+	markCaught                 // a catch handler starts, its input the error's message
 )
 
 // markFunc is the Go function the marks of a traced program call; its
 // name is one no mapping uses.
 const markFunc = "_loyalhub_mark"
 
+// tracer follows a marked program's run.
+type tracer struct {
+	marks  []traceMark
+	last   int         // the stage the run is in: the last mark passed, -1 before any
+	caller map[int]int // markEnter → the stage it was last called from
+	caught []caughtError
+}
+
+// caughtError is an error a catch handler received, with the stage it was
+// raised in.
+type caughtError struct {
+	msg string // the error's message
+	at  int
+}
+
+// pass records the run passing mark i with input v.
+func (t *tracer) pass(i int, v any) {
+	switch t.marks[i].kind {
+	case markStage:
+		t.last = i
+	case markEnter:
+		t.caller[i], t.last = t.last, i
+	case markLeave:
+		if c, ok := t.caller[t.marks[i].enter]; ok && c >= 0 {
+			t.last = c
+		}
+	case markCaught:
+		if msg, ok := v.(string); ok && t.last >= 0 {
+			t.caught = append(t.caught, caughtError{msg: msg, at: t.last})
+		}
+	}
+}
+
+// rerun runs the program again, marked, and returns what its tracer saw and
+// the run's error. ok is false when the marks do not fit the program.
+func (p *Program) rerun(ctx context.Context, d event.Delivery, body []byte) (t *tracer, runErr error, ok bool) {
+	t = &tracer{last: -1, caller: map[int]int{}}
+	traced, marks, ok := p.marked(t.pass)
+	if !ok {
+		return nil, nil, false
+	}
+	t.marks = marks
+	_, runErr = traced.Run(ctx, d, body)
+	return t, runErr, true
+}
+
 // trace reruns the program with its stages marked and returns the marks
 // and the number of the last one passed before it failed as err did.
 func (p *Program) trace(ctx context.Context, d event.Delivery, body []byte, err error) (marks []traceMark, last int, ok bool) {
-	last = -1
-	caller := map[int]int{} // markEnter → the stage it was called from, last time
-	traced, marks, ok := p.marked(func(i int) {
-		switch marks[i].kind {
-		case markStage:
-			last = i
-		case markEnter:
-			caller[i], last = last, i
-		case markLeave:
-			if c, ok := caller[marks[i].enter]; ok && c >= 0 {
-				last = c
-			}
-		}
-	})
-	if !ok {
-		return nil, 0, false
-	}
-	_, terr := traced.Run(ctx, d, body)
-	if terr == nil || terr.Error() != err.Error() || last < 0 || last >= len(marks) {
+	t, terr, ok := p.rerun(ctx, d, body)
+	if !ok || terr == nil || terr.Error() != err.Error() || t.last < 0 {
 		return nil, 0, false // it does not fail the same way
 	}
-	return marks, last, true
+	return t.marks, t.last, true
 }
 
 // marked compiles the program with its stages marked (see instrument);
-// passing mark i calls onMark(i). ok is false when the marked source does
-// not compile (a construct the marks do not fit).
-func (p *Program) marked(onMark func(int)) (prog *Program, marks []traceMark, ok bool) {
+// passing mark i with input v calls onMark(i, v). ok is false when the
+// marked source does not compile (a construct the marks do not fit).
+func (p *Program) marked(onMark func(i int, v any)) (prog *Program, marks []traceMark, ok bool) {
 	src, marks := instrument(p.source)
 	if len(marks) == 0 {
 		return nil, nil, false
@@ -163,8 +213,8 @@ func (p *Program) marked(onMark func(int)) (prog *Program, marks []traceMark, ok
 		gojq.WithVariables([]string{"$meta"}),
 		gojq.WithEnvironLoader(func() []string { return nil }),
 		gojq.WithFunction(markFunc, 1, 1, func(v any, args []any) any {
-			if i, ok := args[0].(int); ok {
-				onMark(i)
+			if i, ok := args[0].(int); ok && i >= 0 && i < len(marks) {
+				onMark(i, v)
 			}
 			return v
 		}),
@@ -180,7 +230,8 @@ func (p *Program) marked(onMark func(int)) (prog *Program, marks []traceMark, ok
 // after a function definition, if, then, elif and else, and the colon of a
 // function definition (its body's start), and before every closing
 // parenthesis and the semicolon that ends a function's body (back in the
-// caller's stage). Strings (and the code interpolated in them) and
+// caller's stage); a catch handler that starts with a bracket is marked
+// with the error it receives. Strings (and the code interpolated in them) and
 // comments are left alone. It returns the marked source and the marks'
 // places in the original source, by mark number.
 func instrument(src string) (string, []traceMark) {
@@ -192,6 +243,7 @@ func instrument(src string) (string, []traceMark) {
 		inDef    bool   // between def and the colon of its header
 		defDepth int
 		bodies   []body // function bodies open, innermost last
+		handlers []int  // stack depths of the catch handlers wrapped, innermost last
 	)
 	lineStarts := []int{0}
 	for i := 0; i < len(src); i++ {
@@ -268,6 +320,14 @@ func instrument(src string) (string, []traceMark) {
 				if !inDef && !objectKey(src, stack, start, i) {
 					out.WriteString(" " + mark(i) + " |")
 				}
+			case "catch":
+				// A handler that starts with a bracket is wrapped, up to the
+				// bracket's close, in a group that marks it.
+				if next := nextToken(src, i); !inDef && !objectKey(src, stack, start, i) &&
+					next < len(src) && strings.IndexByte("{([", src[next]) >= 0 {
+					out.WriteString(" (" + markOf(markCaught, next) + " |")
+					handlers = append(handlers, len(stack))
+				}
 			}
 		case c == '|' && !(i+1 < len(src) && src[i+1] == '='):
 			out.WriteString("| " + mark(i+1) + " |")
@@ -292,6 +352,10 @@ func instrument(src string) (string, []traceMark) {
 			}
 			out.WriteByte(c)
 			i++
+			if n := len(handlers); n > 0 && handlers[n-1] == len(stack) {
+				out.WriteByte(')')
+				handlers = handlers[:n-1]
+			}
 		case c == ';':
 			if n := len(bodies); !inDef && n > 0 && bodies[n-1].depth == len(stack) {
 				out.WriteString(" | " + markOf(markLeave, i))

@@ -22,7 +22,7 @@ func TestMarksKeepMeaning(t *testing.T) {
 			p, err := Compile(name, src)
 			require.NoError(t, err)
 			passed := 0
-			marked, marks, ok := p.marked(func(int) { passed++ })
+			marked, marks, ok := p.marked(func(int, any) { passed++ })
 			require.True(t, ok, "the marks fit the bundled mapping")
 			require.NotEmpty(t, marks)
 			samples, err := Samples(name)
@@ -51,6 +51,7 @@ var markedSources = []string{
 	`.a? |= (. + 1) # a comment | not code`, `[.[]? | select(. > 1)] | length`, `try error("x") catch .`,
 	`label $out | foreach .[]? as $i (0; . + 1; if . > 2 then ., break $out else empty end)`,
 	`.a? as [$x, $y] | {$x, y: $y}`, `try (del(.a, .b) | to_entries | map(.key)) catch "no"`, `@base64 "\(.)"`,
+	`[.[] | try tonumber catch {error: ., item: .}]`, `try error("x") catch (. + "!")`, `[.[]? | try .a catch [.]]`,
 	`path(..)`, `[paths]`, `.a.b`, `def f: .a; f.b`, `(def f: 1; f) + 1`, `(.a? // "none") | tostring`, `def g: def h: 1; h + 1; g`, `getpath(["a"])? // null`,
 }
 
