@@ -55,7 +55,8 @@
 // (iterating over null, indexing a string, a builtin such as tonumber
 // refusing its input), which carry no position: it runs the program again
 // with every stage of its source marked and reports the stage the failure
-// happened in; other errors it locates as Locate does.
+// happened in, also for an error the mapping caught and reported as a
+// failed item; other errors it locates as Locate does.
 //
 // # Bundled mappings and their samples
 //

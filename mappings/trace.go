@@ -22,8 +22,10 @@ import (
 // and the end of each group. The failure lies between the last mark the
 // rerun passed and the next, so the location is that stage's first token;
 // an error("…") call whose literal text the message carries is pointed at
-// exactly when it stands there. ok is false when neither finds it (a body
-// that is not JSON, an output that breaks the contract).
+// exactly when it stands there. An error the mapping caught and reported
+// in its output (a failed item, whose reason err carries) is placed where
+// the rerun raised it. ok is false when none of these finds it (a body that
+// is not JSON, an output that breaks the contract).
 func (p *Program) LocateRun(ctx context.Context, d event.Delivery, body []byte, err error) (loc Location, ok bool) {
 	if isRuntimeError(err) {
 		if loc, ok := p.locateTraced(ctx, d, body, err); ok {
