@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -162,6 +163,7 @@ func (s *Server) fidelityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sandbox/templates/{name}/{language}/status", s.handleTemplateStatus)
 	mux.HandleFunc("POST /sandbox/customers/{phone}/marketing", s.handleMarketing)
 	mux.HandleFunc("POST /sandbox/inbound", s.handleInbound)
+	mux.HandleFunc("GET /sandbox/numbers", s.handleNumbers)
 	mux.HandleFunc("GET /sandbox/conversations", s.handleConversations)
 	mux.HandleFunc("GET /sandbox/conversation", s.handleConversation)
 	mux.HandleFunc("GET /sandbox/chat", s.handleChatPage)
@@ -471,6 +473,7 @@ type Inbound struct {
 // customer.
 type ChatMessage struct {
 	ID           string    `json:"id"`
+	Number       string    `json:"number"`    // the business's phone number id
 	Direction    string    `json:"direction"` // in (from the customer) or out
 	Type         string    `json:"type"`
 	Text         string    `json:"text"`
@@ -507,7 +510,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	now := time.Now()
 	id := s.newWamid(in.From, "")
 	msg := map[string]any{"from": in.From, "id": id, "timestamp": strconv.FormatInt(now.Unix(), 10)}
-	chat := ChatMessage{ID: id, Direction: "in", At: now}
+	chat := ChatMessage{ID: id, Number: phoneID, Direction: "in", At: now}
 	switch {
 	case in.Button != nil:
 		msg["type"] = "interactive"
@@ -572,7 +575,7 @@ func (s *Server) recordOutbound(rec Received, req *sendRequest) {
 	if rec.WaID == "" {
 		return
 	}
-	m := ChatMessage{ID: rec.ID, Direction: "out", Type: req.Type, At: rec.ReceivedAt, Status: "accepted"}
+	m := ChatMessage{ID: rec.ID, Number: rec.PhoneNumberID, Direction: "out", Type: req.Type, At: rec.ReceivedAt, Status: "accepted"}
 	switch {
 	case req.Text != nil && req.Text.Body != nil:
 		m.Text = *req.Text.Body
@@ -680,7 +683,7 @@ func (s *Server) Tap(from, messageID, choiceID string) (string, error) {
 	if found == nil {
 		return "", fmt.Errorf("no message %s to %s", messageID, from)
 	}
-	in := Inbound{From: from, ContextID: messageID}
+	in := Inbound{From: from, ContextID: messageID, PhoneNumberID: found.Number} // to the number that wrote
 	for _, c := range found.QuickReplies {
 		if c.ID == choiceID {
 			in.QuickReply = &struct {
@@ -722,6 +725,21 @@ func (s *Server) setChatStatus(waID, id, status string) {
 			return
 		}
 	}
+}
+
+// handleNumbers lists the business numbers served, for the chat page to
+// write to one of them.
+func (s *Server) handleNumbers(w http.ResponseWriter, _ *http.Request) {
+	type number struct {
+		ID      string `json:"phone_number_id"`
+		Display string `json:"display_phone_number"`
+	}
+	nums := s.numbers()
+	out := []number{}
+	for _, id := range s.numberIDs() {
+		out = append(out, number{ID: id, Display: cmp.Or(nums[id].DisplayPhoneNumber, id)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"numbers": out})
 }
 
 func (s *Server) handleConversations(w http.ResponseWriter, _ *http.Request) {
