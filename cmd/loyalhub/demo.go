@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -176,7 +177,7 @@ Try a mapping on a payload, or check the tenant's mappings:
 func sandboxCmd() *cobra.Command {
 	var (
 		listen, phoneNumberID, templatesFile string
-		numbers                              []string
+		numbers, accountTemplates            []string
 	)
 	cfg := sandbox.Config{}
 	cmd := &cobra.Command{
@@ -202,8 +203,12 @@ shape (YAML or JSON): the Graph API's listing {"data": [...]} as
 GET /{waba_id}/message_templates answers it, or a list of its objects
 (name, language, status, category, parameter_format, components). With
 templates, a template send must fit one (Meta's 132000, 132001, 132012,
-132015 otherwise); without, any template is accepted. POST /sandbox/templates
-with the same body adds or replaces templates while it runs.`,
+132015 otherwise); without, any template is accepted. --account-templates
+WABA_ID=FILE (repeatable) gives one account its own templates, as each
+WhatsApp Business Account has: its numbers are checked against those alone
+and its listing shows them; other accounts use --templates.
+POST /sandbox/templates[?waba_id=ID] with the same body adds or replaces
+templates while it runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Numbers = map[string]sandbox.Number{phoneNumberID: {DisplayPhoneNumber: "15550000001", WABAID: "200000000000001"}}
@@ -227,6 +232,20 @@ with the same body adds or replaces templates while it runs.`,
 				}
 				cfg.Templates = ts
 			}
+			for _, spec := range accountTemplates {
+				waba, file, ok := strings.Cut(spec, "=")
+				if !ok || waba == "" || file == "" {
+					return fmt.Errorf("--account-templates %s: want WABA_ID=FILE", spec)
+				}
+				ts, err := readSandboxTemplates(file)
+				if err != nil {
+					return err
+				}
+				if cfg.AccountTemplates == nil {
+					cfg.AccountTemplates = map[string][]messaging.TemplateInfo{}
+				}
+				cfg.AccountTemplates[waba] = append(cfg.AccountTemplates[waba], ts...)
+			}
 			logger := newLogger(config.Default().Log, cmd.ErrOrStderr())
 			_, stop, err := startSandbox(cmd.Context(), listen, cfg, logger)
 			if err != nil {
@@ -245,6 +264,9 @@ with the same body adds or replaces templates while it runs.`,
 			if len(cfg.Templates) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d template(s) from %s\n", len(cfg.Templates), templatesFile)
 			}
+			for _, waba := range slices.Sorted(maps.Keys(cfg.AccountTemplates)) {
+				fmt.Fprintf(cmd.OutOrStdout(), "  account %s: %d template(s) of its own\n", waba, len(cfg.AccountTemplates[waba]))
+			}
 			<-cmd.Context().Done()
 			stop()
 			return nil
@@ -257,6 +279,7 @@ with the same body adds or replaces templates while it runs.`,
 	cmd.Flags().StringVar(&phoneNumberID, "phone-number-id", pipelines.DemoPhoneNumberID, "business phone number id served (without --number)")
 	cmd.Flags().StringArrayVar(&numbers, "number", nil, "a number to serve: phone_number_id=ID[,webhook=URL][,secret=S][,display=D][,waba_id=W][,dialog_api_key=K] (repeatable)")
 	cmd.Flags().StringVar(&templatesFile, "templates", "", "the accounts' templates, in Meta's message_templates shape (YAML or JSON)")
+	cmd.Flags().StringArrayVar(&accountTemplates, "account-templates", nil, "WABA_ID=FILE: one account's own templates, same shape (repeatable)")
 	cmd.Flags().BoolVar(&cfg.EnforceWindow, "enforce-window", false, "refuse free-form messages outside the customer's 24-hour window (131047)")
 	cmd.Flags().BoolVar(&cfg.RefuseByWebhook, "refuse-by-webhook", false, "report refusals of accepted messages (131047, 131050) on failed status webhooks, as Meta does")
 	return cmd

@@ -101,7 +101,11 @@ data:
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
 	cmd := newRootCmd()
+	kopiTemplates := filepath.Join(dir, "kopi.json")
+	require.NoError(t, os.WriteFile(kopiTemplates, []byte(`[{"name": "kopi_points", "language": "id", "category": "UTILITY",
+	  "components": [{"type": "BODY", "text": "Poin {{1}}: {{2}}"}]}]`), 0o600))
 	cmd.SetArgs([]string{"sandbox", "--listen", addr, "--access-token", "tok", "--templates", templates,
+		"--account-templates", "9002=" + kopiTemplates,
 		"--number", "phone_number_id=111,webhook=" + acme.srv.URL + ",secret=acme-secret,waba_id=9001",
 		"--number", "phone_number_id=222,webhook=" + kopi.srv.URL + ",secret=kopi-secret,waba_id=9002"})
 	cmd.SetOut(&out)
@@ -138,13 +142,15 @@ data:
 	}
 	require.Equal(t, http.StatusOK, send("111", "points_earned"))
 	assert.Contains(t, receive(acme), `"phone_number_id":"111"`)
-	require.Equal(t, http.StatusOK, send("222", "points_earned"))
+	require.Equal(t, http.StatusOK, send("222", "kopi_points"))
 	assert.Contains(t, receive(kopi), `"phone_number_id":"222"`)
+	assert.Equal(t, http.StatusBadRequest, send("222", "points_earned"), "account 9002 has templates of its own")
 	assert.Equal(t, http.StatusBadRequest, send("111", "not_in_the_file"), "the templates file is the registry")
 	cancel()
 	require.NoError(t, <-done)
 	assert.Contains(t, out.String(), "number 111 → "+acme.srv.URL)
 	assert.Contains(t, out.String(), "1 template(s) from "+templates)
+	assert.Contains(t, out.String(), "account 9002: 1 template(s) of its own")
 }
 
 func TestSandboxFlagErrors(t *testing.T) {
@@ -159,6 +165,7 @@ func TestSandboxFlagErrors(t *testing.T) {
 		{"bad webhook", []string{"--number", "phone_number_id=1,webhook=x.test/h"}, `webhook "x.test/h" is not an http(s) URL`},
 		{"twice", []string{"--number", "phone_number_id=1", "--number", "phone_number_id=1"}, "phone_number_id 1 is given twice"},
 		{"templates of another shape", []string{"--templates", writeTemp(t, "t.json", `{"templates": []}`)}, `want Meta's listing {"data": [...]}`},
+		{"account templates without a file", []string{"--account-templates", "9001"}, "--account-templates 9001: want WABA_ID=FILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

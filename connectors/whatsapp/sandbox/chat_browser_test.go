@@ -142,13 +142,7 @@ func waitInbound(t *testing.T, h *hub) string {
 // number's hook only.
 func TestChatPageWithSeveralNumbers(t *testing.T) {
 	ctx := browser(t)
-	hubA, srvA := newHub(t, 0)
-	hubB, srvB := newHub(t, 0)
-	cfg := testConfig()
-	cfg.Numbers = map[string]Number{
-		"111": {DisplayPhoneNumber: "15550000111", WABAID: "9001", WebhookURL: srvA.URL},
-		"222": {DisplayPhoneNumber: "15550000222", WABAID: "9002", WebhookURL: srvB.URL},
-	}
+	cfg, hubA, hubB := twoAccounts(t)
 	s, hs := newTestServer(t, cfg)
 	s.Start(context.Background())
 

@@ -78,6 +78,11 @@ type Config struct {
 	// GET /{version}/{waba_id}/message_templates and 360dialog's
 	// GET /v1/configs/templates.
 	Templates []messaging.TemplateInfo
+	// AccountTemplates gives accounts, by WABA id, template registries of
+	// their own: the numbers of such an account are checked against it
+	// and its listing shows it, as each WhatsApp Business Account has its
+	// own templates. Accounts not listed use Templates.
+	AccountTemplates map[string][]messaging.TemplateInfo
 	// EnforceWindow refuses free-form messages to customers who have not
 	// written within 24 hours (131047), as Meta does. Default false: tests
 	// that do not care about the window send freely. The demo enforces it.

@@ -19,7 +19,8 @@
 //	DELETE /sandbox/messages   forget accepted messages
 //	POST   /sandbox/faults     make the next sends fail: {"count":1,"http_status":500} or {"count":2,"code":130429}
 //	DELETE /sandbox/faults     clear pending faults
-//	POST   /sandbox/templates  add templates in Meta's message_templates shape (ParseTemplates)
+//	POST   /sandbox/templates  add templates in Meta's message_templates shape (ParseTemplates); ?waba_id= for one account's own
+//	GET    /sandbox/numbers    the business numbers served
 //	GET    /healthz            liveness
 //
 // The send path is cheap (one mutex-protected append), so the sandbox takes

@@ -58,31 +58,32 @@ func ParseTemplates(body []byte) ([]messaging.TemplateInfo, error) {
 	return out, nil
 }
 
-// AddTemplates adds templates to the registry, each replacing the one of
-// the same name and language. A registry that was empty accepted any
-// template; from now on it checks sends against its entries.
+// AddTemplates adds templates to the shared registry, the one of every
+// account without templates of its own, each replacing the one of the same
+// name and language. A registry that was empty accepted any template; from
+// now on it checks sends against its entries.
 func (s *Server) AddTemplates(ts []messaging.TemplateInfo) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range ts {
-		if t.Status == "" {
-			t.Status = messaging.TemplateApproved
-		}
-		replaced := false
-		for i := range s.rules.templates {
-			if s.rules.templates[i].Name == t.Name && s.rules.templates[i].Language == t.Language {
-				s.rules.templates[i], replaced = t, true
-			}
-		}
-		if !replaced {
-			s.rules.templates = append(s.rules.templates, t)
-		}
-	}
-	s.rules.catalog = messaging.NewCatalog(s.rules.templates)
+	s.AddAccountTemplates("", ts)
 }
 
-// handleAddTemplates serves POST /sandbox/templates: a body as
-// ParseTemplates reads it.
+// AddAccountTemplates adds templates to the registry of the account with
+// WABA id waba (the shared one for ""), creating it: the numbers of that
+// account are checked against it alone, and its listing shows it.
+func (s *Server) AddAccountTemplates(waba string, ts []messaging.TemplateInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reg := s.rules.shared
+	if waba != "" {
+		if reg = s.rules.accounts[waba]; reg == nil {
+			reg = &templateRegistry{}
+			s.rules.accounts[waba] = reg
+		}
+	}
+	reg.add(ts)
+}
+
+// handleAddTemplates serves POST /sandbox/templates[?waba_id=ID]: a body
+// as ParseTemplates reads it, for the shared registry or the account's.
 func (s *Server) handleAddTemplates(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxTemplatesBody)); err != nil {
@@ -94,9 +95,10 @@ func (s *Server) handleAddTemplates(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	s.AddTemplates(ts)
+	waba := r.URL.Query().Get("waba_id")
+	s.AddAccountTemplates(waba, ts)
 	s.mu.Lock()
-	total := len(s.rules.templates)
+	total := len(s.rules.registryFor(waba).templates)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]int{"added": len(ts), "templates": total})
 }

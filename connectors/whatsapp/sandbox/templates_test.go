@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,15 +111,13 @@ func TestTemplatesEndpoint(t *testing.T) {
 
 func TestNumbersWithTheirOwnWebhooks(t *testing.T) {
 	// Two tenants' numbers, each with its own app and hook.
-	hubA, srvA := newHub(t, 0)
-	hubA.secret = "secret-a"
-	hubB, srvB := newHub(t, 0)
-	hubB.secret = "secret-b"
-	cfg := testConfig()
-	cfg.Numbers = map[string]Number{
-		"111": {DisplayPhoneNumber: "15550000111", WABAID: "9001", WebhookURL: srvA.URL, AppSecret: "secret-a"},
-		"222": {DisplayPhoneNumber: "15550000222", WABAID: "9002", WebhookURL: srvB.URL, AppSecret: "secret-b"},
+	cfg, hubA, hubB := twoAccounts(t)
+	for id, secret := range map[string]string{"111": "secret-a", "222": "secret-b"} {
+		n := cfg.Numbers[id]
+		n.AppSecret = secret
+		cfg.Numbers[id] = n
 	}
+	hubA.secret, hubB.secret = "secret-a", "secret-b"
 	cfg.Statuses = []string{"sent"}
 	s, hs := newTestServer(t, cfg)
 	s.Start(context.Background())
@@ -152,4 +151,99 @@ func TestNumbersWithTheirOwnWebhooks(t *testing.T) {
 			assert.Equal(t, "message_template_status_update", env.Entry[0].Changes[0].Field)
 		}
 	})
+}
+
+func TestAccountTemplates(t *testing.T) {
+	cfg, hubA, hubB := twoAccounts(t)
+	hello := func(name string) messaging.TemplateInfo {
+		return messaging.TemplateInfo{Name: name, Language: "id", Category: "utility", BodyParams: []string{"1"}}
+	}
+	cfg.Templates = []messaging.TemplateInfo{hello("shared_hello")}
+	cfg.AccountTemplates = map[string][]messaging.TemplateInfo{"9001": {hello("acme_hello")}}
+	s, hs := newTestServer(t, cfg)
+	s.Start(context.Background())
+	tmpl := func(name string) string {
+		return `{"messaging_product":"whatsapp","to":"6281234567890","type":"template","template":{"name":"` + name +
+			`","language":{"code":"id"},"components":[{"type":"body","parameters":[{"type":"text","text":"Sari"}]}]}}`
+	}
+	listed := func(waba string) []string {
+		req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v24.0/"+waba+"/message_templates", nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var page struct{ Data []struct{ Name string } }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+		var names []string
+		for _, d := range page.Data {
+			names = append(names, d.Name)
+		}
+		return names
+	}
+
+	tests := []struct {
+		name, phoneID, template string
+		code                    int
+	}{
+		{"an account's own template", "111", "acme_hello", 0},
+		{"the shared ones are not its", "111", "shared_hello", 132001},
+		{"an account without its own uses the shared", "222", "shared_hello", 0},
+		{"another account's template", "222", "acme_hello", 132001},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := send(t, hs.URL, testToken, tt.phoneID, tmpl(tt.template))
+			if tt.code == 0 {
+				assert.Equal(t, http.StatusOK, a.status, "%v", a.body)
+				return
+			}
+			assert.Equal(t, tt.code, a.code(), "%v", a.body)
+		})
+	}
+	assert.Equal(t, []string{"acme_hello"}, listed("9001"))
+	assert.Equal(t, []string{"shared_hello"}, listed("9002"))
+
+	t.Run("a template status reaches the hooks of its account", func(t *testing.T) {
+		for _, h := range []*hub{hubA, hubB} { // the statuses of the sends above
+			for len(h.bodies) > 0 {
+				<-h.bodies
+			}
+		}
+		require.True(t, s.SetTemplateStatus("acme_hello", "id", "PAUSED"))
+		env := receive(t, hubA)
+		for env.Entry[0].Changes[0].Field != "message_template_status_update" {
+			env = receive(t, hubA)
+		}
+		assert.Equal(t, 132015, send(t, hs.URL, testToken, "111", tmpl("acme_hello")).code())
+		time.Sleep(200 * time.Millisecond)
+		for len(hubB.bodies) > 0 {
+			var other webhookBody
+			require.NoError(t, json.Unmarshal(<-hubB.bodies, &other))
+			assert.NotEqual(t, "message_template_status_update", other.Entry[0].Changes[0].Field, "not an account of number 222")
+		}
+	})
+	t.Run("posting an account's templates gives it a registry of its own", func(t *testing.T) {
+		resp, err := http.Post(hs.URL+"/sandbox/templates?waba_id=9002", "application/json", strings.NewReader(
+			`[{"name": "kopi_hello", "language": "id", "category": "UTILITY", "components": [{"type": "BODY", "text": "Hai {{1}}"}]}]`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, []string{"kopi_hello"}, listed("9002"))
+		assert.Equal(t, http.StatusOK, send(t, hs.URL, testToken, "222", tmpl("kopi_hello")).status)
+		assert.Equal(t, 132001, send(t, hs.URL, testToken, "222", tmpl("shared_hello")).code())
+	})
+}
+
+// twoAccounts configures the numbers of two tenants' accounts, 111 (WABA
+// 9001) and 222 (WABA 9002), each posting to a hook of its own.
+func twoAccounts(t *testing.T) (Config, *hub, *hub) {
+	t.Helper()
+	hubA, srvA := newHub(t, 0)
+	hubB, srvB := newHub(t, 0)
+	cfg := testConfig()
+	cfg.Numbers = map[string]Number{
+		"111": {DisplayPhoneNumber: "15550000111", WABAID: "9001", WebhookURL: srvA.URL},
+		"222": {DisplayPhoneNumber: "15550000222", WABAID: "9002", WebhookURL: srvB.URL},
+	}
+	return cfg, hubA, hubB
 }
