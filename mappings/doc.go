@@ -96,6 +96,13 @@
 // Programs cannot read the process environment ($ENV and env are empty), nor
 // inputs or modules.
 //
+// Program.LocateRun finds the place of gojq's own runtime errors too
+// (iterating over null, indexing a string, a builtin such as tonumber
+// refusing its input), which carry no position: it runs the program again
+// with every stage of its source marked and reports the stage the failure
+// happened in, also for an error the mapping caught and reported as a
+// failed item; other errors it locates as Locate does.
+//
 // # Bundled mappings and their samples
 //
 // Each source connector type has a bundled mapping, <name>.jq in this

@@ -51,8 +51,10 @@ func (p *Program) Source() string { return p.source }
 // errorCall is an error("…") call of a jq source: where it stands and the
 // literal parts of its message, between interpolations.
 type errorCall struct {
-	loc   Location
-	parts []string
+	loc    Location
+	offset int // byte offset of the call in the source
+	end    int // byte offset of the first token after its literal (its closing parenthesis)
+	parts  []string
 }
 
 // matches reports how many literal characters of the call msg carries, in
@@ -78,7 +80,11 @@ func (c errorCall) matches(msg string) int {
 func errorCalls(src string) []errorCall {
 	var calls []errorCall
 	lines := strings.Split(src, "\n")
+	lineStart := 0
 	for ln, line := range lines {
+		if ln > 0 {
+			lineStart += len(lines[ln-1]) + 1
+		}
 		for col := 0; ; {
 			i := strings.Index(line[col:], `error("`)
 			if i < 0 {
@@ -89,13 +95,15 @@ func errorCalls(src string) []errorCall {
 			if start > 0 && isIdentByte(line[start-1]) {
 				continue // another function whose name ends in error
 			}
-			parts, ok := literalParts(line[col:])
+			parts, n, ok := literalParts(line[col:])
 			if !ok {
 				continue
 			}
 			calls = append(calls, errorCall{
-				loc:   Location{Line: ln + 1, Column: len([]rune(line[:start])) + 1, Text: line},
-				parts: parts,
+				loc:    Location{Line: ln + 1, Column: len([]rune(line[:start])) + 1, Text: line},
+				offset: lineStart + start,
+				end:    nextToken(src, lineStart+col+n),
+				parts:  parts,
 			})
 		}
 	}
@@ -108,17 +116,18 @@ func isIdentByte(b byte) bool {
 
 // literalParts reads a jq string literal from just after its opening quote
 // to its closing quote on the same line, and returns its literal parts with
-// escapes resolved, split at each interpolation \(…).
-func literalParts(s string) ([]string, bool) {
+// escapes resolved, split at each interpolation \(…), and the bytes read
+// with the closing quote.
+func literalParts(s string) ([]string, int, bool) {
 	var parts []string
 	var cur strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '"':
-			return append(parts, cur.String()), true
+			return append(parts, cur.String()), i + 1, true
 		case '\\':
 			if i+1 >= len(s) {
-				return nil, false
+				return nil, 0, false
 			}
 			i++
 			switch s[i] {
@@ -146,5 +155,5 @@ func literalParts(s string) ([]string, bool) {
 			cur.WriteByte(c)
 		}
 	}
-	return nil, false
+	return nil, 0, false
 }

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"sort"
 	"time"
 
@@ -60,13 +61,25 @@ func (f LintFinding) String() string {
 	return fmt.Sprintf("%s: %s: %s", f.Severity, where, f.Message)
 }
 
-// LintMappings runs every source connector's effective mapping over the
-// recorded payloads of its type (mappings.Samples) and reports where it
-// fails a payload the bundled mapping maps, and event types that neither a
-// stage of the hub nor a rule of the tenant's program uses (a misspelt type
-// is otherwise silently ignored). Compile errors are reported earlier, when
-// the config loads.
-func LintMappings(ctx context.Context, s *Settings) []LintFinding {
+// LintOptions says what LintMappings runs the mappings over.
+type LintOptions struct {
+	// Samples holds the integrator's recorded payloads, one folder per
+	// connector, looked up in this order: <tenant>/<connector name>,
+	// <connector name>, then <connector type>. Each folder is laid out as
+	// mappings.SamplesIn reads it. Nil: only the bundled samples.
+	Samples fs.FS
+}
+
+// LintMappings runs every source connector's effective mapping over
+// recorded payloads and reports what it finds. A connector with a folder of
+// its own in opts.Samples is linted against those payloads alone: each must
+// map without error, and one that maps to nothing is a warning. Any other is
+// linted against the recorded payloads of its type (mappings.Samples): a
+// failure on a payload the bundled mapping maps is an error. Event types
+// that neither a stage of the hub nor a rule of the tenant's program uses
+// are warnings (a misspelt type is otherwise silently ignored). Compile
+// errors are reported earlier, when the config loads.
+func LintMappings(ctx context.Context, s *Settings, opts LintOptions) []LintFinding {
 	var out []LintFinding
 	tenants := make([]string, 0, len(s.Connectors))
 	for id := range s.Connectors {
@@ -80,57 +93,97 @@ func LintMappings(ctx context.Context, s *Settings) []LintFinding {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			out = append(out, lintConnector(ctx, s, tenant, s.Connectors[tenant][name])...)
+			out = append(out, lintConnector(ctx, s, tenant, s.Connectors[tenant][name], opts)...)
 		}
 	}
 	return out
 }
 
-func lintConnector(ctx context.Context, s *Settings, tenant string, cs ConnectorSettings) []LintFinding {
+// ownSamples finds the integrator's recorded payloads of a connector: the
+// folder they were read from ("" when it has none) and the payloads.
+func ownSamples(opts LintOptions, tenant string, cs ConnectorSettings) (string, []mappings.Sample, error) {
+	if opts.Samples == nil {
+		return "", nil, nil
+	}
+	for _, dir := range []string{tenant + "/" + cs.Name, cs.Name, cs.Spec.Name} {
+		samples, err := mappings.SamplesIn(opts.Samples, dir)
+		if err != nil {
+			return dir, nil, err
+		}
+		if len(samples) > 0 {
+			return dir, samples, nil
+		}
+	}
+	return "", nil, nil
+}
+
+func lintConnector(ctx context.Context, s *Settings, tenant string, cs ConnectorSettings, opts LintOptions) []LintFinding {
 	if cs.Program == nil {
 		return nil
 	}
 	finding := func(sample, severity, msg string, line int) LintFinding {
 		return LintFinding{Tenant: tenant, Connector: cs.Name, Sample: sample, Severity: severity, Message: msg, Line: line}
 	}
-	bundledName := cs.BundledMapping()
-	samples, err := mappings.Samples(bundledName)
+	dir, samples, err := ownSamples(opts, tenant, cs)
 	if err != nil {
-		return []LintFinding{finding("", LintError, "reading the recorded payloads: "+err.Error(), 0)}
+		return []LintFinding{finding("", LintError, "reading the recorded payloads of "+dir+": "+err.Error(), 0)}
 	}
+	own := dir != ""
 	var bundled *mappings.Program
-	if src, ok := mappings.Bundled(bundledName); ok && src != cs.Mapping {
-		bundled, _ = mappings.Compile(bundledName, src)
+	if !own {
+		bundledName := cs.BundledMapping()
+		if samples, err = mappings.Samples(bundledName); err != nil {
+			return []LintFinding{finding("", LintError, "reading the recorded payloads: "+err.Error(), 0)}
+		}
+		if src, ok := mappings.Bundled(bundledName); ok && src != cs.Mapping {
+			bundled, _ = mappings.Compile(bundledName, src)
+		}
 	}
 	prog := s.Programs[tenant]
 	var out []LintFinding
 	unknown := map[string]string{} // event type → first sample
 	for _, sm := range samples {
+		name := sm.Name
+		if own {
+			name = dir + "/" + sm.Name + ".json"
+		}
 		d := event.Delivery{
 			Tenant: tenant, Connector: cs.Name, Kind: cs.Spec.Name, DeliveryID: "lint-" + sm.Name,
 			Topic: sm.Topic, Meta: sm.Meta, ReceivedAt: time.Now(),
 		}
 		events, err := cs.Program.Run(ctx, d, sm.Body)
 		if err != nil {
-			if bundled == nil {
-				continue // the bundled mapping refuses it too: a malformed payload
-			}
-			if _, berr := bundled.Run(ctx, d, sm.Body); berr != nil {
-				continue
-			}
 			line := 0
-			if loc, ok := cs.Program.Locate(err); ok {
+			if loc, ok := cs.Program.LocateRun(ctx, d, sm.Body, err); ok {
 				line = loc.Line
 			}
-			out = append(out, finding(sm.Name, LintError, "fails a payload the bundled mapping maps: "+err.Error(), line))
+			switch {
+			case own:
+				out = append(out, finding(name, LintError, "fails a recorded payload of its own: "+err.Error(), line))
+			case bundled == nil:
+				// The bundled mapping refuses it too: a malformed payload.
+			default:
+				if _, berr := bundled.Run(ctx, d, sm.Body); berr != nil {
+					continue
+				}
+				out = append(out, finding(name, LintError, "fails a payload the bundled mapping maps: "+err.Error()+
+					" (a connector that receives another payload shape is linted against recorded payloads of its own: --samples)", line))
+			}
 			continue
+		}
+		if own && len(events) == 0 {
+			msg := "maps the recorded payload to no event"
+			if sm.Topic == "" {
+				msg += " (it has no topic: give one in " + sm.Name + ".delivery.json)"
+			}
+			out = append(out, finding(name, LintWarning, msg, 0))
 		}
 		for _, ev := range events {
 			if hubEventTypes[ev.Type] || (prog != nil && prog.Handles(ev.Type)) {
 				continue
 			}
 			if _, seen := unknown[ev.Type]; !seen {
-				unknown[ev.Type] = sm.Name
+				unknown[ev.Type] = name
 			}
 		}
 	}

@@ -29,6 +29,10 @@ type Metrics struct {
 	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
 	MessagesSkipped  *prometheus.CounterVec // tenant, reason
 	MessagesDeferred *prometheus.CounterVec // tenant
+	// MessagesFallback counts free-form messages sent as their fallback
+	// template: the window was closed by the contact's record
+	// (window_closed) or as WhatsApp answered (131047).
+	MessagesFallback *prometheus.CounterVec // tenant, reason
 	InboundMessages  *prometheus.CounterVec // tenant, result (new, duplicate)
 	Templates        *prometheus.GaugeVec   // tenant, sender: templates listed
 
@@ -133,6 +137,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_messages_skipped_total",
 			Help: "Messages the messaging policy refused, by reason; no_phone: a notification for a member without a phone.",
 		}, []string{"tenant", "reason"}),
+		MessagesFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_fallback_total",
+			Help: "Free-form messages sent as their fallback template, by why the window was closed.",
+		}, []string{"tenant", "reason"}),
 		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_deferred_total",
 			Help: "Messages held back until the end of quiet hours.",
@@ -232,7 +240,7 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesFallback,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
 	)

@@ -219,8 +219,20 @@ func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
 	h := newHarness(t, harnessOpts{yaml: textWithFallback(t)})
 	require.Equal(t, http.StatusOK, h.postSale(sale("W-1", "081234560009", "Indah", "50000")))
 	eventually(t, "the fallback template", func() bool { return h.sentTo("+6281234560009") == 1 })
-	name, _ := templateOf(t, h.sb.Messages()[0])
+	first := h.sb.Messages()[0]
+	name, _ := templateOf(t, first)
 	assert.Equal(t, "points_earned", name, "outside the window the fallback template goes")
+	// The message log says the text went out as its fallback template.
+	var logged store.Message
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/messages/"+first.CallbackData, &logged))
+	assert.Equal(t, store.SentAsFallback, logged.SentAs)
+	assert.Equal(t, "points_earned", logged.Template)
+	assert.Equal(t, "text", logged.Kind)
+	var list struct{ Messages []store.Message }
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/messages", &list))
+	require.Len(t, list.Messages, 1)
+	assert.Equal(t, store.SentAsFallback, list.Messages[0].SentAs)
+	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().MessagesFallback.WithLabelValues("acme", "window_closed")))
 
 	// The customer writes: the window opens.
 	msg := inboundText("wamid.HBgNNjI4MTIzNDU2MDAwORUCABIYFjAwMDAwMDAwMDAwMDAwMDAwMDAwAA==", "6281234560009", "hi", time.Now())
@@ -246,6 +258,23 @@ func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
 	}
 	assert.Contains(t, string(last.Body), `"type":"text"`)
 	assert.Contains(t, string(last.Body), "You earned 5 points")
+	var text store.Message
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/messages/"+last.CallbackData, &text))
+	assert.Empty(t, text.SentAs, "inside the window the text went out as written")
+	assert.Empty(t, text.Template)
+}
+
+// openWindow has the customer with wa_id write to the hub, and waits until
+// the hub counts their 24-hour window open.
+func openWindow(t *testing.T, h *harness, messageID, waID string) {
+	t.Helper()
+	h.postWebhook(t, inboundText(messageID, waID, "hi", time.Now()))
+	eventually(t, "the open window", func() bool {
+		var body struct {
+			WindowOpen bool `json:"window_open"`
+		}
+		return h.admin(http.MethodGet, "/contacts?phone=%2B"+waID, &body) == http.StatusOK && body.WindowOpen
+	})
 }
 
 // Meta reports most refusals of a recipient after accepting the message, on
@@ -257,13 +286,7 @@ func TestRefusalsReportedByWebhook(t *testing.T) {
 		h := newHarness(t, harnessOpts{yaml: textWithFallback(t), sandbox: byWebhook})
 		// The hub hears the customer (its window opens) but the sandbox
 		// did not: WhatsApp accepts the text, then reports it failed.
-		h.postWebhook(t, inboundText("wamid.late-window-1", "6281234560021", "hi", time.Now()))
-		eventually(t, "the open window", func() bool {
-			var body struct {
-				WindowOpen bool `json:"window_open"`
-			}
-			return h.admin(http.MethodGet, "/contacts?phone=081234560021", &body) == http.StatusOK && body.WindowOpen
-		})
+		openWindow(t, h, "wamid.late-window-1", "6281234560021")
 		require.Equal(t, http.StatusOK, h.postSale(sale("LW-1", "081234560021", "Joko", "50000")))
 		eventually(t, "the text and its fallback", func() bool { return h.sentTo("+6281234560021") == 2 })
 		msgs := h.sb.Messages()
@@ -275,10 +298,31 @@ func TestRefusalsReportedByWebhook(t *testing.T) {
 			var first, second store.Message
 			return h.admin(http.MethodGet, "/messages/"+msgs[0].CallbackData, &first) == http.StatusOK &&
 				h.admin(http.MethodGet, "/messages/"+msgs[1].CallbackData, &second) == http.StatusOK &&
-				first.Status == store.MessageFailed && first.ErrorCode == "131047" && second.Status == store.MessageRead
+				first.Status == store.MessageFailed && first.ErrorCode == "131047" && second.Status == store.MessageRead &&
+				first.SentAs == "" && second.SentAs == store.SentAsFallback
 		})
+		assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().MessagesFallback.WithLabelValues("acme", "131047")))
 		assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().DeliveryFailures.WithLabelValues("acme", "131047")))
 		assert.Empty(t, h.deadLetters().DeadLetters)
+	})
+
+	t.Run("131047 answered at once sends the fallback under the same key", func(t *testing.T) {
+		h := newHarness(t, harnessOpts{yaml: textWithFallback(t), sandbox: func(c *sandbox.Config) { c.EnforceWindow = true }})
+		// The sandbox did not hear the customer: it refuses the text at once.
+		openWindow(t, h, "wamid.late-window-2", "6281234560022")
+		require.Equal(t, http.StatusOK, h.postSale(sale("LW-2", "081234560022", "Sri", "50000")))
+		eventually(t, "the fallback", func() bool { return h.sentTo("+6281234560022") == 1 })
+		msg := h.sb.Messages()[0]
+		name, _ := templateOf(t, msg)
+		assert.Equal(t, "points_earned", name)
+		var m store.Message
+		eventually(t, "the log says so", func() bool {
+			m = store.Message{}
+			return h.admin(http.MethodGet, "/messages/"+msg.CallbackData, &m) == http.StatusOK &&
+				m.ProviderMessageID != "" && m.SentAs == store.SentAsFallback && m.Template == "points_earned" && m.Kind == "text"
+		})
+		assert.NotEqual(t, store.MessageFailed, m.Status)
+		assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().MessagesFallback.WithLabelValues("acme", "131047")))
 	})
 
 	t.Run("131047 without a fallback is dead-lettered for a resend", func(t *testing.T) {

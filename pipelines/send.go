@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
 		Recipient: firstNonEmpty(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
 	}
+	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
+		// The fallback template of a message WhatsApp accepted, then
+		// refused for the closed window.
+		rec.SentAs = store.SentAsFallback
+	}
 	if cmd.Template != nil {
 		rec.Template = cmd.Template.Name
 	}
@@ -102,6 +108,11 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if err != nil || verdict {
 		return err
 	}
+	if messaging.FreeForm(cmd.Kind) && !messaging.FreeForm(send.Kind) {
+		if err := h.markFallback(bg, send, codeWindowClosed); err != nil {
+			return err
+		}
+	}
 	if cat := c.catalog(); cat != nil && send.Kind == messaging.KindTemplate {
 		if err := cat.Check(send.Template); err != nil {
 			return h.templateRefused(bg, c, send, err)
@@ -112,6 +123,9 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if fault.CodeOf(err) == codeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = withFallback(send)
+		if err := h.markFallback(bg, send, codeReengagement); err != nil {
+			return err
+		}
 		res, err = c.sender.Send(ctx, send)
 	}
 	if err == nil {
@@ -290,6 +304,16 @@ func addressed(cmd messaging.Command, ref store.ContactRef, ct store.Contact) me
 		cmd.To = "+" + ct.WAID
 	}
 	return cmd
+}
+
+// markFallback records in the message log that a claimed free-form message
+// goes out as its fallback template, because of reason.
+func (h *Hub) markFallback(ctx context.Context, fb messaging.Command, reason string) error {
+	if err := h.store.MarkFallback(ctx, fb.Key, fb.Template.Name, time.Now()); err != nil {
+		return err
+	}
+	h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, reason).Inc()
+	return nil
 }
 
 // withFallback turns a free-form command into its fallback template.

@@ -431,6 +431,7 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		if err := h.queue.Publisher().Publish(TopicOutbound, out); err != nil {
 			return fmt.Errorf("publishing the fallback template: %w", err)
 		}
+		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, codeReengagement).Inc()
 		return nil
 	}
 	cmd.Key = messaging.ResendKey(cmd.Key)

@@ -108,10 +108,24 @@ func validateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check a config file and print every error with its key path",
+		Long: `Loads the config as serve does (the file, then LOYALHUB_* environment
+variables) and prints every error with its key path: unknown keys, missing
+values, connectors' settings, mappings that do not compile, and on: types
+of rules and notifications the hub does not know (with the known ones).
+
+Exits with status 1 when the config has errors, and when there was nothing
+to validate: no config file (-c or $LOYALHUB_CONFIG) and no tenant in the
+environment.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
+				return exitError{}
+			}
+			if path == "" && len(s.Config.Tenants) == 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "validated nothing: no config file was given (-c FILE or $LOYALHUB_CONFIG)"+
+					" and the LOYALHUB_* environment defines no tenant")
 				return exitError{}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "config is valid: %d tenant(s)\n", len(s.Config.Tenants))

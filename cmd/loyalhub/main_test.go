@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -107,6 +108,74 @@ tenants:
 		"tenants.acme.notifications[0].sender:",
 	} {
 		require.Contains(t, stderr, want)
+	}
+}
+
+func TestValidateEventTypes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "types.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+tenants:
+  acme:
+    default_region: ID
+    connectors:
+      pos: {type: pos_webhook, secret: s3cret}
+      wa: {type: whatsapp_cloud, phone_number_id: "1065", access_token: t, app_secret: a, verify_token: v}
+    loyalty:
+      event_types: [store.visited]
+      rules:
+        - {name: spend, on: order.payed, points: "10"}
+        - {name: visit, on: store.visited, points: "5"}
+    notifications:
+      - name: earned
+        on: point.earned
+        sender: wa
+        template: {name: points_earned, language: en}
+`), 0o600))
+	_, stderr, err := runCLI(t, nil, "validate", "-c", path)
+	require.Error(t, err)
+	assert.Contains(t, stderr, "config has 2 error(s)")
+	assert.Contains(t, stderr, `tenants.acme.loyalty.rules[0].on: unknown event type "order.payed"; known types: checkout.updated,`)
+	assert.Contains(t, stderr, "order.paid, order.refunded")
+	assert.Contains(t, stderr, `tenants.acme.notifications[0].on: unknown outcome type "point.earned"; known types: challenge.completed,`)
+	assert.Contains(t, stderr, "points.earned, points.expired")
+	assert.NotContains(t, stderr, "rules[1]", "a declared type of the tenant's own mapping is known")
+}
+
+func TestValidateWithoutConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		wantOut string
+	}{
+		{
+			name:    "no file and no tenant",
+			env:     map[string]string{"LOYALHUB_CONFIG": ""},
+			wantErr: "validated nothing: no config file was given (-c FILE or $LOYALHUB_CONFIG) and the LOYALHUB_* environment defines no tenant",
+		},
+		{
+			name: "a tenant from the environment",
+			env: map[string]string{
+				"LOYALHUB_CONFIG":                                 "",
+				"LOYALHUB_TENANTS__ACME__DEFAULT_REGION":          "ID",
+				"LOYALHUB_TENANTS__ACME__CONNECTORS__POS__TYPE":   "pos_webhook",
+				"LOYALHUB_TENANTS__ACME__CONNECTORS__POS__SECRET": "s3cret",
+			},
+			wantOut: "config is valid: 1 tenant(s)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, stderr, err := runCLI(t, tt.env, "validate")
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, stderr, tt.wantErr)
+				assert.Empty(t, out)
+				return
+			}
+			require.NoError(t, err, stderr)
+			assert.Contains(t, out, tt.wantOut)
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,16 +68,18 @@ Exits with status 1 when the mapping fails.`,
 				}
 				d.Meta[k] = v
 			}
-			prog, file, err := mappingFor(cmd, path, tenant, connector, mappingFile, &d)
+			m, err := mappingFor(cmd, path, tenant, connector, mappingFile, &d)
 			if err != nil {
 				return err
 			}
-			events, err := prog.Run(cmd.Context(), d, body)
+			events, err := m.prog.Run(cmd.Context(), d, body)
 			if err != nil {
-				printMappingError(cmd.ErrOrStderr(), prog, file, err)
+				loc, found := m.prog.LocateRun(cmd.Context(), d, body, err)
+				printMappingError(cmd.ErrOrStderr(), loc, found, m.file, err)
 				return exitError{}
 			}
-			if events == nil {
+			if len(events) == 0 {
+				explainNoEvents(cmd.ErrOrStderr(), m, topic)
 				events = []event.Event{}
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
@@ -93,37 +96,49 @@ Exits with status 1 when the mapping fails.`,
 	return cmd
 }
 
-// mappingFor compiles the mapping mapping test runs, and names its file for
-// messages. It fills the delivery's tenant and kind from the config.
-func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string, d *event.Delivery) (*mappings.Program, string, error) {
+// testedMapping is the mapping mapping test runs: the compiled program,
+// its file for messages, and the bundled mapping it is or overrides ("" for
+// a file of the user's).
+type testedMapping struct {
+	prog    *mappings.Program
+	file    string
+	bundled string
+}
+
+// mappingFor compiles the mapping mapping test runs. It fills the
+// delivery's tenant and kind from the config.
+func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string, d *event.Delivery) (testedMapping, error) {
 	switch {
 	case mappingFile != "":
 		src, err := os.ReadFile(mappingFile)
 		if err != nil {
-			return nil, "", err
+			return testedMapping{}, err
 		}
 		prog, err := mappings.Compile(mappingFile, string(src))
 		if err != nil {
-			return nil, "", err
+			return testedMapping{}, err
 		}
-		return prog, mappingFile, nil
+		return testedMapping{prog: prog, file: mappingFile}, nil
 	case connector == "":
-		return nil, "", errors.New("--connector or --mapping is required")
+		return testedMapping{}, errors.New("--connector or --mapping is required")
 	case tenant != "":
 		if path == "" {
-			return nil, "", errors.New("--tenant needs the config (-c)")
+			return testedMapping{}, errors.New("--tenant needs the config (-c)")
 		}
 		s, err := pipelines.LoadConfig(path, os.Environ(), registry())
 		if err != nil {
 			printConfigErrors(cmd.ErrOrStderr(), err)
-			return nil, "", exitError{}
+			return testedMapping{}, exitError{}
 		}
 		cs, ok := s.Connectors[tenant][connector]
 		if !ok || cs.Program == nil {
-			return nil, "", fmt.Errorf("tenant %q has no source connector %q", tenant, connector)
+			return testedMapping{}, fmt.Errorf("tenant %q has no source connector %q", tenant, connector)
 		}
 		d.Tenant, d.Kind = tenant, cs.Spec.Name
-		return cs.Program, fmt.Sprintf("tenants.%s.connectors.%s.mapping", tenant, connector), nil
+		return testedMapping{
+			prog: cs.Program, file: fmt.Sprintf("tenants.%s.connectors.%s.mapping", tenant, connector),
+			bundled: cs.BundledMapping(),
+		}, nil
 	}
 	// A connector type, or the name of a bundled mapping (a POS preset's).
 	name := connector
@@ -132,13 +147,48 @@ func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string,
 	}
 	src, ok := mappings.Bundled(name)
 	if !ok {
-		return nil, "", fmt.Errorf("unknown connector type or mapping %q (known: %s)", connector, strings.Join(mappings.Names(), ", "))
+		return testedMapping{}, fmt.Errorf("unknown connector type or mapping %q (known: %s)", connector, strings.Join(mappings.Names(), ", "))
 	}
 	prog, err := mappings.Compile(name, src)
 	if err != nil {
-		return nil, "", err
+		return testedMapping{}, err
 	}
-	return prog, "mappings/" + name + ".jq", nil
+	return testedMapping{prog: prog, file: "mappings/" + name + ".jq", bundled: name}, nil
+}
+
+// explainNoEvents says why a mapping that ran without error yielded no
+// event: most often a mapping that chooses by the provider's topic run
+// without one.
+func explainNoEvents(w io.Writer, m testedMapping, topic string) {
+	readsTopic := strings.Contains(m.prog.Source(), "$meta.topic")
+	var topics []string
+	if samples, err := mappings.Samples(m.bundled); err == nil {
+		seen := map[string]bool{}
+		for _, s := range samples {
+			if s.Topic != "" && !seen[s.Topic] {
+				seen[s.Topic] = true
+				topics = append(topics, s.Topic)
+			}
+		}
+		slices.Sort(topics)
+	}
+	switch {
+	case topic == "" && readsTopic:
+		fmt.Fprintf(w, "no events: no --topic was given, and %s chooses what to map by the provider's topic ($meta.topic,"+
+			" such as Shopify's X-Shopify-Topic header): without one it maps nothing.\n", m.file)
+		if len(topics) > 0 {
+			fmt.Fprintf(w, "Give the payload's topic with --topic, one of: %s\n", strings.Join(topics, ", "))
+		} else {
+			fmt.Fprintln(w, "Give the payload's topic with --topic.")
+		}
+	case readsTopic:
+		fmt.Fprintf(w, "no events: %s maps nothing for topic %q on this payload (a topic it ignores, or a payload it skips).\n", m.file, topic)
+		if len(topics) > 0 {
+			fmt.Fprintf(w, "Topics of its recorded samples: %s\n", strings.Join(topics, ", "))
+		}
+	default:
+		fmt.Fprintf(w, "no events: %s yields nothing for this payload (it skips it: a payload of another kind, or one without what it maps).\n", m.file)
+	}
 }
 
 func readPayload(stdin io.Reader, name string) ([]byte, error) {
@@ -148,11 +198,11 @@ func readPayload(stdin io.Reader, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// printMappingError prints a failed run's error and, when it can be
-// found, the line of the jq program that raised it.
-func printMappingError(w io.Writer, prog *mappings.Program, file string, err error) {
+// printMappingError prints a failed run's error and, when it was found
+// (mappings.Program.LocateRun), the line of the jq program that raised it.
+func printMappingError(w io.Writer, loc mappings.Location, found bool, file string, err error) {
 	fmt.Fprintln(w, "error:", err)
-	if loc, ok := prog.Locate(err); ok {
+	if found {
 		fmt.Fprintf(w, "  at %s:%d:%d\n", file, loc.Line, loc.Column)
 		fmt.Fprintf(w, "  %s\n", strings.TrimRight(loc.Text, " \t"))
 		fmt.Fprintf(w, "  %s^\n", strings.Repeat(" ", max(0, loc.Column-1)))
@@ -160,16 +210,39 @@ func printMappingError(w io.Writer, prog *mappings.Program, file string, err err
 }
 
 func mappingLintCmd() *cobra.Command {
-	var path string
+	var path, samples string
 	cmd := &cobra.Command{
-		Use:   "lint -c FILE",
+		Use:   "lint -c FILE [--samples DIR]",
 		Short: "Check every tenant's mappings against recorded payloads",
 		Long: `Loads the config as serve does (so every mapping compiles, or its error is
 printed with its key path and line), then runs each source connector's
-mapping over the recorded payloads of its type: a tenant's mapping that
-fails a payload the bundled mapping maps is an error; an event type that no
-stage of the hub and no rule of the tenant's program uses is a warning (a
-misspelt type is otherwise ignored). Exits with status 1 on any error.`,
+mapping over recorded payloads.
+
+With --samples DIR, a connector with a folder of its own payloads in DIR is
+linted against those alone. The folder is looked up in this order:
+
+  DIR/<tenant>/<connector name>/   payloads of one tenant's connector
+  DIR/<connector name>/            payloads of every tenant's connector of that name
+  DIR/<connector type>/            payloads of every connector of that type
+
+Each <case>.json in it is a request body as the source received it (save
+what your shop or POS really sends); <case>.delivery.json beside it, when
+there is one, gives the delivery's topic and what the source reads from the
+request besides the body:
+
+  {"topic": "orders/paid", "meta": {"shop_domain": "acme.myshopify.com"}}
+
+Every payload of its own must map without error (an error, with the
+mapping's line), and one that maps to no event is a warning.
+
+A connector without a folder of its own is linted against the bundled
+mapping's recorded payloads of its type: a tenant's mapping that fails a
+payload the bundled mapping maps is an error. A custom mapping for another
+payload shape needs its own samples.
+
+Either way, an event type that no stage of the hub and no rule of the
+tenant's program uses is a warning (a misspelt type is otherwise ignored).
+Exits with status 1 on any error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
@@ -177,7 +250,14 @@ misspelt type is otherwise ignored). Exits with status 1 on any error.`,
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
 			}
-			findings := pipelines.LintMappings(cmd.Context(), s)
+			var opts pipelines.LintOptions
+			if samples != "" {
+				if st, err := os.Stat(samples); err != nil || !st.IsDir() {
+					return fmt.Errorf("--samples %s: not a folder", samples)
+				}
+				opts.Samples = os.DirFS(samples)
+			}
+			findings := pipelines.LintMappings(cmd.Context(), s, opts)
 			errs := 0
 			for _, f := range findings {
 				fmt.Fprintln(cmd.OutOrStdout(), f.String())
@@ -201,5 +281,6 @@ misspelt type is otherwise ignored). Exits with status 1 on any error.`,
 		},
 	}
 	configPathFlag(cmd, &path)
+	cmd.Flags().StringVar(&samples, "samples", "", "folder of your own recorded payloads, one subfolder per connector (see above)")
 	return cmd
 }

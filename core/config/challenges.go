@@ -45,7 +45,7 @@ func applyChallengeDefaults(cs []Challenge) {
 	}
 }
 
-func (v *validator) challenges(base string, cs []Challenge) {
+func (v *validator) challenges(base string, cs []Challenge, custom []string) {
 	seen := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("%s[%d]", base, i)
@@ -62,6 +62,7 @@ func (v *validator) challenges(base string, cs []Challenge) {
 		if !eventTypePattern.MatchString(c.On) {
 			v.add(p+".on", "%q is not an event type, such as order.paid", c.On)
 		}
+		v.knownEventType(p+".on", c.On, custom)
 		if c.Count <= 0 {
 			v.add(p+".count", "must be positive, got %d", c.Count)
 		}

@@ -153,6 +153,25 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", mutate: func(*config.Config) {}},
 		{
+			name: "notification on an unknown outcome",
+			mutate: func(c *config.Config) {
+				c.Tenants["demo"].Notifications[0].On = "points.earn"
+			},
+			want: map[string]string{
+				"tenants.demo.notifications[0].on": `unknown outcome type "points.earn"; known types: challenge.completed, checkout.abandoned,` +
+					` member.birthday, member.joined, points.activated, points.adjusted, points.earned, points.expired, points.expiring,` +
+					` points.pending, points.reversed, referral.completed, referral.linked, referral.refused, reward.redeemed,` +
+					` reward.released, tier.changed`,
+			},
+		},
+		{
+			name: "notification on an event, not an outcome",
+			mutate: func(c *config.Config) {
+				c.Tenants["demo"].Notifications[0].On = "order.paid"
+			},
+			want: map[string]string{"tenants.demo.notifications[0].on": `unknown outcome type "order.paid"`},
+		},
+		{
 			name: "enums",
 			mutate: func(c *config.Config) {
 				c.Queue.Backend = "kafka"

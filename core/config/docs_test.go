@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/event"
 )
 
 // keyPaths lists the documented form of every key of t: nested structs
@@ -63,6 +64,31 @@ func TestReferenceDocumentsEveryKey(t *testing.T) {
 	for _, k := range keys {
 		// assert.True keeps a failure to the missing key, not the whole file.
 		assert.True(t, strings.Contains(string(doc), "| `"+k+"` |"), "docs/config.md documents %s", k)
+	}
+}
+
+// TestReferenceListsKnownTypes keeps the lists of event and outcome types
+// that on: accepts, as the reference gives them, whole.
+func TestReferenceListsKnownTypes(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
+	require.NoError(t, err)
+	for _, list := range []struct {
+		key   string
+		types []string
+	}{
+		{"tenants.<id>.loyalty.event_types", event.Types()},
+		{"tenants.<id>.notifications[].on", event.OutcomeTypes()},
+	} {
+		t.Run(list.key, func(t *testing.T) {
+			_, row, ok := strings.Cut(string(doc), "| `"+list.key+"` |")
+			require.True(t, ok)
+			row, _, _ = strings.Cut(row, "\n")
+			quoted := make([]string, len(list.types))
+			for i, typ := range list.types {
+				quoted[i] = "`" + typ + "`"
+			}
+			assert.Contains(t, row, strings.Join(quoted, ", "))
+		})
 	}
 }
 

@@ -24,6 +24,10 @@ type Loyalty struct {
 	Combine string `koanf:"combine"`
 	// Rules are the earning rules, in order.
 	Rules []EarnRule `koanf:"rules"`
+	// EventTypes are the event types the tenant's own mappings emit
+	// besides the hub's (loyalhub validate lists those), such as
+	// store.visited: rules and challenges may earn on them. Default none.
+	EventTypes []string `koanf:"event_types"`
 	// Expiry is when earned points expire.
 	Expiry Expiry `koanf:"expiry"`
 	// Refunds bounds how long a refund waits for its order.
@@ -224,6 +228,7 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 		if !eventTypePattern.MatchString(r.On) {
 			v.add(p+".on", "%q is not an event type, such as order.paid or member.joined", r.On)
 		}
+		v.knownEventType(p+".on", r.On, l.EventTypes)
 		switch {
 		case r.Spend == nil && strings.TrimSpace(r.Points) == "":
 			v.add(p, "set either spend (points per amount spent) or points (a fixed amount)")
@@ -256,7 +261,8 @@ func (v *validator) loyalty(base string, l Loyalty, loc *time.Location) {
 	}
 
 	v.tiers(base+".tiers", l.Tiers)
-	v.challenges(base+".challenges", l.Challenges)
+	v.eventTypes(base+".event_types", l.EventTypes)
+	v.challenges(base+".challenges", l.Challenges, l.EventTypes)
 
 	e, p := l.Expiry, base+".expiry"
 	v.oneOf(p+".policy", e.Policy, ExpiryNever, ExpiryAfterDays, ExpiryEndOfMonth, ExpiryEndOfYear)

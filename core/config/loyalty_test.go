@@ -271,6 +271,32 @@ func TestValidateLoyalty(t *testing.T) {
 				p + ".rules[5].on": `".paid" is not an event type`,
 				p + ".rules[6].on": `"order..paid" is not an event type`,
 				p + ".rules[7].on": `"1order.paid" is not an event type`,
+				p + ".rules[10].on": `unknown event type "store.check_in"; known types: checkout.updated, consent.changed, contact.identity_changed,` +
+					` customer.upserted, member.birthday, member.joined, message.received, message.status, number.quality, order.cancelled,` +
+					` order.created, order.paid, order.refunded, privacy.data_request, privacy.redact, privacy.shop_redact, template.quality,` +
+					` template.status, webhook.error (a type of the tenant's own mapping is declared in loyalty.event_types)`,
+				p + ".rules[11].on": `unknown event type "app.review.posted"`,
+			},
+		},
+		{
+			name: "event types of the tenant's own mappings",
+			mutate: func(l *config.Loyalty) {
+				l.EventTypes = []string{"store.check_in", "app.review.posted"}
+				r := pointsRule("checkin")
+				r.On = "store.check_in"
+				l.Rules = append(l.Rules, r)
+				l.Challenges = []config.Challenge{{Name: "reviews", On: "app.review.posted", Count: 3, Points: 10}}
+			},
+		},
+		{
+			name: "unknown challenge event and malformed declared type",
+			mutate: func(l *config.Loyalty) {
+				l.EventTypes = []string{"Review"}
+				l.Challenges = []config.Challenge{{Name: "reviews", On: "review.posted", Count: 3, Points: 10}}
+			},
+			want: map[string]string{
+				p + ".event_types[0]":   `"Review" is not an event type, such as store.visited`,
+				p + ".challenges[0].on": `unknown event type "review.posted"; known types: checkout.updated,`,
 			},
 		},
 		{
@@ -478,6 +504,7 @@ func TestValidateLoyalty(t *testing.T) {
 		{
 			name: "spend needs an order",
 			mutate: func(l *config.Loyalty) {
+				l.EventTypes = []string{"review.posted"}
 				l.Rules[0].On = "review.posted"
 			},
 			want: map[string]string{p + ".rules[0].spend": "spend-based points need an order: use on: order.paid, or fixed points"},

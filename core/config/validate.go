@@ -340,7 +340,7 @@ func (t *Tenant) validate(v *validator, id string) {
 		} else {
 			seen[n.Name] = i
 		}
-		v.required(p+".on", n.On)
+		v.outcomeType(p+".on", n.On)
 		switch {
 		case n.Sender == "":
 			v.add(p+".sender", "required")

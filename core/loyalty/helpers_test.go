@@ -3,6 +3,7 @@ package loyalty
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -30,8 +31,21 @@ func local(y int, m time.Month, d, hh, mm int) time.Time {
 }
 
 // withDefaults applies the configuration defaults to l the way production
-// does: inside a full configuration with one tenant in Jakarta.
+// does: inside a full configuration with one tenant in Jakarta. The event
+// types of its rules and challenges that the hub does not know are
+// declared, as a tenant whose own mapping emits them does.
 func withDefaults(l config.Loyalty) (config.Config, config.Loyalty) {
+	declare := func(typ string) {
+		if !event.KnownType(typ) && !slices.Contains(l.EventTypes, typ) {
+			l.EventTypes = append(l.EventTypes, typ)
+		}
+	}
+	for _, r := range l.Rules {
+		declare(r.On)
+	}
+	for _, c := range l.Challenges {
+		declare(c.On)
+	}
 	cfg := config.Config{Tenants: map[string]config.Tenant{
 		testTenant: {DefaultRegion: "ID", Timezone: "Asia/Jakarta", Loyalty: l},
 	}}

@@ -120,12 +120,21 @@ type Message struct {
 	CreatedAt         time.Time       `json:"created_at"`
 	UpdatedAt         time.Time       `json:"updated_at"`
 	Timeline          []MessageStatus `json:"timeline,omitempty"`
+	// SentAs is SentAsFallback when the message went out as its fallback
+	// template instead of its free-form text (Template then names the
+	// template sent); empty when it went out as written.
+	SentAs string `json:"sent_as,omitempty"`
 	// Command is the command the message was sent from, kept for a
 	// free-form message so that it can still go out as its fallback
 	// template when the BSP reports the window closed after accepting it.
 	// ClaimMessage stores it when set; Message returns it.
 	Command []byte `json:"-"`
 }
+
+// SentAsFallback marks a message sent as its fallback template: the
+// customer's 24-hour window was closed (by the contact's record, or as
+// WhatsApp answered), so its free-form text could not go out.
+const SentAsFallback = "fallback_template"
 
 // MessageStatus is one step of a message's status timeline.
 type MessageStatus struct {
@@ -162,6 +171,10 @@ type Messages interface {
 	// record and the caller must not send. A sending or unknown message
 	// without a command keeps m.Command.
 	ClaimMessage(ctx context.Context, m Message) (current Message, claimed bool, err error)
+	// MarkFallback records that the claimed free-form message with key
+	// goes out as its fallback template, named template: SentAs becomes
+	// SentAsFallback. A later claim of the message clears it again.
+	MarkFallback(ctx context.Context, key, template string, at time.Time) error
 	// MarkSent records the BSP's acceptance of a claimed message.
 	MarkSent(ctx context.Context, key, providerMessageID string, at time.Time) error
 	// ReleaseMessage returns a claimed message to pending after the BSP

@@ -40,6 +40,7 @@ tenants:
         app_secret: ${SHOP_WA_APP_SECRET:-unused}
     loyalty:
       currency: IDR
+      event_types: [store.visited]
       rules:
         - name: spend
           on: order.paid

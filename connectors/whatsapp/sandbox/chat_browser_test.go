@@ -136,3 +136,44 @@ func waitInbound(t *testing.T, h *hub) string {
 		}
 	}
 }
+
+// TestChatPageWithSeveralNumbers writes, as one customer, to the second of
+// two businesses' numbers: the message and the tap on its answer reach that
+// number's hook only.
+func TestChatPageWithSeveralNumbers(t *testing.T) {
+	ctx := browser(t)
+	cfg, hubA, hubB := twoAccounts(t)
+	s, hs := newTestServer(t, cfg)
+	s.Start(context.Background())
+
+	const phone = "6281234567890"
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(hs.URL+"/sandbox/chat"),
+		chromedp.WaitVisible(`#number`),
+		chromedp.SetValue(`#number`, "222"),
+		chromedp.SendKeys(`#newphone`, phone),
+		chromedp.Click(`#start`),
+		chromedp.SendKeys(`#text`, "halo"),
+		chromedp.Click(`#send`),
+	))
+	assert.Contains(t, waitInbound(t, hubB), `"text":{"body":"halo"}`)
+
+	buttons := `{"messaging_product":"whatsapp","to":"` + phone + `","type":"interactive","interactive":{"type":"button","body":{"text":"Join?"},"action":{"buttons":[{"type":"reply","reply":{"id":"join_yes","title":"Yes"}}]}}}`
+	require.Equal(t, 200, send(t, hs.URL, testToken, "222", buttons).status)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitVisible(`button.choice[data-id="join_yes"]`),
+		chromedp.Click(`button.choice[data-id="join_yes"]`),
+	))
+	assert.Contains(t, waitInbound(t, hubB), `"button_reply":{"id":"join_yes","title":"Yes"}`)
+	meta, err := chromedp.Run(ctx, chromedp.Text(`#msgs`))
+	require.NoError(t, err)
+	assert.Contains(t, meta, "to +15550000222", "each message says which business it went to")
+	for _, b := range s.Conversation(phone) {
+		assert.Equal(t, "222", b.Number, "%+v", b)
+	}
+	select {
+	case body := <-hubA.raw:
+		t.Fatalf("number 111's hook got a webhook: %s", body)
+	default:
+	}
+}

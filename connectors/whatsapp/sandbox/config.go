@@ -20,6 +20,13 @@ type Number struct {
 	// PerSecond is the number's throughput: sends beyond it in one second
 	// fail with 130429, as Meta's do. Default 0: unlimited.
 	PerSecond int
+	// WebhookURL, when set, receives this number's webhooks (statuses,
+	// customers' messages) instead of Config.WebhookURL: each number of a
+	// multi-tenant rehearsal posts to its own tenant's hook.
+	WebhookURL string
+	// AppSecret, when set, signs this number's webhooks instead of
+	// Config.AppSecret: the app secret of the app the number belongs to.
+	AppSecret string
 }
 
 // Default statuses emitted for each accepted message.
@@ -34,9 +41,11 @@ type Config struct {
 	// not listed fail with Graph error 100. Empty accepts every id (with the
 	// id as display number and "0" as WABA id).
 	Numbers map[string]Number
-	// WebhookURL receives status webhooks. Empty disables webhooks.
+	// WebhookURL receives the webhooks of numbers without a WebhookURL of
+	// their own. Empty disables them.
 	WebhookURL string
-	// AppSecret signs webhooks (X-Hub-Signature-256).
+	// AppSecret signs webhooks (X-Hub-Signature-256) of numbers without an
+	// AppSecret of their own.
 	AppSecret string
 	// Statuses are emitted, in order, for every accepted message. Default
 	// sent, delivered, read.
@@ -69,6 +78,11 @@ type Config struct {
 	// GET /{version}/{waba_id}/message_templates and 360dialog's
 	// GET /v1/configs/templates.
 	Templates []messaging.TemplateInfo
+	// AccountTemplates gives accounts, by WABA id, template registries of
+	// their own: the numbers of such an account are checked against it
+	// and its listing shows it, as each WhatsApp Business Account has its
+	// own templates. Accounts not listed use Templates.
+	AccountTemplates map[string][]messaging.TemplateInfo
 	// EnforceWindow refuses free-form messages to customers who have not
 	// written within 24 hours (131047), as Meta does. Default false: tests
 	// that do not care about the window send freely. The demo enforces it.

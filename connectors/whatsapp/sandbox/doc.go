@@ -8,7 +8,9 @@
 // (sent, delivered, read by default) in Meta's envelope, batched several
 // statuses per POST and signed with X-Hub-Signature-256 exactly as Meta signs
 // them. Webhooks that are not answered with 2xx are retried with backoff for
-// as long as the server runs.
+// as long as the server runs. Each number may have a webhook URL and app
+// secret of its own (Number.WebhookURL, Number.AppSecret), so that numbers
+// of several tenants post to their own hooks.
 //
 // Control endpoints let a test or an operator inspect and steer it:
 //
@@ -17,6 +19,8 @@
 //	DELETE /sandbox/messages   forget accepted messages
 //	POST   /sandbox/faults     make the next sends fail: {"count":1,"http_status":500} or {"count":2,"code":130429}
 //	DELETE /sandbox/faults     clear pending faults
+//	POST   /sandbox/templates  add templates in Meta's message_templates shape (ParseTemplates); ?waba_id= for one account's own
+//	GET    /sandbox/numbers    the business numbers served
 //	GET    /healthz            liveness
 //
 // The send path is cheap (one mutex-protected append), so the sandbox takes

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,14 +22,14 @@ const windowLength = 24 * time.Hour
 // rules is the sandbox's view of the Cloud API's rules. Its fields are
 // guarded by Server.mu.
 type rules struct {
-	catalog   *messaging.Catalog
-	templates []messaging.TemplateInfo // in registry order, for listings
-	lastIn    map[string]time.Time     // phone id + "/" + wa_id → last inbound message
-	optedOut  map[string]bool          // wa_id
-	second    map[string]*secondCount  // phone id → sends in the current second
-	pair      map[string][]time.Time   // phone id + "/" + wa_id → recent sends
-	chats     map[string][]ChatMessage // wa_id → conversation
-	names     map[string]string        // wa_id → profile name
+	shared   *templateRegistry            // the templates of accounts without their own
+	accounts map[string]*templateRegistry // WABA id → its own templates
+	lastIn   map[string]time.Time         // phone id + "/" + wa_id → last inbound message
+	optedOut map[string]bool              // wa_id
+	second   map[string]*secondCount      // phone id → sends in the current second
+	pair     map[string][]time.Time       // phone id + "/" + wa_id → recent sends
+	chats    map[string][]ChatMessage     // wa_id → conversation
+	names    map[string]string            // wa_id → profile name
 }
 
 type secondCount struct {
@@ -35,14 +37,49 @@ type secondCount struct {
 	n   int
 }
 
-func (r *rules) init(cfg Config) {
-	r.templates = slices.Clone(cfg.Templates)
-	for i := range r.templates {
-		if r.templates[i].Status == "" {
-			r.templates[i].Status = messaging.TemplateApproved
+// templateRegistry is one account's templates.
+type templateRegistry struct {
+	catalog   *messaging.Catalog
+	templates []messaging.TemplateInfo // in registry order, for listings
+}
+
+// add adds templates, each replacing the one of the same name and
+// language; a template without a status is approved.
+func (g *templateRegistry) add(ts []messaging.TemplateInfo) {
+	for _, t := range ts {
+		if t.Status == "" {
+			t.Status = messaging.TemplateApproved
+		}
+		i := slices.IndexFunc(g.templates, func(o messaging.TemplateInfo) bool {
+			return o.Name == t.Name && o.Language == t.Language
+		})
+		if i >= 0 {
+			g.templates[i] = t
+		} else {
+			g.templates = append(g.templates, t)
 		}
 	}
-	r.catalog = messaging.NewCatalog(r.templates)
+	g.catalog = messaging.NewCatalog(g.templates)
+}
+
+// registryFor returns the templates of the account with WABA id waba: its
+// own, else the shared ones.
+func (r *rules) registryFor(waba string) *templateRegistry {
+	if g, ok := r.accounts[waba]; ok {
+		return g
+	}
+	return r.shared
+}
+
+func (r *rules) init(cfg Config) {
+	r.shared = &templateRegistry{}
+	r.shared.add(cfg.Templates)
+	r.accounts = map[string]*templateRegistry{}
+	for waba, ts := range cfg.AccountTemplates {
+		g := &templateRegistry{}
+		g.add(ts)
+		r.accounts[waba] = g
+	}
 	r.lastIn = map[string]time.Time{}
 	r.optedOut = map[string]bool{}
 	for _, p := range cfg.OptedOut {
@@ -70,14 +107,16 @@ func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now time.Tim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	category := ""
-	if req.Type == "template" && req.Template != nil && len(s.rules.templates) > 0 {
+	number, _ := s.number(phoneID)
+	reg := s.rules.registryFor(number.WABAID)
+	if req.Type == "template" && req.Template != nil && len(reg.templates) > 0 {
 		t := wireTemplate(req.Template)
-		if err := s.rules.catalog.Check(t); err != nil {
+		if err := reg.catalog.Check(t); err != nil {
 			te := err.(*messaging.TemplateError)
 			code, _ := strconv.Atoi(te.Code)
 			return "", codeError(code, te.Msg)
 		}
-		info, _ := s.rules.catalog.Lookup(t.Name, t.Language)
+		info, _ := reg.catalog.Lookup(t.Name, t.Language)
 		category = info.Category
 		if category == messaging.CategoryMarketing && s.rules.optedOut[waID] {
 			return "", codeError(131050, "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business")
@@ -158,9 +197,11 @@ func wireTemplate(w *templateObject) *messaging.Template {
 func (s *Server) fidelityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{version}/{waba}/message_templates", s.handleGraphTemplates)
 	mux.HandleFunc("GET /v1/configs/templates", s.handleDialogTemplates)
+	mux.HandleFunc("POST /sandbox/templates", s.handleAddTemplates)
 	mux.HandleFunc("POST /sandbox/templates/{name}/{language}/status", s.handleTemplateStatus)
 	mux.HandleFunc("POST /sandbox/customers/{phone}/marketing", s.handleMarketing)
 	mux.HandleFunc("POST /sandbox/inbound", s.handleInbound)
+	mux.HandleFunc("GET /sandbox/numbers", s.handleNumbers)
 	mux.HandleFunc("GET /sandbox/conversations", s.handleConversations)
 	mux.HandleFunc("GET /sandbox/conversation", s.handleConversation)
 	mux.HandleFunc("GET /sandbox/chat", s.handleChatPage)
@@ -216,13 +257,15 @@ func graphTemplate(t messaging.TemplateInfo, id int) map[string]any {
 	}
 }
 
-// page cuts the registry at offset and limit.
-func (s *Server) page(offset, limit int) (items []map[string]any, total int) {
+// page cuts the registry of the account with WABA id waba at offset and
+// limit.
+func (s *Server) page(waba string, offset, limit int) (items []map[string]any, total int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total = len(s.rules.templates)
+	reg := s.rules.registryFor(waba)
+	total = len(reg.templates)
 	for i := offset; i < total && i < offset+limit; i++ {
-		items = append(items, graphTemplate(s.rules.templates[i], i))
+		items = append(items, graphTemplate(reg.templates[i], i))
 	}
 	return items, total
 }
@@ -241,7 +284,7 @@ func (s *Server) handleGraphTemplates(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := max(1, queryInt(r, "limit", 25))
 	offset := queryInt(r, "after", 0) // the cursor is the offset
-	items, total := s.page(offset, limit)
+	items, total := s.page(r.PathValue("waba"), offset, limit)
 	paging := map[string]any{"cursors": map[string]string{"before": strconv.Itoa(offset), "after": strconv.Itoa(offset + len(items))}}
 	if offset+len(items) < total {
 		q := r.URL.Query()
@@ -253,9 +296,11 @@ func (s *Server) handleGraphTemplates(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDialogTemplates(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get(DialogKeyHeader)
-	ok := false
+	ok, waba := false, ""
 	for _, n := range s.cfg.Numbers {
-		ok = ok || (key != "" && n.DialogAPIKey == key)
+		if key != "" && n.DialogAPIKey == key {
+			ok, waba = true, n.WABAID
+		}
 	}
 	if !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{
@@ -265,7 +310,7 @@ func (s *Server) handleDialogTemplates(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := max(1, queryInt(r, "limit", 1000))
 	offset := queryInt(r, "offset", 0)
-	items, total := s.page(offset, limit)
+	items, total := s.page(waba, offset, limit)
 	for _, it := range items {
 		it["status"] = strings.ToLower(it["status"].(string)) // 360dialog's listing is lower case
 		it["namespace"] = "sandbox"
@@ -290,25 +335,41 @@ func nonNilItems(v []map[string]any) []map[string]any {
 func (s *Server) SetTemplateStatus(name, language, status string) bool {
 	status = strings.ToUpper(status)
 	s.mu.Lock()
-	found := false
-	for i := range s.rules.templates {
-		if s.rules.templates[i].Name == name && s.rules.templates[i].Language == language {
-			s.rules.templates[i].Status = status
-			found = true
+	changed := map[*templateRegistry]bool{}
+	for _, reg := range append([]*templateRegistry{s.rules.shared}, slices.Collect(maps.Values(s.rules.accounts))...) {
+		for i := range reg.templates {
+			if reg.templates[i].Name == name && reg.templates[i].Language == language {
+				reg.templates[i].Status = status
+				changed[reg] = true
+			}
+		}
+		if changed[reg] {
+			reg.catalog = messaging.NewCatalog(reg.templates)
 		}
 	}
-	s.rules.catalog = messaging.NewCatalog(s.rules.templates)
+	// One WABA-wide update per webhook of the numbers whose account has
+	// the template: each tenant's hook hears it once.
+	var to []string
+	seen := map[string]bool{}
+	for _, phoneID := range s.numberIDs() {
+		n := s.numbers()[phoneID]
+		url, _ := s.webhookOf(n)
+		if changed[s.rules.registryFor(n.WABAID)] && !seen[url] {
+			seen[url] = true
+			to = append(to, phoneID)
+		}
+	}
 	s.mu.Unlock()
-	if !found {
+	if len(changed) == 0 {
 		return false
 	}
-	for phoneID, n := range s.cfg.Numbers {
+	for _, phoneID := range to {
+		n := s.numbers()[phoneID]
 		value := map[string]any{
 			"event": status, "message_template_id": 1000000, "message_template_name": name,
 			"message_template_language": language, "reason": nil,
 		}
 		s.postChange(phoneID, n, "message_template_status_update", value, true)
-		break // one WABA-wide update
 	}
 	return true
 }
@@ -340,15 +401,13 @@ func (s *Server) SetMarketing(waID string, optedOut bool) {
 	if optedOut {
 		value, detail = "stop", "User requested to stop marketing messages"
 	}
-	for phoneID, n := range s.numbers() {
-		s.postChange(phoneID, n, "user_preferences", map[string]any{
-			"contacts": []map[string]any{{"wa_id": waID}},
-			"user_preferences": []map[string]any{{
-				"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": time.Now().Unix(),
-			}},
-		}, false)
-		break
-	}
+	phoneID := s.numberIDs()[0] // the first number's business hears it
+	s.postChange(phoneID, s.numbers()[phoneID], "user_preferences", map[string]any{
+		"contacts": []map[string]any{{"wa_id": waID}},
+		"user_preferences": []map[string]any{{
+			"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": time.Now().Unix(),
+		}},
+	}, false)
 }
 
 func (s *Server) handleMarketing(w http.ResponseWriter, r *http.Request) {
@@ -363,6 +422,17 @@ func (s *Server) handleMarketing(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]bool{"opted_out": body.OptedOut})
 }
 
+// numberIDs returns the ids of numbers(), sorted.
+func (s *Server) numberIDs() []string {
+	nums := s.numbers()
+	ids := make([]string, 0, len(nums))
+	for id := range nums {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // numbers returns the configured numbers, or a stand-in when none is.
 func (s *Server) numbers() map[string]Number {
 	if len(s.cfg.Numbers) > 0 {
@@ -374,7 +444,8 @@ func (s *Server) numbers() map[string]Number {
 // postChange posts one signed webhook change of any field, with the same
 // retries as status webhooks. A WABA-wide change carries no metadata.
 func (s *Server) postChange(phoneID string, n Number, field string, value map[string]any, wabaWide bool) {
-	if s.cfg.WebhookURL == "" {
+	url, secret := s.webhookOf(n)
+	if url == "" {
 		return
 	}
 	if !wabaWide {
@@ -413,7 +484,7 @@ func (s *Server) postChange(phoneID string, n Number, field string, value map[st
 		}()
 		wait := s.cfg.WebhookRetryMin
 		for ctx.Err() == nil {
-			if err := s.post(ctx, body); err == nil {
+			if err := s.post(ctx, url, secret, body); err == nil {
 				return
 			}
 			select {
@@ -453,6 +524,7 @@ type Inbound struct {
 // customer.
 type ChatMessage struct {
 	ID           string    `json:"id"`
+	Number       string    `json:"number"`    // the business's phone number id
 	Direction    string    `json:"direction"` // in (from the customer) or out
 	Type         string    `json:"type"`
 	Text         string    `json:"text"`
@@ -480,12 +552,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	phoneID := in.PhoneNumberID
 	nums := s.numbers()
 	if phoneID == "" {
-		ids := make([]string, 0, len(nums))
-		for id := range nums {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		phoneID = ids[0]
+		phoneID = s.numberIDs()[0]
 	}
 	n, ok := nums[phoneID]
 	if !ok {
@@ -494,7 +561,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	now := time.Now()
 	id := s.newWamid(in.From, "")
 	msg := map[string]any{"from": in.From, "id": id, "timestamp": strconv.FormatInt(now.Unix(), 10)}
-	chat := ChatMessage{ID: id, Direction: "in", At: now}
+	chat := ChatMessage{ID: id, Number: phoneID, Direction: "in", At: now}
 	switch {
 	case in.Button != nil:
 		msg["type"] = "interactive"
@@ -559,7 +626,7 @@ func (s *Server) recordOutbound(rec Received, req *sendRequest) {
 	if rec.WaID == "" {
 		return
 	}
-	m := ChatMessage{ID: rec.ID, Direction: "out", Type: req.Type, At: rec.ReceivedAt, Status: "accepted"}
+	m := ChatMessage{ID: rec.ID, Number: rec.PhoneNumberID, Direction: "out", Type: req.Type, At: rec.ReceivedAt, Status: "accepted"}
 	switch {
 	case req.Text != nil && req.Text.Body != nil:
 		m.Text = *req.Text.Body
@@ -667,7 +734,7 @@ func (s *Server) Tap(from, messageID, choiceID string) (string, error) {
 	if found == nil {
 		return "", fmt.Errorf("no message %s to %s", messageID, from)
 	}
-	in := Inbound{From: from, ContextID: messageID}
+	in := Inbound{From: from, ContextID: messageID, PhoneNumberID: found.Number} // to the number that wrote
 	for _, c := range found.QuickReplies {
 		if c.ID == choiceID {
 			in.QuickReply = &struct {
@@ -709,6 +776,21 @@ func (s *Server) setChatStatus(waID, id, status string) {
 			return
 		}
 	}
+}
+
+// handleNumbers lists the business numbers served, for the chat page to
+// write to one of them.
+func (s *Server) handleNumbers(w http.ResponseWriter, _ *http.Request) {
+	type number struct {
+		ID      string `json:"phone_number_id"`
+		Display string `json:"display_phone_number"`
+	}
+	nums := s.numbers()
+	out := []number{}
+	for _, id := range s.numberIDs() {
+		out = append(out, number{ID: id, Display: cmp.Or(nums[id].DisplayPhoneNumber, id)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"numbers": out})
 }
 
 func (s *Server) handleConversations(w http.ResponseWriter, _ *http.Request) {

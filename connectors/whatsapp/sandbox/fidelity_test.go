@@ -30,11 +30,7 @@ func TestTemplateRegistry(t *testing.T) {
 		return fmt.Sprintf(`{"messaging_product":"whatsapp","to":"6281234567890","type":"template","template":{"name":%q,"language":{"code":%q},"components":[%s]}}`, name, lang, comps)
 	}
 	body2 := `{"type":"body","parameters":[{"type":"text","text":"Sari"},{"type":"text","text":"120"}]}`
-	tests := []struct {
-		name string
-		body string
-		code int
-	}{
+	checkSends(t, hs.URL, []sendCase{
 		{"fits", tmpl("points_earned", "id", body2), 0},
 		{"unknown name", tmpl("nope", "id", body2), 132001},
 		{"other language", tmpl("points_earned", "en", body2), 132001},
@@ -43,10 +39,22 @@ func TestTemplateRegistry(t *testing.T) {
 		{"named fits", tmpl("double_points", "id", `{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]},{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Sari"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"abc"}]}`), 0},
 		{"named without its url button", tmpl("double_points", "id", `{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]},{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Sari"}]}`), 132000},
 		{"positional for a named template", tmpl("double_points", "id", `{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]},{"type":"body","parameters":[{"type":"text","text":"Sari"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"abc"}]}`), 132012},
-	}
+	})
+}
+
+// sendCase is a send and Meta's error code it gets (0: accepted).
+type sendCase struct {
+	name string
+	body string
+	code int
+}
+
+// checkSends sends each case to the test number of the sandbox at base.
+func checkSends(t *testing.T, base string, tests []sendCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := send(t, hs.URL, testToken, testPhoneID, tt.body)
+			a := send(t, base, testToken, testPhoneID, tt.body)
 			if tt.code == 0 {
 				require.Equal(t, http.StatusOK, a.status, "%v", a.body)
 				return

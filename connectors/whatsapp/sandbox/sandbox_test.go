@@ -296,6 +296,7 @@ func TestFaults(t *testing.T) {
 // accepted body.
 type hub struct {
 	t      *testing.T
+	secret string // the app secret signatures are checked with; default testSecret
 	mu     sync.Mutex
 	fail   int // answer 500 to this many requests first
 	posts  int
@@ -308,7 +309,11 @@ func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	mac := hmac.New(sha256.New, []byte(testSecret))
+	secret := h.secret
+	if secret == "" {
+		secret = testSecret
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
 	if !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Hub-Signature-256"))) {

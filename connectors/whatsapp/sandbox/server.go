@@ -312,7 +312,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 	}
 	writeJSON(w, http.StatusOK, resp)
 
-	if s.cfg.WebhookURL != "" {
+	if url, _ := s.webhookOf(number); url != "" {
 		var async *Fault
 		if faulted {
 			async = &f

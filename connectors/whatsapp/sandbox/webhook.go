@@ -201,12 +201,13 @@ func (s *Server) deliver(ctx context.Context, b batch) {
 		s.logger.Error("encoding status webhook", "error", err)
 		return
 	}
+	url, secret := s.webhookOf(b.number)
 	wait := s.cfg.WebhookRetryMin
 	timer := time.NewTimer(0)
 	<-timer.C
 	defer timer.Stop()
 	for attempt := 1; ; attempt++ {
-		err := s.post(ctx, body)
+		err := s.post(ctx, url, secret, body)
 		if err == nil {
 			for _, st := range b.statuses {
 				s.setChatStatus(st.RecipientID, st.ID, st.Status)
@@ -229,15 +230,28 @@ func (s *Server) deliver(ctx context.Context, b batch) {
 	}
 }
 
-func (s *Server) post(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(body))
+// webhookOf returns where a number's webhooks go and the app secret that
+// signs them: its own, else the server's. An empty url means none are sent.
+func (s *Server) webhookOf(n Number) (url, secret string) {
+	url, secret = n.WebhookURL, n.AppSecret
+	if url == "" {
+		url = s.cfg.WebhookURL
+	}
+	if secret == "" {
+		secret = s.cfg.AppSecret
+	}
+	return url, secret
+}
+
+func (s *Server) post(ctx context.Context, url, secret string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("building webhook request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "facebookexternalua")
-	req.Header.Set("X-Hub-Signature", "sha1="+sign(sha1.New, s.cfg.AppSecret, body))
-	req.Header.Set("X-Hub-Signature-256", "sha256="+sign(sha256.New, s.cfg.AppSecret, body))
+	req.Header.Set("X-Hub-Signature", "sha1="+sign(sha1.New, secret, body))
+	req.Header.Set("X-Hub-Signature-256", "sha256="+sign(sha256.New, secret, body))
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("posting webhook: %w", err)

@@ -15,13 +15,13 @@ import (
 )
 
 const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
-	provider_message_id, error_code, error, attempts, created_at, updated_at`
+	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as`
 
 func scanMessage(r pgx.Row) (store.Message, error) {
 	var m store.Message
 	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
 		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
-		&m.CreatedAt, &m.UpdatedAt); err != nil {
+		&m.CreatedAt, &m.UpdatedAt, &m.SentAs); err != nil {
 		return store.Message{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
@@ -70,9 +70,9 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		created = store.Stamp(m.CreatedAt)
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`, command)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12) ON CONFLICT (key) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, created, at, m.Command)
+		store.MessageSending, created, at, m.SentAs, m.Command)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
@@ -81,8 +81,9 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		// A concurrent claimer's update is waited for, then the status is
 		// checked again: only one takes the message over.
 		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2,
-			command = COALESCE($6, command)
-			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command)
+			command = COALESCE($6, command), template = $7, sent_as = $8
+			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command,
+			m.Template, m.SentAs)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -107,6 +108,24 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		return store.Message{}, false, fmt.Errorf("reading: %w", err)
 	}
 	return cur, claimed, nil
+}
+
+// MarkFallback records that the claimed message goes out as its fallback
+// template; see store.Messages.
+func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	tag, err := p.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
+		store.SentAsFallback, template, store.Stamp(at), key)
+	switch {
+	case err != nil:
+		return fmt.Errorf("marking message %s sent as its fallback: %w", key, err)
+	case tag.RowsAffected() == 0:
+		return fmt.Errorf("marking message %s sent as its fallback: %w", key, store.ErrNotFound)
+	}
+	return nil
 }
 
 // MarkSent moves a pending, sending or unknown message to sent with the

@@ -12,14 +12,14 @@ import (
 )
 
 const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
-	provider_message_id, error_code, error, attempts, created_at, updated_at`
+	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as`
 
 func scanMessage(r rowScanner) (store.Message, error) {
 	var m store.Message
 	var created, updated int64
 	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
 		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
-		&created, &updated); err != nil {
+		&created, &updated, &m.SentAs); err != nil {
 		return store.Message{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
@@ -71,17 +71,18 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 		created = store.Stamp(m.CreatedAt)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`, command)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, toDB(created), toDB(at), m.Command)
+		store.MessageSending, toDB(created), toDB(at), m.SentAs, m.Command)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
 	claimed := rowsAffected(res) == 1
 	if !claimed {
 		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?,
-			command = COALESCE(?, command)
-			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Command, m.Key, store.MessagePending, store.MessageDeferred)
+			command = COALESCE(?, command), template = ?, sent_as = ?
+			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Command, m.Template, m.SentAs,
+			m.Key, store.MessagePending, store.MessageDeferred)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -114,6 +115,26 @@ func rowsAffected(res sql.Result) int64 {
 		return 0
 	}
 	return n
+}
+
+// MarkFallback records that the claimed message goes out as its fallback
+// template; see store.Messages.
+func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET sent_as = ?, template = ?, updated_at = ? WHERE key = ?`,
+			store.SentAsFallback, template, toDB(store.Stamp(at)), key)
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("marking message %s sent as its fallback: %w", key, err)
+	}
+	return nil
 }
 
 // MarkSent moves a pending, sending or unknown message to sent with the

@@ -492,3 +492,67 @@ func testMessageCommand(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Empty(t, m.Command)
 }
+
+func testMessageFallback(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	text := func() store.Message {
+		m := newMessage(tenant, "msg_"+randHex(8), 0, 0)
+		m.Kind, m.Template = "text", ""
+		return m
+	}
+
+	t.Run("a text sent as its fallback template", func(t *testing.T) {
+		m := text()
+		_, claimed, err := s.ClaimMessage(ctx, m)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		require.NoError(t, s.MarkFallback(ctx, m.Key, "we_miss_you", at(1)))
+		require.NoError(t, s.MarkSent(ctx, m.Key, "wamid.fb", at(2)))
+		got, err := s.Message(ctx, tenant, m.Key)
+		require.NoError(t, err)
+		assert.Equal(t, store.SentAsFallback, got.SentAs)
+		assert.Equal(t, "we_miss_you", got.Template)
+		assert.Equal(t, "text", got.Kind, "the kind stays what was asked")
+		assert.Equal(t, store.MessageSent, got.Status)
+		listed, err := s.ListMessages(ctx, tenant, store.MessageFilter{})
+		require.NoError(t, err)
+		require.NotEmpty(t, listed)
+		assert.Equal(t, store.SentAsFallback, listed[0].SentAs)
+		assert.Equal(t, "we_miss_you", listed[0].Template)
+	})
+	t.Run("a text sent as written", func(t *testing.T) {
+		m := text()
+		_, _, err := s.ClaimMessage(ctx, m)
+		require.NoError(t, err)
+		require.NoError(t, s.MarkSent(ctx, m.Key, "wamid.text", at(2)))
+		got, err := s.Message(ctx, tenant, m.Key)
+		require.NoError(t, err)
+		assert.Empty(t, got.SentAs)
+		assert.Empty(t, got.Template)
+	})
+	t.Run("claimed as the fallback of another message", func(t *testing.T) {
+		m := newMessage(tenant, "msg_"+randHex(8)+"~fallback", 0, 0)
+		m.SentAs = store.SentAsFallback
+		cur, claimed, err := s.ClaimMessage(ctx, m)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		assert.Equal(t, store.SentAsFallback, cur.SentAs)
+	})
+	t.Run("a later claim decides again", func(t *testing.T) {
+		m := text()
+		_, _, err := s.ClaimMessage(ctx, m)
+		require.NoError(t, err)
+		require.NoError(t, s.MarkFallback(ctx, m.Key, "we_miss_you", at(1)))
+		require.NoError(t, s.ReleaseMessage(ctx, m.Key, "131000", "try later", at(2)))
+		cur, claimed, err := s.ClaimMessage(ctx, m)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		assert.Empty(t, cur.SentAs, "the window may have opened since")
+		assert.Empty(t, cur.Template)
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		err := s.MarkFallback(ctx, "msg_"+randHex(8), "we_miss_you", at(1))
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+}

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ApplyStatus", testApplyStatus},
 		{"ApplyStatusLookup", testApplyStatusLookup},
 		{"ApplyStatusOutOfOrder", testApplyStatusOutOfOrder},
+		{"MessageFallback", testMessageFallback},
 		{"ListMessages", testListMessages},
 		{"Contacts", testContacts},
 		{"ConsentText", testConsentText},

@@ -1,4 +1,4 @@
-package cloud
+package cloud_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloud"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/fault"
@@ -18,18 +19,18 @@ import (
 
 var (
 	paceDuration = flag.Duration("pace.duration", 5*time.Second, "how long BenchmarkPacedSend sends")
-	paceRate     = flag.Float64("pace.rate", MaxPerSecond, "messages per second BenchmarkPacedSend configures")
+	paceRate     = flag.Float64("pace.rate", cloud.MaxPerSecond, "messages per second BenchmarkPacedSend configures")
 )
 
 // benchClient is a client of a sandbox number over loopback.
-func benchClient(b *testing.B, perSecond float64) (*Client, *sandbox.Server) {
+func benchClient(b *testing.B, perSecond float64) (*cloud.Client, *sandbox.Server) {
 	sb, hs := cloudtest.Start(b, sandbox.Config{AccessToken: "t"})
-	tp := DefaultThroughput()
+	tp := cloud.DefaultThroughput()
 	tp.PerSecond = perSecond
-	c, err := New(Options{
+	c, err := cloud.New(cloud.Options{
 		Connector: "bench", Account: "1", MessagesURL: hs.URL + "/v24.0/1/messages",
 		Header: http.Header{"Authorization": {"Bearer t"}}, Timeout: 10 * time.Second,
-		Breaker: DefaultBreaker(), Throughput: tp,
+		Breaker: cloud.DefaultBreaker(), Throughput: tp,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -50,7 +51,7 @@ func benchCommand(i int64) messaging.Command {
 // grants (1,000/s): msgs/s near 1,000 means the limiter, not the client,
 // bounds it.
 func BenchmarkSendTemplate(b *testing.B) {
-	c, sb := benchClient(b, MaxPerSecond)
+	c, sb := benchClient(b, cloud.MaxPerSecond)
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(16)
@@ -94,7 +95,7 @@ func BenchmarkPacedSend(b *testing.B) {
 					_, err := c.Send(ctx, benchCommand(n.Add(1)))
 					switch {
 					case err == nil:
-					case ctx.Err() != nil || fault.CodeOf(err) == CodeRateLimit:
+					case ctx.Err() != nil || fault.CodeOf(err) == cloud.CodeRateLimit:
 						return // the run's end: the next turn falls after it
 					default:
 						b.Error(err)

@@ -4,6 +4,7 @@
 "use strict";
 let current = "";
 let lastRender = "";
+let numbers = []; // the business numbers served; a choice appears when there are several
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -57,7 +58,7 @@ async function refresh() {
         btn.dataset.id = c.id;
         btn.dir = "auto";
         btn.onclick = () => {
-          const body = {from: current, context_id: m.id};
+          const body = {from: current, context_id: m.id, phone_number_id: m.number};
           if (kind === "quick_reply") body.quick_reply = {payload: c.id, text: c.title};
           else body[kind] = {id: c.id, title: c.title};
           post(body);
@@ -67,7 +68,8 @@ async function refresh() {
       b.append(wrap);
     }
     const ticks = {sent: "✓", delivered: "✓✓", read: "✓✓ read", accepted: "…"};
-    b.append(el("div", "meta", new Date(m.at).toLocaleTimeString() + (m.direction === "out" ? " " + (ticks[m.status] || m.status || "") : "")));
+    const to = numbers.length > 1 ? " " + (m.direction === "out" ? "from " : "to ") + display(m.number) : "";
+    b.append(el("div", "meta", new Date(m.at).toLocaleTimeString() + to + (m.direction === "out" ? " " + (ticks[m.status] || m.status || "") : "")));
     return b;
   }));
   box.scrollTop = box.scrollHeight;
@@ -84,7 +86,25 @@ document.getElementById("compose").onsubmit = e => {
   if (!current || !input.value) return;
   const text = input.value;
   input.value = "";
-  post({from: current, text});
+  const body = {from: current, text};
+  if (numbers.length > 1) body.phone_number_id = document.getElementById("number").value;
+  post(body);
 };
+
+function display(id) {
+  const n = numbers.find(n => n.phone_number_id === id);
+  return "+" + (n ? n.display_phone_number : id);
+}
+
+async function loadNumbers() {
+  numbers = (await (await fetch("/sandbox/numbers")).json()).numbers;
+  const sel = document.getElementById("number");
+  sel.replaceChildren(...numbers.map(n => {
+    const o = el("option", "", display(n.phone_number_id));
+    o.value = n.phone_number_id;
+    return o;
+  }));
+  sel.hidden = numbers.length < 2;
+}
 setInterval(refresh, 1000);
-refresh();
+loadNumbers().then(refresh);

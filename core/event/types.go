@@ -1,0 +1,46 @@
+package event
+
+import "slices"
+
+// eventTypes are the event types the hub knows: what its bundled mappings
+// and its scheduler produce: member.birthday is the scheduler's (its
+// constant is core/loyalty's), contact.identity_changed a WhatsApp
+// customer's new number or user id, from a system message, and
+// webhook.error an error WhatsApp reported for a webhook's value.
+var eventTypes = []string{
+	TypeCheckoutUpdated, "contact.identity_changed", TypeConsentChanged, TypeCustomerUpserted,
+	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus,
+	TypeNumberQuality, TypeOrderCancelled, TypeOrderCreated, TypeOrderPaid, TypeOrderRefunded,
+	TypePrivacyRequest, TypePrivacyRedact, TypeShopRedact, TypeTemplateQuality, TypeTemplateStatus,
+	"webhook.error",
+}
+
+// outcomeTypes are the outcome types the hub decides, the ones notification
+// rules can send on. Their constants live beside the code that decides them
+// (core/loyalty, the checkout stage); a test keeps this list whole.
+var outcomeTypes = []string{
+	"challenge.completed", "checkout.abandoned", "member.birthday", "member.joined",
+	"points.activated", "points.adjusted", "points.earned", "points.expired", "points.expiring",
+	"points.pending", "points.reversed", "referral.completed", "referral.linked",
+	"referral.refused", "reward.redeemed", "reward.released", "tier.changed",
+}
+
+// Types returns the event types the hub knows, sorted: the ones its
+// bundled mappings and scheduler produce. A tenant's own mapping may emit
+// others, which its program declares.
+func Types() []string { return sorted(eventTypes) }
+
+// OutcomeTypes returns the outcome types the hub decides, sorted.
+func OutcomeTypes() []string { return sorted(outcomeTypes) }
+
+// KnownType reports whether typ is one of Types.
+func KnownType(typ string) bool { return slices.Contains(eventTypes, typ) }
+
+// KnownOutcome reports whether typ is one of OutcomeTypes.
+func KnownOutcome(typ string) bool { return slices.Contains(outcomeTypes, typ) }
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
