@@ -20,18 +20,6 @@ func (cs ConnectorSettings) BundledMapping() string {
 	return cs.Spec.Mapping
 }
 
-// hubEventTypes are the event types a stage of the hub acts on whatever the
-// tenant's program says.
-var hubEventTypes = map[string]bool{
-	event.TypeOrderPaid: true, event.TypeOrderRefunded: true, event.TypeOrderCancelled: true,
-	event.TypeOrderCreated: true, event.TypeMemberJoined: true, event.TypeCustomerUpserted: true,
-	event.TypeCheckoutUpdated: true, event.TypeConsentChanged: true,
-	event.TypePrivacyRedact: true, event.TypePrivacyRequest: true, event.TypeShopRedact: true,
-	event.TypeMessageStatus: true, event.TypeMessageReceived: true,
-	event.TypeTemplateStatus: true, event.TypeTemplateQuality: true, event.TypeNumberQuality: true,
-	event.TypeIdentityChanged: true, event.TypeWebhookError: true,
-}
-
 // Lint severities.
 const (
 	LintError   = "error"
@@ -179,7 +167,7 @@ func lintConnector(ctx context.Context, s *Settings, tenant string, cs Connector
 			out = append(out, finding(name, LintWarning, msg, 0))
 		}
 		for _, ev := range events {
-			if hubEventTypes[ev.Type] || (prog != nil && prog.Handles(ev.Type)) {
+			if event.KnownType(ev.Type) || (prog != nil && prog.Handles(ev.Type)) {
 				continue
 			}
 			if _, seen := unknown[ev.Type]; !seen {

@@ -3,16 +3,14 @@ package event
 import "slices"
 
 // eventTypes are the event types the hub knows: what its bundled mappings
-// and its scheduler produce: member.birthday is the scheduler's (its
-// constant is core/loyalty's), contact.identity_changed a WhatsApp
-// customer's new number or user id, from a system message, and
-// webhook.error an error WhatsApp reported for a webhook's value.
+// and its scheduler produce (member.birthday is the scheduler's; its
+// constant is core/loyalty's).
 var eventTypes = []string{
-	TypeCheckoutUpdated, "contact.identity_changed", TypeConsentChanged, TypeCustomerUpserted,
+	TypeCheckoutUpdated, TypeIdentityChanged, TypeConsentChanged, TypeCustomerUpserted,
 	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus,
 	TypeNumberQuality, TypeOrderCancelled, TypeOrderCreated, TypeOrderPaid, TypeOrderRefunded,
 	TypePrivacyRequest, TypePrivacyRedact, TypeShopRedact, TypeTemplateQuality, TypeTemplateStatus,
-	"webhook.error",
+	TypeWebhookError,
 }
 
 // outcomeTypes are the outcome types the hub decides, the ones notification
