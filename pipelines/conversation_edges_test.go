@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +155,33 @@ func TestOldMessageIsNotAnswered(t *testing.T) {
 
 	h.postWebhook(t, inboundText("wamid.RECENT", c.phone, "points", time.Now().Add(-23*time.Hour)))
 	c.expect(conversation.MsgNotMember)
+}
+
+// A message's age is judged by the hub's clock, not the machine's: with
+// the hub's clock two days behind, a message the machine would call a day
+// old is answered; with it two hours ahead, one the machine would call 23
+// hours old is passed over.
+func TestOldMessageIsJudgedByTheHubsClock(t *testing.T) {
+	var offset atomic.Int64
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{
+		yaml: botConfig(in.srv.URL),
+		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
+			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45"},
+		now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) },
+	})
+	c := newChat(t, h, "en", chatPhones["en"])
+	stale := h.hub.Metrics().BotReplies.WithLabelValues("acme", string(conversation.ReceiveStale))
+
+	offset.Store(int64(-48 * time.Hour))
+	h.postWebhook(t, inboundText("wamid.CLOCK-1", c.phone, "points", time.Now().Add(-25*time.Hour)))
+	c.expect(conversation.MsgNotMember)
+	assert.Zero(t, counterValue(t, stale))
+
+	offset.Store(int64(2 * time.Hour))
+	h.postWebhook(t, inboundText("wamid.CLOCK-2", c.phone, "points", time.Now().Add(-23*time.Hour)))
+	eventually(t, "the message passed over", func() bool { return counterValue(t, stale) == 1 })
+	c.quiet()
 }
 
 // rewardCodeNotification sends each redeemed code as a paid template.
