@@ -87,6 +87,18 @@ func TestShopConsent(t *testing.T) {
 		h.postEvents(t, consent("081234560202", "sms_marketing", "stop", 1795500000))
 		eventually(t, "the opt-out", func() bool { return h.contact(t, "+6281234560202").Marketing == store.ConsentOptedOut })
 	})
+	t.Run("a phone read with its address's country", func(t *testing.T) {
+		// A CRM's British contact of an Indonesian shop: the national
+		// number is no Indonesian one.
+		h := newHarness(t, harnessOpts{yaml: passThrough("")})
+		h.postEvents(t, `{"type": "consent.changed", "id": "uk/resume", "data": {"phone": "07911 123456", "phone_country": "GB", "category": "marketing_messages", "value": "resume", "source": "hubspot", "timestamp": "2026-11-23T03:05:00Z"}}`)
+		eventually(t, "the opt-in of the British number", func() bool {
+			var body struct{ Contact store.Contact }
+			return h.admin(http.MethodGet, "/contacts?phone=%2B447911123456", &body) == http.StatusOK &&
+				body.Contact.Marketing == store.ConsentOptedIn
+		})
+		assert.Empty(t, h.deadLetters().DeadLetters)
+	})
 }
 
 func TestAbandonedCheckout(t *testing.T) {
