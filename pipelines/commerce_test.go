@@ -115,7 +115,7 @@ func TestAbandonedCheckout(t *testing.T) {
 `
 	}})
 	checkout := func(token, phone string, at int64, completed bool) string {
-		return fmt.Sprintf(`{"type": "checkout.updated", "id": "%s/%d", "occurred_at": %d, "data": {"token": %q, "phone": %q, "name": "Tia", "total": "150000.00", "currency": "IDR", "url": "https://shop.example/checkouts/%s/recover", "completed": %t}}`,
+		return fmt.Sprintf(`{"type": "checkout.updated", "id": "%s/%d", "occurred_at": %d, "data": {"token": %q, "phone": %q, "name": "\u202eTia\u200f\t", "total": "150000.00", "currency": "IDR", "url": "https://shop.example/checkouts/%s/recover", "completed": %t}}`,
 			token, at, at, token, phone, token, completed)
 	}
 	now := time.Now().Unix()
@@ -143,7 +143,8 @@ func TestAbandonedCheckout(t *testing.T) {
 		if m.To == "6281234560301" {
 			name, params := templateOf(t, m)
 			assert.Equal(t, "cart_reminder", name)
-			assert.Equal(t, []string{"Tia", "https://shop.example/checkouts/tok-abandoned/recover"}, params)
+			assert.Equal(t, []string{"Tia", "https://shop.example/checkouts/tok-abandoned/recover"}, params,
+				"the checkout's name cleaned where it entered")
 		}
 	}
 	// Announced once; completed and deleted checkouts never.
