@@ -303,11 +303,13 @@ func TestValidateLoyalty(t *testing.T) {
 				chat := pointsRule("chat")
 				chat.On = "message.received"
 				l.Rules = append(l.Rules, chat)
-				l.Challenges = []config.Challenge{{Name: "opt-ins", On: "consent.changed", Count: 1, Points: 10}}
+				l.Challenges = []config.Challenge{{Name: "opt-ins", On: "consent.changed", Count: 1, Points: 10},
+					{Name: "returns", On: "order.refunded", Count: 3, Points: 10}}
 				l.EventTypes = []string{"store.visited", "message.received"}
 			},
 			want: map[string]string{
-				p + ".event_types[1]": "message.received is one of the hub's own types; declare only the types of the tenant's own mappings",
+				p + ".challenges[1].on": "order.refunded takes back the points of its order; challenges cannot count it",
+				p + ".event_types[1]":   "message.received is one of the hub's own types; declare only the types of the tenant's own mappings",
 				p + ".rules[3].on": "message.received is acted on by the hub itself and never reaches the loyalty program, so nothing would count it;" +
 					" rules and challenges count customer.upserted, member.birthday, member.joined, order.cancelled, order.created, order.paid, order.refunded",
 				p + ".challenges[0].on": "consent.changed is acted on by the hub itself",
