@@ -105,12 +105,37 @@ func TestBotAnswersConversationOnly(t *testing.T) {
 	assert.Equal(t, "misunderstood", events[0].Reason)
 	assert.Equal(t, "zxcvbnm", events[0].Message.Text)
 
-	// In the handoff, the person sees everything the customer sends.
-	h.postWebhook(t, inboundOf("wamid.LOC2", c.phone, "location", `{"latitude":-6.2,"longitude":106.8}`, time.Now()))
-	eventually(t, "the location in the inbox", func() bool {
-		all := in.all()
-		return len(all) == 2 && all[1].Message.Type == "location"
-	})
+	// In the handoff, the person sees everything the customer sends, and
+	// what it holds.
+	inHandoff := []struct {
+		typ, object string
+		holds       func(m *pipelines.HandoffMessage) bool
+	}{
+		{"location", `{"latitude":-6.2,"longitude":106.8,"name":"Kopi Kita Kemang"}`,
+			func(m *pipelines.HandoffMessage) bool {
+				return strings.Contains(string(m.Location), "Kopi Kita Kemang")
+			}},
+		{"reaction", fmt.Sprintf(`{"message_id":%q,"emoji":"😡"}`, target),
+			func(m *pipelines.HandoffMessage) bool {
+				return m.Reaction != nil && m.Reaction.Emoji == "😡" && m.Reaction.MessageID == target
+			}},
+		{"contacts", `[{"name":{"formatted_name":"Rina"},"phones":[{"phone":"+62 812 3456 7002","wa_id":"6281234567002"}]}]`,
+			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Contacts), "6281234567002") }},
+		{"interactive", `{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"rating\":\"5\"}"}}`,
+			func(m *pipelines.HandoffMessage) bool {
+				return m.Flow != nil && strings.Contains(m.Flow.ResponseJSON, `"rating"`)
+			}},
+		{"order", `{"catalog_id":"321","product_items":[{"product_retailer_id":"latte","quantity":2,"item_price":32000,"currency":"IDR"}]}`,
+			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Order), "latte") }},
+	}
+	for i, o := range inHandoff {
+		h.postWebhook(t, inboundOf(fmt.Sprintf("wamid.HANDOFF%d", i), c.phone, o.typ, o.object, time.Now()))
+		eventually(t, "the "+o.typ+" in the inbox", func() bool { return len(in.all()) == i+2 })
+		got := in.all()[i+1].Message
+		require.NotNil(t, got)
+		assert.Equal(t, o.typ, got.Type)
+		assert.True(t, o.holds(got), "%s: %+v", o.typ, got)
+	}
 	c.quiet()
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
