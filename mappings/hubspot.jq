@@ -27,7 +27,8 @@
 #   A contact without phone and email, or no longer in HubSpot, yields
 #   nothing.
 # contact property change of settings.consent_property -> consent.changed
-#   data         phone (the contact's), category (settings.consent_category),
+#   data         phone (the contact's), phone_country (as for
+#                customer.upserted), category (settings.consent_category),
 #                value: resume when the new value is one of
 #                settings.opt_in_values (case-insensitive), else stop;
 #                detail, source "hubspot", timestamp (occurredAt, else the
@@ -123,6 +124,7 @@ def events:
                 occurred_at: $at,
                 data: ({
                   phone: $phone,
+                  phone_country: (phone_country($countries; $object_id; $phone)),
                   category: ($settings.consent_category | str // "marketing_messages"),
                   value: (if ($value | ascii_downcase | IN($opt_in[])) then "resume" else "stop" end),
                   detail: "HubSpot property \($consent_property) set to \($value | tojson)",

@@ -28,6 +28,12 @@ func TestAccountRef(t *testing.T) {
 			want: store.AccountRef{Phone: "+442079460958", OrderID: "A", Connector: "shop", CustomerID: "42", Create: true},
 		},
 		{
+			name: "a customer's phone read with their address's country, their name cleaned",
+			ev: event.Event{ID: "ev_3", Type: event.TypeCustomerUpserted, Connector: "crm",
+				Data: json.RawMessage(`{"customer_id": "c-1", "phone": "07911 123456", "phone_country": "GB", "name": " Amelia\u200f\nClarke "}`)},
+			want: store.AccountRef{Phone: "+447911123456", Name: "Amelia Clarke", Connector: "crm", CustomerID: "c-1", Create: true},
+		},
+		{
 			name: "phone read with the tenant's region",
 			ev:   order(`{"order_id": "A", "phone": "0812-3456-7890"}`),
 			want: store.AccountRef{Phone: "+6281234567890", OrderID: "A", Connector: "shop", Create: true},

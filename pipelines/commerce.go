@@ -88,7 +88,7 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 			phone = ""
 		}
 	case phone != "":
-		p, err := member.NormalizePhone(phone, region)
+		p, err := normalizePhone(phone, c.PhoneCountry, region)
 		if err != nil {
 			return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change: %w", err))
 		}

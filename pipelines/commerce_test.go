@@ -87,6 +87,18 @@ func TestShopConsent(t *testing.T) {
 		h.postEvents(t, consent("081234560202", "sms_marketing", "stop", 1795500000))
 		eventually(t, "the opt-out", func() bool { return h.contact(t, "+6281234560202").Marketing == store.ConsentOptedOut })
 	})
+	t.Run("a phone read with its address's country", func(t *testing.T) {
+		// A CRM's British contact of an Indonesian shop: the national
+		// number is no Indonesian one.
+		h := newHarness(t, harnessOpts{yaml: passThrough("")})
+		h.postEvents(t, `{"type": "consent.changed", "id": "uk/resume", "data": {"phone": "07911 123456", "phone_country": "GB", "category": "marketing_messages", "value": "resume", "source": "hubspot", "timestamp": "2026-11-23T03:05:00Z"}}`)
+		eventually(t, "the opt-in of the British number", func() bool {
+			var body struct{ Contact store.Contact }
+			return h.admin(http.MethodGet, "/contacts?phone=%2B447911123456", &body) == http.StatusOK &&
+				body.Contact.Marketing == store.ConsentOptedIn
+		})
+		assert.Empty(t, h.deadLetters().DeadLetters)
+	})
 }
 
 func TestAbandonedCheckout(t *testing.T) {
@@ -103,7 +115,7 @@ func TestAbandonedCheckout(t *testing.T) {
 `
 	}})
 	checkout := func(token, phone string, at int64, completed bool) string {
-		return fmt.Sprintf(`{"type": "checkout.updated", "id": "%s/%d", "occurred_at": %d, "data": {"token": %q, "phone": %q, "name": "Tia", "total": "150000.00", "currency": "IDR", "url": "https://shop.example/checkouts/%s/recover", "completed": %t}}`,
+		return fmt.Sprintf(`{"type": "checkout.updated", "id": "%s/%d", "occurred_at": %d, "data": {"token": %q, "phone": %q, "name": "\u202eTia\u200f\t", "total": "150000.00", "currency": "IDR", "url": "https://shop.example/checkouts/%s/recover", "completed": %t}}`,
 			token, at, at, token, phone, token, completed)
 	}
 	now := time.Now().Unix()
@@ -131,7 +143,8 @@ func TestAbandonedCheckout(t *testing.T) {
 		if m.To == "6281234560301" {
 			name, params := templateOf(t, m)
 			assert.Equal(t, "cart_reminder", name)
-			assert.Equal(t, []string{"Tia", "https://shop.example/checkouts/tok-abandoned/recover"}, params)
+			assert.Equal(t, []string{"Tia", "https://shop.example/checkouts/tok-abandoned/recover"}, params,
+				"the checkout's name cleaned where it entered")
 		}
 	}
 	// Announced once; completed and deleted checkouts never.

@@ -646,7 +646,7 @@ func (b *botTurn) handoffEvent(kind string) HandoffEvent {
 	e := HandoffEvent{
 		Event: kind, Tenant: b.t.id, At: b.now.UTC(),
 		Contact: HandoffContact{Phone: b.phone, UserID: b.msg.UserID, Name: b.msg.Name, Language: b.conv.Lang},
-		Message: &HandoffMessage{ID: b.msg.MessageID, Type: b.msg.Type, Text: b.msg.Text, Timestamp: b.msg.Timestamp},
+		Message: handoffMessage(b.msg),
 		Reply:   "/api/v1/tenants/" + b.t.id + "/conversations/messages",
 	}
 	if b.mem != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,12 +105,37 @@ func TestBotAnswersConversationOnly(t *testing.T) {
 	assert.Equal(t, "misunderstood", events[0].Reason)
 	assert.Equal(t, "zxcvbnm", events[0].Message.Text)
 
-	// In the handoff, the person sees everything the customer sends.
-	h.postWebhook(t, inboundOf("wamid.LOC2", c.phone, "location", `{"latitude":-6.2,"longitude":106.8}`, time.Now()))
-	eventually(t, "the location in the inbox", func() bool {
-		all := in.all()
-		return len(all) == 2 && all[1].Message.Type == "location"
-	})
+	// In the handoff, the person sees everything the customer sends, and
+	// what it holds.
+	inHandoff := []struct {
+		typ, object string
+		holds       func(m *pipelines.HandoffMessage) bool
+	}{
+		{"location", `{"latitude":-6.2,"longitude":106.8,"name":"Kopi Kita Kemang"}`,
+			func(m *pipelines.HandoffMessage) bool {
+				return strings.Contains(string(m.Location), "Kopi Kita Kemang")
+			}},
+		{"reaction", fmt.Sprintf(`{"message_id":%q,"emoji":"😡"}`, target),
+			func(m *pipelines.HandoffMessage) bool {
+				return m.Reaction != nil && m.Reaction.Emoji == "😡" && m.Reaction.MessageID == target
+			}},
+		{"contacts", `[{"name":{"formatted_name":"Rina"},"phones":[{"phone":"+62 812 3456 7002","wa_id":"6281234567002"}]}]`,
+			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Contacts), "6281234567002") }},
+		{"interactive", `{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"rating\":\"5\"}"}}`,
+			func(m *pipelines.HandoffMessage) bool {
+				return m.Flow != nil && strings.Contains(m.Flow.ResponseJSON, `"rating"`)
+			}},
+		{"order", `{"catalog_id":"321","product_items":[{"product_retailer_id":"latte","quantity":2,"item_price":32000,"currency":"IDR"}]}`,
+			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Order), "latte") }},
+	}
+	for i, o := range inHandoff {
+		h.postWebhook(t, inboundOf(fmt.Sprintf("wamid.HANDOFF%d", i), c.phone, o.typ, o.object, time.Now()))
+		eventually(t, "the "+o.typ+" in the inbox", func() bool { return len(in.all()) == i+2 })
+		got := in.all()[i+1].Message
+		require.NotNil(t, got)
+		assert.Equal(t, o.typ, got.Type)
+		assert.True(t, o.holds(got), "%s: %+v", o.typ, got)
+	}
 	c.quiet()
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
@@ -154,6 +180,33 @@ func TestOldMessageIsNotAnswered(t *testing.T) {
 
 	h.postWebhook(t, inboundText("wamid.RECENT", c.phone, "points", time.Now().Add(-23*time.Hour)))
 	c.expect(conversation.MsgNotMember)
+}
+
+// A message's age is judged by the hub's clock, not the machine's: with
+// the hub's clock two days behind, a message the machine would call a day
+// old is answered; with it two hours ahead, one the machine would call 23
+// hours old is passed over.
+func TestOldMessageIsJudgedByTheHubsClock(t *testing.T) {
+	var offset atomic.Int64
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{
+		yaml: botConfig(in.srv.URL),
+		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
+			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45"},
+		now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) },
+	})
+	c := newChat(t, h, "en", chatPhones["en"])
+	stale := h.hub.Metrics().BotReplies.WithLabelValues("acme", string(conversation.ReceiveStale))
+
+	offset.Store(int64(-48 * time.Hour))
+	h.postWebhook(t, inboundText("wamid.CLOCK-1", c.phone, "points", time.Now().Add(-25*time.Hour)))
+	c.expect(conversation.MsgNotMember)
+	assert.Zero(t, counterValue(t, stale))
+
+	offset.Store(int64(2 * time.Hour))
+	h.postWebhook(t, inboundText("wamid.CLOCK-2", c.phone, "points", time.Now().Add(-23*time.Hour)))
+	eventually(t, "the message passed over", func() bool { return counterValue(t, stale) == 1 })
+	c.quiet()
 }
 
 // rewardCodeNotification sends each redeemed code as a paid template.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -51,12 +52,35 @@ type HandoffContact struct {
 	Language string `json:"language,omitempty"`
 }
 
-// HandoffMessage is a customer's message in a handoff.
+// HandoffMessage is a customer's message in a handoff: besides its text,
+// what else the customer sent, as message.received carries it (a tapped
+// button, a Flow's answer, media, a location, contact cards, a reaction, a
+// cart, the quoted message, an ad's referral, errors' details), so that the
+// person answering sees it.
 type HandoffMessage struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	Text      string    `json:"text,omitempty"`
-	Timestamp time.Time `json:"timestamp"`
+	ID        string              `json:"id"`
+	Type      string              `json:"type"`
+	Text      string              `json:"text,omitempty"`
+	Timestamp time.Time           `json:"timestamp"`
+	Reply     *event.Reply        `json:"reply,omitempty"`
+	Flow      *event.FlowReply    `json:"flow,omitempty"`
+	Media     *event.Media        `json:"media,omitempty"`
+	Location  json.RawMessage     `json:"location,omitempty"`
+	Contacts  json.RawMessage     `json:"contacts,omitempty"`
+	Reaction  *event.Reaction     `json:"reaction,omitempty"`
+	Order     json.RawMessage     `json:"order,omitempty"`
+	Referral  json.RawMessage     `json:"referral,omitempty"`
+	Context   *event.ReplyContext `json:"context,omitempty"`
+	Errors    []event.StatusError `json:"errors,omitempty"`
+}
+
+// handoffMessage is m as the handoff webhook shows it.
+func handoffMessage(m event.MessageReceived) *HandoffMessage {
+	return &HandoffMessage{
+		ID: m.MessageID, Type: m.Type, Text: m.Text, Timestamp: m.Timestamp,
+		Reply: m.Reply, Flow: m.Flow, Media: m.Media, Location: m.Location, Contacts: m.Contacts,
+		Reaction: m.Reaction, Order: m.Order, Referral: m.Referral, Context: m.Context, Errors: m.Errors,
+	}
 }
 
 // Handoff webhook events.

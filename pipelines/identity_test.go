@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/dialog360"
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/mappings"
 )
 
 // TestWhatsAppNumberForms: customers whose wa_id is a form of their number
@@ -72,48 +72,6 @@ func TestWhatsAppNumberForms(t *testing.T) {
 	assert.EqualValues(t, 2, counterValue(t, numbers.WithLabelValues("acme", "unlisted")))
 }
 
-// identityMapping is the bundled Cloud API mapping with system messages
-// mapped to contact.identity_changed, as the event's contract says.
-func identityMapping(t *testing.T) string {
-	t.Helper()
-	src, ok := mappings.Bundled("whatsapp_cloud")
-	require.True(t, ok)
-	if strings.Contains(src, "contact.identity_changed") {
-		return src
-	}
-	src = strings.Replace(src, "def change_events($entry):", "def bundled_change_events($entry):", 1)
-	main := strings.LastIndex(src, `if type != "object" then error("webhook body must be`)
-	require.Positive(t, main)
-	return src[:main] + `
-def identity_event($value):
-  {
-    type: "contact.identity_changed",
-    id: "identity/\(.id)",
-    occurred_at: .timestamp,
-    data: ({
-      kind: (.system.type | str // "unknown"),
-      message_id: .id,
-      old_wa_id: (.from | str),
-      new_wa_id: ((.system.wa_id // .system.new_wa_id) | str),
-      old_user_id: ((.system.previous_user_id // .from_user_id) | str),
-      new_user_id: (.system.user_id | str),
-      body: (.system.body | str),
-      timestamp: (.timestamp | unix_time("system message")),
-      phone_number_id: ($value.metadata | obj | .phone_number_id | str)
-    } | drop_nulls)
-  };
-
-def change_events($entry):
-  if .field == "messages" then
-    (.value | obj // {}) as $value
-    | ($value.statuses | arrays | .[] | status_event),
-      ($value.messages | arrays | .[] | objects
-       | if .type == "system" then identity_event($value) else message_event($value) end)
-  else bundled_change_events($entry) end;
-
-` + src[main:]
-}
-
 // systemMessage is a Cloud API webhook with one system message, as Meta's
 // reference documents it (no contacts array).
 func systemMessage(id, from, fromUserID string, system string, at time.Time) string {
@@ -126,20 +84,16 @@ func inboundWithUserID(id, from, userID, text string, at time.Time) string {
 		testNumberID, from, userID, from, userID, id, at.Unix(), text)
 }
 
-// TestIdentityChanges: a system message that says a customer changed
+// TestIdentityChanges, through the bundled Cloud API mapping: a system
+// message that says a customer changed
 // number moves their contact, conversation and member (points and all) to
 // the new number; one that says their user id changed moves the contact;
 // neither is answered nor ever dead-lettered, an unknown old identity
 // changes nothing, and a replay changes nothing.
 func TestIdentityChanges(t *testing.T) {
 	in := newInbox(t)
-	mapping := identityMapping(t)
 	h := newHarness(t, harnessOpts{
-		yaml: func(cfg string) string {
-			cfg = botConfig(in.srv.URL)(cfg)
-			return strings.Replace(cfg, "        type: whatsapp_cloud\n",
-				"        type: whatsapp_cloud\n        mapping: |\n"+indent(mapping, "          ")+"\n", 1)
-		},
+		yaml: botConfig(in.srv.URL),
 		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
 			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45",
 			"LOYALHUB_TENANTS__ACME__CONVERSATION__DEFAULT_LANGUAGE=en"},
@@ -245,11 +199,6 @@ func TestIdentityChanges(t *testing.T) {
 	assert.Empty(t, h.deadLetters().DeadLetters, "system messages are never dead-lettered")
 }
 
-// indent prefixes every line of s.
-func indent(s, prefix string) string {
-	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
-}
-
 // TestReportsFindTheContactByAnyForm: a failed delivery's recipient_id and
 // a marketing preference's wa_id find the customer's contact whichever
 // form of the number they carry.
@@ -289,5 +238,50 @@ func TestSystemMessageNotAnswered(t *testing.T) {
 	h.postWebhook(t, systemMessage("wamid.SYS-BUNDLED", c.phone, "", `{"body":"User changed from 447911123002 to 447911123003","wa_id":"447911123003","type":"user_changed_number"}`, time.Now()))
 	c.quiet()
 	assert.Empty(t, newChat(t, h, "en", "447911123003").botMessages())
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
+
+// TestDialog360IdentityChange: 360dialog forwards Meta's webhook body,
+// authenticated by its registered header; a customer's message and their
+// system message reach the hub through it as through the Cloud API: the
+// contact is recorded, then moves to the new number, and nothing is
+// dead-lettered.
+func TestDialog360IdentityChange(t *testing.T) {
+	const token = "a-long-enough-webhook-token"
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(cfg, "      whatsapp:\n", `      d360:
+        type: whatsapp_360dialog
+        api_key: d360-key
+        webhook_token: `+token+`
+        phone_number_id: "`+testNumberID+`"
+      whatsapp:
+`, 1)
+	}})
+	post := func(body string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, h.url+"/hooks/acme/d360", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set(dialog360.DefaultWebhookHeader, token)
+		resp, err := h.client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	const oldWAID, newWAID = "6281234560611", "6281234560612"
+	post(inboundText("wamid.D360-1", oldWAID, "halo", time.Now()))
+	eventually(t, "the contact", func() bool {
+		var body struct{ Contact store.Contact }
+		return h.admin(http.MethodGet, "/contacts?phone="+url.QueryEscape("+"+oldWAID), &body) == http.StatusOK
+	})
+
+	post(systemMessage("wamid.D360-SYS", oldWAID, "", fmt.Sprintf(
+		`{"body":"User changed from %s to %s","wa_id":%q,"type":"user_changed_number"}`, oldWAID, newWAID, newWAID), time.Now()))
+	eventually(t, "the change applied", func() bool {
+		return counterValue(t, h.hub.Metrics().IdentityChanges.WithLabelValues("acme", "applied")) == 1
+	})
+	assert.Equal(t, newWAID, h.contact(t, url.QueryEscape("+"+newWAID)).WAID)
+	var body struct{ Contact store.Contact }
+	assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/contacts?phone="+url.QueryEscape("+"+oldWAID), &body),
+		"the old number names nobody now")
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }

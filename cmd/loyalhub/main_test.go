@@ -134,7 +134,7 @@ tenants:
 	_, stderr, err := runCLI(t, nil, "validate", "-c", path)
 	require.Error(t, err)
 	assert.Contains(t, stderr, "config has 2 error(s)")
-	assert.Contains(t, stderr, `tenants.acme.loyalty.rules[0].on: unknown event type "order.payed"; known types: checkout.updated,`)
+	assert.Contains(t, stderr, `tenants.acme.loyalty.rules[0].on: unknown event type "order.payed"; known types: customer.upserted,`)
 	assert.Contains(t, stderr, "order.paid, order.refunded")
 	assert.Contains(t, stderr, `tenants.acme.notifications[0].on: unknown outcome type "point.earned"; known types: challenge.completed,`)
 	assert.Contains(t, stderr, "points.earned, points.expired")

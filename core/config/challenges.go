@@ -63,6 +63,9 @@ func (v *validator) challenges(base string, cs []Challenge, custom []string) {
 			v.add(p+".on", "%q is not an event type, such as order.paid", c.On)
 		}
 		v.knownEventType(p+".on", c.On, custom)
+		if c.On == "order.refunded" || c.On == "order.cancelled" {
+			v.add(p+".on", "%s takes back the points of its order; challenges cannot count it", c.On)
+		}
 		if c.Count <= 0 {
 			v.add(p+".count", "must be positive, got %d", c.Count)
 		}

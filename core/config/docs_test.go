@@ -76,7 +76,7 @@ func TestReferenceListsKnownTypes(t *testing.T) {
 		key   string
 		types []string
 	}{
-		{"tenants.<id>.loyalty.event_types", event.Types()},
+		{"tenants.<id>.loyalty.event_types", event.ProgramTypes()},
 		{"tenants.<id>.notifications[].on", event.OutcomeTypes()},
 	} {
 		t.Run(list.key, func(t *testing.T) {

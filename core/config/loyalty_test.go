@@ -271,10 +271,8 @@ func TestValidateLoyalty(t *testing.T) {
 				p + ".rules[5].on": `".paid" is not an event type`,
 				p + ".rules[6].on": `"order..paid" is not an event type`,
 				p + ".rules[7].on": `"1order.paid" is not an event type`,
-				p + ".rules[10].on": `unknown event type "store.check_in"; known types: checkout.updated, consent.changed, contact.identity_changed,` +
-					` customer.upserted, member.birthday, member.joined, message.received, message.status, number.quality, order.cancelled,` +
-					` order.created, order.paid, order.refunded, privacy.data_request, privacy.redact, privacy.shop_redact, template.quality,` +
-					` template.status, webhook.error (a type of the tenant's own mapping is declared in loyalty.event_types)`,
+				p + ".rules[10].on": `unknown event type "store.check_in"; known types: customer.upserted, member.birthday, member.joined,` +
+					` order.cancelled, order.created, order.paid, order.refunded (a type of the tenant's own mapping is declared in loyalty.event_types)`,
 				p + ".rules[11].on": `unknown event type "app.review.posted"`,
 			},
 		},
@@ -296,7 +294,25 @@ func TestValidateLoyalty(t *testing.T) {
 			},
 			want: map[string]string{
 				p + ".event_types[0]":   `"Review" is not an event type, such as store.visited`,
-				p + ".challenges[0].on": `unknown event type "review.posted"; known types: checkout.updated,`,
+				p + ".challenges[0].on": `unknown event type "review.posted"; known types: customer.upserted,`,
+			},
+		},
+		{
+			name: "types the hub acts on itself",
+			mutate: func(l *config.Loyalty) {
+				chat := pointsRule("chat")
+				chat.On = "message.received"
+				l.Rules = append(l.Rules, chat)
+				l.Challenges = []config.Challenge{{Name: "opt-ins", On: "consent.changed", Count: 1, Points: 10},
+					{Name: "returns", On: "order.refunded", Count: 3, Points: 10}}
+				l.EventTypes = []string{"store.visited", "message.received"}
+			},
+			want: map[string]string{
+				p + ".challenges[1].on": "order.refunded takes back the points of its order; challenges cannot count it",
+				p + ".event_types[1]":   "message.received is one of the hub's own types; declare only the types of the tenant's own mappings",
+				p + ".rules[3].on": "message.received is acted on by the hub itself and never reaches the loyalty program, so nothing would count it;" +
+					" rules and challenges count customer.upserted, member.birthday, member.joined, order.cancelled, order.created, order.paid, order.refunded",
+				p + ".challenges[0].on": "consent.changed is acted on by the hub itself",
 			},
 		},
 		{

@@ -304,6 +304,10 @@ type ConsentChanged struct {
 	Detail    string    `json:"detail,omitempty"`
 	Source    string    `json:"source,omitempty"` // where it was given, such as "shopify"
 	Timestamp time.Time `json:"timestamp"`
+
+	// PhoneCountry is the ISO 3166 alpha-2 country of the address the
+	// phone came from, read before the tenant's default_region.
+	PhoneCountry string `json:"phone_country,omitempty"`
 }
 
 // Consent categories.

@@ -31,6 +31,10 @@ func TestTypesKnown(t *testing.T) {
 			}
 		}
 	}
+	for _, typ := range event.ProgramTypes() {
+		assert.True(t, event.KnownType(typ), "the program's type %s is one the hub knows", typ)
+	}
+	assert.False(t, event.ProgramType(event.TypeMessageReceived), "a customer's message goes to the BSP stage alone")
 	assert.False(t, event.KnownType("order.payed"))
 	assert.False(t, event.KnownOutcome("order.paid"), "an event is not an outcome")
 }
