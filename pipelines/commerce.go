@@ -35,9 +35,9 @@ func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Even
 	return false, nil
 }
 
-// normalizePhone returns raw in E.164, read with country (the country of
-// the address it came from, when known) then the tenant's region, or ""
-// when it is not a phone number.
+// normalizePhone returns raw's canonical key (member.NormalizePhone), read
+// with country (the country of the address it came from, when known) then
+// the tenant's region, or "" when it is not a phone number.
 func (t *tenantRuntime) normalizePhone(raw, country string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""

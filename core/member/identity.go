@@ -11,8 +11,9 @@ import (
 // Identity kinds: the ways the hub finds a member. Each identity belongs
 // to one member of a tenant at most.
 const (
-	// IdentityPhone is the member's phone number in E.164, the one
-	// WhatsApp messages go to (the member's Phone).
+	// IdentityPhone is the member's phone number as its canonical key
+	// (NormalizePhone, PhoneKey), the one WhatsApp messages go to (the
+	// member's Phone).
 	IdentityPhone = "phone"
 	// IdentityCustomer is a shop's, CRM's or POS's id of the customer; its
 	// Connector names the connector it came from, as ids of two systems
@@ -47,7 +48,7 @@ func NormalizeEmail(raw string) string {
 // Person is what names one person in payloads from outside: the hub looks
 // for it in the dead letters it keeps when that person's data is erased.
 type Person struct {
-	Phones      []string // E.164
+	Phones      []string // international form ("+" and digits), such as a canonical key
 	Emails      []string // any case
 	CustomerIDs []string // a shop's ids of the customer
 }
