@@ -125,12 +125,8 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 	if c.Completed {
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
-	var where struct {
-		PhoneCountry string `json:"phone_country"`
-	}
-	_ = json.Unmarshal(ev.Data, &where) // decoded above; a country is optional
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, where.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, c.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {

@@ -137,6 +137,10 @@ type CheckoutUpdated struct {
 	Currency  string `json:"currency,omitempty"`
 	URL       string `json:"url,omitempty"`
 	Completed bool   `json:"completed,omitempty"`
+
+	// PhoneCountry is the ISO 3166 alpha-2 country of the address the
+	// phone came from, read before the tenant's region.
+	PhoneCountry string `json:"phone_country,omitempty"`
 }
 
 // PrivacyRequest is the data of the privacy events: a shop's request to
