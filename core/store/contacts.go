@@ -162,14 +162,17 @@ type IdentityResult struct {
 	// Contact is the contact after the change; nil when none was known by
 	// the old identity nor the new.
 	Contact *Contact
-	// MemberID is the member with the old number; MovedMember says whether
-	// it took the new one.
-	MemberID    string
-	MovedMember bool
+	// MemberID is the member with the old number, when the number changed
+	// and one had it.
+	MemberID string
 	// ConflictMemberID is the other member that already had the new
 	// number, when there was one: neither member changed.
 	ConflictMemberID string
 }
+
+// MovedMember reports whether the member with the old number took the new
+// one: there was one, and no other member had the new number.
+func (r IdentityResult) MovedMember() bool { return r.MemberID != "" && r.ConflictMemberID == "" }
 
 // SetConsent returns a change that records a marketing consent given
 // without a text to keep (it clears the kept one), unless the contact's

@@ -152,6 +152,5 @@ func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now tim
 		ch.New.Phone, now, ch.Tenant, old.ID); err != nil {
 		return fmt.Errorf("moving the member's number: %w", err)
 	}
-	res.MovedMember = true
 	return nil
 }

@@ -113,6 +113,5 @@ func moveMember(ctx context.Context, tx *wtx, ch store.IdentityChange, now time.
 		ch.New.Phone, toDB(now), ch.Tenant, old.ID); err != nil {
 		return fmt.Errorf("moving the member's number: %w", err)
 	}
-	res.MovedMember = true
 	return nil
 }
