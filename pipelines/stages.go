@@ -162,7 +162,7 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 		return nil, nil
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
-	if errors.Is(err, errNoPhone) {
+	if errors.Is(err, errNamesNobody) {
 		// A guest's sale with no phone, customer id or email: no member
 		// to credit or create. A phone that is not a number, with
 		// nothing else, is a bad event, dead-lettered below.
