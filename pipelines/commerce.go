@@ -220,7 +220,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		}
 		h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
 	}
-	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.In, h.now())
+	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.Matcher(), h.now())
 	if err != nil {
 		return fmt.Errorf("erasing dead letters: %w", err)
 	}
