@@ -301,11 +301,9 @@ func toFailure(i int, obj map[string]any) (Failure, error) {
 
 // toIgnored reads an {"ignored": label} output.
 func toIgnored(obj map[string]any) (string, error) {
-	if len(obj) != 1 {
-		for k := range obj {
-			if k != "ignored" {
-				return "", fmt.Errorf("field %q: unknown beside ignored", k)
-			}
+	for k := range obj {
+		if k != "ignored" {
+			return "", fmt.Errorf("field %q: unknown beside ignored", k)
 		}
 	}
 	label, ok := obj["ignored"].(string)

@@ -11,9 +11,9 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// errNoPhone is an event that names its member by nothing: no member id,
+// errNamesNobody is an event that names its member by nothing: no member id,
 // no usable phone number, no customer id and no email.
-var errNoPhone = errors.New("no phone number, customer id, email or member id")
+var errNamesNobody = errors.New("no phone number, customer id, email or member id")
 
 // skipNoPhone is the reason counted for a notification not sent to a member
 // without a phone (loyalhub_messages_skipped_total).
@@ -73,7 +73,7 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		}
 	}
 	if ref.Phone == "" && !ref.HasIdentities() {
-		return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, errNoPhone)
+		return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, errNamesNobody)
 	}
 	return ref, nil
 }

@@ -35,9 +35,9 @@ func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Even
 	return false, nil
 }
 
-// normalizePhone returns raw in E.164, read with country (the country of
-// the address it came from, when known) then the tenant's region, or ""
-// when it is not a phone number.
+// normalizePhone returns raw's canonical key (member.NormalizePhone), read
+// with country (the country of the address it came from, when known) then
+// the tenant's region, or "" when it is not a phone number.
 func (t *tenantRuntime) normalizePhone(raw, country string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""
@@ -125,12 +125,8 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 	if c.Completed {
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
-	var where struct {
-		PhoneCountry string `json:"phone_country"`
-	}
-	_ = json.Unmarshal(ev.Data, &where) // decoded above; a country is optional
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, where.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
+		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, c.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {
@@ -224,7 +220,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		}
 		h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
 	}
-	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.In, h.now())
+	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.Matcher(), h.now())
 	if err != nil {
 		return fmt.Errorf("erasing dead letters: %w", err)
 	}

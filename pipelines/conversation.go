@@ -369,7 +369,7 @@ func (b *botTurn) ledgerReason(e store.LedgerEntry) (string, error) {
 			line.RuleName = conversation.LocalName(r.Names, b.lang, "")
 		}
 	}
-	if name, ok := strings.CutPrefix(e.Rule, conversation.ChallengeRulePrefix); ok {
+	if name, ok := strings.CutPrefix(e.Rule, loyalty.ChallengeRulePrefix); ok {
 		for _, c := range b.t.cfg.Loyalty.Challenges {
 			if c.Name == name {
 				line.RuleName = conversation.LocalName(c.Names, b.lang, "")

@@ -45,8 +45,7 @@ func inboundOf(id, from, typ, object string, at time.Time) string {
 		msg += `,"errors":[{"code":131051,"title":"Message type unknown","message":"Message type unknown","error_data":{"details":"Message type is currently not supported."}}]`
 	}
 	msg += "}"
-	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Dewi"},"wa_id":"%s"}],"messages":[%s]}}]}]}`,
-		testNumberID, from, msg)
+	return messagesWebhook(fmt.Sprintf(`{"profile":{"name":"Dewi"},"wa_id":"%s"}`, from), msg)
 }
 
 // joined makes the chat's customer a member through the chat.

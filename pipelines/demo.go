@@ -42,6 +42,10 @@ func DemoConfigWith(f DemoFlags) ([]byte, error) {
 	if err := yaml.Unmarshal(DemoConfig, &doc); err != nil {
 		return nil, fmt.Errorf("reading the demo config: %w", err)
 	}
+	drops := ""
+	if f.DataDir != "" {
+		drops = filepath.Join(f.DataDir, "drops")
+	}
 	for _, set := range []struct {
 		path  []string
 		value string
@@ -49,10 +53,10 @@ func DemoConfigWith(f DemoFlags) ([]byte, error) {
 		{[]string{"data_dir"}, f.DataDir},
 		{[]string{"server", "listen"}, f.Listen},
 		{[]string{"tenants", DemoTenant, "connectors", "whatsapp", "base_url"}, f.SandboxURL},
-		{[]string{"tenants", DemoTenant, "connectors", "drops", "dir"}, filepath.Join(f.DataDir, "drops")},
+		{[]string{"tenants", DemoTenant, "connectors", "drops", "dir"}, drops},
 	} {
-		if set.value == "" || (set.path[0] == "tenants" && set.path[3] == "drops" && f.DataDir == "") {
-			continue
+		if set.value == "" {
+			continue // the demo's own value
 		}
 		if err := setScalar(&doc, set.path, set.value); err != nil {
 			return nil, fmt.Errorf("setting the demo config's %v: %w", set.path, err)

@@ -27,8 +27,8 @@ type HandoffEvent struct {
 	Event  string    `json:"event"`
 	Tenant string    `json:"tenant"`
 	At     time.Time `json:"at"`
-	// Contact is the customer: phone (E.164, empty when WhatsApp withholds
-	// it), business-scoped user id, profile name, member id and the
+	// Contact is the customer: phone (canonical key, empty when WhatsApp
+	// withholds it), business-scoped user id, profile name, member id and the
 	// language the bot spoke with them.
 	Contact HandoffContact `json:"contact"`
 	// Message is the customer's message (message.received, and the one

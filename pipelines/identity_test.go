@@ -75,13 +75,14 @@ func TestWhatsAppNumberForms(t *testing.T) {
 // systemMessage is a Cloud API webhook with one system message, as Meta's
 // reference documents it (no contacts array).
 func systemMessage(id, from, fromUserID string, system string, at time.Time) string {
-	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"messages":[{"from":%q,"from_user_id":%q,"id":%q,"timestamp":"%d","type":"system","system":%s}]}}]}]}`,
-		testNumberID, from, fromUserID, id, at.Unix(), system)
+	return messagesWebhook("", fmt.Sprintf(`{"from":%q,"from_user_id":%q,"id":%q,"timestamp":"%d","type":"system","system":%s}`,
+		from, fromUserID, id, at.Unix(), system))
 }
 
 func inboundWithUserID(id, from, userID, text string, at time.Time) string {
-	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Sari"},"wa_id":%q,"user_id":%q}],"messages":[{"from":%q,"from_user_id":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-		testNumberID, from, userID, from, userID, id, at.Unix(), text)
+	return messagesWebhook(fmt.Sprintf(`{"profile":{"name":"Sari"},"wa_id":%q,"user_id":%q}`, from, userID),
+		fmt.Sprintf(`{"from":%q,"from_user_id":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}`,
+			from, userID, id, at.Unix(), text))
 }
 
 // TestIdentityChanges, through the bundled Cloud API mapping: a system

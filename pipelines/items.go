@@ -3,6 +3,7 @@ package pipelines
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -26,9 +27,9 @@ const MetaFailedOutput = "failed_output"
 // came from, so a replay that fails again stores a new one.
 func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, topic string, failed []mappings.Failure) error {
 	for _, f := range failed {
-		meta := make(map[string]string, len(msg.Metadata)+1)
-		for k, v := range msg.Metadata {
-			meta[k] = v
+		meta := maps.Clone(map[string]string(msg.Metadata))
+		if meta == nil {
+			meta = map[string]string{}
 		}
 		meta[MetaFailedOutput] = fmt.Sprint(f.Output)
 		dl := store.DeadLetter{
@@ -38,12 +39,9 @@ func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, top
 			Payload:  f.Item,
 			Metadata: meta, CreatedAt: time.Now().UTC(),
 		}
-		if err := h.store.AddDeadLetter(msg.Context(), dl); err != nil {
+		if err := h.storeDeadLetter(msg.Context(), dl); err != nil {
 			return fmt.Errorf("storing the dead letter of a failed item: %w", err)
 		}
-		h.metrics.DeadLetters.WithLabelValues(stage).Inc()
-		h.logger.Warn("dead letter stored", "tenant", d.Tenant, "connector", d.Connector, "stage", stage,
-			"id", dl.ID, "reason", dl.Reason)
 	}
 	return nil
 }

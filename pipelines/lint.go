@@ -141,22 +141,26 @@ func lintConnector(ctx context.Context, s *Settings, tenant string, cs Connector
 		}
 		events, err := cs.Program.Run(ctx, d, sm.Body)
 		if err != nil {
-			line := 0
-			if loc, ok := cs.Program.LocateRun(ctx, d, sm.Body, err); ok {
-				line = loc.Line
-			}
+			var msg string
 			switch {
 			case own:
-				out = append(out, finding(name, LintError, "fails a recorded payload of its own: "+err.Error(), line))
+				msg = "fails a recorded payload of its own: " + err.Error()
 			case bundled == nil:
-				// The bundled mapping refuses it too: a malformed payload.
+				continue // the bundled mapping refuses it too: a malformed payload
 			default:
 				if _, berr := bundled.Run(ctx, d, sm.Body); berr != nil {
 					continue
 				}
-				out = append(out, finding(name, LintError, "fails a payload the bundled mapping maps: "+err.Error()+
-					" (a connector that receives another payload shape is linted against recorded payloads of its own: --samples)", line))
+				msg = "fails a payload the bundled mapping maps: " + err.Error() +
+					" (a connector that receives another payload shape is linted against recorded payloads of its own: --samples)"
 			}
+			// Locating runs the mapping again, traced: only for a
+			// failure that is reported.
+			line := 0
+			if loc, ok := cs.Program.LocateRun(ctx, d, sm.Body, err); ok {
+				line = loc.Line
+			}
+			out = append(out, finding(name, LintError, msg, line))
 			continue
 		}
 		if own && len(events) == 0 {

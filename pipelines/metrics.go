@@ -221,40 +221,38 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_loyalty_limit_refusals_total",
 			Help: "Events refused for an order total or points beyond the program's loyalty.limits, by event type.",
 		}, []string{"tenant", "type"}),
+		PartsIgnored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_mapping_parts_ignored_total",
+			Help: "Parts of deliveries a mapping left aside on purpose, by label: a webhook field the hub does not handle, not_an_envelope.",
+		}, []string{"tenant", "connector", "field"}),
+		StatusesIgnored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_statuses_ignored_total",
+			Help: "Delivery reports of a status the message log does not track (deleted, or a new one), recorded by this count only.",
+		}, []string{"tenant", "status"}),
+		WebhookErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_bsp_webhook_errors_total",
+			Help: "Errors a BSP reported on a webhook rather than on one message or status, by Meta's error code.",
+		}, []string{"tenant", "code"}),
+		IdentityChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_whatsapp_identity_changes_total",
+			Help: "WhatsApp users' changes of number or user id (system messages), by result: applied, conflict (the new number is another member's), unknown, unchanged, duplicate.",
+		}, []string{"tenant", "result"}),
+		InboundNumbers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_whatsapp_inbound_numbers_total",
+			Help: "Customers' new messages by the form of the sender's number: listed (known to phonenumbers' metadata), joined (another form of one: Brazil's mobile without its ninth digit, Mexico's 521), unlisted (fictional or newly allocated ranges).",
+		}, []string{"tenant", "form"}),
 	}
-	m.PartsIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_mapping_parts_ignored_total",
-		Help: "Parts of deliveries a mapping left aside on purpose, by label: a webhook field the hub does not handle, not_an_envelope.",
-	}, []string{"tenant", "connector", "field"})
-	m.StatusesIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_statuses_ignored_total",
-		Help: "Delivery reports of a status the message log does not track (deleted, or a new one), recorded by this count only.",
-	}, []string{"tenant", "status"})
-	m.WebhookErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_bsp_webhook_errors_total",
-		Help: "Errors a BSP reported on a webhook rather than on one message or status, by Meta's error code.",
-	}, []string{"tenant", "code"})
-	reg.MustRegister(m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesFallback,
+		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.CheckoutsAbandoned, m.MembersSynced, m.CodesIssued, m.HandoffEvents, m.BotReplies,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies,
+		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)
-	reg.MustRegister(m.ParamsFitted, m.LimitRefusals)
-	reg.MustRegister(m.MessagesResent, m.MessagesRelayed)
-	m.IdentityChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_whatsapp_identity_changes_total",
-		Help: "WhatsApp users' changes of number or user id (system messages), by result: applied, conflict (the new number is another member's), unknown, unchanged, duplicate.",
-	}, []string{"tenant", "result"})
-	m.InboundNumbers = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "loyalhub_whatsapp_inbound_numbers_total",
-		Help: "Customers' new messages by the form of the sender's number: listed (known to phonenumbers' metadata), joined (another form of one: Brazil's mobile without its ninth digit, Mexico's 521), unlisted (fictional or newly allocated ranges).",
-	}, []string{"tenant", "form"})
-	reg.MustRegister(m.IdentityChanges, m.InboundNumbers)
-	reg.MustRegister(m.MembersMerged)
 	return m
 }

@@ -69,9 +69,22 @@ func (h *harness) postWebhook(t *testing.T, body string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
+// messagesWebhook is a Cloud API webhook to the test number with one
+// change of the messages field: contact and message are the JSON of its
+// contacts' and messages' one item (contact "" for no contacts array, as
+// Meta sends system messages).
+func messagesWebhook(contact, message string) string {
+	contacts := ""
+	if contact != "" {
+		contacts = `"contacts":[` + contact + `],`
+	}
+	return `{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"` +
+		testNumberID + `"},` + contacts + `"messages":[` + message + `]}}]}]}`
+}
+
 func inboundText(id, from, text string, at time.Time) string {
-	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Sari"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-		testNumberID, from, from, id, at.Unix(), text)
+	return messagesWebhook(fmt.Sprintf(`{"profile":{"name":"Sari"},"wa_id":"%s"}`, from),
+		fmt.Sprintf(`{"from":"%s","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}`, from, id, at.Unix(), text))
 }
 
 func TestMarketingNeedsConsent(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
 		return nil, nil
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
-	if errors.Is(err, errNoPhone) {
+	if errors.Is(err, errNamesNobody) {
 		// A guest's sale with no phone, customer id or email: no member
 		// to credit or create. A phone that is not a number, with
 		// nothing else, is a bad event, dead-lettered below.
@@ -444,11 +445,9 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
 		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: time.Now().UTC(),
 	}
-	if err := h.store.AddDeadLetter(ctx, d); err != nil {
+	if err := h.storeDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)
 	}
-	h.metrics.DeadLetters.WithLabelValues(StageSend).Inc()
-	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "stage", StageSend, "id", d.ID, "reason", d.Reason)
 	return nil
 }
 
@@ -618,26 +617,31 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 
 // deadLetterStage stores poisoned messages with their reason.
 func (h *Hub) deadLetterStage(msg *message.Message) error {
-	meta := make(map[string]string, len(msg.Metadata))
-	for k, v := range msg.Metadata {
-		meta[k] = v
-	}
-	handler := msg.Metadata.Get("handler_poisoned")
 	d := store.DeadLetter{
 		ID:        msg.UUID,
 		Tenant:    msg.Metadata.Get(MetaTenant),
 		Topic:     msg.Metadata.Get("topic_poisoned"),
-		Handler:   handler,
+		Handler:   msg.Metadata.Get("handler_poisoned"),
 		Reason:    msg.Metadata.Get("reason_poisoned"),
 		Payload:   msg.Payload,
-		Metadata:  meta,
+		Metadata:  maps.Clone(map[string]string(msg.Metadata)),
 		CreatedAt: time.Now().UTC(),
 	}
-	if err := h.store.AddDeadLetter(msg.Context(), d); err != nil {
+	if err := h.storeDeadLetter(msg.Context(), d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)
 	}
-	h.metrics.DeadLetters.WithLabelValues(handler).Inc()
-	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "stage", handler, "id", d.ID, "reason", d.Reason)
+	return nil
+}
+
+// storeDeadLetter stores d, counts it under the stage that gave up
+// (d.Handler) and logs it.
+func (h *Hub) storeDeadLetter(ctx context.Context, d store.DeadLetter) error {
+	if err := h.store.AddDeadLetter(ctx, d); err != nil {
+		return err
+	}
+	h.metrics.DeadLetters.WithLabelValues(d.Handler).Inc()
+	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "connector", d.Metadata[MetaConnector], "stage", d.Handler,
+		"id", d.ID, "reason", d.Reason)
 	return nil
 }
 

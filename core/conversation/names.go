@@ -26,7 +26,7 @@ type LedgerLine struct {
 	// points gives back the points of a released redemption.
 	Points int64
 	// Rule is the rule that earned the points (earn, pending):
-	// "challenge:<name>" for a challenge's points.
+	// loyalty.ChallengeRulePrefix and its name for a challenge's points.
 	Rule string
 	// RuleName is the name in the language of the rule or challenge, ""
 	// when the tenant gave it none: both are known by identifiers, not
@@ -35,10 +35,6 @@ type LedgerLine struct {
 	// Reward is the name in the language of the reward redeemed (redeem).
 	Reward string
 }
-
-// ChallengeRulePrefix starts the rule of the points a challenge gives
-// ("challenge:<name>").
-const ChallengeRulePrefix = "challenge:"
 
 // LedgerReason returns why a ledger entry changed the balance, in lang,
 // for the points answer's points_recent_line: the rule's name in the
@@ -56,7 +52,7 @@ func (c *Catalog) LedgerReason(lang string, l LedgerLine) string {
 			key = MsgLedgerPending
 		case l.Rule == loyalty.RuleReferral:
 			key = MsgLedgerReferral
-		case strings.HasPrefix(l.Rule, ChallengeRulePrefix):
+		case strings.HasPrefix(l.Rule, loyalty.ChallengeRulePrefix):
 			key = MsgLedgerChallenge
 		default:
 			key = MsgLedgerEarned

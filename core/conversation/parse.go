@@ -108,14 +108,14 @@ const (
 // Stop, start and yes words are never guessed either: a typo must not
 // change what a customer agreed to.
 //
-// A keyword may be followed by up to three words ("points please"); a
-// longer sentence is not understood. A join keyword may be followed by
-// anything, among it a referral code and a source word as JoinText writes
-// them ("JOIN ABC12345 QR") and filler words ("daftar sekarang", "join now
-// please"), nothing else: "daftar harga" (a price list) and "kopi saya"
-// (the tenant's join keyword KOPI: coffee) are not joins. A start word
-// takes filler words only: resuming promotions is consent.
-// A greeting, or a yes or no that answers nothing, gives way to a keyword
+// A keyword may be followed by up to two words ("points please"), a
+// greeting by one ("halo kak"); a longer sentence is not understood. A
+// join keyword may be followed by a referral code and a source word as
+// JoinText writes them ("JOIN ABC12345 QR") and filler words ("daftar
+// sekarang", "join now please"), nothing else: "daftar harga" (a price
+// list) and "kopi saya" (the tenant's join keyword KOPI: coffee) are not
+// joins. A start word takes filler words only: resuming promotions is
+// consent. A greeting, or a yes or no that answers nothing, gives way to a keyword
 // after it, or after the word after it ("hi, my points", "halo kak, poin"
 // → points), and so does a join word not followed by a code ("daftar
 // hadiah", the list of rewards → rewards).

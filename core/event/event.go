@@ -137,6 +137,10 @@ type CheckoutUpdated struct {
 	Currency  string `json:"currency,omitempty"`
 	URL       string `json:"url,omitempty"`
 	Completed bool   `json:"completed,omitempty"`
+
+	// PhoneCountry is the ISO 3166 alpha-2 country of the address the
+	// phone came from, read before the tenant's region.
+	PhoneCountry string `json:"phone_country,omitempty"`
 }
 
 // PrivacyRequest is the data of the privacy events: a shop's request to
@@ -195,8 +199,11 @@ type MessageStatus struct {
 }
 
 // MessageReceived is the data of a message.received event: a customer's
-// message to the business. Phone is E.164 and may be empty when WhatsApp
-// withholds the number; UserID (the business-scoped user id) is then set.
+// message to the business. WAID is the sender's wa_id exactly as WhatsApp
+// gave it and Phone is "+" and the same digits, unchecked (the hub derives
+// the canonical key from them, member.ParseWhatsAppID); both may be empty
+// when WhatsApp withholds the number, and UserID (the business-scoped user
+// id) is then set.
 type MessageReceived struct {
 	MessageID          string          `json:"message_id"`
 	Phone              string          `json:"phone,omitempty"`
@@ -350,7 +357,7 @@ type Outcome struct {
 // MemberRef is the part of a member that notifications need.
 type MemberRef struct {
 	ID      string `json:"id"`
-	Phone   string `json:"phone"` // E.164
+	Phone   string `json:"phone"` // canonical key (member.NormalizePhone); "" for a member without one
 	Name    string `json:"name,omitempty"`
 	Balance int64  `json:"balance"`
 }

@@ -14,6 +14,10 @@ import (
 // OutcomeChallengeCompleted is emitted when a member completes a challenge.
 const OutcomeChallengeCompleted = "challenge.completed"
 
+// ChallengeRulePrefix starts the rule name of the points a challenge
+// gives: "challenge:<name>".
+const ChallengeRulePrefix = "challenge:"
+
 type challenge struct {
 	config.Challenge
 	when *vm.Program
@@ -87,7 +91,7 @@ func (p *Program) challenges(a *Account, ev event.Event, env map[string]any) err
 		}
 		data := map[string]any{"challenge": c.Name, "count": c.Count, "period": c.Period, "points": c.Points}
 		if c.Points > 0 {
-			rule := "challenge:" + c.Name
+			rule := ChallengeRulePrefix + c.Name
 			lot := &Lot{
 				ID: LotID(p.Tenant, ev.ID, rule), MemberID: a.Member.ID, Rule: rule, EventID: ev.ID,
 				Points: c.Points, Remaining: c.Points, Status: LotActive, EarnedAt: ev.OccurredAt,

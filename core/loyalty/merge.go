@@ -27,9 +27,9 @@ var ErrMergeOverflow = errors.New("merged points overflow")
 // is the earlier of the two.
 func Merge(survivor, absorbed Member, lots []*Lot, eventID string, at time.Time) (Member, []*Lot, Entry, error) {
 	m := survivor
-	balance, pending := m.Balance+absorbed.Balance, m.Pending+absorbed.Pending
-	if (absorbed.Balance > 0 && balance < m.Balance) || (absorbed.Balance < 0 && balance > m.Balance) ||
-		(absorbed.Pending > 0 && pending < m.Pending) || (absorbed.Pending < 0 && pending > m.Pending) {
+	balance, ok1 := addInt64(m.Balance, absorbed.Balance)
+	pending, ok2 := addInt64(m.Pending, absorbed.Pending)
+	if !ok1 || !ok2 {
 		return Member{}, nil, Entry{}, ErrMergeOverflow
 	}
 	m.Balance, m.Pending = balance, pending

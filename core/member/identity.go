@@ -11,8 +11,9 @@ import (
 // Identity kinds: the ways the hub finds a member. Each identity belongs
 // to one member of a tenant at most.
 const (
-	// IdentityPhone is the member's phone number in E.164, the one
-	// WhatsApp messages go to (the member's Phone).
+	// IdentityPhone is the member's phone number as its canonical key
+	// (NormalizePhone, PhoneKey), the one WhatsApp messages go to (the
+	// member's Phone).
 	IdentityPhone = "phone"
 	// IdentityCustomer is a shop's, CRM's or POS's id of the customer; its
 	// Connector names the connector it came from, as ids of two systems
@@ -47,7 +48,7 @@ func NormalizeEmail(raw string) string {
 // Person is what names one person in payloads from outside: the hub looks
 // for it in the dead letters it keeps when that person's data is erased.
 type Person struct {
-	Phones      []string // E.164
+	Phones      []string // international form ("+" and digits), such as a canonical key
 	Emails      []string // any case
 	CustomerIDs []string // a shop's ids of the customer
 }
@@ -68,32 +69,48 @@ const minPhoneDigits = 6
 // JSON, a customer id as the value of a "customer_id" key or as the "id" of
 // a "customer" object. Payloads that are not JSON (a CSV row) are searched
 // for emails and phones alone.
-func (p Person) In(payload []byte) bool {
-	lower := bytes.ToLower(payload)
+func (p Person) In(payload []byte) bool { return p.Matcher()(payload) }
+
+// Matcher returns In with what it looks for read once (the phones' forms,
+// the emails, the customer ids): the test a search through many payloads
+// runs on each.
+func (p Person) Matcher() func(payload []byte) bool {
+	var emails [][]byte
 	for _, e := range p.Emails {
-		if e = strings.ToLower(strings.TrimSpace(e)); e != "" && bytes.Contains(lower, []byte(e)) {
-			return true
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			emails = append(emails, []byte(e))
 		}
 	}
-	if forms := phoneForms(p.Phones); len(forms) > 0 && mentionsPhone(payload, forms) {
-		return true
-	}
-	if len(p.CustomerIDs) == 0 {
-		return false
-	}
-	d := json.NewDecoder(bytes.NewReader(payload))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil {
-		return false
-	}
+	forms := phoneForms(p.Phones)
 	ids := make(map[string]bool, len(p.CustomerIDs))
 	for _, id := range p.CustomerIDs {
 		if id = strings.TrimSpace(id); id != "" {
 			ids[id] = true
 		}
 	}
-	return mentionsCustomer(v, ids)
+	return func(payload []byte) bool {
+		if len(emails) > 0 {
+			lower := bytes.ToLower(payload)
+			for _, e := range emails {
+				if bytes.Contains(lower, e) {
+					return true
+				}
+			}
+		}
+		if len(forms) > 0 && mentionsPhone(payload, forms) {
+			return true
+		}
+		if len(ids) == 0 {
+			return false
+		}
+		d := json.NewDecoder(bytes.NewReader(payload))
+		d.UseNumber()
+		var v any
+		if d.Decode(&v) != nil {
+			return false
+		}
+		return mentionsCustomer(v, ids)
+	}
 }
 
 // phoneForms lists the digit strings a phone may be written as.

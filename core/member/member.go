@@ -17,7 +17,7 @@ import (
 type Member struct {
 	ID       string   `json:"id"`
 	Tenant   string   `json:"tenant"`
-	Phone    string   `json:"phone"` // E.164, "+6281234567890"; "" for a member a shop knows by customer id or email alone
+	Phone    string   `json:"phone"` // canonical key (NormalizePhone), "+6281234567890"; "" for a member a shop knows by customer id or email alone
 	Name     string   `json:"name,omitempty"`
 	Email    string   `json:"email,omitempty"`
 	Balance  int64    `json:"balance"`

@@ -46,12 +46,6 @@ func CleanParam(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// FitParam is CleanParam, then member.Truncate to limit: a text too long
-// for its place is cut at a character boundary and ends with "…".
-func FitParam(s string, limit int) string {
-	return member.Truncate(CleanParam(s), limit)
-}
-
 // Fit makes a rendered template's text parameters acceptable to WhatsApp
 // instead of letting the BSP refuse the message, and returns how many it
 // changed:
@@ -73,7 +67,7 @@ func (t *Template) Fit() int {
 	}
 	changed := 0
 	if h := t.Header; h != nil && h.Type == HeaderText {
-		if s := nonEmpty(FitParam(h.Text, MaxHeaderText)); s != h.Text {
+		if s := nonEmpty(member.Truncate(CleanParam(h.Text), MaxHeaderText)); s != h.Text {
 			h.Text, changed = s, changed+1
 		}
 	}

@@ -63,7 +63,9 @@ type Command struct {
 	Tenant   string `json:"tenant"`
 	Sender   string `json:"sender"` // connector instance name of the tenant's BSP
 	MemberID string `json:"member_id,omitempty"`
-	// To is the recipient's phone number in E.164 form. It may be empty
+	// To is the recipient's phone number in international form ("+" and
+	// digits): a member's canonical key (member.NormalizePhone), or the
+	// wa_id WhatsApp gave for the person after a plus. It may be empty
 	// when UserID is set.
 	To string `json:"to,omitempty"`
 	// UserID is the recipient's business-scoped user id, used when there

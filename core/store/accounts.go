@@ -22,7 +22,7 @@ import (
 // PlanMerge for the rule).
 type AccountRef struct {
 	MemberID string
-	Phone    string // E.164
+	Phone    string // canonical key (member.NormalizePhone)
 	Name     string
 	Email    string // also an identity, lower-cased and trimmed (member.NormalizeEmail)
 	Birthday string // "MM-DD"; fills an empty birthday

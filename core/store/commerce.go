@@ -10,7 +10,7 @@ import (
 type Checkout struct {
 	Tenant   string `json:"tenant"`
 	Token    string `json:"token"`
-	Phone    string `json:"phone,omitempty"` // E.164 when known
+	Phone    string `json:"phone,omitempty"` // canonical key (member.NormalizePhone) when known
 	Email    string `json:"email,omitempty"`
 	Name     string `json:"name,omitempty"`
 	Total    string `json:"total,omitempty"` // decimal

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -161,14 +162,17 @@ type IdentityResult struct {
 	// Contact is the contact after the change; nil when none was known by
 	// the old identity nor the new.
 	Contact *Contact
-	// MemberID is the member with the old number; MovedMember says whether
-	// it took the new one.
-	MemberID    string
-	MovedMember bool
+	// MemberID is the member with the old number, when the number changed
+	// and one had it.
+	MemberID string
 	// ConflictMemberID is the other member that already had the new
 	// number, when there was one: neither member changed.
 	ConflictMemberID string
 }
+
+// MovedMember reports whether the member with the old number took the new
+// one: there was one, and no other member had the new number.
+func (r IdentityResult) MovedMember() bool { return r.MemberID != "" && r.ConflictMemberID == "" }
 
 // SetConsent returns a change that records a marketing consent given
 // without a text to keep (it clears the kept one), unless the contact's
@@ -301,4 +305,117 @@ func MoveContact(ch IdentityChange, old, cur *Contact) (target Contact, dropOld,
 		target.WAID = ch.NewWAID
 	}
 	return target, dropOld, true
+}
+
+// IdentityRows is a store adapter's access to its rows of one kind, R
+// (contacts or conversations), inside the transaction of a
+// Contacts.ChangeIdentity: Find returns the rows a ref finds by phone
+// number and by user id (nil where none does), ID a row's id, and Delete
+// deletes the row with an id.
+type IdentityRows[R any] struct {
+	Find   func(ref ContactRef) (byPhone, byUser *R, err error)
+	ID     func(row *R) int64
+	Delete func(id int64) error
+}
+
+// first is the row found by phone number, else the one by user id.
+func (rows IdentityRows[R]) first(byPhone, byUser *R) *R {
+	if byPhone != nil {
+		return byPhone
+	}
+	return byUser
+}
+
+// MoveContactRows applies an identity change to the contact rows (see
+// Contacts.ChangeIdentity and MoveContact): contact returns a row's
+// contact; detach makes a third row, one holding the new user id apart
+// from the new number's, give the user id up, as a user id does when it
+// joins its phone number's contact; write writes a contact to the row
+// with an id, a new row for 0. It returns the contact written, nil when
+// no contact changed.
+func MoveContactRows[R any](ch IdentityChange, rows IdentityRows[R], contact func(row *R) *Contact,
+	detach func(row *R) error, write func(id int64, c Contact) error) (*Contact, error) {
+	oldP, oldU, err := rows.Find(ch.Old)
+	if err != nil {
+		return nil, err
+	}
+	old := rows.first(oldP, oldU)
+	var cur *R
+	if ch.Moves() || old == nil {
+		curP, curU, err := rows.Find(ch.New)
+		if err != nil {
+			return nil, err
+		}
+		if cur = rows.first(curP, curU); cur != nil && old != nil && rows.ID(cur) == rows.ID(old) {
+			cur = nil
+		}
+		if curP != nil && curU != nil && rows.ID(curP) != rows.ID(curU) && (old == nil || rows.ID(curU) != rows.ID(old)) {
+			if err := detach(curU); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var o, c *Contact
+	if old != nil {
+		o = contact(old)
+	}
+	if cur != nil {
+		c = contact(cur)
+	}
+	target, dropOld, ok := MoveContact(ch, o, c)
+	if !ok {
+		return nil, nil
+	}
+	id := int64(0)
+	switch {
+	case cur != nil:
+		id = rows.ID(cur)
+	case old != nil:
+		id = rows.ID(old)
+	}
+	if dropOld {
+		if err := rows.Delete(rows.ID(old)); err != nil {
+			return nil, fmt.Errorf("deleting the old contact: %w", err)
+		}
+	}
+	if err := write(id, target); err != nil {
+		return nil, fmt.Errorf("writing the contact: %w", err)
+	}
+	return &target, nil
+}
+
+// MoveConversationRows applies an identity change that moves something
+// (IdentityChange.Moves) to the chatbot's conversation rows: the old
+// identity's conversation takes the new phone number and user id where
+// they are set (update, given the row's id and its new ref), unless the
+// new identity talked to the bot already: its state is then the current
+// one, and the old conversation is deleted. ref returns a row's identity.
+func MoveConversationRows[R any](ch IdentityChange, rows IdentityRows[R], ref func(row *R) ContactRef,
+	update func(id int64, ref ContactRef) error) error {
+	if !ch.Moves() {
+		return nil
+	}
+	oldP, oldU, err := rows.Find(ch.Old)
+	if err != nil {
+		return err
+	}
+	old := rows.first(oldP, oldU)
+	if old == nil {
+		return nil
+	}
+	curP, curU, err := rows.Find(ch.New)
+	if err != nil {
+		return err
+	}
+	if cur := rows.first(curP, curU); cur != nil && rows.ID(cur) != rows.ID(old) {
+		return rows.Delete(rows.ID(old))
+	}
+	moved := ref(old)
+	if ch.New.Phone != "" {
+		moved.Phone = ch.New.Phone
+	}
+	if ch.New.UserID != "" {
+		moved.UserID = ch.New.UserID
+	}
+	return update(rows.ID(old), moved)
 }

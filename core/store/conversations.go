@@ -17,7 +17,7 @@ const (
 // found by phone number or business-scoped user id like a Contact.
 type Conversation struct {
 	Tenant string `json:"tenant"`
-	Phone  string `json:"phone,omitempty"` // E.164
+	Phone  string `json:"phone,omitempty"` // canonical key, as a Contact's
 	UserID string `json:"user_id,omitempty"`
 	// Lang is the language the user chose or was last answered in ("" at
 	// first).

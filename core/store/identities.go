@@ -153,15 +153,14 @@ func FindMembers(ref AccountRef, byID func(id string) (member.Member, error),
 }
 
 // LookupIdentity is an identity in the form stores keep it: an email
-// normalized, a customer id or merged member id trimmed. ErrNotFound for
-// one that is empty then, as it finds nobody; an error for an unknown kind.
+// normalized, a phone, customer id or merged member id trimmed. ErrNotFound
+// for one that is empty then, as it finds nobody; an error for an unknown
+// kind.
 func LookupIdentity(id member.Identity) (member.Identity, error) {
 	switch id.Kind {
-	case member.IdentityPhone:
-		id.Value = strings.TrimSpace(id.Value)
 	case member.IdentityEmail:
 		id.Value = member.NormalizeEmail(id.Value)
-	case member.IdentityCustomer, member.IdentityMerged:
+	case member.IdentityPhone, member.IdentityCustomer, member.IdentityMerged:
 		id.Value = strings.TrimSpace(id.Value)
 	default:
 		return id, fmt.Errorf("unknown identity kind %q", id.Kind)

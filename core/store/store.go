@@ -39,14 +39,15 @@ type Store interface {
 
 // Members reads members.
 type Members interface {
-	// MemberByPhone returns the member with a phone (E.164), without its
-	// Identities: the lookup of every chat message.
+	// MemberByPhone returns the member with a phone (its canonical key,
+	// member.NormalizePhone or member.PhoneKey), without its Identities:
+	// the lookup of every chat message.
 	MemberByPhone(ctx context.Context, tenant, phone string) (member.Member, error)
 	// Member returns a member by id, with its Identities; the id of a
 	// member merged into another returns the one it was merged into.
 	Member(ctx context.Context, tenant, id string) (member.Member, error)
 	// MemberByIdentity returns the member an identity finds: a phone
-	// (E.164), a customer id of a connector, an email (any case), or a
+	// (canonical key), a customer id of a connector, an email (any case), or a
 	// merged member's id; with its Identities. ErrNotFound when none does.
 	MemberByIdentity(ctx context.Context, tenant string, id member.Identity) (member.Member, error)
 }
@@ -108,7 +109,7 @@ type Message struct {
 	Tenant            string          `json:"tenant"`
 	MemberID          string          `json:"member_id,omitempty"`
 	Sender            string          `json:"sender"`
-	Recipient         string          `json:"recipient"` // E.164
+	Recipient         string          `json:"recipient"` // the command's To ("+" and digits) or user id
 	Kind              string          `json:"kind"`
 	Template          string          `json:"template,omitempty"`
 	Category          string          `json:"category,omitempty"`

@@ -86,100 +86,46 @@ func identityLockKeys(ch store.IdentityChange) []string {
 	return append(keys, slices.Compact(users)...)
 }
 
-// firstOf returns the row found by phone, else the one by user id.
-func firstOf[T any](byPhone, byUser *T) *T {
-	if byPhone != nil {
-		return byPhone
-	}
-	return byUser
-}
-
 func moveContact(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time, res *store.IdentityResult) error {
-	oldP, oldU, err := findContact(ctx, tx, ch.Tenant, ch.Old, ` FOR UPDATE`)
-	if err != nil {
-		return err
-	}
-	old := firstOf(oldP, oldU)
-	var cur *contactRow
-	if ch.Moves() || old == nil {
-		curP, curU, err := findContact(ctx, tx, ch.Tenant, ch.New, ` FOR UPDATE`)
-		if err != nil {
+	rows := store.IdentityRows[contactRow]{
+		Find: func(ref store.ContactRef) (*contactRow, *contactRow, error) {
+			return findContact(ctx, tx, ch.Tenant, ref, ` FOR UPDATE`)
+		},
+		ID: func(r *contactRow) int64 { return r.id },
+		Delete: func(id int64) error {
+			_, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, id)
 			return err
-		}
-		if cur = firstOf(curP, curU); cur != nil && old != nil && cur.id == old.id {
-			cur = nil
-		}
-		if curP != nil && curU != nil && curP.id != curU.id && (old == nil || curU.id != old.id) {
-			// A third row holds the new user id: it gives it up, as when
-			// a user id joins its phone number's contact.
-			if err := detachUserID(ctx, tx, curU, now); err != nil {
-				return err
-			}
-		}
+		},
 	}
-	var o, c *store.Contact
-	if old != nil {
-		o = &old.Contact
+	c, err := store.MoveContactRows(ch, rows,
+		func(r *contactRow) *store.Contact { return &r.Contact },
+		func(r *contactRow) error { return detachUserID(ctx, tx, r, now) },
+		func(id int64, c store.Contact) error { return writeContact(ctx, tx, id, c, now) })
+	if c != nil {
+		c.UpdatedAt = now
 	}
-	if cur != nil {
-		c = &cur.Contact
-	}
-	target, dropOld, ok := store.MoveContact(ch, o, c)
-	if !ok {
-		return nil
-	}
-	id := int64(0)
-	switch {
-	case cur != nil:
-		id = cur.id
-	case old != nil:
-		id = old.id
-	}
-	if dropOld {
-		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, old.id); err != nil {
-			return fmt.Errorf("deleting the old contact: %w", err)
-		}
-	}
-	if err := writeContact(ctx, tx, id, target, now); err != nil {
-		return fmt.Errorf("writing the contact: %w", err)
-	}
-	target.UpdatedAt = now
-	res.Contact = &target
-	return nil
+	res.Contact = c
+	return err
 }
 
 func moveConversation(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time) error {
-	if !ch.Moves() {
-		return nil
+	rows := store.IdentityRows[conversationRow]{
+		Find: func(ref store.ContactRef) (*conversationRow, *conversationRow, error) {
+			return findConversation(ctx, tx, ch.Tenant, ref, ` FOR UPDATE`)
+		},
+		ID: func(r *conversationRow) int64 { return r.id },
+		Delete: func(id int64) error {
+			_, err := tx.Exec(ctx, `DELETE FROM conversations WHERE id = $1`, id)
+			return err
+		},
 	}
-	oldP, oldU, err := findConversation(ctx, tx, ch.Tenant, ch.Old, ` FOR UPDATE`)
-	if err != nil {
-		return err
-	}
-	old := firstOf(oldP, oldU)
-	if old == nil {
-		return nil
-	}
-	curP, curU, err := findConversation(ctx, tx, ch.Tenant, ch.New, ` FOR UPDATE`)
-	if err != nil {
-		return err
-	}
-	if cur := firstOf(curP, curU); cur != nil && cur.id != old.id {
-		// The new identity talked to the bot already: its state is the
-		// current one.
-		_, err = tx.Exec(ctx, `DELETE FROM conversations WHERE id = $1`, old.id)
-		return err
-	}
-	phone, user := old.Phone, old.UserID
-	if ch.New.Phone != "" {
-		phone = ch.New.Phone
-	}
-	if ch.New.UserID != "" {
-		user = ch.New.UserID
-	}
-	_, err = tx.Exec(ctx, `UPDATE conversations SET phone = $1, user_id = $2, updated_at = $3 WHERE id = $4`,
-		phone, user, now, old.id)
-	return err
+	return store.MoveConversationRows(ch, rows,
+		func(r *conversationRow) store.ContactRef { return store.ContactRef{Phone: r.Phone, UserID: r.UserID} },
+		func(id int64, ref store.ContactRef) error {
+			_, err := tx.Exec(ctx, `UPDATE conversations SET phone = $1, user_id = $2, updated_at = $3 WHERE id = $4`,
+				ref.Phone, ref.UserID, now, id)
+			return err
+		})
 }
 
 func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now time.Time, res *store.IdentityResult) error {
@@ -206,6 +152,5 @@ func moveMember(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now tim
 		ch.New.Phone, now, ch.Tenant, old.ID); err != nil {
 		return fmt.Errorf("moving the member's number: %w", err)
 	}
-	res.MovedMember = true
 	return nil
 }

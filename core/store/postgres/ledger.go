@@ -45,7 +45,8 @@ func scanEntry(r pgx.Row) (store.LedgerEntry, error) {
 	return e, nil
 }
 
-// MemberByPhone returns the tenant's member with the E.164 phone.
+// MemberByPhone returns the tenant's member with the phone (its canonical
+// key).
 func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member.Member, error) {
 	p, err := s.db()
 	if err != nil {

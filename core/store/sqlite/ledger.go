@@ -46,7 +46,8 @@ func scanEntry(r rowScanner) (store.LedgerEntry, error) {
 	return e, nil
 }
 
-// MemberByPhone returns the tenant's member with the E.164 phone.
+// MemberByPhone returns the tenant's member with the phone (its canonical
+// key).
 func (s *Store) MemberByPhone(ctx context.Context, tenant, phone string) (member.Member, error) {
 	r, err := s.reads()
 	if err != nil {
