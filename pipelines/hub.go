@@ -48,9 +48,9 @@ type Hub struct {
 	handoffClient *http.Client
 	apps          map[string]*cloudapi.Source // shared webhooks of Meta apps
 	routes        appRoutes
-	// ignoredLogged holds the connector kind and label of every ignored
-	// part already logged, so that each is logged once.
-	ignoredLogged sync.Map
+	// ignored holds the labels of the parts mappings left aside so far,
+	// so that each is logged once and the metric's labels stay bounded.
+	ignored ignoredLabels
 
 	now        func() time.Time
 	startedAt  time.Time

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -50,13 +51,47 @@ func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, top
 // logs the first of each connector kind and label at info.
 func (h *Hub) countIgnored(d event.Delivery, ignored []string) {
 	for _, label := range ignored {
-		label = metricLabel(label)
+		label, first := h.ignored.see(d.Kind, metricLabel(label))
 		h.metrics.PartsIgnored.WithLabelValues(d.Tenant, d.Connector, label).Inc()
-		if _, seen := h.ignoredLogged.LoadOrStore(d.Kind+"\x00"+label, true); !seen {
+		if first {
 			h.logger.Info("delivery part ignored: the hub does not handle it (counted in loyalhub_mapping_parts_ignored_total)",
 				"tenant", d.Tenant, "connector", d.Connector, "kind", d.Kind, "field", label)
 		}
 	}
+}
+
+// maxIgnoredLabels bounds the distinct labels of ignored parts: they come
+// from outside input (a webhook's field names), and every one is a metric
+// series. Beyond it, a new label counts as "other".
+const maxIgnoredLabels = 100
+
+// ignoredLabels are the labels of ignored parts seen so far, per connector
+// kind. Its zero value is ready; it is safe for concurrent use.
+type ignoredLabels struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// see returns the label to count a part under (label, or "other" once
+// maxIgnoredLabels are known) and whether it is the first of its kind.
+func (l *ignoredLabels) see(kind, label string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	key := kind + "\x00" + label
+	if l.seen[key] {
+		return label, false
+	}
+	if len(l.seen) >= maxIgnoredLabels {
+		label, key = "other", kind+"\x00other"
+		if l.seen[key] {
+			return label, false
+		}
+	}
+	l.seen[key] = true
+	return label, true
 }
 
 // metricLabel keeps a label that comes from outside input fit for a
