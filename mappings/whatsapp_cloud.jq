@@ -52,7 +52,8 @@
 #                timestamp (the entry's time, else the time of receipt)
 #
 # field "user_preferences"            -> consent.changed
-#   data         phone, user_id, category (marketing_messages), value (stop or
+#   data         phone, user_id (the preference's, else the value's only
+#                contact's), category (marketing_messages), value (stop or
 #                resume), detail, timestamp
 #
 # field "message_template_status_update" -> template.status
@@ -274,8 +275,15 @@ def webhook_error_event($entry; $value; $errors):
     } | drop_nulls)
   };
 
-def preference_event:
+# A preference names its user by wa_id or user_id; Meta's examples also
+# name them in the value's contacts, so a preference without either is the
+# value's only contact's.
+def preference_event($value):
   if type != "object" then error("a user preference must be an object, got \(type)") else . end
+  | (if (.wa_id | waid) == null and (.user_id | str) == null then
+       ([$value.contacts | arrays | .[] | objects] | if length == 1 then first else null end) as $c
+       | if $c then .wa_id = ($c.wa_id | waid) | .user_id = ($c.user_id | str) else . end
+     else . end)
   | (.wa_id | waid) as $waid
   | (if $waid then "+" + $waid else null end) as $phone
   | if $phone == null and (.user_id | str) == null then error("user preference names no user") else . end
@@ -322,7 +330,7 @@ def change_events($entry):
         end
     elif $change.field == "user_preferences" then
       $value.user_preferences | arrays | .[] as $x
-      | isolated($x | preference_event; one_item($entry; $change; "user_preferences"; $x))
+      | isolated($x | preference_event($value); one_item($entry; $change; "user_preferences"; $x))
     elif $change.field == "message_template_status_update" then
       {
         type: "template.status",
