@@ -1,0 +1,138 @@
+package pipelines_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/shopify"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/pipelines"
+)
+
+// usdShop is the test tenant as a shop selling in US dollars: 1 point per
+// 10 dollars.
+func usdShop(cfg string) string {
+	return strings.Replace(withShop(cfg), `unit: "10000"`, `unit: "10"`, 1)
+}
+
+// Shopify's own published payloads (the shopify-api-ruby fixtures and the
+// webhook reference's samples), delivered as Shopify signs them, do what
+// a merchant expects: the order earns for the customer, whose address
+// phone is one of the fictional 555 numbers and so not a WhatsApp number,
+// by the shop's customer id and email; the refund of an older API version
+// (lines without subtotals) takes back the points of the money returned;
+// the customer and checkout are recorded; the reference's sample order,
+// a test order, earns nothing; and nothing is dead-lettered.
+func TestPublishedShopifyPayloads(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: usdShop})
+	deliver := func(topic, sample string) {
+		t.Helper()
+		body := shopifySample(t, sample)
+		require.Equal(t, http.StatusOK, h.postShopify(shopify.Sign(shopifySecret, body), topic, "ev-"+sample, body), sample)
+	}
+	const bob = "customer_id=207119551&connector=shop"
+
+	// 409.94 USD at 1 point per 10.
+	deliver("orders/paid", "orders_paid_api_ruby_fixture")
+	var m member.Member
+	eventually(t, "the order's points", func() bool {
+		var ok bool
+		m, ok = h.memberBy(bob)
+		return ok && m.Balance == 40
+	})
+	assert.Empty(t, m.Phone, "555 numbers are fictional: not a WhatsApp number")
+	assert.Equal(t, "Bob Norman", m.Name)
+	byEmail, ok := h.memberBy("email=bob.norman@hostmail.com")
+	require.True(t, ok)
+	assert.Equal(t, m.ID, byEmail.ID)
+
+	// 209.00 USD of 409.94 returned: 20 of the 40 points taken back.
+	deliver("refunds/create", "refunds_create_api_ruby_fixture")
+	eventually(t, "the refund's points taken back", func() bool {
+		m, ok := h.memberBy(bob)
+		return ok && m.Balance == 20
+	})
+
+	deliver("customers/update", "customers_update_api_ruby_fixture")
+	deliver("checkouts/create", "checkouts_create_api_ruby_fixture")
+	deliver("orders/paid", "orders_paid_docs_sample")
+	eventually(t, "every delivery handled", func() bool {
+		return processed(h, pipelines.StageMapping) >= 5
+	})
+	time.Sleep(200 * time.Millisecond)
+	_, ok = h.memberBy("customer_id=115310627314723954&connector=shop")
+	assert.False(t, ok, "the reference's sample is a test order")
+	m, _ = h.memberBy(bob)
+	assert.Equal(t, int64(20), m.Balance)
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
+
+// pywaSample is one of pywa's published webhook examples recorded in the
+// mappings' testdata. When at is not zero, its messages are sent at at and
+// get ids of their own: pywa's examples share one message id, which would
+// make them one message.
+func pywaSample(t *testing.T, name string, at time.Time) string {
+	t.Helper()
+	body := string(mappingSample(t, "whatsapp_cloud", name))
+	if !at.IsZero() {
+		body = regexp.MustCompile(`"timestamp": "\d+"`).ReplaceAllString(body, fmt.Sprintf(`"timestamp": "%d"`, at.Unix()))
+		body = strings.ReplaceAll(body, `"id": "wamid.`, fmt.Sprintf(`"id": "wamid.%d.`, at.UnixNano()))
+	}
+	return body
+}
+
+// pywa's published webhook examples (an Israeli number that phonenumbers'
+// metadata calls invalid, a business number the tenant does not send
+// from) as WhatsApp delivers them: the chat answers the customer's
+// opening of the chat and their text at the wa_id WhatsApp gave; replayed
+// as recorded, years old, every example (each message type, statuses,
+// system messages, preferences, template updates) is recorded without an
+// answer and without a dead letter.
+func TestPublishedWhatsAppPayloads(t *testing.T) {
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{yaml: botConfig(in.srv.URL),
+		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}})
+	const customer = "972987654321"
+
+	h.postWebhook(t, pywaSample(t, "pywa_chat_opened", time.Now()))
+	eventually(t, "the answer to the opened chat", func() bool { return h.sentTo(customer) >= 1 })
+	answered := h.sentTo(customer)
+	h.postWebhook(t, pywaSample(t, "pywa_message_text", time.Now().Add(time.Second)))
+	eventually(t, "the answer to the text", func() bool { return h.sentTo(customer) > answered })
+
+	before := processed(h, pipelines.StageMappingBSP)
+	names, err := filepath.Glob(filepath.Join("..", "mappings", "testdata", "whatsapp_cloud", "pywa_*.json"))
+	require.NoError(t, err)
+	var n int
+	for _, name := range names {
+		if strings.HasSuffix(name, ".golden.json") {
+			continue
+		}
+		n++
+		h.postWebhook(t, pywaSample(t, strings.TrimSuffix(filepath.Base(name), ".json"), time.Time{}))
+	}
+	require.NotZero(t, n)
+	eventually(t, "every example mapped", func() bool { return processed(h, pipelines.StageMappingBSP) >= before+float64(n) })
+	time.Sleep(300 * time.Millisecond)
+	sent := h.sentTo(customer)
+	assert.Empty(t, h.deadLetters().DeadLetters)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, sent, h.sentTo(customer), "nothing years old is answered")
+}
+
+// mappingSample is a recorded payload of the bundled mappings' testdata.
+func mappingSample(t *testing.T, connector, name string) []byte {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "mappings", "testdata", connector, name+".json"))
+	require.NoError(t, err)
+	return body
+}
