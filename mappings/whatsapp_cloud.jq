@@ -14,7 +14,9 @@
 #   id           status.id + "/" + status.status (a message reports each state once)
 #   data         provider_message_id, status (as given: sent, delivered, read,
 #                failed, played, deleted…), timestamp (RFC 3339), recipient_id,
-#                recipient_user_id, recipient_parent_user_id, callback_data
+#                recipient_user_id, recipient_parent_user_id (Meta's pages
+#                also spell it parent_recipient_user_id; both, else the
+#                value's contact of the recipient_id), callback_data
 #                (biz_opaque_callback_data: our message key echoed back),
 #                pricing_category and, for failed messages, errors [{code,
 #                title, message, details}]
@@ -121,6 +123,8 @@ def status_event($value):
   | if (.id | type) != "string" or .id == "" then error("status without an id") else . end
   | if (.status | type) != "string" or .status == "" then error("status \(.id) without a status") else . end
   | .id as $id
+  | (.recipient_id | waid) as $recipient
+  | ([$value.contacts | arrays | .[] | objects | select($recipient != null and (.wa_id | waid) == $recipient)] | first // {}) as $contact
   | (.timestamp | unix_time("status \($id)")) as $at
   | {
       type: "message.status",
@@ -131,8 +135,9 @@ def status_event($value):
         status: .status,
         timestamp: $at,
         recipient_id: (.recipient_id | str),
-        recipient_user_id: (.recipient_user_id | str),
-        recipient_parent_user_id: (.recipient_parent_user_id | str),
+        recipient_user_id: ((.recipient_user_id | str) // ($contact.user_id | str)),
+        recipient_parent_user_id: ((.recipient_parent_user_id | str) // (.parent_recipient_user_id | str)
+                                   // ($contact.parent_user_id | str)),
         callback_data: (.biz_opaque_callback_data | str),
         pricing_category: (.pricing | obj | .category | str),
         errors: (.errors | errors_list)
