@@ -37,7 +37,8 @@
 #                contact cards, as given), reaction {message_id, emoji: absent
 #                when the customer took the reaction back}, order (as given),
 #                referral (click-to-WhatsApp ad), context {id, from, forwarded,
-#                frequently_forwarded}, errors (the message's, and the value's),
+#                frequently_forwarded}, group_id (a message written in a
+#                group the business is in), errors (the message's, and the value's),
 #                timestamp, phone_number_id, display_phone_number
 #
 # field "messages", a value.messages[] of type "system" -> contact.identity_changed
@@ -229,6 +230,7 @@ def message_event($value; $value_errors):
         order: ($m.order | obj),
         referral: ($m.referral | obj),
         context: ($m.context | context),
+        group_id: ($m.group_id | str),
         errors: ((($m.errors | errors_list) // []) + ($value_errors // []) | if length > 0 then . else null end),
         timestamp: $at,
         phone_number_id: ($value.metadata | obj | .phone_number_id | str),

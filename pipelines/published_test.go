@@ -136,3 +136,26 @@ func mappingSample(t *testing.T, connector, name string) []byte {
 	require.NoError(t, err)
 	return body
 }
+
+// A message a customer writes in a group the business is in (Meta's group
+// messages webhook: the message carries group_id) is the group's
+// conversation: the bot does not answer it in private, while the same
+// words written to the business are answered.
+func TestGroupMessageNotAnswered(t *testing.T) {
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{yaml: botConfig(in.srv.URL),
+		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}})
+	const customer = "6281234567890"
+	group := strings.Replace(inboundText("wamid.group-1", customer, "JOIN", time.Now()),
+		`"from":"`+customer+`",`, `"from":"`+customer+`","group_id":"Y2FwaV9ncm91cDo2MjgxMTAwMDAxMTExOjEyMDM2MzAyNDA3MjYwMzc0MQ==",`, 1)
+	require.Contains(t, group, "group_id")
+	h.postWebhook(t, group)
+	eventually(t, "the group message ignored", func() bool {
+		return counterValue(t, h.hub.Metrics().BotReplies.WithLabelValues("acme", "ignore")) >= 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	assert.Zero(t, h.sentTo(customer), "no private answer to a group message")
+	h.postWebhook(t, inboundText("wamid.direct-1", customer, "JOIN", time.Now()))
+	eventually(t, "the direct message answered", func() bool { return h.sentTo(customer) >= 1 })
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}

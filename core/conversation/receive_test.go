@@ -63,6 +63,8 @@ func TestReceiveInteractive(t *testing.T) {
 		{"foreign list row", conversation.Received{Type: "interactive", ReplyID: "slot_9", Text: "09:00"}, conversation.ReceiveAnswer},
 		{"a Flow's form", conversation.Received{Type: "interactive"}, conversation.ReceiveIgnore},
 		{"quick reply", conversation.Received{Type: "button", ReplyID: "PROMO_STOP", Text: "Stop promotions"}, conversation.ReceiveAnswer},
+		{"text in a group", conversation.Received{Type: "text", Text: "JOIN", GroupID: "Y2FwaV9ncm91cDoxNjMxNTU1MTExMToxMjAzNjMwMjQwNzI2MDM3NDE="}, conversation.ReceiveIgnore},
+		{"button tap in a group", conversation.Received{Type: "interactive", ReplyID: conversation.ReplyConsentYes, Text: "Yes", GroupID: "Y2FwaV9ncm91cDox"}, conversation.ReceiveIgnore},
 		{"photo without caption", conversation.Received{Type: "image"}, conversation.ReceiveAnswer},
 	}
 	for _, tt := range tests {

@@ -216,6 +216,7 @@ type MessageReceived struct {
 	Order              json.RawMessage `json:"order,omitempty"` // a cart sent from a catalog, as WhatsApp gave it
 	Referral           json.RawMessage `json:"referral,omitempty"`
 	Context            *ReplyContext   `json:"context,omitempty"`
+	GroupID            string          `json:"group_id,omitempty"` // set when written in a group the business is in
 	Errors             []StatusError   `json:"errors,omitempty"`
 	Timestamp          time.Time       `json:"timestamp"`
 	PhoneNumberID      string          `json:"phone_number_id,omitempty"`
