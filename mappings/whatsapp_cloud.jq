@@ -19,7 +19,8 @@
 #                value's contact of the recipient_id), callback_data
 #                (biz_opaque_callback_data: our message key echoed back),
 #                pricing_category and, for failed messages, errors [{code,
-#                title, message, details}]
+#                title, message, details (error_data.details, or details
+#                where Meta's older examples put it)}]
 #
 # field "messages", value.messages[]  -> message.received
 #   id           the message id (wamid): a redelivered message is the same event
@@ -103,7 +104,7 @@ def errors_list:
                      | if type == "number" and . >= 0 and . < 2147483648 then floor else 0 end),
       title: (.title | str),
       message: (.message | str),
-      details: (.error_data | obj | .details | str)
+      details: ((.error_data | obj | .details | str) // (.details | str))
     } | drop_nulls]
     | if length > 0 then . else null end
   else null end;
