@@ -28,7 +28,8 @@
 #                absent for users whose number is withheld), phone ("+" + wa_id,
 #                not checked here), user_id (business-scoped user id),
 #                parent_user_id, username, name, type (as WhatsApp gives it:
-#                text, image, reaction, request_welcome, order, unsupported…),
+#                text, image, reaction, request_welcome, order, unsupported…;
+#                a message without one takes its content's: location…),
 #                text (the body, a caption, or the title of a tapped button or
 #                list row), reply {kind: button_reply|list_reply|quick_reply,
 #                id (button or row id, or the template button's payload),
@@ -146,13 +147,23 @@ def status_event($value):
       } | drop_nulls)
     };
 
+# msg_type is a message's type as WhatsApp gives it; a message without one
+# (some SDKs' examples) takes the type of the content it carries, else
+# "unknown".
+def msg_type:
+  (.type | str)
+  // (. as $m | ["text", "image", "video", "audio", "document", "sticker", "location", "contacts",
+                 "interactive", "button", "reaction", "order", "system"]
+      | map(select($m[.] != null)) | first)
+  // "unknown";
+
 def media:
   if type != "object" then null else {id: (.id | str), mime_type: (.mime_type | str), sha256: (.sha256 | str),
              caption: (.caption | str), filename: (.filename | str),
              voice: (.voice | if type == "boolean" then . else null end)} | drop_nulls end;
 
 def reply:
-  if .type == "interactive" then
+  if msg_type == "interactive" then
     (.interactive | obj // {}) as $i
     | if $i.type == "button_reply" then
         ($i.button_reply | obj // {}) as $b
@@ -161,14 +172,14 @@ def reply:
         ($i.list_reply | obj // {}) as $l
         | {kind: "list_reply", id: ($l.id | str), title: ($l.title | str), description: ($l.description | str)}
       else null end
-  elif .type == "button" then
+  elif msg_type == "button" then
     (.button | obj // {}) as $b
     | {kind: "quick_reply", id: ($b.payload | str), title: ($b.text | str)}
   else null end
   | if . == null then null else drop_nulls end;
 
 def flow:
-  if .type == "interactive" and (.interactive | obj | .type) == "nfm_reply" then
+  if msg_type == "interactive" and (.interactive | obj | .type) == "nfm_reply" then
     (.interactive.nfm_reply | obj // {})
     | {name: (.name | str), body: (.body | str),
        response_json: (.response_json | if type == "string" then . elif . == null then null else tojson end)}
@@ -176,7 +187,7 @@ def flow:
   else null end;
 
 def reaction:
-  if .type == "reaction" then
+  if msg_type == "reaction" then
     (.reaction | obj // {}) | {message_id: (.message_id | str), emoji: (.emoji | str)} | drop_nulls
   else null end;
 
@@ -206,8 +217,8 @@ def message_event($value; $value_errors):
   | if $waid == null and $user == null then error("message \($m.id) names no sender: no from, wa_id or user_id") else . end
   | ($m.timestamp | unix_time("message \($m.id)")) as $at
   | ($m | reply) as $reply
-  | ($m.type | str) as $type
-  | ($m[$type // ""] | if ($type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
+  | ($m | msg_type) as $type
+  | ($m[$type] | if ($type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
   | {
       type: "message.received",
       id: $m.id,
@@ -220,7 +231,7 @@ def message_event($value; $value_errors):
         parent_user_id: (($m.from_parent_user_id | str) // ($contact.parent_user_id | str)),
         username: (($contact.profile | obj | .username | str) // ($contact.username | str)),
         name: ($contact.profile | obj | .name | str),
-        type: ($type // "unknown"),
+        type: $type,
         text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)),
         reply: $reply,
         flow: ($m | flow),
@@ -266,7 +277,7 @@ def identity_event($value):
 def inbound_event($value; $value_errors):
   if type != "object" then error("a message must be an object, got \(type)") else . end
   | if (.id | type) != "string" or .id == "" then error("message without an id") else . end
-  | if .type == "system" then identity_event($value) else message_event($value; $value_errors) end;
+  | if msg_type == "system" then identity_event($value) else message_event($value; $value_errors) end;
 
 def webhook_error_event($entry; $value; $errors):
   entry_time($entry) as $at

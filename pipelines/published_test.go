@@ -90,13 +90,14 @@ func pywaSample(t *testing.T, name string, at time.Time) string {
 	return body
 }
 
-// pywa's published webhook examples (an Israeli number that phonenumbers'
-// metadata calls invalid, a business number the tenant does not send
-// from) as WhatsApp delivers them: the chat answers the customer's
-// opening of the chat and their text at the wa_id WhatsApp gave; replayed
-// as recorded, years old, every example (each message type, statuses,
-// system messages, preferences, template updates) is recorded without an
-// answer and without a dead letter.
+// Published webhook examples as WhatsApp delivers them. pywa's (an Israeli
+// number that phonenumbers' metadata calls invalid, a business number the
+// tenant does not send from): the chat answers the customer's opening of
+// the chat and their text at the wa_id WhatsApp gave. Replayed as
+// recorded, years old, every published example (each message type,
+// statuses, system messages, preferences, template updates, batches of
+// several changes, a number without its country code) is recorded
+// without an answer and without a dead letter.
 func TestPublishedWhatsAppPayloads(t *testing.T) {
 	in := newInbox(t)
 	h := newHarness(t, harnessOpts{yaml: botConfig(in.srv.URL),
@@ -109,24 +110,27 @@ func TestPublishedWhatsAppPayloads(t *testing.T) {
 	h.postWebhook(t, pywaSample(t, "pywa_message_text", time.Now().Add(time.Second)))
 	eventually(t, "the answer to the text", func() bool { return h.sentTo(customer) > answered })
 
-	before := processed(h, pipelines.StageMappingBSP)
-	names, err := filepath.Glob(filepath.Join("..", "mappings", "testdata", "whatsapp_cloud", "pywa_*.json"))
-	require.NoError(t, err)
+	// Every published example as recorded: pywa's, piusalfred/whatsapp's,
+	// whatsapp-api-js's and Meta's documentation's.
+	before, sent := processed(h, pipelines.StageMappingBSP), len(h.sb.Messages())
 	var n int
-	for _, name := range names {
-		if strings.HasSuffix(name, ".golden.json") {
-			continue
+	for _, prefix := range []string{"pywa_", "piusalfred_", "whatsapp_api_js_", "meta_docs_"} {
+		names, err := filepath.Glob(filepath.Join("..", "mappings", "testdata", "whatsapp_cloud", prefix+"*.json"))
+		require.NoError(t, err)
+		for _, name := range names {
+			if strings.HasSuffix(name, ".golden.json") {
+				continue
+			}
+			n++
+			h.postWebhook(t, string(mappingSample(t, "whatsapp_cloud", strings.TrimSuffix(filepath.Base(name), ".json"))))
 		}
-		n++
-		h.postWebhook(t, pywaSample(t, strings.TrimSuffix(filepath.Base(name), ".json"), time.Time{}))
 	}
-	require.NotZero(t, n)
+	require.Greater(t, n, 40)
 	eventually(t, "every example mapped", func() bool { return processed(h, pipelines.StageMappingBSP) >= before+float64(n) })
 	time.Sleep(300 * time.Millisecond)
-	sent := h.sentTo(customer)
 	assert.Empty(t, h.deadLetters().DeadLetters)
 	time.Sleep(300 * time.Millisecond)
-	assert.Equal(t, sent, h.sentTo(customer), "nothing years old is answered")
+	assert.Equal(t, sent, len(h.sb.Messages()), "nothing years old is answered")
 }
 
 // mappingSample is a recorded payload of the bundled mappings' testdata.
