@@ -163,3 +163,39 @@ func TestGroupMessageNotAnswered(t *testing.T) {
 	eventually(t, "the direct message answered", func() bool { return h.sentTo(customer) >= 1 })
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
+
+// Shopify's webhook reference samples with test orders counted (a shop
+// setting up its program): the sample order, its ids above 2^53 and its
+// fictional 555-555-SHIP phone, earns for the customer by id and email,
+// and the sample refund of two of its lines takes back the points of
+// 109.98 of its 398.00.
+func TestPublishedShopifySamplesWithTestOrders(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(usdShop(cfg), "        shop_domain: kopi-nusantara.myshopify.com\n",
+			"        shop_domain: kopi-nusantara.myshopify.com\n        include_test_orders: true\n", 1)
+	}})
+	deliver := func(topic, sample string) {
+		t.Helper()
+		body := shopifySample(t, sample)
+		require.Equal(t, http.StatusOK, h.postShopify(shopify.Sign(shopifySecret, body), topic, "ev-"+sample, body), sample)
+	}
+	const jon = "customer_id=115310627314723954&connector=shop"
+
+	// 398.00 USD at 1 point per 10.
+	deliver("orders/paid", "orders_paid_docs_sample")
+	eventually(t, "the sample order's points", func() bool {
+		m, ok := h.memberBy(jon)
+		return ok && m.Balance == 39
+	})
+	m, _ := h.memberBy(jon)
+	assert.Empty(t, m.Phone, "555-555-SHIP is no WhatsApp number")
+	assert.Equal(t, "jon@example.com", m.Email)
+
+	// 109.98 of 398.00 refunded: 10 of the 39 points taken back.
+	deliver("refunds/create", "refunds_create_line_items")
+	eventually(t, "the sample refund's points taken back", func() bool {
+		m, ok := h.memberBy(jon)
+		return ok && m.Balance == 29
+	})
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
