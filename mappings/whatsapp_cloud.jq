@@ -40,7 +40,9 @@
 #                when the customer took the reaction back}, order (as given),
 #                referral (click-to-WhatsApp ad), context {id, from, forwarded,
 #                frequently_forwarded}, group_id (a message written in a
-#                group the business is in), errors (the message's, and the value's),
+#                group the business is in), edit {original_message_id} (the
+#                edited text or caption is the text), revoke
+#                {original_message_id}, errors (the message's, and the value's),
 #                timestamp, phone_number_id, display_phone_number
 #
 # field "messages", a value.messages[] of type "system" -> contact.identity_changed
@@ -232,7 +234,8 @@ def message_event($value; $value_errors):
         username: (($contact.profile | obj | .username | str) // ($contact.username | str)),
         name: ($contact.profile | obj | .name | str),
         type: $type,
-        text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)),
+        text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)
+               // ($m.edit | obj | .message | obj | ((.text | obj | .body | str) // (.[.type | str // ""] | obj | .caption | str)))),
         reply: $reply,
         flow: ($m | flow),
         media: $media,
@@ -243,6 +246,8 @@ def message_event($value; $value_errors):
         referral: ($m.referral | obj),
         context: ($m.context | context),
         group_id: ($m.group_id | str),
+        edit: ($m.edit | obj | {original_message_id: (.original_message_id | str)} | drop_nulls | if . == {} then null else . end),
+        revoke: ($m.revoke | obj | {original_message_id: (.original_message_id | str)} | drop_nulls | if . == {} then null else . end),
         errors: ((($m.errors | errors_list) // []) + ($value_errors // []) | if length > 0 then . else null end),
         timestamp: $at,
         phone_number_id: ($value.metadata | obj | .phone_number_id | str),

@@ -34,6 +34,8 @@ func TestReceive(t *testing.T) {
 		{"unsupported", "unsupported", now, conversation.ReceiveIgnore},
 		{"unknown to the mapping", "unknown", now, conversation.ReceiveIgnore},
 		{"a type added later", "poll", now, conversation.ReceiveIgnore},
+		{"an edit of an earlier message", "edit", now, conversation.ReceiveIgnore},
+		{"a deleted message", "revoke", now, conversation.ReceiveIgnore},
 		{"empty type", "", now, conversation.ReceiveIgnore},
 		{"text WhatsApp did not date", "text", time.Time{}, conversation.ReceiveAnswer},
 		{"a day old exactly", "text", now.Add(-conversation.MaxAnswerAge), conversation.ReceiveAnswer},
