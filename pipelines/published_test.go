@@ -143,8 +143,9 @@ func mappingSample(t *testing.T, connector, name string) []byte {
 
 // A message a customer writes in a group the business is in (Meta's group
 // messages webhook: the message carries group_id) is the group's
-// conversation: the bot does not answer it in private, while the same
-// words written to the business are answered.
+// conversation: the bot does not answer it in private and it opens no
+// 24-hour window with its sender (WhatsApp opens one with the group),
+// while the same words written to the business are answered.
 func TestGroupMessageNotAnswered(t *testing.T) {
 	in := newInbox(t)
 	h := newHarness(t, harnessOpts{yaml: botConfig(in.srv.URL),
@@ -159,8 +160,11 @@ func TestGroupMessageNotAnswered(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond)
 	assert.Zero(t, h.sentTo(customer), "no private answer to a group message")
+	assert.True(t, h.contact(t, "+"+customer).LastInboundAt.IsZero(),
+		"a group message opens the window with the group, not with its sender")
 	h.postWebhook(t, inboundText("wamid.direct-1", customer, "JOIN", time.Now()))
 	eventually(t, "the direct message answered", func() bool { return h.sentTo(customer) >= 1 })
+	assert.False(t, h.contact(t, "+"+customer).LastInboundAt.IsZero())
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
 
