@@ -25,7 +25,10 @@
 #                                          other states yield nothing
 #   orders/cancelled        order.cancelled {order_id, reason = cancel_reason}; the same
 #                                          test rule: a test order's cancellation
-#                                          yields nothing, as the order earned nothing
+#                                          yields nothing, as the order earned nothing;
+#                                          nor does a guest's (an order naming no
+#                                          customer id, email or phone), counted as
+#                                          ignored "guest_order"
 #   refunds/create          order.refunded id = refund id; amount = the sum of
 #                                          refund_line_items' subtotals, or without
 #                                          lines the sum of successful refund
@@ -222,9 +225,17 @@ def order($event_type):
         }
     end;
 
+# guest_order: an order that names no customer (no customer id, email or
+# phone anywhere): a walk-in sale that earned nothing, so that its
+# cancellation has nothing to take back.
+def guest_order:
+  ([.customer | obj | .id, .email, .phone] + [.email, .contact_email, .phone]
+   + [.billing_address, .shipping_address | obj | .phone] | map(nonblank) | all(. == null));
+
 def cancelled_order:
   require_object("an order")
   | if test_order then empty
+    elif guest_order then {ignored: "guest_order"}
     else
       (.id | id_of("order id")) as $id
       | {

@@ -203,3 +203,29 @@ func TestPublishedShopifySamplesWithTestOrders(t *testing.T) {
 	})
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
+
+// A walk-in sale at a shop's POS names no customer: it earns nothing and
+// is counted as an event without a phone. Its cancellation is then no
+// cancellation of an order the hub waits for: it is counted as a guest's
+// and nothing is dead-lettered once wait_for_order has passed.
+func TestShopifyGuestOrderCancelled(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(withShop(cfg), "    loyalty:\n", "    loyalty:\n      refunds:\n        wait_for_order: 200ms\n", 1)
+	}})
+	cancelled := shopifySample(t, "orders_cancelled_guest_pos")
+	paid := []byte(strings.NewReplacer(`"cancel_reason": "other"`, `"cancel_reason": null`,
+		`"cancelled_at": "2026-11-23T10:15:00+07:00"`, `"cancelled_at": null`,
+		`"financial_status": "refunded"`, `"financial_status": "paid"`,
+		`"current_total_price": "0.00"`, `"current_total_price": "64000.00"`).Replace(string(cancelled)))
+	require.NotEqual(t, string(cancelled), string(paid))
+	require.Equal(t, http.StatusOK, h.postShopify(shopify.Sign(shopifySecret, paid), "orders/paid", "ev-guest-paid", paid))
+	eventually(t, "the guest's sale counted", func() bool {
+		return counterValue(t, h.hub.Metrics().EventsWithoutPhone.WithLabelValues("acme", "order.paid")) == 1
+	})
+	require.Equal(t, http.StatusOK, h.postShopify(shopify.Sign(shopifySecret, cancelled), "orders/cancelled", "ev-guest-cancelled", cancelled))
+	eventually(t, "the guest's cancellation counted", func() bool {
+		return counterValue(t, h.hub.Metrics().PartsIgnored.WithLabelValues("acme", "shop", "guest_order")) == 1
+	})
+	time.Sleep(500 * time.Millisecond) // past wait_for_order
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}
