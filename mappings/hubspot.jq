@@ -16,7 +16,8 @@
 #
 # Classic subscription types ("contact.creation") and generic ones
 # ("object.creation" with objectTypeId "0-1" for contacts, "0-3" for deals)
-# map alike. Every event id but a deal's is
+# map alike. An event without subscriptionType is read by its eventType,
+# the name HubSpot's documented example payload gives the same field. Every event id but a deal's is
 # "<portalId>/<objectId>/<eventId>/<occurredAt>": HubSpot's eventId alone is
 # not unique, and a retried event keeps all four.
 #
@@ -69,7 +70,8 @@ def ms_time:
 # kind is the event's object ("contact", "deal"…) and action ("creation",
 # "propertyChange"…), for classic and generic subscription types.
 def kind:
-  (.subscriptionType | if type == "string" then . else "" end | split(".")) as $p
+  ((.subscriptionType | select(type == "string" and . != "")) // (.eventType | select(type == "string")) // ""
+   | split(".")) as $p
   | if ($p | length) != 2 then {object: null, action: null}
     elif $p[0] == "object" then
       {object: (if .objectTypeId == "0-1" then "contact" elif .objectTypeId == "0-3" then "deal" else null end),

@@ -25,12 +25,18 @@
 #                                          other states yield nothing
 #   orders/cancelled        order.cancelled {order_id, reason = cancel_reason}; the same
 #                                          test rule: a test order's cancellation
-#                                          yields nothing, as the order earned nothing
+#                                          yields nothing, as the order earned nothing;
+#                                          nor does a guest's (an order naming no
+#                                          customer id, email or phone), counted as
+#                                          ignored "guest_order"
 #   refunds/create          order.refunded id = refund id; amount = the sum of
 #                                          refund_line_items' subtotals, or without
 #                                          lines the sum of successful refund
-#                                          transactions; a refund of nothing (restock
-#                                          only) yields nothing. The test rule: a
+#                                          transactions; lines without subtotals
+#                                          (older API versions) count the successful
+#                                          refund transactions, else each line's
+#                                          line_item.price × quantity; a refund of
+#                                          nothing (restock only) yields nothing. The test rule: a
 #                                          refund whose transactions are all test
 #                                          transactions ("test": true, a test order's)
 #                                          yields nothing unless test orders count; a
@@ -46,7 +52,8 @@
 #   checkouts/create|update checkout.updated id = token/updated_at; phone from phone,
 #                                          sms_marketing_phone, customer.phone,
 #                                          shipping_address.phone or
-#                                          billing_address.phone, and phone_country
+#                                          billing_address.phone, and phone_country;
+#                                          customer_id = customer.id, else customer_id
 #   checkouts/delete        checkout.updated {token, completed: true} (nothing when the
 #                                          payload has no token)
 #   customers/data_request  privacy.data_request {shop_domain, customer_id, email, phone,
@@ -218,9 +225,17 @@ def order($event_type):
         }
     end;
 
+# guest_order: an order that names no customer (no customer id, email or
+# phone anywhere): a walk-in sale that earned nothing, so that its
+# cancellation has nothing to take back.
+def guest_order:
+  ([.customer | obj | .id, .email, .phone] + [.email, .contact_email, .phone]
+   + [.billing_address, .shipping_address | obj | .phone] | map(nonblank) | all(. == null));
+
 def cancelled_order:
   require_object("an order")
   | if test_order then empty
+    elif guest_order then {ignored: "guest_order"}
     else
       (.id | id_of("order id")) as $id
       | {
@@ -236,6 +251,22 @@ def paid_order:
   require_object("an order")
   | if .financial_status == "paid" then order("order.paid") else empty end;
 
+# line_subtotal: a refund line's subtotal in the shop's currency, or null
+# when the line has none (refunds of older API versions).
+def line_subtotal: (.subtotal_set | obj | .shop_money | obj | .amount) // .subtotal;
+
+# refunded_line_value: a refund line without a subtotal, valued at its
+# order line's price × the quantity refunded.
+def refunded_line_value($refund):
+  (.line_item | obj | .price) as $price
+  | .quantity as $qty
+  | if $price == null or ($qty | type) != "number" or $qty != ($qty | floor) then
+      error("refund \($refund): a refund line item has no subtotal, nor a line_item price and quantity")
+    else
+      ($price | decimal("refund_line_items[].line_item.price")) as $p
+      | ($p | to_minor($p | scale)) * $qty | from_minor($p | scale)
+    end;
+
 def refund:
   require_object("a refund")
   | (.id | id_of("refund id")) as $refund
@@ -248,11 +279,12 @@ def refund:
      | map(obj)) as $transactions
   | ($transactions | map(select(.kind == "refund" and .status == "success"))) as $paid
   | (($transactions | length) > 0 and ($transactions | all(.test == true)) and (include_test_orders | not)) as $test
-  | (if ($lines | length) > 0
-     then $lines | map((.subtotal_set | obj | .shop_money | obj | .amount) // .subtotal
-                        | if . == null then error("refund \($refund): a refund line item has no subtotal")
-                          else decimal("refund_line_items[].subtotal") end)
-     else $paid | map(.amount | decimal("transactions[].amount"))
+  | ($lines | all(line_subtotal != null)) as $subtotals
+  | (if ($lines | length) > 0 and $subtotals
+     then $lines | map(line_subtotal | decimal("refund_line_items[].subtotal"))
+     elif ($paid | length) > 0 or ($lines | length) == 0
+     then $paid | map(.amount | decimal("transactions[].amount"))
+     else $lines | map(refunded_line_value($refund))
      end | decimal_sum) as $amount
   | if $test or ($amount | positive_decimal | not) then empty
     else {
@@ -337,7 +369,7 @@ def checkout:
         token: $token,
         phone: $phone.phone,
         phone_country: $phone.phone_country,
-        customer_id: ($c.id | nonblank),
+        customer_id: first_of($c.id, .customer_id),
         email: first_of(.email, $c.email),
         name: (($c | person_name) // (.billing_address | address_name) // (.shipping_address | address_name)),
         total: (.total_price | if . == null then null else decimal("total_price") end),

@@ -14,10 +14,13 @@
 #   id           status.id + "/" + status.status (a message reports each state once)
 #   data         provider_message_id, status (as given: sent, delivered, read,
 #                failed, played, deleted…), timestamp (RFC 3339), recipient_id,
-#                recipient_user_id, recipient_parent_user_id, callback_data
+#                recipient_user_id, recipient_parent_user_id (Meta's pages
+#                also spell it parent_recipient_user_id; both, else the
+#                value's contact of the recipient_id), callback_data
 #                (biz_opaque_callback_data: our message key echoed back),
 #                pricing_category and, for failed messages, errors [{code,
-#                title, message, details}]
+#                title, message, details (error_data.details, or details
+#                where Meta's older examples put it)}]
 #
 # field "messages", value.messages[]  -> message.received
 #   id           the message id (wamid): a redelivered message is the same event
@@ -25,7 +28,8 @@
 #                absent for users whose number is withheld), phone ("+" + wa_id,
 #                not checked here), user_id (business-scoped user id),
 #                parent_user_id, username, name, type (as WhatsApp gives it:
-#                text, image, reaction, request_welcome, order, unsupported…),
+#                text, image, reaction, request_welcome, order, unsupported…;
+#                a message without one takes its content's: location…),
 #                text (the body, a caption, or the title of a tapped button or
 #                list row), reply {kind: button_reply|list_reply|quick_reply,
 #                id (button or row id, or the template button's payload),
@@ -35,7 +39,10 @@
 #                contact cards, as given), reaction {message_id, emoji: absent
 #                when the customer took the reaction back}, order (as given),
 #                referral (click-to-WhatsApp ad), context {id, from, forwarded,
-#                frequently_forwarded}, errors (the message's, and the value's),
+#                frequently_forwarded}, group_id (a message written in a
+#                group the business is in), edit {original_message_id} (the
+#                edited text or caption is the text), revoke
+#                {original_message_id}, errors (the message's, and the value's),
 #                timestamp, phone_number_id, display_phone_number
 #
 # field "messages", a value.messages[] of type "system" -> contact.identity_changed
@@ -52,7 +59,8 @@
 #                timestamp (the entry's time, else the time of receipt)
 #
 # field "user_preferences"            -> consent.changed
-#   data         phone, user_id, category (marketing_messages), value (stop or
+#   data         phone, user_id (the preference's, else the value's only
+#                contact's), category (marketing_messages), value (stop or
 #                resume), detail, timestamp
 #
 # field "message_template_status_update" -> template.status
@@ -99,7 +107,7 @@ def errors_list:
                      | if type == "number" and . >= 0 and . < 2147483648 then floor else 0 end),
       title: (.title | str),
       message: (.message | str),
-      details: (.error_data | obj | .details | str)
+      details: ((.error_data | obj | .details | str) // (.details | str))
     } | drop_nulls]
     | if length > 0 then . else null end
   else null end;
@@ -120,6 +128,8 @@ def status_event($value):
   | if (.id | type) != "string" or .id == "" then error("status without an id") else . end
   | if (.status | type) != "string" or .status == "" then error("status \(.id) without a status") else . end
   | .id as $id
+  | (.recipient_id | waid) as $recipient
+  | ([$value.contacts | arrays | .[] | objects | select($recipient != null and (.wa_id | waid) == $recipient)] | first // {}) as $contact
   | (.timestamp | unix_time("status \($id)")) as $at
   | {
       type: "message.status",
@@ -130,13 +140,24 @@ def status_event($value):
         status: .status,
         timestamp: $at,
         recipient_id: (.recipient_id | str),
-        recipient_user_id: (.recipient_user_id | str),
-        recipient_parent_user_id: (.recipient_parent_user_id | str),
+        recipient_user_id: ((.recipient_user_id | str) // ($contact.user_id | str)),
+        recipient_parent_user_id: ((.recipient_parent_user_id | str) // (.parent_recipient_user_id | str)
+                                   // ($contact.parent_user_id | str)),
         callback_data: (.biz_opaque_callback_data | str),
         pricing_category: (.pricing | obj | .category | str),
         errors: (.errors | errors_list)
       } | drop_nulls)
     };
+
+# msg_type is a message's type as WhatsApp gives it; a message without one
+# (some SDKs' examples) takes the type of the content it carries, else
+# "unknown".
+def msg_type:
+  (.type | str)
+  // (. as $m | ["text", "image", "video", "audio", "document", "sticker", "location", "contacts",
+                 "interactive", "button", "reaction", "order", "system"]
+      | map(select($m[.] != null)) | first)
+  // "unknown";
 
 def media:
   if type != "object" then null else {id: (.id | str), mime_type: (.mime_type | str), sha256: (.sha256 | str),
@@ -144,7 +165,7 @@ def media:
              voice: (.voice | if type == "boolean" then . else null end)} | drop_nulls end;
 
 def reply:
-  if .type == "interactive" then
+  if msg_type == "interactive" then
     (.interactive | obj // {}) as $i
     | if $i.type == "button_reply" then
         ($i.button_reply | obj // {}) as $b
@@ -153,14 +174,14 @@ def reply:
         ($i.list_reply | obj // {}) as $l
         | {kind: "list_reply", id: ($l.id | str), title: ($l.title | str), description: ($l.description | str)}
       else null end
-  elif .type == "button" then
+  elif msg_type == "button" then
     (.button | obj // {}) as $b
     | {kind: "quick_reply", id: ($b.payload | str), title: ($b.text | str)}
   else null end
   | if . == null then null else drop_nulls end;
 
 def flow:
-  if .type == "interactive" and (.interactive | obj | .type) == "nfm_reply" then
+  if msg_type == "interactive" and (.interactive | obj | .type) == "nfm_reply" then
     (.interactive.nfm_reply | obj // {})
     | {name: (.name | str), body: (.body | str),
        response_json: (.response_json | if type == "string" then . elif . == null then null else tojson end)}
@@ -168,7 +189,7 @@ def flow:
   else null end;
 
 def reaction:
-  if .type == "reaction" then
+  if msg_type == "reaction" then
     (.reaction | obj // {}) | {message_id: (.message_id | str), emoji: (.emoji | str)} | drop_nulls
   else null end;
 
@@ -198,8 +219,8 @@ def message_event($value; $value_errors):
   | if $waid == null and $user == null then error("message \($m.id) names no sender: no from, wa_id or user_id") else . end
   | ($m.timestamp | unix_time("message \($m.id)")) as $at
   | ($m | reply) as $reply
-  | ($m.type | str) as $type
-  | ($m[$type // ""] | if ($type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
+  | ($m | msg_type) as $type
+  | ($m[$type] | if ($type | IN("image", "video", "audio", "document", "sticker")) then media else null end) as $media
   | {
       type: "message.received",
       id: $m.id,
@@ -212,8 +233,9 @@ def message_event($value; $value_errors):
         parent_user_id: (($m.from_parent_user_id | str) // ($contact.parent_user_id | str)),
         username: (($contact.profile | obj | .username | str) // ($contact.username | str)),
         name: ($contact.profile | obj | .name | str),
-        type: ($type // "unknown"),
-        text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)),
+        type: $type,
+        text: (($m.text | objects | .body | str) // ($media | if . then .caption else null end) // ($reply | if . then .title else null end)
+               // ($m.edit | obj | .message | obj | ((.text | obj | .body | str) // (.[.type | str // ""] | obj | .caption | str)))),
         reply: $reply,
         flow: ($m | flow),
         media: $media,
@@ -223,6 +245,9 @@ def message_event($value; $value_errors):
         order: ($m.order | obj),
         referral: ($m.referral | obj),
         context: ($m.context | context),
+        group_id: ($m.group_id | str),
+        edit: ($m.edit | obj | {original_message_id: (.original_message_id | str)} | drop_nulls | if . == {} then null else . end),
+        revoke: ($m.revoke | obj | {original_message_id: (.original_message_id | str)} | drop_nulls | if . == {} then null else . end),
         errors: ((($m.errors | errors_list) // []) + ($value_errors // []) | if length > 0 then . else null end),
         timestamp: $at,
         phone_number_id: ($value.metadata | obj | .phone_number_id | str),
@@ -257,7 +282,7 @@ def identity_event($value):
 def inbound_event($value; $value_errors):
   if type != "object" then error("a message must be an object, got \(type)") else . end
   | if (.id | type) != "string" or .id == "" then error("message without an id") else . end
-  | if .type == "system" then identity_event($value) else message_event($value; $value_errors) end;
+  | if msg_type == "system" then identity_event($value) else message_event($value; $value_errors) end;
 
 def webhook_error_event($entry; $value; $errors):
   entry_time($entry) as $at
@@ -274,8 +299,15 @@ def webhook_error_event($entry; $value; $errors):
     } | drop_nulls)
   };
 
-def preference_event:
+# A preference names its user by wa_id or user_id; Meta's examples also
+# name them in the value's contacts, so a preference without either is the
+# value's only contact's.
+def preference_event($value):
   if type != "object" then error("a user preference must be an object, got \(type)") else . end
+  | (if (.wa_id | waid) == null and (.user_id | str) == null then
+       ([$value.contacts | arrays | .[] | objects] | if length == 1 then first else null end) as $c
+       | if $c then .wa_id = ($c.wa_id | waid) | .user_id = ($c.user_id | str) else . end
+     else . end)
   | (.wa_id | waid) as $waid
   | (if $waid then "+" + $waid else null end) as $phone
   | if $phone == null and (.user_id | str) == null then error("user preference names no user") else . end
@@ -322,7 +354,7 @@ def change_events($entry):
         end
     elif $change.field == "user_preferences" then
       $value.user_preferences | arrays | .[] as $x
-      | isolated($x | preference_event; one_item($entry; $change; "user_preferences"; $x))
+      | isolated($x | preference_event($value); one_item($entry; $change; "user_preferences"; $x))
     elif $change.field == "message_template_status_update" then
       {
         type: "template.status",

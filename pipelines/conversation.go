@@ -75,7 +75,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if conv.InHandoff(b.now) {
 		return b.forwardToAgent()
 	}
-	reception := conversation.Receive(conversation.Received{Type: m.Type, Sent: m.Timestamp, Text: m.Text, ReplyID: replyID(m)}, b.now)
+	reception := conversation.Receive(conversation.Received{Type: m.Type, Sent: m.Timestamp, Text: m.Text, ReplyID: replyID(m), GroupID: m.GroupID}, b.now)
 	switch reception {
 	case conversation.ReceiveIgnore, conversation.ReceiveStale:
 		h.metrics.BotReplies.WithLabelValues(t.id, string(reception)).Inc()

@@ -461,7 +461,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
 		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
-		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp,
+		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp, GroupID: m.GroupID,
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNoContact) {

@@ -38,6 +38,10 @@ type webhookEvent struct {
 	ObjectTypeID     flex `json:"objectTypeId"`
 	PropertyName     flex `json:"propertyName"`
 	PropertyValue    flex `json:"propertyValue"`
+	// EventType is SubscriptionType under the name HubSpot's webhook
+	// documentation gives it in its example payload; read when
+	// subscriptionType is absent.
+	EventType flex `json:"eventType"`
 }
 
 // Object type ids of the generic ("object.*") subscriptions.
@@ -51,7 +55,11 @@ const (
 // classic ("contact.creation") and generic ("object.creation" with an
 // objectTypeId) subscription types alike.
 func (e *webhookEvent) object() (object, action string) {
-	object, action, ok := cutDot(string(e.SubscriptionType))
+	kind := e.SubscriptionType
+	if kind == "" {
+		kind = e.EventType
+	}
+	object, action, ok := cutDot(string(kind))
 	if !ok {
 		return "", ""
 	}

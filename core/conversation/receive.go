@@ -53,6 +53,9 @@ type Received struct {
 	// Text is what they wrote, a caption, or the title of what they
 	// tapped; ReplyID the id of a button, list row or quick reply tapped.
 	Text, ReplyID string
+	// GroupID is the group the message was written in, when it was
+	// written in a group the business is in rather than to the business.
+	GroupID string
 }
 
 // Receive decides what the bot does with a message, at now. A message
@@ -64,13 +67,16 @@ type Received struct {
 // (nfm_reply), is not the bot's to read. Every other type is ignored:
 // reaction, sticker, location, contacts, order, system, ephemeral,
 // unsupported, and any type WhatsApp adds later, which the bot cannot
-// know how to read.
+// know how to read. A message written in a group is the group's
+// conversation, not one with the bot: it is ignored whatever its type.
 //
 // Receive is pure: now is the caller's clock.
 func Receive(m Received, now time.Time) Reception {
 	switch {
 	case !m.Sent.IsZero() && now.Sub(m.Sent) > MaxAnswerAge:
 		return ReceiveStale
+	case m.GroupID != "":
+		return ReceiveIgnore
 	case m.Type == TypeRequestWelcome:
 		return ReceiveWelcome
 	case m.Type == "interactive" && m.ReplyID == "" && m.Text == "":

@@ -34,6 +34,8 @@ func TestReceive(t *testing.T) {
 		{"unsupported", "unsupported", now, conversation.ReceiveIgnore},
 		{"unknown to the mapping", "unknown", now, conversation.ReceiveIgnore},
 		{"a type added later", "poll", now, conversation.ReceiveIgnore},
+		{"an edit of an earlier message", "edit", now, conversation.ReceiveIgnore},
+		{"a deleted message", "revoke", now, conversation.ReceiveIgnore},
 		{"empty type", "", now, conversation.ReceiveIgnore},
 		{"text WhatsApp did not date", "text", time.Time{}, conversation.ReceiveAnswer},
 		{"a day old exactly", "text", now.Add(-conversation.MaxAnswerAge), conversation.ReceiveAnswer},
@@ -63,6 +65,8 @@ func TestReceiveInteractive(t *testing.T) {
 		{"foreign list row", conversation.Received{Type: "interactive", ReplyID: "slot_9", Text: "09:00"}, conversation.ReceiveAnswer},
 		{"a Flow's form", conversation.Received{Type: "interactive"}, conversation.ReceiveIgnore},
 		{"quick reply", conversation.Received{Type: "button", ReplyID: "PROMO_STOP", Text: "Stop promotions"}, conversation.ReceiveAnswer},
+		{"text in a group", conversation.Received{Type: "text", Text: "JOIN", GroupID: "Y2FwaV9ncm91cDoxNjMxNTU1MTExMToxMjAzNjMwMjQwNzI2MDM3NDE="}, conversation.ReceiveIgnore},
+		{"button tap in a group", conversation.Received{Type: "interactive", ReplyID: conversation.ReplyConsentYes, Text: "Yes", GroupID: "Y2FwaV9ncm91cDox"}, conversation.ReceiveIgnore},
 		{"photo without caption", conversation.Received{Type: "image"}, conversation.ReceiveAnswer},
 	}
 	for _, tt := range tests {

@@ -223,10 +223,19 @@ type MessageReceived struct {
 	Order              json.RawMessage `json:"order,omitempty"` // a cart sent from a catalog, as WhatsApp gave it
 	Referral           json.RawMessage `json:"referral,omitempty"`
 	Context            *ReplyContext   `json:"context,omitempty"`
+	GroupID            string          `json:"group_id,omitempty"` // set when written in a group the business is in
+	Edit               *MessageRef     `json:"edit,omitempty"`     // the message an edit changes (Text is its new text)
+	Revoke             *MessageRef     `json:"revoke,omitempty"`   // the message the customer deleted
 	Errors             []StatusError   `json:"errors,omitempty"`
 	Timestamp          time.Time       `json:"timestamp"`
 	PhoneNumberID      string          `json:"phone_number_id,omitempty"`
 	DisplayPhoneNumber string          `json:"display_phone_number,omitempty"`
+}
+
+// MessageRef names an earlier message of the customer's: the one an edit
+// changes or a revoke deletes.
+type MessageRef struct {
+	OriginalMessageID string `json:"original_message_id,omitempty"`
 }
 
 // Reply is a tapped reply button, list row or template quick-reply button.

@@ -81,6 +81,9 @@ type InboundMessage struct {
 	Type              string     `json:"type"`
 	Text              string     `json:"text,omitempty"`
 	At                time.Time  `json:"at"`
+	// GroupID is the group the message was written in; such a message
+	// opens a window with the group, not with its sender.
+	GroupID string `json:"group_id,omitempty"`
 }
 
 // ContactChange edits a contact; the store applies it in one transaction
@@ -257,12 +260,13 @@ func FoldContact(c *Contact, from Contact) {
 
 // ApplyInbound is the change a new inbound message makes to its contact:
 // it opens the window, keeps the profile name, and keeps the wa_id of the
-// latest message.
+// latest message. A message written in a group opens no window with its
+// sender: WhatsApp opens that window with the whole group.
 func ApplyInbound(c *Contact, m InboundMessage) {
 	if m.WAID != "" && (c.WAID == "" || !m.At.Before(c.LastInboundAt)) {
 		c.WAID = m.WAID
 	}
-	if m.At.After(c.LastInboundAt) {
+	if m.GroupID == "" && m.At.After(c.LastInboundAt) {
 		c.LastInboundAt = m.At.UTC()
 	}
 	if m.Name != "" {

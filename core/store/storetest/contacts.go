@@ -54,6 +54,26 @@ func testContacts(t *testing.T, s store.Store) {
 		assert.Equal(t, "Budi", got.Name)
 	})
 
+	t.Run("a message written in a group opens no window with its sender", func(t *testing.T) {
+		member := store.ContactRef{Phone: "+62811" + randDigits(7)}
+		m := store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8), Contact: member,
+			Name: "Sari", Type: "text", Text: "promo?", At: at(10), GroupID: "Y2FwaV9ncm91cDox"}
+		c, dup, err := s.RecordInbound(ctx, m)
+		require.NoError(t, err)
+		assert.False(t, dup)
+		assert.Equal(t, "Sari", c.Name)
+		assert.True(t, c.LastInboundAt.IsZero())
+		assert.False(t, c.WindowOpen(at(11)))
+		_, dup, err = s.RecordInbound(ctx, m)
+		require.NoError(t, err)
+		assert.True(t, dup, "recorded in the message log like any message")
+
+		direct := store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8), Contact: member, Type: "text", At: at(12)}
+		c, _, err = s.RecordInbound(ctx, direct)
+		require.NoError(t, err)
+		assert.True(t, c.WindowOpen(at(13)), "a message to the business opens it")
+	})
+
 	t.Run("consent keeps the latest change", func(t *testing.T) {
 		c, err := s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedIn, "qr", at(20)))
 		require.NoError(t, err)
