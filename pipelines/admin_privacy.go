@@ -65,6 +65,8 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 	if !ok {
 		return
 	}
+	h.erasing.Lock()
+	defer h.erasing.Unlock()
 	ctx := r.Context()
 	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(t.id, privacyOperator, result).Inc() }
 	if done, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
@@ -96,6 +98,13 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 		return
 	}
 	if len(done.Members) == 0 && done.DeadLetters == 0 {
+		if kept, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
+			// The same request id erased them at the same time, through
+			// another replica.
+			count("replayed")
+			writeJSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
+			return
+		}
 		count("no_member")
 		writeError(w, http.StatusNotFound, "no member and no dead letter names that person: nothing was erased")
 		return

@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -193,6 +194,44 @@ func TestOperatorErasure(t *testing.T) {
 				assert.NotEmpty(t, a.Error)
 			})
 		}
+	})
+
+	t.Run("one request sent twice at once erases once", func(t *testing.T) {
+		require.Equal(t, http.StatusOK, h.postSale(posSale("P-TONO-1", `{"phone":"081234567304","name":"Tono"}`, "30000")))
+		var tono member.Member
+		eventually(t, "Tono", func() bool { var ok bool; tono, ok = h.memberBy("phone=081234567304"); return ok })
+		type result struct {
+			code int
+			a    redactAnswer
+			err  error
+		}
+		results := make(chan result, 2)
+		body := `{"phone": "081234567304", "request_id": "DSR-5", "actor": "ops"}`
+		for range 2 {
+			go func() {
+				var r result
+				req, err := http.NewRequest(http.MethodPost, h.url+"/api/v1/tenants/acme/privacy/redact", strings.NewReader(body))
+				if err == nil {
+					req.Header.Set("Authorization", "Bearer "+testAdmin)
+					var resp *http.Response
+					if resp, err = h.client.Do(req); err == nil {
+						r.code = resp.StatusCode
+						err = json.NewDecoder(resp.Body).Decode(&r.a)
+						resp.Body.Close()
+					}
+				}
+				r.err = err
+				results <- r
+			}()
+		}
+		codes := map[int]int{}
+		for range 2 {
+			r := <-results
+			require.NoError(t, r.err)
+			codes[r.code]++
+			assert.Equal(t, []string{tono.ID}, r.a.Members, r.a.Error)
+		}
+		assert.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusOK: 1}, codes)
 	})
 
 	t.Run("a request that found nobody can be corrected under its id", func(t *testing.T) {

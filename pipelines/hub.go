@@ -51,6 +51,9 @@ type Hub struct {
 	// ignoredLogged holds the connector kind and label of every ignored
 	// part already logged, so that each is logged once.
 	ignoredLogged sync.Map
+	// erasing runs the operator's erasures one at a time, so that a
+	// request sent twice at once is answered by its first run's record.
+	erasing sync.Mutex
 
 	now        func() time.Time
 	startedAt  time.Time

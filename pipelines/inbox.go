@@ -1,9 +1,11 @@
 package pipelines
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // inboundColumns are the keys of message.received data the inbound message
@@ -34,6 +36,19 @@ func inboundContent(data json.RawMessage) (json.RawMessage, error) {
 	out, err := json.Marshal(fields)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the message's content: %w", err)
+	}
+	if !utf8.Valid(out) {
+		// Raw values keep the bytes they came with; decoded and encoded
+		// again, what is not UTF-8 becomes U+FFFD, as in the text.
+		var v map[string]any
+		d := json.NewDecoder(bytes.NewReader(out))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("reading the message's content: %w", err)
+		}
+		if out, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("encoding the message's content: %w", err)
+		}
 	}
 	return out, nil
 }

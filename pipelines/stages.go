@@ -469,7 +469,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp, Content: content,
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrNoContact) {
+		if errors.Is(err, store.ErrNoContact) || errors.Is(err, store.ErrContentNotJSON) {
 			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
 		}
 		return fmt.Errorf("recording inbound message: %w", err)
