@@ -118,7 +118,8 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 	h.logger.Warn("a person's personal data erased on the operator's request", "tenant", t.id,
 		"request", req.RequestID, "actor", req.Actor, "members", kept.Members, "dead_letters", done.DeadLetters)
 	if !recorded {
-		// The same request id erased at the same time: its record answers.
+		// Another replica erased under the same request id at the same
+		// time: its record answers.
 		count("replayed")
 		writeJSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
 		return
