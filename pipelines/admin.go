@@ -33,6 +33,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 	h.loyaltyRoutes(mux)
 	h.rewardsRoutes(mux)
 	h.conversationRoutes(mux)
+	h.privacyRoutes(mux)
 }
 
 // admin checks the bearer token and the tenant before calling next.

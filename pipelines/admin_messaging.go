@@ -14,6 +14,7 @@ func (h *Hub) messagingRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
 	mux.Handle("GET "+p+"/contacts", h.admin(h.getContact))
 	mux.Handle("POST "+p+"/contacts/consent", h.admin(h.postConsent))
+	mux.Handle("GET "+p+"/contacts/messages", h.admin(h.listInbound))
 	mux.Handle("GET "+p+"/senders", h.admin(h.listSenders))
 	mux.Handle("POST "+p+"/senders/{sender}/resume", h.admin(h.resumeSender))
 }
@@ -36,11 +37,16 @@ func contactRefParams(w http.ResponseWriter, r *http.Request, t *tenantRuntime, 
 	return ref, true
 }
 
+// contactQuery reads the query parameters ?phone= or ?user_id=.
+func contactQuery(w http.ResponseWriter, r *http.Request, t *tenantRuntime) (store.ContactRef, bool) {
+	q := r.URL.Query()
+	return contactRefParams(w, r, t, q.Get("phone"), q.Get("user_id"))
+}
+
 // getContact shows what the messaging policy knows of a WhatsApp user:
 // consent, window, hold.
 func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	q := r.URL.Query()
-	ref, ok := contactRefParams(w, r, t, q.Get("phone"), q.Get("user_id"))
+	ref, ok := contactQuery(w, r, t)
 	if !ok {
 		return
 	}

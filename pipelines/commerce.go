@@ -201,9 +201,27 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		count("logged")
 		return nil
 	}
-	// What names the person in payloads is read before the members are
-	// erased: the request's own data and every identity of the members.
-	person := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
+	named := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
+	if _, err := h.erasePerson(ctx, ev.Tenant, p.RequestID, named, ms); err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		count("no_member")
+		return nil
+	}
+	count("erased")
+	return nil
+}
+
+// erasePerson erases the personal data of one person's members ms and
+// every dead letter's payload that names the person: by what the request
+// named and by every identity of the members, read before they are
+// erased. It returns the ids of the members erased and how many dead
+// letters were. A shop's privacy request and the operator's erasure
+// through the admin API both come here.
+func (h *Hub) erasePerson(ctx context.Context, tenant, requestID string, named member.Person, ms []member.Member) (store.Erasure, error) {
+	done := store.Erasure{Tenant: tenant, RequestID: requestID, Members: []string{}}
+	person := named
 	for _, m := range ms {
 		person.Phones = append(person.Phones, m.Phone)
 		person.Emails = append(person.Emails, m.Email)
@@ -215,23 +233,20 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 				person.CustomerIDs = append(person.CustomerIDs, id.Value)
 			}
 		}
-		if err := h.store.RedactMember(ctx, ev.Tenant, m.ID); err != nil {
-			return fmt.Errorf("erasing member %s: %w", m.ID, err)
+		if err := h.store.RedactMember(ctx, tenant, m.ID); err != nil {
+			return done, fmt.Errorf("erasing member %s: %w", m.ID, err)
 		}
-		h.logger.Info("member's personal data erased", "tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID)
+		done.Members = append(done.Members, m.ID)
+		h.logger.Info("member's personal data erased", "tenant", tenant, "member", m.ID, "request", requestID)
 	}
-	letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, person.Matcher(), h.now())
+	letters, err := h.store.RedactDeadLetters(ctx, tenant, person.Matcher(), h.now())
 	if err != nil {
-		return fmt.Errorf("erasing dead letters: %w", err)
+		return done, fmt.Errorf("erasing dead letters: %w", err)
 	}
-	h.logger.Info("dead letters of a privacy request erased", "tenant", ev.Tenant, "request", p.RequestID,
+	done.DeadLetters = letters
+	h.logger.Info("dead letters of a privacy request erased", "tenant", tenant, "request", requestID,
 		"members", len(ms), "dead_letters", letters)
-	if len(ms) == 0 {
-		count("no_member")
-		return nil
-	}
-	count("erased")
-	return nil
+	return done, nil
 }
 
 // membersOf finds the members of one person a privacy request names: those

@@ -19,3 +19,7 @@ func PublishCommand(h *Hub, tenant string, payload []byte) error {
 	m.Metadata.Set(MetaTenant, tenant)
 	return h.queue.Publisher().Publish(TopicOutbound, m)
 }
+
+// InboundContent is what the inbound message log keeps of a
+// message.received event's data besides its own fields.
+var InboundContent = inboundContent

@@ -179,7 +179,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "value"}),
 		PrivacyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_privacy_requests_total",
-			Help: "Privacy requests of shops, by type and what was done (erased, logged, no_member).",
+			Help: "Privacy requests of shops and the operator (type admin.redact), by type and what was done (erased, logged, no_member, replayed).",
 		}, []string{"tenant", "type", "result"}),
 		EventsWithoutPhone: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_events_without_phone_total",

@@ -458,13 +458,18 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	}
 	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
 	phone, form := h.senderIdentity(ev, &m)
+	content, err := inboundContent(ev.Data)
+	if err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
+	}
 	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
 		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
 		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp, GroupID: m.GroupID,
+		Content: content,
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrNoContact) {
+		if errors.Is(err, store.ErrNoContact) || errors.Is(err, store.ErrContentNotJSON) {
 			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
 		}
 		return fmt.Errorf("recording inbound message: %w", err)

@@ -57,11 +57,11 @@ type Privacy interface {
 	// so the number can join again as a new member), name, email and
 	// birthday; the contact (consent and its text, window, hold, profile
 	// name) of that phone; the chatbot's conversations with that phone and
-	// with the contact's user id; the body, phone number and user id of
-	// inbound messages from that phone or from the contact's user id; the
-	// recipient and kept command of the member's messages and of any
-	// message to that phone; the phone, email and name of checkouts with
-	// that phone or the member's email. Points, ledger entries, lots,
+	// with the contact's user id; the body, kept content, phone number and
+	// user id of inbound messages from that phone or from the contact's
+	// user id; the recipient and kept command of the member's messages and
+	// of any message to that phone; the phone, email and name of checkouts
+	// with that phone or the member's email. Points, ledger entries, lots,
 	// orders, redemptions, badges and the referral code stay, anonymised
 	// by the member id alone. Redacting twice changes nothing; ErrNotFound
 	// when there is no such member.
@@ -79,6 +79,36 @@ type Privacy interface {
 	// member ids after afterID ("" for the first page), in id order, for
 	// work over every member (a whole shop's redaction).
 	MemberIDs(ctx context.Context, tenant, afterID string, limit int) ([]string, error)
+	// RecordErasure keeps the record of an erasure done on a person's
+	// request, once per (tenant, request id): the first time it stores e
+	// (At now when zero) and returns it with recorded=true; after that it
+	// returns the record kept first, recorded=false. Tenant and RequestID
+	// are required.
+	RecordErasure(ctx context.Context, e Erasure) (kept Erasure, recorded bool, err error)
+	// Erasure returns the record of the tenant's request id; ErrNotFound
+	// when none was kept.
+	Erasure(ctx context.Context, tenant, requestID string) (Erasure, error)
+}
+
+// Erasure is the record of a person's personal data erased on their
+// request: who asked for it, the members erased (by id: nothing in it
+// names the person) and how many dead letters were erased with them.
+type Erasure struct {
+	Tenant      string    `json:"tenant"`
+	RequestID   string    `json:"request_id"`
+	Actor       string    `json:"actor,omitempty"`
+	Members     []string  `json:"members"`
+	DeadLetters int       `json:"dead_letters"`
+	At          time.Time `json:"at"`
+}
+
+// NonNilIDs returns ids, or an empty list for nil: an erasure's members
+// are a list, never null.
+func NonNilIDs(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }
 
 // RedactedMeta is the metadata key of a dead letter whose payload was

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -84,6 +85,44 @@ type InboundMessage struct {
 	// GroupID is the group the message was written in; such a message
 	// opens a window with the group, not with its sender.
 	GroupID string `json:"group_id,omitempty"`
+	// Content is what else the customer sent, as a JSON object: a Flow's
+	// answer, contact cards, a reaction, a cart, a location, media, the
+	// message replied to, errors' details (see event.MessageReceived).
+	// Nil when there is nothing else, and after the contact's erasure.
+	Content json.RawMessage `json:"content,omitempty"`
+}
+
+// ErrContentNotJSON is returned for an inbound message whose Content is
+// not a JSON object.
+var ErrContentNotJSON = errors.New("inbound message content is not a JSON object")
+
+// CheckContent reports ErrContentNotJSON unless content is empty or a JSON
+// object.
+func CheckContent(content json.RawMessage) error {
+	if len(content) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(content, &obj) != nil || obj == nil {
+		return ErrContentNotJSON
+	}
+	return nil
+}
+
+// InboundRef is the reference ListInbound lists the messages of: ref, with
+// the other identity of the contact it found (c, nil when none) where ref
+// has none.
+func InboundRef(ref ContactRef, c *Contact) ContactRef {
+	if c == nil {
+		return ref
+	}
+	if ref.Phone == "" {
+		ref.Phone = c.Phone
+	}
+	if ref.UserID == "" {
+		ref.UserID = c.UserID
+	}
+	return ref
 }
 
 // ContactChange edits a contact; the store applies it in one transaction
@@ -97,8 +136,18 @@ type Contacts interface {
 	// opens or extends the contact's window (never moving it back), links
 	// the phone number and user id the message carries, and keeps the
 	// profile name. A message id already recorded changes nothing and
-	// returns duplicate=true.
+	// returns duplicate=true. m.Content, when set, must be a JSON object
+	// (ErrContentNotJSON).
 	RecordInbound(ctx context.Context, m InboundMessage) (c Contact, duplicate bool, err error)
+	// ListInbound returns up to limit (see ClampLimit) of the inbound
+	// messages of the contact ref names, newest first (by At, then by
+	// message id), with their Content (but not WAID or Name). The contact
+	// found by ref (by phone number first, else by user id) adds its other
+	// identity: a message recorded under the user id alone before the
+	// phone number was known is the same person's. A contact nobody wrote
+	// as returns none, without error; erased messages name nobody and are
+	// never listed.
+	ListInbound(ctx context.Context, tenant string, ref ContactRef, limit int) ([]InboundMessage, error)
 	// UpdateContact applies change to the contact ref names, creating it
 	// when new, and returns the result.
 	UpdateContact(ctx context.Context, tenant string, ref ContactRef, change ContactChange) (Contact, error)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -166,6 +167,9 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 	if m.Contact.Empty() {
 		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
 	}
+	if err := store.CheckContent(m.Content); err != nil {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+	}
 	p, err := s.db()
 	if err != nil {
 		return store.Contact{}, false, err
@@ -176,9 +180,9 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 		dup bool
 	)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, m.At)
+		tag, err := tx.Exec(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at, content)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, m.At, string(m.Content))
 		if err != nil {
 			return err
 		}
@@ -202,6 +206,55 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	return c, dup, nil
+}
+
+// queryInbound lists the messages of a phone number and of a user id (the
+// phone and user id indexes are partial: non-empty values only).
+const queryInbound = `SELECT provider_message_id, phone, user_id, type, text, at, content
+	FROM inbound_messages WHERE tenant = $1 AND phone = $2 AND phone <> ''
+	UNION
+	SELECT provider_message_id, phone, user_id, type, text, at, content
+	FROM inbound_messages WHERE tenant = $1 AND user_id = $3 AND user_id <> ''
+	ORDER BY at DESC, provider_message_id DESC LIMIT $4`
+
+// ListInbound lists a contact's inbound messages, newest first; see
+// store.Contacts.
+func (s *Store) ListInbound(ctx context.Context, tenant string, ref store.ContactRef, limit int) ([]store.InboundMessage, error) {
+	if ref.Empty() {
+		return nil, fmt.Errorf("listing inbound messages: %w", store.ErrNoContact)
+	}
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	byPhone, byUser, err := findContact(ctx, p, tenant, ref, "")
+	if err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	switch {
+	case byPhone != nil:
+		ref = store.InboundRef(ref, &byPhone.Contact)
+	case byUser != nil:
+		ref = store.InboundRef(ref, &byUser.Contact)
+	}
+	rows, err := p.Query(ctx, queryInbound, tenant, ref.Phone, ref.UserID, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboundMessage, error) {
+		m := store.InboundMessage{Tenant: tenant}
+		var content string
+		err := r.Scan(&m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &m.At, &content)
+		m.At = m.At.UTC()
+		if content != "" {
+			m.Content = json.RawMessage(content)
+		}
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	return ms, nil
 }
 
 // UpdateContact applies change to the contact ref names; see

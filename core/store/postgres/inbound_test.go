@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -19,14 +20,18 @@ func (s *Store) InboundMessages(ctx context.Context, tenant string) ([]store.Inb
 	if err != nil {
 		return nil, err
 	}
-	rows, err := p.Query(ctx, `SELECT tenant, provider_message_id, phone, user_id, type, text, at
+	rows, err := p.Query(ctx, `SELECT tenant, provider_message_id, phone, user_id, type, text, at, content
 		FROM inbound_messages WHERE tenant = $1 ORDER BY provider_message_id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("reading inbound messages: %w", err)
 	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboundMessage, error) {
 		var m store.InboundMessage
-		err := r.Scan(&m.Tenant, &m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &m.At)
+		var content string
+		err := r.Scan(&m.Tenant, &m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &m.At, &content)
+		if content != "" {
+			m.Content = json.RawMessage(content)
+		}
 		m.At = m.At.UTC()
 		return m, err
 	})

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -43,11 +44,11 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			// conversation of its user id, so these go before it. The phone, user id and email indexes are
 			// partial (non-empty values only), so the statements say that
 			// their values are not empty.
-			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', content = '', phone = '', user_id = ''
 				WHERE tenant = $1 AND user_id <> '' AND user_id = (
 					SELECT user_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '')`,
 				[]any{tenant, phone}},
-			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+			{"erasing inbound messages", `UPDATE inbound_messages SET text = '', content = '', phone = '', user_id = ''
 				WHERE tenant = $1 AND phone = $2 AND phone <> ''`, []any{tenant, phone}},
 			{"deleting conversations", `DELETE FROM conversations
 				WHERE tenant = $1 AND user_id <> '' AND user_id = (
@@ -147,4 +148,64 @@ func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func
 		return 0, fmt.Errorf("redacting dead letters: %w", err)
 	}
 	return n, nil
+}
+
+// RecordErasure keeps the record of an erasure once per request id; see
+// store.Privacy.
+func (s *Store) RecordErasure(ctx context.Context, e store.Erasure) (store.Erasure, bool, error) {
+	if e.Tenant == "" || e.RequestID == "" {
+		return store.Erasure{}, false, errors.New("recording erasure: tenant and request id are required")
+	}
+	p, err := s.db()
+	if err != nil {
+		return store.Erasure{}, false, err
+	}
+	e.At = store.Stamp(e.At)
+	e.Members = store.NonNilIDs(e.Members)
+	members, err := json.Marshal(e.Members)
+	if err != nil {
+		return store.Erasure{}, false, fmt.Errorf("recording erasure: %w", err)
+	}
+	tag, err := p.Exec(ctx, `INSERT INTO privacy_erasures (tenant, request_id, actor, members, dead_letters, at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		e.Tenant, e.RequestID, e.Actor, string(members), e.DeadLetters, e.At)
+	if err != nil {
+		return store.Erasure{}, false, fmt.Errorf("recording erasure: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return e, true, nil
+	}
+	// The row that won the insert is committed: ON CONFLICT waited for it.
+	kept, err := erasure(ctx, p, e.Tenant, e.RequestID)
+	if err != nil {
+		return store.Erasure{}, false, fmt.Errorf("recording erasure: %w", err)
+	}
+	return kept, false, nil
+}
+
+// Erasure returns the record of a request id; see store.Privacy.
+func (s *Store) Erasure(ctx context.Context, tenant, requestID string) (store.Erasure, error) {
+	p, err := s.db()
+	if err != nil {
+		return store.Erasure{}, err
+	}
+	e, err := erasure(ctx, p, tenant, requestID)
+	if err != nil {
+		return store.Erasure{}, fmt.Errorf("reading erasure: %w", err)
+	}
+	return e, nil
+}
+
+func erasure(ctx context.Context, q querier, tenant, requestID string) (store.Erasure, error) {
+	e := store.Erasure{Tenant: tenant, RequestID: requestID}
+	var members string
+	if err := q.QueryRow(ctx, `SELECT actor, members, dead_letters, at FROM privacy_erasures
+		WHERE tenant = $1 AND request_id = $2`, tenant, requestID).Scan(&e.Actor, &members, &e.DeadLetters, &e.At); err != nil {
+		return store.Erasure{}, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(members), &e.Members); err != nil {
+		return store.Erasure{}, fmt.Errorf("decoding the erased members: %w", err)
+	}
+	e.Members, e.At = store.NonNilIDs(e.Members), e.At.UTC()
+	return e, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -154,15 +155,18 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 	if m.Contact.Empty() {
 		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
 	}
+	if err := store.CheckContent(m.Content); err != nil {
+		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+	}
 	at := store.Stamp(m.At)
 	var (
 		c   store.Contact
 		dup bool
 	)
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, toDB(at))
+		res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at, content)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			m.Tenant, m.ProviderMessageID, m.Contact.Phone, m.Contact.UserID, m.Type, m.Text, toDB(at), string(m.Content))
 		if err != nil {
 			return err
 		}
@@ -187,6 +191,60 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	return c, dup, nil
+}
+
+// queryInbound lists the messages of a phone number and of a user id (the
+// phone and user id indexes are partial: non-empty values only).
+const queryInbound = `SELECT provider_message_id, phone, user_id, type, text, at, content
+	FROM inbound_messages WHERE tenant = ? AND phone = ? AND phone <> ''
+	UNION
+	SELECT provider_message_id, phone, user_id, type, text, at, content
+	FROM inbound_messages WHERE tenant = ? AND user_id = ? AND user_id <> ''
+	ORDER BY at DESC, provider_message_id DESC LIMIT ?`
+
+// ListInbound lists a contact's inbound messages, newest first; see
+// store.Contacts.
+func (s *Store) ListInbound(ctx context.Context, tenant string, ref store.ContactRef, limit int) ([]store.InboundMessage, error) {
+	if ref.Empty() {
+		return nil, fmt.Errorf("listing inbound messages: %w", store.ErrNoContact)
+	}
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	byPhone, byUser, err := findContact(ctx, r, tenant, ref)
+	if err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	switch {
+	case byPhone != nil:
+		ref = store.InboundRef(ref, &byPhone.Contact)
+	case byUser != nil:
+		ref = store.InboundRef(ref, &byUser.Contact)
+	}
+	rows, err := r.QueryContext(ctx, queryInbound, tenant, ref.Phone, tenant, ref.UserID, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var ms []store.InboundMessage
+	for rows.Next() {
+		m := store.InboundMessage{Tenant: tenant}
+		var at int64
+		var content string
+		if err := rows.Scan(&m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &at, &content); err != nil {
+			return nil, fmt.Errorf("listing inbound messages: %w", err)
+		}
+		m.At = fromDB(at)
+		if content != "" {
+			m.Content = json.RawMessage(content)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing inbound messages: %w", err)
+	}
+	return ms, nil
 }
 
 // UpdateContact applies change to the contact ref names; see

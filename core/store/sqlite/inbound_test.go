@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/loyalhub/loyalhub/core/store"
@@ -17,7 +18,7 @@ func (s *Store) InboundMessages(ctx context.Context, tenant string) ([]store.Inb
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, `SELECT tenant, provider_message_id, phone, user_id, type, text, at
+	rows, err := r.QueryContext(ctx, `SELECT tenant, provider_message_id, phone, user_id, type, text, at, content
 		FROM inbound_messages WHERE tenant = ? ORDER BY provider_message_id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("reading inbound messages: %w", err)
@@ -27,10 +28,14 @@ func (s *Store) InboundMessages(ctx context.Context, tenant string) ([]store.Inb
 	for rows.Next() {
 		var m store.InboundMessage
 		var at int64
-		if err := rows.Scan(&m.Tenant, &m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &at); err != nil {
+		var content string
+		if err := rows.Scan(&m.Tenant, &m.ProviderMessageID, &m.Contact.Phone, &m.Contact.UserID, &m.Type, &m.Text, &at, &content); err != nil {
 			return nil, fmt.Errorf("reading inbound messages: %w", err)
 		}
 		m.At = fromDB(at)
+		if content != "" {
+			m.Content = json.RawMessage(content)
+		}
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()

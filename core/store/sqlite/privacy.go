@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,10 +19,10 @@ const (
 	redactMember = `UPDATE members SET phone = ?, name = '', email = '', birthday = '', birthday_year = 0,
 		updated_at = ? WHERE tenant = ? AND id = ?
 		AND (phone <> ? OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`
-	redactInboundByUser = `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+	redactInboundByUser = `UPDATE inbound_messages SET text = '', content = '', phone = '', user_id = ''
 		WHERE tenant = ? AND user_id <> '' AND user_id = (
 			SELECT user_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '')`
-	redactInboundByPhone = `UPDATE inbound_messages SET text = '', phone = '', user_id = ''
+	redactInboundByPhone = `UPDATE inbound_messages SET text = '', content = '', phone = '', user_id = ''
 		WHERE tenant = ? AND phone = ? AND phone <> ''`
 	redactConversationByUser = `DELETE FROM conversations
 		WHERE tenant = ? AND user_id <> '' AND user_id = (
@@ -161,4 +162,66 @@ func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func
 		return 0, fmt.Errorf("redacting dead letters: %w", err)
 	}
 	return n, nil
+}
+
+// RecordErasure keeps the record of an erasure once per request id; see
+// store.Privacy.
+func (s *Store) RecordErasure(ctx context.Context, e store.Erasure) (store.Erasure, bool, error) {
+	if e.Tenant == "" || e.RequestID == "" {
+		return store.Erasure{}, false, errors.New("recording erasure: tenant and request id are required")
+	}
+	e.At = store.Stamp(e.At)
+	e.Members = store.NonNilIDs(e.Members)
+	members, err := json.Marshal(e.Members)
+	if err != nil {
+		return store.Erasure{}, false, fmt.Errorf("recording erasure: %w", err)
+	}
+	kept, recorded := e, true
+	err = s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		kept, recorded = e, true
+		res, err := tx.ExecContext(ctx, `INSERT INTO privacy_erasures (tenant, request_id, actor, members, dead_letters, at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			e.Tenant, e.RequestID, e.Actor, string(members), e.DeadLetters, toDB(e.At))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		recorded = false
+		kept, err = erasure(ctx, tx, e.Tenant, e.RequestID)
+		return err
+	})
+	if err != nil {
+		return store.Erasure{}, false, fmt.Errorf("recording erasure: %w", err)
+	}
+	return kept, recorded, nil
+}
+
+// Erasure returns the record of a request id; see store.Privacy.
+func (s *Store) Erasure(ctx context.Context, tenant, requestID string) (store.Erasure, error) {
+	r, err := s.reads()
+	if err != nil {
+		return store.Erasure{}, err
+	}
+	e, err := erasure(ctx, r, tenant, requestID)
+	if err != nil {
+		return store.Erasure{}, fmt.Errorf("reading erasure: %w", err)
+	}
+	return e, nil
+}
+
+func erasure(ctx context.Context, q queryer, tenant, requestID string) (store.Erasure, error) {
+	e := store.Erasure{Tenant: tenant, RequestID: requestID}
+	var members string
+	var at int64
+	if err := q.QueryRowContext(ctx, `SELECT actor, members, dead_letters, at FROM privacy_erasures
+		WHERE tenant = ? AND request_id = ?`, tenant, requestID).Scan(&e.Actor, &members, &e.DeadLetters, &at); err != nil {
+		return store.Erasure{}, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(members), &e.Members); err != nil {
+		return store.Erasure{}, fmt.Errorf("decoding the erased members: %w", err)
+	}
+	e.Members, e.At = store.NonNilIDs(e.Members), fromDB(at)
+	return e, nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -292,10 +293,15 @@ func testRedactMember(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.NotEmpty(t, lots)
 
+	// What the customer sent besides text: a shared contact card and a
+	// location.
+	cardContent := json.RawMessage(`{"contacts":[{"name":{"formatted_name":"Sari W"},"phones":[{"phone":"` + phone + `"}]}]}`)
+	placeContent := json.RawMessage(`{"location":{"latitude":-6.2,"longitude":106.8,"address":"Jl. Melati 5"}}`)
+	contents := map[string]json.RawMessage{"wamid.phone": cardContent, "wamid.user": placeContent, "wamid.other": placeContent}
 	inbound := func(id string, ref store.ContactRef, text string, sec int) {
 		t.Helper()
 		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: id, Contact: ref,
-			Name: "Sari W", Type: "text", Text: text, At: at(sec)})
+			Name: "Sari W", Type: "text", Text: text, At: at(sec), Content: contents[id]})
 		require.NoError(t, err)
 	}
 	inbound("wamid.phone", store.ContactRef{Phone: phone, UserID: bsuid}, "my address is Jl. Melati 5", 10)
@@ -401,9 +407,11 @@ func testRedactMember(t *testing.T, s store.Store) {
 		require.Len(t, got, 3, "the messages stay, so a redelivery is still a duplicate")
 		for _, id := range []string{"wamid.phone", "wamid.user"} {
 			assert.Empty(t, got[id].Text, id)
+			assert.Empty(t, got[id].Content, id)
 			assert.True(t, got[id].Contact.Empty(), id)
 		}
 		assert.Equal(t, "hello", got["wamid.other"].Text)
+		assert.JSONEq(t, string(placeContent), string(got["wamid.other"].Content), "another customer's content stays")
 		assert.Equal(t, otherPhone, got["wamid.other"].Contact.Phone)
 
 		_, dup, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.phone",
@@ -412,6 +420,19 @@ func testRedactMember(t *testing.T, s store.Store) {
 		assert.True(t, dup)
 		_, err = s.Contact(ctx, tenant, store.ContactRef{Phone: phone})
 		require.ErrorIs(t, err, store.ErrNotFound, "a redelivered message does not bring the contact back")
+	})
+
+	t.Run("inbound messages no longer listed", func(t *testing.T) {
+		for _, ref := range []store.ContactRef{{Phone: phone}, {UserID: bsuid}} {
+			ms, err := s.ListInbound(ctx, tenant, ref, 0)
+			require.NoError(t, err)
+			for _, m := range ms {
+				assert.NotContains(t, []string{"wamid.phone", "wamid.user"}, m.ProviderMessageID, ref)
+			}
+		}
+		ms, err := s.ListInbound(ctx, tenant, store.ContactRef{Phone: otherPhone}, 0)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"wamid.other"}, ids(ms))
 	})
 
 	t.Run("messages erased", func(t *testing.T) {

@@ -260,9 +260,14 @@ func testDeferMessage(t *testing.T, s store.Store) {
 }
 
 func keysOf(ds []store.DeferredMessage) []string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, d.Key)
+	return pluck(ds, func(d store.DeferredMessage) string { return d.Key })
+}
+
+// pluck lists f of each of xs, in order (an empty list for none).
+func pluck[T any](xs []T, f func(T) string) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
 	}
 	return out
 }

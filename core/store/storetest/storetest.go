@@ -97,6 +97,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MemberIDs", testMemberIDs},
 		{"RedactPhoneless", testRedactPhoneless},
 		{"RedactDeadLetters", testRedactDeadLetters},
+		{"InboundContent", testInboundContent},
+		{"Erasures", testErasures},
 		{"SyncQueue", testSyncQueue},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,69 @@
+package pipelines
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+)
+
+// inboundColumns are the keys of message.received data the inbound message
+// log keeps apart (its columns, and the contact's profile name): the rest is
+// the message's content.
+var inboundColumns = []string{"message_id", "phone", "user_id", "type", "text", "timestamp", "name"}
+
+// inboundContent is what a customer sent besides its type and text: the
+// message.received data without the keys the log keeps apart, as a JSON
+// object, every field the mapping gave (custom mappings' own ones too);
+// nil when nothing is left.
+func inboundContent(data json.RawMessage) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, fmt.Errorf("reading the message's content: %w", err)
+	}
+	for _, k := range inboundColumns {
+		delete(fields, k)
+	}
+	for k, v := range fields {
+		if string(v) == "null" {
+			delete(fields, k)
+		}
+	}
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the message's content: %w", err)
+	}
+	if !utf8.Valid(out) {
+		// Raw values keep the bytes they came with; decoded and encoded
+		// again, what is not UTF-8 becomes U+FFFD, as in the text.
+		var v map[string]any
+		d := json.NewDecoder(bytes.NewReader(out))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("reading the message's content: %w", err)
+		}
+		if out, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("encoding the message's content: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// listInbound lists what a WhatsApp user sent, newest first:
+// ?phone= or ?user_id=, and limit.
+func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+	ref, ok := contactQuery(w, r, t)
+	if !ok {
+		return
+	}
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	ms, err := h.store.ListInbound(r.Context(), t.id, ref, limit)
+	h.respond(w, map[string]any{"messages": nonNil(ms)}, err, "")
+}
