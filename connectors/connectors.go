@@ -1,6 +1,15 @@
 // Package connectors defines what an outside system's connector is: a Source
-// that accepts deliveries over HTTP, a Sender that delivers messages, and the
-// Spec that describes a connector type to the Registry.
+// that accepts deliveries over HTTP, a Sender that delivers messages, the
+// other interfaces a connector may implement, and the Spec that describes a
+// connector type to the Registry.
+//
+// A spec declares its type's capabilities, one per interface the type
+// implements (CapSource for Source, CapEnricher for Enricher, …), and builds
+// instances through Construct from the package's typed constructor.
+// Register refuses a spec whose declaration and constructor's type differ
+// either way; Spec.Build hands the hub an Instance whose fields hold the
+// declared capabilities, so that nothing outside this package asks a
+// connector what it implements.
 package connectors
 
 import (
@@ -9,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -33,21 +43,21 @@ type Delivery struct {
 	Meta map[string]string
 }
 
-// Runner is implemented by sources that produce deliveries themselves
-// rather than receive HTTP requests (a watched folder of CSV files). The
-// hub calls Run once when it starts, in a goroutine it owns, and cancels ctx
-// when it stops; Run returns once ctx is done (its error, other than
-// ctx's, is logged). accept durably enqueues one delivery and returns only
-// once it is stored, so that a source may then forget it; an error means it
-// was not stored and the source tries again later. accept is safe for
-// concurrent use.
+// Runner (CapRunner) is implemented by sources that produce deliveries
+// themselves rather than receive HTTP requests (a watched folder of CSV
+// files). The hub calls Run once when it starts, in a goroutine it owns, and
+// cancels ctx when it stops; Run returns once ctx is done (its error, other
+// than ctx's, is logged). accept durably enqueues one delivery and returns
+// only once it is stored, so that a source may then forget it; an error
+// means it was not stored and the source tries again later. accept is safe
+// for concurrent use.
 type Runner interface {
 	Run(ctx context.Context, accept func(ctx context.Context, d Delivery, body []byte) error) error
 }
 
-// Enricher is implemented by sources whose deliveries are too thin to map
-// on their own (HubSpot sends object ids, not their properties). The
-// mapping stage calls Enrich with an accepted delivery's body before the
+// Enricher (CapEnricher) is implemented by sources whose deliveries are too
+// thin to map on their own (HubSpot sends object ids, not their properties).
+// The mapping stage calls Enrich with an accepted delivery's body before the
 // mapping runs and maps what it returns instead. It may call the provider's
 // API; its errors are classified with core/fault like a Sender's (retryable
 // unless marked permanent; a permanent one dead-letters the delivery with
@@ -69,10 +79,10 @@ type MemberState struct {
 	Tier    string
 }
 
-// MemberSyncer is implemented by connectors that write members' loyalty
-// state back to their system (HubSpot contact properties). The hub calls
-// SyncMembers with the latest state of members whose points or tier
-// changed, at most MaxSyncBatch at a time, from one goroutine per
+// MemberSyncer (CapMemberSyncer) is implemented by connectors that write
+// members' loyalty state back to their system (HubSpot contact properties).
+// The hub calls SyncMembers with the latest state of members whose points or
+// tier changed, at most MaxSyncBatch at a time, from one goroutine per
 // connector. Errors are classified like a Sender's: a retryable one makes
 // the hub try the same members again later. A member the system does not
 // know is skipped, not an error.
@@ -83,7 +93,7 @@ type MemberSyncer interface {
 // MaxSyncBatch is the most members one SyncMembers call carries.
 const MaxSyncBatch = 100
 
-// Source accepts a provider's webhook deliveries.
+// Source (CapSource) accepts a provider's webhook deliveries.
 //
 // Accept is called concurrently, with the complete raw body already read. It
 // authenticates the request and describes the delivery; it must not reject a
@@ -93,13 +103,13 @@ type Source interface {
 	Accept(r *http.Request, body []byte) (Delivery, error)
 }
 
-// Handshaker is implemented by sources whose provider verifies the endpoint
-// with a GET request (Meta's hub.challenge).
+// Handshaker (CapHandshaker) is implemented by sources whose provider
+// verifies the endpoint with a GET request (Meta's hub.challenge).
 type Handshaker interface {
 	Handshake(w http.ResponseWriter, r *http.Request)
 }
 
-// Sender delivers outbound messages to a BSP.
+// Sender (CapSender) delivers outbound messages to a BSP.
 //
 // Send is called concurrently and honours ctx cancellation. Its errors are
 // classified with core/fault: permanent ones are dead-lettered with the
@@ -111,28 +121,29 @@ type Sender interface {
 	Send(ctx context.Context, cmd messaging.Command) (messaging.Result, error)
 }
 
-// ReadMarker is implemented by senders that can mark a customer's inbound
-// message as read (WhatsApp shows the blue ticks). MarkRead is safe for
-// concurrent use; its errors are classified like Send's.
+// ReadMarker (CapReadMarker) is implemented by senders that can mark a
+// customer's inbound message as read (WhatsApp shows the blue ticks).
+// MarkRead is safe for concurrent use; its errors are classified like
+// Send's.
 type ReadMarker interface {
 	MarkRead(ctx context.Context, providerMessageID string) error
 }
 
-// DeliveryClassifier is implemented by senders whose BSP reports some
-// refusals only after accepting a message, on a failed status webhook
-// (Meta reports 131026, 131047, 131049 and 131050 that way). It classifies
-// such an error code with core/fault exactly as Send classifies the same
-// code answered at once, so that the hub acts on both alike. It is safe for
-// concurrent use.
+// DeliveryClassifier (CapDeliveryClassifier) is implemented by senders whose
+// BSP reports some refusals only after accepting a message, on a failed
+// status webhook (Meta reports 131026, 131047, 131049 and 131050 that way).
+// It classifies such an error code with core/fault exactly as Send
+// classifies the same code answered at once, so that the hub acts on both
+// alike. It is safe for concurrent use.
 type DeliveryClassifier interface {
 	ClassifyDeliveryError(code int, details string) error
 }
 
-// CloudAccount is implemented by connectors that serve one business number
-// on Meta's Cloud API webhooks, so that a Meta app's shared webhook can
-// route each change to them: by the number's phone_number_id, and by the
-// WhatsApp Business Account id for account-wide changes (either may be
-// empty when not configured).
+// CloudAccount (CapCloudAccount) is implemented by connectors that serve one
+// business number on Meta's Cloud API webhooks, so that a Meta app's shared
+// webhook can route each change to them: by the number's phone_number_id,
+// and by the WhatsApp Business Account id for account-wide changes (either
+// may be empty when not configured).
 type CloudAccount interface {
 	CloudAccount() (phoneNumberID, wabaID string)
 }
@@ -161,20 +172,29 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// Kind says what a connector type can do.
+// Kind says what role a connector type plays: a source of deliveries, a
+// sender of messages, or both. It follows from the spec's capabilities.
 type Kind string
 
 // Kinds.
 const (
-	KindSource Kind = "source"
-	KindSender Kind = "sender"
+	KindSource Kind = "source" // declares CapSource or CapRunner
+	KindSender Kind = "sender" // declares CapSender
 )
 
 // Spec describes a connector type.
 type Spec struct {
 	Name    string // registered type name, snake_case: "pos_webhook"
-	Kinds   []Kind
 	Summary string
+	// Capabilities lists what the type's instances do: exactly the
+	// interfaces, among those AllCapabilities names, that the type New
+	// returns implements. Register refuses a spec whose list and type
+	// differ, and the hub wires an instance by this list alone.
+	Capabilities []Capability
+	// Off, when set, names the declared capabilities that an instance
+	// built from a validated config leaves off, for a type whose config
+	// turns one on (HubSpot's write-back, a POS's customer lookup).
+	Off func(cfg Config) []Capability
 	// Example is a documented YAML block for one instance.
 	Example string
 	// Mapping names the bundled default mapping in package mappings, for
@@ -187,20 +207,25 @@ type Spec struct {
 	// NewConfig returns a config holding the defaults, ready to be decoded
 	// into.
 	NewConfig func() Config
-	// New builds the connector from a validated config. It does no I/O. The
-	// value implements Source, Sender or both, as Kinds says.
-	New func(cfg Config, deps Deps) (any, error)
+	// New builds the connector from a validated config, doing no I/O; make
+	// it with Construct from the package's typed constructor. Build calls
+	// it.
+	New Constructor
 }
 
-// Has reports whether the spec declares kind k.
+// Has reports whether the spec's capabilities make it of kind k.
 func (s Spec) Has(k Kind) bool {
-	for _, x := range s.Kinds {
-		if x == k {
-			return true
-		}
+	switch k {
+	case KindSource:
+		return s.Declares(CapSource) || s.Declares(CapRunner)
+	case KindSender:
+		return s.Declares(CapSender)
 	}
 	return false
 }
+
+// Declares reports whether the spec lists capability c.
+func (s Spec) Declares(c Capability) bool { return slices.Contains(s.Capabilities, c) }
 
 // Registry holds the connector types a binary knows. cmd creates one and
 // connectors/all fills it.
@@ -211,10 +236,15 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{specs: map[string]Spec{}} }
 
-// Register adds a spec; a duplicate or incomplete spec is an error.
+// Register adds a spec. A duplicate or incomplete spec is an error, and
+// so is one whose declared capabilities are not exactly those its
+// constructor's type implements.
 func (r *Registry) Register(s Spec) error {
-	if s.Name == "" || s.NewConfig == nil || s.New == nil || len(s.Kinds) == 0 {
-		return fmt.Errorf("registering connector %q: spec needs a name, kinds, NewConfig and New", s.Name)
+	if s.Name == "" || s.NewConfig == nil || s.New.build == nil {
+		return fmt.Errorf("registering connector %q: spec needs a name, NewConfig and New", s.Name)
+	}
+	if err := s.check(); err != nil {
+		return err
 	}
 	if _, dup := r.specs[s.Name]; dup {
 		return fmt.Errorf("registering connector %q: already registered", s.Name)

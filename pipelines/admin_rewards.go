@@ -348,14 +348,8 @@ func issueCode(ctx context.Context, issuer loyalty.CodeIssuer, tenant string, rw
 // codeIssuer returns the tenant's connector named name when it can issue
 // reward codes.
 func codeIssuer(t *tenantRuntime, name string) loyalty.CodeIssuer {
-	c, ok := t.connectors[name]
-	if !ok {
-		return nil
-	}
-	for _, v := range []any{c.source, c.sender} {
-		if ci, ok := v.(loyalty.CodeIssuer); ok {
-			return ci
-		}
+	if c, ok := t.connectors[name]; ok {
+		return c.issuer
 	}
 	return nil
 }

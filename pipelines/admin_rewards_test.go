@@ -316,9 +316,10 @@ func newShopHarness(t *testing.T, shop *shopIssuer) *harness {
 	reg := connectors.NewRegistry()
 	all.Register(reg)
 	require.NoError(t, reg.Register(connectors.Spec{
-		Name: "test_shop", Kinds: []connectors.Kind{connectors.KindSource}, Mapping: "pos_webhook",
-		NewConfig: func() connectors.Config { return &shopConfig{} },
-		New:       func(connectors.Config, connectors.Deps) (any, error) { return shop, nil },
+		Name: "test_shop", Mapping: "pos_webhook",
+		Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapCodeIssuer},
+		NewConfig:    func() connectors.Config { return &shopConfig{} },
+		New:          connectors.Construct(func(*shopConfig, connectors.Deps) (*shopIssuer, error) { return shop, nil }),
 	}))
 	cfg := fmt.Sprintf(`
 data_dir: %s

@@ -248,9 +248,10 @@ func TestEnrichedSourceAndWriteBack(t *testing.T) {
 		env: []string{"LOYALHUB_PIPELINE__SYNC__INTERVAL=50ms"},
 		register: func(reg *connectors.Registry) {
 			require.NoError(t, reg.Register(connectors.Spec{
-				Name: "fake_crm", Kinds: []connectors.Kind{connectors.KindSource},
-				NewConfig: func() connectors.Config { return &fakeCRMConfig{} },
-				New:       func(connectors.Config, connectors.Deps) (any, error) { return crm, nil },
+				Name:         "fake_crm",
+				Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapEnricher, connectors.CapMemberSyncer},
+				NewConfig:    func() connectors.Config { return &fakeCRMConfig{} },
+				New:          connectors.Construct(func(*fakeCRMConfig, connectors.Deps) (*fakeCRM, error) { return crm, nil }),
 			}))
 		},
 		yaml: func(cfg string) string {

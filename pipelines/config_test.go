@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,36 +66,48 @@ type fakeSMSConfig struct{}
 
 func (*fakeSMSConfig) Validate() error { return nil }
 
+// unbuilt is the constructor of a connector type that these tests only
+// configure: T names the capabilities its spec declares.
+func unbuilt[C connectors.Config, T any](C, connectors.Deps) (T, error) {
+	var none T
+	return none, errors.New("not built by the config tests")
+}
+
+// fakeBSP is what a BSP connector does: take webhooks and send.
+type fakeBSP interface {
+	connectors.Source
+	connectors.Sender
+}
+
 func fakeRegistry(t testing.TB) *connectors.Registry {
 	t.Helper()
 	reg := connectors.NewRegistry()
-	newNothing := func(connectors.Config, connectors.Deps) (any, error) { return nil, nil }
 	require.NoError(t, reg.Register(connectors.Spec{
-		Name:    "pos_webhook",
-		Kinds:   []connectors.Kind{connectors.KindSource},
-		Mapping: "pos_webhook",
+		Name:         "pos_webhook",
+		Capabilities: []connectors.Capability{connectors.CapSource},
+		Mapping:      "pos_webhook",
 		NewConfig: func() connectors.Config {
 			return &fakePOSConfig{SignatureHeader: "X-Loyalhub-Signature", DeliveryIDHeader: "X-Loyalhub-Delivery"}
 		},
-		New: newNothing,
+		New: connectors.Construct(unbuilt[*fakePOSConfig, connectors.Source]),
 	}))
 	require.NoError(t, reg.Register(connectors.Spec{
-		Name:    "whatsapp_cloud",
-		Kinds:   []connectors.Kind{connectors.KindSource, connectors.KindSender},
-		Mapping: "whatsapp_cloud",
+		Name:         "whatsapp_cloud",
+		Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapSender},
+		Mapping:      "whatsapp_cloud",
 		NewConfig: func() connectors.Config {
 			c := &fakeCloudConfig{BaseURL: "https://graph.facebook.com", GraphVersion: "v24.0", Timeout: 10 * time.Second}
 			c.Breaker.MaxFailures = 5
 			c.Breaker.OpenFor = 30 * time.Second
 			return c
 		},
-		New: newNothing,
+		New: connectors.Construct(unbuilt[*fakeCloudConfig, fakeBSP]),
 	}))
 	require.NoError(t, reg.Register(connectors.Spec{
-		Name:      "fake_sms",
-		Kinds:     []connectors.Kind{connectors.KindSender},
-		NewConfig: func() connectors.Config { return &fakeSMSConfig{} },
-		New:       newNothing,
+		Name:         "fake_sms",
+		Capabilities: []connectors.Capability{connectors.CapSender},
+		NewConfig:    func() connectors.Config { return &fakeSMSConfig{} },
+		New:          connectors.Construct(unbuilt[*fakeSMSConfig, connectors.Sender]),
 	}))
 	return reg
 }

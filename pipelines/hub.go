@@ -84,21 +84,27 @@ type notification struct {
 	renderer *messaging.Renderer
 }
 
+// connectorRuntime is one connector instance, wired by the capabilities its
+// spec declares: a field is nil when the instance does not have it.
 type connectorRuntime struct {
 	name   string
 	topic  string // inbound topic of its deliveries
 	spec   connectors.Spec
 	source connectors.Source
-	sender connectors.Sender
+	// handshaker answers the provider's GET verification of the webhook.
+	handshaker connectors.Handshaker
+	sender     connectors.Sender
 	// classifier classifies failures the BSP reports after accepting a
 	// message, when the sender can.
 	classifier connectors.DeliveryClassifier
 	// runner produces deliveries itself (a watched folder); enricher
 	// completes thin deliveries before mapping; syncer takes members'
-	// points and tier back to the source system.
+	// points and tier back to the source system; issuer issues rewards'
+	// codes.
 	runner   connectors.Runner
 	enricher connectors.Enricher
 	syncer   connectors.MemberSyncer
+	issuer   loyalty.CodeIssuer
 	program  *mappings.Program
 	pause    senderPause
 	// templates lists the account's templates, when the sender can.
@@ -157,23 +163,22 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			t.quietEnd, _ = config.ParseClock(q.End)
 		}
 		for name, cs := range s.Connectors[id] {
-			inst, err := cs.Spec.New(cs.Config, connectors.Deps{
+			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,
 				Logger: logger.With("tenant", id, "connector", name),
 			})
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
-			c := &connectorRuntime{name: name, spec: cs.Spec, program: cs.Program}
-			c.source, _ = inst.(connectors.Source)
-			c.sender, _ = inst.(connectors.Sender)
-			c.classifier, _ = inst.(connectors.DeliveryClassifier)
-			c.runner, _ = inst.(connectors.Runner)
-			c.enricher, _ = inst.(connectors.Enricher)
-			c.syncer, _ = inst.(connectors.MemberSyncer)
-			c.lister, _ = inst.(messaging.TemplateLister)
-			if acct, ok := inst.(connectors.CloudAccount); ok {
-				accounts[c] = acct
+			c := &connectorRuntime{
+				name: name, spec: cs.Spec, program: cs.Program,
+				source: inst.Source, handshaker: inst.Handshaker, runner: inst.Runner, enricher: inst.Enricher,
+				syncer: inst.MemberSyncer, issuer: inst.CodeIssuer,
+				sender: inst.Sender, classifier: inst.DeliveryClassifier,
+				templates: templates{lister: inst.TemplateLister},
+			}
+			if inst.CloudAccount != nil {
+				accounts[c] = inst.CloudAccount
 			}
 			// A BSP's webhooks (delivery reports, customers' messages) get
 			// their own topic: a backlog of sales must never delay the

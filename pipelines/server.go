@@ -91,12 +91,11 @@ func (h *Hub) handleHandshake(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown tenant or connector")
 		return
 	}
-	hs, ok := c.source.(connectors.Handshaker)
-	if !ok {
+	if c.handshaker == nil {
 		writeError(w, http.StatusMethodNotAllowed, "this connector takes POST only")
 		return
 	}
-	hs.Handshake(w, r)
+	c.handshaker.Handshake(w, r)
 }
 
 func (h *Hub) handleReady(w http.ResponseWriter, r *http.Request) {

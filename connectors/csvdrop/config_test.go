@@ -113,17 +113,16 @@ func TestSpec(t *testing.T) {
 		assert.ErrorContains(t, c.Validate(), "dir: required")
 	})
 
-	t.Run("new builds a runner", func(t *testing.T) {
-		v, err := s.New(validConfig(), connectors.Deps{Tenant: "acme", Name: "drop"})
+	t.Run("build makes a runner", func(t *testing.T) {
+		in, err := s.Build(validConfig(), connectors.Deps{Tenant: "acme", Name: "drop"})
 		require.NoError(t, err)
-		_, ok := v.(connectors.Runner)
-		assert.True(t, ok)
+		assert.Equal(t, []connectors.Capability{connectors.CapRunner}, in.Capabilities())
 	})
 
-	t.Run("new rejects another config type or an invalid config", func(t *testing.T) {
-		_, err := s.New(otherConfig{}, connectors.Deps{})
+	t.Run("build rejects another config type or an invalid config", func(t *testing.T) {
+		_, err := s.Build(otherConfig{}, connectors.Deps{})
 		require.ErrorContains(t, err, "want *csvdrop.Config")
-		_, err = s.New(s.NewConfig(), connectors.Deps{})
+		_, err = s.Build(s.NewConfig(), connectors.Deps{})
 		require.ErrorContains(t, err, "dir: required")
 	})
 }

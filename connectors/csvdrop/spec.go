@@ -1,10 +1,6 @@
 package csvdrop
 
-import (
-	"fmt"
-
-	"github.com/loyalhub/loyalhub/connectors"
-)
+import "github.com/loyalhub/loyalhub/connectors"
 
 // Name is the registered connector type.
 const Name = "csv_drop"
@@ -49,20 +45,14 @@ max_rejects: 0
 // Spec describes the csv_drop connector type.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    Name,
-		Kinds:   []connectors.Kind{connectors.KindSource},
-		Summary: "CSV drop folder: transaction exports from a POS or back office, one event per row",
-		Example: Example,
-		Mapping: "csv_drop",
+		Name:         Name,
+		Capabilities: []connectors.Capability{connectors.CapRunner},
+		Summary:      "CSV drop folder: transaction exports from a POS or back office, one event per row",
+		Example:      Example,
+		Mapping:      "csv_drop",
 		NewConfig: func() connectors.Config {
 			return NewConfig()
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("creating csv_drop source: config is %T, want *csvdrop.Config", cfg)
-			}
-			return NewSource(c, deps)
-		},
+		New: connectors.Construct(NewSource),
 	}
 }

@@ -141,32 +141,27 @@ func TestSpec(t *testing.T) {
 		assert.Equal(t, 90*time.Second, cfg.MaxAge)
 	})
 
-	t.Run("new builds a source, enricher and member syncer", func(t *testing.T) {
-		v, err := s.New(testConfig("https://api.hubapi.com"), connectors.Deps{Tenant: "acme", Name: "hubspot"})
+	t.Run("build makes a source, enricher and member syncer", func(t *testing.T) {
+		in, err := s.Build(testConfig("https://api.hubapi.com"), connectors.Deps{Tenant: "acme", Name: "hubspot"})
 		require.NoError(t, err)
-		assert.Implements(t, (*connectors.Source)(nil), v)
-		assert.Implements(t, (*connectors.Enricher)(nil), v)
-		assert.Implements(t, (*connectors.MemberSyncer)(nil), v)
+		assert.Equal(t, []connectors.Capability{connectors.CapSource, connectors.CapEnricher, connectors.CapMemberSyncer}, in.Capabilities())
 	})
 
-	t.Run("without write-back, new builds no member syncer", func(t *testing.T) {
+	t.Run("without write-back, build leaves the member syncer off", func(t *testing.T) {
 		cfg := testConfig("https://api.hubapi.com")
 		cfg.WriteBack.Enabled = false
-		v, err := s.New(cfg, connectors.Deps{Tenant: "acme", Name: "hubspot"})
+		in, err := s.Build(cfg, connectors.Deps{Tenant: "acme", Name: "hubspot"})
 		require.NoError(t, err)
-		assert.Implements(t, (*connectors.Source)(nil), v)
-		assert.Implements(t, (*connectors.Enricher)(nil), v)
-		_, syncs := v.(connectors.MemberSyncer)
-		assert.False(t, syncs)
+		assert.Equal(t, []connectors.Capability{connectors.CapSource, connectors.CapEnricher}, in.Capabilities())
 	})
 
-	t.Run("new rejects another config type", func(t *testing.T) {
-		_, err := s.New(otherConfig{}, connectors.Deps{})
+	t.Run("build rejects another config type", func(t *testing.T) {
+		_, err := s.Build(otherConfig{}, connectors.Deps{})
 		require.ErrorContains(t, err, "want *hubspot.Config")
 	})
 
-	t.Run("new rejects an invalid config", func(t *testing.T) {
-		_, err := s.New(s.NewConfig(), connectors.Deps{})
+	t.Run("build rejects an invalid config", func(t *testing.T) {
+		_, err := s.Build(s.NewConfig(), connectors.Deps{})
 		require.ErrorContains(t, err, "client_secret: required")
 	})
 

@@ -1,10 +1,6 @@
 package hubspot
 
-import (
-	"fmt"
-
-	"github.com/loyalhub/loyalhub/connectors"
-)
+import "github.com/loyalhub/loyalhub/connectors"
 
 // Name is the registered connector type.
 const Name = "hubspot"
@@ -40,38 +36,25 @@ write_back:
   id_property: email
 `
 
-// Spec describes the hubspot connector type. Its New returns a
-// connectors.MemberSyncer only when write_back.enabled, so that the hub
-// tracks no member changes for a portal that does not take them.
+// Spec describes the hubspot connector type. Without write_back.enabled an
+// instance leaves its member syncer off, so that the hub tracks no member
+// changes for a portal that does not take them.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    Name,
-		Kinds:   []connectors.Kind{connectors.KindSource},
+		Name:         Name,
+		Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapEnricher, connectors.CapMemberSyncer},
+		Off: func(cfg connectors.Config) []connectors.Capability {
+			if c, ok := cfg.(*Config); ok && c.WriteBack.Enabled {
+				return nil
+			}
+			return []connectors.Capability{connectors.CapMemberSyncer}
+		},
 		Summary: "HubSpot CRM: contacts become members, consent and won deals flow in, points and tiers flow back",
 		Example: Example,
 		Mapping: "hubspot",
 		NewConfig: func() connectors.Config {
 			return NewConfig()
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("creating hubspot source: config is %T, want *hubspot.Config", cfg)
-			}
-			s, err := NewSource(c, deps)
-			switch {
-			case err != nil:
-				return nil, err
-			case c.WriteBack.Enabled:
-				return s, nil
-			}
-			return readOnly{s, s}, nil
-		},
+		New: connectors.Construct(NewSource),
 	}
-}
-
-// readOnly is a source without write-back: it hides SyncMembers.
-type readOnly struct {
-	connectors.Source
-	connectors.Enricher
 }

@@ -76,12 +76,13 @@ func NewLookupSource(cfg *Config, deps connectors.Deps) (*LookupSource, error) {
 //
 // where a customer unknown to the POS (404) is null. A body with no such
 // sale, or that is not JSON of the expected shape, is returned unchanged.
-// Lookups are rate-limited to lookup.requests_per_second per connector.
+// Lookups are rate-limited to lookup.requests_per_second per connector. A
+// source built without the lookup returns every body unchanged.
 // Errors are classified with core/fault: 401 and 403 are permanent (auth),
 // 429, 5xx and transport failures retryable, honouring Retry-After.
 func (l *LookupSource) Enrich(ctx context.Context, _ connectors.Delivery, body []byte) ([]byte, error) {
 	ids, ok := customerIDs(l.preset, body)
-	if !ok || len(ids) == 0 {
+	if !ok || len(ids) == 0 || l.http == nil {
 		return body, nil
 	}
 	found := make(map[string]*customer, len(ids))

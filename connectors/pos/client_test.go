@@ -357,19 +357,17 @@ func TestSpecNewEnricher(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := spec.New(tt.cfg, connectors.Deps{Tenant: "acme", Name: "pos"})
+			in, err := spec.Build(tt.cfg, connectors.Deps{Tenant: "acme", Name: "pos"})
 			require.NoError(t, err)
-			_, isSource := v.(connectors.Source)
-			assert.True(t, isSource)
-			_, isEnricher := v.(connectors.Enricher)
-			assert.Equal(t, tt.enricher, isEnricher)
+			assert.NotNil(t, in.Source)
+			assert.Equal(t, tt.enricher, in.Enricher != nil)
 		})
 	}
 
 	t.Run("an invalid lookup config fails", func(t *testing.T) {
 		c := squareLookupConfig("ftp://x")
-		v, err := spec.New(c, connectors.Deps{})
+		in, err := spec.Build(c, connectors.Deps{})
 		require.Error(t, err)
-		assert.Nil(t, v)
+		assert.Empty(t, in.Capabilities())
 	})
 }

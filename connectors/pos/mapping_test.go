@@ -108,18 +108,17 @@ func TestSquareEndToEnd(t *testing.T) {
 	api, srv := newCustomerAPI(t, true)
 	api.bodies["JDKYHBWT1D4F8MFH63DBMEN8Y4"] = squareCustomer
 	cfg := squareLookupConfig(srv.URL)
-	v, err := pos.Spec().New(cfg, connectors.Deps{Tenant: "acme", Name: "square"})
+	src, err := pos.Spec().Build(cfg, connectors.Deps{Tenant: "acme", Name: "square"})
 	require.NoError(t, err)
-	src := v.(*pos.LookupSource)
 
 	body := squarePayment("COMPLETED", "JDKYHBWT1D4F8MFH63DBMEN8Y4")
 	r := httptest.NewRequest(http.MethodPost, "/hooks/acme/square", strings.NewReader(string(body)))
 	signSquare(r, body)
-	d, err := src.Accept(r, body)
+	d, err := src.Source.Accept(r, body)
 	require.NoError(t, err)
 	assert.Equal(t, "2f3b7c1e-8d4a-4b1f-9e62-5c0d7a9e3b41", d.ID)
 
-	enriched, err := src.Enrich(context.Background(), d, body)
+	enriched, err := src.Enricher.Enrich(context.Background(), d, body)
 	require.NoError(t, err)
 	events, err := runMapping(t, bundledProgram(t, pos.Spec().MappingOf(cfg)), d, enriched)
 	require.NoError(t, err)
@@ -166,15 +165,14 @@ func TestLoyverseEndToEnd(t *testing.T) {
 	api.bodies["e3b6a7c1-52d4-4f0e-9a8b-1c2d3e4f5a6b"] = `{"id":"e3b6a7c1-52d4-4f0e-9a8b-1c2d3e4f5a6b","name":"Ploy Srisuk",` +
 		`"email":"ploy@example.co.th","phone_number":"+66 89 765 4321","customer_code":"C-0042"}`
 	cfg := loyverseLookupConfig(srv.URL)
-	v, err := pos.Spec().New(cfg, connectors.Deps{Tenant: "acme", Name: "loyverse"})
+	src, err := pos.Spec().Build(cfg, connectors.Deps{Tenant: "acme", Name: "loyverse"})
 	require.NoError(t, err)
-	src := v.(*pos.LookupSource)
 
 	r := httptest.NewRequest(http.MethodPost, "/hooks/acme/loyverse", strings.NewReader(string(loyverseBody)))
 	signLoyverse(r, loyverseBody)
-	d, err := src.Accept(r, loyverseBody)
+	d, err := src.Source.Accept(r, loyverseBody)
 	require.NoError(t, err)
-	enriched, err := src.Enrich(context.Background(), d, loyverseBody)
+	enriched, err := src.Enricher.Enrich(context.Background(), d, loyverseBody)
 	require.NoError(t, err)
 	events, err := runMapping(t, bundledProgram(t, pos.Spec().MappingOf(cfg)), d, enriched)
 	require.NoError(t, err)

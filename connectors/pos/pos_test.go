@@ -209,22 +209,21 @@ func TestSpec(t *testing.T) {
 		assert.Equal(t, pos.NewConfig(), s.NewConfig())
 	})
 
-	t.Run("new builds a source", func(t *testing.T) {
+	t.Run("build makes a source", func(t *testing.T) {
 		c := s.NewConfig().(*pos.Config)
 		c.Secret = secret
-		v, err := s.New(c, connectors.Deps{Tenant: "acme", Name: "pos"})
+		in, err := s.Build(c, connectors.Deps{Tenant: "acme", Name: "pos"})
 		require.NoError(t, err)
-		_, ok := v.(connectors.Source)
-		assert.True(t, ok)
+		assert.Equal(t, []connectors.Capability{connectors.CapSource}, in.Capabilities())
 	})
 
-	t.Run("new rejects another config type", func(t *testing.T) {
-		_, err := s.New(otherConfig{}, connectors.Deps{})
+	t.Run("build rejects another config type", func(t *testing.T) {
+		_, err := s.Build(otherConfig{}, connectors.Deps{})
 		require.ErrorContains(t, err, "want *pos.Config")
 	})
 
-	t.Run("new rejects an invalid config", func(t *testing.T) {
-		_, err := s.New(s.NewConfig(), connectors.Deps{})
+	t.Run("build rejects an invalid config", func(t *testing.T) {
+		_, err := s.Build(s.NewConfig(), connectors.Deps{})
 		require.ErrorContains(t, err, "secret: required")
 	})
 }

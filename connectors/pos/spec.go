@@ -1,10 +1,6 @@
 package pos
 
-import (
-	"fmt"
-
-	"github.com/loyalhub/loyalhub/connectors"
-)
+import "github.com/loyalhub/loyalhub/connectors"
 
 // Name is the registered connector type.
 const Name = "pos_webhook"
@@ -44,13 +40,18 @@ func MappingOf(cfg *Config) string {
 	return presetMappings[PresetPlain]
 }
 
-// Spec describes the pos_webhook connector type. New returns a *Source, or
-// a *LookupSource (also a connectors.Enricher) when the config enables the
-// customer lookup.
+// Spec describes the pos_webhook connector type. An instance is a source
+// whose enricher, the customer lookup, is off unless the config enables it.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    Name,
-		Kinds:   []connectors.Kind{connectors.KindSource},
+		Name:         Name,
+		Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapEnricher},
+		Off: func(cfg connectors.Config) []connectors.Capability {
+			if c, ok := cfg.(*Config); ok && c.LookupEnabled() {
+				return nil
+			}
+			return []connectors.Capability{connectors.CapEnricher}
+		},
 		Summary: "Generic POS webhook: sales from any point-of-sale system (plain JSON, Square, Loyverse)",
 		Example: Example,
 		Mapping: presetMappings[PresetPlain],
@@ -61,23 +62,20 @@ func Spec() connectors.Spec {
 		NewConfig: func() connectors.Config {
 			return NewConfig()
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("creating pos_webhook source: config is %T, want *pos.Config", cfg)
-			}
-			if c.LookupEnabled() {
-				s, err := NewLookupSource(c, deps)
-				if err != nil {
-					return nil, err
-				}
-				return s, nil
-			}
-			s, err := NewSource(c)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
+		New: connectors.Construct(newConnector),
 	}
+}
+
+// newConnector builds a pos_webhook instance: a *LookupSource when the
+// config enables the customer lookup, else a plain *Source in one, whose
+// enricher the spec leaves off.
+func newConnector(c *Config, deps connectors.Deps) (*LookupSource, error) {
+	if c != nil && c.LookupEnabled() {
+		return NewLookupSource(c, deps)
+	}
+	s, err := NewSource(c)
+	if err != nil {
+		return nil, err
+	}
+	return &LookupSource{Source: s}, nil
 }

@@ -1,10 +1,6 @@
 package shopify
 
-import (
-	"fmt"
-
-	"github.com/loyalhub/loyalhub/connectors"
-)
+import "github.com/loyalhub/loyalhub/connectors"
 
 // Name is the registered connector type, and the name of its bundled
 // mapping.
@@ -43,20 +39,14 @@ admin:
 // Spec describes the shopify connector type.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    Name,
-		Kinds:   []connectors.Kind{connectors.KindSource},
-		Summary: "Shopify store: signed webhooks (orders, refunds, customers, consent, checkouts, privacy) and reward discount codes",
-		Example: Example,
-		Mapping: Name,
+		Name:         Name,
+		Capabilities: []connectors.Capability{connectors.CapSource, connectors.CapCodeIssuer},
+		Summary:      "Shopify store: signed webhooks (orders, refunds, customers, consent, checkouts, privacy) and reward discount codes",
+		Example:      Example,
+		Mapping:      Name,
 		NewConfig: func() connectors.Config {
 			return NewConfig()
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("creating shopify connector: config is %T, want *shopify.Config", cfg)
-			}
-			return New(c, deps)
-		},
+		New: connectors.Construct(New),
 	}
 }

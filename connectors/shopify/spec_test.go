@@ -9,7 +9,6 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/configtest"
 	"github.com/loyalhub/loyalhub/connectors/shopify"
-	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/mappings"
 )
 
@@ -43,24 +42,21 @@ func TestSpec(t *testing.T) {
 		assert.Equal(t, shopify.NewConfig(), s.NewConfig())
 	})
 
-	t.Run("new builds a source and a code issuer", func(t *testing.T) {
+	t.Run("build makes a source and a code issuer", func(t *testing.T) {
 		c := s.NewConfig().(*shopify.Config)
 		c.Secret = secret
-		v, err := s.New(c, connectors.Deps{Tenant: "acme", Name: "shop"})
+		in, err := s.Build(c, connectors.Deps{Tenant: "acme", Name: "shop"})
 		require.NoError(t, err)
-		_, ok := v.(connectors.Source)
-		assert.True(t, ok)
-		_, ok = v.(loyalty.CodeIssuer)
-		assert.True(t, ok)
+		assert.Equal(t, []connectors.Capability{connectors.CapSource, connectors.CapCodeIssuer}, in.Capabilities())
 	})
 
-	t.Run("new rejects another config type", func(t *testing.T) {
-		_, err := s.New(otherConfig{}, connectors.Deps{})
+	t.Run("build rejects another config type", func(t *testing.T) {
+		_, err := s.Build(otherConfig{}, connectors.Deps{})
 		require.ErrorContains(t, err, "want *shopify.Config")
 	})
 
-	t.Run("new rejects an invalid config", func(t *testing.T) {
-		_, err := s.New(s.NewConfig(), connectors.Deps{})
+	t.Run("build rejects an invalid config", func(t *testing.T) {
+		_, err := s.Build(s.NewConfig(), connectors.Deps{})
 		require.ErrorContains(t, err, "secret: required")
 	})
 }

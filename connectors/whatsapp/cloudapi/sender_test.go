@@ -220,9 +220,11 @@ func TestSpec(t *testing.T) {
 
 	_, hs := newSandbox(t)
 	*cfg = testConfig(hs.URL)
-	v, err := spec.New(cfg, connectors.Deps{Tenant: "acme", Name: "wa"})
+	in, err := spec.Build(cfg, connectors.Deps{Tenant: "acme", Name: "wa"})
 	require.NoError(t, err)
-	c := v.(*Connector)
-	_, err = c.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
+	assert.Equal(t, spec.Capabilities, in.Capabilities())
+	phoneID, _ := in.CloudAccount.CloudAccount()
+	assert.Equal(t, cfg.PhoneNumberID, phoneID)
+	_, err = in.Sender.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindText, Text: "hi"})
 	require.NoError(t, err)
 }

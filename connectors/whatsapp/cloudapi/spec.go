@@ -27,8 +27,12 @@ verify_token: ${WHATSAPP_VERIFY_TOKEN} # answers the hub.challenge handshake
 // Spec describes the whatsapp_cloud connector type.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    TypeName,
-		Kinds:   []connectors.Kind{connectors.KindSource, connectors.KindSender},
+		Name: TypeName,
+		Capabilities: []connectors.Capability{
+			connectors.CapSource, connectors.CapHandshaker,
+			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier, connectors.CapTemplateLister,
+			connectors.CapCloudAccount,
+		},
 		Summary: "Meta WhatsApp Cloud API: sends templates and text, receives messages and delivery statuses",
 		Example: Example,
 		Mapping: TypeName,
@@ -36,28 +40,22 @@ func Spec() connectors.Spec {
 			c := DefaultConfig()
 			return &c
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			var c Config
-			switch v := cfg.(type) {
-			case *Config:
-				c = *v
-			case Config:
-				c = v
-			default:
-				return nil, fmt.Errorf("building %s connector: unexpected config type %T", TypeName, cfg)
-			}
-			logger := deps.Logger
-			if logger == nil {
-				logger = slog.New(slog.DiscardHandler)
-			}
-			logger = logger.With("tenant", deps.Tenant, "connector", deps.Name)
-			s, err := NewSender(c, logger)
-			if err != nil {
-				return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
-			}
-			return &Connector{Sender: s, Source: NewSource(c), phoneNumberID: c.PhoneNumberID, wabaID: c.WABAID}, nil
-		},
+		New: connectors.Construct(newConnector),
 	}
+}
+
+// newConnector builds a whatsapp_cloud instance.
+func newConnector(c *Config, deps connectors.Deps) (*Connector, error) {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("tenant", deps.Tenant, "connector", deps.Name)
+	s, err := NewSender(*c, logger)
+	if err != nil {
+		return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
+	}
+	return &Connector{Sender: s, Source: NewSource(*c), phoneNumberID: c.PhoneNumberID, wabaID: c.WABAID}, nil
 }
 
 // Connector is a whatsapp_cloud instance: the sender and the webhook source
@@ -77,4 +75,5 @@ var (
 	_ connectors.Sender       = (*Connector)(nil)
 	_ connectors.Source       = (*Connector)(nil)
 	_ connectors.Handshaker   = (*Connector)(nil)
+	_ connectors.ReadMarker   = (*Connector)(nil)
 )

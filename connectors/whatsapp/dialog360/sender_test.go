@@ -119,9 +119,10 @@ func TestSpec(t *testing.T) {
 	})
 	cfg := spec.NewConfig().(*Config)
 	*cfg = testConfig(hs.URL)
-	v, err := spec.New(cfg, connectors.Deps{Tenant: "acme", Name: "wa"})
+	in, err := spec.Build(cfg, connectors.Deps{Tenant: "acme", Name: "wa"})
 	require.NoError(t, err)
-	_, err = v.(*Connector).Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindTemplate,
+	assert.Equal(t, spec.Capabilities, in.Capabilities())
+	_, err = in.Sender.Send(context.Background(), messaging.Command{Key: "k", To: "+6281234567890", Kind: messaging.KindTemplate,
 		Template: &messaging.Template{Name: "points_earned", Language: "en"}})
 	require.NoError(t, err)
 }

@@ -25,8 +25,11 @@ webhook_token: ${D360_WEBHOOK_TOKEN}      # secret header value registered with 
 // Spec describes the whatsapp_360dialog connector type.
 func Spec() connectors.Spec {
 	return connectors.Spec{
-		Name:    TypeName,
-		Kinds:   []connectors.Kind{connectors.KindSource, connectors.KindSender},
+		Name: TypeName,
+		Capabilities: []connectors.Capability{
+			connectors.CapSource,
+			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier, connectors.CapTemplateLister,
+		},
 		Summary: "360dialog's WhatsApp Cloud API: sends every message kind, receives messages and delivery statuses",
 		Example: Example,
 		// 360dialog forwards Meta's webhook envelope unchanged.
@@ -35,27 +38,21 @@ func Spec() connectors.Spec {
 			c := DefaultConfig()
 			return &c
 		},
-		New: func(cfg connectors.Config, deps connectors.Deps) (any, error) {
-			var c Config
-			switch v := cfg.(type) {
-			case *Config:
-				c = *v
-			case Config:
-				c = v
-			default:
-				return nil, fmt.Errorf("building %s connector: unexpected config type %T", TypeName, cfg)
-			}
-			logger := deps.Logger
-			if logger == nil {
-				logger = slog.New(slog.DiscardHandler)
-			}
-			s, err := NewSender(c, logger.With("tenant", deps.Tenant, "connector", deps.Name))
-			if err != nil {
-				return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
-			}
-			return &Connector{Sender: s, Source: NewSource(c)}, nil
-		},
+		New: connectors.Construct(newConnector),
 	}
+}
+
+// newConnector builds a whatsapp_360dialog instance.
+func newConnector(c *Config, deps connectors.Deps) (*Connector, error) {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := NewSender(*c, logger.With("tenant", deps.Tenant, "connector", deps.Name))
+	if err != nil {
+		return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
+	}
+	return &Connector{Sender: s, Source: NewSource(*c)}, nil
 }
 
 // Connector is a whatsapp_360dialog instance: the sender and the webhook
@@ -66,6 +63,7 @@ type Connector struct {
 }
 
 var (
-	_ connectors.Sender = (*Connector)(nil)
-	_ connectors.Source = (*Connector)(nil)
+	_ connectors.Sender     = (*Connector)(nil)
+	_ connectors.Source     = (*Connector)(nil)
+	_ connectors.ReadMarker = (*Connector)(nil)
 )
