@@ -183,8 +183,16 @@ func (s Spec) check() error {
 	if !s.Has(KindSource) && !s.Has(KindSender) {
 		errs = append(errs, fmt.Sprintf("declares neither %s, %s nor %s", CapSource, CapRunner, CapSender))
 	}
-	if cfg := s.NewConfig(); cfg == nil || reflect.TypeOf(cfg) != s.New.config {
+	cfg := s.NewConfig()
+	if cfg == nil || reflect.TypeOf(cfg) != s.New.config {
 		errs = append(errs, fmt.Sprintf("NewConfig returns %T, but New takes %s", cfg, s.New.config))
+	}
+	if s.Off != nil && cfg != nil {
+		for _, c := range s.Off(cfg) {
+			if !slices.Contains(s.Capabilities, c) {
+				errs = append(errs, fmt.Sprintf("turns off %s by default, which it does not declare", c))
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("registering connector %q: %s", s.Name, strings.Join(errs, "; "))
@@ -238,6 +246,8 @@ func (s Spec) Build(cfg Config, deps Deps) (Instance, error) {
 	return in, nil
 }
 
+// isNil reports whether v is a nil pointer, interface, map, slice, func or
+// channel.
 func isNil(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:

@@ -96,6 +96,15 @@ func TestRegisterChecksCapabilities(t *testing.T) {
 			"NewConfig returns connectors_test.otherConfig, but New takes *connectors_test.webhookConfig")
 	})
 
+	t.Run("turning off an undeclared capability", func(t *testing.T) {
+		s := spec(webhook{}, connectors.CapSource, connectors.CapEnricher)
+		s.Off = func(connectors.Config) []connectors.Capability {
+			return []connectors.Capability{connectors.CapMemberSyncer}
+		}
+		require.ErrorContains(t, connectors.NewRegistry().Register(s),
+			"turns off member_syncer by default, which it does not declare")
+	})
+
 	t.Run("an incomplete spec", func(t *testing.T) {
 		require.ErrorContains(t, connectors.NewRegistry().Register(connectors.Spec{Name: "x"}), "spec needs a name, NewConfig and New")
 	})
