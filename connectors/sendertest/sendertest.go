@@ -1,6 +1,7 @@
 // Package sendertest is the conformance suite every BSP sender passes: it
-// drives a connectors.Sender against a fake BSP and checks what arrives,
-// how failures are classified, the circuit breaker and cancellation.
+// drives a Sender (a connectors.Sender that also marks messages read)
+// against a fake BSP and checks what arrives, how failures are classified,
+// the circuit breaker and cancellation.
 //
 // A sender package runs it from its tests with a Harness that builds the
 // sender pointed at a fake BSP speaking the provider's protocol:
@@ -77,11 +78,18 @@ type Fake interface {
 	ReadMarks() []string
 }
 
+// Sender is what the suite drives: a WhatsApp sender also marks a
+// customer's messages read.
+type Sender interface {
+	connectors.Sender
+	connectors.ReadMarker
+}
+
 // Harness builds senders for the suite.
 type Harness struct {
 	// NewSender returns a sender pointed at a new, empty fake, which it
 	// also returns. Both are cleaned up with t.Cleanup.
-	NewSender func(t *testing.T, opts Options) (connectors.Sender, Fake)
+	NewSender func(t *testing.T, opts Options) (Sender, Fake)
 	// WireTo is how the provider writes a recipient given in E.164 form,
 	// such as "6281234567890" for Meta. Default: unchanged.
 	WireTo func(e164 string) string
@@ -259,12 +267,10 @@ func Run(t *testing.T, h Harness) {
 
 	t.Run("mark as read", func(t *testing.T) {
 		s, fake := h.NewSender(t, defaultOptions())
-		rm, ok := s.(connectors.ReadMarker)
-		require.True(t, ok, "a WhatsApp sender marks messages as read")
-		require.NoError(t, rm.MarkRead(context.Background(), "wamid.inbound1"))
+		require.NoError(t, s.MarkRead(context.Background(), "wamid.inbound1"))
 		assert.Equal(t, []string{"wamid.inbound1"}, fake.ReadMarks())
 		assert.Empty(t, fake.Received(), "a read mark is not a message")
-		err := rm.MarkRead(context.Background(), "")
+		err := s.MarkRead(context.Background(), "")
 		require.Error(t, err)
 		assert.True(t, fault.IsPermanent(err))
 	})

@@ -72,7 +72,7 @@ func harnessConfig(baseURL string, opts sendertest.Options) Config {
 func TestConformance(t *testing.T) {
 	t.Run("sandbox", func(t *testing.T) {
 		sendertest.Run(t, sendertest.Harness{
-			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+			NewSender: func(t *testing.T, opts sendertest.Options) (sendertest.Sender, sendertest.Fake) {
 				sb, hs := newSandbox(t)
 				return newTestSender(t, harnessConfig(hs.URL, opts)), cloudtest.Sandbox{S: sb}
 			},
@@ -81,7 +81,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("fake", func(t *testing.T) {
 		sendertest.Run(t, sendertest.Harness{
-			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+			NewSender: func(t *testing.T, opts sendertest.Options) (sendertest.Sender, sendertest.Fake) {
 				f := cloudtest.NewFake(t, "/"+DefaultGraphVersion+"/"+testPhoneID+"/messages", "Authorization", "Bearer "+testToken)
 				return newTestSender(t, harnessConfig(f.Server.URL, opts)), f
 			},

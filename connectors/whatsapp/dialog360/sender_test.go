@@ -56,7 +56,7 @@ func newTestSender(t testing.TB, cfg Config) *Sender {
 func TestConformance(t *testing.T) {
 	t.Run("sandbox", func(t *testing.T) {
 		sendertest.Run(t, sendertest.Harness{
-			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+			NewSender: func(t *testing.T, opts sendertest.Options) (sendertest.Sender, sendertest.Fake) {
 				sb, hs := cloudtest.Start(t, sandbox.Config{
 					Numbers: map[string]sandbox.Number{"106540352242922": {DisplayPhoneNumber: "15550783881", WABAID: "102290129340398", DialogAPIKey: testKey}},
 				})
@@ -67,7 +67,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("fake", func(t *testing.T) {
 		sendertest.Run(t, sendertest.Harness{
-			NewSender: func(t *testing.T, opts sendertest.Options) (connectors.Sender, sendertest.Fake) {
+			NewSender: func(t *testing.T, opts sendertest.Options) (sendertest.Sender, sendertest.Fake) {
 				f := cloudtest.NewFake(t, "/messages", APIKeyHeader, testKey)
 				return newTestSender(t, harnessConfig(f.Server.URL, opts)), f
 			},
