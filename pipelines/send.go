@@ -202,12 +202,12 @@ func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.Con
 	switch code {
 	case codeStopped:
 		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			store.SetConsent(store.ConsentOptedOut, "whatsapp:"+code, time.Now())); err != nil {
+			member.SetConsent(member.ConsentOptedOut, "whatsapp:"+code, time.Now())); err != nil {
 			return fmt.Errorf("recording the opt-out: %w", err)
 		}
 	case codeEcosystem:
 		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			store.HoldContact(time.Now().Add(ecosystemHold), code)); err != nil {
+			member.Hold(time.Now().Add(ecosystemHold), code)); err != nil {
 			return fmt.Errorf("holding the recipient: %w", err)
 		}
 	}
@@ -271,9 +271,9 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.C
 	switch {
 	case ct.Held(now):
 		return skip(skipHeld, fmt.Sprintf("the recipient is held until %s (%s)", ct.HoldUntil.Format(time.RFC3339), ct.HoldReason))
-	case ct.Marketing == store.ConsentOptedOut:
+	case ct.Marketing == member.ConsentOptedOut:
 		return skip(skipOptedOut, "the recipient opted out of marketing messages ("+ct.MarketingSource+")")
-	case ct.Marketing != store.ConsentOptedIn && m.MarketingConsent == config.ConsentOptIn:
+	case ct.Marketing != member.ConsentOptedIn && m.MarketingConsent == config.ConsentOptIn:
 		return skip(skipNoConsent, "the recipient has not opted in to marketing messages")
 	}
 	if until, quiet := t.quietUntil(now); quiet {
@@ -299,7 +299,7 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.C
 // for that person, when it is another form of the number (Brazil's mobiles
 // without the ninth digit, Mexico's 521): WhatsApp delivers to the account
 // it knows. The message log keeps the recipient as claimed.
-func addressed(cmd messaging.Command, ref store.ContactRef, ct store.Contact) messaging.Command {
+func addressed(cmd messaging.Command, ref store.ContactRef, ct member.Contact) messaging.Command {
 	if cmd.To != "" && ct.WAID != "" && ct.Phone == ref.Phone {
 		cmd.To = "+" + ct.WAID
 	}
