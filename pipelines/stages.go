@@ -422,7 +422,7 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		return nil // a template is not held to the window: nothing to resend
 	}
 	if cmd.Fallback != nil {
-		fb := withFallback(cmd)
+		fb := cmd.AsFallback()
 		fb.Key = messaging.FallbackKey(cmd.Key)
 		out, err := jsonMessage(fb.Key, fb)
 		if err != nil {
