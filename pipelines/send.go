@@ -18,17 +18,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// Meta's codes the send stage acts on beyond retrying or dead-lettering.
-const (
-	codeReengagement = "131047" // outside the 24-hour window
-	codeEcosystem    = "131049" // not delivered to keep the ecosystem healthy
-	codeStopped      = "131050" // the user stopped marketing messages
-)
-
-// ecosystemHold is how long a recipient Meta refused with 131049 is spared
-// further marketing messages: Meta advises against retrying within 24 h.
-const ecosystemHold = 24 * time.Hour
-
 // codeSenderPaused is the code of a message held while its sender is
 // paused.
 const codeSenderPaused = "sender_paused"
@@ -103,10 +92,10 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	}
 
 	res, err := c.sender.Send(ctx, send)
-	if fault.CodeOf(err) == codeReengagement && send.Fallback != nil {
+	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = send.AsFallback()
-		if err := h.markFallback(bg, send, codeReengagement); err != nil {
+		if err := h.markFallback(bg, send, messaging.CodeReengagement); err != nil {
 			return err
 		}
 		res, err = c.sender.Send(ctx, send)
@@ -142,11 +131,11 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	case class == fault.ClassTemplate:
 		c.refreshSoon()
 		return h.templateRefused(ctx, c, cmd, err)
-	case code == codeStopped || code == codeEcosystem:
+	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
 		if rerr := h.recipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
 			return rerr
 		}
-		if code == codeEcosystem {
+		if code == messaging.CodeEcosystem {
 			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
 				return fmt.Errorf("recording failed message: %w", rerr)
 			}
@@ -177,22 +166,16 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	}
 }
 
-// recipientRefused records what a refusal says about its recipient, however
-// it arrived (answered at once or on a failed status webhook): 131050
-// revokes their marketing consent, 131049 holds them from marketing for 24
-// hours.
+// recipientRefused records what a refusal says about its recipient (see
+// messaging.Refused), however it arrived: answered at once or on a failed
+// status webhook.
 func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
-	switch code {
-	case codeStopped:
-		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			member.SetConsent(member.ConsentOptedOut, "whatsapp:"+code, time.Now())); err != nil {
-			return fmt.Errorf("recording the opt-out: %w", err)
-		}
-	case codeEcosystem:
-		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			member.Hold(time.Now().Add(ecosystemHold), code)); err != nil {
-			return fmt.Errorf("holding the recipient: %w", err)
-		}
+	change, ok := messaging.Refused(code, time.Now())
+	if !ok {
+		return nil
+	}
+	if _, err := h.store.UpdateContact(ctx, tenant, ref, change); err != nil {
+		return fmt.Errorf("recording what refusal %s says of the recipient: %w", code, err)
 	}
 	return nil
 }

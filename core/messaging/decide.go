@@ -252,3 +252,30 @@ func (c Command) AsFallback() Command {
 	c.Text, c.Interactive, c.Media = "", nil, nil
 	return c
 }
+
+// WhatsApp's refusals the hub acts on beyond retrying or dead-lettering.
+const (
+	CodeReengagement = "131047" // outside the 24-hour window: the fallback template goes instead
+	CodeEcosystem    = "131049" // not delivered to keep the ecosystem healthy
+	CodeStopped      = "131050" // the user stopped marketing messages
+)
+
+// EcosystemHold is how long a recipient WhatsApp refused with CodeEcosystem
+// is spared further marketing messages: Meta advises against retrying
+// within 24 hours.
+const EcosystemHold = 24 * time.Hour
+
+// Refused is what WhatsApp's refusal of a message with code says about its
+// recipient, however it arrived (answered at once or on a failed status
+// webhook) at now: CodeStopped opts them out of marketing messages,
+// CodeEcosystem holds them from marketing for EcosystemHold. ok is false
+// for a code that says nothing about them.
+func Refused(code string, now time.Time) (change member.Change, ok bool) {
+	switch code {
+	case CodeStopped:
+		return member.SetConsent(member.ConsentOptedOut, "whatsapp:"+code, now), true
+	case CodeEcosystem:
+		return member.Hold(now.Add(EcosystemHold), code), true
+	}
+	return nil, false
+}

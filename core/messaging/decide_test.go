@@ -265,3 +265,33 @@ func TestPolicyDayStart(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC), messaging.Policy{}.DayStart(time.Date(2026, 3, 14, 23, 0, 0, 0, time.UTC)),
 		"no zone is UTC")
 }
+
+func TestRefused(t *testing.T) {
+	now := time.Date(2026, 3, 14, 7, 0, 0, 0, time.UTC)
+	optedIn := member.Contact{Marketing: member.ConsentOptedIn, MarketingAt: now.Add(-time.Hour), MarketingSource: "qr"}
+	tests := []struct {
+		code string
+		from member.Contact
+		want member.Contact
+		ok   bool
+	}{
+		{code: messaging.CodeStopped, from: optedIn, ok: true,
+			want: member.Contact{Marketing: member.ConsentOptedOut, MarketingAt: now, MarketingSource: "whatsapp:131050"}},
+		{code: messaging.CodeEcosystem, from: optedIn, ok: true,
+			want: member.Contact{Marketing: member.ConsentOptedIn, MarketingAt: now.Add(-time.Hour), MarketingSource: "qr",
+				HoldUntil: now.Add(24 * time.Hour), HoldReason: "131049"}},
+		{code: messaging.CodeReengagement, from: optedIn, want: optedIn},
+		{code: "131026", from: optedIn, want: optedIn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			change, ok := messaging.Refused(tt.code, now)
+			require.Equal(t, tt.ok, ok)
+			c := tt.from
+			if ok {
+				change(&c)
+			}
+			assert.Equal(t, tt.want, c)
+		})
+	}
+}
