@@ -85,15 +85,15 @@ func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		writeError(w, http.StatusBadRequest, "source is required: where the consent was given")
 		return
 	}
-	state := store.ConsentOptedOut
+	state := member.ConsentOptedOut
 	if *body.OptedIn {
-		state = store.ConsentOptedIn
+		state = member.ConsentOptedIn
 	}
 	at := time.Now()
 	if body.At != nil {
 		at = *body.At
 	}
-	c, err := h.store.UpdateContact(r.Context(), t.id, ref, store.SetConsent(state, body.Source, at))
+	c, err := h.store.UpdateContact(r.Context(), t.id, ref, member.SetConsent(state, body.Source, at))
 	h.respond(w, map[string]any{"contact": c}, err, "")
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -58,7 +59,7 @@ func TestSharedAppWebhookRoutesByPhoneNumberID(t *testing.T) {
 
 	eventually(t, "the routed message's contact", func() bool {
 		var c struct {
-			Contact    store.Contact
+			Contact    member.Contact
 			WindowOpen bool `json:"window_open"`
 		}
 		return h.admin(http.MethodGet, "/contacts?phone=6281234561111", &c) == http.StatusOK && c.WindowOpen

@@ -67,9 +67,9 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 	var state string
 	switch c.Value {
 	case "stop":
-		state = store.ConsentOptedOut
+		state = member.ConsentOptedOut
 	case "resume":
-		state = store.ConsentOptedIn
+		state = member.ConsentOptedIn
 	default:
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("consent change %q: want stop or resume", c.Value))
 	}
@@ -106,7 +106,7 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 	if at.IsZero() {
 		at = ev.OccurredAt
 	}
-	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, store.SetConsent(state, source, at)); err != nil {
+	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, member.SetConsent(state, source, at)); err != nil {
 		return fmt.Errorf("recording consent: %w", err)
 	}
 	h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, c.Value).Inc()

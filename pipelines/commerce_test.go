@@ -18,7 +18,6 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/member"
-	"github.com/loyalhub/loyalhub/core/store"
 )
 
 // passThrough makes the test config's POS connector map {"events": [...]}
@@ -66,26 +65,26 @@ func TestShopConsent(t *testing.T) {
 		eventually(t, "the ignored consent", func() bool {
 			return counterValue(t, h.hub.Metrics().ConsentChanges.WithLabelValues("acme", "ignored")) == 1
 		})
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		h.admin(http.MethodGet, "/contacts?phone=081234560201", &body)
-		assert.NotEqual(t, store.ConsentOptedIn, body.Contact.Marketing)
+		assert.NotEqual(t, member.ConsentOptedIn, body.Contact.Marketing)
 	})
 	t.Run("counted, the latest wins", func(t *testing.T) {
 		h := newHarness(t, harnessOpts{yaml: passThrough("    messaging:\n      sms_consent: true\n")})
 		h.postEvents(t, consent("081234560202", "sms_marketing", "resume", 1795400000))
 		eventually(t, "the opt-in", func() bool {
-			var body struct{ Contact store.Contact }
+			var body struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?phone=081234560202", &body) == http.StatusOK &&
-				body.Contact.Marketing == store.ConsentOptedIn && body.Contact.MarketingSource == "shopify:sms_marketing"
+				body.Contact.Marketing == member.ConsentOptedIn && body.Contact.MarketingSource == "shopify:sms_marketing"
 		})
 		// An older stop arriving late changes nothing; a newer one does.
 		h.postEvents(t, consent("081234560202", "sms_marketing", "stop", 1795300000))
 		eventually(t, "the late report", func() bool {
 			return counterValue(t, h.hub.Metrics().ConsentChanges.WithLabelValues("acme", "stop")) == 1
 		})
-		assert.Equal(t, store.ConsentOptedIn, h.contact(t, "+6281234560202").Marketing)
+		assert.Equal(t, member.ConsentOptedIn, h.contact(t, "+6281234560202").Marketing)
 		h.postEvents(t, consent("081234560202", "sms_marketing", "stop", 1795500000))
-		eventually(t, "the opt-out", func() bool { return h.contact(t, "+6281234560202").Marketing == store.ConsentOptedOut })
+		eventually(t, "the opt-out", func() bool { return h.contact(t, "+6281234560202").Marketing == member.ConsentOptedOut })
 	})
 	t.Run("a phone read with its address's country", func(t *testing.T) {
 		// A CRM's British contact of an Indonesian shop: the national
@@ -93,9 +92,9 @@ func TestShopConsent(t *testing.T) {
 		h := newHarness(t, harnessOpts{yaml: passThrough("")})
 		h.postEvents(t, `{"type": "consent.changed", "id": "uk/resume", "data": {"phone": "07911 123456", "phone_country": "GB", "category": "marketing_messages", "value": "resume", "source": "hubspot", "timestamp": "2026-11-23T03:05:00Z"}}`)
 		eventually(t, "the opt-in of the British number", func() bool {
-			var body struct{ Contact store.Contact }
+			var body struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?phone=%2B447911123456", &body) == http.StatusOK &&
-				body.Contact.Marketing == store.ConsentOptedIn
+				body.Contact.Marketing == member.ConsentOptedIn
 		})
 		assert.Empty(t, h.deadLetters().DeadLetters)
 	})

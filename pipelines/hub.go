@@ -73,9 +73,8 @@ type tenantRuntime struct {
 	// bot is the chatbot's catalog and keywords.
 	bot BotLanguage
 	loc *time.Location
-	// quietStart and quietEnd are the marketing quiet hours, as times
-	// since local midnight; equal when there are none.
-	quietStart, quietEnd time.Duration
+	// policy is the messaging policy the send stage decides by.
+	policy messaging.Policy
 }
 
 type notification struct {
@@ -158,10 +157,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
 			t.loc = loc
 		}
-		if q := tc.Messaging.QuietHours; q.Start != "" {
-			t.quietStart, _ = config.ParseClock(q.Start)
-			t.quietEnd, _ = config.ParseClock(q.End)
-		}
+		t.policy = messaging.NewPolicy(tc.Messaging, t.loc)
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/dialog360"
 	"github.com/loyalhub/loyalhub/core/conversation"
-	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/member"
 )
 
 // TestWhatsAppNumberForms: customers whose wa_id is a form of their number
@@ -49,7 +49,7 @@ func TestWhatsAppNumberForms(t *testing.T) {
 
 			contact := h.contact(t, url.QueryEscape(tt.key))
 			assert.Equal(t, tt.waID, contact.WAID, "the contact keeps the wa_id as given")
-			assert.Equal(t, store.ConsentOptedIn, contact.Marketing)
+			assert.Equal(t, member.ConsentOptedIn, contact.Marketing)
 
 			// A sale at the till, the number written as the shop writes it.
 			require.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("ID-%d", i), tt.posPhone, "Ana", "100000")))
@@ -125,7 +125,7 @@ func TestIdentityChanges(t *testing.T) {
 		assert.False(t, ok, "the old number names nobody now")
 		ct := h.contact(t, url.QueryEscape("+"+newWAID))
 		assert.Equal(t, newWAID, ct.WAID)
-		assert.Equal(t, store.ConsentOptedIn, ct.Marketing, "the consent moves too")
+		assert.Equal(t, member.ConsentOptedIn, ct.Marketing, "the consent moves too")
 	})
 
 	t.Run("not answered", func(t *testing.T) {
@@ -152,17 +152,17 @@ func TestIdentityChanges(t *testing.T) {
 		from, oldID, newID := "6281234560301", "ID.OLD1", "ID.NEW1"
 		h.postWebhook(t, inboundWithUserID("wamid.U-1", from, oldID, "halo", time.Now()))
 		eventually(t, "the contact by its user id", func() bool {
-			var body struct{ Contact store.Contact }
+			var body struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?user_id="+url.QueryEscape(oldID), &body) == http.StatusOK
 		})
 		h.postWebhook(t, systemMessage("wamid.SYS-USER", from, oldID,
 			fmt.Sprintf(`{"body":"User changed","type":"user_changed_user_id","previous_user_id":%q,"user_id":%q}`, oldID, newID), time.Now()))
 		eventually(t, "the contact under its new user id", func() bool {
-			var body struct{ Contact store.Contact }
+			var body struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?user_id="+url.QueryEscape(newID), &body) == http.StatusOK &&
 				body.Contact.Phone == "+"+from
 		})
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/contacts?user_id="+url.QueryEscape(oldID), &body))
 	})
 
@@ -192,7 +192,7 @@ func TestIdentityChanges(t *testing.T) {
 		unknown := "6281234560999"
 		h.postWebhook(t, systemMessage("wamid.SYS-UNKNOWN", unknown, "", `{"body":"changed","wa_id":"6281234560998","type":"user_changed_number"}`, time.Now()))
 		eventually(t, "the unknown change counted", func() bool { return metric("unknown") == 1 })
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/contacts?phone="+url.QueryEscape("+6281234560998"), &body),
 			"no contact is made up")
 	})
@@ -209,21 +209,21 @@ func TestReportsFindTheContactByAnyForm(t *testing.T) {
 	h.postWebhook(t, inboundText("wamid.FORM-1", old, "oi", time.Now()))
 	key := url.QueryEscape("+" + current)
 	eventually(t, "the contact", func() bool {
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		return h.admin(http.MethodGet, "/contacts?phone="+key, &body) == http.StatusOK
 	})
 
 	h.postWebhook(t, fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"statuses":[{"id":"wamid.OTHER","status":"failed","timestamp":"%d","recipient_id":%q,"errors":[{"code":131050,"title":"Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business","error_data":{"details":"stopped"}}]}]}}]}]}`,
 		testNumberID, time.Now().Unix(), old))
 	eventually(t, "the opt-out on the contact", func() bool {
-		return h.contact(t, key).Marketing == store.ConsentOptedOut
+		return h.contact(t, key).Marketing == member.ConsentOptedOut
 	})
 	assert.Equal(t, "whatsapp:131050", h.contact(t, key).MarketingSource)
 
 	h.postWebhook(t, fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"wa_id":%q}],"user_preferences":[{"wa_id":%q,"detail":"User requested to resume marketing messages","category":"marketing_messages","value":"resume","timestamp":%d}]}}]}]}`,
 		testNumberID, current, current, time.Now().Add(time.Minute).Unix()))
 	eventually(t, "the resume on the same contact", func() bool {
-		return h.contact(t, key).Marketing == store.ConsentOptedIn
+		return h.contact(t, key).Marketing == member.ConsentOptedIn
 	})
 	assert.Equal(t, old, h.contact(t, key).WAID)
 	assert.Empty(t, h.deadLetters().DeadLetters)
@@ -271,7 +271,7 @@ func TestDialog360IdentityChange(t *testing.T) {
 	const oldWAID, newWAID = "6281234560611", "6281234560612"
 	post(inboundText("wamid.D360-1", oldWAID, "halo", time.Now()))
 	eventually(t, "the contact", func() bool {
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		return h.admin(http.MethodGet, "/contacts?phone="+url.QueryEscape("+"+oldWAID), &body) == http.StatusOK
 	})
 
@@ -281,7 +281,7 @@ func TestDialog360IdentityChange(t *testing.T) {
 		return counterValue(t, h.hub.Metrics().IdentityChanges.WithLabelValues("acme", "applied")) == 1
 	})
 	assert.Equal(t, newWAID, h.contact(t, url.QueryEscape("+"+newWAID)).WAID)
-	var body struct{ Contact store.Contact }
+	var body struct{ Contact member.Contact }
 	assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/contacts?phone="+url.QueryEscape("+"+oldWAID), &body),
 		"the old number names nobody now")
 	assert.Empty(t, h.deadLetters().DeadLetters)

@@ -48,7 +48,7 @@ func TestNamesAreCleanedWhereTheyEnter(t *testing.T) {
 		_, err := h.sb.SendInbound(sandbox.Inbound{From: "6281234567083", Name: "\u2067Dewi\u2069\n👩\u200d💻 Lestari\x00", Text: "halo"})
 		require.NoError(t, err)
 		eventually(t, "the contact", func() bool {
-			var body struct{ Contact store.Contact }
+			var body struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?phone=%2B6281234567083", &body) == http.StatusOK && body.Contact.Name != ""
 		})
 		assert.Equal(t, "Dewi 👩\u200d💻 Lestari", h.contact(t, "%2B6281234567083").Name)

@@ -12,33 +12,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// Meta's codes the send stage acts on beyond retrying or dead-lettering.
-const (
-	codeReengagement = "131047" // outside the 24-hour window
-	codeEcosystem    = "131049" // not delivered to keep the ecosystem healthy
-	codeStopped      = "131050" // the user stopped marketing messages
-)
-
-// ecosystemHold is how long a recipient Meta refused with 131049 is spared
-// further marketing messages: Meta advises against retrying within 24 h.
-const ecosystemHold = 24 * time.Hour
-
-// Policy codes of skipped and dead-lettered messages.
-const (
-	skipNoConsent    = "no_consent"
-	skipOptedOut     = "opted_out"
-	skipDailyCap     = "daily_cap"
-	skipHeld         = "held"
-	codeWindowClosed = "window_closed"
-	codeSenderPaused = "sender_paused"
-)
+// codeSenderPaused is the code of a message held while its sender is
+// paused.
+const codeSenderPaused = "sender_paused"
 
 // sendStage delivers a message command through the tenant's BSP sender. It
 // claims the command's idempotency key in the message log first, so that no
@@ -104,26 +86,16 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		return h.holdForReplay(bg, cmd, codeSenderPaused,
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
-	send, verdict, err := h.applyPolicy(ctx, t, cmd, msg.Payload, now)
-	if err != nil || verdict {
+	send, done, err := h.applyPolicy(ctx, t, c, cmd, msg.Payload, now)
+	if err != nil || done {
 		return err
-	}
-	if messaging.FreeForm(cmd.Kind) && !messaging.FreeForm(send.Kind) {
-		if err := h.markFallback(bg, send, codeWindowClosed); err != nil {
-			return err
-		}
-	}
-	if cat := c.catalog(); cat != nil && send.Kind == messaging.KindTemplate {
-		if err := cat.Check(send.Template); err != nil {
-			return h.templateRefused(bg, c, send, err)
-		}
 	}
 
 	res, err := c.sender.Send(ctx, send)
-	if fault.CodeOf(err) == codeReengagement && send.Fallback != nil {
+	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
-		send = withFallback(send)
-		if err := h.markFallback(bg, send, codeReengagement); err != nil {
+		send = send.AsFallback()
+		if err := h.markFallback(bg, send, messaging.CodeReengagement); err != nil {
 			return err
 		}
 		res, err = c.sender.Send(ctx, send)
@@ -159,11 +131,11 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	case class == fault.ClassTemplate:
 		c.refreshSoon()
 		return h.templateRefused(ctx, c, cmd, err)
-	case code == codeStopped || code == codeEcosystem:
+	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
 		if rerr := h.recipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
 			return rerr
 		}
-		if code == codeEcosystem {
+		if code == messaging.CodeEcosystem {
 			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
 				return fmt.Errorf("recording failed message: %w", rerr)
 			}
@@ -194,22 +166,16 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	}
 }
 
-// recipientRefused records what a refusal says about its recipient, however
-// it arrived (answered at once or on a failed status webhook): 131050
-// revokes their marketing consent, 131049 holds them from marketing for 24
-// hours.
+// recipientRefused records what a refusal says about its recipient (see
+// messaging.Refused), however it arrived: answered at once or on a failed
+// status webhook.
 func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
-	switch code {
-	case codeStopped:
-		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			store.SetConsent(store.ConsentOptedOut, "whatsapp:"+code, time.Now())); err != nil {
-			return fmt.Errorf("recording the opt-out: %w", err)
-		}
-	case codeEcosystem:
-		if _, err := h.store.UpdateContact(ctx, tenant, ref,
-			store.HoldContact(time.Now().Add(ecosystemHold), code)); err != nil {
-			return fmt.Errorf("holding the recipient: %w", err)
-		}
+	change, ok := messaging.Refused(code, time.Now())
+	if !ok {
+		return nil
+	}
+	if _, err := h.store.UpdateContact(ctx, tenant, ref, change); err != nil {
+		return fmt.Errorf("recording what refusal %s says of the recipient: %w", code, err)
 	}
 	return nil
 }
@@ -239,71 +205,53 @@ func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code str
 	return fmt.Errorf("sending %s: %w", cmd.Key, err)
 }
 
-// applyPolicy checks the tenant's messaging policy for a claimed message.
-// It returns the command to send (the fallback template when the window is
-// closed; to the contact's wa_id, see addressed), or done=true when the message was skipped, deferred or
-// dead-lettered (err says which).
-func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
+// applyPolicy reads what the send decision needs for a claimed message
+// (the recipient's contact, their marketing messages today, the account's
+// templates), decides (messaging.Decide), and records a message that is
+// not sent now. It returns the command to send (the fallback template when
+// the window is closed, to the contact's wa_id), or done=true when the
+// message was skipped, deferred or dead-lettered (err says which).
+func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, c *connectorRuntime, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
 	bg := context.WithoutCancel(ctx)
-	ref := contactRef(cmd)
-	ct, err := h.store.Contact(ctx, cmd.Tenant, ref)
+	ct, err := h.store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cmd, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
-	skip := func(code, reason string) (messaging.Command, bool, error) {
-		h.metrics.MessagesSkipped.WithLabelValues(cmd.Tenant, code).Inc()
-		if err := h.store.MarkSkipped(bg, cmd.Key, code, reason, now); err != nil {
+	facts := messaging.Facts{Templates: c.catalog()}
+	if cmd.Category == messaging.CategoryMarketing {
+		n, err := h.store.CountMessages(ctx, cmd.Tenant, firstNonEmpty(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.policy.DayStart(now))
+		if err != nil {
+			return cmd, true, fmt.Errorf("counting today's marketing messages: %w", err)
+		}
+		facts.MarketingToday = n - 1 // the count includes this message, claimed
+	}
+	d := messaging.Decide(ct, cmd, t.policy, facts, now)
+	switch d.Verdict {
+	case messaging.Skip:
+		h.metrics.MessagesSkipped.WithLabelValues(cmd.Tenant, d.Code).Inc()
+		if err := h.store.MarkSkipped(bg, cmd.Key, d.Code, d.Reason, now); err != nil {
 			return cmd, true, fmt.Errorf("recording skipped message: %w", err)
 		}
 		return cmd, true, nil
-	}
-	if messaging.FreeForm(cmd.Kind) && !ct.WindowOpen(now) {
-		if cmd.Fallback == nil {
-			return cmd, true, h.holdForReplay(bg, cmd, codeWindowClosed, fault.Permanent(fault.ClassWindow,
-				errors.New("the customer's 24-hour window is closed and the message has no fallback template")))
-		}
-		cmd = withFallback(cmd)
-	}
-	if cmd.Category != messaging.CategoryMarketing {
-		return addressed(cmd, ref, ct), false, nil
-	}
-	m := t.cfg.Messaging
-	switch {
-	case ct.Held(now):
-		return skip(skipHeld, fmt.Sprintf("the recipient is held until %s (%s)", ct.HoldUntil.Format(time.RFC3339), ct.HoldReason))
-	case ct.Marketing == store.ConsentOptedOut:
-		return skip(skipOptedOut, "the recipient opted out of marketing messages ("+ct.MarketingSource+")")
-	case ct.Marketing != store.ConsentOptedIn && m.MarketingConsent == config.ConsentOptIn:
-		return skip(skipNoConsent, "the recipient has not opted in to marketing messages")
-	}
-	if until, quiet := t.quietUntil(now); quiet {
+	case messaging.Defer:
 		h.metrics.MessagesDeferred.WithLabelValues(cmd.Tenant).Inc()
-		if err := h.store.DeferMessage(bg, cmd.Key, until, payload, "quiet hours until "+until.In(t.loc).Format("15:04"), now); err != nil {
+		if err := h.store.DeferMessage(bg, cmd.Key, d.Until, payload, d.Reason, now); err != nil {
 			return cmd, true, fmt.Errorf("deferring message: %w", err)
 		}
 		return cmd, true, nil
 	}
-	local := now.In(t.loc)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, t.loc)
-	n, err := h.store.CountMessages(ctx, cmd.Tenant, firstNonEmpty(cmd.To, cmd.UserID), messaging.CategoryMarketing, midnight)
-	if err != nil {
-		return cmd, true, fmt.Errorf("counting today's marketing messages: %w", err)
+	if d.Fallback {
+		if err := h.markFallback(bg, d.Command, messaging.CodeWindowClosed); err != nil {
+			return cmd, true, err
+		}
 	}
-	if n-1 >= m.MarketingDailyCap { // the count includes this message, claimed
-		return skip(skipDailyCap, fmt.Sprintf("the recipient already got %d marketing messages today (cap %d)", n-1, m.MarketingDailyCap))
+	if d.Verdict == messaging.Hold {
+		if fault.ClassOf(d.Err) == fault.ClassTemplate {
+			h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
+		}
+		return cmd, true, h.holdForReplay(bg, d.Command, d.Code, d.Err)
 	}
-	return addressed(cmd, ref, ct), false, nil
-}
-
-// addressed sends a message to a number to the wa_id WhatsApp last gave
-// for that person, when it is another form of the number (Brazil's mobiles
-// without the ninth digit, Mexico's 521): WhatsApp delivers to the account
-// it knows. The message log keeps the recipient as claimed.
-func addressed(cmd messaging.Command, ref store.ContactRef, ct store.Contact) messaging.Command {
-	if cmd.To != "" && ct.WAID != "" && ct.Phone == ref.Phone {
-		cmd.To = "+" + ct.WAID
-	}
-	return cmd
+	return d.Command, false, nil
 }
 
 // markFallback records in the message log that a claimed free-form message
@@ -316,13 +264,6 @@ func (h *Hub) markFallback(ctx context.Context, fb messaging.Command, reason str
 	return nil
 }
 
-// withFallback turns a free-form command into its fallback template.
-func withFallback(cmd messaging.Command) messaging.Command {
-	cmd.Kind, cmd.Template, cmd.Fallback = messaging.KindTemplate, cmd.Fallback, nil
-	cmd.Text, cmd.Interactive, cmd.Media = "", nil, nil
-	return cmd
-}
-
 // contactRef names a command's recipient as contacts are stored: by the
 // canonical key of its number (a reply may be addressed to another form of
 // it, the wa_id as WhatsApp gave it).
@@ -332,33 +273,6 @@ func contactRef(cmd messaging.Command) store.ContactRef {
 		ref.Phone = member.PhoneKey(cmd.To)
 	}
 	return ref
-}
-
-// quietUntil reports whether now falls in the tenant's quiet hours, and
-// when they end.
-func (t *tenantRuntime) quietUntil(now time.Time) (time.Time, bool) {
-	if t.quietStart == t.quietEnd {
-		return time.Time{}, false
-	}
-	local := now.In(t.loc)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, t.loc)
-	since := local.Sub(day)
-	at := func(d time.Duration, days int) time.Time {
-		return time.Date(day.Year(), day.Month(), day.Day()+days, int(d/time.Hour), int(d%time.Hour/time.Minute), 0, 0, t.loc)
-	}
-	if t.quietStart < t.quietEnd {
-		if since >= t.quietStart && since < t.quietEnd {
-			return at(t.quietEnd, 0), true
-		}
-		return time.Time{}, false
-	}
-	switch {
-	case since >= t.quietStart:
-		return at(t.quietEnd, 1), true
-	case since < t.quietEnd:
-		return at(t.quietEnd, 0), true
-	}
-	return time.Time{}, false
 }
 
 // senderPause is a sender's pause after its credentials were refused.

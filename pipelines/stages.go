@@ -394,12 +394,12 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 		if c != nil {
 			c.refreshSoon()
 		}
-	case code == codeStopped || code == codeEcosystem:
+	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
 		if ref.Phone == "" && ref.UserID == "" {
 			return nil // nobody to record it for
 		}
 		return h.recipientRefused(ctx, ev.Tenant, ref, code)
-	case code == codeReengagement:
+	case code == messaging.CodeReengagement:
 		return h.windowClosedLate(ctx, m, err)
 	}
 	return nil
@@ -422,7 +422,7 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		return nil // a template is not held to the window: nothing to resend
 	}
 	if cmd.Fallback != nil {
-		fb := withFallback(cmd)
+		fb := cmd.AsFallback()
 		fb.Key = messaging.FallbackKey(cmd.Key)
 		out, err := jsonMessage(fb.Key, fb)
 		if err != nil {
@@ -432,7 +432,7 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		if err := h.queue.Publisher().Publish(TopicOutbound, out); err != nil {
 			return fmt.Errorf("publishing the fallback template: %w", err)
 		}
-		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, codeReengagement).Inc()
+		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, messaging.CodeReengagement).Inc()
 		return nil
 	}
 	cmd.Key = messaging.ResendKey(cmd.Key)

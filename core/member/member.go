@@ -1,4 +1,5 @@
-// Package member holds loyalty members and their identities.
+// Package member holds loyalty members, their identities, and what the hub
+// knows of them as WhatsApp contacts: consent, the 24-hour window, holds.
 package member
 
 import (

@@ -1,5 +1,6 @@
 // Package messaging is the outbound message model: the commands the notify
-// stage produces and the send stage hands to a BSP connector.
+// stage produces and the send stage hands to a BSP connector, and the send
+// decision (Decide) that applies a tenant's messaging policy to each one.
 package messaging
 
 import (

@@ -6,18 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// Marketing consent states of a contact.
-const (
-	ConsentUnknown  = ""          // never asked, never said
-	ConsentOptedIn  = "opted_in"  // agreed to promotional messages
-	ConsentOptedOut = "opted_out" // said stop
+	"github.com/loyalhub/loyalhub/core/member"
 )
-
-// Window is WhatsApp's customer service window: free-form messages may be
-// sent for this long after the customer's last message.
-const Window = 24 * time.Hour
 
 // ContactRef names a WhatsApp user of one tenant by phone number, by
 // business-scoped user id (BSUID), or both. A phone number is its canonical
@@ -34,43 +25,35 @@ func (r ContactRef) Empty() bool { return r.Phone == "" && r.UserID == "" }
 // ErrNoContact is returned for a ContactRef that names nobody.
 var ErrNoContact = errors.New("contact has neither a phone number nor a user id")
 
-// Contact is what the hub knows about one WhatsApp user of a tenant to
-// decide whether a message may be sent: consent, the 24-hour window, and a
-// hold after WhatsApp refused to deliver.
-type Contact struct {
-	Tenant string `json:"tenant"`
-	Phone  string `json:"phone,omitempty"`
-	UserID string `json:"user_id,omitempty"`
-	// WAID is the wa_id WhatsApp last gave for the contact, exactly as
-	// given (digits), which may be another form of Phone (Brazil's
-	// mobiles without the ninth digit, Mexico's 521): messages to the
-	// contact go to it. "" until the contact writes.
-	WAID string `json:"wa_id,omitempty"`
-	Name string `json:"name,omitempty"`
-	// Marketing is the marketing consent: ConsentUnknown, ConsentOptedIn
-	// or ConsentOptedOut, changed at MarketingAt from MarketingSource.
-	// MarketingText is the text the customer was shown when they gave it
-	// in the chat ("" for a consent given elsewhere).
-	Marketing       string    `json:"marketing,omitempty"`
-	MarketingAt     time.Time `json:"marketing_at,omitzero"`
-	MarketingSource string    `json:"marketing_source,omitempty"`
-	MarketingText   string    `json:"marketing_text,omitempty"`
-	// LastInboundAt is when the customer last wrote: it opened the window.
-	LastInboundAt time.Time `json:"last_inbound_at,omitzero"`
-	// HoldUntil keeps business-initiated messages from the contact until
-	// then, for HoldReason.
-	HoldUntil  time.Time `json:"hold_until,omitzero"`
-	HoldReason string    `json:"hold_reason,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at"`
+// Contact is a WhatsApp user as the store keeps them.
+//
+// Deprecated: the contact is member.Contact; this name remains for
+// callers not yet moved to it.
+type Contact = member.Contact
+
+// Marketing consent states.
+//
+// Deprecated: use member.ConsentUnknown, member.ConsentOptedIn and
+// member.ConsentOptedOut.
+const (
+	ConsentUnknown  = member.ConsentUnknown
+	ConsentOptedIn  = member.ConsentOptedIn
+	ConsentOptedOut = member.ConsentOptedOut
+)
+
+// SetConsent is member.SetConsent.
+//
+// Deprecated: use member.SetConsent.
+func SetConsent(state, source string, at time.Time) member.Change {
+	return member.SetConsent(state, source, at)
 }
 
-// WindowOpen reports whether free-form messages may be sent at now.
-func (c Contact) WindowOpen(now time.Time) bool {
-	return !c.LastInboundAt.IsZero() && now.Before(c.LastInboundAt.Add(Window))
+// SetConsentWithText is member.SetConsentWithText.
+//
+// Deprecated: use member.SetConsentWithText.
+func SetConsentWithText(state, source, text string, at time.Time) member.Change {
+	return member.SetConsentWithText(state, source, text, at)
 }
-
-// Held reports whether the contact is on hold at now.
-func (c Contact) Held(now time.Time) bool { return now.Before(c.HoldUntil) }
 
 // InboundMessage is one message a customer sent to the business.
 type InboundMessage struct {
@@ -112,7 +95,7 @@ func CheckContent(content json.RawMessage) error {
 // InboundRef is the reference ListInbound lists the messages of: ref, with
 // the other identity of the contact it found (c, nil when none) where ref
 // has none.
-func InboundRef(ref ContactRef, c *Contact) ContactRef {
+func InboundRef(ref ContactRef, c *member.Contact) ContactRef {
 	if c == nil {
 		return ref
 	}
@@ -125,10 +108,6 @@ func InboundRef(ref ContactRef, c *Contact) ContactRef {
 	return ref
 }
 
-// ContactChange edits a contact; the store applies it in one transaction
-// to the contact found (or created) for a reference.
-type ContactChange func(c *Contact)
-
 // Contacts stores WhatsApp users' consent, windows and holds, and the
 // inbound message log that opens windows.
 type Contacts interface {
@@ -138,7 +117,7 @@ type Contacts interface {
 	// profile name. A message id already recorded changes nothing and
 	// returns duplicate=true. m.Content, when set, must be a JSON object
 	// (ErrContentNotJSON).
-	RecordInbound(ctx context.Context, m InboundMessage) (c Contact, duplicate bool, err error)
+	RecordInbound(ctx context.Context, m InboundMessage) (c member.Contact, duplicate bool, err error)
 	// ListInbound returns up to limit (see ClampLimit) of the inbound
 	// messages of the contact ref names, newest first (by At, then by
 	// message id), with their Content (but not WAID or Name). The contact
@@ -150,10 +129,10 @@ type Contacts interface {
 	ListInbound(ctx context.Context, tenant string, ref ContactRef, limit int) ([]InboundMessage, error)
 	// UpdateContact applies change to the contact ref names, creating it
 	// when new, and returns the result.
-	UpdateContact(ctx context.Context, tenant string, ref ContactRef, change ContactChange) (Contact, error)
+	UpdateContact(ctx context.Context, tenant string, ref ContactRef, change member.Change) (member.Contact, error)
 	// Contact returns the contact ref names: by phone number first, else
 	// by user id. ErrNotFound when unknown.
-	Contact(ctx context.Context, tenant string, ref ContactRef) (Contact, error)
+	Contact(ctx context.Context, tenant string, ref ContactRef) (member.Contact, error)
 	// ChangeIdentity applies WhatsApp's word that a user changed number or
 	// user id, once per (tenant, message id): the message is recorded in
 	// the inbound message log, and the same message again changes nothing
@@ -213,7 +192,7 @@ type IdentityResult struct {
 	Duplicate bool
 	// Contact is the contact after the change; nil when none was known by
 	// the old identity nor the new.
-	Contact *Contact
+	Contact *member.Contact
 	// MemberID is the member with the old number, when the number changed
 	// and one had it.
 	MemberID string
@@ -226,34 +205,6 @@ type IdentityResult struct {
 // one: there was one, and no other member had the new number.
 func (r IdentityResult) MovedMember() bool { return r.MemberID != "" && r.ConflictMemberID == "" }
 
-// SetConsent returns a change that records a marketing consent given
-// without a text to keep (it clears the kept one), unless the contact's
-// consent changed later than at (an older report arriving late).
-func SetConsent(state, source string, at time.Time) ContactChange {
-	return SetConsentWithText(state, source, "", at)
-}
-
-// SetConsentWithText is SetConsent for a consent given in the chat: it also
-// keeps the text the customer was shown.
-func SetConsentWithText(state, source, text string, at time.Time) ContactChange {
-	return func(c *Contact) {
-		if !c.MarketingAt.IsZero() && at.Before(c.MarketingAt) {
-			return
-		}
-		c.Marketing, c.MarketingSource, c.MarketingText, c.MarketingAt = state, source, text, at.UTC()
-	}
-}
-
-// HoldContact returns a change that holds a contact until a time, never
-// shortening a longer hold.
-func HoldContact(until time.Time, reason string) ContactChange {
-	return func(c *Contact) {
-		if until.After(c.HoldUntil) {
-			c.HoldUntil, c.HoldReason = until.UTC(), reason
-		}
-	}
-}
-
 // MergeContacts decides which stored row a reference resolves to when its
 // phone number and its user id were first seen apart. The row found by
 // phone wins and takes the user id; a different row found by user id alone
@@ -261,7 +212,7 @@ func HoldContact(until time.Time, reason string) ContactChange {
 // winner, and the adapter deletes it when it has no phone number left, or
 // stores it without the user id otherwise. Either row may be nil; the
 // result is a new contact when both are.
-func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (target Contact, detach *Contact) {
+func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *member.Contact) (target member.Contact, detach *member.Contact) {
 	switch {
 	case byPhone != nil:
 		target = *byPhone
@@ -269,12 +220,12 @@ func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (tar
 			d := *byUser
 			d.UserID = ""
 			detach = &d
-			FoldContact(&target, *byUser)
+			target.Fold(*byUser)
 		}
 	case byUser != nil:
 		target = *byUser
 	default:
-		target = Contact{Tenant: tenant}
+		target = member.Contact{Tenant: tenant}
 	}
 	if ref.Phone != "" {
 		target.Phone = ref.Phone
@@ -285,33 +236,11 @@ func MergeContacts(tenant string, ref ContactRef, byPhone, byUser *Contact) (tar
 	return target, detach
 }
 
-// FoldContact folds what the hub knows of another contact of the same
-// person into c: the later window, the later consent, the longer hold, and
-// the name and wa_id where c has none.
-func FoldContact(c *Contact, from Contact) {
-	if from.LastInboundAt.After(c.LastInboundAt) {
-		c.LastInboundAt = from.LastInboundAt
-	}
-	if from.MarketingAt.After(c.MarketingAt) {
-		c.Marketing, c.MarketingAt = from.Marketing, from.MarketingAt
-		c.MarketingSource, c.MarketingText = from.MarketingSource, from.MarketingText
-	}
-	if from.HoldUntil.After(c.HoldUntil) {
-		c.HoldUntil, c.HoldReason = from.HoldUntil, from.HoldReason
-	}
-	if c.Name == "" {
-		c.Name = from.Name
-	}
-	if c.WAID == "" {
-		c.WAID = from.WAID
-	}
-}
-
 // ApplyInbound is the change a new inbound message makes to its contact:
 // it opens the window, keeps the profile name, and keeps the wa_id of the
 // latest message. A message written in a group opens no window with its
 // sender: WhatsApp opens that window with the whole group.
-func ApplyInbound(c *Contact, m InboundMessage) {
+func ApplyInbound(c *member.Contact, m InboundMessage) {
 	if m.WAID != "" && (c.WAID == "" || !m.At.Before(c.LastInboundAt)) {
 		c.WAID = m.WAID
 	}
@@ -328,10 +257,10 @@ func ApplyInbound(c *Contact, m InboundMessage) {
 // nil: target is the contact to write, to cur's row when there is one (the
 // old row is then deleted first, dropOld), else to old's. ok is false when
 // neither exists: no contact changes.
-func MoveContact(ch IdentityChange, old, cur *Contact) (target Contact, dropOld, ok bool) {
+func MoveContact(ch IdentityChange, old, cur *member.Contact) (target member.Contact, dropOld, ok bool) {
 	switch {
 	case old == nil && cur == nil:
-		return Contact{}, false, false
+		return member.Contact{}, false, false
 	case old == nil:
 		target = *cur
 		if ch.NewWAID != "" {
@@ -342,7 +271,7 @@ func MoveContact(ch IdentityChange, old, cur *Contact) (target Contact, dropOld,
 		target = *old
 	default:
 		target = *cur
-		FoldContact(&target, *old)
+		target.Fold(*old)
 		if target.UserID == "" {
 			target.UserID = old.UserID
 		}
@@ -386,8 +315,8 @@ func (rows IdentityRows[R]) first(byPhone, byUser *R) *R {
 // joins its phone number's contact; write writes a contact to the row
 // with an id, a new row for 0. It returns the contact written, nil when
 // no contact changed.
-func MoveContactRows[R any](ch IdentityChange, rows IdentityRows[R], contact func(row *R) *Contact,
-	detach func(row *R) error, write func(id int64, c Contact) error) (*Contact, error) {
+func MoveContactRows[R any](ch IdentityChange, rows IdentityRows[R], contact func(row *R) *member.Contact,
+	detach func(row *R) error, write func(id int64, c member.Contact) error) (*member.Contact, error) {
 	oldP, oldU, err := rows.Find(ch.Old)
 	if err != nil {
 		return nil, err
@@ -408,7 +337,7 @@ func MoveContactRows[R any](ch IdentityChange, rows IdentityRows[R], contact fun
 			}
 		}
 	}
-	var o, c *Contact
+	var o, c *member.Contact
 	if old != nil {
 		o = contact(old)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -17,7 +18,7 @@ const contactColumns = `id, tenant, phone, user_id, wa_id, name, marketing, mark
 
 type contactRow struct {
 	id int64
-	store.Contact
+	member.Contact
 }
 
 type rowQueryer interface {
@@ -94,15 +95,15 @@ func contactLockKey(tenant string, ref store.ContactRef) string {
 	return "contact|" + tenant + "|u" + ref.UserID
 }
 
-func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.ContactRef, change store.ContactChange, now time.Time) (store.Contact, error) {
+func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.ContactRef, change member.Change, now time.Time) (member.Contact, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, contactLockKey(tenant, ref)); err != nil {
-		return store.Contact{}, fmt.Errorf("locking contact: %w", err)
+		return member.Contact{}, fmt.Errorf("locking contact: %w", err)
 	}
 	byPhone, byUser, err := findContact(ctx, tx, tenant, ref, ` FOR UPDATE`)
 	if err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
-	var p, u *store.Contact
+	var p, u *member.Contact
 	id := int64(0)
 	if byPhone != nil {
 		p, id = &byPhone.Contact, byPhone.id
@@ -116,12 +117,12 @@ func upsertContact(ctx context.Context, tx pgx.Tx, tenant string, ref store.Cont
 	c, detach := store.MergeContacts(tenant, ref, p, u)
 	if detach != nil {
 		if err := detachUserID(ctx, tx, byUser, now); err != nil {
-			return store.Contact{}, err
+			return member.Contact{}, err
 		}
 	}
 	change(&c)
 	if err := writeContact(ctx, tx, id, c, now); err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
 	c.UpdatedAt = now
 	return c, nil
@@ -143,7 +144,7 @@ func detachUserID(ctx context.Context, tx pgx.Tx, row *contactRow, now time.Time
 }
 
 // writeContact inserts c (id 0) or replaces the row id.
-func writeContact(ctx context.Context, tx pgx.Tx, id int64, c store.Contact, now time.Time) error {
+func writeContact(ctx context.Context, tx pgx.Tx, id int64, c member.Contact, now time.Time) error {
 	args := []any{c.Phone, c.UserID, c.WAID, c.Name, c.Marketing, nullTime(c.MarketingAt), c.MarketingSource,
 		c.MarketingText, nullTime(c.LastInboundAt), nullTime(c.HoldUntil), c.HoldReason, now}
 	var err error
@@ -160,23 +161,23 @@ func writeContact(ctx context.Context, tx pgx.Tx, id int64, c store.Contact, now
 }
 
 // RecordInbound stores a customer's message once; see store.Contacts.
-func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (store.Contact, bool, error) {
+func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (member.Contact, bool, error) {
 	if m.Tenant == "" || m.ProviderMessageID == "" {
-		return store.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
+		return member.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
 	}
 	if m.Contact.Empty() {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
 	}
 	if err := store.CheckContent(m.Content); err != nil {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	p, err := s.db()
 	if err != nil {
-		return store.Contact{}, false, err
+		return member.Contact{}, false, err
 	}
 	m.At = store.Stamp(m.At)
 	var (
-		c   store.Contact
+		c   member.Contact
 		dup bool
 	)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
@@ -199,11 +200,11 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 			}
 			return nil
 		}
-		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *store.Contact) { store.ApplyInbound(c, m) }, store.Stamp(time.Time{}))
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, store.Stamp(time.Time{}))
 		return err
 	})
 	if err != nil {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	return c, dup, nil
 }
@@ -259,45 +260,45 @@ func (s *Store) ListInbound(ctx context.Context, tenant string, ref store.Contac
 
 // UpdateContact applies change to the contact ref names; see
 // store.Contacts.
-func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change store.ContactChange) (store.Contact, error) {
+func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change member.Change) (member.Contact, error) {
 	if ref.Empty() {
-		return store.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
+		return member.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
 	}
 	p, err := s.db()
 	if err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
-	var c store.Contact
+	var c member.Contact
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		var err error
 		c, err = upsertContact(ctx, tx, tenant, ref, change, store.Stamp(time.Time{}))
 		return err
 	})
 	if err != nil {
-		return store.Contact{}, fmt.Errorf("updating contact: %w", err)
+		return member.Contact{}, fmt.Errorf("updating contact: %w", err)
 	}
 	return c, nil
 }
 
 // Contact returns the contact ref names; see store.Contacts.
-func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (store.Contact, error) {
+func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (member.Contact, error) {
 	if ref.Empty() {
-		return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
+		return member.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
 	}
 	p, err := s.db()
 	if err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
 	byPhone, byUser, err := findContact(ctx, p, tenant, ref, "")
 	switch {
 	case err != nil:
-		return store.Contact{}, fmt.Errorf("reading contact: %w", err)
+		return member.Contact{}, fmt.Errorf("reading contact: %w", err)
 	case byPhone != nil:
 		return byPhone.Contact, nil
 	case byUser != nil:
 		return byUser.Contact, nil
 	}
-	return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
+	return member.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
 }
 
 // CountMessages counts a recipient's sent messages of a category; see

@@ -98,9 +98,9 @@ func moveContact(ctx context.Context, tx pgx.Tx, ch store.IdentityChange, now ti
 		},
 	}
 	c, err := store.MoveContactRows(ch, rows,
-		func(r *contactRow) *store.Contact { return &r.Contact },
+		func(r *contactRow) *member.Contact { return &r.Contact },
 		func(r *contactRow) error { return detachUserID(ctx, tx, r, now) },
-		func(id int64, c store.Contact) error { return writeContact(ctx, tx, id, c, now) })
+		func(id int64, c member.Contact) error { return writeContact(ctx, tx, id, c, now) })
 	if c != nil {
 		c.UpdatedAt = now
 	}

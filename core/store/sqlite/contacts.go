@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -22,7 +23,7 @@ const (
 // contactRow is a contact with its row id.
 type contactRow struct {
 	id int64
-	store.Contact
+	member.Contact
 }
 
 func scanContact(r rowScanner) (contactRow, error) {
@@ -85,12 +86,12 @@ func findContact(ctx context.Context, q queryer, tenant string, ref store.Contac
 }
 
 // upsertContact resolves ref to one row, applies change and writes it.
-func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.ContactRef, change store.ContactChange, now time.Time) (store.Contact, error) {
+func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.ContactRef, change member.Change, now time.Time) (member.Contact, error) {
 	byPhone, byUser, err := findContact(ctx, tx, tenant, ref)
 	if err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
-	var p, u *store.Contact
+	var p, u *member.Contact
 	id := int64(0)
 	if byPhone != nil {
 		p, id = &byPhone.Contact, byPhone.id
@@ -104,12 +105,12 @@ func upsertContact(ctx context.Context, tx *wtx, tenant string, ref store.Contac
 	c, detach := store.MergeContacts(tenant, ref, p, u)
 	if detach != nil {
 		if err := detachUserID(ctx, tx, byUser, now); err != nil {
-			return store.Contact{}, err
+			return member.Contact{}, err
 		}
 	}
 	change(&c)
 	if err := writeContact(ctx, tx, id, c, now); err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
 	c.UpdatedAt = now
 	return c, nil
@@ -131,7 +132,7 @@ func detachUserID(ctx context.Context, tx *wtx, row *contactRow, now time.Time) 
 }
 
 // writeContact inserts c (id 0) or replaces the row id.
-func writeContact(ctx context.Context, tx *wtx, id int64, c store.Contact, now time.Time) error {
+func writeContact(ctx context.Context, tx *wtx, id int64, c member.Contact, now time.Time) error {
 	args := []any{c.Phone, c.UserID, c.WAID, c.Name, c.Marketing, toDBZero(c.MarketingAt), c.MarketingSource,
 		c.MarketingText, toDBZero(c.LastInboundAt), toDBZero(c.HoldUntil), c.HoldReason, toDB(now)}
 	var err error
@@ -148,19 +149,19 @@ func writeContact(ctx context.Context, tx *wtx, id int64, c store.Contact, now t
 }
 
 // RecordInbound stores a customer's message once; see store.Contacts.
-func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (store.Contact, bool, error) {
+func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (member.Contact, bool, error) {
 	if m.Tenant == "" || m.ProviderMessageID == "" {
-		return store.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
+		return member.Contact{}, false, errors.New("recording inbound message: tenant and message id are required")
 	}
 	if m.Contact.Empty() {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", store.ErrNoContact)
 	}
 	if err := store.CheckContent(m.Content); err != nil {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	at := store.Stamp(m.At)
 	var (
-		c   store.Contact
+		c   member.Contact
 		dup bool
 	)
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
@@ -184,11 +185,11 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (stor
 			return nil
 		}
 		m.At = at
-		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *store.Contact) { store.ApplyInbound(c, m) }, time.Now().UTC())
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, time.Now().UTC())
 		return err
 	})
 	if err != nil {
-		return store.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
+		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
 	return c, dup, nil
 }
@@ -249,41 +250,41 @@ func (s *Store) ListInbound(ctx context.Context, tenant string, ref store.Contac
 
 // UpdateContact applies change to the contact ref names; see
 // store.Contacts.
-func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change store.ContactChange) (store.Contact, error) {
+func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.ContactRef, change member.Change) (member.Contact, error) {
 	if ref.Empty() {
-		return store.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
+		return member.Contact{}, fmt.Errorf("updating contact: %w", store.ErrNoContact)
 	}
-	var c store.Contact
+	var c member.Contact
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
 		c, err = upsertContact(ctx, tx, tenant, ref, change, time.Now().UTC())
 		return err
 	})
 	if err != nil {
-		return store.Contact{}, fmt.Errorf("updating contact: %w", err)
+		return member.Contact{}, fmt.Errorf("updating contact: %w", err)
 	}
 	return c, nil
 }
 
 // Contact returns the contact ref names; see store.Contacts.
-func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (store.Contact, error) {
+func (s *Store) Contact(ctx context.Context, tenant string, ref store.ContactRef) (member.Contact, error) {
 	if ref.Empty() {
-		return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
+		return member.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNoContact)
 	}
 	r, err := s.reads()
 	if err != nil {
-		return store.Contact{}, err
+		return member.Contact{}, err
 	}
 	byPhone, byUser, err := findContact(ctx, r, tenant, ref)
 	switch {
 	case err != nil:
-		return store.Contact{}, fmt.Errorf("reading contact: %w", err)
+		return member.Contact{}, fmt.Errorf("reading contact: %w", err)
 	case byPhone != nil:
 		return byPhone.Contact, nil
 	case byUser != nil:
 		return byUser.Contact, nil
 	}
-	return store.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
+	return member.Contact{}, fmt.Errorf("reading contact: %w", store.ErrNotFound)
 }
 
 // CountMessages counts a recipient's sent messages of a category; see

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -59,9 +60,9 @@ func moveContact(ctx context.Context, tx *wtx, ch store.IdentityChange, now time
 		},
 	}
 	c, err := store.MoveContactRows(ch, rows,
-		func(r *contactRow) *store.Contact { return &r.Contact },
+		func(r *contactRow) *member.Contact { return &r.Contact },
 		func(r *contactRow) error { return detachUserID(ctx, tx, r, now) },
-		func(id int64, c store.Contact) error { return writeContact(ctx, tx, id, c, now) })
+		func(id int64, c member.Contact) error { return writeContact(ctx, tx, id, c, now) })
 	if c != nil {
 		c.UpdatedAt = now
 	}

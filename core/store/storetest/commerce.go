@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -307,7 +308,7 @@ func testRedactMember(t *testing.T, s store.Store) {
 	inbound("wamid.phone", store.ContactRef{Phone: phone, UserID: bsuid}, "my address is Jl. Melati 5", 10)
 	inbound("wamid.user", store.ContactRef{UserID: bsuid}, "and my birthday is 12 April", 11)
 	inbound("wamid.other", store.ContactRef{Phone: otherPhone}, "hello", 12)
-	_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", "Balas YA untuk promo", at(13)))
+	_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, member.SetConsentWithText(member.ConsentOptedIn, "whatsapp", "Balas YA untuk promo", at(13)))
 	require.NoError(t, err)
 	// The chatbot's states with the phone number and, stored apart, with
 	// the user id; and another customer's.

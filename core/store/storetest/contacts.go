@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -75,25 +76,25 @@ func testContacts(t *testing.T, s store.Store) {
 	})
 
 	t.Run("consent keeps the latest change", func(t *testing.T) {
-		c, err := s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedIn, "qr", at(20)))
+		c, err := s.UpdateContact(ctx, tenant, ref, member.SetConsent(member.ConsentOptedIn, "qr", at(20)))
 		require.NoError(t, err)
-		assert.Equal(t, store.ConsentOptedIn, c.Marketing)
-		_, err = s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedOut, "whatsapp", at(30)))
+		assert.Equal(t, member.ConsentOptedIn, c.Marketing)
+		_, err = s.UpdateContact(ctx, tenant, ref, member.SetConsent(member.ConsentOptedOut, "whatsapp", at(30)))
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, ref, store.SetConsent(store.ConsentOptedIn, "late", at(25)))
+		_, err = s.UpdateContact(ctx, tenant, ref, member.SetConsent(member.ConsentOptedIn, "late", at(25)))
 		require.NoError(t, err)
 		got, err := s.Contact(ctx, tenant, ref)
 		require.NoError(t, err)
-		assert.Equal(t, store.ConsentOptedOut, got.Marketing)
+		assert.Equal(t, member.ConsentOptedOut, got.Marketing)
 		assert.Equal(t, "whatsapp", got.MarketingSource)
 		assert.True(t, at(30).Equal(got.MarketingAt))
 		assert.True(t, at(10).Equal(got.LastInboundAt), "other fields are kept")
 	})
 
 	t.Run("hold never shortens", func(t *testing.T) {
-		_, err := s.UpdateContact(ctx, tenant, ref, store.HoldContact(at(100), "131049"))
+		_, err := s.UpdateContact(ctx, tenant, ref, member.Hold(at(100), "131049"))
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, ref, store.HoldContact(at(50), "shorter"))
+		_, err = s.UpdateContact(ctx, tenant, ref, member.Hold(at(50), "shorter"))
 		require.NoError(t, err)
 		got, err := s.Contact(ctx, tenant, ref)
 		require.NoError(t, err)
@@ -109,10 +110,10 @@ func testContacts(t *testing.T, s store.Store) {
 		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
 			Contact: store.ContactRef{UserID: bsuid}, Type: "text", At: at(40)})
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, store.SetConsent(store.ConsentOptedOut, "whatsapp", at(41)))
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, member.SetConsent(member.ConsentOptedOut, "whatsapp", at(41)))
 		require.NoError(t, err)
 		// The phone number was known on its own, from a shop.
-		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone2}, store.SetConsent(store.ConsentOptedIn, "shop", at(1)))
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone2}, member.SetConsent(member.ConsentOptedIn, "shop", at(1)))
 		require.NoError(t, err)
 
 		// Now a webhook carries both.
@@ -121,7 +122,7 @@ func testContacts(t *testing.T, s store.Store) {
 		require.NoError(t, err)
 		assert.Equal(t, phone2, c.Phone)
 		assert.Equal(t, bsuid, c.UserID)
-		assert.Equal(t, store.ConsentOptedOut, c.Marketing, "the later consent wins")
+		assert.Equal(t, member.ConsentOptedOut, c.Marketing, "the later consent wins")
 		byUser, err := s.Contact(ctx, tenant, store.ContactRef{UserID: bsuid})
 		require.NoError(t, err)
 		assert.Equal(t, phone2, byUser.Phone, "the user id now finds the phone's contact")
@@ -308,7 +309,7 @@ func testConsentText(t *testing.T, s store.Store) {
 	ref := store.ContactRef{Phone: "+62831" + randDigits(7)}
 	const shown = "Balas YA untuk menerima promo dari Toko Sari. Balas STOP kapan saja untuk berhenti."
 
-	consent := func(change store.ContactChange) store.Contact {
+	consent := func(change member.Change) member.Contact {
 		t.Helper()
 		_, err := s.UpdateContact(ctx, tenant, ref, change)
 		require.NoError(t, err)
@@ -317,41 +318,41 @@ func testConsentText(t *testing.T, s store.Store) {
 		return c
 	}
 
-	c := consent(store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(10)))
-	assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+	c := consent(member.SetConsentWithText(member.ConsentOptedIn, "whatsapp", shown, at(10)))
+	assert.Equal(t, member.ConsentOptedIn, c.Marketing)
 	assert.Equal(t, "whatsapp", c.MarketingSource)
 	assert.Equal(t, shown, c.MarketingText, "the text the customer was shown is kept")
 	body, err := json.Marshal(c)
 	require.NoError(t, err)
 	assert.Contains(t, string(body), `"marketing_text":"Balas YA`)
 
-	c = consent(store.SetConsentWithText(store.ConsentOptedOut, "whatsapp", "older text", at(5)))
-	assert.Equal(t, store.ConsentOptedIn, c.Marketing, "an older change arriving late changes nothing")
+	c = consent(member.SetConsentWithText(member.ConsentOptedOut, "whatsapp", "older text", at(5)))
+	assert.Equal(t, member.ConsentOptedIn, c.Marketing, "an older change arriving late changes nothing")
 	assert.Equal(t, shown, c.MarketingText)
 
-	c = consent(store.SetConsent(store.ConsentOptedOut, "shop", at(20)))
-	assert.Equal(t, store.ConsentOptedOut, c.Marketing)
+	c = consent(member.SetConsent(member.ConsentOptedOut, "shop", at(20)))
+	assert.Equal(t, member.ConsentOptedOut, c.Marketing)
 	assert.Empty(t, c.MarketingText, "a consent without text clears the kept one")
 	body, err = json.Marshal(c)
 	require.NoError(t, err)
 	assert.NotContains(t, string(body), "marketing_text")
 
-	c = consent(store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(30)))
+	c = consent(member.SetConsentWithText(member.ConsentOptedIn, "whatsapp", shown, at(30)))
 	assert.Equal(t, shown, c.MarketingText)
-	c = consent(store.SetConsent(store.ConsentOptedOut, "late", at(25)))
-	assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+	c = consent(member.SetConsent(member.ConsentOptedOut, "late", at(25)))
+	assert.Equal(t, member.ConsentOptedIn, c.Marketing)
 	assert.Equal(t, shown, c.MarketingText, "an older consent without text does not clear it")
 	assert.True(t, at(30).Equal(c.MarketingAt))
 
 	t.Run("the text follows the consent when a user id joins its phone number", func(t *testing.T) {
 		bsuid, phone := "ID."+randHex(10), "+62832"+randDigits(7)
-		_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, store.SetConsent(store.ConsentOptedOut, "shop", at(1)))
+		_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone}, member.SetConsent(member.ConsentOptedOut, "shop", at(1)))
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, store.SetConsentWithText(store.ConsentOptedIn, "whatsapp", shown, at(2)))
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{UserID: bsuid}, member.SetConsentWithText(member.ConsentOptedIn, "whatsapp", shown, at(2)))
 		require.NoError(t, err)
-		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone, UserID: bsuid}, func(*store.Contact) {})
+		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: phone, UserID: bsuid}, func(*member.Contact) {})
 		require.NoError(t, err)
-		assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+		assert.Equal(t, member.ConsentOptedIn, c.Marketing)
 		assert.Equal(t, shown, c.MarketingText)
 		got, err := s.Contact(ctx, tenant, store.ContactRef{Phone: phone})
 		require.NoError(t, err)

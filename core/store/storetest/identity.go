@@ -63,7 +63,7 @@ func testContactsByKey(t *testing.T, s store.Store) {
 	})
 
 	t.Run("a change of consent keeps it", func(t *testing.T) {
-		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: k}, store.SetConsent(store.ConsentOptedIn, "shop", at(30)))
+		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: k}, member.SetConsent(member.ConsentOptedIn, "shop", at(30)))
 		require.NoError(t, err)
 		assert.Equal(t, current, c.WAID)
 	})
@@ -74,9 +74,9 @@ func testContactsByKey(t *testing.T, s store.Store) {
 		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
 			Contact: store.ContactRef{UserID: bsuid}, WAID: waID, Type: "text", At: at(40)})
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, waID)}, store.SetConsent(store.ConsentOptedIn, "shop", at(1)))
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, waID)}, member.SetConsent(member.ConsentOptedIn, "shop", at(1)))
 		require.NoError(t, err)
-		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, waID), UserID: bsuid}, func(*store.Contact) {})
+		c, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, waID), UserID: bsuid}, func(*member.Contact) {})
 		require.NoError(t, err)
 		assert.Equal(t, waID, c.WAID)
 	})
@@ -130,7 +130,7 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid." + randHex(8),
 			Contact: oldRef, WAID: oldWAID, Name: "Sari", Type: "text", At: at(10)})
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, oldRef, store.SetConsent(store.ConsentOptedOut, "whatsapp", at(11)))
+		_, err = s.UpdateContact(ctx, tenant, oldRef, member.SetConsent(member.ConsentOptedOut, "whatsapp", at(11)))
 		require.NoError(t, err)
 		require.NoError(t, s.SaveConversation(ctx, store.Conversation{Tenant: tenant, Phone: oldRef.Phone, UserID: oldRef.UserID, Lang: "id", LangChosen: true}))
 		m := memberWith(t, s, tenant, oldRef.Phone)
@@ -148,7 +148,7 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 
 		c, err := s.Contact(ctx, tenant, store.ContactRef{Phone: ch.New.Phone})
 		require.NoError(t, err)
-		assert.Equal(t, store.ConsentOptedOut, c.Marketing, "the consent moves with the person")
+		assert.Equal(t, member.ConsentOptedOut, c.Marketing, "the consent moves with the person")
 		assert.Equal(t, oldRef.UserID, c.UserID, "a number change alone keeps the user id")
 		assert.Equal(t, "Sari", c.Name)
 		assert.True(t, at(10).Equal(c.LastInboundAt))
@@ -185,9 +185,9 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 	t.Run("a message from the new number before the change: one contact", func(t *testing.T) {
 		tenant := newTenant()
 		oldWAID, newWAID := "5215512"+randDigits(6), "5215598"+randDigits(6) // Mexico, as WhatsApp gives it
-		_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, store.SetConsent(store.ConsentOptedIn, "qr", at(5)))
+		_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, member.SetConsent(member.ConsentOptedIn, "qr", at(5)))
 		require.NoError(t, err)
-		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, store.HoldContact(at(500), "131049"))
+		_, err = s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, member.Hold(at(500), "131049"))
 		require.NoError(t, err)
 		_, _, err = s.RecordInbound(ctx, inbound(tenant, newWAID, key(t, newWAID), 50))
 		require.NoError(t, err)
@@ -197,7 +197,7 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 		require.NotNil(t, res.Contact)
 		c, err := s.Contact(ctx, tenant, store.ContactRef{Phone: key(t, newWAID)})
 		require.NoError(t, err)
-		assert.Equal(t, store.ConsentOptedIn, c.Marketing, "the old contact folds into the new one")
+		assert.Equal(t, member.ConsentOptedIn, c.Marketing, "the old contact folds into the new one")
 		assert.True(t, at(500).Equal(c.HoldUntil), "the longer hold is kept")
 		assert.True(t, at(50).Equal(c.LastInboundAt))
 		assert.Equal(t, newWAID, c.WAID, "as given, with the 1")
@@ -300,7 +300,7 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 		for range 6 {
 			tenant := newTenant()
 			oldWAID, newWAID := "62823"+randDigits(7), "62824"+randDigits(7)
-			_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, store.SetConsent(store.ConsentOptedIn, "qr", at(5)))
+			_, err := s.UpdateContact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)}, member.SetConsent(member.ConsentOptedIn, "qr", at(5)))
 			require.NoError(t, err)
 			memberWith(t, s, tenant, key(t, oldWAID))
 			ch, msg := numberChange(t, tenant, oldWAID, newWAID), inbound(tenant, newWAID, key(t, newWAID), 50)
@@ -317,7 +317,7 @@ func testChangeIdentity(t *testing.T, s store.Store) {
 			require.NoError(t, <-errs)
 			c, err := s.Contact(ctx, tenant, store.ContactRef{Phone: key(t, newWAID)})
 			require.NoError(t, err)
-			assert.Equal(t, store.ConsentOptedIn, c.Marketing)
+			assert.Equal(t, member.ConsentOptedIn, c.Marketing)
 			assert.True(t, at(50).Equal(c.LastInboundAt))
 			assert.Equal(t, newWAID, c.WAID)
 			_, err = s.Contact(ctx, tenant, store.ContactRef{Phone: key(t, oldWAID)})
