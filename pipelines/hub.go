@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/inbox"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
@@ -44,10 +45,10 @@ type Hub struct {
 	scheduler *scheduler
 	runners   *workers
 	syncer    *workers
-	// handoffClient posts handed-off conversations to tenants' inboxes.
-	handoffClient *http.Client
-	apps          map[string]*cloudapi.Source // shared webhooks of Meta apps
-	routes        appRoutes
+	// inbox posts handed-off conversations to tenants' inboxes.
+	inbox  *inbox.Client
+	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
+	routes appRoutes
 	// ignored holds the labels of the parts mappings left aside so far,
 	// so that each is logged once and the metric's labels stay bounded.
 	ignored ignoredLabels
@@ -133,8 +134,8 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		listener: opts.Listener,
 		now:      opts.Now,
 
-		handoffClient: &http.Client{Timeout: 10 * time.Second},
-		inlineWait:    maxRetryAfter,
+		inbox:      inbox.New(inbox.DefaultTimeout, logger.With("connector", "inbox")),
+		inlineWait: maxRetryAfter,
 	}
 	if h.now == nil {
 		h.now = time.Now
