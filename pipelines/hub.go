@@ -101,7 +101,8 @@ type connectorRuntime struct {
 	enricher connectors.Enricher
 	syncer   connectors.MemberSyncer
 	program  *mappings.Program
-	pause    senderPause
+	// pause stops a sender whose credentials the BSP refused.
+	pause *senderPause
 	// templates lists the account's templates, when the sender can.
 	templates
 }
@@ -184,6 +185,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 				c.topic = TopicInboundBSP
 			}
 			t.connectors[name] = c
+			c.pause = h.newSenderPause(id, name)
 		}
 		for i, n := range tc.Notifications {
 			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: s.Renderers[id][i]})
