@@ -115,9 +115,7 @@ func (h *Hub) listSenders(w http.ResponseWriter, r *http.Request, t *tenantRunti
 			continue
 		}
 		v := senderView{Name: name, Type: c.spec.Name}
-		c.pause.mu.Lock()
-		v.Paused, v.PausedUntil, v.PauseReason = c.pause.paused, c.pause.until, c.pause.reason
-		c.pause.mu.Unlock()
+		v.Paused, v.PausedUntil, v.PauseReason = c.pause.state()
 		if cat := c.catalog(); cat != nil {
 			n := cat.Len()
 			v.Templates = &n
@@ -136,7 +134,6 @@ func (h *Hub) resumeSender(w http.ResponseWriter, r *http.Request, t *tenantRunt
 		return
 	}
 	c.pause.resume()
-	h.metrics.SenderPaused.WithLabelValues(t.id, r.PathValue("sender")).Set(0)
 	h.respond(w, map[string]any{"sender": r.PathValue("sender"), "paused": false}, nil, "")
 }
 

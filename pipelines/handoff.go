@@ -1,24 +1,19 @@
 package pipelines
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors/inbox"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
 // HandoffSignatureHeader carries the hex HMAC-SHA256 of a handoff
 // webhook's body, keyed with the tenant's conversation.handoff.secret.
-const HandoffSignatureHeader = "X-Loyalhub-Signature"
+const HandoffSignatureHeader = inbox.SignatureHeader
 
 // HandoffEvent is what the handoff webhook receives: a conversation handed
 // to a person started or ended, or the customer wrote in one.
@@ -90,8 +85,13 @@ const (
 	HandoffEnded    = "handoff.ended"
 )
 
-// postHandoff delivers a handoff event to the tenant's webhook. A failure
-// is retryable: the inbound message that caused it is processed again.
+// postHandoff delivers a handoff event to the tenant's webhook through the
+// inbox client, whose HTTP layer asks again at once only for what the inbox
+// certainly did not receive. A retryable failure comes back with the
+// inbox's Retry-After: the inbound message that caused it is processed
+// again (the pipeline's retries). A permanent one (a 4xx: a wrong URL, a
+// refused signature) dead-letters that message, to replay once the inbox is
+// fixed.
 func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEvent) error {
 	if url == "" {
 		return nil
@@ -100,24 +100,8 @@ func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEven
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("encoding handoff event: %w", err))
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("building handoff request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HandoffSignatureHeader, hex.EncodeToString(mac.Sum(nil)))
-	resp, err := h.handoffClient.Do(req)
-	if err != nil {
+	if err := h.inbox.Post(ctx, url, secret, body); err != nil {
 		return fmt.Errorf("posting handoff event: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("posting handoff event: the inbox answered %s", resp.Status)
 	}
 	h.metrics.HandoffEvents.WithLabelValues(e.Tenant, e.Event).Inc()
 	return nil

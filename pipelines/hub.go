@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/inbox"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
@@ -44,10 +45,10 @@ type Hub struct {
 	scheduler *scheduler
 	runners   *workers
 	syncer    *workers
-	// handoffClient posts handed-off conversations to tenants' inboxes.
-	handoffClient *http.Client
-	apps          map[string]*cloudapi.Source // shared webhooks of Meta apps
-	routes        appRoutes
+	// inbox posts handed-off conversations to tenants' inboxes.
+	inbox  *inbox.Client
+	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
+	routes appRoutes
 	// ignored holds the labels of the parts mappings left aside so far,
 	// so that each is logged once and the metric's labels stay bounded.
 	ignored ignoredLabels
@@ -105,7 +106,8 @@ type connectorRuntime struct {
 	syncer   connectors.MemberSyncer
 	issuer   loyalty.CodeIssuer
 	program  *mappings.Program
-	pause    senderPause
+	// pause stops a sender whose credentials the BSP refused.
+	pause *senderPause
 	// templates lists the account's templates, when the sender can.
 	templates
 }
@@ -138,8 +140,8 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		listener: opts.Listener,
 		now:      opts.Now,
 
-		handoffClient: &http.Client{Timeout: 10 * time.Second},
-		inlineWait:    maxRetryAfter,
+		inbox:      inbox.New(inbox.DefaultTimeout, logger.With("connector", "inbox")),
+		inlineWait: maxRetryAfter,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -184,6 +186,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 				c.topic = TopicInboundBSP
 			}
 			t.connectors[name] = c
+			c.pause = h.newSenderPause(id, name)
 		}
 		for i, n := range tc.Notifications {
 			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: s.Renderers[id][i]})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -82,12 +81,14 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	defer h.sending.done(cmd.Key)
 
 	now := h.now()
-	if until, reason, paused := c.pause.blocked(time.Now()); paused {
+	done, until, reason, paused := c.pause.admit()
+	if paused {
 		return h.holdForReplay(bg, cmd, codeSenderPaused,
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
-	send, done, err := h.applyPolicy(ctx, t, c, cmd, msg.Payload, now)
-	if err != nil || done {
+	defer done(errNotSent)
+	send, verdict, err := h.applyPolicy(ctx, t, c, cmd, msg.Payload, now)
+	if err != nil || verdict {
 		return err
 	}
 
@@ -100,12 +101,9 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		}
 		res, err = c.sender.Send(ctx, send)
 	}
+	done(err)
 	if err == nil {
 		h.metrics.SenderSends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
-		if c.pause.succeeded() {
-			h.metrics.SenderPaused.WithLabelValues(cmd.Tenant, cmd.Sender).Set(0)
-			h.logger.Info("sender resumed after a successful trial send", "tenant", cmd.Tenant, "sender", cmd.Sender)
-		}
 		if err := h.store.MarkSent(bg, cmd.Key, res.ProviderMessageID, time.Now()); err != nil {
 			return fmt.Errorf("recording sent message: %w", err)
 		}
@@ -119,11 +117,9 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 	class := fault.ClassOf(err)
 	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
 	code := fault.CodeOf(err)
-	c.pause.finished()
 	switch {
 	case class == fault.ClassAuth:
-		until := c.pause.pause(time.Now(), h.cfg.Pipeline.Send.AuthPause, err.Error())
-		h.metrics.SenderPaused.WithLabelValues(cmd.Tenant, cmd.Sender).Set(1)
+		_, until, _ := c.pause.state()
 		h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
 		h.logger.Error("BSP refused the sender's credentials: sender paused", "tenant", cmd.Tenant,
 			"sender", cmd.Sender, "until", until, "error", err)
@@ -274,54 +270,3 @@ func contactRef(cmd messaging.Command) store.ContactRef {
 	}
 	return ref
 }
-
-// senderPause is a sender's pause after its credentials were refused.
-type senderPause struct {
-	mu     sync.Mutex
-	until  time.Time
-	reason string
-	trial  bool // one message is being sent to test the credentials
-	paused bool
-}
-
-// blocked reports whether a send must not go out now. When the pause has
-// run out it lets exactly one trial through.
-func (p *senderPause) blocked(now time.Time) (time.Time, string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.paused {
-		return time.Time{}, "", false
-	}
-	if now.Before(p.until) || p.trial {
-		return p.until, p.reason, true
-	}
-	p.trial = true
-	return time.Time{}, "", false
-}
-
-// pause starts or extends the pause and returns its end.
-func (p *senderPause) pause(now time.Time, d time.Duration, reason string) time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.paused, p.until, p.reason, p.trial = true, now.Add(d), reason, false
-	return p.until
-}
-
-// finished ends a trial without resuming.
-func (p *senderPause) finished() {
-	p.mu.Lock()
-	p.trial = false
-	p.mu.Unlock()
-}
-
-// succeeded resumes a paused sender; it reports whether it was paused.
-func (p *senderPause) succeeded() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	was := p.paused
-	p.paused, p.trial = false, false
-	return was
-}
-
-// resume lifts a pause at once (an operator fixed the credentials).
-func (p *senderPause) resume() { p.succeeded() }

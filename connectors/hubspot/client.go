@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -58,14 +57,15 @@ func newLimiter(requests int, interval time.Duration) *rate.Limiter {
 func newClient(cfg *Config, logger *slog.Logger) *client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
-	// The HTTP layer retries only what HubSpot certainly did not process:
-	// failures to connect, and 502/503/504 with no long Retry-After.
-	// Everything else goes back to the caller, classified.
-	rest := httpclient.New(&http.Client{Transport: &limitedTransport{
-		limiter: newLimiter(cfg.RateLimit.Requests, cfg.RateLimit.Interval),
-		timeout: cfg.Timeout,
-		base:    transport,
-	}}, logger).
+	// Every attempt, retries included, waits for the portal's rate limiter
+	// first; the HTTP layer retries only what HubSpot certainly did not
+	// process. Everything else goes back to the caller, classified.
+	rest := httpclient.New(httpclient.Options{
+		Transport: transport,
+		Timeout:   cfg.Timeout,
+		Limiter:   newLimiter(cfg.RateLimit.Requests, cfg.RateLimit.Interval),
+		Logger:    logger,
+	}).
 		SetResponseBodyLimit(maxResponseBytes).
 		SetAuthToken(cfg.AccessToken)
 	return &client{
@@ -74,44 +74,6 @@ func newClient(cfg *Config, logger *slog.Logger) *client {
 		interval: cfg.RateLimit.Interval,
 		logger:   logger,
 	}
-}
-
-// limitedTransport waits for the rate limiter, then makes one attempt
-// bounded by timeout. The wait is outside the timeout: a long queue for the
-// portal's budget is not a slow answer.
-type limitedTransport struct {
-	limiter *rate.Limiter
-	timeout time.Duration
-	base    http.RoundTripper
-}
-
-func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := t.limiter.Wait(r.Context()); err != nil {
-		if r.Body != nil {
-			r.Body.Close()
-		}
-		return nil, fmt.Errorf("%w: %w", errRateLimited, err)
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
-	resp, err := t.base.RoundTrip(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// cancelBody ends an attempt's context once its answer is read.
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // post sends one JSON request and decodes a 2xx answer (200 or 207) into

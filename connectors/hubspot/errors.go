@@ -41,10 +41,6 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// errRateLimited marks a call that could not get its turn from the
-// connector's own rate limiter before its context ended.
-var errRateLimited = errors.New("hubspot rate limit: no turn before the deadline")
-
 // rule is how an HTTP status is handled.
 type rule struct {
 	class     fault.Class
@@ -110,7 +106,7 @@ func trimMessage(s string) string {
 // connector makes is idempotent (reads, and updates that set absolute
 // values), so all of them are retryable.
 func classifyTransport(op string, err error) *fault.Error {
-	if errors.Is(err, errRateLimited) {
+	if errors.Is(err, httpclient.ErrRateLimited) {
 		return &fault.Error{Err: fmt.Errorf("%s: %w", op, err), Class: fault.ClassThrottle}
 	}
 	return &fault.Error{Err: fmt.Errorf("%s: %w", op, err), Class: fault.ClassTransient}

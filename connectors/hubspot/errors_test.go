@@ -2,12 +2,14 @@ package hubspot
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -61,7 +63,7 @@ func TestClassifyTransport(t *testing.T) {
 	assert.Equal(t, fault.ClassTransient, fault.ClassOf(err))
 	assert.EqualError(t, err, "reading 3 deals: connection reset by peer")
 
-	err = classifyTransport("reading 3 deals", errRateLimited)
+	err = classifyTransport("reading 3 deals", fmt.Errorf("%w: context deadline exceeded", httpclient.ErrRateLimited))
 	assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
 	assert.False(t, fault.IsPermanent(err))
 }

@@ -6,15 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -32,8 +33,7 @@ type LookupSource struct {
 	baseURL       string
 	token         string
 	squareVersion string
-	http          *http.Client
-	limiter       *rate.Limiter
+	client        *resty.Client
 	log           *slog.Logger
 	now           func() time.Time
 }
@@ -60,10 +60,16 @@ func NewLookupSource(cfg *Config, deps connectors.Deps) (*LookupSource, error) {
 		baseURL:       s.lookup.baseURL,
 		token:         s.lookup.token,
 		squareVersion: s.lookup.squareVersion,
-		http:          &http.Client{Timeout: s.lookup.timeout},
-		limiter:       rate.NewLimiter(rate.Limit(s.lookup.rps), 1),
-		log:           log.With("connector_type", Name, "preset", s.preset),
-		now:           time.Now,
+		// Every attempt waits for the lookup rate limit; the HTTP layer
+		// retries only what the POS certainly did not answer, and the
+		// pipeline's retries the rest.
+		client: httpclient.New(httpclient.Options{
+			Timeout: s.lookup.timeout,
+			Limiter: rate.NewLimiter(rate.Limit(s.lookup.rps), 1),
+			Logger:  log,
+		}).SetResponseBodyLimit(maxCustomerResponse),
+		log: log.With("connector_type", Name, "preset", s.preset),
+		now: time.Now,
 	}, nil
 }
 
@@ -82,7 +88,7 @@ func NewLookupSource(cfg *Config, deps connectors.Deps) (*LookupSource, error) {
 // 429, 5xx and transport failures retryable, honouring Retry-After.
 func (l *LookupSource) Enrich(ctx context.Context, _ connectors.Delivery, body []byte) ([]byte, error) {
 	ids, ok := customerIDs(l.preset, body)
-	if !ok || len(ids) == 0 || l.http == nil {
+	if !ok || len(ids) == 0 || l.client == nil {
 		return body, nil
 	}
 	found := make(map[string]*customer, len(ids))
@@ -113,13 +119,6 @@ func (l *LookupSource) Enrich(ctx context.Context, _ connectors.Delivery, body [
 
 // customer fetches one customer; nil when the POS does not know it.
 func (l *LookupSource) customer(ctx context.Context, id string) (*customer, error) {
-	if err := l.limiter.Wait(ctx); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		// The deadline comes before our turn: try again later.
-		return nil, fault.Retryable(fault.ClassThrottle, fmt.Errorf("waiting for the lookup rate limit: %w", err), 0)
-	}
 	var endpoint, api string
 	switch l.preset {
 	case PresetSquare:
@@ -127,33 +126,24 @@ func (l *LookupSource) customer(ctx context.Context, id string) (*customer, erro
 	default:
 		endpoint, api = l.baseURL+"/v1.0/customers/"+url.PathEscape(id), "Loyverse"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
-	if err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("building the request: %w", err))
-	}
-	req.Header.Set("Authorization", "Bearer "+l.token)
-	req.Header.Set("Accept", "application/json")
+	req := l.client.R().SetContext(ctx).SetAuthToken(l.token)
 	if l.preset == PresetSquare {
-		req.Header.Set("Square-Version", l.squareVersion)
+		req.SetHeader("Square-Version", l.squareVersion)
 	}
-	resp, err := l.http.Do(req)
+	resp, err := req.Get(endpoint)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		return nil, fault.Retryable(fault.ClassTransient, fmt.Errorf("calling the %s customer API: %w", api, err), 0)
+		return nil, classifyTransport(api, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxCustomerResponse))
-	if err != nil {
-		return nil, fault.Retryable(fault.ClassTransient, fmt.Errorf("reading the %s customer API response: %w", api, err), 0)
-	}
-	switch resp.StatusCode {
+	raw := resp.Body()
+	switch resp.StatusCode() {
 	case http.StatusOK:
 	case http.StatusNotFound:
 		return nil, nil
 	default:
-		return nil, classifyStatus(api, resp.StatusCode, resp.Header.Get("Retry-After"), raw, l.now())
+		return nil, classifyStatus(api, resp.StatusCode(), resp.Header().Get("Retry-After"), raw, l.now())
 	}
 	if l.preset == PresetSquare {
 		var r squareCustomerResponse

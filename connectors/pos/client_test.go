@@ -29,12 +29,13 @@ type customerAPI struct {
 	calls   []string          // customer ids requested, in order
 	bodies  map[string]string // id → 200 response body
 	refuse  map[string]int    // id → status to answer instead
+	times   map[string]int    // id → how many times refuse applies; always when absent
 	headers map[string]string // extra response headers with refuse
 }
 
 func newCustomerAPI(t *testing.T, square bool) (*customerAPI, *httptest.Server) {
 	api := &customerAPI{t: t, token: "lookup-token-1", square: square, bodies: map[string]string{},
-		refuse: map[string]int{}, headers: map[string]string{}}
+		refuse: map[string]int{}, times: map[string]int{}, headers: map[string]string{}}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return api, srv
@@ -67,6 +68,10 @@ func (a *customerAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.calls = append(a.calls, id)
 	status, refused := a.refuse[id]
+	if n, limited := a.times[id]; limited && refused {
+		refused = n > 0
+		a.times[id] = n - 1
+	}
 	body, ok := a.bodies[id]
 	a.mu.Unlock()
 	switch {
@@ -301,6 +306,46 @@ func TestEnrichErrors(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.False(t, fault.IsPermanent(err))
 	})
+}
+
+// The HTTP layer asks again, at once, only what the POS certainly did not
+// answer (502, 503 and 504 without a long Retry-After, twice at most); the
+// rest comes back classified, for the pipeline's retries.
+func TestEnrichRetries(t *testing.T) {
+	body := squarePayment("COMPLETED", "JDKYHBWT1D4F8MFH63DBMEN8Y4")
+	tests := []struct {
+		name      string
+		status    int
+		times     int
+		header    map[string]string
+		wantCalls int
+		ok        bool
+	}{
+		{name: "502 once", status: 502, times: 1, wantCalls: 2, ok: true},
+		{name: "504 twice", status: 504, times: 2, wantCalls: 3, ok: true},
+		{name: "503 three times", status: 503, times: 3, wantCalls: 3},
+		{name: "503 asking for a minute", status: 503, times: 1, header: map[string]string{"Retry-After": "60"}, wantCalls: 1},
+		{name: "500: the POS may have done something", status: 500, times: 1, wantCalls: 1},
+		{name: "429", status: 429, times: 1, wantCalls: 1},
+		{name: "401", status: 401, times: 1, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api, srv := newCustomerAPI(t, true)
+			const id = "JDKYHBWT1D4F8MFH63DBMEN8Y4"
+			api.bodies[id] = squareCustomer
+			api.refuse[id], api.times[id], api.headers = tt.status, tt.times, tt.header
+			got, err := newLookupSource(t, squareLookupConfig(srv.URL)).Enrich(context.Background(), connectors.Delivery{}, body)
+			assert.Len(t, api.requested(), tt.wantCalls)
+			if tt.ok {
+				require.NoError(t, err)
+				assert.Contains(t, string(got), "mia.nguyen@example.com")
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tt.status == 401, fault.IsPermanent(err), "%v", err)
+		})
+	}
 }
 
 func TestEnrichRateLimit(t *testing.T) {

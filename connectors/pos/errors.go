@@ -1,6 +1,7 @@
 package pos
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,4 +35,14 @@ func classifyStatus(api string, status int, retryAfter string, body []byte, now 
 	default:
 		return fault.Permanent(class, err)
 	}
+}
+
+// classifyTransport turns a lookup that got no answer into a retryable
+// fault: a throttle when it could not get its turn from lookup.requests_per_second
+// before its deadline, transient otherwise.
+func classifyTransport(api string, err error) error {
+	if errors.Is(err, httpclient.ErrRateLimited) {
+		return fault.Retryable(fault.ClassThrottle, fmt.Errorf("waiting for the lookup rate limit: %w", err), 0)
+	}
+	return fault.Retryable(fault.ClassTransient, fmt.Errorf("calling the %s customer API: %w", api, err), 0)
 }

@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -22,6 +23,21 @@ const (
 
 // maxThrottleWait bounds the delay derived from the throttle status.
 const maxThrottleWait = time.Minute
+
+// classifyTransport classifies a call that got no answer: a throttle when
+// it could not get its turn from admin.requests_per_second before its
+// deadline, transient otherwise (a timeout after timeout, a failed
+// connection). Both are retryable: a code is the same on every attempt.
+func classifyTransport(err error, timeout time.Duration) error {
+	if errors.Is(err, httpclient.ErrRateLimited) {
+		return fault.Retryable(fault.ClassThrottle, fmt.Errorf("pacing admin API calls: %w", err), 0)
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return fault.Retryable(fault.ClassTransient, fmt.Errorf("calling shopify admin API: timed out after %s", timeout), 0)
+	}
+	return fault.Retryable(fault.ClassTransient, fmt.Errorf("calling shopify admin API: %w", err), 0)
+}
 
 // classify decides what an Admin API answer to discountCodeBasicCreate
 // means: nil when the discount exists (created now, or by an earlier

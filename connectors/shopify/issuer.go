@@ -37,8 +37,10 @@ func DiscountCode(prefix, redemptionID string) string {
 // discount (its userErrors) or the access token (class auth); retryable
 // when Shopify throttles (with RetryAfter from the throttle status or the
 // Retry-After header), fails (5xx) or cannot be reached. Calls are paced at
-// admin.requests_per_second and retried inline at most once, after a short
-// wait.
+// admin.requests_per_second. The HTTP layer asks again, at once, only for
+// what Shopify certainly did not process (a failed connection, a 502, 503
+// or 504 without a long Retry-After); a retryable error goes back to the
+// caller, who asks again after its RetryAfter: the code is the same.
 func (c *Connector) Issue(ctx context.Context, tenant string, reward loyalty.Reward, memberID, redemptionID string) (string, error) {
 	if c.admin == nil {
 		return "", fault.Permanent(fault.ClassRequest, fmt.Errorf(
@@ -73,7 +75,7 @@ func (a *adminClient) issue(ctx context.Context, reward loyalty.Reward, redempti
 	if err != nil {
 		return "", fault.Permanent(fault.ClassRequest, fmt.Errorf("encoding the discount: %w", err))
 	}
-	if err := a.do(ctx, body); err != nil {
+	if err := a.post(ctx, body); err != nil {
 		return "", err
 	}
 	return code, nil

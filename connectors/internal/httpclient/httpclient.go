@@ -1,7 +1,9 @@
-// Package httpclient is the HTTP plumbing the connectors share: a JSON
-// client whose HTTP layer retries only what the other side certainly did not
-// process, the reading of Retry-After, and the classes of HTTP statuses and
-// failed connections in core/fault's terms. What a vendor's answers mean
+// Package httpclient is the HTTP plumbing the connectors share: the one
+// client every outbound call goes through (resty over go-retryablehttp),
+// whose HTTP layer retries only what the other side certainly did not
+// process, paces attempts with a connector's rate limit and bounds each with
+// its timeout; the reading of Retry-After; and the classes of HTTP statuses
+// and failed connections in core/fault's terms. What a vendor's answers mean
 // beyond their status (Meta's error codes, HubSpot's categories, Shopify's
 // GraphQL errors) stays in each connector's errors.go.
 package httpclient
@@ -10,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
 
 	"github.com/loyalhub/loyalhub/core/fault"
 )
@@ -30,12 +34,50 @@ const (
 	retryWaitMax = time.Second
 )
 
-// New returns a resty client that sends and accepts JSON through hc. Its
-// HTTP layer (go-retryablehttp) retries a request at most twice, and only
-// when CheckRetry allows; resty's own retries are off, and its messages go
-// to logger at debug level. Everything the HTTP layer does not retry comes
-// back to the caller to classify.
-func New(hc *http.Client, logger *slog.Logger) *resty.Client {
+// ErrRateLimited marks a request that could not get its turn from its
+// client's Limiter before its context ended: a throttle of our own, to try
+// again later.
+var ErrRateLimited = errors.New("rate limit: no turn before the deadline")
+
+// Options set up the client of one connector. The zero value sends at once,
+// with no bound but the request's context, through a clone of
+// http.DefaultTransport.
+type Options struct {
+	// Transport makes each attempt; default a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	// Timeout bounds one attempt, from sending the request to reading the
+	// end of its answer, but not its wait for Limiter: a long queue for a
+	// rate limit is not a slow answer. Zero: no bound of its own.
+	Timeout time.Duration
+	// Limiter, when set, paces every attempt, the HTTP layer's retries
+	// included. A request whose context would end before its turn fails at
+	// once with ErrRateLimited.
+	Limiter *rate.Limiter
+	// Logger takes resty's own messages, at debug level; default none.
+	Logger *slog.Logger
+}
+
+// New returns a resty client that sends and accepts JSON as opts say. Its
+// HTTP layer (go-retryablehttp) is the only retry loop below the caller's:
+// it sends a request again at most twice, and only when CheckRetry allows,
+// after Backoff; resty's own retries are off. Everything the HTTP layer does
+// not retry comes back to the caller to classify, and the caller's layer
+// (Watermill's Retry middleware for a message, a request's own loop when a
+// person waits) decides whether to try again later.
+func New(opts Options) *resty.Client {
+	transport := opts.Transport
+	if transport == nil {
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	hc := &http.Client{Transport: transport, Timeout: opts.Timeout}
+	if opts.Limiter != nil {
+		hc = &http.Client{Transport: &pacedTransport{limiter: opts.Limiter, timeout: opts.Timeout, base: transport}}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = hc
 	rc.Logger = nil
@@ -43,13 +85,65 @@ func New(hc *http.Client, logger *slog.Logger) *resty.Client {
 	rc.RetryWaitMin = retryWaitMin
 	rc.RetryWaitMax = retryWaitMax
 	rc.CheckRetry = CheckRetry
-	rc.Backoff = retryablehttp.DefaultBackoff
+	rc.Backoff = Backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return resty.NewWithClient(rc.StandardClient()).
 		SetRetryCount(0).
 		SetLogger(restyLogger{logger}).
 		SetHeader("Content-Type", "application/json").
 		SetHeader("Accept", "application/json")
+}
+
+// Backoff is the wait before the HTTP layer's retry: the Retry-After the
+// answer asked for (CheckRetry retries none longer than longest), or else
+// exponential from shortest, at most longest.
+func Backoff(shortest, longest time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d := RetryAfter(resp.Header.Get("Retry-After"), time.Now(), longest); d > 0 {
+			return d
+		}
+	}
+	return retryablehttp.DefaultBackoff(shortest, longest, attempt, nil)
+}
+
+// pacedTransport waits for the limiter, then makes one attempt bounded by
+// timeout. The wait is outside the timeout.
+type pacedTransport struct {
+	limiter *rate.Limiter
+	timeout time.Duration
+	base    http.RoundTripper
+}
+
+func (t *pacedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(r.Context()); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: %w", ErrRateLimited, err)
+	}
+	if t.timeout <= 0 {
+		return t.base.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends an attempt's context once its answer is read.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // CheckRetry lets the HTTP layer retry only what the other side certainly

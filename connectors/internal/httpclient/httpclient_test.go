@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/loyalhub/loyalhub/core/fault"
 )
@@ -101,14 +102,16 @@ func TestIsDialError(t *testing.T) {
 	}
 }
 
-func TestCheckRetry(t *testing.T) {
-	answer := func(status int, retryAfter string) *http.Response {
-		h := http.Header{}
-		if retryAfter != "" {
-			h.Set("Retry-After", retryAfter)
-		}
-		return &http.Response{StatusCode: status, Header: h}
+// answer is an HTTP answer with status and, unless empty, a Retry-After.
+func answer(status int, retryAfter string) *http.Response {
+	h := http.Header{}
+	if retryAfter != "" {
+		h.Set("Retry-After", retryAfter)
 	}
+	return &http.Response{StatusCode: status, Header: h}
+}
+
+func TestCheckRetry(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
@@ -151,7 +154,7 @@ func TestNew(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	t.Cleanup(srv.Close)
-	c := New(&http.Client{Timeout: 5 * time.Second}, slog.New(slog.DiscardHandler))
+	c := New(Options{Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 
 	resp, err := c.R().SetBody(`{}`).Post(srv.URL)
 	require.NoError(t, err)
@@ -163,4 +166,101 @@ func TestNew(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode(), "the last answer goes back to the caller")
 	assert.Equal(t, int32(-7), attempts.Load(), "no more than two retries")
+}
+
+func TestBackoff(t *testing.T) {
+	shortest, longest := 100*time.Millisecond, time.Second
+	tests := []struct {
+		name    string
+		resp    *http.Response
+		attempt int
+		want    time.Duration
+	}{
+		{"failed connection, first retry", nil, 0, 100 * time.Millisecond},
+		{"failed connection, second retry", nil, 1, 200 * time.Millisecond},
+		{"exponential, capped", nil, 6, time.Second},
+		{"503 without Retry-After", answer(503, ""), 0, 100 * time.Millisecond},
+		{"503 asking for a second", answer(503, "1"), 0, time.Second},
+		{"502 asking for a second", answer(502, "1"), 1, time.Second},
+		{"504 asking for longer than the HTTP layer waits", answer(504, "30"), 0, time.Second},
+		{"unreadable Retry-After", answer(503, "soon"), 1, 200 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Backoff(shortest, longest, tt.attempt, tt.resp))
+		})
+	}
+}
+
+// A short Retry-After is waited before the HTTP layer's retry.
+func TestNewHonoursRetryAfter(t *testing.T) {
+	var attempts atomic.Int32
+	var first, second atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if attempts.Add(1) == 1 {
+			first.Store(time.Now().UnixNano())
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		second.Store(time.Now().UnixNano())
+	}))
+	t.Cleanup(srv.Close)
+	resp, err := New(Options{}).R().Get(srv.URL)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode())
+	assert.Equal(t, int32(2), attempts.Load())
+	assert.GreaterOrEqual(t, time.Duration(second.Load()-first.Load()), 900*time.Millisecond, "the retry waited the second asked for")
+}
+
+func TestNewPacesEveryAttempt(t *testing.T) {
+	var attempts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if attempts.Add(1) == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	t.Run("retries wait for their turn", func(t *testing.T) {
+		c := New(Options{Limiter: rate.NewLimiter(rate.Every(300*time.Millisecond), 1)})
+		start := time.Now()
+		resp, err := c.R().Get(srv.URL)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode())
+		assert.Equal(t, int32(2), attempts.Load())
+		assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "the retry waited for the limiter")
+	})
+
+	t.Run("no turn before the deadline", func(t *testing.T) {
+		c := New(Options{Limiter: rate.NewLimiter(rate.Every(time.Hour), 1)})
+		_, err := c.R().Get(srv.URL)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.R().SetContext(ctx).Get(srv.URL)
+		require.ErrorIs(t, err, ErrRateLimited)
+		assert.Less(t, time.Since(start), 500*time.Millisecond, "it fails at once")
+	})
+
+	t.Run("the timeout bounds the attempt, not the wait for its turn", func(t *testing.T) {
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" {
+				time.Sleep(300 * time.Millisecond)
+			}
+		}))
+		t.Cleanup(slow.Close)
+		c := New(Options{Timeout: 150 * time.Millisecond, Limiter: rate.NewLimiter(rate.Every(200*time.Millisecond), 1)})
+		for range 2 {
+			resp, err := c.R().Get(slow.URL)
+			require.NoError(t, err, "the second request waits 200 ms for its turn within a 150 ms timeout")
+			assert.Equal(t, http.StatusOK, resp.StatusCode())
+		}
+		_, err := c.R().Get(slow.URL + "/slow")
+		require.Error(t, err)
+		var te interface{ Timeout() bool }
+		require.ErrorAs(t, err, &te)
+		assert.True(t, te.Timeout())
+	})
 }

@@ -243,6 +243,10 @@ func (s *Server) webhookOf(n Number) (url, secret string) {
 	return url, secret
 }
 
+// post sends one webhook as Meta does. The sandbox is a fake of the BSP,
+// not a client of another system: it keeps a plain http.Client of its own
+// (Config.HTTPClient), outside the shared client's retry layer; its
+// callers retry as Meta does, until the receiver answers 2xx (deliver).
 func (s *Server) post(ctx context.Context, url, secret string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

@@ -81,7 +81,7 @@ func New(opts Options) (*Client, error) {
 	transport.MaxIdleConnsPerHost = 256
 	// The HTTP layer retries only what the BSP certainly did not process:
 	// failures to connect, and 502/503/504 with no long Retry-After.
-	c.client = httpclient.New(&http.Client{Transport: transport, Timeout: opts.Timeout}, logger)
+	c.client = httpclient.New(httpclient.Options{Transport: transport, Timeout: opts.Timeout, Logger: logger})
 	for k, vs := range opts.Header {
 		for _, v := range vs {
 			c.client.Header.Add(k, v)
