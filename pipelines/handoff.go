@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
@@ -85,9 +86,9 @@ func handoffMessage(m event.MessageReceived) *HandoffMessage {
 
 // Handoff webhook events.
 const (
-	HandoffStarted  = "handoff.started"
-	HandoffMessageE = "message.received"
-	HandoffEnded    = "handoff.ended"
+	HandoffStarted  = conversation.HandoffStarted
+	HandoffMessageE = conversation.HandoffMessage
+	HandoffEnded    = conversation.HandoffEnded
 )
 
 // postHandoff delivers a handoff event to the tenant's webhook. A failure

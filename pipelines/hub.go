@@ -70,9 +70,11 @@ type tenantRuntime struct {
 	program       *loyalty.Program
 	notifications []notification
 	connectors    map[string]*connectorRuntime
-	// bot is the chatbot's catalog and keywords.
-	bot BotLanguage
-	loc *time.Location
+	// bot is the chatbot's catalog and keywords; chat is the chatbot as
+	// its turns read it.
+	bot  BotLanguage
+	chat *conversation.Bot
+	loc  *time.Location
 	// quietStart and quietEnd are the marketing quiet hours, as times
 	// since local midnight; equal when there are none.
 	quietStart, quietEnd time.Duration
@@ -152,6 +154,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
 			t.loc = loc
 		}
+		t.chat = newChatBot(t)
 		if q := tc.Messaging.QuietHours; q.Start != "" {
 			t.quietStart, _ = config.ParseClock(q.Start)
 			t.quietEnd, _ = config.ParseClock(q.End)
