@@ -9,6 +9,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -39,7 +40,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if msg.Redelivered && state.Handled(msg) {
 		return nil // handled already, or a later message was
 	}
-	c := &chatIO{h: h, t: t, ctx: ctx, msg: m, phone: phone, now: h.now()}
+	c := &chatIO{h: h, t: t, msg: m, phone: phone, now: h.now()}
 	if phone != "" {
 		mem, err := h.store.MemberByPhone(ctx, t.id, phone)
 		switch {
@@ -51,12 +52,12 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	}
 	res := conversation.Turn(state, msg, conversation.View{Bot: t.chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})
 	for _, e := range res.Effects {
-		if err := c.perform(e); err != nil {
+		if err := c.perform(ctx, e); err != nil {
 			return err
 		}
 	}
 	if res.Pending != nil {
-		if res, err = c.answer(res); err != nil {
+		if res, err = c.answer(ctx, res); err != nil {
 			return err
 		}
 	}
@@ -77,7 +78,6 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 type chatIO struct {
 	h     *Hub
 	t     *tenantRuntime
-	ctx   context.Context
 	msg   event.MessageReceived
 	phone string         // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
 	mem   *member.Member // nil: not a member
@@ -160,14 +160,14 @@ func chatMember(m *member.Member) *conversation.Member {
 }
 
 // perform carries out an effect that needs no answer.
-func (c *chatIO) perform(e conversation.Effect) error {
+func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 	switch e := e.(type) {
 	case conversation.SetConsent:
 		state := store.ConsentOptedOut
 		if e.OptIn {
 			state = store.ConsentOptedIn
 		}
-		if _, err := c.h.store.UpdateContact(c.ctx, c.t.id, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
+		if _, err := c.h.store.UpdateContact(ctx, c.t.id, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
 			store.SetConsentWithText(state, e.Source, e.Shown, e.At)); err != nil {
 			return fmt.Errorf("recording consent: %w", err)
 		}
@@ -177,23 +177,25 @@ func (c *chatIO) perform(e conversation.Effect) error {
 		return nil
 	case conversation.Handoff:
 		hc := c.t.cfg.Conversation.Handoff
-		return c.h.postHandoff(c.ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
+		return c.h.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
 	}
-	return fmt.Errorf("the chatbot asked for %T, which needs an answer, among its effects", e)
+	// Turn never puts an effect needing an answer among the others: no
+	// retry would carry it out.
+	return fault.Permanent(fault.ClassRequest, fmt.Errorf("carrying out the chatbot's %T: not an effect without an answer", e))
 }
 
 // answer carries out the effect res waits for and gives res its answer.
-func (c *chatIO) answer(res conversation.Result) (conversation.Result, error) {
+func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversation.Result, error) {
 	switch e := res.Pending.(type) {
 	case conversation.Join:
-		points, r, err := c.h.joinMember(c.ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
+		points, r, err := c.h.joinMember(ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
 		if err != nil {
 			return res, err
 		}
 		c.joined = r.Member.ID
 		return res.Joined(conversation.JoinAnswer{MemberID: r.Member.ID, Points: points, Balance: r.Member.Balance}), nil
 	case conversation.Redeem:
-		r, err := c.h.redeem(c.ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
+		r, err := c.h.redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
 		var re *redeemError
 		switch {
 		case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
@@ -208,18 +210,18 @@ func (c *chatIO) answer(res conversation.Result) (conversation.Result, error) {
 		}
 		return res.Redeemed(conversation.RedeemAnswer{Code: r.Code, Balance: r.Balance}), nil
 	case conversation.ReadAccount:
-		a, err := c.account(e)
+		a, err := c.account(ctx, e)
 		if err != nil {
 			return res, err
 		}
 		return res.WithAccount(a), nil
 	}
-	return res, fmt.Errorf("the chatbot waits for %T, which has no answer", res.Pending)
+	return res, fault.Permanent(fault.ClassRequest, fmt.Errorf("answering the chatbot's %T: not an effect with an answer", res.Pending))
 }
 
 // account reads what the points answer shows of the member.
-func (c *chatIO) account(e conversation.ReadAccount) (conversation.Account, error) {
-	d, err := c.h.detail(c.ctx, c.t, *c.mem)
+func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conversation.Account, error) {
+	d, err := c.h.detail(ctx, c.t, *c.mem)
 	if err != nil {
 		return conversation.Account{}, fmt.Errorf("reading the member: %w", err)
 	}
@@ -227,7 +229,7 @@ func (c *chatIO) account(e conversation.ReadAccount) (conversation.Account, erro
 	if d.NextExpiry != nil {
 		a.NextExpiry = *d.NextExpiry
 	}
-	entries, err := c.h.store.Entries(c.ctx, c.t.id, e.MemberID, e.Recent)
+	entries, err := c.h.store.Entries(ctx, c.t.id, e.MemberID, e.Recent)
 	if err != nil {
 		return a, fmt.Errorf("reading the ledger: %w", err)
 	}
@@ -241,7 +243,7 @@ func (c *chatIO) account(e conversation.ReadAccount) (conversation.Account, erro
 			if le.Points > 0 && le.RefEventID != "" {
 				id = le.RefEventID
 			}
-			r, err := c.h.store.Redemption(c.ctx, c.t.id, id)
+			r, err := c.h.store.Redemption(ctx, c.t.id, id)
 			switch {
 			case err == nil:
 				entry.RewardID = r.RewardID
