@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,7 @@ var (
 // echoCatalog writes every message as its key followed by its
 // placeholders ("welcome_new {points} {balance}"), in every language, so
 // that a reply shows which messages it holds and with what.
-func echoCatalog(t *testing.T) *conversation.Catalog {
+func echoCatalog(t testing.TB) *conversation.Catalog {
 	t.Helper()
 	texts := map[string]string{}
 	for _, key := range conversation.MessageKeys() {
@@ -49,7 +50,7 @@ func echoCatalog(t *testing.T) *conversation.Catalog {
 // testBot is a coffee shop's bot: four rewards (one for Gold members
 // only, one not on sale yet), names in other languages, handoff after
 // three misunderstandings.
-func testBot(t *testing.T) *conversation.Bot {
+func testBot(t testing.TB) *conversation.Bot {
 	t.Helper()
 	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
 	require.NoError(t, err)
@@ -648,4 +649,64 @@ func TestTurnRewardsList(t *testing.T) {
 			assert.Equal(t, []string{tt.want}, shown(res.Replies))
 		})
 	}
+}
+
+// Whatever a customer writes or taps, at whatever step, the turn keeps
+// WhatsApp's limits, waits for one answer at the most and, given it,
+// answers.
+func FuzzTurn(f *testing.F) {
+	for _, s := range []string{"KOPI ABC12345 QR", "poin saya", "STOP", "yes", "hadiah", "language", "qwertyuiop", ""} {
+		f.Add(s, "", "", false)
+	}
+	for _, id := range []string{conversation.ReplyConsentYes, conversation.RewardReplyID("latte"), conversation.ConfirmReplyID("cake"),
+		conversation.CancelReplyID("x"), conversation.LanguageReplyID("ar"), conversation.MenuReplyID(conversation.KindRefer), "reward:"} {
+		f.Add("", id, "", true)
+	}
+	f.Add("ya", "", string(conversation.StepAwaitConsent), false)
+	f.Add("evet", "", string(conversation.StepAwaitConfirm), true)
+	bot := testBot(f)
+	bot.Catalog = conversation.DefaultCatalog()
+	f.Fuzz(func(t *testing.T, text, replyID, step string, member bool) {
+		v := conversation.View{Bot: bot, Phone: "+6281234567001", Now: turnNow}
+		if member {
+			v.Member = dewi()
+		}
+		s := conversation.State{Step: conversation.Step(step), RewardID: "cake", Misunderstood: 2}
+		res := conversation.Turn(s, conversation.Message{ID: "wamid.1", Type: "interactive", Sent: turnSent, Text: text, ReplyID: replyID}, v)
+		switch p := res.Pending.(type) {
+		case nil:
+		case conversation.Join:
+			res = res.Joined(conversation.JoinAnswer{MemberID: "m2", Points: 50, Balance: 50})
+		case conversation.Redeem:
+			res = res.Redeemed(conversation.RedeemAnswer{Code: "C0DE"})
+		case conversation.ReadAccount:
+			res = res.WithAccount(conversation.Account{})
+		default:
+			t.Fatalf("waits for %T", p)
+		}
+		if text == "" && replyID == "" {
+			require.False(t, res.Save, "an empty tap is no conversation")
+			return
+		}
+		require.True(t, res.Save)
+		require.Equal(t, "wamid.1", res.State.LastMessageID)
+		require.NotEmpty(t, res.Replies)
+		for _, r := range res.Replies {
+			require.NotEmpty(t, r.Key)
+			if r.Interactive == nil {
+				require.LessOrEqual(t, utf8.RuneCountInString(r.Text), 4096)
+				continue
+			}
+			require.LessOrEqual(t, utf8.RuneCountInString(r.Interactive.Body), conversation.MaxInteractiveBody)
+			for _, b := range r.Interactive.Buttons {
+				require.LessOrEqual(t, utf8.RuneCountInString(b.Title), conversation.MaxButtonTitle)
+			}
+			for _, sec := range r.Interactive.Sections {
+				require.LessOrEqual(t, len(sec.Rows), 10)
+				for _, row := range sec.Rows {
+					require.LessOrEqual(t, utf8.RuneCountInString(row.Title), conversation.MaxRowTitle)
+				}
+			}
+		}
+	})
 }
