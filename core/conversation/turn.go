@@ -204,7 +204,8 @@ type Result struct {
 	// Pending, when not nil, is an effect whose answer the replies need
 	// (Join, Redeem or ReadAccount): carried out after Effects, and its
 	// answer given to Joined, Redeemed or WithAccount, which return the
-	// Result with its replies.
+	// Result with its replies, Pending nil, and State and Effects as they
+	// were (the Effects carried out already).
 	Pending Effect
 	// Replies are the messages answering the customer, keyed after the
 	// message.
