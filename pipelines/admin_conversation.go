@@ -116,7 +116,7 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		return
 	}
 	hc := t.cfg.Conversation.Handoff
-	e := HandoffEvent{Event: HandoffEnded, Tenant: t.id, At: now.UTC(), Reason: "released",
+	e := HandoffEvent{Event: HandoffEnded, Tenant: t.id, At: now.UTC(), Reason: conversation.HandoffReleased,
 		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
 		Reply:   "/api/v1/tenants/" + t.id + "/conversations/messages"}
 	if err := h.postHandoff(r.Context(), hc.WebhookURL, hc.Secret, e); err != nil {

@@ -5,53 +5,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// recentEntries is how many ledger entries the points answer lists.
-const recentEntries = 3
-
-// maxRewardRows is WhatsApp's limit of rows in a list message.
-const maxRewardRows = 10
-
-// botTurn is the bot answering one customer message.
-type botTurn struct {
-	h     *Hub
-	t     *tenantRuntime
-	ctx   context.Context
-	msg   event.MessageReceived
-	phone string // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
-	conv  store.Conversation
-	mem   *member.Member // nil: not a member
-	lang  string
-	now   time.Time
-	out   []messaging.Command
-	// texts are catalog texts not sent yet: consecutive ones go as one
-	// message, which spares the customer's pair rate limit.
-	texts []string
-}
-
 // converse answers a customer's message with the tenant's chatbot, inside
-// the 24-hour window the message just opened. Every answer's key derives
-// from the customer's message, so a message answered again sends nothing
-// twice. A message delivered again (dup) is answered only when the
-// conversation shows it was not handled: a crash between recording it and
-// answering it. Only conversation is answered (conversation.Receive): a
-// first opening of the chat gets the welcome; reactions, locations and
-// the like, and messages over a day old, get nothing and leave the
-// conversation as it was; in a handoff every message goes to the inbox.
+// the 24-hour window the message just opened: the bot's decisions are
+// conversation.Turn's, and converse carries them out. It reads the
+// conversation and the member, calls the turn, carries out its effects
+// (consent, the inbox webhook, a join, a redemption, reading the account
+// the points answer shows), saves the new state and publishes the replies
+// for the send stage. A failing effect returns its error before anything
+// is saved or sent: the message is handled again. Every reply's key
+// derives from the customer's message, so a message answered again sends
+// nothing twice; a message delivered again (dup) is answered only when the
+// conversation shows it was not handled.
 func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageReceived, phone string, dup bool) error {
-	c := t.cfg.Conversation
-	if !c.Enabled {
+	if !t.cfg.Conversation.Enabled {
 		return nil
 	}
 	ref := store.ContactRef{Phone: phone, UserID: m.UserID}
@@ -59,217 +36,224 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	if err != nil {
 		return fmt.Errorf("reading the conversation: %w", err)
 	}
-	if dup && (conv.LastMessageID == m.MessageID || conv.UpdatedAt.After(m.Timestamp)) {
+	state, msg := chatState(conv), chatMessage(m, dup)
+	if msg.Redelivered && state.Handled(msg) {
 		return nil // handled already, or a later message was
 	}
-	b := &botTurn{h: h, t: t, ctx: ctx, msg: m, phone: phone, conv: conv, now: h.now()}
+	c := &chatIO{h: h, t: t, msg: m, phone: phone, now: h.now()}
 	if phone != "" {
 		mem, err := h.store.MemberByPhone(ctx, t.id, phone)
 		switch {
 		case err == nil:
-			b.mem = &mem
+			c.mem = &mem
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("finding the member: %w", err)
 		}
 	}
-	if conv.InHandoff(b.now) {
-		return b.forwardToAgent()
+	res := conversation.Turn(state, msg, conversation.View{Bot: t.chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})
+	for _, e := range res.Effects {
+		if err := c.perform(ctx, e); err != nil {
+			return err
+		}
 	}
-	reception := conversation.Receive(conversation.Received{Type: m.Type, Sent: m.Timestamp, Text: m.Text, ReplyID: replyID(m), GroupID: m.GroupID}, b.now)
-	switch reception {
-	case conversation.ReceiveIgnore, conversation.ReceiveStale:
-		h.metrics.BotReplies.WithLabelValues(t.id, string(reception)).Inc()
+	if res.Pending != nil {
+		if res, err = c.answer(ctx, res); err != nil {
+			return err
+		}
+	}
+	if !res.Save {
+		if res.Handled != "" {
+			h.metrics.BotReplies.WithLabelValues(t.id, res.Handled).Inc()
+		}
 		return nil
 	}
-	if !conv.HandoffUntil.IsZero() {
-		// A handoff that timed out: the inbox hears it ended, and the bot
-		// is back.
-		e := b.handoffEvent(HandoffEnded)
-		e.Reason, e.Message = "timeout", nil
-		if err := h.postHandoff(ctx, c.Handoff.WebhookURL, c.Handoff.Secret, e); err != nil {
-			return err
-		}
-		b.conv.HandoffUntil, b.conv.HandoffReason = time.Time{}, ""
-	}
-	intent := conversation.Intent{Kind: conversation.KindUnknown}
-	if reception == conversation.ReceiveAnswer {
-		intent = conversation.Parse(conversation.Input{Text: m.Text, ReplyID: replyID(m), Expect: expectOf(conv.Step)}, t.bot.Keywords)
-	}
-	b.lang = conversation.AnswerLanguage(conv.Lang, conv.LangChosen, intent, phone, c.DefaultLanguage, c.Languages)
-	kind := string(intent.Kind)
-	if reception == conversation.ReceiveWelcome {
-		kind = string(reception)
-		if err := b.welcome(); err != nil {
-			return err
-		}
-	} else {
-		if err := b.answer(intent); err != nil {
-			return err
-		}
-		if intent.Kind != conversation.KindUnknown {
-			b.conv.Misunderstood = 0
-		}
-	}
-	if !b.conv.LangChosen {
-		b.conv.Lang = b.lang
-	}
-	b.conv.LastMessageID = m.MessageID
-	if err := h.store.SaveConversation(ctx, b.conv); err != nil {
+	if err := h.store.SaveConversation(ctx, savedConversation(conv, res.State)); err != nil {
 		return fmt.Errorf("saving the conversation: %w", err)
 	}
-	h.metrics.BotReplies.WithLabelValues(t.id, kind).Inc()
-	return b.send()
+	h.metrics.BotReplies.WithLabelValues(t.id, res.Handled).Inc()
+	return h.publishCommands(ctx, c.commands(res.Replies))
 }
 
-func replyID(m event.MessageReceived) string {
+// chatIO carries out one turn of the bot: its effects and its replies.
+type chatIO struct {
+	h     *Hub
+	t     *tenantRuntime
+	msg   event.MessageReceived
+	phone string         // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
+	mem   *member.Member // nil: not a member
+	// joined is the member a join in this turn made.
+	joined string
+	now    time.Time
+}
+
+// newChatBot is a tenant's chatbot as conversation.Turn reads it.
+func newChatBot(t *tenantRuntime) *conversation.Bot {
+	c, l := t.cfg.Conversation, t.cfg.Loyalty
+	names := conversation.Names{
+		Rewards: map[string]map[string]string{}, Tiers: map[string]map[string]string{},
+		Rules: map[string]map[string]string{}, Challenges: map[string]map[string]string{},
+	}
+	for _, r := range l.Rewards {
+		names.Rewards[r.ID] = r.Names
+	}
+	for _, lv := range l.Tiers.Levels {
+		names.Tiers[lv.Name] = lv.Names
+	}
+	for _, r := range l.Rules {
+		names.Rules[r.Name] = r.Names
+	}
+	for _, ch := range l.Challenges {
+		names.Challenges[ch.Name] = ch.Names
+	}
+	return &conversation.Bot{
+		Tenant: t.id, Catalog: t.bot.Catalog, Keywords: t.bot.Keywords,
+		JoinKeyword: c.JoinKeyword, Brand: c.Brand, PhoneNumber: c.PhoneNumber,
+		DefaultLanguage: c.DefaultLanguage, Languages: c.Languages,
+		HandoffAfter: c.Handoff.AfterMisunderstood, HandoffTimeout: c.Handoff.Timeout,
+		Location: t.loc, Rewards: t.program.Rewards(), Names: names,
+	}
+}
+
+// chatState is a stored conversation as a turn reads it.
+func chatState(c store.Conversation) conversation.State {
+	return conversation.State{
+		Lang: c.Lang, LangChosen: c.LangChosen, Step: conversation.Step(c.Step),
+		RewardID: c.RewardID, JoinCode: c.JoinCode, JoinSource: c.JoinSource,
+		Misunderstood: c.Misunderstood, HandoffUntil: c.HandoffUntil, HandoffReason: c.HandoffReason,
+		LastMessageID: c.LastMessageID, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// savedConversation is c with a turn's new state.
+func savedConversation(c store.Conversation, s conversation.State) store.Conversation {
+	c.Lang, c.LangChosen, c.Step = s.Lang, s.LangChosen, string(s.Step)
+	c.RewardID, c.JoinCode, c.JoinSource = s.RewardID, s.JoinCode, s.JoinSource
+	c.Misunderstood, c.HandoffUntil, c.HandoffReason = s.Misunderstood, s.HandoffUntil, s.HandoffReason
+	c.LastMessageID = s.LastMessageID
+	return c
+}
+
+// chatMessage is a customer's message as a turn reads it.
+func chatMessage(m event.MessageReceived, dup bool) conversation.Message {
+	msg := conversation.Message{
+		ID: m.MessageID, Type: m.Type, Sent: m.Timestamp, Text: m.Text, GroupID: m.GroupID, Name: m.Name,
+		FromAd: len(m.Referral) > 0 && string(m.Referral) != "null", Redelivered: dup,
+	}
 	if m.Reply != nil {
-		return m.Reply.ID
+		msg.ReplyID = m.Reply.ID
 	}
-	return ""
+	if m.Context != nil {
+		msg.ContextID = m.Context.ID
+	}
+	return msg
 }
 
-func expectOf(step string) conversation.Expect {
-	switch step {
-	case store.StepAwaitConsent:
-		return conversation.ExpectConsent
-	case store.StepAwaitConfirm:
-		return conversation.ExpectConfirm
-	case store.StepAwaitLanguage:
-		return conversation.ExpectLanguage
+// chatMember is a member as a turn reads it; nil for nil.
+func chatMember(m *member.Member) *conversation.Member {
+	if m == nil {
+		return nil
 	}
-	return conversation.ExpectNothing
+	return &conversation.Member{
+		ID: m.ID, Name: m.Name, Balance: m.Balance, Pending: m.Pending,
+		Tier: m.Tier.Name, ReferralCode: m.Referral.Code,
+	}
 }
 
-// welcome answers a customer who opened the chat for the first time: a
-// member is welcomed back as a join would, anyone else is invited to join.
-func (b *botTurn) welcome() error {
-	if b.mem == nil {
-		b.conv.Step = store.StepNone
-		b.text(conversation.MsgWelcomePrompt, nil)
+// perform carries out an effect that needs no answer.
+func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
+	switch e := e.(type) {
+	case conversation.SetConsent:
+		state := member.ConsentOptedOut
+		if e.OptIn {
+			state = member.ConsentOptedIn
+		}
+		if _, err := c.h.store.UpdateContact(ctx, c.t.id, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
+			member.SetConsentWithText(state, e.Source, e.Shown, e.At)); err != nil {
+			return fmt.Errorf("recording consent: %w", err)
+		}
+		if e.Command != "" {
+			c.h.metrics.ConsentChanges.WithLabelValues(c.t.id, e.Command).Inc()
+		}
 		return nil
+	case conversation.Handoff:
+		hc := c.t.cfg.Conversation.Handoff
+		return c.h.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
 	}
-	return b.join(conversation.Intent{Kind: conversation.KindJoin})
+	// Turn never puts an effect needing an answer among the others: no
+	// retry would carry it out.
+	return fault.Permanent(fault.ClassRequest, fmt.Errorf("carrying out the chatbot's %T: not an effect without an answer", e))
 }
 
-// answer decides what the bot says and does for intent.
-func (b *botTurn) answer(it conversation.Intent) error {
-	switch it.Kind {
-	case conversation.KindJoin:
-		return b.join(it)
-	case conversation.KindConsentYes, conversation.KindConsentNo:
-		return b.consent(it.Kind == conversation.KindConsentYes)
-	case conversation.KindHelp:
-		b.conv.Step = store.StepNone
-		b.text(conversation.MsgMenu, nil)
-		return nil
-	case conversation.KindStop, conversation.KindStart:
-		return b.stopStart(it.Kind == conversation.KindStop)
-	case conversation.KindAgent:
-		return b.handoff("asked")
-	case conversation.KindLanguage:
-		return b.language(it.Language)
-	case conversation.KindUnknown:
-		return b.notUnderstood()
+// answer carries out the effect res waits for and gives res its answer.
+func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversation.Result, error) {
+	switch e := res.Pending.(type) {
+	case conversation.Join:
+		points, r, err := c.h.joinMember(ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
+		if err != nil {
+			return res, err
+		}
+		c.joined = r.Member.ID
+		return res.Joined(conversation.JoinAnswer{MemberID: r.Member.ID, Points: points, Balance: r.Member.Balance}), nil
+	case conversation.Redeem:
+		r, err := c.h.redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
+		var re *redeemError
+		switch {
+		case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
+			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedNotEnough}), nil
+		case errors.As(err, &re) && (errors.Is(err, loyalty.ErrRewardUnavailable) || errors.Is(err, loyalty.ErrOutOfStock)):
+			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedUnavailable}), nil
+		case errors.As(err, &re):
+			c.h.logger.Warn("a redemption in the chat failed", "tenant", c.t.id, "member", e.MemberID, "reward", e.RewardID, "err", err)
+			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedFailed}), nil
+		case err != nil:
+			return res, err
+		}
+		return res.Redeemed(conversation.RedeemAnswer{Code: r.Code, Balance: r.Balance}), nil
+	case conversation.ReadAccount:
+		a, err := c.account(ctx, e)
+		if err != nil {
+			return res, err
+		}
+		return res.WithAccount(a), nil
 	}
-	// What follows is for members.
-	if b.mem == nil {
-		b.conv.Step = store.StepNone
-		b.text(conversation.MsgNotMember, map[string]string{"keyword": b.t.cfg.Conversation.JoinKeyword})
-		return nil
-	}
-	switch it.Kind {
-	case conversation.KindPoints:
-		b.conv.Step = store.StepNone
-		return b.points()
-	case conversation.KindRewards:
-		b.conv.Step = store.StepNone
-		return b.rewards()
-	case conversation.KindRedeem:
-		return b.chooseReward(it.RewardID)
-	case conversation.KindConfirm:
-		return b.confirm(it.RewardID)
-	case conversation.KindCancel:
-		b.conv.Step, b.conv.RewardID = store.StepNone, ""
-		b.text(conversation.MsgRedeemCancelled, nil)
-		return nil
-	case conversation.KindRefer:
-		b.conv.Step = store.StepNone
-		return b.refer()
-	}
-	return b.notUnderstood()
+	return res, fault.Permanent(fault.ClassRequest, fmt.Errorf("answering the chatbot's %T: not an effect with an answer", res.Pending))
 }
 
-// join starts joining: a member is welcomed back; anyone else is asked
-// for consent to promotional messages first.
-func (b *botTurn) join(it conversation.Intent) error {
-	if b.mem != nil {
-		b.conv.Step = store.StepNone
-		b.text(conversation.MsgWelcomeBack, map[string]string{"name": firstName(b.mem.Name, b.msg.Name), "balance": b.points64(b.mem.Balance)})
-		b.text(conversation.MsgMenu, nil)
-		return nil
-	}
-	if b.phone == "" {
-		// Members are known by phone; WhatsApp withheld this one.
-		b.text(conversation.MsgErrorLater, nil)
-		return nil
-	}
-	source := it.Source
-	if len(b.msg.Referral) > 0 && string(b.msg.Referral) != "null" {
-		source = conversation.SourceAd
-	}
-	if source == "" {
-		source = conversation.SourceLink
-	}
-	b.conv.Step, b.conv.JoinCode, b.conv.JoinSource = store.StepAwaitConsent, it.ReferralCode, source
-	b.buttons(conversation.MsgConsentQuestion, nil, []messaging.ReplyButton{
-		{ID: conversation.ReplyConsentYes, Title: b.catalogText(conversation.MsgConsentYesButton, nil)},
-		{ID: conversation.ReplyConsentNo, Title: b.catalogText(conversation.MsgConsentNoButton, nil)},
-	})
-	return nil
-}
-
-// consent records the answer to the consent question and makes the
-// customer a member, with the joining points of the program.
-func (b *botTurn) consent(yes bool) error {
-	if b.phone == "" {
-		b.text(conversation.MsgErrorLater, nil)
-		return nil
-	}
-	state := store.ConsentOptedOut
-	if yes {
-		state = store.ConsentOptedIn
-	}
-	source := "whatsapp:join"
-	if b.conv.JoinSource != "" {
-		source += ":" + b.conv.JoinSource
-	}
-	shown := b.catalogText(conversation.MsgConsentQuestion, nil)
-	if _, err := b.h.store.UpdateContact(b.ctx, b.t.id, store.ContactRef{Phone: b.phone, UserID: b.msg.UserID},
-		store.SetConsentWithText(state, source, shown, b.msg.Timestamp)); err != nil {
-		return fmt.Errorf("recording consent: %w", err)
-	}
-	if b.mem != nil {
-		b.conv.Step = store.StepNone
-		b.text(consentKey(yes), nil)
-		return nil
-	}
-	points, res, err := b.h.joinMember(b.ctx, b.t, b.phone, b.msg.Name, b.conv.JoinCode, b.msg.MessageID, b.msg.Timestamp)
+// account reads what the points answer shows of the member.
+func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conversation.Account, error) {
+	d, err := c.h.detail(ctx, c.t, *c.mem)
 	if err != nil {
-		return err
+		return conversation.Account{}, fmt.Errorf("reading the member: %w", err)
 	}
-	b.mem = &member.Member{ID: res.Member.ID, Phone: res.Member.Phone, Name: res.Member.Name, Balance: res.Member.Balance}
-	b.conv.Step, b.conv.JoinCode, b.conv.JoinSource = store.StepNone, "", ""
-	b.text(consentKey(yes), nil)
-	b.text(conversation.MsgWelcomeNew, map[string]string{"points": b.points64(points), "balance": b.points64(res.Member.Balance)})
-	b.text(conversation.MsgMenu, nil)
-	return nil
-}
-
-func consentKey(yes bool) string {
-	if yes {
-		return conversation.MsgConsentGiven
+	a := conversation.Account{Progress: d.Progress, Expiring: d.Expiring}
+	if d.NextExpiry != nil {
+		a.NextExpiry = *d.NextExpiry
 	}
-	return conversation.MsgConsentDeclined
+	entries, err := c.h.store.Entries(ctx, c.t.id, e.MemberID, e.Recent)
+	if err != nil {
+		return a, fmt.Errorf("reading the ledger: %w", err)
+	}
+	for _, le := range entries {
+		entry := conversation.Entry{Kind: le.Kind, Points: le.Points, PendingPoints: le.PendingPoints, Rule: le.Rule, At: le.CreatedAt}
+		if le.Kind == loyalty.EntryRedeem {
+			// A redemption's entry has the redemption as its event; the
+			// entry giving back its points names it as the event it takes
+			// back.
+			id := le.EventID
+			if le.Points > 0 && le.RefEventID != "" {
+				id = le.RefEventID
+			}
+			r, err := c.h.store.Redemption(ctx, c.t.id, id)
+			switch {
+			case err == nil:
+				entry.RewardID = r.RewardID
+			case !errors.Is(err, store.ErrNotFound):
+				return a, fmt.Errorf("reading the redemption of a ledger entry: %w", err)
+			}
+		}
+		a.Recent = append(a.Recent, entry)
+	}
+	return a, nil
 }
 
 // joinMember makes the customer a member through the loyalty program: the
@@ -308,217 +292,6 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 	return points, res, nil
 }
 
-// points answers with the balance, pending points, the tier and what is
-// left to the next, points expiring soon and the last transactions.
-func (b *botTurn) points() error {
-	d, err := b.h.detail(b.ctx, b.t, *b.mem)
-	if err != nil {
-		return fmt.Errorf("reading the member: %w", err)
-	}
-	lines := []string{b.catalogText(conversation.MsgPointsSummary, map[string]string{
-		"balance": b.points64(d.Balance), "pending": b.points64(d.Pending)})}
-	if p := d.Progress; p != nil {
-		lines = append(lines, b.catalogText(conversation.MsgPointsTier, map[string]string{"tier": b.tierName(p.Tier)}))
-		if p.Next != "" {
-			left := p.Left
-			if n, err := strconv.ParseInt(left, 10, 64); err == nil {
-				left = b.points64(n)
-			}
-			lines = append(lines, b.catalogText(conversation.MsgPointsNextTier, map[string]string{"remaining": left, "next_tier": b.tierName(p.Next)}))
-		} else {
-			lines = append(lines, b.catalogText(conversation.MsgPointsTopTier, nil))
-		}
-	}
-	if d.Expiring > 0 && d.NextExpiry != nil {
-		lines = append(lines, b.catalogText(conversation.MsgPointsExpiring, map[string]string{
-			"points": b.points64(d.Expiring), "date": conversation.FormatDate(b.lang, d.NextExpiry.In(b.t.loc))}))
-	}
-	entries, err := b.h.store.Entries(b.ctx, b.t.id, b.mem.ID, recentEntries)
-	if err != nil {
-		return fmt.Errorf("reading the ledger: %w", err)
-	}
-	if len(entries) > 0 {
-		lines = append(lines, "", b.catalogText(conversation.MsgPointsRecentHeader, nil))
-		for _, e := range entries {
-			n := e.Points
-			if e.Kind == loyalty.EntryPending {
-				n = e.PendingPoints // held, not in the balance yet
-			}
-			pts := b.points64(n)
-			if n > 0 {
-				pts = "+" + pts
-			}
-			reason, err := b.ledgerReason(e)
-			if err != nil {
-				return err
-			}
-			lines = append(lines, b.catalogText(conversation.MsgPointsRecentLine, map[string]string{
-				"date": conversation.FormatDate(b.lang, e.CreatedAt.In(b.t.loc)), "points": pts, "reason": reason}))
-		}
-	}
-	b.texts = append(b.texts, strings.Join(lines, "\n"))
-	return nil
-}
-
-// ledgerReason says why a ledger entry changed the balance, in the
-// member's language: the entry's own reason is written for the admin API.
-func (b *botTurn) ledgerReason(e store.LedgerEntry) (string, error) {
-	line := conversation.LedgerLine{Kind: e.Kind, Points: e.Points, Rule: e.Rule}
-	for _, r := range b.t.cfg.Loyalty.Rules {
-		if r.Name == e.Rule {
-			line.RuleName = conversation.LocalName(r.Names, b.lang, "")
-		}
-	}
-	if name, ok := strings.CutPrefix(e.Rule, loyalty.ChallengeRulePrefix); ok {
-		for _, c := range b.t.cfg.Loyalty.Challenges {
-			if c.Name == name {
-				line.RuleName = conversation.LocalName(c.Names, b.lang, "")
-			}
-		}
-	}
-	if e.Kind == loyalty.EntryRedeem {
-		// A redemption's entry has the redemption as its event; the entry
-		// giving back its points names it as the event it takes back.
-		id := e.EventID
-		if e.Points > 0 && e.RefEventID != "" {
-			id = e.RefEventID
-		}
-		d, err := b.h.store.Redemption(b.ctx, b.t.id, id)
-		switch {
-		case err == nil:
-			line.Reward = d.RewardID
-			if rw, ok := b.t.program.Reward(d.RewardID); ok {
-				line.Reward = b.rewardName(rw)
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return "", fmt.Errorf("reading the redemption of a ledger entry: %w", err)
-		}
-	}
-	return b.t.bot.Catalog.LedgerReason(b.lang, line), nil
-}
-
-// rewardName is a reward's name in the member's language.
-func (b *botTurn) rewardName(rw loyalty.Reward) string {
-	for _, r := range b.t.cfg.Loyalty.Rewards {
-		if r.ID == rw.ID {
-			return conversation.LocalName(r.Names, b.lang, rw.Name)
-		}
-	}
-	return rw.Name
-}
-
-// tierName is a tier level's name in the member's language.
-func (b *botTurn) tierName(name string) string {
-	for _, l := range b.t.cfg.Loyalty.Tiers.Levels {
-		if strings.EqualFold(strings.TrimSpace(l.Name), strings.TrimSpace(name)) {
-			return conversation.LocalName(l.Names, b.lang, name)
-		}
-	}
-	return name
-}
-
-// rewards lists the rewards this member can redeem now (tier and dates)
-// and afford, as an interactive list.
-func (b *botTurn) rewards() error {
-	all := b.t.program.Rewards()
-	if len(all) == 0 {
-		b.text(conversation.MsgRewardsEmpty, nil)
-		return nil
-	}
-	var cheapest int64 = -1
-	var rows []messaging.Row
-	for _, rw := range all {
-		if !rw.ForTier(b.mem.Tier.Name) || rw.AvailableAt(b.now, b.t.loc) != nil {
-			continue
-		}
-		if cheapest < 0 || rw.Cost < cheapest {
-			cheapest = rw.Cost
-		}
-		if rw.Cost > b.mem.Balance || len(rows) == maxRewardRows {
-			continue
-		}
-		rows = append(rows, messaging.Row{
-			ID:          conversation.RewardReplyID(rw.ID),
-			Title:       clip(b.catalogText(conversation.MsgRewardRowTitle, map[string]string{"name": b.rewardName(rw)}), conversation.MaxRowTitle),
-			Description: clip(b.catalogText(conversation.MsgRewardRowDescription, map[string]string{"cost": b.points64(rw.Cost)}), conversation.MaxRowDescription),
-		})
-	}
-	if len(rows) == 0 {
-		if cheapest < 0 {
-			b.text(conversation.MsgRewardsEmpty, nil)
-			return nil
-		}
-		b.text(conversation.MsgRewardsNone, map[string]string{"balance": b.points64(b.mem.Balance), "cheapest": b.points64(cheapest)})
-		return nil
-	}
-	cmd := b.command(messaging.KindList, b.catalogText(conversation.MsgRewardsIntro, map[string]string{"balance": b.points64(b.mem.Balance)}), nil)
-	cmd.Interactive.ListButton = b.catalogText(conversation.MsgRewardsButton, nil)
-	cmd.Interactive.Sections = []messaging.Section{{Title: clip(b.catalogText(conversation.MsgRewardsSection, nil), conversation.MaxSectionTitle), Rows: rows}}
-	b.message(cmd)
-	return nil
-}
-
-// chooseReward asks to confirm redeeming a reward chosen in the list.
-func (b *botTurn) chooseReward(id string) error {
-	rw, ok := b.t.program.Reward(id)
-	if !ok {
-		return b.rewards()
-	}
-	if rw.Cost > b.mem.Balance {
-		b.conv.Step, b.conv.RewardID = store.StepNone, ""
-		b.text(conversation.MsgRedeemNotEnough, b.rewardArgs(rw))
-		return nil
-	}
-	b.conv.Step, b.conv.RewardID = store.StepAwaitConfirm, rw.ID
-	b.buttons(conversation.MsgRedeemConfirmQuestion, b.rewardArgs(rw), []messaging.ReplyButton{
-		{ID: conversation.ConfirmReplyID(rw.ID), Title: b.catalogText(conversation.MsgConfirmButton, nil)},
-		{ID: conversation.CancelReplyID(rw.ID), Title: b.catalogText(conversation.MsgCancelButton, nil)},
-	})
-	return nil
-}
-
-func (b *botTurn) rewardArgs(rw loyalty.Reward) map[string]string {
-	missing := max(0, rw.Cost-b.mem.Balance)
-	return map[string]string{"reward": b.rewardName(rw), "cost": b.points64(rw.Cost), "balance": b.points64(b.mem.Balance), "missing": b.points64(missing)}
-}
-
-// confirm redeems the reward the customer confirmed. The redemption's
-// request id is the question they answered (the message their tap replies
-// to), so tapping the same button twice redeems once.
-func (b *botTurn) confirm(rewardID string) error {
-	if rewardID == "" {
-		rewardID = b.conv.RewardID
-	}
-	rw, ok := b.t.program.Reward(rewardID)
-	if !ok {
-		b.conv.Step, b.conv.RewardID = store.StepNone, ""
-		return b.rewards()
-	}
-	requestID := "chat:" + b.msg.MessageID
-	if b.msg.Context != nil && b.msg.Context.ID != "" {
-		requestID = "chat:" + b.msg.Context.ID
-	}
-	b.conv.Step, b.conv.RewardID = store.StepNone, ""
-	res, err := b.h.redeem(b.ctx, b.t, b.mem.ID, rw.ID, requestID, redeemViaChat)
-	var re *redeemError
-	switch {
-	case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
-		b.text(conversation.MsgRedeemNotEnough, b.rewardArgs(rw))
-		return nil
-	case errors.As(err, &re) && (errors.Is(err, loyalty.ErrRewardUnavailable) || errors.Is(err, loyalty.ErrOutOfStock)):
-		b.text(conversation.MsgRedeemUnavailable, map[string]string{"reward": b.rewardName(rw)})
-		return nil
-	case errors.As(err, &re):
-		b.h.logger.Warn("a redemption in the chat failed", "tenant", b.t.id, "member", b.mem.ID, "reward", rw.ID, "err", err)
-		b.text(conversation.MsgRedeemFailed, nil)
-		return nil
-	case err != nil:
-		return err
-	}
-	b.text(conversation.MsgRedeemed, map[string]string{"reward": b.rewardName(rw), "code": res.Code, "balance": b.points64(res.Balance)})
-	return nil
-}
-
 // redeemViaChat marks a redemption whose code the chat answer carries.
 const redeemViaChat = "chat"
 
@@ -546,209 +319,52 @@ func sentInChat(o event.Outcome) bool {
 	return o.Type == loyalty.OutcomeRewardRedeemed && o.Data["via"] == redeemViaChat
 }
 
-// refer answers with the member's referral code and a message to forward
-// with the join link.
-func (b *botTurn) refer() error {
-	code := b.mem.Referral.Code
-	if code == "" {
-		b.text(conversation.MsgErrorLater, nil)
-		return nil
+// handoffEvent is what the inbox webhook receives of a Handoff.
+func (c *chatIO) handoffEvent(e conversation.Handoff) HandoffEvent {
+	he := HandoffEvent{
+		Event: e.Event, Tenant: c.t.id, At: c.now.UTC(), Reason: e.Reason,
+		Contact: HandoffContact{Phone: c.phone, UserID: c.msg.UserID, Name: c.msg.Name, Language: e.Language},
+		Reply:   "/api/v1/tenants/" + c.t.id + "/conversations/messages",
 	}
-	c := b.t.cfg.Conversation
-	link := conversation.JoinLink(c.PhoneNumber, conversation.JoinText(c.JoinKeyword, code, ""))
-	b.text(conversation.MsgRefer, map[string]string{"code": code})
-	b.flush() // the message to forward goes alone
-	b.text(conversation.MsgReferForward, map[string]string{"link": link, "brand": c.Brand})
-	return nil
+	if e.WithMessage {
+		he.Message = handoffMessage(c.msg)
+	}
+	if !e.Until.IsZero() {
+		until := e.Until
+		he.Until = &until
+	}
+	if c.mem != nil {
+		he.Contact.MemberID = c.mem.ID
+	}
+	return he
 }
 
-// stopStart changes marketing consent at once and confirms it.
-func (b *botTurn) stopStart(stop bool) error {
-	state, key := store.ConsentOptedIn, conversation.MsgStarted
-	if stop {
-		state, key = store.ConsentOptedOut, conversation.MsgStopped
+// commands are a turn's replies as session messages to the customer: to
+// the wa_id exactly as WhatsApp gave it (which may be another form of the
+// number the member is known by), else to the number, else to the user
+// id when WhatsApp withheld the number.
+func (c *chatIO) commands(replies []conversation.Reply) []messaging.Command {
+	to := c.phone
+	if c.phone != "" && c.msg.WAID != "" {
+		to = "+" + c.msg.WAID
 	}
-	if _, err := b.h.store.UpdateContact(b.ctx, b.t.id, store.ContactRef{Phone: b.phone, UserID: b.msg.UserID},
-		store.SetConsentWithText(state, "whatsapp:chat", b.msg.Text, b.msg.Timestamp)); err != nil {
-		return fmt.Errorf("recording consent: %w", err)
+	memberID := c.joined
+	if memberID == "" && c.mem != nil {
+		memberID = c.mem.ID
 	}
-	b.h.metrics.ConsentChanges.WithLabelValues(b.t.id, map[bool]string{true: "stop", false: "resume"}[stop]).Inc()
-	b.conv.Step = store.StepNone
-	b.text(key, nil)
-	return nil
-}
-
-// language asks which language the customer wants, or switches to it.
-func (b *botTurn) language(lang string) error {
-	allowed := b.t.cfg.Conversation.Languages
-	if lang != "" && contains(allowed, lang) {
-		b.conv.Lang, b.conv.LangChosen, b.conv.Step = lang, true, store.StepNone
-		b.lang = lang
-		b.text(conversation.MsgLanguageChanged, nil)
-		b.text(conversation.MsgMenu, nil)
-		return nil
+	cmds := make([]messaging.Command, 0, len(replies))
+	for _, r := range replies {
+		cmd := messaging.Command{
+			Key: r.Key, Tenant: c.t.id, Sender: c.t.cfg.Conversation.Sender,
+			To: to, Kind: r.Kind, Category: messaging.CategoryService, Rule: "conversation",
+			Text: r.Text, Interactive: r.Interactive, MemberID: memberID,
+		}
+		if c.phone == "" {
+			cmd.UserID = c.msg.UserID
+		}
+		cmds = append(cmds, cmd)
 	}
-	rows := make([]messaging.Row, 0, len(allowed))
-	for _, l := range allowed {
-		rows = append(rows, messaging.Row{ID: conversation.LanguageReplyID(l), Title: conversation.LanguageName(l)})
-	}
-	b.conv.Step = store.StepAwaitLanguage
-	cmd := b.command(messaging.KindList, b.catalogText(conversation.MsgLanguageQuestion, nil), nil)
-	cmd.Interactive.ListButton = b.catalogText(conversation.MsgLanguageButton, nil)
-	cmd.Interactive.Sections = []messaging.Section{{Rows: rows}}
-	b.message(cmd)
-	return nil
-}
-
-// notUnderstood answers with the menu, or hands over to a person after
-// too many messages in a row the bot did not understand.
-func (b *botTurn) notUnderstood() error {
-	b.conv.Misunderstood++
-	if n := b.t.cfg.Conversation.Handoff.AfterMisunderstood; n > 0 && b.conv.Misunderstood >= n {
-		b.conv.Misunderstood = 0
-		return b.handoff("misunderstood")
-	}
-	b.text(conversation.MsgNotUnderstood, nil)
-	b.text(conversation.MsgMenu, nil)
-	return nil
-}
-
-// handoff hands the conversation to a person: the inbox webhook gets it,
-// and the bot stays silent until released or the handoff's timeout.
-func (b *botTurn) handoff(reason string) error {
-	h := b.t.cfg.Conversation.Handoff
-	until := b.now.Add(h.Timeout)
-	b.conv.Step, b.conv.HandoffUntil, b.conv.HandoffReason = store.StepNone, until, reason
-	e := b.handoffEvent(HandoffStarted)
-	e.Reason, e.Until = reason, &until
-	if err := b.h.postHandoff(b.ctx, h.WebhookURL, h.Secret, e); err != nil {
-		return err
-	}
-	b.text(conversation.MsgHandoffStarted, nil)
-	return nil
-}
-
-// forwardToAgent passes a message of a handed-off conversation to the
-// inbox; the bot says nothing.
-func (b *botTurn) forwardToAgent() error {
-	h := b.t.cfg.Conversation.Handoff
-	e := b.handoffEvent(HandoffMessageE)
-	until := b.conv.HandoffUntil
-	e.Reason, e.Until = b.conv.HandoffReason, &until
-	if err := b.h.postHandoff(b.ctx, h.WebhookURL, h.Secret, e); err != nil {
-		return err
-	}
-	b.h.metrics.BotReplies.WithLabelValues(b.t.id, "handoff").Inc()
-	return nil
-}
-
-func (b *botTurn) handoffEvent(kind string) HandoffEvent {
-	e := HandoffEvent{
-		Event: kind, Tenant: b.t.id, At: b.now.UTC(),
-		Contact: HandoffContact{Phone: b.phone, UserID: b.msg.UserID, Name: b.msg.Name, Language: b.conv.Lang},
-		Message: handoffMessage(b.msg),
-		Reply:   "/api/v1/tenants/" + b.t.id + "/conversations/messages",
-	}
-	if b.mem != nil {
-		e.Contact.MemberID = b.mem.ID
-	}
-	if e.Contact.Language == "" {
-		e.Contact.Language = b.lang
-	}
-	return e
-}
-
-// text adds a text of the catalog to the answer; consecutive texts go as
-// one message.
-func (b *botTurn) text(key string, args map[string]string) {
-	b.texts = append(b.texts, b.catalogText(key, args))
-}
-
-// flush turns the texts gathered so far into one message.
-func (b *botTurn) flush() {
-	if len(b.texts) == 0 {
-		return
-	}
-	body := strings.Join(b.texts, "\n\n")
-	b.texts = nil
-	b.out = append(b.out, b.command(messaging.KindText, body, nil))
-}
-
-// message adds a message of its own (after the texts gathered so far).
-func (b *botTurn) message(cmd messaging.Command) {
-	b.flush()
-	cmd.Key = b.key()
-	b.out = append(b.out, cmd)
-}
-
-// buttons adds a message of the catalog with reply buttons.
-func (b *botTurn) buttons(key string, args map[string]string, buttons []messaging.ReplyButton) {
-	for i := range buttons {
-		buttons[i].Title = clip(buttons[i].Title, conversation.MaxButtonTitle)
-	}
-	b.message(b.command(messaging.KindButtons, b.catalogText(key, args), buttons))
-}
-
-func (b *botTurn) catalogText(key string, args map[string]string) string {
-	if args == nil {
-		args = map[string]string{}
-	}
-	if _, ok := args["keyword"]; !ok {
-		args["keyword"] = b.t.cfg.Conversation.JoinKeyword
-	}
-	if _, ok := args["brand"]; !ok {
-		args["brand"] = b.t.cfg.Conversation.Brand
-	}
-	return b.t.bot.Catalog.Text(b.lang, key, args)
-}
-
-func (b *botTurn) points64(n int64) string { return conversation.FormatPoints(b.lang, n) }
-
-// key is the key of the next answer to the customer's message: derived
-// from that message, so answering it again sends nothing new.
-func (b *botTurn) key() string {
-	return event.DerivedID("msg_", b.t.id, "bot", b.msg.MessageID, strconv.Itoa(len(b.out)))
-}
-
-// command builds an answer: a session message.
-func (b *botTurn) command(kind, body string, buttons []messaging.ReplyButton) messaging.Command {
-	cmd := messaging.Command{
-		Key:    b.key(),
-		Tenant: b.t.id, Sender: b.t.cfg.Conversation.Sender,
-		To: b.replyTo(), Kind: kind, Category: messaging.CategoryService,
-		Rule: "conversation",
-	}
-	if b.phone == "" {
-		cmd.UserID = b.msg.UserID
-	}
-	if b.mem != nil {
-		cmd.MemberID = b.mem.ID
-	}
-	if kind == messaging.KindText {
-		cmd.Text = clip(body, messaging.MaxTextBody)
-		return cmd
-	}
-	cmd.Interactive = &messaging.Interactive{Body: clip(body, conversation.MaxInteractiveBody), Buttons: buttons}
-	return cmd
-}
-
-// replyTo is where the answers go: to the wa_id exactly as WhatsApp gave
-// it (which may be another form of the number the member is known by),
-// else to the number; "" when WhatsApp withheld it.
-func (b *botTurn) replyTo() string {
-	if b.phone != "" && b.msg.WAID != "" {
-		return "+" + b.msg.WAID
-	}
-	return b.phone
-}
-
-// send publishes the turn's answers for the send stage.
-func (b *botTurn) send() error {
-	b.flush()
-	if len(b.out) == 0 {
-		return nil
-	}
-	return b.h.publishCommands(b.ctx, b.out)
+	return cmds
 }
 
 // publishCommands publishes message commands for the send stage.
@@ -768,32 +384,4 @@ func (h *Hub) publishCommands(ctx context.Context, cmds []messaging.Command) err
 		}
 	}
 	return nil
-}
-
-// firstName is the first word of a name, else of a fallback.
-func firstName(name, fallback string) string {
-	for _, n := range []string{name, fallback} {
-		if f := strings.Fields(n); len(f) > 0 {
-			return f[0]
-		}
-	}
-	return ""
-}
-
-// clip shortens s to n characters.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

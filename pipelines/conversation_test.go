@@ -22,6 +22,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
@@ -299,7 +300,7 @@ func TestConversationScripts(t *testing.T) {
 			c.tap(q, conversation.ReplyConsentYes)
 			c.expect(conversation.MsgConsentGiven, conversation.MsgWelcomeNew, conversation.MsgMenu)
 			contact := h.contact(t, "%2B"+c.phone)
-			assert.Equal(t, store.ConsentOptedIn, contact.Marketing)
+			assert.Equal(t, member.ConsentOptedIn, contact.Marketing)
 			assert.Equal(t, "whatsapp:join:qr", contact.MarketingSource)
 			assert.Equal(t, c.cat.Text(lang, conversation.MsgConsentQuestion, nil), contact.MarketingText)
 			m, ok := h.member("%2B" + c.phone)
@@ -351,10 +352,10 @@ func TestConversationScripts(t *testing.T) {
 			// Stop and start change consent at once.
 			c.sayWord(conversation.WordsStop)
 			c.expect(conversation.MsgStopped)
-			assert.Equal(t, store.ConsentOptedOut, h.contact(t, "%2B"+c.phone).Marketing)
+			assert.Equal(t, member.ConsentOptedOut, h.contact(t, "%2B"+c.phone).Marketing)
 			c.sayWord(conversation.WordsStart)
 			c.expect(conversation.MsgStarted)
-			assert.Equal(t, store.ConsentOptedIn, h.contact(t, "%2B"+c.phone).Marketing)
+			assert.Equal(t, member.ConsentOptedIn, h.contact(t, "%2B"+c.phone).Marketing)
 
 			c.sayWord(conversation.WordsHelp)
 			c.expect(conversation.MsgMenu)

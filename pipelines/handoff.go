@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors/inbox"
+	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
@@ -80,9 +81,9 @@ func handoffMessage(m event.MessageReceived) *HandoffMessage {
 
 // Handoff webhook events.
 const (
-	HandoffStarted  = "handoff.started"
-	HandoffMessageE = "message.received"
-	HandoffEnded    = "handoff.ended"
+	HandoffStarted  = conversation.HandoffStarted
+	HandoffMessageE = conversation.HandoffMessage
+	HandoffEnded    = conversation.HandoffEnded
 )
 
 // postHandoff delivers a handoff event to the tenant's webhook through the

@@ -71,9 +71,11 @@ type tenantRuntime struct {
 	program       *loyalty.Program
 	notifications []notification
 	connectors    map[string]*connectorRuntime
-	// bot is the chatbot's catalog and keywords.
-	bot BotLanguage
-	loc *time.Location
+	// bot is the chatbot's catalog and keywords; chat is the chatbot as
+	// its turns read it.
+	bot  BotLanguage
+	chat *conversation.Bot
+	loc  *time.Location
 	// policy is the messaging policy the send stage decides by.
 	policy messaging.Policy
 }
@@ -160,6 +162,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 			t.loc = loc
 		}
 		t.policy = messaging.NewPolicy(tc.Messaging, t.loc)
+		t.chat = newChatBot(t)
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -47,9 +48,9 @@ func (h *harness) settled(t *testing.T, n int) []store.Message {
 	return list.Messages
 }
 
-func (h *harness) contact(t *testing.T, phone string) store.Contact {
+func (h *harness) contact(t *testing.T, phone string) member.Contact {
 	t.Helper()
-	var body struct{ Contact store.Contact }
+	var body struct{ Contact member.Contact }
 	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/contacts?phone="+phone, &body))
 	return body.Contact
 }
@@ -99,7 +100,7 @@ func TestMarketingNeedsConsent(t *testing.T) {
 	var resp map[string]any
 	req := map[string]any{"phone": "081234560001", "opted_in": true, "source": "store signup form"}
 	require.Equal(t, http.StatusOK, h.adminPost("/contacts/consent", req, &resp))
-	assert.Equal(t, store.ConsentOptedIn, h.contact(t, "+6281234560001").Marketing)
+	assert.Equal(t, member.ConsentOptedIn, h.contact(t, "+6281234560001").Marketing)
 
 	require.Equal(t, http.StatusOK, h.postSale(sale("C-2", "081234560001", "Sari", "50000")))
 	eventually(t, "the marketing message", func() bool { return h.sentTo("+6281234560001") == 1 })
@@ -126,9 +127,9 @@ func TestWhatsAppStopAndDailyCap(t *testing.T) {
 	h.postWebhook(t, fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"200000000000009","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"%s"},"contacts":[{"wa_id":"6281234560003"}],"user_preferences":[{"wa_id":"6281234560003","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":%d}]}}]}]}`,
 		testNumberID, time.Now().Unix()))
 	eventually(t, "the opt-out", func() bool {
-		var body struct{ Contact store.Contact }
+		var body struct{ Contact member.Contact }
 		return h.admin(http.MethodGet, "/contacts?phone=081234560003", &body) == http.StatusOK &&
-			body.Contact.Marketing == store.ConsentOptedOut
+			body.Contact.Marketing == member.ConsentOptedOut
 	})
 	require.Equal(t, http.StatusOK, h.postSale(sale("D-3", "081234560003", "Citra", "50000")))
 	msgs = h.settled(t, 3)
@@ -143,7 +144,7 @@ func TestMetaRefusalsChangeConsentAndHold(t *testing.T) {
 	require.Equal(t, http.StatusOK, h.postSale(sale("M-1", "081234560004", "Dewi", "50000")))
 	require.Equal(t, http.StatusOK, h.postSale(sale("M-2", "081234560005", "Eka", "50000")))
 	h.settled(t, 2)
-	assert.Equal(t, store.ConsentOptedOut, h.contact(t, "+6281234560004").Marketing, "131050 records the opt-out")
+	assert.Equal(t, member.ConsentOptedOut, h.contact(t, "+6281234560004").Marketing, "131050 records the opt-out")
 	held := h.contact(t, "+6281234560005")
 	assert.WithinDuration(t, time.Now().Add(24*time.Hour), held.HoldUntil, time.Minute, "131049 holds the member for 24 h")
 	dl := h.deadLetters().DeadLetters
@@ -253,7 +254,7 @@ func TestTextNotificationUsesTheWindowOrItsFallback(t *testing.T) {
 	h.postWebhook(t, msg+" ") // a redelivery: another body, the same message id
 	eventually(t, "the open window", func() bool {
 		var body struct {
-			Contact    store.Contact
+			Contact    member.Contact
 			WindowOpen bool `json:"window_open"`
 		}
 		return h.admin(http.MethodGet, "/contacts?phone=081234560009", &body) == http.StatusOK && body.WindowOpen
@@ -380,10 +381,10 @@ func TestRefusalsReportedByWebhook(t *testing.T) {
 		require.Equal(t, http.StatusOK, h.postSale(sale("LR-1", "081234560023", "Lina", "50000")))
 		require.Equal(t, http.StatusOK, h.postSale(sale("LR-2", "081234560024", "Made", "50000")))
 		eventually(t, "the opt-out and the hold", func() bool {
-			var a, b struct{ Contact store.Contact }
+			var a, b struct{ Contact member.Contact }
 			return h.admin(http.MethodGet, "/contacts?phone=081234560023", &a) == http.StatusOK &&
 				h.admin(http.MethodGet, "/contacts?phone=081234560024", &b) == http.StatusOK &&
-				a.Contact.Marketing == store.ConsentOptedOut && !b.Contact.HoldUntil.IsZero()
+				a.Contact.Marketing == member.ConsentOptedOut && !b.Contact.HoldUntil.IsZero()
 		})
 		assert.Equal(t, "whatsapp:131050", h.contact(t, "+6281234560023").MarketingSource)
 		assert.WithinDuration(t, time.Now().Add(24*time.Hour), h.contact(t, "+6281234560024").HoldUntil, time.Minute)

@@ -1,8 +1,38 @@
-// Package conversation is the WhatsApp chatbot's language: it reads what a
-// customer's message asks for and holds what the bot answers, in English,
+// Package conversation is the WhatsApp chatbot: it reads what a customer's
+// message asks for and decides what the bot answers and does, in English,
 // Indonesian, Turkish, Italian and Arabic. It does no I/O; the hub keeps
-// each customer's conversation state, runs the loyalty program and sends
-// the replies.
+// each customer's conversation state, carries out what the bot decides in
+// its store and program, and sends the replies.
+//
+// Turn is the bot answering one message, a pure function:
+//
+//	res := conversation.Turn(state, msg, conversation.View{Bot: bot, Phone: phone, Member: mem, Now: now})
+//
+// From the conversation's State, the Message and a read-only View (the
+// tenant's Bot with its catalog, keywords, settings and rewards; the
+// customer's phone and membership; the time) it returns a Result: the new
+// State (saved when Save is true), the Effects for the hub to carry out in
+// order (SetConsent, Handoff), and the Replies, keyed after the message so
+// that answering it again sends nothing twice.
+//
+// Some replies need the store's answer to an effect: the points a join
+// earned, a redemption's code or why it was refused, the account's tier
+// progress, expiring points and last entries (read only for the points
+// answer, as it is costly). Then Result.Pending holds that effect (Join,
+// Redeem or ReadAccount), Replies is empty, and the hub, once the Effects
+// are carried out, carries it out and hands its answer to Joined, Redeemed
+// or WithAccount, pure as well, which return the Result with its replies.
+// A turn has at most one pending effect, and it comes last. Should an
+// effect fail, the hub saves and sends nothing, and the message is handled
+// again, which the effects bear: consent is recorded with the message's
+// time, a phone joins once, and a redemption's request id is the question
+// the customer answered.
+//
+//	for _, e := range res.Effects { … carry out … }
+//	if j, ok := res.Pending.(conversation.Join); ok {
+//		res = res.Joined(conversation.JoinAnswer{MemberID: id, Points: points, Balance: balance})
+//	}
+//	… save res.State if res.Save, send res.Replies …
 //
 // A message is read with Parse, against Keywords (DefaultKeywords plus the
 // tenant's words and join keyword):

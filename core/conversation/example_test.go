@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/conversation"
@@ -106,4 +107,32 @@ func ExampleCatalog_LedgerReason() {
 	// Tukar: Kopi gratis
 	// Redeemed: Free coffee
 	// Kazanılan puan
+}
+
+func ExampleTurn() {
+	kw, err := conversation.DefaultKeywords().WithJoinKeyword("KOPI")
+	if err != nil {
+		panic(err)
+	}
+	bot := &conversation.Bot{
+		Tenant: "acme", Catalog: conversation.DefaultCatalog(), Keywords: kw,
+		JoinKeyword: "KOPI", Brand: "Kopi Kita", DefaultLanguage: conversation.English,
+		Languages: conversation.Languages(), HandoffAfter: 3, HandoffTimeout: 24 * time.Hour, Location: time.UTC,
+	}
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	view := conversation.View{Bot: bot, Phone: "+447700900123", Now: now}
+
+	// The customer writes the join keyword: the bot asks for consent.
+	res := conversation.Turn(conversation.State{}, conversation.Message{ID: "wamid.1", Type: "text", Sent: now, Text: "KOPI"}, view)
+	fmt.Println(res.State.Step, res.Replies[0].Kind, res.Replies[0].Interactive.Buttons[0].ID)
+
+	// They tap yes: consent is recorded, and the join waits for the store.
+	res = conversation.Turn(res.State, conversation.Message{ID: "wamid.2", Type: "interactive", Sent: now, ReplyID: conversation.ReplyConsentYes}, view)
+	fmt.Printf("%T %T\n", res.Effects[0], res.Pending)
+	res = res.Joined(conversation.JoinAnswer{MemberID: "m1", Points: 50, Balance: 50})
+	fmt.Println(res.Replies[0].Text[:strings.Index(res.Replies[0].Text, "\n")])
+	// Output:
+	// await_consent buttons consent:yes
+	// conversation.SetConsent conversation.Join
+	// Great, you'll get our offers here. Write *STOP* anytime to opt out.
 }

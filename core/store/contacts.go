@@ -25,36 +25,6 @@ func (r ContactRef) Empty() bool { return r.Phone == "" && r.UserID == "" }
 // ErrNoContact is returned for a ContactRef that names nobody.
 var ErrNoContact = errors.New("contact has neither a phone number nor a user id")
 
-// Contact is a WhatsApp user as the store keeps them.
-//
-// Deprecated: the contact is member.Contact; this name remains for
-// callers not yet moved to it.
-type Contact = member.Contact
-
-// Marketing consent states.
-//
-// Deprecated: use member.ConsentUnknown, member.ConsentOptedIn and
-// member.ConsentOptedOut.
-const (
-	ConsentUnknown  = member.ConsentUnknown
-	ConsentOptedIn  = member.ConsentOptedIn
-	ConsentOptedOut = member.ConsentOptedOut
-)
-
-// SetConsent is member.SetConsent.
-//
-// Deprecated: use member.SetConsent.
-func SetConsent(state, source string, at time.Time) member.Change {
-	return member.SetConsent(state, source, at)
-}
-
-// SetConsentWithText is member.SetConsentWithText.
-//
-// Deprecated: use member.SetConsentWithText.
-func SetConsentWithText(state, source, text string, at time.Time) member.Change {
-	return member.SetConsentWithText(state, source, text, at)
-}
-
 // InboundMessage is one message a customer sent to the business.
 type InboundMessage struct {
 	Tenant            string     `json:"tenant"`
