@@ -120,7 +120,7 @@ func chatState(c store.Conversation) conversation.State {
 		Lang: c.Lang, LangChosen: c.LangChosen, Step: conversation.Step(c.Step),
 		RewardID: c.RewardID, JoinCode: c.JoinCode, JoinSource: c.JoinSource,
 		Misunderstood: c.Misunderstood, HandoffUntil: c.HandoffUntil, HandoffReason: c.HandoffReason,
-		LastMessageID: c.LastMessageID, UpdatedAt: c.UpdatedAt,
+		LastMessageID: c.LastMessageID, LastMessageAt: c.LastMessageAt,
 	}
 }
 
@@ -129,7 +129,7 @@ func savedConversation(c store.Conversation, s conversation.State) store.Convers
 	c.Lang, c.LangChosen, c.Step = s.Lang, s.LangChosen, string(s.Step)
 	c.RewardID, c.JoinCode, c.JoinSource = s.RewardID, s.JoinCode, s.JoinSource
 	c.Misunderstood, c.HandoffUntil, c.HandoffReason = s.Misunderstood, s.HandoffUntil, s.HandoffReason
-	c.LastMessageID = s.LastMessageID
+	c.LastMessageID, c.LastMessageAt = s.LastMessageID, s.LastMessageAt
 	return c
 }
 

@@ -23,7 +23,7 @@ func TestConversationStateRoundTrip(t *testing.T) {
 		c := store.Conversation{
 			Tenant: "acme", Phone: "+6281234567001", UserID: "ID.1", Lang: "id", LangChosen: true, Step: stored,
 			RewardID: "latte", JoinCode: "ABC12345", JoinSource: "qr", Misunderstood: 2,
-			HandoffUntil: at.Add(time.Hour), HandoffReason: "asked", LastMessageID: "wamid.1", UpdatedAt: at,
+			HandoffUntil: at.Add(time.Hour), HandoffReason: "asked", LastMessageID: "wamid.1", LastMessageAt: at.Add(-time.Minute), UpdatedAt: at,
 		}
 		s := chatState(c)
 		assert.Equal(t, step, s.Step)

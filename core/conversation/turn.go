@@ -58,22 +58,25 @@ type State struct {
 	// answers. HandoffReason says why the handoff started.
 	HandoffUntil  time.Time
 	HandoffReason string
-	// LastMessageID is the last message the bot handled, and UpdatedAt
-	// when the state was last saved: a message delivered again is answered
-	// only if it was not.
+	// LastMessageID is the last message the bot handled, and
+	// LastMessageAt when it was sent: a message delivered again is answered
+	// only if it was not handled and no message sent after it was.
 	LastMessageID string
-	UpdatedAt     time.Time
+	LastMessageAt time.Time
 }
 
 // InHandoff reports whether a person answers the customer at now.
 func (s State) InHandoff(now time.Time) bool { return now.Before(s.HandoffUntil) }
 
-// Handled reports whether m was handled already, or a later message was:
-// a message delivered again is then not answered again. The state is
-// saved with every message answered, so a message recorded once but not
-// handled (a crash between the two) is answered on its next delivery.
+// Handled reports whether m was handled already, or a message sent after
+// it was: a message delivered again is then not answered again. The state
+// is saved with every message answered, so a message recorded once but not
+// handled (a crash or a failed effect between the two) is answered on its
+// next delivery. WhatsApp's timestamps are whole seconds: another message
+// of the same second says nothing about the order, so m is answered (its
+// replies' keys keep a second answer from being sent twice).
 func (s State) Handled(m Message) bool {
-	return s.LastMessageID == m.ID || s.UpdatedAt.After(m.Sent)
+	return s.LastMessageID == m.ID || s.LastMessageAt.After(m.Sent)
 }
 
 // Message is a customer's message to the bot.
@@ -285,7 +288,7 @@ func Turn(s State, m Message, v View) Result {
 	if !t.st.LangChosen {
 		t.st.Lang = t.lang
 	}
-	t.st.LastMessageID = m.ID
+	t.st.LastMessageID, t.st.LastMessageAt = m.ID, m.Sent
 	return t.result(handled)
 }
 

@@ -115,7 +115,7 @@ func shown(replies []conversation.Reply) []string {
 // answered is the state after a message answered in English, changed by
 // edit.
 func answered(edit func(s *conversation.State)) conversation.State {
-	s := conversation.State{Lang: conversation.English, LastMessageID: "wamid.1"}
+	s := conversation.State{Lang: conversation.English, LastMessageID: "wamid.1", LastMessageAt: turnSent}
 	if edit != nil {
 		edit(&s)
 	}
@@ -403,8 +403,28 @@ func TestTurn(t *testing.T) {
 				m.Redelivered = true
 				return m
 			}(),
-			state: conversation.State{LastMessageID: "wamid.1", UpdatedAt: turnSent.Add(time.Second)},
-			want:  conversation.State{LastMessageID: "wamid.1", UpdatedAt: turnSent.Add(time.Second)},
+			state: conversation.State{LastMessageID: "wamid.1", LastMessageAt: turnSent},
+			want:  conversation.State{LastMessageID: "wamid.1", LastMessageAt: turnSent},
+		},
+		{
+			name: "a message delivered again after a later one was answered", msg: func() conversation.Message {
+				m := text("points")
+				m.Redelivered = true
+				return m
+			}(),
+			state: conversation.State{LastMessageID: "wamid.2", LastMessageAt: turnSent.Add(time.Second)},
+			want:  conversation.State{LastMessageID: "wamid.2", LastMessageAt: turnSent.Add(time.Second)},
+		},
+		{
+			// Another message of the same second was answered: WhatsApp's
+			// whole seconds do not say which came first.
+			name: "a message delivered again after another of its second was answered", msg: func() conversation.Message {
+				m := text("menu")
+				m.Redelivered = true
+				return m
+			}(),
+			state: conversation.State{LastMessageID: "wamid.0", LastMessageAt: turnSent},
+			want:  answered(nil), replies: []string{"menu"}, handled: "help",
 		},
 		{
 			name: "a message delivered again that was not answered", msg: func() conversation.Message {
@@ -412,8 +432,8 @@ func TestTurn(t *testing.T) {
 				m.Redelivered = true
 				return m
 			}(),
-			state: conversation.State{UpdatedAt: turnSent.Add(-time.Hour)},
-			want:  answered(func(s *conversation.State) { s.UpdatedAt = turnSent.Add(-time.Hour) }), replies: []string{"menu"}, handled: "help",
+			state: conversation.State{LastMessageID: "wamid.0", LastMessageAt: turnSent.Add(-time.Hour)},
+			want:  answered(nil), replies: []string{"menu"}, handled: "help",
 		},
 	}
 	for _, tt := range tests {

@@ -42,7 +42,11 @@ type Conversation struct {
 	// LastMessageID is the last customer message the bot handled, so that
 	// a message delivered again after a crash is answered if, and only if,
 	// it was not answered yet.
-	LastMessageID string    `json:"last_message_id,omitempty"`
+	LastMessageID string `json:"last_message_id,omitempty"`
+	// LastMessageAt is when that message was sent, by WhatsApp's clock
+	// (whole seconds): a message sent in an earlier second was followed
+	// by a handled one.
+	LastMessageAt time.Time `json:"last_message_at,omitzero"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 const conversationColumns = `id, tenant, phone, user_id, lang, lang_chosen, step, reward_id, join_code,
-	join_source, misunderstood, handoff_until, handoff_reason, last_message_id, updated_at`
+	join_source, misunderstood, handoff_until, handoff_reason, last_message_id, last_message_at, updated_at`
 
 type conversationRow struct {
 	id int64
@@ -21,12 +21,12 @@ type conversationRow struct {
 
 func scanConversation(r pgx.Row) (conversationRow, error) {
 	var c conversationRow
-	var handoff *time.Time
+	var handoff, last *time.Time
 	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Lang, &c.LangChosen, &c.Step, &c.RewardID,
-		&c.JoinCode, &c.JoinSource, &c.Misunderstood, &handoff, &c.HandoffReason, &c.LastMessageID, &c.UpdatedAt); err != nil {
+		&c.JoinCode, &c.JoinSource, &c.Misunderstood, &handoff, &c.HandoffReason, &c.LastMessageID, &last, &c.UpdatedAt); err != nil {
 		return conversationRow{}, notFound(err)
 	}
-	c.HandoffUntil, c.UpdatedAt = utcOrZero(handoff), c.UpdatedAt.UTC()
+	c.HandoffUntil, c.LastMessageAt, c.UpdatedAt = utcOrZero(handoff), utcOrZero(last), c.UpdatedAt.UTC()
 	return c, nil
 }
 
@@ -115,15 +115,16 @@ func (s *Store) SaveConversation(ctx context.Context, c store.Conversation) erro
 		}
 		args := []any{target.Phone, target.UserID, target.Lang, target.LangChosen, target.Step, target.RewardID,
 			target.JoinCode, target.JoinSource, target.Misunderstood, nullTime(dbTime(target.HandoffUntil)),
-			target.HandoffReason, target.LastMessageID, now}
+			target.HandoffReason, target.LastMessageID, nullTime(dbTime(target.LastMessageAt)), now}
 		if id == 0 {
 			_, err = tx.Exec(ctx, `INSERT INTO conversations (phone, user_id, lang, lang_chosen, step, reward_id,
-				join_code, join_source, misunderstood, handoff_until, handoff_reason, last_message_id, updated_at, tenant)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, append(args, c.Tenant)...)
+				join_code, join_source, misunderstood, handoff_until, handoff_reason, last_message_id, last_message_at,
+				updated_at, tenant)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, append(args, c.Tenant)...)
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE conversations SET phone = $1, user_id = $2, lang = $3, lang_chosen = $4,
 				step = $5, reward_id = $6, join_code = $7, join_source = $8, misunderstood = $9, handoff_until = $10,
-				handoff_reason = $11, last_message_id = $12, updated_at = $13 WHERE id = $14`, append(args, id)...)
+				handoff_reason = $11, last_message_id = $12, last_message_at = $13, updated_at = $14 WHERE id = $15`, append(args, id)...)
 		}
 		return err
 	})

@@ -11,7 +11,7 @@ import (
 
 const (
 	conversationColumns = `id, tenant, phone, user_id, lang, lang_chosen, step, reward_id, join_code,
-	join_source, misunderstood, handoff_until, handoff_reason, last_message_id, updated_at`
+	join_source, misunderstood, handoff_until, handoff_reason, last_message_id, last_message_at, updated_at`
 	// The phone, user id and handoff indexes are partial: a lookup repeats
 	// their condition so that SQLite may use them.
 	queryConversationByPhone = `SELECT ` + conversationColumns + ` FROM conversations
@@ -30,12 +30,12 @@ type conversationRow struct {
 
 func scanConversation(r rowScanner) (conversationRow, error) {
 	var c conversationRow
-	var handoff, upd int64
+	var handoff, last, upd int64
 	if err := r.Scan(&c.id, &c.Tenant, &c.Phone, &c.UserID, &c.Lang, &c.LangChosen, &c.Step, &c.RewardID,
-		&c.JoinCode, &c.JoinSource, &c.Misunderstood, &handoff, &c.HandoffReason, &c.LastMessageID, &upd); err != nil {
+		&c.JoinCode, &c.JoinSource, &c.Misunderstood, &handoff, &c.HandoffReason, &c.LastMessageID, &last, &upd); err != nil {
 		return conversationRow{}, notFound(err)
 	}
-	c.HandoffUntil, c.UpdatedAt = fromDBZero(handoff), fromDB(upd)
+	c.HandoffUntil, c.LastMessageAt, c.UpdatedAt = fromDBZero(handoff), fromDBZero(last), fromDB(upd)
 	return c, nil
 }
 
@@ -108,15 +108,16 @@ func (s *Store) SaveConversation(ctx context.Context, c store.Conversation) erro
 		}
 		args := []any{target.Phone, target.UserID, target.Lang, target.LangChosen, target.Step, target.RewardID,
 			target.JoinCode, target.JoinSource, target.Misunderstood, toDBZero(target.HandoffUntil),
-			target.HandoffReason, target.LastMessageID, now}
+			target.HandoffReason, target.LastMessageID, toDBZero(target.LastMessageAt), now}
 		if id == 0 {
 			_, err = tx.ExecContext(ctx, `INSERT INTO conversations (tenant, phone, user_id, lang, lang_chosen, step,
-				reward_id, join_code, join_source, misunderstood, handoff_until, handoff_reason, last_message_id, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{c.Tenant}, args...)...)
+				reward_id, join_code, join_source, misunderstood, handoff_until, handoff_reason, last_message_id,
+				last_message_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{c.Tenant}, args...)...)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE conversations SET phone = ?, user_id = ?, lang = ?, lang_chosen = ?,
 				step = ?, reward_id = ?, join_code = ?, join_source = ?, misunderstood = ?, handoff_until = ?,
-				handoff_reason = ?, last_message_id = ?, updated_at = ? WHERE id = ?`, append(args, id)...)
+				handoff_reason = ?, last_message_id = ?, last_message_at = ?, updated_at = ? WHERE id = ?`, append(args, id)...)
 		}
 		return err
 	})

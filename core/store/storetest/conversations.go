@@ -32,7 +32,8 @@ func sameConversation(t *testing.T, want, got store.Conversation, msg string) {
 	}
 	assert.False(t, got.UpdatedAt.IsZero(), "%s: updated at is set", msg)
 	assert.Equal(t, time.UTC, got.UpdatedAt.Location(), msg)
-	want.HandoffUntil, want.UpdatedAt = got.HandoffUntil, got.UpdatedAt
+	assert.True(t, want.LastMessageAt.Equal(got.LastMessageAt), "%s: last message at %v, want %v", msg, got.LastMessageAt, want.LastMessageAt)
+	want.HandoffUntil, want.LastMessageAt, want.UpdatedAt = got.HandoffUntil, got.LastMessageAt, got.UpdatedAt
 	assert.Equal(t, want, got, msg)
 }
 
@@ -42,7 +43,8 @@ func testConversationByPhone(t *testing.T, s store.Store) {
 	ref := store.ContactRef{Phone: "+62817" + randDigits(7)}
 	c := store.Conversation{Tenant: tenant, Phone: ref.Phone, Lang: "id", LangChosen: true,
 		Step: store.StepAwaitConfirm, RewardID: "rw_" + randHex(4), JoinCode: "SARI7", JoinSource: "qr",
-		Misunderstood: 2, HandoffUntil: at(3600), HandoffReason: "asked for a person", LastMessageID: "wamid." + randHex(8)}
+		Misunderstood: 2, HandoffUntil: at(3600), HandoffReason: "asked for a person", LastMessageID: "wamid." + randHex(8),
+		LastMessageAt: at(-60)}
 	before := time.Now().Add(-time.Second)
 	got := saveConversation(t, s, c, ref)
 	sameConversation(t, c, got, "round trip")
