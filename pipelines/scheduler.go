@@ -384,7 +384,7 @@ const deferredLease = 5 * time.Minute
 // send stage.
 func (h *Hub) releaseDeferred(ctx context.Context, now time.Time) {
 	for {
-		due, err := h.store.DueDeferred(ctx, now, sweepBatch, deferredLease)
+		due, err := h.store.DueMessages(ctx, now, sweepBatch, deferredLease)
 		if err != nil {
 			h.logger.Warn("listing due deferred messages failed", "error", err)
 			return

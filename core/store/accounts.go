@@ -39,6 +39,26 @@ type AccountRef struct {
 	// identity of the member, unique per connector.
 	Connector  string
 	CustomerID string
+
+	// Effects, when set, runs inside the transaction once fn succeeded
+	// (never on a replay) with what the event decided; the messages and
+	// write-backs it returns are written in the same transaction. Its
+	// error fails the event like fn's.
+	Effects func(AccountResult) (Effects, error)
+}
+
+// Effects are what a loyalty transaction writes beside the account: the
+// messages it causes, into the outbox (as EnqueueMessages would), and the
+// members to queue for write-back (as QueueSync would).
+type Effects struct {
+	Messages []Message
+	Sync     []SyncRef
+}
+
+// SyncRef is a member to write back to one connector.
+type SyncRef struct {
+	Connector string
+	MemberID  string
 }
 
 // AccountResult is what one loyalty transaction decided.

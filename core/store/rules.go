@@ -34,6 +34,7 @@ func ClampLimit(n int) int {
 
 // statusRank orders message statuses; failed and unknown share a rank.
 var statusRank = map[string]int{
+	MessageQueued:    0,
 	MessagePending:   0,
 	MessageDeferred:  0,
 	MessageSending:   1,
@@ -51,6 +52,9 @@ var statusRank = map[string]int{
 // does not hide a failure that arrived before it; delivered and read
 // override both failed and unknown.
 func Advances(cur, next string) bool {
+	if cur == MessageQueued {
+		return false // never sent: the report is of another message
+	}
 	if next == MessageFailed {
 		switch cur {
 		case MessagePending, MessageSending, MessageUnknown, MessageSent:
@@ -62,6 +66,29 @@ func Advances(cur, next string) bool {
 		return false
 	}
 	return statusRank[next] > statusRank[cur]
+}
+
+// CheckQueued rejects a message the outbox cannot send: one without a key,
+// tenant or command.
+func CheckQueued(m Message) error {
+	if m.Key == "" || m.Tenant == "" || len(m.Command) == 0 {
+		return fmt.Errorf("queueing message %q: key, tenant and command are required", m.Key)
+	}
+	return nil
+}
+
+// QueuedTimes are when a queued message is created (now unless m says) and
+// due (when created unless m says).
+func QueuedTimes(m Message, now time.Time) (created, due time.Time) {
+	created = now
+	if !m.CreatedAt.IsZero() {
+		created = Stamp(m.CreatedAt)
+	}
+	due = created
+	if !m.DueAt.IsZero() {
+		due = Stamp(m.DueAt)
+	}
+	return created, due
 }
 
 // CheckStatus rejects a status the message log does not know.

@@ -80,10 +80,12 @@ type Ledger interface {
 }
 
 // Message statuses. Status only moves forward along
-// pending < sending < sent < delivered < read; failed and unknown are
-// reached from pending or sending; a later delivered or read overrides a
-// failed or unknown.
+// queued < pending < sending < sent < delivered < read; failed and unknown
+// are reached from pending or sending; a later delivered or read overrides a
+// failed or unknown. A queued message was never handed to a BSP, so no
+// delivery report moves it.
 const (
+	MessageQueued    = "queued"  // in the outbox: written with the change that caused it, waiting for the sender
 	MessagePending   = "pending" // claimed but not yet attempted, or released after a definite rejection
 	MessageSending   = "sending" // a send attempt is (or was, before a crash) in flight
 	MessageUnknown   = "unknown" // an attempt ended without a known answer
@@ -95,8 +97,8 @@ const (
 	MessageDeferred  = "deferred" // held back by the messaging policy until a time, then sent
 )
 
-// DeferredMessage is a deferred message that is due: its command goes back
-// to the send stage.
+// DeferredMessage is a queued or deferred message that is due, or an
+// interrupted attempt: its command goes (back) to the sender.
 type DeferredMessage struct {
 	Key     string
 	Tenant  string
@@ -128,8 +130,12 @@ type Message struct {
 	// Command is the command the message was sent from, kept for a
 	// free-form message so that it can still go out as its fallback
 	// template when the BSP reports the window closed after accepting it.
-	// ClaimMessage stores it when set; Message returns it.
+	// ClaimMessage and EnqueueMessages store it when set; Message returns
+	// it.
 	Command []byte `json:"-"`
+	// DueAt is when a queued message is to be sent (its creation time when
+	// zero); EnqueueMessages stores it.
+	DueAt time.Time `json:"due_at,omitzero"`
 }
 
 // SentAsFallback marks a message sent as its fallback template: the
@@ -166,8 +172,13 @@ type MessageFilter struct {
 
 // Messages is the message log with its claim protocol.
 type Messages interface {
+	// EnqueueMessages writes messages to the outbox: each as queued, with
+	// its Command, due at its DueAt. A key the log has already is left as
+	// it is, so writing the same messages again changes nothing.
+	EnqueueMessages(ctx context.Context, ms []Message) error
 	// ClaimMessage moves the message with m.Key to sending: it inserts it
-	// when new, or takes it over when it is pending. It returns claimed=true
+	// when new, or takes it over when it is queued, pending or deferred. It
+	// returns claimed=true
 	// when the caller now owns the attempt; otherwise it returns the current
 	// record and the caller must not send. A sending or unknown message
 	// without a command keeps m.Command.
@@ -189,10 +200,12 @@ type Messages interface {
 	// DeferMessage holds a claimed message back until a time, keeping the
 	// command to send then; a later claim takes it over like a pending one.
 	DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error
-	// DueDeferred returns up to limit deferred messages due at now and
-	// pushes their time lease on, so that another call does not return
-	// them again before they were claimed (or the lease ran out).
-	DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]DeferredMessage, error)
+	// DueMessages returns up to limit queued or deferred messages due at
+	// now, earliest first, and pushes their due time on to now+lease, so
+	// that no other call (of this replica or another) returns them again
+	// before they were claimed or the lease ran out. A crash between this
+	// call and ClaimMessage leaves them to a call after the lease.
+	DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]DeferredMessage, error)
 	// MarkUnknown records that an attempt's result is unknown.
 	MarkUnknown(ctx context.Context, key, reason string, at time.Time) error
 	// RetakeMessage starts a new attempt of a message whose earlier attempt

@@ -183,10 +183,47 @@ func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, now); err != nil {
+	res := store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}
+	e, err := effectsOf(ref, res)
+	if err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, e, now); err != nil {
+		return store.AccountResult{}, err
+	}
+	return res, nil
+}
+
+// effectsOf runs the effects hook of ref, if any, on what the event decided.
+func effectsOf(ref store.AccountRef, res store.AccountResult) (store.Effects, error) {
+	if ref.Effects == nil {
+		return store.Effects{}, nil
+	}
+	return ref.Effects(res)
+}
+
+const (
+	queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 0, $10, $10, $11, $12, $13) ON CONFLICT (key) DO NOTHING`
+	queryQueueSync = `INSERT INTO sync_queue AS q (tenant, connector, member_id, seq, queued_at)
+		VALUES ($1, $2, $3, 1, $4) ON CONFLICT (tenant, connector, member_id) DO UPDATE SET seq = q.seq + 1`
+)
+
+// queueEffects queues the writes of a transaction's messages, as queued
+// (created at now unless they say otherwise), and write-backs.
+func queueEffects(w *writeBatch, tenant string, e store.Effects, now time.Time) error {
+	for _, m := range e.Messages {
+		if err := store.CheckQueued(m); err != nil {
+			return err
+		}
+		created, due := store.QueuedTimes(m, now)
+		w.queue("queueing message "+m.Key, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
+			m.Template, m.Category, store.MessageQueued, created, m.SentAs, m.Command, due)
+	}
+	for _, r := range e.Sync {
+		w.queue("queueing member "+r.MemberID+" for write-back", queryQueueSync, tenant, r.Connector, r.MemberID, now)
+	}
+	return nil
 }
 
 // maxCodeAttempts bounds the draws of a referral code that is not taken.
@@ -335,12 +372,15 @@ func counters(ctx context.Context, tx querier, tenant, memberID string, keys []s
 // other statements in one pipelined batch, one round trip however many
 // entries, lots and counters the event wrote.
 func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, stored member.Member, newOrder bool,
-	processed processedWrite, ch loyalty.Changes, now time.Time) error {
+	processed processedWrite, ch loyalty.Changes, e store.Effects, now time.Time) error {
 	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
 		return err
 	}
 	var w writeBatch
 	if err := queueChanges(&w, tenant, eventID, m, stored, true, processed, newOrder, ch, now); err != nil {
+		return err
+	}
+	if err := queueEffects(&w, tenant, e, now); err != nil {
 		return err
 	}
 	return w.send(ctx, tx, "writing the loyalty transaction")

@@ -451,6 +451,12 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 		return n + referred[referrerID], err
 	}
 	ch, err := runInGroup(ctx, tx, a, op, m.ID, save)
+	var e store.Effects
+	if err == nil {
+		// Before the savepoint closes: a failing hook takes back the
+		// event's redemption too.
+		e, err = effectsOf(op.ref, store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps})
+	}
 	if saved {
 		q := `RELEASE SAVEPOINT grouped_event`
 		if err != nil {
@@ -479,6 +485,9 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 			rf.Code, rf.ReferredBy, rf.Status, rf.Order, m.Birthday, ch.Member.BirthdayYear)
 	}
 	if err := queueChanges(writes, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
+		return store.AccountResult{}, err
+	}
+	if err := queueEffects(writes, op.tenant, e, now); err != nil {
 		return store.AccountResult{}, err
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil

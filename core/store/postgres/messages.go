@@ -82,8 +82,8 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 		// checked again: only one takes the message over.
 		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2,
 			command = COALESCE($6, command), template = $7, sent_as = $8
-			WHERE key = $3 AND status IN ($4, $5)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command,
-			m.Template, m.SentAs)
+			WHERE key = $3 AND status IN ($4, $5, $9)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command,
+			m.Template, m.SentAs, store.MessageQueued)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -174,17 +174,39 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 	return nil
 }
 
-// DueDeferred returns deferred messages due at now; see store.Messages.
-// Replicas asking at once get different messages.
-func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+// DueMessages returns queued and deferred messages due at now; see
+// store.Messages. Replicas asking at once get different messages.
+func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
-		WHERE key IN (SELECT key FROM messages WHERE status = $2 AND not_before <= $3
-			ORDER BY not_before LIMIT $4 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, command`, now.Add(lease), store.MessageDeferred, now, store.ClampLimit(limit))
+		WHERE key IN (SELECT key FROM messages WHERE status IN ($2, $3) AND not_before <= $4
+			ORDER BY not_before LIMIT $5 FOR UPDATE SKIP LOCKED)
+		RETURNING key, tenant, command`, now.Add(lease), store.MessageQueued, store.MessageDeferred, now,
+		store.ClampLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+		return nil, fmt.Errorf("listing due messages: %w", err)
 	}
 	return out, nil
+}
+
+// EnqueueMessages writes messages to the outbox; see store.Messages.
+func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	p, err := s.db()
+	if err != nil {
+		return err
+	}
+	var w writeBatch
+	if err := queueEffects(&w, "", store.Effects{Messages: ms}, store.Stamp(time.Time{})); err != nil {
+		return err
+	}
+	if err := pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		return w.send(ctx, tx, "queueing messages")
+	}); err != nil {
+		return fmt.Errorf("queueing messages: %w", err)
+	}
+	return nil
 }
 
 // leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes

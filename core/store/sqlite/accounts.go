@@ -163,7 +163,17 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
+	res := store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}
+	if ref.Effects != nil {
+		e, err := ref.Effects(res)
+		if err != nil {
+			return store.AccountResult{}, err
+		}
+		if err := writeEffects(ctx, tx, tenant, e, now); err != nil {
+			return store.AccountResult{}, err
+		}
+	}
+	return res, nil
 }
 
 // Referral lookups. The indexes on referral codes and referrers are

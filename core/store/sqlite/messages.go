@@ -81,8 +81,8 @@ func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, 
 	if !claimed {
 		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?,
 			command = COALESCE(?, command), template = ?, sent_as = ?
-			WHERE key = ? AND status IN (?, ?)`, store.MessageSending, toDB(at), m.Command, m.Template, m.SentAs,
-			m.Key, store.MessagePending, store.MessageDeferred)
+			WHERE key = ? AND status IN (?, ?, ?)`, store.MessageSending, toDB(at), m.Command, m.Template, m.SentAs,
+			m.Key, store.MessagePending, store.MessageDeferred, store.MessageQueued)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -181,15 +181,64 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 	return nil
 }
 
-// DueDeferred returns deferred messages due at now; see store.Messages.
-func (s *Store) DueDeferred(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+// DueMessages returns queued and deferred messages due at now; see
+// store.Messages. Writes are serialized, so two calls never lease the same
+// message.
+func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
-		WHERE key IN (SELECT key FROM messages WHERE status = ? AND not_before <= ? ORDER BY not_before LIMIT ?)
-		RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageDeferred, toDB(now), store.ClampLimit(limit))
+		WHERE key IN (SELECT key FROM messages WHERE status IN (?, ?) AND not_before <= ? ORDER BY not_before LIMIT ?)
+		RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageQueued, store.MessageDeferred, toDB(now),
+		store.ClampLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("listing due deferred messages: %w", err)
+		return nil, fmt.Errorf("listing due messages: %w", err)
 	}
 	return out, nil
+}
+
+// EnqueueMessages writes messages to the outbox; see store.Messages.
+func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		return enqueue(ctx, tx, ms, store.Stamp(time.Time{}))
+	}); err != nil {
+		return fmt.Errorf("queueing messages: %w", err)
+	}
+	return nil
+}
+
+const queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+
+// enqueue inserts messages as queued, created at now unless they say
+// otherwise.
+func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) error {
+	for _, m := range ms {
+		if err := store.CheckQueued(m); err != nil {
+			return err
+		}
+		created, due := store.QueuedTimes(m, now)
+		if _, err := tx.ExecContext(ctx, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
+			m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Command,
+			toDB(due)); err != nil {
+			return fmt.Errorf("queueing message %s: %w", m.Key, err)
+		}
+	}
+	return nil
+}
+
+// writeEffects writes a loyalty transaction's messages and write-backs.
+func writeEffects(ctx context.Context, tx *wtx, tenant string, e store.Effects, now time.Time) error {
+	if err := enqueue(ctx, tx, e.Messages, now); err != nil {
+		return err
+	}
+	for _, r := range e.Sync {
+		if err := queueSync(ctx, tx, tenant, r.Connector, r.MemberID, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes

@@ -24,12 +24,10 @@ func (s *Store) QueueSync(ctx context.Context, tenant, connector string, memberI
 	if slices.Contains(memberIDs, "") {
 		return errors.New("queueing members to sync: empty member id")
 	}
-	now := toDB(time.Now())
+	now := time.Now()
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		for _, id := range memberIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_queue (tenant, connector, member_id, seq, queued_at)
-				VALUES (?, ?, ?, 1, ?) ON CONFLICT (tenant, connector, member_id) DO UPDATE SET seq = sync_queue.seq + 1`,
-				tenant, connector, id, now); err != nil {
+			if err := queueSync(ctx, tx, tenant, connector, id, now); err != nil {
 				return err
 			}
 		}
@@ -83,6 +81,16 @@ func (s *Store) DoneSync(ctx context.Context, tenant, connector string, items []
 		return nil
 	}); err != nil {
 		return fmt.Errorf("removing synced members: %w", err)
+	}
+	return nil
+}
+
+// queueSync queues one member for write-back, or counts a queued one again.
+func queueSync(ctx context.Context, tx *wtx, tenant, connector, memberID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_queue (tenant, connector, member_id, seq, queued_at)
+		VALUES (?, ?, ?, 1, ?) ON CONFLICT (tenant, connector, member_id) DO UPDATE SET seq = sync_queue.seq + 1`,
+		tenant, connector, memberID, toDB(now)); err != nil {
+		return fmt.Errorf("queueing member %s for write-back: %w", memberID, err)
 	}
 	return nil
 }

@@ -234,12 +234,12 @@ func testDeferMessage(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, store.MessageDeferred, m.Status)
 
-	due, err := s.DueDeferred(ctx, time.Now(), 100, time.Minute)
+	due, err := s.DueMessages(ctx, time.Now(), 100, time.Minute)
 	require.NoError(t, err)
 	assert.NotContains(t, keysOf(due), key, "not due yet")
 
 	later := until.Add(time.Second)
-	due, err = s.DueDeferred(ctx, later, 1000, time.Minute)
+	due, err = s.DueMessages(ctx, later, 1000, time.Minute)
 	require.NoError(t, err)
 	require.Contains(t, keysOf(due), key)
 	for _, d := range due {
@@ -248,14 +248,14 @@ func testDeferMessage(t *testing.T, s store.Store) {
 			assert.Equal(t, tenant, d.Tenant)
 		}
 	}
-	due, err = s.DueDeferred(ctx, later, 1000, time.Minute)
+	due, err = s.DueMessages(ctx, later, 1000, time.Minute)
 	require.NoError(t, err)
 	assert.NotContains(t, keysOf(due), key, "leased: not returned twice")
 
 	_, ok, err = s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant})
 	require.NoError(t, err)
 	assert.True(t, ok, "a deferred message is claimed again when it comes back")
-	due, err = s.DueDeferred(ctx, later.Add(time.Hour), 1000, time.Minute)
+	due, err = s.DueMessages(ctx, later.Add(time.Hour), 1000, time.Minute)
 	require.NoError(t, err)
 	assert.NotContains(t, keysOf(due), key, "a claimed message is no longer deferred")
 }
