@@ -1,8 +1,11 @@
 package pipelines
 
 import (
+	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -199,7 +203,7 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		writeError(w, http.StatusConflict, "dead letter's payload was erased on a privacy request: nothing to replay")
 		return
 	}
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	msg := message.NewMessage(event.DerivedID("rp_", d.ID, now.Format(time.RFC3339Nano)), d.Payload)
 	for k, v := range d.Metadata {
 		msg.Metadata.Set(k, v)
@@ -208,7 +212,8 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		delete(msg.Metadata, k)
 	}
 	msg.Metadata.Set(MetaReplayOf, d.ID)
-	if err := h.queue.Publisher().Publish(d.Topic, msg); err != nil {
+	topic, err := h.replay(r.Context(), t, d.Topic, msg)
+	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
 		return
 	}
@@ -216,7 +221,55 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		h.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": d.Topic, "message_id": msg.UUID})
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": topic, "message_id": msg.UUID})
+}
+
+// replay sends a dead letter's message back to where it failed, and returns
+// where that is: a topic, or the outbox for a send the sender gave up on.
+// Dead letters of earlier versions' topics take the path that replaced
+// theirs.
+func (h *Hub) replay(ctx context.Context, t *tenantRuntime, topic string, msg *message.Message) (string, error) {
+	switch topic {
+	case TopicOutbox, oldTopicOutbound:
+		return TopicOutbox, h.requeueCommand(ctx, msg.Payload)
+	case oldTopicOutcomes:
+		var o event.Outcome
+		if err := json.Unmarshal(msg.Payload, &o); err != nil {
+			return "", fmt.Errorf("decoding the outcome: %w", err)
+		}
+		cmds, err := h.notify(t, o)
+		if err != nil {
+			return "", err
+		}
+		return TopicOutbox, h.enqueueCommands(ctx, cmds)
+	case oldTopicEvents:
+		msg.Metadata.Set(MetaMapped, "event")
+		topic = TopicInbound
+	}
+	return topic, h.queue.Publisher().Publish(topic, msg)
+}
+
+// requeueCommand puts a message command back in the outbox, due now: a new
+// key is queued, and a message held for a replay is deferred until now.
+func (h *Hub) requeueCommand(ctx context.Context, payload []byte) error {
+	var cmd messaging.Command
+	if err := json.Unmarshal(payload, &cmd); err != nil {
+		return fmt.Errorf("decoding the message command: %w", err)
+	}
+	m, err := outboxMessage(cmd)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	m.Command, m.DueAt = payload, now
+	if err := h.store.EnqueueMessages(ctx, []store.Message{m}); err != nil {
+		return err
+	}
+	if err := h.store.DeferMessage(ctx, cmd.Key, now, payload, "replayed", now); err != nil {
+		return err
+	}
+	h.wakeSender()
+	return nil
 }
 
 func (h *Hub) respond(w http.ResponseWriter, v any, err error, notFound string) {

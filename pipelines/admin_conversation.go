@@ -82,7 +82,7 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := h.publishCommands(r.Context(), []messaging.Command{cmd}); err != nil {
+	if err := h.enqueueCommands(r.Context(), []messaging.Command{cmd}); err != nil {
 		h.respond(w, nil, err, "")
 		return
 	}
@@ -136,7 +136,7 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		if c.Phone == "" {
 			cmd.UserID = c.UserID
 		}
-		if err := h.publishCommands(r.Context(), []messaging.Command{cmd}); err != nil {
+		if err := h.enqueueCommands(r.Context(), []messaging.Command{cmd}); err != nil {
 			h.respond(w, nil, err, "")
 			return
 		}

@@ -151,7 +151,7 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 	// sent for another member is another adjustment.
 	eventID := event.DerivedID("ev_", t.id, "adjust", id, req.RequestID)
 	now := time.Now().UTC()
-	res, err := h.store.Transact(r.Context(), t.id, eventID, store.AccountRef{MemberID: id}, now,
+	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
 			return t.program.AdjustAs(a, eventID, req.Points, req.Reason, req.Actor, now)
 		})
@@ -169,7 +169,6 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 		h.respond(w, nil, err, "")
 		return
 	}
-	h.publishOutcomes(t, eventID, now, res, "an adjustment")
 	code := http.StatusCreated
 	if res.Replayed {
 		code = http.StatusOK
@@ -301,7 +300,7 @@ func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime)
 	id := r.PathValue("id")
 	eventID := event.DerivedID("ev_", t.id, "tier", id, req.RequestID)
 	now := time.Now().UTC()
-	res, err := h.store.Transact(r.Context(), t.id, eventID, store.AccountRef{MemberID: id}, now,
+	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
 			return t.program.SetTier(a, req.Tier, req.Until, req.Actor, req.Reason, now)
 		})
@@ -316,6 +315,5 @@ func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime)
 		h.respond(w, nil, err, "")
 		return
 	}
-	h.publishOutcomes(t, eventID, now, res, "a tier change")
 	writeJSON(w, http.StatusOK, map[string]any{"event_id": eventID, "replayed": res.Replayed, "tier": res.Member.Tier})
 }

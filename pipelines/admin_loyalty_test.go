@@ -138,7 +138,7 @@ func TestRefundBeforeItsOrderIsRetriedThenDeadLettered(t *testing.T) {
 		h.admin(http.MethodGet, "/deadletters", &dl)
 		return len(dl.DeadLetters) == 1
 	})
-	assert.Equal(t, pipelines.StageLoyalty, dl.DeadLetters[0].Handler)
+	assert.Equal(t, pipelines.StageProcess, dl.DeadLetters[0].Handler)
 	assert.Contains(t, dl.DeadLetters[0].Reason, "order.cancelled for order not found: S-NEVER after waiting 3s")
 }
 

@@ -219,7 +219,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	// sent for another member is another redemption.
 	id := loyalty.RedemptionID(t.id, memberID, requestID)
 	now := time.Now().UTC()
-	res, err := h.store.Transact(ctx, t.id, id, store.AccountRef{MemberID: memberID}, now,
+	res, err := h.transact(ctx, t, via, id, store.AccountRef{MemberID: memberID}, now,
 		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
 	switch {
 	case errors.Is(err, store.ErrNoMember):
@@ -232,8 +232,6 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	case err != nil:
 		return redeemResponse{}, err
 	}
-	markVia(res, via)
-	h.publishOutcomes(t, id, now, res, "a redemption")
 	d, err := h.store.Redemption(ctx, t.id, id)
 	if err != nil {
 		return redeemResponse{}, err
@@ -283,17 +281,10 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 	var settled store.AccountResult
 	var err error
 	if issueErr == nil {
-		settled, err = store.ConfirmRedemption(ctx, h.store, t.program, t.id, d.ID, code, now)
-		if err == nil {
-			markVia(settled, via)
-			h.publishOutcomes(t, loyalty.ConfirmEventID(d.ID), now, settled, "a confirmed redemption")
-		}
+		settled, err = store.ConfirmRedemption(ctx, h.ledger(t, via), t.program, t.id, d.ID, code, now)
 	} else {
 		h.logger.Warn("a reward's code could not be issued", "tenant", t.id, "reward", rw.ID, "redemption", d.ID, "err", issueErr)
-		settled, err = store.ReleaseRedemption(ctx, h.store, t.program, t.id, d.ID, issueErr.Error(), now)
-		if err == nil {
-			h.publishOutcomes(t, loyalty.ReleaseEventID(d.ID), now, settled, "a released redemption")
-		}
+		settled, err = store.ReleaseRedemption(ctx, h.ledger(t, ""), t.program, t.id, d.ID, issueErr.Error(), now)
 	}
 	switch {
 	case errors.Is(err, loyalty.ErrRedemptionSettled):
@@ -352,18 +343,6 @@ func codeIssuer(t *tenantRuntime, name string) loyalty.CodeIssuer {
 		return c.issuer
 	}
 	return nil
-}
-
-// publishOutcomes publishes what a loyalty transaction decided for the
-// notification rules; what is the transaction, for the log.
-func (h *Hub) publishOutcomes(t *tenantRuntime, eventID string, at time.Time, res store.AccountResult, what string) {
-	msgs, err := outcomeMessages(t.id, eventID, at, res)
-	if err == nil && len(msgs) > 0 {
-		err = h.queue.Publisher().Publish(TopicOutcomes, msgs...)
-	}
-	if err != nil {
-		h.logger.Error("publishing the outcomes of "+what, "tenant", t.id, "member", res.Member.ID, "err", err)
-	}
 }
 
 func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {

@@ -323,14 +323,15 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Tim
 					"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
 				},
 			}
-			msg, err := jsonMessage(o.ID, o)
+			// Queued before the checkout is marked: a crash between the
+			// two announces it again under the same keys, which the
+			// outbox keeps once.
+			cmds, err := h.notify(t, o)
 			if err != nil {
 				return announced, err
 			}
-			msg.Metadata.Set(MetaTenant, o.Tenant)
-			msg.Metadata.Set(MetaType, o.Type)
-			if err := h.queue.Publisher().Publish(TopicOutcomes, msg); err != nil {
-				return announced, fmt.Errorf("publishing checkout.abandoned: %w", err)
+			if err := h.enqueueCommands(ctx, cmds); err != nil {
+				return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
 			}
 			if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
 				return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)

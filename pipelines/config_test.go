@@ -538,7 +538,7 @@ func TestLoadConfigFull(t *testing.T) {
 		IngestOnly:     true,
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
-		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32},
+		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32, Relay: 2 * time.Second},
 		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Concurrency: 4},
 		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)

@@ -71,7 +71,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 		return fmt.Errorf("saving the conversation: %w", err)
 	}
 	h.metrics.BotReplies.WithLabelValues(t.id, res.Handled).Inc()
-	return h.publishCommands(ctx, c.commands(res.Replies))
+	return h.enqueueCommands(ctx, c.commands(res.Replies))
 }
 
 // chatIO carries out one turn of the bot: its effects and its replies.
@@ -269,19 +269,12 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = time.Now().UTC()
 	}
-	res, err := h.store.Transact(ctx, t.id, ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
+	// A referrer's reward follows: run again with the join's replay if
+	// it fails.
+	res, err := h.transact(ctx, t, "", ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
 		func(a *loyalty.Account) error { return t.program.Apply(a, ev) })
 	if err != nil {
 		return 0, res, fmt.Errorf("joining member: %w", err)
-	}
-	h.publishOutcomes(t, ev.ID, ev.OccurredAt, res, "a join in the chat")
-	// A referrer's reward: replayed with the join if this fails.
-	more, err := followUpMessages(ctx, h.store, t.id, t.program, res.FollowUps)
-	if err == nil && len(more) > 0 {
-		err = h.queue.Publisher().Publish(TopicOutcomes, more...)
-	}
-	if err != nil {
-		return 0, res, fmt.Errorf("the follow-ups of a join: %w", err)
 	}
 	var points int64
 	for _, oc := range res.Outcomes {
@@ -294,23 +287,6 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 
 // redeemViaChat marks a redemption whose code the chat answer carries.
 const redeemViaChat = "chat"
-
-// markVia records on a transaction's reward.redeemed outcomes where the
-// member asked for the reward ("" changes nothing).
-func markVia(res store.AccountResult, via string) {
-	if via == "" {
-		return
-	}
-	for i, oc := range res.Outcomes {
-		if oc.Type != loyalty.OutcomeRewardRedeemed {
-			continue
-		}
-		if oc.Data == nil {
-			res.Outcomes[i].Data = map[string]any{}
-		}
-		res.Outcomes[i].Data["via"] = via
-	}
-}
 
 // sentInChat reports whether an outcome's message was the chat's answer
 // already: the code of a reward redeemed in the chat. Notification rules
@@ -365,23 +341,4 @@ func (c *chatIO) commands(replies []conversation.Reply) []messaging.Command {
 		cmds = append(cmds, cmd)
 	}
 	return cmds
-}
-
-// publishCommands publishes message commands for the send stage.
-func (h *Hub) publishCommands(ctx context.Context, cmds []messaging.Command) error {
-	for _, cmd := range cmds {
-		if err := cmd.Validate(); err != nil {
-			return fmt.Errorf("answer %s: %w", cmd.Key, err)
-		}
-		m, err := jsonMessage(cmd.Key, cmd)
-		if err != nil {
-			return err
-		}
-		m.Metadata.Set(MetaTenant, cmd.Tenant)
-		m.SetContext(ctx)
-		if err := h.queue.Publisher().Publish(TopicOutbound, m); err != nil {
-			return fmt.Errorf("publishing answer %s: %w", cmd.Key, err)
-		}
-	}
-	return nil
 }

@@ -1,10 +1,8 @@
 package pipelines
 
 import (
+	"context"
 	"time"
-
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // SetInlineWait changes how long a delivery waits in its handler for an
@@ -12,12 +10,10 @@ import (
 // reach the relay without waiting 30 s. Call it before Start.
 func SetInlineWait(h *Hub, d time.Duration) { h.inlineWait = d }
 
-// PublishCommand delivers a message command to the send stage, as the
-// queue delivers one again.
-func PublishCommand(h *Hub, tenant string, payload []byte) error {
-	m := message.NewMessage(watermill.NewUUID(), payload)
-	m.Metadata.Set(MetaTenant, tenant)
-	return h.queue.Publisher().Publish(TopicOutbound, m)
+// SendCommand sends a message command as the sender does with one it took
+// from the outbox or the relay of interrupted attempts.
+func SendCommand(h *Hub, payload []byte) error {
+	return h.sendCommand(context.Background(), payload)
 }
 
 // InboundContent is what the inbound message log keeps of a

@@ -45,6 +45,11 @@ type Hub struct {
 	scheduler *scheduler
 	runners   *workers
 	syncer    *workers
+	sender    *workers
+	// wake tells the sender that messages were queued; work hands the
+	// sender's workers the messages to send.
+	wake chan struct{}
+	work chan []store.DeferredMessage
 	// inbox posts handed-off conversations to tenants' inboxes.
 	inbox  *inbox.Client
 	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
@@ -144,6 +149,8 @@ func New(s *Settings, opts Options) (*Hub, error) {
 
 		inbox:      inbox.New(inbox.DefaultTimeout, logger.With("connector", "inbox")),
 		inlineWait: maxRetryAfter,
+		wake:       make(chan struct{}, 1),
+		work:       make(chan []store.DeferredMessage),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -258,6 +265,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		if err = h.startRouter(ctx, wlog); err != nil {
 			return err
 		}
+		h.startSender(ctx)
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 		}
@@ -306,17 +314,14 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		produce       message.HandlerFunc
 		consume       message.NoPublishHandlerFunc
 	}
+	// The one table of topics: every stage, what it consumes and what it
+	// publishes to. The process stage and the BSP stage write messages to
+	// the outbox (the message log), which the sender reads (startSender).
 	stages := []stage{
-		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
+		{name: StageProcess, in: TopicInbound, consume: h.processStage},
 		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapBSPStage},
-		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
 		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
-		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
-		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
-	}
-	if h.hasSyncers() {
-		stages = append(stages, stage{name: StageSync, in: TopicOutcomes, consume: h.syncStage})
 	}
 	for _, s := range stages {
 		sub, err := h.queue.SubscriberN(s.name, s.concurrency)
@@ -416,6 +421,11 @@ func (h *Hub) Close(ctx context.Context) error {
 		if h.router != nil {
 			if err := h.router.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing router: %w", err))
+			}
+		}
+		if h.sender != nil {
+			if err := h.sender.close(ctx); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if h.queue != nil {

@@ -44,7 +44,7 @@ func TestBatchWithBadSalesEarnsTheGoodOnes(t *testing.T) {
 	}
 	reasons := map[string]string{}
 	for _, d := range h.deadLetters().DeadLetters {
-		assert.Equal(t, pipelines.StageMapping, d.Handler)
+		assert.Equal(t, pipelines.StageProcess, d.Handler)
 		assert.Equal(t, pipelines.TopicInbound, d.Topic)
 		assert.Equal(t, "acme", d.Metadata[pipelines.MetaTenant])
 		assert.NotEmpty(t, d.Metadata[pipelines.MetaDeliveryID])
@@ -55,14 +55,14 @@ func TestBatchWithBadSalesEarnsTheGoodOnes(t *testing.T) {
 	}
 	assert.Contains(t, reasons["50000"], "sale_id is required")
 	assert.Contains(t, reasons["12O000"], "total must be a decimal")
-	assert.EqualValues(t, 2, counterValue(t, h.hub.Metrics().DeadLetters.WithLabelValues(pipelines.StageMapping)))
+	assert.EqualValues(t, 2, counterValue(t, h.hub.Metrics().DeadLetters.WithLabelValues(pipelines.StageProcess)))
 
 	// The same batch again, as another delivery (a POS retrying), earns
 	// nothing more and stores no second copy of its bad sales.
-	mapped := processed(h, pipelines.StageMapping)
+	mapped := processed(h, pipelines.StageProcess)
 	again := []byte(strings.Replace(string(batch), `{"sales": [`, `{"sales":[`, 1))
 	require.Equal(t, http.StatusOK, h.postSale(again))
-	eventually(t, "the second batch mapped", func() bool { return processed(h, pipelines.StageMapping) > mapped })
+	eventually(t, "the second batch mapped", func() bool { return processed(h, pipelines.StageProcess) > mapped })
 	assert.Len(t, h.deadLetters().DeadLetters, 2, "the same bad sale is one dead letter")
 	assert.Equal(t, 1, h.sentTo("+6281234568001"))
 

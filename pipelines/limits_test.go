@@ -31,7 +31,7 @@ func TestSalesBeyondTheLimitsAreDeadLettered(t *testing.T) {
 	assert.EqualValues(t, len(tests), counterValue(t, h.hub.Metrics().LimitRefusals.WithLabelValues("acme", "order.paid")))
 	reasons := map[string]string{}
 	for _, d := range h.deadLetters().DeadLetters {
-		assert.Equal(t, pipelines.StageLoyalty, d.Handler)
+		assert.Equal(t, pipelines.StageProcess, d.Handler)
 		reasons[d.Reason] = d.Payload
 	}
 	for _, tt := range tests {

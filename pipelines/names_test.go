@@ -92,7 +92,8 @@ func TestReplayedUnfittedCommandIsFittedAndSent(t *testing.T) {
 	payload, err := json.Marshal(cmd)
 	require.NoError(t, err)
 	require.NoError(t, h.hub.Store().AddDeadLetter(context.Background(), store.DeadLetter{
-		ID: "dl-unfitted", Tenant: "acme", Topic: pipelines.TopicOutbound, Handler: pipelines.StageSend,
+		// Stored before the outbox, under the topic the send stage read.
+		ID: "dl-unfitted", Tenant: "acme", Topic: "outbound", Handler: pipelines.StageSend,
 		Reason: "template.body[1]: at most 1024 characters, got 1100", Payload: payload,
 		Metadata: map[string]string{pipelines.MetaTenant: "acme"}, CreatedAt: time.Now(),
 	}))

@@ -39,7 +39,7 @@ func (h *harness) settled(t *testing.T, n int) []store.Message {
 			return false
 		}
 		for _, m := range list.Messages {
-			if m.Status == store.MessageSending {
+			if m.Status == store.MessageSending || m.Status == store.MessageQueued {
 				return false
 			}
 		}

@@ -66,7 +66,7 @@ func TestPublishedShopifyPayloads(t *testing.T) {
 	deliver("checkouts/create", "checkouts_create_api_ruby_fixture")
 	deliver("orders/paid", "orders_paid_docs_sample")
 	eventually(t, "every delivery handled", func() bool {
-		return processed(h, pipelines.StageMapping) >= 5
+		return processed(h, pipelines.StageProcess) >= 5
 	})
 	time.Sleep(200 * time.Millisecond)
 	_, ok = h.memberBy("customer_id=115310627314723954&connector=shop")

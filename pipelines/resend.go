@@ -118,7 +118,7 @@ func (f *inFlight) has(key string) bool {
 }
 
 // relayStaleAttempts hands the commands of interrupted attempts whose
-// deadline has passed back to the send stage, under the resend policy.
+// deadline has passed to the sender, under the resend policy.
 func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
 	send := h.cfg.Pipeline.Send
 	if send.UnknownPolicy != config.UnknownResend {
@@ -135,7 +135,7 @@ func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
 				h.logger.Warn("listing interrupted send attempts failed", "tenant", tenant, "error", err)
 				break
 			}
-			h.metrics.MessagesRelayed.WithLabelValues(tenant).Add(float64(h.handBack(stale, "relay", now)))
+			h.metrics.MessagesRelayed.WithLabelValues(tenant).Add(float64(h.handBack(ctx, stale)))
 			if len(stale) < sweepBatch || ctx.Err() != nil {
 				break
 			}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -68,7 +66,6 @@ func (s *scheduler) loop(ctx context.Context) {
 	t := time.NewTicker(s.h.cfg.Pipeline.Scheduler.Interval)
 	defer t.Stop()
 	for {
-		s.h.releaseDeferred(ctx, s.h.now())
 		s.h.relayStaleAttempts(ctx, time.Now())
 		s.h.refreshTemplates(ctx)
 		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
@@ -129,8 +126,10 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 			t := h.tenants[id]
 			r = SweepTenant(ctx, SweepOptions{
 				Store: h.store, Tenant: id, Program: t.program, Concurrency: h.cfg.Pipeline.Scheduler.Concurrency,
-				Publish: func(msgs []*message.Message) error { return h.queue.Publisher().Publish(TopicOutcomes, msgs...) },
-				Logger:  h.logger,
+				Effects: func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {
+					return h.effects(t, eventID, at, "")
+				},
+				Logger: h.logger,
 				Renew: func(ctx context.Context) (bool, error) {
 					return h.store.AcquireLease(ctx, leaseName(id), holder, h.cfg.Pipeline.Scheduler.Lease)
 				},
@@ -154,9 +153,12 @@ type SweepOptions struct {
 	Store       store.Store
 	Tenant      string
 	Program     *loyalty.Program
-	Concurrency int                                 // members updated at once
-	Publish     func(msgs []*message.Message) error // outcome messages, for the outcomes topic
-	Logger      *slog.Logger
+	Concurrency int // members updated at once
+	// Effects, when set, is the hook of each transaction of the sweep
+	// (store.AccountRef.Effects): what it returns for the outcomes (the
+	// notifications, in the outbox) is written with them.
+	Effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)
+	Logger  *slog.Logger
 	// Renew, when set, renews the tenant's lease before each batch of
 	// members; a sweep whose lease cannot be renewed stops, so that a
 	// sweep longer than the lease never runs beside another replica's.
@@ -319,98 +321,43 @@ func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key st
 	wg.Wait()
 }
 
-// transact runs fn on the account ref names as event eventID and
-// publishes the outcomes.
+// transact runs fn on the account ref names as event eventID, with the
+// sweep's effects, and then its follow-ups.
 func (o SweepOptions) transact(ctx context.Context, eventID string, ref store.AccountRef, now time.Time,
 	fn func(a *loyalty.Account) error) error {
+	if o.Effects != nil {
+		ref.Effects = o.Effects(eventID, now)
+	}
 	res, err := o.Store.Transact(ctx, o.Tenant, eventID, ref, now, fn)
 	if err != nil {
 		return err
 	}
-	msgs, err := outcomeMessages(o.Tenant, eventID, now, res)
-	if err != nil {
-		return err
-	}
-	more, err := followUpMessages(ctx, o.Store, o.Tenant, o.Program, res.FollowUps)
-	if err != nil {
-		return err
-	}
-	msgs = append(msgs, more...)
-	if len(msgs) == 0 || o.Publish == nil {
-		return nil
-	}
-	if err := o.Publish(msgs); err != nil {
-		return fmt.Errorf("publishing outcomes: %w", err)
-	}
-	return nil
+	_, err = RunFollowUps(ctx, o.Store, o.Tenant, o.Program, res.FollowUps, o.Effects)
+	return err
 }
 
-// outcomeMessages turns what a loyalty transaction decided into outcome
-// messages. Their ids derive from the event and the outcome's position, so
-// a replayed transaction yields the same messages.
-func outcomeMessages(tenant, eventID string, at time.Time, res store.AccountResult) ([]*message.Message, error) {
-	out := make([]*message.Message, 0, len(res.Outcomes))
-	for i, oc := range res.Outcomes {
-		data := oc.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		data["balance"] = res.Member.Balance
-		o := event.Outcome{
-			ID:         event.DerivedID("out_", eventID, oc.Type, fmt.Sprint(i)),
-			Tenant:     tenant,
-			Type:       oc.Type,
-			EventID:    eventID,
-			OccurredAt: at,
-			Member:     event.MemberRef{ID: res.Member.ID, Phone: res.Member.Phone, Name: res.Member.Name, Balance: res.Member.Balance},
-			Data:       data,
-		}
-		m, err := jsonMessage(o.ID, o)
-		if err != nil {
-			return nil, err
-		}
-		m.Metadata.Set(MetaTenant, o.Tenant)
-		m.Metadata.Set(MetaType, o.Type)
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-// deferredLease is how long a due deferred message handed back to the send
-// stage is not handed back again.
-const deferredLease = 5 * time.Minute
-
-// releaseDeferred hands the deferred messages that are due back to the
-// send stage.
-func (h *Hub) releaseDeferred(ctx context.Context, now time.Time) {
-	for {
-		due, err := h.store.DueMessages(ctx, now, sweepBatch, deferredLease)
-		if err != nil {
-			h.logger.Warn("listing due deferred messages failed", "error", err)
-			return
-		}
-		h.handBack(due, "deferred", now)
-		if len(due) < sweepBatch || ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// handBack publishes the kept commands of leased messages to the send
-// stage, as "<key>/<why>/<now>"; a command that cannot be published is
-// handed back again when its lease ends. It returns how many were
-// published.
-func (h *Hub) handBack(ds []store.DeferredMessage, why string, now time.Time) int {
-	n := 0
+// handBack hands the kept commands of leased messages to the sender's
+// workers, a recipient's messages to one worker in the order given; what is
+// not handed over before ctx ends is handed back again when its lease ends.
+// It returns how many were handed over.
+func (h *Hub) handBack(ctx context.Context, ds []store.DeferredMessage) int {
+	var order []string
+	by := map[string][]store.DeferredMessage{}
 	for _, d := range ds {
-		m := message.NewMessage(fmt.Sprintf("%s/%s/%d", d.Key, why, now.UnixNano()), d.Command)
-		m.Metadata.Set(MetaTenant, d.Tenant)
-		if err := h.queue.Publisher().Publish(TopicOutbound, m); err != nil {
-			h.logger.Warn("handing a message back to the send stage failed; it is retried after its lease",
-				"why", why, "tenant", d.Tenant, "key", d.Key, "error", err)
-			continue
+		k := d.Tenant + "\x00" + d.Recipient
+		if _, ok := by[k]; !ok {
+			order = append(order, k)
 		}
-		n++
+		by[k] = append(by[k], d)
+	}
+	n := 0
+	for _, k := range order {
+		select {
+		case h.work <- by[k]:
+			n += len(by[k])
+		case <-ctx.Done():
+			return n
+		}
 	}
 	return n
 }

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -21,13 +20,15 @@ import (
 // paused.
 const codeSenderPaused = "sender_paused"
 
-// sendStage delivers a message command through the tenant's BSP sender. It
-// claims the command's idempotency key in the message log first, so that no
-// key is ever sent twice, then applies the tenant's messaging policy and the
-// account's templates before the BSP call, and acts on the BSP's answer.
-func (h *Hub) sendStage(msg *message.Message) error {
+// sendCommand delivers a message command through the tenant's BSP sender.
+// It claims the command's idempotency key in the message log first, so that
+// no key is ever sent twice, then applies the tenant's messaging policy and
+// the account's templates before the BSP call, and acts on the BSP's answer.
+// A permanent error is for a dead letter; any other leaves the message
+// where the outbox or the relay of interrupted attempts takes it again.
+func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	var cmd messaging.Command
-	if err := json.Unmarshal(msg.Payload, &cmd); err != nil {
+	if err := json.Unmarshal(payload, &cmd); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message command: %w", err))
 	}
 	// Render fits what it builds; a command rendered before parameters
@@ -46,7 +47,6 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	if !ok || c.sender == nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("tenant %q has no sender %q", cmd.Tenant, cmd.Sender))
 	}
-	ctx := msg.Context()
 	bg := context.WithoutCancel(ctx)
 	rec := store.Message{
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
@@ -64,16 +64,18 @@ func (h *Hub) sendStage(msg *message.Message) error {
 	// command is no longer in the queue, and a window WhatsApp reports
 	// closed after accepting a free-form message can still be met with its
 	// fallback template.
-	rec.Command = msg.Payload
+	rec.Command = payload
 	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
 	}
+	attempts := cur.Attempts
 	if !claimed {
 		claimed, err = h.resolveEarlierAttempt(ctx, cur)
 		if err != nil || !claimed {
 			return err
 		}
+		attempts++
 	}
 	// This process owns the attempt until it returns: another delivery of
 	// the command must not take it for interrupted meanwhile.
@@ -87,7 +89,7 @@ func (h *Hub) sendStage(msg *message.Message) error {
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
 	defer done(errNotSent)
-	send, verdict, err := h.applyPolicy(ctx, t, c, cmd, msg.Payload, now)
+	send, verdict, err := h.applyPolicy(ctx, t, c, cmd, payload, now)
 	if err != nil || verdict {
 		return err
 	}
@@ -109,11 +111,13 @@ func (h *Hub) sendStage(msg *message.Message) error {
 		}
 		return nil
 	}
-	return h.sendFailed(bg, t, c, send, err)
+	return h.sendFailed(bg, c, send, payload, attempts, err)
 }
 
 // sendFailed records a refused or failed send and decides what follows.
-func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRuntime, cmd messaging.Command, err error) error {
+// A refusal for now queues the message again, due after a backoff that
+// grows with its attempts (pipeline.retry) or the refusal's Retry-After.
+func (h *Hub) sendFailed(ctx context.Context, c *connectorRuntime, cmd messaging.Command, payload []byte, attempts int, err error) error {
 	class := fault.ClassOf(err)
 	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
 	code := fault.CodeOf(err)
@@ -155,8 +159,13 @@ func (h *Hub) sendFailed(ctx context.Context, t *tenantRuntime, c *connectorRunt
 		}
 		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), h.cfg.Pipeline.Send.UnknownGrace)
 	default:
-		if rerr := h.store.ReleaseMessage(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
-			return fmt.Errorf("releasing message: %w", rerr)
+		// The BSP refused this attempt for now: the message goes back to
+		// the outbox, due again after a backoff or the refusal's wait,
+		// in case the sender's own retries end first.
+		wait := max(fault.RetryAfter(err), backoff(h.cfg.Pipeline.Retry, attempts))
+		if rerr := h.store.DeferMessage(ctx, cmd.Key, h.now().Add(wait), payload,
+			fmt.Sprintf("retrying after %s: %v", wait, err), h.now()); rerr != nil {
+			return fmt.Errorf("queueing message %s again: %w", cmd.Key, rerr)
 		}
 		return fmt.Errorf("sending %s: %w", cmd.Key, err)
 	}
@@ -269,4 +278,16 @@ func contactRef(cmd messaging.Command) store.ContactRef {
 		ref.Phone = member.PhoneKey(cmd.To)
 	}
 	return ref
+}
+
+// backoff is the wait before attempt+1 of a message.
+func backoff(r config.Retry, attempt int) time.Duration {
+	d := float64(r.InitialInterval)
+	for range attempt - 1 {
+		d *= r.Multiplier
+		if d >= float64(r.MaxInterval) {
+			return r.MaxInterval
+		}
+	}
+	return min(time.Duration(d), r.MaxInterval)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
-	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -23,24 +22,12 @@ import (
 
 // Stage (handler) names, as they appear in metrics and dead letters.
 const (
-	StageMapping    = "mapping"
+	StageProcess    = "process"
 	StageMappingBSP = "mapping_bsp"
-	StageLoyalty    = "loyalty"
 	StageStatus     = "status"
-	StageNotify     = "notify"
 	StageSend       = "send"
 	StageDeadLetter = "deadletter"
 )
-
-// mapStage turns a raw delivery into normalized events with the mapping of
-// its tenant's connector.
-func (h *Hub) mapStage(msg *message.Message) ([]*message.Message, error) {
-	events, err := h.mapEvents(msg, StageMapping, TopicInbound)
-	if err != nil {
-		return nil, err
-	}
-	return eventMessages(msg, events)
-}
 
 // mapBSPStage maps a BSP's webhook like mapStage, and applies its delivery
 // reports to the message log at once, in one transaction per webhook: they
@@ -133,127 +120,6 @@ func eventMessages(msg *message.Message, events []event.Event) ([]*message.Messa
 		m.Metadata.Set(MetaType, ev.Type)
 		m.Metadata.Set(MetaReceivedAt, msg.Metadata.Get(MetaReceivedAt))
 		out = append(out, m)
-	}
-	return out, nil
-}
-
-// loyaltyStage applies the tenant's program to an event in one store
-// transaction and emits its outcomes. A redelivered event finds itself
-// recorded as processed and emits the same outcomes again (same ids), so
-// nothing downstream is lost or doubled.
-func (h *Hub) loyaltyStage(msg *message.Message) ([]*message.Message, error) {
-	var ev event.Event
-	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
-	}
-	t, ok := h.tenants[ev.Tenant]
-	if !ok {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
-	}
-	if handled, err := h.commerceEvent(msg.Context(), t, ev); handled {
-		return nil, err
-	}
-	if token := checkoutOf(ev); token != "" {
-		if err := h.completeCheckout(msg.Context(), ev.Tenant, token, ev.OccurredAt); err != nil {
-			return nil, err
-		}
-	}
-	if !t.program.Handles(ev.Type) {
-		return nil, nil
-	}
-	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
-	if errors.Is(err, errNamesNobody) {
-		// A guest's sale with no phone, customer id or email: no member
-		// to credit or create. A phone that is not a number, with
-		// nothing else, is a bad event, dead-lettered below.
-		h.metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, err)
-	}
-	res, err := h.store.Transact(msg.Context(), ev.Tenant, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
-		return t.program.Apply(a, ev)
-	})
-	if errors.Is(err, loyalty.ErrLimit) {
-		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
-	}
-	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
-	if refund && errors.Is(err, store.ErrNoMember) {
-		err = fmt.Errorf("%w: %s", loyalty.ErrOrderNotFound, ref.OrderID)
-	}
-	switch {
-	case errors.Is(err, loyalty.ErrOrderNotFound):
-		// A refund may overtake its order: retry until the order has had
-		// time to arrive.
-		// It goes back to the queue rather than waiting in a worker,
-		// which the order itself may need.
-		if waited := time.Since(receivedAt(msg, ev)); waited < t.program.RefundWait {
-			return nil, fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited))
-		}
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.program.RefundWait))
-	case errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrInsufficientPoints):
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err))
-	case err != nil:
-		return nil, fmt.Errorf("applying the loyalty program: %w", err)
-	}
-	if len(res.Merged) > 0 {
-		h.metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
-		h.logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
-	}
-	if !res.Replayed {
-		for _, oc := range res.Outcomes {
-			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {
-				h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
-			}
-		}
-	}
-	out, err := outcomeMessages(ev.Tenant, ev.ID, ev.OccurredAt, res)
-	if err != nil {
-		return nil, err
-	}
-	more, err := followUpMessages(msg.Context(), h.store, ev.Tenant, t.program, res.FollowUps)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, more...), nil
-}
-
-// RunFollowUps runs the follow-ups of a committed loyalty transaction (a
-// referrer's reward, say), each as a transaction and event of its own, and
-// returns their results in order. One that ran before replays and changes
-// nothing, so a caller that failed midway runs them all again.
-func RunFollowUps(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
-	fus []loyalty.FollowUp) ([]store.AccountResult, error) {
-	out := make([]store.AccountResult, 0, len(fus))
-	for _, f := range fus {
-		res, err := st.Transact(ctx, tenant, f.EventID, store.AccountRef{MemberID: f.MemberID}, f.At,
-			func(a *loyalty.Account) error { return p.CompleteReferral(a, f) })
-		if err != nil {
-			return out, fmt.Errorf("follow-up %s of member %s: %w", f.Kind, f.MemberID, err)
-		}
-		out = append(out, res)
-	}
-	return out, nil
-}
-
-// followUpMessages runs follow-ups and returns their outcome messages.
-func followUpMessages(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
-	fus []loyalty.FollowUp) ([]*message.Message, error) {
-	if len(fus) == 0 {
-		return nil, nil
-	}
-	results, err := RunFollowUps(ctx, st, tenant, p, fus)
-	if err != nil {
-		return nil, err
-	}
-	var out []*message.Message
-	for i, res := range results {
-		msgs, err := outcomeMessages(tenant, fus[i].EventID, fus[i].At, res)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, msgs...)
 	}
 	return out, nil
 }
@@ -424,13 +290,8 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 	if cmd.Fallback != nil {
 		fb := cmd.AsFallback()
 		fb.Key = messaging.FallbackKey(cmd.Key)
-		out, err := jsonMessage(fb.Key, fb)
-		if err != nil {
-			return err
-		}
-		out.Metadata.Set(MetaTenant, fb.Tenant)
-		if err := h.queue.Publisher().Publish(TopicOutbound, out); err != nil {
-			return fmt.Errorf("publishing the fallback template: %w", err)
+		if err := h.enqueueCommands(ctx, []messaging.Command{fb}); err != nil {
+			return fmt.Errorf("queueing the fallback template: %w", err)
 		}
 		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, messaging.CodeReengagement).Inc()
 		return nil
@@ -441,9 +302,9 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		return fmt.Errorf("encoding the command to resend: %w", err)
 	}
 	d := store.DeadLetter{
-		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: TopicOutbound, Handler: StageSend,
+		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: TopicOutbox, Handler: StageSend,
 		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
-		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: time.Now().UTC(),
+		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: h.now().UTC(),
 	}
 	if err := h.storeDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)
@@ -512,56 +373,6 @@ func (h *Hub) templateStatus(ev event.Event) error {
 	h.logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
 		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
 	return nil
-}
-
-// notifyStage turns an outcome into message commands with the tenant's
-// notification rules.
-func (h *Hub) notifyStage(msg *message.Message) ([]*message.Message, error) {
-	var o event.Outcome
-	if err := json.Unmarshal(msg.Payload, &o); err != nil {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding outcome: %w", err))
-	}
-	t, ok := h.tenants[o.Tenant]
-	if !ok {
-		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", o.Tenant))
-	}
-	if strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
-		return nil, nil // an erased member: nobody to write to
-	}
-	if sentInChat(o) {
-		return nil, nil // the chat's answer carried it
-	}
-	var out []*message.Message
-	for _, n := range t.notifications {
-		if n.on != o.Type {
-			continue
-		}
-		if o.Member.Phone == "" {
-			// A member a shop knows by customer id or email alone:
-			// nobody to write to on WhatsApp until a phone joins them.
-			h.metrics.MessagesSkipped.WithLabelValues(o.Tenant, skipNoPhone).Inc()
-			h.logger.Debug("notification skipped: the member has no phone", "tenant", o.Tenant,
-				"notification", n.name, "member", o.Member.ID, "outcome", o.Type)
-			continue
-		}
-		cmd, ok, err := n.renderer.Render(o)
-		if err != nil {
-			return nil, fmt.Errorf("rendering notification %q: %w", n.name, err)
-		}
-		if !ok {
-			continue
-		}
-		if fitted := cmd.Fitted(); fitted > 0 {
-			h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, n.name).Add(float64(fitted))
-		}
-		m, err := jsonMessage(cmd.Key, cmd)
-		if err != nil {
-			return nil, err
-		}
-		m.Metadata.Set(MetaTenant, cmd.Tenant)
-		out = append(out, m)
-	}
-	return out, nil
 }
 
 // bspLaneHops is the number of queue hops a BSP status webhook takes before

@@ -2,21 +2,14 @@ package pipelines
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
 )
-
-// StageSync queues the members an outcome changed for write-back.
-const StageSync = "sync"
 
 // hasSyncers reports whether any tenant has a connector that takes
 // members' state back (connectors.MemberSyncer).
@@ -29,29 +22,6 @@ func (h *Hub) hasSyncers() bool {
 		}
 	}
 	return false
-}
-
-// syncStage queues the member of an outcome for every write-back connector
-// of its tenant, durably in the store; the flusher writes them back in
-// batches.
-func (h *Hub) syncStage(msg *message.Message) error {
-	var o event.Outcome
-	if err := json.Unmarshal(msg.Payload, &o); err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding outcome: %w", err))
-	}
-	t, ok := h.tenants[o.Tenant]
-	if !ok || o.Member.ID == "" {
-		return nil
-	}
-	for _, c := range t.connectors {
-		if c.syncer == nil {
-			continue
-		}
-		if err := h.store.QueueSync(msg.Context(), t.id, c.name, []string{o.Member.ID}); err != nil {
-			return fmt.Errorf("queueing member %s for %s: %w", o.Member.ID, c.name, err)
-		}
-	}
-	return nil
 }
 
 // startSyncer starts a write-back loop, every pipeline.sync.interval,

@@ -1,18 +1,24 @@
 package pipelines
 
-// Topics between the stages, in flow order.
+// Topics between the stages, in flow order. Past the process stage,
+// messages wait in the outbox (the message log), not in a topic.
 const (
 	TopicInbound     = "inbound"     // raw deliveries from shops, CRMs and POS systems
 	TopicInboundBSP  = "inbound_bsp" // raw deliveries from BSPs: statuses and customers' messages
-	TopicEvents      = "events"      // normalized events from shops, CRMs and POS systems
 	TopicEventsBSP   = "events_bsp"  // normalized events from BSPs (message.status, message.received)
-	TopicOutcomes    = "outcomes"    // loyalty outcomes
-	TopicOutbound    = "outbound"    // message commands for the send stage
 	TopicDeadLetters = "deadletters" // messages a stage gave up on, with the reason
 )
 
 // Topics lists every topic, for creating streams at start.
-var Topics = []string{TopicInbound, TopicInboundBSP, TopicEvents, TopicEventsBSP, TopicOutcomes, TopicOutbound, TopicDeadLetters}
+var Topics = []string{TopicInbound, TopicInboundBSP, TopicEventsBSP, TopicDeadLetters}
+
+// Topics of earlier versions, which dead letters stored then still name;
+// a replay of one takes the path that replaced it.
+const (
+	oldTopicEvents   = "events"   // one normalized event: now a mapped event on inbound
+	oldTopicOutcomes = "outcomes" // one loyalty outcome: now rendered into the outbox
+	oldTopicOutbound = "outbound" // one message command: now queued in the outbox
+)
 
 // Metadata keys set on queue messages.
 const (
@@ -27,4 +33,7 @@ const (
 	MetaSourcePrefix = "src_"
 	MetaType         = "type"
 	MetaReplayOf     = "replay_of"
+	// MetaMapped marks an inbound message that is one event already
+	// mapped (a dead-lettered event replayed): it is not mapped again.
+	MetaMapped = "mapped"
 )

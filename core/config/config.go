@@ -246,6 +246,10 @@ type Send struct {
 	// process: a BSP call takes tens to hundreds of milliseconds, so it
 	// needs far more than the CPU-bound stages. Default 64.
 	Concurrency int `koanf:"concurrency"`
+	// Relay is how often the sender looks in the outbox for messages it was
+	// not woken for: queued by another replica, left by a crash, or
+	// deferred and now due. Default 1s.
+	Relay time.Duration `koanf:"relay"`
 }
 
 // Tenant is one client's configuration.

@@ -38,7 +38,7 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, config.Pipeline{
 		HandlerTimeout: 30 * time.Second,
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
-		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64},
+		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64, Relay: time.Second},
 		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Concurrency: 16},
 		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)

@@ -38,6 +38,7 @@ const (
 	DefaultMultiplier      = 2
 	DefaultUnknownGrace    = 30 * time.Second
 	DefaultSendConcurrency = 64
+	DefaultSendRelay       = time.Second
 	DefaultAuthPause       = 5 * time.Minute
 	DefaultMarketingCap    = 2
 	DefaultAbandonAfter    = time.Hour
@@ -99,6 +100,7 @@ func (c *Config) ApplyDefaults() {
 	setString(&p.Send.UnknownPolicy, DefaultUnknownPolicy)
 	setDuration(&p.Send.UnknownGrace, DefaultUnknownGrace)
 	setInt(&p.Send.Concurrency, DefaultSendConcurrency)
+	setDuration(&p.Send.Relay, DefaultSendRelay)
 	setDuration(&p.Send.AuthPause, DefaultAuthPause)
 	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
 	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)

@@ -264,6 +264,7 @@ func (c *Config) validatePipeline(v *validator) {
 	v.oneOf("pipeline.send.unknown_policy", p.Send.UnknownPolicy, UnknownResend, UnknownHold)
 	v.positiveDuration("pipeline.send.unknown_grace", p.Send.UnknownGrace)
 	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))
+	v.positiveDuration("pipeline.send.relay", p.Send.Relay)
 	v.positiveDuration("pipeline.send.auth_pause", p.Send.AuthPause)
 	v.positiveDuration("pipeline.scheduler.interval", p.Scheduler.Interval)
 	v.positiveDuration("pipeline.sync.interval", p.Sync.Interval)

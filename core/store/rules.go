@@ -91,6 +91,17 @@ func QueuedTimes(m Message, now time.Time) (created, due time.Time) {
 	return created, due
 }
 
+// SortLeased orders leased messages as they were created (by key among
+// those created at once), which is the order a recipient gets them in.
+func SortLeased(ds []DeferredMessage) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		if !ds[i].CreatedAt.Equal(ds[j].CreatedAt) {
+			return ds[i].CreatedAt.Before(ds[j].CreatedAt)
+		}
+		return ds[i].Key < ds[j].Key
+	})
+}
+
 // CheckStatus rejects a status the message log does not know.
 func CheckStatus(status string) error {
 	if _, ok := statusRank[status]; !ok {

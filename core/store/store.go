@@ -100,9 +100,11 @@ const (
 // DeferredMessage is a queued or deferred message that is due, or an
 // interrupted attempt: its command goes (back) to the sender.
 type DeferredMessage struct {
-	Key     string
-	Tenant  string
-	Command []byte
+	Key       string
+	Tenant    string
+	Recipient string
+	Command   []byte
+	CreatedAt time.Time
 }
 
 // Message is one row of the message log.
@@ -197,11 +199,13 @@ type Messages interface {
 	// MarkSkipped records that the messaging policy refused the message,
 	// with a code (no_consent, opted_out, daily_cap, held…) and reason.
 	MarkSkipped(ctx context.Context, key, code, reason string, at time.Time) error
-	// DeferMessage holds a claimed message back until a time, keeping the
-	// command to send then; a later claim takes it over like a pending one.
+	// DeferMessage holds a claimed (sending) or released (pending) message
+	// back until a time, keeping the command to send then: it is due in the
+	// outbox again then (DueMessages), and a claim takes it over like a
+	// pending one.
 	DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error
 	// DueMessages returns up to limit queued or deferred messages due at
-	// now, earliest first, and pushes their due time on to now+lease, so
+	// now, the earliest due ones, in the order they were created, and pushes their due time on to now+lease, so
 	// that no other call (of this replica or another) returns them again
 	// before they were claimed or the lease ran out. A crash between this
 	// call and ClaimMessage leaves them to a call after the lease.

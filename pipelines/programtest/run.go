@@ -2,14 +2,11 @@ package programtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
@@ -75,12 +72,10 @@ type caseRun struct {
 	st       *sqlite.Store
 	res      CaseResult
 	outcomes []outcome
-	// published holds the ids of outcome messages a sweep published.
-	published map[string]bool
 }
 
 func (s *Suite) runCase(ctx context.Context, c Case) CaseResult {
-	r := &caseRun{s: s, st: sqlite.New(":memory:"), res: CaseResult{Name: c.Name}, published: map[string]bool{}}
+	r := &caseRun{s: s, st: sqlite.New(":memory:"), res: CaseResult{Name: c.Name}}
 	defer func() { _ = r.st.Close() }()
 	if err := r.st.Migrate(ctx); err != nil {
 		r.failf("opening an in-memory store: %v", err)
@@ -151,7 +146,7 @@ func (r *caseRun) event(ctx context.Context, label string, ev event.Event) error
 	r.record(res)
 	// Follow-ups, such as a referrer's reward, run after the event as the
 	// hub runs them.
-	more, err := pipelines.RunFollowUps(ctx, r.st, ev.Tenant, p, res.FollowUps)
+	more, err := pipelines.RunFollowUps(ctx, r.st, ev.Tenant, p, res.FollowUps, nil)
 	for _, fr := range more {
 		r.record(fr)
 	}
@@ -183,24 +178,20 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 }
 
 // sweep runs the hub's sweep of the tenant at now (pipelines.SweepTenant)
-// and records the outcomes it publishes. A birthday already celebrated
+// and records the outcomes of its transactions. A birthday already celebrated
 // replays its transaction; its outcomes are not counted twice.
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 	rep := pipelines.SweepTenant(ctx, pipelines.SweepOptions{
 		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, Concurrency: 1,
-		Publish: func(msgs []*message.Message) error {
-			for _, m := range msgs {
-				if r.published[m.UUID] {
-					continue
+		// The hook sees each transaction's outcomes once: a replayed
+		// one does not run it.
+		Effects: func(string, time.Time) func(store.AccountResult) (store.Effects, error) {
+			return func(res store.AccountResult) (store.Effects, error) {
+				for _, oc := range res.Outcomes {
+					r.outcomes = append(r.outcomes, outcome{memberID: res.Member.ID, typ: oc.Type})
 				}
-				r.published[m.UUID] = true
-				var o event.Outcome
-				if err := json.Unmarshal(m.Payload, &o); err != nil {
-					return err
-				}
-				r.outcomes = append(r.outcomes, outcome{memberID: o.Member.ID, typ: o.Type})
+				return store.Effects{}, nil
 			}
-			return nil
 		},
 	}, now)
 	return errors.Join(rep.Errors...)

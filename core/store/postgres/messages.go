@@ -161,8 +161,8 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 	at = store.Stamp(at)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
-			error_code = '', updated_at = $5 WHERE key = $6 AND status = $7`,
-			store.MessageDeferred, until, command, reason, at, key, store.MessageSending)
+			error_code = '', updated_at = $5 WHERE key = $6 AND status IN ($7, $8)`,
+			store.MessageDeferred, until, command, reason, at, key, store.MessageSending, store.MessagePending)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -179,8 +179,8 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
 		WHERE key IN (SELECT key FROM messages WHERE status IN ($2, $3) AND not_before <= $4
-			ORDER BY not_before LIMIT $5 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, command`, now.Add(lease), store.MessageQueued, store.MessageDeferred, now,
+			ORDER BY not_before, key LIMIT $5 FOR UPDATE SKIP LOCKED)
+		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), store.MessageQueued, store.MessageDeferred, now,
 		store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
@@ -209,8 +209,9 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 	return nil
 }
 
-// leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes
-// the lease (not_before) of the messages it selects.
+// leaseCommands runs an UPDATE … RETURNING key, tenant, recipient, command,
+// created_at that pushes the lease (not_before) of the messages it selects,
+// and returns them in the order they were created (RETURNING has none).
 func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
 	p, err := s.db()
 	if err != nil {
@@ -220,11 +221,13 @@ func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
 		var d store.DeferredMessage
-		err := r.Scan(&d.Key, &d.Tenant, &d.Command)
+		err := r.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &d.CreatedAt)
 		return d, err
 	})
+	store.SortLeased(out)
+	return out, err
 }
 
 // RetakeMessage starts a new attempt of a stale sending or unknown message;
@@ -268,7 +271,7 @@ func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now ti
 		WHERE key IN (SELECT key FROM messages WHERE tenant = $2 AND status IN ($3, $4)
 			AND updated_at <= $5 AND (not_before IS NULL OR not_before <= $6) AND command IS NOT NULL
 			ORDER BY updated_at LIMIT $7 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, command`, now.Add(lease), tenant, store.MessageSending, store.MessageUnknown,
+		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), tenant, store.MessageSending, store.MessageUnknown,
 		before, now, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing stale send attempts: %w", err)

@@ -166,8 +166,8 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 	at = store.Stamp(at)
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, not_before = ?, command = ?, error = ?,
-			error_code = '', updated_at = ? WHERE key = ? AND status = ?`,
-			store.MessageDeferred, toDB(until), command, reason, toDB(at), key, store.MessageSending)
+			error_code = '', updated_at = ? WHERE key = ? AND status IN (?, ?)`,
+			store.MessageDeferred, toDB(until), command, reason, toDB(at), key, store.MessageSending, store.MessagePending)
 		if err != nil {
 			return err
 		}
@@ -186,8 +186,8 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 // message.
 func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
-		WHERE key IN (SELECT key FROM messages WHERE status IN (?, ?) AND not_before <= ? ORDER BY not_before LIMIT ?)
-		RETURNING key, tenant, command`, toDB(now.Add(lease)), store.MessageQueued, store.MessageDeferred, toDB(now),
+		WHERE key IN (SELECT key FROM messages WHERE status IN (?, ?) AND not_before <= ? ORDER BY not_before, key LIMIT ?)
+		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), store.MessageQueued, store.MessageDeferred, toDB(now),
 		store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
@@ -241,8 +241,9 @@ func writeEffects(ctx context.Context, tx *wtx, tenant string, e store.Effects, 
 	return nil
 }
 
-// leaseCommands runs an UPDATE … RETURNING key, tenant, command that pushes
-// the lease (not_before) of the messages it selects.
+// leaseCommands runs an UPDATE … RETURNING key, tenant, recipient, command,
+// created_at that pushes the lease (not_before) of the messages it selects,
+// and returns them in the order they were created (RETURNING has none).
 func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
 	var out []store.DeferredMessage
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
@@ -254,13 +255,16 @@ func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var d store.DeferredMessage
-			if err := rows.Scan(&d.Key, &d.Tenant, &d.Command); err != nil {
+			var created int64
+			if err := rows.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &created); err != nil {
 				return err
 			}
+			d.CreatedAt = fromDB(created)
 			out = append(out, d)
 		}
 		return rows.Err()
 	})
+	store.SortLeased(out)
 	return out, err
 }
 
@@ -301,7 +305,7 @@ func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now ti
 		WHERE key IN (SELECT key FROM messages WHERE tenant = ? AND status IN (?, ?)
 			AND updated_at <= ? AND not_before <= ? AND command IS NOT NULL
 			ORDER BY updated_at LIMIT ?)
-		RETURNING key, tenant, command`, toDB(now.Add(lease)), tenant, store.MessageSending, store.MessageUnknown,
+		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), tenant, store.MessageSending, store.MessageUnknown,
 		toDB(before), toDB(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing stale send attempts: %w", err)

@@ -1,0 +1,171 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// processStage takes a delivery from shops, CRMs and POS systems through to
+// the outbox: it maps the delivery to events (jq), and runs each event's
+// commerce handling and loyalty transaction, which writes the event's
+// notifications to the outbox and its member to the write-back queue in the
+// same store transaction. Concurrent deliveries' transactions share commits
+// (the stores gather them), each isolated in its own savepoint.
+//
+// One bad event of a delivery is dead-lettered alone, as a mapped event a
+// replay runs without mapping again; the others go on. Any other failure
+// (a store error, a refund that arrived before its order) retries the whole
+// delivery, whose events that committed replay and change nothing.
+func (h *Hub) processStage(msg *message.Message) error {
+	if msg.Metadata.Get(MetaMapped) != "" {
+		var ev event.Event
+		if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
+		}
+		return h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
+	}
+	events, err := h.mapEvents(msg, StageProcess, TopicInbound)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
+		if err == nil {
+			continue
+		}
+		if !fault.IsPermanent(err) || len(events) == 1 {
+			return err
+		}
+		if err := h.deadLetterEvent(msg, ev, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deadLetterEvent stores one event of a delivery that failed for good, with
+// its reason, as a mapped event to replay alone.
+func (h *Hub) deadLetterEvent(msg *message.Message, ev event.Event, cause error) error {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encoding the failed event: %w", err)
+	}
+	meta := maps.Clone(map[string]string(msg.Metadata))
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[MetaMapped] = "event"
+	meta[MetaTenant] = ev.Tenant
+	meta[MetaType] = ev.Type
+	dl := store.DeadLetter{
+		ID:     event.DerivedID("event_", ev.Tenant, ev.ID, msg.Metadata.Get(MetaReplayOf)),
+		Tenant: ev.Tenant, Topic: TopicInbound, Handler: StageProcess, Reason: cause.Error(),
+		Payload: payload, Metadata: meta, CreatedAt: h.now().UTC(),
+	}
+	if err := h.storeDeadLetter(msg.Context(), dl); err != nil {
+		return fmt.Errorf("storing the dead letter of a failed event: %w", err)
+	}
+	return nil
+}
+
+// processEvent applies the tenant's program (and commerce handling) to one
+// event. A redelivered event finds itself recorded as processed and changes
+// nothing; what it queued was written with it.
+func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Time) error {
+	t, ok := h.tenants[ev.Tenant]
+	if !ok {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
+	}
+	if handled, err := h.commerceEvent(ctx, t, ev); handled {
+		return err
+	}
+	if token := checkoutOf(ev); token != "" {
+		if err := h.completeCheckout(ctx, ev.Tenant, token, ev.OccurredAt); err != nil {
+			return err
+		}
+	}
+	if !t.program.Handles(ev.Type) {
+		return nil
+	}
+	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
+	if errors.Is(err, errNamesNobody) {
+		// A guest's sale with no phone, customer id or email: no member
+		// to credit or create. A phone that is not a number, with
+		// nothing else, is a bad event, dead-lettered below.
+		h.metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
+		return nil
+	}
+	if err != nil {
+		return fault.Permanent(fault.ClassRequest, err)
+	}
+	res, err := h.transact(ctx, t, "", ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
+		return t.program.Apply(a, ev)
+	})
+	if errors.Is(err, loyalty.ErrLimit) {
+		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
+	}
+	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
+	if refund && errors.Is(err, store.ErrNoMember) {
+		err = fmt.Errorf("%w: %s", loyalty.ErrOrderNotFound, ref.OrderID)
+	}
+	switch {
+	case errors.Is(err, loyalty.ErrOrderNotFound):
+		// A refund may overtake its order: retry until the order has had
+		// time to arrive. It goes back to the queue rather than waiting
+		// in a worker, which the order itself may need.
+		if waited := h.now().Sub(received); waited < t.program.RefundWait {
+			return fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited))
+		}
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.program.RefundWait))
+	case errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrInsufficientPoints):
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err))
+	case err != nil:
+		return fmt.Errorf("applying the loyalty program: %w", err)
+	}
+	if len(res.Merged) > 0 {
+		h.metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
+		h.logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
+	}
+	if !res.Replayed {
+		for _, oc := range res.Outcomes {
+			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {
+				h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
+			}
+		}
+	}
+	return nil
+}
+
+// RunFollowUps runs the follow-ups of a committed loyalty transaction (a
+// referrer's reward, say), each as a transaction and event of its own, and
+// returns their results in order. One that ran before replays and changes
+// nothing, so a caller that failed midway runs them all again. effects, when
+// set, gives each follow-up's transaction its hook (store.AccountRef.Effects).
+func RunFollowUps(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
+	fus []loyalty.FollowUp, effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)) ([]store.AccountResult, error) {
+	out := make([]store.AccountResult, 0, len(fus))
+	for _, f := range fus {
+		ref := store.AccountRef{MemberID: f.MemberID}
+		if effects != nil {
+			ref.Effects = effects(f.EventID, f.At)
+		}
+		res, err := st.Transact(ctx, tenant, f.EventID, ref, f.At,
+			func(a *loyalty.Account) error { return p.CompleteReferral(a, f) })
+		if err != nil {
+			return out, fmt.Errorf("follow-up %s of member %s: %w", f.Kind, f.MemberID, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
