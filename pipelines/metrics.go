@@ -50,6 +50,7 @@ type Metrics struct {
 	ConsentChanges     *prometheus.CounterVec // tenant, value (stop, resume, ignored)
 	PrivacyRequests    *prometheus.CounterVec // tenant, type, result
 	EventsWithoutPhone *prometheus.CounterVec // tenant, type
+	EventsProcessed    prometheus.Counter
 	MembersMerged      *prometheus.CounterVec // tenant
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
@@ -181,6 +182,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_privacy_requests_total",
 			Help: "Privacy requests of shops and the operator (type admin.redact), by type and what was done (erased, logged, no_member, replayed).",
 		}, []string{"tenant", "type", "result"}),
+		EventsProcessed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_process_events_total",
+			Help: "Events of shops, CRMs and POS systems the process stage finished (applied, replayed or left aside), one per event of a delivery.",
+		}),
 		EventsWithoutPhone: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_events_without_phone_total",
 			Help: "Events left aside because they name no member: no phone number, customer id or email (a guest's sale).",
@@ -250,7 +255,7 @@ func NewMetrics() *Metrics {
 		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)

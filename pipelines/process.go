@@ -33,7 +33,11 @@ func (h *Hub) processStage(msg *message.Message) error {
 		if err := json.Unmarshal(msg.Payload, &ev); err != nil {
 			return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
 		}
-		return h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
+		err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
+		if err == nil {
+			h.metrics.EventsProcessed.Inc()
+		}
+		return err
 	}
 	events, err := h.mapEvents(msg, StageProcess, TopicInbound)
 	if err != nil {
@@ -42,6 +46,7 @@ func (h *Hub) processStage(msg *message.Message) error {
 	for _, ev := range events {
 		err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
 		if err == nil {
+			h.metrics.EventsProcessed.Inc()
 			continue
 		}
 		if !fault.IsPermanent(err) || len(events) == 1 {

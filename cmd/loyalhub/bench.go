@@ -34,7 +34,7 @@ With --wrk-dir it writes pre-signed unique sales and a Lua script for the
 wrk load generator instead, whose C client leaves more CPU to the hub.
 
 With --csv-dir and --csv-rows it drops one CSV export of that many rows into
-a csv_drop connector's folder and times it until the hub's loyalty stage has
+a csv_drop connector's folder and times it until the hub's process stage has
 processed every row.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if csv.Dir != "" {

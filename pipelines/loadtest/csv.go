@@ -100,14 +100,14 @@ func RunCSV(ctx context.Context, cfg CSVConfig) (CSVReport, error) {
 	return rep, nil
 }
 
-// loyaltyProcessed reads how many events the hub's loyalty stage finished.
+// loyaltyProcessed reads how many events the hub's process stage finished.
 func loyaltyProcessed(ctx context.Context, client *http.Client, hubURL string) (int, error) {
 	b, err := get(ctx, client, strings.TrimRight(hubURL, "/")+"/metrics")
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, `loyalhub_stage_messages_processed_total{stage="loyalty"} `); ok {
+		if v, ok := strings.CutPrefix(line, `loyalhub_process_events_total `); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			return int(f), err
 		}

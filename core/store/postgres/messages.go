@@ -175,13 +175,14 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 }
 
 // DueMessages returns queued and deferred messages due at now; see
-// store.Messages. Replicas asking at once get different messages.
+// store.Messages. Replicas asking at once get different messages. The
+// statuses are written out, so that every plan can use the partial index
+// messages_due.
 func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
-		WHERE key IN (SELECT key FROM messages WHERE status IN ($2, $3) AND not_before <= $4
-			ORDER BY not_before, key LIMIT $5 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), store.MessageQueued, store.MessageDeferred, now,
-		store.ClampLimit(limit))
+		WHERE key IN (SELECT key FROM messages WHERE status IN ('queued', 'deferred') AND not_before <= $2
+			ORDER BY not_before LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), now, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
 	}

@@ -185,10 +185,12 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 // store.Messages. Writes are serialized, so two calls never lease the same
 // message.
 func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.DeferredMessage, error) {
+	// The statuses are written out: SQLite uses the partial index
+	// messages_due only for a condition it can see matches the index's.
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
-		WHERE key IN (SELECT key FROM messages WHERE status IN (?, ?) AND not_before <= ? ORDER BY not_before, key LIMIT ?)
-		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), store.MessageQueued, store.MessageDeferred, toDB(now),
-		store.ClampLimit(limit))
+		WHERE key IN (SELECT key FROM messages WHERE status IN ('queued', 'deferred') AND not_before <= ?
+			ORDER BY not_before LIMIT ?)
+		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), toDB(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
 	}
