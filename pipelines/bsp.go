@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -17,74 +18,130 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// mapBSPStage maps a BSP's webhook like mapStage, and applies its delivery
-// reports to the message log at once, in one transaction per webhook: they
-// are most of a BSP's traffic (three per message sent) and need nothing but
-// the message log. Its other events (customers' messages, consent and
-// template changes, and failed deliveries, which the hub acts on) go on to
-// the BSP stage. A redelivered webhook applies its reports again, which
-// changes nothing.
-func (h *Hub) mapBSPStage(msg *message.Message) ([]*message.Message, error) {
-	events, err := h.mapEvents(msg, StageMappingBSP, TopicInboundBSP)
-	if err != nil {
-		return nil, err
+// StageBSP is the stage that handles BSPs' webhooks, as it appears in
+// metrics and dead letters.
+const StageBSP = "bsp"
+
+// MetaMappedEvent marks a message of the inbound_bsp topic whose payload
+// is one event the BSP stage mapped already (the replay of a dead letter
+// of one event): the stage handles it as it is, without mapping it again.
+const MetaMappedEvent = "mapped_event"
+
+// topicEventsBSPRetired is the topic that carried BSPs' mapped events to a
+// stage of their own before the BSP stage handled them itself. Dead letters
+// stored from it still replay: to inbound_bsp, as mapped events.
+const topicEventsBSPRetired = "events_bsp"
+
+// bspStage handles a BSP's webhook in one hop: it maps it, applies its
+// delivery reports to the message log in one write (they are most of a
+// BSP's traffic, three per message sent, and need nothing but the message
+// log; the store shares that write with concurrent webhooks'), then acts on
+// its other events in order: customers' messages and the chatbot, consent
+// and identity changes, template status changes, failed deliveries and the
+// BSP's own errors.
+//
+// An event that fails permanently is dead-lettered alone, as a mapped event
+// whose replay does not map it again, and the rest of the webhook goes on.
+// Any other failure fails the webhook, which is retried whole: what it
+// applied already is harmless to apply again (reports only move a message
+// forward, a redelivered customer message is recognised, consent, identity
+// and template changes are states, not increments).
+func (h *Hub) bspStage(msg *message.Message) error {
+	if msg.Metadata.Get(MetaMappedEvent) != "" {
+		var ev event.Event
+		if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
+		}
+		return h.runStep(msg, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
 	}
+	events, err := h.mapEvents(msg, StageBSP, TopicInboundBSP)
+	if err != nil {
+		return err
+	}
+	steps, err := h.applyReports(msg.Context(), events)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if err := h.runStep(msg, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStep runs s for the webhook msg, and dead-letters its event when it
+// fails permanently. It returns the failures that fail the webhook.
+func (h *Hub) runStep(msg *message.Message, s bspStep) error {
+	err := s.run(msg.Context())
+	if err == nil || !fault.IsPermanent(err) {
+		return err
+	}
+	return h.deadLetterEvent(msg, s.ev, err)
+}
+
+// bspStep is what is left to do for one event of a webhook once its
+// delivery reports are applied.
+type bspStep struct {
+	ev  event.Event
+	run func(ctx context.Context) error
+}
+
+// applyReports applies the delivery reports among events to the message log
+// in one write, and returns the steps left for the webhook's events, in
+// their order: failed deliveries (applied, but to act on) and every event
+// that is not a report. A report that cannot be read is left as a step, to
+// fail alone.
+func (h *Hub) applyReports(ctx context.Context, events []event.Event) ([]bspStep, error) {
 	var updates []store.StatusUpdate
-	rest := events[:0]
+	var steps []bspStep
 	for _, ev := range events {
 		if ev.Type != event.TypeMessageStatus {
-			rest = append(rest, ev)
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
 			continue
 		}
 		u, st, err := statusUpdate(ev)
-		if err != nil || u.Status == store.MessageFailed {
-			// A report this stage cannot apply goes on alone, so that
-			// it is dead-lettered with its reason without holding back
-			// the rest of the webhook.
-			rest = append(rest, ev)
+		switch {
+		case err != nil:
+			steps = append(steps, bspStep{ev: ev, run: func(context.Context) error { return err }})
 			continue
-		}
-		if u.Status == "" {
+		case u.Status == "":
 			h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
 			continue // a status the message log does not track
+		case u.Status == store.MessageFailed:
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.deliveryFailed(ctx, ev, st, u) }})
 		}
 		updates = append(updates, u)
 	}
-	if len(updates) > 0 {
-		missing, err := h.store.ApplyStatuses(msg.Context(), updates)
-		if err != nil {
-			return nil, fmt.Errorf("applying statuses: %w", err)
-		}
-		for i, m := range missing {
-			if m {
-				// A report for a message this hub did not send (another
-				// system on the same number): nothing to update.
-				h.metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
-			}
-		}
-		h.metrics.StatusesApplied.Add(float64(len(updates)))
+	if len(updates) == 0 {
+		return steps, nil
 	}
-	return eventMessages(msg, rest)
+	missing, err := h.store.ApplyStatuses(ctx, updates)
+	if err != nil {
+		return nil, fmt.Errorf("applying statuses: %w", err)
+	}
+	for i, m := range missing {
+		if m {
+			// A report for a message this hub did not send (another
+			// system on the same number): nothing to update.
+			h.metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
+		}
+	}
+	h.metrics.StatusesApplied.Add(float64(len(updates)))
+	return steps, nil
 }
 
-// bspStage applies what a BSP's webhooks report: delivery statuses to the
-// message log, customers' messages to their contacts (opening the 24-hour
-// window; a redelivered message is dropped), consent changes, and template
-// status changes to the sender's template list.
-func (h *Hub) bspStage(msg *message.Message) error {
-	var ev event.Event
-	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
-	}
-	switch msg.Metadata.Get(MetaType) {
+// bspEvent acts on one event of a BSP's webhook.
+func (h *Hub) bspEvent(ctx context.Context, ev event.Event) error {
+	switch ev.Type {
 	case event.TypeMessageStatus:
-		return h.applyStatus(msg.Context(), ev)
+		return h.applyStatus(ctx, ev)
 	case event.TypeMessageReceived:
-		return h.receiveMessage(msg.Context(), ev)
+		return h.receiveMessage(ctx, ev)
 	case event.TypeConsentChanged:
-		return h.changeConsent(msg.Context(), h.tenants[ev.Tenant], ev)
+		return h.changeConsent(ctx, h.tenants[ev.Tenant], ev)
 	case event.TypeIdentityChanged:
-		return h.changeIdentity(msg.Context(), ev)
+		return h.changeIdentity(ctx, ev)
 	case event.TypeTemplateStatus:
 		return h.templateStatus(ev)
 	case event.TypeWebhookError:
@@ -93,6 +150,46 @@ func (h *Hub) bspStage(msg *message.Message) error {
 		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
 	}
 	return nil
+}
+
+// deadLetterEvent stores one event of the webhook msg that failed with
+// cause as a dead letter of its own: the event as payload, marked as
+// mapped, for a replay of that event alone to inbound_bsp. Its id derives
+// from the event and from the dead letter a replay came from, so that the
+// webhook delivered again does not store it twice and a replay that fails
+// again stores a new one.
+func (h *Hub) deadLetterEvent(msg *message.Message, ev event.Event, cause error) error {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encoding the failed event: %w", err)
+	}
+	meta := maps.Clone(map[string]string(msg.Metadata))
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[MetaMappedEvent] = "true"
+	meta[MetaType] = ev.Type
+	d := store.DeadLetter{
+		ID:     event.DerivedID("bspev_", ev.Tenant, ev.Connector, msg.Metadata.Get(MetaReplayOf), string(payload)),
+		Tenant: ev.Tenant, Topic: TopicInboundBSP, Handler: StageBSP,
+		Reason:  fmt.Sprintf("event %s (%s): %v", ev.ID, ev.Type, cause),
+		Payload: payload, Metadata: meta, CreatedAt: time.Now().UTC(),
+	}
+	if err := h.storeDeadLetter(msg.Context(), d); err != nil {
+		return fmt.Errorf("storing the dead letter of a failed event: %w", err)
+	}
+	return nil
+}
+
+// replayTopic returns the topic a dead letter replays to, marking replay
+// as a mapped event when the dead letter came from the retired events_bsp
+// topic.
+func replayTopic(d store.DeadLetter, replay *message.Message) string {
+	if d.Topic == topicEventsBSPRetired {
+		replay.Metadata.Set(MetaMappedEvent, "true")
+		return TopicInboundBSP
+	}
+	return d.Topic
 }
 
 func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
@@ -316,4 +413,4 @@ func (h *Hub) templateStatus(ev event.Event) error {
 
 // bspLaneHops is the number of queue hops a BSP status webhook takes before
 // it reaches the message log.
-const bspLaneHops = 2
+const bspLaneHops = 1

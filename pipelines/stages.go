@@ -22,9 +22,7 @@ import (
 // Stage (handler) names, as they appear in metrics and dead letters.
 const (
 	StageMapping    = "mapping"
-	StageMappingBSP = "mapping_bsp"
 	StageLoyalty    = "loyalty"
-	StageStatus     = "status"
 	StageNotify     = "notify"
 	StageSend       = "send"
 	StageDeadLetter = "deadletter"
