@@ -309,9 +309,8 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	}
 	stages := []stage{
 		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
-		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapBSPStage},
+		{name: StageBSP, in: TopicInboundBSP, consume: h.bspStage},
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
-		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
 		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},

@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,75 +61,36 @@ type txResult struct {
 	err error
 }
 
-// grouper owns the workers that run groups.
+// grouper runs loyalty transactions in groups.
 type grouper struct {
 	pool *pgxpool.Pool
-	ops  chan *txOp
-	quit chan struct{}
-	wg   sync.WaitGroup
+	*groups[*txOp]
 }
 
 func startGrouper(pool *pgxpool.Pool) *grouper {
-	g := &grouper{pool: pool, ops: make(chan *txOp), quit: make(chan struct{})}
-	for range groupWorkers {
-		g.wg.Add(1)
-		go g.loop()
-	}
+	g := &grouper{pool: pool}
+	g.groups = startGroups(groupWorkers, maxGroup, g.run)
 	return g
-}
-
-// stop ends the workers after their current group. Calls not yet taken
-// fail with errClosed.
-func (g *grouper) stop() {
-	close(g.quit)
-	g.wg.Wait()
 }
 
 // do runs op in a group and returns its outcome, or ctx.Err() once ctx is
 // done (the event may still be committed then).
 func (g *grouper) do(op *txOp) (store.AccountResult, error) {
 	op.done = make(chan txResult, 1)
-	select {
-	case g.ops <- op:
-	case <-g.quit:
-		return store.AccountResult{}, errClosed
-	case <-op.ctx.Done():
-		return store.AccountResult{}, op.ctx.Err()
+	if err := g.submit(op.ctx, op); err != nil {
+		return store.AccountResult{}, err
 	}
-	select {
-	case r := <-op.done:
-		return r.res, r.err
-	case <-op.ctx.Done():
-		return store.AccountResult{}, op.ctx.Err()
+	r, err := await(op.ctx, op.done)
+	if err != nil {
+		return store.AccountResult{}, err
 	}
-}
-
-func (g *grouper) loop() {
-	defer g.wg.Done()
-	group := make([]*txOp, 0, maxGroup)
-	for {
-		select {
-		case op := <-g.ops:
-			group = append(group[:0], op)
-		case <-g.quit:
-			return
-		}
-		store.Gather(g.ops, &group, maxGroup, maxGatherRounds)
-		g.run(group)
-		clear(group)
-	}
+	return r.res, r.err
 }
 
 // run answers every call of a group.
 func (g *grouper) run(group []*txOp) {
-	live := group[:0:0]
-	for _, op := range group {
-		if err := op.ctx.Err(); err != nil {
-			op.done <- txResult{err: err}
-			continue
-		}
-		live = append(live, op)
-	}
+	live := liveOps(group, func(op *txOp) context.Context { return op.ctx },
+		func(op *txOp, err error) { op.done <- txResult{err: err} })
 	if len(live) == 0 {
 		return
 	}

@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MarkSkipped", testMarkSkipped},
 		{"DeferMessage", testDeferMessage},
 		{"ApplyStatuses", testApplyStatuses},
+		{"ApplyStatusesInOrder", testApplyStatusesInOrder},
+		{"ApplyStatusesConcurrent", testApplyStatusesConcurrent},
 		{"MessageCommand", testMessageCommand},
 		{"RetakeMessage", testRetakeMessage},
 		{"RetakeConcurrent", testRetakeConcurrent},
