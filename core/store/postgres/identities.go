@@ -277,8 +277,7 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 	if _, err := tx.Exec(ctx, insertIdentity, tenant, member.IdentityMerged, "", x.ID, s.ID, now); err != nil {
 		return member.Member{}, fmt.Errorf("merging member %s: keeping its id: %w", x.ID, err)
 	}
-	lots, err := queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-		WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, s.ID)
+	lots, err := queryLots(ctx, tx, queryOpenLots, s.ID)
 	if err != nil {
 		return member.Member{}, err
 	}

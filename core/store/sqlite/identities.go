@@ -82,21 +82,24 @@ func identities(ctx context.Context, q queryer, m member.Member) ([]member.Ident
 // resolveMember finds the member ref names (see store.AccountRef), merging
 // the members its identities find into one and attaching the identities
 // nobody has, or makes a new member (isNew; not yet inserted) when ref
-// may create one. order is the stored order ref names, if any; its member
-// is the survivor after a merge.
-func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
-	order *loyalty.Order) (m member.Member, isNew bool, merged []string, err error) {
+// may create one.
+func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at, now time.Time) (
+	m member.Member, isNew bool, merged []string, err error) {
 	found, unheld, err := store.FindMembers(ref,
 		func(id string) (member.Member, error) { return memberByID(ctx, tx, tenant, id) },
 		func(id member.Identity) (member.Member, error) { return memberByIdentity(ctx, tx, tenant, id) })
 	if err != nil {
 		return member.Member{}, false, nil, err
 	}
-	if len(found) == 0 && len(ref.Identities()) == 0 && order != nil {
-		m, err := memberByID(ctx, tx, tenant, order.MemberID)
+	if len(found) == 0 && len(ref.Identities()) == 0 && ref.OrderID != "" {
+		var memberID string
+		if err := tx.QueryRowContext(ctx, `SELECT member_id FROM orders WHERE tenant = ? AND id = ?`,
+			tenant, ref.OrderID).Scan(&memberID); err != nil {
+			return member.Member{}, false, nil, notFound(err)
+		}
+		m, err := memberByID(ctx, tx, tenant, memberID)
 		return m, false, nil, err
 	}
-	now := store.Stamp(time.Now())
 	if len(found) == 0 {
 		if !ref.Create || len(unheld) == 0 {
 			return member.Member{}, false, nil, store.ErrNotFound
@@ -111,9 +114,6 @@ func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref sto
 				return member.Member{}, false, nil, err
 			}
 			merged = append(merged, x.ID)
-			if order != nil && order.MemberID == x.ID {
-				order.MemberID = m.ID
-			}
 		}
 	}
 	for _, id := range unheld {
