@@ -241,3 +241,93 @@ func newAccount(ctx context.Context, r AccountReader, tenant string, m member.Me
 		},
 	}
 }
+
+// MemberResolver is what ResolveMember needs of a store inside a loyalty
+// transaction. A store that locks rows locks each member it returns until
+// the transaction ends.
+type MemberResolver interface {
+	// LockCandidates prepares the lookups of a ref that names its member
+	// by a customer id or an email, and so may merge members: a store
+	// that locks them locks them here, in an order every transaction
+	// keeps. It may do nothing.
+	LockCandidates(ctx context.Context, tenant string, ref AccountRef) error
+	// MemberByID returns a member by id, or by the id of a member merged
+	// into it; ErrNotFound when there is none.
+	MemberByID(ctx context.Context, tenant, id string) (member.Member, error)
+	// MemberByIdentity returns the member an identity finds; ErrNotFound
+	// when none does.
+	MemberByIdentity(ctx context.Context, tenant string, id member.Identity) (member.Member, error)
+	// OrderMember returns the member of a stored order; ErrNotFound when
+	// the order is not stored.
+	OrderMember(ctx context.Context, tenant, orderID string) (member.Member, error)
+	// CreateMember makes a new member for ref, holding first, the first of
+	// the ref's identities nobody has. created is false when a concurrent
+	// transaction made the member first and m is that one.
+	CreateMember(ctx context.Context, tenant string, ref AccountRef, first member.Identity, at, now time.Time) (
+		m member.Member, created bool, err error)
+	// MergeMember absorbs member x into member s (see PlanMerge and
+	// loyalty.Merge) and returns s as merged.
+	MergeMember(ctx context.Context, tenant, eventID string, s, x member.Member, at, now time.Time) (member.Member, error)
+	// AttachIdentity gives a member a customer id or an email.
+	AttachIdentity(ctx context.Context, tenant string, id member.Identity, memberID string, now time.Time) error
+	// SetPhone gives a member without a phone one.
+	SetPhone(ctx context.Context, memberID, phone string, now time.Time) error
+}
+
+// ResolveMember finds the member ref names (see AccountRef), merging the
+// members its identities find into one and attaching the identities nobody
+// has, or makes a new member (isNew) when ref may create one; ErrNotFound
+// otherwise.
+func ResolveMember(ctx context.Context, r MemberResolver, tenant, eventID string, ref AccountRef, at, now time.Time) (
+	m member.Member, isNew bool, merged []string, err error) {
+	if ref.HasIdentities() {
+		if err := r.LockCandidates(ctx, tenant, ref); err != nil {
+			return member.Member{}, false, nil, err
+		}
+	}
+	found, unheld, err := FindMembers(ref,
+		func(id string) (member.Member, error) { return r.MemberByID(ctx, tenant, id) },
+		func(id member.Identity) (member.Member, error) { return r.MemberByIdentity(ctx, tenant, id) })
+	if err != nil {
+		return member.Member{}, false, nil, err
+	}
+	if len(found) == 0 && len(ref.Identities()) == 0 && ref.OrderID != "" {
+		m, err := r.OrderMember(ctx, tenant, ref.OrderID)
+		return m, false, nil, err
+	}
+	if len(found) == 0 {
+		if !ref.Create || len(unheld) == 0 {
+			return member.Member{}, false, nil, ErrNotFound
+		}
+		if m, isNew, err = r.CreateMember(ctx, tenant, ref, unheld[0], at, now); err != nil {
+			return member.Member{}, false, nil, err
+		}
+		unheld = unheld[1:]
+	} else {
+		var absorbed []member.Member
+		m, absorbed, _ = PlanMerge(found)
+		for _, x := range absorbed {
+			if m, err = r.MergeMember(ctx, tenant, eventID, m, x, at, now); err != nil {
+				return member.Member{}, false, nil, err
+			}
+			merged = append(merged, x.ID)
+		}
+	}
+	for _, id := range unheld {
+		switch {
+		case id.Kind != member.IdentityPhone:
+			if err := r.AttachIdentity(ctx, tenant, id, m.ID, now); err != nil {
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
+			}
+		case m.Phone == "":
+			// In a store that runs transactions at once, a concurrent one
+			// that gave the number to another member makes this fail, and
+			// the event is retried.
+			m.Phone = id.Value
+			if err := r.SetPhone(ctx, m.ID, m.Phone, now); err != nil {
+				return member.Member{}, false, nil, fmt.Errorf("saving the member's phone: %w", err)
+			}
+		}
+	}
+	return m, isNew, merged, nil
+}

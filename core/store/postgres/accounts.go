@@ -123,7 +123,10 @@ func transactOnce(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (st
 // order.
 type accountTx struct{ tx pgx.Tx }
 
-var _ store.AccountTx = accountTx{}
+var (
+	_ store.AccountTx      = accountTx{}
+	_ store.MemberResolver = accountTx{}
+)
 
 // ClaimEvent inserts the event's record, which WriteChanges completes;
 // until this transaction ends, a concurrent insert of the same event waits
@@ -148,12 +151,6 @@ func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, now t
 // Member returns a member by id, or by the id of a member merged into it.
 func (a accountTx) Member(ctx context.Context, tenant, id string) (member.Member, error) {
 	return memberByID(ctx, a.tx, tenant, id)
-}
-
-// ResolveMember finds, merges or creates the member ref names and locks it.
-func (a accountTx) ResolveMember(ctx context.Context, tenant, eventID string, ref store.AccountRef, at, now time.Time) (
-	member.Member, bool, []string, error) {
-	return lockMember(ctx, a.tx, tenant, eventID, ref, at, now)
 }
 
 // NewReferralCode draws a referral code not taken in the tenant.

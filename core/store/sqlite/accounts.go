@@ -71,7 +71,10 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // until the transaction ends.
 type accountTx struct{ tx *wtx }
 
-var _ store.AccountTx = accountTx{}
+var (
+	_ store.AccountTx      = accountTx{}
+	_ store.MemberResolver = accountTx{}
+)
 
 // ClaimEvent looks up a processed event.
 func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, _ time.Time) (*store.ProcessedEvent, error) {
@@ -92,12 +95,6 @@ func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, _ tim
 // Member returns a member by id, or by the id of a member merged into it.
 func (a accountTx) Member(ctx context.Context, tenant, id string) (member.Member, error) {
 	return memberByID(ctx, a.tx, tenant, id)
-}
-
-// ResolveMember finds, merges or makes the member ref names.
-func (a accountTx) ResolveMember(ctx context.Context, tenant, eventID string, ref store.AccountRef, at, now time.Time) (
-	member.Member, bool, []string, error) {
-	return resolveMember(ctx, a.tx, tenant, eventID, ref, at, now)
 }
 
 // NewReferralCode draws a referral code not taken in the tenant.
