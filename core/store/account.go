@@ -130,7 +130,7 @@ func RunTransact(ctx context.Context, tx AccountTx, t Transaction) (AccountResul
 	if !t.Ref.Unrecorded {
 		done, err := tx.ClaimEvent(ctx, t.Tenant, t.EventID, t.Now)
 		if err != nil {
-			return AccountResult{}, fmt.Errorf("looking up processed event %s: %w", t.EventID, err)
+			return AccountResult{}, fmt.Errorf("claiming event %s: %w", t.EventID, err)
 		}
 		if done != nil {
 			return replay(ctx, tx, t.Tenant, t.EventID, *done)

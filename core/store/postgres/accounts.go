@@ -135,7 +135,7 @@ func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, now t
 	tag, err := a.tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
 		VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
 	if err != nil {
-		return nil, fmt.Errorf("recording the event: %w", err)
+		return nil, fmt.Errorf("recording it as processed: %w", err)
 	}
 	if tag.RowsAffected() == 1 {
 		return nil, nil

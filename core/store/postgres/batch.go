@@ -389,13 +389,10 @@ func runInGroup(ctx context.Context, gt *groupTx, t store.Transaction, now time.
 	return res, err
 }
 
-// groupTx is one event of a group: what the group's read pipeline found
-// stands for its lookups, and its writes join the group's write pipeline,
-// but for two kinds that a later event of the group must see: a
-// redemption and the codes and stock it takes are written at once, inside
-// a savepoint (opened at the first of them) that a failing event rolls
-// back; and a new member linked to a referrer counts toward that
-// referrer's monthly cap for the rest of the group.
+// groupTx is one event of a group, run by store.RunTransact: what the
+// group's read pipeline found stands for its lookups, and its writes join
+// the group's write pipeline but for a redemption and a referral, which a
+// later event of the group must see (see the top of this file).
 type groupTx struct {
 	accountTx
 	read     *groupRead
