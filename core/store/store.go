@@ -1,6 +1,8 @@
 // Package store defines the persistence the pipeline stages need. Adapters
 // live in store/sqlite and store/postgres; both pass the suite in
-// store/storetest.
+// store/storetest. The loyalty transaction is decided here once
+// (RunTransact, ResolveMember) and carried out by each adapter through
+// AccountTx, with its own SQL, locks and batching.
 package store
 
 import (
