@@ -243,8 +243,11 @@ func (h *Hub) replay(ctx context.Context, t *tenantRuntime, topic string, msg *m
 		}
 		return TopicOutbox, h.enqueueCommands(ctx, cmds)
 	case oldTopicEvents:
-		msg.Metadata.Set(MetaMapped, "event")
+		msg.Metadata.Set(MetaMappedEvent, "true")
 		topic = TopicInbound
+	case oldTopicEventsBSP:
+		msg.Metadata.Set(MetaMappedEvent, "true")
+		topic = TopicInboundBSP
 	}
 	return topic, h.queue.Publisher().Publish(topic, msg)
 }

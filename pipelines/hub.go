@@ -25,6 +25,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/mappings"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 )
 
@@ -78,7 +79,7 @@ type tenantRuntime struct {
 	connectors    map[string]*connectorRuntime
 	// bot is the chatbot's catalog and keywords; chat is the chatbot as
 	// its turns read it.
-	bot  BotLanguage
+	bot  hubconfig.BotLanguage
 	chat *conversation.Bot
 	loc  *time.Location
 	// policy is the messaging policy the send stage decides by.
@@ -134,7 +135,7 @@ type Options struct {
 // New builds a hub from loaded settings (whose mappings and notification
 // expressions are compiled already): it instantiates every connector. It
 // does no I/O.
-func New(s *Settings, opts Options) (*Hub, error) {
+func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -163,7 +164,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		}
 		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC, bot: s.Bots[id]}
 		if t.bot.Catalog == nil {
-			t.bot = BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
+			t.bot = hubconfig.BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
 		}
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
 			t.loc = loc
@@ -309,18 +310,17 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	r.AddMiddleware(mws...)
 
 	type stage struct {
-		name, in, out string
-		concurrency   int // 0: queue.subscribers
-		produce       message.HandlerFunc
-		consume       message.NoPublishHandlerFunc
+		name, in    string
+		concurrency int // 0: queue.subscribers
+		consume     message.NoPublishHandlerFunc
 	}
-	// The one table of topics: every stage, what it consumes and what it
-	// publishes to. The process stage and the BSP stage write messages to
-	// the outbox (the message log), which the sender reads (startSender).
+	// The one table of topics: every stage and what it consumes. No stage
+	// publishes to a topic: the process stage and the BSP stage write
+	// messages to the outbox (the message log), which the sender reads
+	// (startSender).
 	stages := []stage{
 		{name: StageProcess, in: TopicInbound, consume: h.processStage},
-		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapBSPStage},
-		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
+		{name: StageBSP, in: TopicInboundBSP, consume: h.bspStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
 	}
 	for _, s := range stages {
@@ -328,11 +328,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		if err != nil {
 			return fmt.Errorf("subscribing stage %s: %w", s.name, err)
 		}
-		if s.produce != nil {
-			r.AddHandler(s.name, s.in, sub, s.out, pub, s.produce)
-		} else {
-			r.AddConsumerHandler(s.name, s.in, sub, s.consume)
-		}
+		r.AddConsumerHandler(s.name, s.in, sub, s.consume)
 	}
 	h.routerDone = make(chan error, 1)
 	go func() { h.routerDone <- r.Run(context.WithoutCancel(ctx)) }()

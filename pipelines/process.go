@@ -2,10 +2,8 @@ package pipelines
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -28,59 +26,41 @@ import (
 // (a store error, a refund that arrived before its order) retries the whole
 // delivery, whose events that committed replay and change nothing.
 func (h *Hub) processStage(msg *message.Message) error {
-	if msg.Metadata.Get(MetaMapped) != "" {
-		var ev event.Event
-		if err := json.Unmarshal(msg.Payload, &ev); err != nil {
-			return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
-		}
-		err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
-		if err == nil {
-			h.metrics.EventsProcessed.Inc()
-		}
+	ev, mapped, err := mappedEvent(msg)
+	if err != nil {
 		return err
+	}
+	if mapped {
+		return h.processOne(msg, ev)
 	}
 	events, err := h.mapEvents(msg, StageProcess, TopicInbound)
 	if err != nil {
 		return err
 	}
 	for _, ev := range events {
-		err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev))
+		err := h.processOne(msg, ev)
 		if err == nil {
-			h.metrics.EventsProcessed.Inc()
 			continue
 		}
 		if !fault.IsPermanent(err) || len(events) == 1 {
+			// A delivery of one event fails whole: its dead letter is the
+			// delivery, whose replay maps it again (after a mapping fix).
 			return err
 		}
-		if err := h.deadLetterEvent(msg, ev, err); err != nil {
+		if err := h.deadLetterEvent(processLane, msg, ev, err); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// deadLetterEvent stores one event of a delivery that failed for good, with
-// its reason, as a mapped event to replay alone.
-func (h *Hub) deadLetterEvent(msg *message.Message, ev event.Event, cause error) error {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encoding the failed event: %w", err)
+// processOne processes one event of the delivery msg, and counts it once
+// processed.
+func (h *Hub) processOne(msg *message.Message, ev event.Event) error {
+	if err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev)); err != nil {
+		return err
 	}
-	meta := maps.Clone(map[string]string(msg.Metadata))
-	if meta == nil {
-		meta = map[string]string{}
-	}
-	meta[MetaMapped] = "event"
-	meta[MetaTenant] = ev.Tenant
-	meta[MetaType] = ev.Type
-	dl := store.DeadLetter{
-		ID:     event.DerivedID("event_", ev.Tenant, ev.ID, msg.Metadata.Get(MetaReplayOf)),
-		Tenant: ev.Tenant, Topic: TopicInbound, Handler: StageProcess, Reason: cause.Error(),
-		Payload: payload, Metadata: meta, CreatedAt: h.now().UTC(),
-	}
-	if err := h.storeDeadLetter(msg.Context(), dl); err != nil {
-		return fmt.Errorf("storing the dead letter of a failed event: %w", err)
-	}
+	h.metrics.EventsProcessed.Inc()
 	return nil
 }
 

@@ -5,19 +5,19 @@ package pipelines
 const (
 	TopicInbound     = "inbound"     // raw deliveries from shops, CRMs and POS systems
 	TopicInboundBSP  = "inbound_bsp" // raw deliveries from BSPs: statuses and customers' messages
-	TopicEventsBSP   = "events_bsp"  // normalized events from BSPs (message.status, message.received)
 	TopicDeadLetters = "deadletters" // messages a stage gave up on, with the reason
 )
 
 // Topics lists every topic, for creating streams at start.
-var Topics = []string{TopicInbound, TopicInboundBSP, TopicEventsBSP, TopicDeadLetters}
+var Topics = []string{TopicInbound, TopicInboundBSP, TopicDeadLetters}
 
 // Topics of earlier versions, which dead letters stored then still name;
 // a replay of one takes the path that replaced it.
 const (
-	oldTopicEvents   = "events"   // one normalized event: now a mapped event on inbound
-	oldTopicOutcomes = "outcomes" // one loyalty outcome: now rendered into the outbox
-	oldTopicOutbound = "outbound" // one message command: now queued in the outbox
+	oldTopicEvents    = "events"     // one normalized event: now a mapped event on inbound
+	oldTopicEventsBSP = "events_bsp" // one BSP event: now a mapped event on inbound_bsp
+	oldTopicOutcomes  = "outcomes"   // one loyalty outcome: now rendered into the outbox
+	oldTopicOutbound  = "outbound"   // one message command: now queued in the outbox
 )
 
 // Metadata keys set on queue messages.
@@ -33,7 +33,9 @@ const (
 	MetaSourcePrefix = "src_"
 	MetaType         = "type"
 	MetaReplayOf     = "replay_of"
-	// MetaMapped marks an inbound message that is one event already
-	// mapped (a dead-lettered event replayed): it is not mapped again.
-	MetaMapped = "mapped"
+	// MetaMappedEvent marks a message of inbound or inbound_bsp whose
+	// payload is one event its stage mapped already (the replay of a dead
+	// letter of one event): the stage handles it as it is, without
+	// mapping it again.
+	MetaMappedEvent = "mapped_event"
 )

@@ -68,11 +68,13 @@ func Advances(cur, next string) bool {
 	return statusRank[next] > statusRank[cur]
 }
 
-// CheckQueued rejects a message the outbox cannot send: one without a key,
-// tenant or command.
-func CheckQueued(m Message) error {
-	if m.Key == "" || m.Tenant == "" || len(m.Command) == 0 {
-		return fmt.Errorf("queueing message %q: key, tenant and command are required", m.Key)
+// CheckQueued rejects messages the outbox cannot send: one without a key,
+// tenant or command fails them all, before any is written.
+func CheckQueued(ms []Message) error {
+	for _, m := range ms {
+		if m.Key == "" || m.Tenant == "" || len(m.Command) == 0 {
+			return fmt.Errorf("queueing message %q: key, tenant and command are required", m.Key)
+		}
 	}
 	return nil
 }

@@ -202,6 +202,9 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	if err := store.CheckQueued(ms); err != nil {
+		return err
+	}
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		return enqueue(ctx, tx, ms, store.Stamp(time.Time{}))
 	}); err != nil {
@@ -213,13 +216,10 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 const queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 
-// enqueue inserts messages as queued, created at now unless they say
-// otherwise.
+// enqueue inserts checked messages (store.CheckQueued) as queued, created
+// at now unless they say otherwise.
 func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) error {
 	for _, m := range ms {
-		if err := store.CheckQueued(m); err != nil {
-			return err
-		}
 		created, due := store.QueuedTimes(m, now)
 		if _, err := tx.ExecContext(ctx, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
 			m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Command,
