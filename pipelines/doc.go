@@ -2,19 +2,21 @@
 // queue and the store, and wires the connectors into Watermill stages.
 //
 // A webhook accepted by the HTTP listener is published durably to the
-// inbound topic before the provider gets its 2xx. From there each stage
-// consumes one topic in its own consumer group and publishes to the next:
+// inbound or inbound_bsp topic before the provider gets its 2xx; that is
+// the one queue hop. Each stage consumes one topic in its own consumer
+// group and publishes to none:
 //
-//	inbound     → mapping     → events      (jq mapping per tenant connector)
-//	inbound_bsp → bsp                       (mapping, delivery reports, customers' messages)
-//	events      → loyalty     → outcomes    (points, one store transaction per event)
-//	outcomes    → notify      → outbound    (notification rules render templates)
-//	outbound    → send                      (claim the idempotency key, call the BSP)
+//	inbound     → process   (jq mapping, the loyalty transaction, notifications into the outbox)
+//	inbound_bsp → bsp       (mapping, delivery reports, customers' messages, the chatbot)
 //
-// BSP webhooks travel in their own lane so that a backlog of sales never
-// delays the delivery report that proves a message went out, and in one
-// hop: the BSP stage maps a webhook and handles all its events, an event
-// that fails for good dead-lettered alone.
+// The outbox is the message log: messages are written as queued in the
+// store transaction that causes them, and the sender (woken after the
+// commit, and by a relay for what a crash or another replica left) claims
+// their idempotency keys and calls the BSP. BSP webhooks travel in their
+// own lane so that a backlog of sales never delays the delivery report
+// that proves a message went out. In both lanes an event that fails for
+// good is dead-lettered alone, as a mapped event whose replay is not
+// mapped again.
 //
 // Every stage runs under the same middleware: correlation id, a poison
 // queue that moves permanently failing messages to the deadletters topic
