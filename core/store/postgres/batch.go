@@ -197,6 +197,10 @@ type groupRead struct {
 	// holding each ("" for nobody).
 	idents  []member.Identity
 	holders []string
+	// openLots, when preloaded, are all of the member's open lots (read
+	// for a batch of scheduled work), so the account need not load them.
+	openLots  []*loyalty.Lot
+	preloaded bool
 }
 
 // joinable reports whether a group can run r's event: its customer id and
@@ -419,6 +423,9 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 		}
 	}
 	a := newAccount(ctx, tx, op.tenant, m, isNew, r.order, lots)
+	if r.preloaded {
+		a.Lots, a.LoadLots = r.openLots, nil
+	}
 	// The first write of a redemption ability opens a savepoint, so that
 	// a failing event takes back only its own.
 	saved := false

@@ -134,7 +134,25 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 			return store.AccountResult{}, err
 		}
 	}
-	a := &loyalty.Account{
+	a := newAccount(ctx, tx, tenant, m, isNew, order, lots)
+	if err := fn(a); err != nil {
+		return store.AccountResult{}, err
+	}
+	if err := a.Err(); err != nil {
+		return store.AccountResult{}, err
+	}
+	ch := a.Changes()
+	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
+		return store.AccountResult{}, err
+	}
+	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
+}
+
+// newAccount is the account of member m inside tx, its store abilities
+// reading through tx.
+func newAccount(ctx context.Context, tx *wtx, tenant string, m member.Member, isNew bool,
+	order *loyalty.Order, lots []*loyalty.Lot) *loyalty.Account {
+	return &loyalty.Account{
 		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
 		LoadLots: func() ([]*loyalty.Lot, error) {
 			return queryLots(ctx, tx, queryOpenLots, m.ID)
@@ -153,17 +171,6 @@ func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.Ac
 			return referralsSince(ctx, tx, tenant, referrerID, since)
 		},
 	}
-	if err := fn(a); err != nil {
-		return store.AccountResult{}, err
-	}
-	if err := a.Err(); err != nil {
-		return store.AccountResult{}, err
-	}
-	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
-		return store.AccountResult{}, err
-	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
 }
 
 // Referral lookups. The indexes on referral codes and referrers are

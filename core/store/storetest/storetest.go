@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactFailureWritesNothing", testTransactFailureWritesNothing},
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
 		{"TransactUnrecorded", testTransactUnrecorded},
+		{"TransactMembers", testTransactMembers},
 		{"TransactProperty", testTransactProperty},
 		{"TransactPropertyHuge", testTransactPropertyHuge},
 		{"HugeValues", testHugeValues},
