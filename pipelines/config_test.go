@@ -539,7 +539,7 @@ func TestLoadConfigFull(t *testing.T) {
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32},
-		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Concurrency: 4},
+		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Batch: 200},
 		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 

@@ -35,7 +35,7 @@ func BenchmarkSweepExpiry(b *testing.B) {
 		seed(b, s, prog, tenant, *sweepLots, seededAt)
 		b.StartTimer()
 		start := time.Now()
-		r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: tenant, Program: prog, Concurrency: 16},
+		r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: tenant, Program: prog},
 			seededAt.Add(72*time.Hour))
 		elapsed += time.Since(start)
 		if r.Swept != *sweepLots || r.Failed != 0 {

@@ -31,7 +31,7 @@ func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog, Concurrency: 4,
+			r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog,
 				Renew: func(context.Context) (bool, error) {
 					calls++
 					if calls == 1 {
@@ -47,7 +47,7 @@ func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	}
 
 	calls := 0
-	r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog, Concurrency: 4,
+	r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog,
 		Renew: func(context.Context) (bool, error) { calls++; return true, nil }}, now)
 	assert.False(t, r.LeaseLost)
 	assert.Greater(t, calls, 1, "renewed before every batch")

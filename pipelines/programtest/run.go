@@ -183,11 +183,10 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 }
 
 // sweep runs the hub's sweep of the tenant at now (pipelines.SweepTenant)
-// and records the outcomes it publishes. A birthday already celebrated
-// replays its transaction; its outcomes are not counted twice.
+// and records the outcomes it publishes, each once.
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 	rep := pipelines.SweepTenant(ctx, pipelines.SweepOptions{
-		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, Concurrency: 1,
+		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program,
 		Publish: func(msgs []*message.Message) error {
 			for _, m := range msgs {
 				if r.published[m.UUID] {
