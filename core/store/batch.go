@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -68,4 +69,50 @@ func TakeMember(found map[string]member.Member, taken map[string]bool, id string
 	}
 	taken[m.ID] = true
 	return m, nil
+}
+
+// PlainWrites gathers the changes of a batch of scheduled work that a
+// store can write with one statement per table for the whole batch: the
+// members' points, lots the batch had loaded, and ledger entries.
+type PlainWrites struct {
+	Members []PointsRow
+	Lots    []*loyalty.Lot
+	Entries []EntryRow
+}
+
+// PointsRow is a member's new points.
+type PointsRow struct {
+	MemberID         string
+	Balance, Pending int64
+}
+
+// EntryRow is a ledger entry of a member.
+type EntryRow struct {
+	MemberID string
+	loyalty.Entry
+}
+
+// Add takes ch's writes when they are plain: the member's points (stored
+// is the member as read), changes of lots it had loaded, and ledger
+// entries; nothing else. It reports false, taking nothing, otherwise: the
+// store then writes ch as Transact does.
+func (w *PlainWrites) Add(memberID string, stored member.Member, loaded []*loyalty.Lot, ch loyalty.Changes) bool {
+	if ch.Order != nil || len(ch.Counters) > 0 || ch.Redemption != nil || len(ch.Badges) > 0 ||
+		!OnlyPointsChanged(stored, ch.Member) {
+		return false
+	}
+	for _, l := range ch.Lots {
+		if !slices.ContainsFunc(loaded, func(x *loyalty.Lot) bool { return x.ID == l.ID }) {
+			return false
+		}
+	}
+	if len(ch.Lots) == 0 && len(ch.Entries) == 0 && ch.Member.Balance == stored.Balance && ch.Member.Pending == stored.Pending {
+		return true // nothing changed
+	}
+	w.Members = append(w.Members, PointsRow{MemberID: memberID, Balance: ch.Member.Balance, Pending: ch.Member.Pending})
+	w.Lots = append(w.Lots, ch.Lots...)
+	for _, e := range ch.Entries {
+		w.Entries = append(w.Entries, EntryRow{MemberID: memberID, Entry: e})
+	}
+	return true
 }

@@ -201,6 +201,9 @@ type groupRead struct {
 	// for a batch of scheduled work), so the account need not load them.
 	openLots  []*loyalty.Lot
 	preloaded bool
+	// plain, when set, takes the event's changes when they are plain
+	// (store.PlainWrites), to be written with the batch's set statements.
+	plain *store.PlainWrites
 }
 
 // joinable reports whether a group can run r's event: its customer id and
@@ -473,6 +476,10 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 	if by := ch.Member.Referral.ReferredBy; isNew && by != "" {
 		referred[by]++
 	}
+	res := store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}
+	if r.plain != nil && !isNew && r.plain.Add(m.ID, stored, r.openLots, ch) {
+		return res, nil
+	}
 	processed := processedInsert
 	if op.ref.Unrecorded {
 		processed = processedNone
@@ -488,7 +495,7 @@ func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
 	if err := queueChanges(writes, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
 		return store.AccountResult{}, err
 	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return res, nil
 }
 
 // runInGroup runs the event's program on a and writes its redemption, if

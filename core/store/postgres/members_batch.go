@@ -17,7 +17,9 @@ import (
 // TransactMembers runs scheduled work on many members in one transaction;
 // see store.Accounts. The members are locked, in id order, and their open
 // lots read with one statement each; every op then runs as an event of a
-// group does (applyInGroup) and all their writes go out as one pipeline.
+// group does (applyInGroup), and the batch's writes go out as one
+// pipeline: the plain ones (store.PlainWrites: points, lots, entries) as
+// one statement per table, anything else as Transact writes it.
 // A batch ended by a deadlock runs again.
 func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
 	if tenant == "" {
@@ -63,6 +65,7 @@ func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []
 	now := store.Stamp(time.Now())
 	results := make([]store.MemberResult, len(ops))
 	var writes writeBatch
+	var plain store.PlainWrites
 	referred := map[string]int{}
 	taken := make(map[string]bool, len(ops))
 	for i, op := range ops {
@@ -73,10 +76,11 @@ func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []
 		}
 		top := &txOp{ctx: ctx, tenant: tenant, eventID: op.EventID, at: now, fn: op.Fn,
 			ref: store.AccountRef{MemberID: op.MemberID, Unrecorded: true}}
-		r := &groupRead{op: top, m: m, found: true, openLots: lots[m.ID], preloaded: true}
+		r := &groupRead{op: top, m: m, found: true, openLots: lots[m.ID], preloaded: true, plain: &plain}
 		res, err := applyInGroup(ctx, tx, &writes, top, m, false, r, referred, now)
 		results[i] = store.MemberResult{AccountResult: res, Err: err}
 	}
+	queuePlain(&writes, tenant, &plain, now)
 	if err := writes.send(ctx, tx, "writing a batch of members"); err != nil {
 		return nil, err
 	}
@@ -112,4 +116,66 @@ func lockBatchMembers(ctx context.Context, tx pgx.Tx, tenant string, ops []store
 		return nil, fmt.Errorf("locking members: %w", err)
 	}
 	return out, store.AddMerged(out, ids, func(id string) (member.Member, error) { return lockMemberByID(ctx, tx, tenant, id) })
+}
+
+// queuePlain queues a batch's plain writes, one statement per table.
+func queuePlain(w *writeBatch, tenant string, p *store.PlainWrites, now time.Time) {
+	if len(p.Members) > 0 {
+		ids := make([]string, len(p.Members))
+		balances := make([]int64, len(p.Members))
+		pendings := make([]int64, len(p.Members))
+		for i, m := range p.Members {
+			ids[i], balances[i], pendings[i] = m.MemberID, m.Balance, m.Pending
+		}
+		w.queue("saving members", `UPDATE members AS m SET balance = u.balance, pending = u.pending, updated_at = $1
+			FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u (id, balance, pending) WHERE m.id = u.id`,
+			now, ids, balances, pendings)
+	}
+	if n := len(p.Lots); n > 0 {
+		ids, statuses := make([]string, n), make([]string, n)
+		remaining, reversed := make([]int64, n), make([]int64, n)
+		activates, expires := make([]*time.Time, n), make([]*time.Time, n)
+		reminded := make([]bool, n)
+		for i, l := range p.Lots {
+			ids[i], statuses[i], remaining[i], reversed[i] = l.ID, l.Status, l.Remaining, l.Reversed
+			activates[i], expires[i], reminded[i] = dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded
+		}
+		w.queue("saving lots", `UPDATE lots AS l SET remaining = u.remaining, reversed = u.reversed, status = u.status,
+				activates_at = u.activates_at, expires_at = u.expires_at, reminded = u.reminded
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::boolean[])
+				AS u (id, remaining, reversed, status, activates_at, expires_at, reminded)
+			WHERE l.id = u.id`, ids, remaining, reversed, statuses, activates, expires, reminded)
+	}
+	if n := len(p.Entries); n > 0 {
+		text := make([][]string, 9) // member_id, event_id, rule, kind, lot_id, order_id, ref_event_id, actor, reason
+		nums := make([][]int64, 4)  // points, pending_points, balance_after, pending_after
+		for i := range text {
+			text[i] = make([]string, n)
+		}
+		for i := range nums {
+			nums[i] = make([]int64, n)
+		}
+		created := make([]time.Time, n)
+		for i, e := range p.Entries {
+			for j, v := range []string{e.MemberID, e.EventID, e.Rule, e.Kind, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason} {
+				text[j][i] = v
+			}
+			for j, v := range []int64{e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter} {
+				nums[j][i] = v
+			}
+			created[i] = store.Stamp(e.At)
+		}
+		w.queue("inserting entries", `INSERT INTO ledger_entries
+			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+			 lot_id, order_id, ref_event_id, actor, reason, created_at)
+			SELECT $1, u.member_id, u.event_id, u.rule, u.kind, u.points, u.pending_points, u.balance_after, u.pending_after,
+				u.lot_id, u.order_id, u.ref_event_id, u.actor, u.reason, u.created_at
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+				$11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::timestamptz[]) WITH ORDINALITY
+				AS u (member_id, event_id, rule, kind, lot_id, order_id, ref_event_id, actor, reason,
+					points, pending_points, balance_after, pending_after, created_at, n)
+			ORDER BY u.n`,
+			tenant, text[0], text[1], text[2], text[3], text[4], text[5], text[6], text[7], text[8],
+			nums[0], nums[1], nums[2], nums[3], created)
+	}
 }

@@ -25,7 +25,9 @@ const (
 
 // TransactMembers runs scheduled work on many members in one transaction;
 // see store.Accounts. The members and their open lots are read with one
-// query each; every op then runs and writes in a savepoint of its own.
+// query each, every op runs on its account in memory, and the changes
+// scheduled work makes (lots, entries, points) are written with one
+// statement per table for the whole batch.
 func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
 	if tenant == "" {
 		return nil, errors.New("loyalty batch: tenant is required")
@@ -58,6 +60,7 @@ func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.Me
 	}
 	lots := store.LotsByMember(open)
 	now := store.Stamp(time.Now())
+	var w store.PlainWrites
 	taken := make(map[string]bool, len(ops))
 	for i, op := range ops {
 		m, err := store.TakeMember(members, taken, op.MemberID)
@@ -65,18 +68,15 @@ func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.Me
 			results[i].Err = err
 			continue
 		}
-		var res store.AccountResult
-		opErr, txErr := tx.savepoint(ctx, func(ctx context.Context, tx *wtx) error {
-			var err error
-			res, err = runMember(ctx, tx, tenant, op, m, lots[m.ID], now)
+		res, err := runMember(ctx, tx, tenant, op, m, lots[m.ID], &w, now)
+		if errors.Is(err, errWroteEarly) {
+			// What the op wrote before it failed cannot be taken back
+			// alone: the batch fails, and its members run one by one.
 			return err
-		})
-		if txErr != nil {
-			return txErr
 		}
-		results[i] = store.MemberResult{AccountResult: res, Err: opErr}
+		results[i] = store.MemberResult{AccountResult: res, Err: err}
 	}
-	return nil
+	return flushPlain(ctx, tx, tenant, &w, now)
 }
 
 // batchMembers reads the members the ops name, by the ids the ops use: a
@@ -109,10 +109,16 @@ func batchMembers(ctx context.Context, tx *wtx, tenant string, ops []store.Membe
 	return out, store.AddMerged(out, ids, func(id string) (member.Member, error) { return memberByID(ctx, tx, tenant, id) })
 }
 
-// runMember runs one op of a batch on member m, whose open lots are lots,
-// and writes what it changed.
+// errWroteEarly marks the failure of an op that had written through its
+// account's redemption abilities before it failed.
+var errWroteEarly = errors.New("a failing op of the batch had written already")
+
+// runMember runs one op of a batch on member m, whose open lots are lots.
+// Its changes join w's set statements when they are the kind scheduled
+// work makes (lots changed, entries added, points moved); anything else is
+// written at once, as Transact writes it.
 func runMember(ctx context.Context, tx *wtx, tenant string, op store.MemberOp, m member.Member, lots []*loyalty.Lot,
-	now time.Time) (store.AccountResult, error) {
+	w *store.PlainWrites, now time.Time) (store.AccountResult, error) {
 	stored := m
 	if m.Referral.Code == "" {
 		var err error
@@ -122,15 +128,82 @@ func runMember(ctx context.Context, tx *wtx, tenant string, op store.MemberOp, m
 	}
 	a := newAccount(ctx, tx, tenant, m, false, nil, lots)
 	a.LoadLots = nil // lots are all of its open lots
-	if err := op.Fn(a); err != nil {
-		return store.AccountResult{}, err
+	wrote := false
+	rd := a.Redemptions
+	a.Redemptions.TakeCode = func(rewardID, redemptionID string) (string, error) {
+		wrote = true
+		return rd.TakeCode(rewardID, redemptionID)
 	}
-	if err := a.Err(); err != nil {
+	err := op.Fn(a)
+	if err == nil {
+		err = a.Err()
+	}
+	if err != nil {
+		if wrote {
+			return store.AccountResult{}, errors.Join(errWroteEarly, err)
+		}
 		return store.AccountResult{}, err
 	}
 	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, op.EventID, m, stored, false, a.NewOrder, false, ch, now); err != nil {
-		return store.AccountResult{}, err
+	if !w.Add(m.ID, stored, lots, ch) {
+		if err := writeChanges(ctx, tx, tenant, op.EventID, m, stored, false, a.NewOrder, false, ch, now); err != nil {
+			return store.AccountResult{}, errors.Join(errWroteEarly, err)
+		}
 	}
 	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+}
+
+// The set statements of a batch's plain writes; each row is the JSON
+// array j.value.
+const (
+	batchUpdateMembers = `UPDATE members SET balance = j.value ->> 1, pending = j.value ->> 2, updated_at = ?
+		FROM json_each(?) AS j WHERE members.id = j.value ->> 0`
+	batchUpdateLots = `UPDATE lots SET remaining = j.value ->> 1, reversed = j.value ->> 2, status = j.value ->> 3,
+			activates_at = j.value ->> 4, expires_at = j.value ->> 5, reminded = j.value ->> 6
+		FROM json_each(?) AS j WHERE lots.id = j.value ->> 0`
+	batchInsertEntries = `INSERT INTO ledger_entries
+		(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+		 lot_id, order_id, ref_event_id, actor, reason, created_at)
+		SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+			value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13
+		FROM json_each(?) ORDER BY key`
+)
+
+// flushPlain runs a batch's plain writes.
+func flushPlain(ctx context.Context, tx *wtx, tenant string, w *store.PlainWrites, now time.Time) error {
+	members := make([]any, len(w.Members))
+	for i, m := range w.Members {
+		members[i] = []any{m.MemberID, m.Balance, m.Pending}
+	}
+	lots := make([]any, len(w.Lots))
+	for i, l := range w.Lots {
+		lots[i] = []any{l.ID, l.Remaining, l.Reversed, l.Status, dbTime(l.ActivatesAt), dbTime(l.ExpiresAt), l.Reminded}
+	}
+	entries := make([]any, len(w.Entries))
+	for i, e := range w.Entries {
+		entries[i] = []any{e.MemberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints,
+			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))}
+	}
+	for _, st := range []struct {
+		what string
+		q    string
+		rows []any
+		args []any
+	}{
+		{"saving members", batchUpdateMembers, members, []any{toDB(now)}},
+		{"saving lots", batchUpdateLots, lots, nil},
+		{"inserting entries", batchInsertEntries, entries, []any{tenant}},
+	} {
+		if len(st.rows) == 0 {
+			continue
+		}
+		list, err := json.Marshal(st.rows)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+		if _, err := tx.ExecContext(ctx, st.q, append(st.args, string(list))...); err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+	}
+	return nil
 }
