@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
 
@@ -54,4 +56,60 @@ func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	due, err := s.DueMembers(ctx, "acme", now, 10)
 	require.NoError(t, err)
 	assert.Empty(t, due, "the last sweep expired what the interrupted ones left")
+}
+
+// poisonedStore fails every batch that holds one member, as a store
+// whose statement for that member's account keeps failing would.
+type poisonedStore struct {
+	store.Store
+	poisoned string
+}
+
+func (s poisonedStore) TransactMembers(ctx context.Context, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
+	for _, op := range ops {
+		if op.MemberID == s.poisoned {
+			return nil, errors.New("disk I/O error")
+		}
+	}
+	return s.Store.TransactMembers(ctx, tenant, ops)
+}
+
+// TestSweepIsolatesAFailingMember sweeps a batch in which one member's
+// update fails the whole transaction: the batch runs again member by
+// member, everyone else is swept and published once, the failing member
+// is left for the next sweep, and a second sweep changes nothing twice.
+func TestSweepIsolatesAFailingMember(t *testing.T) {
+	ctx := context.Background()
+	s, prog := sweepStore(t, "acme")
+	const members = 40
+	seed(t, s, prog, "acme", members, seededAt)
+	now := seededAt.Add(72 * time.Hour)
+	due, err := s.DueMembers(ctx, "acme", now, members)
+	require.NoError(t, err)
+	require.Len(t, due, members)
+
+	var published []*message.Message
+	opts := pipelines.SweepOptions{Store: poisonedStore{Store: s, poisoned: due[7]}, Tenant: "acme", Program: prog, Batch: 16,
+		Publish: func(msgs []*message.Message) error { published = append(published, msgs...); return nil }}
+	r := pipelines.SweepTenant(ctx, opts, now)
+	assert.Equal(t, members-1, r.Swept)
+	assert.Equal(t, 1, r.Failed)
+	assert.Len(t, published, members-1, "one points.expired for every member swept")
+	left, err := s.DueMembers(ctx, "acme", now, members)
+	require.NoError(t, err)
+	assert.Equal(t, []string{due[7]}, left)
+
+	entries, err := s.Entries(ctx, "acme", due[0], 0)
+	require.NoError(t, err)
+	opts.Store = s
+	r = pipelines.SweepTenant(ctx, opts, now)
+	assert.Equal(t, 1, r.Swept, "only the member left over")
+	assert.Zero(t, r.Failed)
+	again, err := s.Entries(ctx, "acme", due[0], 0)
+	require.NoError(t, err)
+	assert.Equal(t, entries, again, "a swept member is not swept twice")
+	assert.Len(t, published, members)
+	r = pipelines.SweepTenant(ctx, opts, now)
+	assert.Zero(t, r.Swept)
+	assert.Len(t, published, members, "nothing is published twice")
 }
