@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -289,7 +291,10 @@ func (h *Hub) redactAll(ctx context.Context, tenant string) (int, error) {
 }
 
 // sweepCheckouts announces the tenant's checkouts left unfinished for
-// checkouts.abandon_after, each once, as checkout.abandoned outcomes.
+// checkouts.abandon_after, each once, as checkout.abandoned outcomes: a
+// batch at a time, its announcements published together and then its
+// checkouts marked in one store transaction. A crash in between announces
+// them again under the same outcome ids, which sends nothing twice.
 func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Time) (int, error) {
 	announced := 0
 	for {
@@ -297,49 +302,58 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Tim
 		if err != nil {
 			return announced, fmt.Errorf("listing due checkouts: %w", err)
 		}
-		for _, c := range due {
+		marks := make([]store.CheckoutMark, len(due))
+		var msgs []*message.Message
+		for i, c := range due {
+			marks[i] = store.CheckoutMark{Token: c.Token, UpdatedAt: c.UpdatedAt}
 			if c.Phone == "" {
-				// Nobody to remind on WhatsApp.
-				if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
-					return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
-				}
-				continue
+				continue // nobody to remind on WhatsApp: only marked
 			}
-			// Announced first, then marked: a crash in between announces it
-			// again under the same outcome id, which sends nothing twice.
-			ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
-			if m, err := h.store.MemberByPhone(ctx, t.id, c.Phone); err == nil {
-				ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
-				if ref.Name == "" {
-					ref.Name = c.Name
-				}
-			}
-			o := event.Outcome{
-				ID:     event.DerivedID("out_", "checkout", t.id, c.Token, OutcomeCheckoutAbandoned),
-				Tenant: t.id, Type: OutcomeCheckoutAbandoned, EventID: event.DerivedID("ev_", "checkout", t.id, c.Token),
-				OccurredAt: now, Member: ref,
-				Data: map[string]any{
-					"token": c.Token, "url": c.URL, "total": c.Total, "currency": c.Currency,
-					"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
-				},
-			}
-			msg, err := jsonMessage(o.ID, o)
+			msg, err := h.checkoutAbandoned(ctx, t.id, c, now)
 			if err != nil {
 				return announced, err
 			}
-			msg.Metadata.Set(MetaTenant, o.Tenant)
-			msg.Metadata.Set(MetaType, o.Type)
-			if err := h.queue.Publisher().Publish(TopicOutcomes, msg); err != nil {
+			msgs = append(msgs, msg)
+		}
+		if len(msgs) > 0 {
+			if err := h.queue.Publisher().Publish(TopicOutcomes, msgs...); err != nil {
 				return announced, fmt.Errorf("publishing checkout.abandoned: %w", err)
 			}
-			if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
-				return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
-			}
-			announced++
-			h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Inc()
 		}
+		if _, err := h.store.MarkAbandoned(ctx, t.id, marks, now); err != nil {
+			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)
+		}
+		announced += len(msgs)
+		h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Add(float64(len(msgs)))
 		if len(due) < sweepBatch || ctx.Err() != nil {
 			return announced, nil
 		}
 	}
+}
+
+// checkoutAbandoned is the checkout.abandoned outcome of checkout c.
+func (h *Hub) checkoutAbandoned(ctx context.Context, tenant string, c store.Checkout, now time.Time) (*message.Message, error) {
+	ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
+	if m, err := h.store.MemberByPhone(ctx, tenant, c.Phone); err == nil {
+		ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
+		if ref.Name == "" {
+			ref.Name = c.Name
+		}
+	}
+	o := event.Outcome{
+		ID:     event.DerivedID("out_", "checkout", tenant, c.Token, OutcomeCheckoutAbandoned),
+		Tenant: tenant, Type: OutcomeCheckoutAbandoned, EventID: event.DerivedID("ev_", "checkout", tenant, c.Token),
+		OccurredAt: now, Member: ref,
+		Data: map[string]any{
+			"token": c.Token, "url": c.URL, "total": c.Total, "currency": c.Currency,
+			"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
+		},
+	}
+	msg, err := jsonMessage(o.ID, o)
+	if err != nil {
+		return nil, err
+	}
+	msg.Metadata.Set(MetaTenant, o.Tenant)
+	msg.Metadata.Set(MetaType, o.Type)
+	return msg, nil
 }
