@@ -486,13 +486,17 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 	if err != nil {
 		return nil, err
 	}
+	// Each kind of due work is read up to limit rows from its index
+	// before the union: a union takes in all of its inputs, and all the
+	// due lots of a large sweep would be read and sorted again for every
+	// batch.
 	rows, err := p.Query(ctx, `
-		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'pending' AND activates_at <= $2
+		(SELECT member_id FROM lots WHERE tenant = $1 AND status = 'pending' AND activates_at <= $2 LIMIT $3)
 		UNION
-		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
-			AND expires_at IS NOT NULL AND expires_at <= $2
+		(SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
+			AND expires_at IS NOT NULL AND expires_at <= $2 LIMIT $3)
 		UNION
-		SELECT id FROM members WHERE tenant = $1 AND tier_review_at IS NOT NULL AND tier_review_at <= $2
+		(SELECT id FROM members WHERE tenant = $1 AND tier_review_at IS NOT NULL AND tier_review_at <= $2 LIMIT $3)
 		ORDER BY member_id LIMIT $3`, tenant, dbTime(due), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing members with due lots: %w", err)
