@@ -24,7 +24,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/all"
-	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // No container engine runs these tests: they read the files as docker and
@@ -369,7 +369,7 @@ func TestCompose(t *testing.T) {
 		require.NotEmpty(t, file, "the config file is mounted")
 		reg := connectors.NewRegistry()
 		all.Register(reg)
-		s, err := pipelines.LoadConfig(file, composeEnv(hub.Environment), reg)
+		s, err := hubconfig.Load(file, composeEnv(hub.Environment), reg)
 		require.NoError(t, err, "the mounted config with the compose environment is valid")
 		cfg := s.Config
 

@@ -208,7 +208,8 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		delete(msg.Metadata, k)
 	}
 	msg.Metadata.Set(MetaReplayOf, d.ID)
-	if err := h.queue.Publisher().Publish(d.Topic, msg); err != nil {
+	topic := replayTopic(d, msg)
+	if err := h.queue.Publisher().Publish(topic, msg); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
 		return
 	}
@@ -216,7 +217,7 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		h.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": d.Topic, "message_id": msg.UUID})
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": topic, "message_id": msg.UUID})
 }
 
 func (h *Hub) respond(w http.ResponseWriter, v any, err error, notFound string) {

@@ -20,6 +20,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // rewardsYAML is a catalog for the test tenant: a generated coffee code, a
@@ -354,7 +355,7 @@ tenants:
           codes:
             issuer: pos
 `, t.TempDir(), testAdmin, testPOSSecret)
-	s, err := pipelines.ParseConfig([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
+	s, err := hubconfig.Parse([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
 	require.NoError(t, err)
 	hub, err := pipelines.New(s, pipelines.Options{Listener: ln})
 	require.NoError(t, err)

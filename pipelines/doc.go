@@ -6,14 +6,15 @@
 // consumes one topic in its own consumer group and publishes to the next:
 //
 //	inbound     → mapping     → events      (jq mapping per tenant connector)
-//	inbound_bsp → mapping_bsp → events_bsp  (the same for BSP webhooks)
+//	inbound_bsp → bsp                       (mapping, delivery reports, customers' messages)
 //	events      → loyalty     → outcomes    (points, one store transaction per event)
-//	events_bsp  → status                    (delivery reports into the message log)
 //	outcomes    → notify      → outbound    (notification rules render templates)
 //	outbound    → send                      (claim the idempotency key, call the BSP)
 //
 // BSP webhooks travel in their own lane so that a backlog of sales never
-// delays the delivery report that proves a message went out.
+// delays the delivery report that proves a message went out, and in one
+// hop: the BSP stage maps a webhook and handles all its events, an event
+// that fails for good dead-lettered alone.
 //
 // Every stage runs under the same middleware: correlation id, a poison
 // queue that moves permanently failing messages to the deadletters topic

@@ -70,7 +70,7 @@ func TestBadSignatureIsRejectedAndNothingIsEnqueued(t *testing.T) {
 	require.EqualValues(t, 3, requests("pos", "401"))
 	eventually(t, "the status webhooks", func() bool {
 		return processed(h, pipelines.StageMapping) == requests("pos", "200") &&
-			processed(h, pipelines.StageMappingBSP) == requests("whatsapp", "200")
+			processed(h, pipelines.StageBSP) == requests("whatsapp", "200")
 	})
 	_, found := h.member("+6281234567891")
 	require.False(t, found, "a rejected delivery must not create a member")

@@ -25,6 +25,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/mappings"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 )
 
@@ -73,7 +74,7 @@ type tenantRuntime struct {
 	connectors    map[string]*connectorRuntime
 	// bot is the chatbot's catalog and keywords; chat is the chatbot as
 	// its turns read it.
-	bot  BotLanguage
+	bot  hubconfig.BotLanguage
 	chat *conversation.Bot
 	loc  *time.Location
 	// policy is the messaging policy the send stage decides by.
@@ -129,7 +130,7 @@ type Options struct {
 // New builds a hub from loaded settings (whose mappings and notification
 // expressions are compiled already): it instantiates every connector. It
 // does no I/O.
-func New(s *Settings, opts Options) (*Hub, error) {
+func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -156,7 +157,7 @@ func New(s *Settings, opts Options) (*Hub, error) {
 		}
 		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC, bot: s.Bots[id]}
 		if t.bot.Catalog == nil {
-			t.bot = BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
+			t.bot = hubconfig.BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
 		}
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
 			t.loc = loc
@@ -308,9 +309,8 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	}
 	stages := []stage{
 		{name: StageMapping, in: TopicInbound, out: TopicEvents, produce: h.mapStage},
-		{name: StageMappingBSP, in: TopicInboundBSP, out: TopicEventsBSP, produce: h.mapBSPStage},
+		{name: StageBSP, in: TopicInboundBSP, consume: h.bspStage},
 		{name: StageLoyalty, in: TopicEvents, out: TopicOutcomes, produce: h.loyaltyStage},
-		{name: StageStatus, in: TopicEventsBSP, consume: h.bspStage},
 		{name: StageNotify, in: TopicOutcomes, out: TopicOutbound, produce: h.notifyStage},
 		{name: StageSend, in: TopicOutbound, concurrency: h.cfg.Pipeline.Send.Concurrency, consume: h.sendStage},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},

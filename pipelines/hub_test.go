@@ -24,6 +24,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 )
 
@@ -150,7 +151,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.yaml != nil {
 		cfg = o.yaml(cfg)
 	}
-	s, err := pipelines.ParseConfig([]byte(cfg), env, reg)
+	s, err := hubconfig.Parse([]byte(cfg), env, reg)
 	require.NoError(t, err)
 	var logger *slog.Logger
 	if os.Getenv("LOYALHUB_TEST_LOG") != "" {

@@ -124,7 +124,7 @@ func TestWebhookItemsAreHandledAlone(t *testing.T) {
 	})
 	dls := h.deadLetters().DeadLetters
 	require.Len(t, dls, 1, "only the unreadable message is dead-lettered")
-	assert.Equal(t, pipelines.StageMappingBSP, dls[0].Handler)
+	assert.Equal(t, pipelines.StageBSP, dls[0].Handler)
 	assert.Equal(t, pipelines.TopicInboundBSP, dls[0].Topic)
 	assert.Contains(t, dls[0].Reason, "message without an id")
 	assert.Contains(t, dls[0].Payload, `"no id"`)

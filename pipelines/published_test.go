@@ -112,7 +112,7 @@ func TestPublishedWhatsAppPayloads(t *testing.T) {
 
 	// Every published example as recorded: pywa's, piusalfred/whatsapp's,
 	// whatsapp-api-js's and Meta's documentation's.
-	before, sent := processed(h, pipelines.StageMappingBSP), len(h.sb.Messages())
+	before, sent := processed(h, pipelines.StageBSP), len(h.sb.Messages())
 	var n int
 	for _, prefix := range []string{"pywa_", "piusalfred_", "whatsapp_api_js_", "meta_docs_"} {
 		names, err := filepath.Glob(filepath.Join("..", "mappings", "testdata", "whatsapp_cloud", prefix+"*.json"))
@@ -126,7 +126,7 @@ func TestPublishedWhatsAppPayloads(t *testing.T) {
 		}
 	}
 	require.Greater(t, n, 40)
-	eventually(t, "every example mapped", func() bool { return processed(h, pipelines.StageMappingBSP) >= before+float64(n) })
+	eventually(t, "every example mapped", func() bool { return processed(h, pipelines.StageBSP) >= before+float64(n) })
 	time.Sleep(300 * time.Millisecond)
 	assert.Empty(t, h.deadLetters().DeadLetters)
 	time.Sleep(300 * time.Millisecond)

@@ -31,9 +31,9 @@ const relayLease = 5 * time.Minute
 
 // attemptDeadline is when the hub stops waiting for the status webhook of
 // an attempt in status, last changed at updated. The webhook may have
-// reached a process that died holding it unacknowledged at either hop of
-// the BSP lane, and the queue redelivers it at each hop only after its ack
-// wait; then the grace runs from the last such redelivery. That is the case
+// reached a process that died holding it unacknowledged in the BSP lane's
+// one hop, and the queue redelivers it only after its ack wait; then the
+// grace runs from that redelivery. That is the case
 // of an attempt made before this process started at started, and of any
 // attempt still sending that this process is not making (its maker died:
 // this process before a restart, or another replica). An unknown attempt

@@ -25,10 +25,10 @@ func TestAttemptDeadline(t *testing.T) {
 		{"unknown since the start: a live process got its webhooks", store.MessageUnknown, later, later.Add(grace)},
 		{"unknown at the start", store.MessageUnknown, started, started.Add(grace)},
 		{"sending, nobody here making it: its maker died holding the webhook",
-			store.MessageSending, later, later.Add(2*ackWait + grace)},
-		{"unknown before a restart: the webhook may wait out two ack waits",
-			store.MessageUnknown, started.Add(-time.Second), started.Add(2*ackWait + grace)},
-		{"sending long before a restart", store.MessageSending, started.Add(-48 * time.Hour), started.Add(2*ackWait + grace)},
+			store.MessageSending, later, later.Add(ackWait + grace)},
+		{"unknown before a restart: the webhook may wait out an ack wait",
+			store.MessageUnknown, started.Add(-time.Second), started.Add(ackWait + grace)},
+		{"sending long before a restart", store.MessageSending, started.Add(-48 * time.Hour), started.Add(ackWait + grace)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +40,7 @@ func TestAttemptDeadline(t *testing.T) {
 func TestStaleCutoff(t *testing.T) {
 	started := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	const ackWait, grace = time.Minute, 30 * time.Second
-	const wait = 2*ackWait + grace
+	const wait = ackWait + grace
 	tests := []struct {
 		name   string
 		now    time.Time

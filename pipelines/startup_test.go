@@ -19,6 +19,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
 )
 
@@ -91,7 +92,7 @@ func startupHub(t *testing.T, dsn, natsURL, connectTimeout string, logs io.Write
 	require.NoError(t, err)
 	reg := connectors.NewRegistry()
 	all.Register(reg)
-	s, err := pipelines.ParseConfig(fmt.Appendf(nil, `
+	s, err := hubconfig.Parse(fmt.Appendf(nil, `
 data_dir: %s
 startup:
   connect_timeout: %s

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,10 +48,10 @@ func benchSweep(b *testing.B, s store.Store, prog *loyalty.Program) {
 		tenant := fmt.Sprintf("bench%d", i)
 		seed(b, s, prog, tenant, *sweepLots, seededAt)
 		b.StartTimer()
-		start, startCPU := time.Now(), cpuTime()
+		start, startCPU := time.Now(), cpuTime(b)
 		r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: tenant, Program: prog},
 			seededAt.Add(72*time.Hour))
-		elapsed, cpu = elapsed+time.Since(start), cpu+cpuTime()-startCPU
+		elapsed, cpu = elapsed+time.Since(start), cpu+cpuTime(b)-startCPU
 		if r.Swept != *sweepLots || r.Failed != 0 {
 			b.Fatalf("swept %d of %d, %d failed", r.Swept, *sweepLots, r.Failed)
 		}
@@ -64,15 +63,6 @@ func benchSweep(b *testing.B, s store.Store, prog *loyalty.Program) {
 	// store's own goroutines, not PostgreSQL's server) compares runs that
 	// waited for the cores differently.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(swept), "cpu-µs/lot")
-}
-
-// cpuTime is the CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // seededAt is when the lots of seed are earned; under sweepStore's program they

@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 func TestStartRefusesANotificationWhoseTemplateDoesNotFit(t *testing.T) {
@@ -26,7 +27,7 @@ func TestStartRefusesANotificationWhoseTemplateDoesNotFit(t *testing.T) {
 	cfg = replaceOnce(t, cfg, "        phone_number_id:", "        waba_id: \"200000000000009\"\n        phone_number_id:")
 	reg := connectors.NewRegistry()
 	all.Register(reg)
-	s, err := pipelines.ParseConfig([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
+	s, err := hubconfig.Parse([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
 	require.NoError(t, err)
 	hub, err := pipelines.New(s, pipelines.Options{})
 	require.NoError(t, err)

@@ -5,14 +5,13 @@ const (
 	TopicInbound     = "inbound"     // raw deliveries from shops, CRMs and POS systems
 	TopicInboundBSP  = "inbound_bsp" // raw deliveries from BSPs: statuses and customers' messages
 	TopicEvents      = "events"      // normalized events from shops, CRMs and POS systems
-	TopicEventsBSP   = "events_bsp"  // normalized events from BSPs (message.status, message.received)
 	TopicOutcomes    = "outcomes"    // loyalty outcomes
 	TopicOutbound    = "outbound"    // message commands for the send stage
 	TopicDeadLetters = "deadletters" // messages a stage gave up on, with the reason
 )
 
 // Topics lists every topic, for creating streams at start.
-var Topics = []string{TopicInbound, TopicInboundBSP, TopicEvents, TopicEventsBSP, TopicOutcomes, TopicOutbound, TopicDeadLetters}
+var Topics = []string{TopicInbound, TopicInboundBSP, TopicEvents, TopicOutcomes, TopicOutbound, TopicDeadLetters}
 
 // Metadata keys set on queue messages.
 const (

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loyalhub/loyalhub/core/conversation"
-	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 func conversationCmd() *cobra.Command {
@@ -35,7 +35,7 @@ is appended to the message, so that the consent records where the member
 came from.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			s, err := hubconfig.Load(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}

@@ -27,6 +27,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // demoSale is the sample sale the demo prints a ready-signed curl for.
@@ -57,7 +58,7 @@ environment variables override it as they do any config.`,
 				_, err := cmd.OutOrStdout().Write(yamlConfig)
 				return err
 			}
-			s, err := pipelines.ParseConfig(yamlConfig, os.Environ(), registry())
+			s, err := hubconfig.Parse(yamlConfig, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 func TestDemoPrintConfig(t *testing.T) {
@@ -50,7 +51,7 @@ func TestDemoPrintConfig(t *testing.T) {
 			assert.Contains(t, out, "# The configuration `loyalhub demo` runs", "comments are kept")
 			path := filepath.Join(t.TempDir(), "demo.yaml")
 			require.NoError(t, os.WriteFile(path, []byte(out), 0o600))
-			s, err := pipelines.LoadConfig(path, nil, registry())
+			s, err := hubconfig.Load(path, nil, registry())
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantListen, s.Config.Server.Listen)
 			assert.Equal(t, tt.wantDataDir, s.Config.DataDir)

@@ -20,6 +20,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -82,7 +83,7 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the hub with a config file",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			s, err := hubconfig.Load(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
@@ -94,7 +95,7 @@ func serveCmd() *cobra.Command {
 	return cmd
 }
 
-func runHub(ctx context.Context, s *pipelines.Settings, logOut io.Writer) error {
+func runHub(ctx context.Context, s *hubconfig.Settings, logOut io.Writer) error {
 	logger := newLogger(s.Config.Log, logOut)
 	hub, err := pipelines.New(s, pipelines.Options{Logger: logger})
 	if err != nil {
@@ -118,7 +119,7 @@ to validate: no config file (-c or $LOYALHUB_CONFIG) and no tenant in the
 environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			s, err := hubconfig.Load(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}

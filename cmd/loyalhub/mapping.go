@@ -14,7 +14,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/mappings"
-	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 func mappingCmd() *cobra.Command {
@@ -125,7 +125,7 @@ func mappingFor(cmd *cobra.Command, path, tenant, connector, mappingFile string,
 		if path == "" {
 			return testedMapping{}, errors.New("--tenant needs the config (-c)")
 		}
-		s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+		s, err := hubconfig.Load(path, os.Environ(), registry())
 		if err != nil {
 			printConfigErrors(cmd.ErrOrStderr(), err)
 			return testedMapping{}, exitError{}
@@ -245,23 +245,23 @@ tenant's program uses is a warning (a misspelt type is otherwise ignored).
 Exits with status 1 on any error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			s, err := hubconfig.Load(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
 			}
-			var opts pipelines.LintOptions
+			var opts hubconfig.LintOptions
 			if samples != "" {
 				if st, err := os.Stat(samples); err != nil || !st.IsDir() {
 					return fmt.Errorf("--samples %s: not a folder", samples)
 				}
 				opts.Samples = os.DirFS(samples)
 			}
-			findings := pipelines.LintMappings(cmd.Context(), s, opts)
+			findings := hubconfig.LintMappings(cmd.Context(), s, opts)
 			errs := 0
 			for _, f := range findings {
 				fmt.Fprintln(cmd.OutOrStdout(), f.String())
-				if f.Severity == pipelines.LintError {
+				if f.Severity == hubconfig.LintError {
 					errs++
 				}
 			}

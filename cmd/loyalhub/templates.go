@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 func templatesCmd() *cobra.Command {
@@ -25,7 +26,7 @@ per tenant with their status, category and parameters, and reports every
 notification whose template is missing, unapproved or given the wrong
 parameters. It exits 1 when a listing fails or a notification does not fit.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := pipelines.LoadConfig(path, os.Environ(), registry())
+			s, err := hubconfig.Load(path, os.Environ(), registry())
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -56,19 +58,70 @@ func LotsByMember(lots []*loyalty.Lot) map[string][]*loyalty.Lot {
 	return out
 }
 
-// TakeMember returns the member a batch op on id runs on, from what the
-// batch read found: ErrNoMember when there is none, ErrMemberTwice when an
-// earlier op took it. taken records the members taken.
-func TakeMember(found map[string]member.Member, taken map[string]bool, id string) (member.Member, error) {
-	m, ok := found[id]
-	switch {
-	case !ok:
-		return member.Member{}, ErrNoMember
-	case taken[m.ID]:
-		return member.Member{}, ErrMemberTwice
+// RunOps runs a batch's ops one after another, each by run on the member
+// the batch read for it (found, by the ids the ops use) with that member's
+// open lots (lots, by member id). An op whose member is missing fails with
+// ErrNoMember, one whose member an earlier op has with ErrMemberTwice;
+// neither runs. results[i] is ops[i]'s.
+func RunOps(ops []MemberOp, found map[string]member.Member, lots map[string][]*loyalty.Lot,
+	run func(op MemberOp, m member.Member, lots []*loyalty.Lot) (AccountResult, error)) []MemberResult {
+	results := make([]MemberResult, len(ops))
+	taken := make(map[string]bool, len(ops))
+	for i, op := range ops {
+		m, ok := found[op.MemberID]
+		switch {
+		case !ok:
+			results[i].Err = ErrNoMember
+		case taken[m.ID]:
+			results[i].Err = ErrMemberTwice
+		default:
+			taken[m.ID] = true
+			results[i].AccountResult, results[i].Err = run(op, m, lots[m.ID])
+		}
 	}
-	taken[m.ID] = true
-	return m, nil
+	return results
+}
+
+// RunMember runs op, one op of a batch of TransactMembers, in tx as
+// RunTransact runs an unrecorded transaction of op.MemberID: m is the
+// member the batch read for it (TakeMember) and lots all of m's open lots,
+// which stand for the account's lookups of them. Its changes join plain
+// when they are plain (PlainWrites.Add); tx writes anything else.
+func RunMember(ctx context.Context, tx AccountTx, tenant string, op MemberOp, m member.Member, lots []*loyalty.Lot,
+	plain *PlainWrites, now time.Time) (AccountResult, error) {
+	return RunTransact(ctx, batchTx{AccountTx: tx, m: m, lots: lots, plain: plain}, Transaction{
+		Tenant: tenant, EventID: op.EventID, Ref: AccountRef{MemberID: op.MemberID, Unrecorded: true}, Now: now, Fn: op.Fn,
+	})
+}
+
+// batchTx is one op of a batch inside the batch's transaction: what the
+// batch read stands for the member's lookup and its open lots, and plain
+// writes wait for the batch's set statements.
+type batchTx struct {
+	AccountTx
+	m     member.Member
+	lots  []*loyalty.Lot
+	plain *PlainWrites
+}
+
+// ResolveMember returns the member the batch read.
+func (b batchTx) ResolveMember(context.Context, string, string, AccountRef, time.Time, time.Time) (
+	member.Member, bool, []string, error) {
+	return b.m, false, nil, nil
+}
+
+// OpenLots returns the open lots the batch read for the member.
+func (b batchTx) OpenLots(context.Context, string) ([]*loyalty.Lot, error) {
+	return b.lots, nil
+}
+
+// WriteChanges keeps plain changes for the batch's set statements and has
+// the store write anything else.
+func (b batchTx) WriteChanges(ctx context.Context, w AccountWrite) error {
+	if !w.IsNew && b.plain.Add(w.Member.ID, w.Stored, b.lots, w.Changes) {
+		return nil
+	}
+	return b.AccountTx.WriteChanges(ctx, w)
 }
 
 // PlainWrites gathers the changes of a batch of scheduled work that a

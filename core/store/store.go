@@ -1,6 +1,10 @@
 // Package store defines the persistence the pipeline stages need. Adapters
 // live in store/sqlite and store/postgres; both pass the suite in
-// store/storetest.
+// store/storetest. The loyalty transaction is decided here once
+// (RunTransact, ResolveMember) and carried out by each adapter through
+// AccountTx, with its own SQL, locks and batching; scheduled work on a
+// batch of members runs the same transaction for each (RunOps, RunMember)
+// over what the batch read, its plain writes set-based (PlainWrites).
 package store
 
 import (
@@ -218,7 +222,9 @@ type Messages interface {
 	// ApplyStatuses applies several delivery reports in one transaction,
 	// as ApplyStatus would one by one. missing[i] is true for a report
 	// that matches no message (nothing to apply); err is any other
-	// failure, and then none is applied.
+	// failure, and then none is applied. Concurrent calls may share a
+	// transaction (both stores group them, so that many webhooks' reports
+	// commit once); each call's reports still apply or fail together.
 	ApplyStatuses(ctx context.Context, us []StatusUpdate) (missing []bool, err error)
 	// Message returns one message with its timeline, in the order the steps
 	// were recorded (a BSP timestamp has only second precision).

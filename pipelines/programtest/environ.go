@@ -3,7 +3,7 @@ package programtest
 import (
 	"sort"
 
-	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // Placeholder is the value a test gives each environment variable its
@@ -19,7 +19,7 @@ const Placeholder = "1"
 // change what is tested; overrides may set LOYALHUB_* variables too.
 func Environ(configText []byte, overrides map[string]string) []string {
 	vars := map[string]string{}
-	for _, name := range pipelines.RequiredVars(configText) {
+	for _, name := range hubconfig.RequiredVars(configText) {
 		vars[name] = Placeholder
 	}
 	for k, v := range overrides {

@@ -20,7 +20,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
-	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // DefaultStart is when the first step of a case occurs when it gives no
@@ -182,7 +182,7 @@ func (s *Suite) loadProgram(p *parser, at *yaml.Node, overrides map[string]strin
 	}
 	reg := connectors.NewRegistry()
 	all.Register(reg)
-	settings, err := pipelines.LoadConfig(s.ConfigPath, Environ(raw, overrides), reg)
+	settings, err := hubconfig.Load(s.ConfigPath, Environ(raw, overrides), reg)
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {

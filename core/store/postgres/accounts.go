@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -57,8 +56,9 @@ func dbTimePtr(t *time.Time) *time.Time {
 // effects are those of transactAlone.
 func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
-	if tenant == "" || eventID == "" {
-		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
+	t := store.Transaction{Tenant: tenant, EventID: eventID, Ref: ref, At: at, Fn: fn}
+	if err := t.Check(); err != nil {
+		return store.AccountResult{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return store.AccountResult{}, err
@@ -67,7 +67,7 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 	if err != nil {
 		return store.AccountResult{}, err
 	}
-	return g.do(&txOp{ctx: ctx, tenant: tenant, eventID: eventID, ref: ref, at: at, fn: fn})
+	return g.do(&txOp{ctx: ctx, t: t})
 }
 
 // transactAlone runs one loyalty event in a transaction of its own.
@@ -82,10 +82,15 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // but a merge that commits meanwhile can move an identity to a member
 // locked later; the server then ends one of two waiting transactions as a
 // deadlock, and that event runs again.
-func transactAlone(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
-	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+func transactAlone(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (store.AccountResult, error) {
+	return retryDeadlocks(func() (store.AccountResult, error) { return transactOnce(ctx, p, t) })
+}
+
+// retryDeadlocks runs a transaction, and again, up to maxDeadlockAttempts
+// runs in all, while the server ends it to break a deadlock.
+func retryDeadlocks[T any](run func() (T, error)) (T, error) {
 	for attempt := 1; ; attempt++ {
-		res, err := transactOnce(ctx, p, tenant, eventID, ref, at, fn)
+		res, err := run()
 		var pgErr *pgconn.PgError
 		if attempt < maxDeadlockAttempts && errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
 			continue
@@ -102,14 +107,14 @@ const deadlockDetected = "40P01"
 const maxDeadlockAttempts = 5
 
 // transactOnce runs one loyalty event in a transaction; see transactAlone.
-func transactOnce(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, ref store.AccountRef, at time.Time,
-	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+func transactOnce(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (store.AccountResult, error) {
 	tx, err := p.Begin(ctx)
 	if err != nil {
 		return store.AccountResult{}, fmt.Errorf("loyalty transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	res, err := transact(ctx, tx, tenant, eventID, ref, at, fn)
+	t.Now = store.Stamp(time.Now())
+	res, err := store.RunTransact(ctx, accountTx{tx}, t)
 	if err != nil {
 		return store.AccountResult{}, err
 	}
@@ -119,75 +124,117 @@ func transactOnce(ctx context.Context, p *pgxpool.Pool, tenant, eventID string, 
 	return res, nil
 }
 
-func transact(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at time.Time,
-	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
-	now := store.Stamp(time.Now())
-	// The row is completed by writeChanges; until this transaction ends, a
-	// concurrent insert of the same event waits on its key.
-	if !ref.Unrecorded {
-		tag, err := tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
-			VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
-		if err != nil {
-			return store.AccountResult{}, fmt.Errorf("recording event %s as processed: %w", eventID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return replay(ctx, tx, tenant, eventID)
-		}
-	}
+// accountTx is a loyalty transaction of its own; see store.AccountTx. It
+// locks the rows it reads to change: the event's record, the member, the
+// order.
+type accountTx struct{ tx pgx.Tx }
 
-	m, isNew, merged, err := lockMember(ctx, tx, tenant, eventID, ref, at, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.AccountResult{}, store.ErrNoMember
-	}
+var (
+	_ store.AccountTx      = accountTx{}
+	_ store.MemberResolver = accountTx{}
+)
+
+// ClaimEvent inserts the event's record, which WriteChanges completes;
+// until this transaction ends, a concurrent insert of the same event waits
+// on its key. An event recorded before is returned.
+func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, now time.Time) (*store.ProcessedEvent, error) {
+	tag, err := a.tx.Exec(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
+		VALUES ($1, $2, '', '[]', $3) ON CONFLICT (tenant, event_id) DO NOTHING`, tenant, eventID, now)
 	if err != nil {
-		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
+		return nil, fmt.Errorf("recording it as processed: %w", err)
 	}
-	stored := m
-	fillMember(&m, ref)
-	if m.Referral.Code == "" {
-		// Members created before referrals get their code at their next
-		// event.
-		if m.Referral.Code, err = newReferralCode(ctx, tx, tenant); err != nil {
-			return store.AccountResult{}, err
-		}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
 	}
-
-	// The order is read under the member's lock, so it is current for an
-	// order of this member; the row lock covers an order of another one.
-	var order *loyalty.Order
-	if ref.OrderID != "" {
-		o := &loyalty.Order{ID: ref.OrderID}
-		err := tx.QueryRow(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
-			WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, ref.OrderID).
-			Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
-		switch {
-		case err == nil:
-			order = o
-		case !errors.Is(err, pgx.ErrNoRows):
-			return store.AccountResult{}, fmt.Errorf("looking up order %s: %w", ref.OrderID, err)
-		}
+	var done store.ProcessedEvent
+	if err := a.tx.QueryRow(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = $1 AND event_id = $2`,
+		tenant, eventID).Scan(&done.MemberID, &done.Outcomes); err != nil {
+		return nil, err
 	}
-
-	var lots []*loyalty.Lot
-	if order != nil {
-		if lots, err = queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-			WHERE tenant = $1 AND order_id = $2 AND order_id <> '' AND member_id = $3`, tenant, order.ID, m.ID); err != nil {
-			return store.AccountResult{}, err
-		}
-	}
-	a := newAccount(ctx, tx, tenant, m, isNew, order, lots)
-	if err := fn(a); err != nil {
-		return store.AccountResult{}, err
-	}
-	if err := a.Err(); err != nil {
-		return store.AccountResult{}, err
-	}
-	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, a.NewOrder, claimedWrite(ref), ch, now); err != nil {
-		return store.AccountResult{}, err
-	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
+	return &done, nil
 }
+
+// Member returns a member by id, or by the id of a member merged into it.
+func (a accountTx) Member(ctx context.Context, tenant, id string) (member.Member, error) {
+	return memberByID(ctx, a.tx, tenant, id)
+}
+
+// NewReferralCode draws a referral code not taken in the tenant.
+func (a accountTx) NewReferralCode(ctx context.Context, tenant string) (string, error) {
+	return newReferralCode(ctx, a.tx, tenant)
+}
+
+// Order reads a stored order and locks it. It is read under the member's
+// lock, so it is current for an order of this member; the row lock covers
+// an order of another one.
+func (a accountTx) Order(ctx context.Context, tenant, orderID string) (*loyalty.Order, error) {
+	o := &loyalty.Order{ID: orderID}
+	err := a.tx.QueryRow(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
+		WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, orderID).
+		Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return o, nil
+}
+
+// OrderLots returns the lots of a member made by an order.
+func (a accountTx) OrderLots(ctx context.Context, tenant, orderID, memberID string) ([]*loyalty.Lot, error) {
+	return queryLots(ctx, a.tx, `SELECT `+lotColumns+` FROM lots
+		WHERE tenant = $1 AND order_id = $2 AND order_id <> '' AND member_id = $3`, tenant, orderID, memberID)
+}
+
+// OpenLots returns a member's pending lots and active ones with points left.
+func (a accountTx) OpenLots(ctx context.Context, memberID string) ([]*loyalty.Lot, error) {
+	return queryLots(ctx, a.tx, queryOpenLots, memberID)
+}
+
+// Counters reads a member's counters by key.
+func (a accountTx) Counters(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error) {
+	return counters(ctx, a.tx, tenant, memberID, keys)
+}
+
+// Qualifying sums a member's tier qualification since a time.
+func (a accountTx) Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	return qualifying(ctx, a.tx, tenant, memberID, basis, since)
+}
+
+// Referrer finds the member whose referral code is code.
+func (a accountTx) Referrer(ctx context.Context, tenant, code string) (string, string, bool, error) {
+	return referrer(ctx, a.tx, tenant, code)
+}
+
+// ReferralsSince counts a referrer's members who joined at or after since.
+func (a accountTx) ReferralsSince(ctx context.Context, tenant, referrerID string, since time.Time) (int, error) {
+	return referralsSince(ctx, a.tx, tenant, referrerID, since)
+}
+
+// WriteChanges writes a redemption first (its outcome decides whether the
+// rest may be written), then the other statements in one pipelined batch,
+// one round trip however many entries, lots and counters the event wrote.
+// The member's row exists: lockMember created a new one.
+func (a accountTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
+	if err := writeRedemption(ctx, a.tx, w.Tenant, w.Member.ID, w.Changes.Redemption); err != nil {
+		return err
+	}
+	processed := processedNone
+	if w.Record {
+		processed = processedUpdate
+	}
+	var b writeBatch
+	if err := queueChanges(&b, w, false, processed); err != nil {
+		return err
+	}
+	return b.send(ctx, a.tx, "writing the loyalty transaction")
+}
+
+// queryOpenLots reads a member's open lots: pending, or active with points
+// left.
+const queryOpenLots = `SELECT ` + lotColumns + ` FROM lots
+	WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
 
 // maxCodeAttempts bounds the draws of a referral code that is not taken.
 const maxCodeAttempts = 10
@@ -238,26 +285,6 @@ func referralsSince(ctx context.Context, tx pgx.Tx, tenant, referrerID string, s
 		return 0, fmt.Errorf("counting referrals: %w", err)
 	}
 	return n, nil
-}
-
-// replay returns what a processed event recorded.
-func replay(ctx context.Context, tx pgx.Tx, tenant, eventID string) (store.AccountResult, error) {
-	var memberID string
-	var outcomes []byte
-	if err := tx.QueryRow(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = $1 AND event_id = $2`,
-		tenant, eventID).Scan(&memberID, &outcomes); err != nil {
-		return store.AccountResult{}, fmt.Errorf("looking up processed event %s: %w", eventID, err)
-	}
-	m, err := memberByID(ctx, tx, tenant, memberID)
-	if err != nil {
-		return store.AccountResult{}, fmt.Errorf("reading the member of processed event %s: %w", eventID, err)
-	}
-	res := store.AccountResult{Member: store.LoyaltyMember(m), Replayed: true}
-	if err := json.Unmarshal(outcomes, &res.Outcomes); err != nil {
-		return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
-	}
-	res.FollowUps = loyalty.FollowUpsOf(tenant, m.ID, res.Outcomes)
-	return res, nil
 }
 
 // queryLots runs a query of lots, ordered by id.
@@ -330,22 +357,6 @@ func counters(ctx context.Context, tx querier, tenant, memberID string, keys []s
 	return out, nil
 }
 
-// writeChanges writes what a loyalty transaction changed: a redemption
-// first (its outcome decides whether the rest may be written), then the
-// other statements in one pipelined batch, one round trip however many
-// entries, lots and counters the event wrote.
-func writeChanges(ctx context.Context, tx pgx.Tx, tenant, eventID string, m, stored member.Member, newOrder bool,
-	processed processedWrite, ch loyalty.Changes, now time.Time) error {
-	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
-		return err
-	}
-	var w writeBatch
-	if err := queueChanges(&w, tenant, eventID, m, stored, true, processed, newOrder, ch, now); err != nil {
-		return err
-	}
-	return w.send(ctx, tx, "writing the loyalty transaction")
-}
-
 // writeBatch is writes sent to the server as one pipeline, each named by
 // what it does, for its error.
 type writeBatch struct {
@@ -386,32 +397,24 @@ const (
 	processedInsert                       // insert the row
 )
 
-// claimedWrite says how a transaction that began by claiming its event
-// records it.
-func claimedWrite(ref store.AccountRef) processedWrite {
-	if ref.Unrecorded {
-		return processedNone
-	}
-	return processedUpdate
-}
-
 // queueChanges queues the writes of a loyalty transaction but its
-// redemption. updateMember saves the member's row (stored is the row as
-// read).
-func queueChanges(w *writeBatch, tenant, eventID string, m, stored member.Member,
-	updateMember bool, processed processedWrite, newOrder bool, ch loyalty.Changes, now time.Time) error {
-	outcomes := []byte("[]")
-	if ch.Outcomes != nil {
-		var err error
-		if outcomes, err = json.Marshal(ch.Outcomes); err != nil {
-			return fmt.Errorf("encoding outcomes: %w", err)
-		}
+// redemption: insertMember inserts the member's row rather than update it.
+func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, processed processedWrite) error {
+	outcomes, err := w.Outcomes()
+	if err != nil {
+		return err
 	}
-	queue := w.queue
+	tenant, eventID, m, ch, now := w.Tenant, w.EventID, w.Member, w.Changes, w.Now
+	queue := b.queue
 	t, r := ch.Member.Tier, ch.Member.Referral
 	switch {
-	case !updateMember:
-	case store.OnlyPointsChanged(stored, ch.Member):
+	case insertMember:
+		queue("creating the member", `INSERT INTO members (`+memberColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
+			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+	case store.OnlyPointsChanged(w.Stored, ch.Member):
 		queue("saving the member", `UPDATE members SET balance = $1, pending = $2, updated_at = $3 WHERE id = $4`,
 			ch.Member.Balance, ch.Member.Pending, now, m.ID)
 	default:
@@ -424,7 +427,7 @@ func queueChanges(w *writeBatch, tenant, eventID string, m, stored member.Member
 			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
 	}
 	if o := ch.Order; o != nil {
-		if newOrder {
+		if w.NewOrder {
 			queue("saving order "+o.ID, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, now)
 		} else {
@@ -441,7 +444,7 @@ func queueChanges(w *writeBatch, tenant, eventID string, m, stored member.Member
 			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded)
 	}
 	for _, e := range ch.Entries {
-		queueEntry(w, tenant, m.ID, e)
+		queueEntry(b, tenant, m.ID, e)
 	}
 	for k, v := range ch.Counters {
 		queue("saving counter "+k, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,13 +46,9 @@ const (
 
 // txOp is one Transact call waiting for, or running in, a group.
 type txOp struct {
-	ctx     context.Context
-	tenant  string
-	eventID string
-	ref     store.AccountRef
-	at      time.Time
-	fn      func(a *loyalty.Account) error
-	done    chan txResult // buffered; receives the outcome once
+	ctx  context.Context
+	t    store.Transaction
+	done chan txResult // buffered; receives the outcome once
 }
 
 type txResult struct {
@@ -62,75 +56,36 @@ type txResult struct {
 	err error
 }
 
-// grouper owns the workers that run groups.
+// grouper runs loyalty transactions in groups.
 type grouper struct {
 	pool *pgxpool.Pool
-	ops  chan *txOp
-	quit chan struct{}
-	wg   sync.WaitGroup
+	*groups[*txOp]
 }
 
 func startGrouper(pool *pgxpool.Pool) *grouper {
-	g := &grouper{pool: pool, ops: make(chan *txOp), quit: make(chan struct{})}
-	for range groupWorkers {
-		g.wg.Add(1)
-		go g.loop()
-	}
+	g := &grouper{pool: pool}
+	g.groups = startGroups(groupWorkers, maxGroup, g.run)
 	return g
-}
-
-// stop ends the workers after their current group. Calls not yet taken
-// fail with errClosed.
-func (g *grouper) stop() {
-	close(g.quit)
-	g.wg.Wait()
 }
 
 // do runs op in a group and returns its outcome, or ctx.Err() once ctx is
 // done (the event may still be committed then).
 func (g *grouper) do(op *txOp) (store.AccountResult, error) {
 	op.done = make(chan txResult, 1)
-	select {
-	case g.ops <- op:
-	case <-g.quit:
-		return store.AccountResult{}, errClosed
-	case <-op.ctx.Done():
-		return store.AccountResult{}, op.ctx.Err()
+	if err := g.submit(op.ctx, op); err != nil {
+		return store.AccountResult{}, err
 	}
-	select {
-	case r := <-op.done:
-		return r.res, r.err
-	case <-op.ctx.Done():
-		return store.AccountResult{}, op.ctx.Err()
+	r, err := await(op.ctx, op.done)
+	if err != nil {
+		return store.AccountResult{}, err
 	}
-}
-
-func (g *grouper) loop() {
-	defer g.wg.Done()
-	group := make([]*txOp, 0, maxGroup)
-	for {
-		select {
-		case op := <-g.ops:
-			group = append(group[:0], op)
-		case <-g.quit:
-			return
-		}
-		store.Gather(g.ops, &group, maxGroup, maxGatherRounds)
-		g.run(group)
-		clear(group)
-	}
+	return r.res, r.err
 }
 
 // run answers every call of a group.
 func (g *grouper) run(group []*txOp) {
-	live := group[:0:0]
-	for _, op := range group {
-		if err := op.ctx.Err(); err != nil {
-			op.done <- txResult{err: err}
-			continue
-		}
-		live = append(live, op)
-	}
+	live := liveOps(group, func(op *txOp) context.Context { return op.ctx },
+		func(op *txOp, err error) { op.done <- txResult{err: err} })
 	if len(live) == 0 {
 		return
 	}
@@ -147,7 +102,7 @@ func (g *grouper) run(group []*txOp) {
 // alone runs op in a transaction of its own.
 func (g *grouper) alone(op *txOp) {
 	ctx := context.WithoutCancel(op.ctx)
-	res, err := transactAlone(ctx, g.pool, op.tenant, op.eventID, op.ref, op.at, op.fn)
+	res, err := transactAlone(ctx, g.pool, op.t)
 	op.done <- txResult{res: res, err: err}
 }
 
@@ -197,13 +152,6 @@ type groupRead struct {
 	// holding each ("" for nobody).
 	idents  []member.Identity
 	holders []string
-	// openLots, when preloaded, are all of the member's open lots (read
-	// for a batch of scheduled work), so the account need not load them.
-	openLots  []*loyalty.Lot
-	preloaded bool
-	// plain, when set, takes the event's changes when they are plain
-	// (store.PlainWrites), to be written with the batch's set statements.
-	plain *store.PlainWrites
 }
 
 // joinable reports whether a group can run r's event: its customer id and
@@ -228,16 +176,16 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	// Rows are locked in one order in every group, so that two groups
 	// never wait for each other.
 	sort.SliceStable(group, func(i, j int) bool {
-		return refKey(group[i].tenant, group[i].ref) < refKey(group[j].tenant, group[j].ref)
+		return refKey(group[i].t.Tenant, group[i].t.Ref) < refKey(group[j].t.Tenant, group[j].t.Ref)
 	})
 	seen := make(map[string]bool, len(group))
 	var reads []*groupRead
 	for _, op := range group {
-		key, ev := refKey(op.tenant, op.ref), op.tenant+"\x00"+op.eventID
-		idents := shopIdentities(op.ref)
+		key, ev := refKey(op.t.Tenant, op.t.Ref), op.t.Tenant+"\x00"+op.t.EventID
+		idents := shopIdentities(op.t.Ref)
 		var keys []string
 		for _, id := range idents {
-			keys = append(keys, identityKey(op.tenant, id))
+			keys = append(keys, identityKey(op.t.Tenant, id))
 		}
 		if seen[key] || seen[ev] || slices.ContainsFunc(keys, func(k string) bool { return seen[k] }) {
 			later = append(later, op)
@@ -270,7 +218,7 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 	referred := map[string]int{} // referrer id → new members linked in this group
 	for _, r := range reads {
 		op := r.op
-		if r.processed || (r.found && members[r.m.ID]) || (!r.found && op.ref.MemberID != "") || !r.joinable() {
+		if r.processed || (r.found && members[r.m.ID]) || (!r.found && op.t.Ref.MemberID != "") || !r.joinable() {
 			// A replay reads the member it recorded; a second event on a
 			// member must see what the first wrote; a member id not found
 			// may be that of a merged member; identities of other members
@@ -278,32 +226,11 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 			later = append(later, op)
 			continue
 		}
-		if !r.found && !(op.ref.Create && (op.ref.Phone != "" || len(r.idents) > 0) && op.ref.MemberID == "") {
-			answers = append(answers, answer{op, txResult{err: store.ErrNoMember}})
-			continue
+		if r.found {
+			members[r.m.ID] = true
 		}
-		m, isNew := r.m, !r.found
-		if isNew {
-			m = member.Member{ID: store.NewMemberID(), Tenant: op.tenant, Phone: op.ref.Phone,
-				CreatedAt: store.Stamp(op.at), UpdatedAt: now, Referral: member.Referral{Code: member.NewReferralCode()}}
-		}
-		members[m.ID] = true
-		res, err := applyInGroup(ctx, tx, &writes, op, m, isNew, r, referred, now)
-		switch {
-		case err != nil:
-			answers = append(answers, answer{op, txResult{err: err}})
-		default:
-			// Identities nobody held: one another transaction takes
-			// meanwhile fails the group, whose events then run alone.
-			for i, id := range r.idents {
-				if r.holders[i] == "" {
-					writes.queue("saving the member's "+id.Kind, `INSERT INTO member_identities
-						(tenant, kind, connector, value, member_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-						op.tenant, id.Kind, id.Connector, id.Value, m.ID, now)
-				}
-			}
-			answers = append(answers, answer{op, txResult{res: res}})
-		}
+		res, err := runInGroup(ctx, &groupTx{accountTx: accountTx{tx}, read: r, writes: &writes, referred: referred}, op.t, now)
+		answers = append(answers, answer{op, txResult{res: res, err: err}})
 	}
 	if err := writes.send(ctx, tx, "writing a group"); err != nil {
 		return nil, err
@@ -327,10 +254,10 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 		var q string
 		var arg any
 		switch {
-		case op.ref.MemberID != "":
-			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, op.ref.MemberID
-		case op.ref.Phone != "":
-			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, op.ref.Phone
+		case op.t.Ref.MemberID != "":
+			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = $2 FOR NO KEY UPDATE`, op.t.Ref.MemberID
+		case op.t.Ref.Phone != "":
+			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND phone = $2 FOR NO KEY UPDATE`, op.t.Ref.Phone
 		case len(r.idents) > 0:
 			id := r.idents[0]
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1 AND id = (
@@ -338,10 +265,10 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 				FOR NO KEY UPDATE`, id.Value
 		default:
 			q, arg = `SELECT `+memberColumns+` FROM members WHERE tenant = $1
-				AND id = (SELECT member_id FROM orders WHERE tenant = $1 AND id = $2) FOR NO KEY UPDATE`, op.ref.OrderID
+				AND id = (SELECT member_id FROM orders WHERE tenant = $1 AND id = $2) FOR NO KEY UPDATE`, op.t.Ref.OrderID
 		}
-		args := []any{op.tenant, arg}
-		if op.ref.MemberID == "" && op.ref.Phone == "" && len(r.idents) > 0 {
+		args := []any{op.t.Tenant, arg}
+		if op.t.Ref.MemberID == "" && op.t.Ref.Phone == "" && len(r.idents) > 0 {
 			args = append(args, r.idents[0].Kind, r.idents[0].Connector)
 		}
 		b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
@@ -358,7 +285,7 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 		r.holders = make([]string, len(r.idents))
 		for i, id := range r.idents {
 			b.Queue(`SELECT member_id FROM member_identities WHERE tenant = $1 AND kind = $2 AND connector = $3 AND value = $4`,
-				op.tenant, id.Kind, id.Connector, id.Value).QueryRow(func(row pgx.Row) error {
+				op.t.Tenant, id.Kind, id.Connector, id.Value).QueryRow(func(row pgx.Row) error {
 				if err := row.Scan(&r.holders[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 					return fmt.Errorf("looking up the member's %s: %w", id.Kind, err)
 				}
@@ -369,28 +296,28 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 		// transaction of the same event has committed or not begun. (A
 		// transaction of its own claims the event before the member; one
 		// that races a group fails the group, or waits for it.)
-		if !op.ref.Unrecorded {
+		if !op.t.Ref.Unrecorded {
 			b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE tenant = $1 AND event_id = $2)`,
-				op.tenant, op.eventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
+				op.t.Tenant, op.t.EventID).QueryRow(func(row pgx.Row) error { return row.Scan(&r.processed) })
 		}
-		if op.ref.OrderID == "" {
+		if op.t.Ref.OrderID == "" {
 			continue
 		}
 		b.Queue(`SELECT member_id, event_id, total, refunded, currency FROM orders
-			WHERE tenant = $1 AND id = $2 FOR UPDATE`, op.tenant, op.ref.OrderID).QueryRow(func(row pgx.Row) error {
-			o := &loyalty.Order{ID: op.ref.OrderID}
+			WHERE tenant = $1 AND id = $2 FOR UPDATE`, op.t.Tenant, op.t.Ref.OrderID).QueryRow(func(row pgx.Row) error {
+			o := &loyalty.Order{ID: op.t.Ref.OrderID}
 			err := row.Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				return nil
 			case err != nil:
-				return fmt.Errorf("looking up order %s: %w", op.ref.OrderID, err)
+				return fmt.Errorf("looking up order %s: %w", op.t.Ref.OrderID, err)
 			}
 			r.order = o
 			return nil
 		})
 		b.Queue(`SELECT `+lotColumns+` FROM lots WHERE tenant = $1 AND order_id = $2 AND order_id <> '' ORDER BY id`,
-			op.tenant, op.ref.OrderID).Query(func(rows pgx.Rows) error {
+			op.t.Tenant, op.t.Ref.OrderID).Query(func(rows pgx.Rows) error {
 			lots, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*loyalty.Lot, error) { return scanLot(r) })
 			if err != nil {
 				return fmt.Errorf("loading lots: %w", err)
@@ -405,156 +332,146 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 	return nil
 }
 
-// applyInGroup runs one event of a group on its member's account and
-// queues its writes. Nothing is queued when it fails.
-func applyInGroup(ctx context.Context, tx pgx.Tx, writes *writeBatch, op *txOp,
-	m member.Member, isNew bool, r *groupRead, referred map[string]int, now time.Time) (store.AccountResult, error) {
-	stored := m
-	fillMember(&m, op.ref)
-	if m.Referral.Code == "" {
-		var err error
-		if m.Referral.Code, err = newReferralCode(ctx, tx, op.tenant); err != nil {
-			return store.AccountResult{}, err
-		}
-	}
-	var lots []*loyalty.Lot
-	if r.order != nil {
-		for _, l := range r.lots {
-			if l.MemberID == m.ID {
-				lots = append(lots, l)
-			}
-		}
-	}
-	a := newAccount(ctx, tx, op.tenant, m, isNew, r.order, lots)
-	if r.preloaded {
-		a.Lots, a.LoadLots = r.openLots, nil
-	}
-	// The first write of a redemption ability opens a savepoint, so that
-	// a failing event takes back only its own.
-	saved := false
-	save := func() error {
-		if saved {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `SAVEPOINT grouped_event`); err != nil {
-			return fmt.Errorf("opening a savepoint: %w", err)
-		}
-		saved = true
+// runInGroup runs one event of a group and queues its writes. Nothing is
+// queued when it fails.
+func runInGroup(ctx context.Context, gt *groupTx, t store.Transaction, now time.Time) (store.AccountResult, error) {
+	t.Now = now
+	res, err := store.RunTransact(ctx, gt, t)
+	return gt.end(ctx, res, err)
+}
+
+// groupTx is one event of a group, run by store.RunTransact: what the
+// group's read pipeline found stands for its lookups, and its writes join
+// the group's write pipeline but for a redemption and a referral, which a
+// later event of the group must see (see the top of this file).
+type groupTx struct {
+	accountTx
+	read     *groupRead
+	writes   *writeBatch
+	referred map[string]int // referrer id → new members linked in the group
+	saved    bool           // the event's savepoint is open
+}
+
+var _ store.AccountTx = (*groupTx)(nil)
+
+// save opens the event's savepoint, once.
+func (g *groupTx) save(ctx context.Context) error {
+	if g.saved {
 		return nil
 	}
-	rd := a.Redemptions
-	a.Redemptions.TakeCode = func(rewardID, redemptionID string) (string, error) {
-		if err := save(); err != nil {
-			return "", err
-		}
-		return rd.TakeCode(rewardID, redemptionID)
+	if _, err := g.tx.Exec(ctx, `SAVEPOINT grouped_event`); err != nil {
+		return fmt.Errorf("opening a savepoint: %w", err)
 	}
-	a.Redemptions.Redeemed = func(rewardID string) (int64, error) {
-		if err := save(); err != nil {
-			return 0, err
-		}
-		return rd.Redeemed(rewardID)
+	g.saved = true
+	return nil
+}
+
+// end closes the event's savepoint, if it opened one, once the event ran
+// with outcome res, err: a failing event takes back what it wrote there.
+func (g *groupTx) end(ctx context.Context, res store.AccountResult, err error) (store.AccountResult, error) {
+	if !g.saved {
+		return res, err
 	}
-	referrals := a.ReferralsThisMonth
-	a.ReferralsThisMonth = func(referrerID string, since time.Time) (int, error) {
-		n, err := referrals(referrerID, since)
-		return n + referred[referrerID], err
-	}
-	ch, err := runInGroup(ctx, tx, a, op, m.ID, save)
-	if saved {
-		q := `RELEASE SAVEPOINT grouped_event`
-		if err != nil {
-			q = `ROLLBACK TO SAVEPOINT grouped_event; RELEASE SAVEPOINT grouped_event`
-		}
-		if _, serr := tx.Exec(ctx, q); serr != nil {
-			return store.AccountResult{}, errors.Join(err, fmt.Errorf("closing a savepoint: %w", serr))
-		}
-	}
+	q := `RELEASE SAVEPOINT grouped_event`
 	if err != nil {
-		return store.AccountResult{}, err
+		q = `ROLLBACK TO SAVEPOINT grouped_event; RELEASE SAVEPOINT grouped_event`
 	}
-	if by := ch.Member.Referral.ReferredBy; isNew && by != "" {
-		referred[by]++
+	if _, serr := g.tx.Exec(ctx, q); serr != nil {
+		return store.AccountResult{}, errors.Join(err, fmt.Errorf("closing a savepoint: %w", serr))
 	}
-	res := store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}
-	if r.plain != nil && !isNew && r.plain.Add(m.ID, stored, r.openLots, ch) {
-		return res, nil
-	}
-	processed := processedInsert
-	if op.ref.Unrecorded {
-		processed = processedNone
-	}
-	if isNew {
-		t, rf := ch.Member.Tier, ch.Member.Referral
-		writes.queue("creating the member", `INSERT INTO members (`+memberColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
-			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
-			rf.Code, rf.ReferredBy, rf.Status, rf.Order, m.Birthday, ch.Member.BirthdayYear)
-	}
-	if err := queueChanges(writes, op.tenant, op.eventID, m, stored, !isNew, processed, a.NewOrder, ch, now); err != nil {
-		return store.AccountResult{}, err
-	}
-	return res, nil
+	return res, err
 }
 
-// runInGroup runs the event's program on a and writes its redemption, if
-// any, at once (after save), as a later event of the group may read it.
-func runInGroup(ctx context.Context, tx pgx.Tx, a *loyalty.Account, op *txOp, memberID string,
-	save func() error) (loyalty.Changes, error) {
-	if err := op.fn(a); err != nil {
-		return loyalty.Changes{}, err
+// ClaimEvent finds nothing: the group read the event as not processed,
+// under its member's lock, and WriteChanges inserts its record.
+func (g *groupTx) ClaimEvent(context.Context, string, string, time.Time) (*store.ProcessedEvent, error) {
+	return nil, nil
+}
+
+// ResolveMember returns the member the group read, or a new one. The
+// group takes only events whose identities are their member's or nobody's,
+// so that there is nothing to merge.
+func (g *groupTx) ResolveMember(_ context.Context, tenant, _ string, ref store.AccountRef, at, now time.Time) (
+	member.Member, bool, []string, error) {
+	r := g.read
+	if r.found {
+		return r.m, false, nil, nil
 	}
-	if err := a.Err(); err != nil {
-		return loyalty.Changes{}, err
+	if !ref.Create || ref.MemberID != "" || (ref.Phone == "" && len(r.idents) == 0) {
+		return member.Member{}, false, nil, store.ErrNotFound
 	}
-	ch := a.Changes()
-	if ch.Redemption != nil {
-		if err := save(); err != nil {
-			return loyalty.Changes{}, err
-		}
-		if err := writeRedemption(ctx, tx, op.tenant, memberID, ch.Redemption); err != nil {
-			return loyalty.Changes{}, err
+	return member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at),
+		UpdatedAt: now, Referral: member.Referral{Code: member.NewReferralCode()}}, true, nil, nil
+}
+
+// Order returns the order the group read.
+func (g *groupTx) Order(context.Context, string, string) (*loyalty.Order, error) {
+	return g.read.order, nil
+}
+
+// OrderLots returns the lots of the order the group read that are the
+// member's.
+func (g *groupTx) OrderLots(_ context.Context, _, _, memberID string) ([]*loyalty.Lot, error) {
+	var lots []*loyalty.Lot
+	for _, l := range g.read.lots {
+		if l.MemberID == memberID {
+			lots = append(lots, l)
 		}
 	}
-	return ch, nil
+	return lots, nil
 }
 
-// fillMember fills a member's empty name, email and birthday from ref.
-func fillMember(m *member.Member, ref store.AccountRef) {
-	if m.Name == "" {
-		m.Name = ref.Name
+// TakeCode takes a code inside the event's savepoint.
+func (g *groupTx) TakeCode(ctx context.Context, tenant, rewardID, redemptionID string) (string, error) {
+	if err := g.save(ctx); err != nil {
+		return "", err
 	}
-	if m.Email == "" {
-		m.Email = ref.Email
-	}
-	if m.Birthday == "" {
-		m.Birthday = ref.Birthday
-	}
+	return g.accountTx.TakeCode(ctx, tenant, rewardID, redemptionID)
 }
 
-// newAccount is the account of member m inside tx, its store abilities
-// reading through tx.
-func newAccount(ctx context.Context, tx pgx.Tx, tenant string, m member.Member, isNew bool,
-	order *loyalty.Order, lots []*loyalty.Lot) *loyalty.Account {
-	return &loyalty.Account{
-		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
-		LoadLots: func() ([]*loyalty.Lot, error) {
-			return queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-				WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, m.ID)
-		},
-		Counters: func(keys []string) (map[string]int64, error) {
-			return counters(ctx, tx, tenant, m.ID, keys)
-		},
-		Qualifying: func(basis string, since time.Time) (*big.Rat, error) {
-			return qualifying(ctx, tx, tenant, m.ID, basis, since)
-		},
-		Redemptions: redemptions(ctx, tx, tenant),
-		Referrer: func(code string) (string, string, bool, error) {
-			return referrer(ctx, tx, tenant, code)
-		},
-		ReferralsThisMonth: func(referrerID string, since time.Time) (int, error) {
-			return referralsSince(ctx, tx, tenant, referrerID, since)
-		},
+// Redeemed locks and reads a reward's stock inside the event's savepoint.
+func (g *groupTx) Redeemed(ctx context.Context, tenant, rewardID string) (int64, error) {
+	if err := g.save(ctx); err != nil {
+		return 0, err
 	}
+	return g.accountTx.Redeemed(ctx, tenant, rewardID)
+}
+
+// ReferralsSince counts the referrer's members as stored and the ones the
+// group linked so far.
+func (g *groupTx) ReferralsSince(ctx context.Context, tenant, referrerID string, since time.Time) (int, error) {
+	n, err := g.accountTx.ReferralsSince(ctx, tenant, referrerID, since)
+	return n + g.referred[referrerID], err
+}
+
+// WriteChanges writes the event's redemption at once and queues the rest,
+// with the identities nobody held: one another transaction takes
+// meanwhile fails the group, whose events then run alone.
+func (g *groupTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
+	if w.Changes.Redemption != nil {
+		if err := g.save(ctx); err != nil {
+			return err
+		}
+		if err := writeRedemption(ctx, g.tx, w.Tenant, w.Member.ID, w.Changes.Redemption); err != nil {
+			return err
+		}
+	}
+	processed := processedNone
+	if w.Record {
+		processed = processedInsert
+	}
+	if err := queueChanges(g.writes, w, w.IsNew, processed); err != nil {
+		return err
+	}
+	for i, id := range g.read.idents {
+		if g.read.holders[i] == "" {
+			g.writes.queue("saving the member's "+id.Kind, `INSERT INTO member_identities
+				(tenant, kind, connector, value, member_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				w.Tenant, id.Kind, id.Connector, id.Value, w.Member.ID, w.Now)
+		}
+	}
+	if by := w.Changes.Member.Referral.ReferredBy; w.IsNew && by != "" {
+		g.referred[by]++
+	}
+	return nil
 }

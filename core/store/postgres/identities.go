@@ -99,68 +99,61 @@ func lockMemberByID(ctx context.Context, tx pgx.Tx, tenant, id string) (member.M
 	return m, err
 }
 
-// lockMember finds the member ref names and locks its row (see
-// store.AccountRef): the members its identities find are merged into one
-// and the identities nobody has are attached to it. A member missing is
-// created (isNew) when ref may create one; ErrNotFound otherwise.
-func lockMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, ref store.AccountRef, at, now time.Time) (m member.Member, isNew bool, merged []string, err error) {
-	if ref.HasIdentities() {
-		if err := lockCandidates(ctx, tx, tenant, ref); err != nil {
-			return member.Member{}, false, nil, err
-		}
+// ResolveMember finds, merges or creates the member ref names and locks
+// its row (see store.ResolveMember).
+func (a accountTx) ResolveMember(ctx context.Context, tenant, eventID string, ref store.AccountRef, at, now time.Time) (
+	member.Member, bool, []string, error) {
+	return store.ResolveMember(ctx, a, tenant, eventID, ref, at, now)
+}
+
+// LockCandidates locks the members ref's identities find; see
+// lockCandidates.
+func (a accountTx) LockCandidates(ctx context.Context, tenant string, ref store.AccountRef) error {
+	return lockCandidates(ctx, a.tx, tenant, ref)
+}
+
+// MemberByID finds a member by id, or by the id of a member merged into
+// it, and locks its row.
+func (a accountTx) MemberByID(ctx context.Context, tenant, id string) (member.Member, error) {
+	return lockMemberByID(ctx, a.tx, tenant, id)
+}
+
+// MemberByIdentity finds the member of an identity and locks its row.
+func (a accountTx) MemberByIdentity(ctx context.Context, tenant string, id member.Identity) (member.Member, error) {
+	return memberByIdentity(ctx, a.tx, tenant, id, forUpdate)
+}
+
+// OrderMember finds the member of a stored order and locks its row.
+func (a accountTx) OrderMember(ctx context.Context, tenant, orderID string) (member.Member, error) {
+	var memberID string
+	if err := a.tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
+		tenant, orderID).Scan(&memberID); err != nil {
+		return member.Member{}, notFound(err)
 	}
-	found, unheld, err := store.FindMembers(ref,
-		func(id string) (member.Member, error) { return lockMemberByID(ctx, tx, tenant, id) },
-		func(id member.Identity) (member.Member, error) {
-			return memberByIdentity(ctx, tx, tenant, id, forUpdate)
-		})
-	if err != nil {
-		return member.Member{}, false, nil, err
-	}
-	if len(found) == 0 && len(ref.Identities()) == 0 && ref.OrderID != "" {
-		var memberID string
-		if err := tx.QueryRow(ctx, `SELECT member_id FROM orders WHERE tenant = $1 AND id = $2`,
-			tenant, ref.OrderID).Scan(&memberID); err != nil {
-			return member.Member{}, false, nil, notFound(err)
-		}
-		m, err := lockMemberByID(ctx, tx, tenant, memberID)
-		return m, false, nil, err
-	}
-	if len(found) == 0 {
-		if !ref.Create || len(unheld) == 0 {
-			return member.Member{}, false, nil, store.ErrNotFound
-		}
-		if m, isNew, err = createMember(ctx, tx, tenant, ref, unheld[0], at, now); err != nil {
-			return member.Member{}, false, nil, err
-		}
-		unheld = unheld[1:]
-	} else {
-		var absorbed []member.Member
-		m, absorbed, _ = store.PlanMerge(found)
-		for _, x := range absorbed {
-			if m, err = mergeMember(ctx, tx, tenant, eventID, m, x, at, now); err != nil {
-				return member.Member{}, false, nil, err
-			}
-			merged = append(merged, x.ID)
-		}
-	}
-	for _, id := range unheld {
-		switch {
-		case id.Kind != member.IdentityPhone:
-			if _, err := tx.Exec(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, m.ID, now); err != nil {
-				return member.Member{}, false, nil, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
-			}
-		case m.Phone == "":
-			// A concurrent transaction that gave the number to another
-			// member makes this update fail, and the event is retried.
-			m.Phone = id.Value
-			if _, err := tx.Exec(ctx, `UPDATE members SET phone = $1, updated_at = $2 WHERE id = $3`,
-				m.Phone, now, m.ID); err != nil {
-				return member.Member{}, false, nil, fmt.Errorf("saving the member's phone: %w", err)
-			}
-		}
-	}
-	return m, isNew, merged, nil
+	return lockMemberByID(ctx, a.tx, tenant, memberID)
+}
+
+// CreateMember inserts a member and locks it; see createMember.
+func (a accountTx) CreateMember(ctx context.Context, tenant string, ref store.AccountRef, first member.Identity, at, now time.Time) (
+	member.Member, bool, error) {
+	return createMember(ctx, a.tx, tenant, ref, first, at, now)
+}
+
+// MergeMember absorbs member x into member s, both locked.
+func (a accountTx) MergeMember(ctx context.Context, tenant, eventID string, s, x member.Member, at, now time.Time) (member.Member, error) {
+	return mergeMember(ctx, a.tx, tenant, eventID, s, x, at, now)
+}
+
+// AttachIdentity gives a member a customer id or an email.
+func (a accountTx) AttachIdentity(ctx context.Context, tenant string, id member.Identity, memberID string, now time.Time) error {
+	_, err := a.tx.Exec(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, memberID, now)
+	return err
+}
+
+// SetPhone gives a member a phone.
+func (a accountTx) SetPhone(ctx context.Context, memberID, phone string, now time.Time) error {
+	_, err := a.tx.Exec(ctx, `UPDATE members SET phone = $1, updated_at = $2 WHERE id = $3`, phone, now, memberID)
+	return err
 }
 
 // lockCandidates locks, in id order, every member ref's phone, customer id
@@ -277,8 +270,7 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 	if _, err := tx.Exec(ctx, insertIdentity, tenant, member.IdentityMerged, "", x.ID, s.ID, now); err != nil {
 		return member.Member{}, fmt.Errorf("merging member %s: keeping its id: %w", x.ID, err)
 	}
-	lots, err := queryLots(ctx, tx, `SELECT `+lotColumns+` FROM lots
-		WHERE member_id = $1 AND (status = 'pending' OR (status = 'active' AND remaining > 0))`, s.ID)
+	lots, err := queryLots(ctx, tx, queryOpenLots, s.ID)
 	if err != nil {
 		return member.Member{}, err
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -17,9 +17,10 @@ import (
 // TransactMembers runs scheduled work on many members in one transaction;
 // see store.Accounts. The members are locked, in id order, and their open
 // lots read with one statement each; every op then runs as an event of a
-// group does (applyInGroup), and the batch's writes go out as one
-// pipeline: the plain ones (store.PlainWrites: points, lots, entries) as
-// one statement per table, anything else as Transact writes it.
+// group does (store.RunMember over a groupTx), and the batch's writes go
+// out as one pipeline: the plain ones (store.PlainWrites: points, lots,
+// entries) as one statement per table, anything else as Transact writes
+// it.
 // A batch ended by a deadlock runs again.
 func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
 	if tenant == "" {
@@ -32,17 +33,11 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		results, err := transactMembers(ctx, p, tenant, ops)
-		var pgErr *pgconn.PgError
-		if attempt < maxDeadlockAttempts && errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("loyalty batch: %w", err)
-		}
-		return results, nil
+	results, err := retryDeadlocks(func() ([]store.MemberResult, error) { return transactMembers(ctx, p, tenant, ops) })
+	if err != nil {
+		return nil, fmt.Errorf("loyalty batch: %w", err)
 	}
+	return results, nil
 }
 
 func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
@@ -63,23 +58,16 @@ func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []
 	lots := store.LotsByMember(open)
 
 	now := store.Stamp(time.Now())
-	results := make([]store.MemberResult, len(ops))
 	var writes writeBatch
 	var plain store.PlainWrites
-	referred := map[string]int{}
-	taken := make(map[string]bool, len(ops))
-	for i, op := range ops {
-		m, err := store.TakeMember(members, taken, op.MemberID)
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		top := &txOp{ctx: ctx, tenant: tenant, eventID: op.EventID, at: now, fn: op.Fn,
-			ref: store.AccountRef{MemberID: op.MemberID, Unrecorded: true}}
-		r := &groupRead{op: top, m: m, found: true, openLots: lots[m.ID], preloaded: true, plain: &plain}
-		res, err := applyInGroup(ctx, tx, &writes, top, m, false, r, referred, now)
-		results[i] = store.MemberResult{AccountResult: res, Err: err}
-	}
+	results := store.RunOps(ops, members, lots, func(op store.MemberOp, m member.Member, lots []*loyalty.Lot) (store.AccountResult, error) {
+		// Each op runs as an event of a group: a redemption it makes is
+		// written in a savepoint that its failure takes back, anything
+		// else not plain joins the batch's write pipeline.
+		gt := &groupTx{accountTx: accountTx{tx}, read: &groupRead{m: m, found: true}, writes: &writes, referred: map[string]int{}}
+		res, err := store.RunMember(ctx, gt, tenant, op, m, lots, &plain, now)
+		return gt.end(ctx, res, err)
+	})
 	queuePlain(&writes, tenant, &plain, now)
 	if err := writes.send(ctx, tx, "writing a batch of members"); err != nil {
 		return nil, err

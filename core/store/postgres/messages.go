@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -324,35 +323,19 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 }
 
 // ApplyStatuses applies several delivery reports in one transaction; see
-// store.Messages.
+// store.Messages. The transaction is shared with concurrent calls (see
+// statusGrouper).
 func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]bool, error) {
 	for _, u := range us {
 		if err := store.CheckStatus(u.Status); err != nil {
 			return nil, fmt.Errorf("applying statuses: %w", err)
 		}
 	}
-	p, err := s.db()
+	g, err := s.statusGroups()
 	if err != nil {
 		return nil, err
 	}
-	missing := make([]bool, len(us))
-	// Rows are locked in one order, so two batches cannot deadlock.
-	order := make([]int, len(us))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return us[order[a]].ProviderMessageID < us[order[b]].ProviderMessageID })
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		for _, i := range order {
-			u := us[i]
-			_, err := applyStatus(ctx, tx, u)
-			missing[i] = errors.Is(err, store.ErrNotFound)
-			if err != nil && !missing[i] {
-				return err
-			}
-		}
-		return nil
-	})
+	missing, err := g.do(ctx, us)
 	if err != nil {
 		return nil, fmt.Errorf("applying statuses: %w", err)
 	}

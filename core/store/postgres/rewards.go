@@ -29,54 +29,52 @@ func scanRedemption(r pgx.Row) (loyalty.Redemption, error) {
 	return d, nil
 }
 
-// redemptions gives an account the tenant's codes and stock inside tx.
-func redemptions(ctx context.Context, tx pgx.Tx, tenant string) loyalty.Redemptions {
-	return loyalty.Redemptions{
-		// SKIP LOCKED: a code another transaction is taking is passed
-		// over rather than waited for, so concurrent redemptions each get a
-		// code of their own.
-		TakeCode: func(rewardID, redemptionID string) (string, error) {
-			var code string
-			err := tx.QueryRow(ctx, `UPDATE reward_codes SET redemption_id = $3
-				WHERE tenant = $1 AND reward_id = $2 AND code = (
-					SELECT code FROM reward_codes
-					WHERE tenant = $1 AND reward_id = $2 AND redemption_id IS NULL
-					ORDER BY imported_at, code LIMIT 1 FOR UPDATE SKIP LOCKED)
-				RETURNING code`, tenant, rewardID, redemptionID).Scan(&code)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return "", loyalty.ErrOutOfStock
-			}
-			if err != nil {
-				return "", fmt.Errorf("taking a code: %w", err)
-			}
-			return code, nil
-		},
-		// The reward's row stays locked until the transaction ends: other
-		// redemptions of the reward wait, then read the count this one
-		// leaves.
-		Redeemed: func(rewardID string) (int64, error) {
-			if _, err := tx.Exec(ctx, `INSERT INTO reward_stock (tenant, reward_id, redeemed) VALUES ($1, $2, 0)
-				ON CONFLICT (tenant, reward_id) DO NOTHING`, tenant, rewardID); err != nil {
-				return 0, fmt.Errorf("reading redemptions: %w", err)
-			}
-			var n int64
-			if err := tx.QueryRow(ctx, `SELECT redeemed FROM reward_stock WHERE tenant = $1 AND reward_id = $2 FOR UPDATE`,
-				tenant, rewardID).Scan(&n); err != nil {
-				return 0, fmt.Errorf("reading redemptions: %w", err)
-			}
-			return n, nil
-		},
-		// A code drawn by a concurrent transaction is not seen: the unique
-		// index on codes fails the later of the two.
-		CodeUsed: func(rewardID, code string) (bool, error) {
-			var used bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM redemptions
-				WHERE tenant = $1 AND reward_id = $2 AND code = $3)`, tenant, rewardID, code).Scan(&used); err != nil {
-				return false, fmt.Errorf("looking up a code: %w", err)
-			}
-			return used, nil
-		},
+// TakeCode assigns one of a reward's free codes to a redemption. SKIP
+// LOCKED: a code another transaction is taking is passed over rather than
+// waited for, so concurrent redemptions each get a code of their own.
+func (a accountTx) TakeCode(ctx context.Context, tenant, rewardID, redemptionID string) (string, error) {
+	var code string
+	err := a.tx.QueryRow(ctx, `UPDATE reward_codes SET redemption_id = $3
+		WHERE tenant = $1 AND reward_id = $2 AND code = (
+			SELECT code FROM reward_codes
+			WHERE tenant = $1 AND reward_id = $2 AND redemption_id IS NULL
+			ORDER BY imported_at, code LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING code`, tenant, rewardID, redemptionID).Scan(&code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", loyalty.ErrOutOfStock
 	}
+	if err != nil {
+		return "", fmt.Errorf("taking a code: %w", err)
+	}
+	return code, nil
+}
+
+// Redeemed counts a reward's reserved and confirmed redemptions. The
+// reward's row stays locked until the transaction ends: other redemptions
+// of the reward wait, then read the count this one leaves.
+func (a accountTx) Redeemed(ctx context.Context, tenant, rewardID string) (int64, error) {
+	if _, err := a.tx.Exec(ctx, `INSERT INTO reward_stock (tenant, reward_id, redeemed) VALUES ($1, $2, 0)
+		ON CONFLICT (tenant, reward_id) DO NOTHING`, tenant, rewardID); err != nil {
+		return 0, fmt.Errorf("reading redemptions: %w", err)
+	}
+	var n int64
+	if err := a.tx.QueryRow(ctx, `SELECT redeemed FROM reward_stock WHERE tenant = $1 AND reward_id = $2 FOR UPDATE`,
+		tenant, rewardID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("reading redemptions: %w", err)
+	}
+	return n, nil
+}
+
+// CodeUsed reports whether a redemption of the reward has code. A code
+// drawn by a concurrent transaction is not seen: the unique index on codes
+// fails the later of the two.
+func (a accountTx) CodeUsed(ctx context.Context, tenant, rewardID, code string) (bool, error) {
+	var used bool
+	if err := a.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM redemptions
+		WHERE tenant = $1 AND reward_id = $2 AND code = $3)`, tenant, rewardID, code).Scan(&used); err != nil {
+		return false, fmt.Errorf("looking up a code: %w", err)
+	}
+	return used, nil
 }
 
 // writeRedemption saves what a transaction did to a redemption: inserts a

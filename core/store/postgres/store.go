@@ -44,10 +44,12 @@ type Store struct {
 	dsn      string
 	maxConns int
 
-	mu     sync.Mutex
-	pool   *pgxpool.Pool
-	group  *grouper // commits loyalty transactions in groups
-	closed bool
+	mu    sync.Mutex
+	pool  *pgxpool.Pool
+	group *grouper // commits loyalty transactions in groups
+	// statuses applies delivery reports in groups.
+	statuses *statusGrouper
+	closed   bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -87,32 +89,40 @@ func (s *Store) Open(ctx context.Context) error {
 	}
 	s.pool = pool
 	s.group = startGrouper(pool)
+	s.statuses = startStatusGrouper(pool)
 	return nil
+}
+
+// statusGroups returns the grouper of delivery reports.
+func (s *Store) statusGroups() (*statusGrouper, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statuses, s.notOpen()
 }
 
 // groups returns the grouper of loyalty transactions.
 func (s *Store) groups() (*grouper, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.group == nil {
-		if s.closed {
-			return nil, errClosed
-		}
-		return nil, errNotOpen
-	}
-	return s.group, nil
+	return s.group, s.notOpen()
 }
 
 func (s *Store) db() (*pgxpool.Pool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pool == nil {
-		if s.closed {
-			return nil, errClosed
-		}
-		return nil, errNotOpen
+	return s.pool, s.notOpen()
+}
+
+// notOpen says why the store cannot be used, or nil when it is open. The
+// caller holds s.mu.
+func (s *Store) notOpen() error {
+	switch {
+	case s.pool != nil:
+		return nil
+	case s.closed:
+		return errClosed
 	}
-	return s.pool, nil
+	return errNotOpen
 }
 
 // Ping checks the database answers.
@@ -131,11 +141,14 @@ func (s *Store) Ping(ctx context.Context) error {
 // is safe to call more than once, and after a failed or missing Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	p, g := s.pool, s.group
-	s.pool, s.group, s.closed = nil, nil, true
+	p, g, sg := s.pool, s.group, s.statuses
+	s.pool, s.group, s.statuses, s.closed = nil, nil, nil, true
 	s.mu.Unlock()
 	if g != nil {
 		g.stop()
+	}
+	if sg != nil {
+		sg.stop()
 	}
 	if p != nil {
 		p.Close()

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -50,13 +49,15 @@ func dbTime(t *time.Time) any {
 // Transact runs one loyalty event on a member's account; see store.Accounts.
 func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
-	if tenant == "" || eventID == "" {
-		return store.AccountResult{}, errors.New("loyalty transaction: tenant and event id are required")
+	t := store.Transaction{Tenant: tenant, EventID: eventID, Ref: ref, At: at, Fn: fn}
+	if err := t.Check(); err != nil {
+		return store.AccountResult{}, err
 	}
 	var res store.AccountResult
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		res, err = transact(ctx, tx, tenant, eventID, ref, at, fn)
+		t.Now = store.Stamp(time.Now())
+		res, err = store.RunTransact(ctx, accountTx{tx}, t)
 		return err
 	})
 	if err != nil {
@@ -65,112 +66,89 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 	return res, nil
 }
 
-func transact(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
-	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
-	var memberID, outcomes string
-	err := sql.ErrNoRows
-	if !ref.Unrecorded {
-		err = tx.QueryRowContext(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = ? AND event_id = ?`,
-			tenant, eventID).Scan(&memberID, &outcomes)
-	}
+// accountTx is a loyalty transaction inside the writer's transaction; see
+// store.AccountTx. Writes are serialized, so what it reads stays true
+// until the transaction ends.
+type accountTx struct{ tx *wtx }
+
+var (
+	_ store.AccountTx      = accountTx{}
+	_ store.MemberResolver = accountTx{}
+)
+
+// ClaimEvent looks up a processed event.
+func (a accountTx) ClaimEvent(ctx context.Context, tenant, eventID string, _ time.Time) (*store.ProcessedEvent, error) {
+	var done store.ProcessedEvent
+	var outcomes string
+	err := a.tx.QueryRowContext(ctx, `SELECT member_id, outcomes FROM processed_events WHERE tenant = ? AND event_id = ?`,
+		tenant, eventID).Scan(&done.MemberID, &outcomes)
 	switch {
-	case err == nil:
-		m, err := memberByID(ctx, tx, tenant, memberID)
-		if err != nil {
-			return store.AccountResult{}, fmt.Errorf("reading the member of processed event %s: %w", eventID, err)
-		}
-		res := store.AccountResult{Member: store.LoyaltyMember(m), Replayed: true}
-		if err := json.Unmarshal([]byte(outcomes), &res.Outcomes); err != nil {
-			return store.AccountResult{}, fmt.Errorf("decoding the outcomes of processed event %s: %w", eventID, err)
-		}
-		res.FollowUps = loyalty.FollowUpsOf(tenant, m.ID, res.Outcomes)
-		return res, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return store.AccountResult{}, fmt.Errorf("looking up processed event %s: %w", eventID, err)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
 	}
-
-	var order *loyalty.Order
-	if ref.OrderID != "" {
-		o := &loyalty.Order{ID: ref.OrderID}
-		err := tx.QueryRowContext(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
-			WHERE tenant = ? AND id = ?`, tenant, ref.OrderID).Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
-		switch {
-		case err == nil:
-			order = o
-		case !errors.Is(err, sql.ErrNoRows):
-			return store.AccountResult{}, fmt.Errorf("looking up order %s: %w", ref.OrderID, err)
-		}
-	}
-
-	now := store.Stamp(time.Now())
-	m, isNew, merged, err := resolveMember(ctx, tx, tenant, eventID, ref, at, order)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.AccountResult{}, store.ErrNoMember
-	}
-	if err != nil {
-		return store.AccountResult{}, fmt.Errorf("looking up the member: %w", err)
-	}
-	stored := m
-	if m.Name == "" {
-		m.Name = ref.Name
-	}
-	if m.Email == "" {
-		m.Email = ref.Email
-	}
-	if m.Birthday == "" {
-		m.Birthday = ref.Birthday
-	}
-	if m.Referral.Code == "" {
-		// Members created before referrals get their code at their next
-		// event.
-		if m.Referral.Code, err = newReferralCode(ctx, tx, tenant); err != nil {
-			return store.AccountResult{}, err
-		}
-	}
-
-	var lots []*loyalty.Lot
-	if order != nil {
-		if lots, err = queryLots(ctx, tx, queryOrderLots, tenant, order.ID, m.ID); err != nil {
-			return store.AccountResult{}, err
-		}
-	}
-	a := newAccount(ctx, tx, tenant, m, isNew, order, lots)
-	if err := fn(a); err != nil {
-		return store.AccountResult{}, err
-	}
-	if err := a.Err(); err != nil {
-		return store.AccountResult{}, err
-	}
-	ch := a.Changes()
-	if err := writeChanges(ctx, tx, tenant, eventID, m, stored, isNew, a.NewOrder, !ref.Unrecorded, ch, now); err != nil {
-		return store.AccountResult{}, err
-	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps, Merged: merged}, nil
+	done.Outcomes = []byte(outcomes)
+	return &done, nil
 }
 
-// newAccount is the account of member m inside tx, its store abilities
-// reading through tx.
-func newAccount(ctx context.Context, tx *wtx, tenant string, m member.Member, isNew bool,
-	order *loyalty.Order, lots []*loyalty.Lot) *loyalty.Account {
-	return &loyalty.Account{
-		Member: store.LoyaltyMember(m), New: isNew, Lots: lots, Order: order,
-		LoadLots: func() ([]*loyalty.Lot, error) {
-			return queryLots(ctx, tx, queryOpenLots, m.ID)
-		},
-		Counters: func(keys []string) (map[string]int64, error) {
-			return counters(ctx, tx, tenant, m.ID, keys)
-		},
-		Qualifying: func(basis string, since time.Time) (*big.Rat, error) {
-			return qualifying(ctx, tx, tenant, m.ID, basis, since)
-		},
-		Redemptions: redemptions(ctx, tx, tenant),
-		Referrer: func(code string) (string, string, bool, error) {
-			return referrer(ctx, tx, tenant, code)
-		},
-		ReferralsThisMonth: func(referrerID string, since time.Time) (int, error) {
-			return referralsSince(ctx, tx, tenant, referrerID, since)
-		},
+// Member returns a member by id, or by the id of a member merged into it.
+func (a accountTx) Member(ctx context.Context, tenant, id string) (member.Member, error) {
+	return memberByID(ctx, a.tx, tenant, id)
+}
+
+// NewReferralCode draws a referral code not taken in the tenant.
+func (a accountTx) NewReferralCode(ctx context.Context, tenant string) (string, error) {
+	return newReferralCode(ctx, a.tx, tenant)
+}
+
+// Order returns a stored order, nil when there is none.
+func (a accountTx) Order(ctx context.Context, tenant, orderID string) (*loyalty.Order, error) {
+	o := &loyalty.Order{ID: orderID}
+	err := a.tx.QueryRowContext(ctx, `SELECT member_id, event_id, total, refunded, currency FROM orders
+		WHERE tenant = ? AND id = ?`, tenant, orderID).Scan(&o.MemberID, &o.EventID, &o.Total, &o.Refunded, &o.Currency)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
 	}
+	return o, nil
+}
+
+// OrderLots returns the lots of a member made by an order.
+func (a accountTx) OrderLots(ctx context.Context, tenant, orderID, memberID string) ([]*loyalty.Lot, error) {
+	return queryLots(ctx, a.tx, queryOrderLots, tenant, orderID, memberID)
+}
+
+// OpenLots returns a member's pending lots and active ones with points left.
+func (a accountTx) OpenLots(ctx context.Context, memberID string) ([]*loyalty.Lot, error) {
+	return queryLots(ctx, a.tx, queryOpenLots, memberID)
+}
+
+// Counters reads a member's counters by key.
+func (a accountTx) Counters(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error) {
+	return counters(ctx, a.tx, tenant, memberID, keys)
+}
+
+// Qualifying sums a member's tier qualification since a time.
+func (a accountTx) Qualifying(ctx context.Context, tenant, memberID, basis string, since time.Time) (*big.Rat, error) {
+	return qualifying(ctx, a.tx, tenant, memberID, basis, since)
+}
+
+// Referrer finds the member whose referral code is code.
+func (a accountTx) Referrer(ctx context.Context, tenant, code string) (string, string, bool, error) {
+	return referrer(ctx, a.tx, tenant, code)
+}
+
+// ReferralsSince counts a referrer's members who joined at or after since.
+func (a accountTx) ReferralsSince(ctx context.Context, tenant, referrerID string, since time.Time) (int, error) {
+	return referralsSince(ctx, a.tx, tenant, referrerID, since)
+}
+
+// WriteChanges writes what the transaction changed.
+func (a accountTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
+	return writeChanges(ctx, a.tx, w)
 }
 
 // Referral lookups. The indexes on referral codes and referrers are
@@ -322,19 +300,17 @@ func counters(ctx context.Context, tx queryer, tenant, memberID string, keys []s
 	return out, rows.Err()
 }
 
-// writeChanges writes what a loyalty transaction changed; m is the member
-// the program ran on, stored the member as it was read. record keeps the
-// event as processed.
-func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, stored member.Member, isNew, newOrder, record bool,
-	ch loyalty.Changes, now time.Time) error {
+// writeChanges writes what a loyalty transaction changed.
+func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
+	tenant, eventID, m, ch, now := w.Tenant, w.EventID, w.Member, w.Changes, w.Now
 	m.Balance, m.Pending, m.UpdatedAt = ch.Member.Balance, ch.Member.Pending, now
 	t, r := ch.Member.Tier, ch.Member.Referral
 	var err error
 	switch {
-	case !isNew && store.OnlyPointsChanged(stored, ch.Member):
+	case !w.IsNew && store.OnlyPointsChanged(w.Stored, ch.Member):
 		_, err = tx.ExecContext(ctx, `UPDATE members SET balance = ?, pending = ?, updated_at = ? WHERE id = ?`,
 			m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
-	case isNew:
+	case w.IsNew:
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
@@ -353,7 +329,7 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, store
 		return fmt.Errorf("saving the member: %w", err)
 	}
 	if o := ch.Order; o != nil {
-		if newOrder {
+		if w.NewOrder {
 			_, err = tx.ExecContext(ctx, `INSERT INTO orders (tenant, id, member_id, event_id, total, refunded, currency, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenant, o.ID, m.ID, o.EventID, o.Total, o.Refunded, o.Currency, toDB(now))
 		} else {
@@ -394,15 +370,12 @@ func writeChanges(ctx context.Context, tx *wtx, tenant, eventID string, m, store
 			return fmt.Errorf("saving badge %s: %w", b, err)
 		}
 	}
-	if !record {
+	if !w.Record {
 		return nil
 	}
-	outcomes, err := json.Marshal(ch.Outcomes)
+	outcomes, err := w.Outcomes()
 	if err != nil {
-		return fmt.Errorf("encoding outcomes: %w", err)
-	}
-	if ch.Outcomes == nil {
-		outcomes = []byte("[]")
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO processed_events (tenant, event_id, member_id, outcomes, created_at)
 		VALUES (?, ?, ?, ?, ?)`, tenant, eventID, m.ID, string(outcomes), toDB(now)); err != nil {

@@ -32,12 +32,14 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	if tenant == "" {
 		return nil, errors.New("loyalty batch: tenant is required")
 	}
-	results := make([]store.MemberResult, len(ops))
 	if len(ops) == 0 {
-		return results, nil
+		return []store.MemberResult{}, nil
 	}
+	var results []store.MemberResult
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		return transactMembers(ctx, tx, tenant, ops, results)
+		var err error
+		results, err = transactMembers(ctx, tx, tenant, ops)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loyalty batch: %w", err)
@@ -45,38 +47,32 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	return results, nil
 }
 
-func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp, results []store.MemberResult) error {
+func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
 	members, err := batchMembers(ctx, tx, tenant, ops)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	list, err := json.Marshal(store.MemberIDsOf(members))
 	if err != nil {
-		return fmt.Errorf("encoding member ids: %w", err)
+		return nil, fmt.Errorf("encoding member ids: %w", err)
 	}
 	open, err := queryLots(ctx, tx, queryBatchOpenLots, string(list))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	lots := store.LotsByMember(open)
 	now := store.Stamp(time.Now())
 	var w store.PlainWrites
-	taken := make(map[string]bool, len(ops))
-	for i, op := range ops {
-		m, err := store.TakeMember(members, taken, op.MemberID)
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		res, err := runMember(ctx, tx, tenant, op, m, lots[m.ID], &w, now)
-		if errors.Is(err, errWroteEarly) {
+	results := store.RunOps(ops, members, store.LotsByMember(open), func(op store.MemberOp, m member.Member, lots []*loyalty.Lot) (store.AccountResult, error) {
+		return runMember(ctx, tx, tenant, op, m, lots, &w, now)
+	})
+	for _, r := range results {
+		if errors.Is(r.Err, errWroteEarly) {
 			// What the op wrote before it failed cannot be taken back
 			// alone: the batch fails, and its members run one by one.
-			return err
+			return nil, r.Err
 		}
-		results[i] = store.MemberResult{AccountResult: res, Err: err}
 	}
-	return flushPlain(ctx, tx, tenant, &w, now)
+	return results, flushPlain(ctx, tx, tenant, &w, now)
 }
 
 // batchMembers reads the members the ops name, by the ids the ops use: a
@@ -110,47 +106,41 @@ func batchMembers(ctx context.Context, tx *wtx, tenant string, ops []store.Membe
 }
 
 // errWroteEarly marks the failure of an op that had written through its
-// account's redemption abilities before it failed.
+// account's redemption abilities, or written its changes in part, before
+// it failed.
 var errWroteEarly = errors.New("a failing op of the batch had written already")
 
-// runMember runs one op of a batch on member m, whose open lots are lots.
-// Its changes join w's set statements when they are the kind scheduled
-// work makes (lots changed, entries added, points moved); anything else is
-// written at once, as Transact writes it.
+// runMember runs one op of a batch on member m, whose open lots are lots
+// (store.RunMember). Its changes join w's set statements when they are the
+// kind scheduled work makes (lots changed, entries added, points moved);
+// anything else is written at once, as Transact writes it.
 func runMember(ctx context.Context, tx *wtx, tenant string, op store.MemberOp, m member.Member, lots []*loyalty.Lot,
 	w *store.PlainWrites, now time.Time) (store.AccountResult, error) {
-	stored := m
-	if m.Referral.Code == "" {
-		var err error
-		if m.Referral.Code, err = newReferralCode(ctx, tx, tenant); err != nil {
-			return store.AccountResult{}, err
-		}
-	}
-	a := newAccount(ctx, tx, tenant, m, false, nil, lots)
-	a.LoadLots = nil // lots are all of its open lots
 	wrote := false
-	rd := a.Redemptions
-	a.Redemptions.TakeCode = func(rewardID, redemptionID string) (string, error) {
-		wrote = true
-		return rd.TakeCode(rewardID, redemptionID)
+	res, err := store.RunMember(ctx, batchOpTx{accountTx: accountTx{tx}, wrote: &wrote}, tenant, op, m, lots, w, now)
+	if err != nil && wrote {
+		return store.AccountResult{}, errors.Join(errWroteEarly, err)
 	}
-	err := op.Fn(a)
-	if err == nil {
-		err = a.Err()
-	}
-	if err != nil {
-		if wrote {
-			return store.AccountResult{}, errors.Join(errWroteEarly, err)
-		}
-		return store.AccountResult{}, err
-	}
-	ch := a.Changes()
-	if !w.Add(m.ID, stored, lots, ch) {
-		if err := writeChanges(ctx, tx, tenant, op.EventID, m, stored, false, a.NewOrder, false, ch, now); err != nil {
-			return store.AccountResult{}, errors.Join(errWroteEarly, err)
-		}
-	}
-	return store.AccountResult{Member: ch.Member, Outcomes: ch.Outcomes, FollowUps: ch.FollowUps}, nil
+	return res, err
+}
+
+// batchOpTx is the transaction of one op of a batch: it notes whether the
+// op wrote anything, which the op cannot take back alone when it fails.
+type batchOpTx struct {
+	accountTx
+	wrote *bool
+}
+
+// TakeCode takes a reward code for the op.
+func (b batchOpTx) TakeCode(ctx context.Context, tenant, rewardID, redemptionID string) (string, error) {
+	*b.wrote = true
+	return b.accountTx.TakeCode(ctx, tenant, rewardID, redemptionID)
+}
+
+// WriteChanges writes the op's changes that are not plain.
+func (b batchOpTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
+	*b.wrote = true
+	return b.accountTx.WriteChanges(ctx, w)
 }
 
 // The set statements of a batch's plain writes; each row is the JSON

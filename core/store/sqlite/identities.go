@@ -79,58 +79,64 @@ func identities(ctx context.Context, q queryer, m member.Member) ([]member.Ident
 	return out, nil
 }
 
-// resolveMember finds the member ref names (see store.AccountRef), merging
-// the members its identities find into one and attaching the identities
-// nobody has, or makes a new member (isNew; not yet inserted) when ref
-// may create one. order is the stored order ref names, if any; its member
-// is the survivor after a merge.
-func resolveMember(ctx context.Context, tx *wtx, tenant, eventID string, ref store.AccountRef, at time.Time,
-	order *loyalty.Order) (m member.Member, isNew bool, merged []string, err error) {
-	found, unheld, err := store.FindMembers(ref,
-		func(id string) (member.Member, error) { return memberByID(ctx, tx, tenant, id) },
-		func(id member.Identity) (member.Member, error) { return memberByIdentity(ctx, tx, tenant, id) })
-	if err != nil {
-		return member.Member{}, false, nil, err
+// ResolveMember finds, merges or makes the member ref names; a new member
+// is inserted by WriteChanges.
+func (a accountTx) ResolveMember(ctx context.Context, tenant, eventID string, ref store.AccountRef, at, now time.Time) (
+	member.Member, bool, []string, error) {
+	return store.ResolveMember(ctx, a, tenant, eventID, ref, at, now)
+}
+
+// LockCandidates does nothing: writes are serialized.
+func (accountTx) LockCandidates(context.Context, string, store.AccountRef) error { return nil }
+
+// MemberByID returns a member by id, or by the id of a member merged into
+// it.
+func (a accountTx) MemberByID(ctx context.Context, tenant, id string) (member.Member, error) {
+	return memberByID(ctx, a.tx, tenant, id)
+}
+
+// MemberByIdentity returns the member an identity finds.
+func (a accountTx) MemberByIdentity(ctx context.Context, tenant string, id member.Identity) (member.Member, error) {
+	return memberByIdentity(ctx, a.tx, tenant, id)
+}
+
+// OrderMember returns the member of a stored order.
+func (a accountTx) OrderMember(ctx context.Context, tenant, orderID string) (member.Member, error) {
+	var memberID string
+	if err := a.tx.QueryRowContext(ctx, `SELECT member_id FROM orders WHERE tenant = ? AND id = ?`,
+		tenant, orderID).Scan(&memberID); err != nil {
+		return member.Member{}, notFound(err)
 	}
-	if len(found) == 0 && len(ref.Identities()) == 0 && order != nil {
-		m, err := memberByID(ctx, tx, tenant, order.MemberID)
-		return m, false, nil, err
-	}
-	now := store.Stamp(time.Now())
-	if len(found) == 0 {
-		if !ref.Create || len(unheld) == 0 {
-			return member.Member{}, false, nil, store.ErrNotFound
-		}
-		m = member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
-		isNew = true
-	} else {
-		var absorbed []member.Member
-		m, absorbed, _ = store.PlanMerge(found)
-		for _, x := range absorbed {
-			if m, err = mergeMember(ctx, tx, tenant, eventID, m, x, at, now); err != nil {
-				return member.Member{}, false, nil, err
-			}
-			merged = append(merged, x.ID)
-			if order != nil && order.MemberID == x.ID {
-				order.MemberID = m.ID
-			}
-		}
-	}
-	for _, id := range unheld {
-		switch {
-		case id.Kind != member.IdentityPhone:
-			if _, err := tx.ExecContext(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, m.ID, toDB(now)); err != nil {
-				return member.Member{}, false, nil, fmt.Errorf("saving the member's %s: %w", id.Kind, err)
-			}
-		case m.Phone == "":
-			m.Phone = id.Value
-			if _, err := tx.ExecContext(ctx, `UPDATE members SET phone = ?, updated_at = ? WHERE id = ?`,
-				m.Phone, toDB(now), m.ID); err != nil {
-				return member.Member{}, false, nil, fmt.Errorf("saving the member's phone: %w", err)
-			}
+	return memberByID(ctx, a.tx, tenant, memberID)
+}
+
+// CreateMember makes a new member, not inserted yet, and gives it first.
+func (a accountTx) CreateMember(ctx context.Context, tenant string, ref store.AccountRef, first member.Identity, at, now time.Time) (
+	member.Member, bool, error) {
+	m := member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
+	if first.Kind != member.IdentityPhone {
+		if err := a.AttachIdentity(ctx, tenant, first, m.ID, now); err != nil {
+			return member.Member{}, false, fmt.Errorf("saving the member's %s: %w", first.Kind, err)
 		}
 	}
-	return m, isNew, merged, nil
+	return m, true, nil
+}
+
+// MergeMember absorbs member x into member s.
+func (a accountTx) MergeMember(ctx context.Context, tenant, eventID string, s, x member.Member, at, now time.Time) (member.Member, error) {
+	return mergeMember(ctx, a.tx, tenant, eventID, s, x, at, now)
+}
+
+// AttachIdentity gives a member a customer id or an email.
+func (a accountTx) AttachIdentity(ctx context.Context, tenant string, id member.Identity, memberID string, now time.Time) error {
+	_, err := a.tx.ExecContext(ctx, insertIdentity, tenant, id.Kind, id.Connector, id.Value, memberID, toDB(now))
+	return err
+}
+
+// SetPhone gives a member a phone.
+func (a accountTx) SetPhone(ctx context.Context, memberID, phone string, now time.Time) error {
+	_, err := a.tx.ExecContext(ctx, `UPDATE members SET phone = ?, updated_at = ? WHERE id = ?`, phone, toDB(now), memberID)
+	return err
 }
 
 // The statements that move what an absorbed member (the second argument)

@@ -29,46 +29,46 @@ func scanRedemption(r rowScanner) (loyalty.Redemption, error) {
 	return d, nil
 }
 
-// redemptions gives an account the tenant's codes and stock inside tx. The
-// writer runs one transaction at a time, so what it reads stays true until
-// the transaction ends.
-func redemptions(ctx context.Context, tx *wtx, tenant string) loyalty.Redemptions {
-	return loyalty.Redemptions{
-		TakeCode: func(rewardID, redemptionID string) (string, error) {
-			var code string
-			err := tx.QueryRowContext(ctx, `SELECT code FROM reward_codes
-				WHERE tenant = ? AND reward_id = ? AND redemption_id IS NULL
-				ORDER BY imported_at, code LIMIT 1`, tenant, rewardID).Scan(&code)
-			if errors.Is(err, sql.ErrNoRows) {
-				return "", loyalty.ErrOutOfStock
-			}
-			if err != nil {
-				return "", fmt.Errorf("finding a free code: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE reward_codes SET redemption_id = ?
-				WHERE tenant = ? AND reward_id = ? AND code = ?`, redemptionID, tenant, rewardID, code); err != nil {
-				return "", fmt.Errorf("taking code: %w", err)
-			}
-			return code, nil
-		},
-		Redeemed: func(rewardID string) (int64, error) {
-			var n int64
-			err := tx.QueryRowContext(ctx, `SELECT redeemed FROM reward_stock WHERE tenant = ? AND reward_id = ?`,
-				tenant, rewardID).Scan(&n)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return 0, fmt.Errorf("reading redemptions: %w", err)
-			}
-			return n, nil
-		},
-		CodeUsed: func(rewardID, code string) (bool, error) {
-			var used bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM redemptions
-				WHERE tenant = ? AND reward_id = ? AND code = ?)`, tenant, rewardID, code).Scan(&used); err != nil {
-				return false, fmt.Errorf("looking up a code: %w", err)
-			}
-			return used, nil
-		},
+// TakeCode assigns one of a reward's free codes to a redemption. The
+// writer runs one transaction at a time, so what the reads of an account
+// find stays true until its transaction ends.
+func (a accountTx) TakeCode(ctx context.Context, tenant, rewardID, redemptionID string) (string, error) {
+	var code string
+	err := a.tx.QueryRowContext(ctx, `SELECT code FROM reward_codes
+		WHERE tenant = ? AND reward_id = ? AND redemption_id IS NULL
+		ORDER BY imported_at, code LIMIT 1`, tenant, rewardID).Scan(&code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", loyalty.ErrOutOfStock
 	}
+	if err != nil {
+		return "", fmt.Errorf("finding a free code: %w", err)
+	}
+	if _, err := a.tx.ExecContext(ctx, `UPDATE reward_codes SET redemption_id = ?
+		WHERE tenant = ? AND reward_id = ? AND code = ?`, redemptionID, tenant, rewardID, code); err != nil {
+		return "", fmt.Errorf("taking code: %w", err)
+	}
+	return code, nil
+}
+
+// Redeemed counts a reward's reserved and confirmed redemptions.
+func (a accountTx) Redeemed(ctx context.Context, tenant, rewardID string) (int64, error) {
+	var n int64
+	err := a.tx.QueryRowContext(ctx, `SELECT redeemed FROM reward_stock WHERE tenant = ? AND reward_id = ?`,
+		tenant, rewardID).Scan(&n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("reading redemptions: %w", err)
+	}
+	return n, nil
+}
+
+// CodeUsed reports whether a redemption of the reward has code.
+func (a accountTx) CodeUsed(ctx context.Context, tenant, rewardID, code string) (bool, error) {
+	var used bool
+	if err := a.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM redemptions
+		WHERE tenant = ? AND reward_id = ? AND code = ?)`, tenant, rewardID, code).Scan(&used); err != nil {
+		return false, fmt.Errorf("looking up a code: %w", err)
+	}
+	return used, nil
 }
 
 // writeRedemption saves what a transaction did to a redemption: inserts a

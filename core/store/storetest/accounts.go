@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,24 +132,29 @@ func testTransactConcurrentNewMember(t *testing.T, s store.Store) {
 	tenant := newTenant()
 	p := program(t, tenant, 0, 0, false)
 	phone := "+6281200000104"
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
-		wg.Go(func() {
-			id := fmt.Sprintf("C-%d", i)
-			_, err := apply(ctx, s, p, orderEvent(tenant, id, phone, "100", at(i)),
-				store.AccountRef{Phone: phone, OrderID: id, Create: true})
-			errs <- err
-		})
+	const n = 20
+	results := make([]store.AccountResult, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		id := fmt.Sprintf("C-%d", i)
+		results[i], errs[i] = apply(ctx, s, p, orderEvent(tenant, id, phone, "100", at(i)),
+			store.AccountRef{Phone: phone, OrderID: id, Create: true})
+	})
+	joined := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		for _, o := range results[i].Outcomes {
+			if o.Type == loyalty.OutcomeMemberJoined {
+				joined++
+			}
+		}
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	assert.Equal(t, 1, joined, "one transaction created the member")
+	assert.Len(t, memberIDs(t, s, tenant), 1)
 	m, err := s.MemberByPhone(ctx, tenant, phone)
 	require.NoError(t, err)
-	assert.Equal(t, int64(20*10+5), m.Balance, "one member, every order counted once, one welcome bonus")
+	assert.Equal(t, int64(n*10+5), m.Balance, "one member, every order counted once, one welcome bonus")
+	assert.Equal(t, n+1, entryCount(t, s, tenant, m.ID), "an entry for each order and one for joining")
 }
 
 func testDueMembers(t *testing.T, s store.Store) {

@@ -303,6 +303,78 @@ func testApplyStatuses(t *testing.T, s store.Store) {
 	require.Error(t, err)
 }
 
+// Reports within one call apply in their order, as ApplyStatus would one
+// by one: a report naming its message by key fills the provider's id, by
+// which the next report finds it.
+func testApplyStatusesInOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	key := "msg_" + randHex(8)
+	_, _, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, Recipient: "+6281100000004", Kind: "template"})
+	require.NoError(t, err)
+	now := time.Now()
+	pmid := "wamid." + key
+	missing, err := s.ApplyStatuses(ctx, []store.StatusUpdate{
+		{Tenant: tenant, ProviderMessageID: pmid, Key: key, Status: store.MessageSent, At: now},
+		{Tenant: tenant, ProviderMessageID: pmid, Status: store.MessageDelivered, At: now.Add(time.Second)},
+		{Tenant: tenant, ProviderMessageID: pmid, Status: store.MessageSent, At: now.Add(2 * time.Second)}, // late: no step back
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, false, false}, missing)
+	m, err := s.Message(ctx, tenant, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageDelivered, m.Status)
+	assert.Equal(t, pmid, m.ProviderMessageID)
+	var steps []string
+	for _, st := range m.Timeline {
+		steps = append(steps, st.Status)
+	}
+	assert.Equal(t, []string{store.MessageSending, store.MessageSent, store.MessageDelivered}, steps)
+}
+
+// Concurrent calls, as from concurrent webhooks, each get their own
+// missing flags, and every message ends at its furthest report with each
+// step recorded once.
+func testApplyStatusesConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	const n = 40
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "msg_" + randHex(8)
+		_, _, err := s.ClaimMessage(ctx, store.Message{Key: keys[i], Tenant: tenant, Recipient: "+6281100000005", Kind: "template"})
+		require.NoError(t, err)
+		require.NoError(t, s.MarkSent(ctx, keys[i], "wamid."+keys[i], time.Now()))
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		for j, status := range []string{store.MessageDelivered, store.MessageRead} {
+			wg.Go(func() {
+				us := []store.StatusUpdate{
+					{Tenant: tenant, ProviderMessageID: "wamid." + keys[i], Status: status, At: now.Add(time.Duration(j) * time.Second)},
+					{Tenant: tenant, ProviderMessageID: "wamid.unknown." + keys[i], Status: status, At: now},
+				}
+				missing, err := s.ApplyStatuses(ctx, us)
+				assert.NoError(t, err)
+				assert.Equal(t, []bool{false, true}, missing)
+			})
+		}
+	}
+	wg.Wait()
+	for _, key := range keys {
+		m, err := s.Message(ctx, tenant, key)
+		require.NoError(t, err)
+		assert.Equal(t, store.MessageRead, m.Status, key)
+		seen := map[string]int{}
+		for _, st := range m.Timeline {
+			seen[st.Status]++
+		}
+		assert.Equal(t, 1, seen[store.MessageRead], key)
+		assert.LessOrEqual(t, seen[store.MessageDelivered], 1, key)
+	}
+}
+
 func testConsentText(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tenant := newTenant()

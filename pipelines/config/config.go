@@ -1,4 +1,10 @@
-package pipelines
+// Package config loads the hub's configuration: a YAML file and LOYALHUB_*
+// environment overrides read with koanf, decoded strictly, given their
+// defaults and validated (core/config holds the types and their rules; this
+// package adds the connector blocks, mappings, notification rules and bot
+// catalogs, which need the connector registry). It also lints tenants'
+// mappings against recorded payloads.
+package config
 
 import (
 	"errors"
@@ -17,19 +23,19 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/config"
+	core "github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/mappings"
 )
 
-// ConfigEnvPrefix starts the names of environment variables that override
+// EnvPrefix starts the names of environment variables that override
 // configuration keys: LOYALHUB_SERVER__ADMIN_TOKEN sets server.admin_token.
-const ConfigEnvPrefix = "LOYALHUB_"
+const EnvPrefix = "LOYALHUB_"
 
-// cfgEnvNesting separates nested keys in an override variable's name.
-const cfgEnvNesting = "__"
+// envNesting separates nested keys in an override variable's name.
+const envNesting = "__"
 
 // ConnectorSettings is one connector instance, decoded and validated.
 type ConnectorSettings struct {
@@ -48,7 +54,7 @@ type ConnectorSettings struct {
 
 // Settings is a loaded, validated configuration.
 type Settings struct {
-	Config config.Config
+	Config core.Config
 	// Connectors holds every tenant's connector instances: tenant id →
 	// instance name → settings.
 	Connectors map[string]map[string]ConnectorSettings
@@ -68,37 +74,37 @@ type BotLanguage struct {
 	Keywords conversation.Keywords
 }
 
-// LoadConfig loads the YAML file at path (empty: defaults and environment
+// Load loads the YAML file at path (empty: defaults and environment
 // only), applies LOYALHUB_* environment overrides, expands ${VAR} and
 // ${VAR:-default} references from environ, decodes strictly, applies
 // defaults and validates everything, including each connector block against
 // its registered spec, mappings and notification expressions. Problems with
-// the configuration are returned together as config.Errors.
-func LoadConfig(path string, environ []string, reg *connectors.Registry) (*Settings, error) {
+// the configuration are returned together as core.Errors.
+func Load(path string, environ []string, reg *connectors.Registry) (*Settings, error) {
 	if path == "" {
-		return parseConfigFrom(nil, environ, reg)
+		return parseFrom(nil, environ, reg)
 	}
-	return parseConfigFrom(file.Provider(path), environ, reg)
+	return parseFrom(file.Provider(path), environ, reg)
 }
 
-// ParseConfig is LoadConfig reading the YAML from yamlBytes.
-func ParseConfig(yamlBytes []byte, environ []string, reg *connectors.Registry) (*Settings, error) {
+// Parse is Load reading the YAML from yamlBytes.
+func Parse(yamlBytes []byte, environ []string, reg *connectors.Registry) (*Settings, error) {
 	if len(yamlBytes) == 0 {
-		return parseConfigFrom(nil, environ, reg)
+		return parseFrom(nil, environ, reg)
 	}
-	return parseConfigFrom(cfgBytes(yamlBytes), environ, reg)
+	return parseFrom(bytesProvider(yamlBytes), environ, reg)
 }
 
-// cfgBytes is a koanf.Provider of in-memory bytes.
-type cfgBytes []byte
+// bytesProvider is a koanf.Provider of in-memory bytes.
+type bytesProvider []byte
 
-func (b cfgBytes) ReadBytes() ([]byte, error) { return b, nil }
+func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
 
-func (b cfgBytes) Read() (map[string]any, error) {
+func (b bytesProvider) Read() (map[string]any, error) {
 	return nil, errors.New("bytes provider does not support Read")
 }
 
-func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (*Settings, error) {
+func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (*Settings, error) {
 	ko := koanf.New(".")
 	if src != nil {
 		if err := ko.Load(src, yaml.Parser()); err != nil {
@@ -106,26 +112,26 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 		}
 	}
 	if err := ko.Load(env.Provider(".", env.Opt{
-		Prefix:        ConfigEnvPrefix,
-		TransformFunc: cfgEnvKey,
+		Prefix:        EnvPrefix,
+		TransformFunc: envKey,
 		EnvironFunc:   func() []string { return environ },
 	}), nil); err != nil {
 		return nil, fmt.Errorf("reading environment overrides: %w", err)
 	}
 
-	var errs config.Errors
-	raw, _ := cfgExpandVars(ko.Raw(), "", cfgEnvMap(environ), &errs).(map[string]any)
+	var errs core.Errors
+	raw, _ := expandVars(ko.Raw(), "", envMap(environ), &errs).(map[string]any)
 	expanded := koanf.New(".")
 	if err := expanded.Load(confmap.Provider(raw, ""), nil); err != nil {
 		return nil, fmt.Errorf("loading expanded config: %w", err)
 	}
 
-	cfg := config.Default()
+	cfg := core.Default()
 	// The SQLite path defaults to one under data_dir, known only once
 	// data_dir is decoded.
 	cfg.Store.SQLite.Path = ""
-	errs = append(errs, cfgDecodeStrict(expanded, "", &cfg)...)
-	cfgApplyDefaults(&cfg, expanded)
+	errs = append(errs, decodeStrict(expanded, "", &cfg)...)
+	applyDefaults(&cfg, expanded)
 	errs = append(errs, cfg.Validate()...)
 
 	s := &Settings{
@@ -133,20 +139,20 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 		Renderers: map[string][]*messaging.Renderer{}, Programs: map[string]*loyalty.Program{},
 		Bots: map[string]BotLanguage{},
 	}
-	for _, id := range cfgSortedKeys(cfg.Tenants) {
+	for _, id := range sortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
 		s.Connectors[id] = map[string]ConnectorSettings{}
-		for _, name := range cfgSortedKeys(t.Connectors) {
-			cs, cerrs := cfgConnector(reg, id, name, t.Connectors[name])
+		for _, name := range sortedKeys(t.Connectors) {
+			cs, cerrs := connectorSettings(reg, id, name, t.Connectors[name])
 			errs = append(errs, cerrs...)
 			if len(cerrs) == 0 && cs.Spec.Name != "" {
 				s.Connectors[id][name] = cs
 			}
 		}
-		renderers, nerrs := cfgNotifications(reg, id, t)
+		renderers, nerrs := compileNotifications(reg, id, t)
 		s.Renderers[id] = renderers
 		errs = append(errs, nerrs...)
-		bot, berrs := cfgBot(id, t.Conversation)
+		bot, berrs := botLanguage(id, t.Conversation)
 		s.Bots[id] = bot
 		errs = append(errs, berrs...)
 		loc, err := time.LoadLocation(t.Timezone)
@@ -155,7 +161,7 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 		}
 		prog, err := loyalty.Compile(id, t.Loyalty, loc)
 		if err != nil {
-			errs = append(errs, config.Prefix("tenants."+id+".loyalty", err)...)
+			errs = append(errs, core.Prefix("tenants."+id+".loyalty", err)...)
 			continue
 		}
 		s.Programs[id] = prog
@@ -167,9 +173,9 @@ func parseConfigFrom(src koanf.Provider, environ []string, reg *connectors.Regis
 	return s, nil
 }
 
-// cfgApplyDefaults fills unset values, keeping the settings where zero is a
+// applyDefaults fills unset values, keeping the settings where zero is a
 // meaningful value written on purpose.
-func cfgApplyDefaults(cfg *config.Config, ko *koanf.Koanf) {
+func applyDefaults(cfg *core.Config, ko *koanf.Koanf) {
 	noRetries := cfg.Pipeline.Retry.MaxRetries == 0 && ko.Exists("pipeline.retry.max_retries")
 	cfg.ApplyDefaults()
 	if noRetries {
@@ -177,8 +183,8 @@ func cfgApplyDefaults(cfg *config.Config, ko *koanf.Koanf) {
 	}
 }
 
-// cfgConnector resolves one connector block against its spec.
-func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connector) (ConnectorSettings, config.Errors) {
+// connectorSettings resolves one connector block against its spec.
+func connectorSettings(reg *connectors.Registry, tenant, name string, c core.Connector) (ConnectorSettings, core.Errors) {
 	path := "tenants." + tenant + ".connectors." + name
 	if c.Type == "" {
 		return ConnectorSettings{}, nil // reported by Validate
@@ -189,33 +195,33 @@ func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connec
 		for _, s := range reg.Specs() {
 			known = append(known, s.Name)
 		}
-		return ConnectorSettings{}, config.Errors{{
+		return ConnectorSettings{}, core.Errors{{
 			Path: path + ".type",
 			Msg:  fmt.Sprintf("unknown connector type %q (known: %s)", c.Type, strings.Join(known, ", ")),
 		}}
 	}
 
 	cs := ConnectorSettings{Name: name, Spec: spec, Config: spec.NewConfig()}
-	var errs config.Errors
+	var errs core.Errors
 	if reflect.ValueOf(cs.Config).Kind() != reflect.Pointer {
-		return ConnectorSettings{}, config.Errors{{
+		return ConnectorSettings{}, core.Errors{{
 			Path: path,
 			Msg:  fmt.Sprintf("connector type %q: NewConfig returns %T, not a pointer", c.Type, cs.Config),
 		}}
 	}
 	settings := koanf.New(".")
 	if err := settings.Load(confmap.Provider(c.Settings, ""), nil); err != nil {
-		return ConnectorSettings{}, config.Errors{{Path: path, Msg: err.Error()}}
+		return ConnectorSettings{}, core.Errors{{Path: path, Msg: err.Error()}}
 	}
-	if derrs := cfgDecodeStrict(settings, path, cs.Config); len(derrs) > 0 {
+	if derrs := decodeStrict(settings, path, cs.Config); len(derrs) > 0 {
 		errs = append(errs, derrs...)
 	} else {
-		errs = append(errs, config.Prefix(path, cs.Config.Validate())...)
+		errs = append(errs, core.Prefix(path, cs.Config.Validate())...)
 	}
 
 	switch {
 	case c.Mapping != "" && !spec.Has(connectors.KindSource):
-		errs = append(errs, &config.FieldError{
+		errs = append(errs, &core.FieldError{
 			Path: path + ".mapping",
 			Msg:  fmt.Sprintf("connector type %q receives no events to map", c.Type),
 		})
@@ -228,7 +234,7 @@ func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connec
 		}
 		src, ok := mappings.Bundled(bundled)
 		if !ok {
-			errs = append(errs, &config.FieldError{
+			errs = append(errs, &core.FieldError{
 				Path: path + ".mapping",
 				Msg:  fmt.Sprintf("required: connector type %q has no bundled mapping %q", c.Type, bundled),
 			})
@@ -238,23 +244,23 @@ func cfgConnector(reg *connectors.Registry, tenant, name string, c config.Connec
 	if cs.Mapping != "" {
 		prog, err := mappings.Compile(tenant+"/"+name, cs.Mapping)
 		if err != nil {
-			errs = append(errs, &config.FieldError{Path: path + ".mapping", Msg: err.Error()})
+			errs = append(errs, &core.FieldError{Path: path + ".mapping", Msg: err.Error()})
 		}
 		cs.Program = prog
 	}
 	return cs, errs
 }
 
-// cfgNotifications compiles a tenant's notification rules and checks that
+// compileNotifications compiles a tenant's notification rules and checks that
 // each one's sender can send.
-func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) ([]*messaging.Renderer, config.Errors) {
-	var errs config.Errors
+func compileNotifications(reg *connectors.Registry, tenant string, t core.Tenant) ([]*messaging.Renderer, core.Errors) {
+	var errs core.Errors
 	var renderers []*messaging.Renderer
 	for i, n := range t.Notifications {
 		path := fmt.Sprintf("tenants.%s.notifications[%d]", tenant, i)
 		r, err := messaging.NewRenderer(tenant, n)
 		if err != nil {
-			errs = append(errs, config.Prefix(path, err)...)
+			errs = append(errs, core.Prefix(path, err)...)
 		}
 		renderers = append(renderers, r)
 		c, ok := t.Connectors[n.Sender]
@@ -262,7 +268,7 @@ func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) 
 			continue // reported by Validate
 		}
 		if spec, ok := reg.Lookup(c.Type); ok && !spec.Has(connectors.KindSender) {
-			errs = append(errs, &config.FieldError{
+			errs = append(errs, &core.FieldError{
 				Path: path + ".sender",
 				Msg:  fmt.Sprintf("connector %q (type %s) cannot send messages", n.Sender, c.Type),
 			})
@@ -271,13 +277,13 @@ func cfgNotifications(reg *connectors.Registry, tenant string, t config.Tenant) 
 	return renderers, errs
 }
 
-// cfgDecodeStrict decodes the whole of ko into out (a pointer), reporting type
+// decodeStrict decodes the whole of ko into out (a pointer), reporting type
 // mismatches and unknown keys with their full paths under prefix.
-func cfgDecodeStrict(ko *koanf.Koanf, prefix string, out any) config.Errors {
+func decodeStrict(ko *koanf.Koanf, prefix string, out any) core.Errors {
 	var md mapstructure.Metadata
 	dc := &mapstructure.DecoderConfig{
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			cfgDurationHook,
+			durationHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 		),
 		WeaklyTypedInput: true,
@@ -287,44 +293,44 @@ func cfgDecodeStrict(ko *koanf.Koanf, prefix string, out any) config.Errors {
 	err := ko.UnmarshalWithConf("", out, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc})
 
 	t := reflect.TypeOf(out)
-	var errs config.Errors
-	for _, de := range cfgDecodeErrors(err) {
-		errs = append(errs, &config.FieldError{Path: config.Join(prefix, cfgKeyPath(t, de.Name())), Msg: cfgDecodeMsg(de)})
+	var errs core.Errors
+	for _, de := range decodeErrors(err) {
+		errs = append(errs, &core.FieldError{Path: core.Join(prefix, keyPath(t, de.Name())), Msg: decodeMsg(de)})
 	}
 	if err != nil && len(errs) == 0 {
-		errs = append(errs, &config.FieldError{Path: prefix, Msg: err.Error()})
+		errs = append(errs, &core.FieldError{Path: prefix, Msg: err.Error()})
 	}
 	for _, name := range md.Unused {
-		errs = append(errs, &config.FieldError{Path: config.Join(prefix, cfgKeyPath(t, name)), Msg: "unknown key"})
+		errs = append(errs, &core.FieldError{Path: core.Join(prefix, keyPath(t, name)), Msg: "unknown key"})
 	}
 	return errs
 }
 
-// cfgDecodeErrors returns the innermost *mapstructure.DecodeError values of
+// decodeErrors returns the innermost *mapstructure.DecodeError values of
 // err, which mapstructure joins per struct and map.
-func cfgDecodeErrors(err error) []*mapstructure.DecodeError {
+func decodeErrors(err error) []*mapstructure.DecodeError {
 	switch x := err.(type) {
 	case nil:
 		return nil
 	case interface{ Unwrap() []error }:
 		var out []*mapstructure.DecodeError
 		for _, e := range x.Unwrap() {
-			out = append(out, cfgDecodeErrors(e)...)
+			out = append(out, decodeErrors(e)...)
 		}
 		return out
 	case *mapstructure.DecodeError:
-		if inner := cfgDecodeErrors(x.Unwrap()); len(inner) > 0 {
+		if inner := decodeErrors(x.Unwrap()); len(inner) > 0 {
 			return inner
 		}
 		return []*mapstructure.DecodeError{x}
 	default:
-		return cfgDecodeErrors(errors.Unwrap(err))
+		return decodeErrors(errors.Unwrap(err))
 	}
 }
 
-// cfgDecodeMsg is a decode error's message without mapstructure's quoting of
+// decodeMsg is a decode error's message without mapstructure's quoting of
 // the field name.
-func cfgDecodeMsg(de *mapstructure.DecodeError) string {
+func decodeMsg(de *mapstructure.DecodeError) string {
 	var pe *mapstructure.ParseError
 	if errors.As(de, &pe) {
 		v := fmt.Sprint(pe.Value)
@@ -335,7 +341,7 @@ func cfgDecodeMsg(de *mapstructure.DecodeError) string {
 	}
 	var ue *mapstructure.UnconvertibleTypeError
 	if errors.As(de, &ue) {
-		return fmt.Sprintf("expected %s, got %s", ue.Expected.Type(), cfgKindName(ue.Value))
+		return fmt.Sprintf("expected %s, got %s", ue.Expected.Type(), kindName(ue.Value))
 	}
 	if de.Unwrap() != nil {
 		return de.Unwrap().Error()
@@ -343,8 +349,8 @@ func cfgDecodeMsg(de *mapstructure.DecodeError) string {
 	return strings.TrimPrefix(de.Error(), "'"+de.Name()+"' ")
 }
 
-// cfgKindName describes a YAML value's kind for error messages.
-func cfgKindName(v any) string {
+// kindName describes a YAML value's kind for error messages.
+func kindName(v any) string {
 	switch reflect.ValueOf(v).Kind() {
 	case reflect.Map:
 		return "a map"
@@ -357,9 +363,9 @@ func cfgKindName(v any) string {
 	}
 }
 
-// cfgDurationHook rejects a bare non-zero number for a duration, which
+// durationHook rejects a bare non-zero number for a duration, which
 // would otherwise be read as nanoseconds.
-func cfgDurationHook(from, to reflect.Type, data any) (any, error) {
+func durationHook(from, to reflect.Type, data any) (any, error) {
 	if to != reflect.TypeFor[time.Duration]() {
 		return data, nil
 	}
@@ -379,10 +385,10 @@ func cfgDurationHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// cfgKeyPath turns a mapstructure field name ("tenants[demo].notifications[0].x")
+// keyPath turns a mapstructure field name ("tenants[demo].notifications[0].x")
 // into the YAML key path ("tenants.demo.notifications[0].x"), using the
 // decoded type to tell map keys from list indexes.
-func cfgKeyPath(t reflect.Type, name string) string {
+func keyPath(t reflect.Type, name string) string {
 	var b strings.Builder
 	write := func(seg string, index bool) {
 		switch {
@@ -395,7 +401,7 @@ func cfgKeyPath(t reflect.Type, name string) string {
 		}
 	}
 	for name != "" {
-		t = cfgDeref(t)
+		t = deref(t)
 		if name[0] == '.' {
 			name = name[1:]
 			continue
@@ -428,20 +434,20 @@ func cfgKeyPath(t reflect.Type, name string) string {
 		seg := name[:end]
 		name = name[end:]
 		write(seg, false)
-		t = cfgFieldType(t, seg)
+		t = fieldType(t, seg)
 	}
 	return b.String()
 }
 
-func cfgDeref(t reflect.Type) reflect.Type {
+func deref(t reflect.Type) reflect.Type {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	return t
 }
 
-// cfgFieldType returns the type of the struct field tagged key, or nil.
-func cfgFieldType(t reflect.Type, key string) reflect.Type {
+// fieldType returns the type of the struct field tagged key, or nil.
+func fieldType(t reflect.Type, key string) reflect.Type {
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
@@ -455,11 +461,11 @@ func cfgFieldType(t reflect.Type, key string) reflect.Type {
 	return nil
 }
 
-// cfgTopLevelKeys are the keys an environment override may start with; other
+// topLevelKeys are the keys an environment override may start with; other
 // LOYALHUB_ variables (such as LOYALHUB_CONFIG) are left alone.
-var cfgTopLevelKeys = func() map[string]bool {
+var topLevelKeys = func() map[string]bool {
 	keys := map[string]bool{}
-	t := reflect.TypeFor[config.Config]()
+	t := reflect.TypeFor[core.Config]()
 	for i := range t.NumField() {
 		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("koanf"), ","); tag != "" {
 			keys[tag] = true
@@ -468,19 +474,19 @@ var cfgTopLevelKeys = func() map[string]bool {
 	return keys
 }()
 
-// cfgEnvKey maps LOYALHUB_TENANTS__DEMO__CONNECTORS__POS__SECRET to
+// envKey maps LOYALHUB_TENANTS__DEMO__CONNECTORS__POS__SECRET to
 // tenants.demo.connectors.pos.secret.
-func cfgEnvKey(k, v string) (string, any) {
-	k = strings.ToLower(strings.TrimPrefix(k, ConfigEnvPrefix))
-	first, _, _ := strings.Cut(k, cfgEnvNesting)
-	if !cfgTopLevelKeys[first] {
+func envKey(k, v string) (string, any) {
+	k = strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
+	first, _, _ := strings.Cut(k, envNesting)
+	if !topLevelKeys[first] {
 		return "", nil
 	}
-	return strings.ReplaceAll(k, cfgEnvNesting, "."), v
+	return strings.ReplaceAll(k, envNesting, "."), v
 }
 
-// cfgEnvMap indexes environ ("K=V" entries; the last one of a name wins).
-func cfgEnvMap(environ []string) map[string]string {
+// envMap indexes environ ("K=V" entries; the last one of a name wins).
+func envMap(environ []string) map[string]string {
 	m := make(map[string]string, len(environ))
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -490,26 +496,26 @@ func cfgEnvMap(environ []string) map[string]string {
 	return m
 }
 
-// cfgExpandVars returns a copy of v with ${VAR} references in its strings
+// expandVars returns a copy of v with ${VAR} references in its strings
 // expanded, adding an error for each string that cannot be.
-func cfgExpandVars(v any, path string, vars map[string]string, errs *config.Errors) any {
+func expandVars(v any, path string, vars map[string]string, errs *core.Errors) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = cfgExpandVars(e, config.Join(path, k), vars, errs)
+			out[k] = expandVars(e, core.Join(path, k), vars, errs)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = cfgExpandVars(e, fmt.Sprintf("%s[%d]", path, i), vars, errs)
+			out[i] = expandVars(e, fmt.Sprintf("%s[%d]", path, i), vars, errs)
 		}
 		return out
 	case string:
-		s, err := cfgExpandString(x, vars)
+		s, err := expandString(x, vars)
 		if err != nil {
-			*errs = append(*errs, &config.FieldError{Path: path, Msg: err.Error()})
+			*errs = append(*errs, &core.FieldError{Path: path, Msg: err.Error()})
 			return x
 		}
 		return s
@@ -518,10 +524,10 @@ func cfgExpandVars(v any, path string, vars map[string]string, errs *config.Erro
 	}
 }
 
-// cfgExpandString replaces ${VAR} with the variable's value and ${VAR:-def}
+// expandString replaces ${VAR} with the variable's value and ${VAR:-def}
 // with its value, or def when it is unset or empty. $${ stands for a
 // literal ${.
-func cfgExpandString(s string, vars map[string]string) (string, error) {
+func expandString(s string, vars map[string]string) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
@@ -545,7 +551,7 @@ func cfgExpandString(s string, vars map[string]string) (string, error) {
 		ref := s[i+2 : i+end]
 		s = s[i+end+1:]
 		name, def, hasDef := strings.Cut(ref, ":-")
-		if !cfgVarName(name) {
+		if !varName(name) {
 			return "", fmt.Errorf("${%s}: %q is not a variable name", ref, name)
 		}
 		val, set := vars[name]
@@ -580,14 +586,14 @@ func RequiredVars(configText []byte) []string {
 			return names
 		}
 		name, _, hasDefault := strings.Cut(s[i+2:i+end], ":-")
-		if !hasDefault && cfgVarName(name) {
+		if !hasDefault && varName(name) {
 			names = append(names, name)
 		}
 		s = s[i+end+1:]
 	}
 }
 
-func cfgVarName(s string) bool {
+func varName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -602,7 +608,7 @@ func cfgVarName(s string) bool {
 	return true
 }
 
-func cfgSortedKeys[V any](m map[string]V) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -611,11 +617,11 @@ func cfgSortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// cfgBot compiles a tenant's chatbot language: the default catalog and
+// botLanguage compiles a tenant's chatbot language: the default catalog and
 // keywords with the tenant's overrides, each wrong one reported at its key.
-func cfgBot(tenant string, c config.Conversation) (BotLanguage, config.Errors) {
+func botLanguage(tenant string, c core.Conversation) (BotLanguage, core.Errors) {
 	base := "tenants." + tenant + ".conversation"
-	var errs config.Errors
+	var errs core.Errors
 	overrideErrs := func(section string, err error) {
 		var joined interface{ Unwrap() []error }
 		list := []error{err}
@@ -625,10 +631,10 @@ func cfgBot(tenant string, c config.Conversation) (BotLanguage, config.Errors) {
 		for _, e := range list {
 			var oe *conversation.OverrideError
 			if errors.As(e, &oe) {
-				errs = append(errs, &config.FieldError{Path: base + "." + section + "." + oe.Path, Msg: oe.Msg})
+				errs = append(errs, &core.FieldError{Path: base + "." + section + "." + oe.Path, Msg: oe.Msg})
 				continue
 			}
-			errs = append(errs, &config.FieldError{Path: base + "." + section, Msg: e.Error()})
+			errs = append(errs, &core.FieldError{Path: base + "." + section, Msg: e.Error()})
 		}
 	}
 	bot := BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
@@ -644,7 +650,7 @@ func cfgBot(tenant string, c config.Conversation) (BotLanguage, config.Errors) {
 	}
 	if c.JoinKeyword != "" {
 		if kw, err := bot.Keywords.WithJoinKeyword(c.JoinKeyword); err != nil {
-			errs = append(errs, &config.FieldError{Path: base + ".join_keyword", Msg: err.Error()})
+			errs = append(errs, &core.FieldError{Path: base + ".join_keyword", Msg: err.Error()})
 		} else {
 			bot.Keywords = kw
 		}

@@ -1,4 +1,4 @@
-package pipelines_test
+package config_test
 
 import (
 	"errors"
@@ -16,6 +16,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/mappings"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // fakePOSConfig has the keys of the pos_webhook connector.
@@ -138,9 +139,9 @@ tenants:
 `
 
 // parse loads yamlText with environ, failing the test on error.
-func parse(t *testing.T, yamlText string, environ ...string) *pipelines.Settings {
+func parse(t *testing.T, yamlText string, environ ...string) *hubconfig.Settings {
 	t.Helper()
-	s, err := pipelines.ParseConfig([]byte(yamlText), environ, fakeRegistry(t))
+	s, err := hubconfig.Parse([]byte(yamlText), environ, fakeRegistry(t))
 	require.NoError(t, err)
 	return s
 }
@@ -148,7 +149,7 @@ func parse(t *testing.T, yamlText string, environ ...string) *pipelines.Settings
 // parseErrors loads yamlText and returns its errors as path → message.
 func parseErrors(t *testing.T, yamlText string, environ ...string) map[string]string {
 	t.Helper()
-	s, err := pipelines.ParseConfig([]byte(yamlText), environ, fakeRegistry(t))
+	s, err := hubconfig.Parse([]byte(yamlText), environ, fakeRegistry(t))
 	require.Error(t, err)
 	require.Nil(t, s)
 	var errs config.Errors
@@ -164,7 +165,7 @@ func parseErrors(t *testing.T, yamlText string, environ ...string) map[string]st
 	return out
 }
 
-func TestParseConfigDefaults(t *testing.T) {
+func TestParseDefaults(t *testing.T) {
 	tests := []struct {
 		name string
 		yaml string
@@ -191,7 +192,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestParseConfigTenantDefaults(t *testing.T) {
+func TestParseTenantDefaults(t *testing.T) {
 	s := parse(t, minimal)
 	demo := s.Config.Tenants["demo"]
 	assert.Equal(t, "demo", demo.Name)
@@ -216,12 +217,12 @@ func TestParseConfigTenantDefaults(t *testing.T) {
 	assert.Equal(t, 5, wa.Breaker.MaxFailures)
 }
 
-func TestParseConfigEnvironment(t *testing.T) {
+func TestParseEnvironment(t *testing.T) {
 	tests := []struct {
 		name    string
 		yaml    string
 		environ []string
-		check   func(t *testing.T, s *pipelines.Settings)
+		check   func(t *testing.T, s *hubconfig.Settings)
 	}{
 		{
 			name: "overrides with nesting and lower-cased keys",
@@ -236,7 +237,7 @@ func TestParseConfigEnvironment(t *testing.T) {
 				"LOYALHUB_TENANTS__DEMO__CONNECTORS__WA__BREAKER__MAX_FAILURES=7",
 				"LOYALHUB_TENANTS__DEMO__LOYALTY__CURRENCY=idr",
 			},
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, "adm", s.Config.Server.AdminToken)
 				assert.Equal(t, "/tmp/hub", s.Config.DataDir)
 				assert.Equal(t, "/tmp/hub/loyalhub.db", s.Config.Store.SQLite.Path)
@@ -254,7 +255,7 @@ func TestParseConfigEnvironment(t *testing.T) {
 				"LOYALHUB_SERVER__LISTEN=:1",
 				"LOYALHUB_SERVER__LISTEN=:2",
 			},
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, ":2", s.Config.Server.Listen)
 			},
 		},
@@ -266,7 +267,7 @@ func TestParseConfigEnvironment(t *testing.T) {
 				"LOYALHUB_TEST_POSTGRES_DSN=postgres://x",
 				"OTHER__SERVER__LISTEN=:1",
 			},
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, config.Default(), s.Config)
 			},
 		},
@@ -285,7 +286,7 @@ store:
     dsn: "$${NOT_EXPANDED} and $HOME"
 ` + minimal[len("\n"):],
 			environ: []string{"ADMIN=t0k3n", "NATS_PORT=4333", "EMPTY=", "NAME_EXPR=member.name"},
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, "t0k3n", s.Config.Server.AdminToken)
 				assert.Equal(t, ":7000", s.Config.Server.Listen)
 				assert.Equal(t, "nats://localhost:4333", s.Config.Queue.NATS.URL)
@@ -297,7 +298,7 @@ store:
 			name:    "references in overrides and lists",
 			yaml:    strings.Replace(minimal, "string(data.points)", "${POINTS_EXPR}", 1),
 			environ: []string{"LOYALHUB_TENANTS__DEMO__CONNECTORS__POS__SECRET=${POS_SECRET}", "POS_SECRET=deep", "POINTS_EXPR=string(data.points * 2)"},
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, "deep", s.Connectors["demo"]["pos"].Config.(*fakePOSConfig).Secret)
 				assert.Equal(t, "string(data.points * 2)", s.Config.Tenants["demo"].Notifications[0].Template.Body[1])
 			},
@@ -305,7 +306,7 @@ store:
 		{
 			name: "explicit zeros are kept",
 			yaml: "pipeline:\n  retry:\n    max_retries: 0\n" + strings.Replace(minimal, "    default_region: ID\n", "    default_region: ID\n    loyalty:\n      allow_negative: true\n      rules:\n        - name: bonus\n          on: member.joined\n          points: 0\n", 1)[1:],
-			check: func(t *testing.T, s *pipelines.Settings) {
+			check: func(t *testing.T, s *hubconfig.Settings) {
 				assert.Equal(t, 0, s.Config.Pipeline.Retry.MaxRetries)
 				assert.Equal(t, "0", s.Config.Tenants["demo"].Loyalty.Rules[0].Points)
 			},
@@ -318,7 +319,7 @@ store:
 	}
 }
 
-func TestParseConfigErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		yaml    string
@@ -501,22 +502,22 @@ pipeline:
 	}
 }
 
-func TestParseConfigErrorsAreSortedAndJoined(t *testing.T) {
-	_, err := pipelines.ParseConfig([]byte("zzz: 1\naaa: 2\n"), nil, fakeRegistry(t))
+func TestParseErrorsAreSortedAndJoined(t *testing.T) {
+	_, err := hubconfig.Parse([]byte("zzz: 1\naaa: 2\n"), nil, fakeRegistry(t))
 	require.Error(t, err)
 	assert.Equal(t, "aaa: unknown key\nzzz: unknown key", err.Error())
 }
 
-func TestParseConfigInvalidYAML(t *testing.T) {
-	_, err := pipelines.ParseConfig([]byte("server: [\n"), nil, fakeRegistry(t))
+func TestParseInvalidYAML(t *testing.T) {
+	_, err := hubconfig.Parse([]byte("server: [\n"), nil, fakeRegistry(t))
 	require.Error(t, err)
 	var errs config.Errors
 	assert.NotErrorAs(t, err, &errs, "a syntax error is not a key error")
 }
 
-func TestLoadConfigFull(t *testing.T) {
+func TestLoadFull(t *testing.T) {
 	environ := []string{"ADMIN_TOKEN=adm", "DATABASE_URL=postgres://store@db/store", "POS_SECRET=pos", "WA_TOKEN=tok"}
-	s, err := pipelines.LoadConfig(filepath.Join("testdata", "config", "full.yaml"), environ, fakeRegistry(t))
+	s, err := hubconfig.Load(filepath.Join("testdata", "config", "full.yaml"), environ, fakeRegistry(t))
 	require.NoError(t, err)
 
 	c := s.Config
@@ -588,14 +589,14 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Empty(t, s.Connectors["042"])
 }
 
-func TestLoadConfigMissingFile(t *testing.T) {
-	_, err := pipelines.LoadConfig(filepath.Join(t.TempDir(), "nope.yaml"), nil, fakeRegistry(t))
+func TestLoadMissingFile(t *testing.T) {
+	_, err := hubconfig.Load(filepath.Join(t.TempDir(), "nope.yaml"), nil, fakeRegistry(t))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
-func TestLoadConfigNoFile(t *testing.T) {
-	s, err := pipelines.LoadConfig("", []string{"LOYALHUB_LOG__LEVEL=debug"}, fakeRegistry(t))
+func TestLoadNoFile(t *testing.T) {
+	s, err := hubconfig.Load("", []string{"LOYALHUB_LOG__LEVEL=debug"}, fakeRegistry(t))
 	require.NoError(t, err)
 	assert.Equal(t, "debug", s.Config.Log.Level)
 }
@@ -606,14 +607,14 @@ func TestLoadConfigNoFile(t *testing.T) {
 func TestShippedConfigs(t *testing.T) {
 	tests := []struct {
 		name    string
-		load    func(environ []string) (*pipelines.Settings, error)
+		load    func(environ []string) (*hubconfig.Settings, error)
 		environ []string
 		tenant  string
 	}{
 		{
 			name: "deploy example",
-			load: func(environ []string) (*pipelines.Settings, error) {
-				return pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), environ, shippedRegistry())
+			load: func(environ []string) (*hubconfig.Settings, error) {
+				return hubconfig.Load(filepath.Join("..", "..", "deploy", "examples", "loyalhub.yaml"), environ, shippedRegistry())
 			},
 			environ: []string{
 				"ADMIN_TOKEN=adm", "ACME_POS_SECRET=pos", "ACME_WA_PHONE_NUMBER_ID=1001",
@@ -623,8 +624,8 @@ func TestShippedConfigs(t *testing.T) {
 		},
 		{
 			name: "demo",
-			load: func(environ []string) (*pipelines.Settings, error) {
-				return pipelines.ParseConfig(pipelines.DemoConfig, environ, shippedRegistry())
+			load: func(environ []string) (*hubconfig.Settings, error) {
+				return hubconfig.Parse(pipelines.DemoConfig, environ, shippedRegistry())
 			},
 			tenant: "demo",
 		},
@@ -639,7 +640,7 @@ func TestShippedConfigs(t *testing.T) {
 		})
 	}
 	t.Run("deploy example names its secrets", func(t *testing.T) {
-		_, err := pipelines.LoadConfig(filepath.Join("..", "deploy", "examples", "loyalhub.yaml"), nil, shippedRegistry())
+		_, err := hubconfig.Load(filepath.Join("..", "..", "deploy", "examples", "loyalhub.yaml"), nil, shippedRegistry())
 		require.Error(t, err)
 		for _, v := range []string{"ADMIN_TOKEN", "ACME_POS_SECRET", "ACME_WA_ACCESS_TOKEN"} {
 			assert.Contains(t, err.Error(), v)

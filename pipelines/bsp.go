@@ -1,0 +1,416 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// StageBSP is the stage that handles BSPs' webhooks, as it appears in
+// metrics and dead letters.
+const StageBSP = "bsp"
+
+// MetaMappedEvent marks a message of the inbound_bsp topic whose payload
+// is one event the BSP stage mapped already (the replay of a dead letter
+// of one event): the stage handles it as it is, without mapping it again.
+const MetaMappedEvent = "mapped_event"
+
+// topicEventsBSPRetired is the topic that carried BSPs' mapped events to a
+// stage of their own before the BSP stage handled them itself. Dead letters
+// stored from it still replay: to inbound_bsp, as mapped events.
+const topicEventsBSPRetired = "events_bsp"
+
+// bspStage handles a BSP's webhook in one hop: it maps it, applies its
+// delivery reports to the message log in one write (they are most of a
+// BSP's traffic, three per message sent, and need nothing but the message
+// log; the store shares that write with concurrent webhooks'), then acts on
+// its other events in order: customers' messages and the chatbot, consent
+// and identity changes, template status changes, failed deliveries and the
+// BSP's own errors.
+//
+// An event that fails permanently is dead-lettered alone, as a mapped event
+// whose replay does not map it again, and the rest of the webhook goes on.
+// Any other failure fails the webhook, which is retried whole: what it
+// applied already is harmless to apply again (reports only move a message
+// forward, a redelivered customer message is recognised, consent, identity
+// and template changes are states, not increments).
+func (h *Hub) bspStage(msg *message.Message) error {
+	if msg.Metadata.Get(MetaMappedEvent) != "" {
+		var ev event.Event
+		if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding event: %w", err))
+		}
+		return h.runStep(msg, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
+	}
+	events, err := h.mapEvents(msg, StageBSP, TopicInboundBSP)
+	if err != nil {
+		return err
+	}
+	steps, err := h.applyReports(msg.Context(), events)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if err := h.runStep(msg, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStep runs s for the webhook msg, and dead-letters its event when it
+// fails permanently. It returns the failures that fail the webhook.
+func (h *Hub) runStep(msg *message.Message, s bspStep) error {
+	err := s.run(msg.Context())
+	if err == nil || !fault.IsPermanent(err) {
+		return err
+	}
+	return h.deadLetterEvent(msg, s.ev, err)
+}
+
+// bspStep is what is left to do for one event of a webhook once its
+// delivery reports are applied.
+type bspStep struct {
+	ev  event.Event
+	run func(ctx context.Context) error
+}
+
+// applyReports applies the delivery reports among events to the message log
+// in one write, and returns the steps left for the webhook's events, in
+// their order: failed deliveries (applied, but to act on) and every event
+// that is not a report. A report that cannot be read is left as a step, to
+// fail alone.
+func (h *Hub) applyReports(ctx context.Context, events []event.Event) ([]bspStep, error) {
+	var updates []store.StatusUpdate
+	var steps []bspStep
+	for _, ev := range events {
+		if ev.Type != event.TypeMessageStatus {
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
+			continue
+		}
+		u, st, err := statusUpdate(ev)
+		switch {
+		case err != nil:
+			steps = append(steps, bspStep{ev: ev, run: func(context.Context) error { return err }})
+			continue
+		case u.Status == "":
+			h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
+			continue // a status the message log does not track
+		case u.Status == store.MessageFailed:
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.deliveryFailed(ctx, ev, st, u) }})
+		}
+		updates = append(updates, u)
+	}
+	if len(updates) == 0 {
+		return steps, nil
+	}
+	missing, err := h.store.ApplyStatuses(ctx, updates)
+	if err != nil {
+		return nil, fmt.Errorf("applying statuses: %w", err)
+	}
+	for i, m := range missing {
+		if m {
+			// A report for a message this hub did not send (another
+			// system on the same number): nothing to update.
+			h.metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
+		}
+	}
+	h.metrics.StatusesApplied.Add(float64(len(updates)))
+	return steps, nil
+}
+
+// bspEvent acts on one event of a BSP's webhook.
+func (h *Hub) bspEvent(ctx context.Context, ev event.Event) error {
+	switch ev.Type {
+	case event.TypeMessageStatus:
+		return h.applyStatus(ctx, ev)
+	case event.TypeMessageReceived:
+		return h.receiveMessage(ctx, ev)
+	case event.TypeConsentChanged:
+		return h.changeConsent(ctx, h.tenants[ev.Tenant], ev)
+	case event.TypeIdentityChanged:
+		return h.changeIdentity(ctx, ev)
+	case event.TypeTemplateStatus:
+		return h.templateStatus(ev)
+	case event.TypeWebhookError:
+		return h.webhookError(ev)
+	case event.TypeTemplateQuality, event.TypeNumberQuality:
+		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
+	}
+	return nil
+}
+
+// deadLetterEvent stores one event of the webhook msg that failed with
+// cause as a dead letter of its own: the event as payload, marked as
+// mapped, for a replay of that event alone to inbound_bsp. Its id derives
+// from the event and from the dead letter a replay came from, so that the
+// webhook delivered again does not store it twice and a replay that fails
+// again stores a new one.
+func (h *Hub) deadLetterEvent(msg *message.Message, ev event.Event, cause error) error {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encoding the failed event: %w", err)
+	}
+	meta := maps.Clone(map[string]string(msg.Metadata))
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[MetaMappedEvent] = "true"
+	meta[MetaType] = ev.Type
+	d := store.DeadLetter{
+		ID:     event.DerivedID("bspev_", ev.Tenant, ev.Connector, msg.Metadata.Get(MetaReplayOf), string(payload)),
+		Tenant: ev.Tenant, Topic: TopicInboundBSP, Handler: StageBSP,
+		Reason:  fmt.Sprintf("event %s (%s): %v", ev.ID, ev.Type, cause),
+		Payload: payload, Metadata: meta, CreatedAt: time.Now().UTC(),
+	}
+	if err := h.storeDeadLetter(msg.Context(), d); err != nil {
+		return fmt.Errorf("storing the dead letter of a failed event: %w", err)
+	}
+	return nil
+}
+
+// replayTopic returns the topic a dead letter replays to, marking replay
+// as a mapped event when the dead letter came from the retired events_bsp
+// topic.
+func replayTopic(d store.DeadLetter, replay *message.Message) string {
+	if d.Topic == topicEventsBSPRetired {
+		replay.Metadata.Set(MetaMappedEvent, "true")
+		return TopicInboundBSP
+	}
+	return d.Topic
+}
+
+func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
+	u, st, err := statusUpdate(ev)
+	if err != nil {
+		return err
+	}
+	if u.Status == "" {
+		h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
+		return nil // a status the message log does not track
+	}
+	h.metrics.StatusesApplied.Inc()
+	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("applying status: %w", err)
+		}
+		h.metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
+	}
+	if u.Status == store.MessageFailed {
+		return h.deliveryFailed(ctx, ev, st, u)
+	}
+	return nil
+}
+
+// statusUpdate reads a message.status event.
+func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, error) {
+	var st event.MessageStatus
+	if err := json.Unmarshal(ev.Data, &st); err != nil {
+		return store.StatusUpdate{}, st, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
+	}
+	u := store.StatusUpdate{
+		Tenant:            ev.Tenant,
+		ProviderMessageID: st.ProviderMessageID,
+		Key:               st.CallbackData,
+		Status:            st.Status,
+		At:                st.Timestamp,
+	}
+	if len(st.Errors) > 0 {
+		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
+		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
+	}
+	switch u.Status {
+	case store.MessageSent, store.MessageDelivered, store.MessageRead, store.MessageFailed:
+	default:
+		// Nothing the message log tracks: played (a voice or video
+		// message was played) follows read, deleted says a customer
+		// deleted their own message, the log's own states are not a
+		// BSP's to report, and a status WhatsApp adds later is no reason
+		// for a dead letter that could never succeed.
+		u.Status = ""
+	}
+	return u, st, nil
+}
+
+// deliveryFailed acts on a message WhatsApp accepted and then reported
+// failed, as the send stage acts on the same refusal answered at once
+// (Meta reports most recipient refusals this way): 131050 revokes the
+// recipient's marketing consent, 131049 holds them from marketing for 24
+// hours, 131047 sends the message's fallback template or dead-letters it
+// with the reason, and a template error counts as a configuration error
+// and fetches the account's templates again.
+func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.MessageStatus, u store.StatusUpdate) error {
+	code := u.ErrorCode
+	if code == "" {
+		code = "unknown"
+	}
+	h.metrics.DeliveryFailures.WithLabelValues(ev.Tenant, code).Inc()
+	c, _ := h.connector(ev.Tenant, ev.Connector)
+	var err error = fault.Permanent(fault.ClassRecipient, errors.New(u.Error))
+	if c != nil && c.classifier != nil && len(st.Errors) > 0 {
+		err = c.classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
+	}
+	var m store.Message
+	if u.Key != "" {
+		var lerr error
+		m, lerr = h.store.Message(ctx, ev.Tenant, u.Key)
+		if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+			return fmt.Errorf("reading the failed message: %w", lerr)
+		}
+	}
+	// recipient_id is the wa_id WhatsApp delivered to: its canonical key
+	// finds the contact whatever form of the number it is.
+	ref := store.ContactRef{UserID: st.RecipientUserID}
+	if id, perr := member.ParseWhatsAppID(st.RecipientID); perr == nil {
+		ref.Phone = id.Key
+	}
+	if ref.Phone == "" && ref.UserID == "" && m.Recipient != "" {
+		if strings.HasPrefix(m.Recipient, "+") {
+			ref.Phone = member.PhoneKey(m.Recipient)
+		} else {
+			ref.UserID = m.Recipient
+		}
+	}
+	h.logger.Info("whatsapp reported a message failed", "tenant", ev.Tenant, "connector", ev.Connector,
+		"key", u.Key, "code", code, "class", fault.ClassOf(err))
+	switch {
+	case fault.ClassOf(err) == fault.ClassTemplate:
+		h.metrics.ConfigErrors.WithLabelValues(ev.Tenant, ev.Connector, code).Inc()
+		if c != nil {
+			c.refreshSoon()
+		}
+	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
+		if ref.Phone == "" && ref.UserID == "" {
+			return nil // nobody to record it for
+		}
+		return h.recipientRefused(ctx, ev.Tenant, ref, code)
+	case code == messaging.CodeReengagement:
+		return h.windowClosedLate(ctx, m, err)
+	}
+	return nil
+}
+
+// windowClosedLate handles a free-form message WhatsApp accepted, then
+// refused because the customer's 24-hour window had closed: its fallback
+// template is sent under a key of its own, or, without one, the command is
+// dead-lettered with the reason under a new key, for a replay once the
+// customer writes again.
+func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error) error {
+	if len(m.Command) == 0 {
+		return nil // not a free-form message of ours: nothing to resend
+	}
+	var cmd messaging.Command
+	if err := json.Unmarshal(m.Command, &cmd); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding the failed message's command: %w", err))
+	}
+	if !messaging.FreeForm(cmd.Kind) {
+		return nil // a template is not held to the window: nothing to resend
+	}
+	if cmd.Fallback != nil {
+		fb := cmd.AsFallback()
+		fb.Key = messaging.FallbackKey(cmd.Key)
+		out, err := jsonMessage(fb.Key, fb)
+		if err != nil {
+			return err
+		}
+		out.Metadata.Set(MetaTenant, fb.Tenant)
+		if err := h.queue.Publisher().Publish(TopicOutbound, out); err != nil {
+			return fmt.Errorf("publishing the fallback template: %w", err)
+		}
+		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, messaging.CodeReengagement).Inc()
+		return nil
+	}
+	cmd.Key = messaging.ResendKey(cmd.Key)
+	payload, err := json.Marshal(cmd)
+	if err != nil {
+		return fmt.Errorf("encoding the command to resend: %w", err)
+	}
+	d := store.DeadLetter{
+		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: TopicOutbound, Handler: StageSend,
+		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
+		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: time.Now().UTC(),
+	}
+	if err := h.storeDeadLetter(ctx, d); err != nil {
+		return fmt.Errorf("storing dead letter: %w", err)
+	}
+	return nil
+}
+
+func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
+	var m event.MessageReceived
+	if err := json.Unmarshal(ev.Data, &m); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
+	}
+	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
+	phone, form := h.senderIdentity(ev, &m)
+	content, err := inboundContent(ev.Data)
+	if err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
+	}
+	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
+		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
+		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
+		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp, GroupID: m.GroupID,
+		Content: content,
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNoContact) || errors.Is(err, store.ErrContentNotJSON) {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
+		}
+		return fmt.Errorf("recording inbound message: %w", err)
+	}
+	result := "new"
+	if dup {
+		result = "duplicate"
+	}
+	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
+	if form != "" && !dup {
+		h.metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
+	}
+	t, ok := h.tenants[ev.Tenant]
+	if !ok || t.cfg.Conversation.Sender != ev.Connector {
+		return nil // the bot answers on its own number only
+	}
+	if m.Type == messageTypeSystem {
+		// WhatsApp's notice (a changed number or user id), not the
+		// customer's words: never answered.
+		return nil
+	}
+	return h.converse(ctx, t, m, phone, dup)
+}
+
+// templateStatus applies a template's new status to the sender's list at
+// once, and asks for a full listing at the next scheduler tick.
+func (h *Hub) templateStatus(ev event.Event) error {
+	var ts event.TemplateStatus
+	if err := json.Unmarshal(ev.Data, &ts); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding template.status data: %w", err))
+	}
+	c, ok := h.connector(ev.Tenant, ev.Connector)
+	if !ok {
+		return nil
+	}
+	if cat := c.catalog(); cat != nil {
+		c.cat.Store(cat.WithStatus(ts.Name, ts.Language, strings.ToUpper(ts.Event)))
+	}
+	c.refreshSoon()
+	h.logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
+		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
+	return nil
+}
+
+// bspLaneHops is the number of queue hops a BSP status webhook takes before
+// it reaches the message log.
+const bspLaneHops = 1
