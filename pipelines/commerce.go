@@ -12,6 +12,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -289,7 +290,10 @@ func (h *Hub) redactAll(ctx context.Context, tenant string) (int, error) {
 }
 
 // sweepCheckouts announces the tenant's checkouts left unfinished for
-// checkouts.abandon_after, each once, as checkout.abandoned outcomes.
+// checkouts.abandon_after, each once, as checkout.abandoned outcomes: a
+// batch at a time, its notifications queued in the outbox in one store
+// transaction and then its checkouts marked in another. A crash in between
+// announces them again under the same keys, which the outbox keeps once.
 func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Time) (int, error) {
 	announced := 0
 	for {
@@ -297,50 +301,51 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Tim
 		if err != nil {
 			return announced, fmt.Errorf("listing due checkouts: %w", err)
 		}
-		for _, c := range due {
+		marks := make([]store.CheckoutMark, len(due))
+		var queued []messaging.Command
+		n := 0 // checkouts announced
+		for i, c := range due {
+			marks[i] = store.CheckoutMark{Token: c.Token, UpdatedAt: c.UpdatedAt}
 			if c.Phone == "" {
-				// Nobody to remind on WhatsApp.
-				if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
-					return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
-				}
-				continue
+				continue // nobody to remind on WhatsApp: only marked
 			}
-			// Announced first, then marked: a crash in between announces it
-			// again under the same outcome id, which sends nothing twice.
-			ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
-			if m, err := h.store.MemberByPhone(ctx, t.id, c.Phone); err == nil {
-				ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
-				if ref.Name == "" {
-					ref.Name = c.Name
-				}
-			}
-			o := event.Outcome{
-				ID:     event.DerivedID("out_", "checkout", t.id, c.Token, OutcomeCheckoutAbandoned),
-				Tenant: t.id, Type: OutcomeCheckoutAbandoned, EventID: event.DerivedID("ev_", "checkout", t.id, c.Token),
-				OccurredAt: now, Member: ref,
-				Data: map[string]any{
-					"token": c.Token, "url": c.URL, "total": c.Total, "currency": c.Currency,
-					"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
-				},
-			}
-			// Queued before the checkout is marked: a crash between the
-			// two announces it again under the same keys, which the
-			// outbox keeps once.
-			cmds, err := h.notify(t, o)
+			cmds, err := h.notify(t, h.checkoutAbandoned(ctx, t.id, c, now))
 			if err != nil {
 				return announced, err
 			}
-			if err := h.enqueueCommands(ctx, cmds); err != nil {
-				return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
-			}
-			if _, err := h.store.MarkAbandoned(ctx, t.id, c.Token, c.UpdatedAt, now); err != nil {
-				return announced, fmt.Errorf("marking checkout %s: %w", c.Token, err)
-			}
-			announced++
-			h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Inc()
+			queued = append(queued, cmds...)
+			n++
 		}
+		if err := h.enqueueCommands(ctx, queued); err != nil {
+			return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
+		}
+		if _, err := h.store.MarkAbandoned(ctx, t.id, marks, now); err != nil {
+			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)
+		}
+		announced += n
+		h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Add(float64(n))
 		if len(due) < sweepBatch || ctx.Err() != nil {
 			return announced, nil
 		}
+	}
+}
+
+// checkoutAbandoned is the checkout.abandoned outcome of checkout c.
+func (h *Hub) checkoutAbandoned(ctx context.Context, tenant string, c store.Checkout, now time.Time) event.Outcome {
+	ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
+	if m, err := h.store.MemberByPhone(ctx, tenant, c.Phone); err == nil {
+		ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
+		if ref.Name == "" {
+			ref.Name = c.Name
+		}
+	}
+	return event.Outcome{
+		ID:     event.DerivedID("out_", "checkout", tenant, c.Token, OutcomeCheckoutAbandoned),
+		Tenant: tenant, Type: OutcomeCheckoutAbandoned, EventID: event.DerivedID("ev_", "checkout", tenant, c.Token),
+		OccurredAt: now, Member: ref,
+		Data: map[string]any{
+			"token": c.Token, "url": c.URL, "total": c.Total, "currency": c.Currency,
+			"email": c.Email, "name": c.Name, "updated_at": c.UpdatedAt.Format(time.RFC3339),
+		},
 	}
 }

@@ -156,6 +156,9 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	for _, w := range s.Warnings {
+		logger.Warn("config: " + w)
+	}
 	accounts := map[*connectorRuntime]connectors.CloudAccount{}
 	for id, tc := range s.Config.Tenants {
 		prog := s.Programs[id]

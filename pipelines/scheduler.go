@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/event"
@@ -17,7 +16,9 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// sweepBatch is how many members one store query of a sweep returns.
+// sweepBatch is how many members one store transaction of a sweep updates
+// when SweepOptions.Batch is not set, and how many rows one query of the
+// other scheduled work (checkouts, stale send attempts) returns.
 const sweepBatch = 500
 
 // SweepReport is what one sweep of one tenant did.
@@ -125,7 +126,7 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 		default:
 			t := h.tenants[id]
 			r = SweepTenant(ctx, SweepOptions{
-				Store: h.store, Tenant: id, Program: t.program, Concurrency: h.cfg.Pipeline.Scheduler.Concurrency,
+				Store: h.store, Tenant: id, Program: t.program, Batch: h.cfg.Pipeline.Scheduler.Batch,
 				Effects: func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {
 					return h.effects(t, eventID, at, "")
 				},
@@ -150,13 +151,17 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 
 // SweepOptions are what one tenant's sweep works with.
 type SweepOptions struct {
-	Store       store.Store
-	Tenant      string
-	Program     *loyalty.Program
-	Concurrency int // members updated at once
-	// Effects, when set, is the hook of each transaction of the sweep
-	// (store.AccountRef.Effects): what it returns for the outcomes (the
-	// notifications, in the outbox) is written with them.
+	Store   store.Store
+	Tenant  string
+	Program *loyalty.Program
+	// Batch is how many members one store transaction updates (default
+	// 500); the lease is renewed before each batch.
+	Batch int
+	// Effects, when set, gives each member's work in a batch, and each
+	// follow-up it causes, its hook (store.MemberOp.Effects,
+	// store.AccountRef.Effects): what it returns for the outcomes (points
+	// expired or activated, tier changes, expiry reminders, birthdays; the
+	// notifications, in the outbox) is written in the same transaction.
 	Effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)
 	Logger  *slog.Logger
 	// Renew, when set, renews the tenant's lease before each batch of
@@ -187,153 +192,196 @@ func (o SweepOptions) keep(ctx context.Context, r *SweepReport) bool {
 
 // SweepTenant activates and expires the tenant's lots due at now, reviews
 // the tiers due for review, celebrates today's birthdays and announces the
-// expiry dates within the program's reminder window, each member in a
-// transaction of its own, and publishes the outcomes (and runs the
-// follow-ups, such as a referrer's reward). A member whose transaction
+// expiry dates within the program's reminder window. It works set-based: a
+// batch of members at a time, listed by one query, read and written in one
+// store transaction (store.Accounts.TransactMembers) with the program's
+// rules run on each account in between; each member's notifications go
+// into the outbox in that transaction (SweepOptions.Effects), and the
+// follow-ups run once it committed (such as a referrer's reward). Every
+// effect is idempotent by the state it changes, so a sweep interrupted at
+// any point and run again changes nothing twice. A member whose update
 // fails is left for the next sweep.
 func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport {
 	r := SweepReport{Tenant: o.Tenant}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Batch <= 0 {
+		o.Batch = sweepBatch
+	}
 	// A key handled once in this sweep (or failed) is not handled again: a
 	// member still listed afterwards would otherwise keep the sweep busy.
 	seen := map[string]bool{}
 	failed := map[string]bool{}
-	// Each run's expiry and reminder transactions are events of their own
-	// (their effects are idempotent by the lots they change), so a second
-	// sweep at the same instant runs again and its outcomes are new ones.
+	// Each run's expiry and reminder changes are events of their own
+	// (idempotent by the lots they change), so a second sweep at the same
+	// instant runs again and its outcomes are new ones.
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	stamp := now.UTC().Format(time.RFC3339Nano) + "/" + hex.EncodeToString(nonce[:])
 	for ctx.Err() == nil && o.keep(ctx, &r) {
-		ids, err := o.Store.DueMembers(ctx, o.Tenant, now, sweepBatch)
+		ids, err := o.Store.DueMembers(ctx, o.Tenant, now, o.Batch)
 		if err != nil {
 			o.Logger.Error("loyalty sweep: listing due members", "tenant", o.Tenant, "err", err)
 			return r
 		}
-		var todo []string
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				todo = append(todo, id)
-			}
-		}
+		todo := unseen(seen, "", ids)
 		if len(todo) == 0 {
 			break
 		}
-		o.forEach(ctx, todo, func(memberID string) error {
+		ops := make([]store.MemberOp, len(todo))
+		for i, memberID := range todo {
 			eventID := event.DerivedID("ev_", o.Tenant, "sweep", memberID, stamp)
-			return o.transact(ctx, eventID, store.AccountRef{MemberID: memberID, Unrecorded: true}, now, func(a *loyalty.Account) error {
+			ops[i] = o.op(memberID, eventID, now, func(a *loyalty.Account) error {
 				o.Program.ActivateDue(a, eventID, now)
 				o.Program.ExpireDue(a, eventID, now)
 				return o.Program.ReviewTier(a, now)
 			})
-		}, &r, &r.Swept, failed)
+		}
+		for i, err := range o.apply(ctx, ops, now) {
+			if o.tally(&r, failed, todo[i], err) {
+				r.Swept++
+			}
+		}
 	}
 	day := now.In(o.Program.Location)
 	for ctx.Err() == nil && o.keep(ctx, &r) {
-		ids, err := o.Store.BirthdayMembers(ctx, o.Tenant, member.BirthdaysOn(day), day.Year(), sweepBatch)
+		ids, err := o.Store.BirthdayMembers(ctx, o.Tenant, member.BirthdaysOn(day), day.Year(), o.Batch)
 		if err != nil {
 			o.Logger.Error("loyalty sweep: listing birthdays", "tenant", o.Tenant, "err", err)
 			break
 		}
-		var todo []string
-		for _, id := range ids {
-			if key := "birthday " + id; !seen[key] {
-				seen[key] = true
-				todo = append(todo, id)
-			}
-		}
+		todo := unseen(seen, "birthday ", ids)
 		if len(todo) == 0 {
 			break
 		}
-		o.forEach(ctx, todo, func(memberID string) error {
-			// Once a year, whichever sweep or replica gets there first.
+		ops := make([]store.MemberOp, len(todo))
+		for i, memberID := range todo {
+			// Once a year: the member's birthday year says it was.
 			eventID := event.DerivedID("ev_", o.Tenant, "birthday", memberID, fmt.Sprint(day.Year()))
-			return o.transact(ctx, eventID, store.AccountRef{MemberID: memberID}, now, func(a *loyalty.Account) error {
+			ops[i] = o.op(memberID, eventID, now, func(a *loyalty.Account) error {
 				_, err := o.Program.CelebrateBirthday(a, eventID, now)
 				return err
 			})
-		}, &r, &r.Birthdays, failed)
+		}
+		for i, err := range o.apply(ctx, ops, now) {
+			if o.tally(&r, failed, "birthday "+todo[i], err) {
+				r.Birthdays++
+			}
+		}
 	}
 	if days := o.Program.RemindDaysBefore(); days > 0 {
 		until := now.Add(time.Duration(days) * 24 * time.Hour)
 		for ctx.Err() == nil && o.keep(ctx, &r) {
-			due, err := o.Store.Expiring(ctx, o.Tenant, now, until, sweepBatch)
+			due, err := o.Store.Expiring(ctx, o.Tenant, now, until, o.Batch)
 			if err != nil {
 				o.Logger.Error("loyalty sweep: listing expiring points", "tenant", o.Tenant, "err", err)
 				break
 			}
-			var todo []string
-			items := map[string]store.Expiring{}
+			// One op per member, announcing each of its dates.
+			var members []string
+			dates := map[string][]time.Time{}
 			for _, e := range due {
 				key := e.MemberID + " " + e.ExpiresAt.UTC().Format(time.RFC3339Nano)
-				if !seen[key] {
-					seen[key] = true
-					todo = append(todo, key)
-					items[key] = e
+				if seen[key] {
+					continue
 				}
+				seen[key] = true
+				if dates[e.MemberID] == nil {
+					members = append(members, e.MemberID)
+				}
+				dates[e.MemberID] = append(dates[e.MemberID], e.ExpiresAt)
 			}
-			if len(todo) == 0 {
+			if len(members) == 0 {
 				break
 			}
-			o.forEach(ctx, todo, func(key string) error {
-				e := items[key]
+			ops := make([]store.MemberOp, len(members))
+			for i, memberID := range members {
 				// The lots remember the announcement, so each sweep's
 				// transaction is its own event.
-				eventID := event.DerivedID("ev_", o.Tenant, "remind", key, stamp)
-				return o.transact(ctx, eventID, store.AccountRef{MemberID: e.MemberID, Unrecorded: true}, now, func(a *loyalty.Account) error {
-					o.Program.RemindExpiring(a, e.ExpiresAt)
+				eventID := event.DerivedID("ev_", o.Tenant, "remind", memberID, stamp)
+				ops[i] = o.op(memberID, eventID, now, func(a *loyalty.Account) error {
+					for _, at := range dates[memberID] {
+						o.Program.RemindExpiring(a, at)
+					}
 					return nil
 				})
-			}, &r, &r.Reminded, failed)
+			}
+			for i, err := range o.apply(ctx, ops, now) {
+				if o.tally(&r, failed, "remind "+members[i], err) {
+					r.Reminded += len(dates[members[i]])
+				}
+			}
 		}
 	}
 	r.Failed = len(failed)
 	return r
 }
 
-// forEach runs fn for every key, Concurrency at a time, counting successes
-// in done and recording failures.
-func (o SweepOptions) forEach(ctx context.Context, keys []string, fn func(key string) error, r *SweepReport, done *int, failed map[string]bool) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(o.Concurrency, 1))
-	for _, key := range keys {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			err := fn(key)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed[key] = true
-				if len(r.Errors) < maxSweepErrors {
-					r.Errors = append(r.Errors, fmt.Errorf("%s: %w", key, err))
-				}
-				o.Logger.Error("loyalty sweep", "tenant", o.Tenant, "member", key, "err", err)
-				return
-			}
-			*done++
-		})
+// unseen returns the ids whose prefixed key is not in seen yet, and adds
+// their keys.
+func unseen(seen map[string]bool, prefix string, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if key := prefix + id; !seen[key] {
+			seen[key] = true
+			out = append(out, id)
+		}
 	}
-	wg.Wait()
+	return out
 }
 
-// transact runs fn on the account ref names as event eventID, with the
-// sweep's effects, and then its follow-ups.
-func (o SweepOptions) transact(ctx context.Context, eventID string, ref store.AccountRef, now time.Time,
-	fn func(a *loyalty.Account) error) error {
+// tally records the result of one member's work: it returns true when it
+// succeeded, and records a failure otherwise.
+func (o SweepOptions) tally(r *SweepReport, failed map[string]bool, key string, err error) bool {
+	if err == nil {
+		return true
+	}
+	failed[key] = true
+	if len(r.Errors) < maxSweepErrors {
+		r.Errors = append(r.Errors, fmt.Errorf("%s: %w", key, err))
+	}
+	o.Logger.Error("loyalty sweep", "tenant", o.Tenant, "member", key, "err", err)
+	return false
+}
+
+// op is the work fn on memberID as event eventID, with the sweep's effects.
+func (o SweepOptions) op(memberID, eventID string, now time.Time, fn func(a *loyalty.Account) error) store.MemberOp {
+	op := store.MemberOp{MemberID: memberID, EventID: eventID, Fn: fn}
 	if o.Effects != nil {
-		ref.Effects = o.Effects(eventID, now)
+		op.Effects = o.Effects(eventID, now)
 	}
-	res, err := o.Store.Transact(ctx, o.Tenant, eventID, ref, now, fn)
+	return op
+}
+
+// apply runs ops in one store transaction, which writes each op's effects
+// with its changes, and then runs the follow-ups of those that committed,
+// each a transaction of its own with its effects. It returns each op's
+// error. When the transaction as a whole fails, each op runs again on its
+// own, so that one member cannot hold the batch back.
+func (o SweepOptions) apply(ctx context.Context, ops []store.MemberOp, now time.Time) []error {
+	errs := make([]error, len(ops))
+	rs, err := o.Store.TransactMembers(ctx, o.Tenant, ops)
 	if err != nil {
-		return err
+		if len(ops) == 1 || ctx.Err() != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return errs
+		}
+		o.Logger.Warn("loyalty sweep: a batch failed, its members run one by one", "tenant", o.Tenant, "err", err)
+		for i := range ops {
+			errs[i] = o.apply(ctx, ops[i:i+1], now)[0]
+		}
+		return errs
 	}
-	_, err = RunFollowUps(ctx, o.Store, o.Tenant, o.Program, res.FollowUps, o.Effects)
-	return err
+	for i, res := range rs {
+		if errs[i] = res.Err; res.Err != nil {
+			continue
+		}
+		_, errs[i] = RunFollowUps(ctx, o.Store, o.Tenant, o.Program, res.FollowUps, o.Effects)
+	}
+	return errs
 }
 
 // handBack hands the kept commands of leased messages to the sender's

@@ -1,7 +1,9 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,7 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/pipelines"
+	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 )
 
 // scheduledProgram holds points for one day, expires them five days after
@@ -88,4 +93,19 @@ func TestSchedulerActivatesRemindsAndExpires(t *testing.T) {
 		assert.Equal(t, []string{"25"}, params, name)
 	}
 	assert.ElementsMatch(t, []string{"points_activated", "points_expiring", "points_expired"}, names)
+}
+
+// A configuration written when sweeps updated members concurrently still
+// starts the hub, which says in its log that the old key is ignored.
+func TestHubLogsTheDeprecatedSchedulerConcurrency(t *testing.T) {
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	s, err := hubconfig.Parse([]byte("pipeline:\n  scheduler:\n    concurrency: 16\n"), []string{"LOYALHUB_DATA_DIR=" + t.TempDir()}, reg)
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	hub, err := pipelines.New(s, pipelines.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.NoError(t, hub.Close(context.Background()))
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "pipeline.scheduler.concurrency: deprecated and ignored")
 }

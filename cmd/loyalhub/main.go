@@ -129,6 +129,9 @@ environment.`,
 					" and the LOYALHUB_* environment defines no tenant")
 				return exitError{}
 			}
+			for _, w := range s.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "config is valid: %d tenant(s)\n", len(s.Config.Tenants))
 			return nil
 		},

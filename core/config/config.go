@@ -195,8 +195,10 @@ type Scheduler struct {
 	// Lease is how long one replica holds a tenant's sweep before another
 	// may take it over. Default 5m.
 	Lease time.Duration `koanf:"lease"`
-	// Concurrency is how many members a sweep updates at once. Default 16.
-	Concurrency int `koanf:"concurrency"`
+	// Batch is how many members (lots due, reminders, birthdays) one
+	// transaction of a sweep updates, and how often the sweep renews its
+	// lease. Default 500.
+	Batch int `koanf:"batch"`
 }
 
 // Retry is the in-process retry of retryable errors, before the message is

@@ -39,7 +39,7 @@ func TestDefault(t *testing.T) {
 		HandlerTimeout: 30 * time.Second,
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
 		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64, Relay: time.Second},
-		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Concurrency: 16},
+		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Batch: 500},
 		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)
@@ -280,11 +280,11 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *config.Config) {
 				c.Pipeline.Scheduler.Interval = 10 * time.Minute
 				c.Pipeline.Scheduler.Lease = time.Minute
-				c.Pipeline.Scheduler.Concurrency = -1
+				c.Pipeline.Scheduler.Batch = -1
 			},
 			want: map[string]string{
-				"pipeline.scheduler.lease":       "must be at least pipeline.scheduler.interval (10m0s)",
-				"pipeline.scheduler.concurrency": "positive",
+				"pipeline.scheduler.lease": "must be at least pipeline.scheduler.interval (10m0s)",
+				"pipeline.scheduler.batch": "positive",
 			},
 		},
 		{

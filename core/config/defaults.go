@@ -45,10 +45,10 @@ const (
 	ConsentOptIn           = "opt_in"
 	ConsentNotOptedOut     = "not_opted_out"
 
-	DefaultSchedulerInterval    = time.Minute
-	DefaultSchedulerLease       = 5 * time.Minute
-	DefaultSchedulerConcurrency = 16
-	DefaultSyncEvery            = 5 * time.Second
+	DefaultSchedulerInterval = time.Minute
+	DefaultSchedulerLease    = 5 * time.Minute
+	DefaultSchedulerBatch    = 500
+	DefaultSyncEvery         = 5 * time.Second
 
 	DefaultTimezone      = "UTC"
 	DefaultCategory      = "utility"
@@ -104,7 +104,7 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&p.Send.AuthPause, DefaultAuthPause)
 	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
 	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)
-	setInt(&p.Scheduler.Concurrency, DefaultSchedulerConcurrency)
+	setInt(&p.Scheduler.Batch, DefaultSchedulerBatch)
 	setDuration(&p.Sync.Interval, DefaultSyncEvery)
 
 	for id, t := range c.Tenants {

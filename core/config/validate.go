@@ -269,7 +269,7 @@ func (c *Config) validatePipeline(v *validator) {
 	v.positiveDuration("pipeline.scheduler.interval", p.Scheduler.Interval)
 	v.positiveDuration("pipeline.sync.interval", p.Sync.Interval)
 	v.positiveDuration("pipeline.scheduler.lease", p.Scheduler.Lease)
-	v.positive("pipeline.scheduler.concurrency", int64(p.Scheduler.Concurrency))
+	v.positive("pipeline.scheduler.batch", int64(p.Scheduler.Batch))
 	if p.Scheduler.Lease > 0 && p.Scheduler.Lease < p.Scheduler.Interval {
 		v.add("pipeline.scheduler.lease", "must be at least pipeline.scheduler.interval (%s), or another replica takes over between sweeps", p.Scheduler.Interval)
 	}

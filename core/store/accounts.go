@@ -92,6 +92,19 @@ type Accounts interface {
 	// Replayed set. at is the time recorded for a new member.
 	Transact(ctx context.Context, tenant, eventID string, ref AccountRef, at time.Time,
 		fn func(a *loyalty.Account) error) (AccountResult, error)
+	// TransactMembers runs scheduled work on many members' accounts in one
+	// transaction: for each op, the account of op.MemberID (a merged
+	// member's id finds the member it was merged into) with its open lots
+	// loaded, op.Fn run on it, and what it changed written, as Transact
+	// would with AccountRef{MemberID: op.MemberID, Unrecorded: true}: the
+	// events are not recorded as processed, so every effect of op.Fn must be
+	// idempotent by the state it changes (a lot expires once, a date is
+	// announced once, a birthday is celebrated once a year). An op whose Fn
+	// fails, whose member is missing (ErrNoMember) or whose member an
+	// earlier op of the call already has, writes nothing and reports its
+	// error in its result; the others still commit. results[i] is ops[i]'s;
+	// err is a failure of the whole call, when no result is valid.
+	TransactMembers(ctx context.Context, tenant string, ops []MemberOp) (results []MemberResult, err error)
 	// Lots returns a member's lots, open or not, in consumption order.
 	Lots(ctx context.Context, tenant, memberID string) ([]loyalty.Lot, error)
 	// DueMembers lists up to limit members of the tenant with a pending lot
@@ -115,6 +128,29 @@ type Accounts interface {
 	// progress) by key; a key never counted is absent.
 	CounterValues(ctx context.Context, tenant, memberID string, keys []string) (map[string]int64, error)
 }
+
+// MemberOp is one member's part of TransactMembers: Fn runs on the
+// member's account as event EventID.
+type MemberOp struct {
+	MemberID string
+	EventID  string
+	Fn       func(a *loyalty.Account) error
+	// Effects, when set, is the op's hook, run as AccountRef.Effects is
+	// once Fn succeeded: what it returns is written in the batch's
+	// transaction, with the op's changes, and not at all when the op fails.
+	Effects func(AccountResult) (Effects, error)
+}
+
+// MemberResult is what TransactMembers did for one op: Err, when set,
+// says why nothing was written for it.
+type MemberResult struct {
+	AccountResult
+	Err error
+}
+
+// ErrMemberTwice is the error of an op of TransactMembers whose member an
+// earlier op of the same call already has.
+var ErrMemberTwice = errors.New("member already in this batch")
 
 // Badge is a badge a member earned.
 type Badge struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -43,11 +44,27 @@ type Checkouts interface {
 	// it is marked or completed, so the caller marks every one it handles,
 	// announced or not.
 	DueCheckouts(ctx context.Context, tenant string, before time.Time, limit int) ([]Checkout, error)
-	// MarkAbandoned records that the checkout was announced at at, unless
-	// it was announced or completed already, or its UpdatedAt is no longer
-	// updatedAt (the value DueCheckouts returned: it changed since); it
-	// reports whether it marked it.
-	MarkAbandoned(ctx context.Context, tenant, token string, updatedAt, at time.Time) (bool, error)
+	// MarkAbandoned records, in one transaction, that the checkouts marks
+	// name were announced at at: each unless it was announced or completed
+	// already, or its UpdatedAt is no longer the mark's (the value
+	// DueCheckouts returned: it changed since). marked[i] reports whether
+	// marks[i]'s checkout was marked.
+	MarkAbandoned(ctx context.Context, tenant string, marks []CheckoutMark, at time.Time) (marked []bool, err error)
+}
+
+// CheckoutMark names a checkout DueCheckouts returned, as it was then.
+type CheckoutMark struct {
+	Token     string
+	UpdatedAt time.Time
+}
+
+// MarkedTokens answers MarkAbandoned from the tokens a store marked.
+func MarkedTokens(marks []CheckoutMark, tokens []string) []bool {
+	out := make([]bool, len(marks))
+	for i, m := range marks {
+		out[i] = slices.Contains(tokens, m.Token)
+	}
+	return out
 }
 
 // Privacy erases personal data on request (a shop's customers/redact).

@@ -2,7 +2,9 @@
 // live in store/sqlite and store/postgres; both pass the suite in
 // store/storetest. The loyalty transaction is decided here once
 // (RunTransact, ResolveMember) and carried out by each adapter through
-// AccountTx, with its own SQL, locks and batching.
+// AccountTx, with its own SQL, locks and batching; scheduled work on a
+// batch of members runs the same transaction for each (RunOps, RunMember)
+// over what the batch read, its plain writes set-based (PlainWrites).
 package store
 
 import (

@@ -66,6 +66,17 @@ type Settings struct {
 	// Bots holds each tenant's chatbot language: its message catalog and
 	// keywords with the tenant's overrides.
 	Bots map[string]BotLanguage
+	// Warnings are what the configuration should change but that does not
+	// stop it from loading, such as a deprecated key, each starting with
+	// its key path; the hub logs them when it starts.
+	Warnings []string
+}
+
+// deprecatedKeys are keys of earlier releases that a configuration may
+// still hold: each is ignored, with a warning saying why.
+var deprecatedKeys = map[string]string{
+	"pipeline.scheduler.concurrency": "deprecated and ignored: a sweep no longer updates members concurrently" +
+		" but pipeline.scheduler.batch members per store transaction; remove the key",
 }
 
 // BotLanguage is a tenant's chatbot catalog and keywords.
@@ -126,6 +137,8 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 		return nil, fmt.Errorf("loading expanded config: %w", err)
 	}
 
+	warnings := dropDeprecated(expanded)
+
 	cfg := core.Default()
 	// The SQLite path defaults to one under data_dir, known only once
 	// data_dir is decoded.
@@ -137,7 +150,7 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 	s := &Settings{
 		Config: cfg, Connectors: map[string]map[string]ConnectorSettings{},
 		Renderers: map[string][]*messaging.Renderer{}, Programs: map[string]*loyalty.Program{},
-		Bots: map[string]BotLanguage{},
+		Bots: map[string]BotLanguage{}, Warnings: warnings,
 	}
 	for _, id := range sortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
@@ -171,6 +184,19 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 		return nil, errs
 	}
 	return s, nil
+}
+
+// dropDeprecated removes the deprecated keys ko holds, before the strict
+// decoding would refuse them, and returns a warning for each.
+func dropDeprecated(ko *koanf.Koanf) []string {
+	var warnings []string
+	for _, key := range sortedKeys(deprecatedKeys) {
+		if ko.Exists(key) {
+			ko.Delete(key)
+			warnings = append(warnings, key+": "+deprecatedKeys[key])
+		}
+	}
+	return warnings
 }
 
 // applyDefaults fills unset values, keeping the settings where zero is a

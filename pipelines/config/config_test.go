@@ -502,6 +502,44 @@ pipeline:
 	}
 }
 
+// TestParseDeprecatedSchedulerConcurrency loads configurations written for
+// sweeps that updated members concurrently: the old key is ignored with a
+// warning, whether the file or the environment sets it, and the batch is
+// what the configuration says or the default.
+func TestParseDeprecatedSchedulerConcurrency(t *testing.T) {
+	warning := "pipeline.scheduler.concurrency: deprecated and ignored"
+	tests := []struct {
+		name      string
+		yaml      string
+		environ   []string
+		wantBatch int
+	}{
+		{name: "in the file", yaml: "pipeline:\n  scheduler:\n    concurrency: 16\n", wantBatch: config.DefaultSchedulerBatch},
+		{
+			name: "beside the batch", yaml: "pipeline:\n  scheduler:\n    concurrency: 4\n    batch: 200\n    lease: 2m\n",
+			wantBatch: 200,
+		},
+		{name: "from the environment", environ: []string{"LOYALHUB_PIPELINE__SCHEDULER__CONCURRENCY=8"}, wantBatch: config.DefaultSchedulerBatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := parse(t, tt.yaml, tt.environ...)
+			require.Len(t, s.Warnings, 1)
+			assert.True(t, strings.HasPrefix(s.Warnings[0], warning), s.Warnings[0])
+			assert.Equal(t, tt.wantBatch, s.Config.Pipeline.Scheduler.Batch)
+		})
+	}
+
+	t.Run("a current config has no warning", func(t *testing.T) {
+		assert.Empty(t, parse(t, "pipeline:\n  scheduler:\n    batch: 100\n").Warnings)
+	})
+	t.Run("other unknown scheduler keys still fail", func(t *testing.T) {
+		errs := parseErrors(t, "pipeline:\n  scheduler:\n    concurrency: 16\n    workers: 4\n")
+		assert.Contains(t, errs, "pipeline.scheduler.workers")
+		assert.NotContains(t, errs, "pipeline.scheduler.concurrency")
+	})
+}
+
 func TestParseErrorsAreSortedAndJoined(t *testing.T) {
 	_, err := hubconfig.Parse([]byte("zzz: 1\naaa: 2\n"), nil, fakeRegistry(t))
 	require.Error(t, err)
@@ -540,7 +578,7 @@ func TestLoadFull(t *testing.T) {
 		HandlerTimeout: 15 * time.Second,
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32, Relay: 2 * time.Second},
-		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Concurrency: 4},
+		Scheduler:      config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Batch: 200},
 		Sync:           config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 

@@ -178,13 +178,12 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 }
 
 // sweep runs the hub's sweep of the tenant at now (pipelines.SweepTenant)
-// and records the outcomes of its transactions. A birthday already celebrated
-// replays its transaction; its outcomes are not counted twice.
+// and records the outcomes of its transactions, as the hook that writes
+// their notifications sees them: once per committed change (a birthday
+// already celebrated has no outcome again).
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 	rep := pipelines.SweepTenant(ctx, pipelines.SweepOptions{
-		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, Concurrency: 1,
-		// The hook sees each transaction's outcomes once: a replayed
-		// one does not run it.
+		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program,
 		Effects: func(string, time.Time) func(store.AccountResult) (store.Effects, error) {
 			return func(res store.AccountResult) (store.Effects, error) {
 				for _, oc := range res.Outcomes {

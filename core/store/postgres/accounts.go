@@ -83,8 +83,14 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // locked later; the server then ends one of two waiting transactions as a
 // deadlock, and that event runs again.
 func transactAlone(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (store.AccountResult, error) {
+	return retryDeadlocks(func() (store.AccountResult, error) { return transactOnce(ctx, p, t) })
+}
+
+// retryDeadlocks runs a transaction, and again, up to maxDeadlockAttempts
+// runs in all, while the server ends it to break a deadlock.
+func retryDeadlocks[T any](run func() (T, error)) (T, error) {
 	for attempt := 1; ; attempt++ {
-		res, err := transactOnce(ctx, p, t)
+		res, err := run()
 		var pgErr *pgconn.PgError
 		if attempt < maxDeadlockAttempts && errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
 			continue
@@ -505,13 +511,17 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 	if err != nil {
 		return nil, err
 	}
+	// Each kind of due work is read up to limit rows from its index
+	// before the union: a union takes in all of its inputs, and all the
+	// due lots of a large sweep would be read and sorted again for every
+	// batch.
 	rows, err := p.Query(ctx, `
-		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'pending' AND activates_at <= $2
+		(SELECT member_id FROM lots WHERE tenant = $1 AND status = 'pending' AND activates_at <= $2 LIMIT $3)
 		UNION
-		SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
-			AND expires_at IS NOT NULL AND expires_at <= $2
+		(SELECT member_id FROM lots WHERE tenant = $1 AND status = 'active' AND remaining > 0
+			AND expires_at IS NOT NULL AND expires_at <= $2 LIMIT $3)
 		UNION
-		SELECT id FROM members WHERE tenant = $1 AND tier_review_at IS NOT NULL AND tier_review_at <= $2
+		(SELECT id FROM members WHERE tenant = $1 AND tier_review_at IS NOT NULL AND tier_review_at <= $2 LIMIT $3)
 		ORDER BY member_id LIMIT $3`, tenant, dbTime(due), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing members with due lots: %w", err)

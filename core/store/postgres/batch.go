@@ -337,16 +337,7 @@ func readGroup(ctx context.Context, tx pgx.Tx, reads []*groupRead) error {
 func runInGroup(ctx context.Context, gt *groupTx, t store.Transaction, now time.Time) (store.AccountResult, error) {
 	t.Now = now
 	res, err := store.RunTransact(ctx, gt, t)
-	if gt.saved {
-		q := `RELEASE SAVEPOINT grouped_event`
-		if err != nil {
-			q = `ROLLBACK TO SAVEPOINT grouped_event; RELEASE SAVEPOINT grouped_event`
-		}
-		if _, serr := gt.tx.Exec(ctx, q); serr != nil {
-			return store.AccountResult{}, errors.Join(err, fmt.Errorf("closing a savepoint: %w", serr))
-		}
-	}
-	return res, err
+	return gt.end(ctx, res, err)
 }
 
 // groupTx is one event of a group, run by store.RunTransact: what the
@@ -373,6 +364,22 @@ func (g *groupTx) save(ctx context.Context) error {
 	}
 	g.saved = true
 	return nil
+}
+
+// end closes the event's savepoint, if it opened one, once the event ran
+// with outcome res, err: a failing event takes back what it wrote there.
+func (g *groupTx) end(ctx context.Context, res store.AccountResult, err error) (store.AccountResult, error) {
+	if !g.saved {
+		return res, err
+	}
+	q := `RELEASE SAVEPOINT grouped_event`
+	if err != nil {
+		q = `ROLLBACK TO SAVEPOINT grouped_event; RELEASE SAVEPOINT grouped_event`
+	}
+	if _, serr := g.tx.Exec(ctx, q); serr != nil {
+		return store.AccountResult{}, errors.Join(err, fmt.Errorf("closing a savepoint: %w", serr))
+	}
+	return res, err
 }
 
 // ClaimEvent finds nothing: the group read the event as not processed,

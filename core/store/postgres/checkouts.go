@@ -96,16 +96,28 @@ func (s *Store) DueCheckouts(ctx context.Context, tenant string, before time.Tim
 
 // MarkAbandoned records that a checkout was announced; see
 // store.Checkouts.
-func (s *Store) MarkAbandoned(ctx context.Context, tenant, token string, updatedAt, at time.Time) (bool, error) {
+func (s *Store) MarkAbandoned(ctx context.Context, tenant string, marks []store.CheckoutMark, at time.Time) ([]bool, error) {
+	if len(marks) == 0 {
+		return []bool{}, nil
+	}
 	p, err := s.db()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	tag, err := p.Exec(ctx, `UPDATE checkouts SET abandoned_at = $1
-		WHERE tenant = $2 AND token = $3 AND NOT completed AND abandoned_at IS NULL AND updated_at = $4`,
-		store.Stamp(at), tenant, token, dbTime(updatedAt))
+	tokens, seen := make([]string, len(marks)), make([]time.Time, len(marks))
+	for i, m := range marks {
+		tokens[i], seen[i] = m.Token, dbTime(m.UpdatedAt)
+	}
+	rows, err := p.Query(ctx, `UPDATE checkouts AS c SET abandoned_at = $1
+		FROM unnest($3::text[], $4::timestamptz[]) AS u (token, updated_at)
+		WHERE c.tenant = $2 AND c.token = u.token AND NOT c.completed AND c.abandoned_at IS NULL AND c.updated_at = u.updated_at
+		RETURNING c.token`, store.Stamp(at), tenant, tokens, seen)
 	if err != nil {
-		return false, fmt.Errorf("marking checkout abandoned: %w", err)
+		return nil, fmt.Errorf("marking checkouts abandoned: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	marked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("marking checkouts abandoned: %w", err)
+	}
+	return store.MarkedTokens(marks, marked), nil
 }

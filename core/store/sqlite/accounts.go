@@ -418,14 +418,18 @@ func (s *Store) DueMembers(ctx context.Context, tenant string, due time.Time, li
 	if err != nil {
 		return nil, err
 	}
+	// Each kind of due work is read up to limit rows from its index
+	// before the union: a union takes in all of its inputs, and all the
+	// due lots of a large sweep would be read again for every batch.
+	n := store.ClampLimit(limit)
 	rows, err := r.db.QueryContext(ctx, `
-		SELECT member_id FROM lots WHERE tenant = ? AND status = 'pending' AND activates_at <= ?
+		SELECT member_id FROM (SELECT member_id FROM lots WHERE tenant = ? AND status = 'pending' AND activates_at <= ? LIMIT ?)
 		UNION
-		SELECT member_id FROM lots WHERE tenant = ? AND status = 'active' AND remaining > 0
-			AND expires_at IS NOT NULL AND expires_at <= ?
+		SELECT member_id FROM (SELECT member_id FROM lots WHERE tenant = ? AND status = 'active' AND remaining > 0
+			AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)
 		UNION
-		SELECT id FROM members WHERE tenant = ? AND tier_review_at IS NOT NULL AND tier_review_at <= ?
-		LIMIT ?`, tenant, toDB(due), tenant, toDB(due), tenant, toDB(due), store.ClampLimit(limit))
+		SELECT id FROM (SELECT id FROM members WHERE tenant = ? AND tier_review_at IS NOT NULL AND tier_review_at <= ? LIMIT ?)
+		LIMIT ?`, tenant, toDB(due), n, tenant, toDB(due), n, tenant, toDB(due), n, n)
 	if err != nil {
 		return nil, fmt.Errorf("listing members with due lots: %w", err)
 	}

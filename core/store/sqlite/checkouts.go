@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -109,19 +110,38 @@ func (s *Store) DueCheckouts(ctx context.Context, tenant string, before time.Tim
 
 // MarkAbandoned records that a checkout was announced; see
 // store.Checkouts.
-func (s *Store) MarkAbandoned(ctx context.Context, tenant, token string, updatedAt, at time.Time) (bool, error) {
-	var marked bool
+func (s *Store) MarkAbandoned(ctx context.Context, tenant string, marks []store.CheckoutMark, at time.Time) ([]bool, error) {
+	if len(marks) == 0 {
+		return []bool{}, nil
+	}
+	rows := make([][2]any, len(marks))
+	for i, m := range marks {
+		rows[i] = [2]any{m.Token, toDB(m.UpdatedAt)}
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("marking checkouts abandoned: %w", err)
+	}
+	var tokens []string
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE checkouts SET abandoned_at = ?
-			WHERE tenant = ? AND token = ? AND completed = 0 AND abandoned_at IS NULL AND updated_at = ?`,
-			toDB(store.Stamp(at)), tenant, token, toDB(updatedAt))
+		tokens = tokens[:0]
+		rs, err := tx.QueryContext(ctx, `UPDATE checkouts SET abandoned_at = ? FROM json_each(?) AS j
+			WHERE tenant = ? AND token = j.value ->> 0 AND completed = 0 AND abandoned_at IS NULL AND updated_at = j.value ->> 1
+			RETURNING token`, toDB(store.Stamp(at)), string(list), tenant)
 		if err != nil {
 			return err
 		}
-		marked = rowsAffected(res) == 1
-		return nil
+		defer rs.Close()
+		for rs.Next() {
+			var t string
+			if err := rs.Scan(&t); err != nil {
+				return err
+			}
+			tokens = append(tokens, t)
+		}
+		return rs.Err()
 	}); err != nil {
-		return false, fmt.Errorf("marking checkout abandoned: %w", err)
+		return nil, fmt.Errorf("marking checkouts abandoned: %w", err)
 	}
-	return marked, nil
+	return store.MarkedTokens(marks, tokens), nil
 }

@@ -238,6 +238,95 @@ func testTransactUnrecorded(t *testing.T, s store.Store) {
 	assert.False(t, recorded.Replayed, "nothing recorded the unrecorded runs")
 }
 
+// testTransactMembers runs a batch of scheduled work: each member's due
+// lots expire or activate with their entries, in one call; a failing op,
+// a missing member and a member named twice write nothing of theirs and
+// keep nobody else's from being written; running the batch again changes
+// nothing.
+func testTransactMembers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 2, 5, false)
+	ids := batchMembers(t, s, p, tenant, "B", "+62812000002")
+	now := base.Add(3 * 24 * time.Hour) // the held 10 points are due, the welcome 5 not yet
+	later := base.Add(6 * 24 * time.Hour)
+	sweep := func(eventID string, when time.Time) func(a *loyalty.Account) error {
+		return func(a *loyalty.Account) error {
+			p.ActivateDue(a, eventID, when)
+			p.ExpireDue(a, eventID, when)
+			return nil
+		}
+	}
+	boom := errors.New("boom")
+	ops := []store.MemberOp{
+		{MemberID: ids[0], EventID: "sweep_0", Fn: sweep("sweep_0", now)},
+		{MemberID: ids[1], EventID: "sweep_1", Fn: sweep("sweep_1", later)},
+		{MemberID: ids[2], EventID: "sweep_2", Fn: func(a *loyalty.Account) error {
+			p.ActivateDue(a, "sweep_2", now)
+			return boom
+		}},
+		{MemberID: "mem_missing", EventID: "sweep_x", Fn: sweep("sweep_x", now)},
+		{MemberID: ids[0], EventID: "sweep_0b", Fn: sweep("sweep_0b", now)},
+		{MemberID: ids[3], EventID: "sweep_3", Fn: sweep("sweep_3", now)},
+	}
+	rs, err := s.TransactMembers(ctx, tenant, ops)
+	require.NoError(t, err)
+	require.Len(t, rs, len(ops))
+	require.NoError(t, rs[0].Err)
+	assert.Equal(t, int64(15), rs[0].Member.Balance, "welcome 5 and the activated 10")
+	assert.Equal(t, []string{loyalty.OutcomePointsActivated}, outcomeTypesOf(rs[0].Outcomes))
+	require.NoError(t, rs[1].Err)
+	assert.Zero(t, rs[1].Member.Balance, "activated, then everything expired")
+	assert.Equal(t, []string{loyalty.OutcomePointsActivated, loyalty.OutcomePointsExpired}, outcomeTypesOf(rs[1].Outcomes))
+	assert.ErrorIs(t, rs[2].Err, boom)
+	assert.ErrorIs(t, rs[3].Err, store.ErrNoMember)
+	assert.ErrorIs(t, rs[4].Err, store.ErrMemberTwice)
+	require.NoError(t, rs[5].Err)
+	for _, id := range ids {
+		checkLedger(t, s, tenant, id, false)
+	}
+	m2, err := s.Member(ctx, tenant, ids[2])
+	require.NoError(t, err)
+	assert.Equal(t, int64(10), m2.Pending, "the failing op wrote nothing")
+	entries, err := s.Entries(ctx, tenant, ids[1], 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	assert.Equal(t, "sweep_1", entries[0].EventID)
+	assert.Equal(t, loyalty.EntryExpire, entries[0].Kind)
+	assert.Zero(t, entries[0].BalanceAfter)
+
+	// Again: the lots remember what happened.
+	rs, err = s.TransactMembers(ctx, tenant, ops[:2])
+	require.NoError(t, err)
+	for _, r := range rs {
+		require.NoError(t, r.Err)
+		assert.Empty(t, r.Outcomes)
+	}
+	again, err := s.Entries(ctx, tenant, ids[1], 0)
+	require.NoError(t, err)
+	assert.Len(t, again, len(entries), "no entry was added")
+	due, err := s.DueMembers(ctx, tenant, now, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[2]}, due, "only the failed member is still due")
+}
+
+// batchMembers makes four members for a batch of scheduled work, each with
+// a first order of 100 (10 points held two days, and a welcome 5) by order
+// ids idPrefix-0… and phones phonePrefix00…, and returns their ids.
+func batchMembers(t *testing.T, s store.Store, p *loyalty.Program, tenant, idPrefix, phonePrefix string) []string {
+	t.Helper()
+	var ids []string
+	for i := range 4 {
+		phone := fmt.Sprintf("%s%02d", phonePrefix, i)
+		id := fmt.Sprintf("%s-%d", idPrefix, i)
+		res, err := apply(context.Background(), s, p, orderEvent(tenant, id, phone, "100", at(i)),
+			store.AccountRef{Phone: phone, OrderID: id, Create: true})
+		require.NoError(t, err)
+		ids = append(ids, res.Member.ID)
+	}
+	return ids
+}
+
 func outcomeTypesOf(outs []loyalty.Outcome) []string {
 	types := []string{}
 	for _, o := range outs {
@@ -309,11 +398,20 @@ func transactProperty(t *testing.T, s store.Store, huge bool) {
 				history = append(history, done{ev, ref})
 			case op == 3:
 				evID := fmt.Sprintf("sweep-%d", i)
-				res, err = s.Transact(ctx, tenant, evID, store.AccountRef{MemberID: memberID}, now, func(a *loyalty.Account) error {
+				sweep := func(a *loyalty.Account) error {
 					p.ActivateDue(a, evID, now)
 					p.ExpireDue(a, evID, now)
 					return nil
-				})
+				}
+				if !rapid.Bool().Draw(rt, "batched") {
+					res, err = s.Transact(ctx, tenant, evID, store.AccountRef{MemberID: memberID}, now, sweep)
+					break
+				}
+				// As the scheduler runs it: in a batch, unrecorded.
+				var rs []store.MemberResult
+				rs, err = s.TransactMembers(ctx, tenant, []store.MemberOp{{MemberID: memberID, EventID: evID, Fn: sweep}})
+				require.NoError(rt, err)
+				res, err = rs[0].AccountResult, rs[0].Err
 			default:
 				prev := rapid.SampledFrom(history).Draw(rt, "replayed")
 				before, err := s.Member(ctx, tenant, memberID)

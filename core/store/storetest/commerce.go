@@ -110,7 +110,7 @@ func testCheckoutCompletion(t *testing.T, s store.Store) {
 		later.UpdatedAt = at(30)
 		require.NoError(t, s.UpsertCheckout(ctx, later))
 		assert.False(t, due(c.Token), "a later update does not revive it")
-		marked, err := s.MarkAbandoned(ctx, tenant, c.Token, at(30), at(40))
+		marked, err := markAbandoned(ctx, s, tenant, c.Token, at(30), at(40))
 		require.NoError(t, err)
 		assert.False(t, marked)
 	})
@@ -160,7 +160,7 @@ func testDueCheckouts(t *testing.T, s store.Store) {
 		require.NoError(t, s.UpsertCheckout(ctx, c))
 	}
 	require.NoError(t, s.CompleteCheckout(ctx, tenant, "ck_done", at(7)))
-	marked, err := s.MarkAbandoned(ctx, tenant, "ck_told", at(6), at(8))
+	marked, err := markAbandoned(ctx, s, tenant, "ck_told", at(6), at(8))
 	require.NoError(t, err)
 	require.True(t, marked)
 
@@ -210,10 +210,10 @@ func testMarkAbandoned(t *testing.T, s store.Store) {
 		c := newCheckout(tenant, "ck_once_"+randHex(4), 10)
 		require.NoError(t, s.UpsertCheckout(ctx, c))
 		seen := dueCheckout(t, s, tenant, c.Token, at(100))
-		marked, err := s.MarkAbandoned(ctx, tenant, c.Token, seen.UpdatedAt, at(100))
+		marked, err := markAbandoned(ctx, s, tenant, c.Token, seen.UpdatedAt, at(100))
 		require.NoError(t, err)
 		assert.True(t, marked)
-		marked, err = s.MarkAbandoned(ctx, tenant, c.Token, seen.UpdatedAt, at(101))
+		marked, err = markAbandoned(ctx, s, tenant, c.Token, seen.UpdatedAt, at(101))
 		require.NoError(t, err)
 		assert.False(t, marked, "announced already")
 		assert.NotContains(t, dueTokens(t, s, tenant, at(1000), 0), c.Token)
@@ -229,24 +229,45 @@ func testMarkAbandoned(t *testing.T, s store.Store) {
 		seen := dueCheckout(t, s, tenant, c.Token, at(100))
 		c.UpdatedAt = at(50)
 		require.NoError(t, s.UpsertCheckout(ctx, c))
-		marked, err := s.MarkAbandoned(ctx, tenant, c.Token, seen.UpdatedAt, at(100))
+		marked, err := markAbandoned(ctx, s, tenant, c.Token, seen.UpdatedAt, at(100))
 		require.NoError(t, err)
 		assert.False(t, marked, "changed since it was seen due")
 		seen = dueCheckout(t, s, tenant, c.Token, at(100))
 		assert.True(t, at(50).Equal(seen.UpdatedAt))
-		marked, err = s.MarkAbandoned(ctx, tenant, c.Token, seen.UpdatedAt, at(101))
+		marked, err = markAbandoned(ctx, s, tenant, c.Token, seen.UpdatedAt, at(101))
 		require.NoError(t, err)
 		assert.True(t, marked)
 	})
 
+	t.Run("a batch", func(t *testing.T) {
+		a, b, c := newCheckout(tenant, "ck_ba_"+randHex(4), 10), newCheckout(tenant, "ck_bb_"+randHex(4), 11),
+			newCheckout(tenant, "ck_bc_"+randHex(4), 12)
+		for _, ck := range []store.Checkout{a, b, c} {
+			require.NoError(t, s.UpsertCheckout(ctx, ck))
+		}
+		seenB := dueCheckout(t, s, tenant, b.Token, at(100))
+		b.UpdatedAt = at(60)
+		require.NoError(t, s.UpsertCheckout(ctx, b))
+		marked, err := s.MarkAbandoned(ctx, tenant, []store.CheckoutMark{
+			{Token: a.Token, UpdatedAt: a.UpdatedAt}, {Token: b.Token, UpdatedAt: seenB.UpdatedAt},
+			{Token: "ck_unknown", UpdatedAt: at(1)}, {Token: c.Token, UpdatedAt: c.UpdatedAt},
+		}, at(100))
+		require.NoError(t, err)
+		assert.Equal(t, []bool{true, false, false, true}, marked, "b changed since it was seen due")
+		due := dueTokens(t, s, tenant, at(1000), 0)
+		assert.Contains(t, due, b.Token)
+		assert.NotContains(t, due, a.Token)
+		assert.NotContains(t, due, c.Token)
+	})
+
 	t.Run("unknown and completed", func(t *testing.T) {
-		marked, err := s.MarkAbandoned(ctx, tenant, "ck_unknown", at(10), at(100))
+		marked, err := markAbandoned(ctx, s, tenant, "ck_unknown", at(10), at(100))
 		require.NoError(t, err)
 		assert.False(t, marked)
 		c := newCheckout(tenant, "ck_done_"+randHex(4), 10)
 		require.NoError(t, s.UpsertCheckout(ctx, c))
 		require.NoError(t, s.CompleteCheckout(ctx, tenant, c.Token, at(20)))
-		marked, err = s.MarkAbandoned(ctx, tenant, c.Token, at(10), at(100))
+		marked, err = markAbandoned(ctx, s, tenant, c.Token, at(10), at(100))
 		require.NoError(t, err)
 		assert.False(t, marked)
 	})
@@ -257,7 +278,7 @@ func testMarkAbandoned(t *testing.T, s store.Store) {
 		var n atomic.Int32
 		errs := make([]error, 8)
 		parallel(8, func(i int) {
-			marked, err := s.MarkAbandoned(ctx, tenant, c.Token, at(10), at(100+i))
+			marked, err := markAbandoned(ctx, s, tenant, c.Token, at(10), at(100+i))
 			errs[i] = err
 			if marked {
 				n.Add(1)
@@ -623,4 +644,13 @@ func testSyncQueue(t *testing.T, s store.Store) {
 			assert.Equal(t, want, it.Seq, it.MemberID)
 		}
 	})
+}
+
+// markAbandoned marks one checkout abandoned.
+func markAbandoned(ctx context.Context, s store.Store, tenant, token string, updatedAt, at time.Time) (bool, error) {
+	marked, err := s.MarkAbandoned(ctx, tenant, []store.CheckoutMark{{Token: token, UpdatedAt: updatedAt}}, at)
+	if err != nil {
+		return false, err
+	}
+	return marked[0], nil
 }

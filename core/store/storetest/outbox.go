@@ -197,3 +197,74 @@ func testTransactEffectsConcurrent(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Len(t, listed, n, "every event's message, written with it, once")
 }
+
+// testTransactMembersEffects runs a batch of scheduled work whose ops have
+// the effects hook: the messages and write-backs of the ops that commit
+// are written with them, whether their changes are plain (set statements
+// for the batch) or not; an op that fails, or whose hook fails, writes
+// neither its changes nor its effects.
+func testTransactMembersEffects(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 2, 5, false)
+	ids := batchMembers(t, s, p, tenant, "BE", "+62812000003")
+	now := base.Add(3 * 24 * time.Hour) // the held 10 points are due
+	effects := func(eventID string) func(store.AccountResult) (store.Effects, error) {
+		return func(res store.AccountResult) (store.Effects, error) {
+			var e store.Effects
+			for i, oc := range res.Outcomes {
+				e.Messages = append(e.Messages, queued(tenant, fmt.Sprintf("msg_%s_%s_%d", eventID, oc.Type, i), time.Time{}))
+			}
+			e.Sync = []store.SyncRef{{Connector: "shop", MemberID: res.Member.ID}}
+			return e, nil
+		}
+	}
+	activate := func(eventID string) func(a *loyalty.Account) error {
+		return func(a *loyalty.Account) error { p.ActivateDue(a, eventID, now); return nil }
+	}
+	boom := errors.New("rendering failed")
+	ops := []store.MemberOp{
+		{MemberID: ids[0], EventID: "plain", Fn: activate("plain"), Effects: effects("plain")},
+		{MemberID: ids[1], EventID: "adjust", Effects: effects("adjust"), Fn: func(a *loyalty.Account) error {
+			return p.Adjust(a, "adjust", 7, "goodwill", now) // a new lot: not a plain write
+		}},
+		{MemberID: ids[2], EventID: "failing", Effects: effects("failing"), Fn: func(a *loyalty.Account) error {
+			p.ActivateDue(a, "failing", now)
+			return boom
+		}},
+		{MemberID: ids[3], EventID: "hook", Fn: activate("hook"),
+			Effects: func(store.AccountResult) (store.Effects, error) { return store.Effects{}, boom }},
+	}
+	rs, err := s.TransactMembers(ctx, tenant, ops)
+	require.NoError(t, err)
+	require.Len(t, rs, len(ops))
+	require.NoError(t, rs[0].Err)
+	require.NoError(t, rs[1].Err)
+	assert.ErrorIs(t, rs[2].Err, boom)
+	assert.ErrorIs(t, rs[3].Err, boom)
+
+	listed, err := s.ListMessages(ctx, tenant, store.MessageFilter{Status: store.MessageQueued})
+	require.NoError(t, err)
+	var keys []string
+	for _, m := range listed {
+		keys = append(keys, m.Key)
+	}
+	want := []string{"msg_plain_" + loyalty.OutcomePointsActivated + "_0"}
+	for i, oc := range rs[1].Outcomes {
+		want = append(want, fmt.Sprintf("msg_adjust_%s_%d", oc.Type, i))
+	}
+	assert.ElementsMatch(t, want, keys, "the committed ops' messages, in the batch's transaction")
+	items, err := s.PendingSync(ctx, tenant, "shop", 10)
+	require.NoError(t, err)
+	var synced []string
+	for _, it := range items {
+		synced = append(synced, it.MemberID)
+	}
+	assert.ElementsMatch(t, ids[:2], synced, "the committed ops' members queued for write-back")
+	for _, id := range ids[2:] {
+		m, err := s.Member(ctx, tenant, id)
+		require.NoError(t, err)
+		assert.Equal(t, int64(10), m.Pending, "a failing op or hook wrote nothing")
+		checkLedger(t, s, tenant, id, false)
+	}
+}

@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// Batch reads of TransactMembers (queryLots orders the lots by id). The ids go in as one JSON array, so
+// that every batch size runs the same prepared statement; the lots query
+// repeats the condition of the partial index lots_member_open.
+const (
+	queryBatchMembers = `SELECT ` + memberColumns + ` FROM members
+		WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))`
+	queryBatchOpenLots = `SELECT ` + lotColumns + ` FROM lots
+		WHERE member_id IN (SELECT value FROM json_each(?))
+			AND (status = 'pending' OR (status = 'active' AND remaining > 0))`
+)
+
+// TransactMembers runs scheduled work on many members in one transaction;
+// see store.Accounts. The members and their open lots are read with one
+// query each, every op runs on its account in memory, and the changes
+// scheduled work makes (lots, entries, points) are written with one
+// statement per table for the whole batch.
+func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
+	if tenant == "" {
+		return nil, errors.New("loyalty batch: tenant is required")
+	}
+	if len(ops) == 0 {
+		return []store.MemberResult{}, nil
+	}
+	var results []store.MemberResult
+	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var err error
+		results, err = transactMembers(ctx, tx, tenant, ops)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loyalty batch: %w", err)
+	}
+	return results, nil
+}
+
+func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
+	members, err := batchMembers(ctx, tx, tenant, ops)
+	if err != nil {
+		return nil, err
+	}
+	list, err := json.Marshal(store.MemberIDsOf(members))
+	if err != nil {
+		return nil, fmt.Errorf("encoding member ids: %w", err)
+	}
+	open, err := queryLots(ctx, tx, queryBatchOpenLots, string(list))
+	if err != nil {
+		return nil, err
+	}
+	now := store.Stamp(time.Now())
+	var w store.PlainWrites
+	results := store.RunOps(ops, members, store.LotsByMember(open), func(op store.MemberOp, m member.Member, lots []*loyalty.Lot) (store.AccountResult, error) {
+		return runMember(ctx, tx, tenant, op, m, lots, &w, now)
+	})
+	for _, r := range results {
+		if errors.Is(r.Err, errWroteEarly) {
+			// What the op wrote before it failed cannot be taken back
+			// alone: the batch fails, and its members run one by one.
+			return nil, r.Err
+		}
+	}
+	return results, flushPlain(ctx, tx, tenant, &w, now)
+}
+
+// batchMembers reads the members the ops name, by the ids the ops use: a
+// merged member's id maps to the member it was merged into.
+func batchMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp) (map[string]member.Member, error) {
+	ids := store.OpMemberIDs(ops)
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("encoding member ids: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, queryBatchMembers, tenant, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("reading members: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]member.Member, len(ops))
+	for rows.Next() {
+		m, err := scanMember(rows)
+		switch {
+		case errors.Is(err, store.ErrNotFound): // merged: AddMerged finds it
+		case err != nil:
+			return nil, fmt.Errorf("reading members: %w", err)
+		default:
+			out[m.ID] = m
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading members: %w", err)
+	}
+	return out, store.AddMerged(out, ids, func(id string) (member.Member, error) { return memberByID(ctx, tx, tenant, id) })
+}
+
+// errWroteEarly marks the failure of an op that had written through its
+// account's redemption abilities, or written its changes in part, before
+// it failed.
+var errWroteEarly = errors.New("a failing op of the batch had written already")
+
+// runMember runs one op of a batch on member m, whose open lots are lots
+// (store.RunMember). Its changes join w's set statements when they are the
+// kind scheduled work makes (lots changed, entries added, points moved);
+// anything else is written at once, as Transact writes it.
+func runMember(ctx context.Context, tx *wtx, tenant string, op store.MemberOp, m member.Member, lots []*loyalty.Lot,
+	w *store.PlainWrites, now time.Time) (store.AccountResult, error) {
+	wrote := false
+	res, err := store.RunMember(ctx, batchOpTx{accountTx: accountTx{tx}, wrote: &wrote}, tenant, op, m, lots, w, now)
+	if err != nil && wrote {
+		return store.AccountResult{}, errors.Join(errWroteEarly, err)
+	}
+	return res, err
+}
+
+// batchOpTx is the transaction of one op of a batch: it notes whether the
+// op wrote anything, which the op cannot take back alone when it fails.
+type batchOpTx struct {
+	accountTx
+	wrote *bool
+}
+
+// TakeCode takes a reward code for the op.
+func (b batchOpTx) TakeCode(ctx context.Context, tenant, rewardID, redemptionID string) (string, error) {
+	*b.wrote = true
+	return b.accountTx.TakeCode(ctx, tenant, rewardID, redemptionID)
+}
+
+// WriteChanges writes the op's changes that are not plain.
+func (b batchOpTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
+	*b.wrote = true
+	return b.accountTx.WriteChanges(ctx, w)
+}
+
+// The set statements of a batch's plain writes; each row is the JSON
+// array j.value.
+const (
+	batchUpdateMembers = `UPDATE members SET balance = j.value ->> 1, pending = j.value ->> 2, updated_at = ?
+		FROM json_each(?) AS j WHERE members.id = j.value ->> 0`
+	batchUpdateLots = `UPDATE lots SET remaining = j.value ->> 1, reversed = j.value ->> 2, status = j.value ->> 3,
+			activates_at = j.value ->> 4, expires_at = j.value ->> 5, reminded = j.value ->> 6
+		FROM json_each(?) AS j WHERE lots.id = j.value ->> 0`
+	batchInsertEntries = `INSERT INTO ledger_entries
+		(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
+		 lot_id, order_id, ref_event_id, actor, reason, created_at)
+		SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+			value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13
+		FROM json_each(?) ORDER BY key`
+)
+
+// flushPlain runs a batch's plain writes, and writes their effects.
+func flushPlain(ctx context.Context, tx *wtx, tenant string, w *store.PlainWrites, now time.Time) error {
+	members := make([]any, len(w.Members))
+	for i, m := range w.Members {
+		members[i] = []any{m.MemberID, m.Balance, m.Pending}
+	}
+	lots := make([]any, len(w.Lots))
+	for i, l := range w.Lots {
+		lots[i] = []any{l.ID, l.Remaining, l.Reversed, l.Status, dbTime(l.ActivatesAt), dbTime(l.ExpiresAt), l.Reminded}
+	}
+	entries := make([]any, len(w.Entries))
+	for i, e := range w.Entries {
+		entries[i] = []any{e.MemberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints,
+			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))}
+	}
+	for _, st := range []struct {
+		what string
+		q    string
+		rows []any
+		args []any
+	}{
+		{"saving members", batchUpdateMembers, members, []any{toDB(now)}},
+		{"saving lots", batchUpdateLots, lots, nil},
+		{"inserting entries", batchInsertEntries, entries, []any{tenant}},
+	} {
+		if len(st.rows) == 0 {
+			continue
+		}
+		list, err := json.Marshal(st.rows)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+		if _, err := tx.ExecContext(ctx, st.q, append(st.args, string(list))...); err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+	}
+	return writeEffects(ctx, tx, tenant, w.Effects, now)
+}
