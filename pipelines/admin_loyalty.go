@@ -60,7 +60,7 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 		return d, err
 	}
 	if t.program.HasTiers() {
-		now := time.Now()
+		now := h.now()
 		lm := store.LoyaltyMember(m)
 		q, err := h.store.Qualifying(ctx, t.id, m.ID, t.program.TierBasis(), t.program.WindowStart(lm, now))
 		if err != nil {
@@ -77,7 +77,7 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 	if chs := t.program.Challenges(); len(chs) > 0 {
 		keys := make([]string, len(chs))
 		for i, c := range chs {
-			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, time.Now(), t.program.Location)
+			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, h.now(), t.program.Location)
 		}
 		done, err := h.store.CounterValues(ctx, t.id, m.ID, keys)
 		if err != nil {
@@ -89,7 +89,7 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 			})
 		}
 	}
-	horizon := time.Now().Add(expiringWindow)
+	horizon := h.now().Add(expiringWindow)
 	for _, l := range lots {
 		switch {
 		case l.Status == loyalty.LotActive && l.Remaining > 0:
@@ -150,7 +150,7 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 	// The request id is the client's; scoped to the member, the same id
 	// sent for another member is another adjustment.
 	eventID := event.DerivedID("ev_", t.id, "adjust", id, req.RequestID)
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
 			return t.program.AdjustAs(a, eventID, req.Points, req.Reason, req.Actor, now)
@@ -214,10 +214,10 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 		return
 	}
 	if req.OccurredAt.IsZero() {
-		req.OccurredAt = time.Now().UTC()
+		req.OccurredAt = h.now().UTC()
 	}
 	ev := event.Event{
-		ID:     event.DerivedID("ev_", t.id, "simulate", time.Now().Format(time.RFC3339Nano), newHolder()),
+		ID:     event.DerivedID("ev_", t.id, "simulate", h.now().Format(time.RFC3339Nano), newHolder()),
 		Tenant: t.id, Type: req.Type, Connector: req.Connector, OccurredAt: req.OccurredAt, Data: req.Data,
 	}
 	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
@@ -299,7 +299,7 @@ func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime)
 	}
 	id := r.PathValue("id")
 	eventID := event.DerivedID("ev_", t.id, "tier", id, req.RequestID)
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
 			return t.program.SetTier(a, req.Tier, req.Until, req.Actor, req.Reason, now)

@@ -192,3 +192,50 @@ func TestAdminTiers(t *testing.T) {
 	require.NotNil(t, res.Tier.ManualUntil)
 	assert.True(t, until.Equal(*res.Tier.ManualUntil))
 }
+
+// The hub records times by its own clock, not the machine's: with the hub's
+// clock a month behind, an adjustment's ledger entry and the time its
+// notification was accepted by WhatsApp are a month back too.
+func TestTimesFollowTheHubsClock(t *testing.T) {
+	const behind = 30 * 24 * time.Hour
+	h := newHarness(t, harnessOpts{now: func() time.Time { return time.Now().Add(-behind) }})
+	require.Equal(t, http.StatusOK, h.postSale(sale("S-CLOCK", "081234567012", "Tini", "100000")))
+	var m struct {
+		ID      string `json:"id"`
+		Balance int64  `json:"balance"`
+	}
+	eventually(t, "the member", func() bool {
+		return h.admin(http.MethodGet, "/members?phone=081234567012", &m) == http.StatusOK && m.Balance == 10
+	})
+	adj := map[string]any{"points": 5, "reason": "goodwill", "actor": "ops", "request_id": "clock-1"}
+	require.Equal(t, http.StatusCreated, h.adminPost("/members/"+m.ID+"/adjustments", adj, nil))
+
+	hubNow := time.Now().Add(-behind)
+	var ledger struct{ Entries []store.LedgerEntry }
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID+"/ledger", &ledger))
+	require.NotEmpty(t, ledger.Entries)
+	assert.Equal(t, "goodwill", ledger.Entries[0].Reason)
+	assert.WithinDuration(t, hubNow, ledger.Entries[0].CreatedAt, time.Hour, "the adjustment is dated by the hub's clock")
+
+	var sentAt time.Time
+	eventually(t, "a message accepted by WhatsApp", func() bool {
+		var list struct{ Messages []store.Message }
+		if h.admin(http.MethodGet, "/messages", &list) != http.StatusOK {
+			return false
+		}
+		for _, l := range list.Messages {
+			var msg store.Message
+			if h.admin(http.MethodGet, "/messages/"+l.Key, &msg) != http.StatusOK {
+				return false
+			}
+			for _, step := range msg.Timeline {
+				if step.Status == store.MessageSent {
+					sentAt = step.At
+					return true
+				}
+			}
+		}
+		return false
+	})
+	assert.WithinDuration(t, hubNow, sentAt, time.Hour, "marked sent by the hub's clock")
+}

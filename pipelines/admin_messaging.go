@@ -55,7 +55,7 @@ func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 		h.respond(w, nil, err, "no contact with that phone or user id")
 		return
 	}
-	now := time.Now()
+	now := h.now()
 	h.respond(w, map[string]any{"contact": c, "window_open": c.WindowOpen(now), "held": c.Held(now)}, nil, "")
 }
 
@@ -89,7 +89,7 @@ func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if *body.OptedIn {
 		state = member.ConsentOptedIn
 	}
-	at := time.Now()
+	at := h.now()
 	if body.At != nil {
 		at = *body.At
 	}

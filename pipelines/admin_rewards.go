@@ -80,7 +80,7 @@ func (h *Hub) listRewards(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		h.respond(w, nil, err, "")
 		return
 	}
-	now := time.Now()
+	now := h.now()
 	rewards := t.program.Rewards()
 	views := make([]rewardView, 0, len(rewards))
 	for _, rw := range rewards {
@@ -218,7 +218,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	// The request id is the client's; scoped to the member, the same id
 	// sent for another member is another redemption.
 	id := loyalty.RedemptionID(t.id, memberID, requestID)
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	res, err := h.transact(ctx, t, via, id, store.AccountRef{MemberID: memberID}, now,
 		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
 	switch {
@@ -277,7 +277,7 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 		}
 		h.metrics.CodesIssued.WithLabelValues(t.id, rw.Issuer, result).Inc()
 	}
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	var settled store.AccountResult
 	var err error
 	if issueErr == nil {

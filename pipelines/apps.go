@@ -134,7 +134,7 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	for _, u := range unrouted {
 		d := store.DeadLetter{
 			ID: "app_" + hashID(u.body), Tenant: appTenant(app), Topic: TopicInboundBSP, Handler: "route",
-			Reason: u.reason, Payload: u.body, Metadata: map[string]string{"app": app}, CreatedAt: time.Now().UTC(),
+			Reason: u.reason, Payload: u.body, Metadata: map[string]string{"app": app}, CreatedAt: h.now().UTC(),
 		}
 		if err := h.store.AddDeadLetter(r.Context(), d); err != nil {
 			w.Header().Set("Retry-After", "5")
@@ -288,7 +288,7 @@ func (h *Hub) enqueue(ctx context.Context, tenant string, c *connectorRuntime, b
 	msg.Metadata.Set(MetaConnector, c.name)
 	msg.Metadata.Set(MetaKind, c.spec.Name)
 	msg.Metadata.Set(MetaDeliveryID, d.ID)
-	msg.Metadata.Set(MetaReceivedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(MetaReceivedAt, h.now().UTC().Format(time.RFC3339Nano))
 	if d.Topic != "" {
 		msg.Metadata.Set(MetaTopic, d.Topic)
 	}

@@ -267,7 +267,7 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 		Connector: t.cfg.Conversation.Sender, OccurredAt: at.UTC(), Data: data,
 	}
 	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = time.Now().UTC()
+		ev.OccurredAt = h.now().UTC()
 	}
 	// A referrer's reward follows: run again with the join's replay if
 	// it fails.

@@ -126,8 +126,13 @@ type Options struct {
 	// Listener, when set, is used instead of listening on server.listen
 	// (tests pass a listener on 127.0.0.1:0).
 	Listener net.Listener
-	// Now is the clock of the messaging policy (quiet hours, windows,
-	// holds, daily caps) and of releasing deferred messages. Default
+	// Now is the hub's clock: every time it decides by or records goes
+	// through it (the messaging policy's quiet hours, windows, holds and
+	// caps, deadlines of earlier send attempts, refunds waiting for their
+	// order, sweeps, admin actions, the message log's and dead letters'
+	// times, template refreshes). Only elapsed times it measures (stage
+	// and request durations, the start's connect deadline) and the sender
+	// pause, whose timer is gobreaker's, read the machine's clock. Default
 	// time.Now.
 	Now func() time.Time
 }
@@ -241,7 +246,7 @@ func (h *Hub) Addr() string {
 // stage router, then opens the HTTP listener: webhooks are accepted only
 // once everything behind them runs. On error, whatever started is closed.
 func (h *Hub) Start(ctx context.Context) (err error) {
-	h.startedAt = time.Now()
+	h.startedAt = h.now()
 	defer func() {
 		if err != nil {
 			_ = h.Close(context.WithoutCancel(ctx))

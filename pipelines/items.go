@@ -6,7 +6,6 @@ import (
 	"maps"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -38,7 +37,7 @@ func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, top
 			Tenant: d.Tenant, Topic: topic, Handler: stage,
 			Reason:   fmt.Sprintf("mapping delivery %s: item %d: %s", d.DeliveryID, f.Output, f.Reason),
 			Payload:  f.Item,
-			Metadata: meta, CreatedAt: time.Now().UTC(),
+			Metadata: meta, CreatedAt: h.now().UTC(),
 		}
 		if err := h.storeDeadLetter(msg.Context(), dl); err != nil {
 			return fmt.Errorf("storing the dead letter of a failed item: %w", err)

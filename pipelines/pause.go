@@ -67,6 +67,8 @@ func (p *senderPause) newBreaker(gen uint64) *gobreaker.TwoStepCircuitBreaker[st
 				return
 			}
 			if to == gobreaker.StateOpen {
+				// gobreaker times the open state on the machine's
+				// clock, so the end it reports is read from it too.
 				p.until, p.reason = time.Now().Add(p.d), p.refusal
 			}
 			p.mu.Unlock()

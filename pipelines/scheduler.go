@@ -67,9 +67,9 @@ func (s *scheduler) loop(ctx context.Context) {
 	t := time.NewTicker(s.h.cfg.Pipeline.Scheduler.Interval)
 	defer t.Stop()
 	for {
-		s.h.relayStaleAttempts(ctx, time.Now())
+		s.h.relayStaleAttempts(ctx, s.h.now())
 		s.h.refreshTemplates(ctx)
-		for _, r := range s.h.Sweep(ctx, s.holder, time.Now()) {
+		for _, r := range s.h.Sweep(ctx, s.holder, s.h.now()) {
 			if r.Swept+r.Reminded+r.Birthdays+r.Failed+r.Abandoned > 0 {
 				s.h.logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded,
 					"birthdays", r.Birthdays, "abandoned_checkouts", r.Abandoned, "failed", r.Failed)

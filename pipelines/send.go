@@ -106,7 +106,7 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	done(err)
 	if err == nil {
 		h.metrics.SenderSends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
-		if err := h.store.MarkSent(bg, cmd.Key, res.ProviderMessageID, time.Now()); err != nil {
+		if err := h.store.MarkSent(bg, cmd.Key, res.ProviderMessageID, h.now()); err != nil {
 			return fmt.Errorf("recording sent message: %w", err)
 		}
 		return nil
@@ -136,7 +136,7 @@ func (h *Hub) sendFailed(ctx context.Context, c *connectorRuntime, cmd messaging
 			return rerr
 		}
 		if code == messaging.CodeEcosystem {
-			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
 				return fmt.Errorf("recording failed message: %w", rerr)
 			}
 			// Meta's own limit, not a fault: the member is held, nothing
@@ -147,14 +147,14 @@ func (h *Hub) sendFailed(ctx context.Context, c *connectorRuntime, cmd messaging
 	}
 	switch {
 	case fault.IsPermanent(err):
-		if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+		if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
 			return fmt.Errorf("recording failed message: %w", rerr)
 		}
 		return fmt.Errorf("sending %s: %w", cmd.Key, err)
 	case code == connectors.AmbiguousCode:
 		// The request may have reached the BSP: wait for its status
 		// webhook rather than resend at once.
-		if rerr := h.store.MarkUnknown(ctx, cmd.Key, err.Error(), time.Now()); rerr != nil {
+		if rerr := h.store.MarkUnknown(ctx, cmd.Key, err.Error(), h.now()); rerr != nil {
 			return fmt.Errorf("recording unknown message: %w", rerr)
 		}
 		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), h.cfg.Pipeline.Send.UnknownGrace)
@@ -175,7 +175,7 @@ func (h *Hub) sendFailed(ctx context.Context, c *connectorRuntime, cmd messaging
 // messaging.Refused), however it arrived: answered at once or on a failed
 // status webhook.
 func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
-	change, ok := messaging.Refused(code, time.Now())
+	change, ok := messaging.Refused(code, h.now())
 	if !ok {
 		return nil
 	}
@@ -201,7 +201,7 @@ func (h *Hub) templateRefused(ctx context.Context, c *connectorRuntime, cmd mess
 // holdForReplay returns a claimed message to pending with the reason and
 // dead-letters its command: an operator fixes the cause and replays it.
 func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code string, err error) error {
-	if rerr := h.store.ReleaseMessage(ctx, cmd.Key, code, err.Error(), time.Now()); rerr != nil {
+	if rerr := h.store.ReleaseMessage(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
 		return fmt.Errorf("releasing message: %w", rerr)
 	}
 	if !fault.IsPermanent(err) {
@@ -262,7 +262,7 @@ func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, c *connectorRun
 // markFallback records in the message log that a claimed free-form message
 // goes out as its fallback template, because of reason.
 func (h *Hub) markFallback(ctx context.Context, fb messaging.Command, reason string) error {
-	if err := h.store.MarkFallback(ctx, fb.Key, fb.Template.Name, time.Now()); err != nil {
+	if err := h.store.MarkFallback(ctx, fb.Key, fb.Template.Name, h.now()); err != nil {
 		return err
 	}
 	h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, reason).Inc()

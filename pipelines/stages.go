@@ -138,7 +138,7 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	}
 	send := h.cfg.Pipeline.Send
 	deadline := attemptDeadline(cur.Status, cur.UpdatedAt, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
-	if wait := time.Until(deadline); wait > 0 {
+	if wait := deadline.Sub(h.now()); wait > 0 {
 		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
 			cur.Key, deadline.UTC().Format(time.RFC3339))
 		switch waitFor(wait, h.inlineWait, send.UnknownPolicy, !h.cfg.Pipeline.Scheduler.Disabled) {
@@ -154,14 +154,14 @@ func (h *Hub) resolveEarlierAttempt(ctx context.Context, cur store.Message) (cla
 	}
 	if send.UnknownPolicy == config.UnknownHold {
 		if cur.Status == store.MessageSending {
-			if err := h.store.MarkUnknown(ctx, cur.Key, "no status webhook within the grace period", time.Now()); err != nil {
+			if err := h.store.MarkUnknown(ctx, cur.Key, "no status webhook within the grace period", h.now()); err != nil {
 				return false, fmt.Errorf("recording unknown message: %w", err)
 			}
 		}
 		return false, nil
 	}
 	claimed, err = h.store.RetakeMessage(ctx, cur, connectors.AmbiguousCode,
-		"no status webhook within the grace period: sending again under the same key", time.Now())
+		"no status webhook within the grace period: sending again under the same key", h.now())
 	if err != nil {
 		return false, fmt.Errorf("retaking message: %w", err)
 	}
@@ -183,7 +183,7 @@ func (h *Hub) deadLetterStage(msg *message.Message) error {
 		Reason:    msg.Metadata.Get("reason_poisoned"),
 		Payload:   msg.Payload,
 		Metadata:  maps.Clone(map[string]string(msg.Metadata)),
-		CreatedAt: time.Now().UTC(),
+		CreatedAt: h.now().UTC(),
 	}
 	if err := h.storeDeadLetter(msg.Context(), d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)

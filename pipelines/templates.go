@@ -35,9 +35,9 @@ func (t *templates) catalog() *messaging.Catalog { return t.cat.Load() }
 // refreshSoon asks for a new listing at the scheduler's next tick.
 func (t *templates) refreshSoon() { t.stale.Store(true) }
 
-// fetch lists the account's templates. ok is false when this sender cannot
+// fetch lists the account's templates, fetched at now. ok is false when this sender cannot
 // list them.
-func (t *templates) fetch(ctx context.Context) (cat *messaging.Catalog, ok bool, err error) {
+func (t *templates) fetch(ctx context.Context, now time.Time) (cat *messaging.Catalog, ok bool, err error) {
 	if t.lister == nil {
 		return nil, false, nil
 	}
@@ -52,7 +52,7 @@ func (t *templates) fetch(ctx context.Context) (cat *messaging.Catalog, ok bool,
 	}
 	cat = messaging.NewCatalog(list)
 	t.cat.Store(cat)
-	t.fetched.Store(time.Now().UnixNano())
+	t.fetched.Store(now.UnixNano())
 	t.stale.Store(false)
 	return cat, true, nil
 }
@@ -66,7 +66,7 @@ func (h *Hub) loadTemplates(ctx context.Context) error {
 	for _, id := range h.tenantIDs() {
 		t := h.tenants[id]
 		for name, c := range t.connectors {
-			cat, ok, err := c.fetch(ctx)
+			cat, ok, err := c.fetch(ctx, h.now())
 			if !ok {
 				continue
 			}
@@ -114,11 +114,11 @@ func (h *Hub) refreshTemplates(ctx context.Context) {
 			if c.lister == nil {
 				continue
 			}
-			age := time.Since(time.Unix(0, c.fetched.Load()))
+			age := h.now().Sub(time.Unix(0, c.fetched.Load()))
 			if !c.stale.Load() && age < templateRefreshEvery {
 				continue
 			}
-			cat, ok, err := c.fetch(ctx)
+			cat, ok, err := c.fetch(ctx, h.now())
 			switch {
 			case !ok:
 			case err != nil:
@@ -160,7 +160,7 @@ func (h *Hub) ListTemplates(ctx context.Context) []TenantTemplates {
 		sort.Strings(names)
 		for _, name := range names {
 			c := t.connectors[name]
-			cat, ok, err := c.fetch(ctx)
+			cat, ok, err := c.fetch(ctx, h.now())
 			if !ok {
 				continue
 			}
