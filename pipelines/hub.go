@@ -292,16 +292,21 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 func openStore(cfg config.Config) (store.Store, error) {
 	switch cfg.Store.Driver {
 	case config.DriverPostgres:
-		return postgres.New(cfg.Store.Postgres.DSN, cfg.Store.Postgres.MaxConns), nil
+		return postgres.New(cfg.Store.Postgres.DSN, cfg.Store.Postgres.MaxConns).WithBatching(batching(cfg)), nil
 	case config.DriverSQLite, "":
 		path := cfg.Store.SQLite.Path
 		if path == "" {
 			path = filepath.Join(cfg.DataDir, "loyalhub.db")
 		}
-		return sqlite.New(path), nil
+		return sqlite.New(path).WithBatching(batching(cfg)), nil
 	default:
 		return nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
 	}
+}
+
+// batching is the store's group commit as pipeline.batch sets it.
+func batching(cfg config.Config) store.Batching {
+	return store.Batching{Size: cfg.Pipeline.Batch.Size, Wait: cfg.Pipeline.Batch.Wait}
 }
 
 func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) error {

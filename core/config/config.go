@@ -171,10 +171,33 @@ type Pipeline struct {
 	// HandlerTimeout bounds one handler attempt. Default 30s.
 	HandlerTimeout time.Duration `koanf:"handler_timeout"`
 	Retry          Retry         `koanf:"retry"`
+	Batch          Batch         `koanf:"batch"`
 	Send           Send          `koanf:"send"`
 	Scheduler      Scheduler     `koanf:"scheduler"`
 	Sync           Sync          `koanf:"sync"`
 }
+
+// Batch is how the events of concurrent deliveries, and on SQLite every
+// write, commit together: the process stage's events waiting at the same
+// moment run in one store transaction, each in a savepoint of its own, so
+// that a failing one is dead-lettered alone and the rest commit.
+type Batch struct {
+	// Size caps the events (on SQLite, writes) of one store transaction.
+	// Zero is the store's default: 256 writes on SQLite, 64 events on
+	// PostgreSQL.
+	Size int `koanf:"size"`
+	// Wait is how long a transaction with fewer than Size events waits for
+	// more before it commits. Zero, the default, waits only for the
+	// goroutines already about to join, which adds no latency when idle.
+	Wait time.Duration `koanf:"wait"`
+}
+
+// MaxBatchSize and MaxBatchWait bound pipeline.batch: a longer transaction
+// holds every event of its batch back.
+const (
+	MaxBatchSize = 4096
+	MaxBatchWait = time.Second
+)
 
 // Sync writes members' points and tier back to the systems whose
 // connectors can (HubSpot contact properties).

@@ -288,6 +288,17 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "batch",
+			mutate: func(c *config.Config) {
+				c.Pipeline.Batch.Size = -3
+				c.Pipeline.Batch.Wait = 2 * time.Second
+			},
+			want: map[string]string{
+				"pipeline.batch.size": "must be between 0 (the store's default) and 4096, got -3",
+				"pipeline.batch.wait": "must be between 0 and 1s, got 2s",
+			},
+		},
+		{
 			name: "tenant fields",
 			mutate: func(c *config.Config) {
 				d := c.Tenants["demo"]

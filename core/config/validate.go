@@ -261,6 +261,12 @@ func (c *Config) validatePipeline(v *validator) {
 	if p.Retry.Multiplier < 1 {
 		v.add("pipeline.retry.multiplier", "must be at least 1, got %g", p.Retry.Multiplier)
 	}
+	if p.Batch.Size < 0 || p.Batch.Size > MaxBatchSize {
+		v.add("pipeline.batch.size", "must be between 0 (the store's default) and %d, got %d", MaxBatchSize, p.Batch.Size)
+	}
+	if p.Batch.Wait < 0 || p.Batch.Wait > MaxBatchWait {
+		v.add("pipeline.batch.wait", "must be between 0 and %s, got %s", MaxBatchWait, p.Batch.Wait)
+	}
 	v.oneOf("pipeline.send.unknown_policy", p.Send.UnknownPolicy, UnknownResend, UnknownHold)
 	v.positiveDuration("pipeline.send.unknown_grace", p.Send.UnknownGrace)
 	v.positive("pipeline.send.concurrency", int64(p.Send.Concurrency))

@@ -38,10 +38,9 @@ const (
 	// groupWorkers is how many groups are in flight at once, each on its
 	// own connection.
 	groupWorkers = 2
-	// maxGroup caps the events of one group.
-	maxGroup = 64
-	// maxGatherRounds bounds how often a worker yields for late joiners.
-	maxGatherRounds = 4
+	// DefaultGroupSize caps the events of one group when WithBatching
+	// does not.
+	DefaultGroupSize = 64
 )
 
 // txOp is one Transact call waiting for, or running in, a group.
@@ -62,9 +61,9 @@ type grouper struct {
 	*groups[*txOp]
 }
 
-func startGrouper(pool *pgxpool.Pool) *grouper {
+func startGrouper(pool *pgxpool.Pool, b store.Batching) *grouper {
 	g := &grouper{pool: pool}
-	g.groups = startGroups(groupWorkers, maxGroup, g.run)
+	g.groups = startGroups(groupWorkers, b.SizeOr(DefaultGroupSize), b.Wait, g.run)
 	return g
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -17,9 +18,10 @@ type groups[T any] struct {
 	wg   sync.WaitGroup
 }
 
-// startGroups starts workers that run each group with run, which must
-// answer every call of it.
-func startGroups[T any](workers, limit int, run func([]T)) *groups[T] {
+// startGroups starts workers that run each group of up to limit calls,
+// gathered for up to wait (store.Batching), with run, which must answer
+// every call of it.
+func startGroups[T any](workers, limit int, wait time.Duration, run func([]T)) *groups[T] {
 	g := &groups[T]{ops: make(chan T), quit: make(chan struct{})}
 	for range workers {
 		g.wg.Go(func() {
@@ -31,7 +33,7 @@ func startGroups[T any](workers, limit int, run func([]T)) *groups[T] {
 				case <-g.quit:
 					return
 				}
-				store.Gather(g.ops, &group, limit, maxGatherRounds)
+				store.Gather(g.ops, &group, limit, wait)
 				run(group)
 				clear(group)
 			}

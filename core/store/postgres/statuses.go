@@ -47,7 +47,7 @@ type statusGrouper struct {
 
 func startStatusGrouper(pool *pgxpool.Pool) *statusGrouper {
 	g := &statusGrouper{pool: pool}
-	g.groups = startGroups(statusWorkers, maxStatusGroup, g.run)
+	g.groups = startGroups(statusWorkers, maxStatusGroup, 0, g.run)
 	return g
 }
 

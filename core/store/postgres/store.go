@@ -43,6 +43,7 @@ var (
 type Store struct {
 	dsn      string
 	maxConns int
+	batch    store.Batching
 
 	mu    sync.Mutex
 	pool  *pgxpool.Pool
@@ -59,6 +60,14 @@ var _ store.Store = (*Store)(nil)
 // default). It does no I/O.
 func New(dsn string, maxConns int) *Store {
 	return &Store{dsn: dsn, maxConns: maxConns}
+}
+
+// WithBatching sets how many loyalty transactions share one PostgreSQL
+// transaction, at most, and how long a group waits for more (see
+// store.Batching). The size defaults to DefaultGroupSize. It must be called before Open.
+func (s *Store) WithBatching(b store.Batching) *Store {
+	s.batch = b
+	return s
 }
 
 // Open connects the pool and checks the database answers. Calling it again
@@ -88,7 +97,7 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("opening postgres store: %w", err)
 	}
 	s.pool = pool
-	s.group = startGrouper(pool)
+	s.group = startGrouper(pool, s.batch)
 	s.statuses = startStatusGrouper(pool)
 	return nil
 }

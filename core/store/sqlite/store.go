@@ -65,7 +65,8 @@ var (
 
 // Store is store.Store on SQLite. It is safe for concurrent use.
 type Store struct {
-	path string
+	path  string
+	batch store.Batching
 
 	mu     sync.Mutex
 	write  *sql.DB // one connection, BEGIN IMMEDIATE
@@ -83,6 +84,14 @@ var _ store.Store = (*Store)(nil)
 // or a private in-memory database for ":memory:". It does no I/O.
 func New(path string) *Store {
 	return &Store{path: path}
+}
+
+// WithBatching sets how many writes share one transaction of the writer, at
+// most, and how long a transaction waits for more (see store.Batching). The
+// size defaults to DefaultBatchSize. It must be called before Open.
+func (s *Store) WithBatching(b store.Batching) *Store {
+	s.batch = b
+	return s
 }
 
 // Open opens the database and applies the connection settings. Calling it
@@ -144,7 +153,7 @@ func (s *Store) Open(ctx context.Context) error {
 // start takes over the opened pools; s.mu is held.
 func (s *Store) start(w, r *sql.DB) {
 	s.write, s.read = w, r
-	s.writer = startWriter(w)
+	s.writer = startWriter(w, s.batch)
 	s.reader = newReader(r)
 }
 

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// maxBatch caps how many write operations share one transaction.
-const maxBatch = 256
+// DefaultBatchSize caps how many write operations share one transaction
+// when WithBatching does not.
+const DefaultBatchSize = 256
 
 // writeFunc is one write operation: it runs inside the batch's transaction,
 // within its own savepoint, and must not commit or roll back.
@@ -32,6 +34,10 @@ type writer struct {
 	ops  chan *writeOp
 	quit chan struct{}
 	wg   sync.WaitGroup
+	// limit caps the operations of a batch; wait is how long a batch
+	// waits for more (store.Batching).
+	limit int
+	wait  time.Duration
 
 	// Statements prepared on db, by query text. Only the writer goroutine
 	// touches them. A query first seen inside a batch runs unprepared and
@@ -40,9 +46,11 @@ type writer struct {
 	missing map[string]struct{}
 }
 
-func startWriter(db *sql.DB) *writer {
+func startWriter(db *sql.DB, b store.Batching) *writer {
 	w := &writer{
 		db:      db,
+		limit:   b.SizeOr(DefaultBatchSize),
+		wait:    b.Wait,
 		ops:     make(chan *writeOp),
 		quit:    make(chan struct{}),
 		stmts:   make(map[string]*sql.Stmt),
@@ -89,12 +97,9 @@ func (w *writer) do(ctx context.Context, fn writeFunc) error {
 	}
 }
 
-// maxCollectRounds bounds how often a batch waits for late joiners.
-const maxCollectRounds = 4
-
 func (w *writer) loop() {
 	defer w.wg.Done()
-	batch := make([]*writeOp, 0, maxBatch)
+	batch := make([]*writeOp, 0, w.limit)
 	for {
 		select {
 		case op := <-w.ops:
@@ -103,7 +108,7 @@ func (w *writer) loop() {
 			return
 		}
 		// Under load, fewer and larger commits write each touched page once.
-		store.Gather(w.ops, &batch, maxBatch, maxCollectRounds)
+		store.Gather(w.ops, &batch, w.limit, w.wait)
 		w.run(batch)
 		clear(batch)
 		w.prepareMissing()
