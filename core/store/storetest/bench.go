@@ -11,18 +11,26 @@ import (
 )
 
 // BenchTransact measures one sale through the loyalty program (member
-// lookup, an earn entry and its lot, the order and the processed event)
-// from 16 goroutines, each sale a new order of one of a thousand members.
-// s must be migrated.
+// lookup, an earn entry and its lot, the order and the processed event),
+// each sale a new order of one of a thousand members, with as many sales in
+// flight as each sub-benchmark says: 16 (the process stage with its default
+// queue.subscribers), then batches of 64 and 256 sales, which the store
+// commits together (store.Batching). s must be migrated.
 func BenchTransact(b *testing.B, s store.Store) {
+	for _, inFlight := range []int{16, 64, 256} {
+		b.Run(fmt.Sprintf("in_flight=%d", inFlight), func(b *testing.B) {
+			benchTransact(b, s, inFlight)
+		})
+	}
+}
+
+func benchTransact(b *testing.B, s store.Store, inFlight int) {
 	ctx := context.Background()
 	tenant := newTenant()
 	p := program(b, tenant, 0, 0, false)
 	var seq atomic.Int64
 	b.ReportAllocs()
-	// As many transactions in flight as the loyalty stage runs with its
-	// default queue.subscribers.
-	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+	b.SetParallelism(max(1, inFlight/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -36,6 +44,7 @@ func BenchTransact(b *testing.B, s store.Store) {
 			}
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sales/s")
 }
 
 // BenchClaimAndMarkSent measures claiming a new message and recording its
