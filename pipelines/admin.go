@@ -18,6 +18,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // Metadata the poison queue adds; dropped when a dead letter is replayed.
@@ -41,7 +42,7 @@ func (h *Hub) adminRoutes(mux *http.ServeMux) {
 }
 
 // admin checks the bearer token and the tenant before calling next.
-func (h *Hub) admin(next func(w http.ResponseWriter, r *http.Request, t *tenantRuntime)) http.Handler {
+func (h *Hub) admin(next func(w http.ResponseWriter, r *http.Request, t *runtime.Tenant)) http.Handler {
 	return h.adminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, ok := h.tenants[r.PathValue("tenant")]
 		if !ok {
@@ -73,12 +74,12 @@ func (h *Hub) adminOnly(next http.Handler) http.Handler {
 // getMemberByIdentity finds a member by one of the query parameters
 // phone (any notation; the tenant's region applies), email, or
 // customer_id with connector (the connector instance it came from).
-func (h *Hub) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	q := r.URL.Query()
 	var id member.Identity
 	switch {
 	case q.Get("phone") != "":
-		phone, err := member.NormalizePhone(q.Get("phone"), t.cfg.DefaultRegion)
+		phone, err := member.NormalizePhone(q.Get("phone"), t.Config.DefaultRegion)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
@@ -100,7 +101,7 @@ func (h *Hub) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *ten
 		writeError(w, http.StatusBadRequest, "one of the query parameters phone, email or customer_id (with connector) is required")
 		return
 	}
-	m, err := h.store.MemberByIdentity(r.Context(), t.id, id)
+	m, err := h.store.MemberByIdentity(r.Context(), t.ID, id)
 	if err != nil {
 		h.respond(w, nil, err, "no member with that "+strings.ReplaceAll(id.Kind, "customer", "customer id"))
 		return
@@ -109,8 +110,8 @@ func (h *Hub) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *ten
 	h.respond(w, d, err, "")
 }
 
-func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := h.store.Member(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
@@ -119,8 +120,8 @@ func (h *Hub) getMember(w http.ResponseWriter, r *http.Request, t *tenantRuntime
 	h.respond(w, d, err, "")
 }
 
-func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := h.store.Member(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
@@ -130,24 +131,24 @@ func (h *Hub) getLedger(w http.ResponseWriter, r *http.Request, t *tenantRuntime
 		return
 	}
 	// A merged member's id shows the ledger of the member it joined.
-	entries, err := h.store.Entries(r.Context(), t.id, m.ID, limit)
+	entries, err := h.store.Entries(r.Context(), t.ID, m.ID, limit)
 	h.respond(w, map[string]any{"member_id": m.ID, "entries": nonNil(entries)}, err, "")
 }
 
-func (h *Hub) listMessages(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) listMessages(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	msgs, err := h.store.ListMessages(r.Context(), t.id, store.MessageFilter{
+	msgs, err := h.store.ListMessages(r.Context(), t.ID, store.MessageFilter{
 		MemberID: q.Get("member_id"), Status: q.Get("status"), Limit: limit,
 	})
 	h.respond(w, map[string]any{"messages": nonNil(msgs)}, err, "")
 }
 
-func (h *Hub) getMessage(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	m, err := h.store.Message(r.Context(), t.id, r.PathValue("key"))
+func (h *Hub) getMessage(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := h.store.Message(r.Context(), t.ID, r.PathValue("key"))
 	h.respond(w, m, err, "no message "+r.PathValue("key"))
 }
 
@@ -168,12 +169,12 @@ func viewDeadLetter(d store.DeadLetter) deadLetterView {
 	return v
 }
 
-func (h *Hub) listDeadLetters(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) listDeadLetters(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
-	ds, err := h.store.ListDeadLetters(r.Context(), t.id, limit)
+	ds, err := h.store.ListDeadLetters(r.Context(), t.ID, limit)
 	views := make([]deadLetterView, 0, len(ds))
 	for _, d := range ds {
 		views = append(views, viewDeadLetter(d))
@@ -181,16 +182,16 @@ func (h *Hub) listDeadLetters(w http.ResponseWriter, r *http.Request, t *tenantR
 	h.respond(w, map[string]any{"deadletters": views}, err, "")
 }
 
-func (h *Hub) getDeadLetter(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	d, err := h.store.DeadLetter(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) getDeadLetter(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	d, err := h.store.DeadLetter(r.Context(), t.ID, r.PathValue("id"))
 	h.respond(w, viewDeadLetter(d), err, "no dead letter "+r.PathValue("id"))
 }
 
 // replayDeadLetter publishes the dead letter's payload back to the topic it
 // failed on, under a new message id (the queue would drop the original id
 // as a duplicate), for the stage to try again after a fix.
-func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	d, err := h.store.DeadLetter(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	d, err := h.store.DeadLetter(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		h.respond(w, nil, err, "no dead letter "+r.PathValue("id"))
 		return
@@ -217,7 +218,7 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 		writeError(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
 		return
 	}
-	if err := h.store.MarkReplayed(r.Context(), t.id, d.ID, now); err != nil {
+	if err := h.store.MarkReplayed(r.Context(), t.ID, d.ID, now); err != nil {
 		h.respond(w, nil, err, "")
 		return
 	}
@@ -228,7 +229,7 @@ func (h *Hub) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *tenant
 // where that is: a topic, or the outbox for a send the sender gave up on.
 // Dead letters of earlier versions' topics take the path that replaced
 // theirs.
-func (h *Hub) replay(ctx context.Context, t *tenantRuntime, topic string, msg *message.Message) (string, error) {
+func (h *Hub) replay(ctx context.Context, t *runtime.Tenant, topic string, msg *message.Message) (string, error) {
 	switch topic {
 	case TopicOutbox, oldTopicOutbound:
 		return TopicOutbox, h.requeueCommand(ctx, msg.Payload)

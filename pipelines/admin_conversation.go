@@ -8,6 +8,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 func (h *Hub) conversationRoutes(mux *http.ServeMux) {
@@ -19,12 +20,12 @@ func (h *Hub) conversationRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/join-qr.png", h.admin(h.getJoinQR))
 }
 
-func (h *Hub) listHandoffs(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) listHandoffs(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
-	list, err := h.store.Handoffs(r.Context(), t.id, h.now(), limit)
+	list, err := h.store.Handoffs(r.Context(), t.ID, h.now(), limit)
 	h.respond(w, map[string]any{"handoffs": nonNil(list)}, err, "")
 }
 
@@ -39,7 +40,7 @@ type agentMessage struct {
 
 // postAgentMessage sends an agent's text to the customer, inside the
 // customer's 24-hour window only (409 outside it).
-func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req agentMessage
 	if !decodeBody(w, r, &req) {
 		return
@@ -54,11 +55,11 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 	if !ok {
 		return
 	}
-	if t.cfg.Conversation.Sender == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.sender to answer through")
+	if t.Config.Conversation.Sender == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.sender to answer through")
 		return
 	}
-	c, err := h.store.Contact(r.Context(), t.id, ref)
+	c, err := h.store.Contact(r.Context(), t.ID, ref)
 	if err != nil {
 		h.respond(w, nil, err, "no contact with that phone or user id")
 		return
@@ -68,14 +69,14 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 		return
 	}
 	cmd := messaging.Command{
-		Key:    event.DerivedID("msg_", t.id, "agent", req.RequestID),
-		Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+		Key:    event.DerivedID("msg_", t.ID, "agent", req.RequestID),
+		Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 		Kind: messaging.KindText, Category: messaging.CategoryService, Text: req.Text, Rule: "agent",
 	}
 	if c.Phone == "" {
 		cmd.UserID = c.UserID
 	}
-	if m, err := h.store.MemberByPhone(r.Context(), t.id, c.Phone); err == nil {
+	if m, err := h.store.MemberByPhone(r.Context(), t.ID, c.Phone); err == nil {
 		cmd.MemberID = m.ID
 	}
 	if err := cmd.Validate(); err != nil {
@@ -91,7 +92,7 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 
 // postRelease gives a handed-off conversation back to the bot, which says
 // so to the customer when their window is open.
-func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req agentMessage
 	if !decodeBody(w, r, &req) {
 		return
@@ -100,7 +101,7 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if !ok {
 		return
 	}
-	conv, err := h.store.Conversation(r.Context(), t.id, ref)
+	conv, err := h.store.Conversation(r.Context(), t.ID, ref)
 	if err != nil {
 		h.respond(w, nil, err, "")
 		return
@@ -115,23 +116,23 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 		h.respond(w, nil, err, "")
 		return
 	}
-	hc := t.cfg.Conversation.Handoff
-	e := HandoffEvent{Event: HandoffEnded, Tenant: t.id, At: now.UTC(), Reason: conversation.HandoffReleased,
+	hc := t.Config.Conversation.Handoff
+	e := HandoffEvent{Event: HandoffEnded, Tenant: t.ID, At: now.UTC(), Reason: conversation.HandoffReleased,
 		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
-		Reply:   "/api/v1/tenants/" + t.id + "/conversations/messages"}
+		Reply:   "/api/v1/tenants/" + t.ID + "/conversations/messages"}
 	if err := h.postHandoff(r.Context(), hc.WebhookURL, hc.Secret, e); err != nil {
-		h.logger.Warn("telling the inbox a handoff ended", "tenant", t.id, "err", err)
+		h.logger.Warn("telling the inbox a handoff ended", "tenant", t.ID, "err", err)
 	}
-	if c, err := h.store.Contact(r.Context(), t.id, ref); err == nil && c.WindowOpen(now) && t.cfg.Conversation.Sender != "" {
+	if c, err := h.store.Contact(r.Context(), t.ID, ref); err == nil && c.WindowOpen(now) && t.Config.Conversation.Sender != "" {
 		lang := conv.Lang
 		if lang == "" {
-			lang = t.cfg.Conversation.DefaultLanguage
+			lang = t.Config.Conversation.DefaultLanguage
 		}
 		cmd := messaging.Command{
-			Key:    event.DerivedID("msg_", t.id, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
-			Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+			Key:    event.DerivedID("msg_", t.ID, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
+			Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 			Kind: messaging.KindText, Category: messaging.CategoryService, Rule: "conversation",
-			Text: t.bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.cfg.Conversation.Brand}),
+			Text: t.Bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.Config.Conversation.Brand}),
 		}
 		if c.Phone == "" {
 			cmd.UserID = c.UserID
@@ -146,17 +147,17 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 
 // joinLink is the tenant's join message with a referral code and source,
 // and its wa.me link.
-func joinLink(t *tenantRuntime, code, source string) (text, link string) {
-	c := t.cfg.Conversation
+func joinLink(t *runtime.Tenant, code, source string) (text, link string) {
+	c := t.Config.Conversation
 	text = conversation.JoinText(c.JoinKeyword, code, source)
 	return text, conversation.JoinLink(c.PhoneNumber, text)
 }
 
 // getJoinLink answers the wa.me link that opens the chat with the join
 // message prefilled: ?code= a member's referral code, ?source=qr or ad.
-func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	if t.cfg.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	if t.Config.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	q := r.URL.Query()
@@ -166,9 +167,9 @@ func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRunti
 
 // getJoinQR answers a PNG QR code of the join link (?size= pixels, default
 // 512).
-func (h *Hub) getJoinQR(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	if t.cfg.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+func (h *Hub) getJoinQR(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	if t.Config.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	size := 512

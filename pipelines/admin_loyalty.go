@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // expiringWindow is how far ahead member detail reports expiring points.
@@ -53,33 +54,33 @@ type challengeProgress struct {
 	Badge  string `json:"badge,omitempty"`
 }
 
-func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (memberDetail, error) {
+func (h *Hub) detail(ctx context.Context, t *runtime.Tenant, m member.Member) (memberDetail, error) {
 	d := memberDetail{Member: m}
-	lots, err := h.store.Lots(ctx, t.id, m.ID)
+	lots, err := h.store.Lots(ctx, t.ID, m.ID)
 	if err != nil {
 		return d, err
 	}
-	if t.program.HasTiers() {
+	if t.Program.HasTiers() {
 		now := h.now()
 		lm := store.LoyaltyMember(m)
-		q, err := h.store.Qualifying(ctx, t.id, m.ID, t.program.TierBasis(), t.program.WindowStart(lm, now))
+		q, err := h.store.Qualifying(ctx, t.ID, m.ID, t.Program.TierBasis(), t.Program.WindowStart(lm, now))
 		if err != nil {
 			return d, err
 		}
-		if tp, ok := t.program.Progress(lm, q); ok {
+		if tp, ok := t.Program.Progress(lm, q); ok {
 			d.Progress = &tp
 		}
 	}
-	if d.Badges, err = h.store.Badges(ctx, t.id, m.ID); err != nil {
+	if d.Badges, err = h.store.Badges(ctx, t.ID, m.ID); err != nil {
 		return d, err
 	}
 	d.Badges = nonNil(d.Badges)
-	if chs := t.program.Challenges(); len(chs) > 0 {
+	if chs := t.Program.Challenges(); len(chs) > 0 {
 		keys := make([]string, len(chs))
 		for i, c := range chs {
-			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, h.now(), t.program.Location)
+			keys[i] = loyalty.ChallengeKey(c.Name, c.Period, h.now(), t.Program.Location)
 		}
-		done, err := h.store.CounterValues(ctx, t.id, m.ID, keys)
+		done, err := h.store.CounterValues(ctx, t.ID, m.ID, keys)
 		if err != nil {
 			return d, err
 		}
@@ -110,13 +111,13 @@ func (h *Hub) detail(ctx context.Context, t *tenantRuntime, m member.Member) (me
 	return d, nil
 }
 
-func (h *Hub) getLots(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) getLots(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := h.store.Member(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
 	}
-	lots, err := h.store.Lots(r.Context(), t.id, m.ID)
+	lots, err := h.store.Lots(r.Context(), t.ID, m.ID)
 	h.respond(w, map[string]any{"member_id": m.ID, "lots": nonNil(lots)}, err, "")
 }
 
@@ -131,7 +132,7 @@ type adjustmentRequest struct {
 	RequestID string `json:"request_id"`
 }
 
-func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req adjustmentRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -149,11 +150,11 @@ func (h *Hub) postAdjustment(w http.ResponseWriter, r *http.Request, t *tenantRu
 	id := r.PathValue("id")
 	// The request id is the client's; scoped to the member, the same id
 	// sent for another member is another adjustment.
-	eventID := event.DerivedID("ev_", t.id, "adjust", id, req.RequestID)
+	eventID := event.DerivedID("ev_", t.ID, "adjust", id, req.RequestID)
 	now := h.now().UTC()
 	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
-			return t.program.AdjustAs(a, eventID, req.Points, req.Reason, req.Actor, now)
+			return t.Program.AdjustAs(a, eventID, req.Points, req.Reason, req.Actor, now)
 		})
 	switch {
 	case errors.Is(err, store.ErrNoMember):
@@ -204,7 +205,7 @@ type simulateResponse struct {
 // postSimulate runs an event through the tenant's program on the member's
 // real account inside a transaction that is then rolled back: the answer is
 // exactly what the event would do now, and nothing is written.
-func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req simulateRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -217,17 +218,17 @@ func (h *Hub) postSimulate(w http.ResponseWriter, r *http.Request, t *tenantRunt
 		req.OccurredAt = h.now().UTC()
 	}
 	ev := event.Event{
-		ID:     event.DerivedID("ev_", t.id, "simulate", h.now().Format(time.RFC3339Nano), newHolder()),
-		Tenant: t.id, Type: req.Type, Connector: req.Connector, OccurredAt: req.OccurredAt, Data: req.Data,
+		ID:     event.DerivedID("ev_", t.ID, "simulate", h.now().Format(time.RFC3339Nano), newHolder()),
+		Tenant: t.ID, Type: req.Type, Connector: req.Connector, OccurredAt: req.OccurredAt, Data: req.Data,
 	}
-	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
+	ref, err := AccountRef(t.Config.DefaultRegion, ev)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	var out simulateResponse
-	_, err = h.store.Transact(r.Context(), t.id, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
-		if err := t.program.Apply(a, ev); err != nil {
+	_, err = h.store.Transact(r.Context(), t.ID, ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
+		if err := t.Program.Apply(a, ev); err != nil {
 			return err
 		}
 		ch := a.Changes()
@@ -289,7 +290,7 @@ type tierRequest struct {
 // postTier sets a member's level by hand: explicit on the member (manual,
 // until when), never a silent floor; the program reviews the level again
 // once it ends.
-func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req tierRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -298,11 +299,11 @@ func (h *Hub) postTier(w http.ResponseWriter, r *http.Request, t *tenantRuntime)
 		return
 	}
 	id := r.PathValue("id")
-	eventID := event.DerivedID("ev_", t.id, "tier", id, req.RequestID)
+	eventID := event.DerivedID("ev_", t.ID, "tier", id, req.RequestID)
 	now := h.now().UTC()
 	res, err := h.transact(r.Context(), t, "", eventID, store.AccountRef{MemberID: id}, now,
 		func(a *loyalty.Account) error {
-			return t.program.SetTier(a, req.Tier, req.Until, req.Actor, req.Reason, now)
+			return t.Program.SetTier(a, req.Tier, req.Until, req.Actor, req.Reason, now)
 		})
 	switch {
 	case errors.Is(err, store.ErrNoMember):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 func (h *Hub) messagingRoutes(mux *http.ServeMux) {
@@ -20,10 +21,10 @@ func (h *Hub) messagingRoutes(mux *http.ServeMux) {
 }
 
 // contactRefParams reads ?phone= or ?user_id=.
-func contactRefParams(w http.ResponseWriter, r *http.Request, t *tenantRuntime, phone, userID string) (store.ContactRef, bool) {
+func contactRefParams(w http.ResponseWriter, r *http.Request, t *runtime.Tenant, phone, userID string) (store.ContactRef, bool) {
 	ref := store.ContactRef{UserID: userID}
 	if phone != "" {
-		p, err := member.NormalizePhone(phone, t.cfg.DefaultRegion)
+		p, err := member.NormalizePhone(phone, t.Config.DefaultRegion)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return ref, false
@@ -38,19 +39,19 @@ func contactRefParams(w http.ResponseWriter, r *http.Request, t *tenantRuntime, 
 }
 
 // contactQuery reads the query parameters ?phone= or ?user_id=.
-func contactQuery(w http.ResponseWriter, r *http.Request, t *tenantRuntime) (store.ContactRef, bool) {
+func contactQuery(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) (store.ContactRef, bool) {
 	q := r.URL.Query()
 	return contactRefParams(w, r, t, q.Get("phone"), q.Get("user_id"))
 }
 
 // getContact shows what the messaging policy knows of a WhatsApp user:
 // consent, window, hold.
-func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	ref, ok := contactQuery(w, r, t)
 	if !ok {
 		return
 	}
-	c, err := h.store.Contact(r.Context(), t.id, ref)
+	c, err := h.store.Contact(r.Context(), t.ID, ref)
 	if err != nil {
 		h.respond(w, nil, err, "no contact with that phone or user id")
 		return
@@ -61,7 +62,7 @@ func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 
 // postConsent records a marketing consent gathered outside WhatsApp (a
 // shop's checkbox, a paper form): {"phone", "opted_in", "source"}.
-func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var body struct {
 		Phone   string     `json:"phone"`
 		UserID  string     `json:"user_id"`
@@ -93,7 +94,7 @@ func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if body.At != nil {
 		at = *body.At
 	}
-	c, err := h.store.UpdateContact(r.Context(), t.id, ref, member.SetConsent(state, body.Source, at))
+	c, err := h.store.UpdateContact(r.Context(), t.ID, ref, member.SetConsent(state, body.Source, at))
 	h.respond(w, map[string]any{"contact": c}, err, "")
 }
 
@@ -107,16 +108,16 @@ type senderView struct {
 	Templates   *int      `json:"templates,omitempty"` // listed templates, when known
 }
 
-func (h *Hub) listSenders(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var out []senderView
-	for _, name := range sortedKeys(t.connectors) {
-		c := t.connectors[name]
-		if c.sender == nil {
+	for _, name := range sortedKeys(t.Connectors) {
+		c := t.Connectors[name]
+		if c.Sender == nil {
 			continue
 		}
-		v := senderView{Name: name, Type: c.spec.Name}
-		v.Paused, v.PausedUntil, v.PauseReason = c.pause.state()
-		if cat := c.catalog(); cat != nil {
+		v := senderView{Name: name, Type: c.Spec.Name}
+		v.Paused, v.PausedUntil, v.PauseReason = c.Pause.State()
+		if cat := c.Templates.Catalog(); cat != nil {
 			n := cat.Len()
 			v.Templates = &n
 		}
@@ -127,13 +128,13 @@ func (h *Hub) listSenders(w http.ResponseWriter, r *http.Request, t *tenantRunti
 
 // resumeSender lifts a sender's pause after an operator fixed its
 // credentials; replay its dead letters next.
-func (h *Hub) resumeSender(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	c, ok := t.connectors[r.PathValue("sender")]
-	if !ok || c.sender == nil {
+func (h *Hub) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	c, ok := t.Connectors[r.PathValue("sender")]
+	if !ok || c.Sender == nil {
 		writeError(w, http.StatusNotFound, "no sender "+r.PathValue("sender"))
 		return
 	}
-	c.pause.resume()
+	c.Pause.Resume()
 	h.respond(w, map[string]any{"sender": r.PathValue("sender"), "paused": false}, nil, "")
 }
 

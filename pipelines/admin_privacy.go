@@ -7,6 +7,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // privacyOperator is the type label of erasures the operator asks for
@@ -50,7 +51,7 @@ type redactAnswer struct {
 // privacy webhooks for: a POS or CSV customer, someone who wrote on
 // WhatsApp. 404 when nothing names the person: nothing is erased or kept,
 // so that the request can be corrected and sent again under its id.
-func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req redactRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -68,8 +69,8 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 	h.erasing.Lock()
 	defer h.erasing.Unlock()
 	ctx := r.Context()
-	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(t.id, privacyOperator, result).Inc() }
-	if done, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
+	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(t.ID, privacyOperator, result).Inc() }
+	if done, err := h.store.Erasure(ctx, t.ID, req.RequestID); err == nil {
 		count("replayed")
 		writeJSON(w, http.StatusOK, redactAnswer{Erasure: done, Replayed: true})
 		return
@@ -81,24 +82,24 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 	var err error
 	if req.MemberID != "" {
 		var m member.Member
-		m, err = h.store.Member(ctx, t.id, req.MemberID)
+		m, err = h.store.Member(ctx, t.ID, req.MemberID)
 		if err == nil {
 			ms = []member.Member{m}
 		}
 	} else {
-		ms, err = h.membersOf(ctx, t.id, ref)
+		ms, err = h.membersOf(ctx, t.ID, ref)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.respond(w, nil, err, "")
 		return
 	}
-	done, err := h.erasePerson(ctx, t.id, req.RequestID, named, ms)
+	done, err := h.erasePerson(ctx, t.ID, req.RequestID, named, ms)
 	if err != nil {
 		h.respond(w, nil, err, "")
 		return
 	}
 	if len(done.Members) == 0 && done.DeadLetters == 0 {
-		if kept, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
+		if kept, err := h.store.Erasure(ctx, t.ID, req.RequestID); err == nil {
 			// The same request id erased them at the same time, through
 			// another replica.
 			count("replayed")
@@ -115,7 +116,7 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 		h.respond(w, nil, err, "")
 		return
 	}
-	h.logger.Warn("a person's personal data erased on the operator's request", "tenant", t.id,
+	h.logger.Warn("a person's personal data erased on the operator's request", "tenant", t.ID,
 		"request", req.RequestID, "actor", req.Actor, "members", kept.Members, "dead_letters", done.DeadLetters)
 	if !recorded {
 		// Another replica erased under the same request id at the same
@@ -133,7 +134,7 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 // member id). It answers 400 and returns false for a request naming nobody,
 // or naming them by something that is not a phone number, an email
 // address, or a customer id of one of the tenant's connectors.
-func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactRequest) (member.Person, store.AccountRef, bool) {
+func (h *Hub) redactSubject(w http.ResponseWriter, t *runtime.Tenant, req redactRequest) (member.Person, store.AccountRef, bool) {
 	var named member.Person
 	var ref store.AccountRef
 	bad := func(msg string) (member.Person, store.AccountRef, bool) {
@@ -150,7 +151,7 @@ func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactR
 		return bad("one of phone, email, customer_id (with connector) or member_id is required")
 	}
 	if req.Phone != "" {
-		phone, err := member.NormalizePhone(req.Phone, t.cfg.DefaultRegion)
+		phone, err := member.NormalizePhone(req.Phone, t.Config.DefaultRegion)
 		if err != nil {
 			return bad(err.Error())
 		}
@@ -163,8 +164,8 @@ func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactR
 		named.Emails, ref.Email = []string{req.Email}, req.Email
 	}
 	if req.CustomerID != "" {
-		if _, ok := t.connectors[req.Connector]; !ok {
-			return bad("customer_id needs connector, one of the tenant's connectors: " + strings.Join(sortedKeys(t.connectors), ", "))
+		if _, ok := t.Connectors[req.Connector]; !ok {
+			return bad("customer_id needs connector, one of the tenant's connectors: " + strings.Join(sortedKeys(t.Connectors), ", "))
 		}
 		named.CustomerIDs, ref.CustomerID, ref.Connector = []string{req.CustomerID}, req.CustomerID, req.Connector
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // issueTimeout bounds asking a shop connector for a code and recording
@@ -74,14 +75,14 @@ func viewReward(r loyalty.Reward, st store.RewardStock, now time.Time) rewardVie
 	return v
 }
 
-func (h *Hub) listRewards(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	stock, err := h.store.RewardStock(r.Context(), t.id)
+func (h *Hub) listRewards(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	stock, err := h.store.RewardStock(r.Context(), t.ID)
 	if err != nil {
 		h.respond(w, nil, err, "")
 		return
 	}
 	now := h.now()
-	rewards := t.program.Rewards()
+	rewards := t.Program.Rewards()
 	views := make([]rewardView, 0, len(rewards))
 	for _, rw := range rewards {
 		views = append(views, viewReward(rw, stock[rw.ID], now))
@@ -94,9 +95,9 @@ type codesRequest struct {
 	Codes []string `json:"codes"`
 }
 
-func (h *Hub) postRewardCodes(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postRewardCodes(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	id := r.PathValue("reward")
-	rw, ok := t.program.Reward(id)
+	rw, ok := t.Program.Reward(id)
 	if !ok {
 		writeError(w, http.StatusNotFound, "no reward "+id)
 		return
@@ -119,12 +120,12 @@ func (h *Hub) postRewardCodes(w http.ResponseWriter, r *http.Request, t *tenantR
 			return
 		}
 	}
-	added, dups, err := h.store.ImportCodes(r.Context(), t.id, id, req.Codes)
+	added, dups, err := h.store.ImportCodes(r.Context(), t.ID, id, req.Codes)
 	if err != nil {
 		h.respond(w, nil, err, "")
 		return
 	}
-	stock, err := h.store.RewardStock(r.Context(), t.id)
+	stock, err := h.store.RewardStock(r.Context(), t.ID)
 	if err != nil {
 		h.respond(w, nil, err, "")
 		return
@@ -148,9 +149,9 @@ type redemptionView struct {
 	RewardName string `json:"reward_name,omitempty"`
 }
 
-func (t *tenantRuntime) viewRedemption(d loyalty.Redemption) redemptionView {
+func viewRedemption(t *runtime.Tenant, d loyalty.Redemption) redemptionView {
 	v := redemptionView{Redemption: d}
-	if rw, ok := t.program.Reward(d.RewardID); ok {
+	if rw, ok := t.Program.Reward(d.RewardID); ok {
 		v.RewardName = rw.Name
 	}
 	return v
@@ -163,7 +164,7 @@ type redeemResponse struct {
 	Replayed bool  `json:"replayed"`
 }
 
-func (h *Hub) postRedemption(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) postRedemption(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req redemptionRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -210,17 +211,17 @@ func refused(status int, err error) error { return &redeemError{status: status, 
 // code could not be issued (the points are given back). via names where the
 // member asked, when the code reaches them there (redeemViaChat); it is
 // carried by the reward.redeemed outcome as data.via.
-func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, requestID, via string) (redeemResponse, error) {
-	rw, ok := t.program.Reward(rewardID)
+func (h *Hub) redeem(ctx context.Context, t *runtime.Tenant, memberID, rewardID, requestID, via string) (redeemResponse, error) {
+	rw, ok := t.Program.Reward(rewardID)
 	if !ok {
 		return redeemResponse{}, refused(http.StatusNotFound, errors.New("no reward "+rewardID))
 	}
 	// The request id is the client's; scoped to the member, the same id
 	// sent for another member is another redemption.
-	id := loyalty.RedemptionID(t.id, memberID, requestID)
+	id := loyalty.RedemptionID(t.ID, memberID, requestID)
 	now := h.now().UTC()
 	res, err := h.transact(ctx, t, via, id, store.AccountRef{MemberID: memberID}, now,
-		func(a *loyalty.Account) error { return t.program.Redeem(a, id, rw, now) })
+		func(a *loyalty.Account) error { return t.Program.Redeem(a, id, rw, now) })
 	switch {
 	case errors.Is(err, store.ErrNoMember):
 		return redeemResponse{}, refused(http.StatusNotFound, errors.New("no member "+memberID))
@@ -232,7 +233,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	case err != nil:
 		return redeemResponse{}, err
 	}
-	d, err := h.store.Redemption(ctx, t.id, id)
+	d, err := h.store.Redemption(ctx, t.ID, id)
 	if err != nil {
 		return redeemResponse{}, err
 	}
@@ -257,7 +258,7 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 	if d.Status == loyalty.RedemptionReleased {
 		return redeemResponse{}, refused(http.StatusConflict, fmt.Errorf("redemption %s was released (%s); use a new request_id", d.ID, d.Reason))
 	}
-	return redeemResponse{redemptionView: t.viewRedemption(d), Balance: res.Member.Balance, Replayed: replayed}, nil
+	return redeemResponse{redemptionView: viewRedemption(t, d), Balance: res.Member.Balance, Replayed: replayed}, nil
 }
 
 // issue asks the reward's issuer for the code of reserved redemption d, then
@@ -265,26 +266,26 @@ func (h *Hub) redeem(ctx context.Context, t *tenantRuntime, memberID, rewardID, 
 // there is none. It returns the redemption as it ends up and the result of
 // the settling transaction (res when there was none). A redemption settled
 // meanwhile by a concurrent request is returned as that request left it.
-func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d loyalty.Redemption,
+func (h *Hub) issue(ctx context.Context, t *runtime.Tenant, rw loyalty.Reward, d loyalty.Redemption,
 	res store.AccountResult, via string) (loyalty.Redemption, store.AccountResult, error) {
 	var code string
 	issueErr := fmt.Errorf("connector %s cannot issue codes", rw.Issuer)
 	if issuer := codeIssuer(t, rw.Issuer); issuer != nil {
-		code, issueErr = issueCode(ctx, issuer, t.id, rw, d)
+		code, issueErr = issueCode(ctx, issuer, t.ID, rw, d)
 		result := "ok"
 		if issueErr != nil {
 			result = string(fault.ClassOf(issueErr))
 		}
-		h.metrics.CodesIssued.WithLabelValues(t.id, rw.Issuer, result).Inc()
+		h.metrics.CodesIssued.WithLabelValues(t.ID, rw.Issuer, result).Inc()
 	}
 	now := h.now().UTC()
 	var settled store.AccountResult
 	var err error
 	if issueErr == nil {
-		settled, err = store.ConfirmRedemption(ctx, h.ledger(t, via), t.program, t.id, d.ID, code, now)
+		settled, err = store.ConfirmRedemption(ctx, h.ledger(t, via), t.Program, t.ID, d.ID, code, now)
 	} else {
-		h.logger.Warn("a reward's code could not be issued", "tenant", t.id, "reward", rw.ID, "redemption", d.ID, "err", issueErr)
-		settled, err = store.ReleaseRedemption(ctx, h.ledger(t, ""), t.program, t.id, d.ID, issueErr.Error(), now)
+		h.logger.Warn("a reward's code could not be issued", "tenant", t.ID, "reward", rw.ID, "redemption", d.ID, "err", issueErr)
+		settled, err = store.ReleaseRedemption(ctx, h.ledger(t, ""), t.Program, t.ID, d.ID, issueErr.Error(), now)
 	}
 	switch {
 	case errors.Is(err, loyalty.ErrRedemptionSettled):
@@ -293,7 +294,7 @@ func (h *Hub) issue(ctx context.Context, t *tenantRuntime, rw loyalty.Reward, d 
 	case err != nil:
 		return d, res, err
 	}
-	d, err = h.store.Redemption(ctx, t.id, d.ID)
+	d, err = h.store.Redemption(ctx, t.ID, d.ID)
 	if err != nil {
 		return d, res, err
 	}
@@ -338,15 +339,15 @@ func issueCode(ctx context.Context, issuer loyalty.CodeIssuer, tenant string, rw
 
 // codeIssuer returns the tenant's connector named name when it can issue
 // reward codes.
-func codeIssuer(t *tenantRuntime, name string) loyalty.CodeIssuer {
-	if c, ok := t.connectors[name]; ok {
-		return c.issuer
+func codeIssuer(t *runtime.Tenant, name string) loyalty.CodeIssuer {
+	if c, ok := t.Connectors[name]; ok {
+		return c.Issuer
 	}
 	return nil
 }
 
-func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	m, err := h.store.Member(r.Context(), t.id, r.PathValue("id"))
+func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := h.store.Member(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		h.respond(w, nil, err, "no member "+r.PathValue("id"))
 		return
@@ -355,10 +356,10 @@ func (h *Hub) listRedemptions(w http.ResponseWriter, r *http.Request, t *tenantR
 	if !ok {
 		return
 	}
-	ds, err := h.store.ListRedemptions(r.Context(), t.id, m.ID, limit)
+	ds, err := h.store.ListRedemptions(r.Context(), t.ID, m.ID, limit)
 	views := make([]redemptionView, 0, len(ds))
 	for _, d := range ds {
-		views = append(views, t.viewRedemption(d))
+		views = append(views, viewRedemption(t, d))
 	}
 	h.respond(w, map[string]any{"member_id": m.ID, "redemptions": views}, err, "")
 }

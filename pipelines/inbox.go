@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // inboundColumns are the keys of message.received data the inbound message
@@ -55,7 +57,7 @@ func inboundContent(data json.RawMessage) (json.RawMessage, error) {
 
 // listInbound lists what a WhatsApp user sent, newest first:
 // ?phone= or ?user_id=, and limit.
-func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	ref, ok := contactQuery(w, r, t)
 	if !ok {
 		return
@@ -64,6 +66,6 @@ func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if !ok {
 		return
 	}
-	ms, err := h.store.ListInbound(r.Context(), t.id, ref, limit)
+	ms, err := h.store.ListInbound(r.Context(), t.ID, ref, limit)
 	h.respond(w, map[string]any{"messages": nonNil(ms)}, err, "")
 }

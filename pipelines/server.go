@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // Handler returns the hub's single HTTP handler: webhooks, health, metrics
@@ -47,8 +48,8 @@ func (h *Hub) Handler() http.Handler {
 func (h *Hub) handleHook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	tenant, name := r.PathValue("tenant"), r.PathValue("connector")
-	c, ok := h.connector(tenant, name)
-	if !ok || c.source == nil {
+	c, ok := h.tenants.Connector(tenant, name)
+	if !ok || c.Source == nil {
 		h.metrics.ConnectorRequests.WithLabelValues("", "", "404").Inc()
 		writeError(w, http.StatusNotFound, "unknown tenant or connector: "+tenant+"/"+name)
 		return
@@ -60,7 +61,7 @@ func (h *Hub) handleHook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, c *connectorRuntime) int {
+func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, c *runtime.Connector) int {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Server.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -69,16 +70,16 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 		}
 		return writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 	}
-	d, err := c.source.Accept(r, body)
+	d, err := c.Source.Accept(r, body)
 	if err != nil {
 		if errors.Is(err, connectors.ErrUnauthorized) {
-			h.metrics.ConnectorSigFailures.WithLabelValues(tenant, c.name).Inc()
+			h.metrics.ConnectorSigFailures.WithLabelValues(tenant, c.Name).Inc()
 			return writeError(w, http.StatusUnauthorized, err.Error())
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	if err := h.enqueue(r.Context(), tenant, c, body, d); err != nil {
-		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
+		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.Name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 	}
@@ -86,16 +87,16 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 }
 
 func (h *Hub) handleHandshake(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.connector(r.PathValue("tenant"), r.PathValue("connector"))
+	c, ok := h.tenants.Connector(r.PathValue("tenant"), r.PathValue("connector"))
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown tenant or connector")
 		return
 	}
-	if c.handshaker == nil {
+	if c.Handshaker == nil {
 		writeError(w, http.StatusMethodNotAllowed, "this connector takes POST only")
 		return
 	}
-	c.handshaker.Handshake(w, r)
+	c.Handshaker.Handshake(w, r)
 }
 
 func (h *Hub) handleReady(w http.ResponseWriter, r *http.Request) {
