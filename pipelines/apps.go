@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,7 +43,7 @@ func (h *Hub) buildAppRoutes(accounts map[*runtime.Connector]connectors.CloudAcc
 	}
 	for _, id := range h.tenants.IDs() {
 		t := h.tenants[id]
-		for _, name := range sortedKeys(t.Connectors) {
+		for _, name := range slices.Sorted(maps.Keys(t.Connectors)) {
 			c := t.Connectors[name]
 			acct, ok := accounts[c]
 			if !ok {
@@ -252,21 +254,6 @@ func (h *Hub) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src.Handshake(w, r)
-}
-
-// listAppDeadLetters lists an app's unroutable changes.
-func (h *Hub) listAppDeadLetters(w http.ResponseWriter, r *http.Request) {
-	app := r.PathValue("app")
-	if _, ok := h.apps[app]; !ok {
-		writeError(w, http.StatusNotFound, "unknown whatsapp app "+app)
-		return
-	}
-	limit, ok := limitParam(w, r)
-	if !ok {
-		return
-	}
-	ds, err := h.store.ListDeadLetters(r.Context(), appTenant(app), limit)
-	h.respond(w, map[string]any{"dead_letters": nonNil(ds)}, err, "")
 }
 
 func hashID(b []byte) string {

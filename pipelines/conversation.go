@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/account"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -196,8 +197,8 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 		c.joined = r.Member.ID
 		return res.Joined(conversation.JoinAnswer{MemberID: r.Member.ID, Points: points, Balance: r.Member.Balance}), nil
 	case conversation.Redeem:
-		r, err := c.h.redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
-		var re *redeemError
+		r, err := c.h.redeemer().Redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
+		var re *account.Refusal
 		switch {
 		case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedNotEnough}), nil
@@ -222,7 +223,7 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 
 // account reads what the points answer shows of the member.
 func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conversation.Account, error) {
-	d, err := c.h.detail(ctx, c.t, *c.mem)
+	d, err := account.ReadDetail(ctx, c.h.store, c.t, *c.mem, c.h.now())
 	if err != nil {
 		return conversation.Account{}, fmt.Errorf("reading the member: %w", err)
 	}

@@ -57,9 +57,6 @@ type Hub struct {
 	// ignored holds the labels of the parts mappings left aside so far,
 	// so that each is logged once and the metric's labels stay bounded.
 	ignored ignoredLabels
-	// erasing runs the operator's erasures one at a time, so that a
-	// request sent twice at once is answered by its first run's record.
-	erasing sync.Mutex
 
 	now        func() time.Time
 	startedAt  time.Time

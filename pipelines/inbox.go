@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"unicode/utf8"
-
-	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // inboundColumns are the keys of message.received data the inbound message
@@ -53,19 +50,4 @@ func inboundContent(data json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return out, nil
-}
-
-// listInbound lists what a WhatsApp user sent, newest first:
-// ?phone= or ?user_id=, and limit.
-func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
-	ref, ok := contactQuery(w, r, t)
-	if !ok {
-		return
-	}
-	limit, ok := limitParam(w, r)
-	if !ok {
-		return
-	}
-	ms, err := h.store.ListInbound(r.Context(), t.ID, ref, limit)
-	h.respond(w, map[string]any{"messages": nonNil(ms)}, err, "")
 }
