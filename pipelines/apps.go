@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,12 +20,13 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // appRoute is where a Meta app's change goes.
 type appRoute struct {
 	tenant string
-	c      *connectorRuntime
+	c      *runtime.Connector
 }
 
 // appRoutes indexes the tenants' Cloud API numbers for the shared app
@@ -33,15 +36,15 @@ type appRoutes struct {
 	byWABA    map[string]appRoute
 }
 
-func (h *Hub) buildAppRoutes(accounts map[*connectorRuntime]connectors.CloudAccount) error {
+func (h *Hub) buildAppRoutes(accounts map[*runtime.Connector]connectors.CloudAccount) error {
 	h.routes = appRoutes{byPhoneID: map[string]appRoute{}, byWABA: map[string]appRoute{}}
 	if len(h.cfg.WhatsAppApps) == 0 {
 		return nil
 	}
-	for _, id := range h.tenantIDs() {
+	for _, id := range h.tenants.IDs() {
 		t := h.tenants[id]
-		for _, name := range sortedKeys(t.connectors) {
-			c := t.connectors[name]
+		for _, name := range slices.Sorted(maps.Keys(t.Connectors)) {
+			c := t.Connectors[name]
 			acct, ok := accounts[c]
 			if !ok {
 				continue
@@ -51,7 +54,7 @@ func (h *Hub) buildAppRoutes(accounts map[*connectorRuntime]connectors.CloudAcco
 			if phoneID != "" {
 				if prev, dup := h.routes.byPhoneID[phoneID]; dup {
 					return fmt.Errorf("tenant %s: connector %s: phone_number_id %s is also tenant %s's connector %s",
-						id, name, phoneID, prev.tenant, prev.c.name)
+						id, name, phoneID, prev.tenant, prev.c.Name)
 				}
 				h.routes.byPhoneID[phoneID] = r
 			}
@@ -206,7 +209,7 @@ func (h *Hub) splitAppHook(body []byte) ([]routedPart, []unroutedChange, error) 
 				unrouted = append(unrouted, unroutedChange{reason: reason, body: one})
 				continue
 			}
-			k := key{route.tenant, route.c.name, e.ID}
+			k := key{route.tenant, route.c.Name, e.ID}
 			g, seen := groups[k]
 			if !seen {
 				g = &wireEntry{ID: e.ID, Time: e.Time}
@@ -253,21 +256,6 @@ func (h *Hub) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
 	src.Handshake(w, r)
 }
 
-// listAppDeadLetters lists an app's unroutable changes.
-func (h *Hub) listAppDeadLetters(w http.ResponseWriter, r *http.Request) {
-	app := r.PathValue("app")
-	if _, ok := h.apps[app]; !ok {
-		writeError(w, http.StatusNotFound, "unknown whatsapp app "+app)
-		return
-	}
-	limit, ok := limitParam(w, r)
-	if !ok {
-		return
-	}
-	ds, err := h.store.ListDeadLetters(r.Context(), appTenant(app), limit)
-	h.respond(w, map[string]any{"dead_letters": nonNil(ds)}, err, "")
-}
-
 func hashID(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -282,11 +270,11 @@ func newAppSources(h *Hub) {
 }
 
 // enqueue publishes one accepted delivery for a tenant connector.
-func (h *Hub) enqueue(ctx context.Context, tenant string, c *connectorRuntime, body []byte, d connectors.Delivery) error {
-	msg := message.NewMessage(event.DerivedID("in_", tenant, c.name, d.ID), body)
+func (h *Hub) enqueue(ctx context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
+	msg := message.NewMessage(event.DerivedID("in_", tenant, c.Name, d.ID), body)
 	msg.Metadata.Set(MetaTenant, tenant)
-	msg.Metadata.Set(MetaConnector, c.name)
-	msg.Metadata.Set(MetaKind, c.spec.Name)
+	msg.Metadata.Set(MetaConnector, c.Name)
+	msg.Metadata.Set(MetaKind, c.Spec.Name)
 	msg.Metadata.Set(MetaDeliveryID, d.ID)
 	msg.Metadata.Set(MetaReceivedAt, h.now().UTC().Format(time.RFC3339Nano))
 	if d.Topic != "" {
@@ -296,5 +284,5 @@ func (h *Hub) enqueue(ctx context.Context, tenant string, c *connectorRuntime, b
 		msg.Metadata.Set(MetaSourcePrefix+k, v)
 	}
 	msg.SetContext(ctx)
-	return h.queue.Publisher().Publish(c.topic, msg)
+	return h.queue.Publisher().Publish(c.Topic, msg)
 }

@@ -205,10 +205,10 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 		code = "unknown"
 	}
 	h.metrics.DeliveryFailures.WithLabelValues(ev.Tenant, code).Inc()
-	c, _ := h.connector(ev.Tenant, ev.Connector)
+	c, _ := h.tenants.Connector(ev.Tenant, ev.Connector)
 	var err error = fault.Permanent(fault.ClassRecipient, errors.New(u.Error))
-	if c != nil && c.classifier != nil && len(st.Errors) > 0 {
-		err = c.classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
+	if c != nil && c.Classifier != nil && len(st.Errors) > 0 {
+		err = c.Classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
 	}
 	var m store.Message
 	if u.Key != "" {
@@ -237,7 +237,7 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 	case fault.ClassOf(err) == fault.ClassTemplate:
 		h.metrics.ConfigErrors.WithLabelValues(ev.Tenant, ev.Connector, code).Inc()
 		if c != nil {
-			c.refreshSoon()
+			c.Templates.RefreshSoon()
 		}
 	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
 		if ref.Phone == "" && ref.UserID == "" {
@@ -323,7 +323,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		h.metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
 	}
 	t, ok := h.tenants[ev.Tenant]
-	if !ok || t.cfg.Conversation.Sender != ev.Connector {
+	if !ok || t.Config.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
 	}
 	if m.Type == messageTypeSystem {
@@ -341,14 +341,12 @@ func (h *Hub) templateStatus(ev event.Event) error {
 	if err := json.Unmarshal(ev.Data, &ts); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding template.status data: %w", err))
 	}
-	c, ok := h.connector(ev.Tenant, ev.Connector)
+	c, ok := h.tenants.Connector(ev.Tenant, ev.Connector)
 	if !ok {
 		return nil
 	}
-	if cat := c.catalog(); cat != nil {
-		c.cat.Store(cat.WithStatus(ts.Name, ts.Language, strings.ToUpper(ts.Event)))
-	}
-	c.refreshSoon()
+	c.Templates.SetStatus(ts.Name, ts.Language, strings.ToUpper(ts.Event))
+	c.Templates.RefreshSoon()
 	h.logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
 		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
 	return nil

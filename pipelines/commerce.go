@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // OutcomeCheckoutAbandoned announces a checkout left unfinished for the
@@ -24,7 +25,7 @@ const OutcomeCheckoutAbandoned = "checkout.abandoned"
 // commerceEvent handles the events of shops, CRMs and POS systems that
 // change no points: consent, checkouts and privacy requests. It reports
 // whether ev was one of them.
-func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Event) (bool, error) {
+func (h *Hub) commerceEvent(ctx context.Context, t *runtime.Tenant, ev event.Event) (bool, error) {
 	switch ev.Type {
 	case event.TypeConsentChanged:
 		return true, h.changeConsent(ctx, t, ev)
@@ -36,14 +37,14 @@ func (h *Hub) commerceEvent(ctx context.Context, t *tenantRuntime, ev event.Even
 	return false, nil
 }
 
-// normalizePhone returns raw's canonical key (member.NormalizePhone), read
+// tenantPhone returns raw's canonical key (member.NormalizePhone), read
 // with country (the country of the address it came from, when known) then
 // the tenant's region, or "" when it is not a phone number.
-func (t *tenantRuntime) normalizePhone(raw, country string) string {
+func tenantPhone(t *runtime.Tenant, raw, country string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""
 	}
-	p, err := normalizePhone(raw, country, t.cfg.DefaultRegion)
+	p, err := normalizePhone(raw, country, t.Config.DefaultRegion)
 	if err != nil {
 		return ""
 	}
@@ -53,14 +54,14 @@ func (t *tenantRuntime) normalizePhone(raw, country string) string {
 // changeConsent records a user's stop or resume of marketing messages:
 // WhatsApp's own marketing_messages, from a BSP or a shop, and a shop's or
 // CRM's sms_marketing where the tenant counts it (messaging.sms_consent).
-func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+func (h *Hub) changeConsent(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var c event.ConsentChanged
 	if err := json.Unmarshal(ev.Data, &c); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding consent.changed data: %w", err))
 	}
 	switch {
 	case c.Category == event.ConsentMarketingMessages:
-	case c.Category == event.ConsentSMSMarketing && t != nil && t.cfg.Messaging.SMSConsent:
+	case c.Category == event.ConsentSMSMarketing && t != nil && t.Config.Messaging.SMSConsent:
 	default:
 		h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, "ignored").Inc()
 		return nil
@@ -76,7 +77,7 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 	}
 	region := ""
 	if t != nil {
-		region = t.cfg.DefaultRegion
+		region = t.Config.DefaultRegion
 	}
 	phone := c.Phone
 	switch {
@@ -115,7 +116,7 @@ func (h *Hub) changeConsent(ctx context.Context, t *tenantRuntime, ev event.Even
 }
 
 // recordCheckout keeps a shop's checkout for the abandoned-cart sweep.
-func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+func (h *Hub) recordCheckout(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var c event.CheckoutUpdated
 	if err := json.Unmarshal(ev.Data, &c); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding checkout.updated data: %w", err))
@@ -127,7 +128,7 @@ func (h *Hub) recordCheckout(ctx context.Context, t *tenantRuntime, ev event.Eve
 		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
 	err := h.store.UpsertCheckout(ctx, store.Checkout{
-		Tenant: ev.Tenant, Token: c.Token, Phone: t.normalizePhone(c.Phone, c.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
+		Tenant: ev.Tenant, Token: c.Token, Phone: tenantPhone(t, c.Phone, c.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
 	if err != nil {
@@ -163,7 +164,7 @@ func checkoutOf(ev event.Event) string {
 // id, else by email) with every dead letter that holds it, a data request is
 // logged for the operator with the member to export, and a shop's redaction
 // erases every member of the tenant and the payloads of its dead letters.
-func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Event) error {
+func (h *Hub) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var p event.PrivacyRequest
 	if err := json.Unmarshal(ev.Data, &p); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding %s data: %w", ev.Type, err))
@@ -183,7 +184,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *tenantRuntime, ev event.Eve
 		count("erased")
 		return nil
 	}
-	phone := t.normalizePhone(p.Phone, "")
+	phone := tenantPhone(t, p.Phone, "")
 	ms, err := h.membersOf(ctx, ev.Tenant, store.AccountRef{Phone: phone, Connector: ev.Connector,
 		CustomerID: p.CustomerID, Email: p.Email})
 	if err != nil {
@@ -294,10 +295,10 @@ func (h *Hub) redactAll(ctx context.Context, tenant string) (int, error) {
 // batch at a time, its notifications queued in the outbox in one store
 // transaction and then its checkouts marked in another. A crash in between
 // announces them again under the same keys, which the outbox keeps once.
-func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Time) (int, error) {
+func (h *Hub) sweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
 	announced := 0
 	for {
-		due, err := h.store.DueCheckouts(ctx, t.id, now.Add(-t.cfg.Checkouts.AbandonAfter), sweepBatch)
+		due, err := h.store.DueCheckouts(ctx, t.ID, now.Add(-t.Config.Checkouts.AbandonAfter), sweepBatch)
 		if err != nil {
 			return announced, fmt.Errorf("listing due checkouts: %w", err)
 		}
@@ -309,7 +310,7 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Tim
 			if c.Phone == "" {
 				continue // nobody to remind on WhatsApp: only marked
 			}
-			cmds, err := h.notify(t, h.checkoutAbandoned(ctx, t.id, c, now))
+			cmds, err := h.notify(t, h.checkoutAbandoned(ctx, t.ID, c, now))
 			if err != nil {
 				return announced, err
 			}
@@ -319,11 +320,11 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *tenantRuntime, now time.Tim
 		if err := h.enqueueCommands(ctx, queued); err != nil {
 			return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
 		}
-		if _, err := h.store.MarkAbandoned(ctx, t.id, marks, now); err != nil {
+		if _, err := h.store.MarkAbandoned(ctx, t.ID, marks, now); err != nil {
 			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)
 		}
 		announced += n
-		h.metrics.CheckoutsAbandoned.WithLabelValues(t.id).Add(float64(n))
+		h.metrics.CheckoutsAbandoned.WithLabelValues(t.ID).Add(float64(n))
 		if len(due) < sweepBatch || ctx.Err() != nil {
 			return announced, nil
 		}

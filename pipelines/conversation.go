@@ -14,6 +14,8 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // converse answers a customer's message with the tenant's chatbot, inside
@@ -27,12 +29,12 @@ import (
 // derives from the customer's message, so a message answered again sends
 // nothing twice; a message delivered again (dup) is answered only when the
 // conversation shows it was not handled.
-func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageReceived, phone string, dup bool) error {
-	if !t.cfg.Conversation.Enabled {
+func (h *Hub) converse(ctx context.Context, t *runtime.Tenant, m event.MessageReceived, phone string, dup bool) error {
+	if !t.Config.Conversation.Enabled {
 		return nil
 	}
 	ref := store.ContactRef{Phone: phone, UserID: m.UserID}
-	conv, err := h.store.Conversation(ctx, t.id, ref)
+	conv, err := h.store.Conversation(ctx, t.ID, ref)
 	if err != nil {
 		return fmt.Errorf("reading the conversation: %w", err)
 	}
@@ -42,7 +44,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	}
 	c := &chatIO{h: h, t: t, msg: m, phone: phone, now: h.now()}
 	if phone != "" {
-		mem, err := h.store.MemberByPhone(ctx, t.id, phone)
+		mem, err := h.store.MemberByPhone(ctx, t.ID, phone)
 		switch {
 		case err == nil:
 			c.mem = &mem
@@ -50,7 +52,7 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 			return fmt.Errorf("finding the member: %w", err)
 		}
 	}
-	res := conversation.Turn(state, msg, conversation.View{Bot: t.chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})
+	res := conversation.Turn(state, msg, conversation.View{Bot: t.Chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})
 	for _, e := range res.Effects {
 		if err := c.perform(ctx, e); err != nil {
 			return err
@@ -63,21 +65,21 @@ func (h *Hub) converse(ctx context.Context, t *tenantRuntime, m event.MessageRec
 	}
 	if !res.Save {
 		if res.Handled != "" {
-			h.metrics.BotReplies.WithLabelValues(t.id, res.Handled).Inc()
+			h.metrics.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
 		}
 		return nil
 	}
 	if err := h.store.SaveConversation(ctx, savedConversation(conv, res.State)); err != nil {
 		return fmt.Errorf("saving the conversation: %w", err)
 	}
-	h.metrics.BotReplies.WithLabelValues(t.id, res.Handled).Inc()
+	h.metrics.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
 	return h.enqueueCommands(ctx, c.commands(res.Replies))
 }
 
 // chatIO carries out one turn of the bot: its effects and its replies.
 type chatIO struct {
 	h     *Hub
-	t     *tenantRuntime
+	t     *runtime.Tenant
 	msg   event.MessageReceived
 	phone string         // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
 	mem   *member.Member // nil: not a member
@@ -87,8 +89,8 @@ type chatIO struct {
 }
 
 // newChatBot is a tenant's chatbot as conversation.Turn reads it.
-func newChatBot(t *tenantRuntime) *conversation.Bot {
-	c, l := t.cfg.Conversation, t.cfg.Loyalty
+func newChatBot(t *runtime.Tenant) *conversation.Bot {
+	c, l := t.Config.Conversation, t.Config.Loyalty
 	names := conversation.Names{
 		Rewards: map[string]map[string]string{}, Tiers: map[string]map[string]string{},
 		Rules: map[string]map[string]string{}, Challenges: map[string]map[string]string{},
@@ -106,11 +108,11 @@ func newChatBot(t *tenantRuntime) *conversation.Bot {
 		names.Challenges[ch.Name] = ch.Names
 	}
 	return &conversation.Bot{
-		Tenant: t.id, Catalog: t.bot.Catalog, Keywords: t.bot.Keywords,
+		Tenant: t.ID, Catalog: t.Bot.Catalog, Keywords: t.Bot.Keywords,
 		JoinKeyword: c.JoinKeyword, Brand: c.Brand, PhoneNumber: c.PhoneNumber,
 		DefaultLanguage: c.DefaultLanguage, Languages: c.Languages,
 		HandoffAfter: c.Handoff.AfterMisunderstood, HandoffTimeout: c.Handoff.Timeout,
-		Location: t.loc, Rewards: t.program.Rewards(), Names: names,
+		Location: t.Location, Rewards: t.Program.Rewards(), Names: names,
 	}
 }
 
@@ -167,16 +169,16 @@ func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 		if e.OptIn {
 			state = member.ConsentOptedIn
 		}
-		if _, err := c.h.store.UpdateContact(ctx, c.t.id, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
+		if _, err := c.h.store.UpdateContact(ctx, c.t.ID, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
 			member.SetConsentWithText(state, e.Source, e.Shown, e.At)); err != nil {
 			return fmt.Errorf("recording consent: %w", err)
 		}
 		if e.Command != "" {
-			c.h.metrics.ConsentChanges.WithLabelValues(c.t.id, e.Command).Inc()
+			c.h.metrics.ConsentChanges.WithLabelValues(c.t.ID, e.Command).Inc()
 		}
 		return nil
 	case conversation.Handoff:
-		hc := c.t.cfg.Conversation.Handoff
+		hc := c.t.Config.Conversation.Handoff
 		return c.h.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
 	}
 	// Turn never puts an effect needing an answer among the others: no
@@ -195,15 +197,15 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 		c.joined = r.Member.ID
 		return res.Joined(conversation.JoinAnswer{MemberID: r.Member.ID, Points: points, Balance: r.Member.Balance}), nil
 	case conversation.Redeem:
-		r, err := c.h.redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
-		var re *redeemError
+		r, err := c.h.redeemer().Redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
+		var re *account.Refusal
 		switch {
 		case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedNotEnough}), nil
 		case errors.As(err, &re) && (errors.Is(err, loyalty.ErrRewardUnavailable) || errors.Is(err, loyalty.ErrOutOfStock)):
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedUnavailable}), nil
 		case errors.As(err, &re):
-			c.h.logger.Warn("a redemption in the chat failed", "tenant", c.t.id, "member", e.MemberID, "reward", e.RewardID, "err", err)
+			c.h.logger.Warn("a redemption in the chat failed", "tenant", c.t.ID, "member", e.MemberID, "reward", e.RewardID, "err", err)
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedFailed}), nil
 		case err != nil:
 			return res, err
@@ -221,7 +223,7 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 
 // account reads what the points answer shows of the member.
 func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conversation.Account, error) {
-	d, err := c.h.detail(ctx, c.t, *c.mem)
+	d, err := account.ReadDetail(ctx, c.h.store, c.t, *c.mem, c.h.now())
 	if err != nil {
 		return conversation.Account{}, fmt.Errorf("reading the member: %w", err)
 	}
@@ -229,7 +231,7 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 	if d.NextExpiry != nil {
 		a.NextExpiry = *d.NextExpiry
 	}
-	entries, err := c.h.store.Entries(ctx, c.t.id, e.MemberID, e.Recent)
+	entries, err := c.h.store.Entries(ctx, c.t.ID, e.MemberID, e.Recent)
 	if err != nil {
 		return a, fmt.Errorf("reading the ledger: %w", err)
 	}
@@ -243,7 +245,7 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 			if le.Points > 0 && le.RefEventID != "" {
 				id = le.RefEventID
 			}
-			r, err := c.h.store.Redemption(ctx, c.t.id, id)
+			r, err := c.h.store.Redemption(ctx, c.t.ID, id)
 			switch {
 			case err == nil:
 				entry.RewardID = r.RewardID
@@ -260,11 +262,11 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 // member.joined rules run (the joining points) and a referral code links
 // the referrer. The event's id derives from the phone, so joining twice
 // changes nothing. It returns the points the joining earned.
-func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, code, messageID string, at time.Time) (int64, store.AccountResult, error) {
+func (h *Hub) joinMember(ctx context.Context, t *runtime.Tenant, phone, name, code, messageID string, at time.Time) (int64, store.AccountResult, error) {
 	data, _ := json.Marshal(map[string]string{"phone": phone, "name": name, "referral_code": code, "source": "whatsapp"})
 	ev := event.Event{
-		ID: event.ID(t.id, "conversation", event.TypeMemberJoined+"/"+phone), Tenant: t.id, Type: event.TypeMemberJoined,
-		Connector: t.cfg.Conversation.Sender, OccurredAt: at.UTC(), Data: data,
+		ID: event.ID(t.ID, "conversation", event.TypeMemberJoined+"/"+phone), Tenant: t.ID, Type: event.TypeMemberJoined,
+		Connector: t.Config.Conversation.Sender, OccurredAt: at.UTC(), Data: data,
 	}
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = h.now().UTC()
@@ -272,7 +274,7 @@ func (h *Hub) joinMember(ctx context.Context, t *tenantRuntime, phone, name, cod
 	// A referrer's reward follows: run again with the join's replay if
 	// it fails.
 	res, err := h.transact(ctx, t, "", ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
-		func(a *loyalty.Account) error { return t.program.Apply(a, ev) })
+		func(a *loyalty.Account) error { return t.Program.Apply(a, ev) })
 	if err != nil {
 		return 0, res, fmt.Errorf("joining member: %w", err)
 	}
@@ -298,9 +300,9 @@ func sentInChat(o event.Outcome) bool {
 // handoffEvent is what the inbox webhook receives of a Handoff.
 func (c *chatIO) handoffEvent(e conversation.Handoff) HandoffEvent {
 	he := HandoffEvent{
-		Event: e.Event, Tenant: c.t.id, At: c.now.UTC(), Reason: e.Reason,
+		Event: e.Event, Tenant: c.t.ID, At: c.now.UTC(), Reason: e.Reason,
 		Contact: HandoffContact{Phone: c.phone, UserID: c.msg.UserID, Name: c.msg.Name, Language: e.Language},
-		Reply:   "/api/v1/tenants/" + c.t.id + "/conversations/messages",
+		Reply:   "/api/v1/tenants/" + c.t.ID + "/conversations/messages",
 	}
 	if e.WithMessage {
 		he.Message = handoffMessage(c.msg)
@@ -331,7 +333,7 @@ func (c *chatIO) commands(replies []conversation.Reply) []messaging.Command {
 	cmds := make([]messaging.Command, 0, len(replies))
 	for _, r := range replies {
 		cmd := messaging.Command{
-			Key: r.Key, Tenant: c.t.id, Sender: c.t.cfg.Conversation.Sender,
+			Key: r.Key, Tenant: c.t.ID, Sender: c.t.Config.Conversation.Sender,
 			To: to, Kind: r.Kind, Category: messaging.CategoryService, Rule: "conversation",
 			Text: r.Text, Interactive: r.Interactive, MemberID: memberID,
 		}

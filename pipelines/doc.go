@@ -24,4 +24,10 @@
 // exponential backoff for retryable errors, a timeout and panic recovery.
 // Every effect is idempotent, so at-least-once delivery never doubles
 // points or messages.
+//
+// The hub's parts live in subpackages that depend on what they use, never
+// on the hub: runtime (each tenant and connector instance as the hub runs
+// it), admin (the admin HTTP API), account (a member's detail and
+// redemptions, for the admin API and the chatbot), config (loading the
+// configuration) and queue (the queue backends). This package wires them.
 package pipelines

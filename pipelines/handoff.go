@@ -10,6 +10,8 @@ import (
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // HandoffSignatureHeader carries the hex HMAC-SHA256 of a handoff
@@ -106,4 +108,14 @@ func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEven
 	}
 	h.metrics.HandoffEvents.WithLabelValues(e.Tenant, e.Event).Inc()
 	return nil
+}
+
+// handoffReleased tells tenant t's inbox that the operator gave
+// conversation conv back to the bot at at (the admin API's release).
+func (h *Hub) handoffReleased(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error {
+	hc := t.Config.Conversation.Handoff
+	e := HandoffEvent{Event: HandoffEnded, Tenant: t.ID, At: at.UTC(), Reason: conversation.HandoffReleased,
+		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
+		Reply:   "/api/v1/tenants/" + t.ID + "/conversations/messages"}
+	return h.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
 }

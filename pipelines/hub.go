@@ -19,14 +19,13 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
-	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
-	"github.com/loyalhub/loyalhub/mappings"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // Hub is one running loyalhub process: HTTP listener, queue, store and the
@@ -35,7 +34,7 @@ type Hub struct {
 	cfg      config.Config
 	logger   *slog.Logger
 	metrics  *Metrics
-	tenants  map[string]*tenantRuntime
+	tenants  runtime.Tenants
 	listener net.Listener
 
 	store  store.Store
@@ -58,9 +57,6 @@ type Hub struct {
 	// ignored holds the labels of the parts mappings left aside so far,
 	// so that each is logged once and the metric's labels stay bounded.
 	ignored ignoredLabels
-	// erasing runs the operator's erasures one at a time, so that a
-	// request sent twice at once is answered by its first run's record.
-	erasing sync.Mutex
 
 	now        func() time.Time
 	startedAt  time.Time
@@ -69,55 +65,6 @@ type Hub struct {
 	routerDone chan error
 	closeOnce  sync.Once
 	closeErr   error
-}
-
-type tenantRuntime struct {
-	id            string
-	cfg           config.Tenant
-	program       *loyalty.Program
-	notifications []notification
-	connectors    map[string]*connectorRuntime
-	// bot is the chatbot's catalog and keywords; chat is the chatbot as
-	// its turns read it.
-	bot  hubconfig.BotLanguage
-	chat *conversation.Bot
-	loc  *time.Location
-	// policy is the messaging policy the send stage decides by.
-	policy messaging.Policy
-}
-
-type notification struct {
-	name     string
-	on       string
-	renderer *messaging.Renderer
-}
-
-// connectorRuntime is one connector instance, wired by the capabilities its
-// spec declares: a field is nil when the instance does not have it.
-type connectorRuntime struct {
-	name   string
-	topic  string // inbound topic of its deliveries
-	spec   connectors.Spec
-	source connectors.Source
-	// handshaker answers the provider's GET verification of the webhook.
-	handshaker connectors.Handshaker
-	sender     connectors.Sender
-	// classifier classifies failures the BSP reports after accepting a
-	// message, when the sender can.
-	classifier connectors.DeliveryClassifier
-	// runner produces deliveries itself (a watched folder); enricher
-	// completes thin deliveries before mapping; syncer takes members'
-	// points and tier back to the source system; issuer issues rewards'
-	// codes.
-	runner   connectors.Runner
-	enricher connectors.Enricher
-	syncer   connectors.MemberSyncer
-	issuer   loyalty.CodeIssuer
-	program  *mappings.Program
-	// pause stops a sender whose credentials the BSP refused.
-	pause *senderPause
-	// templates lists the account's templates, when the sender can.
-	templates
 }
 
 // Options are the parts of a Hub that do not come from the config.
@@ -149,7 +96,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		cfg:      s.Config,
 		logger:   logger,
 		metrics:  NewMetrics(),
-		tenants:  map[string]*tenantRuntime{},
+		tenants:  runtime.Tenants{},
 		listener: opts.Listener,
 		now:      opts.Now,
 
@@ -164,21 +111,21 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)
 	}
-	accounts := map[*connectorRuntime]connectors.CloudAccount{}
+	accounts := map[*runtime.Connector]connectors.CloudAccount{}
 	for id, tc := range s.Config.Tenants {
 		prog := s.Programs[id]
 		if prog == nil {
 			return nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
 		}
-		t := &tenantRuntime{id: id, cfg: tc, program: prog, connectors: map[string]*connectorRuntime{}, loc: time.UTC, bot: s.Bots[id]}
-		if t.bot.Catalog == nil {
-			t.bot = hubconfig.BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
+		t := &runtime.Tenant{ID: id, Config: tc, Program: prog, Connectors: map[string]*runtime.Connector{}, Location: time.UTC, Bot: s.Bots[id]}
+		if t.Bot.Catalog == nil {
+			t.Bot = hubconfig.BotLanguage{Catalog: conversation.DefaultCatalog(), Keywords: conversation.DefaultKeywords()}
 		}
 		if loc, err := time.LoadLocation(tc.Timezone); err == nil {
-			t.loc = loc
+			t.Location = loc
 		}
-		t.policy = messaging.NewPolicy(tc.Messaging, t.loc)
-		t.chat = newChatBot(t)
+		t.Policy = messaging.NewPolicy(tc.Messaging, t.Location)
+		t.Chat = newChatBot(t)
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,
@@ -187,12 +134,12 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
-			c := &connectorRuntime{
-				name: name, spec: cs.Spec, program: cs.Program,
-				source: inst.Source, handshaker: inst.Handshaker, runner: inst.Runner, enricher: inst.Enricher,
-				syncer: inst.MemberSyncer, issuer: inst.CodeIssuer,
-				sender: inst.Sender, classifier: inst.DeliveryClassifier,
-				templates: templates{lister: inst.TemplateLister},
+			c := &runtime.Connector{
+				Name: name, Spec: cs.Spec, Mapping: cs.Program,
+				Source: inst.Source, Handshaker: inst.Handshaker, Runner: inst.Runner, Enricher: inst.Enricher,
+				Syncer: inst.MemberSyncer, Issuer: inst.CodeIssuer,
+				Sender: inst.Sender, Classifier: inst.DeliveryClassifier,
+				Templates: runtime.NewTemplates(inst.TemplateLister),
 			}
 			if inst.CloudAccount != nil {
 				accounts[c] = inst.CloudAccount
@@ -200,15 +147,15 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 			// A BSP's webhooks (delivery reports, customers' messages) get
 			// their own topic: a backlog of sales must never delay the
 			// status that proves a message was sent.
-			c.topic = TopicInbound
-			if c.sender != nil {
-				c.topic = TopicInboundBSP
+			c.Topic = TopicInbound
+			if c.Sender != nil {
+				c.Topic = TopicInboundBSP
 			}
-			t.connectors[name] = c
-			c.pause = h.newSenderPause(id, name)
+			t.Connectors[name] = c
+			c.Pause = h.newSenderPause(id, name)
 		}
 		for i, n := range tc.Notifications {
-			t.notifications = append(t.notifications, notification{name: n.Name, on: n.On, renderer: s.Renderers[id][i]})
+			t.Notifications = append(t.Notifications, runtime.Notification{Name: n.Name, On: n.On, Renderer: s.Renderers[id][i]})
 		}
 		h.tenants[id] = t
 	}
@@ -217,15 +164,6 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	}
 	newAppSources(h)
 	return h, nil
-}
-
-func (h *Hub) connector(tenant, name string) (*connectorRuntime, bool) {
-	t, ok := h.tenants[tenant]
-	if !ok {
-		return nil, false
-	}
-	c, ok := t.connectors[name]
-	return c, ok
 }
 
 // Store returns the hub's store once started, for tools and benchmarks.

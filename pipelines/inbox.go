@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"unicode/utf8"
 )
 
@@ -51,19 +50,4 @@ func inboundContent(data json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return out, nil
-}
-
-// listInbound lists what a WhatsApp user sent, newest first:
-// ?phone= or ?user_id=, and limit.
-func (h *Hub) listInbound(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	ref, ok := contactQuery(w, r, t)
-	if !ok {
-		return
-	}
-	limit, ok := limitParam(w, r)
-	if !ok {
-		return
-	}
-	ms, err := h.store.ListInbound(r.Context(), t.id, ref, limit)
-	h.respond(w, map[string]any{"messages": nonNil(ms)}, err, "")
 }

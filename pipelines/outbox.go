@@ -13,6 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // The message log is the outbox. Whatever causes a message (a loyalty
@@ -58,11 +59,11 @@ func outcomes(tenant, eventID string, at time.Time, res store.AccountResult, via
 // at at): it renders the tenant's notifications of the outcomes into the
 // outbox and queues the member for every write-back connector. via is as
 // for outcomes.
-func (h *Hub) effects(t *tenantRuntime, eventID string, at time.Time, via string) func(store.AccountResult) (store.Effects, error) {
+func (h *Hub) effects(t *runtime.Tenant, eventID string, at time.Time, via string) func(store.AccountResult) (store.Effects, error) {
 	return func(res store.AccountResult) (store.Effects, error) {
 		var e store.Effects
 		now := h.now()
-		ocs := outcomes(t.id, eventID, at, res, via)
+		ocs := outcomes(t.ID, eventID, at, res, via)
 		for _, o := range ocs {
 			cmds, err := h.notify(t, o)
 			if err != nil {
@@ -79,9 +80,9 @@ func (h *Hub) effects(t *tenantRuntime, eventID string, at time.Time, via string
 			}
 		}
 		if len(ocs) > 0 && res.Member.ID != "" {
-			for _, c := range t.connectors {
-				if c.syncer != nil {
-					e.Sync = append(e.Sync, store.SyncRef{Connector: c.name, MemberID: res.Member.ID})
+			for _, c := range t.Connectors {
+				if c.Syncer != nil {
+					e.Sync = append(e.Sync, store.SyncRef{Connector: c.Name, MemberID: res.Member.ID})
 				}
 			}
 		}
@@ -95,12 +96,12 @@ func (h *Hub) effects(t *tenantRuntime, eventID string, at time.Time, via string
 type ledger struct {
 	store.Store
 	h   *Hub
-	t   *tenantRuntime
+	t   *runtime.Tenant
 	via string
 }
 
 // ledger returns tenant t's ledger; via is as for outcomes.
-func (h *Hub) ledger(t *tenantRuntime, via string) ledger {
+func (h *Hub) ledger(t *runtime.Tenant, via string) ledger {
 	return ledger{Store: h.store, h: h, t: t, via: via}
 }
 
@@ -120,7 +121,7 @@ func (l ledger) Transact(ctx context.Context, tenant, eventID string, ref store.
 
 // notify renders the commands the tenant's notification rules make of an
 // outcome.
-func (h *Hub) notify(t *tenantRuntime, o event.Outcome) ([]messaging.Command, error) {
+func (h *Hub) notify(t *runtime.Tenant, o event.Outcome) ([]messaging.Command, error) {
 	if strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
 		return nil, nil // an erased member: nobody to write to
 	}
@@ -128,8 +129,8 @@ func (h *Hub) notify(t *tenantRuntime, o event.Outcome) ([]messaging.Command, er
 		return nil, nil // the chat's answer carried it
 	}
 	var out []messaging.Command
-	for _, n := range t.notifications {
-		if n.on != o.Type {
+	for _, n := range t.Notifications {
+		if n.On != o.Type {
 			continue
 		}
 		if o.Member.Phone == "" {
@@ -137,18 +138,18 @@ func (h *Hub) notify(t *tenantRuntime, o event.Outcome) ([]messaging.Command, er
 			// nobody to write to on WhatsApp until a phone joins them.
 			h.metrics.MessagesSkipped.WithLabelValues(o.Tenant, skipNoPhone).Inc()
 			h.logger.Debug("notification skipped: the member has no phone", "tenant", o.Tenant,
-				"notification", n.name, "member", o.Member.ID, "outcome", o.Type)
+				"notification", n.Name, "member", o.Member.ID, "outcome", o.Type)
 			continue
 		}
-		cmd, ok, err := n.renderer.Render(o)
+		cmd, ok, err := n.Renderer.Render(o)
 		if err != nil {
-			return nil, fmt.Errorf("rendering notification %q: %w", n.name, err)
+			return nil, fmt.Errorf("rendering notification %q: %w", n.Name, err)
 		}
 		if !ok {
 			continue
 		}
 		if fitted := cmd.Fitted(); fitted > 0 {
-			h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, n.name).Add(float64(fitted))
+			h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, n.Name).Add(float64(fitted))
 		}
 		out = append(out, cmd)
 	}
@@ -176,14 +177,14 @@ func outboxMessage(cmd messaging.Command) (store.Message, error) {
 // transaction of its own on the ledger. A follow-up that ran before
 // replays and changes nothing, so a caller that failed midway runs it all
 // again.
-func (h *Hub) transact(ctx context.Context, t *tenantRuntime, via, eventID string, ref store.AccountRef, at time.Time,
+func (h *Hub) transact(ctx context.Context, t *runtime.Tenant, via, eventID string, ref store.AccountRef, at time.Time,
 	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
 	l := h.ledger(t, via)
-	res, err := l.Transact(ctx, t.id, eventID, ref, at, fn)
+	res, err := l.Transact(ctx, t.ID, eventID, ref, at, fn)
 	if err != nil || len(res.FollowUps) == 0 {
 		return res, err
 	}
-	_, err = RunFollowUps(ctx, l, t.id, t.program, res.FollowUps, nil)
+	_, err = RunFollowUps(ctx, l, t.ID, t.Program, res.FollowUps, nil)
 	return res, err
 }
 

@@ -80,10 +80,10 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 			return err
 		}
 	}
-	if !t.program.Handles(ev.Type) {
+	if !t.Program.Handles(ev.Type) {
 		return nil
 	}
-	ref, err := AccountRef(t.cfg.DefaultRegion, ev)
+	ref, err := AccountRef(t.Config.DefaultRegion, ev)
 	if errors.Is(err, errNamesNobody) {
 		// A guest's sale with no phone, customer id or email: no member
 		// to credit or create. A phone that is not a number, with
@@ -95,7 +95,7 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 		return fault.Permanent(fault.ClassRequest, err)
 	}
 	res, err := h.transact(ctx, t, "", ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
-		return t.program.Apply(a, ev)
+		return t.Program.Apply(a, ev)
 	})
 	if errors.Is(err, loyalty.ErrLimit) {
 		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
@@ -109,10 +109,10 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 		// A refund may overtake its order: retry until the order has had
 		// time to arrive. It goes back to the queue rather than waiting
 		// in a worker, which the order itself may need.
-		if waited := h.now().Sub(received); waited < t.program.RefundWait {
-			return fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.program.RefundWait-waited))
+		if waited := h.now().Sub(received); waited < t.Program.RefundWait {
+			return fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.Program.RefundWait-waited))
 		}
-		return fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.program.RefundWait))
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.Program.RefundWait))
 	case errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrInsufficientPoints):
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err))
 	case err != nil:

@@ -128,7 +128,7 @@ func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
 	if !ok {
 		return
 	}
-	for _, tenant := range h.tenantIDs() {
+	for _, tenant := range h.tenants.IDs() {
 		for {
 			stale, err := h.store.StaleAttempts(ctx, tenant, before, now, sweepBatch, relayLease)
 			if err != nil {

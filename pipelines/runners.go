@@ -48,23 +48,23 @@ func (w *workers) close(ctx context.Context) error {
 func (h *Hub) startRunners(ctx context.Context) {
 	w := newWorkers(ctx, "sources")
 	for _, t := range h.tenants {
-		for _, c := range t.connectors {
-			if c.runner == nil {
+		for _, c := range t.Connectors {
+			if c.Runner == nil {
 				continue
 			}
-			tenant, c := t.id, c
+			tenant, c := t.ID, c
 			accept := func(ctx context.Context, d connectors.Delivery, body []byte) error {
 				if err := h.enqueue(ctx, tenant, c, body, d); err != nil {
-					h.metrics.ConnectorRequests.WithLabelValues(tenant, c.name, "503").Inc()
+					h.metrics.ConnectorRequests.WithLabelValues(tenant, c.Name, "503").Inc()
 					return err
 				}
-				h.metrics.ConnectorRequests.WithLabelValues(tenant, c.name, "200").Inc()
+				h.metrics.ConnectorRequests.WithLabelValues(tenant, c.Name, "200").Inc()
 				return nil
 			}
 			w.run(func(ctx context.Context) {
-				logger := h.logger.With("tenant", tenant, "connector", c.name)
+				logger := h.logger.With("tenant", tenant, "connector", c.Name)
 				logger.Info("source started")
-				if err := c.runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
+				if err := c.Runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
 					logger.Error("source stopped", "err", err)
 				}
 			})

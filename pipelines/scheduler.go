@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/event"
@@ -92,7 +91,7 @@ func (s *scheduler) close(ctx context.Context) error {
 		return fmt.Errorf("stopping the scheduler: %w", ctx.Err())
 	}
 	var errs []error
-	for _, id := range s.h.tenantIDs() {
+	for _, id := range s.h.tenants.IDs() {
 		errs = append(errs, s.h.store.ReleaseLease(ctx, leaseName(id), s.holder))
 	}
 	return errors.Join(errs...)
@@ -100,21 +99,12 @@ func (s *scheduler) close(ctx context.Context) error {
 
 func leaseName(tenant string) string { return "loyalty-sweep/" + tenant }
 
-func (h *Hub) tenantIDs() []string {
-	ids := make([]string, 0, len(h.tenants))
-	for id := range h.tenants {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
 // Sweep runs one sweep of every tenant as holder at now: SweepTenant for
 // each tenant whose lease holder gets. Tenants another holder is sweeping
 // are skipped.
 func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepReport {
 	var out []SweepReport
-	for _, id := range h.tenantIDs() {
+	for _, id := range h.tenants.IDs() {
 		r := SweepReport{Tenant: id}
 		ok, err := h.store.AcquireLease(ctx, leaseName(id), holder, h.cfg.Pipeline.Scheduler.Lease)
 		switch {
@@ -126,7 +116,7 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []SweepRe
 		default:
 			t := h.tenants[id]
 			r = SweepTenant(ctx, SweepOptions{
-				Store: h.store, Tenant: id, Program: t.program, Batch: h.cfg.Pipeline.Scheduler.Batch,
+				Store: h.store, Tenant: id, Program: t.Program, Batch: h.cfg.Pipeline.Scheduler.Batch,
 				Effects: func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {
 					return h.effects(t, eventID, at, "")
 				},

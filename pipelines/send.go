@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // codeSenderPaused is the code of a message held while its sender is
@@ -43,8 +44,8 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	if !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", cmd.Tenant))
 	}
-	c, ok := t.connectors[cmd.Sender]
-	if !ok || c.sender == nil {
+	c, ok := t.Connectors[cmd.Sender]
+	if !ok || c.Sender == nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("tenant %q has no sender %q", cmd.Tenant, cmd.Sender))
 	}
 	bg := context.WithoutCancel(ctx)
@@ -83,25 +84,25 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	defer h.sending.done(cmd.Key)
 
 	now := h.now()
-	done, until, reason, paused := c.pause.admit()
+	done, until, reason, paused := c.Pause.Admit()
 	if paused {
 		return h.holdForReplay(bg, cmd, codeSenderPaused,
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
-	defer done(errNotSent)
+	defer done(runtime.ErrNotSent)
 	send, verdict, err := h.applyPolicy(ctx, t, c, cmd, payload, now)
 	if err != nil || verdict {
 		return err
 	}
 
-	res, err := c.sender.Send(ctx, send)
+	res, err := c.Sender.Send(ctx, send)
 	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = send.AsFallback()
 		if err := h.markFallback(bg, send, messaging.CodeReengagement); err != nil {
 			return err
 		}
-		res, err = c.sender.Send(ctx, send)
+		res, err = c.Sender.Send(ctx, send)
 	}
 	done(err)
 	if err == nil {
@@ -117,19 +118,19 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 // sendFailed records a refused or failed send and decides what follows.
 // A refusal for now queues the message again, due after a backoff that
 // grows with its attempts (pipeline.retry) or the refusal's Retry-After.
-func (h *Hub) sendFailed(ctx context.Context, c *connectorRuntime, cmd messaging.Command, payload []byte, attempts int, err error) error {
+func (h *Hub) sendFailed(ctx context.Context, c *runtime.Connector, cmd messaging.Command, payload []byte, attempts int, err error) error {
 	class := fault.ClassOf(err)
 	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
 	code := fault.CodeOf(err)
 	switch {
 	case class == fault.ClassAuth:
-		_, until, _ := c.pause.state()
+		_, until, _ := c.Pause.State()
 		h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
 		h.logger.Error("BSP refused the sender's credentials: sender paused", "tenant", cmd.Tenant,
 			"sender", cmd.Sender, "until", until, "error", err)
 		return h.holdForReplay(ctx, cmd, code, err)
 	case class == fault.ClassTemplate:
-		c.refreshSoon()
+		c.Templates.RefreshSoon()
 		return h.templateRefused(ctx, c, cmd, err)
 	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
 		if rerr := h.recipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
@@ -187,7 +188,7 @@ func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.Con
 
 // templateRefused dead-letters a message whose template does not fit the
 // account's, keeping it pending so a replay after the fix sends it.
-func (h *Hub) templateRefused(ctx context.Context, c *connectorRuntime, cmd messaging.Command, err error) error {
+func (h *Hub) templateRefused(ctx context.Context, c *runtime.Connector, cmd messaging.Command, err error) error {
 	code := fault.CodeOf(err)
 	var te *messaging.TemplateError
 	if errors.As(err, &te) {
@@ -216,21 +217,21 @@ func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code str
 // not sent now. It returns the command to send (the fallback template when
 // the window is closed, to the contact's wa_id), or done=true when the
 // message was skipped, deferred or dead-lettered (err says which).
-func (h *Hub) applyPolicy(ctx context.Context, t *tenantRuntime, c *connectorRuntime, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
+func (h *Hub) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
 	bg := context.WithoutCancel(ctx)
 	ct, err := h.store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cmd, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
-	facts := messaging.Facts{Templates: c.catalog()}
+	facts := messaging.Facts{Templates: c.Templates.Catalog()}
 	if cmd.Category == messaging.CategoryMarketing {
-		n, err := h.store.CountMessages(ctx, cmd.Tenant, firstNonEmpty(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.policy.DayStart(now))
+		n, err := h.store.CountMessages(ctx, cmd.Tenant, firstNonEmpty(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.Policy.DayStart(now))
 		if err != nil {
 			return cmd, true, fmt.Errorf("counting today's marketing messages: %w", err)
 		}
 		facts.MarketingToday = n - 1 // the count includes this message, claimed
 	}
-	d := messaging.Decide(ct, cmd, t.policy, facts, now)
+	d := messaging.Decide(ct, cmd, t.Policy, facts, now)
 	switch d.Verdict {
 	case messaging.Skip:
 		h.metrics.MessagesSkipped.WithLabelValues(cmd.Tenant, d.Code).Inc()

@@ -5,39 +5,60 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/pprof"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/admin"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // Handler returns the hub's single HTTP handler: webhooks, health, metrics
-// and the admin API.
+// and the admin API (package admin).
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hooks/{tenant}/{connector}", h.handleHook)
 	mux.HandleFunc("GET /hooks/{tenant}/{connector}", h.handleHandshake)
 	mux.HandleFunc("POST /apps/{app}/whatsapp", h.handleAppHook)
 	mux.HandleFunc("GET /apps/{app}/whatsapp", h.handleAppHandshake)
-	mux.Handle("GET /api/v1/apps/{app}/deadletters", h.adminOnly(http.HandlerFunc(h.listAppDeadLetters)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", h.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
-	h.adminRoutes(mux)
-	if h.cfg.Server.Pprof {
-		mux.Handle("/debug/pprof/", h.adminOnly(http.HandlerFunc(pprof.Index)))
-		mux.Handle("/debug/pprof/profile", h.adminOnly(http.HandlerFunc(pprof.Profile)))
-		mux.Handle("/debug/pprof/trace", h.adminOnly(http.HandlerFunc(pprof.Trace)))
-	}
+	h.adminAPI().Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+// adminAPI is the admin API on the hub's store, tenants and clock.
+func (h *Hub) adminAPI() *admin.API {
+	apps := make(map[string]string, len(h.apps))
+	for name := range h.apps {
+		apps[name] = appTenant(name)
+	}
+	return &admin.API{
+		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
+		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests,
+		Redeemer: h.redeemer(), Transact: h.transact, AccountRef: AccountRef, Enqueue: h.enqueueCommands,
+		Replay: h.replayDeadLetter, MembersOf: h.membersOf, Erase: h.erasePerson, HandoffReleased: h.handoffReleased,
+	}
+}
+
+// redeemer redeems rewards on the hub's store, with the effects of the
+// tenants' loyalty transactions.
+func (h *Hub) redeemer() *account.Redeemer {
+	return &account.Redeemer{
+		Store: h.store, Transact: h.transact,
+		Ledger:      func(t *runtime.Tenant, via string) store.RedemptionStore { return h.ledger(t, via) },
+		CodesIssued: h.metrics.CodesIssued, Logger: h.logger, Now: h.now,
+	}
 }
 
 // handleHook authenticates a provider's webhook, enqueues it durably and
@@ -47,8 +68,8 @@ func (h *Hub) Handler() http.Handler {
 func (h *Hub) handleHook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	tenant, name := r.PathValue("tenant"), r.PathValue("connector")
-	c, ok := h.connector(tenant, name)
-	if !ok || c.source == nil {
+	c, ok := h.tenants.Connector(tenant, name)
+	if !ok || c.Source == nil {
 		h.metrics.ConnectorRequests.WithLabelValues("", "", "404").Inc()
 		writeError(w, http.StatusNotFound, "unknown tenant or connector: "+tenant+"/"+name)
 		return
@@ -60,7 +81,7 @@ func (h *Hub) handleHook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, c *connectorRuntime) int {
+func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, c *runtime.Connector) int {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Server.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -69,16 +90,16 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 		}
 		return writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 	}
-	d, err := c.source.Accept(r, body)
+	d, err := c.Source.Accept(r, body)
 	if err != nil {
 		if errors.Is(err, connectors.ErrUnauthorized) {
-			h.metrics.ConnectorSigFailures.WithLabelValues(tenant, c.name).Inc()
+			h.metrics.ConnectorSigFailures.WithLabelValues(tenant, c.Name).Inc()
 			return writeError(w, http.StatusUnauthorized, err.Error())
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	if err := h.enqueue(r.Context(), tenant, c, body, d); err != nil {
-		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.name, "err", err)
+		h.logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.Name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 	}
@@ -86,16 +107,16 @@ func (h *Hub) acceptHook(w http.ResponseWriter, r *http.Request, tenant string, 
 }
 
 func (h *Hub) handleHandshake(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.connector(r.PathValue("tenant"), r.PathValue("connector"))
+	c, ok := h.tenants.Connector(r.PathValue("tenant"), r.PathValue("connector"))
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown tenant or connector")
 		return
 	}
-	if c.handshaker == nil {
+	if c.Handshaker == nil {
 		writeError(w, http.StatusMethodNotAllowed, "this connector takes POST only")
 		return
 	}
-	c.handshaker.Handshake(w, r)
+	c.Handshaker.Handshake(w, r)
 }
 
 func (h *Hub) handleReady(w http.ResponseWriter, r *http.Request) {

@@ -33,18 +33,18 @@ func (h *Hub) mapEvents(msg *message.Message, stage, topic string) ([]event.Even
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
 	}
-	c, ok := h.connector(d.Tenant, d.Connector)
-	if !ok || c.program == nil {
+	c, ok := h.tenants.Connector(d.Tenant, d.Connector)
+	if !ok || c.Mapping == nil {
 		return nil, fault.Permanent(fault.ClassRequest, fmt.Errorf("no mapping for connector %q of tenant %q", d.Connector, d.Tenant))
 	}
 	body := msg.Payload
-	if c.enricher != nil {
-		body, err = c.enricher.Enrich(msg.Context(), connectors.Delivery{ID: d.DeliveryID, Topic: d.Topic, Meta: d.Meta}, body)
+	if c.Enricher != nil {
+		body, err = c.Enricher.Enrich(msg.Context(), connectors.Delivery{ID: d.DeliveryID, Topic: d.Topic, Meta: d.Meta}, body)
 		if err != nil {
 			return nil, fmt.Errorf("enriching delivery %s: %w", d.DeliveryID, err)
 		}
 	}
-	res, err := c.program.Map(msg.Context(), d, body)
+	res, err := c.Mapping.Map(msg.Context(), d, body)
 	if err != nil {
 		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
 	}

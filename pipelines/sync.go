@@ -9,14 +9,15 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // hasSyncers reports whether any tenant has a connector that takes
 // members' state back (connectors.MemberSyncer).
 func (h *Hub) hasSyncers() bool {
 	for _, t := range h.tenants {
-		for _, c := range t.connectors {
-			if c.syncer != nil {
+		for _, c := range t.Connectors {
+			if c.Syncer != nil {
 				return true
 			}
 		}
@@ -29,8 +30,8 @@ func (h *Hub) hasSyncers() bool {
 func (h *Hub) startSyncer(ctx context.Context) {
 	w := newWorkers(ctx, "write-back")
 	for _, t := range h.tenants {
-		for _, c := range t.connectors {
-			if c.syncer != nil {
+		for _, c := range t.Connectors {
+			if c.Syncer != nil {
 				t, c := t, c
 				w.run(func(ctx context.Context) { h.syncLoop(ctx, t, c) })
 			}
@@ -39,7 +40,7 @@ func (h *Hub) startSyncer(ctx context.Context) {
 	h.syncer = w
 }
 
-func (h *Hub) syncLoop(ctx context.Context, t *tenantRuntime, c *connectorRuntime) {
+func (h *Hub) syncLoop(ctx context.Context, t *runtime.Tenant, c *runtime.Connector) {
 	interval := h.cfg.Pipeline.Sync.Interval
 	wait := interval
 	for {
@@ -48,13 +49,13 @@ func (h *Hub) syncLoop(ctx context.Context, t *tenantRuntime, c *connectorRuntim
 			return
 		case <-time.After(wait):
 		}
-		err := h.SyncOnce(ctx, t.id, c.name)
+		err := h.SyncOnce(ctx, t.ID, c.Name)
 		wait = interval
 		if err != nil && ctx.Err() == nil {
 			if after := fault.RetryAfter(err); after > wait {
 				wait = after
 			}
-			h.logger.Warn("writing members back failed; retrying", "tenant", t.id, "connector", c.name, "in", wait, "err", err)
+			h.logger.Warn("writing members back failed; retrying", "tenant", t.ID, "connector", c.Name, "in", wait, "err", err)
 		}
 	}
 }
@@ -63,8 +64,8 @@ func (h *Hub) syncLoop(ctx context.Context, t *tenantRuntime, c *connectorRuntim
 // batches of connectors.MaxSyncBatch, with their current state. A batch
 // that fails stays queued for the next run.
 func (h *Hub) SyncOnce(ctx context.Context, tenant, connector string) error {
-	c, ok := h.connector(tenant, connector)
-	if !ok || c.syncer == nil {
+	c, ok := h.tenants.Connector(tenant, connector)
+	if !ok || c.Syncer == nil {
 		return fmt.Errorf("tenant %q has no write-back connector %q", tenant, connector)
 	}
 	for {
@@ -90,7 +91,7 @@ func (h *Hub) SyncOnce(ctx context.Context, tenant, connector string) error {
 			})
 		}
 		if len(states) > 0 {
-			if err := c.syncer.SyncMembers(ctx, states); err != nil {
+			if err := c.Syncer.SyncMembers(ctx, states); err != nil {
 				h.metrics.MembersSynced.WithLabelValues(tenant, connector, "failed").Add(float64(len(states)))
 				if fault.IsPermanent(err) {
 					// Retrying the same batch cannot help; it is dropped

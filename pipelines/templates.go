@@ -2,14 +2,13 @@ package pipelines
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // templateRefreshEvery is how old a sender's template list may grow before
@@ -17,63 +16,23 @@ import (
 // between.
 const templateRefreshEvery = 15 * time.Minute
 
-// templateFetchTimeout bounds one listing of an account's templates.
-const templateFetchTimeout = 20 * time.Second
-
-// templates is a sender's view of its account's templates.
-type templates struct {
-	lister  messaging.TemplateLister // nil: the sender cannot list them
-	cat     atomic.Pointer[messaging.Catalog]
-	fetched atomic.Int64 // unix nanoseconds of the last good listing
-	stale   atomic.Bool
-}
-
-// catalog returns the templates, or nil when they are not known (the
-// sender cannot list them, or the listing failed so far).
-func (t *templates) catalog() *messaging.Catalog { return t.cat.Load() }
-
-// refreshSoon asks for a new listing at the scheduler's next tick.
-func (t *templates) refreshSoon() { t.stale.Store(true) }
-
-// fetch lists the account's templates, fetched at now. ok is false when this sender cannot
-// list them.
-func (t *templates) fetch(ctx context.Context, now time.Time) (cat *messaging.Catalog, ok bool, err error) {
-	if t.lister == nil {
-		return nil, false, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, templateFetchTimeout)
-	defer cancel()
-	list, err := t.lister.Templates(ctx)
-	if errors.Is(err, messaging.ErrTemplatesUnavailable) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, true, err
-	}
-	cat = messaging.NewCatalog(list)
-	t.cat.Store(cat)
-	t.fetched.Store(now.UnixNano())
-	t.stale.Store(false)
-	return cat, true, nil
-}
-
 // loadTemplates lists every sender's templates at start and checks each
 // notification's templates against them. A listing that fails is logged
 // and retried by the scheduler (the checks wait for it); a notification
 // whose template does not fit is a configuration error.
 func (h *Hub) loadTemplates(ctx context.Context) error {
 	var errs config.Errors
-	for _, id := range h.tenantIDs() {
+	for _, id := range h.tenants.IDs() {
 		t := h.tenants[id]
-		for name, c := range t.connectors {
-			cat, ok, err := c.fetch(ctx, h.now())
+		for name, c := range t.Connectors {
+			cat, ok, err := c.Templates.Fetch(ctx, h.now())
 			if !ok {
 				continue
 			}
 			if err != nil {
 				h.logger.Warn("listing templates failed; sending goes on unchecked until a listing succeeds",
 					"tenant", id, "sender", name, "error", err)
-				c.refreshSoon()
+				c.Templates.RefreshSoon()
 				continue
 			}
 			h.metrics.Templates.WithLabelValues(id, name).Set(float64(cat.Len()))
@@ -88,16 +47,16 @@ func (h *Hub) loadTemplates(ctx context.Context) error {
 
 // checkNotifications checks the templates of a tenant's notifications that
 // a sender sends.
-func checkNotifications(t *tenantRuntime, sender string, cat *messaging.Catalog) config.Errors {
+func checkNotifications(t *runtime.Tenant, sender string, cat *messaging.Catalog) config.Errors {
 	var errs config.Errors
-	for i, n := range t.notifications {
-		if n.renderer.Notification().Sender != sender {
+	for i, n := range t.Notifications {
+		if n.Renderer.Notification().Sender != sender {
 			continue
 		}
-		for key, tmpl := range n.renderer.Templates() {
+		for key, tmpl := range n.Renderer.Templates() {
 			if err := cat.Check(tmpl); err != nil {
 				errs = append(errs, &config.FieldError{
-					Path: fmt.Sprintf("tenants.%s.notifications[%d].%s", t.id, i, key),
+					Path: fmt.Sprintf("tenants.%s.notifications[%d].%s", t.ID, i, key),
 					Msg:  err.Error(),
 				})
 			}
@@ -108,17 +67,13 @@ func checkNotifications(t *tenantRuntime, sender string, cat *messaging.Catalog)
 
 // refreshTemplates fetches again the template lists that are stale or old.
 func (h *Hub) refreshTemplates(ctx context.Context) {
-	for _, id := range h.tenantIDs() {
+	for _, id := range h.tenants.IDs() {
 		t := h.tenants[id]
-		for name, c := range t.connectors {
-			if c.lister == nil {
+		for name, c := range t.Connectors {
+			if !c.Templates.Due(h.now(), templateRefreshEvery) {
 				continue
 			}
-			age := h.now().Sub(time.Unix(0, c.fetched.Load()))
-			if !c.stale.Load() && age < templateRefreshEvery {
-				continue
-			}
-			cat, ok, err := c.fetch(ctx, h.now())
+			cat, ok, err := c.Templates.Fetch(ctx, h.now())
 			switch {
 			case !ok:
 			case err != nil:
@@ -151,16 +106,16 @@ type TenantTemplates struct {
 // started.
 func (h *Hub) ListTemplates(ctx context.Context) []TenantTemplates {
 	var out []TenantTemplates
-	for _, id := range h.tenantIDs() {
+	for _, id := range h.tenants.IDs() {
 		t := h.tenants[id]
-		names := make([]string, 0, len(t.connectors))
-		for name := range t.connectors {
+		names := make([]string, 0, len(t.Connectors))
+		for name := range t.Connectors {
 			names = append(names, name)
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			c := t.connectors[name]
-			cat, ok, err := c.fetch(ctx, h.now())
+			c := t.Connectors[name]
+			cat, ok, err := c.Templates.Fetch(ctx, h.now())
 			if !ok {
 				continue
 			}

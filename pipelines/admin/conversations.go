@@ -1,4 +1,4 @@
-package pipelines
+package admin
 
 import (
 	"net/http"
@@ -8,24 +8,25 @@ import (
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
-func (h *Hub) conversationRoutes(mux *http.ServeMux) {
+func (a *API) conversationRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("GET "+p+"/conversations/handoffs", h.admin(h.listHandoffs))
-	mux.Handle("POST "+p+"/conversations/messages", h.admin(h.postAgentMessage))
-	mux.Handle("POST "+p+"/conversations/release", h.admin(h.postRelease))
-	mux.Handle("GET "+p+"/join-link", h.admin(h.getJoinLink))
-	mux.Handle("GET "+p+"/join-qr.png", h.admin(h.getJoinQR))
+	mux.Handle("GET "+p+"/conversations/handoffs", a.tenant(a.listHandoffs))
+	mux.Handle("POST "+p+"/conversations/messages", a.tenant(a.postAgentMessage))
+	mux.Handle("POST "+p+"/conversations/release", a.tenant(a.postRelease))
+	mux.Handle("GET "+p+"/join-link", a.tenant(a.getJoinLink))
+	mux.Handle("GET "+p+"/join-qr.png", a.tenant(a.getJoinQR))
 }
 
-func (h *Hub) listHandoffs(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) listHandoffs(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	limit, ok := limitParam(w, r)
 	if !ok {
 		return
 	}
-	list, err := h.store.Handoffs(r.Context(), t.id, h.now(), limit)
-	h.respond(w, map[string]any{"handoffs": nonNil(list)}, err, "")
+	list, err := a.Store.Handoffs(r.Context(), t.ID, a.Now(), limit)
+	a.respond(w, map[string]any{"handoffs": nonNil(list)}, err, "")
 }
 
 // agentMessage is an agent's answer in a handed-off conversation.
@@ -39,7 +40,7 @@ type agentMessage struct {
 
 // postAgentMessage sends an agent's text to the customer, inside the
 // customer's 24-hour window only (409 outside it).
-func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req agentMessage
 	if !decodeBody(w, r, &req) {
 		return
@@ -54,36 +55,36 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 	if !ok {
 		return
 	}
-	if t.cfg.Conversation.Sender == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.sender to answer through")
+	if t.Config.Conversation.Sender == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.sender to answer through")
 		return
 	}
-	c, err := h.store.Contact(r.Context(), t.id, ref)
+	c, err := a.Store.Contact(r.Context(), t.ID, ref)
 	if err != nil {
-		h.respond(w, nil, err, "no contact with that phone or user id")
+		a.respond(w, nil, err, "no contact with that phone or user id")
 		return
 	}
-	if !c.WindowOpen(h.now()) {
+	if !c.WindowOpen(a.Now()) {
 		writeError(w, http.StatusConflict, "the customer's 24-hour window is closed: free-form messages cannot be sent until they write again")
 		return
 	}
 	cmd := messaging.Command{
-		Key:    event.DerivedID("msg_", t.id, "agent", req.RequestID),
-		Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+		Key:    event.DerivedID("msg_", t.ID, "agent", req.RequestID),
+		Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 		Kind: messaging.KindText, Category: messaging.CategoryService, Text: req.Text, Rule: "agent",
 	}
 	if c.Phone == "" {
 		cmd.UserID = c.UserID
 	}
-	if m, err := h.store.MemberByPhone(r.Context(), t.id, c.Phone); err == nil {
+	if m, err := a.Store.MemberByPhone(r.Context(), t.ID, c.Phone); err == nil {
 		cmd.MemberID = m.ID
 	}
 	if err := cmd.Validate(); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := h.enqueueCommands(r.Context(), []messaging.Command{cmd}); err != nil {
-		h.respond(w, nil, err, "")
+	if err := a.Enqueue(r.Context(), []messaging.Command{cmd}); err != nil {
+		a.respond(w, nil, err, "")
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"key": cmd.Key, "status": "queued"})
@@ -91,7 +92,7 @@ func (h *Hub) postAgentMessage(w http.ResponseWriter, r *http.Request, t *tenant
 
 // postRelease gives a handed-off conversation back to the bot, which says
 // so to the customer when their window is open.
-func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) postRelease(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req agentMessage
 	if !decodeBody(w, r, &req) {
 		return
@@ -100,44 +101,40 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if !ok {
 		return
 	}
-	conv, err := h.store.Conversation(r.Context(), t.id, ref)
+	conv, err := a.Store.Conversation(r.Context(), t.ID, ref)
 	if err != nil {
-		h.respond(w, nil, err, "")
+		a.respond(w, nil, err, "")
 		return
 	}
-	now := h.now()
+	now := a.Now()
 	if !conv.InHandoff(now) {
 		writeError(w, http.StatusConflict, "the conversation is not handed off")
 		return
 	}
 	conv.HandoffUntil, conv.HandoffReason = time.Time{}, ""
-	if err := h.store.SaveConversation(r.Context(), conv); err != nil {
-		h.respond(w, nil, err, "")
+	if err := a.Store.SaveConversation(r.Context(), conv); err != nil {
+		a.respond(w, nil, err, "")
 		return
 	}
-	hc := t.cfg.Conversation.Handoff
-	e := HandoffEvent{Event: HandoffEnded, Tenant: t.id, At: now.UTC(), Reason: conversation.HandoffReleased,
-		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
-		Reply:   "/api/v1/tenants/" + t.id + "/conversations/messages"}
-	if err := h.postHandoff(r.Context(), hc.WebhookURL, hc.Secret, e); err != nil {
-		h.logger.Warn("telling the inbox a handoff ended", "tenant", t.id, "err", err)
+	if err := a.HandoffReleased(r.Context(), t, conv, now); err != nil {
+		a.Logger.Warn("telling the inbox a handoff ended", "tenant", t.ID, "err", err)
 	}
-	if c, err := h.store.Contact(r.Context(), t.id, ref); err == nil && c.WindowOpen(now) && t.cfg.Conversation.Sender != "" {
+	if c, err := a.Store.Contact(r.Context(), t.ID, ref); err == nil && c.WindowOpen(now) && t.Config.Conversation.Sender != "" {
 		lang := conv.Lang
 		if lang == "" {
-			lang = t.cfg.Conversation.DefaultLanguage
+			lang = t.Config.Conversation.DefaultLanguage
 		}
 		cmd := messaging.Command{
-			Key:    event.DerivedID("msg_", t.id, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
-			Tenant: t.id, Sender: t.cfg.Conversation.Sender, To: c.Phone,
+			Key:    event.DerivedID("msg_", t.ID, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
+			Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 			Kind: messaging.KindText, Category: messaging.CategoryService, Rule: "conversation",
-			Text: t.bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.cfg.Conversation.Brand}),
+			Text: t.Bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.Config.Conversation.Brand}),
 		}
 		if c.Phone == "" {
 			cmd.UserID = c.UserID
 		}
-		if err := h.enqueueCommands(r.Context(), []messaging.Command{cmd}); err != nil {
-			h.respond(w, nil, err, "")
+		if err := a.Enqueue(r.Context(), []messaging.Command{cmd}); err != nil {
+			a.respond(w, nil, err, "")
 			return
 		}
 	}
@@ -146,17 +143,17 @@ func (h *Hub) postRelease(w http.ResponseWriter, r *http.Request, t *tenantRunti
 
 // joinLink is the tenant's join message with a referral code and source,
 // and its wa.me link.
-func joinLink(t *tenantRuntime, code, source string) (text, link string) {
-	c := t.cfg.Conversation
+func joinLink(t *runtime.Tenant, code, source string) (text, link string) {
+	c := t.Config.Conversation
 	text = conversation.JoinText(c.JoinKeyword, code, source)
 	return text, conversation.JoinLink(c.PhoneNumber, text)
 }
 
 // getJoinLink answers the wa.me link that opens the chat with the join
 // message prefilled: ?code= a member's referral code, ?source=qr or ad.
-func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	if t.cfg.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+func (a *API) getJoinLink(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	if t.Config.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	q := r.URL.Query()
@@ -166,9 +163,9 @@ func (h *Hub) getJoinLink(w http.ResponseWriter, r *http.Request, t *tenantRunti
 
 // getJoinQR answers a PNG QR code of the join link (?size= pixels, default
 // 512).
-func (h *Hub) getJoinQR(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	if t.cfg.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.id+" has no conversation.phone_number")
+func (a *API) getJoinQR(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	if t.Config.Conversation.PhoneNumber == "" {
+		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	size := 512

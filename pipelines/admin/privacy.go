@@ -1,4 +1,4 @@
-package pipelines
+package admin
 
 import (
 	"errors"
@@ -7,15 +7,16 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // privacyOperator is the type label of erasures the operator asks for
 // through the admin API in loyalhub_privacy_requests_total.
 const privacyOperator = "admin.redact"
 
-func (h *Hub) privacyRoutes(mux *http.ServeMux) {
+func (a *API) privacyRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("POST "+p+"/privacy/redact", h.admin(h.postRedact))
+	mux.Handle("POST "+p+"/privacy/redact", a.tenant(a.postRedact))
 }
 
 // redactRequest is a person's request to be erased, passed on by the
@@ -50,7 +51,7 @@ type redactAnswer struct {
 // privacy webhooks for: a POS or CSV customer, someone who wrote on
 // WhatsApp. 404 when nothing names the person: nothing is erased or kept,
 // so that the request can be corrected and sent again under its id.
-func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) postRedact(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var req redactRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -61,44 +62,44 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 	if !required(w, map[string]string{"actor": req.Actor, "request_id": req.RequestID}) {
 		return
 	}
-	named, ref, ok := h.redactSubject(w, t, req)
+	named, ref, ok := a.redactSubject(w, t, req)
 	if !ok {
 		return
 	}
-	h.erasing.Lock()
-	defer h.erasing.Unlock()
+	a.erasing.Lock()
+	defer a.erasing.Unlock()
 	ctx := r.Context()
-	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(t.id, privacyOperator, result).Inc() }
-	if done, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
+	count := func(result string) { a.PrivacyRequests.WithLabelValues(t.ID, privacyOperator, result).Inc() }
+	if done, err := a.Store.Erasure(ctx, t.ID, req.RequestID); err == nil {
 		count("replayed")
 		writeJSON(w, http.StatusOK, redactAnswer{Erasure: done, Replayed: true})
 		return
 	} else if !errors.Is(err, store.ErrNotFound) {
-		h.respond(w, nil, err, "")
+		a.respond(w, nil, err, "")
 		return
 	}
 	var ms []member.Member
 	var err error
 	if req.MemberID != "" {
 		var m member.Member
-		m, err = h.store.Member(ctx, t.id, req.MemberID)
+		m, err = a.Store.Member(ctx, t.ID, req.MemberID)
 		if err == nil {
 			ms = []member.Member{m}
 		}
 	} else {
-		ms, err = h.membersOf(ctx, t.id, ref)
+		ms, err = a.MembersOf(ctx, t.ID, ref)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.respond(w, nil, err, "")
+		a.respond(w, nil, err, "")
 		return
 	}
-	done, err := h.erasePerson(ctx, t.id, req.RequestID, named, ms)
+	done, err := a.Erase(ctx, t.ID, req.RequestID, named, ms)
 	if err != nil {
-		h.respond(w, nil, err, "")
+		a.respond(w, nil, err, "")
 		return
 	}
 	if len(done.Members) == 0 && done.DeadLetters == 0 {
-		if kept, err := h.store.Erasure(ctx, t.id, req.RequestID); err == nil {
+		if kept, err := a.Store.Erasure(ctx, t.ID, req.RequestID); err == nil {
 			// The same request id erased them at the same time, through
 			// another replica.
 			count("replayed")
@@ -109,13 +110,13 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 		writeError(w, http.StatusNotFound, "no member and no dead letter names that person: nothing was erased")
 		return
 	}
-	done.Actor, done.At = req.Actor, h.now()
-	kept, recorded, err := h.store.RecordErasure(ctx, done)
+	done.Actor, done.At = req.Actor, a.Now()
+	kept, recorded, err := a.Store.RecordErasure(ctx, done)
 	if err != nil {
-		h.respond(w, nil, err, "")
+		a.respond(w, nil, err, "")
 		return
 	}
-	h.logger.Warn("a person's personal data erased on the operator's request", "tenant", t.id,
+	a.Logger.Warn("a person's personal data erased on the operator's request", "tenant", t.ID,
 		"request", req.RequestID, "actor", req.Actor, "members", kept.Members, "dead_letters", done.DeadLetters)
 	if !recorded {
 		// Another replica erased under the same request id at the same
@@ -133,7 +134,7 @@ func (h *Hub) postRedact(w http.ResponseWriter, r *http.Request, t *tenantRuntim
 // member id). It answers 400 and returns false for a request naming nobody,
 // or naming them by something that is not a phone number, an email
 // address, or a customer id of one of the tenant's connectors.
-func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactRequest) (member.Person, store.AccountRef, bool) {
+func (a *API) redactSubject(w http.ResponseWriter, t *runtime.Tenant, req redactRequest) (member.Person, store.AccountRef, bool) {
 	var named member.Person
 	var ref store.AccountRef
 	bad := func(msg string) (member.Person, store.AccountRef, bool) {
@@ -150,7 +151,7 @@ func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactR
 		return bad("one of phone, email, customer_id (with connector) or member_id is required")
 	}
 	if req.Phone != "" {
-		phone, err := member.NormalizePhone(req.Phone, t.cfg.DefaultRegion)
+		phone, err := member.NormalizePhone(req.Phone, t.Config.DefaultRegion)
 		if err != nil {
 			return bad(err.Error())
 		}
@@ -163,8 +164,8 @@ func (h *Hub) redactSubject(w http.ResponseWriter, t *tenantRuntime, req redactR
 		named.Emails, ref.Email = []string{req.Email}, req.Email
 	}
 	if req.CustomerID != "" {
-		if _, ok := t.connectors[req.Connector]; !ok {
-			return bad("customer_id needs connector, one of the tenant's connectors: " + strings.Join(sortedKeys(t.connectors), ", "))
+		if _, ok := t.Connectors[req.Connector]; !ok {
+			return bad("customer_id needs connector, one of the tenant's connectors: " + strings.Join(sortedKeys(t.Connectors), ", "))
 		}
 		named.CustomerIDs, ref.CustomerID, ref.Connector = []string{req.CustomerID}, req.CustomerID, req.Connector
 	}

@@ -1,29 +1,29 @@
-package pipelines
+package admin
 
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
-func (h *Hub) messagingRoutes(mux *http.ServeMux) {
+func (a *API) messagingRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("GET "+p+"/contacts", h.admin(h.getContact))
-	mux.Handle("POST "+p+"/contacts/consent", h.admin(h.postConsent))
-	mux.Handle("GET "+p+"/contacts/messages", h.admin(h.listInbound))
-	mux.Handle("GET "+p+"/senders", h.admin(h.listSenders))
-	mux.Handle("POST "+p+"/senders/{sender}/resume", h.admin(h.resumeSender))
+	mux.Handle("GET "+p+"/contacts", a.tenant(a.getContact))
+	mux.Handle("POST "+p+"/contacts/consent", a.tenant(a.postConsent))
+	mux.Handle("GET "+p+"/contacts/messages", a.tenant(a.listInbound))
+	mux.Handle("GET "+p+"/senders", a.tenant(a.listSenders))
+	mux.Handle("POST "+p+"/senders/{sender}/resume", a.tenant(a.resumeSender))
 }
 
 // contactRefParams reads ?phone= or ?user_id=.
-func contactRefParams(w http.ResponseWriter, r *http.Request, t *tenantRuntime, phone, userID string) (store.ContactRef, bool) {
+func contactRefParams(w http.ResponseWriter, r *http.Request, t *runtime.Tenant, phone, userID string) (store.ContactRef, bool) {
 	ref := store.ContactRef{UserID: userID}
 	if phone != "" {
-		p, err := member.NormalizePhone(phone, t.cfg.DefaultRegion)
+		p, err := member.NormalizePhone(phone, t.Config.DefaultRegion)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return ref, false
@@ -38,30 +38,30 @@ func contactRefParams(w http.ResponseWriter, r *http.Request, t *tenantRuntime, 
 }
 
 // contactQuery reads the query parameters ?phone= or ?user_id=.
-func contactQuery(w http.ResponseWriter, r *http.Request, t *tenantRuntime) (store.ContactRef, bool) {
+func contactQuery(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) (store.ContactRef, bool) {
 	q := r.URL.Query()
 	return contactRefParams(w, r, t, q.Get("phone"), q.Get("user_id"))
 }
 
 // getContact shows what the messaging policy knows of a WhatsApp user:
 // consent, window, hold.
-func (h *Hub) getContact(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) getContact(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	ref, ok := contactQuery(w, r, t)
 	if !ok {
 		return
 	}
-	c, err := h.store.Contact(r.Context(), t.id, ref)
+	c, err := a.Store.Contact(r.Context(), t.ID, ref)
 	if err != nil {
-		h.respond(w, nil, err, "no contact with that phone or user id")
+		a.respond(w, nil, err, "no contact with that phone or user id")
 		return
 	}
-	now := h.now()
-	h.respond(w, map[string]any{"contact": c, "window_open": c.WindowOpen(now), "held": c.Held(now)}, nil, "")
+	now := a.Now()
+	a.respond(w, map[string]any{"contact": c, "window_open": c.WindowOpen(now), "held": c.Held(now)}, nil, "")
 }
 
 // postConsent records a marketing consent gathered outside WhatsApp (a
 // shop's checkbox, a paper form): {"phone", "opted_in", "source"}.
-func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) postConsent(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var body struct {
 		Phone   string     `json:"phone"`
 		UserID  string     `json:"user_id"`
@@ -89,12 +89,12 @@ func (h *Hub) postConsent(w http.ResponseWriter, r *http.Request, t *tenantRunti
 	if *body.OptedIn {
 		state = member.ConsentOptedIn
 	}
-	at := h.now()
+	at := a.Now()
 	if body.At != nil {
 		at = *body.At
 	}
-	c, err := h.store.UpdateContact(r.Context(), t.id, ref, member.SetConsent(state, body.Source, at))
-	h.respond(w, map[string]any{"contact": c}, err, "")
+	c, err := a.Store.UpdateContact(r.Context(), t.ID, ref, member.SetConsent(state, body.Source, at))
+	a.respond(w, map[string]any{"contact": c}, err, "")
 }
 
 // senderView is a sender's state in the admin API.
@@ -107,41 +107,47 @@ type senderView struct {
 	Templates   *int      `json:"templates,omitempty"` // listed templates, when known
 }
 
-func (h *Hub) listSenders(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
+func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	var out []senderView
-	for _, name := range sortedKeys(t.connectors) {
-		c := t.connectors[name]
-		if c.sender == nil {
+	for _, name := range sortedKeys(t.Connectors) {
+		c := t.Connectors[name]
+		if c.Sender == nil {
 			continue
 		}
-		v := senderView{Name: name, Type: c.spec.Name}
-		v.Paused, v.PausedUntil, v.PauseReason = c.pause.state()
-		if cat := c.catalog(); cat != nil {
+		v := senderView{Name: name, Type: c.Spec.Name}
+		v.Paused, v.PausedUntil, v.PauseReason = c.Pause.State()
+		if cat := c.Templates.Catalog(); cat != nil {
 			n := cat.Len()
 			v.Templates = &n
 		}
 		out = append(out, v)
 	}
-	h.respond(w, map[string]any{"senders": nonNil(out)}, nil, "")
+	a.respond(w, map[string]any{"senders": nonNil(out)}, nil, "")
 }
 
 // resumeSender lifts a sender's pause after an operator fixed its
 // credentials; replay its dead letters next.
-func (h *Hub) resumeSender(w http.ResponseWriter, r *http.Request, t *tenantRuntime) {
-	c, ok := t.connectors[r.PathValue("sender")]
-	if !ok || c.sender == nil {
+func (a *API) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	c, ok := t.Connectors[r.PathValue("sender")]
+	if !ok || c.Sender == nil {
 		writeError(w, http.StatusNotFound, "no sender "+r.PathValue("sender"))
 		return
 	}
-	c.pause.resume()
-	h.respond(w, map[string]any{"sender": r.PathValue("sender"), "paused": false}, nil, "")
+	c.Pause.Resume()
+	a.respond(w, map[string]any{"sender": r.PathValue("sender"), "paused": false}, nil, "")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// listInbound lists what a WhatsApp user sent, newest first:
+// ?phone= or ?user_id=, and limit.
+func (a *API) listInbound(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	ref, ok := contactQuery(w, r, t)
+	if !ok {
+		return
 	}
-	sort.Strings(out)
-	return out
+	limit, ok := limitParam(w, r)
+	if !ok {
+		return
+	}
+	ms, err := a.Store.ListInbound(r.Context(), t.ID, ref, limit)
+	a.respond(w, map[string]any{"messages": nonNil(ms)}, err, "")
 }

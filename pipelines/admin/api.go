@@ -1,0 +1,224 @@
+// Package admin serves the operator's HTTP API under /api/v1 (and the
+// profiler's /debug/pprof when enabled), behind the admin bearer token:
+// members, their ledger, lots, adjustments, tiers and a program
+// simulation; rewards, their codes and redemptions; the message log,
+// contacts, consent and senders' pauses; dead letters and their replay;
+// handed-off conversations and the join link; erasure on a person's
+// request.
+//
+// It depends on the store's sub-interfaces it uses, the tenants' runtime,
+// the hub's clock, and functions for what the hub does around it: running
+// a loyalty transaction with its effects, queueing messages in the outbox,
+// replaying a dead letter, erasing a person, telling an inbox a handoff
+// ended.
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
+)
+
+// Store is what the admin API reads and writes.
+type Store interface {
+	store.Members
+	store.Ledger
+	store.Accounts
+	store.Rewards
+	store.Messages
+	store.Contacts
+	store.Conversations
+	store.DeadLetters
+	store.Privacy
+}
+
+// API is the admin API. Set its fields, then mount it with Routes; it is
+// safe for concurrent use.
+type API struct {
+	Store   Store
+	Tenants runtime.Tenants
+	// Token is the bearer token every request must carry
+	// (server.admin_token); empty, the API answers 403.
+	Token string
+	// Pprof mounts the profiler (server.pprof).
+	Pprof bool
+	// Apps are the dead-letter tenants of the shared Meta app webhooks'
+	// unroutable changes, by app name.
+	Apps map[string]string
+	// Now is the hub's clock: every time the API decides by or records.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// PrivacyRequests counts erasures (loyalhub_privacy_requests_total).
+	PrivacyRequests *prometheus.CounterVec
+
+	// Redeemer redeems rewards; Transact runs a loyalty transaction with
+	// its effects (adjustments, tiers).
+	Redeemer *account.Redeemer
+	Transact account.Transact
+	// AccountRef is the account an event names (a simulation's).
+	AccountRef func(region string, ev event.Event) (store.AccountRef, error)
+	// Enqueue writes commands to the outbox in one transaction.
+	Enqueue func(ctx context.Context, cmds []messaging.Command) error
+	// Replay sends dead letter d of tenant t back to where it failed, as
+	// a new message at at, and returns where that is (a topic, or the
+	// outbox) and the new message's id.
+	Replay func(ctx context.Context, t *runtime.Tenant, d store.DeadLetter, at time.Time) (topic, messageID string, err error)
+	// MembersOf finds the members of the person ref names; Erase erases
+	// the personal data of that person's members ms and of every dead
+	// letter's payload that names them (named, or any of ms's identities).
+	MembersOf func(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error)
+	Erase     func(ctx context.Context, tenant, requestID string, named member.Person, ms []member.Member) (store.Erasure, error)
+	// HandoffReleased tells tenant t's inbox that conversation conv was
+	// given back to the bot at at.
+	HandoffReleased func(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error
+
+	// erasing runs the operator's erasures one at a time, so that a
+	// request sent twice at once is answered by its first run's record.
+	erasing sync.Mutex
+}
+
+// Routes mounts the API on mux.
+func (a *API) Routes(mux *http.ServeMux) {
+	const p = "/api/v1/tenants/{tenant}"
+	mux.Handle("GET "+p+"/members", a.tenant(a.getMemberByIdentity))
+	mux.Handle("GET "+p+"/members/{id}", a.tenant(a.getMember))
+	mux.Handle("GET "+p+"/members/{id}/ledger", a.tenant(a.getLedger))
+	mux.Handle("GET "+p+"/messages", a.tenant(a.listMessages))
+	mux.Handle("GET "+p+"/messages/{key}", a.tenant(a.getMessage))
+	mux.Handle("GET "+p+"/deadletters", a.tenant(a.listDeadLetters))
+	mux.Handle("GET "+p+"/deadletters/{id}", a.tenant(a.getDeadLetter))
+	mux.Handle("POST "+p+"/deadletters/{id}/replay", a.tenant(a.replayDeadLetter))
+	a.messagingRoutes(mux)
+	a.loyaltyRoutes(mux)
+	a.rewardsRoutes(mux)
+	a.conversationRoutes(mux)
+	a.privacyRoutes(mux)
+	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
+	if a.Pprof {
+		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", a.only(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/trace", a.only(http.HandlerFunc(pprof.Trace)))
+	}
+}
+
+// tenant checks the bearer token and the tenant before calling next.
+func (a *API) tenant(next func(w http.ResponseWriter, r *http.Request, t *runtime.Tenant)) http.Handler {
+	return a.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := a.Tenants.Tenant(r.PathValue("tenant"))
+		if !ok {
+			writeError(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
+			return
+		}
+		next(w, r, t)
+	}))
+}
+
+// only lets through requests that carry the admin bearer token.
+func (a *API) only(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Token == "" {
+			writeError(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) respond(w http.ResponseWriter, v any, err error, notFound string) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, v)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, notFound)
+	default:
+		a.Logger.Error("admin API", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func limitParam(w http.ResponseWriter, r *http.Request) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+		return 0, false
+	}
+	return n, true
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// required answers 400 naming the fields that are empty, and reports
+// whether all were given.
+func required(w http.ResponseWriter, fields map[string]string) bool {
+	var missing []string
+	for name, v := range fields {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	slices.Sort(missing)
+	writeError(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
+	return false
+}
+
+// decodeBody reads a JSON request body into v, answering 400 when it is not
+// one.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("request body: %v", err))
+		return false
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
