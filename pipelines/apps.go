@@ -121,7 +121,7 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNotEnvelope):
 		// JSON, but not a WhatsApp webhook (another product of the app):
 		// counted and logged once, nothing to route.
-		h.countIgnored(event.Delivery{Tenant: appTenant(app), Connector: app, Kind: "whatsapp_app"}, []string{"not_an_envelope"})
+		h.ignored.Count(event.Delivery{Tenant: appTenant(app), Connector: app, Kind: "whatsapp_app"}, []string{"not_an_envelope"})
 	case err != nil:
 		// Signed but unreadable: keep it for inspection.
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}

@@ -27,7 +27,9 @@
 //
 // The hub's parts live in subpackages that depend on what they use, never
 // on the hub: runtime (each tenant and connector instance as the hub runs
-// it), admin (the admin HTTP API), account (a member's detail and
+// it), process (the two event lanes: the process and BSP stages, their
+// per-event dead letters, privacy requests and abandoned checkouts),
+// admin (the admin HTTP API), account (a member's detail and
 // redemptions, for the admin API and the chatbot), chat (the chatbot's
 // turns for customers' messages, their effects and replies, and handoffs
 // posted to tenants' inboxes), config (loading the configuration) and

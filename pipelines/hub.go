@@ -25,6 +25,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
+	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
@@ -55,9 +56,9 @@ type Hub struct {
 	inbox  *inbox.Client
 	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
 	routes appRoutes
-	// ignored holds the labels of the parts mappings left aside so far,
-	// so that each is logged once and the metric's labels stay bounded.
-	ignored ignoredLabels
+	// ignored counts the parts mappings left aside, each label logged once
+	// and the metric's labels bounded.
+	ignored *process.Ignored
 
 	now        func() time.Time
 	startedAt  time.Time
@@ -109,6 +110,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.ignored = &process.Ignored{Parts: h.metrics.PartsIgnored, Logger: logger}
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)
 	}
@@ -270,9 +272,10 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	// publishes to a topic: the process stage and the BSP stage write
 	// messages to the outbox (the message log), which the sender reads
 	// (startSender).
+	lanes := h.lanes()
 	stages := []stage{
-		{name: StageProcess, in: TopicInbound, consume: h.processStage},
-		{name: StageBSP, in: TopicInboundBSP, consume: h.bspStage},
+		{name: StageProcess, in: TopicInbound, consume: lanes.Process},
+		{name: StageBSP, in: TopicInboundBSP, consume: lanes.BSP},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
 	}
 	for _, s := range stages {

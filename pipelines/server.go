@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/account"
 	"github.com/loyalhub/loyalhub/pipelines/admin"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
+	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -44,11 +45,12 @@ func (h *Hub) adminAPI() *admin.API {
 	for name := range h.apps {
 		apps[name] = appTenant(name)
 	}
+	lanes := h.lanes()
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests,
-		Redeemer: h.redeemer(), Transact: h.transact, AccountRef: AccountRef, Enqueue: h.enqueueCommands,
-		Replay: h.replayDeadLetter, MembersOf: h.membersOf, Erase: h.erasePerson, HandoffReleased: h.responder().HandoffReleased,
+		Redeemer: h.redeemer(), Transact: h.transact, AccountRef: process.AccountRef, Enqueue: h.enqueueCommands,
+		Replay: h.replayDeadLetter, MembersOf: lanes.MembersOf, Erase: lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 	}
 }
 

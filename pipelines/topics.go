@@ -1,5 +1,7 @@
 package pipelines
 
+import "github.com/loyalhub/loyalhub/pipelines/process"
+
 // Topics between the stages, in flow order. Past the process stage,
 // messages wait in the outbox (the message log), not in a topic.
 const (
@@ -20,22 +22,21 @@ const (
 	oldTopicOutbound  = "outbound"   // one message command: now queued in the outbox
 )
 
-// Metadata keys set on queue messages.
+// bspLaneHops is the number of queue hops a BSP status webhook takes before
+// it reaches the message log.
+const bspLaneHops = 1
+
+// Metadata keys set on queue messages (see package process, which reads
+// them).
 const (
-	MetaTenant     = "tenant"
-	MetaConnector  = "connector"
-	MetaKind       = "kind"
-	MetaDeliveryID = "delivery_id"
-	MetaTopic      = "provider_topic"
-	MetaReceivedAt = "received_at"
-	// MetaSourcePrefix prefixes the keys of a source's connectors.Delivery
-	// Meta.
-	MetaSourcePrefix = "src_"
-	MetaType         = "type"
-	MetaReplayOf     = "replay_of"
-	// MetaMappedEvent marks a message of inbound or inbound_bsp whose
-	// payload is one event its stage mapped already (the replay of a dead
-	// letter of one event): the stage handles it as it is, without
-	// mapping it again.
-	MetaMappedEvent = "mapped_event"
+	MetaTenant       = process.MetaTenant
+	MetaConnector    = process.MetaConnector
+	MetaKind         = process.MetaKind
+	MetaDeliveryID   = process.MetaDeliveryID
+	MetaTopic        = process.MetaTopic
+	MetaReceivedAt   = process.MetaReceivedAt
+	MetaSourcePrefix = process.MetaSourcePrefix
+	MetaType         = process.MetaType
+	MetaReplayOf     = process.MetaReplayOf
+	MetaMappedEvent  = process.MetaMappedEvent
 )

@@ -35,7 +35,7 @@
 //   - event: a normalized event as a connector's mapping produces it:
 //     type (required), data (the event's data: quote amounts and phone
 //     numbers, which are strings), at (when it occurred) and id. The member
-//     is found as the hub finds it (pipelines.AccountRef): order.refunded
+//     is found as the hub finds it (process.AccountRef): order.refunded
 //     and order.cancelled by data.order_id, other events by data.member_id
 //     or data.phone, which creates the member. An event type the program
 //     has no rule for is ignored, as the hub ignores it.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/programtest"
 )
 
@@ -576,7 +576,7 @@ func TestAccountRefNamesTheMemberAsTheHubDoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ref, err := pipelines.AccountRef("ID", event.Event{ID: "E1", Type: tt.typ, Data: json.RawMessage(tt.data)})
+			ref, err := process.AccountRef("ID", event.Event{ID: "E1", Type: tt.typ, Data: json.RawMessage(tt.data)})
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return

@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/process"
 )
 
 // maxEntries is the most ledger entries a case can count.
@@ -129,7 +130,7 @@ func (r *caseRun) event(ctx context.Context, label string, ev event.Event) error
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("%s: the program has no rule for %s events, so the hub ignores them", label, ev.Type))
 		return nil
 	}
-	ref, err := pipelines.AccountRef(r.s.region, ev)
+	ref, err := process.AccountRef(r.s.region, ev)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package pipelines
+package process
 
 import (
 	"encoding/json"
@@ -14,10 +14,6 @@ import (
 // errNamesNobody is an event that names its member by nothing: no member id,
 // no usable phone number, no customer id and no email.
 var errNamesNobody = errors.New("no phone number, customer id, email or member id")
-
-// skipNoPhone is the reason counted for a notification not sent to a member
-// without a phone (loyalhub_messages_skipped_total).
-const skipNoPhone = "no_phone"
 
 // AccountRef names the member a loyalty event is about. A refund or a
 // cancellation finds the member of its order by data.order_id. Any other

@@ -1,4 +1,4 @@
-package pipelines
+package process
 
 import (
 	"bytes"
@@ -22,9 +22,6 @@ import (
 // currency, email and name.
 const OutcomeCheckoutAbandoned = "checkout.abandoned"
 
-// commerceEvent handles the events of shops, CRMs and POS systems that
-// change no points: consent, checkouts and privacy requests. It reports
-// whether ev was one of them.
 // isCommerceEvent tells the events commerceEvent handles.
 func isCommerceEvent(typ string) bool {
 	switch typ {
@@ -35,14 +32,17 @@ func isCommerceEvent(typ string) bool {
 	return false
 }
 
-func (h *Hub) commerceEvent(ctx context.Context, t *runtime.Tenant, ev event.Event) (bool, error) {
+// commerceEvent handles the events of shops, CRMs and POS systems that
+// change no points: consent, checkouts and privacy requests. It reports
+// whether ev was one of them.
+func (l *Lanes) commerceEvent(ctx context.Context, t *runtime.Tenant, ev event.Event) (bool, error) {
 	switch ev.Type {
 	case event.TypeConsentChanged:
-		return true, h.changeConsent(ctx, t, ev)
+		return true, l.changeConsent(ctx, t, ev)
 	case event.TypeCheckoutUpdated:
-		return true, h.recordCheckout(ctx, t, ev)
+		return true, l.recordCheckout(ctx, t, ev)
 	case event.TypePrivacyRedact, event.TypePrivacyRequest, event.TypeShopRedact:
-		return true, h.privacyRequest(ctx, t, ev)
+		return true, l.privacyRequest(ctx, t, ev)
 	}
 	return false, nil
 }
@@ -64,7 +64,7 @@ func tenantPhone(t *runtime.Tenant, raw, country string) string {
 // changeConsent records a user's stop or resume of marketing messages:
 // WhatsApp's own marketing_messages, from a BSP or a shop, and a shop's or
 // CRM's sms_marketing where the tenant counts it (messaging.sms_consent).
-func (h *Hub) changeConsent(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
+func (l *Lanes) changeConsent(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var c event.ConsentChanged
 	if err := json.Unmarshal(ev.Data, &c); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding consent.changed data: %w", err))
@@ -73,7 +73,7 @@ func (h *Hub) changeConsent(ctx context.Context, t *runtime.Tenant, ev event.Eve
 	case c.Category == event.ConsentMarketingMessages:
 	case c.Category == event.ConsentSMSMarketing && t != nil && t.Config.Messaging.SMSConsent:
 	default:
-		h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, "ignored").Inc()
+		l.Metrics.ConsentChanges.WithLabelValues(ev.Tenant, "ignored").Inc()
 		return nil
 	}
 	var state string
@@ -118,15 +118,15 @@ func (h *Hub) changeConsent(ctx context.Context, t *runtime.Tenant, ev event.Eve
 	if at.IsZero() {
 		at = ev.OccurredAt
 	}
-	if _, err := h.store.UpdateContact(ctx, ev.Tenant, ref, member.SetConsent(state, source, at)); err != nil {
+	if _, err := l.Store.UpdateContact(ctx, ev.Tenant, ref, member.SetConsent(state, source, at)); err != nil {
 		return fmt.Errorf("recording consent: %w", err)
 	}
-	h.metrics.ConsentChanges.WithLabelValues(ev.Tenant, c.Value).Inc()
+	l.Metrics.ConsentChanges.WithLabelValues(ev.Tenant, c.Value).Inc()
 	return nil
 }
 
 // recordCheckout keeps a shop's checkout for the abandoned-cart sweep.
-func (h *Hub) recordCheckout(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
+func (l *Lanes) recordCheckout(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var c event.CheckoutUpdated
 	if err := json.Unmarshal(ev.Data, &c); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding checkout.updated data: %w", err))
@@ -135,9 +135,9 @@ func (h *Hub) recordCheckout(ctx context.Context, t *runtime.Tenant, ev event.Ev
 		return fault.Permanent(fault.ClassRequest, errors.New("checkout.updated without a token"))
 	}
 	if c.Completed {
-		return h.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
+		return l.completeCheckout(ctx, ev.Tenant, c.Token, ev.OccurredAt)
 	}
-	err := h.store.UpsertCheckout(ctx, store.Checkout{
+	err := l.Store.UpsertCheckout(ctx, store.Checkout{
 		Tenant: ev.Tenant, Token: c.Token, Phone: tenantPhone(t, c.Phone, c.PhoneCountry), Email: c.Email, Name: member.CleanName(c.Name),
 		Total: c.Total, Currency: c.Currency, URL: c.URL, UpdatedAt: ev.OccurredAt,
 	})
@@ -147,8 +147,8 @@ func (h *Hub) recordCheckout(ctx context.Context, t *runtime.Tenant, ev event.Ev
 	return nil
 }
 
-func (h *Hub) completeCheckout(ctx context.Context, tenant, token string, at time.Time) error {
-	if err := h.store.CompleteCheckout(ctx, tenant, token, at); err != nil {
+func (l *Lanes) completeCheckout(ctx context.Context, tenant, token string, at time.Time) error {
+	if err := l.Store.CompleteCheckout(ctx, tenant, token, at); err != nil {
 		return fmt.Errorf("completing checkout: %w", err)
 	}
 	return nil
@@ -174,28 +174,28 @@ func checkoutOf(ev event.Event) string {
 // id, else by email) with every dead letter that holds it, a data request is
 // logged for the operator with the member to export, and a shop's redaction
 // erases every member of the tenant and the payloads of its dead letters.
-func (h *Hub) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
+func (l *Lanes) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Event) error {
 	var p event.PrivacyRequest
 	if err := json.Unmarshal(ev.Data, &p); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding %s data: %w", ev.Type, err))
 	}
-	count := func(result string) { h.metrics.PrivacyRequests.WithLabelValues(ev.Tenant, ev.Type, result).Inc() }
+	count := func(result string) { l.Metrics.PrivacyRequests.WithLabelValues(ev.Tenant, ev.Type, result).Inc() }
 	if ev.Type == event.TypeShopRedact {
-		n, err := h.redactAll(ctx, ev.Tenant)
+		n, err := l.redactAll(ctx, ev.Tenant)
 		if err != nil {
 			return err
 		}
-		letters, err := h.store.RedactDeadLetters(ctx, ev.Tenant, func([]byte) bool { return true }, h.now())
+		letters, err := l.Store.RedactDeadLetters(ctx, ev.Tenant, func([]byte) bool { return true }, l.Now())
 		if err != nil {
 			return fmt.Errorf("erasing dead letters: %w", err)
 		}
-		h.logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain,
+		l.Logger.Warn("shop redaction: every member's personal data erased", "tenant", ev.Tenant, "shop", p.ShopDomain,
 			"members", n, "dead_letters", letters)
 		count("erased")
 		return nil
 	}
 	phone := tenantPhone(t, p.Phone, "")
-	ms, err := h.membersOf(ctx, ev.Tenant, store.AccountRef{Phone: phone, Connector: ev.Connector,
+	ms, err := l.MembersOf(ctx, ev.Tenant, store.AccountRef{Phone: phone, Connector: ev.Connector,
 		CustomerID: p.CustomerID, Email: p.Email})
 	if err != nil {
 		return err
@@ -206,7 +206,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Ev
 			return nil
 		}
 		for _, m := range ms {
-			h.logger.Warn("customer data request: export the member with the admin API",
+			l.Logger.Warn("customer data request: export the member with the admin API",
 				"tenant", ev.Tenant, "member", m.ID, "customer", p.CustomerID, "request", p.RequestID,
 				"export", "/api/v1/tenants/"+ev.Tenant+"/members/"+m.ID)
 		}
@@ -214,7 +214,7 @@ func (h *Hub) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Ev
 		return nil
 	}
 	named := member.Person{Phones: []string{phone}, Emails: []string{p.Email}, CustomerIDs: []string{p.CustomerID}}
-	if _, err := h.erasePerson(ctx, ev.Tenant, p.RequestID, named, ms); err != nil {
+	if _, err := l.ErasePerson(ctx, ev.Tenant, p.RequestID, named, ms); err != nil {
 		return err
 	}
 	if len(ms) == 0 {
@@ -225,13 +225,13 @@ func (h *Hub) privacyRequest(ctx context.Context, t *runtime.Tenant, ev event.Ev
 	return nil
 }
 
-// erasePerson erases the personal data of one person's members ms and
+// ErasePerson erases the personal data of one person's members ms and
 // every dead letter's payload that names the person: by what the request
 // named and by every identity of the members, read before they are
 // erased. It returns the ids of the members erased and how many dead
 // letters were. A shop's privacy request and the operator's erasure
 // through the admin API both come here.
-func (h *Hub) erasePerson(ctx context.Context, tenant, requestID string, named member.Person, ms []member.Member) (store.Erasure, error) {
+func (l *Lanes) ErasePerson(ctx context.Context, tenant, requestID string, named member.Person, ms []member.Member) (store.Erasure, error) {
 	done := store.Erasure{Tenant: tenant, RequestID: requestID, Members: []string{}}
 	person := named
 	for _, m := range ms {
@@ -245,29 +245,29 @@ func (h *Hub) erasePerson(ctx context.Context, tenant, requestID string, named m
 				person.CustomerIDs = append(person.CustomerIDs, id.Value)
 			}
 		}
-		if err := h.store.RedactMember(ctx, tenant, m.ID); err != nil {
+		if err := l.Store.RedactMember(ctx, tenant, m.ID); err != nil {
 			return done, fmt.Errorf("erasing member %s: %w", m.ID, err)
 		}
 		done.Members = append(done.Members, m.ID)
-		h.logger.Info("member's personal data erased", "tenant", tenant, "member", m.ID, "request", requestID)
+		l.Logger.Info("member's personal data erased", "tenant", tenant, "member", m.ID, "request", requestID)
 	}
-	letters, err := h.store.RedactDeadLetters(ctx, tenant, person.Matcher(), h.now())
+	letters, err := l.Store.RedactDeadLetters(ctx, tenant, person.Matcher(), l.Now())
 	if err != nil {
 		return done, fmt.Errorf("erasing dead letters: %w", err)
 	}
 	done.DeadLetters = letters
-	h.logger.Info("dead letters of a privacy request erased", "tenant", tenant, "request", requestID,
+	l.Logger.Info("dead letters of a privacy request erased", "tenant", tenant, "request", requestID,
 		"members", len(ms), "dead_letters", letters)
 	return done, nil
 }
 
-// membersOf finds the members of one person a privacy request names: those
+// MembersOf finds the members of one person a privacy request names: those
 // its phone, customer id and email find, as one event naming them would
 // merge them (a member with another phone than the request's is someone
 // else).
-func (h *Hub) membersOf(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error) {
+func (l *Lanes) MembersOf(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error) {
 	found, _, err := store.FindMembers(ref, nil, func(id member.Identity) (member.Member, error) {
-		return h.store.MemberByIdentity(ctx, tenant, id)
+		return l.Store.MemberByIdentity(ctx, tenant, id)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("finding the member: %w", err)
@@ -280,35 +280,35 @@ func (h *Hub) membersOf(ctx context.Context, tenant string, ref store.AccountRef
 }
 
 // redactAll erases the personal data of every member of the tenant.
-func (h *Hub) redactAll(ctx context.Context, tenant string) (int, error) {
-	n, after := 0, ""
+func (l *Lanes) redactAll(ctx context.Context, tenant string) (int, error) {
+	n, after, batch := 0, "", max(l.SweepBatch, 1)
 	for {
-		ids, err := h.store.MemberIDs(ctx, tenant, after, sweepBatch)
+		ids, err := l.Store.MemberIDs(ctx, tenant, after, batch)
 		if err != nil {
 			return n, fmt.Errorf("listing members: %w", err)
 		}
 		for _, id := range ids {
-			if err := h.store.RedactMember(ctx, tenant, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := l.Store.RedactMember(ctx, tenant, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, fmt.Errorf("erasing member %s: %w", id, err)
 			}
 			n++
 		}
-		if len(ids) < sweepBatch {
+		if len(ids) < batch {
 			return n, nil
 		}
 		after = ids[len(ids)-1]
 	}
 }
 
-// sweepCheckouts announces the tenant's checkouts left unfinished for
+// SweepCheckouts announces the tenant's checkouts left unfinished for
 // checkouts.abandon_after, each once, as checkout.abandoned outcomes: a
 // batch at a time, its notifications queued in the outbox in one store
 // transaction and then its checkouts marked in another. A crash in between
 // announces them again under the same keys, which the outbox keeps once.
-func (h *Hub) sweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
-	announced := 0
+func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
+	announced, batch := 0, max(l.SweepBatch, 1)
 	for {
-		due, err := h.store.DueCheckouts(ctx, t.ID, now.Add(-t.Config.Checkouts.AbandonAfter), sweepBatch)
+		due, err := l.Store.DueCheckouts(ctx, t.ID, now.Add(-t.Config.Checkouts.AbandonAfter), batch)
 		if err != nil {
 			return announced, fmt.Errorf("listing due checkouts: %w", err)
 		}
@@ -320,31 +320,31 @@ func (h *Hub) sweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Ti
 			if c.Phone == "" {
 				continue // nobody to remind on WhatsApp: only marked
 			}
-			cmds, err := h.notify(t, h.checkoutAbandoned(ctx, t.ID, c, now))
+			cmds, err := l.Notify(t, l.checkoutAbandoned(ctx, t.ID, c, now))
 			if err != nil {
 				return announced, err
 			}
 			queued = append(queued, cmds...)
 			n++
 		}
-		if err := h.enqueueCommands(ctx, queued); err != nil {
+		if err := l.Enqueue(ctx, queued); err != nil {
 			return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
 		}
-		if _, err := h.store.MarkAbandoned(ctx, t.ID, marks, now); err != nil {
+		if _, err := l.Store.MarkAbandoned(ctx, t.ID, marks, now); err != nil {
 			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)
 		}
 		announced += n
-		h.metrics.CheckoutsAbandoned.WithLabelValues(t.ID).Add(float64(n))
-		if len(due) < sweepBatch || ctx.Err() != nil {
+		l.Metrics.CheckoutsAbandoned.WithLabelValues(t.ID).Add(float64(n))
+		if len(due) < batch || ctx.Err() != nil {
 			return announced, nil
 		}
 	}
 }
 
 // checkoutAbandoned is the checkout.abandoned outcome of checkout c.
-func (h *Hub) checkoutAbandoned(ctx context.Context, tenant string, c store.Checkout, now time.Time) event.Outcome {
+func (l *Lanes) checkoutAbandoned(ctx context.Context, tenant string, c store.Checkout, now time.Time) event.Outcome {
 	ref := event.MemberRef{Phone: c.Phone, Name: c.Name}
-	if m, err := h.store.MemberByPhone(ctx, tenant, c.Phone); err == nil {
+	if m, err := l.Store.MemberByPhone(ctx, tenant, c.Phone); err == nil {
 		ref = event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance}
 		if ref.Name == "" {
 			ref.Name = c.Name

@@ -1,4 +1,4 @@
-package pipelines
+package process
 
 import (
 	"context"
@@ -11,20 +11,17 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/core/store/postgres"
-	"github.com/loyalhub/loyalhub/core/store/sqlite"
 )
 
-// processStage takes a delivery from shops, CRMs and POS systems through to
-// the outbox: it maps the delivery to events (jq), and runs each event's
-// commerce handling and loyalty transaction, which writes the event's
-// notifications to the outbox and its member to the write-back queue in the
-// same store transaction. The events of a delivery (a CSV batch, a POS
+// Process is the process stage: it takes a delivery from shops, CRMs and
+// POS systems through to the outbox: it maps the delivery to events (jq),
+// and runs each event's commerce handling and loyalty transaction, which
+// writes the event's notifications to the outbox and its member to the
+// write-back queue in the same store transaction. The events of a delivery (a CSV batch, a POS
 // batch) run together in waves (processEvents), and concurrent deliveries'
 // events with them: the stores commit the transactions waiting at the same
 // moment together (pipeline.batch), each isolated in its own savepoint.
@@ -33,19 +30,19 @@ import (
 // replay runs without mapping again; the others go on. Any other failure
 // (a store error, a refund that arrived before its order) retries the whole
 // delivery, whose events that committed replay and change nothing.
-func (h *Hub) processStage(msg *message.Message) error {
+func (l *Lanes) Process(msg *message.Message) error {
 	ev, mapped, err := mappedEvent(msg)
 	if err != nil {
 		return err
 	}
 	if mapped {
-		return h.processOne(msg, ev)
+		return l.processOne(msg, ev)
 	}
-	events, err := h.mapEvents(msg, StageProcess, TopicInbound)
+	events, err := l.mapEvents(msg, l.processLane())
 	if err != nil {
 		return err
 	}
-	errs := h.processEvents(msg, events)
+	errs := l.processEvents(msg, events)
 	for i, err := range errs {
 		if err == nil {
 			continue
@@ -55,7 +52,7 @@ func (h *Hub) processStage(msg *message.Message) error {
 			// delivery, whose replay maps it again (after a mapping fix).
 			return err
 		}
-		if err := h.deadLetterEvent(processLane, msg, events[i], err); err != nil {
+		if err := l.deadLetterEvent(l.processLane(), msg, events[i], err); err != nil {
 			return err
 		}
 	}
@@ -63,26 +60,26 @@ func (h *Hub) processStage(msg *message.Message) error {
 }
 
 // processEvents runs the events of one delivery in waves of up to
-// batchSize events at once, so that their transactions commit together. A
+// BatchSize events (at least one) at once, so that their transactions commit together. A
 // wave ends before an event that names an order, member, phone, customer id
 // or email an event of the wave names, so that one customer's events apply
 // in the delivery's order (a refund after its sale), and before an event
 // that is not a sale's (consent, checkout, privacy), which runs alone. It
 // returns the errors of the events it ran, in their order; after a wave
 // with a failure that is not the event's own, it runs no more.
-func (h *Hub) processEvents(msg *message.Message, events []event.Event) []error {
+func (l *Lanes) processEvents(msg *message.Message, events []event.Event) []error {
 	errs := make([]error, 0, len(events))
-	limit := h.batchSize()
+	limit := max(l.BatchSize, 1)
 	for len(errs) < len(events) {
 		from := len(errs)
 		n := waveLen(events[from:], limit)
 		errs = errs[:from+n]
 		if n == 1 {
-			errs[from] = h.processOne(msg, events[from])
+			errs[from] = l.processOne(msg, events[from])
 		} else {
 			var wg sync.WaitGroup
 			for i := from; i < from+n; i++ {
-				wg.Go(func() { errs[i] = h.processOne(msg, events[i]) })
+				wg.Go(func() { errs[i] = l.processOne(msg, events[i]) })
 			}
 			wg.Wait()
 		}
@@ -93,18 +90,6 @@ func (h *Hub) processEvents(msg *message.Message, events []event.Event) []error 
 		}
 	}
 	return errs
-}
-
-// batchSize is how many events commit together at most: pipeline.batch.size,
-// else the store's default.
-func (h *Hub) batchSize() int {
-	if n := h.cfg.Pipeline.Batch.Size; n > 0 {
-		return n
-	}
-	if h.cfg.Store.Driver == config.DriverPostgres {
-		return postgres.DefaultGroupSize
-	}
-	return sqlite.DefaultBatchSize
 }
 
 // waveLen is how many of events, from the first, run together: at most
@@ -175,27 +160,27 @@ func phoneDigits(raw string) string {
 
 // processOne processes one event of the delivery msg, and counts it once
 // processed.
-func (h *Hub) processOne(msg *message.Message, ev event.Event) error {
-	if err := h.processEvent(msg.Context(), ev, receivedAt(msg, ev)); err != nil {
+func (l *Lanes) processOne(msg *message.Message, ev event.Event) error {
+	if err := l.processEvent(msg.Context(), ev, receivedAt(msg, ev)); err != nil {
 		return err
 	}
-	h.metrics.EventsProcessed.Inc()
+	l.Metrics.EventsProcessed.Inc()
 	return nil
 }
 
 // processEvent applies the tenant's program (and commerce handling) to one
 // event. A redelivered event finds itself recorded as processed and changes
 // nothing; what it queued was written with it.
-func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Time) error {
-	t, ok := h.tenants[ev.Tenant]
+func (l *Lanes) processEvent(ctx context.Context, ev event.Event, received time.Time) error {
+	t, ok := l.Tenants[ev.Tenant]
 	if !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
 	}
-	if handled, err := h.commerceEvent(ctx, t, ev); handled {
+	if handled, err := l.commerceEvent(ctx, t, ev); handled {
 		return err
 	}
 	if token := checkoutOf(ev); token != "" {
-		if err := h.completeCheckout(ctx, ev.Tenant, token, ev.OccurredAt); err != nil {
+		if err := l.completeCheckout(ctx, ev.Tenant, token, ev.OccurredAt); err != nil {
 			return err
 		}
 	}
@@ -207,17 +192,17 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 		// A guest's sale with no phone, customer id or email: no member
 		// to credit or create. A phone that is not a number, with
 		// nothing else, is a bad event, dead-lettered below.
-		h.metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
+		l.Metrics.EventsWithoutPhone.WithLabelValues(ev.Tenant, ev.Type).Inc()
 		return nil
 	}
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, err)
 	}
-	res, err := h.transact(ctx, t, "", ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
+	res, err := l.Transact(ctx, t, "", ev.ID, ref, ev.OccurredAt, func(a *loyalty.Account) error {
 		return t.Program.Apply(a, ev)
 	})
 	if errors.Is(err, loyalty.ErrLimit) {
-		h.metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
+		l.Metrics.LimitRefusals.WithLabelValues(ev.Tenant, ev.Type).Inc()
 	}
 	refund := ev.Type == event.TypeOrderRefunded || ev.Type == event.TypeOrderCancelled
 	if refund && errors.Is(err, store.ErrNoMember) {
@@ -228,7 +213,7 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 		// A refund may overtake its order: retry until the order has had
 		// time to arrive. It goes back to the queue rather than waiting
 		// in a worker, which the order itself may need.
-		if waited := h.now().Sub(received); waited < t.Program.RefundWait {
+		if waited := l.Now().Sub(received); waited < t.Program.RefundWait {
 			return fault.Requeue(fault.ClassRequest, fmt.Errorf("%s for %w; retrying for up to %s", ev.Type, err, t.Program.RefundWait-waited))
 		}
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("%s for %w after waiting %s for the order", ev.Type, err, t.Program.RefundWait))
@@ -238,38 +223,15 @@ func (h *Hub) processEvent(ctx context.Context, ev event.Event, received time.Ti
 		return fmt.Errorf("applying the loyalty program: %w", err)
 	}
 	if len(res.Merged) > 0 {
-		h.metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
-		h.logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
+		l.Metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
+		l.Logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
 	}
 	if !res.Replayed {
 		for _, oc := range res.Outcomes {
 			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {
-				h.metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
+				l.Metrics.PointsAwarded.WithLabelValues(ev.Tenant).Add(float64(n))
 			}
 		}
 	}
 	return nil
-}
-
-// RunFollowUps runs the follow-ups of a committed loyalty transaction (a
-// referrer's reward, say), each as a transaction and event of its own, and
-// returns their results in order. One that ran before replays and changes
-// nothing, so a caller that failed midway runs them all again. effects, when
-// set, gives each follow-up's transaction its hook (store.AccountRef.Effects).
-func RunFollowUps(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program,
-	fus []loyalty.FollowUp, effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)) ([]store.AccountResult, error) {
-	out := make([]store.AccountResult, 0, len(fus))
-	for _, f := range fus {
-		ref := store.AccountRef{MemberID: f.MemberID}
-		if effects != nil {
-			ref.Effects = effects(f.EventID, f.At)
-		}
-		res, err := st.Transact(ctx, tenant, f.EventID, ref, f.At,
-			func(a *loyalty.Account) error { return p.CompleteReferral(a, f) })
-		if err != nil {
-			return out, fmt.Errorf("follow-up %s of member %s: %w", f.Kind, f.MemberID, err)
-		}
-		out = append(out, res)
-	}
-	return out, nil
 }

@@ -1,4 +1,4 @@
-package pipelines_test
+package process_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/process"
 )
 
 func TestAccountRef(t *testing.T) {
@@ -67,7 +67,7 @@ func TestAccountRef(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := pipelines.AccountRef("ID", tt.ev)
+			got, err := process.AccountRef("ID", tt.ev)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -82,11 +82,11 @@ func TestAccountRefRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := pipelines.AccountRef("ID", event.Event{ID: "ev_1", Type: event.TypeOrderPaid, Data: json.RawMessage(tt.data)})
+			_, err := process.AccountRef("ID", event.Event{ID: "ev_1", Type: event.TypeOrderPaid, Data: json.RawMessage(tt.data)})
 			require.Error(t, err)
 		})
 	}
-	_, err := pipelines.AccountRef("ID", event.Event{ID: "ev_1", Type: event.TypeOrderPaid, Data: json.RawMessage(`{"phone": "555-555-SHIP"}`)})
+	_, err := process.AccountRef("ID", event.Event{ID: "ev_1", Type: event.TypeOrderPaid, Data: json.RawMessage(`{"phone": "555-555-SHIP"}`)})
 	assert.ErrorIs(t, err, member.ErrInvalidPhone, "a bad phone is a bad event")
 }
 
@@ -103,7 +103,7 @@ func FuzzAccountRef(f *testing.F) {
 	}
 	f.Add(event.TypeOrderRefunded, `{"order_id": "A"}`)
 	f.Fuzz(func(t *testing.T, typ, data string) {
-		ref, err := pipelines.AccountRef("ID", event.Event{ID: "ev_f", Type: typ, Connector: "shop", Data: json.RawMessage(data)})
+		ref, err := process.AccountRef("ID", event.Event{ID: "ev_f", Type: typ, Connector: "shop", Data: json.RawMessage(data)})
 		if err != nil {
 			return
 		}

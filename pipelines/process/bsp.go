@@ -1,7 +1,10 @@
-package pipelines
+package process
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,17 +20,13 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 )
 
-// StageBSP is the stage that handles BSPs' webhooks, as it appears in
-// metrics and dead letters.
-const StageBSP = "bsp"
-
-// bspStage handles a BSP's webhook in one hop: it maps it, applies its
-// delivery reports to the message log in one write (they are most of a
-// BSP's traffic, three per message sent, and need nothing but the message
-// log; the store shares that write with concurrent webhooks'), then acts on
-// its other events in order: customers' messages and the chatbot, consent
-// and identity changes, template status changes, failed deliveries and the
-// BSP's own errors.
+// BSP is the BSP stage: it handles a BSP's webhook in one hop. It maps it,
+// applies its delivery reports to the message log in one write (they are
+// most of a BSP's traffic, three per message sent, and need nothing but
+// the message log; the store shares that write with concurrent webhooks'),
+// then acts on its other events in order: customers' messages and the
+// chatbot, consent and identity changes, template status changes, failed
+// deliveries and the BSP's own errors.
 //
 // An event that fails permanently is dead-lettered alone, as a mapped event
 // whose replay does not map it again, and the rest of the webhook goes on.
@@ -35,24 +34,24 @@ const StageBSP = "bsp"
 // applied already is harmless to apply again (reports only move a message
 // forward, a redelivered customer message is recognised, consent, identity
 // and template changes are states, not increments).
-func (h *Hub) bspStage(msg *message.Message) error {
+func (l *Lanes) BSP(msg *message.Message) error {
 	ev, mapped, err := mappedEvent(msg)
 	if err != nil {
 		return err
 	}
 	if mapped {
-		return h.runStep(msg, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
+		return l.runStep(msg, bspStep{ev: ev, run: func(ctx context.Context) error { return l.bspEvent(ctx, ev) }})
 	}
-	events, err := h.mapEvents(msg, StageBSP, TopicInboundBSP)
+	events, err := l.mapEvents(msg, l.bspLane())
 	if err != nil {
 		return err
 	}
-	steps, err := h.applyReports(msg.Context(), events)
+	steps, err := l.applyReports(msg.Context(), events)
 	if err != nil {
 		return err
 	}
 	for _, s := range steps {
-		if err := h.runStep(msg, s); err != nil {
+		if err := l.runStep(msg, s); err != nil {
 			return err
 		}
 	}
@@ -61,12 +60,12 @@ func (h *Hub) bspStage(msg *message.Message) error {
 
 // runStep runs s for the webhook msg, and dead-letters its event when it
 // fails permanently. It returns the failures that fail the webhook.
-func (h *Hub) runStep(msg *message.Message, s bspStep) error {
+func (l *Lanes) runStep(msg *message.Message, s bspStep) error {
 	err := s.run(msg.Context())
 	if err == nil || !fault.IsPermanent(err) {
 		return err
 	}
-	return h.deadLetterEvent(bspLane, msg, s.ev, fmt.Errorf("event %s (%s): %w", s.ev.ID, s.ev.Type, err))
+	return l.deadLetterEvent(l.bspLane(), msg, s.ev, fmt.Errorf("event %s (%s): %w", s.ev.ID, s.ev.Type, err))
 }
 
 // bspStep is what is left to do for one event of a webhook once its
@@ -81,12 +80,12 @@ type bspStep struct {
 // their order: failed deliveries (applied, but to act on) and every event
 // that is not a report. A report that cannot be read is left as a step, to
 // fail alone.
-func (h *Hub) applyReports(ctx context.Context, events []event.Event) ([]bspStep, error) {
+func (l *Lanes) applyReports(ctx context.Context, events []event.Event) ([]bspStep, error) {
 	var updates []store.StatusUpdate
 	var steps []bspStep
 	for _, ev := range events {
 		if ev.Type != event.TypeMessageStatus {
-			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.bspEvent(ctx, ev) }})
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return l.bspEvent(ctx, ev) }})
 			continue
 		}
 		u, st, err := statusUpdate(ev)
@@ -95,17 +94,17 @@ func (h *Hub) applyReports(ctx context.Context, events []event.Event) ([]bspStep
 			steps = append(steps, bspStep{ev: ev, run: func(context.Context) error { return err }})
 			continue
 		case u.Status == "":
-			h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
+			l.Metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
 			continue // a status the message log does not track
 		case u.Status == store.MessageFailed:
-			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return h.deliveryFailed(ctx, ev, st, u) }})
+			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return l.deliveryFailed(ctx, ev, st, u) }})
 		}
 		updates = append(updates, u)
 	}
 	if len(updates) == 0 {
 		return steps, nil
 	}
-	missing, err := h.store.ApplyStatuses(ctx, updates)
+	missing, err := l.Store.ApplyStatuses(ctx, updates)
 	if err != nil {
 		return nil, fmt.Errorf("applying statuses: %w", err)
 	}
@@ -113,52 +112,52 @@ func (h *Hub) applyReports(ctx context.Context, events []event.Event) ([]bspStep
 		if m {
 			// A report for a message this hub did not send (another
 			// system on the same number): nothing to update.
-			h.metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
+			l.Metrics.StatusUnmatched.WithLabelValues(updates[i].Tenant).Inc()
 		}
 	}
-	h.metrics.StatusesApplied.Add(float64(len(updates)))
+	l.Metrics.StatusesApplied.Add(float64(len(updates)))
 	return steps, nil
 }
 
 // bspEvent acts on one event of a BSP's webhook.
-func (h *Hub) bspEvent(ctx context.Context, ev event.Event) error {
+func (l *Lanes) bspEvent(ctx context.Context, ev event.Event) error {
 	switch ev.Type {
 	case event.TypeMessageStatus:
-		return h.applyStatus(ctx, ev)
+		return l.applyStatus(ctx, ev)
 	case event.TypeMessageReceived:
-		return h.receiveMessage(ctx, ev)
+		return l.receiveMessage(ctx, ev)
 	case event.TypeConsentChanged:
-		return h.changeConsent(ctx, h.tenants[ev.Tenant], ev)
+		return l.changeConsent(ctx, l.Tenants[ev.Tenant], ev)
 	case event.TypeIdentityChanged:
-		return h.changeIdentity(ctx, ev)
+		return l.changeIdentity(ctx, ev)
 	case event.TypeTemplateStatus:
-		return h.templateStatus(ev)
+		return l.templateStatus(ev)
 	case event.TypeWebhookError:
-		return h.webhookError(ev)
+		return l.webhookError(ev)
 	case event.TypeTemplateQuality, event.TypeNumberQuality:
-		h.logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
+		l.Logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
 	}
 	return nil
 }
 
-func (h *Hub) applyStatus(ctx context.Context, ev event.Event) error {
+func (l *Lanes) applyStatus(ctx context.Context, ev event.Event) error {
 	u, st, err := statusUpdate(ev)
 	if err != nil {
 		return err
 	}
 	if u.Status == "" {
-		h.metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
+		l.Metrics.StatusesIgnored.WithLabelValues(ev.Tenant, metricLabel(st.Status)).Inc()
 		return nil // a status the message log does not track
 	}
-	h.metrics.StatusesApplied.Inc()
-	if _, err := h.store.ApplyStatus(ctx, u); err != nil {
+	l.Metrics.StatusesApplied.Inc()
+	if _, err := l.Store.ApplyStatus(ctx, u); err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("applying status: %w", err)
 		}
-		h.metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
+		l.Metrics.StatusUnmatched.WithLabelValues(ev.Tenant).Inc()
 	}
 	if u.Status == store.MessageFailed {
-		return h.deliveryFailed(ctx, ev, st, u)
+		return l.deliveryFailed(ctx, ev, st, u)
 	}
 	return nil
 }
@@ -178,7 +177,7 @@ func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, erro
 	}
 	if len(st.Errors) > 0 {
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)
-		u.Error = firstNonEmpty(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
+		u.Error = cmp.Or(st.Errors[0].Details, st.Errors[0].Message, st.Errors[0].Title)
 	}
 	switch u.Status {
 	case store.MessageSent, store.MessageDelivered, store.MessageRead, store.MessageFailed:
@@ -200,13 +199,13 @@ func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, erro
 // hours, 131047 sends the message's fallback template or dead-letters it
 // with the reason, and a template error counts as a configuration error
 // and fetches the account's templates again.
-func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.MessageStatus, u store.StatusUpdate) error {
+func (l *Lanes) deliveryFailed(ctx context.Context, ev event.Event, st event.MessageStatus, u store.StatusUpdate) error {
 	code := u.ErrorCode
 	if code == "" {
 		code = "unknown"
 	}
-	h.metrics.DeliveryFailures.WithLabelValues(ev.Tenant, code).Inc()
-	c, _ := h.tenants.Connector(ev.Tenant, ev.Connector)
+	l.Metrics.DeliveryFailures.WithLabelValues(ev.Tenant, code).Inc()
+	c, _ := l.Tenants.Connector(ev.Tenant, ev.Connector)
 	var err error = fault.Permanent(fault.ClassRecipient, errors.New(u.Error))
 	if c != nil && c.Classifier != nil && len(st.Errors) > 0 {
 		err = c.Classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
@@ -214,7 +213,7 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 	var m store.Message
 	if u.Key != "" {
 		var lerr error
-		m, lerr = h.store.Message(ctx, ev.Tenant, u.Key)
+		m, lerr = l.Store.Message(ctx, ev.Tenant, u.Key)
 		if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
 			return fmt.Errorf("reading the failed message: %w", lerr)
 		}
@@ -232,11 +231,11 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 			ref.UserID = m.Recipient
 		}
 	}
-	h.logger.Info("whatsapp reported a message failed", "tenant", ev.Tenant, "connector", ev.Connector,
+	l.Logger.Info("whatsapp reported a message failed", "tenant", ev.Tenant, "connector", ev.Connector,
 		"key", u.Key, "code", code, "class", fault.ClassOf(err))
 	switch {
 	case fault.ClassOf(err) == fault.ClassTemplate:
-		h.metrics.ConfigErrors.WithLabelValues(ev.Tenant, ev.Connector, code).Inc()
+		l.Metrics.ConfigErrors.WithLabelValues(ev.Tenant, ev.Connector, code).Inc()
 		if c != nil {
 			c.Templates.RefreshSoon()
 		}
@@ -244,9 +243,9 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 		if ref.Phone == "" && ref.UserID == "" {
 			return nil // nobody to record it for
 		}
-		return h.recipientRefused(ctx, ev.Tenant, ref, code)
+		return l.RecipientRefused(ctx, ev.Tenant, ref, code)
 	case code == messaging.CodeReengagement:
-		return h.windowClosedLate(ctx, m, err)
+		return l.windowClosedLate(ctx, m, err)
 	}
 	return nil
 }
@@ -256,7 +255,7 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 // template is sent under a key of its own, or, without one, the command is
 // dead-lettered with the reason under a new key, for a replay once the
 // customer writes again.
-func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error) error {
+func (l *Lanes) windowClosedLate(ctx context.Context, m store.Message, cause error) error {
 	if len(m.Command) == 0 {
 		return nil // not a free-form message of ours: nothing to resend
 	}
@@ -270,10 +269,10 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 	if cmd.Fallback != nil {
 		fb := cmd.AsFallback()
 		fb.Key = messaging.FallbackKey(cmd.Key)
-		if err := h.enqueueCommands(ctx, []messaging.Command{fb}); err != nil {
+		if err := l.Enqueue(ctx, []messaging.Command{fb}); err != nil {
 			return fmt.Errorf("queueing the fallback template: %w", err)
 		}
-		h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, messaging.CodeReengagement).Inc()
+		l.Metrics.MessagesFallback.WithLabelValues(fb.Tenant, messaging.CodeReengagement).Inc()
 		return nil
 	}
 	cmd.Key = messaging.ResendKey(cmd.Key)
@@ -282,28 +281,28 @@ func (h *Hub) windowClosedLate(ctx context.Context, m store.Message, cause error
 		return fmt.Errorf("encoding the command to resend: %w", err)
 	}
 	d := store.DeadLetter{
-		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: TopicOutbox, Handler: StageSend,
+		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: l.Topics.Outbox, Handler: l.Topics.SendStage,
 		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
-		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: h.now().UTC(),
+		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: l.Now().UTC(),
 	}
-	if err := h.storeDeadLetter(ctx, d); err != nil {
+	if err := l.DeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)
 	}
 	return nil
 }
 
-func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
+func (l *Lanes) receiveMessage(ctx context.Context, ev event.Event) error {
 	var m event.MessageReceived
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.received data: %w", err))
 	}
 	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
-	phone, form := h.senderIdentity(ev, &m)
+	phone, form := l.senderIdentity(ev, &m)
 	content, err := chat.InboundContent(ev.Data)
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
 	}
-	_, dup, err := h.store.RecordInbound(ctx, store.InboundMessage{
+	_, dup, err := l.Store.RecordInbound(ctx, store.InboundMessage{
 		Tenant: ev.Tenant, ProviderMessageID: m.MessageID,
 		Contact: store.ContactRef{Phone: phone, UserID: m.UserID}, WAID: m.WAID,
 		Name: m.Name, Type: m.Type, Text: m.Text, At: m.Timestamp, GroupID: m.GroupID,
@@ -319,11 +318,11 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	if dup {
 		result = "duplicate"
 	}
-	h.metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
+	l.Metrics.InboundMessages.WithLabelValues(ev.Tenant, result).Inc()
 	if form != "" && !dup {
-		h.metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
+		l.Metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
 	}
-	t, ok := h.tenants[ev.Tenant]
+	t, ok := l.Tenants[ev.Tenant]
 	if !ok || t.Config.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
 	}
@@ -332,27 +331,28 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		// customer's words: never answered.
 		return nil
 	}
-	return h.responder().Converse(ctx, t, m, phone, dup)
+	return l.Chat.Converse(ctx, t, m, phone, dup)
 }
 
 // templateStatus applies a template's new status to the sender's list at
 // once, and asks for a full listing at the next scheduler tick.
-func (h *Hub) templateStatus(ev event.Event) error {
+func (l *Lanes) templateStatus(ev event.Event) error {
 	var ts event.TemplateStatus
 	if err := json.Unmarshal(ev.Data, &ts); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding template.status data: %w", err))
 	}
-	c, ok := h.tenants.Connector(ev.Tenant, ev.Connector)
+	c, ok := l.Tenants.Connector(ev.Tenant, ev.Connector)
 	if !ok {
 		return nil
 	}
 	c.Templates.SetStatus(ts.Name, ts.Language, strings.ToUpper(ts.Event))
 	c.Templates.RefreshSoon()
-	h.logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
+	l.Logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
 		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
 	return nil
 }
 
-// bspLaneHops is the number of queue hops a BSP status webhook takes before
-// it reaches the message log.
-const bspLaneHops = 1
+func hashID(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

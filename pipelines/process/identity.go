@@ -1,6 +1,7 @@
-package pipelines
+package process
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,13 +31,13 @@ const (
 // to another member). It never answers the customer, and never refuses the
 // event for the numbers it names: a wa_id phonenumbers calls invalid is
 // still the customer's identity.
-func (h *Hub) changeIdentity(ctx context.Context, ev event.Event) error {
+func (l *Lanes) changeIdentity(ctx context.Context, ev event.Event) error {
 	var d event.IdentityChanged
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding %s data: %w", ev.Type, err))
 	}
 	ch := store.IdentityChange{
-		Tenant: ev.Tenant, MessageID: firstNonEmpty(d.MessageID, ev.ID), Kind: d.Kind, At: d.Timestamp,
+		Tenant: ev.Tenant, MessageID: cmp.Or(d.MessageID, ev.ID), Kind: d.Kind, At: d.Timestamp,
 		Old: store.ContactRef{UserID: d.OldUserID}, New: store.ContactRef{UserID: d.NewUserID},
 	}
 	if ch.At.IsZero() {
@@ -52,7 +53,7 @@ func (h *Hub) changeIdentity(ctx context.Context, ev event.Event) error {
 	var res store.IdentityResult
 	if !ch.Old.Empty() {
 		var err error
-		if res, err = h.store.ChangeIdentity(ctx, ch); err != nil {
+		if res, err = l.Store.ChangeIdentity(ctx, ch); err != nil {
 			return fmt.Errorf("applying the identity change: %w", err)
 		}
 		switch {
@@ -68,9 +69,9 @@ func (h *Hub) changeIdentity(ctx context.Context, ev event.Event) error {
 			result = identityApplied
 		}
 	}
-	h.metrics.IdentityChanges.WithLabelValues(ev.Tenant, result).Inc()
-	log := h.logger.With("tenant", ev.Tenant, "connector", ev.Connector, "kind", d.Kind, "message", ch.MessageID,
-		"old", member.MaskPhone(firstNonEmpty(d.OldWAID, d.OldUserID)), "new", member.MaskPhone(firstNonEmpty(d.NewWAID, d.NewUserID)))
+	l.Metrics.IdentityChanges.WithLabelValues(ev.Tenant, result).Inc()
+	log := l.Logger.With("tenant", ev.Tenant, "connector", ev.Connector, "kind", d.Kind, "message", ch.MessageID,
+		"old", member.MaskPhone(cmp.Or(d.OldWAID, d.OldUserID)), "new", member.MaskPhone(cmp.Or(d.NewWAID, d.NewUserID)))
 	if result == identityConflict {
 		log.Warn("a customer's new number belongs to another member: both members were left as they are; merge them by hand if they are one person",
 			"member", res.MemberID, "other_member", res.ConflictMemberID)
@@ -101,7 +102,7 @@ const (
 // phonenumbers calls invalid is still the customer's identity, and a value
 // that is not a number at all leaves the message to its user id (without
 // one, it names nobody and is dead-lettered for that).
-func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) (key, form string) {
+func (l *Lanes) senderIdentity(ev event.Event, m *event.MessageReceived) (key, form string) {
 	waID := m.WAID
 	if waID == "" {
 		waID = strings.TrimPrefix(strings.TrimSpace(m.Phone), "+")
@@ -111,7 +112,7 @@ func (h *Hub) senderIdentity(ev event.Event, m *event.MessageReceived) (key, for
 	}
 	id, err := member.ParseWhatsAppID(waID)
 	if err != nil {
-		h.logger.Warn("a customer's message names its sender by something that is not a number; using its user id",
+		l.Logger.Warn("a customer's message names its sender by something that is not a number; using its user id",
 			"tenant", ev.Tenant, "connector", ev.Connector, "message", m.MessageID, "wa_id", member.MaskPhone(waID))
 		m.WAID = ""
 		return "", ""

@@ -1,13 +1,15 @@
-package pipelines
+package process
 
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
@@ -25,7 +27,7 @@ const MetaFailedOutput = "failed_output"
 // metadata. Its id derives from the connector and the item, so the same item
 // delivered again is not stored twice, and from the dead letter a replay
 // came from, so a replay that fails again stores a new one.
-func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, topic string, failed []mappings.Failure) error {
+func (l *Lanes) deadLetterItems(msg *message.Message, d event.Delivery, stage, topic string, failed []mappings.Failure) error {
 	for _, f := range failed {
 		meta := maps.Clone(map[string]string(msg.Metadata))
 		if meta == nil {
@@ -37,23 +39,35 @@ func (h *Hub) deadLetterItems(msg *message.Message, d event.Delivery, stage, top
 			Tenant: d.Tenant, Topic: topic, Handler: stage,
 			Reason:   fmt.Sprintf("mapping delivery %s: item %d: %s", d.DeliveryID, f.Output, f.Reason),
 			Payload:  f.Item,
-			Metadata: meta, CreatedAt: h.now().UTC(),
+			Metadata: meta, CreatedAt: l.Now().UTC(),
 		}
-		if err := h.storeDeadLetter(msg.Context(), dl); err != nil {
+		if err := l.DeadLetter(msg.Context(), dl); err != nil {
 			return fmt.Errorf("storing the dead letter of a failed item: %w", err)
 		}
 	}
 	return nil
 }
 
-// countIgnored counts the parts of a delivery its mapping left aside, and
-// logs the first of each connector kind and label at info.
-func (h *Hub) countIgnored(d event.Delivery, ignored []string) {
+// Ignored counts the parts of deliveries their mappings left aside on
+// purpose, and logs the first of each connector kind and label at info.
+// Set its fields; it is safe for concurrent use.
+type Ignored struct {
+	// Parts is loyalhub_mapping_parts_ignored_total (tenant, connector,
+	// field).
+	Parts  *prometheus.CounterVec
+	Logger *slog.Logger
+	// labels holds the labels seen so far, so that each is logged once
+	// and the metric's labels stay bounded.
+	labels ignoredLabels
+}
+
+// Count counts the parts of delivery d its mapping left aside.
+func (ig *Ignored) Count(d event.Delivery, ignored []string) {
 	for _, label := range ignored {
-		label, first := h.ignored.see(d.Kind, metricLabel(label))
-		h.metrics.PartsIgnored.WithLabelValues(d.Tenant, d.Connector, label).Inc()
+		label, first := ig.labels.see(d.Kind, metricLabel(label))
+		ig.Parts.WithLabelValues(d.Tenant, d.Connector, label).Inc()
 		if first {
-			h.logger.Info("delivery part ignored: the hub does not handle it (counted in loyalhub_mapping_parts_ignored_total)",
+			ig.Logger.Info("delivery part ignored: the hub does not handle it (counted in loyalhub_mapping_parts_ignored_total)",
 				"tenant", d.Tenant, "connector", d.Connector, "kind", d.Kind, "field", label)
 		}
 	}
@@ -111,14 +125,14 @@ func metricLabel(s string) string {
 // a message or status (Meta's value-level errors: a payload it could not
 // deliver, an app or account problem): counted by code and logged, for
 // there is nothing to retry.
-func (h *Hub) webhookError(ev event.Event) error {
+func (l *Lanes) webhookError(ev event.Event) error {
 	var we event.WebhookError
 	if err := json.Unmarshal(ev.Data, &we); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding webhook.error data: %w", err))
 	}
 	for _, e := range we.Errors {
-		h.metrics.WebhookErrors.WithLabelValues(ev.Tenant, fmt.Sprint(e.Code)).Inc()
-		h.logger.Warn("whatsapp reported an error on a webhook", "tenant", ev.Tenant, "connector", ev.Connector,
+		l.Metrics.WebhookErrors.WithLabelValues(ev.Tenant, fmt.Sprint(e.Code)).Inc()
+		l.Logger.Warn("whatsapp reported an error on a webhook", "tenant", ev.Tenant, "connector", ev.Connector,
 			"phone_number_id", we.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}
 	return nil

@@ -1,0 +1,52 @@
+package pipelines
+
+import (
+	"context"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/store/postgres"
+	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/pipelines/process"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
+)
+
+// lanes are the process and BSP stages on the hub's store, tenants, clock
+// and outbox, with the effects of the tenants' loyalty transactions.
+func (h *Hub) lanes() *process.Lanes {
+	m := h.metrics
+	return &process.Lanes{
+		Store: h.store, Tenants: h.tenants,
+		Topics:    process.Topics{Inbound: TopicInbound, BSP: TopicInboundBSP, Outbox: TopicOutbox, SendStage: StageSend},
+		BatchSize: h.batchSize(), SweepBatch: sweepBatch,
+		Now: h.now, Logger: h.logger, Ignored: h.ignored,
+		Metrics: process.Metrics{
+			EventsProcessed: m.EventsProcessed, EventsWithoutPhone: m.EventsWithoutPhone, LimitRefusals: m.LimitRefusals,
+			MembersMerged: m.MembersMerged, PointsAwarded: m.PointsAwarded, ConsentChanges: m.ConsentChanges,
+			PrivacyRequests: m.PrivacyRequests, CheckoutsAbandoned: m.CheckoutsAbandoned, IdentityChanges: m.IdentityChanges,
+			InboundMessages: m.InboundMessages, InboundNumbers: m.InboundNumbers, StatusesApplied: m.StatusesApplied,
+			StatusesIgnored: m.StatusesIgnored, StatusUnmatched: m.StatusUnmatched, DeliveryFailures: m.DeliveryFailures,
+			ConfigErrors: m.ConfigErrors, MessagesFallback: m.MessagesFallback, WebhookErrors: m.WebhookErrors,
+		},
+		Transact: h.transact, Notify: h.notify, Enqueue: h.enqueueCommands, DeadLetter: h.storeDeadLetter,
+		RecipientRefused: h.recipientRefused, Chat: h.responder(),
+	}
+}
+
+// batchSize is how many events commit together at most: pipeline.batch.size,
+// else the store's default.
+func (h *Hub) batchSize() int {
+	if n := h.cfg.Pipeline.Batch.Size; n > 0 {
+		return n
+	}
+	if h.cfg.Store.Driver == config.DriverPostgres {
+		return postgres.DefaultGroupSize
+	}
+	return sqlite.DefaultBatchSize
+}
+
+// sweepCheckouts announces tenant t's abandoned checkouts
+// (process.Lanes.SweepCheckouts).
+func (h *Hub) sweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
+	return h.lanes().SweepCheckouts(ctx, t, now)
+}
