@@ -13,8 +13,9 @@ import (
 // (checkouts, stale send attempts, members to erase) returns.
 const sweepBatch = schedule.DefaultBatch
 
-// newScheduler is the scheduler on the hub's store, tenants and clock, with the
-// effects of the tenants' loyalty transactions.
+// newScheduler is the scheduler on the hub's store, tenants and clock, with
+// the effects of the tenants' loyalty transactions, the abandoned checkouts,
+// the relay of interrupted send attempts and the template refreshes.
 func (h *Hub) newScheduler() *schedule.Scheduler {
 	return &schedule.Scheduler{
 		Store: h.store, Tenants: h.tenants, Config: h.cfg.Pipeline.Scheduler, Now: h.now, Logger: h.logger,
@@ -32,6 +33,7 @@ func (h *Hub) Sweep(ctx context.Context, holder string, now time.Time) []schedul
 	return h.newScheduler().Sweep(ctx, holder, now)
 }
 
+// startScheduler starts the scheduler's loop; Close stops it.
 func (h *Hub) startScheduler(ctx context.Context) {
 	h.scheduler = h.newScheduler()
 	h.scheduler.Start(ctx)
