@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
 )
 
 // StageBSP is the stage that handles BSPs' webhooks, as it appears in
@@ -298,7 +299,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 	}
 	m.Name = member.CleanName(m.Name) // the WhatsApp profile name, as the customer typed it
 	phone, form := h.senderIdentity(ev, &m)
-	content, err := inboundContent(ev.Data)
+	content, err := chat.InboundContent(ev.Data)
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("message %s: %w", m.MessageID, err))
 	}
@@ -331,7 +332,7 @@ func (h *Hub) receiveMessage(ctx context.Context, ev event.Event) error {
 		// customer's words: never answered.
 		return nil
 	}
-	return h.converse(ctx, t, m, phone, dup)
+	return h.responder().Converse(ctx, t, m, phone, dup)
 }
 
 // templateStatus applies a template's new status to the sender's list at

@@ -25,6 +25,16 @@ const OutcomeCheckoutAbandoned = "checkout.abandoned"
 // commerceEvent handles the events of shops, CRMs and POS systems that
 // change no points: consent, checkouts and privacy requests. It reports
 // whether ev was one of them.
+// isCommerceEvent tells the events commerceEvent handles.
+func isCommerceEvent(typ string) bool {
+	switch typ {
+	case event.TypeConsentChanged, event.TypeCheckoutUpdated,
+		event.TypePrivacyRedact, event.TypePrivacyRequest, event.TypeShopRedact:
+		return true
+	}
+	return false
+}
+
 func (h *Hub) commerceEvent(ctx context.Context, t *runtime.Tenant, ev event.Event) (bool, error) {
 	switch ev.Type {
 	case event.TypeConsentChanged:

@@ -14,7 +14,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/conversation"
-	"github.com/loyalhub/loyalhub/pipelines"
+	chatbot "github.com/loyalhub/loyalhub/pipelines/chat"
 )
 
 // newEditedBotHarness is newBotHarness with the bot's configuration edited
@@ -100,7 +100,7 @@ func TestBotAnswersConversationOnly(t *testing.T) {
 	c.expect(conversation.MsgHandoffStarted)
 	events := in.all()
 	require.Len(t, events, 1, "%+v", events)
-	assert.Equal(t, pipelines.HandoffStarted, events[0].Event)
+	assert.Equal(t, chatbot.HandoffStarted, events[0].Event)
 	assert.Equal(t, "misunderstood", events[0].Reason)
 	assert.Equal(t, "zxcvbnm", events[0].Message.Text)
 
@@ -108,24 +108,24 @@ func TestBotAnswersConversationOnly(t *testing.T) {
 	// what it holds.
 	inHandoff := []struct {
 		typ, object string
-		holds       func(m *pipelines.HandoffMessage) bool
+		holds       func(m *chatbot.HandoffMessage) bool
 	}{
 		{"location", `{"latitude":-6.2,"longitude":106.8,"name":"Kopi Kita Kemang"}`,
-			func(m *pipelines.HandoffMessage) bool {
+			func(m *chatbot.HandoffMessage) bool {
 				return strings.Contains(string(m.Location), "Kopi Kita Kemang")
 			}},
 		{"reaction", fmt.Sprintf(`{"message_id":%q,"emoji":"😡"}`, target),
-			func(m *pipelines.HandoffMessage) bool {
+			func(m *chatbot.HandoffMessage) bool {
 				return m.Reaction != nil && m.Reaction.Emoji == "😡" && m.Reaction.MessageID == target
 			}},
 		{"contacts", `[{"name":{"formatted_name":"Rina"},"phones":[{"phone":"+62 812 3456 7002","wa_id":"6281234567002"}]}]`,
-			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Contacts), "6281234567002") }},
+			func(m *chatbot.HandoffMessage) bool { return strings.Contains(string(m.Contacts), "6281234567002") }},
 		{"interactive", `{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"rating\":\"5\"}"}}`,
-			func(m *pipelines.HandoffMessage) bool {
+			func(m *chatbot.HandoffMessage) bool {
 				return m.Flow != nil && strings.Contains(m.Flow.ResponseJSON, `"rating"`)
 			}},
 		{"order", `{"catalog_id":"321","product_items":[{"product_retailer_id":"latte","quantity":2,"item_price":32000,"currency":"IDR"}]}`,
-			func(m *pipelines.HandoffMessage) bool { return strings.Contains(string(m.Order), "latte") }},
+			func(m *chatbot.HandoffMessage) bool { return strings.Contains(string(m.Order), "latte") }},
 	}
 	for i, o := range inHandoff {
 		h.postWebhook(t, inboundOf(fmt.Sprintf("wamid.HANDOFF%d", i), c.phone, o.typ, o.object, time.Now()))

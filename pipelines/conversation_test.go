@@ -24,7 +24,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/pipelines"
+	chatbot "github.com/loyalhub/loyalhub/pipelines/chat"
 )
 
 // inbox is a fake of an agents' inbox: it records the handoff webhook's
@@ -32,7 +32,7 @@ import (
 type inbox struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
-	events []pipelines.HandoffEvent
+	events []chatbot.HandoffEvent
 }
 
 const inboxSecret = "inbox-secret"
@@ -43,11 +43,11 @@ func newInbox(t testing.TB) *inbox {
 		body, _ := io.ReadAll(r.Body)
 		mac := hmac.New(sha256.New, []byte(inboxSecret))
 		mac.Write(body)
-		if r.Header.Get(pipelines.HandoffSignatureHeader) != hex.EncodeToString(mac.Sum(nil)) {
+		if r.Header.Get(chatbot.HandoffSignatureHeader) != hex.EncodeToString(mac.Sum(nil)) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		var e pipelines.HandoffEvent
+		var e chatbot.HandoffEvent
 		if err := json.Unmarshal(body, &e); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -62,10 +62,10 @@ func newInbox(t testing.TB) *inbox {
 	return in
 }
 
-func (in *inbox) all() []pipelines.HandoffEvent {
+func (in *inbox) all() []chatbot.HandoffEvent {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return append([]pipelines.HandoffEvent(nil), in.events...)
+	return append([]chatbot.HandoffEvent(nil), in.events...)
 }
 
 // botConfig turns the test tenant's chatbot on: joining earns 100 points,
@@ -459,7 +459,7 @@ func TestHandoff(t *testing.T) {
 	c.expect(conversation.MsgHandoffStarted)
 	require.Eventually(t, func() bool { return len(in.all()) == 1 }, 5*time.Second, 10*time.Millisecond)
 	started := in.all()[0]
-	assert.Equal(t, pipelines.HandoffStarted, started.Event)
+	assert.Equal(t, chatbot.HandoffStarted, started.Event)
 	assert.Equal(t, "asked", started.Reason)
 	assert.Equal(t, "+"+c.phone, started.Contact.Phone)
 	assert.Equal(t, "it", started.Contact.Language)
@@ -467,7 +467,7 @@ func TestHandoff(t *testing.T) {
 	// The customer writes: the inbox gets it, the bot says nothing.
 	c.say("ho un problema con il mio ordine")
 	require.Eventually(t, func() bool { return len(in.all()) == 2 }, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, pipelines.HandoffMessageE, in.all()[1].Event)
+	assert.Equal(t, chatbot.HandoffMessageE, in.all()[1].Event)
 	assert.Equal(t, "ho un problema con il mio ordine", in.all()[1].Message.Text)
 	c.quiet()
 
@@ -489,7 +489,7 @@ func TestHandoff(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, h.adminPost("/conversations/release", map[string]string{"phone": "+" + c.phone}, nil))
 	c.expect(conversation.MsgHandoffEnded)
-	assert.Equal(t, pipelines.HandoffEnded, in.all()[len(in.all())-1].Event)
+	assert.Equal(t, chatbot.HandoffEnded, in.all()[len(in.all())-1].Event)
 	c.sayWord(conversation.WordsHelp)
 	c.expect(conversation.MsgMenu)
 

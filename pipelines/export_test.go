@@ -15,7 +15,3 @@ func SetInlineWait(h *Hub, d time.Duration) { h.inlineWait = d }
 func SendCommand(h *Hub, payload []byte) error {
 	return h.sendCommand(context.Background(), payload)
 }
-
-// InboundContent is what the inbound message log keeps of a
-// message.received event's data besides its own fields.
-var InboundContent = inboundContent

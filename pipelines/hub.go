@@ -23,6 +23,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -126,7 +127,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 			t.Location = loc
 		}
 		t.Policy = messaging.NewPolicy(tc.Messaging, t.Location)
-		t.Chat = newChatBot(t)
+		t.Chat = chat.NewBot(t)
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
 				Tenant: id, Name: name,

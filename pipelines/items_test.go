@@ -147,3 +147,41 @@ func TestIgnoredFieldIsLoggedOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "field=account_update"), logs.String())
 	assert.Empty(t, h.deadLetters().DeadLetters)
 }
+
+// The sales of one POS batch run together, and a customer's events keep
+// the batch's order: a refund after its sale in the same batch applies at
+// once (no retry waiting for the order), a customer's second sale adds to
+// the first, and every sale of the batch earns.
+func TestBatchRunsTogetherInItsCustomersOrder(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	const n = 300
+	phone := func(i int) string { return fmt.Sprintf("0812345%05d", 60000+i) }
+	sales := make([]string, 0, n+2)
+	for i := range n {
+		sales = append(sales, string(sale(fmt.Sprintf("W-%d", i), phone(i), "Wave", "100000")))
+		if i == 1 {
+			// Close behind the sales they follow, within one wave's reach.
+			sales = append(sales,
+				`{"sale_id": "W-0", "status": "refunded", "refund_id": "R-1", "refund_amount": "100000", "total": "100000", "currency": "IDR"}`,
+				string(sale("W-SECOND", phone(1), "Wave", "100000")))
+		}
+	}
+	require.Equal(t, http.StatusOK, h.postSale([]byte(`{"sales": [`+strings.Join(sales, ",")+`]}`)))
+
+	eventually(t, "the batch processed", func() bool { return processed(h, pipelines.StageProcess) >= 1 })
+	for i := range n {
+		m, ok := h.member(fmt.Sprintf("+62812345%05d", 60000+i))
+		require.True(t, ok, "sale %d earned", i)
+		switch i {
+		case 0:
+			assert.Zero(t, m.Balance, "the refund after its sale in the same batch took the points back")
+		case 1:
+			assert.EqualValues(t, 20, m.Balance, "the customer's second sale adds to the first")
+		default:
+			assert.EqualValues(t, 10, m.Balance, "sale %d", i)
+		}
+	}
+	assert.Zero(t, counterValue(t, h.hub.Metrics().StageFailed.WithLabelValues(pipelines.StageProcess, "retryable")),
+		"no event of the batch waited for another")
+	assert.Empty(t, h.deadLetters().DeadLetters)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
@@ -126,7 +127,7 @@ func (h *Hub) notify(t *runtime.Tenant, o event.Outcome) ([]messaging.Command, e
 	if strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
 		return nil, nil // an erased member: nobody to write to
 	}
-	if sentInChat(o) {
+	if chat.SentInChat(o) {
 		return nil, nil // the chat's answer carried it
 	}
 	var out []messaging.Command

@@ -2,24 +2,32 @@ package pipelines
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/store/postgres"
+	"github.com/loyalhub/loyalhub/core/store/sqlite"
 )
 
 // processStage takes a delivery from shops, CRMs and POS systems through to
 // the outbox: it maps the delivery to events (jq), and runs each event's
 // commerce handling and loyalty transaction, which writes the event's
 // notifications to the outbox and its member to the write-back queue in the
-// same store transaction. Concurrent deliveries' transactions share commits
-// (the stores gather them), each isolated in its own savepoint.
+// same store transaction. The events of a delivery (a CSV batch, a POS
+// batch) run together in waves (processEvents), and concurrent deliveries'
+// events with them: the stores commit the transactions waiting at the same
+// moment together (pipeline.batch), each isolated in its own savepoint.
 //
 // One bad event of a delivery is dead-lettered alone, as a mapped event a
 // replay runs without mapping again; the others go on. Any other failure
@@ -37,8 +45,8 @@ func (h *Hub) processStage(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
-	for _, ev := range events {
-		err := h.processOne(msg, ev)
+	errs := h.processEvents(msg, events)
+	for i, err := range errs {
 		if err == nil {
 			continue
 		}
@@ -47,11 +55,122 @@ func (h *Hub) processStage(msg *message.Message) error {
 			// delivery, whose replay maps it again (after a mapping fix).
 			return err
 		}
-		if err := h.deadLetterEvent(processLane, msg, ev, err); err != nil {
+		if err := h.deadLetterEvent(processLane, msg, events[i], err); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// processEvents runs the events of one delivery in waves of up to
+// batchSize events at once, so that their transactions commit together. A
+// wave ends before an event that names an order, member, phone, customer id
+// or email an event of the wave names, so that one customer's events apply
+// in the delivery's order (a refund after its sale), and before an event
+// that is not a sale's (consent, checkout, privacy), which runs alone. It
+// returns the errors of the events it ran, in their order; after a wave
+// with a failure that is not the event's own, it runs no more.
+func (h *Hub) processEvents(msg *message.Message, events []event.Event) []error {
+	errs := make([]error, 0, len(events))
+	limit := h.batchSize()
+	for len(errs) < len(events) {
+		from := len(errs)
+		n := waveLen(events[from:], limit)
+		errs = errs[:from+n]
+		if n == 1 {
+			errs[from] = h.processOne(msg, events[from])
+		} else {
+			var wg sync.WaitGroup
+			for i := from; i < from+n; i++ {
+				wg.Go(func() { errs[i] = h.processOne(msg, events[i]) })
+			}
+			wg.Wait()
+		}
+		for _, err := range errs[from:] {
+			if err != nil && !fault.IsPermanent(err) {
+				return errs
+			}
+		}
+	}
+	return errs
+}
+
+// batchSize is how many events commit together at most: pipeline.batch.size,
+// else the store's default.
+func (h *Hub) batchSize() int {
+	if n := h.cfg.Pipeline.Batch.Size; n > 0 {
+		return n
+	}
+	if h.cfg.Store.Driver == config.DriverPostgres {
+		return postgres.DefaultGroupSize
+	}
+	return sqlite.DefaultBatchSize
+}
+
+// waveLen is how many of events, from the first, run together: at most
+// limit, up to the first event that names a customer or order an earlier one
+// of them names, or that is to run alone (see processEvents).
+func waveLen(events []event.Event, limit int) int {
+	seen := map[string]struct{}{}
+	for i, ev := range events {
+		if i == limit {
+			return i
+		}
+		keys, alone := waveKeys(ev)
+		if alone {
+			return max(i, 1)
+		}
+		for _, k := range keys {
+			if _, ok := seen[k]; ok {
+				return i
+			}
+		}
+		for _, k := range keys {
+			seen[k] = struct{}{}
+		}
+	}
+	return len(events)
+}
+
+// waveKeys returns what an event names of its customer and order, as the
+// delivery wrote them; alone is true for an event that is not a sale's.
+func waveKeys(ev event.Event) (keys []string, alone bool) {
+	if isCommerceEvent(ev.Type) {
+		return nil, true
+	}
+	var d struct {
+		OrderID    string          `json:"order_id"`
+		MemberID   string          `json:"member_id"`
+		Phone      string          `json:"phone"`
+		CustomerID json.RawMessage `json:"customer_id"`
+		Email      string          `json:"email"`
+	}
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return nil, true
+	}
+	add := func(kind, v string) {
+		if v != "" {
+			keys = append(keys, kind+v)
+		}
+	}
+	add("order:", d.OrderID)
+	add("member:", d.MemberID)
+	add("phone:", phoneDigits(d.Phone))
+	add("customer:", customerID(d.CustomerID))
+	add("email:", strings.ToLower(strings.TrimSpace(d.Email)))
+	return keys, false
+}
+
+// phoneDigits is the last nine digits of a phone number as written: enough
+// to tell one customer's number from another's whatever the prefix.
+func phoneDigits(raw string) string {
+	var b []byte
+	for i := len(raw) - 1; i >= 0 && len(b) < 9; i-- {
+		if c := raw[i]; c >= '0' && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // processOne processes one event of the delivery msg, and counts it once

@@ -52,6 +52,7 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	rec := store.Message{
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
 		Recipient: firstNonEmpty(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
+		UpdatedAt: h.now(), // the claim's time
 	}
 	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
 		// The fallback template of a message WhatsApp accepted, then

@@ -14,6 +14,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
 	"github.com/loyalhub/loyalhub/pipelines/admin"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -47,7 +48,7 @@ func (h *Hub) adminAPI() *admin.API {
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests,
 		Redeemer: h.redeemer(), Transact: h.transact, AccountRef: AccountRef, Enqueue: h.enqueueCommands,
-		Replay: h.replayDeadLetter, MembersOf: h.membersOf, Erase: h.erasePerson, HandoffReleased: h.handoffReleased,
+		Replay: h.replayDeadLetter, MembersOf: h.membersOf, Erase: h.erasePerson, HandoffReleased: h.responder().HandoffReleased,
 	}
 }
 
@@ -58,6 +59,16 @@ func (h *Hub) redeemer() *account.Redeemer {
 		Store: h.store, Transact: h.transact,
 		Ledger:      func(t *runtime.Tenant, via string) store.RedemptionStore { return h.ledger(t, via) },
 		CodesIssued: h.metrics.CodesIssued, Logger: h.logger, Now: h.now,
+	}
+}
+
+// responder answers customers' messages with the tenants' chatbots on the
+// hub's store, outbox and clock.
+func (h *Hub) responder() *chat.Responder {
+	return &chat.Responder{
+		Store: h.store, Inbox: h.inbox, Redeemer: h.redeemer(), Transact: h.transact, Enqueue: h.enqueueCommands,
+		Now: h.now, Logger: h.logger,
+		BotReplies: h.metrics.BotReplies, ConsentChanges: h.metrics.ConsentChanges, HandoffEvents: h.metrics.HandoffEvents,
 	}
 }
 

@@ -1,4 +1,4 @@
-package pipelines
+package chat
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 // the message's content.
 var inboundColumns = []string{"message_id", "phone", "user_id", "type", "text", "timestamp", "name"}
 
-// inboundContent is what a customer sent besides its type and text: the
+// InboundContent is what a customer sent besides its type and text: the
 // message.received data without the keys the log keeps apart, as a JSON
 // object, every field the mapping gave (custom mappings' own ones too);
 // nil when nothing is left.
-func inboundContent(data json.RawMessage) (json.RawMessage, error) {
+func InboundContent(data json.RawMessage) (json.RawMessage, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, fmt.Errorf("reading the message's content: %w", err)

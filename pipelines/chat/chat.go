@@ -1,11 +1,27 @@
-package pipelines
+// Package chat carries out the chatbot's turns: for a customer's message
+// it reads the conversation and the member, runs a turn of
+// core/conversation, does what the turn decides (consent, a join, a
+// redemption in the chat, reading the account the points answer shows,
+// handing the conversation to a person through the tenant's inbox),
+// saves the new state and queues the replies in the outbox. It also keeps
+// what the inbound message log stores of a customer's message besides its
+// own fields.
+//
+// It depends on the store's sub-interfaces it uses, the hub's clock, an
+// inbox client, and functions for what the hub does around it: running a
+// loyalty transaction with its effects, redeeming a reward, queueing
+// messages in the outbox.
+package chat
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
@@ -18,23 +34,64 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
-// converse answers a customer's message with the tenant's chatbot, inside
+// Store is what a turn reads and writes, in the order it does: the
+// conversation, the member, consent, the account and ledger the points
+// answer shows, and redemptions.
+type Store interface {
+	store.Conversations
+	store.Members
+	store.Contacts
+	store.Accounts
+	store.Ledger
+	store.Rewards
+}
+
+// Inbox posts a signed body to a tenant's inbox webhook (see
+// connectors/inbox). An error marked retryable carries the inbox's
+// Retry-After; a permanent one is a refusal retrying does not change.
+type Inbox interface {
+	Post(ctx context.Context, url, secret string, body []byte) error
+}
+
+// Responder answers customers' messages with their tenant's chatbot and
+// tells tenants' inboxes about handoffs. Set its fields; it is safe for
+// concurrent use.
+type Responder struct {
+	Store Store
+	Inbox Inbox
+	// Redeemer redeems rewards asked for in the chat; Transact runs a
+	// loyalty transaction with its effects (a join).
+	Redeemer *account.Redeemer
+	Transact account.Transact
+	// Enqueue writes commands to the outbox in one transaction.
+	Enqueue func(ctx context.Context, cmds []messaging.Command) error
+	// Now is the hub's clock: every time a turn decides by or records.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// BotReplies counts the messages handled (loyalhub_bot_messages_total),
+	// ConsentChanges the consent changed in the chat
+	// (loyalhub_consent_changes_total), HandoffEvents the events posted to
+	// inboxes (loyalhub_handoff_events_total).
+	BotReplies, ConsentChanges, HandoffEvents *prometheus.CounterVec
+}
+
+// Converse answers a customer's message with the tenant's chatbot, inside
 // the 24-hour window the message just opened: the bot's decisions are
-// conversation.Turn's, and converse carries them out. It reads the
+// conversation.Turn's, and Converse carries them out. It reads the
 // conversation and the member, calls the turn, carries out its effects
 // (consent, the inbox webhook, a join, a redemption, reading the account
-// the points answer shows), saves the new state and publishes the replies
-// for the send stage. A failing effect returns its error before anything
+// the points answer shows), saves the new state and queues the replies in
+// the outbox. A failing effect returns its error before anything
 // is saved or sent: the message is handled again. Every reply's key
 // derives from the customer's message, so a message answered again sends
 // nothing twice; a message delivered again (dup) is answered only when the
 // conversation shows it was not handled.
-func (h *Hub) converse(ctx context.Context, t *runtime.Tenant, m event.MessageReceived, phone string, dup bool) error {
+func (r *Responder) Converse(ctx context.Context, t *runtime.Tenant, m event.MessageReceived, phone string, dup bool) error {
 	if !t.Config.Conversation.Enabled {
 		return nil
 	}
 	ref := store.ContactRef{Phone: phone, UserID: m.UserID}
-	conv, err := h.store.Conversation(ctx, t.ID, ref)
+	conv, err := r.Store.Conversation(ctx, t.ID, ref)
 	if err != nil {
 		return fmt.Errorf("reading the conversation: %w", err)
 	}
@@ -42,9 +99,9 @@ func (h *Hub) converse(ctx context.Context, t *runtime.Tenant, m event.MessageRe
 	if msg.Redelivered && state.Handled(msg) {
 		return nil // handled already, or a later message was
 	}
-	c := &chatIO{h: h, t: t, msg: m, phone: phone, now: h.now()}
+	c := &chatIO{r: r, t: t, msg: m, phone: phone, now: r.Now()}
 	if phone != "" {
-		mem, err := h.store.MemberByPhone(ctx, t.ID, phone)
+		mem, err := r.Store.MemberByPhone(ctx, t.ID, phone)
 		switch {
 		case err == nil:
 			c.mem = &mem
@@ -65,20 +122,20 @@ func (h *Hub) converse(ctx context.Context, t *runtime.Tenant, m event.MessageRe
 	}
 	if !res.Save {
 		if res.Handled != "" {
-			h.metrics.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
+			r.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
 		}
 		return nil
 	}
-	if err := h.store.SaveConversation(ctx, savedConversation(conv, res.State)); err != nil {
+	if err := r.Store.SaveConversation(ctx, savedConversation(conv, res.State)); err != nil {
 		return fmt.Errorf("saving the conversation: %w", err)
 	}
-	h.metrics.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
-	return h.enqueueCommands(ctx, c.commands(res.Replies))
+	r.BotReplies.WithLabelValues(t.ID, res.Handled).Inc()
+	return r.Enqueue(ctx, c.commands(res.Replies))
 }
 
 // chatIO carries out one turn of the bot: its effects and its replies.
 type chatIO struct {
-	h     *Hub
+	r     *Responder
 	t     *runtime.Tenant
 	msg   event.MessageReceived
 	phone string         // the number's canonical key (member.PhoneKey), "" when WhatsApp withheld it
@@ -88,8 +145,8 @@ type chatIO struct {
 	now    time.Time
 }
 
-// newChatBot is a tenant's chatbot as conversation.Turn reads it.
-func newChatBot(t *runtime.Tenant) *conversation.Bot {
+// NewBot is tenant t's chatbot as conversation.Turn reads it.
+func NewBot(t *runtime.Tenant) *conversation.Bot {
 	c, l := t.Config.Conversation, t.Config.Loyalty
 	names := conversation.Names{
 		Rewards: map[string]map[string]string{}, Tiers: map[string]map[string]string{},
@@ -169,17 +226,17 @@ func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 		if e.OptIn {
 			state = member.ConsentOptedIn
 		}
-		if _, err := c.h.store.UpdateContact(ctx, c.t.ID, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
+		if _, err := c.r.Store.UpdateContact(ctx, c.t.ID, store.ContactRef{Phone: c.phone, UserID: c.msg.UserID},
 			member.SetConsentWithText(state, e.Source, e.Shown, e.At)); err != nil {
 			return fmt.Errorf("recording consent: %w", err)
 		}
 		if e.Command != "" {
-			c.h.metrics.ConsentChanges.WithLabelValues(c.t.ID, e.Command).Inc()
+			c.r.ConsentChanges.WithLabelValues(c.t.ID, e.Command).Inc()
 		}
 		return nil
 	case conversation.Handoff:
 		hc := c.t.Config.Conversation.Handoff
-		return c.h.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
+		return c.r.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
 	}
 	// Turn never puts an effect needing an answer among the others: no
 	// retry would carry it out.
@@ -190,14 +247,14 @@ func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversation.Result, error) {
 	switch e := res.Pending.(type) {
 	case conversation.Join:
-		points, r, err := c.h.joinMember(ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
+		points, r, err := c.r.join(ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
 		if err != nil {
 			return res, err
 		}
 		c.joined = r.Member.ID
 		return res.Joined(conversation.JoinAnswer{MemberID: r.Member.ID, Points: points, Balance: r.Member.Balance}), nil
 	case conversation.Redeem:
-		r, err := c.h.redeemer().Redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, redeemViaChat)
+		r, err := c.r.Redeemer.Redeem(ctx, c.t, e.MemberID, e.RewardID, e.RequestID, ViaChat)
 		var re *account.Refusal
 		switch {
 		case errors.As(err, &re) && errors.Is(err, loyalty.ErrInsufficientPoints):
@@ -205,7 +262,7 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 		case errors.As(err, &re) && (errors.Is(err, loyalty.ErrRewardUnavailable) || errors.Is(err, loyalty.ErrOutOfStock)):
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedUnavailable}), nil
 		case errors.As(err, &re):
-			c.h.logger.Warn("a redemption in the chat failed", "tenant", c.t.ID, "member", e.MemberID, "reward", e.RewardID, "err", err)
+			c.r.Logger.Warn("a redemption in the chat failed", "tenant", c.t.ID, "member", e.MemberID, "reward", e.RewardID, "err", err)
 			return res.Redeemed(conversation.RedeemAnswer{Refused: conversation.RefusedFailed}), nil
 		case err != nil:
 			return res, err
@@ -223,7 +280,7 @@ func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversat
 
 // account reads what the points answer shows of the member.
 func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conversation.Account, error) {
-	d, err := account.ReadDetail(ctx, c.h.store, c.t, *c.mem, c.h.now())
+	d, err := account.ReadDetail(ctx, c.r.Store, c.t, *c.mem, c.r.Now())
 	if err != nil {
 		return conversation.Account{}, fmt.Errorf("reading the member: %w", err)
 	}
@@ -231,7 +288,7 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 	if d.NextExpiry != nil {
 		a.NextExpiry = *d.NextExpiry
 	}
-	entries, err := c.h.store.Entries(ctx, c.t.ID, e.MemberID, e.Recent)
+	entries, err := c.r.Store.Entries(ctx, c.t.ID, e.MemberID, e.Recent)
 	if err != nil {
 		return a, fmt.Errorf("reading the ledger: %w", err)
 	}
@@ -245,7 +302,7 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 			if le.Points > 0 && le.RefEventID != "" {
 				id = le.RefEventID
 			}
-			r, err := c.h.store.Redemption(ctx, c.t.ID, id)
+			r, err := c.r.Store.Redemption(ctx, c.t.ID, id)
 			switch {
 			case err == nil:
 				entry.RewardID = r.RewardID
@@ -258,22 +315,22 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 	return a, nil
 }
 
-// joinMember makes the customer a member through the loyalty program: the
+// join makes the customer a member through the loyalty program: the
 // member.joined rules run (the joining points) and a referral code links
 // the referrer. The event's id derives from the phone, so joining twice
 // changes nothing. It returns the points the joining earned.
-func (h *Hub) joinMember(ctx context.Context, t *runtime.Tenant, phone, name, code, messageID string, at time.Time) (int64, store.AccountResult, error) {
+func (r *Responder) join(ctx context.Context, t *runtime.Tenant, phone, name, code, messageID string, at time.Time) (int64, store.AccountResult, error) {
 	data, _ := json.Marshal(map[string]string{"phone": phone, "name": name, "referral_code": code, "source": "whatsapp"})
 	ev := event.Event{
 		ID: event.ID(t.ID, "conversation", event.TypeMemberJoined+"/"+phone), Tenant: t.ID, Type: event.TypeMemberJoined,
 		Connector: t.Config.Conversation.Sender, OccurredAt: at.UTC(), Data: data,
 	}
 	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = h.now().UTC()
+		ev.OccurredAt = r.Now().UTC()
 	}
 	// A referrer's reward follows: run again with the join's replay if
 	// it fails.
-	res, err := h.transact(ctx, t, "", ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
+	res, err := r.Transact(ctx, t, "", ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
 		func(a *loyalty.Account) error { return t.Program.Apply(a, ev) })
 	if err != nil {
 		return 0, res, fmt.Errorf("joining member: %w", err)
@@ -287,14 +344,14 @@ func (h *Hub) joinMember(ctx context.Context, t *runtime.Tenant, phone, name, co
 	return points, res, nil
 }
 
-// redeemViaChat marks a redemption whose code the chat answer carries.
-const redeemViaChat = "chat"
+// ViaChat marks a redemption whose code the chat answer carries.
+const ViaChat = "chat"
 
-// sentInChat reports whether an outcome's message was the chat's answer
+// SentInChat reports whether an outcome's message was the chat's answer
 // already: the code of a reward redeemed in the chat. Notification rules
 // do not send it again.
-func sentInChat(o event.Outcome) bool {
-	return o.Type == loyalty.OutcomeRewardRedeemed && o.Data["via"] == redeemViaChat
+func SentInChat(o event.Outcome) bool {
+	return o.Type == loyalty.OutcomeRewardRedeemed && o.Data["via"] == ViaChat
 }
 
 // handoffEvent is what the inbox webhook receives of a Handoff.

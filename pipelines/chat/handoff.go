@@ -1,4 +1,4 @@
-package pipelines
+package chat
 
 import (
 	"context"
@@ -95,7 +95,7 @@ const (
 // again (the pipeline's retries). A permanent one (a 4xx: a wrong URL, a
 // refused signature) dead-letters that message, to replay once the inbox is
 // fixed.
-func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEvent) error {
+func (r *Responder) postHandoff(ctx context.Context, url, secret string, e HandoffEvent) error {
 	if url == "" {
 		return nil
 	}
@@ -103,19 +103,19 @@ func (h *Hub) postHandoff(ctx context.Context, url, secret string, e HandoffEven
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("encoding handoff event: %w", err))
 	}
-	if err := h.inbox.Post(ctx, url, secret, body); err != nil {
+	if err := r.Inbox.Post(ctx, url, secret, body); err != nil {
 		return fmt.Errorf("posting handoff event: %w", err)
 	}
-	h.metrics.HandoffEvents.WithLabelValues(e.Tenant, e.Event).Inc()
+	r.HandoffEvents.WithLabelValues(e.Tenant, e.Event).Inc()
 	return nil
 }
 
-// handoffReleased tells tenant t's inbox that the operator gave
+// HandoffReleased tells tenant t's inbox that the operator gave
 // conversation conv back to the bot at at (the admin API's release).
-func (h *Hub) handoffReleased(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error {
+func (r *Responder) HandoffReleased(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error {
 	hc := t.Config.Conversation.Handoff
 	e := HandoffEvent{Event: HandoffEnded, Tenant: t.ID, At: at.UTC(), Reason: conversation.HandoffReleased,
 		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
 		Reply:   "/api/v1/tenants/" + t.ID + "/conversations/messages"}
-	return h.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
+	return r.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
 }
