@@ -32,6 +32,8 @@
 // admin (the admin HTTP API), account (a member's detail and
 // redemptions, for the admin API and the chatbot), chat (the chatbot's
 // turns for customers' messages, their effects and replies, and handoffs
-// posted to tenants' inboxes), config (loading the configuration) and
-// queue (the queue backends). This package wires them.
+// posted to tenants' inboxes), schedule (the timed sweeps under a lease,
+// the write-back of members, the sources that run themselves), config
+// (loading the configuration) and queue (the queue backends). This package
+// wires them.
 package pipelines

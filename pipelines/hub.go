@@ -28,6 +28,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // Hub is one running loyalhub process: HTTP listener, queue, store and the
@@ -44,10 +45,10 @@ type Hub struct {
 	router *message.Router
 	server *http.Server
 
-	scheduler *scheduler
-	runners   *workers
-	syncer    *workers
-	sender    *workers
+	scheduler *schedule.Scheduler
+	runners   *schedule.Workers
+	syncer    *schedule.Workers
+	sender    *schedule.Workers
 	// wake tells the sender that messages were queued; work hands the
 	// sender's workers the messages to send.
 	wake chan struct{}
@@ -219,9 +220,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 		}
-		if h.hasSyncers() {
-			h.startSyncer(ctx)
-		}
+		h.startSyncer(ctx)
 	}
 	if err = h.startServer(); err != nil {
 		return err
@@ -355,17 +354,17 @@ func (h *Hub) Close(ctx context.Context) error {
 			_ = h.listener.Close()
 		}
 		if h.runners != nil {
-			if err := h.runners.close(ctx); err != nil {
+			if err := h.runners.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if h.syncer != nil {
-			if err := h.syncer.close(ctx); err != nil {
+			if err := h.syncer.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if h.scheduler != nil {
-			if err := h.scheduler.close(ctx); err != nil {
+			if err := h.scheduler.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -375,7 +374,7 @@ func (h *Hub) Close(ctx context.Context) error {
 			}
 		}
 		if h.sender != nil {
-			if err := h.sender.close(ctx); err != nil {
+			if err := h.sender.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // The message log is the outbox. Whatever causes a message (a loyalty
@@ -233,9 +234,9 @@ func (h *Hub) wakeSender() {
 // pipeline.send.relay, for what another replica or a crash left behind.
 func (h *Hub) startSender(ctx context.Context) {
 	n := h.cfg.Pipeline.Send.Concurrency
-	w := newWorkers(ctx, "sender")
+	w := schedule.NewWorkers(ctx, "sender")
 	for range n {
-		w.run(func(ctx context.Context) {
+		w.Go(func(ctx context.Context) {
 			for {
 				select {
 				case ds := <-h.work:
@@ -248,7 +249,7 @@ func (h *Hub) startSender(ctx context.Context) {
 			}
 		})
 	}
-	w.run(func(ctx context.Context) { h.relayOutbox(ctx, n) })
+	w.Go(func(ctx context.Context) { h.relayOutbox(ctx, n) })
 	h.sender = w
 }
 

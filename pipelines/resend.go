@@ -142,3 +142,29 @@ func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
 		}
 	}
 }
+
+// handBack hands the kept commands of leased messages to the sender's
+// workers, a recipient's messages to one worker in the order given; what is
+// not handed over before ctx ends is handed back again when its lease ends.
+// It returns how many were handed over.
+func (h *Hub) handBack(ctx context.Context, ds []store.DeferredMessage) int {
+	var order []string
+	by := map[string][]store.DeferredMessage{}
+	for _, d := range ds {
+		k := d.Tenant + "\x00" + d.Recipient
+		if _, ok := by[k]; !ok {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], d)
+	}
+	n := 0
+	for _, k := range order {
+		select {
+		case h.work <- by[k]:
+			n += len(by[k])
+		case <-ctx.Done():
+			return n
+		}
+	}
+	return n
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/all"
 	"github.com/loyalhub/loyalhub/pipelines"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // scheduledProgram holds points for one day, expires them five days after
@@ -61,12 +62,12 @@ func TestSchedulerActivatesRemindsAndExpires(t *testing.T) {
 	})
 
 	now := time.Now()
-	sweep := func(holder string, at time.Time) pipelines.SweepReport {
+	sweep := func(holder string, at time.Time) schedule.SweepReport {
 		reports := h.hub.Sweep(ctx, holder, at)
 		require.Len(t, reports, 1)
 		return reports[0]
 	}
-	assert.Equal(t, pipelines.SweepReport{Tenant: "acme"}, sweep("a", now), "nothing is due inside the returns window")
+	assert.Equal(t, schedule.SweepReport{Tenant: "acme"}, sweep("a", now), "nothing is due inside the returns window")
 
 	r := sweep("a", now.Add(3*24*time.Hour))
 	assert.Equal(t, 1, r.Swept, "the returns window ended")

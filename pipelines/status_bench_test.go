@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,7 +80,7 @@ func benchmarkStatusIngest(b *testing.B, driver string, perWebhook int) {
 	base := processed()
 	handler := h.hub.Handler()
 	var next atomic.Int64
-	cpu0 := cpuTime(b)
+	cpu0 := storetest.CPUTime(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -119,19 +118,10 @@ func benchmarkStatusIngest(b *testing.B, driver string, perWebhook int) {
 	// The CPU the process spent per update (hub and load generator, user
 	// and system): on a machine shared with other work, the figure that
 	// compares two builds where the rate depends on what else runs.
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/update")
+	b.ReportMetric(float64((storetest.CPUTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/update")
 	last, status := statusOf(b.N - 1)
 	m, err := st.Message(ctx, "acme", last)
 	if err != nil || m.Status != status {
 		b.Fatalf("last message %s is %q (%v), want %s", last, m.Status, err, status)
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

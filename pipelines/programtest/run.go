@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines"
 	"github.com/loyalhub/loyalhub/pipelines/process"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // maxEntries is the most ledger entries a case can count.
@@ -178,13 +179,13 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 	return nil
 }
 
-// sweep runs the hub's sweep of the tenant at now (pipelines.SweepTenant)
+// sweep runs the hub's sweep of the tenant at now (schedule.SweepTenant)
 // and records the outcomes of its transactions, as the hook that writes
 // their notifications sees them: once per committed change (a birthday
 // already celebrated has no outcome again).
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
-	rep := pipelines.SweepTenant(ctx, pipelines.SweepOptions{
-		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program,
+	rep := schedule.SweepTenant(ctx, schedule.SweepOptions{
+		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, FollowUps: pipelines.RunFollowUps,
 		Effects: func(string, time.Time) func(store.AccountResult) (store.Effects, error) {
 			return func(res store.AccountResult) (store.Effects, error) {
 				for _, oc := range res.Outcomes {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -98,4 +100,16 @@ func BenchTransactShop(b *testing.B, s store.Store) {
 			}
 		}
 	})
+}
+
+// CPUTime is the user and system CPU time the process has used: with the
+// store's own goroutines, not a database server's. Benchmarks on a shared
+// machine compare it per operation, which the wait for the cores does not
+// change.
+func CPUTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

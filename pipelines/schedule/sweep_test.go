@@ -1,4 +1,4 @@
-package pipelines_test
+package schedule_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/store"
-	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // TestSweepStopsWhenItsLeaseIsLost sweeps more members than one batch
@@ -33,7 +33,7 @@ func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog,
+			r := schedule.SweepTenant(ctx, schedule.SweepOptions{Store: s, Tenant: "acme", Program: prog,
 				Renew: func(context.Context) (bool, error) {
 					calls++
 					if calls == 1 {
@@ -49,7 +49,7 @@ func TestSweepStopsWhenItsLeaseIsLost(t *testing.T) {
 	}
 
 	calls := 0
-	r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: "acme", Program: prog,
+	r := schedule.SweepTenant(ctx, schedule.SweepOptions{Store: s, Tenant: "acme", Program: prog,
 		Renew: func(context.Context) (bool, error) { calls++; return true, nil }}, now)
 	assert.False(t, r.LeaseLost)
 	assert.Greater(t, calls, 1, "renewed before every batch")
@@ -89,9 +89,9 @@ func TestSweepIsolatesAFailingMember(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, due, members)
 
-	opts := pipelines.SweepOptions{Store: poisonedStore{Store: s, poisoned: due[7]}, Tenant: "acme", Program: prog, Batch: 16,
+	opts := schedule.SweepOptions{Store: poisonedStore{Store: s, poisoned: due[7]}, Tenant: "acme", Program: prog, Batch: 16,
 		Effects: outcomeMessages("acme")}
-	r := pipelines.SweepTenant(ctx, opts, now)
+	r := schedule.SweepTenant(ctx, opts, now)
 	assert.Equal(t, members-1, r.Swept)
 	assert.Equal(t, 1, r.Failed)
 	assert.Len(t, queuedMessages(t, s, "acme"), members-1, "one points.expired for every member swept, in the outbox")
@@ -102,14 +102,14 @@ func TestSweepIsolatesAFailingMember(t *testing.T) {
 	entries, err := s.Entries(ctx, "acme", due[0], 0)
 	require.NoError(t, err)
 	opts.Store = s
-	r = pipelines.SweepTenant(ctx, opts, now)
+	r = schedule.SweepTenant(ctx, opts, now)
 	assert.Equal(t, 1, r.Swept, "only the member left over")
 	assert.Zero(t, r.Failed)
 	again, err := s.Entries(ctx, "acme", due[0], 0)
 	require.NoError(t, err)
 	assert.Equal(t, entries, again, "a swept member is not swept twice")
 	assert.Len(t, queuedMessages(t, s, "acme"), members)
-	r = pipelines.SweepTenant(ctx, opts, now)
+	r = schedule.SweepTenant(ctx, opts, now)
 	assert.Zero(t, r.Swept)
 	assert.Len(t, queuedMessages(t, s, "acme"), members, "nothing is queued twice")
 }

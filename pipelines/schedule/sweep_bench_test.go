@@ -1,4 +1,4 @@
-package pipelines_test
+package schedule_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
-	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 var sweepLots = flag.Int("sweep.lots", 20_000, "lots that fall due in BenchmarkSweepExpiry")
@@ -48,10 +48,10 @@ func benchSweep(b *testing.B, s store.Store, prog *loyalty.Program) {
 		tenant := fmt.Sprintf("bench%d", i)
 		seed(b, s, prog, tenant, *sweepLots, seededAt)
 		b.StartTimer()
-		start, startCPU := time.Now(), cpuTime(b)
-		r := pipelines.SweepTenant(ctx, pipelines.SweepOptions{Store: s, Tenant: tenant, Program: prog},
+		start, startCPU := time.Now(), storetest.CPUTime(b)
+		r := schedule.SweepTenant(ctx, schedule.SweepOptions{Store: s, Tenant: tenant, Program: prog},
 			seededAt.Add(72*time.Hour))
-		elapsed, cpu = elapsed+time.Since(start), cpu+cpuTime(b)-startCPU
+		elapsed, cpu = elapsed+time.Since(start), cpu+storetest.CPUTime(b)-startCPU
 		if r.Swept != *sweepLots || r.Failed != 0 {
 			b.Fatalf("swept %d of %d, %d failed", r.Swept, *sweepLots, r.Failed)
 		}

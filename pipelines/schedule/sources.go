@@ -1,0 +1,57 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
+)
+
+// Sources runs the connectors that produce deliveries themselves
+// (connectors.Runner, such as a folder of CSV drops): each accepted
+// delivery is durably enqueued like a webhook's before its accept returns.
+type Sources struct {
+	Tenants runtime.Tenants
+	// Enqueue durably enqueues a delivery of tenant's connector c.
+	Enqueue func(ctx context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error
+	// Requests counts the deliveries accepted (200) and refused (503), as
+	// webhooks are counted (loyalhub_connector_requests_total): tenant,
+	// connector, code.
+	Requests *prometheus.CounterVec
+	Logger   *slog.Logger
+}
+
+// Start starts every connector that is a connectors.Runner, once the hub
+// accepts deliveries; they stop, when the workers it returns close, before
+// the queue closes.
+func (s *Sources) Start(ctx context.Context) *Workers {
+	w := NewWorkers(ctx, "sources")
+	for _, t := range s.Tenants {
+		for _, c := range t.Connectors {
+			if c.Runner == nil {
+				continue
+			}
+			tenant, c := t.ID, c
+			accept := func(ctx context.Context, d connectors.Delivery, body []byte) error {
+				if err := s.Enqueue(ctx, tenant, c, body, d); err != nil {
+					s.Requests.WithLabelValues(tenant, c.Name, "503").Inc()
+					return err
+				}
+				s.Requests.WithLabelValues(tenant, c.Name, "200").Inc()
+				return nil
+			}
+			w.Go(func(ctx context.Context) {
+				logger := s.Logger.With("tenant", tenant, "connector", c.Name)
+				logger.Info("source started")
+				if err := c.Runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
+					logger.Error("source stopped", "err", err)
+				}
+			})
+		}
+	}
+	return w
+}
