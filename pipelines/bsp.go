@@ -244,7 +244,7 @@ func (h *Hub) deliveryFailed(ctx context.Context, ev event.Event, st event.Messa
 		if ref.Phone == "" && ref.UserID == "" {
 			return nil // nobody to record it for
 		}
-		return h.recipientRefused(ctx, ev.Tenant, ref, code)
+		return h.sender.RecipientRefused(ctx, ev.Tenant, ref, code)
 	case code == messaging.CodeReengagement:
 		return h.windowClosedLate(ctx, m, err)
 	}
