@@ -22,10 +22,11 @@ import (
 // paused.
 const codeSenderPaused = "sender_paused"
 
-// Send delivers a message command through the tenant's BSP sender.
-// It claims the command's idempotency key in the message log first, so that
-// no key is ever sent twice, then applies the tenant's messaging policy and
-// the account's templates before the BSP call, and acts on the BSP's answer.
+// Send delivers a message command (payload, its JSON as the outbox keeps
+// it) through the tenant's BSP sender. It claims the command's idempotency
+// key in the message log first, so that no key is ever sent twice, then
+// applies the tenant's messaging policy and the account's templates before
+// the BSP call, and acts on the BSP's answer.
 // A permanent error is for a dead letter; any other leaves the message
 // where the outbox or the relay of interrupted attempts takes it again.
 func (s *Sender) Send(ctx context.Context, payload []byte) error {
