@@ -32,7 +32,9 @@
 // admin (the admin HTTP API), account (a member's detail and
 // redemptions, for the admin API and the chatbot), chat (the chatbot's
 // turns for customers' messages, their effects and replies, and handoffs
-// posted to tenants' inboxes), schedule (the timed sweeps under a lease,
+// posted to tenants' inboxes), send (the sender of the outbox's messages,
+// the relay of interrupted attempts, senders' pauses and the accounts'
+// templates), schedule (the timed sweeps under a lease,
 // the write-back of members, the sources that run themselves), config
 // (loading the configuration) and queue (the queue backends). This package
 // wires them.

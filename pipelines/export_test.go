@@ -13,5 +13,5 @@ func SetInlineWait(h *Hub, d time.Duration) { h.inlineWait = d }
 // SendCommand sends a message command as the sender does with one it took
 // from the outbox or the relay of interrupted attempts.
 func SendCommand(h *Hub, payload []byte) error {
-	return h.sendCommand(context.Background(), payload)
+	return h.sender.Send(context.Background(), payload)
 }

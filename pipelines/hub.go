@@ -29,6 +29,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
+	"github.com/loyalhub/loyalhub/pipelines/send"
 )
 
 // Hub is one running loyalhub process: HTTP listener, queue, store and the
@@ -48,11 +49,7 @@ type Hub struct {
 	scheduler *schedule.Scheduler
 	runners   *schedule.Workers
 	syncer    *schedule.Workers
-	sender    *schedule.Workers
-	// wake tells the sender that messages were queued; work hands the
-	// sender's workers the messages to send.
-	wake chan struct{}
-	work chan []store.DeferredMessage
+	sender    *send.Sender
 	// inbox posts handed-off conversations to tenants' inboxes.
 	inbox  *inbox.Client
 	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
@@ -63,7 +60,6 @@ type Hub struct {
 
 	now        func() time.Time
 	startedAt  time.Time
-	sending    inFlight      // keys of the send attempts this process is making
 	inlineWait time.Duration // longest wait for an earlier attempt spent in a handler
 	routerDone chan error
 	closeOnce  sync.Once
@@ -105,8 +101,6 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 
 		inbox:      inbox.New(inbox.DefaultTimeout, logger.With("connector", "inbox")),
 		inlineWait: maxRetryAfter,
-		wake:       make(chan struct{}, 1),
-		work:       make(chan []store.DeferredMessage),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -156,7 +150,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 				c.Topic = TopicInboundBSP
 			}
 			t.Connectors[name] = c
-			c.Pause = h.newSenderPause(id, name)
+			c.Pause = send.NewPause(h.cfg.Pipeline.Send.AuthPause, h.metrics.SenderPaused, logger, id, name)
 		}
 		for i, n := range tc.Notifications {
 			t.Notifications = append(t.Notifications, runtime.Notification{Name: n.Name, On: n.On, Renderer: s.Renderers[id][i]})
@@ -197,6 +191,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	if h.store, err = openStore(h.cfg); err != nil {
 		return err
 	}
+	h.sender = h.newSender()
 	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
 	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
@@ -210,13 +205,13 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("opening queue: %w", err)
 	}
 	if !h.cfg.Pipeline.IngestOnly {
-		if err = h.loadTemplates(ctx); err != nil {
+		if err = h.templates().Load(ctx); err != nil {
 			return err
 		}
 		if err = h.startRouter(ctx, wlog); err != nil {
 			return err
 		}
-		h.startSender(ctx)
+		h.sender.Start(ctx)
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 		}
@@ -270,7 +265,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	// The one table of topics: every stage and what it consumes. No stage
 	// publishes to a topic: the process stage and the BSP stage write
 	// messages to the outbox (the message log), which the sender reads
-	// (startSender).
+	// (package send).
 	lanes := h.lanes()
 	stages := []stage{
 		{name: StageProcess, in: TopicInbound, consume: lanes.Process},

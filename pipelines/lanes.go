@@ -29,7 +29,7 @@ func (h *Hub) lanes() *process.Lanes {
 			ConfigErrors: m.ConfigErrors, MessagesFallback: m.MessagesFallback, WebhookErrors: m.WebhookErrors,
 		},
 		Transact: h.transact, Notify: h.notify, Enqueue: h.enqueueCommands, DeadLetter: h.storeDeadLetter,
-		RecipientRefused: h.recipientRefused, Chat: h.responder(),
+		RecipientRefused: h.sender.RecipientRefused, Chat: h.responder(),
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
-	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // The message log is the outbox. Whatever causes a message (a loyalty
@@ -116,7 +115,7 @@ func (l ledger) Transact(ctx context.Context, tenant, eventID string, ref store.
 	}
 	res, err := l.Store.Transact(ctx, tenant, eventID, ref, at, fn)
 	if err == nil {
-		l.h.wakeSender()
+		l.h.sender.Wake()
 	}
 	return res, err
 }
@@ -211,123 +210,6 @@ func (h *Hub) enqueueCommands(ctx context.Context, cmds []messaging.Command) err
 	if err := h.store.EnqueueMessages(ctx, ms); err != nil {
 		return fmt.Errorf("queueing messages: %w", err)
 	}
-	h.wakeSender()
+	h.sender.Wake()
 	return nil
-}
-
-// outboxLease is how long messages the sender took from the outbox are not
-// taken again: a crash between taking and claiming them delays them by this
-// much at most.
-const outboxLease = time.Minute
-
-// wakeSender tells the sender that messages were queued; it never blocks.
-func (h *Hub) wakeSender() {
-	select {
-	case h.wake <- struct{}{}:
-	default:
-	}
-}
-
-// startSender starts the sender: pipeline.send.concurrency workers sending
-// what one relay takes from the outbox as it comes due. The relay looks
-// when woken after a commit that queued messages, and every
-// pipeline.send.relay, for what another replica or a crash left behind.
-func (h *Hub) startSender(ctx context.Context) {
-	n := h.cfg.Pipeline.Send.Concurrency
-	w := schedule.NewWorkers(ctx, "sender")
-	for range n {
-		w.Go(func(ctx context.Context) {
-			for {
-				select {
-				case ds := <-h.work:
-					for _, d := range ds {
-						h.sendOutboxed(ctx, d)
-					}
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	w.Go(func(ctx context.Context) { h.relayOutbox(ctx, n) })
-	h.sender = w
-}
-
-// relayOutbox hands due messages to the workers, batch at a time.
-func (h *Hub) relayOutbox(ctx context.Context, batch int) {
-	poll := time.NewTicker(h.cfg.Pipeline.Send.Relay)
-	defer poll.Stop()
-	for {
-		due, err := h.store.DueMessages(ctx, h.now(), batch, outboxLease)
-		if err != nil && ctx.Err() == nil {
-			h.logger.Warn("reading the outbox failed; retrying", "error", err)
-		}
-		if h.handBack(ctx, due) < len(due) {
-			return
-		}
-		if len(due) == batch {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-h.wake:
-		case <-poll.C:
-		}
-	}
-}
-
-// sendOutboxed sends one message taken from the outbox, or from the relay
-// of interrupted attempts. Like a stage's delivery, a retryable failure is
-// tried again at once, after the failure's Retry-After and a backoff
-// (pipeline.retry), up to max_retries times; past those, or for a requeue,
-// the message stays where the outbox (it was queued again, due later) or
-// the relay of interrupted attempts takes it again. A permanent failure is
-// dead-lettered with the command, for a replay that queues it again.
-func (h *Hub) sendOutboxed(ctx context.Context, d store.DeferredMessage) {
-	r := h.cfg.Pipeline.Retry
-	for attempt := 1; ; attempt++ {
-		err := h.sendAttempt(ctx, d)
-		switch {
-		case err == nil:
-			return
-		case fault.IsPermanent(err):
-			dl := store.DeadLetter{
-				ID: "send_" + hashID([]byte(fmt.Sprintf("%s/%d", d.Key, h.now().UnixNano()))), Tenant: d.Tenant,
-				Topic: TopicOutbox, Handler: StageSend, Reason: err.Error(), Payload: d.Command,
-				Metadata: map[string]string{MetaTenant: d.Tenant}, CreatedAt: h.now().UTC(),
-			}
-			if derr := h.storeDeadLetter(context.WithoutCancel(ctx), dl); derr != nil {
-				h.logger.Error("storing a dead letter failed; the message stays held", "tenant", d.Tenant, "key", d.Key,
-					"reason", err, "error", derr)
-			}
-			return
-		case fault.IsRequeue(err) || attempt > r.MaxRetries:
-			h.logger.Debug("message left for a later attempt", "tenant", d.Tenant, "key", d.Key, "error", err)
-			return
-		}
-		waitCtx(ctx, max(min(fault.RetryAfter(err), maxRetryAfter), backoff(r, attempt)))
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// sendAttempt makes one attempt at a message, bounded by
-// pipeline.handler_timeout, and measures it as a stage's.
-func (h *Hub) sendAttempt(ctx context.Context, d store.DeferredMessage) error {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Pipeline.HandlerTimeout)
-	defer cancel()
-	start := time.Now()
-	err := h.sendCommand(ctx, d.Command)
-	h.metrics.StageDuration.WithLabelValues(StageSend).Observe(time.Since(start).Seconds())
-	switch {
-	case err == nil:
-		h.metrics.StageProcessed.WithLabelValues(StageSend).Inc()
-	case fault.IsPermanent(err):
-		h.metrics.StageFailed.WithLabelValues(StageSend, "permanent").Inc()
-	default:
-		h.metrics.StageFailed.WithLabelValues(StageSend, "retryable").Inc()
-	}
-	return err
 }

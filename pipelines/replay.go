@@ -81,6 +81,6 @@ func (h *Hub) requeueCommand(ctx context.Context, payload []byte) error {
 	if err := h.store.DeferMessage(ctx, cmd.Key, now, payload, "replayed", now); err != nil {
 		return err
 	}
-	h.wakeSender()
+	h.sender.Wake()
 	return nil
 }

@@ -23,7 +23,7 @@ func (h *Hub) newScheduler() *schedule.Scheduler {
 			return h.effects(t, eventID, at, "")
 		},
 		FollowUps: RunFollowUps, Checkouts: h.sweepCheckouts,
-		Relay: h.relayStaleAttempts, RefreshTemplates: h.refreshTemplates,
+		Relay: h.sender.RelayStale, RefreshTemplates: h.templates().Refresh,
 	}
 }
 

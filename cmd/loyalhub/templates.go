@@ -13,6 +13,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/pipelines"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
+	"github.com/loyalhub/loyalhub/pipelines/send"
 )
 
 func templatesCmd() *cobra.Command {
@@ -36,7 +37,7 @@ parameters. It exits 1 when a listing fails or a notification does not fit.`,
 				return err
 			}
 			ctx := cmd.Context()
-			var lists []pipelines.TenantTemplates
+			var lists []send.TenantTemplates
 			for _, l := range hub.ListTemplates(ctx) {
 				if tenant == "" || l.Tenant == tenant {
 					lists = append(lists, l)
@@ -69,7 +70,7 @@ parameters. It exits 1 when a listing fails or a notification does not fit.`,
 	return cmd
 }
 
-func printTemplatesTable(w io.Writer, lists []pipelines.TenantTemplates) error {
+func printTemplatesTable(w io.Writer, lists []send.TenantTemplates) error {
 	if len(lists) == 0 {
 		_, err := fmt.Fprintln(w, "no sender can list templates (set waba_id on whatsapp_cloud connectors)")
 		return err
@@ -119,7 +120,7 @@ func dash(s string) string {
 	return s
 }
 
-func printTemplatesJSON(w io.Writer, lists []pipelines.TenantTemplates) error {
+func printTemplatesJSON(w io.Writer, lists []send.TenantTemplates) error {
 	type out struct {
 		Tenant    string    `json:"tenant"`
 		Sender    string    `json:"sender"`

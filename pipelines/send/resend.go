@@ -1,12 +1,16 @@
-package pipelines
+package send
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
 // An interrupted send attempt (a crash, or a BSP call that ended without an
@@ -31,20 +35,20 @@ const relayLease = 5 * time.Minute
 
 // attemptDeadline is when the hub stops waiting for the status webhook of
 // an attempt in status, last changed at updated. The webhook may have
-// reached a process that died holding it unacknowledged in the BSP lane's
-// one hop, and the queue redelivers it only after its ack wait; then the
-// grace runs from that redelivery. That is the case
-// of an attempt made before this process started at started, and of any
-// attempt still sending that this process is not making (its maker died:
-// this process before a restart, or another replica). An unknown attempt
-// made since the start was recorded by a live process, which received its
-// webhooks: the grace runs from the attempt.
-func attemptDeadline(status string, updated, started time.Time, ackWait, grace time.Duration) time.Time {
+// reached a process that died holding it unacknowledged in the BSP lane,
+// and the queue redelivers it only after redelivery (its ack wait at each
+// of the lane's hops); then the grace runs from that redelivery. That is
+// the case of an attempt made before this process started at started, and
+// of any attempt still sending that this process is not making (its maker
+// died: this process before a restart, or another replica). An unknown
+// attempt made since the start was recorded by a live process, which
+// received its webhooks: the grace runs from the attempt.
+func attemptDeadline(status string, updated, started time.Time, redelivery, grace time.Duration) time.Time {
 	if updated.Before(started) {
-		return started.Add(bspLaneHops*ackWait + grace)
+		return started.Add(redelivery + grace)
 	}
 	if status == store.MessageSending {
-		return updated.Add(bspLaneHops*ackWait + grace)
+		return updated.Add(redelivery + grace)
 	}
 	return updated.Add(grace)
 }
@@ -53,8 +57,8 @@ func attemptDeadline(status string, updated, started time.Time, ackWait, grace t
 // deadline has passed at now, whatever its status, for the relay. ok is
 // false while attempts made before the start may still be waiting for their
 // webhooks; the queue's redeliveries resolve attempts until then.
-func staleCutoff(now, started time.Time, ackWait, grace time.Duration) (before time.Time, ok bool) {
-	wait := bspLaneHops*ackWait + grace
+func staleCutoff(now, started time.Time, redelivery, grace time.Duration) (before time.Time, ok bool) {
+	wait := redelivery + grace
 	if now.Before(started.Add(wait)) {
 		return time.Time{}, false
 	}
@@ -117,26 +121,78 @@ func (f *inFlight) has(key string) bool {
 	return ok
 }
 
-// relayStaleAttempts hands the commands of interrupted attempts whose
+// resolveEarlierAttempt decides what to do with a message whose key is
+// already claimed. A sending or unknown message had an attempt whose
+// outcome was lost: before its deadline the command is retried later (a
+// status webhook may still come); after it, the unknown policy applies. It
+// returns claimed=true when the caller now owns a new attempt.
+func (s *Sender) resolveEarlierAttempt(ctx context.Context, cur store.Message) (claimed bool, err error) {
+	switch cur.Status {
+	case store.MessageSending, store.MessageUnknown:
+	default:
+		return false, nil
+	}
+	if s.sending.has(cur.Key) {
+		return false, fault.Retryable(fault.ClassTransient,
+			fmt.Errorf("message %s: an attempt is waiting for the BSP's answer", cur.Key), time.Second)
+	}
+	send := s.cfg.Send
+	deadline := attemptDeadline(cur.Status, cur.UpdatedAt, s.StartedAt, s.cfg.StatusRedelivery, send.UnknownGrace)
+	if wait := deadline.Sub(s.Now()); wait > 0 {
+		err := fmt.Errorf("message %s: waiting until %s for the status of an earlier attempt",
+			cur.Key, deadline.UTC().Format(time.RFC3339))
+		switch waitFor(wait, s.cfg.InlineWait, send.UnknownPolicy, s.cfg.Relay) {
+		case waitInline:
+			return false, fault.Retryable(fault.ClassTransient, err, wait)
+		case waitForRelay:
+			s.Logger.Debug("interrupted send attempt left to the relay", "tenant", cur.Tenant, "key", cur.Key,
+				"deadline", deadline)
+			return false, nil
+		default:
+			return false, fault.Requeue(fault.ClassTransient, err)
+		}
+	}
+	if send.UnknownPolicy == config.UnknownHold {
+		if cur.Status == store.MessageSending {
+			if err := s.Store.MarkUnknown(ctx, cur.Key, "no status webhook within the grace period", s.Now()); err != nil {
+				return false, fmt.Errorf("recording unknown message: %w", err)
+			}
+		}
+		return false, nil
+	}
+	claimed, err = s.Store.RetakeMessage(ctx, cur, connectors.AmbiguousCode,
+		"no status webhook within the grace period: sending again under the same key", s.Now())
+	if err != nil {
+		return false, fmt.Errorf("retaking message: %w", err)
+	}
+	if claimed {
+		s.Metrics.Resent.WithLabelValues(cur.Tenant).Inc()
+		s.Logger.Info("no status webhook for an interrupted send attempt: sending again under the same key",
+			"tenant", cur.Tenant, "key", cur.Key, "attempts", cur.Attempts+1)
+	}
+	return claimed, nil
+}
+
+// RelayStale hands the commands of interrupted attempts whose
 // deadline has passed to the sender, under the resend policy.
-func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
-	send := h.cfg.Pipeline.Send
+func (s *Sender) RelayStale(ctx context.Context, now time.Time) {
+	send := s.cfg.Send
 	if send.UnknownPolicy != config.UnknownResend {
 		return
 	}
-	before, ok := staleCutoff(now, h.startedAt, h.cfg.Queue.AckWait, send.UnknownGrace)
+	before, ok := staleCutoff(now, s.StartedAt, s.cfg.StatusRedelivery, send.UnknownGrace)
 	if !ok {
 		return
 	}
-	for _, tenant := range h.tenants.IDs() {
+	for _, tenant := range s.Tenants.IDs() {
 		for {
-			stale, err := h.store.StaleAttempts(ctx, tenant, before, now, sweepBatch, relayLease)
+			stale, err := s.Store.StaleAttempts(ctx, tenant, before, now, schedule.DefaultBatch, relayLease)
 			if err != nil {
-				h.logger.Warn("listing interrupted send attempts failed", "tenant", tenant, "error", err)
+				s.Logger.Warn("listing interrupted send attempts failed", "tenant", tenant, "error", err)
 				break
 			}
-			h.metrics.MessagesRelayed.WithLabelValues(tenant).Add(float64(h.handBack(ctx, stale)))
-			if len(stale) < sweepBatch || ctx.Err() != nil {
+			s.Metrics.Relayed.WithLabelValues(tenant).Add(float64(s.handBack(ctx, stale)))
+			if len(stale) < schedule.DefaultBatch || ctx.Err() != nil {
 				break
 			}
 		}
@@ -147,7 +203,7 @@ func (h *Hub) relayStaleAttempts(ctx context.Context, now time.Time) {
 // workers, a recipient's messages to one worker in the order given; what is
 // not handed over before ctx ends is handed back again when its lease ends.
 // It returns how many were handed over.
-func (h *Hub) handBack(ctx context.Context, ds []store.DeferredMessage) int {
+func (s *Sender) handBack(ctx context.Context, ds []store.DeferredMessage) int {
 	var order []string
 	by := map[string][]store.DeferredMessage{}
 	for _, d := range ds {
@@ -160,7 +216,7 @@ func (h *Hub) handBack(ctx context.Context, ds []store.DeferredMessage) int {
 	n := 0
 	for _, k := range order {
 		select {
-		case h.work <- by[k]:
+		case s.work <- by[k]:
 			n += len(by[k])
 		case <-ctx.Done():
 			return n

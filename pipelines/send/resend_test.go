@@ -1,4 +1,4 @@
-package pipelines
+package send
 
 import (
 	"testing"
@@ -9,6 +9,9 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/store"
 )
+
+// maxRetryAfter is the hub's inline wait (Config.InlineWait).
+const maxRetryAfter = 30 * time.Second
 
 // The deadlines are pure functions of the times they are given: the clock
 // is the table's.

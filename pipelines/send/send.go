@@ -1,6 +1,7 @@
-package pipelines
+package send
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,13 +22,14 @@ import (
 // paused.
 const codeSenderPaused = "sender_paused"
 
-// sendCommand delivers a message command through the tenant's BSP sender.
-// It claims the command's idempotency key in the message log first, so that
-// no key is ever sent twice, then applies the tenant's messaging policy and
-// the account's templates before the BSP call, and acts on the BSP's answer.
+// Send delivers a message command (payload, its JSON as the outbox keeps
+// it) through the tenant's BSP sender. It claims the command's idempotency
+// key in the message log first, so that no key is ever sent twice, then
+// applies the tenant's messaging policy and the account's templates before
+// the BSP call, and acts on the BSP's answer.
 // A permanent error is for a dead letter; any other leaves the message
 // where the outbox or the relay of interrupted attempts takes it again.
-func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
+func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	var cmd messaging.Command
 	if err := json.Unmarshal(payload, &cmd); err != nil {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message command: %w", err))
@@ -35,12 +37,12 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	// Render fits what it builds; a command rendered before parameters
 	// were fitted (a dead letter replayed) is fitted here.
 	if fitted := cmd.Fit(); fitted > 0 {
-		h.metrics.ParamsFitted.WithLabelValues(cmd.Tenant, cmd.Rule).Add(float64(fitted))
+		s.Metrics.ParamsFitted.WithLabelValues(cmd.Tenant, cmd.Rule).Add(float64(fitted))
 	}
 	if err := cmd.Validate(); err != nil {
 		return fault.Permanent(fault.ClassRequest, err)
 	}
-	t, ok := h.tenants[cmd.Tenant]
+	t, ok := s.Tenants[cmd.Tenant]
 	if !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", cmd.Tenant))
 	}
@@ -51,8 +53,8 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	bg := context.WithoutCancel(ctx)
 	rec := store.Message{
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
-		Recipient: firstNonEmpty(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
-		UpdatedAt: h.now(), // the claim's time
+		Recipient: cmp.Or(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
+		UpdatedAt: s.Now(), // the claim's time
 	}
 	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {
 		// The fallback template of a message WhatsApp accepted, then
@@ -67,13 +69,13 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	// closed after accepting a free-form message can still be met with its
 	// fallback template.
 	rec.Command = payload
-	cur, claimed, err := h.store.ClaimMessage(ctx, rec)
+	cur, claimed, err := s.Store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
 	}
 	attempts := cur.Attempts
 	if !claimed {
-		claimed, err = h.resolveEarlierAttempt(ctx, cur)
+		claimed, err = s.resolveEarlierAttempt(ctx, cur)
 		if err != nil || !claimed {
 			return err
 		}
@@ -81,17 +83,17 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	}
 	// This process owns the attempt until it returns: another delivery of
 	// the command must not take it for interrupted meanwhile.
-	h.sending.start(cmd.Key)
-	defer h.sending.done(cmd.Key)
+	s.sending.start(cmd.Key)
+	defer s.sending.done(cmd.Key)
 
-	now := h.now()
+	now := s.Now()
 	done, until, reason, paused := c.Pause.Admit()
 	if paused {
-		return h.holdForReplay(bg, cmd, codeSenderPaused,
+		return s.holdForReplay(bg, cmd, codeSenderPaused,
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
 	defer done(runtime.ErrNotSent)
-	send, verdict, err := h.applyPolicy(ctx, t, c, cmd, payload, now)
+	send, verdict, err := s.applyPolicy(ctx, t, c, cmd, payload, now)
 	if err != nil || verdict {
 		return err
 	}
@@ -100,88 +102,88 @@ func (h *Hub) sendCommand(ctx context.Context, payload []byte) error {
 	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = send.AsFallback()
-		if err := h.markFallback(bg, send, messaging.CodeReengagement); err != nil {
+		if err := s.markFallback(bg, send, messaging.CodeReengagement); err != nil {
 			return err
 		}
 		res, err = c.Sender.Send(ctx, send)
 	}
 	done(err)
 	if err == nil {
-		h.metrics.SenderSends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
-		if err := h.store.MarkSent(bg, cmd.Key, res.ProviderMessageID, h.now()); err != nil {
+		s.Metrics.Sends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
+		if err := s.Store.MarkSent(bg, cmd.Key, res.ProviderMessageID, s.Now()); err != nil {
 			return fmt.Errorf("recording sent message: %w", err)
 		}
 		return nil
 	}
-	return h.sendFailed(bg, c, send, payload, attempts, err)
+	return s.failed(bg, c, send, payload, attempts, err)
 }
 
-// sendFailed records a refused or failed send and decides what follows.
+// failed records a refused or failed send and decides what follows.
 // A refusal for now queues the message again, due after a backoff that
 // grows with its attempts (pipeline.retry) or the refusal's Retry-After.
-func (h *Hub) sendFailed(ctx context.Context, c *runtime.Connector, cmd messaging.Command, payload []byte, attempts int, err error) error {
+func (s *Sender) failed(ctx context.Context, c *runtime.Connector, cmd messaging.Command, payload []byte, attempts int, err error) error {
 	class := fault.ClassOf(err)
-	h.metrics.SenderErrors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
+	s.Metrics.Errors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
 	code := fault.CodeOf(err)
 	switch {
 	case class == fault.ClassAuth:
 		_, until, _ := c.Pause.State()
-		h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
-		h.logger.Error("BSP refused the sender's credentials: sender paused", "tenant", cmd.Tenant,
+		s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
+		s.Logger.Error("BSP refused the sender's credentials: sender paused", "tenant", cmd.Tenant,
 			"sender", cmd.Sender, "until", until, "error", err)
-		return h.holdForReplay(ctx, cmd, code, err)
+		return s.holdForReplay(ctx, cmd, code, err)
 	case class == fault.ClassTemplate:
 		c.Templates.RefreshSoon()
-		return h.templateRefused(ctx, c, cmd, err)
+		return s.templateRefused(ctx, c, cmd, err)
 	case code == messaging.CodeStopped || code == messaging.CodeEcosystem:
-		if rerr := h.recipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
+		if rerr := s.RecipientRefused(ctx, cmd.Tenant, contactRef(cmd), code); rerr != nil {
 			return rerr
 		}
 		if code == messaging.CodeEcosystem {
-			if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
+			if rerr := s.Store.MarkFailed(ctx, cmd.Key, code, err.Error(), s.Now()); rerr != nil {
 				return fmt.Errorf("recording failed message: %w", rerr)
 			}
 			// Meta's own limit, not a fault: the member is held, nothing
 			// to replay.
-			h.logger.Info("recipient held for 24h after Meta's 131049", "tenant", cmd.Tenant, "key", cmd.Key)
+			s.Logger.Info("recipient held for 24h after Meta's 131049", "tenant", cmd.Tenant, "key", cmd.Key)
 			return nil
 		}
 	}
 	switch {
 	case fault.IsPermanent(err):
-		if rerr := h.store.MarkFailed(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
+		if rerr := s.Store.MarkFailed(ctx, cmd.Key, code, err.Error(), s.Now()); rerr != nil {
 			return fmt.Errorf("recording failed message: %w", rerr)
 		}
 		return fmt.Errorf("sending %s: %w", cmd.Key, err)
 	case code == connectors.AmbiguousCode:
 		// The request may have reached the BSP: wait for its status
 		// webhook rather than resend at once.
-		if rerr := h.store.MarkUnknown(ctx, cmd.Key, err.Error(), h.now()); rerr != nil {
+		if rerr := s.Store.MarkUnknown(ctx, cmd.Key, err.Error(), s.Now()); rerr != nil {
 			return fmt.Errorf("recording unknown message: %w", rerr)
 		}
-		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), h.cfg.Pipeline.Send.UnknownGrace)
+		return fault.Retryable(class, fmt.Errorf("sending %s: outcome unknown: %w", cmd.Key, err), s.cfg.Send.UnknownGrace)
 	default:
 		// The BSP refused this attempt for now: the message goes back to
 		// the outbox, due again after a backoff or the refusal's wait,
 		// in case the sender's own retries end first.
-		wait := max(fault.RetryAfter(err), backoff(h.cfg.Pipeline.Retry, attempts))
-		if rerr := h.store.DeferMessage(ctx, cmd.Key, h.now().Add(wait), payload,
-			fmt.Sprintf("retrying after %s: %v", wait, err), h.now()); rerr != nil {
+		wait := max(fault.RetryAfter(err), backoff(s.cfg.Retry, attempts))
+		if rerr := s.Store.DeferMessage(ctx, cmd.Key, s.Now().Add(wait), payload,
+			fmt.Sprintf("retrying after %s: %v", wait, err), s.Now()); rerr != nil {
 			return fmt.Errorf("queueing message %s again: %w", cmd.Key, rerr)
 		}
 		return fmt.Errorf("sending %s: %w", cmd.Key, err)
 	}
 }
 
-// recipientRefused records what a refusal says about its recipient (see
+// RecipientRefused records what a refusal says about its recipient (see
 // messaging.Refused), however it arrived: answered at once or on a failed
 // status webhook.
-func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
-	change, ok := messaging.Refused(code, h.now())
+func (s *Sender) RecipientRefused(ctx context.Context, tenant string, ref store.ContactRef, code string) error {
+	change, ok := messaging.Refused(code, s.Now())
 	if !ok {
 		return nil
 	}
-	if _, err := h.store.UpdateContact(ctx, tenant, ref, change); err != nil {
+	if _, err := s.Store.UpdateContact(ctx, tenant, ref, change); err != nil {
 		return fmt.Errorf("recording what refusal %s says of the recipient: %w", code, err)
 	}
 	return nil
@@ -189,21 +191,21 @@ func (h *Hub) recipientRefused(ctx context.Context, tenant string, ref store.Con
 
 // templateRefused dead-letters a message whose template does not fit the
 // account's, keeping it pending so a replay after the fix sends it.
-func (h *Hub) templateRefused(ctx context.Context, c *runtime.Connector, cmd messaging.Command, err error) error {
+func (s *Sender) templateRefused(ctx context.Context, c *runtime.Connector, cmd messaging.Command, err error) error {
 	code := fault.CodeOf(err)
 	var te *messaging.TemplateError
 	if errors.As(err, &te) {
 		code = te.Code
 		err = fault.Permanent(fault.ClassTemplate, err)
 	}
-	h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
-	return h.holdForReplay(ctx, cmd, code, err)
+	s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
+	return s.holdForReplay(ctx, cmd, code, err)
 }
 
 // holdForReplay returns a claimed message to pending with the reason and
 // dead-letters its command: an operator fixes the cause and replays it.
-func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code string, err error) error {
-	if rerr := h.store.ReleaseMessage(ctx, cmd.Key, code, err.Error(), h.now()); rerr != nil {
+func (s *Sender) holdForReplay(ctx context.Context, cmd messaging.Command, code string, err error) error {
+	if rerr := s.Store.ReleaseMessage(ctx, cmd.Key, code, err.Error(), s.Now()); rerr != nil {
 		return fmt.Errorf("releasing message: %w", rerr)
 	}
 	if !fault.IsPermanent(err) {
@@ -218,15 +220,15 @@ func (h *Hub) holdForReplay(ctx context.Context, cmd messaging.Command, code str
 // not sent now. It returns the command to send (the fallback template when
 // the window is closed, to the contact's wa_id), or done=true when the
 // message was skipped, deferred or dead-lettered (err says which).
-func (h *Hub) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
+func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
 	bg := context.WithoutCancel(ctx)
-	ct, err := h.store.Contact(ctx, cmd.Tenant, contactRef(cmd))
+	ct, err := s.Store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cmd, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
 	facts := messaging.Facts{Templates: c.Templates.Catalog()}
 	if cmd.Category == messaging.CategoryMarketing {
-		n, err := h.store.CountMessages(ctx, cmd.Tenant, firstNonEmpty(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.Policy.DayStart(now))
+		n, err := s.Store.CountMessages(ctx, cmd.Tenant, cmp.Or(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.Policy.DayStart(now))
 		if err != nil {
 			return cmd, true, fmt.Errorf("counting today's marketing messages: %w", err)
 		}
@@ -235,39 +237,39 @@ func (h *Hub) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Con
 	d := messaging.Decide(ct, cmd, t.Policy, facts, now)
 	switch d.Verdict {
 	case messaging.Skip:
-		h.metrics.MessagesSkipped.WithLabelValues(cmd.Tenant, d.Code).Inc()
-		if err := h.store.MarkSkipped(bg, cmd.Key, d.Code, d.Reason, now); err != nil {
+		s.Metrics.Skipped.WithLabelValues(cmd.Tenant, d.Code).Inc()
+		if err := s.Store.MarkSkipped(bg, cmd.Key, d.Code, d.Reason, now); err != nil {
 			return cmd, true, fmt.Errorf("recording skipped message: %w", err)
 		}
 		return cmd, true, nil
 	case messaging.Defer:
-		h.metrics.MessagesDeferred.WithLabelValues(cmd.Tenant).Inc()
-		if err := h.store.DeferMessage(bg, cmd.Key, d.Until, payload, d.Reason, now); err != nil {
+		s.Metrics.Deferred.WithLabelValues(cmd.Tenant).Inc()
+		if err := s.Store.DeferMessage(bg, cmd.Key, d.Until, payload, d.Reason, now); err != nil {
 			return cmd, true, fmt.Errorf("deferring message: %w", err)
 		}
 		return cmd, true, nil
 	}
 	if d.Fallback {
-		if err := h.markFallback(bg, d.Command, messaging.CodeWindowClosed); err != nil {
+		if err := s.markFallback(bg, d.Command, messaging.CodeWindowClosed); err != nil {
 			return cmd, true, err
 		}
 	}
 	if d.Verdict == messaging.Hold {
 		if fault.ClassOf(d.Err) == fault.ClassTemplate {
-			h.metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
+			s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
 		}
-		return cmd, true, h.holdForReplay(bg, d.Command, d.Code, d.Err)
+		return cmd, true, s.holdForReplay(bg, d.Command, d.Code, d.Err)
 	}
 	return d.Command, false, nil
 }
 
 // markFallback records in the message log that a claimed free-form message
 // goes out as its fallback template, because of reason.
-func (h *Hub) markFallback(ctx context.Context, fb messaging.Command, reason string) error {
-	if err := h.store.MarkFallback(ctx, fb.Key, fb.Template.Name, h.now()); err != nil {
+func (s *Sender) markFallback(ctx context.Context, fb messaging.Command, reason string) error {
+	if err := s.Store.MarkFallback(ctx, fb.Key, fb.Template.Name, s.Now()); err != nil {
 		return err
 	}
-	h.metrics.MessagesFallback.WithLabelValues(fb.Tenant, reason).Inc()
+	s.Metrics.Fallback.WithLabelValues(fb.Tenant, reason).Inc()
 	return nil
 }
 

@@ -1,10 +1,13 @@
-package pipelines
+package send
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -16,26 +19,39 @@ import (
 // between.
 const templateRefreshEvery = 15 * time.Minute
 
-// loadTemplates lists every sender's templates at start and checks each
+// Templates lists the senders' templates, which the send decision checks
+// messages against, and checks the tenants' notifications against them.
+// It needs no store.
+type Templates struct {
+	Tenants runtime.Tenants
+	// Now is the hub's clock.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Listed is how many templates each sender lists
+	// (loyalhub_templates, by tenant and sender).
+	Listed *prometheus.GaugeVec
+}
+
+// Load lists every sender's templates at start and checks each
 // notification's templates against them. A listing that fails is logged
 // and retried by the scheduler (the checks wait for it); a notification
 // whose template does not fit is a configuration error.
-func (h *Hub) loadTemplates(ctx context.Context) error {
+func (tp *Templates) Load(ctx context.Context) error {
 	var errs config.Errors
-	for _, id := range h.tenants.IDs() {
-		t := h.tenants[id]
+	for _, id := range tp.Tenants.IDs() {
+		t := tp.Tenants[id]
 		for name, c := range t.Connectors {
-			cat, ok, err := c.Templates.Fetch(ctx, h.now())
+			cat, ok, err := c.Templates.Fetch(ctx, tp.Now())
 			if !ok {
 				continue
 			}
 			if err != nil {
-				h.logger.Warn("listing templates failed; sending goes on unchecked until a listing succeeds",
+				tp.Logger.Warn("listing templates failed; sending goes on unchecked until a listing succeeds",
 					"tenant", id, "sender", name, "error", err)
 				c.Templates.RefreshSoon()
 				continue
 			}
-			h.metrics.Templates.WithLabelValues(id, name).Set(float64(cat.Len()))
+			tp.Listed.WithLabelValues(id, name).Set(float64(cat.Len()))
 			errs = append(errs, checkNotifications(t, name, cat)...)
 		}
 	}
@@ -65,23 +81,23 @@ func checkNotifications(t *runtime.Tenant, sender string, cat *messaging.Catalog
 	return errs
 }
 
-// refreshTemplates fetches again the template lists that are stale or old.
-func (h *Hub) refreshTemplates(ctx context.Context) {
-	for _, id := range h.tenants.IDs() {
-		t := h.tenants[id]
+// Refresh fetches again the template lists that are stale or old.
+func (tp *Templates) Refresh(ctx context.Context) {
+	for _, id := range tp.Tenants.IDs() {
+		t := tp.Tenants[id]
 		for name, c := range t.Connectors {
-			if !c.Templates.Due(h.now(), templateRefreshEvery) {
+			if !c.Templates.Due(tp.Now(), templateRefreshEvery) {
 				continue
 			}
-			cat, ok, err := c.Templates.Fetch(ctx, h.now())
+			cat, ok, err := c.Templates.Fetch(ctx, tp.Now())
 			switch {
 			case !ok:
 			case err != nil:
-				h.logger.Warn("listing templates failed", "tenant", id, "sender", name, "error", err)
+				tp.Logger.Warn("listing templates failed", "tenant", id, "sender", name, "error", err)
 			default:
-				h.metrics.Templates.WithLabelValues(id, name).Set(float64(cat.Len()))
+				tp.Listed.WithLabelValues(id, name).Set(float64(cat.Len()))
 				for _, fe := range checkNotifications(t, name, cat) {
-					h.logger.Error("a notification's template no longer fits the account's", "tenant", id,
+					tp.Logger.Error("a notification's template no longer fits the account's", "tenant", id,
 						"sender", name, "error", fe.Error())
 				}
 			}
@@ -100,14 +116,13 @@ type TenantTemplates struct {
 	Err error
 }
 
-// ListTemplates lists every sender's templates now, per tenant, with the
+// List lists every sender's templates now, per tenant, with the
 // notifications that do not fit them. Senders that cannot list templates
-// are left out. It needs no store or queue: call it on a hub that was not
-// started.
-func (h *Hub) ListTemplates(ctx context.Context) []TenantTemplates {
+// are left out.
+func (tp *Templates) List(ctx context.Context) []TenantTemplates {
 	var out []TenantTemplates
-	for _, id := range h.tenants.IDs() {
-		t := h.tenants[id]
+	for _, id := range tp.Tenants.IDs() {
+		t := tp.Tenants[id]
 		names := make([]string, 0, len(t.Connectors))
 		for name := range t.Connectors {
 			names = append(names, name)
@@ -115,7 +130,7 @@ func (h *Hub) ListTemplates(ctx context.Context) []TenantTemplates {
 		sort.Strings(names)
 		for _, name := range names {
 			c := t.Connectors[name]
-			cat, ok, err := c.Templates.Fetch(ctx, h.now())
+			cat, ok, err := c.Templates.Fetch(ctx, tp.Now())
 			if !ok {
 				continue
 			}
