@@ -25,6 +25,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -50,6 +51,9 @@ type Hub struct {
 	runners   *schedule.Workers
 	syncer    *schedule.Workers
 	sender    *send.Sender
+	// ledger runs the tenants' loyalty transactions with their effects
+	// and queues commands to the outbox.
+	ledger *ledger.Ledger
 	// inbox posts handed-off conversations to tenants' inboxes.
 	inbox  *inbox.Client
 	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
@@ -192,6 +196,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		return err
 	}
 	h.sender = h.newSender()
+	h.ledger = h.newLedger()
 	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
 	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)

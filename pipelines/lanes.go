@@ -28,7 +28,7 @@ func (h *Hub) lanes() *process.Lanes {
 			StatusesIgnored: m.StatusesIgnored, StatusUnmatched: m.StatusUnmatched, DeliveryFailures: m.DeliveryFailures,
 			ConfigErrors: m.ConfigErrors, MessagesFallback: m.MessagesFallback, WebhookErrors: m.WebhookErrors,
 		},
-		Transact: h.transact, Notify: h.notify, Enqueue: h.enqueueCommands, DeadLetter: h.storeDeadLetter,
+		Transact: h.ledger.Transact, Notify: h.ledger.Notify, Enqueue: h.ledger.Enqueue, DeadLetter: h.storeDeadLetter,
 		RecipientRefused: h.sender.RecipientRefused, Chat: h.responder(),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -47,11 +48,11 @@ func (h *Hub) replay(ctx context.Context, t *runtime.Tenant, topic string, msg *
 		if err := json.Unmarshal(msg.Payload, &o); err != nil {
 			return "", fmt.Errorf("decoding the outcome: %w", err)
 		}
-		cmds, err := h.notify(t, o)
+		cmds, err := h.ledger.Notify(t, o)
 		if err != nil {
 			return "", err
 		}
-		return TopicOutbox, h.enqueueCommands(ctx, cmds)
+		return TopicOutbox, h.ledger.Enqueue(ctx, cmds)
 	case oldTopicEvents:
 		msg.Metadata.Set(MetaMappedEvent, "true")
 		topic = TopicInbound
@@ -69,7 +70,7 @@ func (h *Hub) requeueCommand(ctx context.Context, payload []byte) error {
 	if err := json.Unmarshal(payload, &cmd); err != nil {
 		return fmt.Errorf("decoding the message command: %w", err)
 	}
-	m, err := outboxMessage(cmd)
+	m, err := ledger.OutboxMessage(cmd)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
@@ -20,9 +21,9 @@ func (h *Hub) newScheduler() *schedule.Scheduler {
 	return &schedule.Scheduler{
 		Store: h.store, Tenants: h.tenants, Config: h.cfg.Pipeline.Scheduler, Now: h.now, Logger: h.logger,
 		Effects: func(t *runtime.Tenant, eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {
-			return h.effects(t, eventID, at, "")
+			return h.ledger.Effects(t, eventID, at, "")
 		},
-		FollowUps: RunFollowUps, Checkouts: h.sweepCheckouts,
+		FollowUps: ledger.RunFollowUps, Checkouts: h.sweepCheckouts,
 		Relay: h.sender.RelayStale, RefreshTemplates: h.templates().Refresh,
 	}
 }

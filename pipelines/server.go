@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
 	"github.com/loyalhub/loyalhub/pipelines/admin"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
@@ -49,7 +48,7 @@ func (h *Hub) adminAPI() *admin.API {
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests,
-		Redeemer: h.redeemer(), Transact: h.transact, AccountRef: process.AccountRef, Enqueue: h.enqueueCommands,
+		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: lanes.MembersOf, Erase: lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 	}
 }
@@ -58,8 +57,7 @@ func (h *Hub) adminAPI() *admin.API {
 // tenants' loyalty transactions.
 func (h *Hub) redeemer() *account.Redeemer {
 	return &account.Redeemer{
-		Store: h.store, Transact: h.transact,
-		Ledger:      func(t *runtime.Tenant, via string) store.RedemptionStore { return h.ledger(t, via) },
+		Store: h.store, Transact: h.ledger.Transact, Ledger: h.ledger.Tenant,
 		CodesIssued: h.metrics.CodesIssued, Logger: h.logger, Now: h.now,
 	}
 }
@@ -68,7 +66,7 @@ func (h *Hub) redeemer() *account.Redeemer {
 // hub's store, outbox and clock.
 func (h *Hub) responder() *chat.Responder {
 	return &chat.Responder{
-		Store: h.store, Inbox: h.inbox, Redeemer: h.redeemer(), Transact: h.transact, Enqueue: h.enqueueCommands,
+		Store: h.store, Inbox: h.inbox, Redeemer: h.redeemer(), Transact: h.ledger.Transact, Enqueue: h.ledger.Enqueue,
 		Now: h.now, Logger: h.logger,
 		BotReplies: h.metrics.BotReplies, ConsentChanges: h.metrics.ConsentChanges, HandoffEvents: h.metrics.HandoffEvents,
 	}

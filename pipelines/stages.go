@@ -19,10 +19,6 @@ const (
 	StageDeadLetter = "deadletter"
 )
 
-// skipNoPhone is the reason counted for a notification not sent to a member
-// without a phone (loyalhub_messages_skipped_total).
-const skipNoPhone = "no_phone"
-
 // deadLetterStage stores poisoned messages with their reason.
 func (h *Hub) deadLetterStage(msg *message.Message) error {
 	d := store.DeadLetter{
@@ -51,13 +47,4 @@ func (h *Hub) storeDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	h.logger.Warn("dead letter stored", "tenant", d.Tenant, "connector", d.Metadata[MetaConnector], "stage", d.Handler,
 		"id", d.ID, "reason", d.Reason)
 	return nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }

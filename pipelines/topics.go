@@ -10,6 +10,11 @@ const (
 	TopicDeadLetters = "deadletters" // messages a stage gave up on, with the reason
 )
 
+// TopicOutbox names the outbox (the message log, package ledger) in dead
+// letters: a send the sender gave up on is replayed by queueing its command
+// again.
+const TopicOutbox = "outbox"
+
 // Topics lists every topic, for creating streams at start.
 var Topics = []string{TopicInbound, TopicInboundBSP, TopicDeadLetters}
 

@@ -13,7 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
-	"github.com/loyalhub/loyalhub/pipelines"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
@@ -148,7 +148,7 @@ func (r *caseRun) event(ctx context.Context, label string, ev event.Event) error
 	r.record(res)
 	// Follow-ups, such as a referrer's reward, run after the event as the
 	// hub runs them.
-	more, err := pipelines.RunFollowUps(ctx, r.st, ev.Tenant, p, res.FollowUps, nil)
+	more, err := ledger.RunFollowUps(ctx, r.st, ev.Tenant, p, res.FollowUps, nil)
 	for _, fr := range more {
 		r.record(fr)
 	}
@@ -185,7 +185,7 @@ func (r *caseRun) adjust(ctx context.Context, a Adjust) error {
 // already celebrated has no outcome again).
 func (r *caseRun) sweep(ctx context.Context, now time.Time) error {
 	rep := schedule.SweepTenant(ctx, schedule.SweepOptions{
-		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, FollowUps: pipelines.RunFollowUps,
+		Store: r.st, Tenant: r.s.Tenant, Program: r.s.program, FollowUps: ledger.RunFollowUps,
 		Effects: func(string, time.Time) func(store.AccountResult) (store.Effects, error) {
 			return func(res store.AccountResult) (store.Effects, error) {
 				for _, oc := range res.Outcomes {

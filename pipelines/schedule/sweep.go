@@ -67,7 +67,7 @@ type SweepOptions struct {
 // FollowUps runs the follow-ups fus of a committed loyalty transaction of
 // tenant's, each as a transaction and event of its own (effects, when set,
 // gives each its hook), and returns their results in order; the hub's is
-// pipelines.RunFollowUps.
+// ledger.RunFollowUps.
 type FollowUps func(ctx context.Context, st store.Accounts, tenant string, p *loyalty.Program, fus []loyalty.FollowUp,
 	effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)) ([]store.AccountResult, error)
 
