@@ -106,7 +106,9 @@ func (c *child) start(addr string) {
 		close(c.exited)
 		c.done <- err
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	// A restart replays what the kill left; on a loaded machine that can
+	// take a while.
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
@@ -121,7 +123,7 @@ func (c *child) start(addr string) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("loyalhub not ready after 30s (log: %s)", c.log.Name())
+			c.t.Fatalf("loyalhub not ready after 90s (log: %s)", c.log.Name())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
