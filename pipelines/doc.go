@@ -27,7 +27,8 @@
 //
 // The hub's parts live in subpackages that depend on what they use, never
 // on the hub: runtime (each tenant and connector instance as the hub runs
-// it), process (the two event lanes: the process and BSP stages, their
+// it), ingest (the webhooks: verified, durably enqueued, then answered;
+// the shared webhooks of Meta apps routed to their tenants), process (the two event lanes: the process and BSP stages, their
 // per-event dead letters, privacy requests and abandoned checkouts),
 // admin (the admin HTTP API), account (a member's detail and
 // redemptions, for the admin API and the chatbot), chat (the chatbot's
