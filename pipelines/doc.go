@@ -27,11 +27,13 @@
 //
 // The hub's parts live in subpackages that depend on what they use, never
 // on the hub: runtime (each tenant and connector instance as the hub runs
-// it), ledger (the loyalty transaction every part runs: its effects, the
-// notifications rendered into the outbox and the write-backs queued, its
-// follow-ups, and commands queued to the outbox on their own), process
-// (the two event lanes: the process and BSP stages, their per-event dead
-// letters, privacy requests and abandoned checkouts),
+// it), ingest (the webhooks: verified, durably enqueued, then answered;
+// the shared webhooks of Meta apps routed to their tenants), ledger (the
+// loyalty transaction every part runs: its effects, the notifications
+// rendered into the outbox and the write-backs queued, its follow-ups, and
+// commands queued to the outbox on their own), process (the two event
+// lanes: the process and BSP stages, their per-event dead letters, privacy
+// requests and abandoned checkouts),
 // admin (the admin HTTP API), account (a member's detail and
 // redemptions, for the admin API and the chatbot), chat (the chatbot's
 // turns for customers' messages, their effects and replies, and handoffs

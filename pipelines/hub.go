@@ -16,7 +16,6 @@ import (
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/inbox"
-	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -25,6 +24,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
+	"github.com/loyalhub/loyalhub/pipelines/ingest"
 	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
@@ -55,9 +55,8 @@ type Hub struct {
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger
 	// inbox posts handed-off conversations to tenants' inboxes.
-	inbox  *inbox.Client
-	apps   map[string]*cloudapi.Source // shared webhooks of Meta apps
-	routes appRoutes
+	inbox *inbox.Client
+	apps  *ingest.Apps // shared webhooks of Meta apps
 	// ignored counts the parts mappings left aside, each label logged once
 	// and the metric's labels bounded.
 	ignored *process.Ignored
@@ -161,10 +160,11 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		}
 		h.tenants[id] = t
 	}
-	if err := h.buildAppRoutes(accounts); err != nil {
+	apps, err := ingest.NewApps(h.cfg.WhatsAppApps, h.tenants, accounts)
+	if err != nil {
 		return nil, err
 	}
-	newAppSources(h)
+	h.apps = apps
 	return h, nil
 }
 

@@ -2,6 +2,8 @@ package pipelines
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +42,11 @@ func (h *Hub) deadLetterSend(ctx context.Context, d store.DeferredMessage, cause
 		Topic: TopicOutbox, Handler: StageSend, Reason: cause.Error(), Payload: d.Command,
 		Metadata: map[string]string{MetaTenant: d.Tenant}, CreatedAt: h.now().UTC(),
 	})
+}
+
+func hashID(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // templates lists the templates of the hub's senders, with its clock.

@@ -1,7 +1,6 @@
-package pipelines
+package ingest
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,12 +11,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
-
-	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -29,20 +26,24 @@ type appRoute struct {
 	c      *runtime.Connector
 }
 
-// appRoutes indexes the tenants' Cloud API numbers for the shared app
-// webhooks.
-type appRoutes struct {
+// Apps are the shared webhooks of Meta apps: each app's authenticator,
+// and the tenants' Cloud API numbers its changes are routed to.
+type Apps struct {
+	sources   map[string]*cloudapi.Source
 	byPhoneID map[string]appRoute
 	byWABA    map[string]appRoute
 }
 
-func (h *Hub) buildAppRoutes(accounts map[*runtime.Connector]connectors.CloudAccount) error {
-	h.routes = appRoutes{byPhoneID: map[string]appRoute{}, byWABA: map[string]appRoute{}}
-	if len(h.cfg.WhatsAppApps) == 0 {
-		return nil
+// NewApps indexes the Cloud API accounts of the tenants' connectors
+// (accounts) for the apps' webhooks (whatsapp_apps). Two connectors with
+// the same phone_number_id are an error. It does no I/O.
+func NewApps(apps map[string]config.WhatsAppApp, tenants runtime.Tenants, accounts map[*runtime.Connector]connectors.CloudAccount) (*Apps, error) {
+	a := &Apps{sources: map[string]*cloudapi.Source{}, byPhoneID: map[string]appRoute{}, byWABA: map[string]appRoute{}}
+	if len(apps) == 0 {
+		return a, nil
 	}
-	for _, id := range h.tenants.IDs() {
-		t := h.tenants[id]
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		for _, name := range slices.Sorted(maps.Keys(t.Connectors)) {
 			c := t.Connectors[name]
 			acct, ok := accounts[c]
@@ -52,24 +53,27 @@ func (h *Hub) buildAppRoutes(accounts map[*runtime.Connector]connectors.CloudAcc
 			phoneID, waba := acct.CloudAccount()
 			r := appRoute{tenant: id, c: c}
 			if phoneID != "" {
-				if prev, dup := h.routes.byPhoneID[phoneID]; dup {
-					return fmt.Errorf("tenant %s: connector %s: phone_number_id %s is also tenant %s's connector %s",
+				if prev, dup := a.byPhoneID[phoneID]; dup {
+					return nil, fmt.Errorf("tenant %s: connector %s: phone_number_id %s is also tenant %s's connector %s",
 						id, name, phoneID, prev.tenant, prev.c.Name)
 				}
-				h.routes.byPhoneID[phoneID] = r
+				a.byPhoneID[phoneID] = r
 			}
 			if waba != "" {
-				if _, dup := h.routes.byWABA[waba]; !dup {
-					h.routes.byWABA[waba] = r // a WABA's numbers share its template updates
+				if _, dup := a.byWABA[waba]; !dup {
+					a.byWABA[waba] = r // a WABA's numbers share its template updates
 				}
 			}
 		}
 	}
-	return nil
+	for name, app := range apps {
+		a.sources[name] = cloudapi.NewSource(cloudapi.Config{AppSecret: app.AppSecret, VerifyToken: app.VerifyToken})
+	}
+	return a, nil
 }
 
-// appTenant is the dead-letter tenant of an app's unroutable changes.
-func appTenant(app string) string { return "app:" + app }
+// AppTenant is the dead-letter tenant of an app's unroutable changes.
+func AppTenant(app string) string { return "app:" + app }
 
 // whatsAppObject is the object of a WhatsApp webhook's envelope.
 const whatsAppObject = "whatsapp_business_account"
@@ -94,14 +98,14 @@ type wireEntry struct {
 // the app's signature, splits the changes by the number they concern and
 // enqueues one delivery per tenant connector, then answers. A change for a
 // number no tenant has is dead-lettered with the reason.
-func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
+func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
-	src, ok := h.apps[app]
+	src, ok := hs.Apps.sources[app]
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown whatsapp app "+app)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.Server.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, hs.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -112,23 +116,23 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := src.Accept(r, body); err != nil {
-		h.metrics.ConnectorSigFailures.WithLabelValues(appTenant(app), "whatsapp").Inc()
+		hs.Metrics.SigFailures.WithLabelValues(AppTenant(app), "whatsapp").Inc()
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	parts, unrouted, err := h.splitAppHook(body)
+	parts, unrouted, err := hs.Apps.split(body)
 	switch {
 	case errors.Is(err, errNotEnvelope):
 		// JSON, but not a WhatsApp webhook (another product of the app):
 		// counted and logged once, nothing to route.
-		h.ignored.Count(event.Delivery{Tenant: appTenant(app), Connector: app, Kind: "whatsapp_app"}, []string{"not_an_envelope"})
+		hs.Ignore(event.Delivery{Tenant: AppTenant(app), Connector: app, Kind: "whatsapp_app"}, []string{"not_an_envelope"})
 	case err != nil:
 		// Signed but unreadable: keep it for inspection.
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}
 	}
 	for _, p := range parts {
-		if err := h.enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: hashID(p.body)}); err != nil {
-			h.logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
+		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: hashID(p.body)}); err != nil {
+			hs.Logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
 			w.Header().Set("Retry-After", "5")
 			writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 			return
@@ -136,16 +140,16 @@ func (h *Hub) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, u := range unrouted {
 		d := store.DeadLetter{
-			ID: "app_" + hashID(u.body), Tenant: appTenant(app), Topic: TopicInboundBSP, Handler: "route",
-			Reason: u.reason, Payload: u.body, Metadata: map[string]string{"app": app}, CreatedAt: h.now().UTC(),
+			ID: "app_" + hashID(u.body), Tenant: AppTenant(app), Topic: hs.cfg.BSPTopic, Handler: "route",
+			Reason: u.reason, Payload: u.body, Metadata: map[string]string{"app": app}, CreatedAt: hs.Now().UTC(),
 		}
-		if err := h.store.AddDeadLetter(r.Context(), d); err != nil {
+		if err := hs.Store.AddDeadLetter(r.Context(), d); err != nil {
 			w.Header().Set("Retry-After", "5")
 			writeError(w, http.StatusServiceUnavailable, "could not store the unroutable change; retry later")
 			return
 		}
-		h.metrics.DeadLetters.WithLabelValues("route").Inc()
-		h.logger.Warn("webhook change for no tenant", "app", app, "reason", u.reason)
+		hs.Metrics.DeadLetters.WithLabelValues("route").Inc()
+		hs.Logger.Warn("webhook change for no tenant", "app", app, "reason", u.reason)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "deliveries": len(parts), "unrouted": len(unrouted)})
 }
@@ -160,9 +164,9 @@ type unroutedChange struct {
 	body   []byte
 }
 
-// splitAppHook groups an envelope's changes by tenant connector, each
+// split groups an envelope's changes by tenant connector, each
 // group re-wrapped as an envelope of its own.
-func (h *Hub) splitAppHook(body []byte) ([]routedPart, []unroutedChange, error) {
+func (a *Apps) split(body []byte) ([]routedPart, []unroutedChange, error) {
 	var env wireEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		var probe struct {
@@ -192,14 +196,14 @@ func (h *Hub) splitAppHook(body []byte) ([]routedPart, []unroutedChange, error) 
 				} `json:"value"`
 			}
 			_ = json.Unmarshal(raw, &ch)
-			route, ok := h.routes.byPhoneID[ch.Value.Metadata.PhoneNumberID]
+			route, ok := a.byPhoneID[ch.Value.Metadata.PhoneNumberID]
 			reason := ""
 			switch {
 			case ok:
 			case ch.Value.Metadata.PhoneNumberID != "":
 				reason = fmt.Sprintf("no tenant has phone_number_id %s (change %q of WABA %s)", ch.Value.Metadata.PhoneNumberID, ch.Field, e.ID)
 			default:
-				route, ok = h.routes.byWABA[e.ID]
+				route, ok = a.byWABA[e.ID]
 				if !ok {
 					reason = fmt.Sprintf("no tenant has waba_id %s (change %q carries no phone_number_id)", e.ID, ch.Field)
 				}
@@ -247,8 +251,8 @@ func (h *Hub) splitAppHook(body []byte) ([]routedPart, []unroutedChange, error) 
 	return parts, unrouted, nil
 }
 
-func (h *Hub) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
-	src, ok := h.apps[r.PathValue("app")]
+func (hs *Hooks) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
+	src, ok := hs.Apps.sources[r.PathValue("app")]
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown whatsapp app "+r.PathValue("app"))
 		return
@@ -259,30 +263,4 @@ func (h *Hub) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
 func hashID(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// newAppSources builds the shared webhooks' authenticators.
-func newAppSources(h *Hub) {
-	h.apps = map[string]*cloudapi.Source{}
-	for name, a := range h.cfg.WhatsAppApps {
-		h.apps[name] = cloudapi.NewSource(cloudapi.Config{AppSecret: a.AppSecret, VerifyToken: a.VerifyToken})
-	}
-}
-
-// enqueue publishes one accepted delivery for a tenant connector.
-func (h *Hub) enqueue(ctx context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
-	msg := message.NewMessage(event.DerivedID("in_", tenant, c.Name, d.ID), body)
-	msg.Metadata.Set(MetaTenant, tenant)
-	msg.Metadata.Set(MetaConnector, c.Name)
-	msg.Metadata.Set(MetaKind, c.Spec.Name)
-	msg.Metadata.Set(MetaDeliveryID, d.ID)
-	msg.Metadata.Set(MetaReceivedAt, h.now().UTC().Format(time.RFC3339Nano))
-	if d.Topic != "" {
-		msg.Metadata.Set(MetaTopic, d.Topic)
-	}
-	for k, v := range d.Meta {
-		msg.Metadata.Set(MetaSourcePrefix+k, v)
-	}
-	msg.SetContext(ctx)
-	return h.queue.Publisher().Publish(c.Topic, msg)
 }
