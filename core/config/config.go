@@ -88,6 +88,14 @@ type Queue struct {
 	// AckWait is how long a delivered message may stay unacknowledged before
 	// the queue redelivers it. Default 60s.
 	AckWait time.Duration `koanf:"ack_wait"`
+	// MaxAckPending caps the messages of one stage the queue has handed
+	// out and not yet seen acknowledged, across every replica (embedded
+	// and nats). A message handed out waits in the client until a
+	// subscriber takes it, and its ack_wait runs meanwhile: without a cap
+	// a backlog is handed out at once and redelivered while it waits.
+	// Zero: twice queue.subscribers, right for one replica; with several
+	// replicas set it to twice their subscribers together.
+	MaxAckPending int `koanf:"max_ack_pending"`
 	// DuplicateWindow is how long the queue remembers delivery ids to drop
 	// duplicates (embedded and nats). Default 2m.
 	DuplicateWindow time.Duration `koanf:"duplicate_window"`

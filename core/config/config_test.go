@@ -290,12 +290,14 @@ func TestValidate(t *testing.T) {
 		{
 			name: "batch",
 			mutate: func(c *config.Config) {
+				c.Queue.MaxAckPending = -1
 				c.Pipeline.Batch.Size = -3
 				c.Pipeline.Batch.Wait = 2 * time.Second
 			},
 			want: map[string]string{
-				"pipeline.batch.size": "must be between 0 (the store's default) and 4096, got -3",
-				"pipeline.batch.wait": "must be between 0 and 1s, got 2s",
+				"queue.max_ack_pending": "must not be negative (0: twice queue.subscribers), got -1",
+				"pipeline.batch.size":   "must be between 0 (the store's default) and 4096, got -3",
+				"pipeline.batch.wait":   "must be between 0 and 1s, got 2s",
 			},
 		},
 		{

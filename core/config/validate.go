@@ -208,6 +208,9 @@ func (c *Config) validateQueue(v *validator) {
 	q := c.Queue
 	v.oneOf("queue.backend", q.Backend, BackendEmbedded, BackendNATS, BackendPostgres, BackendMemory)
 	v.positive("queue.subscribers", int64(q.Subscribers))
+	if q.MaxAckPending < 0 {
+		v.add("queue.max_ack_pending", "must not be negative (0: twice queue.subscribers), got %d", q.MaxAckPending)
+	}
 	v.positiveDuration("queue.ack_wait", q.AckWait)
 	v.positiveDuration("queue.duplicate_window", q.DuplicateWindow)
 	v.positiveDuration("queue.max_age", q.MaxAge)

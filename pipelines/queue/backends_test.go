@@ -335,3 +335,33 @@ func TestPublishAfterCloseFails(t *testing.T) {
 	err := q.Publisher().Publish("inbound", messageWith("too late"))
 	assert.ErrorIs(t, err, ErrClosed)
 }
+
+// A backlog stays on the server: a group's consumer hands out at most
+// twice its subscribers before they acknowledge, or queue.max_ack_pending.
+func TestConsumerCapsWhatItHandsOut(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cap  int
+		want int
+	}{
+		{"twice the subscribers by default", 0, 6},
+		{"as configured", 40, 40},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := embeddedConfig()
+			cfg.MaxAckPending = tt.cap
+			q := openWith(t, cfg, t.TempDir(), []string{"inbound"})
+			ctx := testCtx(t)
+			sub, err := q.SubscriberN("process", 3)
+			require.NoError(t, err)
+			_, err = sub.Subscribe(ctx, "inbound")
+			require.NoError(t, err)
+			c, err := q.js.PushConsumer(ctx, streamName(q.cfg.NATS.StreamPrefix, "inbound"),
+				consumerName(q.cfg.NATS.StreamPrefix, "inbound", "process"))
+			require.NoError(t, err)
+			info, err := c.Info(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, info.Config.MaxAckPending)
+		})
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/loyalhub/loyalhub/core/config"
 )
 
 const (
@@ -301,6 +303,7 @@ func (s *jsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *mes
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        cfg.AckWait,
+		MaxAckPending:  maxAckPending(cfg, s.concurrency),
 		MaxDeliver:     -1,
 		FilterSubject:  subject,
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
@@ -366,4 +369,15 @@ func (s *jsSubscriber) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxAckPending is how many messages of a consumer the server hands out
+// before their acknowledgements (queue.max_ack_pending): by default twice
+// the subscription's subscribers, so that a backlog stays on the server
+// instead of waiting in the client while its ack_wait runs out.
+func maxAckPending(cfg config.Queue, subscribers int) int {
+	if cfg.MaxAckPending > 0 {
+		return cfg.MaxAckPending
+	}
+	return 2 * max(1, subscribers)
 }
