@@ -54,6 +54,9 @@ type Hub struct {
 	// ledger runs the tenants' loyalty transactions with their effects
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger
+	// lanes are the process and BSP stages, and what the admin API and the
+	// scheduler ask of them.
+	lanes *process.Lanes
 	// inbox posts handed-off conversations to tenants' inboxes.
 	inbox *inbox.Client
 	apps  *ingest.Apps // shared webhooks of Meta apps
@@ -197,6 +200,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	}
 	h.sender = h.newSender()
 	h.ledger = h.newLedger()
+	h.lanes = h.newLanes()
 	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
 	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
@@ -271,10 +275,9 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 	// publishes to a topic: the process stage and the BSP stage write
 	// messages to the outbox (the message log), which the sender reads
 	// (package send).
-	lanes := h.lanes()
 	stages := []stage{
-		{name: StageProcess, in: TopicInbound, consume: lanes.Process},
-		{name: StageBSP, in: TopicInboundBSP, consume: lanes.BSP},
+		{name: StageProcess, in: TopicInbound, consume: h.lanes.Process},
+		{name: StageBSP, in: TopicInboundBSP, consume: h.lanes.BSP},
 		{name: StageDeadLetter, in: TopicDeadLetters, consume: h.deadLetterStage},
 	}
 	for _, s := range stages {

@@ -1,19 +1,15 @@
 package pipelines
 
 import (
-	"context"
-	"time"
-
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
 	"github.com/loyalhub/loyalhub/pipelines/process"
-	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
-// lanes are the process and BSP stages on the hub's store, tenants, clock
-// and outbox, with the effects of the tenants' loyalty transactions.
-func (h *Hub) lanes() *process.Lanes {
+// newLanes builds the process and BSP stages on the hub's store, tenants,
+// clock and outbox, with the effects of the tenants' loyalty transactions.
+func (h *Hub) newLanes() *process.Lanes {
 	m := h.metrics
 	return &process.Lanes{
 		Store: h.store, Tenants: h.tenants,
@@ -43,10 +39,4 @@ func (h *Hub) batchSize() int {
 		return postgres.DefaultGroupSize
 	}
 	return sqlite.DefaultBatchSize
-}
-
-// sweepCheckouts announces tenant t's abandoned checkouts
-// (process.Lanes.SweepCheckouts).
-func (h *Hub) sweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
-	return h.lanes().SweepCheckouts(ctx, t, now)
 }

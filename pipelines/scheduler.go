@@ -23,7 +23,7 @@ func (h *Hub) newScheduler() *schedule.Scheduler {
 		Effects: func(t *runtime.Tenant, eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {
 			return h.ledger.Effects(t, eventID, at, "")
 		},
-		FollowUps: ledger.RunFollowUps, Checkouts: h.sweepCheckouts,
+		FollowUps: ledger.RunFollowUps, Checkouts: h.lanes.SweepCheckouts,
 		Relay: h.sender.RelayStale, RefreshTemplates: h.templates().Refresh,
 	}
 }

@@ -2,12 +2,11 @@ package pipelines
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/send"
 )
@@ -38,15 +37,10 @@ func (h *Hub) newSender() *send.Sender {
 // on, with its command, under the outbox: a replay queues it again.
 func (h *Hub) deadLetterSend(ctx context.Context, d store.DeferredMessage, cause error) error {
 	return h.storeDeadLetter(ctx, store.DeadLetter{
-		ID: "send_" + hashID([]byte(fmt.Sprintf("%s/%d", d.Key, h.now().UnixNano()))), Tenant: d.Tenant,
+		ID: "send_" + event.ContentID([]byte(fmt.Sprintf("%s/%d", d.Key, h.now().UnixNano()))), Tenant: d.Tenant,
 		Topic: TopicOutbox, Handler: StageSend, Reason: cause.Error(), Payload: d.Command,
 		Metadata: map[string]string{MetaTenant: d.Tenant}, CreatedAt: h.now().UTC(),
 	})
-}
-
-func hashID(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // templates lists the templates of the hub's senders, with its clock.

@@ -51,12 +51,11 @@ func (h *Hub) adminAPI() *admin.API {
 	for name := range h.cfg.WhatsAppApps {
 		apps[name] = ingest.AppTenant(name)
 	}
-	lanes := h.lanes()
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
-		Replay: h.replayDeadLetter, MembersOf: lanes.MembersOf, Erase: lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
+		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 	}
 }
 

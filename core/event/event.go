@@ -77,6 +77,13 @@ func ID(tenant, connector, providerID string) string {
 	return hashID("ev_", tenant, connector, providerID)
 }
 
+// ContentID is the hex SHA-256 of b: the id of something known only by
+// its bytes (a webhook body, a failed send).
+func ContentID(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 // DerivedID derives a child id, such as an outcome of an event or a message
 // caused by an outcome.
 func DerivedID(prefix, parent string, parts ...string) string {

@@ -23,3 +23,11 @@ func TestIDsAreDeterministicAndDistinct(t *testing.T) {
 	require.Equal(t, DerivedID("msg_", a, "points_earned"), DerivedID("msg_", a, "points_earned"))
 	require.NotEqual(t, DerivedID("msg_", a, "points_earned"), DerivedID("msg_", a, "welcome"))
 }
+
+func TestContentID(t *testing.T) {
+	// The SHA-256 of "abc", in hex.
+	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if got := ContentID([]byte("abc")); got != want {
+		t.Fatalf("ContentID(abc) = %s, want %s", got, want)
+	}
+}

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,7 +129,7 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}
 	}
 	for _, p := range parts {
-		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: hashID(p.body)}); err != nil {
+		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: event.ContentID(p.body)}); err != nil {
 			hs.Logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
 			w.Header().Set("Retry-After", "5")
 			writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
@@ -140,7 +138,7 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, u := range unrouted {
 		d := store.DeadLetter{
-			ID: "app_" + hashID(u.body), Tenant: AppTenant(app), Topic: hs.cfg.BSPTopic, Handler: "route",
+			ID: "app_" + event.ContentID(u.body), Tenant: AppTenant(app), Topic: hs.cfg.BSPTopic, Handler: "route",
 			Reason: u.reason, Payload: u.body, Metadata: map[string]string{"app": app}, CreatedAt: hs.Now().UTC(),
 		}
 		if err := hs.Store.AddDeadLetter(r.Context(), d); err != nil {
@@ -258,9 +256,4 @@ func (hs *Hooks) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src.Handshake(w, r)
-}
-
-func hashID(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

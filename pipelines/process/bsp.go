@@ -3,8 +3,6 @@ package process
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -281,7 +279,7 @@ func (l *Lanes) windowClosedLate(ctx context.Context, m store.Message, cause err
 		return fmt.Errorf("encoding the command to resend: %w", err)
 	}
 	d := store.DeadLetter{
-		ID: "resend_" + hashID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: l.Topics.Outbox, Handler: l.Topics.SendStage,
+		ID: "resend_" + event.ContentID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: l.Topics.Outbox, Handler: l.Topics.SendStage,
 		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
 		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: l.Now().UTC(),
 	}
@@ -350,9 +348,4 @@ func (l *Lanes) templateStatus(ev event.Event) error {
 	l.Logger.Info("template status changed", "tenant", ev.Tenant, "connector", ev.Connector,
 		"template", ts.Name, "language", ts.Language, "status", ts.Event, "reason", ts.Reason)
 	return nil
-}
-
-func hashID(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

@@ -96,6 +96,10 @@ func (l *Lanes) processEvents(msg *message.Message, events []event.Event) []erro
 // limit, up to the first event that names a customer or order an earlier one
 // of them names, or that is to run alone (see processEvents).
 func waveLen(events []event.Event, limit int) int {
+	if len(events) <= 1 {
+		// A delivery of one sale (most webhooks): nothing to decode.
+		return len(events)
+	}
 	seen := map[string]struct{}{}
 	for i, ev := range events {
 		if i == limit {
