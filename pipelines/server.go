@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,6 +9,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/admin"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 )
 
@@ -20,13 +20,13 @@ func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	h.hooks().Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", h.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
 	h.adminAPI().Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		respond.Error(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
 }
@@ -87,16 +87,5 @@ func (h *Hub) handleReady(w http.ResponseWriter, r *http.Request) {
 	if h.store == nil || h.store.Ping(r.Context()) != nil {
 		checks["store"], code = "unreachable", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, checks)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) int {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-	return code
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) int {
-	return writeJSON(w, code, map[string]string{"error": msg})
+	respond.JSON(w, code, checks)
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -126,7 +127,7 @@ func (a *API) tenant(next func(w http.ResponseWriter, r *http.Request, t *runtim
 	return a.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, ok := a.Tenants.Tenant(r.PathValue("tenant"))
 		if !ok {
-			writeError(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
+			respond.Error(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
 			return
 		}
 		next(w, r, t)
@@ -137,13 +138,13 @@ func (a *API) tenant(next func(w http.ResponseWriter, r *http.Request, t *runtim
 func (a *API) only(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.Token == "" {
-			writeError(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
+			respond.Error(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			respond.Error(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -153,12 +154,12 @@ func (a *API) only(next http.Handler) http.Handler {
 func (a *API) respond(w http.ResponseWriter, v any, err error, notFound string) {
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, v)
+		respond.JSON(w, http.StatusOK, v)
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, notFound)
+		respond.Error(w, http.StatusNotFound, notFound)
 	default:
 		a.Logger.Error("admin API", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error")
+		respond.Error(w, http.StatusInternalServerError, "internal error")
 	}
 }
 
@@ -169,7 +170,7 @@ func limitParam(w http.ResponseWriter, r *http.Request) (int, bool) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 1000 {
-		writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+		respond.Error(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
 		return 0, false
 	}
 	return n, true
@@ -195,7 +196,7 @@ func required(w http.ResponseWriter, fields map[string]string) bool {
 		return true
 	}
 	slices.Sort(missing)
-	writeError(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
+	respond.Error(w, http.StatusBadRequest, "required: "+strings.Join(missing, ", "))
 	return false
 }
 
@@ -205,20 +206,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("request body: %v", err))
+		respond.Error(w, http.StatusBadRequest, fmt.Sprintf("request body: %v", err))
 		return false
 	}
 	return true
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
-}

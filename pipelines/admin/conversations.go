@@ -8,6 +8,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -56,7 +57,7 @@ func (a *API) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtim
 		return
 	}
 	if t.Config.Conversation.Sender == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.sender to answer through")
+		respond.Error(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.sender to answer through")
 		return
 	}
 	c, err := a.Store.Contact(r.Context(), t.ID, ref)
@@ -65,7 +66,7 @@ func (a *API) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtim
 		return
 	}
 	if !c.WindowOpen(a.Now()) {
-		writeError(w, http.StatusConflict, "the customer's 24-hour window is closed: free-form messages cannot be sent until they write again")
+		respond.Error(w, http.StatusConflict, "the customer's 24-hour window is closed: free-form messages cannot be sent until they write again")
 		return
 	}
 	cmd := messaging.Command{
@@ -80,14 +81,14 @@ func (a *API) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtim
 		cmd.MemberID = m.ID
 	}
 	if err := cmd.Validate(); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		respond.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if err := a.Enqueue(r.Context(), []messaging.Command{cmd}); err != nil {
 		a.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"key": cmd.Key, "status": "queued"})
+	respond.JSON(w, http.StatusAccepted, map[string]string{"key": cmd.Key, "status": "queued"})
 }
 
 // postRelease gives a handed-off conversation back to the bot, which says
@@ -108,7 +109,7 @@ func (a *API) postRelease(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 	}
 	now := a.Now()
 	if !conv.InHandoff(now) {
-		writeError(w, http.StatusConflict, "the conversation is not handed off")
+		respond.Error(w, http.StatusConflict, "the conversation is not handed off")
 		return
 	}
 	conv.HandoffUntil, conv.HandoffReason = time.Time{}, ""
@@ -138,7 +139,7 @@ func (a *API) postRelease(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "released"})
+	respond.JSON(w, http.StatusOK, map[string]string{"status": "released"})
 }
 
 // joinLink is the tenant's join message with a referral code and source,
@@ -153,26 +154,26 @@ func joinLink(t *runtime.Tenant, code, source string) (text, link string) {
 // message prefilled: ?code= a member's referral code, ?source=qr or ad.
 func (a *API) getJoinLink(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	if t.Config.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
+		respond.Error(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	q := r.URL.Query()
 	text, link := joinLink(t, q.Get("code"), q.Get("source"))
-	writeJSON(w, http.StatusOK, map[string]string{"text": text, "url": link})
+	respond.JSON(w, http.StatusOK, map[string]string{"text": text, "url": link})
 }
 
 // getJoinQR answers a PNG QR code of the join link (?size= pixels, default
 // 512).
 func (a *API) getJoinQR(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	if t.Config.Conversation.PhoneNumber == "" {
-		writeError(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
+		respond.Error(w, http.StatusConflict, "tenant "+t.ID+" has no conversation.phone_number")
 		return
 	}
 	size := 512
 	if s := r.URL.Query().Get("size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 64 || n > 4096 {
-			writeError(w, http.StatusBadRequest, "size must be a number of pixels from 64 to 4096")
+			respond.Error(w, http.StatusBadRequest, "size must be a number of pixels from 64 to 4096")
 			return
 		}
 		size = n
@@ -185,7 +186,7 @@ func (a *API) getJoinQR(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 	_, link := joinLink(t, q.Get("code"), source)
 	png, err := conversation.QRCode(link, size)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		respond.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")

@@ -10,6 +10,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -54,7 +55,7 @@ func (a *API) postAdjustment(w http.ResponseWriter, r *http.Request, t *runtime.
 		return
 	}
 	if req.Points == 0 {
-		writeError(w, http.StatusBadRequest, "points must not be 0")
+		respond.Error(w, http.StatusBadRequest, "points must not be 0")
 		return
 	}
 	id := r.PathValue("id")
@@ -68,13 +69,13 @@ func (a *API) postAdjustment(w http.ResponseWriter, r *http.Request, t *runtime.
 		})
 	switch {
 	case errors.Is(err, store.ErrNoMember):
-		writeError(w, http.StatusNotFound, "no member "+id)
+		respond.Error(w, http.StatusNotFound, "no member "+id)
 		return
 	case errors.Is(err, loyalty.ErrInsufficientPoints):
-		writeError(w, http.StatusConflict, err.Error())
+		respond.Error(w, http.StatusConflict, err.Error())
 		return
 	case errors.Is(err, loyalty.ErrBadEvent):
-		writeError(w, http.StatusBadRequest, err.Error())
+		respond.Error(w, http.StatusBadRequest, err.Error())
 		return
 	case err != nil:
 		a.respond(w, nil, err, "")
@@ -84,7 +85,7 @@ func (a *API) postAdjustment(w http.ResponseWriter, r *http.Request, t *runtime.
 	if res.Replayed {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, map[string]any{
+	respond.JSON(w, code, map[string]any{
 		"event_id": eventID, "replayed": res.Replayed, "balance": res.Member.Balance, "pending": res.Member.Pending,
 	})
 }
@@ -121,7 +122,7 @@ func (a *API) postSimulate(w http.ResponseWriter, r *http.Request, t *runtime.Te
 		return
 	}
 	if req.Type == "" || len(req.Data) == 0 {
-		writeError(w, http.StatusBadRequest, "type and data are required")
+		respond.Error(w, http.StatusBadRequest, "type and data are required")
 		return
 	}
 	if req.OccurredAt.IsZero() {
@@ -133,7 +134,7 @@ func (a *API) postSimulate(w http.ResponseWriter, r *http.Request, t *runtime.Te
 	}
 	ref, err := a.AccountRef(t.Config.DefaultRegion, ev)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		respond.Error(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	var out simulateResponse
@@ -150,10 +151,10 @@ func (a *API) postSimulate(w http.ResponseWriter, r *http.Request, t *runtime.Te
 	})
 	switch {
 	case errors.Is(err, errSimulated):
-		writeJSON(w, http.StatusOK, out)
+		respond.JSON(w, http.StatusOK, out)
 	case errors.Is(err, store.ErrNoMember), errors.Is(err, loyalty.ErrOrderNotFound),
 		errors.Is(err, loyalty.ErrBadEvent), errors.Is(err, loyalty.ErrInsufficientPoints):
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		respond.Error(w, http.StatusUnprocessableEntity, err.Error())
 	default:
 		a.respond(w, nil, err, "")
 	}
@@ -188,14 +189,14 @@ func (a *API) postTier(w http.ResponseWriter, r *http.Request, t *runtime.Tenant
 		})
 	switch {
 	case errors.Is(err, store.ErrNoMember):
-		writeError(w, http.StatusNotFound, "no member "+id)
+		respond.Error(w, http.StatusNotFound, "no member "+id)
 		return
 	case errors.Is(err, loyalty.ErrBadEvent):
-		writeError(w, http.StatusBadRequest, err.Error())
+		respond.Error(w, http.StatusBadRequest, err.Error())
 		return
 	case err != nil:
 		a.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"event_id": eventID, "replayed": res.Replayed, "tier": res.Member.Tier})
+	respond.JSON(w, http.StatusOK, map[string]any{"event_id": eventID, "replayed": res.Replayed, "tier": res.Member.Tier})
 }

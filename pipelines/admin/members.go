@@ -8,6 +8,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -21,24 +22,24 @@ func (a *API) getMemberByIdentity(w http.ResponseWriter, r *http.Request, t *run
 	case q.Get("phone") != "":
 		phone, err := member.NormalizePhone(q.Get("phone"), t.Config.DefaultRegion)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			respond.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		id = member.Identity{Kind: member.IdentityPhone, Value: phone}
 	case q.Get("email") != "":
 		id = member.Identity{Kind: member.IdentityEmail, Value: q.Get("email")}
 		if member.NormalizeEmail(id.Value) == "" {
-			writeError(w, http.StatusBadRequest, "query parameter email is not an email address")
+			respond.Error(w, http.StatusBadRequest, "query parameter email is not an email address")
 			return
 		}
 	case q.Get("customer_id") != "":
 		if q.Get("connector") == "" {
-			writeError(w, http.StatusBadRequest, "query parameter customer_id needs connector, the connector the id comes from")
+			respond.Error(w, http.StatusBadRequest, "query parameter customer_id needs connector, the connector the id comes from")
 			return
 		}
 		id = member.Identity{Kind: member.IdentityCustomer, Connector: q.Get("connector"), Value: q.Get("customer_id")}
 	default:
-		writeError(w, http.StatusBadRequest, "one of the query parameters phone, email or customer_id (with connector) is required")
+		respond.Error(w, http.StatusBadRequest, "one of the query parameters phone, email or customer_id (with connector) is required")
 		return
 	}
 	m, err := a.Store.MemberByIdentity(r.Context(), t.ID, id)
@@ -137,24 +138,24 @@ func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request, t *runtim
 		return
 	}
 	if d.Topic == "" {
-		writeError(w, http.StatusConflict, "dead letter has no source topic to replay to")
+		respond.Error(w, http.StatusConflict, "dead letter has no source topic to replay to")
 		return
 	}
 	if d.Metadata[store.RedactedMeta] != "" {
-		writeError(w, http.StatusConflict, "dead letter's payload was erased on a privacy request: nothing to replay")
+		respond.Error(w, http.StatusConflict, "dead letter's payload was erased on a privacy request: nothing to replay")
 		return
 	}
 	now := a.Now().UTC()
 	topic, id, err := a.Replay(r.Context(), t, d, now)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
+		respond.Error(w, http.StatusServiceUnavailable, "could not enqueue the replay: "+err.Error())
 		return
 	}
 	if err := a.Store.MarkReplayed(r.Context(), t.ID, d.ID, now); err != nil {
 		a.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": topic, "message_id": id})
+	respond.JSON(w, http.StatusAccepted, map[string]string{"status": "replayed", "topic": topic, "message_id": id})
 }
 
 // listAppDeadLetters lists a shared Meta app webhook's unroutable changes.
@@ -162,7 +163,7 @@ func (a *API) listAppDeadLetters(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
 	tenant, ok := a.Apps[app]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown whatsapp app "+app)
+		respond.Error(w, http.StatusNotFound, "unknown whatsapp app "+app)
 		return
 	}
 	limit, ok := limitParam(w, r)

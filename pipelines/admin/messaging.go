@@ -7,6 +7,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -25,13 +26,13 @@ func contactRefParams(w http.ResponseWriter, r *http.Request, t *runtime.Tenant,
 	if phone != "" {
 		p, err := member.NormalizePhone(phone, t.Config.DefaultRegion)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			respond.Error(w, http.StatusBadRequest, err.Error())
 			return ref, false
 		}
 		ref.Phone = p
 	}
 	if ref.Empty() {
-		writeError(w, http.StatusBadRequest, "phone or user_id is required")
+		respond.Error(w, http.StatusBadRequest, "phone or user_id is required")
 		return ref, false
 	}
 	return ref, true
@@ -70,7 +71,7 @@ func (a *API) postConsent(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 		At      *time.Time `json:"at"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "decoding body: "+err.Error())
+		respond.Error(w, http.StatusBadRequest, "decoding body: "+err.Error())
 		return
 	}
 	ref, ok := contactRefParams(w, r, t, body.Phone, body.UserID)
@@ -78,11 +79,11 @@ func (a *API) postConsent(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 		return
 	}
 	if body.OptedIn == nil {
-		writeError(w, http.StatusBadRequest, "opted_in (true or false) is required")
+		respond.Error(w, http.StatusBadRequest, "opted_in (true or false) is required")
 		return
 	}
 	if body.Source == "" {
-		writeError(w, http.StatusBadRequest, "source is required: where the consent was given")
+		respond.Error(w, http.StatusBadRequest, "source is required: where the consent was given")
 		return
 	}
 	state := member.ConsentOptedOut
@@ -130,7 +131,7 @@ func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 func (a *API) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	c, ok := t.Connectors[r.PathValue("sender")]
 	if !ok || c.Sender == nil {
-		writeError(w, http.StatusNotFound, "no sender "+r.PathValue("sender"))
+		respond.Error(w, http.StatusNotFound, "no sender "+r.PathValue("sender"))
 		return
 	}
 	c.Pause.Resume()

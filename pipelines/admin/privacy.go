@@ -7,6 +7,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -72,7 +73,7 @@ func (a *API) postRedact(w http.ResponseWriter, r *http.Request, t *runtime.Tena
 	count := func(result string) { a.PrivacyRequests.WithLabelValues(t.ID, privacyOperator, result).Inc() }
 	if done, err := a.Store.Erasure(ctx, t.ID, req.RequestID); err == nil {
 		count("replayed")
-		writeJSON(w, http.StatusOK, redactAnswer{Erasure: done, Replayed: true})
+		respond.JSON(w, http.StatusOK, redactAnswer{Erasure: done, Replayed: true})
 		return
 	} else if !errors.Is(err, store.ErrNotFound) {
 		a.respond(w, nil, err, "")
@@ -103,11 +104,11 @@ func (a *API) postRedact(w http.ResponseWriter, r *http.Request, t *runtime.Tena
 			// The same request id erased them at the same time, through
 			// another replica.
 			count("replayed")
-			writeJSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
+			respond.JSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
 			return
 		}
 		count("no_member")
-		writeError(w, http.StatusNotFound, "no member and no dead letter names that person: nothing was erased")
+		respond.Error(w, http.StatusNotFound, "no member and no dead letter names that person: nothing was erased")
 		return
 	}
 	done.Actor, done.At = req.Actor, a.Now()
@@ -122,11 +123,11 @@ func (a *API) postRedact(w http.ResponseWriter, r *http.Request, t *runtime.Tena
 		// Another replica erased under the same request id at the same
 		// time: its record answers.
 		count("replayed")
-		writeJSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
+		respond.JSON(w, http.StatusOK, redactAnswer{Erasure: kept, Replayed: true})
 		return
 	}
 	count("erased")
-	writeJSON(w, http.StatusCreated, redactAnswer{Erasure: kept})
+	respond.JSON(w, http.StatusCreated, redactAnswer{Erasure: kept})
 }
 
 // redactSubject reads whom a redaction request names: what to look for in
@@ -138,7 +139,7 @@ func (a *API) redactSubject(w http.ResponseWriter, t *runtime.Tenant, req redact
 	var named member.Person
 	var ref store.AccountRef
 	bad := func(msg string) (member.Person, store.AccountRef, bool) {
-		writeError(w, http.StatusBadRequest, msg)
+		respond.Error(w, http.StatusBadRequest, msg)
 		return member.Person{}, store.AccountRef{}, false
 	}
 	byIdentity := req.Phone != "" || req.Email != "" || req.CustomerID != ""

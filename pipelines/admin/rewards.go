@@ -10,6 +10,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -81,7 +82,7 @@ func (a *API) listRewards(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 	for _, rw := range rewards {
 		views = append(views, viewReward(rw, stock[rw.ID], now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rewards": views})
+	respond.JSON(w, http.StatusOK, map[string]any{"rewards": views})
 }
 
 // codesRequest imports codes into a pool reward.
@@ -93,11 +94,11 @@ func (a *API) postRewardCodes(w http.ResponseWriter, r *http.Request, t *runtime
 	id := r.PathValue("reward")
 	rw, ok := t.Program.Reward(id)
 	if !ok {
-		writeError(w, http.StatusNotFound, "no reward "+id)
+		respond.Error(w, http.StatusNotFound, "no reward "+id)
 		return
 	}
 	if rw.Codes != loyalty.CodesPool {
-		writeError(w, http.StatusConflict, fmt.Sprintf("reward %s takes its codes from its %s, not from a pool", id, rw.Codes))
+		respond.Error(w, http.StatusConflict, fmt.Sprintf("reward %s takes its codes from its %s, not from a pool", id, rw.Codes))
 		return
 	}
 	var req codesRequest
@@ -105,12 +106,12 @@ func (a *API) postRewardCodes(w http.ResponseWriter, r *http.Request, t *runtime
 		return
 	}
 	if len(req.Codes) == 0 {
-		writeError(w, http.StatusBadRequest, "codes: required, a list of codes")
+		respond.Error(w, http.StatusBadRequest, "codes: required, a list of codes")
 		return
 	}
 	for i, c := range req.Codes {
 		if strings.TrimSpace(c) == "" {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("codes[%d] is empty", i))
+			respond.Error(w, http.StatusBadRequest, fmt.Sprintf("codes[%d] is empty", i))
 			return
 		}
 	}
@@ -124,7 +125,7 @@ func (a *API) postRewardCodes(w http.ResponseWriter, r *http.Request, t *runtime
 		a.respond(w, nil, err, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	respond.JSON(w, http.StatusOK, map[string]any{
 		"reward_id": id, "added": added, "duplicates": dups, "codes_left": stock[id].CodesLeft,
 	})
 }
@@ -152,7 +153,7 @@ func (a *API) postRedemption(w http.ResponseWriter, r *http.Request, t *runtime.
 	var re *account.Refusal
 	switch {
 	case errors.As(err, &re):
-		writeError(w, re.Status, re.Error())
+		respond.Error(w, re.Status, re.Error())
 		return
 	case err != nil:
 		a.respond(w, nil, err, "")
@@ -162,7 +163,7 @@ func (a *API) postRedemption(w http.ResponseWriter, r *http.Request, t *runtime.
 	if res.Replayed {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, res)
+	respond.JSON(w, code, res)
 }
 
 func (a *API) listRedemptions(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {

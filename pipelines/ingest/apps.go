@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -100,22 +101,22 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
 	src, ok := hs.Apps.sources[app]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown whatsapp app "+app)
+		respond.Error(w, http.StatusNotFound, "unknown whatsapp app "+app)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, hs.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
+			respond.Error(w, http.StatusRequestEntityTooLarge, "body exceeds "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
 			return
 		}
-		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		respond.Error(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
 	if _, err := src.Accept(r, body); err != nil {
 		hs.Metrics.SigFailures.WithLabelValues(AppTenant(app), "whatsapp").Inc()
-		writeError(w, http.StatusUnauthorized, err.Error())
+		respond.Error(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	parts, unrouted, err := hs.Apps.split(body)
@@ -132,7 +133,7 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: event.ContentID(p.body)}); err != nil {
 			hs.Logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
 			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
+			respond.Error(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 			return
 		}
 	}
@@ -143,13 +144,13 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := hs.Store.AddDeadLetter(r.Context(), d); err != nil {
 			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "could not store the unroutable change; retry later")
+			respond.Error(w, http.StatusServiceUnavailable, "could not store the unroutable change; retry later")
 			return
 		}
 		hs.Metrics.DeadLetters.WithLabelValues("route").Inc()
 		hs.Logger.Warn("webhook change for no tenant", "app", app, "reason", u.reason)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "deliveries": len(parts), "unrouted": len(unrouted)})
+	respond.JSON(w, http.StatusOK, map[string]any{"status": "accepted", "deliveries": len(parts), "unrouted": len(unrouted)})
 }
 
 type routedPart struct {
@@ -252,7 +253,7 @@ func (a *Apps) split(body []byte) ([]routedPart, []unroutedChange, error) {
 func (hs *Hooks) handleAppHandshake(w http.ResponseWriter, r *http.Request) {
 	src, ok := hs.Apps.sources[r.PathValue("app")]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown whatsapp app "+r.PathValue("app"))
+		respond.Error(w, http.StatusNotFound, "unknown whatsapp app "+r.PathValue("app"))
 		return
 	}
 	src.Handshake(w, r)

@@ -17,7 +17,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -31,6 +30,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
@@ -115,7 +115,7 @@ func (hs *Hooks) handleHook(w http.ResponseWriter, r *http.Request) {
 	c, ok := hs.Tenants.Connector(tenant, name)
 	if !ok || c.Source == nil {
 		hs.Metrics.Requests.WithLabelValues("", "", "404").Inc()
-		writeError(w, http.StatusNotFound, "unknown tenant or connector: "+tenant+"/"+name)
+		respond.Error(w, http.StatusNotFound, "unknown tenant or connector: "+tenant+"/"+name)
 		return
 	}
 	code := hs.acceptHook(w, r, tenant, c)
@@ -130,34 +130,34 @@ func (hs *Hooks) acceptHook(w http.ResponseWriter, r *http.Request, tenant strin
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return writeError(w, http.StatusRequestEntityTooLarge, "body exceeds "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
+			return respond.Error(w, http.StatusRequestEntityTooLarge, "body exceeds "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
 		}
-		return writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return respond.Error(w, http.StatusBadRequest, "reading body: "+err.Error())
 	}
 	d, err := c.Source.Accept(r, body)
 	if err != nil {
 		if errors.Is(err, connectors.ErrUnauthorized) {
 			hs.Metrics.SigFailures.WithLabelValues(tenant, c.Name).Inc()
-			return writeError(w, http.StatusUnauthorized, err.Error())
+			return respond.Error(w, http.StatusUnauthorized, err.Error())
 		}
-		return writeError(w, http.StatusBadRequest, err.Error())
+		return respond.Error(w, http.StatusBadRequest, err.Error())
 	}
 	if err := hs.Enqueue(r.Context(), tenant, c, body, d); err != nil {
 		hs.Logger.Error("enqueueing delivery", "tenant", tenant, "connector", c.Name, "err", err)
 		w.Header().Set("Retry-After", "5")
-		return writeError(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
+		return respond.Error(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "accepted", "delivery_id": d.ID})
+	return respond.JSON(w, http.StatusOK, map[string]string{"status": "accepted", "delivery_id": d.ID})
 }
 
 func (hs *Hooks) handleHandshake(w http.ResponseWriter, r *http.Request) {
 	c, ok := hs.Tenants.Connector(r.PathValue("tenant"), r.PathValue("connector"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown tenant or connector")
+		respond.Error(w, http.StatusNotFound, "unknown tenant or connector")
 		return
 	}
 	if c.Handshaker == nil {
-		writeError(w, http.StatusMethodNotAllowed, "this connector takes POST only")
+		respond.Error(w, http.StatusMethodNotAllowed, "this connector takes POST only")
 		return
 	}
 	c.Handshaker.Handshake(w, r)
@@ -182,15 +182,4 @@ func (hs *Hooks) Enqueue(ctx context.Context, tenant string, c *runtime.Connecto
 	}
 	msg.SetContext(ctx)
 	return hs.Publisher.Publish(c.Topic, msg)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) int {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-	return code
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) int {
-	return writeJSON(w, code, map[string]string{"error": msg})
 }
