@@ -1,6 +1,6 @@
 package pipelines
 
-import "github.com/loyalhub/loyalhub/pipelines/process"
+import "github.com/loyalhub/loyalhub/pipelines/queue"
 
 // Topics between the stages, in flow order. Past the process stage,
 // messages wait in the outbox (the message log), not in a topic.
@@ -34,14 +34,14 @@ const bspLaneHops = 1
 // Metadata keys set on queue messages (see package process, which reads
 // them).
 const (
-	MetaTenant       = process.MetaTenant
-	MetaConnector    = process.MetaConnector
-	MetaKind         = process.MetaKind
-	MetaDeliveryID   = process.MetaDeliveryID
-	MetaTopic        = process.MetaTopic
-	MetaReceivedAt   = process.MetaReceivedAt
-	MetaSourcePrefix = process.MetaSourcePrefix
-	MetaType         = process.MetaType
-	MetaReplayOf     = process.MetaReplayOf
-	MetaMappedEvent  = process.MetaMappedEvent
+	MetaTenant       = queue.MetaTenant
+	MetaConnector    = queue.MetaConnector
+	MetaKind         = queue.MetaKind
+	MetaDeliveryID   = queue.MetaDeliveryID
+	MetaTopic        = queue.MetaTopic
+	MetaReceivedAt   = queue.MetaReceivedAt
+	MetaSourcePrefix = queue.MetaSourcePrefix
+	MetaType         = queue.MetaType
+	MetaReplayOf     = queue.MetaReplayOf
+	MetaMappedEvent  = queue.MetaMappedEvent
 )

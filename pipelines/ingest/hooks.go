@@ -31,7 +31,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
-	"github.com/loyalhub/loyalhub/pipelines/process"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -169,16 +169,16 @@ func (hs *Hooks) handleHandshake(w http.ResponseWriter, r *http.Request) {
 // run themselves enqueue through it too.
 func (hs *Hooks) Enqueue(ctx context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
 	msg := message.NewMessage(event.DerivedID("in_", tenant, c.Name, d.ID), body)
-	msg.Metadata.Set(process.MetaTenant, tenant)
-	msg.Metadata.Set(process.MetaConnector, c.Name)
-	msg.Metadata.Set(process.MetaKind, c.Spec.Name)
-	msg.Metadata.Set(process.MetaDeliveryID, d.ID)
-	msg.Metadata.Set(process.MetaReceivedAt, hs.Now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(queue.MetaTenant, tenant)
+	msg.Metadata.Set(queue.MetaConnector, c.Name)
+	msg.Metadata.Set(queue.MetaKind, c.Spec.Name)
+	msg.Metadata.Set(queue.MetaDeliveryID, d.ID)
+	msg.Metadata.Set(queue.MetaReceivedAt, hs.Now().UTC().Format(time.RFC3339Nano))
 	if d.Topic != "" {
-		msg.Metadata.Set(process.MetaTopic, d.Topic)
+		msg.Metadata.Set(queue.MetaTopic, d.Topic)
 	}
 	for k, v := range d.Meta {
-		msg.Metadata.Set(process.MetaSourcePrefix+k, v)
+		msg.Metadata.Set(queue.MetaSourcePrefix+k, v)
 	}
 	msg.SetContext(ctx)
 	return hs.Publisher.Publish(c.Topic, msg)

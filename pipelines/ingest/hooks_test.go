@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
-	"github.com/loyalhub/loyalhub/pipelines/process"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -91,13 +91,13 @@ func TestHookEnqueuesBeforeItAnswers(t *testing.T) {
 		require.Len(t, pub.msgs["inbound"], 1)
 		msg := pub.msgs["inbound"][0]
 		assert.Equal(t, `{"id":1}`, string(msg.Payload))
-		assert.Equal(t, "acme", msg.Metadata.Get(process.MetaTenant))
-		assert.Equal(t, "shop", msg.Metadata.Get(process.MetaConnector))
-		assert.Equal(t, "shopify", msg.Metadata.Get(process.MetaKind))
-		assert.Equal(t, "d1", msg.Metadata.Get(process.MetaDeliveryID))
-		assert.Equal(t, "orders/create", msg.Metadata.Get(process.MetaTopic))
-		assert.Equal(t, "s.example", msg.Metadata.Get(process.MetaSourcePrefix+"shop"))
-		assert.Equal(t, at.Format(time.RFC3339Nano), msg.Metadata.Get(process.MetaReceivedAt))
+		assert.Equal(t, "acme", msg.Metadata.Get(queue.MetaTenant))
+		assert.Equal(t, "shop", msg.Metadata.Get(queue.MetaConnector))
+		assert.Equal(t, "shopify", msg.Metadata.Get(queue.MetaKind))
+		assert.Equal(t, "d1", msg.Metadata.Get(queue.MetaDeliveryID))
+		assert.Equal(t, "orders/create", msg.Metadata.Get(queue.MetaTopic))
+		assert.Equal(t, "s.example", msg.Metadata.Get(queue.MetaSourcePrefix+"shop"))
+		assert.Equal(t, at.Format(time.RFC3339Nano), msg.Metadata.Get(queue.MetaReceivedAt))
 		assert.Equal(t, 1.0, value(m.Requests.WithLabelValues("acme", "shop", "200")))
 	})
 	t.Run("queue down", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 )
 
 // BSP is the BSP stage: it handles a BSP's webhook in one hop. It maps it,
@@ -281,7 +282,7 @@ func (l *Lanes) windowClosedLate(ctx context.Context, m store.Message, cause err
 	d := store.DeadLetter{
 		ID: "resend_" + event.ContentID([]byte(cmd.Key)), Tenant: cmd.Tenant, Topic: l.Topics.Outbox, Handler: l.Topics.SendStage,
 		Reason:  fmt.Sprintf("WhatsApp refused the message after accepting it and it has no fallback template: %v", cause),
-		Payload: payload, Metadata: map[string]string{MetaTenant: cmd.Tenant}, CreatedAt: l.Now().UTC(),
+		Payload: payload, Metadata: map[string]string{queue.MetaTenant: cmd.Tenant}, CreatedAt: l.Now().UTC(),
 	}
 	if err := l.DeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("storing dead letter: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/mappings"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 )
 
 // MetaFailedOutput names, on an item's dead letter, the mapping output that
@@ -35,7 +36,7 @@ func (l *Lanes) deadLetterItems(msg *message.Message, d event.Delivery, stage, t
 		}
 		meta[MetaFailedOutput] = fmt.Sprint(f.Output)
 		dl := store.DeadLetter{
-			ID:     event.DerivedID("item_", d.Tenant, d.Connector, msg.Metadata.Get(MetaReplayOf), string(f.Item)),
+			ID:     event.DerivedID("item_", d.Tenant, d.Connector, msg.Metadata.Get(queue.MetaReplayOf), string(f.Item)),
 			Tenant: d.Tenant, Topic: topic, Handler: stage,
 			Reason:   fmt.Sprintf("mapping delivery %s: item %d: %s", d.DeliveryID, f.Output, f.Reason),
 			Payload:  f.Item,

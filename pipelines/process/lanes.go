@@ -19,6 +19,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -27,26 +28,6 @@ import (
 const (
 	StageProcess = "process"
 	StageBSP     = "bsp"
-)
-
-// Metadata keys set on queue messages.
-const (
-	MetaTenant     = "tenant"
-	MetaConnector  = "connector"
-	MetaKind       = "kind"
-	MetaDeliveryID = "delivery_id"
-	MetaTopic      = "provider_topic"
-	MetaReceivedAt = "received_at"
-	// MetaSourcePrefix prefixes the keys of a source's connectors.Delivery
-	// Meta.
-	MetaSourcePrefix = "src_"
-	MetaType         = "type"
-	MetaReplayOf     = "replay_of"
-	// MetaMappedEvent marks a message of inbound or inbound_bsp whose
-	// payload is one event its stage mapped already (the replay of a dead
-	// letter of one event): the stage handles it as it is, without
-	// mapping it again.
-	MetaMappedEvent = "mapped_event"
 )
 
 // Store is what the lanes read and write: members and contacts, the
@@ -166,7 +147,7 @@ func (l *Lanes) mapEvents(msg *message.Message, lane eventLane) ([]event.Event, 
 // eventLane is a stage that maps the deliveries of one topic to events and
 // acts on each: the process stage (inbound) and the BSP stage
 // (inbound_bsp). An event of a delivery that fails for good is
-// dead-lettered alone, as a mapped event (MetaMappedEvent) whose replay to
+// dead-lettered alone, as a mapped event (queue.MetaMappedEvent) whose replay to
 // the lane's topic the stage handles without mapping it again.
 type eventLane struct {
 	stage, topic string
@@ -186,7 +167,7 @@ func (l *Lanes) bspLane() eventLane {
 // mappedEvent returns the event msg carries when it is a mapped event (see
 // eventLane); ok is false for a delivery to map.
 func mappedEvent(msg *message.Message) (ev event.Event, ok bool, err error) {
-	if msg.Metadata.Get(MetaMappedEvent) == "" {
+	if msg.Metadata.Get(queue.MetaMappedEvent) == "" {
 		return event.Event{}, false, nil
 	}
 	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
@@ -210,11 +191,11 @@ func (l *Lanes) deadLetterEvent(lane eventLane, msg *message.Message, ev event.E
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	meta[MetaMappedEvent] = "true"
-	meta[MetaTenant] = ev.Tenant
-	meta[MetaType] = ev.Type
+	meta[queue.MetaMappedEvent] = "true"
+	meta[queue.MetaTenant] = ev.Tenant
+	meta[queue.MetaType] = ev.Type
 	d := store.DeadLetter{
-		ID:     event.DerivedID(lane.idPrefix, ev.Tenant, ev.Connector, msg.Metadata.Get(MetaReplayOf), string(payload)),
+		ID:     event.DerivedID(lane.idPrefix, ev.Tenant, ev.Connector, msg.Metadata.Get(queue.MetaReplayOf), string(payload)),
 		Tenant: ev.Tenant, Topic: lane.topic, Handler: lane.stage,
 		Reason:  cause.Error(),
 		Payload: payload, Metadata: meta, CreatedAt: l.Now().UTC(),
@@ -228,7 +209,7 @@ func (l *Lanes) deadLetterEvent(lane eventLane, msg *message.Message, ev event.E
 // receivedAt is when the event's delivery reached the hub, else when the
 // event occurred.
 func receivedAt(msg *message.Message, ev event.Event) time.Time {
-	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(MetaReceivedAt)); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(queue.MetaReceivedAt)); err == nil {
 		return t
 	}
 	return ev.OccurredAt
@@ -236,25 +217,25 @@ func receivedAt(msg *message.Message, ev event.Event) time.Time {
 
 func deliveryFromMessage(msg *message.Message) (event.Delivery, error) {
 	d := event.Delivery{
-		Tenant:     msg.Metadata.Get(MetaTenant),
-		Connector:  msg.Metadata.Get(MetaConnector),
-		Kind:       msg.Metadata.Get(MetaKind),
-		DeliveryID: msg.Metadata.Get(MetaDeliveryID),
-		Topic:      msg.Metadata.Get(MetaTopic),
+		Tenant:     msg.Metadata.Get(queue.MetaTenant),
+		Connector:  msg.Metadata.Get(queue.MetaConnector),
+		Kind:       msg.Metadata.Get(queue.MetaKind),
+		DeliveryID: msg.Metadata.Get(queue.MetaDeliveryID),
+		Topic:      msg.Metadata.Get(queue.MetaTopic),
 		Body:       msg.Payload,
 	}
 	if d.Tenant == "" || d.Connector == "" {
 		return d, errors.New("delivery has no tenant or connector metadata")
 	}
 	for k, v := range msg.Metadata {
-		if name, ok := strings.CutPrefix(k, MetaSourcePrefix); ok {
+		if name, ok := strings.CutPrefix(k, queue.MetaSourcePrefix); ok {
 			if d.Meta == nil {
 				d.Meta = map[string]string{}
 			}
 			d.Meta[name] = v
 		}
 	}
-	if ts := msg.Metadata.Get(MetaReceivedAt); ts != "" {
+	if ts := msg.Metadata.Get(queue.MetaReceivedAt); ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
 			return d, fmt.Errorf("delivery received_at: %w", err)
