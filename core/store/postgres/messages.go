@@ -42,13 +42,10 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	if m.Key == "" || m.Tenant == "" {
 		return store.Message{}, false, errors.New("claiming message: key and tenant are required")
 	}
-	p, err := s.db()
-	if err != nil {
-		return store.Message{}, false, err
-	}
 	var cur store.Message
 	var claimed bool
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+	err := s.writeMessage(ctx, m.Key, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
 		cur, claimed, err = claim(ctx, tx, m)
 		return err
 	})
@@ -112,17 +109,16 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 // MarkFallback records that the claimed message goes out as its fallback
 // template; see store.Messages.
 func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
-	p, err := s.db()
-	if err != nil {
+	err := s.writeMessage(ctx, key, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
+			store.SentAsFallback, template, store.Stamp(at), key)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.ErrNotFound
+		}
 		return err
-	}
-	tag, err := p.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
-		store.SentAsFallback, template, store.Stamp(at), key)
-	switch {
-	case err != nil:
+	})
+	if err != nil {
 		return fmt.Errorf("marking message %s sent as its fallback: %w", key, err)
-	case tag.RowsAffected() == 0:
-		return fmt.Errorf("marking message %s sent as its fallback: %w", key, store.ErrNotFound)
 	}
 	return nil
 }
@@ -153,12 +149,8 @@ func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at ti
 // DeferMessage moves a sending message to deferred until a time; see
 // store.Messages.
 func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
-	p, err := s.db()
-	if err != nil {
-		return err
-	}
 	at = store.Stamp(at)
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+	err := s.writeMessage(ctx, key, func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
 			error_code = '', updated_at = $5 WHERE key = $6 AND status IN ($7, $8)`,
 			store.MessageDeferred, until, command, reason, at, key, store.MessageSending, store.MessagePending)
@@ -289,12 +281,8 @@ func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Tim
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Transition) error {
-	p, err := s.db()
-	if err != nil {
-		return err
-	}
 	at = store.Stamp(at)
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+	err := s.writeMessage(ctx, key, func(ctx context.Context, tx pgx.Tx) error {
 		cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
 			WHERE key = $1 FOR UPDATE`, key))
 		if err != nil {

@@ -50,6 +50,8 @@ type Store struct {
 	group *grouper // commits loyalty transactions in groups
 	// statuses applies delivery reports in groups.
 	statuses *statusGrouper
+	// messages commits the send stage's claims and marks in groups.
+	messages *messageGrouper
 	closed   bool
 }
 
@@ -99,6 +101,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.pool = pool
 	s.group = startGrouper(pool, s.batch)
 	s.statuses = startStatusGrouper(pool)
+	s.messages = startMessageGrouper(pool, s.batch)
 	return nil
 }
 
@@ -150,14 +153,17 @@ func (s *Store) Ping(ctx context.Context) error {
 // is safe to call more than once, and after a failed or missing Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	p, g, sg := s.pool, s.group, s.statuses
-	s.pool, s.group, s.statuses, s.closed = nil, nil, nil, true
+	p, g, sg, mg := s.pool, s.group, s.statuses, s.messages
+	s.pool, s.group, s.statuses, s.messages, s.closed = nil, nil, nil, nil, true
 	s.mu.Unlock()
 	if g != nil {
 		g.stop()
 	}
 	if sg != nil {
 		sg.stop()
+	}
+	if mg != nil {
+		mg.stop()
 	}
 	if p != nil {
 		p.Close()
