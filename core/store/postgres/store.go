@@ -64,9 +64,10 @@ func New(dsn string, maxConns int) *Store {
 	return &Store{dsn: dsn, maxConns: maxConns}
 }
 
-// WithBatching sets how many loyalty transactions share one PostgreSQL
-// transaction, at most, and how long a group waits for more (see
-// store.Batching). The size defaults to DefaultGroupSize. It must be called before Open.
+// WithBatching sets how many loyalty transactions, and how many of the
+// send stage's claims and marks, share one PostgreSQL transaction, at most,
+// and how long a group waits for more (see store.Batching). The size
+// defaults to DefaultGroupSize. It must be called before Open.
 func (s *Store) WithBatching(b store.Batching) *Store {
 	s.batch = b
 	return s
