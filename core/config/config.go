@@ -188,7 +188,9 @@ type Pipeline struct {
 // Batch is how the events of concurrent deliveries, and on SQLite every
 // write, commit together: the process stage's events waiting at the same
 // moment run in one store transaction, each in a savepoint of its own, so
-// that a failing one is dead-lettered alone and the rest commit.
+// that a failing one is dead-lettered alone and the rest commit. On
+// PostgreSQL the send stage's claims and marks of messages commit together
+// the same way.
 type Batch struct {
 	// Size caps the events (on SQLite, writes) of one store transaction.
 	// Zero is the store's default: 256 writes on SQLite, 64 events on

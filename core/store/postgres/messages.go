@@ -42,23 +42,28 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	if m.Key == "" || m.Tenant == "" {
 		return store.Message{}, false, errors.New("claiming message: key and tenant are required")
 	}
-	p, err := s.db()
-	if err != nil {
-		return store.Message{}, false, err
-	}
-	var cur store.Message
-	var claimed bool
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		cur, claimed, err = claim(ctx, tx, m)
+	op := &messageOp{key: m.Key, claim: &m}
+	op.write = func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		op.cur, op.claimed, err = claim(ctx, tx, m)
 		return err
-	})
-	if err != nil {
+	}
+	if err := s.writeMessage(ctx, op); err != nil {
 		return store.Message{}, false, fmt.Errorf("claiming message: %w", err)
 	}
-	return cur, claimed, nil
+	return op.cur, op.claimed, nil
 }
 
-func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool, error) {
+// claimValues inserts a claimed message; claimInsert does not when one has
+// its key.
+const (
+	claimValues = `INSERT INTO messages (` + messageColumns + `, command)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13)`
+	claimInsert = claimValues + ` ON CONFLICT (key) DO NOTHING`
+)
+
+// claimRow returns the time of m's claim and claimInsert's arguments.
+func claimRow(m store.Message) (time.Time, []any) {
 	at := m.UpdatedAt
 	if at.IsZero() {
 		at = m.CreatedAt
@@ -68,10 +73,13 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO messages (`+messageColumns+`, command)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13) ON CONFLICT (key) DO NOTHING`,
-		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, created, at, m.SentAs, m.Command)
+	return at, []any{m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
+		store.MessageSending, created, at, m.SentAs, m.Command}
+}
+
+func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool, error) {
+	at, args := claimRow(m)
+	tag, err := tx.Exec(ctx, claimInsert, args...)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
@@ -112,17 +120,16 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 // MarkFallback records that the claimed message goes out as its fallback
 // template; see store.Messages.
 func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
-	p, err := s.db()
-	if err != nil {
+	err := s.writeMessage(ctx, &messageOp{key: key, write: func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
+			store.SentAsFallback, template, store.Stamp(at), key)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.ErrNotFound
+		}
 		return err
-	}
-	tag, err := p.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
-		store.SentAsFallback, template, store.Stamp(at), key)
-	switch {
-	case err != nil:
+	}})
+	if err != nil {
 		return fmt.Errorf("marking message %s sent as its fallback: %w", key, err)
-	case tag.RowsAffected() == 0:
-		return fmt.Errorf("marking message %s sent as its fallback: %w", key, store.ErrNotFound)
 	}
 	return nil
 }
@@ -153,12 +160,8 @@ func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at ti
 // DeferMessage moves a sending message to deferred until a time; see
 // store.Messages.
 func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
-	p, err := s.db()
-	if err != nil {
-		return err
-	}
 	at = store.Stamp(at)
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+	err := s.writeMessage(ctx, &messageOp{key: key, write: func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
 			error_code = '', updated_at = $5 WHERE key = $6 AND status IN ($7, $8)`,
 			store.MessageDeferred, until, command, reason, at, key, store.MessageSending, store.MessagePending)
@@ -166,7 +169,7 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 			return err
 		}
 		return addStatus(ctx, tx, key, store.MessageDeferred, "", reason, at)
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("deferring message: %w", err)
 	}
@@ -285,45 +288,56 @@ func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Tim
 	return s.mark(ctx, key, at, store.UnknownTransition(reason))
 }
 
+// lockMessage reads and locks the message with a key.
+const lockMessage = `SELECT ` + messageColumns + ` FROM messages WHERE key = $1 FOR UPDATE`
+
 // mark applies t when the message is in one of t.From, adding a timeline
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Transition) error {
-	p, err := s.db()
-	if err != nil {
-		return err
-	}
 	at = store.Stamp(at)
-	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
-			WHERE key = $1 FOR UPDATE`, key))
+	op := &messageOp{key: key, mark: &t, at: at}
+	op.write = func(ctx context.Context, tx pgx.Tx) error {
+		cur, err := scanMessage(tx.QueryRow(ctx, lockMessage, key))
 		if err != nil {
 			return err
 		}
-		pmid := cur.ProviderMessageID
-		if pmid == "" {
-			pmid = t.ProviderMessageID
-		}
-		if slices.Contains(t.From, cur.Status) {
+		next, moved := transit(cur, t, at)
+		if moved {
 			if _, err := tx.Exec(ctx, `UPDATE messages SET status = $1, provider_message_id = $2,
 				error_code = $3, error = $4, updated_at = $5 WHERE key = $6`,
-				t.To, pmid, t.ErrorCode, t.Reason, at, key); err != nil {
+				next.Status, next.ProviderMessageID, next.ErrorCode, next.Error, next.UpdatedAt, key); err != nil {
 				return fmt.Errorf("updating: %w", err)
 			}
 			return addStatus(ctx, tx, key, t.To, t.ErrorCode, t.Reason, at)
 		}
-		if pmid != cur.ProviderMessageID {
+		if next.ProviderMessageID != cur.ProviderMessageID {
 			if _, err := tx.Exec(ctx, `UPDATE messages SET provider_message_id = $1 WHERE key = $2`,
-				pmid, key); err != nil {
+				next.ProviderMessageID, key); err != nil {
 				return fmt.Errorf("updating: %w", err)
 			}
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := s.writeMessage(ctx, op); err != nil {
 		return fmt.Errorf("marking message %s: %w", t.To, err)
 	}
 	return nil
+}
+
+// transit returns cur after t at time at, and whether t moved its status,
+// which adds a step to its timeline: t applies when cur's status is one of
+// t.From; a missing provider message id is filled either way.
+func transit(cur store.Message, t store.Transition, at time.Time) (store.Message, bool) {
+	next := cur
+	if next.ProviderMessageID == "" {
+		next.ProviderMessageID = t.ProviderMessageID
+	}
+	if !slices.Contains(t.From, cur.Status) {
+		return next, false
+	}
+	next.Status, next.ErrorCode, next.Error, next.UpdatedAt = t.To, t.ErrorCode, t.Reason, at
+	return next, true
 }
 
 // ApplyStatus applies a delivery report; see store.Messages. Status moves

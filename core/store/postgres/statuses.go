@@ -175,16 +175,7 @@ func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp) 
 			ms.add(m)
 		}
 		var writes writeBatch
-		writes.queue("updating the messages", `UPDATE messages AS m SET status = v.status,
-			provider_message_id = v.pmid, error_code = v.code, error = v.error, updated_at = v.at
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-				AS v(key, status, pmid, code, error, at)
-			WHERE m.key = v.key`, ms.keys, ms.statuses, ms.pmids, ms.codes, ms.errors, ms.ats)
-		writes.queue("adding to the timelines", `INSERT INTO message_statuses (message_key, status, error_code, error, at)
-			SELECT key, status, code, error, at
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
-				AS v(key, status, code, error, at, n)
-			ORDER BY n`, steps.keys, steps.statuses, steps.codes, steps.errors, steps.ats)
+		queueMessageWrites(&writes, ms, steps)
 		return writes.send(ctx, tx, "writing the reports")
 	})
 	if err != nil {
@@ -213,4 +204,23 @@ type messageRows struct {
 func (r *messageRows) add(m *store.Message) {
 	r.timelineRows.add(m.Key, m.Status, m.ErrorCode, m.Error, m.UpdatedAt)
 	r.pmids = append(r.pmids, m.ProviderMessageID)
+}
+
+// queueMessageWrites queues the writes of messages' new state and of
+// their timelines' new steps, in order, each one statement.
+func queueMessageWrites(w *writeBatch, ms messageRows, steps timelineRows) {
+	if len(ms.keys) > 0 {
+		w.queue("updating the messages", `UPDATE messages AS m SET status = v.status,
+			provider_message_id = v.pmid, error_code = v.code, error = v.error, updated_at = v.at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+				AS v(key, status, pmid, code, error, at)
+			WHERE m.key = v.key`, ms.keys, ms.statuses, ms.pmids, ms.codes, ms.errors, ms.ats)
+	}
+	if len(steps.keys) > 0 {
+		w.queue("adding to the timelines", `INSERT INTO message_statuses (message_key, status, error_code, error, at)
+			SELECT key, status, code, error, at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY
+				AS v(key, status, code, error, at, n)
+			ORDER BY n`, steps.keys, steps.statuses, steps.codes, steps.errors, steps.ats)
+	}
 }

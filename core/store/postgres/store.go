@@ -50,6 +50,8 @@ type Store struct {
 	group *grouper // commits loyalty transactions in groups
 	// statuses applies delivery reports in groups.
 	statuses *statusGrouper
+	// messages commits the send stage's claims and marks in groups.
+	messages *messageGrouper
 	closed   bool
 }
 
@@ -62,9 +64,10 @@ func New(dsn string, maxConns int) *Store {
 	return &Store{dsn: dsn, maxConns: maxConns}
 }
 
-// WithBatching sets how many loyalty transactions share one PostgreSQL
-// transaction, at most, and how long a group waits for more (see
-// store.Batching). The size defaults to DefaultGroupSize. It must be called before Open.
+// WithBatching sets how many loyalty transactions, and how many of the
+// send stage's claims and marks, share one PostgreSQL transaction, at most,
+// and how long a group waits for more (see store.Batching). The size
+// defaults to DefaultGroupSize. It must be called before Open.
 func (s *Store) WithBatching(b store.Batching) *Store {
 	s.batch = b
 	return s
@@ -99,6 +102,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.pool = pool
 	s.group = startGrouper(pool, s.batch)
 	s.statuses = startStatusGrouper(pool)
+	s.messages = startMessageGrouper(pool, s.batch)
 	return nil
 }
 
@@ -150,14 +154,17 @@ func (s *Store) Ping(ctx context.Context) error {
 // is safe to call more than once, and after a failed or missing Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	p, g, sg := s.pool, s.group, s.statuses
-	s.pool, s.group, s.statuses, s.closed = nil, nil, nil, true
+	p, g, sg, mg := s.pool, s.group, s.statuses, s.messages
+	s.pool, s.group, s.statuses, s.messages, s.closed = nil, nil, nil, nil, true
 	s.mu.Unlock()
 	if g != nil {
 		g.stop()
 	}
 	if sg != nil {
 		sg.stop()
+	}
+	if mg != nil {
+		mg.stop()
 	}
 	if p != nil {
 		p.Close()

@@ -50,12 +50,24 @@ func benchTransact(b *testing.B, s store.Store, inFlight int) {
 }
 
 // BenchClaimAndMarkSent measures claiming a new message and recording its
-// acceptance, from parallel goroutines. s must be migrated.
+// acceptance, with as many messages in flight as each sub-benchmark says:
+// one per processor, then 64 (the send stage with its default
+// pipeline.send.concurrency), whose claims and marks arrive together and
+// which a store may commit together. s must be migrated.
 func BenchClaimAndMarkSent(b *testing.B, s store.Store) {
+	for _, inFlight := range []int{runtime.GOMAXPROCS(0), 64} {
+		b.Run(fmt.Sprintf("in_flight=%d", inFlight), func(b *testing.B) {
+			benchClaimAndMarkSent(b, s, inFlight)
+		})
+	}
+}
+
+func benchClaimAndMarkSent(b *testing.B, s store.Store, inFlight int) {
 	ctx := context.Background()
 	tenant := newTenant()
 	var seq atomic.Int64
 	b.ReportAllocs()
+	b.SetParallelism(max(1, inFlight/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -71,6 +83,7 @@ func BenchClaimAndMarkSent(b *testing.B, s store.Store) {
 			}
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 // BenchTransactShop is BenchTransact for a web shop's sales: each names
