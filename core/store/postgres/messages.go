@@ -49,7 +49,7 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	var cur store.Message
 	var claimed bool
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		cur, claimed, err = claim(ctx, tx, m)
+		cur, claimed, err = claim(ctx, tx, m, s.clock)
 		return err
 	})
 	if err != nil {
@@ -58,12 +58,12 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	return cur, claimed, nil
 }
 
-func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool, error) {
+func claim(ctx context.Context, tx pgx.Tx, m store.Message, clock store.Clock) (store.Message, bool, error) {
 	at := m.UpdatedAt
 	if at.IsZero() {
 		at = m.CreatedAt
 	}
-	at = store.Stamp(at)
+	at = clock.Stamp(at)
 	created := at
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
@@ -117,7 +117,7 @@ func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.
 		return err
 	}
 	tag, err := p.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
-		store.SentAsFallback, template, store.Stamp(at), key)
+		store.SentAsFallback, template, s.clock.Stamp(at), key)
 	switch {
 	case err != nil:
 		return fmt.Errorf("marking message %s sent as its fallback: %w", key, err)
@@ -157,7 +157,7 @@ func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, c
 	if err != nil {
 		return err
 	}
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
 			error_code = '', updated_at = $5 WHERE key = $6 AND status IN ($7, $8)`,
@@ -201,7 +201,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 		return err
 	}
 	var w writeBatch
-	queueEffects(&w, "", store.Effects{Messages: ms}, store.Stamp(time.Time{}))
+	queueEffects(&w, "", store.Effects{Messages: ms}, s.clock.Now())
 	if err := pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		return w.send(ctx, tx, "queueing messages")
 	}); err != nil {
@@ -242,13 +242,13 @@ func (s *Store) RetakeMessage(ctx context.Context, seen store.Message, code, rea
 	if err != nil {
 		return false, err
 	}
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	claimed := false
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		claimed = false
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1,
 			error_code = $2, error = $3, updated_at = $4 WHERE key = $5 AND status = $6 AND updated_at = $7`,
-			store.MessageSending, code, reason, at, seen.Key, seen.Status, store.Stamp(seen.UpdatedAt))
+			store.MessageSending, code, reason, at, seen.Key, seen.Status, s.clock.Stamp(seen.UpdatedAt))
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -293,7 +293,7 @@ func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Tran
 	if err != nil {
 		return err
 	}
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		cur, err := scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
 			WHERE key = $1 FOR UPDATE`, key))
@@ -340,7 +340,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	}
 	var applied bool
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		applied, err = applyStatus(ctx, tx, u)
+		applied, err = applyStatus(ctx, tx, u, s.clock)
 		return err
 	})
 	if err != nil {
@@ -369,7 +369,7 @@ func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]b
 	return missing, nil
 }
 
-func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, error) {
+func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate, clock store.Clock) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
 		cur, err = scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
@@ -386,7 +386,7 @@ func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, er
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := store.Stamp(u.At)
+	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
