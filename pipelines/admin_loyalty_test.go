@@ -194,8 +194,9 @@ func TestAdminTiers(t *testing.T) {
 }
 
 // The hub records times by its own clock, not the machine's: with the hub's
-// clock a month behind, an adjustment's ledger entry and the time its
-// notification was accepted by WhatsApp are a month back too.
+// clock a month behind, an adjustment's ledger entry, the member's last
+// update (which the store stamps by itself) and the time its notification
+// was accepted by WhatsApp are a month back too.
 func TestTimesFollowTheHubsClock(t *testing.T) {
 	const behind = 30 * 24 * time.Hour
 	h := newHarness(t, harnessOpts{now: func() time.Time { return time.Now().Add(-behind) }})
@@ -216,6 +217,11 @@ func TestTimesFollowTheHubsClock(t *testing.T) {
 	require.NotEmpty(t, ledger.Entries)
 	assert.Equal(t, "goodwill", ledger.Entries[0].Reason)
 	assert.WithinDuration(t, hubNow, ledger.Entries[0].CreatedAt, time.Hour, "the adjustment is dated by the hub's clock")
+	var updated struct {
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+m.ID, &updated))
+	assert.WithinDuration(t, hubNow, updated.UpdatedAt, time.Hour, "the store stamps the member by the hub's clock")
 
 	// The queued and sending steps are the hub's; a status webhook's
 	// steps (sent, delivered) carry the BSP's own timestamps, so the sent

@@ -195,7 +195,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 			_ = h.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	if h.store, err = openStore(h.cfg); err != nil {
+	if h.store, err = openStore(h.cfg, h.now); err != nil {
 		return err
 	}
 	h.sender = h.newSender()
@@ -233,16 +233,17 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-func openStore(cfg config.Config) (store.Store, error) {
+// openStore returns the store cfg names, stamping what it records by now.
+func openStore(cfg config.Config, now func() time.Time) (store.Store, error) {
 	switch cfg.Store.Driver {
 	case config.DriverPostgres:
-		return postgres.New(cfg.Store.Postgres.DSN, cfg.Store.Postgres.MaxConns).WithBatching(batching(cfg)), nil
+		return postgres.New(cfg.Store.Postgres.DSN, cfg.Store.Postgres.MaxConns).WithBatching(batching(cfg)).WithClock(now), nil
 	case config.DriverSQLite, "":
 		path := cfg.Store.SQLite.Path
 		if path == "" {
 			path = filepath.Join(cfg.DataDir, "loyalhub.db")
 		}
-		return sqlite.New(path).WithBatching(batching(cfg)), nil
+		return sqlite.New(path).WithBatching(batching(cfg)).WithClock(now), nil
 	default:
 		return nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
 	}

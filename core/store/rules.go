@@ -119,13 +119,42 @@ func NewMemberID() string {
 	return "mem_" + hex.EncodeToString(b[:])
 }
 
-// Stamp returns t (now when t is zero) in UTC at the precision stores keep:
-// microseconds.
+// Stamp returns t in UTC at the precision stores keep: microseconds. A zero
+// t stays zero; what a store records by itself it stamps with its Clock.
 func Stamp(t time.Time) time.Time {
 	if t.IsZero() {
-		t = time.Now()
+		return t
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// StampOr is Stamp(t), or Stamp(now) when t is zero.
+func StampOr(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return Stamp(now)
+	}
+	return Stamp(t)
+}
+
+// Clock is where a store takes the time of what it records by itself: the
+// hub's clock, so that every time the hub records follows one clock. A nil
+// Clock is the machine's.
+type Clock func() time.Time
+
+// Now returns the clock's time, stamped.
+func (c Clock) Now() time.Time {
+	if c == nil {
+		return Stamp(time.Now())
+	}
+	return Stamp(c())
+}
+
+// Stamp is Stamp(t), or the clock's time when t is zero.
+func (c Clock) Stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return c.Now()
+	}
+	return Stamp(t)
 }
 
 // Transition is one of the send stage's own status changes. It applies only

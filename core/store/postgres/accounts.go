@@ -82,8 +82,8 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 // but a merge that commits meanwhile can move an identity to a member
 // locked later; the server then ends one of two waiting transactions as a
 // deadlock, and that event runs again.
-func transactAlone(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (store.AccountResult, error) {
-	return retryDeadlocks(func() (store.AccountResult, error) { return transactOnce(ctx, p, t) })
+func transactAlone(ctx context.Context, p *pgxpool.Pool, t store.Transaction, clock store.Clock) (store.AccountResult, error) {
+	return retryDeadlocks(func() (store.AccountResult, error) { return transactOnce(ctx, p, t, clock) })
 }
 
 // retryDeadlocks runs a transaction, and again, up to maxDeadlockAttempts
@@ -107,13 +107,13 @@ const deadlockDetected = "40P01"
 const maxDeadlockAttempts = 5
 
 // transactOnce runs one loyalty event in a transaction; see transactAlone.
-func transactOnce(ctx context.Context, p *pgxpool.Pool, t store.Transaction) (store.AccountResult, error) {
+func transactOnce(ctx context.Context, p *pgxpool.Pool, t store.Transaction, clock store.Clock) (store.AccountResult, error) {
 	tx, err := p.Begin(ctx)
 	if err != nil {
 		return store.AccountResult{}, fmt.Errorf("loyalty transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	t.Now = store.Stamp(time.Now())
+	t.Now = clock.Now()
 	res, err := store.RunTransact(ctx, accountTx{tx}, t)
 	if err != nil {
 		return store.AccountResult{}, err
@@ -217,7 +217,7 @@ func (a accountTx) ReferralsSince(ctx context.Context, tenant, referrerID string
 // one round trip however many entries, lots and counters the event wrote.
 // The member's row exists: lockMember created a new one.
 func (a accountTx) WriteChanges(ctx context.Context, w store.AccountWrite) error {
-	if err := writeRedemption(ctx, a.tx, w.Tenant, w.Member.ID, w.Changes.Redemption); err != nil {
+	if err := writeRedemption(ctx, a.tx, w.Tenant, w.Member.ID, w.Changes.Redemption, w.Now); err != nil {
 		return err
 	}
 	processed := processedNone
@@ -466,7 +466,7 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 			dbTime(l.EarnedAt), dbTimePtr(l.ActivatesAt), dbTimePtr(l.ExpiresAt), l.Reminded)
 	}
 	for _, e := range ch.Entries {
-		queueEntry(b, tenant, m.ID, e)
+		queueEntry(b, tenant, m.ID, e, now)
 	}
 	for k, v := range ch.Counters {
 		queue("saving counter "+k, `INSERT INTO loyalty_counters (tenant, member_id, key, value) VALUES ($1, $2, $3, $4)
@@ -564,7 +564,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	if err != nil {
 		return false, err
 	}
-	now := time.Now()
+	now := s.clock.Now()
 	tag, err := p.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,

@@ -57,12 +57,13 @@ type txResult struct {
 
 // grouper runs loyalty transactions in groups.
 type grouper struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock store.Clock
 	*groups[*txOp]
 }
 
-func startGrouper(pool *pgxpool.Pool, b store.Batching) *grouper {
-	g := &grouper{pool: pool}
+func startGrouper(pool *pgxpool.Pool, b store.Batching, clock store.Clock) *grouper {
+	g := &grouper{pool: pool, clock: clock}
 	g.groups = startGroups(groupWorkers, b.SizeOr(DefaultGroupSize), b.Wait, g.run)
 	return g
 }
@@ -101,7 +102,7 @@ func (g *grouper) run(group []*txOp) {
 // alone runs op in a transaction of its own.
 func (g *grouper) alone(op *txOp) {
 	ctx := context.WithoutCancel(op.ctx)
-	res, err := transactAlone(ctx, g.pool, op.t)
+	res, err := transactAlone(ctx, g.pool, op.t, g.clock)
 	op.done <- txResult{res: res, err: err}
 }
 
@@ -206,7 +207,7 @@ func (g *grouper) together(group []*txOp) (later []*txOp, err error) {
 		return nil, err
 	}
 
-	now := store.Stamp(time.Now())
+	now := g.clock.Now()
 	var writes writeBatch
 	type answer struct {
 		op  *txOp
@@ -399,7 +400,7 @@ func (g *groupTx) ResolveMember(_ context.Context, tenant, _ string, ref store.A
 	if !ref.Create || ref.MemberID != "" || (ref.Phone == "" && len(r.idents) == 0) {
 		return member.Member{}, false, nil, store.ErrNotFound
 	}
-	return member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at),
+	return member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.StampOr(at, now),
 		UpdatedAt: now, Referral: member.Referral{Code: member.NewReferralCode()}}, true, nil, nil
 }
 
@@ -451,7 +452,7 @@ func (g *groupTx) WriteChanges(ctx context.Context, w store.AccountWrite) error 
 		if err := g.save(ctx); err != nil {
 			return err
 		}
-		if err := writeRedemption(ctx, g.tx, w.Tenant, w.Member.ID, w.Changes.Redemption); err != nil {
+		if err := writeRedemption(ctx, g.tx, w.Tenant, w.Member.ID, w.Changes.Redemption, w.Now); err != nil {
 			return err
 		}
 	}

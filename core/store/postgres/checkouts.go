@@ -49,7 +49,7 @@ func (s *Store) UpsertCheckout(ctx context.Context, c store.Checkout) error {
 			completed  = c.completed OR excluded.completed
 		WHERE excluded.updated_at >= c.updated_at OR (excluded.completed AND NOT c.completed)`,
 		c.Tenant, c.Token, c.Phone, c.Email, c.Name, c.Total, c.Currency, c.URL,
-		store.Stamp(c.UpdatedAt), c.Completed); err != nil {
+		s.clock.Stamp(c.UpdatedAt), c.Completed); err != nil {
 		return fmt.Errorf("saving checkout: %w", err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func (s *Store) CompleteCheckout(ctx context.Context, tenant, token string, at t
 	if _, err := p.Exec(ctx, `INSERT INTO checkouts AS c (tenant, token, updated_at, completed) VALUES ($1, $2, $3, true)
 		ON CONFLICT (tenant, token) DO UPDATE SET completed = true,
 			updated_at = GREATEST(c.updated_at, excluded.updated_at)`,
-		tenant, token, store.Stamp(at)); err != nil {
+		tenant, token, s.clock.Stamp(at)); err != nil {
 		return fmt.Errorf("completing checkout: %w", err)
 	}
 	return nil
@@ -111,7 +111,7 @@ func (s *Store) MarkAbandoned(ctx context.Context, tenant string, marks []store.
 	rows, err := p.Query(ctx, `UPDATE checkouts AS c SET abandoned_at = $1
 		FROM unnest($3::text[], $4::timestamptz[]) AS u (token, updated_at)
 		WHERE c.tenant = $2 AND c.token = u.token AND NOT c.completed AND c.abandoned_at IS NULL AND c.updated_at = u.updated_at
-		RETURNING c.token`, store.Stamp(at), tenant, tokens, seen)
+		RETURNING c.token`, s.clock.Stamp(at), tenant, tokens, seen)
 	if err != nil {
 		return nil, fmt.Errorf("marking checkouts abandoned: %w", err)
 	}

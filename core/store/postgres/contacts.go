@@ -175,7 +175,7 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (memb
 	if err != nil {
 		return member.Contact{}, false, err
 	}
-	m.At = store.Stamp(m.At)
+	m.At = s.clock.Stamp(m.At)
 	var (
 		c   member.Contact
 		dup bool
@@ -200,7 +200,7 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (memb
 			}
 			return nil
 		}
-		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, store.Stamp(time.Time{}))
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, s.clock.Now())
 		return err
 	})
 	if err != nil {
@@ -271,7 +271,7 @@ func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.Cont
 	var c member.Contact
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		var err error
-		c, err = upsertContact(ctx, tx, tenant, ref, change, store.Stamp(time.Time{}))
+		c, err = upsertContact(ctx, tx, tenant, ref, change, s.clock.Now())
 		return err
 	})
 	if err != nil {

@@ -101,7 +101,7 @@ func (s *Store) SaveConversation(ctx context.Context, c store.Conversation) erro
 				id = byUser.id
 			}
 		}
-		now := store.Stamp(time.Time{})
+		now := s.clock.Now()
 		target, detach := store.MergeConversations(c, ph, u)
 		if detach != nil {
 			if detach.Phone == "" {

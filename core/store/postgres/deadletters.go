@@ -46,7 +46,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if _, err := p.Exec(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Tenant, d.Topic, d.Handler, d.Reason, d.Payload, d.Metadata,
-		store.Stamp(d.CreatedAt), d.ReplayedAt); err != nil {
+		s.clock.Stamp(d.CreatedAt), d.ReplayedAt); err != nil {
 		return fmt.Errorf("adding dead letter: %w", err)
 	}
 	return nil
@@ -92,7 +92,7 @@ func (s *Store) MarkReplayed(ctx context.Context, tenant, id string, at time.Tim
 		return err
 	}
 	tag, err := p.Exec(ctx, `UPDATE dead_letters SET replayed_at = $1 WHERE tenant = $2 AND id = $3`,
-		store.Stamp(at), tenant, id)
+		s.clock.Stamp(at), tenant, id)
 	if err != nil {
 		return fmt.Errorf("marking dead letter replayed: %w", err)
 	}

@@ -205,7 +205,7 @@ func createMember(ctx context.Context, tx pgx.Tx, tenant string, ref store.Accou
 			tag, err := tx.Exec(ctx, `INSERT INTO members (id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 				referral_code)
 				VALUES ($1, $2, $3, '', '', 0, 0, $4, $5, $6)
-				ON CONFLICT DO NOTHING`, m.ID, tenant, store.StoredPhone(m), store.Stamp(at), now, member.NewReferralCode())
+				ON CONFLICT DO NOTHING`, m.ID, tenant, store.StoredPhone(m), store.StampOr(at, now), now, member.NewReferralCode())
 			if err != nil {
 				return member.Member{}, false, fmt.Errorf("creating the member: %w", err)
 			}
@@ -283,7 +283,7 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 	for _, l := range changed {
 		w.queue("saving lot "+l.ID, `UPDATE lots SET remaining = $1 WHERE id = $2`, l.Remaining, l.ID)
 	}
-	queueEntry(&w, tenant, s.ID, entry)
+	queueEntry(&w, tenant, s.ID, entry, now)
 	t, r := s.Tier, s.Referral
 	w.queue("saving the member", `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4,
 		created_at = $5, updated_at = $6, tier = $7, tier_since = $8, tier_review_at = $9, tier_manual = $10,
@@ -300,11 +300,11 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 }
 
 // queueEntry queues the insert of one ledger entry of a member.
-func queueEntry(w *writeBatch, tenant, memberID string, e loyalty.Entry) {
+func queueEntry(w *writeBatch, tenant, memberID string, e loyalty.Entry, now time.Time) {
 	w.queue("inserting a "+e.Kind+" entry", `INSERT INTO ledger_entries
 		(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
 		 lot_id, order_id, ref_event_id, actor, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		tenant, memberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-		e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.Stamp(e.At))
+		e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, store.StampOr(e.At, now))
 }

@@ -32,7 +32,7 @@ func (s *Store) ChangeIdentity(ctx context.Context, ch store.IdentityChange) (st
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
 			VALUES ($1, $2, $3, $4, 'system', $5, $6) ON CONFLICT DO NOTHING`,
-			ch.Tenant, ch.MessageID, rec.Phone, rec.UserID, ch.Kind, store.Stamp(ch.At))
+			ch.Tenant, ch.MessageID, rec.Phone, rec.UserID, ch.Kind, s.clock.Stamp(ch.At))
 		if err != nil {
 			return err
 		}
@@ -45,7 +45,7 @@ func (s *Store) ChangeIdentity(ctx context.Context, ch store.IdentityChange) (st
 				return fmt.Errorf("locking the identities: %w", err)
 			}
 		}
-		now := store.Stamp(time.Time{})
+		now := s.clock.Now()
 		if err := moveContact(ctx, tx, ch, now, &res); err != nil {
 			return err
 		}

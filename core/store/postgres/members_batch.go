@@ -33,14 +33,14 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	if err != nil {
 		return nil, err
 	}
-	results, err := retryDeadlocks(func() ([]store.MemberResult, error) { return transactMembers(ctx, p, tenant, ops) })
+	results, err := retryDeadlocks(func() ([]store.MemberResult, error) { return transactMembers(ctx, p, tenant, ops, s.clock) })
 	if err != nil {
 		return nil, fmt.Errorf("loyalty batch: %w", err)
 	}
 	return results, nil
 }
 
-func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
+func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []store.MemberOp, clock store.Clock) ([]store.MemberResult, error) {
 	tx, err := p.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func transactMembers(ctx context.Context, p *pgxpool.Pool, tenant string, ops []
 	}
 	lots := store.LotsByMember(open)
 
-	now := store.Stamp(time.Now())
+	now := clock.Now()
 	var writes writeBatch
 	var plain store.PlainWrites
 	results := store.RunOps(ops, members, lots, func(op store.MemberOp, m member.Member, lots []*loyalty.Lot) (store.AccountResult, error) {
@@ -153,7 +153,7 @@ func queuePlain(w *writeBatch, tenant string, p *store.PlainWrites, now time.Tim
 			for j, v := range []int64{e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter} {
 				nums[j][i] = v
 			}
-			created[i] = store.Stamp(e.At)
+			created[i] = store.StampOr(e.At, now)
 		}
 		w.queue("inserting entries", `INSERT INTO ledger_entries
 			(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,

@@ -66,15 +66,16 @@ type messageOp struct {
 
 // messageGrouper runs claims and marks of messages in groups.
 type messageGrouper struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock store.Clock
 	*groups[*messageOp]
 	// shared counts the groups committed together; alone the calls that
 	// ran in a transaction of their own.
 	shared, alone atomic.Int64
 }
 
-func startMessageGrouper(pool *pgxpool.Pool, b store.Batching) *messageGrouper {
-	g := &messageGrouper{pool: pool}
+func startMessageGrouper(pool *pgxpool.Pool, b store.Batching, clock store.Clock) *messageGrouper {
+	g := &messageGrouper{pool: pool, clock: clock}
 	g.groups = startGroups(messageWorkers, b.SizeOr(DefaultGroupSize), b.Wait, g.run)
 	return g
 }
@@ -142,7 +143,7 @@ func (g *messageGrouper) together(group []*messageOp) (later []*messageOp, err e
 	for i, op := range ops {
 		q, args := lockMessage, []any{op.key}
 		if op.claim != nil {
-			_, args = claimRow(*op.claim)
+			_, args = claimRow(*op.claim, g.clock)
 			q = claimValues + ` ON CONFLICT (key) DO UPDATE SET status = messages.status WHERE false
 				RETURNING ` + messageColumns
 		}

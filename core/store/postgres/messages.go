@@ -45,7 +45,7 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	op := &messageOp{key: m.Key, claim: &m}
 	op.write = func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		op.cur, op.claimed, err = claim(ctx, tx, m)
+		op.cur, op.claimed, err = claim(ctx, tx, m, s.clock)
 		return err
 	}
 	if err := s.writeMessage(ctx, op); err != nil {
@@ -63,12 +63,12 @@ const (
 )
 
 // claimRow returns the time of m's claim and claimInsert's arguments.
-func claimRow(m store.Message) (time.Time, []any) {
+func claimRow(m store.Message, clock store.Clock) (time.Time, []any) {
 	at := m.UpdatedAt
 	if at.IsZero() {
 		at = m.CreatedAt
 	}
-	at = store.Stamp(at)
+	at = clock.Stamp(at)
 	created := at
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
@@ -77,8 +77,8 @@ func claimRow(m store.Message) (time.Time, []any) {
 		store.MessageSending, created, at, m.SentAs, m.Command}
 }
 
-func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool, error) {
-	at, args := claimRow(m)
+func claim(ctx context.Context, tx pgx.Tx, m store.Message, clock store.Clock) (store.Message, bool, error) {
+	at, args := claimRow(m, clock)
 	tag, err := tx.Exec(ctx, claimInsert, args...)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
@@ -122,7 +122,7 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message) (store.Message, bool
 func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
 	err := s.writeMessage(ctx, &messageOp{key: key, write: func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET sent_as = $1, template = $2, updated_at = $3 WHERE key = $4`,
-			store.SentAsFallback, template, store.Stamp(at), key)
+			store.SentAsFallback, template, s.clock.Stamp(at), key)
 		if err == nil && tag.RowsAffected() == 0 {
 			err = store.ErrNotFound
 		}
@@ -160,7 +160,7 @@ func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at ti
 // DeferMessage moves a sending message to deferred until a time; see
 // store.Messages.
 func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	err := s.writeMessage(ctx, &messageOp{key: key, write: func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, not_before = $2, command = $3, error = $4,
 			error_code = '', updated_at = $5 WHERE key = $6 AND status IN ($7, $8)`,
@@ -204,7 +204,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 		return err
 	}
 	var w writeBatch
-	queueEffects(&w, "", store.Effects{Messages: ms}, store.Stamp(time.Time{}))
+	queueEffects(&w, "", store.Effects{Messages: ms}, s.clock.Now())
 	if err := pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		return w.send(ctx, tx, "queueing messages")
 	}); err != nil {
@@ -245,13 +245,13 @@ func (s *Store) RetakeMessage(ctx context.Context, seen store.Message, code, rea
 	if err != nil {
 		return false, err
 	}
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	claimed := false
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		claimed = false
 		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1,
 			error_code = $2, error = $3, updated_at = $4 WHERE key = $5 AND status = $6 AND updated_at = $7`,
-			store.MessageSending, code, reason, at, seen.Key, seen.Status, store.Stamp(seen.UpdatedAt))
+			store.MessageSending, code, reason, at, seen.Key, seen.Status, s.clock.Stamp(seen.UpdatedAt))
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -295,7 +295,7 @@ const lockMessage = `SELECT ` + messageColumns + ` FROM messages WHERE key = $1 
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Transition) error {
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	op := &messageOp{key: key, mark: &t, at: at}
 	op.write = func(ctx context.Context, tx pgx.Tx) error {
 		cur, err := scanMessage(tx.QueryRow(ctx, lockMessage, key))
@@ -354,7 +354,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	}
 	var applied bool
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		applied, err = applyStatus(ctx, tx, u)
+		applied, err = applyStatus(ctx, tx, u, s.clock)
 		return err
 	})
 	if err != nil {
@@ -383,7 +383,7 @@ func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]b
 	return missing, nil
 }
 
-func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, error) {
+func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate, clock store.Clock) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
 		cur, err = scanMessage(tx.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
@@ -400,7 +400,7 @@ func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate) (bool, er
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := store.Stamp(u.At)
+	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID

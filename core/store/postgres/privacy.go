@@ -23,7 +23,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 	if err != nil {
 		return err
 	}
-	now := dbTime(time.Now())
+	now := s.clock.Now()
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		m, err := lockMemberByID(ctx, tx, tenant, memberID)
 		if err != nil {
@@ -140,7 +140,7 @@ func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func
 		}
 		tag, err := tx.Exec(ctx, `UPDATE dead_letters SET payload = ''::bytea,
 			metadata = metadata || jsonb_build_object($1::text, $2::text) WHERE tenant = $3 AND id = ANY($4)`,
-			store.RedactedMeta, store.Stamp(at).Format(time.RFC3339Nano), tenant, hits)
+			store.RedactedMeta, s.clock.Stamp(at).Format(time.RFC3339Nano), tenant, hits)
 		n = int(tag.RowsAffected())
 		return err
 	})
@@ -160,7 +160,7 @@ func (s *Store) RecordErasure(ctx context.Context, e store.Erasure) (store.Erasu
 	if err != nil {
 		return store.Erasure{}, false, err
 	}
-	e.At = store.Stamp(e.At)
+	e.At = s.clock.Stamp(e.At)
 	e.Members = store.NonNilIDs(e.Members)
 	members, err := json.Marshal(e.Members)
 	if err != nil {

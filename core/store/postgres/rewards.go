@@ -80,7 +80,7 @@ func (a accountTx) CodeUsed(ctx context.Context, tenant, rewardID, code string) 
 // writeRedemption saves what a transaction did to a redemption: inserts a
 // new one and counts it toward its reward's stock, or settles a reserved
 // one (a released one no longer counts).
-func writeRedemption(ctx context.Context, tx pgx.Tx, tenant, memberID string, r *loyalty.Redemption) error {
+func writeRedemption(ctx context.Context, tx pgx.Tx, tenant, memberID string, r *loyalty.Redemption, now time.Time) error {
 	if r == nil {
 		return nil
 	}
@@ -94,7 +94,7 @@ func writeRedemption(ctx context.Context, tx pgx.Tx, tenant, memberID string, r 
 	tag, err := tx.Exec(ctx, `INSERT INTO redemptions (tenant, `+redemptionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (tenant, id) DO NOTHING`,
 		tenant, r.ID, memberID, r.RewardID, r.Cost, r.Status, r.Code, r.Reason, string(spent),
-		store.Stamp(r.CreatedAt), store.Stamp(r.UpdatedAt))
+		store.StampOr(r.CreatedAt, now), store.StampOr(r.UpdatedAt, now))
 	if err != nil {
 		return fmt.Errorf("saving redemption %s: %w", r.ID, err)
 	}
@@ -107,7 +107,7 @@ func writeRedemption(ctx context.Context, tx pgx.Tx, tenant, memberID string, r 
 	}
 	tag, err = tx.Exec(ctx, `UPDATE redemptions SET status = $1, code = $2, reason = $3, updated_at = $4
 		WHERE tenant = $5 AND id = $6 AND status = $7`,
-		r.Status, r.Code, r.Reason, store.Stamp(r.UpdatedAt), tenant, r.ID, loyalty.RedemptionReserved)
+		r.Status, r.Code, r.Reason, store.StampOr(r.UpdatedAt, now), tenant, r.ID, loyalty.RedemptionReserved)
 	if err != nil {
 		return fmt.Errorf("settling redemption %s: %w", r.ID, err)
 	}
@@ -138,7 +138,7 @@ func (s *Store) ImportCodes(ctx context.Context, tenant, rewardID string, codes 
 	}
 	tag, err := p.Exec(ctx, `INSERT INTO reward_codes (tenant, reward_id, code, imported_at)
 		SELECT $1, $2, c, $4 FROM unnest($3::text[]) AS c
-		ON CONFLICT (tenant, reward_id, code) DO NOTHING`, tenant, rewardID, unique, store.Stamp(time.Now()))
+		ON CONFLICT (tenant, reward_id, code) DO NOTHING`, tenant, rewardID, unique, s.clock.Now())
 	if err != nil {
 		return 0, 0, fmt.Errorf("importing codes: %w", err)
 	}

@@ -41,12 +41,13 @@ type statusResult struct {
 
 // statusGrouper applies delivery reports in groups.
 type statusGrouper struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock store.Clock
 	*groups[*statusOp]
 }
 
-func startStatusGrouper(pool *pgxpool.Pool) *statusGrouper {
-	g := &statusGrouper{pool: pool}
+func startStatusGrouper(pool *pgxpool.Pool, clock store.Clock) *statusGrouper {
+	g := &statusGrouper{pool: pool, clock: clock}
 	g.groups = startGroups(statusWorkers, maxStatusGroup, 0, g.run)
 	return g
 }
@@ -73,7 +74,7 @@ func (g *statusGrouper) run(group []*statusOp) {
 		return
 	}
 	if len(live) > 1 {
-		missing, err := applyReportGroup(context.Background(), g.pool, live)
+		missing, err := applyReportGroup(context.Background(), g.pool, live, g.clock)
 		if err == nil {
 			for i, op := range live {
 				op.done <- statusResult{missing: missing[i]}
@@ -83,7 +84,7 @@ func (g *statusGrouper) run(group []*statusOp) {
 		// Nothing of the group was written: each call runs on its own.
 	}
 	for _, op := range live {
-		missing, err := applyReportGroup(context.WithoutCancel(op.ctx), g.pool, []*statusOp{op})
+		missing, err := applyReportGroup(context.WithoutCancel(op.ctx), g.pool, []*statusOp{op}, g.clock)
 		var m []bool
 		if err == nil {
 			m = missing[0]
@@ -97,7 +98,7 @@ type reportKey struct{ tenant, id string }
 
 // applyReportGroup applies the reports of ops in one transaction and
 // returns, for each op, which of its reports matched no message.
-func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp) ([][]bool, error) {
+func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp, clock store.Clock) ([][]bool, error) {
 	var tenants, pmids, keyTenants, keys []string
 	for _, op := range ops {
 		for _, u := range op.us {
@@ -154,7 +155,7 @@ func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp) 
 				if !store.Advances(cur.Status, u.Status) {
 					continue
 				}
-				at := store.Stamp(u.At)
+				at := clock.Stamp(u.At)
 				if cur.ProviderMessageID == "" && u.ProviderMessageID != "" {
 					cur.ProviderMessageID = u.ProviderMessageID
 					byPMID[reportKey{u.Tenant, u.ProviderMessageID}] = cur

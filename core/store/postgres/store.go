@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -44,6 +45,7 @@ type Store struct {
 	dsn      string
 	maxConns int
 	batch    store.Batching
+	clock    store.Clock
 
 	mu    sync.Mutex
 	pool  *pgxpool.Pool
@@ -70,6 +72,14 @@ func New(dsn string, maxConns int) *Store {
 // defaults to DefaultGroupSize. It must be called before Open.
 func (s *Store) WithBatching(b store.Batching) *Store {
 	s.batch = b
+	return s
+}
+
+// WithClock sets the clock the store stamps what it records by itself with
+// (a member's updates, a conversation, a lease…); times the caller passes
+// are kept. It defaults to the machine's clock and must be called before Open.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	s.clock = now
 	return s
 }
 
@@ -100,9 +110,9 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("opening postgres store: %w", err)
 	}
 	s.pool = pool
-	s.group = startGrouper(pool, s.batch)
-	s.statuses = startStatusGrouper(pool)
-	s.messages = startMessageGrouper(pool, s.batch)
+	s.group = startGrouper(pool, s.batch, s.clock)
+	s.statuses = startStatusGrouper(pool, s.clock)
+	s.messages = startMessageGrouper(pool, s.batch, s.clock)
 	return nil
 }
 

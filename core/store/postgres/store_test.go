@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -104,6 +105,13 @@ func TestStore(t *testing.T) {
 	requireDB(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return postgres.New(testDSN, 8)
+	})
+}
+
+func TestClock(t *testing.T) {
+	requireDB(t)
+	storetest.RunClock(t, func(t *testing.T, now func() time.Time) store.Store {
+		return postgres.New(testDSN, 8).WithClock(now)
 	})
 }
 

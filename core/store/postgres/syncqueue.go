@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,7 +32,7 @@ func (s *Store) QueueSync(ctx context.Context, tenant, connector string, memberI
 	if _, err := p.Exec(ctx, `INSERT INTO sync_queue AS q (tenant, connector, member_id, seq, queued_at)
 		SELECT $1, $2, id, 1, $4 FROM unnest($3::text[]) WITH ORDINALITY AS u (id, n) ORDER BY n
 		ON CONFLICT (tenant, connector, member_id) DO UPDATE SET seq = q.seq + 1`,
-		tenant, connector, ids, dbTime(time.Now())); err != nil {
+		tenant, connector, ids, s.clock.Now()); err != nil {
 		return fmt.Errorf("queueing members to sync: %w", err)
 	}
 	return nil

@@ -56,7 +56,7 @@ func (s *Store) Transact(ctx context.Context, tenant, eventID string, ref store.
 	var res store.AccountResult
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		t.Now = store.Stamp(time.Now())
+		t.Now = s.clock.Now()
 		res, err = store.RunTransact(ctx, accountTx{tx}, t)
 		return err
 	})
@@ -354,7 +354,7 @@ func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
 		}
 	}
 	for _, e := range ch.Entries {
-		if err := insertEntry(ctx, tx, tenant, m.ID, e); err != nil {
+		if err := insertEntry(ctx, tx, tenant, m.ID, e, now); err != nil {
 			return err
 		}
 	}
@@ -364,7 +364,7 @@ func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
 			return fmt.Errorf("saving counter %s: %w", k, err)
 		}
 	}
-	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption); err != nil {
+	if err := writeRedemption(ctx, tx, tenant, m.ID, ch.Redemption, now); err != nil {
 		return err
 	}
 	for _, b := range ch.Badges {
@@ -474,7 +474,7 @@ func (s *Store) Expiring(ctx context.Context, tenant string, from, to time.Time,
 
 // AcquireLease takes or renews a lease; see store.Leases.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	now := time.Now()
+	now := s.clock.Now()
 	var got bool
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)

@@ -38,7 +38,7 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	var results []store.MemberResult
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		results, err = transactMembers(ctx, tx, tenant, ops)
+		results, err = transactMembers(ctx, tx, tenant, ops, s.clock.Now())
 		return err
 	})
 	if err != nil {
@@ -47,7 +47,7 @@ func (s *Store) TransactMembers(ctx context.Context, tenant string, ops []store.
 	return results, nil
 }
 
-func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp) ([]store.MemberResult, error) {
+func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.MemberOp, now time.Time) ([]store.MemberResult, error) {
 	members, err := batchMembers(ctx, tx, tenant, ops)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,6 @@ func transactMembers(ctx context.Context, tx *wtx, tenant string, ops []store.Me
 	if err != nil {
 		return nil, err
 	}
-	now := store.Stamp(time.Now())
 	var w store.PlainWrites
 	results := store.RunOps(ops, members, store.LotsByMember(open), func(op store.MemberOp, m member.Member, lots []*loyalty.Lot) (store.AccountResult, error) {
 		return runMember(ctx, tx, tenant, op, m, lots, &w, now)
@@ -172,7 +171,7 @@ func flushPlain(ctx context.Context, tx *wtx, tenant string, w *store.PlainWrite
 	entries := make([]any, len(w.Entries))
 	for i, e := range w.Entries {
 		entries[i] = []any{e.MemberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints,
-			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))}
+			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.StampOr(e.At, now))}
 	}
 	for _, st := range []struct {
 		what string

@@ -40,7 +40,7 @@ func (s *Store) UpsertCheckout(ctx context.Context, c store.Checkout) error {
 	if c.Tenant == "" || c.Token == "" {
 		return errors.New("saving checkout: tenant and token are required")
 	}
-	updated := toDB(store.Stamp(c.UpdatedAt))
+	updated := toDB(s.clock.Stamp(c.UpdatedAt))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checkouts (tenant, token, phone, email, name, total, currency,
 			url, updated_at, completed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -70,7 +70,7 @@ func (s *Store) CompleteCheckout(ctx context.Context, tenant, token string, at t
 	if tenant == "" || token == "" {
 		return errors.New("completing checkout: tenant and token are required")
 	}
-	updated := toDB(store.Stamp(at))
+	updated := toDB(s.clock.Stamp(at))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO checkouts (tenant, token, updated_at, completed) VALUES (?, ?, ?, 1)
 			ON CONFLICT (tenant, token) DO UPDATE SET completed = 1,
@@ -127,7 +127,7 @@ func (s *Store) MarkAbandoned(ctx context.Context, tenant string, marks []store.
 		tokens = tokens[:0]
 		rs, err := tx.QueryContext(ctx, `UPDATE checkouts SET abandoned_at = ? FROM json_each(?) AS j
 			WHERE tenant = ? AND token = j.value ->> 0 AND completed = 0 AND abandoned_at IS NULL AND updated_at = j.value ->> 1
-			RETURNING token`, toDB(store.Stamp(at)), string(list), tenant)
+			RETURNING token`, toDB(s.clock.Stamp(at)), string(list), tenant)
 		if err != nil {
 			return err
 		}

@@ -159,7 +159,7 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (memb
 	if err := store.CheckContent(m.Content); err != nil {
 		return member.Contact{}, false, fmt.Errorf("recording inbound message: %w", err)
 	}
-	at := store.Stamp(m.At)
+	at := s.clock.Stamp(m.At)
 	var (
 		c   member.Contact
 		dup bool
@@ -185,7 +185,7 @@ func (s *Store) RecordInbound(ctx context.Context, m store.InboundMessage) (memb
 			return nil
 		}
 		m.At = at
-		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, time.Now().UTC())
+		c, err = upsertContact(ctx, tx, m.Tenant, m.Contact, func(c *member.Contact) { store.ApplyInbound(c, m) }, s.clock.Now())
 		return err
 	})
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *Store) UpdateContact(ctx context.Context, tenant string, ref store.Cont
 	var c member.Contact
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		c, err = upsertContact(ctx, tx, tenant, ref, change, time.Now().UTC())
+		c, err = upsertContact(ctx, tx, tenant, ref, change, s.clock.Now())
 		return err
 	})
 	if err != nil {

@@ -94,7 +94,7 @@ func (s *Store) SaveConversation(ctx context.Context, c store.Conversation) erro
 				id = byUser.id
 			}
 		}
-		now := toDB(time.Now())
+		now := toDB(s.clock.Now())
 		target, detach := store.MergeConversations(c, p, u)
 		if detach != nil {
 			if detach.Phone == "" {

@@ -53,7 +53,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	if d.ReplayedAt != nil {
 		replayed = toDB(*d.ReplayedAt)
 	}
-	created := toDB(store.Stamp(d.CreatedAt))
+	created := toDB(s.clock.Stamp(d.CreatedAt))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -108,7 +108,7 @@ func (s *Store) DeadLetter(ctx context.Context, tenant, id string) (store.DeadLe
 
 // MarkReplayed records that the dead letter was published again at at.
 func (s *Store) MarkReplayed(ctx context.Context, tenant, id string, at time.Time) error {
-	replayed := toDB(store.Stamp(at))
+	replayed := toDB(s.clock.Stamp(at))
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE dead_letters SET replayed_at = ? WHERE tenant = ? AND id = ?`,
 			replayed, tenant, id)

@@ -113,7 +113,7 @@ func (a accountTx) OrderMember(ctx context.Context, tenant, orderID string) (mem
 // CreateMember makes a new member, not inserted yet, and gives it first.
 func (a accountTx) CreateMember(ctx context.Context, tenant string, ref store.AccountRef, first member.Identity, at, now time.Time) (
 	member.Member, bool, error) {
-	m := member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.Stamp(at)}
+	m := member.Member{ID: store.NewMemberID(), Tenant: tenant, Phone: ref.Phone, CreatedAt: store.StampOr(at, now)}
 	if first.Kind != member.IdentityPhone {
 		if err := a.AttachIdentity(ctx, tenant, first, m.ID, now); err != nil {
 			return member.Member{}, false, fmt.Errorf("saving the member's %s: %w", first.Kind, err)
@@ -197,7 +197,7 @@ func mergeMember(ctx context.Context, tx *wtx, tenant, eventID string, s, x memb
 			return member.Member{}, fmt.Errorf("merging member %s: saving lot %s: %w", x.ID, l.ID, err)
 		}
 	}
-	if err := insertEntry(ctx, tx, tenant, s.ID, entry); err != nil {
+	if err := insertEntry(ctx, tx, tenant, s.ID, entry, now); err != nil {
 		return member.Member{}, fmt.Errorf("merging member %s: %w", x.ID, err)
 	}
 	s = store.MergedMember(s, merged, now)
@@ -215,13 +215,13 @@ func mergeMember(ctx context.Context, tx *wtx, tenant, eventID string, s, x memb
 }
 
 // insertEntry appends one ledger entry of a member.
-func insertEntry(ctx context.Context, tx *wtx, tenant, memberID string, e loyalty.Entry) error {
+func insertEntry(ctx context.Context, tx *wtx, tenant, memberID string, e loyalty.Entry, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
 		(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
 		 lot_id, order_id, ref_event_id, actor, reason, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tenant, memberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints, e.BalanceAfter, e.PendingAfter,
-		e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.Stamp(e.At))); err != nil {
+		e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.StampOr(e.At, now))); err != nil {
 		return fmt.Errorf("inserting a %s entry: %w", e.Kind, err)
 	}
 	return nil

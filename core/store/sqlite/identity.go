@@ -25,7 +25,7 @@ func (s *Store) ChangeIdentity(ctx context.Context, ch store.IdentityChange) (st
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (tenant, provider_message_id, phone, user_id, type, text, at)
 			VALUES (?, ?, ?, ?, 'system', ?, ?) ON CONFLICT DO NOTHING`,
-			ch.Tenant, ch.MessageID, rec.Phone, rec.UserID, ch.Kind, toDB(store.Stamp(ch.At)))
+			ch.Tenant, ch.MessageID, rec.Phone, rec.UserID, ch.Kind, toDB(s.clock.Stamp(ch.At)))
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func (s *Store) ChangeIdentity(ctx context.Context, ch store.IdentityChange) (st
 			res.Duplicate = true
 			return nil
 		}
-		now := time.Now().UTC()
+		now := s.clock.Now()
 		if err := moveContact(ctx, tx, ch, now, &res); err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	)
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		cur, claimed, err = claim(ctx, tx, m)
+		cur, claimed, err = claim(ctx, tx, m, s.clock)
 		return err
 	})
 	if err != nil {
@@ -60,12 +60,12 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 	return cur, claimed, nil
 }
 
-func claim(ctx context.Context, tx *wtx, m store.Message) (store.Message, bool, error) {
+func claim(ctx context.Context, tx *wtx, m store.Message, clock store.Clock) (store.Message, bool, error) {
 	at := m.UpdatedAt
 	if at.IsZero() {
 		at = m.CreatedAt
 	}
-	at = store.Stamp(at)
+	at = clock.Stamp(at)
 	created := at
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
@@ -122,7 +122,7 @@ func rowsAffected(res sql.Result) int64 {
 func (s *Store) MarkFallback(ctx context.Context, key, template string, at time.Time) error {
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET sent_as = ?, template = ?, updated_at = ? WHERE key = ?`,
-			store.SentAsFallback, template, toDB(store.Stamp(at)), key)
+			store.SentAsFallback, template, toDB(s.clock.Stamp(at)), key)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Store) MarkSkipped(ctx context.Context, key, code, reason string, at ti
 // DeferMessage moves a sending message to deferred until a time; see
 // store.Messages.
 func (s *Store) DeferMessage(ctx context.Context, key string, until time.Time, command []byte, reason string, at time.Time) error {
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, not_before = ?, command = ?, error = ?,
 			error_code = '', updated_at = ? WHERE key = ? AND status IN (?, ?)`,
@@ -206,7 +206,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 		return err
 	}
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		return enqueue(ctx, tx, ms, store.Stamp(time.Time{}))
+		return enqueue(ctx, tx, ms, s.clock.Now())
 	}); err != nil {
 		return fmt.Errorf("queueing messages: %w", err)
 	}
@@ -276,7 +276,7 @@ func (s *Store) RetakeMessage(ctx context.Context, seen store.Message, code, rea
 	if seen.Status != store.MessageSending && seen.Status != store.MessageUnknown {
 		return false, nil
 	}
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	claimed := false
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		claimed = false
@@ -324,7 +324,7 @@ func (s *Store) MarkUnknown(ctx context.Context, key, reason string, at time.Tim
 // row; otherwise it changes nothing (a status report moved the message on
 // first), except that a missing provider message id is filled.
 func (s *Store) mark(ctx context.Context, key string, at time.Time, t store.Transition) error {
-	at = store.Stamp(at)
+	at = s.clock.Stamp(at)
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		return mark(ctx, tx, key, at, t)
 	}); err != nil {
@@ -369,7 +369,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 	var applied bool
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		var err error
-		applied, err = applyStatus(ctx, tx, u)
+		applied, err = applyStatus(ctx, tx, u, s.clock)
 		return err
 	})
 	if err != nil {
@@ -389,7 +389,7 @@ func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]b
 	missing := make([]bool, len(us))
 	err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		for i, u := range us {
-			_, err := applyStatus(ctx, tx, u)
+			_, err := applyStatus(ctx, tx, u, s.clock)
 			missing[i] = errors.Is(err, store.ErrNotFound)
 			if err != nil && !missing[i] {
 				return err
@@ -403,7 +403,7 @@ func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]b
 	return missing, nil
 }
 
-func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate) (bool, error) {
+func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate, clock store.Clock) (bool, error) {
 	cur, err := store.Message{}, store.ErrNotFound
 	if u.ProviderMessageID != "" {
 		cur, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
@@ -419,7 +419,7 @@ func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate) (bool, erro
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := store.Stamp(u.At)
+	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID

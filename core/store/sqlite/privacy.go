@@ -57,7 +57,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 	if tenant == "" || memberID == "" {
 		return errors.New("redacting member: tenant and member id are required")
 	}
-	now := toDB(time.Now())
+	now := toDB(s.clock.Now())
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		m, err := memberByID(ctx, tx, tenant, memberID)
 		if err != nil {
@@ -147,7 +147,7 @@ func (s *Store) RedactDeadLetters(ctx context.Context, tenant string, match func
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		stamp := store.Stamp(at).Format(time.RFC3339Nano)
+		stamp := s.clock.Stamp(at).Format(time.RFC3339Nano)
 		for _, id := range hits {
 			if _, err := tx.ExecContext(ctx, `UPDATE dead_letters SET payload = X'',
 				metadata = json_set(metadata, '$.' || ?, ?) WHERE tenant = ? AND id = ?`,
@@ -170,7 +170,7 @@ func (s *Store) RecordErasure(ctx context.Context, e store.Erasure) (store.Erasu
 	if e.Tenant == "" || e.RequestID == "" {
 		return store.Erasure{}, false, errors.New("recording erasure: tenant and request id are required")
 	}
-	e.At = store.Stamp(e.At)
+	e.At = s.clock.Stamp(e.At)
 	e.Members = store.NonNilIDs(e.Members)
 	members, err := json.Marshal(e.Members)
 	if err != nil {

@@ -74,7 +74,7 @@ func (a accountTx) CodeUsed(ctx context.Context, tenant, rewardID, code string) 
 // writeRedemption saves what a transaction did to a redemption: inserts a
 // new one and counts it toward its reward's stock, or settles a reserved
 // one (a released one no longer counts).
-func writeRedemption(ctx context.Context, tx *wtx, tenant, memberID string, r *loyalty.Redemption) error {
+func writeRedemption(ctx context.Context, tx *wtx, tenant, memberID string, r *loyalty.Redemption, now time.Time) error {
 	if r == nil {
 		return nil
 	}
@@ -88,7 +88,7 @@ func writeRedemption(ctx context.Context, tx *wtx, tenant, memberID string, r *l
 	res, err := tx.ExecContext(ctx, `INSERT INTO redemptions (tenant, `+redemptionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id) DO NOTHING`,
 		tenant, r.ID, memberID, r.RewardID, r.Cost, r.Status, r.Code, r.Reason, string(spent),
-		toDB(store.Stamp(r.CreatedAt)), toDB(store.Stamp(r.UpdatedAt)))
+		toDB(store.StampOr(r.CreatedAt, now)), toDB(store.StampOr(r.UpdatedAt, now)))
 	if err != nil {
 		return fmt.Errorf("saving redemption %s: %w", r.ID, err)
 	}
@@ -103,7 +103,7 @@ func writeRedemption(ctx context.Context, tx *wtx, tenant, memberID string, r *l
 	}
 	res, err = tx.ExecContext(ctx, `UPDATE redemptions SET status = ?, code = ?, reason = ?, updated_at = ?
 		WHERE tenant = ? AND id = ? AND status = ?`,
-		r.Status, r.Code, r.Reason, toDB(store.Stamp(r.UpdatedAt)), tenant, r.ID, loyalty.RedemptionReserved)
+		r.Status, r.Code, r.Reason, toDB(store.StampOr(r.UpdatedAt, now)), tenant, r.ID, loyalty.RedemptionReserved)
 	if err != nil {
 		return fmt.Errorf("settling redemption %s: %w", r.ID, err)
 	}
@@ -127,7 +127,7 @@ func (s *Store) ImportCodes(ctx context.Context, tenant, rewardID string, codes 
 	if err != nil {
 		return 0, 0, fmt.Errorf("importing codes: %w", err)
 	}
-	now := toDB(store.Stamp(time.Now()))
+	now := toDB(s.clock.Now())
 	var added int
 	err = s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		added = 0

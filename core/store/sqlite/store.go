@@ -67,6 +67,7 @@ var (
 type Store struct {
 	path  string
 	batch store.Batching
+	clock store.Clock
 
 	mu     sync.Mutex
 	write  *sql.DB // one connection, BEGIN IMMEDIATE
@@ -91,6 +92,14 @@ func New(path string) *Store {
 // size defaults to DefaultBatchSize. It must be called before Open.
 func (s *Store) WithBatching(b store.Batching) *Store {
 	s.batch = b
+	return s
+}
+
+// WithClock sets the clock the store stamps what it records by itself with
+// (a member's updates, a conversation, a lease…); times the caller passes
+// are kept. It defaults to the machine's clock and must be called before Open.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	s.clock = now
 	return s
 }
 

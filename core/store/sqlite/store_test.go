@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,12 @@ func TestStore(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store {
 			return sqlite.New(":memory:")
 		})
+	})
+}
+
+func TestClock(t *testing.T) {
+	storetest.RunClock(t, func(t *testing.T, now func() time.Time) store.Store {
+		return sqlite.New(filepath.Join(t.TempDir(), "loyalhub.db")).WithClock(now)
 	})
 }
 

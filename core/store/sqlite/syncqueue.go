@@ -24,7 +24,7 @@ func (s *Store) QueueSync(ctx context.Context, tenant, connector string, memberI
 	if slices.Contains(memberIDs, "") {
 		return errors.New("queueing members to sync: empty member id")
 	}
-	now := time.Now()
+	now := s.clock.Now()
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
 		for _, id := range memberIDs {
 			if err := queueSync(ctx, tx, tenant, connector, id, now); err != nil {
