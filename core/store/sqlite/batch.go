@@ -148,12 +148,15 @@ func (b batchOpTx) WriteChanges(ctx context.Context, w store.AccountWrite) error
 // The set statements of a batch's plain writes. Their rows are bound as
 // parameters of a VALUES list (the columns of a VALUES row are named
 // column1, column2, …): decoding JSON rows in SQL cost more than the
-// writes themselves.
+// writes themselves. The updates are OR FAIL: a failing statement fails
+// its whole op, which is rolled back with everything else it wrote, so
+// SQLite need not copy every page the statement changes into a statement
+// journal to undo the statement alone (ABORT, the default, does).
 var (
-	batchUpdateMembers = newRowsStatement("saving members", 3, `UPDATE members
+	batchUpdateMembers = newRowsStatement("saving members", 3, `UPDATE OR FAIL members
 		SET balance = v.column2, pending = v.column3, updated_at = ?
 		FROM (VALUES %s) AS v WHERE members.id = v.column1`)
-	batchUpdateLots = newRowsStatement("saving lots", 7, `UPDATE lots
+	batchUpdateLots = newRowsStatement("saving lots", 7, `UPDATE OR FAIL lots
 		SET remaining = v.column2, reversed = v.column3, status = v.column4,
 			activates_at = v.column5, expires_at = v.column6, reminded = v.column7
 		FROM (VALUES %s) AS v WHERE lots.id = v.column1`)
