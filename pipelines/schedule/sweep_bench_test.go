@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +22,10 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
-var sweepLots = flag.Int("sweep.lots", 20_000, "lots that fall due in BenchmarkSweepExpiry")
+var (
+	sweepLots    = flag.Int("sweep.lots", 20_000, "lots that fall due in BenchmarkSweepExpiry")
+	sweepProfile = flag.String("sweep.cpuprofile", "", "write a CPU profile of BenchmarkSweepExpiry's sweeps alone (not the seeding) to this file")
+)
 
 // BenchmarkSweepExpiry measures the expiry sweep on each store: one member
 // per due lot, a batch of members per transaction (the default
@@ -47,11 +52,15 @@ func benchSweep(b *testing.B, s store.Store, prog *loyalty.Program) {
 		b.StopTimer()
 		tenant := fmt.Sprintf("bench%d", i)
 		seed(b, s, prog, tenant, *sweepLots, seededAt)
+		stopProfile := profileSweep(b)
 		b.StartTimer()
 		start, startCPU := time.Now(), storetest.CPUTime(b)
 		r := schedule.SweepTenant(ctx, schedule.SweepOptions{Store: s, Tenant: tenant, Program: prog},
 			seededAt.Add(72*time.Hour))
 		elapsed, cpu = elapsed+time.Since(start), cpu+storetest.CPUTime(b)-startCPU
+		b.StopTimer()
+		stopProfile()
+		b.StartTimer()
 		if r.Swept != *sweepLots || r.Failed != 0 {
 			b.Fatalf("swept %d of %d, %d failed", r.Swept, *sweepLots, r.Failed)
 		}
@@ -63,6 +72,21 @@ func benchSweep(b *testing.B, s store.Store, prog *loyalty.Program) {
 	// store's own goroutines, not PostgreSQL's server) compares runs that
 	// waited for the cores differently.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(swept), "cpu-µs/lot")
+}
+
+// profileSweep starts the CPU profile of -sweep.cpuprofile, when asked
+// for, and returns what stops it. The profile holds the last sweep run.
+func profileSweep(b *testing.B) (stop func()) {
+	if *sweepProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(*sweepProfile)
+	require.NoError(b, err)
+	require.NoError(b, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(b, f.Close())
+	}
 }
 
 // seededAt is when the lots of seed are earned; under sweepStore's program they

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
@@ -142,57 +144,90 @@ func (b batchOpTx) WriteChanges(ctx context.Context, w store.AccountWrite) error
 	return b.accountTx.WriteChanges(ctx, w)
 }
 
-// The set statements of a batch's plain writes; each row is the JSON
-// array j.value.
-const (
-	batchUpdateMembers = `UPDATE members SET balance = j.value ->> 1, pending = j.value ->> 2, updated_at = ?
-		FROM json_each(?) AS j WHERE members.id = j.value ->> 0`
-	batchUpdateLots = `UPDATE lots SET remaining = j.value ->> 1, reversed = j.value ->> 2, status = j.value ->> 3,
-			activates_at = j.value ->> 4, expires_at = j.value ->> 5, reminded = j.value ->> 6
-		FROM json_each(?) AS j WHERE lots.id = j.value ->> 0`
-	batchInsertEntries = `INSERT INTO ledger_entries
+// The set statements of a batch's plain writes. Their rows are bound as
+// parameters of a VALUES list (the columns of a VALUES row are named
+// column1, column2, …): decoding JSON rows in SQL cost more than the
+// writes themselves. The updates are OR FAIL: a failing statement fails
+// its whole op, which is rolled back with everything else it wrote, so
+// SQLite need not copy every page the statement changes into a statement
+// journal to undo the statement alone (ABORT, the default, does).
+var (
+	batchUpdateMembers = newRowsStatement("saving members", 3, `UPDATE OR FAIL members
+		SET balance = v.column2, pending = v.column3, updated_at = ?
+		FROM (VALUES %s) AS v WHERE members.id = v.column1`)
+	batchUpdateLots = newRowsStatement("saving lots", 7, `UPDATE OR FAIL lots
+		SET remaining = v.column2, reversed = v.column3, status = v.column4,
+			activates_at = v.column5, expires_at = v.column6, reminded = v.column7
+		FROM (VALUES %s) AS v WHERE lots.id = v.column1`)
+	batchInsertEntries = newRowsStatement("inserting entries", 15, `INSERT INTO ledger_entries
 		(tenant, member_id, event_id, rule, kind, points, pending_points, balance_after, pending_after,
 		 lot_id, order_id, ref_event_id, actor, reason, created_at)
-		SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
-			value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13
-		FROM json_each(?) ORDER BY key`
+		VALUES %s`)
 )
+
+// maxStatementRows caps the rows of one rowsStatement.
+const maxStatementRows = 256
+
+// rowsStatement is a statement over rows bound as parameters. It has a
+// text for every row count that is a power of two up to maxStatementRows,
+// so that the rows of any batch go out in a few statements, each prepared
+// once.
+type rowsStatement struct {
+	what  string
+	width int      // parameters of a row
+	texts []string // texts[i] takes 1<<i rows
+}
+
+// newRowsStatement makes the texts of a statement whose rows of width
+// parameters go where format has its %s.
+func newRowsStatement(what string, width int, format string) rowsStatement {
+	row := "(?" + strings.Repeat(", ?", width-1) + ")"
+	s := rowsStatement{what: what, width: width}
+	for n := 1; n <= maxStatementRows; n *= 2 {
+		s.texts = append(s.texts, fmt.Sprintf(format, row+strings.Repeat(", "+row, n-1)))
+	}
+	return s
+}
+
+// exec runs the statement over rows, the rows' parameters one after the
+// other, each statement with lead's parameters before its rows'.
+func (s rowsStatement) exec(ctx context.Context, tx *wtx, lead, rows []any) error {
+	var args []any
+	for len(rows) > 0 {
+		i := bits.Len(uint(min(len(rows)/s.width, maxStatementRows))) - 1
+		n := s.width << i
+		args = append(append(args[:0], lead...), rows[:n]...)
+		if _, err := tx.ExecContext(ctx, s.texts[i], args...); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
 
 // flushPlain runs a batch's plain writes, and writes their effects.
 func flushPlain(ctx context.Context, tx *wtx, tenant string, w *store.PlainWrites, now time.Time) error {
-	members := make([]any, len(w.Members))
-	for i, m := range w.Members {
-		members[i] = []any{m.MemberID, m.Balance, m.Pending}
+	members := make([]any, 0, len(w.Members)*batchUpdateMembers.width)
+	for _, m := range w.Members {
+		members = append(members, m.MemberID, m.Balance, m.Pending)
 	}
-	lots := make([]any, len(w.Lots))
-	for i, l := range w.Lots {
-		lots[i] = []any{l.ID, l.Remaining, l.Reversed, l.Status, dbTime(l.ActivatesAt), dbTime(l.ExpiresAt), l.Reminded}
+	lots := make([]any, 0, len(w.Lots)*batchUpdateLots.width)
+	for _, l := range w.Lots {
+		lots = append(lots, l.ID, l.Remaining, l.Reversed, l.Status, dbTime(l.ActivatesAt), dbTime(l.ExpiresAt), l.Reminded)
 	}
-	entries := make([]any, len(w.Entries))
-	for i, e := range w.Entries {
-		entries[i] = []any{e.MemberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints,
-			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.StampOr(e.At, now))}
+	entries := make([]any, 0, len(w.Entries)*batchInsertEntries.width)
+	for _, e := range w.Entries {
+		entries = append(entries, tenant, e.MemberID, e.EventID, e.Rule, e.Kind, e.Points, e.PendingPoints,
+			e.BalanceAfter, e.PendingAfter, e.LotID, e.OrderID, e.RefEventID, e.Actor, e.Reason, toDB(store.StampOr(e.At, now)))
 	}
-	for _, st := range []struct {
-		what string
-		q    string
-		rows []any
-		args []any
-	}{
-		{"saving members", batchUpdateMembers, members, []any{toDB(now)}},
-		{"saving lots", batchUpdateLots, lots, nil},
-		{"inserting entries", batchInsertEntries, entries, []any{tenant}},
-	} {
-		if len(st.rows) == 0 {
-			continue
-		}
-		list, err := json.Marshal(st.rows)
-		if err != nil {
-			return fmt.Errorf("%s: %w", st.what, err)
-		}
-		if _, err := tx.ExecContext(ctx, st.q, append(st.args, string(list))...); err != nil {
-			return fmt.Errorf("%s: %w", st.what, err)
-		}
+	if err := batchUpdateMembers.exec(ctx, tx, []any{toDB(now)}, members); err != nil {
+		return err
+	}
+	if err := batchUpdateLots.exec(ctx, tx, nil, lots); err != nil {
+		return err
+	}
+	if err := batchInsertEntries.exec(ctx, tx, nil, entries); err != nil {
+		return err
 	}
 	return writeEffects(ctx, tx, tenant, w.Effects, now)
 }

@@ -310,6 +310,64 @@ func testTransactMembers(t *testing.T, s store.Store) {
 	assert.Equal(t, []string{ids[2]}, due, "only the failed member is still due")
 }
 
+// testTransactMembersLarge expires the lots of a batch larger than a store
+// may write in one statement (300 members, 400 lots, not a power of two):
+// every member, lot and entry of it is written, each in its own place.
+func testTransactMembersLarge(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 1, false)
+	const n = 300
+	ids := make([]string, n)
+	lots := make([]int64, n) // the lots of each member
+	for i := range ids {
+		phone := fmt.Sprintf("+6281300%05d", i)
+		for j := range 1 + min(i%3, 1) {
+			eventID := fmt.Sprintf("seed_%d_%d", i, j)
+			points := int64(10*i + j + 1)
+			res, err := s.Transact(ctx, tenant, eventID, store.AccountRef{Phone: phone, Create: true}, base,
+				func(a *loyalty.Account) error { return p.Adjust(a, eventID, points, "seed", base) })
+			require.NoError(t, err)
+			ids[i] = res.Member.ID
+			lots[i]++
+		}
+	}
+	now := base.Add(3 * 24 * time.Hour)
+	ops := make([]store.MemberOp, n)
+	for i, id := range ids {
+		eventID := fmt.Sprintf("sweep_%d", i)
+		ops[i] = store.MemberOp{MemberID: id, EventID: eventID, Fn: func(a *loyalty.Account) error {
+			p.ExpireDue(a, eventID, now)
+			return nil
+		}}
+	}
+	rs, err := s.TransactMembers(ctx, tenant, ops)
+	require.NoError(t, err)
+	require.Len(t, rs, n)
+	for i, id := range ids {
+		require.NoError(t, rs[i].Err, id)
+		assert.Equal(t, []string{loyalty.OutcomePointsExpired}, outcomeTypesOf(rs[i].Outcomes), id)
+		m, err := s.Member(ctx, tenant, id)
+		require.NoError(t, err)
+		require.Zero(t, m.Balance, id)
+		entries, err := s.Entries(ctx, tenant, id, store.MaxLimit)
+		require.NoError(t, err)
+		require.Len(t, entries, int(2*lots[i]), "an entry earned and one expired for each lot of %s", id)
+		var expired int64
+		for _, e := range entries {
+			if e.Kind == loyalty.EntryExpire {
+				assert.Equal(t, fmt.Sprintf("sweep_%d", i), e.EventID)
+				expired -= e.Points
+			}
+		}
+		assert.Equal(t, 10*int64(i)*lots[i]+lots[i]*(lots[i]+1)/2, expired, "the points of %s expired", id)
+		checkLedger(t, s, tenant, id, false)
+	}
+	due, err := s.DueMembers(ctx, tenant, now, 0)
+	require.NoError(t, err)
+	assert.Empty(t, due)
+}
+
 // batchMembers makes four members for a batch of scheduled work, each with
 // a first order of 100 (10 points held two days, and a welcome 5) by order
 // ids idPrefix-0… and phones phonePrefix00…, and returns their ids.

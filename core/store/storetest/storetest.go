@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactConcurrentNewMember", testTransactConcurrentNewMember},
 		{"TransactUnrecorded", testTransactUnrecorded},
 		{"TransactMembers", testTransactMembers},
+		{"TransactMembersLarge", testTransactMembersLarge},
 		{"TransactProperty", testTransactProperty},
 		{"TransactPropertyHuge", testTransactPropertyHuge},
 		{"HugeValues", testHugeValues},
