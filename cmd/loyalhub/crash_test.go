@@ -99,12 +99,14 @@ func (c *child) start(addr string) {
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	c.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
 	require.NoError(c.t, c.cmd.Start())
-	c.done = make(chan error, 1)
-	c.exited = make(chan struct{})
+	// The goroutine keeps this child's own channels: the fields are
+	// replaced at the next start, possibly before it has sent.
+	cmd, done, exited := c.cmd, make(chan error, 1), make(chan struct{})
+	c.done, c.exited = done, exited
 	go func() {
-		err := c.cmd.Wait()
-		close(c.exited)
-		c.done <- err
+		err := cmd.Wait()
+		close(exited)
+		done <- err
 	}()
 	// A restart replays what the kill left; on a loaded machine that can
 	// take a while.
