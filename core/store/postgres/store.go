@@ -66,6 +66,11 @@ func New(dsn string, maxConns int) *Store {
 	return &Store{dsn: dsn, maxConns: maxConns}
 }
 
+// planCacheMode is PostgreSQL's setting of when a prepared statement may
+// run a generic plan; a DSN that sets it (…?plan_cache_mode=auto) keeps
+// its own.
+const planCacheMode = "plan_cache_mode"
+
 // WithBatching sets how many loyalty transactions, and how many of the
 // send stage's claims and marks, share one PostgreSQL transaction, at most,
 // and how long a group waits for more (see store.Batching). The size
@@ -100,6 +105,15 @@ func (s *Store) Open(ctx context.Context) error {
 	}
 	if s.maxConns > 0 {
 		cfg.MaxConns = int32(min(s.maxConns, 1<<30))
+	}
+	// Every statement is planned with its arguments. pgx prepares each
+	// statement once per connection, and after five runs PostgreSQL may
+	// keep a generic plan made while the tables were nearly empty: a
+	// member found by phone through the tenant's index, the message log
+	// updated by a scan of the whole table. Such a plan slows as the
+	// tables grow, until the store spends its time scanning.
+	if _, ok := cfg.ConnConfig.RuntimeParams[planCacheMode]; !ok {
+		cfg.ConnConfig.RuntimeParams[planCacheMode] = "force_custom_plan"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
