@@ -96,6 +96,11 @@
 // Programs cannot read the process environment ($ENV and env are empty), nor
 // inputs or modules.
 //
+// Besides jq's builtins, a mapping may call drop_nulls: the object without
+// its null values (or the array without its null elements), as
+// del(.[] | nulls) gives it, at a fraction of the cost. A mapping that
+// defines its own drop_nulls uses its own.
+//
 // Program.LocateRun finds the place of gojq's own runtime errors too
 // (iterating over null, indexing a string, a builtin such as tonumber
 // refusing its input), which carry no position: it runs the program again

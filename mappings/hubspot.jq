@@ -56,8 +56,6 @@
 
 def str: if type == "string" and . != "" then . elif type == "number" then tostring else null end;
 
-def drop_nulls: del(.[] | nulls);
-
 # ms_time turns Unix milliseconds into RFC 3339 (UTC, millisecond
 # precision); null when it is not a sensible number.
 def ms_time:

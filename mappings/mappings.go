@@ -101,14 +101,49 @@ func Compile(name, source string) (*Program, error) {
 		}
 		return nil, ce
 	}
-	code, err := gojq.Compile(q,
-		gojq.WithVariables([]string{"$meta"}),
-		gojq.WithEnvironLoader(func() []string { return nil }),
-	)
+	code, err := gojq.Compile(q, compileOptions()...)
 	if err != nil {
 		return nil, &CompileError{Mapping: name, Err: err}
 	}
 	return &Program{name: name, source: source, code: code}, nil
+}
+
+// compileOptions are the options every mapping is compiled with, extra
+// ones after them: $meta, no environment, and the functions the engine adds
+// to jq's.
+func compileOptions(extra ...gojq.CompilerOption) []gojq.CompilerOption {
+	return append([]gojq.CompilerOption{
+		gojq.WithVariables([]string{"$meta"}),
+		gojq.WithEnvironLoader(func() []string { return nil }),
+		gojq.WithFunction("drop_nulls", 0, 0, func(v any, _ []any) any { return dropNulls(v) }),
+	}, extra...)
+}
+
+// dropNulls is the drop_nulls function of mappings: an object without its
+// null values, an array without its null elements, as del(.[] | nulls)
+// gives them, without jq's path tracking, which made it the dearest step
+// of mapping a status webhook. Other values, null included, cannot be
+// iterated, as in jq.
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if e != nil {
+				out[k] = e
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if e != nil {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	return fmt.Errorf("cannot iterate over: %s", typeName(v))
 }
 
 // position converts a byte offset into a 1-based line and column (in

@@ -211,16 +211,14 @@ func (p *Program) marked(onMark func(i int, v any)) (prog *Program, marks []trac
 	if err != nil {
 		return nil, nil, false
 	}
-	code, err := gojq.Compile(q,
-		gojq.WithVariables([]string{"$meta"}),
-		gojq.WithEnvironLoader(func() []string { return nil }),
+	code, err := gojq.Compile(q, compileOptions(
 		gojq.WithFunction(markFunc, 1, 1, func(v any, args []any) any {
 			if i, ok := args[0].(int); ok && i >= 0 && i < len(marks) {
 				onMark(i, v)
 			}
 			return v
 		}),
-	)
+	)...)
 	if err != nil {
 		return nil, nil, false
 	}

@@ -76,8 +76,6 @@
 # {"ignored": "not_an_envelope"}: the hub counts and logs them, nothing
 # fails.
 
-def drop_nulls: del(.[] | nulls);
-
 # obj is the value when it is an object, else null (never empty: a field
 # built from it is then left out rather than dropping the whole event).
 def obj: if type == "object" then . else null end;
