@@ -125,8 +125,9 @@ type Contacts interface {
 	//     an operator decides).
 	ChangeIdentity(ctx context.Context, ch IdentityChange) (IdentityResult, error)
 	// CountMessages counts the messages of a category to a recipient
-	// created since a time, that were sent or are being sent (not failed,
-	// not pending).
+	// created since a time, that were sent or are being sent: not failed,
+	// skipped, pending, or still queued in the outbox (a message waiting its
+	// turn does not count against the one being decided).
 	CountMessages(ctx context.Context, tenant, recipient, category string, since time.Time) (int, error)
 }
 

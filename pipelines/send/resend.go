@@ -207,7 +207,7 @@ func (s *Sender) handBack(ctx context.Context, ds []store.DeferredMessage) int {
 	var order []string
 	by := map[string][]store.DeferredMessage{}
 	for _, d := range ds {
-		k := d.Tenant + "\x00" + d.Recipient
+		k := recipientKey(d)
 		if _, ok := by[k]; !ok {
 			order = append(order, k)
 		}

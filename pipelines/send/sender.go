@@ -103,6 +103,7 @@ type Sender struct {
 	wake    chan struct{}
 	work    chan []store.DeferredMessage
 	sending inFlight // keys of the send attempts this process is making
+	turns   turns    // the recipients a worker is sending to
 	workers *schedule.Workers
 }
 
@@ -136,9 +137,14 @@ func (s *Sender) Start(ctx context.Context) {
 			for {
 				select {
 				case ds := <-s.work:
+					release, ok := s.turns.take(ctx, recipientKey(ds[0]))
+					if !ok {
+						return
+					}
 					for _, d := range ds {
 						s.sendOutboxed(ctx, d)
 					}
+					release()
 				case <-ctx.Done():
 					return
 				}

@@ -310,8 +310,8 @@ func (s *Store) CountMessages(ctx context.Context, tenant, recipient, category s
 	}
 	var n int
 	if err := p.QueryRow(ctx, `SELECT count(*) FROM messages
-		WHERE tenant = $1 AND recipient = $2 AND created_at >= $3 AND category = $4 AND status NOT IN ($5, $6, $7)`,
-		tenant, recipient, since, category, store.MessageFailed, store.MessagePending, store.MessageSkipped).Scan(&n); err != nil {
+		WHERE tenant = $1 AND recipient = $2 AND created_at >= $3 AND category = $4 AND status NOT IN ($5, $6, $7, $8)`,
+		tenant, recipient, since, category, store.MessageFailed, store.MessagePending, store.MessageSkipped, store.MessageQueued).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting messages: %w", err)
 	}
 	return n, nil

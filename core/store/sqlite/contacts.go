@@ -296,8 +296,8 @@ func (s *Store) CountMessages(ctx context.Context, tenant, recipient, category s
 	}
 	var n int
 	if err := r.QueryRowContext(ctx, `SELECT count(*) FROM messages
-		WHERE tenant = ? AND recipient = ? AND created_at >= ? AND category = ? AND status NOT IN (?, ?, ?)`,
-		tenant, recipient, toDB(since), category, store.MessageFailed, store.MessagePending, store.MessageSkipped).Scan(&n); err != nil {
+		WHERE tenant = ? AND recipient = ? AND created_at >= ? AND category = ? AND status NOT IN (?, ?, ?, ?)`,
+		tenant, recipient, toDB(since), category, store.MessageFailed, store.MessagePending, store.MessageSkipped, store.MessageQueued).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting messages: %w", err)
 	}
 	return n, nil
