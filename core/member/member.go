@@ -28,9 +28,11 @@ type Member struct {
 	// Birthday is the month and day, "04-12", when known.
 	Birthday string `json:"birthday,omitempty"`
 	// BirthdayYear is the last year the birthday was celebrated.
-	BirthdayYear int       `json:"birthday_year,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	BirthdayYear int `json:"birthday_year,omitempty"`
+	// Profile is what sources, imports and the chat say of the member.
+	Profile   Profile   `json:"profile"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Identities are the ways the member is found: phone, customer ids,
 	// emails and the ids of members merged into this one.
 	Identities []Identity `json:"identities,omitempty"`
