@@ -85,9 +85,22 @@ type Command struct {
 	Fallback  *Template `json:"fallback,omitempty"`
 	OutcomeID string    `json:"outcome_id,omitempty"`
 	Rule      string    `json:"rule,omitempty"` // notification rule that produced it
+	// Origin is what wrote the message, kept in the message log for
+	// analytics: RuleOrigin of a notification rule, OriginChat,
+	// OriginAgent.
+	Origin string `json:"origin,omitempty"`
 
 	fitted int // texts Render changed to fit WhatsApp's limits
 }
+
+// Origins of messages other than notification rules'.
+const (
+	OriginChat  = "chat"  // the chatbot's replies and its notices
+	OriginAgent = "agent" // a person's reply from the admin API during a handoff
+)
+
+// RuleOrigin is the origin of the messages of notification rule name.
+func RuleOrigin(name string) string { return "rule:" + name }
 
 // Template is an approved WhatsApp template with its parameters.
 type Template struct {

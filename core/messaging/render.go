@@ -208,6 +208,7 @@ func (r *Renderer) render(o event.Outcome) (cmd Command, ok bool, err error) {
 		Category:  r.n.Category,
 		OutcomeID: o.ID,
 		Rule:      r.n.Name,
+		Origin:    RuleOrigin(r.n.Name),
 	}
 	if r.text != nil {
 		cmd.Kind = KindText

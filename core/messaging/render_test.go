@@ -62,6 +62,7 @@ func TestRenderCommand(t *testing.T) {
 		Template:  &messaging.Template{Name: "points_earned", Language: "id", Body: messaging.Positional("Sari", "250", "1250")},
 		OutcomeID: "out_1",
 		Rule:      "points-earned",
+		Origin:    "rule:points-earned",
 	}, cmd)
 	require.NoError(t, cmd.Validate())
 

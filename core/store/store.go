@@ -39,6 +39,7 @@ type Store interface {
 	Checkouts
 	Privacy
 	SyncQueue
+	Analytics
 }
 
 // Members reads members.
@@ -142,6 +143,11 @@ type Message struct {
 	// DueAt is when a queued message is to be sent (its creation time when
 	// zero); EnqueueMessages stores it.
 	DueAt time.Time `json:"due_at,omitzero"`
+	// Origin is what wrote the message, for analytics: "rule:<name>" for a
+	// notification rule, "chat" for the chatbot's replies, "" when unknown
+	// (see messaging.Command.Origin). ClaimMessage and EnqueueMessages
+	// store it with a new message.
+	Origin string `json:"origin,omitempty"`
 }
 
 // SentAsFallback marks a message sent as its fallback template: the

@@ -4,7 +4,7 @@
 // simulation; rewards, their codes and redemptions; the message log,
 // contacts, consent and senders' pauses; dead letters and their replay;
 // handed-off conversations and the join link; erasure on a person's
-// request.
+// request; the funnel of the messages written, by origin.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running
@@ -51,6 +51,7 @@ type Store interface {
 	store.Conversations
 	store.DeadLetters
 	store.Privacy
+	store.Analytics
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -114,6 +115,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.rewardsRoutes(mux)
 	a.conversationRoutes(mux)
 	a.privacyRoutes(mux)
+	a.analyticsRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

@@ -73,6 +73,7 @@ func (a *API) postAgentMessage(w http.ResponseWriter, r *http.Request, t *runtim
 		Key:    event.DerivedID("msg_", t.ID, "agent", req.RequestID),
 		Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 		Kind: messaging.KindText, Category: messaging.CategoryService, Text: req.Text, Rule: "agent",
+		Origin: messaging.OriginAgent,
 	}
 	if c.Phone == "" {
 		cmd.UserID = c.UserID
@@ -129,7 +130,7 @@ func (a *API) postRelease(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 			Key:    event.DerivedID("msg_", t.ID, "release", conv.Phone+conv.UserID, strconv.FormatInt(now.UnixNano(), 10)),
 			Tenant: t.ID, Sender: t.Config.Conversation.Sender, To: c.Phone,
 			Kind: messaging.KindText, Category: messaging.CategoryService, Rule: "conversation",
-			Text: t.Bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.Config.Conversation.Brand}),
+			Origin: messaging.OriginChat, Text: t.Bot.Catalog.Text(lang, conversation.MsgHandoffEnded, map[string]string{"brand": t.Config.Conversation.Brand}),
 		}
 		if c.Phone == "" {
 			cmd.UserID = c.UserID

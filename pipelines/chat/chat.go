@@ -392,7 +392,7 @@ func (c *chatIO) commands(replies []conversation.Reply) []messaging.Command {
 		cmd := messaging.Command{
 			Key: r.Key, Tenant: c.t.ID, Sender: c.t.Config.Conversation.Sender,
 			To: to, Kind: r.Kind, Category: messaging.CategoryService, Rule: "conversation",
-			Text: r.Text, Interactive: r.Interactive, MemberID: memberID,
+			Origin: messaging.OriginChat, Text: r.Text, Interactive: r.Interactive, MemberID: memberID,
 		}
 		if c.phone == "" {
 			cmd.UserID = c.msg.UserID

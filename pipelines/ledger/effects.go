@@ -127,6 +127,7 @@ func OutboxMessage(cmd messaging.Command) (store.Message, error) {
 	m := store.Message{
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
 		Recipient: cmp.Or(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category, Command: b,
+		Origin: cmd.Origin,
 	}
 	if cmd.Template != nil {
 		m.Template = cmd.Template.Name

@@ -54,6 +54,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	rec := store.Message{
 		Key: cmd.Key, Tenant: cmd.Tenant, MemberID: cmd.MemberID, Sender: cmd.Sender,
 		Recipient: cmp.Or(cmd.To, cmd.UserID), Kind: cmd.Kind, Category: cmd.Category,
+		Origin:    cmd.Origin,
 		UpdatedAt: s.Now(), // the claim's time
 	}
 	if strings.HasSuffix(cmd.Key, messaging.FallbackKey("")) {

@@ -14,13 +14,13 @@ import (
 )
 
 const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
-	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as`
+	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as, origin`
 
 func scanMessage(r pgx.Row) (store.Message, error) {
 	var m store.Message
 	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
 		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
-		&m.CreatedAt, &m.UpdatedAt, &m.SentAs); err != nil {
+		&m.CreatedAt, &m.UpdatedAt, &m.SentAs, &m.Origin); err != nil {
 		return store.Message{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
@@ -58,7 +58,7 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 // its key.
 const (
 	claimValues = `INSERT INTO messages (` + messageColumns + `, command)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13, $14)`
 	claimInsert = claimValues + ` ON CONFLICT (key) DO NOTHING`
 )
 
@@ -74,7 +74,7 @@ func claimRow(m store.Message, clock store.Clock) (time.Time, []any) {
 		created = store.Stamp(m.CreatedAt)
 	}
 	return at, []any{m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, created, at, m.SentAs, m.Command}
+		store.MessageSending, created, at, m.SentAs, m.Origin, m.Command}
 }
 
 func claim(ctx context.Context, tx pgx.Tx, m store.Message, clock store.Clock) (store.Message, bool, error) {

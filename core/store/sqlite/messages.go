@@ -12,14 +12,14 @@ import (
 )
 
 const messageColumns = `key, tenant, member_id, sender, recipient, kind, template, category, status,
-	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as`
+	provider_message_id, error_code, error, attempts, created_at, updated_at, sent_as, origin`
 
 func scanMessage(r rowScanner) (store.Message, error) {
 	var m store.Message
 	var created, updated int64
 	if err := r.Scan(&m.Key, &m.Tenant, &m.MemberID, &m.Sender, &m.Recipient, &m.Kind, &m.Template,
 		&m.Category, &m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.Error, &m.Attempts,
-		&created, &updated, &m.SentAs); err != nil {
+		&created, &updated, &m.SentAs, &m.Origin); err != nil {
 		return store.Message{}, notFound(err)
 	}
 	m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
@@ -71,9 +71,9 @@ func claim(ctx context.Context, tx *wtx, m store.Message, clock store.Clock) (st
 		created = store.Stamp(m.CreatedAt)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`, command)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, toDB(created), toDB(at), m.SentAs, m.Command)
+		store.MessageSending, toDB(created), toDB(at), m.SentAs, m.Origin, m.Command)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
@@ -214,7 +214,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 }
 
 const queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 
 // enqueue inserts checked messages (store.CheckQueued) as queued, created
 // at now unless they say otherwise.
@@ -222,7 +222,7 @@ func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) er
 	for _, m := range ms {
 		created, due := store.QueuedTimes(m, now)
 		if _, err := tx.ExecContext(ctx, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
-			m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Command,
+			m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Origin, m.Command,
 			toDB(due)); err != nil {
 			return fmt.Errorf("queueing message %s: %w", m.Key, err)
 		}

@@ -25,6 +25,7 @@ func RunClock(t *testing.T, open func(t *testing.T, now func() time.Time) store.
 	}{
 		{"StampsFollowTheClock", testStampsFollowTheClock},
 		{"LeasesFollowTheClock", testLeasesFollowTheClock},
+		{"Funnel", testFunnel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +51,12 @@ func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
+}
+
+func (c *testClock) set(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
 }
 
 func (c *testClock) add(d time.Duration) {

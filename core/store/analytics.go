@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Analytics reads what became of the messages the hub wrote.
+type Analytics interface {
+	// Funnel follows the messages written in a period, by origin (see
+	// Message.Origin): how many were written, skipped by reason, failed,
+	// sent, delivered and read, and how many were followed by a reply
+	// from the recipient within a day of being sent, or by an order of
+	// the member within the attribution window, with those orders'
+	// revenue. Rows come sorted by origin.
+	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+}
+
+// FunnelQuery chooses the messages of a funnel: a tenant's, written from
+// From (inclusive) to To (exclusive), and how long after a message was sent
+// an order counts as its conversion.
+type FunnelQuery struct {
+	Tenant   string
+	From, To time.Time
+	Window   time.Duration
+}
+
+// ReplyWindow is how long after a message a recipient's message counts as
+// a reply to it: WhatsApp's customer service window.
+const ReplyWindow = 24 * time.Hour
+
+// FunnelRow is one origin's funnel.
+type FunnelRow struct {
+	Origin string `json:"origin"`
+	// Targeted counts every message written; the stages below count those
+	// that reached them.
+	Targeted int64 `json:"targeted"`
+	// Skipped counts the messages the send decision refused, by reason
+	// (no_consent, opted_out, daily_cap…).
+	Skipped map[string]int64 `json:"skipped,omitempty"`
+	Failed  int64            `json:"failed"`
+	// Waiting counts the messages not yet sent, skipped or failed:
+	// queued, deferred, being sent, or with an unknown outcome.
+	Waiting   int64 `json:"waiting"`
+	Sent      int64 `json:"sent"`
+	Delivered int64 `json:"delivered"`
+	Read      int64 `json:"read"`
+	Replied   int64 `json:"replied"`
+	Converted int64 `json:"converted"`
+	// Revenue sums the totals, less refunds, of the orders that converted
+	// each message (an order following two messages counts for both), in
+	// the orders' currency.
+	Revenue float64 `json:"revenue"`
+}
+
+// FunnelStatusRow is what an adapter's grouped query returns: the
+// messages of one origin in one status (and skip or error code), and
+// those of them followed by a reply or an order.
+type FunnelStatusRow struct {
+	Origin, Status, Code string
+	Messages             int64
+	Replied, Converted   int64
+	Revenue              float64
+}
+
+// FoldFunnel folds an adapter's rows, sorted by origin, into funnels.
+func FoldFunnel(rows []FunnelStatusRow) []FunnelRow {
+	var out []FunnelRow
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].Origin != r.Origin {
+			out = append(out, FunnelRow{Origin: r.Origin})
+		}
+		f := &out[len(out)-1]
+		f.Targeted += r.Messages
+		f.Replied += r.Replied
+		f.Converted += r.Converted
+		f.Revenue += r.Revenue
+		switch r.Status {
+		case MessageSkipped:
+			if f.Skipped == nil {
+				f.Skipped = map[string]int64{}
+			}
+			f.Skipped[r.Code] += r.Messages
+		case MessageFailed:
+			f.Failed += r.Messages
+		case MessageRead:
+			f.Read += r.Messages
+			fallthrough
+		case MessageDelivered:
+			f.Delivered += r.Messages
+			fallthrough
+		case MessageSent:
+			f.Sent += r.Messages
+		default:
+			f.Waiting += r.Messages
+		}
+	}
+	return out
+}
