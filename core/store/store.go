@@ -33,6 +33,7 @@ type Store interface {
 	Rewards
 	Leases
 	Messages
+	Senders
 	Contacts
 	Conversations
 	DeadLetters
@@ -167,6 +168,18 @@ type StatusUpdate struct {
 	At                time.Time
 	ErrorCode         string
 	Error             string
+	// Pricing is what WhatsApp reports it charges for the message, when
+	// the report carries it. Until the message is charged the latest
+	// pricing is recorded; the first delivered or read report with
+	// pricing charges it, Pricing.Cost, once: later reports change
+	// nothing of it.
+	Pricing *StatusPricing
+}
+
+// Charges reports whether a delivery report with pricing charges its
+// message: WhatsApp charges per delivered message.
+func (u StatusUpdate) Charges() bool {
+	return u.Pricing != nil && (u.Status == MessageDelivered || u.Status == MessageRead)
 }
 
 // MessageFilter selects messages to list.

@@ -397,10 +397,17 @@ func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate, clock sto
 	if err != nil {
 		return false, err
 	}
+	at := clock.Stamp(u.At)
+	var pricing pricingRows
+	pricing.add(cur.Key, u, at)
+	var writes writeBatch
+	pricing.queue(&writes)
+	if err := writes.send(ctx, tx, "recording pricing"); err != nil {
+		return false, err
+	}
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID

@@ -416,10 +416,13 @@ func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate, clock store
 	if err != nil {
 		return false, err
 	}
+	at := clock.Stamp(u.At)
+	if err := applyPricing(ctx, tx, cur.Key, u, at); err != nil {
+		return false, err
+	}
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
