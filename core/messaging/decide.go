@@ -113,6 +113,12 @@ type Policy struct {
 	MarketingDailyCap int
 	// Location is the tenant's time zone; nil is UTC.
 	Location *time.Location
+	// MessagingLimit is the configured messaging limit (Reach.Limit), for
+	// a sender WhatsApp has not reported one for.
+	MessagingLimit int
+	// MonthlyBudget is what the tenant may spend on messages in one local
+	// month, in micros; 0 is no budget.
+	MonthlyBudget int64
 }
 
 // NewPolicy returns the policy of a tenant's validated messaging config in
@@ -123,6 +129,8 @@ func NewPolicy(m config.Messaging, loc *time.Location) Policy {
 		MarketingDailyCap: m.MarketingDailyCap,
 		Location:          loc,
 	}
+	p.MessagingLimit, _ = config.ParseMessagingLimit(m.MessagingLimit)
+	p.MonthlyBudget, _ = config.ParseMicros(m.MonthlyBudget)
 	if q := m.QuietHours; q.Start != "" {
 		p.QuietStart, _ = config.ParseClock(q.Start)
 		p.QuietEnd, _ = config.ParseClock(q.End)
@@ -142,6 +150,13 @@ func (p Policy) loc() *time.Location {
 func (p Policy) DayStart(now time.Time) time.Time {
 	local := now.In(p.loc())
 	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, p.loc())
+}
+
+// MonthStart is the start of now's local month, since when the month's
+// spend counts toward the budget.
+func (p Policy) MonthStart(now time.Time) time.Time {
+	local := now.In(p.loc())
+	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, p.loc())
 }
 
 // QuietUntil reports whether now falls in the quiet hours, and when they
@@ -273,7 +288,7 @@ func Decide(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) Dec
 			until = now.Add(time.Minute) // the count is behind: look again soon
 		}
 		return Decision{Verdict: Defer, Command: cmd, Code: CodeMessagingLimit, Until: until,
-			Reason: fmt.Sprintf("messaging limit: the sender reached %d of %d unique users outside a service window in 24h",
+			Reason: fmt.Sprintf("the sender reached %d of %d unique users outside a service window in 24h",
 				f.Reach.Reached, f.Reach.Limit)}
 	}
 	return Decision{Verdict: Send, Command: addressed(send, c), Fallback: fallback, Initiated: initiated}
@@ -302,7 +317,7 @@ func marketing(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) 
 	}
 	if f.QualityPause != "" {
 		return Decision{Verdict: Defer, Command: cmd, Code: CodeQualityPaused, Until: now.Add(QualityRecheck),
-			Reason: "quality pause: the sender's marketing messages are paused (" + f.QualityPause + ")"}, true
+			Reason: "the sender's marketing messages are paused for its number's quality (" + f.QualityPause + ")"}, true
 	}
 	if f.Budget > 0 && f.Spent+f.Cost > f.Budget {
 		return skip(SkipBudget, fmt.Sprintf("the month's spend %s plus this message's %s would pass the budget %s",

@@ -28,7 +28,7 @@ func TestDecideMessagingLimitQualityAndBudget(t *testing.T) {
 	limited := func(cmd messaging.Command, reached int) messaging.Decision {
 		return messaging.Decision{Verdict: messaging.Defer, Command: cmd, Code: messaging.CodeMessagingLimit,
 			Until:  oldest.Add(24 * time.Hour),
-			Reason: "messaging limit: the sender reached " + strconv.Itoa(reached) + " of 250 unique users outside a service window in 24h"}
+			Reason: "the sender reached " + strconv.Itoa(reached) + " of 250 unique users outside a service window in 24h"}
 	}
 	tests := []struct {
 		name string
@@ -55,12 +55,12 @@ func TestDecideMessagingLimitQualityAndBudget(t *testing.T) {
 		{name: "a count behind the clock looks again in a minute", c: closed, cmd: tpl(messaging.CategoryUtility),
 			f: messaging.Facts{Reach: messaging.Reach{Limit: 250, Reached: 250, Oldest: now.Add(-25 * time.Hour)}},
 			want: messaging.Decision{Verdict: messaging.Defer, Command: tpl(messaging.CategoryUtility), Code: messaging.CodeMessagingLimit,
-				Until: now.Add(time.Minute), Reason: "messaging limit: the sender reached 250 of 250 unique users outside a service window in 24h"}},
+				Until: now.Add(time.Minute), Reason: "the sender reached 250 of 250 unique users outside a service window in 24h"}},
 
 		{name: "a quality pause defers marketing", c: closed, cmd: tpl(messaging.CategoryMarketing),
 			f: messaging.Facts{QualityPause: "FLAGGED"},
 			want: messaging.Decision{Verdict: messaging.Defer, Command: tpl(messaging.CategoryMarketing), Code: messaging.CodeQualityPaused,
-				Until: now.Add(messaging.QualityRecheck), Reason: "quality pause: the sender's marketing messages are paused (FLAGGED)"}},
+				Until: now.Add(messaging.QualityRecheck), Reason: "the sender's marketing messages are paused for its number's quality (FLAGGED)"}},
 		{name: "a quality pause lets utility go", c: closed, cmd: tpl(messaging.CategoryUtility),
 			f:    messaging.Facts{QualityPause: "FLAGGED"},
 			want: messaging.Decision{Verdict: messaging.Send, Command: tpl(messaging.CategoryUtility), Initiated: true}},
@@ -131,6 +131,21 @@ func TestRateCard(t *testing.T) {
 	assert.Equal(t, int64(41_100), rc.Estimate(mkt, open, now), "marketing inside the window")
 	assert.Equal(t, int64(0), rc.Estimate(text, open, now), "a service message")
 	assert.Equal(t, int64(41_100), rc.Estimate(text, closed, now), "its fallback template outside the window")
+}
+
+func TestPolicyMonthStartAndLimits(t *testing.T) {
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := messaging.NewPolicy(config.Messaging{MessagingLimit: "unlimited", MonthlyBudget: "250.5"}, jakarta)
+	assert.Equal(t, -1, p.MessagingLimit)
+	assert.Equal(t, int64(250_500_000), p.MonthlyBudget)
+	assert.Equal(t, time.Date(2026, 4, 1, 0, 0, 0, 0, jakarta), p.MonthStart(time.Date(2026, 3, 31, 18, 0, 0, 0, time.UTC)),
+		"01:00 on 1 April in Jakarta is April")
+	none := messaging.NewPolicy(config.Messaging{}, nil)
+	assert.Zero(t, none.MessagingLimit)
+	assert.Zero(t, none.MonthlyBudget)
 }
 
 func TestFormatMicros(t *testing.T) {
