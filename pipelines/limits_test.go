@@ -230,4 +230,20 @@ func TestCostsAddUpFromStatusWebhooks(t *testing.T) {
 		{"utility", "ID", "2", "0.05", "USD"},
 	}, rows)
 	assert.Equal(t, http.StatusBadRequest, h.admin(http.MethodGet, "/costs?from=yesterday", nil))
+
+	// The message log shows each message's pricing and cost.
+	var read []store.Message
+	eventually(t, "three read messages", func() bool {
+		read = h.messagesByStatus(t)[store.MessageRead]
+		return len(read) == 3
+	})
+	for _, m := range read {
+		var one store.Message
+		require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/messages/"+m.Key, &one))
+		require.NotNil(t, one.Pricing, m.Recipient)
+		assert.Equal(t, "utility", one.Pricing.Category)
+		assert.Equal(t, "regular", one.Pricing.Type)
+		want := map[string]int64{"+6281234562001": 25_000, "+6281234562002": 25_000, "+14165550123": 4_000}[m.Recipient]
+		assert.Equal(t, want, one.Pricing.Cost, m.Recipient)
+	}
 }

@@ -143,6 +143,22 @@ type Message struct {
 	// DueAt is when a queued message is to be sent (its creation time when
 	// zero); EnqueueMessages stores it.
 	DueAt time.Time `json:"due_at,omitzero"`
+	// Pricing is what WhatsApp reported it charges for the message and
+	// what that cost, once a status carried pricing; Message returns it.
+	Pricing *MessagePricing `json:"pricing,omitempty"`
+}
+
+// MessagePricing is a message's recorded pricing (StatusUpdate.Pricing):
+// category, type and billable as WhatsApp reported them, the recipient's
+// country, and the cost in micros of the tenant's pricing currency once a
+// delivered or read report charged it (ChargedAt).
+type MessagePricing struct {
+	Category  string    `json:"category,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	Billable  *bool     `json:"billable,omitempty"`
+	Country   string    `json:"country,omitempty"`
+	Cost      int64     `json:"cost_micros"`
+	ChargedAt time.Time `json:"charged_at,omitzero"`
 }
 
 // SentAsFallback marks a message sent as its fallback template: the

@@ -155,4 +155,20 @@ func testPricing(t *testing.T, s store.Store) {
 	m1, err := s.Message(ctx, tenant, "m1")
 	require.NoError(t, err)
 	assert.Equal(t, store.MessageRead, m1.Status, "pricing does not hold the status back")
+	assert.Equal(t, &store.MessagePricing{Category: "marketing", Type: "regular", Billable: &yes, Country: "ID", Cost: 41_100,
+		ChargedAt: at(13).UTC()}, m1.Pricing)
+	m4, err := s.Message(ctx, tenant, "m4")
+	require.NoError(t, err)
+	assert.Equal(t, &store.MessagePricing{Category: "service", Type: "free_customer_service", Billable: &no, Country: "ID",
+		ChargedAt: at(12).UTC()}, m4.Pricing)
+	m5, err := s.Message(ctx, tenant, "m5")
+	require.NoError(t, err)
+	assert.Equal(t, &store.MessagePricing{Category: "marketing", Type: "regular", Billable: &yes, Country: "ID"}, m5.Pricing,
+		"recorded from the sent report, never charged")
+	m0 := newMessage(tenant, "m0", 10, 10)
+	_, _, err = s.ClaimMessage(ctx, m0)
+	require.NoError(t, err)
+	got, err := s.Message(ctx, tenant, "m0")
+	require.NoError(t, err)
+	assert.Nil(t, got.Pricing, "no pricing reported")
 }
