@@ -120,6 +120,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 				s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
 					"sender", cmd.Sender, "key", cmd.Key, "error", err)
 			}
+			s.reach.sent(cmd.Tenant, cmd.Sender)
 		}
 		return nil
 	}
@@ -302,11 +303,16 @@ func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messagi
 	}
 	f.Reach.Limit = cmp.Or(st.MessagingLimit, t.Policy.MessagingLimit)
 	if template && !ct.WindowOpen(now) && f.Reach.Limit > 0 {
-		r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, cmp.Or(cmd.To, cmd.UserID), now.Add(-messaging.ReachWindow))
-		if err != nil {
-			return fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
+		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, f.Reach.Limit, now); ok {
+			f.Reach = memo
+		} else {
+			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, cmp.Or(cmd.To, cmd.UserID), now.Add(-messaging.ReachWindow))
+			if err != nil {
+				return fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
+			}
+			f.Reach.Reached, f.Reach.Oldest, f.Reach.Known = r.Reached, r.Oldest, r.Known
+			s.reach.put(cmd.Tenant, cmd.Sender, r.Reached, r.Oldest, now)
 		}
-		f.Reach.Reached, f.Reach.Oldest, f.Reach.Known = r.Reached, r.Oldest, r.Known
 	}
 	if marketing && t.Policy.MonthlyBudget > 0 {
 		spent, err := s.Store.Spend(ctx, cmd.Tenant, t.Policy.MonthStart(now))

@@ -109,6 +109,7 @@ type Sender struct {
 	work    chan []store.DeferredMessage
 	sending inFlight // keys of the send attempts this process is making
 	turns   turns    // the recipients a worker is sending to
+	reach   reachMemos
 	workers *schedule.Workers
 }
 
