@@ -96,8 +96,11 @@ def waid: str | if . == null then null else ltrimstr("+") | if . == "" then null
 
 def flag: if . == true then true else null end;
 
-# int is a whole number given as a number or a numeric string, else null.
-def int: if type == "number" then floor elif type == "string" then (tonumber? // null | if . == null then null else floor end) else null end;
+# limit is a messaging limit given as a number or a numeric string: a
+# whole number from -1 (unlimited) to 10^9, else null.
+def limit:
+  (if type == "number" then . elif type == "string" then (tonumber? // null) else null end)
+  | if . == null or . != floor or . < -1 or . > 1000000000 then null else . end;
 
 # pricing is a status's pricing object, its documented keys only.
 def pricing:
@@ -414,11 +417,11 @@ def change_events($entry):
           event: ($value.event | str),
           current_limit: ($value.current_limit | str),
           old_limit: ($value.old_limit | str),
-          max_daily_conversations_per_business: ($value.max_daily_conversations_per_business | int)
+          max_daily_conversations_per_business: ($value.max_daily_conversations_per_business | limit)
         } | drop_nulls)
       }
     elif $change.field == "business_capability_update" then
-      ($value.max_daily_conversations_per_business | int) as $limit
+      ($value.max_daily_conversations_per_business | limit) as $limit
       | if $limit == null then {ignored: "business_capability_update_without_limit"}
         else {
           type: "messaging.limit",
