@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -100,8 +101,7 @@ func TestMessagingLimitDefersTheNextNewRecipient(t *testing.T) {
 
 	// WhatsApp raises the portfolio's limit: the webhook's word replaces
 	// the configured one.
-	h.postWebhook(t, businessWebhook("business_capability_update",
-		`{"max_daily_conversations_per_business":2000,"max_phone_numbers_per_business":2}`, time.Now()))
+	h.sb.SetMessagingLimit(2000)
 	eventually(t, "the new limit", func() bool {
 		s := h.senders(t)
 		return s.Senders[0].MessagingLimit == "2000" && s.Senders[0].LimitSource == "whatsapp"
@@ -129,8 +129,7 @@ func TestQualityDropPausesMarketingOnly(t *testing.T) {
 		},
 	})
 	// Meta's older payloads flag the number; newer ones carry the limit.
-	h.postWebhook(t, businessWebhook("phone_number_quality_update",
-		`{"display_phone_number":"15550000009","event":"FLAGGED","current_limit":"TIER_10K","a_field_added_later":true}`, now()))
+	require.True(t, h.sb.SetQuality(testNumberID, sandbox.QualityUpdate{Event: "FLAGGED", CurrentLimit: "TIER_10K"}))
 	eventually(t, "the pause", func() bool { return h.senders(t).Senders[0].MarketingPaused })
 	s := h.senders(t)
 	assert.Equal(t, "FLAGGED", s.Senders[0].Quality)
@@ -152,8 +151,7 @@ func TestQualityDropPausesMarketingOnly(t *testing.T) {
 	assert.Contains(t, string(h.sb.Messages()[0].Body), `"points_earned"`, "the utility message went")
 
 	// An upgrade lifts the pause; the held message goes at its next look.
-	h.postWebhook(t, businessWebhook("phone_number_quality_update",
-		`{"display_phone_number":"15550000009","event":"UPGRADE","old_limit":"TIER_10K","current_limit":"TIER_100K"}`, now().Add(time.Second)))
+	require.True(t, h.sb.SetQuality(testNumberID, sandbox.QualityUpdate{Event: "UPGRADE", OldLimit: "TIER_10K", CurrentLimit: "TIER_100K"}))
 	eventually(t, "the lifted pause", func() bool { return !h.senders(t).Senders[0].MarketingPaused })
 	mu.Lock()
 	ahead = 6 * time.Minute // past messaging.QualityRecheck
@@ -161,9 +159,10 @@ func TestQualityDropPausesMarketingOnly(t *testing.T) {
 	eventually(t, "the marketing message", func() bool { return h.sentTo("+6281234561001") == 2 })
 	assert.Equal(t, 0.0, gaugeValue(t, h.hub.Metrics().SenderQualityPaused.WithLabelValues("acme", "whatsapp")))
 
-	// A downgrade pauses again; an operator's resume lifts it.
+	// A downgrade pauses again (a field WhatsApp adds later changes
+	// nothing); an operator's resume lifts it.
 	h.postWebhook(t, businessWebhook("phone_number_quality_update",
-		`{"display_phone_number":"15550000009","event":"DOWNGRADE","max_daily_conversations_per_business":2000}`, now()))
+		`{"display_phone_number":"15550000009","event":"DOWNGRADE","max_daily_conversations_per_business":2000,"a_field_added_later":{"x":1}}`, now()))
 	eventually(t, "the second pause", func() bool { return h.senders(t).Senders[0].MarketingPaused })
 	assert.Equal(t, "2000", h.senders(t).Senders[0].MessagingLimit)
 	var resumed map[string]any
