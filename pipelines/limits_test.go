@@ -246,3 +246,44 @@ func TestCostsAddUpFromStatusWebhooks(t *testing.T) {
 		assert.Equal(t, want, one.Pricing.Cost, m.Recipient)
 	}
 }
+
+func TestMonthlyBudgetSkipsMarketing(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		sandbox: func(c *sandbox.Config) { c.TemplateCategory = "marketing" },
+		yaml: func(cfg string) string {
+			cfg = strings.Replace(cfg, "        sender: whatsapp\n", "        sender: whatsapp\n        category: marketing\n", 1)
+			cfg = strings.Replace(cfg, "    notifications:\n",
+				"    messaging:\n      marketing_consent: not_opted_out\n      monthly_budget: \"0.05\"\n    notifications:\n", 1)
+			return cfg + `    pricing:
+      currency: USD
+      rates:
+        default: {marketing: "0.0411"}
+`
+		},
+	})
+	require.Equal(t, http.StatusOK, h.postSale(sale("B-1", "081234563001", "Indah", "50000")))
+	var c struct {
+		Messages int
+		Total    string
+	}
+	eventually(t, "the first marketing message charged", func() bool {
+		require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/costs", &c))
+		return c.Messages == 1
+	})
+	assert.Equal(t, "0.0411", c.Total)
+
+	// 0.0411 spent + 0.0411 for the next would pass 0.05.
+	require.Equal(t, http.StatusOK, h.postSale(sale("B-2", "081234563002", "Joko", "50000")))
+	var skipped store.Message
+	eventually(t, "the skipped message", func() bool {
+		s := h.messagesByStatus(t)[store.MessageSkipped]
+		if len(s) == 1 {
+			skipped = s[0]
+		}
+		return len(s) == 1
+	})
+	assert.Equal(t, "budget", skipped.ErrorCode)
+	assert.Equal(t, "the month's spend 0.0411 plus this message's 0.0411 would pass the budget 0.05", skipped.Error)
+	assert.Zero(t, h.sentTo("+6281234563002"))
+	assert.Equal(t, 1.0, counterValue(t, h.hub.Metrics().MessagesSkipped.WithLabelValues("acme", "budget")))
+}
