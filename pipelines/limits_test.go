@@ -150,12 +150,9 @@ func TestQualityDropPausesMarketingOnly(t *testing.T) {
 	assert.True(t, strings.HasPrefix(promo.Error, "quality_paused: "), promo.Error)
 	assert.Contains(t, string(h.sb.Messages()[0].Body), `"points_earned"`, "the utility message went")
 
-	// An upgrade lifts the pause; the held message goes at its next look.
+	// An upgrade lifts the pause; the held message goes at once.
 	require.True(t, h.sb.SetQuality(testNumberID, sandbox.QualityUpdate{Event: "UPGRADE", OldLimit: "TIER_10K", CurrentLimit: "TIER_100K"}))
 	eventually(t, "the lifted pause", func() bool { return !h.senders(t).Senders[0].MarketingPaused })
-	mu.Lock()
-	ahead = 6 * time.Minute // past messaging.QualityRecheck
-	mu.Unlock()
 	eventually(t, "the marketing message", func() bool { return h.sentTo("+6281234561001") == 2 })
 	assert.Equal(t, 0.0, gaugeValue(t, h.hub.Metrics().SenderQualityPaused.WithLabelValues("acme", "whatsapp")))
 
@@ -165,10 +162,20 @@ func TestQualityDropPausesMarketingOnly(t *testing.T) {
 		`{"display_phone_number":"15550000009","event":"DOWNGRADE","max_daily_conversations_per_business":2000,"a_field_added_later":{"x":1}}`, now()))
 	eventually(t, "the second pause", func() bool { return h.senders(t).Senders[0].MarketingPaused })
 	assert.Equal(t, "2000", h.senders(t).Senders[0].MessagingLimit)
+	require.Equal(t, http.StatusOK, h.postSale(sale("Q-2", "081234561002", "Irma", "50000")))
+	eventually(t, "the second marketing message held back", func() bool {
+		return len(h.messagesByStatus(t)[store.MessageDeferred]) == 1 && h.sentTo("+6281234561002") == 1
+	})
 	var resumed map[string]any
 	require.Equal(t, http.StatusOK, h.adminPost("/senders/whatsapp/resume", nil, &resumed))
 	assert.Equal(t, false, resumed["marketing_paused"])
 	assert.False(t, h.senders(t).Senders[0].MarketingPaused)
+	eventually(t, "the resumed marketing message", func() bool { return h.sentTo("+6281234561002") == 2 })
+	mu.Lock()
+	ahead = 2 * time.Hour // past messaging.QualityRecheck: nothing is left to send
+	mu.Unlock()
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 2, h.sentTo("+6281234561002"), "sent once")
 }
 
 func TestCostsAddUpFromStatusWebhooks(t *testing.T) {

@@ -34,8 +34,10 @@ const (
 const ReachWindow = 24 * time.Hour
 
 // QualityRecheck is how long a marketing message waits while its sender is
-// paused for its number's quality before it is decided again.
-const QualityRecheck = 5 * time.Minute
+// paused for its number's quality before it is decided again, unless the
+// pause is lifted first (the hub then makes it due at once): a paused
+// broadcast is not decided again every few minutes.
+const QualityRecheck = time.Hour
 
 // Verdict is what the send decision does with a message.
 type Verdict int

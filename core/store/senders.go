@@ -84,6 +84,11 @@ type Senders interface {
 	// Reach counts the recipients the sender reached since a time, and
 	// whether recipient is one of them.
 	Reach(ctx context.Context, tenant, sender, recipient string, since time.Time) (Reach, error)
+	// ResumeDeferred makes the sender's messages deferred for code (their
+	// reason starts with code and ": ") due at now, if they were due later,
+	// and returns how many: a lifted pause need not wait for their next
+	// look.
+	ResumeDeferred(ctx context.Context, tenant, sender, code string, now time.Time) (int, error)
 	// Costs sums the tenant's messages charged in [from, to) by pricing
 	// category and country, ordered by them.
 	Costs(ctx context.Context, tenant string, from, to time.Time) ([]CostLine, error)

@@ -182,8 +182,8 @@ func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 
 // resumeSender lifts a sender's pauses: after an operator fixed its
 // credentials (replay its dead letters next), or when they decide its
-// marketing messages go again despite a quality drop (deferred ones go at
-// their next look).
+// marketing messages go again despite a quality drop (the ones it held
+// back are due at once).
 func (a *API) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	name := r.PathValue("sender")
 	c, ok := t.Connectors[name]
@@ -205,7 +205,13 @@ func (a *API) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Te
 		if a.QualityPaused != nil {
 			a.QualityPaused.WithLabelValues(t.ID, name).Set(0)
 		}
-		a.Logger.Info("operator resumed the sender's marketing messages", "tenant", t.ID, "sender", name, "quality", st.Quality)
+		n, err := a.Store.ResumeDeferred(r.Context(), t.ID, name, messaging.CodeQualityPaused, a.Now())
+		if err != nil {
+			a.respond(w, nil, err, "")
+			return
+		}
+		a.Logger.Info("operator resumed the sender's marketing messages", "tenant", t.ID, "sender", name, "quality", st.Quality,
+			"resumed", n)
 	}
 	a.respond(w, map[string]any{"sender": name, "paused": false, "marketing_paused": false}, nil, "")
 }

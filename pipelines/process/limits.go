@@ -74,9 +74,13 @@ func (l *Lanes) numberQuality(ctx context.Context, ev event.Event) error {
 	if drop {
 		log.Warn("whatsapp lowered the number's quality: the sender's marketing messages are paused until an upgrade or a resume",
 			"event", q.Event, "current_limit", q.CurrentLimit)
-	} else {
-		log.Info("whatsapp raised the number's quality: the sender's marketing messages go again", "event", q.Event)
+		return nil
 	}
+	n, err := l.Store.ResumeDeferred(ctx, ev.Tenant, ev.Connector, messaging.CodeQualityPaused, l.Now())
+	if err != nil {
+		return fmt.Errorf("resuming the paused marketing messages: %w", err)
+	}
+	log.Info("whatsapp raised the number's quality: the sender's marketing messages go again", "event", q.Event, "resumed", n)
 	return nil
 }
 

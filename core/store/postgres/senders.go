@@ -133,6 +133,22 @@ func (s *Store) Reach(ctx context.Context, tenant, sender, recipient string, sin
 	return rc, nil
 }
 
+// ResumeDeferred makes a sender's messages deferred for code due; see
+// store.Senders.
+func (s *Store) ResumeDeferred(ctx context.Context, tenant, sender, code string, now time.Time) (int, error) {
+	p, err := s.db()
+	if err != nil {
+		return 0, err
+	}
+	tag, err := p.Exec(ctx, `UPDATE messages SET not_before = $1
+		WHERE status = $2 AND tenant = $3 AND sender = $4 AND not_before > $1 AND starts_with(error, $5)`,
+		store.Stamp(now), store.MessageDeferred, tenant, sender, code+": ")
+	if err != nil {
+		return 0, fmt.Errorf("resuming deferred messages: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // Costs sums the tenant's charged messages; see store.Senders.
 func (s *Store) Costs(ctx context.Context, tenant string, from, to time.Time) ([]store.CostLine, error) {
 	p, err := s.db()

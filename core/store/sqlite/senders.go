@@ -130,6 +130,25 @@ func (s *Store) Reach(ctx context.Context, tenant, sender, recipient string, sin
 	return rc, nil
 }
 
+// ResumeDeferred makes a sender's messages deferred for code due; see
+// store.Senders.
+func (s *Store) ResumeDeferred(ctx context.Context, tenant, sender, code string, now time.Time) (int, error) {
+	var n int64
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET not_before = ?1
+			WHERE status = ?2 AND tenant = ?3 AND sender = ?4 AND not_before > ?1 AND substr(error, 1, length(?5)) = ?5`,
+			toDB(now), store.MessageDeferred, tenant, sender, code+": ")
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("resuming deferred messages: %w", err)
+	}
+	return int(n), nil
+}
+
 // Costs sums the tenant's charged messages; see store.Senders.
 func (s *Store) Costs(ctx context.Context, tenant string, from, to time.Time) ([]store.CostLine, error) {
 	r, err := s.reads()

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -171,4 +172,39 @@ func testPricing(t *testing.T, s store.Store) {
 	got, err := s.Message(ctx, tenant, "m0")
 	require.NoError(t, err)
 	assert.Nil(t, got.Pricing, "no pricing reported")
+}
+
+func testResumeDeferred(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant, other := newTenant(), newTenant()
+	now := time.Now()
+	deferred := func(tenant, sender, reason string) string {
+		t.Helper()
+		key := "msg_" + randHex(8)
+		_, ok, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, Sender: sender, Recipient: "+6281100000002",
+			Kind: "template", Category: "marketing"})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.DeferMessage(ctx, key, now.Add(time.Hour), []byte(`{"key":"`+key+`"}`), reason, now))
+		return key
+	}
+	paused := deferred(tenant, "wa", "quality_paused: the sender's marketing messages are paused")
+	limited := deferred(tenant, "wa", "messaging_limit: the sender reached 250 of 250")
+	otherSender := deferred(tenant, "wa2", "quality_paused: the sender's marketing messages are paused")
+	otherTenant := deferred(other, "wa", "quality_paused: the sender's marketing messages are paused")
+	quiet := deferred(tenant, "wa", "quiet hours until 08:00")
+
+	n, err := s.ResumeDeferred(ctx, tenant, "wa", "quality_paused", now)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	due, err := s.DueMessages(ctx, now, 1000, time.Minute)
+	require.NoError(t, err)
+	keys := keysOf(due)
+	assert.Contains(t, keys, paused)
+	for _, k := range []string{limited, otherSender, otherTenant, quiet} {
+		assert.NotContains(t, keys, k)
+	}
+	n, err = s.ResumeDeferred(ctx, tenant, "wa", "messaging_limit", now.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Zero(t, n, "due before then: nothing to resume")
 }

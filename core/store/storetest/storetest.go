@@ -120,6 +120,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SenderStates", testSenderStates},
 		{"SenderReach", testSenderReach},
 		{"Pricing", testPricing},
+		{"ResumeDeferred", testResumeDeferred},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
