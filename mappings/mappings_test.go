@@ -645,6 +645,16 @@ func FuzzRun(f *testing.F) {
 					if err := json.Unmarshal(e.Data, &ms); err != nil || ms.ProviderMessageID == "" || ms.Status == "" {
 						t.Fatalf("%s: event %d is not a message.status: %v: %s", name, i, err, e.Data)
 					}
+				case event.TypeNumberQuality:
+					var nq event.NumberQuality
+					if err := json.Unmarshal(e.Data, &nq); err != nil {
+						t.Fatalf("%s: event %d is not a number.quality: %v: %s", name, i, err, e.Data)
+					}
+				case event.TypeMessagingLimit:
+					var ml event.MessagingLimit
+					if err := json.Unmarshal(e.Data, &ml); err != nil || ml.MaxDailyConversations < -1 {
+						t.Fatalf("%s: event %d is not a messaging.limit: %v: %s", name, i, err, e.Data)
+					}
 				case event.TypeMessageReceived:
 					var mr event.MessageReceived
 					if err := json.Unmarshal(e.Data, &mr); err != nil || mr.MessageID == "" || (mr.WAID == "" && mr.UserID == "") ||

@@ -18,7 +18,8 @@
 #                also spell it parent_recipient_user_id; both, else the
 #                value's contact of the recipient_id), callback_data
 #                (biz_opaque_callback_data: our message key echoed back),
-#                pricing_category and, for failed messages, errors [{code,
+#                pricing_category, pricing {billable, pricing_model, type,
+#                category} as given (extra keys left out) and, for failed messages, errors [{code,
 #                title, message, details (error_data.details, or details
 #                where Meta's older examples put it)}]
 #
@@ -69,7 +70,15 @@
 # field "message_template_quality_update" -> template.quality
 #   data         waba_id, template_id, name, language, previous_quality, quality
 # field "phone_number_quality_update"  -> number.quality
-#   data         waba_id, display_phone_number, event, current_limit
+#   data         waba_id, display_phone_number, event (FLAGGED, UNFLAGGED,
+#                DOWNGRADE, UPGRADE, ONBOARDING, THROUGHPUT_UPGRADE…),
+#                current_limit and old_limit (TIER_250…TIER_UNLIMITED, on
+#                older payloads), max_daily_conversations_per_business
+#                (a number: 250, 2000, 10000, 100000, -1 unlimited)
+# field "business_capability_update"   -> messaging.limit
+#   id           "cap/" + waba id + "/" + the limit + "/" + entry time
+#   data         waba_id, max_daily_conversations_per_business (a number,
+#                -1 unlimited), timestamp (the entry's time)
 #
 # Every other field (account_update, template_category_update, security…)
 # outputs {"ignored": field}, and a body that is not this envelope
@@ -86,6 +95,20 @@ def str: if type == "string" and . != "" then . elif type == "number" then tostr
 def waid: str | if . == null then null else ltrimstr("+") | if . == "" then null else . end end;
 
 def flag: if . == true then true else null end;
+
+# limit is a messaging limit given as a number or a numeric string: a
+# whole number from -1 (unlimited) to 10^9, else null.
+def limit:
+  (if type == "number" then . elif type == "string" then (tonumber? // null) else null end)
+  | if . == null or . != floor or . < -1 or . > 1000000000 then null else . end;
+
+# pricing is a status's pricing object, its documented keys only.
+def pricing:
+  obj | if . == null then null else
+    {billable: (.billable | if type == "boolean" then . else null end), pricing_model: (.pricing_model | str),
+     type: (.type | str), category: (.category | str)} | drop_nulls
+    | if . == {} then null else . end
+  end;
 
 # unix_time turns unix seconds, a number or a numeric string, into RFC 3339.
 def unix_time($what):
@@ -143,6 +166,7 @@ def status_event($value):
                                    // ($contact.parent_user_id | str)),
         callback_data: (.biz_opaque_callback_data | str),
         pricing_category: (.pricing | obj | .category | str),
+        pricing: (.pricing | pricing),
         errors: (.errors | errors_list)
       } | drop_nulls)
     };
@@ -333,7 +357,8 @@ def change_events($entry):
   . as $change
   | ($change.value | obj // {}) as $value
   | if ($change.field | IN("messages", "user_preferences", "message_template_status_update",
-                           "message_template_quality_update", "phone_number_quality_update"))
+                           "message_template_quality_update", "phone_number_quality_update",
+                           "business_capability_update"))
        and ($change.value | type) != "object" then
       error("a \($change.field) change without a value object")
     elif $change.field == "messages" then
@@ -390,9 +415,24 @@ def change_events($entry):
           waba_id: ($entry.id | str),
           display_phone_number: ($value.display_phone_number | str),
           event: ($value.event | str),
-          current_limit: ($value.current_limit | str)
+          current_limit: ($value.current_limit | str),
+          old_limit: ($value.old_limit | str),
+          max_daily_conversations_per_business: ($value.max_daily_conversations_per_business | limit)
         } | drop_nulls)
       }
+    elif $change.field == "business_capability_update" then
+      ($value.max_daily_conversations_per_business | limit) as $limit
+      | if $limit == null then {ignored: "business_capability_update_without_limit"}
+        else {
+          type: "messaging.limit",
+          id: "cap/\($entry.id)/\($limit)/\($entry.time // "")",
+          occurred_at: entry_time($entry),
+          data: ({
+            waba_id: ($entry.id | str),
+            max_daily_conversations_per_business: $limit,
+            timestamp: entry_time($entry)
+          } | drop_nulls)
+        } end
     else {ignored: ($change.field | field_label)} end;
 
 if type != "object" or (.entry | type) != "array"

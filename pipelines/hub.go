@@ -129,6 +129,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 			t.Location = loc
 		}
 		t.Policy = messaging.NewPolicy(tc.Messaging, t.Location)
+		t.Rates = messaging.NewRateCard(tc.Pricing)
 		t.Chat = chat.NewBot(t)
 		for name, cs := range s.Connectors[id] {
 			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{

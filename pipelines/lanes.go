@@ -23,6 +23,7 @@ func (h *Hub) newLanes() *process.Lanes {
 			InboundMessages: m.InboundMessages, InboundNumbers: m.InboundNumbers, StatusesApplied: m.StatusesApplied,
 			StatusesIgnored: m.StatusesIgnored, StatusUnmatched: m.StatusUnmatched, DeliveryFailures: m.DeliveryFailures,
 			ConfigErrors: m.ConfigErrors, MessagesFallback: m.MessagesFallback, WebhookErrors: m.WebhookErrors,
+			SenderQualityPaused: m.SenderQualityPaused, SenderMessagingLimit: m.SenderMessagingLimit,
 		},
 		Transact: h.ledger.Transact, Notify: h.ledger.Notify, Enqueue: h.ledger.Enqueue, DeadLetter: h.storeDeadLetter,
 		RecipientRefused: h.sender.RecipientRefused, Chat: h.responder(),

@@ -29,6 +29,16 @@ type Metrics struct {
 	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
 	MessagesSkipped  *prometheus.CounterVec // tenant, reason
 	MessagesDeferred *prometheus.CounterVec // tenant
+	// MessagesHeldBack counts messages deferred for their sender: its
+	// messaging limit used up, or its marketing paused for its number's
+	// quality.
+	MessagesHeldBack *prometheus.CounterVec // tenant, sender, reason
+	// SenderQualityPaused is 1 while a sender's marketing messages are
+	// paused for its number's quality; SenderMessagingLimit is the
+	// sender's messaging limit as WhatsApp last reported it (-1
+	// unlimited).
+	SenderQualityPaused  *prometheus.GaugeVec // tenant, sender
+	SenderMessagingLimit *prometheus.GaugeVec // tenant, sender
 	// MessagesFallback counts free-form messages sent as their fallback
 	// template: the window was closed by the contact's record
 	// (window_closed) or as WhatsApp answered (131047).
@@ -144,8 +154,20 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "reason"}),
 		MessagesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_deferred_total",
-			Help: "Messages held back until the end of quiet hours.",
+			Help: "Messages held back by the messaging policy: quiet hours, the messaging limit, a quality pause.",
 		}, []string{"tenant"}),
+		MessagesHeldBack: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_messages_held_back_total",
+			Help: "Messages deferred for their sender: messaging_limit (WhatsApp's messaging limit used up) or quality_paused.",
+		}, []string{"tenant", "sender", "reason"}),
+		SenderQualityPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_sender_quality_paused",
+			Help: "1 while a sender's marketing messages are paused for its number's quality.",
+		}, []string{"tenant", "sender"}),
+		SenderMessagingLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_sender_messaging_limit",
+			Help: "The sender's messaging limit as WhatsApp last reported it: unique users per moving 24h outside a service window, -1 unlimited.",
+		}, []string{"tenant", "sender"}),
 		MessagesResent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_resent_total",
 			Help: "Messages sent again under their key after no status webhook came for an interrupted attempt within pipeline.send.unknown_grace.",
@@ -252,7 +274,8 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesFallback,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesHeldBack,
+		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,

@@ -22,7 +22,7 @@ func (h *Hub) newSender() *send.Sender {
 			Failed:    m.StageFailed.MustCurryWith(prometheus.Labels{"stage": StageSend}),
 			Duration:  m.StageDuration.WithLabelValues(StageSend),
 			Sends:     m.SenderSends, Errors: m.SenderErrors, ConfigErrors: m.ConfigErrors,
-			Skipped: m.MessagesSkipped, Deferred: m.MessagesDeferred, Fallback: m.MessagesFallback,
+			Skipped: m.MessagesSkipped, Deferred: m.MessagesDeferred, HeldBack: m.MessagesHeldBack, Fallback: m.MessagesFallback,
 			Resent: m.MessagesResent, Relayed: m.MessagesRelayed, ParamsFitted: m.ParamsFitted,
 		},
 		DeadLetter: h.deadLetterSend,

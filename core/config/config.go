@@ -300,6 +300,7 @@ type Tenant struct {
 	Loyalty       Loyalty              `koanf:"loyalty"`
 	Notifications []Notification       `koanf:"notifications"`
 	Messaging     Messaging            `koanf:"messaging"`
+	Pricing       Pricing              `koanf:"pricing"`
 	Checkouts     Checkouts            `koanf:"checkouts"`
 	Conversation  Conversation         `koanf:"conversation"`
 }
@@ -332,7 +333,54 @@ type Messaging struct {
 	// false: only WhatsApp's own stop and resume, consents recorded through
 	// the admin API and sources' marketing_messages consents count.
 	SMSConsent bool `koanf:"sms_consent"`
+	// MessagingLimit is WhatsApp's messaging limit of the tenant's
+	// business portfolio: how many unique users its senders may reach
+	// outside a customer service window in a moving 24 hours, "250",
+	// "2000", "10000", "100000" or "unlimited". A business-initiated
+	// conversation beyond it is deferred until the oldest one leaves the
+	// 24 hours. WhatsApp's business_capability_update and
+	// phone_number_quality_update webhooks replace it per sender, and the
+	// value they gave is kept across restarts. Empty (the default): no
+	// limit until a webhook reports one.
+	MessagingLimit string `koanf:"messaging_limit"`
+	// MonthlyBudget is the most the tenant spends on WhatsApp messages in
+	// one local calendar month, a decimal in pricing.currency: a marketing
+	// message that would pass it is skipped (budget). Empty: no budget.
+	// Needs pricing.
+	MonthlyBudget string `koanf:"monthly_budget"`
 }
+
+// Messaging limits WhatsApp gives a business portfolio.
+var MessagingLimits = []string{"250", "2000", "10000", "100000", LimitUnlimited}
+
+// LimitUnlimited is the messaging limit of a portfolio without one.
+const LimitUnlimited = "unlimited"
+
+// Pricing is the tenant's rate card: what WhatsApp charges per delivered
+// message by category and recipient country, to record the cost of what is
+// sent and to estimate it before. Meta publishes its rates per market; the
+// BSP's may differ.
+type Pricing struct {
+	// Currency is the ISO 4217 code the rates are in, such as "USD".
+	// Required with rates.
+	Currency string `koanf:"currency"`
+	// Rates are the rates by recipient: an ISO 3166 region ("ID"), a
+	// country calling code ("+62") or "default" for every other one. A
+	// region is looked up before its calling code, then "default".
+	Rates map[string]Rates `koanf:"rates"`
+}
+
+// Rates are the prices of one delivered message by category, decimals in
+// the pricing's currency; an empty rate is 0.
+type Rates struct {
+	Marketing      string `koanf:"marketing"`
+	Utility        string `koanf:"utility"`
+	Authentication string `koanf:"authentication"`
+	Service        string `koanf:"service"`
+}
+
+// RatesDefault is the key of the rates for recipients no other key names.
+const RatesDefault = "default"
 
 // QuietHours is a daily span of local time, "21:00" to "08:00"; empty
 // Start and End mean none.

@@ -165,6 +165,42 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "pricing and messaging limit",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Messaging.MessagingLimit = "1000"
+				d.Messaging.MonthlyBudget = "12.5"
+				d.Pricing = config.Pricing{Currency: "usd", Rates: map[string]config.Rates{
+					"default": {Marketing: "0.0250"},
+					"ID":      {Marketing: "0.0411", Utility: "0.0250", Authentication: "1.2345678"},
+					"+62":     {Service: "-1"},
+					"+999":    {},
+					"id":      {},
+				}}
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.messaging.messaging_limit":       `"1000" is not one of WhatsApp's messaging limits (250, 2000, 10000, 100000, unlimited)`,
+				"tenants.demo.pricing.currency":                `required with rates: an ISO 4217 code such as "USD", got "usd"`,
+				"tenants.demo.pricing.rates.ID.authentication": `"1.2345678" is not an amount of money`,
+				"tenants.demo.pricing.rates.+62.service":       `"-1" is not an amount of money`,
+				"tenants.demo.pricing.rates.+999":              `"+999" is not a country calling code`,
+				"tenants.demo.pricing.rates.id":                `"id" is neither "default", an upper-case ISO 3166 region`,
+			},
+		},
+		{
+			name: "budget needs rates",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Messaging.MessagingLimit = config.LimitUnlimited
+				d.Messaging.MonthlyBudget = "0"
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.messaging.monthly_budget": `must be positive, got "0"`,
+			},
+		},
+		{
 			name: "notification on an event, not an outcome",
 			mutate: func(c *config.Config) {
 				c.Tenants["demo"].Notifications[0].On = "order.paid"
@@ -537,4 +573,26 @@ func TestJoin(t *testing.T) {
 			assert.Equal(t, tt.want, config.Join(tt.prefix, tt.path))
 		})
 	}
+}
+
+func TestParseMicros(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "0": 0, "0.0107": 10700, "1": 1_000_000, "12.5": 12_500_000, "0.000001": 1} {
+		got, err := config.ParseMicros(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"-1", "1.2345678", "1e3", ".5", "1,5", " 1"} {
+		_, err := config.ParseMicros(in)
+		assert.Error(t, err, in)
+	}
+}
+
+func TestParseMessagingLimit(t *testing.T) {
+	for in, want := range map[string]int{"": 0, "250": 250, "2000": 2000, "10000": 10000, "100000": 100000, "unlimited": -1, "-1": -1} {
+		got, err := config.ParseMessagingLimit(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	_, err := config.ParseMessagingLimit("1000")
+	assert.Error(t, err)
 }

@@ -324,6 +324,7 @@ func (t *Tenant) validate(v *validator, id string) {
 	}
 	v.oneOf(base+".messaging.marketing_consent", t.Messaging.MarketingConsent, ConsentOptIn, ConsentNotOptedOut)
 	v.positive(base+".messaging.marketing_daily_cap", int64(t.Messaging.MarketingDailyCap))
+	v.pricing(base, *t)
 	v.conversation(base, *t)
 	if t.Checkouts.AbandonAfter < time.Minute {
 		v.add(base+".checkouts.abandon_after", "must be at least 1m, got %s", t.Checkouts.AbandonAfter)

@@ -23,6 +23,9 @@ const (
 	TypeTemplateStatus  = "template.status"
 	TypeTemplateQuality = "template.quality"
 	TypeNumberQuality   = "number.quality"
+	// TypeMessagingLimit is WhatsApp's new messaging limit of a business
+	// portfolio (business_capability_update).
+	TypeMessagingLimit = "messaging.limit"
 	// TypeIdentityChanged is a WhatsApp user's new number or user id, from a system message.
 	TypeIdentityChanged = "contact.identity_changed"
 	// TypeWebhookError is an error WhatsApp reported for a webhook's value
@@ -195,10 +198,13 @@ type MessageStatus struct {
 	RecipientID       string    `json:"recipient_id,omitempty"`
 	// RecipientUserID is the business-scoped user id, when the message was
 	// sent to one.
-	RecipientUserID string        `json:"recipient_user_id,omitempty"`
-	PricingCategory string        `json:"pricing_category,omitempty"`
-	CallbackData    string        `json:"callback_data,omitempty"` // our message key, echoed back
-	Errors          []StatusError `json:"errors,omitempty"`
+	RecipientUserID string `json:"recipient_user_id,omitempty"`
+	PricingCategory string `json:"pricing_category,omitempty"`
+	// Pricing is what WhatsApp says it charges for the message, when the
+	// status carries it.
+	Pricing      *Pricing      `json:"pricing,omitempty"`
+	CallbackData string        `json:"callback_data,omitempty"` // our message key, echoed back
+	Errors       []StatusError `json:"errors,omitempty"`
 
 	// RecipientParentUserID is the recipient's parent business-scoped user
 	// id, when WhatsApp gives one.
@@ -376,4 +382,34 @@ type MemberRef struct {
 	Phone   string `json:"phone"` // canonical key (member.NormalizePhone); "" for a member without one
 	Name    string `json:"name,omitempty"`
 	Balance int64  `json:"balance"`
+}
+
+// Pricing is a status's pricing: {billable, pricing_model, type, category}.
+// billable is slated for removal; type and category say what is charged.
+type Pricing struct {
+	Billable *bool  `json:"billable,omitempty"`
+	Model    string `json:"pricing_model,omitempty"`
+	Type     string `json:"type,omitempty"`
+	Category string `json:"category,omitempty"`
+}
+
+// NumberQuality is the data of a number.quality event: WhatsApp's
+// phone_number_quality_update.
+type NumberQuality struct {
+	WABAID             string `json:"waba_id,omitempty"`
+	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
+	Event              string `json:"event,omitempty"`
+	CurrentLimit       string `json:"current_limit,omitempty"`
+	OldLimit           string `json:"old_limit,omitempty"`
+	// MaxDailyConversations is the portfolio's messaging limit, -1
+	// unlimited; nil when the payload has none.
+	MaxDailyConversations *int `json:"max_daily_conversations_per_business,omitempty"`
+}
+
+// MessagingLimit is the data of a messaging.limit event: WhatsApp's
+// business_capability_update.
+type MessagingLimit struct {
+	WABAID                string    `json:"waba_id,omitempty"`
+	MaxDailyConversations int       `json:"max_daily_conversations_per_business"`
+	Timestamp             time.Time `json:"timestamp,omitzero"`
 }

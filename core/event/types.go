@@ -7,7 +7,7 @@ import "slices"
 // constant is core/loyalty's).
 var eventTypes = []string{
 	TypeCheckoutUpdated, TypeIdentityChanged, TypeConsentChanged, TypeCustomerUpserted,
-	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus,
+	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus, TypeMessagingLimit,
 	TypeNumberQuality, TypeOrderCancelled, TypeOrderCreated, TypeOrderPaid, TypeOrderRefunded,
 	TypePrivacyRequest, TypePrivacyRedact, TypeShopRedact, TypeTemplateQuality, TypeTemplateStatus,
 	TypeWebhookError,

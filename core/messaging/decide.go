@@ -19,8 +19,25 @@ const (
 	SkipOptedOut     = "opted_out"
 	SkipDailyCap     = "daily_cap"
 	SkipHeld         = "held"
+	SkipBudget       = "budget"
 	CodeWindowClosed = "window_closed"
+	// CodeMessagingLimit defers a new business-initiated conversation
+	// beyond the sender's messaging limit.
+	CodeMessagingLimit = "messaging_limit"
+	// CodeQualityPaused defers a marketing message while its sender is
+	// paused for its number's quality.
+	CodeQualityPaused = "quality_paused"
 )
+
+// ReachWindow is the moving period WhatsApp's messaging limit counts the
+// unique users a business reached outside a customer service window in.
+const ReachWindow = 24 * time.Hour
+
+// QualityRecheck is how long a marketing message waits while its sender is
+// paused for its number's quality before it is decided again, unless the
+// pause is lifted first (the hub then makes it due at once): a paused
+// broadcast is not decided again every few minutes.
+const QualityRecheck = time.Hour
 
 // Verdict is what the send decision does with a message.
 type Verdict int
@@ -73,6 +90,10 @@ type Decision struct {
 	Code, Reason string
 	// Until is when a deferred message is due.
 	Until time.Time
+	// Initiated is set when the message sent opens a business-initiated
+	// conversation (a template outside the customer's service window): its
+	// recipient counts toward the sender's messaging limit.
+	Initiated bool
 	// Err is a held message's cause, permanent and classified
 	// (fault.ClassWindow, fault.ClassTemplate).
 	Err error
@@ -94,6 +115,12 @@ type Policy struct {
 	MarketingDailyCap int
 	// Location is the tenant's time zone; nil is UTC.
 	Location *time.Location
+	// MessagingLimit is the configured messaging limit (Reach.Limit), for
+	// a sender WhatsApp has not reported one for.
+	MessagingLimit int
+	// MonthlyBudget is what the tenant may spend on messages in one local
+	// month, in micros; 0 is no budget.
+	MonthlyBudget int64
 }
 
 // NewPolicy returns the policy of a tenant's validated messaging config in
@@ -104,6 +131,8 @@ func NewPolicy(m config.Messaging, loc *time.Location) Policy {
 		MarketingDailyCap: m.MarketingDailyCap,
 		Location:          loc,
 	}
+	p.MessagingLimit, _ = config.ParseMessagingLimit(m.MessagingLimit)
+	p.MonthlyBudget, _ = config.ParseMicros(m.MonthlyBudget)
 	if q := m.QuietHours; q.Start != "" {
 		p.QuietStart, _ = config.ParseClock(q.Start)
 		p.QuietEnd, _ = config.ParseClock(q.End)
@@ -123,6 +152,13 @@ func (p Policy) loc() *time.Location {
 func (p Policy) DayStart(now time.Time) time.Time {
 	local := now.In(p.loc())
 	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, p.loc())
+}
+
+// MonthStart is the start of now's local month, since when the month's
+// spend counts toward the budget.
+func (p Policy) MonthStart(now time.Time) time.Time {
+	local := now.In(p.loc())
+	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, p.loc())
 }
 
 // QuietUntil reports whether now falls in the quiet hours, and when they
@@ -164,7 +200,36 @@ type Facts struct {
 	// listed; nil when the sender cannot list it (templates go
 	// unchecked).
 	Templates *Catalog
+	// Reach is the sender's messaging limit and the recipients it reached
+	// outside a service window in the last ReachWindow. Only a template
+	// outside the window needs it.
+	Reach Reach
+	// QualityPause is why the sender's marketing messages are paused for
+	// its number's quality; empty when they are not.
+	QualityPause string
+	// Budget is the tenant's monthly budget in micros (0: none), Spent what
+	// the month's messages cost so far and Cost the message's estimate
+	// (RateCard.Estimate). Only a marketing message needs them.
+	Budget, Spent, Cost int64
 }
+
+// Reach is a sender's messaging limit and how much of it is used.
+type Reach struct {
+	// Limit is the most unique users the sender may reach outside a
+	// service window in a moving ReachWindow: 0 when none is known, -1
+	// unlimited.
+	Limit int
+	// Reached is how many it reached so in the last ReachWindow, and
+	// Oldest when the first of them was reached.
+	Reached int
+	Oldest  time.Time
+	// Known is set when the recipient is one of them: a conversation with
+	// them counts once.
+	Known bool
+}
+
+// Full reports whether a new recipient would pass the limit.
+func (r Reach) Full() bool { return r.Limit > 0 && !r.Known && r.Reached >= r.Limit }
 
 var errWindowClosed = errors.New("the customer's 24-hour window is closed and the message has no fallback template")
 
@@ -180,9 +245,18 @@ var errWindowClosed = errors.New("the customer's 24-hour window is closed and th
 //     they end, and skipped beyond the daily cap (SkipDailyCap).
 //     Utility, authentication and service messages are not held to
 //     consent, quiet hours or the cap;
+//   - a marketing message is deferred while its sender is paused for its
+//     number's quality (CodeQualityPaused, rechecked after
+//     QualityRecheck), and skipped when its estimated cost would take the
+//     month's spend past the budget (SkipBudget);
 //   - a template the sender's account does not have as sent (missing,
 //     not approved, other parameters) is held with the template's code;
-//   - anything else is sent.
+//   - a template outside the customer's window to a recipient the sender
+//     has not reached in the last ReachWindow is deferred while the
+//     sender's messaging limit is used up (CodeMessagingLimit), until the
+//     oldest reached recipient leaves the window;
+//   - anything else is sent (Initiated when it opens a business-initiated
+//     conversation).
 func Decide(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) Decision {
 	send := cmd
 	fallback := false
@@ -209,7 +283,17 @@ func Decide(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) Dec
 				Reason: err.Error(), Err: fault.Permanent(fault.ClassTemplate, err)}
 		}
 	}
-	return Decision{Verdict: Send, Command: addressed(send, c), Fallback: fallback}
+	initiated := send.Kind == KindTemplate && !c.WindowOpen(now)
+	if initiated && f.Reach.Full() {
+		until := f.Reach.Oldest.Add(ReachWindow)
+		if !until.After(now) {
+			until = now.Add(time.Minute) // the count is behind: look again soon
+		}
+		return Decision{Verdict: Defer, Command: cmd, Code: CodeMessagingLimit, Until: until,
+			Reason: fmt.Sprintf("the sender reached %d of %d unique users outside a service window in 24h",
+				f.Reach.Reached, f.Reach.Limit)}
+	}
+	return Decision{Verdict: Send, Command: addressed(send, c), Fallback: fallback, Initiated: initiated}
 }
 
 // marketing applies what a marketing message needs beyond the window:
@@ -232,6 +316,14 @@ func marketing(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) 
 	}
 	if f.MarketingToday >= p.MarketingDailyCap {
 		return skip(SkipDailyCap, fmt.Sprintf("the recipient already got %d marketing messages today (cap %d)", f.MarketingToday, p.MarketingDailyCap))
+	}
+	if f.QualityPause != "" {
+		return Decision{Verdict: Defer, Command: cmd, Code: CodeQualityPaused, Until: now.Add(QualityRecheck),
+			Reason: "the sender's marketing messages are paused for its number's quality (" + f.QualityPause + ")"}, true
+	}
+	if f.Budget > 0 && f.Spent+f.Cost > f.Budget {
+		return skip(SkipBudget, fmt.Sprintf("the month's spend %s plus this message's %s would pass the budget %s",
+			FormatMicros(f.Spent), FormatMicros(f.Cost), FormatMicros(f.Budget)))
 	}
 	return Decision{}, false
 }

@@ -72,6 +72,12 @@ func TestDecide(t *testing.T) {
 	send := func(cmd messaging.Command) messaging.Decision {
 		return messaging.Decision{Verdict: messaging.Send, Command: cmd}
 	}
+	// initiated is a decision that opens a business-initiated conversation:
+	// a template outside the customer's window.
+	initiated := func(d messaging.Decision) messaging.Decision {
+		d.Initiated = true
+		return d
+	}
 
 	tests := []struct {
 		name   string
@@ -93,9 +99,9 @@ func TestDecide(t *testing.T) {
 		{name: "free-form the instant the window closes", c: writing, cmd: text(messaging.CategoryUtility, nil), p: optIn,
 			now: writing.LastInboundAt.Add(member.Window), want: windowClosed, errCls: fault.ClassWindow},
 		{name: "free-form when the window closed goes as its fallback", c: unknown, cmd: text(messaging.CategoryUtility, thanks), p: optIn,
-			want: messaging.Decision{Verdict: messaging.Send, Command: asFallback(text(messaging.CategoryUtility, thanks)), Fallback: true}},
+			want: initiated(messaging.Decision{Verdict: messaging.Send, Command: asFallback(text(messaging.CategoryUtility, thanks)), Fallback: true})},
 		{name: "a template is not held to the window", c: unknown, cmd: template(messaging.CategoryUtility), p: optIn,
-			want: send(template(messaging.CategoryUtility))},
+			want: initiated(send(template(messaging.CategoryUtility)))},
 		{name: "the window is checked before consent", c: optedOut, cmd: text(messaging.CategoryMarketing, nil), p: optIn,
 			want: messaging.Decision{Verdict: messaging.Hold, Command: text(messaging.CategoryMarketing, nil), Code: messaging.CodeWindowClosed,
 				Reason: windowClosed.Reason}, errCls: fault.ClassWindow},
@@ -104,17 +110,17 @@ func TestDecide(t *testing.T) {
 		{name: "marketing to an unknown consent when an opt-in is required", c: unknown, cmd: template(messaging.CategoryMarketing), p: optIn,
 			want: skip(template(messaging.CategoryMarketing), messaging.SkipNoConsent, "the recipient has not opted in to marketing messages")},
 		{name: "marketing to an unknown consent when not opting out is enough", c: unknown, cmd: template(messaging.CategoryMarketing), p: notOptedOut,
-			want: send(template(messaging.CategoryMarketing))},
+			want: initiated(send(template(messaging.CategoryMarketing)))},
 		{name: "marketing to an opt-in", c: optedIn, cmd: template(messaging.CategoryMarketing), p: optIn,
-			want: send(template(messaging.CategoryMarketing))},
+			want: initiated(send(template(messaging.CategoryMarketing)))},
 		{name: "marketing to an opt-out", c: optedOut, cmd: template(messaging.CategoryMarketing), p: notOptedOut,
 			want: skip(template(messaging.CategoryMarketing), messaging.SkipOptedOut, "the recipient opted out of marketing messages (whatsapp:131050)")},
 		{name: "a marketing fallback skipped for consent is not marked a fallback", c: unknown, cmd: text(messaging.CategoryMarketing, points), p: optIn,
 			want: skip(text(messaging.CategoryMarketing, points), messaging.SkipNoConsent, "the recipient has not opted in to marketing messages")},
 		{name: "utility to an opt-out", c: optedOut, cmd: template(messaging.CategoryUtility), p: optIn,
-			want: send(template(messaging.CategoryUtility))},
+			want: initiated(send(template(messaging.CategoryUtility)))},
 		{name: "authentication to an opt-out", c: optedOut, cmd: template(messaging.CategoryAuthentication), p: optIn,
-			want: send(template(messaging.CategoryAuthentication))},
+			want: initiated(send(template(messaging.CategoryAuthentication)))},
 		{name: "a service reply to an unknown consent", c: writing, cmd: text(messaging.CategoryService, nil), p: optIn,
 			want: send(text(messaging.CategoryService, nil))},
 
@@ -124,17 +130,17 @@ func TestDecide(t *testing.T) {
 		{name: "a hold is said before an opt-out", c: heldOptedOut, cmd: template(messaging.CategoryMarketing), p: optIn,
 			want: skip(template(messaging.CategoryMarketing), messaging.SkipHeld, "the recipient is held until 2026-03-14T08:00:00Z (131049)")},
 		{name: "marketing once the hold ended", c: heldBefore, cmd: template(messaging.CategoryMarketing), p: optIn,
-			want: send(template(messaging.CategoryMarketing))},
+			want: initiated(send(template(messaging.CategoryMarketing)))},
 		{name: "utility to a held recipient", c: held, cmd: template(messaging.CategoryUtility), p: optIn,
-			want: send(template(messaging.CategoryUtility))},
+			want: initiated(send(template(messaging.CategoryUtility)))},
 
 		// The daily cap.
 		{name: "marketing below the cap", c: optedIn, cmd: template(messaging.CategoryMarketing), p: optIn, f: messaging.Facts{MarketingToday: 1},
-			want: send(template(messaging.CategoryMarketing))},
+			want: initiated(send(template(messaging.CategoryMarketing)))},
 		{name: "marketing at the cap", c: optedIn, cmd: template(messaging.CategoryMarketing), p: optIn, f: messaging.Facts{MarketingToday: 2},
 			want: skip(template(messaging.CategoryMarketing), messaging.SkipDailyCap, "the recipient already got 2 marketing messages today (cap 2)")},
 		{name: "utility beyond the cap", c: optedIn, cmd: template(messaging.CategoryUtility), p: optIn, f: messaging.Facts{MarketingToday: 9},
-			want: send(template(messaging.CategoryUtility))},
+			want: initiated(send(template(messaging.CategoryUtility)))},
 
 		// Quiet hours, in Jakarta (21:00 to 08:00).
 		{name: "marketing in the quiet hours", c: optedIn, cmd: template(messaging.CategoryMarketing), p: optIn,
@@ -149,11 +155,11 @@ func TestDecide(t *testing.T) {
 			now:  time.Date(2026, 3, 14, 23, 30, 0, 0, jakarta),
 			want: skip(template(messaging.CategoryMarketing), messaging.SkipNoConsent, "the recipient has not opted in to marketing messages")},
 		{name: "utility in the quiet hours", c: optedIn, cmd: template(messaging.CategoryUtility), p: optIn,
-			now: time.Date(2026, 3, 14, 23, 30, 0, 0, jakarta), want: send(template(messaging.CategoryUtility))},
+			now: time.Date(2026, 3, 14, 23, 30, 0, 0, jakarta), want: initiated(send(template(messaging.CategoryUtility)))},
 
 		// Templates the account has.
 		{name: "an approved template with its parameters", c: optedIn, cmd: template(messaging.CategoryMarketing), p: optIn, f: withCatalog,
-			want: send(template(messaging.CategoryMarketing))},
+			want: initiated(send(template(messaging.CategoryMarketing)))},
 		{name: "a template the account does not have", c: optedIn, p: optIn, f: withCatalog,
 			cmd: messaging.Command{Key: "k1", To: phone, Kind: messaging.KindTemplate, Category: messaging.CategoryUtility,
 				Template: &messaging.Template{Name: "points_earned", Language: "en", Body: messaging.Positional("Sari", "120")}},
@@ -175,13 +181,13 @@ func TestDecide(t *testing.T) {
 			want: send(to(text(messaging.CategoryUtility, nil), "+554188887777"))},
 		{name: "a fallback to the wa_id too", c: member.Contact{Phone: "+5541988887777", WAID: "554188887777"},
 			cmd:  to(text(messaging.CategoryUtility, thanks), "+5541988887777"),
-			want: messaging.Decision{Verdict: messaging.Send, Command: to(asFallback(text(messaging.CategoryUtility, thanks)), "+554188887777"), Fallback: true}},
+			want: initiated(messaging.Decision{Verdict: messaging.Send, Command: to(asFallback(text(messaging.CategoryUtility, thanks)), "+554188887777"), Fallback: true})},
 		{name: "a member without a phone, by user id", c: bsuid,
 			cmd:  messaging.Command{Key: "k1", UserID: "ID.1", Kind: messaging.KindText, Category: messaging.CategoryUtility, Text: "Hi"},
 			want: send(messaging.Command{Key: "k1", UserID: "ID.1", Kind: messaging.KindText, Category: messaging.CategoryUtility, Text: "Hi"})},
 		{name: "a member without a phone and without a window", c: member.Contact{UserID: "ID.1"}, p: notOptedOut,
 			cmd:  messaging.Command{Key: "k1", UserID: "ID.1", Kind: messaging.KindTemplate, Category: messaging.CategoryMarketing, Template: points},
-			want: send(messaging.Command{Key: "k1", UserID: "ID.1", Kind: messaging.KindTemplate, Category: messaging.CategoryMarketing, Template: points})},
+			want: initiated(send(messaging.Command{Key: "k1", UserID: "ID.1", Kind: messaging.KindTemplate, Category: messaging.CategoryMarketing, Template: points}))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

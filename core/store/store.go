@@ -33,6 +33,7 @@ type Store interface {
 	Rewards
 	Leases
 	Messages
+	Senders
 	Contacts
 	Conversations
 	DeadLetters
@@ -148,6 +149,22 @@ type Message struct {
 	// (see messaging.Command.Origin). ClaimMessage and EnqueueMessages
 	// store it with a new message.
 	Origin string `json:"origin,omitempty"`
+	// Pricing is what WhatsApp reported it charges for the message and
+	// what that cost, once a status carried pricing; Message returns it.
+	Pricing *MessagePricing `json:"pricing,omitempty"`
+}
+
+// MessagePricing is a message's recorded pricing (StatusUpdate.Pricing):
+// category, type and billable as WhatsApp reported them, the recipient's
+// country, and the cost in micros of the tenant's pricing currency once a
+// delivered or read report charged it (ChargedAt).
+type MessagePricing struct {
+	Category  string    `json:"category,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	Billable  *bool     `json:"billable,omitempty"`
+	Country   string    `json:"country,omitempty"`
+	Cost      int64     `json:"cost_micros"`
+	ChargedAt time.Time `json:"charged_at,omitzero"`
 }
 
 // SentAsFallback marks a message sent as its fallback template: the
@@ -173,6 +190,18 @@ type StatusUpdate struct {
 	At                time.Time
 	ErrorCode         string
 	Error             string
+	// Pricing is what WhatsApp reports it charges for the message, when
+	// the report carries it. Until the message is charged the latest
+	// pricing is recorded; the first delivered or read report with
+	// pricing charges it, Pricing.Cost, once: later reports change
+	// nothing of it.
+	Pricing *StatusPricing
+}
+
+// Charges reports whether a delivery report with pricing charges its
+// message: WhatsApp charges per delivered message.
+func (u StatusUpdate) Charges() bool {
+	return u.Pricing != nil && (u.Status == MessageDelivered || u.Status == MessageRead)
 }
 
 // MessageFilter selects messages to list.

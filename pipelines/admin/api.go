@@ -47,6 +47,7 @@ type Store interface {
 	store.Accounts
 	store.Rewards
 	store.Messages
+	store.Senders
 	store.Contacts
 	store.Conversations
 	store.DeadLetters
@@ -72,6 +73,9 @@ type API struct {
 	Logger *slog.Logger
 	// PrivacyRequests counts erasures (loyalhub_privacy_requests_total).
 	PrivacyRequests *prometheus.CounterVec
+	// QualityPaused is loyalhub_sender_quality_paused, which a resume
+	// sets to 0.
+	QualityPaused *prometheus.GaugeVec
 
 	// Redeemer redeems rewards; Transact runs a loyalty transaction with
 	// its effects (adjustments, tiers).

@@ -3,9 +3,12 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -18,6 +21,7 @@ func (a *API) messagingRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/contacts/messages", a.tenant(a.listInbound))
 	mux.Handle("GET "+p+"/senders", a.tenant(a.listSenders))
 	mux.Handle("POST "+p+"/senders/{sender}/resume", a.tenant(a.resumeSender))
+	mux.Handle("GET "+p+"/costs", a.tenant(a.getCosts))
 }
 
 // contactRefParams reads ?phone= or ?user_id=.
@@ -98,7 +102,9 @@ func (a *API) postConsent(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 	a.respond(w, map[string]any{"contact": c}, err, "")
 }
 
-// senderView is a sender's state in the admin API.
+// senderView is a sender's state in the admin API: the pause after its
+// credentials were refused, and what WhatsApp last said of its messaging
+// limit and its number's quality.
 type senderView struct {
 	Name        string    `json:"name"`
 	Type        string    `json:"type"`
@@ -106,9 +112,42 @@ type senderView struct {
 	PausedUntil time.Time `json:"paused_until,omitzero"`
 	PauseReason string    `json:"pause_reason,omitempty"`
 	Templates   *int      `json:"templates,omitempty"` // listed templates, when known
+	// MessagingLimit is the limit in force: WhatsApp's last word, else
+	// the configured one ("250"…"unlimited"); empty when none is known.
+	// LimitSource says which (whatsapp, config).
+	MessagingLimit string    `json:"messaging_limit,omitempty"`
+	LimitSource    string    `json:"limit_source,omitempty"`
+	LimitAt        time.Time `json:"limit_at,omitzero"`
+	// Reached is how many unique users the sender reached outside a
+	// service window in the last 24 hours.
+	Reached         int       `json:"reached_24h"`
+	Quality         string    `json:"quality,omitempty"`
+	QualityAt       time.Time `json:"quality_at,omitzero"`
+	MarketingPaused bool      `json:"marketing_paused"`
+	MarketingReason string    `json:"marketing_pause_reason,omitempty"`
+}
+
+func limitText(n int) string {
+	switch {
+	case n < 0:
+		return config.LimitUnlimited
+	case n == 0:
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	states, err := a.Store.SenderStates(r.Context(), t.ID)
+	if err != nil {
+		a.respond(w, nil, err, "")
+		return
+	}
+	byName := map[string]store.SenderState{}
+	for _, st := range states {
+		byName[st.Sender] = st
+	}
+	since := a.Now().Add(-messaging.ReachWindow)
 	var out []senderView
 	for _, name := range sortedKeys(t.Connectors) {
 		c := t.Connectors[name]
@@ -121,21 +160,60 @@ func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Ten
 			n := cat.Len()
 			v.Templates = &n
 		}
+		st := byName[name]
+		switch {
+		case st.MessagingLimit != 0:
+			v.MessagingLimit, v.LimitSource, v.LimitAt = limitText(st.MessagingLimit), "whatsapp", st.LimitAt
+		case t.Policy.MessagingLimit != 0:
+			v.MessagingLimit, v.LimitSource = limitText(t.Policy.MessagingLimit), "config"
+		}
+		reach, err := a.Store.Reach(r.Context(), t.ID, name, "", since)
+		if err != nil {
+			a.respond(w, nil, err, "")
+			return
+		}
+		v.Reached = reach.Reached
+		v.Quality, v.QualityAt = st.Quality, st.QualityAt
+		v.MarketingPaused, v.MarketingReason = st.MarketingPaused, st.PauseReason
 		out = append(out, v)
 	}
 	a.respond(w, map[string]any{"senders": nonNil(out)}, nil, "")
 }
 
-// resumeSender lifts a sender's pause after an operator fixed its
-// credentials; replay its dead letters next.
+// resumeSender lifts a sender's pauses: after an operator fixed its
+// credentials (replay its dead letters next), or when they decide its
+// marketing messages go again despite a quality drop (the ones it held
+// back are due at once).
 func (a *API) resumeSender(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
-	c, ok := t.Connectors[r.PathValue("sender")]
+	name := r.PathValue("sender")
+	c, ok := t.Connectors[name]
 	if !ok || c.Sender == nil {
-		respond.Error(w, http.StatusNotFound, "no sender "+r.PathValue("sender"))
+		respond.Error(w, http.StatusNotFound, "no sender "+name)
 		return
 	}
 	c.Pause.Resume()
-	a.respond(w, map[string]any{"sender": r.PathValue("sender"), "paused": false}, nil, "")
+	st, err := a.Store.SenderState(r.Context(), t.ID, name)
+	if err != nil {
+		a.respond(w, nil, err, "")
+		return
+	}
+	if st.MarketingPaused {
+		if err := a.Store.SetQuality(r.Context(), t.ID, name, st.Quality, false, "", a.Now()); err != nil {
+			a.respond(w, nil, err, "")
+			return
+		}
+		if a.QualityPaused != nil {
+			a.QualityPaused.WithLabelValues(t.ID, name).Set(0)
+		}
+		n, err := a.Store.ResumeDeferred(r.Context(), t.ID, name, messaging.CodeQualityPaused, a.Now())
+		if err != nil {
+			a.respond(w, nil, err, "")
+			return
+		}
+		a.Logger.Info("operator resumed the sender's marketing messages", "tenant", t.ID, "sender", name, "quality", st.Quality,
+			"resumed", n)
+	}
+	a.respond(w, map[string]any{"sender": name, "paused": false, "marketing_paused": false}, nil, "")
 }
 
 // listInbound lists what a WhatsApp user sent, newest first:

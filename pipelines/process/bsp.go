@@ -87,7 +87,7 @@ func (l *Lanes) applyReports(ctx context.Context, events []event.Event) ([]bspSt
 			steps = append(steps, bspStep{ev: ev, run: func(ctx context.Context) error { return l.bspEvent(ctx, ev) }})
 			continue
 		}
-		u, st, err := statusUpdate(ev)
+		u, st, err := l.statusUpdate(ev)
 		switch {
 		case err != nil:
 			steps = append(steps, bspStep{ev: ev, run: func(context.Context) error { return err }})
@@ -133,14 +133,18 @@ func (l *Lanes) bspEvent(ctx context.Context, ev event.Event) error {
 		return l.templateStatus(ev)
 	case event.TypeWebhookError:
 		return l.webhookError(ev)
-	case event.TypeTemplateQuality, event.TypeNumberQuality:
+	case event.TypeNumberQuality:
+		return l.numberQuality(ctx, ev)
+	case event.TypeMessagingLimit:
+		return l.messagingLimit(ctx, ev)
+	case event.TypeTemplateQuality:
 		l.Logger.Info("whatsapp quality update", "tenant", ev.Tenant, "connector", ev.Connector, "type", ev.Type, "data", string(ev.Data))
 	}
 	return nil
 }
 
 func (l *Lanes) applyStatus(ctx context.Context, ev event.Event) error {
-	u, st, err := statusUpdate(ev)
+	u, st, err := l.statusUpdate(ev)
 	if err != nil {
 		return err
 	}
@@ -161,8 +165,8 @@ func (l *Lanes) applyStatus(ctx context.Context, ev event.Event) error {
 	return nil
 }
 
-// statusUpdate reads a message.status event.
-func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, error) {
+// statusUpdate reads a message.status event, with its pricing costed.
+func (l *Lanes) statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, error) {
 	var st event.MessageStatus
 	if err := json.Unmarshal(ev.Data, &st); err != nil {
 		return store.StatusUpdate{}, st, fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding message.status data: %w", err))
@@ -173,6 +177,7 @@ func statusUpdate(ev event.Event) (store.StatusUpdate, event.MessageStatus, erro
 		Key:               st.CallbackData,
 		Status:            st.Status,
 		At:                st.Timestamp,
+		Pricing:           l.statusPricing(ev.Tenant, st),
 	}
 	if len(st.Errors) > 0 {
 		u.ErrorCode = fmt.Sprint(st.Errors[0].Code)

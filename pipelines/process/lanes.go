@@ -36,6 +36,7 @@ type Store interface {
 	store.Members
 	store.Contacts
 	store.Messages
+	store.Senders
 	store.Checkouts
 	store.Privacy
 }
@@ -74,6 +75,10 @@ type Metrics struct {
 	ConfigErrors       *prometheus.CounterVec // tenant, sender, code
 	MessagesFallback   *prometheus.CounterVec // tenant, reason
 	WebhookErrors      *prometheus.CounterVec // tenant, code
+	// SenderQualityPaused and SenderMessagingLimit are what WhatsApp last
+	// said of a sender's quality and limit.
+	SenderQualityPaused  *prometheus.GaugeVec // tenant, sender
+	SenderMessagingLimit *prometheus.GaugeVec // tenant, sender
 }
 
 // Lanes are the two event lanes: the process stage (Process) and the BSP

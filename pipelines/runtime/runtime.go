@@ -33,6 +33,9 @@ type Tenant struct {
 	Location *time.Location
 	// Policy is the messaging policy the send stage decides by.
 	Policy messaging.Policy
+	// Rates is the tenant's rate card: the cost of what WhatsApp reports
+	// charged, and the estimate of a message before it is sent.
+	Rates messaging.RateCard
 }
 
 // Notification is one of a tenant's notification rules: the outcome type it

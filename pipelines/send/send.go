@@ -94,7 +94,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
 	defer done(runtime.ErrNotSent)
-	send, verdict, err := s.applyPolicy(ctx, t, c, cmd, payload, now)
+	send, initiated, verdict, err := s.applyPolicy(ctx, t, c, cmd, payload, now)
 	if err != nil || verdict {
 		return err
 	}
@@ -113,6 +113,15 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 		s.Metrics.Sends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
 		if err := s.Store.MarkSent(bg, cmd.Key, res.ProviderMessageID, s.Now()); err != nil {
 			return fmt.Errorf("recording sent message: %w", err)
+		}
+		if initiated {
+			// Counted toward the messaging limit once sent: a failure to
+			// record it counts the recipient short, it loses no message.
+			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, now); err != nil {
+				s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
+					"sender", cmd.Sender, "key", cmd.Key, "error", err)
+			}
+			s.reach.sent(cmd.Tenant, cmd.Sender)
 		}
 		return nil
 	}
@@ -217,51 +226,103 @@ func (s *Sender) holdForReplay(ctx context.Context, cmd messaging.Command, code 
 
 // applyPolicy reads what the send decision needs for a claimed message
 // (the recipient's contact, their marketing messages today, the account's
-// templates), decides (messaging.Decide), and records a message that is
-// not sent now. It returns the command to send (the fallback template when
-// the window is closed, to the contact's wa_id), or done=true when the
-// message was skipped, deferred or dead-lettered (err says which).
-func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, done bool, err error) {
+// templates, the sender's messaging limit, quality and reach, the month's
+// spend), decides (messaging.Decide), and records a message that is not
+// sent now. It returns the command to send (the fallback template when the
+// window is closed, to the contact's wa_id) and whether it opens a
+// business-initiated conversation, or done=true when the message was
+// skipped, deferred or dead-lettered (err says which).
+func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated, done bool, err error) {
 	bg := context.WithoutCancel(ctx)
 	ct, err := s.Store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return cmd, true, fmt.Errorf("reading the recipient's contact: %w", err)
+		return cmd, false, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
 	facts := messaging.Facts{Templates: c.Templates.Catalog()}
 	if cmd.Category == messaging.CategoryMarketing {
 		n, err := s.Store.CountMessages(ctx, cmd.Tenant, cmp.Or(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.Policy.DayStart(now))
 		if err != nil {
-			return cmd, true, fmt.Errorf("counting today's marketing messages: %w", err)
+			return cmd, false, true, fmt.Errorf("counting today's marketing messages: %w", err)
 		}
 		facts.MarketingToday = n - 1 // the count includes this message, claimed
+	}
+	if err := s.senderFacts(ctx, t, cmd, ct, now, &facts); err != nil {
+		return cmd, false, true, err
 	}
 	d := messaging.Decide(ct, cmd, t.Policy, facts, now)
 	switch d.Verdict {
 	case messaging.Skip:
 		s.Metrics.Skipped.WithLabelValues(cmd.Tenant, d.Code).Inc()
 		if err := s.Store.MarkSkipped(bg, cmd.Key, d.Code, d.Reason, now); err != nil {
-			return cmd, true, fmt.Errorf("recording skipped message: %w", err)
+			return cmd, false, true, fmt.Errorf("recording skipped message: %w", err)
 		}
-		return cmd, true, nil
+		return cmd, false, true, nil
 	case messaging.Defer:
 		s.Metrics.Deferred.WithLabelValues(cmd.Tenant).Inc()
-		if err := s.Store.DeferMessage(bg, cmd.Key, d.Until, payload, d.Reason, now); err != nil {
-			return cmd, true, fmt.Errorf("deferring message: %w", err)
+		reason := d.Reason
+		if d.Code != "" {
+			s.Metrics.HeldBack.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
+			reason = d.Code + ": " + reason
 		}
-		return cmd, true, nil
+		if err := s.Store.DeferMessage(bg, cmd.Key, d.Until, payload, reason, now); err != nil {
+			return cmd, false, true, fmt.Errorf("deferring message: %w", err)
+		}
+		return cmd, false, true, nil
 	}
 	if d.Fallback {
 		if err := s.markFallback(bg, d.Command, messaging.CodeWindowClosed); err != nil {
-			return cmd, true, err
+			return cmd, false, true, err
 		}
 	}
 	if d.Verdict == messaging.Hold {
 		if fault.ClassOf(d.Err) == fault.ClassTemplate {
 			s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
 		}
-		return cmd, true, s.holdForReplay(bg, d.Command, d.Code, d.Err)
+		return cmd, false, true, s.holdForReplay(bg, d.Command, d.Code, d.Err)
 	}
-	return d.Command, false, nil
+	return d.Command, d.Initiated, false, nil
+}
+
+// senderFacts reads what the decision needs of the sender and the month:
+// for a template that may open a business-initiated conversation, the
+// sender's messaging limit (WhatsApp's last word, else the configured one)
+// and how much of it the last 24 hours used; for a marketing message, a
+// quality pause and the month's spend against the budget. A message that
+// needs none of them reads nothing more.
+func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messaging.Command, ct member.Contact, now time.Time, f *messaging.Facts) error {
+	template := cmd.Kind == messaging.KindTemplate || cmd.Fallback != nil
+	marketing := cmd.Category == messaging.CategoryMarketing
+	if !marketing && !(template && !ct.WindowOpen(now)) {
+		return nil
+	}
+	st, err := s.Store.SenderState(ctx, cmd.Tenant, cmd.Sender)
+	if err != nil {
+		return fmt.Errorf("reading the sender's state: %w", err)
+	}
+	if st.MarketingPaused {
+		f.QualityPause = cmp.Or(st.PauseReason, st.Quality)
+	}
+	f.Reach.Limit = cmp.Or(st.MessagingLimit, t.Policy.MessagingLimit)
+	if template && !ct.WindowOpen(now) && f.Reach.Limit > 0 {
+		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, f.Reach.Limit, now); ok {
+			f.Reach = memo
+		} else {
+			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, cmp.Or(cmd.To, cmd.UserID), now.Add(-messaging.ReachWindow))
+			if err != nil {
+				return fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
+			}
+			f.Reach.Reached, f.Reach.Oldest, f.Reach.Known = r.Reached, r.Oldest, r.Known
+			s.reach.put(cmd.Tenant, cmd.Sender, r.Reached, r.Oldest, now)
+		}
+	}
+	if marketing && t.Policy.MonthlyBudget > 0 {
+		spent, err := s.Store.Spend(ctx, cmd.Tenant, t.Policy.MonthStart(now))
+		if err != nil {
+			return fmt.Errorf("summing the month's spend: %w", err)
+		}
+		f.Budget, f.Spent, f.Cost = t.Policy.MonthlyBudget, spent, t.Rates.Estimate(cmd, ct, now)
+	}
+	return nil
 }
 
 // markFallback records in the message log that a claimed free-form message

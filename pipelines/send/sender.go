@@ -19,6 +19,7 @@ import (
 type Store interface {
 	store.Messages
 	store.Contacts
+	store.Senders
 }
 
 // Config is the sender's part of the configuration.
@@ -60,7 +61,11 @@ type Metrics struct {
 	ConfigErrors *prometheus.CounterVec // tenant, sender, code
 	Skipped      *prometheus.CounterVec // tenant, reason
 	Deferred     *prometheus.CounterVec // tenant
-	Fallback     *prometheus.CounterVec // tenant, reason
+	// HeldBack counts messages deferred for their sender: its messaging
+	// limit used up (messaging_limit) or its marketing paused for its
+	// number's quality (quality_paused).
+	HeldBack *prometheus.CounterVec // tenant, sender, reason
+	Fallback *prometheus.CounterVec // tenant, reason
 	// Resent counts messages sent again under their key after an
 	// interrupted attempt; Relayed the stale attempts the relay handed
 	// back.
@@ -104,6 +109,7 @@ type Sender struct {
 	work    chan []store.DeferredMessage
 	sending inFlight // keys of the send attempts this process is making
 	turns   turns    // the recipients a worker is sending to
+	reach   reachMemos
 	workers *schedule.Workers
 }
 

@@ -21,6 +21,8 @@
 //	DELETE /sandbox/faults     clear pending faults
 //	POST   /sandbox/templates  add templates in Meta's message_templates shape (ParseTemplates); ?waba_id= for one account's own
 //	GET    /sandbox/numbers    the business numbers served
+//	POST   /sandbox/numbers/{id}/quality  post phone_number_quality_update: {"event":"FLAGGED","current_limit":"TIER_2K"}
+//	POST   /sandbox/messaging_limit       post business_capability_update: {"max_daily_conversations_per_business":2000}
 //	GET    /healthz            liveness
 //
 // The send path is cheap (one mutex-protected append), so the sandbox takes

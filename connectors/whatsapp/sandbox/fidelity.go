@@ -200,6 +200,8 @@ func (s *Server) fidelityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sandbox/templates", s.handleAddTemplates)
 	mux.HandleFunc("POST /sandbox/templates/{name}/{language}/status", s.handleTemplateStatus)
 	mux.HandleFunc("POST /sandbox/customers/{phone}/marketing", s.handleMarketing)
+	mux.HandleFunc("POST /sandbox/numbers/{id}/quality", s.handleQuality)
+	mux.HandleFunc("POST /sandbox/messaging_limit", s.handleMessagingLimit)
 	mux.HandleFunc("POST /sandbox/inbound", s.handleInbound)
 	mux.HandleFunc("GET /sandbox/numbers", s.handleNumbers)
 	mux.HandleFunc("GET /sandbox/conversations", s.handleConversations)

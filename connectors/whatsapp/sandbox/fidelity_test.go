@@ -213,3 +213,43 @@ func TestInboundAndConsentWebhooks(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func TestQualityAndLimitWebhooks(t *testing.T) {
+	h, hubSrv := newHub(t, 0)
+	cfg := testConfig()
+	cfg.WebhookURL = hubSrv.URL
+	s, hs := newTestServer(t, cfg)
+
+	require.True(t, s.SetQuality(testPhoneID, QualityUpdate{Event: "flagged", CurrentLimit: "TIER_2K"}))
+	env := receive(t, h)
+	assert.Equal(t, "phone_number_quality_update", env.Entry[0].Changes[0].Field)
+	raw := string(<-h.raw)
+	assert.Contains(t, raw, `"event":"FLAGGED"`)
+	assert.Contains(t, raw, `"current_limit":"TIER_2K"`)
+	assert.NotContains(t, raw, `max_daily_conversations_per_business`, "left out when not given")
+	assert.NotContains(t, raw, `"metadata"`, "a WABA-wide change")
+	assert.Contains(t, raw, `"time":`)
+	assert.False(t, s.SetQuality("no-such-number", QualityUpdate{Event: "FLAGGED"}))
+
+	resp, err := http.Post(hs.URL+"/sandbox/messaging_limit", "application/json",
+		bytes.NewReader([]byte(`{"max_daily_conversations_per_business":-1}`)))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	env = receive(t, h)
+	assert.Equal(t, "business_capability_update", env.Entry[0].Changes[0].Field)
+	assert.Contains(t, string(<-h.raw), `"max_daily_conversations_per_business":-1`)
+
+	resp, err = http.Post(hs.URL+"/sandbox/numbers/"+testPhoneID+"/quality", "application/json",
+		bytes.NewReader([]byte(`{"event":"DOWNGRADE","max_daily_conversations_per_business":2000}`)))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	receive(t, h)
+	assert.Contains(t, string(<-h.raw), `"max_daily_conversations_per_business":2000`)
+
+	resp, err = http.Post(hs.URL+"/sandbox/messaging_limit", "application/json", bytes.NewReader([]byte(`{}`)))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}

@@ -397,10 +397,17 @@ func applyStatus(ctx context.Context, tx pgx.Tx, u store.StatusUpdate, clock sto
 	if err != nil {
 		return false, err
 	}
+	at := clock.Stamp(u.At)
+	var pricing pricingRows
+	pricing.add(cur.Key, u, at)
+	var writes writeBatch
+	pricing.queue(&writes)
+	if err := writes.send(ctx, tx, "recording pricing"); err != nil {
+		return false, err
+	}
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
@@ -431,8 +438,17 @@ func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message,
 	if err != nil {
 		return store.Message{}, fmt.Errorf("getting message: %w", err)
 	}
-	if err := p.QueryRow(ctx, `SELECT command FROM messages WHERE key = $1`, key).Scan(&m.Command); err != nil {
+	var pr store.MessagePricing
+	var charged *time.Time
+	if err := p.QueryRow(ctx, `SELECT command, pricing_category, pricing_type, billable, country, cost, charged_at
+		FROM messages WHERE key = $1`, key).Scan(&m.Command, &pr.Category, &pr.Type, &pr.Billable, &pr.Country, &pr.Cost, &charged); err != nil {
 		return store.Message{}, fmt.Errorf("getting message command: %w", err)
+	}
+	if charged != nil {
+		pr.ChargedAt = charged.UTC()
+	}
+	if pr.Category != "" || pr.Type != "" || pr.Billable != nil {
+		m.Pricing = &pr
 	}
 	rows, err := p.Query(ctx, `SELECT status, at, error_code, error FROM message_statuses
 		WHERE message_key = $1 ORDER BY id`, key)

@@ -137,6 +137,7 @@ func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp, 
 			}
 		}
 		var steps timelineRows
+		var pricing pricingRows
 		changed := map[string]*store.Message{}
 		for i, op := range ops {
 			missing[i] = make([]bool, len(op.us))
@@ -152,10 +153,11 @@ func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp, 
 					missing[i][j] = true
 					continue
 				}
+				at := clock.Stamp(u.At)
+				pricing.add(cur.Key, u, at)
 				if !store.Advances(cur.Status, u.Status) {
 					continue
 				}
-				at := clock.Stamp(u.At)
 				if cur.ProviderMessageID == "" && u.ProviderMessageID != "" {
 					cur.ProviderMessageID = u.ProviderMessageID
 					byPMID[reportKey{u.Tenant, u.ProviderMessageID}] = cur
@@ -168,15 +170,13 @@ func applyReportGroup(ctx context.Context, pool *pgxpool.Pool, ops []*statusOp, 
 				steps.add(cur.Key, u.Status, u.ErrorCode, u.Error, at)
 			}
 		}
-		if len(changed) == 0 {
-			return nil
-		}
 		var ms messageRows
 		for _, m := range changed {
 			ms.add(m)
 		}
 		var writes writeBatch
 		queueMessageWrites(&writes, ms, steps)
+		pricing.queue(&writes)
 		return writes.send(ctx, tx, "writing the reports")
 	})
 	if err != nil {

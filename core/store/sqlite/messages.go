@@ -416,10 +416,13 @@ func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate, clock store
 	if err != nil {
 		return false, err
 	}
+	at := clock.Stamp(u.At)
+	if err := applyPricing(ctx, tx, cur.Key, u, at); err != nil {
+		return false, err
+	}
 	if !store.Advances(cur.Status, u.Status) {
 		return false, nil
 	}
-	at := clock.Stamp(u.At)
 	pmid := cur.ProviderMessageID
 	if pmid == "" {
 		pmid = u.ProviderMessageID
@@ -450,8 +453,19 @@ func (s *Store) Message(ctx context.Context, tenant, key string) (store.Message,
 	if err != nil {
 		return store.Message{}, fmt.Errorf("getting message: %w", err)
 	}
-	if err := r.QueryRowContext(ctx, `SELECT command FROM messages WHERE key = ?`, key).Scan(&m.Command); err != nil {
+	var pr store.MessagePricing
+	var billable sql.NullBool
+	var charged int64
+	if err := r.QueryRowContext(ctx, `SELECT command, pricing_category, pricing_type, billable, country, cost, charged_at
+		FROM messages WHERE key = ?`, key).Scan(&m.Command, &pr.Category, &pr.Type, &billable, &pr.Country, &pr.Cost, &charged); err != nil {
 		return store.Message{}, fmt.Errorf("getting message command: %w", err)
+	}
+	if billable.Valid {
+		pr.Billable = &billable.Bool
+	}
+	pr.ChargedAt = fromDBZero(charged)
+	if pr.Category != "" || pr.Type != "" || pr.Billable != nil {
+		m.Pricing = &pr
 	}
 	rows, err := r.QueryContext(ctx, `SELECT status, at, error_code, error FROM message_statuses
 		WHERE message_key = ? ORDER BY id`, key)

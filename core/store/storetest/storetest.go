@@ -117,6 +117,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InboundContent", testInboundContent},
 		{"Erasures", testErasures},
 		{"SyncQueue", testSyncQueue},
+		{"SenderStates", testSenderStates},
+		{"SenderReach", testSenderReach},
+		{"Pricing", testPricing},
+		{"ResumeDeferred", testResumeDeferred},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
