@@ -23,6 +23,9 @@ type FunnelQuery struct {
 	Tenant   string
 	From, To time.Time
 	Window   time.Duration
+	// OriginPrefix, when set, keeps only the messages whose origin starts
+	// with it (a campaign's, campaign.OriginPrefix).
+	OriginPrefix string
 }
 
 // ReplyWindow is how long after a message a recipient's message counts as

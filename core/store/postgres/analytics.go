@@ -24,6 +24,7 @@ const queryFunnel = `WITH sent AS (
 		(SELECT greatest(m.created_at, min(s.at)) FROM message_statuses s
 			WHERE s.message_key = m.key AND s.status IN ('sent', 'delivered', 'read') HAVING count(*) > 0) AS at
 	FROM messages m WHERE m.tenant = $1 AND m.created_at >= $2 AND m.created_at < $3
+		AND starts_with(m.origin, $6)
 ), followed AS (
 	SELECT origin, status, code, at IS NOT NULL AND EXISTS (SELECT 1 FROM inbound_messages i
 			WHERE i.tenant = $1 AND i.phone = sent.recipient AND i.at > sent.at
@@ -44,7 +45,7 @@ func (s *Store) Funnel(ctx context.Context, q store.FunnelQuery) ([]store.Funnel
 		return nil, err
 	}
 	rows, err := p.Query(ctx, queryFunnel, q.Tenant, q.From, q.To,
-		store.ReplyWindow.Seconds(), q.Window.Seconds())
+		store.ReplyWindow.Seconds(), q.Window.Seconds(), q.OriginPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("reading the funnel: %w", err)
 	}

@@ -22,6 +22,7 @@ const queryFunnel = `WITH sent AS (
 		max(m.created_at, (SELECT min(s.at) FROM message_statuses s
 			WHERE s.message_key = m.key AND s.status IN ('sent', 'delivered', 'read'))) AS at
 	FROM messages m WHERE m.tenant = ?1 AND m.created_at >= ?2 AND m.created_at < ?3
+		AND substr(m.origin, 1, length(?6)) = ?6
 ), followed AS (
 	SELECT origin, status, code, at IS NOT NULL AND EXISTS (SELECT 1 FROM inbound_messages i
 			WHERE i.tenant = ?1 AND i.phone = sent.recipient AND i.at > sent.at AND i.at <= sent.at + ?4) AS replied,
@@ -40,7 +41,7 @@ func (s *Store) Funnel(ctx context.Context, q store.FunnelQuery) ([]store.Funnel
 		return nil, err
 	}
 	rows, err := r.QueryContext(ctx, queryFunnel, q.Tenant, toDB(q.From), toDB(q.To),
-		store.ReplyWindow.Microseconds(), q.Window.Microseconds())
+		store.ReplyWindow.Microseconds(), q.Window.Microseconds(), q.OriginPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("reading the funnel: %w", err)
 	}
