@@ -90,8 +90,10 @@ type Campaigns interface {
 	UpdateCampaign(ctx context.Context, c Campaign, from string) (bool, error)
 	// WriteCampaignChunk queues the chunk's messages (a key the log has
 	// already is left as it is) and records its held-out members, in one
-	// transaction.
-	WriteCampaignChunk(ctx context.Context, ch CampaignChunk) error
+	// transaction, if the campaign is still scheduled; it reports whether
+	// it was. A pause or cancel that changed the state first thus sees
+	// every chunk written before it.
+	WriteCampaignChunk(ctx context.Context, ch CampaignChunk) (bool, error)
 	// ShiftCampaignMessages moves the due time of a campaign's queued
 	// and deferred messages by d (forward to hold them, back to release
 	// them) and returns how many it moved.

@@ -120,17 +120,32 @@ func (s *Store) UpdateCampaign(ctx context.Context, c store.Campaign, from strin
 
 // WriteCampaignChunk queues a chunk of a campaign's messages and records
 // its held-out members; see store.Campaigns.
-func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) error {
+func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) (bool, error) {
 	if err := store.CheckQueued(ch.Messages); err != nil {
-		return err
+		return false, err
 	}
 	p, err := s.db()
 	if err != nil {
-		return err
+		return false, err
 	}
 	var w writeBatch
 	queueEffects(&w, "", store.Effects{Messages: ch.Messages}, ch.At)
+	var written bool
 	if err := pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		// FOR SHARE makes a pause or cancel wait for this chunk, so
+		// that what it does to the campaign's messages covers it.
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM campaigns WHERE tenant = $1 AND name = $2 FOR SHARE`,
+			ch.Tenant, ch.Campaign).Scan(&state); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			return err
+		}
+		if state != store.CampaignScheduled {
+			return nil
+		}
+		written = true
 		if err := w.send(ctx, tx, "queueing campaign messages"); err != nil {
 			return err
 		}
@@ -142,9 +157,9 @@ func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) 
 			ch.Tenant, ch.Campaign, ch.HeldOut, ch.At)
 		return err
 	}); err != nil {
-		return fmt.Errorf("writing campaign %q: %w", ch.Campaign, err)
+		return false, fmt.Errorf("writing campaign %q: %w", ch.Campaign, err)
 	}
-	return nil
+	return written, nil
 }
 
 // campaignWaiting selects a campaign's queued and deferred messages by

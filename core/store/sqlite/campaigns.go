@@ -141,11 +141,21 @@ func (s *Store) UpdateCampaign(ctx context.Context, c store.Campaign, from strin
 
 // WriteCampaignChunk queues a chunk of a campaign's messages and records
 // its held-out members; see store.Campaigns.
-func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) error {
+func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) (bool, error) {
 	if err := store.CheckQueued(ch.Messages); err != nil {
-		return err
+		return false, err
 	}
+	var written bool
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM campaigns WHERE tenant = ? AND name = ?`,
+			ch.Tenant, ch.Campaign).Scan(&state); err != nil {
+			return notFound(err)
+		}
+		if state != store.CampaignScheduled {
+			return nil
+		}
+		written = true
 		if err := enqueue(ctx, tx, ch.Messages, ch.At); err != nil {
 			return err
 		}
@@ -157,9 +167,9 @@ func (s *Store) WriteCampaignChunk(ctx context.Context, ch store.CampaignChunk) 
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("writing campaign %q: %w", ch.Campaign, err)
+		return false, fmt.Errorf("writing campaign %q: %w", ch.Campaign, err)
 	}
-	return nil
+	return written, nil
 }
 
 // campaignWaiting selects a campaign's queued and deferred messages by

@@ -82,11 +82,16 @@ func testCampaigns(t *testing.T, s store.Store, c *testClock) {
 		pre := "msg_" + randHex(6) + "_"
 		mine := []store.Message{msg(pre+"a", "campaign:sale/a", at(100)), msg(pre+"b", "campaign:sale/b", at(101))}
 		other := msg(pre+"other", "campaign:sale2/a", at(100))
+		for _, name := range []string{"sale", "sale2"} {
+			require.NoError(t, s.CreateCampaign(ctx, store.Campaign{Tenant: tenant, Name: name, Spec: []byte(`{}`),
+				State: store.CampaignScheduled}))
+		}
 		ch := store.CampaignChunk{Tenant: tenant, Campaign: "sale", Messages: mine, HeldOut: []string{"m-held"}, At: at(100)}
-		require.NoError(t, s.WriteCampaignChunk(ctx, ch))
-		require.NoError(t, s.WriteCampaignChunk(ctx, ch), "a chunk written again changes nothing")
-		require.NoError(t, s.WriteCampaignChunk(ctx, store.CampaignChunk{Tenant: tenant, Campaign: "sale2",
-			Messages: []store.Message{other}, At: at(100)}))
+		write(t, s, ch, true)
+		write(t, s, ch, true) // written again, it changes nothing
+		write(t, s, store.CampaignChunk{Tenant: tenant, Campaign: "sale2", Messages: []store.Message{other}, At: at(100)}, true)
+		_, err := s.WriteCampaignChunk(ctx, store.CampaignChunk{Tenant: tenant, Campaign: "nope", At: at(100)})
+		require.ErrorIs(t, err, store.ErrNotFound)
 
 		n, err := s.ShiftCampaignMessages(ctx, tenant, "campaign:sale/", 24*time.Hour)
 		require.NoError(t, err)
@@ -126,8 +131,18 @@ func testCampaigns(t *testing.T, s store.Store, c *testClock) {
 		res, err := counted(s, p, orderEvent(tenant, "H-0", phone, "1000", at(1000)),
 			store.AccountRef{Phone: phone, OrderID: "H-0", Create: true}, nil)
 		require.NoError(t, err)
-		require.NoError(t, s.WriteCampaignChunk(ctx, store.CampaignChunk{Tenant: tenant, Campaign: "lift",
-			HeldOut: []string{res.Member.ID, "m-never-buys"}, At: at(2000)}))
+		require.NoError(t, s.CreateCampaign(ctx, store.Campaign{Tenant: tenant, Name: "lift", Spec: []byte(`{}`),
+			State: store.CampaignScheduled}))
+		write(t, s, store.CampaignChunk{Tenant: tenant, Campaign: "lift", HeldOut: []string{res.Member.ID, "m-never-buys"},
+			At: at(2000)}, true)
+		c.set(at(2100))
+		stopped, err := s.Campaign(ctx, tenant, "lift")
+		require.NoError(t, err)
+		stopped.State = store.CampaignPaused
+		ok, err := s.UpdateCampaign(ctx, stopped, store.CampaignScheduled)
+		require.NoError(t, err)
+		require.True(t, ok)
+		write(t, s, store.CampaignChunk{Tenant: tenant, Campaign: "lift", HeldOut: []string{"m-after-pause"}, At: at(2100)}, false)
 		c.set(at(2600))
 		_, err = counted(s, p, orderEvent(tenant, "H-1", phone, "25000", at(2600)),
 			store.AccountRef{Phone: phone, OrderID: "H-1"}, nil)
@@ -142,6 +157,13 @@ func testCampaigns(t *testing.T, s store.Store, c *testClock) {
 		assert.Equal(t, store.HoldoutResult{Members: 2, Converted: 1, Revenue: 25000}, h,
 			"only the order within the hour after being held out counts")
 	})
+}
+
+func write(t *testing.T, s store.Store, ch store.CampaignChunk, want bool) {
+	t.Helper()
+	written, err := s.WriteCampaignChunk(context.Background(), ch)
+	require.NoError(t, err)
+	require.Equal(t, want, written, "a chunk is written only while its campaign is scheduled")
 }
 
 func names(cs []store.Campaign, tenant string) []string {
