@@ -12,6 +12,7 @@ const (
 	CampaignScheduled = "scheduled" // started, waiting for its start time or being prepared
 	CampaignRunning   = "running"   // prepared: its messages are in the outbox
 	CampaignPaused    = "paused"    // its queued messages are held
+	CampaignCompleted = "completed" // every message was sent, skipped or failed; final
 	CampaignCancelled = "cancelled" // its queued messages were skipped; final
 )
 
