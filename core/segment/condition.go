@@ -14,6 +14,10 @@ import (
 // take.
 const MaxDays = 3650
 
+// MaxWindows is how many different days spend and visits may take in one
+// condition, and expiring as many.
+const MaxWindows = 8
+
 // Needs says which facts beyond the member's own row a condition reads:
 // what a store scan has to join.
 type Needs struct {
@@ -75,6 +79,9 @@ func Compile(condition string) (c *Condition, err error) {
 	slices.Sort(w.needs.Expiring)
 	w.needs.Windows = slices.Compact(w.needs.Windows)
 	w.needs.Expiring = slices.Compact(w.needs.Expiring)
+	if len(w.needs.Windows) > MaxWindows || len(w.needs.Expiring) > MaxWindows {
+		return nil, fmt.Errorf("compiling condition: more than %d different days for spend and visits, or for expiring", MaxWindows)
+	}
 	return &Condition{source: src, program: prog, needs: w.needs}, nil
 }
 

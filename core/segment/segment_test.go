@@ -133,6 +133,7 @@ func TestCompileErrors(t *testing.T) {
 		{"days from a variable", `spend(balance) > 1`, "spend takes a number of days"},
 		{"days out of range", `visits(0) > 1`, "days must be from 1 to 3650"},
 		{"days too long", `expiring(4000) > 1`, "days must be from 1 to 3650"},
+		{"too many windows", `spend(1) + spend(2) + spend(3) + spend(4) + spend(5) + visits(6) + visits(7) + visits(8) + visits(9) > 0`, "more than 8"},
 		{"function not called", `spend == nil`, "spend takes a number of days"},
 		{"too long", `balance > 1 ` + string(make([]byte, segment.MaxConditionLength)), "longer than"},
 	}

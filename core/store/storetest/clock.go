@@ -26,6 +26,7 @@ func RunClock(t *testing.T, open func(t *testing.T, now func() time.Time) store.
 		{"StampsFollowTheClock", testStampsFollowTheClock},
 		{"LeasesFollowTheClock", testLeasesFollowTheClock},
 		{"Funnel", testFunnel},
+		{"ScanMembers", testScanMembers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
