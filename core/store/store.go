@@ -42,6 +42,7 @@ type Store interface {
 	SyncQueue
 	Analytics
 	Campaigns
+	Segments
 }
 
 // Members reads members.

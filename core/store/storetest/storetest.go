@@ -121,6 +121,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SenderReach", testSenderReach},
 		{"Pricing", testPricing},
 		{"ResumeDeferred", testResumeDeferred},
+		{"Segments", testSegments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
