@@ -22,6 +22,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/postgres"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/pipelines/campaigns"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
@@ -48,9 +49,13 @@ type Hub struct {
 	server *http.Server
 
 	scheduler *schedule.Scheduler
-	runners   *schedule.Workers
-	syncer    *schedule.Workers
-	sender    *send.Sender
+	// campaigns runs the tenants' broadcasts; stopCampaigns stops its
+	// loop.
+	campaigns     *campaigns.Runner
+	stopCampaigns func()
+	runners       *schedule.Workers
+	syncer        *schedule.Workers
+	sender        *send.Sender
 	// ledger runs the tenants' loyalty transactions with their effects
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger
@@ -202,6 +207,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	h.sender = h.newSender()
 	h.ledger = h.newLedger()
 	h.lanes = h.newLanes()
+	h.campaigns = h.newCampaigns()
 	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
 	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
@@ -224,6 +230,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		h.sender.Start(ctx)
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
+			h.startCampaigns(ctx)
 		}
 		h.startSyncer(ctx)
 	}
@@ -367,6 +374,9 @@ func (h *Hub) Close(ctx context.Context) error {
 			if err := h.syncer.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if h.stopCampaigns != nil {
+			h.stopCampaigns()
 		}
 		if h.scheduler != nil {
 			if err := h.scheduler.Close(ctx); err != nil {

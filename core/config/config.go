@@ -232,6 +232,12 @@ type Scheduler struct {
 	// transaction of a sweep updates, and how often the sweep renews its
 	// lease. Default 500.
 	Batch int `koanf:"batch"`
+	// CampaignPoll is how often started campaigns are looked for (one
+	// starts at once when an operator starts it now). Default 5s.
+	CampaignPoll time.Duration `koanf:"campaign_poll"`
+	// CampaignBatch is how many members of a campaign's audience one
+	// transaction writes to the outbox. Default 500.
+	CampaignBatch int `koanf:"campaign_batch"`
 }
 
 // Retry is the in-process retry of retryable errors, before the message is

@@ -48,6 +48,8 @@ const (
 	DefaultSchedulerInterval = time.Minute
 	DefaultSchedulerLease    = 5 * time.Minute
 	DefaultSchedulerBatch    = 500
+	DefaultCampaignPoll      = 5 * time.Second
+	DefaultCampaignBatch     = 500
 	DefaultSyncEvery         = 5 * time.Second
 
 	DefaultTimezone      = "UTC"
@@ -105,6 +107,8 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&p.Scheduler.Interval, DefaultSchedulerInterval)
 	setDuration(&p.Scheduler.Lease, DefaultSchedulerLease)
 	setInt(&p.Scheduler.Batch, DefaultSchedulerBatch)
+	setDuration(&p.Scheduler.CampaignPoll, DefaultCampaignPoll)
+	setInt(&p.Scheduler.CampaignBatch, DefaultCampaignBatch)
 	setDuration(&p.Sync.Interval, DefaultSyncEvery)
 
 	for id, t := range c.Tenants {

@@ -279,6 +279,8 @@ func (c *Config) validatePipeline(v *validator) {
 	v.positiveDuration("pipeline.sync.interval", p.Sync.Interval)
 	v.positiveDuration("pipeline.scheduler.lease", p.Scheduler.Lease)
 	v.positive("pipeline.scheduler.batch", int64(p.Scheduler.Batch))
+	v.positiveDuration("pipeline.scheduler.campaign_poll", p.Scheduler.CampaignPoll)
+	v.positive("pipeline.scheduler.campaign_batch", int64(p.Scheduler.CampaignBatch))
 	if p.Scheduler.Lease > 0 && p.Scheduler.Lease < p.Scheduler.Interval {
 		v.add("pipeline.scheduler.lease", "must be at least pipeline.scheduler.interval (%s), or another replica takes over between sweeps", p.Scheduler.Interval)
 	}

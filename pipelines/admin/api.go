@@ -36,6 +36,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/campaigns"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
@@ -53,6 +54,7 @@ type Store interface {
 	store.DeadLetters
 	store.Privacy
 	store.Analytics
+	store.Campaigns
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -76,6 +78,9 @@ type API struct {
 	// QualityPaused is loyalhub_sender_quality_paused, which a resume
 	// sets to 0.
 	QualityPaused *prometheus.GaugeVec
+
+	// Campaigns runs the tenants' broadcasts.
+	Campaigns *campaigns.Runner
 
 	// Redeemer redeems rewards; Transact runs a loyalty transaction with
 	// its effects (adjustments, tiers).
@@ -120,6 +125,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.conversationRoutes(mux)
 	a.privacyRoutes(mux)
 	a.analyticsRoutes(mux)
+	a.campaignRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

@@ -54,7 +54,8 @@ type Scheduler struct {
 	done   chan struct{}
 }
 
-func newHolder() string {
+// NewHolder names a replica for the leases it takes.
+func NewHolder() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return "hub-" + hex.EncodeToString(b)
@@ -64,7 +65,7 @@ func newHolder() string {
 // Close stops it.
 func (s *Scheduler) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.holder, s.stop, s.done = newHolder(), cancel, make(chan struct{})
+	s.holder, s.stop, s.done = NewHolder(), cancel, make(chan struct{})
 	go s.loop(ctx)
 }
 

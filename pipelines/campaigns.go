@@ -1,0 +1,37 @@
+package pipelines
+
+import (
+	"context"
+
+	"github.com/loyalhub/loyalhub/pipelines/campaigns"
+	"github.com/loyalhub/loyalhub/pipelines/schedule"
+	"github.com/loyalhub/loyalhub/pipelines/segments"
+)
+
+// newCampaigns is the campaign runner on the hub's store, tenants, clock
+// and sender, choosing audiences by the tenants' saved segments.
+func (h *Hub) newCampaigns() *campaigns.Runner {
+	sc := h.cfg.Pipeline.Scheduler
+	return &campaigns.Runner{
+		Store: h.store, Audience: &segments.Segments{Store: h.store, Now: h.now}, Tenants: h.tenants, Now: h.now, Wake: h.sender.Wake,
+		Logger: h.logger.With("part", "campaigns"), Holder: schedule.NewHolder(),
+		Poll: sc.CampaignPoll, Chunk: sc.CampaignBatch,
+	}
+}
+
+// Campaigns returns the hub's campaign runner, once started.
+func (h *Hub) Campaigns() *campaigns.Runner { return h.campaigns }
+
+// startCampaigns runs the campaign runner until Close.
+func (h *Hub) startCampaigns(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.campaigns.Run(ctx)
+	}()
+	h.stopCampaigns = func() {
+		cancel()
+		<-done
+	}
+}
