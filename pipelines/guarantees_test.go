@@ -308,10 +308,16 @@ func TestFailedStatusWebhookIsRecorded(t *testing.T) {
 	require.Equal(t, http.StatusOK, h.postSale(sale("S-13", "081234567880", "Lina", "50000")))
 	var list struct{ Messages []store.Message }
 	eventually(t, "the failed status", func() bool {
-		h.admin(http.MethodGet, "/messages", &list)
-		return len(list.Messages) == 1 && list.Messages[0].Status == store.MessageFailed
+		h.admin(http.MethodGet, "/messages?status=failed", &list)
+		return len(list.Messages) == 1
 	})
 	require.Equal(t, "131049", list.Messages[0].ErrorCode)
+	failed := list.Messages[0].Key
+	eventually(t, "the message queued again for after the hold", func() bool {
+		h.admin(http.MethodGet, "/messages?status=queued", &list)
+		return len(list.Messages) == 1
+	})
+	require.Equal(t, failed+"~retry", list.Messages[0].Key, "131049 is retried after 24 h, not dropped")
 }
 
 func TestBSPWebhookSignatureAndUnknownMessage(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -89,6 +91,9 @@ type Command struct {
 	// analytics: RuleOrigin of a notification rule, OriginChat,
 	// OriginAgent.
 	Origin string `json:"origin,omitempty"`
+	// NotBefore, when set, is the earliest the message is sent: the
+	// outbox holds it until then.
+	NotBefore time.Time `json:"not_before,omitzero"`
 
 	fitted int // texts Render changed to fit WhatsApp's limits
 }
@@ -468,3 +473,24 @@ func FallbackKey(key string) string { return key + "~fallback" }
 // refused after accepting it, with no fallback template, may be sent again
 // (from the dead letter that keeps it).
 func ResendKey(key string) string { return key + "~resend" }
+
+// retrySuffix marks the key of a message sent again after Meta's
+// ecosystem limit (131049).
+const retrySuffix = "~retry"
+
+// EcosystemRetry is the message to send again after WhatsApp did not
+// deliver c to maintain healthy ecosystem engagement (131049, a
+// per-person limit on marketing): the same message under a key of its
+// own, not before EcosystemHold from now. A retry is not retried again:
+// ok is false for one.
+func (c Command) EcosystemRetry(now time.Time) (retry Command, ok bool) {
+	if strings.HasSuffix(c.Key, retrySuffix) {
+		return Command{}, false
+	}
+	c.Key += retrySuffix
+	// A minute past the hold, so that the retry does not find the
+	// recipient still held (the hold starts when the refusal is read).
+	c.NotBefore = now.Add(EcosystemHold + time.Minute)
+	c.fitted = 0
+	return c, true
+}

@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,5 +135,24 @@ func TestFreeForm(t *testing.T) {
 	assert.False(t, messaging.FreeForm(messaging.KindTemplate))
 	for _, k := range []string{messaging.KindText, messaging.KindButtons, messaging.KindList, messaging.KindCTAURL, messaging.KindImage, messaging.KindDocument} {
 		assert.True(t, messaging.FreeForm(k), k)
+	}
+}
+
+func TestEcosystemRetryIsOnceAndAfterTheHold(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	cmd := messaging.Command{Key: "msg_1", Tenant: "acme", Sender: "wa", To: "+6281234567890", Kind: messaging.KindTemplate,
+		Category: messaging.CategoryMarketing, Template: &messaging.Template{Name: "offer", Language: "en"}, Origin: "campaign:x/a"}
+	retry, ok := cmd.EcosystemRetry(now)
+	if !ok {
+		t.Fatal("a first 131049 is retried")
+	}
+	if retry.Key != "msg_1~retry" || retry.Origin != cmd.Origin || retry.Template.Name != "offer" {
+		t.Fatalf("retry = %+v, want the same message under its own key", retry)
+	}
+	if !retry.NotBefore.After(now.Add(messaging.EcosystemHold)) {
+		t.Fatalf("retry due %s, want after the 24 h hold", retry.NotBefore)
+	}
+	if _, ok := retry.EcosystemRetry(now.Add(25 * time.Hour)); ok {
+		t.Fatal("a retry refused again is not retried")
 	}
 }

@@ -145,5 +145,8 @@ func appendQueued(ms []store.Message, cmd messaging.Command, now time.Time) ([]s
 	}
 	m.CreatedAt = now.Add(time.Duration(len(ms)) * time.Microsecond)
 	m.DueAt = m.CreatedAt
+	if cmd.NotBefore.After(m.DueAt) {
+		m.DueAt = cmd.NotBefore
+	}
 	return append(ms, m), nil
 }

@@ -247,9 +247,36 @@ func (l *Lanes) deliveryFailed(ctx context.Context, ev event.Event, st event.Mes
 		if ref.Phone == "" && ref.UserID == "" {
 			return nil // nobody to record it for
 		}
-		return l.RecipientRefused(ctx, ev.Tenant, ref, code)
+		if err := l.RecipientRefused(ctx, ev.Tenant, ref, code); err != nil {
+			return err
+		}
+		if code == messaging.CodeEcosystem {
+			return l.retryAfterHold(ctx, m)
+		}
+		return nil
 	case code == messaging.CodeReengagement:
 		return l.windowClosedLate(ctx, m, err)
+	}
+	return nil
+}
+
+// retryAfterHold queues a message WhatsApp did not deliver for its
+// ecosystem limit (131049) again, due when the recipient's hold ends:
+// Meta asks to retry later, not to drop it.
+func (l *Lanes) retryAfterHold(ctx context.Context, m store.Message) error {
+	if len(m.Command) == 0 {
+		return nil // not a message of the outbox: nothing to send again
+	}
+	var cmd messaging.Command
+	if err := json.Unmarshal(m.Command, &cmd); err != nil {
+		return fault.Permanent(fault.ClassRequest, fmt.Errorf("decoding the held message's command: %w", err))
+	}
+	retry, ok := cmd.EcosystemRetry(l.Now())
+	if !ok {
+		return nil
+	}
+	if err := l.Enqueue(ctx, []messaging.Command{retry}); err != nil {
+		return fmt.Errorf("queueing the message again after the hold: %w", err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -153,10 +154,10 @@ func (s *Sender) failed(ctx context.Context, c *runtime.Connector, cmd messaging
 			if rerr := s.Store.MarkFailed(ctx, cmd.Key, code, err.Error(), s.Now()); rerr != nil {
 				return fmt.Errorf("recording failed message: %w", rerr)
 			}
-			// Meta's own limit, not a fault: the member is held, nothing
-			// to replay.
+			// Meta's own limit, not a fault: the member is held and the
+			// message goes again when the hold ends.
 			s.Logger.Info("recipient held for 24h after Meta's 131049", "tenant", cmd.Tenant, "key", cmd.Key)
-			return nil
+			return s.retryAfterHold(ctx, cmd)
 		}
 	}
 	switch {
@@ -210,6 +211,24 @@ func (s *Sender) templateRefused(ctx context.Context, c *runtime.Connector, cmd 
 	}
 	s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, code).Inc()
 	return s.holdForReplay(ctx, cmd, code, err)
+}
+
+// retryAfterHold queues cmd again, under a key of its own, due when the
+// recipient's 131049 hold ends (messaging.Command.EcosystemRetry).
+func (s *Sender) retryAfterHold(ctx context.Context, cmd messaging.Command) error {
+	retry, ok := cmd.EcosystemRetry(s.Now())
+	if !ok {
+		return nil
+	}
+	m, err := ledger.OutboxMessage(retry)
+	if err != nil {
+		return err
+	}
+	m.CreatedAt, m.DueAt = s.Now(), retry.NotBefore
+	if err := s.Store.EnqueueMessages(ctx, []store.Message{m}); err != nil {
+		return fmt.Errorf("queueing the message again after the hold: %w", err)
+	}
+	return nil
 }
 
 // holdForReplay returns a claimed message to pending with the reason and
