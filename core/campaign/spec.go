@@ -45,7 +45,7 @@ type Spec struct {
 	Budget string `json:"budget,omitempty"`
 	// Rate paces the campaign, in messages per second: its messages are
 	// due one after another at that pace, so that the number's other
-	// messages pass between them. Default 20.
+	// messages pass between them. Default 80, Meta's default throughput per number.
 	Rate float64 `json:"rate,omitempty"`
 	// Window is how long after a message an order counts as its
 	// conversion (a Go duration, "72h"). Default 7 days.
@@ -97,7 +97,7 @@ const HoldoutVariant = "holdout"
 
 // Defaults.
 const (
-	DefaultRate   = 20.0
+	DefaultRate   = 80.0
 	DefaultWindow = 7 * 24 * time.Hour
 	MaxWindow     = 90 * 24 * time.Hour
 	MaxVariants   = 10
