@@ -376,6 +376,7 @@ func (r *Runner) walk(ctx context.Context, t *runtime.Tenant, c *campaign.Compil
 	queue func(campaign.Placement, member.Member, store.Message) error, held func(member.Member) error) (Preparation, error) {
 	p := Preparation{ByVariant: map[string]int64{}}
 	now := r.Now()
+	priced := t.Rates.Priced() // reading a number's country is dear: only for a rate card
 	err := r.Audience.Members(ctx, t.ID, c.Spec.Segment, func(m member.Member) error {
 		p.Audience++
 		pl := c.Place(t.ID, m.ID)
@@ -393,7 +394,10 @@ func (r *Runner) walk(ctx context.Context, t *runtime.Tenant, c *campaign.Compil
 			r.Logger.Warn("campaign message failed to render", "tenant", t.ID, "campaign", c.Spec.Name, "member", m.ID, "error", err)
 			return nil
 		}
-		cost := t.Rates.Estimate(cmd, member.Contact{}, now)
+		var cost int64
+		if priced {
+			cost = t.Rates.Estimate(cmd, member.Contact{}, now)
+		}
 		if c.Budget > 0 && p.Cost+cost > c.Budget {
 			p.OverBudget++
 			return nil

@@ -64,7 +64,7 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func setup(t *testing.T, a Audience, rates config.Pricing) (*Runner, *runtime.Tenant, *sqlite.Store, *clock) {
+func setup(t testing.TB, a Audience, rates config.Pricing) (*Runner, *runtime.Tenant, *sqlite.Store, *clock) {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 12, 11, 2, 0, 0, 0, time.UTC)}
 	st := sqlite.New(filepath.Join(t.TempDir(), "loyalhub.db")).WithClock(c.Now)

@@ -1,0 +1,59 @@
+package campaigns
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// BenchmarkPrepare measures preparing a broadcast into the outbox on a
+// file SQLite store: members placed, rendered and written, a chunk per
+// transaction. The audience is LOYALHUB_BENCH_MEMBERS members (default
+// 100,000), read from memory, so that the figure is the preparation's
+// alone; a segment's scan adds its own (see BenchmarkSegment1M).
+func BenchmarkPrepare(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("LOYALHUB_BENCH_MEMBERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		r, tenant, st, _ := setup(b, audience{n: n}, config.Pricing{})
+		r.Chunk = chunk()
+		sp := spec()
+		if _, err := r.Create(ctx, tenant, sp); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Start(ctx, tenant, sp.Name); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := r.RunDue(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "members/s")
+		b.StopTimer()
+		c, err := st.Campaign(ctx, "acme", sp.Name)
+		if err != nil || c.State != store.CampaignRunning || c.Audience != int64(n) {
+			b.Fatalf("campaign %+v, %v: want running over %d members", c, err, n)
+		}
+	}
+}
+
+// chunk is LOYALHUB_BENCH_CHUNK, default DefaultChunk.
+func chunk() int {
+	if n, err := strconv.Atoi(os.Getenv("LOYALHUB_BENCH_CHUNK")); err == nil {
+		return n
+	}
+	return DefaultChunk
+}
