@@ -86,6 +86,7 @@ type Runner struct {
 	kick chan struct{}
 	once sync.Once
 	// watched is when running campaigns were last looked at.
+	mu      sync.Mutex
 	watched time.Time
 }
 
@@ -148,8 +149,7 @@ func (r *Runner) RunDue(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("campaign %s/%s: %w", c.Tenant, c.Name, err))
 		}
 	}
-	if now := r.Now(); now.Sub(r.watched) >= watchEvery {
-		r.watched = now
+	if r.watchDue() {
 		for _, id := range r.Tenants.IDs() {
 			if err := r.watch(ctx, id); err != nil {
 				errs = append(errs, err)
@@ -157,6 +157,19 @@ func (r *Runner) RunDue(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// watchDue reports whether running campaigns are due to be looked at,
+// and if so notes that they are.
+func (r *Runner) watchDue() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.Now()
+	if now.Sub(r.watched) < watchEvery {
+		return false
+	}
+	r.watched = now
+	return true
 }
 
 // Create writes a new draft campaign after checking its spec against the
