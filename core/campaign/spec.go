@@ -351,3 +351,42 @@ func (s Spec) StartAt(zone *time.Location) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%w: start: %q is not now, a local time such as 2026-12-12T10:00 or an RFC 3339 time", ErrInvalid, s.Start)
 }
+
+// CheckTemplates checks each variant's template against the sender's
+// catalog: it exists in its language, is approved, takes the parameters
+// the variant fills, and is of the campaign's category (a marketing
+// template sent as utility would pass by members' marketing consent).
+func (c *Compiled) CheckTemplates(cat *messaging.Catalog) error {
+	var f fail
+	for i, v := range c.Spec.Variants {
+		at := fmt.Sprintf("variants[%d].template", i)
+		info, ok := cat.Lookup(v.Template.Name, v.Template.Language)
+		if ok && info.Category != "" && info.Category != c.Category() {
+			f.add(at+".name", "template %q is a %s template, the campaign's category is %s", v.Template.Name, info.Category, c.Category())
+			continue
+		}
+		if err := cat.Check(shape(v.Template)); err != nil {
+			f.add(at, "%v", err)
+		}
+	}
+	return f.err()
+}
+
+// shape is a template message with the parameters a variant fills, their
+// values left out.
+func shape(t Template) *messaging.Template {
+	out := &messaging.Template{Name: t.Name, Language: t.Language}
+	if h := t.Header; h != nil {
+		out.Header = &messaging.Header{Type: h.Type, Name: h.Name, Text: "x", Link: "https://example.com/x", Filename: h.Filename}
+	}
+	for range t.Body {
+		out.Body = append(out.Body, messaging.Param{Text: "x"})
+	}
+	for name := range t.Params {
+		out.Body = append(out.Body, messaging.Param{Name: name, Text: "x"})
+	}
+	for _, b := range t.Buttons {
+		out.Buttons = append(out.Buttons, messaging.Button{Index: b.Index, SubType: b.SubType, Value: "x"})
+	}
+	return out
+}

@@ -87,3 +87,26 @@ func TestStartAtReadsTheTenantsZone(t *testing.T) {
 	_, err = Spec{Start: "tomorrow"}.StartAt(jkt)
 	assert.ErrorContains(t, err, "start:")
 }
+
+func TestCheckTemplatesAgainstTheCatalog(t *testing.T) {
+	c, err := weekend().Compile("acme")
+	require.NoError(t, err)
+	approved := messaging.TemplateInfo{Name: "double_points", Language: "en", Category: "marketing",
+		Status: messaging.TemplateApproved, BodyParams: []string{"1", "2"}}
+	named := messaging.TemplateInfo{Name: "double_points_b", Language: "en", Category: "marketing",
+		Status: messaging.TemplateApproved, Named: true, BodyParams: []string{"tier"}}
+	require.NoError(t, c.CheckTemplates(messaging.NewCatalog([]messaging.TemplateInfo{approved, named})))
+
+	utility := named
+	utility.Category = "utility"
+	err = c.CheckTemplates(messaging.NewCatalog([]messaging.TemplateInfo{approved, utility}))
+	assert.ErrorContains(t, err, `variants[1].template.name: template "double_points_b" is a utility template, the campaign's category is marketing`)
+
+	oneParam := approved
+	oneParam.BodyParams = []string{"1"}
+	err = c.CheckTemplates(messaging.NewCatalog([]messaging.TemplateInfo{oneParam, named}))
+	assert.ErrorContains(t, err, "variants[0].template:")
+
+	err = c.CheckTemplates(messaging.NewCatalog([]messaging.TemplateInfo{named}))
+	assert.ErrorContains(t, err, `variants[0].template: template "double_points" does not exist in language "en"`)
+}

@@ -190,14 +190,23 @@ func (r *Runner) Create(ctx context.Context, t *runtime.Tenant, spec campaign.Sp
 }
 
 // compile compiles a spec for tenant t and checks what only the tenant
-// knows: its sender and time zone.
+// knows: its sender, the sender's templates when it lists them, and its
+// time zone.
 func (r *Runner) compile(t *runtime.Tenant, spec campaign.Spec) (*campaign.Compiled, error) {
 	c, err := spec.Compile(t.ID)
 	if err != nil {
 		return nil, err
 	}
-	if conn, ok := t.Connectors[spec.Sender]; !ok || conn.Sender == nil {
+	conn, ok := t.Connectors[spec.Sender]
+	if !ok || conn.Sender == nil {
 		return nil, fmt.Errorf("%w: sender: %q is not a WhatsApp connector of tenant %s", ErrInvalid, spec.Sender, t.ID)
+	}
+	if conn.Templates != nil {
+		if cat := conn.Templates.Catalog(); cat.Len() > 0 {
+			if err := c.CheckTemplates(cat); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := spec.StartAt(t.Location); err != nil {
 		return nil, err

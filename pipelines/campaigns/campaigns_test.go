@@ -290,3 +290,20 @@ func TestSpike(t *testing.T) {
 	assert.Empty(t, Spike(store.FunnelRow{Sent: 90, Failed: 10}))
 	assert.Equal(t, "failures spiked: 25 of 100 attempts failed (25%)", Spike(store.FunnelRow{Sent: 75, Failed: 25}))
 }
+
+func TestCreateChecksTheSendersTemplates(t *testing.T) {
+	ctx := context.Background()
+	r, tenant, _, _ := setup(t, audience{n: 1}, config.Pricing{})
+	tpl := runtime.NewTemplates(lister{{Name: "double_points", Language: "en", Category: "marketing",
+		Status: messaging.TemplateApproved, BodyParams: []string{"1"}}})
+	_, _, err := tpl.Fetch(ctx, time.Now())
+	require.NoError(t, err)
+	tenant.Connectors["wa"].Templates = tpl
+	_, err = r.Create(ctx, tenant, spec())
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, `variants[1].template: template "double_points_b" does not exist`)
+}
+
+type lister []messaging.TemplateInfo
+
+func (l lister) Templates(context.Context) ([]messaging.TemplateInfo, error) { return l, nil }
