@@ -56,6 +56,7 @@ func (h *Hub) adminAPI() *admin.API {
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
+		Segments: h.Segments(),
 	}
 }
 
