@@ -96,9 +96,11 @@ func (s *Store) DeleteSegment(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
-// scanColumns are a scanned member's columns: the member's own and its
-// profile.
-const scanColumns = memberColumns + `, source, store, city, language, tags, attributes`
+// scanColumns are what a scan reads of a member (see store.Segments): as
+// few columns as segments and exports use, each costing a scan of a
+// million members time.
+const scanColumns = `id, phone, name, email, balance, pending, created_at, tier, birthday,
+	source, store, city, language, tags, attributes`
 
 // ScanMembers calls fn with each of a tenant's members and their facts,
 // a page (one read statement) at a time; see store.Segments.
@@ -127,13 +129,11 @@ func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []an
 	var lastOrder sql.NullInt64
 	var tags, attributes []byte
 	facts := row.Dest(needs, &lastOrder)
-	var since, review, until sql.NullInt64
-	var created, updated int64
+	var created int64
 	var m = &f.Member
+	m.Tenant = args[0].(string)
 	p := &m.Profile
-	dest := append([]any{&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
-		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
+	dest := append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &m.Tier.Name, &m.Birthday,
 		&p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes}, facts...)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
@@ -145,8 +145,7 @@ func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []an
 			continue
 		}
 		m.Phone = store.PhoneOf(m.ID, m.Phone)
-		m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
-		m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = nullTime(since), nullTime(review), nullTime(until)
+		m.CreatedAt = fromDB(created)
 		if err := store.DecodeProfileLists(tags, attributes, p); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
