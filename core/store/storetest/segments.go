@@ -185,3 +185,35 @@ func clone[K comparable, V any](m map[K]V) map[K]V {
 	}
 	return out
 }
+
+// ProfileWriter stores a member's profile columns as an adapter keeps
+// them (tags a JSON array, attributes a JSON object), straight into its
+// database: nothing in store.Store writes a profile of its own.
+type ProfileWriter func(t *testing.T, memberID string, p member.Profile)
+
+// RunScanProfiles checks that a member scan reads members' profiles as
+// write stored them, and reads a member without one as empty. s is a
+// migrated store on the database write writes to.
+func RunScanProfiles(t *testing.T, s store.Store, write ProfileWriter) {
+	ctx := context.Background()
+	tenant := newTenant()
+	join := func(phone string) string {
+		res, err := s.Transact(ctx, tenant, "join-"+phone, store.AccountRef{Phone: phone, Create: true}, base,
+			func(*loyalty.Account) error { return nil })
+		require.NoError(t, err)
+		return res.Member.ID
+	}
+	full, bare := join("+62817"+randDigits(7)), join("+62818"+randDigits(7))
+	profile := member.Profile{Source: "shopify", Store: "jkt-01", City: "Jakarta", Language: "id",
+		Tags: []string{"vip", "staff"}, Attributes: map[string]any{"segment": "b2b", "employees": 40.0, "active": true}}
+	write(t, full, profile)
+	got := map[string]member.Profile{}
+	require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: base}, func(f store.MemberFacts) error {
+		assert.Equal(t, tenant, f.Member.Tenant)
+		got[f.Member.ID] = f.Member.Profile
+		return nil
+	}))
+	require.Len(t, got, 2)
+	assert.Equal(t, profile, got[full])
+	assert.Equal(t, member.Profile{}, got[bare], "a member without a profile")
+}
