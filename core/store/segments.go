@@ -55,9 +55,10 @@ type Segments interface {
 	// left out), in the order of their ids, with the facts q.Needs names,
 	// until fn returns an error, which ScanMembers returns. It reads a
 	// page of members at a time, each page in one statement that joins
-	// the facts once, so that a long scan neither holds a lock nor a
-	// snapshot for long: a member written meanwhile may or may not be
-	// seen. A member comes with its id, tenant, phone, name, email,
+	// the facts once, and calls fn with the page's members once that
+	// statement is done, so that a long scan neither holds a lock nor a
+	// snapshot for long, and fn may write to the store: a member written
+	// meanwhile may or may not be seen. A member comes with its id, tenant, phone, name, email,
 	// balance, pending points, tier name, birthday, creation time and
 	// profile: not its tier's dates, referral or Identities.
 	// The facts' maps hold an entry for every day of q.Needs, and fn must
@@ -208,6 +209,27 @@ func (r *ScanRow) Fill(f *MemberFacts, n segment.Needs, last time.Time) {
 	for i, d := range n.Expiring {
 		f.Expiring[d] = r.Expiring[i]
 	}
+}
+
+// ScannedMember is one member of a page a scan read, with its facts
+// columns.
+type ScannedMember struct {
+	Member    member.Member
+	Row       ScanRow
+	LastOrder time.Time
+}
+
+// DeliverPage calls fn with each member of a page a scan read, its facts
+// in f (whose maps it reuses), until fn returns an error.
+func DeliverPage(page []ScannedMember, needs segment.Needs, f *MemberFacts, fn func(MemberFacts) error) error {
+	for i := range page {
+		f.Member = page[i].Member
+		page[i].Row.Fill(f, needs, page[i].LastOrder)
+		if err := fn(*f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DecodeProfileLists reads a member's tags and attributes as stored: JSON,

@@ -108,7 +108,9 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		})
 }
 
-// scanPage reads one page of a scan and calls fn with each member; it
+// scanPage reads one page of a scan, then calls fn with each member once
+// the page's statement is done, so that fn may take as long as it needs
+// (write, or stream to a slow client) without holding a connection. It
 // returns how many rows it read and the last id.
 func scanPage(ctx context.Context, p *pgxpool.Pool, query string, args []any, needs segment.Needs,
 	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
@@ -117,16 +119,16 @@ func scanPage(ctx context.Context, p *pgxpool.Pool, query string, args []any, ne
 		return 0, "", err
 	}
 	defer rows.Close()
-	var row store.ScanRow
-	var lastOrder *time.Time
-	var tags, attributes []byte
-	m := &f.Member
-	m.Tenant = args[0].(string)
-	pr := &m.Profile
-	dest := append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &m.CreatedAt, &m.Tier.Name, &m.Birthday,
-		&pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes}, row.Dest(needs, &lastOrder)...)
+	var page []store.ScannedMember
+	tenant := args[0].(string)
 	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+		var sm store.ScannedMember
+		var lastOrder *time.Time
+		var tags, attributes []byte
+		m, pr := &sm.Member, &sm.Member.Profile
+		if err := rows.Scan(append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &m.CreatedAt,
+			&m.Tier.Name, &m.Birthday, &pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes},
+			sm.Row.Dest(needs, &lastOrder)...)...); err != nil {
 			return 0, "", err
 		}
 		n++
@@ -134,19 +136,18 @@ func scanPage(ctx context.Context, p *pgxpool.Pool, query string, args []any, ne
 		if store.Merged(m.Phone) {
 			continue
 		}
-		m.Phone = store.PhoneOf(m.ID, m.Phone)
-		m.CreatedAt = m.CreatedAt.UTC()
+		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), m.CreatedAt.UTC()
 		if err := store.DecodeProfileLists(tags, attributes, pr); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
-		var lastAt time.Time
 		if lastOrder != nil {
-			lastAt = lastOrder.UTC()
+			sm.LastOrder = lastOrder.UTC()
 		}
-		row.Fill(f, needs, lastAt)
-		if err := fn(*f); err != nil {
-			return 0, "", err
-		}
+		page = append(page, sm)
 	}
-	return n, lastID, rows.Err()
+	if err := rows.Err(); err != nil {
+		return 0, "", err
+	}
+	rows.Close()
+	return n, lastID, store.DeliverPage(page, needs, f, fn)
 }

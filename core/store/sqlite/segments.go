@@ -116,7 +116,9 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		})
 }
 
-// scanPage reads one page of a scan and calls fn with each member; it
+// scanPage reads one page of a scan, then calls fn with each member once
+// the page's statement is done, so that fn may take as long as it needs
+// (write, or stream to a slow client) without holding a read open. It
 // returns how many rows it read and the last id.
 func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []any, needs segment.Needs,
 	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
@@ -125,18 +127,17 @@ func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []an
 		return 0, "", err
 	}
 	defer func() { _ = rows.Close() }()
-	var row store.ScanRow
-	var lastOrder sql.NullInt64
-	var tags, attributes []byte
-	facts := row.Dest(needs, &lastOrder)
-	var created int64
-	var m = &f.Member
-	m.Tenant = args[0].(string)
-	p := &m.Profile
-	dest := append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &m.Tier.Name, &m.Birthday,
-		&p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes}, facts...)
+	var page []store.ScannedMember
+	tenant := args[0].(string)
 	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+		var sm store.ScannedMember
+		var lastOrder sql.NullInt64
+		var tags, attributes []byte
+		var created int64
+		m, p := &sm.Member, &sm.Member.Profile
+		if err := rows.Scan(append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created,
+			&m.Tier.Name, &m.Birthday, &p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes},
+			sm.Row.Dest(needs, &lastOrder)...)...); err != nil {
 			return 0, "", err
 		}
 		n++
@@ -144,19 +145,18 @@ func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []an
 		if store.Merged(m.Phone) {
 			continue
 		}
-		m.Phone = store.PhoneOf(m.ID, m.Phone)
-		m.CreatedAt = fromDB(created)
+		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), fromDB(created)
 		if err := store.DecodeProfileLists(tags, attributes, p); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
-		var lastAt time.Time
 		if lastOrder.Valid {
-			lastAt = fromDB(lastOrder.Int64)
+			sm.LastOrder = fromDB(lastOrder.Int64)
 		}
-		row.Fill(f, needs, lastAt)
-		if err := fn(*f); err != nil {
-			return 0, "", err
-		}
+		page = append(page, sm)
 	}
-	return n, lastID, rows.Err()
+	if err := rows.Err(); err != nil {
+		return 0, "", err
+	}
+	_ = rows.Close()
+	return n, lastID, store.DeliverPage(page, needs, f, fn)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -216,4 +217,29 @@ func RunScanProfiles(t *testing.T, s store.Store, write ProfileWriter) {
 	require.Len(t, got, 2)
 	assert.Equal(t, profile, got[full])
 	assert.Equal(t, member.Profile{}, got[bare], "a member without a profile")
+}
+
+// testScanMembersWrites writes to the store from a scan's fn, as a
+// campaign queueing its messages does: the scan holds nothing a write
+// waits for.
+func testScanMembersWrites(t *testing.T, s store.Store) {
+	tenant := newTenant()
+	for i := range 3 {
+		_, err := s.Transact(context.Background(), tenant, fmt.Sprintf("join-%d", i),
+			store.AccountRef{Phone: "+62819" + randDigits(7), Create: true}, base, func(*loyalty.Account) error { return nil })
+		require.NoError(t, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seen := 0
+	require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: base, PageSize: 2,
+		Needs: segment.Needs{Consent: true, Orders: true}}, func(f store.MemberFacts) error {
+		seen++
+		_, err := s.SaveSegment(ctx, tenant, segment.Segment{Name: fmt.Sprintf("s%d", seen), Condition: "true"}, base)
+		return err
+	}))
+	assert.Equal(t, 3, seen)
+	saved, err := s.Segments(ctx, tenant)
+	require.NoError(t, err)
+	assert.Len(t, saved, 3)
 }
