@@ -176,21 +176,25 @@ type ScanRow struct {
 	Expiring []int64
 }
 
-// Dest returns the scan destinations of the facts columns for needs n,
-// with last (the adapter's nullable time) for the last order's time.
-func (r *ScanRow) Dest(n segment.Needs, last any) []any {
-	var out []any
+// AppendDest appends to out the scan destinations of the facts columns
+// for needs n, with last (the adapter's nullable time) for the last
+// order's time. It keeps r's slices when they have the lengths n needs.
+func (r *ScanRow) AppendDest(out []any, n segment.Needs, last any) []any {
 	if n.Consent {
 		out = append(out, &r.Consent)
 	}
 	if n.Orders || len(n.Windows) > 0 {
 		out = append(out, &r.Orders, &r.Spent, last)
-		r.Spend, r.Visits = make([]float64, len(n.Windows)), make([]int64, len(n.Windows))
+		if len(r.Spend) != len(n.Windows) {
+			r.Spend, r.Visits = make([]float64, len(n.Windows)), make([]int64, len(n.Windows))
+		}
 		for i := range n.Windows {
 			out = append(out, &r.Spend[i], &r.Visits[i])
 		}
 	}
-	r.Expiring = make([]int64, len(n.Expiring))
+	if len(r.Expiring) != len(n.Expiring) {
+		r.Expiring = make([]int64, len(n.Expiring))
+	}
 	for i := range n.Expiring {
 		out = append(out, &r.Expiring[i])
 	}
@@ -217,6 +221,17 @@ type ScannedMember struct {
 	Member    member.Member
 	Row       ScanRow
 	LastOrder time.Time
+}
+
+// Next returns the next slot of a page buffer being filled, growing it
+// when full; the slot keeps what it held before, for Dest to reuse.
+func Next(page []ScannedMember) ([]ScannedMember, *ScannedMember) {
+	if len(page) < cap(page) {
+		page = page[:len(page)+1]
+	} else {
+		page = append(page, ScannedMember{})
+	}
+	return page, &page[len(page)-1]
 }
 
 // DeliverPage calls fn with each member of a page a scan read, its facts

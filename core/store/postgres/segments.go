@@ -102,9 +102,10 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		return err
 	}
 	var f store.MemberFacts
+	var buf []store.ScannedMember
 	return store.ScanPages(tenant, q, func(n int) string { return "$" + strconv.Itoa(n) }, scanColumns,
 		func(t time.Time) any { return t }, func(query string, args []any) (int, string, error) {
-			return scanPage(ctx, p, query, args, q.Needs, &f, fn)
+			return scanPage(ctx, p, query, args, q.Needs, &buf, &f, fn)
 		})
 }
 
@@ -113,37 +114,41 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 // (write, or stream to a slow client) without holding a connection. It
 // returns how many rows it read and the last id.
 func scanPage(ctx context.Context, p *pgxpool.Pool, query string, args []any, needs segment.Needs,
-	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
+	buf *[]store.ScannedMember, f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
 	rows, err := p.Query(ctx, query, args...)
 	if err != nil {
 		return 0, "", err
 	}
 	defer rows.Close()
-	var page []store.ScannedMember
+	page := (*buf)[:0]
+	defer func() { *buf = page }()
 	tenant := args[0].(string)
+	var lastOrder *time.Time
+	var tags, attributes []byte
+	dest := make([]any, 0, 32)
 	for rows.Next() {
-		var sm store.ScannedMember
-		var lastOrder *time.Time
-		var tags, attributes []byte
+		var sm *store.ScannedMember
+		page, sm = store.Next(page)
 		m, pr := &sm.Member, &sm.Member.Profile
-		if err := rows.Scan(append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &m.CreatedAt,
-			&m.Tier.Name, &m.Birthday, &pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes},
-			sm.Row.Dest(needs, &lastOrder)...)...); err != nil {
+		dest = sm.Row.AppendDest(append(dest[:0], &m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &m.CreatedAt,
+			&m.Tier.Name, &m.Birthday, &pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes), needs, &lastOrder)
+		if err := rows.Scan(dest...); err != nil {
 			return 0, "", err
 		}
 		n++
 		lastID = m.ID
 		if store.Merged(m.Phone) {
+			page = page[:len(page)-1]
 			continue
 		}
 		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), m.CreatedAt.UTC()
 		if err := store.DecodeProfileLists(tags, attributes, pr); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
+		sm.LastOrder = time.Time{}
 		if lastOrder != nil {
 			sm.LastOrder = lastOrder.UTC()
 		}
-		page = append(page, sm)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, "", err

@@ -110,9 +110,10 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		return err
 	}
 	var f store.MemberFacts
+	var buf []store.ScannedMember
 	return store.ScanPages(tenant, q, func(n int) string { return "?" + strconv.Itoa(n) }, scanColumns,
 		func(t time.Time) any { return toDB(t) }, func(query string, args []any) (int, string, error) {
-			return s.scanPage(ctx, r, query, args, q.Needs, &f, fn)
+			return s.scanPage(ctx, r, query, args, q.Needs, &buf, &f, fn)
 		})
 }
 
@@ -121,38 +122,42 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 // (write, or stream to a slow client) without holding a read open. It
 // returns how many rows it read and the last id.
 func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []any, needs segment.Needs,
-	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
+	buf *[]store.ScannedMember, f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
 	rows, err := r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, "", err
 	}
 	defer func() { _ = rows.Close() }()
-	var page []store.ScannedMember
+	page := (*buf)[:0]
+	defer func() { *buf = page }()
 	tenant := args[0].(string)
+	var lastOrder sql.NullInt64
+	var tags, attributes []byte
+	var created int64
+	dest := make([]any, 0, 32)
 	for rows.Next() {
-		var sm store.ScannedMember
-		var lastOrder sql.NullInt64
-		var tags, attributes []byte
-		var created int64
+		var sm *store.ScannedMember
+		page, sm = store.Next(page)
 		m, p := &sm.Member, &sm.Member.Profile
-		if err := rows.Scan(append([]any{&m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created,
-			&m.Tier.Name, &m.Birthday, &p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes},
-			sm.Row.Dest(needs, &lastOrder)...)...); err != nil {
+		dest = sm.Row.AppendDest(append(dest[:0], &m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created,
+			&m.Tier.Name, &m.Birthday, &p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes), needs, &lastOrder)
+		if err := rows.Scan(dest...); err != nil {
 			return 0, "", err
 		}
 		n++
 		lastID = m.ID
 		if store.Merged(m.Phone) {
+			page = page[:len(page)-1]
 			continue
 		}
 		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), fromDB(created)
 		if err := store.DecodeProfileLists(tags, attributes, p); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
+		sm.LastOrder = time.Time{}
 		if lastOrder.Valid {
 			sm.LastOrder = fromDB(lastOrder.Int64)
 		}
-		page = append(page, sm)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, "", err
