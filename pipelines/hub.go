@@ -179,7 +179,10 @@ func (h *Hub) Store() store.Store { return h.store }
 // Segments evaluates the tenants' member segments on the hub's store and
 // clock, once started: the audience of a campaign is Segments().Members.
 func (h *Hub) Segments() *segments.Segments {
-	return &segments.Segments{Store: h.store, Now: h.now}
+	m := h.metrics
+	return &segments.Segments{Store: h.store, Now: h.now, Metrics: segments.Metrics{
+		Evaluations: m.SegmentEvaluations, Members: m.SegmentMembers, Seconds: m.SegmentSeconds,
+	}}
 }
 
 // Metrics returns the hub's instruments.
