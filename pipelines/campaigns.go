@@ -5,7 +5,6 @@ import (
 
 	"github.com/loyalhub/loyalhub/pipelines/campaigns"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
-	"github.com/loyalhub/loyalhub/pipelines/segments"
 )
 
 // newCampaigns is the campaign runner on the hub's store, tenants, clock
@@ -13,7 +12,7 @@ import (
 func (h *Hub) newCampaigns() *campaigns.Runner {
 	sc := h.cfg.Pipeline.Scheduler
 	return &campaigns.Runner{
-		Store: h.store, Audience: &segments.Segments{Store: h.store, Now: h.now}, Tenants: h.tenants, Now: h.now, Wake: h.sender.Wake,
+		Store: h.store, Audience: h.Segments(), Tenants: h.tenants, Now: h.now, Wake: h.sender.Wake,
 		Logger: h.logger.With("part", "campaigns"), Holder: schedule.NewHolder(),
 		Poll: sc.CampaignPoll, Chunk: sc.CampaignBatch,
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
+	"github.com/loyalhub/loyalhub/pipelines/segments"
 	"github.com/loyalhub/loyalhub/pipelines/send"
 )
 
@@ -179,6 +180,15 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 
 // Store returns the hub's store once started, for tools and benchmarks.
 func (h *Hub) Store() store.Store { return h.store }
+
+// Segments evaluates the tenants' member segments on the hub's store and
+// clock, once started: the audience of a campaign is Segments().Members.
+func (h *Hub) Segments() *segments.Segments {
+	m := h.metrics
+	return &segments.Segments{Store: h.store, Now: h.now, Metrics: segments.Metrics{
+		Evaluations: m.SegmentEvaluations, Members: m.SegmentMembers, Seconds: m.SegmentSeconds,
+	}}
+}
 
 // Metrics returns the hub's instruments.
 func (h *Hub) Metrics() *Metrics { return h.metrics }

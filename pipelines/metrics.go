@@ -67,6 +67,12 @@ type Metrics struct {
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
 	BotReplies         *prometheus.CounterVec // tenant, intent
+	// SegmentEvaluations counts segment evaluations (previews, exports,
+	// audiences) by result; SegmentMembers the members they read and
+	// matched; SegmentSeconds how long each took.
+	SegmentEvaluations *prometheus.CounterVec // tenant, result (ok, failed)
+	SegmentMembers     *prometheus.CounterVec // tenant, what (scanned, matched, failed)
+	SegmentSeconds     prometheus.Histogram
 
 	// PartsIgnored counts the parts of deliveries a mapping left aside on
 	// purpose: webhook fields the hub does not handle, bodies that are not
@@ -232,6 +238,19 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_handoff_events_total",
 			Help: "Events of conversations handed to a person, delivered to the tenant's inbox webhook.",
 		}, []string{"tenant", "event"}),
+		SegmentEvaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_segment_evaluations_total",
+			Help: "Segment evaluations (previews, exports, campaigns' audiences), by result: ok or failed.",
+		}, []string{"tenant", "result"}),
+		SegmentMembers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_segment_members_total",
+			Help: "Members segment evaluations read (scanned), selected (matched), or could not evaluate the condition for (failed).",
+		}, []string{"tenant", "what"}),
+		SegmentSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "loyalhub_segment_evaluation_duration_seconds",
+			Help:    "Time one segment evaluation took: a scan of a tenant's members.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}),
 		BotReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_bot_messages_total",
 			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
@@ -279,7 +298,7 @@ func NewMetrics() *Metrics {
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
-		m.CodesIssued, m.HandoffEvents, m.BotReplies,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)
 	return m

@@ -77,6 +77,7 @@ type Env struct {
 	Now      time.Time `expr:"now"`
 
 	facts *Facts
+	none  map[string]any // Attributes of a member without any
 }
 
 // NewEnv returns an Env to Fill with one member after another.
@@ -113,7 +114,10 @@ func (e *Env) Fill(f *Facts, now time.Time) {
 		e.Tags = []string{}
 	}
 	if e.Attributes == nil {
-		e.Attributes = map[string]any{}
+		if e.none == nil {
+			e.none = map[string]any{}
+		}
+		e.Attributes = e.none
 	}
 	e.Consent, e.OptedIn = f.Consent, f.Consent == member.ConsentOptedIn
 	e.JoinedAt, e.DaysSinceJoined = m.CreatedAt, daysBetween(m.CreatedAt, now)

@@ -171,3 +171,29 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestDocumentedConditions compiles and runs the conditions
+// docs/segments.md shows.
+func TestDocumentedConditions(t *testing.T) {
+	for _, cond := range []string{
+		`tier == "gold" && days_since_purchase > 60 && opted_in`,
+		`spend(90) > 1000000`,
+		`visits(180) >= 5 && visits(30) == 0`,
+		`expiring(14) >= 100 && opted_in`,
+		`birthday_month == int(now.Month())`,
+		`days_since_joined <= 14 && orders == 0`,
+		`attributes.segment == "b2b" && city == "Jakarta"`,
+		`"vip" in tags && consent != "opted_out"`,
+		`now - last_purchase_at > duration("1440h")`,
+		`any(tags, # startsWith "club-")`,
+		`language in ["en", "id"]`,
+		`last_purchase_at.IsZero()`,
+	} {
+		c, err := segment.Compile(cond)
+		require.NoError(t, err, cond)
+		env := segment.NewEnv()
+		env.Fill(facts(), now)
+		_, err = c.Match(env)
+		require.NoError(t, err, cond)
+	}
+}

@@ -55,9 +55,12 @@ type Segments interface {
 	// left out), in the order of their ids, with the facts q.Needs names,
 	// until fn returns an error, which ScanMembers returns. It reads a
 	// page of members at a time, each page in one statement that joins
-	// the facts once, so that a long scan neither holds a lock nor a
-	// snapshot for long: a member written meanwhile may or may not be
-	// seen. Only a member's profile comes with it, not its Identities.
+	// the facts once, and calls fn with the page's members once that
+	// statement is done, so that a long scan neither holds a lock nor a
+	// snapshot for long, and fn may write to the store: a member written
+	// meanwhile may or may not be seen. A member comes with its id, tenant, phone, name, email,
+	// balance, pending points, tier name, birthday, creation time and
+	// profile: not its tier's dates, referral or Identities.
 	// The facts' maps hold an entry for every day of q.Needs, and fn must
 	// not keep them after it returns.
 	ScanMembers(ctx context.Context, tenant string, q MemberScan, fn func(MemberFacts) error) error
@@ -69,15 +72,21 @@ type Segments interface {
 // given, then the columns ScanRow.Dest reads.
 //
 // The page's orders and lots are aggregated once for the page, read by
-// member id range (orders_member, lots_member_open); consent is the
-// contact with the member's phone (contacts_phone).
+// the range of the page's member ids (orders_member, lots_member_open);
+// consent is the contact with the member's phone (contacts_phone).
 func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) string {
 	p := param
 	var b strings.Builder
 	b.WriteString(`WITH page AS (SELECT ` + columns + ` FROM members WHERE tenant = ` + p(1) +
 		` AND id > ` + p(2) + ` ORDER BY id LIMIT ` + p(3) + `)`)
-	inPage := `member_id > ` + p(2) + ` AND member_id <= (SELECT max(id) FROM page)`
-	money := `(CAST(total AS DOUBLE PRECISION) - CAST(refunded AS DOUBLE PRECISION))`
+	// A page's orders and lots are read by the range of its member ids
+	// alone, which orders_member and lots_member_open lead with: a
+	// member's are its tenant's, and the join to the page leaves out
+	// those of other tenants' members in the range.
+	inPage := func(t string) string {
+		return t + `.member_id > ` + p(2) + ` AND ` + t + `.member_id <= (SELECT max(id) FROM page)`
+	}
+	money := `(CAST(o.total AS DOUBLE PRECISION) - CAST(o.refunded AS DOUBLE PRECISION))`
 	arg := 4
 	var sel, join strings.Builder
 	if n.Consent {
@@ -85,29 +94,29 @@ func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) 
 		join.WriteString(` LEFT JOIN contacts c ON c.tenant = ` + p(1) + ` AND c.phone = page.phone AND c.phone <> ''`)
 	}
 	if n.Orders || len(n.Windows) > 0 {
-		b.WriteString(`, o AS (SELECT member_id, count(*) AS n, sum(` + money + `) AS spent, max(created_at) AS last`)
+		b.WriteString(`, o AS (SELECT o.member_id, count(*) AS n, sum(` + money + `) AS spent, max(o.created_at) AS last`)
 		sel.WriteString(`, coalesce(o.n, 0), coalesce(o.spent, 0), o.last`)
 		for i := range n.Windows {
 			since := p(arg + i)
-			fmt.Fprintf(&b, `, sum(CASE WHEN created_at >= %s THEN %s ELSE 0 END) AS s%d`, since, money, i)
-			fmt.Fprintf(&b, `, CAST(sum(CASE WHEN created_at >= %s THEN 1 ELSE 0 END) AS BIGINT) AS v%d`, since, i)
+			fmt.Fprintf(&b, `, sum(CASE WHEN o.created_at >= %s THEN %s ELSE 0 END) AS s%d`, since, money, i)
+			fmt.Fprintf(&b, `, CAST(sum(CASE WHEN o.created_at >= %s THEN 1 ELSE 0 END) AS BIGINT) AS v%d`, since, i)
 			fmt.Fprintf(&sel, `, coalesce(o.s%d, 0), coalesce(o.v%d, 0)`, i, i)
 		}
-		b.WriteString(` FROM orders WHERE tenant = ` + p(1) + ` AND ` + inPage + ` GROUP BY member_id)`)
+		b.WriteString(` FROM orders o WHERE ` + inPage("o") + ` GROUP BY o.member_id)`)
 		join.WriteString(` LEFT JOIN o ON o.member_id = page.id`)
 	}
 	arg += len(n.Windows)
 	if len(n.Expiring) > 0 {
 		now := p(arg)
 		arg++
-		b.WriteString(`, x AS (SELECT member_id`)
+		b.WriteString(`, x AS (SELECT l.member_id`)
 		for i := range n.Expiring {
-			fmt.Fprintf(&b, `, CAST(sum(CASE WHEN expires_at <= %s THEN remaining ELSE 0 END) AS BIGINT) AS e%d`, p(arg+i), i)
+			fmt.Fprintf(&b, `, CAST(sum(CASE WHEN l.expires_at <= %s THEN l.remaining ELSE 0 END) AS BIGINT) AS e%d`, p(arg+i), i)
 			fmt.Fprintf(&sel, `, coalesce(x.e%d, 0)`, i)
 		}
-		b.WriteString(` FROM lots WHERE ` + inPage + ` AND tenant = ` + p(1) +
-			` AND (status = 'pending' OR (status = 'active' AND remaining > 0)) AND status = 'active'` +
-			` AND expires_at IS NOT NULL AND expires_at > ` + now + ` GROUP BY member_id)`)
+		b.WriteString(` FROM lots l WHERE ` + inPage("l") +
+			` AND (l.status = 'pending' OR (l.status = 'active' AND l.remaining > 0)) AND l.status = 'active'` +
+			` AND l.expires_at IS NOT NULL AND l.expires_at > ` + now + ` GROUP BY l.member_id)`)
 		join.WriteString(` LEFT JOIN x ON x.member_id = page.id`)
 	}
 	b.WriteString(` SELECT page.*` + sel.String() + ` FROM page` + join.String() + ` ORDER BY page.id`)
@@ -167,21 +176,25 @@ type ScanRow struct {
 	Expiring []int64
 }
 
-// Dest returns the scan destinations of the facts columns for needs n,
-// with last (the adapter's nullable time) for the last order's time.
-func (r *ScanRow) Dest(n segment.Needs, last any) []any {
-	var out []any
+// AppendDest appends to out the scan destinations of the facts columns
+// for needs n, with last (the adapter's nullable time) for the last
+// order's time. It keeps r's slices when they have the lengths n needs.
+func (r *ScanRow) AppendDest(out []any, n segment.Needs, last any) []any {
 	if n.Consent {
 		out = append(out, &r.Consent)
 	}
 	if n.Orders || len(n.Windows) > 0 {
 		out = append(out, &r.Orders, &r.Spent, last)
-		r.Spend, r.Visits = make([]float64, len(n.Windows)), make([]int64, len(n.Windows))
+		if len(r.Spend) != len(n.Windows) {
+			r.Spend, r.Visits = make([]float64, len(n.Windows)), make([]int64, len(n.Windows))
+		}
 		for i := range n.Windows {
 			out = append(out, &r.Spend[i], &r.Visits[i])
 		}
 	}
-	r.Expiring = make([]int64, len(n.Expiring))
+	if len(r.Expiring) != len(n.Expiring) {
+		r.Expiring = make([]int64, len(n.Expiring))
+	}
 	for i := range n.Expiring {
 		out = append(out, &r.Expiring[i])
 	}
@@ -200,6 +213,38 @@ func (r *ScanRow) Fill(f *MemberFacts, n segment.Needs, last time.Time) {
 	for i, d := range n.Expiring {
 		f.Expiring[d] = r.Expiring[i]
 	}
+}
+
+// ScannedMember is one member of a page a scan read, with its facts
+// columns.
+type ScannedMember struct {
+	Member    member.Member
+	Row       ScanRow
+	LastOrder time.Time
+}
+
+// Next returns the next slot of a page buffer being filled, growing it
+// when full; the slot keeps what it held before, for Dest to reuse.
+func Next(page []ScannedMember) ([]ScannedMember, *ScannedMember) {
+	if len(page) < cap(page) {
+		page = page[:len(page)+1]
+	} else {
+		page = append(page, ScannedMember{})
+	}
+	return page, &page[len(page)-1]
+}
+
+// DeliverPage calls fn with each member of a page a scan read, its facts
+// in f (whose maps it reuses), until fn returns an error.
+func DeliverPage(page []ScannedMember, needs segment.Needs, f *MemberFacts, fn func(MemberFacts) error) error {
+	for i := range page {
+		f.Member = page[i].Member
+		page[i].Row.Fill(f, needs, page[i].LastOrder)
+		if err := fn(*f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DecodeProfileLists reads a member's tags and attributes as stored: JSON,

@@ -4,7 +4,8 @@
 // simulation; rewards, their codes and redemptions; the message log,
 // contacts, consent and senders' pauses; dead letters and their replay;
 // handed-off conversations and the join link; erasure on a person's
-// request; the funnel of the messages written, by origin.
+// request; the funnel of the messages written, by origin; member
+// segments, their previews and exports.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running
@@ -39,6 +40,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/campaigns"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/segments"
 )
 
 // Store is what the admin API reads and writes.
@@ -55,6 +57,7 @@ type Store interface {
 	store.Privacy
 	store.Analytics
 	store.Campaigns
+	store.Segments
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -99,6 +102,8 @@ type API struct {
 	// letter's payload that names them (named, or any of ms's identities).
 	MembersOf func(ctx context.Context, tenant string, ref store.AccountRef) ([]member.Member, error)
 	Erase     func(ctx context.Context, tenant, requestID string, named member.Person, ms []member.Member) (store.Erasure, error)
+	// Segments evaluates the tenants' member segments.
+	Segments *segments.Segments
 	// HandoffReleased tells tenant t's inbox that conversation conv was
 	// given back to the bot at at.
 	HandoffReleased func(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error
@@ -126,6 +131,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.privacyRoutes(mux)
 	a.analyticsRoutes(mux)
 	a.campaignRoutes(mux)
+	a.segmentRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

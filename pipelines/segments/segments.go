@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/segment"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -27,6 +29,38 @@ type Segments struct {
 	// Now is the hub's clock: the time windows and horizons end and start
 	// at.
 	Now func() time.Time
+	// Metrics are optional.
+	Metrics Metrics
+}
+
+// Metrics count segment evaluations; each may be nil.
+type Metrics struct {
+	// Evaluations counts evaluations by tenant and result (ok, failed).
+	Evaluations *prometheus.CounterVec
+	// Members counts members by tenant and what became of them: scanned,
+	// matched, failed (the condition could not be evaluated).
+	Members *prometheus.CounterVec
+	// Seconds observes how long each evaluation took.
+	Seconds prometheus.Observer
+}
+
+// record counts one evaluation of tenant that took d.
+func (m Metrics) record(tenant string, res Result, matched int64, d time.Duration, err error) {
+	if m.Evaluations != nil {
+		result := "ok"
+		if err != nil {
+			result = "failed"
+		}
+		m.Evaluations.WithLabelValues(tenant, result).Inc()
+	}
+	if m.Members != nil {
+		m.Members.WithLabelValues(tenant, "scanned").Add(float64(res.Scanned))
+		m.Members.WithLabelValues(tenant, "matched").Add(float64(matched))
+		m.Members.WithLabelValues(tenant, "failed").Add(float64(res.Failed))
+	}
+	if m.Seconds != nil {
+		m.Seconds.Observe(d.Seconds())
+	}
 }
 
 // Save validates a segment and saves it for tenant; a segment that does
@@ -93,7 +127,9 @@ type Result struct {
 // of the members with the facts c reads, and returns what it saw.
 func (s *Segments) Match(ctx context.Context, tenant string, c *segment.Condition, fn func(member.Member) error) (Result, error) {
 	var res Result
+	var matched int64
 	now := s.Now()
+	start := time.Now() // for the duration metric only: nothing is decided by it
 	env := segment.NewEnv()
 	err := s.ScanMembers(ctx, tenant, store.MemberScan{Needs: c.Needs(), Now: now}, func(f store.MemberFacts) error {
 		res.Scanned++
@@ -109,8 +145,10 @@ func (s *Segments) Match(ctx context.Context, tenant string, c *segment.Conditio
 		if !ok {
 			return nil
 		}
+		matched++
 		return fn(f.Member)
 	})
+	s.Metrics.record(tenant, res, matched, time.Since(start), err)
 	if err != nil {
 		return res, fmt.Errorf("evaluating segment: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -161,4 +163,26 @@ func TestExport(t *testing.T) {
 
 	_, err = s.Export(ctx, &buf, tenant, c, "xml")
 	require.ErrorIs(t, err, segments.ErrBadFormat)
+}
+
+func TestMetrics(t *testing.T) {
+	s, _ := fixture(t)
+	evaluations := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "e"}, []string{"tenant", "result"})
+	members := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "m"}, []string{"tenant", "what"})
+	seconds := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "s"})
+	s.Metrics = segments.Metrics{Evaluations: evaluations, Members: members, Seconds: seconds}
+	c, err := segment.Compile(`orders > 0 || attributes.size > 3`)
+	require.NoError(t, err)
+	_, err = s.Preview(context.Background(), tenant, c, 1)
+	require.NoError(t, err)
+	value := func(c prometheus.Metric) *dto.Metric {
+		var m dto.Metric
+		require.NoError(t, c.Write(&m))
+		return &m
+	}
+	assert.Equal(t, 1.0, value(evaluations.WithLabelValues(tenant, "ok")).GetCounter().GetValue())
+	assert.Equal(t, 3.0, value(members.WithLabelValues(tenant, "scanned")).GetCounter().GetValue())
+	assert.Equal(t, 2.0, value(members.WithLabelValues(tenant, "matched")).GetCounter().GetValue())
+	assert.Equal(t, 1.0, value(members.WithLabelValues(tenant, "failed")).GetCounter().GetValue(), "C never bought and has no size")
+	assert.EqualValues(t, 1, value(seconds).GetHistogram().GetSampleCount())
 }

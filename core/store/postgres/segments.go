@@ -88,9 +88,11 @@ func (s *Store) DeleteSegment(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
-// scanColumns are a scanned member's columns: the member's own and its
-// profile.
-const scanColumns = memberColumns + `, source, store, city, language, tags, attributes`
+// scanColumns are what a scan reads of a member (see store.Segments): as
+// few columns as segments and exports use, each costing a scan of a
+// million members time.
+const scanColumns = `id, phone, name, email, balance, pending, created_at, tier, birthday,
+	source, store, city, language, tags, attributes`
 
 // ScanMembers calls fn with each of a tenant's members and their facts,
 // a page (one statement) at a time; see store.Segments.
@@ -100,53 +102,57 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		return err
 	}
 	var f store.MemberFacts
+	var buf []store.ScannedMember
 	return store.ScanPages(tenant, q, func(n int) string { return "$" + strconv.Itoa(n) }, scanColumns,
 		func(t time.Time) any { return t }, func(query string, args []any) (int, string, error) {
-			return scanPage(ctx, p, query, args, q.Needs, &f, fn)
+			return scanPage(ctx, p, query, args, q.Needs, &buf, &f, fn)
 		})
 }
 
-// scanPage reads one page of a scan and calls fn with each member; it
+// scanPage reads one page of a scan, then calls fn with each member once
+// the page's statement is done, so that fn may take as long as it needs
+// (write, or stream to a slow client) without holding a connection. It
 // returns how many rows it read and the last id.
 func scanPage(ctx context.Context, p *pgxpool.Pool, query string, args []any, needs segment.Needs,
-	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
+	buf *[]store.ScannedMember, f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
 	rows, err := p.Query(ctx, query, args...)
 	if err != nil {
 		return 0, "", err
 	}
 	defer rows.Close()
-	var row store.ScanRow
+	page := (*buf)[:0]
+	defer func() { *buf = page }()
+	tenant := args[0].(string)
 	var lastOrder *time.Time
 	var tags, attributes []byte
-	m := &f.Member
-	pr := &m.Profile
-	dest := append([]any{&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending,
-		&m.CreatedAt, &m.UpdatedAt, &m.Tier.Name, &m.Tier.Since, &m.Tier.ReviewAt, &m.Tier.Manual, &m.Tier.ManualUntil,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
-		&pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes}, row.Dest(needs, &lastOrder)...)
+	dest := make([]any, 0, 32)
 	for rows.Next() {
+		var sm *store.ScannedMember
+		page, sm = store.Next(page)
+		m, pr := &sm.Member, &sm.Member.Profile
+		dest = sm.Row.AppendDest(append(dest[:0], &m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &m.CreatedAt,
+			&m.Tier.Name, &m.Birthday, &pr.Source, &pr.Store, &pr.City, &pr.Language, &tags, &attributes), needs, &lastOrder)
 		if err := rows.Scan(dest...); err != nil {
 			return 0, "", err
 		}
 		n++
 		lastID = m.ID
 		if store.Merged(m.Phone) {
+			page = page[:len(page)-1]
 			continue
 		}
-		m.Phone = store.PhoneOf(m.ID, m.Phone)
-		m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
-		m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = utcPtr(m.Tier.Since), utcPtr(m.Tier.ReviewAt), utcPtr(m.Tier.ManualUntil)
+		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), m.CreatedAt.UTC()
 		if err := store.DecodeProfileLists(tags, attributes, pr); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
-		var lastAt time.Time
+		sm.LastOrder = time.Time{}
 		if lastOrder != nil {
-			lastAt = lastOrder.UTC()
-		}
-		row.Fill(f, needs, lastAt)
-		if err := fn(*f); err != nil {
-			return 0, "", err
+			sm.LastOrder = lastOrder.UTC()
 		}
 	}
-	return n, lastID, rows.Err()
+	if err := rows.Err(); err != nil {
+		return 0, "", err
+	}
+	rows.Close()
+	return n, lastID, store.DeliverPage(page, needs, f, fn)
 }

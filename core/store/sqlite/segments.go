@@ -96,9 +96,11 @@ func (s *Store) DeleteSegment(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
-// scanColumns are a scanned member's columns: the member's own and its
-// profile.
-const scanColumns = memberColumns + `, source, store, city, language, tags, attributes`
+// scanColumns are what a scan reads of a member (see store.Segments): as
+// few columns as segments and exports use, each costing a scan of a
+// million members time.
+const scanColumns = `id, phone, name, email, balance, pending, created_at, tier, birthday,
+	source, store, city, language, tags, attributes`
 
 // ScanMembers calls fn with each of a tenant's members and their facts,
 // a page (one read statement) at a time; see store.Segments.
@@ -108,56 +110,58 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 		return err
 	}
 	var f store.MemberFacts
+	var buf []store.ScannedMember
 	return store.ScanPages(tenant, q, func(n int) string { return "?" + strconv.Itoa(n) }, scanColumns,
 		func(t time.Time) any { return toDB(t) }, func(query string, args []any) (int, string, error) {
-			return s.scanPage(ctx, r, query, args, q.Needs, &f, fn)
+			return s.scanPage(ctx, r, query, args, q.Needs, &buf, &f, fn)
 		})
 }
 
-// scanPage reads one page of a scan and calls fn with each member; it
+// scanPage reads one page of a scan, then calls fn with each member once
+// the page's statement is done, so that fn may take as long as it needs
+// (write, or stream to a slow client) without holding a read open. It
 // returns how many rows it read and the last id.
 func (s *Store) scanPage(ctx context.Context, r *reader, query string, args []any, needs segment.Needs,
-	f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
+	buf *[]store.ScannedMember, f *store.MemberFacts, fn func(store.MemberFacts) error) (n int, lastID string, err error) {
 	rows, err := r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, "", err
 	}
 	defer func() { _ = rows.Close() }()
-	var row store.ScanRow
+	page := (*buf)[:0]
+	defer func() { *buf = page }()
+	tenant := args[0].(string)
 	var lastOrder sql.NullInt64
 	var tags, attributes []byte
-	facts := row.Dest(needs, &lastOrder)
-	var since, review, until sql.NullInt64
-	var created, updated int64
-	var m = &f.Member
-	p := &m.Profile
-	dest := append([]any{&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
-		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
-		&p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes}, facts...)
+	var created int64
+	dest := make([]any, 0, 32)
 	for rows.Next() {
+		var sm *store.ScannedMember
+		page, sm = store.Next(page)
+		m, p := &sm.Member, &sm.Member.Profile
+		dest = sm.Row.AppendDest(append(dest[:0], &m.ID, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created,
+			&m.Tier.Name, &m.Birthday, &p.Source, &p.Store, &p.City, &p.Language, &tags, &attributes), needs, &lastOrder)
 		if err := rows.Scan(dest...); err != nil {
 			return 0, "", err
 		}
 		n++
 		lastID = m.ID
 		if store.Merged(m.Phone) {
+			page = page[:len(page)-1]
 			continue
 		}
-		m.Phone = store.PhoneOf(m.ID, m.Phone)
-		m.CreatedAt, m.UpdatedAt = fromDB(created), fromDB(updated)
-		m.Tier.Since, m.Tier.ReviewAt, m.Tier.ManualUntil = nullTime(since), nullTime(review), nullTime(until)
+		m.Tenant, m.Phone, m.CreatedAt = tenant, store.PhoneOf(m.ID, m.Phone), fromDB(created)
 		if err := store.DecodeProfileLists(tags, attributes, p); err != nil {
 			return 0, "", fmt.Errorf("member %s: %w", m.ID, err)
 		}
-		var lastAt time.Time
+		sm.LastOrder = time.Time{}
 		if lastOrder.Valid {
-			lastAt = fromDB(lastOrder.Int64)
-		}
-		row.Fill(f, needs, lastAt)
-		if err := fn(*f); err != nil {
-			return 0, "", err
+			sm.LastOrder = fromDB(lastOrder.Int64)
 		}
 	}
-	return n, lastID, rows.Err()
+	if err := rows.Err(); err != nil {
+		return 0, "", err
+	}
+	_ = rows.Close()
+	return n, lastID, store.DeliverPage(page, needs, f, fn)
 }

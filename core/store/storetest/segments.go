@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -184,4 +185,61 @@ func clone[K comparable, V any](m map[K]V) map[K]V {
 		out[k] = v
 	}
 	return out
+}
+
+// ProfileWriter stores a member's profile columns as an adapter keeps
+// them (tags a JSON array, attributes a JSON object), straight into its
+// database: nothing in store.Store writes a profile of its own.
+type ProfileWriter func(t *testing.T, memberID string, p member.Profile)
+
+// RunScanProfiles checks that a member scan reads members' profiles as
+// write stored them, and reads a member without one as empty. s is a
+// migrated store on the database write writes to.
+func RunScanProfiles(t *testing.T, s store.Store, write ProfileWriter) {
+	ctx := context.Background()
+	tenant := newTenant()
+	join := func(phone string) string {
+		res, err := s.Transact(ctx, tenant, "join-"+phone, store.AccountRef{Phone: phone, Create: true}, base,
+			func(*loyalty.Account) error { return nil })
+		require.NoError(t, err)
+		return res.Member.ID
+	}
+	full, bare := join("+62817"+randDigits(7)), join("+62818"+randDigits(7))
+	profile := member.Profile{Source: "shopify", Store: "jkt-01", City: "Jakarta", Language: "id",
+		Tags: []string{"vip", "staff"}, Attributes: map[string]any{"segment": "b2b", "employees": 40.0, "active": true}}
+	write(t, full, profile)
+	got := map[string]member.Profile{}
+	require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: base}, func(f store.MemberFacts) error {
+		assert.Equal(t, tenant, f.Member.Tenant)
+		got[f.Member.ID] = f.Member.Profile
+		return nil
+	}))
+	require.Len(t, got, 2)
+	assert.Equal(t, profile, got[full])
+	assert.Equal(t, member.Profile{}, got[bare], "a member without a profile")
+}
+
+// testScanMembersWrites writes to the store from a scan's fn, as a
+// campaign queueing its messages does: the scan holds nothing a write
+// waits for.
+func testScanMembersWrites(t *testing.T, s store.Store) {
+	tenant := newTenant()
+	for i := range 3 {
+		_, err := s.Transact(context.Background(), tenant, fmt.Sprintf("join-%d", i),
+			store.AccountRef{Phone: "+62819" + randDigits(7), Create: true}, base, func(*loyalty.Account) error { return nil })
+		require.NoError(t, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seen := 0
+	require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: base, PageSize: 2,
+		Needs: segment.Needs{Consent: true, Orders: true}}, func(f store.MemberFacts) error {
+		seen++
+		_, err := s.SaveSegment(ctx, tenant, segment.Segment{Name: fmt.Sprintf("s%d", seen), Condition: "true"}, base)
+		return err
+	}))
+	assert.Equal(t, 3, seen)
+	saved, err := s.Segments(ctx, tenant)
+	require.NoError(t, err)
+	assert.Len(t, saved, 3)
 }

@@ -122,6 +122,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Pricing", testPricing},
 		{"ResumeDeferred", testResumeDeferred},
 		{"Segments", testSegments},
+		{"ScanMembersWrites", testScanMembersWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
