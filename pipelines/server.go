@@ -57,7 +57,7 @@ func (h *Hub) adminAPI() *admin.API {
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 		Campaigns: h.campaigns,
-		Segments: h.Segments(),
+		Segments:  h.Segments(),
 	}
 }
 
