@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/store"
@@ -213,18 +214,42 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 	return nil
 }
 
-const queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+// enqueueRow is one message's values in an INSERT of queued messages.
+const enqueueRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?)`
+
+// enqueueRows is how many messages one INSERT writes: a statement per
+// message was most of what a large batch (a campaign's chunk) cost.
+const enqueueRows = 32
+
+// queryEnqueue inserts n queued messages.
+func queryEnqueue(n int) string {
+	return `INSERT INTO messages (` + messageColumns + `, command, not_before) VALUES ` +
+		strings.Repeat(enqueueRow+", ", n-1) + enqueueRow + ` ON CONFLICT (key) DO NOTHING`
+}
+
+// queryEnqueueFull is queryEnqueue of enqueueRows, built once.
+var queryEnqueueFull = queryEnqueue(enqueueRows)
 
 // enqueue inserts checked messages (store.CheckQueued) as queued, created
-// at now unless they say otherwise.
+// at now unless they say otherwise, enqueueRows to a statement.
 func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) error {
-	for _, m := range ms {
-		created, due := store.QueuedTimes(m, now)
-		if _, err := tx.ExecContext(ctx, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
-			m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Origin, m.Command,
-			toDB(due)); err != nil {
-			return fmt.Errorf("queueing message %s: %w", m.Key, err)
+	args := make([]any, 0, 15*min(len(ms), enqueueRows))
+	for len(ms) > 0 {
+		part := ms[:min(len(ms), enqueueRows)]
+		ms = ms[len(part):]
+		args = args[:0]
+		for _, m := range part {
+			created, due := store.QueuedTimes(m, now)
+			args = append(args, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
+				m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Origin, m.Command,
+				toDB(due))
+		}
+		q := queryEnqueueFull
+		if len(part) < enqueueRows {
+			q = queryEnqueue(len(part))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("queueing messages from %s: %w", part[0].Key, err)
 		}
 	}
 	return nil
