@@ -41,6 +41,7 @@ type Store interface {
 	Privacy
 	SyncQueue
 	Analytics
+	Surveys
 }
 
 // Members reads members.
