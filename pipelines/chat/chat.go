@@ -44,6 +44,8 @@ type Store interface {
 	store.Accounts
 	store.Ledger
 	store.Rewards
+	store.Surveys
+	store.Messages
 }
 
 // Inbox posts a signed body to a tenant's inbox webhook (see
@@ -65,14 +67,18 @@ type Responder struct {
 	Transact account.Transact
 	// Enqueue writes commands to the outbox in one transaction.
 	Enqueue func(ctx context.Context, cmds []messaging.Command) error
+	// EnqueueDue writes one command to the outbox, due at a time (a
+	// survey's invitation).
+	EnqueueDue func(ctx context.Context, cmd messaging.Command, due time.Time) error
 	// Now is the hub's clock: every time a turn decides by or records.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// BotReplies counts the messages handled (loyalhub_bot_messages_total),
 	// ConsentChanges the consent changed in the chat
 	// (loyalhub_consent_changes_total), HandoffEvents the events posted to
-	// inboxes (loyalhub_handoff_events_total).
-	BotReplies, ConsentChanges, HandoffEvents *prometheus.CounterVec
+	// inboxes (loyalhub_handoff_events_total), SurveyResponses the first
+	// answers to survey invitations (loyalhub_survey_responses_total).
+	BotReplies, ConsentChanges, HandoffEvents, SurveyResponses *prometheus.CounterVec
 }
 
 // Converse answers a customer's message with the tenant's chatbot, inside
@@ -107,6 +113,11 @@ func (r *Responder) Converse(ctx context.Context, t *runtime.Tenant, m event.Mes
 			c.mem = &mem
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("finding the member: %w", err)
+		}
+	}
+	if len(t.Config.Surveys) > 0 && phone != "" && !state.InHandoff(c.now) {
+		if done, err := c.answerSurvey(ctx, conv, state, msg); done || err != nil {
+			return err
 		}
 	}
 	res := conversation.Turn(state, msg, conversation.View{Bot: t.Chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})
