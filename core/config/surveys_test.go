@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/config"
 )
@@ -54,16 +53,7 @@ func TestSurveysValidate(t *testing.T) {
 			}
 			ten.Surveys = tt.surveys
 			c.Tenants[tenantID] = ten
-			errs := c.Validate()
-			got := map[string]string{}
-			for _, e := range errs {
-				got[e.Path] = e.Msg
-			}
-			for path, part := range tt.want {
-				require.Contains(t, got, path, "%v", errs)
-				assert.Contains(t, got[path], part)
-			}
-			assert.Len(t, got, len(tt.want), "%v", errs)
+			requireErrors(t, c.Validate(), tt.want)
 		})
 	}
 }

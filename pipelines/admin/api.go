@@ -53,6 +53,7 @@ type Store interface {
 	store.DeadLetters
 	store.Privacy
 	store.Analytics
+	store.Surveys
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -120,6 +121,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.conversationRoutes(mux)
 	a.privacyRoutes(mux)
 	a.analyticsRoutes(mux)
+	a.surveyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

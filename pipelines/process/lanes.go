@@ -19,8 +19,8 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
-	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
+	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
