@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,4 +255,48 @@ func TestSurveyDetractorIsHandedToAPerson(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/surveys/nope/summary", nil))
 	assert.Equal(t, http.StatusBadRequest, h.admin(http.MethodGet, "/surveys/after_order/responses?from=yesterday", nil))
 	assert.Equal(t, http.StatusBadRequest, h.admin(http.MethodGet, "/surveys/after_order/responses?format=xml", nil))
+}
+
+func TestSurveyWaitsForItsDelayAndTheWindow(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	in := newInbox(t)
+	h := newHarness(t, harnessOpts{
+		yaml: func(cfg string) string {
+			return strings.Replace(surveyConfig(in.srv.URL)(cfg), "delay: 1ms\n        points: 20", "delay: 2h\n        points: 20", 1)
+		},
+		env:     []string{"LOYALHUB_PIPELINE__SCHEDULER__INTERVAL=50ms"},
+		now:     now,
+		sandbox: func(c *sandbox.Config) { c.EnforceWindow = true },
+	})
+
+	// A customer who wrote gets the invitation after the delay.
+	c := newChat(t, h, "id", "6281234567091")
+	c.sayWord(conversation.WordsHelp)
+	c.expect(conversation.MsgMenu)
+	require.Equal(t, http.StatusOK, h.postSale(surveySale("DW-1", "+"+c.phone, "jkt")))
+	time.Sleep(500 * time.Millisecond)
+	assert.Len(t, c.botMessages(), c.seen, "not before the delay")
+	advance(2*time.Hour + time.Minute)
+	c.expectSurvey(survey.KindNPS)
+
+	// A member whose window is closed: without a template the invitation
+	// is skipped, as the messaging policy says.
+	require.Equal(t, http.StatusOK, h.postSale(surveySale("DW-2", "+6281234567092", "jkt")))
+	advance(2*time.Hour + time.Minute)
+	eventually(t, "the skipped invitation", func() bool {
+		var list struct{ Messages []store.Message }
+		h.admin(http.MethodGet, "/messages", &list)
+		for _, m := range list.Messages {
+			if m.Recipient == "+6281234567092" && m.Origin == survey.Origin("after_order") {
+				return m.Status == store.MessageSkipped && m.ErrorCode == "window_closed"
+			}
+		}
+		return false
+	})
+	for _, m := range h.sb.Conversation("6281234567092") {
+		assert.False(t, m.List, "no invitation went out: %q", m.Text)
+	}
 }

@@ -92,7 +92,7 @@ type Invite struct {
 // Command is the invitation to survey s as a WhatsApp interactive list,
 // service category, origin survey:<name>. Outside the 24-hour window it
 // goes as s.Template when set; without one the messaging policy skips it
-// (window_closed).
+// (window_closed) rather than held.
 func (s Survey) Command(in Invite) messaging.Command {
 	lo, hi := Range(s.Kind)
 	rows := make([]messaging.Row, 0, messaging.MaxListRows)
@@ -106,7 +106,7 @@ func (s Survey) Command(in Invite) messaging.Command {
 	body := Text(s.Questions, in.Lang, s.questionKey())
 	cmd := messaging.Command{
 		Key: in.Key, Tenant: in.Tenant, Sender: in.Sender, MemberID: in.MemberID, To: in.To,
-		Kind: messaging.KindList, Category: messaging.CategoryService, Rule: "survey", Origin: Origin(s.Name),
+		Kind: messaging.KindList, Category: messaging.CategoryService, Rule: "survey", Origin: Origin(s.Name), WindowOnly: true,
 		Interactive: &messaging.Interactive{
 			Body:       clip(body, messaging.MaxInteractiveBody),
 			ListButton: clip(Text(nil, in.Lang, MsgButton), messaging.MaxButtonTitle),
