@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -299,4 +300,43 @@ func TestSurveyWaitsForItsDelayAndTheWindow(t *testing.T) {
 	for _, m := range h.sb.Conversation("6281234567092") {
 		assert.False(t, m.List, "no invitation went out: %q", m.Text)
 	}
+}
+
+// An invitation sent before a restart is answered after it: what the chat
+// needs of a survey is in the store.
+func TestSurveyAnsweredAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	in := newInbox(t)
+	opts := harnessOpts{
+		dataDir: dir, yaml: surveyConfig(in.srv.URL),
+		env:     []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"},
+		sandbox: func(c *sandbox.Config) { c.EnforceWindow = true },
+	}
+	before := newHarness(t, opts)
+	c := newChat(t, before, "tr", "905321234072")
+	c.sayWord(conversation.WordsHelp)
+	c.expect(conversation.MsgMenu)
+	require.Equal(t, http.StatusOK, before.postSale(surveySale("SV-R", "+"+c.phone, "ist")))
+	c.expectSurvey(survey.KindNPS)
+	eventually(t, "the invitation sent", func() bool {
+		var list struct{ Messages []store.Message }
+		before.admin(http.MethodGet, "/messages", &list)
+		for _, m := range list.Messages {
+			if m.Origin == survey.Origin("after_order") {
+				return m.Status == store.MessageDelivered || m.Status == store.MessageRead
+			}
+		}
+		return false
+	})
+	require.NoError(t, before.hub.Close(context.Background()))
+
+	after := newHarness(t, opts)
+	c = newChat(t, after, "tr", c.phone)
+	c.say("10 üzerinden 8")
+	c.expectText(survey.Text(nil, "tr", survey.MsgThanksPoints, "points", conversation.FormatPoints("tr", 20)))
+	var nps surveyResponses
+	require.Equal(t, http.StatusOK, after.admin(http.MethodGet, "/surveys/after_order/responses", &nps))
+	require.Len(t, nps.Responses, 1)
+	assert.Equal(t, 8, nps.Responses[0].Score)
+	assert.Equal(t, "ist", nps.Responses[0].StoreID)
 }
