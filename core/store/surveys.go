@@ -5,23 +5,30 @@ import (
 	"time"
 )
 
-// SurveyInvitation is a survey sent to a member after a trigger. Its ID is
-// the key of the invitation's message in the outbox.
-type SurveyInvitation struct {
-	ID       string `json:"id"`
+// SurveySubject is whom and what a survey invitation, and its response,
+// are about.
+type SurveySubject struct {
 	Tenant   string `json:"tenant"`
 	Survey   string `json:"survey"`
 	Kind     string `json:"kind"`
 	MemberID string `json:"member_id,omitempty"`
-	// Phone is the member's canonical key, whose chat answers it.
+	// Phone is the member's canonical key, whose chat answers.
 	Phone string `json:"phone"`
 	// OrderID and StoreID are the trigger's order and store, "" when it
-	// had none; EventID is the trigger.
+	// had none.
 	OrderID string `json:"order_id,omitempty"`
 	StoreID string `json:"store_id,omitempty"`
+}
+
+// SurveyInvitation is a survey sent to a member after a trigger. Its ID is
+// the key of the invitation's message in the outbox.
+type SurveyInvitation struct {
+	ID string `json:"id"`
+	SurveySubject
+	// EventID is the trigger; Lang the language the invitation was
+	// written in.
 	EventID string `json:"event_id,omitempty"`
-	// Lang is the language the invitation was written in.
-	Lang string `json:"lang,omitempty"`
+	Lang    string `json:"lang,omitempty"`
 	// DueAt is when the invitation goes out; an answer counts from then.
 	DueAt     time.Time `json:"due_at"`
 	CreatedAt time.Time `json:"created_at"`
@@ -31,18 +38,12 @@ type SurveyInvitation struct {
 	AwaitingComment bool `json:"awaiting_comment,omitempty"`
 }
 
-// SurveyResponse is a member's answer to an invitation: one per
-// invitation.
+// SurveyResponse is a member's answer to an invitation (one per
+// invitation), about the invitation's subject.
 type SurveyResponse struct {
 	Invitation string `json:"invitation"`
-	Tenant     string `json:"tenant"`
-	Survey     string `json:"survey"`
-	Kind       string `json:"kind"`
-	MemberID   string `json:"member_id,omitempty"`
-	Phone      string `json:"phone"`
-	OrderID    string `json:"order_id,omitempty"`
-	StoreID    string `json:"store_id,omitempty"`
-	Score      int    `json:"score"`
+	SurveySubject
+	Score int `json:"score"`
 	// FollowUp is true when the follow-up question was asked; Comment
 	// is its answer, given at CommentedAt (zero while none).
 	FollowUp    bool      `json:"follow_up,omitempty"`

@@ -55,9 +55,10 @@ func (r *Responder) Invite(ctx context.Context, t *runtime.Tenant, tr Trigger) e
 			return err
 		}
 		inv := store.SurveyInvitation{
-			ID: event.DerivedID("svy_", t.ID, s.Name, tr.EventID), Tenant: t.ID, Survey: s.Name, Kind: s.Kind,
-			MemberID: tr.MemberID, Phone: tr.Phone, OrderID: tr.OrderID, StoreID: tr.StoreID, EventID: tr.EventID,
-			Lang: lang, DueAt: survey.Due(tr.At, s.Delay), CreatedAt: r.Now(),
+			ID: event.DerivedID("svy_", t.ID, s.Name, tr.EventID),
+			SurveySubject: store.SurveySubject{Tenant: t.ID, Survey: s.Name, Kind: s.Kind,
+				MemberID: tr.MemberID, Phone: tr.Phone, OrderID: tr.OrderID, StoreID: tr.StoreID},
+			EventID: tr.EventID, Lang: lang, DueAt: survey.Due(tr.At, s.Delay), CreatedAt: r.Now(),
 		}
 		if err := r.Store.AddSurveyInvitation(ctx, inv); err != nil {
 			return fmt.Errorf("inviting to survey %s: %w", s.Name, err)
@@ -184,8 +185,7 @@ func (c *chatIO) answerSurvey(ctx context.Context, conv store.Conversation, stat
 			return false, err
 		}
 		created, err := c.r.Store.RecordSurveyResponse(ctx, store.SurveyResponse{
-			Invitation: inv.ID, Tenant: c.t.ID, Survey: inv.Survey, Kind: inv.Kind, MemberID: inv.MemberID, Phone: inv.Phone,
-			OrderID: inv.OrderID, StoreID: inv.StoreID, Score: a.Score, FollowUp: followUp, AnsweredAt: c.now,
+			Invitation: inv.ID, SurveySubject: inv.SurveySubject, Score: a.Score, FollowUp: followUp, AnsweredAt: c.now,
 		})
 		if err != nil {
 			return false, fmt.Errorf("recording the survey's response: %w", err)

@@ -16,8 +16,8 @@ import (
 func testSurveyInvitations(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tenant, phone := newTenant(), "+62817"+randDigits(7)
-	inv := store.SurveyInvitation{ID: "svy_" + randHex(8), Tenant: tenant, Survey: "after_order", Kind: "nps", MemberID: "m1",
-		Phone: phone, OrderID: "o1", StoreID: "jkt", EventID: "ev1", Lang: "id", DueAt: at(7200), CreatedAt: at(0)}
+	inv := store.SurveyInvitation{ID: "svy_" + randHex(8), SurveySubject: store.SurveySubject{Tenant: tenant, Survey: "after_order",
+		Kind: "nps", MemberID: "m1", Phone: phone, OrderID: "o1", StoreID: "jkt"}, EventID: "ev1", Lang: "id", DueAt: at(7200), CreatedAt: at(0)}
 	require.NoError(t, s.AddSurveyInvitation(ctx, inv))
 	again := inv
 	again.Survey, again.DueAt = "changed", at(1)
@@ -56,11 +56,10 @@ func testSurveyInvitations(t *testing.T, s store.Store) {
 func testSurveyResponses(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tenant, phone := newTenant(), "+39347"+randDigits(7)
-	inv := store.SurveyInvitation{ID: "svy_" + randHex(8), Tenant: tenant, Survey: "after_order", Kind: "nps", MemberID: "m1",
-		Phone: phone, OrderID: "o1", StoreID: "milano", DueAt: at(0)}
+	inv := store.SurveyInvitation{ID: "svy_" + randHex(8), SurveySubject: store.SurveySubject{Tenant: tenant, Survey: "after_order",
+		Kind: "nps", MemberID: "m1", Phone: phone, OrderID: "o1", StoreID: "milano"}, DueAt: at(0)}
 	require.NoError(t, s.AddSurveyInvitation(ctx, inv))
-	r := store.SurveyResponse{Invitation: inv.ID, Tenant: tenant, Survey: inv.Survey, Kind: inv.Kind, MemberID: "m1", Phone: phone,
-		OrderID: "o1", StoreID: "milano", Score: 4, FollowUp: true, AnsweredAt: at(60)}
+	r := store.SurveyResponse{Invitation: inv.ID, SurveySubject: inv.SurveySubject, Score: 4, FollowUp: true, AnsweredAt: at(60)}
 
 	set, err := s.SetSurveyComment(ctx, tenant, inv.ID, "early", at(61))
 	require.NoError(t, err)
