@@ -3,7 +3,9 @@
 // core/conversation, does what the turn decides (consent, a join, a
 // redemption in the chat, reading the account the points answer shows,
 // handing the conversation to a person through the tenant's inbox),
-// saves the new state and queues the replies in the outbox. It also keeps
+// saves the new state and queues the replies in the outbox. It invites
+// members to the tenant's surveys after their triggers and reads their
+// answers before the bot's turn (survey.go). It also keeps
 // what the inbound message log stores of a customer's message besides its
 // own fields.
 //
@@ -87,7 +89,9 @@ type Responder struct {
 // conversation and the member, calls the turn, carries out its effects
 // (consent, the inbox webhook, a join, a redemption, reading the account
 // the points answer shows), saves the new state and queues the replies in
-// the outbox. A failing effect returns its error before anything
+// the outbox. A message answering a survey (a tapped row of its list, a
+// typed score, the follow-up's text) is the survey's, not the turn's. A
+// failing effect returns its error before anything
 // is saved or sent: the message is handled again. Every reply's key
 // derives from the customer's message, so a message answered again sends
 // nothing twice; a message delivered again (dup) is answered only when the

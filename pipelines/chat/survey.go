@@ -162,21 +162,20 @@ func (c *chatIO) answerSurvey(ctx context.Context, conv store.Conversation, stat
 		}
 		return survey.Text(nil, lang, key)
 	}
+	// The replies are queued before the answer is recorded, keyed after
+	// the message: handled again after a failure, the message sends
+	// nothing twice and its answer still counts.
 	var texts []string
+	var record func() (bool, error)
 	switch a.Act {
 	case survey.ActNone:
 		return false, nil
 	case survey.ActLate:
 		texts = append(texts, survey.Text(nil, lang, survey.MsgAlready))
 	case survey.ActComment:
-		set, err := c.r.Store.SetSurveyComment(ctx, c.t.ID, inv.ID, strings.TrimSpace(msg.Text), c.now)
-		if err != nil {
-			return false, fmt.Errorf("recording the survey's comment: %w", err)
-		}
-		if !set {
-			texts = append(texts, survey.Text(nil, lang, survey.MsgAlready))
-		} else {
-			texts = append(texts, points(survey.MsgComment))
+		texts = append(texts, points(survey.MsgComment))
+		record = func() (bool, error) {
+			return c.r.Store.SetSurveyComment(ctx, c.t.ID, inv.ID, strings.TrimSpace(msg.Text), c.now)
 		}
 	case survey.ActScore:
 		handoff := s.Handoff && survey.Detractor(inv.Kind, a.Score)
@@ -184,17 +183,8 @@ func (c *chatIO) answerSurvey(ctx context.Context, conv store.Conversation, stat
 		if err := c.awardSurvey(ctx, s, inv); err != nil {
 			return false, err
 		}
-		created, err := c.r.Store.RecordSurveyResponse(ctx, store.SurveyResponse{
-			Invitation: inv.ID, SurveySubject: inv.SurveySubject, Score: a.Score, FollowUp: followUp, AnsweredAt: c.now,
-		})
-		if err != nil {
-			return false, fmt.Errorf("recording the survey's response: %w", err)
-		}
 		switch {
-		case !created:
-			texts = append(texts, survey.Text(nil, lang, survey.MsgAlready))
 		case handoff:
-			c.r.SurveyResponses.WithLabelValues(c.t.ID, inv.Survey, inv.Kind).Inc()
 			until := c.now.Add(c.t.Config.Conversation.Handoff.Timeout)
 			if err := c.perform(ctx, conversation.Handoff{Event: conversation.HandoffStarted, Reason: HandoffDetractor,
 				Until: until, Language: lang, WithMessage: true}); err != nil {
@@ -203,18 +193,20 @@ func (c *chatIO) answerSurvey(ctx context.Context, conv store.Conversation, stat
 			state.HandoffUntil, state.HandoffReason, state.Step = until, HandoffDetractor, conversation.StepNone
 			texts = append(texts, points(survey.MsgThanks), survey.Text(nil, lang, survey.MsgHandoff))
 		case followUp:
-			c.r.SurveyResponses.WithLabelValues(c.t.ID, inv.Survey, inv.Kind).Inc()
 			texts = append(texts, survey.Text(s.FollowUpQuestion, lang, survey.MsgFollowUp))
 		default:
-			c.r.SurveyResponses.WithLabelValues(c.t.ID, inv.Survey, inv.Kind).Inc()
 			texts = append(texts, points(survey.MsgThanks))
 		}
+		record = func() (bool, error) {
+			created, err := c.r.Store.RecordSurveyResponse(ctx, store.SurveyResponse{
+				Invitation: inv.ID, SurveySubject: inv.SurveySubject, Score: a.Score, FollowUp: followUp, AnsweredAt: c.now,
+			})
+			if created {
+				c.r.SurveyResponses.WithLabelValues(c.t.ID, inv.Survey, inv.Kind).Inc()
+			}
+			return created, err
+		}
 	}
-	state.LastMessageID, state.LastMessageAt = msg.ID, msg.Sent
-	if err := c.r.Store.SaveConversation(ctx, savedConversation(conv, state)); err != nil {
-		return false, fmt.Errorf("saving the conversation: %w", err)
-	}
-	c.r.BotReplies.WithLabelValues(c.t.ID, "survey_"+a.Act).Inc()
 	cmds := c.commands([]conversation.Reply{{
 		Key:  event.DerivedID("msg_", c.t.ID, "survey", msg.ID, strconv.Itoa(0)),
 		Kind: messaging.KindText, Text: strings.Join(texts, "\n\n"),
@@ -222,7 +214,22 @@ func (c *chatIO) answerSurvey(ctx context.Context, conv store.Conversation, stat
 	for i := range cmds {
 		cmds[i].Origin, cmds[i].Rule = survey.Origin(inv.Survey), "survey"
 	}
-	return true, c.r.Enqueue(ctx, cmds)
+	if err := c.r.Enqueue(ctx, cmds); err != nil {
+		return false, err
+	}
+	if record != nil {
+		// Of two answers at once, one counts; the other was thanked as
+		// well, which does no harm.
+		if _, err := record(); err != nil {
+			return false, fmt.Errorf("recording the survey's answer: %w", err)
+		}
+	}
+	state.LastMessageID, state.LastMessageAt = msg.ID, msg.Sent
+	if err := c.r.Store.SaveConversation(ctx, savedConversation(conv, state)); err != nil {
+		return false, fmt.Errorf("saving the conversation: %w", err)
+	}
+	c.r.BotReplies.WithLabelValues(c.t.ID, "survey_"+a.Act).Inc()
+	return true, nil
 }
 
 // awardSurvey credits survey s's points for answering inv, once: the
