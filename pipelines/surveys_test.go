@@ -340,3 +340,29 @@ func TestSurveyAnsweredAfterARestart(t *testing.T) {
 	assert.Equal(t, 8, nps.Responses[0].Score)
 	assert.Equal(t, "ist", nps.Responses[0].StoreID)
 }
+
+// A typed score delivered twice is answered and counted once.
+func TestSurveyAnswerRedeliveredCountsOnce(t *testing.T) {
+	h, _ := newSurveyHarness(t)
+	c := newChat(t, h, "id", "6281234567093")
+	c.sayWord(conversation.WordsHelp)
+	c.expect(conversation.MsgMenu)
+	require.Equal(t, http.StatusOK, h.postSale(surveySale("SV-2X", "+"+c.phone, "bdg")))
+	c.expectSurvey(survey.KindNPS)
+
+	msg := inboundText("wamid.survey-twice-1", c.phone, "nilai 10", time.Now())
+	h.postWebhook(t, msg)
+	c.expectText(survey.Text(nil, "id", survey.MsgThanksPoints, "points", conversation.FormatPoints("id", 20)))
+	h.postWebhook(t, msg+" ") // the same message id in another body
+	eventually(t, "the duplicate counted", func() bool {
+		return counterValue(t, h.hub.Metrics().InboundMessages.WithLabelValues("acme", "duplicate")) == 1
+	})
+	c.quiet()
+	var nps surveyResponses
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/surveys/after_order/responses", &nps))
+	require.Len(t, nps.Responses, 1)
+	assert.Equal(t, 10, nps.Responses[0].Score)
+	m, _ := h.member("%2B" + c.phone)
+	assert.EqualValues(t, 125, m.Balance, "points once")
+	assert.EqualValues(t, 1, counterValue(t, h.hub.Metrics().SurveyResponses.WithLabelValues("acme", "after_order", survey.KindNPS)))
+}
