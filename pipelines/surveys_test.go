@@ -16,6 +16,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox"
 	"github.com/loyalhub/loyalhub/core/conversation"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/core/survey"
 	chatbot "github.com/loyalhub/loyalhub/pipelines/chat"
 )
@@ -44,12 +45,12 @@ func surveyConfig(inboxURL string) func(string) string {
 }
 
 // newSurveyHarness is the bot's harness with surveyConfig.
-func newSurveyHarness(t *testing.T) (*harness, *inbox) {
+func newSurveyHarness(t *testing.T, env ...string) (*harness, *inbox) {
 	in := newInbox(t)
 	h := newHarness(t, harnessOpts{
 		yaml: surveyConfig(in.srv.URL),
-		env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
-			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45"},
+		env: append([]string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true",
+			"LOYALHUB_TENANTS__ACME__CONNECTORS__WHATSAPP__THROUGHPUT__PAIR_BURST=45"}, env...),
 		sandbox: func(c *sandbox.Config) { c.EnforceWindow = true },
 	})
 	return h, in
@@ -342,8 +343,17 @@ func TestSurveyAnsweredAfterARestart(t *testing.T) {
 }
 
 // A typed score delivered twice is answered and counted once.
+// Both stores.
 func TestSurveyAnswerRedeliveredCountsOnce(t *testing.T) {
-	h, _ := newSurveyHarness(t)
+	t.Run("sqlite", func(t *testing.T) { testSurveyAnswerRedelivered(t) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := storetest.FreshPostgres(t)
+		testSurveyAnswerRedelivered(t, "LOYALHUB_STORE__DRIVER=postgres", "LOYALHUB_STORE__POSTGRES__DSN="+dsn)
+	})
+}
+
+func testSurveyAnswerRedelivered(t *testing.T, env ...string) {
+	h, _ := newSurveyHarness(t, env...)
 	c := newChat(t, h, "id", "6281234567093")
 	c.sayWord(conversation.WordsHelp)
 	c.expect(conversation.MsgMenu)
