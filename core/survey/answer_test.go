@@ -59,7 +59,7 @@ func TestReplyID(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "svy_abc", inv)
 	assert.Equal(t, 7, score)
-	for _, bad := range []string{"", "reward:1", "survey:", "survey:x:11", "survey::3", "survey:x:a"} {
+	for _, bad := range []string{"", "reward:1", "survey:", "survey:x:11", "survey::3", "survey:x:a", "survey:x:+3", "survey:x:07"} {
 		_, _, ok := ParseReplyID(bad)
 		assert.False(t, ok, bad)
 	}
@@ -96,7 +96,7 @@ func TestDecide(t *testing.T) {
 }
 
 func FuzzParseScore(f *testing.F) {
-	for _, s := range []string{"7", "7/10", "10 üzerinden 7", "٩ من ١٠", "nilai 6", "voto 5", "4/5"} {
+	for _, s := range []string{"7", "7/10", "10 üzerinden 7", "٩ من ١٠", "nilai 6", "voto 5", "4/5", "survey:i:9", "survey:i:+3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -108,6 +108,12 @@ func FuzzParseScore(f *testing.F) {
 			}
 			if a := Decide(Open{Invitation: "i", Kind: kind}, "", text); a.Act == ActScore && a.Score != score {
 				t.Fatalf("%q: decided %d, parsed %d", text, a.Score, score)
+			}
+			// The same text as a tapped row's id: only a row of the
+			// invitation, in range, is a first answer.
+			if a := Decide(Open{Invitation: "i", Kind: kind}, text, ""); a.Act == ActScore &&
+				(text != ReplyID("i", a.Score) || a.Score < lo || a.Score > hi) {
+				t.Fatalf("row id %q decided %+v", text, a)
 			}
 		}
 	})

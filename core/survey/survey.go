@@ -55,7 +55,7 @@ func ParseReplyID(id string) (invitation string, score int, ok bool) {
 		return "", 0, false
 	}
 	n, err := strconv.Atoi(rest[i+1:])
-	if err != nil || n < 0 || n > 10 {
+	if err != nil || n < 0 || n > 10 || strconv.Itoa(n) != rest[i+1:] {
 		return "", 0, false
 	}
 	return rest[:i], n, true
