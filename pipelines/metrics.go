@@ -73,6 +73,7 @@ type Metrics struct {
 	SegmentEvaluations *prometheus.CounterVec // tenant, result (ok, failed)
 	SegmentMembers     *prometheus.CounterVec // tenant, what (scanned, matched, failed)
 	SegmentSeconds     prometheus.Histogram
+	SurveyResponses    *prometheus.CounterVec // tenant, survey, kind
 
 	// PartsIgnored counts the parts of deliveries a mapping left aside on
 	// purpose: webhook fields the hub does not handle, bodies that are not
@@ -255,6 +256,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_bot_messages_total",
 			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
 		}, []string{"tenant", "intent"}),
+		SurveyResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_survey_responses_total",
+			Help: "Members' first answers to survey invitations, by survey and kind (nps, csat).",
+		}, []string{"tenant", "survey", "kind"}),
 		StatusUnmatched: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_status_unmatched_total",
 			Help: "Delivery reports for messages the message log does not know.",
@@ -298,7 +303,7 @@ func NewMetrics() *Metrics {
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
-		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)
 	return m

@@ -75,8 +75,9 @@ func (h *Hub) redeemer() *account.Redeemer {
 func (h *Hub) responder() *chat.Responder {
 	return &chat.Responder{
 		Store: h.store, Inbox: h.inbox, Redeemer: h.redeemer(), Transact: h.ledger.Transact, Enqueue: h.ledger.Enqueue,
-		Now: h.now, Logger: h.logger,
+		EnqueueDue: h.ledger.EnqueueDue, Now: h.now, Logger: h.logger,
 		BotReplies: h.metrics.BotReplies, ConsentChanges: h.metrics.ConsentChanges, HandoffEvents: h.metrics.HandoffEvents,
+		SurveyResponses: h.metrics.SurveyResponses,
 	}
 }
 

@@ -309,6 +309,8 @@ type Tenant struct {
 	Pricing       Pricing              `koanf:"pricing"`
 	Checkouts     Checkouts            `koanf:"checkouts"`
 	Conversation  Conversation         `koanf:"conversation"`
+	// Surveys are NPS and CSAT surveys sent after events (docs/surveys.md).
+	Surveys []Survey `koanf:"surveys"`
 }
 
 // Checkouts is what the hub does with a shop's checkouts

@@ -125,6 +125,9 @@ func (t *Tenant) applyDefaults(id string) {
 	setInt(&t.Messaging.MarketingDailyCap, DefaultMarketingCap)
 	setDuration(&t.Checkouts.AbandonAfter, DefaultAbandonAfter)
 	t.Conversation.applyDefaults(t.Name)
+	for i := range t.Surveys {
+		t.Surveys[i].applyDefaults(t.Conversation)
+	}
 	for i := range t.Notifications {
 		setString(&t.Notifications[i].Category, DefaultCategory)
 	}

@@ -328,6 +328,7 @@ func (t *Tenant) validate(v *validator, id string) {
 	v.positive(base+".messaging.marketing_daily_cap", int64(t.Messaging.MarketingDailyCap))
 	v.pricing(base, *t)
 	v.conversation(base, *t)
+	v.surveys(base, *t)
 	if t.Checkouts.AbandonAfter < time.Minute {
 		v.add(base+".checkouts.abandon_after", "must be at least 1m, got %s", t.Checkouts.AbandonAfter)
 	}

@@ -237,7 +237,8 @@ var errWindowClosed = errors.New("the customer's 24-hour window is closed and th
 // for one the hub does not know) at now, under a tenant's policy:
 //
 //   - a free-form message outside the customer's 24-hour window goes as
-//     its fallback template, or is held (CodeWindowClosed) without one;
+//     its fallback template, or is held (CodeWindowClosed) without one,
+//     or skipped (CodeWindowClosed) when it is WindowOnly;
 //   - a marketing message is skipped while its recipient is held after
 //     WhatsApp refused to deliver (SkipHeld), when they opted out
 //     (SkipOptedOut) or, when the policy requires an opt-in, have not
@@ -261,6 +262,9 @@ func Decide(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) Dec
 	send := cmd
 	fallback := false
 	if FreeForm(cmd.Kind) && !c.WindowOpen(now) {
+		if cmd.Fallback == nil && cmd.WindowOnly {
+			return Decision{Verdict: Skip, Command: cmd, Code: CodeWindowClosed, Reason: errWindowClosed.Error()}
+		}
 		if cmd.Fallback == nil {
 			return Decision{Verdict: Hold, Command: cmd, Code: CodeWindowClosed, Reason: errWindowClosed.Error(),
 				Err: fault.Permanent(fault.ClassWindow, errWindowClosed)}

@@ -43,6 +43,11 @@ func TestDecide(t *testing.T) {
 		return cmd
 	}
 
+	windowOnly := func(cmd messaging.Command) messaging.Command {
+		cmd.WindowOnly = true
+		return cmd
+	}
+
 	unknown := member.Contact{Tenant: "acme", Phone: phone}
 	writing := unknown
 	writing.LastInboundAt = now.Add(-time.Hour)
@@ -94,6 +99,13 @@ func TestDecide(t *testing.T) {
 			want: send(text(messaging.CategoryUtility, nil))},
 		{name: "free-form when the window closed, without fallback", c: unknown, cmd: text(messaging.CategoryUtility, nil), p: optIn,
 			want: windowClosed, errCls: fault.ClassWindow},
+		{name: "free-form only for the window is skipped outside it", c: unknown, cmd: windowOnly(text(messaging.CategoryService, nil)), p: optIn,
+			want: messaging.Decision{Verdict: messaging.Skip, Command: windowOnly(text(messaging.CategoryService, nil)), Code: messaging.CodeWindowClosed,
+				Reason: windowClosed.Reason}},
+		{name: "free-form only for the window goes as its fallback", c: unknown, cmd: windowOnly(text(messaging.CategoryService, thanks)), p: optIn,
+			want: initiated(messaging.Decision{Verdict: messaging.Send, Command: asFallback(windowOnly(text(messaging.CategoryService, thanks))), Fallback: true})},
+		{name: "free-form only for the window inside it", c: writing, cmd: windowOnly(text(messaging.CategoryService, nil)), p: optIn,
+			want: send(windowOnly(text(messaging.CategoryService, nil)))},
 		{name: "free-form to an unknown contact", cmd: text(messaging.CategoryUtility, nil), p: optIn,
 			want: windowClosed, errCls: fault.ClassWindow},
 		{name: "free-form the instant the window closes", c: writing, cmd: text(messaging.CategoryUtility, nil), p: optIn,

@@ -84,9 +84,14 @@ type Command struct {
 	Media       *Media       `json:"media,omitempty"`
 	// Fallback is sent instead when the BSP refuses a free-form message
 	// because the 24-hour window is closed.
-	Fallback  *Template `json:"fallback,omitempty"`
-	OutcomeID string    `json:"outcome_id,omitempty"`
-	Rule      string    `json:"rule,omitempty"` // notification rule that produced it
+	Fallback *Template `json:"fallback,omitempty"`
+	// WindowOnly marks a free-form message only worth sending inside the
+	// customer's 24-hour window (a survey's invitation): outside it,
+	// without a fallback, it is skipped (CodeWindowClosed) instead of held
+	// for an operator.
+	WindowOnly bool   `json:"window_only,omitempty"`
+	OutcomeID  string `json:"outcome_id,omitempty"`
+	Rule       string `json:"rule,omitempty"` // notification rule that produced it
 	// Origin is what wrote the message, kept in the message log for
 	// analytics: RuleOrigin of a notification rule, OriginChat,
 	// OriginAgent.

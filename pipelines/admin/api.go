@@ -58,6 +58,7 @@ type Store interface {
 	store.Analytics
 	store.Campaigns
 	store.Segments
+	store.Surveys
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -132,6 +133,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.analyticsRoutes(mux)
 	a.campaignRoutes(mux)
 	a.segmentRoutes(mux)
+	a.surveyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

@@ -3,7 +3,9 @@
 // core/conversation, does what the turn decides (consent, a join, a
 // redemption in the chat, reading the account the points answer shows,
 // handing the conversation to a person through the tenant's inbox),
-// saves the new state and queues the replies in the outbox. It also keeps
+// saves the new state and queues the replies in the outbox. It invites
+// members to the tenant's surveys after their triggers and reads their
+// answers before the bot's turn (survey.go). It also keeps
 // what the inbound message log stores of a customer's message besides its
 // own fields.
 //
@@ -44,6 +46,8 @@ type Store interface {
 	store.Accounts
 	store.Ledger
 	store.Rewards
+	store.Surveys
+	store.Messages
 }
 
 // Inbox posts a signed body to a tenant's inbox webhook (see
@@ -65,14 +69,18 @@ type Responder struct {
 	Transact account.Transact
 	// Enqueue writes commands to the outbox in one transaction.
 	Enqueue func(ctx context.Context, cmds []messaging.Command) error
+	// EnqueueDue writes one command to the outbox, due at a time (a
+	// survey's invitation).
+	EnqueueDue func(ctx context.Context, cmd messaging.Command, due time.Time) error
 	// Now is the hub's clock: every time a turn decides by or records.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// BotReplies counts the messages handled (loyalhub_bot_messages_total),
 	// ConsentChanges the consent changed in the chat
 	// (loyalhub_consent_changes_total), HandoffEvents the events posted to
-	// inboxes (loyalhub_handoff_events_total).
-	BotReplies, ConsentChanges, HandoffEvents *prometheus.CounterVec
+	// inboxes (loyalhub_handoff_events_total), SurveyResponses the first
+	// answers to survey invitations (loyalhub_survey_responses_total).
+	BotReplies, ConsentChanges, HandoffEvents, SurveyResponses *prometheus.CounterVec
 }
 
 // Converse answers a customer's message with the tenant's chatbot, inside
@@ -81,7 +89,9 @@ type Responder struct {
 // conversation and the member, calls the turn, carries out its effects
 // (consent, the inbox webhook, a join, a redemption, reading the account
 // the points answer shows), saves the new state and queues the replies in
-// the outbox. A failing effect returns its error before anything
+// the outbox. A message answering a survey (a tapped row of its list, a
+// typed score, the follow-up's text) is the survey's, not the turn's. A
+// failing effect returns its error before anything
 // is saved or sent: the message is handled again. Every reply's key
 // derives from the customer's message, so a message answered again sends
 // nothing twice; a message delivered again (dup) is answered only when the
@@ -107,6 +117,11 @@ func (r *Responder) Converse(ctx context.Context, t *runtime.Tenant, m event.Mes
 			c.mem = &mem
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("finding the member: %w", err)
+		}
+	}
+	if len(t.Config.Surveys) > 0 && phone != "" && !state.InHandoff(c.now) {
+		if done, err := c.answerSurvey(ctx, conv, state, msg); done || err != nil {
+			return err
 		}
 	}
 	res := conversation.Turn(state, msg, conversation.View{Bot: t.Chat, Phone: phone, Member: chatMember(c.mem), Now: c.now})

@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors/inbox"
@@ -11,6 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/survey"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -117,5 +120,30 @@ func (r *Responder) HandoffReleased(ctx context.Context, t *runtime.Tenant, conv
 	e := HandoffEvent{Event: HandoffEnded, Tenant: t.ID, At: at.UTC(), Reason: conversation.HandoffReleased,
 		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
 		Reply:   "/api/v1/tenants/" + t.ID + "/conversations/messages"}
-	return r.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
+	err := r.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
+	return errors.Join(err, r.inviteAfterHandoff(ctx, t, conv, at))
+}
+
+// inviteAfterHandoff invites the member of a released conversation to the
+// tenant's surveys on handoff.ended.
+func (r *Responder) inviteAfterHandoff(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error {
+	if conv.Phone == "" {
+		return nil
+	}
+	found := false
+	for _, s := range t.Config.Surveys {
+		found = found || s.Trigger == survey.TriggerHandoffEnded
+	}
+	if !found {
+		return nil
+	}
+	m, err := r.Store.MemberByPhone(ctx, t.ID, conv.Phone)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil // only members are surveyed
+	case err != nil:
+		return fmt.Errorf("finding the member: %w", err)
+	}
+	return r.Invite(ctx, t, Trigger{Type: survey.TriggerHandoffEnded, At: at, MemberID: m.ID, Phone: conv.Phone,
+		EventID: event.DerivedID("ev_", t.ID, survey.TriggerHandoffEnded, conv.Phone, strconv.FormatInt(at.UnixNano(), 10))})
 }

@@ -122,3 +122,25 @@ func (l *Ledger) Enqueue(ctx context.Context, cmds []messaging.Command) error {
 	l.d.Wake()
 	return nil
 }
+
+// EnqueueDue writes a command to the outbox, due at due: the relay sends it
+// then (a survey's invitation after its delay). A command due now wakes the
+// sender.
+func (l *Ledger) EnqueueDue(ctx context.Context, cmd messaging.Command, due time.Time) error {
+	if err := cmd.Validate(); err != nil {
+		return fmt.Errorf("message %s: %w", cmd.Key, err)
+	}
+	m, err := OutboxMessage(cmd)
+	if err != nil {
+		return err
+	}
+	now := l.d.Now()
+	m.CreatedAt, m.DueAt = now, due
+	if err := l.d.Store.EnqueueMessages(ctx, []store.Message{m}); err != nil {
+		return fmt.Errorf("queueing message: %w", err)
+	}
+	if !due.After(now) {
+		l.d.Wake()
+	}
+	return nil
+}

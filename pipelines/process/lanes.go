@@ -19,6 +19,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
@@ -41,10 +42,12 @@ type Store interface {
 	store.Privacy
 }
 
-// Chat answers a customer's message with the tenant's chatbot (see
+// Chat answers a customer's message with the tenant's chatbot, and
+// invites members to the tenant's surveys after their triggers (see
 // chat.Responder).
 type Chat interface {
 	Converse(ctx context.Context, t *runtime.Tenant, m event.MessageReceived, phone string, dup bool) error
+	Invite(ctx context.Context, t *runtime.Tenant, tr chat.Trigger) error
 }
 
 // Topics names, as the hub's table of topics has them, where the dead

@@ -15,6 +15,8 @@ import (
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/chat"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // Process is the process stage: it takes a delivery from shops, CRMs and
@@ -230,6 +232,9 @@ func (l *Lanes) processEvent(ctx context.Context, ev event.Event, received time.
 		l.Metrics.MembersMerged.WithLabelValues(ev.Tenant).Add(float64(len(res.Merged)))
 		l.Logger.Info("members merged", "tenant", ev.Tenant, "event", ev.ID, "member", res.Member.ID, "merged", res.Merged)
 	}
+	if err := l.invite(ctx, t, ev, res.Member); err != nil {
+		return err
+	}
 	if !res.Replayed {
 		for _, oc := range res.Outcomes {
 			if n, ok := oc.Data["points"].(int64); ok && oc.Type == loyalty.OutcomePointsEarned {
@@ -238,4 +243,24 @@ func (l *Lanes) processEvent(ctx context.Context, ev event.Event, received time.
 		}
 	}
 	return nil
+}
+
+// invite invites the member of ev to the tenant's surveys ev triggers. It
+// runs on a replayed event too: an invitation is written once, by its id,
+// so a crash after the loyalty transaction loses none.
+func (l *Lanes) invite(ctx context.Context, t *runtime.Tenant, ev event.Event, m loyalty.Member) error {
+	triggers := false
+	for _, s := range t.Config.Surveys {
+		triggers = triggers || s.Trigger == ev.Type
+	}
+	if !triggers || m.Phone == "" {
+		return nil
+	}
+	var d struct {
+		OrderID string `json:"order_id"`
+		StoreID string `json:"store_id"`
+	}
+	_ = json.Unmarshal(ev.Data, &d) // read by AccountRef already
+	return l.Chat.Invite(ctx, t, chat.Trigger{Type: ev.Type, EventID: ev.ID, At: ev.OccurredAt, MemberID: m.ID, Phone: m.Phone,
+		OrderID: d.OrderID, StoreID: d.StoreID})
 }

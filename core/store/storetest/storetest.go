@@ -94,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConversationMerge", testConversationMerge},
 		{"ConversationConcurrent", testConversationConcurrent},
 		{"Handoffs", testHandoffs},
+		{"SurveyInvitations", testSurveyInvitations},
+		{"SurveyResponses", testSurveyResponses},
 		{"CountMessages", testCountMessages},
 		{"MarkSkipped", testMarkSkipped},
 		{"DeferMessage", testDeferMessage},
