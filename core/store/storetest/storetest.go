@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactPropertyHuge", testTransactPropertyHuge},
 		{"HugeValues", testHugeValues},
 		{"PhonelessMembers", testPhonelessMembers},
+		{"MemberProfiles", testMemberProfiles},
 		{"MergeMembers", testMergeMembers},
 		{"MergeRules", testMergeRules},
 		{"TransactPropertyMerges", testTransactMergeProperty},

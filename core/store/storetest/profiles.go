@@ -1,0 +1,62 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// testMemberProfiles: the profile an event's ref carries is merged into
+// the member's in the transaction that upserts the member, whether the
+// member is new (by phone or by customer id) or known, and read back.
+func testMemberProfiles(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+
+	ev, ref := shopOrder(tenant, "P-1", "+6281200000701", "", "", "1000", at(0))
+	ref.Profile = member.Profile{Source: "shopify", Store: "jkt-01", City: "Jakarta", Language: "id",
+		Tags: []string{"vip", "staff"}, Attributes: map[string]any{"size": "M", "kids": float64(2)}}
+	res, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	m, err := s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ref.Profile, m.Profile, "a new member's profile")
+
+	ev, ref = shopOrder(tenant, "P-2", "+6281200000701", "", "", "1000", at(1))
+	ref.Profile = member.Profile{Source: "pos", City: "Bandung", Tags: []string{"new", "vip"},
+		Attributes: map[string]any{"size": "L", "pet": true}}
+	_, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	m, err = s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, member.Profile{Source: "shopify", Store: "jkt-01", City: "Bandung", Language: "id",
+		Tags: []string{"vip", "staff", "new"}, Attributes: map[string]any{"size": "L", "kids": float64(2), "pet": true}},
+		m.Profile, "merged: scalars overwrite, tags union, attributes by key, source kept")
+
+	byPhone, err := s.MemberByPhone(ctx, tenant, "+6281200000701")
+	require.NoError(t, err)
+	assert.Equal(t, m.Profile, byPhone.Profile)
+
+	// A member first known by a customer id alone.
+	ev, ref = shopOrder(tenant, "P-3", "", "9001", "", "1000", at(2))
+	ref.Profile = member.Profile{Source: "shopify", City: "Medan"}
+	res, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	m, err = s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, member.Profile{Source: "shopify", City: "Medan"}, m.Profile)
+
+	// An event without a profile leaves it as it is.
+	ev, ref = shopOrder(tenant, "P-4", "", "9001", "", "1000", at(3))
+	_, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	m, err = s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, member.Profile{Source: "shopify", City: "Medan"}, m.Profile)
+}
