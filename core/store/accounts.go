@@ -30,8 +30,8 @@ type AccountRef struct {
 	// Profile is what the source says of the member beyond identity,
 	// merged into the stored profile (member.MergeProfile).
 	Profile member.Profile
-	OrderID  string // loads the stored order (and its lots) into the account
-	Create   bool
+	OrderID string // loads the stored order (and its lots) into the account
+	Create  bool
 	// Unrecorded leaves the event out of the processed events: for
 	// scheduled work whose every effect is idempotent by the state it
 	// changes (a lot expires or activates once, an expiry is announced
