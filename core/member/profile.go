@@ -66,7 +66,8 @@ func (p Profile) Equal(q Profile) bool {
 //   - Tags are a union: each tag once (trimmed, empty ones left out), in
 //     the order first given, known ones first.
 //   - Attributes merge by key: a key from says replaces the known value; a
-//     null or empty-string value changes nothing.
+//     null or empty-string value changes nothing, and so does a value that
+//     is not a string, a number or a boolean.
 func MergeProfile(into, from Profile) Profile {
 	out := into
 	if out.Source == "" {
@@ -95,7 +96,12 @@ func MergeProfile(into, from Profile) Profile {
 
 func setAttribute(m *map[string]any, k string, v any) {
 	k = strings.TrimSpace(k)
-	if k == "" || v == nil || v == "" {
+	switch v.(type) {
+	case string, bool, float64, int, int64, json.Number:
+	default:
+		return // null, or an object or array an attribute cannot be
+	}
+	if k == "" || v == "" {
 		return
 	}
 	if *m == nil {

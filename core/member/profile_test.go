@@ -38,7 +38,8 @@ func TestMergeProfile(t *testing.T) {
 		{
 			name: "attributes merge by key, null and empty ignored",
 			into: Profile{Attributes: map[string]any{"size": "M", "kids": float64(2)}},
-			from: Profile{Attributes: map[string]any{"size": "L", "pet": true, "kids": nil, "note": ""}},
+			from: Profile{Attributes: map[string]any{"size": "L", "pet": true, "kids": nil, "note": "",
+				"nested": map[string]any{"a": 1}, "list": []any{"x"}}},
 			want: Profile{Attributes: map[string]any{"size": "L", "kids": float64(2), "pet": true}},
 		},
 		{
