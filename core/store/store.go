@@ -41,6 +41,7 @@ type Store interface {
 	Privacy
 	SyncQueue
 	Analytics
+	MemberLists
 }
 
 // Members reads members.
