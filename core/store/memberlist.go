@@ -15,7 +15,7 @@ const MaxMemberPage = 500
 // MemberFilter selects a tenant's members. Empty fields select all.
 type MemberFilter struct {
 	// Query is a substring of the name or email (case-insensitive), or
-	// of the phone: its digits, when it has at least three.
+	// of the phone (see PhoneDigits).
 	Query  string
 	Tier   string
 	Tag    string // one of the profile's tags, exactly
@@ -56,14 +56,15 @@ func ClampMemberPage(n int) int {
 }
 
 // PhoneDigits returns the digits a member search matches phones by: the
-// query's digits when it has at least three, else "".
+// query's digits without leading zeros (a national number's trunk prefix,
+// "0812…" of "+62812…"), when there are at least three, else "".
 func PhoneDigits(q string) string {
-	d := strings.Map(func(r rune) rune {
+	d := strings.TrimLeft(strings.Map(func(r rune) rune {
 		if unicode.IsDigit(r) && r < unicode.MaxASCII {
 			return r
 		}
 		return -1
-	}, q)
+	}, q), "0")
 	if len(d) < 3 {
 		return ""
 	}

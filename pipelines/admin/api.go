@@ -53,6 +53,7 @@ type Store interface {
 	store.DeadLetters
 	store.Privacy
 	store.Analytics
+	store.MemberLists
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -106,7 +107,9 @@ type API struct {
 // Routes mounts the API on mux.
 func (a *API) Routes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("GET "+p+"/members", a.tenant(a.getMemberByIdentity))
+	mux.Handle("GET "+p+"/members", a.tenant(a.getMembers))
+	mux.Handle("GET "+p+"/members/export", a.tenant(a.exportMembers))
+	mux.Handle("POST "+p+"/members/import", a.tenant(a.importMembers))
 	mux.Handle("GET "+p+"/members/{id}", a.tenant(a.getMember))
 	mux.Handle("GET "+p+"/members/{id}/ledger", a.tenant(a.getLedger))
 	mux.Handle("GET "+p+"/messages", a.tenant(a.listMessages))
