@@ -74,6 +74,9 @@ type API struct {
 	Logger *slog.Logger
 	// PrivacyRequests counts erasures (loyalhub_privacy_requests_total).
 	PrivacyRequests *prometheus.CounterVec
+	// MembersImported counts member import rows by result
+	// (loyalhub_members_imported_total); nil counts nothing.
+	MembersImported *prometheus.CounterVec
 	// QualityPaused is loyalhub_sender_quality_paused, which a resume
 	// sets to 0.
 	QualityPaused *prometheus.GaugeVec

@@ -122,6 +122,11 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, t *runtime.T
 		a.respond(w, nil, err, "")
 		return
 	}
+	if c := a.MembersImported; c != nil {
+		c.WithLabelValues(t.ID, "imported").Add(float64(res.Imported))
+		c.WithLabelValues(t.ID, "updated").Add(float64(res.Updated))
+		c.WithLabelValues(t.ID, "skipped").Add(float64(res.Skipped))
+	}
 	respond.JSON(w, http.StatusOK, res)
 }
 

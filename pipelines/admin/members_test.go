@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,6 +33,12 @@ const membersToken = "s3cret"
 // membersAPI is the admin API over a fresh SQLite store, for tenant acme
 // with default region ID; its clock is now.
 func membersAPI(t *testing.T, now time.Time) (http.Handler, *sqlite.Store) {
+	h, st, _ := membersAPIMetered(t, now)
+	return h, st
+}
+
+// membersAPIMetered is membersAPI with its import counter.
+func membersAPIMetered(t *testing.T, now time.Time) (http.Handler, *sqlite.Store, *prometheus.CounterVec) {
 	t.Helper()
 	st := sqlite.New(filepath.Join(t.TempDir(), "hub.db"))
 	require.NoError(t, st.Migrate(context.Background()))
@@ -42,11 +50,12 @@ func membersAPI(t *testing.T, now time.Time) (http.Handler, *sqlite.Store) {
 		Store: st, Token: membersToken, Now: func() time.Time { return now },
 		Tenants: runtime.Tenants{"acme": {ID: "acme", Config: config.Tenant{DefaultRegion: "ID"}, Location: time.UTC,
 			Program: program}},
-		Logger: slog.New(slog.DiscardHandler),
+		Logger:          slog.New(slog.DiscardHandler),
+		MembersImported: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imported"}, []string{"tenant", "result"}),
 	}
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	return mux, st
+	return mux, st, api.MembersImported
 }
 
 func call(t *testing.T, h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
@@ -70,10 +79,17 @@ func importCSV(t *testing.T, h http.Handler, query, body string) admin.ImportRes
 	return res
 }
 
+func counted(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	require.NoError(t, c.Write(&m))
+	return m.GetCounter().GetValue()
+}
+
 var importNow = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
 func TestImportMembers(t *testing.T) {
-	h, st := membersAPI(t, importNow)
+	h, st, imported := membersAPIMetered(t, importNow)
 	ctx := context.Background()
 	file := `phone,email,customer_id,name,birthday,consent,consent_at,consent_source,store,city,language,tags,attr.size
 0812-3456-7890,sari@example.com,,Sari,1990-04-12,opted_in,2024-05-01T10:00:00+07:00,store signup form 2024-05,jkt-01,Jakarta,id,vip|staff,M
@@ -96,6 +112,8 @@ func TestImportMembers(t *testing.T) {
 		{Row: 8, Column: "consent_source", Reason: "opting in needs evidence: where and how the consent was given"},
 		{Row: 9, Column: "phone", Reason: "a phone, email or customer_id is required"},
 	}, res.Errors)
+	assert.Equal(t, 3.0, counted(t, imported.WithLabelValues("acme", "imported")))
+	assert.Equal(t, 5.0, counted(t, imported.WithLabelValues("acme", "skipped")))
 
 	sari, err := st.MemberByPhone(ctx, "acme", "+6281234567890")
 	require.NoError(t, err)
