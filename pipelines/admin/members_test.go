@@ -32,13 +32,13 @@ const membersToken = "s3cret"
 
 // membersAPI is the admin API over a fresh SQLite store, for tenant acme
 // with default region ID; its clock is now.
-func membersAPI(t *testing.T, now time.Time) (http.Handler, *sqlite.Store) {
+func membersAPI(t testing.TB, now time.Time) (http.Handler, *sqlite.Store) {
 	h, st, _ := membersAPIMetered(t, now)
 	return h, st
 }
 
 // membersAPIMetered is membersAPI with its import counter.
-func membersAPIMetered(t *testing.T, now time.Time) (http.Handler, *sqlite.Store, *prometheus.CounterVec) {
+func membersAPIMetered(t testing.TB, now time.Time) (http.Handler, *sqlite.Store, *prometheus.CounterVec) {
 	t.Helper()
 	st := sqlite.New(filepath.Join(t.TempDir(), "hub.db"))
 	require.NoError(t, st.Migrate(context.Background()))
@@ -58,7 +58,7 @@ func membersAPIMetered(t *testing.T, now time.Time) (http.Handler, *sqlite.Store
 	return mux, st, api.MembersImported
 }
 
-func call(t *testing.T, h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
+func call(t testing.TB, h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, "/api/v1/tenants/acme"+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+membersToken)
@@ -326,4 +326,28 @@ func TestExportMembersPages(t *testing.T) {
 	records, err := csv.NewReader(rec.Body).ReadAll()
 	require.NoError(t, err)
 	assert.Len(t, records, n+1)
+}
+
+// BenchmarkImportMembers imports a file of 5,000 new members into SQLite
+// per op: rows/s is the import's throughput.
+func BenchmarkImportMembers(b *testing.B) {
+	const rows = 5000
+	n := 0
+	for b.Loop() {
+		n++
+		b.StopTimer()
+		h, _ := membersAPI(b, importNow)
+		var f strings.Builder
+		f.WriteString("phone,name,city,tags,consent,consent_source\n")
+		for r := range rows {
+			fmt.Fprintf(&f, "+62815%08d,Member %d,Jakarta,bulk|vip,opted_in,counter form\n", r, r)
+		}
+		body := f.String()
+		b.StartTimer()
+		rec := call(b, h, http.MethodPost, "/members/import", "text/csv", body)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"imported":5000`) {
+			b.Fatalf("import: %d %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.ReportMetric(float64(rows*n)/b.Elapsed().Seconds(), "rows/s")
 }

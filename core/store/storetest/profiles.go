@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +61,24 @@ func testMemberProfiles(t *testing.T, s store.Store) {
 	m, err = s.Member(ctx, tenant, res.Member.ID)
 	require.NoError(t, err)
 	assert.Equal(t, member.Profile{Source: "shopify", City: "Medan"}, m.Profile)
+
+	// Concurrent transactions, which a store may commit together, each
+	// keep their member's profile.
+	var wg sync.WaitGroup
+	results := make([]store.AccountResult, 8)
+	errs := make([]error, 8)
+	for i := range results {
+		wg.Go(func() {
+			ev, ref := shopOrder(tenant, fmt.Sprintf("PC-%d", i), fmt.Sprintf("+62812000009%02d", i), "", "", "1000", at(10+i))
+			ref.Profile = member.Profile{Source: "pos", Store: fmt.Sprintf("s-%d", i), Tags: []string{"t", fmt.Sprint(i)}}
+			results[i], errs[i] = apply(ctx, s, p, ev, ref)
+		})
+	}
+	wg.Wait()
+	for i, res := range results {
+		require.NoError(t, errs[i])
+		m, err := s.Member(ctx, tenant, res.Member.ID)
+		require.NoError(t, err)
+		assert.Equal(t, member.Profile{Source: "pos", Store: fmt.Sprintf("s-%d", i), Tags: []string{"t", fmt.Sprint(i)}}, m.Profile)
+	}
 }
