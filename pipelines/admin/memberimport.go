@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/loyalty"
@@ -62,6 +63,7 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, t *runtime.T
 			return
 		}
 	}
+	longTransfer(w)
 	connector := r.URL.Query().Get("connector")
 	cr := csv.NewReader(r.Body)
 	cr.FieldsPerRecord = -1
@@ -128,6 +130,16 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, t *runtime.T
 		c.WithLabelValues(t.ID, "skipped").Add(float64(res.Skipped))
 	}
 	respond.JSON(w, http.StatusOK, res)
+}
+
+// longTransfer lifts the server's read and write timeouts from a request
+// whose body or answer is a file of any length (an import, an export),
+// which takes longer than any fixed timeout at some size. The client's
+// cancellation still ends it.
+func longTransfer(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{}) // a writer without deadlines has none to lift
+	_ = rc.SetWriteDeadline(time.Time{})
 }
 
 // importRow is a checked row and its row number.

@@ -91,6 +91,7 @@ func (a *API) exportMembers(w http.ResponseWriter, r *http.Request, t *runtime.T
 		a.respond(w, nil, err, "")
 		return
 	}
+	longTransfer(w)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="members-`+t.ID+`.csv"`)
 	cw := csv.NewWriter(w)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -350,4 +351,34 @@ func BenchmarkImportMembers(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*n)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// An import slower than the server's timeouts still completes: the file's
+// length, not a fixed timeout, bounds it.
+func TestImportOutlastsServerTimeouts(t *testing.T) {
+	h, st := membersAPI(t, importNow)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, "phone,name\n0812-0000-0101,Slow\n")
+		time.Sleep(500 * time.Millisecond)
+		_, _ = io.WriteString(pw, "0812-0000-0102,Slower\n")
+		_ = pw.Close()
+	}()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/tenants/acme/members/import", pr)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+membersToken)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), `"imported":2`)
+	_, err = st.MemberByPhone(context.Background(), "acme", "+6281200000102")
+	assert.NoError(t, err)
 }
