@@ -449,13 +449,9 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
 	}
 	if w.ProfileChanged() {
-		tags, attributes, err := store.ProfileJSON(m.Profile)
-		if err != nil {
+		if err := queueProfile(queue, m.ID, m.Profile); err != nil {
 			return err
 		}
-		queue("saving the member's profile", `UPDATE members SET source = $1, store = $2, city = $3, language = $4,
-			tags = $5, attributes = $6 WHERE id = $7`, m.Profile.Source, m.Profile.Store, m.Profile.City, m.Profile.Language,
-			tags, attributes, m.ID)
 	}
 	if o := ch.Order; o != nil {
 		if w.NewOrder {
@@ -655,4 +651,15 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 		return nil, fmt.Errorf("listing birthdays: %w", err)
 	}
 	return ids, nil
+}
+
+// queueProfile queues the write of a member's profile.
+func queueProfile(queue func(what, sql string, args ...any), memberID string, p member.Profile) error {
+	tags, attributes, err := store.ProfileJSON(p)
+	if err != nil {
+		return err
+	}
+	queue("saving the member's profile", `UPDATE members SET source = $1, store = $2, city = $3, language = $4,
+		tags = $5, attributes = $6 WHERE id = $7`, p.Source, p.Store, p.City, p.Language, tags, attributes, memberID)
+	return nil
 }

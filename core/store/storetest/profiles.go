@@ -62,6 +62,30 @@ func testMemberProfiles(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, member.Profile{Source: "shopify", City: "Medan"}, m.Profile)
 
+	// Two members merged into one keep what both profiles said.
+	ev, ref = shopOrder(tenant, "PM-1", "+6281200000990", "", "", "1000", at(5))
+	ref.Profile = member.Profile{Source: "pos", City: "Medan", Tags: []string{"a"}, Attributes: map[string]any{"x": "1"}}
+	_, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	ev, ref = shopOrder(tenant, "PM-2", "", "9090", "", "1000", at(6))
+	ref.Profile = member.Profile{Source: "shopify", Store: "s-9", Tags: []string{"b", "a"}, Attributes: map[string]any{"y": "2"}}
+	res, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	m, err = s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	require.Equal(t, "s-9", m.Profile.Store, "before the merge")
+	ev, ref = shopOrder(tenant, "PM-3", "+6281200000990", "9090", "", "1000", at(7))
+	res, err = apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	require.Len(t, res.Merged, 1, "the two members merged")
+	m, err = s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Medan", m.Profile.City)
+	assert.Equal(t, "s-9", m.Profile.Store)
+	assert.ElementsMatch(t, []string{"a", "b"}, m.Profile.Tags)
+	assert.Equal(t, map[string]any{"x": "1", "y": "2"}, m.Profile.Attributes)
+	assert.Contains(t, []string{"pos", "shopify"}, m.Profile.Source)
+
 	// Concurrent transactions, which a store may commit together, each
 	// keep their member's profile.
 	var wg sync.WaitGroup
