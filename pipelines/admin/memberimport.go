@@ -106,6 +106,9 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, t *runtime.T
 		case errors.As(err, &ie):
 			res.skip(ie)
 			continue
+		case err != nil:
+			res.skip(&member.ImportError{Row: n, Reason: err.Error()})
+			continue
 		case row.CustomerID != "" && connector == "":
 			res.skip(&member.ImportError{Row: n, Column: member.ColCustomerID,
 				Reason: "a customer id needs the query parameter connector: the connector the ids come from"})
