@@ -24,7 +24,9 @@
 # contact creation, or property change of a property read -> customer.upserted
 #   data         customer_id (the contact id), phone (phone, else mobilephone,
 #                as written in HubSpot), phone_country (countries[contact id],
-#                with a phone only), email, name (first and last name)
+#                with a phone only), email, name (first and last name),
+#                profile: source "hubspot", city, language (hs_language,
+#                primary subtag lower-cased: "en-us" → "en") when read
 #   A contact without phone and email, or no longer in HubSpot, yields
 #   nothing.
 # contact property change of settings.consent_property -> consent.changed
@@ -42,7 +44,8 @@
 #                and customer_id of the first associated contact with a phone
 #                (else the first with an email), total (amount, a decimal
 #                string), currency
-#                (deal_currency_code, else settings.currency)
+#                (deal_currency_code, else settings.currency), and the
+#                contact's profile (as for customer.upserted)
 #   A deal without a decimal amount or a reachable contact yields nothing.
 # contact.privacyDeletion -> privacy.redact
 #   data         customer_id, and email and phone when the batch read them
@@ -90,6 +93,12 @@ def phone_country($countries; $id; $phone):
   if $phone == null then null
   else $countries[$id] | if type == "string" and test("^[A-Z]{2}$") then . else null end
   end;
+
+# profile: a contact's member profile (event.OrderPaid.Profile).
+def profile:
+  {source: "hubspot", city: (.city | str),
+   language: (.hs_language | str | if . == null then null else split("-")[0] | split("_")[0] | ascii_downcase end)}
+  | drop_nulls;
 
 def decimal: str | if . != null and test("^[0-9]+(\\.[0-9]+)?$") then . else null end;
 
@@ -141,7 +150,7 @@ def events:
                 id: event_id,
                 occurred_at: $at,
                 data: ({customer_id: $object_id, phone: $phone, phone_country: (phone_country($countries; $object_id; $phone)),
-                        email: $email, name: ($c | contact_name)} | drop_nulls)
+                        email: $email, name: ($c | contact_name), profile: ($c | profile)} | drop_nulls)
               }
           end
       elif $k.object == "deal" and $k.action == "propertyChange" and .propertyName == "dealstage" then
@@ -166,7 +175,8 @@ def events:
               name: ($c | contact_name),
               total: $total,
               currency: (($p.deal_currency_code | str) // ($settings.currency | str)),
-              customer_id: $cid
+              customer_id: $cid,
+              profile: ($c | profile)
             } | drop_nulls)
           }
       elif $k.object == "contact" and $k.action == "privacyDeletion" then

@@ -19,6 +19,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/mappings"
 )
 
@@ -171,7 +172,7 @@ func TestBundledDataDecodes(t *testing.T) {
 						{SKU: "KOPI-SUSU-L", Name: "Es Kopi Susu (L)", Quantity: "2", Price: "32500.00"},
 						{SKU: "ROTI-BKR", Name: "Roti Bakar Cokelat", Quantity: "1", Price: "28500.00"},
 						{SKU: "BEANS-250", Name: "Arabica Gayo 250 g", Quantity: "1", Price: "164000.00"},
-					}}, op)
+					}, Profile: &member.Profile{Source: "pos", Store: "JKT-01"}}, op)
 				assert.Equal(t, event.TypeOrderPaid, events[0].Type)
 				assert.Equal(t, event.ID("acme", "main_pos_webhook", "order.paid/S-1001"), events[0].ID)
 				assert.Equal(t, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC), events[0].OccurredAt)

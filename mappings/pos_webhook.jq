@@ -14,7 +14,11 @@
 #                                               read with before the tenant's region
 #                 "id": "C-42",                 optional: the POS's customer id
 #                 "name": "Sari", "email": "sari@example.com",
-#                 "birthday": "1990-04-12"},    optional: a date or "04-12"
+#                 "birthday": "1990-04-12",     optional: a date or "04-12"
+#                 "city": "Jakarta",            optional: the member's profile
+#                 "language": "id",             (event.OrderPaid.Profile); tags an
+#                 "tags": ["vip"],              array or a comma-separated string,
+#                 "attributes": {"size": "M"}}, attributes strings, numbers, booleans
 #    "total": "257500.00",                      required, a decimal string or a number,
 #                                               in the currency's major unit
 #    "currency": "IDR",                         optional, ISO 4217
@@ -35,8 +39,9 @@
 # of event.OrderPaid: order_id, phone, phone_country (customer.country,
 # upper-cased, when it is two letters and there is a phone), customer_id
 # (customer.id), email, name, total (a decimal string, exactly as sent when
-# sent as a string), currency, store_id, items, and referral_code when the
-# sale carries one. A
+# sent as a string), currency, store_id, items, referral_code when the
+# sale carries one, and profile: source "pos", store = store_id, and the
+# customer's city, language, tags and attributes. A
 # refunded sale becomes "order.refunded" (order_id, refund_id, amount, with
 # id = sale_id/refund_id), a void one "order.cancelled" (order_id).
 
@@ -118,7 +123,17 @@ def sale:
             currency: (.currency | text),
             store_id: (.store_id | text),
             referral_code: (.referral_code | text),
-            items: (.items | if type == "array" then map(item) else null end)
+            items: (.items | if type == "array" then map(item) else null end),
+            profile: ({
+              source: "pos",
+              store: (.store_id | text),
+              city: ($c.city | text),
+              language: ($c.language | text),
+              tags: ($c.tags | if type == "array" then map(text | select(. != null))
+                     elif type == "string" then [split(",")[] | gsub("^\\s+|\\s+$"; "") | select(. != "")]
+                     else null end),
+              attributes: ($c.attributes | if type == "object" and length > 0 then . else null end)
+            } | drop_empty)
           } | .phone as $phone | drop_empty | .phone = $phone)
         }
     end;

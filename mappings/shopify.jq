@@ -13,7 +13,8 @@
 #                                          line_items, total = price × quantity − its
 #                                          discount_allocations (or total_discount),
 #                                          category "gift-card" for gift cards;
-#                                          store_id = location_id (POS orders).
+#                                          store_id = location_id (POS orders);
+#                                          profile (see below).
 #                                          Test orders ("test": true) yield nothing
 #                                          unless $meta.source.include_test_orders is
 #                                          "true".
@@ -43,7 +44,8 @@
 #                                          refund without transactions cannot tell
 #   customers/create|update customer.upserted id = customer id/updated_at; customer_id,
 #                                          email, name, phone (phone, else
-#                                          default_address.phone) and phone_country
+#                                          default_address.phone) and phone_country;
+#                                          profile (see below)
 #   customers_marketing_consent/update
 #                           consent.changed sms_marketing: "subscribed" resumes,
 #                                          "unsubscribed", "not_subscribed" and
@@ -148,6 +150,13 @@ def include_test_orders: ($meta.source | obj | .include_test_orders) == "true";
 # test_order: a test order (or its cancellation) that does not count.
 def test_order: .test == true and (include_test_orders | not);
 
+# An order's and a customer's profile (event.OrderPaid.Profile): source
+# "shopify", store = the order's location_id, city = the customer's
+# default_address.city, language = the customer's locale (an order's
+# customer_locale without one), primary subtag lower-cased ("id-ID" → "id"),
+# tags = the customer's comma-separated tags (payloads of API versions
+# before 2025-01 carry them), each once.
+
 # country: an address's country_code, upper-cased, when it is two letters.
 def country:
   obj | .country_code | if type == "string" and test("^[A-Za-z]{2}$") then ascii_upcase else null end;
@@ -165,6 +174,25 @@ def countries:
   {billing: (.billing_address | country), shipping: (.shipping_address | country),
    home: (.customer | obj | .default_address | country)}
   | .buyer = (.billing // .shipping // .home);
+
+# language: a locale ("en-US", "id") as the language the chatbot names
+# ("en", "id"); null when blank.
+def language: nonblank | if . == null then null else split("-")[0] | split("_")[0] | ascii_downcase | nonblank end;
+
+# tag_list: Shopify's comma-separated tags ("vip, staff") as a list, each
+# once, blank ones left out.
+def tag_list:
+  if type == "string"
+  then reduce (split(",")[] | gsub("^\\s+|\\s+$"; "") | select(. != "")) as $t ([]; if any(.[]; . == $t) then . else . + [$t] end)
+  else [] end;
+
+# profile($store; $city; $locale): the member profile part of an order's or a customer's
+# data (event.OrderPaid.Profile): source "shopify", the store (a POS
+# order's location_id), the city of the customer's default address, the
+# language of their locale, and their tags.
+def profile($store; $city; $locale):
+  {source: "shopify", store: $store, city: ($city | nonblank), language: ($locale | language),
+   tags: (.tags | tag_list)} | drop_empty;
 
 # line_item: one order line as an event.OrderItem.
 def line_item:
@@ -194,6 +222,7 @@ def order($event_type):
   | if test_order then empty
     else
       (.id | id_of("order id")) as $id
+      | . as $order
       | (.customer | obj) as $c
       | countries as $where
       | phone_with_country(
@@ -220,7 +249,8 @@ def order($event_type):
             checkout_token: (.checkout_token | nonblank),
             discount_codes: (.discount_codes
               | if type == "array" then map(obj | .code | nonblank | select(. != null)) else null end),
-            items: (.line_items | if type == "array" then map(line_item) else null end)
+            items: (.line_items | if type == "array" then map(line_item) else null end),
+            profile: ($c | profile($order.location_id | nonblank; .default_address | obj | .city; $c.locale // $order.customer_locale))
           } | .phone as $phone | drop_empty | .phone = $phone)
         }
     end;
@@ -316,7 +346,8 @@ def customer:
         phone: $phone.phone,
         phone_country: $phone.phone_country,
         email: (.email | nonblank),
-        name: (person_name // (.default_address | address_name))
+        name: (person_name // (.default_address | address_name)),
+        profile: profile(null; .default_address | obj | .city; .locale)
       } | drop_empty)
     };
 

@@ -306,6 +306,7 @@ func TestConversationScripts(t *testing.T) {
 			m, ok := h.member("%2B" + c.phone)
 			require.True(t, ok)
 			assert.EqualValues(t, 100, m.Balance, "the joining points")
+			assert.Equal(t, member.Profile{Source: "whatsapp", Language: lang}, m.Profile, "joined in the chat, in its language")
 
 			// Joining again: welcome back.
 			c.sayWord(conversation.WordsJoin)

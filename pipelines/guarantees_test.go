@@ -210,7 +210,7 @@ func TestAdminAPIErrors(t *testing.T) {
 		{"no token", "/api/v1/tenants/acme/messages", "", http.StatusUnauthorized},
 		{"wrong token", "/api/v1/tenants/acme/messages", "nope", http.StatusUnauthorized},
 		{"unknown tenant", "/api/v1/tenants/nobody/messages", testAdmin, http.StatusNotFound},
-		{"phone missing", "/api/v1/tenants/acme/members", testAdmin, http.StatusBadRequest},
+		{"member list limit out of range", "/api/v1/tenants/acme/members?limit=0", testAdmin, http.StatusBadRequest},
 		{"phone invalid", "/api/v1/tenants/acme/members?phone=12", testAdmin, http.StatusBadRequest},
 		{"no such member", "/api/v1/tenants/acme/members?phone=081299999999", testAdmin, http.StatusNotFound},
 		{"no such ledger", "/api/v1/tenants/acme/members/mem_x/ledger", testAdmin, http.StatusNotFound},

@@ -62,6 +62,7 @@ type Metrics struct {
 	EventsWithoutPhone *prometheus.CounterVec // tenant, type
 	EventsProcessed    prometheus.Counter
 	MembersMerged      *prometheus.CounterVec // tenant
+	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
@@ -211,6 +212,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_privacy_requests_total",
 			Help: "Privacy requests of shops and the operator (type admin.redact), by type and what was done (erased, logged, no_member, replayed).",
 		}, []string{"tenant", "type", "result"}),
+		MembersImported: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_members_imported_total",
+			Help: "Rows of member imports, by result: imported (a member created), updated (a member found) or skipped (a bad row).",
+		}, []string{"tenant", "result"}),
 		EventsProcessed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "loyalhub_process_events_total",
 			Help: "Events of shops, CRMs and POS systems the process stage finished (applied, replayed or left aside), one per event of a delivery.",
@@ -302,7 +307,7 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.CheckoutsAbandoned, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)

@@ -53,7 +53,7 @@ func (h *Hub) adminAPI() *admin.API {
 	}
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
-		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, QualityPaused: h.metrics.SenderQualityPaused,
+		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, MembersImported: h.metrics.MembersImported, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 		Campaigns: h.campaigns,

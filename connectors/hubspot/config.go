@@ -33,9 +33,9 @@ const (
 )
 
 // DefaultContactProperties returns the contact properties read by default:
-// the ones the bundled mapping turns into a member.
+// the ones the bundled mapping turns into a member and its profile.
 func DefaultContactProperties() []string {
-	return []string{"phone", "mobilephone", "email", "firstname", "lastname"}
+	return []string{"phone", "mobilephone", "email", "firstname", "lastname", "city", "hs_language"}
 }
 
 // DefaultOptInValues returns the consent property values that mean "opted
@@ -78,7 +78,7 @@ type Config struct {
 	RateLimit RateLimit `koanf:"rate_limit"`
 	// ContactProperties are the contact properties read for a contact, and
 	// the ones whose changes count. Default phone, mobilephone, email,
-	// firstname, lastname.
+	// firstname, lastname, city, hs_language.
 	ContactProperties []string `koanf:"contact_properties"`
 	// Consent maps a contact property to WhatsApp marketing consent.
 	Consent Consent `koanf:"consent"`

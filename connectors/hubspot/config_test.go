@@ -40,7 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		{"rate limit", func(c *Config) { c.RateLimit = RateLimit{} }, []string{"rate_limit.requests", "rate_limit.interval"}},
 		{"no contact properties", func(c *Config) { c.ContactProperties = nil }, []string{"contact_properties"}},
 		{"contact property names", func(c *Config) { c.ContactProperties = []string{"phone", "First Name", "phone"} }, []string{"contact_properties[1]", "contact_properties[2]"}},
-		{"no way to reach a contact", func(c *Config) { c.ContactProperties = []string{"firstname", "lastname"} }, []string{"contact_properties"}},
+		{"no way to reach a contact", func(c *Config) { c.ContactProperties = []string{"firstname", "lastname", "city", "hs_language"} }, []string{"contact_properties"}},
 		{"consent property name", func(c *Config) { c.Consent.Property = "WhatsApp Opt-In" }, []string{"consent.property"}},
 		{"consent without opt-in values", func(c *Config) { c.Consent.OptInValues = nil }, []string{"consent.opt_in_values"}},
 		{"consent unset needs no values", func(c *Config) { c.Consent.Property, c.Consent.OptInValues = "", nil }, nil},
@@ -82,7 +82,7 @@ func TestNewConfigDefaults(t *testing.T) {
 		APIBaseURL:        "https://api.hubapi.com",
 		Timeout:           10 * time.Second,
 		RateLimit:         RateLimit{Requests: 100, Interval: 10 * time.Second},
-		ContactProperties: []string{"phone", "mobilephone", "email", "firstname", "lastname"},
+		ContactProperties: []string{"phone", "mobilephone", "email", "firstname", "lastname", "city", "hs_language"},
 		Consent:           Consent{OptInValues: []string{"true", "yes", "opted_in", "subscribed"}, Category: "marketing_messages"},
 		WriteBack:         WriteBack{PointsProperty: "loyalty_points", TierProperty: "loyalty_tier", IDProperty: "email"},
 	}, c)

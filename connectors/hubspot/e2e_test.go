@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/event"
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/mappings"
 )
 
@@ -32,7 +33,8 @@ func TestAcceptEnrichMap(t *testing.T) {
 
 	var cu event.CustomerUpserted
 	require.NoError(t, json.Unmarshal(events[0].Data, &cu))
-	assert.Equal(t, event.CustomerUpserted{CustomerID: "847297360", Phone: "0812 1111 2222", Email: "rina@example.com", Name: "Rina Hartono"}, cu)
+	assert.Equal(t, event.CustomerUpserted{CustomerID: "847297360", Phone: "0812 1111 2222", Email: "rina@example.com", Name: "Rina Hartono",
+		Profile: &member.Profile{Source: "hubspot"}}, cu)
 	assert.Equal(t, event.ID("acme", "hubspot", "customer.upserted/891472211/847297360/3029365650/1795403640000"), events[0].ID)
 
 	var cc event.ConsentChanged
@@ -44,7 +46,8 @@ func TestAcceptEnrichMap(t *testing.T) {
 	var op event.OrderPaid
 	require.NoError(t, json.Unmarshal(events[2].Data, &op))
 	assert.Equal(t, event.OrderPaid{OrderID: "deal-1902837465", Phone: "+6281234567890", Email: "sari@example.com",
-		Name: "Sari Wulandari", Total: "1250000", Currency: "IDR", CustomerID: "847297356"}, op)
+		Name: "Sari Wulandari", Total: "1250000", Currency: "IDR", CustomerID: "847297356",
+		Profile: &member.Profile{Source: "hubspot"}}, op)
 	assert.Equal(t, event.ID("acme", "hubspot", "order.paid/deal-1902837465"), events[2].ID)
 	assert.Equal(t, time.UnixMilli(1795403642000).UTC(), events[2].OccurredAt)
 }
@@ -62,7 +65,8 @@ func TestAcceptEnrichMapDocumentedExample(t *testing.T) {
 		PhoneCountry string `json:"phone_country"`
 	}
 	require.NoError(t, json.Unmarshal(events[0].Data, &cu))
-	assert.Equal(t, event.CustomerUpserted{CustomerID: "1246978", Phone: "(617) 555-0199", Email: "sam@example.com", Name: "Sam Okafor"}, cu.CustomerUpserted)
+	assert.Equal(t, event.CustomerUpserted{CustomerID: "1246978", Phone: "(617) 555-0199", Email: "sam@example.com", Name: "Sam Okafor",
+		Profile: &member.Profile{Source: "hubspot"}}, cu.CustomerUpserted)
 	assert.Equal(t, "US", cu.PhoneCountry)
 	assert.Equal(t, time.UnixMilli(1462216307945).UTC(), events[0].OccurredAt)
 }

@@ -96,7 +96,7 @@ func TestEnrichReadsWhatEventsName(t *testing.T) {
 	assert.Equal(t, pathDealContacts, calls[1].Path)
 	assert.JSONEq(t, `{"inputs": [{"id": "1902837465"}]}`, string(calls[1].Body))
 	assert.Equal(t, pathContactsRead, calls[2].Path)
-	assert.JSONEq(t, `{"properties": ["phone", "mobilephone", "email", "firstname", "lastname", "whatsapp_marketing_opt_in", "country"],
+	assert.JSONEq(t, `{"properties": ["phone", "mobilephone", "email", "firstname", "lastname", "city", "hs_language", "whatsapp_marketing_opt_in", "country"],
 		"inputs": [{"id": "847297360"}, {"id": "847297358"}, {"id": "847297356"}]}`, string(calls[2].Body))
 }
 

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/loyalhub/loyalhub/core/member"
 )
 
 // Event types produced by mappings.
@@ -121,6 +123,10 @@ type OrderPaid struct {
 	// DiscountCodes are the codes applied to the order.
 	DiscountCodes []string `json:"discount_codes,omitempty"`
 	ReferralCode  string   `json:"referral_code,omitempty"`
+	// Profile is what the source says of the customer beyond identity
+	// (store, city, language, tags, attributes), merged into the member's
+	// profile (member.MergeProfile).
+	Profile *member.Profile `json:"profile,omitempty"`
 }
 
 // CustomerUpserted is the data of a customer.upserted event: a customer
@@ -132,6 +138,8 @@ type CustomerUpserted struct {
 	Email      string `json:"email,omitempty"`
 	Name       string `json:"name,omitempty"`
 	Birthday   string `json:"birthday,omitempty"` // "MM-DD" or a date
+	// Profile is merged into the member's profile, as OrderPaid's.
+	Profile *member.Profile `json:"profile,omitempty"`
 }
 
 // CheckoutUpdated is the data of a checkout.updated event: a shop's

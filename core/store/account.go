@@ -90,6 +90,15 @@ type AccountWrite struct {
 	Now     time.Time
 }
 
+// ProfileChanged reports whether the member's profile is to be written:
+// a new member's that says something, or one the ref changed.
+func (w AccountWrite) ProfileChanged() bool {
+	if w.IsNew {
+		return !w.Member.Profile.IsZero()
+	}
+	return !w.Member.Profile.Equal(w.Stored.Profile)
+}
+
 // Outcomes is the record of the changes' outcomes: a JSON array, empty
 // when there are none.
 func (w AccountWrite) Outcomes() ([]byte, error) {
@@ -228,8 +237,12 @@ func replay(ctx context.Context, tx AccountTx, tenant, eventID string, done Proc
 	return res, nil
 }
 
-// fillMember fills a member's empty name, email and birthday from ref.
+// fillMember fills a member's empty name, email and birthday from ref and
+// merges the ref's profile into the member's.
 func fillMember(m *member.Member, ref AccountRef) {
+	if !ref.Profile.IsZero() {
+		m.Profile = member.MergeProfile(m.Profile, ref.Profile)
+	}
 	if m.Name == "" {
 		m.Name = ref.Name
 	}

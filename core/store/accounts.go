@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/member"
 )
 
 // AccountRef names the member a loyalty event is about: by MemberID (a
@@ -26,8 +27,11 @@ type AccountRef struct {
 	Name     string
 	Email    string // also an identity, lower-cased and trimmed (member.NormalizeEmail)
 	Birthday string // "MM-DD"; fills an empty birthday
-	OrderID  string // loads the stored order (and its lots) into the account
-	Create   bool
+	// Profile is what the source says of the member beyond identity,
+	// merged into the stored profile (member.MergeProfile).
+	Profile member.Profile
+	OrderID string // loads the stored order (and its lots) into the account
+	Create  bool
 	// Unrecorded leaves the event out of the processed events: for
 	// scheduled work whose every effect is idempotent by the state it
 	// changes (a lot expires or activates once, an expiry is announced

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -107,6 +108,16 @@ func MergedMember(s member.Member, merged loyalty.Member, now time.Time) member.
 	s.Tier, s.Referral = merged.Tier, merged.Referral
 	s.Birthday, s.BirthdayYear, s.CreatedAt, s.UpdatedAt = merged.Birthday, merged.BirthdayYear, merged.CreatedAt, now
 	return s
+}
+
+// MergedProfile is the profile of member s once member x merged into it:
+// s's values, and x's where s has none; s's tags, then x's new ones; the
+// attributes of both, s's winning.
+func MergedProfile(s, x member.Profile) member.Profile {
+	p := member.MergeProfile(x, s)
+	p.Source = cmp.Or(s.Source, x.Source)
+	p.Tags = member.UnionTags(s.Tags, x.Tags)
+	return p
 }
 
 // FindMembers looks up the members ref names (see AccountRef) with the

@@ -115,3 +115,12 @@ func TestStoredPhone(t *testing.T) {
 	assert.Equal(t, "+62811", PhoneOf(with.ID, StoredPhone(with)))
 	assert.Empty(t, PhoneOf(without.ID, StoredPhone(without)))
 }
+
+func TestMergedProfile(t *testing.T) {
+	s := member.Profile{Source: "pos", City: "Medan", Tags: []string{"a", "c"}, Attributes: map[string]any{"x": "s"}}
+	x := member.Profile{Source: "shopify", Store: "s-9", City: "Bandung", Language: "id", Tags: []string{"b", "a"},
+		Attributes: map[string]any{"x": "x", "y": "x"}}
+	assert.Equal(t, member.Profile{Source: "pos", Store: "s-9", City: "Medan", Language: "id", Tags: []string{"a", "c", "b"},
+		Attributes: map[string]any{"x": "s", "y": "x"}}, MergedProfile(s, x))
+	assert.Equal(t, "shopify", MergedProfile(member.Profile{}, x).Source, "a survivor without a source takes the other's")
+}

@@ -44,6 +44,7 @@ type Store interface {
 	Campaigns
 	Segments
 	Surveys
+	MemberLists
 }
 
 // Members reads members.

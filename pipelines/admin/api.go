@@ -59,6 +59,7 @@ type Store interface {
 	store.Campaigns
 	store.Segments
 	store.Surveys
+	store.MemberLists
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -79,6 +80,9 @@ type API struct {
 	Logger *slog.Logger
 	// PrivacyRequests counts erasures (loyalhub_privacy_requests_total).
 	PrivacyRequests *prometheus.CounterVec
+	// MembersImported counts member import rows by result
+	// (loyalhub_members_imported_total); nil counts nothing.
+	MembersImported *prometheus.CounterVec
 	// QualityPaused is loyalhub_sender_quality_paused, which a resume
 	// sets to 0.
 	QualityPaused *prometheus.GaugeVec
@@ -117,7 +121,9 @@ type API struct {
 // Routes mounts the API on mux.
 func (a *API) Routes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("GET "+p+"/members", a.tenant(a.getMemberByIdentity))
+	mux.Handle("GET "+p+"/members", a.tenant(a.getMembers))
+	mux.Handle("GET "+p+"/members/export", a.tenant(a.exportMembers))
+	mux.Handle("POST "+p+"/members/import", a.tenant(a.importMembers))
 	mux.Handle("GET "+p+"/members/{id}", a.tenant(a.getMember))
 	mux.Handle("GET "+p+"/members/{id}/ledger", a.tenant(a.getLedger))
 	mux.Handle("GET "+p+"/messages", a.tenant(a.listMessages))

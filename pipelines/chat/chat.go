@@ -262,7 +262,7 @@ func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 func (c *chatIO) answer(ctx context.Context, res conversation.Result) (conversation.Result, error) {
 	switch e := res.Pending.(type) {
 	case conversation.Join:
-		points, r, err := c.r.join(ctx, c.t, c.phone, c.msg.Name, e.Code, c.msg.MessageID, c.msg.Timestamp)
+		points, r, err := c.r.join(ctx, c.t, c.phone, c.msg.Name, e.Code, res.State.Lang, c.msg.Timestamp)
 		if err != nil {
 			return res, err
 		}
@@ -333,8 +333,10 @@ func (c *chatIO) account(ctx context.Context, e conversation.ReadAccount) (conve
 // join makes the customer a member through the loyalty program: the
 // member.joined rules run (the joining points) and a referral code links
 // the referrer. The event's id derives from the phone, so joining twice
-// changes nothing. It returns the points the joining earned.
-func (r *Responder) join(ctx context.Context, t *runtime.Tenant, phone, name, code, messageID string, at time.Time) (int64, store.AccountResult, error) {
+// changes nothing. The member's profile gets source "whatsapp" (unless
+// another source made the member first) and the language of the
+// conversation, when known. It returns the points the joining earned.
+func (r *Responder) join(ctx context.Context, t *runtime.Tenant, phone, name, code, lang string, at time.Time) (int64, store.AccountResult, error) {
 	data, _ := json.Marshal(map[string]string{"phone": phone, "name": name, "referral_code": code, "source": "whatsapp"})
 	ev := event.Event{
 		ID: event.ID(t.ID, "conversation", event.TypeMemberJoined+"/"+phone), Tenant: t.ID, Type: event.TypeMemberJoined,
@@ -345,7 +347,9 @@ func (r *Responder) join(ctx context.Context, t *runtime.Tenant, phone, name, co
 	}
 	// A referrer's reward follows: run again with the join's replay if
 	// it fails.
-	res, err := r.Transact(ctx, t, "", ev.ID, store.AccountRef{Phone: phone, Name: name, Create: true}, ev.OccurredAt,
+	ref := store.AccountRef{Phone: phone, Name: name, Create: true,
+		Profile: member.Profile{Source: ProfileSource, Language: lang}}
+	res, err := r.Transact(ctx, t, "", ev.ID, ref, ev.OccurredAt,
 		func(a *loyalty.Account) error { return t.Program.Apply(a, ev) })
 	if err != nil {
 		return 0, res, fmt.Errorf("joining member: %w", err)
@@ -358,6 +362,9 @@ func (r *Responder) join(ctx context.Context, t *runtime.Tenant, phone, name, co
 	}
 	return points, res, nil
 }
+
+// ProfileSource is the profile source of a member who joined in the chat.
+const ProfileSource = "whatsapp"
 
 // ViaChat marks a redemption whose code the chat answer carries.
 const ViaChat = "chat"

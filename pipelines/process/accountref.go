@@ -39,6 +39,7 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		Name         string          `json:"name"`
 		Email        string          `json:"email"`
 		Birthday     string          `json:"birthday"`
+		Profile      json.RawMessage `json:"profile"`
 	}
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		return store.AccountRef{}, fmt.Errorf("decoding %s data: %w", ev.Type, err)
@@ -56,6 +57,7 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		// fine.
 		ref.Birthday, _ = member.ParseBirthday(d.Birthday)
 	}
+	ref.Profile = profileOf(d.Profile)
 	if d.MemberID != "" {
 		return ref, nil
 	}
@@ -72,6 +74,18 @@ func AccountRef(region string, ev event.Event) (store.AccountRef, error) {
 		return store.AccountRef{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, errNamesNobody)
 	}
 	return ref, nil
+}
+
+// profileOf reads an event's data.profile (see member.Profile). A profile
+// that is not one is left out, as a bad birthday is: the event itself is
+// fine. Its source (the mapping names it: "shopify") counts only for a
+// member who has none yet.
+func profileOf(raw json.RawMessage) member.Profile {
+	var p member.Profile
+	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
+		return member.Profile{}
+	}
+	return member.MergeProfile(member.Profile{}, p) // trims and drops what cannot be kept
 }
 
 // normalizePhone reads a phone number with the country of the address it

@@ -34,6 +34,19 @@ func TestAccountRef(t *testing.T) {
 			want: store.AccountRef{Phone: "+447911123456", Name: "Amelia Clarke", Connector: "crm", CustomerID: "c-1", Create: true},
 		},
 		{
+			name: "a profile is cleaned: trimmed, tags once, attributes of kinds kept",
+			ev: order(`{"order_id": "A", "phone": "0812-3456-7890", "profile": {"source": "shopify", "city": " Jakarta ",
+				"tags": ["vip", " vip", ""], "attributes": {"size": "M", "deep": {"x": 1}}}}`),
+			want: store.AccountRef{Phone: "+6281234567890", OrderID: "A", Connector: "shop", Create: true,
+				Profile: member.Profile{Source: "shopify", City: "Jakarta", Tags: []string{"vip"},
+					Attributes: map[string]any{"size": "M"}}},
+		},
+		{
+			name: "a profile that is not one is left out",
+			ev:   order(`{"order_id": "A", "phone": "0812-3456-7890", "profile": "vip"}`),
+			want: store.AccountRef{Phone: "+6281234567890", OrderID: "A", Connector: "shop", Create: true},
+		},
+		{
 			name: "phone read with the tenant's region",
 			ev:   order(`{"order_id": "A", "phone": "0812-3456-7890"}`),
 			want: store.AccountRef{Phone: "+6281234567890", OrderID: "A", Connector: "shop", Create: true},

@@ -431,7 +431,7 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 	t, r := ch.Member.Tier, ch.Member.Referral
 	switch {
 	case insertMember:
-		queue("creating the member", `INSERT INTO members (`+memberColumns+`)
+		queue("creating the member", `INSERT INTO members (`+memberRowColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
@@ -447,6 +447,11 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
 			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+	}
+	if w.ProfileChanged() {
+		if err := queueProfile(queue, m.ID, m.Profile); err != nil {
+			return err
+		}
 	}
 	if o := ch.Order; o != nil {
 		if w.NewOrder {
@@ -646,4 +651,15 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 		return nil, fmt.Errorf("listing birthdays: %w", err)
 	}
 	return ids, nil
+}
+
+// queueProfile queues the write of a member's profile.
+func queueProfile(queue func(what, sql string, args ...any), memberID string, p member.Profile) error {
+	tags, attributes, err := store.ProfileJSON(p)
+	if err != nil {
+		return err
+	}
+	queue("saving the member's profile", `UPDATE members SET source = $1, store = $2, city = $3, language = $4,
+		tags = $5, attributes = $6 WHERE id = $7`, p.Source, p.Store, p.City, p.Language, tags, attributes, memberID)
+	return nil
 }

@@ -293,6 +293,12 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 		s.Name, s.Email, s.Balance, s.Pending, s.CreatedAt, now,
 		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
 		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.ID)
+	if p := store.MergedProfile(s.Profile, x.Profile); !p.Equal(s.Profile) {
+		s.Profile = p
+		if err := queueProfile(w.queue, s.ID, p); err != nil {
+			return member.Member{}, fmt.Errorf("merging member %s: %w", x.ID, err)
+		}
+	}
 	if err := w.send(ctx, tx, "merging member "+x.ID); err != nil {
 		return member.Member{}, err
 	}

@@ -37,8 +37,10 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			args  []any
 		}{
 			{"erasing the member", `UPDATE members SET phone = $1, name = '', email = '', birthday = '', birthday_year = 0,
+				city = '', tags = '[]', attributes = '{}',
 				updated_at = $2 WHERE tenant = $3 AND id = $4
-				AND (phone <> $1 OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`,
+				AND (phone <> $1 OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0
+					OR city <> '' OR tags <> '[]' OR attributes <> '{}')`,
 				[]any{tombstone, now, tenant, memberID}},
 			// The contact leads to the inbound messages and the
 			// conversation of its user id, so these go before it. The phone, user id and email indexes are

@@ -314,7 +314,7 @@ func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
 		_, err = tx.ExecContext(ctx, `UPDATE members SET balance = ?, pending = ?, updated_at = ? WHERE id = ?`,
 			m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
 	case w.IsNew:
-		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberRowColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
@@ -330,6 +330,11 @@ func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
 	}
 	if err != nil {
 		return fmt.Errorf("saving the member: %w", err)
+	}
+	if w.ProfileChanged() {
+		if err := writeProfile(ctx, tx, m.ID, m.Profile); err != nil {
+			return err
+		}
 	}
 	if o := ch.Order; o != nil {
 		if w.NewOrder {
@@ -580,4 +585,17 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// writeProfile writes a member's profile.
+func writeProfile(ctx context.Context, tx *wtx, memberID string, p member.Profile) error {
+	tags, attributes, err := store.ProfileJSON(p)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE members SET source = ?, store = ?, city = ?, language = ?, tags = ?, attributes = ?
+		WHERE id = ?`, p.Source, p.Store, p.City, p.Language, tags, attributes, memberID); err != nil {
+		return fmt.Errorf("saving the member's profile: %w", err)
+	}
+	return nil
 }

@@ -211,6 +211,12 @@ func mergeMember(ctx context.Context, tx *wtx, tenant, eventID string, s, x memb
 		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.ID); err != nil {
 		return member.Member{}, fmt.Errorf("merging member %s: saving the member: %w", x.ID, err)
 	}
+	if p := store.MergedProfile(s.Profile, x.Profile); !p.Equal(s.Profile) {
+		s.Profile = p
+		if err := writeProfile(ctx, tx, s.ID, p); err != nil {
+			return member.Member{}, fmt.Errorf("merging member %s: %w", x.ID, err)
+		}
+	}
 	return s, nil
 }
 

@@ -10,18 +10,28 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const memberColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
+// memberRowColumns are the columns a new member's row is inserted with;
+// its profile is written after (see writeProfile).
+const memberRowColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
 	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year`
+
+// memberColumns are the columns scanMember reads.
+const memberColumns = memberRowColumns + `, source, store, city, language, tags, attributes`
 
 func scanMember(r rowScanner) (member.Member, error) {
 	var m member.Member
 	var created, updated int64
 	var since, review, until sql.NullInt64
+	var tags, attributes []byte
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
 		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear); err != nil {
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
+		&m.Profile.Source, &m.Profile.Store, &m.Profile.City, &m.Profile.Language, &tags, &attributes); err != nil {
 		return member.Member{}, notFound(err)
+	}
+	if err := store.ReadProfileJSON(&m.Profile, tags, attributes); err != nil {
+		return member.Member{}, fmt.Errorf("reading member %s: %w", m.ID, err)
 	}
 	if store.Merged(m.Phone) {
 		return member.Member{}, store.ErrNotFound

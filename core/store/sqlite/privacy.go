@@ -17,8 +17,10 @@ import (
 // its value is not empty.
 const (
 	redactMember = `UPDATE members SET phone = ?, name = '', email = '', birthday = '', birthday_year = 0,
+		city = '', tags = '', attributes = '',
 		updated_at = ? WHERE tenant = ? AND id = ?
-		AND (phone <> ? OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0)`
+		AND (phone <> ? OR name <> '' OR email <> '' OR birthday <> '' OR birthday_year <> 0
+			OR city <> '' OR tags NOT IN ('', '[]') OR attributes NOT IN ('', '{}'))`
 	redactInboundByUser = `UPDATE inbound_messages SET text = '', content = '', phone = '', user_id = ''
 		WHERE tenant = ? AND user_id <> '' AND user_id = (
 			SELECT user_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '')`

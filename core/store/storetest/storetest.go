@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactPropertyHuge", testTransactPropertyHuge},
 		{"HugeValues", testHugeValues},
 		{"PhonelessMembers", testPhonelessMembers},
+		{"MemberProfiles", testMemberProfiles},
+		{"ListMembers", testListMembers},
 		{"MergeMembers", testMergeMembers},
 		{"MergeRules", testMergeRules},
 		{"TransactPropertyMerges", testTransactMergeProperty},
