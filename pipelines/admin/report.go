@@ -107,8 +107,11 @@ func heat(cohorts []store.Cohort) heatTable {
 		row := heatRow{Y: y, TextY: y + 17, Label: c.Month + " (" + formatCount(c.Members) + ")"}
 		for j, r := range c.Retention {
 			x := heatLabel + j*heatWidth
-			row.Cells = append(row.Cells, heatCell{X: x, TextX: x + heatWidth/2,
-				Opacity: strconv.FormatFloat(0.08+0.92*r, 'f', 3, 64), Text: formatShare(r), Dark: r > 0.5})
+			cell := heatCell{X: x, TextX: x + heatWidth/2, Opacity: "0.03"}
+			if c.Members > 0 { // nobody joined: an empty cell, not 0%
+				cell.Opacity, cell.Text, cell.Dark = strconv.FormatFloat(0.08+0.92*r, 'f', 3, 64), formatShare(r), r > 0.5
+			}
+			row.Cells = append(row.Cells, cell)
 		}
 		h.Rows = append(h.Rows, row)
 	}
