@@ -22,31 +22,29 @@ const (
 	FROM members WHERE tenant = $1 AND NOT starts_with(phone, '` + store.MergedPrefix + `')
 	GROUP BY source`
 
-	// queryProgramActivity counts the period's active members, buyers,
-	// returning buyers and redeemers. It reads the period's orders by
-	// orders_tenant_created, earlier ones by orders_member, entries by
+	// queryProgramActivity counts the period's active members and
+	// redeemers. It reads orders by orders_tenant_created, entries by
 	// ledger_entries_tenant_created and redemptions by
 	// redemptions_member.
-	queryProgramActivity = `WITH buyers AS (
-		SELECT member_id FROM orders WHERE tenant = $1 AND created_at >= $2 AND created_at < $3 GROUP BY member_id
-	), redeemers AS (
+	queryProgramActivity = `WITH redeemers AS (
 		SELECT DISTINCT member_id FROM redemptions
 		WHERE tenant = $1 AND created_at >= $2 AND created_at < $3 AND status <> 'released'
 	), active AS (
-		SELECT member_id FROM buyers
+		SELECT member_id FROM orders WHERE tenant = $1 AND created_at >= $2 AND created_at < $3
 		UNION SELECT member_id FROM ledger_entries
 			WHERE tenant = $1 AND created_at >= $2 AND created_at < $3 AND kind IN ('earn', 'pending')
 		UNION SELECT member_id FROM redeemers
 	)
-	SELECT (SELECT count(*) FROM active), (SELECT count(*) FROM buyers),
-		(SELECT count(*) FROM buyers b WHERE EXISTS (SELECT 1 FROM orders o
-			WHERE o.member_id = b.member_id AND o.created_at < $2 AND o.tenant = $1)),
-		(SELECT count(*) FROM redeemers)`
+	SELECT (SELECT count(*) FROM active), (SELECT count(*) FROM redeemers)`
 
-	// queryProgramBuyers counts the members with an order before $2, and
-	// those with two or more, by orders_tenant_created.
-	queryProgramBuyers = `SELECT count(*), count(*) FILTER (WHERE n >= 2) FROM (
-		SELECT count(*) AS n FROM orders WHERE tenant = $1 AND created_at < $2 GROUP BY member_id) b`
+	// queryProgramBuyers counts, of the members with an order before
+	// $3, all, those with two or more, those who ordered in the period
+	// and those of them who had ordered before it: one pass over the
+	// tenant's orders by orders_tenant_created, grouped by member.
+	queryProgramBuyers = `SELECT count(*), count(*) FILTER (WHERE n >= 2), count(*) FILTER (WHERE last >= $2),
+		count(*) FILTER (WHERE last >= $2 AND first < $2) FROM (
+		SELECT count(*) AS n, min(created_at) AS first, max(created_at) AS last FROM orders
+		WHERE tenant = $1 AND created_at < $3 GROUP BY member_id) b`
 
 	// queryProgramPoints sums the period's ledger entries by kind, by
 	// ledger_entries_tenant_created.
@@ -56,23 +54,20 @@ const (
 
 	// queryProgramCohorts counts the members who joined in each month of
 	// $2 (the months' bounds, store.CohortMonths), and how many of them
-	// ordered in each month since. It reads members by
-	// members_tenant_created and their orders by orders_member.
-	queryProgramCohorts = `WITH bounds AS (
-		SELECT b, i - 1 AS i FROM unnest($2::timestamptz[]) WITH ORDINALITY AS u (b, i)
-	), months AS (
-		SELECT a.i, a.b AS start, n.b AS "end" FROM bounds a JOIN bounds n ON n.i = a.i + 1
-	), cohort AS (
-		SELECT m.id, mo.i FROM members m JOIN months mo ON m.created_at >= mo.start AND m.created_at < mo."end"
+	// ordered in each month since; $3 and $4 are the first and last
+	// bounds. A time's month is its width_bucket among the bounds, less
+	// one. It reads members by members_tenant_created and their orders by
+	// orders_member.
+	queryProgramCohorts = `WITH cohort AS (
+		SELECT m.id, width_bucket(m.created_at, $2::timestamptz[]) - 1 AS i FROM members m
 		WHERE m.tenant = $1 AND m.created_at >= $3 AND m.created_at < $4
 			AND NOT starts_with(m.phone, '` + store.MergedPrefix + `')
-	), ordered AS (
-		SELECT DISTINCT c.i AS joined, mo.i AS month, c.id FROM cohort c
-		JOIN orders o ON o.member_id = c.id AND o.created_at >= $3 AND o.created_at < $4 AND o.tenant = $1
-		JOIN months mo ON o.created_at >= mo.start AND o.created_at < mo."end"
 	)
-	SELECT i::int, -1, count(*) FROM cohort GROUP BY i
-	UNION ALL SELECT joined::int, month::int, count(*) FROM ordered GROUP BY joined, month`
+	SELECT i, -1, count(*) FROM cohort GROUP BY i
+	UNION ALL SELECT i, month, count(*) FROM (
+		SELECT DISTINCT c.i, width_bucket(o.created_at, $2::timestamptz[]) - 1 AS month, c.id
+		FROM cohort c JOIN orders o ON o.member_id = c.id AND o.created_at >= $3 AND o.created_at < $4 AND o.tenant = $1
+	) ordered GROUP BY i, month`
 )
 
 // Program reads a program's KPIs for a period; see store.Analytics.
@@ -93,10 +88,11 @@ func (s *Store) Program(ctx context.Context, q store.ProgramQuery) (store.Progra
 		return k, fmt.Errorf("counting members: %w", err)
 	}
 	if err := p.QueryRow(ctx, queryProgramActivity, q.Tenant, q.From, q.To).Scan(
-		&k.ActiveMembers, &k.PeriodBuyers, &k.ReturningBuyers, &k.Redeemers); err != nil {
+		&k.ActiveMembers, &k.Redeemers); err != nil {
 		return k, fmt.Errorf("counting active members: %w", err)
 	}
-	if err := p.QueryRow(ctx, queryProgramBuyers, q.Tenant, q.To).Scan(&k.Buyers, &k.RepeatBuyers); err != nil {
+	if err := p.QueryRow(ctx, queryProgramBuyers, q.Tenant, q.From, q.To).Scan(
+		&k.Buyers, &k.RepeatBuyers, &k.PeriodBuyers, &k.ReturningBuyers); err != nil {
 		return k, fmt.Errorf("counting buyers: %w", err)
 	}
 	rows, _ = p.Query(ctx, queryProgramPoints, q.Tenant, q.From, q.To)

@@ -2,8 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/loyalhub/loyalhub/core/store"
 )
@@ -21,57 +21,68 @@ const (
 	FROM members WHERE tenant = ?1 AND phone NOT LIKE '` + store.MergedPrefix + `%'
 	GROUP BY source`
 
-	// queryProgramActivity counts the period's active members, buyers,
-	// returning buyers and redeemers. It reads the period's orders by
-	// orders_tenant_created, earlier ones by orders_member, entries by
+	// queryProgramActivity counts the period's active members and
+	// redeemers. It reads orders by orders_tenant_created, entries by
 	// ledger_entries_tenant_created and redemptions by
 	// redemptions_member.
-	queryProgramActivity = `WITH buyers AS (
-		SELECT member_id FROM orders WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY member_id
-	), redeemers AS (
+	queryProgramActivity = `WITH redeemers AS (
 		SELECT DISTINCT member_id FROM redemptions
 		WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3 AND status <> 'released'
 	), active AS (
-		SELECT member_id FROM buyers
+		SELECT member_id FROM orders WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3
 		UNION SELECT member_id FROM ledger_entries
 			WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3 AND kind IN ('earn', 'pending')
 		UNION SELECT member_id FROM redeemers
 	)
-	SELECT (SELECT count(*) FROM active), (SELECT count(*) FROM buyers),
-		(SELECT count(*) FROM buyers b WHERE EXISTS (SELECT 1 FROM orders o
-			WHERE o.member_id = b.member_id AND o.created_at < ?2 AND o.tenant = ?1)),
-		(SELECT count(*) FROM redeemers)`
+	SELECT (SELECT count(*) FROM active), (SELECT count(*) FROM redeemers)`
 
-	// queryProgramBuyers counts the members with an order before ?2, and
-	// those with two or more, by orders_tenant_created.
-	queryProgramBuyers = `SELECT count(*), coalesce(sum(n >= 2), 0) FROM (
-		SELECT count(*) AS n FROM orders WHERE tenant = ?1 AND created_at < ?2 GROUP BY member_id)`
+	// queryProgramBuyers counts, of the members with an order before
+	// ?3, all, those with two or more, those who ordered in the period
+	// and those of them who had ordered before it: one pass over the
+	// tenant's orders by orders_tenant_created, grouped by member.
+	queryProgramBuyers = `SELECT count(*), coalesce(sum(n >= 2), 0), coalesce(sum(last >= ?2), 0),
+		coalesce(sum(last >= ?2 AND first < ?2), 0) FROM (
+		SELECT count(*) AS n, min(created_at) AS first, max(created_at) AS last FROM orders
+		WHERE tenant = ?1 AND created_at < ?3 GROUP BY member_id) b`
 
 	// queryProgramPoints sums the period's ledger entries by kind, by
 	// ledger_entries_tenant_created.
 	queryProgramPoints = `SELECT kind, sum(points + pending_points) FROM ledger_entries
 	WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3 AND kind IN (` + store.ProgramLedgerKinds + `)
 	GROUP BY kind`
-
-	// queryProgramCohorts counts the members who joined in each month of
-	// ?2 (a JSON array of the months' bounds, store.CohortMonths), and
-	// how many of them ordered in each month since; ?3 and ?4 are the
-	// first and last bounds. It reads members by members_tenant_created
-	// and their orders by orders_member.
-	queryProgramCohorts = `WITH months AS (
-		SELECT a.key AS i, a.value AS start, b.value AS end FROM json_each(?2) a JOIN json_each(?2) b ON b.key = a.key + 1
-	), cohort AS (
-		SELECT m.id, mo.i FROM members m JOIN months mo ON m.created_at >= mo.start AND m.created_at < mo.end
-		WHERE m.tenant = ?1 AND m.created_at >= ?3 AND m.created_at < ?4
-			AND m.phone NOT LIKE '` + store.MergedPrefix + `%'
-	), ordered AS (
-		SELECT DISTINCT c.i AS joined, mo.i AS month, c.id FROM cohort c
-		JOIN orders o ON o.member_id = c.id AND o.created_at >= ?3 AND o.created_at < ?4 AND o.tenant = ?1
-		JOIN months mo ON o.created_at >= mo.start AND o.created_at < mo.end
-	)
-	SELECT i, -1, count(*) FROM cohort GROUP BY i
-	UNION ALL SELECT joined, month, count(*) FROM ordered GROUP BY joined, month`
 )
+
+// queryProgramCohorts counts the members who joined in each month of
+// bounds (store.CohortMonths), and how many of them ordered in each month
+// since: ?2 and ?3 are the first and last bounds, and ?4 on the others,
+// which a CASE compares times with to find their month. It groups the
+// orders of those months by member and month first, read by
+// orders_tenant_created, then finds each group's member by id (members
+// who joined earlier drop out); it counts members by
+// members_tenant_created.
+func queryProgramCohorts(bounds int) string {
+	var month strings.Builder
+	month.WriteString("CASE")
+	for i := 1; i < bounds-1; i++ {
+		fmt.Fprintf(&month, " WHEN %%[1]s < ?%d THEN %d", i+3, i-1)
+	}
+	fmt.Fprintf(&month, " ELSE %d END", bounds-2)
+	of := func(col string) string {
+		if bounds <= 2 { // one month
+			return "0"
+		}
+		return fmt.Sprintf(month.String(), col)
+	}
+	notMerged := `m.phone NOT LIKE '` + store.MergedPrefix + `%'`
+	return `WITH ordered AS (
+		SELECT member_id, ` + of("created_at") + ` AS month FROM orders
+		WHERE tenant = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY member_id, month
+	)
+	SELECT ` + of("m.created_at") + ` AS i, -1, count(*) FROM members m
+	WHERE m.tenant = ?1 AND m.created_at >= ?2 AND m.created_at < ?3 AND ` + notMerged + ` GROUP BY i
+	UNION ALL SELECT ` + of("m.created_at") + ` AS i, o.month, count(*) FROM ordered o JOIN members m ON m.id = o.member_id
+	WHERE m.created_at >= ?2 AND m.created_at < ?3 AND ` + notMerged + ` GROUP BY i, o.month`
+}
 
 // Program reads a program's KPIs for a period; see store.Analytics.
 func (s *Store) Program(ctx context.Context, q store.ProgramQuery) (store.ProgramKPIs, error) {
@@ -94,10 +105,11 @@ func (s *Store) Program(ctx context.Context, q store.ProgramQuery) (store.Progra
 		return k, err
 	}
 	if err := r.QueryRowContext(ctx, queryProgramActivity, q.Tenant, from, to).Scan(
-		&k.ActiveMembers, &k.PeriodBuyers, &k.ReturningBuyers, &k.Redeemers); err != nil {
+		&k.ActiveMembers, &k.Redeemers); err != nil {
 		return k, fmt.Errorf("counting active members: %w", err)
 	}
-	if err := r.QueryRowContext(ctx, queryProgramBuyers, q.Tenant, to).Scan(&k.Buyers, &k.RepeatBuyers); err != nil {
+	if err := r.QueryRowContext(ctx, queryProgramBuyers, q.Tenant, from, to).Scan(
+		&k.Buyers, &k.RepeatBuyers, &k.PeriodBuyers, &k.ReturningBuyers); err != nil {
 		return k, fmt.Errorf("counting buyers: %w", err)
 	}
 	if err := eachRow(ctx, r, "summing points", func(scan func(...any) error) error {
@@ -112,11 +124,10 @@ func (s *Store) Program(ctx context.Context, q store.ProgramQuery) (store.Progra
 		return k, err
 	}
 	months := store.CohortMonths(q)
-	bounds := make([]int64, len(months))
-	for i, m := range months {
-		bounds[i] = toDB(m)
+	args := []any{q.Tenant, toDB(months[0]), toDB(months[len(months)-1])}
+	for _, m := range months[1 : len(months)-1] {
+		args = append(args, toDB(m))
 	}
-	js, _ := json.Marshal(bounds)
 	var counts []store.CohortCount
 	if err := eachRow(ctx, r, "counting cohorts", func(scan func(...any) error) error {
 		var c store.CohortCount
@@ -125,7 +136,7 @@ func (s *Store) Program(ctx context.Context, q store.ProgramQuery) (store.Progra
 		}
 		counts = append(counts, c)
 		return nil
-	}, queryProgramCohorts, q.Tenant, string(js), bounds[0], bounds[len(bounds)-1]); err != nil {
+	}, queryProgramCohorts(len(months)), args...); err != nil {
 		return k, err
 	}
 	k.Cohorts = store.FoldCohorts(months, counts)
