@@ -10,7 +10,8 @@ import (
 // ProgramQuery chooses the period of a program's KPIs: a tenant's, from
 // From (inclusive) to To (exclusive). Location is the tenant's time zone,
 // whose calendar months make the retention cohorts; Months is how many
-// join months the cohorts go back from To (DefaultCohortMonths when 0).
+// join months the cohorts go back from To (DefaultCohortMonths when 0, at
+// most MaxCohortMonths).
 type ProgramQuery struct {
 	Tenant   string
 	From, To time.Time
@@ -22,7 +23,8 @@ type ProgramQuery struct {
 // unless a query says otherwise, the month of To included.
 const DefaultCohortMonths = 12
 
-// MaxCohortMonths bounds the cohorts a query may ask for.
+// MaxCohortMonths bounds the cohorts a query may ask for: more are cut to
+// as many.
 const MaxCohortMonths = 36
 
 // ProgramKPIs is what a loyalty program achieved in a period. Members
@@ -130,6 +132,7 @@ func CohortMonths(q ProgramQuery) []time.Time {
 	if n <= 0 {
 		n = DefaultCohortMonths
 	}
+	n = min(n, MaxCohortMonths)
 	loc := q.Location
 	if loc == nil {
 		loc = time.UTC
