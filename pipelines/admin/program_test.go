@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/config"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/admin"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -38,11 +40,16 @@ func (s *programStore) Funnel(context.Context, store.FunnelQuery) ([]store.Funne
 	}, nil
 }
 
+func (s *programStore) Costs(_ context.Context, tenant string, from, to time.Time) ([]store.CostLine, error) {
+	return []store.CostLine{{Category: "marketing", Country: "ID", Messages: 1200, Cost: 49_560_000},
+		{Category: "utility", Country: "ID", Messages: 300, Cost: 3_000_000}}, nil
+}
+
 func (s *programStore) ListCampaigns(context.Context, string) ([]store.Campaign, error) {
 	return []store.Campaign{{Tenant: "acme", Name: "black-friday", State: "done", Audience: 1500, HeldOut: 75}}, nil
 }
 
-func programAPI(t *testing.T) (*programStore, http.Handler) {
+func programAPI(t *testing.T, rates ...messaging.RateCard) (*programStore, http.Handler) {
 	t.Helper()
 	months := store.CohortMonths(store.ProgramQuery{To: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Months: 2})
 	st := &programStore{kpis: store.ProgramKPIs{
@@ -54,7 +61,11 @@ func programAPI(t *testing.T) (*programStore, http.Handler) {
 			{Joined: 0, Ordered: 0, Members: 6}, {Joined: 0, Ordered: 1, Members: 3}, {Joined: 1, Ordered: -1, Members: 4}}),
 	}}
 	jakarta := time.FixedZone("WIB", 7*60*60)
-	api := &admin.API{Store: st, Tenants: runtime.Tenants{"acme": {ID: "acme", Location: jakarta}}, Token: "s3cret",
+	tenant := &runtime.Tenant{ID: "acme", Location: jakarta}
+	if len(rates) > 0 {
+		tenant.Rates = rates[0]
+	}
+	api := &admin.API{Store: st, Tenants: runtime.Tenants{"acme": tenant}, Token: "s3cret",
 		Now: func() time.Time { return time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC) }}
 	mux := http.NewServeMux()
 	api.Routes(mux)
@@ -155,4 +166,13 @@ func TestProgramReport(t *testing.T) {
 	assert.Equal(t, 2+1, strings.Count(page, `<rect class="cell"`))
 	assert.Less(t, strings.Index(page, "<h3>rule:points_earned</h3>"), strings.Index(page, "<h3>chat</h3>"),
 		"the origin that wrote the most comes first")
+
+	_, h = programAPI(t, messaging.NewRateCard(config.Pricing{Currency: "USD",
+		Rates: map[string]config.Rates{config.RatesDefault: {Marketing: "0.0413", Utility: "0.01"}}}))
+	rec = get(t, h, "/api/v1/tenants/acme/report?from=2026-11-01&to=2026-11-30")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	page = rec.Body.String()
+	assert.Contains(t, page, `<h2 id="costs">Message costs</h2>`, "a rate card shows the costs")
+	assert.Contains(t, page, "1,500 messages charged, <strong>52.56 USD</strong> in all")
+	assert.Contains(t, page, "<th class=\"n\">Estimated cost</th>", "and the campaigns' estimated cost")
 }
