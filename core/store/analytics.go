@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Analytics reads what became of the messages the hub wrote.
+// Analytics reads what became of the messages the hub wrote, and what a
+// loyalty program achieved.
 type Analytics interface {
 	// Funnel follows the messages written in a period, by origin (see
 	// Message.Origin): how many were written, skipped by reason, failed,
@@ -14,6 +15,10 @@ type Analytics interface {
 	// the member within the attribution window, with those orders'
 	// revenue. Rows come sorted by origin.
 	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	// Program reads a loyalty program's KPIs for a period: its members,
+	// repeat purchases, redemptions, points and retention cohorts (see
+	// ProgramKPIs).
+	Program(ctx context.Context, q ProgramQuery) (ProgramKPIs, error)
 }
 
 // FunnelQuery chooses the messages of a funnel: a tenant's, written from

@@ -25,6 +25,8 @@ const (
 func (a *API) analyticsRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
 	mux.Handle("GET "+p+"/analytics/funnel", a.tenant(a.getFunnel))
+	mux.Handle("GET "+p+"/analytics/program", a.tenant(a.getProgram))
+	mux.Handle("GET "+p+"/report", a.tenant(a.getReport))
 }
 
 // funnelView is a funnel with its rates: each stage over the one before
@@ -40,18 +42,9 @@ type funnelView struct {
 
 func viewFunnel(f store.FunnelRow) funnelView {
 	return funnelView{FunnelRow: f,
-		DeliveryRate: ratio(f.Delivered, f.Sent), ReadRate: ratio(f.Read, f.Delivered),
-		ReplyRate: ratio(f.Replied, f.Sent), ConversionRate: ratio(f.Converted, f.Sent),
+		DeliveryRate: store.Ratio(f.Delivered, f.Sent), ReadRate: store.Ratio(f.Read, f.Delivered),
+		ReplyRate: store.Ratio(f.Replied, f.Sent), ConversionRate: store.Ratio(f.Converted, f.Sent),
 	}
-}
-
-// ratio is n/of to four decimals, 0 when of is.
-func ratio(n, of int64) float64 {
-	if of == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(n)/float64(of), 'f', 4, 64), 64)
-	return v
 }
 
 // getFunnel answers the funnel of the messages written from ?from to ?to
@@ -60,25 +53,11 @@ func ratio(n, of int64) float64 {
 // message (7d by default), as JSON or, with ?format=csv, CSV.
 func (a *API) getFunnel(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
 	q := r.URL.Query()
-	to, from := a.Now(), time.Time{}
-	var err error
-	if s := q.Get("to"); s != "" {
-		if to, err = periodBound(s, t.Location, true); err != nil {
-			respond.Error(w, http.StatusBadRequest, "to: "+err.Error())
-			return
-		}
-	}
-	from = to.Add(-defaultFunnelPeriod)
-	if s := q.Get("from"); s != "" {
-		if from, err = periodBound(s, t.Location, false); err != nil {
-			respond.Error(w, http.StatusBadRequest, "from: "+err.Error())
-			return
-		}
-	}
-	if !from.Before(to) {
-		respond.Error(w, http.StatusBadRequest, "from must be before to")
+	from, to, ok := a.period(w, r, t)
+	if !ok {
 		return
 	}
+	var err error
 	window := defaultFunnelWindow
 	if s := q.Get("window"); s != "" {
 		if window, err = parseWindow(s); err != nil {
@@ -86,9 +65,8 @@ func (a *API) getFunnel(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 			return
 		}
 	}
-	format := q.Get("format")
-	if format != "" && format != "json" && format != "csv" {
-		respond.Error(w, http.StatusBadRequest, "format must be json or csv")
+	format, ok := formatParam(w, r)
+	if !ok {
 		return
 	}
 	rows, err := a.Store.Funnel(r.Context(), store.FunnelQuery{Tenant: t.ID, From: from, To: to, Window: window})
@@ -133,6 +111,44 @@ func writeFunnelCSV(w http.ResponseWriter, views []funnelView) {
 			f(v.DeliveryRate), f(v.ReadRate), f(v.ReplyRate), f(v.ConversionRate)})
 	}
 	cw.Flush()
+}
+
+// period reads the period of an analytics request: ?from to ?to, dates
+// in the tenant's time zone or RFC 3339 times, the last 30 days by
+// default. It answers 400 and reports false when they are wrong.
+func (a *API) period(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) (from, to time.Time, ok bool) {
+	q := r.URL.Query()
+	to = a.Now()
+	var err error
+	if s := q.Get("to"); s != "" {
+		if to, err = periodBound(s, t.Location, true); err != nil {
+			respond.Error(w, http.StatusBadRequest, "to: "+err.Error())
+			return from, to, false
+		}
+	}
+	from = to.Add(-defaultFunnelPeriod)
+	if s := q.Get("from"); s != "" {
+		if from, err = periodBound(s, t.Location, false); err != nil {
+			respond.Error(w, http.StatusBadRequest, "from: "+err.Error())
+			return from, to, false
+		}
+	}
+	if !from.Before(to) {
+		respond.Error(w, http.StatusBadRequest, "from must be before to")
+		return from, to, false
+	}
+	return from, to, true
+}
+
+// formatParam reads ?format: json (the default) or csv. It answers 400
+// and reports false for anything else.
+func formatParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		respond.Error(w, http.StatusBadRequest, "format must be json or csv")
+		return "", false
+	}
+	return format, true
 }
 
 // periodBound reads a period's bound: an RFC 3339 time, or a date in the

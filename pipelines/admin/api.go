@@ -4,8 +4,9 @@
 // simulation; rewards, their codes and redemptions; the message log,
 // contacts, consent and senders' pauses; dead letters and their replay;
 // handed-off conversations and the join link; erasure on a person's
-// request; the funnel of the messages written, by origin; member
-// segments, their previews and exports.
+// request; the funnel of the messages written, by origin; a loyalty
+// program's KPIs, and a report of them for a person to read; member
+// segments, their previews and exports; campaigns; surveys' responses.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
@@ -50,14 +51,7 @@ func (a *API) getCosts(w http.ResponseWriter, r *http.Request, t *runtime.Tenant
 		a.respond(w, nil, err, "")
 		return
 	}
-	lines := make([]costLine, 0, len(ls))
-	var total int64
-	messages := 0
-	for _, l := range ls {
-		lines = append(lines, costLine{Category: l.Category, Country: l.Country, Messages: l.Messages, Cost: messaging.FormatMicros(l.Cost)})
-		total += l.Cost
-		messages += l.Messages
-	}
+	lines, total, messages := costLines(ls)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="costs.csv"`)
@@ -73,6 +67,18 @@ func (a *API) getCosts(w http.ResponseWriter, r *http.Request, t *runtime.Tenant
 		"currency": t.Rates.Currency, "from": from.UTC(), "to": to.UTC(),
 		"lines": lines, "messages": messages, "total": messaging.FormatMicros(total),
 	}, nil, "")
+}
+
+// costLines formats the store's cost lines, and sums their cost and
+// messages.
+func costLines(ls []store.CostLine) (lines []costLine, total int64, messages int) {
+	lines = make([]costLine, 0, len(ls))
+	for _, l := range ls {
+		lines = append(lines, costLine{Category: l.Category, Country: l.Country, Messages: l.Messages, Cost: messaging.FormatMicros(l.Cost)})
+		total += l.Cost
+		messages += l.Messages
+	}
+	return lines, total, messages
 }
 
 // timeParam reads a query parameter as RFC 3339 or as a date (its midnight

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,45 +10,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/sandbox/chromiumtest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts headless Chromium, or skips the test when it is not
-// installed (fails instead when LOYALHUB_REQUIRE_SERVICES=1, as in CI).
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("LOYALHUB_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("Chromium is required here but %s is missing: apt-get install chromium", chromiumPath)
-		}
-		t.Skipf("skipping the browser test: %s is not installed (apt-get install chromium)", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancel()
-		cancelAlloc()
-	})
-	return ctx
-}
-
 func TestChatPageInChromium(t *testing.T) {
-	ctx := browser(t)
+	ctx := chromiumtest.Start(t)
 	h, hubSrv := newHub(t, 0)
 	cfg := testConfig()
 	cfg.WebhookURL = hubSrv.URL
@@ -141,7 +107,7 @@ func waitInbound(t *testing.T, h *hub) string {
 // two businesses' numbers: the message and the tap on its answer reach that
 // number's hook only.
 func TestChatPageWithSeveralNumbers(t *testing.T) {
-	ctx := browser(t)
+	ctx := chromiumtest.Start(t)
 	cfg, hubA, hubB := twoAccounts(t)
 	s, hs := newTestServer(t, cfg)
 	s.Start(context.Background())

@@ -26,6 +26,7 @@ func RunClock(t *testing.T, open func(t *testing.T, now func() time.Time) store.
 		{"StampsFollowTheClock", testStampsFollowTheClock},
 		{"LeasesFollowTheClock", testLeasesFollowTheClock},
 		{"Funnel", testFunnel},
+		{"Program", testProgram},
 		{"Campaigns", testCampaigns},
 		{"ScanMembers", testScanMembers},
 	}
