@@ -70,6 +70,9 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 	now := clockTime
 	p := SpendProgram(t, tenant, func(l *config.Loyalty) {
 		l.Expiry = config.Expiry{Policy: config.ExpiryAfterDays, Days: 35}
+		l.Tiers = config.Tiers{Basis: config.TierBasisPoints, Window: config.TierWindowRolling, Days: 365, Levels: []config.TierLevel{
+			{Name: "Silver", Threshold: "0", Multiplier: "1"}, {Name: "Gold", Threshold: "10000", Multiplier: "1"},
+		}}
 	})
 	phoneA, phoneB, phoneC := "+62817"+randDigits(7), "+62818"+randDigits(7), "+62819"+randDigits(7)
 	sale := func(order, phone, total string, when time.Time) loyalty.Member {
@@ -120,6 +123,7 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 
 		fa := got[a.ID]
 		assert.Equal(t, phoneA, fa.Member.Phone)
+		assert.Equal(t, "Gold", fa.Member.Tier.Name)
 		assert.Equal(t, "04-12", fa.Member.Birthday)
 		assert.EqualValues(t, 14000, fa.Member.Balance)
 		assert.Equal(t, member.ConsentOptedIn, fa.Consent)
@@ -132,6 +136,7 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 
 		fb := got[b.ID]
 		assert.Equal(t, member.ConsentOptedOut, fb.Consent)
+		assert.Equal(t, "Silver", fb.Member.Tier.Name)
 		assert.EqualValues(t, 1, fb.Orders)
 		assert.InDelta(t, 20000.5, fb.TotalSpend, 0.001)
 		assert.Equal(t, map[int]float64{30: 0, 90: 20000.5, 120: 20000.5}, fb.Spend)
