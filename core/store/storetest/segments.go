@@ -248,3 +248,33 @@ func testScanMembersWrites(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Len(t, saved, 3)
 }
+
+// testScanMembersMerged: a member without a phone is scanned with none,
+// and once merged into another, only the one it was merged into is.
+func testScanMembersMerged(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	phone := "+62813" + randDigits(7)
+	chat, err := Credit(ctx, s, tenant, "ev_chat_"+tenant, phone, 40)
+	require.NoError(t, err)
+	ev, ref := shopOrder(tenant, "S-1", "", "9001", "", "1000", at(0))
+	shop, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	scan := func() map[string]string {
+		phones := map[string]string{}
+		require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: at(100), Needs: segment.Needs{Consent: true, Orders: true}},
+			func(f store.MemberFacts) error {
+				phones[f.Member.ID] = f.Member.Phone
+				return nil
+			}))
+		return phones
+	}
+	assert.Equal(t, map[string]string{chat.Member.ID: phone, shop.Member.ID: ""}, scan())
+
+	ev, ref = shopOrder(tenant, "S-2", phone, "9001", "", "100", at(20))
+	merged, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	require.Equal(t, []string{shop.Member.ID}, merged.Merged)
+	assert.Equal(t, map[string]string{chat.Member.ID: phone}, scan(), "the merged member is left out")
+}
