@@ -90,8 +90,10 @@ func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) 
 	arg := 4
 	var sel, join strings.Builder
 	if n.Consent {
-		sel.WriteString(`, coalesce(c.marketing, '')`)
-		join.WriteString(` LEFT JOIN contacts c ON c.tenant = ` + p(1) + ` AND c.phone = page.phone AND c.phone <> ''`)
+		// A lookup per row by contacts_phone: joined instead, PostgreSQL
+		// hashes every contact of the database for each page.
+		sel.WriteString(`, coalesce((SELECT c.marketing FROM contacts c WHERE c.tenant = ` + p(1) +
+			` AND c.phone = page.phone AND c.phone <> ''), '')`)
 	}
 	if n.Orders || len(n.Windows) > 0 {
 		b.WriteString(`, o AS (SELECT o.member_id, count(*) AS n, sum(` + money + `) AS spent, max(o.created_at) AS last`)
