@@ -74,8 +74,7 @@ type Segments interface {
 // The page's orders and lots are aggregated once for the page, read by
 // the range of the page's member ids (orders_member, lots_member_open);
 // consent is the contact with the member's phone (contacts_phone).
-func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) string {
-	p := param
+func MemberScanQuery(p func(n int) string, columns string, n segment.Needs) string {
 	var b strings.Builder
 	b.WriteString(`WITH page AS (SELECT ` + columns + ` FROM members WHERE tenant = ` + p(1) +
 		` AND id > ` + p(2) + ` ORDER BY id LIMIT ` + p(3) + `)`)
@@ -90,8 +89,10 @@ func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) 
 	arg := 4
 	var sel, join strings.Builder
 	if n.Consent {
-		sel.WriteString(`, coalesce(c.marketing, '')`)
-		join.WriteString(` LEFT JOIN contacts c ON c.tenant = ` + p(1) + ` AND c.phone = page.phone AND c.phone <> ''`)
+		// A lookup per row by contacts_phone: joined instead, PostgreSQL
+		// hashes every contact of the database for each page.
+		sel.WriteString(`, coalesce((SELECT c.marketing FROM contacts c WHERE c.tenant = ` + p(1) +
+			` AND c.phone = page.phone AND c.phone <> ''), '')`)
 	}
 	if n.Orders || len(n.Windows) > 0 {
 		b.WriteString(`, o AS (SELECT o.member_id, count(*) AS n, sum(` + money + `) AS spent, max(o.created_at) AS last`)
@@ -114,6 +115,7 @@ func MemberScanQuery(param func(n int) string, columns string, n segment.Needs) 
 			fmt.Fprintf(&b, `, CAST(sum(CASE WHEN l.expires_at <= %s THEN l.remaining ELSE 0 END) AS BIGINT) AS e%d`, p(arg+i), i)
 			fmt.Fprintf(&sel, `, coalesce(x.e%d, 0)`, i)
 		}
+		// The partial index's own condition, repeated, lets SQLite use it.
 		b.WriteString(` FROM lots l WHERE ` + inPage("l") +
 			` AND (l.status = 'pending' OR (l.status = 'active' AND l.remaining > 0)) AND l.status = 'active'` +
 			` AND l.expires_at IS NOT NULL AND l.expires_at > ` + now + ` GROUP BY l.member_id)`)

@@ -70,6 +70,9 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 	now := clockTime
 	p := SpendProgram(t, tenant, func(l *config.Loyalty) {
 		l.Expiry = config.Expiry{Policy: config.ExpiryAfterDays, Days: 35}
+		l.Tiers = config.Tiers{Basis: config.TierBasisPoints, Window: config.TierWindowRolling, Days: 365, Levels: []config.TierLevel{
+			{Name: "Silver", Threshold: "0", Multiplier: "1"}, {Name: "Gold", Threshold: "10000", Multiplier: "1"},
+		}}
 	})
 	phoneA, phoneB, phoneC := "+62817"+randDigits(7), "+62818"+randDigits(7), "+62819"+randDigits(7)
 	sale := func(order, phone, total string, when time.Time) loyalty.Member {
@@ -120,6 +123,7 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 
 		fa := got[a.ID]
 		assert.Equal(t, phoneA, fa.Member.Phone)
+		assert.Equal(t, "Gold", fa.Member.Tier.Name)
 		assert.Equal(t, "04-12", fa.Member.Birthday)
 		assert.EqualValues(t, 14000, fa.Member.Balance)
 		assert.Equal(t, member.ConsentOptedIn, fa.Consent)
@@ -132,6 +136,7 @@ func testScanMembers(t *testing.T, s store.Store, c *testClock) {
 
 		fb := got[b.ID]
 		assert.Equal(t, member.ConsentOptedOut, fb.Consent)
+		assert.Equal(t, "Silver", fb.Member.Tier.Name)
 		assert.EqualValues(t, 1, fb.Orders)
 		assert.InDelta(t, 20000.5, fb.TotalSpend, 0.001)
 		assert.Equal(t, map[int]float64{30: 0, 90: 20000.5, 120: 20000.5}, fb.Spend)
@@ -242,4 +247,34 @@ func testScanMembersWrites(t *testing.T, s store.Store) {
 	saved, err := s.Segments(ctx, tenant)
 	require.NoError(t, err)
 	assert.Len(t, saved, 3)
+}
+
+// testScanMembersMerged: a member without a phone is scanned with none,
+// and once merged into another, only the one it was merged into is.
+func testScanMembersMerged(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	phone := "+62813" + randDigits(7)
+	chat, err := Credit(ctx, s, tenant, "ev_chat_"+tenant, phone, 40)
+	require.NoError(t, err)
+	ev, ref := shopOrder(tenant, "S-1", "", "9001", "", "1000", at(0))
+	shop, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	scan := func() map[string]string {
+		phones := map[string]string{}
+		require.NoError(t, s.ScanMembers(ctx, tenant, store.MemberScan{Now: at(100), Needs: segment.Needs{Consent: true, Orders: true}},
+			func(f store.MemberFacts) error {
+				phones[f.Member.ID] = f.Member.Phone
+				return nil
+			}))
+		return phones
+	}
+	assert.Equal(t, map[string]string{chat.Member.ID: phone, shop.Member.ID: ""}, scan())
+
+	ev, ref = shopOrder(tenant, "S-2", phone, "9001", "", "100", at(20))
+	merged, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+	require.Equal(t, []string{shop.Member.ID}, merged.Merged)
+	assert.Equal(t, map[string]string{chat.Member.ID: phone}, scan(), "the merged member is left out")
 }

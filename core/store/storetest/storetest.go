@@ -127,6 +127,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ResumeDeferred", testResumeDeferred},
 		{"Segments", testSegments},
 		{"ScanMembersWrites", testScanMembersWrites},
+		{"ScanMembersMerged", testScanMembersMerged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
