@@ -32,7 +32,7 @@ func TestMappingTest(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(out), &events))
 		require.Len(t, events, 1)
 		assert.Equal(t, event.TypeOrderPaid, events[0].Type)
-		assert.JSONEq(t, `{"order_id":"S-1","phone":"081234567890","total":"50000","currency":"IDR"}`, string(events[0].Data))
+		assert.JSONEq(t, `{"order_id":"S-1","phone":"081234567890","total":"50000","currency":"IDR","profile":{"source":"pos"}}`, string(events[0].Data))
 	})
 	t.Run("the error and where the mapping raised it", func(t *testing.T) {
 		_, stderr, err := runCLI(t, nil, "mapping", "test", "--connector", "pos_webhook", noID)
