@@ -39,8 +39,9 @@ func TestDefault(t *testing.T) {
 		HandlerTimeout: 30 * time.Second,
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
 		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64, Relay: time.Second},
-		Scheduler:      config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Batch: 500},
-		Sync:           config.Sync{Interval: 5 * time.Second},
+		Scheduler: config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Batch: 500,
+			CampaignPoll: 5 * time.Second, CampaignBatch: 500, JourneyPoll: 5 * time.Second},
+		Sync: config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)
 	assert.Nil(t, c.Validate(), "the defaults are valid")

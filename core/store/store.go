@@ -43,6 +43,7 @@ type Store interface {
 	Analytics
 	Campaigns
 	Segments
+	Journeys
 }
 
 // Members reads members.

@@ -27,6 +27,7 @@ func RunClock(t *testing.T, open func(t *testing.T, now func() time.Time) store.
 		{"LeasesFollowTheClock", testLeasesFollowTheClock},
 		{"Funnel", testFunnel},
 		{"Campaigns", testCampaigns},
+		{"Journeys", testJourneys},
 		{"ScanMembers", testScanMembers},
 	}
 	for _, tt := range tests {
