@@ -137,11 +137,11 @@ func AwardEventID(tenant, journey, memberID, entryID string, step int) string {
 // EntryID is the id of the entry an outcome makes into a journey.
 func EntryID(outcomeID, journey string) string { return event.DerivedID("jen_", outcomeID, journey) }
 
-// Effects are the journey goals and entries an outcome makes, for the
-// outcome's member: a goal for each journey whose goal is the outcome's
-// type, an entry into each enabled journey whose trigger the outcome
-// matches. An outcome without a member makes none.
-func Effects(js []*Journey, o event.Outcome) ([]store.JourneyGoal, []store.JourneyEntry, error) {
+// Effects are the journey goals and entries an outcome makes for the
+// outcome's member, at now: a goal for each journey whose goal is the
+// outcome's type, an entry into each enabled journey whose trigger the
+// outcome matches. An outcome without a member makes none.
+func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal, []store.JourneyEntry, error) {
 	if o.Member.ID == "" {
 		return nil, nil, nil
 	}
@@ -149,7 +149,7 @@ func Effects(js []*Journey, o event.Outcome) ([]store.JourneyGoal, []store.Journ
 	var entries []store.JourneyEntry
 	for _, j := range js {
 		if j.Config.Goal == o.Type {
-			goals = append(goals, store.JourneyGoal{Journey: j.Name(), MemberID: o.Member.ID, At: o.OccurredAt})
+			goals = append(goals, store.JourneyGoal{Journey: j.Name(), MemberID: o.Member.ID, At: now})
 		}
 		if j.Config.Trigger.On != o.Type || !j.Config.On() {
 			continue
@@ -164,7 +164,7 @@ func Effects(js []*Journey, o event.Outcome) ([]store.JourneyGoal, []store.Journ
 			}
 		}
 		entries = append(entries, store.JourneyEntry{Journey: j.Name(), MemberID: o.Member.ID,
-			EntryID: EntryID(o.ID, j.Name()), ReEntry: j.ReEntry, At: o.OccurredAt})
+			EntryID: EntryID(o.ID, j.Name()), ReEntry: j.ReEntry, At: now})
 	}
 	return goals, entries, nil
 }

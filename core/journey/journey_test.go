@@ -176,7 +176,7 @@ func TestEffects(t *testing.T) {
 		return event.Outcome{ID: "out_1", Tenant: "acme", Type: "points.earned", OccurredAt: t0,
 			Member: event.MemberRef{ID: "mem_1"}, Data: map[string]any{"points": points}}
 	}
-	goals, entries, err := journey.Effects(js, earned(150))
+	goals, entries, err := journey.Effects(js, earned(150), t0)
 	require.NoError(t, err)
 	assert.Equal(t, []store.JourneyGoal{{Journey: "winback", MemberID: "mem_1", At: t0}}, goals)
 	assert.Equal(t, []store.JourneyEntry{
@@ -184,19 +184,19 @@ func TestEffects(t *testing.T) {
 		{Journey: "big", MemberID: "mem_1", EntryID: journey.EntryID("out_1", "big"), ReEntry: 720 * time.Hour, At: t0},
 	}, entries, "a disabled journey takes no entries")
 
-	_, entries, err = journey.Effects(js, earned(50))
+	_, entries, err = journey.Effects(js, earned(50), t0)
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "when is false for big")
 
 	redeemed := event.Outcome{ID: "out_2", Type: "reward.redeemed", OccurredAt: t0, Member: event.MemberRef{ID: "mem_1"}}
-	goals, entries, err = journey.Effects(js, redeemed)
+	goals, entries, err = journey.Effects(js, redeemed, t0)
 	require.NoError(t, err)
 	assert.Equal(t, []store.JourneyGoal{{Journey: "off", MemberID: "mem_1", At: t0}}, goals, "a disabled journey still ends")
 	assert.Empty(t, entries)
 
 	anonymous := earned(150)
 	anonymous.Member.ID = ""
-	goals, entries, err = journey.Effects(js, anonymous)
+	goals, entries, err = journey.Effects(js, anonymous, t0)
 	require.NoError(t, err)
 	assert.Empty(t, goals)
 	assert.Empty(t, entries)

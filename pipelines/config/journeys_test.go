@@ -50,7 +50,7 @@ func TestShippedJourneys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			goals, entries, err := journey.Effects(js, tt.o)
+			goals, entries, err := journey.Effects(js, tt.o, at)
 			require.NoError(t, err)
 			var entered, ended []string
 			for _, e := range entries {
