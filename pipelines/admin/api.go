@@ -55,6 +55,7 @@ type Store interface {
 	store.Privacy
 	store.Analytics
 	store.Campaigns
+	store.Journeys
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -126,6 +127,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.privacyRoutes(mux)
 	a.analyticsRoutes(mux)
 	a.campaignRoutes(mux)
+	a.journeyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))
