@@ -2,6 +2,7 @@ package pipelines_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -154,3 +156,51 @@ func TestJourneyRunsItsStepsUntilTheGoal(t *testing.T) {
 }
 
 func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// An abandoned checkout enters its member into the cart journey as the
+// sweep announces it; their order is the goal that ends it.
+func TestAbandonedCheckoutEntersTheCartJourney(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: []string{"LOYALHUB_PIPELINE__SCHEDULER__DISABLED=true"}, yaml: passThrough(`    journeys:
+      - name: cart
+        sender: whatsapp
+        trigger:
+          on: checkout.abandoned
+        goal: points.earned
+        re_entry: 168h
+        steps:
+          - wait: 23h
+          - send:
+              template:
+                name: cart_last_call
+                language: en
+`)})
+	order := func(id string) string {
+		return fmt.Sprintf(`{"type": "order.paid", "id": %q, "data": {"order_id": %q, "phone": "081234560311", "name": "Tia", "total": "50000", "currency": "IDR"}}`, id, id)
+	}
+	h.postEvents(t, order("CJ-1"))
+	var tia member.Member
+	eventually(t, "the member", func() bool {
+		var ok bool
+		tia, ok = h.member("081234560311")
+		return ok
+	})
+	h.postEvents(t, fmt.Sprintf(`{"type": "checkout.updated", "id": "tok-cj/1", "occurred_at": %d, "data": {"token": "tok-cj", "phone": "081234560311", "total": "90000.00", "currency": "IDR", "url": "https://shop.example/c/tok-cj", "completed": false}}`,
+		time.Now().Add(-time.Minute).Unix()))
+	ctx := context.Background()
+	st := h.hub.Store()
+	later := time.Now().Add(2 * time.Hour)
+	eventually(t, "the checkout announced", func() bool {
+		reports := h.hub.Sweep(ctx, "test", later)
+		return len(reports) == 1 && reports[0].Abandoned == 1
+	})
+	s, err := st.JourneyState(ctx, "acme", "cart", tia.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.JourneyActive, s.Status)
+	assert.WithinDuration(t, later, s.DueAt, time.Second)
+
+	h.postEvents(t, order("CJ-2"))
+	eventually(t, "the order ends the journey", func() bool {
+		s, err := st.JourneyState(ctx, "acme", "cart", tia.ID)
+		return err == nil && s.Status == store.JourneyExited && s.Reason == store.JourneyReasonGoal
+	})
+}
