@@ -36,7 +36,7 @@ type fixture struct {
 	onQueue   func()
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{now: t0}
 	f.st = sqlite.New(filepath.Join(t.TempDir(), "loyalhub.db")).WithClock(func() time.Time { return f.now })
