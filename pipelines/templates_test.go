@@ -43,3 +43,27 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	require.Contains(t, s, old)
 	return strings.Replace(s, old, new, 1)
 }
+
+func TestStartRefusesAJourneyWhoseTemplateDoesNotFit(t *testing.T) {
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"data":[{"name":"points_earned","language":"en","status":"APPROVED","category":"UTILITY","components":[{"type":"BODY","text":"Hi {{1}}, +{{2}}, {{3}}"}]},`+
+			`{"name":"thanks","language":"en","status":"APPROVED","category":"UTILITY","components":[{"type":"BODY","text":"Thanks {{1}}"}]}],"paging":{}}`)
+	}))
+	defer graph.Close()
+	cfg := withJourney(testConfig(t.TempDir(), graph.URL))
+	cfg = replaceOnce(t, cfg, "        phone_number_id:", "        waba_id: \"200000000000009\"\n        phone_number_id:")
+	reg := connectors.NewRegistry()
+	all.Register(reg)
+	s, err := hubconfig.Parse([]byte(cfg), []string{"LOYALHUB_QUEUE__BACKEND=memory"}, reg)
+	require.NoError(t, err)
+	hub, err := pipelines.New(s, pipelines.Options{})
+	require.NoError(t, err)
+	err = hub.Start(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "notifications[0]")
+	assert.Contains(t, err.Error(), "tenants.acme.journeys[0].steps[0].send.template: ")
+	assert.Contains(t, err.Error(), "takes 1 body parameters, the message gives 2")
+	assert.Contains(t, err.Error(), "tenants.acme.journeys[0].steps[3].send.template: ")
+	_ = hub.Close(context.Background())
+}

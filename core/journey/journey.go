@@ -110,6 +110,22 @@ func notification(journey string, i int, s config.JourneySend, sender string) co
 	return config.Notification{Name: journey + "/" + strconv.Itoa(i), Sender: sender, Category: cat, Template: s.Template}
 }
 
+// Templates are the templates the journey's send steps fill, by their key
+// in the journey ("steps[2].send.template"), to check them against the
+// account's.
+func (j *Journey) Templates() map[string]*messaging.Template {
+	out := map[string]*messaging.Template{}
+	for i, st := range j.steps {
+		if st.send == nil {
+			continue
+		}
+		for key, t := range st.send.Templates() {
+			out[fmt.Sprintf("steps[%d].send.%s", i, key)] = t
+		}
+	}
+	return out
+}
+
 // Name is the journey's name.
 func (j *Journey) Name() string { return j.Config.Name }
 
