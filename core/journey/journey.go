@@ -156,13 +156,17 @@ func EntryID(outcomeID, journey string) string { return event.DerivedID("jen_", 
 // Effects are the journey goals and entries an outcome makes for the
 // outcome's member, at now: a goal for each journey whose goal is the
 // outcome's type, an entry into each enabled journey whose trigger the
-// outcome matches. An outcome without a member makes none.
+// outcome matches. An outcome without a member makes none. A trigger
+// whose when fails on the outcome enters nobody: its error is returned,
+// joined with any other, beside the goals and entries of the rest, so that
+// a journey's condition never fails the outcome's transaction.
 func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal, []store.JourneyEntry, error) {
 	if o.Member.ID == "" {
 		return nil, nil, nil
 	}
 	var goals []store.JourneyGoal
 	var entries []store.JourneyEntry
+	var errs []error
 	for _, j := range js {
 		if j.Config.Goal == o.Type {
 			goals = append(goals, store.JourneyGoal{Journey: j.Name(), MemberID: o.Member.ID, At: now})
@@ -173,7 +177,8 @@ func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal
 		if j.when != nil {
 			ok, err := j.when.Eval(j.Tenant, o)
 			if err != nil {
-				return nil, nil, fmt.Errorf("journey %q, trigger.when: %w", j.Name(), err)
+				errs = append(errs, fmt.Errorf("journey %q, trigger.when: %w", j.Name(), err))
+				continue
 			}
 			if !ok {
 				continue
@@ -182,7 +187,7 @@ func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal
 		entries = append(entries, store.JourneyEntry{Journey: j.Name(), MemberID: o.Member.ID,
 			EntryID: EntryID(o.ID, j.Name()), ReEntry: j.ReEntry, At: now})
 	}
-	return goals, entries, nil
+	return goals, entries, errors.Join(errs...)
 }
 
 // Env is what Advance reads of the world: the member as they are now and

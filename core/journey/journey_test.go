@@ -194,6 +194,14 @@ func TestEffects(t *testing.T) {
 	assert.Equal(t, []store.JourneyGoal{{Journey: "off", MemberID: "mem_1", At: t0}}, goals, "a disabled journey still ends")
 	assert.Empty(t, entries)
 
+	failing := append(js, compile(t, config.Journey{Name: "odd", Trigger: config.JourneyTrigger{On: "points.earned",
+		When: "data.points / data.missing > 1"}, Steps: []config.JourneyStep{{Wait: time.Hour}}}))
+	goals, entries, err = journey.Effects(failing, earned(150), t0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `journey "odd", trigger.when`)
+	assert.Len(t, goals, 1)
+	assert.Len(t, entries, 2, "the other journeys' entries stand")
+
 	anonymous := earned(150)
 	anonymous.Member.ID = ""
 	goals, entries, err = journey.Effects(js, anonymous, t0)

@@ -68,7 +68,8 @@ func (l *Ledger) Effects(t *runtime.Tenant, eventID string, at time.Time, via st
 			}
 			goals, entries, err := journey.Effects(t.Journeys, o, now)
 			if err != nil {
-				return store.Effects{}, fault.Permanent(fault.ClassRequest, err)
+				l.d.Logger.Warn("a journey's trigger failed on an outcome; the member is not entered", "tenant", t.ID,
+					"member", o.Member.ID, "outcome", o.Type, "error", err)
 			}
 			e.JourneyGoals = append(e.JourneyGoals, goals...)
 			e.Journeys = append(e.Journeys, entries...)

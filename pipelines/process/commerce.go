@@ -332,7 +332,8 @@ func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.
 			queued = append(queued, cmds...)
 			g, e, err := journey.Effects(t.Journeys, o, now)
 			if err != nil {
-				return announced, err
+				l.Logger.Warn("a journey's trigger failed on an abandoned checkout; the member is not entered",
+					"tenant", t.ID, "member", o.Member.ID, "error", err)
 			}
 			goals, entries = append(goals, g...), append(entries, e...)
 			n++
