@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -108,7 +109,9 @@ func (r *Runner) Run(ctx context.Context) {
 
 // RunDue advances every state due now, a batch at a time, and returns how
 // many it advanced. A state whose steps failed to be carried out stays as
-// it was, leased: it runs again once the lease ends.
+// it was, leased: it runs again once the lease ends, unless the failure is
+// permanent (an award the program refuses, a message without a recipient):
+// then the member exits with JourneyReasonError.
 func (r *Runner) RunDue(ctx context.Context) (int, error) {
 	r.defaults()
 	n := 0
@@ -159,14 +162,21 @@ func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Tim
 	}
 	acts, next, stepErr := j.Advance(s, now, journey.Env{Member: m, Location: t.Location})
 	for _, a := range acts {
-		if err := r.act(ctx, t, j, m.ID, a, now); err != nil {
+		err := r.act(ctx, t, j, m.ID, a, now)
+		if fault.IsPermanent(err) {
+			// It would fail again at every run: the member exits.
+			next, stepErr = s, err
+			next.Status, next.Reason = store.JourneyExited, store.JourneyReasonError
+			break
+		}
+		if err != nil {
 			return err
 		}
 	}
 	result := ResultWaiting
 	switch {
 	case stepErr != nil:
-		r.Logger.Warn("journey step failed on the member's data; the member exits", "tenant", s.Tenant,
+		r.Logger.Warn("a journey step failed for good; the member exits", "tenant", s.Tenant,
 			"journey", s.Journey, "member", s.MemberID, "error", stepErr)
 		result = ResultFailed
 	case next.Status == store.JourneyCompleted:
@@ -181,6 +191,9 @@ func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Tim
 func (r *Runner) act(ctx context.Context, t *runtime.Tenant, j *journey.Journey, memberID string, a journey.Action, now time.Time) error {
 	switch a := a.(type) {
 	case journey.Send:
+		if err := a.Command.Validate(); err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("step %d: %w", a.Step, err))
+		}
 		if err := r.Enqueue(ctx, []messaging.Command{a.Command}); err != nil {
 			return fmt.Errorf("queueing step %d: %w", a.Step, err)
 		}
@@ -193,6 +206,9 @@ func (r *Runner) act(ctx context.Context, t *runtime.Tenant, j *journey.Journey,
 			func(acc *loyalty.Account) error {
 				return t.Program.AdjustAs(acc, a.EventID, a.Points, reason, journey.Origin(j.Name(), a.Step), now)
 			})
+		if errors.Is(err, loyalty.ErrBadEvent) || errors.Is(err, store.ErrNoMember) {
+			err = fault.Permanent(fault.ClassRequest, err)
+		}
 		if err != nil {
 			return fmt.Errorf("awarding step %d: %w", a.Step, err)
 		}

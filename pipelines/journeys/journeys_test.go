@@ -3,6 +3,7 @@ package journeys
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,9 +32,11 @@ type fixture struct {
 	memberID string
 	queued   []messaging.Command
 	awarded  []string
-	// failQueue fails the next enqueue; onQueue runs at each.
+	// failQueue fails the next enqueue; onQueue runs at each; awardErr
+	// fails every award.
 	failQueue bool
 	onQueue   func()
+	awardErr  error
 }
 
 func setup(t testing.TB) *fixture {
@@ -66,6 +69,9 @@ func setup(t testing.TB) *fixture {
 		},
 		Transact: func(_ context.Context, _ *runtime.Tenant, _, eventID string, ref store.AccountRef, _ time.Time,
 			_ func(*loyalty.Account) error) (store.AccountResult, error) {
+			if f.awardErr != nil {
+				return store.AccountResult{}, f.awardErr
+			}
 			f.awarded = append(f.awarded, eventID)
 			return store.AccountResult{}, nil
 		}}
@@ -158,4 +164,17 @@ func TestRunDueExitsWhatCannotRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.JourneyExited, gone.Status, "a member who no longer exists")
 	assert.Equal(t, store.JourneyReasonError, gone.Reason)
+}
+
+func TestRunDueExitsOnAPermanentFailure(t *testing.T) {
+	f := setup(t)
+	f.enter(t, "jen_1")
+	f.awardErr = fmt.Errorf("award: %w", loyalty.ErrBadEvent)
+	_, err := f.r.RunDue(context.Background())
+	require.NoError(t, err)
+	s := f.state(t)
+	assert.Equal(t, store.JourneyExited, s.Status)
+	assert.Equal(t, store.JourneyReasonError, s.Reason)
+	assert.Equal(t, 0, s.Step, "left where the run started")
+	assert.Len(t, f.queued, 1, "the send before the award stands")
 }
