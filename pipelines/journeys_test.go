@@ -141,6 +141,15 @@ func TestJourneyRunsItsStepsUntilTheGoal(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"rule:points_earned": 3, "journey:follow-up/0": 2, "journey:follow-up/3": 1}, origins)
 
+	var states struct {
+		MemberID string `json:"member_id"`
+		Journeys []store.JourneyState
+	}
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/members/"+budi.ID+"/journeys", &states))
+	require.Len(t, states.Journeys, 1)
+	assert.Equal(t, store.JourneyReasonGoal, states.Journeys[0].Reason)
+	assert.Equal(t, http.StatusNotFound, h.admin(http.MethodGet, "/members/mem_nobody/journeys", nil))
+
 	var body journeysBody
 	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/journeys", &body))
 	require.Len(t, body.Journeys, 1)

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/loyalhub/loyalhub/core/config"
@@ -11,6 +12,30 @@ import (
 
 func (a *API) journeyRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/tenants/{tenant}/journeys", a.tenant(a.listJourneys))
+	mux.Handle("GET /api/v1/tenants/{tenant}/members/{id}/journeys", a.tenant(a.memberJourneys))
+}
+
+// memberJourneys lists where a member stands in each of the tenant's
+// journeys they ever entered.
+func (a *API) memberJourneys(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	m, err := a.Store.Member(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		a.respond(w, nil, err, "no member "+r.PathValue("id"))
+		return
+	}
+	states := []store.JourneyState{}
+	for _, j := range t.Journeys {
+		s, err := a.Store.JourneyState(r.Context(), t.ID, j.Name(), m.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			a.respond(w, nil, err, "")
+			return
+		}
+		states = append(states, s)
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"member_id": m.ID, "journeys": states})
 }
 
 // journeyView is a journey as configured, with its members counted by
