@@ -22,14 +22,18 @@ func (h *Hub) newCampaigns() *campaigns.Runner {
 func (h *Hub) Campaigns() *campaigns.Runner { return h.campaigns }
 
 // startCampaigns runs the campaign runner until Close.
-func (h *Hub) startCampaigns(ctx context.Context) {
+func (h *Hub) startCampaigns(ctx context.Context) { h.stopCampaigns = startLoop(ctx, h.campaigns.Run) }
+
+// startLoop runs run in a goroutine, with ctx's values but not its
+// cancellation, and returns what stops it and waits for it to return.
+func startLoop(ctx context.Context, run func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h.campaigns.Run(ctx)
+		run(ctx)
 	}()
-	h.stopCampaigns = func() {
+	return func() {
 		cancel()
 		<-done
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
+	"github.com/loyalhub/loyalhub/pipelines/journeys"
 	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
@@ -54,9 +55,12 @@ type Hub struct {
 	// loop.
 	campaigns     *campaigns.Runner
 	stopCampaigns func()
-	runners       *schedule.Workers
-	syncer        *schedule.Workers
-	sender        *send.Sender
+	// journeys advances members' journeys; stopJourneys stops its loop.
+	journeys     *journeys.Runner
+	stopJourneys func()
+	runners      *schedule.Workers
+	syncer       *schedule.Workers
+	sender       *send.Sender
 	// ledger runs the tenants' loyalty transactions with their effects
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger
@@ -168,6 +172,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		for i, n := range tc.Notifications {
 			t.Notifications = append(t.Notifications, runtime.Notification{Name: n.Name, On: n.On, Renderer: s.Renderers[id][i]})
 		}
+		t.Journeys = s.Journeys[id]
 		h.tenants[id] = t
 	}
 	apps, err := ingest.NewApps(h.cfg.WhatsAppApps, h.tenants, accounts)
@@ -218,6 +223,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	h.ledger = h.newLedger()
 	h.lanes = h.newLanes()
 	h.campaigns = h.newCampaigns()
+	h.journeys = h.newJourneys()
 	connect := newConnector(h.cfg.Startup.ConnectTimeout, h.logger)
 	if err = connect.retry(ctx, "store", h.store.Migrate); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
@@ -241,6 +247,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 			h.startCampaigns(ctx)
+			h.startJourneys(ctx)
 		}
 		h.startSyncer(ctx)
 	}
@@ -387,6 +394,9 @@ func (h *Hub) Close(ctx context.Context) error {
 		}
 		if h.stopCampaigns != nil {
 			h.stopCampaigns()
+		}
+		if h.stopJourneys != nil {
+			h.stopJourneys()
 		}
 		if h.scheduler != nil {
 			if err := h.scheduler.Close(ctx); err != nil {

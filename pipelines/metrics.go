@@ -64,6 +64,7 @@ type Metrics struct {
 	MembersMerged      *prometheus.CounterVec // tenant
 	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
+	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
@@ -232,6 +233,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_checkouts_abandoned_total",
 			Help: "Checkouts announced as abandoned.",
 		}, []string{"tenant"}),
+		JourneySteps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_journey_steps_total",
+			Help: "Members' journey states advanced: now waiting, completed, exited, or failed on the member's data.",
+		}, []string{"tenant", "journey", "result"}),
 		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
@@ -307,7 +312,7 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)

@@ -238,6 +238,9 @@ type Scheduler struct {
 	// CampaignBatch is how many members of a campaign's audience one
 	// transaction writes to the outbox. Default 500.
 	CampaignBatch int `koanf:"campaign_batch"`
+	// JourneyPoll is how often members' journey steps that are due are
+	// looked for. Default 5s.
+	JourneyPoll time.Duration `koanf:"journey_poll"`
 }
 
 // Retry is the in-process retry of retryable errors, before the message is
@@ -305,10 +308,12 @@ type Tenant struct {
 	Connectors    map[string]Connector `koanf:"connectors"`
 	Loyalty       Loyalty              `koanf:"loyalty"`
 	Notifications []Notification       `koanf:"notifications"`
-	Messaging     Messaging            `koanf:"messaging"`
-	Pricing       Pricing              `koanf:"pricing"`
-	Checkouts     Checkouts            `koanf:"checkouts"`
-	Conversation  Conversation         `koanf:"conversation"`
+	// Journeys are automated flows members enter on an outcome.
+	Journeys     []Journey    `koanf:"journeys"`
+	Messaging    Messaging    `koanf:"messaging"`
+	Pricing      Pricing      `koanf:"pricing"`
+	Checkouts    Checkouts    `koanf:"checkouts"`
+	Conversation Conversation `koanf:"conversation"`
 	// Surveys are NPS and CSAT surveys sent after events (docs/surveys.md).
 	Surveys []Survey `koanf:"surveys"`
 }

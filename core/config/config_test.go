@@ -40,7 +40,7 @@ func TestDefault(t *testing.T) {
 		Retry:          config.Retry{MaxRetries: 5, InitialInterval: 200 * time.Millisecond, MaxInterval: 10 * time.Second, Multiplier: 2},
 		Send:           config.Send{UnknownPolicy: "resend", UnknownGrace: 30 * time.Second, AuthPause: 5 * time.Minute, Concurrency: 64, Relay: time.Second},
 		Scheduler: config.Scheduler{Interval: time.Minute, Lease: 5 * time.Minute, Batch: 500,
-			CampaignPoll: 5 * time.Second, CampaignBatch: 500},
+			CampaignPoll: 5 * time.Second, CampaignBatch: 500, JourneyPoll: 5 * time.Second},
 		Sync: config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 	assert.Nil(t, c.Tenants)

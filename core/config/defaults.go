@@ -50,6 +50,7 @@ const (
 	DefaultSchedulerBatch    = 500
 	DefaultCampaignPoll      = 5 * time.Second
 	DefaultCampaignBatch     = 500
+	DefaultJourneyPoll       = 5 * time.Second
 	DefaultSyncEvery         = 5 * time.Second
 
 	DefaultTimezone      = "UTC"
@@ -109,6 +110,7 @@ func (c *Config) ApplyDefaults() {
 	setInt(&p.Scheduler.Batch, DefaultSchedulerBatch)
 	setDuration(&p.Scheduler.CampaignPoll, DefaultCampaignPoll)
 	setInt(&p.Scheduler.CampaignBatch, DefaultCampaignBatch)
+	setDuration(&p.Scheduler.JourneyPoll, DefaultJourneyPoll)
 	setDuration(&p.Sync.Interval, DefaultSyncEvery)
 
 	for id, t := range c.Tenants {

@@ -281,6 +281,7 @@ func (c *Config) validatePipeline(v *validator) {
 	v.positive("pipeline.scheduler.batch", int64(p.Scheduler.Batch))
 	v.positiveDuration("pipeline.scheduler.campaign_poll", p.Scheduler.CampaignPoll)
 	v.positive("pipeline.scheduler.campaign_batch", int64(p.Scheduler.CampaignBatch))
+	v.positiveDuration("pipeline.scheduler.journey_poll", p.Scheduler.JourneyPoll)
 	if p.Scheduler.Lease > 0 && p.Scheduler.Lease < p.Scheduler.Interval {
 		v.add("pipeline.scheduler.lease", "must be at least pipeline.scheduler.interval (%s), or another replica takes over between sweeps", p.Scheduler.Interval)
 	}
@@ -343,6 +344,7 @@ func (t *Tenant) validate(v *validator, id string) {
 		}
 	}
 	v.loyalty(base+".loyalty", t.Loyalty, loc)
+	v.journeys(base, *t)
 
 	seen := map[string]int{}
 	for i, n := range t.Notifications {

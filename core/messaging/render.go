@@ -286,7 +286,37 @@ func (r *Renderer) fail(key string, err error) error {
 		fmt.Errorf("rendering notification %q, %s: %w", r.n.Name, key, err))
 }
 
-func (r *Renderer) env(o event.Outcome) map[string]any {
+func (r *Renderer) env(o event.Outcome) map[string]any { return OutcomeEnv(r.tenant, o) }
+
+// Condition is an expr condition over an outcome, as a notification's
+// when: it sees the variables Renderer describes.
+type Condition struct{ p *vm.Program }
+
+// CompileCondition compiles a condition that must yield a bool.
+func CompileCondition(src string) (Condition, error) {
+	p, err := expr.Compile(src, expr.Env(renderEnv), expr.AsBool())
+	if err != nil {
+		return Condition{}, errors.New(compileMsg(err))
+	}
+	return Condition{p: p}, nil
+}
+
+// Eval evaluates the condition on outcome o of tenant.
+func (c Condition) Eval(tenant string, o event.Outcome) (bool, error) {
+	v, err := expr.Run(c.p, OutcomeEnv(tenant, o))
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("result is %T, want bool", v)
+	}
+	return b, nil
+}
+
+// OutcomeEnv is what a notification's expressions see of outcome o of
+// tenant (see Renderer).
+func OutcomeEnv(tenant string, o event.Outcome) map[string]any {
 	data := o.Data
 	if data == nil {
 		data = map[string]any{}
@@ -306,7 +336,7 @@ func (r *Renderer) env(o event.Outcome) map[string]any {
 			"balance": o.Member.Balance,
 		},
 		"data":   data,
-		"tenant": r.tenant,
+		"tenant": tenant,
 	}
 }
 

@@ -57,6 +57,10 @@ type AccountRef struct {
 type Effects struct {
 	Messages []Message
 	Sync     []SyncRef
+	// Journeys enter the member into journeys, and JourneyGoals end their
+	// journeys; goals are written first (see Journeys).
+	Journeys     []JourneyEntry
+	JourneyGoals []JourneyGoal
 }
 
 // SyncRef is a member to write back to one connector.

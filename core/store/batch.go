@@ -122,6 +122,8 @@ func (b batchTx) WriteChanges(ctx context.Context, w AccountWrite) error {
 	if !w.IsNew && b.plain.Add(w.Member.ID, w.Stored, b.lots, w.Changes) {
 		b.plain.Effects.Messages = append(b.plain.Effects.Messages, w.Effects.Messages...)
 		b.plain.Effects.Sync = append(b.plain.Effects.Sync, w.Effects.Sync...)
+		b.plain.Effects.Journeys = append(b.plain.Effects.Journeys, w.Effects.Journeys...)
+		b.plain.Effects.JourneyGoals = append(b.plain.Effects.JourneyGoals, w.Effects.JourneyGoals...)
 		return nil
 	}
 	return b.AccountTx.WriteChanges(ctx, w)

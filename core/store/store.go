@@ -45,6 +45,7 @@ type Store interface {
 	Segments
 	Surveys
 	MemberLists
+	Journeys
 }
 
 // Members reads members.

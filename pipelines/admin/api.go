@@ -61,6 +61,7 @@ type Store interface {
 	store.Segments
 	store.Surveys
 	store.MemberLists
+	store.Journeys
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -141,6 +142,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.campaignRoutes(mux)
 	a.segmentRoutes(mux)
 	a.surveyRoutes(mux)
+	a.journeyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))

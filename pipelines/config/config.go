@@ -25,6 +25,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	core "github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
+	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/mappings"
@@ -61,6 +62,9 @@ type Settings struct {
 	// Renderers holds every tenant's compiled notification rules, in the
 	// order of its notifications list.
 	Renderers map[string][]*messaging.Renderer
+	// Journeys holds every tenant's compiled journeys, in the order of its
+	// journeys list.
+	Journeys map[string][]*journey.Journey
 	// Programs holds every tenant's compiled loyalty program.
 	Programs map[string]*loyalty.Program
 	// Bots holds each tenant's chatbot language: its message catalog and
@@ -150,7 +154,8 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 	s := &Settings{
 		Config: cfg, Connectors: map[string]map[string]ConnectorSettings{},
 		Renderers: map[string][]*messaging.Renderer{}, Programs: map[string]*loyalty.Program{},
-		Bots: map[string]BotLanguage{}, Warnings: warnings,
+		Journeys: map[string][]*journey.Journey{},
+		Bots:     map[string]BotLanguage{}, Warnings: warnings,
 	}
 	for _, id := range sortedKeys(cfg.Tenants) {
 		t := cfg.Tenants[id]
@@ -165,6 +170,9 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 		renderers, nerrs := compileNotifications(reg, id, t)
 		s.Renderers[id] = renderers
 		errs = append(errs, nerrs...)
+		journeys, jerrs := compileJourneys(reg, id, t)
+		s.Journeys[id] = journeys
+		errs = append(errs, jerrs...)
 		bot, berrs := botLanguage(id, t.Conversation)
 		s.Bots[id] = bot
 		errs = append(errs, berrs...)
@@ -289,18 +297,38 @@ func compileNotifications(reg *connectors.Registry, tenant string, t core.Tenant
 			errs = append(errs, core.Prefix(path, err)...)
 		}
 		renderers = append(renderers, r)
-		c, ok := t.Connectors[n.Sender]
-		if !ok {
-			continue // reported by Validate
-		}
-		if spec, ok := reg.Lookup(c.Type); ok && !spec.Has(connectors.KindSender) {
-			errs = append(errs, &core.FieldError{
-				Path: path + ".sender",
-				Msg:  fmt.Sprintf("connector %q (type %s) cannot send messages", n.Sender, c.Type),
-			})
-		}
+		errs = append(errs, senderErrors(reg, t, path, n.Sender)...)
 	}
 	return renderers, errs
+}
+
+// compileJourneys compiles a tenant's journeys and checks that each one's
+// sender can send.
+func compileJourneys(reg *connectors.Registry, tenant string, t core.Tenant) ([]*journey.Journey, core.Errors) {
+	var errs core.Errors
+	var out []*journey.Journey
+	for i, c := range t.Journeys {
+		path := fmt.Sprintf("tenants.%s.journeys[%d]", tenant, i)
+		j, err := journey.Compile(tenant, c)
+		if err != nil {
+			errs = append(errs, core.Prefix(path, err)...)
+		}
+		out = append(out, j)
+		errs = append(errs, senderErrors(reg, t, path, c.Sender)...)
+	}
+	return out, errs
+}
+
+// senderErrors reports a connector that cannot send named at path.sender.
+func senderErrors(reg *connectors.Registry, t core.Tenant, path, sender string) core.Errors {
+	c, ok := t.Connectors[sender]
+	if !ok {
+		return nil // reported by Validate
+	}
+	if spec, ok := reg.Lookup(c.Type); ok && !spec.Has(connectors.KindSender) {
+		return core.Errors{{Path: path + ".sender", Msg: fmt.Sprintf("connector %q (type %s) cannot send messages", sender, c.Type)}}
+	}
+	return nil
 }
 
 // decodeStrict decodes the whole of ko into out (a pointer), reporting type

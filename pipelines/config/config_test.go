@@ -579,7 +579,7 @@ func TestLoadFull(t *testing.T) {
 		Retry:          config.Retry{MaxRetries: 0, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		Send:           config.Send{UnknownPolicy: "hold", UnknownGrace: 2 * time.Minute, AuthPause: 10 * time.Minute, Concurrency: 32, Relay: 2 * time.Second},
 		Scheduler: config.Scheduler{Disabled: true, Interval: 30 * time.Second, Lease: 2 * time.Minute, Batch: 200,
-			CampaignPoll: 10 * time.Second, CampaignBatch: 1000},
+			CampaignPoll: 10 * time.Second, CampaignBatch: 1000, JourneyPoll: 5 * time.Second},
 		Sync: config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -52,8 +53,9 @@ func outcomes(tenant, eventID string, at time.Time, res store.AccountResult, via
 
 // Effects is the hook of a loyalty transaction of tenant t (event eventID
 // at at; store.AccountRef.Effects): it renders the tenant's notifications
-// of the outcomes into the outbox and queues the member for every
-// write-back connector. via is as for Transact.
+// of the outcomes into the outbox, enters the member into the journeys the
+// outcomes trigger and ends those whose goal they are, and queues the
+// member for every write-back connector. via is as for Transact.
 func (l *Ledger) Effects(t *runtime.Tenant, eventID string, at time.Time, via string) func(store.AccountResult) (store.Effects, error) {
 	return func(res store.AccountResult) (store.Effects, error) {
 		var e store.Effects
@@ -64,6 +66,13 @@ func (l *Ledger) Effects(t *runtime.Tenant, eventID string, at time.Time, via st
 			if err != nil {
 				return store.Effects{}, err
 			}
+			goals, entries, err := journey.Effects(t.Journeys, o, now)
+			if err != nil {
+				l.d.Logger.Warn("a journey's trigger failed on an outcome; the member is not entered", "tenant", t.ID,
+					"member", o.Member.ID, "outcome", o.Type, "error", err)
+			}
+			e.JourneyGoals = append(e.JourneyGoals, goals...)
+			e.Journeys = append(e.Journeys, entries...)
 			for _, cmd := range cmds {
 				if e.Messages, err = appendQueued(e.Messages, cmd, now); err != nil {
 					return store.Effects{}, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -303,7 +304,8 @@ func (l *Lanes) redactAll(ctx context.Context, tenant string) (int, error) {
 // SweepCheckouts announces the tenant's checkouts left unfinished for
 // checkouts.abandon_after, each once, as checkout.abandoned outcomes: a
 // batch at a time, its notifications queued in the outbox in one store
-// transaction and then its checkouts marked in another. A crash in between
+// transaction, its members entered into the journeys it triggers in
+// another, and then its checkouts marked in a third. A crash in between
 // announces them again under the same keys, which the outbox keeps once.
 func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
 	announced, batch := 0, max(l.SweepBatch, 1)
@@ -314,21 +316,33 @@ func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.
 		}
 		marks := make([]store.CheckoutMark, len(due))
 		var queued []messaging.Command
+		var goals []store.JourneyGoal
+		var entries []store.JourneyEntry
 		n := 0 // checkouts announced
 		for i, c := range due {
 			marks[i] = store.CheckoutMark{Token: c.Token, UpdatedAt: c.UpdatedAt}
 			if c.Phone == "" {
 				continue // nobody to remind on WhatsApp: only marked
 			}
-			cmds, err := l.Notify(t, l.checkoutAbandoned(ctx, t.ID, c, now))
+			o := l.checkoutAbandoned(ctx, t.ID, c, now)
+			cmds, err := l.Notify(t, o)
 			if err != nil {
 				return announced, err
 			}
 			queued = append(queued, cmds...)
+			g, e, err := journey.Effects(t.Journeys, o, now)
+			if err != nil {
+				l.Logger.Warn("a journey's trigger failed on an abandoned checkout; the member is not entered",
+					"tenant", t.ID, "member", o.Member.ID, "error", err)
+			}
+			goals, entries = append(goals, g...), append(entries, e...)
 			n++
 		}
 		if err := l.Enqueue(ctx, queued); err != nil {
 			return announced, fmt.Errorf("queueing checkout.abandoned: %w", err)
+		}
+		if err := l.Store.EnterJourneys(ctx, t.ID, goals, entries); err != nil {
+			return announced, fmt.Errorf("entering checkout.abandoned journeys: %w", err)
 		}
 		if _, err := l.Store.MarkAbandoned(ctx, t.ID, marks, now); err != nil {
 			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)

@@ -40,6 +40,7 @@ type Store interface {
 	store.Senders
 	store.Checkouts
 	store.Privacy
+	store.Journeys
 }
 
 // Chat answers a customer's message with the tenant's chatbot, and

@@ -13,6 +13,7 @@ import (
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/conversation"
+	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/mappings"
@@ -25,7 +26,9 @@ type Tenant struct {
 	Config        config.Tenant
 	Program       *loyalty.Program
 	Notifications []Notification
-	Connectors    map[string]*Connector
+	// Journeys are the tenant's compiled journeys.
+	Journeys   []*journey.Journey
+	Connectors map[string]*Connector
 	// Bot is the chatbot's catalog and keywords; Chat is the chatbot as
 	// its turns read it.
 	Bot      hubconfig.BotLanguage

@@ -61,21 +61,25 @@ func (tp *Templates) Load(ctx context.Context) error {
 	return nil
 }
 
-// checkNotifications checks the templates of a tenant's notifications that
-// a sender sends.
+// checkNotifications checks the templates of a tenant's notifications and
+// journeys that a sender sends.
 func checkNotifications(t *runtime.Tenant, sender string, cat *messaging.Catalog) config.Errors {
 	var errs config.Errors
-	for i, n := range t.Notifications {
-		if n.Renderer.Notification().Sender != sender {
-			continue
-		}
-		for key, tmpl := range n.Renderer.Templates() {
+	check := func(at string, templates map[string]*messaging.Template) {
+		for key, tmpl := range templates {
 			if err := cat.Check(tmpl); err != nil {
-				errs = append(errs, &config.FieldError{
-					Path: fmt.Sprintf("tenants.%s.notifications[%d].%s", t.ID, i, key),
-					Msg:  err.Error(),
-				})
+				errs = append(errs, &config.FieldError{Path: at + "." + key, Msg: err.Error()})
 			}
+		}
+	}
+	for i, n := range t.Notifications {
+		if n.Renderer.Notification().Sender == sender {
+			check(fmt.Sprintf("tenants.%s.notifications[%d]", t.ID, i), n.Renderer.Templates())
+		}
+	}
+	for i, j := range t.Journeys {
+		if j.Config.Sender == sender {
+			check(fmt.Sprintf("tenants.%s.journeys[%d]", t.ID, i), j.Templates())
 		}
 	}
 	return errs

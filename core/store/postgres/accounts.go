@@ -241,13 +241,14 @@ const (
 
 // queueEffects queues the writes of a transaction's messages, checked
 // (store.CheckQueued), as queued (created at now unless they say
-// otherwise), and write-backs.
+// otherwise), journey goals and entries, and write-backs.
 func queueEffects(w *writeBatch, tenant string, e store.Effects, now time.Time) {
 	for _, m := range e.Messages {
 		created, due := store.QueuedTimes(m, now)
 		w.queue("queueing message "+m.Key, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
 			m.Template, m.Category, store.MessageQueued, created, m.SentAs, m.Origin, m.Command, due)
 	}
+	queueJourneys(w, tenant, e.JourneyGoals, e.Journeys)
 	for _, r := range e.Sync {
 		w.queue("queueing member "+r.MemberID+" for write-back", queryQueueSync, tenant, r.Connector, r.MemberID, now)
 	}

@@ -28,6 +28,7 @@ func RunClock(t *testing.T, open func(t *testing.T, now func() time.Time) store.
 		{"Funnel", testFunnel},
 		{"Program", testProgram},
 		{"Campaigns", testCampaigns},
+		{"Journeys", testJourneys},
 		{"ScanMembers", testScanMembers},
 	}
 	for _, tt := range tests {

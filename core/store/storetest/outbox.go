@@ -199,10 +199,10 @@ func testTransactEffectsConcurrent(t *testing.T, s store.Store) {
 }
 
 // testTransactMembersEffects runs a batch of scheduled work whose ops have
-// the effects hook: the messages and write-backs of the ops that commit
-// are written with them, whether their changes are plain (set statements
-// for the batch) or not; an op that fails, or whose hook fails, writes
-// neither its changes nor its effects.
+// the effects hook: the messages, journey entries and write-backs of the
+// ops that commit are written with them, whether their changes are plain
+// (set statements for the batch) or not; an op that fails, or whose hook
+// fails, writes neither its changes nor its effects.
 func testTransactMembersEffects(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tenant := newTenant()
@@ -216,6 +216,7 @@ func testTransactMembersEffects(t *testing.T, s store.Store) {
 				e.Messages = append(e.Messages, queued(tenant, fmt.Sprintf("msg_%s_%s_%d", eventID, oc.Type, i), time.Time{}))
 			}
 			e.Sync = []store.SyncRef{{Connector: "shop", MemberID: res.Member.ID}}
+			e.Journeys = []store.JourneyEntry{{Journey: "batch", MemberID: res.Member.ID, EntryID: "en_" + eventID, At: now}}
 			return e, nil
 		}
 	}
@@ -261,10 +262,17 @@ func testTransactMembersEffects(t *testing.T, s store.Store) {
 		synced = append(synced, it.MemberID)
 	}
 	assert.ElementsMatch(t, ids[:2], synced, "the committed ops' members queued for write-back")
+	for _, id := range ids[:2] {
+		st, err := s.JourneyState(ctx, tenant, "batch", id)
+		require.NoError(t, err, "the committed ops' members entered the journey")
+		assert.Equal(t, store.JourneyActive, st.Status)
+	}
 	for _, id := range ids[2:] {
 		m, err := s.Member(ctx, tenant, id)
 		require.NoError(t, err)
 		assert.Equal(t, int64(10), m.Pending, "a failing op or hook wrote nothing")
+		_, err = s.JourneyState(ctx, tenant, "batch", id)
+		assert.ErrorIs(t, err, store.ErrNotFound)
 		checkLedger(t, s, tenant, id, false)
 	}
 }

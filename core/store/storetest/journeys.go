@@ -1,0 +1,170 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/store"
+)
+
+// testJourneys enters members into journeys by the re-entry rules, ends
+// them on a goal before a new entry of the same transaction, leases due
+// states and updates a state only for its own entry.
+func testJourneys(t *testing.T, s store.Store, c *testClock) {
+	ctx := context.Background()
+	tenant := newTenant()
+	c.set(at(0))
+	state := func(t *testing.T, journey, memberID string) store.JourneyState {
+		t.Helper()
+		st, err := s.JourneyState(ctx, tenant, journey, memberID)
+		require.NoError(t, err)
+		return st
+	}
+	enter := func(t *testing.T, journey, memberID, entryID string, reEntry time.Duration, when time.Time) {
+		t.Helper()
+		require.NoError(t, s.EnterJourneys(ctx, tenant, nil, []store.JourneyEntry{
+			{Journey: journey, MemberID: memberID, EntryID: entryID, ReEntry: reEntry, At: when}}))
+	}
+	leave := func(t *testing.T, st store.JourneyState, status string) {
+		t.Helper()
+		st.Status = status
+		ok, err := s.UpdateJourneyState(ctx, st)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+
+	t.Run("enter once; re-enter by the rule once left", func(t *testing.T) {
+		_, err := s.JourneyState(ctx, tenant, "never", "mem_1")
+		require.ErrorIs(t, err, store.ErrNotFound)
+		for _, j := range []struct {
+			name    string
+			reEntry time.Duration
+		}{{"never", 0}, {"always", -1}, {"month", 30 * 24 * time.Hour}} {
+			enter(t, j.name, "mem_1", "en_1", j.reEntry, at(10))
+			st := state(t, j.name, "mem_1")
+			assert.Equal(t, store.JourneyActive, st.Status)
+			assert.Equal(t, "en_1", st.EntryID)
+			assert.Equal(t, 0, st.Step)
+			assert.WithinDuration(t, at(10), st.DueAt, 0)
+			assert.WithinDuration(t, at(10), st.EnteredAt, 0)
+
+			enter(t, j.name, "mem_1", "en_2", j.reEntry, at(20))
+			assert.Equal(t, "en_1", state(t, j.name, "mem_1").EntryID, "%s: an active member is not entered again", j.name)
+			leave(t, state(t, j.name, "mem_1"), store.JourneyCompleted)
+		}
+
+		enter(t, "never", "mem_1", "en_3", 0, at(30))
+		assert.Equal(t, store.JourneyCompleted, state(t, "never", "mem_1").Status, "never: left for good")
+
+		enter(t, "always", "mem_1", "en_3", -1, at(30))
+		st := state(t, "always", "mem_1")
+		assert.Equal(t, "en_3", st.EntryID, "always: a new entry")
+		assert.Equal(t, store.JourneyActive, st.Status)
+		assert.WithinDuration(t, at(30), st.EnteredAt, 0)
+
+		enter(t, "month", "mem_1", "en_3", 30*24*time.Hour, at(10).Add(30*24*time.Hour-time.Second))
+		assert.Equal(t, "en_1", state(t, "month", "mem_1").EntryID, "a duration: not before it passed since the last entry")
+		enter(t, "month", "mem_1", "en_4", 30*24*time.Hour, at(10).Add(30*24*time.Hour))
+		assert.Equal(t, "en_4", state(t, "month", "mem_1").EntryID, "a duration: once it passed")
+	})
+
+	t.Run("a goal ends the journey before the same transaction's entry", func(t *testing.T) {
+		phone := "+6281300000701"
+		run := func(t *testing.T, eventID string, when time.Time) string {
+			t.Helper()
+			var memberID string
+			ref := store.AccountRef{Phone: phone, Create: true, Effects: func(res store.AccountResult) (store.Effects, error) {
+				memberID = res.Member.ID
+				return store.Effects{
+					JourneyGoals: []store.JourneyGoal{{Journey: "winback", MemberID: res.Member.ID, At: when}},
+					Journeys: []store.JourneyEntry{{Journey: "winback", MemberID: res.Member.ID, EntryID: "en_" + eventID,
+						ReEntry: -1, At: when}},
+				}, nil
+			}}
+			_, err := s.Transact(ctx, tenant, eventID, ref, when, func(*loyalty.Account) error { return nil })
+			require.NoError(t, err)
+			return memberID
+		}
+		id := run(t, "ev_1", at(100))
+		st := state(t, "winback", id)
+		assert.Equal(t, "en_ev_1", st.EntryID)
+		assert.Equal(t, store.JourneyActive, st.Status)
+
+		run(t, "ev_2", at(200))
+		st = state(t, "winback", id)
+		assert.Equal(t, "en_ev_2", st.EntryID, "the goal exited the member, so the trigger entered them again")
+		assert.Equal(t, store.JourneyActive, st.Status)
+		assert.WithinDuration(t, at(200), st.DueAt, 0, "the timer restarts")
+
+		require.NoError(t, s.EnterJourneys(ctx, tenant, []store.JourneyGoal{{Journey: "winback", MemberID: id, At: at(300)}}, nil))
+		st = state(t, "winback", id)
+		assert.Equal(t, store.JourneyExited, st.Status)
+		assert.Equal(t, store.JourneyReasonGoal, st.Reason)
+	})
+
+	t.Run("due states are leased, updated only for their entry, and counted", func(t *testing.T) {
+		enter(t, "cart", "mem_a", "en_a", 0, at(1000))
+		enter(t, "cart", "mem_b", "en_b", 0, at(1001))
+		enter(t, "cart", "mem_c", "en_c", 0, at(5000))
+		mine := func(ss []store.JourneyState) []string {
+			var out []string
+			for _, s := range ss {
+				if s.Tenant == tenant && s.Journey == "cart" {
+					out = append(out, s.MemberID)
+				}
+			}
+			return out
+		}
+		due, err := s.DueJourneyStates(ctx, at(1001), 100, time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"mem_a", "mem_b"}, mine(due))
+		again, err := s.DueJourneyStates(ctx, at(1002), 100, time.Minute)
+		require.NoError(t, err)
+		assert.Empty(t, mine(again), "leased: not returned again before the lease ends")
+		again, err = s.DueJourneyStates(ctx, at(1001+61), 100, time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"mem_a", "mem_b"}, mine(again), "returned again once the lease ran out")
+
+		next := due[0]
+		if next.MemberID != "mem_a" {
+			next = due[1]
+		}
+		next.Step, next.DueAt = 2, at(9000)
+		ok, err := s.UpdateJourneyState(ctx, next)
+		require.NoError(t, err)
+		require.True(t, ok)
+		got := state(t, "cart", "mem_a")
+		assert.Equal(t, 2, got.Step)
+		assert.WithinDuration(t, at(9000), got.DueAt, 0)
+
+		stale := next
+		stale.EntryID, stale.Step = "en_old", 3
+		ok, err = s.UpdateJourneyState(ctx, stale)
+		require.NoError(t, err)
+		assert.False(t, ok, "a runner holding another entry changes nothing")
+		assert.Equal(t, 2, state(t, "cart", "mem_a").Step)
+
+		next.Status, next.Reason = store.JourneyExited, store.JourneyReasonCondition
+		ok, err = s.UpdateJourneyState(ctx, next)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = s.UpdateJourneyState(ctx, next)
+		require.NoError(t, err)
+		assert.False(t, ok, "a state that left is not updated again")
+		due, err = s.DueJourneyStates(ctx, at(10000), 100, time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"mem_b", "mem_c"}, mine(due), "only active states are due")
+
+		counts, err := s.JourneyCounts(ctx, tenant, "cart")
+		require.NoError(t, err)
+		assert.Equal(t, []store.JourneyCount{
+			{Status: store.JourneyActive, Step: 0, Members: 2},
+			{Status: store.JourneyExited, Step: 2, Members: 1},
+		}, counts)
+	})
+}

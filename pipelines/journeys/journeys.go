@@ -1,0 +1,230 @@
+// Package journeys runs the members' journeys: it leases the states whose
+// next step is due, reads each member as they are now, advances them
+// (core/journey) and carries out what their steps decided, sends through
+// the outbox and awards as loyalty transactions, before it writes the new
+// state. Every send's key and award's event id derive from the member's
+// entry and the step, so a state run again after a crash or a lost lease
+// does nothing twice; a state a newer entry replaced is not written.
+package journeys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loyalhub/loyalhub/core/fault"
+	"github.com/loyalhub/loyalhub/core/journey"
+	"github.com/loyalhub/loyalhub/core/loyalty"
+	"github.com/loyalhub/loyalhub/core/messaging"
+	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/account"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
+)
+
+// Store is what the runner reads and writes beside the loyalty
+// transactions and the outbox.
+type Store interface {
+	store.Journeys
+	store.Members
+}
+
+// Defaults of the runner.
+const (
+	DefaultPoll  = 5 * time.Second
+	DefaultBatch = 200
+	// DefaultLease is how long a leased state waits before another run
+	// may take it: long enough for its steps' writes.
+	DefaultLease = time.Minute
+)
+
+// Results of advancing a state, as counted.
+const (
+	ResultWaiting   = "waiting"
+	ResultCompleted = "completed"
+	ResultExited    = "exited"
+	ResultFailed    = "failed"
+)
+
+// ReasonRemoved is the exit reason of a member whose journey is no longer
+// in the tenant's configuration.
+const ReasonRemoved = "removed"
+
+// Runner advances the members' due journey states. Set its fields, then
+// call Run; RunDue is safe for concurrent use, across replicas too.
+type Runner struct {
+	Store   Store
+	Tenants runtime.Tenants
+	// Now is the hub's clock.
+	Now func() time.Time
+	// Transact runs an award's loyalty transaction with its effects.
+	Transact account.Transact
+	// Enqueue writes a send's command to the outbox and wakes the sender.
+	Enqueue func(ctx context.Context, cmds []messaging.Command) error
+	Logger  *slog.Logger
+	// Steps counts the states advanced by tenant, journey and result
+	// (loyalhub_journey_steps_total); nil: not counted.
+	Steps *prometheus.CounterVec
+	// Poll is how often due states are looked for; Batch how many one
+	// look leases; Lease how long a leased state waits for this run.
+	Poll  time.Duration
+	Batch int
+	Lease time.Duration
+}
+
+func (r *Runner) defaults() {
+	if r.Poll <= 0 {
+		r.Poll = DefaultPoll
+	}
+	if r.Batch <= 0 {
+		r.Batch = DefaultBatch
+	}
+	if r.Lease <= 0 {
+		r.Lease = DefaultLease
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run advances due states every Poll until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	r.defaults()
+	t := time.NewTicker(r.Poll)
+	defer t.Stop()
+	for {
+		if _, err := r.RunDue(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.Error("journeys", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunDue advances every state due now, a batch at a time, and returns how
+// many it advanced. A state whose steps failed to be carried out stays as
+// it was, leased: it runs again once the lease ends, unless the failure is
+// permanent (an award the program refuses, a message without a recipient):
+// then the member exits with JourneyReasonError.
+func (r *Runner) RunDue(ctx context.Context) (int, error) {
+	r.defaults()
+	n := 0
+	for ctx.Err() == nil {
+		now := r.Now()
+		due, err := r.Store.DueJourneyStates(ctx, now, r.Batch, r.Lease)
+		if err != nil {
+			return n, err
+		}
+		for _, s := range due {
+			if err := r.advance(ctx, s, now); err != nil {
+				r.Logger.Error("journey step failed; retried after the lease", "tenant", s.Tenant,
+					"journey", s.Journey, "member", s.MemberID, "step", s.Step, "error", err)
+				continue
+			}
+			n++
+		}
+		if len(due) < r.Batch {
+			break
+		}
+	}
+	return n, nil
+}
+
+// advance runs one member's due steps and writes their new state.
+func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Time) error {
+	t, ok := r.Tenants.Tenant(s.Tenant)
+	if !ok {
+		return fmt.Errorf("tenant %q is not configured", s.Tenant)
+	}
+	var j *journey.Journey
+	for _, c := range t.Journeys {
+		if c.Name() == s.Journey {
+			j = c
+		}
+	}
+	if j == nil {
+		s.Status, s.Reason = store.JourneyExited, ReasonRemoved
+		return r.write(ctx, s, ResultExited)
+	}
+	m, err := r.Store.Member(ctx, s.Tenant, s.MemberID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.Status, s.Reason = store.JourneyExited, store.JourneyReasonError
+		return r.write(ctx, s, ResultFailed)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the member: %w", err)
+	}
+	acts, next, stepErr := j.Advance(s, now, journey.Env{Member: m, Location: t.Location})
+	for _, a := range acts {
+		err := r.act(ctx, t, j, m.ID, a, now)
+		if fault.IsPermanent(err) {
+			// It would fail again at every run: the member exits.
+			next, stepErr = s, err
+			next.Status, next.Reason = store.JourneyExited, store.JourneyReasonError
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	result := ResultWaiting
+	switch {
+	case stepErr != nil:
+		r.Logger.Warn("a journey step failed for good; the member exits", "tenant", s.Tenant,
+			"journey", s.Journey, "member", s.MemberID, "error", stepErr)
+		result = ResultFailed
+	case next.Status == store.JourneyCompleted:
+		result = ResultCompleted
+	case next.Status == store.JourneyExited:
+		result = ResultExited
+	}
+	return r.write(ctx, next, result)
+}
+
+// act carries out one step's action.
+func (r *Runner) act(ctx context.Context, t *runtime.Tenant, j *journey.Journey, memberID string, a journey.Action, now time.Time) error {
+	switch a := a.(type) {
+	case journey.Send:
+		if err := a.Command.Validate(); err != nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("step %d: %w", a.Step, err))
+		}
+		if err := r.Enqueue(ctx, []messaging.Command{a.Command}); err != nil {
+			return fmt.Errorf("queueing step %d: %w", a.Step, err)
+		}
+	case journey.Award:
+		reason := a.Reason
+		if reason == "" {
+			reason = "journey " + j.Name()
+		}
+		_, err := r.Transact(ctx, t, "", a.EventID, store.AccountRef{MemberID: memberID}, now,
+			func(acc *loyalty.Account) error {
+				return t.Program.AdjustAs(acc, a.EventID, a.Points, reason, journey.Origin(j.Name(), a.Step), now)
+			})
+		if errors.Is(err, loyalty.ErrBadEvent) || errors.Is(err, store.ErrNoMember) {
+			err = fault.Permanent(fault.ClassRequest, err)
+		}
+		if err != nil {
+			return fmt.Errorf("awarding step %d: %w", a.Step, err)
+		}
+	}
+	return nil
+}
+
+// write writes a state; one a newer entry replaced meanwhile stays as
+// that entry has it.
+func (r *Runner) write(ctx context.Context, s store.JourneyState, result string) error {
+	ok, err := r.Store.UpdateJourneyState(ctx, s)
+	if err != nil {
+		return err
+	}
+	if ok && r.Steps != nil {
+		r.Steps.WithLabelValues(s.Tenant, s.Journey, result).Inc()
+	}
+	return nil
+}
