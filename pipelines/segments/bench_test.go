@@ -10,9 +10,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/campaign"
 	"github.com/loyalhub/loyalhub/core/member"
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/segment"
+	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/core/store/sqlite"
+	"github.com/loyalhub/loyalhub/pipelines/campaigns"
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/segments"
 )
 
@@ -88,4 +93,52 @@ func seedSegmentMembers(b *testing.B, path string, n int) {
 		_, err := db.Exec(`WITH RECURSIVE series(value) AS (SELECT 0 UNION ALL SELECT value + 1 FROM series WHERE value + 1 < ?3) `+q, now, day, n)
 		require.NoError(b, err, q)
 	}
+}
+
+// BenchmarkBroadcast1M prepares a broadcast to a segment of every member
+// (-segment.members, a million by default): the segment's scan, the
+// placement and rendering of each member's message, and its write to the
+// outbox, from the campaign's start to its last queued row.
+func BenchmarkBroadcast1M(b *testing.B) {
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "loyalhub.db")
+		st := sqlite.New(path)
+		require.NoError(b, st.Migrate(ctx))
+		require.NoError(b, st.Close())
+		seedSegmentMembers(b, path, *benchMembers)
+		st = sqlite.New(path).WithClock(func() time.Time { return benchNow })
+		require.NoError(b, st.Open(ctx))
+		segs := &segments.Segments{Store: st, Now: func() time.Time { return benchNow }}
+		_, err := segs.Save(ctx, "t", segment.Segment{Name: "everyone", Condition: "balance >= 0"})
+		require.NoError(b, err)
+		tenant := &runtime.Tenant{ID: "t", Location: time.UTC,
+			Connectors: map[string]*runtime.Connector{"wa": {Name: "wa", Sender: nopSender{}}}}
+		r := &campaigns.Runner{Store: st, Audience: segs, Tenants: runtime.Tenants{"t": tenant},
+			Now: func() time.Time { return benchNow }, Holder: "bench"}
+		spec := campaign.Spec{Name: "everyone", Segment: "everyone", Sender: "wa", Holdout: 5,
+			Variants: []campaign.Variant{{Name: "a", Template: campaign.Template{Name: "offer", Language: "en",
+				Body: []string{"data.first_name", "string(member.balance)"}}}}}
+		_, err = r.Create(ctx, tenant, spec)
+		require.NoError(b, err)
+		_, err = r.Start(ctx, tenant, "everyone")
+		require.NoError(b, err)
+		cpu := cpuTime()
+		b.StartTimer()
+		require.NoError(b, r.RunDue(ctx))
+		b.StopTimer()
+		b.ReportMetric((cpuTime() - cpu).Seconds(), "cpu-s/op")
+		c, err := st.Campaign(ctx, "t", "everyone")
+		require.NoError(b, err)
+		require.Equal(b, store.CampaignRunning, c.State)
+		require.EqualValues(b, *benchMembers, c.Audience)
+		require.NoError(b, st.Close())
+	}
+}
+
+type nopSender struct{}
+
+func (nopSender) Send(context.Context, messaging.Command) (messaging.Result, error) {
+	return messaging.Result{}, nil
 }
