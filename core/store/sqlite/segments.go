@@ -96,12 +96,6 @@ func (s *Store) DeleteSegment(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
-// scanColumns are what a scan reads of a member (see store.Segments): as
-// few columns as segments and exports use, each costing a scan of a
-// million members time.
-const scanColumns = `id, phone, name, email, balance, pending, created_at, tier, birthday,
-	source, store, city, language, tags, attributes`
-
 // ScanMembers calls fn with each of a tenant's members and their facts,
 // a page (one read statement) at a time; see store.Segments.
 func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberScan, fn func(store.MemberFacts) error) error {
@@ -111,7 +105,7 @@ func (s *Store) ScanMembers(ctx context.Context, tenant string, q store.MemberSc
 	}
 	var f store.MemberFacts
 	var buf []store.ScannedMember
-	return store.ScanPages(tenant, q, func(n int) string { return "?" + strconv.Itoa(n) }, scanColumns,
+	return store.ScanPages(tenant, q, func(n int) string { return "?" + strconv.Itoa(n) }, store.ScanColumns,
 		func(t time.Time) any { return toDB(t) }, func(query string, args []any) (int, string, error) {
 			return s.scanPage(ctx, r, query, args, q.Needs, &buf, &f, fn)
 		})
