@@ -45,6 +45,22 @@ func (s *programStore) Costs(_ context.Context, tenant string, from, to time.Tim
 		{Category: "utility", Country: "ID", Messages: 300, Cost: 3_000_000}}, nil
 }
 
+// SurveyResponses answers an NPS survey's responses: two in November
+// (a promoter and a detractor), one in October outside the report.
+func (s *programStore) SurveyResponses(_ context.Context, _, name string, f store.SurveyFilter) ([]store.SurveyResponse, error) {
+	var out []store.SurveyResponse
+	for _, r := range []store.SurveyResponse{
+		{Score: 10, AnsweredAt: time.Date(2026, 11, 3, 5, 0, 0, 0, time.UTC)},
+		{Score: 3, AnsweredAt: time.Date(2026, 11, 20, 5, 0, 0, 0, time.UTC)},
+		{Score: 9, AnsweredAt: time.Date(2026, 10, 20, 5, 0, 0, 0, time.UTC)},
+	} {
+		if !r.AnsweredAt.Before(f.From) && r.AnsweredAt.Before(f.To) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 func (s *programStore) ListCampaigns(context.Context, string) ([]store.Campaign, error) {
 	return []store.Campaign{{Tenant: "acme", Name: "black-friday", State: "done", Audience: 1500, HeldOut: 75}}, nil
 }
@@ -61,7 +77,8 @@ func programAPI(t *testing.T, rates ...messaging.RateCard) (*programStore, http.
 			{Joined: 0, Ordered: 0, Members: 6}, {Joined: 0, Ordered: 1, Members: 3}, {Joined: 1, Ordered: -1, Members: 4}}),
 	}}
 	jakarta := time.FixedZone("WIB", 7*60*60)
-	tenant := &runtime.Tenant{ID: "acme", Location: jakarta}
+	tenant := &runtime.Tenant{ID: "acme", Location: jakarta,
+		Config: config.Tenant{Surveys: []config.Survey{{Name: "after-purchase", Kind: "nps"}}}}
 	if len(rates) > 0 {
 		tenant.Rates = rates[0]
 	}
@@ -157,6 +174,11 @@ func TestProgramReport(t *testing.T) {
 	} {
 		assert.Contains(t, page, want)
 	}
+	assert.Contains(t, page, `<h2 id="surveys">Surveys</h2>`)
+	assert.Contains(t, page, "<h3>after-purchase (NPS)</h3>")
+	assert.Regexp(t, `<tr><td>2026-11</td><td class="n">2</td><td class="n">1</td><td class="n">0</td><td class="n">1</td><td class="n">0</td></tr>`, page,
+		"November: one promoter, one detractor, an NPS of 0; October's answer is outside the period")
+	assert.NotContains(t, page, "<td>2026-10</td>")
 	assert.NotContains(t, page, "<script>", "profile sources are text, never markup")
 	assert.NotContains(t, page, "Message costs", "no rate card, no costs")
 	assert.NotRegexp(t, `(src|href)=|<link|@import|url\(`, page, "no external assets")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/core/survey"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -143,6 +144,15 @@ type reportPage struct {
 	Campaigns                   []store.Campaign
 	Priced                      bool
 	Costs                       *reportCosts
+	Surveys                     []reportSurvey
+}
+
+// reportSurvey is one of the tenant's surveys over the period: overall
+// and by month.
+type reportSurvey struct {
+	Name, Kind string
+	NPS        bool
+	Summary    survey.Summary
 }
 
 var (
@@ -194,6 +204,10 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 	}
 	page.Sources = bars(sources, counts, sourceColors)
 	page.Funnels = reportFunnels(funnel)
+	if page.Surveys, err = a.reportSurveys(r, t, from, to); err != nil {
+		a.respond(w, nil, err, "")
+		return
+	}
 	if page.Priced {
 		ls, err := a.Store.Costs(r.Context(), t.ID, from, to)
 		if err != nil {
@@ -209,6 +223,25 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 	if err := reportTemplate.Execute(w, page); err != nil {
 		a.Logger.Error("rendering the report", "tenant", t.ID, "err", err)
 	}
+}
+
+// reportSurveys summarises each of the tenant's surveys over the period,
+// by month: NPS or CSAT over time.
+func (a *API) reportSurveys(r *http.Request, t *runtime.Tenant, from, to time.Time) ([]reportSurvey, error) {
+	var out []reportSurvey
+	for _, s := range t.Config.Surveys {
+		rs, err := a.Store.SurveyResponses(r.Context(), t.ID, s.Name, store.SurveyFilter{From: from, To: to})
+		if err != nil {
+			return nil, err
+		}
+		scores := make([]survey.Score, len(rs))
+		for i, x := range rs {
+			scores[i] = survey.Score{Score: x.Score, Store: x.StoreID, At: x.AnsweredAt}
+		}
+		out = append(out, reportSurvey{Name: s.Name, Kind: s.Kind, NPS: s.Kind == survey.KindNPS,
+			Summary: survey.Summarize(s.Kind, scores, t.Location)})
+	}
+	return out, nil
 }
 
 // reportFunnels draws the funnels of the origins that wrote the most
