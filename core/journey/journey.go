@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -184,8 +185,16 @@ func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal
 				continue
 			}
 		}
+		var data []byte
+		if len(o.Data) > 0 {
+			var err error
+			if data, err = json.Marshal(o.Data); err != nil {
+				errs = append(errs, fmt.Errorf("journey %q: keeping the trigger's data: %w", j.Name(), err))
+				continue
+			}
+		}
 		entries = append(entries, store.JourneyEntry{Journey: j.Name(), MemberID: o.Member.ID,
-			EntryID: EntryID(o.ID, j.Name()), ReEntry: j.ReEntry, At: now})
+			EntryID: EntryID(o.ID, j.Name()), ReEntry: j.ReEntry, At: now, Data: data})
 	}
 	return goals, entries, errors.Join(errs...)
 }
@@ -279,11 +288,20 @@ func exit(s store.JourneyState, reason string) store.JourneyState {
 }
 
 // outcome is the member as the steps' expressions see them: member and
-// data as a campaign's (campaign.Data).
+// data as a campaign's (campaign.Data), and data.trigger, the data of the
+// outcome that entered them (an abandoned checkout's url and total).
 func (j *Journey) outcome(s store.JourneyState, m member.Member) event.Outcome {
+	data := campaign.Data(m)
+	trigger := map[string]any{}
+	if len(s.Data) > 0 {
+		// Written by Effects from a map: a state whose data does not
+		// read back leaves the steps an empty trigger.
+		_ = json.Unmarshal(s.Data, &trigger)
+	}
+	data["trigger"] = trigger
 	return event.Outcome{ID: s.EntryID, Tenant: j.Tenant, Type: "journey",
 		Member: event.MemberRef{ID: m.ID, Phone: m.Phone, Name: m.Name, Balance: m.Balance},
-		Data:   campaign.Data(m)}
+		Data:   data}
 }
 
 // NextClock is the first time after now at the local time of day since

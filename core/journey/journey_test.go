@@ -162,6 +162,33 @@ func TestNextClock(t *testing.T) {
 	assert.Equal(t, 23*time.Hour-2*time.Hour, got.Sub(time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)))
 }
 
+func TestStepsSeeTheTriggersData(t *testing.T) {
+	j := compile(t, config.Journey{Name: "cart", Trigger: config.JourneyTrigger{On: "checkout.abandoned"}, Steps: []config.JourneyStep{
+		{If: `data.trigger.url != nil`},
+		{Send: tmpl("cart_reminder", "data.first_name", "data.trigger.url")},
+	}})
+	cart := event.Outcome{ID: "out_c", Type: "checkout.abandoned", Member: event.MemberRef{ID: "mem_1"},
+		Data: map[string]any{"url": "https://shop.example/cart/abc", "total": "150000"}}
+	_, entries, err := journey.Effects([]*journey.Journey{j}, cart, t0)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	s := entry()
+	s.Data = entries[0].Data
+	acts, s, err := j.Advance(s, t0, journey.Env{Member: ana, Location: jakarta})
+	require.NoError(t, err)
+	require.Len(t, acts, 1)
+	assert.Equal(t, "https://shop.example/cart/abc", acts[0].(journey.Send).Command.Template.Body[1].Text)
+	assert.Equal(t, store.JourneyCompleted, s.Status)
+
+	// A state entered without data (before the trigger's data was kept)
+	// sees an empty trigger: the condition is false, not an error.
+	s = entry()
+	_, s, err = j.Advance(s, t0, journey.Env{Member: ana, Location: jakarta})
+	require.NoError(t, err)
+	assert.Equal(t, store.JourneyExited, s.Status)
+	assert.Equal(t, store.JourneyReasonCondition, s.Reason)
+}
+
 func TestEffects(t *testing.T) {
 	off := false
 	js := []*journey.Journey{
@@ -180,9 +207,11 @@ func TestEffects(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []store.JourneyGoal{{Journey: "winback", MemberID: "mem_1", At: t0}}, goals)
 	assert.Equal(t, []store.JourneyEntry{
-		{Journey: "winback", MemberID: "mem_1", EntryID: journey.EntryID("out_1", "winback"), ReEntry: config.ReEntryAlways, At: t0},
-		{Journey: "big", MemberID: "mem_1", EntryID: journey.EntryID("out_1", "big"), ReEntry: 720 * time.Hour, At: t0},
-	}, entries, "a disabled journey takes no entries")
+		{Journey: "winback", MemberID: "mem_1", EntryID: journey.EntryID("out_1", "winback"), ReEntry: config.ReEntryAlways, At: t0,
+			Data: []byte(`{"points":150}`)},
+		{Journey: "big", MemberID: "mem_1", EntryID: journey.EntryID("out_1", "big"), ReEntry: 720 * time.Hour, At: t0,
+			Data: []byte(`{"points":150}`)},
+	}, entries, "a disabled journey takes no entries; the trigger's data goes with each entry")
 
 	_, entries, err = journey.Effects(js, earned(50), t0)
 	require.NoError(t, err)

@@ -37,6 +37,9 @@ type JourneyState struct {
 	Reason    string    `json:"reason,omitempty"`
 	EnteredAt time.Time `json:"entered_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Data is the data of the outcome that entered the member, as JSON
+	// (empty when it had none).
+	Data []byte `json:"-"`
 }
 
 // JourneyEntry enters a member into a journey at At, as an effect of a
@@ -51,6 +54,9 @@ type JourneyEntry struct {
 	EntryID  string
 	ReEntry  time.Duration
 	At       time.Time
+	// Data is the entering outcome's data as JSON, kept with the state
+	// for its steps.
+	Data []byte
 }
 
 // JourneyGoal ends a member's active state in a journey: it exits with
@@ -92,6 +98,14 @@ type Journeys interface {
 	JourneyState(ctx context.Context, tenant, journey, memberID string) (JourneyState, error)
 	// JourneyCounts counts a journey's members by status and step.
 	JourneyCounts(ctx context.Context, tenant, journey string) ([]JourneyCount, error)
+}
+
+// StoredData is e's Data as a store keeps it: empty rather than nil.
+func (e JourneyEntry) StoredData() []byte {
+	if e.Data == nil {
+		return []byte{}
+	}
+	return e.Data
 }
 
 // ReEntryCutoff is the latest last entry from which e's member may enter

@@ -11,12 +11,12 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at`
+const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at, data`
 
 func scanJourneyState(r pgx.Row) (store.JourneyState, error) {
 	var s store.JourneyState
 	if err := r.Scan(&s.Tenant, &s.Journey, &s.MemberID, &s.EntryID, &s.Step, &s.DueAt, &s.Status, &s.Reason,
-		&s.EnteredAt, &s.UpdatedAt); err != nil {
+		&s.EnteredAt, &s.UpdatedAt, &s.Data); err != nil {
 		return store.JourneyState{}, err
 	}
 	s.DueAt, s.EnteredAt, s.UpdatedAt = s.DueAt.UTC(), s.EnteredAt.UTC(), s.UpdatedAt.UTC()
@@ -30,10 +30,10 @@ const (
 	// queryJourneyEntry enters a member, replacing a state they left
 	// when re-entry allows.
 	queryJourneyEntry = `INSERT INTO journey_states AS j (` + journeyColumns + `)
-		VALUES ($1, $2, $3, $4, 0, $5, 'active', '', $5, $5)
+		VALUES ($1, $2, $3, $4, 0, $5, 'active', '', $5, $5, $8)
 		ON CONFLICT (tenant, journey, member_id) DO UPDATE SET entry_id = excluded.entry_id, step = 0,
 			due_at = excluded.due_at, status = 'active', reason = '', entered_at = excluded.entered_at,
-			updated_at = excluded.updated_at
+			updated_at = excluded.updated_at, data = excluded.data
 		WHERE j.status <> 'active' AND $6 AND j.entered_at <= $7`
 )
 
@@ -47,7 +47,7 @@ func queueJourneys(w *writeBatch, tenant string, goals []store.JourneyGoal, entr
 	for _, e := range entries {
 		cutoff, may := e.ReEntryCutoff()
 		w.queue(fmt.Sprintf("entering member %s into journey %q", e.MemberID, e.Journey), queryJourneyEntry,
-			tenant, e.Journey, e.MemberID, e.EntryID, dbTime(e.At), may, dbTime(cutoff))
+			tenant, e.Journey, e.MemberID, e.EntryID, dbTime(e.At), may, dbTime(cutoff), e.StoredData())
 	}
 }
 
@@ -78,7 +78,7 @@ func (s *Store) DueJourneyStates(ctx context.Context, now time.Time, limit int, 
 		FROM (SELECT tenant, journey, member_id FROM journey_states
 			WHERE status = 'active' AND due_at <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) d
 		WHERE j.tenant = d.tenant AND j.journey = d.journey AND j.member_id = d.member_id
-		RETURNING j.tenant, j.journey, j.member_id, j.entry_id, j.step, j.due_at, j.status, j.reason, j.entered_at, j.updated_at`,
+		RETURNING j.tenant, j.journey, j.member_id, j.entry_id, j.step, j.due_at, j.status, j.reason, j.entered_at, j.updated_at, j.data`,
 		dbTime(now.Add(lease)), dbTime(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("leasing due journey states: %w", err)

@@ -8,13 +8,13 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at`
+const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at, data`
 
 func scanJourneyState(r rowScanner) (store.JourneyState, error) {
 	var s store.JourneyState
 	var due, entered, updated int64
 	if err := r.Scan(&s.Tenant, &s.Journey, &s.MemberID, &s.EntryID, &s.Step, &due, &s.Status, &s.Reason,
-		&entered, &updated); err != nil {
+		&entered, &updated, &s.Data); err != nil {
 		return store.JourneyState{}, err
 	}
 	s.DueAt, s.EnteredAt, s.UpdatedAt = fromDB(due), fromDB(entered), fromDB(updated)
@@ -28,10 +28,10 @@ const (
 	// queryJourneyEntry enters a member, replacing a state they left
 	// when re-entry allows.
 	queryJourneyEntry = `INSERT INTO journey_states (` + journeyColumns + `)
-		VALUES (?, ?, ?, ?, 0, ?, 'active', '', ?, ?)
+		VALUES (?, ?, ?, ?, 0, ?, 'active', '', ?, ?, ?)
 		ON CONFLICT (tenant, journey, member_id) DO UPDATE SET entry_id = excluded.entry_id, step = 0,
 			due_at = excluded.due_at, status = 'active', reason = '', entered_at = excluded.entered_at,
-			updated_at = excluded.updated_at
+			updated_at = excluded.updated_at, data = excluded.data
 		WHERE journey_states.status <> 'active' AND ? AND journey_states.entered_at <= ?`
 )
 
@@ -46,7 +46,7 @@ func writeJourneys(ctx context.Context, tx *wtx, tenant string, goals []store.Jo
 	for _, e := range entries {
 		cutoff, may := e.ReEntryCutoff()
 		if _, err := tx.ExecContext(ctx, queryJourneyEntry, tenant, e.Journey, e.MemberID, e.EntryID,
-			toDB(e.At), toDB(e.At), toDB(e.At), may, toDB(cutoff)); err != nil {
+			toDB(e.At), toDB(e.At), toDB(e.At), e.StoredData(), may, toDB(cutoff)); err != nil {
 			return fmt.Errorf("entering member %s into journey %q: %w", e.MemberID, e.Journey, err)
 		}
 	}

@@ -73,6 +73,26 @@ func testJourneys(t *testing.T, s store.Store, c *testClock) {
 		assert.Equal(t, "en_4", state(t, "month", "mem_1").EntryID, "a duration: once it passed")
 	})
 
+	t.Run("the entering outcome's data stays with the state and is replaced by a new entry", func(t *testing.T) {
+		require.NoError(t, s.EnterJourneys(ctx, tenant, nil, []store.JourneyEntry{{Journey: "with-data", MemberID: "mem_d",
+			EntryID: "en_1", ReEntry: -1, At: at(10), Data: []byte(`{"url":"https://shop.example/c/1","total":"150000"}`)}}))
+		st := state(t, "with-data", "mem_d")
+		assert.JSONEq(t, `{"url":"https://shop.example/c/1","total":"150000"}`, string(st.Data))
+		due, err := s.DueJourneyStates(ctx, at(11), store.MaxLimit, time.Minute)
+		require.NoError(t, err)
+		var leased []byte
+		for _, d := range due {
+			if d.Tenant == tenant && d.MemberID == "mem_d" {
+				leased = d.Data
+			}
+		}
+		assert.JSONEq(t, `{"url":"https://shop.example/c/1","total":"150000"}`, string(leased), "a leased state carries its data")
+		leave(t, state(t, "with-data", "mem_d"), store.JourneyCompleted)
+		enter(t, "with-data", "mem_d", "en_2", -1, at(20))
+		assert.Empty(t, state(t, "with-data", "mem_d").Data, "a new entry without data clears the old one")
+		leave(t, state(t, "with-data", "mem_d"), store.JourneyCompleted)
+	})
+
 	t.Run("a goal ends the journey before the same transaction's entry", func(t *testing.T) {
 		phone := "+6281300000701"
 		run := func(t *testing.T, eventID string, when time.Time) string {
