@@ -206,6 +206,7 @@ func TestAbandonedCheckoutEntersTheCartJourney(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.JourneyActive, s.Status)
 	assert.WithinDuration(t, later, s.DueAt, time.Second)
+	assert.Contains(t, string(s.Data), `"url":"https://shop.example/c/tok-cj"`, "the cart's link is kept for the steps")
 
 	h.postEvents(t, order("CJ-2"))
 	eventually(t, "the order ends the journey", func() bool {
