@@ -57,38 +57,12 @@ type Variant struct {
 	// Name identifies the variant ("a", "b"); holdout is reserved.
 	Name string `json:"name"`
 	// Weight is the variant's relative share of the audience. Default 1.
-	Weight   int      `json:"weight,omitempty"`
-	Template Template `json:"template"`
-}
-
-// Template names an approved template and fills it per member. Every
-// value is an expr expression over member (id, phone, name, balance),
-// data (tier, pending, first_name, birthday, store, city, language,
-// source, tags, attributes) and tenant.
-type Template struct {
-	Name     string            `json:"name"`
-	Language string            `json:"language"`
-	Header   *Header           `json:"header,omitempty"`
-	Body     []string          `json:"body,omitempty"`
-	Params   map[string]string `json:"params,omitempty"`
-	Buttons  []Button          `json:"buttons,omitempty"`
-}
-
-// Header fills a template's header parameter: a text, or an image,
-// video or document by link.
-type Header struct {
-	Type     string `json:"type"`
-	Text     string `json:"text,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Link     string `json:"link,omitempty"`
-	Filename string `json:"filename,omitempty"`
-}
-
-// Button fills one of a template's dynamic buttons.
-type Button struct {
-	Index   int    `json:"index"`
-	SubType string `json:"sub_type"`
-	Value   string `json:"value"`
+	Weight int `json:"weight,omitempty"`
+	// Template names an approved template and fills it per member, as a
+	// notification's: every value is an expr expression over member (id,
+	// phone, name, balance), data (tier, pending, first_name, birthday,
+	// store, city, language, source, tags, attributes) and tenant.
+	Template config.NotificationTmpl `json:"template"`
 }
 
 // HoldoutVariant names the held-out part of the audience in progress and
@@ -240,15 +214,7 @@ func (s Spec) notification(v Variant) config.Notification {
 	if cat == "" {
 		cat = messaging.CategoryMarketing
 	}
-	t := config.NotificationTmpl{Name: v.Template.Name, Language: v.Template.Language,
-		Body: v.Template.Body, Params: v.Template.Params}
-	if h := v.Template.Header; h != nil {
-		t.Header = &config.NotificationHeader{Type: h.Type, Text: h.Text, Name: h.Name, Link: h.Link, Filename: h.Filename}
-	}
-	for _, b := range v.Template.Buttons {
-		t.Buttons = append(t.Buttons, config.NotificationButton{Index: b.Index, SubType: b.SubType, Value: b.Value})
-	}
-	return config.Notification{Name: s.Name + "/" + v.Name, Sender: s.Sender, Category: cat, Template: t}
+	return config.Notification{Name: s.Name + "/" + v.Name, Sender: s.Sender, Category: cat, Template: v.Template}
 }
 
 // Category is the campaign's messages' category.
@@ -374,7 +340,7 @@ func (c *Compiled) CheckTemplates(cat *messaging.Catalog) error {
 
 // shape is a template message with the parameters a variant fills, their
 // values left out.
-func shape(t Template) *messaging.Template {
+func shape(t config.NotificationTmpl) *messaging.Template {
 	out := &messaging.Template{Name: t.Name, Language: t.Language}
 	if h := t.Header; h != nil {
 		out.Header = &messaging.Header{Type: h.Type, Name: h.Name, Text: "x", Link: "https://example.com/x", Filename: h.Filename}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
@@ -16,9 +17,9 @@ func weekend() Spec {
 	return Spec{
 		Name: "double-weekend", Segment: "gold", Sender: "wa", Holdout: 10,
 		Variants: []Variant{
-			{Name: "a", Weight: 1, Template: Template{Name: "double_points", Language: "en",
+			{Name: "a", Weight: 1, Template: config.NotificationTmpl{Name: "double_points", Language: "en",
 				Body: []string{"data.first_name", "string(member.balance)"}}},
-			{Name: "b", Weight: 1, Template: Template{Name: "double_points_b", Language: "en",
+			{Name: "b", Weight: 1, Template: config.NotificationTmpl{Name: "double_points_b", Language: "en",
 				Params: map[string]string{"tier": "data.tier"}}},
 		},
 	}

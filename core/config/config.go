@@ -442,40 +442,40 @@ type Notification struct {
 // value is an expr expression evaluated over {outcome, member, data,
 // tenant}.
 type NotificationTmpl struct {
-	Name     string `koanf:"name"`
-	Language string `koanf:"language"`
+	Name     string `koanf:"name" json:"name"`
+	Language string `koanf:"language" json:"language"`
 	// Header fills the header of templates whose header takes a
 	// parameter: a text, or an image, video or document by link.
-	Header *NotificationHeader `koanf:"header"`
+	Header *NotificationHeader `koanf:"header" json:"header,omitempty"`
 	// Body holds one expression per positional body parameter ({{1}}…).
-	Body []string `koanf:"body"`
+	Body []string `koanf:"body" json:"body,omitempty"`
 	// Params fills a named template's body: parameter name → expression.
-	Params map[string]string `koanf:"params"`
+	Params map[string]string `koanf:"params" json:"params,omitempty"`
 	// Buttons fill the template's dynamic buttons.
-	Buttons []NotificationButton `koanf:"buttons"`
+	Buttons []NotificationButton `koanf:"buttons" json:"buttons,omitempty"`
 }
 
 // NotificationHeader fills a template's header parameter.
 type NotificationHeader struct {
 	// Type is text, image, video or document.
-	Type string `koanf:"type"`
+	Type string `koanf:"type" json:"type"`
 	// Text is the expression of a text header's parameter.
-	Text string `koanf:"text"`
+	Text string `koanf:"text" json:"text,omitempty"`
 	// Name is a named template's header parameter name.
-	Name string `koanf:"name"`
+	Name string `koanf:"name" json:"name,omitempty"`
 	// Link is the expression of a media header's public https URL.
-	Link string `koanf:"link"`
+	Link string `koanf:"link" json:"link,omitempty"`
 	// Filename names a document header's file.
-	Filename string `koanf:"filename"`
+	Filename string `koanf:"filename" json:"filename,omitempty"`
 }
 
 // NotificationButton fills one of a template's buttons.
 type NotificationButton struct {
 	// Index is the button's position in the template, from 0.
-	Index int `koanf:"index"`
+	Index int `koanf:"index" json:"index"`
 	// SubType is url (Value is the URL's suffix), copy_code (Value is the
 	// code) or quick_reply (Value is the payload returned when tapped).
-	SubType string `koanf:"sub_type"`
+	SubType string `koanf:"sub_type" json:"sub_type"`
 	// Value is the expression of the button's parameter.
-	Value string `koanf:"value"`
+	Value string `koanf:"value" json:"value"`
 }

@@ -81,8 +81,8 @@ func setup(t testing.TB, a Audience, rates config.Pricing) (*Runner, *runtime.Te
 func spec() campaign.Spec {
 	return campaign.Spec{Name: "double-weekend", Segment: "gold", Sender: "wa", Holdout: 10, Rate: 10,
 		Variants: []campaign.Variant{
-			{Name: "a", Template: campaign.Template{Name: "double_points", Language: "en", Body: []string{"data.first_name"}}},
-			{Name: "b", Template: campaign.Template{Name: "double_points_b", Language: "en", Body: []string{"member.name"}}},
+			{Name: "a", Template: config.NotificationTmpl{Name: "double_points", Language: "en", Body: []string{"data.first_name"}}},
+			{Name: "b", Template: config.NotificationTmpl{Name: "double_points_b", Language: "en", Body: []string{"member.name"}}},
 		}}
 }
 

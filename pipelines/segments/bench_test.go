@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/core/campaign"
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/segment"
@@ -118,7 +119,7 @@ func BenchmarkBroadcast1M(b *testing.B) {
 		r := &campaigns.Runner{Store: st, Audience: segs, Tenants: runtime.Tenants{"t": tenant},
 			Now: func() time.Time { return benchNow }, Holder: "bench"}
 		spec := campaign.Spec{Name: "everyone", Segment: "everyone", Sender: "wa", Holdout: 5,
-			Variants: []campaign.Variant{{Name: "a", Template: campaign.Template{Name: "offer", Language: "en",
+			Variants: []campaign.Variant{{Name: "a", Template: config.NotificationTmpl{Name: "offer", Language: "en",
 				Body: []string{"data.first_name", "string(member.balance)"}}}}}
 		_, err = r.Create(ctx, tenant, spec)
 		require.NoError(b, err)
