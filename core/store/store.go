@@ -46,6 +46,7 @@ type Store interface {
 	Surveys
 	MemberLists
 	Journeys
+	Links
 }
 
 // Members reads members.

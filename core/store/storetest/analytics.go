@@ -13,7 +13,8 @@ import (
 
 // testFunnel follows a rule's and the chat's messages from written to
 // converted: only messages of the period count, a reply counts within a
-// day of the message and an order within the window, less its refunds.
+// day of the message, a click on any of its short links, and an order
+// within the window, less its refunds; the cost is what was charged.
 // Orders take the time the store records them at: its clock's.
 func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	ctx := context.Background()
@@ -41,12 +42,30 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 
 	read := claim("read", rule, a.ID, phoneA, 10)
 	require.NoError(t, s.MarkSent(ctx, read, "wamid."+randHex(8), at(10)))
+	yes := true
 	for i, st := range []string{store.MessageDelivered, store.MessageRead} {
-		_, err := s.ApplyStatus(ctx, store.StatusUpdate{Tenant: tenant, Key: read, Status: st, At: at(11 + i)})
+		_, err := s.ApplyStatus(ctx, store.StatusUpdate{Tenant: tenant, Key: read, Status: st, At: at(11 + i),
+			Pricing: &store.StatusPricing{Category: "marketing", Type: "regular", Billable: &yes, Country: "ID", Cost: 41_100}})
 		require.NoError(t, err)
 	}
 	sent := claim("sent", rule, b.ID, phoneB, 20)
 	require.NoError(t, s.MarkSent(ctx, sent, "wamid."+randHex(8), at(20)))
+	_, err := s.ApplyStatus(ctx, store.StatusUpdate{Tenant: tenant, Key: sent, Status: store.MessageSent, At: at(21),
+		Pricing: &store.StatusPricing{Category: "marketing", Type: "regular", Billable: &yes, Country: "ID", Cost: 41_100}})
+	require.NoError(t, err, "a sent report prices the message but does not charge it")
+
+	// A opens the link of the read message twice; B's link is never
+	// opened, and the chat message's is only previewed (not recorded).
+	code := "f" + randHex(6)
+	require.NoError(t, s.SaveLinks(ctx, []store.Link{
+		{Code: code, Tenant: tenant, MessageKey: read, URL: "https://shop.example/a", CreatedAt: at(10)},
+		{Code: code + "b", Tenant: tenant, MessageKey: read, URL: "https://shop.example/b", CreatedAt: at(10)},
+		{Code: "f" + randHex(6), Tenant: tenant, MessageKey: sent, URL: "https://shop.example/a", CreatedAt: at(20)},
+	}))
+	for _, c := range []string{code, code, code + "b"} {
+		_, err := s.RecordClick(ctx, store.Click{Code: c, At: at(30), Agent: "mobile"})
+		require.NoError(t, err)
+	}
 	skipped := claim("skipped", rule, b.ID, phoneB, 30)
 	require.NoError(t, s.MarkSkipped(ctx, skipped, "no_consent", "the recipient has not opted in", at(30)))
 	failed := claim("failed", "chat", a.ID, phoneA, 40)
@@ -58,7 +77,7 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 
 	// A replies and buys within the hour, then returns part of it; B
 	// writes after a day and buys after the window.
-	_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.in" + randHex(6),
+	_, _, err = s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.in" + randHex(6),
 		Contact: store.ContactRef{Phone: phoneA}, Type: "text", Text: "thanks!", At: at(50)})
 	require.NoError(t, err)
 	_, _, err = s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.in" + randHex(6),
@@ -76,8 +95,8 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	assert.Equal(t, store.FunnelRow{Origin: "chat", Targeted: 1, Failed: 1}, funnel[0])
 	assert.Equal(t, store.FunnelRow{
 		Origin: rule, Targeted: 4, Skipped: map[string]int64{"no_consent": 1}, Waiting: 1,
-		Sent: 2, Delivered: 1, Read: 1, Replied: 1, Converted: 1, Revenue: 40000,
-	}, funnel[1])
+		Sent: 2, Delivered: 1, Read: 1, Replied: 1, Clicked: 1, Converted: 1, Revenue: 40000, Cost: 41_100,
+	}, funnel[1], "a message clicked twice, on two links, is one clicked message; only the delivered one is charged")
 
 	wide, err := s.Funnel(ctx, store.FunnelQuery{Tenant: tenant, From: at(-1000), To: at(3600 * 5), Window: 3 * time.Hour})
 	require.NoError(t, err)

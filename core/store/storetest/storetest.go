@@ -124,6 +124,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SenderStates", testSenderStates},
 		{"SenderReach", testSenderReach},
 		{"Pricing", testPricing},
+		{"Links", testLinks},
 		{"ResumeDeferred", testResumeDeferred},
 		{"Segments", testSegments},
 		{"ScanMembersWrites", testScanMembersWrites},
