@@ -316,7 +316,25 @@ type Tenant struct {
 	Conversation Conversation `koanf:"conversation"`
 	// Surveys are NPS and CSAT surveys sent after events (docs/surveys.md).
 	Surveys []Survey `koanf:"surveys"`
+	// Links turns the URLs of the tenant's messages into short links the
+	// hub serves, to count their clicks. Default: off.
+	Links Links `koanf:"links"`
 }
+
+// Links are a tenant's short links: every http or https URL in the text
+// of a message it sends is replaced, before the message goes out, by
+// BaseURL + "/r/" + a code, which the hub's public HTTP server redirects
+// to the URL, counting the click.
+type Links struct {
+	// BaseURL is the public address of the hub's HTTP server for the
+	// tenant's links, such as "https://go.brand.example" (a domain of the
+	// brand's that reaches the hub), with no query or fragment. Empty
+	// (the default): URLs go out as written.
+	BaseURL string `koanf:"base_url"`
+}
+
+// Enabled reports whether the tenant's URLs are shortened.
+func (l Links) Enabled() bool { return l.BaseURL != "" }
 
 // Checkouts is what the hub does with a shop's checkouts
 // (checkout.updated events).

@@ -190,6 +190,36 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "links under a path",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Links.BaseURL = "https://hub.example/acme/"
+				c.Tenants["demo"] = d
+			},
+		},
+		{
+			name: "links not a web address",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Links.BaseURL = "go.brand.example"
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.links.base_url": `"go.brand.example" is not an http or https URL`,
+			},
+		},
+		{
+			name: "links with a query",
+			mutate: func(c *config.Config) {
+				d := c.Tenants["demo"]
+				d.Links.BaseURL = "https://go.brand.example?src=wa"
+				c.Tenants["demo"] = d
+			},
+			want: map[string]string{
+				"tenants.demo.links.base_url": "must have no query or fragment",
+			},
+		},
+		{
 			name: "budget needs rates",
 			mutate: func(c *config.Config) {
 				d := c.Tenants["demo"]

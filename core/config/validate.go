@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -330,6 +331,7 @@ func (t *Tenant) validate(v *validator, id string) {
 	v.pricing(base, *t)
 	v.conversation(base, *t)
 	v.surveys(base, *t)
+	v.links(base+".links.base_url", t.Links.BaseURL)
 	if t.Checkouts.AbandonAfter < time.Minute {
 		v.add(base+".checkouts.abandon_after", "must be at least 1m, got %s", t.Checkouts.AbandonAfter)
 	}
@@ -426,4 +428,22 @@ func ParseClock(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a time of day such as 21:00", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// links checks a tenant's short links' base URL: empty, or an absolute
+// http or https URL without a query or fragment, to which "/r/<code>" is
+// added.
+func (v *validator) links(path, base string) {
+	if base == "" {
+		return
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		v.add(path, "%q is not an http or https URL such as https://go.brand.example", base)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(base, "?") || strings.HasSuffix(base, "#"):
+		v.add(path, "%q must have no query or fragment: /r/<code> is added to it", base)
+	case u.User != nil:
+		v.add(path, "%q must not carry a user or password", base)
+	}
 }

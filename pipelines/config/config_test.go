@@ -605,6 +605,7 @@ func TestLoadFull(t *testing.T) {
 	assert.Equal(t, config.Messaging{
 		MarketingConsent: "not_opted_out", QuietHours: config.QuietHours{Start: "21:00", End: "08:00"}, MarketingDailyCap: 1,
 	}, acme.Messaging)
+	assert.Equal(t, config.Links{BaseURL: "https://go.acme.example"}, acme.Links)
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},
