@@ -191,30 +191,18 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name: "links under a path",
-			mutate: func(c *config.Config) {
-				d := c.Tenants["demo"]
-				d.Links.BaseURL = "https://hub.example/acme/"
-				c.Tenants["demo"] = d
-			},
+			mutate: linksAt("https://hub.example/acme/"),
 		},
 		{
 			name: "links not a web address",
-			mutate: func(c *config.Config) {
-				d := c.Tenants["demo"]
-				d.Links.BaseURL = "go.brand.example"
-				c.Tenants["demo"] = d
-			},
+			mutate: linksAt("go.brand.example"),
 			want: map[string]string{
 				"tenants.demo.links.base_url": `"go.brand.example" is not an http or https URL`,
 			},
 		},
 		{
 			name: "links with a query",
-			mutate: func(c *config.Config) {
-				d := c.Tenants["demo"]
-				d.Links.BaseURL = "https://go.brand.example?src=wa"
-				c.Tenants["demo"] = d
-			},
+			mutate: linksAt("https://go.brand.example?src=wa"),
 			want: map[string]string{
 				"tenants.demo.links.base_url": "must have no query or fragment",
 			},
@@ -479,6 +467,15 @@ func TestValidate(t *testing.T) {
 			tt.mutate(&c)
 			requireErrors(t, c.Validate(), tt.want)
 		})
+	}
+}
+
+// linksAt sets the demo tenant's links.base_url.
+func linksAt(base string) func(c *config.Config) {
+	return func(c *config.Config) {
+		d := c.Tenants["demo"]
+		d.Links.BaseURL = base
+		c.Tenants["demo"] = d
 	}
 }
 
