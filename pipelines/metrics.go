@@ -90,6 +90,12 @@ type Metrics struct {
 	// ParamsFitted counts notification texts cut or cleaned to fit
 	// WhatsApp's limits (messaging.Command.Fit).
 	ParamsFitted *prometheus.CounterVec // tenant, rule
+	// LinksShortened counts the URLs the send stage replaced by short
+	// links; LinkClicks the clicks on them, by user agent class, and
+	// LinkPreviews the redirects given to link previews.
+	LinksShortened *prometheus.CounterVec // tenant
+	LinkClicks     *prometheus.CounterVec // tenant, agent
+	LinkPreviews   *prometheus.CounterVec // tenant
 	// LimitRefusals counts events refused for a total or points beyond
 	// loyalty.limits (each is also a dead letter).
 	LimitRefusals *prometheus.CounterVec // tenant, type
@@ -278,6 +284,18 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_notify_params_fitted_total",
 			Help: "Notification texts (template parameters, text bodies) cut or cleaned to fit WhatsApp's limits, by rule.",
 		}, []string{"tenant", "rule"}),
+		LinksShortened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_links_shortened_total",
+			Help: "URLs of sent messages replaced by the tenant's short links (links.base_url).",
+		}, []string{"tenant"}),
+		LinkClicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_link_clicks_total",
+			Help: "Clicks recorded on short links (GET /r/{code}), by user agent class: mobile, desktop, other. Link previews are not clicks.",
+		}, []string{"tenant", "agent"}),
+		LinkPreviews: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_link_previews_total",
+			Help: "Short link redirects given to link previews (WhatsApp, facebookexternalhit, Facebot user agents, HEAD requests), not counted as clicks.",
+		}, []string{"tenant"}),
 		LimitRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_loyalty_limit_refusals_total",
 			Help: "Events refused for an order total or points beyond the program's loyalty.limits, by event type.",
@@ -315,6 +333,7 @@ func NewMetrics() *Metrics {
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
+		m.LinksShortened, m.LinkClicks, m.LinkPreviews,
 	)
 	return m
 }

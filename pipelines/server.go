@@ -10,15 +10,18 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
+	"github.com/loyalhub/loyalhub/pipelines/links"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 )
 
 // Handler returns the hub's single HTTP handler: webhooks (package ingest),
-// health, metrics and the admin API (package admin). It serves the queue
+// short links (package links), health, metrics and the admin API (package
+// admin). It serves the queue
 // and store Start opened: build it once started.
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	h.hooks().Routes(mux)
+	h.redirect().Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -43,6 +46,13 @@ func (h *Hub) hooks() *ingest.Hooks {
 			SigFailures: m.ConnectorSigFailures, DeadLetters: m.DeadLetters,
 		},
 	}, ingest.Config{MaxBodyBytes: h.cfg.Server.MaxBodyBytes, BSPTopic: TopicInboundBSP})
+}
+
+// redirect serves the short links of the hub's store, recording clicks by
+// its clock.
+func (h *Hub) redirect() *links.Redirect {
+	return &links.Redirect{Store: h.store, Now: h.now, Logger: h.logger,
+		Metrics: links.Metrics{Clicks: h.metrics.LinkClicks, Previews: h.metrics.LinkPreviews}}
 }
 
 // adminAPI is the admin API on the hub's store, tenants and clock.
