@@ -190,18 +190,18 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
-			name: "links under a path",
+			name:   "links under a path",
 			mutate: linksAt("https://hub.example/acme/"),
 		},
 		{
-			name: "links not a web address",
+			name:   "links not a web address",
 			mutate: linksAt("go.brand.example"),
 			want: map[string]string{
 				"tenants.demo.links.base_url": `"go.brand.example" is not an http or https URL`,
 			},
 		},
 		{
-			name: "links with a query",
+			name:   "links with a query",
 			mutate: linksAt("https://go.brand.example?src=wa"),
 			want: map[string]string{
 				"tenants.demo.links.base_url": "must have no query or fragment",
