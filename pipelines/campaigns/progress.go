@@ -105,8 +105,10 @@ func add(to *store.FunnelRow, r store.FunnelRow) {
 	to.Delivered += r.Delivered
 	to.Read += r.Read
 	to.Replied += r.Replied
+	to.Clicked += r.Clicked
 	to.Converted += r.Converted
 	to.Revenue += r.Revenue
+	to.Cost += r.Cost
 	for code, n := range r.Skipped {
 		if to.Skipped == nil {
 			to.Skipped = map[string]int64{}
