@@ -75,6 +75,10 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"member by identity", queryIdentityMember, []any{"t", "email", "", "e"}, []string{"sqlite_autoindex_member_identities_1"}, "member_identities"},
 		{"identities of a member", queryIdentities, []any{"m"}, []string{"member_identities_member"}, "member_identities"},
 		{"redact identities", redactIdentities, []any{"m", "t"}, []string{"member_identities_member"}, "member_identities"},
+		{"redact links of member", redactLinksOfMember, []any{"t", "m"}, []string{"links_message", "messages_tenant_member"}, "links"},
+		{"redact links to phone", redactLinksToPhone, []any{"t", "p"}, []string{"links_message", "messages_tenant_recipient"}, "links"},
+		{"redact links to wa_id", redactLinksToWAID, []any{"t", "t", "p"}, []string{"links_message", "messages_tenant_recipient", "contacts_phone"}, "links"},
+		{"funnel", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "link_clicks_message"}, "link_clicks"},
 		{"a contact's inbound messages", queryInbound, []any{"t", "p", "t", "u", 1}, []string{"inbound_messages_phone", "inbound_messages_user_id"}, "inbound_messages"},
 	}
 	// A merge moves a member's rows by index, however many members and

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,4 +58,50 @@ func testLinks(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, link.URL, clicked.URL)
 	assert.Equal(t, key, clicked.MessageKey)
+}
+
+// testRedactLinks erases the short links of a person's messages with the
+// person (a URL may name them), keeping the clicks the funnel counts and
+// other people's links.
+func testRedactLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	phone, otherPhone := "+62815"+randDigits(7), "+62816"+randDigits(7)
+	res, err := apply(ctx, s, p, orderEvent(tenant, "A-1", phone, "100000", at(0)),
+		store.AccountRef{Phone: phone, Name: "Sari", OrderID: "A-1", Create: true})
+	require.NoError(t, err)
+	memberID := res.Member.ID
+	other, err := apply(ctx, s, p, orderEvent(tenant, "B-1", otherPhone, "50000", at(1)),
+		store.AccountRef{Phone: otherPhone, Name: "Budi", OrderID: "B-1", Create: true})
+	require.NoError(t, err)
+
+	link := func(memberID, phone string) string {
+		key := "msg_" + randHex(6)
+		_, ok, err := s.ClaimMessage(ctx, store.Message{Key: key, Tenant: tenant, MemberID: memberID, Recipient: phone,
+			Kind: "template", Origin: "rule:cart", CreatedAt: at(10)})
+		require.NoError(t, err)
+		require.True(t, ok)
+		code := "R" + randHex(6)
+		require.NoError(t, s.SaveLinks(ctx, []store.Link{{Code: code, Tenant: tenant, MessageKey: key,
+			URL: "https://shop.example/cart/" + randHex(4), CreatedAt: at(10)}}))
+		_, err = s.RecordClick(ctx, store.Click{Code: code, At: at(20), Agent: "mobile"})
+		require.NoError(t, err)
+		return code
+	}
+	ofMember := link(memberID, phone)
+	toPhone := link("", phone) // an answer of the chat before they joined
+	others := link(other.Member.ID, otherPhone)
+
+	require.NoError(t, s.RedactMember(ctx, tenant, memberID))
+	for _, code := range []string{ofMember, toPhone} {
+		_, err := s.Link(ctx, code)
+		require.ErrorIs(t, err, store.ErrNotFound, "the erased person's link goes")
+	}
+	_, err = s.Link(ctx, others)
+	require.NoError(t, err, "another member's link stays")
+	funnel, err := s.Funnel(ctx, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(100), Window: time.Hour})
+	require.NoError(t, err)
+	require.Len(t, funnel, 1)
+	assert.EqualValues(t, 3, funnel[0].Clicked, "the clicks stay counted")
 }

@@ -125,6 +125,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SenderReach", testSenderReach},
 		{"Pricing", testPricing},
 		{"Links", testLinks},
+		{"RedactLinks", testRedactLinks},
 		{"ResumeDeferred", testResumeDeferred},
 		{"Segments", testSegments},
 		{"ScanMembersWrites", testScanMembersWrites},
