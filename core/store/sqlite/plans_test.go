@@ -75,6 +75,9 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"member by identity", queryIdentityMember, []any{"t", "email", "", "e"}, []string{"sqlite_autoindex_member_identities_1"}, "member_identities"},
 		{"identities of a member", queryIdentities, []any{"m"}, []string{"member_identities_member"}, "member_identities"},
 		{"redact identities", redactIdentities, []any{"m", "t"}, []string{"member_identities_member"}, "member_identities"},
+		{"wake waiting journey states", queryJourneyWake, []any{0}, []string{"journey_states_waiting", "inbound_messages_phone", "orders_member"}, "journey_states"},
+		{"a journey member's reply", queryJourneyReplied, []any{"m", "t", 0, 1}, []string{"inbound_messages_phone"}, "inbound_messages"},
+		{"a journey member's order", queryJourneyOrdered, []any{"m", "t", 0, 1}, []string{"orders_member"}, "orders"},
 		{"a contact's inbound messages", queryInbound, []any{"t", "p", "t", "u", 1}, []string{"inbound_messages_phone", "inbound_messages_user_id"}, "inbound_messages"},
 	}
 	// A merge moves a member's rows by index, however many members and
