@@ -19,18 +19,14 @@ type MemberTags interface {
 }
 
 // RetagMember is what TagMember makes of a member's tags as an adapter
-// keeps them (ProfileJSON): the tags with add (each once, after them) and
-// without remove, and their JSON to write, "" when they did not change.
+// keeps them (ProfileJSON): member.Retag's, and their JSON to write, ""
+// when they did not change.
 func RetagMember(stored []byte, add, remove []string) (tags []string, write string, err error) {
 	var p member.Profile
 	if err := ReadProfileJSON(&p, stored, nil); err != nil {
 		return nil, "", err
 	}
-	remove = member.UnionTags(remove)
-	tags = slices.DeleteFunc(member.UnionTags(p.Tags, add), func(t string) bool { return slices.Contains(remove, t) })
-	if len(tags) == 0 {
-		tags = nil
-	}
+	tags = member.Retag(p.Tags, add, remove)
 	if slices.Equal(tags, p.Tags) {
 		return tags, "", nil
 	}
