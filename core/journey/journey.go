@@ -250,8 +250,8 @@ func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal
 
 // Env is what Advance reads of the world: the member as they are now,
 // the tenant's time zone, and for a state waiting for an event (WaitFor)
-// whether it came after WaitSince, by now or its WaitDeadline, whichever
-// is first (store.Journeys.JourneyEventCame).
+// whether it came at or after WaitSince, by now or its WaitDeadline,
+// whichever is first (store.Journeys.JourneyEventCame).
 type Env struct {
 	Member   member.Member
 	Location *time.Location
@@ -338,7 +338,9 @@ func (j *Journey) Advance(s store.JourneyState, now time.Time, env Env) ([]Actio
 			return out, s, nil
 		case st.waitFor != "":
 			if s.WaitFor == "" {
-				s.WaitFor, s.WaitSince, s.WaitDeadline = st.waitFor, now, now.Add(st.within)
+				// From the second it began: WhatsApp stamps a message in
+				// whole seconds, and a reply that quick must count.
+				s.WaitFor, s.WaitSince, s.WaitDeadline = st.waitFor, now.Truncate(time.Second), now.Add(st.within)
 				s.DueAt = s.WaitDeadline
 				return out, s, nil
 			}

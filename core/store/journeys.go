@@ -42,7 +42,8 @@ type JourneyState struct {
 	Data []byte `json:"-"`
 	// WaitFor is the event the member waits for at Step (a wait_for
 	// step: JourneyWaitReply or JourneyWaitOrder), "" when none: it came
-	// only if it happened after WaitSince, at or before WaitDeadline.
+	// only if it happened at or after WaitSince (a whole second, as
+	// WhatsApp stamps messages), at or before WaitDeadline.
 	WaitFor      string    `json:"wait_for,omitempty"`
 	WaitSince    time.Time `json:"wait_since,omitzero"`
 	WaitDeadline time.Time `json:"wait_deadline,omitzero"`
@@ -111,12 +112,12 @@ type Journeys interface {
 	// JourneyCounts counts a journey's members by status and step.
 	JourneyCounts(ctx context.Context, tenant, journey string) ([]JourneyCount, error)
 	// WakeJourneyStates makes due at now the active states of every
-	// tenant that wait for an event (WaitFor) which came after their
+	// tenant that wait for an event (WaitFor) which came at or after their
 	// WaitSince, at or before now, and are still due at their
 	// WaitDeadline (not leased, not woken already); it returns how many.
 	WakeJourneyStates(ctx context.Context, now time.Time) (int64, error)
 	// JourneyEventCame reports whether the event s waits for (s.WaitFor)
-	// came after s.WaitSince and at or before until: a message from the
+	// came at or after s.WaitSince and at or before until: a message from the
 	// phone of s's member, or an order of s's member.
 	JourneyEventCame(ctx context.Context, s JourneyState, until time.Time) (bool, error)
 }

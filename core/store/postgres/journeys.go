@@ -163,9 +163,9 @@ func zeroTime(t time.Time) time.Time {
 const queryJourneyWake = `UPDATE journey_states j SET due_at = $1
 	WHERE status = 'active' AND wait_for <> '' AND due_at > $1 AND due_at = wait_deadline AND (
 		(wait_for = 'reply' AND EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
-			WHERE m.id = j.member_id AND m.phone <> '' AND i.phone <> '' AND i.at > j.wait_since AND i.at <= $1))
+			WHERE m.id = j.member_id AND m.phone <> '' AND i.phone <> '' AND i.at >= j.wait_since AND i.at <= $1))
 		OR (wait_for = 'order' AND EXISTS (SELECT 1 FROM orders o
-			WHERE o.member_id = j.member_id AND o.created_at > j.wait_since AND o.created_at <= $1)))`
+			WHERE o.member_id = j.member_id AND o.created_at >= j.wait_since AND o.created_at <= $1)))`
 
 // WakeJourneyStates makes due the states whose awaited event came; see
 // store.Journeys.
@@ -182,12 +182,12 @@ func (s *Store) WakeJourneyStates(ctx context.Context, now time.Time) (int64, er
 }
 
 // Queries of JourneyEventCame: a message from the member's phone, an
-// order of the member, after since and at or before until.
+// order of the member, at or after since and at or before until.
 const (
 	queryJourneyReplied = `SELECT EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
-		WHERE m.id = $1 AND m.tenant = $2 AND m.phone <> '' AND i.phone <> '' AND i.at > $3 AND i.at <= $4)`
+		WHERE m.id = $1 AND m.tenant = $2 AND m.phone <> '' AND i.phone <> '' AND i.at >= $3 AND i.at <= $4)`
 	queryJourneyOrdered = `SELECT EXISTS (SELECT 1 FROM orders
-		WHERE member_id = $1 AND created_at > $2 AND created_at <= $3)`
+		WHERE member_id = $1 AND created_at >= $2 AND created_at <= $3)`
 )
 
 // JourneyEventCame reports whether a state's awaited event came; see

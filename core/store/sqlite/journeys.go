@@ -163,10 +163,10 @@ func (s *Store) JourneyCounts(ctx context.Context, tenant, journey string) ([]st
 const queryJourneyWake = `UPDATE journey_states SET due_at = ?1
 	WHERE status = 'active' AND wait_for <> '' AND due_at > ?1 AND due_at = wait_deadline AND (
 		(wait_for = 'reply' AND EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
-			WHERE m.id = journey_states.member_id AND m.phone <> '' AND i.phone <> '' AND i.at > journey_states.wait_since AND i.at <= ?1))
+			WHERE m.id = journey_states.member_id AND m.phone <> '' AND i.phone <> '' AND i.at >= journey_states.wait_since AND i.at <= ?1))
 		OR (wait_for = 'order' AND EXISTS (SELECT 1 FROM orders o
 			WHERE o.member_id = journey_states.member_id
-				AND o.created_at > journey_states.wait_since AND o.created_at <= ?1)))`
+				AND o.created_at >= journey_states.wait_since AND o.created_at <= ?1)))`
 
 // WakeJourneyStates makes due the states whose awaited event came; see
 // store.Journeys.
@@ -186,12 +186,12 @@ func (s *Store) WakeJourneyStates(ctx context.Context, now time.Time) (int64, er
 }
 
 // Queries of JourneyEventCame: a message from the member's phone, an
-// order of the member, after since and at or before until.
+// order of the member, at or after since and at or before until.
 const (
 	queryJourneyReplied = `SELECT EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
-		WHERE m.id = ?1 AND m.tenant = ?2 AND m.phone <> '' AND i.phone <> '' AND i.at > ?3 AND i.at <= ?4)`
+		WHERE m.id = ?1 AND m.tenant = ?2 AND m.phone <> '' AND i.phone <> '' AND i.at >= ?3 AND i.at <= ?4)`
 	queryJourneyOrdered = `SELECT EXISTS (SELECT 1 FROM orders
-		WHERE member_id = ?1 AND created_at > ?3 AND created_at <= ?4)`
+		WHERE member_id = ?1 AND created_at >= ?3 AND created_at <= ?4)`
 )
 
 // JourneyEventCame reports whether a state's awaited event came; see
