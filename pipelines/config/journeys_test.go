@@ -3,12 +3,15 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/journey"
 	"github.com/loyalhub/loyalhub/core/member"
@@ -30,6 +33,12 @@ func TestShippedJourneys(t *testing.T) {
 		assert.Contains(t, string(doc), "- name: "+j.Name(), "docs/journeys.md ships %s", j.Name())
 	}
 	assert.Equal(t, []string{"birthday", "winback", "cart", "expiring", "post-purchase"}, names)
+	// And every journey (or survey) the page ships is one the test loads.
+	for _, m := range regexp.MustCompile(`(?m)^  - name: (\S+)$`).FindAllStringSubmatch(string(doc), -1) {
+		shipped := slices.Contains(names, m[1]) || slices.ContainsFunc(s.Config.Tenants["demo"].Surveys,
+			func(sv config.Survey) bool { return sv.Name == m[1] })
+		assert.True(t, shipped, "docs/journeys.md ships %s, which testdata/journeys.yaml lacks", m[1])
+	}
 
 	at := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
 	expiring := func(points int, left time.Duration) event.Outcome {
@@ -171,4 +180,52 @@ func TestParseJourneyErrors(t *testing.T) {
 		assert.Contains(t, errs, key)
 	}
 	assert.Contains(t, errs["tenants.demo.journeys[1].sender"], "cannot send")
+}
+
+func TestParseJourneyStepErrors(t *testing.T) {
+	errs := parseErrors(t, minimal+`
+    journeys:
+      - name: branches
+        sender: wa
+        trigger:
+          on: points.earned
+        steps:
+          - name: start
+            tag:
+              add: [vip, ""]
+              remove: [vip]
+          - tag: {}
+          - wait_for:
+              event: click
+              then: later
+              else: start
+          - goto: nowhere
+          - name: start
+            survey: nps
+          - name: end
+            wait: 1h
+          - name: Later
+            goto: end
+          - wait_for:
+              event: order
+              within: 1h
+            goto: end
+`)
+	for key, want := range map[string]string{
+		"tenants.demo.journeys[0].steps[0].tag.add[1]":      "must not be empty",
+		"tenants.demo.journeys[0].steps[0].tag.remove[0]":   `"vip" is also added`,
+		"tenants.demo.journeys[0].steps[1].tag":             "add or remove at least one tag",
+		"tenants.demo.journeys[0].steps[2].wait_for.event":  "click",
+		"tenants.demo.journeys[0].steps[2].wait_for.within": "required",
+		"tenants.demo.journeys[0].steps[2].wait_for.then":   `"later" is not the name of a step`,
+		"tenants.demo.journeys[0].steps[2].wait_for.else":   "only go on to a later one",
+		"tenants.demo.journeys[0].steps[3].goto":            `"nowhere"`,
+		"tenants.demo.journeys[0].steps[4].name":            "already the name of steps[0]",
+		"tenants.demo.journeys[0].steps[4].survey":          `"nps" is not a survey of the tenant`,
+		"tenants.demo.journeys[0].steps[5].name":            "other than end",
+		"tenants.demo.journeys[0].steps[6].name":            "lower case",
+		"tenants.demo.journeys[0].steps[7]":                 "exactly one of",
+	} {
+		assert.Contains(t, errs[key], want, key)
+	}
 }
