@@ -22,7 +22,7 @@ func (h *Hub) newJourneys() *journeys.Runner {
 			return responder.InviteTo(ctx, t, s.Name, chat.Trigger{Type: config.SurveyJourney, EventID: s.EventID, At: at,
 				MemberID: s.MemberID, Phone: s.Phone, OrderID: s.OrderID})
 		},
-		Logger: h.logger.With("part", "journeys"), Steps: h.metrics.JourneySteps,
+		Logger: h.logger.With("part", "journeys"), Steps: h.metrics.JourneySteps, Wakes: h.metrics.JourneyWakes,
 		Poll: h.cfg.Pipeline.Scheduler.JourneyPoll,
 	}
 }

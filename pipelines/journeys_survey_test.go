@@ -93,6 +93,16 @@ func TestPostPurchaseJourneyAsksAndTagsWhoReplies(t *testing.T) {
 	m, err := st.Member(ctx, "acme", memberID)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"surveyed"}, m.Profile.Tags)
+	assert.InDelta(t, 1, counterValue(t, h.hub.Metrics().JourneyWakes), 0, "woken by the reply")
+
+	var body journeysBody
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/journeys", &body))
+	require.Len(t, body.Journeys, 1)
+	steps := body.Journeys[0].Steps
+	assert.Equal(t, map[string]any{"survey": "after_order"}, steps[0])
+	assert.Equal(t, map[string]any{"wait_for": map[string]any{"event": "reply", "within": "48h0m0s", "then": "answered", "else": ""}}, steps[1])
+	assert.Equal(t, map[string]any{"goto": "end"}, steps[3])
+	assert.Equal(t, map[string]any{"name": "answered", "tag": map[string]any{"add": []any{"surveyed"}, "remove": []any{"lapsed"}}}, steps[4])
 	for _, msg := range h.sb.Messages() {
 		if msg.To == c.phone {
 			name, _ := templateOf(t, msg)

@@ -65,6 +65,7 @@ type Metrics struct {
 	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
+	JourneyWakes       prometheus.Counter     // members woken at a wait_for step by their reply or order
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
@@ -237,6 +238,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_journey_steps_total",
 			Help: "Members' journey states advanced: now waiting, completed, exited, or failed on the member's data.",
 		}, []string{"tenant", "journey", "result"}),
+		JourneyWakes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_journey_wakes_total",
+			Help: "Members waiting at a journey's wait_for step made due before its end, because their reply or order came.",
+		}),
 		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
@@ -312,7 +317,7 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)

@@ -72,6 +72,9 @@ type Runner struct {
 	// Steps counts the states advanced by tenant, journey and result
 	// (loyalhub_journey_steps_total); nil: not counted.
 	Steps *prometheus.CounterVec
+	// Wakes counts the members woken at a wait_for step by their reply or
+	// order (loyalhub_journey_wakes_total); nil: not counted.
+	Wakes prometheus.Counter
 	// Poll is how often due states are looked for; Batch how many one
 	// look leases; Lease how long a leased state waits for this run.
 	Poll  time.Duration
@@ -120,8 +123,12 @@ func (r *Runner) Run(ctx context.Context) {
 func (r *Runner) RunDue(ctx context.Context) (int, error) {
 	r.defaults()
 	n := 0
-	if _, err := r.Store.WakeJourneyStates(ctx, r.Now()); err != nil {
+	woken, err := r.Store.WakeJourneyStates(ctx, r.Now())
+	if err != nil {
 		return n, err
+	}
+	if r.Wakes != nil {
+		r.Wakes.Add(float64(woken))
 	}
 	for ctx.Err() == nil {
 		now := r.Now()
