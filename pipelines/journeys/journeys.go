@@ -202,7 +202,9 @@ func (r *Runner) advanceOnce(ctx context.Context, s store.JourneyState, now time
 		if s.WaitDeadline.Before(now) {
 			until = s.WaitDeadline
 		}
-		if env.Came, err = r.Store.JourneyEventCame(ctx, s, until); err != nil {
+		w := s
+		w.MemberID = m.ID // the member another was merged into has their messages and orders
+		if env.Came, err = r.Store.JourneyEventCame(ctx, w, until); err != nil {
 			return s, false, err
 		}
 	}
