@@ -77,6 +77,9 @@ type Metrics struct {
 	SegmentMembers     *prometheus.CounterVec // tenant, what (scanned, matched, failed)
 	SegmentSeconds     prometheus.Histogram
 	SurveyResponses    *prometheus.CounterVec // tenant, survey, kind
+	// CampaignMessages shows running campaigns' messages by stage, as
+	// the campaign runner's watch last counted them (once a minute).
+	CampaignMessages *prometheus.GaugeVec // tenant, campaign, stage
 
 	// PartsIgnored counts the parts of deliveries a mapping left aside on
 	// purpose: webhook fields the hub does not handle, bodies that are not
@@ -271,6 +274,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_bot_messages_total",
 			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
 		}, []string{"tenant", "intent"}),
+		CampaignMessages: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_campaign_messages",
+			Help: "Running campaigns' messages by stage (targeted, waiting, sent, delivered, read, failed, skipped), counted once a minute.",
+		}, []string{"tenant", "campaign", "stage"}),
 		SurveyResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_survey_responses_total",
 			Help: "Members' first answers to survey invitations, by survey and kind (nps, csat).",
@@ -318,7 +325,7 @@ func NewMetrics() *Metrics {
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
-		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 	)
 	return m

@@ -15,6 +15,11 @@ type Analytics interface {
 	// the member within the attribution window, with those orders'
 	// revenue. Rows come sorted by origin.
 	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	// FunnelStatuses counts the same messages as Funnel by status alone:
+	// targeted, skipped by reason, failed, waiting, sent, delivered and
+	// read, without following replies and orders (q.Window is unused).
+	// It reads only the messages' rows, for a running campaign's watch.
+	FunnelStatuses(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
 	// Program reads a loyalty program's KPIs for a period: its members,
 	// repeat purchases, redemptions, points and retention cohorts (see
 	// ProgramKPIs).

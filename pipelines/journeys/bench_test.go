@@ -20,13 +20,7 @@ import (
 // state written, one member at a time. LOYALHUB_BENCH_MEMBERS members
 // (default 2,000) are due at once.
 func BenchmarkRunDue(b *testing.B) {
-	n := 2_000
-	if s := os.Getenv("LOYALHUB_BENCH_MEMBERS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchMembers(b, 2_000)
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -66,13 +60,7 @@ func BenchmarkRunDue(b *testing.B) {
 // with a message from before the wait, and none has replied since: the
 // usual case, in which it wakes nobody.
 func BenchmarkWake(b *testing.B) {
-	n := 10_000
-	if s := os.Getenv("LOYALHUB_BENCH_MEMBERS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchMembers(b, 10_000)
 	ctx := context.Background()
 	f := setup(b)
 	entries := make([]store.JourneyEntry, 0, n)
@@ -112,4 +100,18 @@ func BenchmarkWake(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "waiting")
+}
+
+// benchMembers is how many members a benchmark runs on:
+// LOYALHUB_BENCH_MEMBERS, or def.
+func benchMembers(b *testing.B, def int) int {
+	s := os.Getenv("LOYALHUB_BENCH_MEMBERS")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
