@@ -65,6 +65,7 @@ type Metrics struct {
 	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
+	JourneyWakes       prometheus.Counter     // members woken at a wait_for step by their reply or order
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
@@ -76,6 +77,9 @@ type Metrics struct {
 	SegmentMembers     *prometheus.CounterVec // tenant, what (scanned, matched, failed)
 	SegmentSeconds     prometheus.Histogram
 	SurveyResponses    *prometheus.CounterVec // tenant, survey, kind
+	// CampaignMessages shows running campaigns' messages by stage, as
+	// the campaign runner's watch last counted them (once a minute).
+	CampaignMessages *prometheus.GaugeVec // tenant, campaign, stage
 
 	// PartsIgnored counts the parts of deliveries a mapping left aside on
 	// purpose: webhook fields the hub does not handle, bodies that are not
@@ -243,6 +247,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_journey_steps_total",
 			Help: "Members' journey states advanced: now waiting, completed, exited, or failed on the member's data.",
 		}, []string{"tenant", "journey", "result"}),
+		JourneyWakes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_journey_wakes_total",
+			Help: "Members waiting at a journey's wait_for step made due before its end, because their reply or order came.",
+		}),
 		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
@@ -272,6 +280,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_bot_messages_total",
 			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
 		}, []string{"tenant", "intent"}),
+		CampaignMessages: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_campaign_messages",
+			Help: "Running campaigns' messages by stage (targeted, waiting, sent, delivered, read, failed, skipped), counted once a minute.",
+		}, []string{"tenant", "campaign", "stage"}),
 		SurveyResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_survey_responses_total",
 			Help: "Members' first answers to survey invitations, by survey and kind (nps, csat).",
@@ -330,8 +342,8 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.MembersSynced,
-		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 		m.LinksShortened, m.LinkClicks, m.LinkPreviews,
 	)

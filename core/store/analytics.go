@@ -16,6 +16,12 @@ type Analytics interface {
 	// attribution window, with those orders' revenue, and what the
 	// messages cost. Rows come sorted by origin.
 	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	// FunnelStatuses counts the same messages as Funnel by status alone:
+	// targeted, skipped by reason, failed, waiting, sent, delivered and
+	// read, and their cost, without following replies, clicks and orders
+	// (q.Window is unused). It reads only the messages' rows, for a
+	// running campaign's watch.
+	FunnelStatuses(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
 	// Program reads a loyalty program's KPIs for a period: its members,
 	// repeat purchases, redemptions, points and retention cohorts (see
 	// ProgramKPIs).

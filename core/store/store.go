@@ -46,6 +46,7 @@ type Store interface {
 	Surveys
 	MemberLists
 	Journeys
+	MemberTags
 	Links
 }
 

@@ -104,6 +104,8 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	assert.EqualValues(t, 5, wide[1].Targeted, "the earlier message is in the wider period")
 	assert.EqualValues(t, 2, wide[1].Converted, "B's order is within the wider window")
 	assert.InDelta(t, 110000, wide[1].Revenue, 0.001)
+	checkFunnelStatuses(t, s, store.FunnelQuery{Tenant: tenant, From: at(-1000), To: at(3600 * 5), Window: 3 * time.Hour})
+	checkFunnelStatuses(t, s, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(3600 * 5), OriginPrefix: rule})
 
 	other, err := s.Funnel(ctx, store.FunnelQuery{Tenant: newTenant(), From: at(-1000), To: at(3600 * 5), Window: time.Hour})
 	require.NoError(t, err)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HugeValues", testHugeValues},
 		{"PhonelessMembers", testPhonelessMembers},
 		{"MemberProfiles", testMemberProfiles},
+		{"TagMember", testTagMember},
 		{"ListMembers", testListMembers},
 		{"MergeMembers", testMergeMembers},
 		{"MergeRules", testMergeRules},
