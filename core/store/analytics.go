@@ -65,6 +65,10 @@ type FunnelRow struct {
 	// link they carried (link previews are not clicks).
 	Clicked   int64 `json:"clicked"`
 	Converted int64 `json:"converted"`
+	// Redeemed counts the messages whose member redeemed a reward within
+	// the attribution window after them (a released redemption does not
+	// count).
+	Redeemed int64 `json:"redeemed"`
 	// Revenue sums the totals, less refunds, of the orders that converted
 	// each message (an order following two messages counts for both), in
 	// the orders' currency.
@@ -77,11 +81,13 @@ type FunnelRow struct {
 
 // FunnelStatusRow is what an adapter's grouped query returns: the
 // messages of one origin in one status (and skip or error code), those
-// of them followed by a reply, a click or an order, and their cost.
+// of them followed by a reply, a click, an order or a redemption, and
+// their cost.
 type FunnelStatusRow struct {
 	Origin, Status, Code        string
 	Messages                    int64
 	Replied, Clicked, Converted int64
+	Redeemed                    int64
 	Revenue                     float64
 	Cost                        int64
 }
@@ -98,6 +104,7 @@ func FoldFunnel(rows []FunnelStatusRow) []FunnelRow {
 		f.Replied += r.Replied
 		f.Clicked += r.Clicked
 		f.Converted += r.Converted
+		f.Redeemed += r.Redeemed
 		f.Revenue += r.Revenue
 		f.Cost += r.Cost
 		switch r.Status {

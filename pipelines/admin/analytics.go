@@ -32,7 +32,7 @@ func (a *API) analyticsRoutes(mux *http.ServeMux) {
 
 // funnelView is a funnel with its rates: each stage over the one before
 // it (delivered over sent, read over delivered), replies, clicks and
-// conversions over sent; and its cost in the tenant's pricing currency.
+// conversions and redemptions over sent; and its cost in the tenant's pricing currency.
 type funnelView struct {
 	store.FunnelRow
 	DeliveryRate   float64 `json:"delivery_rate"`
@@ -40,6 +40,7 @@ type funnelView struct {
 	ReplyRate      float64 `json:"reply_rate"`
 	ClickRate      float64 `json:"click_rate"`
 	ConversionRate float64 `json:"conversion_rate"`
+	RedeemRate     float64 `json:"redeem_rate"`
 	// CostText is Cost as a decimal ("12.345"), as /costs writes it.
 	CostText string `json:"cost"`
 }
@@ -48,7 +49,7 @@ func viewFunnel(f store.FunnelRow) funnelView {
 	return funnelView{FunnelRow: f,
 		DeliveryRate: store.Ratio(f.Delivered, f.Sent), ReadRate: store.Ratio(f.Read, f.Delivered),
 		ReplyRate: store.Ratio(f.Replied, f.Sent), ClickRate: store.Ratio(f.Clicked, f.Sent),
-		ConversionRate: store.Ratio(f.Converted, f.Sent), CostText: messaging.FormatMicros(f.Cost),
+		ConversionRate: store.Ratio(f.Converted, f.Sent), RedeemRate: store.Ratio(f.Redeemed, f.Sent), CostText: messaging.FormatMicros(f.Cost),
 	}
 }
 
@@ -94,7 +95,7 @@ func (a *API) getFunnel(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 
 var funnelHeader = []string{"origin", "targeted", "skipped", "skipped_by_reason", "failed", "waiting", "sent",
 	"delivered", "read", "replied", "clicked", "converted", "revenue", "cost", "delivery_rate", "read_rate", "reply_rate",
-	"click_rate", "conversion_rate"}
+	"click_rate", "conversion_rate", "redeemed", "redeem_rate"}
 
 // writeFunnelCSV writes funnels as CSV, the skips by reason as
 // "reason:count" pairs separated by ";".
@@ -115,7 +116,8 @@ func writeFunnelCSV(w http.ResponseWriter, views []funnelView) {
 		_ = cw.Write([]string{v.Origin, n(v.Targeted), n(skipped), strings.Join(reasons, ";"), n(v.Failed), n(v.Waiting),
 			n(v.Sent), n(v.Delivered), n(v.Read), n(v.Replied), n(v.Clicked), n(v.Converted),
 			strconv.FormatFloat(v.Revenue, 'f', 2, 64), v.CostText,
-			f(v.DeliveryRate), f(v.ReadRate), f(v.ReplyRate), f(v.ClickRate), f(v.ConversionRate)})
+			f(v.DeliveryRate), f(v.ReadRate), f(v.ReplyRate), f(v.ClickRate), f(v.ConversionRate),
+			n(v.Redeemed), f(v.RedeemRate)})
 	}
 	cw.Flush()
 }

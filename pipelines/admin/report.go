@@ -157,7 +157,7 @@ type reportSurvey struct {
 }
 
 var (
-	stageColors  = []string{"#94a3b8", "#60a5fa", "#3b82f6", "#1d4ed8", "#16a34a", "#0d9488", "#ca8a04"}
+	stageColors  = []string{"#94a3b8", "#60a5fa", "#3b82f6", "#1d4ed8", "#16a34a", "#0d9488", "#ca8a04", "#c2410c"}
 	sourceColors = []string{"#0f766e", "#14b8a6", "#5eead4", "#0e7490", "#22d3ee"}
 	pointColors  = []string{"#16a34a", "#2563eb", "#dc2626", "#f97316", "#6b7280"}
 )
@@ -251,8 +251,8 @@ func reportFunnels(rows []store.FunnelRow) []reportFunnel {
 	out := make([]reportFunnel, 0, len(rows))
 	for _, f := range rows {
 		out = append(out, reportFunnel{funnelView: viewFunnel(f),
-			Chart: bars([]string{"Written", "Sent", "Delivered", "Read", "Replied", "Clicked", "Ordered"},
-				[]int64{f.Targeted, f.Sent, f.Delivered, f.Read, f.Replied, f.Clicked, f.Converted}, stageColors)})
+			Chart: bars([]string{"Written", "Sent", "Delivered", "Read", "Replied", "Clicked", "Ordered", "Redeemed"},
+				[]int64{f.Targeted, f.Sent, f.Delivered, f.Read, f.Replied, f.Clicked, f.Converted, f.Redeemed}, stageColors)})
 	}
 	slices.SortStableFunc(out, func(a, b reportFunnel) int { return cmp.Compare(b.Targeted, a.Targeted) })
 	return out[:min(len(out), maxReportOrigins)]

@@ -107,6 +107,7 @@ func add(to *store.FunnelRow, r store.FunnelRow) {
 	to.Replied += r.Replied
 	to.Clicked += r.Clicked
 	to.Converted += r.Converted
+	to.Redeemed += r.Redeemed
 	to.Revenue += r.Revenue
 	to.Cost += r.Cost
 	for code, n := range r.Skipped {

@@ -8,15 +8,16 @@ import (
 )
 
 // queryFunnel groups a period's messages by origin, status and code, with
-// how many of them a reply, a click on one of their short links or an
-// order followed, and what they cost. A message's time is its
+// how many of them a reply, a click on one of their short links, an order
+// or a redemption followed, and what they cost. A message's time is its
 // first sent, delivered or read status, but not before it was written:
 // status webhooks' times are whole seconds, and the order that caused a
 // message, in the same second, must not pass for one that followed it. A
 // message never sent has no reply or order. It reads messages by
 // messages_tenant_created, each message's timeline by
 // message_statuses_message, replies by inbound_messages_phone, clicks by
-// link_clicks_message and orders by orders_member.
+// link_clicks_message, orders by orders_member and redemptions by
+// redemptions_member.
 const queryFunnel = `WITH sent AS (
 	SELECT m.origin, m.status, CASE WHEN m.status IN ('skipped', 'failed') THEN m.error_code ELSE '' END AS code,
 		m.key, m.member_id, m.recipient, m.cost,
@@ -30,10 +31,14 @@ const queryFunnel = `WITH sent AS (
 		EXISTS (SELECT 1 FROM link_clicks c WHERE c.message_key = sent.key) AS clicked,
 		CASE WHEN at IS NULL OR member_id = '' THEN NULL ELSE (SELECT sum(CAST(o.total AS REAL) - CAST(o.refunded AS REAL))
 			FROM orders o WHERE o.tenant = ?1 AND o.member_id = sent.member_id
-				AND o.created_at > sent.at AND o.created_at <= sent.at + ?5) END AS revenue
+				AND o.created_at > sent.at AND o.created_at <= sent.at + ?5) END AS revenue,
+		at IS NOT NULL AND member_id <> '' AND EXISTS (SELECT 1 FROM redemptions d
+			WHERE d.tenant = ?1 AND d.member_id = sent.member_id AND d.created_at > sent.at
+				AND d.created_at <= sent.at + ?5 AND d.status <> 'released') AS redeemed
 	FROM sent
 )
-SELECT origin, status, code, count(*), sum(replied), sum(clicked), count(revenue), coalesce(sum(revenue), 0), sum(cost)
+SELECT origin, status, code, count(*), sum(replied), sum(clicked), count(revenue), sum(redeemed),
+	coalesce(sum(revenue), 0), sum(cost)
 FROM followed GROUP BY origin, status, code ORDER BY origin, status, code`
 
 // Funnel reads the funnel of a period's messages; see store.Analytics.
@@ -51,7 +56,7 @@ func (s *Store) Funnel(ctx context.Context, q store.FunnelQuery) ([]store.Funnel
 	var out []store.FunnelStatusRow
 	for rows.Next() {
 		var f store.FunnelStatusRow
-		if err := rows.Scan(&f.Origin, &f.Status, &f.Code, &f.Messages, &f.Replied, &f.Clicked, &f.Converted, &f.Revenue, &f.Cost); err != nil {
+		if err := rows.Scan(&f.Origin, &f.Status, &f.Code, &f.Messages, &f.Replied, &f.Clicked, &f.Converted, &f.Redeemed, &f.Revenue, &f.Cost); err != nil {
 			return nil, fmt.Errorf("reading the funnel: %w", err)
 		}
 		out = append(out, f)

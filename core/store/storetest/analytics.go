@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
@@ -19,7 +20,9 @@ import (
 func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	ctx := context.Background()
 	tenant := newTenant()
-	p := SpendProgram(t, tenant, nil)
+	p := SpendProgram(t, tenant, func(l *config.Loyalty) {
+		l.Rewards = []config.Reward{{ID: "coffee", Name: "Free coffee", Cost: 10, Codes: config.RewardCodes{Pattern: "KOPI-{AAAA}-{9999}"}}}
+	})
 	phoneA, phoneB := "+62815"+randDigits(7), "+62816"+randDigits(7)
 	sale := func(order, phone, total string, sec int) store.AccountResult {
 		c.set(at(sec))
@@ -88,6 +91,13 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	_, err = counted(s, p, refundEvent(tenant, "O-1", "r1", "10000", at(200)), store.AccountRef{OrderID: "O-1"}, nil)
 	require.NoError(t, err)
 	sale("O-2", phoneB, "70000", 20+7200)
+	// A redeems within the hour; B after it, within three.
+	c.set(at(300))
+	_, _, err = redeem(ctx, s, p, tenant, a.ID, "tap-a", "coffee", at(300))
+	require.NoError(t, err)
+	c.set(at(20 + 7000))
+	_, _, err = redeem(ctx, s, p, tenant, b.ID, "tap-b", "coffee", at(20+7000))
+	require.NoError(t, err)
 
 	funnel, err := s.Funnel(ctx, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(3600 * 5), Window: time.Hour})
 	require.NoError(t, err)
@@ -95,7 +105,7 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	assert.Equal(t, store.FunnelRow{Origin: "chat", Targeted: 1, Failed: 1}, funnel[0])
 	assert.Equal(t, store.FunnelRow{
 		Origin: rule, Targeted: 4, Skipped: map[string]int64{"no_consent": 1}, Waiting: 1,
-		Sent: 2, Delivered: 1, Read: 1, Replied: 1, Clicked: 1, Converted: 1, Revenue: 40000, Cost: 41_100,
+		Sent: 2, Delivered: 1, Read: 1, Replied: 1, Clicked: 1, Converted: 1, Redeemed: 1, Revenue: 40000, Cost: 41_100,
 	}, funnel[1], "a message clicked twice, on two links, is one clicked message; only the delivered one is charged")
 
 	wide, err := s.Funnel(ctx, store.FunnelQuery{Tenant: tenant, From: at(-1000), To: at(3600 * 5), Window: 3 * time.Hour})
@@ -104,6 +114,7 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	assert.EqualValues(t, 5, wide[1].Targeted, "the earlier message is in the wider period")
 	assert.EqualValues(t, 2, wide[1].Converted, "B's order is within the wider window")
 	assert.InDelta(t, 110000, wide[1].Revenue, 0.001)
+	assert.EqualValues(t, 2, wide[1].Redeemed, "B's redemption is within the wider window")
 	checkFunnelStatuses(t, s, store.FunnelQuery{Tenant: tenant, From: at(-1000), To: at(3600 * 5), Window: 3 * time.Hour})
 	checkFunnelStatuses(t, s, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(3600 * 5), OriginPrefix: rule})
 

@@ -20,7 +20,7 @@ func checkFunnelStatuses(t *testing.T, s store.Store, q store.FunnelQuery) {
 	require.NoError(t, err)
 	want := make([]store.FunnelRow, 0, len(full))
 	for _, r := range full {
-		r.Replied, r.Clicked, r.Converted, r.Revenue = 0, 0, 0, 0
+		r.Replied, r.Clicked, r.Converted, r.Redeemed, r.Revenue = 0, 0, 0, 0, 0
 		want = append(want, r)
 	}
 	if len(want) == 0 {
