@@ -160,7 +160,7 @@ func TestValidate(t *testing.T) {
 			},
 			want: map[string]string{
 				"tenants.demo.notifications[0].on": `unknown outcome type "points.earn"; known types: challenge.completed, checkout.abandoned,` +
-					` member.birthday, member.joined, points.activated, points.adjusted, points.earned, points.expired, points.expiring,` +
+					` member.anniversary, member.birthday, member.joined, points.activated, points.adjusted, points.earned, points.expired, points.expiring,` +
 					` points.pending, points.reversed, referral.completed, referral.linked, referral.refused, reward.redeemed,` +
 					` reward.released, tier.changed`,
 			},

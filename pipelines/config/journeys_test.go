@@ -32,7 +32,7 @@ func TestShippedJourneys(t *testing.T) {
 		names = append(names, j.Name())
 		assert.Contains(t, string(doc), "- name: "+j.Name(), "docs/journeys.md ships %s", j.Name())
 	}
-	assert.Equal(t, []string{"birthday", "winback", "cart", "expiring", "post-purchase"}, names)
+	assert.Equal(t, []string{"birthday", "anniversary", "winback", "cart", "expiring", "post-purchase"}, names)
 	// And every journey (or survey) the page ships is one the test loads.
 	for _, m := range regexp.MustCompile(`(?m)^  - name: (\S+)$`).FindAllStringSubmatch(string(doc), -1) {
 		shipped := slices.Contains(names, m[1]) || slices.ContainsFunc(s.Config.Tenants["demo"].Surveys,
@@ -58,6 +58,8 @@ func TestShippedJourneys(t *testing.T) {
 			Member: event.MemberRef{ID: "mem_1"}, Data: map[string]any{"points": 5}}, []string{"winback"}, []string{"winback", "cart"}},
 		{"a birthday", event.Outcome{ID: "o", Type: "member.birthday", OccurredAt: at, Member: event.MemberRef{ID: "mem_1"}},
 			[]string{"birthday"}, nil},
+		{"an anniversary", event.Outcome{ID: "o", Type: "member.anniversary", OccurredAt: at, Member: event.MemberRef{ID: "mem_1"},
+			Data: map[string]any{"years": 3}}, []string{"anniversary"}, nil},
 		{"points expiring in 7 days", expiring(80, 7*24*time.Hour), []string{"expiring"}, nil},
 		{"too few points", expiring(20, 7*24*time.Hour), nil, nil},
 		{"too late for both reminders", expiring(80, 2*24*time.Hour), nil, nil},

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReferralCompletionHeld", testReferralCompletionHeld},
 		{"ChallengesAndBadges", testChallengesAndBadges},
 		{"Birthdays", testBirthdays},
+		{"Anniversaries", testAnniversaries},
 		{"ClaimMessage", testClaimMessage},
 		{"Outbox", testOutbox},
 		{"OutboxConcurrentDue", testOutboxConcurrentDue},
