@@ -456,6 +456,12 @@ func TestHelmChartRefuses(t *testing.T) {
 			want:  "autoscaling.minReplicas 11 is above autoscaling.maxReplicas 10",
 		},
 		{
+			name:  "autoscaling without a CPU request",
+			files: scaleOut,
+			set:   map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": nil}}},
+			want:  "autoscaling.enabled needs resources.requests.cpu",
+		},
+		{
 			name: "a relative data_dir",
 			set:  map[string]any{"config": editConfig(t, defaults, "data_dir: /var/lib/loyalhub", "data_dir: ./data")},
 			want: `config.data_dir "./data" must be an absolute path`,
@@ -531,7 +537,7 @@ func TestHelmChartLint(t *testing.T) {
 			for _, f := range files {
 				v, err := common.ReadValuesFile(f)
 				require.NoError(t, err)
-				vals = v
+				vals = loader.MergeMaps(vals, v)
 			}
 			l := lint.RunAll(chartDir, vals, "shop")
 			for _, msg := range l.Messages {

@@ -106,6 +106,9 @@ Refuses values the hub cannot run with.
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- fail (printf "autoscaling.minReplicas %d is above autoscaling.maxReplicas %d" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- end -}}
+{{- if and .Values.autoscaling.enabled (not (dig "requests" "cpu" "" .Values.resources)) -}}
+{{- fail "autoscaling.enabled needs resources.requests.cpu: the autoscaler's CPU target is a share of it" -}}
+{{- end -}}
 {{- if not (hasPrefix "/" (include "loyalhub.dataDir" .)) -}}
 {{- fail (printf "config.data_dir %q must be an absolute path: the data volume is mounted there" (include "loyalhub.dataDir" .)) -}}
 {{- end -}}
