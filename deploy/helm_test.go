@@ -462,6 +462,16 @@ func TestHelmChartRefuses(t *testing.T) {
 			want:  "autoscaling.enabled needs resources.requests.cpu",
 		},
 		{
+			name: "config as a map",
+			set:  map[string]any{"config": map[string]any{"tenants": map[string]any{}}},
+			want: "config is the text of loyalhub.yaml",
+		},
+		{
+			name: "config that is not YAML",
+			set:  map[string]any{"config": "tenants: [\n"},
+			want: "config is not a YAML map",
+		},
+		{
 			name: "a relative data_dir",
 			set:  map[string]any{"config": editConfig(t, defaults, "data_dir: /var/lib/loyalhub", "data_dir: ./data")},
 			want: `config.data_dir "./data" must be an absolute path`,

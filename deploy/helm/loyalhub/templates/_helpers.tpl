@@ -22,6 +22,9 @@ The config file read as YAML, for the keys the chart needs. The ConfigMap
 holds the text as given: Helm's YAML reader takes a key "on" for true.
 */}}
 {{- define "loyalhub.configValues" -}}
+{{- if not (kindIs "string" (default "" .Values.config)) -}}
+{{- fail "config is the text of loyalhub.yaml (config: | and the file below it, or --set-file config=FILE), not a map" -}}
+{{- end -}}
 {{- $cfg := fromYaml (default "" .Values.config) -}}
 {{- if hasKey $cfg "Error" -}}
 {{- fail (printf "config is not a YAML map: %s" (get $cfg "Error")) -}}
