@@ -146,11 +146,13 @@ func redactJSON(b []byte) json.RawMessage {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil
 	}
-	out, err := json.Marshal(redactValue(v))
-	if err != nil {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // "points > 100" reads as written
+	if err := enc.Encode(redactValue(v)); err != nil {
 		return nil
 	}
-	return out
+	return bytes.TrimSpace(out.Bytes())
 }
 
 func redactValue(v any) any {
