@@ -1,12 +1,15 @@
 // Package admin serves the operator's HTTP API under /api/v1 (and the
-// profiler's /debug/pprof when enabled), behind the admin bearer token:
+// profiler's /debug/pprof when enabled), behind API keys of read, write
+// or admin scope per tenant or across tenants, or the bootstrap admin
+// token, each key paced, every write recorded in the audit log:
 // members, their ledger, lots, adjustments, tiers and a program
 // simulation; rewards, their codes and redemptions; the message log,
 // contacts, consent and senders' pauses; dead letters and their replay;
 // handed-off conversations and the join link; erasure on a person's
 // request; the funnel of the messages written, by origin; a loyalty
 // program's KPIs, and a report of them for a person to read; member
-// segments, their previews and exports; campaigns; surveys' responses.
+// segments, their previews and exports; campaigns; surveys' responses;
+// the keys themselves and the audit log.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running
