@@ -84,6 +84,7 @@ func (h *Hub) adminAPI() *admin.API {
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
 		Keys: h.store, Audit: h.store, RateLimit: h.cfg.Server.APIRateLimit,
+		Requests: h.metrics.AdminRequests, AuditFailures: h.metrics.AuditFailures,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, MembersImported: h.metrics.MembersImported, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,

@@ -84,6 +84,11 @@ type API struct {
 	RateLimit config.RateLimit
 	// Audit records every write let through; nil records nothing.
 	Audit store.Audit
+	// Requests counts requests by what the guard decided
+	// (loyalhub_admin_requests_total); AuditFailures counts audit entries
+	// not stored (loyalhub_admin_audit_failures_total). Nil counts nothing.
+	Requests      *prometheus.CounterVec
+	AuditFailures prometheus.Counter
 	// Pprof mounts the profiler (server.pprof), for the admin token and
 	// integrator keys of admin scope.
 	Pprof bool

@@ -112,7 +112,10 @@ func (a *API) audited(w http.ResponseWriter, r *http.Request, c Caller, next htt
 			After:   auditBody(aw.body.Bytes(), aw.cut, aw.Header().Get("Content-Type")),
 		}
 		if _, err := a.Audit.RecordAudit(context.WithoutCancel(r.Context()), e); err != nil {
-			a.Logger.Error("admin API: recording audit entry", "key", c.KeyID, "route", r.Pattern, "status", status, "err", err)
+			a.log().Error("admin API: recording audit entry", "key", c.KeyID, "route", r.Pattern, "status", status, "err", err)
+			if a.AuditFailures != nil {
+				a.AuditFailures.Inc()
+			}
 		}
 		if p != nil {
 			panic(p)

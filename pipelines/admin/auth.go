@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -107,25 +108,16 @@ func (a *API) guard(need access.Scope, next http.Handler) http.Handler {
 			respond.Error(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
 			return
 		}
-		c, ok := a.authenticate(w, r)
-		if !ok {
+		c, result := a.authenticate(w, r)
+		if result == "" {
+			result = a.authorize(w, r, c, need)
+		}
+		a.count(result)
+		if result != allowed {
+			a.log().Debug("admin API: refused", "key", c.KeyID, "method", r.Method, "route", r.Pattern, "result", result)
 			return
 		}
-		if need == 0 {
-			need = access.MethodScope(r.Method)
-		}
-		tenant := r.PathValue("tenant")
-		switch {
-		case !c.Scope.Allows(need):
-			respond.Error(w, http.StatusForbidden, "this key's scope is "+c.Scope.String()+": the route needs "+need.String())
-			return
-		case tenant != "" && !c.Opens(tenant):
-			respond.Error(w, http.StatusForbidden, "this key does not open tenant "+tenant)
-			return
-		case tenant == "" && !c.AllTenants():
-			respond.Error(w, http.StatusForbidden, "the route spans tenants: it needs the admin token or a key of --all-tenants")
-			return
-		}
+		a.log().Debug("admin API", "key", c.KeyID, "key_name", c.Name, "method", r.Method, "route", r.Pattern)
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 		if access.MethodScope(r.Method) == access.Write && a.Audit != nil {
 			a.audited(w, r, c, next)
@@ -135,57 +127,105 @@ func (a *API) guard(need access.Scope, next http.Handler) http.Handler {
 	})
 }
 
-// authenticate finds the caller of the request's bearer token, answering
-// 401 (unknown, revoked or expired key) or 429 (a key over its rate) when
-// there is none to let through.
-func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (Caller, bool) {
-	unauthorized := func(msg string) (Caller, bool) {
+// What the guard decided, as loyalhub_admin_requests_total counts it.
+const (
+	allowed      = "allowed"
+	unauthorized = "unauthorized"
+	forbidden    = "forbidden"
+	rateLimited  = "rate_limited"
+	failed       = "error"
+)
+
+// authorize answers 403 unless c's scope includes need (the method's
+// when 0) and c opens the path's tenant, or every tenant on a route
+// without one.
+func (a *API) authorize(w http.ResponseWriter, r *http.Request, c Caller, need access.Scope) string {
+	if need == 0 {
+		need = access.MethodScope(r.Method)
+	}
+	tenant := r.PathValue("tenant")
+	switch {
+	case !c.Scope.Allows(need):
+		respond.Error(w, http.StatusForbidden, "this key's scope is "+c.Scope.String()+": the route needs "+need.String())
+	case tenant != "" && !c.Opens(tenant):
+		respond.Error(w, http.StatusForbidden, "this key does not open tenant "+tenant)
+	case tenant == "" && !c.AllTenants():
+		respond.Error(w, http.StatusForbidden, "the route spans tenants: it needs the admin token or a key of --all-tenants")
+	default:
+		return allowed
+	}
+	return forbidden
+}
+
+func (a *API) count(result string) {
+	if a.Requests != nil {
+		a.Requests.WithLabelValues(result).Inc()
+	}
+}
+
+// log is the API's logger, or one that discards.
+func (a *API) log() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+// authenticate finds the caller of the request's bearer token. When there
+// is none to let through it answers 401 (unknown, revoked or expired
+// key), 429 (a key over its rate) or 500, and returns what it decided;
+// otherwise "".
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (Caller, string) {
+	refuse := func(msg string) (Caller, string) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub"`)
 		respond.Error(w, http.StatusUnauthorized, msg)
-		return Caller{}, false
+		return Caller{}, unauthorized
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || got == "" {
-		return unauthorized("missing or wrong bearer token")
+		return refuse("missing or wrong bearer token")
 	}
 	if a.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) == 1 {
-		return Caller{KeyID: TokenCaller, Name: TokenCaller, Tenant: access.AllTenants, Scope: access.Admin}, true
+		return Caller{KeyID: TokenCaller, Name: TokenCaller, Tenant: access.AllTenants, Scope: access.Admin}, ""
 	}
 	id, secret, err := access.Parse(got)
 	if err != nil || a.Keys == nil {
-		return unauthorized("missing or wrong bearer token")
+		return refuse("missing or wrong bearer token")
 	}
 	k, err := a.Keys.APIKey(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return unauthorized("missing or wrong bearer token")
+		return refuse("missing or wrong bearer token")
 	}
 	if err != nil {
-		a.Logger.Error("admin API: reading api key", "key", id, "err", err)
+		a.log().Error("admin API: reading api key", "key", id, "err", err)
 		respond.Error(w, http.StatusInternalServerError, "internal error")
-		return Caller{}, false
+		return Caller{}, failed
 	}
 	scope, err := access.ParseScope(k.Scope)
 	if !access.Verify(secret, k.Hash) || err != nil {
-		return unauthorized("missing or wrong bearer token")
+		return refuse("missing or wrong bearer token")
 	}
+	c := Caller{KeyID: k.ID, Name: k.Name, Tenant: k.Tenant, Scope: scope}
 	now := a.Now()
 	switch {
 	case !k.RevokedAt.IsZero():
-		return unauthorized("api key " + id + " is revoked")
+		_, result := refuse("api key " + id + " is revoked")
+		return c, result
 	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-		return unauthorized("api key " + id + " expired")
+		_, result := refuse("api key " + id + " expired")
+		return c, result
 	}
 	if wait, ok := a.limits.allow(id, a.rate(), a.burst(), now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		respond.Error(w, http.StatusTooManyRequests, "api key "+id+" is over its rate limit")
-		return Caller{}, false
+		return c, rateLimited
 	}
 	if a.limits.touch(id, now) {
 		if err := a.Keys.TouchAPIKey(context.WithoutCancel(r.Context()), id, now); err != nil {
-			a.Logger.Warn("admin API: recording an api key's use", "key", id, "err", err)
+			a.log().Warn("admin API: recording an api key's use", "key", id, "err", err)
 		}
 	}
-	return Caller{KeyID: k.ID, Name: k.Name, Tenant: k.Tenant, Scope: scope}, true
+	return c, ""
 }
 
 func (a *API) rate() rate.Limit {

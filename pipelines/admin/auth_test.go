@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -235,6 +237,7 @@ func TestGuardDisabledWithoutTokenOrKeys(t *testing.T) {
 
 func TestGuardRateLimit(t *testing.T) {
 	g := newGuarded(t)
+	g.api.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "requests"}, []string{"result"})
 	g.api.RateLimit = config.RateLimit{PerSecond: 0.5, Burst: 2}
 	a, b := g.key(t, "acme", "read"), g.key(t, "acme", "read")
 	for i := range 2 {
@@ -250,6 +253,14 @@ func TestGuardRateLimit(t *testing.T) {
 	g.now = g.now.Add(2 * time.Second)
 	assert.Equal(t, http.StatusOK, g.do("GET", "/api/v1/tenants/acme/things", a, "").Code, "a token is back 2s later")
 	assert.Equal(t, http.StatusTooManyRequests, g.do("GET", "/api/v1/tenants/acme/things", a, "").Code)
+	assert.Equal(t, http.StatusForbidden, g.do("GET", "/api/v1/tenants/other/things", b, "").Code)
+	assert.Equal(t, http.StatusUnauthorized, g.do("GET", "/api/v1/tenants/acme/things", "", "").Code)
+
+	for result, want := range map[string]float64{"allowed": 9, "rate_limited": 2, "forbidden": 1, "unauthorized": 1} {
+		var m dto.Metric
+		require.NoError(t, g.api.Requests.WithLabelValues(result).Write(&m))
+		assert.Equal(t, want, m.GetCounter().GetValue(), result)
+	}
 }
 
 func TestGuardRecordsUse(t *testing.T) {
@@ -463,4 +474,22 @@ func TestKeyRoutes(t *testing.T) {
 	page.Entries = nil
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
 	assert.Len(t, page.Entries, 5, "the writes on the routes across tenants let through")
+}
+
+// brokenAudit is an audit log that cannot store anything.
+type brokenAudit struct{ store.Audit }
+
+func (brokenAudit) RecordAudit(context.Context, store.AuditEntry) (int64, error) {
+	return 0, errors.New("disk full")
+}
+
+func TestAuditFailureIsCounted(t *testing.T) {
+	g := newGuarded(t)
+	g.api.Audit = brokenAudit{}
+	g.api.AuditFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "audit_failures"})
+	rec := g.do("POST", "/api/v1/tenants/acme/things", bootstrap, `{}`)
+	assert.Equal(t, http.StatusOK, rec.Code, "the write's answer stands")
+	var m dto.Metric
+	require.NoError(t, g.api.AuditFailures.Write(&m))
+	assert.Equal(t, 1.0, m.GetCounter().GetValue())
 }
