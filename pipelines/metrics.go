@@ -63,6 +63,8 @@ type Metrics struct {
 	EventsProcessed    prometheus.Counter
 	MembersMerged      *prometheus.CounterVec // tenant
 	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
+	AdminRequests      *prometheus.CounterVec // result (allowed, unauthorized, forbidden, rate_limited)
+	AuditFailures      prometheus.Counter
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
 	JourneyWakes       prometheus.Counter     // members woken at a wait_for step by their reply or order
@@ -223,6 +225,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_privacy_requests_total",
 			Help: "Privacy requests of shops and the operator (type admin.redact), by type and what was done (erased, logged, no_member, replayed).",
 		}, []string{"tenant", "type", "result"}),
+		AdminRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_admin_requests_total",
+			Help: "Admin API requests by what the guard decided: allowed, unauthorized (401), forbidden (403), rate_limited (429).",
+		}, []string{"result"}),
+		AuditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_admin_audit_failures_total",
+			Help: "Admin writes whose audit entry could not be stored (each also logged at error level).",
+		}),
 		MembersImported: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_imported_total",
 			Help: "Rows of member imports, by result: imported (a member created), updated (a member found) or skipped (a bad row).",
@@ -342,7 +352,7 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.AdminRequests, m.AuditFailures, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 		m.LinksShortened, m.LinkClicks, m.LinkPreviews,

@@ -1,7 +1,9 @@
 package pipelines
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -26,12 +28,30 @@ func (h *Hub) Handler() http.Handler {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", h.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metricsGuard(h.cfg.Server.MetricsToken,
+		promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{})))
 	h.adminAPI().Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+// metricsGuard serves next to the requests that carry token as their
+// bearer token, or to every request when token is empty.
+func metricsGuard(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub metrics"`)
+			respond.Error(w, http.StatusUnauthorized, "missing or wrong bearer token: set server.metrics_token's")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // hooks accepts webhooks onto the hub's queue for its tenants and apps,
@@ -63,6 +83,8 @@ func (h *Hub) adminAPI() *admin.API {
 	}
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
+		Keys: h.store, Audit: h.store, RateLimit: h.cfg.Server.APIRateLimit,
+		Requests: h.metrics.AdminRequests, AuditFailures: h.metrics.AuditFailures,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, MembersImported: h.metrics.MembersImported, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,

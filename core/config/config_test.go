@@ -19,6 +19,8 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, int64(1<<20), c.Server.MaxBodyBytes)
 	assert.Equal(t, 20*time.Second, c.Server.ShutdownTimeout)
 	assert.Empty(t, c.Server.AdminToken)
+	assert.Empty(t, c.Server.MetricsToken, "/metrics is open by default")
+	assert.Equal(t, config.RateLimit{PerSecond: 10, Burst: 20}, c.Server.APIRateLimit)
 	assert.Equal(t, config.Log{Level: "info", Format: "text"}, c.Log)
 	assert.Equal(t, config.Queue{
 		Backend:         "embedded",
@@ -279,6 +281,7 @@ func TestValidate(t *testing.T) {
 				c.Server.Listen = ""
 				c.Server.MaxBodyBytes = -1
 				c.Server.ShutdownTimeout = -time.Second
+				c.Server.APIRateLimit = config.RateLimit{PerSecond: -0.5, Burst: -1}
 				c.Queue.Subscribers = 0
 				c.Queue.AckWait = 0
 				c.Queue.DuplicateWindow = -1
@@ -300,6 +303,8 @@ func TestValidate(t *testing.T) {
 				"server.listen":                       "required",
 				"server.max_body_bytes":               "must be positive, got -1",
 				"server.shutdown_timeout":             "positive duration",
+				"server.api_rate_limit.per_second":    "must be positive, got -0.5",
+				"server.api_rate_limit.burst":         "must be positive, got -1",
 				"queue.subscribers":                   "must be positive",
 				"queue.ack_wait":                      "positive duration",
 				"queue.duplicate_window":              "positive duration",

@@ -169,6 +169,10 @@ func (c *Config) Validate() Errors {
 	v.required("server.listen", c.Server.Listen)
 	v.positive("server.max_body_bytes", c.Server.MaxBodyBytes)
 	v.positiveDuration("server.shutdown_timeout", c.Server.ShutdownTimeout)
+	if r := c.Server.APIRateLimit.PerSecond; r <= 0 {
+		v.add("server.api_rate_limit.per_second", "must be positive, got %g", r)
+	}
+	v.positive("server.api_rate_limit.burst", int64(c.Server.APIRateLimit.Burst))
 	v.positiveDuration("startup.connect_timeout", c.Startup.ConnectTimeout)
 
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")

@@ -48,6 +48,8 @@ type Store interface {
 	Journeys
 	MemberTags
 	Links
+	APIKeys
+	Audit
 }
 
 // Members reads members.

@@ -130,6 +130,7 @@ func (a *API) campaignAction(action string) func(http.ResponseWriter, *http.Requ
 			return
 		}
 		name := r.PathValue("name")
+		noteBefore(r, func() (store.Campaign, error) { return a.Store.Campaign(r.Context(), t.ID, name) })
 		var c store.Campaign
 		var err error
 		switch action {

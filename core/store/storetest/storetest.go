@@ -128,6 +128,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Pricing", testPricing},
 		{"Links", testLinks},
 		{"RedactLinks", testRedactLinks},
+		{"APIKeys", testAPIKeys},
+		{"Audit", testAudit},
 		{"ResumeDeferred", testResumeDeferred},
 		{"Segments", testSegments},
 		{"ScanMembersWrites", testScanMembersWrites},
