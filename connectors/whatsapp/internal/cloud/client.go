@@ -2,7 +2,9 @@
 // connectors that speak it: Meta's own (whatsapp_cloud) and 360dialog's
 // (whatsapp_360dialog), which forwards the same bodies and answers. It holds
 // the request encoding, the error classification, the throughput limits and
-// the client that sends from one business number.
+// the client that sends from one business number. A BSP with a protocol of
+// its own (Twilio's) drives the same client, limits and breaker through a
+// Protocol.
 package cloud
 
 import (
@@ -46,6 +48,50 @@ type Options struct {
 	Breaker    Breaker
 	Throughput Throughput
 	Logger     *slog.Logger
+	// Protocol writes the requests and reads the answers. Default: the
+	// Cloud API's JSON, sent to MessagesURL.
+	Protocol Protocol
+}
+
+// Protocol is how a BSP's requests are written and its answers read.
+type Protocol interface {
+	// Encode renders the send request body of a command; an error is a
+	// command the BSP cannot carry.
+	Encode(cmd messaging.Command) ([]byte, error)
+	// EncodeRead renders the request marking an inbound message read:
+	// where it goes and its body.
+	EncodeRead(messageID string) (endpoint string, body []byte, err error)
+	// Decode reads the answer to an accepted send; ok is false when it
+	// names no message.
+	Decode(body []byte) (res messaging.Result, ok bool)
+	// Classify turns an answer other than 2xx into a classified error.
+	Classify(status int, header http.Header, body []byte, now time.Time) *fault.Error
+}
+
+// cloudProtocol is the Cloud API's JSON protocol.
+type cloudProtocol struct{ messagesURL string }
+
+func (cloudProtocol) Encode(cmd messaging.Command) ([]byte, error) { return Encode(cmd) }
+
+func (p cloudProtocol) EncodeRead(messageID string) (string, []byte, error) {
+	body, err := EncodeRead(messageID)
+	return p.messagesURL, body, err
+}
+
+func (cloudProtocol) Decode(body []byte) (messaging.Result, bool) {
+	var sr sendResponse
+	if err := json.Unmarshal(body, &sr); err != nil || len(sr.Messages) == 0 || sr.Messages[0].ID == "" {
+		return messaging.Result{}, false
+	}
+	res := messaging.Result{ProviderMessageID: sr.Messages[0].ID}
+	if len(sr.Contacts) > 0 {
+		res.WaID, res.UserID = sr.Contacts[0].WaID, sr.Contacts[0].UserID
+	}
+	return res, true
+}
+
+func (cloudProtocol) Classify(status int, header http.Header, body []byte, now time.Time) *fault.Error {
+	return classifyResponse(status, header, body, now)
 }
 
 // Client sends messages from one business phone number. It is safe for
@@ -74,6 +120,9 @@ func New(opts Options) (*Client, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Protocol == nil {
+		opts.Protocol = cloudProtocol{messagesURL: opts.MessagesURL}
 	}
 	c := &Client{opts: opts, logger: logger, limits: newLimits(opts.Throughput)}
 
@@ -119,7 +168,7 @@ func New(opts Options) (*Client, error) {
 // request that may have reached the BSP without an answer is transient with
 // code connectors.AmbiguousCode.
 func (c *Client) Send(ctx context.Context, cmd messaging.Command) (messaging.Result, error) {
-	body, err := Encode(cmd)
+	body, err := c.opts.Protocol.Encode(cmd)
 	if err != nil {
 		return messaging.Result{}, fmt.Errorf("sending message: %w", fault.Permanent(fault.ClassRequest, err))
 	}
@@ -163,17 +212,17 @@ func (c *Client) Send(ctx context.Context, cmd messaging.Command) (messaging.Res
 // MarkRead marks an inbound message as read. It goes through the breaker
 // but not the throughput limits: it sends nothing to the customer.
 func (c *Client) MarkRead(ctx context.Context, messageID string) error {
-	body, err := EncodeRead(messageID)
+	endpoint, body, err := c.opts.Protocol.EncodeRead(messageID)
 	if err != nil {
 		return fault.Permanent(fault.ClassRequest, err)
 	}
 	_, err = c.breaker.Execute(func() (messaging.Result, error) {
-		resp, err := c.client.R().SetContext(ctx).SetBody(body).Post(c.opts.MessagesURL)
+		resp, err := c.client.R().SetContext(ctx).SetBody(body).Post(endpoint)
 		if err != nil {
 			return messaging.Result{}, classifyTransport(err, false)
 		}
 		if resp.StatusCode() < 200 || resp.StatusCode() > 299 {
-			return messaging.Result{}, classifyResponse(resp.StatusCode(), resp.Header(), resp.Body(), time.Now())
+			return messaging.Result{}, c.opts.Protocol.Classify(resp.StatusCode(), resp.Header(), resp.Body(), time.Now())
 		}
 		return messaging.Result{}, nil
 	})
@@ -217,10 +266,10 @@ func (c *Client) post(ctx context.Context, body []byte) (messaging.Result, error
 		return messaging.Result{}, classifyTransport(err, wrote.Load())
 	}
 	if resp.StatusCode() < 200 || resp.StatusCode() > 299 {
-		return messaging.Result{}, classifyResponse(resp.StatusCode(), resp.Header(), resp.Body(), time.Now())
+		return messaging.Result{}, c.opts.Protocol.Classify(resp.StatusCode(), resp.Header(), resp.Body(), time.Now())
 	}
-	var sr sendResponse
-	if err := json.Unmarshal(resp.Body(), &sr); err != nil || len(sr.Messages) == 0 || sr.Messages[0].ID == "" {
+	res, ok := c.opts.Protocol.Decode(resp.Body())
+	if !ok {
 		// The BSP accepted something but the answer is unreadable: the
 		// message may well be on its way.
 		return messaging.Result{}, &fault.Error{
@@ -228,10 +277,6 @@ func (c *Client) post(ctx context.Context, body []byte) (messaging.Result, error
 			Class: fault.ClassTransient,
 			Code:  connectors.AmbiguousCode,
 		}
-	}
-	res := messaging.Result{ProviderMessageID: sr.Messages[0].ID}
-	if len(sr.Contacts) > 0 {
-		res.WaID, res.UserID = sr.Contacts[0].WaID, sr.Contacts[0].UserID
 	}
 	return res, nil
 }
