@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -93,6 +94,22 @@ type Harness struct {
 	// WireTo is how the provider writes a recipient given in E.164 form,
 	// such as "6281234567890" for Meta. Default: unchanged.
 	WireTo func(e164 string) string
+	// Unsupported names the cases of every kind of message (the subtests
+	// under "kind", such as "list") that the BSP cannot carry: the sender
+	// must refuse each at once, permanently, as a request error, without
+	// reaching the BSP.
+	Unsupported []string
+	// Code is the fault code a sender gives the refusal that the fake
+	// answers for Meta's code (Fault.Code), for a BSP that reports it by a
+	// code of its own. Default: Meta's code.
+	Code func(metaCode int) string
+}
+
+func (h Harness) code(metaCode int) string {
+	if h.Code == nil {
+		return fmt.Sprint(metaCode)
+	}
+	return h.Code(metaCode)
 }
 
 func (h Harness) wireTo(e164 string) string {
@@ -249,9 +266,21 @@ func Run(t *testing.T, h Harness) {
 		}, got[0])
 	})
 
-	for name, cmd := range kinds() {
+	all := kinds()
+	for _, name := range h.Unsupported {
+		require.Contains(t, all, name, "Harness.Unsupported names no case")
+	}
+	for name, cmd := range all {
 		t.Run(name, func(t *testing.T) {
 			s, fake := h.NewSender(t, defaultOptions())
+			if slices.Contains(h.Unsupported, name) {
+				_, err := s.Send(context.Background(), cmd)
+				require.Error(t, err, "the BSP cannot carry it")
+				assert.True(t, fault.IsPermanent(err), "error: %v", err)
+				assert.Equal(t, fault.ClassRequest, fault.ClassOf(err))
+				assert.Zero(t, fake.Attempts())
+				return
+			}
 			res, err := s.Send(context.Background(), cmd)
 			require.NoError(t, err)
 			got := fake.Received()
@@ -369,7 +398,7 @@ func Run(t *testing.T, h Harness) {
 			require.Error(t, err)
 			assert.Equal(t, tt.permanent, fault.IsPermanent(err), "error: %v", err)
 			assert.Equal(t, tt.class, fault.ClassOf(err))
-			assert.Equal(t, fmt.Sprint(tt.code), fault.CodeOf(err))
+			assert.Equal(t, h.code(tt.code), fault.CodeOf(err))
 			assert.Empty(t, fake.Received())
 		})
 	}

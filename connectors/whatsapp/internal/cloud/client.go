@@ -132,6 +132,7 @@ func New(opts Options) (*Client, error) {
 	// failures to connect, and 502/503/504 with no long Retry-After.
 	c.client = httpclient.New(httpclient.Options{Transport: transport, Timeout: opts.Timeout, Logger: logger})
 	for k, vs := range opts.Header {
+		c.client.Header.Del(k) // the options' values replace the defaults
 		for _, v := range vs {
 			c.client.Header.Add(k, v)
 		}
