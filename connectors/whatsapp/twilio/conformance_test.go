@@ -99,9 +99,9 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			return s, f
 		},
-		WireTo: func(e164 string) string { return "whatsapp:" + e164 },
+		WireTo:      func(e164 string) string { return "whatsapp:" + e164 },
 		Unsupported: unsupported,
-		Code: wantCode(t),
+		Code:        wantCode(t),
 	})
 }
 
