@@ -171,3 +171,46 @@ func TestWhatsAppFailedItemsAreReplayable(t *testing.T) {
 		})
 	}
 }
+
+// Twilio's webhooks, mapped, decode into the same core/event types as
+// Meta's, and a status correlates by the SID the sender recorded.
+func TestTwilioSamplesDecode(t *testing.T) {
+	samples, err := mappings.Samples("whatsapp_twilio")
+	require.NoError(t, err)
+	require.NotEmpty(t, samples)
+	p := mustBundled(t, "whatsapp_twilio")
+	seen := map[string]int{}
+	for _, s := range samples {
+		d := delivery("whatsapp_twilio")
+		d.Topic, d.Meta = s.Topic, s.Meta
+		res, err := p.Map(context.Background(), d, s.Body)
+		require.NoError(t, err, s.Name)
+		assert.Equal(t, strings.HasPrefix(s.Name, "malformed_"), len(res.Failed) > 0, s.Name)
+		for _, e := range res.Events {
+			seen[e.Type]++
+			switch e.Type {
+			case event.TypeMessageStatus:
+				var st event.MessageStatus
+				decodeStrict(t, e.Data, &st)
+				assert.True(t, strings.HasPrefix(st.ProviderMessageID, "SM"), s.Name)
+				assert.Equal(t, d.ReceivedAt.UTC(), st.Timestamp, s.Name)
+				if s.Name == "status_undelivered_window" {
+					assert.Equal(t, "failed", st.Status)
+					assert.Equal(t, []event.StatusError{{Code: 63016}}, st.Errors)
+				}
+				if s.Name == "status_sent" {
+					assert.Equal(t, "msg_8f3a2c1d9e7b6a5f", st.CallbackData)
+				}
+			case event.TypeMessageReceived:
+				var m event.MessageReceived
+				decodeStrict(t, e.Data, &m)
+				assert.Equal(t, "+"+m.WAID, m.Phone, s.Name)
+				assert.NotEmpty(t, m.Type, s.Name)
+			default:
+				t.Errorf("%s: unexpected event type %s", s.Name, e.Type)
+			}
+		}
+	}
+	assert.Positive(t, seen[event.TypeMessageStatus])
+	assert.Positive(t, seen[event.TypeMessageReceived])
+}
