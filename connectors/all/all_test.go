@@ -23,6 +23,11 @@ func TestDeclaredCapabilities(t *testing.T) {
 		"whatsapp_cloud": {connectors.CapSource, connectors.CapHandshaker,
 			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier, connectors.CapTemplateLister,
 			connectors.CapCloudAccount},
+		// Twilio: no template listing (its Content API is not read), no
+		// Meta handshake; its form-encoded webhooks are read into JSON
+		// before mapping.
+		"whatsapp_twilio": {connectors.CapSource, connectors.CapEnricher,
+			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier},
 	}
 	reg := connectors.NewRegistry()
 	all.Register(reg)
