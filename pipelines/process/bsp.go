@@ -213,6 +213,11 @@ func (l *Lanes) deliveryFailed(ctx context.Context, ev event.Event, st event.Mes
 	var err error = fault.Permanent(fault.ClassRecipient, errors.New(u.Error))
 	if c != nil && c.Classifier != nil && len(st.Errors) > 0 {
 		err = c.Classifier.ClassifyDeliveryError(st.Errors[0].Code, u.Error)
+		// A BSP with codes of its own (Twilio's 63016) classifies them
+		// with the hub's code for the same refusal (131047): act on that.
+		if fc := fault.CodeOf(err); fc != "" {
+			code = fc
+		}
 	}
 	var m store.Message
 	if u.Key != "" {
