@@ -69,7 +69,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-
 func TestDefaultConfig(t *testing.T) {
 	c := DefaultConfig()
 	assert.Equal(t, "https://api.twilio.com", c.BaseURL)
