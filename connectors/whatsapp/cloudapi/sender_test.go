@@ -56,16 +56,7 @@ func harnessConfig(baseURL string, opts sendertest.Options) Config {
 	if opts.BadCredentials {
 		cfg.AccessToken = "revoked"
 	}
-	cfg.Breaker = Breaker{MaxFailures: opts.BreakerMaxFailures, OpenFor: opts.BreakerOpenFor}
-	if opts.PerSecond > 0 {
-		cfg.Throughput.PerSecond = opts.PerSecond
-	}
-	if opts.PairInterval > 0 {
-		cfg.Throughput.PairInterval = opts.PairInterval
-	}
-	if opts.PairBurst > 0 {
-		cfg.Throughput.PairBurst = opts.PairBurst
-	}
+	cloudtest.Limits(opts, &cfg.Breaker, &cfg.Throughput)
 	return cfg
 }
 

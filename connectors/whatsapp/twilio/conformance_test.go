@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/sendertest"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloudtest"
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
 
@@ -57,16 +58,7 @@ func harnessConfig(baseURL string, opts sendertest.Options) Config {
 	if opts.BadCredentials {
 		cfg.AuthToken = "revoked"
 	}
-	cfg.Breaker.MaxFailures, cfg.Breaker.OpenFor = opts.BreakerMaxFailures, opts.BreakerOpenFor
-	if opts.PerSecond > 0 {
-		cfg.Throughput.PerSecond = opts.PerSecond
-	}
-	if opts.PairInterval > 0 {
-		cfg.Throughput.PairInterval = opts.PairInterval
-	}
-	if opts.PairBurst > 0 {
-		cfg.Throughput.PairBurst = opts.PairBurst
-	}
+	cloudtest.Limits(opts, &cfg.Breaker, &cfg.Throughput)
 	return cfg
 }
 
