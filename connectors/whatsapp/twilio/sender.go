@@ -35,24 +35,9 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating config: %w", err)
 	}
-	messagesURL, err := url.JoinPath(cfg.BaseURL, "2010-04-01", "Accounts", cfg.AccountSID, "Messages.json")
+	p, err := newProtocol(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("building endpoint URL: %w", err)
-	}
-	typingURL, err := url.JoinPath(cfg.MessagingBaseURL, "v2", "Indicators", "Typing.json")
-	if err != nil {
-		return nil, fmt.Errorf("building endpoint URL: %w", err)
-	}
-	p := &protocol{
-		messagesURL: messagesURL,
-		typingURL:   typingURL,
-		from:        cfg.From,
-		service:     cfg.MessagingServiceSID,
-		webhookURL:  cfg.WebhookURL,
-		templates:   make(map[string]Template, len(cfg.Templates)),
-	}
-	for _, t := range cfg.Templates {
-		p.templates[templateKey(t.Name, t.Language)] = t
+		return nil, err
 	}
 	user, password := cfg.AccountSID, cfg.AuthToken
 	if cfg.APIKeySID != "" {
@@ -65,7 +50,7 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 	c, err := cloud.New(cloud.Options{
 		Connector:   TypeName,
 		Account:     account,
-		MessagesURL: messagesURL,
+		MessagesURL: p.messagesURL,
 		Header: http.Header{
 			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))},
 			"Content-Type":  {"application/x-www-form-urlencoded"},
@@ -88,4 +73,28 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 // answered at once.
 func (s *Sender) ClassifyDeliveryError(code int, details string) error {
 	return classify(0, code, details, nil, time.Time{})
+}
+
+// newProtocol builds the wire protocol of a validated config.
+func newProtocol(cfg Config) (*protocol, error) {
+	messagesURL, err := url.JoinPath(cfg.BaseURL, "2010-04-01", "Accounts", cfg.AccountSID, "Messages.json")
+	if err != nil {
+		return nil, fmt.Errorf("building endpoint URL: %w", err)
+	}
+	typingURL, err := url.JoinPath(cfg.MessagingBaseURL, "v2", "Indicators", "Typing.json")
+	if err != nil {
+		return nil, fmt.Errorf("building endpoint URL: %w", err)
+	}
+	p := &protocol{
+		messagesURL: messagesURL,
+		typingURL:   typingURL,
+		from:        cfg.From,
+		service:     cfg.MessagingServiceSID,
+		webhookURL:  cfg.WebhookURL,
+		templates:   make(map[string]Template, len(cfg.Templates)),
+	}
+	for _, t := range cfg.Templates {
+		p.templates[templateKey(t.Name, t.Language)] = t
+	}
+	return p, nil
 }
