@@ -204,13 +204,17 @@ func (r *Runner) attemptAll(ctx context.Context, due []store.WebhookDelivery) er
 		wg.Go(func() {
 			defer func() { <-sem }()
 			for _, d := range groups[k] {
-				if err := r.attempt(ctx, d); err != nil {
+				disabled, err := r.attempt(ctx, d)
+				if err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
 					}
 					mu.Unlock()
 					return // the rest wait for their lease
+				}
+				if disabled {
+					return // the rest are held
 				}
 			}
 		})
@@ -233,8 +237,9 @@ func (r *Runner) endpoint(d store.WebhookDelivery) (config.Webhook, bool) {
 	return config.Webhook{}, false
 }
 
-// attempt POSTs one leased delivery and records what came of it.
-func (r *Runner) attempt(ctx context.Context, d store.WebhookDelivery) error {
+// attempt POSTs one leased delivery and records what came of it; it
+// reports whether the endpoint is disabled now.
+func (r *Runner) attempt(ctx context.Context, d store.WebhookDelivery) (bool, error) {
 	log := r.Logger.With("tenant", d.Tenant, "endpoint", d.Endpoint, "webhook_id", d.ID)
 	now := r.Now()
 	h, ok := r.endpoint(d)
@@ -242,11 +247,11 @@ func (r *Runner) attempt(ctx context.Context, d store.WebhookDelivery) error {
 		res := store.WebhookResult{Attempt: store.WebhookAttempt{At: now, Error: "the endpoint is not configured"},
 			Status: store.WebhookHeld, NextAt: now}
 		if _, _, err := r.Store.RecordWebhookAttempt(ctx, d, res); err != nil {
-			return err
+			return false, err
 		}
 		r.count(d, ResultHeld)
 		log.Warn("webhook held: its endpoint is no longer configured")
-		return nil
+		return false, nil
 	}
 	code, latency, snippet, err := r.post(ctx, h, d, now)
 	a := store.WebhookAttempt{At: now, StatusCode: code, LatencyMS: latency.Milliseconds(), Response: snippet}
@@ -276,22 +281,26 @@ func (r *Runner) attempt(ctx context.Context, d store.WebhookDelivery) error {
 	}
 	ep, applied, err := r.Store.RecordWebhookAttempt(ctx, d, res)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r.count(d, result)
 	if !applied {
 		log.Info("webhook attempt recorded after its lease passed to another run")
 	}
+	reason := ""
 	switch {
 	case ep.Disabled():
+		return true, nil
 	case code == http.StatusGone:
+		reason = ReasonGone
 		log.Warn("webhook endpoint answered 410 Gone: disabled")
-		return r.Store.DisableWebhookEndpoint(ctx, d.Tenant, d.Endpoint, ReasonGone, now)
 	case ep.Failures >= r.DisableFailures || (!ep.FailingSince.IsZero() && now.Sub(ep.FailingSince) >= r.DisableAfter):
+		reason = ReasonFailing
 		log.Warn("webhook endpoint keeps failing: disabled", "failures", ep.Failures, "failing_since", ep.FailingSince)
-		return r.Store.DisableWebhookEndpoint(ctx, d.Tenant, d.Endpoint, ReasonFailing, now)
+	default:
+		return false, nil
 	}
-	return nil
+	return true, r.Store.DisableWebhookEndpoint(ctx, d.Tenant, d.Endpoint, reason, now)
 }
 
 // post sends d to h signed at now; it returns the HTTP status (0 when
