@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// WebhookErased is the last error of a delivery whose member was erased
+// before it was delivered: it is failed, its payload emptied.
+const WebhookErased = "erased on request"
+
 // Webhook delivery statuses.
 const (
 	WebhookPending   = "pending"   // due at NextAt: not attempted yet, or to be attempted again
@@ -26,6 +30,9 @@ type WebhookDelivery struct {
 	Tenant   string `json:"tenant"`
 	Endpoint string `json:"endpoint"`
 	Type     string `json:"type"`
+	// MemberID is the member the outcome is about ("" for none): an
+	// erasure of the member empties the payload (see Privacy).
+	MemberID string `json:"member_id,omitempty"`
 	// Payload is the body every attempt sends, as signed.
 	Payload   json.RawMessage `json:"payload"`
 	Status    string          `json:"status"`

@@ -30,7 +30,7 @@ func Webhooks(hooks []config.Webhook, o event.Outcome, now time.Time) ([]store.W
 			}
 		}
 		out = append(out, store.WebhookDelivery{ID: webhook.MessageID(o.ID), Tenant: o.Tenant, Endpoint: h.Name,
-			Type: o.Type, Payload: body, CreatedAt: now})
+			MemberID: o.Member.ID, Type: o.Type, Payload: body, CreatedAt: now})
 	}
 	return out, nil
 }

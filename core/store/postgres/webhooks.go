@@ -11,10 +11,17 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const webhookColumns = `tenant, endpoint, id, type, payload, status, attempts, next_at, created_at, updated_at, last_code, last_error`
+const webhookColumns = `tenant, endpoint, id, member_id, type, payload, status, attempts, next_at, created_at, updated_at, last_code, last_error`
 
 const queryEnqueueWebhook = `INSERT INTO webhook_deliveries (` + webhookColumns + `)
-	VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7, 0, '') ON CONFLICT DO NOTHING`
+	VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $8, 0, '') ON CONFLICT DO NOTHING`
+
+// redactWebhooks empties the payloads of a member's deliveries and fails
+// those not delivered; see store.Privacy.
+const redactWebhooks = `UPDATE webhook_deliveries SET payload = '\x7b7d'::bytea,
+	status = CASE WHEN status = 'delivered' THEN status ELSE 'failed' END,
+	last_error = CASE WHEN status = 'delivered' THEN last_error ELSE '` + store.WebhookErased + `' END
+	WHERE tenant = $1 AND member_id = $2 AND member_id <> '' AND payload <> '\x7b7d'::bytea`
 
 // queueWebhooks queues the writes of deliveries as pending; see
 // store.Webhooks.
@@ -28,7 +35,7 @@ func queueWebhooks(w *writeBatch, ds []store.WebhookDelivery, now time.Time) {
 		if next.IsZero() {
 			next = created
 		}
-		w.queue("queueing webhook "+d.ID+" to "+d.Endpoint, queryEnqueueWebhook, d.Tenant, d.Endpoint, d.ID, d.Type,
+		w.queue("queueing webhook "+d.ID+" to "+d.Endpoint, queryEnqueueWebhook, d.Tenant, d.Endpoint, d.ID, d.MemberID, d.Type,
 			[]byte(d.Payload), dbTime(next), dbTime(created))
 	}
 }
@@ -50,7 +57,7 @@ func (s *Store) EnqueueWebhooks(ctx context.Context, ds []store.WebhookDelivery)
 func scanWebhook(r pgx.Row) (store.WebhookDelivery, error) {
 	var d store.WebhookDelivery
 	var payload []byte
-	if err := r.Scan(&d.Tenant, &d.Endpoint, &d.ID, &d.Type, &payload, &d.Status, &d.Attempts, &d.NextAt, &d.CreatedAt,
+	if err := r.Scan(&d.Tenant, &d.Endpoint, &d.ID, &d.MemberID, &d.Type, &payload, &d.Status, &d.Attempts, &d.NextAt, &d.CreatedAt,
 		&d.UpdatedAt, &d.LastCode, &d.LastError); err != nil {
 		return d, err
 	}
@@ -75,7 +82,7 @@ func (s *Store) DueWebhooks(ctx context.Context, now time.Time, limit int, lease
 				WHERE e.tenant = d.tenant AND e.name = d.endpoint AND e.disabled_at IS NOT NULL)
 			ORDER BY d.next_at, d.created_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED) due
 		WHERE w.tenant = due.tenant AND w.endpoint = due.endpoint AND w.id = due.id
-		RETURNING w.tenant, w.endpoint, w.id, w.type, w.payload, w.status, w.attempts, w.next_at, w.created_at,
+		RETURNING w.tenant, w.endpoint, w.id, w.member_id, w.type, w.payload, w.status, w.attempts, w.next_at, w.created_at,
 			w.updated_at, w.last_code, w.last_error`,
 		dbTime(now.Add(lease)), dbTime(now), store.ClampLimit(limit))
 	if err != nil {

@@ -10,10 +10,17 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const webhookColumns = `tenant, endpoint, id, type, payload, status, attempts, next_at, created_at, updated_at, last_code, last_error`
+const webhookColumns = `tenant, endpoint, id, member_id, type, payload, status, attempts, next_at, created_at, updated_at, last_code, last_error`
 
 const queryEnqueueWebhook = `INSERT INTO webhook_deliveries (` + webhookColumns + `)
-	VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 0, '') ON CONFLICT DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 0, '') ON CONFLICT DO NOTHING`
+
+// redactWebhooks empties the payloads of a member's deliveries and fails
+// those not delivered; see store.Privacy.
+const redactWebhooks = `UPDATE webhook_deliveries SET payload = X'7B7D',
+	status = CASE WHEN status = 'delivered' THEN status ELSE 'failed' END,
+	last_error = CASE WHEN status = 'delivered' THEN last_error ELSE '` + store.WebhookErased + `' END
+	WHERE tenant = ? AND member_id = ? AND member_id <> '' AND payload <> X'7B7D'`
 
 // writeWebhooks writes deliveries as pending; see store.Webhooks.
 func writeWebhooks(ctx context.Context, tx *wtx, ds []store.WebhookDelivery, now time.Time) error {
@@ -26,7 +33,7 @@ func writeWebhooks(ctx context.Context, tx *wtx, ds []store.WebhookDelivery, now
 		if next.IsZero() {
 			next = created
 		}
-		if _, err := tx.ExecContext(ctx, queryEnqueueWebhook, d.Tenant, d.Endpoint, d.ID, d.Type, []byte(d.Payload),
+		if _, err := tx.ExecContext(ctx, queryEnqueueWebhook, d.Tenant, d.Endpoint, d.ID, d.MemberID, d.Type, []byte(d.Payload),
 			toDB(next), toDB(created), toDB(created)); err != nil {
 			return fmt.Errorf("queueing webhook %s to %s: %w", d.ID, d.Endpoint, err)
 		}
@@ -47,7 +54,7 @@ func scanWebhook(r rowScanner) (store.WebhookDelivery, error) {
 	var d store.WebhookDelivery
 	var payload []byte
 	var next, created, updated int64
-	if err := r.Scan(&d.Tenant, &d.Endpoint, &d.ID, &d.Type, &payload, &d.Status, &d.Attempts, &next, &created, &updated,
+	if err := r.Scan(&d.Tenant, &d.Endpoint, &d.ID, &d.MemberID, &d.Type, &payload, &d.Status, &d.Attempts, &next, &created, &updated,
 		&d.LastCode, &d.LastError); err != nil {
 		return d, err
 	}

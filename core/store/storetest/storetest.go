@@ -137,6 +137,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookEffects", testWebhookEffects},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"WebhooksConcurrentDue", testWebhooksConcurrentDue},
+		{"RedactWebhooks", testRedactWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -219,3 +219,46 @@ func testWebhooksConcurrentDue(t *testing.T, s store.Store) {
 		assert.Equal(t, 1, k, "%s leased once", id)
 	}
 }
+
+// testRedactWebhooks empties the payloads of an erased member's
+// deliveries, failing those not delivered, and leaves others' alone.
+func testRedactWebhooks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	var memberIDs []string
+	for i, phone := range []string{"+6281300000061", "+6281300000062"} {
+		id := fmt.Sprintf("R-%d", i)
+		res, err := apply(ctx, s, p, orderEvent(tenant, id, phone, "100", at(i)),
+			store.AccountRef{Phone: phone, OrderID: id, Create: true})
+		require.NoError(t, err)
+		memberIDs = append(memberIDs, res.Member.ID)
+	}
+	var ds []store.WebhookDelivery
+	for i, id := range []string{"msg_sent", "msg_due", "msg_other"} {
+		d := webhookDelivery(tenant, "crm", id, at(i))
+		d.MemberID = memberIDs[min(i/2, 1)]
+		ds = append(ds, d)
+	}
+	require.NoError(t, s.EnqueueWebhooks(ctx, ds))
+	due, err := s.DueWebhooks(ctx, at(0), 1, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	_, _, err = s.RecordWebhookAttempt(ctx, due[0], store.WebhookResult{
+		Attempt: store.WebhookAttempt{At: at(1), StatusCode: 200}, Status: store.WebhookDelivered, Success: true, NextAt: at(1)})
+	require.NoError(t, err)
+
+	require.NoError(t, s.RedactMember(ctx, tenant, memberIDs[0]))
+	for _, tt := range []struct{ id, status, payload, lastError string }{
+		{"msg_sent", store.WebhookDelivered, `{}`, ""},
+		{"msg_due", store.WebhookFailed, `{}`, store.WebhookErased},
+		{"msg_other", store.WebhookPending, `{"type":"points.earned"}`, ""},
+	} {
+		d, _, err := s.WebhookDelivery(ctx, tenant, "crm", tt.id)
+		require.NoError(t, err)
+		assert.Equal(t, tt.status, d.Status, tt.id)
+		assert.JSONEq(t, tt.payload, string(d.Payload), tt.id)
+		assert.Equal(t, tt.lastError, d.LastError, tt.id)
+	}
+	require.NoError(t, s.RedactMember(ctx, tenant, memberIDs[0]), "twice changes nothing")
+}

@@ -2,10 +2,12 @@
 -- outcome's), so an outcome written twice is delivered once; the due
 -- index finds the pending ones. Every attempt is logged; an endpoint's
 -- health (failures in a row, disabled) has a row once it was attempted.
+-- member_id finds a member's deliveries, whose payloads an erasure empties.
 CREATE TABLE webhook_deliveries (
     tenant     text        NOT NULL,
     endpoint   text        NOT NULL,
     id         text        NOT NULL,
+    member_id  text        NOT NULL DEFAULT '',
     type       text        NOT NULL,
     payload    bytea       NOT NULL,
     status     text        NOT NULL,
@@ -20,6 +22,7 @@ CREATE TABLE webhook_deliveries (
 
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant, endpoint, created_at);
+CREATE INDEX webhook_deliveries_member ON webhook_deliveries (tenant, member_id) WHERE member_id <> '';
 
 CREATE TABLE webhook_attempts (
     id          bigserial   PRIMARY KEY,

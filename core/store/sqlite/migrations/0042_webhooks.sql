@@ -2,11 +2,13 @@
 -- outcome's), so an outcome written twice is delivered once; the due
 -- index finds the pending ones. Every attempt is logged; an endpoint's
 -- health (failures in a row, disabled) has a row once it was attempted.
+-- member_id finds a member's deliveries, whose payloads an erasure empties.
 -- Times are unix microseconds, 0 for none.
 CREATE TABLE webhook_deliveries (
     tenant     TEXT    NOT NULL,
     endpoint   TEXT    NOT NULL,
     id         TEXT    NOT NULL,
+    member_id  TEXT    NOT NULL DEFAULT '',
     type       TEXT    NOT NULL,
     payload    BLOB    NOT NULL,
     status     TEXT    NOT NULL,
@@ -21,6 +23,7 @@ CREATE TABLE webhook_deliveries (
 
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant, endpoint, created_at);
+CREATE INDEX webhook_deliveries_member ON webhook_deliveries (tenant, member_id) WHERE member_id <> '';
 
 CREATE TABLE webhook_attempts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
