@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -100,6 +101,11 @@ func TestSaleSendsASignedPointsEarnedWebhook(t *testing.T) {
 	assert.Equal(t, "+6281234560201", member["phone"])
 	assert.EqualValues(t, 10, member["balance"])
 	assert.Equal(t, "acme", data["tenant"])
+
+	// The runner run again (another replica, a restart) has nothing to send.
+	n, err := h.hub.Webhooks().RunDue(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n)
 
 	// The same sale again is the same event: no second delivery.
 	require.Equal(t, http.StatusOK, h.postSale(sale("WH-1", "081234560201", "Sari Dewi", "100000")))
