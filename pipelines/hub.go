@@ -34,6 +34,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 	"github.com/loyalhub/loyalhub/pipelines/segments"
 	"github.com/loyalhub/loyalhub/pipelines/send"
+	"github.com/loyalhub/loyalhub/pipelines/webhooks"
 )
 
 // Hub is one running loyalhub process: HTTP listener, queue, store and the
@@ -58,6 +59,10 @@ type Hub struct {
 	// journeys advances members' journeys; stopJourneys stops its loop.
 	journeys     *journeys.Runner
 	stopJourneys func()
+	// webhooks delivers the tenants' outbound webhooks; stopWebhooks
+	// stops its loop.
+	webhooks     *webhooks.Runner
+	stopWebhooks func()
 	runners      *schedule.Workers
 	syncer       *schedule.Workers
 	sender       *send.Sender
@@ -220,6 +225,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 		return err
 	}
 	h.sender = h.newSender()
+	h.webhooks = h.newWebhooks()
 	h.ledger = h.newLedger()
 	h.lanes = h.newLanes()
 	h.campaigns = h.newCampaigns()
@@ -244,6 +250,7 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 			return err
 		}
 		h.sender.Start(ctx)
+		h.startWebhooks(ctx)
 		if !h.cfg.Pipeline.Scheduler.Disabled {
 			h.startScheduler(ctx)
 			h.startCampaigns(ctx)
@@ -397,6 +404,9 @@ func (h *Hub) Close(ctx context.Context) error {
 		}
 		if h.stopJourneys != nil {
 			h.stopJourneys()
+		}
+		if h.stopWebhooks != nil {
+			h.stopWebhooks()
 		}
 		if h.scheduler != nil {
 			if err := h.scheduler.Close(ctx); err != nil {

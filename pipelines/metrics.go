@@ -68,10 +68,14 @@ type Metrics struct {
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
 	JourneyWakes       prometheus.Counter     // members woken at a wait_for step by their reply or order
-	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
-	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
-	HandoffEvents      *prometheus.CounterVec // tenant, event
-	BotReplies         *prometheus.CounterVec // tenant, intent
+	// WebhookDeliveries counts outbound webhook attempts by result
+	// (delivered, retry, failed, gone, held); WebhookSeconds times them.
+	WebhookDeliveries *prometheus.CounterVec   // tenant, endpoint, result
+	WebhookSeconds    *prometheus.HistogramVec // tenant
+	MembersSynced     *prometheus.CounterVec   // tenant, connector, result (ok, failed)
+	CodesIssued       *prometheus.CounterVec   // tenant, issuer, result (ok or the error class)
+	HandoffEvents     *prometheus.CounterVec   // tenant, event
+	BotReplies        *prometheus.CounterVec   // tenant, intent
 	// SegmentEvaluations counts segment evaluations (previews, exports,
 	// audiences) by result; SegmentMembers the members they read and
 	// matched; SegmentSeconds how long each took.
@@ -261,6 +265,15 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_journey_wakes_total",
 			Help: "Members waiting at a journey's wait_for step made due before its end, because their reply or order came.",
 		}),
+		WebhookDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_webhook_deliveries_total",
+			Help: "Attempts of outbound webhooks by result: delivered (2xx), retry (failed, attempted again later), failed (the schedule's last attempt failed), gone (410: the endpoint is disabled), held (the endpoint is no longer configured).",
+		}, []string{"tenant", "endpoint", "result"}),
+		WebhookSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loyalhub_webhook_attempt_seconds",
+			Help:    "Duration of outbound webhook attempts, until the endpoint's answer or the timeout.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"tenant"}),
 		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
@@ -353,6 +366,7 @@ func NewMetrics() *Metrics {
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
 		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.AdminRequests, m.AuditFailures, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
+		m.WebhookDeliveries, m.WebhookSeconds,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
 		m.LinksShortened, m.LinkClicks, m.LinkPreviews,

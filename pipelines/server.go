@@ -88,8 +88,8 @@ func (h *Hub) adminAPI() *admin.API {
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, MembersImported: h.metrics.MembersImported, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
-		Campaigns: h.campaigns,
-		Segments:  h.Segments(),
+		Campaigns: h.campaigns, WakeWebhooks: h.webhooks.Wake,
+		Segments: h.Segments(),
 	}
 }
 

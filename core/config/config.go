@@ -333,6 +333,9 @@ type Tenant struct {
 	// Links turns the URLs of the tenant's messages into short links the
 	// hub serves, to count their clicks. Default: off.
 	Links Links `koanf:"links"`
+	// Webhooks are other systems' endpoints the tenant's outcomes are
+	// posted to, signed (docs/webhooks.md). Default: none.
+	Webhooks []Webhook `koanf:"webhooks"`
 }
 
 // Links are a tenant's short links: every http or https URL in the text

@@ -192,6 +192,32 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "webhooks valid",
+			mutate: webhooksAt(config.Webhook{Name: "crm", URL: "https://crm.example/hooks",
+				Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Events: []string{"points.earned", "tier.*", "*"}}),
+		},
+		{
+			name: "webhooks invalid",
+			mutate: webhooksAt(
+				config.Webhook{Name: "CRM", URL: "crm.example/hooks", Secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+					Events: []string{"points.earn", "tiers.*"}},
+				config.Webhook{Name: "zap", URL: "https://hooks.zap.example", Secret: "whsec_c2hvcnQ="},
+				config.Webhook{Name: "zap", URL: "ftp://files.example", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+					Events: []string{"*"}},
+			),
+			want: map[string]string{
+				"tenants.demo.webhooks[0].name":      `"CRM" is not a name of lower case letters`,
+				"tenants.demo.webhooks[0].url":       `"crm.example/hooks" is not an http or https URL`,
+				"tenants.demo.webhooks[0].secret":    "must start with whsec_",
+				"tenants.demo.webhooks[0].events[0]": `"points.earn" matches no outcome type`,
+				"tenants.demo.webhooks[0].events[1]": `"tiers.*" matches no outcome type`,
+				"tenants.demo.webhooks[1].secret":    "the key is 5 bytes, want 24 to 64",
+				"tenants.demo.webhooks[1].events":    "at least one outcome type",
+				"tenants.demo.webhooks[2].name":      `"zap" is already the name of webhooks[1]`,
+				"tenants.demo.webhooks[2].url":       `"ftp://files.example" is not an http or https URL`,
+			},
+		},
+		{
 			name:   "links under a path",
 			mutate: linksAt("https://hub.example/acme/"),
 		},
@@ -472,6 +498,15 @@ func TestValidate(t *testing.T) {
 			tt.mutate(&c)
 			requireErrors(t, c.Validate(), tt.want)
 		})
+	}
+}
+
+// webhooksAt sets the demo tenant's webhooks.
+func webhooksAt(ws ...config.Webhook) func(c *config.Config) {
+	return func(c *config.Config) {
+		d := c.Tenants["demo"]
+		d.Webhooks = ws
+		c.Tenants["demo"] = d
 	}
 }
 

@@ -351,6 +351,7 @@ func (t *Tenant) validate(v *validator, id string) {
 	}
 	v.loyalty(base+".loyalty", t.Loyalty, loc)
 	v.journeys(base, *t)
+	v.webhooks(base, *t)
 
 	seen := map[string]int{}
 	for i, n := range t.Notifications {

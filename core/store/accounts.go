@@ -61,6 +61,9 @@ type Effects struct {
 	// journeys; goals are written first (see Journeys).
 	Journeys     []JourneyEntry
 	JourneyGoals []JourneyGoal
+	// Webhooks are the outcomes' deliveries to the tenant's webhook
+	// endpoints (see Webhooks).
+	Webhooks []WebhookDelivery
 }
 
 // SyncRef is a member to write back to one connector.

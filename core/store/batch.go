@@ -124,6 +124,7 @@ func (b batchTx) WriteChanges(ctx context.Context, w AccountWrite) error {
 		b.plain.Effects.Sync = append(b.plain.Effects.Sync, w.Effects.Sync...)
 		b.plain.Effects.Journeys = append(b.plain.Effects.Journeys, w.Effects.Journeys...)
 		b.plain.Effects.JourneyGoals = append(b.plain.Effects.JourneyGoals, w.Effects.JourneyGoals...)
+		b.plain.Effects.Webhooks = append(b.plain.Effects.Webhooks, w.Effects.Webhooks...)
 		return nil
 	}
 	return b.AccountTx.WriteChanges(ctx, w)

@@ -78,7 +78,9 @@ type Privacy interface {
 	// user id of inbound messages from that phone or from the contact's
 	// user id; the recipient and kept command of the member's messages and
 	// of any message to that phone; the phone, email and name of checkouts
-	// with that phone or the member's email. Points, ledger entries, lots,
+	// with that phone or the member's email; the payload of the member's
+	// webhook deliveries (emptied to {}; one not yet delivered fails with
+	// WebhookErased). Points, ledger entries, lots,
 	// orders, redemptions, badges and the referral code stay, anonymised
 	// by the member id alone. Redacting twice changes nothing; ErrNotFound
 	// when there is no such member.

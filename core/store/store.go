@@ -50,6 +50,7 @@ type Store interface {
 	Links
 	APIKeys
 	Audit
+	Webhooks
 }
 
 // Members reads members.

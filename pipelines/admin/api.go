@@ -66,6 +66,7 @@ type Store interface {
 	store.Surveys
 	store.MemberLists
 	store.Journeys
+	store.Webhooks
 }
 
 // API is the admin API. Set its fields, then mount it with Routes; it is
@@ -106,6 +107,10 @@ type API struct {
 	// QualityPaused is loyalhub_sender_quality_paused, which a resume
 	// sets to 0.
 	QualityPaused *prometheus.GaugeVec
+
+	// WakeWebhooks tells the webhook runner that deliveries are due (a
+	// replay, an endpoint enabled); nil: it finds them at its next poll.
+	WakeWebhooks func()
 
 	// Campaigns runs the tenants' broadcasts.
 	Campaigns *campaigns.Runner
@@ -163,6 +168,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.segmentRoutes(mux)
 	a.surveyRoutes(mux)
 	a.journeyRoutes(mux)
+	a.webhookRoutes(mux)
 	a.keyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {

@@ -554,7 +554,8 @@ func TestParseInvalidYAML(t *testing.T) {
 }
 
 func TestLoadFull(t *testing.T) {
-	environ := []string{"ADMIN_TOKEN=adm", "METRICS_TOKEN=met", "DATABASE_URL=postgres://store@db/store", "POS_SECRET=pos", "WA_TOKEN=tok"}
+	environ := []string{"ADMIN_TOKEN=adm", "METRICS_TOKEN=met", "DATABASE_URL=postgres://store@db/store", "POS_SECRET=pos", "WA_TOKEN=tok",
+		"CRM_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 	s, err := hubconfig.Load(filepath.Join("testdata", "config", "full.yaml"), environ, fakeRegistry(t))
 	require.NoError(t, err)
 
@@ -607,6 +608,9 @@ func TestLoadFull(t *testing.T) {
 		MarketingConsent: "not_opted_out", QuietHours: config.QuietHours{Start: "21:00", End: "08:00"}, MarketingDailyCap: 1,
 	}, acme.Messaging)
 	assert.Equal(t, config.Links{BaseURL: "https://go.acme.example"}, acme.Links)
+	off := false
+	assert.Equal(t, []config.Webhook{{Name: "crm", URL: "https://crm.acme.example/hooks/loyalty",
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Events: []string{"points.earned", "tier.*"}, Enabled: &off}}, acme.Webhooks)
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},

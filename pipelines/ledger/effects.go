@@ -54,8 +54,9 @@ func outcomes(tenant, eventID string, at time.Time, res store.AccountResult, via
 // Effects is the hook of a loyalty transaction of tenant t (event eventID
 // at at; store.AccountRef.Effects): it renders the tenant's notifications
 // of the outcomes into the outbox, enters the member into the journeys the
-// outcomes trigger and ends those whose goal they are, and queues the
-// member for every write-back connector. via is as for Transact.
+// outcomes trigger and ends those whose goal they are, writes their
+// deliveries to the tenant's webhook endpoints, and queues the member for
+// every write-back connector. via is as for Transact.
 func (l *Ledger) Effects(t *runtime.Tenant, eventID string, at time.Time, via string) func(store.AccountResult) (store.Effects, error) {
 	return func(res store.AccountResult) (store.Effects, error) {
 		var e store.Effects
@@ -73,6 +74,11 @@ func (l *Ledger) Effects(t *runtime.Tenant, eventID string, at time.Time, via st
 			}
 			e.JourneyGoals = append(e.JourneyGoals, goals...)
 			e.Journeys = append(e.Journeys, entries...)
+			hooks, err := Webhooks(t.Config.Webhooks, o, now)
+			if err != nil {
+				return store.Effects{}, err
+			}
+			e.Webhooks = append(e.Webhooks, hooks...)
 			for _, cmd := range cmds {
 				if e.Messages, err = appendQueued(e.Messages, cmd, now); err != nil {
 					return store.Effects{}, err

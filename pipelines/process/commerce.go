@@ -15,6 +15,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
+	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
@@ -305,7 +306,8 @@ func (l *Lanes) redactAll(ctx context.Context, tenant string) (int, error) {
 // checkouts.abandon_after, each once, as checkout.abandoned outcomes: a
 // batch at a time, its notifications queued in the outbox in one store
 // transaction, its members entered into the journeys it triggers in
-// another, and then its checkouts marked in a third. A crash in between
+// another, its webhook deliveries written in a third, and then its
+// checkouts marked in a fourth. A crash in between
 // announces them again under the same keys, which the outbox keeps once.
 func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.Time) (int, error) {
 	announced, batch := 0, max(l.SweepBatch, 1)
@@ -318,6 +320,7 @@ func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.
 		var queued []messaging.Command
 		var goals []store.JourneyGoal
 		var entries []store.JourneyEntry
+		var hooks []store.WebhookDelivery
 		n := 0 // checkouts announced
 		for i, c := range due {
 			marks[i] = store.CheckoutMark{Token: c.Token, UpdatedAt: c.UpdatedAt}
@@ -336,6 +339,11 @@ func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.
 					"tenant", t.ID, "member", o.Member.ID, "error", err)
 			}
 			goals, entries = append(goals, g...), append(entries, e...)
+			ds, err := ledger.Webhooks(t.Config.Webhooks, o, now)
+			if err != nil {
+				return announced, err
+			}
+			hooks = append(hooks, ds...)
 			n++
 		}
 		if err := l.Enqueue(ctx, queued); err != nil {
@@ -343,6 +351,9 @@ func (l *Lanes) SweepCheckouts(ctx context.Context, t *runtime.Tenant, now time.
 		}
 		if err := l.Store.EnterJourneys(ctx, t.ID, goals, entries); err != nil {
 			return announced, fmt.Errorf("entering checkout.abandoned journeys: %w", err)
+		}
+		if err := l.Store.EnqueueWebhooks(ctx, hooks); err != nil {
+			return announced, fmt.Errorf("queueing checkout.abandoned webhooks: %w", err)
 		}
 		if _, err := l.Store.MarkAbandoned(ctx, t.ID, marks, now); err != nil {
 			return announced, fmt.Errorf("marking checkouts abandoned: %w", err)

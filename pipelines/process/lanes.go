@@ -41,6 +41,8 @@ type Store interface {
 	store.Checkouts
 	store.Privacy
 	store.Journeys
+	// EnqueueWebhooks writes webhook deliveries (see store.Webhooks).
+	EnqueueWebhooks(ctx context.Context, ds []store.WebhookDelivery) error
 }
 
 // Chat answers a customer's message with the tenant's chatbot, and

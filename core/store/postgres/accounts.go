@@ -241,7 +241,8 @@ const (
 
 // queueEffects queues the writes of a transaction's messages, checked
 // (store.CheckQueued), as queued (created at now unless they say
-// otherwise), journey goals and entries, and write-backs.
+// otherwise), journey goals and entries, webhook deliveries, and
+// write-backs.
 func queueEffects(w *writeBatch, tenant string, e store.Effects, now time.Time) {
 	for _, m := range e.Messages {
 		created, due := store.QueuedTimes(m, now)
@@ -249,6 +250,7 @@ func queueEffects(w *writeBatch, tenant string, e store.Effects, now time.Time) 
 			m.Template, m.Category, store.MessageQueued, created, m.SentAs, m.Origin, m.Command, due)
 	}
 	queueJourneys(w, tenant, e.JourneyGoals, e.Journeys)
+	queueWebhooks(w, e.Webhooks, now)
 	for _, r := range e.Sync {
 		w.queue("queueing member "+r.MemberID+" for write-back", queryQueueSync, tenant, r.Connector, r.MemberID, now)
 	}

@@ -89,6 +89,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				WHERE tenant = $1 AND email = $2 AND email <> ''`, []any{tenant, email}},
 			{"erasing identities", `DELETE FROM member_identities WHERE member_id = $1 AND tenant = $2 AND kind <> 'merged'`,
 				[]any{memberID, tenant}},
+			{"erasing webhook payloads", redactWebhooks, []any{tenant, memberID}},
 		}
 		for _, st := range steps {
 			if _, err := tx.Exec(ctx, st.query, st.args...); err != nil {

@@ -256,12 +256,15 @@ func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) er
 }
 
 // writeEffects writes a loyalty transaction's messages, journey goals
-// and entries, and write-backs.
+// and entries, webhook deliveries, and write-backs.
 func writeEffects(ctx context.Context, tx *wtx, tenant string, e store.Effects, now time.Time) error {
 	if err := enqueue(ctx, tx, e.Messages, now); err != nil {
 		return err
 	}
 	if err := writeJourneys(ctx, tx, tenant, e.JourneyGoals, e.Journeys); err != nil {
+		return err
+	}
+	if err := writeWebhooks(ctx, tx, e.Webhooks, now); err != nil {
 		return err
 	}
 	for _, r := range e.Sync {

@@ -99,6 +99,7 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			{"erasing checkouts", redactCheckoutsByPhone, []any{tenant, phone}},
 			{"erasing checkouts", redactCheckoutsByEmail, []any{tenant, email}},
 			{"erasing identities", redactIdentities, []any{memberID, tenant}},
+			{"erasing webhook payloads", redactWebhooks, []any{tenant, memberID}},
 		}
 		for _, st := range steps {
 			if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {

@@ -199,9 +199,9 @@ func testTransactEffectsConcurrent(t *testing.T, s store.Store) {
 }
 
 // testTransactMembersEffects runs a batch of scheduled work whose ops have
-// the effects hook: the messages, journey entries and write-backs of the
-// ops that commit are written with them, whether their changes are plain
-// (set statements for the batch) or not; an op that fails, or whose hook
+// the effects hook: the messages, journey entries, webhook deliveries and
+// write-backs of the ops that commit are written with them, whether their
+// changes are plain (set statements for the batch) or not; an op that fails, or whose hook
 // fails, writes neither its changes nor its effects.
 func testTransactMembersEffects(t *testing.T, s store.Store) {
 	ctx := context.Background()
@@ -217,6 +217,7 @@ func testTransactMembersEffects(t *testing.T, s store.Store) {
 			}
 			e.Sync = []store.SyncRef{{Connector: "shop", MemberID: res.Member.ID}}
 			e.Journeys = []store.JourneyEntry{{Journey: "batch", MemberID: res.Member.ID, EntryID: "en_" + eventID, At: now}}
+			e.Webhooks = []store.WebhookDelivery{webhookDelivery(tenant, "crm", "msg_"+eventID, now)}
 			return e, nil
 		}
 	}
@@ -262,6 +263,13 @@ func testTransactMembersEffects(t *testing.T, s store.Store) {
 		synced = append(synced, it.MemberID)
 	}
 	assert.ElementsMatch(t, ids[:2], synced, "the committed ops' members queued for write-back")
+	hooks, err := s.ListWebhookDeliveries(ctx, tenant, "crm", store.WebhookFilter{})
+	require.NoError(t, err)
+	var hookIDs []string
+	for _, d := range hooks {
+		hookIDs = append(hookIDs, d.ID)
+	}
+	assert.ElementsMatch(t, []string{"msg_plain", "msg_adjust"}, hookIDs, "the committed ops' webhook deliveries")
 	for _, id := range ids[:2] {
 		st, err := s.JourneyState(ctx, tenant, "batch", id)
 		require.NoError(t, err, "the committed ops' members entered the journey")

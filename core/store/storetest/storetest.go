@@ -134,6 +134,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Segments", testSegments},
 		{"ScanMembersWrites", testScanMembersWrites},
 		{"ScanMembersMerged", testScanMembersMerged},
+		{"WebhookEffects", testWebhookEffects},
+		{"WebhookDeliveries", testWebhookDeliveries},
+		{"WebhooksConcurrentDue", testWebhooksConcurrentDue},
+		{"RedactWebhooks", testRedactWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
