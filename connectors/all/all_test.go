@@ -26,6 +26,10 @@ func TestDeclaredCapabilities(t *testing.T) {
 		// Twilio: no template listing (its Content API is not read), no
 		// Meta handshake; its form-encoded webhooks are read into JSON
 		// before mapping.
+		// Gupshup: no template listing, no Meta handshake; its v2
+		// webhooks are JSON and mapped as they are.
+		"whatsapp_gupshup": {connectors.CapSource,
+			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier},
 		"whatsapp_twilio": {connectors.CapSource, connectors.CapEnricher,
 			connectors.CapSender, connectors.CapReadMarker, connectors.CapDeliveryClassifier},
 	}

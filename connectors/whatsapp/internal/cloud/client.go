@@ -68,6 +68,16 @@ type Protocol interface {
 	Classify(status int, header http.Header, body []byte, now time.Time) *fault.Error
 }
 
+// Router is a Protocol whose requests go to more than one endpoint, or
+// mark messages read with another HTTP method than POST.
+type Router interface {
+	Protocol
+	// EncodeTo renders the send request of a command and where it goes.
+	EncodeTo(cmd messaging.Command) (endpoint string, body []byte, err error)
+	// ReadMethod is the HTTP method of the request EncodeRead renders.
+	ReadMethod() string
+}
+
 // cloudProtocol is the Cloud API's JSON protocol.
 type cloudProtocol struct{ messagesURL string }
 
@@ -169,7 +179,14 @@ func New(opts Options) (*Client, error) {
 // request that may have reached the BSP without an answer is transient with
 // code connectors.AmbiguousCode.
 func (c *Client) Send(ctx context.Context, cmd messaging.Command) (messaging.Result, error) {
-	body, err := c.opts.Protocol.Encode(cmd)
+	endpoint := c.opts.MessagesURL
+	var body []byte
+	var err error
+	if r, ok := c.opts.Protocol.(Router); ok {
+		endpoint, body, err = r.EncodeTo(cmd)
+	} else {
+		body, err = c.opts.Protocol.Encode(cmd)
+	}
 	if err != nil {
 		return messaging.Result{}, fmt.Errorf("sending message: %w", fault.Permanent(fault.ClassRequest, err))
 	}
@@ -188,7 +205,7 @@ func (c *Client) Send(ctx context.Context, cmd messaging.Command) (messaging.Res
 	if err != nil {
 		return messaging.Result{}, fmt.Errorf("sending %s message: %w", cmd.Kind, err)
 	}
-	res, err := c.breaker.Execute(func() (messaging.Result, error) { return c.post(ctx, body) })
+	res, err := c.breaker.Execute(func() (messaging.Result, error) { return c.post(ctx, endpoint, body) })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		err = c.breakerOpen(err)
 	}
@@ -218,7 +235,11 @@ func (c *Client) MarkRead(ctx context.Context, messageID string) error {
 		return fault.Permanent(fault.ClassRequest, err)
 	}
 	_, err = c.breaker.Execute(func() (messaging.Result, error) {
-		resp, err := c.client.R().SetContext(ctx).SetBody(body).Post(endpoint)
+		method := http.MethodPost
+		if r, ok := c.opts.Protocol.(Router); ok {
+			method = r.ReadMethod()
+		}
+		resp, err := c.client.R().SetContext(ctx).SetBody(body).Execute(method, endpoint)
 		if err != nil {
 			return messaging.Result{}, classifyTransport(err, false)
 		}
@@ -253,7 +274,7 @@ func (c *Client) breakerOpen(err error) error {
 }
 
 // post makes one send request, with the HTTP layer's retries.
-func (c *Client) post(ctx context.Context, body []byte) (messaging.Result, error) {
+func (c *Client) post(ctx context.Context, endpoint string, body []byte) (messaging.Result, error) {
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
 		GetConn:      func(string) { wrote.Store(false) },
@@ -262,7 +283,7 @@ func (c *Client) post(ctx context.Context, body []byte) (messaging.Result, error
 	resp, err := c.client.R().
 		SetContext(httptrace.WithClientTrace(ctx, trace)).
 		SetBody(body).
-		Post(c.opts.MessagesURL)
+		Post(endpoint)
 	if err != nil {
 		return messaging.Result{}, classifyTransport(err, wrote.Load())
 	}

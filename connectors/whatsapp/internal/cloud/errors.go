@@ -197,3 +197,13 @@ func classifyTransport(err error, wrote bool) *fault.Error {
 	}
 	return &fault.Error{Err: err, Class: fault.ClassTransient}
 }
+
+// ClassifyMetaCode classifies one of Meta's error codes, which a BSP passes
+// on as they are, as the Cloud API senders do; ok is false for a code
+// missing from their table.
+func ClassifyMetaCode(code int, details string) (fe *fault.Error, ok bool) {
+	if _, known := ruleFor(code); !known {
+		return nil, false
+	}
+	return classifyDelivery(code, details), true
+}
