@@ -80,7 +80,7 @@ func classify(status, code int, msg string, header http.Header, now time.Time) *
 	r := rule{class: class, retryable: retryable}
 	if byCode, ok := codeRules[code]; ok {
 		r = byCode
-	} else if meta, ok := cloud.ClassifyMetaCode(code, msg); ok {
+	} else if meta, ok := cloud.ClassifyMetaCode(code, msg); ok && code != 0 {
 		r = rule{class: meta.Class, retryable: !meta.Permanent, code: meta.Code}
 	}
 	fe := &fault.Error{Err: apiErr, Permanent: !r.retryable, Class: r.class, Code: r.code}

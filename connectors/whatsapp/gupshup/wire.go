@@ -282,7 +282,7 @@ func (p *protocol) EncodeRead(messageID string) (string, []byte, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("marking a message read: %w", err)
 	}
-	return endpoint, nil, nil
+	return endpoint, []byte{}, nil
 }
 
 // ReadMethod is PUT: Gupshup marks a message read by PUT.
