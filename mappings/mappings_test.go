@@ -232,7 +232,7 @@ func TestBundledDataDecodes(t *testing.T) {
 func TestBundled(t *testing.T) {
 	names := mappings.Names()
 	assert.IsIncreasing(t, names)
-	for _, want := range []string{"csv_drop", "hubspot", "loyverse", "pos_webhook", "shopify", "square", "whatsapp_cloud", "whatsapp_twilio"} {
+	for _, want := range []string{"csv_drop", "hubspot", "loyverse", "pos_webhook", "shopify", "square", "whatsapp_cloud", "whatsapp_gupshup", "whatsapp_twilio"} {
 		assert.Contains(t, names, want)
 	}
 	for _, name := range names {

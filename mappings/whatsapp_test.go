@@ -214,3 +214,46 @@ func TestTwilioSamplesDecode(t *testing.T) {
 	assert.Positive(t, seen[event.TypeMessageStatus])
 	assert.Positive(t, seen[event.TypeMessageReceived])
 }
+
+// Gupshup's v2 webhooks, mapped, decode into the same core/event types as
+// Meta's, and a status correlates by the Gupshup id the sender recorded,
+// whichever id field carries it.
+func TestGupshupSamplesDecode(t *testing.T) {
+	samples, err := mappings.Samples("whatsapp_gupshup")
+	require.NoError(t, err)
+	require.NotEmpty(t, samples)
+	p := mustBundled(t, "whatsapp_gupshup")
+	seen := map[string]int{}
+	for _, s := range samples {
+		d := delivery("whatsapp_gupshup")
+		res, err := p.Map(context.Background(), d, s.Body)
+		require.NoError(t, err, s.Name)
+		assert.Equal(t, strings.HasPrefix(s.Name, "malformed_"), len(res.Failed) > 0, s.Name)
+		for _, e := range res.Events {
+			seen[e.Type]++
+			switch e.Type {
+			case event.TypeMessageStatus:
+				var st event.MessageStatus
+				decodeStrict(t, e.Data, &st)
+				if strings.HasPrefix(s.Name, "status_") && !strings.Contains(s.Name, "failed") {
+					assert.Equal(t, "ee4a68a0-1203-4c85-8dc3-49d0b3226a35", st.ProviderMessageID, s.Name)
+				}
+				if s.Name == "status_failed_opted_out" {
+					assert.Equal(t, "failed", st.Status)
+					assert.Equal(t, 1012, st.Errors[0].Code)
+				}
+			case event.TypeMessageReceived:
+				var m event.MessageReceived
+				decodeStrict(t, e.Data, &m)
+				assert.Equal(t, "+6281234567890", m.Phone, s.Name)
+				if s.Name == "inbound_list_reply" {
+					assert.Equal(t, &event.Reply{Kind: "list_reply", ID: "r_latte", Title: "Free latte", Description: "300 points"}, m.Reply)
+				}
+			default:
+				t.Errorf("%s: unexpected event type %s", s.Name, e.Type)
+			}
+		}
+	}
+	assert.Equal(t, 6, seen[event.TypeMessageStatus])
+	assert.Equal(t, 7, seen[event.TypeMessageReceived])
+}
