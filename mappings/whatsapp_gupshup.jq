@@ -79,7 +79,8 @@ def message_event($at):
   .payload as $p
   | if ($p | type) != "object" then error("message without a payload") else . end
   | (($p.id | str) // error("message without an id")) as $id
-  | ((($p.sender | objects | .phone | digits) // ($p.source | digits)) // error("message \($id) without a sender")) as $waid
+  | ($p.sender | if type == "object" then . else {} end) as $sender
+  | ((($sender.phone | digits) // ($p.source | digits)) // error("message \($id) without a sender")) as $waid
   | (($p.type | str) // error("message \($id) without a type")) as $kind
   | ($p.payload | if type == "object" then . else {} end) as $c
   | {
@@ -90,7 +91,7 @@ def message_event($at):
         message_id: $id,
         wa_id: $waid,
         phone: "+\($waid)",
-        name: ($p.sender | objects | .name | str),
+        name: ($sender.name | str),
         type: ($kind | message_type),
         text: (if $kind == "text" then ($c.text | str)
                elif $kind == "quick_reply" then ($c.text | str)
