@@ -15,7 +15,7 @@ const Example = `type: whatsapp_gupshup
 api_key: ${GUPSHUP_API_KEY}
 app_name: KopiClub                       # the Gupshup app (src.name)
 source: "+917834811114"                  # the app's WhatsApp number, E.164
-webhook_token: ${GUPSHUP_WEBHOOK_TOKEN}  # callback URL: https://hub.example.com/webhooks/acme/wa?token=…
+webhook_token: ${GUPSHUP_WEBHOOK_TOKEN}  # callback URL at Gupshup: https://hub.example.com/hooks/acme/whatsapp?token=…
 templates:
   - name: points_earned
     language: id
