@@ -53,7 +53,11 @@ func (w *world) importMembers(ctx context.Context) error {
 			p, c := phone(i)
 			m := simMember{phone: p, name: firstNames[i%len(firstNames)], country: c.code, language: c.language}
 			consent, source, at := "", "", ""
-			switch r := w.rng.IntN(10); {
+			r := w.rng.IntN(10)
+			if w.o.pace {
+				r = 0
+			}
+			switch {
 			case r < 6:
 				consent, source, at, m.optedIn = "opted_in", "store signup form", consentAt, true
 				w.optedIn[waID(p)] = w.at(-30, 10)
@@ -61,6 +65,9 @@ func (w *world) importMembers(ctx context.Context) error {
 				consent, at = "opted_out", consentAt
 			}
 			birthday := w.o.Start.AddDate(-30, 0, i%365).Format("2006-01-02")
+			if w.o.pace {
+				birthday = "" // no birthday journey beside the campaign
+			}
 			_ = cw.Write([]string{p, m.name, birthday, consent, at, source, c.language, "City " + c.code})
 			w.members = append(w.members, m)
 		}
@@ -213,14 +220,14 @@ func (w *world) chats(a activity) error {
 }
 
 // campaign saves a segment and starts a marketing campaign to it now.
-func (w *world) campaign(ctx context.Context, name, condition, template string, body []string) error {
+func (w *world) campaign(ctx context.Context, name, condition, template string, body []string, rate int) error {
 	seg, _ := json.Marshal(map[string]string{"condition": condition, "description": "simulation"})
 	if err := w.admin(ctx, http.MethodPut, "/segments/"+name, "application/json", seg, nil); err != nil {
 		return err
 	}
 	spec, _ := json.Marshal(map[string]any{
 		"name": name, "segment": name, "sender": "wa", "category": "marketing", "holdout": 5,
-		"rate": w.o.PerSecond,
+		"rate": rate,
 		"variants": []map[string]any{{"name": "a", "template": map[string]any{
 			"name": template, "language": "en", "body": body}}},
 	})
@@ -262,13 +269,13 @@ func (w *world) day(ctx context.Context, d int) error {
 	}
 	if d == p.campaign1 {
 		if err := w.campaign(ctx, "month-offer", "balance >= 0", "monthly_offer",
-			[]string{`data.first_name != "" ? data.first_name : "there"`, "string(member.balance)"}); err != nil {
+			[]string{`data.first_name != "" ? data.first_name : "there"`, "string(member.balance)"}, w.o.PerSecond); err != nil {
 			return err
 		}
 	}
 	if d == p.campaign2 {
 		if err := w.campaign(ctx, "double-points", "opted_in && balance >= 10", "double_points",
-			[]string{`data.first_name != "" ? data.first_name : "there"`}); err != nil {
+			[]string{`data.first_name != "" ? data.first_name : "there"`}, w.o.PerSecond); err != nil {
 			return err
 		}
 	}

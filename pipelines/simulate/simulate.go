@@ -60,6 +60,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, when set, gets one line per step.
 	Progress io.Writer
+
+	// pace sets up a pacing run: every member opted in, no messaging
+	// limit.
+	pace bool
 }
 
 func (o Options) withDefaults() Options {
@@ -94,6 +98,9 @@ func (o Options) withDefaults() Options {
 // WhatsApp's tiers at most a fifth of the members (250 at least), so that
 // the first broadcast meets it.
 func (o Options) messagingLimit() int {
+	if o.pace {
+		return -1
+	}
 	limit := 250
 	for _, tier := range []int{2000, 10000, 100000} {
 		if tier <= o.Members/5 {

@@ -41,3 +41,21 @@ func TestSmallMonth(t *testing.T) {
 	assert.Positive(t, rep.Audit.ByCategory["service"])
 	assert.Positive(t, rep.Cost.Actual)
 }
+
+// TestPace sends a campaign to 600 opted-in members at 100 messages a
+// second: the sandbox accepts them at that rate, within 5 %, never more in
+// a second, and every status webhook reaches the hub.
+func TestPace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a paced campaign of several seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Pace(ctx, PaceOptions{Members: 600, PerSecond: 100, DataDir: t.TempDir()})
+	require.NoError(t, err)
+	t.Log("\n" + rep.String())
+	assert.InDelta(t, 570, rep.Accepted, 30, "everyone but the 5 % holdout, placed by a hash")
+	assert.InDelta(t, 1, rep.Ratio, 0.05)
+	assert.LessOrEqual(t, rep.MaxSecond, 100)
+	assert.Equal(t, 3*rep.Accepted, rep.Statuses)
+}
