@@ -75,6 +75,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"member by identity", queryIdentityMember, []any{"t", "email", "", "e"}, []string{"sqlite_autoindex_member_identities_1"}, "member_identities"},
 		{"identities of a member", queryIdentities, []any{"m"}, []string{"member_identities_member"}, "member_identities"},
 		{"redact identities", redactIdentities, []any{"m", "t"}, []string{"member_identities_member"}, "member_identities"},
+		{"funnel", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "message_statuses_message", "inbound_messages_phone", "orders_member"}, ""},
 		{"a contact's inbound messages", queryInbound, []any{"t", "p", "t", "u", 1}, []string{"inbound_messages_phone", "inbound_messages_user_id"}, "inbound_messages"},
 	}
 	// A merge moves a member's rows by index, however many members and
