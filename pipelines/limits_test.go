@@ -114,6 +114,40 @@ func TestMessagingLimitDefersTheNextNewRecipient(t *testing.T) {
 	assert.Equal(t, 2000.0, gaugeValue(t, h.hub.Metrics().SenderMessagingLimit.WithLabelValues("acme", "whatsapp")))
 }
 
+// Sends in flight count toward the limit: 300 new recipients at once,
+// pipeline.send.concurrency of them deciding together, never pass a limit
+// of 250 at the BSP (a count read from the store alone missed the sends
+// not yet recorded, and passed it by up to the sends in flight).
+func TestMessagingLimitHoldsUnderConcurrentSends(t *testing.T) {
+	const limit, sales = 250, 300
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(cfg, "    notifications:\n", "    messaging:\n      messaging_limit: \"250\"\n    notifications:\n", 1)
+	}})
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 32 {
+		wg.Go(func() {
+			for i := range next {
+				assert.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("C-%d", i), fmt.Sprintf("0812347%05d", i), "Member", "50000")))
+			}
+		})
+	}
+	for i := range sales {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	eventually(t, "every message sent or deferred", func() bool {
+		byStatus := h.messagesByStatus(t)
+		return len(h.sb.Messages())+len(byStatus[store.MessageDeferred]) == sales
+	})
+	reached := map[string]int{}
+	for _, m := range h.sb.Messages() {
+		reached[m.WaID]++
+	}
+	assert.Equal(t, limit, len(reached), "never more new recipients than the limit")
+}
+
 func TestQualityDropPausesMarketingOnly(t *testing.T) {
 	// The hub's clock runs, and jumps ahead when the test says.
 	var mu sync.Mutex
