@@ -1,13 +1,19 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver for database/sql
 )
 
 // TestSmallMonth plays 300 members for 3 days and proves the hub broke no
@@ -17,9 +23,21 @@ func TestSmallMonth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a simulation of three days")
 	}
+	checkSmallMonth(t, Options{Members: 300, Days: 3, DataDir: t.TempDir(), Settle: 1500 * time.Millisecond, PerSecond: 200})
+}
+
+// TestSmallMonthPostgresIntegration plays two days on PostgreSQL.
+func TestSmallMonthPostgresIntegration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a simulation of two days")
+	}
+	dsn := createDatabase(t)
+	checkSmallMonth(t, Options{Members: 200, Days: 2, DataDir: t.TempDir(), Settle: 1500 * time.Millisecond, PerSecond: 200, PostgresDSN: dsn})
+}
+
+func checkSmallMonth(t *testing.T, o Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o := Options{Members: 300, Days: 3, DataDir: t.TempDir(), Settle: 1500 * time.Millisecond, PerSecond: 200}
 	if testing.Verbose() {
 		o.Progress = os.Stderr
 	}
@@ -40,6 +58,35 @@ func TestSmallMonth(t *testing.T) {
 	assert.Positive(t, rep.Audit.ByCategory["utility"])
 	assert.Positive(t, rep.Audit.ByCategory["service"])
 	assert.Positive(t, rep.Cost.Actual)
+	assert.InDelta(t, rep.Cost.Estimated, rep.Cost.Actual, 0.01, "what the hub charged is what the sandbox accepted, at the same card")
+}
+
+// createDatabase creates a fresh PostgreSQL database for the test on
+// LOYALHUB_TEST_POSTGRES_DSN's server, or skips without one.
+func createDatabase(t *testing.T) string {
+	base := cmp.Or(os.Getenv("LOYALHUB_TEST_POSTGRES_DSN"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	admin, err := sql.Open("pgx", base)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = admin.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		if os.Getenv("LOYALHUB_REQUIRE_SERVICES") != "" {
+			t.Fatalf("PostgreSQL at %s: %v", base, err)
+		}
+		t.Skipf("PostgreSQL at %s is not reachable: %v", base, err)
+	}
+	name := fmt.Sprintf("lhsim_%d", time.Now().UnixNano())
+	_, err = admin.Exec(`CREATE DATABASE "` + name + `"`)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := admin.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
+		assert.NoError(t, err)
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
 }
 
 // TestPace sends a campaign to 600 opted-in members at 100 messages a
