@@ -1,7 +1,9 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"testing"
 
@@ -17,6 +19,31 @@ type funnelBody struct {
 		DeliveryRate   float64 `json:"delivery_rate"`
 		ConversionRate float64 `json:"conversion_rate"`
 	}
+}
+
+// adminRaw reads an admin path of tenant acme that answers 200 with a
+// body of contentType, and returns the body.
+func (h *harness) adminRaw(t *testing.T, path, contentType string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.url+"/api/v1/tenants/acme"+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	resp, err := h.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, contentType, resp.Header.Get("Content-Type"))
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return body
+}
+
+// funnelCSV reads the funnel as CSV.
+func (h *harness) funnelCSV(t *testing.T) [][]string {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(h.adminRaw(t, "/analytics/funnel?format=csv", "text/csv; charset=utf-8"))).ReadAll()
+	require.NoError(t, err)
+	return rows
 }
 
 func TestFunnelFollowsARulesMessagesToTheOrdersAfterThem(t *testing.T) {
@@ -45,20 +72,11 @@ func TestFunnelFollowsARulesMessagesToTheOrdersAfterThem(t *testing.T) {
 	assert.InDelta(t, 75000, f.Revenue, 0.001)
 	assert.InDelta(t, 0.5, f.ConversionRate, 1e-9)
 
-	req, err := http.NewRequest(http.MethodGet, h.url+"/api/v1/tenants/acme/analytics/funnel?format=csv", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testAdmin)
-	resp, err := h.client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
-	rows, err := csv.NewReader(resp.Body).ReadAll()
-	require.NoError(t, err)
+	rows := h.funnelCSV(t)
 	require.Len(t, rows, 2)
 	assert.Equal(t, []string{"origin", "targeted", "skipped"}, rows[0][:3])
 	assert.Equal(t, []string{"rule:points_earned", "2"}, rows[1][:2])
-	assert.Equal(t, "75000.00", rows[1][11], "revenue")
+	assert.Equal(t, "75000.00", rows[1][12], "revenue")
 
 	for query, want := range map[string]string{
 		"window=5m":                     "window: 5m is not between 1h and 90d",

@@ -14,7 +14,7 @@ func (h *Hub) newCampaigns() *campaigns.Runner {
 	return &campaigns.Runner{
 		Store: h.store, Audience: h.Segments(), Tenants: h.tenants, Now: h.now, Wake: h.sender.Wake,
 		Logger: h.logger.With("part", "campaigns"), Holder: schedule.NewHolder(),
-		Poll: sc.CampaignPoll, Chunk: sc.CampaignBatch,
+		Poll: sc.CampaignPoll, Chunk: sc.CampaignBatch, Messages: h.metrics.CampaignMessages,
 	}
 }
 

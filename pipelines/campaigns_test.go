@@ -1,7 +1,9 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"testing"
@@ -77,6 +79,20 @@ func TestCampaignBroadcastsToASegmentWithinConsent(t *testing.T) {
 	for _, ph := range phones[:3] {
 		assert.Len(t, h.templatesTo(t, "62"+ph[1:], "double_points"), 1, "one message per member")
 	}
+
+	// The same as CSV: the variant, the holdout and the totals.
+	code, body, header := h.adminDo(http.MethodGet, "/campaigns/double-weekend?format=csv", nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	assert.Equal(t, "text/csv; charset=utf-8", header.Get("Content-Type"))
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 4, "%s", body)
+	assert.Equal(t, []string{"origin", "targeted", "skipped", "skipped_by_reason"}, rows[0][:4])
+	assert.Equal(t, []string{"campaign:double-weekend/a", "4", "1", "no_consent:1"}, rows[1][:4])
+	assert.Equal(t, []string{"campaign:double-weekend/holdout", "0"}, rows[2][:2])
+	assert.Equal(t, []string{"campaign:double-weekend/", "4"}, rows[3][:2])
+	code, _, _ = h.adminDo(http.MethodGet, "/campaigns/double-weekend?format=xml", nil)
+	assert.Equal(t, http.StatusBadRequest, code)
 
 	// Started again after a crash, or by another replica, it writes
 	// nothing twice.

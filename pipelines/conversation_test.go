@@ -536,16 +536,7 @@ func TestJoinLinkAndQR(t *testing.T) {
 	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/join-link?code=ABC12345&source=qr", &link))
 	assert.Equal(t, "JOIN ABC12345 QR", link["text"])
 	assert.Equal(t, "https://wa.me/15550000009?text=JOIN+ABC12345+QR", strings.ReplaceAll(link["url"], "%20", "+"))
-	req, err := http.NewRequest(http.MethodGet, h.url+"/api/v1/tenants/acme/join-qr.png?code=ABC12345&size=300", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testAdmin)
-	resp, err := h.client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, "image/png", resp.Header.Get("Content-Type"))
-	png, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	png := h.adminRaw(t, "/join-qr.png?code=ABC12345&size=300", "image/png")
 	assert.Equal(t, "\x89PNG\r\n\x1a\n", string(png[:8]))
 }
 

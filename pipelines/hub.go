@@ -427,3 +427,17 @@ func (h *Hub) Close(ctx context.Context) error {
 	})
 	return h.closeErr
 }
+
+// OpenStore returns the store cfg names, migrated, for the commands that
+// work on it without running the hub (loyalhub keys). Close it when done.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	s, err := openStore(cfg, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("migrating store: %w", err)
+	}
+	return s, nil
+}

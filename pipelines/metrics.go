@@ -63,8 +63,11 @@ type Metrics struct {
 	EventsProcessed    prometheus.Counter
 	MembersMerged      *prometheus.CounterVec // tenant
 	MembersImported    *prometheus.CounterVec // tenant, result (imported, updated, skipped)
+	AdminRequests      *prometheus.CounterVec // result (allowed, unauthorized, forbidden, rate_limited)
+	AuditFailures      prometheus.Counter
 	CheckoutsAbandoned *prometheus.CounterVec // tenant
 	JourneySteps       *prometheus.CounterVec // tenant, journey, result (waiting, completed, exited, failed)
+	JourneyWakes       prometheus.Counter     // members woken at a wait_for step by their reply or order
 	MembersSynced      *prometheus.CounterVec // tenant, connector, result (ok, failed)
 	CodesIssued        *prometheus.CounterVec // tenant, issuer, result (ok or the error class)
 	HandoffEvents      *prometheus.CounterVec // tenant, event
@@ -76,6 +79,9 @@ type Metrics struct {
 	SegmentMembers     *prometheus.CounterVec // tenant, what (scanned, matched, failed)
 	SegmentSeconds     prometheus.Histogram
 	SurveyResponses    *prometheus.CounterVec // tenant, survey, kind
+	// CampaignMessages shows running campaigns' messages by stage, as
+	// the campaign runner's watch last counted them (once a minute).
+	CampaignMessages *prometheus.GaugeVec // tenant, campaign, stage
 
 	// PartsIgnored counts the parts of deliveries a mapping left aside on
 	// purpose: webhook fields the hub does not handle, bodies that are not
@@ -90,6 +96,12 @@ type Metrics struct {
 	// ParamsFitted counts notification texts cut or cleaned to fit
 	// WhatsApp's limits (messaging.Command.Fit).
 	ParamsFitted *prometheus.CounterVec // tenant, rule
+	// LinksShortened counts the URLs the send stage replaced by short
+	// links; LinkClicks the clicks on them, by user agent class, and
+	// LinkPreviews the redirects given to link previews.
+	LinksShortened *prometheus.CounterVec // tenant
+	LinkClicks     *prometheus.CounterVec // tenant, agent
+	LinkPreviews   *prometheus.CounterVec // tenant
 	// LimitRefusals counts events refused for a total or points beyond
 	// loyalty.limits (each is also a dead letter).
 	LimitRefusals *prometheus.CounterVec // tenant, type
@@ -213,6 +225,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_privacy_requests_total",
 			Help: "Privacy requests of shops and the operator (type admin.redact), by type and what was done (erased, logged, no_member, replayed).",
 		}, []string{"tenant", "type", "result"}),
+		AdminRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_admin_requests_total",
+			Help: "Admin API requests by what the guard decided: allowed, unauthorized (401), forbidden (403), rate_limited (429).",
+		}, []string{"result"}),
+		AuditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_admin_audit_failures_total",
+			Help: "Admin writes whose audit entry could not be stored (each also logged at error level).",
+		}),
 		MembersImported: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_imported_total",
 			Help: "Rows of member imports, by result: imported (a member created), updated (a member found) or skipped (a bad row).",
@@ -237,6 +257,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_journey_steps_total",
 			Help: "Members' journey states advanced: now waiting, completed, exited, or failed on the member's data.",
 		}, []string{"tenant", "journey", "result"}),
+		JourneyWakes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loyalhub_journey_wakes_total",
+			Help: "Members waiting at a journey's wait_for step made due before its end, because their reply or order came.",
+		}),
 		MembersSynced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_members_synced_total",
 			Help: "Members whose points and tier were written back to a source system, or failed to be.",
@@ -266,6 +290,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_bot_messages_total",
 			Help: "Customers' messages the chatbot handled, by what it understood (join, points, rewards, unknown…), welcome for a first opening, ignore and stale for messages it does not answer.",
 		}, []string{"tenant", "intent"}),
+		CampaignMessages: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyalhub_campaign_messages",
+			Help: "Running campaigns' messages by stage (targeted, waiting, sent, delivered, read, failed, skipped), counted once a minute.",
+		}, []string{"tenant", "campaign", "stage"}),
 		SurveyResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_survey_responses_total",
 			Help: "Members' first answers to survey invitations, by survey and kind (nps, csat).",
@@ -278,6 +306,18 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_notify_params_fitted_total",
 			Help: "Notification texts (template parameters, text bodies) cut or cleaned to fit WhatsApp's limits, by rule.",
 		}, []string{"tenant", "rule"}),
+		LinksShortened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_links_shortened_total",
+			Help: "URLs of sent messages replaced by the tenant's short links (links.base_url).",
+		}, []string{"tenant"}),
+		LinkClicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_link_clicks_total",
+			Help: "Clicks recorded on short links (GET /r/{code}), by user agent class: mobile, desktop, other. Link previews are not clicks.",
+		}, []string{"tenant", "agent"}),
+		LinkPreviews: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_link_previews_total",
+			Help: "Short link redirects given to link previews (WhatsApp, facebookexternalhit, Facebot user agents, HEAD requests), not counted as clicks.",
+		}, []string{"tenant"}),
 		LimitRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_loyalty_limit_refusals_total",
 			Help: "Events refused for an order total or points beyond the program's loyalty.limits, by event type.",
@@ -312,9 +352,10 @@ func NewMetrics() *Metrics {
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,
-		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.CheckoutsAbandoned, m.JourneySteps, m.MembersSynced,
-		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses,
+		m.ConsentChanges, m.PrivacyRequests, m.EventsWithoutPhone, m.EventsProcessed, m.MembersMerged, m.MembersImported, m.AdminRequests, m.AuditFailures, m.CheckoutsAbandoned, m.JourneySteps, m.JourneyWakes, m.MembersSynced,
+		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
+		m.LinksShortened, m.LinkClicks, m.LinkPreviews,
 	)
 	return m
 }

@@ -24,6 +24,7 @@ func (h *Hub) newSender() *send.Sender {
 			Sends:     m.SenderSends, Errors: m.SenderErrors, ConfigErrors: m.ConfigErrors,
 			Skipped: m.MessagesSkipped, Deferred: m.MessagesDeferred, HeldBack: m.MessagesHeldBack, Fallback: m.MessagesFallback,
 			Resent: m.MessagesResent, Relayed: m.MessagesRelayed, ParamsFitted: m.ParamsFitted,
+			LinksShortened: m.LinksShortened,
 		},
 		DeadLetter: h.deadLetterSend,
 	}, send.Config{

@@ -1,7 +1,9 @@
 package pipelines
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -10,25 +12,46 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
+	"github.com/loyalhub/loyalhub/pipelines/links"
 	"github.com/loyalhub/loyalhub/pipelines/process"
 )
 
 // Handler returns the hub's single HTTP handler: webhooks (package ingest),
-// health, metrics and the admin API (package admin). It serves the queue
+// short links (package links), health, metrics and the admin API (package
+// admin). It serves the queue
 // and store Start opened: build it once started.
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	h.hooks().Routes(mux)
+	h.redirect().Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", h.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metricsGuard(h.cfg.Server.MetricsToken,
+		promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{})))
 	h.adminAPI().Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+// metricsGuard serves next to the requests that carry token as their
+// bearer token, or to every request when token is empty.
+func metricsGuard(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub metrics"`)
+			respond.Error(w, http.StatusUnauthorized, "missing or wrong bearer token: set server.metrics_token's")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // hooks accepts webhooks onto the hub's queue for its tenants and apps,
@@ -45,6 +68,13 @@ func (h *Hub) hooks() *ingest.Hooks {
 	}, ingest.Config{MaxBodyBytes: h.cfg.Server.MaxBodyBytes, BSPTopic: TopicInboundBSP})
 }
 
+// redirect serves the short links of the hub's store, recording clicks by
+// its clock.
+func (h *Hub) redirect() *links.Redirect {
+	return &links.Redirect{Store: h.store, Now: h.now, Logger: h.logger,
+		Metrics: links.Metrics{Clicks: h.metrics.LinkClicks, Previews: h.metrics.LinkPreviews}}
+}
+
 // adminAPI is the admin API on the hub's store, tenants and clock.
 func (h *Hub) adminAPI() *admin.API {
 	apps := make(map[string]string, len(h.cfg.WhatsAppApps))
@@ -53,6 +83,8 @@ func (h *Hub) adminAPI() *admin.API {
 	}
 	return &admin.API{
 		Store: h.store, Tenants: h.tenants, Token: h.cfg.Server.AdminToken, Pprof: h.cfg.Server.Pprof, Apps: apps,
+		Keys: h.store, Audit: h.store, RateLimit: h.cfg.Server.APIRateLimit,
+		Requests: h.metrics.AdminRequests, AuditFailures: h.metrics.AuditFailures,
 		Now: h.now, Logger: h.logger, PrivacyRequests: h.metrics.PrivacyRequests, MembersImported: h.metrics.MembersImported, QualityPaused: h.metrics.SenderQualityPaused,
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,

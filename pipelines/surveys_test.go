@@ -259,6 +259,42 @@ func TestSurveyDetractorIsHandedToAPerson(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, h.admin(http.MethodGet, "/surveys/after_order/responses?format=xml", nil))
 }
 
+// TestSurveyAfterAHandoffTimesOut: a handoff nobody released ends when
+// the customer writes after its timeout, and the handoff.ended survey
+// follows as after a release.
+func TestSurveyAfterAHandoffTimesOut(t *testing.T) {
+	h, in := newSurveyHarness(t, "LOYALHUB_TENANTS__ACME__CONVERSATION__HANDOFF__TIMEOUT=1s")
+	c := newChat(t, h, "en", "447911123471")
+	c.sayWord(conversation.WordsHelp)
+	c.expect(conversation.MsgMenu)
+	require.Equal(t, http.StatusOK, h.postSale(surveySale("SV-T", "+"+c.phone, "london")))
+	list := c.expectSurvey(survey.KindNPS)
+	c.tap(list, list.Buttons[0].ID) // 10
+	c.expectText(survey.Text(nil, "en", survey.MsgThanksPoints, "points", conversation.FormatPoints("en", 20)))
+
+	c.sayWord(conversation.WordsAgent)
+	c.expect(conversation.MsgHandoffStarted)
+	time.Sleep(1500 * time.Millisecond) // nobody answers; the handoff times out
+	before := len(c.botMessages())
+	c.sayWord(conversation.WordsHelp)
+	c.expectSurveyFrom(before, survey.KindCSAT)
+	eventually(t, "the inbox hears the handoff timed out", func() bool {
+		for _, e := range in.all() {
+			if e.Event == chatbot.HandoffEnded && e.Reason == conversation.HandoffTimeout {
+				return true
+			}
+		}
+		return false
+	})
+	c.say("5")
+	c.expectText(survey.Text(nil, "en", survey.MsgFollowUp))
+	var csat surveyResponses
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/surveys/support/responses", &csat))
+	require.Len(t, csat.Responses, 1)
+	assert.Equal(t, 5, csat.Responses[0].Score)
+	assert.Equal(t, "+"+c.phone, csat.Responses[0].Phone)
+}
+
 func TestSurveyWaitsForItsDelayAndTheWindow(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Now()

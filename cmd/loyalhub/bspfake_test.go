@@ -40,6 +40,7 @@ type fakeBSP struct {
 type acceptedSend struct {
 	wamid    string
 	to       string
+	template string // the template's name; empty for free-form
 	at       time.Time
 	posted   bool      // the status webhook was attempted
 	statusOK bool      // and answered 2xx
@@ -71,6 +72,9 @@ func (f *fakeBSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		To           string `json:"to"`
 		Type         string `json:"type"`
 		CallbackData string `json:"biz_opaque_callback_data"`
+		Template     struct {
+			Name string `json:"name"`
+		} `json:"template"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Product != "whatsapp" || req.To == "" || req.Type == "" {
 		metaError(w, http.StatusBadRequest, 100, "Invalid parameter")
@@ -84,7 +88,7 @@ func (f *fakeBSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	to := strings.TrimPrefix(req.To, "+")
 	f.mu.Lock()
 	f.seq++
-	s := &acceptedSend{wamid: fmt.Sprintf("wamid.CRASH%010d", f.seq), to: to, at: time.Now()}
+	s := &acceptedSend{wamid: fmt.Sprintf("wamid.CRASH%010d", f.seq), to: to, template: req.Template.Name, at: time.Now()}
 	f.sends[req.CallbackData] = append(f.sends[req.CallbackData], s)
 	f.total++
 	f.mu.Unlock()
@@ -154,13 +158,31 @@ func (f *fakeBSP) accepted() int {
 	return f.total
 }
 
-// byRecipient returns the keys sent to each recipient (digits).
-func (f *fakeBSP) byRecipient() map[string][]string {
+// acceptedOf returns how many sends of template the fake accepted.
+func (f *fakeBSP) acceptedOf(template string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, ss := range f.sends {
+		for _, s := range ss {
+			if s.template == template {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// byRecipient returns the keys of template sent to each recipient
+// (digits).
+func (f *fakeBSP) byRecipient(template string) map[string][]string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := map[string][]string{}
 	for key, ss := range f.sends {
-		out[ss[0].to] = append(out[ss[0].to], key)
+		if ss[0].template == template {
+			out[ss[0].to] = append(out[ss[0].to], key)
+		}
 	}
 	return out
 }

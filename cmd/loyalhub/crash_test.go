@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
@@ -29,11 +30,13 @@ import (
 
 // The crash test runs `loyalhub serve` as a child process on its default
 // delivery policy, streams signed sales at it, and kills it with SIGKILL
-// three times, restarting it each time: once while the sales stream in,
-// twice while it sends their WhatsApp messages. The POS
+// four times, restarting it each time: once while the sales stream in,
+// twice while it sends their WhatsApp messages, and once while it sends a
+// campaign to every member the sales made. The POS
 // side retries every sale until it gets a 2xx, as real senders do. The BSP
 // is fakeBSP, which posts each status webhook once and never again. In the
-// end every sale has exactly one ledger entry and its message, and no key
+// end every sale has exactly one ledger entry and its message, every
+// member exactly one campaign message, and no key
 // reached the BSP twice unless the hub could not have known better: every
 // earlier accepted attempt's only status webhook was lost while the hub was
 // dead (Meta would retry it; nothing else tells the hub WhatsApp took the
@@ -49,6 +52,9 @@ const (
 	crashWABAID   = "200000000000077"
 	crashAckWait  = 5 * time.Second
 	crashGrace    = 5 * time.Second
+
+	earnedTemplate    = "points_earned"    // each sale's notification
+	statementTemplate = "points_statement" // the campaign's
 )
 
 var (
@@ -121,7 +127,8 @@ func (c *child) start(addr string) {
 		}
 		select {
 		case err := <-c.done:
-			c.t.Fatalf("loyalhub exited during start: %v (log: %s)", err, c.log.Name())
+			out, _ := os.ReadFile(c.log.Name())
+			c.t.Fatalf("loyalhub exited during start: %v; its log:\n%s", err, lastLines(out, 20))
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -238,10 +245,11 @@ tenants:
         on: points.earned
         sender: whatsapp
         template:
-          name: points_earned
+          name: %s
           language: en
           body: ["string(data.points)", "string(member.balance)"]
-`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashGrace, crashSecret, bspSrv.URL, crashNumberID, crashToken, crashApp), 0o600))
+`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashGrace, crashSecret, bspSrv.URL, crashNumberID, crashToken, crashApp,
+		earnedTemplate), 0o600))
 
 	logFile, err := os.Create(filepath.Join(dir, "loyalhub.log"))
 	require.NoError(t, err)
@@ -319,24 +327,59 @@ tenants:
 		_, phone := loadtest.Sale(run, base+i)
 		return strings.TrimPrefix(phone, "+")
 	}
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		byRecipient := bsp.byRecipient()
-		missing := 0
-		for i := range crashSales {
-			if len(byRecipient[recipientOf(i)]) == 0 {
-				missing++
+	settle := func(template string) {
+		deadline := time.Now().Add(4 * time.Minute)
+		for {
+			byRecipient := bsp.byRecipient(template)
+			missing := 0
+			for i := range crashSales {
+				if len(byRecipient[recipientOf(i)]) == 0 {
+					missing++
+				}
 			}
+			if missing == 0 && unresolved(t, hubURL) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d members have no %s message at the BSP, %d messages unresolved (log: %s)",
+					missing, crashSales, template, unresolved(t, hubURL), logFile.Name())
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if missing == 0 && unresolved(t, hubURL) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d sales have no message at the BSP, %d messages unresolved (log: %s)",
-				missing, crashSales, unresolved(t, hubURL), logFile.Name())
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	settle(earnedTemplate)
+
+	// Then a campaign to every member, killed while it sends.
+	adminDo(t, http.MethodPut, hubURL+"/api/v1/tenants/shop/segments/everyone", `{"condition": "balance >= 0"}`)
+	adminDo(t, http.MethodPost, hubURL+"/api/v1/tenants/shop/campaigns", `{"name": "statement", "segment": "everyone",
+		"sender": "whatsapp", "category": "utility", "rate": 400, "variants": [{"name": "a",
+		"template": {"name": "`+statementTemplate+`", "language": "en", "body": ["string(member.balance)"]}}]}`)
+	adminDo(t, http.MethodPost, hubURL+"/api/v1/tenants/shop/campaigns/statement/start", "")
+	campaignKill := func() int { return bsp.acceptedOf(statementTemplate) }
+	deadline := time.Now().Add(3 * time.Minute)
+	for campaignKill() < crashSales/3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign: only %d of %d messages at the BSP (log: %s)", campaignKill(), crashSales/3, logFile.Name())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	o := outage{killed: time.Now()}
+	c.kill()
+	t.Logf("kill %d with SIGKILL after %d campaign messages at the BSP", len(outages)+1, campaignKill())
+	c.start(addr)
+	o.ready = time.Now()
+	outages = append(outages, o)
+	settle(statementTemplate)
+	var progress struct {
+		State  string `json:"state"`
+		Totals struct {
+			Targeted, Waiting, Failed, Sent int
+		} `json:"totals"`
+	}
+	adminGet(t, hubURL+"/api/v1/tenants/shop/campaigns/statement", &progress)
+	assert.Equal(t, crashSales, progress.Totals.Targeted, "one campaign message per member: %+v", progress)
+	assert.Equal(t, crashSales, progress.Totals.Sent, "%+v", progress)
+	assert.Zero(t, progress.Totals.Waiting+progress.Totals.Failed, "%+v", progress)
 	// A message whose attempt a kill interrupted is resent, if ever, once
 	// the grace after the last restart ends: count after that.
 	last := outages[len(outages)-1].ready
@@ -353,25 +396,27 @@ tenants:
 		}
 		return false
 	}
-	byRecipient := bsp.byRecipient()
 	resentAfterLoss := 0
-	for i := range crashSales {
-		keys := byRecipient[recipientOf(i)]
-		require.Len(t, keys, 1, "sale %d: one message", i)
-		atts := bsp.attempts(keys[0])
-		for j := 1; j < len(atts); j++ {
-			told := false
-			for _, a := range atts[:j] {
-				told = told || a.statusOK || !duringOutage(a.statusAt)
+	for _, template := range []string{earnedTemplate, statementTemplate} {
+		byRecipient := bsp.byRecipient(template)
+		for i := range crashSales {
+			keys := byRecipient[recipientOf(i)]
+			require.Len(t, keys, 1, "member %d: one %s message", i, template)
+			atts := bsp.attempts(keys[0])
+			for j := 1; j < len(atts); j++ {
+				told := false
+				for _, a := range atts[:j] {
+					told = told || a.statusOK || !duringOutage(a.statusAt)
+				}
+				if told {
+					t.Errorf("member %d: key %s sent %d times although the hub had been told of an earlier attempt: %+v", i, keys[0], len(atts), atts)
+					continue
+				}
+				resentAfterLoss++
+				t.Logf("member %d: key %s accepted at +%s, its status webhook lost at +%s while the hub was down, sent again at +%s",
+					i, keys[0], atts[j-1].at.Sub(began).Round(time.Millisecond),
+					atts[j-1].statusAt.Sub(began).Round(time.Millisecond), atts[j].at.Sub(began).Round(time.Millisecond))
 			}
-			if told {
-				t.Errorf("sale %d: key %s sent %d times although the hub had been told of an earlier attempt: %+v", i, keys[0], len(atts), atts)
-				continue
-			}
-			resentAfterLoss++
-			t.Logf("sale %d: key %s accepted at +%s, its status webhook lost at +%s while the hub was down, sent again at +%s",
-				i, keys[0], atts[j-1].at.Sub(began).Round(time.Millisecond),
-				atts[j-1].statusAt.Sub(began).Round(time.Millisecond), atts[j].at.Sub(began).Round(time.Millisecond))
 		}
 	}
 	lostOutside := 0
@@ -383,7 +428,7 @@ tenants:
 		}
 	}
 	require.Zero(t, lostOutside, "status webhooks the running hub refused")
-	require.LessOrEqual(t, resentAfterLoss, len(kills)*64, "at most the sends in flight at each kill")
+	require.LessOrEqual(t, resentAfterLoss, len(outages)*64, "at most the sends in flight at each kill")
 
 	// Exactly one ledger entry per sale.
 	for i := range crashSales {
@@ -392,8 +437,8 @@ tenants:
 		require.Len(t, entries, 1, "sale %d", i)
 	}
 	require.NoError(t, c.stop(), "graceful shutdown on SIGTERM")
-	t.Logf("%d sales, %d kills, %d messages accepted by the BSP, %d sent again after a lost status webhook, in %s",
-		crashSales, len(kills), bsp.accepted(), resentAfterLoss, time.Since(began).Round(time.Second))
+	t.Logf("%d sales and a campaign to their members, %d kills, %d messages accepted by the BSP, %d sent again after a lost status webhook, in %s",
+		crashSales, len(outages), bsp.accepted(), resentAfterLoss, time.Since(began).Round(time.Second))
 }
 
 // unresolved counts the hub's messages still sending or unknown.
@@ -426,6 +471,25 @@ func ledgerOf(t *testing.T, hubURL, phone string) []json.RawMessage {
 	}
 	adminGet(t, hubURL+"/api/v1/tenants/shop/members/"+memberOf(t, hubURL, phone)+"/ledger", &l)
 	return l.Entries
+}
+
+// lastLines returns the last n lines of a log.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// adminDo sends an admin request with a JSON body and requires a 2xx.
+func adminDo(t *testing.T, method, url, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	require.Equal(t, 2, resp.StatusCode/100, "%s %s: %s", method, url, msg)
 }
 
 func adminGet(t *testing.T, url string, v any) {

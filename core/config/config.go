@@ -39,16 +39,30 @@ type WhatsAppApp struct {
 type Server struct {
 	// Listen is the address to listen on. Default ":8080".
 	Listen string `koanf:"listen"`
-	// AdminToken is the bearer token of the admin API. Empty disables the
-	// admin API.
+	// AdminToken is the bootstrap bearer token of the admin API: full
+	// access to every route. Empty, only API keys open the admin API.
 	AdminToken string `koanf:"admin_token"`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	// Default empty: /metrics is open.
+	MetricsToken string `koanf:"metrics_token"`
+	// APIRateLimit limits the admin API's requests per API key.
+	APIRateLimit RateLimit `koanf:"api_rate_limit"`
 	// MaxBodyBytes caps a webhook body. Default 1 MiB.
 	MaxBodyBytes int64 `koanf:"max_body_bytes"`
 	// ShutdownTimeout bounds the graceful drain on SIGTERM. Default 20s.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
-	// Pprof serves Go's profiler at /debug/pprof/, behind the admin token.
-	// Default false.
+	// Pprof serves Go's profiler at /debug/pprof/, behind the admin token
+	// or an integrator key of admin scope. Default false.
 	Pprof bool `koanf:"pprof"`
+}
+
+// RateLimit is a token bucket: PerSecond requests a second on average,
+// up to Burst at once.
+type RateLimit struct {
+	// PerSecond is the sustained rate. Default 10.
+	PerSecond float64 `koanf:"per_second"`
+	// Burst is the most requests let through at once. Default 20.
+	Burst int `koanf:"burst"`
 }
 
 // Startup is how `loyalhub serve` waits for what it depends on.
@@ -316,7 +330,25 @@ type Tenant struct {
 	Conversation Conversation `koanf:"conversation"`
 	// Surveys are NPS and CSAT surveys sent after events (docs/surveys.md).
 	Surveys []Survey `koanf:"surveys"`
+	// Links turns the URLs of the tenant's messages into short links the
+	// hub serves, to count their clicks. Default: off.
+	Links Links `koanf:"links"`
 }
+
+// Links are a tenant's short links: every http or https URL in the text
+// of a message it sends is replaced, before the message goes out, by
+// BaseURL + "/r/" + a code, which the hub's public HTTP server redirects
+// to the URL, counting the click.
+type Links struct {
+	// BaseURL is the public address of the hub's HTTP server for the
+	// tenant's links, such as "https://go.brand.example" (a domain of the
+	// brand's that reaches the hub), with no query or fragment. Empty
+	// (the default): URLs go out as written.
+	BaseURL string `koanf:"base_url"`
+}
+
+// Enabled reports whether the tenant's URLs are shortened.
+func (l Links) Enabled() bool { return l.BaseURL != "" }
 
 // Checkouts is what the hub does with a shop's checkouts
 // (checkout.updated events).

@@ -19,6 +19,8 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, int64(1<<20), c.Server.MaxBodyBytes)
 	assert.Equal(t, 20*time.Second, c.Server.ShutdownTimeout)
 	assert.Empty(t, c.Server.AdminToken)
+	assert.Empty(t, c.Server.MetricsToken, "/metrics is open by default")
+	assert.Equal(t, config.RateLimit{PerSecond: 10, Burst: 20}, c.Server.APIRateLimit)
 	assert.Equal(t, config.Log{Level: "info", Format: "text"}, c.Log)
 	assert.Equal(t, config.Queue{
 		Backend:         "embedded",
@@ -160,7 +162,7 @@ func TestValidate(t *testing.T) {
 			},
 			want: map[string]string{
 				"tenants.demo.notifications[0].on": `unknown outcome type "points.earn"; known types: challenge.completed, checkout.abandoned,` +
-					` member.birthday, member.joined, points.activated, points.adjusted, points.earned, points.expired, points.expiring,` +
+					` member.anniversary, member.birthday, member.joined, points.activated, points.adjusted, points.earned, points.expired, points.expiring,` +
 					` points.pending, points.reversed, referral.completed, referral.linked, referral.refused, reward.redeemed,` +
 					` reward.released, tier.changed`,
 			},
@@ -187,6 +189,24 @@ func TestValidate(t *testing.T) {
 				"tenants.demo.pricing.rates.+62.service":       `"-1" is not an amount of money`,
 				"tenants.demo.pricing.rates.+999":              `"+999" is not a country calling code`,
 				"tenants.demo.pricing.rates.id":                `"id" is neither "default", an upper-case ISO 3166 region`,
+			},
+		},
+		{
+			name:   "links under a path",
+			mutate: linksAt("https://hub.example/acme/"),
+		},
+		{
+			name:   "links not a web address",
+			mutate: linksAt("go.brand.example"),
+			want: map[string]string{
+				"tenants.demo.links.base_url": `"go.brand.example" is not an http or https URL`,
+			},
+		},
+		{
+			name:   "links with a query",
+			mutate: linksAt("https://go.brand.example?src=wa"),
+			want: map[string]string{
+				"tenants.demo.links.base_url": "must have no query or fragment",
 			},
 		},
 		{
@@ -261,6 +281,7 @@ func TestValidate(t *testing.T) {
 				c.Server.Listen = ""
 				c.Server.MaxBodyBytes = -1
 				c.Server.ShutdownTimeout = -time.Second
+				c.Server.APIRateLimit = config.RateLimit{PerSecond: -0.5, Burst: -1}
 				c.Queue.Subscribers = 0
 				c.Queue.AckWait = 0
 				c.Queue.DuplicateWindow = -1
@@ -282,6 +303,8 @@ func TestValidate(t *testing.T) {
 				"server.listen":                       "required",
 				"server.max_body_bytes":               "must be positive, got -1",
 				"server.shutdown_timeout":             "positive duration",
+				"server.api_rate_limit.per_second":    "must be positive, got -0.5",
+				"server.api_rate_limit.burst":         "must be positive, got -1",
 				"queue.subscribers":                   "must be positive",
 				"queue.ack_wait":                      "positive duration",
 				"queue.duplicate_window":              "positive duration",
@@ -449,6 +472,15 @@ func TestValidate(t *testing.T) {
 			tt.mutate(&c)
 			requireErrors(t, c.Validate(), tt.want)
 		})
+	}
+}
+
+// linksAt sets the demo tenant's links.base_url.
+func linksAt(base string) func(c *config.Config) {
+	return func(c *config.Config) {
+		d := c.Tenants["demo"]
+		d.Links.BaseURL = base
+		c.Tenants["demo"] = d
 	}
 }
 

@@ -12,6 +12,8 @@ const (
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultConnectTimeout  = 2 * time.Minute
+	DefaultAPIRatePerSec   = 10
+	DefaultAPIRateBurst    = 20
 
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
@@ -81,6 +83,10 @@ func (c *Config) ApplyDefaults() {
 	setString(&c.Server.Listen, DefaultListen)
 	setInt64(&c.Server.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDuration(&c.Server.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.Server.APIRateLimit.PerSecond == 0 {
+		c.Server.APIRateLimit.PerSecond = DefaultAPIRatePerSec
+	}
+	setInt(&c.Server.APIRateLimit.Burst, DefaultAPIRateBurst)
 	setDuration(&c.Startup.ConnectTimeout, DefaultConnectTimeout)
 
 	setString(&c.Log.Level, DefaultLogLevel)

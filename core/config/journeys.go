@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -41,8 +43,12 @@ type JourneyTrigger struct {
 }
 
 // JourneyStep is one step of a journey: exactly one of Wait, WaitUntil,
-// If, Send and Award.
+// If, Send, Award, Tag, WaitFor, Goto and Survey, with an optional Name.
 type JourneyStep struct {
+	// Name labels the step, so that a goto or a wait_for's then and else
+	// can go to it: lower case letters, digits, "-" and "_", unique within
+	// the journey, not "end".
+	Name string `koanf:"name"`
 	// Wait waits this long.
 	Wait time.Duration `koanf:"wait"`
 	// WaitUntil waits until the next such local time ("10:00") in the
@@ -55,6 +61,45 @@ type JourneyStep struct {
 	// Award gives the member points, with Reason in their ledger.
 	Award  int64  `koanf:"award"`
 	Reason string `koanf:"reason"`
+	// Tag adds tags to the member's profile and removes others.
+	Tag *JourneyTag `koanf:"tag"`
+	// WaitFor waits up to a duration for the member to reply or to order,
+	// then goes on as they did or not.
+	WaitFor *JourneyWaitFor `koanf:"wait_for"`
+	// Goto goes on at the step of this name, after this one; "end"
+	// completes the journey.
+	Goto string `koanf:"goto"`
+	// Survey invites the member to the tenant's survey of this name.
+	Survey string `koanf:"survey"`
+}
+
+// JourneyTag is a tag step: tags to add to the member's profile and tags
+// to remove from it.
+type JourneyTag struct {
+	Add    []string `koanf:"add"`
+	Remove []string `koanf:"remove"`
+}
+
+// Events a wait_for step waits for.
+const (
+	JourneyEventReply = "reply" // a message from the member in the chat
+	JourneyEventOrder = "order" // an order of the member
+)
+
+// JourneyEnd is the goto target that completes a journey.
+const JourneyEnd = "end"
+
+// JourneyWaitFor waits up to Within for Event after the step starts: then
+// the journey goes on at Then if it came, at Else if not (empty: at the
+// next step).
+type JourneyWaitFor struct {
+	// Event is reply or order.
+	Event string `koanf:"event"`
+	// Within is the longest wait.
+	Within time.Duration `koanf:"within"`
+	// Then and Else are step names after this one, or "end".
+	Then string `koanf:"then"`
+	Else string `koanf:"else"`
 }
 
 // JourneySend is a journey's message: an approved template filled per
@@ -122,22 +167,37 @@ func (v *validator) journeys(base string, t Tenant) {
 		if len(j.Steps) == 0 {
 			v.add(p+".steps", "at least one step is needed")
 		}
+		names := map[string]int{}
 		for k, s := range j.Steps {
-			v.journeyStep(fmt.Sprintf("%s.steps[%d]", p, k), s)
+			sp := fmt.Sprintf("%s.steps[%d]", p, k)
+			v.journeyStep(sp, s, t)
+			if s.Name == "" {
+				continue
+			}
+			switch prev, dup := names[s.Name]; {
+			case !journeyName.MatchString(s.Name) || s.Name == JourneyEnd:
+				v.add(sp+".name", "%q is not a name of lower case letters, digits, - and _ (up to 63), other than %s", s.Name, JourneyEnd)
+			case dup:
+				v.add(sp+".name", "%q is already the name of steps[%d]", s.Name, prev)
+			default:
+				names[s.Name] = k
+			}
 		}
 	}
 }
 
-// journeyStep checks that a step is exactly one thing.
-func (v *validator) journeyStep(p string, s JourneyStep) {
+// journeyStep checks that a step is exactly one thing; the targets of
+// goto and wait_for are resolved when the journey is compiled.
+func (v *validator) journeyStep(p string, s JourneyStep, t Tenant) {
 	kinds := 0
-	for _, set := range []bool{s.Wait != 0, s.WaitUntil != "", s.If != "", s.Send != nil, s.Award != 0} {
+	for _, set := range []bool{s.Wait != 0, s.WaitUntil != "", s.If != "", s.Send != nil, s.Award != 0,
+		s.Tag != nil, s.WaitFor != nil, s.Goto != "", s.Survey != ""} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		v.add(p, "a step is exactly one of wait, wait_until, if, send and award")
+		v.add(p, "%s", JourneyStepKinds)
 		return
 	}
 	switch {
@@ -154,8 +214,43 @@ func (v *validator) journeyStep(p string, s JourneyStep) {
 		v.template(p+".send.template", s.Send.Template)
 	case s.Award < 0:
 		v.add(p+".award", "must be positive, got %d", s.Award)
+	case s.Tag != nil:
+		v.journeyTag(p+".tag", *s.Tag)
+	case s.WaitFor != nil:
+		v.oneOf(p+".wait_for.event", s.WaitFor.Event, JourneyEventReply, JourneyEventOrder)
+		if s.WaitFor.Within <= 0 {
+			v.add(p+".wait_for.within", "required: a positive duration such as 48h")
+		}
+	case s.Survey != "":
+		if !slices.ContainsFunc(t.Surveys, func(sv Survey) bool { return sv.Name == s.Survey }) {
+			v.add(p+".survey", "%q is not a survey of the tenant", s.Survey)
+		}
 	}
 	if s.Reason != "" && s.Award == 0 {
 		v.add(p+".reason", "only an award step has a reason")
+	}
+}
+
+// JourneyStepKinds says what a step may be.
+const JourneyStepKinds = "a step is exactly one of wait, wait_until, if, send, award, tag, wait_for, goto and survey"
+
+// journeyTag checks a tag step's lists: at least one tag, none empty, none
+// both added and removed.
+func (v *validator) journeyTag(p string, t JourneyTag) {
+	if len(t.Add) == 0 && len(t.Remove) == 0 {
+		v.add(p, "add or remove at least one tag")
+	}
+	for i, tag := range t.Add {
+		if strings.TrimSpace(tag) == "" {
+			v.add(fmt.Sprintf("%s.add[%d]", p, i), "must not be empty")
+		}
+	}
+	for i, tag := range t.Remove {
+		switch {
+		case strings.TrimSpace(tag) == "":
+			v.add(fmt.Sprintf("%s.remove[%d]", p, i), "must not be empty")
+		case slices.Contains(t.Add, tag):
+			v.add(fmt.Sprintf("%s.remove[%d]", p, i), "%q is also added", tag)
+		}
 	}
 }

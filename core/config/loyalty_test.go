@@ -271,7 +271,7 @@ func TestValidateLoyalty(t *testing.T) {
 				p + ".rules[5].on": `".paid" is not an event type`,
 				p + ".rules[6].on": `"order..paid" is not an event type`,
 				p + ".rules[7].on": `"1order.paid" is not an event type`,
-				p + ".rules[10].on": `unknown event type "store.check_in"; known types: customer.upserted, member.birthday, member.joined,` +
+				p + ".rules[10].on": `unknown event type "store.check_in"; known types: customer.upserted, member.anniversary, member.birthday, member.joined,` +
 					` order.cancelled, order.created, order.paid, order.refunded (a type of the tenant's own mapping is declared in loyalty.event_types)`,
 				p + ".rules[11].on": `unknown event type "app.review.posted"`,
 			},
@@ -311,7 +311,7 @@ func TestValidateLoyalty(t *testing.T) {
 				p + ".challenges[1].on": "order.refunded takes back the points of its order; challenges cannot count it",
 				p + ".event_types[1]":   "message.received is one of the hub's own types; declare only the types of the tenant's own mappings",
 				p + ".rules[3].on": "message.received is acted on by the hub itself and never reaches the loyalty program, so nothing would count it;" +
-					" rules and challenges count customer.upserted, member.birthday, member.joined, order.cancelled, order.created, order.paid, order.refunded",
+					" rules and challenges count customer.upserted, member.anniversary, member.birthday, member.joined, order.cancelled, order.created, order.paid, order.refunded",
 				p + ".challenges[0].on": "consent.changed is acted on by the hub itself",
 			},
 		},

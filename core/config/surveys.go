@@ -9,9 +9,12 @@ import (
 
 // Survey kinds and the trigger of a handoff's end.
 const (
-	SurveyNPS           = "nps"
-	SurveyCSAT          = "csat"
-	SurveyHandoffEnded  = "handoff.ended"
+	SurveyNPS          = "nps"
+	SurveyCSAT         = "csat"
+	SurveyHandoffEnded = "handoff.ended"
+	// SurveyJourney is the trigger of a survey only a journey's survey
+	// step invites to.
+	SurveyJourney       = "journey"
 	DefaultSurveyDelay  = 2 * time.Hour
 	maxSurveyDelay      = 30 * 24 * time.Hour
 	maxSurveyNameLength = 40
@@ -30,7 +33,8 @@ type Survey struct {
 	Kind string `koanf:"kind"`
 	// Trigger is the event type that invites the member, such as
 	// order.paid, or handoff.ended when a person gave a conversation back
-	// to the bot. Required.
+	// to the bot, or journey when only a journey's survey step invites.
+	// Required.
 	Trigger string `koanf:"trigger"`
 	// Delay is how long after the trigger the invitation goes out.
 	// Default 2h.
@@ -81,10 +85,10 @@ func (v *validator) surveys(base string, t Tenant) {
 		v.oneOf(p+".kind", s.Kind, SurveyNPS, SurveyCSAT)
 		switch {
 		case strings.TrimSpace(s.Trigger) == "":
-			v.add(p+".trigger", "required: an event type such as order.paid, or %s", SurveyHandoffEnded)
-		case s.Trigger == SurveyHandoffEnded:
+			v.add(p+".trigger", "required: an event type such as order.paid, %s or %s", SurveyHandoffEnded, SurveyJourney)
+		case s.Trigger == SurveyHandoffEnded, s.Trigger == SurveyJourney:
 		case !eventTypePattern.MatchString(s.Trigger):
-			v.add(p+".trigger", "%q is not an event type such as order.paid, nor %s", s.Trigger, SurveyHandoffEnded)
+			v.add(p+".trigger", "%q is not an event type such as order.paid, nor %s or %s", s.Trigger, SurveyHandoffEnded, SurveyJourney)
 		default:
 			v.knownEventType(p+".trigger", s.Trigger, t.Loyalty.EventTypes)
 		}

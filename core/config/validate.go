@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -168,6 +169,10 @@ func (c *Config) Validate() Errors {
 	v.required("server.listen", c.Server.Listen)
 	v.positive("server.max_body_bytes", c.Server.MaxBodyBytes)
 	v.positiveDuration("server.shutdown_timeout", c.Server.ShutdownTimeout)
+	if r := c.Server.APIRateLimit.PerSecond; r <= 0 {
+		v.add("server.api_rate_limit.per_second", "must be positive, got %g", r)
+	}
+	v.positive("server.api_rate_limit.burst", int64(c.Server.APIRateLimit.Burst))
 	v.positiveDuration("startup.connect_timeout", c.Startup.ConnectTimeout)
 
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
@@ -330,6 +335,7 @@ func (t *Tenant) validate(v *validator, id string) {
 	v.pricing(base, *t)
 	v.conversation(base, *t)
 	v.surveys(base, *t)
+	v.links(base+".links.base_url", t.Links.BaseURL)
 	if t.Checkouts.AbandonAfter < time.Minute {
 		v.add(base+".checkouts.abandon_after", "must be at least 1m, got %s", t.Checkouts.AbandonAfter)
 	}
@@ -426,4 +432,22 @@ func ParseClock(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a time of day such as 21:00", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// links checks a tenant's short links' base URL: empty, or an absolute
+// http or https URL without a query or fragment, to which "/r/<code>" is
+// added.
+func (v *validator) links(path, base string) {
+	if base == "" {
+		return
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		v.add(path, "%q is not an http or https URL such as https://go.brand.example", base)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(base, "?") || strings.HasSuffix(base, "#"):
+		v.add(path, "%q must have no query or fragment: /r/<code> is added to it", base)
+	case u.User != nil:
+		v.add(path, "%q must not carry a user or password", base)
+	}
 }

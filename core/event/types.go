@@ -3,11 +3,11 @@ package event
 import "slices"
 
 // eventTypes are the event types the hub knows: what its bundled mappings
-// and its scheduler produce (member.birthday is the scheduler's; its
-// constant is core/loyalty's).
+// and its scheduler produce (member.birthday and member.anniversary are the
+// scheduler's; their constants are core/loyalty's).
 var eventTypes = []string{
 	TypeCheckoutUpdated, TypeIdentityChanged, TypeConsentChanged, TypeCustomerUpserted,
-	"member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus, TypeMessagingLimit,
+	"member.anniversary", "member.birthday", TypeMemberJoined, TypeMessageReceived, TypeMessageStatus, TypeMessagingLimit,
 	TypeNumberQuality, TypeOrderCancelled, TypeOrderCreated, TypeOrderPaid, TypeOrderRefunded,
 	TypePrivacyRequest, TypePrivacyRedact, TypeShopRedact, TypeTemplateQuality, TypeTemplateStatus,
 	TypeWebhookError,
@@ -19,7 +19,7 @@ var eventTypes = []string{
 // the BSP stage alone, and consent changes, checkouts and privacy requests
 // are recorded before the program would see them.
 var programTypes = []string{
-	TypeCustomerUpserted, "member.birthday", TypeMemberJoined, TypeOrderCancelled, TypeOrderCreated,
+	TypeCustomerUpserted, "member.anniversary", "member.birthday", TypeMemberJoined, TypeOrderCancelled, TypeOrderCreated,
 	TypeOrderPaid, TypeOrderRefunded,
 }
 
@@ -27,7 +27,7 @@ var programTypes = []string{
 // rules can send on. Their constants live beside the code that decides them
 // (core/loyalty, the checkout stage); a test keeps this list whole.
 var outcomeTypes = []string{
-	"challenge.completed", "checkout.abandoned", "member.birthday", "member.joined",
+	"challenge.completed", "checkout.abandoned", "member.anniversary", "member.birthday", "member.joined",
 	"points.activated", "points.adjusted", "points.earned", "points.expired", "points.expiring",
 	"points.pending", "points.reversed", "referral.completed", "referral.linked",
 	"referral.refused", "reward.redeemed", "reward.released", "tier.changed",

@@ -36,6 +36,16 @@ type step struct {
 	send   *messaging.Renderer
 	award  int64
 	reason string
+	tag    *config.JourneyTag
+	// waitFor waits up to within for its event, then goes on at then if
+	// it came, at otherwise if not.
+	waitFor         string
+	within          time.Duration
+	then, otherwise int
+	// jump goes on at step to (len(steps): the end).
+	jump   bool
+	to     int
+	survey string
 }
 
 // Compile compiles a journey of tenant: its trigger's condition and its
@@ -58,6 +68,28 @@ func Compile(tenant string, c config.Journey) (*Journey, error) {
 			add("trigger.when", "%v", err)
 		}
 		j.when = &cond
+	}
+	names := map[string]int{}
+	for i, s := range c.Steps {
+		if _, dup := names[s.Name]; s.Name != "" && !dup {
+			names[s.Name] = i
+		}
+	}
+	// target resolves a goto's or a branch's step name: a later step, or
+	// the end; "" is the next step.
+	target := func(i int, path, name string) int {
+		k, ok := names[name]
+		switch {
+		case name == "":
+			return i + 1
+		case name == config.JourneyEnd:
+			return len(c.Steps)
+		case !ok:
+			add(path, "%q is not the name of a step of the journey, nor %s", name, config.JourneyEnd)
+		case k <= i:
+			add(path, "%q is steps[%d]: a step may only go on to a later one", name, k)
+		}
+		return k
 	}
 	for i, s := range c.Steps {
 		at := fmt.Sprintf("steps[%d]", i)
@@ -91,8 +123,25 @@ func Compile(tenant string, c config.Journey) (*Journey, error) {
 			st.send = r
 		case s.Award > 0:
 			st.award, st.reason = s.Award, s.Reason
+		case s.Tag != nil:
+			st.tag = s.Tag
+		case s.WaitFor != nil:
+			w := s.WaitFor
+			st.waitFor, st.within = w.Event, w.Within
+			if w.Event != store.JourneyWaitReply && w.Event != store.JourneyWaitOrder {
+				add(at+".wait_for.event", "%q is not %s or %s", w.Event, store.JourneyWaitReply, store.JourneyWaitOrder)
+			}
+			if w.Within <= 0 {
+				add(at+".wait_for.within", "required: a positive duration such as 48h")
+			}
+			st.then = target(i, at+".wait_for.then", w.Then)
+			st.otherwise = target(i, at+".wait_for.else", w.Else)
+		case s.Goto != "":
+			st.jump, st.to = true, target(i, at+".goto", s.Goto)
+		case s.Survey != "":
+			st.survey = s.Survey
 		default:
-			add(at, "a step is exactly one of wait, wait_until, if, send and award")
+			add(at, "%s", config.JourneyStepKinds)
 		}
 		j.steps = append(j.steps, st)
 	}
@@ -199,11 +248,14 @@ func Effects(js []*Journey, o event.Outcome, now time.Time) ([]store.JourneyGoal
 	return goals, entries, errors.Join(errs...)
 }
 
-// Env is what Advance reads of the world: the member as they are now and
-// the tenant's time zone.
+// Env is what Advance reads of the world: the member as they are now,
+// the tenant's time zone, and for a state waiting for an event (WaitFor)
+// whether it came at or after WaitSince, by now or its WaitDeadline,
+// whichever is first (store.Journeys.JourneyEventCame).
 type Env struct {
 	Member   member.Member
 	Location *time.Location
+	Came     bool
 }
 
 // Action is what a step does: a Send or an Award.
@@ -223,23 +275,57 @@ type Award struct {
 	EventID string
 }
 
-func (s Send) step() int  { return s.Step }
-func (a Award) step() int { return a.Step }
+// Tag is tags to add to the member's profile and to remove from it.
+type Tag struct {
+	Step        int
+	Add, Remove []string
+}
+
+// Survey invites the member to the tenant's survey Name, as event
+// EventID: the invitation derives from it, so it is made once. OrderID
+// is the order of the outcome that entered the member, if it had one.
+type Survey struct {
+	Step     int
+	Name     string
+	EventID  string
+	MemberID string
+	Phone    string
+	OrderID  string
+}
+
+func (s Send) step() int   { return s.Step }
+func (a Award) step() int  { return a.Step }
+func (t Tag) step() int    { return t.Step }
+func (s Survey) step() int { return s.Step }
+
+// SurveyEventID is the event id a survey step of a member's entry into a
+// journey invites with.
+func SurveyEventID(tenant, journey, memberID, entryID string, step int) string {
+	return event.DerivedID("ev_", "journey", "survey", tenant, journey, memberID, entryID, strconv.Itoa(step))
+}
 
 // Advance runs a member's due state from its step until a wait (the state
 // stays active, due when the wait ends, at the step after it), the end
 // (completed) or a false condition (exited, JourneyReasonCondition), and
-// returns what the steps it ran do. A step that fails on the member's data
-// exits the state with JourneyReasonError and returns the error with the
-// actions of the steps before it. A send to a member without a phone is
-// skipped.
+// returns what the steps it ran do. A wait_for step keeps the state at it,
+// waiting for its event (WaitFor, WaitSince, WaitDeadline) and due at the
+// deadline; once the event came (env.Came) or the deadline passed, the
+// state goes to the branch's step, due now, and Advance returns before
+// running it, so that the branch taken is written before any of its
+// steps run. A step that fails on the member's data exits the state with
+// JourneyReasonError and returns the error with the actions of the steps
+// before it. A send or a survey to a member without a phone is skipped.
 func (j *Journey) Advance(s store.JourneyState, now time.Time, env Env) ([]Action, store.JourneyState, error) {
 	loc := env.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	o := j.outcome(s, env.Member)
+	m := env.Member
+	o := j.outcome(s, m)
 	var out []Action
+	if s.WaitFor != "" && (s.Step >= len(j.steps) || j.steps[s.Step].waitFor == "") {
+		s = stopWaiting(s) // the journey changed under the wait
+	}
 	for s.Step < len(j.steps) {
 		i := s.Step
 		st := j.steps[i]
@@ -250,6 +336,31 @@ func (j *Journey) Advance(s store.JourneyState, now time.Time, env Env) ([]Actio
 		case st.clock:
 			s.Step, s.DueAt = i+1, NextClock(now, loc, st.until)
 			return out, s, nil
+		case st.waitFor != "":
+			if s.WaitFor == "" {
+				// From the second it began: WhatsApp stamps a message in
+				// whole seconds, and a reply that quick must count.
+				s.WaitFor, s.WaitSince, s.WaitDeadline = st.waitFor, now.Truncate(time.Second), now.Add(st.within)
+				s.DueAt = s.WaitDeadline
+				return out, s, nil
+			}
+			next := st.then
+			if !env.Came {
+				if now.Before(s.WaitDeadline) {
+					s.DueAt = s.WaitDeadline // woken early for nothing: wait on
+					return out, s, nil
+				}
+				next = st.otherwise
+			}
+			s = stopWaiting(s)
+			s.Step, s.DueAt = next, now
+			if next >= len(j.steps) {
+				s.Status = store.JourneyCompleted
+			}
+			return out, s, nil
+		case st.jump:
+			s.Step = st.to
+			continue
 		case st.cond != nil:
 			ok, err := st.cond.Eval(j.Tenant, o)
 			if err != nil {
@@ -259,8 +370,8 @@ func (j *Journey) Advance(s store.JourneyState, now time.Time, env Env) ([]Actio
 				return out, exit(s, store.JourneyReasonCondition), nil
 			}
 		case st.send != nil:
-			if o.Member.Phone == "" || strings.HasPrefix(o.Member.Phone, store.RedactedPrefix) {
-				break // nobody to write to
+			if !reachable(o.Member.Phone) {
+				break
 			}
 			cmd, ok, err := st.send.Render(o)
 			if err != nil {
@@ -275,11 +386,35 @@ func (j *Journey) Advance(s store.JourneyState, now time.Time, env Env) ([]Actio
 		case st.award > 0:
 			out = append(out, Award{Step: i, Points: st.award, Reason: st.reason,
 				EventID: AwardEventID(j.Tenant, j.Name(), s.MemberID, s.EntryID, i)})
+		case st.tag != nil:
+			out = append(out, Tag{Step: i, Add: st.tag.Add, Remove: st.tag.Remove})
+			// The steps after it see the member as tagged.
+			m.Profile.Tags = member.Retag(m.Profile.Tags, st.tag.Add, st.tag.Remove)
+			o = j.outcome(s, m)
+		case st.survey != "":
+			if !reachable(o.Member.Phone) {
+				break
+			}
+			trigger, _ := o.Data["trigger"].(map[string]any)
+			order, _ := trigger["order_id"].(string)
+			out = append(out, Survey{Step: i, Name: st.survey, MemberID: m.ID, Phone: m.Phone, OrderID: order,
+				EventID: SurveyEventID(j.Tenant, j.Name(), s.MemberID, s.EntryID, i)})
 		}
 		s.Step = i + 1
 	}
 	s.Status, s.DueAt = store.JourneyCompleted, now
 	return out, s, nil
+}
+
+// reachable reports whether a member's phone can be written to.
+func reachable(phone string) bool {
+	return phone != "" && !strings.HasPrefix(phone, store.RedactedPrefix)
+}
+
+// stopWaiting clears what a state waited for.
+func stopWaiting(s store.JourneyState) store.JourneyState {
+	s.WaitFor, s.WaitSince, s.WaitDeadline = "", time.Time{}, time.Time{}
+	return s
 }
 
 func exit(s store.JourneyState, reason string) store.JourneyState {

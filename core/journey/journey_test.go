@@ -255,3 +255,153 @@ func TestCompileErrorsNameKeys(t *testing.T) {
 	}
 	assert.Equal(t, []string{"re_entry", "trigger.when", "steps[0].if", "steps[1].send.template.body[0]", "steps[2]"}, paths)
 }
+
+func TestCompileTargets(t *testing.T) {
+	_, err := journey.Compile("acme", config.Journey{Name: "j", Sender: "wa",
+		Trigger: config.JourneyTrigger{On: "points.earned"},
+		Steps: []config.JourneyStep{
+			{Name: "first", Wait: time.Hour},
+			{WaitFor: &config.JourneyWaitFor{Event: "click", Then: "nowhere", Else: "first"}},
+			{Goto: "first"},
+			{Goto: "missing"},
+			{Name: "last", Tag: &config.JourneyTag{Add: []string{"vip"}}},
+		}})
+	var errs config.Errors
+	require.ErrorAs(t, err, &errs)
+	got := map[string]string{}
+	for _, e := range errs {
+		got[e.Path] = e.Msg
+	}
+	assert.Len(t, got, 6)
+	assert.Contains(t, got["steps[1].wait_for.event"], `"click"`)
+	assert.Contains(t, got["steps[1].wait_for.within"], "required")
+	assert.Contains(t, got["steps[1].wait_for.then"], `"nowhere" is not the name of a step`)
+	assert.Contains(t, got["steps[1].wait_for.else"], "only go on to a later one")
+	assert.Contains(t, got["steps[2].goto"], "only go on to a later one")
+	assert.Contains(t, got["steps[3].goto"], `"missing"`)
+
+	_, err = journey.Compile("acme", config.Journey{Name: "j", Sender: "wa",
+		Trigger: config.JourneyTrigger{On: "points.earned"},
+		Steps: []config.JourneyStep{
+			{WaitFor: &config.JourneyWaitFor{Event: "reply", Within: time.Hour, Then: "end"}},
+			{Goto: "last"},
+			{Name: "last", Survey: "after_order"},
+		}})
+	require.NoError(t, err, "end, a later step, and the next step by default")
+}
+
+func TestAdvanceTag(t *testing.T) {
+	j := compile(t, config.Journey{Name: "j", Trigger: config.JourneyTrigger{On: "points.earned"}, Steps: []config.JourneyStep{
+		{Tag: &config.JourneyTag{Add: []string{"vip-candidate"}, Remove: []string{"lapsed"}}},
+		{If: `"vip-candidate" in data.tags && !("lapsed" in data.tags)`},
+		{Send: tmpl("welcome_vip")},
+	}})
+	lapsed := ana
+	lapsed.Profile.Tags = []string{"lapsed"}
+	acts, s, err := j.Advance(entry(), t0, journey.Env{Member: lapsed})
+	require.NoError(t, err)
+	require.Len(t, acts, 2, "the condition after the tag sees the member as tagged")
+	assert.Equal(t, journey.Tag{Step: 0, Add: []string{"vip-candidate"}, Remove: []string{"lapsed"}}, acts[0])
+	assert.Equal(t, store.JourneyCompleted, s.Status)
+}
+
+func TestAdvanceSurvey(t *testing.T) {
+	j := compile(t, config.Journey{Name: "j", Trigger: config.JourneyTrigger{On: "points.earned"}, Steps: []config.JourneyStep{
+		{Survey: "after_order"},
+	}})
+	s := entry()
+	s.Data = []byte(`{"order_id":"1001","points":25}`)
+	acts, next, err := j.Advance(s, t0, journey.Env{Member: ana})
+	require.NoError(t, err)
+	require.Len(t, acts, 1)
+	assert.Equal(t, journey.Survey{Step: 0, Name: "after_order", MemberID: "mem_1", Phone: ana.Phone, OrderID: "1001",
+		EventID: journey.SurveyEventID("acme", "j", "mem_1", "jen_1", 0)}, acts[0])
+	assert.Equal(t, store.JourneyCompleted, next.Status)
+
+	noPhone := ana
+	noPhone.Phone = ""
+	acts, next, err = j.Advance(s, t0, journey.Env{Member: noPhone})
+	require.NoError(t, err)
+	assert.Empty(t, acts, "nobody to ask")
+	assert.Equal(t, store.JourneyCompleted, next.Status)
+}
+
+func TestAdvanceWaitFor(t *testing.T) {
+	j := compile(t, config.Journey{Name: "j", Trigger: config.JourneyTrigger{On: "points.earned"}, Steps: []config.JourneyStep{
+		{Send: tmpl("how_was_it")},
+		{WaitFor: &config.JourneyWaitFor{Event: "reply", Within: 48 * time.Hour, Then: "thanks", Else: "nudge"}},
+		{Name: "nudge", Send: tmpl("nudge")},
+		{Goto: "end"},
+		{Name: "thanks", Tag: &config.JourneyTag{Add: []string{"replied"}}},
+	}})
+	env := journey.Env{Member: ana}
+	acts, s, err := j.Advance(entry(), t0, env)
+	require.NoError(t, err)
+	require.Len(t, acts, 1)
+	assert.Equal(t, 1, s.Step, "waits at the wait_for step")
+	assert.Equal(t, store.JourneyActive, s.Status)
+	assert.Equal(t, store.JourneyWaitReply, s.WaitFor)
+	assert.Equal(t, t0, s.WaitSince)
+	assert.Equal(t, t0.Add(48*time.Hour), s.WaitDeadline)
+	assert.Equal(t, t0.Add(48*time.Hour), s.DueAt, "due at the deadline")
+	waiting := s
+
+	t.Run("run early without the event: waits on", func(t *testing.T) {
+		acts, s, err := j.Advance(waiting, t0.Add(time.Hour), env)
+		require.NoError(t, err)
+		assert.Empty(t, acts)
+		assert.Equal(t, waiting, s)
+	})
+	t.Run("the reply came: the then branch, written before it runs", func(t *testing.T) {
+		now := t0.Add(5 * time.Hour)
+		acts, s, err := j.Advance(waiting, now, journey.Env{Member: ana, Came: true})
+		require.NoError(t, err)
+		assert.Empty(t, acts)
+		assert.Equal(t, 4, s.Step)
+		assert.Equal(t, now, s.DueAt)
+		assert.Empty(t, s.WaitFor)
+		assert.True(t, s.WaitSince.IsZero())
+		assert.Equal(t, store.JourneyActive, s.Status)
+		acts, s, err = j.Advance(s, now, env)
+		require.NoError(t, err)
+		assert.Equal(t, []journey.Action{journey.Tag{Step: 4, Add: []string{"replied"}}}, acts)
+		assert.Equal(t, store.JourneyCompleted, s.Status)
+	})
+	t.Run("no reply by the deadline: the else branch, then the end", func(t *testing.T) {
+		now := t0.Add(48 * time.Hour)
+		acts, s, err := j.Advance(waiting, now, env)
+		require.NoError(t, err)
+		assert.Empty(t, acts)
+		assert.Equal(t, 2, s.Step)
+		acts, s, err = j.Advance(s, now, env)
+		require.NoError(t, err)
+		require.Len(t, acts, 1)
+		assert.Equal(t, "nudge", acts[0].(journey.Send).Command.Template.Name)
+		assert.Equal(t, store.JourneyCompleted, s.Status, "goto end skips the then branch")
+		assert.Equal(t, 5, s.Step)
+	})
+	t.Run("a branch to the end completes at once", func(t *testing.T) {
+		j := compile(t, config.Journey{Name: "j", Trigger: config.JourneyTrigger{On: "points.earned"}, Steps: []config.JourneyStep{
+			{WaitFor: &config.JourneyWaitFor{Event: "order", Within: time.Hour, Then: "end"}},
+			{Send: tmpl("come_back")},
+		}})
+		_, s, err := j.Advance(entry(), t0, env)
+		require.NoError(t, err)
+		assert.Equal(t, store.JourneyWaitOrder, s.WaitFor)
+		_, s, err = j.Advance(s, t0.Add(time.Minute), journey.Env{Member: ana, Came: true})
+		require.NoError(t, err)
+		assert.Equal(t, store.JourneyCompleted, s.Status)
+		assert.Empty(t, s.WaitFor)
+	})
+	t.Run("a wait whose step left the journey is dropped", func(t *testing.T) {
+		j := compile(t, config.Journey{Name: "j", Trigger: config.JourneyTrigger{On: "points.earned"}, Steps: []config.JourneyStep{
+			{Send: tmpl("how_was_it")}, {Send: tmpl("next")},
+		}})
+		acts, s, err := j.Advance(waiting, t0.Add(time.Hour), env)
+		require.NoError(t, err)
+		require.Len(t, acts, 1)
+		assert.Equal(t, "next", acts[0].(journey.Send).Command.Template.Name)
+		assert.Equal(t, store.JourneyCompleted, s.Status)
+		assert.Empty(t, s.WaitFor)
+	})
+}

@@ -44,9 +44,12 @@ type Member struct {
 	Referral member.Referral `json:"referral"`
 	// Birthday is "MM-DD" when known; BirthdayYear the last year it was
 	// celebrated.
-	Birthday     string    `json:"birthday,omitempty"`
-	BirthdayYear int       `json:"birthday_year,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	Birthday     string `json:"birthday,omitempty"`
+	BirthdayYear int    `json:"birthday_year,omitempty"`
+	// AnniversaryYear is the last year the membership's anniversary was
+	// celebrated (CelebrateAnniversary).
+	AnniversaryYear int       `json:"anniversary_year,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // Lot is the points one entry earned, consumed first-to-expire first.

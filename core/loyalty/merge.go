@@ -42,6 +42,9 @@ func Merge(survivor, absorbed Member, lots []*Lot, eventID string, at time.Time)
 	if m.Birthday == "" {
 		m.Birthday, m.BirthdayYear = absorbed.Birthday, absorbed.BirthdayYear
 	}
+	// The membership takes the older start (below); its anniversary is
+	// celebrated at most once a year whichever date it had.
+	m.AnniversaryYear = max(m.AnniversaryYear, absorbed.AnniversaryYear)
 	if m.Tier.Name == "" {
 		m.Tier = absorbed.Tier
 	}

@@ -29,6 +29,9 @@ type Member struct {
 	Birthday string `json:"birthday,omitempty"`
 	// BirthdayYear is the last year the birthday was celebrated.
 	BirthdayYear int `json:"birthday_year,omitempty"`
+	// AnniversaryYear is the last year the membership's anniversary, the
+	// date of CreatedAt, was celebrated.
+	AnniversaryYear int `json:"anniversary_year,omitempty"`
 	// Profile is what sources, imports and the chat say of the member.
 	Profile   Profile   `json:"profile"`
 	CreatedAt time.Time `json:"created_at"`

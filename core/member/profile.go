@@ -124,6 +124,17 @@ func UnionTags(lists ...[]string) []string {
 	return out
 }
 
+// Retag returns tags with add (each once, after them) and without remove,
+// as UnionTags keeps them; nil when none is left.
+func Retag(tags, add, remove []string) []string {
+	remove = UnionTags(remove)
+	out := slices.DeleteFunc(UnionTags(tags, add), func(t string) bool { return slices.Contains(remove, t) })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // SplitTags reads tags written in one string, separated by any of seps
 // (Shopify's "vip, staff" with ","; an import's "vip|staff"), as UnionTags
 // would keep them.

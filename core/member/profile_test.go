@@ -81,3 +81,21 @@ func TestSplitTags(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, SplitTags("a|b;c", "|;"))
 	assert.Nil(t, SplitTags("  ", ","))
 }
+
+func TestRetag(t *testing.T) {
+	tests := []struct {
+		name              string
+		tags, add, remove []string
+		want              []string
+	}{
+		{"added after, each once", []string{"vip"}, []string{"new", " vip", "new"}, nil, []string{"vip", "new"}},
+		{"removed, trimmed", []string{"lapsed", "vip"}, nil, []string{" lapsed "}, []string{"vip"}},
+		{"removing what is not there", []string{"vip"}, nil, []string{"gone"}, []string{"vip"}},
+		{"none left", []string{"lapsed"}, nil, []string{"lapsed"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Retag(tt.tags, tt.add, tt.remove))
+		})
+	}
+}

@@ -130,6 +130,13 @@ type Accounts interface {
 	// birthday ("MM-DD") is one of birthdays and was last celebrated
 	// before year.
 	BirthdayMembers(ctx context.Context, tenant string, birthdays []string, year, limit int) ([]string, error)
+	// AnniversaryMembers lists, by id after after, up to limit members of
+	// the tenant who joined before joinedBefore on one of days (month ×
+	// 100 + day of their joining in UTC) and whose anniversary was last
+	// celebrated before year, with when they joined. The caller keeps
+	// those whose anniversary falls on its local date.
+	AnniversaryMembers(ctx context.Context, tenant string, days []int, joinedBefore time.Time, year int,
+		after string, limit int) ([]Joined, error)
 	// Badges lists a member's badges, first earned first.
 	Badges(ctx context.Context, tenant, memberID string) ([]Badge, error)
 	// CounterValues reads a member's counters (cap usage, challenge
@@ -181,4 +188,10 @@ type Leases interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	// ReleaseLease gives the lease up if holder has it.
 	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// Joined is a member and when they joined (AnniversaryMembers).
+type Joined struct {
+	ID       string
+	JoinedAt time.Time
 }

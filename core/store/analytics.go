@@ -11,10 +11,17 @@ type Analytics interface {
 	// Funnel follows the messages written in a period, by origin (see
 	// Message.Origin): how many were written, skipped by reason, failed,
 	// sent, delivered and read, and how many were followed by a reply
-	// from the recipient within a day of being sent, or by an order of
-	// the member within the attribution window, with those orders'
-	// revenue. Rows come sorted by origin.
+	// from the recipient within a day of being sent, by a click on one of
+	// their short links, or by an order of the member within the
+	// attribution window, with those orders' revenue, and what the
+	// messages cost. Rows come sorted by origin.
 	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	// FunnelStatuses counts the same messages as Funnel by status alone:
+	// targeted, skipped by reason, failed, waiting, sent, delivered and
+	// read, and their cost, without following replies, clicks and orders
+	// (q.Window is unused). It reads only the messages' rows, for a
+	// running campaign's watch.
+	FunnelStatuses(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
 	// Program reads a loyalty program's KPIs for a period: its members,
 	// repeat purchases, redemptions, points and retention cohorts (see
 	// ProgramKPIs).
@@ -54,21 +61,35 @@ type FunnelRow struct {
 	Delivered int64 `json:"delivered"`
 	Read      int64 `json:"read"`
 	Replied   int64 `json:"replied"`
+	// Clicked counts the messages with at least one click on a short
+	// link they carried (link previews are not clicks).
+	Clicked   int64 `json:"clicked"`
 	Converted int64 `json:"converted"`
+	// Redeemed counts the messages whose member redeemed a reward within
+	// the attribution window after them (a released redemption does not
+	// count).
+	Redeemed int64 `json:"redeemed"`
 	// Revenue sums the totals, less refunds, of the orders that converted
 	// each message (an order following two messages counts for both), in
 	// the orders' currency.
 	Revenue float64 `json:"revenue"`
+	// Cost sums what WhatsApp charged for the messages, as their status
+	// webhooks' pricing recorded it (MessagePricing.Cost), in micros of
+	// the tenant's pricing currency.
+	Cost int64 `json:"cost_micros"`
 }
 
 // FunnelStatusRow is what an adapter's grouped query returns: the
-// messages of one origin in one status (and skip or error code), and
-// those of them followed by a reply or an order.
+// messages of one origin in one status (and skip or error code), those
+// of them followed by a reply, a click, an order or a redemption, and
+// their cost.
 type FunnelStatusRow struct {
-	Origin, Status, Code string
-	Messages             int64
-	Replied, Converted   int64
-	Revenue              float64
+	Origin, Status, Code        string
+	Messages                    int64
+	Replied, Clicked, Converted int64
+	Redeemed                    int64
+	Revenue                     float64
+	Cost                        int64
 }
 
 // FoldFunnel folds an adapter's rows, sorted by origin, into funnels.
@@ -81,8 +102,11 @@ func FoldFunnel(rows []FunnelStatusRow) []FunnelRow {
 		f := &out[len(out)-1]
 		f.Targeted += r.Messages
 		f.Replied += r.Replied
+		f.Clicked += r.Clicked
 		f.Converted += r.Converted
+		f.Redeemed += r.Redeemed
 		f.Revenue += r.Revenue
+		f.Cost += r.Cost
 		switch r.Status {
 		case MessageSkipped:
 			if f.Skipped == nil {

@@ -107,6 +107,7 @@ func MergedMember(s member.Member, merged loyalty.Member, now time.Time) member.
 	s.Name, s.Email, s.Balance, s.Pending = merged.Name, merged.Email, merged.Balance, merged.Pending
 	s.Tier, s.Referral = merged.Tier, merged.Referral
 	s.Birthday, s.BirthdayYear, s.CreatedAt, s.UpdatedAt = merged.Birthday, merged.BirthdayYear, merged.CreatedAt, now
+	s.AnniversaryYear = merged.AnniversaryYear
 	return s
 }
 

@@ -40,7 +40,20 @@ type JourneyState struct {
 	// Data is the data of the outcome that entered the member, as JSON
 	// (empty when it had none).
 	Data []byte `json:"-"`
+	// WaitFor is the event the member waits for at Step (a wait_for
+	// step: JourneyWaitReply or JourneyWaitOrder), "" when none: it came
+	// only if it happened at or after WaitSince (a whole second, as
+	// WhatsApp stamps messages), at or before WaitDeadline.
+	WaitFor      string    `json:"wait_for,omitempty"`
+	WaitSince    time.Time `json:"wait_since,omitzero"`
+	WaitDeadline time.Time `json:"wait_deadline,omitzero"`
 }
+
+// Events a journey state waits for.
+const (
+	JourneyWaitReply = "reply" // an inbound message from the member's phone
+	JourneyWaitOrder = "order" // an order of the member
+)
 
 // JourneyEntry enters a member into a journey at At, as an effect of a
 // loyalty transaction: a new state, active at step 0 and due at At. A
@@ -98,6 +111,15 @@ type Journeys interface {
 	JourneyState(ctx context.Context, tenant, journey, memberID string) (JourneyState, error)
 	// JourneyCounts counts a journey's members by status and step.
 	JourneyCounts(ctx context.Context, tenant, journey string) ([]JourneyCount, error)
+	// WakeJourneyStates makes due at now the active states of every
+	// tenant that wait for an event (WaitFor) which came at or after their
+	// WaitSince, at or before now, and are still due at their
+	// WaitDeadline (not leased, not woken already); it returns how many.
+	WakeJourneyStates(ctx context.Context, now time.Time) (int64, error)
+	// JourneyEventCame reports whether the event s waits for (s.WaitFor)
+	// came at or after s.WaitSince and at or before until: a message from the
+	// phone of s's member, or an order of s's member.
+	JourneyEventCame(ctx context.Context, s JourneyState, until time.Time) (bool, error)
 }
 
 // StoredData is e's Data as a store keeps it: empty rather than nil.

@@ -1,11 +1,38 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/loyalhub/loyalhub/core/member"
 )
+
+// MemberTags changes members' tags.
+type MemberTags interface {
+	// TagMember adds tags to a member's profile and removes others, in one
+	// transaction, and returns the tags the member has then. Adding a tag
+	// the member has, or removing one they lack, changes nothing, so a
+	// repeated call does no more. ErrNotFound for an unknown member.
+	TagMember(ctx context.Context, tenant, memberID string, add, remove []string) ([]string, error)
+}
+
+// RetagMember is what TagMember makes of a member's tags as an adapter
+// keeps them (ProfileJSON): member.Retag's, and their JSON to write, ""
+// when they did not change.
+func RetagMember(stored []byte, add, remove []string) (tags []string, write string, err error) {
+	var p member.Profile
+	if err := ReadProfileJSON(&p, stored, nil); err != nil {
+		return nil, "", err
+	}
+	tags = member.Retag(p.Tags, add, remove)
+	if slices.Equal(tags, p.Tags) {
+		return tags, "", nil
+	}
+	write, _, err = ProfileJSON(member.Profile{Tags: tags})
+	return tags, write, err
+}
 
 // ProfileJSON is how the adapters keep a profile's tags and attributes:
 // a JSON array and a JSON object, "[]" and "{}" when there are none.

@@ -209,7 +209,7 @@ func LoyaltyMember(m member.Member) loyalty.Member {
 	return loyalty.Member{
 		ID: m.ID, Tenant: m.Tenant, Phone: m.Phone, Name: m.Name, Email: m.Email,
 		Balance: m.Balance, Pending: m.Pending, Tier: m.Tier, Referral: m.Referral,
-		Birthday: m.Birthday, BirthdayYear: m.BirthdayYear, CreatedAt: m.CreatedAt,
+		Birthday: m.Birthday, BirthdayYear: m.BirthdayYear, AnniversaryYear: m.AnniversaryYear, CreatedAt: m.CreatedAt,
 	}
 }
 
@@ -238,7 +238,8 @@ func NetSpend(orders [][2]string) (*big.Rat, error) {
 func OnlyPointsChanged(before member.Member, after loyalty.Member) bool {
 	return before.Name == after.Name && before.Email == after.Email &&
 		before.Referral == after.Referral && before.Birthday == after.Birthday &&
-		before.BirthdayYear == after.BirthdayYear && sameTier(before.Tier, after.Tier)
+		before.BirthdayYear == after.BirthdayYear && before.AnniversaryYear == after.AnniversaryYear &&
+		sameTier(before.Tier, after.Tier)
 }
 
 func sameTier(a, b member.Tier) bool {

@@ -46,6 +46,10 @@ type Store interface {
 	Surveys
 	MemberLists
 	Journeys
+	MemberTags
+	Links
+	APIKeys
+	Audit
 }
 
 // Members reads members.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
@@ -30,20 +31,25 @@ func (a *API) analyticsRoutes(mux *http.ServeMux) {
 }
 
 // funnelView is a funnel with its rates: each stage over the one before
-// it (delivered over sent, read over delivered), replies and conversions
-// over sent.
+// it (delivered over sent, read over delivered), replies, clicks and
+// conversions and redemptions over sent; and its cost in the tenant's pricing currency.
 type funnelView struct {
 	store.FunnelRow
 	DeliveryRate   float64 `json:"delivery_rate"`
 	ReadRate       float64 `json:"read_rate"`
 	ReplyRate      float64 `json:"reply_rate"`
+	ClickRate      float64 `json:"click_rate"`
 	ConversionRate float64 `json:"conversion_rate"`
+	RedeemRate     float64 `json:"redeem_rate"`
+	// CostText is Cost as a decimal ("12.345"), as /costs writes it.
+	CostText string `json:"cost"`
 }
 
 func viewFunnel(f store.FunnelRow) funnelView {
 	return funnelView{FunnelRow: f,
 		DeliveryRate: store.Ratio(f.Delivered, f.Sent), ReadRate: store.Ratio(f.Read, f.Delivered),
-		ReplyRate: store.Ratio(f.Replied, f.Sent), ConversionRate: store.Ratio(f.Converted, f.Sent),
+		ReplyRate: store.Ratio(f.Replied, f.Sent), ClickRate: store.Ratio(f.Clicked, f.Sent),
+		ConversionRate: store.Ratio(f.Converted, f.Sent), RedeemRate: store.Ratio(f.Redeemed, f.Sent), CostText: messaging.FormatMicros(f.Cost),
 	}
 }
 
@@ -88,7 +94,8 @@ func (a *API) getFunnel(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 }
 
 var funnelHeader = []string{"origin", "targeted", "skipped", "skipped_by_reason", "failed", "waiting", "sent",
-	"delivered", "read", "replied", "converted", "revenue", "delivery_rate", "read_rate", "reply_rate", "conversion_rate"}
+	"delivered", "read", "replied", "clicked", "converted", "revenue", "cost", "delivery_rate", "read_rate", "reply_rate",
+	"click_rate", "conversion_rate", "redeemed", "redeem_rate"}
 
 // writeFunnelCSV writes funnels as CSV, the skips by reason as
 // "reason:count" pairs separated by ";".
@@ -107,8 +114,10 @@ func writeFunnelCSV(w http.ResponseWriter, views []funnelView) {
 		n := func(i int64) string { return strconv.FormatInt(i, 10) }
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 		_ = cw.Write([]string{v.Origin, n(v.Targeted), n(skipped), strings.Join(reasons, ";"), n(v.Failed), n(v.Waiting),
-			n(v.Sent), n(v.Delivered), n(v.Read), n(v.Replied), n(v.Converted), strconv.FormatFloat(v.Revenue, 'f', 2, 64),
-			f(v.DeliveryRate), f(v.ReadRate), f(v.ReplyRate), f(v.ConversionRate)})
+			n(v.Sent), n(v.Delivered), n(v.Read), n(v.Replied), n(v.Clicked), n(v.Converted),
+			strconv.FormatFloat(v.Revenue, 'f', 2, 64), v.CostText,
+			f(v.DeliveryRate), f(v.ReadRate), f(v.ReplyRate), f(v.ClickRate), f(v.ConversionRate),
+			n(v.Redeemed), f(v.RedeemRate)})
 	}
 	cw.Flush()
 }

@@ -1,12 +1,15 @@
 // Package admin serves the operator's HTTP API under /api/v1 (and the
-// profiler's /debug/pprof when enabled), behind the admin bearer token:
+// profiler's /debug/pprof when enabled), behind API keys of read, write
+// or admin scope per tenant or across tenants, or the bootstrap admin
+// token, each key paced, every write recorded in the audit log:
 // members, their ledger, lots, adjustments, tiers and a program
 // simulation; rewards, their codes and redemptions; the message log,
 // contacts, consent and senders' pauses; dead letters and their replay;
 // handed-off conversations and the join link; erasure on a person's
 // request; the funnel of the messages written, by origin; a loyalty
 // program's KPIs, and a report of them for a person to read; member
-// segments, their previews and exports; campaigns; surveys' responses.
+// segments, their previews and exports; campaigns; surveys' responses;
+// the keys themselves and the audit log.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running
@@ -17,7 +20,6 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +35,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/loyalhub/loyalhub/core/access"
+	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/messaging"
@@ -69,10 +73,24 @@ type Store interface {
 type API struct {
 	Store   Store
 	Tenants runtime.Tenants
-	// Token is the bearer token every request must carry
-	// (server.admin_token); empty, the API answers 403.
+	// Token is the bootstrap bearer token (server.admin_token): full
+	// access to every route.
 	Token string
-	// Pprof mounts the profiler (server.pprof).
+	// Keys holds the API keys that open the API by scope and tenant; nil,
+	// only Token does. With neither, the API answers 403.
+	Keys store.APIKeys
+	// RateLimit paces each API key (server.api_rate_limit); zero fields
+	// take the defaults.
+	RateLimit config.RateLimit
+	// Audit records every write let through; nil records nothing.
+	Audit store.Audit
+	// Requests counts requests by what the guard decided
+	// (loyalhub_admin_requests_total); AuditFailures counts audit entries
+	// not stored (loyalhub_admin_audit_failures_total). Nil counts nothing.
+	Requests      *prometheus.CounterVec
+	AuditFailures prometheus.Counter
+	// Pprof mounts the profiler (server.pprof), for the admin token and
+	// integrator keys of admin scope.
 	Pprof bool
 	// Apps are the dead-letter tenants of the shared Meta app webhooks'
 	// unroutable changes, by app name.
@@ -118,6 +136,8 @@ type API struct {
 	// erasing runs the operator's erasures one at a time, so that a
 	// request sent twice at once is answered by its first run's record.
 	erasing sync.Mutex
+	// limits pace the API keys and record their use.
+	limits limiters
 }
 
 // Routes mounts the API on mux.
@@ -143,17 +163,27 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.segmentRoutes(mux)
 	a.surveyRoutes(mux)
 	a.journeyRoutes(mux)
+	a.keyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
-		mux.Handle("/debug/pprof/", a.only(http.HandlerFunc(pprof.Index)))
-		mux.Handle("/debug/pprof/profile", a.only(http.HandlerFunc(pprof.Profile)))
-		mux.Handle("/debug/pprof/trace", a.only(http.HandlerFunc(pprof.Trace)))
+		mux.Handle("/debug/pprof/", a.guard(access.Admin, http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", a.guard(access.Admin, http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/trace", a.guard(access.Admin, http.HandlerFunc(pprof.Trace)))
 	}
 }
 
-// tenant checks the bearer token and the tenant before calling next.
-func (a *API) tenant(next func(w http.ResponseWriter, r *http.Request, t *runtime.Tenant)) http.Handler {
-	return a.only(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// tenantHandler serves a route of one tenant.
+type tenantHandler func(w http.ResponseWriter, r *http.Request, t *runtime.Tenant)
+
+// tenant serves a route of the path's tenant to callers whose scope
+// includes the method's (see guard), answering 404 for an unknown tenant.
+func (a *API) tenant(next tenantHandler) http.Handler { return a.tenantAs(0, next) }
+
+// tenantAdmin is tenant for the routes that need the admin scope.
+func (a *API) tenantAdmin(next tenantHandler) http.Handler { return a.tenantAs(access.Admin, next) }
+
+func (a *API) tenantAs(need access.Scope, next tenantHandler) http.Handler {
+	return a.guard(need, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, ok := a.Tenants.Tenant(r.PathValue("tenant"))
 		if !ok {
 			respond.Error(w, http.StatusNotFound, "unknown tenant "+r.PathValue("tenant"))
@@ -163,22 +193,9 @@ func (a *API) tenant(next func(w http.ResponseWriter, r *http.Request, t *runtim
 	}))
 }
 
-// only lets through requests that carry the admin bearer token.
-func (a *API) only(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.Token == "" {
-			respond.Error(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="loyalhub"`)
-			respond.Error(w, http.StatusUnauthorized, "missing or wrong bearer token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+// only serves a route across tenants to the admin token and integrator
+// keys whose scope includes the method's.
+func (a *API) only(next http.Handler) http.Handler { return a.guard(0, next) }
 
 func (a *API) respond(w http.ResponseWriter, v any, err error, notFound string) {
 	switch {

@@ -61,12 +61,34 @@ func (a *API) listCampaigns(w http.ResponseWriter, r *http.Request, t *runtime.T
 // getCampaign answers a campaign's progress: its state and counts, each
 // variant's funnel, the holdout and the comparisons.
 func (a *API) getCampaign(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	format, ok := formatParam(w, r)
+	if !ok {
+		return
+	}
 	p, err := a.Campaigns.Progress(r.Context(), t, r.PathValue("name"))
 	if err != nil {
 		a.campaignError(w, err)
 		return
 	}
+	if format == "csv" {
+		writeFunnelCSV(w, campaignFunnels(p))
+		return
+	}
 	respond.JSON(w, http.StatusOK, p)
+}
+
+// campaignFunnels are a campaign's progress as funnel rows: each
+// variant's, the holdout's (its members as targeted, with their
+// conversions; origin campaign:<name>/holdout) and the totals (origin
+// campaign:<name>/).
+func campaignFunnels(p campaigns.Progress) []funnelView {
+	views := make([]funnelView, 0, len(p.Variants)+2)
+	for _, v := range p.Variants {
+		views = append(views, viewFunnel(v.FunnelRow))
+	}
+	views = append(views, viewFunnel(store.FunnelRow{Origin: campaign.Origin(p.Name, campaign.HoldoutVariant),
+		Targeted: p.Holdout.Members, Converted: p.Holdout.Converted, Revenue: p.Holdout.Revenue}))
+	return append(views, viewFunnel(p.Totals))
 }
 
 // dryRunCampaign answers what a campaign would do now: its audience's
@@ -108,6 +130,7 @@ func (a *API) campaignAction(action string) func(http.ResponseWriter, *http.Requ
 			return
 		}
 		name := r.PathValue("name")
+		noteBefore(r, func() (store.Campaign, error) { return a.Store.Campaign(r.Context(), t.ID, name) })
 		var c store.Campaign
 		var err error
 		switch action {

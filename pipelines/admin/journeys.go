@@ -86,6 +86,15 @@ func (a *API) listJourneys(w http.ResponseWriter, r *http.Request, t *runtime.Te
 
 // stepView is a step with the one key it has.
 func stepView(s config.JourneyStep) map[string]any {
+	v := stepKind(s)
+	if s.Name != "" {
+		v["name"] = s.Name
+	}
+	return v
+}
+
+// stepKind is what a step does, as the API shows it.
+func stepKind(s config.JourneyStep) map[string]any {
 	switch {
 	case s.Wait != 0:
 		return map[string]any{"wait": s.Wait.String()}
@@ -100,6 +109,15 @@ func stepView(s config.JourneyStep) map[string]any {
 		}
 		return map[string]any{"send": map[string]any{"category": cat, "template": s.Send.Template.Name,
 			"language": s.Send.Template.Language}}
+	case s.Tag != nil:
+		return map[string]any{"tag": map[string]any{"add": s.Tag.Add, "remove": s.Tag.Remove}}
+	case s.WaitFor != nil:
+		return map[string]any{"wait_for": map[string]any{"event": s.WaitFor.Event, "within": s.WaitFor.Within.String(),
+			"then": s.WaitFor.Then, "else": s.WaitFor.Else}}
+	case s.Goto != "":
+		return map[string]any{"goto": s.Goto}
+	case s.Survey != "":
+		return map[string]any{"survey": s.Survey}
 	default:
 		return map[string]any{"award": s.Award, "reason": s.Reason}
 	}

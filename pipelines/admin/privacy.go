@@ -17,7 +17,7 @@ const privacyOperator = "admin.redact"
 
 func (a *API) privacyRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
-	mux.Handle("POST "+p+"/privacy/redact", a.tenant(a.postRedact))
+	mux.Handle("POST "+p+"/privacy/redact", a.tenantAdmin(a.postRedact))
 }
 
 // redactRequest is a person's request to be erased, passed on by the

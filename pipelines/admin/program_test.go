@@ -36,7 +36,8 @@ func (s *programStore) Program(_ context.Context, q store.ProgramQuery) (store.P
 func (s *programStore) Funnel(context.Context, store.FunnelQuery) ([]store.FunnelRow, error) {
 	return []store.FunnelRow{
 		{Origin: "chat", Targeted: 3, Sent: 3, Delivered: 2},
-		{Origin: "rule:points_earned", Targeted: 40, Sent: 38, Delivered: 36, Read: 20, Replied: 4, Converted: 6, Revenue: 1234567.5},
+		{Origin: "rule:points_earned", Targeted: 40, Sent: 38, Delivered: 36, Read: 20, Replied: 4, Clicked: 9, Converted: 6, Redeemed: 3, Revenue: 1234567.5,
+			Cost: 1_569_400},
 	}, nil
 }
 
@@ -184,7 +185,10 @@ func TestProgramReport(t *testing.T) {
 	assert.NotRegexp(t, `(src|href)=|<link|@import|url\(`, page, "no external assets")
 	// Sources, points, two origins' funnels and the cohorts.
 	assert.Equal(t, 5, strings.Count(page, "<svg "))
-	assert.Equal(t, 2+4+6*2, strings.Count(page, `<rect class="bar"`))
+	assert.Equal(t, 2+4+8*2, strings.Count(page, `<rect class="bar"`))
+	assert.Contains(t, page, `<th class="n">Replied</th><th class="n">Clicked</th><th class="n">Ordered</th><th class="n">Redeemed</th>`)
+	assert.Contains(t, page, `<td class="n">4</td><td class="n">9</td><td class="n">6</td><td class="n">3</td>`, "replied, clicked, ordered, redeemed")
+	assert.NotContains(t, page, "Cost (", "no rate card, no cost column")
 	assert.Equal(t, 2+1, strings.Count(page, `<rect class="cell"`))
 	assert.Less(t, strings.Index(page, "<h3>rule:points_earned</h3>"), strings.Index(page, "<h3>chat</h3>"),
 		"the origin that wrote the most comes first")
@@ -197,4 +201,6 @@ func TestProgramReport(t *testing.T) {
 	assert.Contains(t, page, `<h2 id="costs">Message costs</h2>`, "a rate card shows the costs")
 	assert.Contains(t, page, "1,500 messages charged, <strong>52.56 USD</strong> in all")
 	assert.Contains(t, page, "<th class=\"n\">Estimated cost</th>", "and the campaigns' estimated cost")
+	assert.Contains(t, page, `<th class="n">Cost (USD)</th>`)
+	assert.Contains(t, page, `<td class="n">1.5694</td></tr>`, "the funnel's charged cost")
 }

@@ -143,6 +143,7 @@ type reportPage struct {
 	Window                      string
 	Campaigns                   []store.Campaign
 	Priced                      bool
+	Currency                    string // of the tenant's rate card, when Priced
 	Costs                       *reportCosts
 	Surveys                     []reportSurvey
 }
@@ -156,7 +157,7 @@ type reportSurvey struct {
 }
 
 var (
-	stageColors  = []string{"#94a3b8", "#60a5fa", "#3b82f6", "#1d4ed8", "#16a34a", "#ca8a04"}
+	stageColors  = []string{"#94a3b8", "#60a5fa", "#3b82f6", "#1d4ed8", "#16a34a", "#0d9488", "#ca8a04", "#c2410c"}
 	sourceColors = []string{"#0f766e", "#14b8a6", "#5eead4", "#0e7490", "#22d3ee"}
 	pointColors  = []string{"#16a34a", "#2563eb", "#dc2626", "#f97316", "#6b7280"}
 )
@@ -192,7 +193,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 	page := reportPage{
 		Tenant: t.ID, From: from.In(loc).Format("2 Jan 2006"), To: to.Add(-time.Nanosecond).In(loc).Format("2 Jan 2006"),
 		Generated: a.Now().In(loc).Format("2 Jan 2006 15:04 MST"), Program: prog,
-		Window: "7 days", Campaigns: cs, Priced: t.Rates.Priced(),
+		Window: "7 days", Campaigns: cs, Priced: t.Rates.Priced(), Currency: t.Rates.Currency,
 		Points: bars([]string{"Issued", "Redeemed", "Expired", "Reversed"},
 			[]int64{prog.PointsIssued, prog.PointsRedeemed, prog.PointsExpired, prog.PointsReversed}, pointColors),
 		Cohorts: heat(prog.Cohorts),
@@ -250,8 +251,8 @@ func reportFunnels(rows []store.FunnelRow) []reportFunnel {
 	out := make([]reportFunnel, 0, len(rows))
 	for _, f := range rows {
 		out = append(out, reportFunnel{funnelView: viewFunnel(f),
-			Chart: bars([]string{"Written", "Sent", "Delivered", "Read", "Replied", "Ordered"},
-				[]int64{f.Targeted, f.Sent, f.Delivered, f.Read, f.Replied, f.Converted}, stageColors)})
+			Chart: bars([]string{"Written", "Sent", "Delivered", "Read", "Replied", "Clicked", "Ordered", "Redeemed"},
+				[]int64{f.Targeted, f.Sent, f.Delivered, f.Read, f.Replied, f.Clicked, f.Converted, f.Redeemed}, stageColors)})
 	}
 	slices.SortStableFunc(out, func(a, b reportFunnel) int { return cmp.Compare(b.Targeted, a.Targeted) })
 	return out[:min(len(out), maxReportOrigins)]

@@ -62,6 +62,10 @@ func (a *API) putSegment(w http.ResponseWriter, r *http.Request, t *runtime.Tena
 	if !decodeBody(w, r, &body) {
 		return
 	}
+	noteBefore(r, func() (segmentView, error) {
+		s, err := a.Store.Segment(r.Context(), t.ID, r.PathValue("name"))
+		return viewSegment(s), err
+	})
 	s, err := a.Segments.Save(r.Context(), t.ID,
 		segment.Segment{Name: r.PathValue("name"), Description: body.Description, Condition: body.Condition})
 	if errors.Is(err, segment.ErrInvalid) {
@@ -72,6 +76,10 @@ func (a *API) putSegment(w http.ResponseWriter, r *http.Request, t *runtime.Tena
 }
 
 func (a *API) deleteSegment(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	noteBefore(r, func() (segmentView, error) {
+		s, err := a.Store.Segment(r.Context(), t.ID, r.PathValue("name"))
+		return viewSegment(s), err
+	})
 	err := a.Store.DeleteSegment(r.Context(), t.ID, r.PathValue("name"))
 	if err == nil {
 		w.WriteHeader(http.StatusNoContent)

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/loyalhub/loyalhub/core/campaign"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/core/store"
@@ -82,6 +84,10 @@ type Runner struct {
 	// how many members one transaction prepares.
 	Poll  time.Duration
 	Chunk int
+	// Messages, when set, shows running campaigns' messages by stage
+	// (targeted, waiting, sent, delivered, read, failed, skipped), as the
+	// watch last counted them.
+	Messages *prometheus.GaugeVec // tenant, campaign, stage
 
 	kick chan struct{}
 	once sync.Once

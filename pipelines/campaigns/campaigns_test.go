@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -307,3 +310,85 @@ func TestCreateChecksTheSendersTemplates(t *testing.T) {
 type lister []messaging.TemplateInfo
 
 func (l lister) Templates(context.Context) ([]messaging.TemplateInfo, error) { return l, nil }
+
+// TestWatchShowsPausesOnSpikeAndCompletes: the once-a-minute watch shows a
+// running campaign's messages by stage, pauses it when a fifth of its
+// attempts failed, and completes one with nothing left waiting.
+func TestWatchShowsPausesOnSpikeAndCompletes(t *testing.T) {
+	ctx := context.Background()
+	r, tenant, st, c := setup(t, audience{n: 100}, config.Pricing{})
+	r.Messages = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "campaign_messages"}, []string{"tenant", "campaign", "stage"})
+	gauge := func(name, stage string) float64 {
+		var m dto.Metric
+		require.NoError(t, r.Messages.WithLabelValues("acme", name, stage).Write(&m))
+		return m.GetGauge().GetValue()
+	}
+	finish := func(ms map[string]store.Message, sent, failed int) {
+		t.Helper()
+		for _, m := range ms {
+			cur, claimed, err := st.ClaimMessage(ctx, m)
+			require.NoError(t, err)
+			require.True(t, claimed, "%+v", cur)
+			switch {
+			case sent > 0:
+				require.NoError(t, st.MarkSent(ctx, m.Key, "wamid."+m.Key, c.Now()))
+				sent--
+			case failed > 0:
+				require.NoError(t, st.MarkFailed(ctx, m.Key, "131026", "undeliverable", c.Now()))
+				failed--
+			default:
+				return
+			}
+		}
+	}
+
+	sp := spec()
+	_, err := r.Create(ctx, tenant, sp)
+	require.NoError(t, err)
+	_, err = r.Start(ctx, tenant, sp.Name)
+	require.NoError(t, err)
+	require.NoError(t, r.RunDue(ctx))
+	ms := waiting(t, st)
+	n := float64(len(ms))
+	require.NoError(t, r.watch(ctx, "acme"))
+	assert.Equal(t, n, gauge(sp.Name, "targeted"))
+	assert.Equal(t, n, gauge(sp.Name, "waiting"))
+	got, err := st.Campaign(ctx, "acme", sp.Name)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignRunning, got.State, "messages still wait")
+
+	finish(ms, 40, 20)
+	require.NoError(t, r.watch(ctx, "acme"))
+	assert.Equal(t, 40.0, gauge(sp.Name, "sent"))
+	assert.Equal(t, 20.0, gauge(sp.Name, "failed"))
+	assert.Equal(t, n-60, gauge(sp.Name, "waiting"))
+	got, err = st.Campaign(ctx, "acme", sp.Name)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignPaused, got.State)
+	assert.Equal(t, "failures spiked: 20 of 60 attempts failed (33.3%)", got.Reason)
+
+	// A small campaign all sent completes.
+	small := spec()
+	small.Name, small.Holdout = "small", 0
+	r.Audience = audience{n: 5}
+	_, err = r.Create(ctx, tenant, small)
+	require.NoError(t, err)
+	_, err = r.Start(ctx, tenant, small.Name)
+	require.NoError(t, err)
+	require.NoError(t, r.RunDue(ctx))
+	all := waiting(t, st)
+	mine := map[string]store.Message{}
+	for k, m := range all {
+		if strings.HasPrefix(m.Origin, campaign.OriginPrefix(small.Name)) {
+			mine[k] = m
+		}
+	}
+	require.Len(t, mine, 5)
+	finish(mine, 5, 0)
+	require.NoError(t, r.watch(ctx, "acme"))
+	got, err = st.Campaign(ctx, "acme", small.Name)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignCompleted, got.State)
+	assert.Equal(t, 5.0, gauge(small.Name, "sent"))
+	assert.Zero(t, gauge(small.Name, "waiting"))
+}

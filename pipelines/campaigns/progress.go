@@ -105,8 +105,11 @@ func add(to *store.FunnelRow, r store.FunnelRow) {
 	to.Delivered += r.Delivered
 	to.Read += r.Read
 	to.Replied += r.Replied
+	to.Clicked += r.Clicked
 	to.Converted += r.Converted
+	to.Redeemed += r.Redeemed
 	to.Revenue += r.Revenue
+	to.Cost += r.Cost
 	for code, n := range r.Skipped {
 		if to.Skipped == nil {
 			to.Skipped = map[string]int64{}
@@ -116,7 +119,9 @@ func add(to *store.FunnelRow, r store.FunnelRow) {
 }
 
 // watch looks at a tenant's running campaigns: one whose sends fail too
-// often is paused, one with nothing left waiting is completed.
+// often is paused, one with nothing left waiting is completed. It counts
+// the campaign's messages by status only, which a million-message
+// campaign's rows answer without following replies and orders.
 func (r *Runner) watch(ctx context.Context, tenant string) error {
 	cs, err := r.Store.ListCampaigns(ctx, tenant)
 	if err != nil {
@@ -126,7 +131,8 @@ func (r *Runner) watch(ctx context.Context, tenant string) error {
 		if c.State != store.CampaignRunning {
 			continue
 		}
-		rows, err := r.funnel(ctx, c, campaign.DefaultWindow)
+		rows, err := r.Store.FunnelStatuses(ctx, store.FunnelQuery{Tenant: c.Tenant, From: c.CreatedAt,
+			To: r.Now().Add(time.Microsecond), OriginPrefix: campaign.OriginPrefix(c.Name)})
 		if err != nil {
 			return err
 		}
@@ -134,6 +140,7 @@ func (r *Runner) watch(ctx context.Context, tenant string) error {
 		for _, row := range rows {
 			add(&total, row)
 		}
+		r.show(c, total)
 		if reason := Spike(total); reason != "" {
 			if err := r.pause(ctx, c, reason); err != nil {
 				return err
@@ -161,4 +168,19 @@ func Spike(f store.FunnelRow) string {
 	}
 	return fmt.Sprintf("failures spiked: %d of %d attempts failed (%s)", f.Failed, attempts,
 		strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.1f", 100*float64(f.Failed)/float64(attempts)), "0"), ".")+"%")
+}
+
+// show sets a campaign's messages gauges, when the runner has them.
+func (r *Runner) show(c store.Campaign, f store.FunnelRow) {
+	if r.Messages == nil {
+		return
+	}
+	var skipped int64
+	for _, n := range f.Skipped {
+		skipped += n
+	}
+	for stage, n := range map[string]int64{"targeted": f.Targeted, "waiting": f.Waiting, "sent": f.Sent,
+		"delivered": f.Delivered, "read": f.Read, "failed": f.Failed, "skipped": skipped} {
+		r.Messages.WithLabelValues(c.Tenant, c.Name, stage).Set(float64(n))
+	}
 }

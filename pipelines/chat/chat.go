@@ -251,7 +251,13 @@ func (c *chatIO) perform(ctx context.Context, e conversation.Effect) error {
 		return nil
 	case conversation.Handoff:
 		hc := c.t.Config.Conversation.Handoff
-		return c.r.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
+		err := c.r.postHandoff(ctx, hc.WebhookURL, hc.Secret, c.handoffEvent(e))
+		if e.Event == conversation.HandoffEnded {
+			// A handoff nobody released ended as the customer wrote
+			// again: its surveys follow as after a release.
+			err = errors.Join(err, c.r.inviteAfterHandoff(ctx, c.t, c.phone, c.msg.Timestamp))
+		}
+		return err
 	}
 	// Turn never puts an effect needing an answer among the others: no
 	// retry would carry it out.

@@ -121,13 +121,13 @@ func (r *Responder) HandoffReleased(ctx context.Context, t *runtime.Tenant, conv
 		Contact: HandoffContact{Phone: conv.Phone, UserID: conv.UserID, Language: conv.Lang},
 		Reply:   "/api/v1/tenants/" + t.ID + "/conversations/messages"}
 	err := r.postHandoff(ctx, hc.WebhookURL, hc.Secret, e)
-	return errors.Join(err, r.inviteAfterHandoff(ctx, t, conv, at))
+	return errors.Join(err, r.inviteAfterHandoff(ctx, t, conv.Phone, at))
 }
 
-// inviteAfterHandoff invites the member of a released conversation to the
-// tenant's surveys on handoff.ended.
-func (r *Responder) inviteAfterHandoff(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error {
-	if conv.Phone == "" {
+// inviteAfterHandoff invites the member whose handoff ended at at, by
+// phone, to the tenant's surveys on handoff.ended.
+func (r *Responder) inviteAfterHandoff(ctx context.Context, t *runtime.Tenant, phone string, at time.Time) error {
+	if phone == "" {
 		return nil
 	}
 	found := false
@@ -137,13 +137,13 @@ func (r *Responder) inviteAfterHandoff(ctx context.Context, t *runtime.Tenant, c
 	if !found {
 		return nil
 	}
-	m, err := r.Store.MemberByPhone(ctx, t.ID, conv.Phone)
+	m, err := r.Store.MemberByPhone(ctx, t.ID, phone)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil // only members are surveyed
 	case err != nil:
 		return fmt.Errorf("finding the member: %w", err)
 	}
-	return r.Invite(ctx, t, Trigger{Type: survey.TriggerHandoffEnded, At: at, MemberID: m.ID, Phone: conv.Phone,
-		EventID: event.DerivedID("ev_", t.ID, survey.TriggerHandoffEnded, conv.Phone, strconv.FormatInt(at.UnixNano(), 10))})
+	return r.Invite(ctx, t, Trigger{Type: survey.TriggerHandoffEnded, At: at, MemberID: m.ID, Phone: phone,
+		EventID: event.DerivedID("ev_", t.ID, survey.TriggerHandoffEnded, phone, strconv.FormatInt(at.UnixNano(), 10))})
 }

@@ -43,30 +43,52 @@ type Trigger struct {
 // writes are keyed by the invitation's id, derived from the trigger, so
 // inviting again after a failure changes nothing twice.
 func (r *Responder) Invite(ctx context.Context, t *runtime.Tenant, tr Trigger) error {
-	if tr.Phone == "" || strings.HasPrefix(tr.Phone, store.RedactedPrefix) {
-		return nil
-	}
 	for _, s := range t.Config.Surveys {
 		if s.Trigger != tr.Type {
 			continue
 		}
-		lang, err := r.inviteLanguage(ctx, t, tr.Phone)
-		if err != nil {
+		if err := r.invite(ctx, t, s, tr); err != nil {
 			return err
 		}
-		inv := store.SurveyInvitation{
-			ID: event.DerivedID("svy_", t.ID, s.Name, tr.EventID),
-			SurveySubject: store.SurveySubject{Tenant: t.ID, Survey: s.Name, Kind: s.Kind,
-				MemberID: tr.MemberID, Phone: tr.Phone, OrderID: tr.OrderID, StoreID: tr.StoreID},
-			EventID: tr.EventID, Lang: lang, DueAt: survey.Due(tr.At, s.Delay), CreatedAt: r.Now(),
-		}
-		if err := r.Store.AddSurveyInvitation(ctx, inv); err != nil {
-			return fmt.Errorf("inviting to survey %s: %w", s.Name, err)
-		}
-		cmd := coreSurvey(s).Command(survey.Invite{Tenant: t.ID, Sender: s.Sender, Key: inv.ID, MemberID: tr.MemberID, To: tr.Phone, Lang: lang})
-		if err := r.EnqueueDue(ctx, cmd, inv.DueAt); err != nil {
-			return fmt.Errorf("inviting to survey %s: %w", s.Name, err)
-		}
+	}
+	return nil
+}
+
+// InviteTo invites tr's member to tenant t's survey name, whatever its
+// trigger, as Invite does: a journey's survey step.
+func (r *Responder) InviteTo(ctx context.Context, t *runtime.Tenant, name string, tr Trigger) error {
+	s, ok := surveyConfig(t, name)
+	if !ok {
+		return fmt.Errorf("inviting to survey %s: %w", name, ErrNoSurvey)
+	}
+	return r.invite(ctx, t, s, tr)
+}
+
+// ErrNoSurvey is returned for a survey the tenant does not have.
+var ErrNoSurvey = errors.New("no such survey")
+
+// invite writes one invitation to survey s; a member without a phone is
+// not invited.
+func (r *Responder) invite(ctx context.Context, t *runtime.Tenant, s config.Survey, tr Trigger) error {
+	if tr.Phone == "" || strings.HasPrefix(tr.Phone, store.RedactedPrefix) {
+		return nil
+	}
+	lang, err := r.inviteLanguage(ctx, t, tr.Phone)
+	if err != nil {
+		return err
+	}
+	inv := store.SurveyInvitation{
+		ID: event.DerivedID("svy_", t.ID, s.Name, tr.EventID),
+		SurveySubject: store.SurveySubject{Tenant: t.ID, Survey: s.Name, Kind: s.Kind,
+			MemberID: tr.MemberID, Phone: tr.Phone, OrderID: tr.OrderID, StoreID: tr.StoreID},
+		EventID: tr.EventID, Lang: lang, DueAt: survey.Due(tr.At, s.Delay), CreatedAt: r.Now(),
+	}
+	if err := r.Store.AddSurveyInvitation(ctx, inv); err != nil {
+		return fmt.Errorf("inviting to survey %s: %w", s.Name, err)
+	}
+	cmd := coreSurvey(s).Command(survey.Invite{Tenant: t.ID, Sender: s.Sender, Key: inv.ID, MemberID: tr.MemberID, To: tr.Phone, Lang: lang})
+	if err := r.EnqueueDue(ctx, cmd, inv.DueAt); err != nil {
+		return fmt.Errorf("inviting to survey %s: %w", s.Name, err)
 	}
 	return nil
 }

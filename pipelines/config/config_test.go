@@ -554,13 +554,14 @@ func TestParseInvalidYAML(t *testing.T) {
 }
 
 func TestLoadFull(t *testing.T) {
-	environ := []string{"ADMIN_TOKEN=adm", "DATABASE_URL=postgres://store@db/store", "POS_SECRET=pos", "WA_TOKEN=tok"}
+	environ := []string{"ADMIN_TOKEN=adm", "METRICS_TOKEN=met", "DATABASE_URL=postgres://store@db/store", "POS_SECRET=pos", "WA_TOKEN=tok"}
 	s, err := hubconfig.Load(filepath.Join("testdata", "config", "full.yaml"), environ, fakeRegistry(t))
 	require.NoError(t, err)
 
 	c := s.Config
 	assert.Equal(t, "/srv/loyalhub", c.DataDir)
-	assert.Equal(t, config.Server{Listen: "127.0.0.1:9000", AdminToken: "adm", MaxBodyBytes: 2 << 20, ShutdownTimeout: 45 * time.Second, Pprof: true}, c.Server)
+	assert.Equal(t, config.Server{Listen: "127.0.0.1:9000", AdminToken: "adm", MetricsToken: "met", MaxBodyBytes: 2 << 20,
+		ShutdownTimeout: 45 * time.Second, Pprof: true, APIRateLimit: config.RateLimit{PerSecond: 2.5, Burst: 7}}, c.Server)
 	assert.Equal(t, config.Log{Level: "debug", Format: "json"}, c.Log)
 	assert.Equal(t, config.Queue{
 		Backend: "nats", Subscribers: 8, AckWait: 2 * time.Minute, DuplicateWindow: 5 * time.Minute, MaxAge: 72 * time.Hour,
@@ -605,6 +606,7 @@ func TestLoadFull(t *testing.T) {
 	assert.Equal(t, config.Messaging{
 		MarketingConsent: "not_opted_out", QuietHours: config.QuietHours{Start: "21:00", End: "08:00"}, MarketingDailyCap: 1,
 	}, acme.Messaging)
+	assert.Equal(t, config.Links{BaseURL: "https://go.acme.example"}, acme.Links)
 	assert.Equal(t, config.Tenant{Name: "042", DefaultRegion: "sg", Timezone: "UTC", Loyalty: config.Loyalty{
 		Combine: config.CombineStack, Expiry: config.Expiry{Policy: config.ExpiryNever},
 		Refunds: config.Refunds{WaitForOrder: config.DefaultRefundWait},

@@ -30,6 +30,7 @@ import (
 type Store interface {
 	store.Journeys
 	store.Members
+	store.MemberTags
 }
 
 // Defaults of the runner.
@@ -64,10 +65,16 @@ type Runner struct {
 	Transact account.Transact
 	// Enqueue writes a send's command to the outbox and wakes the sender.
 	Enqueue func(ctx context.Context, cmds []messaging.Command) error
-	Logger  *slog.Logger
+	// Invite invites a member to one of the tenant's surveys, once per
+	// event id (a survey step); nil: survey steps fail.
+	Invite func(ctx context.Context, t *runtime.Tenant, s journey.Survey, at time.Time) error
+	Logger *slog.Logger
 	// Steps counts the states advanced by tenant, journey and result
 	// (loyalhub_journey_steps_total); nil: not counted.
 	Steps *prometheus.CounterVec
+	// Wakes counts the members woken at a wait_for step by their reply or
+	// order (loyalhub_journey_wakes_total); nil: not counted.
+	Wakes prometheus.Counter
 	// Poll is how often due states are looked for; Batch how many one
 	// look leases; Lease how long a leased state waits for this run.
 	Poll  time.Duration
@@ -108,13 +115,21 @@ func (r *Runner) Run(ctx context.Context) {
 }
 
 // RunDue advances every state due now, a batch at a time, and returns how
-// many it advanced. A state whose steps failed to be carried out stays as
-// it was, leased: it runs again once the lease ends, unless the failure is
-// permanent (an award the program refuses, a message without a recipient):
-// then the member exits with JourneyReasonError.
+// many it advanced. It first makes due the states waiting for a reply or
+// an order that came. A state whose steps failed to be carried out stays
+// as it was, leased: it runs again once the lease ends, unless the failure
+// is permanent (an award the program refuses, a message without a
+// recipient): then the member exits with JourneyReasonError.
 func (r *Runner) RunDue(ctx context.Context) (int, error) {
 	r.defaults()
 	n := 0
+	woken, err := r.Store.WakeJourneyStates(ctx, r.Now())
+	if err != nil {
+		return n, err
+	}
+	if r.Wakes != nil {
+		r.Wakes.Add(float64(woken))
+	}
 	for ctx.Err() == nil {
 		now := r.Now()
 		due, err := r.Store.DueJourneyStates(ctx, now, r.Batch, r.Lease)
@@ -136,11 +151,31 @@ func (r *Runner) RunDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// advance runs one member's due steps and writes their new state.
+// maxBranches bounds how many branches of one member the runner follows
+// in one run; a state left due runs again at the next.
+const maxBranches = 16
+
+// advance runs one member's due steps and writes their new state. A
+// branch decided (Advance returns the state due now at the branch's step)
+// is written first, leased, then its steps run at once.
 func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Time) error {
+	for range maxBranches {
+		next, written, err := r.advanceOnce(ctx, s, now)
+		if err != nil || !written || next.Status != store.JourneyActive || next.DueAt.After(now) {
+			return err
+		}
+		s = next
+	}
+	return nil
+}
+
+// advanceOnce runs a member's steps once (journey.Advance) and writes the
+// state they leave; it reports whether the state was still the runner's
+// to write.
+func (r *Runner) advanceOnce(ctx context.Context, s store.JourneyState, now time.Time) (store.JourneyState, bool, error) {
 	t, ok := r.Tenants.Tenant(s.Tenant)
 	if !ok {
-		return fmt.Errorf("tenant %q is not configured", s.Tenant)
+		return s, false, fmt.Errorf("tenant %q is not configured", s.Tenant)
 	}
 	var j *journey.Journey
 	for _, c := range t.Journeys {
@@ -150,17 +185,30 @@ func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Tim
 	}
 	if j == nil {
 		s.Status, s.Reason = store.JourneyExited, ReasonRemoved
-		return r.write(ctx, s, ResultExited)
+		return r.write(ctx, s, ResultExited, now)
 	}
 	m, err := r.Store.Member(ctx, s.Tenant, s.MemberID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Status, s.Reason = store.JourneyExited, store.JourneyReasonError
-		return r.write(ctx, s, ResultFailed)
+		return r.write(ctx, s, ResultFailed, now)
 	}
 	if err != nil {
-		return fmt.Errorf("reading the member: %w", err)
+		return s, false, fmt.Errorf("reading the member: %w", err)
 	}
-	acts, next, stepErr := j.Advance(s, now, journey.Env{Member: m, Location: t.Location})
+	env := journey.Env{Member: m, Location: t.Location}
+	if s.WaitFor != "" {
+		// Only what came by the deadline counts, however late this runs.
+		until := now
+		if s.WaitDeadline.Before(now) {
+			until = s.WaitDeadline
+		}
+		w := s
+		w.MemberID = m.ID // the member another was merged into has their messages and orders
+		if env.Came, err = r.Store.JourneyEventCame(ctx, w, until); err != nil {
+			return s, false, err
+		}
+	}
+	acts, next, stepErr := j.Advance(s, now, env)
 	for _, a := range acts {
 		err := r.act(ctx, t, j, m.ID, a, now)
 		if fault.IsPermanent(err) {
@@ -170,7 +218,7 @@ func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Tim
 			break
 		}
 		if err != nil {
-			return err
+			return s, false, err
 		}
 	}
 	result := ResultWaiting
@@ -184,7 +232,7 @@ func (r *Runner) advance(ctx context.Context, s store.JourneyState, now time.Tim
 	case next.Status == store.JourneyExited:
 		result = ResultExited
 	}
-	return r.write(ctx, next, result)
+	return r.write(ctx, next, result, now)
 }
 
 // act carries out one step's action.
@@ -212,19 +260,39 @@ func (r *Runner) act(ctx context.Context, t *runtime.Tenant, j *journey.Journey,
 		if err != nil {
 			return fmt.Errorf("awarding step %d: %w", a.Step, err)
 		}
+	case journey.Tag:
+		_, err := r.Store.TagMember(ctx, t.ID, memberID, a.Add, a.Remove)
+		if errors.Is(err, store.ErrNotFound) {
+			err = fault.Permanent(fault.ClassRequest, err)
+		}
+		if err != nil {
+			return fmt.Errorf("tagging step %d: %w", a.Step, err)
+		}
+	case journey.Survey:
+		if r.Invite == nil {
+			return fault.Permanent(fault.ClassRequest, fmt.Errorf("step %d: surveys are not available", a.Step))
+		}
+		if err := r.Invite(ctx, t, a, now); err != nil {
+			return fmt.Errorf("inviting to survey %s at step %d: %w", a.Name, a.Step, err)
+		}
 	}
 	return nil
 }
 
 // write writes a state; one a newer entry replaced meanwhile stays as
-// that entry has it.
-func (r *Runner) write(ctx context.Context, s store.JourneyState, result string) error {
-	ok, err := r.Store.UpdateJourneyState(ctx, s)
+// that entry has it. A state left due now (a branch decided) is written
+// leased, so that no other run takes it while this one runs its steps.
+func (r *Runner) write(ctx context.Context, s store.JourneyState, result string, now time.Time) (store.JourneyState, bool, error) {
+	w := s
+	if w.Status == store.JourneyActive && !w.DueAt.After(now) {
+		w.DueAt = now.Add(r.Lease)
+	}
+	ok, err := r.Store.UpdateJourneyState(ctx, w)
 	if err != nil {
-		return err
+		return s, false, err
 	}
 	if ok && r.Steps != nil {
 		r.Steps.WithLabelValues(s.Tenant, s.Journey, result).Inc()
 	}
-	return nil
+	return s, ok, nil
 }

@@ -27,11 +27,13 @@ var t0 = time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
 type fixture struct {
 	r        *Runner
 	st       *sqlite.Store
+	path     string
 	t        *runtime.Tenant
 	now      time.Time
 	memberID string
 	queued   []messaging.Command
 	awarded  []string
+	invited  []journey.Survey
 	// failQueue fails the next enqueue; onQueue runs at each; awardErr
 	// fails every award.
 	failQueue bool
@@ -39,10 +41,10 @@ type fixture struct {
 	awardErr  error
 }
 
-func setup(t testing.TB) *fixture {
+func setup(t testing.TB, steps ...config.JourneyStep) *fixture {
 	t.Helper()
-	f := &fixture{now: t0}
-	f.st = sqlite.New(filepath.Join(t.TempDir(), "loyalhub.db")).WithClock(func() time.Time { return f.now })
+	f := &fixture{now: t0, path: filepath.Join(t.TempDir(), "loyalhub.db")}
+	f.st = sqlite.New(f.path).WithClock(func() time.Time { return f.now })
 	ctx := context.Background()
 	require.NoError(t, f.st.Migrate(ctx))
 	t.Cleanup(func() { _ = f.st.Close() })
@@ -50,9 +52,11 @@ func setup(t testing.TB) *fixture {
 		t0, func(*loyalty.Account) error { return nil })
 	require.NoError(t, err)
 	f.memberID = res.Member.ID
-	send := &config.JourneySend{Category: "utility", Template: config.NotificationTmpl{Name: "hi", Language: "en", Body: []string{"data.first_name"}}}
+	if len(steps) == 0 {
+		steps = []config.JourneyStep{{Send: send("hi")}, {Award: 10}, {Wait: time.Hour}, {Send: send("hi")}}
+	}
 	j, err := journey.Compile("acme", config.Journey{Name: "welcome", Sender: "wa", Trigger: config.JourneyTrigger{On: "member.joined"},
-		Steps: []config.JourneyStep{{Send: send}, {Award: 10}, {Wait: time.Hour}, {Send: send}}})
+		Steps: steps})
 	require.NoError(t, err)
 	f.t = &runtime.Tenant{ID: "acme", Location: time.UTC, Journeys: []*journey.Journey{j}}
 	f.r = &Runner{Store: f.st, Tenants: runtime.Tenants{"acme": f.t}, Now: func() time.Time { return f.now },
@@ -74,8 +78,17 @@ func setup(t testing.TB) *fixture {
 			}
 			f.awarded = append(f.awarded, eventID)
 			return store.AccountResult{}, nil
+		},
+		Invite: func(_ context.Context, _ *runtime.Tenant, s journey.Survey, _ time.Time) error {
+			f.invited = append(f.invited, s)
+			return nil
 		}}
 	return f
+}
+
+// send is a send step of a template filled with the member's first name.
+func send(name string) *config.JourneySend {
+	return &config.JourneySend{Category: "utility", Template: config.NotificationTmpl{Name: name, Language: "en", Body: []string{"data.first_name"}}}
 }
 
 func (f *fixture) enter(t *testing.T, entryID string) {

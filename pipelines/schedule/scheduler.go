@@ -81,9 +81,10 @@ func (s *Scheduler) loop(ctx context.Context) {
 			s.RefreshTemplates(ctx)
 		}
 		for _, r := range s.Sweep(ctx, s.holder, s.Now()) {
-			if r.Swept+r.Reminded+r.Birthdays+r.Failed+r.Abandoned > 0 {
+			if r.Swept+r.Reminded+r.Birthdays+r.Anniversaries+r.Failed+r.Abandoned > 0 {
 				s.Logger.Info("loyalty sweep", "tenant", r.Tenant, "swept", r.Swept, "reminded", r.Reminded,
-					"birthdays", r.Birthdays, "abandoned_checkouts", r.Abandoned, "failed", r.Failed)
+					"birthdays", r.Birthdays, "anniversaries", r.Anniversaries, "abandoned_checkouts", r.Abandoned,
+					"failed", r.Failed)
 			}
 		}
 		select {

@@ -26,9 +26,12 @@ type SweepReport struct {
 	Swept     int // members whose due lots were activated or expired
 	Reminded  int // (member, expiry date) pairs announced
 	Birthdays int // members whose birthday was celebrated
-	Abandoned int // checkouts announced as abandoned
-	Failed    int // members left for the next sweep after an error
-	Skipped   bool
+	// Anniversaries counts the members whose membership's anniversary was
+	// celebrated.
+	Anniversaries int
+	Abandoned     int // checkouts announced as abandoned
+	Failed        int // members left for the next sweep after an error
+	Skipped       bool
 	// LeaseLost is true when the sweep stopped early because its lease
 	// could not be renewed; the next holder goes on where it stopped.
 	LeaseLost bool
@@ -160,21 +163,9 @@ func SweepTenant(ctx context.Context, o SweepOptions, now time.Time) SweepReport
 		if len(todo) == 0 {
 			break
 		}
-		ops := make([]store.MemberOp, len(todo))
-		for i, memberID := range todo {
-			// Once a year: the member's birthday year says it was.
-			eventID := event.DerivedID("ev_", o.Tenant, "birthday", memberID, fmt.Sprint(day.Year()))
-			ops[i] = o.op(memberID, eventID, now, func(a *loyalty.Account) error {
-				_, err := o.Program.CelebrateBirthday(a, eventID, now)
-				return err
-			})
-		}
-		for i, err := range o.apply(ctx, ops, now) {
-			if o.tally(&r, failed, "birthday "+todo[i], err) {
-				r.Birthdays++
-			}
-		}
+		r.Birthdays += o.celebrate(ctx, &r, failed, "birthday", todo, day.Year(), now, o.Program.CelebrateBirthday)
 	}
+	o.anniversaries(ctx, &r, failed, seen, now)
 	if days := o.Program.RemindDaysBefore(); days > 0 {
 		until := now.Add(time.Duration(days) * 24 * time.Hour)
 		for ctx.Err() == nil && o.keep(ctx, &r) {
@@ -299,4 +290,68 @@ func (o SweepOptions) followUps(ctx context.Context, fus []loyalty.FollowUp) err
 	}
 	_, err := o.FollowUps(ctx, o.Store, o.Tenant, o.Program, fus, o.Effects)
 	return err
+}
+
+// anniversaries celebrates the membership anniversaries that fall on now's
+// local date. The store finds the members who joined on the UTC dates
+// around it (a zone's day spans two UTC dates); those whose anniversary is
+// truly today are celebrated, once a year.
+func (o SweepOptions) anniversaries(ctx context.Context, r *SweepReport, failed, seen map[string]bool, now time.Time) {
+	day := now.In(o.Program.Location)
+	var days []int
+	for _, d := range []time.Time{day.AddDate(0, 0, -1), day, day.AddDate(0, 0, 1)} {
+		for _, md := range member.BirthdaysOn(d) {
+			var m, dd int
+			if _, err := fmt.Sscanf(md, "%d-%d", &m, &dd); err == nil {
+				days = append(days, m*100+dd)
+			}
+		}
+	}
+	// Whoever joined after the start of the local year has no
+	// anniversary this year; a day's margin covers every zone.
+	before := time.Date(day.Year(), 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+	after := ""
+	for ctx.Err() == nil && o.keep(ctx, r) {
+		found, err := o.Store.AnniversaryMembers(ctx, o.Tenant, days, before, day.Year(), after, o.Batch)
+		if err != nil {
+			o.Logger.Error("loyalty sweep: listing anniversaries", "tenant", o.Tenant, "err", err)
+			return
+		}
+		if len(found) == 0 {
+			return
+		}
+		after = found[len(found)-1].ID
+		var ids []string
+		for _, j := range found {
+			if loyalty.Anniversary(j.JoinedAt, now, o.Program.Location) > 0 {
+				ids = append(ids, j.ID)
+			}
+		}
+		if todo := unseen(seen, "anniversary ", ids); len(todo) > 0 {
+			r.Anniversaries += o.celebrate(ctx, r, failed, "anniversary", todo, day.Year(), now, o.Program.CelebrateAnniversary)
+		}
+	}
+}
+
+// celebrate celebrates what (a birthday, an anniversary) of the members
+// of ids, in one batch, with fn under an event id of the member and the
+// year: once a year, as the member's record of the year also says. It
+// returns how many it celebrated.
+func (o SweepOptions) celebrate(ctx context.Context, r *SweepReport, failed map[string]bool, what string, ids []string,
+	year int, now time.Time, fn func(a *loyalty.Account, eventID string, now time.Time) (bool, error)) int {
+	ops := make([]store.MemberOp, len(ids))
+	for i, memberID := range ids {
+		eventID := event.DerivedID("ev_", o.Tenant, what, memberID, fmt.Sprint(year))
+		ops[i] = o.op(memberID, eventID, now, func(a *loyalty.Account) error {
+			_, err := fn(a, eventID, now)
+			return err
+		})
+	}
+	n := 0
+	for i, err := range o.apply(ctx, ops, now) {
+		if o.tally(r, failed, what+" "+ids[i], err) {
+			n++
+		}
+	}
+	return n
 }

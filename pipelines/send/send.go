@@ -27,7 +27,8 @@ const codeSenderPaused = "sender_paused"
 // it) through the tenant's BSP sender. It claims the command's idempotency
 // key in the message log first, so that no key is ever sent twice, then
 // applies the tenant's messaging policy and the account's templates before
-// the BSP call, and acts on the BSP's answer.
+// the BSP call, replaces the URLs of the message by the tenant's short
+// links, and acts on the BSP's answer.
 // A permanent error is for a dead letter; any other leaves the message
 // where the outbox or the relay of interrupted attempts takes it again.
 func (s *Sender) Send(ctx context.Context, payload []byte) error {
@@ -102,6 +103,16 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	// A new conversation stays counted as in flight until its reach is
 	// recorded or the send failed.
 	defer land()
+	if send, err = s.shortenLinks(ctx, t, send); err != nil {
+		// Not sent: the message goes back to the outbox, due again after
+		// a backoff.
+		wait := backoff(s.cfg.Retry, attempts)
+		if rerr := s.Store.DeferMessage(bg, cmd.Key, s.Now().Add(wait), payload,
+			fmt.Sprintf("retrying after %s: storing short links: %v", wait, err), s.Now()); rerr != nil {
+			return fmt.Errorf("queueing message %s again: %w", cmd.Key, rerr)
+		}
+		return fmt.Errorf("sending %s: storing short links: %w", cmd.Key, err)
+	}
 
 	res, err := c.Sender.Send(ctx, send)
 	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {

@@ -14,12 +14,14 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 )
 
-// Store is what the sender reads and writes: the message log, and the
-// recipients' contacts for the send decision.
+// Store is what the sender reads and writes: the message log, the
+// recipients' contacts and the senders' states for the send decision, and
+// the short links of the messages it sends.
 type Store interface {
 	store.Messages
 	store.Contacts
 	store.Senders
+	store.Links
 }
 
 // Config is the sender's part of the configuration.
@@ -74,6 +76,8 @@ type Metrics struct {
 	// ParamsFitted counts notification texts cut or cleaned to fit
 	// WhatsApp's limits.
 	ParamsFitted *prometheus.CounterVec // tenant, rule
+	// LinksShortened counts the URLs replaced by short links.
+	LinksShortened *prometheus.CounterVec // tenant
 }
 
 // Deps are what the sender works with.

@@ -433,10 +433,10 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 	switch {
 	case insertMember:
 		queue("creating the member", `INSERT INTO members (`+memberRowColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, m.CreatedAt, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
-			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, ch.Member.AnniversaryYear)
 	case store.OnlyPointsChanged(w.Stored, ch.Member):
 		queue("saving the member", `UPDATE members SET balance = $1, pending = $2, updated_at = $3 WHERE id = $4`,
 			ch.Member.Balance, ch.Member.Pending, now, m.ID)
@@ -444,10 +444,10 @@ func queueChanges(b *writeBatch, w store.AccountWrite, insertMember bool, proces
 		queue("saving the member", `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4, updated_at = $5,
 		tier = $6, tier_since = $7, tier_review_at = $8, tier_manual = $9, tier_manual_until = $10,
 		referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
-		birthday = $16, birthday_year = $17
+		birthday = $16, birthday_year = $17, anniversary_year = $18
 		WHERE id = $11`, m.Name, m.Email, ch.Member.Balance, ch.Member.Pending, now,
 			t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil), m.ID,
-			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, ch.Member.AnniversaryYear)
 	}
 	if w.ProfileChanged() {
 		if err := queueProfile(queue, m.ID, m.Profile); err != nil {
@@ -652,6 +652,35 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 		return nil, fmt.Errorf("listing birthdays: %w", err)
 	}
 	return ids, nil
+}
+
+// AnniversaryMembers lists members whose anniversary may be today, by
+// members_joined_day; see store.Accounts.
+func (s *Store) AnniversaryMembers(ctx context.Context, tenant string, days []int, joinedBefore time.Time, year int,
+	after string, limit int) ([]store.Joined, error) {
+	if len(days) == 0 {
+		return nil, nil
+	}
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT id, created_at FROM members WHERE tenant = $1
+		AND (date_part('month', created_at AT TIME ZONE 'UTC') * 100 + date_part('day', created_at AT TIME ZONE 'UTC'))::integer = ANY($2)
+		AND created_at < $3 AND anniversary_year < $4 AND id > $5 ORDER BY id LIMIT $6`,
+		tenant, days, joinedBefore, year, after, store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing anniversaries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Joined, error) {
+		var j store.Joined
+		err := r.Scan(&j.ID, &j.JoinedAt)
+		return j, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing anniversaries: %w", err)
+	}
+	return out, nil
 }
 
 // queueProfile queues the write of a member's profile.

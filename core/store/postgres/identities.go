@@ -288,11 +288,11 @@ func mergeMember(ctx context.Context, tx pgx.Tx, tenant, eventID string, s, x me
 	w.queue("saving the member", `UPDATE members SET name = $1, email = $2, balance = $3, pending = $4,
 		created_at = $5, updated_at = $6, tier = $7, tier_since = $8, tier_review_at = $9, tier_manual = $10,
 		tier_manual_until = $11, referral_code = $12, referred_by = $13, referral_status = $14, referral_order = $15,
-		birthday = $16, birthday_year = $17
+		birthday = $16, birthday_year = $17, anniversary_year = $19
 		WHERE id = $18`,
 		s.Name, s.Email, s.Balance, s.Pending, s.CreatedAt, now,
 		t.Name, dbTimePtr(t.Since), dbTimePtr(t.ReviewAt), t.Manual, dbTimePtr(t.ManualUntil),
-		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.ID)
+		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.ID, s.AnniversaryYear)
 	if p := store.MergedProfile(s.Profile, x.Profile); !p.Equal(s.Profile) {
 		s.Profile = p
 		if err := queueProfile(w.queue, s.ID, p); err != nil {

@@ -15,7 +15,7 @@ import (
 // its profile is written after (see writeProfile).
 const memberRowColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
-	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year`
+	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year, anniversary_year`
 
 // memberColumns are the columns scanMember reads.
 const memberColumns = memberRowColumns + `, source, store, city, language, tags, attributes`
@@ -25,7 +25,7 @@ func scanMember(r pgx.Row) (member.Member, error) {
 	var tags, attributes []byte
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending,
 		&m.CreatedAt, &m.UpdatedAt, &m.Tier.Name, &m.Tier.Since, &m.Tier.ReviewAt, &m.Tier.Manual, &m.Tier.ManualUntil,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear, &m.AnniversaryYear,
 		&m.Profile.Source, &m.Profile.Store, &m.Profile.City, &m.Profile.Language, &tags, &attributes); err != nil {
 		return member.Member{}, notFound(err)
 	}

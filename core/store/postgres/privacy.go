@@ -60,11 +60,23 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 				[]any{tenant, phone}},
 			// Answers in the chat go to the wa_id as WhatsApp gave it,
 			// which may be another form of the member's number.
+			// A short link's URL may name the person (a cart's): the
+			// links of the messages erased go, their clicks stay.
+			{"deleting short links", `DELETE FROM links WHERE message_key IN (
+				SELECT key FROM messages WHERE tenant = $1 AND recipient <> '' AND recipient = (
+					SELECT '+' || wa_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '' AND wa_id <> ''))`,
+				[]any{tenant, phone}},
 			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL
 				WHERE tenant = $1 AND recipient <> '' AND recipient = (
 					SELECT '+' || wa_id FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> '' AND wa_id <> '')`,
 				[]any{tenant, phone}},
 			{"deleting the contact", `DELETE FROM contacts WHERE tenant = $1 AND phone = $2 AND phone <> ''`,
+				[]any{tenant, phone}},
+			{"deleting short links", `DELETE FROM links WHERE message_key IN (
+				SELECT key FROM messages WHERE tenant = $1 AND member_id = $2 AND member_id <> '')`,
+				[]any{tenant, memberID}},
+			{"deleting short links", `DELETE FROM links WHERE message_key IN (
+				SELECT key FROM messages WHERE tenant = $1 AND recipient = $2 AND recipient <> '')`,
 				[]any{tenant, phone}},
 			{"erasing messages", `UPDATE messages SET recipient = '', command = NULL
 				WHERE tenant = $1 AND member_id = $2 AND (recipient <> '' OR command IS NOT NULL)`,

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -315,18 +316,18 @@ func writeChanges(ctx context.Context, tx *wtx, w store.AccountWrite) error {
 			m.Balance, m.Pending, toDB(m.UpdatedAt), m.ID)
 	case w.IsNew:
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (`+memberRowColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Tenant, store.StoredPhone(m), m.Name, m.Email, m.Balance, m.Pending, toDB(m.CreatedAt), toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
-			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, ch.Member.AnniversaryYear)
 	default:
 		_, err = tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?, updated_at = ?,
 			tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ?,
 			referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ?,
-			birthday = ?, birthday_year = ? WHERE id = ?`,
+			birthday = ?, birthday_year = ?, anniversary_year = ? WHERE id = ?`,
 			m.Name, m.Email, m.Balance, m.Pending, toDB(m.UpdatedAt),
 			t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
-			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, m.ID)
+			r.Code, r.ReferredBy, r.Status, r.Order, m.Birthday, ch.Member.BirthdayYear, ch.Member.AnniversaryYear, m.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("saving the member: %w", err)
@@ -583,6 +584,47 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 			return nil, fmt.Errorf("listing birthdays: %w", err)
 		}
 		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// queryAnniversaries lists members by the UTC month and day they joined,
+// by members_joined_day: named, for the planner would take the range of
+// members_tenant_created or members_tenant_id, nearly every member.
+const queryAnniversaries = `SELECT id, created_at FROM members INDEXED BY members_joined_day WHERE tenant = ?1
+	AND CAST(strftime('%m%d', created_at / 1000000, 'unixepoch') AS INTEGER) IN (SELECT value FROM json_each(?2))
+	AND created_at < ?3 AND anniversary_year < ?4 AND id > ?5 ORDER BY id LIMIT ?6`
+
+// AnniversaryMembers lists members whose anniversary may be today; see
+// store.Accounts.
+func (s *Store) AnniversaryMembers(ctx context.Context, tenant string, days []int, joinedBefore time.Time, year int,
+	after string, limit int) ([]store.Joined, error) {
+	if len(days) == 0 {
+		return nil, nil
+	}
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	list, err := json.Marshal(days)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, queryAnniversaries, tenant, string(list), toDB(joinedBefore), year, after,
+		store.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("listing anniversaries: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Joined
+	for rows.Next() {
+		var j store.Joined
+		var at int64
+		if err := rows.Scan(&j.ID, &at); err != nil {
+			return nil, fmt.Errorf("listing anniversaries: %w", err)
+		}
+		j.JoinedAt = fromDB(at)
+		out = append(out, j)
 	}
 	return out, rows.Err()
 }

@@ -204,11 +204,11 @@ func mergeMember(ctx context.Context, tx *wtx, tenant, eventID string, s, x memb
 	t, r := s.Tier, s.Referral
 	if _, err := tx.ExecContext(ctx, `UPDATE members SET name = ?, email = ?, balance = ?, pending = ?,
 		created_at = ?, updated_at = ?, tier = ?, tier_since = ?, tier_review_at = ?, tier_manual = ?, tier_manual_until = ?,
-		referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ?, birthday = ?, birthday_year = ?
-		WHERE id = ?`,
+		referral_code = ?, referred_by = ?, referral_status = ?, referral_order = ?, birthday = ?, birthday_year = ?,
+		anniversary_year = ? WHERE id = ?`,
 		s.Name, s.Email, s.Balance, s.Pending, toDB(s.CreatedAt), toDB(s.UpdatedAt),
 		t.Name, dbTime(t.Since), dbTime(t.ReviewAt), t.Manual, dbTime(t.ManualUntil),
-		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.ID); err != nil {
+		r.Code, r.ReferredBy, r.Status, r.Order, s.Birthday, s.BirthdayYear, s.AnniversaryYear, s.ID); err != nil {
 		return member.Member{}, fmt.Errorf("merging member %s: saving the member: %w", x.ID, err)
 	}
 	if p := store.MergedProfile(s.Profile, x.Profile); !p.Equal(s.Profile) {

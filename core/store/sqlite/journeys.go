@@ -8,16 +8,18 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at, data`
+const journeyColumns = `tenant, journey, member_id, entry_id, step, due_at, status, reason, entered_at, updated_at, data,
+	wait_for, wait_since, wait_deadline`
 
 func scanJourneyState(r rowScanner) (store.JourneyState, error) {
 	var s store.JourneyState
-	var due, entered, updated int64
+	var due, entered, updated, since, deadline int64
 	if err := r.Scan(&s.Tenant, &s.Journey, &s.MemberID, &s.EntryID, &s.Step, &due, &s.Status, &s.Reason,
-		&entered, &updated, &s.Data); err != nil {
+		&entered, &updated, &s.Data, &s.WaitFor, &since, &deadline); err != nil {
 		return store.JourneyState{}, err
 	}
 	s.DueAt, s.EnteredAt, s.UpdatedAt = fromDB(due), fromDB(entered), fromDB(updated)
+	s.WaitSince, s.WaitDeadline = fromDBZero(since), fromDBZero(deadline)
 	return s, nil
 }
 
@@ -28,10 +30,10 @@ const (
 	// queryJourneyEntry enters a member, replacing a state they left
 	// when re-entry allows.
 	queryJourneyEntry = `INSERT INTO journey_states (` + journeyColumns + `)
-		VALUES (?, ?, ?, ?, 0, ?, 'active', '', ?, ?, ?)
+		VALUES (?, ?, ?, ?, 0, ?, 'active', '', ?, ?, ?, '', 0, 0)
 		ON CONFLICT (tenant, journey, member_id) DO UPDATE SET entry_id = excluded.entry_id, step = 0,
 			due_at = excluded.due_at, status = 'active', reason = '', entered_at = excluded.entered_at,
-			updated_at = excluded.updated_at, data = excluded.data
+			updated_at = excluded.updated_at, data = excluded.data, wait_for = '', wait_since = 0, wait_deadline = 0
 		WHERE journey_states.status <> 'active' AND ? AND journey_states.entered_at <= ?`
 )
 
@@ -97,9 +99,11 @@ func (s *Store) DueJourneyStates(ctx context.Context, now time.Time, limit int, 
 func (s *Store) UpdateJourneyState(ctx context.Context, st store.JourneyState) (bool, error) {
 	var ok bool
 	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE journey_states SET step = ?, due_at = ?, status = ?, reason = ?, updated_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE journey_states SET step = ?, due_at = ?, status = ?, reason = ?, updated_at = ?,
+				wait_for = ?, wait_since = ?, wait_deadline = ?
 			WHERE tenant = ? AND journey = ? AND member_id = ? AND entry_id = ? AND status = 'active'`,
-			st.Step, toDB(st.DueAt), st.Status, st.Reason, toDB(s.clock.Now()), st.Tenant, st.Journey, st.MemberID, st.EntryID)
+			st.Step, toDB(st.DueAt), st.Status, st.Reason, toDB(s.clock.Now()), st.WaitFor, toDBZero(st.WaitSince), toDBZero(st.WaitDeadline),
+			st.Tenant, st.Journey, st.MemberID, st.EntryID)
 		if err != nil {
 			return err
 		}
@@ -148,6 +152,88 @@ func (s *Store) JourneyCounts(ctx context.Context, tenant, journey string) ([]st
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("counting journey states: %w", err)
+	}
+	return out, nil
+}
+
+// queryJourneyWake wakes the states waiting for an event that came: a
+// message from the member's phone (inbound_messages_phone) or an order of
+// the member (orders_member; a member id is unique across tenants), found
+// by journey_states_waiting.
+const queryJourneyWake = `UPDATE journey_states SET due_at = ?1
+	WHERE status = 'active' AND wait_for <> '' AND due_at > ?1 AND due_at = wait_deadline AND (
+		(wait_for = 'reply' AND EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
+			WHERE m.id = journey_states.member_id AND m.phone <> '' AND i.phone <> '' AND i.at >= journey_states.wait_since AND i.at <= ?1))
+		OR (wait_for = 'order' AND EXISTS (SELECT 1 FROM orders o
+			WHERE o.member_id = journey_states.member_id
+				AND o.created_at >= journey_states.wait_since AND o.created_at <= ?1)))`
+
+// WakeJourneyStates makes due the states whose awaited event came; see
+// store.Journeys.
+func (s *Store) WakeJourneyStates(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		res, err := tx.ExecContext(ctx, queryJourneyWake, toDB(now))
+		if err != nil {
+			return err
+		}
+		n = rowsAffected(res)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("waking waiting journey states: %w", err)
+	}
+	return n, nil
+}
+
+// Queries of JourneyEventCame: a message from the member's phone, an
+// order of the member, at or after since and at or before until.
+const (
+	queryJourneyReplied = `SELECT EXISTS (SELECT 1 FROM members m JOIN inbound_messages i ON i.tenant = m.tenant AND i.phone = m.phone
+		WHERE m.id = ?1 AND m.tenant = ?2 AND m.phone <> '' AND i.phone <> '' AND i.at >= ?3 AND i.at <= ?4)`
+	queryJourneyOrdered = `SELECT EXISTS (SELECT 1 FROM orders
+		WHERE member_id = ?1 AND created_at >= ?3 AND created_at <= ?4)`
+)
+
+// JourneyEventCame reports whether a state's awaited event came; see
+// store.Journeys.
+func (s *Store) JourneyEventCame(ctx context.Context, st store.JourneyState, until time.Time) (bool, error) {
+	q := queryJourneyReplied
+	switch st.WaitFor {
+	case store.JourneyWaitReply:
+	case store.JourneyWaitOrder:
+		q = queryJourneyOrdered
+	default:
+		return false, fmt.Errorf("reading journey events: %q is not an event a state waits for", st.WaitFor)
+	}
+	r, err := s.reads()
+	if err != nil {
+		return false, err
+	}
+	var came bool
+	if err := r.QueryRowContext(ctx, q, st.MemberID, st.Tenant, toDB(st.WaitSince), toDB(until)).Scan(&came); err != nil {
+		return false, fmt.Errorf("reading journey events of member %s: %w", st.MemberID, err)
+	}
+	return came, nil
+}
+
+// TagMember changes a member's tags in one transaction; see
+// store.MemberTags.
+func (s *Store) TagMember(ctx context.Context, tenant, memberID string, add, remove []string) ([]string, error) {
+	var out []string
+	if err := s.do(ctx, func(ctx context.Context, tx *wtx) error {
+		var raw []byte
+		if err := tx.QueryRowContext(ctx, `SELECT tags FROM members WHERE id = ? AND tenant = ?`, memberID, tenant).Scan(&raw); err != nil {
+			return notFound(err)
+		}
+		var tags string
+		var err error
+		if out, tags, err = store.RetagMember(raw, add, remove); err != nil || tags == "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE members SET tags = ?, updated_at = ? WHERE id = ?`, tags, toDB(s.clock.Now()), memberID)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("tagging member %s: %w", memberID, err)
 	}
 	return out, nil
 }

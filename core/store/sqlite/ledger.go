@@ -14,7 +14,7 @@ import (
 // its profile is written after (see writeProfile).
 const memberRowColumns = `id, tenant, phone, name, email, balance, pending, created_at, updated_at,
 	tier, tier_since, tier_review_at, tier_manual, tier_manual_until,
-	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year`
+	referral_code, referred_by, referral_status, referral_order, birthday, birthday_year, anniversary_year`
 
 // memberColumns are the columns scanMember reads.
 const memberColumns = memberRowColumns + `, source, store, city, language, tags, attributes`
@@ -26,7 +26,7 @@ func scanMember(r rowScanner) (member.Member, error) {
 	var tags, attributes []byte
 	if err := r.Scan(&m.ID, &m.Tenant, &m.Phone, &m.Name, &m.Email, &m.Balance, &m.Pending, &created, &updated,
 		&m.Tier.Name, &since, &review, &m.Tier.Manual, &until,
-		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear,
+		&m.Referral.Code, &m.Referral.ReferredBy, &m.Referral.Status, &m.Referral.Order, &m.Birthday, &m.BirthdayYear, &m.AnniversaryYear,
 		&m.Profile.Source, &m.Profile.Store, &m.Profile.City, &m.Profile.Language, &tags, &attributes); err != nil {
 		return member.Member{}, notFound(err)
 	}

@@ -75,7 +75,16 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"member by identity", queryIdentityMember, []any{"t", "email", "", "e"}, []string{"sqlite_autoindex_member_identities_1"}, "member_identities"},
 		{"identities of a member", queryIdentities, []any{"m"}, []string{"member_identities_member"}, "member_identities"},
 		{"redact identities", redactIdentities, []any{"m", "t"}, []string{"member_identities_member"}, "member_identities"},
-		{"funnel", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "message_statuses_message", "inbound_messages_phone", "orders_member"}, ""},
+		{"redact links of member", redactLinksOfMember, []any{"t", "m"}, []string{"links_message", "messages_tenant_member"}, "links"},
+		{"redact links to phone", redactLinksToPhone, []any{"t", "p"}, []string{"links_message", "messages_tenant_recipient"}, "links"},
+		{"redact links to wa_id", redactLinksToWAID, []any{"t", "t", "p"}, []string{"links_message", "messages_tenant_recipient", "contacts_phone"}, "links"},
+		{"funnel", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "link_clicks_message"}, "link_clicks"},
+		{"anniversaries", queryAnniversaries, []any{"t", "[611]", 0, 2026, "", 10}, []string{"members_joined_day"}, "members"},
+		{"funnel's redemptions", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"redemptions_member"}, "redemptions"},
+		{"wake waiting journey states", queryJourneyWake, []any{0}, []string{"journey_states_waiting", "inbound_messages_phone", "orders_member"}, "journey_states"},
+		{"a journey member's reply", queryJourneyReplied, []any{"m", "t", 0, 1}, []string{"inbound_messages_phone"}, "inbound_messages"},
+		{"a journey member's order", queryJourneyOrdered, []any{"m", "t", 0, 1}, []string{"orders_member"}, "orders"},
+		{"funnel's replies and orders", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "message_statuses_message", "inbound_messages_phone", "orders_member"}, ""},
 		{"a contact's inbound messages", queryInbound, []any{"t", "p", "t", "u", 1}, []string{"inbound_messages_phone", "inbound_messages_user_id"}, "inbound_messages"},
 	}
 	// A merge moves a member's rows by index, however many members and

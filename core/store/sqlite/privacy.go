@@ -35,6 +35,12 @@ const (
 		WHERE tenant = ? AND member_id = ? AND (recipient <> '' OR command IS NOT NULL)`
 	redactMessagesToPhone = `UPDATE messages SET recipient = '', command = NULL
 		WHERE tenant = ? AND recipient = ? AND recipient <> ''`
+	// The links of the messages erased below, before those lose their
+	// recipient.
+	redactLinksOfMember = `DELETE FROM links WHERE message_key IN (
+		SELECT key FROM messages WHERE tenant = ? AND member_id = ? AND member_id <> '')`
+	redactLinksToPhone = `DELETE FROM links WHERE message_key IN (
+		SELECT key FROM messages WHERE tenant = ? AND recipient = ? AND recipient <> '')`
 	redactCheckoutsByPhone = `UPDATE checkouts SET phone = '', email = '', name = ''
 		WHERE tenant = ? AND phone = ? AND phone <> ''`
 	redactCheckoutsByEmail = `UPDATE checkouts SET phone = '', email = '', name = ''
@@ -52,6 +58,12 @@ const (
 const redactMessagesToWAID = `UPDATE messages SET recipient = '', command = NULL
 	WHERE tenant = ? AND recipient <> '' AND recipient = (
 		SELECT '+' || wa_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '' AND wa_id <> '')`
+
+// redactLinksToWAID deletes the links of the messages
+// redactMessagesToWAID erases.
+const redactLinksToWAID = `DELETE FROM links WHERE message_key IN (
+	SELECT key FROM messages WHERE tenant = ? AND recipient <> '' AND recipient = (
+		SELECT '+' || wa_id FROM contacts WHERE tenant = ? AND phone = ? AND phone <> '' AND wa_id <> ''))`
 
 // RedactMember erases a member's personal data in one transaction; see
 // store.Privacy.
@@ -77,8 +89,11 @@ func (s *Store) RedactMember(ctx context.Context, tenant, memberID string) error
 			{"erasing inbound messages", redactInboundByPhone, []any{tenant, phone}},
 			{"deleting conversations", redactConversationByUser, []any{tenant, tenant, phone}},
 			{"deleting conversations", redactConversationByPhone, []any{tenant, phone}},
+			{"deleting short links", redactLinksToWAID, []any{tenant, tenant, phone}},
 			{"erasing messages", redactMessagesToWAID, []any{tenant, tenant, phone}},
 			{"deleting the contact", redactContact, []any{tenant, phone}},
+			{"deleting short links", redactLinksOfMember, []any{tenant, memberID}},
+			{"deleting short links", redactLinksToPhone, []any{tenant, phone}},
 			{"erasing messages", redactMessagesOfMember, []any{tenant, memberID}},
 			{"erasing messages", redactMessagesToPhone, []any{tenant, phone}},
 			{"erasing checkouts", redactCheckoutsByPhone, []any{tenant, phone}},

@@ -187,4 +187,97 @@ func testJourneys(t *testing.T, s store.Store, c *testClock) {
 			{Status: store.JourneyExited, Step: 2, Members: 1},
 		}, counts)
 	})
+
+	t.Run("a state waits for a reply or an order, and is woken when it comes", func(t *testing.T) {
+		c.set(at(20000))
+		p := program(t, tenant, 0, 0, false)
+		member := func(t *testing.T, order, phone string) string {
+			t.Helper()
+			ev, ref := shopOrder(tenant, order, phone, "", "", "100000", c.Now())
+			res, err := apply(ctx, s, p, ev, ref)
+			require.NoError(t, err)
+			return res.Member.ID
+		}
+		replier, buyer, silent := member(t, "W-1", "+6281300000801"), member(t, "W-2", "+6281300000802"), member(t, "W-3", "+6281300000803")
+		wait := func(t *testing.T, memberID, event string) store.JourneyState {
+			t.Helper()
+			enter(t, "survey", memberID, "en_w", -1, at(20000))
+			st := state(t, "survey", memberID)
+			st.Step, st.WaitFor, st.WaitSince, st.WaitDeadline, st.DueAt = 2, event, at(20010), at(20010+3600), at(20010+3600)
+			ok, err := s.UpdateJourneyState(ctx, st)
+			require.NoError(t, err)
+			require.True(t, ok)
+			return st
+		}
+		ws := wait(t, replier, store.JourneyWaitReply)
+		got := state(t, "survey", replier)
+		assert.Equal(t, store.JourneyWaitReply, got.WaitFor)
+		assert.WithinDuration(t, at(20010), got.WaitSince, 0)
+		assert.WithinDuration(t, at(20010+3600), got.WaitDeadline, 0)
+		wb := wait(t, buyer, store.JourneyWaitOrder)
+		wsil := wait(t, silent, store.JourneyWaitReply)
+
+		came := func(t *testing.T, st store.JourneyState, until time.Time) bool {
+			t.Helper()
+			ok, err := s.JourneyEventCame(ctx, st, until)
+			require.NoError(t, err)
+			return ok
+		}
+		// Before the wait: an order and a message that do not count.
+		_, _, err := s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.w" + randHex(6),
+			Contact: store.ContactRef{Phone: "+6281300000801"}, Type: "text", Text: "hi", At: at(20005)})
+		require.NoError(t, err)
+		assert.False(t, came(t, ws, at(20100)), "a message before the wait began")
+		assert.False(t, came(t, wb, at(20100)), "the order before the wait began")
+		n, err := s.WakeJourneyStates(ctx, at(20100))
+		require.NoError(t, err)
+		assert.WithinDuration(t, at(20010+3600), state(t, "survey", replier).DueAt, 0, "nothing came yet: not woken")
+
+		_, _, err = s.RecordInbound(ctx, store.InboundMessage{Tenant: tenant, ProviderMessageID: "wamid.w" + randHex(6),
+			Contact: store.ContactRef{Phone: "+6281300000801"}, Type: "text", Text: "9", At: at(20200)})
+		require.NoError(t, err)
+		c.set(at(20300))
+		member(t, "W-4", "+6281300000802")
+		assert.True(t, came(t, ws, at(20300)))
+		assert.False(t, came(t, ws, at(20199)), "not yet at that time")
+		assert.True(t, came(t, wb, at(20300)))
+		assert.False(t, came(t, wsil, at(20300)))
+		wrong := wb
+		wrong.WaitFor = store.JourneyWaitReply
+		assert.False(t, came(t, wrong, at(20300)), "an order is not a reply")
+
+		n, err = s.WakeJourneyStates(ctx, at(20400))
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, n, int64(2))
+		assert.WithinDuration(t, at(20400), state(t, "survey", replier).DueAt, 0, "woken by the reply")
+		assert.WithinDuration(t, at(20400), state(t, "survey", buyer).DueAt, 0, "woken by the order")
+		assert.WithinDuration(t, at(20010+3600), state(t, "survey", silent).DueAt, 0, "still waiting")
+
+		due, err := s.DueJourneyStates(ctx, at(20400), store.MaxLimit, time.Minute)
+		require.NoError(t, err)
+		var leased []string
+		for _, d := range due {
+			if d.Tenant == tenant && d.Journey == "survey" {
+				leased = append(leased, d.MemberID)
+				assert.Equal(t, 2, d.Step)
+				assert.NotEmpty(t, d.WaitFor, "a leased state carries what it waits for")
+			}
+		}
+		assert.ElementsMatch(t, []string{replier, buyer}, leased)
+		_, err = s.WakeJourneyStates(ctx, at(20401))
+		require.NoError(t, err)
+		assert.WithinDuration(t, at(20460), state(t, "survey", replier).DueAt, 0, "a leased state is not woken again")
+
+		enter(t, "survey", silent, "en_w2", -1, at(20500))
+		assert.Equal(t, "en_w", state(t, "survey", silent).EntryID, "still active")
+		wsil.Status = store.JourneyCompleted
+		wsil.WaitFor, wsil.WaitSince, wsil.WaitDeadline = "", time.Time{}, time.Time{}
+		ok, err := s.UpdateJourneyState(ctx, wsil)
+		require.NoError(t, err)
+		require.True(t, ok)
+		got = state(t, "survey", silent)
+		assert.Empty(t, got.WaitFor)
+		assert.True(t, got.WaitSince.IsZero())
+		assert.True(t, got.WaitDeadline.IsZero())
+	})
 }

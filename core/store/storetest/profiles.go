@@ -106,3 +106,37 @@ func testMemberProfiles(t *testing.T, s store.Store) {
 		assert.Equal(t, member.Profile{Source: "pos", Store: fmt.Sprintf("s-%d", i), Tags: []string{"t", fmt.Sprint(i)}}, m.Profile)
 	}
 }
+
+// testTagMember: tags are added after the member's own and removed, in
+// one write that keeps the rest of the profile; the same change again
+// changes nothing; an unknown member is ErrNotFound.
+func testTagMember(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenant := newTenant()
+	p := program(t, tenant, 0, 0, false)
+	ev, ref := shopOrder(tenant, "T-1", "+6281200000711", "", "", "1000", at(0))
+	ref.Profile = member.Profile{City: "Jakarta", Tags: []string{"lapsed", "staff"}}
+	res, err := apply(ctx, s, p, ev, ref)
+	require.NoError(t, err)
+
+	for range 2 {
+		tags, err := s.TagMember(ctx, tenant, res.Member.ID, []string{"vip-candidate", " staff "}, []string{"lapsed", "never-had"})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"staff", "vip-candidate"}, tags)
+		m, err := s.Member(ctx, tenant, res.Member.ID)
+		require.NoError(t, err)
+		assert.Equal(t, member.Profile{City: "Jakarta", Tags: []string{"staff", "vip-candidate"}}, m.Profile, "the rest of the profile stays")
+	}
+
+	tags, err := s.TagMember(ctx, tenant, res.Member.ID, nil, []string{"staff", "vip-candidate"})
+	require.NoError(t, err)
+	assert.Empty(t, tags)
+	m, err := s.Member(ctx, tenant, res.Member.ID)
+	require.NoError(t, err)
+	assert.Empty(t, m.Profile.Tags, "every tag removed")
+
+	_, err = s.TagMember(ctx, tenant, "mem_nobody", []string{"vip"}, nil)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.TagMember(ctx, newTenant(), res.Member.ID, []string{"vip"}, nil)
+	require.ErrorIs(t, err, store.ErrNotFound, "another tenant's member")
+}
