@@ -1,12 +1,14 @@
 package pipelines_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,6 +148,31 @@ func TestMessagingLimitHoldsUnderConcurrentSends(t *testing.T) {
 		reached[m.WaID]++
 	}
 	assert.Equal(t, limit, len(reached), "never more new recipients than the limit")
+}
+
+// A conversation counts toward the limit from when WhatsApp accepted it,
+// not from the send decision: on a clock that moves a minute at every
+// reading, the reach is recorded no earlier than the sandbox's acceptance,
+// so it does not leave the 24 hours before WhatsApp's count lets it go.
+func TestReachCountsFromAcceptance(t *testing.T) {
+	var ticks atomic.Int64
+	start := time.Now()
+	clock := func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Minute) }
+	h := newHarness(t, harnessOpts{now: clock, sandbox: func(c *sandbox.Config) { c.Clock = clock },
+		yaml: func(cfg string) string {
+			return strings.Replace(cfg, "    notifications:\n", "    messaging:\n      messaging_limit: \"250\"\n    notifications:\n", 1)
+		}})
+	require.Equal(t, http.StatusOK, h.postSale(sale("R-1", "081234800001", "Member", "50000")))
+	eventually(t, "the message accepted", func() bool { return len(h.sb.Messages()) == 1 })
+	accepted := h.sb.Messages()[0].ReceivedAt
+	var reach store.Reach
+	eventually(t, "the reach recorded", func() bool {
+		r, err := h.hub.Store().Reach(context.Background(), "acme", "whatsapp", "+6281234800001", start)
+		require.NoError(t, err)
+		reach = r
+		return r.Reached == 1
+	})
+	assert.False(t, reach.Oldest.Before(accepted), "recorded at %s, accepted at %s", reach.Oldest, accepted)
 }
 
 func TestQualityDropPausesMarketingOnly(t *testing.T) {

@@ -132,7 +132,11 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 		if initiated {
 			// Counted toward the messaging limit once sent: a failure to
 			// record it counts the recipient short, it loses no message.
-			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, now); err != nil {
+			// It counts from when WhatsApp accepted it, not from the
+			// decision: a send that waited for the number's throughput
+			// counted from the decision left the 24 hours early, and the
+			// simulated month saw the limit passed by the wait.
+			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, s.Now()); err != nil {
 				s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
 					"sender", cmd.Sender, "key", cmd.Key, "error", err)
 			}
