@@ -1,12 +1,14 @@
 package pipelines_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +114,65 @@ func TestMessagingLimitDefersTheNextNewRecipient(t *testing.T) {
 		return s.Senders[0].MessagingLimit == "2000" && s.Senders[0].LimitSource == "whatsapp"
 	})
 	assert.Equal(t, 2000.0, gaugeValue(t, h.hub.Metrics().SenderMessagingLimit.WithLabelValues("acme", "whatsapp")))
+}
+
+// Sends in flight count toward the limit: 300 new recipients at once,
+// pipeline.send.concurrency of them deciding together, never pass a limit
+// of 250 at the BSP (a count read from the store alone missed the sends
+// not yet recorded, and passed it by up to the sends in flight).
+func TestMessagingLimitHoldsUnderConcurrentSends(t *testing.T) {
+	const limit, sales = 250, 300
+	h := newHarness(t, harnessOpts{yaml: func(cfg string) string {
+		return strings.Replace(cfg, "    notifications:\n", "    messaging:\n      messaging_limit: \"250\"\n    notifications:\n", 1)
+	}})
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 32 {
+		wg.Go(func() {
+			for i := range next {
+				assert.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("C-%d", i), fmt.Sprintf("0812347%05d", i), "Member", "50000")))
+			}
+		})
+	}
+	for i := range sales {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	eventually(t, "every message sent or deferred", func() bool {
+		byStatus := h.messagesByStatus(t)
+		return len(h.sb.Messages())+len(byStatus[store.MessageDeferred]) == sales
+	})
+	reached := map[string]int{}
+	for _, m := range h.sb.Messages() {
+		reached[m.WaID]++
+	}
+	assert.Equal(t, limit, len(reached), "never more new recipients than the limit")
+}
+
+// A conversation counts toward the limit from when WhatsApp accepted it,
+// not from the send decision: on a clock that moves a minute at every
+// reading, the reach is recorded no earlier than the sandbox's acceptance,
+// so it does not leave the 24 hours before WhatsApp's count lets it go.
+func TestReachCountsFromAcceptance(t *testing.T) {
+	var ticks atomic.Int64
+	start := time.Now()
+	clock := func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Minute) }
+	h := newHarness(t, harnessOpts{now: clock, sandbox: func(c *sandbox.Config) { c.Clock = clock },
+		yaml: func(cfg string) string {
+			return strings.Replace(cfg, "    notifications:\n", "    messaging:\n      messaging_limit: \"250\"\n    notifications:\n", 1)
+		}})
+	require.Equal(t, http.StatusOK, h.postSale(sale("R-1", "081234800001", "Member", "50000")))
+	eventually(t, "the message accepted", func() bool { return len(h.sb.Messages()) == 1 })
+	accepted := h.sb.Messages()[0].ReceivedAt
+	var reach store.Reach
+	eventually(t, "the reach recorded", func() bool {
+		r, err := h.hub.Store().Reach(context.Background(), "acme", "whatsapp", "+6281234800001", start)
+		require.NoError(t, err)
+		reach = r
+		return r.Reached == 1
+	})
+	assert.False(t, reach.Oldest.Before(accepted), "recorded at %s, accepted at %s", reach.Oldest, accepted)
 }
 
 func TestQualityDropPausesMarketingOnly(t *testing.T) {

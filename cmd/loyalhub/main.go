@@ -62,7 +62,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), validateCmd(), templatesCmd(), demoCmd(), sandboxCmd(), benchCmd(), programCmd(), mappingCmd(), conversationCmd(), versionCmd())
-	root.AddCommand(healthCmd(), keysCmd())
+	root.AddCommand(healthCmd(), keysCmd(), simulateCmd())
 	return root
 }
 

@@ -441,6 +441,23 @@ func Run(t *testing.T, h Harness) {
 		require.NoError(t, err)
 	})
 
+	t.Run("the number's throughput reached does not open the breaker", func(t *testing.T) {
+		opts := defaultOptions()
+		opts.BreakerMaxFailures, opts.BreakerOpenFor = 2, time.Minute
+		s, fake := h.NewSender(t, opts)
+		fake.InjectFault(Fault{Count: 6, Code: 130429})
+		var err error
+		for i := 0; i < 7; i++ {
+			_, err = s.Send(context.Background(), textCommand(fmt.Sprintf("msg_busy_%d", i), "hi"))
+			if err == nil {
+				break
+			}
+			require.False(t, fault.IsPermanent(err), "error: %v", err)
+			require.NotEqual(t, connectors.BreakerOpenCode, fault.CodeOf(err), "130429 says slow down, not that the number is failing")
+		}
+		require.NoError(t, err)
+	})
+
 	t.Run("sustained server errors open the breaker", func(t *testing.T) {
 		opts := defaultOptions()
 		opts.BreakerMaxFailures, opts.BreakerOpenFor = 3, 300*time.Millisecond

@@ -96,10 +96,13 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 			fmt.Errorf("sender %q is paused until %s after its credentials were refused: %s", cmd.Sender, until.Format(time.RFC3339), reason))
 	}
 	defer done(runtime.ErrNotSent)
-	send, initiated, verdict, err := s.applyPolicy(ctx, t, c, cmd, payload, now)
+	send, initiated, land, verdict, err := s.applyPolicy(ctx, t, c, cmd, payload, now)
 	if err != nil || verdict {
 		return err
 	}
+	// A new conversation stays counted as in flight until its reach is
+	// recorded or the send failed.
+	defer land()
 	if send, err = s.shortenLinks(ctx, t, send); err != nil {
 		// Not sent: the message goes back to the outbox, due again after
 		// a backoff.
@@ -129,7 +132,11 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 		if initiated {
 			// Counted toward the messaging limit once sent: a failure to
 			// record it counts the recipient short, it loses no message.
-			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, now); err != nil {
+			// It counts from when WhatsApp accepted it, not from the
+			// decision: a send that waited for the number's throughput
+			// counted from the decision left the 24 hours early, and the
+			// simulated month saw the limit passed by the wait.
+			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, s.Now()); err != nil {
 				s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
 					"sender", cmd.Sender, "key", cmd.Key, "error", err)
 			}
@@ -262,31 +269,47 @@ func (s *Sender) holdForReplay(ctx context.Context, cmd messaging.Command, code 
 // window is closed, to the contact's wa_id) and whether it opens a
 // business-initiated conversation, or done=true when the message was
 // skipped, deferred or dead-lettered (err says which).
-func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated, done bool, err error) {
+//
+// A decision that counts the sender's reach holds the sender's gate from
+// the count to the decision; a new conversation it decides on is in flight
+// (counted by the next decisions) until land is called.
+func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(), done bool, err error) {
+	send, initiated, land, done, err = s.decide(ctx, t, c, cmd, payload, now)
+	if land == nil {
+		land = func() {}
+	}
+	return send, initiated, land, done, err
+}
+
+// decide is applyPolicy without the default land.
+func (s *Sender) decide(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(), done bool, err error) {
 	bg := context.WithoutCancel(ctx)
 	ct, err := s.Store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return cmd, false, true, fmt.Errorf("reading the recipient's contact: %w", err)
+		return cmd, false, nil, true, fmt.Errorf("reading the recipient's contact: %w", err)
 	}
+	recipient := cmp.Or(cmd.To, cmd.UserID)
 	facts := messaging.Facts{Templates: c.Templates.Catalog()}
 	if cmd.Category == messaging.CategoryMarketing {
 		n, err := s.Store.CountMessages(ctx, cmd.Tenant, cmp.Or(cmd.To, cmd.UserID), messaging.CategoryMarketing, t.Policy.DayStart(now))
 		if err != nil {
-			return cmd, false, true, fmt.Errorf("counting today's marketing messages: %w", err)
+			return cmd, false, nil, true, fmt.Errorf("counting today's marketing messages: %w", err)
 		}
 		facts.MarketingToday = n - 1 // the count includes this message, claimed
 	}
-	if err := s.senderFacts(ctx, t, cmd, ct, now, &facts); err != nil {
-		return cmd, false, true, err
+	unlock, err := s.senderFacts(ctx, t, cmd, ct, now, &facts)
+	defer unlock()
+	if err != nil {
+		return cmd, false, nil, true, err
 	}
 	d := messaging.Decide(ct, cmd, t.Policy, facts, now)
 	switch d.Verdict {
 	case messaging.Skip:
 		s.Metrics.Skipped.WithLabelValues(cmd.Tenant, d.Code).Inc()
 		if err := s.Store.MarkSkipped(bg, cmd.Key, d.Code, d.Reason, now); err != nil {
-			return cmd, false, true, fmt.Errorf("recording skipped message: %w", err)
+			return cmd, false, nil, true, fmt.Errorf("recording skipped message: %w", err)
 		}
-		return cmd, false, true, nil
+		return cmd, false, nil, true, nil
 	case messaging.Defer:
 		s.Metrics.Deferred.WithLabelValues(cmd.Tenant).Inc()
 		reason := d.Reason
@@ -295,22 +318,32 @@ func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.
 			reason = d.Code + ": " + reason
 		}
 		if err := s.Store.DeferMessage(bg, cmd.Key, d.Until, payload, reason, now); err != nil {
-			return cmd, false, true, fmt.Errorf("deferring message: %w", err)
+			return cmd, false, nil, true, fmt.Errorf("deferring message: %w", err)
 		}
-		return cmd, false, true, nil
+		return cmd, false, nil, true, nil
 	}
 	if d.Fallback {
 		if err := s.markFallback(bg, d.Command, messaging.CodeWindowClosed); err != nil {
-			return cmd, false, true, err
+			return cmd, false, nil, true, err
 		}
 	}
 	if d.Verdict == messaging.Hold {
 		if fault.ClassOf(d.Err) == fault.ClassTemplate {
 			s.Metrics.ConfigErrors.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
 		}
-		return cmd, false, true, s.holdForReplay(bg, d.Command, d.Code, d.Err)
+		return cmd, false, nil, true, s.holdForReplay(bg, d.Command, d.Code, d.Err)
 	}
-	return d.Command, d.Initiated, false, nil
+	if d.Initiated && !facts.Reach.Known && facts.Reach.Limit > 0 {
+		land = s.reach.fly(cmd.Tenant, cmd.Sender, recipient)
+	}
+	return d.Command, d.Initiated, land, false, nil
+}
+
+// countsReach reports whether the decision on cmd counts its sender's
+// reach: a template (or a text that may go as its fallback template) to a
+// recipient outside their window.
+func countsReach(cmd messaging.Command, ct member.Contact, now time.Time) bool {
+	return (cmd.Kind == messaging.KindTemplate || cmd.Fallback != nil) && !ct.WindowOpen(now)
 }
 
 // senderFacts reads what the decision needs of the sender and the month:
@@ -319,40 +352,48 @@ func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.
 // and how much of it the last 24 hours used; for a marketing message, a
 // quality pause and the month's spend against the budget. A message that
 // needs none of them reads nothing more.
-func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messaging.Command, ct member.Contact, now time.Time, f *messaging.Facts) error {
-	template := cmd.Kind == messaging.KindTemplate || cmd.Fallback != nil
+//
+// When it counts the reach, it holds the sender's gate (reachMemos) and
+// returns its unlock, for the caller to call once it has decided and put
+// a new conversation in flight; otherwise unlock does nothing.
+func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messaging.Command, ct member.Contact, now time.Time, f *messaging.Facts) (unlock func(), err error) {
+	unlock = func() {}
 	marketing := cmd.Category == messaging.CategoryMarketing
-	if !marketing && !(template && !ct.WindowOpen(now)) {
-		return nil
+	counts := countsReach(cmd, ct, now)
+	if !marketing && !counts {
+		return unlock, nil
 	}
 	st, err := s.Store.SenderState(ctx, cmd.Tenant, cmd.Sender)
 	if err != nil {
-		return fmt.Errorf("reading the sender's state: %w", err)
+		return unlock, fmt.Errorf("reading the sender's state: %w", err)
 	}
 	if st.MarketingPaused {
 		f.QualityPause = cmp.Or(st.PauseReason, st.Quality)
 	}
 	f.Reach.Limit = cmp.Or(st.MessagingLimit, t.Policy.MessagingLimit)
-	if template && !ct.WindowOpen(now) && f.Reach.Limit > 0 {
-		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, f.Reach.Limit, now); ok {
+	if counts && f.Reach.Limit > 0 {
+		unlock = s.reach.gate(cmd.Tenant, cmd.Sender)
+		recipient := cmp.Or(cmd.To, cmd.UserID)
+		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, recipient, f.Reach.Limit, now); ok {
 			f.Reach = memo
 		} else {
-			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, cmp.Or(cmd.To, cmd.UserID), now.Add(-messaging.ReachWindow))
+			since := s.reach.mark(cmd.Tenant, cmd.Sender)
+			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, recipient, now.Add(-messaging.ReachWindow))
 			if err != nil {
-				return fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
+				return unlock, fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
 			}
-			f.Reach.Reached, f.Reach.Oldest, f.Reach.Known = r.Reached, r.Oldest, r.Known
-			s.reach.put(cmd.Tenant, cmd.Sender, r.Reached, r.Oldest, now)
+			f.Reach.Oldest, f.Reach.Known = r.Oldest, r.Known
+			f.Reach.Reached = s.reach.counted(cmd.Tenant, cmd.Sender, recipient, r.Reached, r.Oldest, since, now)
 		}
 	}
 	if marketing && t.Policy.MonthlyBudget > 0 {
 		spent, err := s.Store.Spend(ctx, cmd.Tenant, t.Policy.MonthStart(now))
 		if err != nil {
-			return fmt.Errorf("summing the month's spend: %w", err)
+			return unlock, fmt.Errorf("summing the month's spend: %w", err)
 		}
 		f.Budget, f.Spent, f.Cost = t.Policy.MonthlyBudget, spent, t.Rates.Estimate(cmd, ct, now)
 	}
-	return nil
+	return unlock, nil
 }
 
 // markFallback records in the message log that a claimed free-form message

@@ -101,6 +101,19 @@ type Config struct {
 	// status webhook carries the error. Default false answers them at
 	// once, as an error of the send. The demo reports them by webhook.
 	RefuseByWebhook bool
+	// Clock is the sandbox's clock for what it records and decides by:
+	// the times of accepted and inbound messages, customers' windows,
+	// webhook timestamps, opt-outs and messaging limits. A simulation
+	// gives it the simulated clock. The per-second throughput of a number
+	// (Number.PerSecond) and the delays of webhooks are measured on the
+	// machine's clock whatever it is. Default time.Now.
+	Clock func() time.Time
+	// MessagingLimit is the business portfolio's messaging limit when the
+	// sandbox starts (250, 2000, 10000, 100000; -1 or 0: unlimited), as
+	// the record reports it; SetMessagingLimit and SetQuality change it.
+	// The sandbox does not refuse sends over it: whether a business kept
+	// to it is for whoever reads the record to judge.
+	MessagingLimit int
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +143,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PairLimit > 0 && c.PairWindow <= 0 {
 		c.PairWindow = 6 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.WebhookTimeout}

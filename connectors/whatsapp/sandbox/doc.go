@@ -25,6 +25,13 @@
 //	POST   /sandbox/messaging_limit       post business_capability_update: {"max_daily_conversations_per_business":2000}
 //	GET    /healthz            liveness
 //
+// Record returns what the sandbox saw, for an audit from the BSP's side:
+// each accepted message with its template's category and its time on the
+// sandbox's clock (Config.Clock, a simulated one in `loyalhub simulate`)
+// and on the machine's, customers' messages, marketing stops and the
+// messaging limits announced. Customers' windows are judged on
+// Config.Clock; a number's throughput per second on the machine's clock.
+//
 // The send path is cheap (one mutex-protected append), so the sandbox takes
 // thousands of sends per second; webhooks go out through a bounded worker
 // pool started by Start and stopped by Close.

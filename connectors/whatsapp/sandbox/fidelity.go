@@ -103,7 +103,9 @@ func refusedAfterAccepting(code int) bool {
 
 // checkRules applies the Cloud API's rules to a valid send, in Meta's
 // order, and returns the template's category for pricing.
-func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now time.Time) (string, *apiError) {
+// The window is judged at now (Config.Clock), the number's throughput per
+// second of wall, the machine's clock.
+func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now, wall time.Time) (string, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	category := ""
@@ -130,8 +132,8 @@ func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now time.Tim
 	}
 	if n, ok := s.cfg.Numbers[phoneID]; ok && n.PerSecond > 0 {
 		c := s.rules.second[phoneID]
-		if c == nil || c.sec != now.Unix() {
-			c = &secondCount{sec: now.Unix()}
+		if c == nil || c.sec != wall.Unix() {
+			c = &secondCount{sec: wall.Unix()}
 			s.rules.second[phoneID] = c
 		}
 		if c.n >= n.PerSecond {
@@ -396,8 +398,10 @@ func (s *Server) handleTemplateStatus(w http.ResponseWriter, r *http.Request) {
 // webhook.
 func (s *Server) SetMarketing(waID string, optedOut bool) {
 	waID = strings.TrimPrefix(waID, "+")
+	now := s.cfg.Clock()
 	s.mu.Lock()
 	s.rules.optedOut[waID] = optedOut
+	s.journal.preferences = append(s.journal.preferences, Preference{WaID: waID, Stop: optedOut, At: now})
 	s.mu.Unlock()
 	value, detail := "resume", "User requested to resume marketing messages"
 	if optedOut {
@@ -407,7 +411,7 @@ func (s *Server) SetMarketing(waID string, optedOut bool) {
 	s.postChange(phoneID, s.numbers()[phoneID], "user_preferences", map[string]any{
 		"contacts": []map[string]any{{"wa_id": waID}},
 		"user_preferences": []map[string]any{{
-			"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": time.Now().Unix(),
+			"wa_id": waID, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": now.Unix(),
 		}},
 	}, false)
 }
@@ -464,7 +468,7 @@ func (s *Server) postChange(phoneID string, n Number, field string, value map[st
 	}
 	entry := map[string]any{"id": waba, "changes": []map[string]any{{"field": field, "value": value}}}
 	if wabaWide {
-		entry["time"] = time.Now().Unix()
+		entry["time"] = s.cfg.Clock().Unix()
 	}
 	raw, err := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": []any{entry}})
 	if err != nil {
@@ -560,7 +564,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no number %s", phoneID)
 	}
-	now := time.Now()
+	now := s.cfg.Clock()
 	id := s.newWamid(in.From, "")
 	msg := map[string]any{"from": in.From, "id": id, "timestamp": strconv.FormatInt(now.Unix(), 10)}
 	chat := ChatMessage{ID: id, Number: phoneID, Direction: "in", At: now}
@@ -602,6 +606,7 @@ func (s *Server) SendInbound(in Inbound) (string, error) {
 	}
 	name := s.rules.names[in.From]
 	s.rules.chats[in.From] = append(s.rules.chats[in.From], chat)
+	s.journal.inbound = append(s.journal.inbound, InboundRecord{ID: id, PhoneNumberID: phoneID, From: in.From, Type: chat.Type, Text: chat.Text, At: now})
 	s.mu.Unlock()
 	contact := map[string]any{"wa_id": in.From, "profile": map[string]string{"name": name}}
 	s.postChange(phoneID, n, "messages", map[string]any{"contacts": []any{contact}, "messages": []any{msg}}, false)

@@ -40,6 +40,9 @@ func (s *Server) SetQuality(phoneID string, q QualityUpdate) bool {
 	if q.MaxDailyConversations != 0 {
 		value["max_daily_conversations_per_business"] = q.MaxDailyConversations
 	}
+	if limit, ok := qualityLimit(q); ok {
+		s.recordLimit(limit)
+	}
 	s.postChange(phoneID, n, "phone_number_quality_update", value, true)
 	return true
 }
@@ -48,6 +51,7 @@ func (s *Server) SetQuality(phoneID string, q QualityUpdate) bool {
 // the business portfolio's new messaging limit (250, 2000, 10000, 100000,
 // -1 unlimited), once to each webhook URL of the sandbox's numbers.
 func (s *Server) SetMessagingLimit(limit int) {
+	s.recordLimit(limit)
 	seen := map[string]bool{}
 	for _, phoneID := range s.numberIDs() {
 		n := s.numbers()[phoneID]

@@ -31,6 +31,14 @@ type Received struct {
 	CallbackData  string          `json:"biz_opaque_callback_data,omitempty"`
 	Body          json.RawMessage `json:"body"` // the request body as received
 	ReceivedAt    time.Time       `json:"received_at"`
+	// Template and Category are a template message's name and, when the
+	// account's registry has it, its category (marketing, utility,
+	// authentication); empty for free-form messages.
+	Template string `json:"template,omitempty"`
+	Category string `json:"category,omitempty"`
+	// Wall is when it was accepted on the machine's clock; ReceivedAt is
+	// on Config.Clock. They differ in a simulation.
+	Wall time.Time `json:"wall"`
 }
 
 // Fault makes the next Count matching sends fail. A send matches when To is
@@ -89,6 +97,10 @@ type Server struct {
 	reads  []string
 	faults []Fault
 	rules  rules // the Cloud API's rules: templates, window, rates, opt-outs
+	// journal is what customers did and what Meta announced (Record).
+	journal journal
+	// statuses counts status webhooks delivered (answered 2xx).
+	statuses atomic.Int64
 
 	webhooks webhookQueue
 
@@ -113,6 +125,7 @@ func New(cfg Config, logger *slog.Logger) *Server {
 	}
 	s.webhooks.init()
 	s.rules.init(s.cfg)
+	s.journal.limits = []LimitChange{{Limit: limitOrUnlimited(s.cfg.MessagingLimit), At: s.cfg.Clock()}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
 	mux.HandleFunc("POST /messages", s.handleDialogSend)
@@ -273,8 +286,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		s.applyFault(w, r, f)
 		return
 	}
-	now := time.Now()
-	category, e := s.checkRules(phoneID, waID, &req, now)
+	now, wall := s.cfg.Clock(), time.Now()
+	category, e := s.checkRules(phoneID, waID, &req, now, wall)
 	switch {
 	case e != nil && s.cfg.RefuseByWebhook && refusedAfterAccepting(e.code):
 		f, faulted = Fault{Count: 1, Code: e.code, Details: e.details, Async: true}, true
@@ -292,6 +305,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		CallbackData:  req.BizOpaqueCallbackData,
 		Body:          json.RawMessage(body),
 		ReceivedAt:    now,
+		Category:      category,
+		Wall:          wall,
+	}
+	if req.Template != nil {
+		rec.Template = req.Template.Name
 	}
 	s.mu.Lock()
 	s.msgs = append(s.msgs, rec)
@@ -317,7 +335,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		if faulted {
 			async = &f
 		}
-		s.scheduleStatuses(now, rec, req.Recipient, number, async, category)
+		s.scheduleStatuses(wall, now, rec, req.Recipient, number, async, category)
 	}
 }
 
@@ -465,6 +483,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 type Stats struct {
 	Messages int `json:"messages"` // accepted messages
 	Attempts int `json:"attempts"` // send requests, accepted or not
+	// Statuses counts the statuses delivered to webhooks (answered 2xx);
+	// StatusesPending those not yet delivered.
+	Statuses        int `json:"statuses"`
+	StatusesPending int `json:"statuses_pending"`
 }
 
 // Stats returns the current counts.
@@ -472,7 +494,15 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	n := len(s.msgs)
 	s.mu.Unlock()
-	return Stats{Messages: n, Attempts: s.Attempts()}
+	return Stats{Messages: n, Attempts: s.Attempts(), Statuses: int(s.statuses.Load()), StatusesPending: s.webhooks.pending()}
+}
+
+// limitOrUnlimited reads a configured messaging limit: 0 is unlimited (-1).
+func limitOrUnlimited(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {

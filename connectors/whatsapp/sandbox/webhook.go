@@ -34,9 +34,18 @@ type webhookQueue struct {
 	h    pendingHeap
 	seq  uint64
 	wake chan struct{}
+	// inFlight counts statuses taken from the heap and not yet delivered.
+	inFlight int
 }
 
 func (q *webhookQueue) init() { q.wake = make(chan struct{}, 1) }
+
+// pending counts the statuses queued or being delivered.
+func (q *webhookQueue) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.h.Len() + q.inFlight
+}
 
 func (q *webhookQueue) push(items []pending) {
 	q.mu.Lock()
@@ -52,6 +61,13 @@ func (q *webhookQueue) push(items []pending) {
 	}
 }
 
+// done marks n statuses taken by takeDue as delivered or dropped.
+func (q *webhookQueue) done(n int) {
+	q.mu.Lock()
+	q.inFlight -= n
+	q.mu.Unlock()
+}
+
 // takeDue removes the statuses due at now, in order, and returns the due
 // time of the next one (zero when none is left).
 func (q *webhookQueue) takeDue(now time.Time) ([]pending, time.Time) {
@@ -61,6 +77,7 @@ func (q *webhookQueue) takeDue(now time.Time) ([]pending, time.Time) {
 	for q.h.Len() > 0 && !q.h[0].due.After(now) {
 		out = append(out, heap.Pop(&q.h).(pending))
 	}
+	q.inFlight += len(out)
 	if q.h.Len() == 0 {
 		return out, time.Time{}
 	}
@@ -93,8 +110,9 @@ type batch struct {
 }
 
 // scheduleStatuses queues the statuses of an accepted message; a failed
-// status replaces them when an async fault applies.
-func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUserID string, number Number, async *Fault, category string) {
+// status replaces them when an async fault applies. They are due after
+// accepted on the machine's clock and stamped after at, the sandbox's.
+func (s *Server) scheduleStatuses(accepted, at time.Time, rec Received, recipientUserID string, number Number, async *Fault, category string) {
 	base := Status{
 		ID:                    rec.ID,
 		RecipientID:           rec.WaID,
@@ -105,7 +123,7 @@ func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUse
 		st := base
 		st.Status = "failed"
 		due := accepted.Add(s.cfg.StatusDelay)
-		st.Timestamp = strconv.FormatInt(due.Unix(), 10)
+		st.Timestamp = strconv.FormatInt(at.Add(s.cfg.StatusDelay).Unix(), 10)
 		details := async.Details
 		if details == "" {
 			details = codeTitle(async.Code) + "."
@@ -132,7 +150,7 @@ func (s *Server) scheduleStatuses(accepted time.Time, rec Received, recipientUse
 		st := base
 		st.Status = name
 		due := accepted.Add(time.Duration(k+1) * s.cfg.StatusDelay)
-		st.Timestamp = strconv.FormatInt(due.Unix(), 10)
+		st.Timestamp = strconv.FormatInt(at.Add(time.Duration(k+1)*s.cfg.StatusDelay).Unix(), 10)
 		if name == "sent" || name == "delivered" {
 			st.Pricing = pricing
 		}
@@ -196,6 +214,7 @@ func (s *Server) batches(due []pending) []batch {
 
 // deliver posts one batch until the receiver answers 2xx or ctx ends.
 func (s *Server) deliver(ctx context.Context, b batch) {
+	defer s.webhooks.done(len(b.statuses))
 	body, err := encodeWebhook(b)
 	if err != nil {
 		s.logger.Error("encoding status webhook", "error", err)
@@ -212,6 +231,7 @@ func (s *Server) deliver(ctx context.Context, b batch) {
 			for _, st := range b.statuses {
 				s.setChatStatus(st.RecipientID, st.ID, st.Status)
 			}
+			s.statuses.Add(int64(len(b.statuses)))
 			return
 		}
 		if ctx.Err() != nil {

@@ -84,6 +84,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"wake waiting journey states", queryJourneyWake, []any{0}, []string{"journey_states_waiting", "inbound_messages_phone", "orders_member"}, "journey_states"},
 		{"a journey member's reply", queryJourneyReplied, []any{"m", "t", 0, 1}, []string{"inbound_messages_phone"}, "inbound_messages"},
 		{"a journey member's order", queryJourneyOrdered, []any{"m", "t", 0, 1}, []string{"orders_member"}, "orders"},
+		{"funnel's replies and orders", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "message_statuses_message", "inbound_messages_phone", "orders_member"}, ""},
 		{"a contact's inbound messages", queryInbound, []any{"t", "p", "t", "u", 1}, []string{"inbound_messages_phone", "inbound_messages_user_id"}, "inbound_messages"},
 	}
 	// A merge moves a member's rows by index, however many members and

@@ -32,6 +32,10 @@ import (
 // about the number's health, so the breaker ignores it.
 const CodePairRateLimit = "131056"
 
+// CodeThroughputReached is Meta's code for a number over its messages
+// per second.
+const CodeThroughputReached = "130429"
+
 // Options say where a Client sends and how.
 type Options struct {
 	// Connector is the connector type, for error messages.
@@ -157,8 +161,14 @@ func New(opts Options) (*Client, error) {
 		// Permanent errors (a bad number, a missing template) say nothing
 		// about the number's health.
 		IsSuccessful: func(err error) bool { return err == nil || fault.IsPermanent(err) },
+		// The pair limit is about one recipient, and the number's
+		// throughput reached (130429) about our pace, which the limiter
+		// and the retry's backoff correct: neither says the number is
+		// failing. Counting 130429 opened the breaker of a number sending
+		// at its throughput whenever a few sends landed in the next second.
 		IsExcluded: func(err error) bool {
-			return errors.Is(err, context.Canceled) || fault.CodeOf(err) == CodePairRateLimit
+			code := fault.CodeOf(err)
+			return errors.Is(err, context.Canceled) || code == CodePairRateLimit || code == CodeThroughputReached
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
