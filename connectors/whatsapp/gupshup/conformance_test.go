@@ -38,8 +38,8 @@ func testConfig(baseURL string) Config {
 // acts on the refusal, else Gupshup's.
 var wantCodes = map[int]string{
 	131026: "1002",
-	130429: "4001",
-	131056: "4001",
+	130429: "130429",
+	131056: "130429",
 	131047: messaging.CodeReengagement,
 	132001: "4003",
 	131050: messaging.CodeStopped,

@@ -48,23 +48,23 @@ type rule struct {
 // codes on as they are: those are classified as the Cloud API senders
 // classify them, and any other code by HTTP status.
 var codeRules = map[int]rule{
-	500:  {fault.ClassTransient, true, ""},                       // internal server error
-	1001: {fault.ClassAccount, false, ""},                        // sandbox app: the user has not proxied to it
-	1002: {fault.ClassRecipient, false, ""},                      // number does not exist on WhatsApp
-	1003: {fault.ClassAccount, false, ""},                        // wallet balance low
-	1004: {fault.ClassAccount, false, ""},                        // outside the window and template messaging disabled
-	1005: {fault.ClassWindow, false, messaging.CodeReengagement}, // outside the window and not a template
-	1006: {fault.ClassPolicy, false, ""},                         // outside the window, not opted in to templates
-	1007: {fault.ClassPolicy, false, ""},                         // outside the window, not opted in, not a template
-	1008: {fault.ClassPolicy, false, ""},                         // not opted in and inactive
-	1010: {fault.ClassRequest, false, ""},                        // invalid media URL
-	1011: {fault.ClassRequest, false, ""},                        // invalid media size
-	1012: {fault.ClassPolicy, false, messaging.CodeStopped},      // the number opted out
-	4001: {fault.ClassThrottle, true, ""},                        // API rate limited
-	4002: {fault.ClassTransient, true, ""},                       // invalid response from WhatsApp
-	4003: {fault.ClassTemplate, false, ""},                       // no template match
-	4004: {fault.ClassRequest, false, ""},                        // only on Meta's Cloud API
-	4005: {fault.ClassTemplate, false, ""},                       // paused template
+	500:  {fault.ClassTransient, true, ""},                         // internal server error
+	1001: {fault.ClassAccount, false, ""},                          // sandbox app: the user has not proxied to it
+	1002: {fault.ClassRecipient, false, ""},                        // number does not exist on WhatsApp
+	1003: {fault.ClassAccount, false, ""},                          // wallet balance low
+	1004: {fault.ClassAccount, false, ""},                          // outside the window and template messaging disabled
+	1005: {fault.ClassWindow, false, messaging.CodeReengagement},   // outside the window and not a template
+	1006: {fault.ClassPolicy, false, ""},                           // outside the window, not opted in to templates
+	1007: {fault.ClassPolicy, false, ""},                           // outside the window, not opted in, not a template
+	1008: {fault.ClassPolicy, false, ""},                           // not opted in and inactive
+	1010: {fault.ClassRequest, false, ""},                          // invalid media URL
+	1011: {fault.ClassRequest, false, ""},                          // invalid media size
+	1012: {fault.ClassPolicy, false, messaging.CodeStopped},        // the number opted out
+	4001: {fault.ClassThrottle, true, cloud.CodeThroughputReached}, // API rate limited: the number's pace, not its health
+	4002: {fault.ClassTransient, true, ""},                         // invalid response from WhatsApp
+	4003: {fault.ClassTemplate, false, ""},                         // no template match
+	4004: {fault.ClassRequest, false, ""},                          // only on Meta's Cloud API
+	4005: {fault.ClassTemplate, false, ""},                         // paused template
 }
 
 // classify turns an error code (0 for none) and the HTTP status of the

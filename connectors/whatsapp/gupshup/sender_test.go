@@ -30,7 +30,7 @@ func TestClassifyDeliveryError(t *testing.T) {
 		{1003, fault.ClassAccount, true, "1003"},
 		{1005, fault.ClassWindow, true, messaging.CodeReengagement},
 		{1012, fault.ClassPolicy, true, messaging.CodeStopped},
-		{4001, fault.ClassThrottle, false, "4001"},
+		{4001, fault.ClassThrottle, false, "130429"},
 		{4005, fault.ClassTemplate, true, "4005"},
 		{131047, fault.ClassWindow, true, messaging.CodeReengagement},
 		{131026, fault.ClassRecipient, true, "131026"},

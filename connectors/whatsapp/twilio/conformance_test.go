@@ -67,8 +67,8 @@ func harnessConfig(baseURL string, opts sendertest.Options) Config {
 // acts on the refusal, else Twilio's.
 var wantCodes = map[int]string{
 	131026: "63024",
-	130429: "63018",
-	131056: "63018",
+	130429: "130429",
+	131056: "130429",
 	131047: messaging.CodeReengagement,
 	132001: "63027",
 	131050: messaging.CodeStopped,

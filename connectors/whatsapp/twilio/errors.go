@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors/internal/httpclient"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/internal/cloud"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
@@ -51,8 +52,8 @@ type rule struct {
 // HTTP status.
 var codeRules = map[int]rule{
 	// Rate limits.
-	20429: {fault.ClassThrottle, true, ""}, // too many requests
-	63018: {fault.ClassThrottle, true, ""}, // rate limit exceeded for the channel
+	20429: {fault.ClassThrottle, true, ""},                          // too many requests
+	63018: {fault.ClassThrottle, true, cloud.CodeThroughputReached}, // rate limit exceeded for the channel: the number's pace, not its health
 
 	// Transient trouble on Twilio's or WhatsApp's side.
 	63012: {fault.ClassTransient, true, ""}, // channel internal error

@@ -150,7 +150,7 @@ func TestClassify(t *testing.T) {
 		{"unsubscribed", 400, `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`, nil, fault.ClassPolicy, true, messaging.CodeStopped, 0},
 		{"invalid To", 400, `{"code":21211,"message":"The 'To' number is not a valid phone number.","status":400}`, nil, fault.ClassRecipient, true, "21211", 0},
 		{"too many requests", 429, `{"code":20429,"message":"Too Many Requests","status":429}`, http.Header{"Retry-After": {"7"}}, fault.ClassThrottle, false, "20429", 7 * time.Second},
-		{"channel rate limit", 400, `{"code":63018,"message":"Rate limit exceeded","status":400}`, nil, fault.ClassThrottle, false, "63018", 0},
+		{"channel rate limit", 400, `{"code":63018,"message":"Rate limit exceeded","status":400}`, nil, fault.ClassThrottle, false, "130429", 0},
 		{"credentials", 401, `{"code":20003,"message":"Authenticate","status":401}`, nil, fault.ClassAuth, true, "20003", 0},
 		{"unknown code goes by status", 400, `{"code":29999,"message":"new","status":400}`, nil, fault.ClassRequest, true, "29999", 0},
 		{"proxy error without a body", 503, `<html>busy</html>`, nil, fault.ClassTransient, false, "", 0},
