@@ -175,6 +175,56 @@ func TestReachCountsFromAcceptance(t *testing.T) {
 	assert.False(t, reach.Oldest.Before(accepted), "recorded at %s, accepted at %s", reach.Oldest, accepted)
 }
 
+// Messages waiting for the messaging limit take turns: each is due when
+// the reach whose place it takes leaves the 24 hours, so a message is
+// deferred once and goes at its turn (when they were all due at the
+// oldest reach's time, each freed place sent one and deferred the others
+// again).
+func TestMessagingLimitWaitersTakeTurns(t *testing.T) {
+	var mu sync.Mutex
+	var ahead time.Duration
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(ahead) }
+	jump := func(d time.Duration) { mu.Lock(); ahead = d; mu.Unlock() }
+	h := newHarness(t, harnessOpts{now: now, sandbox: func(c *sandbox.Config) { c.Clock = now }})
+	h.sb.SetMessagingLimit(3)
+	eventually(t, "the limit of 3", func() bool { return h.senders(t).Senders[0].MessagingLimit == "3" })
+	phone := func(i int) string { return fmt.Sprintf("0812348%05d", i) }
+	waID := func(i int) string { return fmt.Sprintf("62812348%05d", i) }
+
+	// Three new customers an hour apart use the limit up.
+	for i := range 3 {
+		jump(time.Duration(i) * time.Hour)
+		require.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("T-%d", i), phone(i), "Member", "50000")))
+		eventually(t, "the limit's message", func() bool { return len(h.sb.Messages()) == i+1 })
+		eventually(t, "the reach counted", func() bool { return h.senders(t).Senders[0].Reached == i+1 })
+	}
+	// Four more wait.
+	jump(3 * time.Hour)
+	for i := 3; i < 7; i++ {
+		require.Equal(t, http.StatusOK, h.postSale(sale(fmt.Sprintf("T-%d", i), phone(i), "Member", "50000")))
+	}
+	eventually(t, "four messages waiting", func() bool { return len(h.messagesByStatus(t)[store.MessageDeferred]) == 4 })
+	heldBack := h.hub.Metrics().MessagesHeldBack.WithLabelValues("acme", "whatsapp", "messaging_limit")
+	assert.Equal(t, 4.0, counterValue(t, heldBack))
+
+	// Each hour a reach leaves the 24 hours, and the next waiting message
+	// goes; the others wait on without another attempt.
+	for k := range 2 {
+		jump(24*time.Hour + time.Duration(k)*time.Hour)
+		eventually(t, "the next waiting message", func() bool { return len(h.sb.Messages()) == 4+k })
+		eventually(t, "the others waiting", func() bool { return len(h.messagesByStatus(t)[store.MessageDeferred]) == 3-k })
+	}
+	assert.Equal(t, 4.0, counterValue(t, heldBack), "each waiting message was deferred once")
+
+	// WhatsApp raises the limit: the last two go at once.
+	h.sb.SetMessagingLimit(250)
+	eventually(t, "the rest sent", func() bool { return len(h.sb.Messages()) == 7 })
+	assert.Empty(t, h.messagesByStatus(t)[store.MessageDeferred])
+	for i := range 7 {
+		assert.Equal(t, 1, h.sentTo("+"+waID(i)), "one message to customer %d", i)
+	}
+}
+
 func TestQualityDropPausesMarketingOnly(t *testing.T) {
 	// The hub's clock runs, and jumps ahead when the test says.
 	var mu sync.Mutex

@@ -385,10 +385,11 @@ type Messaging struct {
 	// business portfolio: how many unique users its senders may reach
 	// outside a customer service window in a moving 24 hours, "250",
 	// "2000", "10000", "100000" or "unlimited". A business-initiated
-	// conversation beyond it is deferred until the oldest one leaves the
-	// 24 hours. WhatsApp's business_capability_update and
-	// phone_number_quality_update webhooks replace it per sender, and the
-	// value they gave is kept across restarts. Empty (the default): no
+	// conversation beyond it is deferred, each waiting message until the
+	// reach whose place it takes leaves the 24 hours. WhatsApp's
+	// business_capability_update and phone_number_quality_update webhooks
+	// replace it per sender, and the value they gave is kept across
+	// restarts. Empty (the default): no
 	// limit until a webhook reports one.
 	MessagingLimit string `koanf:"messaging_limit"`
 	// MonthlyBudget is the most the tenant spends on WhatsApp messages in

@@ -255,7 +255,8 @@ var errWindowClosed = errors.New("the customer's 24-hour window is closed and th
 //   - a template outside the customer's window to a recipient the sender
 //     has not reached in the last ReachWindow is deferred while the
 //     sender's messaging limit is used up (CodeMessagingLimit), until the
-//     oldest reached recipient leaves the window;
+//     oldest reached recipient leaves the window (the send stage gives
+//     each waiting message its own turn instead);
 //   - anything else is sent (Initiated when it opens a business-initiated
 //     conversation).
 func Decide(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) Decision {

@@ -84,6 +84,10 @@ type Senders interface {
 	// Reach counts the recipients the sender reached since a time, and
 	// whether recipient is one of them.
 	Reach(ctx context.Context, tenant, sender, recipient string, since time.Time) (Reach, error)
+	// ReachTimes returns the times of the sender's reaches in (after,
+	// until], earliest first: at most n, after passing over the first
+	// skip.
+	ReachTimes(ctx context.Context, tenant, sender string, after, until time.Time, skip, n int) ([]time.Time, error)
 	// ResumeDeferred makes the sender's messages deferred for code (their
 	// reason starts with code and ": ") due at now, if they were due later,
 	// and returns how many: a lifted pause need not wait for their next

@@ -98,8 +98,30 @@ func (l *Lanes) setLimit(ctx context.Context, ev event.Event, limit int, at time
 	if limit == 0 || limit < -1 {
 		return nil // TIER_NOT_SET, or nothing WhatsApp documents
 	}
+	before, err := l.Store.SenderState(ctx, ev.Tenant, ev.Connector)
+	if err != nil {
+		return fmt.Errorf("reading the sender's state: %w", err)
+	}
+	was := before.MessagingLimit
+	if t, ok := l.Tenants.Tenant(ev.Tenant); ok && was == 0 {
+		was = t.Policy.MessagingLimit
+	}
 	if err := l.Store.SetMessagingLimit(ctx, ev.Tenant, ev.Connector, limit, at); err != nil {
 		return fmt.Errorf("recording the messaging limit: %w", err)
+	}
+	after, err := l.Store.SenderState(ctx, ev.Tenant, ev.Connector)
+	if err != nil {
+		return fmt.Errorf("reading the sender's state: %w", err)
+	}
+	if raised(was, after.MessagingLimit) {
+		// The messages waiting for a place go again now: as many as the
+		// new limit has room for are sent, the others take new turns.
+		n, err := l.Store.ResumeDeferred(ctx, ev.Tenant, ev.Connector, messaging.CodeMessagingLimit, l.Now())
+		if err != nil {
+			return fmt.Errorf("resuming the messages waiting for the messaging limit: %w", err)
+		}
+		l.Logger.Info("whatsapp raised the messaging limit: the messages waiting for it go again",
+			"tenant", ev.Tenant, "sender", ev.Connector, "from", was, "to", after.MessagingLimit, "resumed", n)
 	}
 	if l.Metrics.SenderMessagingLimit != nil {
 		l.Metrics.SenderMessagingLimit.WithLabelValues(ev.Tenant, ev.Connector).Set(float64(limit))
@@ -132,4 +154,16 @@ func maskNumber(n string) string {
 		return n
 	}
 	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
+}
+
+// raised reports whether a messaging limit went from was to now up: -1 is
+// unlimited, 0 none known (nothing waited for it).
+func raised(was, now int) bool {
+	switch {
+	case was == 0 || was == -1 || now == 0:
+		return false
+	case now == -1:
+		return true
+	}
+	return now > was
 }

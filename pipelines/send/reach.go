@@ -56,6 +56,7 @@ type reachMemos struct {
 	gates    map[senderKey]*sync.Mutex
 	inFlight map[senderKey]map[string]int
 	recorded map[senderKey]uint64
+	queues   map[senderKey]*limitQueue
 }
 
 // mark returns the number of the sender's reaches recorded so far, to be

@@ -317,7 +317,17 @@ func (s *Sender) decide(ctx context.Context, t *runtime.Tenant, c *runtime.Conne
 			s.Metrics.HeldBack.WithLabelValues(cmd.Tenant, cmd.Sender, d.Code).Inc()
 			reason = d.Code + ": " + reason
 		}
-		if err := s.Store.DeferMessage(bg, cmd.Key, d.Until, payload, reason, now); err != nil {
+		until := d.Until
+		if d.Code == messaging.CodeMessagingLimit {
+			// Each message waiting for the limit gets its own turn (limitqueue.go).
+			read := func(ctx context.Context, after, before time.Time, skip, n int) ([]time.Time, error) {
+				return s.Store.ReachTimes(ctx, cmd.Tenant, cmd.Sender, after, before, skip, n)
+			}
+			if until, err = s.reach.turn(ctx, cmd.Tenant, cmd.Sender, facts.Reach, now, read); err != nil {
+				return cmd, false, nil, true, fmt.Errorf("reading the sender's reaches for the next turn: %w", err)
+			}
+		}
+		if err := s.Store.DeferMessage(bg, cmd.Key, until, payload, reason, now); err != nil {
 			return cmd, false, nil, true, fmt.Errorf("deferring message: %w", err)
 		}
 		return cmd, false, nil, true, nil

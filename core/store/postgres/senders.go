@@ -133,6 +133,30 @@ func (s *Store) Reach(ctx context.Context, tenant, sender, recipient string, sin
 	return rc, nil
 }
 
+// ReachTimes returns the times of a sender's reaches in a span; see
+// store.Senders. It reads the index of reaches in order.
+func (s *Store) ReachTimes(ctx context.Context, tenant, sender string, after, until time.Time, skip, n int) ([]time.Time, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, `SELECT reached_at FROM sender_reach
+		WHERE tenant = $1 AND sender = $2 AND reached_at > $3 AND reached_at <= $4
+		ORDER BY reached_at LIMIT $5 OFFSET $6`, tenant, sender, after, until, n, skip)
+	if err != nil {
+		return nil, fmt.Errorf("reading reach times: %w", err)
+	}
+	times, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (time.Time, error) {
+		var at time.Time
+		err := row.Scan(&at)
+		return at.UTC(), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading reach times: %w", err)
+	}
+	return times, nil
+}
+
 // ResumeDeferred makes a sender's messages deferred for code due; see
 // store.Senders.
 func (s *Store) ResumeDeferred(ctx context.Context, tenant, sender, code string, now time.Time) (int, error) {

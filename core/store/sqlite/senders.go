@@ -130,6 +130,34 @@ func (s *Store) Reach(ctx context.Context, tenant, sender, recipient string, sin
 	return rc, nil
 }
 
+// ReachTimes returns the times of a sender's reaches in a span; see
+// store.Senders. It reads the index of reaches in order.
+func (s *Store) ReachTimes(ctx context.Context, tenant, sender string, after, until time.Time, skip, n int) ([]time.Time, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.QueryContext(ctx, `SELECT reached_at FROM sender_reach
+		WHERE tenant = ? AND sender = ? AND reached_at > ? AND reached_at <= ?
+		ORDER BY reached_at LIMIT ? OFFSET ?`, tenant, sender, toDB(after), toDB(until), n, skip)
+	if err != nil {
+		return nil, fmt.Errorf("reading reach times: %w", err)
+	}
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var at int64
+		if err := rows.Scan(&at); err != nil {
+			return nil, fmt.Errorf("reading reach times: %w", err)
+		}
+		times = append(times, fromDB(at))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading reach times: %w", err)
+	}
+	return times, nil
+}
+
 // ResumeDeferred makes a sender's messages deferred for code due; see
 // store.Senders.
 func (s *Store) ResumeDeferred(ctx context.Context, tenant, sender, code string, now time.Time) (int, error) {

@@ -78,6 +78,21 @@ func testSenderReach(t *testing.T, s store.Store) {
 	rc, err = s.Reach(ctx, tenant, "wa", "+6281200000001", at(250))
 	require.NoError(t, err)
 	assert.Equal(t, store.Reach{Reached: 2, Oldest: at(300).UTC(), Known: true}, rc)
+
+	// The reach times in a span, earliest first, paged: the reaches at 200,
+	// 300 and day (the first recipient again); 100 left with its recipient.
+	times, err := s.ReachTimes(ctx, tenant, "wa", at(0), at(day), 0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Time{at(200).UTC(), at(300).UTC(), at(day).UTC()}, times)
+	times, err = s.ReachTimes(ctx, tenant, "wa", at(200), at(day-1), 0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Time{at(300).UTC()}, times, "after is out, until is in")
+	times, err = s.ReachTimes(ctx, tenant, "wa", at(0), at(day), 1, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Time{at(300).UTC()}, times, "skip one, read one")
+	times, err = s.ReachTimes(ctx, tenant, "wa", at(day), at(2*day), 0, 10)
+	require.NoError(t, err)
+	assert.Empty(t, times)
 }
 
 func testPricing(t *testing.T, s store.Store) {
