@@ -27,10 +27,21 @@
 #                {latitude, longitude, name, address}, context {id, from},
 #                timestamp
 #
-# user-event, billing-event, platform-event and other types are ignored
-# by their type; a body that is not this envelope as "not_a_webhook". A
-# message or message-event without an id, or with a bad timestamp or
-# code, fails, with the payload as its item.
+# user-event opted-out / opted-in -> consent.changed
+#   id           "user/" + phone + "/" + type + "/" + timestamp
+#   data         phone ("+" and payload.phone's digits: the WhatsApp id,
+#                as Meta's own reports give it), category
+#                marketing_messages, value stop (opted-out: Gupshup refuses
+#                sends to the number with 1012 until it opts in again) or
+#                resume (opted-in), detail ("gupshup " + the type),
+#                timestamp
+#   A user-event of another type (sandbox-start) is ignored as
+#   "user-event/<type>".
+#
+# billing-event, platform-event and other types are ignored by their type;
+# a body that is not this envelope as "not_a_webhook". A message,
+# message-event or user-event without an id or phone, or with a bad
+# timestamp or code, fails, with the payload as its item.
 
 def str: if type == "string" and . != "" then . elif type == "number" then tostring else null end;
 
@@ -116,11 +127,33 @@ def message_event($at):
       } | drop_nulls)
     };
 
+def user_event($at):
+  .payload as $p
+  | (($p.type | str) // error("user-event without a type")) as $kind
+  | if ($kind | IN("opted-out", "opted-in")) | not then {ignored: "user-event/\($kind)"}
+    else
+      (($p.phone | digits) // error("user-event \($kind) without a phone")) as $phone
+      | {
+          type: "consent.changed",
+          id: "user/\($phone)/\($kind)/\($at)",
+          occurred_at: $at,
+          data: {
+            phone: "+\($phone)",
+            category: "marketing_messages",
+            value: (if $kind == "opted-out" then "stop" else "resume" end),
+            detail: "gupshup \($kind)",
+            timestamp: $at
+          }
+        }
+    end;
+
 if type != "object" or (.payload | type) != "object" or (.type | type) != "string" then {ignored: "not_a_webhook"}
 else . as $body
-  | if .type == "message-event" or .type == "message" then
+  | if .type == "message-event" or .type == "message" or .type == "user-event" then
       (try ((.timestamp | ms_time("\($body.type)")) as $at
-            | if $body.type == "message" then message_event($at) else status_event($at) end)
+            | if $body.type == "message" then message_event($at)
+              elif $body.type == "user-event" then user_event($at)
+              else status_event($at) end)
        catch {error: ., item: $body.payload})
     else {ignored: .type} end
 end

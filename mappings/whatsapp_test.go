@@ -249,6 +249,12 @@ func TestGupshupSamplesDecode(t *testing.T) {
 				if s.Name == "inbound_list_reply" {
 					assert.Equal(t, &event.Reply{Kind: "list_reply", ID: "r_latte", Title: "Free latte", Description: "300 points"}, m.Reply)
 				}
+			case event.TypeConsentChanged:
+				var c event.ConsentChanged
+				decodeStrict(t, e.Data, &c)
+				assert.Equal(t, "+6281234567890", c.Phone, s.Name)
+				assert.Equal(t, event.ConsentMarketingMessages, c.Category, s.Name)
+				assert.Equal(t, map[string]string{"user_event_opted_out": "stop", "user_event_opted_in": "resume"}[s.Name], c.Value, s.Name)
 			default:
 				t.Errorf("%s: unexpected event type %s", s.Name, e.Type)
 			}
@@ -256,4 +262,5 @@ func TestGupshupSamplesDecode(t *testing.T) {
 	}
 	assert.Equal(t, 6, seen[event.TypeMessageStatus])
 	assert.Equal(t, 7, seen[event.TypeMessageReceived])
+	assert.Equal(t, 2, seen[event.TypeConsentChanged])
 }

@@ -81,8 +81,9 @@ func gupshupEvent(status, id, gsID, destination string, detail map[string]any) m
 // Notifications sent through Gupshup: a template by its Gupshup id with
 // its params, and message-events that find the message by the Gupshup id
 // the sender recorded and act on Gupshup's codes as on Meta's (1012,
-// opted out, opts out of marketing like 131050). A webhook without the
-// token is refused.
+// opted out, opts out of marketing like 131050); user-events' opt-outs
+// and opt-ins change the customer's marketing consent. A webhook without
+// the token is refused.
 func TestGupshupSendsAndActsOnMessageEvents(t *testing.T) {
 	fake := &gupshupAPI{}
 	srv := httptest.NewServer(fake)
@@ -144,4 +145,20 @@ func TestGupshupSendsAndActsOnMessageEvents(t *testing.T) {
 	}
 	assert.Equal(t, store.MessageFailed, got.Status)
 	assert.Equal(t, "1012", got.ErrorCode)
+
+	// A user-event: the customer opted out at Gupshup, then in again.
+	userEvent := func(kind string, ms int64) map[string]any {
+		return map[string]any{"app": "KopiClub", "timestamp": ms, "version": 2, "type": "user-event",
+			"payload": map[string]any{"phone": "6281234560020", "type": kind}}
+	}
+	require.Equal(t, http.StatusOK, h.postGupshup(t, gupshupToken, userEvent("opted-out", 1795921400000)))
+	eventually(t, "the opt-out of the user-event", func() bool {
+		return h.contact(t, "+6281234560020").Marketing == member.ConsentOptedOut
+	})
+	require.Equal(t, http.StatusOK, h.postGupshup(t, gupshupToken, userEvent("opted-in", 1795921500000)))
+	eventually(t, "the opt-in of the user-event", func() bool {
+		return h.contact(t, "+6281234560020").Marketing == member.ConsentOptedIn
+	})
+	require.Equal(t, http.StatusOK, h.postGupshup(t, gupshupToken, userEvent("sandbox-start", 1795921600000)))
+	assert.Equal(t, member.ConsentOptedIn, h.contact(t, "+6281234560020").Marketing, "sandbox-start changes nothing")
 }
