@@ -1,7 +1,9 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strings"
@@ -106,4 +108,26 @@ func TestShortLinksCountClicksAndCostInTheFunnel(t *testing.T) {
 	assert.Equal(t, "1", col["clicked"])
 	assert.Equal(t, "0.05", col["cost"])
 	assert.Equal(t, "0.5", col["click_rate"])
+
+	// The links report: a row per URL, the opened one first.
+	var report struct {
+		Links []struct {
+			store.LinkRow
+			ClickRate float64 `json:"click_rate"`
+		}
+	}
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/analytics/links?origin=rule:", &report))
+	require.Len(t, report.Links, 2)
+	assert.Equal(t, store.LinkRow{URL: a.URL, Origin: "rule:points_earned", Messages: 1, Clicks: 1, Mobile: 1, Clicked: 1}, report.Links[0].LinkRow)
+	assert.Equal(t, 1.0, report.Links[0].ClickRate)
+	assert.Equal(t, store.LinkRow{URL: b.URL, Origin: "rule:points_earned", Messages: 1}, report.Links[1].LinkRow, "previews are not clicks")
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/analytics/links?origin=campaign:", &report))
+	assert.Empty(t, report.Links)
+	rows, err := csv.NewReader(bytes.NewReader(h.adminRaw(t, "/analytics/links?format=csv", "text/csv; charset=utf-8"))).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{
+		{"url", "origin", "messages", "clicks", "mobile_clicks", "clicked", "click_rate"},
+		{a.URL, "rule:points_earned", "1", "1", "1", "1", "1"},
+		{b.URL, "rule:points_earned", "1", "0", "0", "0", "0"},
+	}, rows)
 }

@@ -22,6 +22,12 @@ type Analytics interface {
 	// (q.Window is unused). It reads only the messages' rows, for a
 	// running campaign's watch.
 	FunnelStatuses(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	// LinkClicks reports the short links of the same messages as Funnel
+	// (q.Window is unused) by URL and origin: how many messages carried
+	// the URL, the clicks on it (by people, not previews), of them from
+	// mobile devices, and how many of the messages were clicked. Rows come
+	// sorted by clicks, most first, then URL and origin.
+	LinkClicks(ctx context.Context, q FunnelQuery) ([]LinkRow, error)
 	// Program reads a loyalty program's KPIs for a period: its members,
 	// repeat purchases, redemptions, points and retention cohorts (see
 	// ProgramKPIs).
@@ -128,4 +134,14 @@ func FoldFunnel(rows []FunnelStatusRow) []FunnelRow {
 		}
 	}
 	return out
+}
+
+// LinkRow is one URL's short links among one origin's messages.
+type LinkRow struct {
+	URL      string `json:"url"`
+	Origin   string `json:"origin"`
+	Messages int64  `json:"messages"` // messages that carried the URL
+	Clicks   int64  `json:"clicks"`
+	Mobile   int64  `json:"mobile_clicks"`
+	Clicked  int64  `json:"clicked"` // messages whose link was clicked
 }

@@ -27,6 +27,7 @@ func (a *API) analyticsRoutes(mux *http.ServeMux) {
 	const p = "/api/v1/tenants/{tenant}"
 	mux.Handle("GET "+p+"/analytics/funnel", a.tenant(a.getFunnel))
 	mux.Handle("GET "+p+"/analytics/program", a.tenant(a.getProgram))
+	mux.Handle("GET "+p+"/analytics/links", a.tenant(a.getLinks))
 	mux.Handle("GET "+p+"/report", a.tenant(a.getReport))
 }
 
@@ -91,6 +92,49 @@ func (a *API) getFunnel(w http.ResponseWriter, r *http.Request, t *runtime.Tenan
 	respond.JSON(w, http.StatusOK, map[string]any{
 		"from": from, "to": to, "window": window.String(), "funnel": views,
 	})
+}
+
+// getLinks answers the short links of the messages written from ?from to
+// ?to (as the funnel's), by URL and origin, with ?origin keeping the
+// origins that start with it ("campaign:spring" for a campaign's
+// variants), as JSON or, with ?format=csv, CSV.
+func (a *API) getLinks(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
+	from, to, ok := a.period(w, r, t)
+	if !ok {
+		return
+	}
+	format, ok := formatParam(w, r)
+	if !ok {
+		return
+	}
+	rows, err := a.Store.LinkClicks(r.Context(), store.FunnelQuery{Tenant: t.ID, From: from, To: to,
+		OriginPrefix: r.URL.Query().Get("origin")})
+	if err != nil {
+		a.respond(w, nil, err, "")
+		return
+	}
+	type linkView struct {
+		store.LinkRow
+		ClickRate float64 `json:"click_rate"` // messages clicked over messages
+	}
+	views := make([]linkView, len(rows))
+	for i, l := range rows {
+		views[i] = linkView{LinkRow: l, ClickRate: store.Ratio(l.Clicked, l.Messages)}
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="links.csv"`)
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"url", "origin", "messages", "clicks", "mobile_clicks", "clicked", "click_rate"})
+		n := func(i int64) string { return strconv.FormatInt(i, 10) }
+		for _, v := range views {
+			_ = cw.Write([]string{v.URL, v.Origin, n(v.Messages), n(v.Clicks), n(v.Mobile), n(v.Clicked),
+				strconv.FormatFloat(v.ClickRate, 'f', -1, 64)})
+		}
+		cw.Flush()
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "links": views})
 }
 
 var funnelHeader = []string{"origin", "targeted", "skipped", "skipped_by_reason", "failed", "waiting", "sent",

@@ -44,6 +44,42 @@ SELECT origin, status, code, count(*), count(*) FILTER (WHERE replied), count(*)
 	count(revenue), count(*) FILTER (WHERE redeemed), coalesce(sum(revenue), 0)::float8, sum(cost)::bigint
 FROM followed GROUP BY origin, status, code ORDER BY origin, status, code`
 
+// queryLinkClicks reads a period's messages by messages_tenant_created,
+// their links by links_message and each link's clicks by
+// link_clicks_message.
+const queryLinkClicks = `WITH carried AS (
+	SELECT l.url, m.origin,
+		(SELECT count(*) FROM link_clicks c WHERE c.message_key = l.message_key AND c.code = l.code) AS clicks,
+		(SELECT count(*) FROM link_clicks c WHERE c.message_key = l.message_key AND c.code = l.code
+			AND c.agent = 'mobile') AS mobile
+	FROM messages m JOIN links l ON l.message_key = m.key AND l.tenant = m.tenant
+	WHERE m.tenant = $1 AND m.created_at >= $2 AND m.created_at < $3 AND starts_with(m.origin, $4)
+)
+SELECT url, origin, count(*), sum(clicks)::bigint, sum(mobile)::bigint, count(*) FILTER (WHERE clicks > 0) FROM carried
+GROUP BY url, origin ORDER BY sum(clicks) DESC, url, origin`
+
+// LinkClicks reports a period's short links by URL and origin; see
+// store.Analytics.
+func (s *Store) LinkClicks(ctx context.Context, q store.FunnelQuery) ([]store.LinkRow, error) {
+	p, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.Query(ctx, queryLinkClicks, q.Tenant, q.From, q.To, q.OriginPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("reading link clicks: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.LinkRow, error) {
+		var l store.LinkRow
+		err := r.Scan(&l.URL, &l.Origin, &l.Messages, &l.Clicks, &l.Mobile, &l.Clicked)
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading link clicks: %w", err)
+	}
+	return out, nil
+}
+
 // Funnel reads the funnel of a period's messages; see store.Analytics.
 func (s *Store) Funnel(ctx context.Context, q store.FunnelQuery) ([]store.FunnelRow, error) {
 	p, err := s.db()

@@ -47,6 +47,46 @@ SELECT origin, status, code, count(*), sum(replied), sum(clicked), count(revenue
 FROM followed GROUP BY origin, status, code ORDER BY origin, status, code`
 
 // Funnel reads the funnel of a period's messages; see store.Analytics.
+// queryLinkClicks reads a period's messages by messages_tenant_created,
+// their links by links_message and each link's clicks by
+// link_clicks_message.
+const queryLinkClicks = `WITH carried AS (
+	SELECT l.url, m.origin,
+		(SELECT count(*) FROM link_clicks c WHERE c.message_key = l.message_key AND c.code = l.code) AS clicks,
+		(SELECT count(*) FROM link_clicks c WHERE c.message_key = l.message_key AND c.code = l.code
+			AND c.agent = 'mobile') AS mobile
+	FROM messages m JOIN links l ON l.message_key = m.key AND l.tenant = m.tenant
+	WHERE m.tenant = ?1 AND m.created_at >= ?2 AND m.created_at < ?3 AND substr(m.origin, 1, length(?4)) = ?4
+)
+SELECT url, origin, count(*), sum(clicks), sum(mobile), sum(clicks > 0) FROM carried
+GROUP BY url, origin ORDER BY sum(clicks) DESC, url, origin`
+
+// LinkClicks reports a period's short links by URL and origin; see
+// store.Analytics.
+func (s *Store) LinkClicks(ctx context.Context, q store.FunnelQuery) ([]store.LinkRow, error) {
+	r, err := s.reads()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.QueryContext(ctx, queryLinkClicks, q.Tenant, toDB(q.From), toDB(q.To), q.OriginPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("reading link clicks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.LinkRow
+	for rows.Next() {
+		var l store.LinkRow
+		if err := rows.Scan(&l.URL, &l.Origin, &l.Messages, &l.Clicks, &l.Mobile, &l.Clicked); err != nil {
+			return nil, fmt.Errorf("reading link clicks: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading link clicks: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Store) Funnel(ctx context.Context, q store.FunnelQuery) ([]store.FunnelRow, error) {
 	r, err := s.reads()
 	if err != nil {

@@ -79,6 +79,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"redact links to phone", redactLinksToPhone, []any{"t", "p"}, []string{"links_message", "messages_tenant_recipient"}, "links"},
 		{"redact links to wa_id", redactLinksToWAID, []any{"t", "t", "p"}, []string{"links_message", "messages_tenant_recipient", "contacts_phone"}, "links"},
 		{"funnel", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"messages_tenant_created", "link_clicks_message"}, "link_clicks"},
+		{"link clicks", queryLinkClicks, []any{"t", 0, 1, ""}, []string{"messages_tenant_created", "links_message", "link_clicks_message"}, ""},
 		{"anniversaries", queryAnniversaries, []any{"t", "[611]", 0, 2026, "", 10}, []string{"members_joined_day"}, "members"},
 		{"funnel's redemptions", queryFunnel, []any{"t", 0, 1, 1, 1, ""}, []string{"redemptions_member"}, "redemptions"},
 		{"wake waiting journey states", queryJourneyWake, []any{0}, []string{"journey_states_waiting", "inbound_messages_phone", "orders_member"}, "journey_states"},

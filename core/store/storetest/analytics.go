@@ -121,4 +121,19 @@ func testFunnel(t *testing.T, s store.Store, c *testClock) {
 	other, err := s.Funnel(ctx, store.FunnelQuery{Tenant: newTenant(), From: at(-1000), To: at(3600 * 5), Window: time.Hour})
 	require.NoError(t, err)
 	assert.Empty(t, other, "tenants are apart")
+
+	// The links by URL: /a in both sent messages, opened twice from one;
+	// /b in the read message, opened once.
+	links, err := s.LinkClicks(ctx, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(3600 * 5)})
+	require.NoError(t, err)
+	assert.Equal(t, []store.LinkRow{
+		{URL: "https://shop.example/a", Origin: rule, Messages: 2, Clicks: 2, Mobile: 2, Clicked: 1},
+		{URL: "https://shop.example/b", Origin: rule, Messages: 1, Clicks: 1, Mobile: 1, Clicked: 1},
+	}, links)
+	links, err = s.LinkClicks(ctx, store.FunnelQuery{Tenant: tenant, From: at(0), To: at(3600 * 5), OriginPrefix: "campaign:"})
+	require.NoError(t, err)
+	assert.Empty(t, links, "another origin")
+	links, err = s.LinkClicks(ctx, store.FunnelQuery{Tenant: newTenant(), From: at(0), To: at(3600 * 5)})
+	require.NoError(t, err)
+	assert.Empty(t, links, "tenants are apart")
 }
