@@ -169,6 +169,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.surveyRoutes(mux)
 	a.journeyRoutes(mux)
 	a.webhookRoutes(mux)
+	a.healthRoutes(mux)
 	a.keyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {

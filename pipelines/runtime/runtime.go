@@ -77,6 +77,11 @@ type Connector struct {
 	Pause *Pause
 	// Templates lists the account's templates, when the sender can.
 	Templates *Templates
+	// Deliveries counts the webhooks the source accepted and refused;
+	// Sends the messages the sender had accepted and those that failed.
+	// Nil records nothing.
+	Deliveries *Activity
+	Sends      *Activity
 }
 
 // Tenants are the tenants the hub runs, by id. It is built before the hub
