@@ -86,10 +86,15 @@ async function route() {
     const m = pattern.exec(path);
     if (!m) continue;
     const params = m.slice(1).map(decodeURIComponent);
-    const target = clear(view, el("p", { class: "muted" }, "Loading…"));
+    // Each screen draws into a container of its own: one still loading
+    // when the operator moved on draws into a detached node, never over
+    // the next screen.
+    const target = el("div", {}, el("p", { class: "muted" }, "Loading…"));
+    clear(view, target);
     try {
       await screen(target, ctx, ...params);
     } catch (err) {
+      if (!target.isConnected) return;
       clear(target);
       notify(describe(err), true);
       if (err.status === 401) {
