@@ -121,7 +121,14 @@ $("logout").addEventListener("click", () => {
 });
 $("tenant").addEventListener("change", (e) => {
   session.setTenant(e.target.value);
-  route();
+  // A member, message or dead letter belongs to the tenant it was opened
+  // in: another tenant's screen starts at its list.
+  const list = location.hash.match(/^#\/[a-z]+/);
+  if (list && list[0] !== location.hash) {
+    location.hash = list[0];
+  } else {
+    route();
+  }
 });
 window.addEventListener("hashchange", route);
 
