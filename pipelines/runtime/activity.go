@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,7 +55,7 @@ func (a *Activity) Failed(at time.Time, reason string) {
 		return
 	}
 	if len(reason) > maxActivityError {
-		reason = reason[:maxActivityError]
+		reason = strings.ToValidUTF8(reason[:maxActivityError], "")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

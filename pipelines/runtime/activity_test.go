@@ -35,5 +35,7 @@ func TestActivity(t *testing.T) {
 		var a Activity
 		a.Failed(t0, strings.Repeat("e", 1000))
 		assert.Len(t, a.Stats().LastError, maxActivityError)
+		a.Failed(t0, strings.Repeat("e", maxActivityError-1)+"é…")
+		assert.Equal(t, strings.Repeat("e", maxActivityError-1), a.Stats().LastError, "not half a character")
 	})
 }
