@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/loyalhub/loyalhub/core/messaging"
 )
@@ -146,6 +147,14 @@ type DeliveryClassifier interface {
 // may be empty when not configured).
 type CloudAccount interface {
 	CloudAccount() (phoneNumberID, wabaID string)
+}
+
+// BreakerReporter is implemented by senders that guard their account with
+// a circuit breaker: Breaker reports its state ("closed", "half-open" or
+// "open") and when it last opened (zero when it never did). It is safe for
+// concurrent use.
+type BreakerReporter interface {
+	Breaker() (state string, openedAt time.Time)
 }
 
 // Fault codes shared by every sender, beside the vendors' own codes.

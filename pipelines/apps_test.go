@@ -56,6 +56,18 @@ func TestSharedAppWebhookRoutesByPhoneNumberID(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.EqualValues(t, 1, out["deliveries"])
 	assert.EqualValues(t, 1, out["unrouted"])
+	var health struct {
+		Connectors []struct {
+			Name       string
+			Deliveries struct{ OK int64 }
+		}
+	}
+	require.Equal(t, http.StatusOK, h.admin(http.MethodGet, "/health", &health))
+	routed := map[string]int64{}
+	for _, c := range health.Connectors {
+		routed[c.Name] = c.Deliveries.OK
+	}
+	assert.Equal(t, map[string]int64{"pos": 0, "whatsapp": 1}, routed, "the change routed to the tenant's number is its delivery")
 
 	eventually(t, "the routed message's contact", func() bool {
 		var c struct {

@@ -159,7 +159,8 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 				Source: inst.Source, Handshaker: inst.Handshaker, Runner: inst.Runner, Enricher: inst.Enricher,
 				Syncer: inst.MemberSyncer, Issuer: inst.CodeIssuer,
 				Sender: inst.Sender, Classifier: inst.DeliveryClassifier,
-				Templates: runtime.NewTemplates(inst.TemplateLister),
+				Templates:  runtime.NewTemplates(inst.TemplateLister),
+				Deliveries: &runtime.Activity{}, Sends: &runtime.Activity{},
 			}
 			if inst.CloudAccount != nil {
 				accounts[c] = inst.CloudAccount

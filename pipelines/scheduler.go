@@ -50,6 +50,6 @@ func (h *Hub) startSyncer(ctx context.Context) {
 // startRunners starts the connectors that produce deliveries themselves,
 // enqueueing them as webhooks are.
 func (h *Hub) startRunners(ctx context.Context) {
-	s := &schedule.Sources{Tenants: h.tenants, Enqueue: h.hooks().Enqueue, Requests: h.metrics.ConnectorRequests, Logger: h.logger}
+	s := &schedule.Sources{Tenants: h.tenants, Enqueue: h.hooks().Enqueue, Requests: h.metrics.ConnectorRequests, Now: h.now, Logger: h.logger}
 	h.runners = s.Start(ctx)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/account"
 	"github.com/loyalhub/loyalhub/pipelines/admin"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
+	"github.com/loyalhub/loyalhub/pipelines/console"
 	"github.com/loyalhub/loyalhub/pipelines/ingest"
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/links"
@@ -17,8 +18,8 @@ import (
 )
 
 // Handler returns the hub's single HTTP handler: webhooks (package ingest),
-// short links (package links), health, metrics and the admin API (package
-// admin). It serves the queue
+// short links (package links), health, metrics, the admin API (package
+// admin) and the operator console on it (package console). It serves the queue
 // and store Start opened: build it once started.
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -31,6 +32,7 @@ func (h *Hub) Handler() http.Handler {
 	mux.Handle("GET /metrics", metricsGuard(h.cfg.Server.MetricsToken,
 		promhttp.HandlerFor(h.metrics.Registry, promhttp.HandlerOpts{})))
 	h.adminAPI().Routes(mux)
+	console.New().Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})

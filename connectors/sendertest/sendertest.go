@@ -462,6 +462,16 @@ func Run(t *testing.T, h Harness) {
 		opts := defaultOptions()
 		opts.BreakerMaxFailures, opts.BreakerOpenFor = 3, 300*time.Millisecond
 		s, fake := h.NewSender(t, opts)
+		// A sender that reports its breaker reports what it does.
+		breaker := func(want string, opened bool) {
+			t.Helper()
+			if b, ok := s.(connectors.BreakerReporter); ok {
+				state, at := b.Breaker()
+				assert.Equal(t, want, state)
+				assert.Equal(t, opened, !at.IsZero(), "when it last opened")
+			}
+		}
+		breaker("closed", false)
 		fake.InjectFault(Fault{Count: 1000, HTTPStatus: 500})
 		for i := range opts.BreakerMaxFailures {
 			_, err := s.Send(context.Background(), textCommand(fmt.Sprintf("msg_down_%d", i), "hi"))
@@ -477,6 +487,7 @@ func Run(t *testing.T, h Harness) {
 		assert.Positive(t, fault.RetryAfter(err))
 		assert.LessOrEqual(t, fault.RetryAfter(err), opts.BreakerOpenFor)
 		assert.Equal(t, before, fake.Attempts(), "an open breaker does not reach the BSP")
+		breaker("open", true)
 
 		fake.ClearFaults()
 		deadline := time.Now().Add(10 * time.Second)
@@ -489,6 +500,7 @@ func Run(t *testing.T, h Harness) {
 		}
 		require.NoError(t, err, "sending resumes once the breaker lets a trial through")
 		require.Len(t, fake.Received(), 1)
+		breaker("closed", true)
 	})
 
 	t.Run("cancelled context", func(t *testing.T) {

@@ -9,7 +9,8 @@
 // request; the funnel of the messages written, by origin; a loyalty
 // program's KPIs, and a report of them for a person to read; member
 // segments, their previews and exports; campaigns; surveys' responses;
-// the keys themselves and the audit log.
+// the connectors' health and the senders' templates, for the operator
+// console; who a key is; the keys themselves and the audit log.
 //
 // It depends on the store's sub-interfaces it uses, the tenants' runtime,
 // the hub's clock, and functions for what the hub does around it: running
@@ -169,6 +170,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.surveyRoutes(mux)
 	a.journeyRoutes(mux)
 	a.webhookRoutes(mux)
+	a.healthRoutes(mux)
 	a.keyRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {

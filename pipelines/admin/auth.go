@@ -103,6 +103,14 @@ func (l *limiters) touch(id string, now time.Time) bool {
 // the admin token or an integrator key. A key over its rate gets 429.
 // Every write let through is recorded in the audit log, however it ends.
 func (a *API) guard(need access.Scope, next http.Handler) http.Handler {
+	return a.guardAs(need, false, next)
+}
+
+// self is guard for a read route about the caller itself, without
+// {tenant}, that every valid key may call: it shows no other tenant's data.
+func (a *API) self(next http.Handler) http.Handler { return a.guardAs(access.Read, true, next) }
+
+func (a *API) guardAs(need access.Scope, anyKey bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.Token == "" && a.Keys == nil {
 			respond.Error(w, http.StatusForbidden, "the admin API is disabled: set server.admin_token")
@@ -110,7 +118,7 @@ func (a *API) guard(need access.Scope, next http.Handler) http.Handler {
 		}
 		c, result := a.authenticate(w, r)
 		if result == "" {
-			result = a.authorize(w, r, c, need)
+			result = a.authorize(w, r, c, need, anyKey)
 		}
 		a.count(result)
 		if result != allowed {
@@ -138,8 +146,8 @@ const (
 
 // authorize answers 403 unless c's scope includes need (the method's
 // when 0) and c opens the path's tenant, or every tenant on a route
-// without one.
-func (a *API) authorize(w http.ResponseWriter, r *http.Request, c Caller, need access.Scope) string {
+// without one unless anyKey.
+func (a *API) authorize(w http.ResponseWriter, r *http.Request, c Caller, need access.Scope, anyKey bool) string {
 	if need == 0 {
 		need = access.MethodScope(r.Method)
 	}
@@ -149,7 +157,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, c Caller, need a
 		respond.Error(w, http.StatusForbidden, "this key's scope is "+c.Scope.String()+": the route needs "+need.String())
 	case tenant != "" && !c.Opens(tenant):
 		respond.Error(w, http.StatusForbidden, "this key does not open tenant "+tenant)
-	case tenant == "" && !c.AllTenants():
+	case tenant == "" && !c.AllTenants() && !anyKey:
 		respond.Error(w, http.StatusForbidden, "the route spans tenants: it needs the admin token or a key of --all-tenants")
 	default:
 		return allowed

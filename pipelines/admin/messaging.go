@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -137,15 +138,22 @@ func limitText(n int) string {
 	return strconv.Itoa(n)
 }
 
+// senderStates returns what the store knows of tenant's senders, by
+// sender name.
+func (a *API) senderStates(ctx context.Context, tenant string) (map[string]store.SenderState, error) {
+	states, err := a.Store.SenderStates(ctx, tenant)
+	byName := make(map[string]store.SenderState, len(states))
+	for _, st := range states {
+		byName[st.Sender] = st
+	}
+	return byName, err
+}
+
 func (a *API) listSenders(w http.ResponseWriter, r *http.Request, t *runtime.Tenant) {
-	states, err := a.Store.SenderStates(r.Context(), t.ID)
+	byName, err := a.senderStates(r.Context(), t.ID)
 	if err != nil {
 		a.respond(w, nil, err, "")
 		return
-	}
-	byName := map[string]store.SenderState{}
-	for _, st := range states {
-		byName[st.Sender] = st
 	}
 	since := a.Now().Add(-messaging.ReachWindow)
 	var out []senderView

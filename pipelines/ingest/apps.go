@@ -132,10 +132,12 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 	for _, p := range parts {
 		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: event.ContentID(p.body)}); err != nil {
 			hs.Logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
+			p.route.c.Deliveries.Failed(hs.Now(), "enqueueing from app "+app+": "+err.Error())
 			w.Header().Set("Retry-After", "5")
 			respond.Error(w, http.StatusServiceUnavailable, "could not enqueue the delivery; retry later")
 			return
 		}
+		p.route.c.Deliveries.Succeeded(hs.Now())
 	}
 	for _, u := range unrouted {
 		d := store.DeadLetter{

@@ -122,6 +122,9 @@ func (hs *Hooks) handleHook(w http.ResponseWriter, r *http.Request) {
 	hs.Metrics.Requests.WithLabelValues(tenant, name, strconv.Itoa(code)).Inc()
 	if code < 300 {
 		hs.Metrics.AcceptSeconds.Observe(time.Since(start).Seconds())
+		c.Deliveries.Succeeded(hs.Now())
+	} else {
+		c.Deliveries.Failed(hs.Now(), "answered "+strconv.Itoa(code)+" "+http.StatusText(code))
 	}
 }
 

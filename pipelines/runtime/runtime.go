@@ -1,8 +1,9 @@
 // Package runtime holds what the hub runs for each tenant, as the
 // configuration built it: the tenant's program, notifications, chatbot and
 // messaging policy, and each connector instance with the capabilities its
-// spec declares, the pause of a sender whose credentials were refused and
-// the account's templates. The hub's parts look tenants and connectors up
+// spec declares, the pause of a sender whose credentials were refused, the
+// account's templates and the traffic the instance saw since the process
+// started. The hub's parts look tenants and connectors up
 // here (Tenants) without depending on the hub.
 package runtime
 
@@ -77,6 +78,11 @@ type Connector struct {
 	Pause *Pause
 	// Templates lists the account's templates, when the sender can.
 	Templates *Templates
+	// Deliveries counts the webhooks the source accepted and refused;
+	// Sends the messages the sender had accepted and those that failed.
+	// Nil records nothing.
+	Deliveries *Activity
+	Sends      *Activity
 }
 
 // Tenants are the tenants the hub runs, by id. It is built before the hub

@@ -115,14 +115,17 @@ func (f dropFolder) Run(ctx context.Context, accept func(context.Context, connec
 // TestSourcesEnqueueTheirDeliveries runs a self-running source: each
 // delivery it offers is enqueued and counted as a webhook's would be, one
 // that cannot be enqueued is refused with 503, and closing the workers
-// stops it.
+// stops it. The connector's Deliveries show both.
 func TestSourcesEnqueueTheirDeliveries(t *testing.T) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "requests_total"}, []string{"tenant", "connector", "code"})
 	enqueued := make(chan string, 2)
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	drop := &runtime.Connector{Name: "drop", Runner: dropFolder{ids: []string{"a.csv", "b.csv"}}, Deliveries: &runtime.Activity{}}
 	src := &schedule.Sources{
 		Tenants: runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
-			"drop": {Name: "drop", Runner: dropFolder{ids: []string{"a.csv", "b.csv"}}}, "shop": {Name: "shop"},
+			"drop": drop, "shop": {Name: "shop"},
 		}}},
+		Now: func() time.Time { return now },
 		Enqueue: func(_ context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
 			if d.ID == "b.csv" {
 				return errors.New("queue unavailable")
@@ -139,6 +142,8 @@ func TestSourcesEnqueueTheirDeliveries(t *testing.T) {
 	require.NoError(t, w.Close(ctx))
 	assert.Equal(t, 1.0, counted(t, requests, "acme", "drop", "200"))
 	assert.Equal(t, 1.0, counted(t, requests, "acme", "drop", "503"))
+	assert.Equal(t, runtime.ActivityStats{OK: 1, Failed: 1, LastOK: now, LastFailed: now,
+		LastError: "enqueueing: queue unavailable"}, drop.Deliveries.Stats())
 }
 
 // counted is the value of the counter of v with labels.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,7 +23,17 @@ type Sources struct {
 	// webhooks are counted (loyalhub_connector_requests_total): tenant,
 	// connector, code.
 	Requests *prometheus.CounterVec
-	Logger   *slog.Logger
+	// Now is the hub's clock, for the connectors' Deliveries; nil is the
+	// machine's.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (s *Sources) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 // Start starts every connector that is a connectors.Runner, once the hub
@@ -39,9 +50,11 @@ func (s *Sources) Start(ctx context.Context) *Workers {
 			accept := func(ctx context.Context, d connectors.Delivery, body []byte) error {
 				if err := s.Enqueue(ctx, tenant, c, body, d); err != nil {
 					s.Requests.WithLabelValues(tenant, c.Name, "503").Inc()
+					c.Deliveries.Failed(s.now(), "enqueueing: "+err.Error())
 					return err
 				}
 				s.Requests.WithLabelValues(tenant, c.Name, "200").Inc()
+				c.Deliveries.Succeeded(s.now())
 				return nil
 			}
 			w.Go(func(ctx context.Context) {

@@ -126,6 +126,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	done(err)
 	if err == nil {
 		s.Metrics.Sends.WithLabelValues(cmd.Tenant, cmd.Sender).Inc()
+		c.Sends.Succeeded(s.Now())
 		if err := s.Store.MarkSent(bg, cmd.Key, res.ProviderMessageID, s.Now()); err != nil {
 			return fmt.Errorf("recording sent message: %w", err)
 		}
@@ -153,6 +154,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 func (s *Sender) failed(ctx context.Context, c *runtime.Connector, cmd messaging.Command, payload []byte, attempts int, err error) error {
 	class := fault.ClassOf(err)
 	s.Metrics.Errors.WithLabelValues(cmd.Tenant, cmd.Sender, string(class)).Inc()
+	c.Sends.Failed(s.Now(), err.Error())
 	code := fault.CodeOf(err)
 	switch {
 	case class == fault.ClassAuth:

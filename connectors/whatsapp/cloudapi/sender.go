@@ -23,6 +23,7 @@ type Sender struct {
 
 var (
 	_ connectors.Sender             = (*Sender)(nil)
+	_ connectors.BreakerReporter    = (*Sender)(nil)
 	_ connectors.DeliveryClassifier = (*Sender)(nil)
 	_ messaging.TemplateLister      = (*Sender)(nil)
 )

@@ -24,6 +24,7 @@ type Sender struct {
 
 var (
 	_ connectors.Sender             = (*Sender)(nil)
+	_ connectors.BreakerReporter    = (*Sender)(nil)
 	_ connectors.ReadMarker         = (*Sender)(nil)
 	_ connectors.DeliveryClassifier = (*Sender)(nil)
 )

@@ -181,6 +181,15 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// Breaker reports the number's circuit breaker state and when it last
+// opened (connectors.BreakerReporter).
+func (c *Client) Breaker() (state string, openedAt time.Time) {
+	if n := c.openedAt.Load(); n != 0 {
+		openedAt = time.Unix(0, n)
+	}
+	return c.breaker.State().String(), openedAt
+}
+
 // Send delivers one message. It first waits for the number's throughput
 // limit and the recipient's pair limit; a wait longer than the pair limit
 // allows inline comes back as a retryable error with the delay, so nothing
