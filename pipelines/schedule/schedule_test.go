@@ -29,7 +29,7 @@ func TestSweepHoldsTheTenantsLease(t *testing.T) {
 	now := seededAt.Add(72 * time.Hour)
 	checkouts := 0
 	sch := &schedule.Scheduler{
-		Store: s, Tenants: runtime.Tenants{"acme": {ID: "acme", Program: prog}},
+		Store: s, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Program: prog}}),
 		Config: config.Scheduler{Lease: time.Minute}, Now: func() time.Time { return now },
 		Logger: slog.New(slog.DiscardHandler),
 		Checkouts: func(_ context.Context, tt *runtime.Tenant, at time.Time) (int, error) {
@@ -70,9 +70,9 @@ func TestWriteBackKeepsWhatFailed(t *testing.T) {
 	synced := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synced_total"}, []string{"tenant", "connector", "result"})
 	wb := &schedule.WriteBack{
 		Store: s, Synced: synced, Logger: slog.New(slog.DiscardHandler),
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
 			"crm": {Name: "crm", Syncer: crm}, "shop": {Name: "shop"},
-		}}},
+		}}}),
 	}
 	pending := func() int {
 		items, err := s.PendingSync(ctx, "acme", "crm", 10)
@@ -120,9 +120,9 @@ func TestSourcesEnqueueTheirDeliveries(t *testing.T) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "requests_total"}, []string{"tenant", "connector", "code"})
 	enqueued := make(chan string, 2)
 	src := &schedule.Sources{
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
 			"drop": {Name: "drop", Runner: dropFolder{ids: []string{"a.csv", "b.csv"}}}, "shop": {Name: "shop"},
-		}}},
+		}}}),
 		Enqueue: func(_ context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
 			if d.ID == "b.csv" {
 				return errors.New("queue unavailable")

@@ -23,7 +23,7 @@ const templateRefreshEvery = 15 * time.Minute
 // messages against, and checks the tenants' notifications against them.
 // It needs no store.
 type Templates struct {
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Now is the hub's clock.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -38,8 +38,9 @@ type Templates struct {
 // whose template does not fit is a configuration error.
 func (tp *Templates) Load(ctx context.Context) error {
 	var errs config.Errors
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		for name, c := range t.Connectors {
 			cat, ok, err := c.Templates.Fetch(ctx, tp.Now())
 			if !ok {
@@ -87,8 +88,9 @@ func checkNotifications(t *runtime.Tenant, sender string, cat *messaging.Catalog
 
 // Refresh fetches again the template lists that are stale or old.
 func (tp *Templates) Refresh(ctx context.Context) {
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		for name, c := range t.Connectors {
 			if !c.Templates.Due(tp.Now(), templateRefreshEvery) {
 				continue
@@ -125,8 +127,9 @@ type TenantTemplates struct {
 // are left out.
 func (tp *Templates) List(ctx context.Context) []TenantTemplates {
 	var out []TenantTemplates
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		names := make([]string, 0, len(t.Connectors))
 		for name := range t.Connectors {
 			names = append(names, name)
