@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyalhub/loyalhub/core/config"
 	hubconfig "github.com/loyalhub/loyalhub/pipelines/config"
@@ -58,7 +59,12 @@ func (h *Hub) Reload(s *hubconfig.Settings) error {
 	if err != nil {
 		return config.Errors{{Path: reloadableKey, Msg: err.Error()}}
 	}
+	if errs := h.templates().Check(tenants); len(errs) > 0 {
+		return errs
+	}
+	prev := h.tenants.Current()
 	h.tenants.Store(tenants)
+	h.forgetSenders(prev, tenants)
 	h.accounts = accounts
 	h.apps.Reroute(apps)
 	if h.runners != nil {
@@ -71,6 +77,22 @@ func (h *Hub) Reload(s *hubconfig.Settings) error {
 		h.logger.Warn("config: " + w)
 	}
 	return nil
+}
+
+// forgetSenders drops the gauges of the senders prev ran that next does not
+// have, so that a removed sender does not stay paused on a dashboard.
+func (h *Hub) forgetSenders(prev, next runtime.Snapshot) {
+	m := h.metrics
+	for id, t := range prev {
+		for name := range t.Connectors {
+			if _, ok := next.Connector(id, name); ok {
+				continue
+			}
+			for _, g := range []*prometheus.GaugeVec{m.SenderPaused, m.SenderQualityPaused, m.SenderMessagingLimit, m.Templates} {
+				g.DeleteLabelValues(id, name)
+			}
+		}
+	}
 }
 
 // carriedOver returns the connector prev runs as tenant's name when its

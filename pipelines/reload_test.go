@@ -3,6 +3,7 @@ package pipelines_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
+	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/member"
 	"github.com/loyalhub/loyalhub/pipelines"
 )
@@ -199,6 +201,41 @@ func TestReloadRefusesABadConfig(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 0.0, reloads(h, pipelines.ReloadOK))
+}
+
+// A reload carries over the connectors whose block did not change, as they
+// run (here a sender paused after its credentials were refused), and builds
+// anew those whose block changed, in new tenants; the tenants in flight keep
+// the connectors they hold.
+func TestReloadCarriesOverUnchangedConnectors(t *testing.T) {
+	h := newHarness(t, harnessOpts{configFile: true})
+	before, ok := pipelines.TenantOf(h.hub, "acme")
+	require.True(t, ok)
+	wa, posConn := before.Connectors["whatsapp"], before.Connectors["pos"]
+	done, _, _, paused := wa.Pause.Admit()
+	require.False(t, paused)
+	done(fault.Permanent(fault.ClassAuth, errors.New("(#190) Error validating access token")))
+
+	h.editConfig(replace(t, "secret: "+testPOSSecret, "secret: new-pos-secret"))
+	h.editConfig(replace(t, oneEvery10000, oneEvery5000))
+	require.NoError(t, h.hub.Reloader().Reload())
+
+	after, ok := pipelines.TenantOf(h.hub, "acme")
+	require.True(t, ok)
+	assert.NotSame(t, before, after)
+	assert.NotSame(t, before.Program, after.Program)
+	assert.Same(t, wa, after.Connectors["whatsapp"], "unchanged: carried over")
+	paused, _, _ = after.Connectors["whatsapp"].Pause.State()
+	assert.True(t, paused, "its pause goes on")
+	assert.NotSame(t, posConn, after.Connectors["pos"], "changed: built anew")
+	assert.Same(t, posConn, before.Connectors["pos"])
+
+	body := sale("C-1", "081234560301", "Rina", "250000")
+	code, _ := h.post("/hooks/acme/pos", body, pos.Sign(testPOSSecret, body))
+	assert.Equal(t, http.StatusUnauthorized, code, "the old secret no longer opens it")
+	code, _ = h.post("/hooks/acme/pos", body, pos.Sign("new-pos-secret", body))
+	require.Equal(t, http.StatusOK, code)
+	h.balance(t, "+6281234560301", 50)
 }
 
 // memberOf returns tenant's member of phone, as the admin API finds it.

@@ -100,10 +100,11 @@ which needs a restart.`,
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
 			}
+			watched := path
 			if !watch {
-				path = ""
+				watched = ""
 			}
-			return runHub(cmd.Context(), s, load, path, cmd.ErrOrStderr())
+			return runHub(cmd.Context(), s, load, watched, cmd.ErrOrStderr())
 		},
 	}
 	configPathFlag(cmd, &path)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -60,6 +62,23 @@ func (tp *Templates) Load(ctx context.Context) error {
 		return fmt.Errorf("checking notification templates: %w", err)
 	}
 	return nil
+}
+
+// Check checks the notifications and journeys of tenants against the
+// template listings their senders hold already, without fetching: a reload
+// is refused, as a start is, when one does not fit. A sender without a
+// listing yet (new, or one that cannot list) is checked at its first.
+func (tp *Templates) Check(tenants runtime.Snapshot) config.Errors {
+	var errs config.Errors
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
+		for _, name := range slices.Sorted(maps.Keys(t.Connectors)) {
+			if tmpl := t.Connectors[name].Templates; tmpl != nil && tmpl.Catalog() != nil {
+				errs = append(errs, checkNotifications(t, name, tmpl.Catalog())...)
+			}
+		}
+	}
+	return errs
 }
 
 // checkNotifications checks the templates of a tenant's notifications and
