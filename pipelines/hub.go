@@ -53,6 +53,7 @@ type Hub struct {
 	// Options.Load, nil without.
 	reloadMu sync.Mutex
 	reloader *Reloader
+	closing  bool // under reloadMu: Close has begun, reloads are refused
 
 	store  store.Store
 	queue  *queue.Queue
@@ -424,6 +425,9 @@ func (h *Hub) Run(ctx context.Context) error {
 // the store. It is safe to call twice and after a partial Start.
 func (h *Hub) Close(ctx context.Context) error {
 	h.closeOnce.Do(func() {
+		h.reloadMu.Lock()
+		h.closing = true
+		h.reloadMu.Unlock()
 		var errs []error
 		if h.server != nil {
 			if err := h.server.Shutdown(ctx); err != nil {

@@ -48,6 +48,9 @@ const reloadableKey = "tenants"
 func (h *Hub) Reload(s *hubconfig.Settings) error {
 	h.reloadMu.Lock()
 	defer h.reloadMu.Unlock()
+	if h.closing {
+		return config.Errors{{Msg: "the hub is shutting down"}}
+	}
 	if errs := restartOnly(h.cfg, s.Config); len(errs) > 0 {
 		return errs
 	}
