@@ -49,8 +49,9 @@ type Hub struct {
 	// connectors, which the Meta apps' webhooks route by.
 	accounts map[*runtime.Connector]connectors.CloudAccount
 	// reloadMu makes reloads of the configuration one at a time, and
-	// keeps them from the start of what they update; reloader reloads from
-	// Options.Load, nil without.
+	// keeps them apart from the start of the runners and write-back loops
+	// they update and from Close; reloader reloads from Options.Load, nil
+	// without.
 	reloadMu sync.Mutex
 	reloader *Reloader
 	closing  bool // under reloadMu: Close has begun, reloads are refused
