@@ -3,6 +3,8 @@ package pipelines
 import (
 	"context"
 	"time"
+
+	"github.com/loyalhub/loyalhub/pipelines/runtime"
 )
 
 // SetInlineWait changes how long a delivery waits in its handler for an
@@ -15,3 +17,6 @@ func SetInlineWait(h *Hub, d time.Duration) { h.inlineWait = d }
 func SendCommand(h *Hub, payload []byte) error {
 	return h.sender.Send(context.Background(), payload)
 }
+
+// TenantOf returns tenant id as the hub runs it now.
+func TenantOf(h *Hub, id string) (*runtime.Tenant, bool) { return h.tenants.Tenant(id) }

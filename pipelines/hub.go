@@ -43,8 +43,18 @@ type Hub struct {
 	cfg      config.Config
 	logger   *slog.Logger
 	metrics  *Metrics
-	tenants  runtime.Tenants
+	tenants  *runtime.Tenants
 	listener net.Listener
+	// accounts are the Cloud API accounts of the current tenants'
+	// connectors, which the Meta apps' webhooks route by.
+	accounts map[*runtime.Connector]connectors.CloudAccount
+	// reloadMu makes reloads of the configuration one at a time, and
+	// keeps them apart from the start of the runners and write-back loops
+	// they update and from Close; reloader reloads from Options.Load, nil
+	// without.
+	reloadMu sync.Mutex
+	reloader *Reloader
+	closing  bool // under reloadMu: Close has begun, reloads are refused
 
 	store  store.Store
 	queue  *queue.Queue
@@ -65,7 +75,11 @@ type Hub struct {
 	stopWebhooks func()
 	runners      *schedule.Workers
 	syncer       *schedule.Workers
-	sender       *send.Sender
+	// sources and writeBack start and stop runners and syncer loops as
+	// reloads add and remove connectors.
+	sources   *schedule.Sources
+	writeBack *schedule.WriteBack
+	sender    *send.Sender
 	// ledger runs the tenants' loyalty transactions with their effects
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger
@@ -102,6 +116,10 @@ type Options struct {
 	// pause, whose timer is gobreaker's, read the machine's clock. Default
 	// time.Now.
 	Now func() time.Time
+	// Load, when set, loads the configuration again as it was loaded for
+	// New: the hub then reloads on request (Reloader, and the admin API's
+	// POST /api/v1/config/reload).
+	Load func() (*hubconfig.Settings, error)
 }
 
 // New builds a hub from loaded settings (whose mappings and notification
@@ -116,7 +134,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		cfg:      s.Config,
 		logger:   logger,
 		metrics:  NewMetrics(),
-		tenants:  runtime.Tenants{},
+		tenants:  runtime.NewTenants(nil),
 		listener: opts.Listener,
 		now:      opts.Now,
 
@@ -127,14 +145,37 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		h.now = time.Now
 	}
 	h.ignored = &process.Ignored{Parts: h.metrics.PartsIgnored, Logger: logger}
+	if opts.Load != nil {
+		h.reloader = &Reloader{Hub: h, Load: opts.Load, Logger: logger.With("part", "config")}
+	}
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)
 	}
+	tenants, accounts, err := h.buildTenants(s, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := ingest.NewApps(h.cfg.WhatsAppApps, tenants, accounts)
+	if err != nil {
+		return nil, err
+	}
+	h.tenants.Store(tenants)
+	h.accounts, h.apps = accounts, apps
+	h.metrics.ConfigLastReload.Set(float64(time.Now().Unix()))
+	return h, nil
+}
+
+// buildTenants instantiates the tenants of s. A connector whose block is
+// the same in prev carries over as it runs (its HTTP client, breaker,
+// pacing, pause and templates), with its Cloud API account from
+// prevAccounts; any other is built anew. It does no I/O.
+func (h *Hub) buildTenants(s *hubconfig.Settings, prev runtime.Snapshot, prevAccounts map[*runtime.Connector]connectors.CloudAccount) (runtime.Snapshot, map[*runtime.Connector]connectors.CloudAccount, error) {
+	tenants := runtime.Snapshot{}
 	accounts := map[*runtime.Connector]connectors.CloudAccount{}
 	for id, tc := range s.Config.Tenants {
 		prog := s.Programs[id]
 		if prog == nil {
-			return nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
+			return nil, nil, fmt.Errorf("tenant %s: the loyalty program was not compiled", id)
 		}
 		t := &runtime.Tenant{ID: id, Config: tc, Program: prog, Connectors: map[string]*runtime.Connector{}, Location: time.UTC, Bot: s.Bots[id]}
 		if t.Bot.Catalog == nil {
@@ -147,12 +188,17 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		t.Rates = messaging.NewRateCard(tc.Pricing)
 		t.Chat = chat.NewBot(t)
 		for name, cs := range s.Connectors[id] {
-			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
-				Tenant: id, Name: name,
-				Logger: logger.With("tenant", id, "connector", name),
-			})
+			if c, ok := carriedOver(prev, id, name, tc.Connectors[name]); ok {
+				t.Connectors[name] = c
+				if acct, ok := prevAccounts[c]; ok {
+					accounts[c] = acct
+				}
+				continue
+			}
+			logger := h.logger.With("tenant", id, "connector", name)
+			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{Tenant: id, Name: name, Logger: logger})
 			if err != nil {
-				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
+				return nil, nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
 			c := &runtime.Connector{
 				Name: name, Spec: cs.Spec, Mapping: cs.Program,
@@ -173,21 +219,20 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 				c.Topic = TopicInboundBSP
 			}
 			t.Connectors[name] = c
-			c.Pause = send.NewPause(h.cfg.Pipeline.Send.AuthPause, h.metrics.SenderPaused, logger, id, name)
+			c.Pause = send.NewPause(h.cfg.Pipeline.Send.AuthPause, h.metrics.SenderPaused, h.logger, id, name)
 		}
 		for i, n := range tc.Notifications {
 			t.Notifications = append(t.Notifications, runtime.Notification{Name: n.Name, On: n.On, Renderer: s.Renderers[id][i]})
 		}
 		t.Journeys = s.Journeys[id]
-		h.tenants[id] = t
+		tenants[id] = t
 	}
-	apps, err := ingest.NewApps(h.cfg.WhatsAppApps, h.tenants, accounts)
-	if err != nil {
-		return nil, err
-	}
-	h.apps = apps
-	return h, nil
+	return tenants, accounts, nil
 }
+
+// Reloader returns what reloads the hub's configuration, nil when the hub
+// was built without Options.Load.
+func (h *Hub) Reloader() *Reloader { return h.reloader }
 
 // Store returns the hub's store once started, for tools and benchmarks.
 func (h *Hub) Store() store.Store { return h.store }
@@ -382,6 +427,9 @@ func (h *Hub) Run(ctx context.Context) error {
 // the store. It is safe to call twice and after a partial Start.
 func (h *Hub) Close(ctx context.Context) error {
 	h.closeOnce.Do(func() {
+		h.reloadMu.Lock()
+		h.closing = true
+		h.reloadMu.Unlock()
 		var errs []error
 		if h.server != nil {
 			if err := h.server.Shutdown(ctx); err != nil {

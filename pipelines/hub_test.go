@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,9 @@ type harness struct {
 	url    string
 	sb     *sandbox.Server
 	client *http.Client
+	// configPath is the config file the hub reloads from, with
+	// harnessOpts.configFile.
+	configPath string
 }
 
 type harnessOpts struct {
@@ -60,6 +64,11 @@ type harnessOpts struct {
 	logger *slog.Logger
 	// beforeStart adjusts the hub before it starts.
 	beforeStart func(*pipelines.Hub)
+	// configFile writes the config to a file the hub reloads from
+	// (harness.configPath).
+	configFile bool
+	// sandboxHandler wraps the sandbox BSP's HTTP handler.
+	sandboxHandler func(http.Handler) http.Handler
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -132,7 +141,11 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	sb := sandbox.New(sbCfg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sb.Start(ctx)
-	sbSrv := httptest.NewServer(sb.Handler())
+	var sbHandler http.Handler = sb.Handler()
+	if o.sandboxHandler != nil {
+		sbHandler = o.sandboxHandler(sbHandler)
+	}
+	sbSrv := httptest.NewServer(sbHandler)
 
 	reg := connectors.NewRegistry()
 	all.Register(reg)
@@ -153,6 +166,13 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	s, err := hubconfig.Parse([]byte(cfg), env, reg)
 	require.NoError(t, err)
+	var load func() (*hubconfig.Settings, error)
+	var configPath string
+	if o.configFile {
+		configPath = filepath.Join(t.TempDir(), "loyalhub.yaml")
+		require.NoError(t, os.WriteFile(configPath, []byte(cfg), 0o600))
+		load = func() (*hubconfig.Settings, error) { return hubconfig.Load(configPath, env, reg) }
+	}
 	var logger *slog.Logger
 	if os.Getenv("LOYALHUB_TEST_LOG") != "" {
 		// The hub's log on stderr, to debug a test.
@@ -161,7 +181,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.logger != nil {
 		logger = o.logger
 	}
-	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger, Load: load})
 	require.NoError(t, err)
 	if o.beforeStart != nil {
 		o.beforeStart(hub)
@@ -175,7 +195,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		_ = sb.Close(closeCtx)
 		cancel()
 	})
-	return &harness{t: t, hub: hub, url: hubURL, sb: sb, client: &http.Client{Timeout: 10 * time.Second}}
+	return &harness{t: t, hub: hub, url: hubURL, sb: sb, client: &http.Client{Timeout: 10 * time.Second}, configPath: configPath}
 }
 
 func sale(id, phone, name, total string) []byte {

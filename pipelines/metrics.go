@@ -115,6 +115,11 @@ type Metrics struct {
 	// InboundNumbers counts customers' new messages by the form of the
 	// number they came from (listed, joined, unlisted).
 	InboundNumbers *prometheus.CounterVec // tenant, form
+	// ConfigReloads counts reloads of the configuration, by result (ok,
+	// refused); ConfigLastReload is when the running configuration was
+	// applied, at start or by the last reload that succeeded.
+	ConfigReloads    *prometheus.CounterVec // result
+	ConfigLastReload prometheus.Gauge
 }
 
 // NewMetrics creates and registers every instrument, plus the Go and
@@ -355,6 +360,14 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_whatsapp_inbound_numbers_total",
 			Help: "Customers' new messages by the form of the sender's number: listed (known to phonenumbers' metadata), joined (another form of one: Brazil's mobile without its ninth digit, Mexico's 521), unlisted (fictional or newly allocated ranges).",
 		}, []string{"tenant", "form"}),
+		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_config_reloads_total",
+			Help: "Reloads of the configuration, by result: ok (applied), refused (errors in the new configuration, or a change that needs a restart; the running one goes on).",
+		}, []string{"result"}),
+		ConfigLastReload: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "loyalhub_config_last_reload_timestamp_seconds",
+			Help: "When the running configuration was applied: at start, or by the last reload that succeeded (Unix seconds).",
+		}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -369,7 +382,10 @@ func NewMetrics() *Metrics {
 		m.WebhookDeliveries, m.WebhookSeconds,
 		m.CodesIssued, m.HandoffEvents, m.BotReplies, m.SegmentEvaluations, m.SegmentMembers, m.SegmentSeconds, m.SurveyResponses, m.CampaignMessages,
 		m.PartsIgnored, m.StatusesIgnored, m.WebhookErrors, m.ParamsFitted, m.LimitRefusals, m.IdentityChanges, m.InboundNumbers,
-		m.LinksShortened, m.LinkClicks, m.LinkPreviews,
+		m.LinksShortened, m.LinkClicks, m.LinkPreviews, m.ConfigReloads, m.ConfigLastReload,
 	)
+	for _, result := range []string{ReloadOK, ReloadRefused} {
+		m.ConfigReloads.WithLabelValues(result)
+	}
 	return m
 }

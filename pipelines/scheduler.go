@@ -42,14 +42,18 @@ func (h *Hub) startScheduler(ctx context.Context) {
 
 // startSyncer starts the write-back loops, if any connector writes back.
 func (h *Hub) startSyncer(ctx context.Context) {
-	wb := &schedule.WriteBack{Store: h.store, Tenants: h.tenants, Interval: h.cfg.Pipeline.Sync.Interval,
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	h.writeBack = &schedule.WriteBack{Store: h.store, Tenants: h.tenants, Interval: h.cfg.Pipeline.Sync.Interval,
 		Synced: h.metrics.MembersSynced, Logger: h.logger}
-	h.syncer = wb.Start(ctx)
+	h.syncer = h.writeBack.Start(ctx)
 }
 
 // startRunners starts the connectors that produce deliveries themselves,
 // enqueueing them as webhooks are.
 func (h *Hub) startRunners(ctx context.Context) {
-	s := &schedule.Sources{Tenants: h.tenants, Enqueue: h.hooks().Enqueue, Requests: h.metrics.ConnectorRequests, Now: h.now, Logger: h.logger}
-	h.runners = s.Start(ctx)
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	h.sources = &schedule.Sources{Tenants: h.tenants, Enqueue: h.hooks().Enqueue, Requests: h.metrics.ConnectorRequests, Now: h.now, Logger: h.logger}
+	h.runners = h.sources.Start(ctx)
 }

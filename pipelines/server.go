@@ -91,8 +91,16 @@ func (h *Hub) adminAPI() *admin.API {
 		Redeemer: h.redeemer(), Transact: h.ledger.Transact, AccountRef: process.AccountRef, Enqueue: h.ledger.Enqueue,
 		Replay: h.replayDeadLetter, MembersOf: h.lanes.MembersOf, Erase: h.lanes.ErasePerson, HandoffReleased: h.responder().HandoffReleased,
 		Campaigns: h.campaigns, WakeWebhooks: h.webhooks.Wake,
-		Segments: h.Segments(),
+		Segments: h.Segments(), Reload: h.reloadFunc(),
 	}
+}
+
+// reloadFunc is the admin API's reload: the reloader's, or nil.
+func (h *Hub) reloadFunc() func() error {
+	if h.reloader == nil {
+		return nil
+	}
+	return h.reloader.Reload
 }
 
 // redeemer redeems rewards on the hub's store, with the effects of the

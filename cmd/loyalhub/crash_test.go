@@ -93,6 +93,7 @@ type child struct {
 	t      *testing.T
 	bin    string
 	cfg    string
+	flags  []string // serve's flags besides --config
 	log    *os.File
 	cmd    *exec.Cmd
 	done   chan error
@@ -101,7 +102,7 @@ type child struct {
 
 func (c *child) start(addr string) {
 	c.t.Helper()
-	c.cmd = exec.Command(c.bin, "serve", "--config", c.cfg)
+	c.cmd = exec.Command(c.bin, append([]string{"serve", "--config", c.cfg}, c.flags...)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	c.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
 	require.NoError(c.t, c.cmd.Start())

@@ -80,7 +80,7 @@ tenants:
 	require.NoError(t, st.Migrate(context.Background()))
 	mux := http.NewServeMux()
 	(&admin.API{Store: st, Keys: st, Audit: st, Now: time.Now,
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Location: time.UTC}}}).Routes(mux)
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Location: time.UTC}})}).Routes(mux)
 	get := func() int {
 		req := httptest.NewRequest("GET", "/api/v1/tenants/acme/deadletters", nil)
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -79,27 +80,69 @@ func configPathFlag(cmd *cobra.Command, path *string) {
 
 func serveCmd() *cobra.Command {
 	var path string
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub with a config file",
+		Long: `Runs the hub with a config file (the file, then LOYALHUB_* environment
+variables).
+
+The tenants' settings reload without a restart on SIGHUP, on
+POST /api/v1/config/reload, and when the config file changes (--watch). A
+reloaded config with errors is refused, each error logged with its key path,
+and the running one goes on; so is one that changes a key outside tenants,
+which needs a restart.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := hubconfig.Load(path, os.Environ(), registry())
+			reg := registry()
+			load := func() (*hubconfig.Settings, error) { return hubconfig.Load(path, os.Environ(), reg) }
+			s, err := load()
 			if err != nil {
 				printConfigErrors(cmd.ErrOrStderr(), err)
 				return exitError{}
 			}
-			return runHub(cmd.Context(), s, cmd.ErrOrStderr())
+			watched := path
+			if !watch {
+				watched = ""
+			}
+			return runHub(cmd.Context(), s, load, watched, cmd.ErrOrStderr())
 		},
 	}
 	configPathFlag(cmd, &path)
+	cmd.Flags().BoolVar(&watch, "watch", true, "reload the tenants' settings when the config file changes")
 	return cmd
 }
 
-func runHub(ctx context.Context, s *hubconfig.Settings, logOut io.Writer) error {
+// runHub runs the hub of s until ctx ends, reloading its configuration with
+// load on SIGHUP and, when watch names the config file, when it changes.
+func runHub(ctx context.Context, s *hubconfig.Settings, load func() (*hubconfig.Settings, error), watch string, logOut io.Writer) error {
 	logger := newLogger(s.Config.Log, logOut)
-	hub, err := pipelines.New(s, pipelines.Options{Logger: logger})
+	hub, err := pipelines.New(s, pipelines.Options{Logger: logger, Load: load})
 	if err != nil {
 		return err
+	}
+	ctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hups:
+				_ = hub.Reloader().Reload() // logged and counted
+			}
+		}
+	})
+	if watch != "" {
+		wg.Go(func() {
+			if err := hub.Reloader().Watch(ctx, watch, pipelines.DefaultReloadDebounce); err != nil {
+				logger.Warn("the config file is not watched: reload with SIGHUP", "error", err)
+			}
+		})
 	}
 	return hub.Run(ctx)
 }

@@ -74,7 +74,7 @@ type Store interface {
 // safe for concurrent use.
 type API struct {
 	Store   Store
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Token is the bootstrap bearer token (server.admin_token): full
 	// access to every route.
 	Token string
@@ -138,6 +138,10 @@ type API struct {
 	// HandoffReleased tells tenant t's inbox that conversation conv was
 	// given back to the bot at at.
 	HandoffReleased func(ctx context.Context, t *runtime.Tenant, conv store.Conversation, at time.Time) error
+	// Reload loads the configuration file again and applies it, returning
+	// why it was refused (config.Errors when the errors have key paths);
+	// nil, POST /api/v1/config/reload answers 501.
+	Reload func() error
 
 	// erasing runs the operator's erasures one at a time, so that a
 	// request sent twice at once is answered by its first run's record.
@@ -172,6 +176,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.webhookRoutes(mux)
 	a.healthRoutes(mux)
 	a.keyRoutes(mux)
+	a.reloadRoutes(mux)
 	mux.Handle("GET /api/v1/apps/{app}/deadletters", a.only(http.HandlerFunc(a.listAppDeadLetters)))
 	if a.Pprof {
 		mux.Handle("/debug/pprof/", a.guard(access.Admin, http.HandlerFunc(pprof.Index)))

@@ -60,7 +60,7 @@ func TestAPI(t *testing.T) {
 	}
 	var replays []string
 	api := &admin.API{
-		Store: st, Tenants: runtime.Tenants{"acme": {ID: "acme"}}, Token: token,
+		Store: st, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme"}}), Token: token,
 		Apps: map[string]string{"main": "app:main"}, Now: func() time.Time { return now },
 		Replay: func(_ context.Context, tn *runtime.Tenant, d store.DeadLetter, at time.Time) (string, string, error) {
 			replays = append(replays, tn.ID+"/"+d.ID+"@"+at.Format(time.RFC3339))

@@ -48,7 +48,7 @@ func newGuarded(t *testing.T) *guarded {
 	g := &guarded{st: st, mux: http.NewServeMux(), now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	g.api = &API{
 		Store: nil, Keys: st, Audit: st, Token: bootstrap, Now: func() time.Time { return g.now },
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Location: time.UTC}, "other": {ID: "other", Location: time.UTC}},
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Location: time.UTC}, "other": {ID: "other", Location: time.UTC}}),
 		Logger:  slog.New(slog.DiscardHandler), RateLimit: config.RateLimit{PerSecond: 1000, Burst: 1000},
 	}
 	seen := func(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +218,7 @@ func TestGuardRefusesKeys(t *testing.T) {
 }
 
 func TestGuardDisabledWithoutTokenOrKeys(t *testing.T) {
-	a := &API{Tenants: runtime.Tenants{"acme": {ID: "acme"}}}
+	a := &API{Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme"}})}
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	req := httptest.NewRequest("GET", "/api/v1/tenants/acme/keys", nil)

@@ -102,7 +102,7 @@ func TestHealthAndTemplates(t *testing.T) {
 	require.NoError(t, err)
 	bare := &runtime.Connector{Name: "twilio", Spec: connectors.Spec{Name: "whatsapp_twilio", Capabilities: []connectors.Capability{connectors.CapSender}},
 		Sender: struct{ connectors.Sender }{fakeSender{}}, Pause: runtime.NewPause(time.Minute, nil), Templates: runtime.NewTemplates(nil)}
-	g.api.Tenants["acme"].Connectors = map[string]*runtime.Connector{"pos": pos, "wa": wa, "twilio": bare}
+	g.api.Tenants.Current()["acme"].Connectors = map[string]*runtime.Connector{"pos": pos, "wa": wa, "twilio": bare}
 	g.api.Store = g.st
 	require.NoError(t, g.st.SetQuality(ctx, "acme", "wa", "RED", true, "quality RED", t0))
 	for i, replayed := range []bool{false, true, false} {

@@ -49,8 +49,8 @@ func membersAPIMetered(t testing.TB, now time.Time) (http.Handler, *sqlite.Store
 	require.NoError(t, err)
 	api := &admin.API{
 		Store: st, Token: membersToken, Now: func() time.Time { return now },
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Config: config.Tenant{DefaultRegion: "ID"}, Location: time.UTC,
-			Program: program}},
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Config: config.Tenant{DefaultRegion: "ID"}, Location: time.UTC,
+			Program: program}}),
 		Logger:          slog.New(slog.DiscardHandler),
 		MembersImported: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imported"}, []string{"tenant", "result"}),
 	}

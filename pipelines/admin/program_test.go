@@ -83,7 +83,7 @@ func programAPI(t *testing.T, rates ...messaging.RateCard) (*programStore, http.
 	if len(rates) > 0 {
 		tenant.Rates = rates[0]
 	}
-	api := &admin.API{Store: st, Tenants: runtime.Tenants{"acme": tenant}, Token: "s3cret",
+	api := &admin.API{Store: st, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": tenant}), Token: "s3cret",
 		Now: func() time.Time { return time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC) }}
 	mux := http.NewServeMux()
 	api.Routes(mux)

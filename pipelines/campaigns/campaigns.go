@@ -73,7 +73,7 @@ const (
 type Runner struct {
 	Store    Store
 	Audience Audience
-	Tenants  runtime.Tenants
+	Tenants  *runtime.Tenants
 	Now      func() time.Time
 	// Wake tells the sender new messages are queued.
 	Wake   func()

@@ -77,7 +77,7 @@ func setup(t testing.TB, a Audience, rates config.Pricing) (*Runner, *runtime.Te
 	require.NoError(t, err)
 	tenant := &runtime.Tenant{ID: "acme", Location: jkt, Rates: messaging.NewRateCard(rates),
 		Connectors: map[string]*runtime.Connector{"wa": {Name: "wa", Sender: sender{}}}}
-	r := &Runner{Store: st, Audience: a, Tenants: runtime.Tenants{"acme": tenant}, Now: c.Now, Holder: "test", Chunk: 7}
+	r := &Runner{Store: st, Audience: a, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": tenant}), Now: c.Now, Holder: "test", Chunk: 7}
 	return r, tenant, st, c
 }
 

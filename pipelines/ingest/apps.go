@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
@@ -27,8 +28,15 @@ type appRoute struct {
 
 // Apps are the shared webhooks of Meta apps: each app's authenticator,
 // and the tenants' Cloud API numbers its changes are routed to.
+// A reload of the configuration replaces the routes (Reroute); the apps
+// themselves change only with a restart.
 type Apps struct {
-	sources   map[string]*cloudapi.Source
+	sources map[string]*cloudapi.Source
+	routes  atomic.Pointer[appRoutes]
+}
+
+// appRoutes are the apps' routes as one configuration built them.
+type appRoutes struct {
 	byPhoneID map[string]appRoute
 	byWABA    map[string]appRoute
 }
@@ -36,8 +44,10 @@ type Apps struct {
 // NewApps indexes the Cloud API accounts of the tenants' connectors
 // (accounts) for the apps' webhooks (whatsapp_apps). Two connectors with
 // the same phone_number_id are an error. It does no I/O.
-func NewApps(apps map[string]config.WhatsAppApp, tenants runtime.Tenants, accounts map[*runtime.Connector]connectors.CloudAccount) (*Apps, error) {
-	a := &Apps{sources: map[string]*cloudapi.Source{}, byPhoneID: map[string]appRoute{}, byWABA: map[string]appRoute{}}
+func NewApps(apps map[string]config.WhatsAppApp, tenants runtime.Snapshot, accounts map[*runtime.Connector]connectors.CloudAccount) (*Apps, error) {
+	rs := &appRoutes{byPhoneID: map[string]appRoute{}, byWABA: map[string]appRoute{}}
+	a := &Apps{sources: map[string]*cloudapi.Source{}}
+	a.routes.Store(rs)
 	if len(apps) == 0 {
 		return a, nil
 	}
@@ -52,15 +62,15 @@ func NewApps(apps map[string]config.WhatsAppApp, tenants runtime.Tenants, accoun
 			phoneID, waba := acct.CloudAccount()
 			r := appRoute{tenant: id, c: c}
 			if phoneID != "" {
-				if prev, dup := a.byPhoneID[phoneID]; dup {
+				if prev, dup := rs.byPhoneID[phoneID]; dup {
 					return nil, fmt.Errorf("tenant %s: connector %s: phone_number_id %s is also tenant %s's connector %s",
 						id, name, phoneID, prev.tenant, prev.c.Name)
 				}
-				a.byPhoneID[phoneID] = r
+				rs.byPhoneID[phoneID] = r
 			}
 			if waba != "" {
-				if _, dup := a.byWABA[waba]; !dup {
-					a.byWABA[waba] = r // a WABA's numbers share its template updates
+				if _, dup := rs.byWABA[waba]; !dup {
+					rs.byWABA[waba] = r // a WABA's numbers share its template updates
 				}
 			}
 		}
@@ -70,6 +80,10 @@ func NewApps(apps map[string]config.WhatsAppApp, tenants runtime.Tenants, accoun
 	}
 	return a, nil
 }
+
+// Reroute replaces a's routes with those of b, built from a reloaded
+// configuration: a change already split keeps its route.
+func (a *Apps) Reroute(b *Apps) { a.routes.Store(b.routes.Load()) }
 
 // AppTenant is the dead-letter tenant of an app's unroutable changes.
 func AppTenant(app string) string { return "app:" + app }
@@ -186,6 +200,7 @@ func (a *Apps) split(body []byte) ([]routedPart, []unroutedChange, error) {
 	routes := map[key]appRoute{}
 	var order []key
 	var unrouted []unroutedChange
+	rs := a.routes.Load()
 	for _, e := range env.Entry {
 		for _, raw := range e.Changes {
 			var ch struct {
@@ -197,14 +212,14 @@ func (a *Apps) split(body []byte) ([]routedPart, []unroutedChange, error) {
 				} `json:"value"`
 			}
 			_ = json.Unmarshal(raw, &ch)
-			route, ok := a.byPhoneID[ch.Value.Metadata.PhoneNumberID]
+			route, ok := rs.byPhoneID[ch.Value.Metadata.PhoneNumberID]
 			reason := ""
 			switch {
 			case ok:
 			case ch.Value.Metadata.PhoneNumberID != "":
 				reason = fmt.Sprintf("no tenant has phone_number_id %s (change %q of WABA %s)", ch.Value.Metadata.PhoneNumberID, ch.Field, e.ID)
 			default:
-				route, ok = a.byWABA[e.ID]
+				route, ok = rs.byWABA[e.ID]
 				if !ok {
 					reason = fmt.Sprintf("no tenant has waba_id %s (change %q carries no phone_number_id)", e.ID, ch.Field)
 				}

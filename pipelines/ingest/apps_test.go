@@ -18,7 +18,7 @@ func (a cloudAccount) CloudAccount() (string, string) { return a.phoneID, a.waba
 
 func TestAppsSplitByNumber(t *testing.T) {
 	shop, cafe := &runtime.Connector{Name: "whatsapp"}, &runtime.Connector{Name: "wa"}
-	tenants := runtime.Tenants{
+	tenants := runtime.Snapshot{
 		"shop": {ID: "shop", Connectors: map[string]*runtime.Connector{"whatsapp": shop}},
 		"cafe": {ID: "cafe", Connectors: map[string]*runtime.Connector{"wa": cafe}},
 	}

@@ -63,7 +63,7 @@ type Metrics struct {
 
 // Deps are what the webhooks work with.
 type Deps struct {
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Apps are the shared webhooks of Meta apps (NewApps).
 	Apps      *Apps
 	Publisher Publisher

@@ -49,7 +49,7 @@ func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 
 func TestHookEnqueuesBeforeItAnswers(t *testing.T) {
 	c := &runtime.Connector{Name: "shop", Spec: connectors.Spec{Name: "shopify"}, Source: signedSource{}, Topic: "inbound"}
-	tenants := runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{"shop": c}}}
+	tenants := runtime.Snapshot{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{"shop": c}}}
 	apps, err := NewApps(nil, tenants, nil)
 	require.NoError(t, err)
 	pub := &publisher{msgs: map[string][]*message.Message{}}
@@ -61,7 +61,7 @@ func TestHookEnqueuesBeforeItAnswers(t *testing.T) {
 		DeadLetters:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dead"}, []string{"stage"}),
 	}
 	mux := http.NewServeMux()
-	New(Deps{Tenants: tenants, Apps: apps, Publisher: pub, Now: func() time.Time { return at }, Logger: slog.New(slog.DiscardHandler), Metrics: m},
+	New(Deps{Tenants: runtime.NewTenants(tenants), Apps: apps, Publisher: pub, Now: func() time.Time { return at }, Logger: slog.New(slog.DiscardHandler), Metrics: m},
 		Config{MaxBodyBytes: 64, BSPTopic: "inbound_bsp"}).Routes(mux)
 	post := func(path, sig, body string) int {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))

@@ -58,7 +58,7 @@ const ReasonRemoved = "removed"
 // call Run; RunDue is safe for concurrent use, across replicas too.
 type Runner struct {
 	Store   Store
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Now is the hub's clock.
 	Now func() time.Time
 	// Transact runs an award's loyalty transaction with its effects.

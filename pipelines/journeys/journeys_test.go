@@ -59,7 +59,7 @@ func setup(t testing.TB, steps ...config.JourneyStep) *fixture {
 		Steps: steps})
 	require.NoError(t, err)
 	f.t = &runtime.Tenant{ID: "acme", Location: time.UTC, Journeys: []*journey.Journey{j}}
-	f.r = &Runner{Store: f.st, Tenants: runtime.Tenants{"acme": f.t}, Now: func() time.Time { return f.now },
+	f.r = &Runner{Store: f.st, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": f.t}), Now: func() time.Time { return f.now },
 		Enqueue: func(_ context.Context, cmds []messaging.Command) error {
 			if f.onQueue != nil {
 				f.onQueue()

@@ -126,7 +126,8 @@ func (l *Lanes) bspEvent(ctx context.Context, ev event.Event) error {
 	case event.TypeMessageReceived:
 		return l.receiveMessage(ctx, ev)
 	case event.TypeConsentChanged:
-		return l.changeConsent(ctx, l.Tenants[ev.Tenant], ev)
+		t, _ := l.Tenants.Tenant(ev.Tenant)
+		return l.changeConsent(ctx, t, ev)
 	case event.TypeIdentityChanged:
 		return l.changeIdentity(ctx, ev)
 	case event.TypeTemplateStatus:
@@ -358,7 +359,7 @@ func (l *Lanes) receiveMessage(ctx context.Context, ev event.Event) error {
 	if form != "" && !dup {
 		l.Metrics.InboundNumbers.WithLabelValues(ev.Tenant, form).Inc()
 	}
-	t, ok := l.Tenants[ev.Tenant]
+	t, ok := l.Tenants.Tenant(ev.Tenant)
 	if !ok || t.Config.Conversation.Sender != ev.Connector {
 		return nil // the bot answers on its own number only
 	}

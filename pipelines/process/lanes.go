@@ -91,7 +91,7 @@ type Metrics struct {
 // stage (BSP). Set their fields; they are safe for concurrent use.
 type Lanes struct {
 	Store   Store
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	Topics  Topics
 	// BatchSize is how many events of a delivery commit together at most
 	// (pipeline.batch.size, else the store's default); SweepBatch how many

@@ -137,7 +137,7 @@ func (l *Lanes) statusPricing(tenant string, st event.MessageStatus) *store.Stat
 		return nil
 	}
 	var rc messaging.RateCard
-	if t, ok := l.Tenants[tenant]; ok {
+	if t, ok := l.Tenants.Tenant(tenant); ok {
 		rc = t.Rates
 	}
 	p := messaging.Pricing{Billable: st.Pricing.Billable, Model: st.Pricing.Model, Type: st.Pricing.Type, Category: st.Pricing.Category}

@@ -63,7 +63,7 @@ func TestQualityAndLimitWebhooks(t *testing.T) {
 	st := sqlite.New(":memory:")
 	require.NoError(t, st.Migrate(ctx))
 	t.Cleanup(func() { _ = st.Close() })
-	l := &Lanes{Store: st, Tenants: runtime.Tenants{}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	l := &Lanes{Store: st, Tenants: runtime.NewTenants(runtime.Snapshot{}), Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	d := event.Delivery{Tenant: "acme", Connector: "whatsapp", Kind: "whatsapp_cloud", DeliveryID: "d1", ReceivedAt: base}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {

@@ -178,7 +178,7 @@ func (l *Lanes) processOne(msg *message.Message, ev event.Event) error {
 // event. A redelivered event finds itself recorded as processed and changes
 // nothing; what it queued was written with it.
 func (l *Lanes) processEvent(ctx context.Context, ev event.Event, received time.Time) error {
-	t, ok := l.Tenants[ev.Tenant]
+	t, ok := l.Tenants.Tenant(ev.Tenant)
 	if !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", ev.Tenant))
 	}

@@ -3,12 +3,14 @@
 // messaging policy, and each connector instance with the capabilities its
 // spec declares, the pause of a sender whose credentials were refused, the
 // account's templates and the traffic the instance saw since the process
-// started. The hub's parts look tenants and connectors up
-// here (Tenants) without depending on the hub.
+// started. The hub's parts look tenants and connectors up here (Tenants)
+// without depending on the hub; a reload of the configuration replaces
+// them at once.
 package runtime
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyalhub/loyalhub/connectors"
@@ -85,19 +87,20 @@ type Connector struct {
 	Sends      *Activity
 }
 
-// Tenants are the tenants the hub runs, by id. It is built before the hub
-// starts and only read after.
-type Tenants map[string]*Tenant
+// Snapshot is one set of tenants the hub runs, by id, as one configuration
+// built it. It is never changed once published in Tenants: a reload
+// publishes a new one.
+type Snapshot map[string]*Tenant
 
 // Tenant returns the tenant with id.
-func (ts Tenants) Tenant(id string) (*Tenant, bool) {
-	t, ok := ts[id]
+func (s Snapshot) Tenant(id string) (*Tenant, bool) {
+	t, ok := s[id]
 	return t, ok
 }
 
 // Connector returns the tenant's connector instance named name.
-func (ts Tenants) Connector(tenant, name string) (*Connector, bool) {
-	t, ok := ts[tenant]
+func (s Snapshot) Connector(tenant, name string) (*Connector, bool) {
+	t, ok := s[tenant]
 	if !ok {
 		return nil, false
 	}
@@ -106,11 +109,58 @@ func (ts Tenants) Connector(tenant, name string) (*Connector, bool) {
 }
 
 // IDs returns the tenants' ids in order.
-func (ts Tenants) IDs() []string {
-	ids := make([]string, 0, len(ts))
-	for id := range ts {
+func (s Snapshot) IDs() []string {
+	ids := make([]string, 0, len(s))
+	for id := range s {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return ids
 }
+
+// Tenants are the tenants the hub runs: the current Snapshot, which a
+// reload of the configuration replaces at once. A caller that reads a
+// tenant and then its connectors sees one configuration; one that needs
+// several tenants at one configuration reads Current once. It is safe for
+// concurrent use; a nil *Tenants holds no tenant.
+type Tenants struct {
+	current atomic.Pointer[Snapshot]
+}
+
+// NewTenants returns the tenants of s.
+func NewTenants(s Snapshot) *Tenants {
+	ts := &Tenants{}
+	ts.Store(s)
+	return ts
+}
+
+// Current returns the tenants as they are now.
+func (ts *Tenants) Current() Snapshot {
+	if ts == nil {
+		return nil
+	}
+	if s := ts.current.Load(); s != nil {
+		return *s
+	}
+	return nil
+}
+
+// Store publishes s, which must not change afterwards, in place of the
+// current tenants.
+func (ts *Tenants) Store(s Snapshot) {
+	if s == nil {
+		s = Snapshot{}
+	}
+	ts.current.Store(&s)
+}
+
+// Tenant returns the tenant with id.
+func (ts *Tenants) Tenant(id string) (*Tenant, bool) { return ts.Current().Tenant(id) }
+
+// Connector returns the tenant's connector instance named name.
+func (ts *Tenants) Connector(tenant, name string) (*Connector, bool) {
+	return ts.Current().Connector(tenant, name)
+}
+
+// IDs returns the tenants' ids in order.
+func (ts *Tenants) IDs() []string { return ts.Current().IDs() }

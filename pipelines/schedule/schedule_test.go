@@ -29,7 +29,7 @@ func TestSweepHoldsTheTenantsLease(t *testing.T) {
 	now := seededAt.Add(72 * time.Hour)
 	checkouts := 0
 	sch := &schedule.Scheduler{
-		Store: s, Tenants: runtime.Tenants{"acme": {ID: "acme", Program: prog}},
+		Store: s, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Program: prog}}),
 		Config: config.Scheduler{Lease: time.Minute}, Now: func() time.Time { return now },
 		Logger: slog.New(slog.DiscardHandler),
 		Checkouts: func(_ context.Context, tt *runtime.Tenant, at time.Time) (int, error) {
@@ -70,9 +70,9 @@ func TestWriteBackKeepsWhatFailed(t *testing.T) {
 	synced := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synced_total"}, []string{"tenant", "connector", "result"})
 	wb := &schedule.WriteBack{
 		Store: s, Synced: synced, Logger: slog.New(slog.DiscardHandler),
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
 			"crm": {Name: "crm", Syncer: crm}, "shop": {Name: "shop"},
-		}}},
+		}}}),
 	}
 	pending := func() int {
 		items, err := s.PendingSync(ctx, "acme", "crm", 10)
@@ -122,9 +122,9 @@ func TestSourcesEnqueueTheirDeliveries(t *testing.T) {
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	drop := &runtime.Connector{Name: "drop", Runner: dropFolder{ids: []string{"a.csv", "b.csv"}}, Deliveries: &runtime.Activity{}}
 	src := &schedule.Sources{
-		Tenants: runtime.Tenants{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
+		Tenants: runtime.NewTenants(runtime.Snapshot{"acme": {ID: "acme", Connectors: map[string]*runtime.Connector{
 			"drop": drop, "shop": {Name: "shop"},
-		}}},
+		}}}),
 		Now: func() time.Time { return now },
 		Enqueue: func(_ context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error {
 			if d.ID == "b.csv" {

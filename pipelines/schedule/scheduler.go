@@ -27,7 +27,7 @@ type Store interface {
 // checkouts. Its fields are set before Start and not changed after.
 type Scheduler struct {
 	Store   Store
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Config is pipeline.scheduler: the interval, the lease and the batch.
 	Config config.Scheduler
 	// Now is the clock every sweep decides by.
@@ -117,7 +117,8 @@ func leaseName(tenant string) string { return "loyalty-sweep/" + tenant }
 // are skipped.
 func (s *Scheduler) Sweep(ctx context.Context, holder string, now time.Time) []SweepReport {
 	var out []SweepReport
-	for _, id := range s.Tenants.IDs() {
+	tenants := s.Tenants.Current()
+	for _, id := range tenants.IDs() {
 		r := SweepReport{Tenant: id}
 		ok, err := s.Store.AcquireLease(ctx, leaseName(id), holder, s.Config.Lease)
 		switch {
@@ -127,7 +128,7 @@ func (s *Scheduler) Sweep(ctx context.Context, holder string, now time.Time) []S
 		case !ok:
 			r.Skipped = true
 		default:
-			t := s.Tenants[id]
+			t := tenants[id]
 			var effects func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error)
 			if s.Effects != nil {
 				effects = func(eventID string, at time.Time) func(store.AccountResult) (store.Effects, error) {

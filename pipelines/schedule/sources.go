@@ -16,7 +16,7 @@ import (
 // (connectors.Runner, such as a folder of CSV drops): each accepted
 // delivery is durably enqueued like a webhook's before its accept returns.
 type Sources struct {
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Enqueue durably enqueues a delivery of tenant's connector c.
 	Enqueue func(ctx context.Context, tenant string, c *runtime.Connector, body []byte, d connectors.Delivery) error
 	// Requests counts the deliveries accepted (200) and refused (503), as
@@ -41,12 +41,17 @@ func (s *Sources) now() time.Time {
 // the queue closes.
 func (s *Sources) Start(ctx context.Context) *Workers {
 	w := NewWorkers(ctx, "sources")
-	for _, t := range s.Tenants {
-		for _, c := range t.Connectors {
-			if c.Runner == nil {
-				continue
-			}
-			tenant, c := t.ID, c
+	s.Update(w)
+	return w
+}
+
+// Update brings the runners w runs in line with the current tenants, after
+// a reload: it starts the connectors that are new and stops those no longer
+// there. A connector the reload carried over keeps running.
+func (s *Sources) Update(w *Workers) {
+	perConnector(w, s.Tenants.Current(), func(c *runtime.Connector) bool { return c.Runner != nil },
+		func(ctx context.Context, t *runtime.Tenant, c *runtime.Connector) {
+			tenant := t.ID
 			accept := func(ctx context.Context, d connectors.Delivery, body []byte) error {
 				if err := s.Enqueue(ctx, tenant, c, body, d); err != nil {
 					s.Requests.WithLabelValues(tenant, c.Name, "503").Inc()
@@ -57,14 +62,10 @@ func (s *Sources) Start(ctx context.Context) *Workers {
 				c.Deliveries.Succeeded(s.now())
 				return nil
 			}
-			w.Go(func(ctx context.Context) {
-				logger := s.Logger.With("tenant", tenant, "connector", c.Name)
-				logger.Info("source started")
-				if err := c.Runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
-					logger.Error("source stopped", "err", err)
-				}
-			})
-		}
-	}
-	return w
+			logger := s.Logger.With("tenant", tenant, "connector", c.Name)
+			logger.Info("source started")
+			if err := c.Runner.Run(ctx, accept); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("source stopped", "err", err)
+			}
+		})
 }

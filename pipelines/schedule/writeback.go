@@ -27,7 +27,7 @@ type WriteBackStore interface {
 // queue.
 type WriteBack struct {
 	Store   WriteBackStore
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Interval is pipeline.sync.interval.
 	Interval time.Duration
 	// Synced counts the members written back
@@ -38,22 +38,18 @@ type WriteBack struct {
 }
 
 // Start starts a write-back loop, every Interval, for each write-back
-// connector. It returns the workers that run them, nil when no tenant has
-// a connector that takes members' state back.
+// connector, in the workers it returns.
 func (wb *WriteBack) Start(ctx context.Context) *Workers {
-	var w *Workers
-	for _, t := range wb.Tenants {
-		for _, c := range t.Connectors {
-			if c.Syncer != nil {
-				if w == nil {
-					w = NewWorkers(ctx, "write-back")
-				}
-				t, c := t, c
-				w.Go(func(ctx context.Context) { wb.loop(ctx, t, c) })
-			}
-		}
-	}
+	w := NewWorkers(ctx, "write-back")
+	wb.Update(w)
 	return w
+}
+
+// Update brings the write-back loops w runs in line with the current
+// tenants, after a reload: it starts those of new write-back connectors and
+// stops those of connectors no longer there.
+func (wb *WriteBack) Update(w *Workers) {
+	perConnector(w, wb.Tenants.Current(), func(c *runtime.Connector) bool { return c.Syncer != nil }, wb.loop)
 }
 
 func (wb *WriteBack) loop(ctx context.Context, t *runtime.Tenant, c *runtime.Connector) {

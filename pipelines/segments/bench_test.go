@@ -116,7 +116,7 @@ func BenchmarkBroadcast1M(b *testing.B) {
 		require.NoError(b, err)
 		tenant := &runtime.Tenant{ID: "t", Location: time.UTC,
 			Connectors: map[string]*runtime.Connector{"wa": {Name: "wa", Sender: nopSender{}}}}
-		r := &campaigns.Runner{Store: st, Audience: segs, Tenants: runtime.Tenants{"t": tenant},
+		r := &campaigns.Runner{Store: st, Audience: segs, Tenants: runtime.NewTenants(runtime.Snapshot{"t": tenant}),
 			Now: func() time.Time { return benchNow }, Holder: "bench"}
 		spec := campaign.Spec{Name: "everyone", Segment: "everyone", Sender: "wa", Holdout: 5,
 			Variants: []campaign.Variant{{Name: "a", Template: config.NotificationTmpl{Name: "offer", Language: "en",

@@ -72,7 +72,7 @@ func linksSender(t *testing.T, base string) (*Sender, *bsp, *sqlite.Store) {
 		Policy: messaging.NewPolicy(config.Messaging{MarketingConsent: config.ConsentOptIn, MarketingDailyCap: 2}, time.UTC),
 		Connectors: map[string]*runtime.Connector{"wa": {Name: "wa", Sender: b, Pause: runtime.NewPause(time.Minute, nil),
 			Templates: &runtime.Templates{}}}}
-	s := New(Deps{Store: st, Tenants: runtime.Tenants{"acme": tenant}, Now: func() time.Time { return now },
+	s := New(Deps{Store: st, Tenants: runtime.NewTenants(runtime.Snapshot{"acme": tenant}), Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: Metrics{Sends: counters("tenant", "sender"), Errors: counters("tenant", "sender", "class"),
 			ConfigErrors: counters("tenant", "sender", "code"), Skipped: counters("tenant", "reason"),

@@ -44,7 +44,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	if err := cmd.Validate(); err != nil {
 		return fault.Permanent(fault.ClassRequest, err)
 	}
-	t, ok := s.Tenants[cmd.Tenant]
+	t, ok := s.Tenants.Tenant(cmd.Tenant)
 	if !ok {
 		return fault.Permanent(fault.ClassRequest, fmt.Errorf("unknown tenant %q", cmd.Tenant))
 	}

@@ -83,7 +83,7 @@ type Metrics struct {
 // Deps are what the sender works with.
 type Deps struct {
 	Store   Store
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Now is the hub's clock: every time the sender decides by or
 	// records. StartedAt is when the hub started, by it.
 	Now       func() time.Time

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,7 +25,7 @@ const templateRefreshEvery = 15 * time.Minute
 // messages against, and checks the tenants' notifications against them.
 // It needs no store.
 type Templates struct {
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Now is the hub's clock.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -38,8 +40,9 @@ type Templates struct {
 // whose template does not fit is a configuration error.
 func (tp *Templates) Load(ctx context.Context) error {
 	var errs config.Errors
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		for name, c := range t.Connectors {
 			cat, ok, err := c.Templates.Fetch(ctx, tp.Now())
 			if !ok {
@@ -59,6 +62,23 @@ func (tp *Templates) Load(ctx context.Context) error {
 		return fmt.Errorf("checking notification templates: %w", err)
 	}
 	return nil
+}
+
+// Check checks the notifications and journeys of tenants against the
+// template listings their senders hold already, without fetching: a reload
+// is refused, as a start is, when one does not fit. A sender without a
+// listing yet (new, or one that cannot list) is checked at its first.
+func (tp *Templates) Check(tenants runtime.Snapshot) config.Errors {
+	var errs config.Errors
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
+		for _, name := range slices.Sorted(maps.Keys(t.Connectors)) {
+			if tmpl := t.Connectors[name].Templates; tmpl != nil && tmpl.Catalog() != nil {
+				errs = append(errs, checkNotifications(t, name, tmpl.Catalog())...)
+			}
+		}
+	}
+	return errs
 }
 
 // checkNotifications checks the templates of a tenant's notifications and
@@ -87,8 +107,9 @@ func checkNotifications(t *runtime.Tenant, sender string, cat *messaging.Catalog
 
 // Refresh fetches again the template lists that are stale or old.
 func (tp *Templates) Refresh(ctx context.Context) {
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		for name, c := range t.Connectors {
 			if !c.Templates.Due(tp.Now(), templateRefreshEvery) {
 				continue
@@ -125,8 +146,9 @@ type TenantTemplates struct {
 // are left out.
 func (tp *Templates) List(ctx context.Context) []TenantTemplates {
 	var out []TenantTemplates
-	for _, id := range tp.Tenants.IDs() {
-		t := tp.Tenants[id]
+	tenants := tp.Tenants.Current()
+	for _, id := range tenants.IDs() {
+		t := tenants[id]
 		names := make([]string, 0, len(t.Connectors))
 		for name := range t.Connectors {
 			names = append(names, name)

@@ -70,7 +70,7 @@ const (
 // safe for concurrent use, across replicas too.
 type Runner struct {
 	Store   store.Webhooks
-	Tenants runtime.Tenants
+	Tenants *runtime.Tenants
 	// Now is the hub's clock.
 	Now    func() time.Time
 	Logger *slog.Logger

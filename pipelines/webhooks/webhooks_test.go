@@ -95,11 +95,11 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, st.Migrate(context.Background()))
 	t.Cleanup(func() { _ = st.Close() })
 	m := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "d"}, []string{"tenant", "endpoint", "result"})
-	tenants := runtime.Tenants{tenant: &runtime.Tenant{ID: tenant, Config: config.Tenant{Webhooks: []config.Webhook{
+	tenants := runtime.Snapshot{tenant: &runtime.Tenant{ID: tenant, Config: config.Tenant{Webhooks: []config.Webhook{
 		{Name: "crm", URL: srv.URL, Secret: secret, Events: []string{"*"}},
 	}}}}
 	return &fixture{st: st, clock: c, rc: rc, metrics: m,
-		runner: &webhooks.Runner{Store: st, Tenants: tenants, Now: c.Now, Deliveries: m}}
+		runner: &webhooks.Runner{Store: st, Tenants: runtime.NewTenants(tenants), Now: c.Now, Deliveries: m}}
 }
 
 func (f *fixture) enqueue(t *testing.T, ids ...string) {
