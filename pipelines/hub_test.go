@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/all"
@@ -60,6 +61,8 @@ type harnessOpts struct {
 	logger *slog.Logger
 	// beforeStart adjusts the hub before it starts.
 	beforeStart func(*pipelines.Hub)
+	// tracer makes the hub's spans (default: the config's telemetry).
+	tracer trace.TracerProvider
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -161,7 +164,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.logger != nil {
 		logger = o.logger
 	}
-	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger})
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger, TracerProvider: o.tracer})
 	require.NoError(t, err)
 	if o.beforeStart != nil {
 		o.beforeStart(hub)

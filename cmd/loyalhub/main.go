@@ -97,7 +97,7 @@ func serveCmd() *cobra.Command {
 
 func runHub(ctx context.Context, s *hubconfig.Settings, logOut io.Writer) error {
 	logger := newLogger(s.Config.Log, logOut)
-	hub, err := pipelines.New(s, pipelines.Options{Logger: logger})
+	hub, err := pipelines.New(s, pipelines.Options{Logger: logger, Version: buildVersion()})
 	if err != nil {
 		return err
 	}
