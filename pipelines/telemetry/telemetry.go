@@ -48,8 +48,9 @@ type Tracing struct {
 // propagator reads and writes W3C trace context (traceparent, tracestate).
 var propagator = propagation.TraceContext{}
 
-// noopSpan is the span of a disabled Tracing.
-var noopSpan = noop.Span{}
+// noopSpan is the span of a disabled Tracing, an interface value made
+// once: converting noop.Span on each call would allocate.
+var noopSpan trace.Span = noop.Span{}
 
 // New returns the tracing cfg configures: disabled without an OTLP
 // endpoint, else spans sampled by cfg.SampleRatio (a sampled caller's
