@@ -22,13 +22,14 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 )
 
-// tracedHarness runs a hub whose spans an in-memory exporter keeps.
-func tracedHarness(t *testing.T) (*harness, *tracetest.InMemoryExporter) {
+// tracedHarness runs a hub on a queue backend (default memory) whose spans
+// an in-memory exporter keeps.
+func tracedHarness(t *testing.T, backend string) (*harness, *tracetest.InMemoryExporter) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	return newHarness(t, harnessOpts{tracer: tp}), exp
+	return newHarness(t, harnessOpts{backend: backend, tracer: tp}), exp
 }
 
 // spanNamed returns the ended spans named name.
@@ -110,12 +111,26 @@ func (h *harness) postTracedSale(t *testing.T, body []byte, traceparent string) 
 // TestTracesFollowASale follows a sale from its webhook through the queue,
 // the process stage, the loyalty transaction and the outbox to the send
 // attempt and its BSP call, in one trace; the BSP's status webhooks, in
-// traces of their own, link to the send attempt.
+// traces of their own, link to the send attempt. Every queue backend
+// carries the trace context in the message's metadata.
 func TestTracesFollowASale(t *testing.T) {
-	h, exp := tracedHarness(t)
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) { testTracesFollowASale(t, backend) })
+	}
+}
+
+func testTracesFollowASale(t *testing.T, backend string) {
+	h, exp := tracedHarness(t, backend)
 	h.postTracedSale(t, sale("T-1", "0812-3456-7890", "Sari", "257500.00"), "")
 	msgs := h.settled(t, 1)
-	eventually(t, "the read report's span", func() bool { return len(spansNamed(exp, "message read")) == 1 })
+	eventually(t, "the spans to end", func() bool {
+		for _, name := range []string{"process inbound", "process outbox", "send whatsapp_cloud", "message read"} {
+			if len(spansNamed(exp, name)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 
 	hook := saleHook(t, exp)
 	assert.Equal(t, trace.SpanKindServer, hook.SpanKind)
@@ -179,10 +194,10 @@ func TestTraceparentIsTheParent(t *testing.T) {
 		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 		spanID  = "00f067aa0ba902b7"
 	)
-	h, exp := tracedHarness(t)
+	h, exp := tracedHarness(t, "")
 	h.postTracedSale(t, sale("T-2", "0812-3456-7891", "Budi", "100000.00"), "00-"+traceID+"-"+spanID+"-01")
 	h.settled(t, 1)
-	eventually(t, "the BSP call's span", func() bool { return len(spansNamed(exp, "send whatsapp_cloud")) == 1 })
+	eventually(t, "the BSP call's span", func() bool { return len(spansNamed(exp, "send whatsapp_cloud")) > 0 })
 
 	hook := saleHook(t, exp)
 	assert.Equal(t, traceID, hook.SpanContext.TraceID().String())
