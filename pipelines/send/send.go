@@ -169,7 +169,7 @@ func (s *Sender) callBSP(ctx context.Context, c *runtime.Connector, cmd messagin
 			span.SetAttributes(telemetry.AttrMsgID.String(res.ProviderMessageID))
 		}
 		if code := fault.CodeOf(err); code != "" {
-			span.SetAttributes(attribute.String("loyalhub.error.code", code))
+			span.SetAttributes(telemetry.AttrErrorCode.String(code))
 		}
 	}
 	telemetry.End(span, err)

@@ -245,9 +245,7 @@ func (s *Sender) attempt(ctx context.Context, d store.DeferredMessage) error {
 	start := time.Now()
 	ctx, span := s.Tracing.Start(s.Tracing.WithTraceParent(ctx, d.Trace), "process outbox", trace.SpanKindConsumer)
 	if span.IsRecording() {
-		span.SetAttributes(telemetry.AttrMsgSystem.String("loyalhub"), telemetry.AttrMsgOp.String("process"),
-			telemetry.AttrMsgDest.String("outbox"), telemetry.AttrMsgGroup.String("send"),
-			telemetry.AttrTenant.String(d.Tenant), telemetry.AttrMessageKey.String(d.Key))
+		span.SetAttributes(telemetry.OutboxAttributes(d.Tenant, d.Key)...)
 	}
 	err := s.Send(ctx, d.Command)
 	telemetry.End(span, err)

@@ -7,13 +7,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 )
 
-// The hub's own span attributes; the others follow OpenTelemetry's
-// semantic conventions (http.*, messaging.*).
+// The hub's own span attributes.
 const (
 	AttrTenant     = attribute.Key("loyalhub.tenant")
 	AttrConnector  = attribute.Key("loyalhub.connector")
@@ -29,18 +29,16 @@ const (
 	AttrSender     = attribute.Key("loyalhub.sender")
 	AttrStatus     = attribute.Key("loyalhub.message.status")
 	AttrStage      = attribute.Key("loyalhub.stage")
-
-	attrMethod      = attribute.Key("http.request.method")
-	attrRoute       = attribute.Key("http.route")
-	attrStatusCode  = attribute.Key("http.response.status_code")
-	AttrMsgSystem   = attribute.Key("messaging.system")
-	AttrMsgOp       = attribute.Key("messaging.operation.type")
-	AttrMsgDest     = attribute.Key("messaging.destination.name")
-	AttrMsgGroup    = attribute.Key("messaging.consumer.group.name")
-	AttrMsgID       = attribute.Key("messaging.message.id")
-	attrBodySize    = attribute.Key("http.request.body.size")
-	messagingSystem = "loyalhub"
+	AttrErrorCode  = attribute.Key("loyalhub.error.code")
 )
+
+// AttrMsgID is the semantic conventions' messaging.message.id: a queue
+// message's id, or the BSP's id of a WhatsApp message.
+const AttrMsgID = semconv.MessagingMessageIDKey
+
+// messagingSystem is the messaging.system of the hub's queue and outbox,
+// whatever backend holds them.
+const messagingSystem = "loyalhub"
 
 // pathValues are the route's wildcards that become span attributes.
 var pathValues = []struct {
@@ -61,9 +59,10 @@ func (t *Tracing) Handler(route string, next http.HandlerFunc) http.HandlerFunc 
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next(sw, r.WithContext(ctx))
 		if span.IsRecording() {
-			span.SetAttributes(attrMethod.String(method), attrRoute.String(path), attrStatusCode.Int(sw.code))
+			span.SetAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRouteKey.String(path),
+				semconv.HTTPResponseStatusCodeKey.Int(sw.code))
 			if r.ContentLength >= 0 {
-				span.SetAttributes(attrBodySize.Int64(r.ContentLength))
+				span.SetAttributes(semconv.HTTPRequestBodySizeKey.Int64(r.ContentLength))
 			}
 			for _, p := range pathValues {
 				if v := r.PathValue(p.name); v != "" {
@@ -99,8 +98,8 @@ func (t *Tracing) Publish(msg *message.Message, topic string) trace.Span {
 	ctx, span := t.Start(msg.Context(), "send "+topic, trace.SpanKindProducer)
 	t.Inject(ctx, msg.Metadata)
 	if span.IsRecording() {
-		span.SetAttributes(AttrMsgSystem.String(messagingSystem), AttrMsgOp.String("send"), AttrMsgDest.String(topic),
-			AttrMsgID.String(msg.UUID))
+		span.SetAttributes(messaging("send", topic)...)
+		span.SetAttributes(AttrMsgID.String(msg.UUID))
 		metadataAttributes(span, msg.Metadata)
 	}
 	return span
@@ -118,8 +117,8 @@ func (t *Tracing) Consumer(stage, topic string, next message.NoPublishHandlerFun
 		base := msg.Context()
 		ctx, span := t.Start(t.Extract(base, msg.Metadata), name, trace.SpanKindConsumer)
 		if span.IsRecording() {
-			span.SetAttributes(AttrMsgSystem.String(messagingSystem), AttrMsgOp.String("process"), AttrMsgDest.String(topic),
-				AttrMsgGroup.String(stage), AttrMsgID.String(msg.UUID), AttrStage.String(stage))
+			span.SetAttributes(messaging("process", topic)...)
+			span.SetAttributes(semconv.MessagingConsumerGroupNameKey.String(stage), AttrMsgID.String(msg.UUID), AttrStage.String(stage))
 			metadataAttributes(span, msg.Metadata)
 		}
 		msg.SetContext(ctx)
@@ -128,6 +127,20 @@ func (t *Tracing) Consumer(stage, topic string, next message.NoPublishHandlerFun
 		End(span, err)
 		return err
 	}
+}
+
+// OutboxAttributes are the attributes of a send attempt's span, which
+// consumes the outbox: the message's tenant and key.
+func OutboxAttributes(tenant, key string) []attribute.KeyValue {
+	return append(messaging("process", "outbox"), semconv.MessagingConsumerGroupNameKey.String("send"),
+		AttrTenant.String(tenant), AttrMessageKey.String(key))
+}
+
+// messaging is the semantic conventions' attributes of an operation (send,
+// process) on the hub's destination (a topic, the outbox).
+func messaging(op, destination string) []attribute.KeyValue {
+	return []attribute.KeyValue{semconv.MessagingSystemKey.String(messagingSystem),
+		semconv.MessagingOperationTypeKey.String(op), semconv.MessagingDestinationNameKey.String(destination)}
 }
 
 // metadataAttributes sets what a queue message's metadata says of its

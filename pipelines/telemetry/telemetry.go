@@ -135,7 +135,7 @@ func (t *Tracing) Start(ctx context.Context, name string, kind trace.SpanKind, o
 func End(span trace.Span, err error) {
 	if err != nil && span.IsRecording() {
 		class := string(fault.ClassOf(err))
-		span.SetAttributes(attribute.String("error.type", class))
+		span.SetAttributes(semconv.ErrorTypeKey.String(class))
 		span.SetStatus(codes.Error, class)
 	}
 	span.End()
