@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -116,4 +118,29 @@ func TestExportGRPC(t *testing.T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	assert.Equal(t, []string{"POST /hooks/{tenant}/{connector}"}, c.names)
+}
+
+func TestSampleRatio(t *testing.T) {
+	cfg := config.Default().Telemetry
+	cfg.SampleRatio = 0
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer collector.Close()
+	cfg.OTLP.Endpoint = collector.URL
+	tr, err := telemetry.New(cfg, "")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tr.Shutdown(context.Background())) }()
+
+	_, root := tr.Start(context.Background(), "webhook", trace.SpanKindServer)
+	assert.False(t, root.IsRecording(), "a ratio of 0 records no new trace")
+	root.End()
+
+	sampled := tr.WithTraceParent(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	_, child := tr.Start(sampled, "webhook", trace.SpanKindServer)
+	assert.True(t, child.IsRecording(), "a caller that recorded its trace has it followed")
+	child.End()
+
+	unsampled := tr.WithTraceParent(context.Background(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	_, child = tr.Start(unsampled, "webhook", trace.SpanKindServer)
+	assert.False(t, child.IsRecording(), "so is one that did not")
+	child.End()
 }
