@@ -41,6 +41,7 @@
 // the relay of interrupted attempts, senders' pauses and the accounts'
 // templates), schedule (the timed sweeps under a lease,
 // the write-back of members, the sources that run themselves), config
-// (loading the configuration) and queue (the queue backends). This package
-// wires them.
+// (loading the configuration), queue (the queue backends) and telemetry
+// (OpenTelemetry spans, and their context across the queue and the
+// outbox). This package wires them.
 package pipelines

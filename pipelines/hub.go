@@ -13,6 +13,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/inbox"
@@ -34,15 +35,18 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
 	"github.com/loyalhub/loyalhub/pipelines/segments"
 	"github.com/loyalhub/loyalhub/pipelines/send"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 	"github.com/loyalhub/loyalhub/pipelines/webhooks"
 )
 
 // Hub is one running loyalhub process: HTTP listener, queue, store and the
 // stage router.
 type Hub struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	metrics  *Metrics
+	cfg     config.Config
+	logger  *slog.Logger
+	metrics *Metrics
+	// tracing makes the hub's spans and exports them (docs/tracing.md).
+	tracing  *telemetry.Tracing
 	tenants  *runtime.Tenants
 	listener net.Listener
 	// accounts are the Cloud API accounts of the current tenants'
@@ -120,6 +124,12 @@ type Options struct {
 	// New: the hub then reloads on request (Reloader, and the admin API's
 	// POST /api/v1/config/reload).
 	Load func() (*hubconfig.Settings, error)
+	// TracerProvider, when set, makes the hub's spans instead of the
+	// exporter telemetry configures (tests pass an SDK provider with an
+	// in-memory exporter); its owner shuts it down.
+	TracerProvider trace.TracerProvider
+	// Version is the build's version, the spans' service.version.
+	Version string
 }
 
 // New builds a hub from loaded settings (whose mappings and notification
@@ -143,6 +153,15 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if opts.TracerProvider != nil {
+		h.tracing = telemetry.FromProvider(opts.TracerProvider)
+	} else {
+		tr, err := telemetry.New(s.Config.Telemetry, opts.Version)
+		if err != nil {
+			return nil, err
+		}
+		h.tracing = tr
 	}
 	h.ignored = &process.Ignored{Parts: h.metrics.PartsIgnored, Logger: logger}
 	if opts.Load != nil {
@@ -364,7 +383,7 @@ func (h *Hub) startRouter(ctx context.Context, wlog watermill.LoggerAdapter) err
 		if err != nil {
 			return fmt.Errorf("subscribing stage %s: %w", s.name, err)
 		}
-		r.AddConsumerHandler(s.name, s.in, sub, s.consume)
+		r.AddConsumerHandler(s.name, s.in, sub, h.tracing.Consumer(s.name, s.in, s.consume))
 	}
 	h.routerDone = make(chan error, 1)
 	go func() { h.routerDone <- r.Run(context.WithoutCancel(ctx)) }()
@@ -481,6 +500,9 @@ func (h *Hub) Close(ctx context.Context) error {
 			if err := h.store.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing store: %w", err))
 			}
+		}
+		if err := h.tracing.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		h.closeErr = errors.Join(errs...)
 	})

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/connectors/all"
@@ -69,6 +70,8 @@ type harnessOpts struct {
 	configFile bool
 	// sandboxHandler wraps the sandbox BSP's HTTP handler.
 	sandboxHandler func(http.Handler) http.Handler
+	// tracer makes the hub's spans (default: the config's telemetry).
+	tracer trace.TracerProvider
 }
 
 func testConfig(dataDir, sandboxURL string) string {
@@ -181,7 +184,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.logger != nil {
 		logger = o.logger
 	}
-	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger, Load: load})
+	hub, err := pipelines.New(s, pipelines.Options{Listener: ln, Now: o.now, Logger: logger, Load: load, TracerProvider: o.tracer})
 	require.NoError(t, err)
 	if o.beforeStart != nil {
 		o.beforeStart(hub)

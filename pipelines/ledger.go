@@ -7,7 +7,7 @@ import "github.com/loyalhub/loyalhub/pipelines/ledger"
 func (h *Hub) newLedger() *ledger.Ledger {
 	m := h.metrics
 	return ledger.New(ledger.Deps{
-		Store: h.store, Now: h.now, Logger: h.logger,
+		Store: h.store, Now: h.now, Logger: h.logger, Tracing: h.tracing,
 		Metrics: ledger.Metrics{Skipped: m.MessagesSkipped, ParamsFitted: m.ParamsFitted},
 		Wake: func() {
 			h.sender.Wake()

@@ -116,7 +116,7 @@ which needs a restart.`,
 // load on SIGHUP and, when watch names the config file, when it changes.
 func runHub(ctx context.Context, s *hubconfig.Settings, load func() (*hubconfig.Settings, error), watch string, logOut io.Writer) error {
 	logger := newLogger(s.Config.Log, logOut)
-	hub, err := pipelines.New(s, pipelines.Options{Logger: logger, Load: load})
+	hub, err := pipelines.New(s, pipelines.Options{Logger: logger, Load: load, Version: buildVersion()})
 	if err != nil {
 		return err
 	}

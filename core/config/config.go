@@ -12,14 +12,16 @@ import (
 type Config struct {
 	// DataDir holds the embedded queue's files and the SQLite database.
 	// Default "./data".
-	DataDir  string            `koanf:"data_dir"`
-	Server   Server            `koanf:"server"`
-	Log      Log               `koanf:"log"`
-	Queue    Queue             `koanf:"queue"`
-	Store    Store             `koanf:"store"`
-	Pipeline Pipeline          `koanf:"pipeline"`
-	Startup  Startup           `koanf:"startup"`
-	Tenants  map[string]Tenant `koanf:"tenants"`
+	DataDir  string   `koanf:"data_dir"`
+	Server   Server   `koanf:"server"`
+	Log      Log      `koanf:"log"`
+	Queue    Queue    `koanf:"queue"`
+	Store    Store    `koanf:"store"`
+	Pipeline Pipeline `koanf:"pipeline"`
+	Startup  Startup  `koanf:"startup"`
+	// Telemetry exports OpenTelemetry traces (telemetry.go).
+	Telemetry Telemetry         `koanf:"telemetry"`
+	Tenants   map[string]Tenant `koanf:"tenants"`
 	// WhatsAppApps are Meta apps whose one webhook URL serves the numbers
 	// of many tenants: POST /apps/<name>/whatsapp routes each change to
 	// the tenant's whatsapp_cloud connector by its phone_number_id (or,

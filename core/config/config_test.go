@@ -45,6 +45,8 @@ func TestDefault(t *testing.T) {
 			CampaignPoll: 5 * time.Second, CampaignBatch: 500, JourneyPoll: 5 * time.Second},
 		Sync: config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
+	assert.Equal(t, config.Telemetry{ServiceName: "loyalhub", SampleRatio: 1, OTLP: config.OTLP{Protocol: "http/protobuf"}}, c.Telemetry)
+	assert.False(t, c.Telemetry.Enabled(), "no endpoint, no export")
 	assert.Nil(t, c.Tenants)
 	assert.Nil(t, c.Validate(), "the defaults are valid")
 }
@@ -190,6 +192,35 @@ func TestValidate(t *testing.T) {
 				"tenants.demo.pricing.rates.+999":              `"+999" is not a country calling code`,
 				"tenants.demo.pricing.rates.id":                `"id" is neither "default", an upper-case ISO 3166 region`,
 			},
+		},
+		{
+			name: "telemetry valid",
+			mutate: func(c *config.Config) {
+				c.Telemetry.OTLP = config.OTLP{Endpoint: "http://collector:4318", Protocol: "http/protobuf", Headers: map[string]string{"x-api-key": "k"}}
+				c.Telemetry.SampleRatio = 0.25
+			},
+		},
+		{
+			name: "telemetry invalid",
+			mutate: func(c *config.Config) {
+				c.Telemetry = config.Telemetry{ServiceName: " ", SampleRatio: 1.5, OTLP: config.OTLP{
+					Endpoint: "collector:4318", Protocol: "thrift", Headers: map[string]string{"bad name": "v"},
+				}}
+			},
+			want: map[string]string{
+				"telemetry.service_name":  "required",
+				"telemetry.sample_ratio":  "must be between 0 and 1, got 1.5",
+				"telemetry.otlp.protocol": `"thrift" is not one of http/protobuf, grpc`,
+				"telemetry.otlp.endpoint": `"collector:4318" must start with http:// or https://`,
+				"telemetry.otlp.headers":  `"bad name" is not a header name`,
+			},
+		},
+		{
+			name: "telemetry endpoint without host",
+			mutate: func(c *config.Config) {
+				c.Telemetry.OTLP.Endpoint = "http:///v1/traces"
+			},
+			want: map[string]string{"telemetry.otlp.endpoint": `"http:///v1/traces" names no host`},
 		},
 		{
 			name: "webhooks valid",

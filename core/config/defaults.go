@@ -93,6 +93,7 @@ func (c *Config) ApplyDefaults() {
 	setString(&c.Log.Format, DefaultLogFormat)
 
 	c.Queue.ApplyDefaults()
+	c.Telemetry.ApplyDefaults()
 
 	setString(&c.Store.Driver, DefaultStoreDriver)
 	setString(&c.Store.SQLite.Path, filepath.Join(c.DataDir, DefaultSQLiteFile))

@@ -181,6 +181,7 @@ func (c *Config) Validate() Errors {
 	c.validateQueue(v)
 	c.validateStore(v)
 	c.validatePipeline(v)
+	c.Telemetry.validate(v)
 
 	ids := make([]string, 0, len(c.Tenants))
 	for id := range c.Tenants {

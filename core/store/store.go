@@ -121,6 +121,8 @@ type DeferredMessage struct {
 	Recipient string
 	Command   []byte
 	CreatedAt time.Time
+	// Trace is the message's trace context (Message.Trace).
+	Trace string
 }
 
 // Message is one row of the message log.
@@ -162,6 +164,12 @@ type Message struct {
 	// Pricing is what WhatsApp reported it charges for the message and
 	// what that cost, once a status carried pricing; Message returns it.
 	Pricing *MessagePricing `json:"pricing,omitempty"`
+	// Trace is the W3C trace context (a traceparent) of the span that
+	// queued the message, then of the send attempt that claimed it: its
+	// delivery reports link to it. EnqueueMessages and ClaimMessage store
+	// it when set, DueMessages and StaleAttempts return it, MessageTrace
+	// reads it; empty when not traced.
+	Trace string `json:"-"`
 }
 
 // MessagePricing is a message's recorded pricing (StatusUpdate.Pricing):
@@ -288,6 +296,10 @@ type Messages interface {
 	// transaction (both stores group them, so that many webhooks' reports
 	// commit once); each call's reports still apply or fail together.
 	ApplyStatuses(ctx context.Context, us []StatusUpdate) (missing []bool, err error)
+	// MessageTrace returns the trace context (Message.Trace) of the
+	// message the report u names, found as ApplyStatus finds it: empty
+	// when it has none, ErrNotFound when no message matches.
+	MessageTrace(ctx context.Context, u StatusUpdate) (string, error)
 	// Message returns one message with its timeline, in the order the steps
 	// were recorded (a BSP timestamp has only second precision).
 	Message(ctx context.Context, tenant, key string) (Message, error)

@@ -147,7 +147,11 @@ func parseFrom(src koanf.Provider, environ []string, reg *connectors.Registry) (
 	// The SQLite path defaults to one under data_dir, known only once
 	// data_dir is decoded.
 	cfg.Store.SQLite.Path = ""
+	// The OpenTelemetry variables fill what the file leaves unset, known
+	// only once it is decoded.
+	cfg.Telemetry = core.Telemetry{}
 	errs = append(errs, decodeStrict(expanded, "", &cfg)...)
+	cfg.Telemetry.ApplyEnv(envMap(environ))
 	applyDefaults(&cfg, expanded)
 	errs = append(errs, cfg.Validate()...)
 
@@ -211,9 +215,13 @@ func dropDeprecated(ko *koanf.Koanf) []string {
 // meaningful value written on purpose.
 func applyDefaults(cfg *core.Config, ko *koanf.Koanf) {
 	noRetries := cfg.Pipeline.Retry.MaxRetries == 0 && ko.Exists("pipeline.retry.max_retries")
+	noSamples := cfg.Telemetry.SampleRatio == 0 && ko.Exists("telemetry.sample_ratio")
 	cfg.ApplyDefaults()
 	if noRetries {
 		cfg.Pipeline.Retry.MaxRetries = 0
+	}
+	if noSamples {
+		cfg.Telemetry.SampleRatio = 0
 	}
 }
 

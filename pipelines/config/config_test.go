@@ -584,6 +584,9 @@ func TestLoadFull(t *testing.T) {
 			CampaignPoll: 10 * time.Second, CampaignBatch: 1000, JourneyPoll: 5 * time.Second},
 		Sync: config.Sync{Interval: 5 * time.Second},
 	}, c.Pipeline)
+	assert.Equal(t, config.Telemetry{ServiceName: "loyalhub-eu", SampleRatio: 0, OTLP: config.OTLP{
+		Endpoint: "https://otlp.example.test:4317", Protocol: "grpc", Headers: map[string]string{"x-api-key": "otlp-key"},
+	}}, c.Telemetry, "a sample ratio written as 0 stays 0")
 
 	require.Len(t, c.Tenants, 2)
 	acme := c.Tenants["acme"]
@@ -697,4 +700,66 @@ func shippedRegistry() *connectors.Registry {
 	reg := connectors.NewRegistry()
 	all.Register(reg)
 	return reg
+}
+
+func TestTelemetryEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		environ []string
+		want    config.Telemetry
+		errPath string
+	}{
+		{
+			name: "off without an endpoint",
+			want: config.Telemetry{ServiceName: "loyalhub", SampleRatio: 1, OTLP: config.OTLP{Protocol: "http/protobuf"}},
+		},
+		{
+			name: "the standard variables",
+			environ: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318/", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
+				"OTEL_EXPORTER_OTLP_HEADERS=x-api-key=a%3Db,tenant = eu", "OTEL_SERVICE_NAME=hub-eu"},
+			want: config.Telemetry{ServiceName: "hub-eu", SampleRatio: 1, OTLP: config.OTLP{
+				Endpoint: "http://collector:4318", Protocol: "grpc", Headers: map[string]string{"x-api-key": "a=b", "tenant": "eu"},
+			}},
+		},
+		{
+			name:    "the traces' variables win",
+			environ: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://all:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://traces:4318/v1/traces"},
+			want: config.Telemetry{ServiceName: "loyalhub", SampleRatio: 1, OTLP: config.OTLP{
+				Endpoint: "http://traces:4318/v1/traces", Protocol: "http/protobuf",
+			}},
+		},
+		{
+			name:    "the file wins",
+			yaml:    "telemetry:\n  sample_ratio: 0.5\n  otlp:\n    endpoint: https://file:4318\n",
+			environ: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://env:4318"},
+			want: config.Telemetry{ServiceName: "loyalhub", SampleRatio: 0.5, OTLP: config.OTLP{
+				Endpoint: "https://file:4318", Protocol: "http/protobuf",
+			}},
+		},
+		{
+			name:    "LOYALHUB_ overrides",
+			environ: []string{"LOYALHUB_TELEMETRY__OTLP__ENDPOINT=http://override:4318"},
+			want: config.Telemetry{ServiceName: "loyalhub", SampleRatio: 1, OTLP: config.OTLP{
+				Endpoint: "http://override:4318", Protocol: "http/protobuf",
+			}},
+		},
+		{
+			name:    "a bad variable names the key",
+			environ: []string{"OTEL_EXPORTER_OTLP_PROTOCOL=http/json"},
+			errPath: "telemetry.otlp.protocol",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := hubconfig.Parse([]byte(tt.yaml), tt.environ, fakeRegistry(t))
+			if tt.errPath != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.errPath)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.Config.Telemetry)
+		})
+	}
 }

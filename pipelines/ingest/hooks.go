@@ -33,6 +33,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/internal/respond"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // Publisher publishes queue messages to a topic. Publish returns once the
@@ -76,6 +77,8 @@ type Deps struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics Metrics
+	// Tracing traces the webhooks and their enqueueing (nil: nothing).
+	Tracing *telemetry.Tracing
 }
 
 // Config is the webhooks' part of the configuration.
@@ -99,9 +102,9 @@ func New(d Deps, cfg Config) *Hooks { return &Hooks{Deps: d, cfg: cfg} }
 
 // Routes adds the webhooks' routes to mux.
 func (hs *Hooks) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /hooks/{tenant}/{connector}", hs.handleHook)
+	mux.HandleFunc("POST /hooks/{tenant}/{connector}", hs.Tracing.Handler("POST /hooks/{tenant}/{connector}", hs.handleHook))
 	mux.HandleFunc("GET /hooks/{tenant}/{connector}", hs.handleHandshake)
-	mux.HandleFunc("POST /apps/{app}/whatsapp", hs.handleAppHook)
+	mux.HandleFunc("POST /apps/{app}/whatsapp", hs.Tracing.Handler("POST /apps/{app}/whatsapp", hs.handleAppHook))
 	mux.HandleFunc("GET /apps/{app}/whatsapp", hs.handleAppHandshake)
 }
 
@@ -184,5 +187,8 @@ func (hs *Hooks) Enqueue(ctx context.Context, tenant string, c *runtime.Connecto
 		msg.Metadata.Set(queue.MetaSourcePrefix+k, v)
 	}
 	msg.SetContext(ctx)
-	return hs.Publisher.Publish(c.Topic, msg)
+	span := hs.Tracing.Publish(msg, c.Topic)
+	err := hs.Publisher.Publish(c.Topic, msg)
+	telemetry.End(span, err)
+	return err
 }

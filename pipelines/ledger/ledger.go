@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/core/loyalty"
 	"github.com/loyalhub/loyalhub/core/messaging"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // Store is what the ledger writes: the loyalty transactions, the
@@ -43,6 +45,9 @@ type Deps struct {
 	// Wake tells the sender that messages were queued; it is called after
 	// every commit that may have written some.
 	Wake func()
+	// Tracing traces the transactions and keeps the trace context of the
+	// messages they queue in the outbox (nil: nothing).
+	Tracing *telemetry.Tracing
 }
 
 // Ledger runs the tenants' loyalty transactions with their effects and
@@ -91,11 +96,33 @@ type tenantLedger struct {
 // Transact runs a loyalty transaction with the tenant's effects; see
 // store.Accounts.
 func (tl tenantLedger) Transact(ctx context.Context, tenant, eventID string, ref store.AccountRef, at time.Time,
-	fn func(a *loyalty.Account) error) (store.AccountResult, error) {
+	fn func(a *loyalty.Account) error) (res store.AccountResult, err error) {
 	if ref.Effects == nil {
 		ref.Effects = tl.l.Effects(tl.t, eventID, at, tl.via)
 	}
-	res, err := tl.Store.Transact(ctx, tenant, eventID, ref, at, fn)
+	ctx, span := tl.l.d.Tracing.Start(ctx, "loyalty transact", trace.SpanKindInternal)
+	queued := 0
+	if span.IsRecording() {
+		// The messages the transaction queues carry its span to the
+		// send attempt.
+		tp, effects := tl.l.d.Tracing.TraceParent(ctx), ref.Effects
+		ref.Effects = func(res store.AccountResult) (store.Effects, error) {
+			e, err := effects(res)
+			for i := range e.Messages {
+				e.Messages[i].Trace = tp
+			}
+			queued = len(e.Messages)
+			return e, err
+		}
+	}
+	defer func() {
+		if span.IsRecording() {
+			span.SetAttributes(telemetry.AttrTenant.String(tenant), telemetry.AttrEventID.String(eventID),
+				telemetry.AttrOutcomes.Int(len(res.Outcomes)), telemetry.AttrMessages.Int(queued))
+		}
+		telemetry.End(span, err)
+	}()
+	res, err = tl.Store.Transact(ctx, tenant, eventID, ref, at, fn)
 	if err == nil {
 		tl.l.d.Wake()
 	}
@@ -114,6 +141,11 @@ func (l *Ledger) Enqueue(ctx context.Context, cmds []messaging.Command) error {
 		var err error
 		if ms, err = appendQueued(ms, cmd, now); err != nil {
 			return err
+		}
+	}
+	if tp := l.d.Tracing.TraceParent(ctx); tp != "" {
+		for i := range ms {
+			ms[i].Trace = tp
 		}
 	}
 	if err := l.d.Store.EnqueueMessages(ctx, ms); err != nil {
@@ -136,6 +168,7 @@ func (l *Ledger) EnqueueDue(ctx context.Context, cmd messaging.Command, due time
 	}
 	now := l.d.Now()
 	m.CreatedAt, m.DueAt = now, due
+	m.Trace = l.d.Tracing.TraceParent(ctx)
 	if err := l.d.Store.EnqueueMessages(ctx, []store.Message{m}); err != nil {
 		return fmt.Errorf("queueing message: %w", err)
 	}

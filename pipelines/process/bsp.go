@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
@@ -17,6 +18,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // BSP is the BSP stage: it handles a BSP's webhook in one hop. It maps it,
@@ -115,7 +117,34 @@ func (l *Lanes) applyReports(ctx context.Context, events []event.Event) ([]bspSt
 		}
 	}
 	l.Metrics.StatusesApplied.Add(float64(len(updates)))
+	l.traceReports(ctx, updates, missing)
 	return steps, nil
+}
+
+// traceReports records a span for each delivery report applied, linked to
+// the span of the send attempt of its message, which the message log
+// keeps: the report arrives in a trace of its own, minutes after the send.
+// Only a recorded webhook's reports look their messages' traces up.
+func (l *Lanes) traceReports(ctx context.Context, updates []store.StatusUpdate, missing []bool) {
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		return
+	}
+	for i, u := range updates {
+		var opts []trace.SpanStartOption
+		if !missing[i] {
+			tp, err := l.Store.MessageTrace(ctx, u)
+			if err != nil {
+				l.Logger.Debug("reading the trace of a message failed", "tenant", u.Tenant, "error", err)
+			}
+			if sc := telemetry.SpanContext(tp); sc.IsValid() {
+				opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
+			}
+		}
+		_, span := l.Tracing.Start(ctx, "message "+u.Status, trace.SpanKindInternal, opts...)
+		span.SetAttributes(telemetry.AttrTenant.String(u.Tenant), telemetry.AttrStatus.String(u.Status),
+			telemetry.AttrMsgID.String(u.ProviderMessageID))
+		span.End()
+	}
 }
 
 // bspEvent acts on one event of a BSP's webhook.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/event"
@@ -22,6 +23,7 @@ import (
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/queue"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // Stage (handler) names of the lanes, as they appear in metrics and dead
@@ -123,12 +125,22 @@ type Lanes struct {
 	RecipientRefused func(ctx context.Context, tenant string, ref store.ContactRef, code string) error
 	// Chat answers customers' messages on a tenant's bot number.
 	Chat Chat
+	// Tracing traces the mapping, each event and each delivery report
+	// (nil: nothing).
+	Tracing *telemetry.Tracing
 }
 
 // mapEvents maps a delivery, consumed by lane, to its events.
 // The items the mapping failed are dead-lettered one by one first, and the
 // parts it left aside counted, so that the events go on.
-func (l *Lanes) mapEvents(msg *message.Message, lane eventLane) ([]event.Event, error) {
+func (l *Lanes) mapEvents(msg *message.Message, lane eventLane) (events []event.Event, err error) {
+	ctx, span := l.Tracing.Start(msg.Context(), "map delivery", trace.SpanKindInternal)
+	defer func() {
+		if span.IsRecording() {
+			span.SetAttributes(telemetry.AttrEvents.Int(len(events)))
+		}
+		telemetry.End(span, err)
+	}()
 	d, err := deliveryFromMessage(msg)
 	if err != nil {
 		return nil, fault.Permanent(fault.ClassRequest, err)
@@ -139,12 +151,12 @@ func (l *Lanes) mapEvents(msg *message.Message, lane eventLane) ([]event.Event, 
 	}
 	body := msg.Payload
 	if c.Enricher != nil {
-		body, err = c.Enricher.Enrich(msg.Context(), connectors.Delivery{ID: d.DeliveryID, Topic: d.Topic, Meta: d.Meta}, body)
+		body, err = c.Enricher.Enrich(ctx, connectors.Delivery{ID: d.DeliveryID, Topic: d.Topic, Meta: d.Meta}, body)
 		if err != nil {
 			return nil, fmt.Errorf("enriching delivery %s: %w", d.DeliveryID, err)
 		}
 	}
-	res, err := c.Mapping.Map(msg.Context(), d, body)
+	res, err := c.Mapping.Map(ctx, d, body)
 	if err != nil {
 		return nil, fmt.Errorf("mapping delivery %s: %w", d.DeliveryID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/core/fault"
@@ -17,6 +18,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/chat"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // Process is the process stage: it takes a delivery from shops, CRMs and
@@ -167,7 +169,13 @@ func phoneDigits(raw string) string {
 // processOne processes one event of the delivery msg, and counts it once
 // processed.
 func (l *Lanes) processOne(msg *message.Message, ev event.Event) error {
-	if err := l.processEvent(msg.Context(), ev, receivedAt(msg, ev)); err != nil {
+	ctx, span := l.Tracing.Start(msg.Context(), "process event", trace.SpanKindInternal)
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrEventType.String(ev.Type), telemetry.AttrEventID.String(ev.ID))
+	}
+	err := l.processEvent(ctx, ev, receivedAt(msg, ev))
+	telemetry.End(span, err)
+	if err != nil {
 		return err
 	}
 	l.Metrics.EventsProcessed.Inc()

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
@@ -17,6 +20,7 @@ import (
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/ledger"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // codeSenderPaused is the code of a message held while its sender is
@@ -72,6 +76,8 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	// closed after accepting a free-form message can still be met with its
 	// fallback template.
 	rec.Command = payload
+	// The attempt's span, for the delivery reports to link to.
+	rec.Trace = s.Tracing.TraceParent(ctx)
 	cur, claimed, err := s.Store.ClaimMessage(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("claiming message: %w", err)
@@ -114,14 +120,14 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 		return fmt.Errorf("sending %s: storing short links: %w", cmd.Key, err)
 	}
 
-	res, err := c.Sender.Send(ctx, send)
+	res, err := s.callBSP(ctx, c, send)
 	if fault.CodeOf(err) == messaging.CodeReengagement && send.Fallback != nil {
 		// Meta knows the window better than we do: use the fallback.
 		send = send.AsFallback()
 		if err := s.markFallback(bg, send, messaging.CodeReengagement); err != nil {
 			return err
 		}
-		res, err = c.Sender.Send(ctx, send)
+		res, err = s.callBSP(ctx, c, send)
 	}
 	done(err)
 	if err == nil {
@@ -146,6 +152,29 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	return s.failed(bg, c, send, payload, attempts, err)
+}
+
+// callBSP sends cmd through the BSP connector c, in a client span named
+// after the connector's type.
+func (s *Sender) callBSP(ctx context.Context, c *runtime.Connector, cmd messaging.Command) (messaging.Result, error) {
+	ctx, span := s.Tracing.Start(ctx, "send "+c.Spec.Name, trace.SpanKindClient)
+	res, err := c.Sender.Send(ctx, cmd)
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrTenant.String(cmd.Tenant), telemetry.AttrSender.String(cmd.Sender),
+			telemetry.AttrKind.String(c.Spec.Name), telemetry.AttrMessageKey.String(cmd.Key),
+			attribute.String("loyalhub.message.kind", cmd.Kind), attribute.String("loyalhub.message.category", cmd.Category))
+		if cmd.Template != nil {
+			span.SetAttributes(attribute.String("loyalhub.message.template", cmd.Template.Name))
+		}
+		if res.ProviderMessageID != "" {
+			span.SetAttributes(telemetry.AttrMsgID.String(res.ProviderMessageID))
+		}
+		if code := fault.CodeOf(err); code != "" {
+			span.SetAttributes(telemetry.AttrErrorCode.String(code))
+		}
+	}
+	telemetry.End(span, err)
+	return res, err
 }
 
 // failed records a refused or failed send and decides what follows.

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
 	"github.com/loyalhub/loyalhub/core/store"
 	"github.com/loyalhub/loyalhub/pipelines/runtime"
 	"github.com/loyalhub/loyalhub/pipelines/schedule"
+	"github.com/loyalhub/loyalhub/pipelines/telemetry"
 )
 
 // Store is what the sender reads and writes: the message log, the
@@ -94,6 +96,9 @@ type Deps struct {
 	// for good (cause says why), for a replay that queues its command
 	// again.
 	DeadLetter func(ctx context.Context, d store.DeferredMessage, cause error) error
+	// Tracing traces each attempt, child of the span that queued the
+	// message, and its BSP call (nil: nothing).
+	Tracing *telemetry.Tracing
 }
 
 // outboxLease is how long messages the sender took from the outbox are not
@@ -238,7 +243,12 @@ func (s *Sender) attempt(ctx context.Context, d store.DeferredMessage) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
 	defer cancel()
 	start := time.Now()
+	ctx, span := s.Tracing.Start(s.Tracing.WithTraceParent(ctx, d.Trace), "process outbox", trace.SpanKindConsumer)
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.OutboxAttributes(d.Tenant, d.Key)...)
+	}
 	err := s.Send(ctx, d.Command)
+	telemetry.End(span, err)
 	s.Metrics.Duration.Observe(time.Since(start).Seconds())
 	switch {
 	case err == nil:

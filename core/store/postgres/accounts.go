@@ -233,8 +233,8 @@ func (a accountTx) WriteChanges(ctx context.Context, w store.AccountWrite) error
 }
 
 const (
-	queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 0, $10, $10, $11, $12, $13, $14) ON CONFLICT (key) DO NOTHING`
+	queryEnqueue = `INSERT INTO messages (` + messageColumns + `, command, not_before, trace)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 0, $10, $10, $11, $12, $13, $14, $15) ON CONFLICT (key) DO NOTHING`
 	queryQueueSync = `INSERT INTO sync_queue AS q (tenant, connector, member_id, seq, queued_at)
 		VALUES ($1, $2, $3, 1, $4) ON CONFLICT (tenant, connector, member_id) DO UPDATE SET seq = q.seq + 1`
 )
@@ -247,7 +247,7 @@ func queueEffects(w *writeBatch, tenant string, e store.Effects, now time.Time) 
 	for _, m := range e.Messages {
 		created, due := store.QueuedTimes(m, now)
 		w.queue("queueing message "+m.Key, queryEnqueue, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
-			m.Template, m.Category, store.MessageQueued, created, m.SentAs, m.Origin, m.Command, due)
+			m.Template, m.Category, store.MessageQueued, created, m.SentAs, m.Origin, m.Command, due, m.Trace)
 	}
 	queueJourneys(w, tenant, e.JourneyGoals, e.Journeys)
 	queueWebhooks(w, e.Webhooks, now)

@@ -57,8 +57,8 @@ func (s *Store) ClaimMessage(ctx context.Context, m store.Message) (store.Messag
 // claimValues inserts a claimed message; claimInsert does not when one has
 // its key.
 const (
-	claimValues = `INSERT INTO messages (` + messageColumns + `, command)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13, $14)`
+	claimValues = `INSERT INTO messages (` + messageColumns + `, command, trace)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', 1, $10, $11, $12, $13, $14, $15)`
 	claimInsert = claimValues + ` ON CONFLICT (key) DO NOTHING`
 )
 
@@ -74,7 +74,7 @@ func claimRow(m store.Message, clock store.Clock) (time.Time, []any) {
 		created = store.Stamp(m.CreatedAt)
 	}
 	return at, []any{m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, created, at, m.SentAs, m.Origin, m.Command}
+		store.MessageSending, created, at, m.SentAs, m.Origin, m.Command, m.Trace}
 }
 
 func claim(ctx context.Context, tx pgx.Tx, m store.Message, clock store.Clock) (store.Message, bool, error) {
@@ -88,9 +88,9 @@ func claim(ctx context.Context, tx pgx.Tx, m store.Message, clock store.Clock) (
 		// A concurrent claimer's update is waited for, then the status is
 		// checked again: only one takes the message over.
 		tag, err = tx.Exec(ctx, `UPDATE messages SET status = $1, attempts = attempts + 1, updated_at = $2,
-			command = COALESCE($6, command), template = $7, sent_as = $8
+			command = COALESCE($6, command), template = $7, sent_as = $8, trace = COALESCE(NULLIF($10, ''), trace)
 			WHERE key = $3 AND status IN ($4, $5, $9)`, store.MessageSending, at, m.Key, store.MessagePending, store.MessageDeferred, m.Command,
-			m.Template, m.SentAs, store.MessageQueued)
+			m.Template, m.SentAs, store.MessageQueued, m.Trace)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -184,7 +184,7 @@ func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = $1
 		WHERE key IN (SELECT key FROM messages WHERE status IN ('queued', 'deferred') AND not_before <= $2
 			ORDER BY not_before LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), now, store.ClampLimit(limit))
+		RETURNING key, tenant, recipient, command, created_at, trace`, now.Add(lease), now, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
 	}
@@ -214,7 +214,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 }
 
 // leaseCommands runs an UPDATE … RETURNING key, tenant, recipient, command,
-// created_at that pushes the lease (not_before) of the messages it selects,
+// created_at, trace that pushes the lease (not_before) of the messages it selects,
 // and returns them in the order they were created (RETURNING has none).
 func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
 	p, err := s.db()
@@ -227,7 +227,7 @@ func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DeferredMessage, error) {
 		var d store.DeferredMessage
-		err := r.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &d.CreatedAt)
+		err := r.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &d.CreatedAt, &d.Trace)
 		return d, err
 	})
 	store.SortLeased(out)
@@ -275,7 +275,7 @@ func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now ti
 		WHERE key IN (SELECT key FROM messages WHERE tenant = $2 AND status IN ($3, $4)
 			AND updated_at <= $5 AND (not_before IS NULL OR not_before <= $6) AND command IS NOT NULL
 			ORDER BY updated_at LIMIT $7 FOR UPDATE SKIP LOCKED)
-		RETURNING key, tenant, recipient, command, created_at`, now.Add(lease), tenant, store.MessageSending, store.MessageUnknown,
+		RETURNING key, tenant, recipient, command, created_at, trace`, now.Add(lease), tenant, store.MessageSending, store.MessageUnknown,
 		before, now, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing stale send attempts: %w", err)
@@ -361,6 +361,29 @@ func (s *Store) ApplyStatus(ctx context.Context, u store.StatusUpdate) (bool, er
 		return false, fmt.Errorf("applying status: %w", err)
 	}
 	return applied, nil
+}
+
+// MessageTrace returns the trace context of the message a report names;
+// see store.Messages.
+func (s *Store) MessageTrace(ctx context.Context, u store.StatusUpdate) (string, error) {
+	p, err := s.db()
+	if err != nil {
+		return "", err
+	}
+	var trace string
+	err = store.ErrNotFound
+	if u.ProviderMessageID != "" {
+		err = notFound(p.QueryRow(ctx, `SELECT trace FROM messages WHERE tenant = $1 AND provider_message_id = $2`,
+			u.Tenant, u.ProviderMessageID).Scan(&trace))
+	}
+	if errors.Is(err, store.ErrNotFound) && u.Key != "" {
+		err = notFound(p.QueryRow(ctx, `SELECT trace FROM messages WHERE tenant = $1 AND key = $2`,
+			u.Tenant, u.Key).Scan(&trace))
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the trace of a message: %w", err)
+	}
+	return trace, nil
 }
 
 // ApplyStatuses applies several delivery reports in one transaction; see

@@ -71,19 +71,19 @@ func claim(ctx context.Context, tx *wtx, m store.Message, clock store.Clock) (st
 	if !m.CreatedAt.IsZero() {
 		created = store.Stamp(m.CreatedAt)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`, command)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`, command, trace)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind, m.Template, m.Category,
-		store.MessageSending, toDB(created), toDB(at), m.SentAs, m.Origin, m.Command)
+		store.MessageSending, toDB(created), toDB(at), m.SentAs, m.Origin, m.Command, m.Trace)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("inserting: %w", err)
 	}
 	claimed := rowsAffected(res) == 1
 	if !claimed {
 		res, err = tx.ExecContext(ctx, `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?,
-			command = COALESCE(?, command), template = ?, sent_as = ?
+			command = COALESCE(?, command), template = ?, sent_as = ?, trace = COALESCE(NULLIF(?, ''), trace)
 			WHERE key = ? AND status IN (?, ?, ?)`, store.MessageSending, toDB(at), m.Command, m.Template, m.SentAs,
-			m.Key, store.MessagePending, store.MessageDeferred, store.MessageQueued)
+			m.Trace, m.Key, store.MessagePending, store.MessageDeferred, store.MessageQueued)
 		if err != nil {
 			return store.Message{}, false, fmt.Errorf("taking over: %w", err)
 		}
@@ -191,7 +191,7 @@ func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int, lease
 	out, err := s.leaseCommands(ctx, `UPDATE messages SET not_before = ?
 		WHERE key IN (SELECT key FROM messages WHERE status IN ('queued', 'deferred') AND not_before <= ?
 			ORDER BY not_before LIMIT ?)
-		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), toDB(now), store.ClampLimit(limit))
+		RETURNING key, tenant, recipient, command, created_at, trace`, toDB(now.Add(lease)), toDB(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing due messages: %w", err)
 	}
@@ -215,7 +215,7 @@ func (s *Store) EnqueueMessages(ctx context.Context, ms []store.Message) error {
 }
 
 // enqueueRow is one message's values in an INSERT of queued messages.
-const enqueueRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?)`
+const enqueueRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?, ?)`
 
 // enqueueRows is how many messages one INSERT writes: a statement per
 // message was most of what a large batch (a campaign's chunk) cost.
@@ -223,7 +223,7 @@ const enqueueRows = 32
 
 // queryEnqueue inserts n queued messages.
 func queryEnqueue(n int) string {
-	return `INSERT INTO messages (` + messageColumns + `, command, not_before) VALUES ` +
+	return `INSERT INTO messages (` + messageColumns + `, command, not_before, trace) VALUES ` +
 		strings.Repeat(enqueueRow+", ", n-1) + enqueueRow + ` ON CONFLICT (key) DO NOTHING`
 }
 
@@ -233,7 +233,7 @@ var queryEnqueueFull = queryEnqueue(enqueueRows)
 // enqueue inserts checked messages (store.CheckQueued) as queued, created
 // at now unless they say otherwise, enqueueRows to a statement.
 func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) error {
-	args := make([]any, 0, 15*min(len(ms), enqueueRows))
+	args := make([]any, 0, 16*min(len(ms), enqueueRows))
 	for len(ms) > 0 {
 		part := ms[:min(len(ms), enqueueRows)]
 		ms = ms[len(part):]
@@ -242,7 +242,7 @@ func enqueue(ctx context.Context, tx *wtx, ms []store.Message, now time.Time) er
 			created, due := store.QueuedTimes(m, now)
 			args = append(args, m.Key, m.Tenant, m.MemberID, m.Sender, m.Recipient, m.Kind,
 				m.Template, m.Category, store.MessageQueued, toDB(created), toDB(created), m.SentAs, m.Origin, m.Command,
-				toDB(due))
+				toDB(due), m.Trace)
 		}
 		q := queryEnqueueFull
 		if len(part) < enqueueRows {
@@ -276,7 +276,7 @@ func writeEffects(ctx context.Context, tx *wtx, tenant string, e store.Effects, 
 }
 
 // leaseCommands runs an UPDATE … RETURNING key, tenant, recipient, command,
-// created_at that pushes the lease (not_before) of the messages it selects,
+// created_at, trace that pushes the lease (not_before) of the messages it selects,
 // and returns them in the order they were created (RETURNING has none).
 func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([]store.DeferredMessage, error) {
 	var out []store.DeferredMessage
@@ -290,7 +290,7 @@ func (s *Store) leaseCommands(ctx context.Context, query string, args ...any) ([
 		for rows.Next() {
 			var d store.DeferredMessage
 			var created int64
-			if err := rows.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &created); err != nil {
+			if err := rows.Scan(&d.Key, &d.Tenant, &d.Recipient, &d.Command, &created, &d.Trace); err != nil {
 				return err
 			}
 			d.CreatedAt = fromDB(created)
@@ -339,7 +339,7 @@ func (s *Store) StaleAttempts(ctx context.Context, tenant string, before, now ti
 		WHERE key IN (SELECT key FROM messages WHERE tenant = ? AND status IN (?, ?)
 			AND updated_at <= ? AND not_before <= ? AND command IS NOT NULL
 			ORDER BY updated_at LIMIT ?)
-		RETURNING key, tenant, recipient, command, created_at`, toDB(now.Add(lease)), tenant, store.MessageSending, store.MessageUnknown,
+		RETURNING key, tenant, recipient, command, created_at, trace`, toDB(now.Add(lease)), tenant, store.MessageSending, store.MessageUnknown,
 		toDB(before), toDB(now), store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing stale send attempts: %w", err)
@@ -433,6 +433,29 @@ func (s *Store) ApplyStatuses(ctx context.Context, us []store.StatusUpdate) ([]b
 		return nil, fmt.Errorf("applying statuses: %w", err)
 	}
 	return missing, nil
+}
+
+// MessageTrace returns the trace context of the message a report names;
+// see store.Messages.
+func (s *Store) MessageTrace(ctx context.Context, u store.StatusUpdate) (string, error) {
+	db, err := s.reads()
+	if err != nil {
+		return "", err
+	}
+	var trace string
+	err = store.ErrNotFound
+	if u.ProviderMessageID != "" {
+		err = notFound(db.QueryRowContext(ctx, `SELECT trace FROM messages WHERE tenant = ? AND provider_message_id = ?`,
+			u.Tenant, u.ProviderMessageID).Scan(&trace))
+	}
+	if errors.Is(err, store.ErrNotFound) && u.Key != "" {
+		err = notFound(db.QueryRowContext(ctx, `SELECT trace FROM messages WHERE tenant = ? AND key = ?`,
+			u.Tenant, u.Key).Scan(&trace))
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the trace of a message: %w", err)
+	}
+	return trace, nil
 }
 
 func applyStatus(ctx context.Context, tx *wtx, u store.StatusUpdate, clock store.Clock) (bool, error) {

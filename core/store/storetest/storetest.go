@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Anniversaries", testAnniversaries},
 		{"ClaimMessage", testClaimMessage},
 		{"Outbox", testOutbox},
+		{"MessageTrace", testMessageTrace},
 		{"OutboxConcurrentDue", testOutboxConcurrentDue},
 		{"TransactEffects", testTransactEffects},
 		{"TransactEffectsConcurrent", testTransactEffectsConcurrent},
