@@ -46,6 +46,10 @@ type Hub struct {
 	tenants  runtime.Tenants
 	listener net.Listener
 
+	// rates pace the senders' throughput across replicas on a shared
+	// store; nil on the embedded one, where each sender limits itself.
+	rates *send.Rates
+
 	store  store.Store
 	queue  *queue.Queue
 	router *message.Router
@@ -127,6 +131,9 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		h.now = time.Now
 	}
 	h.ignored = &process.Ignored{Parts: h.metrics.PartsIgnored, Logger: logger}
+	if s.Config.Store.Driver == config.DriverPostgres {
+		h.rates = send.NewRates(send.RateMetrics{Wait: h.metrics.SenderRateWait, Reservations: h.metrics.SenderRateReservations})
+	}
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)
 	}
@@ -147,10 +154,14 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 		t.Rates = messaging.NewRateCard(tc.Pricing)
 		t.Chat = chat.NewBot(t)
 		for name, cs := range s.Connectors[id] {
-			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{
+			deps := connectors.Deps{
 				Tenant: id, Name: name,
 				Logger: logger.With("tenant", id, "connector", name),
-			})
+			}
+			if h.rates != nil {
+				deps.Rates = h.rates.For(id, name)
+			}
+			inst, err := cs.Spec.Build(cs.Config, deps)
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
@@ -223,6 +234,9 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	}()
 	if h.store, err = openStore(h.cfg, h.now); err != nil {
 		return err
+	}
+	if turns, ok := h.store.(store.RateTurns); ok && h.rates != nil {
+		h.rates.Bind(turns)
 	}
 	h.sender = h.newSender()
 	h.webhooks = h.newWebhooks()
