@@ -132,7 +132,9 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	}
 	h.ignored = &process.Ignored{Parts: h.metrics.PartsIgnored, Logger: logger}
 	if s.Config.Store.Driver == config.DriverPostgres {
-		h.rates = send.NewRates(send.RateMetrics{Wait: h.metrics.SenderRateWait, Reservations: h.metrics.SenderRateReservations})
+		h.rates = send.NewRates(send.RateMetrics{
+			Wait: h.metrics.SenderRateWait, Reservations: h.metrics.SenderRateReservations, Missed: h.metrics.SenderRateMissed,
+		})
 	}
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)

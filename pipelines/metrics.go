@@ -27,9 +27,11 @@ type Metrics struct {
 	// SenderRateWait times each send's wait for its turn of the number's
 	// throughput shared by the replicas (PostgreSQL store);
 	// SenderRateReservations counts the round trips reserving turns, by
-	// result (ok, failed).
+	// result (ok, failed); SenderRateMissed the turns given up because the
+	// replica came to them late.
 	SenderRateWait         *prometheus.HistogramVec // tenant, sender
 	SenderRateReservations *prometheus.CounterVec   // tenant, sender, result
+	SenderRateMissed       *prometheus.CounterVec   // tenant, sender
 	// ConfigErrors counts sends refused for the configuration: credentials
 	// or templates. Alert on any increase.
 	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
@@ -180,6 +182,10 @@ func NewMetrics() *Metrics {
 			Name: "loyalhub_sender_rate_reservations_total",
 			Help: "Round trips to the store reserving turns of a number's shared throughput, by result (ok, failed).",
 		}, []string{"tenant", "sender", "result"}),
+		SenderRateMissed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_rate_turns_missed_total",
+			Help: "Turns of a number's shared throughput given up because the replica came to them more than 10 ms late (a stall); the send takes a later turn.",
+		}, []string{"tenant", "sender"}),
 		ConfigErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_sender_config_errors_total",
 			Help: "Sends refused for the configuration (credentials, templates), by code.",
@@ -376,7 +382,7 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.SenderPaused, m.SenderRateWait, m.SenderRateReservations, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesHeldBack,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.SenderRateWait, m.SenderRateReservations, m.SenderRateMissed, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesHeldBack,
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,

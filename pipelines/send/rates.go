@@ -20,6 +20,12 @@ import (
 // 20 round trips a second per replica, not 1,000.
 const turnSpan = 50 * time.Millisecond
 
+// lateTurn is how late a turn may still be used. A replica that wakes
+// later than that (a stall, a busy machine) gives the turn up and takes
+// another: sending on its due turns together would crowd a second beyond
+// the number's rate.
+const lateTurn = 10 * time.Millisecond
+
 // errTurnAfterDeadline is a send's turn coming after its deadline.
 var errTurnAfterDeadline = errors.New("the number's next turn comes after the send's deadline")
 
@@ -30,6 +36,9 @@ type RateMetrics struct {
 	// Reservations counts the round trips to the store, by result (ok,
 	// failed).
 	Reservations *prometheus.CounterVec
+	// Missed counts the turns given up because the replica came to them
+	// more than lateTurn late.
+	Missed *prometheus.CounterVec
 }
 
 // Rates are the senders' throughput limits shared by the hub's replicas
@@ -71,6 +80,7 @@ func (s senderRates) Limiter(key string, perSecond float64, burst int) connector
 		wait:     s.r.metrics.Wait.WithLabelValues(s.tenant, s.sender),
 		reserved: s.r.metrics.Reservations.WithLabelValues(s.tenant, s.sender, "ok"),
 		failed:   s.r.metrics.Reservations.WithLabelValues(s.tenant, s.sender, "failed"),
+		missed:   s.r.metrics.Missed.WithLabelValues(s.tenant, s.sender),
 	}
 }
 
@@ -89,6 +99,7 @@ type sharedLimiter struct {
 	wait     prometheus.Observer
 	reserved prometheus.Counter
 	failed   prometheus.Counter
+	missed   prometheus.Counter
 
 	fetch   sync.Mutex // one round trip at a time
 	mu      sync.Mutex
@@ -105,32 +116,47 @@ var _ connectors.RateLimiter = (*sharedLimiter)(nil)
 // Wait blocks until the caller's turn; see connectors.RateLimiter.
 func (l *sharedLimiter) Wait(ctx context.Context) error {
 	began := time.Now()
-	l.mu.Lock()
-	l.needing++
-	l.mu.Unlock()
-	at, err := l.take(ctx)
-	l.mu.Lock()
-	l.needing--
-	l.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	if deadline, ok := ctx.Deadline(); ok && at.After(deadline) {
-		l.giveBack(at)
-		return errTurnAfterDeadline
-	}
-	if d := time.Until(at); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			l.giveBack(at)
-			return ctx.Err()
+	for {
+		l.mu.Lock()
+		l.needing++
+		l.mu.Unlock()
+		at, err := l.take(ctx)
+		l.mu.Lock()
+		l.needing--
+		l.mu.Unlock()
+		if err != nil {
+			return err
 		}
+		if deadline, ok := ctx.Deadline(); ok && at.After(deadline) {
+			l.giveBack(at)
+			return errTurnAfterDeadline
+		}
+		if err := sleepUntil(ctx, at); err != nil {
+			l.giveBack(at)
+			return err
+		}
+		if time.Since(at) <= lateTurn {
+			l.wait.Observe(time.Since(began).Seconds())
+			return nil
+		}
+		l.missed.Inc()
 	}
-	l.wait.Observe(time.Since(began).Seconds())
-	return nil
+}
+
+// sleepUntil sleeps until at, or returns ctx's error when it ends first.
+func sleepUntil(ctx context.Context, at time.Time) error {
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // take returns the next reserved turn, reserving more when none is left.
@@ -177,13 +203,13 @@ func (l *sharedLimiter) take(ctx context.Context) (time.Time, error) {
 	return at, nil
 }
 
-// pop returns the earliest reserved turn, forgetting those more than an
-// interval past: sending on them late would crowd the turns that other
+// pop returns the earliest reserved turn, forgetting those more than
+// lateTurn past: sending on them late would crowd the turns that other
 // replicas hold.
 func (l *sharedLimiter) pop() (time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	stale := time.Now().Add(-l.interval)
+	stale := time.Now().Add(-lateTurn)
 	for len(l.due) > 0 && l.due[0].Before(stale) {
 		l.due = l.due[1:]
 	}

@@ -50,6 +50,7 @@ func newRateMetrics() RateMetrics {
 	return RateMetrics{
 		Wait:         prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wait"}, []string{"tenant", "sender"}),
 		Reservations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reservations"}, []string{"tenant", "sender", "result"}),
+		Missed:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "missed"}, []string{"tenant", "sender"}),
 	}
 }
 

@@ -35,6 +35,10 @@ const (
 // chatty recipient does not hold a send slot.
 const maxPairWait = time.Second
 
+// sharedRetry is the least delay before a send the shared limiter refused
+// tries again.
+const sharedRetry = time.Second
+
 // pairSweepAt is the number of recipients tracked before idle ones are
 // forgotten.
 const pairSweepAt = 10_000
@@ -118,6 +122,7 @@ func (t Throughput) Validate() error {
 type limits struct {
 	number    connectors.RateLimiter
 	perSecond float64
+	shared    bool // number is the replicas' shared limiter
 	pairEvery time.Duration
 	pairBurst float64
 
@@ -149,6 +154,7 @@ func newLimits(t Throughput, shared connectors.RateLimits, key string) *limits {
 	return &limits{
 		number:    number,
 		perSecond: t.PerSecond,
+		shared:    shared != nil,
 		pairEvery: t.PairInterval,
 		pairBurst: float64(t.PairBurst),
 		pairs:     map[string]*pairBucket{},
@@ -241,12 +247,17 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 			return nil, ctx.Err()
 		}
 		// The wait would outlast ctx's deadline, or the shared limit
-		// cannot be reached now.
+		// cannot be reached now: try again in a second rather than
+		// hammer a store that is down.
+		retry := time.Duration(float64(time.Second) / l.perSecond)
+		if l.shared {
+			retry = max(retry, sharedRetry)
+		}
 		return nil, &fault.Error{
 			Err:        fmt.Errorf("number's throughput limit: %w", err),
 			Class:      fault.ClassThrottle,
 			Code:       CodeRateLimit,
-			RetryAfter: time.Duration(float64(time.Second) / l.perSecond),
+			RetryAfter: retry,
 		}
 	}
 	return refund, nil

@@ -197,7 +197,7 @@ func TestSharedNumberLimit(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, CodeRateLimit, fault.CodeOf(err))
 		assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
-		assert.Equal(t, 4*time.Millisecond, fault.RetryAfter(err))
+		assert.Equal(t, sharedRetry, fault.RetryAfter(err), "a store that is down is not asked again at once")
 		shared.refuse = nil
 		assert.NoError(t, take(l, context.Background(), "a"), "the recipient did not lose its turn")
 	})
