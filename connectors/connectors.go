@@ -179,6 +179,31 @@ type Deps struct {
 	Tenant string // tenant id
 	Name   string // connector instance name
 	Logger *slog.Logger
+	// Rates, when set, are rate limits shared by every process of the hub:
+	// a sender paces its account's throughput with them. Nil: each
+	// process limits itself in memory.
+	Rates RateLimits
+}
+
+// RateLimits hands out rate limiters whose budget every process of the hub
+// shares, so that replicas sending from one account keep the account's
+// rate together instead of each keeping it. It is safe for concurrent use.
+type RateLimits interface {
+	// Limiter returns the limiter named key, letting perSecond events go
+	// each second on average and burst at once after a pause. Every
+	// limiter of one key, in any process, draws on one budget; callers
+	// of one key pass the same rate.
+	Limiter(key string, perSecond float64, burst int) RateLimiter
+}
+
+// RateLimiter paces events; *rate.Limiter is one, for a single process.
+type RateLimiter interface {
+	// Wait blocks until one event may go. It is safe for concurrent use.
+	// It returns ctx's error when ctx ends first, and another error,
+	// without waiting, when the event's turn would come after ctx's
+	// deadline or cannot be had now (the shared budget is unreachable):
+	// the caller tries again later, nothing was spent.
+	Wait(ctx context.Context) error
 }
 
 // Kind says what role a connector type plays: a source of deliveries, a

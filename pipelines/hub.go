@@ -60,6 +60,10 @@ type Hub struct {
 	reloader *Reloader
 	closing  bool // under reloadMu: Close has begun, reloads are refused
 
+	// rates pace the senders' throughput across replicas on a shared
+	// store; nil on the embedded one, where each sender limits itself.
+	rates *send.Rates
+
 	store  store.Store
 	queue  *queue.Queue
 	router *message.Router
@@ -167,6 +171,11 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	if opts.Load != nil {
 		h.reloader = &Reloader{Hub: h, Load: opts.Load, Logger: logger.With("part", "config")}
 	}
+	if s.Config.Store.Driver == config.DriverPostgres {
+		h.rates = send.NewRates(send.RateMetrics{
+			Wait: h.metrics.SenderRateWait, Reservations: h.metrics.SenderRateReservations, Missed: h.metrics.SenderRateMissed,
+		})
+	}
 	for _, w := range s.Warnings {
 		logger.Warn("config: " + w)
 	}
@@ -214,8 +223,14 @@ func (h *Hub) buildTenants(s *hubconfig.Settings, prev runtime.Snapshot, prevAcc
 				}
 				continue
 			}
-			logger := h.logger.With("tenant", id, "connector", name)
-			inst, err := cs.Spec.Build(cs.Config, connectors.Deps{Tenant: id, Name: name, Logger: logger})
+			deps := connectors.Deps{
+				Tenant: id, Name: name,
+				Logger: h.logger.With("tenant", id, "connector", name),
+			}
+			if h.rates != nil {
+				deps.Rates = h.rates.For(id, name)
+			}
+			inst, err := cs.Spec.Build(cs.Config, deps)
 			if err != nil {
 				return nil, nil, fmt.Errorf("tenant %s: connector %s: %w", id, name, err)
 			}
@@ -288,6 +303,9 @@ func (h *Hub) Start(ctx context.Context) (err error) {
 	}()
 	if h.store, err = openStore(h.cfg, h.now); err != nil {
 		return err
+	}
+	if turns, ok := h.store.(store.RateTurns); ok && h.rates != nil {
+		h.rates.Bind(turns)
 	}
 	h.sender = h.newSender()
 	h.webhooks = h.newWebhooks()

@@ -24,6 +24,14 @@ type Metrics struct {
 	// SenderPaused is 1 while a sender is paused after its credentials
 	// were refused: alert on it.
 	SenderPaused *prometheus.GaugeVec // tenant, sender
+	// SenderRateWait times each send's wait for its turn of the number's
+	// throughput shared by the replicas (PostgreSQL store);
+	// SenderRateReservations counts the round trips reserving turns, by
+	// result (ok, failed); SenderRateMissed the turns given up because the
+	// replica came to them late.
+	SenderRateWait         *prometheus.HistogramVec // tenant, sender
+	SenderRateReservations *prometheus.CounterVec   // tenant, sender, result
+	SenderRateMissed       *prometheus.CounterVec   // tenant, sender
 	// ConfigErrors counts sends refused for the configuration: credentials
 	// or templates. Alert on any increase.
 	ConfigErrors     *prometheus.CounterVec // tenant, sender, code
@@ -169,6 +177,19 @@ func NewMetrics() *Metrics {
 		SenderPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "loyalhub_sender_paused",
 			Help: "1 while a sender is paused because its BSP refused its credentials.",
+		}, []string{"tenant", "sender"}),
+		SenderRateWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loyalhub_sender_rate_wait_seconds",
+			Help:    "How long each send waited for its turn of the number's throughput, shared by the replicas.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"tenant", "sender"}),
+		SenderRateReservations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_rate_reservations_total",
+			Help: "Round trips to the store reserving turns of a number's shared throughput, by result (ok, failed).",
+		}, []string{"tenant", "sender", "result"}),
+		SenderRateMissed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyalhub_sender_rate_turns_missed_total",
+			Help: "Turns of a number's shared throughput given up because the replica came to them more than 10 ms late (a stall); the send takes a later turn.",
 		}, []string{"tenant", "sender"}),
 		ConfigErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_sender_config_errors_total",
@@ -374,7 +395,7 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.StageProcessed, m.StageFailed, m.StageDuration, m.DeadLetters,
 		m.ConnectorRequests, m.ConnectorSigFailures, m.ConnectorAcceptSeconds,
-		m.SenderSends, m.SenderErrors, m.SenderPaused, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesHeldBack,
+		m.SenderSends, m.SenderErrors, m.SenderPaused, m.SenderRateWait, m.SenderRateReservations, m.SenderRateMissed, m.ConfigErrors, m.MessagesSkipped, m.MessagesDeferred, m.MessagesHeldBack,
 		m.SenderQualityPaused, m.SenderMessagingLimit, m.MessagesFallback,
 		m.MessagesResent, m.MessagesRelayed,
 		m.InboundMessages, m.Templates, m.PointsAwarded, m.StatusUnmatched, m.StatusesApplied, m.DeliveryFailures,

@@ -86,7 +86,7 @@ processed every row.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.HubURL, "url", "http://127.0.0.1:8080", "hub base URL")
+	f.StringVar(&cfg.HubURL, "url", "http://127.0.0.1:8080", "hub base URL; several, comma-separated, spread the connections over replicas")
 	f.StringVar(&cfg.Tenant, "tenant", pipelines.DemoTenant, "tenant id")
 	f.StringVar(&cfg.Source, "source", loadtest.SourcePOS, "what to send: pos (plain JSON sales) or shopify (orders/paid webhooks)")
 	f.StringVar(&cfg.Connector, "connector", "pos", "the tenant's connector of that source (default shop for --source shopify)")

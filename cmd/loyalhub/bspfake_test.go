@@ -57,6 +57,7 @@ func newFakeBSP(token, appSecret, phoneNumberID, wabaID, display, webhookURL str
 }
 
 func (f *fakeBSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now() // before the body is read: the send's time, as near as the fake can tell
 	// POST /{version}/{phone_number_id}/messages
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if r.Method != http.MethodPost || len(parts) != 3 || parts[1] != f.phoneNumberID || parts[2] != "messages" {
@@ -88,7 +89,7 @@ func (f *fakeBSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	to := strings.TrimPrefix(req.To, "+")
 	f.mu.Lock()
 	f.seq++
-	s := &acceptedSend{wamid: fmt.Sprintf("wamid.CRASH%010d", f.seq), to: to, template: req.Template.Name, at: time.Now()}
+	s := &acceptedSend{wamid: fmt.Sprintf("wamid.CRASH%010d", f.seq), to: to, template: req.Template.Name, at: arrived}
 	f.sends[req.CallbackData] = append(f.sends[req.CallbackData], s)
 	f.total++
 	f.mu.Unlock()

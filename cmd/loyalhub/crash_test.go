@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
@@ -172,9 +174,19 @@ func TestCrashRecovery(t *testing.T) {
 	t.Run("nats+postgres", func(t *testing.T) {
 		queuetest.RequireNATS(t)
 		dsn := storetest.FreshPostgres(t)
-		runCrashTest(t, fmt.Sprintf(`queue:
+		runCrashTest(t, natsPostgresYAML(t, dsn, 1))
+	})
+}
+
+// natsPostgresYAML is the queue and store config of hubs on this machine's
+// NATS, with a stream prefix of the test's own, and the PostgreSQL
+// database at dsn; max_ack_pending lets each of the replicas' stages hold
+// twice its 16 subscribers.
+func natsPostgresYAML(t *testing.T, dsn string, replicas int) string {
+	return fmt.Sprintf(`queue:
   backend: nats
-  ack_wait: `+crashAckWait.String()+`
+  ack_wait: %s
+  max_ack_pending: %d
   nats:
     url: %s
     stream_prefix: %s
@@ -182,8 +194,7 @@ store:
   driver: postgres
   postgres:
     dsn: %s
-`, queuetest.NATSURL(), queuetest.StreamPrefix(t), dsn))
-	})
+`, crashAckWait, 2*16*replicas, queuetest.NATSURL(), queuetest.StreamPrefix(t), dsn)
 }
 
 // outage is a time the hub was down: from its kill until it answered
@@ -202,55 +213,8 @@ func runCrashTest(t *testing.T, backendYAML string) {
 	defer bspSrv.Close()
 	defer bsp.wg.Wait() // status webhooks in flight end before the server
 
-	// The delivery policy is the default one: only the times are short.
 	cfgPath := filepath.Join(dir, "loyalhub.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `data_dir: %s
-server:
-  listen: %s
-  admin_token: %s
-log:
-  level: warn
-%spipeline:
-  retry:
-    initial_interval: 20ms
-    max_interval: 500ms
-  send:
-    unknown_grace: %s
-  scheduler:
-    interval: 2s
-tenants:
-  shop:
-    default_region: ID
-    connectors:
-      pos:
-        type: pos_webhook
-        secret: %s
-      whatsapp:
-        type: whatsapp_cloud
-        base_url: %s
-        phone_number_id: "%s"
-        access_token: %s
-        app_secret: %s
-        timeout: 3s
-        throughput:
-          per_second: 1000
-    loyalty:
-      rules:
-        - name: spend
-          on: order.paid
-          spend:
-            unit: "10000"
-            points: 1
-    notifications:
-      - name: points_earned
-        on: points.earned
-        sender: whatsapp
-        template:
-          name: %s
-          language: en
-          body: ["string(data.points)", "string(member.balance)"]
-`, filepath.Join(dir, "data"), addr, crashAdmin, backendYAML, crashGrace, crashSecret, bspSrv.URL, crashNumberID, crashToken, crashApp,
-		earnedTemplate), 0o600))
+	require.NoError(t, os.WriteFile(cfgPath, hubConfig(filepath.Join(dir, "data"), addr, backendYAML, bspSrv.URL, 1000, earnedYAML), 0o600))
 
 	logFile, err := os.Create(filepath.Join(dir, "loyalhub.log"))
 	require.NoError(t, err)
@@ -262,35 +226,9 @@ tenants:
 	// Senders: each sale is retried until the hub answers 2xx.
 	run := fmt.Sprintf("C%d", rand.Uint64()%1e9)
 	base := rand.IntN(50_000_000)
-	client := &http.Client{Timeout: 5 * time.Second}
 	var accepted atomic.Int64
-	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= crashSales {
-					return
-				}
-				body, _ := loadtest.Sale(run, base+i)
-				for {
-					req, _ := http.NewRequest(http.MethodPost, hubURL+"/hooks/shop/pos", bytes.NewReader(body))
-					req.Header.Set("X-Loyalhub-Signature", pos.Sign(crashSecret, body))
-					resp, err := client.Do(req)
-					if err == nil {
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode/100 == 2 {
-							break
-						}
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-				accepted.Add(1)
-			}
-		})
-	}
+	wg.Go(func() { postSales(t, hubURL, run, base, crashSales, 0, time.Time{}, &accepted) })
 
 	// The first kill comes while sales stream in, the others while the hub
 	// sends: after a share of the messages reached the BSP.
@@ -324,29 +262,8 @@ tenants:
 
 	// Every accepted sale gets its message, and the message log settles:
 	// nothing is left sending or unknown.
-	recipientOf := func(i int) string {
-		_, phone := loadtest.Sale(run, base+i)
-		return strings.TrimPrefix(phone, "+")
-	}
 	settle := func(template string) {
-		deadline := time.Now().Add(4 * time.Minute)
-		for {
-			byRecipient := bsp.byRecipient(template)
-			missing := 0
-			for i := range crashSales {
-				if len(byRecipient[recipientOf(i)]) == 0 {
-					missing++
-				}
-			}
-			if missing == 0 && unresolved(t, hubURL) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d members have no %s message at the BSP, %d messages unresolved (log: %s)",
-					missing, crashSales, template, unresolved(t, hubURL), logFile.Name())
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		awaitMessages(t, hubURL, bsp, run, base, crashSales, template, 4*time.Minute, logFile.Name())
 	}
 	settle(earnedTemplate)
 
@@ -388,42 +305,14 @@ tenants:
 	bsp.wg.Wait()
 
 	// No key twice, unless the hub was never told of the earlier attempt.
-	duringOutage := func(at time.Time) bool {
-		for _, o := range outages {
-			// A webhook sent just before a kill fails with it.
-			if !at.Before(o.killed.Add(-bsp.client.Timeout)) && !at.After(o.ready) {
-				return true
-			}
-		}
-		return false
-	}
 	resentAfterLoss := 0
 	for _, template := range []string{earnedTemplate, statementTemplate} {
-		byRecipient := bsp.byRecipient(template)
-		for i := range crashSales {
-			keys := byRecipient[recipientOf(i)]
-			require.Len(t, keys, 1, "member %d: one %s message", i, template)
-			atts := bsp.attempts(keys[0])
-			for j := 1; j < len(atts); j++ {
-				told := false
-				for _, a := range atts[:j] {
-					told = told || a.statusOK || !duringOutage(a.statusAt)
-				}
-				if told {
-					t.Errorf("member %d: key %s sent %d times although the hub had been told of an earlier attempt: %+v", i, keys[0], len(atts), atts)
-					continue
-				}
-				resentAfterLoss++
-				t.Logf("member %d: key %s accepted at +%s, its status webhook lost at +%s while the hub was down, sent again at +%s",
-					i, keys[0], atts[j-1].at.Sub(began).Round(time.Millisecond),
-					atts[j-1].statusAt.Sub(began).Round(time.Millisecond), atts[j].at.Sub(began).Round(time.Millisecond))
-			}
-		}
+		resentAfterLoss += countResends(t, bsp, template, run, base, crashSales, outages, began)
 	}
 	lostOutside := 0
 	for _, k := range bsp.keys() {
 		for _, a := range bsp.attempts(k) {
-			if !a.statusOK && !duringOutage(a.statusAt) {
+			if !a.statusOK && !duringOutage(outages, bsp, a.statusAt) {
 				lostOutside++
 			}
 		}
@@ -502,4 +391,193 @@ func adminGet(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// hubConfig is the config of a hub under test: tenant "shop" with a POS and
+// a whatsapp_cloud sender at perSecond on the fake BSP at bspURL, the
+// queue and store of backendYAML, and the tenant's loyalty and
+// notification blocks in tenantYAML. The delivery policy is the default
+// one: only the times are short.
+func hubConfig(dataDir, addr, backendYAML, bspURL string, perSecond int, tenantYAML string) []byte {
+	return fmt.Appendf(nil, `data_dir: %s
+server:
+  listen: %s
+  admin_token: %s
+log:
+  level: warn
+%spipeline:
+  retry:
+    initial_interval: 20ms
+    max_interval: 500ms
+  send:
+    unknown_grace: %s
+  scheduler:
+    interval: 2s
+tenants:
+  shop:
+    default_region: ID
+    connectors:
+      pos:
+        type: pos_webhook
+        secret: %s
+      whatsapp:
+        type: whatsapp_cloud
+        base_url: %s
+        phone_number_id: "%s"
+        access_token: %s
+        app_secret: %s
+        timeout: 3s
+        throughput:
+          per_second: %d
+%s`, dataDir, addr, crashAdmin, backendYAML, crashGrace, crashSecret, bspURL, crashNumberID, crashToken, crashApp, perSecond, tenantYAML)
+}
+
+// earnedYAML is a point per 10,000 of a sale, and a message of it.
+const earnedYAML = `    loyalty:
+      rules:
+        - name: spend
+          on: order.paid
+          spend:
+            unit: "10000"
+            points: 1
+    notifications:
+      - name: points_earned
+        on: points.earned
+        sender: whatsapp
+        template:
+          name: ` + earnedTemplate + `
+          language: en
+          body: ["string(data.points)", "string(member.balance)"]
+`
+
+// postSales posts the sales first..first+n-1 of run to the hub at hubURL
+// from 16 senders, each sale until it gets a 2xx as a POS retries, paced
+// at perSecond when above zero; accepted counts those answered. at, when
+// not zero, replaces each sale's time.
+func postSales(t *testing.T, hubURL, run string, first, n int, perSecond float64, at time.Time, accepted *atomic.Int64) {
+	var pace *rate.Limiter
+	if perSecond > 0 {
+		pace = rate.NewLimiter(rate.Limit(perSecond), 1)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if pace != nil {
+					_ = pace.Wait(context.Background())
+				}
+				body, _ := loadtest.Sale(run, first+i)
+				if !at.IsZero() {
+					body = saleAt(t, body, at)
+				}
+				for {
+					req, _ := http.NewRequest(http.MethodPost, hubURL+"/hooks/shop/pos", bytes.NewReader(body))
+					req.Header.Set("X-Loyalhub-Signature", pos.Sign(crashSecret, body))
+					resp, err := client.Do(req)
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode/100 == 2 {
+							break
+						}
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				accepted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// saleAt returns a sale with another time.
+func saleAt(t *testing.T, body []byte, at time.Time) []byte {
+	var sale map[string]any
+	require.NoError(t, json.Unmarshal(body, &sale))
+	sale["occurred_at"] = at.UTC().Format(time.RFC3339)
+	out, err := json.Marshal(sale)
+	require.NoError(t, err)
+	return out
+}
+
+// recipientOf is the BSP's form of the sale's phone: digits.
+func recipientOf(run string, i int) string {
+	_, phone := loadtest.Sale(run, i)
+	return strings.TrimPrefix(phone, "+")
+}
+
+// awaitMessages waits until every sale first..first+n-1 of run has a
+// message of template at the BSP and the hub has no message left sending
+// or unknown; logs names the hub's logs for a failure.
+func awaitMessages(t *testing.T, hubURL string, bsp *fakeBSP, run string, first, n int, template string, within time.Duration, logs string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	recipients := make([]string, n)
+	for i := range n {
+		recipients[i] = recipientOf(run, first+i)
+	}
+	for {
+		byRecipient := bsp.byRecipient(template)
+		missing := 0
+		for _, r := range recipients {
+			if len(byRecipient[r]) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 && unresolved(t, hubURL) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d members have no %s message at the BSP, %d messages unresolved (logs: %s)",
+				missing, n, template, unresolved(t, hubURL), logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// duringOutage reports whether a status webhook posted at at may have been
+// lost to an outage: sent while the hub was down, or just before a kill.
+func duringOutage(outages []outage, bsp *fakeBSP, at time.Time) bool {
+	for _, o := range outages {
+		if !at.Before(o.killed.Add(-bsp.client.Timeout)) && !at.After(o.ready) {
+			return true
+		}
+	}
+	return false
+}
+
+// countResends requires one key of template for each sale first..first+n-1
+// of run, sent again only when the hub was never told of the earlier
+// attempts (each one's status webhook lost to an outage), and returns how
+// many sends were such repeats.
+func countResends(t *testing.T, bsp *fakeBSP, template, run string, first, n int, outages []outage, began time.Time) int {
+	t.Helper()
+	byRecipient := bsp.byRecipient(template)
+	resent := 0
+	for i := range n {
+		keys := byRecipient[recipientOf(run, first+i)]
+		require.Len(t, keys, 1, "sale %d: one %s message", first+i, template)
+		atts := bsp.attempts(keys[0])
+		for j := 1; j < len(atts); j++ {
+			told := false
+			for _, a := range atts[:j] {
+				told = told || a.statusOK || !duringOutage(outages, bsp, a.statusAt)
+			}
+			if told {
+				t.Errorf("sale %d: key %s sent %d times although the hub had been told of an earlier attempt: %+v", first+i, keys[0], len(atts), atts)
+				continue
+			}
+			resent++
+			t.Logf("sale %d: key %s accepted at +%s, its status webhook lost at +%s while the hub was down, sent again at +%s",
+				first+i, keys[0], atts[j-1].at.Sub(began).Round(time.Millisecond),
+				atts[j-1].statusAt.Sub(began).Round(time.Millisecond), atts[j].at.Sub(began).Round(time.Millisecond))
+		}
+	}
+	return resent
 }

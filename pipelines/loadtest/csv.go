@@ -72,7 +72,7 @@ func RunCSV(ctx context.Context, cfg CSVConfig) (CSVReport, error) {
 		return CSVReport{}, err
 	}
 	var peak atomic.Uint64
-	stopRSS := watchRSS(ctx, client, cfg.HubURL, &peak)
+	stopRSS := watchRSS(ctx, client, []string{cfg.HubURL}, &peak)
 	defer stopRSS()
 	start := time.Now()
 	if err := os.Rename(tmp, filepath.Join(cfg.Dir, name)); err != nil {

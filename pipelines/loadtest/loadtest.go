@@ -28,7 +28,10 @@ import (
 
 // Config of one load run.
 type Config struct {
-	HubURL    string // such as http://127.0.0.1:8080
+	// HubURL is the hub's base URL, such as http://127.0.0.1:8080; several,
+	// comma-separated, are replicas of one hub, the connections spread
+	// over them in turn.
+	HubURL    string
 	Tenant    string
 	Source    string // SourcePOS (default) or SourceShopify
 	Connector string // the tenant's connector of that source
@@ -133,7 +136,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	run := "L" + strconv.FormatUint(rand.Uint64()%1e9, 36)
 	base := rand.IntN(50_000_000)
-	url := strings.TrimRight(cfg.HubURL, "/") + "/hooks/" + cfg.Tenant + "/" + cfg.Connector
+	hubURLs := strings.Split(cfg.HubURL, ",")
+	urls := make([]string, len(hubURLs))
+	for i, u := range hubURLs {
+		urls[i] = strings.TrimRight(strings.TrimSpace(u), "/") + "/hooks/" + cfg.Tenant + "/" + cfg.Connector
+	}
 
 	var before int
 	if cfg.SandboxURL != "" {
@@ -157,10 +164,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		failed   int
 	}
 	results := make([]result, cfg.Connections)
-	stopRSS := watchRSS(ctx, client, cfg.HubURL, &peak)
+	stopRSS := watchRSS(ctx, client, hubURLs, &peak)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range cfg.Connections {
+		url := urls[w%len(urls)]
 		wg.Go(func() {
 			res := &results[w]
 			for sendCtx.Err() == nil {
@@ -292,8 +300,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
-// watchRSS samples the hub's process_resident_memory_bytes every 500 ms.
-func watchRSS(ctx context.Context, client *http.Client, hubURL string, peak *atomic.Uint64) (stop func()) {
+// watchRSS samples the process_resident_memory_bytes of the hub's
+// replicas every 500 ms; peak is the largest.
+func watchRSS(ctx context.Context, client *http.Client, hubURLs []string, peak *atomic.Uint64) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -301,8 +310,10 @@ func watchRSS(ctx context.Context, client *http.Client, hubURL string, peak *ato
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v, err := hubRSS(ctx, client, hubURL); err == nil && uint64(v) > peak.Load() {
-				peak.Store(uint64(v))
+			for _, u := range hubURLs {
+				if v, err := hubRSS(ctx, client, strings.TrimSpace(u)); err == nil && uint64(v) > peak.Load() {
+					peak.Store(uint64(v))
+				}
 			}
 			select {
 			case <-ctx.Done():

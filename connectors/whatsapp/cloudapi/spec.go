@@ -51,7 +51,7 @@ func newConnector(c *Config, deps connectors.Deps) (*Connector, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("tenant", deps.Tenant, "connector", deps.Name)
-	s, err := NewSender(*c, logger)
+	s, err := newSender(*c, logger, deps.Rates)
 	if err != nil {
 		return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
 	}

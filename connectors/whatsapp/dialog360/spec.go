@@ -48,7 +48,7 @@ func newConnector(c *Config, deps connectors.Deps) (*Connector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := NewSender(*c, logger.With("tenant", deps.Tenant, "connector", deps.Name))
+	s, err := newSender(*c, logger.With("tenant", deps.Tenant, "connector", deps.Name), deps.Rates)
 	if err != nil {
 		return nil, fmt.Errorf("building %s connector: %w", TypeName, err)
 	}

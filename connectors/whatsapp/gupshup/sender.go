@@ -32,6 +32,12 @@ var (
 // NewSender builds a sender from a validated config; it does no I/O. A nil
 // logger discards logs.
 func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
+	return newSender(cfg, logger, nil)
+}
+
+// newSender builds a sender; rates, when not nil, hold the number's
+// throughput limit for every replica of the hub.
+func newSender(cfg Config, logger *slog.Logger, rates connectors.RateLimits) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating config: %w", err)
 	}
@@ -51,6 +57,7 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 		Timeout:    cfg.Timeout,
 		Breaker:    cfg.Breaker,
 		Throughput: cfg.Throughput,
+		Rates:      rates,
 		Logger:     logger,
 		Protocol:   p,
 	})

@@ -51,7 +51,10 @@ type Options struct {
 	Timeout    time.Duration
 	Breaker    Breaker
 	Throughput Throughput
-	Logger     *slog.Logger
+	// Rates, when set, hold the number's throughput limit for every
+	// replica of the hub (connectors.Deps.Rates); nil limits this process.
+	Rates  connectors.RateLimits
+	Logger *slog.Logger
 	// Protocol writes the requests and reads the answers. Default: the
 	// Cloud API's JSON, sent to MessagesURL.
 	Protocol Protocol
@@ -138,7 +141,7 @@ func New(opts Options) (*Client, error) {
 	if opts.Protocol == nil {
 		opts.Protocol = cloudProtocol{messagesURL: opts.MessagesURL}
 	}
-	c := &Client{opts: opts, logger: logger, limits: newLimits(opts.Throughput)}
+	c := &Client{opts: opts, logger: logger, limits: newLimits(opts.Throughput, opts.Rates, opts.Connector+"/"+opts.Account)}
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 256

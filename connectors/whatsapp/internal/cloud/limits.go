@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/config"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
@@ -33,6 +34,10 @@ const (
 // limit; a longer wait is handed back to the queue as a retry delay, so a
 // chatty recipient does not hold a send slot.
 const maxPairWait = time.Second
+
+// sharedRetry is the least delay before a send the shared limiter refused
+// tries again.
+const sharedRetry = time.Second
 
 // pairSweepAt is the number of recipients tracked before idle ones are
 // forgotten.
@@ -70,9 +75,9 @@ func (b Breaker) Validate() error {
 // over either limit wait; they never fail because of them.
 type Throughput struct {
 	// PerSecond is the number's messages per second: 80 by default on the
-	// Cloud API, up to 1,000 once Meta upgrades the number. The limit is
-	// per process: with several replicas sending from one number, divide
-	// it among them. Default 80.
+	// Cloud API, up to 1,000 once Meta upgrades the number. Replicas on a
+	// shared store (PostgreSQL) keep it together; on the embedded store
+	// one process sends. Default 80.
 	PerSecond float64 `koanf:"per_second"`
 	// Burst is how many messages may leave at once above the steady rate.
 	// Default 1: never above PerSecond in any second.
@@ -112,8 +117,12 @@ func (t Throughput) Validate() error {
 }
 
 // limits holds one number's token bucket and its recipients' pair buckets.
+// The pair buckets are the process's own, also when the number's bucket is
+// shared by replicas (see docs/scale-out.md).
 type limits struct {
-	number    *rate.Limiter
+	number    connectors.RateLimiter
+	perSecond float64
+	shared    bool // number is the replicas' shared limiter
 	pairEvery time.Duration
 	pairBurst float64
 
@@ -135,9 +144,17 @@ type pairBucket struct {
 	last   time.Time
 }
 
-func newLimits(t Throughput) *limits {
+// newLimits builds the limits of the number named key; shared, when not
+// nil, holds the number's bucket for every replica.
+func newLimits(t Throughput, shared connectors.RateLimits, key string) *limits {
+	var number connectors.RateLimiter = rate.NewLimiter(rate.Limit(t.PerSecond), t.Burst)
+	if shared != nil {
+		number = shared.Limiter(key, t.PerSecond, t.Burst)
+	}
 	return &limits{
-		number:    rate.NewLimiter(rate.Limit(t.PerSecond), t.Burst),
+		number:    number,
+		perSecond: t.PerSecond,
+		shared:    shared != nil,
 		pairEvery: t.PairInterval,
 		pairBurst: float64(t.PairBurst),
 		pairs:     map[string]*pairBucket{},
@@ -229,12 +246,18 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// The wait would outlast ctx's deadline.
+		// The wait would outlast ctx's deadline, or the shared limit
+		// cannot be reached now: try again in a second rather than
+		// hammer a store that is down.
+		retry := time.Duration(float64(time.Second) / l.perSecond)
+		if l.shared {
+			retry = max(retry, sharedRetry)
+		}
 		return nil, &fault.Error{
 			Err:        fmt.Errorf("number's throughput limit: %w", err),
 			Class:      fault.ClassThrottle,
 			Code:       CodeRateLimit,
-			RetryAfter: time.Duration(float64(time.Second) / float64(l.number.Limit())),
+			RetryAfter: retry,
 		}
 	}
 	return refund, nil

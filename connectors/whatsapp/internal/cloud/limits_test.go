@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors"
 	"github.com/loyalhub/loyalhub/core/fault"
 )
 
@@ -65,7 +67,7 @@ func (c *fakeClock) sleeps() []time.Duration {
 
 // limitsWithClock returns limits whose pair limit runs on a fake clock.
 func limitsWithClock(tp Throughput) (*limits, *fakeClock) {
-	l, c := newLimits(tp), newFakeClock()
+	l, c := newLimits(tp, nil, ""), newFakeClock()
 	l.now, l.sleep = c.now, c.sleep
 	return l, c
 }
@@ -104,7 +106,7 @@ func TestPairLimit(t *testing.T) {
 }
 
 func TestRefundGivesTheTurnBack(t *testing.T) {
-	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Minute, PairBurst: 1})
+	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Minute, PairBurst: 1}, nil, "")
 	refund, err := l.wait(context.Background(), "a")
 	require.NoError(t, err)
 	refund() // the BSP refused the message: the recipient got nothing
@@ -113,7 +115,7 @@ func TestRefundGivesTheTurnBack(t *testing.T) {
 }
 
 func TestPenalise(t *testing.T) {
-	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: 10 * time.Second, PairBurst: 5})
+	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: 10 * time.Second, PairBurst: 5}, nil, "")
 	assert.Equal(t, 10*time.Second, l.penalise("a"))
 	err := take(l, context.Background(), "a")
 	require.Error(t, err, "after Meta's 131056 the recipient's burst is spent")
@@ -123,7 +125,7 @@ func TestPenalise(t *testing.T) {
 func TestNumberLimitDeadline(t *testing.T) {
 	// One message per 1,000 s: the next turn is far beyond the deadline,
 	// however long the machine takes between the two calls.
-	l := newLimits(Throughput{PerSecond: 0.001, Burst: 1, PairInterval: time.Second, PairBurst: 100})
+	l := newLimits(Throughput{PerSecond: 0.001, Burst: 1, PairInterval: time.Second, PairBurst: 100}, nil, "")
 	require.NoError(t, take(l, context.Background(), "a"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -134,7 +136,7 @@ func TestNumberLimitDeadline(t *testing.T) {
 }
 
 func TestPairsForgetIdleRecipients(t *testing.T) {
-	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Millisecond, PairBurst: 1})
+	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: time.Millisecond, PairBurst: 1}, nil, "")
 	now := time.Now()
 	l.mu.Lock()
 	for i := range pairSweepAt {
@@ -151,4 +153,52 @@ func TestPairsForgetIdleRecipients(t *testing.T) {
 func take(l *limits, ctx context.Context, recipient string) error {
 	_, err := l.wait(ctx, recipient)
 	return err
+}
+
+// sharedRates is connectors.RateLimits whose limiters answer refuse (nil:
+// go now) and record what was asked for.
+type sharedRates struct {
+	refuse error
+
+	mu    sync.Mutex
+	asked []string
+	waits int
+}
+
+func (s *sharedRates) Limiter(key string, perSecond float64, burst int) connectors.RateLimiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked = append(s.asked, fmt.Sprintf("%s %g/s burst %d", key, perSecond, burst))
+	return s
+}
+
+func (s *sharedRates) Wait(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits++
+	return s.refuse
+}
+
+func TestSharedNumberLimit(t *testing.T) {
+	tp := Throughput{PerSecond: 250, Burst: 2, PairInterval: time.Minute, PairBurst: 1}
+	t.Run("the number waits on the shared limiter", func(t *testing.T) {
+		shared := &sharedRates{}
+		l := newLimits(tp, shared, "whatsapp_cloud/1065")
+		require.NoError(t, take(l, context.Background(), "a"))
+		require.NoError(t, take(l, context.Background(), "b"))
+		assert.Equal(t, []string{"whatsapp_cloud/1065 250/s burst 2"}, shared.asked)
+		assert.Equal(t, 2, shared.waits)
+		assert.Error(t, take(l, context.Background(), "a"), "the pair limit stays the process's own")
+	})
+	t.Run("a refused turn is a retry later that gives the recipient's turn back", func(t *testing.T) {
+		shared := &sharedRates{refuse: errors.New("connection refused")}
+		l := newLimits(tp, shared, "whatsapp_cloud/1065")
+		err := take(l, context.Background(), "a")
+		require.Error(t, err)
+		assert.Equal(t, CodeRateLimit, fault.CodeOf(err))
+		assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
+		assert.Equal(t, sharedRetry, fault.RetryAfter(err), "a store that is down is not asked again at once")
+		shared.refuse = nil
+		assert.NoError(t, take(l, context.Background(), "a"), "the recipient did not lose its turn")
+	})
 }
