@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -74,6 +75,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := w.day(ctx, d); err != nil {
 			return nil, fmt.Errorf("day %d: %w", d+1, err)
 		}
+		w.auditSoFar(d)
 	}
 	w.clock.Set(w.at(o.Days, 10))
 	if err := w.settle(ctx); err != nil {
@@ -85,6 +87,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Elapsed, rep.MembersElapsed = time.Since(began), membersTook
 	return rep, nil
+}
+
+// truth is what the auditor knows beyond the sandbox's record.
+func (w *world) truth() Truth {
+	return Truth{OptedIn: w.optedIn, PerSecond: map[string]int{phoneNumberID: w.o.PerSecond}}
+}
+
+// auditSoFar judges what the sandbox accepted up to the end of day d and
+// reports it with the progress, so that a run stopped before the month's
+// end still has a verdict on the days it played.
+func (w *world) auditSoFar(d int) {
+	if w.o.Progress == io.Discard {
+		return
+	}
+	a := Judge(w.sb.Record(), w.truth())
+	if a.Total() == 0 {
+		w.logf("day %d played: %d messages judged, 0 violations", d+1, a.Messages)
+		return
+	}
+	w.logf("day %d played: %d messages judged, %d violations %v", d+1, a.Messages, a.Total(), a.Counts)
 }
 
 // report audits the sandbox's record and reads the hub's funnel and costs.
@@ -99,7 +121,7 @@ func (w *world) report(ctx context.Context) (*Report, error) {
 	for _, l := range rec.Limits {
 		rep.Limits = append(rep.Limits, l.Limit)
 	}
-	rep.Audit = Judge(rec, Truth{OptedIn: w.optedIn, PerSecond: map[string]int{phoneNumberID: w.o.PerSecond}})
+	rep.Audit = Judge(rec, w.truth())
 	funnel, err := w.hub.Store().Funnel(ctx, store.FunnelQuery{Tenant: Tenant, From: from, To: to, Window: 7 * 24 * time.Hour})
 	if err != nil {
 		return nil, fmt.Errorf("reading the funnel: %w", err)

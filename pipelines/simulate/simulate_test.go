@@ -1,10 +1,12 @@
 package simulate
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"testing"
@@ -38,11 +40,17 @@ func TestSmallMonthPostgresIntegration(t *testing.T) {
 func checkSmallMonth(t *testing.T, o Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	var progress bytes.Buffer
+	o.Progress = &progress
 	if testing.Verbose() {
-		o.Progress = os.Stderr
+		o.Progress = io.MultiWriter(os.Stderr, &progress)
 	}
 	rep, err := Run(ctx, o)
 	require.NoError(t, err)
+	for d := 1; d <= o.Days; d++ {
+		assert.Regexp(t, fmt.Sprintf(`  day %d played: [1-9][0-9]* messages judged, 0 violations\n`, d), progress.String(),
+			"each day's verdict so far")
+	}
 	t.Log("\n" + rep.Markdown())
 	assert.Zero(t, rep.Audit.Total(), "%+v", rep.Audit.Violations)
 	var sent, noConsent, optedOut int64
