@@ -9,29 +9,20 @@ import (
 
 // Counting a sender's reach reads one index entry per recipient it reached
 // outside a window in the last 24 hours: up to the messaging limit's,
-// 100,000 at the highest tier (tens of milliseconds on SQLite). Far from
-// the limit the exact count decides nothing, so the sender keeps the last
-// count of each sender for reachMemoAge and adds its own sends to it;
-// within reachMargin of the limit every decision counts afresh. Another
-// replica's sends in that time are not in the memo: a number takes at most
-// 1,000 messages a second, which the margin of reachMaxMargin holds.
-//
-// A count at the limit stays true, whatever its age, until its oldest
-// reach leaves the 24 hours: until then no recipient leaves the count and
-// sends only add to it. So a sender at its limit defers new recipients on
-// its memo, reading only whether the recipient is one it reached: a
-// broadcast that meets the limit with half a million messages to go
-// counted the reach for each of them, one at a time behind the sender's
-// gate.
+// 100,000 at the highest tier. Far from the limit the exact count decides
+// nothing, so the sender keeps the last count of each sender for
+// reachMemoAge and adds its own sends to it; within reachMargin of the
+// limit every decision counts afresh. Another replica's sends in that time
+// are not in the memo: a number takes at most 1,000 messages a second, so
+// the margin of at least reachMinMargin recipients holds them.
 const (
 	reachMemoAge   = time.Second
 	reachMinMargin = 100
-	reachMaxMargin = 1000
 )
 
 // reachMargin is how far below the limit a memo is still trusted: a tenth
-// of the limit, from reachMinMargin to reachMaxMargin.
-func reachMargin(limit int) int { return min(max(limit/10, reachMinMargin), reachMaxMargin) }
+// of the limit, at least reachMinMargin.
+func reachMargin(limit int) int { return max(limit/10, reachMinMargin) }
 
 type senderKey struct{ tenant, sender string }
 
@@ -147,26 +138,17 @@ func (rm *reachMemos) fly(tenant, sender, recipient string) func() {
 
 // get returns a sender's reach from its memo, with the conversations in
 // flight other than recipient's, when the memo is fresh and far enough
-// from limit to decide nothing, or when it is at the limit and none of its
-// reaches has left the 24 hours since (full: the caller learns whether
-// the recipient is one of them, which the memo does not know).
-func (rm *reachMemos) get(tenant, sender, recipient string, limit int, now time.Time) (r messaging.Reach, full, ok bool) {
+// from limit to decide nothing.
+func (rm *reachMemos) get(tenant, sender, recipient string, limit int, now time.Time) (messaging.Reach, bool) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	k := senderKey{tenant, sender}
 	m, ok := rm.m[k]
-	if !ok || now.Before(m.at) {
-		return messaging.Reach{}, false, false
-	}
 	reached := m.reached + rm.flyingLocked(k, recipient)
-	r = messaging.Reach{Limit: limit, Reached: reached, Oldest: m.oldest}
-	switch {
-	case reached >= limit && now.Before(m.oldest.Add(messaging.ReachWindow)):
-		return r, true, true
-	case now.Sub(m.at) < reachMemoAge && reached+reachMargin(limit) <= limit:
-		return r, false, true
+	if !ok || now.Sub(m.at) >= reachMemoAge || now.Before(m.at) || reached+reachMargin(limit) > limit {
+		return messaging.Reach{}, false
 	}
-	return messaging.Reach{}, false, false
+	return messaging.Reach{Limit: limit, Reached: reached, Oldest: m.oldest}, true
 }
 
 // put keeps a sender's count as read at now.

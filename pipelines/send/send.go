@@ -415,13 +415,8 @@ func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messagi
 	if counts && f.Reach.Limit > 0 {
 		unlock = s.reach.gate(cmd.Tenant, cmd.Sender)
 		recipient := cmp.Or(cmd.To, cmd.UserID)
-		if memo, full, ok := s.reach.get(cmd.Tenant, cmd.Sender, recipient, f.Reach.Limit, now); ok {
+		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, recipient, f.Reach.Limit, now); ok {
 			f.Reach = memo
-			if full {
-				if f.Reach.Known, err = s.Store.Reached(ctx, cmd.Tenant, cmd.Sender, recipient, now.Add(-messaging.ReachWindow)); err != nil {
-					return unlock, fmt.Errorf("looking up the recipient's business-initiated conversation: %w", err)
-				}
-			}
 		} else {
 			since := s.reach.mark(cmd.Tenant, cmd.Sender)
 			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, recipient, now.Add(-messaging.ReachWindow))
