@@ -189,7 +189,7 @@ func New(s *hubconfig.Settings, opts Options) (*Hub, error) {
 	}
 	h.tenants.Store(tenants)
 	h.accounts, h.apps = accounts, apps
-	h.metrics.ConfigLastReload.Set(float64(time.Now().Unix()))
+	h.metrics.ConfigLastReload.Set(float64(h.now().Unix()))
 	return h, nil
 }
 

@@ -197,7 +197,7 @@ func (r *Reloader) Reload() error {
 		return err
 	}
 	m.ConfigReloads.WithLabelValues(ReloadOK).Inc()
-	m.ConfigLastReload.Set(float64(time.Now().Unix()))
+	m.ConfigLastReload.Set(float64(r.Hub.now().Unix()))
 	r.Logger.Info("config reloaded", "tenants", len(s.Config.Tenants))
 	return nil
 }
