@@ -84,6 +84,9 @@ type Senders interface {
 	// Reach counts the recipients the sender reached since a time, and
 	// whether recipient is one of them.
 	Reach(ctx context.Context, tenant, sender, recipient string, since time.Time) (Reach, error)
+	// Reached reports whether the sender reached recipient since a time
+	// (one lookup, without counting).
+	Reached(ctx context.Context, tenant, sender, recipient string, since time.Time) (bool, error)
 	// ReachTimes returns the times of the sender's reaches in (after,
 	// until], earliest first: at most n, after passing over the first
 	// skip.

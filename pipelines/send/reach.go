@@ -9,20 +9,29 @@ import (
 
 // Counting a sender's reach reads one index entry per recipient it reached
 // outside a window in the last 24 hours: up to the messaging limit's,
-// 100,000 at the highest tier. Far from the limit the exact count decides
-// nothing, so the sender keeps the last count of each sender for
-// reachMemoAge and adds its own sends to it; within reachMargin of the
-// limit every decision counts afresh. Another replica's sends in that time
-// are not in the memo: a number takes at most 1,000 messages a second, so
-// the margin of at least reachMinMargin recipients holds them.
+// 100,000 at the highest tier (tens of milliseconds on SQLite). Far from
+// the limit the exact count decides nothing, so the sender keeps the last
+// count of each sender for reachMemoAge and adds its own sends to it;
+// within reachMargin of the limit every decision counts afresh. Another
+// replica's sends in that time are not in the memo: a number takes at most
+// 1,000 messages a second, which the margin of reachMaxMargin holds.
+//
+// A count at the limit stays true, whatever its age, until its oldest
+// reach leaves the 24 hours: until then no recipient leaves the count and
+// sends only add to it. So a sender at its limit defers new recipients on
+// its memo, reading only whether the recipient is one it reached: a
+// broadcast that meets the limit with half a million messages to go
+// counted the reach for each of them, one at a time behind the sender's
+// gate.
 const (
 	reachMemoAge   = time.Second
 	reachMinMargin = 100
+	reachMaxMargin = 1000
 )
 
 // reachMargin is how far below the limit a memo is still trusted: a tenth
-// of the limit, at least reachMinMargin.
-func reachMargin(limit int) int { return max(limit/10, reachMinMargin) }
+// of the limit, from reachMinMargin to reachMaxMargin.
+func reachMargin(limit int) int { return min(max(limit/10, reachMinMargin), reachMaxMargin) }
 
 type senderKey struct{ tenant, sender string }
 
@@ -44,37 +53,28 @@ type reachMemo struct {
 // in flight to the count, and a decision to open a conversation with a
 // new recipient puts them in flight until the send ends.
 //
-// A send that ends while a decision reads the store may be in neither the
-// count nor in flight: recorded after the read, landed before the count
-// of those in flight. So each sender numbers the reaches this process
-// recorded, and a count read from the store adds those recorded since just
-// before the read (some may be counted twice: the count errs toward the
-// limit).
+// The count is exact, which a memo kept for hours at the limit needs (a
+// count one too high would leave a place unused until its oldest reach
+// leaves): a send that opened a conversation records its reach in the
+// store and lands, in memo and flight at once, holding the sender's gate.
+// So a decision, which holds the gate from its count to its own flight,
+// sees each of this process's conversations once: in flight or in the
+// store, never in both and never in neither.
 type reachMemos struct {
 	mu       sync.Mutex
 	m        map[senderKey]reachMemo
 	gates    map[senderKey]*sync.Mutex
 	inFlight map[senderKey]map[string]int
-	recorded map[senderKey]uint64
 	queues   map[senderKey]*limitQueue
 }
 
-// mark returns the number of the sender's reaches recorded so far, to be
-// taken just before the store is read.
-func (rm *reachMemos) mark(tenant, sender string) uint64 {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	return rm.recorded[senderKey{tenant, sender}]
-}
-
-// counted keeps a count read from the store after mark returned since,
-// with the reaches recorded since, as the sender's memo, and returns it
-// with the conversations in flight other than recipient's.
-func (rm *reachMemos) counted(tenant, sender, recipient string, reached int, oldest time.Time, since uint64, now time.Time) int {
+// counted keeps a count read from the store, the caller holding the
+// sender's gate, as the sender's memo, and returns it with the
+// conversations in flight other than recipient's.
+func (rm *reachMemos) counted(tenant, sender, recipient string, reached int, oldest, now time.Time) int {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	k := senderKey{tenant, sender}
-	reached += int(rm.recorded[k] - since)
 	if rm.m == nil {
 		rm.m = map[senderKey]reachMemo{}
 	}
@@ -110,10 +110,13 @@ func (rm *reachMemos) flyingLocked(k senderKey, recipient string) int {
 	return n
 }
 
-// fly puts a new conversation with recipient in flight; the returned
-// function lands it, once the send has ended and, when it was accepted,
-// its reach is recorded.
-func (rm *reachMemos) fly(tenant, sender, recipient string) func() {
+// fly puts a new conversation with recipient in flight and returns its
+// landing, called once the send has ended: with record when WhatsApp
+// accepted it, to store its reach. Landing takes the sender's gate, runs
+// record and moves the conversation from flight into the memo's count, so
+// that no count sees it twice or not at all; a send that failed only
+// leaves the flight. Landing twice lands once.
+func (rm *reachMemos) fly(tenant, sender, recipient string) func(record func()) {
 	k := senderKey{tenant, sender}
 	rm.mu.Lock()
 	if rm.inFlight == nil {
@@ -125,12 +128,21 @@ func (rm *reachMemos) fly(tenant, sender, recipient string) func() {
 	rm.inFlight[k][recipient]++
 	rm.mu.Unlock()
 	var once sync.Once
-	return func() {
+	return func(record func()) {
 		once.Do(func() {
+			if record != nil {
+				unlock := rm.gate(tenant, sender)
+				defer unlock()
+				record()
+			}
 			rm.mu.Lock()
 			defer rm.mu.Unlock()
 			if rm.inFlight[k][recipient]--; rm.inFlight[k][recipient] <= 0 {
 				delete(rm.inFlight[k], recipient)
+			}
+			if m, ok := rm.m[k]; ok && record != nil {
+				m.reached++
+				rm.m[k] = m
 			}
 		})
 	}
@@ -138,17 +150,26 @@ func (rm *reachMemos) fly(tenant, sender, recipient string) func() {
 
 // get returns a sender's reach from its memo, with the conversations in
 // flight other than recipient's, when the memo is fresh and far enough
-// from limit to decide nothing.
-func (rm *reachMemos) get(tenant, sender, recipient string, limit int, now time.Time) (messaging.Reach, bool) {
+// from limit to decide nothing, or when it is at the limit and none of its
+// reaches has left the 24 hours since (full: the caller learns whether
+// the recipient is one of them, which the memo does not know).
+func (rm *reachMemos) get(tenant, sender, recipient string, limit int, now time.Time) (r messaging.Reach, full, ok bool) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	k := senderKey{tenant, sender}
 	m, ok := rm.m[k]
-	reached := m.reached + rm.flyingLocked(k, recipient)
-	if !ok || now.Sub(m.at) >= reachMemoAge || now.Before(m.at) || reached+reachMargin(limit) > limit {
-		return messaging.Reach{}, false
+	if !ok || now.Before(m.at) {
+		return messaging.Reach{}, false, false
 	}
-	return messaging.Reach{Limit: limit, Reached: reached, Oldest: m.oldest}, true
+	reached := m.reached + rm.flyingLocked(k, recipient)
+	r = messaging.Reach{Limit: limit, Reached: reached, Oldest: m.oldest}
+	switch {
+	case reached >= limit && now.Before(m.oldest.Add(messaging.ReachWindow)):
+		return r, true, true
+	case now.Sub(m.at) < reachMemoAge && reached+reachMargin(limit) <= limit:
+		return r, false, true
+	}
+	return messaging.Reach{}, false, false
 }
 
 // put keeps a sender's count as read at now.
@@ -159,21 +180,4 @@ func (rm *reachMemos) put(tenant, sender string, reached int, oldest, now time.T
 		rm.m = map[senderKey]reachMemo{}
 	}
 	rm.m[senderKey{tenant, sender}] = reachMemo{at: now, reached: reached, oldest: oldest}
-}
-
-// sent adds a new business-initiated conversation of this process to the
-// sender's memo (a recipient reached again counts again here: the memo
-// errs toward the limit).
-func (rm *reachMemos) sent(tenant, sender string) {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	k := senderKey{tenant, sender}
-	if rm.recorded == nil {
-		rm.recorded = map[senderKey]uint64{}
-	}
-	rm.recorded[k]++
-	if m, ok := rm.m[k]; ok {
-		m.reached++
-		rm.m[k] = m
-	}
 }

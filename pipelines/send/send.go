@@ -108,7 +108,7 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 	}
 	// A new conversation stays counted as in flight until its reach is
 	// recorded or the send failed.
-	defer land()
+	defer land(nil)
 	if send, err = s.shortenLinks(ctx, t, send); err != nil {
 		// Not sent: the message goes back to the outbox, due again after
 		// a backoff.
@@ -143,11 +143,12 @@ func (s *Sender) Send(ctx context.Context, payload []byte) error {
 			// decision: a send that waited for the number's throughput
 			// counted from the decision left the 24 hours early, and the
 			// simulated month saw the limit passed by the wait.
-			if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, s.Now()); err != nil {
-				s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
-					"sender", cmd.Sender, "key", cmd.Key, "error", err)
-			}
-			s.reach.sent(cmd.Tenant, cmd.Sender)
+			land(func() {
+				if err := s.Store.RecordReach(bg, cmd.Tenant, cmd.Sender, rec.Recipient, s.Now()); err != nil {
+					s.Logger.Warn("recording a business-initiated conversation failed", "tenant", cmd.Tenant,
+						"sender", cmd.Sender, "key", cmd.Key, "error", err)
+				}
+			})
 		}
 		return nil
 	}
@@ -303,17 +304,22 @@ func (s *Sender) holdForReplay(ctx context.Context, cmd messaging.Command, code 
 //
 // A decision that counts the sender's reach holds the sender's gate from
 // the count to the decision; a new conversation it decides on is in flight
-// (counted by the next decisions) until land is called.
-func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(), done bool, err error) {
+// (counted by the next decisions) until land is called: with the function
+// that records its reach once WhatsApp accepted it, or nil.
+func (s *Sender) applyPolicy(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(record func()), done bool, err error) {
 	send, initiated, land, done, err = s.decide(ctx, t, c, cmd, payload, now)
 	if land == nil {
-		land = func() {}
+		land = func(record func()) {
+			if record != nil {
+				record()
+			}
+		}
 	}
 	return send, initiated, land, done, err
 }
 
 // decide is applyPolicy without the default land.
-func (s *Sender) decide(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(), done bool, err error) {
+func (s *Sender) decide(ctx context.Context, t *runtime.Tenant, c *runtime.Connector, cmd messaging.Command, payload []byte, now time.Time) (send messaging.Command, initiated bool, land func(record func()), done bool, err error) {
 	bg := context.WithoutCancel(ctx)
 	ct, err := s.Store.Contact(ctx, cmd.Tenant, contactRef(cmd))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -415,16 +421,20 @@ func (s *Sender) senderFacts(ctx context.Context, t *runtime.Tenant, cmd messagi
 	if counts && f.Reach.Limit > 0 {
 		unlock = s.reach.gate(cmd.Tenant, cmd.Sender)
 		recipient := cmp.Or(cmd.To, cmd.UserID)
-		if memo, ok := s.reach.get(cmd.Tenant, cmd.Sender, recipient, f.Reach.Limit, now); ok {
+		if memo, full, ok := s.reach.get(cmd.Tenant, cmd.Sender, recipient, f.Reach.Limit, now); ok {
 			f.Reach = memo
+			if full {
+				if f.Reach.Known, err = s.Store.Reached(ctx, cmd.Tenant, cmd.Sender, recipient, now.Add(-messaging.ReachWindow)); err != nil {
+					return unlock, fmt.Errorf("looking up the recipient's business-initiated conversation: %w", err)
+				}
+			}
 		} else {
-			since := s.reach.mark(cmd.Tenant, cmd.Sender)
 			r, err := s.Store.Reach(ctx, cmd.Tenant, cmd.Sender, recipient, now.Add(-messaging.ReachWindow))
 			if err != nil {
 				return unlock, fmt.Errorf("counting the sender's business-initiated conversations: %w", err)
 			}
 			f.Reach.Oldest, f.Reach.Known = r.Oldest, r.Known
-			f.Reach.Reached = s.reach.counted(cmd.Tenant, cmd.Sender, recipient, r.Reached, r.Oldest, since, now)
+			f.Reach.Reached = s.reach.counted(cmd.Tenant, cmd.Sender, recipient, r.Reached, r.Oldest, now)
 		}
 	}
 	if marketing && t.Policy.MonthlyBudget > 0 {

@@ -130,6 +130,22 @@ func (s *Store) Reach(ctx context.Context, tenant, sender, recipient string, sin
 	return rc, nil
 }
 
+// Reached reports whether a sender reached a recipient since a time; see
+// store.Senders.
+func (s *Store) Reached(ctx context.Context, tenant, sender, recipient string, since time.Time) (bool, error) {
+	r, err := s.reads()
+	if err != nil {
+		return false, err
+	}
+	var known bool
+	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sender_reach
+		WHERE tenant = ? AND sender = ? AND recipient = ? AND reached_at > ?)`,
+		tenant, sender, recipient, toDB(since)).Scan(&known); err != nil {
+		return false, fmt.Errorf("looking up a reach: %w", err)
+	}
+	return known, nil
+}
+
 // ReachTimes returns the times of a sender's reaches in a span; see
 // store.Senders. It reads the index of reaches in order.
 func (s *Store) ReachTimes(ctx context.Context, tenant, sender string, after, until time.Time, skip, n int) ([]time.Time, error) {

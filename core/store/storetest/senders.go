@@ -79,6 +79,16 @@ func testSenderReach(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, store.Reach{Reached: 2, Oldest: at(300).UTC(), Known: true}, rc)
 
+	known, err := s.Reached(ctx, tenant, "wa", "+6281200000001", at(250))
+	require.NoError(t, err)
+	assert.True(t, known, "reached again at day")
+	known, err = s.Reached(ctx, tenant, "wa", "+6281200000002", at(250))
+	require.NoError(t, err)
+	assert.False(t, known, "reached at 200, before the window")
+	known, err = s.Reached(ctx, tenant, "other", "+6281200000003", at(0))
+	require.NoError(t, err)
+	assert.False(t, known, "another sender's recipient")
+
 	// The reach times in a span, earliest first, paged: the reaches at 200,
 	// 300 and day (the first recipient again); 100 left with its recipient.
 	times, err := s.ReachTimes(ctx, tenant, "wa", at(0), at(day), 0, 10)
