@@ -27,7 +27,7 @@ func turnOf(origin time.Time, delay time.Duration) int {
 	return int(time.Now().Add(delay).Sub(origin).Round(turn) / turn)
 }
 
-func openRates(t *testing.T) *postgres.Store {
+func openRates(t testing.TB) *postgres.Store {
 	t.Helper()
 	requireDB(t)
 	s := postgres.New(testDSN, 4)

@@ -90,7 +90,8 @@ type Throughput struct {
 	// recipient. Default 6s (Meta's pair rate limit).
 	PairInterval time.Duration `koanf:"pair_interval"`
 	// PairBurst is how many messages one recipient may get at once before
-	// PairInterval applies. Default 3.
+	// PairInterval applies. Replicas on a shared store keep both pair
+	// settings together, as PerSecond. Default 3.
 	PairBurst int `koanf:"pair_burst"`
 }
 
