@@ -38,8 +38,8 @@ var errTurnAfterDeadline = errors.New("the number's next turn comes after the se
 type RateMetrics struct {
 	// Wait times how long each send waited for its turn.
 	Wait *prometheus.HistogramVec
-	// Reservations counts the round trips to the store, by result (ok,
-	// failed).
+	// Reservations counts the round trips to the store, for the number's
+	// turns and the recipients' pair turns, by result (ok, failed).
 	Reservations *prometheus.CounterVec
 	// Missed counts the turns given up because the replica came to them
 	// more than lateTurn late.
