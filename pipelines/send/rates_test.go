@@ -34,14 +34,8 @@ func (f *fakeTurns) ReserveTurns(ctx context.Context, key string, n int, interva
 	if f.fail != nil {
 		return 0, f.fail
 	}
-	if f.next == nil {
-		f.next = map[string]time.Time{}
-	}
 	now := time.Now()
-	first := now.Add(-time.Duration(burst-1) * interval)
-	if next, ok := f.next[key]; ok && next.After(first) {
-		first = next
-	}
+	first := f.firstFree(key, interval, burst, now)
 	f.next[key] = first.Add(time.Duration(n) * interval)
 	f.reserved += n
 	return first.Sub(now), nil
@@ -56,19 +50,26 @@ func (f *fakeTurns) TakeTurn(ctx context.Context, key string, interval time.Dura
 	if f.fail != nil {
 		return 0, false, f.fail
 	}
-	if f.next == nil {
-		f.next = map[string]time.Time{}
-	}
 	now := time.Now()
-	first := now.Add(-time.Duration(burst-1) * interval)
-	if next, ok := f.next[key]; ok && next.After(first) {
-		first = next
-	}
+	first := f.firstFree(key, interval, burst, now)
 	if first.Sub(now) > maxWait {
 		return first.Sub(now), false, nil
 	}
 	f.next[key] = first.Add(interval)
 	return first.Sub(now), true, nil
+}
+
+// firstFree returns key's first free turn at now: its next one, or an idle
+// key's burst early. The caller holds f.mu.
+func (f *fakeTurns) firstFree(key string, interval time.Duration, burst int, now time.Time) time.Time {
+	if f.next == nil {
+		f.next = map[string]time.Time{}
+	}
+	first := now.Add(-time.Duration(burst-1) * interval)
+	if next, ok := f.next[key]; ok && next.After(first) {
+		first = next
+	}
+	return first
 }
 
 func (f *fakeTurns) GiveTurnBack(ctx context.Context, key string, interval time.Duration) error {
