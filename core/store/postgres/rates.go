@@ -44,8 +44,8 @@ func (s *Store) ReserveTurns(ctx context.Context, key string, n int, interval ti
 const sweepPairsEvery = 1024
 
 // takeTurn takes a schedule's next turn in one statement if it comes due
-// by now plus the longest wait ($4), and leaves the row as it was
-// otherwise; taken tells the two apart. A schedule's first turn after an
+// by now plus the longest wait ($4), and leaves the schedule as it was
+// otherwise: only taken changes, telling the two apart. A schedule's first turn after an
 // idle spell is burst-1 intervals early, as in reserveTurns.
 const takeTurn = `
 WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us)
