@@ -194,6 +194,19 @@ type RateLimits interface {
 	// limiter of one key, in any process, draws on one budget; callers
 	// of one key pass the same rate.
 	Limiter(key string, perSecond float64, burst int) RateLimiter
+	// TakeTurn reserves the next turn of the schedule named key (burst
+	// turns at once after a pause, then one every interval) if it comes
+	// due within maxWait, and returns how long from now it does. A turn
+	// further off is not taken: ok is false and wait says when the next
+	// one comes. Every process shares key's schedule; callers of one key
+	// pass the same interval and burst. Keys may name a person (a
+	// recipient's number): they are kept only hashed. An error means
+	// nothing was taken.
+	TakeTurn(ctx context.Context, key string, interval time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	// GiveTurnBack returns one turn of key that TakeTurn handed out and
+	// the caller did not use (the message never left), as a token bucket
+	// takes a token back. An error means the turn stays spent.
+	GiveTurnBack(ctx context.Context, key string, interval time.Duration) error
 }
 
 // RateLimiter paces events; *rate.Limiter is one, for a single process.

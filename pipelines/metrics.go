@@ -185,7 +185,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant", "sender"}),
 		SenderRateReservations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_sender_rate_reservations_total",
-			Help: "Round trips to the store reserving turns of a number's shared throughput, by result (ok, failed).",
+			Help: "Round trips to the store taking turns shared by the replicas: a number's throughput (a few at a time) and its recipients' pair limits (one a message), by result (ok, failed).",
 		}, []string{"tenant", "sender", "result"}),
 		SenderRateMissed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_sender_rate_turns_missed_total",

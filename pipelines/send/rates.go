@@ -2,6 +2,8 @@ package send
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -36,8 +38,8 @@ var errTurnAfterDeadline = errors.New("the number's next turn comes after the se
 type RateMetrics struct {
 	// Wait times how long each send waited for its turn.
 	Wait *prometheus.HistogramVec
-	// Reservations counts the round trips to the store, by result (ok,
-	// failed).
+	// Reservations counts the round trips to the store, for the number's
+	// turns and the recipients' pair turns, by result (ok, failed).
 	Reservations *prometheus.CounterVec
 	// Missed counts the turns given up because the replica came to them
 	// more than lateTurn late.
@@ -85,6 +87,43 @@ func (s senderRates) Limiter(key string, perSecond float64, burst int) connector
 		failed:   s.r.metrics.Reservations.WithLabelValues(s.tenant, s.sender, "failed"),
 		missed:   s.r.metrics.Missed.WithLabelValues(s.tenant, s.sender),
 	}
+}
+
+// TakeTurn takes one turn of a schedule every replica keeps, such as a
+// recipient's pair limit, a round trip to the store each; see
+// connectors.RateLimits.
+func (s senderRates) TakeTurn(ctx context.Context, key string, interval time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	p := s.r.turns.Load()
+	if p == nil {
+		return 0, false, errors.New("taking a turn: the store is not open")
+	}
+	wait, ok, err := (*p).TakeTurn(ctx, s.turnKey(key), interval, burst, maxWait)
+	if err != nil {
+		s.r.metrics.Reservations.WithLabelValues(s.tenant, s.sender, "failed").Inc()
+		return 0, false, fmt.Errorf("taking a turn: %w", err)
+	}
+	s.r.metrics.Reservations.WithLabelValues(s.tenant, s.sender, "ok").Inc()
+	return wait, ok, nil
+}
+
+// GiveTurnBack returns a turn TakeTurn handed out; see
+// connectors.RateLimits.
+func (s senderRates) GiveTurnBack(ctx context.Context, key string, interval time.Duration) error {
+	p := s.r.turns.Load()
+	if p == nil {
+		return errors.New("giving back a turn: the store is not open")
+	}
+	if err := (*p).GiveTurnBack(ctx, s.turnKey(key), interval); err != nil {
+		return fmt.Errorf("giving back a turn: %w", err)
+	}
+	return nil
+}
+
+// turnKey names a schedule in the store: the connector's key, which may
+// hold a recipient's number, only as a hash.
+func (s senderRates) turnKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return s.tenant + "/" + s.sender + "/" + hex.EncodeToString(sum[:16])
 }
 
 // sharedLimiter paces one sender across replicas: it reserves turns in the

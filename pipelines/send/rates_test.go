@@ -23,6 +23,7 @@ type fakeTurns struct {
 	next     map[string]time.Time
 	reserved int // turns
 	calls    int
+	keys     []string // of TakeTurn, as stored
 }
 
 func (f *fakeTurns) ReserveTurns(ctx context.Context, key string, n int, interval time.Duration, burst int) (time.Duration, error) {
@@ -33,17 +34,54 @@ func (f *fakeTurns) ReserveTurns(ctx context.Context, key string, n int, interva
 	if f.fail != nil {
 		return 0, f.fail
 	}
+	now := time.Now()
+	first := f.firstFree(key, interval, burst, now)
+	f.next[key] = first.Add(time.Duration(n) * interval)
+	f.reserved += n
+	return first.Sub(now), nil
+}
+
+// TakeTurn keeps one schedule a key, as PostgreSQL's statement does.
+func (f *fakeTurns) TakeTurn(ctx context.Context, key string, interval time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.keys = append(f.keys, key)
+	if f.fail != nil {
+		return 0, false, f.fail
+	}
+	now := time.Now()
+	first := f.firstFree(key, interval, burst, now)
+	if first.Sub(now) > maxWait {
+		return first.Sub(now), false, nil
+	}
+	f.next[key] = first.Add(interval)
+	return first.Sub(now), true, nil
+}
+
+// firstFree returns key's first free turn at now: its next one, or an idle
+// key's burst early. The caller holds f.mu.
+func (f *fakeTurns) firstFree(key string, interval time.Duration, burst int, now time.Time) time.Time {
 	if f.next == nil {
 		f.next = map[string]time.Time{}
 	}
-	now := time.Now()
 	first := now.Add(-time.Duration(burst-1) * interval)
 	if next, ok := f.next[key]; ok && next.After(first) {
 		first = next
 	}
-	f.next[key] = first.Add(time.Duration(n) * interval)
-	f.reserved += n
-	return first.Sub(now), nil
+	return first
+}
+
+func (f *fakeTurns) GiveTurnBack(ctx context.Context, key string, interval time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	if next, ok := f.next[key]; ok {
+		f.next[key] = next.Add(-interval)
+	}
+	return nil
 }
 
 func newRateMetrics() RateMetrics {
@@ -158,4 +196,58 @@ func value(c prometheus.Counter) float64 {
 	var m dto.Metric
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
+}
+
+func TestSharedTurns(t *testing.T) {
+	ctx := context.Background()
+	const interval, recipient = time.Hour, "whatsapp_cloud/1065/pair/+31612345678"
+	t.Run("replicas take one recipient's turns from one schedule", func(t *testing.T) {
+		turns := &fakeTurns{}
+		a, ma := replicaRates(turns)
+		b, _ := replicaRates(turns)
+		ra, rb := a.For("acme", "whatsapp"), b.For("acme", "whatsapp")
+		for i, r := range []interface {
+			TakeTurn(context.Context, string, time.Duration, int, time.Duration) (time.Duration, bool, error)
+		}{ra, rb} {
+			_, ok, err := r.TakeTurn(ctx, recipient, interval, 2, 0)
+			require.NoError(t, err)
+			assert.True(t, ok, "turn %d of the burst of two", i)
+		}
+		wait, ok, err := rb.TakeTurn(ctx, recipient, interval, 2, time.Second)
+		require.NoError(t, err)
+		assert.False(t, ok, "the burst is spent on both replicas")
+		assert.InDelta(t, interval.Seconds(), wait.Seconds(), 1)
+		require.NoError(t, ra.GiveTurnBack(ctx, recipient, interval))
+		_, ok, err = rb.TakeTurn(ctx, recipient, interval, 2, time.Second)
+		require.NoError(t, err)
+		assert.True(t, ok, "a turn given back on one replica is taken on the other")
+		_, ok, err = ra.TakeTurn(ctx, "whatsapp_cloud/1065/pair/+31687654321", interval, 2, 0)
+		require.NoError(t, err)
+		assert.True(t, ok, "another recipient has a schedule of its own")
+		assert.Equal(t, 2.0, value(ma.Reservations.WithLabelValues("acme", "whatsapp", "ok")))
+
+		require.Len(t, turns.keys, 5)
+		assert.Equal(t, turns.keys[0], turns.keys[3], "both replicas name the recipient's schedule alike")
+		assert.NotEqual(t, turns.keys[0], turns.keys[4])
+		for _, k := range turns.keys {
+			assert.Regexp(t, `^acme/whatsapp/[0-9a-f]{32}$`, k, "the store sees no phone number")
+		}
+		_, _, err = b.For("other", "whatsapp").TakeTurn(ctx, recipient, interval, 2, 0)
+		require.NoError(t, err)
+		assert.NotEqual(t, turns.keys[0], turns.keys[5], "each tenant's sender keeps its own")
+	})
+	t.Run("a store that fails or is not open takes nothing", func(t *testing.T) {
+		r := NewRates(newRateMetrics()).For("acme", "whatsapp")
+		_, ok, err := r.TakeTurn(ctx, recipient, interval, 2, 0)
+		assert.Error(t, err)
+		assert.False(t, ok)
+		assert.Error(t, r.GiveTurnBack(ctx, recipient, interval))
+
+		turns := &fakeTurns{fail: errors.New("connection refused")}
+		rates, m := replicaRates(turns)
+		_, ok, err = rates.For("acme", "whatsapp").TakeTurn(ctx, recipient, interval, 2, 0)
+		assert.ErrorContains(t, err, "connection refused")
+		assert.False(t, ok)
+		assert.Equal(t, 1.0, value(m.Reservations.WithLabelValues("acme", "whatsapp", "failed")))
+	})
 }

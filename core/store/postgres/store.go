@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,6 +56,9 @@ type Store struct {
 	// messages commits the send stage's claims and marks in groups.
 	messages *messageGrouper
 	closed   bool
+
+	// pairTakes counts TakeTurn calls, for the sweep of idle schedules.
+	pairTakes atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -39,6 +39,10 @@ const maxPairWait = time.Second
 // tries again.
 const sharedRetry = time.Second
 
+// giveBackTimeout bounds the round trip that gives a shared pair turn back,
+// made when the send's own context may have ended.
+const giveBackTimeout = 5 * time.Second
+
 // pairSweepAt is the number of recipients tracked before idle ones are
 // forgotten.
 const pairSweepAt = 10_000
@@ -86,7 +90,8 @@ type Throughput struct {
 	// recipient. Default 6s (Meta's pair rate limit).
 	PairInterval time.Duration `koanf:"pair_interval"`
 	// PairBurst is how many messages one recipient may get at once before
-	// PairInterval applies. Default 3.
+	// PairInterval applies. Replicas on a shared store keep both pair
+	// settings together, as PerSecond. Default 3.
 	PairBurst int `koanf:"pair_burst"`
 }
 
@@ -117,12 +122,15 @@ func (t Throughput) Validate() error {
 }
 
 // limits holds one number's token bucket and its recipients' pair buckets.
-// The pair buckets are the process's own, also when the number's bucket is
-// shared by replicas (see docs/scale-out.md).
+// When the limits are shared by replicas (see docs/scale-out.md), both are
+// kept in the shared store: the number's bucket by a shared limiter, each
+// recipient's by a turn taken per message; the pair buckets in memory then
+// stay empty.
 type limits struct {
 	number    connectors.RateLimiter
 	perSecond float64
-	shared    bool // number is the replicas' shared limiter
+	shared    connectors.RateLimits // nil: the limits are the process's own
+	key       string                // the number's, in shared keys
 	pairEvery time.Duration
 	pairBurst float64
 
@@ -154,7 +162,8 @@ func newLimits(t Throughput, shared connectors.RateLimits, key string) *limits {
 	return &limits{
 		number:    number,
 		perSecond: t.PerSecond,
-		shared:    shared != nil,
+		shared:    shared,
+		key:       key,
 		pairEvery: t.PairInterval,
 		pairBurst: float64(t.PairBurst),
 		pairs:     map[string]*pairBucket{},
@@ -219,13 +228,50 @@ func (l *limits) refundPair(recipient string) {
 	p.tokens = min(l.pairBurst, l.tokensAt(p, now)+1)
 }
 
+// takePair takes the recipient's next turn, from the replicas' shared
+// schedule when the limits are shared, and returns how long until it
+// comes and a function that gives it back; a turn further off than
+// maxPairWait is not taken (ok false).
+func (l *limits) takePair(ctx context.Context, recipient string) (d time.Duration, ok bool, refund func(), err error) {
+	if l.shared == nil {
+		d, ok = l.reservePair(recipient, l.now())
+		return d, ok, func() { l.refundPair(recipient) }, nil
+	}
+	key := l.key + "/pair/" + recipient
+	d, ok, err = l.shared.TakeTurn(ctx, key, l.pairEvery, int(l.pairBurst), maxPairWait)
+	if err != nil || !ok {
+		return d, false, nil, err
+	}
+	refund = func() {
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), giveBackTimeout)
+		defer cancel()
+		// A turn that cannot be given back stays spent: the recipient
+		// waits longer for its next message, never less.
+		_ = l.shared.GiveTurnBack(gctx, key, l.pairEvery)
+	}
+	// The turns of an idle recipient's burst are due already.
+	return max(d, 0), true, refund, nil
+}
+
 // wait blocks until the recipient's pair limit and then the number's limit
 // let one message go, and returns a function that gives the recipient's
 // turn back when the message did not reach WhatsApp after all. A pair wait
 // longer than maxPairWait, or a number wait beyond ctx's deadline, returns a
-// retryable throttle error with the delay.
+// retryable throttle error with the delay, as does a shared store that
+// cannot be reached.
 func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err error) {
-	d, ok := l.reservePair(recipient, l.now())
+	d, ok, refund, err := l.takePair(ctx, recipient)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &fault.Error{
+			Err:        fmt.Errorf("recipient's pair rate limit: %w", err),
+			Class:      fault.ClassThrottle,
+			Code:       CodePairLimit,
+			RetryAfter: sharedRetry,
+		}
+	}
 	if !ok {
 		return nil, &fault.Error{
 			Err:        fmt.Errorf("recipient's pair rate limit: next message in %s", d.Round(time.Millisecond)),
@@ -234,7 +280,6 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 			RetryAfter: d,
 		}
 	}
-	refund = func() { l.refundPair(recipient) }
 	if d > 0 {
 		if err := l.sleep(ctx, d); err != nil {
 			refund()
@@ -250,7 +295,7 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 		// cannot be reached now: try again in a second rather than
 		// hammer a store that is down.
 		retry := time.Duration(float64(time.Second) / l.perSecond)
-		if l.shared {
+		if l.shared != nil {
 			retry = max(retry, sharedRetry)
 		}
 		return nil, &fault.Error{
@@ -264,8 +309,13 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 }
 
 // penalise empties the recipient's bucket after Meta refused a message for
-// its pair rate limit, and returns the wait until the next message.
+// its pair rate limit, and returns the wait until the next message. Shared
+// limits keep no bucket in memory: the retry's delay alone holds the
+// message back.
 func (l *limits) penalise(recipient string) time.Duration {
+	if l.shared != nil {
+		return l.pairEvery
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()

@@ -156,13 +156,52 @@ func take(l *limits, ctx context.Context, recipient string) error {
 }
 
 // sharedRates is connectors.RateLimits whose limiters answer refuse (nil:
-// go now) and record what was asked for.
+// go now) and record what was asked for. Its turns are schedules in memory,
+// as the store keeps them, on clock (time.Now when nil).
 type sharedRates struct {
-	refuse error
+	refuse      error // of the number's limiter
+	refuseTurns error // of the pair turns
+	clock       func() time.Time
 
 	mu    sync.Mutex
 	asked []string
 	waits int
+	next  map[string]time.Time // each schedule's next free turn
+	keys  []string             // of the turns taken
+}
+
+func (s *sharedRates) TakeTurn(_ context.Context, key string, interval time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuseTurns != nil {
+		return 0, false, s.refuseTurns
+	}
+	now := time.Now()
+	if s.clock != nil {
+		now = s.clock()
+	}
+	first := now.Add(-time.Duration(burst-1) * interval)
+	if next, ok := s.next[key]; ok && next.After(first) {
+		first = next
+	}
+	if d := first.Sub(now); d > maxWait {
+		return d, false, nil
+	}
+	if s.next == nil {
+		s.next = map[string]time.Time{}
+	}
+	s.next[key] = first.Add(interval)
+	s.keys = append(s.keys, key)
+	return first.Sub(now), true, nil
+}
+
+func (s *sharedRates) GiveTurnBack(_ context.Context, key string, interval time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if next, ok := s.next[key]; ok {
+		s.next[key] = next.Add(-interval)
+	}
+	return nil
 }
 
 func (s *sharedRates) Limiter(key string, perSecond float64, burst int) connectors.RateLimiter {
@@ -188,7 +227,9 @@ func TestSharedNumberLimit(t *testing.T) {
 		require.NoError(t, take(l, context.Background(), "b"))
 		assert.Equal(t, []string{"whatsapp_cloud/1065 250/s burst 2"}, shared.asked)
 		assert.Equal(t, 2, shared.waits)
-		assert.Error(t, take(l, context.Background(), "a"), "the pair limit stays the process's own")
+		assert.Error(t, take(l, context.Background(), "a"), "the recipient's turn is spent")
+		assert.Equal(t, []string{"whatsapp_cloud/1065/pair/a", "whatsapp_cloud/1065/pair/b"}, shared.keys,
+			"the pair turns are the shared schedules of the number's recipients")
 	})
 	t.Run("a refused turn is a retry later that gives the recipient's turn back", func(t *testing.T) {
 		shared := &sharedRates{refuse: errors.New("connection refused")}
@@ -200,5 +241,52 @@ func TestSharedNumberLimit(t *testing.T) {
 		assert.Equal(t, sharedRetry, fault.RetryAfter(err), "a store that is down is not asked again at once")
 		shared.refuse = nil
 		assert.NoError(t, take(l, context.Background(), "a"), "the recipient did not lose its turn")
+	})
+}
+
+func TestSharedPairLimit(t *testing.T) {
+	ctx := context.Background()
+	tp := Throughput{PerSecond: 1000, Burst: 1, PairInterval: 2 * time.Second, PairBurst: 2}
+	// Two replicas: limits of one number on one shared schedule and clock.
+	clock := newFakeClock()
+	shared := &sharedRates{clock: clock.now}
+	replicas := make([]*limits, 2)
+	for i := range replicas {
+		replicas[i] = newLimits(tp, shared, "whatsapp_cloud/1065")
+		replicas[i].now, replicas[i].sleep = clock.now, clock.sleep
+	}
+	a, b := replicas[0], replicas[1]
+	require.NoError(t, take(a, ctx, "x"))
+	require.NoError(t, take(b, ctx, "x"))
+	assert.Empty(t, clock.sleeps(), "the burst of two goes at once, from either replica")
+	for _, l := range replicas {
+		err := take(l, ctx, "x")
+		require.Error(t, err, "neither replica has a turn of its own left")
+		assert.Equal(t, CodePairLimit, fault.CodeOf(err))
+		assert.Equal(t, 2*time.Second, fault.RetryAfter(err))
+	}
+	require.NoError(t, take(a, ctx, "y"), "another recipient has a schedule of its own")
+
+	clock.advance(1500 * time.Millisecond)
+	require.NoError(t, take(b, ctx, "x"))
+	assert.Equal(t, []time.Duration{500 * time.Millisecond}, clock.sleeps(), "a short wait happens inline")
+	err := take(a, ctx, "x")
+	require.Error(t, err)
+	assert.Equal(t, 2*time.Second, fault.RetryAfter(err), "b's turn counts on a")
+
+	require.NoError(t, take(b, ctx, "y"))
+	refund, err := b.wait(ctx, "y")
+	require.NoError(t, err, "y's burst is due again")
+	refund() // the BSP refused the message: the recipient got nothing
+	require.NoError(t, take(a, ctx, "y"), "b gave back the turn a takes")
+	require.Error(t, take(a, ctx, "y"))
+
+	t.Run("a store that cannot be reached is a retry later", func(t *testing.T) {
+		l := newLimits(tp, &sharedRates{refuseTurns: errors.New("connection refused")}, "whatsapp_cloud/1065")
+		err := take(l, ctx, "x")
+		require.Error(t, err)
+		assert.Equal(t, CodePairLimit, fault.CodeOf(err))
+		assert.Equal(t, fault.ClassThrottle, fault.ClassOf(err))
+		assert.Equal(t, sharedRetry, fault.RetryAfter(err))
 	})
 }

@@ -1,0 +1,4 @@
+package postgres
+
+// SweepPairsEvery is sweepPairsEvery, for the tests of the sweep.
+const SweepPairsEvery = sweepPairsEvery
