@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loyalhub/loyalhub/connectors/pos"
 	"github.com/loyalhub/loyalhub/core/store/storetest"
 	"github.com/loyalhub/loyalhub/pipelines/loadtest"
 	"github.com/loyalhub/loyalhub/pipelines/queue/queuetest"
@@ -291,6 +292,13 @@ func (p *rrProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // three replicas each sending it alone would be plain to see.
 const replicaRate = 40
 
+// pairPhone is the one customer of the pair-limit test, and pairTemplate
+// its messages' template.
+const (
+	pairPhone    = "+6289900011122"
+	pairTemplate = "pair_check"
+)
+
 func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three replicas of the binary")
@@ -313,6 +321,14 @@ func TestReplicas(t *testing.T) {
           name: points_activated
           language: en
           body: ["string(member.balance)"]
+      - name: pair_check
+        on: points.pending
+        when: member.phone == "`+pairPhone+`"
+        sender: whatsapp
+        template:
+          name: `+pairTemplate+`
+          language: en
+          body: ["string(data.points)"]
 `)
 	run := fmt.Sprintf("R%d", rand.Uint64()%1e9)
 	base := rand.IntN(50_000_000)
@@ -388,6 +404,55 @@ func TestReplicas(t *testing.T) {
 		c.awaitMessages(run, first, more, "points_activated", 3*time.Minute)
 		c.requireOneMessageEach(run, first, more, "points_activated")
 		c.requireEarnedOnce(run, base, members+more)
+	})
+
+	t.Run("a recipient's pair limit holds across replicas", func(t *testing.T) {
+		// Six sales of one customer, posted through the proxy to every
+		// replica at once: six messages to one recipient, sent by
+		// whichever replicas process them. The pair limit (the default 3
+		// at once, then one each 6 s) is one schedule for all of them;
+		// kept per replica, three replicas would send all six at once.
+		const sales, burst, every = 6, 3, 6 * time.Second
+		client := &http.Client{Timeout: 5 * time.Second}
+		for i := range sales {
+			body := fmt.Appendf(nil, `{"sale_id":"%s-pair-%d","store_id":"PAIR-01","occurred_at":"%s","customer":{"phone":"%s","name":"Pair"},"total":"150000.00","currency":"IDR","items":[{"sku":"KOPI-1","name":"Kopi susu","qty":6,"price":"25000.00"}]}`,
+				run, i, time.Now().UTC().Format(time.RFC3339), pairPhone)
+			req, _ := http.NewRequest(http.MethodPost, c.url+"/hooks/shop/pos", bytes.NewReader(body))
+			req.Header.Set("X-Loyalhub-Signature", pos.Sign(crashSecret, body))
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			require.Equal(t, http.StatusAccepted/100, resp.StatusCode/100, "sale %d accepted", i)
+		}
+		recipient := strings.TrimPrefix(pairPhone, "+")
+		var at []time.Time
+		require.Eventually(t, func() bool {
+			keys := c.bsp.byRecipient(pairTemplate)[recipient]
+			if len(keys) < sales {
+				return false
+			}
+			at = at[:0]
+			for _, k := range keys {
+				at = append(at, c.bsp.attempts(k)[0].at)
+			}
+			return true
+		}, time.Minute, 100*time.Millisecond, "six messages to one recipient (logs: %s)", c.logs())
+		slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+		// The k-th message's turn is (k-burst+1) intervals after the
+		// first's; a send may reach the fake late (the number's own
+		// turn), never early, so only the first's lateness is allowed.
+		for k := burst; k < sales; k++ {
+			assert.GreaterOrEqual(t, at[k].Sub(at[0]), time.Duration(k-burst+1)*every-time.Second,
+				"message %d of one recipient came %s after the first", k+1, at[k].Sub(at[0]).Round(time.Millisecond))
+		}
+		t.Logf("one recipient's six messages, from the first: %v", func() []time.Duration {
+			out := make([]time.Duration, len(at))
+			for i := range at {
+				out[i] = at[i].Sub(at[0]).Round(time.Millisecond)
+			}
+			return out
+		}())
 	})
 
 	// Every send of the test, by any replica, kept the number's rate. The
