@@ -644,8 +644,10 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 	if err != nil {
 		return nil, err
 	}
+	// birthday <> '' is members_birthday's condition, spelt out: a
+	// generic plan cannot prove it from the parameter's list.
 	rows, err := p.Query(ctx, `SELECT id FROM members WHERE tenant = $1 AND birthday_year < $2
-		AND birthday = ANY($3) ORDER BY id LIMIT $4`, tenant, year, birthdays, store.ClampLimit(limit))
+		AND birthday <> '' AND birthday = ANY($3) ORDER BY id LIMIT $4`, tenant, year, birthdays, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing birthdays: %w", err)
 	}

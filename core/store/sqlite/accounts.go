@@ -566,13 +566,11 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 	if err != nil {
 		return nil, err
 	}
-	args := []any{tenant, year}
-	for _, b := range birthdays {
-		args = append(args, b)
+	list, err := json.Marshal(birthdays)
+	if err != nil {
+		return nil, err
 	}
-	args = append(args, store.ClampLimit(limit))
-	rows, err := r.db.QueryContext(ctx, `SELECT id FROM members WHERE tenant = ? AND birthday_year < ?
-		AND birthday IN (?`+strings.Repeat(", ?", len(birthdays)-1)+`) ORDER BY id LIMIT ?`, args...)
+	rows, err := r.db.QueryContext(ctx, queryBirthdays, tenant, string(list), year, store.ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing birthdays: %w", err)
 	}
@@ -587,6 +585,14 @@ func (s *Store) BirthdayMembers(ctx context.Context, tenant string, birthdays []
 	}
 	return out, rows.Err()
 }
+
+// queryBirthdays lists members by birthday (month and day), by the partial
+// index members_birthday: named, and with its condition spelt out, since
+// the planner cannot tell that a birthday in the list is not empty and
+// scanned every member in id order instead, at every sweep, a million
+// rows for the few thousand of a day.
+const queryBirthdays = `SELECT id FROM members INDEXED BY members_birthday WHERE tenant = ?1 AND birthday <> ''
+	AND birthday IN (SELECT value FROM json_each(?2)) AND birthday_year < ?3 ORDER BY id LIMIT ?4`
 
 // queryAnniversaries lists members by the UTC month and day they joined,
 // by members_joined_day: named, for the planner would take the range of

@@ -57,6 +57,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"open lots of a member", queryOpenLots + " ORDER BY id", []any{"m"}, []string{"lots_member_open"}, "lots"},
 		{"due checkouts", queryDueCheckouts, []any{"t", 0, 1}, []string{"checkouts_due"}, "checkouts"},
 		{"pending sync", queryPendingSync, []any{"t", "c", 1}, []string{"sync_queue_pending"}, "sync_queue"},
+		{"birthdays", queryBirthdays, []any{"t", `["0314","0229"]`, 2027, 1}, []string{"members_birthday"}, "members"},
 		{"member ids", queryMemberIDs, []any{"t", "", 1}, []string{"members_tenant_id"}, "members"},
 		{"redact inbound by user id", redactInboundByUser, []any{"t", "t", "p"}, []string{"inbound_messages_user_id", "contacts_phone"}, "inbound_messages"},
 		{"redact inbound by phone", redactInboundByPhone, []any{"t", "p"}, []string{"inbound_messages_phone"}, "inbound_messages"},
