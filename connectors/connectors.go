@@ -42,6 +42,11 @@ type Delivery struct {
 	// as whether test orders count). The mapping sees it as $meta.source.
 	// Keys are snake_case; keep it small, it travels with the delivery.
 	Meta map[string]string
+	// Writers are the customers (WhatsApp numbers in digits) whose own
+	// messages or marketing preferences the delivery carries, when the
+	// source can tell them without mapping it: until the lanes have read
+	// it, marketing to them waits. It does not travel with the delivery.
+	Writers []string
 }
 
 // Runner (CapRunner) is implemented by sources that produce deliveries

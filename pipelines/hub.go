@@ -88,6 +88,9 @@ type Hub struct {
 	sources   *schedule.Sources
 	writeBack *schedule.WriteBack
 	sender    *send.Sender
+	// unread are the customers whose words the webhooks accepted and the
+	// BSP lane has not applied: marketing to them waits.
+	unread runtime.Unread
 	// ledger runs the tenants' loyalty transactions with their effects
 	// and queues commands to the outbox.
 	ledger *ledger.Ledger

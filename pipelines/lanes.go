@@ -15,7 +15,7 @@ func (h *Hub) newLanes() *process.Lanes {
 		Store: h.store, Tenants: h.tenants,
 		Topics:    process.Topics{Inbound: TopicInbound, BSP: TopicInboundBSP, Outbox: TopicOutbox, SendStage: StageSend},
 		BatchSize: h.batchSize(), SweepBatch: sweepBatch,
-		Now: h.now, Logger: h.logger, Ignored: h.ignored, Tracing: h.tracing,
+		Now: h.now, Logger: h.logger, Ignored: h.ignored, Tracing: h.tracing, Unread: &h.unread,
 		Metrics: process.Metrics{
 			EventsProcessed: m.EventsProcessed, EventsWithoutPhone: m.EventsWithoutPhone, LimitRefusals: m.LimitRefusals,
 			MembersMerged: m.MembersMerged, PointsAwarded: m.PointsAwarded, ConsentChanges: m.ConsentChanges,

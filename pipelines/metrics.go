@@ -38,8 +38,8 @@ type Metrics struct {
 	MessagesSkipped  *prometheus.CounterVec // tenant, reason
 	MessagesDeferred *prometheus.CounterVec // tenant
 	// MessagesHeldBack counts messages deferred for their sender: its
-	// messaging limit used up, or its marketing paused for its number's
-	// quality.
+	// messaging limit used up, its marketing paused for its number's
+	// quality, or marketing waiting for the recipient's words.
 	MessagesHeldBack *prometheus.CounterVec // tenant, sender, reason
 	// SenderQualityPaused is 1 while a sender's marketing messages are
 	// paused for its number's quality; SenderMessagingLimit is the
@@ -209,7 +209,7 @@ func NewMetrics() *Metrics {
 		}, []string{"tenant"}),
 		MessagesHeldBack: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyalhub_messages_held_back_total",
-			Help: "Messages deferred for their sender: messaging_limit (WhatsApp's messaging limit used up) or quality_paused.",
+			Help: "Messages deferred for their sender: messaging_limit (WhatsApp's messaging limit used up), quality_paused, or unread_inbound (marketing waiting for the recipient's words to be applied).",
 		}, []string{"tenant", "sender", "reason"}),
 		SenderQualityPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "loyalhub_sender_quality_paused",

@@ -412,3 +412,27 @@ func TestRefusalsReportedByWebhook(t *testing.T) {
 		assert.Equal(t, 1, h.sentTo("+6281234560024"))
 	})
 }
+
+// A customer's words are read before marketing to them goes: once the BSP
+// lane has applied their webhook, the marketing message is not held back
+// for them (it would wait minutes if the lane did not say it read them).
+func TestMarketingGoesOnceTheCustomersWordsAreApplied(t *testing.T) {
+	h := newHarness(t, harnessOpts{yaml: marketing("")})
+	var resp map[string]any
+	req := map[string]any{"phone": "081234560004", "opted_in": true, "source": "store signup form"}
+	require.Equal(t, http.StatusOK, h.adminPost("/contacts/consent", req, &resp))
+
+	h.postWebhook(t, inboundText("wamid.HBgLNjI4MTIzNDU2MDAwNBUCABIYFDNBQjQ2", "6281234560004", "hello", time.Now()))
+	eventually(t, "the customer's message applied", func() bool {
+		return !h.contact(t, "+6281234560004").LastInboundAt.IsZero()
+	})
+	require.Equal(t, http.StatusOK, h.postSale(sale("U-1", "081234560004", "Sari", "50000")))
+	eventually(t, "the marketing message", func() bool {
+		for _, m := range h.sb.Messages() {
+			if m.To == "6281234560004" && m.Template != "" {
+				return true
+			}
+		}
+		return false
+	})
+}

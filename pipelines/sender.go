@@ -17,6 +17,7 @@ func (h *Hub) newSender() *send.Sender {
 	m := h.metrics
 	return send.New(send.Deps{
 		Store: h.store, Tenants: h.tenants, Now: h.now, StartedAt: h.startedAt, Logger: h.logger, Tracing: h.tracing,
+		Unread: &h.unread,
 		Metrics: send.Metrics{
 			Processed: m.StageProcessed.WithLabelValues(StageSend),
 			Failed:    m.StageFailed.MustCurryWith(prometheus.Labels{"stage": StageSend}),

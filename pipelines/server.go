@@ -62,7 +62,7 @@ func (h *Hub) hooks() *ingest.Hooks {
 	m := h.metrics
 	return ingest.New(ingest.Deps{
 		Tenants: h.tenants, Apps: h.apps, Publisher: h.queue.Publisher(), Store: h.store, Ignore: h.ignored.Count,
-		Now: h.now, Logger: h.logger, Tracing: h.tracing,
+		Now: h.now, Logger: h.logger, Tracing: h.tracing, Unread: &h.unread,
 		Metrics: ingest.Metrics{
 			Requests: m.ConnectorRequests, AcceptSeconds: m.ConnectorAcceptSeconds,
 			SigFailures: m.ConnectorSigFailures, DeadLetters: m.DeadLetters,

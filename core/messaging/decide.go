@@ -27,7 +27,14 @@ const (
 	// CodeQualityPaused defers a marketing message while its sender is
 	// paused for its number's quality.
 	CodeQualityPaused = "quality_paused"
+	// CodeUnread defers a marketing message while its recipient has
+	// written in a webhook the hub accepted and has not applied yet.
+	CodeUnread = "unread_inbound"
 )
+
+// UnreadRecheck is how long a marketing message waits for its recipient's
+// unread words before it is decided again.
+const UnreadRecheck = 2 * time.Second
 
 // ReachWindow is the moving period WhatsApp's messaging limit counts the
 // unique users a business reached outside a customer service window in.
@@ -207,6 +214,9 @@ type Facts struct {
 	// QualityPause is why the sender's marketing messages are paused for
 	// its number's quality; empty when they are not.
 	QualityPause string
+	// Unread is whether the recipient wrote in a webhook the hub accepted
+	// and has not applied yet (a marketing message only).
+	Unread bool
 	// Budget is the tenant's monthly budget in micros (0: none), Spent what
 	// the month's messages cost so far and Cost the message's estimate
 	// (RateCard.Estimate). Only a marketing message needs them.
@@ -242,8 +252,10 @@ var errWindowClosed = errors.New("the customer's 24-hour window is closed and th
 //   - a marketing message is skipped while its recipient is held after
 //     WhatsApp refused to deliver (SkipHeld), when they opted out
 //     (SkipOptedOut) or, when the policy requires an opt-in, have not
-//     opted in (SkipNoConsent); it is deferred in the quiet hours until
-//     they end, and skipped beyond the daily cap (SkipDailyCap).
+//     opted in (SkipNoConsent); it is deferred while they have written
+//     in a webhook not applied yet (CodeUnread, for UnreadRecheck), in
+//     the quiet hours until they end, and skipped beyond the daily cap
+//     (SkipDailyCap).
 //     Utility, authentication and service messages are not held to
 //     consent, quiet hours or the cap;
 //   - a marketing message is deferred while its sender is paused for its
@@ -314,6 +326,10 @@ func marketing(c member.Contact, cmd Command, p Policy, f Facts, now time.Time) 
 		return skip(SkipOptedOut, "the recipient opted out of marketing messages ("+c.MarketingSource+")")
 	case c.Marketing != member.ConsentOptedIn && p.OptInRequired:
 		return skip(SkipNoConsent, "the recipient has not opted in to marketing messages")
+	case f.Unread:
+		// Their words may be a STOP: applied first, not crossed.
+		return Decision{Verdict: Defer, Command: cmd, Code: CodeUnread, Until: now.Add(UnreadRecheck),
+			Reason: "the recipient wrote in a webhook the hub has not applied yet"}, true
 	}
 	if until, quiet := p.QuietUntil(now); quiet {
 		return Decision{Verdict: Defer, Command: cmd, Until: until,

@@ -65,6 +65,18 @@ func TestDecideMessagingLimitQualityAndBudget(t *testing.T) {
 			f:    messaging.Facts{QualityPause: "FLAGGED"},
 			want: messaging.Decision{Verdict: messaging.Send, Command: tpl(messaging.CategoryUtility), Initiated: true}},
 
+		{name: "marketing waits for the recipient's unread words", c: closed, cmd: tpl(messaging.CategoryMarketing),
+			f: messaging.Facts{Unread: true},
+			want: messaging.Decision{Verdict: messaging.Defer, Command: tpl(messaging.CategoryMarketing), Code: messaging.CodeUnread,
+				Until: now.Add(messaging.UnreadRecheck), Reason: "the recipient wrote in a webhook the hub has not applied yet"}},
+		{name: "a recipient who opted out is skipped at once", c: member.Contact{Tenant: "acme", Phone: phone, Marketing: member.ConsentOptedOut, MarketingSource: "whatsapp:chat"},
+			cmd: tpl(messaging.CategoryMarketing), f: messaging.Facts{Unread: true},
+			want: messaging.Decision{Verdict: messaging.Skip, Command: tpl(messaging.CategoryMarketing), Code: messaging.SkipOptedOut,
+				Reason: "the recipient opted out of marketing messages (whatsapp:chat)"}},
+		{name: "utility does not wait for unread words", c: closed, cmd: tpl(messaging.CategoryUtility),
+			f:    messaging.Facts{Unread: true},
+			want: messaging.Decision{Verdict: messaging.Send, Command: tpl(messaging.CategoryUtility), Initiated: true}},
+
 		{name: "marketing within the budget", c: closed, cmd: tpl(messaging.CategoryMarketing),
 			f:    messaging.Facts{Budget: 1_000_000, Spent: 958_900, Cost: 41_100},
 			want: messaging.Decision{Verdict: messaging.Send, Command: tpl(messaging.CategoryMarketing), Initiated: true}},

@@ -144,7 +144,7 @@ func (hs *Hooks) handleAppHook(w http.ResponseWriter, r *http.Request) {
 		unrouted = []unroutedChange{{reason: "webhook body is not a Cloud API envelope: " + err.Error(), body: body}}
 	}
 	for _, p := range parts {
-		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: event.ContentID(p.body)}); err != nil {
+		if err := hs.Enqueue(r.Context(), p.route.tenant, p.route.c, p.body, connectors.Delivery{ID: event.ContentID(p.body), Writers: cloudapi.Writers(p.body)}); err != nil {
 			hs.Logger.Error("enqueueing delivery", "app", app, "tenant", p.route.tenant, "err", err)
 			p.route.c.Deliveries.Failed(hs.Now(), "enqueueing from app "+app+": "+err.Error())
 			w.Header().Set("Retry-After", "5")

@@ -79,6 +79,9 @@ type Deps struct {
 	Metrics Metrics
 	// Tracing traces the webhooks and their enqueueing (nil: nothing).
 	Tracing *telemetry.Tracing
+	// Unread is told of a delivery's writers before it is enqueued (nil:
+	// no one).
+	Unread *runtime.Unread
 }
 
 // Config is the webhooks' part of the configuration.
@@ -179,7 +182,8 @@ func (hs *Hooks) Enqueue(ctx context.Context, tenant string, c *runtime.Connecto
 	msg.Metadata.Set(queue.MetaConnector, c.Name)
 	msg.Metadata.Set(queue.MetaKind, c.Spec.Name)
 	msg.Metadata.Set(queue.MetaDeliveryID, d.ID)
-	msg.Metadata.Set(queue.MetaReceivedAt, hs.Now().UTC().Format(time.RFC3339Nano))
+	at := hs.Now().UTC()
+	msg.Metadata.Set(queue.MetaReceivedAt, at.Format(time.RFC3339Nano))
 	if d.Topic != "" {
 		msg.Metadata.Set(queue.MetaTopic, d.Topic)
 	}
@@ -187,6 +191,9 @@ func (hs *Hooks) Enqueue(ctx context.Context, tenant string, c *runtime.Connecto
 		msg.Metadata.Set(queue.MetaSourcePrefix+k, v)
 	}
 	msg.SetContext(ctx)
+	// Before the lanes can read it: a marketing message to a writer waits
+	// from here until the lane has applied what they wrote (a STOP).
+	hs.Unread.Note(tenant, d.Writers, at)
 	span := hs.Tracing.Publish(msg, c.Topic)
 	err := hs.Publisher.Publish(c.Topic, msg)
 	telemetry.End(span, err)

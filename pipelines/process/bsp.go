@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel/trace"
@@ -56,7 +57,33 @@ func (l *Lanes) BSP(msg *message.Message) error {
 			return err
 		}
 	}
+	l.read(events, receivedAt(msg, event.Event{}))
 	return nil
+}
+
+// read tells Unread that the writers of a webhook received at at have
+// nothing unread in it any more: their messages and marketing stops are
+// applied (or dead-lettered).
+func (l *Lanes) read(events []event.Event, at time.Time) {
+	if l.Unread == nil {
+		return
+	}
+	for _, ev := range events {
+		if ev.Type != event.TypeMessageReceived && ev.Type != event.TypeConsentChanged {
+			continue
+		}
+		var who struct {
+			Phone string `json:"phone"`
+			WAID  string `json:"wa_id"`
+		}
+		if json.Unmarshal(ev.Data, &who) != nil {
+			continue
+		}
+		l.Unread.Read(ev.Tenant, cmp.Or(who.WAID, who.Phone), at)
+		if who.WAID != "" && who.Phone != "" {
+			l.Unread.Read(ev.Tenant, who.Phone, at)
+		}
+	}
 }
 
 // runStep runs s for the webhook msg, and dead-letters its event when it

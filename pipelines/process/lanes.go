@@ -100,6 +100,9 @@ type Lanes struct {
 	// rows one query of a shop's redaction or of the abandoned-checkout
 	// sweep returns.
 	BatchSize, SweepBatch int
+	// Unread is told when the BSP lane has applied what customers wrote
+	// (nil: no one is).
+	Unread *runtime.Unread
 	// Now is the hub's clock: every time the lanes decide by or record.
 	Now     func() time.Time
 	Logger  *slog.Logger

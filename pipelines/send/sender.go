@@ -67,7 +67,8 @@ type Metrics struct {
 	Deferred     *prometheus.CounterVec // tenant
 	// HeldBack counts messages deferred for their sender: its messaging
 	// limit used up (messaging_limit) or its marketing paused for its
-	// number's quality (quality_paused).
+	// number's quality (quality_paused); and marketing deferred for the
+	// recipient's words not applied yet (unread_inbound).
 	HeldBack *prometheus.CounterVec // tenant, sender, reason
 	Fallback *prometheus.CounterVec // tenant, reason
 	// Resent counts messages sent again under their key after an
@@ -99,6 +100,9 @@ type Deps struct {
 	// Tracing traces each attempt, child of the span that queued the
 	// message, and its BSP call (nil: nothing).
 	Tracing *telemetry.Tracing
+	// Unread knows the customers whose words the hub accepted and has
+	// not applied yet: marketing to them waits (nil: no one).
+	Unread *runtime.Unread
 }
 
 // outboxLease is how long messages the sender took from the outbox are not

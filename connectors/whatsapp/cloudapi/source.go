@@ -35,14 +35,14 @@ func NewSource(cfg Config) *Source {
 
 // Accept verifies X-Hub-Signature-256 on the raw body. The delivery id is
 // the hex SHA-256 of the body, since Meta sends no delivery id; a
-// redelivered webhook has the same body and so the same id. The body is not
-// parsed.
+// redelivered webhook has the same body and so the same id. The body is read
+// only for its writers (Writers).
 func (s *Source) Accept(r *http.Request, body []byte) (connectors.Delivery, error) {
 	if err := VerifySignature(s.appSecret, r.Header.Get(SignatureHeader), body); err != nil {
 		return connectors.Delivery{}, err
 	}
 	sum := sha256.Sum256(body)
-	return connectors.Delivery{ID: hex.EncodeToString(sum[:])}, nil
+	return connectors.Delivery{ID: hex.EncodeToString(sum[:]), Writers: Writers(body)}, nil
 }
 
 // VerifySignature checks an X-Hub-Signature-256 value,

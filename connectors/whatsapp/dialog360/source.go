@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/whatsapp/cloudapi"
 )
 
 // Source authenticates the webhooks 360dialog forwards for one channel by
@@ -27,7 +28,7 @@ func NewSource(cfg Config) *Source {
 
 // Accept checks the secret header in constant time. The delivery id is the
 // hex SHA-256 of the body (360dialog sends no delivery id; a redelivery has
-// the same body). The body is not parsed.
+// the same body). The body is read only for its writers (cloudapi.Writers).
 func (s *Source) Accept(r *http.Request, body []byte) (connectors.Delivery, error) {
 	got := r.Header.Get(s.header)
 	switch {
@@ -39,5 +40,5 @@ func (s *Source) Accept(r *http.Request, body []byte) (connectors.Delivery, erro
 		return connectors.Delivery{}, fmt.Errorf("verifying %s: wrong token: %w", s.header, connectors.ErrUnauthorized)
 	}
 	sum := sha256.Sum256(body)
-	return connectors.Delivery{ID: hex.EncodeToString(sum[:])}, nil
+	return connectors.Delivery{ID: hex.EncodeToString(sum[:]), Writers: cloudapi.Writers(body)}, nil
 }

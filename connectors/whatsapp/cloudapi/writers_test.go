@@ -1,0 +1,37 @@
+package cloudapi
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriters(t *testing.T) {
+	status, err := os.ReadFile("testdata/status_webhook.json")
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{name: "delivery reports name no writer", body: string(status)},
+		{name: "a customer's messages, in two changes", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+			{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"9"},
+			 "contacts":[{"profile":{"name":"Sari"},"wa_id":"6281234567890"}],
+			 "messages":[{"from":"6281234567890","id":"wamid.1","timestamp":"1765000000","type":"text","text":{"body":"STOP"}},
+			             {"from":"6281234567890","id":"wamid.2","timestamp":"1765000001","type":"reaction","reaction":{"message_id":"wamid.0","emoji":"👍"}}]}},
+			{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"9"},
+			 "messages":[{"from":"905321234567","id":"wamid.3","timestamp":"1765000002","type":"text","text":{"body":"points"}}]}}]}]}`,
+			want: []string{"6281234567890", "6281234567890", "905321234567"}},
+		{name: "a marketing stop in WhatsApp", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"9"},"contacts":[{"wa_id":"6281234560003"}],"user_preferences":[{"wa_id":"6281234560003","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1765000000}]}}]}]}`,
+			want: []string{"6281234560003"}},
+		{name: "not the webhook's JSON", body: `{"messages": [`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Writers([]byte(tt.body)))
+		})
+	}
+}
