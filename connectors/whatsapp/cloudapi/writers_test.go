@@ -1,6 +1,8 @@
 package cloudapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"testing"
 
@@ -34,4 +36,24 @@ func TestWriters(t *testing.T) {
 			assert.Equal(t, tt.want, Writers([]byte(tt.body)))
 		})
 	}
+}
+
+// FuzzWriters: any body, however broken, gives writers that each appear
+// in it, and never a panic.
+func FuzzWriters(f *testing.F) {
+	status, err := os.ReadFile("testdata/status_webhook.json")
+	require.NoError(f, err)
+	f.Add(status)
+	f.Add([]byte(`{"entry":[{"changes":[{"value":{"messages":[{"from":"6281234567890"}],"user_preferences":[{"wa_id":"905321234567"}]}}]}]}`))
+	f.Add([]byte(`{"messages": [`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, w := range Writers(body) {
+			if w != "" && !bytes.Contains(body, []byte(w)) && json.Valid(body) {
+				// A JSON string may spell the number with escapes.
+				if !bytes.Contains(body, []byte(`\u`)) {
+					t.Fatalf("writer %q is not in the body %q", w, body)
+				}
+			}
+		}
+	})
 }
