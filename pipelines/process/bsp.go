@@ -79,10 +79,9 @@ func (l *Lanes) read(events []event.Event, at time.Time) {
 		if json.Unmarshal(ev.Data, &who) != nil {
 			continue
 		}
-		l.Unread.Read(ev.Tenant, cmp.Or(who.WAID, who.Phone), at)
-		if who.WAID != "" && who.Phone != "" {
-			l.Unread.Read(ev.Tenant, who.Phone, at)
-		}
+		// Either form may be the one the webhook named; Read skips an empty one.
+		l.Unread.Read(ev.Tenant, who.WAID, at)
+		l.Unread.Read(ev.Tenant, who.Phone, at)
 	}
 }
 
