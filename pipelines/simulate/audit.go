@@ -66,6 +66,9 @@ type Audit struct {
 	// them by category (service for free-form).
 	Messages   int            `json:"messages"`
 	ByCategory map[string]int `json:"by_category"`
+	// Refused counts, by error code, the judged messages WhatsApp refused
+	// after accepting them: the hub tried to send them all the same.
+	Refused map[int]int `json:"refused,omitempty"`
 	// Counts has every kind, 0 when none was found.
 	Counts     map[string]int `json:"violations"`
 	Violations []Violation    `json:"examples"` // at most 20 of each kind
@@ -181,6 +184,12 @@ func Judge(r sandbox.Record, truth Truth) Audit {
 			category = "unknown"
 		}
 		a.ByCategory[category]++
+		if m.Refused != 0 {
+			if a.Refused == nil {
+				a.Refused = map[int]int{}
+			}
+			a.Refused[m.Refused]++
+		}
 		if limit, ok := truth.PerSecond[m.PhoneNumberID]; ok && limit > 0 {
 			secs := perSecond[m.PhoneNumberID]
 			if secs == nil {

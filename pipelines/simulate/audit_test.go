@@ -127,3 +127,26 @@ func TestJudgeCountsByCategory(t *testing.T) {
 	assert.Equal(t, map[string]int{"service": 1, "utility": 1, "marketing": 1, "unknown": 1}, a.ByCategory)
 	assert.Zero(t, a.Total())
 }
+
+// A message WhatsApp accepted and then refused is judged like any other:
+// the hub sent it. Marketing refused with 131050 after the customer
+// stopped marketing in WhatsApp is a marketing message after STOP.
+func TestJudgeRefusedMessages(t *testing.T) {
+	refused := tmpl("b", "1", "marketing", t0.Add(time.Minute))
+	refused.Refused = 131050
+	r := sandbox.Record{
+		Preferences: []sandbox.Preference{{WaID: "1", Stop: true, At: t0}},
+		Messages:    []sandbox.Received{tmpl("a", "1", "marketing", t0.Add(-time.Minute)), refused},
+	}
+	a := Judge(r, Truth{OptedIn: map[string]time.Time{"1": t0.Add(-time.Hour)}})
+	assert.Equal(t, map[string]int{"marketing": 2}, a.ByCategory)
+	assert.Equal(t, map[int]int{131050: 1}, a.Refused)
+	assert.Equal(t, 1, a.Counts[MarketingAfterStop])
+}
+
+func TestReportShowsRefusals(t *testing.T) {
+	rep := Report{Audit: Audit{Counts: map[string]int{}, ByCategory: map[string]int{"marketing": 3}, Refused: map[int]int{131050: 2, 131049: 1}}}
+	assert.Contains(t, rep.Markdown(), "refused by WhatsApp with a failed status (judged like the rest): 1 × 131049, 2 × 131050.")
+	rep.Audit.Refused = nil
+	assert.NotContains(t, rep.Markdown(), "refused by WhatsApp")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -139,8 +140,8 @@ func (w *world) report(ctx context.Context) (*Report, error) {
 	}
 	card := messaging.NewRateCard(w.pricing)
 	for _, m := range rec.Messages {
-		if m.Type != "template" {
-			continue
+		if m.Type != "template" || m.Refused != 0 {
+			continue // WhatsApp bills neither a session message nor one it refused
 		}
 		v := float64(card.Rate(messaging.BillingCategory(m.Category), "+"+m.WaID)) / 1e6
 		rep.Cost.Estimated += v
@@ -185,6 +186,13 @@ func (r *Report) Markdown() string {
 	b.WriteString("\n| messages accepted by category | count |\n| --- | --- |\n")
 	for _, k := range sortedKeys(r.Audit.ByCategory) {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, r.Audit.ByCategory[k])
+	}
+	if len(r.Audit.Refused) > 0 {
+		var codes []string
+		for _, c := range slices.Sorted(maps.Keys(r.Audit.Refused)) {
+			codes = append(codes, fmt.Sprintf("%d × %d", r.Audit.Refused[c], c))
+		}
+		fmt.Fprintf(&b, "\nAccepted, then refused by WhatsApp with a failed status (judged like the rest): %s.\n", strings.Join(codes, ", "))
 	}
 	b.WriteString("\n| origin | targeted | skipped | failed | waiting | sent | delivered | read | replied | converted |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Funnel {

@@ -102,7 +102,8 @@ func refusedAfterAccepting(code int) bool {
 }
 
 // checkRules applies the Cloud API's rules to a valid send, in Meta's
-// order, and returns the template's category for pricing.
+// order, and returns the template's category for pricing, with a refusal
+// too: a refused template is still recorded as what it was.
 // The window is judged at now (Config.Clock), the number's throughput per
 // second of wall, the machine's clock.
 func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now, wall time.Time) (string, *apiError) {
@@ -121,7 +122,7 @@ func (s *Server) checkRules(phoneID, waID string, req *sendRequest, now, wall ti
 		info, _ := reg.catalog.Lookup(t.Name, t.Language)
 		category = info.Category
 		if category == messaging.CategoryMarketing && s.rules.optedOut[waID] {
-			return "", codeError(131050, "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business")
+			return category, codeError(131050, "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business")
 		}
 	}
 	key := phoneID + "/" + waID

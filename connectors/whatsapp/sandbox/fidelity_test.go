@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -169,6 +170,26 @@ func TestWindowRatesAndOptOut(t *testing.T) {
 		marketing := `{"messaging_product":"whatsapp","to":"6281234567890","type":"template","template":{"name":"double_points","language":{"code":"id"},"components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]},{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Sari"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"a"}]}]}}`
 		assert.Equal(t, 131050, send(t, hs.URL, testToken, testPhoneID, marketing).code())
 		assert.Equal(t, http.StatusOK, send(t, hs.URL, testToken, testPhoneID, templateBody).status, "utility still goes")
+	})
+	t.Run("opted out of marketing, refused by webhook", func(t *testing.T) {
+		h, hubSrv := newHub(t, 0)
+		cfg := testConfig()
+		cfg.WebhookURL = hubSrv.URL
+		cfg.Templates = registry
+		cfg.OptedOut = []string{"+6281234567890"}
+		cfg.RefuseByWebhook = true
+		s, hs := newTestServer(t, cfg)
+		s.Start(context.Background())
+		marketing := `{"messaging_product":"whatsapp","to":"6281234567890","type":"template","template":{"name":"double_points","language":{"code":"id"},"components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]},{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Sari"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"a"}]}]}}`
+		require.Equal(t, http.StatusOK, send(t, hs.URL, testToken, testPhoneID, marketing).status)
+		st := receive(t, h).Entry[0].Changes[0].Value.Statuses
+		require.Len(t, st, 1)
+		assert.Equal(t, "failed", st[0].Status)
+		assert.Nil(t, st[0].Pricing, "a refused message is not billed")
+		msgs := s.Messages()
+		require.Len(t, msgs, 1)
+		assert.Equal(t, "marketing", msgs[0].Category, "recorded as what it was")
+		assert.Equal(t, 131050, msgs[0].Refused)
 	})
 }
 

@@ -39,6 +39,10 @@ type Received struct {
 	// Wall is when it was accepted on the machine's clock; ReceivedAt is
 	// on Config.Clock. They differ in a simulation.
 	Wall time.Time `json:"wall"`
+	// Refused is the error code of the failed status webhook that refused
+	// it after it was accepted (Config.RefuseByWebhook or an Async fault);
+	// zero for a message that went on to be delivered.
+	Refused int `json:"refused,omitempty"`
 }
 
 // Fault makes the next Count matching sends fail. A send matches when To is
@@ -307,6 +311,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, phoneID string, nu
 		ReceivedAt:    now,
 		Category:      category,
 		Wall:          wall,
+	}
+	if faulted {
+		rec.Refused = f.Code
 	}
 	if req.Template != nil {
 		rec.Template = req.Template.Name
