@@ -238,7 +238,7 @@ func (c *Client) Send(ctx context.Context, cmd messaging.Command) (messaging.Res
 	if err != nil {
 		if fault.CodeOf(err) == CodePairRateLimit {
 			// Meta counts this recipient as busier than we did: hold back.
-			if d := c.limits.penalise(recipient); d > fault.RetryAfter(err) {
+			if d := c.limits.penalise(ctx, recipient); d > fault.RetryAfter(err) {
 				err = &fault.Error{Err: err, Class: fault.ClassThrottle, Code: CodePairRateLimit, RetryAfter: d}
 			}
 		}

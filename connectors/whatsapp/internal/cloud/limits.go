@@ -228,6 +228,11 @@ func (l *limits) refundPair(recipient string) {
 	p.tokens = min(l.pairBurst, l.tokensAt(p, now)+1)
 }
 
+// pairKey names the recipient's schedule in the shared store.
+func (l *limits) pairKey(recipient string) string {
+	return l.key + "/pair/" + recipient
+}
+
 // takePair takes the recipient's next turn, from the replicas' shared
 // schedule when the limits are shared, and returns how long until it
 // comes and a function that gives it back; a turn further off than
@@ -237,7 +242,7 @@ func (l *limits) takePair(ctx context.Context, recipient string) (d time.Duratio
 		d, ok = l.reservePair(recipient, l.now())
 		return d, ok, func() { l.refundPair(recipient) }, nil
 	}
-	key := l.key + "/pair/" + recipient
+	key := l.pairKey(recipient)
 	d, ok, err = l.shared.TakeTurn(ctx, key, l.pairEvery, int(l.pairBurst), maxPairWait)
 	if err != nil || !ok {
 		return d, false, nil, err
@@ -310,10 +315,19 @@ func (l *limits) wait(ctx context.Context, recipient string) (refund func(), err
 
 // penalise empties the recipient's bucket after Meta refused a message for
 // its pair rate limit, and returns the wait until the next message. Shared
-// limits keep no bucket in memory: the retry's delay alone holds the
-// message back.
-func (l *limits) penalise(recipient string) time.Duration {
+// limits take every turn of the recipient's shared schedule that is due,
+// so that no replica sends to them before the next one comes; a store that
+// cannot be reached leaves the retry's delay alone to hold them back.
+func (l *limits) penalise(ctx context.Context, recipient string) time.Duration {
 	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), giveBackTimeout)
+		defer cancel()
+		key := l.pairKey(recipient)
+		for range int(l.pairBurst) {
+			if _, ok, err := l.shared.TakeTurn(ctx, key, l.pairEvery, int(l.pairBurst), 0); err != nil || !ok {
+				break
+			}
+		}
 		return l.pairEvery
 	}
 	l.mu.Lock()

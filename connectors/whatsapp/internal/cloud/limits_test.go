@@ -116,7 +116,7 @@ func TestRefundGivesTheTurnBack(t *testing.T) {
 
 func TestPenalise(t *testing.T) {
 	l := newLimits(Throughput{PerSecond: 1000, Burst: 1, PairInterval: 10 * time.Second, PairBurst: 5}, nil, "")
-	assert.Equal(t, 10*time.Second, l.penalise("a"))
+	assert.Equal(t, 10*time.Second, l.penalise(context.Background(), "a"))
 	err := take(l, context.Background(), "a")
 	require.Error(t, err, "after Meta's 131056 the recipient's burst is spent")
 	assert.Equal(t, CodePairLimit, fault.CodeOf(err))
@@ -281,6 +281,16 @@ func TestSharedPairLimit(t *testing.T) {
 	require.NoError(t, take(a, ctx, "y"), "b gave back the turn a takes")
 	require.Error(t, take(a, ctx, "y"))
 
+	t.Run("Meta's 131056 spends the recipient's shared burst on every replica", func(t *testing.T) {
+		clock.advance(time.Minute) // z's burst of two is due
+		assert.Equal(t, 2*time.Second, a.penalise(ctx, "z"))
+		err := take(b, ctx, "z")
+		require.Error(t, err, "the other replica waits too")
+		assert.Equal(t, CodePairLimit, fault.CodeOf(err))
+		clock.advance(2 * time.Second)
+		require.NoError(t, take(b, ctx, "z"), "one turn an interval later")
+		require.Error(t, take(a, ctx, "z"))
+	})
 	t.Run("a store that cannot be reached is a retry later", func(t *testing.T) {
 		l := newLimits(tp, &sharedRates{refuseTurns: errors.New("connection refused")}, "whatsapp_cloud/1065")
 		err := take(l, ctx, "x")
