@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/loyalhub/loyalhub/core/member"
@@ -420,4 +421,29 @@ type MessagingLimit struct {
 	WABAID                string    `json:"waba_id,omitempty"`
 	MaxDailyConversations int       `json:"max_daily_conversations_per_business"`
 	Timestamp             time.Time `json:"timestamp,omitzero"`
+}
+
+// Writer returns the forms under which an event of a customer's own words
+// names them (a message they sent, a marketing consent they changed): the
+// phone without its plus, the wa_id and the business-scoped user id, each
+// when given. Any other event has no writer.
+func Writer(ev Event) []string {
+	if ev.Type != TypeMessageReceived && ev.Type != TypeConsentChanged {
+		return nil
+	}
+	var who struct {
+		Phone  string `json:"phone"`
+		WAID   string `json:"wa_id"`
+		UserID string `json:"user_id"`
+	}
+	if json.Unmarshal(ev.Data, &who) != nil {
+		return nil
+	}
+	var forms []string
+	for _, f := range []string{strings.TrimPrefix(who.Phone, "+"), who.WAID, who.UserID} {
+		if f != "" {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }

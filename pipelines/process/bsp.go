@@ -69,19 +69,9 @@ func (l *Lanes) read(events []event.Event, at time.Time) {
 		return
 	}
 	for _, ev := range events {
-		if ev.Type != event.TypeMessageReceived && ev.Type != event.TypeConsentChanged {
-			continue
+		for _, form := range event.Writer(ev) {
+			l.Unread.Read(ev.Tenant, form, at)
 		}
-		var who struct {
-			Phone string `json:"phone"`
-			WAID  string `json:"wa_id"`
-		}
-		if json.Unmarshal(ev.Data, &who) != nil {
-			continue
-		}
-		// Either form may be the one the webhook named; Read skips an empty one.
-		l.Unread.Read(ev.Tenant, who.WAID, at)
-		l.Unread.Read(ev.Tenant, who.Phone, at)
 	}
 }
 

@@ -333,7 +333,7 @@ func (s *Sender) decide(ctx context.Context, t *runtime.Tenant, c *runtime.Conne
 			return cmd, false, nil, true, fmt.Errorf("counting today's marketing messages: %w", err)
 		}
 		facts.MarketingToday = n - 1 // the count includes this message, claimed
-		facts.Unread = s.Unread.Waiting(cmd.Tenant, now, recipient, ct.WAID)
+		facts.Unread = s.Unread.Waiting(cmd.Tenant, now, recipient, ct.WAID, ct.UserID)
 	}
 	unlock, err := s.senderFacts(ctx, t, cmd, ct, now, &facts)
 	defer unlock()

@@ -73,3 +73,27 @@ func TestMarketingWaitsForTheRecipientsUnreadWords(t *testing.T) {
 		})
 	}
 }
+
+// A customer who wrote under their business-scoped user id alone is the
+// same customer as the phone the message goes to: it waits as well.
+func TestMarketingWaitsForWordsUnderTheUserID(t *testing.T) {
+	ctx := context.Background()
+	const phone, userID = "+6281200000002", "ID.88001234567890123456"
+	s, b, st := linksSender(t, "")
+	now := s.Now()
+	ref := store.ContactRef{Phone: phone, UserID: userID}
+	_, err := st.UpdateContact(ctx, "acme", ref, member.SetConsent(member.ConsentOptedIn, "store signup form", now.Add(-time.Hour)))
+	require.NoError(t, err)
+	s.Unread = &runtime.Unread{}
+	s.Unread.Note("acme", []string{userID}, now.Add(-time.Second))
+	raw, err := json.Marshal(messaging.Command{Key: "msg_offer_2", Tenant: "acme", Sender: "wa", To: phone,
+		Kind: messaging.KindTemplate, Category: messaging.CategoryMarketing, Origin: "campaign:offer/a",
+		Template: &messaging.Template{Name: "offer", Language: "id"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Send(ctx, raw))
+	assert.Empty(t, b.sent)
+	m, err := st.Message(ctx, "acme", "msg_offer_2")
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageDeferred, m.Status)
+	assert.Contains(t, m.Error, messaging.CodeUnread)
+}

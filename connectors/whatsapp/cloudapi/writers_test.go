@@ -29,6 +29,14 @@ func TestWriters(t *testing.T) {
 			want: []string{"6281234567890", "6281234567890", "905321234567"}},
 		{name: "a marketing stop in WhatsApp", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"9"},"contacts":[{"wa_id":"6281234560003"}],"user_preferences":[{"wa_id":"6281234560003","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1765000000}]}}]}]}`,
 			want: []string{"6281234560003"}},
+		{name: "a customer known only by their user id, in both forms when both are given", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+			{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000009","phone_number_id":"9"},
+			 "messages":[{"from":"","from_user_id":"ID.88001234567890123456","id":"wamid.1","timestamp":"1765000000","type":"text","text":{"body":"STOP"}},
+			             {"from":"6281234567890","from_user_id":"ID.13491208655302741918","id":"wamid.2","timestamp":"1765000001","type":"text","text":{"body":"hi"}}]}},
+			{"field":"user_preferences","value":{"messaging_product":"whatsapp","user_preferences":[{"wa_id":"","user_id":"ID.77","value":"stop","category":"marketing_messages","timestamp":1765000000}]}}]}]}`,
+			want: []string{"ID.88001234567890123456", "6281234567890", "ID.13491208655302741918", "ID.77"}},
+		{name: "a new number is WhatsApp's word, not the customer's", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
+			 "messages":[{"from":"6281234567890","id":"wamid.S","timestamp":"1765000000","type":"system","system":{"body":"User Sari changed from 6281234567890 to 6281399998888","wa_id":"6281399998888","type":"user_changed_number"}}]}}]}]}`},
 		{name: "not the webhook's JSON", body: `{"messages": [`},
 	}
 	for _, tt := range tests {

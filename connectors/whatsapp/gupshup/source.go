@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/loyalhub/loyalhub/connectors"
 )
@@ -51,10 +52,27 @@ func (s *Source) Accept(r *http.Request, body []byte) (connectors.Delivery, erro
 	sum := sha256.Sum256(body)
 	d := connectors.Delivery{ID: hex.EncodeToString(sum[:])}
 	var envelope struct {
-		Type string `json:"type"`
+		Type    string `json:"type"`
+		Payload struct {
+			Source string `json:"source"` // a message's sender
+			Phone  string `json:"phone"`  // a user-event's customer
+			Type   string `json:"type"`   // a user-event's kind
+		} `json:"payload"`
 	}
 	if json.Unmarshal(body, &envelope) == nil {
 		d.Topic = envelope.Type
+		// A customer's message or consent: marketing to them waits until
+		// it is applied.
+		w := ""
+		switch {
+		case envelope.Type == "message":
+			w = envelope.Payload.Source
+		case envelope.Type == "user-event" && (envelope.Payload.Type == "opted-out" || envelope.Payload.Type == "opted-in"):
+			w = envelope.Payload.Phone
+		}
+		if w != "" {
+			d.Writers = []string{strings.TrimPrefix(w, "+")}
+		}
 	}
 	return d, nil
 }

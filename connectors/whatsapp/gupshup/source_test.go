@@ -70,6 +70,7 @@ func TestSourceConformance(t *testing.T) {
 			}
 			assert.Empty(t, res.Failed, name)
 			assert.Equal(t, len(res.Ignored) == 0, len(res.Events) > 0, name)
+			sourcetest.CheckWriters(t, name, d, res.Events)
 		},
 	})
 }

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -84,6 +85,10 @@ func (s *Source) Accept(r *http.Request, body []byte) (connectors.Delivery, erro
 	d := connectors.Delivery{ID: hex.EncodeToString(sum[:]), Topic: TopicMessage}
 	if params.Has("MessageStatus") {
 		d.Topic = TopicStatus
+	} else if from, ok := strings.CutPrefix(params.Get("From"), "whatsapp:"); ok {
+		// A customer's WhatsApp message: marketing to them waits until it
+		// is applied.
+		d.Writers = []string{cmp.Or(params.Get("WaId"), strings.TrimPrefix(from, "+"))}
 	}
 	if key := query.Get(KeyParam); key != "" {
 		d.Meta = map[string]string{"callback_data": key}

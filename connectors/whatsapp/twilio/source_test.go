@@ -111,6 +111,7 @@ func TestSourceConformance(t *testing.T) {
 				wantTopic = TopicStatus
 			}
 			assert.Equal(t, wantTopic, d.Topic)
+			sourcetest.CheckWriters(t, name, d, res.Events)
 		},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loyalhub/loyalhub/connectors"
+	"github.com/loyalhub/loyalhub/connectors/sourcetest"
 	"github.com/loyalhub/loyalhub/core/event"
 	"github.com/loyalhub/loyalhub/mappings"
 )
@@ -51,5 +52,6 @@ func CheckMapped(kind string) func(t *testing.T, name string, d connectors.Deliv
 		}
 		assert.Empty(t, res.Failed)
 		assert.NotZero(t, len(res.Events)+len(res.Ignored), "a webhook yields events or is counted as ignored")
+		sourcetest.CheckWriters(t, name, d, res.Events)
 	}
 }
