@@ -196,9 +196,9 @@ func (r *replica) processed(t *testing.T) (events, sends float64) {
 	return events, sends
 }
 
-// busiestSecond returns the most sends the fake BSP accepted in any one
-// second, counted from each send, and when that second began.
-func (f *fakeBSP) busiestSecond() (int, time.Time) {
+// busiest returns the most sends the fake BSP accepted in any span of
+// window, counted from each send, and when that span began.
+func (f *fakeBSP) busiest(window time.Duration) (int, time.Time) {
 	f.mu.Lock()
 	var at []time.Time
 	for _, ss := range f.sends {
@@ -210,7 +210,7 @@ func (f *fakeBSP) busiestSecond() (int, time.Time) {
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 	most, from, j := 0, time.Time{}, 0
 	for i := range at {
-		for j < len(at) && at[j].Before(at[i].Add(time.Second)) {
+		for j < len(at) && at[j].Before(at[i].Add(window)) {
 			j++
 		}
 		if j-i > most {
@@ -456,14 +456,17 @@ func TestReplicas(t *testing.T) {
 	})
 
 	// Every send of the test, by any replica, kept the number's rate. The
-	// turns are exact in the database; what reaches the BSP in a second
-	// may exceed them by the few sends a busy machine delayed on their way
-	// into the next second (one process's limiter has the same edge):
-	// at most a tenth more. Three replicas each keeping the rate alone
-	// would reach three times it.
-	most, from := c.bsp.busiestSecond()
-	t.Logf("busiest second at the BSP: %d sends from +%s (number at %d/s, %d sends in all)",
-		most, from.Sub(began).Round(time.Millisecond), replicaRate, c.bsp.accepted())
-	assert.LessOrEqual(t, most, replicaRate+replicaRate/10)
+	// turns are exact in the database; a send reaches the BSP after its
+	// turn, later by however long a busy machine delays it, so a second at
+	// the BSP may get a few sends of the second before (one process's
+	// limiter has the same edge). Five seconds at the BSP hold the turns
+	// of five seconds and of the delay before them: half a second is
+	// allowed, however the sends bunch within the span; three replicas
+	// each keeping the rate alone would reach three times it.
+	const span = 5 * time.Second
+	most, from := c.bsp.busiest(span)
+	t.Logf("busiest %s at the BSP: %d sends from +%s (number at %d/s, %d sends in all)",
+		span, most, from.Sub(began).Round(time.Millisecond), replicaRate, c.bsp.accepted())
+	assert.LessOrEqual(t, most, 5*replicaRate+replicaRate/2)
 	c.stop()
 }
