@@ -42,10 +42,14 @@ type Delivery struct {
 	// as whether test orders count). The mapping sees it as $meta.source.
 	// Keys are snake_case; keep it small, it travels with the delivery.
 	Meta map[string]string
-	// Writers are the customers (WhatsApp numbers in digits) whose own
-	// messages or marketing preferences the delivery carries, when the
+	// Writers are the customers whose own messages or marketing
+	// preferences the delivery carries, in each form it names them
+	// (WhatsApp numbers in digits, business-scoped user ids), when the
 	// source can tell them without mapping it: until the lanes have read
-	// it, marketing to them waits. It does not travel with the delivery.
+	// it, marketing to them waits. Each must be a form event.Writer gives
+	// for an event the mapping makes of the delivery, or that wait lasts
+	// its 5-minute bound (sourcetest.CheckWriters). It does not travel
+	// with the delivery.
 	Writers []string
 }
 
