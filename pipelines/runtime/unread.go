@@ -13,19 +13,22 @@ import (
 const UnreadMaxWait = 5 * time.Minute
 
 // unreadSweepAt is how many customers Unread holds before a Note drops
-// the expired ones.
+// the expired ones; after a sweep, the next comes at twice the customers
+// left, so that a burst of live writers is not swept at every Note.
 const unreadSweepAt = 1 << 16
 
 // Unread knows the customers who wrote in a webhook the hub accepted and
 // its BSP lane has not read yet, so that a marketing message to one of them
 // waits until a STOP among their words is applied instead of crossing it.
-// Customers are keyed by their WhatsApp number in digits (a wa_id, or a
-// phone with or without its +). It covers the webhooks this process
+// Customers are keyed by each form of their name: their WhatsApp number in
+// digits (a wa_id, or a phone with or without its +) and their
+// business-scoped user id. It covers the webhooks this process
 // accepted. The zero value is ready; a nil *Unread knows no one. It is safe
 // for concurrent use.
 type Unread struct {
-	mu    sync.Mutex
-	since map[string]time.Time // tenant/number -> the latest delivery with their words, by its received_at
+	mu      sync.Mutex
+	since   map[string]time.Time // tenant/number -> the latest delivery with their words, by its received_at
+	sweepAt int                  // the size of since that makes Note sweep it; 0: unreadSweepAt
 }
 
 func unreadKey(tenant, number string) string {
@@ -43,13 +46,14 @@ func (u *Unread) Note(tenant string, numbers []string, at time.Time) {
 	if u.since == nil {
 		u.since = map[string]time.Time{}
 	}
-	if len(u.since) >= unreadSweepAt {
+	if len(u.since) >= max(u.sweepAt, unreadSweepAt) {
 		// Deliveries the lane never read leave their writers behind.
 		for k, since := range u.since {
 			if at.Sub(since) > UnreadMaxWait {
 				delete(u.since, k)
 			}
 		}
+		u.sweepAt = 2 * len(u.since)
 	}
 	for _, n := range numbers {
 		if n == "" {

@@ -50,3 +50,16 @@ func TestUnreadDropsExpiredWritersAsItGrows(t *testing.T) {
 	u.Note("acme", []string{"6281200000001"}, t0.Add(UnreadMaxWait+time.Second))
 	assert.Equal(t, 1, u.Len())
 }
+
+func TestUnreadSweepsLiveWritersOnlyAsTheyDouble(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	var u Unread
+	numbers := make([]string, unreadSweepAt)
+	for i := range numbers {
+		numbers[i] = "62813" + time.Duration(i).String()
+	}
+	u.Note("acme", numbers, t0)
+	u.Note("acme", []string{"6281200000001"}, t0.Add(time.Second)) // a sweep that finds no one expired
+	assert.Equal(t, unreadSweepAt+1, u.Len())
+	assert.Equal(t, 2*unreadSweepAt, u.sweepAt, "the next sweep waits for twice as many")
+}
