@@ -41,10 +41,7 @@ func TestUnread(t *testing.T) {
 func TestUnreadDropsExpiredWritersAsItGrows(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	var u Unread
-	numbers := make([]string, unreadSweepAt)
-	for i := range numbers {
-		numbers[i] = "62812" + time.Duration(i).String()
-	}
+	numbers := writers("62812", unreadSweepAt)
 	u.Note("acme", numbers, t0)
 	assert.Equal(t, unreadSweepAt, u.Len())
 	u.Note("acme", []string{"6281200000001"}, t0.Add(UnreadMaxWait+time.Second))
@@ -54,12 +51,18 @@ func TestUnreadDropsExpiredWritersAsItGrows(t *testing.T) {
 func TestUnreadSweepsLiveWritersOnlyAsTheyDouble(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	var u Unread
-	numbers := make([]string, unreadSweepAt)
-	for i := range numbers {
-		numbers[i] = "62813" + time.Duration(i).String()
-	}
+	numbers := writers("62813", unreadSweepAt)
 	u.Note("acme", numbers, t0)
 	u.Note("acme", []string{"6281200000001"}, t0.Add(time.Second)) // a sweep that finds no one expired
 	assert.Equal(t, unreadSweepAt+1, u.Len())
 	assert.Equal(t, 2*unreadSweepAt, u.sweepAt, "the next sweep waits for twice as many")
+}
+
+// writers returns n distinct numbers starting with prefix.
+func writers(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + time.Duration(i).String()
+	}
+	return out
 }
